@@ -1,0 +1,90 @@
+// Where a world keeps its state on the host, and where the host's CNI plugins are.
+import { accessSync, constants, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, chmodSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/** Directories searched for the real CNI plugins, in priority order (Debian: /usr/lib/cni). */
+export const PLUGIN_DIRS = ['/opt/cni/bin', '/usr/libexec/cni', '/usr/lib/cni'] as const;
+
+/** Host directories holding CNI plugins: PODNET_CNI_PATH (colon-separated) or the usual places. */
+export function hostPluginDirs(env: NodeJS.ProcessEnv = process.env): string[] {
+  const wanted = env.PODNET_CNI_PATH ? env.PODNET_CNI_PATH.split(':').filter(Boolean) : [...PLUGIN_DIRS];
+  return wanted.filter((d) => {
+    try {
+      return statSync(d).isDirectory() && readdirSync(d).length > 0;
+    } catch {
+      return false;
+    }
+  });
+}
+
+/** The root under which worlds keep their state: one folder per world, removed when it ends. */
+export function stateRoot(env: NodeJS.ProcessEnv = process.env): string {
+  const uid = process.getuid?.() ?? 0;
+  const candidates = [env.PODNET_STATE_DIR, env.XDG_RUNTIME_DIR && join(env.XDG_RUNTIME_DIR, 'podnet'), join(tmpdir(), `podnet-${uid}`)];
+  for (const c of candidates) {
+    // overlayfs options are comma- and colon-separated: such a path cannot be used.
+    if (!c || /[,:\s\\]/.test(c)) continue;
+    try {
+      mkdirSync(c, { recursive: true, mode: 0o700 });
+      accessSync(c, constants.W_OK);
+      return c;
+    } catch {
+      /* try the next */
+    }
+  }
+  throw new Error('no writable state directory: set PODNET_STATE_DIR to a writable folder');
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Removes state folders of worlds whose engine is gone. world-init removes its own folder when its
+ * lifeline closes; this catches the rare case where world-init itself was killed.
+ */
+export function sweepStaleWorlds(root: string): string[] {
+  const removed: string[] = [];
+  let entries: string[] = [];
+  try {
+    entries = readdirSync(root);
+  } catch {
+    return removed;
+  }
+  for (const name of entries) {
+    const m = /^world-(\d+)-[0-9a-f]+$/.exec(name);
+    if (!m) continue;
+    const dir = join(root, name);
+    let initPid = 0;
+    try {
+      initPid = Number(readFileSync(join(dir, 'init.pid'), 'utf8'));
+    } catch {
+      /* no init pid yet */
+    }
+    if (isAlive(Number(m[1])) || (initPid > 0 && isAlive(initPid))) continue;
+    forceRemove(dir);
+    removed.push(dir);
+  }
+  return removed;
+}
+
+/** rm -rf that also enters the mode-000 "work" folders overlayfs leaves behind. */
+export function forceRemove(dir: string): void {
+  const open = (d: string): void => {
+    try {
+      chmodSync(d, 0o700);
+      for (const e of readdirSync(d, { withFileTypes: true })) if (e.isDirectory()) open(join(d, e.name));
+    } catch {
+      /* best effort */
+    }
+  };
+  if (!existsSync(dir)) return;
+  open(dir);
+  rmSync(dir, { recursive: true, force: true });
+}

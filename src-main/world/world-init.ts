@@ -1,0 +1,335 @@
+// The engine's side of world-init's protocol (see native/world-init.c): spawn commands inside
+// the world, stream their output, and hold the lifeline whose EOF ends the world.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { EventEmitter } from 'node:events';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const enum Flag {
+  NewNet = 1,
+  NewMount = 2,
+  StdinPipe = 4,
+  NewUts = 8,
+}
+const enum Join {
+  Mount = 1,
+  Net = 2,
+  Uts = 4,
+}
+
+/** Where a command runs, in world-init's terms: namespaces to enter, or to create. */
+export interface NsPlacement {
+  /** A world process (inner PID) whose namespaces to enter. */
+  nsPid?: number;
+  joinMount?: boolean;
+  joinNet?: boolean;
+  joinUts?: boolean;
+  /** A pinned network namespace, resolved in the (joined) mount namespace. */
+  netPath?: string;
+  newNet?: boolean;
+  newMount?: boolean;
+  newUts?: boolean;
+}
+
+export interface SpawnRequest extends NsPlacement {
+  argv: string[];
+  env: Record<string, string>;
+  cwd?: string;
+  stdin?: boolean;
+}
+
+export interface ExitStatus {
+  /** Exit code, or null when ended by a signal. */
+  code: number | null;
+  signal: number | null;
+}
+
+export class WorldInitError extends Error {
+  constructor(message: string, readonly errno?: number) {
+    super(message);
+    this.name = 'WorldInitError';
+  }
+}
+
+/** A process running inside the world. */
+export class WorldProcess extends EventEmitter<{ stdout: [Buffer]; stderr: [Buffer] }> {
+  /** PID inside the world's PID namespace. */
+  pid = 0;
+  readonly started: Promise<number>;
+  readonly exited: Promise<ExitStatus>;
+  private resolveStart!: (pid: number) => void;
+  private rejectStart!: (e: Error) => void;
+  private resolveExit!: (s: ExitStatus) => void;
+  private done = false;
+
+  constructor(
+    readonly id: number,
+    private readonly channel: WorldInit,
+  ) {
+    super();
+    this.started = new Promise((res, rej) => {
+      this.resolveStart = res;
+      this.rejectStart = rej;
+    });
+    this.exited = new Promise((res) => (this.resolveExit = res));
+    this.started.catch(() => {});
+  }
+
+  write(data: string | Buffer): void {
+    if (!this.done) this.channel.send('I', this.id, typeof data === 'string' ? Buffer.from(data) : data);
+  }
+  end(): void {
+    if (!this.done) this.channel.send('C', this.id);
+  }
+  kill(signal: number = 15): void {
+    if (this.done) return;
+    const b = Buffer.alloc(4);
+    b.writeUInt32LE(signal);
+    this.channel.send('K', this.id, b);
+  }
+  get hasExited(): boolean {
+    return this.done;
+  }
+
+  /** @internal */ onStarted(pid: number): void {
+    this.pid = pid;
+    this.resolveStart(pid);
+  }
+  /** @internal */ onFailed(err: WorldInitError): void {
+    this.done = true;
+    this.rejectStart(err);
+    this.resolveExit({ code: 127, signal: null });
+  }
+  /** @internal */ onExit(s: ExitStatus): void {
+    this.done = true;
+    this.resolveExit(s);
+  }
+}
+
+export interface ExecOptions {
+  input?: string | Buffer;
+  timeoutMs?: number;
+  /** Signal sent at the timeout; SIGKILL follows after a short grace. */
+  timeoutSignal?: number;
+}
+
+export interface ExecResult extends ExitStatus {
+  stdout: string;
+  stderr: string;
+  timedOut: boolean;
+  durationMs: number;
+}
+
+export function worldInitBinary(): string {
+  const here = dirname(fileURLToPath(import.meta.url));
+  // src-main/world → out/native, or out/src-main/world → out/native
+  for (const p of [join(here, '../../out/native/world-init'), join(here, '../../native/world-init')]) {
+    if (existsSync(p)) return p;
+  }
+  throw new WorldInitError('world-init is not built: run "npm run build" (it needs a C compiler: apt-get install build-essential)');
+}
+
+/** The channel to one world's init process. */
+export class WorldInit extends EventEmitter<{ exit: [ExitStatus] }> {
+  private nextId = 1;
+  private readonly procs = new Map<number, WorldProcess>();
+  private buf: Buffer = Buffer.alloc(0);
+  private onReady: () => void = () => {};
+  private closed = false;
+  private stderrText = '';
+  readonly exited: Promise<ExitStatus>;
+
+  private constructor(private readonly child: ChildProcess) {
+    super();
+    this.exited = new Promise((res) => {
+      child.on('exit', (code, sig) => {
+        this.closed = true;
+        const s: ExitStatus = { code, signal: sig ? 9 : null };
+        for (const p of this.procs.values()) p.onExit({ code: null, signal: 9 });
+        this.procs.clear();
+        this.emit('exit', s);
+        res(s);
+      });
+    });
+  }
+
+  /** Starts world-init as PID 1 of new user, network, mount and PID namespaces. */
+  static async start(stateDir: string): Promise<WorldInit> {
+    const bin = worldInitBinary();
+    const child = spawn(
+      'unshare',
+      ['--user', '--map-root-user', '--net', '--mount', '--pid', '--fork', '--mount-proc', '--kill-child', bin, stateDir],
+      { stdio: ['pipe', 'pipe', 'pipe'], env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin' } },
+    );
+    const init = new WorldInit(child);
+    child.stderr!.on('data', (d: Buffer) => {
+      if (init.stderrText.length < 4096) init.stderrText += d.toString();
+    });
+    // A write after the world died must not crash the engine.
+    child.stdin!.on('error', () => {});
+    const ready = new Promise<void>((resolve, reject) => {
+      init.onReady = resolve;
+      child.on('error', (e) => reject(new WorldInitError(`cannot start the world sandbox (unshare): ${e.message}`)));
+      void init.exited.then((s) =>
+        reject(
+          new WorldInitError(
+            `the world sandbox exited before it was ready (code ${s.code ?? 'signal'}): ${init.stderrText.trim() || 'no message'}`,
+          ),
+        ),
+      );
+    });
+    child.stdout!.on('data', (d: Buffer) => init.onData(d));
+    await ready;
+    return init;
+  }
+
+  /** PID (in the engine's PID namespace) of `unshare`, the world's outer process. */
+  get outerPid(): number | undefined {
+    return this.child.pid;
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  spawn(req: SpawnRequest): WorldProcess {
+    const id = this.nextId++;
+    const proc = new WorldProcess(id, this);
+    if (this.closed) {
+      proc.onFailed(new WorldInitError('the world has ended'));
+      return proc;
+    }
+    this.procs.set(id, proc);
+    let flags = 0;
+    if (req.newNet) flags |= Flag.NewNet;
+    if (req.newMount) flags |= Flag.NewMount;
+    if (req.newUts) flags |= Flag.NewUts;
+    if (req.stdin) flags |= Flag.StdinPipe;
+    let join = 0;
+    if (req.joinMount) join |= Join.Mount;
+    if (req.joinNet) join |= Join.Net;
+    if (req.joinUts) join |= Join.Uts;
+    const parts: Buffer[] = [];
+    const u32 = (n: number) => {
+      const b = Buffer.alloc(4);
+      b.writeUInt32LE(n >>> 0);
+      parts.push(b);
+    };
+    const str = (s: string) => {
+      if (s.includes('\0')) throw new WorldInitError('a command argument contains a NUL byte');
+      parts.push(Buffer.from(s + '\0'));
+    };
+    u32(flags);
+    u32(req.nsPid ?? 0);
+    u32(join);
+    str(req.netPath ?? '');
+    str(req.cwd ?? '');
+    u32(req.argv.length);
+    req.argv.forEach(str);
+    const env = Object.entries(req.env);
+    u32(env.length);
+    for (const [k, v] of env) str(`${k}=${v}`);
+    this.send('S', id, Buffer.concat(parts));
+    return proc;
+  }
+
+  /** Runs a command to completion and collects its output. */
+  async exec(req: SpawnRequest, opts: ExecOptions = {}): Promise<ExecResult> {
+    const t0 = performance.now();
+    const proc = this.spawn({ ...req, stdin: opts.input !== undefined });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    proc.on('stdout', (d) => out.push(d));
+    proc.on('stderr', (d) => err.push(d));
+    await proc.started;
+    if (opts.input !== undefined) {
+      proc.write(opts.input);
+      proc.end();
+    }
+    let timedOut = false;
+    let timer: NodeJS.Timeout | undefined;
+    let killTimer: NodeJS.Timeout | undefined;
+    if (opts.timeoutMs) {
+      timer = setTimeout(() => {
+        timedOut = true;
+        proc.kill(opts.timeoutSignal ?? 9);
+        killTimer = setTimeout(() => proc.kill(9), 1000);
+      }, opts.timeoutMs);
+    }
+    const s = await proc.exited;
+    clearTimeout(timer);
+    clearTimeout(killTimer);
+    return {
+      ...s,
+      stdout: Buffer.concat(out).toString(),
+      stderr: Buffer.concat(err).toString(),
+      timedOut,
+      durationMs: performance.now() - t0,
+    };
+  }
+
+  /** Closes the lifeline: world-init kills every process of the world and removes its state. */
+  async close(): Promise<ExitStatus> {
+    if (!this.closed) this.child.stdin!.end();
+    return this.exited;
+  }
+
+  /** @internal */ send(type: 'S' | 'I' | 'C' | 'K' | 'Q', id: number, payload: Buffer = Buffer.alloc(0)): void {
+    if (this.closed) return;
+    const hdr = Buffer.alloc(9);
+    hdr.writeUInt32LE(payload.length + 5, 0);
+    hdr.write(type, 4, 'latin1');
+    hdr.writeUInt32LE(id, 5);
+    this.child.stdin!.write(payload.length ? Buffer.concat([hdr, payload]) : hdr);
+  }
+
+  private onData(d: Buffer): void {
+    this.buf = this.buf.length ? Buffer.concat([this.buf, d]) : d;
+    let off = 0;
+    while (this.buf.length - off >= 9) {
+      const len = this.buf.readUInt32LE(off);
+      if (this.buf.length - off - 4 < len) break;
+      const type = String.fromCharCode(this.buf[off + 4]!);
+      const id = this.buf.readUInt32LE(off + 5);
+      const payload = this.buf.subarray(off + 9, off + 4 + len);
+      off += 4 + len;
+      this.onFrame(type, id, payload);
+    }
+    this.buf = off === this.buf.length ? Buffer.alloc(0) : this.buf.subarray(off);
+  }
+
+  private onFrame(type: string, id: number, payload: Buffer): void {
+    if (type === 'R') {
+      this.onReady();
+      return;
+    }
+    const proc = this.procs.get(id);
+    if (!proc) return;
+    switch (type) {
+      case 'P':
+        proc.onStarted(payload.readUInt32LE(0));
+        break;
+      case 'O':
+        proc.emit('stdout', Buffer.from(payload));
+        break;
+      case 'E':
+        proc.emit('stderr', Buffer.from(payload));
+        break;
+      case 'X': {
+        const code = payload.readInt32LE(0);
+        const sig = payload.readInt32LE(4);
+        this.procs.delete(id);
+        proc.onExit({ code: code < 0 ? null : code, signal: code < 0 ? sig : null });
+        break;
+      }
+      case 'F': {
+        const errno = payload.readInt32LE(0);
+        const msg = payload.subarray(4).toString().replace(/\0.*$/s, '');
+        this.procs.delete(id);
+        proc.onFailed(new WorldInitError(msg, errno));
+        break;
+      }
+    }
+  }
+}

@@ -1,0 +1,300 @@
+// A lab world: one sandbox (user + net + mount + pid namespaces) held by world-init, with nodes
+// (network + mount + uts namespaces) wired by an underlay bridge. Nothing of it touches the host's
+// network namespace, and when world-init's lifeline closes everything of it is gone.
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { hostPluginDirs, stateRoot, sweepStaleWorlds, forceRemove } from './paths.js';
+import { WorldInit, WorldInitError, type ExecResult, type NsPlacement, type WorldProcess } from './world-init.js';
+
+/** The CNI paths a node has, as in a real node. */
+export const NODE_PATHS = {
+  confDir: '/etc/cni/net.d',
+  binDir: '/opt/cni/bin',
+  dataDir: '/var/lib/cni',
+  netnsDir: '/run/netns',
+} as const;
+
+/** Documentation range (RFC 5737) for the underlay: it can never collide with a real network. */
+export const UNDERLAY = { bridge: 'underlay0', prefix: '192.0.2.', firstHost: 11, mask: 24 } as const;
+
+/** Busybox applets a lab needs (ping, httpd, nc, …), offered where the host has no tool of that name. */
+export const TOOLS_DIR = '/opt/podnet/bin';
+const APPLETS = ['ping', 'ping6', 'arping', 'traceroute', 'nc', 'httpd', 'wget', 'telnet', 'nslookup', 'ps', 'top', 'less', 'vi', 'hexdump', 'brctl', 'ipcalc'];
+const BUSYBOX = ['/bin/busybox', '/usr/bin/busybox'];
+
+export const WORLD_PATH = `/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:${TOOLS_DIR}`;
+
+export type Target =
+  | { kind: 'sandbox' }
+  | { kind: 'node'; node: string }
+  /** A pod's network namespace, pinned on its node (for example /run/netns/cni-…). */
+  | { kind: 'pod'; node: string; netns: string };
+
+export interface RunOptions {
+  input?: string | Buffer;
+  env?: Record<string, string>;
+  cwd?: string;
+  timeoutMs?: number;
+  timeoutSignal?: number;
+}
+
+export interface WorldNode {
+  name: string;
+  index: number;
+  /** Inner PID of the process holding the node's namespaces. */
+  holderPid: number;
+  underlayIp: string;
+  /** Conventional pod CIDR for this node (10.244.<index>.0/24), as a cluster would assign. */
+  podCidr: string;
+  /** Host paths of the node's own folders (seen inside the node at NODE_PATHS). */
+  host: { confDir: string; dataDir: string; binUpper: string };
+}
+
+export interface WorldOptions {
+  nodes: number | string[];
+}
+
+export class WorldError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'WorldError';
+  }
+}
+
+const NODE_NAME = /^[a-z][a-z0-9]{0,9}$/;
+
+function shq(s: string): string {
+  return `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+/**
+ * Paths that must exist in the sandbox to be mounted over in each node. A missing one is made by
+ * an overlay on the parent of its first missing component (an unprivileged user cannot copy up
+ * deeper, root-owned folders), so the host's own folders are never written.
+ */
+function mountpointPlan(stateDir: string): { script: string[]; error?: string } {
+  const script: string[] = [];
+  const overlaid = new Set<string>();
+  for (const target of [NODE_PATHS.confDir, NODE_PATHS.binDir, NODE_PATHS.dataDir, TOOLS_DIR]) {
+    const parts = target.split('/').filter(Boolean);
+    let missingAt = -1;
+    for (let i = 1; i <= parts.length; i++) {
+      if (!existsSync('/' + parts.slice(0, i).join('/'))) {
+        missingAt = i;
+        break;
+      }
+    }
+    if (missingAt < 0) continue;
+    if (missingAt === 1) return { script, error: `the host has no /${parts[0]}, so the lab cannot show ${target} in its nodes` };
+    const parent = '/' + parts.slice(0, missingAt - 1).join('/');
+    if (!overlaid.has(parent)) {
+      overlaid.add(parent);
+      const d = join(stateDir, 'overlay', parent.slice(1).replace(/\//g, '_'));
+      mkdirSync(join(d, 'upper'), { recursive: true });
+      mkdirSync(join(d, 'work'), { recursive: true });
+      script.push(`mount -t overlay podnet-${parts[0]} -o ${shq(`lowerdir=${parent},upperdir=${d}/upper,workdir=${d}/work`)} ${shq(parent)}`);
+    }
+    script.push(`mkdir -p ${shq(target)}`);
+  }
+  return { script };
+}
+
+export class World {
+  readonly nodes = new Map<string, WorldNode>();
+  private destroyed = false;
+
+  private constructor(
+    readonly id: string,
+    readonly stateDir: string,
+    private readonly init: WorldInit,
+    readonly pluginDirs: string[],
+  ) {}
+
+  /** Starts a world: the sandbox, its underlay, and its nodes. */
+  static async create(opts: WorldOptions): Promise<World> {
+    const names = typeof opts.nodes === 'number' ? Array.from({ length: opts.nodes }, (_, i) => `node${i + 1}`) : opts.nodes;
+    if (names.length < 1 || names.length > 200) throw new WorldError(`a world has 1 to 200 nodes, not ${names.length}`);
+    for (const n of names) {
+      if (!NODE_NAME.test(n)) throw new WorldError(`invalid node name "${n}": use a lowercase letter then up to 9 lowercase letters or digits`);
+    }
+    if (new Set(names).size !== names.length) throw new WorldError('node names must be unique');
+    const pluginDirs = hostPluginDirs();
+    if (pluginDirs.length === 0) {
+      throw new WorldError('no CNI plugins found in /opt/cni/bin, /usr/libexec/cni or /usr/lib/cni: install them (Debian/Ubuntu: sudo apt-get install containernetworking-plugins); run "podnet doctor"');
+    }
+    const root = stateRoot();
+    sweepStaleWorlds(root);
+    const id = `world-${process.pid}-${randomBytes(4).toString('hex')}`;
+    const stateDir = join(root, id);
+    mkdirSync(stateDir, { mode: 0o700 });
+    const plan = mountpointPlan(stateDir);
+    const busybox = BUSYBOX.find((b) => existsSync(b));
+    if (!busybox) {
+      forceRemove(stateDir);
+      throw new WorldError('busybox is missing: install it (Debian/Ubuntu: sudo apt-get install busybox-static); run "podnet doctor"');
+    }
+    const tools = join(stateDir, 'tools');
+    mkdirSync(tools);
+    const hostBins = WORLD_PATH.split(':').slice(0, -1);
+    for (const a of APPLETS) if (!hostBins.some((d) => existsSync(join(d, a)))) symlinkSync(busybox, join(tools, a));
+    if (plan.error) {
+      forceRemove(stateDir);
+      throw new WorldError(plan.error);
+    }
+    let init: WorldInit;
+    try {
+      init = await WorldInit.start(stateDir);
+    } catch (e) {
+      forceRemove(stateDir);
+      throw new WorldError(`${(e as Error).message}\nRun "podnet doctor" to check that user namespaces are usable.`);
+    }
+    if (init.outerPid) writeFileSync(join(stateDir, 'init.pid'), String(init.outerPid));
+    const world = new World(id, stateDir, init, pluginDirs);
+    try {
+      await world.run({ kind: 'sandbox' }, [
+        'sh',
+        '-ec',
+        [
+          ...plan.script,
+          `mount --bind -o ro ${shq(tools)} ${TOOLS_DIR}`,
+          'ip link set lo up',
+          `ip link add ${UNDERLAY.bridge} type bridge`,
+          `ip link set ${UNDERLAY.bridge} up`,
+        ].join('\n'),
+      ]);
+      // Nodes start concurrently: each is a few mounts and one process.
+      await Promise.all(names.map((n, i) => world.startNode(n, i + 1)));
+    } catch (e) {
+      await world.destroy();
+      throw e;
+    }
+    return world;
+  }
+
+  private async startNode(name: string, index: number): Promise<void> {
+    const base = join(this.stateDir, 'nodes', name);
+    const host = {
+      confDir: join(base, 'etc/cni/net.d'),
+      dataDir: join(base, 'var/lib/cni'),
+      binUpper: join(base, 'opt/cni/bin-upper'),
+    };
+    const binWork = join(base, 'opt/cni/bin-work');
+    for (const d of [host.confDir, host.dataDir, host.binUpper, binWork]) mkdirSync(d, { recursive: true });
+    const script = [
+      `hostname ${name}`,
+      `mount --bind ${shq(host.confDir)} ${NODE_PATHS.confDir}`,
+      `mount --bind ${shq(host.dataDir)} ${NODE_PATHS.dataDir}`,
+      // The real plugins, with the node's own additions on top (a lab may add a plugin script).
+      `mount -t overlay podnet-cni-bin -o ${shq(`lowerdir=${this.pluginDirs.join(':')},upperdir=${host.binUpper},workdir=${binWork}`)} ${NODE_PATHS.binDir}`,
+      'mount -t tmpfs -o mode=0755 podnet-run /run',
+      `mkdir -p ${NODE_PATHS.netnsDir}`,
+      'ip link set lo up',
+      'echo ready',
+      'exec sleep infinity',
+    ].join('\n');
+    const holder = this.init.spawn({ argv: ['sh', '-ec', script], env: this.baseEnv(), newNet: true, newMount: true, newUts: true });
+    let out = '';
+    let err = '';
+    holder.on('stdout', (d) => (out += d.toString()));
+    holder.on('stderr', (d) => (err += d.toString()));
+    const pid = await holder.started;
+    const ready = await Promise.race([
+      new Promise<boolean>((res) => holder.on('stdout', () => out.includes('ready\n') && res(true))),
+      holder.exited.then(() => false),
+    ]);
+    if (!ready) throw new WorldError(`node ${name} could not start: ${err.trim() || 'its holder exited'}`);
+    const underlayIp = `${UNDERLAY.prefix}${UNDERLAY.firstHost + index - 1}`;
+    const node: WorldNode = { name, index, holderPid: pid, underlayIp, podCidr: `10.244.${index}.0/24`, host };
+    this.nodes.set(name, node);
+    await this.run({ kind: 'sandbox' }, [
+      'sh',
+      '-ec',
+      `ip link add u-${name} type veth peer name eth0 netns ${pid}\nip link set u-${name} master ${UNDERLAY.bridge} up`,
+    ]);
+    await this.run({ kind: 'node', node: name }, [
+      'sh',
+      '-ec',
+      `ip addr add ${underlayIp}/${UNDERLAY.mask} dev eth0\nip link set eth0 up`,
+    ]);
+  }
+
+  node(name: string): WorldNode {
+    const n = this.nodes.get(name);
+    if (!n) throw new WorldError(`no node "${name}" in this world (nodes: ${[...this.nodes.keys()].join(', ')})`);
+    return n;
+  }
+
+  /** How world-init places a command for a target. */
+  placement(target: Target): NsPlacement {
+    if (target.kind === 'sandbox') return {};
+    const n = this.node(target.node);
+    if (target.kind === 'node') return { nsPid: n.holderPid, joinMount: true, joinNet: true, joinUts: true };
+    return { nsPid: n.holderPid, joinMount: true, joinUts: true, netPath: target.netns };
+  }
+
+  baseEnv(extra: Record<string, string> = {}): Record<string, string> {
+    // The world gets a clean environment: nothing of the engine's leaks in.
+    return { PATH: WORLD_PATH, HOME: '/root', LANG: 'C.UTF-8', ...extra };
+  }
+
+  /** Runs a command in the sandbox, on a node, or in a pod, and collects exit code and output. */
+  async exec(target: Target, argv: string[], opts: RunOptions = {}): Promise<ExecResult> {
+    this.assertAlive();
+    return this.init.exec(
+      { ...this.placement(target), argv, env: opts.env ?? this.baseEnv(), ...(opts.cwd ? { cwd: opts.cwd } : {}) },
+      { ...(opts.input !== undefined ? { input: opts.input } : {}), ...(opts.timeoutMs ? { timeoutMs: opts.timeoutMs } : {}), ...(opts.timeoutSignal ? { timeoutSignal: opts.timeoutSignal } : {}) },
+    );
+  }
+
+  /** exec that throws with the command's stderr when it fails. */
+  async run(target: Target, argv: string[], opts: RunOptions = {}): Promise<string> {
+    const r = await this.exec(target, argv, opts);
+    if (r.code !== 0) {
+      const where = target.kind === 'sandbox' ? 'the sandbox' : target.kind === 'node' ? target.node : `pod netns ${target.netns} on ${target.node}`;
+      throw new WorldError(`"${argv.join(' ').slice(0, 200)}" failed in ${where} (exit ${r.code ?? `signal ${r.signal}`}): ${r.stderr.trim() || r.stdout.trim()}`);
+    }
+    return r.stdout;
+  }
+
+  /** Starts a long-running process (a terminal's shell, a pause process, a container). */
+  spawn(target: Target, argv: string[], opts: { env?: Record<string, string>; cwd?: string; stdin?: boolean; newUts?: boolean } = {}): WorldProcess {
+    this.assertAlive();
+    return this.init.spawn({
+      ...this.placement(target),
+      argv,
+      env: opts.env ?? this.baseEnv(),
+      ...(opts.cwd ? { cwd: opts.cwd } : {}),
+      ...(opts.stdin ? { stdin: true } : {}),
+      ...(opts.newUts ? { newUts: true } : {}),
+    });
+  }
+
+  get alive(): boolean {
+    return !this.destroyed && !this.init.isClosed;
+  }
+
+  /** PID of the world's outer process (unshare) in the engine's PID namespace. */
+  get outerPid(): number | undefined {
+    return this.init.outerPid;
+  }
+
+  private assertAlive(): void {
+    if (!this.alive) throw new WorldError('this world has ended');
+  }
+
+  /** Ends the world: every process, namespace, interface and mount of it, and its state folder. */
+  async destroy(): Promise<void> {
+    if (this.destroyed) return;
+    this.destroyed = true;
+    await this.init.close();
+    forceRemove(this.stateDir);
+  }
+}
+
+export function createWorld(opts: WorldOptions): Promise<World> {
+  return World.create(opts);
+}
+
+export { WorldInitError };
+export type { ExecResult, WorldProcess };
