@@ -1,0 +1,189 @@
+// Network configuration: parsing .conf/.conflist/.json files and picking a node's pod network,
+// as containerd's go-cni does (files in lexical order, a .conf upconverted to a one-plugin list).
+import { readdirSync, readFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { ConfigError } from './errors.js';
+import { KNOWN_VERSIONS, negotiateVersion, parseVersion } from './version.js';
+
+export type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
+export type JsonObject = { [k: string]: Json };
+
+/** One plugin's configuration object in a list. */
+export interface PluginConf extends JsonObject {
+  type: string;
+}
+
+/** A network configuration list (what libcni calls NetworkConfigList). */
+export interface ConfList {
+  cniVersion: string;
+  name: string;
+  disableCheck: boolean;
+  disableGC: boolean;
+  plugins: PluginConf[];
+  /** The list as JSON text: what the result cache stores as "config". */
+  bytes: string;
+  /** The file it came from, if any. */
+  file?: string;
+}
+
+export const CONF_EXTENSIONS = ['.conf', '.conflist', '.json'] as const;
+
+/** Network names, container IDs: letters, digits, then _ . - (the spec's rule). */
+const NAME_RE = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
+
+function lineCol(text: string, pos: number): { line: number; column: number } {
+  const before = text.slice(0, pos);
+  const line = before.split('\n').length;
+  return { line, column: pos - before.lastIndexOf('\n') };
+}
+
+/** JSON.parse with a ConfigError that says where the syntax is broken. */
+export function parseJson(text: string, file: string): Json {
+  try {
+    return JSON.parse(text) as Json;
+  } catch (e) {
+    const msg = (e as Error).message;
+    const m = /at position (\d+)/.exec(msg) ?? /\(line \d+ column \d+\)/.exec(msg);
+    let pos = m && m[1] ? Number(m[1]) : text.length;
+    let reason = msg.replace(/ in JSON at position \d+.*$/, '').replace(/^Unexpected end of JSON input$/, 'unexpected end of input');
+    // A trailing comma is reported at the "}" or "]" after it; point at the comma instead.
+    if (/property name|Unexpected token [}\]]/.test(msg) || /^Expected double-quoted/.test(msg)) {
+      let i = pos - 1;
+      while (i >= 0 && /\s/.test(text[i]!)) i--;
+      if (text[i] === ',') {
+        pos = i;
+        reason = 'trailing comma: JSON allows no comma after the last member';
+      }
+    }
+    if (!text.trim()) reason = 'the file is empty';
+    const { line, column } = lineCol(text, Math.min(pos, text.length));
+    throw new ConfigError(file, `invalid JSON: ${reason}`, line, column);
+  }
+}
+
+/** Where a top-level key appears in the text (for errors on a field). */
+function keyLine(text: string, key: string): { line: number; column: number } | undefined {
+  const i = text.indexOf(`"${key}"`);
+  return i >= 0 ? lineCol(text, i) : undefined;
+}
+
+function fail(file: string, text: string, reason: string, key?: string): never {
+  const at = key ? keyLine(text, key) : undefined;
+  throw new ConfigError(file, reason, at?.line, at?.column);
+}
+
+function checkVersion(file: string, text: string, v: Json | undefined, where: string): string {
+  if (v === undefined) fail(file, text, `${where} has no "cniVersion": plugins cannot be run without it (and DEL would fail, leaking the pod's network)`);
+  if (typeof v !== 'string' || !parseVersion(v)) fail(file, text, `"cniVersion" must be a version string such as "1.0.0", not ${JSON.stringify(v)}`, 'cniVersion');
+  if (!(KNOWN_VERSIONS as readonly string[]).includes(v)) {
+    fail(file, text, `unknown cniVersion "${v}": known versions are ${KNOWN_VERSIONS.join(', ')}`, 'cniVersion');
+  }
+  return v;
+}
+
+function checkPlugin(file: string, text: string, p: Json, index: number | null): PluginConf {
+  const where = index === null ? 'the configuration' : `plugin ${index + 1}`;
+  if (typeof p !== 'object' || p === null || Array.isArray(p)) fail(file, text, `${where} must be a JSON object`, index === null ? undefined : 'plugins');
+  if (p.type === undefined) fail(file, text, `${where} has no "type": the runtime cannot know which plugin binary to run`, index === null ? undefined : 'plugins');
+  if (typeof p.type !== 'string' || !/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/.test(p.type)) {
+    fail(file, text, `${where} has an invalid "type" ${JSON.stringify(p.type)}: it must name a plugin binary`, 'type');
+  }
+  return p as PluginConf;
+}
+
+/** Parses a .conflist. */
+export function confListFromText(text: string, file = 'config.conflist'): ConfList {
+  const raw = parseJson(text, file);
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) fail(file, text, 'a configuration list must be a JSON object');
+  if (raw.type !== undefined && raw.plugins === undefined) {
+    fail(file, text, 'this is a single plugin configuration (it has "type" and no "plugins"): name the file .conf, or wrap it in a "plugins" list', 'type');
+  }
+  if (typeof raw.name !== 'string' || !raw.name) fail(file, text, 'the list has no "name"', 'name');
+  if (!NAME_RE.test(raw.name)) fail(file, text, `invalid network name "${raw.name}": use letters, digits, "_", "." and "-", starting with a letter or digit`, 'name');
+  let cniVersion: string;
+  if (Array.isArray(raw.cniVersions)) {
+    const picked = negotiateVersion(raw.cniVersions.filter((v): v is string => typeof v === 'string'));
+    if (!picked) fail(file, text, `none of "cniVersions" ${JSON.stringify(raw.cniVersions)} is supported (up to 1.1.0)`, 'cniVersions');
+    cniVersion = picked;
+  } else {
+    cniVersion = checkVersion(file, text, raw.cniVersion, 'the list');
+  }
+  if (!Array.isArray(raw.plugins)) fail(file, text, 'the list has no "plugins" array', raw.plugins === undefined ? undefined : 'plugins');
+  if (raw.plugins.length === 0) fail(file, text, 'the "plugins" list is empty', 'plugins');
+  const plugins = raw.plugins.map((p, i) => checkPlugin(file, text, p, i));
+  for (const k of ['disableCheck', 'disableGC'] as const) {
+    if (raw[k] !== undefined && typeof raw[k] !== 'boolean') fail(file, text, `"${k}" must be true or false`, k);
+  }
+  return {
+    cniVersion,
+    name: raw.name,
+    disableCheck: raw.disableCheck === true,
+    disableGC: raw.disableGC === true,
+    plugins,
+    bytes: text,
+    file,
+  };
+}
+
+/** Parses a single plugin .conf (or .json) and upconverts it to a one-plugin list, as libcni does. */
+export function confListFromConfText(text: string, file = 'config.conf'): ConfList {
+  const raw = parseJson(text, file);
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) fail(file, text, 'a configuration must be a JSON object');
+  if (raw.type === undefined && Array.isArray(raw.plugins)) {
+    fail(file, text, 'this file holds a configuration list ("plugins"), but .conf and .json files are single plugins: name it .conflist', 'plugins');
+  }
+  const plugin = checkPlugin(file, text, raw, null);
+  if (typeof raw.name !== 'string' || !raw.name) fail(file, text, 'the configuration has no "name"');
+  if (!NAME_RE.test(raw.name)) fail(file, text, `invalid network name "${raw.name}"`, 'name');
+  const cniVersion = checkVersion(file, text, raw.cniVersion, 'the configuration');
+  const list = { cniVersion, name: raw.name, plugins: [plugin] };
+  return { cniVersion, name: raw.name, disableCheck: false, disableGC: false, plugins: [plugin], bytes: JSON.stringify(list), file };
+}
+
+/** Parses a config file by its extension. */
+export function confListFromFileText(file: string, text: string): ConfList {
+  return file.endsWith('.conflist') ? confListFromText(text, file) : confListFromConfText(text, file);
+}
+
+export interface LoadedConfig {
+  file: string;
+  list?: ConfList;
+  error?: ConfigError;
+}
+
+export interface NodeNetworkConfig {
+  /** Every config file in lexical order, each valid or with its error. */
+  files: LoadedConfig[];
+  /** The pod network: the first valid file. */
+  network?: ConfList;
+}
+
+/** Loads a node's config directory: .conf, .conflist, .json in lexical order; the first valid one wins. */
+export function loadConfDir(dir: string, displayDir = dir): NodeNetworkConfig {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    names = [];
+  }
+  names = names.filter((n) => CONF_EXTENSIONS.some((e) => n.endsWith(e))).sort();
+  const files: LoadedConfig[] = names.map((n) => {
+    const shown = join(displayDir, n);
+    try {
+      return { file: shown, list: confListFromFileText(shown, readFileSync(join(dir, n), 'utf8')) };
+    } catch (e) {
+      if (e instanceof ConfigError) return { file: shown, error: e };
+      return { file: shown, error: new ConfigError(shown, `cannot read: ${(e as Error).message}`) };
+    }
+  });
+  const first = files.find((f) => f.list);
+  return { files, ...(first?.list ? { network: first.list } : {}) };
+}
+
+/** containerd's loopback network for the "plugin" loopback mode (go-cni WithLoNetwork). */
+export function loopbackConfList(): ConfList {
+  const list = { cniVersion: '0.3.1', name: 'cni-loopback', plugins: [{ type: 'loopback' }] };
+  return { ...list, disableCheck: false, disableGC: false, bytes: JSON.stringify(list) };
+}
+
+export const displayName = (file: string | undefined) => (file ? basename(file) : '(inline)');

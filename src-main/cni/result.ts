@@ -1,0 +1,93 @@
+// CNI results: validation and conversion between spec versions, and containerd's GetIPs.
+import type { Json, JsonObject } from './conf.js';
+import { compareVersions } from './version.js';
+
+export interface CniInterface {
+  name: string;
+  mac?: string;
+  sandbox?: string;
+  mtu?: number;
+}
+export interface CniIp {
+  address: string;
+  gateway?: string;
+  interface?: number;
+  version?: string;
+}
+export interface CniRoute {
+  dst: string;
+  gw?: string;
+}
+/** A result in the 1.0.0 shape (0.3.x/0.4.0 add "version" to each IP). */
+export interface CniResult {
+  cniVersion: string;
+  interfaces?: CniInterface[];
+  ips?: CniIp[];
+  routes?: CniRoute[];
+  dns?: JsonObject;
+  [k: string]: Json | undefined | CniInterface[] | CniIp[] | CniRoute[];
+}
+
+export class ResultError extends Error {}
+
+function isObj(v: unknown): v is JsonObject {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** Checks a plugin's output is a result object; converts a 0.1/0.2 result (ip4/ip6) to the current shape. */
+export function parseResult(raw: Json, fallbackVersion: string): CniResult {
+  if (!isObj(raw)) throw new ResultError('the result is not a JSON object');
+  const version = typeof raw.cniVersion === 'string' ? raw.cniVersion : fallbackVersion;
+  if (compareVersions(version, '0.3.0') < 0) {
+    const ips: CniIp[] = [];
+    const routes: CniRoute[] = [];
+    for (const fam of ['ip4', 'ip6'] as const) {
+      const f = raw[fam];
+      if (!isObj(f)) continue;
+      if (typeof f.ip === 'string') ips.push({ address: f.ip, ...(typeof f.gateway === 'string' ? { gateway: f.gateway } : {}) });
+      if (Array.isArray(f.routes)) for (const r of f.routes) if (isObj(r) && typeof r.dst === 'string') routes.push({ dst: r.dst, ...(typeof r.gw === 'string' ? { gw: r.gw } : {}) });
+    }
+    return { cniVersion: version, ips, routes, ...(isObj(raw.dns) ? { dns: raw.dns } : {}) };
+  }
+  if (raw.interfaces !== undefined && !Array.isArray(raw.interfaces)) throw new ResultError('"interfaces" is not a list');
+  if (raw.ips !== undefined && !Array.isArray(raw.ips)) throw new ResultError('"ips" is not a list');
+  for (const ip of (raw.ips as Json[] | undefined) ?? []) {
+    if (!isObj(ip) || typeof ip.address !== 'string') throw new ResultError('an entry of "ips" has no "address"');
+  }
+  return { ...(raw as unknown as CniResult), cniVersion: version };
+}
+
+/** Converts a result to the version a config list speaks (libcni converts the cached result too). */
+export function convertResult(r: CniResult, to: string): CniResult {
+  const out: CniResult = { ...r, cniVersion: to };
+  const legacy = compareVersions(to, '1.0.0') < 0;
+  if (r.ips) {
+    out.ips = r.ips.map((ip) => {
+      const { version: _v, ...rest } = ip;
+      return legacy ? { ...rest, version: ip.address.includes(':') ? '6' : '4' } : rest;
+    });
+  }
+  return out;
+}
+
+export interface PodIps {
+  ip: string;
+  additionalIps: string[];
+}
+
+/**
+ * containerd's selectPodIPs: the IPs of the "eth0" interface in the pod's sandbox (IPs without an
+ * interface index are attributed to it), IPv4 first by default, the rest as additional IPs.
+ */
+export function podIpsFromResult(r: CniResult, ifName = 'eth0'): PodIps | undefined {
+  const ifaces = r.interfaces ?? [];
+  const idx = ifaces.findIndex((i) => i.name === ifName && i.sandbox);
+  const ips = (r.ips ?? [])
+    .filter((ip) => ip.interface === undefined || ip.interface === idx || (idx < 0 && ifaces[ip.interface]?.name === ifName))
+    .map((ip) => ip.address.split('/')[0]!);
+  if (idx < 0 && ifaces.length > 0 && !(r.ips ?? []).some((ip) => ip.interface === undefined)) return undefined;
+  if (ips.length === 0) return undefined;
+  const v4 = ips.find((a) => !a.includes(':'));
+  const primary = v4 ?? ips[0]!;
+  return { ip: primary, additionalIps: ips.filter((a) => a !== primary) };
+}

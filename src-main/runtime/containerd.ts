@@ -1,0 +1,373 @@
+// containerd's CRI service for one node: RunPodSandbox, PodSandboxStatus, StopPodSandbox,
+// RemovePodSandbox, ListPodSandbox, Status, and the containers that join a sandbox. Each step is
+// traced and, as in sandbox_run.go, registers an undo that runs if a later step fails.
+import { randomBytes, randomUUID } from 'node:crypto';
+import { CniExecutor, type RuntimeConf } from '../cni/libcni.js';
+import { ResultCache } from '../cni/cache.js';
+import { loadConfDir, loopbackConfList, type ConfList, type JsonObject } from '../cni/conf.js';
+import { podIpsFromResult, type CniResult } from '../cni/result.js';
+import type { PluginExecRecord } from '../cni/invoke.js';
+import { NodePluginHost } from '../world/node-plugins.js';
+import { NODE_PATHS, type World, type WorldProcess } from '../world/world.js';
+import { CleanupStack } from './cleanup.js';
+import { SOURCES } from './sources.js';
+import type { Trace, TraceEvent } from './trace.js';
+
+/** How the pod's lo comes up: containerd's internal loopback, or the loopback CNI plugin (containerd's default). */
+export type LoopbackMode = 'internal' | 'plugin';
+
+export interface PodSandboxConfig {
+  name: string;
+  namespace: string;
+  uid: string;
+  /** Capability args: portMappings, bandwidth, … */
+  capabilityArgs?: JsonObject;
+}
+
+export type SandboxState = 'SANDBOX_READY' | 'SANDBOX_NOTREADY' | 'SANDBOX_UNKNOWN';
+
+export interface PodSandbox {
+  id: string;
+  config: PodSandboxConfig;
+  node: string;
+  state: SandboxState;
+  netnsName: string;
+  netnsPath: string;
+  /** The pod network used at ADD, so DEL runs with the same config. */
+  network?: ConfList;
+  loopback: LoopbackMode;
+  /** Set once CNI ADD has completed (containerd's sandbox.CNIResult). */
+  cniResult?: CniResult;
+  ip?: string;
+  additionalIps: string[];
+  pause?: WorldProcess;
+  createdAt: number;
+}
+
+export interface RuntimeCondition {
+  type: 'RuntimeReady' | 'NetworkReady';
+  status: boolean;
+  reason: string;
+  message: string;
+}
+
+export interface RuntimeStatus {
+  conditions: RuntimeCondition[];
+  /** The network config that would be used, with every file's verdict. */
+  configFiles: { file: string; error?: string }[];
+  network?: string;
+}
+
+export interface CriOptions {
+  loopback?: LoopbackMode;
+  pluginTimeoutMs?: number;
+}
+
+export class CriError extends Error {
+  constructor(
+    message: string,
+    readonly grpcCode: 'AlreadyExists' | 'NotFound' | 'FailedPrecondition' | 'Unknown' = 'Unknown',
+  ) {
+    super(message);
+    this.name = 'CriError';
+  }
+}
+
+/** CNI_ARGS as containerd builds them (sandbox_run.go). */
+function cniArgs(sb: PodSandbox): [string, string][] {
+  return [
+    ['IgnoreUnknown', '1'],
+    ['K8S_POD_NAMESPACE', sb.config.namespace],
+    ['K8S_POD_NAME', sb.config.name],
+    ['K8S_POD_INFRA_CONTAINER_ID', sb.id],
+    ['K8S_POD_UID', sb.config.uid],
+  ];
+}
+
+/** containerd's sandbox name: name_namespace_uid_attempt. */
+export const sandboxName = (c: PodSandboxConfig) => `${c.name}_${c.namespace}_${c.uid}_0`;
+
+export class ContainerdNode {
+  readonly sandboxes = new Map<string, PodSandbox>();
+  /** Reserved sandbox names → sandbox ID (containerd's name index). */
+  private readonly names = new Map<string, string>();
+  readonly cni: CniExecutor;
+  loopback: LoopbackMode;
+
+  constructor(
+    readonly world: World,
+    readonly node: string,
+    opts: CriOptions = {},
+  ) {
+    this.loopback = opts.loopback ?? 'internal';
+    const host = new NodePluginHost(world, node);
+    this.cni = new CniExecutor(host, new ResultCache(world.node(node).host.dataDir), { ...(opts.pluginTimeoutMs ? { timeoutMs: opts.pluginTimeoutMs } : {}) });
+  }
+
+  /** The node's config directory, loaded now (containerd reloads on change). */
+  loadNetworkConfig() {
+    return loadConfDir(this.world.node(this.node).host.confDir, NODE_PATHS.confDir);
+  }
+
+  /** CRI Status: NetworkReady is false (NetworkPluginNotReady) while no valid CNI config is loaded. */
+  status(): RuntimeStatus {
+    const cfg = this.loadNetworkConfig();
+    const configFiles = cfg.files.map((f) => ({ file: f.file, ...(f.error ? { error: f.error.reason + (f.error.line ? ` (line ${f.error.line}, column ${f.error.column})` : '') } : {}) }));
+    const runtimeReady: RuntimeCondition = { type: 'RuntimeReady', status: true, reason: '', message: '' };
+    let problem: string | undefined;
+    if (!cfg.network) {
+      const bad = cfg.files.filter((f) => f.error).map((f) => f.error!.message);
+      problem = `cni plugin not initialized: no valid network config found in ${NODE_PATHS.confDir}${bad.length ? `; ${bad.join('; ')}` : ''}`;
+    } else {
+      const needed = [...cfg.network.plugins.map((p) => p.type), ...(this.loopback === 'plugin' ? ['loopback'] : [])];
+      const missing = needed.filter((t) => !this.cni.host.findPlugin(t));
+      if (missing.length) problem = `cni plugin not initialized: plugin binary ${missing.map((m) => `"${m}"`).join(', ')} not found in ${NODE_PATHS.binDir}`;
+    }
+    const networkReady: RuntimeCondition = problem
+      ? { type: 'NetworkReady', status: false, reason: 'NetworkPluginNotReady', message: `Network plugin returns error: ${problem}` }
+      : { type: 'NetworkReady', status: true, reason: '', message: '' };
+    return { conditions: [runtimeReady, networkReady], configFiles, ...(cfg.network ? { network: cfg.network.name } : {}) };
+  }
+
+  networkReady(): RuntimeCondition {
+    return this.status().conditions[1]!;
+  }
+
+  private runtimeConf(sb: PodSandbox, ifName: string, netns = sb.netnsPath): RuntimeConf {
+    return { containerId: sb.id, netns, ifName, args: cniArgs(sb), capabilityArgs: sb.config.capabilityArgs ?? {} };
+  }
+
+  /** Records each plugin exec as a cni event under `parent`. */
+  private pluginTracer(trace: Trace, parent: number, pod: string): (r: PluginExecRecord) => void {
+    return (r) =>
+      trace.record('cni', `${r.plugin} ${r.command}`, r.start, r.end, {
+        parent,
+        pod,
+        node: this.node,
+        inputs: { path: r.path, env: r.env, stdin: safeJson(r.stdin) },
+        outputs: { exitCode: r.exitCode, stdout: safeJson(r.stdout), ...(r.stderr ? { stderr: r.stderr } : {}) },
+        ...(r.error ? { error: r.error } : {}),
+      });
+  }
+
+  /** CRI RunPodSandbox, as containerd's sandbox_run.go does it. */
+  async runPodSandbox(config: PodSandboxConfig, trace: Trace, parent?: number): Promise<string> {
+    const pod = config.name;
+    const o = { pod, node: this.node };
+    return trace.step('cri', 'RunPodSandbox', { ...o, ...(parent ? { parent } : {}), source: SOURCES.runPodSandbox, inputs: { name: config.name, namespace: config.namespace, uid: config.uid } }, async (cri) => {
+      const id = randomBytes(32).toString('hex');
+      const cleanup = new CleanupStack();
+      const sb: PodSandbox = {
+        id,
+        config,
+        node: this.node,
+        state: 'SANDBOX_NOTREADY',
+        netnsName: `cni-${randomUUID()}`,
+        netnsPath: '',
+        loopback: this.loopback,
+        additionalIps: [],
+        createdAt: Date.now(),
+      };
+      sb.netnsPath = `${NODE_PATHS.netnsDir}/${sb.netnsName}`;
+      const undo = (what: string, run: () => Promise<void>) =>
+        cleanup.defer(what, async () => {
+          await trace.step('containerd', `undo: ${what}`, { ...o, parent: cri.id, undo: true }, run);
+        });
+      try {
+        // Reserve the name first: a second sandbox with the same name is refused.
+        const name = sandboxName(config);
+        const holder = this.names.get(name);
+        if (holder) throw new CriError(`failed to reserve sandbox name "${name}": name "${name}" is reserved for "${holder}"`, 'AlreadyExists');
+        this.names.set(name, id);
+        cleanup.defer('release sandbox name', async () => void this.names.delete(name));
+        cri.output({ sandboxId: id });
+
+        const network = this.loadNetworkConfig().network;
+        const ready = this.networkReady();
+        if (!network || !ready.status) throw new CriError(`failed to setup network for sandbox "${id}": ${ready.message || 'cni plugin not initialized'}`, 'FailedPrecondition');
+        sb.network = network;
+
+        await trace.step('kernel', 'NewNetNS', { ...o, parent: cri.id, source: SOURCES.newNetNS, inputs: { path: sb.netnsPath } }, async (h) => {
+          await this.world.run({ kind: 'node', node: this.node }, ['ip', 'netns', 'add', sb.netnsName]);
+          h.output({ netns: sb.netnsPath });
+        });
+        undo('remove network namespace', () => this.removeNetns(sb));
+
+        // Registered before setup: "resource is allocated even if it returns error" (sandbox_run.go).
+        undo('teardown pod network (CNI DEL)', () => this.cniDel(sb, trace, cri.id));
+        await trace.step('containerd', 'setupPodNetwork', { ...o, parent: cri.id, source: SOURCES.setupPodNetwork, inputs: { network: network.name, file: network.file, loopback: sb.loopback } }, async (setup) => {
+          let result: CniResult;
+          if (sb.loopback === 'internal') {
+            await trace.step('kernel', 'loopback up', { ...o, parent: setup.id, source: SOURCES.loopbackUp, inputs: { dev: 'lo' } }, async () => {
+              await this.world.run({ kind: 'pod', node: this.node, netns: sb.netnsPath }, ['ip', 'link', 'set', 'lo', 'up']);
+            });
+            result = await trace.step('cni', 'CNI ADD', { ...o, parent: setup.id, source: SOURCES.cniSetup, inputs: { network: network.name, ifName: 'eth0' } }, async (h) => {
+              const r = await this.cni.addNetworkList(network, this.runtimeConf(sb, 'eth0'), this.pluginTracer(trace, h.id, pod));
+              h.output({ result: r });
+              return r;
+            });
+          } else {
+            // go-cni attaches every network concurrently (containerd's default, no setup_serially).
+            const lo = loopbackConfList();
+            const [, r] = await Promise.all([
+              trace.step('cni', 'CNI ADD', { ...o, parent: setup.id, source: SOURCES.cniSetup, inputs: { network: lo.name, ifName: 'lo' } }, async (h) => {
+                const lr = await this.cni.addNetworkList(lo, this.runtimeConf(sb, 'lo'), this.pluginTracer(trace, h.id, pod));
+                h.output({ result: lr });
+              }),
+              trace.step('cni', 'CNI ADD', { ...o, parent: setup.id, source: SOURCES.cniSetup, inputs: { network: network.name, ifName: 'eth0' } }, async (h) => {
+                const pr = await this.cni.addNetworkList(network, this.runtimeConf(sb, 'eth0'), this.pluginTracer(trace, h.id, pod));
+                h.output({ result: pr });
+                return pr;
+              }),
+            ]);
+            result = r;
+          }
+          sb.cniResult = result;
+          await trace.step('containerd', 'pod IPs from result', { ...o, parent: setup.id, source: SOURCES.podIps, inputs: { interface: 'eth0' } }, async (h) => {
+            const ips = podIpsFromResult(result);
+            if (!ips) throw new CriError(`failed to find network info for sandbox "${id}": the CNI result has no IP on interface eth0`);
+            sb.ip = ips.ip;
+            sb.additionalIps = ips.additionalIps;
+            h.output({ ip: ips.ip, additionalIps: ips.additionalIps });
+          });
+        });
+
+        await trace.step('containerd', 'start sandbox container (pause)', { ...o, parent: cri.id, inputs: { netns: sb.netnsPath } }, async (h) => {
+          const pause = this.world.spawn({ kind: 'pod', node: this.node, netns: sb.netnsPath }, ['sleep', 'infinity']);
+          await pause.started;
+          sb.pause = pause;
+          h.output({ pid: pause.pid });
+        });
+        undo('stop sandbox container', async () => this.stopPause(sb));
+
+        sb.state = 'SANDBOX_READY';
+        this.sandboxes.set(id, sb);
+        cleanup.disarm();
+        cri.output({ state: sb.state, ip: sb.ip });
+        return id;
+      } catch (e) {
+        const failed = await cleanup.unwind();
+        if (failed !== undefined) {
+          // As containerd's cleanupErr: keep the sandbox, in an unknown state, for StopPodSandbox to finish.
+          sb.state = 'SANDBOX_UNKNOWN';
+          this.sandboxes.set(id, sb);
+        }
+        throw e;
+      }
+    });
+  }
+
+  private async cniDel(sb: PodSandbox, trace: Trace, parent: number, netnsGone = false): Promise<void> {
+    const lists: [ConfList, string][] = [];
+    if (sb.loopback === 'plugin') lists.push([loopbackConfList(), 'lo']);
+    if (sb.network) lists.push([sb.network, 'eth0']);
+    for (const [list, ifName] of lists) {
+      await trace.step('cni', 'CNI DEL', { pod: sb.config.name, node: this.node, parent, source: SOURCES.cniRemove, inputs: { network: list.name, ifName, netns: netnsGone ? '' : sb.netnsPath } }, async (h) => {
+        try {
+          await this.cni.delNetworkList(list, this.runtimeConf(sb, ifName, netnsGone ? '' : sb.netnsPath), this.pluginTracer(trace, h.id, sb.config.name));
+        } catch (e) {
+          // A sandbox whose setup never finished has nothing for DEL to find (sandbox_stop.go).
+          if (!sb.cniResult) {
+            h.output({ ignored: `setup never completed: ${(e as Error).message}` });
+            return;
+          }
+          throw e;
+        }
+      });
+    }
+  }
+
+  private async netnsExists(sb: PodSandbox): Promise<boolean> {
+    const r = await this.world.exec({ kind: 'node', node: this.node }, ['test', '-e', sb.netnsPath]);
+    return r.code === 0;
+  }
+
+  private async removeNetns(sb: PodSandbox): Promise<void> {
+    const r = await this.world.exec({ kind: 'node', node: this.node }, ['ip', 'netns', 'delete', sb.netnsName]);
+    if (r.code !== 0 && !/No such file|not found/i.test(r.stderr)) throw new CriError(`failed to remove network namespace ${sb.netnsPath}: ${r.stderr.trim()}`);
+  }
+
+  private async stopPause(sb: PodSandbox): Promise<void> {
+    const p = sb.pause;
+    if (!p || p.hasExited) return;
+    p.kill(9);
+    await p.exited;
+  }
+
+  sandbox(id: string): PodSandbox {
+    const sb = this.sandboxes.get(id);
+    if (!sb) throw new CriError(`an error occurred when try to find sandbox "${id}": not found`, 'NotFound');
+    return sb;
+  }
+
+  /** CRI PodSandboxStatus: the IPs saved at creation (getIPs). */
+  async podSandboxStatus(id: string, trace: Trace, parent?: number) {
+    const sb = this.sandbox(id);
+    return trace.step('cri', 'PodSandboxStatus', { pod: sb.config.name, node: this.node, ...(parent ? { parent } : {}), source: SOURCES.podSandboxStatus, inputs: { sandboxId: id } }, async (h) => {
+      const ips = await trace.step('containerd', 'getIPs', { pod: sb.config.name, node: this.node, parent: h.id, source: SOURCES.getIps }, async (g) => {
+        const r = { ip: sb.ip ?? '', additionalIps: sb.additionalIps };
+        g.output(r);
+        return r;
+      });
+      const status = { id, state: sb.state, network: ips, netns: sb.netnsPath, createdAt: sb.createdAt };
+      h.output({ state: sb.state, ip: ips.ip });
+      return status;
+    });
+  }
+
+  /** CRI StopPodSandbox: stop the pause, CNI DEL (reverse, cached result), then remove the netns. Idempotent. */
+  async stopPodSandbox(id: string, trace: Trace, parent?: number): Promise<void> {
+    const sb = this.sandboxes.get(id);
+    await trace.step('cri', 'StopPodSandbox', { ...(sb ? { pod: sb.config.name } : {}), node: this.node, ...(parent ? { parent } : {}), source: SOURCES.stopPodSandbox, inputs: { sandboxId: id } }, async (h) => {
+      if (!sb) {
+        h.output({ note: 'sandbox not found: nothing to stop' });
+        return;
+      }
+      const o = { pod: sb.config.name, node: this.node, parent: h.id };
+      await trace.step('containerd', 'stop sandbox container (pause)', { ...o, inputs: { pid: sb.pause?.pid } }, () => this.stopPause(sb));
+      await trace.step('containerd', 'teardownPodNetwork', { ...o, source: SOURCES.teardownPodNetwork, inputs: { netns: sb.netnsPath } }, async (t) => {
+        const gone = !(await this.netnsExists(sb));
+        if (gone) t.output({ note: 'the network namespace is already gone: DEL runs with an empty CNI_NETNS' });
+        await this.cniDel(sb, trace, t.id, gone);
+      });
+      await trace.step('kernel', 'remove netns', { ...o, source: SOURCES.removeNetNS, inputs: { path: sb.netnsPath } }, () => this.removeNetns(sb));
+      sb.state = 'SANDBOX_NOTREADY';
+      h.output({ state: sb.state });
+    });
+  }
+
+  /** CRI RemovePodSandbox: stops it if needed, then forgets it and releases its name. */
+  async removePodSandbox(id: string, trace: Trace, parent?: number): Promise<void> {
+    const sb = this.sandboxes.get(id);
+    await trace.step('cri', 'RemovePodSandbox', { ...(sb ? { pod: sb.config.name } : {}), node: this.node, ...(parent ? { parent } : {}), source: SOURCES.removePodSandbox, inputs: { sandboxId: id } }, async (h) => {
+      if (!sb) return;
+      if (sb.state !== 'SANDBOX_NOTREADY') await this.stopPodSandbox(id, trace, h.id);
+      this.sandboxes.delete(id);
+      this.names.delete(sandboxName(sb.config));
+    });
+  }
+
+  listPodSandbox(): PodSandbox[] {
+    return [...this.sandboxes.values()];
+  }
+
+  /** Starts a container process that joins the sandbox's network namespace, with its own PID and mount namespaces. */
+  startContainer(sandboxId: string, command: string[]): WorldProcess {
+    const sb = this.sandbox(sandboxId);
+    // A tiny init as PID 1 forwards SIGTERM, so the container stops as a process would outside a PID namespace.
+    const init = 'trap \'kill -TERM "$c" 2>/dev/null; wait "$c"; exit $?\' TERM INT; "$@" & c=$!; wait "$c"';
+    return this.world.spawn({ kind: 'pod', node: this.node, netns: sb.netnsPath }, ['unshare', '--pid', '--fork', '--mount', '--mount-proc', 'sh', '-c', init, 'container', ...command]);
+  }
+}
+
+function safeJson(s: string): unknown {
+  const t = s.trim();
+  if (!t) return '';
+  try {
+    return JSON.parse(t);
+  } catch {
+    return s;
+  }
+}
+
+export type { TraceEvent };

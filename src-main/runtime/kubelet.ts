@@ -1,0 +1,204 @@
+// The kubelet side: SyncPod and KillPod over the CRI, pod workers that never run two operations on
+// one pod, and the runtime status check that keeps pods off a node whose network is not ready.
+import { randomUUID } from 'node:crypto';
+import type { World, WorldProcess } from '../world/world.js';
+import { ContainerdNode, CriError, type CriOptions, type LoopbackMode, type RuntimeCondition } from './containerd.js';
+import { SOURCES } from './sources.js';
+import { Trace } from './trace.js';
+
+export interface ContainerSpec {
+  name: string;
+  /** A busybox command, for example ["httpd", "-f", "-p", "80"]. */
+  command: string[];
+}
+
+export interface PodSpec {
+  name: string;
+  namespace?: string;
+  node: string;
+  initContainers?: ContainerSpec[];
+  containers?: ContainerSpec[];
+  /** Seconds between SIGTERM and SIGKILL when the pod is killed (Kubernetes' default is 30). */
+  terminationGracePeriodSeconds?: number;
+  capabilityArgs?: Record<string, never> | import('../cni/conf.js').JsonObject;
+}
+
+export interface PodConditions {
+  PodReadyToStartContainers: boolean;
+  Initialized: boolean;
+  Ready: boolean;
+}
+
+export interface Pod {
+  key: string;
+  spec: PodSpec;
+  uid: string;
+  sandboxId: string;
+  ip: string;
+  additionalIps: string[];
+  netns: string;
+  conditions: PodConditions;
+  containers: { name: string; process: WorldProcess }[];
+}
+
+export class KubeletError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'KubeletError';
+  }
+}
+
+const POD_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+export const DEFAULT_GRACE_SECONDS = 2;
+
+export class Kubelet {
+  readonly runtimes = new Map<string, ContainerdNode>();
+  readonly pods = new Map<string, Pod>();
+  /** Pod workers: one chain of operations per pod. */
+  private readonly workers = new Map<string, Promise<unknown>>();
+
+  constructor(
+    readonly world: World,
+    opts: CriOptions & { loopbackByNode?: Record<string, LoopbackMode> } = {},
+  ) {
+    for (const name of world.nodes.keys()) {
+      const loopback = opts.loopbackByNode?.[name] ?? opts.loopback;
+      this.runtimes.set(name, new ContainerdNode(world, name, { ...opts, ...(loopback ? { loopback } : {}) }));
+    }
+  }
+
+  runtime(node: string): ContainerdNode {
+    const r = this.runtimes.get(node);
+    if (!r) throw new KubeletError(`no node "${node}" (nodes: ${[...this.runtimes.keys()].join(', ')})`);
+    return r;
+  }
+
+  /** The CRI Status call kubelet makes every 5 s (updateRuntimeUp). */
+  nodeNetworkReady(node: string): RuntimeCondition {
+    return this.runtime(node).networkReady();
+  }
+
+  private onWorker<T>(key: string, fn: () => Promise<T>): Promise<T> {
+    const prev = this.workers.get(key) ?? Promise.resolve();
+    const next = prev.then(fn, fn);
+    const tail = next.catch(() => {});
+    this.workers.set(key, tail);
+    void tail.then(() => {
+      if (this.workers.get(key) === tail) this.workers.delete(key);
+    });
+    return next;
+  }
+
+  static key(spec: Pick<PodSpec, 'name' | 'namespace'>): string {
+    return `${spec.namespace ?? 'default'}/${spec.name}`;
+  }
+
+  /** SyncPod for a new pod: sandbox, status, then init containers in order, then app containers. */
+  syncPod(spec: PodSpec, trace = new Trace()): Promise<Pod> {
+    if (!POD_NAME.test(spec.name) || spec.name.length > 63) {
+      return Promise.reject(new KubeletError(`invalid pod name "${spec.name}": a DNS label (lowercase letters, digits and "-", at most 63)`));
+    }
+    const key = Kubelet.key(spec);
+    return this.onWorker(key, () => this.doSyncPod(spec, key, trace));
+  }
+
+  private async doSyncPod(spec: PodSpec, key: string, trace: Trace): Promise<Pod> {
+    const o = { pod: spec.name, node: spec.node };
+    return trace.step('kubelet', 'SyncPod', { ...o, source: SOURCES.syncPod, inputs: { pod: key, node: spec.node } }, async (sync) => {
+      if (this.pods.has(key)) throw new KubeletError(`pod "${key}" already exists on ${this.pods.get(key)!.spec.node}`);
+      const rt = this.runtime(spec.node);
+      const ready = rt.networkReady();
+      if (!ready.status) {
+        throw new KubeletError(`node ${spec.node} is NotReady: container runtime network not ready: NetworkReady=false reason:${ready.reason} message:${ready.message}`);
+      }
+      const uid = randomUUID();
+      await trace.step('kubelet', 'PrepareResources', { ...o, parent: sync.id, source: SOURCES.prepareResources }, async (h) => {
+        h.output({ claims: 0, note: 'no dynamic resources (DRA) claimed by this pod' });
+      });
+      const sandboxId = await rt.runPodSandbox({ name: spec.name, namespace: spec.namespace ?? 'default', uid, ...(spec.capabilityArgs ? { capabilityArgs: spec.capabilityArgs } : {}) }, trace, sync.id);
+      const status = await rt.podSandboxStatus(sandboxId, trace, sync.id);
+      const pod: Pod = {
+        key,
+        spec,
+        uid,
+        sandboxId,
+        ip: status.network.ip,
+        additionalIps: status.network.additionalIps,
+        netns: status.netns,
+        conditions: { PodReadyToStartContainers: false, Initialized: false, Ready: false },
+        containers: [],
+      };
+      this.pods.set(key, pod);
+      try {
+        await trace.step('kubelet', 'PodReadyToStartContainers', { ...o, parent: sync.id, source: SOURCES.podReadyToStartContainers }, async (h) => {
+          pod.conditions.PodReadyToStartContainers = true;
+          h.output({ status: 'True', podIP: pod.ip });
+        });
+        for (const c of spec.initContainers ?? []) {
+          await trace.step('kubelet', `init container ${c.name}`, { ...o, parent: sync.id, inputs: { command: c.command } }, async (h) => {
+            const p = rt.startContainer(sandboxId, c.command);
+            await p.started;
+            const s = await p.exited;
+            h.output({ exitCode: s.code });
+            if (s.code !== 0) throw new KubeletError(`init container ${c.name} of pod ${key} failed with exit code ${s.code ?? `signal ${s.signal}`}`);
+          });
+        }
+        pod.conditions.Initialized = true;
+        for (const c of spec.containers ?? []) {
+          await trace.step('kubelet', `start container ${c.name}`, { ...o, parent: sync.id, inputs: { command: c.command } }, async (h) => {
+            const p = rt.startContainer(sandboxId, c.command);
+            await p.started;
+            pod.containers.push({ name: c.name, process: p });
+            h.output({ pid: p.pid });
+          });
+        }
+        pod.conditions.Ready = true;
+      } catch (e) {
+        // Kubelet would retry; the lab reports the failure and leaves the pod for KillPod to clean.
+        throw e;
+      }
+      sync.output({ ip: pod.ip, sandboxId });
+      return pod;
+    });
+  }
+
+  /** KillPod: containers (SIGTERM, grace, SIGKILL), then StopPodSandbox, then RemovePodSandbox. */
+  killPod(name: string, namespace = 'default', trace = new Trace()): Promise<void> {
+    const key = Kubelet.key({ name, namespace });
+    return this.onWorker(key, async () => {
+      const pod = this.pods.get(key);
+      if (!pod) throw new KubeletError(`no pod "${key}"`);
+      const rt = this.runtime(pod.spec.node);
+      const o = { pod: name, node: pod.spec.node };
+      await trace.step('kubelet', 'KillPod', { ...o, source: SOURCES.killPod, inputs: { pod: key } }, async (kill) => {
+        await trace.step('kubelet', 'kill containers', { ...o, parent: kill.id, source: SOURCES.killContainers, inputs: { containers: pod.containers.map((c) => c.name), gracePeriodSeconds: pod.spec.terminationGracePeriodSeconds ?? DEFAULT_GRACE_SECONDS } }, async (h) => {
+          const grace = (pod.spec.terminationGracePeriodSeconds ?? DEFAULT_GRACE_SECONDS) * 1000;
+          const outcomes = await Promise.all(
+            pod.containers.map(async (c) => {
+              if (c.process.hasExited) return `${c.name}: already exited`;
+              c.process.kill(15);
+              const timer = new Promise<'timeout'>((res) => setTimeout(() => res('timeout'), grace).unref());
+              if ((await Promise.race([c.process.exited, timer])) === 'timeout') {
+                c.process.kill(9);
+                await c.process.exited;
+                return `${c.name}: SIGKILL after ${grace} ms grace`;
+              }
+              return `${c.name}: exited on SIGTERM`;
+            }),
+          );
+          h.output({ outcomes });
+        });
+        await rt.stopPodSandbox(pod.sandboxId, trace, kill.id);
+        await rt.removePodSandbox(pod.sandboxId, trace, kill.id);
+        this.pods.delete(key);
+      });
+    });
+  }
+
+  /** Kills every pod (concurrently, one worker per pod). */
+  async killAll(): Promise<void> {
+    await Promise.allSettled([...this.pods.values()].map((p) => this.killPod(p.spec.name, p.spec.namespace ?? 'default')));
+  }
+}
+
+export { CriError };

@@ -1,0 +1,101 @@
+// The trace: every step of the pod network lifecycle as an event with component, name, times,
+// inputs, outputs, error and the source reference the seeds give for it.
+import { EventEmitter } from 'node:events';
+import type { SourceRef } from './sources.js';
+
+export type Component = 'kubelet' | 'cri' | 'containerd' | 'cni' | 'kernel';
+
+export interface TraceEvent {
+  id: number;
+  parent?: number;
+  component: Component;
+  name: string;
+  pod?: string;
+  node?: string;
+  /** Milliseconds since the trace began. */
+  start: number;
+  end?: number;
+  inputs?: Record<string, unknown>;
+  outputs?: Record<string, unknown>;
+  error?: string;
+  /** A cleanup of an earlier step after a failure (containerd's deferred undo). */
+  undo?: boolean;
+  source?: SourceRef;
+}
+
+export interface StepOptions {
+  parent?: number;
+  pod?: string;
+  node?: string;
+  inputs?: Record<string, unknown>;
+  source?: SourceRef;
+  undo?: boolean;
+}
+
+/** Handle on a running step: add outputs, or record children under it. */
+export interface StepHandle {
+  readonly id: number;
+  output(o: Record<string, unknown>): void;
+}
+
+export class Trace extends EventEmitter<{ event: [TraceEvent]; update: [TraceEvent] }> {
+  readonly events: TraceEvent[] = [];
+  private readonly t0 = performance.now();
+  private nextId = 1;
+
+  now(): number {
+    return Math.round((performance.now() - this.t0) * 1000) / 1000;
+  }
+
+  begin(component: Component, name: string, o: StepOptions = {}): TraceEvent {
+    const ev: TraceEvent = { id: this.nextId++, component, name, start: this.now(), ...o };
+    this.events.push(ev);
+    this.emit('event', ev);
+    return ev;
+  }
+
+  finish(ev: TraceEvent, outputs?: Record<string, unknown>, error?: unknown): void {
+    ev.end = this.now();
+    if (outputs) ev.outputs = { ...ev.outputs, ...outputs };
+    if (error !== undefined) ev.error = error instanceof Error ? error.message : String(error);
+    this.emit('update', ev);
+  }
+
+  /** Runs fn as one traced step; its error is recorded and rethrown. */
+  async step<T>(component: Component, name: string, o: StepOptions, fn: (h: StepHandle) => Promise<T>): Promise<T> {
+    const ev = this.begin(component, name, o);
+    const handle: StepHandle = { id: ev.id, output: (out) => (ev.outputs = { ...ev.outputs, ...out }) };
+    try {
+      const r = await fn(handle);
+      this.finish(ev);
+      return r;
+    } catch (e) {
+      this.finish(ev, undefined, e);
+      throw e;
+    }
+  }
+
+  /** A step that already happened elsewhere (a plugin exec timed by the executor). */
+  record(component: Component, name: string, startMs: number, endMs: number, o: StepOptions & { outputs?: Record<string, unknown>; error?: string }): TraceEvent {
+    const base = performance.timeOrigin + (this.t0 as number);
+    const ev: TraceEvent = {
+      id: this.nextId++,
+      component,
+      name,
+      start: Math.round((startMs - base) * 1000) / 1000,
+      end: Math.round((endMs - base) * 1000) / 1000,
+      ...o,
+    };
+    this.events.push(ev);
+    this.emit('event', ev);
+    return ev;
+  }
+
+  duration(ev: TraceEvent): number {
+    return (ev.end ?? this.now()) - ev.start;
+  }
+
+  children(id: number): TraceEvent[] {
+    return this.events.filter((e) => e.parent === id);
+  }
+}

@@ -1,0 +1,52 @@
+// A node as a CNI plugin host: plugins are found in the node's /opt/cni/bin (the host's real
+// plugins with the node's own additions on top) and run in the node's namespaces.
+import { accessSync, constants, lstatSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import type { PluginHost, PluginRunResult } from '../cni/invoke.js';
+import { NODE_PATHS, type World } from './world.js';
+
+export class NodePluginHost implements PluginHost {
+  readonly cniPath = [NODE_PATHS.binDir];
+
+  constructor(
+    private readonly world: World,
+    readonly nodeName: string,
+  ) {}
+
+  private isExecutable(p: string): boolean {
+    try {
+      accessSync(p, constants.X_OK);
+      return statSync(p).isFile();
+    } catch {
+      return false;
+    }
+  }
+
+  findPlugin(type: string): string | undefined {
+    if (!/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/.test(type)) return undefined;
+    const node = this.world.node(this.nodeName);
+    const own = join(node.host.binUpper, type);
+    try {
+      const st = lstatSync(own);
+      // overlayfs marks a deleted lower file with a 0:0 character device ("whiteout").
+      if (st.isCharacterDevice()) return undefined;
+      return this.isExecutable(own) || st.isSymbolicLink() ? join(NODE_PATHS.binDir, type) : undefined;
+    } catch {
+      /* not one of the node's own */
+    }
+    return this.world.pluginDirs.some((d) => this.isExecutable(join(d, type))) ? join(NODE_PATHS.binDir, type) : undefined;
+  }
+
+  describeSearch(): string {
+    return `no executable "${NODE_PATHS.binDir}" entry on ${this.nodeName} (it shows the host's ${this.world.pluginDirs.join(', ')} and the node's own plugins)`;
+  }
+
+  baseEnv(): Record<string, string> {
+    return this.world.baseEnv({ PODNET_NODE: this.nodeName });
+  }
+
+  async runPlugin(path: string, env: Record<string, string>, stdin: string, timeoutMs: number): Promise<PluginRunResult> {
+    const r = await this.world.exec({ kind: 'node', node: this.nodeName }, [path], { env, input: stdin, timeoutMs, timeoutSignal: 9 });
+    return { code: r.code, signal: r.signal, stdout: r.stdout, stderr: r.stderr, timedOut: r.timedOut };
+  }
+}
