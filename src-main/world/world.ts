@@ -164,7 +164,8 @@ export class World {
         ].join('\n'),
       ]);
       // Nodes start concurrently: each is a few mounts and one process.
-      await Promise.all(names.map((n, i) => world.startNode(n, i + 1)));
+      const started = await Promise.all(names.map((n, i) => world.startNode(n, i + 1)));
+      for (const n of started) world.nodes.set(n.name, n);
     } catch (e) {
       await world.destroy();
       throw e;
@@ -172,7 +173,7 @@ export class World {
     return world;
   }
 
-  private async startNode(name: string, index: number): Promise<void> {
+  private async startNode(name: string, index: number): Promise<WorldNode> {
     const base = join(this.stateDir, 'nodes', name);
     const host = {
       confDir: join(base, 'etc/cni/net.d'),
@@ -206,17 +207,15 @@ export class World {
     if (!ready) throw new WorldError(`node ${name} could not start: ${err.trim() || 'its holder exited'}`);
     const underlayIp = `${UNDERLAY.prefix}${UNDERLAY.firstHost + index - 1}`;
     const node: WorldNode = { name, index, holderPid: pid, underlayIp, podCidr: `10.244.${index}.0/24`, host };
-    this.nodes.set(name, node);
     await this.run({ kind: 'sandbox' }, [
       'sh',
       '-ec',
       `ip link add u-${name} type veth peer name eth0 netns ${pid}\nip link set u-${name} master ${UNDERLAY.bridge} up`,
     ]);
-    await this.run({ kind: 'node', node: name }, [
-      'sh',
-      '-ec',
-      `ip addr add ${underlayIp}/${UNDERLAY.mask} dev eth0\nip link set eth0 up`,
-    ]);
+    // The node is not in this.nodes until every node started, so place the command by its holder.
+    const r = await this.init.exec({ nsPid: pid, joinMount: true, joinNet: true, joinUts: true, argv: ['sh', '-ec', `ip addr add ${underlayIp}/${UNDERLAY.mask} dev eth0\nip link set eth0 up`], env: this.baseEnv() });
+    if (r.code !== 0) throw new WorldError(`node ${name}: cannot address its underlay interface: ${r.stderr.trim()}`);
+    return node;
   }
 
   node(name: string): WorldNode {
@@ -238,11 +237,16 @@ export class World {
     return { PATH: WORLD_PATH, HOME: '/root', LANG: 'C.UTF-8', ...extra };
   }
 
+  /** The environment a command gets: PODNET_NODE names the node it runs on. */
+  envFor(target: Target): Record<string, string> {
+    return this.baseEnv(target.kind === 'sandbox' ? {} : { PODNET_NODE: target.node });
+  }
+
   /** Runs a command in the sandbox, on a node, or in a pod, and collects exit code and output. */
   async exec(target: Target, argv: string[], opts: RunOptions = {}): Promise<ExecResult> {
     this.assertAlive();
     return this.init.exec(
-      { ...this.placement(target), argv, env: opts.env ?? this.baseEnv(), ...(opts.cwd ? { cwd: opts.cwd } : {}) },
+      { ...this.placement(target), argv, env: opts.env ?? this.envFor(target), ...(opts.cwd ? { cwd: opts.cwd } : {}) },
       { ...(opts.input !== undefined ? { input: opts.input } : {}), ...(opts.timeoutMs ? { timeoutMs: opts.timeoutMs } : {}), ...(opts.timeoutSignal ? { timeoutSignal: opts.timeoutSignal } : {}) },
     );
   }
@@ -263,7 +267,7 @@ export class World {
     return this.init.spawn({
       ...this.placement(target),
       argv,
-      env: opts.env ?? this.baseEnv(),
+      env: opts.env ?? this.envFor(target),
       ...(opts.cwd ? { cwd: opts.cwd } : {}),
       ...(opts.stdin ? { stdin: true } : {}),
       ...(opts.newUts ? { newUts: true } : {}),

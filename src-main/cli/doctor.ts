@@ -1,0 +1,162 @@
+// podnet doctor: everything a lab world needs, each failure with the exact fix.
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { PLUGIN_DIRS, hostPluginDirs } from '../world/paths.js';
+import { worldInitBinary } from '../world/world-init.js';
+
+export interface Check {
+  name: string;
+  ok: boolean;
+  detail: string;
+  fix?: string;
+}
+
+const REQUIRED_PLUGINS = ['bridge', 'host-local', 'loopback', 'portmap'];
+
+function readSysctl(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8').trim();
+  } catch {
+    return undefined;
+  }
+}
+
+function which(cmd: string): string | undefined {
+  for (const d of (process.env.PATH ?? '').split(':').concat(['/usr/sbin', '/sbin'])) {
+    const p = join(d, cmd);
+    if (d && existsSync(p)) return p;
+  }
+  return undefined;
+}
+
+function run(argv: string[], timeoutMs = 5000) {
+  const r = spawnSync(argv[0]!, argv.slice(1), { encoding: 'utf8', timeout: timeoutMs });
+  return { ok: r.status === 0, out: `${r.stdout ?? ''}${r.stderr ?? ''}`.trim(), error: r.error?.message };
+}
+
+/** The AppArmor profile that lets this program create user namespaces (Ubuntu 23.10+). */
+export function apparmorProfile(exe = process.execPath): string {
+  return [
+    'abi <abi/4.0>,',
+    'include <tunables/global>',
+    '',
+    `profile podnet-lab ${exe} flags=(unconfined) {`,
+    '  userns,',
+    '  include if exists <local/podnet-lab>',
+    '}',
+  ].join('\n');
+}
+
+export function runDoctor(): Check[] {
+  const checks: Check[] = [];
+  const root = process.getuid?.() === 0;
+  const apt = (pkg: string) => `sudo apt-get install ${pkg}   (Fedora: sudo dnf install ${pkg}; Arch: sudo pacman -S ${pkg})`;
+
+  // util-linux: unshare and nsenter
+  const unshare = which('unshare');
+  checks.push(
+    unshare
+      ? { name: 'util-linux (unshare)', ok: true, detail: run(['unshare', '--version']).out.split('\n')[0] ?? unshare }
+      : { name: 'util-linux (unshare)', ok: false, detail: 'unshare is not installed', fix: apt('util-linux') },
+  );
+
+  // User namespaces: the real probe, with the namespaces a world uses, and bringing lo up.
+  const restrict = readSysctl('/proc/sys/kernel/apparmor_restrict_unprivileged_userns');
+  const clone = readSysctl('/proc/sys/kernel/unprivileged_userns_clone');
+  const maxNs = readSysctl('/proc/sys/user/max_user_namespaces');
+  if (unshare) {
+    const probe = run(['unshare', '--user', '--map-root-user', '--net', '--mount', '--pid', '--fork', 'sh', '-c', 'ip link set lo up && ip -o link show lo']);
+    let fix: string | undefined;
+    if (!probe.ok) {
+      if (restrict === '1') {
+        fix = `AppArmor restricts unprivileged user namespaces (kernel.apparmor_restrict_unprivileged_userns=1). Allow Podnet Lab:\n` +
+          `      sudo tee /etc/apparmor.d/podnet-lab <<'EOF'\n${apparmorProfile().replace(/^/gm, '      ')}\n      EOF\n` +
+          `      sudo apparmor_parser -r /etc/apparmor.d/podnet-lab\n` +
+          `    (last resort, for the whole machine: sudo sysctl kernel.apparmor_restrict_unprivileged_userns=0)`;
+      } else if (clone === '0') {
+        fix = 'unprivileged user namespaces are disabled: sudo sysctl kernel.unprivileged_userns_clone=1 (and add it to /etc/sysctl.d/ to keep it)';
+      } else if (maxNs === '0') {
+        fix = 'user namespaces are disabled: sudo sysctl user.max_user_namespaces=15000';
+      } else {
+        fix = 'user namespaces do not work on this kernel; use the VM fallback described in docs/requirements.md';
+      }
+    }
+    checks.push({
+      name: 'user namespaces (unshare -Urnm --pid, lo up)',
+      ok: probe.ok && /LOOPBACK,UP/.test(probe.out),
+      detail: probe.ok ? `works${root ? ' (as root)' : ''}` : probe.out || probe.error || 'failed',
+      ...(fix ? { fix } : {}),
+    });
+  }
+  checks.push({
+    name: 'AppArmor user namespace restriction',
+    ok: restrict !== '1' || checks.some((c) => c.name.startsWith('user namespaces') && c.ok),
+    detail: restrict === undefined ? 'not present (no AppArmor restriction)' : `kernel.apparmor_restrict_unprivileged_userns=${restrict}`,
+    ...(restrict === '1' ? { fix: `load the profile shown above for ${process.execPath}` } : {}),
+  });
+
+  // iproute2 with JSON output
+  const ipJson = run(['ip', '-json', 'link', 'show', 'lo']);
+  checks.push(
+    ipJson.ok && ipJson.out.startsWith('[')
+      ? { name: 'iproute2', ok: true, detail: run(['ip', '-V']).out }
+      : { name: 'iproute2', ok: false, detail: ipJson.error ?? 'ip -json does not work', fix: apt('iproute2') },
+  );
+
+  // CNI plugins
+  const dirs = hostPluginDirs();
+  if (dirs.length === 0) {
+    checks.push({ name: 'CNI plugins', ok: false, detail: `none in ${PLUGIN_DIRS.join(', ')}`, fix: `${apt('containernetworking-plugins')}, or set PODNET_CNI_PATH to your plugin folder` });
+  } else {
+    const missing = REQUIRED_PLUGINS.filter((p) => !dirs.some((d) => existsSync(join(d, p))));
+    const bridge = dirs.map((d) => join(d, 'bridge')).find((p) => existsSync(p));
+    let speaks = '';
+    if (bridge) {
+      const v = spawnSync(bridge, [], { input: '{"cniVersion":"1.0.0"}', env: { CNI_COMMAND: 'VERSION' }, encoding: 'utf8', timeout: 5000 });
+      try {
+        const vs = (JSON.parse(v.stdout) as { supportedVersions: string[] }).supportedVersions;
+        speaks = `; bridge speaks CNI ${vs.at(-1)}`;
+      } catch {
+        /* old or broken plugin */
+      }
+    }
+    checks.push({
+      name: 'CNI plugins',
+      ok: missing.length === 0,
+      detail: `${dirs.join(', ')}${missing.length ? `; missing ${missing.join(', ')}` : ''}${speaks}`,
+      ...(missing.length ? { fix: apt('containernetworking-plugins') } : {}),
+    });
+  }
+
+  // busybox: pause, containers, ping, httpd
+  const busybox = ['/bin/busybox', '/usr/bin/busybox'].find((p) => existsSync(p));
+  checks.push(busybox ? { name: 'busybox', ok: true, detail: busybox } : { name: 'busybox', ok: false, detail: 'not installed', fix: apt('busybox-static') });
+
+  // nftables or iptables (portmap, firewall and bridge's ipMasq use them, inside the world only)
+  const nft = which('nft');
+  const ipt = which('iptables');
+  checks.push(
+    nft || ipt
+      ? { name: 'nftables or iptables', ok: true, detail: [nft, ipt].filter(Boolean).join(', ') }
+      : { name: 'nftables or iptables', ok: false, detail: 'neither nft nor iptables is installed', fix: apt('iptables nftables') },
+  );
+
+  // world-init, the sandbox's init (built with a C compiler at install)
+  try {
+    checks.push({ name: 'world-init (built)', ok: true, detail: worldInitBinary() });
+  } catch (e) {
+    checks.push({ name: 'world-init (built)', ok: false, detail: (e as Error).message, fix: 'sudo apt-get install build-essential && npm run build' });
+  }
+
+  const major = Number(process.versions.node.split('.')[0]);
+  checks.push({ name: 'Node.js', ok: major >= 20, detail: process.version, ...(major < 20 ? { fix: 'install Node.js 20 or later' } : {}) });
+  return checks;
+}
+
+export function formatDoctor(checks: Check[]): string {
+  const lines = checks.map((c) => `${c.ok ? '✓' : '✗'} ${c.name}: ${c.detail}${c.fix && !c.ok ? `\n    fix: ${c.fix}` : ''}`);
+  const bad = checks.filter((c) => !c.ok).length;
+  lines.push('', bad ? `${bad} problem${bad > 1 ? 's' : ''} found: the lab world cannot start until ${bad > 1 ? 'they are' : 'it is'} fixed.` : 'Everything a lab world needs is here.');
+  return lines.join('\n');
+}

@@ -1,0 +1,116 @@
+// podnet: the command line of Podnet Lab.
+import { parseArgs } from 'node:util';
+import { ConfigError, ExecError, InvalidArgumentError, NotSupportedError, PluginError } from '../cni/errors.js';
+import { WorldError } from '../world/world.js';
+import { cniCommand } from './cni-command.js';
+import { formatDoctor, runDoctor } from './doctor.js';
+import { traceCommand, UsageError } from './trace-command.js';
+
+const HELP = `podnet — the Kubernetes pod network lifecycle, for real, on your machine
+
+Usage:
+  podnet doctor                 check that this machine can run a lab world, with the fix for each problem
+  podnet trace [options]        run the pod network lifecycle in a fresh world and print its trace
+      --nodes N                 nodes in the world (default 1)
+      --pods N                  pods to create and delete (default 1), spread over the nodes
+      --config FILE             a CNI config (.conf/.conflist) for every node (default: bridge + host-local)
+      --loopback internal|plugin  containerd's internal loopback, or the loopback CNI plugin (default internal)
+      --json                    print the trace and results as JSON
+  podnet cni add|check|del [--net NAME | --conf FILE] [--id ID] [--ifname IF] [--args K=V;..] [--cap-args JSON] [-v] NETNS
+  podnet cni version TYPE...    run a node's CNI config by hand, as cnitool does (in a node's terminal)
+  podnet help
+`;
+
+function intOpt(v: string | undefined, name: string, def: number, max: number): number {
+  if (v === undefined) return def;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1 || n > max) throw new UsageError(`--${name} must be a whole number from 1 to ${max}, not "${v}"`);
+  return n;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [cmd, ...rest] = argv;
+  const out = (s: string) => process.stdout.write(s + '\n');
+  const err = (s: string) => process.stderr.write(s + '\n');
+  switch (cmd) {
+    case 'doctor': {
+      const checks = runDoctor();
+      out(formatDoctor(checks));
+      return checks.every((c) => c.ok) ? 0 : 1;
+    }
+    case 'trace': {
+      const { values } = parseArgs({
+        args: rest,
+        options: { nodes: { type: 'string' }, pods: { type: 'string' }, config: { type: 'string' }, loopback: { type: 'string' }, json: { type: 'boolean' } },
+      });
+      const loopback = values.loopback ?? 'internal';
+      if (loopback !== 'internal' && loopback !== 'plugin') throw new UsageError(`--loopback must be "internal" or "plugin", not "${loopback}"`);
+      const ok = await traceCommand(
+        {
+          nodes: intOpt(values.nodes, 'nodes', 1, 50),
+          pods: intOpt(values.pods, 'pods', 1, 250),
+          loopback,
+          json: values.json ?? false,
+          ...(values.config ? { configFile: values.config } : {}),
+        },
+        out,
+      );
+      return ok ? 0 : 1;
+    }
+    case 'cni': {
+      const [verb, ...r] = rest;
+      if (verb !== 'add' && verb !== 'check' && verb !== 'del' && verb !== 'version') throw new UsageError('usage: podnet cni add|check|del|version …  (see podnet help)');
+      const { values, positionals } = parseArgs({
+        args: r,
+        allowPositionals: true,
+        options: {
+          net: { type: 'string' },
+          conf: { type: 'string' },
+          id: { type: 'string' },
+          ifname: { type: 'string' },
+          args: { type: 'string' },
+          'cap-args': { type: 'string' },
+          verbose: { type: 'boolean', short: 'v' },
+        },
+      });
+      return cniCommand(
+        {
+          verb,
+          positional: positionals,
+          ...(values.net ? { net: values.net } : {}),
+          ...(values.conf ? { conf: values.conf } : {}),
+          ...(values.id ? { id: values.id } : {}),
+          ...(values.ifname ? { ifname: values.ifname } : {}),
+          ...(values.args ? { args: values.args } : {}),
+          ...(values['cap-args'] ? { capArgs: values['cap-args'] } : {}),
+          ...(values.verbose ? { verbose: true } : {}),
+        },
+        out,
+        err,
+      );
+    }
+    case undefined:
+    case 'help':
+    case '--help':
+    case '-h':
+      out(HELP);
+      return cmd === undefined ? 2 : 0;
+    default:
+      throw new UsageError(`unknown command "${cmd}"\n\n${HELP}`);
+  }
+}
+
+const KNOWN = [UsageError, ConfigError, PluginError, ExecError, NotSupportedError, InvalidArgumentError, WorldError];
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (e: unknown) => {
+    // Known failures get their message; anything else is a bug and keeps its stack.
+    if (KNOWN.some((k) => e instanceof k) || (e as Error)?.name === 'TypeError' && /parseArgs|Unknown option/.test(String((e as Error).message)) || (e as { code?: string })?.code?.startsWith?.('ERR_PARSE_ARGS')) {
+      process.stderr.write(`podnet: ${(e as Error).message}\n`);
+      process.exit(2);
+    }
+    process.stderr.write(`podnet: unexpected error: ${(e as Error)?.stack ?? String(e)}\n`);
+    process.exit(70);
+  },
+);

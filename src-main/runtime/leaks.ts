@@ -1,0 +1,97 @@
+// Proof that nothing is left: of pods on a node (veths, netns, IP reservations, cache entries,
+// processes), and of a world on the host (interfaces, named netns, mounts, processes, state).
+import { execFileSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { World } from '../world/world.js';
+
+export interface Leftovers {
+  node: string;
+  items: string[];
+}
+
+/** What pods left on a node. The bridge (cni0) stays by design: the bridge plugin never deletes it. */
+export async function podLeftovers(world: World, node: string): Promise<Leftovers> {
+  const items: string[] = [];
+  const n = world.node(node);
+  const links = JSON.parse(await world.run({ kind: 'node', node }, ['ip', '-json', '-details', 'link', 'show'])) as { ifname: string; linkinfo?: { info_kind?: string } }[];
+  for (const l of links) {
+    if (l.ifname === 'lo' || l.ifname === 'eth0') continue;
+    const kind = l.linkinfo?.info_kind;
+    if (kind !== 'bridge') items.push(`interface ${l.ifname}${kind ? ` (${kind})` : ''}`);
+  }
+  const netns = (await world.run({ kind: 'node', node }, ['ls', '-1', '/run/netns'])).split('\n').filter(Boolean);
+  items.push(...netns.map((x) => `network namespace /run/netns/${x}`));
+  const networks = join(n.host.dataDir, 'networks');
+  if (existsSync(networks)) {
+    for (const net of readdirSync(networks)) {
+      for (const f of readdirSync(join(networks, net))) {
+        if (f === 'lock' || f.startsWith('last_reserved_ip')) continue;
+        items.push(`IP reservation ${net}/${f} (held by ${readFileSync(join(networks, net, f), 'utf8').split('\n')[0]?.slice(0, 16)}…)`);
+      }
+    }
+  }
+  const results = join(n.host.dataDir, 'results');
+  if (existsSync(results)) items.push(...readdirSync(results).map((f) => `cached result ${f}`));
+  return { node, items };
+}
+
+/** Processes of the world besides world-init and the node holders. */
+export async function strayProcesses(world: World): Promise<string[]> {
+  const out = await world.run({ kind: 'sandbox' }, ['sh', '-c', 'for p in /proc/[0-9]*; do printf "%s %s\\n" "${p#/proc/}" "$(tr "\\0" " " < $p/cmdline 2>/dev/null)"; done']);
+  const holders = new Set([...world.nodes.values()].map((n) => String(n.holderPid)));
+  return out
+    .split('\n')
+    .filter(Boolean)
+    .filter((l) => {
+      const [pid, ...cmd] = l.split(' ');
+      const c = cmd.join(' ');
+      return pid !== '1' && !holders.has(pid!) && c.trim() !== '' && !c.startsWith('sh -c for p in') && !c.startsWith('tr ');
+    });
+}
+
+export interface HostSnapshot {
+  links: string[];
+  netns: string[];
+  mounts: string[];
+  processes: string[];
+}
+
+/** What the host shows of podnet: its interfaces and named netns, and podnet mounts and processes. */
+export function hostSnapshot(marker = 'podnet'): HostSnapshot {
+  const links = execFileSync('ip', ['-o', 'link', 'show'], { encoding: 'utf8' })
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => l.split(': ')[1]!.split('@')[0]!)
+    .sort();
+  let netns: string[] = [];
+  try {
+    netns = execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' }).split('\n').filter(Boolean).sort();
+  } catch {
+    /* no /run/netns */
+  }
+  const mounts = readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
+    .filter((l) => l.includes(marker));
+  const processes: string[] = [];
+  for (const pid of readdirSync('/proc')) {
+    if (!/^\d+$/.test(pid) || Number(pid) === process.pid) continue;
+    try {
+      const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ').trim();
+      if (cmd.includes('world-init') || cmd.includes(`${marker}-`) && cmd.includes('world-')) processes.push(`${pid} ${cmd}`);
+    } catch {
+      /* gone */
+    }
+  }
+  return { links, netns, mounts, processes };
+}
+
+/** Differences between two host snapshots, as readable lines (empty: the host is unchanged). */
+export function hostDiff(before: HostSnapshot, after: HostSnapshot): string[] {
+  const diff: string[] = [];
+  for (const k of ['links', 'netns', 'mounts'] as const) {
+    for (const x of after[k]) if (!before[k].includes(x)) diff.push(`new ${k.replace(/s$/, '')}: ${x}`);
+  }
+  diff.push(...after.processes.map((p) => `process: ${p}`));
+  return diff;
+}

@@ -1,0 +1,85 @@
+// The trace as a readable timeline: start, duration, component, step (indented by depth), key output.
+import type { Trace, TraceEvent } from './trace.js';
+
+function summarize(e: TraceEvent): string {
+  if (e.error) return `✗ ${e.error}`;
+  const out = e.outputs ?? {};
+  const inp = e.inputs ?? {};
+  if (e.name === 'CNI ADD' || e.name === 'CNI DEL') return `network ${String(inp.network)}, ${String(inp.ifName)}${inp.netns === '' ? ', CNI_NETNS=""' : ''}`;
+  if (e.component === 'cni' && / (ADD|DEL|CHECK|VERSION)$/.test(e.name)) {
+    const r = out.stdout as { ips?: { address: string; gateway?: string }[]; interfaces?: { name: string; sandbox?: string }[] } | '' | undefined;
+    if (r && typeof r === 'object') {
+      const ips = (r.ips ?? []).map((i) => `${i.address}${i.gateway ? ` gw ${i.gateway}` : ''}`).join(', ');
+      const ifs = (r.interfaces ?? []).map((i) => (i.sandbox ? `${i.name} (pod)` : i.name)).join(', ');
+      return [ips && `ips ${ips}`, ifs && `interfaces ${ifs}`].filter(Boolean).join('; ');
+    }
+    return `exit ${String(out.exitCode)}`;
+  }
+  if (e.name === 'NewNetNS') return String(out.netns ?? inp.path ?? '');
+  if (e.name === 'remove netns') return String(inp.path ?? '');
+  if (e.name === 'loopback up') return 'ip link set lo up';
+  if (e.name === 'setupPodNetwork') return `network ${String(inp.network)}, loopback ${String(inp.loopback)}`;
+  if (e.name === 'pod IPs from result' || e.name === 'getIPs') return `ip ${String(out.ip)}${(out.additionalIps as string[] | undefined)?.length ? ` + ${(out.additionalIps as string[]).join(', ')}` : ''}`;
+  if (e.name.startsWith('start sandbox container')) return `pid ${String(out.pid)}`;
+  if (e.name === 'PrepareResources') return String(out.note ?? '');
+  if (e.name === 'PodReadyToStartContainers') return `True, pod IP ${String(out.podIP)}`;
+  if (e.name === 'RunPodSandbox') return `sandbox ${String(out.sandboxId ?? '').slice(0, 12)}`;
+  if (e.name === 'kill containers') return ((out.outcomes as string[] | undefined) ?? []).join('; ') || 'no containers';
+  if (e.name.startsWith('start container')) return `pid ${String(out.pid)}`;
+  if (e.name === 'teardownPodNetwork' && out.note) return String(out.note);
+  if (out.note) return String(out.note);
+  return '';
+}
+
+export function depthOf(trace: Trace, e: TraceEvent): number {
+  let d = 0;
+  let p = e.parent;
+  while (p !== undefined) {
+    d++;
+    p = trace.events.find((x) => x.id === p)?.parent;
+  }
+  return d;
+}
+
+/** Depth-first order: each step followed by its children, in order of start. */
+function treeOrder(events: TraceEvent[]): TraceEvent[] {
+  const ids = new Set(events.map((e) => e.id));
+  const kids = new Map<number | undefined, TraceEvent[]>();
+  for (const e of events) {
+    const p = e.parent !== undefined && ids.has(e.parent) ? e.parent : undefined;
+    kids.set(p, [...(kids.get(p) ?? []), e]);
+  }
+  const out: TraceEvent[] = [];
+  const walk = (p: number | undefined) => {
+    for (const e of (kids.get(p) ?? []).sort((a, b) => a.start - b.start || a.id - b.id)) {
+      out.push(e);
+      walk(e.id);
+    }
+  };
+  walk(undefined);
+  return out;
+}
+
+/** Renders events as aligned lines: "   start    dur  component   step   output". */
+export function formatTimeline(trace: Trace, events: TraceEvent[] = trace.events): string {
+  const rows = treeOrder(events).map((e) => {
+    const step = `${'  '.repeat(depthOf(trace, e))}${e.undo ? '↺ ' : ''}${e.name}`;
+    return { start: e.start.toFixed(1), dur: trace.duration(e).toFixed(1), comp: e.component, step, out: summarize(e) };
+  });
+  const w = Math.max(24, ...rows.map((r) => r.step.length)) + 2;
+  const head = `${'start ms'.padStart(9)} ${'dur ms'.padStart(8)}  ${'component'.padEnd(11)}${'step'.padEnd(w)}output`;
+  return [head, ...rows.map((r) => `${r.start.padStart(9)} ${r.dur.padStart(8)}  ${r.comp.padEnd(11)}${r.step.padEnd(w)}${r.out}`)].join('\n');
+}
+
+/** Events of one top-level step and all its descendants. */
+export function subtree(trace: Trace, rootId: number): TraceEvent[] {
+  const ids = new Set([rootId]);
+  return trace.events.filter((e) => {
+    if (e.id === rootId) return true;
+    if (e.parent !== undefined && ids.has(e.parent)) {
+      ids.add(e.id);
+      return true;
+    }
+    return false;
+  });
+}
