@@ -1,0 +1,74 @@
+import { describe, expect, it } from 'vitest';
+import { confListFromConfText, confListFromText, parseJson } from './conf.js';
+import { ConfigError } from './errors.js';
+
+function errorOf(fn: () => unknown): ConfigError {
+  try {
+    fn();
+  } catch (e) {
+    if (e instanceof ConfigError) return e;
+    throw e;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('parseJson', () => {
+  it('points a trailing comma at the comma, by line and column', () => {
+    const text = '{\n  "cniVersion": "1.0.0",\n  "name": "x",\n}\n';
+    const e = errorOf(() => parseJson(text, '10-x.conflist'));
+    expect(e.line).toBe(3);
+    expect(e.column).toBe(14);
+    expect(e.message).toBe('10-x.conflist:3:14: invalid JSON: trailing comma: JSON allows no comma after the last member');
+  });
+  it('reports a missing colon at its position', () => {
+    const e = errorOf(() => parseJson('{\n"a" 1}', 'f.conf'));
+    expect([e.line, e.column]).toEqual([2, 5]);
+    expect(e.reason).toMatch(/Expected ':'/);
+  });
+  it('says an empty file is empty', () => {
+    expect(errorOf(() => parseJson('  \n', 'f.conf')).reason).toBe('invalid JSON: the file is empty');
+  });
+});
+
+describe('confListFromText', () => {
+  const good = { cniVersion: '1.0.0', name: 'podnet', plugins: [{ type: 'bridge' }, { type: 'portmap' }] };
+  it('parses a list and keeps its bytes for the cache', () => {
+    const text = JSON.stringify(good);
+    const l = confListFromText(text, 'a.conflist');
+    expect(l.plugins.map((p) => p.type)).toEqual(['bridge', 'portmap']);
+    expect(l.bytes).toBe(text);
+    expect(l.disableCheck).toBe(false);
+  });
+  it('negotiates cniVersions to the highest it implements', () => {
+    const l = confListFromText(JSON.stringify({ ...good, cniVersion: undefined, cniVersions: ['0.4.0', '1.0.0', '9.9.9'] }));
+    expect(l.cniVersion).toBe('1.0.0');
+  });
+  it.each([
+    [{ ...good, name: undefined }, /has no "name"/],
+    [{ ...good, cniVersion: undefined }, /has no "cniVersion"/],
+    [{ ...good, cniVersion: '2.0.0' }, /unknown cniVersion "2.0.0"/],
+    [{ ...good, plugins: [] }, /"plugins" list is empty/],
+    [{ ...good, plugins: [{ bridge: 'cni0' }] }, /plugin 1 has no "type"/],
+    [{ ...good, name: 'bad name' }, /invalid network name/],
+    [{ cniVersion: '1.0.0', name: 'x', type: 'bridge' }, /single plugin configuration/],
+  ])('rejects %j', (conf, re) => {
+    expect(errorOf(() => confListFromText(JSON.stringify(conf, null, 2), 'f.conflist')).message).toMatch(re);
+  });
+  it('points a field error at the line of the field', () => {
+    const e = errorOf(() => confListFromText('{\n  "cniVersion": "7.0.0",\n  "name": "x",\n  "plugins": [{"type": "bridge"}]\n}', 'f.conflist'));
+    expect(e.line).toBe(2);
+  });
+});
+
+describe('confListFromConfText', () => {
+  it('upconverts a .conf to a one-plugin list', () => {
+    const l = confListFromConfText(JSON.stringify({ cniVersion: '0.4.0', name: 'n', type: 'bridge', bridge: 'br0' }), 'a.conf');
+    expect(l.plugins).toHaveLength(1);
+    expect(l.plugins[0]).toMatchObject({ type: 'bridge', bridge: 'br0' });
+    expect(l.cniVersion).toBe('0.4.0');
+  });
+  it('says a conflist in a .conf file needs renaming', () => {
+    const e = errorOf(() => confListFromConfText(JSON.stringify({ cniVersion: '1.0.0', name: 'n', plugins: [{ type: 'bridge' }] }), 'a.conf'));
+    expect(e.message).toMatch(/name it \.conflist/);
+  });
+});

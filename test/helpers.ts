@@ -1,0 +1,39 @@
+// Test helpers: real worlds, configs written where a node reads them, plugin scripts added the way a lab adds them.
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { bridgeConfList } from '../src-main/cni/defaults.js';
+import { createWorld, type World } from '../src-main/world/world.js';
+
+export async function withWorld<T>(nodes: number, fn: (w: World) => Promise<T>): Promise<T> {
+  const w = await createWorld({ nodes });
+  try {
+    return await fn(w);
+  } finally {
+    await w.destroy();
+  }
+}
+
+export function writeConf(w: World, node: string, file: string, conf: unknown): void {
+  writeFileSync(join(w.node(node).host.confDir, file), typeof conf === 'string' ? conf : JSON.stringify(conf, null, 2));
+}
+
+export function writeDefaultConf(w: World, node = 'node1'): void {
+  writeConf(w, node, '10-podnet.conflist', bridgeConfList(w.node(node).podCidr));
+}
+
+/** Adds an executable plugin to a node's /opt/cni/bin, written from inside the node. */
+export async function addPlugin(w: World, node: string, name: string, script: string): Promise<void> {
+  await w.run({ kind: 'node', node }, ['sh', '-c', `cat > /opt/cni/bin/${name} && chmod 755 /opt/cni/bin/${name}`], { input: script });
+}
+
+export const bridgePlugin = (subnet: string, extra: Record<string, unknown> = {}) => ({
+  type: 'bridge',
+  bridge: 'cni0',
+  isGateway: true,
+  ipam: { type: 'host-local', ranges: [[{ subnet }]], routes: [{ dst: '0.0.0.0/0' }] },
+  ...extra,
+});
+
+export async function podRun(w: World, node: string, netns: string, cmd: string) {
+  return w.exec({ kind: 'pod', node, netns }, ['sh', '-c', cmd]);
+}

@@ -1,0 +1,175 @@
+// The pod network lifecycle in a real world: real namespaces, real plugins, real iproute2.
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { Kubelet } from '../src-main/runtime/kubelet.js';
+import { podLeftovers, strayProcesses } from '../src-main/runtime/leaks.js';
+import { Trace, type TraceEvent } from '../src-main/runtime/trace.js';
+import { podRun, withWorld, writeDefaultConf } from './helpers.js';
+
+/** Names of the steps in start order, as "component:name". */
+function steps(t: Trace, filter: (e: TraceEvent) => boolean = () => true): string[] {
+  return t.events.filter(filter).sort((a, b) => a.start - b.start || a.id - b.id).map((e) => `${e.component}:${e.name}`);
+}
+
+describe('one pod, internal loopback', () => {
+  it('gets eth0 with an IPv4 in the subnet, a default route via the gateway, lo up, and a trace in DESIGN.md order', () =>
+    withWorld(1, async (w) => {
+      writeDefaultConf(w);
+      const k = new Kubelet(w, { loopback: 'internal' });
+      const t = new Trace();
+      const pod = await k.syncPod({ name: 'web', node: 'node1', containers: [{ name: 'httpd', command: ['httpd', '-f', '-p', '80'] }] }, t);
+      expect(pod.ip).toMatch(/^10\.244\.1\.\d+$/);
+      expect(pod.netns).toMatch(/^\/run\/netns\/cni-[0-9a-f-]{36}$/);
+
+      const links = JSON.parse((await podRun(w, 'node1', pod.netns, 'ip -json addr')).stdout) as { ifname: string; flags: string[]; addr_info: { family: string; local: string; prefixlen: number }[] }[];
+      const eth0 = links.find((l) => l.ifname === 'eth0')!;
+      const lo = links.find((l) => l.ifname === 'lo')!;
+      expect(lo.flags).toContain('UP');
+      expect(eth0.flags).toContain('UP');
+      expect(eth0.addr_info.find((a) => a.family === 'inet')).toMatchObject({ local: pod.ip, prefixlen: 24 });
+      const routes = JSON.parse((await podRun(w, 'node1', pod.netns, 'ip -json route')).stdout) as { dst: string; gateway?: string; dev: string }[];
+      expect(routes).toContainEqual(expect.objectContaining({ dst: 'default', gateway: '10.244.1.1', dev: 'eth0' }));
+
+      // The container joined the pod's network: httpd answers on the pod IP from the pod, on localhost.
+      const r = await podRun(w, 'node1', pod.netns, `for i in 1 2 3 4 5 6 7 8 9 10; do wget -S -O /dev/null -T 1 http://${pod.ip}/ 2>&1 | grep -q 'HTTP/1' && echo answered && exit; sleep 0.2; done`);
+      expect(r.stdout).toContain('answered');
+
+      expect(steps(t, (e) => e.component !== 'cni' || e.name === 'CNI ADD')).toEqual([
+        'kubelet:SyncPod',
+        'kubelet:PrepareResources',
+        'cri:RunPodSandbox',
+        'kernel:NewNetNS',
+        'containerd:setupPodNetwork',
+        'kernel:loopback up',
+        'cni:CNI ADD',
+        'containerd:pod IPs from result',
+        'containerd:start sandbox container (pause)',
+        'cri:PodSandboxStatus',
+        'containerd:getIPs',
+        'kubelet:PodReadyToStartContainers',
+        'kubelet:start container httpd',
+      ]);
+      // Each plugin exec is recorded with its exact environment, stdin and stdout.
+      const bridge = t.events.find((e) => e.name === 'bridge ADD')!;
+      const env = bridge.inputs!.env as Record<string, string>;
+      expect(env).toMatchObject({ CNI_COMMAND: 'ADD', CNI_IFNAME: 'eth0', CNI_NETNS: pod.netns, CNI_PATH: '/opt/cni/bin', CNI_CONTAINERID: pod.sandboxId });
+      expect(env.CNI_ARGS).toBe(`IgnoreUnknown=1;K8S_POD_NAMESPACE=default;K8S_POD_NAME=web;K8S_POD_INFRA_CONTAINER_ID=${pod.sandboxId};K8S_POD_UID=${pod.uid}`);
+      expect(bridge.inputs!.stdin).toMatchObject({ cniVersion: '1.0.0', name: 'podnet', type: 'bridge' });
+      expect(bridge.outputs!.stdout).toMatchObject({ ips: [expect.objectContaining({ address: `${pod.ip}/24` })] });
+      expect(t.events.find((e) => e.name === 'NewNetNS')!.source!.url).toMatch(/sandbox_run\.go#L207$/);
+      // portmap is fed bridge's result
+      expect((t.events.find((e) => e.name === 'portmap ADD')!.inputs!.stdin as { prevResult: unknown }).prevResult).toMatchObject({ ips: [expect.objectContaining({ address: `${pod.ip}/24` })] });
+
+      const kt = new Trace();
+      await k.killPod('web', 'default', kt);
+      expect(steps(kt, (e) => e.component !== 'cni' || e.name === 'CNI DEL')).toEqual([
+        'kubelet:KillPod',
+        'kubelet:kill containers',
+        'cri:StopPodSandbox',
+        'containerd:stop sandbox container (pause)',
+        'containerd:teardownPodNetwork',
+        'cni:CNI DEL',
+        'kernel:remove netns',
+        'cri:RemovePodSandbox',
+      ]);
+      // DEL runs the plugins in reverse
+      expect(steps(kt, (e) => e.component === 'cni' && e.name !== 'CNI DEL')).toEqual(['cni:portmap DEL', 'cni:bridge DEL']);
+      expect((await podLeftovers(w, 'node1')).items).toEqual([]);
+      expect(await strayProcesses(w)).toEqual([]);
+    }));
+});
+
+describe('one pod, loopback plugin (containerd default)', () => {
+  it('attaches cni-loopback on lo and the pod network on eth0, concurrently, and DELs both', () =>
+    withWorld(1, async (w) => {
+      writeDefaultConf(w);
+      const k = new Kubelet(w, { loopback: 'plugin' });
+      const t = new Trace();
+      const pod = await k.syncPod({ name: 'web', node: 'node1' }, t);
+      const adds = t.events.filter((e) => e.name === 'CNI ADD');
+      expect(adds.map((e) => e.inputs!.network)).toEqual(['cni-loopback', 'podnet']);
+      expect(adds.map((e) => e.inputs!.ifName)).toEqual(['lo', 'eth0']);
+      // concurrently: the second begins before the first ends
+      expect(adds[1]!.start).toBeLessThan(adds[0]!.end!);
+      expect(t.events.some((e) => e.name === 'loopback up')).toBe(false);
+      const lo = await podRun(w, 'node1', pod.netns, 'ip -o link show lo');
+      expect(lo.stdout).toMatch(/LOOPBACK,UP/);
+      const loAdd = t.events.find((e) => e.name === 'loopback ADD')!;
+      expect((loAdd.inputs!.stdin as { cniVersion: string }).cniVersion).toBe('0.3.1');
+      const kt = new Trace();
+      await k.killPod('web', 'default', kt);
+      expect(kt.events.filter((e) => e.name === 'CNI DEL').map((e) => e.inputs!.network)).toEqual(['cni-loopback', 'podnet']);
+      expect((await podLeftovers(w, 'node1')).items).toEqual([]);
+    }));
+});
+
+describe('connectivity', () => {
+  it('two pods on a node ping each other, and a pod pings its gateway', () =>
+    withWorld(1, async (w) => {
+      writeDefaultConf(w);
+      const k = new Kubelet(w);
+      const a = await k.syncPod({ name: 'a', node: 'node1' });
+      const b = await k.syncPod({ name: 'b', node: 'node1' });
+      expect(a.ip).not.toBe(b.ip);
+      const ab = await podRun(w, 'node1', a.netns, `ping -c 2 -W 2 ${b.ip}`);
+      expect(ab.code, ab.stdout + ab.stderr).toBe(0);
+      expect(ab.stdout).toMatch(/2 packets received/);
+      const gw = await podRun(w, 'node1', b.netns, 'ping -c 1 -W 2 10.244.1.1');
+      expect(gw.code, gw.stdout + gw.stderr).toBe(0);
+      // the node sees both veths on cni0
+      const veths = JSON.parse(await w.run({ kind: 'node', node: 'node1' }, ['ip', '-json', 'link', 'show', 'master', 'cni0'])) as { ifname: string }[];
+      expect(veths).toHaveLength(2);
+      await k.killAll();
+      expect((await podLeftovers(w, 'node1')).items).toEqual([]);
+    }));
+});
+
+describe('DEL releases what ADD took', () => {
+  it('removes the host-local reservation and the cache entry, and the cache is libcni cniCacheV1', () =>
+    withWorld(1, async (w) => {
+      writeDefaultConf(w);
+      const k = new Kubelet(w);
+      const pod = await k.syncPod({ name: 'web', node: 'node1' });
+      const data = w.node('node1').host.dataDir;
+      const reservation = join(data, 'networks', 'podnet', pod.ip);
+      expect(readFileSync(reservation, 'utf8')).toContain(pod.sandboxId);
+      const cacheFile = join(data, 'results', `podnet-${pod.sandboxId}-eth0`);
+      const cached = JSON.parse(readFileSync(cacheFile, 'utf8'));
+      expect(cached).toMatchObject({ kind: 'cniCacheV1', containerId: pod.sandboxId, ifName: 'eth0', networkName: 'podnet', netns: pod.netns });
+      expect(JSON.parse(Buffer.from(cached.config, 'base64').toString()).name).toBe('podnet');
+      expect(cached.cniArgs).toContainEqual(['K8S_POD_NAME', 'web']);
+      expect(cached.result.ips[0].address).toBe(`${pod.ip}/24`);
+      await k.killPod('web');
+      expect(existsSync(reservation)).toBe(false);
+      expect(existsSync(cacheFile)).toBe(false);
+      expect(readdirSync(join(data, 'networks', 'podnet')).filter((f) => /^\d/.test(f))).toEqual([]);
+    }));
+});
+
+describe('many pods', () => {
+  it('50 pods up and down on 2 nodes, with concurrent pod workers: unique IPs, and every node back to its start', () =>
+    withWorld(2, async (w) => {
+      writeDefaultConf(w, 'node1');
+      writeDefaultConf(w, 'node2');
+      const k = new Kubelet(w);
+      const pods = await Promise.all(Array.from({ length: 50 }, (_, i) => k.syncPod({ name: `p${i}`, node: i % 2 ? 'node2' : 'node1' })));
+      expect(new Set(pods.map((p) => p.ip)).size).toBe(50);
+      for (const p of pods) expect(p.ip.startsWith(p.spec.node === 'node1' ? '10.244.1.' : '10.244.2.')).toBe(true);
+      await Promise.all(pods.map((p) => k.killPod(p.spec.name)));
+      expect(k.pods.size).toBe(0);
+      for (const n of ['node1', 'node2']) expect((await podLeftovers(w, n)).items).toEqual([]);
+      expect(await strayProcesses(w)).toEqual([]);
+    }), 120_000);
+
+  it('never runs two operations on one pod at once: a second syncPod of the same pod waits, then is refused', () =>
+    withWorld(1, async (w) => {
+      writeDefaultConf(w);
+      const k = new Kubelet(w);
+      const [first, second] = await Promise.allSettled([k.syncPod({ name: 'web', node: 'node1' }), k.syncPod({ name: 'web', node: 'node1' })]);
+      expect(first.status).toBe('fulfilled');
+      expect(second.status).toBe('rejected');
+      expect((second as PromiseRejectedResult).reason.message).toMatch(/pod "default\/web" already exists/);
+      await k.killAll();
+    }));
+});
