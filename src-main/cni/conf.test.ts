@@ -23,7 +23,20 @@ describe('parseJson', () => {
   it('reports a missing colon at its position', () => {
     const e = errorOf(() => parseJson('{\n"a" 1}', 'f.conf'));
     expect([e.line, e.column]).toEqual([2, 5]);
-    expect(e.reason).toMatch(/Expected ':'/);
+    expect(e.reason).toBe('invalid JSON: expected ":" after the property name, found "1"');
+  });
+  it.each([
+    ['{"plugins": [ {"type": "bridge"}, ]}', 1, 33, 'trailing comma: JSON allows no comma after the last element'],
+    ["{'a': 1}", 1, 2, 'expected a property name in double quotes, found "\'"'],
+    ['{"a": 1 "b": 2}', 1, 9, 'expected "," or "}" after a property value, found \'"\''],
+    ['{"a": [1, 2}', 1, 12, 'expected "," or "]" after an array element, found "}"'],
+    ['{"a": "x\n', 1, 7, 'unterminated string: a string cannot span lines'],
+    ['{"a": tru}', 1, 7, 'unexpected "t": expected a value (object, array, string, number, true, false or null)'],
+    ['{"a": 1}}', 1, 9, 'unexpected "}" after the end of the JSON value'],
+    ['{\n  "a": 1\n', 3, 1, 'unexpected end of input: "}" is missing'],
+  ])('locates %j at %i:%i', (text, line, column, reason) => {
+    const e = errorOf(() => parseJson(text.replace(/\\n/g, '\n'), 'f.conf'));
+    expect([e.line, e.column, e.reason]).toEqual([line, column, `invalid JSON: ${reason}`]);
   });
   it('says an empty file is empty', () => {
     expect(errorOf(() => parseJson('  \n', 'f.conf')).reason).toBe('invalid JSON: the file is empty');

@@ -3,6 +3,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { ConfigError } from './errors.js';
+import { locateJsonError } from './json-locate.js';
 import { KNOWN_VERSIONS, negotiateVersion, parseVersion } from './version.js';
 
 export type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
@@ -37,27 +38,14 @@ function lineCol(text: string, pos: number): { line: number; column: number } {
   return { line, column: pos - before.lastIndexOf('\n') };
 }
 
-/** JSON.parse with a ConfigError that says where the syntax is broken. */
+/** JSON.parse with a ConfigError that says where the syntax is broken, and why. */
 export function parseJson(text: string, file: string): Json {
   try {
     return JSON.parse(text) as Json;
   } catch (e) {
-    const msg = (e as Error).message;
-    const m = /at position (\d+)/.exec(msg) ?? /\(line \d+ column \d+\)/.exec(msg);
-    let pos = m && m[1] ? Number(m[1]) : text.length;
-    let reason = msg.replace(/ in JSON at position \d+.*$/, '').replace(/^Unexpected end of JSON input$/, 'unexpected end of input');
-    // A trailing comma is reported at the "}" or "]" after it; point at the comma instead.
-    if (/property name|Unexpected token [}\]]/.test(msg) || /^Expected double-quoted/.test(msg)) {
-      let i = pos - 1;
-      while (i >= 0 && /\s/.test(text[i]!)) i--;
-      if (text[i] === ',') {
-        pos = i;
-        reason = 'trailing comma: JSON allows no comma after the last member';
-      }
-    }
-    if (!text.trim()) reason = 'the file is empty';
-    const { line, column } = lineCol(text, Math.min(pos, text.length));
-    throw new ConfigError(file, `invalid JSON: ${reason}`, line, column);
+    const p = locateJsonError(text) ?? { pos: text.length, reason: (e as Error).message };
+    const { line, column } = lineCol(text, Math.min(p.pos, text.length));
+    throw new ConfigError(file, `invalid JSON: ${p.reason}`, line, column);
   }
 }
 

@@ -63,6 +63,17 @@ export interface CriOptions {
   pluginTimeoutMs?: number;
 }
 
+/** A RunPodSandbox error whose undo failed too: the sandbox is kept, SANDBOX_UNKNOWN, for StopPodSandbox. */
+export interface FailedCleanup {
+  cleanupError: Error;
+  sandboxId: string;
+}
+
+export function failedCleanupOf(e: unknown): FailedCleanup | undefined {
+  const f = e as Partial<FailedCleanup> | undefined;
+  return f && f.cleanupError && f.sandboxId ? (f as FailedCleanup) : undefined;
+}
+
 export class CriError extends Error {
   constructor(
     message: string,
@@ -179,7 +190,7 @@ export class ContainerdNode {
         const holder = this.names.get(name);
         if (holder) throw new CriError(`failed to reserve sandbox name "${name}": name "${name}" is reserved for "${holder}"`, 'AlreadyExists');
         this.names.set(name, id);
-        cleanup.defer('release sandbox name', async () => void this.names.delete(name));
+        undo('release sandbox name', async () => void this.names.delete(name));
         cri.output({ sandboxId: id });
 
         const network = this.loadNetworkConfig().network;
@@ -251,13 +262,18 @@ export class ContainerdNode {
           // As containerd's cleanupErr: keep the sandbox, in an unknown state, for StopPodSandbox to finish.
           sb.state = 'SANDBOX_UNKNOWN';
           this.sandboxes.set(id, sb);
+          Object.assign(e as object, { cleanupError: failed, sandboxId: id });
         }
         throw e;
       }
     });
   }
 
-  private async cniDel(sb: PodSandbox, trace: Trace, parent: number, netnsGone = false): Promise<void> {
+  /**
+   * CNI DEL of every network of the sandbox. From StopPodSandbox (`fromStop`), errors of a sandbox whose
+   * setup never finished are ignored (sandbox_stop.go); from RunPodSandbox's undo they count (cleanupErr).
+   */
+  private async cniDel(sb: PodSandbox, trace: Trace, parent: number, netnsGone = false, fromStop = false): Promise<void> {
     const lists: [ConfList, string][] = [];
     if (sb.loopback === 'plugin') lists.push([loopbackConfList(), 'lo']);
     if (sb.network) lists.push([sb.network, 'eth0']);
@@ -267,7 +283,7 @@ export class ContainerdNode {
           await this.cni.delNetworkList(list, this.runtimeConf(sb, ifName, netnsGone ? '' : sb.netnsPath), this.pluginTracer(trace, h.id, sb.config.name));
         } catch (e) {
           // A sandbox whose setup never finished has nothing for DEL to find (sandbox_stop.go).
-          if (!sb.cniResult) {
+          if (fromStop && !sb.cniResult) {
             h.output({ ignored: `setup never completed: ${(e as Error).message}` });
             return;
           }
@@ -328,7 +344,7 @@ export class ContainerdNode {
       await trace.step('containerd', 'teardownPodNetwork', { ...o, source: SOURCES.teardownPodNetwork, inputs: { netns: sb.netnsPath } }, async (t) => {
         const gone = !(await this.netnsExists(sb));
         if (gone) t.output({ note: 'the network namespace is already gone: DEL runs with an empty CNI_NETNS' });
-        await this.cniDel(sb, trace, t.id, gone);
+        await this.cniDel(sb, trace, t.id, gone, true);
       });
       await trace.step('kernel', 'remove netns', { ...o, source: SOURCES.removeNetNS, inputs: { path: sb.netnsPath } }, () => this.removeNetns(sb));
       sb.state = 'SANDBOX_NOTREADY';

@@ -2,7 +2,7 @@
 // one pod, and the runtime status check that keeps pods off a node whose network is not ready.
 import { randomUUID } from 'node:crypto';
 import type { World, WorldProcess } from '../world/world.js';
-import { ContainerdNode, CriError, type CriOptions, type LoopbackMode, type RuntimeCondition } from './containerd.js';
+import { ContainerdNode, CriError, failedCleanupOf, type CriOptions, type LoopbackMode, type RuntimeCondition } from './containerd.js';
 import { SOURCES } from './sources.js';
 import { Trace } from './trace.js';
 
@@ -115,7 +115,22 @@ export class Kubelet {
       await trace.step('kubelet', 'PrepareResources', { ...o, parent: sync.id, source: SOURCES.prepareResources }, async (h) => {
         h.output({ claims: 0, note: 'no dynamic resources (DRA) claimed by this pod' });
       });
-      const sandboxId = await rt.runPodSandbox({ name: spec.name, namespace: spec.namespace ?? 'default', uid, ...(spec.capabilityArgs ? { capabilityArgs: spec.capabilityArgs } : {}) }, trace, sync.id);
+      let sandboxId: string;
+      try {
+        sandboxId = await rt.runPodSandbox({ name: spec.name, namespace: spec.namespace ?? 'default', uid, ...(spec.capabilityArgs ? { capabilityArgs: spec.capabilityArgs } : {}) }, trace, sync.id);
+      } catch (e) {
+        const failed = failedCleanupOf(e);
+        if (failed) {
+          // The next SyncPod kills a sandbox that is not ready: StopPodSandbox finishes what the undo could not.
+          await trace
+            .step('kubelet', 'kill failed sandbox', { ...o, parent: sync.id, inputs: { sandboxId: failed.sandboxId, cleanupError: failed.cleanupError.message } }, async (h) => {
+              await rt.stopPodSandbox(failed.sandboxId, trace, h.id);
+              await rt.removePodSandbox(failed.sandboxId, trace, h.id);
+            })
+            .catch(() => {});
+        }
+        throw e;
+      }
       const status = await rt.podSandboxStatus(sandboxId, trace, sync.id);
       const pod: Pod = {
         key,
