@@ -36,7 +36,7 @@ export async function traceCommand(sc: TraceScenario, print: (s: string) => void
     confListFromFileText(name, text); // a broken file fails here, with file:line:column
     config = { name, text };
   }
-  const before = hostSnapshot();
+  const before = hostSnapshot(`world-${process.pid}-`);
   const world = await createWorld({ nodes: sc.nodes });
   const report: Record<string, unknown> = { scenario: sc };
   let ok = true;
@@ -92,7 +92,7 @@ export async function traceCommand(sc: TraceScenario, print: (s: string) => void
   } finally {
     await world.destroy();
   }
-  const after = hostSnapshot();
+  const after = hostSnapshot(world.id);
   const diff = hostDiff(before, after);
   report.hostDiff = diff;
   if (diff.length) ok = false;

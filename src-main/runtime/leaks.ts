@@ -57,8 +57,12 @@ export interface HostSnapshot {
   processes: string[];
 }
 
-/** What the host shows of podnet: its interfaces and named netns, and podnet mounts and processes. */
-export function hostSnapshot(marker = 'podnet'): HostSnapshot {
+/**
+ * What the host shows: its interfaces and named netns, podnet mounts, and the processes of the worlds
+ * whose id starts with `worldMarker` (a world id, or "world-<engine pid>-" for every world of one engine).
+ */
+export function hostSnapshot(worldMarker: string): HostSnapshot {
+  const marker = 'podnet';
   const links = execFileSync('ip', ['-o', 'link', 'show'], { encoding: 'utf8' })
     .split('\n')
     .filter(Boolean)
@@ -78,7 +82,7 @@ export function hostSnapshot(marker = 'podnet'): HostSnapshot {
     if (!/^\d+$/.test(pid) || Number(pid) === process.pid) continue;
     try {
       const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ').trim();
-      if (cmd.includes('world-init') || cmd.includes(`${marker}-`) && cmd.includes('world-')) processes.push(`${pid} ${cmd}`);
+      if (cmd.includes(`/${worldMarker}`)) processes.push(`${pid} ${cmd}`);
     } catch {
       /* gone */
     }

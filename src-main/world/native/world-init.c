@@ -134,6 +134,35 @@ static const char *rd_str(reader_t *r) {
 	return s;
 }
 
+/* execvpe searches the caller's PATH; a command must be found on its own environment's PATH. */
+static void exec_with_path(char **argv, char **envp) {
+	if (strchr(argv[0], '/')) {
+		execve(argv[0], argv, envp);
+		return;
+	}
+	const char *path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+	for (char **e = envp; *e; e++)
+		if (strncmp(*e, "PATH=", 5) == 0) path = *e + 5;
+	int saw_eacces = 0;
+	char full[4096];
+	for (const char *p = path;; p++) {
+		const char *end = strchrnul(p, ':');
+		size_t dl = (size_t)(end - p);
+		if (dl + strlen(argv[0]) + 2 < sizeof full) {
+			memcpy(full, p, dl);
+			if (dl == 0) full[dl++] = '.';
+			full[dl] = '/';
+			strcpy(full + dl + 1, argv[0]);
+			execve(full, argv, envp);
+			if (errno == EACCES) saw_eacces = 1;
+			else if (errno != ENOENT && errno != ENOTDIR) return;
+		}
+		if (!*end) break;
+		p = end;
+	}
+	errno = saw_eacces ? EACCES : ENOENT;
+}
+
 /* In the child: report why it could not start, then exit. */
 static void child_fail(int errpipe, const char *what, const char *arg) {
 	char msg[560];
@@ -195,7 +224,7 @@ static void do_spawn(uint32_t id, const char *payload, uint32_t plen) {
 		int devnull = open("/dev/null", O_RDONLY);
 		if (dup2((flags & F_STDIN) ? in[0] : devnull, 0) < 0 || dup2(out[1], 1) < 0 || dup2(err[1], 2) < 0)
 			child_fail(ep[1], "dup2", NULL);
-		execvpe(argv[0], argv, envp);
+		exec_with_path(argv, envp);
 		child_fail(ep[1], "exec", argv[0]);
 	}
 	free(argv);
