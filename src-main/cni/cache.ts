@@ -1,6 +1,6 @@
 // The result cache, in libcni's "cniCacheV1" format, so real cnitool and libcni read what we write:
-// <cacheDir>/results/<network>-<containerID>-<ifName>, written atomically, mode 0600.
-import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+// <cacheDir>/results/<network>-<containerID>-<ifName>, written atomically (rename), mode 0600.
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Json, JsonObject } from './conf.js';
 import type { CniResult } from './result.js';
@@ -30,14 +30,9 @@ export class ResultCache {
     const entry: CachedAttachment = { kind: 'cniCacheV1', ...rest, config: Buffer.from(configText).toString('base64') };
     const dest = this.path(a.networkName, a.containerId, a.ifName);
     mkdirSync(join(this.dir, 'results'), { recursive: true, mode: 0o700 });
+    // Atomic (no reader sees half a file), not durable: like libcni, no fsync; a world's state ends with it.
     const tmp = `${dest}.tmp-${process.pid}`;
-    const fd = openSync(tmp, 'w', 0o600);
-    try {
-      writeSync(fd, JSON.stringify(entry));
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
+    writeFileSync(tmp, JSON.stringify(entry), { mode: 0o600 });
     renameSync(tmp, dest);
   }
 

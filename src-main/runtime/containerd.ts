@@ -2,6 +2,8 @@
 // RemovePodSandbox, ListPodSandbox, Status, and the containers that join a sandbox. Each step is
 // traced and, as in sandbox_run.go, registers an undo that runs if a later step fails.
 import { randomBytes, randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { CniExecutor, type RuntimeConf } from '../cni/libcni.js';
 import { ResultCache } from '../cni/cache.js';
 import { loadConfDir, loopbackConfList, type ConfList, type JsonObject } from '../cni/conf.js';
@@ -293,9 +295,8 @@ export class ContainerdNode {
     }
   }
 
-  private async netnsExists(sb: PodSandbox): Promise<boolean> {
-    const r = await this.world.exec({ kind: 'node', node: this.node }, ['test', '-e', sb.netnsPath]);
-    return r.code === 0;
+  private netnsExists(sb: PodSandbox): boolean {
+    return existsSync(join(this.world.node(this.node).host.netnsDir, sb.netnsName));
   }
 
   private async removeNetns(sb: PodSandbox): Promise<void> {
@@ -342,7 +343,7 @@ export class ContainerdNode {
       const o = { pod: sb.config.name, node: this.node, parent: h.id };
       await trace.step('containerd', 'stop sandbox container (pause)', { ...o, inputs: { pid: sb.pause?.pid } }, () => this.stopPause(sb));
       await trace.step('containerd', 'teardownPodNetwork', { ...o, source: SOURCES.teardownPodNetwork, inputs: { netns: sb.netnsPath } }, async (t) => {
-        const gone = !(await this.netnsExists(sb));
+        const gone = !this.netnsExists(sb);
         if (gone) t.output({ note: 'the network namespace is already gone: DEL runs with an empty CNI_NETNS' });
         await this.cniDel(sb, trace, t.id, gone, true);
       });

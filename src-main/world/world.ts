@@ -48,7 +48,7 @@ export interface WorldNode {
   /** Conventional pod CIDR for this node (10.244.<index>.0/24), as a cluster would assign. */
   podCidr: string;
   /** Host paths of the node's own folders (seen inside the node at NODE_PATHS). */
-  host: { confDir: string; dataDir: string; binUpper: string };
+  host: { confDir: string; dataDir: string; binUpper: string; netnsDir: string };
 }
 
 export interface WorldOptions {
@@ -179,9 +179,11 @@ export class World {
       confDir: join(base, 'etc/cni/net.d'),
       dataDir: join(base, 'var/lib/cni'),
       binUpper: join(base, 'opt/cni/bin-upper'),
+      // Pinned pod netns: the host sees each pin as an empty file, so "does it still exist" is a stat.
+      netnsDir: join(base, 'run/netns'),
     };
     const binWork = join(base, 'opt/cni/bin-work');
-    for (const d of [host.confDir, host.dataDir, host.binUpper, binWork]) mkdirSync(d, { recursive: true });
+    for (const d of [host.confDir, host.dataDir, host.binUpper, binWork, host.netnsDir]) mkdirSync(d, { recursive: true });
     const script = [
       `hostname ${name}`,
       `mount --bind ${shq(host.confDir)} ${NODE_PATHS.confDir}`,
@@ -190,6 +192,7 @@ export class World {
       `mount -t overlay podnet-cni-bin -o ${shq(`lowerdir=${this.pluginDirs.join(':')},upperdir=${host.binUpper},workdir=${binWork}`)} ${NODE_PATHS.binDir}`,
       'mount -t tmpfs -o mode=0755 podnet-run /run',
       `mkdir -p ${NODE_PATHS.netnsDir}`,
+      `mount --bind ${shq(host.netnsDir)} ${NODE_PATHS.netnsDir}`,
       'ip link set lo up',
       'echo ready',
       'exec sleep infinity',

@@ -1,0 +1,124 @@
+// Benchmark: pod setup and teardown through the engine (kubelet → CRI → containerd → CNI, traced),
+// against a raw baseline in the same run and a world of the same shape: a shell loop on the node doing
+// `ip netns add`, `ip link set lo up` and the bridge plugin run directly with the same config.
+// Prints ratios; not part of the test suite. Usage: npm run bench [-- --rounds N]
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { confListFromText } from '../src-main/cni/conf.js';
+import { buildPluginConfig } from '../src-main/cni/libcni.js';
+import { Kubelet } from '../src-main/runtime/kubelet.js';
+import { createWorld, type World } from '../src-main/world/world.js';
+
+const rounds = Number(process.argv[process.argv.indexOf('--rounds') + 1]) || 5;
+const NODE = 'node1';
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+function rawScript(n: number, tag: string): string {
+  // the same plugin config the engine feeds bridge (name and cniVersion injected)
+  return `
+set -e
+export CNI_PATH=/opt/cni/bin CNI_IFNAME=eth0
+i=0
+while [ $i -lt ${n} ]; do
+  ip netns add ${tag}$i
+  ip -n ${tag}$i link set lo up
+  CNI_COMMAND=ADD CNI_CONTAINERID=${tag}$i CNI_NETNS=/run/netns/${tag}$i /opt/cni/bin/bridge < /var/lib/cni/bench.json > /dev/null
+  i=$((i+1))
+done
+i=0
+while [ $i -lt ${n} ]; do
+  CNI_COMMAND=DEL CNI_CONTAINERID=${tag}$i CNI_NETNS=/run/netns/${tag}$i /opt/cni/bin/bridge < /var/lib/cni/bench.json > /dev/null
+  ip netns delete ${tag}$i
+  i=$((i+1))
+done`;
+}
+
+async function raw(w: World, n: number, tag: string): Promise<number> {
+  const t0 = performance.now();
+  await w.run({ kind: 'node', node: NODE }, ['sh', '-c', rawScript(n, tag)]);
+  return performance.now() - t0;
+}
+
+async function engineSequential(k: Kubelet, n: number, tag: string): Promise<number> {
+  const t0 = performance.now();
+  for (let i = 0; i < n; i++) await k.syncPod({ name: `${tag}${i}`, node: NODE });
+  for (let i = 0; i < n; i++) await k.killPod(`${tag}${i}`);
+  return performance.now() - t0;
+}
+
+async function engineConcurrent(k: Kubelet, n: number, tag: string): Promise<number> {
+  const t0 = performance.now();
+  await Promise.all(Array.from({ length: n }, (_, i) => k.syncPod({ name: `${tag}${i}`, node: NODE })));
+  await Promise.all(Array.from({ length: n }, (_, i) => k.killPod(`${tag}${i}`)));
+  return performance.now() - t0;
+}
+
+async function main() {
+  const w = await createWorld({ nodes: 1 });
+  let peakRss = 0;
+  const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 5);
+  try {
+    const node = w.node(NODE);
+    const confText = JSON.stringify({
+      cniVersion: '1.0.0',
+      name: 'podnet',
+      plugins: [{ type: 'bridge', bridge: 'cni0', isGateway: true, ipMasq: false, ipam: { type: 'host-local', ranges: [[{ subnet: '10.244.0.0/16' }]], routes: [{ dst: '0.0.0.0/0' }] } }],
+    });
+    writeFileSync(join(node.host.confDir, '10-podnet.conflist'), confText);
+    const list = confListFromText(confText);
+    writeFileSync(join(node.host.dataDir, 'bench.json'), buildPluginConfig(list, list.plugins[0]!, undefined, undefined));
+    const k = new Kubelet(w, { loopback: 'internal' });
+
+    // warm up both paths (the first ADD creates cni0)
+    await raw(w, 2, 'w');
+    await engineSequential(k, 2, 'w');
+    const rssBefore = process.memoryUsage().rss;
+
+    const one = { raw: [] as number[], engine: [] as number[] };
+    const hundred = { raw: [] as number[], engine: [] as number[], concurrent: [] as number[] };
+    for (let r = 0; r < rounds; r++) {
+      // alternate the order each round so drift hits both sides alike
+      for (let j = 0; j < 10; j++) {
+        if ((r + j) % 2) {
+          one.raw.push(await raw(w, 1, `r${r}x${j}p`));
+          one.engine.push(await engineSequential(k, 1, `e${r}x${j}p`));
+        } else {
+          one.engine.push(await engineSequential(k, 1, `e${r}x${j}p`));
+          one.raw.push(await raw(w, 1, `r${r}x${j}p`));
+        }
+      }
+      hundred.raw.push(await raw(w, 100, `r${r}h`));
+      hundred.engine.push(await engineSequential(k, 100, `e${r}h`));
+      hundred.concurrent.push(await engineConcurrent(k, 100, `c${r}h`));
+    }
+    clearInterval(sampler);
+    const m = {
+      oneRaw: median(one.raw),
+      oneEngine: median(one.engine),
+      hRaw: median(hundred.raw),
+      hEngine: median(hundred.engine),
+      hConc: median(hundred.concurrent),
+    };
+    const row = (what: string, engine: number, base: number, target: string, ok: boolean) =>
+      `${what.padEnd(44)} ${engine.toFixed(1).padStart(9)} ${base.toFixed(1).padStart(9)} ${(engine / base).toFixed(3).padStart(7)}  ${target.padEnd(7)} ${ok ? 'met' : 'MISSED'}`;
+    const lines = [
+      `pod lifecycle benchmark: 1 node, bridge + host-local, internal loopback; median of ${rounds} rounds (1-pod: ${rounds * 10} runs)`,
+      `node ${process.version}, ${(await import('node:os')).cpus().length} cores`,
+      '',
+      `${'measure'.padEnd(44)} ${'engine ms'.padStart(9)} ${'raw ms'.padStart(9)} ${'ratio'.padStart(7)}  target`,
+      row('1 pod, setup + teardown, sequential', m.oneEngine, m.oneRaw, '≤ 1.15', m.oneEngine / m.oneRaw <= 1.15),
+      row('100 pods, setup + teardown, sequential', m.hEngine, m.hRaw, '≤ 1.15', m.hEngine / m.hRaw <= 1.15),
+      row('100 pods, concurrent pod workers ÷ raw sequential', m.hConc, m.hRaw, '≤ 0.75', m.hConc / m.hRaw <= 0.75),
+      '',
+      `per pod: engine ${(m.hEngine / 100).toFixed(1)} ms, raw ${(m.hRaw / 100).toFixed(1)} ms, engine concurrent ${(m.hConc / 100).toFixed(1)} ms`,
+      `engine process memory: RSS ${(rssBefore / 2 ** 20).toFixed(0)} MiB before the runs, peak ${(peakRss / 2 ** 20).toFixed(0)} MiB during them (100 pods at once)`,
+    ];
+    console.log(lines.join('\n'));
+  } finally {
+    clearInterval(sampler);
+    await w.destroy();
+  }
+}
+
+await main();
