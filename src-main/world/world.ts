@@ -2,7 +2,7 @@
 // (network + mount + uts namespaces) wired by an underlay bridge. Nothing of it touches the host's
 // network namespace, and when world-init's lifeline closes everything of it is gone.
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { hostPluginDirs, stateRoot, sweepStaleWorlds, forceRemove } from './paths.js';
 import { WorldInit, WorldInitError, type ExecResult, type NsPlacement, type WorldProcess } from './world-init.js';
@@ -275,6 +275,60 @@ export class World {
       ...(opts.stdin ? { stdin: true } : {}),
       ...(opts.newUts ? { newUts: true } : {}),
     });
+  }
+
+  private readonly hostPids = new Map<number, number>();
+
+  /**
+   * The engine-side PID of a world process (world-init's PIDs are the world's own). Terminals need it:
+   * node-pty starts `nsenter` from the engine's side. Found by NSpid in the world's PID namespace.
+   */
+  hostPid(innerPid: number): number {
+    const known = this.hostPids.get(innerPid);
+    if (known !== undefined) return known;
+    const outer = this.init.outerPid;
+    if (!outer) throw new WorldError('this world has no process');
+    const pidNs = (pid: number | string) => readlinkSync(`/proc/${pid}/ns/pid`);
+    let initHost: number | undefined;
+    const entries = readdirSync('/proc').filter((d) => /^\d+$/.test(d));
+    for (const d of entries) {
+      try {
+        const st = readFileSync(`/proc/${d}/stat`, 'utf8');
+        if (Number(st.slice(st.lastIndexOf(')') + 2).split(' ')[1]) === outer) initHost = Number(d);
+      } catch {
+        /* gone */
+      }
+    }
+    if (!initHost) throw new WorldError('cannot find world-init among the processes');
+    this.hostPids.set(1, initHost);
+    if (innerPid === 1) return initHost;
+    const ns = pidNs(initHost);
+    for (const d of entries) {
+      try {
+        const m = /^NSpid:\s+(.*)$/m.exec(readFileSync(`/proc/${d}/status`, 'utf8'));
+        const ids = m?.[1]!.trim().split(/\s+/).map(Number);
+        if (ids && ids.at(-1) === innerPid && ids.length > 1 && pidNs(d) === ns) {
+          this.hostPids.set(innerPid, Number(d));
+          return Number(d);
+        }
+      } catch {
+        /* gone, or not ours to read */
+      }
+    }
+    throw new WorldError(`no world process with PID ${innerPid}`);
+  }
+
+  /** argv that enters a target from the engine's side (for node-pty terminals): nsenter into the world. */
+  nsenterArgv(target: Target): string[] {
+    // --preserve-credentials: setgroups is denied in the world's user namespace (as for any unprivileged one)
+    const base = ['nsenter', '--preserve-credentials'];
+    // the sandbox keeps the host's UTS namespace, which only the host may enter
+    if (target.kind === 'sandbox') return [...base, '-t', String(this.hostPid(1)), '-U', '-m', '-n', '-p'];
+    const holder = this.hostPid(this.node(target.node).holderPid);
+    const common = [...base, '-t', String(holder), '-U', '-m', '-u', '-p'];
+    if (target.kind === 'node') return [...common, '-n'];
+    // the pin lives in the node's mounts: reach it through the holder's root
+    return [...common, `--net=/proc/${holder}/root${target.netns}`];
   }
 
   get alive(): boolean {
