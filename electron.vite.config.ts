@@ -1,4 +1,34 @@
-// electron-vite builds the desktop app: main (src-main/app), a sandboxed preload, and the renderer
-// (src-renderer). It is filled in with the desktop-app issue; until then the engine and the CLI build
-// with tsc (npm run build).
-export default {};
+// electron-vite builds the desktop app's three bundles: main (src-main/app/main.ts), the sandboxed
+// preload (one CommonJS file, only "electron" external), and the renderer (src-renderer). The browser
+// host serves the same renderer bundle (out/renderer).
+import { resolve } from 'node:path';
+import react from '@vitejs/plugin-react';
+import { defineConfig, externalizeDepsPlugin } from 'electron-vite';
+
+export default defineConfig({
+  main: {
+    plugins: [externalizeDepsPlugin()],
+    build: {
+      outDir: 'out/main',
+      rollupOptions: { input: { main: resolve(__dirname, 'src-main/app/main.ts') } },
+    },
+  },
+  preload: {
+    build: {
+      outDir: 'out/preload',
+      rollupOptions: {
+        input: { preload: resolve(__dirname, 'src-main/app/preload.ts') },
+        external: ['electron'],
+        output: { format: 'cjs', entryFileNames: '[name].cjs' },
+      },
+    },
+  },
+  renderer: {
+    root: resolve(__dirname, 'src-renderer'),
+    plugins: [react()],
+    build: {
+      outDir: resolve(__dirname, 'out/renderer'),
+      rollupOptions: { input: resolve(__dirname, 'src-renderer/index.html') },
+    },
+  },
+});

@@ -1,0 +1,20 @@
+// The terminal service's shape, as the API service uses it (implemented in terminal-service.ts).
+import type { TerminalInfo, TerminalTarget } from '../api/contract.js';
+
+export interface TerminalEvents {
+  data: [{ id: string; data: string }];
+  exit: [{ id: string; code: number | null; signal: number | null }];
+}
+
+export interface TerminalHost {
+  open(target: TerminalTarget, cols: number, rows: number): TerminalInfo;
+  input(id: string, data: string): void;
+  resize(id: string, cols: number, rows: number): void;
+  /** The renderer has parsed this many more characters of the terminal's output. */
+  ack(id: string, chars: number): void;
+  close(id: string): void;
+  list(): TerminalInfo[];
+  /** Ends every terminal and its processes. */
+  dispose(): void;
+  on<E extends keyof TerminalEvents>(event: E, listener: (...args: TerminalEvents[E]) => void): unknown;
+}
