@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { confListFromText } from '../src-main/cni/conf.js';
 import { buildPluginConfig } from '../src-main/cni/libcni.js';
 import { Kubelet } from '../src-main/runtime/kubelet.js';
+import { podLeftovers } from '../src-main/runtime/leaks.js';
 import { createWorld, type World } from '../src-main/world/world.js';
 
 const rounds = Number(process.argv[process.argv.indexOf('--rounds') + 1]) || 5;
@@ -15,23 +16,32 @@ const NODE = 'node1';
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 function rawScript(n: number, tag: string): string {
-  // the same plugin config the engine feeds bridge (name and cniVersion injected)
-  return `
-set -e
-export CNI_PATH=/opt/cni/bin CNI_IFNAME=eth0
-i=0
-while [ $i -lt ${n} ]; do
-  ip netns add ${tag}$i
-  ip -n ${tag}$i link set lo up
-  CNI_COMMAND=ADD CNI_CONTAINERID=${tag}$i CNI_NETNS=/run/netns/${tag}$i /opt/cni/bin/bridge < /var/lib/cni/bench.json > /dev/null
-  i=$((i+1))
-done
-i=0
-while [ $i -lt ${n} ]; do
-  CNI_COMMAND=DEL CNI_CONTAINERID=${tag}$i CNI_NETNS=/run/netns/${tag}$i /opt/cni/bin/bridge < /var/lib/cni/bench.json > /dev/null
-  ip netns delete ${tag}$i
-  i=$((i+1))
-done`;
+  // Exactly what the engine feeds bridge: the same config (name and cniVersion injected), the same
+  // CNI_ARGS, and on DEL the ADD result as prevResult. Results stay in shell variables and DEL's stdin is
+  // a here-document, so the raw side runs no process the engine does not (one per command).
+  const args = (i: string) => `CNI_ARGS="IgnoreUnknown=1;K8S_POD_NAMESPACE=default;K8S_POD_NAME=${tag}${i};K8S_POD_INFRA_CONTAINER_ID=${tag}${i};K8S_POD_UID=u${i}"`;
+  return [
+    'set -e',
+    'export CNI_PATH=/opt/cni/bin CNI_IFNAME=eth0',
+    'conf=$(cat /var/lib/cni/bench.json)',
+    'i=0',
+    `while [ $i -lt ${n} ]; do`,
+    `  ip netns add ${tag}$i`,
+    `  ip -n ${tag}$i link set lo up`,
+    `  r=$(${args('$i')} CNI_COMMAND=ADD CNI_CONTAINERID=${tag}$i CNI_NETNS=/run/netns/${tag}$i /opt/cni/bin/bridge < /var/lib/cni/bench.json)`,
+    '  eval "r$i=\\$r"',
+    '  i=$((i+1))',
+    'done',
+    'i=0',
+    `while [ $i -lt ${n} ]; do`,
+    '  eval "r=\\$r$i"',
+    `  ${args('$i')} CNI_COMMAND=DEL CNI_CONTAINERID=${tag}$i CNI_NETNS=/run/netns/${tag}$i /opt/cni/bin/bridge > /dev/null <<EOF`,
+    '${conf%\\}},"prevResult":$r}',
+    'EOF',
+    `  ip netns delete ${tag}$i`,
+    '  i=$((i+1))',
+    'done',
+  ].join('\n');
 }
 
 async function raw(w: World, n: number, tag: string): Promise<number> {
@@ -93,6 +103,9 @@ async function main() {
       hundred.concurrent.push(await engineConcurrent(k, 100, `c${r}h`));
     }
     clearInterval(sampler);
+    // both sides must have cleaned up after themselves, or the figures compare different work
+    const left = (await podLeftovers(w, NODE)).items;
+    if (left.length) throw new Error(`the benchmark left things behind: ${left.join('; ')}`);
     const m = {
       oneRaw: median(one.raw),
       oneEngine: median(one.engine),

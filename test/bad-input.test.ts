@@ -190,7 +190,12 @@ describe('misbehaving plugins', () => {
       expect(kill.error).toBeUndefined();
       expect(k.runtime('node1').listPodSandbox()).toEqual([]);
       // What leaks is the reservation host-local made in bridge's ADD: DEL never reached bridge.
-      const left = (await podLeftovers(w, 'node1')).items;
+      // (the veth goes with the netns, which the kernel destroys asynchronously: allow it a moment)
+      let left = (await podLeftovers(w, 'node1')).items;
+      for (let i = 0; i < 30 && left.some((x) => x.startsWith('interface')); i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        left = (await podLeftovers(w, 'node1')).items;
+      }
       expect(left).toHaveLength(1);
       expect(left[0]).toMatch(/^IP reservation podnet\/10\.244\.1\.2 /);
     }));

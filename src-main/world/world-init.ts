@@ -11,7 +11,10 @@ const enum Flag {
   NewMount = 2,
   StdinPipe = 4,
   NewUts = 8,
+  StdinInline = 16,
 }
+/** Below a pipe's capacity: world-init writes inline stdin at once, and the command never waits for it. */
+const MAX_INLINE_STDIN = 60 * 1024;
 const enum Join {
   Mount = 1,
   Net = 2,
@@ -37,6 +40,8 @@ export interface SpawnRequest extends NsPlacement {
   env: Record<string, string>;
   cwd?: string;
   stdin?: boolean;
+  /** Small stdin sent with the request itself (saves a round trip before the command can read it). */
+  inlineStdin?: Buffer;
 }
 
 export interface ExitStatus {
@@ -206,6 +211,7 @@ export class WorldInit extends EventEmitter<{ exit: [ExitStatus] }> {
     if (req.newMount) flags |= Flag.NewMount;
     if (req.newUts) flags |= Flag.NewUts;
     if (req.stdin) flags |= Flag.StdinPipe;
+    if (req.inlineStdin) flags |= Flag.StdinInline;
     let join = 0;
     if (req.joinMount) join |= Join.Mount;
     if (req.joinNet) join |= Join.Net;
@@ -230,6 +236,10 @@ export class WorldInit extends EventEmitter<{ exit: [ExitStatus] }> {
     const env = Object.entries(req.env);
     u32(env.length);
     for (const [k, v] of env) str(`${k}=${v}`);
+    if (req.inlineStdin) {
+      u32(req.inlineStdin.length);
+      parts.push(req.inlineStdin);
+    }
     this.send('S', id, Buffer.concat(parts));
     return proc;
   }
@@ -237,14 +247,16 @@ export class WorldInit extends EventEmitter<{ exit: [ExitStatus] }> {
   /** Runs a command to completion and collects its output. */
   async exec(req: SpawnRequest, opts: ExecOptions = {}): Promise<ExecResult> {
     const t0 = performance.now();
-    const proc = this.spawn({ ...req, stdin: opts.input !== undefined });
+    const input = opts.input === undefined ? undefined : Buffer.from(opts.input);
+    const inline = input && input.length <= MAX_INLINE_STDIN ? input : undefined;
+    const proc = this.spawn({ ...req, stdin: input !== undefined && !inline, ...(inline ? { inlineStdin: inline } : {}) });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     proc.on('stdout', (d) => out.push(d));
     proc.on('stderr', (d) => err.push(d));
     await proc.started;
-    if (opts.input !== undefined) {
-      proc.write(opts.input);
+    if (input && !inline) {
+      proc.write(input);
       proc.end();
     }
     let timedOut = false;

@@ -15,7 +15,9 @@
  * Engine -> init:
  *   'S' spawn   payload: u32 flags, u32 nsPid, u32 join, str netPath, str cwd,
  *                        u32 argc, str argv..., u32 envc, str env...   (str = NUL-terminated)
- *               flags: 1 new net ns, 2 new mount ns, 4 stdin is a pipe (else /dev/null), 8 new uts ns
+ *                        [u32 stdinLen, stdin bytes]   (with flag 16)
+ *               flags: 1 new net ns, 2 new mount ns, 4 stdin is a pipe (else /dev/null), 8 new uts ns,
+ *                      16 stdin given inline (written and closed at once, so the command never waits)
  *               join:  namespaces of nsPid to enter: 1 mount, 2 net, 4 uts; netPath (a pinned
  *                      netns such as /run/netns/cni-x, resolved after the mount ns) overrides net
  *   'I' stdin data      'C' close stdin      'K' kill: u32 signal (to the child's process group)
@@ -42,7 +44,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-enum { F_NEWNET = 1, F_NEWNS = 2, F_STDIN = 4, F_NEWUTS = 8 };
+enum { F_NEWNET = 1, F_NEWNS = 2, F_STDIN = 4, F_NEWUTS = 8, F_STDIN_INLINE = 16 };
+enum { MAX_INLINE_STDIN = 60 * 1024 }; /* below a pipe's capacity: writing it never blocks */
 enum { J_MNT = 1, J_NET = 2, J_UTS = 4 };
 enum { MAX_FRAME = 16 * 1024 * 1024 };
 
@@ -193,6 +196,14 @@ static void do_spawn(uint32_t id, const char *payload, uint32_t plen) {
 	if (r.bad || envc > 4096) { free(argv); send_failed(id, EINVAL, "bad spawn request"); return; }
 	char **envp = calloc(envc + 1, sizeof(char *));
 	for (uint32_t i = 0; i < envc; i++) envp[i] = (char *)rd_str(&r);
+	const char *inline_in = NULL;
+	uint32_t inline_len = 0;
+	if (flags & F_STDIN_INLINE) {
+		inline_len = rd_u32(&r);
+		if (inline_len > MAX_INLINE_STDIN || r.end - r.p < (long)inline_len) r.bad = 1;
+		inline_in = r.p;
+		flags |= F_STDIN;
+	}
 	if (r.bad) { free(argv); free(envp); send_failed(id, EINVAL, "bad spawn request"); return; }
 
 	int in[2] = {-1, -1}, out[2], err[2], ep[2];
@@ -230,6 +241,11 @@ static void do_spawn(uint32_t id, const char *payload, uint32_t plen) {
 	free(argv);
 	free(envp);
 	if (in[0] >= 0) close(in[0]);
+	if (inline_in) {
+		write_all(in[1], inline_in, inline_len);
+		close(in[1]);
+		in[1] = -1;
+	}
 	close(out[1]);
 	close(err[1]);
 	close(ep[1]);

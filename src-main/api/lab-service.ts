@@ -1,0 +1,219 @@
+// The contract's implementation: one lab session (a world, its kubelet, its terminals) behind the
+// requests of api/contract.ts, with its events. Both hosts serve exactly this.
+import { EventEmitter } from 'node:events';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { runDoctor } from '../cli/doctor.js';
+import { bridgeConfList, DEFAULT_CONF_FILE } from '../cni/defaults.js';
+import { Kubelet, type Pod } from '../runtime/kubelet.js';
+import type { TerminalHost } from '../terminal/types.js';
+import { createWorld, type World } from '../world/world.js';
+import { ApiError, type EventName, type Payload, type PodInfo, type PodnetApi, type WorldStatus } from './contract.js';
+
+export type TerminalFactory = (world: World, resolvePod: (name: string) => { node: string; netns: string } | undefined) => TerminalHost;
+
+/** How often the runtime's Status is polled, as kubelet's updateRuntimeUp does. */
+export const STATUS_INTERVAL_MS = 5000;
+
+export class LabService extends EventEmitter<{ event: [EventName, unknown] }> implements PodnetApi {
+  private world: World | undefined;
+  private kubelet: Kubelet | undefined;
+  private terminals: TerminalHost | undefined;
+  private state: WorldStatus['state'] = 'stopped';
+  private error: { error: string; fix?: string } | undefined;
+  private statusTimer: NodeJS.Timeout | undefined;
+  private lastNodes = 2;
+  /** Serialises world start/stop/reset: one at a time. */
+  private lifecycle: Promise<unknown> = Promise.resolve();
+
+  constructor(private readonly makeTerminals: TerminalFactory) {
+    super();
+  }
+
+  private emitEvent<E extends EventName>(event: E, payload: Payload<E>): void {
+    this.emit('event', event, payload);
+  }
+
+  private status(): WorldStatus {
+    const nodes = this.world && this.kubelet && this.state === 'running'
+      ? [...this.world.nodes.values()].map((n) => {
+          const rt = this.kubelet!.runtime(n.name);
+          const c = rt.networkReady();
+          return { name: n.name, underlayIp: n.underlayIp, podCidr: n.podCidr, loopback: rt.loopback, networkReady: { status: c.status, reason: c.reason, message: c.message } };
+        })
+      : [];
+    return { state: this.state, nodes, ...(this.error ?? {}) };
+  }
+
+  private changed(): WorldStatus {
+    const s = this.status();
+    this.emitEvent('world.changed', s);
+    return s;
+  }
+
+  private podInfo(p: Pod): PodInfo {
+    return { name: p.spec.name, namespace: p.spec.namespace ?? 'default', node: p.spec.node, ip: p.ip, netns: p.netns, sandboxId: p.sandboxId, ready: p.conditions.Ready };
+  }
+
+  private pods(): PodInfo[] {
+    return [...(this.kubelet?.pods.values() ?? [])].map((p) => this.podInfo(p));
+  }
+
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    const next = this.lifecycle.then(fn, fn);
+    this.lifecycle = next.catch(() => {});
+    return next;
+  }
+
+  private requireWorld(): { world: World; kubelet: Kubelet; terminals: TerminalHost } {
+    if (!this.world || !this.kubelet || !this.terminals || this.state !== 'running') throw new ApiError('failed', 'no world is running: start one first');
+    return { world: this.world, kubelet: this.kubelet, terminals: this.terminals };
+  }
+
+  async ['world.status']() {
+    return this.status();
+  }
+
+  ['world.start'](p: { nodes: number }) {
+    return this.serial(() => this.start(p.nodes));
+  }
+
+  private async start(nodes: number): Promise<WorldStatus> {
+    if (this.state === 'running') throw new ApiError('failed', `a world is already running (${this.world!.nodes.size} nodes): stop or reset it first`);
+    this.state = 'starting';
+    this.error = undefined;
+    this.lastNodes = nodes;
+    this.changed();
+    const total = 3;
+    const progress = (done: number, step: string) => this.emitEvent('world.progress', { task: 'world.start', step, done, total });
+    try {
+      progress(0, `creating the sandbox and ${nodes} node${nodes > 1 ? 's' : ''}`);
+      const world = await createWorld({ nodes });
+      progress(1, 'writing each node\'s CNI config (bridge + host-local)');
+      for (const n of world.nodes.values()) writeFileSync(join(n.host.confDir, DEFAULT_CONF_FILE), bridgeConfList(n.podCidr));
+      progress(2, 'starting the runtime');
+      this.world = world;
+      this.kubelet = new Kubelet(world);
+      this.terminals = this.makeTerminals(world, (name) => {
+        const pod = this.kubelet?.pods.get(`default/${name}`);
+        return pod ? { node: pod.spec.node, netns: pod.netns } : undefined;
+      });
+      this.terminals.on('data', (d) => this.emitEvent('terminal.data', d));
+      this.terminals.on('exit', (d) => this.emitEvent('terminal.exit', d));
+      this.state = 'running';
+      progress(3, 'ready');
+      // kubelet's Status loop: NetworkReady changes (a config edited in a terminal) reach the status bar
+      let last = JSON.stringify(this.status().nodes);
+      this.statusTimer = setInterval(() => {
+        const now = JSON.stringify(this.status().nodes);
+        if (now !== last) {
+          last = now;
+          this.changed();
+        }
+      }, STATUS_INTERVAL_MS);
+      this.statusTimer.unref();
+      this.emitEvent('pods.changed', []);
+      return this.changed();
+    } catch (e) {
+      this.state = 'failed';
+      const failing = runDoctor().filter((c) => !c.ok);
+      this.error = {
+        error: (e as Error).message,
+        ...(failing.length ? { fix: failing.map((c) => `${c.name}: ${c.detail}${c.fix ? `\n  fix: ${c.fix}` : ''}`).join('\n') } : {}),
+      };
+      this.changed();
+      throw new ApiError('failed', `the world could not start: ${(e as Error).message}`);
+    }
+  }
+
+  ['world.stop']() {
+    return this.serial(() => this.stop());
+  }
+
+  private async stop(): Promise<WorldStatus> {
+    if (!this.world) {
+      this.state = 'stopped';
+      return this.changed();
+    }
+    this.state = 'stopping';
+    this.changed();
+    clearInterval(this.statusTimer);
+    this.terminals?.dispose();
+    // Ending the world ends every pod with it: no per-pod teardown is needed to leave nothing behind.
+    await this.world.destroy();
+    this.world = undefined;
+    this.kubelet = undefined;
+    this.terminals = undefined;
+    this.state = 'stopped';
+    this.emitEvent('pods.changed', []);
+    return this.changed();
+  }
+
+  ['world.reset']() {
+    return this.serial(async () => {
+      const nodes = this.world?.nodes.size ?? this.lastNodes;
+      await this.stop();
+      return this.start(nodes);
+    });
+  }
+
+  async ['pod.list']() {
+    return this.pods();
+  }
+
+  async ['pod.create'](p: { name: string; node: string }) {
+    const { kubelet } = this.requireWorld();
+    try {
+      const pod = await kubelet.syncPod({ name: p.name, node: p.node, containers: [{ name: 'httpd', command: ['httpd', '-f', '-p', '80'] }] });
+      this.emitEvent('pods.changed', this.pods());
+      this.changed();
+      return this.podInfo(pod);
+    } catch (e) {
+      throw new ApiError('failed', `pod ${p.name} could not be created on ${p.node}: ${(e as Error).message}`);
+    }
+  }
+
+  async ['pod.delete'](p: { name: string }) {
+    const { kubelet } = this.requireWorld();
+    try {
+      await kubelet.killPod(p.name);
+    } catch (e) {
+      throw new ApiError('failed', `pod ${p.name} could not be deleted: ${(e as Error).message}`);
+    }
+    this.emitEvent('pods.changed', this.pods());
+    return { ok: true as const };
+  }
+
+  private term<T>(fn: (t: TerminalHost) => T): T {
+    const { terminals } = this.requireWorld();
+    try {
+      return fn(terminals);
+    } catch (e) {
+      throw new ApiError('failed', (e as Error).message);
+    }
+  }
+
+  async ['terminal.open'](p: Parameters<TerminalHost['open']>[0] extends infer T ? { target: T; cols: number; rows: number } : never) {
+    return this.term((t) => t.open(p.target, p.cols, p.rows));
+  }
+  async ['terminal.input'](p: { id: string; data: string }) {
+    return this.term((t) => (t.input(p.id, p.data), { ok: true as const }));
+  }
+  async ['terminal.resize'](p: { id: string; cols: number; rows: number }) {
+    return this.term((t) => (t.resize(p.id, p.cols, p.rows), { ok: true as const }));
+  }
+  async ['terminal.ack'](p: { id: string; chars: number }) {
+    return this.term((t) => (t.ack(p.id, p.chars), { ok: true as const }));
+  }
+  async ['terminal.close'](p: { id: string }) {
+    return this.term((t) => (t.close(p.id), { ok: true as const }));
+  }
+  async ['terminal.list']() {
+    return this.terminals?.list() ?? [];
+  }
+
+  /** Ends the session: terminals, the world, timers. Hosts call it on quit, Ctrl-C and SIGTERM. */
+  async dispose(): Promise<void> {
+    await this.serial(() => this.stop());
+  }
+}

@@ -1,0 +1,69 @@
+// The Electron host: one hardened window, the contract over IPC, and an orderly end. Thin on purpose:
+// everything it serves lives in LabService and runs in plain Node.
+import { app, BrowserWindow, ipcMain, session, shell } from 'electron';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { dispatch } from '../api/dispatch.js';
+import { LabService } from '../api/lab-service.js';
+import { TerminalService } from '../terminal/terminal-service.js';
+import { EVENT_CHANNEL, externalUrlAllowed, isTrustedSender, navigationAllowed, RPC_CHANNEL, windowOptions } from './security.js';
+
+const service = new LabService((world, resolvePod) => new TerminalService(world, resolvePod));
+const rendererFile = join(import.meta.dirname, '../renderer/index.html');
+const appUrl = process.env.ELECTRON_RENDERER_URL ?? pathToFileURL(rendererFile).href;
+let win: BrowserWindow | undefined;
+
+function createWindow(): void {
+  win = new BrowserWindow(windowOptions(join(import.meta.dirname, '../preload/preload.cjs')));
+  win.once('ready-to-show', () => win?.show());
+  win.webContents.setWindowOpenHandler(({ url }) => {
+    if (externalUrlAllowed(url)) void shell.openExternal(url);
+    return { action: 'deny' };
+  });
+  win.webContents.on('will-navigate', (e, url) => {
+    if (!navigationAllowed(url, appUrl)) e.preventDefault();
+  });
+  win.webContents.on('will-attach-webview', (e) => e.preventDefault());
+  if (process.env.ELECTRON_RENDERER_URL) void win.loadURL(process.env.ELECTRON_RENDERER_URL);
+  else void win.loadFile(rendererFile);
+}
+
+service.on('event', (event, payload) => {
+  if (win && !win.isDestroyed()) win.webContents.send(EVENT_CHANNEL, { event, payload });
+});
+
+ipcMain.handle(RPC_CHANNEL, async (e, msg: unknown) => {
+  if (!isTrustedSender(e.senderFrame, appUrl)) return { id: -1, error: { code: 'unauthorized', message: 'this frame may not use the Podnet Lab API' } };
+  return dispatch(service, msg);
+});
+
+let ending = false;
+async function endAndQuit(): Promise<void> {
+  if (ending) return;
+  ending = true;
+  // The world, its pods and every terminal end before the app does.
+  await service.dispose().catch(() => {});
+  app.exit(0);
+}
+
+app.on('before-quit', (e) => {
+  if (!ending) {
+    e.preventDefault();
+    void endAndQuit();
+  }
+});
+app.on('window-all-closed', () => void endAndQuit());
+for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => void endAndQuit());
+
+app.on('web-contents-created', (_e, contents) => {
+  contents.on('will-navigate', (ev, url) => {
+    if (!navigationAllowed(url, appUrl)) ev.preventDefault();
+  });
+});
+
+void app.whenReady().then(() => {
+  // No permission is ever granted: no camera, microphone, notifications, geolocation…
+  session.defaultSession.setPermissionRequestHandler((_wc, _perm, cb) => cb(false));
+  session.defaultSession.setPermissionCheckHandler(() => false);
+  createWindow();
+});

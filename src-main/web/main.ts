@@ -1,0 +1,37 @@
+// npm run web [-- --host ADDR] [--port N]: the browser host. Prints the URL (with its token) to open.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { LabService } from '../api/lab-service.js';
+import { TerminalService } from '../terminal/terminal-service.js';
+import { startWebHost } from './server.js';
+
+const { values } = parseArgs({ options: { host: { type: 'string' }, port: { type: 'string' } } });
+const port = values.port === undefined ? 0 : Number(values.port);
+if (!Number.isInteger(port) || port < 0 || port > 65535) {
+  process.stderr.write(`podnet web: --port must be a port number, not "${values.port}"\n`);
+  process.exit(2);
+}
+const rendererDir = join(import.meta.dirname, '../../renderer');
+if (!existsSync(join(rendererDir, 'index.html'))) {
+  process.stderr.write('podnet web: the renderer is not built: run "npm run build"\n');
+  process.exit(1);
+}
+const service = new LabService((world, resolvePod) => new TerminalService(world, resolvePod));
+const host = await startWebHost({ api: service, rendererDir, ...(values.host ? { host: values.host } : {}), port });
+if (values.host && values.host !== '127.0.0.1') {
+  process.stdout.write(`Podnet Lab is exposed on ${values.host}. Share this URL with your room; anyone who has it can use this lab:\n${host.url}\n`);
+} else {
+  process.stdout.write(`Podnet Lab is running. Open ${host.url}\n`);
+}
+
+let ending = false;
+async function end(): Promise<void> {
+  if (ending) return;
+  ending = true;
+  // Terminals and the world end first; nothing of the app is left.
+  await service.dispose().catch(() => {});
+  await host.close().catch(() => {});
+  process.exit(0);
+}
+for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(sig, () => void end());

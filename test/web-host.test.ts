@@ -1,0 +1,146 @@
+// The browser host refuses what it must: no token, a wrong token, a foreign Host, a foreign Origin;
+// and a message that does not fit the contract gets a typed error and changes nothing.
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { LabService } from '../src-main/api/lab-service.js';
+import { externalUrlAllowed, isTrustedSender, navigationAllowed, windowOptions } from '../src-main/app/security.js';
+import { TerminalService } from '../src-main/terminal/terminal-service.js';
+import { startWebHost, type WebHost } from '../src-main/web/server.js';
+
+let host: WebHost;
+let service: LabService;
+const renderer = mkdtempSync(join(tmpdir(), 'podnet-renderer-'));
+
+function get(path: string, headers: Record<string, string> = {}): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port: host.port, path, headers: { Host: `127.0.0.1:${host.port}`, ...headers } }, (res) => {
+      let body = '';
+      res.on('data', (d) => (body += d));
+      res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+function socket(headers: Record<string, string>, query = ''): Promise<WebSocket> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(`ws://127.0.0.1:${host.port}/rpc${query}`, { headers });
+    ws.once('open', () => resolve(ws));
+    ws.once('unexpected-response', (_req, res) => reject(new Error(`HTTP ${res.statusCode}`)));
+    ws.once('error', reject);
+  });
+}
+
+function call(ws: WebSocket, msg: unknown): Promise<Record<string, unknown>> {
+  return new Promise((resolve) => {
+    const onMsg = (d: WebSocket.RawData) => {
+      const m = JSON.parse(d.toString());
+      if ('event' in m) return;
+      ws.off('message', onMsg);
+      resolve(m);
+    };
+    ws.on('message', onMsg);
+    ws.send(typeof msg === 'string' ? msg : JSON.stringify(msg));
+  });
+}
+
+beforeAll(async () => {
+  mkdirSync(join(renderer, 'assets'));
+  writeFileSync(join(renderer, 'index.html'), '<!doctype html><title>Podnet Lab</title>');
+  writeFileSync(join(renderer, 'assets', 'app.js'), 'console.log(1)');
+  service = new LabService((w, r) => new TerminalService(w, r));
+  host = await startWebHost({ api: service, rendererDir: renderer });
+});
+afterAll(async () => {
+  await host.close();
+  await service.dispose();
+});
+
+describe('browser host: HTTP', () => {
+  it('binds to 127.0.0.1 and prints a URL with a long random token', () => {
+    expect(host.url).toMatch(new RegExp(`^http://127\\.0\\.0\\.1:${host.port}/\\?token=[A-Za-z0-9_-]{32}$`));
+  });
+  it('refuses a missing or wrong token', async () => {
+    expect((await get('/')).status).toBe(401);
+    expect((await get('/?token=nope')).status).toBe(401);
+    expect((await get('/', { Cookie: 'podnet_token=nope' })).status).toBe(401);
+  });
+  it('trades the token for an HttpOnly, SameSite=Strict cookie, then serves the renderer with a CSP', async () => {
+    const r = await get(`/?token=${host.token}`);
+    expect(r.status).toBe(303);
+    expect(r.headers.location).toBe('/');
+    expect(String(r.headers['set-cookie'])).toBe(`podnet_token=${host.token}; HttpOnly; SameSite=Strict; Path=/`);
+    const page = await get('/', { Cookie: `podnet_token=${host.token}` });
+    expect(page.status).toBe(200);
+    expect(page.body).toContain('<title>Podnet Lab</title>');
+    expect(page.headers['content-security-policy']).toContain("script-src 'self'");
+    expect((await get('/assets/app.js', { Cookie: `podnet_token=${host.token}` })).headers['content-type']).toMatch(/^text\/javascript/);
+  });
+  it('refuses a foreign Host header (DNS rebinding)', async () => {
+    const r = await get(`/?token=${host.token}`, { Host: `attacker.example:${host.port}` });
+    expect(r.status).toBe(403);
+  });
+  it('never serves a file outside the renderer', async () => {
+    const r = await get('/..%2F..%2Fetc%2Fpasswd', { Cookie: `podnet_token=${host.token}` });
+    expect(r.status).toBe(404);
+  });
+});
+
+describe('browser host: WebSocket', () => {
+  const origin = () => `http://127.0.0.1:${host.port}`;
+  it('refuses a socket without the token, with a foreign Origin, or a foreign Host', async () => {
+    await expect(socket({ Origin: origin() })).rejects.toThrow('HTTP 401');
+    await expect(socket({ Origin: 'http://evil.example', Cookie: `podnet_token=${host.token}` })).rejects.toThrow('HTTP 403');
+    await expect(socket({ Cookie: `podnet_token=${host.token}` })).rejects.toThrow('HTTP 403');
+    await expect(socket({ Origin: origin(), Host: 'evil.example', Cookie: `podnet_token=${host.token}` })).rejects.toThrow('HTTP 403');
+  });
+  it('answers the contract, and gives a typed error without side effects to what does not fit it', async () => {
+    const ws = await socket({ Origin: origin(), Cookie: `podnet_token=${host.token}` });
+    try {
+      expect(await call(ws, { id: 1, method: 'world.status', params: {} })).toEqual({ id: 1, result: { state: 'stopped', nodes: [] } });
+      expect(await call(ws, 'not json')).toEqual({ id: -1, error: { code: 'bad-request', message: 'a message must be one JSON text frame: {id, method, params}' } });
+      expect(await call(ws, { id: 2, method: 'rm -rf', params: {} })).toEqual({ id: 2, error: { code: 'unknown-method', message: 'unknown method "rm -rf"' } });
+      const bad = await call(ws, { id: 3, method: 'world.start', params: { nodes: 99 } });
+      expect(bad).toMatchObject({ id: 3, error: { code: 'bad-request' } });
+      expect((bad.error as { message: string }).message).toMatch(/^invalid params for world\.start: nodes: /);
+      expect(await call(ws, { id: 4, method: 'pod.create', params: { name: 'Bad Name', node: 'node1' } })).toMatchObject({ id: 4, error: { code: 'bad-request' } });
+      expect(await call(ws, { id: 5, method: 'world.start', params: { nodes: 1, extra: true } })).toMatchObject({ id: 5, error: { code: 'bad-request' } });
+      expect(await call(ws, { id: 6, method: 'terminal.open', params: { target: { kind: 'node', node: 'node1' }, cols: 80, rows: 24 } })).toEqual({ id: 6, error: { code: 'failed', message: 'no world is running: start one first' } });
+      expect(await call(ws, { id: 7, extra: 1 })).toMatchObject({ id: 7, error: { code: 'bad-request' } });
+      // nothing changed
+      expect(await call(ws, { id: 8, method: 'world.status', params: {} })).toEqual({ id: 8, result: { state: 'stopped', nodes: [] } });
+    } finally {
+      ws.close();
+    }
+  });
+});
+
+describe('Electron host wiring (without the Electron binary)', () => {
+  it('hardens the window', () => {
+    const w = windowOptions('/app/out/preload/preload.cjs').webPreferences;
+    expect(w).toMatchObject({ contextIsolation: true, nodeIntegration: false, sandbox: true, webSecurity: true, webviewTag: false, allowRunningInsecureContent: false });
+  });
+  it('lets only the app top frame call the API', () => {
+    const app = 'file:///opt/podnet/out/renderer/index.html';
+    expect(isTrustedSender({ url: app, parent: null }, app)).toBe(true);
+    expect(isTrustedSender({ url: app, parent: {} }, app)).toBe(false);
+    expect(isTrustedSender({ url: 'file:///tmp/evil.html', parent: null }, app)).toBe(false);
+    expect(isTrustedSender({ url: 'https://evil.example/', parent: null }, 'http://localhost:5173/')).toBe(false);
+    expect(isTrustedSender({ url: 'http://localhost:5173/x', parent: null }, 'http://localhost:5173/')).toBe(true);
+    expect(isTrustedSender(null, app)).toBe(false);
+  });
+  it('never navigates away, and opens only plain http(s) links outside', () => {
+    const app = 'file:///opt/podnet/out/renderer/index.html';
+    expect(navigationAllowed('https://evil.example/', app)).toBe(false);
+    expect(navigationAllowed(app, app)).toBe(true);
+    expect(externalUrlAllowed('https://kubernetes.io/docs/')).toBe(true);
+    expect(externalUrlAllowed('file:///etc/passwd')).toBe(false);
+    expect(externalUrlAllowed('javascript:alert(1)')).toBe(false);
+    expect(externalUrlAllowed('https://user:pw@example.com/')).toBe(false);
+  });
+});
