@@ -4,7 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(iproute2 containernetworking-plugins busybox-static nftables iptables util-linux build-essential)
+# chromium: the end-to-end tests drive the UI in it (playwright-core downloads no browser)
+packages=(iproute2 containernetworking-plugins busybox-static nftables iptables util-linux build-essential chromium)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

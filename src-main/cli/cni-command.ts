@@ -2,6 +2,7 @@
 // cnitool does, from a terminal on a node of a lab world. It never runs on the host itself.
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import { constants as osConstants } from 'node:os';
 import { accessSync, constants, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ResultCache } from '../cni/cache.js';
@@ -49,7 +50,7 @@ class LocalPluginHost implements PluginHost {
       });
       child.on('close', (code, sig) => {
         clearTimeout(timer);
-        resolve({ code, signal: sig ? 9 : null, stdout, stderr, timedOut });
+        resolve({ code, signal: sig ? (osConstants.signals[sig] ?? null) : null, stdout, stderr, timedOut });
       });
       child.stdin.on('error', () => {});
       child.stdin.end(stdin);
@@ -112,7 +113,11 @@ export async function cniCommand(a: CniCommandArgs, print: (s: string) => void, 
     containerId: id,
     netns,
     ifName: a.ifname ?? 'eth0',
-    args: (a.args ?? '').split(';').filter(Boolean).map((kv) => kv.split('=', 2) as [string, string]),
+    args: (a.args ?? '').split(';').filter(Boolean).map((kv) => {
+      const eq = kv.indexOf('=');
+      if (eq < 1) throw new UsageError(`--args: "${kv}" is not KEY=VALUE`);
+      return [kv.slice(0, eq), kv.slice(eq + 1)] as [string, string];
+    }),
     capabilityArgs,
   };
   if (a.verb === 'add') print(JSON.stringify(await exec.addNetworkList(list, rt), null, 2));

@@ -33,7 +33,7 @@ export async function traceCommand(sc: TraceScenario, print: (s: string) => void
     }
     const name = basename(sc.configFile);
     if (!/\.(conf|conflist|json)$/.test(name)) throw new UsageError(`--config ${name}: a CNI config file ends in .conf, .conflist or .json`);
-    confListFromFileText(name, text); // a broken file fails here, with file:line:column
+    confListFromFileText(sc.configFile, text); // a broken file fails here, with file:line:column
     config = { name, text };
   }
   const before = hostSnapshot(`world-${process.pid}-`);
@@ -96,9 +96,9 @@ export async function traceCommand(sc: TraceScenario, print: (s: string) => void
   const diff = hostDiff(before, after);
   report.hostDiff = diff;
   if (diff.length) ok = false;
+  report.ok = ok;
   if (sc.json) print(JSON.stringify(report, null, 2));
   else print(diff.length ? `✗ The host changed:\n${diff.map((d) => `  - ${d}`).join('\n')}` : `✓ World destroyed; the host is unchanged: same interfaces, no named netns, no mount, no process of the world.`);
-  report.ok = ok;
   return ok;
 }
 

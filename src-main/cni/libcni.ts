@@ -167,48 +167,67 @@ export class CniExecutor {
     return { cniVersion: typeof o.cniVersion === 'string' ? o.cniVersion : cniVersion, supportedVersions: o.supportedVersions.filter((v): v is string => typeof v === 'string') };
   }
 
-  /** Asks every plugin of the list whether it speaks `min`; throws a NotSupportedError naming the first that does not. */
-  private async requireSpec(list: ConfList, verb: string, min: string): Promise<void> {
+  /** The first plugin of the list that does not speak `min`, as a NotSupportedError naming it. */
+  private async unsupported(list: ConfList, verb: string, min: string, onExec?: (r: PluginExecRecord) => void): Promise<NotSupportedError | undefined> {
     for (const plugin of list.plugins) {
-      const info = await this.getVersionInfo(plugin.type);
+      const info = await this.getVersionInfo(plugin.type, undefined, onExec);
       if (!info.supportedVersions.includes(min)) {
-        throw new NotSupportedError(`${verb} is not supported by plugin ${plugin.type} (speaks up to ${highestVersion(info.supportedVersions) ?? 'nothing'}; ${verb} needs ${min})`);
+        return new NotSupportedError(`${verb} is not supported by plugin ${plugin.type} (speaks up to ${highestVersion(info.supportedVersions) ?? 'nothing'}; ${verb} needs ${min})`);
       }
     }
-    if (compareVersions(list.cniVersion, min) < 0) {
-      throw new NotSupportedError(`${verb} needs cniVersion ${min}; network "${list.name}" is ${list.cniVersion}`);
-    }
+    if (compareVersions(list.cniVersion, min) < 0) return new NotSupportedError(`${verb} needs cniVersion ${min}; network "${list.name}" is ${list.cniVersion}`);
+    return undefined;
   }
 
   /** STATUS (spec 1.1.0): whether the plugins are ready to serve ADD. */
   async getStatusNetworkList(list: ConfList, onExec?: (r: PluginExecRecord) => void): Promise<void> {
-    await this.requireSpec(list, 'STATUS', '1.1.0');
+    const no = await this.unsupported(list, 'STATUS', '1.1.0', onExec);
+    if (no) throw no;
     for (const plugin of list.plugins) {
       await this.invoke(plugin.type, { command: 'STATUS' }, buildPluginConfig(list, plugin, undefined, undefined), onExec);
     }
   }
 
   /**
-   * GC: DEL every cached attachment of the network that is not in `valid`, then (1.1.0 and later,
-   * unless disableGC) send GC to each plugin with the valid attachments.
+   * GC, as libcni's GCNetworkList: nothing at all with disableGC; else DEL every cached attachment of
+   * the network that is not in `valid` (errors collected, the rest still tried); then, for a 1.1.0
+   * list, the GC verb to each plugin with the valid attachments. When the verb cannot be sent, `note`
+   * says why (a plugin that speaks only 1.0.0, or an older list).
    */
-  async gcNetworkList(list: ConfList, valid: { containerId: string; ifName: string }[], onExec?: (r: PluginExecRecord) => void): Promise<{ deleted: string[]; gcSent: boolean }> {
+  async gcNetworkList(list: ConfList, valid: { containerId: string; ifName: string }[], onExec?: (r: PluginExecRecord) => void): Promise<{ deleted: string[]; gcSent: boolean; note?: string }> {
+    if (list.disableGC) return { deleted: [], gcSent: false, note: `network "${list.name}" sets disableGC: nothing was collected` };
     const keep = new Set(valid.map((v) => `${v.containerId}/${v.ifName}`));
     const deleted: string[] = [];
+    const errors: string[] = [];
     for (const a of this.cache.list(list.name)) {
       if (keep.has(`${a.containerId}/${a.ifName}`)) continue;
-      await this.delNetworkList(list, { containerId: a.containerId, netns: a.netns ?? '', ifName: a.ifName, args: a.cniArgs ?? [], capabilityArgs: a.capabilityArgs ?? {} }, onExec);
-      deleted.push(a.containerId);
+      try {
+        await this.delNetworkList(list, { containerId: a.containerId, netns: a.netns ?? '', ifName: a.ifName, args: a.cniArgs ?? [], capabilityArgs: a.capabilityArgs ?? {} }, onExec);
+        deleted.push(a.containerId);
+      } catch (e) {
+        errors.push(`failed to delete stale attachment ${a.containerId} ${a.ifName}: ${(e as Error).message}`);
+      }
     }
-    if (list.disableGC) return { deleted, gcSent: false };
-    await this.requireSpec(list, 'GC', '1.1.0');
-    const attachments = valid.map((v) => ({ containerID: v.containerId, ifname: v.ifName }));
-    for (const plugin of list.plugins) {
-      const conf = JSON.parse(buildPluginConfig(list, plugin, undefined, undefined)) as JsonObject;
-      conf['cni.dev/valid-attachments'] = attachments;
-      conf['cni.dev/attachments'] = attachments;
-      await this.invoke(plugin.type, { command: 'GC' }, JSON.stringify(conf), onExec);
+    const no = await this.unsupported(list, 'GC', '1.1.0', onExec);
+    let gcSent = false;
+    if (no && compareVersions(list.cniVersion, '1.1.0') >= 0) {
+      errors.push(no.message);
+    } else if (!no) {
+      const attachments = valid.map((v) => ({ containerID: v.containerId, ifname: v.ifName }));
+      for (const plugin of list.plugins) {
+        const conf = JSON.parse(buildPluginConfig(list, plugin, undefined, undefined)) as JsonObject;
+        // libcni 1.2.3 sends both names of the same list
+        conf['cni.dev/valid-attachments'] = attachments;
+        conf['cni.dev/attachments'] = attachments;
+        try {
+          await this.invoke(plugin.type, { command: 'GC' }, JSON.stringify(conf), onExec);
+        } catch (e) {
+          errors.push((e as Error).message);
+        }
+      }
+      gcSent = true;
     }
-    return { deleted, gcSent: true };
+    if (errors.length) throw new Error(`GC of network "${list.name}" failed: ${errors.join('; ')}`);
+    return { deleted, gcSent, ...(no ? { note: `${no.message}: only the stale attachments were deleted` } : {}) };
   }
 }

@@ -1,0 +1,161 @@
+// Terminals in real worlds: a shell on a node and in a pod, resize, flow control, close and exit.
+import { describe, expect, it } from 'vitest';
+import { withWorld } from '../../test/helpers.js';
+import type { World } from '../world/world.js';
+import { FlowControl } from './flow-control.js';
+import { sessionMembers, TerminalService } from './terminal-service.js';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function until(what: string, cond: () => boolean, timeoutMs = 15_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await sleep(20);
+  }
+}
+
+/** A service whose output per terminal is collected, with the exits it reported. */
+function service(w: World, pods: Record<string, { node: string; netns: string }> = {}) {
+  const svc = new TerminalService(w, (name) => pods[name]);
+  const out = new Map<string, string>();
+  const exits = new Map<string, { code: number | null; signal: number | null }>();
+  svc.on('data', ({ id, data }) => out.set(id, (out.get(id) ?? '') + data));
+  svc.on('exit', ({ id, code, signal }) => exits.set(id, { code, signal }));
+  const text = (id: string) => out.get(id) ?? '';
+  const waitFor = (id: string, s: string | RegExp, from = 0) =>
+    until(`${JSON.stringify(String(s))} in ${id}: ${JSON.stringify(text(id).slice(-300))}`, () => {
+      const t = text(id).slice(from);
+      return typeof s === 'string' ? t.includes(s) : s.test(t);
+    });
+  return { svc, out, exits, text, waitFor };
+}
+
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+describe('terminals', () => {
+  it('opens a shell on a node and in a pod, with a prompt that says where, and resizes', () =>
+    withWorld(1, async (w) => {
+      await w.run({ kind: 'node', node: 'node1' }, ['ip', 'netns', 'add', 'p1']);
+      const { svc, text, waitFor } = service(w, { web: { node: 'node1', netns: '/run/netns/p1' } });
+      try {
+        const node = svc.open({ kind: 'node', node: 'node1' }, 80, 24);
+        expect(node).toEqual({ id: 't1', title: 'node1', target: { kind: 'node', node: 'node1' }, exited: false });
+        await waitFor(node.id, 'root@node1:/# ');
+        svc.input(node.id, 'ip -br link\r');
+        await waitFor(node.id, /eth0@\S+\s+UP[\s\S]*root@node1:\/# $/);
+
+        const pod = svc.open({ kind: 'pod', pod: 'web' }, 80, 24);
+        expect(pod.title).toBe('pod/web');
+        await waitFor(pod.id, 'root@pod/web:/# ');
+        const from = text(pod.id).length;
+        svc.input(pod.id, 'ip -br link; echo "host=$(hostname) node=$PODNET_NODE"\r');
+        await waitFor(pod.id, /host=node1 node=node1\r\n/, from);
+        const links = text(pod.id).slice(from).split(/\r\n?/).filter((l) => /^\S+\s+(UP|DOWN|UNKNOWN)\b/.test(l));
+        expect(links.map((l) => l.split(/\s+/)[0]), JSON.stringify(text(pod.id).slice(from))).toEqual(['lo']);
+
+        svc.resize(node.id, 100, 30);
+        const mark = text(node.id).length;
+        svc.input(node.id, 'stty size\r');
+        await waitFor(node.id, '\r30 100\r\n', mark);
+
+        const sandbox = svc.open({ kind: 'sandbox' }, 80, 24);
+        await waitFor(sandbox.id, 'root@sandbox:/# ');
+        svc.input(sandbox.id, 'ip -br link show underlay0\r');
+        await waitFor(sandbox.id, /underlay0\s+UP/);
+        expect(svc.list().map((t) => t.id)).toEqual(['t1', 't2', 't3']);
+      } finally {
+        svc.dispose();
+      }
+    }));
+
+  it('pauses a flooding shell at the high watermark and lets the rest through as output is acknowledged', () =>
+    withWorld(1, async (w) => {
+      const { svc, waitFor } = service(w);
+      let delivered = 0;
+      let autoAck = false;
+      try {
+        const t = svc.open({ kind: 'node', node: 'node1' }, 80, 24);
+        svc.on('data', ({ id, data }: { id: string; data: string }) => {
+          if (id !== t.id) return;
+          delivered += data.length;
+          if (autoAck) svc.ack(id, data.length);
+        });
+        await waitFor(t.id, 'root@node1:/# ');
+        svc.ack(t.id, delivered);
+        delivered = 0;
+        svc.input(t.id, 'yes | head -c 3000000; echo; echo flood-$((6*7))\r');
+        await until('the high watermark', () => delivered > FlowControl.HighWatermarkChars);
+        await sleep(100);
+        const held = delivered;
+        await sleep(500);
+        expect(delivered).toBe(held);
+        expect(delivered).toBeLessThan(200_000);
+
+        autoAck = true;
+        svc.ack(t.id, delivered);
+        // the pty turns each "\n" into "\r\n": 3 MB of "y\n" is 4.5 M characters
+        await waitFor(t.id, /flood-42\r\n/);
+        expect(delivered).toBeGreaterThanOrEqual(3_000_000);
+      } finally {
+        svc.dispose();
+      }
+    }));
+
+  it('close ends the shell and everything it started; a shell that exits reports its code', () =>
+    withWorld(1, async (w) => {
+      const { svc, exits, text, waitFor } = service(w);
+      try {
+        const t = svc.open({ kind: 'node', node: 'node1' }, 80, 24);
+        await waitFor(t.id, 'root@node1:/# ');
+        // a background job (its own process group) and a foreground one
+        svc.input(t.id, 'sleep 1000 & echo bg=$!\r');
+        await waitFor(t.id, /bg=\d+/);
+        svc.input(t.id, 'sleep 999\r');
+        const pid = svc.pid(t.id);
+        await until('the session to hold nsenter, the shell and two sleeps', () => sessionMembers(pid).length >= 4);
+        const members = sessionMembers(pid);
+        expect(members).toContain(pid);
+        const ps = () => w.run({ kind: 'sandbox' }, ['ps', '-e', '-o', 'args']);
+        expect(await ps()).toMatch(/bash --noprofile/);
+
+        svc.close(t.id);
+        expect(svc.list()).toEqual([]);
+        await until('every process of the terminal to end', () => members.every((p) => !alive(p)), 5_000);
+        const after = await ps();
+        expect(after).not.toMatch(/bash --noprofile/);
+        expect(after).not.toMatch(/sleep 99/);
+        expect(after).not.toMatch(/sleep 1000/);
+        expect(exits.has(t.id)).toBe(false);
+
+        const e = svc.open({ kind: 'node', node: 'node1' }, 80, 24);
+        expect(e.id).toBe('t2');
+        await waitFor(e.id, 'root@node1:/# ');
+        svc.input(e.id, 'exit 3\r');
+        await until('the exit', () => exits.has(e.id));
+        expect(exits.get(e.id)).toEqual({ code: 3, signal: null });
+        expect(text(e.id)).toContain('exit');
+        expect(svc.list()).toEqual([{ id: 't2', title: 'node1', target: { kind: 'node', node: 'node1' }, exited: true }]);
+        svc.close(e.id);
+        expect(svc.list()).toEqual([]);
+      } finally {
+        svc.dispose();
+      }
+    }));
+
+  it('says clearly when a target is not there', () =>
+    withWorld(1, async (w) => {
+      const { svc } = service(w);
+      expect(() => svc.open({ kind: 'node', node: 'node9' }, 80, 24)).toThrow('cannot open a terminal on node "node9": no such node (nodes: node1)');
+      expect(() => svc.open({ kind: 'pod', pod: 'nope' }, 80, 24)).toThrow('cannot open a terminal in pod "nope": no such pod');
+      expect(() => svc.input('t7', 'x')).toThrow('no terminal "t7" (open: none)');
+      expect(svc.list()).toEqual([]);
+    }));
+});

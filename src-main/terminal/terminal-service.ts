@@ -1,0 +1,166 @@
+// Terminals into the world: a pty on the engine's side running `nsenter … bash`, so the shell lives
+// in the sandbox, on a node, or in a pod's network namespace. Output is merged over 5 ms and held
+// back by flow control (flow-control.ts); closing a terminal ends every process of its session.
+import { EventEmitter } from 'node:events';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import * as pty from 'node-pty';
+import type { TerminalInfo, TerminalTarget } from '../api/contract.js';
+import type { Target, World } from '../world/world.js';
+import { DataBuffer, FlowController } from './flow-control.js';
+import type { TerminalHost } from './types.js';
+
+/** How long a closed terminal's processes have after SIGHUP before SIGKILL. */
+const KILL_GRACE_MS = 500;
+
+interface Term {
+  info: TerminalInfo;
+  proc: pty.IPty;
+  flow: FlowController;
+  out: DataBuffer;
+  subs: pty.IDisposable[];
+}
+
+export type PodResolver = (name: string) => { node: string; netns: string } | undefined;
+
+export class TerminalService extends EventEmitter implements TerminalHost {
+  private readonly terms = new Map<string, Term>();
+  private seq = 0;
+
+  constructor(
+    private readonly world: World,
+    private readonly resolvePod: PodResolver,
+  ) {
+    super();
+  }
+
+  open(target: TerminalTarget, cols: number, rows: number): TerminalInfo {
+    const { where, title } = this.resolve(target);
+    const shell = existsSync('/bin/bash') ? ['bash', '--noprofile', '--norc', '-i'] : ['sh', '-i'];
+    const argv = [...this.world.nsenterArgv(where), ...shell];
+    const env = {
+      ...this.world.envFor(where),
+      TERM: 'xterm-256color',
+      COLORTERM: 'truecolor',
+      // bash --norc reads no file that would set PS1, so this one stays
+      PS1: `root@${title}:\\w# `,
+    };
+    // cwd is the engine's; entering the world's mount namespace moves the shell to the world's "/"
+    const proc = pty.spawn(argv[0]!, argv.slice(1), { name: 'xterm-256color', cols, rows, cwd: '/', env });
+    const id = `t${++this.seq}`;
+    const info: TerminalInfo = { id, title, target, exited: false };
+    const out = new DataBuffer((data) => this.emit('data', { id, data }));
+    const flow = new FlowController();
+    const subs = [
+      proc.onData((data) => {
+        out.push(data);
+        if (flow.sent(data.length)) proc.pause();
+      }),
+      proc.onExit(({ exitCode, signal }) => {
+        out.flush();
+        info.exited = true;
+        this.emit('exit', { id, code: signal ? null : exitCode, signal: signal || null });
+      }),
+    ];
+    this.terms.set(id, { info, proc, flow, out, subs });
+    return { ...info };
+  }
+
+  input(id: string, data: string): void {
+    const t = this.get(id);
+    if (!t.info.exited) t.proc.write(data);
+  }
+
+  resize(id: string, cols: number, rows: number): void {
+    const t = this.get(id);
+    if (!t.info.exited) t.proc.resize(cols, rows);
+  }
+
+  ack(id: string, chars: number): void {
+    // an ack may cross a close on the way: nothing to do then
+    const t = this.terms.get(id);
+    if (t && t.flow.ack(chars)) t.proc.resume();
+  }
+
+  close(id: string): void {
+    const t = this.terms.get(id);
+    if (!t) return;
+    this.terms.delete(id);
+    for (const s of t.subs) s.dispose();
+    t.out.dispose();
+    // let node-pty read to the end so it can release the pty once the processes are gone
+    if (t.flow.isPaused) t.proc.resume();
+    killSession(t.proc.pid);
+  }
+
+  list(): TerminalInfo[] {
+    return [...this.terms.values()].map((t) => ({ ...t.info }));
+  }
+
+  /** The engine-side PID of a terminal's pty process (nsenter), for diagnostics and tests. */
+  pid(id: string): number {
+    return this.get(id).proc.pid;
+  }
+
+  dispose(): void {
+    for (const id of [...this.terms.keys()]) this.close(id);
+  }
+
+  private get(id: string): Term {
+    const t = this.terms.get(id);
+    if (!t) throw new Error(`no terminal "${id}" (open: ${[...this.terms.keys()].join(', ') || 'none'})`);
+    return t;
+  }
+
+  private resolve(target: TerminalTarget): { where: Target; title: string } {
+    if (!this.world.alive) throw new Error('the world has ended: start it to open a terminal');
+    if (target.kind === 'sandbox') return { where: { kind: 'sandbox' }, title: 'sandbox' };
+    if (target.kind === 'node') {
+      if (!this.world.nodes.has(target.node)) {
+        throw new Error(`cannot open a terminal on node "${target.node}": no such node (nodes: ${[...this.world.nodes.keys()].join(', ')})`);
+      }
+      return { where: { kind: 'node', node: target.node }, title: target.node };
+    }
+    const pod = this.resolvePod(target.pod);
+    if (!pod) throw new Error(`cannot open a terminal in pod "${target.pod}": no such pod`);
+    if (!this.world.nodes.has(pod.node)) throw new Error(`cannot open a terminal in pod "${target.pod}": its node "${pod.node}" is not in the world`);
+    return { where: { kind: 'pod', node: pod.node, netns: pod.netns }, title: `pod/${target.pod}` };
+  }
+}
+
+/**
+ * PIDs (engine-side) of the processes in a session. node-pty makes the pty's process a session
+ * leader, so the session is everything the terminal started: nsenter, its forked child (the shell,
+ * inside the world's PID namespace) and the shell's jobs, each in its own process group.
+ */
+export function sessionMembers(sid: number): number[] {
+  const pids: number[] = [];
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const st = readFileSync(`/proc/${d}/stat`, 'utf8');
+      // fields after "(comm) ": state ppid pgrp session …
+      if (Number(st.slice(st.lastIndexOf(')') + 2).split(' ')[3]) === sid) pids.push(Number(d));
+    } catch {
+      /* gone */
+    }
+  }
+  return pids;
+}
+
+function signal(pid: number, sig: NodeJS.Signals): void {
+  try {
+    process.kill(pid, sig);
+  } catch {
+    /* gone already */
+  }
+}
+
+/** SIGHUP to a session (as a hung-up terminal would), SIGKILL to whatever of it is left after the grace. */
+function killSession(sid: number): void {
+  signal(-sid, 'SIGHUP');
+  for (const pid of sessionMembers(sid)) signal(pid, 'SIGHUP');
+  setTimeout(() => {
+    // only what is still in the session: a PID that ended is not signalled again
+    for (const pid of sessionMembers(sid)) signal(pid, 'SIGKILL');
+  }, KILL_GRACE_MS);
+}

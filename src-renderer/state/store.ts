@@ -1,0 +1,72 @@
+// The renderer's state: one plain object, replaced (never mutated) on every change, read by React
+// through useSyncExternalStore. Small on purpose: the engine owns the truth, this mirrors it.
+import { useSyncExternalStore } from 'react';
+import type { PodInfo, TerminalTarget, WorldStatus } from '../../src-main/api/contract.ts';
+import type { Payload } from '../../src-main/api/contract.ts';
+import type { ConnectionState } from '../api/connection.ts';
+
+export type ThemeName = 'light' | 'dark';
+
+/** A terminal tab. `key` is the tab's own; `id` is the engine's terminal, which changes on reopen. */
+export interface TabState {
+  key: string;
+  id: string | null;
+  title: string;
+  target: TerminalTarget;
+  status: 'opening' | 'live' | 'exited';
+}
+
+export interface Notice {
+  id: number;
+  text: string;
+}
+
+export interface AppState {
+  connection: ConnectionState;
+  connectionDetail: string;
+  world: WorldStatus;
+  progress: Payload<'world.progress'> | null;
+  /** A world request in flight ("starting", "stopping", "resetting"): buttons wait for it. */
+  worldBusy: string | null;
+  pods: PodInfo[];
+  podsBusy: Record<string, 'creating' | 'deleting'>;
+  tabs: TabState[];
+  activeTab: string | null;
+  notices: Notice[];
+  paletteOpen: boolean;
+  searchOpen: boolean;
+  themeOverride: ThemeName | null;
+  systemTheme: ThemeName;
+}
+
+export const initialWorld: WorldStatus = { state: 'stopped', nodes: [] };
+
+export class Store {
+  private state: AppState;
+  private readonly listeners = new Set<() => void>();
+
+  constructor(initial: AppState) {
+    this.state = initial;
+  }
+
+  get = (): AppState => this.state;
+
+  set(update: Partial<AppState> | ((s: AppState) => Partial<AppState>)): void {
+    const patch = typeof update === 'function' ? update(this.state) : update;
+    this.state = { ...this.state, ...patch };
+    for (const l of this.listeners) l();
+  }
+
+  subscribe = (l: () => void): (() => void) => {
+    this.listeners.add(l);
+    return () => this.listeners.delete(l);
+  };
+}
+
+export function useStore<T>(store: Store, select: (s: AppState) => T): T {
+  return useSyncExternalStore(store.subscribe, () => select(store.get()));
+}
+
+export function resolvedTheme(s: Pick<AppState, 'themeOverride' | 'systemTheme'>): ThemeName {
+  return s.themeOverride ?? s.systemTheme;
+}

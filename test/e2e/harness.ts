@@ -1,0 +1,53 @@
+// End-to-end harness: the real browser host (in this process) serving the built renderer, and Debian's
+// Chromium driven by playwright-core. Nothing is faked: the world, the pty and the UI are real.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { LabService } from '../../src-main/api/lab-service.js';
+import { TerminalService } from '../../src-main/terminal/terminal-service.js';
+import { startWebHost, type WebHost } from '../../src-main/web/server.js';
+
+export const CHROMIUM = process.env.PODNET_CHROMIUM ?? '/usr/bin/chromium';
+export const RENDERER = join(import.meta.dirname, '../../out/renderer');
+
+export interface Session {
+  service: LabService;
+  host: WebHost;
+  browser: Browser;
+  context: BrowserContext;
+  page: Page;
+  errors: string[];
+  close(): Promise<void>;
+}
+
+export async function openSession(viewport = { width: 1440, height: 900 }, colorScheme: 'light' | 'dark' = 'dark'): Promise<Session> {
+  const service = new LabService((w, r) => new TerminalService(w, r));
+  const host = await startWebHost({ api: service, rendererDir: RENDERER });
+  const profile = mkdtempSync(join(tmpdir(), 'podnet-chromium-'));
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', `--user-data-dir=${profile}`],
+  });
+  const context = await browser.newContext({ viewport, colorScheme });
+  const page = await context.newPage();
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
+  await page.goto(host.url);
+  return {
+    service,
+    host,
+    browser,
+    context,
+    page,
+    errors,
+    async close() {
+      await browser.close().catch(() => {});
+      await host.close().catch(() => {});
+      await service.dispose().catch(() => {});
+      rmSync(profile, { recursive: true, force: true });
+    },
+  };
+}

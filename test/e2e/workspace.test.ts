@@ -1,0 +1,106 @@
+// End to end, in Debian's Chromium against the browser host: start a world, terminals on a node and in a
+// pod, resize, close, stop; and nothing is left. Screenshots go to out/screenshots for a person to look at.
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hostSnapshot } from '../../src-main/runtime/leaks.js';
+import { openSession, type Session } from './harness.js';
+
+const SHOTS = join(import.meta.dirname, '../../out/screenshots');
+let s: Session;
+
+/** The visible text of a terminal (xterm's DOM renderer keeps one element per row). */
+async function screenText(page: Page, id: string): Promise<string> {
+  return page.locator(`[data-testid="terminal-${id}"] .xterm-rows`).innerText();
+}
+
+async function waitForText(page: Page, id: string, re: RegExp, timeout = 10_000): Promise<string> {
+  const t0 = Date.now();
+  let last = '';
+  while (Date.now() - t0 < timeout) {
+    last = await screenText(page, id);
+    if (re.test(last)) return last;
+    await page.waitForTimeout(100);
+  }
+  throw new Error(`terminal ${id} never showed ${re}; it shows:\n${last}`);
+}
+
+async function openTerminal(page: Page, item: string): Promise<string> {
+  const before = new Set(await page.locator('[data-testid^="tab-t"]').evaluateAll((els) => els.map((e) => e.getAttribute('data-testid'))));
+  await page.getByTestId('new-terminal').click();
+  await page.getByTestId(`terminal-menu-item-${item}`).click();
+  const tab = page.locator('[data-testid^="tab-t"]').filter({ hasNot: page.locator('[data-testid^="tab-close"]') });
+  await expect.poll(async () => (await tab.count()) > before.size, { timeout: 10_000 }).toBe(true);
+  const ids = await page.locator('[data-testid^="tab-t"]').evaluateAll((els) => els.map((e) => e.getAttribute('data-testid')!));
+  const fresh = ids.find((x) => !before.has(x))!;
+  return fresh.replace(/^tab-/, '');
+}
+
+async function typeIn(page: Page, id: string, text: string): Promise<void> {
+  await page.locator(`[data-testid="terminal-${id}"] .xterm`).click();
+  await page.keyboard.type(text);
+  await page.keyboard.press('Enter');
+}
+
+beforeAll(async () => {
+  mkdirSync(SHOTS, { recursive: true });
+  s = await openSession();
+}, 60_000);
+afterAll(async () => {
+  await s?.close();
+});
+
+describe('the workspace in Chromium', () => {
+  it('starts a world, opens terminals on a node and in a pod, resizes, closes, stops, and leaves nothing', async () => {
+    const { page } = s;
+    await page.getByTestId('node-count').fill('2');
+    await page.getByTestId('world-start').click();
+    await expect.poll(() => page.getByTestId('world-state').innerText(), { timeout: 20_000 }).toMatch(/running/i);
+    await expect.poll(() => page.getByTestId('node-pill-node1').innerText()).toMatch(/Ready/);
+    const worldId = (s.service as unknown as { world: { id: string } }).world.id;
+
+    // a terminal on node1 shows node1's interfaces
+    const t1 = await openTerminal(page, 'node1');
+    await waitForText(page, t1, /root@node1/);
+    await typeIn(page, t1, 'ip -br link');
+    const links = await waitForText(page, t1, /eth0@if\d+\s+UP/);
+    expect(links).toMatch(/lo\s+UNKNOWN/);
+
+    // a pod, and a terminal in it showing its eth0 address
+    await page.getByTestId('pod-create-name').fill('web');
+    await page.getByTestId('pod-create-node').selectOption('node1');
+    await page.getByTestId('pod-create').click();
+    await expect.poll(() => page.getByTestId('pod-row-web').innerText(), { timeout: 15_000 }).toMatch(/10\.244\.1\.\d+/);
+    const podIp = /10\.244\.1\.\d+/.exec(await page.getByTestId('pod-row-web').innerText())![0];
+    await page.getByTestId('pod-terminal-web').click();
+    const ids = await page.locator('[data-testid^="tab-t"]').evaluateAll((els) => els.map((e) => e.getAttribute('data-testid')!.replace(/^tab-/, '')));
+    const t2 = ids.find((x) => x !== t1 && !x.startsWith('close'))!;
+    await waitForText(page, t2, /root@pod\/web/);
+    await typeIn(page, t2, 'ip -br addr show eth0');
+    await waitForText(page, t2, new RegExp(`eth0@if\\d+\\s+UP\\s+${podIp.replace(/\./g, '\\.')}/24`));
+    await page.screenshot({ path: join(SHOTS, 'workspace-two-terminals.png') });
+
+    // resize follows the pane
+    await typeIn(page, t2, 'clear; stty size');
+    const before = /(\d+) (\d+)/.exec(await waitForText(page, t2, /^\d+ \d+$/m))!;
+    await page.setViewportSize({ width: 1100, height: 700 });
+    await page.waitForTimeout(500);
+    await typeIn(page, t2, 'clear; stty size');
+    await expect.poll(async () => /(\d+) (\d+)/.exec(await screenText(page, t2))?.slice(1).join(' '), { timeout: 10_000 }).not.toBe(before.slice(1).join(' '));
+
+    // closing a tab ends its shell
+    await page.getByTestId(`tab-close-${t2}`).click();
+    await expect.poll(async () => (await s.service['terminal.list']()).map((t) => t.id)).not.toContain(t2);
+    const world = (s.service as unknown as { world: import('../../src-main/world/world.js').World }).world;
+    await expect
+      .poll(async () => (await world.run({ kind: 'sandbox' }, ['ps', '-e', '-o', 'args'])).split('\n').filter((l) => l.startsWith('bash --noprofile')).length, { timeout: 5000 })
+      .toBe(1); // only t1's shell is left
+
+    // stopping the world leaves nothing of it
+    await page.getByTestId('world-stop').click();
+    await expect.poll(() => page.getByTestId('world-state').innerText(), { timeout: 20_000 }).toMatch(/stopped/i);
+    expect(hostSnapshot(worldId).processes).toEqual([]);
+    expect(s.errors).toEqual([]);
+  }, 120_000);
+});
