@@ -88,6 +88,7 @@ describe('podnet trace', () => {
       teardown: { pod: string; trace: { name: string }[] }[];
       leftovers: unknown[];
       hostDiff: unknown[];
+      ok: boolean;
     };
     expect(report.scenario).toMatchObject({ nodes: 2, pods: 3, loopback: 'plugin', json: true });
     expect(report.setup).toHaveLength(3);

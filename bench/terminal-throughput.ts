@@ -1,0 +1,93 @@
+// Benchmark: terminal throughput and time to a prompt, in one run.
+// - 50 MB through a pty into xterm in Chromium (pty → TerminalService → WebSocket → xterm, with flow
+//   control), against node-pty reading the same output alone; and the longest main-thread stall.
+// - "Start world" in the UI to a usable node1 prompt, against the engine's world start alone.
+// Usage: npm run bench:terminal   (needs Debian's chromium; not part of the test suite)
+import * as pty from 'node-pty';
+import { createWorld } from '../src-main/world/world.js';
+import { openSession } from '../test/e2e/harness.js';
+
+const MB = 50;
+const BYTES = MB * 1024 * 1024;
+const FLOOD = `yes 0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ | head -c ${BYTES}`;
+
+/** node-pty alone: the same command in the same kind of pty, into a node of a world, read and counted. */
+async function ptyAlone(): Promise<number> {
+  const w = await createWorld({ nodes: 1 });
+  try {
+    const argv = [...w.nsenterArgv({ kind: 'node', node: 'node1' }), 'sh', '-c', FLOOD];
+    const t0 = performance.now();
+    let n = 0;
+    await new Promise<void>((resolve) => {
+      const p = pty.spawn(argv[0]!, argv.slice(1), { cols: 120, rows: 40, env: w.envFor({ kind: 'node', node: 'node1' }) });
+      p.onData((d) => (n += d.length));
+      p.onExit(() => resolve());
+    });
+    const ms = performance.now() - t0;
+    if (n < BYTES * 0.99) throw new Error(`node-pty read only ${n} of ${BYTES} bytes`);
+    return ms;
+  } finally {
+    await w.destroy();
+  }
+}
+
+async function engineWorldStart(): Promise<number> {
+  const t0 = performance.now();
+  const w = await createWorld({ nodes: 2 });
+  const ms = performance.now() - t0;
+  await w.destroy();
+  return ms;
+}
+
+async function main() {
+  const alone = await ptyAlone();
+  const engineStart = await engineWorldStart();
+  const s = await openSession();
+  try {
+    const { page } = s;
+    // time from "start world" to a usable node1 prompt
+    const t0 = performance.now();
+    await page.getByTestId('node-count').fill('2');
+    await page.getByTestId('world-start').click();
+    await page.waitForFunction(() => /running/i.test(document.querySelector('[data-testid="world-state"]')?.textContent ?? ''), undefined, { timeout: 30_000 });
+    await page.getByTestId('new-terminal').click();
+    await page.getByTestId('terminal-menu-item-node1').click();
+    await page.waitForFunction(() => /root@node1/.test(document.querySelector('.xterm-rows')?.textContent ?? ''), undefined, { timeout: 30_000 });
+    const toPrompt = performance.now() - t0;
+
+    // the longest gap between 5 ms timer ticks on the page's main thread, during the flood
+    await page.evaluate(() => {
+      const w = window as unknown as { __stall: number; __tick: number; __timer: number };
+      w.__stall = 0;
+      w.__tick = performance.now();
+      w.__timer = window.setInterval(() => {
+        const now = performance.now();
+        w.__stall = Math.max(w.__stall, now - w.__tick - 5);
+        w.__tick = now;
+      }, 5);
+    });
+    await page.locator('.xterm').first().click();
+    const t1 = performance.now();
+    await page.keyboard.type(`${FLOOD}; echo flood-$((6*7))`);
+    await page.keyboard.press('Enter');
+    await page.waitForFunction(() => /flood-42/.test(document.querySelector('.xterm-rows')?.textContent ?? ''), undefined, { timeout: 300_000, polling: 50 });
+    const through = performance.now() - t1;
+    const stall = await page.evaluate(() => (window as unknown as { __stall: number }).__stall);
+
+    const lines = [
+      `terminal benchmark: ${MB} MB of text through a pty, Chromium ${s.browser.version()}, node ${process.version}`,
+      '',
+      `${'measure'.padEnd(52)} ${'ms'.padStart(9)} ${'baseline'.padStart(9)} ${'ratio'.padStart(7)}  target`,
+      `${'50 MB into xterm in Chromium ÷ node-pty read alone'.padEnd(52)} ${through.toFixed(0).padStart(9)} ${alone.toFixed(0).padStart(9)} ${(through / alone).toFixed(2).padStart(7)}  ≤ 3     ${through / alone <= 3 ? 'met' : 'MISSED'}`,
+      `${'longest main-thread stall during it'.padEnd(52)} ${stall.toFixed(0).padStart(9)} ${''.padStart(9)} ${''.padStart(7)}  < 100   ${stall < 100 ? 'met' : 'MISSED'}`,
+      `${'"Start world" (2 nodes) to a node1 prompt ÷ engine'.padEnd(52)} ${toPrompt.toFixed(0).padStart(9)} ${engineStart.toFixed(0).padStart(9)} ${(toPrompt / engineStart).toFixed(2).padStart(7)}`,
+      '',
+      `throughput: ${(MB / (through / 1000)).toFixed(1)} MB/s into xterm, ${(MB / (alone / 1000)).toFixed(1)} MB/s node-pty alone`,
+    ];
+    console.log(lines.join('\n'));
+  } finally {
+    await s.close();
+  }
+}
+
+await main();
