@@ -14,6 +14,8 @@ export interface TabState {
   title: string;
   target: TerminalTarget;
   status: 'opening' | 'live' | 'exited';
+  /** Matches of the terminal's open search, as the search addon counts them. */
+  search: { index: number; count: number } | null;
 }
 
 export interface Notice {
@@ -25,6 +27,8 @@ export interface AppState {
   connection: ConnectionState;
   connectionDetail: string;
   world: WorldStatus;
+  /** Nodes for the next world start (1–8). */
+  nodeCount: number;
   progress: Payload<'world.progress'> | null;
   /** A world request in flight ("starting", "stopping", "resetting"): buttons wait for it. */
   worldBusy: string | null;

@@ -1,0 +1,307 @@
+// The lab as the renderer drives it: engine events update the store, user intents become requests.
+// Actions (../actions.ts) and components call these methods; none of them touches the transport.
+import type { PodnetClient } from '../../src-main/api/client.ts';
+import { requests, type TerminalInfo, type TerminalTarget, type WorldStatus } from '../../src-main/api/contract.ts';
+import type { RendererTransport } from '../api/connection.ts';
+import { TerminalSession } from '../terminal/session.ts';
+import { savePrefs } from './prefs.ts';
+import { resolvedTheme, type AppState, type Store, type TabState, type ThemeName } from './store.ts';
+
+/** Output for a terminal no tab has claimed yet (it can beat terminal.open's answer): bounded. */
+const PENDING_MAX_CHARS = 256 * 1024;
+const PENDING_MAX_IDS = 16;
+const MAX_NOTICES = 4;
+
+export class Lab {
+  readonly sessions = new Map<string, TerminalSession>();
+  private readonly pending = new Map<string, string[]>();
+  private tabSeq = 0;
+  private noticeSeq = 0;
+
+  constructor(
+    readonly store: Store,
+    private readonly client: PodnetClient,
+    private readonly transport: RendererTransport,
+  ) {}
+
+  /** Subscribes to the engine's events, then fetches the state (again after every reconnect). */
+  start(): void {
+    this.client.on('world.changed', (w) => this.onWorld(w));
+    this.client.on('world.progress', (p) => this.store.set({ progress: p }));
+    this.client.on('pods.changed', (pods) => this.store.set({ pods }));
+    this.client.on('terminal.data', ({ id, data }) => this.onData(id, data));
+    this.client.on('terminal.exit', ({ id, code, signal }) => this.sessionById(id)?.exited(code, signal));
+    this.transport.onConnection((c) => {
+      this.store.set({ connection: c, connectionDetail: this.transport.detail });
+      if (c === 'connected') void this.sync();
+    });
+    this.store.set({ connection: this.transport.connection, connectionDetail: this.transport.detail });
+    if (this.transport.connection === 'connected') void this.sync();
+  }
+
+  get state(): AppState {
+    return this.store.get();
+  }
+
+  async sync(): Promise<void> {
+    try {
+      const [world, pods, terms] = await Promise.all([
+        this.client.call('world.status', {}),
+        this.client.call('pod.list', {}),
+        this.client.call('terminal.list', {}),
+      ]);
+      this.onWorld(world);
+      this.store.set({ pods });
+      this.adoptTerminals(terms);
+    } catch (e) {
+      this.notify(`Could not read the lab's state: ${(e as Error).message}`);
+    }
+  }
+
+  // ---- world ----
+
+  setNodeCount(n: number): void {
+    const nodes = Math.max(1, Math.min(8, Math.round(n) || 1));
+    this.store.set({ nodeCount: nodes });
+    savePrefs({ nodeCount: nodes });
+  }
+
+  startWorld(): Promise<void> {
+    const nodes = this.state.nodeCount;
+    return this.worldOp('starting', () => this.client.call('world.start', { nodes }));
+  }
+
+  stopWorld(): Promise<void> {
+    return this.worldOp('stopping', () => this.client.call('world.stop', {}));
+  }
+
+  resetWorld(): Promise<void> {
+    return this.worldOp('resetting', () => this.client.call('world.reset', {}));
+  }
+
+  private async worldOp(label: string, op: () => Promise<WorldStatus>): Promise<void> {
+    this.store.set({ worldBusy: label, progress: null });
+    try {
+      this.onWorld(await op());
+    } catch (e) {
+      // a failed start is already on screen: world.changed carried its error and fix
+      if (this.state.world.state !== 'failed') this.notify((e as Error).message);
+    } finally {
+      this.store.set({ worldBusy: null });
+    }
+  }
+
+  private onWorld(world: WorldStatus): void {
+    this.store.set((s) => ({ world, progress: world.state === 'starting' ? s.progress : null }));
+    if (world.state !== 'running') {
+      // The engine ends every terminal with the world and sends no exit for them: say so in each tab.
+      this.pending.clear();
+      for (const s of this.sessions.values()) if (s.status === 'live') s.ended('the world stopped');
+    }
+  }
+
+  // ---- pods ----
+
+  /** Checks a pod's name and node as the engine will; undefined when they are fine. */
+  validatePod(name: string, node: string): string | undefined {
+    const r = requests['pod.create'].params.safeParse({ name, node });
+    return r.success ? undefined : r.error.issues.map((i) => i.message).join('; ');
+  }
+
+  async createPod(name: string, node: string): Promise<boolean> {
+    const invalid = this.validatePod(name, node);
+    if (invalid) {
+      this.notify(`Pod not created: ${invalid}`);
+      return false;
+    }
+    this.setPodBusy(name, 'creating');
+    try {
+      const pod = await this.client.call('pod.create', { name, node });
+      // pods.changed usually comes first; this covers a transport that delivers it later
+      this.store.set((s) => ({ pods: s.pods.some((p) => p.name === pod.name) ? s.pods : [...s.pods, pod] }));
+      return true;
+    } catch (e) {
+      this.notify((e as Error).message);
+      return false;
+    } finally {
+      this.setPodBusy(name, null);
+    }
+  }
+
+  async deletePod(name: string): Promise<void> {
+    this.setPodBusy(name, 'deleting');
+    try {
+      await this.client.call('pod.delete', { name });
+    } catch (e) {
+      this.notify((e as Error).message);
+    } finally {
+      this.setPodBusy(name, null);
+    }
+  }
+
+  private setPodBusy(name: string, what: 'creating' | 'deleting' | null): void {
+    this.store.set((s) => {
+      const podsBusy = { ...s.podsBusy };
+      if (what) podsBusy[name] = what;
+      else delete podsBusy[name];
+      return { podsBusy };
+    });
+  }
+
+  // ---- terminals ----
+
+  openTerminal(target: TerminalTarget): void {
+    const s = this.newSession(target);
+    this.activate(s.key);
+  }
+
+  closeTab(key: string): void {
+    const s = this.sessions.get(key);
+    if (!s) return;
+    s.close();
+    this.sessions.delete(key);
+    this.store.set((st) => {
+      const i = st.tabs.findIndex((t) => t.key === key);
+      const tabs = st.tabs.filter((t) => t.key !== key);
+      const next = st.activeTab === key ? (tabs[Math.min(i, tabs.length - 1)]?.key ?? null) : st.activeTab;
+      return { tabs, activeTab: next, searchOpen: tabs.length ? st.searchOpen : false };
+    });
+    const active = this.activeSession();
+    if (active) requestAnimationFrame(() => active.focus());
+  }
+
+  activate(key: string): void {
+    if (!this.sessions.has(key)) return;
+    this.store.set({ activeTab: key });
+    // after React has shown the panel: fit to it, then take the keyboard
+    requestAnimationFrame(() => {
+      const s = this.sessions.get(key);
+      s?.layout();
+      s?.focus();
+    });
+  }
+
+  /** Moves to the next (+1) or previous (-1) tab, wrapping around. */
+  cycleTab(delta: number): void {
+    const { tabs, activeTab } = this.state;
+    if (!tabs.length) return;
+    const i = tabs.findIndex((t) => t.key === activeTab);
+    const next = tabs[(i + delta + tabs.length) % tabs.length];
+    if (next) this.activate(next.key);
+  }
+
+  activeSession(): TerminalSession | undefined {
+    const key = this.state.activeTab;
+    return key ? this.sessions.get(key) : undefined;
+  }
+
+  private sessionById(id: string): TerminalSession | undefined {
+    for (const s of this.sessions.values()) if (s.id === id) return s;
+    return undefined;
+  }
+
+  private newSession(target: TerminalTarget, existing?: TerminalInfo): TerminalSession {
+    const key = `k${++this.tabSeq}`;
+    const s = new TerminalSession(
+      key,
+      target,
+      {
+        client: this.client,
+        theme: () => resolvedTheme(this.state),
+        changed: (x) => this.updateTab(x),
+        bound: (x) => this.flushPending(x),
+        notify: (t) => this.notify(t),
+      },
+      existing,
+    );
+    this.sessions.set(key, s);
+    this.store.set((st) => ({ tabs: [...st.tabs, tabOf(s)] }));
+    return s;
+  }
+
+  /** Terminals the engine has (after a reload or a reconnect) get a tab; tabs whose terminal is gone say so. */
+  private adoptTerminals(list: TerminalInfo[]): void {
+    const known = new Set(list.map((t) => t.id));
+    for (const s of this.sessions.values()) if (s.status === 'live' && s.id && !known.has(s.id)) s.ended('this terminal is gone');
+    for (const info of list) {
+      const s = this.sessionById(info.id);
+      if (!s) this.newSession(info.target, info);
+      else if (info.exited && s.status === 'live') s.exited(null, null);
+    }
+    if (!this.state.activeTab && this.state.tabs[0]) this.activate(this.state.tabs[0].key);
+  }
+
+  private onData(id: string, data: string): void {
+    const s = this.sessionById(id);
+    if (s) return s.write(data);
+    let buf = this.pending.get(id);
+    if (!buf) {
+      if (this.pending.size >= PENDING_MAX_IDS) this.pending.delete(this.pending.keys().next().value!);
+      this.pending.set(id, (buf = []));
+    }
+    if (buf.reduce((n, d) => n + d.length, 0) < PENDING_MAX_CHARS) buf.push(data);
+  }
+
+  private flushPending(s: TerminalSession): void {
+    if (!s.id) return;
+    const buf = this.pending.get(s.id);
+    this.pending.delete(s.id);
+    for (const d of buf ?? []) s.write(d);
+  }
+
+  private updateTab(s: TerminalSession): void {
+    this.store.set((st) => ({ tabs: st.tabs.map((t) => (t.key === s.key ? tabOf(s) : t)) }));
+  }
+
+  // ---- workspace ----
+
+  notify(text: string): void {
+    this.store.set((s) => ({ notices: [...s.notices, { id: ++this.noticeSeq, text }].slice(-MAX_NOTICES) }));
+  }
+
+  dismiss(id: number): void {
+    this.store.set((s) => ({ notices: s.notices.filter((n) => n.id !== id) }));
+  }
+
+  setPalette(open: boolean): void {
+    this.store.set({ paletteOpen: open });
+  }
+
+  setSearch(open: boolean): void {
+    if (open && !this.activeSession()) return;
+    this.store.set({ searchOpen: open });
+    if (!open) {
+      const s = this.activeSession();
+      s?.clearSearch();
+      s?.focus();
+    }
+  }
+
+  setSystemTheme(t: ThemeName): void {
+    this.store.set({ systemTheme: t });
+    this.applyTheme();
+  }
+
+  /** Light ↔ dark, overriding the system's choice (remembered). */
+  toggleTheme(): void {
+    const next: ThemeName = resolvedTheme(this.state) === 'dark' ? 'light' : 'dark';
+    this.store.set({ themeOverride: next });
+    savePrefs({ themeOverride: next });
+    this.applyTheme();
+  }
+
+  followSystemTheme(): void {
+    this.store.set({ themeOverride: null });
+    savePrefs({ themeOverride: null });
+    this.applyTheme();
+  }
+
+  private applyTheme(): void {
+    const t = resolvedTheme(this.state);
+    for (const s of this.sessions.values()) s.setTheme(t);
+  }
+}
+
+function tabOf(s: TerminalSession): TabState {
+  return { key: s.key, id: s.id, title: s.title, target: s.target, status: s.status, search: s.searchResults };
+}

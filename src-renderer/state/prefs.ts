@@ -1,0 +1,37 @@
+// What the workspace remembers between sessions, in localStorage: pane sizes, node count, theme.
+// Read defensively: a value from an older version or another tool must not break the start.
+import type { ThemeName } from './store.ts';
+
+const KEY = 'podnet.prefs.v1';
+
+export interface Prefs {
+  leftWidth: number;
+  rightWidth: number;
+  nodeCount: number;
+  themeOverride: ThemeName | null;
+}
+
+export const defaultPrefs: Prefs = { leftWidth: 300, rightWidth: 300, nodeCount: 2, themeOverride: null };
+
+export function loadPrefs(): Prefs {
+  try {
+    const raw = JSON.parse(localStorage.getItem(KEY) ?? '{}') as Partial<Record<keyof Prefs, unknown>>;
+    const num = (v: unknown, lo: number, hi: number, d: number) => (typeof v === 'number' && Number.isFinite(v) ? Math.max(lo, Math.min(hi, Math.round(v))) : d);
+    return {
+      leftWidth: num(raw.leftWidth, 160, 900, defaultPrefs.leftWidth),
+      rightWidth: num(raw.rightWidth, 160, 900, defaultPrefs.rightWidth),
+      nodeCount: num(raw.nodeCount, 1, 8, defaultPrefs.nodeCount),
+      themeOverride: raw.themeOverride === 'light' || raw.themeOverride === 'dark' ? raw.themeOverride : null,
+    };
+  } catch {
+    return { ...defaultPrefs };
+  }
+}
+
+export function savePrefs(patch: Partial<Prefs>): void {
+  try {
+    localStorage.setItem(KEY, JSON.stringify({ ...loadPrefs(), ...patch }));
+  } catch {
+    /* storage full or disabled: the workspace still works, it just forgets */
+  }
+}

@@ -1,0 +1,288 @@
+// One terminal tab's xterm.js instance and its engine terminal. It lives outside React (as VS Code's
+// TerminalInstance does): switching tabs or re-rendering never loses the screen. The engine's id
+// changes when the shell is reopened; the tab and its scrollback stay.
+import { FitAddon } from '@xterm/addon-fit';
+import { SearchAddon } from '@xterm/addon-search';
+import { WebLinksAddon } from '@xterm/addon-web-links';
+import { Terminal } from '@xterm/xterm';
+import type { PodnetClient } from '../../src-main/api/client.ts';
+import type { TerminalInfo, TerminalTarget } from '../../src-main/api/contract.ts';
+import { AckCounter, FlowControl } from '../../src-main/terminal/flow-control.ts';
+import type { TabState, ThemeName } from '../state/store.ts';
+import { searchDecorations, xtermTheme } from './xterm-theme.ts';
+
+export interface SessionDeps {
+  client: PodnetClient;
+  theme(): ThemeName;
+  /** The tab's id, title or status changed. */
+  changed(s: TerminalSession): void;
+  /** The session now has an engine id: output that arrived before it may be handed over. */
+  bound(s: TerminalSession): void;
+  notify(text: string): void;
+}
+
+/** terminal.input takes at most 1 MiB per request: a big paste goes in pieces, in order. */
+const INPUT_CHUNK = 64 * 1024;
+/** A splitter drag fits on every frame; the pty needs only the size it ends at. */
+const RESIZE_DEBOUNCE_MS = 60;
+/** A new tab opens its shell on first layout (with its real size); this is the latest it waits. */
+const OPEN_FALLBACK_MS = 1000;
+
+const DIM = '\x1b[2m';
+const RED = '\x1b[31m';
+const RESET = '\x1b[0m';
+
+export function titleOf(target: TerminalTarget): string {
+  return target.kind === 'sandbox' ? 'sandbox' : target.kind === 'node' ? target.node : `pod/${target.pod}`;
+}
+
+const clamp = (n: number, lo: number, hi: number) => Math.max(lo, Math.min(hi, n));
+
+export class TerminalSession {
+  /** xterm's element lives in this div, which React moves into the tab's panel. */
+  readonly host: HTMLDivElement = document.createElement('div');
+  readonly term: Terminal;
+  private readonly fit = new FitAddon();
+  private readonly searcher = new SearchAddon();
+  private acks = new AckCounter();
+  private opened = false;
+  private starting = false;
+  private disposed = false;
+  private observer: ResizeObserver | undefined;
+  private resizeTimer: ReturnType<typeof setTimeout> | undefined;
+  private openTimer: ReturnType<typeof setTimeout> | undefined;
+  private sentSize = { cols: 0, rows: 0 };
+  id: string | null = null;
+  title: string;
+  status: TabState['status'] = 'opening';
+  searchResults: { index: number; count: number } | null = null;
+
+  constructor(
+    readonly key: string,
+    readonly target: TerminalTarget,
+    private readonly deps: SessionDeps,
+    existing?: TerminalInfo,
+  ) {
+    this.title = existing?.title ?? titleOf(target);
+    this.host.className = 'xterm-host';
+    this.term = new Terminal({
+      fontFamily: '"DejaVu Sans Mono", "Liberation Mono", ui-monospace, Menlo, Consolas, monospace',
+      fontSize: 13,
+      lineHeight: 1.1,
+      scrollback: 5000,
+      cursorBlink: true,
+      theme: xtermTheme(deps.theme()),
+    });
+    this.term.loadAddon(this.fit);
+    this.term.loadAddon(this.searcher);
+    // only web links open, and only in a new browsing context without access back to this page
+    this.term.loadAddon(
+      new WebLinksAddon((_e, uri) => {
+        if (/^https?:\/\//i.test(uri)) window.open(uri, '_blank', 'noopener,noreferrer');
+      }),
+    );
+    this.term.attachCustomKeyEventHandler((e) => this.keyFilter(e));
+    this.term.onData((d) => this.onInput(d));
+    this.term.onResize(() => this.scheduleResize());
+    this.searcher.onDidChangeResults((r) => {
+      this.searchResults = { index: r.resultIndex, count: r.resultCount };
+      this.deps.changed(this);
+    });
+    if (existing) {
+      this.bind(existing);
+      // Output sent while no view listened was never acked: clear the engine's count (as VS Code's
+      // clearUnacknowledgedChars does on reconnect), or a paused pty would never resume.
+      void deps.client.call('terminal.ack', { id: existing.id, chars: FlowControl.HighWatermarkChars }).catch(() => {});
+      if (existing.exited) this.markExited(`${DIM}[shell exited — press Enter to reopen]${RESET}`);
+    } else {
+      this.openTimer = setTimeout(() => void this.start(), OPEN_FALLBACK_MS);
+    }
+  }
+
+  /** Puts xterm into `parent` and keeps it fitted to it. */
+  mount(parent: HTMLElement): void {
+    if (this.host.parentElement !== parent) parent.appendChild(this.host);
+    this.observer?.disconnect();
+    this.observer = new ResizeObserver(() => this.layout());
+    this.observer.observe(parent);
+    this.layout();
+  }
+
+  unmount(): void {
+    this.observer?.disconnect();
+    this.observer = undefined;
+  }
+
+  /** Fits xterm to its pane; the first time the pane has a size, xterm opens and the shell starts. */
+  layout(): void {
+    if (this.disposed || !this.host.isConnected || this.host.clientWidth === 0 || this.host.clientHeight === 0) return;
+    if (!this.opened) {
+      this.term.open(this.host);
+      this.opened = true;
+    }
+    try {
+      this.fit.fit();
+    } catch {
+      /* not measurable yet (fonts loading): the next resize fits */
+    }
+    if (this.id === null && this.status === 'opening') void this.start();
+  }
+
+  focus(): void {
+    if (this.opened) this.term.focus();
+  }
+
+  setTheme(name: ThemeName): void {
+    this.term.options.theme = xtermTheme(name);
+  }
+
+  /** Output from the engine. Acked only once xterm has parsed it: that is what flow control measures. */
+  write(data: string): void {
+    const id = this.id;
+    const acks = this.acks;
+    this.term.write(data, () => {
+      const n = acks.parsed(data.length);
+      if (n > 0 && id && id === this.id) void this.deps.client.call('terminal.ack', { id, chars: n }).catch(() => {});
+    });
+  }
+
+  exited(code: number | null, signal: number | null): void {
+    const how = code !== null ? `exited with code ${code}` : `was ended by signal ${signal ?? '?'}`;
+    this.markExited(`${DIM}[shell ${how} — press Enter to reopen]${RESET}`);
+  }
+
+  /** The engine's terminal is gone without an exit event (the world stopped, or it was not found). */
+  ended(why: string): void {
+    if (this.status === 'exited') return;
+    this.id = null;
+    this.markExited(`${DIM}[${why} — press Enter to reopen]${RESET}`);
+  }
+
+  async reopen(): Promise<void> {
+    if (this.status !== 'exited' || this.starting || this.disposed) return;
+    const old = this.id;
+    this.id = null;
+    // the old terminal stays listed after its exit until closed: release it
+    if (old) void this.deps.client.call('terminal.close', { id: old }).catch(() => {});
+    this.status = 'opening';
+    this.deps.changed(this);
+    await this.start();
+  }
+
+  close(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    clearTimeout(this.openTimer);
+    clearTimeout(this.resizeTimer);
+    if (this.id) void this.deps.client.call('terminal.close', { id: this.id }).catch(() => {});
+    this.unmount();
+    this.term.dispose();
+    this.host.remove();
+  }
+
+  hasSelection(): boolean {
+    return this.term.hasSelection();
+  }
+
+  async copySelection(): Promise<void> {
+    const text = this.term.getSelection();
+    if (!text) return;
+    try {
+      await navigator.clipboard.writeText(text);
+    } catch (e) {
+      this.deps.notify(`Could not copy to the clipboard: ${(e as Error).message}`);
+    }
+  }
+
+  async pasteFromClipboard(): Promise<void> {
+    try {
+      const text = await navigator.clipboard.readText();
+      if (text) this.term.paste(text);
+    } catch (e) {
+      this.deps.notify(`Could not read the clipboard (use Ctrl+Shift+V in the terminal): ${(e as Error).message}`);
+    }
+  }
+
+  find(query: string, direction: 'next' | 'previous', incremental = false): boolean {
+    const opts = { decorations: searchDecorations(this.deps.theme()), incremental };
+    return direction === 'next' ? this.searcher.findNext(query, opts) : this.searcher.findPrevious(query, opts);
+  }
+
+  clearSearch(): void {
+    this.searcher.clearDecorations();
+    this.term.clearSelection();
+    this.searchResults = null;
+    this.deps.changed(this);
+  }
+
+  private bind(info: TerminalInfo): void {
+    this.id = info.id;
+    this.title = info.title;
+    this.status = 'live';
+    this.acks = new AckCounter();
+    this.sentSize = { cols: this.term.cols, rows: this.term.rows };
+    this.deps.changed(this);
+    this.deps.bound(this);
+  }
+
+  private async start(): Promise<void> {
+    clearTimeout(this.openTimer);
+    if (this.starting || this.disposed || this.id !== null) return;
+    this.starting = true;
+    try {
+      const cols = clamp(this.term.cols, 2, 1000);
+      const rows = clamp(this.term.rows, 1, 500);
+      const info = await this.deps.client.call('terminal.open', { target: this.target, cols, rows });
+      if (this.disposed) {
+        void this.deps.client.call('terminal.close', { id: info.id }).catch(() => {});
+        return;
+      }
+      this.bind(info);
+      this.sentSize = { cols, rows };
+      this.scheduleResize(); // the pane may have changed size while the shell opened
+    } catch (e) {
+      if (this.disposed) return;
+      this.markExited(`${RED}[could not open a terminal on ${titleOf(this.target)}: ${(e as Error).message}]${RESET}\r\n${DIM}[press Enter to try again]${RESET}`);
+    } finally {
+      this.starting = false;
+    }
+  }
+
+  private markExited(line: string): void {
+    this.status = 'exited';
+    this.term.write(`\r\n${line}\r\n`);
+    this.deps.changed(this);
+  }
+
+  private onInput(data: string): void {
+    if (this.status === 'exited') {
+      if (data.includes('\r')) void this.reopen();
+      return;
+    }
+    const id = this.id;
+    if (this.status !== 'live' || !id) return; // nothing to type into while the shell opens
+    for (let i = 0; i < data.length; i += INPUT_CHUNK) {
+      void this.deps.client.call('terminal.input', { id, data: data.slice(i, i + INPUT_CHUNK) }).catch(() => {});
+    }
+  }
+
+  private scheduleResize(): void {
+    clearTimeout(this.resizeTimer);
+    this.resizeTimer = setTimeout(() => {
+      const { cols, rows } = this.term;
+      if (!this.id || this.status !== 'live' || (cols === this.sentSize.cols && rows === this.sentSize.rows)) return;
+      this.sentSize = { cols, rows };
+      void this.deps.client.call('terminal.resize', { id: this.id, cols: clamp(cols, 2, 1000), rows: clamp(rows, 1, 500) }).catch(() => {});
+    }, RESIZE_DEBOUNCE_MS);
+  }
+
+  /** Keys xterm must leave alone. Returning false lets the browser act (its own paste) and xterm skip them. */
+  private keyFilter(e: KeyboardEvent): boolean {
+    if (e.type !== 'keydown') return true;
+    const ctrlShift = e.ctrlKey && e.shiftKey && !e.altKey && !e.metaKey;
+    // Ctrl+Shift+V: the browser's own paste event reaches xterm, no clipboard permission needed.
+    // Ctrl+Shift+C: copy is the workspace's command; without a selection it does nothing, as in GNOME Terminal.
+    if (ctrlShift && (e.code === 'KeyV' || e.code === 'KeyC')) return false;
+    return true;
+  }
+}

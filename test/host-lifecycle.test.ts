@@ -1,0 +1,106 @@
+// The hosts end cleanly: SIGTERM or Ctrl-C (SIGINT) ends the world and every terminal, and `npm start`
+// falls back to the browser host, in one line, where Electron cannot start.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { hostSnapshot } from '../src-main/runtime/leaks.js';
+
+const ROOT = join(import.meta.dirname, '..');
+
+/** Starts a host process and resolves with its URL once it prints it. */
+function startHost(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<{ child: ChildProcess; url: string; out: () => string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, argv, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout!.on('data', (d) => {
+      out += d;
+      const m = /(http:\/\/127\.0\.0\.1:\d+\/\?token=[\w-]+)/.exec(out);
+      if (m) resolve({ child, url: m[1]!, out: () => out });
+    });
+    child.stderr!.on('data', (d) => (out += d));
+    child.on('exit', (code) => reject(new Error(`host exited (${code}) before printing its URL:\n${out}`)));
+  });
+}
+
+function rpc(url: string) {
+  const u = new URL(url);
+  const ws = new WebSocket(`ws://${u.host}/rpc?token=${u.searchParams.get('token')}`, { headers: { Origin: `http://${u.host}` } });
+  let id = 0;
+  const call = (method: string, params: unknown) =>
+    new Promise<Record<string, unknown>>((resolve) => {
+      const my = ++id;
+      const on = (d: WebSocket.RawData) => {
+        const m = JSON.parse(d.toString());
+        if (m.id === my) {
+          ws.off('message', on);
+          resolve(m);
+        }
+      };
+      ws.on('message', on);
+      ws.send(JSON.stringify({ id: my, method, params }));
+    });
+  return new Promise<{ call: typeof call; ws: WebSocket }>((resolve, reject) => {
+    ws.once('open', () => resolve({ call, ws }));
+    ws.once('error', reject);
+  });
+}
+
+/** Children of a process, by /proc (the pty's nsenter processes are children of the host). */
+function childrenOf(pid: number): number[] {
+  const out: number[] = [];
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const st = readFileSync(`/proc/${d}/stat`, 'utf8');
+      if (Number(st.slice(st.lastIndexOf(')') + 2).split(' ')[1]) === pid) out.push(Number(d));
+    } catch {
+      /* gone */
+    }
+  }
+  return out;
+}
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+describe.each(['SIGTERM', 'SIGINT'] as const)('the browser host on %s', (signal) => {
+  it('ends the world and every terminal, and leaves nothing', async () => {
+    const { child, url } = await startHost(['out/src-main/web/main.js']);
+    const { call, ws } = await rpc(url);
+    expect(await call('world.start', { nodes: 2 })).toMatchObject({ result: { state: 'running' } });
+    expect(await call('pod.create', { name: 'web', node: 'node1' })).toMatchObject({ result: { name: 'web' } });
+    expect(await call('terminal.open', { target: { kind: 'node', node: 'node1' }, cols: 80, rows: 24 })).toMatchObject({ result: { id: 't1' } });
+    expect(await call('terminal.open', { target: { kind: 'pod', pod: 'web' }, cols: 80, rows: 24 })).toMatchObject({ result: { id: 't2', title: 'pod/web' } });
+    const ptys = childrenOf(child.pid!).filter((p) => readFileSync(`/proc/${p}/cmdline`, 'utf8').startsWith('nsenter'));
+    expect(ptys).toHaveLength(2);
+    const marker = `world-${child.pid}-`;
+    expect(hostSnapshot(marker).processes.length).toBeGreaterThan(0);
+    ws.close();
+    child.kill(signal);
+    const code = await new Promise((r) => child.once('exit', r));
+    expect(code).toBe(0);
+    expect(ptys.filter(alive)).toEqual([]);
+    expect(hostSnapshot(marker).processes).toEqual([]);
+  }, 60_000);
+});
+
+describe('npm start', () => {
+  it('says in one line that Electron cannot start here, and starts the browser host instead', async () => {
+    const env = { ...process.env };
+    delete env.DISPLAY;
+    delete env.WAYLAND_DISPLAY;
+    const { child, out } = await startHost(['scripts/start.mjs'], env);
+    const lines = out().split('\n');
+    expect(lines[0]).toMatch(/^Electron cannot start here: (its binary was not downloaded|there is no display).*\. Starting the browser host instead\.$/);
+    expect(lines[1]).toMatch(/^Podnet Lab is running\. Open http:\/\/127\.0\.0\.1:\d+\/\?token=/);
+    child.kill('SIGTERM');
+    expect(await new Promise((r) => child.once('exit', r))).toBe(0);
+  }, 30_000);
+});
