@@ -14,6 +14,8 @@ export default defineConfig({
   build: {
     outDir: resolve(here, '../out/renderer'),
     emptyOutDir: true,
+    // one bundle read from disk or loopback: splitting it would buy nothing
+    chunkSizeWarningLimit: 1500,
     rollupOptions: { input: resolve(here, 'index.html') },
   },
 });

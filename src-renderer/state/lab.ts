@@ -170,14 +170,15 @@ export class Lab {
     if (active) requestAnimationFrame(() => active.focus());
   }
 
-  activate(key: string): void {
+  /** Shows a tab; its terminal takes the keyboard unless the focus must stay where it is (the tab strip). */
+  activate(key: string, focus = true): void {
     if (!this.sessions.has(key)) return;
     this.store.set({ activeTab: key });
     // after React has shown the panel: fit to it, then take the keyboard
     requestAnimationFrame(() => {
       const s = this.sessions.get(key);
       s?.layout();
-      s?.focus();
+      if (focus) s?.focus();
     });
   }
 
@@ -211,6 +212,7 @@ export class Lab {
         changed: (x) => this.updateTab(x),
         bound: (x) => this.flushPending(x),
         notify: (t) => this.notify(t),
+        sizeHint: () => this.activeSession()?.fittedSize,
       },
       existing,
     );
@@ -269,6 +271,10 @@ export class Lab {
 
   setSearch(open: boolean): void {
     if (open && !this.activeSession()) return;
+    if (open && this.state.searchOpen) {
+      (document.getElementById('terminal-search-input') as HTMLInputElement | null)?.select();
+      return;
+    }
     this.store.set({ searchOpen: open });
     if (!open) {
       const s = this.activeSession();

@@ -19,6 +19,8 @@ export interface SessionDeps {
   /** The session now has an engine id: output that arrived before it may be handed over. */
   bound(s: TerminalSession): void;
   notify(text: string): void;
+  /** The size of a terminal already fitted to the same pane, if there is one. */
+  sizeHint(): { cols: number; rows: number } | undefined;
 }
 
 /** terminal.input takes at most 1 MiB per request: a big paste goes in pieces, in order. */
@@ -65,12 +67,16 @@ export class TerminalSession {
   ) {
     this.title = existing?.title ?? titleOf(target);
     this.host.className = 'xterm-host';
+    const hint = existing ? undefined : deps.sizeHint();
     this.term = new Terminal({
+      ...(hint ?? {}),
       fontFamily: '"DejaVu Sans Mono", "Liberation Mono", ui-monospace, Menlo, Consolas, monospace',
       fontSize: 13,
       lineHeight: 1.1,
       scrollback: 5000,
       cursorBlink: true,
+      // the search addon's match highlights are decorations, still "proposed" API in xterm 6
+      allowProposedApi: true,
       theme: xtermTheme(deps.theme()),
     });
     this.term.loadAddon(this.fit);
@@ -94,6 +100,10 @@ export class TerminalSession {
       // clearUnacknowledgedChars does on reconnect), or a paused pty would never resume.
       void deps.client.call('terminal.ack', { id: existing.id, chars: FlowControl.HighWatermarkChars }).catch(() => {});
       if (existing.exited) this.markExited(`${DIM}[shell exited — press Enter to reopen]${RESET}`);
+      else this.term.write(`${DIM}[reattached to ${existing.title}: earlier output is not kept here]${RESET}\r\n`);
+    } else if (hint) {
+      // another terminal already knows the pane's size: open the shell now, not after the first layout
+      queueMicrotask(() => void this.start());
     } else {
       this.openTimer = setTimeout(() => void this.start(), OPEN_FALLBACK_MS);
     }
@@ -126,6 +136,11 @@ export class TerminalSession {
       /* not measurable yet (fonts loading): the next resize fits */
     }
     if (this.id === null && this.status === 'opening') void this.start();
+  }
+
+  /** The size xterm has been fitted to; undefined until it has been laid out once. */
+  get fittedSize(): { cols: number; rows: number } | undefined {
+    return this.opened ? { cols: this.term.cols, rows: this.term.rows } : undefined;
   }
 
   focus(): void {
@@ -187,6 +202,16 @@ export class TerminalSession {
   async copySelection(): Promise<void> {
     const text = this.term.getSelection();
     if (!text) return;
+    // The copy command, fed from a one-off copy listener, needs only the key press that asked for it;
+    // the async clipboard API needs a permission the Electron host never grants, so it comes second.
+    const put = (e: ClipboardEvent) => {
+      e.clipboardData?.setData('text/plain', text);
+      e.preventDefault();
+    };
+    document.addEventListener('copy', put, { once: true });
+    const copied = document.execCommand('copy');
+    document.removeEventListener('copy', put);
+    if (copied) return;
     try {
       await navigator.clipboard.writeText(text);
     } catch (e) {
@@ -250,7 +275,9 @@ export class TerminalSession {
 
   private markExited(line: string): void {
     this.status = 'exited';
-    this.term.write(`\r\n${line}\r\n`);
+    // on a line of its own, without a blank line before it when the shell already ended one; the
+    // cursor is known only once xterm has parsed what came before
+    this.term.write('', () => this.term.write(`${this.term.buffer.active.cursorX > 0 ? '\r\n' : ''}${line}\r\n`));
     this.deps.changed(this);
   }
 

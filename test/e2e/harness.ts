@@ -3,7 +3,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { execFileSync } from 'node:child_process';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { LabService } from '../../src-main/api/lab-service.js';
 import { TerminalService } from '../../src-main/terminal/terminal-service.js';
 import { startWebHost, type WebHost } from '../../src-main/web/server.js';
@@ -14,7 +15,8 @@ export const RENDERER = join(import.meta.dirname, '../../out/renderer');
 export interface Session {
   service: LabService;
   host: WebHost;
-  browser: Browser;
+  /** Chromium's own version line. */
+  chromiumVersion: string;
   context: BrowserContext;
   page: Page;
   errors: string[];
@@ -25,13 +27,15 @@ export async function openSession(viewport = { width: 1440, height: 900 }, color
   const service = new LabService((w, r) => new TerminalService(w, r));
   const host = await startWebHost({ api: service, rendererDir: RENDERER });
   const profile = mkdtempSync(join(tmpdir(), 'podnet-chromium-'));
-  const browser = await chromium.launch({
+  // a fresh profile each time (playwright takes the user-data dir itself, not as an argument)
+  const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
     headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', `--user-data-dir=${profile}`],
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    viewport,
+    colorScheme,
   });
-  const context = await browser.newContext({ viewport, colorScheme });
-  const page = await context.newPage();
+  const page = context.pages()[0] ?? (await context.newPage());
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(e.message));
   page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
@@ -39,12 +43,12 @@ export async function openSession(viewport = { width: 1440, height: 900 }, color
   return {
     service,
     host,
-    browser,
+    chromiumVersion: execFileSync(CHROMIUM, ['--version'], { encoding: 'utf8' }).trim(),
     context,
     page,
     errors,
     async close() {
-      await browser.close().catch(() => {});
+      await context.close().catch(() => {});
       await host.close().catch(() => {});
       await service.dispose().catch(() => {});
       rmSync(profile, { recursive: true, force: true });

@@ -74,8 +74,9 @@ describe('the workspace in Chromium', () => {
     await expect.poll(() => page.getByTestId('pod-row-web').innerText(), { timeout: 15_000 }).toMatch(/10\.244\.1\.\d+/);
     const podIp = /10\.244\.1\.\d+/.exec(await page.getByTestId('pod-row-web').innerText())![0];
     await page.getByTestId('pod-terminal-web').click();
-    const ids = await page.locator('[data-testid^="tab-t"]').evaluateAll((els) => els.map((e) => e.getAttribute('data-testid')!.replace(/^tab-/, '')));
-    const t2 = ids.find((x) => x !== t1 && !x.startsWith('close'))!;
+    const tabIds = () => page.locator('[data-testid^="tab-t"]').evaluateAll((els) => els.map((e) => e.getAttribute('data-testid')!.replace(/^tab-/, '')));
+    await expect.poll(async () => (await tabIds()).filter((x) => x !== t1).length, { timeout: 10_000 }).toBe(1);
+    const t2 = (await tabIds()).find((x) => x !== t1)!;
     await waitForText(page, t2, /root@pod\/web/);
     await typeIn(page, t2, 'ip -br addr show eth0');
     await waitForText(page, t2, new RegExp(`eth0@if\\d+\\s+UP\\s+${podIp.replace(/\./g, '\\.')}/24`));

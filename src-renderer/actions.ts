@@ -1,0 +1,159 @@
+// Every command of the workspace, as data (the way Excalidraw's actions are): a name, a label, an
+// optional shortcut, when it applies, and what it does. The palette lists them, the keyboard
+// handler matches them, and buttons may perform them: one registry, one behaviour.
+import type { TerminalTarget } from '../src-main/api/contract.ts';
+import { matchesShortcut } from './palette/shortcut.ts';
+import type { Lab } from './state/lab.ts';
+import type { AppState } from './state/store.ts';
+
+export type ActionName =
+  | 'palette.open'
+  | 'world.start'
+  | 'world.stop'
+  | 'world.reset'
+  | 'terminal.newSandbox'
+  | `terminal.newNode:${string}`
+  | 'pod.create'
+  | 'terminal.close'
+  | 'terminal.reopen'
+  | 'tab.next'
+  | 'tab.previous'
+  | 'terminal.find'
+  | 'terminal.copy'
+  | 'terminal.paste'
+  | 'theme.toggle'
+  | 'theme.system';
+
+export interface ActionContext {
+  lab: Lab;
+  state: AppState;
+}
+
+export interface Action {
+  name: ActionName;
+  label: string;
+  /** As written for parseShortcut: "Mod+Shift+P", "Ctrl+PageDown". */
+  shortcut?: string;
+  /** Whether a key event triggers it; derived from `shortcut` when absent. */
+  keyTest?(e: KeyboardEvent): boolean;
+  /** When it applies; the palette shows it dimmed otherwise and keys pass through. */
+  predicate?(state: AppState): boolean;
+  perform(ctx: ActionContext): void | Promise<unknown>;
+}
+
+const registry: Action[] = [];
+
+function register(a: Action): Action {
+  registry.push(a);
+  return a;
+}
+
+const running = (s: AppState) => s.world.state === 'running' && !s.worldBusy;
+const hasTab = (s: AppState) => s.activeTab !== null;
+const activeTab = (s: AppState) => s.tabs.find((t) => t.key === s.activeTab);
+
+register({ name: 'palette.open', label: 'Show all commands', shortcut: 'Mod+Shift+P', perform: ({ lab, state }) => lab.setPalette(!state.paletteOpen) });
+register({
+  name: 'world.start',
+  label: 'Start world',
+  predicate: (s) => (s.world.state === 'stopped' || s.world.state === 'failed') && !s.worldBusy,
+  perform: ({ lab }) => lab.startWorld(),
+});
+register({ name: 'world.stop', label: 'Stop world', predicate: (s) => (s.world.state === 'running' || s.world.state === 'failed') && !s.worldBusy, perform: ({ lab }) => lab.stopWorld() });
+register({ name: 'world.reset', label: 'Reset world (stop, then start with the same nodes)', predicate: (s) => (s.world.state === 'running' || s.world.state === 'failed') && !s.worldBusy, perform: ({ lab }) => lab.resetWorld() });
+register({ name: 'terminal.newSandbox', label: 'New terminal on the sandbox', shortcut: 'Ctrl+Shift+`', predicate: running, perform: ({ lab }) => lab.openTerminal({ kind: 'sandbox' }) });
+register({
+  name: 'pod.create',
+  label: 'Create pod…',
+  predicate: running,
+  perform: () => document.getElementById('pod-create-name')?.focus(),
+});
+register({
+  name: 'terminal.close',
+  label: 'Close terminal',
+  shortcut: 'Ctrl+Shift+X',
+  predicate: hasTab,
+  perform: ({ lab, state }) => {
+    if (state.activeTab) lab.closeTab(state.activeTab);
+  },
+});
+register({
+  name: 'terminal.reopen',
+  label: 'Reopen terminal (after its shell exited)',
+  predicate: (s) => activeTab(s)?.status === 'exited' && running(s),
+  perform: ({ lab }) => lab.activeSession()?.reopen(),
+});
+register({ name: 'tab.next', label: 'Focus next terminal tab', shortcut: 'Ctrl+PageDown', predicate: (s) => s.tabs.length > 1, perform: ({ lab }) => lab.cycleTab(1) });
+register({ name: 'tab.previous', label: 'Focus previous terminal tab', shortcut: 'Ctrl+PageUp', predicate: (s) => s.tabs.length > 1, perform: ({ lab }) => lab.cycleTab(-1) });
+register({ name: 'terminal.find', label: 'Find in terminal', shortcut: 'Ctrl+Shift+F', predicate: hasTab, perform: ({ lab }) => lab.setSearch(true) });
+register({
+  name: 'terminal.copy',
+  label: 'Copy terminal selection',
+  shortcut: 'Ctrl+Shift+C',
+  predicate: hasTab,
+  // with nothing selected the key does nothing, as in other terminals
+  keyTest: (e) => matchesShortcut('Ctrl+Shift+C', e),
+  perform: ({ lab }) => lab.activeSession()?.copySelection(),
+});
+register({
+  name: 'terminal.paste',
+  label: 'Paste into terminal',
+  // The key is the browser's own paste (xterm receives it, no clipboard permission needed); from the
+  // palette it reads the clipboard instead. So no keyTest: the key must reach the browser untouched.
+  shortcut: 'Ctrl+Shift+V',
+  keyTest: () => false,
+  predicate: (s) => activeTab(s)?.status === 'live',
+  perform: ({ lab }) => lab.activeSession()?.pasteFromClipboard(),
+});
+register({ name: 'theme.toggle', label: 'Toggle light/dark theme (overrides the system)', perform: ({ lab }) => lab.toggleTheme() });
+register({ name: 'theme.system', label: 'Follow the system theme', predicate: (s) => s.themeOverride !== null, perform: ({ lab }) => lab.followSystemTheme() });
+
+/** One action per node of the running world: "New terminal on node1" (Ctrl+Shift+1), … */
+function nodeActions(state: AppState): Action[] {
+  return state.world.nodes.map((n, i) => {
+    const target: TerminalTarget = { kind: 'node', node: n.name };
+    return {
+      name: `terminal.newNode:${n.name}` as const,
+      label: `New terminal on ${n.name}`,
+      ...(i < 9 ? { shortcut: `Ctrl+Shift+${i + 1}` } : {}),
+      predicate: running,
+      perform: ({ lab }: ActionContext) => lab.openTerminal(target),
+    };
+  });
+}
+
+/** Every action for this state, in the order the palette lists them. */
+export function allActions(state: AppState): Action[] {
+  const i = registry.findIndex((a) => a.name === 'terminal.newSandbox') + 1;
+  return [...registry.slice(0, i), ...nodeActions(state), ...registry.slice(i)];
+}
+
+export function isEnabled(a: Action, state: AppState): boolean {
+  return a.predicate ? a.predicate(state) : true;
+}
+
+export function keyMatches(a: Action, e: KeyboardEvent): boolean {
+  if (a.keyTest) return a.keyTest(e);
+  return a.shortcut ? matchesShortcut(a.shortcut, e) : false;
+}
+
+/** The enabled action a key event triggers, if any. */
+export function actionForKey(e: KeyboardEvent, state: AppState): Action | undefined {
+  return allActions(state).find((a) => keyMatches(a, e) && isEnabled(a, state));
+}
+
+/** Performs an action if it applies now; a failure becomes a notice, never an unhandled rejection. */
+export function runAction(a: Action, lab: Lab): void {
+  const state = lab.state;
+  if (!isEnabled(a, state)) return;
+  try {
+    void Promise.resolve(a.perform({ lab, state })).catch((e: unknown) => lab.notify(`${a.label}: ${(e as Error).message ?? String(e)}`));
+  } catch (e) {
+    lab.notify(`${a.label}: ${(e as Error).message ?? String(e)}`);
+  }
+}
+
+export function runNamed(name: ActionName, lab: Lab): void {
+  const a = allActions(lab.state).find((x) => x.name === name);
+  if (a) runAction(a, lab);
+}

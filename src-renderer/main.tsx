@@ -1,0 +1,45 @@
+// The renderer's start: pick the transport, make the client and the lab, render the workspace.
+import './api/zod-csp.ts'; // before anything imports the contract
+import { StrictMode } from 'react';
+import { createRoot } from 'react-dom/client';
+import '@xterm/xterm/css/xterm.css';
+import './styles/app.css';
+import { createClient } from '../src-main/api/client.ts';
+import { pickTransport } from './api/transport.ts';
+import { LabContext } from './state/context.ts';
+import { Lab } from './state/lab.ts';
+import { loadPrefs } from './state/prefs.ts';
+import { initialWorld, resolvedTheme, Store } from './state/store.ts';
+import { Workspace } from './workspace/Workspace.tsx';
+
+const prefs = loadPrefs();
+const transport = pickTransport();
+const store = new Store({
+  connection: transport.connection,
+  connectionDetail: transport.detail,
+  world: initialWorld,
+  nodeCount: prefs.nodeCount,
+  progress: null,
+  worldBusy: null,
+  pods: [],
+  podsBusy: {},
+  tabs: [],
+  activeTab: null,
+  notices: [],
+  paletteOpen: false,
+  searchOpen: false,
+  themeOverride: prefs.themeOverride,
+  systemTheme: matchMedia('(prefers-color-scheme: dark)').matches ? 'dark' : 'light',
+});
+// the theme is set before the first paint, so a dark desktop never flashes light
+document.documentElement.dataset.theme = resolvedTheme(store.get());
+const lab = new Lab(store, createClient(transport), transport);
+lab.start();
+
+createRoot(document.getElementById('root')!).render(
+  <StrictMode>
+    <LabContext.Provider value={lab}>
+      <Workspace />
+    </LabContext.Provider>
+  </StrictMode>,
+);

@@ -1,0 +1,74 @@
+// The terminal tabs (an ARIA tablist: arrow keys move, Delete closes). A tab's test id carries the
+// engine's terminal id, or the tab's own key while it has none (opening, or its world stopped).
+import type { KeyboardEvent } from 'react';
+import { useAppState, useLab } from '../state/context.ts';
+import type { TabState } from '../state/store.ts';
+
+export const tabTestId = (t: TabState) => t.id ?? t.key;
+
+export function TabStrip() {
+  const lab = useLab();
+  const tabs = useAppState((s) => s.tabs);
+  const active = useAppState((s) => s.activeTab);
+
+  const onKeyDown = (e: KeyboardEvent, t: TabState) => {
+    const i = tabs.indexOf(t);
+    const move = (j: number) => {
+      const next = tabs[(j + tabs.length) % tabs.length];
+      if (next) {
+        lab.activate(next.key, false);
+        document.getElementById(`tab-${next.key}`)?.focus();
+      }
+    };
+    if (e.key === 'ArrowRight') move(i + 1);
+    else if (e.key === 'ArrowLeft') move(i - 1);
+    else if (e.key === 'Home') move(0);
+    else if (e.key === 'End') move(tabs.length - 1);
+    else if (e.key === 'Delete') lab.closeTab(t.key);
+    else if (e.key === 'Enter' || e.key === ' ') lab.activate(t.key);
+    else return;
+    e.preventDefault();
+  };
+
+  return (
+    <div className="tabs" role="tablist" aria-label="Terminals">
+      {tabs.map((t) => {
+        const selected = t.key === active;
+        const id = tabTestId(t);
+        return (
+          // the close button sits beside the tab, not in it: a role="tab" holds no other control
+          <div key={t.key} role="presentation" className={`tab${selected ? ' active' : ''} tab-${t.status}`} onAuxClick={(e) => e.button === 1 && lab.closeTab(t.key)}>
+            <div
+              id={`tab-${t.key}`}
+              role="tab"
+              aria-selected={selected}
+              aria-controls={`panel-${t.key}`}
+              tabIndex={selected ? 0 : -1}
+              className="tab-label"
+              data-testid={`tab-${id}`}
+              data-status={t.status}
+              title={`${t.title}${t.status === 'exited' ? ' (ended)' : t.status === 'opening' ? ' (opening)' : ''}`}
+              onClick={() => lab.activate(t.key)}
+              onKeyDown={(e) => onKeyDown(e, t)}
+            >
+              <span className="tab-icon" aria-hidden="true">
+                {t.target.kind === 'pod' ? '◆' : t.target.kind === 'node' ? '▣' : '▢'}
+              </span>
+              <span className="tab-title">{t.title}</span>
+            </div>
+            <button
+              className="tab-close"
+              data-testid={`tab-close-${id}`}
+              aria-label={`Close terminal ${t.title}`}
+              title="Close (Ctrl+Shift+X)"
+              tabIndex={-1}
+              onClick={() => lab.closeTab(t.key)}
+            >
+              ×
+            </button>
+          </div>
+        );
+      })}
+    </div>
+  );
+}

@@ -1,0 +1,40 @@
+// The status bar: the world's state, each node's NetworkReady (as kubelet sees it from CRI Status),
+// and whether the renderer is connected to the engine.
+import { useAppState } from '../state/context.ts';
+
+export function StatusBar() {
+  const world = useAppState((s) => s.world);
+  const busy = useAppState((s) => s.worldBusy);
+  const connection = useAppState((s) => s.connection);
+  const detail = useAppState((s) => s.connectionDetail);
+  return (
+    <footer className="statusbar" data-testid="status-bar" aria-label="Status">
+      <span className="status-item" aria-live="polite">
+        World: <strong data-testid="world-state" data-state={world.state}>{world.state}</strong>
+        {busy && world.state !== 'starting' && world.state !== 'stopping' ? <span className="muted"> ({busy}…)</span> : null}
+        {connection !== 'connected' ? <span className="muted"> (last known)</span> : null}
+      </span>
+      <span className="pills" role="list" aria-label="Nodes">
+        {world.nodes.map((n) => {
+          const ready = n.networkReady.status;
+          const tip = ready
+            ? `${n.name}: NetworkReady — pod CIDR ${n.podCidr}, underlay ${n.underlayIp}, loopback ${n.loopback}`
+            : `${n.name}: NetworkReady=false — ${n.networkReady.reason}${n.networkReady.message ? `: ${n.networkReady.message}` : ''}`;
+          return (
+            <span key={n.name} role="listitem" className={`pill ${ready ? 'pill-ok' : 'pill-bad'}`} data-testid={`node-pill-${n.name}`} data-ready={ready} title={tip} aria-label={tip}>
+              <span className="dot" aria-hidden="true" />
+              {n.name} {ready ? 'Ready' : 'NotReady'}
+            </span>
+          );
+        })}
+      </span>
+      <span className="spacer" />
+      <span className={`status-item connection connection-${connection}`} title={detail}>
+        <span className="dot" aria-hidden="true" />
+        <span data-testid="connection-state" aria-live="polite">
+          {connection}
+        </span>
+      </span>
+    </footer>
+  );
+}
