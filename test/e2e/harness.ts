@@ -1,6 +1,6 @@
 // End-to-end harness: the real browser host (in this process) serving the built renderer, and Debian's
 // Chromium driven by playwright-core. Nothing is faked: the world, the pty and the UI are real.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
@@ -10,7 +10,8 @@ import { TerminalService } from '../../src-main/terminal/terminal-service.js';
 import { startWebHost, type WebHost } from '../../src-main/web/server.js';
 
 export const CHROMIUM = process.env.PODNET_CHROMIUM ?? '/usr/bin/chromium';
-export const RENDERER = join(import.meta.dirname, '../../out/renderer');
+// from test/e2e (vitest) or out/test/e2e (a compiled benchmark)
+export const RENDERER = [join(import.meta.dirname, '../../out/renderer'), join(import.meta.dirname, '../../renderer')].find((d) => existsSync(join(d, 'index.html'))) ?? join(import.meta.dirname, '../../out/renderer');
 
 export interface Session {
   service: LabService;
