@@ -154,7 +154,9 @@ export async function startWebHost(opts: WebHostOptions): Promise<WebHost> {
     server.listen(opts.port ?? 0, bind, () => res());
   });
   port = (server.address() as AddressInfo).port;
-  const shown = bind === '0.0.0.0' || bind === '::' ? '127.0.0.1' : bind.includes(':') ? `[${bind}]` : bind;
+  // exposed on every address: share one the room can reach (the first non-loopback IPv4)
+  const lan = Object.values(networkInterfaces()).flat().find((i) => i && i.family === 'IPv4' && !i.internal)?.address;
+  const shown = wildcard ? (lan ?? '127.0.0.1') : bind.includes(':') ? `[${bind}]` : bind;
   return {
     url: `http://${shown}:${port}/?token=${token}`,
     port,
