@@ -53,7 +53,11 @@ export class TerminalService extends EventEmitter implements TerminalHost {
     const subs = [
       proc.onData((data) => {
         out.push(data);
-        if (flow.sent(data.length)) proc.pause();
+        if (flow.sent(data.length)) {
+          proc.pause();
+          // nothing more comes until the renderer acks: send what is held now, not after the merge window
+          out.flush();
+        }
       }),
       proc.onExit(({ exitCode, signal }) => {
         out.flush();

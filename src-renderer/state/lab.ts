@@ -196,6 +196,11 @@ export class Lab {
     return key ? this.sessions.get(key) : undefined;
   }
 
+  /** Read-only: a terminal's visible text, by engine id (tests and benchmarks read screens this way). */
+  screenOf(id: string): string | undefined {
+    return this.sessionById(id)?.screenText();
+  }
+
   private sessionById(id: string): TerminalSession | undefined {
     for (const s of this.sessions.values()) if (s.id === id) return s;
     return undefined;

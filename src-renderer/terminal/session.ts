@@ -4,6 +4,7 @@
 import { FitAddon } from '@xterm/addon-fit';
 import { SearchAddon } from '@xterm/addon-search';
 import { WebLinksAddon } from '@xterm/addon-web-links';
+import { WebglAddon } from '@xterm/addon-webgl';
 import { Terminal } from '@xterm/xterm';
 import type { PodnetClient } from '../../src-main/api/client.ts';
 import type { TerminalInfo, TerminalTarget } from '../../src-main/api/contract.ts';
@@ -39,6 +40,25 @@ export function titleOf(target: TerminalTarget): string {
 }
 
 const clamp = (n: number, lo: number, hi: number) => Math.max(lo, Math.min(hi, n));
+
+/** Characters per xterm write: small enough that parsing one never stalls the page for long. */
+const WRITE_PIECE = 16 * 1024;
+
+let webglVerdict: boolean | undefined;
+/** Whether WebGL here is drawn by a GPU, asked once. */
+function hardwareWebgl(): boolean {
+  if (webglVerdict !== undefined) return webglVerdict;
+  try {
+    const gl = document.createElement('canvas').getContext('webgl2');
+    const info = gl?.getExtension('WEBGL_debug_renderer_info');
+    const renderer = gl && info ? String(gl.getParameter(info.UNMASKED_RENDERER_WEBGL)) : '';
+    webglVerdict = !!gl && !/swiftshader|llvmpipe|softpipe|software/i.test(renderer);
+    gl?.getExtension('WEBGL_lose_context')?.loseContext();
+  } catch {
+    webglVerdict = false;
+  }
+  return webglVerdict;
+}
 
 export class TerminalSession {
   /** xterm's element lives in this div, which React moves into the tab's panel. */
@@ -123,12 +143,37 @@ export class TerminalSession {
     this.observer = undefined;
   }
 
+  /**
+   * xterm's GPU renderer where WebGL runs on a GPU (DOM layout was most of the cost under a flood of
+   * output). A software WebGL (SwiftShader, llvmpipe) is slower than the DOM renderer: not used.
+   */
+  private useWebgl(): void {
+    if (!hardwareWebgl()) return;
+    try {
+      const gl = new WebglAddon();
+      // a lost context (driver reset, too many contexts) falls back to the DOM renderer
+      gl.onContextLoss(() => gl.dispose());
+      this.term.loadAddon(gl);
+    } catch {
+      /* no WebGL here: the DOM renderer stays */
+    }
+  }
+
+  /** The visible rows as text, read from xterm's buffer (whatever renderer draws them). */
+  screenText(): string {
+    const b = this.term.buffer.active;
+    const rows: string[] = [];
+    for (let y = b.viewportY; y < b.viewportY + this.term.rows; y++) rows.push(b.getLine(y)?.translateToString(true) ?? '');
+    return rows.join('\n');
+  }
+
   /** Fits xterm to its pane; the first time the pane has a size, xterm opens and the shell starts. */
   layout(): void {
     if (this.disposed || !this.host.isConnected || this.host.clientWidth === 0 || this.host.clientHeight === 0) return;
     if (!this.opened) {
       this.term.open(this.host);
       this.opened = true;
+      this.useWebgl();
     }
     try {
       this.fit.fit();
@@ -155,10 +200,15 @@ export class TerminalSession {
   write(data: string): void {
     const id = this.id;
     const acks = this.acks;
-    this.term.write(data, () => {
-      const n = acks.parsed(data.length);
-      if (n > 0 && id && id === this.id) void this.deps.client.call('terminal.ack', { id, chars: n }).catch(() => {});
-    });
+    // In pieces: xterm parses one write without yielding, so a 100 KB frame would stall the page;
+    // and each piece acks as soon as it is parsed.
+    for (let i = 0; i < data.length; i += WRITE_PIECE) {
+      const piece = data.length <= WRITE_PIECE ? data : data.slice(i, i + WRITE_PIECE);
+      this.term.write(piece, () => {
+        const n = acks.parsed(piece.length);
+        if (n > 0 && id && id === this.id) void this.deps.client.call('terminal.ack', { id, chars: n }).catch(() => {});
+      });
+    }
   }
 
   exited(code: number | null, signal: number | null): void {

@@ -10,9 +10,9 @@ import { openSession, type Session } from './harness.js';
 const SHOTS = join(import.meta.dirname, '../../out/screenshots');
 let s: Session;
 
-/** The visible text of a terminal (xterm's DOM renderer keeps one element per row). */
+/** The visible text of a terminal, from xterm's buffer (the WebGL renderer draws on a canvas). */
 async function screenText(page: Page, id: string): Promise<string> {
-  return page.locator(`[data-testid="terminal-${id}"] .xterm-rows`).innerText();
+  return page.evaluate((i) => (window as unknown as { podnetScreens: { text(id: string): string | null } }).podnetScreens.text(i) ?? '', id);
 }
 
 async function waitForText(page: Page, id: string, re: RegExp, timeout = 10_000): Promise<string> {
