@@ -9,30 +9,11 @@ import { Kubelet } from '../src-main/runtime/kubelet.js';
 import { podLeftovers, strayProcesses } from '../src-main/runtime/leaks.js';
 import { Trace } from '../src-main/runtime/trace.js';
 import type { World } from '../src-main/world/world.js';
-import { addPlugin, bridgePlugin, podRun, withWorld, writeConf, writeDefaultConf } from './helpers.js';
+import { addPlugin, bridgePlugin, expectClean, failure, podRun, withWorld, writeConf, writeDefaultConf } from './helpers.js';
 
 const list = (plugins: unknown[], extra: Record<string, unknown> = {}) => ({ cniVersion: '1.0.0', name: 'podnet', plugins, ...extra });
 
-/** Nothing of pods is left. The kernel destroys a network namespace (and its veths) asynchronously, so allow it a moment. */
-async function expectClean(w: World, node = 'node1') {
-  let items: string[] = [];
-  for (let i = 0; i < 30; i++) {
-    items = (await podLeftovers(w, node)).items;
-    if (!items.length) break;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  expect(items).toEqual([]);
-  expect(await strayProcesses(w)).toEqual([]);
-}
 
-async function failure(p: Promise<unknown>): Promise<Error> {
-  try {
-    await p;
-  } catch (e) {
-    return e as Error;
-  }
-  throw new Error('expected a failure');
-}
 
 describe('broken configuration', () => {
   it('invalid JSON: the node is NotReady with the file, line and column, and no pod starts', () =>

@@ -5,16 +5,9 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { hostDiff, hostSnapshot } from '../src-main/runtime/leaks.js';
+import { isAlive } from '../src-main/world/procfs.js';
 
 const CHILD = join(import.meta.dirname, 'fixtures/world-child.mjs');
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 interface KillPoint {
@@ -55,11 +48,11 @@ async function killAt(when: (line: { event: string }) => boolean, delayMs: numbe
   // the child could say which world it had, so wait on the host's view too)
   const leaks: string[] = [];
   for (let i = 0; i < 50; i++) {
-    const gone = !world || (!alive(world.outerPid) && !existsSync(world.stateDir));
+    const gone = !world || (!isAlive(world.outerPid) && !existsSync(world.stateDir));
     if (gone && hostSnapshot(mine).processes.length === 0) break;
     await sleep(100);
   }
-  if (world && alive(world.outerPid)) leaks.push(`world process ${world.outerPid} still alive`);
+  if (world && isAlive(world.outerPid)) leaks.push(`world process ${world.outerPid} still alive`);
   if (world && existsSync(world.stateDir)) leaks.push(`state folder ${world.stateDir} left`);
   leaks.push(...hostDiff(before, hostSnapshot(mine)));
   return { at, leaks };

@@ -11,33 +11,12 @@ import { Kubelet } from '../src-main/runtime/kubelet.js';
 import { podLeftovers, strayProcesses } from '../src-main/runtime/leaks.js';
 import { Trace } from '../src-main/runtime/trace.js';
 import { WORLD_PATH, type World } from '../src-main/world/world.js';
-import { addPlugin, bridgePlugin, withWorld, writeConf } from './helpers.js';
+import { addPlugin, bridgePlugin, expectClean, failure, withWorld, writeConf } from './helpers.js';
 
 const SUBNET = '10.244.1.0/24';
 const conflist = (plugins: unknown[], extra: Record<string, unknown> = {}) => ({ cniVersion: '1.0.0', name: 'podnet', plugins, ...extra });
 const listOf = (plugins: unknown[], extra: Record<string, unknown> = {}): ConfList => confListFromText(JSON.stringify(conflist(plugins, extra)));
 const rtFor = (containerId: string, netns: string): RuntimeConf => ({ containerId, netns, ifName: 'eth0', args: [], capabilityArgs: {} });
-
-async function failure(p: Promise<unknown>): Promise<Error> {
-  try {
-    await p;
-  } catch (e) {
-    return e as Error;
-  }
-  throw new Error('expected a failure');
-}
-
-/** Nothing of pods is left (the kernel destroys a netns and its veths asynchronously: allow it a moment). */
-async function expectClean(w: World, node = 'node1') {
-  let items: string[] = [];
-  for (let i = 0; i < 30; i++) {
-    items = (await podLeftovers(w, node)).items;
-    if (!items.length) break;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  expect(items).toEqual([]);
-  expect(await strayProcesses(w)).toEqual([]);
-}
 
 async function netnsAdd(w: World, name: string): Promise<string> {
   await w.run({ kind: 'node', node: 'node1' }, ['ip', 'netns', 'add', name]);

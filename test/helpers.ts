@@ -1,7 +1,9 @@
 // Test helpers: real worlds, configs written where a node reads them, plugin scripts added the way a lab adds them.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { expect } from 'vitest';
 import { bridgeConfList } from '../src-main/cni/defaults.js';
+import { podLeftovers, strayProcesses } from '../src-main/runtime/leaks.js';
 import { createWorld, type World } from '../src-main/world/world.js';
 
 export async function withWorld<T>(nodes: number, fn: (w: World) => Promise<T>): Promise<T> {
@@ -36,4 +38,26 @@ export const bridgePlugin = (subnet: string, extra: Record<string, unknown> = {}
 
 export async function podRun(w: World, node: string, netns: string, cmd: string) {
   return w.exec({ kind: 'pod', node, netns }, ['sh', '-c', cmd]);
+}
+
+/** The error a promise rejects with (fails the test if it resolves). */
+export async function failure(p: Promise<unknown>): Promise<Error> {
+  try {
+    await p;
+  } catch (e) {
+    return e as Error;
+  }
+  throw new Error('expected a failure');
+}
+
+/** Nothing of pods is left. The kernel destroys a network namespace (and its veths) asynchronously, so allow it a moment. */
+export async function expectClean(w: World, node = 'node1'): Promise<void> {
+  let items: string[] = [];
+  for (let i = 0; i < 30; i++) {
+    items = (await podLeftovers(w, node)).items;
+    if (!items.length) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  expect(items).toEqual([]);
+  expect(await strayProcesses(w)).toEqual([]);
 }

@@ -1,11 +1,12 @@
 // The hosts end cleanly: SIGTERM or Ctrl-C (SIGINT) ends the world and every terminal, and `npm start`
 // falls back to the browser host, in one line, where Electron cannot start.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { hostSnapshot } from '../src-main/runtime/leaks.js';
+import { childrenOf, isAlive } from '../src-main/world/procfs.js';
 
 const ROOT = join(import.meta.dirname, '..');
 
@@ -47,28 +48,6 @@ function rpc(url: string) {
   });
 }
 
-/** Children of a process, by /proc (the pty's nsenter processes are children of the host). */
-function childrenOf(pid: number): number[] {
-  const out: number[] = [];
-  for (const d of readdirSync('/proc')) {
-    if (!/^\d+$/.test(d)) continue;
-    try {
-      const st = readFileSync(`/proc/${d}/stat`, 'utf8');
-      if (Number(st.slice(st.lastIndexOf(')') + 2).split(' ')[1]) === pid) out.push(Number(d));
-    } catch {
-      /* gone */
-    }
-  }
-  return out;
-}
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 describe.each(['SIGTERM', 'SIGINT'] as const)('the browser host on %s', (signal) => {
   it('ends the world and every terminal, and leaves nothing', async () => {
@@ -86,7 +65,7 @@ describe.each(['SIGTERM', 'SIGINT'] as const)('the browser host on %s', (signal)
     child.kill(signal);
     const code = await new Promise((r) => child.once('exit', r));
     expect(code).toBe(0);
-    expect(ptys.filter(alive)).toEqual([]);
+    expect(ptys.filter(isAlive)).toEqual([]);
     expect(hostSnapshot(marker).processes).toEqual([]);
   }, 60_000);
 });

@@ -4,6 +4,7 @@ import { withWorld } from '../../test/helpers.js';
 import type { World } from '../world/world.js';
 import { FlowControl } from './flow-control.js';
 import { sessionMembers, TerminalService } from './terminal-service.js';
+import { isAlive } from '../world/procfs.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -31,14 +32,6 @@ function service(w: World, pods: Record<string, { node: string; netns: string }>
   return { svc, out, exits, text, waitFor };
 }
 
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 describe('terminals', () => {
   it('opens a shell on a node and in a pod, with a prompt that says where, and resizes', () =>
@@ -128,7 +121,7 @@ describe('terminals', () => {
 
         svc.close(t.id);
         expect(svc.list()).toEqual([]);
-        await until('every process of the terminal to end', () => members.every((p) => !alive(p)), 5_000);
+        await until('every process of the terminal to end', () => members.every((p) => !isAlive(p)), 5_000);
         const after = await ps();
         expect(after).not.toMatch(/bash --noprofile/);
         expect(after).not.toMatch(/sleep 99/);

@@ -2,7 +2,8 @@
 // in the sandbox, on a node, or in a pod's network namespace. Output is merged over 5 ms and held
 // back by flow control (flow-control.ts); closing a terminal ends every process of its session.
 import { EventEmitter } from 'node:events';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
+import { sessionMembers } from '../world/procfs.js';
 import * as pty from 'node-pty';
 import type { TerminalInfo, TerminalTarget } from '../api/contract.js';
 import type { Target, World } from '../world/world.js';
@@ -131,25 +132,7 @@ export class TerminalService extends EventEmitter implements TerminalHost {
   }
 }
 
-/**
- * PIDs (engine-side) of the processes in a session. node-pty makes the pty's process a session
- * leader, so the session is everything the terminal started: nsenter, its forked child (the shell,
- * inside the world's PID namespace) and the shell's jobs, each in its own process group.
- */
-export function sessionMembers(sid: number): number[] {
-  const pids: number[] = [];
-  for (const d of readdirSync('/proc')) {
-    if (!/^\d+$/.test(d)) continue;
-    try {
-      const st = readFileSync(`/proc/${d}/stat`, 'utf8');
-      // fields after "(comm) ": state ppid pgrp session …
-      if (Number(st.slice(st.lastIndexOf(')') + 2).split(' ')[3]) === sid) pids.push(Number(d));
-    } catch {
-      /* gone */
-    }
-  }
-  return pids;
-}
+export { sessionMembers };
 
 function signal(pid: number, sig: NodeJS.Signals): void {
   try {

@@ -1,6 +1,7 @@
 // Where a world keeps its state on the host, and where the host's CNI plugins are.
 import { accessSync, constants, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, chmodSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { isAlive } from './procfs.js';
 import { join } from 'node:path';
 
 /** Directories searched for the real CNI plugins, in priority order (Debian: /usr/lib/cni). */
@@ -34,15 +35,6 @@ export function stateRoot(env: NodeJS.ProcessEnv = process.env): string {
     }
   }
   throw new Error('no writable state directory: set PODNET_STATE_DIR to a writable folder');
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /**

@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { hostPluginDirs, stateRoot, sweepStaleWorlds, forceRemove } from './paths.js';
+import { childrenOf } from './procfs.js';
 import { WorldInit, WorldInitError, type ExecResult, type NsPlacement, type WorldProcess } from './world-init.js';
 
 /** The CNI paths a node has, as in a real node. */
@@ -289,16 +290,8 @@ export class World {
     const outer = this.init.outerPid;
     if (!outer) throw new WorldError('this world has no process');
     const pidNs = (pid: number | string) => readlinkSync(`/proc/${pid}/ns/pid`);
-    let initHost: number | undefined;
+    const initHost = childrenOf(outer)[0];
     const entries = readdirSync('/proc').filter((d) => /^\d+$/.test(d));
-    for (const d of entries) {
-      try {
-        const st = readFileSync(`/proc/${d}/stat`, 'utf8');
-        if (Number(st.slice(st.lastIndexOf(')') + 2).split(' ')[1]) === outer) initHost = Number(d);
-      } catch {
-        /* gone */
-      }
-    }
     if (!initHost) throw new WorldError('cannot find world-init among the processes');
     this.hostPids.set(1, initHost);
     if (innerPid === 1) return initHost;
