@@ -173,3 +173,43 @@ describe('many pods', () => {
       await k.killAll();
     }));
 });
+
+describe('containers', () => {
+  it('runs init containers in order before app containers, which join the pod network; a failing init container fails the pod', () =>
+    withWorld(1, async (w) => {
+      writeDefaultConf(w);
+      const k = new Kubelet(w);
+      const t = new Trace();
+      const pod = await k.syncPod(
+        {
+          name: 'web',
+          node: 'node1',
+          initContainers: [
+            { name: 'wait-net', command: ['sh', '-c', 'ip -o addr show eth0 | grep -q "inet 10.244.1."'] },
+            { name: 'second', command: ['true'] },
+          ],
+          containers: [{ name: 'app', command: ['sleep', '1000'] }],
+        },
+        t,
+      );
+      expect(steps(t, (e) => e.component === 'kubelet' && e.parent !== undefined)).toEqual([
+        'kubelet:PrepareResources',
+        'kubelet:PodReadyToStartContainers',
+        'kubelet:init container wait-net',
+        'kubelet:init container second',
+        'kubelet:start container app',
+      ]);
+      expect(pod.conditions).toEqual({ PodReadyToStartContainers: true, Initialized: true, Ready: true });
+      // the app container is its own PID namespace (its PID 1 is the forwarding init), in the pod's netns
+      const app = pod.containers[0]!.process;
+      expect(app.hasExited).toBe(false);
+      const kt = new Trace();
+      await k.killPod('web', 'default', kt);
+      expect(kt.events.find((e) => e.name === 'kill containers')!.outputs!.outcomes).toEqual(['app: exited on SIGTERM']);
+
+      const e = await k.syncPod({ name: 'bad', node: 'node1', initContainers: [{ name: 'fails', command: ['sh', '-c', 'exit 3'] }] }).catch((x: Error) => x);
+      expect((e as Error).message).toBe('init container fails of pod default/bad failed with exit code 3');
+      await k.killPod('bad');
+      expect((await podLeftovers(w, 'node1')).items).toEqual([]);
+    }));
+});

@@ -8,7 +8,7 @@ import { bridgeConfList, DEFAULT_CONF_FILE } from '../cni/defaults.js';
 import { Kubelet, type Pod } from '../runtime/kubelet.js';
 import type { TerminalHost } from '../terminal/types.js';
 import { createWorld, type World } from '../world/world.js';
-import { ApiError, type EventName, type Payload, type PodInfo, type PodnetApi, type WorldStatus } from './contract.js';
+import { ApiError, type EventName, type Params, type Payload, type PodInfo, type PodnetApi, type WorldStatus } from './contract.js';
 
 export type TerminalFactory = (world: World, resolvePod: (name: string) => { node: string; netns: string } | undefined) => TerminalHost;
 
@@ -193,7 +193,7 @@ export class LabService extends EventEmitter<{ event: [EventName, unknown] }> im
     }
   }
 
-  async ['terminal.open'](p: Parameters<TerminalHost['open']>[0] extends infer T ? { target: T; cols: number; rows: number } : never) {
+  async ['terminal.open'](p: Params<'terminal.open'>) {
     return this.term((t) => t.open(p.target, p.cols, p.rows));
   }
   async ['terminal.input'](p: { id: string; data: string }) {

@@ -3,7 +3,6 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { confListFromFileText } from '../cni/conf.js';
-import { ConfigError } from '../cni/errors.js';
 import { bridgeConfList, DEFAULT_CONF_FILE } from '../cni/defaults.js';
 import type { LoopbackMode } from '../runtime/containerd.js';
 import { Kubelet, type Pod } from '../runtime/kubelet.js';
@@ -109,4 +108,3 @@ async function leftovers(world: World): Promise<string[]> {
   return out;
 }
 
-export { ConfigError };

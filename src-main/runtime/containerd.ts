@@ -124,6 +124,11 @@ export class ContainerdNode {
 
   /** CRI Status: NetworkReady is false (NetworkPluginNotReady) while no valid CNI config is loaded. */
   status(): RuntimeStatus {
+    return this.networkState().status;
+  }
+
+  /** The node's config, loaded once, with the Status it makes: what RunPodSandbox and Status both need. */
+  private networkState(): { status: RuntimeStatus; network?: ConfList } {
     const cfg = this.loadNetworkConfig();
     const configFiles = cfg.files.map((f) => ({ file: f.file, ...(f.error ? { error: f.error.reason + (f.error.line ? ` (line ${f.error.line}, column ${f.error.column})` : '') } : {}) }));
     const runtimeReady: RuntimeCondition = { type: 'RuntimeReady', status: true, reason: '', message: '' };
@@ -139,7 +144,8 @@ export class ContainerdNode {
     const networkReady: RuntimeCondition = problem
       ? { type: 'NetworkReady', status: false, reason: 'NetworkPluginNotReady', message: `Network plugin returns error: ${problem}` }
       : { type: 'NetworkReady', status: true, reason: '', message: '' };
-    return { conditions: [runtimeReady, networkReady], configFiles, ...(cfg.network ? { network: cfg.network.name } : {}) };
+    const status: RuntimeStatus = { conditions: [runtimeReady, networkReady], configFiles, ...(cfg.network ? { network: cfg.network.name } : {}) };
+    return { status, ...(cfg.network ? { network: cfg.network } : {}) };
   }
 
   networkReady(): RuntimeCondition {
@@ -195,8 +201,8 @@ export class ContainerdNode {
         undo('release sandbox name', async () => void this.names.delete(name));
         cri.output({ sandboxId: id });
 
-        const network = this.loadNetworkConfig().network;
-        const ready = this.networkReady();
+        const { status, network } = this.networkState();
+        const ready = status.conditions[1]!;
         if (!network || !ready.status) throw new CriError(`failed to setup network for sandbox "${id}": ${ready.message || 'cni plugin not initialized'}`, 'FailedPrecondition');
         sb.network = network;
 

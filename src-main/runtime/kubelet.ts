@@ -1,6 +1,7 @@
 // The kubelet side: SyncPod and KillPod over the CRI, pod workers that never run two operations on
 // one pod, and the runtime status check that keeps pods off a node whose network is not ready.
 import { randomUUID } from 'node:crypto';
+import type { JsonObject } from '../cni/conf.js';
 import type { World, WorldProcess } from '../world/world.js';
 import { ContainerdNode, CriError, failedCleanupOf, type CriOptions, type LoopbackMode, type RuntimeCondition } from './containerd.js';
 import { SOURCES } from './sources.js';
@@ -20,7 +21,8 @@ export interface PodSpec {
   containers?: ContainerSpec[];
   /** Seconds between SIGTERM and SIGKILL when the pod is killed (Kubernetes' default is 30). */
   terminationGracePeriodSeconds?: number;
-  capabilityArgs?: Record<string, never> | import('../cni/conf.js').JsonObject;
+  /** Capability args for the CNI plugins (portMappings, bandwidth, …). */
+  capabilityArgs?: JsonObject;
 }
 
 export interface PodConditions {
@@ -143,35 +145,31 @@ export class Kubelet {
         conditions: { PodReadyToStartContainers: false, Initialized: false, Ready: false },
         containers: [],
       };
+      // A failure from here on leaves the pod for KillPod to clean, as kubelet would before its retry.
       this.pods.set(key, pod);
-      try {
-        await trace.step('kubelet', 'PodReadyToStartContainers', { ...o, parent: sync.id, source: SOURCES.podReadyToStartContainers }, async (h) => {
-          pod.conditions.PodReadyToStartContainers = true;
-          h.output({ status: 'True', podIP: pod.ip });
+      await trace.step('kubelet', 'PodReadyToStartContainers', { ...o, parent: sync.id, source: SOURCES.podReadyToStartContainers }, async (h) => {
+        pod.conditions.PodReadyToStartContainers = true;
+        h.output({ status: 'True', podIP: pod.ip });
+      });
+      for (const c of spec.initContainers ?? []) {
+        await trace.step('kubelet', `init container ${c.name}`, { ...o, parent: sync.id, inputs: { command: c.command } }, async (h) => {
+          const p = rt.startContainer(sandboxId, c.command);
+          await p.started;
+          const s = await p.exited;
+          h.output({ exitCode: s.code });
+          if (s.code !== 0) throw new KubeletError(`init container ${c.name} of pod ${key} failed with exit code ${s.code ?? `signal ${s.signal}`}`);
         });
-        for (const c of spec.initContainers ?? []) {
-          await trace.step('kubelet', `init container ${c.name}`, { ...o, parent: sync.id, inputs: { command: c.command } }, async (h) => {
-            const p = rt.startContainer(sandboxId, c.command);
-            await p.started;
-            const s = await p.exited;
-            h.output({ exitCode: s.code });
-            if (s.code !== 0) throw new KubeletError(`init container ${c.name} of pod ${key} failed with exit code ${s.code ?? `signal ${s.signal}`}`);
-          });
-        }
-        pod.conditions.Initialized = true;
-        for (const c of spec.containers ?? []) {
-          await trace.step('kubelet', `start container ${c.name}`, { ...o, parent: sync.id, inputs: { command: c.command } }, async (h) => {
-            const p = rt.startContainer(sandboxId, c.command);
-            await p.started;
-            pod.containers.push({ name: c.name, process: p });
-            h.output({ pid: p.pid });
-          });
-        }
-        pod.conditions.Ready = true;
-      } catch (e) {
-        // Kubelet would retry; the lab reports the failure and leaves the pod for KillPod to clean.
-        throw e;
       }
+      pod.conditions.Initialized = true;
+      for (const c of spec.containers ?? []) {
+        await trace.step('kubelet', `start container ${c.name}`, { ...o, parent: sync.id, inputs: { command: c.command } }, async (h) => {
+          const p = rt.startContainer(sandboxId, c.command);
+          await p.started;
+          pod.containers.push({ name: c.name, process: p });
+          h.output({ pid: p.pid });
+        });
+      }
+      pod.conditions.Ready = true;
       sync.output({ ip: pod.ip, sandboxId });
       return pod;
     });
