@@ -1,0 +1,79 @@
+// What changed between two snapshots of one namespace: pure functions over plain rows.
+import type { Addr, Fdb, Link, Neigh, NetSnapshot, Route } from './snapshot.js';
+
+export interface RowDiff<T> {
+  added: T[];
+  removed: T[];
+  changed: { before: T; after: T }[];
+}
+
+export interface SnapshotDiff {
+  links: RowDiff<Link>;
+  addrs: RowDiff<Addr>;
+  routes: RowDiff<Route>;
+  neighs: RowDiff<Neigh>;
+  fdb: RowDiff<Fdb>;
+}
+
+export const keys = {
+  link: (l: Link) => String(l.index),
+  addr: (a: Addr) => `${a.ifname}|${a.local}/${a.prefixlen}`,
+  // family too: IPv4 and IPv6 both call their default route "default"
+  route: (r: Route) => `${r.table}|${r.family}|${r.dst}|${r.dev ?? ''}`,
+  neigh: (n: Neigh) => `${n.dev}|${n.dst}`,
+  // vlan and dst too: a VXLAN device holds one 00:00:00:00:00:00 entry per remote
+  fdb: (f: Fdb) => `${f.dev}|${f.mac}|${f.vlan ?? ''}|${f.dst ?? ''}`,
+} as const;
+
+/** JSON with sorted keys, so two rows built in a different key order still compare equal. */
+function canonical(v: unknown): string {
+  return JSON.stringify(v, (_k, x: unknown) =>
+    x && typeof x === 'object' && !Array.isArray(x) ? Object.fromEntries(Object.entries(x).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : x,
+  );
+}
+
+/** Rows by key; a key seen again gets an ordinal suffix, so duplicates are never silently merged. */
+function index<T>(rows: T[], key: (r: T) => string): Map<string, T> {
+  const m = new Map<string, T>();
+  for (const r of rows) {
+    const k = key(r);
+    let u = k;
+    for (let n = 2; m.has(u); n++) u = `${k}#${n}`;
+    m.set(u, r);
+  }
+  return m;
+}
+
+export function diffRows<T>(before: T[], after: T[], key: (r: T) => string): RowDiff<T> {
+  const a = index(before, key);
+  const b = index(after, key);
+  const out: RowDiff<T> = { added: [], removed: [], changed: [] };
+  for (const [k, r] of b) {
+    const old = a.get(k);
+    if (old === undefined) out.added.push(r);
+    else if (canonical(old) !== canonical(r)) out.changed.push({ before: old, after: r });
+  }
+  for (const [k, r] of a) if (!b.has(k)) out.removed.push(r);
+  return out;
+}
+
+type Tables = Pick<NetSnapshot, 'links' | 'addrs' | 'routes' | 'neighs' | 'fdb'>;
+
+export function diffSnapshots(before: Tables, after: Tables): SnapshotDiff {
+  return {
+    links: diffRows(before.links, after.links, keys.link),
+    addrs: diffRows(before.addrs, after.addrs, keys.addr),
+    routes: diffRows(before.routes, after.routes, keys.route),
+    neighs: diffRows(before.neighs, after.neighs, keys.neigh),
+    fdb: diffRows(before.fdb, after.fdb, keys.fdb),
+  };
+}
+
+export function isEmptyDiff(d: SnapshotDiff): boolean {
+  return Object.values(d).every((t: RowDiff<unknown>) => !t.added.length && !t.removed.length && !t.changed.length);
+}
+
+/** The diff of an empty namespace against a snapshot: everything added (a monitor's first report). */
+export function fullDiff(s: Tables): SnapshotDiff {
+  return diffSnapshots({ links: [], addrs: [], routes: [], neighs: [], fdb: [] }, s);
+}

@@ -1,0 +1,163 @@
+// Watches one namespace live: `ip monitor` wakes it on each netlink event, and a debounced re-read
+// turns a burst of events into one snapshot and one diff.
+import { EventEmitter } from 'node:events';
+import type { ExitStatus } from '../world/world-init.js';
+import type { Target, World, WorldProcess } from '../world/world.js';
+import { diffSnapshots, isEmptyDiff, type SnapshotDiff } from './diff.js';
+import { readNamespace, type NetSnapshot } from './snapshot.js';
+
+export interface NetChange {
+  target: Target;
+  snapshot: NetSnapshot;
+  diff: SnapshotDiff;
+  /** performance.now() of the first event this change covers (for latency). */
+  firstEventAt: number;
+}
+
+export interface NetMonitorOptions {
+  /** Quiet time after the last event before re-reading. */
+  debounceMs?: number;
+  /** A steady stream of events still gets a read at least this often. */
+  maxWaitMs?: number;
+  /** How long to wait for `ip monitor` to subscribe. */
+  readyTimeoutMs?: number;
+}
+
+const READY = 'podnet-netview-monitor-ready';
+// iproute2 6.1 accepts -json for monitor but prints plain text anyway: the lines are only a trigger.
+const MONITOR = 'ip monitor link address route neigh';
+// A checker in the background watches the shell's PID become `ip monitor` and bind its netlink groups
+// (a NETLINK_ROUTE socket of that process with non-zero Groups in /proc/net/netlink), then says so: a
+// change made after that cannot be missed. `exec` keeps the process handle on ip itself, so kill ends it.
+const SCRIPT = `(
+  i=0
+  while [ $i -lt 500 ]; do
+    for n in $(readlink /proc/$$/fd/* 2>/dev/null | sed -n 's/^socket:\\[\\([0-9]*\\)\\]$/\\1/p'); do
+      if awk -v n="$n" '$2 == 0 && $4 != "00000000" && $NF == n { f = 1 } END { exit !f }' /proc/net/netlink; then echo ${READY} >&2; exit 0; fi
+    done
+    i=$((i + 1)); sleep 0.01
+  done
+) &
+exec ${MONITOR}`;
+
+export class NetMonitor extends EventEmitter<{ change: [NetChange]; error: [Error]; exit: [ExitStatus] }> {
+  readonly process: WorldProcess;
+  /** Netlink events seen (one per unindented `ip monitor` line), to compare with the changes emitted. */
+  events = 0;
+  /** The last snapshot read (the baseline for the next diff). */
+  snapshot!: NetSnapshot;
+  private timer: NodeJS.Timeout | undefined;
+  private burstStart: number | undefined;
+  private reading: Promise<void> = Promise.resolve();
+  private pending = false;
+  private closed = false;
+  /** An event came while the baseline was being read: read again once it is in. */
+  private early = false;
+  private stderr = '';
+  private readonly debounceMs: number;
+  private readonly maxWaitMs: number;
+
+  private constructor(
+    readonly world: World,
+    readonly target: Target,
+    opts: NetMonitorOptions,
+  ) {
+    super();
+    this.debounceMs = opts.debounceMs ?? 10;
+    this.maxWaitMs = opts.maxWaitMs ?? 100;
+    this.process = world.spawn(target, ['sh', '-c', SCRIPT]);
+    this.process.on('stdout', (d) => {
+      this.events += (d.toString().match(/^\S/gm) ?? []).length;
+      this.onEvent();
+    });
+    this.process.on('stderr', (d) => {
+      if (this.stderr.length < 4096) this.stderr += d.toString();
+    });
+    void this.process.exited.then((s) => {
+      this.clearTimer();
+      if (!this.closed) this.emit('exit', s);
+    });
+  }
+
+  /** Starts watching; resolves once the monitor is subscribed and the baseline snapshot is read. */
+  static async start(world: World, target: Target, opts: NetMonitorOptions = {}): Promise<NetMonitor> {
+    const m = new NetMonitor(world, target, opts);
+    try {
+      await m.ready(opts.readyTimeoutMs ?? 5000);
+      // Read after the subscription: any change from here on is either in the baseline or triggers a read.
+      m.snapshot = await readNamespace(world, target);
+      if (m.early) m.onEvent();
+    } catch (e) {
+      await m.close();
+      throw e;
+    }
+    return m;
+  }
+
+  private ready(timeoutMs: number): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const done = (err?: Error) => {
+        clearTimeout(t);
+        this.process.off('stderr', check);
+        if (err) reject(err);
+        else resolve();
+      };
+      const check = () => this.stderr.includes(READY) && done();
+      const t = setTimeout(() => done(new Error(`netview: ip monitor did not subscribe within ${timeoutMs} ms: ${this.stderr.trim()}`)), timeoutMs);
+      this.process.on('stderr', check);
+      void this.process.exited.then((s) => done(new Error(`netview: ip monitor exited (${s.code ?? `signal ${s.signal}`}): ${this.stderr.replace(READY, '').trim()}`)));
+      check();
+    });
+  }
+
+  private onEvent(): void {
+    if (this.closed) return;
+    if (!this.snapshot) {
+      this.early = true;
+      return;
+    }
+    const now = performance.now();
+    this.burstStart ??= now;
+    this.clearTimer();
+    const wait = Math.max(0, Math.min(this.debounceMs, this.burstStart + this.maxWaitMs - now));
+    this.timer = setTimeout(() => this.flush(), wait);
+  }
+
+  private clearTimer(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  /** Re-reads once per burst; reads never overlap, and events during a read get one more read after it. */
+  private flush(): void {
+    this.timer = undefined;
+    const firstEventAt = this.burstStart!;
+    this.burstStart = undefined;
+    if (this.pending) return;
+    this.pending = true;
+    this.reading = this.reading.then(async () => {
+      this.pending = false;
+      if (this.closed) return;
+      try {
+        const snap = await readNamespace(this.world, this.target);
+        if (this.closed) return;
+        const diff = diffSnapshots(this.snapshot, snap);
+        this.snapshot = snap;
+        if (!isEmptyDiff(diff)) this.emit('change', { target: this.target, snapshot: snap, diff, firstEventAt });
+      } catch (e) {
+        // e.g. the pod's netns was removed; an 'error' with no listener would throw, so only report to listeners
+        if (!this.closed && this.listenerCount('error')) this.emit('error', e as Error);
+      }
+    });
+  }
+
+  /** Stops watching: kills `ip monitor` by its handle and waits for it and any read in flight. */
+  async close(): Promise<ExitStatus> {
+    this.closed = true;
+    this.clearTimer();
+    this.process.kill(15);
+    const s = await this.process.exited;
+    await this.reading;
+    return s;
+  }
+}
