@@ -374,14 +374,37 @@ export class ContainerdNode {
     return [...this.sandboxes.values()];
   }
 
-  /** Starts a container process that joins the sandbox's network namespace, with its own PID and mount namespaces. */
-  startContainer(sandboxId: string, command: string[]): WorldProcess {
+  /**
+   * Starts a container process that joins the sandbox's network namespace, with its own PID and mount
+   * namespaces, and returns once it runs: its init has said so, so a SIGTERM from then on is handled.
+   */
+  async startContainer(sandboxId: string, command: string[]): Promise<WorldProcess> {
     const sb = this.sandbox(sandboxId);
-    // A tiny init as PID 1 forwards SIGTERM, so the container stops as a process would outside a PID namespace.
-    const init = 'trap \'kill -TERM "$c" 2>/dev/null; wait "$c"; exit $?\' TERM INT; "$@" & c=$!; wait "$c"';
-    return this.world.spawn({ kind: 'pod', node: this.node, netns: sb.netnsPath }, ['unshare', '--pid', '--fork', '--mount', '--mount-proc', 'sh', '-c', init, 'container', ...command]);
+    // A tiny init as PID 1 forwards SIGTERM, so the container stops as a process would outside a PID
+    // namespace; it reports on stderr once its trap is set and the command started.
+    const init = `trap 'kill -TERM "$c" 2>/dev/null; wait "$c"; exit $?' TERM INT; "$@" & c=$!; echo ${CONTAINER_STARTED} >&2; wait "$c"`;
+    const p = this.world.spawn({ kind: 'pod', node: this.node, netns: sb.netnsPath }, ['unshare', '--pid', '--fork', '--mount', '--mount-proc', 'sh', '-c', init, 'container', ...command]);
+    // listen before anything is awaited: the marker can arrive in the same read as "started"
+    const running = new Promise<void>((resolve) => {
+      let err = '';
+      const onErr = (d: Buffer) => {
+        err += d.toString();
+        if (err.includes(CONTAINER_STARTED)) {
+          p.off('stderr', onErr);
+          resolve();
+        }
+      };
+      p.on('stderr', onErr);
+      void p.exited.then(() => resolve());
+    });
+    await p.started;
+    await running;
+    return p;
   }
 }
+
+/** What a container's init says once it runs (the container's own output follows it). */
+const CONTAINER_STARTED = 'podnet: container started';
 
 function safeJson(s: string): unknown {
   const t = s.trim();

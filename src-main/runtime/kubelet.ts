@@ -153,8 +153,7 @@ export class Kubelet {
       });
       for (const c of spec.initContainers ?? []) {
         await trace.step('kubelet', `init container ${c.name}`, { ...o, parent: sync.id, inputs: { command: c.command } }, async (h) => {
-          const p = rt.startContainer(sandboxId, c.command);
-          await p.started;
+          const p = await rt.startContainer(sandboxId, c.command);
           const s = await p.exited;
           h.output({ exitCode: s.code });
           if (s.code !== 0) throw new KubeletError(`init container ${c.name} of pod ${key} failed with exit code ${s.code ?? `signal ${s.signal}`}`);
@@ -163,8 +162,7 @@ export class Kubelet {
       pod.conditions.Initialized = true;
       for (const c of spec.containers ?? []) {
         await trace.step('kubelet', `start container ${c.name}`, { ...o, parent: sync.id, inputs: { command: c.command } }, async (h) => {
-          const p = rt.startContainer(sandboxId, c.command);
-          await p.started;
+          const p = await rt.startContainer(sandboxId, c.command);
           pod.containers.push({ name: c.name, process: p });
           h.output({ pid: p.pid });
         });

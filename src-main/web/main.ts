@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { LabService } from '../api/lab-service.js';
 import { TerminalService } from '../terminal/terminal-service.js';
-import { startWebHost } from './server.js';
+import { startWebHost, type WebHost } from './server.js';
 
 const { values } = parseArgs({ options: { host: { type: 'string' }, port: { type: 'string' } } });
 const port = values.port === undefined ? 0 : Number(values.port);
@@ -18,20 +18,23 @@ if (!existsSync(join(rendererDir, 'index.html'))) {
   process.exit(1);
 }
 const service = new LabService((world, resolvePod) => new TerminalService(world, resolvePod));
-const host = await startWebHost({ api: service, rendererDir, ...(values.host ? { host: values.host } : {}), port });
-if (values.host && values.host !== '127.0.0.1') {
-  process.stdout.write(`Podnet Lab is exposed on ${values.host}. Share this URL with your room; anyone who has it can use this lab:\n${host.url}\n`);
-} else {
-  process.stdout.write(`Podnet Lab is running. Open ${host.url}\n`);
-}
-
+// Signals are handled before anything starts: a Ctrl-C at any moment ends what exists, cleanly.
+let host: WebHost | undefined;
 let ending = false;
 async function end(): Promise<void> {
   if (ending) return;
   ending = true;
   // Terminals and the world end first; nothing of the app is left.
   await service.dispose().catch(() => {});
-  await host.close().catch(() => {});
+  await host?.close().catch(() => {});
   process.exit(0);
 }
 for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(sig, () => void end());
+
+host = await startWebHost({ api: service, rendererDir, ...(values.host ? { host: values.host } : {}), port });
+if (values.host && values.host !== '127.0.0.1') {
+  process.stdout.write(`Podnet Lab is exposed on ${values.host}. Share this URL with your room; anyone who has it can use this lab:\n${host.url}\n`);
+} else {
+  process.stdout.write(`Podnet Lab is running. Open ${host.url}\n`);
+}
+
