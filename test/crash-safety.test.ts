@@ -1,13 +1,19 @@
 // Crash safety: SIGKILL the process that owns a world at random points, including in the middle of a
 // CNI ADD or DEL; afterwards nothing of the lab is left on the host.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { hostDiff, hostSnapshot } from '../src-main/runtime/leaks.js';
 import { isAlive } from '../src-main/world/procfs.js';
 
 const CHILD = join(import.meta.dirname, 'fixtures/world-child.mjs');
+/** Children this file started: killed by PID at the end, even if a test timed out. */
+const started = new Set<ChildProcess>();
+afterAll(() => {
+  for (const c of started) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+});
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 interface KillPoint {
@@ -18,6 +24,7 @@ interface KillPoint {
 /** Starts the churn child, kills it when `when` says so, and returns what the host still shows after. */
 async function killAt(when: (line: { event: string }) => boolean, delayMs: number): Promise<KillPoint> {
   const child = spawn(process.execPath, [CHILD, 'churn'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  started.add(child);
   const mine = `world-${child.pid}-`;
   const before = hostSnapshot(mine);
   let world: { outerPid: number; stateDir: string } | undefined;

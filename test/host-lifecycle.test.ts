@@ -3,17 +3,24 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { hostSnapshot } from '../src-main/runtime/leaks.js';
 import { childrenOf, isAlive } from '../src-main/world/procfs.js';
 
 const ROOT = join(import.meta.dirname, '..');
 
+/** Hosts this file started: killed by PID at the end, even if a test timed out. */
+const started = new Set<ChildProcess>();
+afterAll(() => {
+  for (const c of started) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+});
+
 /** Starts a host process and resolves with its URL once it prints it. */
 function startHost(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<{ child: ChildProcess; url: string; out: () => string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, argv, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    started.add(child);
     let out = '';
     child.stdout!.on('data', (d) => {
       out += d;

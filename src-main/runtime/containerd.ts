@@ -382,7 +382,10 @@ export class ContainerdNode {
     const sb = this.sandbox(sandboxId);
     // A tiny init as PID 1 forwards SIGTERM, so the container stops as a process would outside a PID
     // namespace; it reports on stderr once its trap is set and the command started.
-    const init = `trap 'kill -TERM "$c" 2>/dev/null; wait "$c"; exit $?' TERM INT; "$@" & c=$!; echo ${CONTAINER_STARTED} >&2; wait "$c"`;
+    // A TERM landing between the command's fork and exec is taken by the copied trap, so it is re-sent
+    // until the command is gone (kubelet's grace period still ends with SIGKILL).
+    // (a few times, in the background: kill succeeds on a zombie too; this init exiting ends the loop)
+    const init = `trap '(for i in 1 2 3 4 5; do kill -TERM "$c" 2>/dev/null || break; sleep 0.2; done) & wait "$c"; exit $?' TERM INT; "$@" & c=$!; echo ${CONTAINER_STARTED} >&2; wait "$c"`;
     const p = this.world.spawn({ kind: 'pod', node: this.node, netns: sb.netnsPath }, ['unshare', '--pid', '--fork', '--mount', '--mount-proc', 'sh', '-c', init, 'container', ...command]);
     // listen before anything is awaited: the marker can arrive in the same read as "started"
     const running = new Promise<void>((resolve) => {
