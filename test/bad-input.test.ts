@@ -6,9 +6,8 @@ import { confListFromText } from '../src-main/cni/conf.js';
 import { ExecError, PluginError } from '../src-main/cni/errors.js';
 import { CriError, failedCleanupOf } from '../src-main/runtime/containerd.js';
 import { Kubelet } from '../src-main/runtime/kubelet.js';
-import { podLeftovers, strayProcesses } from '../src-main/runtime/leaks.js';
+import { settledPodLeftovers } from '../src-main/runtime/leaks.js';
 import { Trace } from '../src-main/runtime/trace.js';
-import type { World } from '../src-main/world/world.js';
 import { addPlugin, bridgePlugin, expectClean, failure, podRun, withWorld, writeConf, writeDefaultConf } from './helpers.js';
 
 const list = (plugins: unknown[], extra: Record<string, unknown> = {}) => ({ cniVersion: '1.0.0', name: 'podnet', plugins, ...extra });
@@ -171,12 +170,8 @@ describe('misbehaving plugins', () => {
       expect(kill.error).toBeUndefined();
       expect(k.runtime('node1').listPodSandbox()).toEqual([]);
       // What leaks is the reservation host-local made in bridge's ADD: DEL never reached bridge.
-      // (the veth goes with the netns, which the kernel destroys asynchronously: allow it a moment)
-      let left = (await podLeftovers(w, 'node1')).items;
-      for (let i = 0; i < 30 && left.some((x) => x.startsWith('interface')); i++) {
-        await new Promise((r) => setTimeout(r, 100));
-        left = (await podLeftovers(w, 'node1')).items;
-      }
+      // (the veth goes with the netns, which the kernel destroys asynchronously)
+      const left = (await settledPodLeftovers(w, 'node1')).items;
       expect(left).toHaveLength(1);
       expect(left[0]).toMatch(/^IP reservation podnet\/10\.244\.1\.2 /);
     }));

@@ -8,7 +8,6 @@ import { NotSupportedError } from '../src-main/cni/errors.js';
 import type { PluginExecRecord } from '../src-main/cni/invoke.js';
 import type { RuntimeConf } from '../src-main/cni/libcni.js';
 import { Kubelet } from '../src-main/runtime/kubelet.js';
-import { podLeftovers, strayProcesses } from '../src-main/runtime/leaks.js';
 import { Trace } from '../src-main/runtime/trace.js';
 import { WORLD_PATH, type World } from '../src-main/world/world.js';
 import { addPlugin, bridgePlugin, expectClean, failure, withWorld, writeConf } from './helpers.js';

@@ -3,7 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'vitest';
 import { bridgeConfList } from '../src-main/cni/defaults.js';
-import { podLeftovers, strayProcesses } from '../src-main/runtime/leaks.js';
+import { settledPodLeftovers, strayProcesses } from '../src-main/runtime/leaks.js';
 import { createWorld, type World } from '../src-main/world/world.js';
 
 export async function withWorld<T>(nodes: number, fn: (w: World) => Promise<T>): Promise<T> {
@@ -52,12 +52,6 @@ export async function failure(p: Promise<unknown>): Promise<Error> {
 
 /** Nothing of pods is left. The kernel destroys a network namespace (and its veths) asynchronously, so allow it a moment. */
 export async function expectClean(w: World, node = 'node1'): Promise<void> {
-  let items: string[] = [];
-  for (let i = 0; i < 30; i++) {
-    items = (await podLeftovers(w, node)).items;
-    if (!items.length) break;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  expect(items).toEqual([]);
+  expect((await settledPodLeftovers(w, node, 3000, (items) => items.length > 0)).items).toEqual([]);
   expect(await strayProcesses(w)).toEqual([]);
 }

@@ -6,7 +6,7 @@ import { confListFromFileText } from '../cni/conf.js';
 import { bridgeConfList, DEFAULT_CONF_FILE } from '../cni/defaults.js';
 import type { LoopbackMode } from '../runtime/containerd.js';
 import { Kubelet, type Pod } from '../runtime/kubelet.js';
-import { hostDiff, hostSnapshot, podLeftovers, strayProcesses } from '../runtime/leaks.js';
+import { hostDiff, hostSnapshot, settledPodLeftovers, strayProcesses } from '../runtime/leaks.js';
 import { formatTimeline } from '../runtime/trace-format.js';
 import { Trace } from '../runtime/trace.js';
 import { createWorld, type World } from '../world/world.js';
@@ -103,7 +103,7 @@ export async function traceCommand(sc: TraceScenario, print: (s: string) => void
 
 async function leftovers(world: World): Promise<string[]> {
   const out: string[] = [];
-  for (const n of world.nodes.keys()) out.push(...(await podLeftovers(world, n)).items.map((i) => `${n}: ${i}`));
+  for (const n of world.nodes.keys()) out.push(...(await settledPodLeftovers(world, n)).items.map((i) => `${n}: ${i}`));
   out.push(...(await strayProcesses(world)).map((p) => `process ${p}`));
   return out;
 }

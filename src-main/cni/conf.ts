@@ -1,7 +1,7 @@
 // Network configuration: parsing .conf/.conflist/.json files and picking a node's pod network,
 // as containerd's go-cni does (files in lexical order, a .conf upconverted to a one-plugin list).
 import { readdirSync, readFileSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { join } from 'node:path';
 import { ConfigError } from './errors.js';
 import { locateJsonError } from './json-locate.js';
 import { KNOWN_VERSIONS, negotiateVersion, parseVersion } from './version.js';
@@ -174,4 +174,3 @@ export function loopbackConfList(): ConfList {
   return { ...list, disableCheck: false, disableGC: false, bytes: JSON.stringify(list) };
 }
 
-export const displayName = (file: string | undefined) => (file ? basename(file) : '(inline)');

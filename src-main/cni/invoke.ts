@@ -74,7 +74,8 @@ export interface InvokeOptions {
 /** Runs a plugin and returns its parsed stdout (or null for empty output). Throws PluginError or ExecError. */
 export async function invokePlugin(host: PluginHost, type: string, a: InvokeArgs, stdin: string, opts: InvokeOptions = {}): Promise<Json> {
   const path = host.findPlugin(type);
-  const env = { ...host.baseEnv(), ...cniEnv(host, a) };
+  const cni = cniEnv(host, a);
+  const env = { ...host.baseEnv(), ...cni };
   const now = () => performance.timeOrigin + performance.now();
   const start = now();
   const record = (r: Partial<PluginRunResult>, error?: string) =>
@@ -82,7 +83,7 @@ export async function invokePlugin(host: PluginHost, type: string, a: InvokeArgs
       plugin: type,
       command: a.command,
       path: path ?? '',
-      env: cniEnv(host, a),
+      env: cni,
       stdin,
       stdout: r.stdout ?? '',
       stderr: r.stderr ?? '',

@@ -3,7 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import type { JsonObject } from '../cni/conf.js';
 import type { World, WorldProcess } from '../world/world.js';
-import { ContainerdNode, CriError, failedCleanupOf, type CriOptions, type LoopbackMode, type RuntimeCondition } from './containerd.js';
+import { ContainerdNode, failedCleanupOf, type CriOptions, type LoopbackMode, type RuntimeCondition } from './containerd.js';
 import { SOURCES } from './sources.js';
 import { Trace } from './trace.js';
 
@@ -212,4 +212,3 @@ export class Kubelet {
   }
 }
 
-export { CriError };

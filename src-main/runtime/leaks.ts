@@ -36,6 +36,21 @@ export async function podLeftovers(world: World, node: string): Promise<Leftover
   return { node, items };
 }
 
+/**
+ * podLeftovers once the kernel has caught up: a network namespace (and the veths in it) is destroyed
+ * asynchronously after its last reference goes, so a veth may be listed for a moment after a correct
+ * teardown. Waits while `pending(items)` holds, at most `timeoutMs`.
+ */
+export async function settledPodLeftovers(world: World, node: string, timeoutMs = 3000, pending = (items: string[]) => items.some((i) => i.startsWith('interface'))): Promise<Leftovers> {
+  const until = Date.now() + timeoutMs;
+  let left = await podLeftovers(world, node);
+  while (pending(left.items) && Date.now() < until) {
+    await new Promise((r) => setTimeout(r, 100));
+    left = await podLeftovers(world, node);
+  }
+  return left;
+}
+
 /** Processes of the world besides world-init and the node holders. */
 export async function strayProcesses(world: World): Promise<string[]> {
   const out = await world.run({ kind: 'sandbox' }, ['sh', '-c', 'for p in /proc/[0-9]*; do printf "%s %s\\n" "${p#/proc/}" "$(tr "\\0" " " < $p/cmdline 2>/dev/null)"; done']);

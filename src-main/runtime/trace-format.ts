@@ -70,16 +70,3 @@ export function formatTimeline(trace: Trace, events: TraceEvent[] = trace.events
   const head = `${'start ms'.padStart(9)} ${'dur ms'.padStart(8)}  ${'component'.padEnd(11)}${'step'.padEnd(w)}output`;
   return [head, ...rows.map((r) => `${r.start.padStart(9)} ${r.dur.padStart(8)}  ${r.comp.padEnd(11)}${r.step.padEnd(w)}${r.out}`)].join('\n');
 }
-
-/** Events of one top-level step and all its descendants. */
-export function subtree(trace: Trace, rootId: number): TraceEvent[] {
-  const ids = new Set([rootId]);
-  return trace.events.filter((e) => {
-    if (e.id === rootId) return true;
-    if (e.parent !== undefined && ids.has(e.parent)) {
-      ids.add(e.id);
-      return true;
-    }
-    return false;
-  });
-}

@@ -94,8 +94,4 @@ export class Trace extends EventEmitter<{ event: [TraceEvent]; update: [TraceEve
   duration(ev: TraceEvent): number {
     return (ev.end ?? this.now()) - ev.start;
   }
-
-  children(id: number): TraceEvent[] {
-    return this.events.filter((e) => e.parent === id);
-  }
 }

@@ -3,8 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { withWorld } from '../../test/helpers.js';
 import type { World } from '../world/world.js';
 import { FlowControl } from './flow-control.js';
-import { sessionMembers, TerminalService } from './terminal-service.js';
-import { isAlive } from '../world/procfs.js';
+import { TerminalService } from './terminal-service.js';
+import { isAlive, sessionMembers } from '../world/procfs.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

@@ -132,8 +132,6 @@ export class TerminalService extends EventEmitter implements TerminalHost {
   }
 }
 
-export { sessionMembers };
-
 function signal(pid: number, sig: NodeJS.Signals): void {
   try {
     process.kill(pid, sig);

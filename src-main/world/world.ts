@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, symlink
 import { join } from 'node:path';
 import { hostPluginDirs, stateRoot, sweepStaleWorlds, forceRemove } from './paths.js';
 import { childrenOf } from './procfs.js';
-import { WorldInit, WorldInitError, type ExecResult, type NsPlacement, type WorldProcess } from './world-init.js';
+import { WorldInit, type ExecResult, type NsPlacement, type WorldProcess } from './world-init.js';
 
 /** The CNI paths a node has, as in a real node. */
 export const NODE_PATHS = {
@@ -100,6 +100,9 @@ function mountpointPlan(stateDir: string): { script: string[]; error?: string } 
   }
   return { script };
 }
+
+/** A node's namespaces, entered through its holder process. */
+const nodePlacement = (holderPid: number): NsPlacement => ({ nsPid: holderPid, joinMount: true, joinNet: true, joinUts: true });
 
 export class World {
   readonly nodes = new Map<string, WorldNode>();
@@ -217,7 +220,7 @@ export class World {
       `ip link add u-${name} type veth peer name eth0 netns ${pid}\nip link set u-${name} master ${UNDERLAY.bridge} up`,
     ]);
     // The node is not in this.nodes until every node started, so place the command by its holder.
-    const r = await this.init.exec({ nsPid: pid, joinMount: true, joinNet: true, joinUts: true, argv: ['sh', '-ec', `ip addr add ${underlayIp}/${UNDERLAY.mask} dev eth0\nip link set eth0 up`], env: this.baseEnv() });
+    const r = await this.init.exec({ ...nodePlacement(pid), argv: ['sh', '-ec', `ip addr add ${underlayIp}/${UNDERLAY.mask} dev eth0\nip link set eth0 up`], env: this.baseEnv() });
     if (r.code !== 0) throw new WorldError(`node ${name}: cannot address its underlay interface: ${r.stderr.trim()}`);
     return node;
   }
@@ -232,7 +235,7 @@ export class World {
   placement(target: Target): NsPlacement {
     if (target.kind === 'sandbox') return {};
     const n = this.node(target.node);
-    if (target.kind === 'node') return { nsPid: n.holderPid, joinMount: true, joinNet: true, joinUts: true };
+    if (target.kind === 'node') return nodePlacement(n.holderPid);
     return { nsPid: n.holderPid, joinMount: true, joinUts: true, netPath: target.netns };
   }
 
@@ -350,5 +353,4 @@ export function createWorld(opts: WorldOptions): Promise<World> {
   return World.create(opts);
 }
 
-export { WorldInitError };
 export type { ExecResult, WorldProcess };
