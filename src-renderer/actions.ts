@@ -4,7 +4,8 @@
 import type { TerminalTarget } from '../src-main/api/contract.ts';
 import { matchesShortcut } from './palette/shortcut.ts';
 import type { Lab } from './state/lab.ts';
-import type { AppState } from './state/store.ts';
+import type { AppState, ToolName } from './state/store.ts';
+import { centreTools } from './workspace/centre-tools.tsx';
 
 export type ActionName =
   | 'palette.open'
@@ -21,6 +22,7 @@ export type ActionName =
   | 'terminal.find'
   | 'terminal.copy'
   | 'terminal.paste'
+  | `tool.open:${ToolName}`
   | 'theme.toggle'
   | 'theme.system';
 
@@ -70,7 +72,7 @@ register({
 });
 register({
   name: 'terminal.close',
-  label: 'Close terminal',
+  label: 'Close tab',
   shortcut: 'Ctrl+Shift+X',
   predicate: hasTab,
   perform: ({ lab, state }) => {
@@ -83,14 +85,18 @@ register({
   predicate: (s) => activeTab(s)?.status === 'exited' && running(s),
   perform: ({ lab }) => lab.activeSession()?.reopen(),
 });
-register({ name: 'tab.next', label: 'Focus next terminal tab', shortcut: 'Ctrl+PageDown', predicate: (s) => s.tabs.length > 1, perform: ({ lab }) => lab.cycleTab(1) });
-register({ name: 'tab.previous', label: 'Focus previous terminal tab', shortcut: 'Ctrl+PageUp', predicate: (s) => s.tabs.length > 1, perform: ({ lab }) => lab.cycleTab(-1) });
-register({ name: 'terminal.find', label: 'Find in terminal', shortcut: 'Ctrl+Shift+F', predicate: hasTab, perform: ({ lab }) => lab.setSearch(true) });
+const tabCount = (s: AppState) => s.tabs.length + s.tools.length;
+register({ name: 'tab.next', label: 'Focus next tab', shortcut: 'Ctrl+PageDown', predicate: (s) => tabCount(s) > 1, perform: ({ lab }) => lab.cycleTab(1) });
+register({ name: 'tab.previous', label: 'Focus previous tab', shortcut: 'Ctrl+PageUp', predicate: (s) => tabCount(s) > 1, perform: ({ lab }) => lab.cycleTab(-1) });
+for (const [tool, t] of Object.entries(centreTools) as [ToolName, (typeof centreTools)[ToolName]][]) {
+  register({ name: `tool.open:${tool}`, label: t.label, perform: ({ lab }) => lab.openTool(tool) });
+}
+register({ name: 'terminal.find', label: 'Find in terminal', shortcut: 'Ctrl+Shift+F', predicate: (s) => activeTab(s) !== undefined, perform: ({ lab }) => lab.setSearch(true) });
 register({
   name: 'terminal.copy',
   label: 'Copy terminal selection',
   shortcut: 'Ctrl+Shift+C',
-  predicate: hasTab,
+  predicate: (s) => activeTab(s) !== undefined,
   // with nothing selected the key does nothing, as in other terminals
   keyTest: (e) => matchesShortcut('Ctrl+Shift+C', e),
   perform: ({ lab }) => lab.activeSession()?.copySelection(),

@@ -24,6 +24,7 @@ const store = new Store({
   pods: [],
   podsBusy: {},
   tabs: [],
+  tools: [],
   activeTab: null,
   notices: [],
   paletteOpen: false,

@@ -6,13 +6,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { LabService } from '../src-main/api/lab-service.js';
+import { createEngine, type Engine } from '../src-main/api/engine.js';
 import { externalUrlAllowed, isTrustedSender, navigationAllowed, windowOptions } from '../src-main/app/security.js';
 import { TerminalService } from '../src-main/terminal/terminal-service.js';
 import { startWebHost, type WebHost } from '../src-main/web/server.js';
 
 let host: WebHost;
-let service: LabService;
+let engine: Engine;
 const renderer = mkdtempSync(join(tmpdir(), 'podnet-renderer-'));
 
 function get(path: string, headers: Record<string, string> = {}): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }> {
@@ -53,12 +53,12 @@ beforeAll(async () => {
   mkdirSync(join(renderer, 'assets'));
   writeFileSync(join(renderer, 'index.html'), '<!doctype html><title>Podnet Lab</title>');
   writeFileSync(join(renderer, 'assets', 'app.js'), 'console.log(1)');
-  service = new LabService((w, r) => new TerminalService(w, r));
-  host = await startWebHost({ api: service, rendererDir: renderer });
+  engine = createEngine({ terminals: (w, r) => new TerminalService(w, r) });
+  host = await startWebHost({ api: engine.api, events: engine.events, rendererDir: renderer });
 });
 afterAll(async () => {
   await host.close();
-  await service.dispose();
+  await engine.dispose();
 });
 
 describe('browser host: HTTP', () => {

@@ -9,13 +9,17 @@ import { Kubelet, type Pod } from '../runtime/kubelet.js';
 import type { TerminalHost } from '../terminal/types.js';
 import { createWorld, type World } from '../world/world.js';
 import { ApiError, type EventName, type Params, type Payload, type PodInfo, type PodnetApi, type WorldStatus } from './contract.js';
+import type { Session, SessionPart } from './session.js';
 
 export type TerminalFactory = (world: World, resolvePod: (name: string) => { node: string; netns: string } | undefined) => TerminalHost;
 
 /** How often the runtime's Status is polled, as kubelet's updateRuntimeUp does. */
 export const STATUS_INTERVAL_MS = 5000;
 
-export class LabService extends EventEmitter<{ event: [EventName, unknown] }> implements PodnetApi {
+type SessionMethods = 'world.status' | 'world.start' | 'world.stop' | 'world.reset' | 'pod.list' | 'pod.create' | 'pod.delete' | `terminal.${'open' | 'input' | 'resize' | 'ack' | 'close' | 'list'}`;
+
+/** The session itself: world, pods and terminals; the other parts of the contract attach to it. */
+export class LabService extends EventEmitter<{ event: [EventName, unknown] }> implements Pick<PodnetApi, SessionMethods> {
   private world: World | undefined;
   private kubelet: Kubelet | undefined;
   private terminals: TerminalHost | undefined;
@@ -26,8 +30,16 @@ export class LabService extends EventEmitter<{ event: [EventName, unknown] }> im
   /** Serialises world start/stop/reset: one at a time. */
   private lifecycle: Promise<unknown> = Promise.resolve();
 
-  constructor(private readonly makeTerminals: TerminalFactory) {
+  constructor(
+    private readonly makeTerminals: TerminalFactory,
+    private readonly parts: readonly SessionPart[] = [],
+  ) {
     super();
+  }
+
+  /** The running world, if any: for tests and benchmarks that look at the kernel behind the UI. */
+  get runningWorld(): World | undefined {
+    return this.state === 'running' ? this.world : undefined;
   }
 
   private emitEvent<E extends EventName>(event: E, payload: Payload<E>): void {
@@ -86,9 +98,10 @@ export class LabService extends EventEmitter<{ event: [EventName, unknown] }> im
     this.changed();
     const total = 3;
     const progress = (done: number, step: string) => this.emitEvent('world.progress', { task: 'world.start', step, done, total });
+    let made: World | undefined;
     try {
       progress(0, `creating the sandbox and ${nodes} node${nodes > 1 ? 's' : ''}`);
-      const world = await createWorld({ nodes });
+      const world = (made = await createWorld({ nodes }));
       progress(1, 'writing each node\'s CNI config (bridge + host-local)');
       for (const n of world.nodes.values()) writeFileSync(join(n.host.confDir, DEFAULT_CONF_FILE), bridgeConfList(n.podCidr));
       progress(2, 'starting the runtime');
@@ -100,6 +113,14 @@ export class LabService extends EventEmitter<{ event: [EventName, unknown] }> im
       });
       this.terminals.on('data', (d) => this.emitEvent('terminal.data', d));
       this.terminals.on('exit', (d) => this.emitEvent('terminal.exit', d));
+      const session: Session = {
+        world,
+        kubelet: this.kubelet,
+        emit: (event, payload) => this.emitEvent(event, payload),
+        events: this,
+        podsChanged: () => this.emitEvent('pods.changed', this.pods()),
+      };
+      for (const part of this.parts) await part.attach(session);
       this.state = 'running';
       progress(3, 'ready');
       // kubelet's Status loop: NetworkReady changes (a config edited in a terminal) reach the status bar
@@ -115,6 +136,15 @@ export class LabService extends EventEmitter<{ event: [EventName, unknown] }> im
       this.emitEvent('pods.changed', []);
       return this.changed();
     } catch (e) {
+      // whatever was made goes: a world that failed half-way leaves nothing running
+      if (made) {
+        for (const part of [...this.parts].reverse()) await Promise.resolve(part.detach()).catch(() => {});
+        this.terminals?.dispose();
+        await made.destroy().catch(() => {});
+        this.world = undefined;
+        this.kubelet = undefined;
+        this.terminals = undefined;
+      }
       this.state = 'failed';
       const failing = runDoctor().filter((c) => !c.ok);
       this.error = {
@@ -138,6 +168,8 @@ export class LabService extends EventEmitter<{ event: [EventName, unknown] }> im
     this.state = 'stopping';
     this.changed();
     clearInterval(this.statusTimer);
+    // parts let go of the world before it ends (in reverse: a later part may lean on an earlier one)
+    for (const part of [...this.parts].reverse()) await Promise.resolve(part.detach()).catch(() => {});
     this.terminals?.dispose();
     // Ending the world ends every pod with it: no per-pod teardown is needed to leave nothing behind.
     await this.world.destroy();

@@ -1,14 +1,14 @@
 // The Electron host: one hardened window, the contract over IPC, and an orderly end. Thin on purpose:
-// everything it serves lives in LabService and runs in plain Node.
+// everything it serves lives in the engine (api/engine.ts) and runs in plain Node.
 import { app, BrowserWindow, ipcMain, session, shell } from 'electron';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { dispatch } from '../api/dispatch.js';
-import { LabService } from '../api/lab-service.js';
+import { createEngine } from '../api/engine.js';
 import { TerminalService } from '../terminal/terminal-service.js';
 import { EVENT_CHANNEL, externalUrlAllowed, isTrustedSender, navigationAllowed, RPC_CHANNEL, windowOptions } from './security.js';
 
-const service = new LabService((world, resolvePod) => new TerminalService(world, resolvePod));
+const engine = createEngine({ terminals: (world, resolvePod) => new TerminalService(world, resolvePod) });
 const rendererFile = join(import.meta.dirname, '../renderer/index.html');
 const appUrl = process.env.ELECTRON_RENDERER_URL ?? pathToFileURL(rendererFile).href;
 let win: BrowserWindow | undefined;
@@ -28,13 +28,13 @@ function createWindow(): void {
   else void win.loadFile(rendererFile);
 }
 
-service.on('event', (event, payload) => {
+engine.events.on('event', (event, payload) => {
   if (win && !win.isDestroyed()) win.webContents.send(EVENT_CHANNEL, { event, payload });
 });
 
 ipcMain.handle(RPC_CHANNEL, async (e, msg: unknown) => {
   if (!isTrustedSender(e.senderFrame, appUrl)) return { id: -1, error: { code: 'unauthorized', message: 'this frame may not use the Podnet Lab API' } };
-  return dispatch(service, msg);
+  return dispatch(engine.api, msg);
 });
 
 let ending = false;
@@ -42,7 +42,7 @@ async function endAndQuit(): Promise<void> {
   if (ending) return;
   ending = true;
   // The world, its pods and every terminal end before the app does.
-  await service.dispose().catch(() => {});
+  await engine.dispose().catch(() => {});
   app.exit(0);
 }
 

@@ -2,7 +2,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { LabService } from '../api/lab-service.js';
+import { createEngine } from '../api/engine.js';
 import { TerminalService } from '../terminal/terminal-service.js';
 import { startWebHost, type WebHost } from './server.js';
 
@@ -17,7 +17,7 @@ if (!existsSync(join(rendererDir, 'index.html'))) {
   process.stderr.write('podnet web: the renderer is not built: run "npm run build"\n');
   process.exit(1);
 }
-const service = new LabService((world, resolvePod) => new TerminalService(world, resolvePod));
+const engine = createEngine({ terminals: (world, resolvePod) => new TerminalService(world, resolvePod) });
 // Signals are handled before anything starts: a Ctrl-C at any moment ends what exists, cleanly.
 let host: WebHost | undefined;
 let ending = false;
@@ -25,13 +25,13 @@ async function end(): Promise<void> {
   if (ending) return;
   ending = true;
   // Terminals and the world end first; nothing of the app is left.
-  await service.dispose().catch(() => {});
+  await engine.dispose().catch(() => {});
   await host?.close().catch(() => {});
   process.exit(0);
 }
 for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(sig, () => void end());
 
-host = await startWebHost({ api: service, rendererDir, ...(values.host ? { host: values.host } : {}), port });
+host = await startWebHost({ api: engine.api, events: engine.events, rendererDir, ...(values.host ? { host: values.host } : {}), port });
 if (values.host && values.host !== '127.0.0.1') {
   process.stdout.write(`Podnet Lab is exposed on ${values.host}. Share this URL with your room; anyone who has it can use this lab:\n${host.url}\n`);
 } else {

@@ -10,9 +10,11 @@ import { extname, join, normalize, resolve, sep } from 'node:path';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { EventName, PodnetApi } from '../api/contract.js';
 import { dispatch } from '../api/dispatch.js';
+import type { EngineEvents } from '../api/session.js';
 
 export interface WebHostOptions {
-  api: PodnetApi & { on(event: 'event', l: (name: EventName, payload: unknown) => void): unknown; off(event: 'event', l: (name: EventName, payload: unknown) => void): unknown };
+  api: PodnetApi;
+  events: EngineEvents;
   rendererDir: string;
   /** Address to bind: 127.0.0.1 unless a workshop room needs it exposed on purpose. */
   host?: string;
@@ -120,7 +122,7 @@ export async function startWebHost(opts: WebHostOptions): Promise<WebHost> {
     const frame = JSON.stringify({ event, payload });
     for (const s of sockets) if (s.readyState === s.OPEN) s.send(frame);
   };
-  opts.api.on('event', onEvent);
+  opts.events.on('event', onEvent);
 
   server.on('upgrade', (req, socket, head) => {
     const url = new URL(req.url ?? '/', 'http://placeholder');
@@ -162,7 +164,7 @@ export async function startWebHost(opts: WebHostOptions): Promise<WebHost> {
     port,
     token,
     close: async () => {
-      opts.api.off('event', onEvent);
+      opts.events.off('event', onEvent);
       for (const s of sockets) s.terminate();
       wss.close();
       await new Promise<void>((r) => server.close(() => r()));

@@ -5,7 +5,7 @@ import { requests, type TerminalInfo, type TerminalTarget, type WorldStatus } fr
 import type { RendererTransport } from '../api/connection.ts';
 import { TerminalSession } from '../terminal/session.ts';
 import { savePrefs } from './prefs.ts';
-import { resolvedTheme, type AppState, type Store, type TabState, type ThemeName } from './store.ts';
+import { resolvedTheme, toolKey, type AppState, type Store, type TabState, type ThemeName, type ToolName } from './store.ts';
 
 /** Output for a terminal no tab has claimed yet (it can beat terminal.open's answer): bounded. */
 const PENDING_MAX_CHARS = 256 * 1024;
@@ -155,16 +155,30 @@ export class Lab {
     this.activate(s.key);
   }
 
+  /** Opens a centre tool (the CNI editor, the timeline) as a tab, or shows it if it is open. */
+  openTool(tool: ToolName): void {
+    const key = toolKey(tool);
+    if (!this.state.tools.some((t) => t.key === key)) this.store.set((st) => ({ tools: [...st.tools, { key, tool }] }));
+    this.activate(key);
+  }
+
+  /** The keys of every centre tab, in the strip's order: tools, then terminals. */
+  tabKeys(): string[] {
+    return [...this.state.tools.map((t) => t.key), ...this.state.tabs.map((t) => t.key)];
+  }
+
   closeTab(key: string): void {
+    const keys = this.tabKeys();
+    const i = keys.indexOf(key);
+    if (i < 0) return;
     const s = this.sessions.get(key);
-    if (!s) return;
-    s.close();
+    s?.close();
     this.sessions.delete(key);
+    const rest = keys.filter((k) => k !== key);
     this.store.set((st) => {
-      const i = st.tabs.findIndex((t) => t.key === key);
       const tabs = st.tabs.filter((t) => t.key !== key);
-      const next = st.activeTab === key ? (tabs[Math.min(i, tabs.length - 1)]?.key ?? null) : st.activeTab;
-      return { tabs, activeTab: next, searchOpen: tabs.length ? st.searchOpen : false };
+      const next = st.activeTab === key ? (rest[Math.min(i, rest.length - 1)] ?? null) : st.activeTab;
+      return { tabs, tools: st.tools.filter((t) => t.key !== key), activeTab: next, searchOpen: tabs.length ? st.searchOpen : false };
     });
     const active = this.activeSession();
     if (active) requestAnimationFrame(() => active.focus());
@@ -172,7 +186,7 @@ export class Lab {
 
   /** Shows a tab; its terminal takes the keyboard unless the focus must stay where it is (the tab strip). */
   activate(key: string, focus = true): void {
-    if (!this.sessions.has(key)) return;
+    if (!this.tabKeys().includes(key)) return;
     this.store.set({ activeTab: key });
     // after React has shown the panel: fit to it, then take the keyboard
     requestAnimationFrame(() => {
@@ -184,11 +198,11 @@ export class Lab {
 
   /** Moves to the next (+1) or previous (-1) tab, wrapping around. */
   cycleTab(delta: number): void {
-    const { tabs, activeTab } = this.state;
-    if (!tabs.length) return;
-    const i = tabs.findIndex((t) => t.key === activeTab);
-    const next = tabs[(i + delta + tabs.length) % tabs.length];
-    if (next) this.activate(next.key);
+    const keys = this.tabKeys();
+    if (!keys.length) return;
+    const i = keys.indexOf(this.state.activeTab ?? '');
+    const next = keys[(i + delta + keys.length) % keys.length];
+    if (next) this.activate(next);
   }
 
   activeSession(): TerminalSession | undefined {

@@ -18,6 +18,17 @@ export interface TabState {
   search: { index: number; count: number } | null;
 }
 
+/** The centre's tools besides terminals (workspace/centre-tools.tsx). */
+export type ToolName = 'editor' | 'timeline';
+
+export const toolKey = (tool: ToolName) => `tool-${tool}`;
+
+/** A tool's tab: at most one per tool; its key is toolKey(tool). */
+export interface ToolTabState {
+  key: string;
+  tool: ToolName;
+}
+
 export interface Notice {
   id: number;
   text: string;
@@ -34,7 +45,11 @@ export interface AppState {
   worldBusy: string | null;
   pods: PodInfo[];
   podsBusy: Record<string, 'creating' | 'deleting'>;
+  /** Terminal tabs. */
   tabs: TabState[];
+  /** Tool tabs, shown before the terminals. */
+  tools: ToolTabState[];
+  /** The active tab's key: a terminal's or a tool's. */
   activeTab: string | null;
   notices: Notice[];
   paletteOpen: boolean;

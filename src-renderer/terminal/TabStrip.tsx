@@ -3,35 +3,66 @@
 import type { KeyboardEvent } from 'react';
 import { useAppState, useLab } from '../state/context.ts';
 import type { TabState } from '../state/store.ts';
+import { centreTools } from '../workspace/centre-tools.tsx';
 
 export const tabTestId = (t: TabState) => t.id ?? t.key;
 
 export function TabStrip() {
   const lab = useLab();
   const tabs = useAppState((s) => s.tabs);
+  const tools = useAppState((s) => s.tools);
   const active = useAppState((s) => s.activeTab);
 
-  const onKeyDown = (e: KeyboardEvent, t: TabState) => {
-    const i = tabs.indexOf(t);
+  const onKeyDown = (e: KeyboardEvent, key: string) => {
+    const keys = lab.tabKeys();
+    const i = keys.indexOf(key);
     const move = (j: number) => {
-      const next = tabs[(j + tabs.length) % tabs.length];
+      const next = keys[(j + keys.length) % keys.length];
       if (next) {
-        lab.activate(next.key, false);
-        document.getElementById(`tab-${next.key}`)?.focus();
+        lab.activate(next, false);
+        document.getElementById(`tab-${next}`)?.focus();
       }
     };
     if (e.key === 'ArrowRight') move(i + 1);
     else if (e.key === 'ArrowLeft') move(i - 1);
     else if (e.key === 'Home') move(0);
-    else if (e.key === 'End') move(tabs.length - 1);
-    else if (e.key === 'Delete') lab.closeTab(t.key);
-    else if (e.key === 'Enter' || e.key === ' ') lab.activate(t.key);
+    else if (e.key === 'End') move(keys.length - 1);
+    else if (e.key === 'Delete') lab.closeTab(key);
+    else if (e.key === 'Enter' || e.key === ' ') lab.activate(key);
     else return;
     e.preventDefault();
   };
 
   return (
-    <div className="tabs" role="tablist" aria-label="Terminals">
+    <div className="tabs" role="tablist" aria-label="Terminals and tools">
+      {tools.map((t) => {
+        const selected = t.key === active;
+        const tool = centreTools[t.tool];
+        return (
+          <div key={t.key} role="presentation" className={`tab tab-tool${selected ? ' active' : ''}`} onAuxClick={(e) => e.button === 1 && lab.closeTab(t.key)}>
+            <div
+              id={`tab-${t.key}`}
+              role="tab"
+              aria-selected={selected}
+              aria-controls={`panel-${t.key}`}
+              tabIndex={selected ? 0 : -1}
+              className="tab-label"
+              data-testid={`tab-${t.key}`}
+              title={tool.title}
+              onClick={() => lab.activate(t.key)}
+              onKeyDown={(e) => onKeyDown(e, t.key)}
+            >
+              <span className="tab-icon" aria-hidden="true">
+                {tool.icon}
+              </span>
+              <span className="tab-title">{tool.title}</span>
+            </div>
+            <button className="tab-close" data-testid={`tab-close-${t.key}`} aria-label={`Close ${tool.title}`} title="Close (Ctrl+Shift+X)" tabIndex={-1} onClick={() => lab.closeTab(t.key)}>
+              ×
+            </button>
+          </div>
+        );
+      })}
       {tabs.map((t) => {
         const selected = t.key === active;
         const id = tabTestId(t);
@@ -49,7 +80,7 @@ export function TabStrip() {
               data-status={t.status}
               title={`${t.title}${t.status === 'exited' ? ' (ended)' : t.status === 'opening' ? ' (opening)' : ''}`}
               onClick={() => lab.activate(t.key)}
-              onKeyDown={(e) => onKeyDown(e, t)}
+              onKeyDown={(e) => onKeyDown(e, t.key)}
             >
               <span className="tab-icon" aria-hidden="true">
                 {t.target.kind === 'pod' ? '◆' : t.target.kind === 'node' ? '▣' : '▢'}

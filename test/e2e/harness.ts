@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import { LabService } from '../../src-main/api/lab-service.js';
+import { createEngine, type Engine } from '../../src-main/api/engine.js';
 import { TerminalService } from '../../src-main/terminal/terminal-service.js';
 import { startWebHost, type WebHost } from '../../src-main/web/server.js';
 
@@ -14,7 +14,7 @@ export const CHROMIUM = process.env.PODNET_CHROMIUM ?? '/usr/bin/chromium';
 export const RENDERER = [join(import.meta.dirname, '../../out/renderer'), join(import.meta.dirname, '../../renderer')].find((d) => existsSync(join(d, 'index.html'))) ?? join(import.meta.dirname, '../../out/renderer');
 
 export interface Session {
-  service: LabService;
+  engine: Engine;
   host: WebHost;
   /** Chromium's own version line. */
   chromiumVersion: string;
@@ -25,8 +25,8 @@ export interface Session {
 }
 
 export async function openSession(viewport = { width: 1440, height: 900 }, colorScheme: 'light' | 'dark' = 'dark'): Promise<Session> {
-  const service = new LabService((w, r) => new TerminalService(w, r));
-  const host = await startWebHost({ api: service, rendererDir: RENDERER });
+  const engine = createEngine({ terminals: (w, r) => new TerminalService(w, r) });
+  const host = await startWebHost({ api: engine.api, events: engine.events, rendererDir: RENDERER });
   const profile = mkdtempSync(join(tmpdir(), 'podnet-chromium-'));
   // a fresh profile each time (playwright takes the user-data dir itself, not as an argument)
   const context = await chromium.launchPersistentContext(profile, {
@@ -42,7 +42,7 @@ export async function openSession(viewport = { width: 1440, height: 900 }, color
   page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
   await page.goto(host.url);
   return {
-    service,
+    engine,
     host,
     chromiumVersion: execFileSync(CHROMIUM, ['--version'], { encoding: 'utf8' }).trim(),
     context,
@@ -51,7 +51,7 @@ export async function openSession(viewport = { width: 1440, height: 900 }, color
     async close() {
       await context.close().catch(() => {});
       await host.close().catch(() => {});
-      await service.dispose().catch(() => {});
+      await engine.dispose().catch(() => {});
       rmSync(profile, { recursive: true, force: true });
     },
   };

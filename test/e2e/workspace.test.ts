@@ -58,7 +58,7 @@ describe('the workspace in Chromium', () => {
     await page.getByTestId('world-start').click();
     await expect.poll(() => page.getByTestId('world-state').innerText(), { timeout: 20_000 }).toMatch(/running/i);
     await expect.poll(() => page.getByTestId('node-pill-node1').innerText()).toMatch(/Ready/);
-    const worldId = (s.service as unknown as { world: { id: string } }).world.id;
+    const worldId = s.engine.session.runningWorld!.id;
 
     // a terminal on node1 shows node1's interfaces
     const t1 = await openTerminal(page, 'node1');
@@ -92,8 +92,8 @@ describe('the workspace in Chromium', () => {
 
     // closing a tab ends its shell
     await page.getByTestId(`tab-close-${t2}`).click();
-    await expect.poll(async () => (await s.service['terminal.list']()).map((t) => t.id)).not.toContain(t2);
-    const world = (s.service as unknown as { world: import('../../src-main/world/world.js').World }).world;
+    await expect.poll(async () => (await s.engine.api['terminal.list']({})).map((t) => t.id)).not.toContain(t2);
+    const world = s.engine.session.runningWorld!;
     await expect
       .poll(async () => (await world.run({ kind: 'sandbox' }, ['ps', '-e', '-o', 'args'])).split('\n').filter((l) => l.startsWith('bash --noprofile')).length, { timeout: 5000 })
       .toBe(1); // only t1's shell is left

@@ -1,0 +1,31 @@
+// The engine both hosts serve: the lab session (world, pods, terminals) and the parts that live with
+// it, joined into the one contract. Hosts and tests build it here, so they all serve the same thing.
+import { requests, type Method, type PodnetApi } from './contract.js';
+import { LabService, type TerminalFactory } from './lab-service.js';
+import { composeApi, type EngineEvents, type SessionPart } from './session.js';
+
+export interface Engine {
+  readonly api: PodnetApi;
+  readonly events: EngineEvents;
+  readonly session: LabService;
+  /** Ends the session: every part, every terminal, the world. */
+  dispose(): Promise<void>;
+}
+
+export interface EngineOptions {
+  terminals: TerminalFactory;
+  /** Parts beyond the defaults (tests add theirs). */
+  parts?: SessionPart[];
+}
+
+/** The parts every engine has; each serves its own slice of the contract. */
+function defaultParts(): SessionPart[] {
+  return [];
+}
+
+export function createEngine(opts: EngineOptions): Engine {
+  const parts = [...defaultParts(), ...(opts.parts ?? [])];
+  const session = new LabService(opts.terminals, parts);
+  const api = composeApi([session, ...parts], Object.keys(requests) as Method[]);
+  return { api, events: session, session, dispose: () => session.dispose() };
+}
