@@ -20,7 +20,7 @@ export class Lab {
 
   constructor(
     readonly store: Store,
-    private readonly client: PodnetClient,
+    readonly client: PodnetClient,
     private readonly transport: RendererTransport,
   ) {}
 
