@@ -56,8 +56,8 @@ export const requests = {
   'terminal.open': { params: z.object({ target: TerminalTarget, cols, rows }).strict(), result: TerminalInfo },
   'terminal.input': { params: z.object({ id: termId, data: z.string().max(1 << 20) }).strict(), result: Ok },
   'terminal.resize': { params: z.object({ id: termId, cols, rows }).strict(), result: Ok },
-  /** Characters the renderer's xterm has parsed: flow control (see terminal/flow-control.ts). */
-  'terminal.ack': { params: z.object({ id: termId, chars: z.number().int().min(0).max(1 << 24) }).strict(), result: Ok },
+  /** Bytes of output the renderer's xterm has parsed: flow control (see terminal/flow-control.ts). */
+  'terminal.ack': { params: z.object({ id: termId, bytes: z.number().int().min(0).max(1 << 24) }).strict(), result: Ok },
   'terminal.close': { params: z.object({ id: termId }).strict(), result: Ok },
   'terminal.list': { params: Empty, result: z.array(TerminalInfo) },
 } as const;
@@ -67,7 +67,8 @@ export const events = {
   'world.changed': WorldStatus,
   'world.progress': Progress,
   'pods.changed': z.array(PodInfo),
-  'terminal.data': z.object({ id: termId, data: z.string() }),
+  /** A terminal's output, as the pty wrote it (UTF-8 bytes); a binary frame on the WebSocket (api/frames.ts). */
+  'terminal.data': z.object({ id: termId, data: z.custom<Uint8Array>((v) => v instanceof Uint8Array, 'expected bytes (a Uint8Array)') }),
   'terminal.exit': z.object({ id: termId, code: z.number().nullable(), signal: z.number().nullable() }),
 } as const;
 

@@ -234,8 +234,8 @@ export class LabService extends EventEmitter<{ event: [EventName, unknown] }> im
   async ['terminal.resize'](p: { id: string; cols: number; rows: number }) {
     return this.term((t) => (t.resize(p.id, p.cols, p.rows), { ok: true as const }));
   }
-  async ['terminal.ack'](p: { id: string; chars: number }) {
-    return this.term((t) => (t.ack(p.id, p.chars), { ok: true as const }));
+  async ['terminal.ack'](p: { id: string; bytes: number }) {
+    return this.term((t) => (t.ack(p.id, p.bytes), { ok: true as const }));
   }
   async ['terminal.close'](p: { id: string }) {
     return this.term((t) => (t.close(p.id), { ok: true as const }));

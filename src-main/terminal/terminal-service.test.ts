@@ -20,8 +20,14 @@ async function until(what: string, cond: () => boolean, timeoutMs = 15_000): Pro
 function service(w: World, pods: Record<string, { node: string; netns: string }> = {}) {
   const svc = new TerminalService(w, (name) => pods[name]);
   const out = new Map<string, string>();
+  const decoders = new Map<string, TextDecoder>();
   const exits = new Map<string, { code: number | null; signal: number | null }>();
-  svc.on('data', ({ id, data }) => out.set(id, (out.get(id) ?? '') + data));
+  // output arrives as bytes; a multi-byte character may be split between two pieces
+  svc.on('data', ({ id, data }) => {
+    const d = decoders.get(id) ?? new TextDecoder();
+    decoders.set(id, d);
+    out.set(id, (out.get(id) ?? '') + d.decode(data, { stream: true }));
+  });
   svc.on('exit', ({ id, code, signal }) => exits.set(id, { code, signal }));
   const text = (id: string) => out.get(id) ?? '';
   const waitFor = (id: string, s: string | RegExp, from = 0) =>
@@ -76,7 +82,7 @@ describe('terminals', () => {
       let autoAck = false;
       try {
         const t = svc.open({ kind: 'node', node: 'node1' }, 80, 24);
-        svc.on('data', ({ id, data }: { id: string; data: string }) => {
+        svc.on('data', ({ id, data }: { id: string; data: Uint8Array }) => {
           if (id !== t.id) return;
           delivered += data.length;
           if (autoAck) svc.ack(id, data.length);
@@ -85,7 +91,7 @@ describe('terminals', () => {
         svc.ack(t.id, delivered);
         delivered = 0;
         svc.input(t.id, 'yes | head -c 3000000; echo; echo flood-$((6*7))\r');
-        await until('the high watermark', () => delivered > FlowControl.HighWatermarkChars);
+        await until('the high watermark', () => delivered > FlowControl.HighWatermarkBytes);
         await sleep(100);
         const held = delivered;
         await sleep(500);

@@ -1,5 +1,5 @@
 // Terminals into the world: a pty on the engine's side running `nsenter … bash`, so the shell lives
-// in the sandbox, on a node, or in a pod's network namespace. Output is merged over 5 ms and held
+// in the sandbox, on a node, or in a pod's network namespace. Output (bytes) is merged over 5 ms and held
 // back by flow control (flow-control.ts); closing a terminal ends every process of its session.
 import { EventEmitter } from 'node:events';
 import { existsSync } from 'node:fs';
@@ -46,13 +46,15 @@ export class TerminalService extends EventEmitter implements TerminalHost {
       PS1: `root@${title}:\\w# `,
     };
     // cwd is the engine's; entering the world's mount namespace moves the shell to the world's "/"
-    const proc = pty.spawn(argv[0]!, argv.slice(1), { name: 'xterm-256color', cols, rows, cwd: '/', env });
+    // encoding null: the output stays bytes all the way to xterm, never decoded and re-encoded here
+    const proc = pty.spawn(argv[0]!, argv.slice(1), { name: 'xterm-256color', cols, rows, cwd: '/', env, encoding: null });
     const id = `t${++this.seq}`;
     const info: TerminalInfo = { id, title, target, exited: false };
     const out = new DataBuffer((data) => this.emit('data', { id, data }));
     const flow = new FlowController();
     const subs = [
-      proc.onData((data) => {
+      proc.onData((chunk) => {
+        const data = chunk as unknown as Uint8Array; // node-pty types onData as string; with encoding null it is a Buffer
         out.push(data);
         if (flow.sent(data.length)) {
           proc.pause();
@@ -80,10 +82,10 @@ export class TerminalService extends EventEmitter implements TerminalHost {
     if (!t.info.exited) t.proc.resize(cols, rows);
   }
 
-  ack(id: string, chars: number): void {
+  ack(id: string, bytes: number): void {
     // an ack may cross a close on the way: nothing to do then
     const t = this.terms.get(id);
-    if (t && t.flow.ack(chars)) t.proc.resume();
+    if (t && t.flow.ack(bytes)) t.proc.resume();
   }
 
   close(id: string): void {

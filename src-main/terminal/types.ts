@@ -2,7 +2,8 @@
 import type { TerminalInfo, TerminalTarget } from '../api/contract.js';
 
 export interface TerminalEvents {
-  data: [{ id: string; data: string }];
+  /** The pty's output as it came: bytes (UTF-8 from the shell), not decoded on the engine's side. */
+  data: [{ id: string; data: Uint8Array }];
   exit: [{ id: string; code: number | null; signal: number | null }];
 }
 
@@ -10,8 +11,8 @@ export interface TerminalHost {
   open(target: TerminalTarget, cols: number, rows: number): TerminalInfo;
   input(id: string, data: string): void;
   resize(id: string, cols: number, rows: number): void;
-  /** The renderer has parsed this many more characters of the terminal's output. */
-  ack(id: string, chars: number): void;
+  /** The renderer has parsed this many more bytes of the terminal's output. */
+  ack(id: string, bytes: number): void;
   close(id: string): void;
   list(): TerminalInfo[];
   /** Ends every terminal and its processes. */

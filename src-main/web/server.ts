@@ -10,7 +10,13 @@ import { extname, join, normalize, resolve, sep } from 'node:path';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { EventName, PodnetApi } from '../api/contract.js';
 import { dispatch } from '../api/dispatch.js';
+import { encodeTerminalData } from '../api/frames.js';
 import type { EngineEvents } from '../api/session.js';
+
+function terminalFrame(payload: unknown): Uint8Array {
+  const { id, data } = payload as { id: string; data: Uint8Array };
+  return encodeTerminalData(id, data);
+}
 
 export interface WebHostOptions {
   api: PodnetApi;
@@ -119,7 +125,8 @@ export async function startWebHost(opts: WebHostOptions): Promise<WebHost> {
   const wss = new WebSocketServer({ noServer: true, maxPayload: 2 * 1024 * 1024 });
   const sockets = new Set<WebSocket>();
   const onEvent = (event: EventName, payload: unknown) => {
-    const frame = JSON.stringify({ event, payload });
+    // a terminal's output goes as a binary frame (api/frames.ts); every other event as JSON
+    const frame = event === 'terminal.data' ? terminalFrame(payload) : JSON.stringify({ event, payload });
     for (const s of sockets) if (s.readyState === s.OPEN) s.send(frame);
   };
   opts.events.on('event', onEvent);

@@ -1,9 +1,11 @@
 // The browser transport: one WebSocket to the host's /rpc (same origin; the host's cookie, set when
-// the page was opened with ?token=, authenticates it). Frames are the contract's wire messages.
+// the page was opened with ?token=, authenticates it). Frames are the contract's wire messages: JSON
+// text, except a terminal's output, which comes as binary frames.
 // When the socket drops, requests in flight fail at once with a clear error, and it reconnects with
 // backoff; requests made while it is down wait for the next connection, up to QUEUE_TIMEOUT_MS.
 import { ResponseMessage } from '../../src-main/api/contract.ts';
 import { toApiError } from '../../src-main/api/client.ts';
+import { decodeFrame } from '../../src-main/api/frames.ts';
 import type { ConnectionState, RendererTransport } from './connection.ts';
 
 const enum Backoff {
@@ -42,6 +44,12 @@ export function wsTransport(url: string = rpcUrl()): RendererTransport {
   };
 
   const onMessage = (ev: MessageEvent) => {
+    if (ev.data instanceof ArrayBuffer) {
+      // a terminal's output: bytes straight to its view (api/frames.ts); the client validates the event
+      const f = decodeFrame(new Uint8Array(ev.data));
+      if (f) for (const l of eventListeners) l(f.event, f.payload);
+      return;
+    }
     let msg: ResponseMessage;
     try {
       const parsed = ResponseMessage.safeParse(JSON.parse(String(ev.data)));
@@ -71,6 +79,7 @@ export function wsTransport(url: string = rpcUrl()): RendererTransport {
     // the first attempt is "connecting"; after a drop it stays "disconnected" until a socket opens
     if (attempt === 0) setState('connecting', 'connecting to the Podnet Lab host');
     const ws = new WebSocket(url);
+    ws.binaryType = 'arraybuffer';
     socket = ws;
     ws.onopen = () => {
       attempt = 0;

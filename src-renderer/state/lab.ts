@@ -8,13 +8,13 @@ import { savePrefs } from './prefs.ts';
 import { resolvedTheme, toolKey, type AppState, type Store, type TabState, type ThemeName, type ToolName } from './store.ts';
 
 /** Output for a terminal no tab has claimed yet (it can beat terminal.open's answer): bounded. */
-const PENDING_MAX_CHARS = 256 * 1024;
+const PENDING_MAX_BYTES = 256 * 1024;
 const PENDING_MAX_IDS = 16;
 const MAX_NOTICES = 4;
 
 export class Lab {
   readonly sessions = new Map<string, TerminalSession>();
-  private readonly pending = new Map<string, string[]>();
+  private readonly pending = new Map<string, Uint8Array[]>();
   private tabSeq = 0;
   private noticeSeq = 0;
 
@@ -252,7 +252,7 @@ export class Lab {
     if (!this.state.activeTab && this.state.tabs[0]) this.activate(this.state.tabs[0].key);
   }
 
-  private onData(id: string, data: string): void {
+  private onData(id: string, data: Uint8Array): void {
     const s = this.sessionById(id);
     if (s) return s.write(data);
     let buf = this.pending.get(id);
@@ -260,7 +260,7 @@ export class Lab {
       if (this.pending.size >= PENDING_MAX_IDS) this.pending.delete(this.pending.keys().next().value!);
       this.pending.set(id, (buf = []));
     }
-    if (buf.reduce((n, d) => n + d.length, 0) < PENDING_MAX_CHARS) buf.push(data);
+    if (buf.reduce((n, d) => n + d.length, 0) < PENDING_MAX_BYTES) buf.push(data);
   }
 
   private flushPending(s: TerminalSession): void {

@@ -41,7 +41,7 @@ export function titleOf(target: TerminalTarget): string {
 
 const clamp = (n: number, lo: number, hi: number) => Math.max(lo, Math.min(hi, n));
 
-/** Characters per xterm write: small enough that parsing one never stalls the page for long. */
+/** Bytes per xterm write: small enough that parsing one never stalls the page for long. */
 const WRITE_PIECE = 16 * 1024;
 
 let webglVerdict: boolean | undefined;
@@ -118,7 +118,7 @@ export class TerminalSession {
       this.bind(existing);
       // Output sent while no view listened was never acked: clear the engine's count (as VS Code's
       // clearUnacknowledgedChars does on reconnect), or a paused pty would never resume.
-      void deps.client.call('terminal.ack', { id: existing.id, chars: FlowControl.HighWatermarkChars }).catch(() => {});
+      void deps.client.call('terminal.ack', { id: existing.id, bytes: FlowControl.HighWatermarkBytes }).catch(() => {});
       if (existing.exited) this.markExited(`${DIM}[shell exited — press Enter to reopen]${RESET}`);
       else this.term.write(`${DIM}[reattached to ${existing.title}: earlier output is not kept here]${RESET}\r\n`);
     } else if (hint) {
@@ -197,16 +197,17 @@ export class TerminalSession {
   }
 
   /** Output from the engine. Acked only once xterm has parsed it: that is what flow control measures. */
-  write(data: string): void {
+  write(data: Uint8Array): void {
     const id = this.id;
     const acks = this.acks;
     // In pieces: xterm parses one write without yielding, so a 100 KB frame would stall the page;
     // and each piece acks as soon as it is parsed.
     for (let i = 0; i < data.length; i += WRITE_PIECE) {
-      const piece = data.length <= WRITE_PIECE ? data : data.slice(i, i + WRITE_PIECE);
+      // a piece may end inside a multi-byte character: xterm's UTF-8 decoder carries it to the next
+      const piece = data.length <= WRITE_PIECE ? data : data.subarray(i, i + WRITE_PIECE);
       this.term.write(piece, () => {
         const n = acks.parsed(piece.length);
-        if (n > 0 && id && id === this.id) void this.deps.client.call('terminal.ack', { id, chars: n }).catch(() => {});
+        if (n > 0 && id && id === this.id) void this.deps.client.call('terminal.ack', { id, bytes: n }).catch(() => {});
       });
     }
   }
