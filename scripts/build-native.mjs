@@ -1,19 +1,25 @@
-// Builds world-init, the C init of a lab world (src-main/world/native). Needs a C compiler.
+// Builds the lab world's native helpers (src-main/world/native): world-init, the world's C init, and
+// world-confine, which confines the world's view of the host's files. Needs a C compiler.
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const src = join(root, 'src-main/world/native/world-init.c');
-const out = join(root, 'out/native/world-init');
+const cc = process.env.CC || 'cc';
 
-const fresh = (() => {
-  try { return statSync(out).mtimeMs >= statSync(src).mtimeMs; } catch { return false; }
-})();
-if (!fresh) {
+for (const name of ['world-init', 'world-confine']) {
+  const src = join(root, `src-main/world/native/${name}.c`);
+  const out = join(root, `out/native/${name}`);
+  const fresh = (() => {
+    try {
+      return statSync(out).mtimeMs >= statSync(src).mtimeMs;
+    } catch {
+      return false;
+    }
+  })();
+  if (fresh) continue;
   mkdirSync(dirname(out), { recursive: true });
-  const cc = process.env.CC || 'cc';
   try {
     execFileSync(cc, ['-O2', '-Wall', '-Wextra', '-Werror', '-o', out, src], { stdio: 'inherit' });
   } catch {

@@ -54,7 +54,7 @@ export async function settledPodLeftovers(world: World, node: string, timeoutMs 
 /** Processes of the world besides world-init and the node holders. */
 export async function strayProcesses(world: World): Promise<string[]> {
   const out = await world.run({ kind: 'sandbox' }, ['sh', '-c', 'for p in /proc/[0-9]*; do printf "%s %s\\n" "${p#/proc/}" "$(tr "\\0" " " < $p/cmdline 2>/dev/null)"; done']);
-  const holders = new Set([...world.nodes.values()].map((n) => String(n.holderPid)));
+  const holders = new Set(world.holderPids.map(String));
   return out
     .split('\n')
     .filter(Boolean)

@@ -127,12 +127,17 @@ export interface ExecResult extends ExitStatus {
 }
 
 export function worldInitBinary(): string {
+  return nativeBinary('world-init');
+}
+
+/** A native helper of the world (src-main/world/native), as scripts/build-native.mjs built it. */
+export function nativeBinary(name: 'world-init' | 'world-confine'): string {
   const here = dirname(fileURLToPath(import.meta.url));
   // src-main/world → out/native, or out/src-main/world → out/native
-  for (const p of [join(here, '../../out/native/world-init'), join(here, '../../native/world-init')]) {
+  for (const p of [join(here, `../../out/native/${name}`), join(here, `../../native/${name}`)]) {
     if (existsSync(p)) return p;
   }
-  throw new WorldInitError('world-init is not built: run "npm run build" (it needs a C compiler: apt-get install build-essential)');
+  throw new WorldInitError(`${name} is not built: run "npm run build" (it needs a C compiler: apt-get install build-essential)`);
 }
 
 /** The channel to one world's init process. */

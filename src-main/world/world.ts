@@ -3,10 +3,11 @@
 // network namespace, and when world-init's lifeline closes everything of it is gone.
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, symlinkSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { homedir } from 'node:os';
+import { isAbsolute, join, relative, resolve } from 'node:path';
 import { hostPluginDirs, stateRoot, sweepStaleWorlds, forceRemove } from './paths.js';
 import { childrenOf } from './procfs.js';
-import { WorldInit, type ExecResult, type NsPlacement, type WorldProcess } from './world-init.js';
+import { nativeBinary, WorldInit, type ExecResult, type NsPlacement, type WorldProcess } from './world-init.js';
 
 /** The CNI paths a node has, as in a real node. */
 export const NODE_PATHS = {
@@ -54,6 +55,32 @@ export interface WorldNode {
 
 export interface WorldOptions {
   nodes: number | string[];
+  /** A lab's working folder: the one host folder the world may write (at its own path). */
+  workDir?: string;
+}
+
+/** Where the world's own state folder appears inside the confined view (world-confine.c). */
+export const WORLD_STATE_MOUNT = '/run/podnet';
+
+/**
+ * Host files a world must not read even as root in its user namespace (when the app itself runs as
+ * root, the world's root is the host's): password hashes and the host's SSH keys.
+ */
+const HIDDEN_FILES = ['/etc/shadow', '/etc/shadow-', '/etc/gshadow', '/etc/gshadow-', '/etc/sudoers'];
+const HIDDEN_DIRS = ['/etc/ssh', '/etc/sudoers.d', '/var/mail', '/var/spool', '/var/backups'];
+
+/** world-confine's arguments: the state folder, the lab's folder, and what to hide beyond its own list. */
+function confineArgv(stateDir: string, workDir: string | undefined): string[] {
+  const hide = new Set<string>(HIDDEN_DIRS);
+  // the user's home, the runtime folder (sockets of the desktop session), every world's state
+  for (const p of [homedir(), process.env.XDG_RUNTIME_DIR, stateRoot(), process.env.XDG_CONFIG_HOME, process.env.XDG_DATA_HOME]) {
+    if (p && isAbsolute(p) && p !== '/') hide.add(resolve(p));
+  }
+  const argv = [nativeBinary('world-confine'), stateDir];
+  if (workDir) argv.push('--work', resolve(workDir));
+  for (const d of hide) argv.push('--hide', d);
+  for (const f of HIDDEN_FILES) argv.push('--hide-file', f);
+  return argv;
 }
 
 export class WorldError extends Error {
@@ -101,12 +128,25 @@ function mountpointPlan(stateDir: string): { script: string[]; error?: string } 
   return { script };
 }
 
+/** Whether a process prints `line` before it exits (output that came before this call counts). */
+function untilLine(p: WorldProcess, out: () => string, line: string): Promise<boolean> {
+  if (out().includes(line)) return Promise.resolve(true);
+  return Promise.race([new Promise<boolean>((res) => p.on('stdout', () => out().includes(line) && res(true))), p.exited.then(() => out().includes(line))]);
+}
+
 /** A node's namespaces, entered through its holder process. */
 const nodePlacement = (holderPid: number): NsPlacement => ({ nsPid: holderPid, joinMount: true, joinNet: true, joinUts: true });
 
 export class World {
   readonly nodes = new Map<string, WorldNode>();
   private destroyed = false;
+  /** Inner PID of world-confine, whose mount namespace (the confined view) every command runs in. */
+  private confinedPid = 0;
+
+  /** The world's own long-lived processes (world-confine and the node holders), by inner PID. */
+  get holderPids(): number[] {
+    return [this.confinedPid, ...[...this.nodes.values()].map((n) => n.holderPid)];
+  }
 
   private constructor(
     readonly id: string,
@@ -123,6 +163,9 @@ export class World {
       if (!NODE_NAME.test(n)) throw new WorldError(`invalid node name "${n}": use a lowercase letter then up to 9 lowercase letters or digits`);
     }
     if (new Set(names).size !== names.length) throw new WorldError('node names must be unique');
+    if (opts.workDir !== undefined && (!isAbsolute(opts.workDir) || !existsSync(opts.workDir))) {
+      throw new WorldError(`the lab's working folder must be an existing absolute path, not "${opts.workDir}"`);
+    }
     const pluginDirs = hostPluginDirs();
     if (pluginDirs.length === 0) {
       throw new WorldError('no CNI plugins found in /opt/cni/bin, /usr/libexec/cni or /usr/lib/cni: install them (Debian/Ubuntu: sudo apt-get install containernetworking-plugins); run "podnet doctor"');
@@ -167,6 +210,7 @@ export class World {
           `ip link set ${UNDERLAY.bridge} up`,
         ].join('\n'),
       ]);
+      await world.confine(opts.workDir);
       // Nodes start concurrently: each is a few mounts and one process.
       const started = await Promise.all(names.map((n, i) => world.startNode(n, i + 1)));
       for (const n of started) world.nodes.set(n.name, n);
@@ -175,6 +219,19 @@ export class World {
       throw e;
     }
     return world;
+  }
+
+  /** Starts world-confine: from here on, every command sees the host's files read-only, without the user's. */
+  private async confine(workDir: string | undefined): Promise<void> {
+    const p = this.init.spawn({ argv: confineArgv(this.stateDir, workDir), env: this.baseEnv(), newMount: true });
+    let out = '';
+    let err = '';
+    p.on('stdout', (d) => (out += d.toString()));
+    p.on('stderr', (d) => (err += d.toString()));
+    const pid = await p.started;
+    const ok = await untilLine(p, () => out, 'confined\n');
+    if (!ok) throw new WorldError(`the world's view of the host's files could not be confined: ${err.trim() || 'world-confine exited'}`);
+    this.confinedPid = pid;
   }
 
   private async startNode(name: string, index: number): Promise<WorldNode> {
@@ -188,29 +245,31 @@ export class World {
     };
     const binWork = join(base, 'opt/cni/bin-work');
     for (const d of [host.confDir, host.dataDir, host.binUpper, binWork, host.netnsDir]) mkdirSync(d, { recursive: true });
+    // The node's folders, as the confined view shows the state folder (host paths may be hidden there).
+    const inner = (p: string) => `${WORLD_STATE_MOUNT}/${relative(this.stateDir, p)}`;
     const script = [
       `hostname ${name}`,
-      `mount --bind ${shq(host.confDir)} ${NODE_PATHS.confDir}`,
-      `mount --bind ${shq(host.dataDir)} ${NODE_PATHS.dataDir}`,
+      // from here, relative paths reach the node's folders even once /run is the node's own tmpfs
+      `cd ${shq(inner(base))}`,
+      `mount --bind ${shq(inner(host.confDir))} ${NODE_PATHS.confDir}`,
+      `mount --bind ${shq(inner(host.dataDir))} ${NODE_PATHS.dataDir}`,
       // The real plugins, with the node's own additions on top (a lab may add a plugin script).
-      `mount -t overlay podnet-cni-bin -o ${shq(`lowerdir=${this.pluginDirs.join(':')},upperdir=${host.binUpper},workdir=${binWork}`)} ${NODE_PATHS.binDir}`,
+      `mount -t overlay podnet-cni-bin -o ${shq(`lowerdir=${this.pluginDirs.join(':')},upperdir=${inner(host.binUpper)},workdir=${inner(binWork)}`)} ${NODE_PATHS.binDir}`,
       'mount -t tmpfs -o mode=0755 podnet-run /run',
       `mkdir -p ${NODE_PATHS.netnsDir}`,
-      `mount --bind ${shq(host.netnsDir)} ${NODE_PATHS.netnsDir}`,
+      `mount --bind ${shq(relative(base, host.netnsDir))} ${NODE_PATHS.netnsDir}`,
       'ip link set lo up',
       'echo ready',
       'exec sleep infinity',
     ].join('\n');
-    const holder = this.init.spawn({ argv: ['sh', '-ec', script], env: this.baseEnv(), newNet: true, newMount: true, newUts: true });
+    // a copy of the confined view, with the node's own mounts on top
+    const holder = this.init.spawn({ argv: ['sh', '-ec', script], env: this.baseEnv(), nsPid: this.confinedPid, joinMount: true, newNet: true, newMount: true, newUts: true });
     let out = '';
     let err = '';
     holder.on('stdout', (d) => (out += d.toString()));
     holder.on('stderr', (d) => (err += d.toString()));
     const pid = await holder.started;
-    const ready = await Promise.race([
-      new Promise<boolean>((res) => holder.on('stdout', () => out.includes('ready\n') && res(true))),
-      holder.exited.then(() => false),
-    ]);
+    const ready = await untilLine(holder, () => out, 'ready\n');
     if (!ready) throw new WorldError(`node ${name} could not start: ${err.trim() || 'its holder exited'}`);
     const underlayIp = `${UNDERLAY.prefix}${UNDERLAY.firstHost + index - 1}`;
     const node: WorldNode = { name, index, holderPid: pid, underlayIp, podCidr: `10.244.${index}.0/24`, host };
@@ -233,7 +292,8 @@ export class World {
 
   /** How world-init places a command for a target. */
   placement(target: Target): NsPlacement {
-    if (target.kind === 'sandbox') return {};
+    // the sandbox's network namespace is world-init's own; its files are the confined view
+    if (target.kind === 'sandbox') return { nsPid: this.confinedPid, joinMount: true };
     const n = this.node(target.node);
     if (target.kind === 'node') return nodePlacement(n.holderPid);
     return { nsPid: n.holderPid, joinMount: true, joinUts: true, netPath: target.netns };
@@ -319,7 +379,7 @@ export class World {
     // --preserve-credentials: setgroups is denied in the world's user namespace (as for any unprivileged one)
     const base = ['nsenter', '--preserve-credentials'];
     // the sandbox keeps the host's UTS namespace, which only the host may enter
-    if (target.kind === 'sandbox') return [...base, '-t', String(this.hostPid(1)), '-U', '-m', '-n', '-p'];
+    if (target.kind === 'sandbox') return [...base, '-t', String(this.hostPid(1)), '-U', '-n', '-p', `--mount=/proc/${this.hostPid(this.confinedPid)}/ns/mnt`];
     const holder = this.hostPid(this.node(target.node).holderPid);
     const common = [...base, '-t', String(holder), '-U', '-m', '-u', '-p'];
     if (target.kind === 'node') return [...common, '-n'];
