@@ -7,7 +7,7 @@ import { ApiError, type PodnetApi, type TimelineFault, type TimelineOperation, t
 import type { Session, SessionPart } from '../api/session.js';
 import type { KubeletOperation } from '../runtime/kubelet.js';
 import { Kubelet } from '../runtime/kubelet.js';
-import { settledPodLeftovers } from '../runtime/leaks.js';
+import { podLeftovers, settledPodLeftovers } from '../runtime/leaks.js';
 import { summarize } from '../runtime/trace-format.js';
 import { Trace, type PendingStep, type TraceEvent } from '../runtime/trace.js';
 import { NODE_PATHS } from '../world/world.js';
@@ -174,7 +174,8 @@ export class TimelinePart implements SessionPart, Pick<PodnetApi, TimelineMethod
     if (!s || !s.world.nodes.has(op.info.node)) return [];
     const before = new Set(op.before ?? []);
     const mine = [op.sandboxId?.slice(0, 16), op.netns?.split('/').pop()].filter((x): x is string => !!x);
-    const after = (await settledPodLeftovers(s.world, op.info.node)).items;
+    // the kernel destroys a netns (and its veth) asynchronously: wait for new interfaces only
+    const after = (await settledPodLeftovers(s.world, op.info.node, 3000, (items) => items.some((i) => i.startsWith('interface') && !before.has(i)))).items;
     return after
       .filter((i) => !before.has(i) || mine.some((m) => i.includes(m)))
       .map((i) => {
@@ -297,7 +298,7 @@ export class TimelinePart implements SessionPart, Pick<PodnetApi, TimelineMethod
       if (!plugins.includes(p.fault.plugin)) {
         throw new ApiError('failed', `plugin ${p.fault.plugin} is not in ${p.node}'s network ${network ?? '(none loaded)'} (its plugins: ${plugins.join(', ') || 'none'}), so failing it would change nothing`);
       }
-      before = (await settledPodLeftovers(s.world, p.node)).items;
+      before = (await podLeftovers(s.world, p.node)).items;
       try {
         removeFault = await installFailingPlugin(s.world, p.node, p.fault.plugin, p.fault.on);
       } catch (e) {
@@ -317,7 +318,7 @@ export class TimelinePart implements SessionPart, Pick<PodnetApi, TimelineMethod
     if (p.fault?.kind === 'plugin-fails') throw new ApiError('bad-request', 'the fault "a plugin fails on ADD" applies to creating a pod, not deleting one');
     const node = pod.spec.node;
     const extra = {
-      before: p.fault ? (await settledPodLeftovers(s.world, node)).items : undefined,
+      before: p.fault ? (await podLeftovers(s.world, node)).items : undefined,
       faultNote: p.fault ? `${pod.netns} is deleted (ip netns delete) just before teardownPodNetwork, so CNI DEL finds no network namespace` : undefined,
       sandboxId: pod.sandboxId,
       netns: pod.netns,
