@@ -2,6 +2,7 @@
 // namespace, and delete (kubelet's KillPod). Below them, the form that creates one (SyncPod).
 import { useAppState, useLab } from '../state/context.ts';
 import { PodCreateForm } from './PodCreateForm.tsx';
+import { timelineOf } from '../timeline/timeline-model.ts';
 
 export function PodsPanel() {
   const lab = useLab();
@@ -31,6 +32,16 @@ export function PodsPanel() {
               <div className="pod-actions">
                 <button className="button small" data-testid={`pod-terminal-${p.name}`} disabled={!running} aria-label={`Open a terminal in pod ${p.name}`} onClick={() => lab.openTerminal({ kind: 'pod', pod: p.name })}>
                   Terminal
+                </button>
+                <button
+                  className="button small"
+                  data-testid={`pod-step-delete-${p.name}`}
+                  disabled={!running || !!busy[p.name]}
+                  aria-label={`Delete pod ${p.name} step by step, in the timeline`}
+                  title="Delete step by step (KillPod, paused before each step)"
+                  onClick={() => void timelineOf(lab).deletePod(p.name, true)}
+                >
+                  Step delete
                 </button>
                 <button
                   className="button small danger"
