@@ -28,20 +28,21 @@ export function PodsPanel() {
               </div>
               <div className="pod-meta muted">
                 <span title="node">{p.node}</span> · <span title="pod IP (eth0)" className="mono">{p.ip || 'no IP'}</span>
+                <button
+                  type="button"
+                  className="pod-step-delete"
+                  data-testid={`pod-step-delete-${p.name}`}
+                  disabled={!running || !!busy[p.name]}
+                  aria-label={`Delete pod ${p.name} step by step, in the timeline`}
+                  title="KillPod, paused before each step, in the timeline"
+                  onClick={() => void timelineOf(lab).deletePod(p.name, true)}
+                >
+                  step-through delete
+                </button>
               </div>
               <div className="pod-actions">
                 <button className="button small" data-testid={`pod-terminal-${p.name}`} disabled={!running} aria-label={`Open a terminal in pod ${p.name}`} onClick={() => lab.openTerminal({ kind: 'pod', pod: p.name })}>
                   Terminal
-                </button>
-                <button
-                  className="button small"
-                  data-testid={`pod-step-delete-${p.name}`}
-                  disabled={!running || !!busy[p.name]}
-                  aria-label={`Delete pod ${p.name} step by step, in the timeline`}
-                  title="Delete step by step (KillPod, paused before each step)"
-                  onClick={() => void timelineOf(lab).deletePod(p.name, true)}
-                >
-                  Step delete
                 </button>
                 <button
                   className="button small danger"

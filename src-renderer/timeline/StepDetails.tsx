@@ -2,7 +2,7 @@
 // inputs and outputs (a plugin's env, stdin and stdout as pretty JSON), each with a copy button.
 import type { TimelineStepDetail } from '../../src-main/api/contract.ts';
 import { useLab } from '../state/context.ts';
-import { formatMs } from './layout.ts';
+import { compressor, formatMs } from './layout.ts';
 
 function Copyable({ title, text, testId }: { title: string; text: string; testId: string }) {
   const lab = useLab();
@@ -26,7 +26,15 @@ function Copyable({ title, text, testId }: { title: string; text: string; testId
   );
 }
 
-export function StepDetails({ detail }: { detail: TimelineStepDetail | null }) {
+/** The working time, and the wall time too when step-through waits are inside the step. */
+function took(start: number, end: number, pauses: readonly (readonly [number, number])[]): string {
+  const at = compressor(pauses);
+  const work = at(end) - at(start);
+  const wall = end - start;
+  return wall - work > 0.5 ? `${formatMs(work)} (${formatMs(wall)} with the step-through waits)` : formatMs(work);
+}
+
+export function StepDetails({ detail, pauses }: { detail: TimelineStepDetail | null; pauses: readonly (readonly [number, number])[] }) {
   if (!detail) return <div className="tl-details muted tl-empty">Click a step (a bar or a row) to see its inputs and outputs.</div>;
   const s = detail.step;
   const env = detail.env ? Object.entries(detail.env).map(([k, v]) => `${k}=${v}`).join('\n') : undefined;
@@ -38,8 +46,8 @@ export function StepDetails({ detail }: { detail: TimelineStepDetail | null }) {
         {s.name}
       </h3>
       <p className="muted">
-        started at {formatMs(s.start)}
-        {s.end !== undefined ? `, took ${formatMs(s.end - s.start)}` : ', still running'}
+        started at {formatMs(compressor(pauses)(s.start))}
+        {s.end !== undefined ? `, took ${took(s.start, s.end, pauses)}` : ', still running'}
         {s.summary ? ` · ${s.summary}` : ''}
       </p>
       {s.error && (

@@ -4,7 +4,7 @@
 import type { TimelineOperation, TimelineStep } from '../../src-main/api/contract.ts';
 import { useAppState, useLab } from '../state/context.ts';
 import { FaultMenu } from './FaultMenu.tsx';
-import { formatMs, treeOrder } from './layout.ts';
+import { compressor, formatMs, treeOrder } from './layout.ts';
 import { StepDetails } from './StepDetails.tsx';
 import { Swimlanes } from './Swimlanes.tsx';
 import { timelineOf, useTimeline, type TimelineModel } from './timeline-model.ts';
@@ -89,7 +89,9 @@ function OpReport({ op }: { op: TimelineOperation }) {
   );
 }
 
-function StepList({ steps, selected, onSelect }: { steps: TimelineStep[]; selected: number | null; onSelect: (id: number) => void }) {
+function StepList({ op, steps, selected, onSelect }: { op: TimelineOperation; steps: TimelineStep[]; selected: number | null; onSelect: (id: number) => void }) {
+  // durations without the step-through waits, as the bars show them
+  const at = compressor(op.pauses);
   return (
     <ol className="tl-steps" aria-label="Steps in order" data-testid="timeline-steps">
       {treeOrder(steps).map(({ step: s, depth }) => (
@@ -108,7 +110,7 @@ function StepList({ steps, selected, onSelect }: { steps: TimelineStep[]; select
               {s.undo ? '↺ ' : ''}
               {s.name}
             </span>
-            <span className="tl-step-dur mono">{s.end !== undefined ? formatMs(s.end - s.start) : '…'}</span>
+            <span className="tl-step-dur mono">{s.end !== undefined ? formatMs(at(s.end) - at(s.start)) : '…'}</span>
             <span className="tl-step-sum muted">{s.error ? `✗ ${s.error}` : s.summary}</span>
           </button>
         </li>
@@ -159,8 +161,8 @@ export function TimelinePanel({ active }: { active: boolean }) {
           <OpReport op={op} />
           <Swimlanes op={op} steps={steps} selected={selectedStep} onSelect={(id) => void model.selectStep(id)} />
           <div className="tl-bottom">
-            <StepList steps={steps} selected={selectedStep} onSelect={(id) => void model.selectStep(id)} />
-            <StepDetails detail={detail} />
+            <StepList op={op} steps={steps} selected={selectedStep} onSelect={(id) => void model.selectStep(id)} />
+            <StepDetails detail={detail} pauses={op.pauses} />
           </div>
         </>
       )}

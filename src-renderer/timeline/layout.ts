@@ -81,7 +81,8 @@ export function layoutBars(steps: readonly TimelineStep[], pauses: readonly (rea
     const barWidth = Math.max(3, (endT - at(step.start)) * scale);
     const ms = endT - at(step.start);
     const label = barLabel(step, ms);
-    const w = Math.max(barWidth, 4 + label.length * CHAR_PX + LABEL_PAD);
+    // the label is drawn after the bar: both take room in the row
+    const w = barWidth + 4 + label.length * CHAR_PX + LABEL_PAD;
     const rows = rowsEnd[lane]!;
     let row = rows.findIndex((end) => end <= x);
     if (row < 0) row = rows.push(0) - 1;

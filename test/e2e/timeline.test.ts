@@ -114,6 +114,23 @@ describe('the lifecycle timeline in Chromium', () => {
     await page.screenshot({ path: join(SHOTS, 'timeline-details-light.png') });
     await page.emulateMedia({ colorScheme: 'dark' });
 
+    // a step-through delete from the pods panel, and F8 (Continue) runs the rest of KillPod
+    await page.getByTestId('pod-step-delete-db').click();
+    await expect.poll(() => page.getByTestId('pause-next').innerText(), { timeout: 10_000 }).toBe('KillPod');
+    expect(await page.locator('[data-testid^="pod-row-"]').count()).toBe(4);
+    await page.keyboard.press('F8');
+    await expect.poll(() => page.locator('[data-testid^="pod-row-"]').count(), { timeout: 20_000 }).toBe(3);
+    await expect.poll(async () => (await stepRows(page)).filter((r) => !r.startsWith('cni:') || r === 'cni:CNI DEL'), { timeout: 10_000 }).toEqual([
+      'kubelet:KillPod',
+      'kubelet:kill containers',
+      'cri:StopPodSandbox',
+      'containerd:stop sandbox container (pause)',
+      'containerd:teardownPodNetwork',
+      'cni:CNI DEL',
+      'kernel:remove netns',
+      'cri:RemovePodSandbox',
+    ]);
+
     // a fault from the menu: portmap fails on ADD and DEL, and the IP reservation leaks
     await page.getByTestId('timeline-faults').click();
     await page.getByTestId('fault-node').selectOption('node1');
@@ -129,7 +146,7 @@ describe('the lifecycle timeline in Chromium', () => {
     expect(await page.getByTestId('timeline-report').innerText()).toContain('✗ plugin portmap failed ADD (code 100: Plugin-specific error): injected fault: portmap fails on ADD and DEL');
     await page.locator('[data-testid="timeline-step-row"][data-name="undo: teardown pod network (CNI DEL)"]').click();
     await page.screenshot({ path: join(SHOTS, 'timeline-fault-leak.png') });
-    expect(await page.locator('[data-testid^="pod-row-"]').count()).toBe(4);
+    expect(await page.locator('[data-testid^="pod-row-"]').count()).toBe(3);
 
     // stopping the world ends it all
     await page.getByTestId('world-stop').click();
