@@ -119,7 +119,7 @@ function StepList({ op, steps, selected, onSelect }: { op: TimelineOperation; st
   );
 }
 
-export function TimelinePanel({ active }: { active: boolean }) {
+export function TimelinePanel() {
   const lab = useLab();
   const model = timelineOf(lab);
   const running = useAppState((s) => s.world.state === 'running');
@@ -130,7 +130,6 @@ export function TimelinePanel({ active }: { active: boolean }) {
   const detail = useTimeline(model, (s) => s.detail);
   const faultOpen = useTimeline(model, (s) => s.faultMenuOpen);
   const op = ops.find((o) => o.id === selectedOp);
-  void active;
   return (
     <div className="timeline" data-testid="timeline">
       <div className="tl-toolbar">

@@ -66,7 +66,13 @@ describe('the lifecycle timeline in Chromium', () => {
     // Next step, by button and by the F10 key, until the pause sits right after NewNetNS
     await page.getByTestId('timeline-next').click();
     await expect.poll(() => page.getByTestId('pause-next').innerText(), { timeout: 10_000 }).toBe('PrepareResources');
-    for (const next of ['RunPodSandbox', 'NewNetNS', 'setupPodNetwork']) {
+    // the palette lists the step-through actions with their keys
+    await page.keyboard.press('Control+Shift+P');
+    await page.getByTestId('palette-input').fill('next step');
+    expect(await page.getByTestId('palette-item-timeline.next').innerText()).toMatch(/Timeline: next step[\s\S]*F10/);
+    await page.getByTestId('palette-item-timeline.next').click();
+    await expect.poll(() => page.getByTestId('pause-next').innerText(), { timeout: 10_000 }).toBe('RunPodSandbox');
+    for (const next of ['NewNetNS', 'setupPodNetwork']) {
       await page.keyboard.press('F10');
       await expect.poll(() => page.getByTestId('pause-next').innerText(), { timeout: 10_000 }).toBe(next);
     }
