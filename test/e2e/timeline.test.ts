@@ -145,6 +145,7 @@ describe('the lifecycle timeline in Chromium', () => {
     await page.getByTestId('fault-also-del').check();
     await page.getByTestId('fault-pod-name').fill('leaky');
     expect(await page.getByTestId('fault-explain').innerText()).toMatch(/stays on disk under \/var\/lib\/cni\/networks/);
+    await page.screenshot({ path: join(SHOTS, 'timeline-fault-menu.png') });
     await page.getByTestId('fault-run').click();
     await expect.poll(() => page.getByTestId('timeline-leaks').innerText(), { timeout: 30_000 }).toMatch(/What leaked \(1\)/);
     const leak = await page.getByTestId('timeline-leaks').innerText();
