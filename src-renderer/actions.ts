@@ -6,6 +6,7 @@ import { matchesShortcut } from './palette/shortcut.ts';
 import type { Lab } from './state/lab.ts';
 import type { AppState, ToolName } from './state/store.ts';
 import { centreTools } from './workspace/centre-tools.tsx';
+import { currentTimeline, timelineOf } from './timeline/timeline-model.ts';
 
 export type ActionName =
   | 'palette.open'
@@ -24,7 +25,10 @@ export type ActionName =
   | 'terminal.paste'
   | `tool.open:${ToolName}`
   | 'theme.toggle'
-  | 'theme.system';
+  | 'theme.system'
+  | 'timeline.next'
+  | 'timeline.continue'
+  | 'timeline.faults';
 
 export interface ActionContext {
   lab: Lab;
@@ -113,6 +117,20 @@ register({
 });
 register({ name: 'theme.toggle', label: 'Toggle light/dark theme (overrides the system)', perform: ({ lab }) => lab.toggleTheme() });
 register({ name: 'theme.system', label: 'Follow the system theme', predicate: (s) => s.themeOverride !== null, perform: ({ lab }) => lab.followSystemTheme() });
+
+// ---- timeline: step-through and faults ----
+const stepping = () => currentTimeline()?.stepping()?.state === 'paused';
+register({ name: 'timeline.next', label: 'Timeline: next step (step-through)', shortcut: 'F10', predicate: stepping, perform: ({ lab }) => timelineOf(lab).next() });
+register({ name: 'timeline.continue', label: 'Timeline: continue (run the rest without pausing)', shortcut: 'F8', predicate: stepping, perform: ({ lab }) => timelineOf(lab).continue() });
+register({
+  name: 'timeline.faults',
+  label: 'Timeline: inject a fault…',
+  predicate: running,
+  perform: ({ lab }) => {
+    lab.openTool('timeline');
+    timelineOf(lab).setFaultMenu(true);
+  },
+});
 
 /** One action per node of the running world: "New terminal on node1" (Ctrl+Shift+1), … */
 function nodeActions(state: AppState): Action[] {

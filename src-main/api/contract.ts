@@ -41,6 +41,67 @@ export const TerminalTarget = z.discriminatedUnion('kind', [
 export const TerminalInfo = z.object({ id: termId, title: z.string(), target: TerminalTarget, exited: z.boolean() });
 export const Progress = z.object({ task: z.string(), step: z.string(), done: z.number(), total: z.number() });
 
+// ---- timeline (the pod lifecycle timeline, step-through and fault injection: src-main/timeline) ----
+const opId = z.number().int().min(1).max(1_000_000_000);
+const stepId = z.number().int().min(1).max(1_000_000_000);
+const pluginType = z.string().max(64).regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/, 'a CNI plugin type, e.g. bridge');
+export const TimelineComponent = z.enum(['kubelet', 'cri', 'containerd', 'cni', 'kernel']);
+export const TimelineStep = z.object({
+  id: stepId,
+  parent: stepId.optional(),
+  component: TimelineComponent,
+  name: z.string(),
+  /** Milliseconds since the operation's trace began. */
+  start: z.number(),
+  end: z.number().optional(),
+  error: z.string().optional(),
+  undo: z.boolean().optional(),
+  /** One line: the key output (as `podnet trace` prints it). */
+  summary: z.string(),
+});
+export const TimelinePause = z.object({
+  next: z.object({ component: TimelineComponent, name: z.string() }),
+  after: z.object({ component: TimelineComponent, name: z.string() }).optional(),
+  /** The pod's network namespace (once NewNetNS made it) and its links as they are now. */
+  netns: z.string().optional(),
+  podLinks: z.array(z.object({ ifname: z.string(), state: z.string(), up: z.boolean() })).optional(),
+});
+export const TimelineFault = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('plugin-fails'), plugin: pluginType, on: z.enum(['ADD', 'ADD+DEL']) }).strict(),
+  z.object({ kind: z.literal('remove-netns') }).strict(),
+]);
+export const TimelineOperation = z.object({
+  id: opId,
+  kind: z.enum(['syncPod', 'killPod']),
+  pod: z.string(),
+  node: z.string(),
+  /** Wall clock, ms since the epoch. */
+  startedAt: z.number(),
+  state: z.enum(['running', 'paused', 'done', 'failed']),
+  error: z.string().optional(),
+  stepThrough: z.boolean(),
+  fault: TimelineFault.optional(),
+  /** What the fault did, in words. */
+  faultNote: z.string().optional(),
+  /** After a fault or a failure: what the operation left behind on its node (empty: nothing). */
+  leaks: z.array(z.string()).optional(),
+  /** Trace time spent paused, [from, to] ms, so a view can leave the waits out of the time axis. */
+  pauses: z.array(z.tuple([z.number(), z.number()])),
+  pause: TimelinePause.nullable(),
+});
+export const TimelineStepDetail = z.object({
+  step: TimelineStep,
+  source: z.object({ label: z.string(), url: z.string() }).optional(),
+  /** A plugin exec's environment (CNI_COMMAND, CNI_NETNS, CNI_ARGS, …). */
+  env: z.record(z.string(), z.string()).optional(),
+  /** Pretty-printed JSON (or the text as it was). */
+  stdin: z.string().optional(),
+  stdout: z.string().optional(),
+  stderr: z.string().optional(),
+  inputs: z.string().optional(),
+  outputs: z.string().optional(),
+});
+
 const Empty = z.object({}).strict();
 const Ok = z.object({ ok: z.literal(true) });
 
@@ -60,6 +121,19 @@ export const requests = {
   'terminal.ack': { params: z.object({ id: termId, bytes: z.number().int().min(0).max(1 << 24) }).strict(), result: Ok },
   'terminal.close': { params: z.object({ id: termId }).strict(), result: Ok },
   'terminal.list': { params: Empty, result: z.array(TerminalInfo) },
+  // ---- timeline ----
+  'timeline.list': { params: Empty, result: z.array(TimelineOperation) },
+  'timeline.steps': { params: z.object({ op: opId }).strict(), result: z.array(TimelineStep) },
+  'timeline.detail': { params: z.object({ op: opId, step: stepId }).strict(), result: TimelineStepDetail },
+  /** The plugins of a node's pod network (what a fault can make fail). */
+  'timeline.plugins': { params: z.object({ node: nodeName }).strict(), result: z.object({ network: z.string().optional(), plugins: z.array(z.string()) }) },
+  'timeline.createPod': {
+    params: z.object({ name: podName, node: nodeName, stepThrough: z.boolean(), fault: TimelineFault.optional() }).strict(),
+    result: TimelineOperation,
+  },
+  'timeline.deletePod': { params: z.object({ name: podName, stepThrough: z.boolean(), fault: TimelineFault.optional() }).strict(), result: TimelineOperation },
+  'timeline.next': { params: z.object({ op: opId }).strict(), result: Ok },
+  'timeline.continue': { params: z.object({ op: opId }).strict(), result: Ok },
 } as const;
 
 /** Events: name → payload. Every payload carries the id of what it is about. */
@@ -70,6 +144,10 @@ export const events = {
   /** A terminal's output, as the pty wrote it (UTF-8 bytes); a binary frame on the WebSocket (api/frames.ts). */
   'terminal.data': z.object({ id: termId, data: z.custom<Uint8Array>((v) => v instanceof Uint8Array, 'expected bytes (a Uint8Array)') }),
   'terminal.exit': z.object({ id: termId, code: z.number().nullable(), signal: z.number().nullable() }),
+  // ---- timeline ----
+  'timeline.operation': TimelineOperation,
+  'timeline.step': z.object({ op: opId, step: TimelineStep }),
+  'timeline.pause': z.object({ op: opId, pause: TimelinePause.nullable() }),
 } as const;
 
 export type Method = keyof typeof requests;
@@ -81,6 +159,11 @@ export type WorldStatus = z.infer<typeof WorldStatus>;
 export type PodInfo = z.infer<typeof PodInfo>;
 export type TerminalTarget = z.infer<typeof TerminalTarget>;
 export type TerminalInfo = z.infer<typeof TerminalInfo>;
+export type TimelineStep = z.infer<typeof TimelineStep>;
+export type TimelinePause = z.infer<typeof TimelinePause>;
+export type TimelineFault = z.infer<typeof TimelineFault>;
+export type TimelineOperation = z.infer<typeof TimelineOperation>;
+export type TimelineStepDetail = z.infer<typeof TimelineStepDetail>;
 
 /** The service the engine implements: one method per request. */
 export type PodnetApi = { [M in Method]: (params: Params<M>) => Promise<Result<M>> };

@@ -43,6 +43,17 @@ export interface Pod {
   containers: { name: string; process: WorldProcess }[];
 }
 
+/** A SyncPod or KillPod as it is asked for: observers (the timeline) see its trace from the first step. */
+export interface KubeletOperation {
+  kind: 'syncPod' | 'killPod';
+  /** default/<name> */
+  pod: string;
+  name: string;
+  node: string;
+  trace: Trace;
+  done: Promise<unknown>;
+}
+
 export class KubeletError extends Error {
   constructor(message: string) {
     super(message);
@@ -58,6 +69,7 @@ export class Kubelet {
   readonly pods = new Map<string, Pod>();
   /** Pod workers: one chain of operations per pod. */
   private readonly workers = new Map<string, Promise<unknown>>();
+  private readonly observers = new Set<(op: KubeletOperation) => void>();
 
   constructor(
     readonly world: World,
@@ -78,6 +90,22 @@ export class Kubelet {
   /** The CRI Status call kubelet makes every 5 s (updateRuntimeUp). */
   nodeNetworkReady(node: string): RuntimeCondition {
     return this.runtime(node).networkReady();
+  }
+
+  /** Calls fn with every SyncPod and KillPod from now on, before its first step; returns the unsubscribe. */
+  observe(fn: (op: KubeletOperation) => void): () => void {
+    this.observers.add(fn);
+    return () => void this.observers.delete(fn);
+  }
+
+  private announce(op: KubeletOperation): void {
+    for (const fn of this.observers) {
+      try {
+        fn(op);
+      } catch {
+        /* an observer never changes what the kubelet does */
+      }
+    }
   }
 
   private onWorker<T>(key: string, fn: () => Promise<T>): Promise<T> {
@@ -101,7 +129,9 @@ export class Kubelet {
       return Promise.reject(new KubeletError(`invalid pod name "${spec.name}": a DNS label (lowercase letters, digits and "-", at most 63)`));
     }
     const key = Kubelet.key(spec);
-    return this.onWorker(key, () => this.doSyncPod(spec, key, trace));
+    const done = this.onWorker(key, () => this.doSyncPod(spec, key, trace));
+    this.announce({ kind: 'syncPod', pod: key, name: spec.name, node: spec.node, trace, done });
+    return done;
   }
 
   private async doSyncPod(spec: PodSpec, key: string, trace: Trace): Promise<Pod> {
@@ -176,7 +206,7 @@ export class Kubelet {
   /** KillPod: containers (SIGTERM, grace, SIGKILL), then StopPodSandbox, then RemovePodSandbox. */
   killPod(name: string, namespace = 'default', trace = new Trace()): Promise<void> {
     const key = Kubelet.key({ name, namespace });
-    return this.onWorker(key, async () => {
+    const done = this.onWorker(key, async () => {
       const pod = this.pods.get(key);
       if (!pod) throw new KubeletError(`no pod "${key}"`);
       const rt = this.runtime(pod.spec.node);
@@ -204,6 +234,8 @@ export class Kubelet {
         this.pods.delete(key);
       });
     });
+    this.announce({ kind: 'killPod', pod: key, name, node: this.pods.get(key)?.spec.node ?? '', trace, done });
+    return done;
   }
 
   /** Kills every pod (concurrently, one worker per pod). */

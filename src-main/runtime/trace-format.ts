@@ -1,7 +1,8 @@
 // The trace as a readable timeline: start, duration, component, step (indented by depth), key output.
 import type { Trace, TraceEvent } from './trace.js';
 
-function summarize(e: TraceEvent): string {
+/** One line: what a step did (its key output). */
+export function summarize(e: TraceEvent): string {
   if (e.error) return `✗ ${e.error}`;
   const out = e.outputs ?? {};
   const inp = e.inputs ?? {};

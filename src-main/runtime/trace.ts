@@ -32,6 +32,18 @@ export interface StepOptions {
   undo?: boolean;
 }
 
+/** A step about to begin, as a step gate sees it. */
+export interface PendingStep {
+  component: Component;
+  name: string;
+  parent?: number;
+  pod?: string;
+  node?: string;
+}
+
+/** Awaited before each traced step begins (step-through); none by default. */
+export type StepGate = (next: PendingStep) => Promise<void>;
+
 /** Handle on a running step: add outputs, or record children under it. */
 export interface StepHandle {
   readonly id: number;
@@ -42,6 +54,8 @@ export class Trace extends EventEmitter<{ event: [TraceEvent]; update: [TraceEve
   readonly events: TraceEvent[] = [];
   private readonly t0 = performance.now();
   private nextId = 1;
+  /** Step-through: awaited before each step() begins. Unset, a step costs nothing more. */
+  gate: StepGate | undefined;
 
   now(): number {
     return Math.round((performance.now() - this.t0) * 1000) / 1000;
@@ -63,6 +77,7 @@ export class Trace extends EventEmitter<{ event: [TraceEvent]; update: [TraceEve
 
   /** Runs fn as one traced step; its error is recorded and rethrown. */
   async step<T>(component: Component, name: string, o: StepOptions, fn: (h: StepHandle) => Promise<T>): Promise<T> {
+    if (this.gate) await this.gate({ component, name, ...(o.parent !== undefined ? { parent: o.parent } : {}), ...(o.pod ? { pod: o.pod } : {}), ...(o.node ? { node: o.node } : {}) });
     const ev = this.begin(component, name, o);
     const handle: StepHandle = { id: ev.id, output: (out) => (ev.outputs = { ...ev.outputs, ...out }) };
     try {

@@ -2,6 +2,7 @@
 // schema) so a typo is explained here, before any request.
 import { useState, type FormEvent } from 'react';
 import { useAppState, useLab } from '../state/context.ts';
+import { timelineOf } from '../timeline/timeline-model.ts';
 
 export function PodCreateForm() {
   const lab = useLab();
@@ -10,6 +11,7 @@ export function PodCreateForm() {
   const busy = useAppState((s) => s.podsBusy);
   const [name, setName] = useState('');
   const [node, setNode] = useState('');
+  const [stepThrough, setStepThrough] = useState(false);
   const chosen = nodes.some((n) => n.name === node) ? node : (nodes[0]?.name ?? '');
   const problem = name ? lab.validatePod(name, chosen || 'node1') : undefined;
   const creating = Object.values(busy).includes('creating');
@@ -17,7 +19,8 @@ export function PodCreateForm() {
   const submit = async (e: FormEvent) => {
     e.preventDefault();
     if (!name || problem || !chosen) return;
-    if (await lab.createPod(name, chosen)) {
+    // step-through: the timeline runs SyncPod and pauses before each step
+    if (await (stepThrough ? timelineOf(lab).createPod(name, chosen, true) : lab.createPod(name, chosen))) {
       setName('');
     }
   };
@@ -50,6 +53,9 @@ export function PodCreateForm() {
           {creating ? 'Creating…' : 'Create'}
         </button>
       </div>
+      <label className="pod-create-step muted">
+        <input type="checkbox" data-testid="pod-create-step" checked={stepThrough} disabled={!running} onChange={(e) => setStepThrough(e.target.checked)} /> step through (pause before each step, in the timeline)
+      </label>
       {problem && (
         <p className="field-problem" id="pod-create-problem" role="alert">
           {problem}

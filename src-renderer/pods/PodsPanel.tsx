@@ -2,6 +2,7 @@
 // namespace, and delete (kubelet's KillPod). Below them, the form that creates one (SyncPod).
 import { useAppState, useLab } from '../state/context.ts';
 import { PodCreateForm } from './PodCreateForm.tsx';
+import { timelineOf } from '../timeline/timeline-model.ts';
 
 export function PodsPanel() {
   const lab = useLab();
@@ -27,6 +28,17 @@ export function PodsPanel() {
               </div>
               <div className="pod-meta muted">
                 <span title="node">{p.node}</span> · <span title="pod IP (eth0)" className="mono">{p.ip || 'no IP'}</span>
+                <button
+                  type="button"
+                  className="pod-step-delete"
+                  data-testid={`pod-step-delete-${p.name}`}
+                  disabled={!running || !!busy[p.name]}
+                  aria-label={`Delete pod ${p.name} step by step, in the timeline`}
+                  title="KillPod, paused before each step, in the timeline"
+                  onClick={() => void timelineOf(lab).deletePod(p.name, true)}
+                >
+                  step-through delete
+                </button>
               </div>
               <div className="pod-actions">
                 <button className="button small" data-testid={`pod-terminal-${p.name}`} disabled={!running} aria-label={`Open a terminal in pod ${p.name}`} onClick={() => lab.openTerminal({ kind: 'pod', pod: p.name })}>

@@ -2,6 +2,7 @@
 // tab title and icon, and the panel. A tool opens as one tab beside the terminals and stays mounted.
 import type { ComponentType } from 'react';
 import type { ToolName } from '../state/store.ts';
+import { TimelinePanel } from '../timeline/TimelinePanel.tsx';
 
 export interface CentreTool {
   title: string;
@@ -22,5 +23,5 @@ function Placeholder({ what }: { what: string }) {
 
 export const centreTools: Record<ToolName, CentreTool> = {
   editor: { title: 'CNI config', icon: '{', label: 'Open the CNI config editor', Panel: () => <Placeholder what="The CNI config editor" /> },
-  timeline: { title: 'Timeline', icon: '≡', label: 'Open the pod lifecycle timeline', Panel: () => <Placeholder what="The lifecycle timeline" /> },
+  timeline: { title: 'Timeline', icon: '≡', label: 'Open the pod lifecycle timeline', Panel: TimelinePanel },
 };

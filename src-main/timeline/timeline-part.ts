@@ -1,0 +1,370 @@
+// The lifecycle timeline's engine part: every SyncPod and KillPod the kubelet runs, recorded with its
+// trace (bounded history), streamed live as steps, explained step by step on request; pod create and
+// delete in step-through mode (a step gate on the operation's trace); and faults for teaching.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { ApiError, type PodnetApi, type TimelineFault, type TimelineOperation, type TimelinePause, type TimelineStep, type TimelineStepDetail } from '../api/contract.js';
+import type { Session, SessionPart } from '../api/session.js';
+import type { KubeletOperation } from '../runtime/kubelet.js';
+import { Kubelet } from '../runtime/kubelet.js';
+import { podLeftovers, settledPodLeftovers } from '../runtime/leaks.js';
+import { summarize } from '../runtime/trace-format.js';
+import { Trace, type PendingStep, type TraceEvent } from '../runtime/trace.js';
+import { NODE_PATHS } from '../world/world.js';
+import { installFailingPlugin, removeNetns } from './faults.js';
+import { StepThrough } from './step-through.js';
+
+/** Operations kept; the oldest finished ones go first. */
+export const HISTORY = 40;
+/** A pretty-printed value is cut here: a view has no use for megabytes. */
+const MAX_TEXT = 200_000;
+/** The pod LabService creates, so a pod made here is the same pod. */
+const POD_CONTAINERS = [{ name: 'httpd', command: ['httpd', '-f', '-p', '80'] }];
+
+type TimelineMethods = `timeline.${'list' | 'steps' | 'detail' | 'plugins' | 'createPod' | 'deletePod' | 'next' | 'continue'}`;
+
+interface Op {
+  info: TimelineOperation;
+  trace: Trace;
+  stepThrough?: StepThrough;
+  /** Set once the world is gone or the operation forgotten: nothing more is emitted for it. */
+  dropped: boolean;
+  off: () => void;
+  removeFault?: () => Promise<void>;
+  faultApplied?: boolean;
+  /** What the node had before (for a leak report): leftovers of other pods are not this operation's. */
+  before?: string[];
+  sandboxId?: string;
+  netns?: string;
+  lastEnded?: TraceEvent;
+  pauseFrom?: number;
+  pauseSeq: number;
+}
+
+export function stepOf(e: TraceEvent): TimelineStep {
+  return {
+    id: e.id,
+    ...(e.parent !== undefined ? { parent: e.parent } : {}),
+    component: e.component,
+    name: e.name,
+    start: e.start,
+    ...(e.end !== undefined ? { end: e.end } : {}),
+    ...(e.error !== undefined ? { error: e.error } : {}),
+    ...(e.undo ? { undo: true } : {}),
+    summary: summarize(e),
+  };
+}
+
+export function pretty(v: unknown): string {
+  const s = typeof v === 'string' ? v : (JSON.stringify(v, null, 2) ?? String(v));
+  return s.length > MAX_TEXT ? `${s.slice(0, MAX_TEXT)}\n… (${s.length - MAX_TEXT} more characters)` : s;
+}
+
+/** A step's inputs and outputs, with a plugin exec's env, stdin and stdout taken apart. */
+export function detailOf(e: TraceEvent): TimelineStepDetail {
+  const { env, stdin, ...inputs } = e.inputs ?? {};
+  const { stdout, stderr, ...outputs } = e.outputs ?? {};
+  const isEnv = (x: unknown): x is Record<string, string> => !!x && typeof x === 'object' && Object.values(x).every((v) => typeof v === 'string');
+  return {
+    step: stepOf(e),
+    ...(e.source ? { source: e.source } : {}),
+    ...(isEnv(env) ? { env } : {}),
+    ...(stdin !== undefined ? { stdin: pretty(stdin) } : {}),
+    ...(stdout !== undefined ? { stdout: pretty(stdout) } : {}),
+    ...(stderr !== undefined ? { stderr: pretty(stderr) } : {}),
+    ...(Object.keys(inputs).length ? { inputs: pretty(inputs) } : {}),
+    ...(Object.keys(outputs).length ? { outputs: pretty(outputs) } : {}),
+  };
+}
+
+export class TimelinePart implements SessionPart, Pick<PodnetApi, TimelineMethods> {
+  private session: Session | undefined;
+  private unobserve: (() => void) | undefined;
+  private readonly ops = new Map<number, Op>();
+  /** Traces of operations started here, claimed when the kubelet announces them. */
+  private readonly started = new Map<Trace, Op>();
+  private seq = 0;
+
+  attach(session: Session): void {
+    this.session = session;
+    this.unobserve = session.kubelet.observe((k) => this.onOperation(k));
+  }
+
+  detach(): void {
+    this.unobserve?.();
+    this.unobserve = undefined;
+    const world = this.session?.world;
+    this.session = undefined;
+    for (const op of this.ops.values()) {
+      op.dropped = true;
+      op.off();
+      // an abandoned step-through must not hold the runtime: the gate lets everything run
+      op.stepThrough?.continue();
+      if (op.removeFault && world) void op.removeFault().catch(() => {});
+    }
+    this.ops.clear();
+    this.started.clear();
+  }
+
+  private require(): Session {
+    if (!this.session) throw new ApiError('failed', 'no world is running: start one first');
+    return this.session;
+  }
+
+  private emitOp(op: Op): void {
+    if (!op.dropped) this.session?.emit('timeline.operation', op.info);
+  }
+
+  private newOp(kind: TimelineOperation['kind'], pod: string, node: string, trace: Trace, stepThrough: boolean, fault?: TimelineFault): Op {
+    const info: TimelineOperation = { id: ++this.seq, kind, pod, node, startedAt: Date.now(), state: 'running', stepThrough, ...(fault ? { fault } : {}), pauses: [], pause: null };
+    const onEvent = (e: TraceEvent) => this.onStep(op, e);
+    trace.on('event', onEvent);
+    trace.on('update', onEvent);
+    const op: Op = { info, trace, dropped: false, pauseSeq: 0, off: () => (trace.off('event', onEvent), trace.off('update', onEvent)) };
+    this.ops.set(info.id, op);
+    for (const [id, o] of this.ops) {
+      if (this.ops.size <= HISTORY) break;
+      if (o.info.state === 'done' || o.info.state === 'failed') {
+        o.off();
+        o.dropped = true;
+        this.ops.delete(id);
+      }
+    }
+    return op;
+  }
+
+  private onOperation(k: KubeletOperation): void {
+    const op = this.started.get(k.trace) ?? this.newOp(k.kind, k.name, k.node, k.trace, false);
+    this.started.delete(k.trace);
+    if (k.node) op.info.node = k.node;
+    this.emitOp(op);
+    k.done.then(
+      () => this.finish(op),
+      (e: unknown) => this.finish(op, e),
+    );
+  }
+
+  private onStep(op: Op, e: TraceEvent): void {
+    if (e.name === 'NewNetNS' && typeof e.outputs?.netns === 'string') op.netns = e.outputs.netns;
+    if (e.name === 'RunPodSandbox' && typeof e.outputs?.sandboxId === 'string') op.sandboxId = e.outputs.sandboxId;
+    if (e.end !== undefined) op.lastEnded = e;
+    if (!op.dropped) this.session?.emit('timeline.step', { op: op.info.id, step: stepOf(e) });
+  }
+
+  private async finish(op: Op, err?: unknown): Promise<void> {
+    op.stepThrough?.continue();
+    if (op.removeFault) {
+      await op.removeFault().catch(() => {});
+      op.removeFault = undefined;
+    }
+    op.info.state = err === undefined ? 'done' : 'failed';
+    if (err !== undefined) op.info.error = (err as Error)?.message ?? String(err);
+    op.info.pause = null;
+    if (op.dropped) return;
+    if (op.info.fault || err !== undefined) op.info.leaks = await this.leaksOf(op).catch((e: unknown) => [`(the leak check failed: ${(e as Error).message})`]);
+    if (op.dropped) return;
+    op.off();
+    this.emitOp(op);
+    this.session?.podsChanged();
+  }
+
+  /** What the operation left on its node: new leftovers, and any still held by its sandbox or netns. */
+  private async leaksOf(op: Op): Promise<string[]> {
+    const s = this.session;
+    if (!s || !s.world.nodes.has(op.info.node)) return [];
+    const before = new Set(op.before ?? []);
+    const mine = [op.sandboxId?.slice(0, 16), op.netns?.split('/').pop()].filter((x): x is string => !!x);
+    // the kernel destroys a netns (and its veth) asynchronously: wait for new interfaces only
+    const after = (await settledPodLeftovers(s.world, op.info.node, 3000, (items) => items.some((i) => i.startsWith('interface') && !before.has(i)))).items;
+    return after
+      .filter((i) => !before.has(i) || mine.some((m) => i.includes(m)))
+      .map((i) => {
+        const r = /^IP reservation (\S+)\/(\S+) /.exec(i);
+        return r ? `${i}: ${NODE_PATHS.dataDir}/networks/${r[1]}/${r[2]} is still on ${op.info.node}'s disk` : i;
+      });
+  }
+
+  /** The step gate of an operation started here: its fault first, then step-through. */
+  private gateFor(op: Op) {
+    return async (next: PendingStep): Promise<void> => {
+      if (op.info.fault?.kind === 'remove-netns' && next.name === 'teardownPodNetwork' && !op.faultApplied) {
+        op.faultApplied = true;
+        await this.applyRemoveNetns(op, next);
+      }
+      if (op.stepThrough) await op.stepThrough.gate(next);
+    };
+  }
+
+  private async applyRemoveNetns(op: Op, next: PendingStep): Promise<void> {
+    const s = this.session;
+    if (!s || !op.netns) return;
+    const ev = op.trace.begin('kernel', 'fault: netns removed', { ...(next.parent !== undefined ? { parent: next.parent } : {}), pod: op.info.pod, node: op.info.node, inputs: { path: op.netns } });
+    try {
+      await removeNetns(s.world, op.info.node, op.netns);
+      op.trace.finish(ev, { note: `injected: ip netns delete ${op.netns.split('/').pop()} before teardownPodNetwork` });
+    } catch (e) {
+      op.trace.finish(ev, undefined, e);
+    }
+  }
+
+  private onPause(op: Op, next: PendingStep | undefined): void {
+    const seq = ++op.pauseSeq;
+    if (!next) {
+      if (op.pauseFrom !== undefined) op.info.pauses.push([op.pauseFrom, op.trace.now()]);
+      op.pauseFrom = undefined;
+      if (op.info.state === 'paused') op.info.state = 'running';
+      op.info.pause = null;
+      this.emitPause(op);
+      return;
+    }
+    if (op.pauseFrom === undefined) op.pauseFrom = op.trace.now();
+    op.info.state = 'paused';
+    const after = op.lastEnded;
+    const pause: TimelinePause = {
+      next: { component: next.component, name: next.name },
+      ...(after ? { after: { component: after.component, name: after.name } } : {}),
+      ...(op.netns ? { netns: op.netns } : {}),
+    };
+    op.info.pause = pause;
+    // the pod's links as they are between these two steps (one exec, only while stepping)
+    void this.podLinks(op).then((links) => {
+      if (seq !== op.pauseSeq || !links) return this.emitPause(op);
+      op.info.pause = { ...pause, podLinks: links };
+      this.emitPause(op);
+    });
+  }
+
+  private emitPause(op: Op): void {
+    if (op.dropped) return;
+    this.session?.emit('timeline.pause', { op: op.info.id, pause: op.info.pause });
+    this.emitOp(op);
+  }
+
+  private async podLinks(op: Op): Promise<TimelinePause['podLinks']> {
+    const s = this.session;
+    if (!s || !op.netns) return undefined;
+    const node = s.world.nodes.get(op.info.node);
+    if (!node || !existsSync(join(node.host.netnsDir, op.netns.split('/').pop()!))) return undefined;
+    const r = await s.world.exec({ kind: 'pod', node: op.info.node, netns: op.netns }, ['ip', '-json', 'link', 'show']).catch(() => undefined);
+    if (!r || r.code !== 0) return undefined;
+    try {
+      const links = JSON.parse(r.stdout) as { ifname: string; operstate?: string; flags?: string[] }[];
+      return links.map((l) => ({ ifname: l.ifname, state: l.operstate ?? 'UNKNOWN', up: (l.flags ?? []).includes('UP') }));
+    } catch {
+      return undefined;
+    }
+  }
+
+  private op(id: number): Op {
+    const op = this.ops.get(id);
+    if (!op) throw new ApiError('failed', `no operation ${id} in the timeline (it keeps the last ${HISTORY})`);
+    return op;
+  }
+
+  private networkPlugins(s: Session, node: string): { network?: string; plugins: string[] } {
+    if (!s.world.nodes.has(node)) throw new ApiError('failed', `no node "${node}" (nodes: ${[...s.world.nodes.keys()].join(', ')})`);
+    const network = s.kubelet.runtime(node).loadNetworkConfig().network;
+    return network ? { network: network.name, plugins: network.plugins.map((p) => p.type) } : { plugins: [] };
+  }
+
+  async ['timeline.list']() {
+    return [...this.ops.values()].map((o) => o.info);
+  }
+
+  async ['timeline.steps'](p: { op: number }) {
+    return this.op(p.op).trace.events.map(stepOf);
+  }
+
+  async ['timeline.detail'](p: { op: number; step: number }) {
+    const e = this.op(p.op).trace.events.find((x) => x.id === p.step);
+    if (!e) throw new ApiError('failed', `operation ${p.op} has no step ${p.step}`);
+    return detailOf(e);
+  }
+
+  async ['timeline.plugins'](p: { node: string }) {
+    return this.networkPlugins(this.require(), p.node);
+  }
+
+  async ['timeline.createPod'](p: { name: string; node: string; stepThrough: boolean; fault?: TimelineFault | undefined }) {
+    const s = this.require();
+    const key = Kubelet.key({ name: p.name });
+    if (s.kubelet.pods.has(key)) throw new ApiError('failed', `pod ${p.name} already exists: delete it first`);
+    const { network, plugins } = this.networkPlugins(s, p.node);
+    if (p.fault?.kind === 'remove-netns') throw new ApiError('bad-request', 'the fault "remove the netns before DEL" applies to deleting a pod, not creating one');
+    let removeFault: (() => Promise<void>) | undefined;
+    let faultNote: string | undefined;
+    let before: string[] | undefined;
+    if (p.fault?.kind === 'plugin-fails') {
+      if (!plugins.includes(p.fault.plugin)) {
+        throw new ApiError('failed', `plugin ${p.fault.plugin} is not in ${p.node}'s network ${network ?? '(none loaded)'} (its plugins: ${plugins.join(', ') || 'none'}), so failing it would change nothing`);
+      }
+      before = (await podLeftovers(s.world, p.node)).items;
+      try {
+        removeFault = await installFailingPlugin(s.world, p.node, p.fault.plugin, p.fault.on);
+      } catch (e) {
+        throw new ApiError('failed', (e as Error).message);
+      }
+      faultNote = `${p.fault.plugin} fails on ${p.fault.on === 'ADD' ? 'ADD' : 'ADD and DEL'} on ${p.node}: a wrapper is bound over ${NODE_PATHS.binDir}/${p.fault.plugin} in ${p.node}'s mounts until this operation ends`;
+    }
+    return this.begin('syncPod', p.name, p.node, p.stepThrough, p.fault, { removeFault, faultNote, before }, (trace) =>
+      s.kubelet.syncPod({ name: p.name, node: p.node, containers: POD_CONTAINERS }, trace),
+    );
+  }
+
+  async ['timeline.deletePod'](p: { name: string; stepThrough: boolean; fault?: TimelineFault | undefined }) {
+    const s = this.require();
+    const pod = s.kubelet.pods.get(Kubelet.key({ name: p.name }));
+    if (!pod) throw new ApiError('failed', `no pod ${p.name}`);
+    if (p.fault?.kind === 'plugin-fails') throw new ApiError('bad-request', 'the fault "a plugin fails on ADD" applies to creating a pod, not deleting one');
+    const node = pod.spec.node;
+    const extra = {
+      before: p.fault ? (await podLeftovers(s.world, node)).items : undefined,
+      faultNote: p.fault ? `${pod.netns} is deleted (ip netns delete) just before teardownPodNetwork, so CNI DEL finds no network namespace` : undefined,
+      sandboxId: pod.sandboxId,
+      netns: pod.netns,
+    };
+    return this.begin('killPod', p.name, node, p.stepThrough, p.fault, extra, (trace) => s.kubelet.killPod(p.name, 'default', trace));
+  }
+
+  private begin(
+    kind: TimelineOperation['kind'],
+    pod: string,
+    node: string,
+    stepThrough: boolean,
+    fault: TimelineFault | undefined,
+    extra: { removeFault?: (() => Promise<void>) | undefined; faultNote?: string | undefined; before?: string[] | undefined; sandboxId?: string; netns?: string },
+    run: (trace: Trace) => Promise<unknown>,
+  ): TimelineOperation {
+    const trace = new Trace();
+    const op = this.newOp(kind, pod, node, trace, stepThrough, fault);
+    if (extra.removeFault) op.removeFault = extra.removeFault;
+    if (extra.faultNote) op.info.faultNote = extra.faultNote;
+    if (extra.before) op.before = extra.before;
+    if (extra.sandboxId) op.sandboxId = extra.sandboxId;
+    if (extra.netns) op.netns = extra.netns;
+    if (stepThrough) op.stepThrough = new StepThrough((next) => this.onPause(op, next));
+    if (stepThrough || fault) trace.gate = this.gateFor(op);
+    this.started.set(trace, op);
+    // the outcome is the operation's state (timeline.operation); the request answers at once
+    run(trace).catch(() => {});
+    if (this.started.get(trace) === op) {
+      // the kubelet refused before announcing it (an invalid name): still listed, as failed
+      this.started.delete(trace);
+      void this.finish(op, new Error('the kubelet did not start the operation'));
+    }
+    return op.info;
+  }
+
+  async ['timeline.next'](p: { op: number }) {
+    const op = this.op(p.op);
+    if (!op.stepThrough?.next()) throw new ApiError('failed', `operation ${p.op} is not paused`);
+    return { ok: true as const };
+  }
+
+  async ['timeline.continue'](p: { op: number }) {
+    const op = this.op(p.op);
+    if (!op.stepThrough || op.info.state === 'done' || op.info.state === 'failed') throw new ApiError('failed', `operation ${p.op} is not stepping`);
+    op.stepThrough.continue();
+    return { ok: true as const };
+  }
+}
