@@ -290,7 +290,7 @@ function ipamProblems(path: Path, ipam: Record<string, unknown>, err: Report): v
         spans.push(s);
       });
       for (const earlier of sets) {
-        const hit = spans.find((s) => earlier.spans.some((e) => overlaps(e, s)));
+        const hit = earlier.spans.find((e) => spans.some((s) => overlaps(e, s)));
         if (hit) err([...path, 'ranges', i], 'ranges-overlap', `range set ${i + 1} overlaps range set ${earlier.index + 1} (${hit.label}): host-local refuses overlapping range sets`);
       }
       sets.push({ spans, index: i });
