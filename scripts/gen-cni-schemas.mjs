@@ -11,8 +11,8 @@ const bool = (description, def) => ({ type: 'boolean', description, ...(def !== 
 const int = (description, extra = {}) => ({ type: 'integer', description, ...extra });
 const CIDR = '^[0-9a-fA-F.:]+/[0-9]{1,3}$';
 const IP = '^[0-9a-fA-F.:]+$';
-const cidr = (description) => str(description, { pattern: CIDR });
-const ip = (description) => str(description, { pattern: IP });
+const cidr = (description) => str(description, { pattern: CIDR, patternErrorMessage: 'Must be an address block in CIDR notation, such as "10.244.1.0/24".' });
+const ip = (description) => str(description, { pattern: IP, patternErrorMessage: 'Must be an IP address, such as "10.244.1.1".' });
 const mtu = int('Explicitly set MTU to the specified value. Defaults to the value chosen by the kernel.', { minimum: 68, maximum: 65535 });
 const ipamProp = { ...ref('ipam'), description: 'IPAM configuration: the IPAM plugin (host-local, static, dhcp) this plugin calls to allocate the pod\'s addresses.' };
 

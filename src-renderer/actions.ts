@@ -6,6 +6,7 @@ import { matchesShortcut } from './palette/shortcut.ts';
 import type { Lab } from './state/lab.ts';
 import type { AppState, ToolName } from './state/store.ts';
 import { centreTools } from './workspace/centre-tools.tsx';
+import { editorCommands } from './editor/commands.ts';
 
 export type ActionName =
   | 'palette.open'
@@ -24,7 +25,10 @@ export type ActionName =
   | 'terminal.paste'
   | `tool.open:${ToolName}`
   | 'theme.toggle'
-  | 'theme.system';
+  | 'theme.system'
+  | 'editor.save'
+  | 'editor.newFile'
+  | 'editor.runAdd';
 
 export interface ActionContext {
   lab: Lab;
@@ -113,6 +117,13 @@ register({
 });
 register({ name: 'theme.toggle', label: 'Toggle light/dark theme (overrides the system)', perform: ({ lab }) => lab.toggleTheme() });
 register({ name: 'theme.system', label: 'Follow the system theme', predicate: (s) => s.themeOverride !== null, perform: ({ lab }) => lab.followSystemTheme() });
+
+// --- CNI config editor ---
+const editorOpen = (s: AppState) => s.tools.some((t) => t.tool === 'editor') && running(s);
+register({ name: 'editor.save', label: 'Save the CNI config (format on save; Ctrl+S in the editor)', predicate: editorOpen, perform: () => editorCommands.save?.() });
+register({ name: 'editor.newFile', label: 'New CNI config file…', predicate: editorOpen, perform: ({ lab }) => (lab.openTool('editor'), editorCommands.newFile?.()) });
+register({ name: 'editor.runAdd', label: 'Run CNI ADD with the config in the editor', predicate: editorOpen, perform: () => editorCommands.runAdd?.() });
+// --- end CNI config editor ---
 
 /** One action per node of the running world: "New terminal on node1" (Ctrl+Shift+1), … */
 function nodeActions(state: AppState): Action[] {
