@@ -21,7 +21,7 @@ const engineOnly = (p: LintProblem) => p.rule !== 'syntax' && p.rule !== 'schema
 declare global {
   interface Window {
     /** For end-to-end tests, as podnetScreens is for terminals: the editor's text and markers. */
-    podnetEditor?: { value(): string; setValue(text: string): void; markers(): { owner: string; line: number; severity: string; message: string }[] };
+    podnetEditor?: { value(): string; setValue(text: string): void; focusAt(line: number, column: number): void; markers(): { owner: string; line: number; severity: string; message: string }[] };
   }
 }
 
@@ -106,6 +106,10 @@ export default function CniEditor({ active }: { active: boolean }) {
     window.podnetEditor = {
       value: () => ed.getModel()?.getValue() ?? '',
       setValue: (t) => ed.getModel()?.setValue(t),
+      focusAt: (lineNumber, column) => {
+        ed.setPosition({ lineNumber, column });
+        ed.focus();
+      },
       markers: () =>
         monaco.editor.getModelMarkers({ resource: ed.getModel()?.uri }).map((m) => ({ owner: m.owner, line: m.startLineNumber, severity: m.severity === monaco.MarkerSeverity.Error ? 'error' : 'warning', message: m.message })),
     };

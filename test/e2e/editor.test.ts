@@ -18,7 +18,7 @@ const lineOf = (text: string, needle: string) => text.slice(0, text.indexOf(need
 
 declare global {
   interface Window {
-    podnetEditor?: { value(): string; setValue(text: string): void; markers(): Marker[] };
+    podnetEditor?: { value(): string; setValue(text: string): void; focusAt(line: number, column: number): void; markers(): Marker[] };
   }
 }
 
@@ -33,6 +33,8 @@ afterAll(async () => {
 describe('the CNI config editor in Chromium', () => {
   it('edits, validates, runs ADD, and follows NetworkReady', async () => {
     const { page } = s;
+    const requests: string[] = [];
+    page.on('request', (r) => requests.push(r.url()));
     await page.getByTestId('node-count').fill('2');
     await page.getByTestId('world-start').click();
     await expect.poll(() => page.getByTestId('world-state').innerText(), { timeout: 30_000 }).toMatch(/running/i);
@@ -62,6 +64,17 @@ describe('the CNI config editor in Chromium', () => {
     await expect.poll(() => page.locator('.cni-monaco .squiggly-error').count()).toBeGreaterThan(0);
     await page.screenshot({ path: join(SHOTS, 'editor-error-marker.png') });
 
+    // the schemas in Monaco: hover documents a field in the plugin docs' words; completion offers fields
+    await setText(page, good);
+    await page.locator('.cni-monaco .view-line span', { hasText: '"isGateway"' }).first().hover();
+    await expect.poll(() => page.locator('.monaco-hover:not(.hidden)').innerText(), { timeout: 10_000 }).toContain('Assign an IP address to the bridge');
+    const partial = good.replace('"bridge": "cni0",', '"bridge": "cni0",\n      "hair": true,');
+    await setText(page, partial);
+    await page.evaluate(([l, c]) => window.podnetEditor!.focusAt(l!, c!), [lineOf(partial, '"hair"'), partial.split('\n')[lineOf(partial, '"hair"') - 1]!.indexOf('"hair"') + 6]);
+    await page.keyboard.press('Control+Space');
+    await expect.poll(() => page.locator('.suggest-widget').innerText(), { timeout: 10_000 }).toContain('hairpinMode');
+    await page.keyboard.press('Escape');
+
     // fixed: no markers, and Ctrl+S saves (formatted) with nothing to report
     await setText(page, good);
     await expect.poll(async () => (await markers(page)).length, { timeout: 10_000 }).toBe(0);
@@ -84,6 +97,13 @@ describe('the CNI config editor in Chromium', () => {
     expect(await world.run({ kind: 'pod', node: 'node1', netns: '/run/netns/editor-try1' }, ['ip', '-br', 'addr', 'show', 'eth0'])).toContain(ip.split(' ')[0]!);
     await page.screenshot({ path: join(SHOTS, 'editor-run-panel-add.png') });
 
+    // the same panel in the light theme
+    await page.keyboard.press('Control+Shift+P');
+    await page.getByTestId('palette-input').fill('Toggle light');
+    await page.getByTestId('palette-item-theme.toggle').click();
+    await expect.poll(() => page.evaluate(() => document.documentElement.dataset.theme)).toBe('light');
+    await page.screenshot({ path: join(SHOTS, 'editor-run-panel-add-light.png') });
+
     // DEL takes it down again
     await page.getByTestId('cni-run-DEL').click();
     await expect.poll(() => page.getByTestId('cni-outcome').innerText(), { timeout: 30_000 }).toMatch(/DEL succeeded/);
@@ -104,5 +124,8 @@ describe('the CNI config editor in Chromium', () => {
     await page.getByTestId('cni-save').click();
     await expect.poll(() => page.getByTestId('node-pill-node1').getAttribute('data-ready'), { timeout: 12_000 }).toBe('true');
     expect(s.errors).toEqual([]);
+    // Monaco, its workers and its font came from the app's own host: nothing else was asked for
+    expect(requests.filter((u) => !u.startsWith(new URL(s.host.url).origin) && !u.startsWith('data:'))).toEqual([]);
+    expect(requests.some((u) => /json\.worker-[\w-]+\.js$/.test(u))).toBe(true);
   }, 180_000);
 });
