@@ -1,7 +1,7 @@
 // podnet cni lint FILE...: the same checks as the editor and the engine, as file:line:col: message.
 // On a node of a lab world (PODNET_NODE set) it also asks the node: binaries, VERSION, file order.
 import { readdirSync, readFileSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname, resolve } from 'node:path';
 import { ResultCache } from '../cni/cache.js';
 import { CONF_EXTENSIONS, loadConfDir } from '../cni/conf.js';
 import { CniExecutor } from '../cni/libcni.js';
@@ -46,7 +46,7 @@ export async function lintCommand(files: string[], print: (s: string) => void, p
       continue;
     }
     const node = process.env.PODNET_NODE;
-    const problems: LintProblem[] = node ? await lintInContext(f, basename(f), text, nodeContext(node, join(process.cwd(), f))) : lintConfigText(f, text);
+    const problems: LintProblem[] = node ? await lintInContext(f, basename(f), text, nodeContext(node, resolve(f))) : lintConfigText(f, text);
     for (const p of problems) print(formatProblem(p));
     errors += problems.filter((p) => p.severity === 'error').length;
     warnings += problems.filter((p) => p.severity === 'warning').length;
