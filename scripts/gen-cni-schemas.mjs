@@ -61,7 +61,7 @@ const PLUGINS = {
     vlan: int('Assign VLAN tag. Defaults to none.', { minimum: 0, maximum: 4094 }),
     macspoofchk: bool('Enables mac spoof check, limiting the traffic originating from the container to the mac address of the interface.', false),
     enabledad: bool('Enables duplicate address detection for the container side veth.', false),
-    ipam: ipamProp,
+    ipam: { ...ipamProp, description: 'IPAM configuration to be used for this network. For an L2-only network, use an empty object {}.' },
   }),
   ptp: schema('ptp', 'ptp plugin', 'The ptp plugin creates a point-to-point link between a container and the host by using a veth device. One end of the veth pair is placed inside the container and the other end resides on the host. The host-side veth is never assigned an IPv4 address; it gets routes to the container.', {
     ipMasq: bool('Set up IP Masquerade on the host for traffic originating from the ip of this network and destined outside of this network.', false),
@@ -87,7 +87,7 @@ const PLUGINS = {
     mtu: { ...mtu, description: 'Explicitly set MTU to the specified value. Defaults to the value chosen by the kernel (the master\'s MTU).' },
     ipam: ipamProp,
     dns,
-  }, { required: ['master', 'vlanId'] }),
+  }, { required: ['master', 'vlanId', 'ipam'] }),
   'host-device': schema('host-device', 'host-device plugin', 'Move an already-existing device into a container. The device is specified with exactly one of: device, hwaddr, kernelpath, pciBusID. On DEL the device is moved back to the host.', {
     device: str('The device name, e.g. eth1 or ens2f0.'),
     hwaddr: str('A MAC address of the device.', { pattern: '^([0-9a-fA-F]{2}:){5}[0-9a-fA-F]{2}$' }),
@@ -122,11 +122,11 @@ const PLUGINS = {
       },
     },
   }),
-  bandwidth: schema('bandwidth', 'bandwidth plugin', 'The bandwidth plugin configures a token bucket filter (tbf) queuing discipline on both ingress and egress traffic. It is a chained plugin: it shapes the interface of the previous result. Rates are in bits per second, bursts in bits.', {
-    ingressRate: int('The rate in bits per second for traffic through the container\'s ingress. Requires ingressBurst.', { minimum: 1 }),
-    ingressBurst: int('The burst in bits for ingress traffic. Requires ingressRate.', { minimum: 1 }),
-    egressRate: int('The rate in bits per second for traffic leaving the container (shaped on the host side through an ifb device). Requires egressBurst.', { minimum: 1 }),
-    egressBurst: int('The burst in bits for egress traffic. Requires egressRate.', { minimum: 1 }),
+  bandwidth: schema('bandwidth', 'bandwidth plugin', 'This plugin configures a token bucket filter (tbf) queuing discipline (qdisc) on both ingress and egress traffic, for the interface a previous plugin made (it is a chained plugin). For ingress it creates an Intermediate Functional Block device (ifb) to redirect packets from the host interface, and applies tbf there.', {
+    ingressRate: int('The rate in bps at which traffic can enter an interface. Both ingressRate and ingressBurst must be set to limit ingress bandwidth.', { minimum: 1 }),
+    ingressBurst: int('The maximum amount in bits that tokens can be made available for instantaneously (ingress).', { minimum: 1 }),
+    egressRate: int('The rate in bps at which traffic can leave an interface. Both egressRate and egressBurst must be set to limit egress bandwidth.', { minimum: 1 }),
+    egressBurst: int('The maximum amount in bits that tokens can be made available for instantaneously (egress).', { minimum: 1 }),
     runtimeConfig: {
       type: 'object',
       description: 'Filled by the runtime from the pod\'s annotations (capability "bandwidth").',
@@ -139,16 +139,13 @@ const PLUGINS = {
     firewalldZone: str('The firewalld zone the container IPs are added to (firewalld backend only).', { default: 'trusted' }),
   }),
   tuning: schema('tuning', 'tuning plugin', 'The tuning plugin changes some system controls (sysctls) and interface attributes (promiscuous mode, all-multicast mode, MTU and MAC address) in the container\'s network namespace. It is a chained plugin: it tunes the interface of the previous result.', {
-    sysctl: { type: 'object', additionalProperties: { type: 'string' }, description: 'Sysctls to set in the container\'s namespace, e.g. "net.core.somaxconn": "500". Only net.* sysctls of the namespace are allowed; values are strings.' },
+    sysctl: { type: 'object', additionalProperties: { type: 'string' }, description: 'System controls to set in the network namespace, e.g. "net.core.somaxconn": "500" (values are strings). IFNAME in a name is replaced by the interface\'s name: "net.ipv4.conf.IFNAME.arp_filter". Only sysctls of the network namespace (/proc/sys/net/*) can be changed.' },
     mac: str('The MAC address to set on the interface.', { pattern: '^([0-9a-fA-F]{2}:){5}[0-9a-fA-F]{2}$' }),
     promisc: bool('Set promiscuous mode on (true) or off (false) on the interface.'),
-    allmulti: bool('Set all-multicast mode on (true) or off (false) on the interface.'),
+    allmulti: bool('Change the all-multicast mode of interface. If enabled, all multicast packets on the network will be received by the interface.'),
     mtu: int('The MTU to set on the interface.', { minimum: 68, maximum: 65535 }),
-    txQLen: int('The transmit queue length to set on the interface.', { minimum: 0 }),
   }),
-  sbr: schema('sbr', 'sbr plugin', 'The source based routing plugin: it moves the routes of the previous result\'s interface into a separate routing table and adds a rule so that traffic from the interface\'s addresses uses it. It is a chained plugin.', {
-    table: int('The routing table to use; by default the first free one from 100 up.', { minimum: 1 }),
-  }),
+  sbr: schema('sbr', 'sbr plugin', 'This plugin performs Source Based Routing (SBR): for the interface of the previous result it creates a new routing table (the first free one from 100 up), a rule to use it for the interface\'s IP addresses, a default route via the interface\'s gateway in that table, and moves every route of the device there. It must be used as a chained plugin; there are no specific configuration parameters.', {}),
   vrf: schema('vrf', 'vrf plugin', 'The vrf plugin creates a VRF device in the container\'s network namespace (or reuses one with the same name) and enslaves the interface of the previous result to it. It is a chained plugin.', {
     vrfname: str('The name of the VRF to create (or to reuse, when it already exists).', { maxLength: 15 }),
     table: int('The routing table id of the VRF. Assigned automatically when omitted.', { minimum: 1 }),

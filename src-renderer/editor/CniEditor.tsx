@@ -151,7 +151,13 @@ export default function CniEditor({ active }: { active: boolean }) {
       return;
     }
     void refresh(node);
-    return lab.client.on('config.changed', (p) => p.node === node && void refresh(node));
+    const offConfig = lab.client.on('config.changed', (p) => p.node === node && void refresh(node));
+    // NetworkReady changed (a file edited in a terminal, say): the list's markers may have too
+    const offWorld = lab.client.on('world.changed', () => void refresh(node));
+    return () => {
+      offConfig();
+      offWorld();
+    };
   }, [running, node, refresh, lab]);
 
   useEffect(() => {

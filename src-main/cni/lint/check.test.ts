@@ -2,6 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { bridgeConfList } from '../defaults.js';
 import { checkConfigText, formatProblem } from './check.js';
 import { parseCidr, parseIp } from './ip.js';
+import { schemaDocs } from './schemas.js';
+import { readdirSync } from 'node:fs';
+import { hostPluginDirs } from '../../world/paths.js';
 
 const lines = (o: unknown) => JSON.stringify(o, null, 2);
 const list = (plugins: unknown[]) => ({ cniVersion: '1.0.0', name: 'podnet', plugins });
@@ -34,6 +37,19 @@ describe('checkConfigText', () => {
   it('refuses a chained plugin first and two interface makers', () => {
     const text = lines(list([{ type: 'portmap', capabilities: { portMappings: true } }, bridge({ type: 'host-local', subnet: '10.1.0.0/24' }), { type: 'ptp', ipam: { type: 'host-local', subnet: '10.2.0.0/24' } }]));
     expect(checkConfigText('a.conflist', text).map((p) => p.rule)).toEqual(['chained-first', 'two-interfaces']);
+  });
+});
+
+describe('the schemas', () => {
+  it('cover every plugin binary the host ships, each reachable from the plugin or IPAM dispatch', () => {
+    const docs = schemaDocs();
+    const dispatch = JSON.stringify([docs.get('plugin'), docs.get('ipam')]);
+    const bins = hostPluginDirs().flatMap((d) => readdirSync(d));
+    expect(bins.length).toBeGreaterThan(10);
+    for (const b of bins) {
+      expect(docs.has(b), b).toBe(true);
+      expect(dispatch, b).toContain(`"const":"${b}"`);
+    }
   });
 });
 
