@@ -43,6 +43,16 @@ export default function CniEditor({ active }: { active: boolean }) {
   const openRef = useRef<{ node: string; name: string } | null>(null);
   const lintTimer = useRef<number | undefined>(undefined);
   const lintSeq = useRef(0);
+  /** Models with unsaved edits (by URI): reopening one keeps the edits, switching files loses nothing. */
+  const unsaved = useRef(new Set<string>());
+  const [, setUnsavedCount] = useState(0);
+  const markUnsaved = (uri: string, on: boolean) => {
+    if (on ? unsaved.current.has(uri) : !unsaved.current.has(uri)) return;
+    if (on) unsaved.current.add(uri);
+    else unsaved.current.delete(uri);
+    setUnsavedCount(unsaved.current.size);
+  };
+  const loading = useRef(false);
 
   const refresh = useCallback(
     async (n = node) => {
@@ -99,6 +109,9 @@ export default function CniEditor({ active }: { active: boolean }) {
     });
     editor.current = ed;
     const sub = ed.onDidChangeModelContent(() => {
+      if (loading.current) return;
+      const uri = ed.getModel()?.uri.toString();
+      if (uri) markUnsaved(uri, true);
       setDirty(true);
       window.clearTimeout(lintTimer.current);
       lintTimer.current = window.setTimeout(() => void lint(), 300);
@@ -131,11 +144,18 @@ export default function CniEditor({ active }: { active: boolean }) {
         const r = await lab.client.call('config.read', { node: n, name });
         const uri = uriOf(n, name);
         const model = monaco.editor.getModel(uri) ?? monaco.editor.createModel(r.text, 'json', uri);
-        if (model.getValue() !== r.text) model.setValue(r.text);
+        const keep = unsaved.current.has(uri.toString());
+        loading.current = true;
+        try {
+          // the file as it is now, unless this buffer has edits not saved yet
+          if (!keep && model.getValue() !== r.text) model.setValue(r.text);
+          editor.current?.setModel(model);
+        } finally {
+          loading.current = false;
+        }
         openRef.current = { node: n, name };
-        editor.current?.setModel(model);
         setCurrent(name);
-        setDirty(false);
+        setDirty(keep);
         void lint();
       } catch (e) {
         lab.notify(`Cannot open ${name}: ${(e as Error).message}`);
@@ -182,11 +202,17 @@ export default function CniEditor({ active }: { active: boolean }) {
     setBusy('saving');
     try {
       // format on save, unless the JSON is broken (the formatter would guess)
-      const broken = monaco.editor.getModelMarkers({ resource: model.uri, owner: 'json' }).some((m) => /comma|Expected|End of file|Unexpected|Invalid/i.test(m.message) && m.severity === monaco.MarkerSeverity.Error);
+      let broken = false;
+      try {
+        JSON.parse(model.getValue());
+      } catch {
+        broken = true;
+      }
       if (!broken) await ed.getAction('editor.action.formatDocument')?.run();
       let text = model.getValue();
       if (!text.endsWith('\n')) text += '\n';
       const r = await lab.client.call('config.save', { node: o.node, name: o.name, text });
+      markUnsaved(model.uri.toString(), false);
       setDirty(false);
       setProblems(r.problems);
       const errors = r.problems.filter((p) => p.severity === 'error').length;
@@ -220,10 +246,17 @@ export default function CniEditor({ active }: { active: boolean }) {
       } else if (dialog.kind === 'rename' && current) {
         if (!NAME_RE.test(dialog.name)) throw new Error('a name such as 20-mynet.conflist');
         await lab.client.call('config.rename', { node, from: current, to: dialog.name });
+        // unsaved edits move with the file
+        const old = uriOf(node, current);
+        const edits = unsaved.current.has(old.toString()) ? monaco.editor.getModel(old)?.getValue() : undefined;
+        markUnsaved(old.toString(), false);
+        monaco.editor.getModel(old)?.dispose();
         await refresh();
         await open(dialog.name);
+        if (edits !== undefined) editor.current?.getModel()?.setValue(edits);
       } else if (dialog.kind === 'delete' && current) {
         await lab.client.call('config.delete', { node, name: current });
+        markUnsaved(uriOf(node, current).toString(), false);
         monaco.editor.getModel(uriOf(node, current))?.dispose();
         await refresh();
       }
@@ -289,7 +322,10 @@ export default function CniEditor({ active }: { active: boolean }) {
                 onClick={() => void open(f.name)}
                 onKeyDown={(e) => e.key === 'Enter' && void open(f.name)}
               >
-                <span className="cni-file-name">{f.name}</span>
+                <span className="cni-file-name">
+                  {f.name}
+                  {unsaved.current.has(uriOf(node, f.name).toString()) ? <span className="cni-dirty" title="unsaved changes"> ●</span> : null}
+                </span>
                 {f.active ? <span className="cni-badge ok">network</span> : f.error ? <span className="cni-badge bad">invalid</span> : null}
               </li>
             ))}

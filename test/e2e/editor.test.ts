@@ -108,6 +108,26 @@ describe('the CNI config editor in Chromium', () => {
     await page.getByTestId('cni-run-DEL').click();
     await expect.poll(() => page.getByTestId('cni-outcome').innerText(), { timeout: 30_000 }).toMatch(/DEL succeeded/);
 
+    // a second file from a template; its unsaved edits survive switching files; then it goes
+    await page.getByTestId('cni-new').click();
+    await page.getByTestId('cni-dialog-name').fill('20-spare.conflist');
+    await page.getByTestId('cni-template').selectOption({ label: 'ptp + host-local' });
+    await page.getByTestId('cni-dialog-ok').click();
+    await expect.poll(() => editorText(page), { timeout: 10_000 }).toContain('"type": "ptp"');
+    await expect.poll(() => page.getByTestId('cni-file-20-spare.conflist').getAttribute('title')).toMatch(/another file sorts first/);
+    const edited = (await editorText(page)).replace('"ptpnet"', '"edited"');
+    await setText(page, edited);
+    await page.getByTestId('cni-file-10-podnet.conflist').click();
+    await expect.poll(() => editorText(page)).toContain('"name": "podnet"');
+    await expect.poll(() => page.getByTestId('cni-file-20-spare.conflist').innerText()).toContain('●');
+    await page.getByTestId('cni-file-20-spare.conflist').click();
+    await expect.poll(() => editorText(page)).toBe(edited);
+    await page.getByTestId('cni-delete').click();
+    await page.getByTestId('cni-dialog-ok').click();
+    await expect.poll(() => page.getByTestId('cni-file-20-spare.conflist').count()).toBe(0);
+    await page.getByTestId('cni-file-10-podnet.conflist').click();
+    await expect.poll(() => editorText(page)).toContain('"name": "podnet"');
+
     // every config removed: node1 becomes NotReady within one status interval
     await page.getByTestId('cni-delete').click();
     await page.getByTestId('cni-dialog-ok').click();
