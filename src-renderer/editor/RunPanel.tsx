@@ -151,7 +151,9 @@ export function RunPanel({ node, name, text }: { node: string; name: string; tex
           ) : null}
           <div className="cni-columns">
             <div className="cni-execs" aria-label="Plugins">
-              <h4>Plugins ({report.execs.length})</h4>
+              <h4 title="An IPAM plugin (host-local, static, dhcp) is run by its main plugin, not by the runtime: its answer is inside the main plugin's stdout">
+                Plugins ({report.execs.length}) <span className="muted">· IPAM runs inside its main plugin</span>
+              </h4>
               {report.execs.map((x, i) => (
                 <details key={i} className="cni-exec" data-testid="cni-exec" open={i === 0}>
                   <summary>
