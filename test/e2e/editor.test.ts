@@ -108,6 +108,20 @@ describe('the CNI config editor in Chromium', () => {
     await page.getByTestId('cni-run-DEL').click();
     await expect.poll(() => page.getByTestId('cni-outcome').innerText(), { timeout: 30_000 }).toMatch(/DEL succeeded/);
 
+    // a cniVersion the plugins do not speak: the node's check marks it, and ADD shows the plugin's own error, code 1
+    const v11 = good.replace('"cniVersion": "1.0.0"', '"cniVersion": "1.1.0"');
+    await setText(page, v11);
+    await expect.poll(async () => (await markers(page)).filter((m) => m.owner === 'podnet').map((m) => m.line), { timeout: 10_000 }).toContain(lineOf(v11, '"type": "bridge"'));
+    await page.getByTestId('cni-new-name').fill('try2');
+    await page.getByTestId('cni-run-ADD').click();
+    await expect.poll(() => page.getByTestId('cni-outcome').innerText(), { timeout: 30_000 }).toMatch(/ADD failed/);
+    expect(await page.getByTestId('cni-error').innerText()).toMatch(/^bridge: code 1 — Incompatible CNI version\n.*incompatible CNI versions/);
+    await page.screenshot({ path: join(SHOTS, 'editor-run-panel-error.png') });
+    await setText(page, good);
+    await page.getByTestId('cni-run-DEL').click();
+    await expect.poll(() => page.getByTestId('cni-outcome').innerText(), { timeout: 30_000 }).toMatch(/DEL succeeded/);
+    expect(await page.getByTestId('cni-target').inputValue()).toBe('new');
+
     // a second file from a template; its unsaved edits survive switching files; then it goes
     await page.getByTestId('cni-new').click();
     await page.getByTestId('cni-dialog-name').fill('20-spare.conflist');
