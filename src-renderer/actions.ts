@@ -7,6 +7,7 @@ import type { Lab } from './state/lab.ts';
 import type { AppState, ToolName } from './state/store.ts';
 import { centreTools } from './workspace/centre-tools.tsx';
 import { currentTimeline, timelineOf } from './timeline/timeline-model.ts';
+import { editorCommands } from './editor/commands.ts';
 
 export type ActionName =
   | 'palette.open'
@@ -28,7 +29,10 @@ export type ActionName =
   | 'theme.system'
   | 'timeline.next'
   | 'timeline.continue'
-  | 'timeline.faults';
+  | 'timeline.faults'
+  | 'editor.save'
+  | 'editor.newFile'
+  | 'editor.runAdd';
 
 export interface ActionContext {
   lab: Lab;
@@ -131,6 +135,13 @@ register({
     timelineOf(lab).setFaultMenu(true);
   },
 });
+
+// --- CNI config editor ---
+const editorOpen = (s: AppState) => s.tools.some((t) => t.tool === 'editor') && running(s);
+register({ name: 'editor.save', label: 'Save the CNI config (format on save; Ctrl+S in the editor)', predicate: editorOpen, perform: () => editorCommands.save?.() });
+register({ name: 'editor.newFile', label: 'New CNI config file…', predicate: editorOpen, perform: ({ lab }) => (lab.openTool('editor'), editorCommands.newFile?.()) });
+register({ name: 'editor.runAdd', label: 'Run CNI ADD with the config in the editor', predicate: editorOpen, perform: () => editorCommands.runAdd?.() });
+// --- end CNI config editor ---
 
 /** One action per node of the running world: "New terminal on node1" (Ctrl+Shift+1), … */
 function nodeActions(state: AppState): Action[] {

@@ -105,6 +105,76 @@ export const TimelineStepDetail = z.object({
 const Empty = z.object({}).strict();
 const Ok = z.object({ ok: z.literal(true) });
 
+// --- CNI config editor (config.*): a node's /etc/cni/net.d, lint, and the run panel ---
+const confName = z.string().max(100).regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]*\.(conf|conflist|json)$/, 'a config file name: letters, digits, "_", "." and "-" (no "/"), ending in .conf, .conflist or .json');
+const confText = z.string().max(1 << 20);
+export const LintProblem = z.object({
+  line: z.number().int().min(1),
+  column: z.number().int().min(1),
+  endLine: z.number().int().min(1),
+  endColumn: z.number().int().min(1),
+  severity: z.enum(['error', 'warning']),
+  message: z.string(),
+  rule: z.string(),
+});
+export const ConfigFile = z.object({
+  name: z.string(),
+  size: z.number(),
+  mtime: z.number(),
+  /** The pod network: the first valid file in lexical order. */
+  active: z.boolean(),
+  /** Why the runtime cannot load it. */
+  error: z.string().optional(),
+});
+export const ConfigFiles = z.object({ node: z.string(), dir: z.string(), files: z.array(ConfigFile), network: z.string().optional() });
+export const ConfigSaved = z.object({ file: ConfigFile, problems: z.array(LintProblem) });
+export const RunVerb = z.enum(['ADD', 'CHECK', 'DEL', 'VERSION', 'STATUS', 'GC']);
+export const RunTarget = z.discriminatedUnion('kind', [
+  /** A pod the kubelet made: its sandbox ID and network namespace. */
+  z.object({ kind: z.literal('pod'), pod: podName }),
+  /** A network namespace of the editor's own on the node, made on first use. */
+  z.object({ kind: z.literal('new'), name: podName }),
+]);
+export const RunTargetInfo = z.object({ kind: z.enum(['pod', 'new']), name: z.string(), netns: z.string(), containerId: z.string(), attached: z.boolean() });
+export const RunReport = z.object({
+  verb: RunVerb,
+  ok: z.boolean(),
+  result: z.unknown().optional(),
+  note: z.string().optional(),
+  versions: z.array(z.object({ plugin: z.string(), supportedVersions: z.array(z.string()) })).optional(),
+  error: z
+    .object({
+      kind: z.enum(['plugin', 'exec', 'config', 'not-supported', 'other']),
+      message: z.string(),
+      plugin: z.string().optional(),
+      code: z.number().optional(),
+      msg: z.string().optional(),
+      details: z.string().optional(),
+      meaning: z.string().optional(),
+    })
+    .optional(),
+  execs: z.array(z.object({ plugin: z.string(), command: z.string(), stdin: z.string(), stdout: z.string(), stderr: z.string(), exitCode: z.number().nullable(), ms: z.number(), error: z.string().optional() })),
+  diff: z.array(z.object({ where: z.enum(['pod', 'node']), table: z.enum(['link', 'addr', 'route']), change: z.enum(['added', 'removed', 'changed']), text: z.string() })),
+  target: RunTargetInfo.optional(),
+});
+const configRequests = {
+  'config.files': { params: z.object({ node: nodeName }).strict(), result: ConfigFiles },
+  'config.read': { params: z.object({ node: nodeName, name: confName }).strict(), result: z.object({ name: z.string(), text: z.string(), mtime: z.number() }) },
+  'config.save': { params: z.object({ node: nodeName, name: confName, text: confText }).strict(), result: ConfigSaved },
+  'config.create': { params: z.object({ node: nodeName, name: confName, text: confText.optional() }).strict(), result: ConfigSaved },
+  'config.rename': { params: z.object({ node: nodeName, from: confName, to: confName }).strict(), result: Ok },
+  'config.delete': { params: z.object({ node: nodeName, name: confName }).strict(), result: Ok },
+  /** Every problem of a text as if it were this file on this node: schema, semantics and the node's own checks. */
+  'config.lint': { params: z.object({ node: nodeName, name: confName, text: confText }).strict(), result: z.object({ problems: z.array(LintProblem) }) },
+  'config.targets': { params: z.object({ node: nodeName }).strict(), result: z.array(RunTargetInfo) },
+  'config.run': { params: z.object({ node: nodeName, name: confName, text: confText, verb: RunVerb, target: RunTarget }).strict(), result: RunReport },
+} as const;
+const configEvents = {
+  /** A node's config directory changed through the editor (any client). */
+  'config.changed': z.object({ node: z.string() }),
+} as const;
+// --- end CNI config editor ---
+
 /** Requests: method → params and result. */
 export const requests = {
   'world.status': { params: Empty, result: WorldStatus },
@@ -134,6 +204,7 @@ export const requests = {
   'timeline.deletePod': { params: z.object({ name: podName, stepThrough: z.boolean(), fault: TimelineFault.optional() }).strict(), result: TimelineOperation },
   'timeline.next': { params: z.object({ op: opId }).strict(), result: Ok },
   'timeline.continue': { params: z.object({ op: opId }).strict(), result: Ok },
+  ...configRequests,
 } as const;
 
 /** Events: name → payload. Every payload carries the id of what it is about. */
@@ -148,6 +219,7 @@ export const events = {
   'timeline.operation': TimelineOperation,
   'timeline.step': z.object({ op: opId, step: TimelineStep }),
   'timeline.pause': z.object({ op: opId, pause: TimelinePause.nullable() }),
+  ...configEvents,
 } as const;
 
 export type Method = keyof typeof requests;
@@ -164,6 +236,10 @@ export type TimelinePause = z.infer<typeof TimelinePause>;
 export type TimelineFault = z.infer<typeof TimelineFault>;
 export type TimelineOperation = z.infer<typeof TimelineOperation>;
 export type TimelineStepDetail = z.infer<typeof TimelineStepDetail>;
+export type LintProblem = z.infer<typeof LintProblem>;
+export type ConfigFile = z.infer<typeof ConfigFile>;
+export type RunReport = z.infer<typeof RunReport>;
+export type RunTargetInfo = z.infer<typeof RunTargetInfo>;
 
 /** The service the engine implements: one method per request. */
 export type PodnetApi = { [M in Method]: (params: Params<M>) => Promise<Result<M>> };

@@ -4,6 +4,7 @@ import { requests, type Method, type PodnetApi } from './contract.js';
 import { LabService, type TerminalFactory } from './lab-service.js';
 import { composeApi, type EngineEvents, type SessionPart } from './session.js';
 import { TimelinePart } from '../timeline/timeline-part.js';
+import { ConfigEditorPart } from '../config/editor-part.js';
 
 export interface Engine {
   readonly api: PodnetApi;
@@ -21,7 +22,7 @@ export interface EngineOptions {
 
 /** The parts every engine has; each serves its own slice of the contract. */
 function defaultParts(): SessionPart[] {
-  return [new TimelinePart()];
+  return [new TimelinePart(), new ConfigEditorPart()];
 }
 
 export function createEngine(opts: EngineOptions): Engine {

@@ -12,7 +12,7 @@ import { CniExecutor, type RuntimeConf } from '../cni/libcni.js';
 import { UsageError } from './trace-command.js';
 
 /** Runs plugins in the current namespaces: only ever used inside a world's node. */
-class LocalPluginHost implements PluginHost {
+export class LocalPluginHost implements PluginHost {
   constructor(readonly cniPath: string[]) {}
   findPlugin(type: string): string | undefined {
     for (const d of this.cniPath) {

@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import { ConfigError, ExecError, InvalidArgumentError, NotSupportedError, PluginError } from '../cni/errors.js';
 import { WorldError } from '../world/world.js';
 import { cniCommand } from './cni-command.js';
+import { lintCommand } from './lint-command.js';
 import { formatDoctor, runDoctor } from './doctor.js';
 import { traceCommand, UsageError } from './trace-command.js';
 
@@ -18,6 +19,9 @@ Usage:
       --json                    print the trace and results as JSON
   podnet cni add|check|del [--net NAME | --conf FILE] [--id ID] [--ifname IF] [--args K=V;..] [--cap-args JSON] [-v] NETNS
   podnet cni version TYPE...    run a node's CNI config by hand, as cnitool does (in a node's terminal)
+  podnet cni lint FILE...       check CNI configs (schema and semantics) as the editor and the engine do:
+                                file:line:col: message, exit status 1 on errors; on a node it also checks
+                                plugin binaries, their VERSION and which file is picked
   podnet help
 `;
 
@@ -59,7 +63,8 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'cni': {
       const [verb, ...r] = rest;
-      if (verb !== 'add' && verb !== 'check' && verb !== 'del' && verb !== 'version') throw new UsageError('usage: podnet cni add|check|del|version …  (see podnet help)');
+      if (verb === 'lint') return lintCommand(r, out, err);
+      if (verb !== 'add' && verb !== 'check' && verb !== 'del' && verb !== 'version') throw new UsageError('usage: podnet cni add|check|del|version|lint …  (see podnet help)');
       const { values, positionals } = parseArgs({
         args: r,
         allowPositionals: true,

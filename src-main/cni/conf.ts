@@ -4,6 +4,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError } from './errors.js';
 import { locateJsonError } from './json-locate.js';
+import { checkConfigText } from './lint/check.js';
 import { KNOWN_VERSIONS, negotiateVersion, parseVersion } from './version.js';
 
 export type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
@@ -128,9 +129,15 @@ export function confListFromConfText(text: string, file = 'config.conf'): ConfLi
   return { cniVersion, name: raw.name, disableCheck: false, disableGC: false, plugins: [plugin], bytes: JSON.stringify(list), file };
 }
 
-/** Parses a config file by its extension. */
+/** Parses a config file by its extension, then lints it: the engine runs no plugin with a config that lint refuses. */
 export function confListFromFileText(file: string, text: string): ConfList {
-  return file.endsWith('.conflist') ? confListFromText(text, file) : confListFromConfText(text, file);
+  const list = file.endsWith('.conflist') ? confListFromText(text, file) : confListFromConfText(text, file);
+  const errors = checkConfigText(file, text).filter((p) => p.severity === 'error');
+  if (errors.length) {
+    const more = errors.length > 1 ? ` (and ${errors.length - 1} more: "podnet cni lint" lists them all)` : '';
+    throw new ConfigError(file, errors[0]!.message + more, errors[0]!.line, errors[0]!.column);
+  }
+  return list;
 }
 
 export interface LoadedConfig {

@@ -1,6 +1,6 @@
 // The centre's tools besides terminals (the CNI editor, the lifecycle timeline), as data: a name, a
 // tab title and icon, and the panel. A tool opens as one tab beside the terminals and stays mounted.
-import type { ComponentType } from 'react';
+import { lazy, Suspense, type ComponentType } from 'react';
 import type { ToolName } from '../state/store.ts';
 import { TimelinePanel } from '../timeline/TimelinePanel.tsx';
 
@@ -13,15 +13,17 @@ export interface CentreTool {
   Panel: ComponentType<{ active: boolean }>;
 }
 
-function Placeholder({ what }: { what: string }) {
+// Monaco is large: the editor loads when its tab first opens, not with the app
+const CniEditor = lazy(() => import('../editor/CniEditor.tsx'));
+function EditorTool({ active }: { active: boolean }) {
   return (
-    <div className="terminal-empty">
-      <p>{what} arrives later.</p>
-    </div>
+    <Suspense fallback={<div className="terminal-empty"><p>Loading the editor…</p></div>}>
+      <CniEditor active={active} />
+    </Suspense>
   );
 }
 
 export const centreTools: Record<ToolName, CentreTool> = {
-  editor: { title: 'CNI config', icon: '{', label: 'Open the CNI config editor', Panel: () => <Placeholder what="The CNI config editor" /> },
+  editor: { title: 'CNI config', icon: '{', label: 'Open the CNI config editor', Panel: EditorTool },
   timeline: { title: 'Timeline', icon: '≡', label: 'Open the pod lifecycle timeline', Panel: TimelinePanel },
 };
