@@ -3,6 +3,7 @@
 //   control), against node-pty reading the same output alone; and the longest main-thread stall.
 // - "Start world" in the UI to a usable node1 prompt, against the engine's world start alone.
 // Usage: npm run bench:terminal   (needs Debian's chromium; not part of the test suite)
+import { cpus, loadavg } from 'node:os';
 import * as pty from 'node-pty';
 import { createWorld } from '../src-main/world/world.js';
 import { openSession } from '../test/e2e/harness.js';
@@ -63,8 +64,11 @@ async function main() {
 
     // the longest gap between 5 ms timer ticks on the page's main thread, during the flood
     await page.evaluate(() => {
-      const w = window as unknown as { __stall: number; __tick: number; __timer: number };
+      const w = window as unknown as { __stall: number; __tick: number; __timer: number; __long: number[] };
       w.__stall = 0;
+      // the browser's own account of long tasks (over 50 ms), to tell a stall's cause from timer jitter
+      w.__long = [];
+      new PerformanceObserver((l) => l.getEntries().forEach((e) => w.__long.push(Math.round(e.duration)))).observe({ type: 'longtask', buffered: false });
       w.__tick = performance.now();
       w.__timer = window.setInterval(() => {
         const now = performance.now();
@@ -79,6 +83,7 @@ async function main() {
     await page.waitForFunction(shows, 'flood-42', { timeout: 300_000, polling: 50 });
     const through = performance.now() - t1;
     const stall = await page.evaluate(() => (window as unknown as { __stall: number }).__stall);
+    const longTasks = await page.evaluate(() => (window as unknown as { __long: number[] }).__long.sort((a, b) => b - a));
 
     const lines = [
       `terminal benchmark: ${MB} MB of text through a pty, ${s.chromiumVersion}, node ${process.version}`,
@@ -89,6 +94,8 @@ async function main() {
       `${'"Start world" (2 nodes) to a node1 prompt ÷ engine'.padEnd(52)} ${toPrompt.toFixed(0).padStart(9)} ${engineStart.toFixed(0).padStart(9)} ${(toPrompt / engineStart).toFixed(2).padStart(7)}`,
       '',
       `throughput: ${(MB / (through / 1000)).toFixed(1)} MB/s into xterm, ${(MB / (alone / 1000)).toFixed(1)} MB/s node-pty alone`,
+      `long tasks (> 50 ms) during the flood: ${longTasks.length}${longTasks.length ? `, longest ${longTasks.slice(0, 5).join(', ')} ms` : ''}`,
+      `machine load (1 min): ${loadavg()[0]!.toFixed(2)} on ${cpus().length} cores`,
     ];
     console.log(lines.join('\n'));
   } finally {
