@@ -117,7 +117,7 @@ async function main() {
       `${what.padEnd(44)} ${engine.toFixed(1).padStart(9)} ${base.toFixed(1).padStart(9)} ${(engine / base).toFixed(3).padStart(7)}  ${target.padEnd(7)} ${ok ? 'met' : 'MISSED'}`;
     const lines = [
       `pod lifecycle benchmark: 1 node, bridge + host-local, internal loopback; median of ${rounds} rounds (1-pod: ${rounds * 10} runs)`,
-      `node ${process.version}, ${(await import('node:os')).cpus().length} cores`,
+      `node ${process.version}, ${(await import('node:os')).cpus().length} cores, machine load (1 min) ${(await import('node:os')).loadavg()[0]!.toFixed(2)}`,
       '',
       `${'measure'.padEnd(44)} ${'engine ms'.padStart(9)} ${'raw ms'.padStart(9)} ${'ratio'.padStart(7)}  target`,
       row('1 pod, setup + teardown, sequential', m.oneEngine, m.oneRaw, '≤ 1.15', m.oneEngine / m.oneRaw <= 1.15),
