@@ -5,6 +5,8 @@ import type { TerminalTarget } from '../src-main/api/contract.ts';
 import { matchesShortcut } from './palette/shortcut.ts';
 import type { Lab } from './state/lab.ts';
 import type { AppState, ToolName } from './state/store.ts';
+import { download } from './topology/export.ts';
+import { netviewOf, TABLES } from './views/netview-store.ts';
 import { centreTools } from './workspace/centre-tools.tsx';
 
 export type ActionName =
@@ -24,7 +26,11 @@ export type ActionName =
   | 'terminal.paste'
   | `tool.open:${ToolName}`
   | 'theme.toggle'
-  | 'theme.system';
+  | 'theme.system'
+  | 'netview.pickNamespace'
+  | `netview.table:${string}`
+  | 'topology.exportSvg'
+  | 'topology.exportPng';
 
 export interface ActionContext {
   lab: Lab;
@@ -113,6 +119,24 @@ register({
 });
 register({ name: 'theme.toggle', label: 'Toggle light/dark theme (overrides the system)', perform: ({ lab }) => lab.toggleTheme() });
 register({ name: 'theme.system', label: 'Follow the system theme', predicate: (s) => s.themeOverride !== null, perform: ({ lab }) => lab.followSystemTheme() });
+
+// ---- netview: live network views and the topology ----
+register({ name: 'netview.pickNamespace', label: 'Live views: choose a namespace', predicate: running, perform: () => document.getElementById('nv-ns')?.focus() });
+const TABLE_LABELS: Record<(typeof TABLES)[number], string> = { links: 'links', addrs: 'addresses', routes: 'routes', neighs: 'neighbours', fdb: 'bridge FDB' };
+for (const t of TABLES) {
+  register({ name: `netview.table:${t}`, label: `Live views: show ${TABLE_LABELS[t]}`, predicate: running, perform: ({ lab }) => netviewOf(lab).setTable(t) });
+}
+/** Exports once the topology tab has drawn (it may have just been opened). */
+async function exportTopology(lab: Lab, kind: 'svg' | 'png'): Promise<void> {
+  lab.openTool('topology');
+  await new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
+  const ex = netviewOf(lab).exporter;
+  if (!ex) throw new Error('the topology is not drawn yet');
+  if (kind === 'svg') download('podnet-topology.svg', new Blob([ex.svg()], { type: 'image/svg+xml' }));
+  else download('podnet-topology.png', await ex.png());
+}
+register({ name: 'topology.exportSvg', label: 'Export the topology as SVG', predicate: running, perform: ({ lab }) => exportTopology(lab, 'svg') });
+register({ name: 'topology.exportPng', label: 'Export the topology as PNG', predicate: running, perform: ({ lab }) => exportTopology(lab, 'png') });
 
 /** One action per node of the running world: "New terminal on node1" (Ctrl+Shift+1), … */
 function nodeActions(state: AppState): Action[] {

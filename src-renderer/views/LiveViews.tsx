@@ -1,12 +1,242 @@
-// The live network views' place: links, addresses and routes of each namespace arrive later.
+// The live network views: pick a namespace (sandbox, node, pod), read its links, addresses, routes,
+// neighbours and bridge FDB as `ip -json` gives them, kept live by the engine's diffs. A row that
+// appears, changes or goes flashes for a moment. Columns carry ip -json's own field names (data-col).
+import { useLayoutEffect, useRef, type KeyboardEvent, type ReactNode } from 'react';
+import type { NetTables, Topology } from '../../src-main/api/contract.ts';
+import { useAppState, useLab } from '../state/context.ts';
+import { netviewOf, TABLES, useNetview, type TableName } from './netview-store.ts';
+import './views.css';
+
+type Row<T extends TableName> = NetTables[T][number]['row'];
+interface Column<T extends TableName> {
+  /** ip -json's key for the field (the e2e test compares by it). */
+  col: string;
+  title: string;
+  value(r: Row<T>, ctx: { peer(index: number, peerIndex?: number): string }): string;
+}
+
+const opt = (v: string | number | undefined) => (v === undefined ? '' : String(v));
+
+const COLUMNS: { [T in TableName]: Column<T>[] } = {
+  links: [
+    { col: 'ifindex', title: '#', value: (r) => String(r.index) },
+    { col: 'ifname', title: 'name', value: (r) => r.name },
+    { col: 'operstate', title: 'state', value: (r) => r.state },
+    { col: 'mtu', title: 'mtu', value: (r) => String(r.mtu) },
+    { col: 'master', title: 'master', value: (r) => opt(r.master) },
+    { col: 'peer', title: 'peer', value: (r, c) => (r.kind === 'veth' || r.peerIndex !== undefined ? c.peer(r.index, r.peerIndex) : '') },
+    { col: 'address', title: 'mac', value: (r) => opt(r.mac) },
+    { col: 'info_kind', title: 'kind', value: (r) => opt(r.kind) },
+    { col: 'flags', title: 'flags', value: (r) => r.flags.join(',') },
+  ],
+  addrs: [
+    { col: 'ifname', title: 'dev', value: (r) => r.ifname },
+    { col: 'family', title: 'family', value: (r) => r.family },
+    { col: 'local', title: 'address', value: (r) => r.local },
+    { col: 'prefixlen', title: 'len', value: (r) => String(r.prefixlen) },
+    { col: 'scope', title: 'scope', value: (r) => r.scope },
+  ],
+  routes: [
+    { col: 'dst', title: 'dst', value: (r) => r.dst },
+    { col: 'gateway', title: 'gateway', value: (r) => opt(r.gateway ?? r.nexthops?.map((h) => h.gateway).filter(Boolean).join(' ')) },
+    { col: 'dev', title: 'dev', value: (r) => opt(r.dev ?? r.nexthops?.map((h) => h.dev).filter(Boolean).join(' ')) },
+    { col: 'scope', title: 'scope', value: (r) => opt(r.scope) },
+    { col: 'protocol', title: 'proto', value: (r) => opt(r.protocol) },
+    { col: 'prefsrc', title: 'src', value: (r) => opt(r.prefsrc) },
+    { col: 'table', title: 'table', value: (r) => r.table },
+    { col: 'type', title: 'type', value: (r) => opt(r.type) },
+    { col: 'metric', title: 'metric', value: (r) => opt(r.metric) },
+  ],
+  neighs: [
+    { col: 'dst', title: 'dst', value: (r) => r.dst },
+    { col: 'dev', title: 'dev', value: (r) => r.dev },
+    { col: 'lladdr', title: 'lladdr', value: (r) => opt(r.lladdr) },
+    { col: 'state', title: 'state', value: (r) => r.state.join(',') },
+  ],
+  fdb: [
+    { col: 'mac', title: 'mac', value: (r) => r.mac },
+    { col: 'ifname', title: 'dev', value: (r) => r.dev },
+    { col: 'master', title: 'master', value: (r) => opt(r.master) },
+    { col: 'state', title: 'state', value: (r) => opt(r.state) },
+    { col: 'vlan', title: 'vlan', value: (r) => opt(r.vlan) },
+    { col: 'dst', title: 'dst', value: (r) => opt(r.dst) },
+    { col: 'flags', title: 'flags', value: (r) => r.flags.join(',') },
+  ],
+};
+
+const TABLE_TITLES: Record<TableName, string> = { links: 'Links', addrs: 'Addresses', routes: 'Routes', neighs: 'Neighbours', fdb: 'FDB' };
+const COMMANDS: Record<TableName, string> = {
+  links: 'ip -json -details link show',
+  addrs: 'ip -json addr show',
+  routes: 'ip -json route show table all (-4 and -6)',
+  neighs: 'ip -json neigh show',
+  fdb: 'bridge -json fdb show',
+};
+
+/** "pod/web:eth0" for a veth's peer, from the topology; ip's own "if<index>" when it is not resolved. */
+function peerName(topology: Topology | null, ns: string, index: number, peerIndex?: number): string {
+  const link = topology?.namespaces.find((n) => n.id === ns)?.links.find((l) => l.index === index);
+  if (link?.peer) {
+    const there = topology!.namespaces.find((n) => n.id === link.peer!.ns);
+    return link.peer.ns === ns ? link.peer.name : `${there ? `${there.kind === 'pod' ? 'pod/' : ''}${there.label}` : link.peer.ns}:${link.peer.name}`;
+  }
+  return peerIndex !== undefined ? `if${peerIndex}` : '';
+}
+
 export function LiveViews() {
+  const lab = useLab();
+  const nv = netviewOf(lab);
+  const running = useAppState((s) => s.world.state === 'running');
+  const topology = useNetview(nv, (s) => s.topology);
+  const ns = useNetview(nv, (s) => s.ns);
+  const table = useNetview(nv, (s) => s.table);
+  const tables = useNetview(nv, (s) => s.tables);
+  const marks = useNetview(nv, (s) => s.marks);
+  const ghosts = useNetview(nv, (s) => s.ghosts);
+  const focus = useNetview(nv, (s) => s.focus);
+  const goneNote = useNetview(nv, (s) => s.goneNote);
+  const error = useNetview(nv, (s) => s.error);
+  const bodyRef = useRef<HTMLTableSectionElement>(null);
+
+  // a row asked for from the topology: scroll to it
+  useLayoutEffect(() => {
+    if (!focus || focus.table !== table) return;
+    const el = bodyRef.current?.querySelector<HTMLElement>(`[data-key="${CSS.escape(focus.key)}"]`);
+    el?.scrollIntoView({ block: 'nearest' });
+    el?.focus({ preventScroll: true });
+  }, [focus, table, tables]);
+
+  const spaces = topology?.namespaces ?? [];
+  const nodes = spaces.filter((n) => n.kind === 'node');
+  const onTabKey = (e: KeyboardEvent) => {
+    const i = TABLES.indexOf(table);
+    const go = (j: number) => {
+      const t = TABLES[(j + TABLES.length) % TABLES.length]!;
+      nv.setTable(t);
+      document.getElementById(`nv-tab-${t}`)?.focus();
+    };
+    if (e.key === 'ArrowRight') go(i + 1);
+    else if (e.key === 'ArrowLeft') go(i - 1);
+    else if (e.key === 'Home') go(0);
+    else if (e.key === 'End') go(TABLES.length - 1);
+    else return;
+    e.preventDefault();
+  };
+
+  let body: ReactNode;
+  if (!running) body = <p className="muted">Start a world to watch its namespaces' links, addresses and routes change live.</p>;
+  else if (error) body = <p className="nv-error" role="alert">{error}</p>;
+  else if (!tables) body = <p className="muted">Reading {ns}…</p>;
+  else {
+    const cols = COLUMNS[table] as Column<TableName>[];
+    const rows = tables[table] as { key: string; row: Row<TableName> }[];
+    const gone = (ghosts[table] ?? []) as { key: string; row: Row<TableName> }[];
+    const ctx = { peer: (index: number, peerIndex?: number) => peerName(topology, ns, index, peerIndex) };
+    body = (
+      <div className="nv-table-wrap">
+        <table className="nv-table" data-testid={`nv-table-${table}`} aria-label={`${TABLE_TITLES[table]} of ${ns}`}>
+          <thead>
+            <tr>
+              {cols.map((c) => (
+                <th key={c.col} scope="col" title={`ip -json: ${c.col}`}>
+                  {c.title}
+                </th>
+              ))}
+            </tr>
+          </thead>
+          <tbody ref={bodyRef}>
+            {[...rows.map((r) => ({ ...r, ghost: false })), ...gone.map((r) => ({ ...r, ghost: true }))].map((r) => {
+              const m = marks[`${table}|${r.key}`];
+              const cls = r.ghost ? 'nv-removed' : m && m.mark !== 'removed' ? `nv-${m.mark}` : '';
+              const focused = focus?.table === table && focus.key === r.key && !r.ghost;
+              const name = table === 'links' ? (r.row as Row<'links'>).name : undefined;
+              return (
+                <tr
+                  key={`${r.key}@${m?.gen ?? 0}${r.ghost ? '-gone' : ''}`}
+                  className={`${cls}${focused ? ' nv-focus' : ''}`}
+                  data-testid={r.ghost ? undefined : `nv-row-${table}`}
+                  data-key={r.key}
+                  data-name={name}
+                  data-gone={r.ghost || undefined}
+                  tabIndex={focused ? 0 : -1}
+                  aria-label={r.ghost ? `removed: ${r.key}` : undefined}
+                >
+                  {cols.map((c) => (
+                    <td key={c.col} data-col={c.col}>
+                      {c.value(r.row, ctx)}
+                    </td>
+                  ))}
+                </tr>
+              );
+            })}
+          </tbody>
+        </table>
+        {rows.length === 0 && <p className="muted nv-empty">No {TABLE_TITLES[table].toLowerCase()} in {ns}.</p>}
+      </div>
+    );
+  }
+
   return (
-    <section className="section views" aria-labelledby="views-heading">
+    <section className="section views nv" aria-labelledby="views-heading">
       <h2 id="views-heading">Live network views</h2>
-      <p className="muted">
-        Live views of each node's and pod's interfaces, addresses and routes arrive later. Until then, ask the kernel in a terminal: <code>ip -br link</code>, <code>ip -br addr</code>,{' '}
-        <code>ip route</code>.
-      </p>
+      <div className="nv-controls">
+        <label className="nv-picker">
+          <span>Namespace</span>
+          <select id="nv-ns" data-testid="nv-ns" value={ns} disabled={!running || !topology} onChange={(e) => void nv.select(e.target.value)}>
+            {spaces
+              .filter((n) => n.kind === 'sandbox')
+              .map((n) => (
+                <option key={n.id} value={n.id}>
+                  sandbox
+                </option>
+              ))}
+            {nodes.length > 0 && (
+              <optgroup label="Nodes">
+                {nodes.map((n) => (
+                  <option key={n.id} value={n.id}>
+                    {n.label}
+                  </option>
+                ))}
+              </optgroup>
+            )}
+            {nodes.map((node) => {
+              const pods = spaces.filter((p) => p.kind === 'pod' && p.node === node.node);
+              return pods.length ? (
+                <optgroup key={node.id} label={`Pods on ${node.label}`}>
+                  {pods.map((p) => (
+                    <option key={p.id} value={p.id}>
+                      {p.pod ? p.label : `netns ${p.label}`}
+                    </option>
+                  ))}
+                </optgroup>
+              ) : null;
+            })}
+          </select>
+        </label>
+      </div>
+      <div className="nv-tabs" role="tablist" aria-label="Tables">
+        {TABLES.map((t) => (
+          <button
+            key={t}
+            id={`nv-tab-${t}`}
+            role="tab"
+            className={`nv-tab${t === table ? ' active' : ''}`}
+            aria-selected={t === table}
+            tabIndex={t === table ? 0 : -1}
+            data-testid={`nv-tab-${t}`}
+            onClick={() => nv.setTable(t)}
+            onKeyDown={onTabKey}
+          >
+            {TABLE_TITLES[t]}
+            {tables ? <span className="count">{tables[t].length}</span> : null}
+          </button>
+        ))}
+      </div>
+      {goneNote && <p className="nv-note" role="status">{goneNote}</p>}
+      <div role="tabpanel" aria-labelledby={`nv-tab-${table}`} className="nv-panel">
+        {body}
+        {running && tables && <p className="nv-cmd muted" title="What this table shows, as you would ask the kernel yourself">{COMMANDS[table]}</p>}
+      </div>
     </section>
   );
 }

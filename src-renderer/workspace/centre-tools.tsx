@@ -2,6 +2,7 @@
 // tab title and icon, and the panel. A tool opens as one tab beside the terminals and stays mounted.
 import type { ComponentType } from 'react';
 import type { ToolName } from '../state/store.ts';
+import { TopologyView } from '../topology/TopologyView.tsx';
 
 export interface CentreTool {
   title: string;
@@ -23,4 +24,5 @@ function Placeholder({ what }: { what: string }) {
 export const centreTools: Record<ToolName, CentreTool> = {
   editor: { title: 'CNI config', icon: '{', label: 'Open the CNI config editor', Panel: () => <Placeholder what="The CNI config editor" /> },
   timeline: { title: 'Timeline', icon: '≡', label: 'Open the pod lifecycle timeline', Panel: () => <Placeholder what="The lifecycle timeline" /> },
+  topology: { title: 'Topology', icon: '⬡', label: 'Open the world topology', Panel: TopologyView },
 };
