@@ -6,7 +6,7 @@ import { EventEmitter } from 'node:events';
 import { readdirSync } from 'node:fs';
 import { NODE_PATHS, type Target, type World, type WorldProcess } from '../world/world.js';
 import { MONITOR_OBJECTS, monitorReady, monitorScript } from './monitor.js';
-import { readNamespace, targetKey, type NetSnapshot } from './snapshot.js';
+import { readNamespace, readNsids, targetKey, type NetSnapshot, type NsId } from './snapshot.js';
 
 export interface NsChange {
   key: string;
@@ -183,7 +183,7 @@ export class WorldWatch extends EventEmitter<{ change: [NsChange]; added: [{ key
     const p = (async () => {
       let snap: NetSnapshot;
       try {
-        snap = await this.limited(() => (this.closed ? Promise.reject(new Error('closed')) : readNamespace(this.world, target)));
+        snap = await this.limited(() => (this.closed ? Promise.reject(new Error('closed')) : this.readTarget(target)));
         this.reads++;
       } catch (e) {
         if (this.closed) return;
@@ -214,6 +214,28 @@ export class WorldWatch extends EventEmitter<{ change: [NsChange]; added: [{ key
       }
     });
     return p;
+  }
+
+  /** Per node: the pins when its nsids were last named, and those names. */
+  private readonly named = new Map<string, { pins: string; nsids: NsId[] }>();
+
+  /**
+   * One read of a namespace. Naming nsids (`ip netns list-id`) opens every pin, so it is done only for a
+   * node whose pins changed or whose links refer to an nsid not named yet; a pod's nsids need no names.
+   */
+  private async readTarget(target: Target): Promise<NetSnapshot> {
+    if (target.kind !== 'node') return readNamespace(this.world, target, { nsidNames: false });
+    const pins = this.pins(target.node).sort().join('/');
+    const snap = await readNamespace(this.world, target, { nsidNames: false });
+    const last = this.named.get(target.node);
+    const known = new Set(last?.nsids.map((n) => n.nsid));
+    if (last && last.pins === pins && snap.nsids.every((n) => known.has(n.nsid))) {
+      snap.nsids = last.nsids;
+      return snap;
+    }
+    snap.nsids = await readNsids(this.world, target);
+    this.named.set(target.node, { pins, nsids: snap.nsids });
+    return snap;
   }
 
   /** The node's nsid → pin names; a pod that just got its nsid is re-read (its earlier events were not heard). */

@@ -1,12 +1,12 @@
 // The world's topology as one SVG, live: the sandbox's underlay, nodes with their bridges, pods with their
 // IPs, veth pairs as edges across namespaces, VXLAN tunnels between nodes. Click (or Enter on) an
 // interface for its details and its row in the tables; export the drawing as SVG or PNG for slides.
-import { useEffect, useLayoutEffect, useMemo, useRef, useState, type KeyboardEvent } from 'react';
+import { memo, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
 import type { TopoLink } from '../../src-main/api/contract.ts';
 import { useAppState, useLab } from '../state/context.ts';
 import { netviewOf, useNetview } from '../views/netview-store.ts';
 import { download, pngBlob, svgText } from './export.ts';
-import { layoutTopology, PodSlots, type Port } from './layout.ts';
+import { layoutTopology, PodSlots, type Box, type Port } from './layout.ts';
 import './topology.css';
 
 const ZOOMS = [0.25, 0.33, 0.5, 0.67, 0.8, 1, 1.25, 1.5, 2];
@@ -52,6 +52,90 @@ function Details({ port, onShow, onClose, nsLabel }: { port: Port; onShow(): voi
   );
 }
 
+// Drawn pieces take only primitives, so an update that moves nothing redraws nothing (200 pods: ~3000 elements).
+const BoxView = memo(function BoxView({ id, kind, label, sub, x, y, w, h, unclaimed }: Box) {
+  return (
+    <g className={`topo-box topo-${kind}${unclaimed ? ' topo-unclaimed' : ''}`} data-testid={`topo-box-${id}`}>
+      <rect x={x} y={y} width={w} height={h} rx={kind === 'pod' ? 6 : 10} />
+      {kind === 'pod' ? (
+        <>
+          <text className="topo-title" x={x + 10} y={y + 36}>
+            {unclaimed ? `netns ${label.slice(0, 16)}` : `pod ${label}`}
+          </text>
+          <text className="topo-ip" x={x + 10} y={y + 52} data-testid={`topo-ip-${id}`}>
+            {sub}
+          </text>
+        </>
+      ) : (
+        <>
+          <text className="topo-title" x={x + (kind === 'node' ? 96 : 12)} y={y + (kind === 'node' ? 22 : 20)}>
+            {label}
+          </text>
+          <text className="topo-sub" x={x + (kind === 'node' ? 96 : 12)} y={y + (kind === 'node' ? 36 : 34)}>
+            {sub}
+          </text>
+        </>
+      )}
+    </g>
+  );
+});
+
+const EdgeView = memo(function EdgeView({ kind, d, ends, lit }: { kind: string; d: string; ends: string; lit: boolean }) {
+  return (
+    <g data-testid={`topo-edge-${kind}`} data-ends={ends}>
+      <path className={`topo-edge topo-edge-${kind}${lit ? ' lit' : ''}`} d={d} />
+    </g>
+  );
+});
+
+const EdgeLabel = memo(function EdgeLabel({ x, y, text }: { x: number; y: number; text: string }) {
+  return (
+    <text className="topo-edge-label" x={x} y={y}>
+      {text}
+    </text>
+  );
+});
+
+interface PortProps {
+  id: string;
+  ns: string;
+  name: string;
+  x: number;
+  y: number;
+  labelAt: Port['labelAt'];
+  up: boolean;
+  selected: boolean;
+  lit: boolean;
+  aria: string;
+  onSelect(ns: string, name: string): void;
+}
+
+const PortView = memo(function PortView({ id, ns, name, x, y, labelAt, up, selected, lit, aria, onSelect }: PortProps) {
+  const lx = labelAt === 'right' ? x + 9 : x;
+  const ly = labelAt === 'below' ? y + 18 : labelAt === 'above' ? y - 9 : y + 4;
+  return (
+    <g
+      className={`topo-port${up ? '' : ' down'}${selected ? ' selected' : ''}${lit && !selected ? ' lit' : ''}`}
+      data-testid={`topo-port-${id}`}
+      role="button"
+      tabIndex={0}
+      aria-label={aria}
+      aria-pressed={selected}
+      onClick={() => onSelect(ns, name)}
+      onKeyDown={(e) => {
+        if (e.key !== 'Enter' && e.key !== ' ') return;
+        e.preventDefault();
+        onSelect(ns, name);
+      }}
+    >
+      <circle cx={x} cy={y} r={5.5} />
+      <text className={`topo-port-label at-${labelAt}`} x={lx} y={ly}>
+        {name}
+      </text>
+    </g>
+  );
+});
+
 export function TopologyView({ active }: { active: boolean }) {
   const lab = useLab();
   const nv = netviewOf(lab);
@@ -83,7 +167,8 @@ export function TopologyView({ active }: { active: boolean }) {
   useEffect(() => {
     const el = wrapRef.current;
     if (!el || !layout) return;
-    const measure = () => setFit(Math.min(1.25, Math.max(0.1, (el.clientWidth - 8) / layout.w)));
+    // the whole drawing in view, larger than life when there is room (a projector wants that)
+    const measure = () => setFit(Math.min(2, Math.max(0.1, Math.min((el.clientWidth - 12) / layout.w, (el.clientHeight - 12) / layout.h))));
     measure();
     const ro = new ResizeObserver(measure);
     ro.observe(el);
@@ -113,18 +198,12 @@ export function TopologyView({ active }: { active: boolean }) {
     const next = ZOOMS[Math.max(0, Math.min(ZOOMS.length - 1, (i < 0 ? ZOOMS.length - 1 : i) + dir))]!;
     setZoom(next);
   };
-  const nsLabel = (id: string) => {
-    const n = topology?.namespaces.find((x) => x.id === id);
-    return n ? (n.kind === 'pod' ? `pod ${n.label}` : n.label) : id;
-  };
+  const labels = useMemo(() => new Map(topology?.namespaces.map((n) => [n.id, n.kind === 'pod' ? `pod ${n.label}` : n.label])), [topology]);
+  const nsLabel = (id: string) => labels.get(id) ?? id;
   const selId = selected ? `${selected.ns}|${selected.name}` : null;
   const selPort = layout?.ports.find((p) => p.id === selId);
   const lit = new Set(layout?.edges.filter((e) => selId && e.ends.includes(selId)).flatMap((e) => e.ends) ?? []);
-  const onPortKey = (e: KeyboardEvent, p: Port) => {
-    if (e.key !== 'Enter' && e.key !== ' ') return;
-    e.preventDefault();
-    nv.selectLink({ ns: p.ns, name: p.name });
-  };
+  const onSelect = useMemo(() => (ns: string, name: string) => nv.selectLink({ ns, name }), [nv]);
   const counts = topology
     ? `${topology.namespaces.filter((n) => n.kind === 'node').length} nodes · ${topology.namespaces.filter((n) => n.kind === 'pod').length} pods · ${topology.namespaces.reduce((k, n) => k + n.links.filter((l) => l.kind === 'veth').length, 0) / 2} veth pairs${topology.tunnels.length ? ` · ${topology.tunnels.length} VXLAN` : ''}`
     : '';
@@ -175,28 +254,7 @@ export function TopologyView({ active }: { active: boolean }) {
             onClick={(e) => e.target === e.currentTarget && nv.selectLink(null)}
           >
             {layout.boxes.map((b) => (
-              <g key={b.id} className={`topo-box topo-${b.kind}${b.unclaimed ? ' topo-unclaimed' : ''}`} data-testid={`topo-box-${b.id}`}>
-                <rect x={b.x} y={b.y} width={b.w} height={b.h} rx={b.kind === 'pod' ? 6 : 10} />
-                {b.kind === 'pod' ? (
-                  <>
-                    <text className="topo-title" x={b.x + 10} y={b.y + 36}>
-                      {b.unclaimed ? `netns ${b.label.slice(0, 16)}` : `pod ${b.label}`}
-                    </text>
-                    <text className="topo-ip" x={b.x + 10} y={b.y + 52} data-testid={`topo-ip-${b.id}`}>
-                      {b.sub}
-                    </text>
-                  </>
-                ) : (
-                  <>
-                    <text className="topo-title" x={b.x + (b.kind === 'node' ? 96 : 12)} y={b.y + (b.kind === 'node' ? 22 : 20)}>
-                      {b.label}
-                    </text>
-                    <text className="topo-sub" x={b.x + (b.kind === 'node' ? 96 : 12)} y={b.y + (b.kind === 'node' ? 36 : 34)}>
-                      {b.sub}
-                    </text>
-                  </>
-                )}
-              </g>
+              <BoxView key={b.id} {...b} />
             ))}
             {layout.bars.map((b) => (
               <g key={b.id} className="topo-bar-g" data-testid={`topo-bridge-${b.id}`}>
@@ -207,38 +265,25 @@ export function TopologyView({ active }: { active: boolean }) {
               </g>
             ))}
             {layout.edges.map((e) => (
-              <g key={e.id} data-testid={`topo-edge-${e.kind}`} data-ends={e.ends.join(' ')}>
-                <path className={`topo-edge topo-edge-${e.kind}${selId && e.ends.includes(selId) ? ' lit' : ''}`} d={e.d} />
-                {e.label && (
-                  <text className="topo-edge-label" x={e.label.x} y={e.label.y}>
-                    {e.label.text}
-                  </text>
-                )}
-              </g>
+              <EdgeView key={e.id} kind={e.kind} d={e.d} ends={e.ends.join(' ')} lit={selId !== null && e.ends.includes(selId)} />
             ))}
-            {layout.ports.map((p) => {
-              const up = p.link.state === 'UP' || p.link.state === 'UNKNOWN';
-              const lx = p.labelAt === 'right' ? p.x + 9 : p.x;
-              const ly = p.labelAt === 'below' ? p.y + 18 : p.labelAt === 'above' ? p.y - 9 : p.y + 4;
-              return (
-                <g
-                  key={p.id}
-                  className={`topo-port${up ? '' : ' down'}${p.id === selId ? ' selected' : ''}${lit.has(p.id) && p.id !== selId ? ' lit' : ''}`}
-                  data-testid={`topo-port-${p.id}`}
-                  role="button"
-                  tabIndex={0}
-                  aria-label={`${p.name} in ${nsLabel(p.ns)}${p.link.peer ? `, peer ${p.link.peer.name} in ${nsLabel(p.link.peer.ns)}` : ''}`}
-                  aria-pressed={p.id === selId}
-                  onClick={() => nv.selectLink({ ns: p.ns, name: p.name })}
-                  onKeyDown={(e) => onPortKey(e, p)}
-                >
-                  <circle cx={p.x} cy={p.y} r={5.5} />
-                  <text className={`topo-port-label at-${p.labelAt}`} x={lx} y={ly}>
-                    {p.name}
-                  </text>
-                </g>
-              );
-            })}
+            {layout.edges.map((e) => e.label && <EdgeLabel key={`${e.id}-label`} {...e.label} />)}
+            {layout.ports.map((p) => (
+              <PortView
+                key={p.id}
+                id={p.id}
+                ns={p.ns}
+                name={p.name}
+                x={p.x}
+                y={p.y}
+                labelAt={p.labelAt}
+                up={p.link.state === 'UP' || p.link.state === 'UNKNOWN'}
+                selected={p.id === selId}
+                lit={lit.has(p.id)}
+                aria={`${p.name} in ${nsLabel(p.ns)}${p.link.peer ? `, peer ${p.link.peer.name} in ${nsLabel(p.link.peer.ns)}` : ''}`}
+                onSelect={onSelect}
+              />
+            ))}
           </svg>
         </div>
         {selPort && (

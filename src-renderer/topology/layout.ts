@@ -172,7 +172,7 @@ export function layoutTopology(topo: Topology, slots: PodSlots): Layout {
   if (sandbox) {
     boxes.unshift({ id: sandbox.id, kind: 'sandbox', label: 'sandbox', sub: 'underlay', x: M, y: M, w: totalW - 2 * M, h: SANDBOX_H, unclaimed: false });
     const sbBridges = sandbox.links.filter((l) => visible(l) && l.kind === 'bridge');
-    sbBridges.forEach((b, j) => bars.push({ id: portId(sandbox.id, b.name), ns: sandbox.id, name: b.name, x1: M + 16, x2: totalW - M - 16, y: M + 40 + j * BAR_GAP, label: [b.name, ...b.addrs].join('  ') }));
+    sbBridges.forEach((b, j) => bars.push({ id: portId(sandbox.id, b.name), ns: sandbox.id, name: b.name, x1: M + 16, x2: totalW - M - 16, y: M + 40 + j * BAR_GAP, label: [b.name, ...b.addrs.filter((a) => !a.includes(':'))].join('  ') }));
     let other = 0;
     for (const l of sandbox.links.filter(visible)) {
       if (l.kind === 'bridge') continue;

@@ -1,7 +1,7 @@
 // The live network views: pick a namespace (sandbox, node, pod), read its links, addresses, routes,
 // neighbours and bridge FDB as `ip -json` gives them, kept live by the engine's diffs. A row that
 // appears, changes or goes flashes for a moment. Columns carry ip -json's own field names (data-col).
-import { useLayoutEffect, useRef, type KeyboardEvent, type ReactNode } from 'react';
+import { memo, useLayoutEffect, useMemo, useRef, type KeyboardEvent, type ReactNode } from 'react';
 import type { NetTables, Topology } from '../../src-main/api/contract.ts';
 import { useAppState, useLab } from '../state/context.ts';
 import { netviewOf, TABLES, useNetview, type TableName } from './netview-store.ts';
@@ -38,12 +38,12 @@ const COLUMNS: { [T in TableName]: Column<T>[] } = {
   ],
   routes: [
     { col: 'dst', title: 'dst', value: (r) => r.dst },
-    { col: 'gateway', title: 'gateway', value: (r) => opt(r.gateway ?? r.nexthops?.map((h) => h.gateway).filter(Boolean).join(' ')) },
+    { col: 'gateway', title: 'via', value: (r) => opt(r.gateway ?? r.nexthops?.map((h) => h.gateway).filter(Boolean).join(' ')) },
     { col: 'dev', title: 'dev', value: (r) => opt(r.dev ?? r.nexthops?.map((h) => h.dev).filter(Boolean).join(' ')) },
-    { col: 'scope', title: 'scope', value: (r) => opt(r.scope) },
-    { col: 'protocol', title: 'proto', value: (r) => opt(r.protocol) },
-    { col: 'prefsrc', title: 'src', value: (r) => opt(r.prefsrc) },
     { col: 'table', title: 'table', value: (r) => r.table },
+    { col: 'protocol', title: 'proto', value: (r) => opt(r.protocol) },
+    { col: 'scope', title: 'scope', value: (r) => opt(r.scope) },
+    { col: 'prefsrc', title: 'src', value: (r) => opt(r.prefsrc) },
     { col: 'type', title: 'type', value: (r) => opt(r.type) },
     { col: 'metric', title: 'metric', value: (r) => opt(r.metric) },
   ],
@@ -73,15 +73,29 @@ const COMMANDS: Record<TableName, string> = {
   fdb: 'bridge -json fdb show',
 };
 
-/** "pod/web:eth0" for a veth's peer, from the topology; ip's own "if<index>" when it is not resolved. */
-function peerName(topology: Topology | null, ns: string, index: number, peerIndex?: number): string {
-  const link = topology?.namespaces.find((n) => n.id === ns)?.links.find((l) => l.index === index);
-  if (link?.peer) {
-    const there = topology!.namespaces.find((n) => n.id === link.peer!.ns);
-    return link.peer.ns === ns ? link.peer.name : `${there ? `${there.kind === 'pod' ? 'pod/' : ''}${there.label}` : link.peer.ns}:${link.peer.name}`;
-  }
-  return peerIndex !== undefined ? `if${peerIndex}` : '';
+/** Each link's peer in a namespace as "pod/web:eth0" (or the bare name when it is in the same namespace), from the topology. */
+function peerNames(topology: Topology | null, ns: string): Map<number, string> {
+  const out = new Map<number, string>();
+  const here = topology?.namespaces.find((n) => n.id === ns);
+  if (!topology || !here) return out;
+  const label = new Map(topology.namespaces.map((n) => [n.id, `${n.kind === 'pod' ? 'pod/' : ''}${n.label}`]));
+  for (const l of here.links) if (l.peer) out.set(l.index, l.peer.ns === ns ? l.peer.name : `${label.get(l.peer.ns) ?? l.peer.ns}:${l.peer.name}`);
+  return out;
 }
+
+/** One row; unchanged rows keep their objects across diffs, so React skips them. */
+const TableRow = memo(function TableRow({ table, cols, row, rowKey, cls, focused, ghost, name, peer }: { table: TableName; cols: Column<TableName>[]; row: Row<TableName>; rowKey: string; cls: string; focused: boolean; ghost: boolean; name?: string | undefined; peer: string }) {
+  const ctx = { peer: (_i: number, peerIndex?: number) => peer || (peerIndex !== undefined ? `if${peerIndex}` : '') };
+  return (
+    <tr className={`${cls}${focused ? ' nv-focus' : ''}`} data-testid={ghost ? undefined : `nv-row-${table}`} data-key={rowKey} data-name={name} data-gone={ghost || undefined} tabIndex={focused ? 0 : -1} aria-label={ghost ? `removed: ${rowKey}` : undefined}>
+      {cols.map((c) => (
+        <td key={c.col} data-col={c.col}>
+          {c.value(row, ctx)}
+        </td>
+      ))}
+    </tr>
+  );
+});
 
 export function LiveViews() {
   const lab = useLab();
@@ -97,6 +111,7 @@ export function LiveViews() {
   const goneNote = useNetview(nv, (s) => s.goneNote);
   const error = useNetview(nv, (s) => s.error);
   const bodyRef = useRef<HTMLTableSectionElement>(null);
+  const peers = useMemo(() => peerNames(topology, ns), [topology, ns]);
 
   // a row asked for from the topology: scroll to it
   useLayoutEffect(() => {
@@ -131,7 +146,6 @@ export function LiveViews() {
     const cols = COLUMNS[table] as Column<TableName>[];
     const rows = tables[table] as { key: string; row: Row<TableName> }[];
     const gone = (ghosts[table] ?? []) as { key: string; row: Row<TableName> }[];
-    const ctx = { peer: (index: number, peerIndex?: number) => peerName(topology, ns, index, peerIndex) };
     body = (
       <div className="nv-table-wrap">
         <table className="nv-table" data-testid={`nv-table-${table}`} aria-label={`${TABLE_TITLES[table]} of ${ns}`}>
@@ -147,26 +161,20 @@ export function LiveViews() {
           <tbody ref={bodyRef}>
             {[...rows.map((r) => ({ ...r, ghost: false })), ...gone.map((r) => ({ ...r, ghost: true }))].map((r) => {
               const m = marks[`${table}|${r.key}`];
-              const cls = r.ghost ? 'nv-removed' : m && m.mark !== 'removed' ? `nv-${m.mark}` : '';
-              const focused = focus?.table === table && focus.key === r.key && !r.ghost;
               const name = table === 'links' ? (r.row as Row<'links'>).name : undefined;
               return (
-                <tr
+                <TableRow
                   key={`${r.key}@${m?.gen ?? 0}${r.ghost ? '-gone' : ''}`}
-                  className={`${cls}${focused ? ' nv-focus' : ''}`}
-                  data-testid={r.ghost ? undefined : `nv-row-${table}`}
-                  data-key={r.key}
-                  data-name={name}
-                  data-gone={r.ghost || undefined}
-                  tabIndex={focused ? 0 : -1}
-                  aria-label={r.ghost ? `removed: ${r.key}` : undefined}
-                >
-                  {cols.map((c) => (
-                    <td key={c.col} data-col={c.col}>
-                      {c.value(r.row, ctx)}
-                    </td>
-                  ))}
-                </tr>
+                  table={table}
+                  cols={cols}
+                  row={r.row}
+                  rowKey={r.key}
+                  cls={r.ghost ? 'nv-removed' : m && m.mark !== 'removed' ? `nv-${m.mark}` : ''}
+                  focused={focus?.table === table && focus.key === r.key && !r.ghost}
+                  ghost={r.ghost}
+                  name={name}
+                  peer={table === 'links' ? (peers.get((r.row as Row<'links'>).index) ?? '') : ''}
+                />
               );
             })}
           </tbody>
