@@ -5,6 +5,7 @@
 //    the frame that shows it, a kernel change to its port in the topology, and a click to the details.
 // Usage: npm run bench:netview   (needs Debian's chromium; not part of the test suite)
 import type { Page } from 'playwright-core';
+import type { Payload } from '../src-main/api/contract.js';
 import type { Target, WorldProcess } from '../src-main/world/world.js';
 import { openSession, type Session } from '../test/e2e/harness.js';
 
@@ -52,10 +53,18 @@ async function domTimes(page: Page): Promise<{ rows: Record<string, number>; por
 }
 
 /** 50 links added (and removed again) in node1; latency of each to the raw monitor, the table row, and (if asked) the topology port. */
-async function changes(s: Session, tag: string, n: number, withPorts: boolean): Promise<{ monitor: number[]; row: number[]; port: number[] }> {
+async function changes(s: Session, tag: string, n: number, withPorts: boolean): Promise<{ monitor: number[]; engine: number[]; row: number[]; port: number[] }> {
   const world = s.engine.session.runningWorld!;
   const node1: Target = { kind: 'node', node: 'node1' };
   const mon = rawMonitor(s, node1);
+  // when the engine sent the diff that adds the link (before the WebSocket and the renderer)
+  const sent = new Map<string, number>();
+  const onEvent = (name: string, payload: unknown) => {
+    if (name !== 'netview.diff') return;
+    const at = now();
+    for (const a of (payload as Payload<'netview.diff'>).diff.links.added) if (a.row.name.startsWith('bn') && !sent.has(a.row.name)) sent.set(a.row.name, at);
+  };
+  s.engine.events.on('event', onEvent);
   await new Promise((r) => setTimeout(r, 300)); // let it subscribe
   await watchDom(s.page);
   const t0s = new Map<string, number>();
@@ -74,11 +83,13 @@ async function changes(s: Session, tag: string, n: number, withPorts: boolean): 
     await new Promise((r) => setTimeout(r, 60)); // the delete's own update goes by before the next add
   }
   const d = await domTimes(s.page);
+  s.engine.events.off('event', onEvent);
   mon.proc.kill(15);
   await mon.proc.exited;
   const names = [...t0s.keys()];
   return {
     monitor: names.map((k) => mon.seen.get(k)! - t0s.get(k)!),
+    engine: names.map((k) => sent.get(k)! - t0s.get(k)!),
     row: names.map((k) => d.rows[k]! - t0s.get(k)!),
     port: withPorts ? names.map((k) => d.ports[k]! - t0s.get(k)!) : [],
   };
@@ -103,6 +114,7 @@ async function main() {
     console.log(`netview latency: ${CHANGES} links added in node1 (2 nodes, no pods); times from just before the exec of \`ip link add\``);
     const a = await changes(s, 'a', CHANGES, false);
     console.log(`  raw ip monitor reports it:   ${fmt(a.monitor)}`);
+    console.log(`  the engine sends its diff:   ${fmt(a.engine)}`);
     console.log(`  row in the UI's link table:  ${fmt(a.row)}`);
     console.log(`  the UI after ip monitor:     p50 ${(pct(a.row, 50) - pct(a.monitor, 50)).toFixed(1)} ms more; p95 ratio UI/monitor ${(pct(a.row, 95) / pct(a.monitor, 95)).toFixed(2)}`);
 
@@ -123,6 +135,7 @@ async function main() {
     const renders = st.topologyRenderMs.slice(before);
     console.log(`with 2 nodes and ${PODS} pods (${await page.locator('[data-testid="topology-svg"] *').count()} SVG elements), 20 links added in node1:`);
     console.log(`  raw ip monitor reports it:          ${fmt(b.monitor)}`);
+    console.log(`  the engine sends its diff:          ${fmt(b.engine)}`);
     console.log(`  row in the UI's link table:         ${fmt(b.row)}`);
     console.log(`  port in the topology:               ${fmt(b.port)}`);
     console.log(`  one topology update, arrival → frame: ${fmt(renders)}`);

