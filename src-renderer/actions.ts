@@ -29,6 +29,7 @@ export type ActionName =
   | 'theme.system'
   | 'netview.pickNamespace'
   | `netview.table:${string}`
+  | `netview.family:${string}`
   | 'topology.exportSvg'
   | 'topology.exportPng';
 
@@ -125,6 +126,9 @@ register({ name: 'netview.pickNamespace', label: 'Live views: choose a namespace
 const TABLE_LABELS: Record<(typeof TABLES)[number], string> = { links: 'links', addrs: 'addresses', routes: 'routes', neighs: 'neighbours', fdb: 'bridge FDB' };
 for (const t of TABLES) {
   register({ name: `netview.table:${t}`, label: `Live views: show ${TABLE_LABELS[t]}`, predicate: running, perform: ({ lab }) => netviewOf(lab).setTable(t) });
+}
+for (const [family, words] of [['all', 'IPv4 and IPv6'], ['inet', 'IPv4 only (ip -4)'], ['inet6', 'IPv6 only (ip -6)']] as const) {
+  register({ name: `netview.family:${family}`, label: `Live views: ${words}`, predicate: running, perform: ({ lab }) => netviewOf(lab).setFamily(family) });
 }
 /** Exports once the topology tab has drawn (it may have just been opened). */
 async function exportTopology(lab: Lab, kind: 'svg' | 'png'): Promise<void> {

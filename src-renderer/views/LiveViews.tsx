@@ -4,7 +4,7 @@
 import { memo, useLayoutEffect, useMemo, useRef, type KeyboardEvent, type ReactNode } from 'react';
 import type { NetTables, Topology } from '../../src-main/api/contract.ts';
 import { useAppState, useLab } from '../state/context.ts';
-import { netviewOf, TABLES, useNetview, type TableName } from './netview-store.ts';
+import { netviewOf, TABLES, useNetview, type Family, type TableName } from './netview-store.ts';
 import './views.css';
 
 type Row<T extends TableName> = NetTables[T][number]['row'];
@@ -64,6 +64,13 @@ const COLUMNS: { [T in TableName]: Column<T>[] } = {
   ],
 };
 
+/** The family of a row, for the tables where ip's -4 / -6 apply. */
+const FAMILY_OF: Partial<Record<TableName, (r: Row<TableName>) => string>> = {
+  addrs: (r) => (r as Row<'addrs'>).family,
+  routes: (r) => (r as Row<'routes'>).family,
+  neighs: (r) => ((r as Row<'neighs'>).dst.includes(':') ? 'inet6' : 'inet'),
+};
+
 const TABLE_TITLES: Record<TableName, string> = { links: 'Links', addrs: 'Addresses', routes: 'Routes', neighs: 'Neighbours', fdb: 'FDB' };
 const COMMANDS: Record<TableName, string> = {
   links: 'ip -json -details link show',
@@ -110,6 +117,7 @@ export function LiveViews() {
   const focus = useNetview(nv, (s) => s.focus);
   const goneNote = useNetview(nv, (s) => s.goneNote);
   const error = useNetview(nv, (s) => s.error);
+  const family = useNetview(nv, (s) => s.family);
   const bodyRef = useRef<HTMLTableSectionElement>(null);
   const peers = useMemo(() => peerNames(topology, ns), [topology, ns]);
 
@@ -144,8 +152,9 @@ export function LiveViews() {
   else if (!tables) body = <p className="muted">Reading {ns}…</p>;
   else {
     const cols = COLUMNS[table] as Column<TableName>[];
-    const rows = tables[table] as { key: string; row: Row<TableName> }[];
-    const gone = (ghosts[table] ?? []) as { key: string; row: Row<TableName> }[];
+    const shown = (r: { row: Row<TableName> }) => family === 'all' || !FAMILY_OF[table] || FAMILY_OF[table]!(r.row) === family;
+    const rows = (tables[table] as { key: string; row: Row<TableName> }[]).filter(shown);
+    const gone = ((ghosts[table] ?? []) as { key: string; row: Row<TableName> }[]).filter(shown);
     body = (
       <div className="nv-table-wrap">
         <table className="nv-table" data-testid={`nv-table-${table}`} aria-label={`${TABLE_TITLES[table]} of ${ns}`}>
@@ -221,6 +230,14 @@ export function LiveViews() {
             })}
           </select>
         </label>
+        <label className="nv-family" title="Like ip -4 / ip -6: which address family the addresses, routes and neighbours show">
+          <span className="visually-hidden">Address family</span>
+          <select data-testid="nv-family" value={family} disabled={!FAMILY_OF[table]} onChange={(e) => nv.setFamily(e.target.value as Family)}>
+            <option value="all">IPv4 + IPv6</option>
+            <option value="inet">IPv4</option>
+            <option value="inet6">IPv6</option>
+          </select>
+        </label>
       </div>
       <div className="nv-tabs" role="tablist" aria-label="Tables">
         {TABLES.map((t) => (
@@ -243,7 +260,11 @@ export function LiveViews() {
       {goneNote && <p className="nv-note" role="status">{goneNote}</p>}
       <div role="tabpanel" aria-labelledby={`nv-tab-${table}`} className="nv-panel">
         {body}
-        {running && tables && <p className="nv-cmd muted" title="What this table shows, as you would ask the kernel yourself">{COMMANDS[table]}</p>}
+        {running && tables && (
+          <p className="nv-cmd muted" title="What this table shows, as you would ask the kernel yourself">
+            {FAMILY_OF[table] && family !== 'all' ? COMMANDS[table].replace(/^ip (-4 |-6 )?/, `ip ${family === 'inet' ? '-4' : '-6'} `).replace(' (-4 and -6)', '') : COMMANDS[table]}
+          </p>
+        )}
       </div>
     </section>
   );

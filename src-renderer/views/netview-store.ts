@@ -13,12 +13,15 @@ export const TABLES: TableName[] = ['links', 'addrs', 'routes', 'neighs', 'fdb']
 export const MARK_MS = 1600;
 
 export type Mark = 'added' | 'changed' | 'removed';
+export type Family = 'all' | 'inet' | 'inet6';
 
 export interface NetviewState {
   topology: Topology | null;
   /** The namespace the tables show. */
   ns: string;
   table: TableName;
+  /** Which address family the addresses, routes and neighbours show (ip -4 / -6 / both). */
+  family: Family;
   /** The tables at `seq`, plus rows that just went (kept for MARK_MS with mark 'removed'). */
   tables: NetTables | null;
   seq: number;
@@ -46,7 +49,7 @@ export interface NetviewStats {
 type Listener = () => void;
 
 export class NetviewStore {
-  private state: NetviewState = { topology: null, ns: 'sandbox', table: 'links', tables: null, seq: 0, marks: {}, ghosts: {}, focus: null, selected: null, goneNote: null, error: null };
+  private state: NetviewState = { topology: null, ns: 'sandbox', table: 'links', family: 'all', tables: null, seq: 0, marks: {}, ghosts: {}, focus: null, selected: null, goneNote: null, error: null };
   private readonly listeners = new Set<Listener>();
   private watching: string | null = null;
   private gen = 0;
@@ -130,6 +133,10 @@ export class NetviewStore {
 
   setTable(table: TableName): void {
     this.set({ table });
+  }
+
+  setFamily(family: Family): void {
+    this.set({ family });
   }
 
   /** Selects an interface of the topology (null: none). */

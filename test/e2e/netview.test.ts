@@ -39,10 +39,10 @@ async function expectedLinks(w: World, t: Target): Promise<Record<string, string
   }));
 }
 
-/** The routes table as `ip -json route show table all` (v4 then v6) says it should read. */
-async function expectedRoutes(w: World, t: Target): Promise<Record<string, string>[]> {
+/** The routes table as `ip -json route show table all` (v4 then v6, or one of them) says it should read. */
+async function expectedRoutes(w: World, t: Target, families = ['-4', '-6']): Promise<Record<string, string>[]> {
   const out: Record<string, string>[] = [];
-  for (const fam of ['-4', '-6']) {
+  for (const fam of families) {
     for (const r of JSON.parse(await w.run(t, ['ip', fam, '-json', 'route', 'show', 'table', 'all'])) as J[]) {
       const s = (k: string) => (r[k] === undefined ? '' : String(r[k]));
       out.push({ dst: s('dst'), gateway: s('gateway'), dev: s('dev'), scope: s('scope'), protocol: s('protocol'), prefsrc: s('prefsrc'), table: r.table === undefined ? 'main' : s('table'), type: s('type'), metric: s('metric') });
@@ -103,6 +103,11 @@ describe('live network views and the topology in Chromium', () => {
     await expect.poll(async () => sortBy(withoutPeer(await tableRows(page, 'links')), linkKey), { timeout: 5000 }).toEqual(sortBy(await expectedLinks(world, node1), linkKey));
     await page.getByTestId('nv-tab-routes').click();
     await expect.poll(async () => sortBy(await tableRows(page, 'routes'), routeKey), { timeout: 5000 }).toEqual(sortBy(await expectedRoutes(world, node1), routeKey));
+    // IPv4 only, as ip -4 shows it
+    await page.getByTestId('nv-family').selectOption('inet');
+    await expect.poll(async () => sortBy(await tableRows(page, 'routes'), routeKey), { timeout: 5000 }).toEqual(sortBy(await expectedRoutes(world, node1, ['-4']), routeKey));
+    expect(await page.locator('.nv-cmd').textContent()).toBe('ip -4 -json route show table all');
+    await page.getByTestId('nv-family').selectOption('all');
 
     // the pod's own tables: eth0 with its IP, content equal to ip -json in the pod's netns
     await selectNs(page, 'pod:web');
@@ -172,6 +177,12 @@ describe('live network views and the topology in Chromium', () => {
     await page.getByTestId('pod-delete-db').click();
     await expect.poll(() => page.locator('[data-testid="topo-box-pod:db"]').count(), { timeout: 15_000 }).toBe(0);
     await expect.poll(() => page.getByTestId('nv-ns').inputValue(), { timeout: 5000 }).toBe('node:node2');
+
+    // the world stops: both views say so, and nothing of them is left running
+    await page.getByTestId('world-stop').click();
+    await expect.poll(() => page.getByTestId('world-state').innerText(), { timeout: 20_000 }).toMatch(/stopped/i);
+    await page.getByTestId('topology-empty').waitFor({ timeout: 5000 });
+    expect(await page.locator('.pane-right').innerText()).toMatch(/Start a world to watch/);
     expect(s.errors).toEqual([]);
   }, 180_000);
 });
