@@ -4,11 +4,14 @@
 // 2. With 2 nodes and 200 pods: the same latency, how long one topology update takes from its arrival to
 //    the frame that shows it, a kernel change to its port in the topology, and a click to the details.
 // Usage: npm run bench:netview   (needs Debian's chromium; not part of the test suite)
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import type { Payload } from '../src-main/api/contract.js';
 import type { Target, WorldProcess } from '../src-main/world/world.js';
 import { openSession, type Session } from '../test/e2e/harness.js';
 
+const SHOTS = join(import.meta.dirname, '../screenshots');
 const CHANGES = 50;
 const PODS = 200;
 const now = () => performance.timeOrigin + performance.now();
@@ -129,6 +132,10 @@ async function main() {
     await page.keyboard.type('Open the world topology');
     await page.keyboard.press('Enter');
     await page.waitForFunction((n) => document.querySelectorAll('[data-testid^="topo-box-pod:"]').length === n, PODS, { timeout: 60_000 });
+    // new pods finish IPv6 DAD and the like for a few seconds (each a re-read): measure one change, not that
+    await new Promise((r) => setTimeout(r, 5000));
+    mkdirSync(SHOTS, { recursive: true });
+    await page.screenshot({ path: join(SHOTS, 'topology-200-pods.png') });
     const before = (await stats(page)).topologyRenderMs.length;
     const b = await changes(s, 'b', 20, true);
     const st = await stats(page);
