@@ -12,7 +12,8 @@ interface Column<T extends TableName> {
   /** ip -json's key for the field (the e2e test compares by it). */
   col: string;
   title: string;
-  value(r: Row<T>, ctx: { peer(index: number, peerIndex?: number): string }): string;
+  /** ctx.peer: the link's peer as the topology resolved it (ip's own "if<index>" when it is not). */
+  value(r: Row<T>, ctx: { peer(peerIndex?: number): string }): string;
 }
 
 const opt = (v: string | number | undefined) => (v === undefined ? '' : String(v));
@@ -24,7 +25,7 @@ const COLUMNS: { [T in TableName]: Column<T>[] } = {
     { col: 'operstate', title: 'state', value: (r) => r.state },
     { col: 'mtu', title: 'mtu', value: (r) => String(r.mtu) },
     { col: 'master', title: 'master', value: (r) => opt(r.master) },
-    { col: 'peer', title: 'peer', value: (r, c) => (r.kind === 'veth' || r.peerIndex !== undefined ? c.peer(r.index, r.peerIndex) : '') },
+    { col: 'peer', title: 'peer', value: (r, c) => (r.kind === 'veth' || r.peerIndex !== undefined ? c.peer(r.peerIndex) : '') },
     { col: 'address', title: 'mac', value: (r) => opt(r.mac) },
     { col: 'info_kind', title: 'kind', value: (r) => opt(r.kind) },
     { col: 'flags', title: 'flags', value: (r) => r.flags.join(',') },
@@ -92,7 +93,7 @@ function peerNames(topology: Topology | null, ns: string): Map<number, string> {
 
 /** One row; unchanged rows keep their objects across diffs, so React skips them. */
 const TableRow = memo(function TableRow({ table, cols, row, rowKey, cls, focused, ghost, name, peer }: { table: TableName; cols: Column<TableName>[]; row: Row<TableName>; rowKey: string; cls: string; focused: boolean; ghost: boolean; name?: string | undefined; peer: string }) {
-  const ctx = { peer: (_i: number, peerIndex?: number) => peer || (peerIndex !== undefined ? `if${peerIndex}` : '') };
+  const ctx = { peer: (peerIndex?: number) => peer || (peerIndex !== undefined ? `if${peerIndex}` : '') };
   return (
     <tr className={`${cls}${focused ? ' nv-focus' : ''}`} data-testid={ghost ? undefined : `nv-row-${table}`} data-key={rowKey} data-name={name} data-gone={ghost || undefined} tabIndex={focused ? 0 : -1} aria-label={ghost ? `removed: ${rowKey}` : undefined}>
       {cols.map((c) => (
