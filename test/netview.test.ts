@@ -81,7 +81,13 @@ describe('NetviewPart in a world', () => {
     expect(d.seq).toBeGreaterThan(watched.seq);
 
     // the pod's namespace under its pod name, with eth0 holding the pod's IP
-    const topo = await waitEvent('netview.topology', (t) => t.namespaces.some((n) => n.id === 'pod:web' && n.links.some((l) => l.name === 'eth0' && l.addrs.includes(`${pod.ip}/24`))), from);
+    // (a topology may come while the plugin is half-way, the veth made but not yet on cni0: the views converge)
+    const done = (t: Payload<'netview.topology'>) => {
+      const eth = t.namespaces.find((n) => n.id === 'pod:web')?.links.find((l) => l.name === 'eth0');
+      const host = eth?.peer && t.namespaces.find((n) => n.id === eth.peer!.ns)?.links.find((l) => l.name === eth.peer!.name);
+      return !!eth?.addrs.includes(`${pod.ip}/24`) && host?.master === 'cni0';
+    };
+    const topo = await waitEvent('netview.topology', done, from);
     const eth0 = topo.namespaces.find((n) => n.id === 'pod:web')!.links.find((l) => l.name === 'eth0')!;
     expect(eth0.peer?.ns).toBe('node:node1');
     const veth = topo.namespaces.find((n) => n.id === 'node:node1')!.links.find((l) => l.name === eth0.peer!.name)!;

@@ -134,7 +134,7 @@ describe('live network views and the topology in Chromium', () => {
     await page.getByTestId('topology-svg').waitFor({ timeout: 10_000 });
     const edge = page.locator(`[data-testid="topo-edge-veth"][data-ends~="node:node1|${veth.ifname}"]`);
     await expect.poll(() => edge.getAttribute('data-ends'), { timeout: 10_000 }).toMatch(/pod:web\|eth0/);
-    expect(await page.getByTestId('topo-ip-pod:web').textContent()).toBe(`${ip}/24`);
+    await expect.poll(() => page.getByTestId('topo-ip-pod:web').textContent(), { timeout: 5000 }).toBe(`${ip}/24`);
 
     // click the pod's eth0: its details, then its row in the pod's table
     await page.getByTestId('topo-port-pod:web|eth0').click();
