@@ -162,7 +162,8 @@ export class WorldWatch extends EventEmitter<{ change: [NsChange]; added: [{ key
     void this.read(key, target, p.burstStart);
   }
 
-  private limited<T>(fn: () => Promise<T>): Promise<T> {
+  /** Runs a read when one of the `concurrency` slots is free; `first` (a node, the sandbox) goes ahead of queued pods. */
+  private limited<T>(fn: () => Promise<T>, first = false): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       const run = () => {
         this.running++;
@@ -174,6 +175,7 @@ export class WorldWatch extends EventEmitter<{ change: [NsChange]; added: [{ key
           });
       };
       if (this.running < this.concurrency) run();
+      else if (first) this.queue.unshift(run);
       else this.queue.push(run);
     });
   }
@@ -183,7 +185,7 @@ export class WorldWatch extends EventEmitter<{ change: [NsChange]; added: [{ key
     const p = (async () => {
       let snap: NetSnapshot;
       try {
-        snap = await this.limited(() => (this.closed ? Promise.reject(new Error('closed')) : this.readTarget(target)));
+        snap = await this.limited(() => (this.closed ? Promise.reject(new Error('closed')) : this.readTarget(target)), target.kind !== 'pod');
         this.reads++;
       } catch (e) {
         if (this.closed) return;
@@ -240,10 +242,11 @@ export class WorldWatch extends EventEmitter<{ change: [NsChange]; added: [{ key
 
   /** The node's nsid → pin names; a pod that just got its nsid is re-read (its earlier events were not heard). */
   private learnNsids(node: string, snap: NetSnapshot): void {
-    const old = this.nsidPins.get(node) ?? new Map<number, string>();
+    const old = this.nsidPins.get(node);
     const now = new Map(snap.nsids.filter((n) => n.name).map((n) => [n.nsid, n.name!]));
     this.nsidPins.set(node, now);
-    const fresh = [...now].filter(([id, pin]) => old.get(id) !== pin);
+    // the first read of a node is the baseline: its pods are all being read for the first time anyway
+    const fresh = old ? [...now].filter(([id, pin]) => old.get(id) !== pin) : [];
     void this.rescan().then(() => {
       for (const [, pin] of fresh) {
         const t = podTarget(node, pin);
