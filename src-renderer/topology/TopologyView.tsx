@@ -10,6 +10,8 @@ import { layoutTopology, PodSlots, type Box, type Port } from './layout.ts';
 import './topology.css';
 
 const ZOOMS = [0.25, 0.33, 0.5, 0.67, 0.8, 1, 1.25, 1.5, 2];
+/** Below this zoom an interface's name is a few pixels high: not drawn (a big world redraws faster); its tooltip and details still name it. */
+const LABELS_FROM = 0.4;
 
 function Details({ port, onShow, onClose, nsLabel }: { port: Port; onShow(): void; onClose(): void; nsLabel(id: string): string }) {
   const l: TopoLink = port.link;
@@ -107,10 +109,12 @@ interface PortProps {
   selected: boolean;
   lit: boolean;
   aria: string;
+  /** Drawn only when it can be read (see LABELS_FROM). */
+  label: boolean;
   onSelect(ns: string, name: string): void;
 }
 
-const PortView = memo(function PortView({ id, ns, name, x, y, labelAt, up, selected, lit, aria, onSelect }: PortProps) {
+const PortView = memo(function PortView({ id, ns, name, x, y, labelAt, up, selected, lit, aria, onSelect, label }: PortProps) {
   const lx = labelAt === 'right' ? x + 9 : x;
   const ly = labelAt === 'below' ? y + 18 : labelAt === 'above' ? y - 9 : y + 4;
   return (
@@ -128,10 +132,13 @@ const PortView = memo(function PortView({ id, ns, name, x, y, labelAt, up, selec
         onSelect(ns, name);
       }}
     >
+      <title>{aria}</title>
       <circle cx={x} cy={y} r={5.5} />
-      <text className={`topo-port-label at-${labelAt}`} x={lx} y={ly}>
-        {name}
-      </text>
+      {label && (
+        <text className={`topo-port-label at-${labelAt}`} x={lx} y={ly}>
+          {name}
+        </text>
+      )}
     </g>
   );
 });
@@ -277,6 +284,7 @@ export function TopologyView({ active }: { active: boolean }) {
                 x={p.x}
                 y={p.y}
                 labelAt={p.labelAt}
+                label={scale >= LABELS_FROM}
                 up={p.link.state === 'UP' || p.link.state === 'UNKNOWN'}
                 selected={p.id === selId}
                 lit={lit.has(p.id)}
