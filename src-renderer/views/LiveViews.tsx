@@ -254,7 +254,7 @@ export function LiveViews() {
             onKeyDown={onTabKey}
           >
             {TABLE_TITLES[t]}
-            {tables ? <span className="count">{tables[t].length}</span> : null}
+            {tables ? <span className="count">{family === 'all' || !FAMILY_OF[t] ? tables[t].length : (tables[t] as { row: Row<TableName> }[]).filter((r) => FAMILY_OF[t]!(r.row) === family).length}</span> : null}
           </button>
         ))}
       </div>
