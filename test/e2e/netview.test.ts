@@ -109,6 +109,16 @@ describe('live network views and the topology in Chromium', () => {
     expect(await page.locator('.nv-cmd').textContent()).toBe('ip -4 -json route show table all');
     await page.getByTestId('nv-family').selectOption('all');
 
+    // a diff that does not follow the last seq (one was lost): the renderer re-fetches the snapshot and does not apply it
+    const refetches = () => page.evaluate(() => (window as unknown as { podnetNetview: { stats(): { refetches: number } } }).podnetNetview.stats().refetches);
+    const before = await refetches();
+    const bogus = { index: 999, name: 'lost0', state: 'UP', flags: [], mtu: 1500 };
+    const none = { added: [], changed: [], removed: [] };
+    s.engine.events.emit('event', 'netview.diff', { ns: 'node:node1', seq: 1_000_000, at: Date.now(), diff: { links: { ...none, added: [{ key: '999', row: bogus }] }, addrs: none, routes: none, neighs: none, fdb: none } });
+    await expect.poll(refetches, { timeout: 5000 }).toBe(before + 1);
+    await page.getByTestId('nv-tab-links').click();
+    await expect.poll(async () => sortBy(withoutPeer(await tableRows(page, 'links')), linkKey), { timeout: 5000 }).toEqual(sortBy(await expectedLinks(world, node1), linkKey));
+
     // the pod's own tables: eth0 with its IP, content equal to ip -json in the pod's netns
     await selectNs(page, 'pod:web');
     const pod = (await s.engine.api['pod.list']({})).find((p) => p.name === 'web')!;
