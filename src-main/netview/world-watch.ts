@@ -190,9 +190,10 @@ export class WorldWatch extends EventEmitter<{ change: [NsChange]; added: [{ key
       } catch (e) {
         if (this.closed) return;
         if (target.kind === 'pod') {
-          // a pod's netns that went away (or is not mounted yet): the pins decide
-          await this.rescan();
-          if (attempt < 3 && this.pinned(target)) setTimeout(() => void this.read(key, target, firstEventAt, attempt + 1), 100);
+          // a pod's netns that went away (or is not mounted yet): the pins decide. Not awaited: this read may
+          // be one a scan is waiting for, and scans run one at a time.
+          void this.rescan();
+          if (attempt < 3) setTimeout(() => !this.closed && this.pinned(target) && void this.read(key, target, firstEventAt, attempt + 1), 100);
           return;
         }
         if (this.listenerCount('error')) this.emit('error', e as Error);
