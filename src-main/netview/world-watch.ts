@@ -273,7 +273,8 @@ export class WorldWatch extends EventEmitter<{ change: [NsChange]; added: [{ key
   /** Finds pods' namespaces made or removed since the last look (the pins in each node's /run/netns). */
   rescan(): Promise<void> {
     // one scan at a time; a call during one waits for it and runs again after (the pins may have moved since)
-    const next = (this.scanning ?? Promise.resolve()).then(() => this.scan());
+    // a scan that failed must not stop the next ones (nor surface as an unhandled rejection)
+    const next = (this.scanning ?? Promise.resolve()).then(() => this.scan()).catch((e: unknown) => void (this.listenerCount('error') && this.emit('error', e as Error)));
     this.scanning = next;
     return next;
   }
