@@ -117,6 +117,30 @@ describe('NetviewPart in a world', () => {
     expect(topo.tunnels).toContainEqual(expect.objectContaining({ from: expect.objectContaining({ ns: 'node:node1', name: 'vx0' }), remote: world.node('node2').underlayIp, vni: 42, to: expect.objectContaining({ ns: 'node:node2', name: 'vx0' }) }));
   });
 
+  it("a node's monitor killed from inside the world is started again, and changes are heard again", async () => {
+    const monitors = async () =>
+      (await world.run({ kind: 'sandbox' }, ['ps', '-e', '-o', 'pid,args']))
+        .split('\n')
+        .map((l) => l.trim().split(/\s+/))
+        .filter((f) => f[1] === 'ip' && f[2] === 'monitor' && f[3] === 'all-nsid')
+        .map((f) => f[0]!);
+    const before = await monitors();
+    expect(before).toHaveLength(2); // node1 and node2
+    // as a learner's kill in a node terminal would; by PID, inside this test's own world
+    const ours = await world.run({ kind: 'node', node: 'node1' }, ['sh', '-c', 'me=$(readlink /proc/self/ns/net); for p in /proc/[0-9]*; do [ "$(readlink $p/ns/net 2>/dev/null)" = "$me" ] && tr "\\0" " " < $p/cmdline 2>/dev/null | grep -q "^ip monitor all-nsid" && echo ${p#/proc/}; done; true']);
+    expect(ours.trim().split('\n')).toHaveLength(1); // node1's own, not node2's
+    const pid = ours.trim();
+    await world.run({ kind: 'node', node: 'node1' }, ['kill', pid]);
+    await expect.poll(async () => (await monitors()).filter((p) => !before.includes(p)).length, { timeout: 10_000 }).toBe(1);
+    await new Promise((r) => setTimeout(r, 200)); // its re-read after the restart goes by
+    const w = await part['netview.watch']({ ns: 'node:node1' });
+    const from = seen.length;
+    await world.run({ kind: 'node', node: 'node1' }, ['ip', 'link', 'add', 'after0', 'type', 'veth', 'peer', 'name', 'after1']);
+    const d = await waitEvent('netview.diff', (p) => p.ns === 'node:node1' && p.diff.links.added.some((l) => l.row.name === 'after0'), from);
+    expect(d.seq).toBeGreaterThan(w.seq);
+    await part['netview.unwatch']({ ns: 'node:node1' });
+  });
+
   it('a deleted pod is gone; detach ends every monitor', async () => {
     const from = seen.length;
     await kubelet.killPod('web');

@@ -36,6 +36,8 @@ interface Trigger {
 }
 
 const NSID_LINE = /^\[nsid (current|\d+)\]/;
+/** How long after a trigger died another is started. */
+const RESTART_MS = 300;
 
 /** A pod's namespace as the watch names it: pinned at /run/netns/<pin> on its node. */
 export const podTarget = (node: string, pin: string): Target => ({ kind: 'pod', node, netns: `${NODE_PATHS.netnsDir}/${pin}` });
@@ -101,10 +103,28 @@ export class WorldWatch extends EventEmitter<{ change: [NsChange]; added: [{ key
       if (t.stderr.length < 4096) t.stderr += d.toString();
     });
     t.process.on('stdout', (d) => this.onLines(t, d.toString()));
-    void t.process.exited.then((s) => {
-      if (!this.closed && this.listenerCount('error')) this.emit('error', new Error(`netview: ip monitor in ${node ?? 'the sandbox'} exited (${s.code ?? `signal ${s.signal}`}): ${t.stderr.trim()}`));
+    const ready = monitorReady(t.process, () => t.stderr, timeoutMs);
+    void t.process.exited.then(async (s) => {
+      if (this.closed || !this.world.alive) return;
+      if (this.listenerCount('error')) this.emit('error', new Error(`netview: ip monitor in ${node ?? 'the sandbox'} exited (${s.code ?? `signal ${s.signal}`}): ${t.stderr.trim()}`));
+      // killed from a terminal in the node (a learner's pkill): start another once it had subscribed, then
+      // re-read what it watched, since its events in between are lost
+      if (!(await ready.then(() => true, () => false))) return;
+      this.triggers.splice(this.triggers.indexOf(t), 1);
+      await new Promise((r) => setTimeout(r, RESTART_MS));
+      if (this.closed || !this.world.alive) return;
+      try {
+        await this.trigger(node, timeoutMs);
+      } catch {
+        return; // it failed to start again: reported above, not retried forever
+      }
+      const now = performance.now();
+      for (const snap of this.snapshots.values()) {
+        const x = snap.target;
+        if (node ? x.kind !== 'sandbox' && x.node === node : x.kind === 'sandbox') this.dirty(targetKey(x), x, now);
+      }
     });
-    return monitorReady(t.process, () => t.stderr, timeoutMs);
+    return ready;
   }
 
   private onLines(t: Trigger, chunk: string): void {
