@@ -124,7 +124,9 @@ export function layoutTopology(topo: Topology, slots: PodSlots): Layout {
   const innerW = cols * CW;
   const nodeW = Math.max(300, innerW + 32, Math.min(6, maxOthers) * OTHER_STEP + 48);
   const otherRows = Math.ceil(maxOthers / Math.max(1, Math.floor((nodeW - 48) / OTHER_STEP)));
-  const headH = 44 + maxBridges * BAR_GAP + otherRows * OTHER_ROW;
+  // a node's head: its title, its other interfaces (VXLAN, …) in rows, then its bridges right above the pods
+  const barsTop = 44 + otherRows * OTHER_ROW + 14;
+  const headH = barsTop + maxBridges * BAR_GAP;
   const nodeH = headH + rows * CH + 16;
   const nodesTop = M + SANDBOX_H + 56;
   const totalW = Math.max(M * 2 + nodes.length * nodeW + Math.max(0, nodes.length - 1) * NODE_GAP, 520);
@@ -142,11 +144,11 @@ export function layoutTopology(topo: Topology, slots: PodSlots): Layout {
       if (j === 0) uplinkX.set(n.id, px);
     });
     bridgesOf(n).forEach((b, j) => {
-      const by = y + 52 + j * BAR_GAP;
+      const by = y + barsTop + j * BAR_GAP;
       bars.push({ id: portId(n.id, b.name), ns: n.id, name: b.name, x1: x + 16, x2: x + nodeW - 16, y: by, label: [b.name, ...b.addrs.filter((a) => !a.includes(':'))].join('  ') });
     });
     const perRow = Math.max(1, Math.floor((nodeW - 48) / OTHER_STEP));
-    othersOf(n).forEach((l, j) => place(n.id, l, x + 36 + (j % perRow) * OTHER_STEP, y + 44 + maxBridges * BAR_GAP + 10 + Math.floor(j / perRow) * OTHER_ROW, 'below'));
+    othersOf(n).forEach((l, j) => place(n.id, l, x + 36 + (j % perRow) * OTHER_STEP, y + 58 + Math.floor(j / perRow) * OTHER_ROW, 'below'));
     // pods in their slots
     const slotOf = slotMaps.get(n.id)!;
     for (const p of podsOf(n)) {
@@ -211,7 +213,7 @@ export function layoutTopology(topo: Topology, slots: PodSlots): Layout {
     const id = [a.id, b.id].sort().join('≈');
     if (done.has(id)) continue;
     done.add(id);
-    const lift = -22; // a shallow arch over the node's other interfaces
+    const lift = -26; // a shallow arch above the row of other interfaces, under the node's title
     edges.push({
       id,
       kind: 'tunnel',

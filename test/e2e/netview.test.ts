@@ -159,6 +159,13 @@ describe('live network views and the topology in Chromium', () => {
     await createPod(page, 'db', 'node2');
     await createPod(page, 'cache', 'node2');
     await expect.poll(() => page.locator('[data-testid="topo-edge-veth"]').count(), { timeout: 10_000 }).toBe(6); // 4 pods + 2 node uplinks
+    // a VXLAN tunnel between the nodes, as an overlay would make: drawn as an arch with its VNI
+    for (const [a, b] of [['node1', 'node2'], ['node2', 'node1']] as const) {
+      await world.run({ kind: 'node', node: a }, ['ip', 'link', 'add', 'vxlan42', 'type', 'vxlan', 'id', '42', 'remote', world.node(b).underlayIp, 'dstport', '4789', 'dev', 'eth0']);
+      await world.run({ kind: 'node', node: a }, ['ip', 'link', 'set', 'vxlan42', 'up']);
+    }
+    await expect.poll(() => page.locator('[data-testid="topo-edge-tunnel"]').count(), { timeout: 10_000 }).toBe(1);
+    expect(await page.locator('.topo-edge-label').textContent()).toBe('VXLAN VNI 42');
     await page.getByTestId('topo-port-pod:web|eth0').click();
     await selectNs(page, 'node:node1');
     await page.getByTestId('nv-tab-links').click();
