@@ -28,7 +28,7 @@ function Details({ port, onShow, onClose, nsLabel }: { port: Port; onShow(): voi
     ['vxlan', l.vxlan ? `VNI ${l.vxlan.vni}${l.vxlan.remote ? `, remote ${l.vxlan.remote}` : ''}${l.vxlan.local ? `, local ${l.vxlan.local}` : ''}${l.vxlan.port ? `, port ${l.vxlan.port}` : ''}${l.vxlan.dev ? `, dev ${l.vxlan.dev}` : ''}` : undefined],
   ];
   return (
-    <aside className="topo-details" data-testid="topo-details" aria-label={`Interface ${port.name}`}>
+    <aside className="topo-details" data-testid="topo-details" aria-label={`Interface ${port.name}`} onKeyDown={(e) => e.key === 'Escape' && onClose()}>
       <header>
         <strong className="mono">{port.name}</strong>
         <button className="icon-button" aria-label="Close the details" onClick={onClose}>
