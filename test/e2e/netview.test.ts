@@ -190,6 +190,12 @@ describe('live network views and the topology in Chromium', () => {
     await pngDl.saveAs(join(SHOTS, 'topology-export.png'));
     expect(readFileSync(join(SHOTS, 'topology-export.png')).subarray(1, 4).toString()).toBe('PNG');
 
+    // and from the palette
+    await page.keyboard.press('Control+Shift+P');
+    await page.keyboard.type('Export the topology as SVG');
+    const [palDl] = await Promise.all([page.waitForEvent('download'), page.keyboard.press('Enter')]);
+    expect(palDl.suggestedFilename()).toBe('podnet-topology.svg');
+
     // a deleted pod leaves the views
     await page.getByTestId('pod-delete-db').click();
     await expect.poll(() => page.locator('[data-testid="topo-box-pod:db"]').count(), { timeout: 15_000 }).toBe(0);
