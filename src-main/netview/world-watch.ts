@@ -226,7 +226,10 @@ export class WorldWatch extends EventEmitter<{ change: [NsChange]; added: [{ key
       if (target.kind === 'node') this.learnNsids(target.node, snap);
       if (!before) this.emit('added', { key, target });
       else this.emit('change', { key, target, before, snapshot: snap, firstEventAt });
-    })();
+    })().catch((e: unknown) => {
+      // a listener that threw: reported, never an unhandled rejection from a read nobody awaits
+      if (this.listenerCount('error')) this.emit('error', e as Error);
+    });
     this.inflight.set(key, p);
     void p.finally(() => {
       this.inflight.delete(key);
