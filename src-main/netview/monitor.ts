@@ -23,7 +23,8 @@ export interface NetMonitorOptions {
   readyTimeoutMs?: number;
 }
 
-const READY = 'podnet-netview-monitor-ready';
+/** What the subscription check prints on stderr once `ip monitor` listens. */
+export const READY = 'podnet-netview-monitor-ready';
 // iproute2 6.1 accepts -json for monitor but prints plain text anyway: the lines are only a trigger.
 export const MONITOR_OBJECTS = 'link address route neigh';
 // A checker in the background watches the shell's PID become `ip monitor` and bind its netlink groups

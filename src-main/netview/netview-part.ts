@@ -46,7 +46,7 @@ export class NetviewPart implements SessionPart {
       this.topologyChanged();
     });
     // a failed read is retried by the next event and a killed monitor is restarted: the log says so, the user need not
-    watch.on('error', (e) => console.warn(`netview: ${e.message}`));
+    watch.on('error', (e) => console.warn(e.message.startsWith('netview:') ? e.message : `netview: ${e.message}`));
     const onEvent = (name: string) => {
       // a pod made or deleted: its pin appears or goes, and its namespace gets or loses its pod name
       if (name === 'pods.changed') void watch.rescan().then(() => this.topologyChanged());

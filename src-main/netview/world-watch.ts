@@ -5,7 +5,7 @@
 import { EventEmitter } from 'node:events';
 import { readdirSync } from 'node:fs';
 import { NODE_PATHS, type Target, type World, type WorldProcess } from '../world/world.js';
-import { MONITOR_OBJECTS, monitorReady, monitorScript } from './monitor.js';
+import { MONITOR_OBJECTS, monitorReady, monitorScript, READY } from './monitor.js';
 import { readNamespace, readNsids, targetKey, type NetSnapshot, type NsId } from './snapshot.js';
 
 export interface NsChange {
@@ -106,7 +106,7 @@ export class WorldWatch extends EventEmitter<{ change: [NsChange]; added: [{ key
     const ready = monitorReady(t.process, () => t.stderr, timeoutMs);
     void t.process.exited.then(async (s) => {
       if (this.closed || !this.world.alive) return;
-      if (this.listenerCount('error')) this.emit('error', new Error(`netview: ip monitor in ${node ?? 'the sandbox'} exited (${s.code ?? `signal ${s.signal}`}): ${t.stderr.trim()}`));
+      if (this.listenerCount('error')) this.emit('error', new Error(`netview: ip monitor in ${node ?? 'the sandbox'} exited (${s.code ?? `signal ${s.signal}`})${t.stderr.replace(READY, '').trim() ? `: ${t.stderr.replace(READY, '').trim()}` : ''}`));
       // killed from a terminal in the node (a learner's pkill): start another once it had subscribed, then
       // re-read what it watched, since its events in between are lost
       if (!(await ready.then(() => true, () => false))) return;
