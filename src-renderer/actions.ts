@@ -5,6 +5,8 @@ import type { TerminalTarget } from '../src-main/api/contract.ts';
 import { matchesShortcut } from './palette/shortcut.ts';
 import type { Lab } from './state/lab.ts';
 import type { AppState, ToolName } from './state/store.ts';
+import { download } from './topology/export.ts';
+import { netviewOf, TABLES } from './views/netview-store.ts';
 import { centreTools } from './workspace/centre-tools.tsx';
 import { currentTimeline, timelineOf } from './timeline/timeline-model.ts';
 import { editorCommands } from './editor/commands.ts';
@@ -32,7 +34,12 @@ export type ActionName =
   | 'timeline.faults'
   | 'editor.save'
   | 'editor.newFile'
-  | 'editor.runAdd';
+  | 'editor.runAdd'
+  | 'netview.pickNamespace'
+  | `netview.table:${string}`
+  | `netview.family:${string}`
+  | 'topology.exportSvg'
+  | 'topology.exportPng';
 
 export interface ActionContext {
   lab: Lab;
@@ -142,6 +149,27 @@ register({ name: 'editor.save', label: 'Save the CNI config (format on save; Ctr
 register({ name: 'editor.newFile', label: 'New CNI config file…', predicate: editorOpen, perform: ({ lab }) => (lab.openTool('editor'), editorCommands.newFile?.()) });
 register({ name: 'editor.runAdd', label: 'Run CNI ADD with the config in the editor', predicate: editorOpen, perform: () => editorCommands.runAdd?.() });
 // --- end CNI config editor ---
+
+// ---- netview: live network views and the topology ----
+register({ name: 'netview.pickNamespace', label: 'Live views: choose a namespace', predicate: running, perform: () => document.getElementById('nv-ns')?.focus() });
+const TABLE_LABELS: Record<(typeof TABLES)[number], string> = { links: 'links', addrs: 'addresses', routes: 'routes', neighs: 'neighbours', fdb: 'bridge FDB' };
+for (const t of TABLES) {
+  register({ name: `netview.table:${t}`, label: `Live views: show ${TABLE_LABELS[t]}`, predicate: running, perform: ({ lab }) => netviewOf(lab).setTable(t) });
+}
+for (const [family, words] of [['all', 'IPv4 and IPv6'], ['inet', 'IPv4 only (ip -4)'], ['inet6', 'IPv6 only (ip -6)']] as const) {
+  register({ name: `netview.family:${family}`, label: `Live views: ${words}`, predicate: running, perform: ({ lab }) => netviewOf(lab).setFamily(family) });
+}
+/** Exports once the topology tab has drawn (it may have just been opened). */
+async function exportTopology(lab: Lab, kind: 'svg' | 'png'): Promise<void> {
+  lab.openTool('topology');
+  await new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
+  const ex = netviewOf(lab).exporter;
+  if (!ex) throw new Error('the topology is not drawn yet');
+  if (kind === 'svg') download('podnet-topology.svg', new Blob([ex.svg()], { type: 'image/svg+xml' }));
+  else download('podnet-topology.png', await ex.png());
+}
+register({ name: 'topology.exportSvg', label: 'Export the topology as SVG', predicate: running, perform: ({ lab }) => exportTopology(lab, 'svg') });
+register({ name: 'topology.exportPng', label: 'Export the topology as PNG', predicate: running, perform: ({ lab }) => exportTopology(lab, 'png') });
 
 /** One action per node of the running world: "New terminal on node1" (Ctrl+Shift+1), … */
 function nodeActions(state: AppState): Action[] {

@@ -102,6 +102,44 @@ export const TimelineStepDetail = z.object({
   outputs: z.string().optional(),
 });
 
+// ---- netview: live network views and the topology (src-main/netview/netview-part.ts) ----
+/** A namespace of the world: "sandbox", "node:node1", "pod:web", or "netns:node1:cni-…" (a pinned netns no pod claims yet). */
+const NsId = z.string().max(120).regex(/^(sandbox|node:[a-z][a-z0-9]{0,9}|pod:[a-z0-9]([-a-z0-9]*[a-z0-9])?|netns:[a-z][a-z0-9]{0,9}:[A-Za-z0-9._-]{1,80})$/, 'a namespace id: sandbox, node:<node>, pod:<pod> or netns:<node>:<pin>');
+export const NetNamespace = z.object({ id: NsId, kind: z.enum(['sandbox', 'node', 'pod']), label: z.string(), node: z.string().optional(), pod: z.string().optional() });
+const NvVxlan = z.object({ vni: z.number(), remote: z.string().optional(), group: z.string().optional(), local: z.string().optional(), port: z.number().optional(), dev: z.string().optional() });
+export const NetLink = z.object({
+  index: z.number().int(), name: z.string(), state: z.string(), flags: z.array(z.string()), mtu: z.number(), master: z.string().optional(), mac: z.string().optional(),
+  kind: z.string().optional(), slaveKind: z.string().optional(), peerIndex: z.number().optional(), netnsId: z.number().optional(), vxlan: NvVxlan.optional(),
+});
+export const NetAddr = z.object({ ifname: z.string(), family: z.string(), local: z.string(), prefixlen: z.number(), scope: z.string() });
+export const NetRoute = z.object({
+  dst: z.string(), family: z.enum(['inet', 'inet6']), table: z.string(), type: z.string().optional(), gateway: z.string().optional(), dev: z.string().optional(), scope: z.string().optional(),
+  protocol: z.string().optional(), prefsrc: z.string().optional(), metric: z.number().optional(),
+  nexthops: z.array(z.object({ gateway: z.string().optional(), dev: z.string().optional(), weight: z.number().optional() })).optional(),
+});
+export const NetNeigh = z.object({ dst: z.string(), dev: z.string(), lladdr: z.string().optional(), state: z.array(z.string()) });
+export const NetFdb = z.object({ mac: z.string(), dev: z.string(), master: z.string().optional(), state: z.string().optional(), flags: z.array(z.string()), vlan: z.number().optional(), dst: z.string().optional() });
+/** Rows carry the key diffs use, so the renderer applies a diff without knowing how rows are keyed. */
+const keyed = <T extends z.ZodTypeAny>(row: T) => z.array(z.object({ key: z.string(), row }));
+const tableDiff = <T extends z.ZodTypeAny>(row: T) => z.object({ added: keyed(row), changed: keyed(row), removed: z.array(z.string()) });
+export const NetTables = z.object({ links: keyed(NetLink), addrs: keyed(NetAddr), routes: keyed(NetRoute), neighs: keyed(NetNeigh), fdb: keyed(NetFdb) });
+export const NetDiff = z.object({ links: tableDiff(NetLink), addrs: tableDiff(NetAddr), routes: tableDiff(NetRoute), neighs: tableDiff(NetNeigh), fdb: tableDiff(NetFdb) });
+/** A namespace's state at a sequence number; each diff event carries the next one, so a gap means re-fetch. */
+export const NetSnapshotMsg = z.object({ ns: NsId, seq: z.number().int().min(0), at: z.number(), tables: NetTables });
+const TopoEnd = z.object({ ns: NsId, name: z.string(), index: z.number().int() });
+export const TopoLink = z.object({
+  index: z.number().int(), name: z.string(), kind: z.string().optional(), state: z.string(), mtu: z.number(), mac: z.string().optional(), master: z.string().optional(),
+  addrs: z.array(z.string()), peer: TopoEnd.optional(), vxlan: NvVxlan.optional(),
+});
+export const TopoNamespace = NetNamespace.extend({ links: z.array(TopoLink) });
+export const Topology = z.object({
+  seq: z.number().int().min(0),
+  at: z.number(),
+  namespaces: z.array(TopoNamespace),
+  /** VXLAN tunnels between nodes: a device, the remote it sends to, and the device there when one matches. */
+  tunnels: z.array(z.object({ from: TopoEnd, remote: z.string(), vni: z.number(), to: TopoEnd.optional() })),
+});
+
 const Empty = z.object({}).strict();
 const Ok = z.object({ ok: z.literal(true) });
 
@@ -205,6 +243,13 @@ export const requests = {
   'timeline.next': { params: z.object({ op: opId }).strict(), result: Ok },
   'timeline.continue': { params: z.object({ op: opId }).strict(), result: Ok },
   ...configRequests,
+  // ---- netview: live network views and the topology ----
+  'netview.namespaces': { params: Empty, result: z.array(NetNamespace) },
+  'netview.snapshot': { params: z.object({ ns: NsId }).strict(), result: NetSnapshotMsg },
+  /** Starts netview.diff events for a namespace (counted: each watch needs its unwatch) and returns its state. */
+  'netview.watch': { params: z.object({ ns: NsId }).strict(), result: NetSnapshotMsg },
+  'netview.unwatch': { params: z.object({ ns: NsId }).strict(), result: Ok },
+  'netview.topology': { params: Empty, result: Topology },
 } as const;
 
 /** Events: name → payload. Every payload carries the id of what it is about. */
@@ -220,6 +265,13 @@ export const events = {
   'timeline.step': z.object({ op: opId, step: TimelineStep }),
   'timeline.pause': z.object({ op: opId, pause: TimelinePause.nullable() }),
   ...configEvents,
+  // ---- netview: live network views and the topology ----
+  /** What changed in a watched namespace; seq is the snapshot's seq + 1 (a gap: re-fetch with netview.snapshot). */
+  'netview.diff': z.object({ ns: NsId, seq: z.number().int().min(1), at: z.number(), diff: NetDiff }),
+  /** A watched namespace is gone (its pod was deleted, the world stopped). */
+  'netview.gone': z.object({ ns: NsId }),
+  /** The whole world's topology, after any change (coalesced). */
+  'netview.topology': Topology,
 } as const;
 
 export type Method = keyof typeof requests;
@@ -231,6 +283,13 @@ export type WorldStatus = z.infer<typeof WorldStatus>;
 export type PodInfo = z.infer<typeof PodInfo>;
 export type TerminalTarget = z.infer<typeof TerminalTarget>;
 export type TerminalInfo = z.infer<typeof TerminalInfo>;
+export type NetNamespace = z.infer<typeof NetNamespace>;
+export type NetTables = z.infer<typeof NetTables>;
+export type NetDiff = z.infer<typeof NetDiff>;
+export type NetSnapshotMsg = z.infer<typeof NetSnapshotMsg>;
+export type Topology = z.infer<typeof Topology>;
+export type TopoNamespace = z.infer<typeof TopoNamespace>;
+export type TopoLink = z.infer<typeof TopoLink>;
 export type TimelineStep = z.infer<typeof TimelineStep>;
 export type TimelinePause = z.infer<typeof TimelinePause>;
 export type TimelineFault = z.infer<typeof TimelineFault>;

@@ -1,6 +1,7 @@
 // The engine both hosts serve: the lab session (world, pods, terminals) and the parts that live with
 // it, joined into the one contract. Hosts and tests build it here, so they all serve the same thing.
 import { requests, type Method, type PodnetApi } from './contract.js';
+import { NetviewPart } from '../netview/netview-part.js';
 import { LabService, type TerminalFactory } from './lab-service.js';
 import { composeApi, type EngineEvents, type SessionPart } from './session.js';
 import { TimelinePart } from '../timeline/timeline-part.js';
@@ -22,7 +23,7 @@ export interface EngineOptions {
 
 /** The parts every engine has; each serves its own slice of the contract. */
 function defaultParts(): SessionPart[] {
-  return [new TimelinePart(), new ConfigEditorPart()];
+  return [new TimelinePart(), new ConfigEditorPart(), new NetviewPart()];
 }
 
 export function createEngine(opts: EngineOptions): Engine {

@@ -1,6 +1,7 @@
 // The diff's pure logic: keys, added/removed/changed, duplicates, key order.
 import { describe, expect, it } from 'vitest';
-import { diffRows, diffSnapshots, fullDiff, isEmptyDiff, keys } from './diff.js';
+import { diffRows, diffSnapshots, fullDiff, isEmptyDiff, isEmptyKeyedDiff, keyedDiff, keyedTables, keys } from './diff.js';
+import { applyKeyedDiff } from './keyed.js';
 import type { Addr, Fdb, Link, Route } from './snapshot.js';
 
 const link = (index: number, name: string, extra: Partial<Link> = {}): Link => ({ index, name, state: 'DOWN', flags: ['BROADCAST'], mtu: 1500, ...extra });
@@ -81,5 +82,33 @@ describe('diffSnapshots', () => {
     expect(d.links.added).toHaveLength(1);
     expect(d.addrs.added).toHaveLength(1);
     expect(diffSnapshots(s, empty).links.removed).toHaveLength(1);
+  });
+});
+
+describe('keyed diffs (what netview.diff carries)', () => {
+  const before = { ...empty, links: [link(1, 'lo'), link(2, 'eth0'), link(3, 'gone')], addrs: [{ ifname: 'eth0', family: 'inet', local: '10.0.0.1', prefixlen: 24, scope: 'global' }] as Addr[] };
+  const after = { ...empty, links: [link(1, 'lo'), link(2, 'eth0', { state: 'UP' }), link(4, 'new')], addrs: [] };
+
+  it('names each row by its key: added and changed with the row, removed by key', () => {
+    const d = keyedDiff(before, after);
+    expect(d.links).toEqual({ added: [{ key: '4', row: link(4, 'new') }], changed: [{ key: '2', row: link(2, 'eth0', { state: 'UP' }) }], removed: ['3'] });
+    expect(d.addrs.removed).toEqual(['eth0|10.0.0.1/24']);
+    expect(isEmptyKeyedDiff(keyedDiff(after, after))).toBe(true);
+  });
+
+  it('applied to the keyed tables before, gives the keyed tables after', () => {
+    const d = keyedDiff(before, after);
+    const k = keyedTables(before);
+    const sorted = <T,>(rows: { key: string; row: T }[]) => [...rows].sort((a, b) => a.key.localeCompare(b.key));
+    expect(sorted(applyKeyedDiff(k.links, d.links))).toEqual(sorted(keyedTables(after).links));
+    expect(applyKeyedDiff(k.addrs, d.addrs)).toEqual([]);
+  });
+
+  it('keeps duplicates apart with the same suffixes the diff uses', () => {
+    const r: Route = { dst: 'default', family: 'inet', table: 'main', dev: 'eth0' };
+    const k = keyedTables({ ...empty, routes: [r, { ...r, metric: 100 }] });
+    expect(k.routes.map((x) => x.key)).toEqual(['main|inet|default|eth0', 'main|inet|default|eth0#2']);
+    const d = keyedDiff({ ...empty, routes: [r] }, { ...empty, routes: [r, { ...r, metric: 100 }] });
+    expect(d.routes.added.map((x) => x.key)).toEqual(['main|inet|default|eth0#2']);
   });
 });

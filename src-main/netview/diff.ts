@@ -1,4 +1,5 @@
 // What changed between two snapshots of one namespace: pure functions over plain rows.
+import type { Keyed, KeyedTableDiff } from './keyed.js';
 import type { Addr, Fdb, Link, Neigh, NetSnapshot, Route } from './snapshot.js';
 
 export interface RowDiff<T> {
@@ -76,4 +77,42 @@ export function isEmptyDiff(d: SnapshotDiff): boolean {
 /** The diff of an empty namespace against a snapshot: everything added (a monitor's first report). */
 export function fullDiff(s: Tables): SnapshotDiff {
   return diffSnapshots({ links: [], addrs: [], routes: [], neighs: [], fdb: [] }, s);
+}
+
+export type KeyedTables = { links: Keyed<Link>[]; addrs: Keyed<Addr>[]; routes: Keyed<Route>[]; neighs: Keyed<Neigh>[]; fdb: Keyed<Fdb>[] };
+export type KeyedDiff = { links: KeyedTableDiff<Link>; addrs: KeyedTableDiff<Addr>; routes: KeyedTableDiff<Route>; neighs: KeyedTableDiff<Neigh>; fdb: KeyedTableDiff<Fdb> };
+
+const keyedOf = <T>(rows: T[], key: (r: T) => string): Keyed<T>[] => [...index(rows, key)].map(([k, row]) => ({ key: k, row }));
+
+/** Each row with the key its diffs use (duplicates suffixed as in diffRows), for a client that applies diffs blindly. */
+export function keyedTables(s: Tables): KeyedTables {
+  return { links: keyedOf(s.links, keys.link), addrs: keyedOf(s.addrs, keys.addr), routes: keyedOf(s.routes, keys.route), neighs: keyedOf(s.neighs, keys.neigh), fdb: keyedOf(s.fdb, keys.fdb) };
+}
+
+function keyedRowDiff<T>(before: T[], after: T[], key: (r: T) => string): KeyedTableDiff<T> {
+  const a = index(before, key);
+  const b = index(after, key);
+  const out: KeyedTableDiff<T> = { added: [], changed: [], removed: [] };
+  for (const [k, row] of b) {
+    const old = a.get(k);
+    if (old === undefined) out.added.push({ key: k, row });
+    else if (canonical(old) !== canonical(row)) out.changed.push({ key: k, row });
+  }
+  for (const k of a.keys()) if (!b.has(k)) out.removed.push(k);
+  return out;
+}
+
+/** diffSnapshots with each row's key, as the netview.diff event carries it. */
+export function keyedDiff(before: Tables, after: Tables): KeyedDiff {
+  return {
+    links: keyedRowDiff(before.links, after.links, keys.link),
+    addrs: keyedRowDiff(before.addrs, after.addrs, keys.addr),
+    routes: keyedRowDiff(before.routes, after.routes, keys.route),
+    neighs: keyedRowDiff(before.neighs, after.neighs, keys.neigh),
+    fdb: keyedRowDiff(before.fdb, after.fdb, keys.fdb),
+  };
+}
+
+export function isEmptyKeyedDiff(d: KeyedDiff): boolean {
+  return Object.values(d).every((t: KeyedTableDiff<unknown>) => !t.added.length && !t.removed.length && !t.changed.length);
 }

@@ -23,13 +23,15 @@ export interface NetMonitorOptions {
   readyTimeoutMs?: number;
 }
 
-const READY = 'podnet-netview-monitor-ready';
+/** What the subscription check prints on stderr once `ip monitor` listens. */
+export const READY = 'podnet-netview-monitor-ready';
 // iproute2 6.1 accepts -json for monitor but prints plain text anyway: the lines are only a trigger.
-const MONITOR = 'ip monitor link address route neigh';
+export const MONITOR_OBJECTS = 'link address route neigh';
 // A checker in the background watches the shell's PID become `ip monitor` and bind its netlink groups
 // (a NETLINK_ROUTE socket of that process with non-zero Groups in /proc/net/netlink), then says so: a
 // change made after that cannot be missed. `exec` keeps the process handle on ip itself, so kill ends it.
-const SCRIPT = `(
+export function monitorScript(monitor: string): string {
+  return `(
   i=0
   while [ $i -lt 500 ]; do
     for n in $(readlink /proc/$$/fd/* 2>/dev/null | sed -n 's/^socket:\\[\\([0-9]*\\)\\]$/\\1/p'); do
@@ -38,7 +40,26 @@ const SCRIPT = `(
     i=$((i + 1)); sleep 0.01
   done
 ) &
-exec ${MONITOR}`;
+exec ${monitor}`;
+}
+const SCRIPT = monitorScript(`ip monitor ${MONITOR_OBJECTS}`);
+
+/** Resolves once a process started with monitorScript has subscribed (stderr is collected into `stderr()`). */
+export function monitorReady(proc: WorldProcess, stderr: () => string, timeoutMs: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const done = (err?: Error) => {
+      clearTimeout(t);
+      proc.off('stderr', check);
+      if (err) reject(err);
+      else resolve();
+    };
+    const check = () => stderr().includes(READY) && done();
+    const t = setTimeout(() => done(new Error(`netview: ip monitor did not subscribe within ${timeoutMs} ms: ${stderr().trim()}`)), timeoutMs);
+    proc.on('stderr', check);
+    void proc.exited.then((s) => done(new Error(`netview: ip monitor exited (${s.code ?? `signal ${s.signal}`}): ${stderr().replace(READY, '').trim()}`)));
+    check();
+  });
+}
 
 export class NetMonitor extends EventEmitter<{ change: [NetChange]; error: [Error]; exit: [ExitStatus] }> {
   readonly process: WorldProcess;
@@ -95,19 +116,7 @@ export class NetMonitor extends EventEmitter<{ change: [NetChange]; error: [Erro
   }
 
   private ready(timeoutMs: number): Promise<void> {
-    return new Promise((resolve, reject) => {
-      const done = (err?: Error) => {
-        clearTimeout(t);
-        this.process.off('stderr', check);
-        if (err) reject(err);
-        else resolve();
-      };
-      const check = () => this.stderr.includes(READY) && done();
-      const t = setTimeout(() => done(new Error(`netview: ip monitor did not subscribe within ${timeoutMs} ms: ${this.stderr.trim()}`)), timeoutMs);
-      this.process.on('stderr', check);
-      void this.process.exited.then((s) => done(new Error(`netview: ip monitor exited (${s.code ?? `signal ${s.signal}`}): ${this.stderr.replace(READY, '').trim()}`)));
-      check();
-    });
+    return monitorReady(this.process, () => this.stderr, timeoutMs);
   }
 
   private onEvent(): void {

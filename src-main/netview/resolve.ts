@@ -91,8 +91,16 @@ export class Topology {
       if (known !== undefined) return known === to;
       return ![...m.values()].includes(to);
     };
+    // only a veth whose index is a's peerIndex and whose peerIndex is a's index can be a's peer
+    const byEnds = new Map<string, Veth[]>();
+    for (const v of veths) {
+      const k = `${v.link.index}|${v.link.peerIndex}`;
+      const list = byEnds.get(k);
+      if (list) list.push(v);
+      else byEnds.set(k, [v]);
+    }
     const candidates = (a: Veth) =>
-      veths.filter((b) => {
+      (byEnds.get(`${a.link.peerIndex}|${a.link.index}`) ?? []).filter((b) => {
         if (paired.has(refKey(b.key, b.link.index)) || b.link.index !== a.link.peerIndex || b.link.peerIndex !== a.link.index) return false;
         // no link_netnsid: the peer is in the same namespace
         if (a.link.netnsId === undefined || b.link.netnsId === undefined) return a.link.netnsId === b.link.netnsId && a.key === b.key && a !== b;

@@ -112,7 +112,10 @@ const COMMANDS = [
   'bridge -json fdb show',
   'ip -json netns list-id',
 ];
-const SCRIPT = COMMANDS.join(`\necho ${SEP}\n`);
+// Three execs at once, each a few of the commands: with 100 pods on a node a read takes ~45 ms this
+// way against ~120 ms for all seven in one shell (measured on 2 cores), and ~16 against ~30 with none.
+const GROUPS = [[0, 6], [1, 4], [2, 3, 5]] as const;
+const groupScript = (idx: readonly number[]) => idx.map((i) => COMMANDS[i]!).join(`\necho ${SEP}\n`);
 
 type J = Record<string, unknown>;
 const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
@@ -212,9 +215,29 @@ export function parseSnapshot(target: Target, stdout: string, at = Date.now()): 
   };
 }
 
-/** Reads a namespace's links, addresses, routes (all tables), neighbours, FDB and nsids in one exec. */
-export async function readNamespace(world: World, target: Target): Promise<NetSnapshot> {
-  // -e: a failing command fails the read rather than leaving a section silently empty
-  const out = await world.run(target, ['sh', '-ec', SCRIPT]);
-  return parseSnapshot(target, out);
+/**
+ * Reads a namespace's links, addresses, routes (all tables), neighbours, FDB and nsids. `ip netns list-id`
+ * opens every pin under /run/netns to name the nsids, the slowest of the reads with many pods: with
+ * nsidNames false it is left out and the nsids are the ones the links refer to, unnamed.
+ */
+export async function readNamespace(world: World, target: Target, opts: { nsidNames?: boolean } = {}): Promise<NetSnapshot> {
+  const names = opts.nsidNames !== false;
+  const sections: string[] = new Array<string>(COMMANDS.length).fill('');
+  await Promise.all(
+    GROUPS.map(async (g) => {
+      const idx = names ? g : g.filter((i) => i !== 6);
+      // -e: a failing command fails the read rather than leaving a section silently empty
+      const parts = (await world.run(target, ['sh', '-ec', groupScript(idx)])).split(`${SEP}\n`);
+      if (parts.length !== idx.length) throw new Error(`netview: expected ${idx.length} sections from the snapshot script, got ${parts.length}`);
+      idx.forEach((i, j) => (sections[i] = parts[j]!));
+    }),
+  );
+  const snap = parseSnapshot(target, sections.join(`${SEP}\n`));
+  if (!names) snap.nsids = [...new Set(snap.links.flatMap((l) => (l.netnsId === undefined ? [] : [l.netnsId])))].sort((a, b) => a - b).map((nsid) => ({ nsid }));
+  return snap;
+}
+
+/** `ip netns list-id` alone: the namespace's nsids, named where a pin in /run/netns matches. */
+export async function readNsids(world: World, target: Target): Promise<NsId[]> {
+  return parseArray(await world.run(target, ['ip', '-json', 'netns', 'list-id']), 'ip -json netns list-id').map((n) => clean<NsId>({ nsid: num(n.nsid)!, name: str(n.name) }));
 }

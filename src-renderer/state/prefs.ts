@@ -11,7 +11,7 @@ export interface Prefs {
   themeOverride: ThemeName | null;
 }
 
-export const defaultPrefs: Prefs = { leftWidth: 300, rightWidth: 300, nodeCount: 2, themeOverride: null };
+export const defaultPrefs: Prefs = { leftWidth: 300, rightWidth: 440, nodeCount: 2, themeOverride: null };
 
 export function loadPrefs(): Prefs {
   try {

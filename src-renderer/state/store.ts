@@ -19,7 +19,7 @@ export interface TabState {
 }
 
 /** The centre's tools besides terminals (workspace/centre-tools.tsx). */
-export type ToolName = 'editor' | 'timeline';
+export type ToolName = 'editor' | 'timeline' | 'topology';
 
 export const toolKey = (tool: ToolName) => `tool-${tool}`;
 

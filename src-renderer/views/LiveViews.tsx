@@ -1,12 +1,272 @@
-// The live network views' place: links, addresses and routes of each namespace arrive later.
-export function LiveViews() {
+// The live network views: pick a namespace (sandbox, node, pod), read its links, addresses, routes,
+// neighbours and bridge FDB as `ip -json` gives them, kept live by the engine's diffs. A row that
+// appears, changes or goes flashes for a moment. Columns carry ip -json's own field names (data-col).
+import { memo, useLayoutEffect, useMemo, useRef, type KeyboardEvent, type ReactNode } from 'react';
+import type { NetTables, Topology } from '../../src-main/api/contract.ts';
+import { useAppState, useLab } from '../state/context.ts';
+import { netviewOf, TABLES, useNetview, type Family, type TableName } from './netview-store.ts';
+import './views.css';
+
+type Row<T extends TableName> = NetTables[T][number]['row'];
+interface Column<T extends TableName> {
+  /** ip -json's key for the field (the e2e test compares by it). */
+  col: string;
+  title: string;
+  /** ctx.peer: the link's peer as the topology resolved it (ip's own "if<index>" when it is not). */
+  value(r: Row<T>, ctx: { peer(peerIndex?: number): string }): string;
+}
+
+const opt = (v: string | number | undefined) => (v === undefined ? '' : String(v));
+
+const COLUMNS: { [T in TableName]: Column<T>[] } = {
+  links: [
+    { col: 'ifindex', title: '#', value: (r) => String(r.index) },
+    { col: 'ifname', title: 'name', value: (r) => r.name },
+    { col: 'operstate', title: 'state', value: (r) => r.state },
+    { col: 'mtu', title: 'mtu', value: (r) => String(r.mtu) },
+    { col: 'master', title: 'master', value: (r) => opt(r.master) },
+    { col: 'peer', title: 'peer', value: (r, c) => (r.kind === 'veth' || r.peerIndex !== undefined ? c.peer(r.peerIndex) : '') },
+    { col: 'address', title: 'mac', value: (r) => opt(r.mac) },
+    { col: 'info_kind', title: 'kind', value: (r) => opt(r.kind) },
+    { col: 'flags', title: 'flags', value: (r) => r.flags.join(',') },
+  ],
+  addrs: [
+    { col: 'ifname', title: 'dev', value: (r) => r.ifname },
+    { col: 'family', title: 'family', value: (r) => r.family },
+    { col: 'local', title: 'address', value: (r) => r.local },
+    { col: 'prefixlen', title: 'len', value: (r) => String(r.prefixlen) },
+    { col: 'scope', title: 'scope', value: (r) => r.scope },
+  ],
+  routes: [
+    { col: 'dst', title: 'dst', value: (r) => r.dst },
+    { col: 'gateway', title: 'via', value: (r) => opt(r.gateway ?? r.nexthops?.map((h) => h.gateway).filter(Boolean).join(' ')) },
+    { col: 'dev', title: 'dev', value: (r) => opt(r.dev ?? r.nexthops?.map((h) => h.dev).filter(Boolean).join(' ')) },
+    { col: 'table', title: 'table', value: (r) => r.table },
+    { col: 'protocol', title: 'proto', value: (r) => opt(r.protocol) },
+    { col: 'scope', title: 'scope', value: (r) => opt(r.scope) },
+    { col: 'prefsrc', title: 'src', value: (r) => opt(r.prefsrc) },
+    { col: 'type', title: 'type', value: (r) => opt(r.type) },
+    { col: 'metric', title: 'metric', value: (r) => opt(r.metric) },
+  ],
+  neighs: [
+    { col: 'dst', title: 'dst', value: (r) => r.dst },
+    { col: 'dev', title: 'dev', value: (r) => r.dev },
+    { col: 'lladdr', title: 'lladdr', value: (r) => opt(r.lladdr) },
+    { col: 'state', title: 'state', value: (r) => r.state.join(',') },
+  ],
+  fdb: [
+    { col: 'mac', title: 'mac', value: (r) => r.mac },
+    { col: 'ifname', title: 'dev', value: (r) => r.dev },
+    { col: 'master', title: 'master', value: (r) => opt(r.master) },
+    { col: 'state', title: 'state', value: (r) => opt(r.state) },
+    { col: 'vlan', title: 'vlan', value: (r) => opt(r.vlan) },
+    { col: 'dst', title: 'dst', value: (r) => opt(r.dst) },
+    { col: 'flags', title: 'flags', value: (r) => r.flags.join(',') },
+  ],
+};
+
+/** The family of a row, for the tables where ip's -4 / -6 apply. */
+const FAMILY_OF: Partial<Record<TableName, (r: Row<TableName>) => string>> = {
+  addrs: (r) => (r as Row<'addrs'>).family,
+  routes: (r) => (r as Row<'routes'>).family,
+  neighs: (r) => ((r as Row<'neighs'>).dst.includes(':') ? 'inet6' : 'inet'),
+};
+
+const TABLE_TITLES: Record<TableName, string> = { links: 'Links', addrs: 'Addresses', routes: 'Routes', neighs: 'Neighbours', fdb: 'FDB' };
+const COMMANDS: Record<TableName, string> = {
+  links: 'ip -json -details link show',
+  addrs: 'ip -json addr show',
+  routes: 'ip -json route show table all (-4 and -6)',
+  neighs: 'ip -json neigh show',
+  fdb: 'bridge -json fdb show',
+};
+
+/** Each link's peer in a namespace as "pod/web:eth0" (or the bare name when it is in the same namespace), from the topology. */
+function peerNames(topology: Topology | null, ns: string): Map<number, string> {
+  const out = new Map<number, string>();
+  const here = topology?.namespaces.find((n) => n.id === ns);
+  if (!topology || !here) return out;
+  const label = new Map(topology.namespaces.map((n) => [n.id, `${n.kind === 'pod' ? 'pod/' : ''}${n.label}`]));
+  for (const l of here.links) if (l.peer) out.set(l.index, l.peer.ns === ns ? l.peer.name : `${label.get(l.peer.ns) ?? l.peer.ns}:${l.peer.name}`);
+  return out;
+}
+
+/** One row; unchanged rows keep their objects across diffs, so React skips them. */
+const TableRow = memo(function TableRow({ table, cols, row, rowKey, cls, focused, ghost, name, peer }: { table: TableName; cols: Column<TableName>[]; row: Row<TableName>; rowKey: string; cls: string; focused: boolean; ghost: boolean; name?: string | undefined; peer: string }) {
+  const ctx = { peer: (peerIndex?: number) => peer || (peerIndex !== undefined ? `if${peerIndex}` : '') };
   return (
-    <section className="section views" aria-labelledby="views-heading">
+    <tr className={`${cls}${focused ? ' nv-focus' : ''}`} data-testid={ghost ? undefined : `nv-row-${table}`} data-key={rowKey} data-name={name} data-gone={ghost || undefined} tabIndex={focused ? 0 : -1} aria-label={ghost ? `removed: ${rowKey}` : undefined}>
+      {cols.map((c) => (
+        <td key={c.col} data-col={c.col}>
+          {c.value(row, ctx)}
+        </td>
+      ))}
+    </tr>
+  );
+});
+
+export function LiveViews() {
+  const lab = useLab();
+  const nv = netviewOf(lab);
+  const running = useAppState((s) => s.world.state === 'running');
+  const topology = useNetview(nv, (s) => s.topology);
+  const ns = useNetview(nv, (s) => s.ns);
+  const table = useNetview(nv, (s) => s.table);
+  const tables = useNetview(nv, (s) => s.tables);
+  const marks = useNetview(nv, (s) => s.marks);
+  const ghosts = useNetview(nv, (s) => s.ghosts);
+  const focus = useNetview(nv, (s) => s.focus);
+  const goneNote = useNetview(nv, (s) => s.goneNote);
+  const error = useNetview(nv, (s) => s.error);
+  const family = useNetview(nv, (s) => s.family);
+  const bodyRef = useRef<HTMLTableSectionElement>(null);
+  const peers = useMemo(() => peerNames(topology, ns), [topology, ns]);
+
+  // a row asked for from the topology: scroll to it
+  useLayoutEffect(() => {
+    if (!focus || focus.table !== table) return;
+    const el = bodyRef.current?.querySelector<HTMLElement>(`[data-key="${CSS.escape(focus.key)}"]`);
+    el?.scrollIntoView({ block: 'nearest' });
+    el?.focus({ preventScroll: true });
+  }, [focus, table, tables]);
+
+  const spaces = topology?.namespaces ?? [];
+  const nodes = spaces.filter((n) => n.kind === 'node');
+  const onTabKey = (e: KeyboardEvent) => {
+    const i = TABLES.indexOf(table);
+    const go = (j: number) => {
+      const t = TABLES[(j + TABLES.length) % TABLES.length]!;
+      nv.setTable(t);
+      document.getElementById(`nv-tab-${t}`)?.focus();
+    };
+    if (e.key === 'ArrowRight') go(i + 1);
+    else if (e.key === 'ArrowLeft') go(i - 1);
+    else if (e.key === 'Home') go(0);
+    else if (e.key === 'End') go(TABLES.length - 1);
+    else return;
+    e.preventDefault();
+  };
+
+  let body: ReactNode;
+  if (!running) body = <p className="muted">Start a world to watch its namespaces' links, addresses and routes change live.</p>;
+  else if (error) body = <p className="nv-error" role="alert">{error}</p>;
+  else if (!tables) body = <p className="muted">Reading {ns}…</p>;
+  else {
+    const cols = COLUMNS[table] as Column<TableName>[];
+    const shown = (r: { row: Row<TableName> }) => family === 'all' || !FAMILY_OF[table] || FAMILY_OF[table]!(r.row) === family;
+    const rows = (tables[table] as { key: string; row: Row<TableName> }[]).filter(shown);
+    const gone = ((ghosts[table] ?? []) as { key: string; row: Row<TableName> }[]).filter(shown);
+    body = (
+      <div className="nv-table-wrap">
+        <table className="nv-table" data-testid={`nv-table-${table}`} aria-label={`${TABLE_TITLES[table]} of ${ns}`}>
+          <thead>
+            <tr>
+              {cols.map((c) => (
+                <th key={c.col} scope="col" title={`ip -json: ${c.col}`}>
+                  {c.title}
+                </th>
+              ))}
+            </tr>
+          </thead>
+          <tbody ref={bodyRef}>
+            {[...rows.map((r) => ({ ...r, ghost: false })), ...gone.map((r) => ({ ...r, ghost: true }))].map((r) => {
+              const m = marks[`${table}|${r.key}`];
+              const name = table === 'links' ? (r.row as Row<'links'>).name : undefined;
+              return (
+                <TableRow
+                  key={`${r.key}@${m?.gen ?? 0}${r.ghost ? '-gone' : ''}`}
+                  table={table}
+                  cols={cols}
+                  row={r.row}
+                  rowKey={r.key}
+                  cls={r.ghost ? 'nv-removed' : m && m.mark !== 'removed' ? `nv-${m.mark}` : ''}
+                  focused={focus?.table === table && focus.key === r.key && !r.ghost}
+                  ghost={r.ghost}
+                  name={name}
+                  peer={table === 'links' ? (peers.get((r.row as Row<'links'>).index) ?? '') : ''}
+                />
+              );
+            })}
+          </tbody>
+        </table>
+        {rows.length === 0 && <p className="muted nv-empty">No {TABLE_TITLES[table].toLowerCase()} in {ns}.</p>}
+      </div>
+    );
+  }
+
+  return (
+    <section className="section views nv" aria-labelledby="views-heading">
       <h2 id="views-heading">Live network views</h2>
-      <p className="muted">
-        Live views of each node's and pod's interfaces, addresses and routes arrive later. Until then, ask the kernel in a terminal: <code>ip -br link</code>, <code>ip -br addr</code>,{' '}
-        <code>ip route</code>.
-      </p>
+      <div className="nv-controls">
+        <label className="nv-picker">
+          <span>Namespace</span>
+          <select id="nv-ns" data-testid="nv-ns" value={ns} disabled={!running || !topology} onChange={(e) => void nv.select(e.target.value)}>
+            {spaces
+              .filter((n) => n.kind === 'sandbox')
+              .map((n) => (
+                <option key={n.id} value={n.id}>
+                  sandbox
+                </option>
+              ))}
+            {nodes.length > 0 && (
+              <optgroup label="Nodes">
+                {nodes.map((n) => (
+                  <option key={n.id} value={n.id}>
+                    {n.label}
+                  </option>
+                ))}
+              </optgroup>
+            )}
+            {nodes.map((node) => {
+              const pods = spaces.filter((p) => p.kind === 'pod' && p.node === node.node);
+              return pods.length ? (
+                <optgroup key={node.id} label={`Pods on ${node.label}`}>
+                  {pods.map((p) => (
+                    <option key={p.id} value={p.id}>
+                      {p.pod ? p.label : `netns ${p.label}`}
+                    </option>
+                  ))}
+                </optgroup>
+              ) : null;
+            })}
+          </select>
+        </label>
+        <label className="nv-family" title="Like ip -4 / ip -6: which address family the addresses, routes and neighbours show">
+          <span className="visually-hidden">Address family</span>
+          <select data-testid="nv-family" value={family} disabled={!FAMILY_OF[table]} onChange={(e) => nv.setFamily(e.target.value as Family)}>
+            <option value="all">IPv4 + IPv6</option>
+            <option value="inet">IPv4</option>
+            <option value="inet6">IPv6</option>
+          </select>
+        </label>
+      </div>
+      <div className="nv-tabs" role="tablist" aria-label="Tables">
+        {TABLES.map((t) => (
+          <button
+            key={t}
+            id={`nv-tab-${t}`}
+            role="tab"
+            className={`nv-tab${t === table ? ' active' : ''}`}
+            aria-selected={t === table}
+            tabIndex={t === table ? 0 : -1}
+            data-testid={`nv-tab-${t}`}
+            onClick={() => nv.setTable(t)}
+            onKeyDown={onTabKey}
+          >
+            {TABLE_TITLES[t]}
+            {tables ? <span className="count">{family === 'all' || !FAMILY_OF[t] ? tables[t].length : (tables[t] as { row: Row<TableName> }[]).filter((r) => FAMILY_OF[t]!(r.row) === family).length}</span> : null}
+          </button>
+        ))}
+      </div>
+      {goneNote && <p className="nv-note" role="status">{goneNote}</p>}
+      <div role="tabpanel" aria-labelledby={`nv-tab-${table}`} className="nv-panel">
+        {body}
+        {running && tables && (
+          <p className="nv-cmd muted" title="What this table shows, as you would ask the kernel yourself">
+            {FAMILY_OF[table] && family !== 'all' ? COMMANDS[table].replace(/^ip (-4 |-6 )?/, `ip ${family === 'inet' ? '-4' : '-6'} `).replace(' (-4 and -6)', '') : COMMANDS[table]}
+          </p>
+        )}
+      </div>
     </section>
   );
 }

@@ -3,6 +3,7 @@
 import { lazy, Suspense, type ComponentType } from 'react';
 import type { ToolName } from '../state/store.ts';
 import { TimelinePanel } from '../timeline/TimelinePanel.tsx';
+import { TopologyView } from '../topology/TopologyView.tsx';
 
 export interface CentreTool {
   title: string;
@@ -26,4 +27,5 @@ function EditorTool({ active }: { active: boolean }) {
 export const centreTools: Record<ToolName, CentreTool> = {
   editor: { title: 'CNI config', icon: '{', label: 'Open the CNI config editor', Panel: EditorTool },
   timeline: { title: 'Timeline', icon: '≡', label: 'Open the pod lifecycle timeline', Panel: TimelinePanel },
+  topology: { title: 'Topology', icon: '⬡', label: 'Open the world topology', Panel: TopologyView },
 };

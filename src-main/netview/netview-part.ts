@@ -1,0 +1,175 @@
+// The netview part of the engine: the world kept live by WorldWatch, served as namespaces, snapshots
+// with a sequence number, keyed diffs for the namespaces a client watches, and the topology (coalesced).
+import { ApiError, type NetNamespace, type NetSnapshotMsg, type Params, type Topology } from '../api/contract.js';
+import type { Session, SessionPart } from '../api/session.js';
+import type { Target } from '../world/world.js';
+import { isEmptyKeyedDiff, keyedDiff, keyedTables } from './diff.js';
+import { targetKey } from './snapshot.js';
+import { buildTopology, type NamedSnapshot } from './topology.js';
+import { WorldWatch, type NsChange, type WorldWatchOptions } from './world-watch.js';
+
+/** Topology events are coalesced: a burst of changes (a pod being made) sends one. */
+export const TOPOLOGY_COALESCE_MS = 30;
+/** With a big world a topology takes tens of ms to build (and more to draw): wait a few builds' time, up to this. */
+const TOPOLOGY_MAX_WAIT_MS = 250;
+
+export class NetviewPart implements SessionPart {
+  private session: Session | undefined;
+  private watch: WorldWatch | undefined;
+  /** Per namespace (targetKey): the seq of its last snapshot. */
+  private readonly seqs = new Map<string, number>();
+  /** Watch counts per namespace (targetKey). */
+  private readonly watched = new Map<string, number>();
+  private topologySeq = 0;
+  private topologyTimer: NodeJS.Timeout | undefined;
+  private topologyCache: Topology | undefined;
+  private lastBuildMs = 0;
+  private offEvents: (() => void) | undefined;
+  /** The last name each pod namespace had: the kubelet forgets a pod before its namespace is gone. */
+  private readonly podIds = new Map<string, string>();
+
+  constructor(private readonly opts: WorldWatchOptions = {}) {}
+
+  async attach(session: Session): Promise<void> {
+    this.session = session;
+    const watch = await WorldWatch.start(session.world, this.opts);
+    this.watch = watch;
+    watch.on('change', (c) => this.onChange(c));
+    watch.on('added', () => this.topologyChanged());
+    watch.on('gone', ({ key, target }) => {
+      this.seqs.delete(key);
+      if (this.watched.has(key)) {
+        this.watched.delete(key);
+        session.emit('netview.gone', { ns: this.podIds.get(key) ?? this.idOf(target) });
+      }
+      this.podIds.delete(key);
+      this.topologyChanged();
+    });
+    // a failed read is retried by the next event and a killed monitor is restarted: the log says so, the user need not
+    watch.on('error', (e) => console.warn(e.message.startsWith('netview:') ? e.message : `netview: ${e.message}`));
+    const onEvent = (name: string) => {
+      // a pod made or deleted: its pin appears or goes, and its namespace gets or loses its pod name
+      if (name === 'pods.changed') void watch.rescan().then(() => this.topologyChanged());
+    };
+    session.events.on('event', onEvent);
+    this.offEvents = () => session.events.off('event', onEvent);
+  }
+
+  async detach(): Promise<void> {
+    this.offEvents?.();
+    clearTimeout(this.topologyTimer);
+    this.topologyTimer = undefined;
+    const w = this.watch;
+    this.watch = undefined;
+    this.session = undefined;
+    this.seqs.clear();
+    this.watched.clear();
+    this.topologyCache = undefined;
+    this.podIds.clear();
+    await w?.close().catch(() => {});
+  }
+
+  /** The contract's name for a namespace: pods by their pod name once the kubelet knows them. */
+  idOf(t: Target): string {
+    if (t.kind === 'sandbox') return 'sandbox';
+    if (t.kind === 'node') return `node:${t.node}`;
+    const pod = this.podOf(t);
+    if (!pod) return `netns:${t.node}:${t.netns.split('/').pop()}`;
+    this.podIds.set(targetKey(t), `pod:${pod}`);
+    return `pod:${pod}`;
+  }
+
+  private podOf(t: Target & { kind: 'pod' }): string | undefined {
+    for (const p of this.session?.kubelet.pods.values() ?? []) if (p.spec.node === t.node && p.netns === t.netns) return p.spec.name;
+    return undefined;
+  }
+
+  private describe(t: Target): NetNamespace {
+    const id = this.idOf(t);
+    if (t.kind === 'sandbox') return { id, kind: 'sandbox', label: 'sandbox' };
+    if (t.kind === 'node') return { id, kind: 'node', label: t.node, node: t.node };
+    const pod = this.podOf(t);
+    return { id, kind: 'pod', label: pod ?? t.netns.split('/').pop()!, node: t.node, ...(pod ? { pod } : {}) };
+  }
+
+  private live(): WorldWatch {
+    if (!this.watch) throw new ApiError('failed', 'no world is running: start one first');
+    return this.watch;
+  }
+
+  /** The namespace a contract id names, or a clear error listing what there is. */
+  private keyOf(ns: string): string {
+    const w = this.live();
+    for (const [key, s] of w.snapshots) if (this.idOf(s.target) === ns) return key;
+    throw new ApiError('failed', `no namespace "${ns}" in this world (there are: ${this.topology().namespaces.map((n) => n.id).join(', ')})`);
+  }
+
+  private snapshotMsg(key: string): NetSnapshotMsg {
+    const s = this.live().snapshots.get(key)!;
+    return { ns: this.idOf(s.target), seq: this.seqs.get(key) ?? 0, at: s.at, tables: keyedTables(s) };
+  }
+
+  private onChange(c: NsChange): void {
+    const diff = keyedDiff(c.before, c.snapshot);
+    if (isEmptyKeyedDiff(diff)) return;
+    const seq = (this.seqs.get(c.key) ?? 0) + 1;
+    this.seqs.set(c.key, seq);
+    if (this.watched.has(c.key)) this.session?.emit('netview.diff', { ns: this.idOf(c.target), seq, at: c.snapshot.at, diff });
+    this.topologyChanged();
+  }
+
+  private topologyChanged(): void {
+    this.topologyCache = undefined;
+    if (this.topologyTimer || !this.session) return;
+    this.topologyTimer = setTimeout(() => {
+      this.topologyTimer = undefined;
+      if (this.session && this.watch) this.session.emit('netview.topology', this.topology());
+    }, Math.min(TOPOLOGY_MAX_WAIT_MS, Math.max(TOPOLOGY_COALESCE_MS, 3 * this.lastBuildMs)));
+  }
+
+  private topology(): Topology {
+    if (this.topologyCache) return this.topologyCache;
+    const spaces: NamedSnapshot[] = [...this.live().snapshots.values()].map((snapshot) => ({ ...this.describe(snapshot.target), snapshot }));
+    const t0 = performance.now();
+    this.topologyCache = buildTopology(spaces, ++this.topologySeq);
+    this.lastBuildMs = performance.now() - t0;
+    return this.topologyCache;
+  }
+
+  async ['netview.namespaces'](): Promise<NetNamespace[]> {
+    const t = this.topology();
+    return t.namespaces.map(({ links: _links, ...ns }) => ns);
+  }
+
+  async ['netview.snapshot'](p: Params<'netview.snapshot'>): Promise<NetSnapshotMsg> {
+    return this.snapshotMsg(this.keyOf(p.ns));
+  }
+
+  async ['netview.watch'](p: Params<'netview.watch'>): Promise<NetSnapshotMsg> {
+    const key = this.keyOf(p.ns);
+    this.watched.set(key, (this.watched.get(key) ?? 0) + 1);
+    return this.snapshotMsg(key);
+  }
+
+  async ['netview.unwatch'](p: Params<'netview.unwatch'>): Promise<{ ok: true }> {
+    const w = this.live();
+    // unwatching a namespace that is gone is fine: it is no longer watched either way
+    const key = [...w.snapshots.keys()].find((k) => this.idOf(w.snapshots.get(k)!.target) === p.ns);
+    if (key !== undefined) {
+      const n = (this.watched.get(key) ?? 0) - 1;
+      if (n > 0) this.watched.set(key, n);
+      else this.watched.delete(key);
+    }
+    return { ok: true };
+  }
+
+  async ['netview.topology'](): Promise<Topology> {
+    return this.topology();
+  }
+
+  /** For tests and benchmarks: the watch's counters. */
+  get stats(): { events: number; reads: number; namespaces: number } {
+    const w = this.watch;
+    return { events: w?.events ?? 0, reads: w?.reads ?? 0, namespaces: w?.snapshots.size ?? 0 };
+  }
+}

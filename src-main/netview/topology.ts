@@ -1,0 +1,65 @@
+// The world's topology as the renderer draws it: every namespace with its interfaces and addresses,
+// veth peers resolved across namespaces, and VXLAN tunnels matched to the node that holds the remote.
+import type { Topology as TopologyMsg, TopoLink, TopoNamespace } from '../api/contract.js';
+import type { Target } from '../world/world.js';
+import { resolveTopology } from './resolve.js';
+import { targetKey, type NetSnapshot } from './snapshot.js';
+
+/** A namespace as the contract names it, with its snapshot. */
+export interface NamedSnapshot {
+  id: string;
+  kind: 'sandbox' | 'node' | 'pod';
+  label: string;
+  node?: string;
+  pod?: string;
+  snapshot: NetSnapshot;
+}
+
+const kindOrder = { sandbox: 0, node: 1, pod: 2 } as const;
+
+export function buildTopology(spaces: NamedSnapshot[], seq: number, at = Date.now()): TopologyMsg {
+  const sorted = [...spaces].sort((a, b) => kindOrder[a.kind] - kindOrder[b.kind] || (a.node ?? '').localeCompare(b.node ?? '') || a.id.localeCompare(b.id));
+  const topo = resolveTopology(sorted.map((s) => s.snapshot));
+  const idOf = new Map(sorted.map((s) => [targetKey(s.snapshot.target), s.id]));
+  const namespaces: TopoNamespace[] = sorted.map((s) => {
+    const t: Target = s.snapshot.target;
+    const links = s.snapshot.links.map((l): TopoLink => {
+      const peer = l.kind === 'veth' ? topo.peerOf(t, l.name) : undefined;
+      const peerId = peer && idOf.get(targetKey(peer.target));
+      return {
+        index: l.index,
+        name: l.name,
+        state: l.state,
+        mtu: l.mtu,
+        ...(l.kind ? { kind: l.kind } : {}),
+        ...(l.mac ? { mac: l.mac } : {}),
+        ...(l.master ? { master: l.master } : {}),
+        addrs: s.snapshot.addrs.filter((a) => a.ifname === l.name).map((a) => `${a.local}/${a.prefixlen}`),
+        ...(peer && peerId ? { peer: { ns: peerId, name: peer.link.name, index: peer.link.index } } : {}),
+        ...(l.vxlan ? { vxlan: l.vxlan } : {}),
+      };
+    });
+    return { id: s.id, kind: s.kind, label: s.label, ...(s.node ? { node: s.node } : {}), ...(s.pod ? { pod: s.pod } : {}), links };
+  });
+  return { seq, at, namespaces, tunnels: tunnels(sorted) };
+}
+
+/** Each VXLAN device's remotes (its own `remote` and the FDB's dst entries on it), matched to the node holding that address. */
+function tunnels(spaces: NamedSnapshot[]): TopologyMsg['tunnels'] {
+  const nodes = spaces.filter((s) => s.kind === 'node');
+  const out: TopologyMsg['tunnels'] = [];
+  for (const s of nodes) {
+    for (const l of s.snapshot.links) {
+      if (!l.vxlan) continue;
+      const remotes = new Set<string>();
+      if (l.vxlan.remote) remotes.add(l.vxlan.remote);
+      for (const f of s.snapshot.fdb) if (f.dev === l.name && f.dst) remotes.add(f.dst);
+      for (const remote of remotes) {
+        const there = nodes.find((n) => n !== s && n.snapshot.addrs.some((a) => a.local === remote));
+        const dev = there?.snapshot.links.find((x) => x.vxlan?.vni === l.vxlan!.vni);
+        out.push({ from: { ns: s.id, name: l.name, index: l.index }, remote, vni: l.vxlan.vni, ...(there && dev ? { to: { ns: there.id, name: dev.name, index: dev.index } } : {}) });
+      }
+    }
+  }
+  return out;
+}

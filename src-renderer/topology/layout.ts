@@ -1,0 +1,227 @@
+// Where everything of the topology goes: the sandbox as a band on top with the underlay bridge, nodes as
+// boxes side by side, each with its bridges as bars and its pods in a grid below. Stable on purpose: a
+// pod keeps its slot for as long as it lives (PodSlots), so one pod coming or going moves nothing else.
+import type { Topology, TopoLink, TopoNamespace } from '../../src-main/api/contract.ts';
+
+export interface Port {
+  /** `${ns}|${name}` */
+  id: string;
+  ns: string;
+  name: string;
+  link: TopoLink;
+  x: number;
+  y: number;
+  /** Where its label goes. */
+  labelAt: 'right' | 'below' | 'above';
+}
+export interface Box {
+  id: string;
+  kind: 'sandbox' | 'node' | 'pod';
+  label: string;
+  sub: string;
+  x: number;
+  y: number;
+  w: number;
+  h: number;
+  /** A pinned netns no pod claims (yet). */
+  unclaimed: boolean;
+}
+export interface Bar {
+  id: string;
+  ns: string;
+  name: string;
+  x1: number;
+  x2: number;
+  y: number;
+  label: string;
+}
+export interface Edge {
+  id: string;
+  kind: 'veth' | 'master' | 'tunnel';
+  /** An SVG path. */
+  d: string;
+  label?: { x: number; y: number; text: string };
+  /** The ports it joins (for highlighting the selection). */
+  ends: string[];
+}
+export interface Layout {
+  w: number;
+  h: number;
+  boxes: Box[];
+  bars: Bar[];
+  ports: Port[];
+  edges: Edge[];
+}
+
+const M = 24;
+const PW = 176;
+const PH = 66;
+const CW = PW + 28;
+const CH = PH + 44;
+const SANDBOX_H = 92;
+const NODE_GAP = 40;
+const BAR_GAP = 30;
+const OTHER_ROW = 44;
+const OTHER_STEP = 96;
+
+/** Each node's pods keep their slot until they go; new ones take the lowest free slot. */
+export class PodSlots {
+  private readonly byNode = new Map<string, Map<string, number>>();
+  /** The most pods a node has held: columns only ever grow, so the grid does not reflow back and forth. */
+  private highWater = 0;
+
+  assign(node: string, pods: string[]): Map<string, number> {
+    let m = this.byNode.get(node);
+    if (!m) this.byNode.set(node, (m = new Map()));
+    const live = new Set(pods);
+    for (const k of [...m.keys()]) if (!live.has(k)) m.delete(k);
+    const used = new Set(m.values());
+    for (const p of pods) {
+      if (m.has(p)) continue;
+      let s = 0;
+      while (used.has(s)) s++;
+      m.set(p, s);
+      used.add(s);
+    }
+    this.highWater = Math.max(this.highWater, m.size ? Math.max(...m.values()) + 1 : 0);
+    return m;
+  }
+
+  get columns(): number {
+    return Math.max(2, Math.ceil(Math.sqrt(this.highWater)));
+  }
+
+  get rows(): number {
+    return Math.max(1, Math.ceil(this.highWater / this.columns));
+  }
+}
+
+const visible = (l: TopoLink) => l.name !== 'lo';
+const portId = (ns: string, name: string) => `${ns}|${name}`;
+
+export function layoutTopology(topo: Topology, slots: PodSlots): Layout {
+  const byId = new Map(topo.namespaces.map((n) => [n.id, n]));
+  const sandbox = topo.namespaces.find((n) => n.kind === 'sandbox');
+  const nodes = topo.namespaces.filter((n) => n.kind === 'node');
+  const podsOf = (node: TopoNamespace) => topo.namespaces.filter((p) => p.kind === 'pod' && p.node === node.node);
+  const slotMaps = new Map(nodes.map((n) => [n.id, slots.assign(n.id, podsOf(n).map((p) => p.id))]));
+  const cols = slots.columns;
+  const rows = slots.rows;
+
+  const boxes: Box[] = [];
+  const bars: Bar[] = [];
+  const ports = new Map<string, Port>();
+  const place = (ns: string, link: TopoLink, x: number, y: number, labelAt: Port['labelAt']) => ports.set(portId(ns, link.name), { id: portId(ns, link.name), ns, name: link.name, link, x, y, labelAt });
+
+  // every node has the same height: the tallest node's bridges and other interfaces decide it
+  const nodeLinks = (n: TopoNamespace) => n.links.filter(visible);
+  const bridgesOf = (n: TopoNamespace) => nodeLinks(n).filter((l) => l.kind === 'bridge');
+  const isUplink = (l: TopoLink) => l.peer !== undefined && byId.get(l.peer.ns)?.kind === 'sandbox';
+  const toPod = (n: TopoNamespace, l: TopoLink) => l.peer !== undefined && byId.get(l.peer.ns)?.kind === 'pod' && byId.get(l.peer.ns)?.node === n.node && l.peer.ns !== n.id;
+  const othersOf = (n: TopoNamespace) => nodeLinks(n).filter((l) => l.kind !== 'bridge' && !isUplink(l) && !toPod(n, l));
+  const maxBridges = Math.max(1, ...nodes.map((n) => bridgesOf(n).length));
+  const maxOthers = Math.max(0, ...nodes.map((n) => othersOf(n).length));
+  const innerW = cols * CW;
+  const nodeW = Math.max(300, innerW + 32, Math.min(6, maxOthers) * OTHER_STEP + 48);
+  const otherRows = Math.ceil(maxOthers / Math.max(1, Math.floor((nodeW - 48) / OTHER_STEP)));
+  // a node's head: its title, its other interfaces (VXLAN, …) in rows, then its bridges right above the pods
+  const barsTop = 44 + otherRows * OTHER_ROW + 14;
+  const headH = barsTop + maxBridges * BAR_GAP;
+  const nodeH = headH + rows * CH + 16;
+  const nodesTop = M + SANDBOX_H + 56;
+  const totalW = Math.max(M * 2 + nodes.length * nodeW + Math.max(0, nodes.length - 1) * NODE_GAP, 520);
+
+  const uplinkX = new Map<string, number>();
+  nodes.forEach((n, i) => {
+    const x = M + i * (nodeW + NODE_GAP);
+    const y = nodesTop;
+    boxes.push({ id: n.id, kind: 'node', label: n.label, sub: nodeLinks(n).find(isUplink)?.addrs.find((a) => !a.includes(':')) ?? '', x, y, w: nodeW, h: nodeH, unclaimed: false });
+    // the uplink (eth0 to the sandbox) on the top edge
+    const ups = nodeLinks(n).filter(isUplink);
+    ups.forEach((l, j) => {
+      const px = x + 48 + j * 120;
+      place(n.id, l, px, y, 'below');
+      if (j === 0) uplinkX.set(n.id, px);
+    });
+    bridgesOf(n).forEach((b, j) => {
+      const by = y + barsTop + j * BAR_GAP;
+      bars.push({ id: portId(n.id, b.name), ns: n.id, name: b.name, x1: x + 16, x2: x + nodeW - 16, y: by, label: [b.name, ...b.addrs.filter((a) => !a.includes(':'))].join('  ') });
+    });
+    const perRow = Math.max(1, Math.floor((nodeW - 48) / OTHER_STEP));
+    othersOf(n).forEach((l, j) => place(n.id, l, x + 36 + (j % perRow) * OTHER_STEP, y + 58 + Math.floor(j / perRow) * OTHER_ROW, 'below'));
+    // pods in their slots
+    const slotOf = slotMaps.get(n.id)!;
+    for (const p of podsOf(n)) {
+      const s = slotOf.get(p.id)!;
+      const cx = x + 16 + (s % cols) * CW + 14;
+      const cy = y + headH + Math.floor(s / cols) * CH;
+      const podTop = cy + 30;
+      const eth = p.links.filter(visible).find((l) => l.peer?.ns === n.id);
+      const ip = eth?.addrs.find((a) => !a.includes(':')) ?? '';
+      boxes.push({ id: p.id, kind: 'pod', label: p.label, sub: ip, x: cx, y: podTop, w: PW, h: PH, unclaimed: !p.pod });
+      if (eth) {
+        place(p.id, eth, cx + 22, podTop, 'right');
+        const hostSide = nodeLinks(n).find((l) => l.peer?.ns === p.id && l.peer.name === eth.name);
+        if (hostSide) place(n.id, hostSide, cx + 22, cy + 10, 'right');
+      }
+      p.links
+        .filter((l) => visible(l) && l !== eth)
+        .slice(0, 4)
+        .forEach((l, j) => place(p.id, l, cx + 16 + j * 40, podTop + PH - 12, 'above'));
+    }
+  });
+
+  if (sandbox) {
+    boxes.unshift({ id: sandbox.id, kind: 'sandbox', label: 'sandbox', sub: 'underlay', x: M, y: M, w: totalW - 2 * M, h: SANDBOX_H, unclaimed: false });
+    const sbBridges = sandbox.links.filter((l) => visible(l) && l.kind === 'bridge');
+    sbBridges.forEach((b, j) => bars.push({ id: portId(sandbox.id, b.name), ns: sandbox.id, name: b.name, x1: M + 16, x2: totalW - M - 16, y: M + 40 + j * BAR_GAP, label: [b.name, ...b.addrs.filter((a) => !a.includes(':'))].join('  ') }));
+    let other = 0;
+    for (const l of sandbox.links.filter(visible)) {
+      if (l.kind === 'bridge') continue;
+      const ux = l.peer ? uplinkX.get(l.peer.ns) : undefined;
+      if (ux !== undefined) place(sandbox.id, l, ux, M + SANDBOX_H, 'above');
+      else place(sandbox.id, l, totalW - M - 40 - other++ * OTHER_STEP, M + 24, 'below');
+    }
+  }
+
+  // edges: veth pairs (once per pair), bridge ports to their bridge, VXLAN tunnels between nodes
+  const edges: Edge[] = [];
+  const done = new Set<string>();
+  const barOf = new Map(bars.map((b) => [b.id, b]));
+  for (const p of ports.values()) {
+    const peer = p.link.peer && ports.get(portId(p.link.peer.ns, p.link.peer.name));
+    if (peer && p.link.kind === 'veth') {
+      const id = [p.id, peer.id].sort().join('~');
+      if (!done.has(id)) {
+        done.add(id);
+        const d = p.x === peer.x ? `M${p.x},${p.y} L${peer.x},${peer.y}` : `M${p.x},${p.y} C${p.x},${(p.y + peer.y) / 2} ${peer.x},${(p.y + peer.y) / 2} ${peer.x},${peer.y}`;
+        edges.push({ id, kind: 'veth', d, ends: [p.id, peer.id] });
+      }
+    }
+    const bar = p.link.master ? barOf.get(portId(p.ns, p.link.master)) : undefined;
+    if (bar) {
+      const box = boxes.find((b) => b.kind === 'pod' && p.link.peer?.ns === b.id);
+      // a pod's host-side veth climbs its column's gutter, so lines never cross a pod box
+      const d = box ? `M${p.x},${p.y} L${box.x - 8},${p.y} L${box.x - 8},${bar.y}` : `M${p.x},${p.y} L${p.x},${bar.y}`;
+      edges.push({ id: `${p.id}>${bar.id}`, kind: 'master', d, ends: [p.id, bar.id] });
+    }
+  }
+  for (const t of topo.tunnels) {
+    const a = ports.get(portId(t.from.ns, t.from.name));
+    const b = t.to && ports.get(portId(t.to.ns, t.to.name));
+    if (!a || !b) continue;
+    const id = [a.id, b.id].sort().join('≈');
+    if (done.has(id)) continue;
+    done.add(id);
+    const lift = -26; // a shallow arch above the row of other interfaces, under the node's title
+    edges.push({
+      id,
+      kind: 'tunnel',
+      d: `M${a.x},${a.y} C${a.x},${a.y + lift} ${b.x},${b.y + lift} ${b.x},${b.y}`,
+      label: { x: (a.x + b.x) / 2, y: (a.y + b.y) / 2 + lift * 0.75 - 4, text: `VXLAN VNI ${t.vni}` },
+      ends: [a.id, b.id],
+    });
+  }
+
+  return { w: totalW, h: nodesTop + nodeH + M, boxes, bars, ports: [...ports.values()], edges };
+}

@@ -1,0 +1,214 @@
+// The live views' own state, fed by the engine's netview part: the topology, the chosen namespace's
+// tables (a snapshot at a seq, then keyed diffs; a gap means re-fetch), and which rows just appeared,
+// changed or went, so the eye catches them. One per Lab; the topology and the tables both read it.
+import { useSyncExternalStore } from 'react';
+import type { NetDiff, NetSnapshotMsg, NetTables, Topology } from '../../src-main/api/contract.ts';
+import { applyKeyedDiff, type Keyed } from '../../src-main/netview/keyed.ts';
+import type { Lab } from '../state/lab.ts';
+
+export type TableName = keyof NetTables;
+export const TABLES: TableName[] = ['links', 'addrs', 'routes', 'neighs', 'fdb'];
+
+/** How long a row stays marked after it appeared, changed or went. */
+export const MARK_MS = 1600;
+
+export type Mark = 'added' | 'changed' | 'removed';
+export type Family = 'all' | 'inet' | 'inet6';
+
+export interface NetviewState {
+  topology: Topology | null;
+  /** The namespace the tables show. */
+  ns: string;
+  table: TableName;
+  /** Which address family the addresses, routes and neighbours show (ip -4 / -6 / both). */
+  family: Family;
+  /** The tables at `seq`, plus rows that just went (kept for MARK_MS with mark 'removed'). */
+  tables: NetTables | null;
+  seq: number;
+  /** Row marks by `${table}|${key}`: what happened and a generation that restarts the flash. */
+  marks: Record<string, { mark: Mark; gen: number }>;
+  ghosts: { [T in TableName]?: Keyed<NetTables[T][number]['row']>[] };
+  /** A row to scroll to and outline (from the topology's "show in table"). */
+  focus: { table: TableName; key: string } | null;
+  /** The interface selected in the topology. */
+  selected: { ns: string; name: string } | null;
+  /** The namespace the tables showed went away. */
+  goneNote: string | null;
+  error: string | null;
+}
+
+/** Timings the benchmark reads (window.podnetNetview.stats()). */
+export interface NetviewStats {
+  /** performance.now() when the last topology event arrived, and how long until it was on screen. */
+  topologyArrivedAt: number;
+  topologyRenderMs: number[];
+  diffsApplied: number;
+  refetches: number;
+}
+
+type Listener = () => void;
+
+export class NetviewStore {
+  private state: NetviewState = { topology: null, ns: 'sandbox', table: 'links', family: 'all', tables: null, seq: 0, marks: {}, ghosts: {}, focus: null, selected: null, goneNote: null, error: null };
+  private readonly listeners = new Set<Listener>();
+  private watching: string | null = null;
+  private gen = 0;
+  private markTimer: ReturnType<typeof setTimeout> | undefined;
+  private running = false;
+  readonly stats: NetviewStats = { topologyArrivedAt: 0, topologyRenderMs: [], diffsApplied: 0, refetches: 0 };
+  /** The topology's SVG exporter, set while the topology view is mounted. */
+  exporter: { svg(): string; png(): Promise<Blob> } | null = null;
+
+  constructor(private readonly lab: Lab) {
+    lab.client.on('netview.topology', (t) => {
+      this.stats.topologyArrivedAt = performance.now();
+      this.set({ topology: t });
+    });
+    lab.client.on('netview.diff', (d) => this.onDiff(d.ns, d.seq, d.diff));
+    lab.client.on('netview.gone', ({ ns }) => {
+      if (ns !== this.state.ns) return;
+      this.watching = null;
+      const fallback = this.state.topology?.namespaces.find((n) => n.id === ns)?.node;
+      this.set({ goneNote: `${ns} is gone (its pod was deleted).` });
+      void this.select(fallback ? `node:${fallback}` : 'sandbox', { keepNote: true });
+    });
+    let last = '';
+    const follow = () => {
+      const s = lab.state;
+      const now = `${s.connection}|${s.world.state}`;
+      if (now === last) return;
+      last = now;
+      const running = s.connection === 'connected' && s.world.state === 'running';
+      if (running) void this.resync();
+      else if (this.running) {
+        this.running = false;
+        this.watching = null;
+        this.set({ topology: null, tables: null, seq: 0, marks: {}, ghosts: {}, selected: null, focus: null });
+      }
+    };
+    lab.store.subscribe(follow);
+    follow();
+  }
+
+  get = (): NetviewState => this.state;
+
+  subscribe = (l: Listener): (() => void) => {
+    this.listeners.add(l);
+    return () => this.listeners.delete(l);
+  };
+
+  private set(patch: Partial<NetviewState>): void {
+    this.state = { ...this.state, ...patch };
+    for (const l of this.listeners) l();
+  }
+
+  /** After a start or a reconnect: the topology, and the chosen namespace again (or the first node). */
+  private async resync(): Promise<void> {
+    this.running = true;
+    this.watching = null;
+    try {
+      const topology = await this.lab.client.call('netview.topology', {});
+      this.stats.topologyArrivedAt = performance.now();
+      this.set({ topology });
+      const ns = topology.namespaces.some((n) => n.id === this.state.ns) ? this.state.ns : (topology.namespaces.find((n) => n.kind === 'node')?.id ?? 'sandbox');
+      await this.select(ns);
+    } catch (e) {
+      this.set({ error: `Live views: ${(e as Error).message}` });
+    }
+  }
+
+  /** Shows a namespace's tables, live: unwatches the old one, watches the new one. */
+  async select(ns: string, opts: { keepNote?: boolean } = {}): Promise<void> {
+    const old = this.watching;
+    this.watching = ns;
+    this.set({ ns, tables: null, marks: {}, ghosts: {}, focus: null, error: null, ...(opts.keepNote ? {} : { goneNote: null }) });
+    if (old && old !== ns) void this.lab.client.call('netview.unwatch', { ns: old }).catch(() => {});
+    try {
+      const snap = await this.lab.client.call('netview.watch', { ns });
+      if (this.watching === ns) this.load(snap);
+    } catch (e) {
+      if (this.watching === ns) this.set({ error: (e as Error).message });
+    }
+  }
+
+  setTable(table: TableName): void {
+    this.set({ table });
+  }
+
+  setFamily(family: Family): void {
+    this.set({ family });
+  }
+
+  /** Selects an interface of the topology (null: none). */
+  selectLink(sel: { ns: string; name: string } | null): void {
+    this.set({ selected: sel });
+  }
+
+  /** Shows a link's row in the tables: its namespace, the links table, scrolled to and outlined. */
+  async showLinkRow(ns: string, index: number): Promise<void> {
+    if (this.state.ns !== ns || !this.state.tables) await this.select(ns);
+    this.set({ table: 'links', focus: { table: 'links', key: String(index) } });
+  }
+
+  private load(snap: NetSnapshotMsg): void {
+    this.set({ tables: snap.tables, seq: snap.seq });
+  }
+
+  private onDiff(ns: string, seq: number, diff: NetDiff): void {
+    if (ns !== this.watching || !this.state.tables || seq <= this.state.seq) return;
+    if (seq !== this.state.seq + 1) {
+      // a diff was missed (a reconnect, a dropped event): the snapshot is the truth
+      this.stats.refetches++;
+      void this.lab.client.call('netview.snapshot', { ns }).then((s) => this.watching === ns && this.load(s), () => {});
+      return;
+    }
+    this.stats.diffsApplied++;
+    const tables = { ...this.state.tables } as NetTables;
+    const marks = { ...this.state.marks };
+    const ghosts = { ...this.state.ghosts } as Record<TableName, Keyed<unknown>[]>;
+    const gen = ++this.gen;
+    for (const t of TABLES) {
+      const d = diff[t] as { added: Keyed<never>[]; changed: Keyed<never>[]; removed: string[] };
+      if (!d.added.length && !d.changed.length && !d.removed.length) continue;
+      const before = tables[t] as Keyed<unknown>[];
+      const gone = before.filter((r) => d.removed.includes(r.key));
+      (tables as Record<TableName, Keyed<unknown>[]>)[t] = applyKeyedDiff(before, d);
+      for (const r of d.added) marks[`${t}|${r.key}`] = { mark: 'added', gen };
+      for (const r of d.changed) marks[`${t}|${r.key}`] = { mark: 'changed', gen };
+      for (const k of d.removed) marks[`${t}|${k}`] = { mark: 'removed', gen };
+      // a key that came back is no longer a ghost
+      const live = new Set(((tables as Record<TableName, Keyed<unknown>[]>)[t]).map((r) => r.key));
+      ghosts[t] = [...(ghosts[t] ?? []).filter((g) => !live.has(g.key) && !d.removed.includes(g.key)), ...gone];
+    }
+    this.set({ tables, seq, marks, ghosts: ghosts as NetviewState['ghosts'] });
+    this.scheduleUnmark();
+  }
+
+  /** Marks fade after MARK_MS: ghosts go, and the flash classes with them. */
+  private scheduleUnmark(): void {
+    clearTimeout(this.markTimer);
+    const gen = this.gen;
+    this.markTimer = setTimeout(() => {
+      const marks = Object.fromEntries(Object.entries(this.state.marks).filter(([, m]) => m.gen > gen));
+      this.set({ marks, ghosts: {} });
+    }, MARK_MS);
+  }
+}
+
+const stores = new WeakMap<Lab, NetviewStore>();
+
+/** The lab's netview store (made on first use). */
+export function netviewOf(lab: Lab): NetviewStore {
+  let s = stores.get(lab);
+  if (!s) {
+    const store = (s = new NetviewStore(lab));
+    stores.set(lab, store);
+    // read-only timings for the benchmark, as podnetScreens is for terminals
+    if (!('podnetNetview' in window)) Object.defineProperty(window, 'podnetNetview', { value: Object.freeze({ stats: () => ({ ...store.stats, topologyRenderMs: [...store.stats.topologyRenderMs] }) }) });
+  }
+  return s;
+}
+
+export function useNetview<T>(store: NetviewStore, select: (s: NetviewState) => T): T {
+  return useSyncExternalStore(store.subscribe, () => select(store.get()));
+}
