@@ -62,10 +62,11 @@ export interface WorldOptions {
 }
 
 /**
- * A lab needs a few dozen processes and plugins a few hundred MB: these leave room for a busy lab
+ * A lab needs a few dozen processes; a Go CNI plugin reserves about 1 GiB of address space (it fails
+ * below that) but touches little: these leave room for a busy lab
  * and stop a fork bomb or a runaway plugin long before the machine notices.
  */
-export const DEFAULT_LIMITS: WorldLimits = { processes: 1000, memoryBytes: 2 * 1024 ** 3 };
+export const DEFAULT_LIMITS: WorldLimits = { processes: 1000, memoryBytes: 4 * 1024 ** 3 };
 
 /** Where the world's own state folder appears inside the confined view (world-confine.c). */
 export const WORLD_STATE_MOUNT = '/run/podnet';
