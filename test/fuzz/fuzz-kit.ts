@@ -20,7 +20,6 @@ export function errorClass(prefix: string, message: string): string {
     .replace(/'[^']*'/g, "'…'")
     .replace(/Unrecognized keys?: [^;]*/g, 'Unrecognized key(s)')
     .replace(/\b[\w-]*\d[\w-]*\b/g, 'N')
-    .replace(/(received|expected) [A-Za-z]+/g, '$1 X')
     .slice(0, 160)}`;
 }
 
