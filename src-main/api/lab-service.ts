@@ -3,7 +3,7 @@
 import { EventEmitter } from 'node:events';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { runDoctor } from '../cli/doctor.js';
+import { doctorFix } from '../cli/doctor.js';
 import { bridgeConfList, DEFAULT_CONF_FILE } from '../cni/defaults.js';
 import { Kubelet, type Pod } from '../runtime/kubelet.js';
 import type { TerminalHost } from '../terminal/types.js';
@@ -146,11 +146,8 @@ export class LabService extends EventEmitter<{ event: [EventName, unknown] }> im
         this.terminals = undefined;
       }
       this.state = 'failed';
-      const failing = runDoctor().filter((c) => !c.ok);
-      this.error = {
-        error: (e as Error).message,
-        ...(failing.length ? { fix: failing.map((c) => `${c.name}: ${c.detail}${c.fix ? `\n  fix: ${c.fix}` : ''}`).join('\n') } : {}),
-      };
+      const fix = doctorFix();
+      this.error = { error: (e as Error).message, ...(fix ? { fix } : {}) };
       this.changed();
       throw new ApiError('failed', `the world could not start: ${(e as Error).message}`);
     }

@@ -186,7 +186,8 @@ export class World {
     }
     const pluginDirs = hostPluginDirs();
     if (pluginDirs.length === 0) {
-      throw new WorldError('no CNI plugins found in /opt/cni/bin, /usr/libexec/cni or /usr/lib/cni: install them (Debian/Ubuntu: sudo apt-get install containernetworking-plugins); run "podnet doctor"');
+      const where = process.env.PODNET_CNI_PATH ? `PODNET_CNI_PATH (${process.env.PODNET_CNI_PATH})` : '/opt/cni/bin, /usr/libexec/cni or /usr/lib/cni';
+      throw new WorldError(`no CNI plugins found in ${where}: install them (Debian/Ubuntu: sudo apt-get install containernetworking-plugins); run "podnet doctor"`);
     }
     const root = stateRoot();
     sweepStaleWorlds(root);
