@@ -132,12 +132,27 @@ describe('a world with a process limit', () => {
     expect(done.count).toBeLessThanOrEqual(101);
   }, 120_000);
 
+  it('bounds a terminal’s processes too (terminals enter the world from the engine’s side)', async () => {
+    const world = await createWorld({ nodes: 1, limits: { processes: 100, memoryBytes: 1024 ** 3 } });
+    try {
+      const argv = world.nsenterArgv({ kind: 'node', node: 'node1' });
+      const limits = execFileSync(argv[0]!, [...argv.slice(1), 'sh', '-c', 'grep -E "Max (processes|address space)" /proc/self/limits'], { encoding: 'utf8' });
+      expect(limits).toMatch(/Max processes\s+100\s+100/);
+      expect(limits).toMatch(new RegExp(`Max address space\\s+${1024 ** 3}\\s+${1024 ** 3}`));
+      const loop = forked(execFileSync(argv[0]!, [...argv.slice(1), PROBE, '0', '500'], { encoding: 'utf8' }));
+      expect(loop.errno).toBe(11);
+      expect(loop.ok).toBeLessThan(100);
+    } finally {
+      await world.destroy();
+    }
+  }, 60_000);
+
   it('bounds each process’s memory: a runaway allocation dies, and the world goes on', async () => {
     const world = await createWorld({ nodes: 1, limits: { memoryBytes: 1024 ** 3 } });
     try {
       const node = { kind: 'node' as const, node: 'node1' };
-      const runaway = await world.exec(node, ['sh', '-c', 'head -c 3000000000 /dev/zero | tr "\\0" a | { x=$(cat); echo ${#x}; }']);
-      expect(runaway.stdout).not.toContain('3000000000');
+      const runaway = await world.exec(node, ['sh', '-c', 'head -c 1500000000 /dev/zero | tr "\\0" a | { x=$(cat); echo ${#x}; }']);
+      expect(runaway.stdout).not.toContain("1500000000");
       expect(runaway.stderr).toMatch(/Segmentation fault|out of memory|Cannot allocate/i);
       expect(await world.run(node, ['sh', '-c', 'grep "Max address space" /proc/self/limits'])).toContain(String(1024 ** 3));
       expect(await world.run(node, ['echo', 'still here'])).toBe('still here\n');

@@ -395,8 +395,10 @@ export class World {
 
   /** argv that enters a target from the engine's side (for node-pty terminals): nsenter into the world. */
   nsenterArgv(target: Target): string[] {
+    // a terminal is not world-init's child: it takes the world's limits from prlimit on its way in
+    const limits = [...(this.limits.processes ? [`--nproc=${this.limits.processes}`] : []), ...(this.limits.memoryBytes ? [`--as=${this.limits.memoryBytes}`] : [])];
     // --preserve-credentials: setgroups is denied in the world's user namespace (as for any unprivileged one)
-    const base = ['nsenter', '--preserve-credentials'];
+    const base = [...(limits.length ? ['prlimit', ...limits, '--'] : []), 'nsenter', '--preserve-credentials'];
     // the sandbox keeps the host's UTS namespace, which only the host may enter
     if (target.kind === 'sandbox') return [...base, '-t', String(this.hostPid(1)), '-U', '-n', '-p', `--mount=/proc/${this.hostPid(this.confinedPid)}/ns/mnt`];
     const holder = this.hostPid(this.node(target.node).holderPid);
