@@ -126,7 +126,7 @@ describe('fuzzing the API contract', () => {
         const r = (await within(dispatch(engine.api, { id: 1, method, params: p }), 20_000, method)) as { error?: { code: string; message: string }; result?: unknown };
         if (r.error) {
           expect(CODES.has(r.error.code)).toBe(true);
-          tallies.ghost.add(errorClass(`${method} ${r.error.code}`, r.error.message));
+          tallies.ghost.add(errorClass(`${method} ${r.error.code}`, r.error.message, Object.values(p as object).flatMap((v) => (typeof v === 'object' && v ? Object.values(v) : [v]))));
         } else {
           tallies.ghost.add(`${method}: no error (nothing to do)`);
         }

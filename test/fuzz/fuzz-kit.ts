@@ -11,7 +11,9 @@ export function params(runs: number): fc.Parameters<unknown> {
 }
 
 /** An error's class: its text with the input's own values (quoted, numbers) taken out. */
-export function errorClass(prefix: string, message: string): string {
+export function errorClass(prefix: string, message: string, inputs: unknown[] = []): string {
+  // the input's own values, wherever the message repeats them
+  for (const v of inputs) if (typeof v === 'string' && v.length > 0) message = message.split(v).join('…');
   // a schema error lists issues as "path: what"; the class is the set of whats
   const m = /^(not a request|invalid params for [\w.]+): (.*)$/s.exec(message);
   const text = m ? `${m[1]}: ${[...new Set(m[2]!.split('; ').map((i) => i.replace(/^[^:]*: /, '')))].sort().join('; ')}` : message;
@@ -20,6 +22,8 @@ export function errorClass(prefix: string, message: string): string {
     .replace(/'[^']*'/g, "'…'")
     .replace(/Unrecognized keys?: [^;]*/g, 'Unrecognized key(s)')
     .replace(/\b[\w-]*\d[\w-]*\b/g, 'N')
+    // a JSON value the message quotes back (not [1,2], an invalid "type" {…}) is the input, not the class
+    .replace(/(not|invalid "…") (\[.*\]|\{.*\}|true|false|null|-?N(\.N)?(\+N)?|"…")(?=:|$)/g, '$1 <value>')
     .slice(0, 160)}`;
 }
 
@@ -32,7 +36,9 @@ export class Tally {
   }
   report(title: string): string {
     const lines = [...this.classes.entries()].sort((a, b) => b[1] - a[1]).map(([c, n]) => `  ${String(n).padStart(5)}  ${c}`);
-    return `${title}: ${this.inputs} inputs, ${this.classes.size} distinct errors\n${lines.join('\n')}`;
+    // families: the error's kind and what refused it (a schema's issue combinations count once)
+    const families = new Set([...this.classes.keys()].map((c) => c.split(': ').slice(0, 2).join(': ')));
+    return `${title}: ${this.inputs} inputs, ${this.classes.size} distinct errors in ${families.size} families\n${lines.join('\n')}`;
   }
 }
 
