@@ -6,7 +6,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hostDiff, hostSnapshot } from '../src-main/runtime/leaks.js';
 import { createWorld, WorldError } from '../src-main/world/world.js';
-import { failure } from './helpers.js';
+import { ExecError } from '../src-main/cni/errors.js';
+import { Kubelet } from '../src-main/runtime/kubelet.js';
+import { addPlugin, expectClean, failure, writeConf } from './helpers.js';
 
 const ROOT = join(import.meta.dirname, '..');
 const PROBE = join(ROOT, 'out/test-fixtures/fork-probe');
@@ -151,11 +153,29 @@ describe('a world with a process limit', () => {
     const world = await createWorld({ nodes: 1, limits: { memoryBytes: 1024 ** 3 } });
     try {
       const node = { kind: 'node' as const, node: 'node1' };
-      const runaway = await world.exec(node, ['sh', '-c', 'head -c 1500000000 /dev/zero | tr "\\0" a | { x=$(cat); echo ${#x}; }']);
-      expect(runaway.stdout).not.toContain("1500000000");
-      expect(runaway.stderr).toMatch(/Segmentation fault|out of memory|Cannot allocate/i);
+      // doubles a string until something stops it
+      const runaway = await world.exec(node, ['awk', 'BEGIN { s = "a"; while (1) s = s s }']);
+      expect(runaway.code).not.toBe(0);
+      expect(runaway.stderr).toMatch(/out of memory|cannot allocate/i); // mawk, gawk
       expect(await world.run(node, ['sh', '-c', 'grep "Max address space" /proc/self/limits'])).toContain(String(1024 ** 3));
       expect(await world.run(node, ['echo', 'still here'])).toBe('still here\n');
+    } finally {
+      await world.destroy();
+    }
+  }, 60_000);
+
+  it('contains a runaway plugin: its ADD fails with the plugin’s own words, the pod is not created, nothing is left', async () => {
+    const world = await createWorld({ nodes: 1, limits: { memoryBytes: 1024 ** 3 } });
+    try {
+      // doubles a string until the memory bound stops it (on ADD only, so DEL can clean up)
+      await addPlugin(world, 'node1', 'hog', '#!/bin/sh\n[ "$CNI_COMMAND" = ADD ] || exit 0\nexec awk "BEGIN { s = \\"a\\"; while (1) s = s s }"\n');
+      writeConf(world, 'node1', '10-hog.conflist', { cniVersion: '1.0.0', name: 'hog', plugins: [{ type: 'hog' }] });
+      const kubelet = new Kubelet(world);
+      const e = await failure(kubelet.syncPod({ name: 'web', node: 'node1' }));
+      expect(e).toBeInstanceOf(ExecError);
+      expect(e.message).toMatch(/^plugin hog exited with status \d+ during ADD without a CNI error object: .*(out of memory|cannot allocate)/i);
+      expect(kubelet.pods.size).toBe(0);
+      await expectClean(world);
     } finally {
       await world.destroy();
     }
