@@ -126,7 +126,8 @@ describe('a world with a process limit', () => {
       timeout: 90_000,
     });
     expect(r.status, r.stderr).toBe(0);
-    const done = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as { loop: string; count: number; refused: string; outerUid: number };
+    const done = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as { loop: string; count: number; refused: string; atLimit: boolean; outerUid: number };
+    expect(done.atLimit).toBe(true);
     expect(done.outerUid).toBe(65534);
     expect(forked(done.loop).errno).toBe(11);
     expect(done.refused).toBe('the world has reached its limit of 100 processes');

@@ -428,7 +428,8 @@ export class World {
 
   /** Whether the world has as many processes as its limit allows (a fork bomb, or a lab that leaks them). */
   atProcessLimit(): boolean {
-    return this.limits.processes > 0 && this.processCount() >= this.limits.processes;
+    // RLIMIT_NPROC also counts unshare, which holds the user namespace from outside the PID namespace
+    return this.limits.processes > 0 && this.processCount() >= this.limits.processes - 1;
   }
 
   get alive(): boolean {

@@ -380,24 +380,34 @@ static void handle_frame(char type, uint32_t id, const char *payload, uint32_t p
 	}
 }
 
-/* Limits every process of the world inherits; a failure here means the world would be unbounded. */
+static int write_file(const char *path, const char *v, int n) {
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0) return -1;
+	int ok = write(fd, v, (size_t)n) == n;
+	int e = errno;
+	close(fd);
+	errno = e;
+	return ok ? 0 : -1;
+}
+
+/* Limits every process of the world inherits; the rlimits must hold, or the world would be unbounded. */
 static void bound_world(unsigned long procs, unsigned long long mem) {
 	if (procs) {
 		struct rlimit rl = {procs, procs};
 		if (setrlimit(RLIMIT_NPROC, &rl) < 0) die("setrlimit RLIMIT_NPROC");
-		/* /proc is this namespace's own (unshare --mount-proc) */
-		int fd = open("/proc/sys/kernel/pid_max", O_WRONLY | O_CLOEXEC);
-		if (fd < 0) die("open /proc/sys/kernel/pid_max (Linux 6.14 or later bounds a PID namespace)");
+		/* /proc is this namespace's own (unshare --mount-proc). Before Linux 6.14 pid_max is global and
+		 * this fails: RLIMIT_NPROC alone bounds the world then (exact, except for the host's root). */
 		char v[32];
 		int n = snprintf(v, sizeof v, "%lu", procs + RESERVED_PIDS);
-		if (write(fd, v, (size_t)n) != n) die("write /proc/sys/kernel/pid_max");
-		close(fd);
-		/* PIDs from here on come from [RESERVED_PIDS, pid_max): exactly `procs` of them, besides init */
-		fd = open("/proc/sys/kernel/ns_last_pid", O_WRONLY | O_CLOEXEC);
-		if (fd < 0) die("open /proc/sys/kernel/ns_last_pid");
-		n = snprintf(v, sizeof v, "%d", RESERVED_PIDS);
-		if (write(fd, v, (size_t)n) != n) die("write /proc/sys/kernel/ns_last_pid");
-		close(fd);
+		if (write_file("/proc/sys/kernel/pid_max", v, n) < 0) {
+			fprintf(stderr, "world-init: this kernel cannot bound a PID namespace (pid_max: %s); RLIMIT_NPROC alone bounds the world\n", strerror(errno));
+		} else {
+			/* PIDs from here on come from [RESERVED_PIDS, pid_max): exactly `procs` of them, besides init.
+			 * Without it (no CONFIG_CHECKPOINT_RESTORE) the bound is looser: procs + 299 at most. */
+			n = snprintf(v, sizeof v, "%d", RESERVED_PIDS);
+			if (write_file("/proc/sys/kernel/ns_last_pid", v, n) < 0)
+				fprintf(stderr, "world-init: cannot set ns_last_pid (%s): up to %lu processes\n", strerror(errno), procs + RESERVED_PIDS - 1);
+		}
 		max_procs = procs;
 	}
 	if (mem) {
