@@ -64,7 +64,8 @@ describe.each(['SIGTERM', 'SIGINT'] as const)('the browser host on %s', (signal)
     expect(await call('pod.create', { name: 'web', node: 'node1' })).toMatchObject({ result: { name: 'web' } });
     expect(await call('terminal.open', { target: { kind: 'node', node: 'node1' }, cols: 80, rows: 24 })).toMatchObject({ result: { id: 't1' } });
     expect(await call('terminal.open', { target: { kind: 'pod', pod: 'web' }, cols: 80, rows: 24 })).toMatchObject({ result: { id: 't2', title: 'pod/web' } });
-    const ptys = childrenOf(child.pid!).filter((p) => readFileSync(`/proc/${p}/cmdline`, 'utf8').startsWith('nsenter'));
+    // a terminal is prlimit (the world's limits) until it execs nsenter
+    const ptys = childrenOf(child.pid!).filter((p) => /^(nsenter|prlimit)\0/.test(readFileSync(`/proc/${p}/cmdline`, 'utf8')));
     expect(ptys).toHaveLength(2);
     const marker = `world-${child.pid}-`;
     expect(hostSnapshot(marker).processes.length).toBeGreaterThan(0);

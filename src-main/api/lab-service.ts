@@ -3,7 +3,7 @@
 import { EventEmitter } from 'node:events';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { runDoctor } from '../cli/doctor.js';
+import { doctorFix } from '../cli/doctor.js';
 import { bridgeConfList, DEFAULT_CONF_FILE } from '../cni/defaults.js';
 import { Kubelet, type Pod } from '../runtime/kubelet.js';
 import type { TerminalHost } from '../terminal/types.js';
@@ -26,6 +26,8 @@ export class LabService extends EventEmitter<{ event: [EventName, unknown] }> im
   private state: WorldStatus['state'] = 'stopped';
   private error: { error: string; fix?: string } | undefined;
   private statusTimer: NodeJS.Timeout | undefined;
+  /** Set while the running world is at its process limit. */
+  private limitMessage: string | undefined;
   private lastNodes = 2;
   /** Serialises world start/stop/reset: one at a time. */
   private lifecycle: Promise<unknown> = Promise.resolve();
@@ -54,7 +56,7 @@ export class LabService extends EventEmitter<{ event: [EventName, unknown] }> im
           return { name: n.name, underlayIp: n.underlayIp, podCidr: n.podCidr, loopback: rt.loopback, networkReady: { status: c.status, reason: c.reason, message: c.message } };
         })
       : [];
-    return { state: this.state, nodes, ...(this.error ?? {}) };
+    return { state: this.state, nodes, ...(this.error ?? (this.limitMessage ? { error: this.limitMessage } : {})) };
   }
 
   private changed(): WorldStatus {
@@ -126,8 +128,9 @@ export class LabService extends EventEmitter<{ event: [EventName, unknown] }> im
       // kubelet's Status loop: NetworkReady changes (a config edited in a terminal) reach the status bar
       let last = JSON.stringify(this.status().nodes);
       this.statusTimer = setInterval(() => {
+        const full = this.reportProcessLimit(world);
         const now = JSON.stringify(this.status().nodes);
-        if (now !== last) {
+        if (now !== last || full) {
           last = now;
           this.changed();
         }
@@ -146,14 +149,25 @@ export class LabService extends EventEmitter<{ event: [EventName, unknown] }> im
         this.terminals = undefined;
       }
       this.state = 'failed';
-      const failing = runDoctor().filter((c) => !c.ok);
-      this.error = {
-        error: (e as Error).message,
-        ...(failing.length ? { fix: failing.map((c) => `${c.name}: ${c.detail}${c.fix ? `\n  fix: ${c.fix}` : ''}`).join('\n') } : {}),
-      };
+      const fix = doctorFix();
+      this.error = { error: (e as Error).message, ...(fix ? { fix } : {}) };
       this.changed();
       throw new ApiError('failed', `the world could not start: ${(e as Error).message}`);
     }
+  }
+
+  /** A world at its process limit (a fork bomb in a terminal?) is reported as the world's error, and cleared after. True when that changed. */
+  private reportProcessLimit(world: World): boolean {
+    let full = false;
+    try {
+      full = world.atProcessLimit();
+    } catch {
+      return false; // the world is ending
+    }
+    const message = full ? `the world has reached its limit of ${world.limits.processes} processes: nothing new can start in it until some end (a fork bomb? end it in its terminal, or reset the world)` : undefined;
+    if (message === this.limitMessage) return false;
+    this.limitMessage = message;
+    return true;
   }
 
   ['world.stop']() {
@@ -166,8 +180,9 @@ export class LabService extends EventEmitter<{ event: [EventName, unknown] }> im
       return this.changed();
     }
     this.state = 'stopping';
-    this.changed();
     clearInterval(this.statusTimer);
+    this.limitMessage = undefined;
+    this.changed();
     // parts let go of the world before it ends (in reverse: a later part may lean on an earlier one)
     for (const part of [...this.parts].reverse()) await Promise.resolve(part.detach()).catch(() => {});
     this.terminals?.dispose();

@@ -107,7 +107,8 @@ export function runDoctor(): Check[] {
   // CNI plugins
   const dirs = hostPluginDirs();
   if (dirs.length === 0) {
-    checks.push({ name: 'CNI plugins', ok: false, detail: `none in ${PLUGIN_DIRS.join(', ')}`, fix: `${apt('containernetworking-plugins')}, or set PODNET_CNI_PATH to your plugin folder` });
+    const where = process.env.PODNET_CNI_PATH ? `PODNET_CNI_PATH (${process.env.PODNET_CNI_PATH})` : PLUGIN_DIRS.join(', ');
+    checks.push({ name: 'CNI plugins', ok: false, detail: `none in ${where}`, fix: `${apt('containernetworking-plugins')}, or set PODNET_CNI_PATH to your plugin folder` });
   } else {
     const missing = REQUIRED_PLUGINS.filter((p) => !dirs.some((d) => existsSync(join(d, p))));
     const bridge = dirs.map((d) => join(d, 'bridge')).find((p) => existsSync(p));
@@ -152,6 +153,12 @@ export function runDoctor(): Check[] {
   const major = Number(process.versions.node.split('.')[0]);
   checks.push({ name: 'Node.js', ok: major >= 20, detail: process.version, ...(major < 20 ? { fix: 'install Node.js 20 or later' } : {}) });
   return checks;
+}
+
+/** What the doctor finds wrong, each with its fix: shown wherever a world failed to start (UI and CLI). */
+export function doctorFix(checks: Check[] = runDoctor()): string | undefined {
+  const failing = checks.filter((c) => !c.ok);
+  return failing.length ? failing.map((c) => `${c.name}: ${c.detail}${c.fix ? `\n  fix: ${c.fix}` : ''}`).join('\n') : undefined;
 }
 
 export function formatDoctor(checks: Check[]): string {

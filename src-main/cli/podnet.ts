@@ -4,7 +4,7 @@ import { ConfigError, ExecError, InvalidArgumentError, NotSupportedError, Plugin
 import { WorldError } from '../world/world.js';
 import { cniCommand } from './cni-command.js';
 import { lintCommand } from './lint-command.js';
-import { formatDoctor, runDoctor } from './doctor.js';
+import { doctorFix, formatDoctor, runDoctor } from './doctor.js';
 import { traceCommand, UsageError } from './trace-command.js';
 
 const HELP = `podnet — the Kubernetes pod network lifecycle, for real, on your machine
@@ -113,6 +113,9 @@ main(process.argv.slice(2)).then(
     // Known failures get their message; anything else is a bug and keeps its stack.
     if (KNOWN.some((k) => e instanceof k) || (e as Error)?.name === 'TypeError' && /parseArgs|Unknown option/.test(String((e as Error).message)) || (e as { code?: string })?.code?.startsWith?.('ERR_PARSE_ARGS')) {
       process.stderr.write(`podnet: ${(e as Error).message}\n`);
+      // a world that cannot start: what the doctor finds, with the fix, rather than "run podnet doctor"
+      const fix = e instanceof WorldError ? doctorFix() : undefined;
+      if (fix) process.stderr.write(`\nThe doctor found:\n${fix}\n`);
       process.exit(2);
     }
     process.stderr.write(`podnet: unexpected error: ${(e as Error)?.stack ?? String(e)}\n`);

@@ -50,6 +50,14 @@ export interface ExitStatus {
   signal: number | null;
 }
 
+/** Bounds every process of a world inherits from world-init (0: unbounded). */
+export interface WorldLimits {
+  /** Processes of the world at once (RLIMIT_NPROC, and the PID namespace's pid_max). */
+  processes: number;
+  /** Address space of each process of the world (RLIMIT_AS), in bytes. */
+  memoryBytes: number;
+}
+
 export class WorldInitError extends Error {
   constructor(message: string, readonly errno?: number) {
     super(message);
@@ -164,12 +172,12 @@ export class WorldInit extends EventEmitter<{ exit: [ExitStatus] }> {
     });
   }
 
-  /** Starts world-init as PID 1 of new user, network, mount and PID namespaces. */
-  static async start(stateDir: string): Promise<WorldInit> {
+  /** Starts world-init as PID 1 of new user, network, mount and PID namespaces, with the world's limits. */
+  static async start(stateDir: string, limits: WorldLimits = { processes: 0, memoryBytes: 0 }): Promise<WorldInit> {
     const bin = worldInitBinary();
     const child = spawn(
       'unshare',
-      ['--user', '--map-root-user', '--net', '--mount', '--pid', '--fork', '--mount-proc', '--kill-child', bin, stateDir],
+      ['--user', '--map-root-user', '--net', '--mount', '--pid', '--fork', '--mount-proc', '--kill-child', bin, stateDir, String(limits.processes), String(limits.memoryBytes)],
       { stdio: ['pipe', 'pipe', 'pipe'], env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin' } },
     );
     const init = new WorldInit(child);

@@ -7,7 +7,7 @@ import { homedir } from 'node:os';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { hostPluginDirs, stateRoot, sweepStaleWorlds, forceRemove } from './paths.js';
 import { childrenOf } from './procfs.js';
-import { nativeBinary, WorldInit, type ExecResult, type NsPlacement, type WorldProcess } from './world-init.js';
+import { nativeBinary, WorldInit, type ExecResult, type NsPlacement, type WorldLimits, type WorldProcess } from './world-init.js';
 
 /** The CNI paths a node has, as in a real node. */
 export const NODE_PATHS = {
@@ -57,7 +57,16 @@ export interface WorldOptions {
   nodes: number | string[];
   /** A lab's working folder: the one host folder the world may write (at its own path). */
   workDir?: string;
+  /** Bounds on the world's processes and each process's memory (DEFAULT_LIMITS; 0 lifts one). */
+  limits?: Partial<WorldLimits>;
 }
+
+/**
+ * A lab needs a few dozen processes; a Go CNI plugin reserves about 1 GiB of address space (it fails
+ * below that) but touches little: these leave room for a busy lab
+ * and stop a fork bomb or a runaway plugin long before the machine notices.
+ */
+export const DEFAULT_LIMITS: WorldLimits = { processes: 1000, memoryBytes: 4 * 1024 ** 3 };
 
 /** Where the world's own state folder appears inside the confined view (world-confine.c). */
 export const WORLD_STATE_MOUNT = '/run/podnet';
@@ -153,6 +162,7 @@ export class World {
     readonly stateDir: string,
     private readonly init: WorldInit,
     readonly pluginDirs: string[],
+    readonly limits: WorldLimits,
   ) {}
 
   /** Starts a world: the sandbox, its underlay, and its nodes. */
@@ -163,12 +173,21 @@ export class World {
       if (!NODE_NAME.test(n)) throw new WorldError(`invalid node name "${n}": use a lowercase letter then up to 9 lowercase letters or digits`);
     }
     if (new Set(names).size !== names.length) throw new WorldError('node names must be unique');
+    const limits: WorldLimits = { ...DEFAULT_LIMITS, ...opts.limits };
+    // a world needs init, world-confine, a holder per node and room to run commands
+    if (!Number.isInteger(limits.processes) || limits.processes < 0 || (limits.processes > 0 && limits.processes < names.length + 16) || limits.processes > 4_000_000) {
+      throw new WorldError(`a world of ${names.length} nodes needs a process limit of at least ${names.length + 16} (or 0 for none), not ${limits.processes}`);
+    }
+    if (!Number.isInteger(limits.memoryBytes) || limits.memoryBytes < 0 || (limits.memoryBytes > 0 && limits.memoryBytes < 64 * 1024 ** 2)) {
+      throw new WorldError(`a world's memory limit per process is at least 64 MiB (or 0 for none), not ${limits.memoryBytes} bytes`);
+    }
     if (opts.workDir !== undefined && (!isAbsolute(opts.workDir) || !existsSync(opts.workDir))) {
       throw new WorldError(`the lab's working folder must be an existing absolute path, not "${opts.workDir}"`);
     }
     const pluginDirs = hostPluginDirs();
     if (pluginDirs.length === 0) {
-      throw new WorldError('no CNI plugins found in /opt/cni/bin, /usr/libexec/cni or /usr/lib/cni: install them (Debian/Ubuntu: sudo apt-get install containernetworking-plugins); run "podnet doctor"');
+      const where = process.env.PODNET_CNI_PATH ? `PODNET_CNI_PATH (${process.env.PODNET_CNI_PATH})` : '/opt/cni/bin, /usr/libexec/cni or /usr/lib/cni';
+      throw new WorldError(`no CNI plugins found in ${where}: install them (Debian/Ubuntu: sudo apt-get install containernetworking-plugins); run "podnet doctor"`);
     }
     const root = stateRoot();
     sweepStaleWorlds(root);
@@ -191,13 +210,13 @@ export class World {
     }
     let init: WorldInit;
     try {
-      init = await WorldInit.start(stateDir);
+      init = await WorldInit.start(stateDir, limits);
     } catch (e) {
       forceRemove(stateDir);
       throw new WorldError(`${(e as Error).message}\nRun "podnet doctor" to check that user namespaces are usable.`);
     }
     if (init.outerPid) writeFileSync(join(stateDir, 'init.pid'), String(init.outerPid));
-    const world = new World(id, stateDir, init, pluginDirs);
+    const world = new World(id, stateDir, init, pluginDirs, limits);
     try {
       await world.run({ kind: 'sandbox' }, [
         'sh',
@@ -376,8 +395,10 @@ export class World {
 
   /** argv that enters a target from the engine's side (for node-pty terminals): nsenter into the world. */
   nsenterArgv(target: Target): string[] {
+    // a terminal is not world-init's child: it takes the world's limits from prlimit on its way in
+    const limits = [...(this.limits.processes ? [`--nproc=${this.limits.processes}`] : []), ...(this.limits.memoryBytes ? [`--as=${this.limits.memoryBytes}`] : [])];
     // --preserve-credentials: setgroups is denied in the world's user namespace (as for any unprivileged one)
-    const base = ['nsenter', '--preserve-credentials'];
+    const base = [...(limits.length ? ['prlimit', ...limits, '--'] : []), 'nsenter', '--preserve-credentials'];
     // the sandbox keeps the host's UTS namespace, which only the host may enter
     if (target.kind === 'sandbox') return [...base, '-t', String(this.hostPid(1)), '-U', '-n', '-p', `--mount=/proc/${this.hostPid(this.confinedPid)}/ns/mnt`];
     const holder = this.hostPid(this.node(target.node).holderPid);
@@ -385,6 +406,30 @@ export class World {
     if (target.kind === 'node') return [...common, '-n'];
     // the pin lives in the node's mounts: reach it through the holder's root
     return [...common, `--net=/proc/${holder}/root${target.netns}`];
+  }
+
+  /**
+   * How many processes the world has now, counted from the engine's side (in the world nothing more
+   * may start once it is at its limit): every process in the world's PID namespace.
+   */
+  processCount(): number {
+    const ns = readlinkSync(`/proc/${this.hostPid(1)}/ns/pid`);
+    let n = 0;
+    for (const d of readdirSync('/proc')) {
+      if (!/^\d+$/.test(d)) continue;
+      try {
+        if (readlinkSync(`/proc/${d}/ns/pid`) === ns) n++;
+      } catch {
+        /* gone, or not ours to read */
+      }
+    }
+    return n;
+  }
+
+  /** Whether the world has as many processes as its limit allows (a fork bomb, or a lab that leaks them). */
+  atProcessLimit(): boolean {
+    // RLIMIT_NPROC also counts unshare, which holds the user namespace from outside the PID namespace
+    return this.limits.processes > 0 && this.processCount() >= this.limits.processes - 1;
   }
 
   get alive(): boolean {
@@ -413,4 +458,4 @@ export function createWorld(opts: WorldOptions): Promise<World> {
   return World.create(opts);
 }
 
-export type { ExecResult, WorldProcess };
+export type { ExecResult, WorldLimits, WorldProcess };

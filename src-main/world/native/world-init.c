@@ -9,7 +9,11 @@
  *      killed with SIGKILL) it kills the world, removes the world's state directory and exits;
  *   3. runs commands for the engine, in the sandbox, a node or a pod, with setns(2) in a forked
  *      child: one fork+exec per command, as cheap as a shell loop inside the world.
- * It also reaps orphans, as an init must.
+ * It also reaps orphans, as an init must, and bounds the world (argv: stateDir [maxProcs [maxMemBytes]]):
+ * RLIMIT_NPROC counts the world's own processes (per user namespace since Linux 5.14) but the kernel
+ * waives it when the world's root is the host's root, so the PID namespace's own pid_max (per
+ * namespace since Linux 6.14) bounds it as well: PIDs start above the reserved 300, so pid_max = 300 +
+ * maxProcs leaves exactly maxProcs of them. RLIMIT_AS bounds each process's memory.
  *
  * Protocol (both directions): frames of [u32 len LE][u8 type][u32 id LE][payload: len-5 bytes].
  * Engine -> init:
@@ -39,6 +43,7 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -60,6 +65,10 @@ typedef struct child {
 static child_t *children;
 static const char *state_dir;
 static sigset_t chld_mask;
+static unsigned long max_procs; /* 0: unbounded */
+
+/* pid_max bounds PID numbers, not processes; once the last PID is past 300, PIDs below it are never handed out again. */
+enum { RESERVED_PIDS = 300 };
 
 static void die(const char *what) {
 	fprintf(stderr, "world-init: %s: %s\n", what, strerror(errno));
@@ -206,7 +215,7 @@ static void do_spawn(uint32_t id, const char *payload, uint32_t plen) {
 	}
 	if (r.bad) { free(argv); free(envp); send_failed(id, EINVAL, "bad spawn request"); return; }
 
-	int in[2] = {-1, -1}, out[2], err[2], ep[2];
+	int in[2] = {-1, -1}, out[2] = {-1, -1}, err[2] = {-1, -1}, ep[2] = {-1, -1};
 	if ((flags & F_STDIN) && pipe2(in, O_CLOEXEC) < 0) goto fail;
 	if (pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0 || pipe2(ep, O_CLOEXEC) < 0) goto fail;
 
@@ -277,8 +286,17 @@ static void do_spawn(uint32_t id, const char *payload, uint32_t plen) {
 	uint32_t p = (uint32_t)pid;
 	send_frame('P', id, &p, 4);
 	return;
-fail:
-	send_failed(id, errno, "cannot create pipes or fork");
+fail:;
+	int e = errno;
+	for (int *fd = (int[]){in[0], in[1], out[0], out[1], err[0], err[1], ep[0], ep[1]}, i = 0; i < 8; i++)
+		if (fd[i] >= 0) close(fd[i]);
+	if (e == EAGAIN && max_procs) {
+		char msg[120];
+		snprintf(msg, sizeof msg, "the world has reached its limit of %lu processes", max_procs);
+		send_failed(id, e, msg);
+	} else {
+		send_failed(id, e, "cannot create pipes or fork");
+	}
 	free(argv);
 	free(envp);
 }
@@ -362,6 +380,42 @@ static void handle_frame(char type, uint32_t id, const char *payload, uint32_t p
 	}
 }
 
+static int write_file(const char *path, const char *v, int n) {
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0) return -1;
+	int ok = write(fd, v, (size_t)n) == n;
+	int e = errno;
+	close(fd);
+	errno = e;
+	return ok ? 0 : -1;
+}
+
+/* Limits every process of the world inherits; the rlimits must hold, or the world would be unbounded. */
+static void bound_world(unsigned long procs, unsigned long long mem) {
+	if (procs) {
+		struct rlimit rl = {procs, procs};
+		if (setrlimit(RLIMIT_NPROC, &rl) < 0) die("setrlimit RLIMIT_NPROC");
+		/* /proc is this namespace's own (unshare --mount-proc). Before Linux 6.14 pid_max is global and
+		 * this fails: RLIMIT_NPROC alone bounds the world then (exact, except for the host's root). */
+		char v[32];
+		int n = snprintf(v, sizeof v, "%lu", procs + RESERVED_PIDS);
+		if (write_file("/proc/sys/kernel/pid_max", v, n) < 0) {
+			fprintf(stderr, "world-init: this kernel cannot bound a PID namespace (pid_max: %s); RLIMIT_NPROC alone bounds the world\n", strerror(errno));
+		} else {
+			/* PIDs from here on come from [RESERVED_PIDS, pid_max): exactly `procs` of them, besides init.
+			 * Without it (no CONFIG_CHECKPOINT_RESTORE) the bound is looser: procs + 299 at most. */
+			n = snprintf(v, sizeof v, "%d", RESERVED_PIDS);
+			if (write_file("/proc/sys/kernel/ns_last_pid", v, n) < 0)
+				fprintf(stderr, "world-init: cannot set ns_last_pid (%s): up to %lu processes\n", strerror(errno), procs + RESERVED_PIDS - 1);
+		}
+		max_procs = procs;
+	}
+	if (mem) {
+		struct rlimit rl = {(rlim_t)mem, (rlim_t)mem};
+		if (setrlimit(RLIMIT_AS, &rl) < 0) die("setrlimit RLIMIT_AS");
+	}
+}
+
 int main(int argc, char **argv) {
 	state_dir = argc > 1 ? argv[1] : NULL;
 	if (getpid() != 1) {
@@ -369,6 +423,7 @@ int main(int argc, char **argv) {
 		return 2;
 	}
 	signal(SIGPIPE, SIG_IGN);
+	if (argc > 2) bound_world(strtoul(argv[2], NULL, 10), argc > 3 ? strtoull(argv[3], NULL, 10) : 0);
 	sigemptyset(&chld_mask);
 	sigaddset(&chld_mask, SIGCHLD);
 	sigprocmask(SIG_BLOCK, &chld_mask, NULL);
