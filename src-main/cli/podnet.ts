@@ -4,6 +4,7 @@ import { ConfigError, ExecError, InvalidArgumentError, NotSupportedError, Plugin
 import { WorldError } from '../world/world.js';
 import { cniCommand } from './cni-command.js';
 import { formatDoctor, runDoctor } from './doctor.js';
+import { labCommand } from './lab-command.js';
 import { traceCommand, UsageError } from './trace-command.js';
 
 const HELP = `podnet — the Kubernetes pod network lifecycle, for real, on your machine
@@ -18,6 +19,9 @@ Usage:
       --json                    print the trace and results as JSON
   podnet cni add|check|del [--net NAME | --conf FILE] [--id ID] [--ifname IF] [--args K=V;..] [--cap-args JSON] [-v] NETNS
   podnet cni version TYPE...    run a node's CNI config by hand, as cnitool does (in a node's terminal)
+  podnet lab lint DIR...        check lab folders: every mistake as file:line: message
+  podnet lab test DIR...        prove labs in a fresh world each: every step's checks fail before its solution, pass after
+  podnet lab new NAME           scaffold a lab folder
   podnet help
 `;
 
@@ -89,6 +93,8 @@ async function main(argv: string[]): Promise<number> {
         err,
       );
     }
+    case 'lab':
+      return labCommand(rest, out, err);
     case undefined:
     case 'help':
     case '--help':
