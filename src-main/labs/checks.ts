@@ -150,7 +150,8 @@ export class Evaluation {
       }
       case 'no-veth': {
         const snap = await this.snapshot({ kind: 'node', node: s['no-veth'] as string });
-        const veths = snap.links.filter((l) => l.kind === 'veth');
+        // the node's own eth0 is its underlay link (a veth to the sandbox's bridge), not a pod's
+        const veths = snap.links.filter((l) => l.kind === 'veth' && l.name !== 'eth0');
         return veths.length ? fail(`veths: ${veths.map((l) => `${l.name}${l.master ? ` (on ${l.master})` : ''}`).join(', ')}`) : true;
       }
       case 'script': {
@@ -164,8 +165,10 @@ export class Evaluation {
   }
 }
 
-/** Evaluates a step's checks against the world as it is now. */
+/** Evaluates a step's checks against the world as it is now, in order: a ping changes ARP state, so no check races another. */
 export async function evaluateChecks(ctx: CheckContext, checks: Check[]): Promise<CheckResult[]> {
   const ev = new Evaluation(ctx);
-  return Promise.all(checks.map((c) => ev.run(c)));
+  const out: CheckResult[] = [];
+  for (const c of checks) out.push(await ev.run(c));
+  return out;
 }
