@@ -57,16 +57,18 @@ function lineOf(y: Yaml, path: readonly PropertyKey[], base = 0): number {
 function issuesAt(y: Yaml, file: string, issues: z.core.$ZodIssue[], prefix: readonly PropertyKey[] = [], base = 0): LintError[] {
   return issues.map((i) => {
     const path = [...prefix, ...i.path];
+    // inside a block the item's index says nothing the line does not
+    const shown = i.path.filter((p) => typeof p !== 'number' || prefix.length === 0);
     if (i.code === 'unrecognized_keys') {
       const key = i.keys[0]!;
-      return { file, line: lineOf(y, [...path, key], base), message: `unknown field "${i.keys.join('", "')}"${path.length ? ` in ${path.join('.')}` : ''}` };
+      return { file, line: lineOf(y, [...path, key], base), message: `unknown field "${i.keys.join('", "')}"${shown.length ? ` in ${shown.join('.')}` : ''}` };
     }
-    return { file, line: lineOf(y, path, base), message: `${path.length ? path.join('.') + ': ' : ''}${i.message}` };
+    return { file, line: lineOf(y, path, base), message: `${shown.length ? shown.join('.') + ': ' : ''}${i.message}` };
   });
 }
 
 function yamlErrors(y: Yaml, file: string, base = 0): LintError[] {
-  return y.doc.errors.map((e) => ({ file, line: (e.linePos?.[0].line ?? 1) + base, message: `YAML: ${e.message.split('\n')[0]}` }));
+  return y.doc.errors.map((e) => ({ file, line: y.lc.linePos(e.pos[0]).line + base, message: `YAML: ${e.message.split('\n')[0]}` }));
 }
 
 /** Checks one check item: its kind from its one vocabulary key, then that kind's schema. */
@@ -121,6 +123,7 @@ export function parseStep(text: string, file: string, index: number, errors: Lin
   const lines = text.split('\n');
   const step: Step = { index, file, title: '', body: [], commands: [], checks: [], hints: [], solution: [], questions: [] };
   let prose: string[] = [];
+  let hadChecks = false;
   const flush = () => {
     const t = prose.join('\n').trim();
     if (t) step.body.push({ kind: 'markdown', text: t });
@@ -169,6 +172,7 @@ export function parseStep(text: string, file: string, index: number, errors: Lin
       const h: Hint = { text: body.trim(), line: startLine, ...(w ? { whenFailing: w[1]! } : {}) };
       step.hints.push(h);
     } else {
+      if (kind === 'check') hadChecks = true;
       const y = parseYaml(body);
       const before = errors.length;
       errors.push(...yamlErrors(y, file, startLine));
@@ -194,6 +198,7 @@ export function parseStep(text: string, file: string, index: number, errors: Lin
   }
   flush();
   if (!step.title) errors.push({ file, line: 1, message: 'a step starts with a "# Title" heading' });
+  if (!hadChecks) errors.push({ file, line: 1, message: 'a step without a check: add a ```check block' });
   return step;
 }
 
@@ -247,7 +252,6 @@ function lintReferences(lab: Lab, errors: LintError[]): void {
       if (typeof a === 'object' && a.in) ns(a.in, s.file, q.line);
     }
     for (const h of s.hints) if (h.whenFailing && !s.checks.some((c) => c.id === h.whenFailing)) errors.push({ file: s.file, line: h.line, message: `hint refers to check "${h.whenFailing}", which this step does not have` });
-    if (s.checks.length === 0) errors.push({ file: s.file, line: 1, message: 'a step without a check: add a ```check block' });
     if (s.solution.length === 0) errors.push({ file: s.file, line: 1, message: 'a step without a solution: add a ```solution block (lab test applies it)' });
   }
 }
