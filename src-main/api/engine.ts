@@ -2,6 +2,7 @@
 // it, joined into the one contract. Hosts and tests build it here, so they all serve the same thing.
 import { requests, type Method, type PodnetApi } from './contract.js';
 import { LabService, type TerminalFactory } from './lab-service.js';
+import { LabsPart } from '../labs/lab-part.js';
 import { composeApi, type EngineEvents, type SessionPart } from './session.js';
 
 export interface Engine {
@@ -20,12 +21,13 @@ export interface EngineOptions {
 
 /** The parts every engine has; each serves its own slice of the contract. */
 function defaultParts(): SessionPart[] {
-  return [];
+  return [new LabsPart()];
 }
 
 export function createEngine(opts: EngineOptions): Engine {
   const parts = [...defaultParts(), ...(opts.parts ?? [])];
   const session = new LabService(opts.terminals, parts);
+  for (const p of parts) p.bind?.(session);
   const api = composeApi([session, ...parts], Object.keys(requests) as Method[]);
   return { api, events: session, session, dispose: () => session.dispose() };
 }

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { runDoctor } from '../cli/doctor.js';
 import { bridgeConfList, DEFAULT_CONF_FILE } from '../cni/defaults.js';
 import { Kubelet, type Pod } from '../runtime/kubelet.js';
+import { furnishWorld, type WorldSpec } from '../labs/world-spec.js';
 import type { TerminalHost } from '../terminal/types.js';
 import { createWorld, type World } from '../world/world.js';
 import { ApiError, type EventName, type Params, type Payload, type PodInfo, type PodnetApi, type WorldStatus } from './contract.js';
@@ -90,7 +91,20 @@ export class LabService extends EventEmitter<{ event: [EventName, unknown] }> im
     return this.serial(() => this.start(p.nodes));
   }
 
-  private async start(nodes: number): Promise<WorldStatus> {
+  /** Starts the world afresh from a spec (a lab's starting world): whatever runs is stopped first. */
+  restartFrom(spec: WorldSpec): Promise<WorldStatus> {
+    return this.serial(async () => {
+      if (this.world) await this.stop();
+      return this.start(spec.nodes.length, spec);
+    });
+  }
+
+  /** The running world's kubelet (for parts that act as the kubelet's client: the lab runner). */
+  get runningKubelet(): Kubelet | undefined {
+    return this.state === 'running' ? this.kubelet : undefined;
+  }
+
+  private async start(nodes: number, spec?: WorldSpec): Promise<WorldStatus> {
     if (this.state === 'running') throw new ApiError('failed', `a world is already running (${this.world!.nodes.size} nodes): stop or reset it first`);
     this.state = 'starting';
     this.error = undefined;
@@ -101,12 +115,17 @@ export class LabService extends EventEmitter<{ event: [EventName, unknown] }> im
     let made: World | undefined;
     try {
       progress(0, `creating the sandbox and ${nodes} node${nodes > 1 ? 's' : ''}`);
-      const world = (made = await createWorld({ nodes }));
-      progress(1, 'writing each node\'s CNI config (bridge + host-local)');
-      for (const n of world.nodes.values()) writeFileSync(join(n.host.confDir, DEFAULT_CONF_FILE), bridgeConfList(n.podCidr));
-      progress(2, 'starting the runtime');
+      const world = (made = await createWorld({ nodes: spec?.nodes ?? nodes }));
       this.world = world;
-      this.kubelet = new Kubelet(world);
+      if (spec) {
+        this.kubelet = new Kubelet(world, { loopback: spec.loopback });
+        await furnishWorld(world, this.kubelet, spec, (what) => progress(1, what));
+      } else {
+        progress(1, 'writing each node\'s CNI config (bridge + host-local)');
+        for (const n of world.nodes.values()) writeFileSync(join(n.host.confDir, DEFAULT_CONF_FILE), bridgeConfList(n.podCidr));
+        this.kubelet = new Kubelet(world);
+      }
+      progress(2, 'starting the runtime');
       this.terminals = this.makeTerminals(world, (name) => {
         const pod = this.kubelet?.pods.get(`default/${name}`);
         return pod ? { node: pod.spec.node, netns: pod.netns } : undefined;
@@ -133,7 +152,7 @@ export class LabService extends EventEmitter<{ event: [EventName, unknown] }> im
         }
       }, STATUS_INTERVAL_MS);
       this.statusTimer.unref();
-      this.emitEvent('pods.changed', []);
+      this.emitEvent('pods.changed', this.pods());
       return this.changed();
     } catch (e) {
       // whatever was made goes: a world that failed half-way leaves nothing running
