@@ -77,6 +77,7 @@ export const LabView = z.object({
 export const LabCheckResult = z.object({ id: z.string(), title: z.string(), ok: z.boolean(), expected: z.string().optional(), found: z.string().optional() });
 export const LabChecks = z.object({ lab: z.string(), step: z.number(), results: z.array(LabCheckResult), complete: z.boolean() });
 export type LabStep = z.infer<typeof LabStep>;
+export type LabCommand = z.infer<typeof LabCommand>;
 export type LabSummary = z.infer<typeof LabSummary>;
 export type LabView = z.infer<typeof LabView>;
 export type LabChecks = z.infer<typeof LabChecks>;

@@ -1,0 +1,93 @@
+// Guided labs end to end, in Debian's Chromium: open lab 1 from the catalogue, click its commands
+// (they run in a node1 terminal), see the checks turn green; reload and find the progress kept; jump
+// to the last step of a two-node lab and find its world built. Screenshots in out/screenshots.
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openSession, type Session } from './harness.js';
+
+const SHOTS = join(import.meta.dirname, '../../out/screenshots');
+let s: Session;
+let progressDir: string;
+
+beforeAll(async () => {
+  mkdirSync(SHOTS, { recursive: true });
+  progressDir = mkdtempSync(join(tmpdir(), 'podnet-e2e-progress-'));
+  // the engine's LabsPart keeps progress here (read when the engine is made)
+  process.env.PODNET_PROGRESS_DIR = progressDir;
+  s = await openSession({ width: 1500, height: 950 });
+}, 60_000);
+afterAll(async () => {
+  await s?.close();
+  delete process.env.PODNET_PROGRESS_DIR;
+  rmSync(progressDir, { recursive: true, force: true });
+});
+
+const state = (id: string) => s.page.getByTestId(`lab-check-${id}`).getAttribute('data-state');
+
+describe('guided labs in Chromium', () => {
+  it('lab 1: commands run in their terminal, checks turn green, progress survives a reload', async () => {
+    const { page } = s;
+    await page.getByTestId('lab-open-01-network-namespaces').click();
+    await expect.poll(() => page.getByTestId('lab-step-title').innerText(), { timeout: 30_000 }).toMatch(/An empty network namespace/);
+    // the world was built for the lab, and the step's check is evaluated at once: failing, with expected vs found
+    await expect.poll(() => state('lo-down'), { timeout: 15_000 }).toBe('fail');
+    const failing = await page.getByTestId('lab-check-lo-down').innerText();
+    expect(failing).toMatch(/expected\s+demo exists and has lo, DOWN/);
+    expect(failing).toMatch(/found\s+no network namespace "demo" on node1/);
+    await page.getByTestId('lab-hint').click();
+    await expect.poll(() => page.locator('.lab-hint').innerText()).toMatch(/ip netns add demo/);
+    await page.screenshot({ path: join(SHOTS, 'lab-failing-check.png') });
+
+    // click the step's first command: a terminal on node1 opens and runs it; the check turns green by itself
+    await page.getByTestId('lab-cmd-run-0').click();
+    await expect.poll(() => state('lo-down'), { timeout: 20_000 }).toBe('ok');
+    expect(s.engine.session.runningWorld).toBeDefined();
+    await expect.poll(() => page.locator('[data-testid^="tab-t"]').count()).toBe(1);
+    // the question computed from the world
+    await page.locator('#q-links').fill('1');
+    await page.getByTestId('lab-question-links').getByRole('button', { name: 'Answer' }).click();
+    await expect.poll(() => page.getByTestId('lab-question-links').innerText()).toMatch(/✓ 1/);
+
+    await page.getByTestId('lab-next').click();
+    await expect.poll(() => page.getByTestId('lab-step-title').innerText()).toMatch(/Bring up lo/);
+    // the second block brings lo up (and pings) in the same node1 terminal
+    await page.getByTestId('lab-cmd-run-1').click();
+    await expect.poll(() => state('lo-up'), { timeout: 20_000 }).toBe('ok');
+    await expect.poll(() => state('check-2'), { timeout: 20_000 }).toBe('ok');
+    await expect.poll(() => page.locator('[data-testid^="tab-t"]').count()).toBe(1);
+    await page.screenshot({ path: join(SHOTS, 'lab-green-checks.png') });
+
+    // reload the app: the open lab, its step and what is done come back
+    await page.reload();
+    await expect.poll(() => page.getByTestId('lab-step-title').innerText(), { timeout: 20_000 }).toMatch(/Step 2\/3 · Bring up lo/);
+    expect(await page.getByTestId('lab-step-pill-0').getAttribute('class')).toMatch(/done/);
+    expect(await page.getByTestId('lab-step-pill-1').getAttribute('class')).toMatch(/done/);
+    await expect.poll(() => state('lo-up'), { timeout: 15_000 }).toBe('ok');
+    expect(s.errors).toEqual([]);
+  }, 180_000);
+
+  it('jumps to the last step of a two-node lab: the world is built with the earlier solutions', async () => {
+    const { page } = s;
+    await page.getByTestId('lab-catalogue-back').click();
+    await page.getByTestId('lab-open-11-routed-nodes').click();
+    await expect.poll(() => page.getByTestId('lab-step-title').innerText(), { timeout: 30_000 }).toMatch(/Step 1\/2/);
+    await page.getByTestId('lab-jump').selectOption('1');
+    await expect.poll(() => page.getByTestId('lab-step-title').innerText(), { timeout: 30_000 }).toMatch(/Step 2\/2 · The return route/);
+    await expect.poll(() => page.getByTestId('lab-busy').count(), { timeout: 30_000 }).toBe(0);
+    const world = s.engine.session.runningWorld!;
+    expect([...world.nodes.keys()]).toEqual(['node1', 'node2']);
+    // step 1's solution is in the world: node1 routes node2's pod CIDR via node2; node2 has no route back yet
+    expect(await world.run({ kind: 'node', node: 'node1' }, ['ip', 'route', 'show', '10.244.2.0/24'])).toMatch(/via 192\.0\.2\.12/);
+    await expect.poll(() => page.getByTestId('pod-row-b').innerText(), { timeout: 10_000 }).toMatch(/node2/);
+    await expect.poll(() => state('route'), { timeout: 20_000 }).toBe('fail');
+    expect(await page.getByTestId('lab-check-route').innerText()).toMatch(/found\s+routes: 10\.244\.2\.0\/24 dev cni0, 192\.0\.2\.0\/24 dev eth0/);
+    await page.screenshot({ path: join(SHOTS, 'lab-jump-two-nodes.png') });
+    // apply the solution from the UI: everything turns green and the lab is complete
+    await page.getByTestId('lab-solution-show').click();
+    await page.getByTestId('lab-solution-apply').click();
+    await expect.poll(() => page.getByTestId('lab-complete').count(), { timeout: 30_000 }).toBe(1);
+    expect(s.errors).toEqual([]);
+  }, 180_000);
+});
