@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { runDoctor } from '../cli/doctor.js';
 import { bridgeConfList, DEFAULT_CONF_FILE } from '../cni/defaults.js';
 import { Kubelet, type Pod } from '../runtime/kubelet.js';
-import { furnishWorld, type WorldSpec } from '../labs/world-spec.js';
+import { furnishWorld, newKubelet, type WorldSpec } from '../labs/world-spec.js';
 import type { TerminalHost } from '../terminal/types.js';
 import { createWorld, type World } from '../world/world.js';
 import { ApiError, type EventName, type Params, type Payload, type PodInfo, type PodnetApi, type WorldStatus } from './contract.js';
@@ -118,7 +118,7 @@ export class LabService extends EventEmitter<{ event: [EventName, unknown] }> im
       const world = (made = await createWorld({ nodes: spec?.nodes ?? nodes }));
       this.world = world;
       if (spec) {
-        this.kubelet = new Kubelet(world, { loopback: spec.loopback });
+        this.kubelet = newKubelet(world, spec);
         await furnishWorld(world, this.kubelet, spec, (what) => progress(1, what));
       } else {
         progress(1, 'writing each node\'s CNI config (bridge + host-local)');

@@ -39,6 +39,7 @@ export const LabFile = z
       .object({
         nodes: z.union([z.number().int().min(1).max(8), z.array(nodeName).min(1).max(8)]).describe('how many nodes (node1..N), or their names'),
         loopback: z.enum(['internal', 'plugin']).default('internal').describe("containerd's internal loopback, or the loopback CNI plugin"),
+        loopbacks: z.record(nodeName, z.enum(['internal', 'plugin'])).default({}).describe('per-node loopback modes, overriding loopback'),
         cni: cniConfig.default('default').describe('the CNI config every node gets'),
         configs: z.record(nodeName, cniConfig).default({}).describe('per-node CNI configs, overriding cni'),
         pods: z.array(z.object({ name: podName, node: nodeName }).strict()).default([]).describe('pods created (kubelet syncPod) once the world is up'),

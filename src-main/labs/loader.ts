@@ -287,6 +287,7 @@ export function lintLab(dirIn: string): { lab?: Lab; errors: LintError[] } {
       else configs[n] = { file: c.file, text: readFileSync(p, 'utf8') };
     } else configs[n] = { file: c.file, text: typeof c.content === 'string' ? c.content : JSON.stringify(c.content ?? {}, null, 2) + '\n' };
   });
+  for (const n of Object.keys(f.world.loopbacks)) if (!nodeNames.includes(n)) errors.push({ file: shown, line: lineOf(y, ['world', 'loopbacks', n]), message: `no node "${n}" in this lab (nodes: ${nodeNames.join(', ')})` });
   for (const n of Object.keys(f.world.configs)) if (!nodeNames.includes(n)) errors.push({ file: shown, line: lineOf(y, ['world', 'configs', n]), message: `no node "${n}" in this lab (nodes: ${nodeNames.join(', ')})` });
   f.world.pods.forEach((p, i) => {
     if (!nodeNames.includes(p.node)) errors.push({ file: shown, line: lineOf(y, ['world', 'pods', i, 'node']), message: `pod ${p.name}: no node "${p.node}" in this lab` });

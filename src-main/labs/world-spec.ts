@@ -10,6 +10,8 @@ import type { Lab } from './format.js';
 export interface WorldSpec {
   nodes: string[];
   loopback: LoopbackMode;
+  /** Per-node loopback modes, overriding `loopback`. */
+  loopbacks?: Record<string, LoopbackMode>;
   /** node → its CNI config file, or undefined for none. */
   configs: Record<string, { file: string; text: string } | undefined>;
   pods: { name: string; node: string }[];
@@ -17,7 +19,7 @@ export interface WorldSpec {
 }
 
 export function worldSpecOf(lab: Lab): WorldSpec {
-  return { nodes: lab.nodeNames, loopback: lab.world.loopback, configs: lab.configs, pods: lab.world.pods, prepare: lab.world.prepare };
+  return { nodes: lab.nodeNames, loopback: lab.world.loopback, loopbacks: lab.world.loopbacks, configs: lab.configs, pods: lab.world.pods, prepare: lab.world.prepare };
 }
 
 /** The container every pod of a lab runs (as the app's pod.create does): busybox httpd on :80. */
@@ -46,11 +48,16 @@ export async function furnishWorld(world: World, kubelet: Kubelet, spec: WorldSp
   }
 }
 
+/** The kubelet (and each node's containerd) with the spec's loopback modes. */
+export function newKubelet(world: World, spec: WorldSpec): Kubelet {
+  return new Kubelet(world, { loopback: spec.loopback, ...(spec.loopbacks ? { loopbackByNode: spec.loopbacks } : {}) });
+}
+
 /** A whole lab world from its spec; destroyed again if any step of it fails. */
 export async function buildWorld(spec: WorldSpec): Promise<{ world: World; kubelet: Kubelet }> {
   const world = await createWorld({ nodes: spec.nodes });
   try {
-    const kubelet = new Kubelet(world, { loopback: spec.loopback });
+    const kubelet = newKubelet(world, spec);
     await furnishWorld(world, kubelet, spec);
     return { world, kubelet };
   } catch (e) {
