@@ -1,7 +1,7 @@
 // The lab guide: the catalogue, and for the open lab its current step — prose rendered safely,
 // commands that run in their named terminal, checks that turn green live (with expected vs found
 // when failing), hints chosen by the checks' state, questions, the solution, reset and jump.
-import { useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import type { LabCheckResult, LabCommand, LabStep, LabSummary, LabView } from '../../src-main/api/contract.ts';
 import { useLab } from '../state/context.ts';
 import { guideOf, useGuide, type Guide } from './guide-store.ts';
@@ -71,9 +71,14 @@ function OpenLab({ guide, view, pending }: { guide: Guide; view: LabView; pendin
   const unlocked = unlockedUpTo(view);
   const done = view.done.includes(view.current);
   const last = view.current === view.steps.length - 1;
+  const top = useRef<HTMLDivElement>(null);
+  // a new step starts at its top (the pane may be scrolled far down the previous one)
+  useEffect(() => {
+    top.current?.scrollIntoView({ block: 'start' });
+  }, [view.id, view.current]);
   return (
     <>
-      <div className="lab-head">
+      <div className="lab-head" ref={top}>
         <h2 id="guide-heading" title={view.summary}>
           {view.title}
         </h2>

@@ -1,10 +1,10 @@
 // Guided labs end to end, in Debian's Chromium: open lab 1 from the catalogue, click its commands
 // (they run in a node1 terminal), see the checks turn green; reload and find the progress kept; jump
-// to the last step of a two-node lab and find its world built. Screenshots in out/screenshots.
+// to lab 10's last step (two nodes, VXLAN) and find its world built. Screenshots in out/screenshots.
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { openSession, type Session } from './harness.js';
 
 const SHOTS = join(import.meta.dirname, '../../out/screenshots');
@@ -22,6 +22,11 @@ afterAll(async () => {
   await s?.close();
   delete process.env.PODNET_PROGRESS_DIR;
   rmSync(progressDir, { recursive: true, force: true });
+});
+
+/** On a failure, what the page said (errors, notices) helps more than a timeout. */
+afterEach((ctx) => {
+  if (ctx.task.result?.state === 'fail') console.error('page errors:', s.errors);
 });
 
 const state = (id: string) => s.page.getByTestId(`lab-check-${id}`).getAttribute('data-state');
@@ -68,26 +73,28 @@ describe('guided labs in Chromium', () => {
     expect(s.errors).toEqual([]);
   }, 180_000);
 
-  it('jumps to the last step of a two-node lab: the world is built with the earlier solutions', async () => {
+  it("jumps to lab 10's last step (two nodes, VXLAN): the world is built with the earlier solutions", async () => {
     const { page } = s;
     await page.getByTestId('lab-catalogue-back').click();
-    await page.getByTestId('lab-open-11-routed-nodes').click();
-    await expect.poll(() => page.getByTestId('lab-step-title').innerText(), { timeout: 30_000 }).toMatch(/Step 1\/2/);
-    await page.getByTestId('lab-jump').selectOption('1');
-    await expect.poll(() => page.getByTestId('lab-step-title').innerText(), { timeout: 30_000 }).toMatch(/Step 2\/2 · The return route/);
+    await page.getByTestId('lab-open-10-vxlan-overlay').click();
+    await expect.poll(() => page.getByTestId('lab-step-title').innerText(), { timeout: 30_000 }).toMatch(/Step 1\/4/);
+    await page.getByTestId('lab-jump').selectOption('3');
+    await expect.poll(() => page.getByTestId('lab-step-title').innerText(), { timeout: 30_000 }).toMatch(/Step 4\/4 · Watch the encapsulation/);
     await expect.poll(() => page.getByTestId('lab-busy').count(), { timeout: 30_000 }).toBe(0);
     const world = s.engine.session.runningWorld!;
     expect([...world.nodes.keys()]).toEqual(['node1', 'node2']);
-    // step 1's solution is in the world: node1 routes node2's pod CIDR via node2; node2 has no route back yet
-    expect(await world.run({ kind: 'node', node: 'node1' }, ['ip', 'route', 'show', '10.244.2.0/24'])).toMatch(/via 192\.0\.2\.12/);
+    // steps 1-3's solutions are in the world: the VTEPs, the routes, and a reaches b over the overlay
+    expect(await world.run({ kind: 'node', node: 'node2' }, ['ip', '-d', 'link', 'show', 'flannel.1'])).toMatch(/vxlan id 1 local 192\.0\.2\.12/);
+    expect(await world.run({ kind: 'node', node: 'node1' }, ['ip', 'route', 'show', '10.244.2.0/24'])).toMatch(/via 10\.244\.2\.0 dev flannel\.1 onlink/);
     await expect.poll(() => page.getByTestId('pod-row-b').innerText(), { timeout: 10_000 }).toMatch(/node2/);
-    await expect.poll(() => state('route'), { timeout: 20_000 }).toBe('fail');
-    expect(await page.getByTestId('lab-check-route').innerText()).toMatch(/found\s+routes: 10\.244\.2\.0\/24 dev cni0, 192\.0\.2\.0\/24 dev eth0/);
+    for (const n of [0, 1, 2]) expect(await page.getByTestId(`lab-step-pill-${n}`).getAttribute('class')).toMatch(/done/);
+    await expect.poll(() => state('check-1'), { timeout: 20_000 }).toBe('fail');
+    expect(await page.getByTestId('lab-check-check-1').innerText()).toMatch(/found\s+flannel\.1 has sent \d packets/);
     await page.screenshot({ path: join(SHOTS, 'lab-jump-two-nodes.png') });
-    // apply the solution from the UI: everything turns green and the lab is complete
-    await page.getByTestId('lab-solution-show').click();
-    await page.getByTestId('lab-solution-apply').click();
-    await expect.poll(() => page.getByTestId('lab-complete').count(), { timeout: 30_000 }).toBe(1);
+    // the step's own command, clicked: pings from pod a (a terminal in the pod) go through the overlay
+    await page.getByTestId('lab-cmd-run-1').click();
+    await expect.poll(() => state('check-1'), { timeout: 30_000 }).toBe('ok');
+    await expect.poll(() => page.getByTestId('lab-complete').count(), { timeout: 10_000 }).toBe(1);
     expect(s.errors).toEqual([]);
   }, 180_000);
 });
