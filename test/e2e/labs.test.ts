@@ -44,6 +44,10 @@ describe('guided labs in Chromium', () => {
     await page.getByTestId('lab-hint').click();
     await expect.poll(() => page.locator('.lab-hint').innerText()).toMatch(/ip netns add demo/);
     await page.screenshot({ path: join(SHOTS, 'lab-failing-check.png') });
+    await page.emulateMedia({ colorScheme: 'light' });
+    await expect.poll(() => page.evaluate(() => document.documentElement.dataset.theme)).toBe('light');
+    await page.screenshot({ path: join(SHOTS, 'lab-failing-check-light.png') });
+    await page.emulateMedia({ colorScheme: 'dark' });
 
     // click the step's first command: a terminal on node1 opens and runs it; the check turns green by itself
     await page.getByTestId('lab-cmd-run-0').click();
