@@ -2,7 +2,7 @@
 // progress on disk), and its current step's checks — re-evaluated when a namespace changes (ip
 // monitor as the trigger), after a command runs in a terminal, and on Check.
 import { existsSync, readdirSync, watch, type FSWatcher } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { ApiError, type LabChecks, type LabSummary, type LabView, type Params } from '../api/contract.js';
 import type { Session, SessionPart, WorldHost } from '../api/session.js';
 import { NetMonitor } from '../netview/monitor.js';
@@ -31,7 +31,7 @@ interface Active {
   notice?: string;
   /** Date.now() from which time spent is still to be added. */
   since: number;
-  watcher?: FSWatcher;
+  watchers?: FSWatcher[];
   last?: LabChecks;
 }
 
@@ -229,7 +229,7 @@ export class LabsPart implements SessionPart {
   private closeActive(): void {
     if (!this.active) return;
     this.save();
-    this.active.watcher?.close();
+    for (const w of this.active.watchers ?? []) w.close();
     this.active = undefined;
     this.pendingView = null;
   }
@@ -402,26 +402,36 @@ export class LabsPart implements SessionPart {
 
   /** Authors edit; the app reloads the lab when its files change (a lab with mistakes keeps the last good one). */
   private watch(a: Active): void {
-    try {
-      let t: NodeJS.Timeout | undefined;
-      a.watcher = watch(a.lab.dir, { recursive: true }, () => {
-        clearTimeout(t);
-        t = setTimeout(() => {
-          if (this.active !== a) return;
-          const { lab, errors } = lintLab(a.lab.dir);
-          if (!lab || errors.length) a.notice = `lab files changed but have mistakes (kept the last good version):\n${errors.map(formatLintError).join('\n')}`;
-          else {
-            a.lab = lab;
-            a.progress.current = Math.min(a.progress.current, lab.steps.length - 1);
-            delete a.notice;
-          }
-          this.changed();
-          this.schedule(0);
-        }, 200);
-      });
-      a.watcher.on('error', () => {});
-    } catch {
-      /* no file watching here: reopen the lab to reload it */
+    let t: NodeJS.Timeout | undefined;
+    const reload = () => {
+      clearTimeout(t);
+      t = setTimeout(() => {
+        if (this.active !== a) return;
+        const { lab, errors } = lintLab(a.lab.dir);
+        if (!lab || errors.length) a.notice = `lab files changed but have mistakes (kept the last good version):\n${errors.map(formatLintError).join('\n')}`;
+        else {
+          a.lab = lab;
+          a.progress.current = Math.min(a.progress.current, lab.steps.length - 1);
+          delete a.notice;
+        }
+        this.changed();
+        this.schedule(0);
+      }, 200);
+      t.unref();
+    };
+    // the lab folder and the folders of its steps (plain watchers: they can be unref'd)
+    const dirs = new Set([a.lab.dir, ...a.lab.steps.map((s) => dirname(resolve(s.file)))]);
+    a.watchers = [];
+    for (const d of dirs) {
+      try {
+        const w = watch(d, reload);
+        w.on('error', () => {});
+        // watching must never keep the engine's process alive
+        w.unref();
+        a.watchers.push(w);
+      } catch {
+        /* no file watching here: reopen the lab to reload it */
+      }
     }
   }
 }
