@@ -123,6 +123,39 @@ describe('the lab runner (lab.* requests)', () => {
     }
   }, 120_000);
 
+  it('reloads the open lab when its files change, and keeps the last good version when they have mistakes', async () => {
+    const { cpSync, writeFileSync } = await import('node:fs');
+    const labs = mkdtempSync(join(tmpdir(), 'podnet-labs-'));
+    cpSync(join(LABS, '01-network-namespaces'), join(labs, 'nets'), { recursive: true });
+    process.env.PODNET_LABS_DIR = labs;
+    const e = engine();
+    process.env.PODNET_LABS_DIR = LABS;
+    const changed = (pred: (v: { steps: { title: string }[]; notice?: string }) => boolean) =>
+      new Promise<void>((resolve) => {
+        const on = (ev: string, p: unknown) => {
+          if (ev === 'lab.changed' && p && pred(p as { steps: { title: string }[] })) {
+            e.events.off('event', on);
+            resolve();
+          }
+        };
+        e.events.on('event', on);
+      });
+    try {
+      await e.api['lab.open']({ id: 'nets' });
+      const step = join(labs, 'nets', 'steps', '01-create.md');
+      const renamed = changed((v) => v.steps[0]!.title === 'A renamed step');
+      writeFileSync(step, readFileSync(step, 'utf8').replace('# An empty network namespace', '# A renamed step'));
+      await renamed;
+      const broken = changed((v) => /mistakes/.test(v.notice ?? ''));
+      writeFileSync(step, readFileSync(step, 'utf8').replace('- link: lo', '- bogus: lo'));
+      await broken;
+      expect((await e.api['lab.state']({}))!.steps[0]!.title).toBe('A renamed step');
+    } finally {
+      await e.dispose();
+      rmSync(labs, { recursive: true, force: true });
+    }
+  }, 60_000);
+
   it('keeps a corrupt progress file aside and says so', async () => {
     const { writeFileSync } = await import('node:fs');
     writeFileSync(join(dir, '14-network-ready.json'), 'not json');
