@@ -35,7 +35,7 @@ describe('guided labs in Chromium', () => {
   it('lab 1: commands run in their terminal, checks turn green, progress survives a reload', async () => {
     const { page } = s;
     await page.getByTestId('lab-open-01-network-namespaces').click();
-    await expect.poll(() => page.getByTestId('lab-step-title').innerText(), { timeout: 30_000 }).toMatch(/An empty network namespace/);
+    await expect.poll(() => page.getByTestId('lab-step-title').innerText(), { timeout: 90_000 }).toMatch(/An empty network namespace/);
     // the world was built for the lab, and the step's check is evaluated at once: failing, with expected vs found
     await expect.poll(() => state('lo-down'), { timeout: 15_000 }).toBe('fail');
     const failing = await page.getByTestId('lab-check-lo-down').innerText();
@@ -75,16 +75,16 @@ describe('guided labs in Chromium', () => {
     expect(await page.getByTestId('lab-step-pill-1').getAttribute('class')).toMatch(/done/);
     await expect.poll(() => state('lo-up'), { timeout: 15_000 }).toBe('ok');
     expect(s.errors).toEqual([]);
-  }, 180_000);
+  }, 400_000);
 
   it("jumps to lab 10's last step (two nodes, VXLAN): the world is built with the earlier solutions", async () => {
     const { page } = s;
     await page.getByTestId('lab-catalogue-back').click();
     await page.getByTestId('lab-open-10-vxlan-overlay').click();
-    await expect.poll(() => page.getByTestId('lab-step-title').innerText(), { timeout: 30_000 }).toMatch(/Step 1\/4/);
+    await expect.poll(() => page.getByTestId('lab-step-title').innerText(), { timeout: 90_000 }).toMatch(/Step 1\/4/);
     await page.getByTestId('lab-jump').selectOption('3');
-    await expect.poll(() => page.getByTestId('lab-step-title').innerText(), { timeout: 30_000 }).toMatch(/Step 4\/4 · Watch the encapsulation/);
-    await expect.poll(() => page.getByTestId('lab-busy').count(), { timeout: 30_000 }).toBe(0);
+    await expect.poll(() => page.getByTestId('lab-step-title').innerText(), { timeout: 90_000 }).toMatch(/Step 4\/4 · Watch the encapsulation/);
+    await expect.poll(() => page.getByTestId('lab-busy').count(), { timeout: 90_000 }).toBe(0);
     const world = s.engine.session.runningWorld!;
     expect([...world.nodes.keys()]).toEqual(['node1', 'node2']);
     // steps 1-3's solutions are in the world: the VTEPs, the routes, and a reaches b over the overlay
@@ -97,8 +97,8 @@ describe('guided labs in Chromium', () => {
     await page.screenshot({ path: join(SHOTS, 'lab-jump-two-nodes.png') });
     // the step's own command, clicked: pings from pod a (a terminal in the pod) go through the overlay
     await page.getByTestId('lab-cmd-run-1').click();
-    await expect.poll(() => state('check-1'), { timeout: 30_000 }).toBe('ok');
+    await expect.poll(() => state('check-1'), { timeout: 90_000 }).toBe('ok');
     await expect.poll(() => page.getByTestId('lab-complete').count(), { timeout: 10_000 }).toBe(1);
     expect(s.errors).toEqual([]);
-  }, 180_000);
+  }, 400_000);
 });
