@@ -45,7 +45,8 @@ export class LabsPart implements SessionPart {
   private readonly monitors = new Map<string, NetMonitor>();
   private timer: NodeJS.Timeout | undefined;
   private evaluating: Promise<unknown> = Promise.resolve();
-  private again = false;
+  /** The evaluation waiting for the running one: later triggers share it. */
+  private queued: Promise<LabChecks> | undefined;
   private running = false;
   private readonly onEvent = (event: string) => {
     if (event === 'terminal.data') this.schedule(AFTER_OUTPUT_MS);
@@ -135,15 +136,12 @@ export class LabsPart implements SessionPart {
     };
   }
 
-  private changed(): LabView {
+  /** Tells clients (while a world runs; otherwise they read lab.state when they sync). */
+  private changed(): LabView | null {
     const v = this.view();
     this.session?.emit('lab.changed', v);
-    // also when no world runs (the session emits only while attached)
-    if (!this.session) this.pendingView = v;
-    return v!;
+    return v;
   }
-  /** A view made while no world ran: the next attach's clients get it through lab.state. */
-  private pendingView: LabView | null = null;
 
   private save(): void {
     const a = this.active;
@@ -217,7 +215,7 @@ export class LabsPart implements SessionPart {
   }
 
   async ['lab.state'](): Promise<LabView | null> {
-    return this.view() ?? this.pendingView;
+    return this.view();
   }
 
   async ['lab.close']() {
@@ -231,7 +229,6 @@ export class LabsPart implements SessionPart {
     this.save();
     for (const w of this.active.watchers ?? []) w.close();
     this.active = undefined;
-    this.pendingView = null;
   }
 
   private unlocked(a: Active): number {
@@ -248,7 +245,7 @@ export class LabsPart implements SessionPart {
     a.last = undefined;
     this.save();
     this.schedule(0);
-    return this.changed();
+    return this.changed()!;
   }
 
   async ['lab.jump'](p: Params<'lab.jump'>): Promise<LabView> {
@@ -260,7 +257,7 @@ export class LabsPart implements SessionPart {
     a.progress.done = [...new Set([...a.progress.done.filter((d) => d < p.step), ...Array.from({ length: p.step }, (_, i) => i)])].sort((x, y) => x - y);
     this.save();
     this.schedule(0);
-    return this.changed();
+    return this.changed()!;
   }
 
   async ['lab.reset'](): Promise<LabView> {
@@ -269,7 +266,7 @@ export class LabsPart implements SessionPart {
     Object.assign(a.progress, { current: 0, done: [], answers: {} });
     this.save();
     this.schedule(0);
-    return this.changed();
+    return this.changed()!;
   }
 
   async ['lab.check'](): Promise<LabChecks> {
@@ -330,12 +327,12 @@ export class LabsPart implements SessionPart {
 
   /** Evaluates the current step's checks (one evaluation at a time; a trigger during one asks for another). */
   private evaluate(): Promise<LabChecks> {
-    if (this.again) return this.evaluating as Promise<LabChecks>;
+    if (this.queued) return this.queued;
     const next = this.evaluating.then(() => {
-      this.again = false;
+      this.queued = undefined;
       return this.evaluateNow();
     });
-    this.again = true;
+    this.queued = next;
     this.evaluating = next.catch(() => {});
     return next;
   }
