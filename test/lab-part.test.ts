@@ -115,6 +115,9 @@ describe('the lab runner (lab.* requests)', () => {
       expect(c.results.find((r) => r.id === 'default')).toMatchObject({ ok: false, found: expect.stringContaining('10.244.1.0/24 dev eth0') });
       const solved = await e.api['lab.solution']({});
       expect(solved.complete).toBe(true);
+      // the world bar's Reset rebuilds the lab's starting world (its prepare made netns pod1), not a plain one
+      await e.api['world.reset']({});
+      expect(await e.session.runningWorld!.run({ kind: 'node', node: 'node1' }, ['ip', 'netns', 'list'])).toMatch(/^pod1/m);
       // lab 3's kubelet block creates pods through the engine's kubelet
       await e.api['lab.open']({ id: '03-bridge' });
       await e.api['lab.kubelet']({ command: 0 });

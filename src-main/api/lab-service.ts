@@ -28,6 +28,8 @@ export class LabService extends EventEmitter<{ event: [EventName, unknown] }> im
   private error: { error: string; fix?: string } | undefined;
   private statusTimer: NodeJS.Timeout | undefined;
   private lastNodes = 2;
+  /** The spec the running world was built from (a lab's), so world.reset rebuilds the same world. */
+  private lastSpec: WorldSpec | undefined;
   /** Serialises world start/stop/reset: one at a time. */
   private lifecycle: Promise<unknown> = Promise.resolve();
 
@@ -99,16 +101,12 @@ export class LabService extends EventEmitter<{ event: [EventName, unknown] }> im
     });
   }
 
-  /** The running world's kubelet (for parts that act as the kubelet's client: the lab runner). */
-  get runningKubelet(): Kubelet | undefined {
-    return this.state === 'running' ? this.kubelet : undefined;
-  }
-
   private async start(nodes: number, spec?: WorldSpec): Promise<WorldStatus> {
     if (this.state === 'running') throw new ApiError('failed', `a world is already running (${this.world!.nodes.size} nodes): stop or reset it first`);
     this.state = 'starting';
     this.error = undefined;
     this.lastNodes = nodes;
+    this.lastSpec = spec;
     this.changed();
     const total = 3;
     const progress = (done: number, step: string) => this.emitEvent('world.progress', { task: 'world.start', step, done, total });
@@ -204,7 +202,7 @@ export class LabService extends EventEmitter<{ event: [EventName, unknown] }> im
     return this.serial(async () => {
       const nodes = this.world?.nodes.size ?? this.lastNodes;
       await this.stop();
-      return this.start(nodes);
+      return this.start(nodes, this.lastSpec);
     });
   }
 
