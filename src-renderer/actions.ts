@@ -10,6 +10,7 @@ import { netviewOf, TABLES } from './views/netview-store.ts';
 import { centreTools } from './workspace/centre-tools.tsx';
 import { currentTimeline, timelineOf } from './timeline/timeline-model.ts';
 import { editorCommands } from './editor/commands.ts';
+import { guideOf } from './guide/guide-store.ts';
 
 export type ActionName =
   | 'palette.open'
@@ -39,7 +40,8 @@ export type ActionName =
   | `netview.table:${string}`
   | `netview.family:${string}`
   | 'topology.exportSvg'
-  | 'topology.exportPng';
+  | 'topology.exportPng'
+  | `lab.${'catalogue' | 'check' | 'next' | 'previous' | 'hint' | 'solution.show' | 'solution.apply' | 'reset'}`;
 
 export interface ActionContext {
   lab: Lab;
@@ -170,6 +172,26 @@ async function exportTopology(lab: Lab, kind: 'svg' | 'png'): Promise<void> {
 }
 register({ name: 'topology.exportSvg', label: 'Export the topology as SVG', predicate: running, perform: ({ lab }) => exportTopology(lab, 'svg') });
 register({ name: 'topology.exportPng', label: 'Export the topology as PNG', predicate: running, perform: ({ lab }) => exportTopology(lab, 'png') });
+
+// ---- labs (guide/LabGuide.tsx): each acts on the open lab, and says so when none is open ----
+function withLab(lab: Lab, fn: (g: ReturnType<typeof guideOf>, v: NonNullable<ReturnType<ReturnType<typeof guideOf>['get']>['view']>) => unknown): Promise<unknown> {
+  const g = guideOf(lab);
+  const v = g.get().view;
+  if (!v) return Promise.resolve(lab.notify('No lab is open: choose one in the guide (left pane)'));
+  return Promise.resolve(fn(g, v));
+}
+register({ name: 'lab.catalogue', label: 'Lab: show all labs (close the open one)', perform: ({ lab }) => withLab(lab, (g) => g.close()) });
+register({ name: 'lab.check', label: 'Lab: check this step', shortcut: 'Ctrl+Shift+Enter', perform: ({ lab }) => withLab(lab, (g) => g.check()) });
+register({
+  name: 'lab.next',
+  label: 'Lab: next step',
+  perform: ({ lab }) => withLab(lab, (g, v) => (v.done.includes(v.current) && v.current + 1 < v.steps.length ? g.goto(v.current + 1) : lab.notify('Finish this step first (its checks must pass), or jump'))),
+});
+register({ name: 'lab.previous', label: 'Lab: previous step', perform: ({ lab }) => withLab(lab, (g, v) => v.current > 0 && g.goto(v.current - 1)) });
+register({ name: 'lab.hint', label: 'Lab: show a hint', perform: ({ lab }) => withLab(lab, (g, v) => g.nextHint(v.current)) });
+register({ name: 'lab.solution.show', label: 'Lab: show the solution', perform: ({ lab }) => withLab(lab, (g, v) => g.showSolution(v.current)) });
+register({ name: 'lab.solution.apply', label: "Lab: apply this step's solution", perform: ({ lab }) => withLab(lab, (g) => g.applySolution()) });
+register({ name: 'lab.reset', label: 'Lab: reset (fresh world at step 1)', perform: ({ lab }) => withLab(lab, (g) => g.reset()) });
 
 /** One action per node of the running world: "New terminal on node1" (Ctrl+Shift+1), … */
 function nodeActions(state: AppState): Action[] {

@@ -212,6 +212,44 @@ const configEvents = {
   'config.changed': z.object({ node: z.string() }),
 } as const;
 // --- end CNI config editor ---
+// ---- labs (src-main/labs/lab-part.ts): guided labs — catalogue, the open lab, its checks ----
+const labId = z.string().regex(/^[A-Za-z0-9_.-]{1,100}$/, 'a lab id: its folder name');
+const stepIndex = z.number().int().min(0).max(200);
+export const LabCommand = z.object({ target: z.string(), text: z.string(), copyOnly: z.boolean(), line: z.number() });
+export const LabStep = z.object({
+  index: z.number(),
+  title: z.string(),
+  body: z.array(z.union([z.object({ kind: z.literal('markdown'), text: z.string() }), z.object({ kind: z.literal('command'), index: z.number() })])),
+  commands: z.array(LabCommand),
+  checks: z.array(z.object({ id: z.string(), title: z.string() })),
+  hints: z.array(z.object({ text: z.string(), whenFailing: z.string().optional() })),
+  solution: z.array(LabCommand),
+  questions: z.array(z.object({ id: z.string(), ask: z.string() })),
+});
+const LabMeta = { id: z.string(), title: z.string(), summary: z.string(), level: z.string(), duration: z.number(), tags: z.array(z.string()) };
+export const LabSummary = z.object({ ...LabMeta, prerequisites: z.array(z.string()), steps: z.number(), nodes: z.number(), current: z.number(), done: z.array(z.number()), error: z.string().optional() });
+export const LabView = z.object({
+  ...LabMeta,
+  nodes: z.array(z.string()),
+  steps: z.array(LabStep),
+  /** The step shown (0-based); steps past the first not done are locked. */
+  current: z.number(),
+  done: z.array(z.number()),
+  answers: z.record(z.string(), z.string()),
+  timeSpentMs: z.number(),
+  /** What the runner is doing now (building the world, applying a solution), or null. */
+  busy: z.string().nullable(),
+  /** Something the reader should know (a corrupt progress file kept aside, a reload that failed). */
+  notice: z.string().optional(),
+});
+export const LabCheckResult = z.object({ id: z.string(), title: z.string(), ok: z.boolean(), expected: z.string().optional(), found: z.string().optional() });
+export const LabChecks = z.object({ lab: z.string(), step: z.number(), results: z.array(LabCheckResult), complete: z.boolean() });
+export type LabStep = z.infer<typeof LabStep>;
+export type LabCommand = z.infer<typeof LabCommand>;
+export type LabSummary = z.infer<typeof LabSummary>;
+export type LabView = z.infer<typeof LabView>;
+export type LabChecks = z.infer<typeof LabChecks>;
+export type LabCheckResult = z.infer<typeof LabCheckResult>;
 
 /** Requests: method → params and result. */
 export const requests = {
@@ -250,6 +288,24 @@ export const requests = {
   'netview.watch': { params: z.object({ ns: NsId }).strict(), result: NetSnapshotMsg },
   'netview.unwatch': { params: z.object({ ns: NsId }).strict(), result: Ok },
   'netview.topology': { params: Empty, result: Topology },
+  // ---- labs (src-main/labs/lab-part.ts) ----
+  'lab.list': { params: Empty, result: z.array(LabSummary) },
+  /** Opens a lab: its world is built (whatever ran is stopped) and its progress restored. */
+  'lab.open': { params: z.object({ id: labId }).strict(), result: LabView },
+  'lab.state': { params: Empty, result: LabView.nullable() },
+  'lab.close': { params: Empty, result: Ok },
+  /** Shows a step that is unlocked (the world is left as it is). */
+  'lab.goto': { params: z.object({ step: stepIndex }).strict(), result: LabView },
+  /** Any step: a fresh world with the earlier steps' solutions applied. */
+  'lab.jump': { params: z.object({ step: stepIndex }).strict(), result: LabView },
+  /** A fresh world at step 1; progress cleared. */
+  'lab.reset': { params: Empty, result: LabView },
+  'lab.check': { params: Empty, result: LabChecks },
+  /** Applies the current step's solution, then checks. */
+  'lab.solution': { params: Empty, result: LabChecks },
+  /** Runs a kubelet block of the current step (syncPod/killPod lines). */
+  'lab.kubelet': { params: z.object({ command: z.number().int().min(0).max(500) }).strict(), result: Ok },
+  'lab.answer': { params: z.object({ question: z.string().max(100), answer: z.string().max(1000) }).strict(), result: z.object({ correct: z.boolean(), expected: z.string().optional() }) },
 } as const;
 
 /** Events: name → payload. Every payload carries the id of what it is about. */
@@ -272,6 +328,10 @@ export const events = {
   'netview.gone': z.object({ ns: NsId }),
   /** The whole world's topology, after any change (coalesced). */
   'netview.topology': Topology,
+  // ---- labs (src-main/labs/lab-part.ts) ----
+  'lab.changed': LabView.nullable(),
+  /** The current step's checks, re-evaluated when the world changes, after a command, or on Check. */
+  'lab.checks': LabChecks,
 } as const;
 
 export type Method = keyof typeof requests;

@@ -3,6 +3,7 @@
 import { requests, type Method, type PodnetApi } from './contract.js';
 import { NetviewPart } from '../netview/netview-part.js';
 import { LabService, type TerminalFactory } from './lab-service.js';
+import { LabsPart } from '../labs/lab-part.js';
 import { composeApi, type EngineEvents, type SessionPart } from './session.js';
 import { TimelinePart } from '../timeline/timeline-part.js';
 import { ConfigEditorPart } from '../config/editor-part.js';
@@ -23,12 +24,13 @@ export interface EngineOptions {
 
 /** The parts every engine has; each serves its own slice of the contract. */
 function defaultParts(): SessionPart[] {
-  return [new TimelinePart(), new ConfigEditorPart(), new NetviewPart()];
+  return [new TimelinePart(), new ConfigEditorPart(), new NetviewPart(), new LabsPart()];
 }
 
 export function createEngine(opts: EngineOptions): Engine {
   const parts = [...defaultParts(), ...(opts.parts ?? [])];
   const session = new LabService(opts.terminals, parts);
+  for (const p of parts) p.bind?.(session);
   const api = composeApi([session, ...parts], Object.keys(requests) as Method[]);
   return { api, events: session, session, dispose: () => session.dispose() };
 }

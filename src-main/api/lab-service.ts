@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { doctorFix } from '../cli/doctor.js';
 import { bridgeConfList, DEFAULT_CONF_FILE } from '../cni/defaults.js';
 import { Kubelet, type Pod } from '../runtime/kubelet.js';
+import { furnishWorld, newKubelet, type WorldSpec } from '../labs/world-spec.js';
 import type { TerminalHost } from '../terminal/types.js';
 import { createWorld, type World } from '../world/world.js';
 import { ApiError, type EventName, type Params, type Payload, type PodInfo, type PodnetApi, type WorldStatus } from './contract.js';
@@ -29,6 +30,8 @@ export class LabService extends EventEmitter<{ event: [EventName, unknown] }> im
   /** Set while the running world is at its process limit. */
   private limitMessage: string | undefined;
   private lastNodes = 2;
+  /** The spec the running world was built from (a lab's), so world.reset rebuilds the same world. */
+  private lastSpec: WorldSpec | undefined;
   /** Serialises world start/stop/reset: one at a time. */
   private lifecycle: Promise<unknown> = Promise.resolve();
 
@@ -92,23 +95,37 @@ export class LabService extends EventEmitter<{ event: [EventName, unknown] }> im
     return this.serial(() => this.start(p.nodes));
   }
 
-  private async start(nodes: number): Promise<WorldStatus> {
+  /** Starts the world afresh from a spec (a lab's starting world): whatever runs is stopped first. */
+  restartFrom(spec: WorldSpec): Promise<WorldStatus> {
+    return this.serial(async () => {
+      if (this.world) await this.stop();
+      return this.start(spec.nodes.length, spec);
+    });
+  }
+
+  private async start(nodes: number, spec?: WorldSpec): Promise<WorldStatus> {
     if (this.state === 'running') throw new ApiError('failed', `a world is already running (${this.world!.nodes.size} nodes): stop or reset it first`);
     this.state = 'starting';
     this.error = undefined;
     this.lastNodes = nodes;
+    this.lastSpec = spec;
     this.changed();
     const total = 3;
     const progress = (done: number, step: string) => this.emitEvent('world.progress', { task: 'world.start', step, done, total });
     let made: World | undefined;
     try {
       progress(0, `creating the sandbox and ${nodes} node${nodes > 1 ? 's' : ''}`);
-      const world = (made = await createWorld({ nodes }));
-      progress(1, 'writing each node\'s CNI config (bridge + host-local)');
-      for (const n of world.nodes.values()) writeFileSync(join(n.host.confDir, DEFAULT_CONF_FILE), bridgeConfList(n.podCidr));
-      progress(2, 'starting the runtime');
+      const world = (made = await createWorld({ nodes: spec?.nodes ?? nodes }));
       this.world = world;
-      this.kubelet = new Kubelet(world);
+      if (spec) {
+        this.kubelet = newKubelet(world, spec);
+        await furnishWorld(world, this.kubelet, spec, (what) => progress(1, what));
+      } else {
+        progress(1, 'writing each node\'s CNI config (bridge + host-local)');
+        for (const n of world.nodes.values()) writeFileSync(join(n.host.confDir, DEFAULT_CONF_FILE), bridgeConfList(n.podCidr));
+        this.kubelet = new Kubelet(world);
+      }
+      progress(2, 'starting the runtime');
       this.terminals = this.makeTerminals(world, (name) => {
         const pod = this.kubelet?.pods.get(`default/${name}`);
         return pod ? { node: pod.spec.node, netns: pod.netns } : undefined;
@@ -136,7 +153,7 @@ export class LabService extends EventEmitter<{ event: [EventName, unknown] }> im
         }
       }, STATUS_INTERVAL_MS);
       this.statusTimer.unref();
-      this.emitEvent('pods.changed', []);
+      this.emitEvent('pods.changed', this.pods());
       return this.changed();
     } catch (e) {
       // whatever was made goes: a world that failed half-way leaves nothing running
@@ -200,7 +217,7 @@ export class LabService extends EventEmitter<{ event: [EventName, unknown] }> im
     return this.serial(async () => {
       const nodes = this.world?.nodes.size ?? this.lastNodes;
       await this.stop();
-      return this.start(nodes);
+      return this.start(nodes, this.lastSpec);
     });
   }
 

@@ -4,7 +4,8 @@
 import type { EventEmitter } from 'node:events';
 import type { Kubelet } from '../runtime/kubelet.js';
 import type { World } from '../world/world.js';
-import type { EventName, Method, Payload, PodnetApi } from './contract.js';
+import type { WorldSpec } from '../labs/world-spec.js';
+import type { EventName, Method, Payload, PodnetApi, WorldStatus } from './contract.js';
 
 export type EngineEvents = EventEmitter<{ event: [EventName, unknown] }>;
 
@@ -19,8 +20,15 @@ export interface Session {
   podsChanged(): void;
 }
 
+/** What a part may ask of the session beyond a running world: to start one afresh from a spec (labs do). */
+export interface WorldHost {
+  restartFrom(spec: WorldSpec): Promise<WorldStatus>;
+}
+
 /** A part of the engine that lives with a world. Its request methods are named as in the contract. */
 export interface SessionPart extends Partial<PodnetApi> {
+  /** Called once, when the engine is made, for parts that start worlds themselves. */
+  bind?(host: WorldHost): void;
   /** Called once the world is running. */
   attach(session: Session): void | Promise<void>;
   /** Called before the world ends (stop, reset, quit). Must not throw. */

@@ -5,6 +5,7 @@ import { WorldError } from '../world/world.js';
 import { cniCommand } from './cni-command.js';
 import { lintCommand } from './lint-command.js';
 import { doctorFix, formatDoctor, runDoctor } from './doctor.js';
+import { labCommand } from './lab-command.js';
 import { traceCommand, UsageError } from './trace-command.js';
 
 const HELP = `podnet — the Kubernetes pod network lifecycle, for real, on your machine
@@ -22,6 +23,9 @@ Usage:
   podnet cni lint FILE...       check CNI configs (schema and semantics) as the editor and the engine do:
                                 file:line:col: message, exit status 1 on errors; on a node it also checks
                                 plugin binaries, their VERSION and which file is picked
+  podnet lab lint DIR...        check lab folders: every mistake as file:line: message
+  podnet lab test DIR...        prove labs in a fresh world each: every step's checks fail before its solution, pass after
+  podnet lab new NAME           scaffold a lab folder
   podnet help
 `;
 
@@ -94,6 +98,8 @@ async function main(argv: string[]): Promise<number> {
         err,
       );
     }
+    case 'lab':
+      return labCommand(rest, out, err);
     case undefined:
     case 'help':
     case '--help':

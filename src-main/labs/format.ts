@@ -1,0 +1,146 @@
+// The lab format: lab.yaml (metadata, the starting world, the steps' files) and the blocks a step's
+// Markdown may hold (checks, questions). One zod source: the loader validates with it, and
+// resources/lab.schema.json (for editors and the linter) is generated from it (scripts/lab-schema.mjs).
+import { z } from 'zod';
+
+const nodeName = z.string().regex(/^[a-z][a-z0-9]{0,9}$/, 'a node name: a lowercase letter, then up to 9 lowercase letters or digits');
+const podName = z.string().max(63).regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'a pod name: a DNS label (lowercase letters, digits and "-")');
+
+/** Where a check looks: `node1` (the node), `node1/demo` (netns demo pinned on node1), `pod/web` (a pod's netns). */
+export const NsRef = z.string().regex(/^([a-z][a-z0-9]{0,9}(\/[A-Za-z0-9_.-]{1,64})?|pod\/[a-z0-9]([-a-z0-9]*[a-z0-9])?)$/, 'a namespace: "node1", "node1/NETNS" (pinned in node1\'s /run/netns) or "pod/NAME"');
+
+const cniConfig = z.union([
+  z.enum(['default', 'none']).describe('default: bridge + host-local on the node\'s pod CIDR (10.244.<i>.0/24); none: no config (the node is NotReady)'),
+  z
+    .object({
+      file: z.string().regex(/^[A-Za-z0-9_.-]+\.(conf|conflist|json)$/, 'a config file name ending in .conf, .conflist or .json'),
+      content: z.union([z.string(), z.record(z.string(), z.unknown())]).optional().describe('the file\'s text, or a JSON object'),
+      from: z.string().optional().describe('a file in the lab folder to copy'),
+    })
+    .strict(),
+]);
+
+export const PrepareCommand = z
+  .object({
+    on: z.union([nodeName, z.literal('sandbox')]).describe('the node the command runs on'),
+    run: z.string().min(1).describe('a shell script (sh -e)'),
+  })
+  .strict();
+
+export const LabFile = z
+  .object({
+    title: z.string().min(1),
+    summary: z.string().min(1),
+    level: z.enum(['beginner', 'intermediate', 'advanced']),
+    duration: z.number().int().min(1).max(600).describe('minutes'),
+    tags: z.array(z.string()).default([]),
+    prerequisites: z.array(z.string()).default([]).describe('ids (folder names) of labs to do first'),
+    world: z
+      .object({
+        nodes: z.union([z.number().int().min(1).max(8), z.array(nodeName).min(1).max(8)]).describe('how many nodes (node1..N), or their names'),
+        loopback: z.enum(['internal', 'plugin']).default('internal').describe("containerd's internal loopback, or the loopback CNI plugin"),
+        loopbacks: z.record(nodeName, z.enum(['internal', 'plugin'])).default({}).describe('per-node loopback modes, overriding loopback'),
+        cni: cniConfig.default('default').describe('the CNI config every node gets'),
+        configs: z.record(nodeName, cniConfig).default({}).describe('per-node CNI configs, overriding cni'),
+        pods: z.array(z.object({ name: podName, node: nodeName }).strict()).default([]).describe('pods created (kubelet syncPod) once the world is up'),
+        prepare: z.array(PrepareCommand).default([]).describe('commands run after the pods, in order'),
+      })
+      .strict(),
+    steps: z.array(z.string().regex(/^[A-Za-z0-9_./-]+\.md$/, 'a Markdown file in the lab folder')).min(1),
+  })
+  .strict();
+export type LabFile = z.infer<typeof LabFile>;
+
+const where = { in: NsRef.describe('the namespace to look in') };
+const title = { title: z.string().optional().describe('what the reader sees (default: generated)'), id: z.string().regex(/^[a-z0-9-]+$/).optional() };
+
+/** The check vocabulary: the one key of CHECK_KINDS an item has names its kind. */
+export const CHECK_SCHEMAS = {
+  link: z.object({ ...title, link: z.string().min(1).describe('interface name'), ...where, state: z.enum(['UP', 'DOWN', 'UNKNOWN', 'LOWERLAYERDOWN']).optional().describe('operstate (lo that is up reports UNKNOWN)'), up: z.boolean().optional().describe('administratively up (the UP flag), or down with false'), kind: z.string().optional().describe('veth, bridge, vxlan, …'), master: z.string().optional(), peer: NsRef.optional().describe('a veth whose other end is in this namespace'), absent: z.boolean().optional() }).strict(),
+  address: z.object({ ...title, address: z.string().regex(/^[0-9.]+\/\d{1,2}$/, 'an IPv4 subnet such as 10.244.1.0/24').describe('an IPv4 address in this subnet'), ...where, dev: z.string().optional(), absent: z.boolean().optional() }).strict(),
+  route: z.object({ ...title, route: z.string().min(1).describe('destination, as ip prints it: default, 10.244.2.0/24'), ...where, via: z.string().optional(), dev: z.string().optional(), absent: z.boolean().optional() }).strict(),
+  ping: z.object({ ...title, ping: z.string().min(1).describe("an IPv4 address, or pod/NAME for that pod's IP"), from: NsRef, fails: z.boolean().optional().describe('the ping must fail') }).strict(),
+  file: z.object({ ...title, file: z.string().regex(/^\//, 'an absolute path'), on: nodeName, contains: z.string().optional(), absent: z.boolean().optional() }).strict(),
+  'pod-ready': z.object({ ...title, 'pod-ready': podName }).strict(),
+  'node-ready': z.object({ ...title, 'node-ready': nodeName, ready: z.boolean().optional() }).strict(),
+  'no-veth': z.object({ ...title, 'no-veth': nodeName.describe('no veth left on this node') }).strict(),
+  script: z.object({ ...title, script: z.string().min(1).describe('sh -e; exit 0 passes; its output explains a failure'), ...where }).strict(),
+} as const;
+export type CheckKind = keyof typeof CHECK_SCHEMAS;
+export const CHECK_KINDS = Object.keys(CHECK_SCHEMAS) as CheckKind[];
+export const CheckSpec = z.union(Object.values(CHECK_SCHEMAS) as unknown as [z.ZodTypeAny, z.ZodTypeAny, ...z.ZodTypeAny[]]);
+export type CheckSpecOf<K extends CheckKind> = z.infer<(typeof CHECK_SCHEMAS)[K]>;
+export type CheckSpec = { [K in CheckKind]: CheckSpecOf<K> }[CheckKind];
+
+export const QuestionSpec = z
+  .object({
+    id: z.string().regex(/^[a-z0-9-]+$/),
+    ask: z.string().min(1),
+    answer: z.union([
+      z.string().describe('a fixed answer (compared without case or surrounding spaces)'),
+      z.object({ 'pod-ip': podName }).strict().describe("the pod's IP, as the world has it"),
+      z.object({ script: z.string().min(1), in: NsRef }).strict().describe("the script's trimmed output"),
+    ]),
+  })
+  .strict();
+export type QuestionSpec = z.infer<typeof QuestionSpec>;
+
+/** A command block: where it runs, and its lines. `kubelet` blocks hold syncPod/killPod lines. */
+export interface CommandBlock {
+  /** A terminal: a node name or pod/NAME; or "kubelet". */
+  target: string;
+  text: string;
+  /** copy only: not clickable to run. */
+  copyOnly: boolean;
+  line: number;
+}
+
+export interface Check {
+  id: string;
+  kind: CheckKind;
+  title: string;
+  spec: CheckSpec;
+  line: number;
+}
+
+export interface Hint {
+  text: string;
+  /** Shown only while this check fails. */
+  whenFailing?: string;
+  line: number;
+}
+
+export interface Step {
+  index: number;
+  file: string;
+  title: string;
+  /** The step's Markdown in order: prose, and the command blocks (index into commands) where they stand. */
+  body: ({ kind: 'markdown'; text: string } | { kind: 'command'; index: number })[];
+  commands: CommandBlock[];
+  checks: Check[];
+  hints: Hint[];
+  solution: CommandBlock[];
+  questions: (QuestionSpec & { line: number })[];
+}
+
+export interface Lab {
+  id: string;
+  dir: string;
+  meta: Omit<LabFile, 'world' | 'steps'>;
+  world: LabFile['world'];
+  /** node name → its CNI config file (name and text), or undefined for none. */
+  configs: Record<string, { file: string; text: string } | undefined>;
+  nodeNames: string[];
+  steps: Step[];
+}
+
+export interface LintError {
+  file: string;
+  line: number;
+  message: string;
+}
+
+export const formatLintError = (e: LintError) => `${e.file}:${e.line}: ${e.message}`;
+
+/** A kubelet line: `syncPod NAME NODE` or `killPod NAME`. */
+export const KUBELET_LINE = /^(?:syncPod\s+([a-z0-9][-a-z0-9]*)\s+([a-z][a-z0-9]*)|killPod\s+([a-z0-9][-a-z0-9]*))\s*$/;

@@ -1,0 +1,315 @@
+// Loads a lab folder: lab.yaml validated against the format (every mistake as file:line: message),
+// and each step's Markdown split into prose, commands, checks, hints, solution and questions.
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import { LineCounter, parseDocument, type Document } from 'yaml';
+import type { z } from 'zod';
+import { bridgeConfList } from '../cni/defaults.js';
+import {
+  CHECK_KINDS,
+  CHECK_SCHEMAS,
+  KUBELET_LINE,
+  LabFile,
+  QuestionSpec,
+  type Check,
+  type CheckKind,
+  type CheckSpec,
+  type CommandBlock,
+  type Hint,
+  type Lab,
+  type LintError,
+  type Step,
+} from './format.js';
+
+export const LAB_FILE = 'lab.yaml';
+
+export class LabLoadError extends Error {
+  constructor(readonly errors: LintError[]) {
+    super(errors.map((e) => `${e.file}:${e.line}: ${e.message}`).join('\n'));
+    this.name = 'LabLoadError';
+  }
+}
+
+interface Yaml {
+  doc: Document;
+  lc: LineCounter;
+}
+
+function parseYaml(text: string): Yaml {
+  const lc = new LineCounter();
+  return { doc: parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true }), lc };
+}
+
+/** The 1-based line of the node at path (or its nearest ancestor that exists), offset by `base`. */
+function lineOf(y: Yaml, path: readonly PropertyKey[], base = 0): number {
+  for (let n = path.length; n >= 0; n--) {
+    const node = y.doc.getIn(path.slice(0, n) as (string | number)[], true) as { range?: [number, number, number] } | undefined;
+    if (node && typeof node === 'object' && node.range) return y.lc.linePos(node.range[0]).line + base;
+    if (n === 0) {
+      const root = y.doc.contents as { range?: [number, number, number] } | null;
+      return root?.range ? y.lc.linePos(root.range[0]).line + base : base + 1;
+    }
+  }
+  return base + 1;
+}
+
+/** zod issues as lint errors at the line of what they are about. */
+function issuesAt(y: Yaml, file: string, issues: z.core.$ZodIssue[], prefix: readonly PropertyKey[] = [], base = 0): LintError[] {
+  return issues.map((i) => {
+    const path = [...prefix, ...i.path];
+    // inside a block the item's index says nothing the line does not
+    const shown = i.path.filter((p) => typeof p !== 'number' || prefix.length === 0);
+    if (i.code === 'unrecognized_keys') {
+      const key = i.keys[0]!;
+      return { file, line: lineOf(y, [...path, key], base), message: `unknown field "${i.keys.join('", "')}"${shown.length ? ` in ${shown.join('.')}` : ''}` };
+    }
+    return { file, line: lineOf(y, path, base), message: `${shown.length ? shown.join('.') + ': ' : ''}${i.message}` };
+  });
+}
+
+function yamlErrors(y: Yaml, file: string, base = 0): LintError[] {
+  return y.doc.errors.map((e) => ({ file, line: y.lc.linePos(e.pos[0]).line + base, message: `YAML: ${e.message.split('\n')[0]}` }));
+}
+
+/** Checks one check item: its kind from its one vocabulary key, then that kind's schema. */
+function parseCheck(y: Yaml, file: string, item: unknown, path: (string | number)[], base: number, errors: LintError[]): { kind: CheckKind; spec: CheckSpec } | undefined {
+  const line = lineOf(y, path, base);
+  if (!item || typeof item !== 'object' || Array.isArray(item)) {
+    errors.push({ file, line, message: `a check is a mapping such as "link: eth0" with "in: pod/web"` });
+    return undefined;
+  }
+  const kinds = CHECK_KINDS.filter((k) => k in item);
+  if (kinds.length !== 1) {
+    const keys = Object.keys(item).filter((k) => !['id', 'title', 'in', 'on', 'from'].includes(k));
+    errors.push({
+      file,
+      line,
+      message: kinds.length ? `a check has one kind, not ${kinds.join(' and ')}` : `unknown check kind "${keys[0] ?? '(none)'}" (known: ${CHECK_KINDS.join(', ')})`,
+    });
+    return undefined;
+  }
+  const kind = kinds[0]!;
+  const r = CHECK_SCHEMAS[kind].safeParse(item);
+  if (!r.success) {
+    errors.push(...issuesAt(y, file, r.error.issues, path, base));
+    return undefined;
+  }
+  return { kind, spec: r.data as CheckSpec };
+}
+
+/** A check's default title: what it asserts, in words. */
+export function describeCheck(spec: CheckSpec): string {
+  const s = spec as Record<string, unknown>;
+  if ('link' in s) {
+    if (s.absent) return `${s.in} has no link ${s.link}`;
+    const extra = [s.kind && `a ${s.kind}`, s.up !== undefined && (s.up ? 'up' : 'down'), s.state && `${s.state}`, s.master && `on ${s.master}`, s.peer && `peer in ${s.peer}`].filter(Boolean).join(', ');
+    return `${s.in} has link ${s.link}${extra ? ` (${extra})` : ''}`;
+  }
+  if ('address' in s) return s.absent ? `${s.in} has no address in ${s.address}` : `${s.in} has an address in ${s.address}${s.dev ? ` on ${s.dev}` : ''}`;
+  if ('route' in s) return `${s.in} ${s.absent ? 'has no' : 'has a'} route ${s.route}${s.via ? ` via ${s.via}` : ''}${s.dev ? ` dev ${s.dev}` : ''}`;
+  if ('ping' in s) return `${s.from} ${s.fails ? 'cannot ping' : 'can ping'} ${s.ping}`;
+  if ('file' in s) return `${s.on}: ${s.file} ${s.absent ? 'does not exist' : s.contains ? `contains "${s.contains}"` : 'exists'}`;
+  if ('pod-ready' in s) return `pod ${s['pod-ready']} is Ready`;
+  if ('node-ready' in s) return `${s['node-ready']} is ${s.ready === false ? 'NotReady' : 'Ready'} (NetworkReady)`;
+  if ('no-veth' in s) return `${s['no-veth']} has no veth left`;
+  return `script in ${s.in} succeeds`;
+}
+
+const FENCE = /^```\s*([A-Za-z-]*)\s*(.*)$/;
+const LAB_BLOCKS = new Set(['run', 'copy', 'kubelet', 'check', 'hint', 'solution', 'question']);
+
+/** Splits a step's Markdown into prose and lab blocks; block contents are parsed with their line numbers. */
+export function parseStep(text: string, file: string, index: number, errors: LintError[]): Step {
+  const lines = text.split('\n');
+  const step: Step = { index, file, title: '', body: [], commands: [], checks: [], hints: [], solution: [], questions: [] };
+  let prose: string[] = [];
+  let hadChecks = false;
+  const flush = () => {
+    const t = prose.join('\n').trim();
+    if (t) step.body.push({ kind: 'markdown', text: t });
+    prose = [];
+  };
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!;
+    const m = FENCE.exec(line);
+    if (!step.title && /^#\s+/.test(line)) {
+      step.title = line.replace(/^#\s+/, '').trim();
+      continue;
+    }
+    if (!m || !LAB_BLOCKS.has(m[1]!)) {
+      // plain prose, or a plain code fence kept whole (its content is not lab syntax)
+      if (m) {
+        const start = i;
+        prose.push(line);
+        for (i++; i < lines.length && !/^```\s*$/.test(lines[i]!); i++) prose.push(lines[i]!);
+        if (i >= lines.length) errors.push({ file, line: start + 1, message: 'code block is not closed with ```' });
+        else prose.push(lines[i]!);
+      } else prose.push(line);
+      continue;
+    }
+    const kind = m[1]!;
+    const arg = m[2]!.trim();
+    const startLine = i + 1;
+    const content: string[] = [];
+    for (i++; i < lines.length && !/^```\s*$/.test(lines[i]!); i++) content.push(lines[i]!);
+    if (i >= lines.length) errors.push({ file, line: startLine, message: `${kind} block is not closed with \`\`\`` });
+    const body = content.join('\n');
+    if (kind === 'run' || kind === 'copy' || kind === 'kubelet' || kind === 'solution') {
+      const target = kind === 'kubelet' ? 'kubelet' : arg;
+      if (kind === 'run' && !target) errors.push({ file, line: startLine, message: '```run needs a terminal: ```run node1 or ```run pod/web' });
+      if (kind === 'solution' && !target) errors.push({ file, line: startLine, message: '```solution needs a terminal or kubelet: ```solution node1' });
+      const block: CommandBlock = { target: target || '', text: body.replace(/\s+$/, ''), copyOnly: kind === 'copy', line: startLine };
+      if (!block.text) errors.push({ file, line: startLine, message: `empty ${kind} block` });
+      if (kind === 'solution') step.solution.push(block);
+      else {
+        flush();
+        step.body.push({ kind: 'command', index: step.commands.length });
+        step.commands.push(block);
+      }
+    } else if (kind === 'hint') {
+      const w = /^failing=([a-z0-9-]+)$/.exec(arg);
+      if (arg && !w) errors.push({ file, line: startLine, message: `hint takes "failing=CHECK-ID", not "${arg}"` });
+      const h: Hint = { text: body.trim(), line: startLine, ...(w ? { whenFailing: w[1]! } : {}) };
+      step.hints.push(h);
+    } else {
+      if (kind === 'check') hadChecks = true;
+      const y = parseYaml(body);
+      const before = errors.length;
+      errors.push(...yamlErrors(y, file, startLine));
+      if (errors.length > before) continue;
+      const data = y.doc.toJS() as unknown;
+      if (kind === 'check') {
+        const items = Array.isArray(data) ? data : [data];
+        items.forEach((item, n) => {
+          const path = Array.isArray(data) ? [n] : [];
+          const c = parseCheck(y, file, item, path, startLine, errors);
+          if (!c) return;
+          const s = c.spec as { id?: string; title?: string };
+          const check: Check = { id: s.id ?? `check-${step.checks.length + 1}`, kind: c.kind, title: s.title ?? describeCheck(c.spec), spec: c.spec, line: lineOf(y, path, startLine) };
+          if (step.checks.some((x) => x.id === check.id)) errors.push({ file, line: check.line, message: `two checks have the id "${check.id}"` });
+          step.checks.push(check);
+        });
+      } else {
+        const r = QuestionSpec.safeParse(data);
+        if (!r.success) errors.push(...issuesAt(y, file, r.error.issues, [], startLine));
+        else step.questions.push({ ...r.data, line: startLine + 1 });
+      }
+    }
+  }
+  flush();
+  if (!step.title) errors.push({ file, line: 1, message: 'a step starts with a "# Title" heading' });
+  if (!hadChecks) errors.push({ file, line: 1, message: 'a step without a check: add a ```check block' });
+  return step;
+}
+
+/** Every pod a lab may have: the world's pods and those its kubelet blocks create. */
+function knownPods(lab: Pick<Lab, 'world' | 'steps'>): Set<string> {
+  const pods = new Set(lab.world.pods.map((p) => p.name));
+  for (const s of lab.steps) for (const b of [...s.commands, ...s.solution]) {
+    if (b.target !== 'kubelet') continue;
+    for (const l of b.text.split('\n')) {
+      const m = KUBELET_LINE.exec(l.trim());
+      if (m?.[1]) pods.add(m[1]);
+    }
+  }
+  return pods;
+}
+
+/** Cross-references: terminals, nodes, pods and hint targets that must exist. */
+function lintReferences(lab: Lab, errors: LintError[]): void {
+  const pods = knownPods(lab);
+  const nodes = new Set(lab.nodeNames);
+  const ns = (ref: string, file: string, line: number) => {
+    const [a, b] = ref.split('/');
+    if (a === 'pod') {
+      if (!pods.has(b!)) errors.push({ file, line, message: `no pod "${b}" in this lab (pods: ${[...pods].join(', ') || 'none'})` });
+    } else if (!nodes.has(a!)) errors.push({ file, line, message: `no node "${a}" in this lab (nodes: ${[...nodes].join(', ')})` });
+  };
+  for (const s of lab.steps) {
+    for (const b of [...s.commands, ...s.solution]) {
+      if (b.copyOnly && !b.target) continue;
+      if (b.target === 'kubelet') {
+        b.text.split('\n').forEach((l, n) => {
+          if (!l.trim() || l.trim().startsWith('#')) return;
+          const m = KUBELET_LINE.exec(l.trim());
+          if (!m) errors.push({ file: s.file, line: b.line + 1 + n, message: `a kubelet line is "syncPod NAME NODE" or "killPod NAME", not "${l.trim()}"` });
+          else if (m[2] && !nodes.has(m[2])) errors.push({ file: s.file, line: b.line + 1 + n, message: `no node "${m[2]}" in this lab` });
+        });
+      } else if (b.target && !(nodes.has(b.target) || (b.target.startsWith('pod/') && pods.has(b.target.slice(4))))) {
+        errors.push({ file: s.file, line: b.line, message: `no terminal "${b.target}": a command runs in a node (${[...nodes].join(', ')}) or pod/NAME (${[...pods].map((p) => 'pod/' + p).join(', ') || 'no pods'})` });
+      }
+    }
+    for (const c of s.checks) {
+      const sp = c.spec as Record<string, unknown>;
+      for (const k of ['in', 'from', 'peer'] as const) if (typeof sp[k] === 'string') ns(sp[k] as string, s.file, c.line);
+      if (typeof sp.ping === 'string' && sp.ping.startsWith('pod/')) ns(sp.ping, s.file, c.line);
+      for (const k of ['on', 'node-ready', 'no-veth'] as const) if (typeof sp[k] === 'string' && !nodes.has(sp[k] as string)) errors.push({ file: s.file, line: c.line, message: `no node "${sp[k]}" in this lab` });
+      if (typeof sp['pod-ready'] === 'string' && !pods.has(sp['pod-ready'] as string)) errors.push({ file: s.file, line: c.line, message: `no pod "${sp['pod-ready']}" in this lab` });
+    }
+    for (const q of s.questions) {
+      const a = q.answer as Record<string, string>;
+      if (typeof a === 'object' && a['pod-ip'] && !pods.has(a['pod-ip'])) errors.push({ file: s.file, line: q.line, message: `no pod "${a['pod-ip']}" in this lab` });
+      if (typeof a === 'object' && a.in) ns(a.in, s.file, q.line);
+    }
+    for (const h of s.hints) if (h.whenFailing && !s.checks.some((c) => c.id === h.whenFailing)) errors.push({ file: s.file, line: h.line, message: `hint refers to check "${h.whenFailing}", which this step does not have` });
+    if (s.solution.length === 0) errors.push({ file: s.file, line: 1, message: 'a step without a solution: add a ```solution block (lab test applies it)' });
+  }
+}
+
+/** Reads a lab folder; throws LabLoadError with every mistake found. */
+export function loadLab(dirIn: string): Lab {
+  const { lab, errors } = lintLab(dirIn);
+  if (errors.length || !lab) throw new LabLoadError(errors);
+  return lab;
+}
+
+/** Reads a lab folder and reports every mistake (the lab, when it could be read at all). */
+export function lintLab(dirIn: string): { lab?: Lab; errors: LintError[] } {
+  const dir = resolve(dirIn);
+  const file = join(dir, LAB_FILE);
+  const shown = join(dirIn, LAB_FILE);
+  if (!existsSync(file)) return { errors: [{ file: shown, line: 1, message: `no ${LAB_FILE} in ${dirIn}` }] };
+  const y = parseYaml(readFileSync(file, 'utf8'));
+  const errors = yamlErrors(y, shown);
+  if (errors.length) return { errors };
+  const r = LabFile.safeParse(y.doc.toJS());
+  if (!r.success) return { errors: issuesAt(y, shown, r.error.issues) };
+  const f = r.data;
+  const nodeNames = typeof f.world.nodes === 'number' ? Array.from({ length: f.world.nodes }, (_, i) => `node${i + 1}`) : f.world.nodes;
+  const configs: Lab['configs'] = {};
+  nodeNames.forEach((n, i) => {
+    const c = f.world.configs[n] ?? f.world.cni;
+    if (c === 'none') configs[n] = undefined;
+    else if (c === 'default') configs[n] = { file: '10-podnet.conflist', text: bridgeConfList(`10.244.${i + 1}.0/24`) };
+    else if (c.from) {
+      const p = join(dir, c.from);
+      if (!existsSync(p) || !statSync(p).isFile()) errors.push({ file: shown, line: lineOf(y, ['world', f.world.configs[n] ? 'configs' : 'cni']), message: `config file "${c.from}" not found in the lab folder` });
+      else configs[n] = { file: c.file, text: readFileSync(p, 'utf8') };
+    } else configs[n] = { file: c.file, text: typeof c.content === 'string' ? c.content : JSON.stringify(c.content ?? {}, null, 2) + '\n' };
+  });
+  for (const n of Object.keys(f.world.loopbacks)) if (!nodeNames.includes(n)) errors.push({ file: shown, line: lineOf(y, ['world', 'loopbacks', n]), message: `no node "${n}" in this lab (nodes: ${nodeNames.join(', ')})` });
+  for (const n of Object.keys(f.world.configs)) if (!nodeNames.includes(n)) errors.push({ file: shown, line: lineOf(y, ['world', 'configs', n]), message: `no node "${n}" in this lab (nodes: ${nodeNames.join(', ')})` });
+  f.world.pods.forEach((p, i) => {
+    if (!nodeNames.includes(p.node)) errors.push({ file: shown, line: lineOf(y, ['world', 'pods', i, 'node']), message: `pod ${p.name}: no node "${p.node}" in this lab` });
+  });
+  f.world.prepare.forEach((p, i) => {
+    if (p.on !== 'sandbox' && !nodeNames.includes(p.on)) errors.push({ file: shown, line: lineOf(y, ['world', 'prepare', i, 'on']), message: `no node "${p.on}" in this lab` });
+  });
+  const parent = dirname(dir);
+  f.prerequisites.forEach((p, i) => {
+    if (!existsSync(join(parent, p, LAB_FILE))) errors.push({ file: shown, line: lineOf(y, ['prerequisites', i]), message: `prerequisite "${p}" is not a lab beside this one` });
+  });
+  const steps: Step[] = [];
+  f.steps.forEach((s, i) => {
+    const p = join(dir, s);
+    if (!existsSync(p)) {
+      errors.push({ file: shown, line: lineOf(y, ['steps', i]), message: `step file "${s}" not found` });
+      return;
+    }
+    steps.push(parseStep(readFileSync(p, 'utf8'), join(dirIn, s), i, errors));
+  });
+  const { world, steps: _s, ...meta } = f;
+  const lab: Lab = { id: basename(dir), dir, meta, world, configs, nodeNames, steps };
+  lintReferences(lab, errors);
+  return { lab, errors };
+}

@@ -1,0 +1,67 @@
+// A lab's starting world as data (nodes, loopback mode, each node's CNI config, pods, prepare
+// commands), and how it is built: the same path for `podnet lab test`, the app and the benchmark.
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Kubelet } from '../runtime/kubelet.js';
+import type { LoopbackMode } from '../runtime/containerd.js';
+import { createWorld, WorldError, type World } from '../world/world.js';
+import type { Lab } from './format.js';
+
+export interface WorldSpec {
+  nodes: string[];
+  loopback: LoopbackMode;
+  /** Per-node loopback modes, overriding `loopback`. */
+  loopbacks?: Record<string, LoopbackMode>;
+  /** node → its CNI config file, or undefined for none. */
+  configs: Record<string, { file: string; text: string } | undefined>;
+  pods: { name: string; node: string }[];
+  prepare: { on: string; run: string }[];
+}
+
+export function worldSpecOf(lab: Lab): WorldSpec {
+  return { nodes: lab.nodeNames, loopback: lab.world.loopback, loopbacks: lab.world.loopbacks, configs: lab.configs, pods: lab.world.pods, prepare: lab.world.prepare };
+}
+
+/** The container every pod of a lab runs (as the app's pod.create does): busybox httpd on :80. */
+export const POD_CONTAINERS = [{ name: 'httpd', command: ['httpd', '-f', '-p', '80'] }];
+
+/** Writes configs, creates the pods and runs the prepare commands in a fresh world. */
+export async function furnishWorld(world: World, kubelet: Kubelet, spec: WorldSpec, progress: (what: string) => void = () => {}): Promise<void> {
+  progress("writing each node's CNI config");
+  for (const n of spec.nodes) {
+    const c = spec.configs[n];
+    if (c) writeFileSync(join(world.node(n).host.confDir, c.file), c.text);
+  }
+  if (spec.pods.length) progress(`creating pods ${spec.pods.map((p) => p.name).join(', ')}`);
+  // One node's pods in order (predictable IPs for the lab's text), nodes concurrently.
+  const byNode = new Map<string, string[]>();
+  for (const p of spec.pods) byNode.set(p.node, [...(byNode.get(p.node) ?? []), p.name]);
+  await Promise.all(
+    [...byNode].map(async ([node, names]) => {
+      for (const name of names) await kubelet.syncPod({ name, node, containers: POD_CONTAINERS });
+    }),
+  );
+  for (const [i, p] of spec.prepare.entries()) {
+    progress(`prepare ${i + 1}/${spec.prepare.length} on ${p.on}`);
+    const r = await world.exec(p.on === 'sandbox' ? { kind: 'sandbox' } : { kind: 'node', node: p.on }, ['sh', '-ec', p.run]);
+    if (r.code !== 0) throw new WorldError(`prepare command ${i + 1} on ${p.on} failed (exit ${r.code}): ${(r.stderr || r.stdout).trim()}`);
+  }
+}
+
+/** The kubelet (and each node's containerd) with the spec's loopback modes. */
+export function newKubelet(world: World, spec: WorldSpec): Kubelet {
+  return new Kubelet(world, { loopback: spec.loopback, ...(spec.loopbacks ? { loopbackByNode: spec.loopbacks } : {}) });
+}
+
+/** A whole lab world from its spec; destroyed again if any step of it fails. */
+export async function buildWorld(spec: WorldSpec): Promise<{ world: World; kubelet: Kubelet }> {
+  const world = await createWorld({ nodes: spec.nodes });
+  try {
+    const kubelet = newKubelet(world, spec);
+    await furnishWorld(world, kubelet, spec);
+    return { world, kubelet };
+  } catch (e) {
+    await world.destroy();
+    throw e;
+  }
+}
