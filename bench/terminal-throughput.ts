@@ -62,39 +62,61 @@ async function main() {
     await page.waitForFunction(shows, 'root@node1', { timeout: 30_000 });
     const toPrompt = performance.now() - t0;
 
-    // the longest gap between 5 ms timer ticks on the page's main thread, during the flood
+    // What a person would feel as a stall during the flood, three ways:
+    // - the longest animation frame (the browser's long-animation-frame entries, > 50 ms): the screen
+    //   did not update for that long, whatever the cause;
+    // - input delay: pointer moves over the status bar every 50 ms, from the browser's timestamp to
+    //   the page's handler (how long a click or a key would wait);
+    // - the lag of a 5 ms timer (timers are the lowest-priority work: starved, not blocked, under load).
     await page.evaluate(() => {
-      const w = window as unknown as { __stall: number; __tick: number; __timer: number; __long: number[] };
-      w.__stall = 0;
-      // the browser's own account of long tasks (over 50 ms), to tell a stall's cause from timer jitter
-      w.__long = [];
-      new PerformanceObserver((l) => l.getEntries().forEach((e) => w.__long.push(Math.round(e.duration)))).observe({ type: 'longtask', buffered: false });
+      const w = window as unknown as { __lag: number; __tick: number; __timer: number; __frames: number[]; __input: number[] };
+      w.__lag = 0;
+      w.__frames = [];
+      w.__input = [];
+      new PerformanceObserver((l) => l.getEntries().forEach((e) => w.__frames.push(Math.round(e.duration)))).observe({ type: 'long-animation-frame', buffered: false });
+      document.addEventListener('pointermove', (e) => w.__input.push(performance.now() - e.timeStamp), { capture: true, passive: true });
       w.__tick = performance.now();
       w.__timer = window.setInterval(() => {
         const now = performance.now();
-        w.__stall = Math.max(w.__stall, now - w.__tick - 5);
+        w.__lag = Math.max(w.__lag, now - w.__tick - 5);
         w.__tick = now;
       }, 5);
     });
     await page.locator('.xterm').first().click();
+    const bar = (await page.getByTestId('world-state').boundingBox())!;
     const t1 = performance.now();
     await page.keyboard.type(`${FLOOD}; echo flood-$((6*7))`);
     await page.keyboard.press('Enter');
+    let flooding = true;
+    const probe = (async () => {
+      for (let i = 0; flooding; i++) {
+        await page.mouse.move(bar.x + 2 + (i % 2) * 4, bar.y + bar.height / 2);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    })();
     await page.waitForFunction(shows, 'flood-42', { timeout: 300_000, polling: 50 });
     const through = performance.now() - t1;
-    const stall = await page.evaluate(() => (window as unknown as { __stall: number }).__stall);
-    const longTasks = await page.evaluate(() => (window as unknown as { __long: number[] }).__long.sort((a, b) => b - a));
+    flooding = false;
+    await probe;
+    const m = await page.evaluate(() => {
+      const w = window as unknown as { __lag: number; __frames: number[]; __input: number[] };
+      return { lag: w.__lag, frames: w.__frames.sort((a, b) => b - a), input: w.__input.sort((a, b) => b - a) };
+    });
+    const stall = m.frames[0] ?? 0;
+    const p95 = (xs: number[]) => xs[Math.floor(xs.length * 0.05)] ?? 0;
 
     const lines = [
       `terminal benchmark: ${MB} MB of text through a pty, ${s.chromiumVersion}, node ${process.version}`,
       '',
       `${'measure'.padEnd(52)} ${'ms'.padStart(9)} ${'baseline'.padStart(9)} ${'ratio'.padStart(7)}  target`,
       `${'50 MB into xterm in Chromium ÷ node-pty read alone'.padEnd(52)} ${through.toFixed(0).padStart(9)} ${alone.toFixed(0).padStart(9)} ${(through / alone).toFixed(2).padStart(7)}  ≤ 3     ${through / alone <= 3 ? 'met' : 'MISSED'}`,
-      `${'longest main-thread stall during it'.padEnd(52)} ${stall.toFixed(0).padStart(9)} ${''.padStart(9)} ${''.padStart(7)}  < 100   ${stall < 100 ? 'met' : 'MISSED'}`,
+      `${'longest main-thread stall (animation frame) during it'.padEnd(52)} ${(stall ? stall.toFixed(0) : '< 50').padStart(9)} ${''.padStart(9)} ${''.padStart(7)}  < 100   ${stall < 100 ? 'met' : 'MISSED'}`,
       `${'"Start world" (2 nodes) to a node1 prompt ÷ engine'.padEnd(52)} ${toPrompt.toFixed(0).padStart(9)} ${engineStart.toFixed(0).padStart(9)} ${(toPrompt / engineStart).toFixed(2).padStart(7)}`,
       '',
       `throughput: ${(MB / (through / 1000)).toFixed(1)} MB/s into xterm, ${(MB / (alone / 1000)).toFixed(1)} MB/s node-pty alone`,
-      `long tasks (> 50 ms) during the flood: ${longTasks.length}${longTasks.length ? `, longest ${longTasks.slice(0, 5).join(', ')} ms` : ''}`,
+      `animation frames over 50 ms during the flood: ${m.frames.length}${m.frames.length ? `, longest ${m.frames.slice(0, 5).join(', ')} ms` : ''}`,
+      `input delay (pointer moves every 50 ms, n=${m.input.length}): longest ${(m.input[0] ?? 0).toFixed(0)} ms, p95 ${p95(m.input).toFixed(0)} ms`,
+      `a 5 ms timer's longest lag (lowest-priority work, starved rather than blocked): ${m.lag.toFixed(0)} ms`,
       `machine load (1 min): ${loadavg()[0]!.toFixed(2)} on ${cpus().length} cores`,
     ];
     console.log(lines.join('\n'));

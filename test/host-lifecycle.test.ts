@@ -39,7 +39,8 @@ function rpc(url: string) {
   const call = (method: string, params: unknown) =>
     new Promise<Record<string, unknown>>((resolve) => {
       const my = ++id;
-      const on = (d: WebSocket.RawData) => {
+      const on = (d: WebSocket.RawData, binary: boolean) => {
+        if (binary) return; // a terminal's output (api/frames.ts)
         const m = JSON.parse(d.toString());
         if (m.id === my) {
           ws.off('message', on);

@@ -38,7 +38,8 @@ function socket(headers: Record<string, string>, query = ''): Promise<WebSocket>
 
 function call(ws: WebSocket, msg: unknown): Promise<Record<string, unknown>> {
   return new Promise((resolve) => {
-    const onMsg = (d: WebSocket.RawData) => {
+    const onMsg = (d: WebSocket.RawData, binary: boolean) => {
+      if (binary) return; // a terminal's output (api/frames.ts)
       const m = JSON.parse(d.toString());
       if ('event' in m) return;
       ws.off('message', onMsg);

@@ -41,8 +41,8 @@ export function titleOf(target: TerminalTarget): string {
 
 const clamp = (n: number, lo: number, hi: number) => Math.max(lo, Math.min(hi, n));
 
-/** Bytes per xterm write: small enough that parsing one never stalls the page for long. */
-const WRITE_PIECE = 16 * 1024;
+/** Bytes per xterm write: one transport frame (DataBuffer.FLUSH_BYTES); parsing 64 KiB takes a few ms, never a stall. */
+const WRITE_PIECE = 64 * 1024;
 
 let webglVerdict: boolean | undefined;
 /** Whether WebGL here is drawn by a GPU, asked once. */
@@ -200,7 +200,7 @@ export class TerminalSession {
   write(data: Uint8Array): void {
     const id = this.id;
     const acks = this.acks;
-    // In pieces: xterm parses one write without yielding, so a 100 KB frame would stall the page;
+    // In pieces: xterm parses one write without yielding, so a large backlog must not be one write;
     // and each piece acks as soon as it is parsed.
     for (let i = 0; i < data.length; i += WRITE_PIECE) {
       // a piece may end inside a multi-byte character: xterm's UTF-8 decoder carries it to the next
