@@ -85,6 +85,16 @@ describe('the lifecycle timeline in Chromium', () => {
     const links = JSON.parse(await world.run({ kind: 'node', node: 'node1' }, ['ip', '-json', '-n', netns.split('/').pop()!, 'link', 'show'])) as { ifname: string; flags: string[] }[];
     expect(links.map((l) => l.ifname)).toEqual(['lo']);
     expect(links[0]!.flags).not.toContain('UP');
+    // and the live view of that namespace (no pod claims it yet: a pinned netns on node1) says the same
+    const nsId = `netns:node1:${netns.split('/').pop()}`;
+    await expect.poll(() => page.locator(`[data-testid="nv-ns"] option[value="${nsId}"]`).count(), { timeout: 15_000 }).toBe(1);
+    await page.getByTestId('nv-ns').selectOption(nsId);
+    await page.getByTestId('nv-tab-links').click();
+    const liveRows = () =>
+      page.locator('[data-testid="nv-table-links"] tbody tr[data-testid="nv-row-links"]').evaluateAll((trs) =>
+        trs.map((tr) => `${tr.querySelector('td[data-col="ifname"]')?.textContent ?? tr.getAttribute('data-name')} ${tr.querySelector('td[data-col="operstate"]')?.textContent ?? ''}`.trim()),
+      );
+    await expect.poll(liveRows, { timeout: 15_000 }).toEqual(['lo DOWN']);
     // the bars so far: the open steps hatched, NewNetNS done
     await expect.poll(async () => page.locator('[data-testid^="timeline-bar-"][data-name="NewNetNS"]').count()).toBe(1);
     await page.screenshot({ path: join(SHOTS, 'timeline-paused-after-newnetns.png') });
