@@ -6,6 +6,23 @@ import { bridgeConfList } from '../src-main/cni/defaults.js';
 import { settledPodLeftovers, strayProcesses } from '../src-main/runtime/leaks.js';
 import { createWorld, type World } from '../src-main/world/world.js';
 
+/** SyncPod's steps (component:name) in DESIGN.md's order, for a pod with one container "httpd" (plugin execs left out). */
+export const SYNCPOD_STEPS = [
+  'kubelet:SyncPod',
+  'kubelet:PrepareResources',
+  'cri:RunPodSandbox',
+  'kernel:NewNetNS',
+  'containerd:setupPodNetwork',
+  'kernel:loopback up',
+  'cni:CNI ADD',
+  'containerd:pod IPs from result',
+  'containerd:start sandbox container (pause)',
+  'cri:PodSandboxStatus',
+  'containerd:getIPs',
+  'kubelet:PodReadyToStartContainers',
+  'kubelet:start container httpd',
+];
+
 export async function withWorld<T>(nodes: number, fn: (w: World) => Promise<T>): Promise<T> {
   const w = await createWorld({ nodes });
   try {

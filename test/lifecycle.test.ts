@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { Kubelet } from '../src-main/runtime/kubelet.js';
 import { podLeftovers, strayProcesses } from '../src-main/runtime/leaks.js';
 import { Trace, type TraceEvent } from '../src-main/runtime/trace.js';
-import { podRun, withWorld, writeDefaultConf } from './helpers.js';
+import { podRun, SYNCPOD_STEPS, withWorld, writeDefaultConf } from './helpers.js';
 
 /** Names of the steps in start order, as "component:name". */
 function steps(t: Trace, filter: (e: TraceEvent) => boolean = () => true): string[] {
@@ -35,21 +35,7 @@ describe('one pod, internal loopback', () => {
       const r = await podRun(w, 'node1', pod.netns, `for i in 1 2 3 4 5 6 7 8 9 10; do wget -S -O /dev/null -T 1 http://${pod.ip}/ 2>&1 | grep -q 'HTTP/1' && echo answered && exit; sleep 0.2; done`);
       expect(r.stdout).toContain('answered');
 
-      expect(steps(t, (e) => e.component !== 'cni' || e.name === 'CNI ADD')).toEqual([
-        'kubelet:SyncPod',
-        'kubelet:PrepareResources',
-        'cri:RunPodSandbox',
-        'kernel:NewNetNS',
-        'containerd:setupPodNetwork',
-        'kernel:loopback up',
-        'cni:CNI ADD',
-        'containerd:pod IPs from result',
-        'containerd:start sandbox container (pause)',
-        'cri:PodSandboxStatus',
-        'containerd:getIPs',
-        'kubelet:PodReadyToStartContainers',
-        'kubelet:start container httpd',
-      ]);
+      expect(steps(t, (e) => e.component !== 'cni' || e.name === 'CNI ADD')).toEqual(SYNCPOD_STEPS);
       // Each plugin exec is recorded with its exact environment, stdin and stdout.
       const bridge = t.events.find((e) => e.name === 'bridge ADD')!;
       const env = bridge.inputs!.env as Record<string, string>;

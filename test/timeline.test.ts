@@ -7,6 +7,7 @@ import type { EventName, TimelineOperation, TimelinePause } from '../src-main/ap
 import { createEngine, type Engine } from '../src-main/api/engine.js';
 import { TerminalService } from '../src-main/terminal/terminal-service.js';
 import type { World } from '../src-main/world/world.js';
+import { SYNCPOD_STEPS } from './helpers.js';
 
 let engine: Engine;
 let world: World;
@@ -81,21 +82,7 @@ describe('the timeline against a real world', () => {
     expect(pods).toEqual([expect.objectContaining({ name: 'web', node: 'node1', ready: true, ip: expect.stringMatching(/^10\.244\.1\.\d+$/) })]);
     // the steps in DESIGN.md's order
     const steps = (await engine.api['timeline.steps']({ op: op.id })).filter((s) => s.component !== 'cni' || s.name === 'CNI ADD');
-    expect(steps.map((s) => `${s.component}:${s.name}`)).toEqual([
-      'kubelet:SyncPod',
-      'kubelet:PrepareResources',
-      'cri:RunPodSandbox',
-      'kernel:NewNetNS',
-      'containerd:setupPodNetwork',
-      'kernel:loopback up',
-      'cni:CNI ADD',
-      'containerd:pod IPs from result',
-      'containerd:start sandbox container (pause)',
-      'cri:PodSandboxStatus',
-      'containerd:getIPs',
-      'kubelet:PodReadyToStartContainers',
-      'kubelet:start container httpd',
-    ]);
+    expect(steps.map((s) => `${s.component}:${s.name}`)).toEqual(SYNCPOD_STEPS);
     // a plugin exec's details: env, stdin, stdout, and the seeds' source on the steps
     const all = await engine.api['timeline.steps']({ op: op.id });
     const bridge = all.find((s) => s.name === 'bridge ADD')!;

@@ -7,6 +7,10 @@ import { centreTools } from '../workspace/centre-tools.tsx';
 
 export const tabTestId = (t: TabState) => t.id ?? t.key;
 
+/** What makes a tab an ARIA tab of this strip: its id, its panel, and roving focus. */
+const tabProps = (key: string, selected: boolean) =>
+  ({ id: `tab-${key}`, role: 'tab', 'aria-selected': selected, 'aria-controls': `panel-${key}`, tabIndex: selected ? 0 : -1, className: 'tab-label' }) as const;
+
 export function TabStrip() {
   const lab = useLab();
   const tabs = useAppState((s) => s.tabs);
@@ -41,12 +45,7 @@ export function TabStrip() {
         return (
           <div key={t.key} role="presentation" className={`tab tab-tool${selected ? ' active' : ''}`} onAuxClick={(e) => e.button === 1 && lab.closeTab(t.key)}>
             <div
-              id={`tab-${t.key}`}
-              role="tab"
-              aria-selected={selected}
-              aria-controls={`panel-${t.key}`}
-              tabIndex={selected ? 0 : -1}
-              className="tab-label"
+              {...tabProps(t.key, selected)}
               data-testid={`tab-${t.key}`}
               title={tool.title}
               onClick={() => lab.activate(t.key)}
@@ -70,12 +69,7 @@ export function TabStrip() {
           // the close button sits beside the tab, not in it: a role="tab" holds no other control
           <div key={t.key} role="presentation" className={`tab${selected ? ' active' : ''} tab-${t.status}`} onAuxClick={(e) => e.button === 1 && lab.closeTab(t.key)}>
             <div
-              id={`tab-${t.key}`}
-              role="tab"
-              aria-selected={selected}
-              aria-controls={`panel-${t.key}`}
-              tabIndex={selected ? 0 : -1}
-              className="tab-label"
+              {...tabProps(t.key, selected)}
               data-testid={`tab-${id}`}
               data-status={t.status}
               title={`${t.title}${t.status === 'exited' ? ' (ended)' : t.status === 'opening' ? ' (opening)' : ''}`}

@@ -6,26 +6,13 @@ import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hostSnapshot } from '../../src-main/runtime/leaks.js';
+import { SYNCPOD_STEPS } from '../helpers.js';
 import { openSession, type Session } from './harness.js';
 
 const SHOTS = join(import.meta.dirname, '../../out/screenshots');
 let s: Session;
 
-const DESIGN_ORDER = [
-  'kubelet:SyncPod',
-  'kubelet:PrepareResources',
-  'cri:RunPodSandbox',
-  'kernel:NewNetNS',
-  'containerd:setupPodNetwork',
-  'kernel:loopback up',
-  'cni:CNI ADD',
-  'containerd:pod IPs from result',
-  'containerd:start sandbox container (pause)',
-  'cri:PodSandboxStatus',
-  'containerd:getIPs',
-  'kubelet:PodReadyToStartContainers',
-  'kubelet:start container httpd',
-];
+const DESIGN_ORDER = SYNCPOD_STEPS;
 
 async function stepRows(page: Page): Promise<string[]> {
   return page.getByTestId('timeline-step-row').evaluateAll((els) => els.map((e) => `${e.getAttribute('data-component')}:${e.getAttribute('data-name')}`));
