@@ -63,6 +63,8 @@ describe.each([
       // documentation range, so the ping is answered by no one instead of refused by routing)
       expect(out, where).toContain('host-unreachable');
       expect(out, where).toContain('netlink-in-world-ok');
+      expect(out, where).toContain('app-visible');
+      expect(out, where).toContain('app-write-refused');
     }
     expect(existsSync(join(home, 'podnet-probe'))).toBe(false);
     expect(existsSync('/etc/podnet-probe')).toBe(false);

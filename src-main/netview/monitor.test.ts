@@ -95,7 +95,7 @@ describe('NetMonitor', () => {
       expect(all((c) => c.diff.neighs.added)).toContainEqual(expect.objectContaining({ dst: '10.9.9.5', dev: 'br9', lladdr: '02:00:00:00:00:05', state: ['PERMANENT'] }));
     }));
 
-  it('watches a pod netns too, and reports nothing for events that leave the tables as they were', () =>
+  it('watches a pod netns too, and a burst that leaves the tables as they were nets out to nothing', () =>
     withWorld(1, async (w) => {
       writeDefaultConf(w);
       const pod = await new Kubelet(w, { loopback: 'internal' }).syncPod({ name: 'p', node: 'node1' });
@@ -107,10 +107,14 @@ describe('NetMonitor', () => {
       await w.run(t, ['ip', 'addr', 'add', '10.99.0.1/32', 'dev', 'lo']);
       expect((await added).target).toEqual(t);
       const before = changes.length;
-      // add then delete in one burst: events arrive, the re-read finds the tables unchanged
+      // add then delete in one burst: the re-read usually finds the tables unchanged and reports
+      // nothing; if a loaded machine splits the burst, the route must be reported gone as well
       await w.run(t, ['sh', '-c', 'ip route add 10.98.0.0/16 dev eth0 && ip route del 10.98.0.0/16 dev eth0']);
       await new Promise((r) => setTimeout(r, 200));
-      expect(changes.slice(before).flatMap((c) => c.diff.routes.added.filter((r) => r.dst === '10.98.0.0/16'))).toEqual([]);
+      const later = changes.slice(before);
+      const addedRoute = later.flatMap((c) => c.diff.routes.added.filter((r) => r.dst === '10.98.0.0/16')).length;
+      const removedRoute = later.flatMap((c) => c.diff.routes.removed.filter((r) => r.dst === '10.98.0.0/16')).length;
+      expect(addedRoute).toBe(removedRoute);
       await m.close();
     }));
 });

@@ -4,7 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, symlinkSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { isAbsolute, join, relative, resolve } from 'node:path';
+import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { hostPluginDirs, stateRoot, sweepStaleWorlds, forceRemove } from './paths.js';
 import { childrenOf } from './procfs.js';
 import { nativeBinary, WorldInit, type ExecResult, type NsPlacement, type WorldLimits, type WorldProcess } from './world-init.js';
@@ -78,6 +78,13 @@ export const WORLD_STATE_MOUNT = '/run/podnet';
 const HIDDEN_FILES = ['/etc/shadow', '/etc/shadow-', '/etc/gshadow', '/etc/gshadow-', '/etc/sudoers'];
 const HIDDEN_DIRS = ['/etc/ssh', '/etc/sudoers.d', '/var/mail', '/var/spool', '/var/backups'];
 
+/** The app's install folder (the one with package.json above this module, in src-main/ or out/). */
+function appRoot(): string {
+  let d = import.meta.dirname;
+  while (d !== '/' && !existsSync(join(d, 'package.json'))) d = dirname(d);
+  return d;
+}
+
 /** world-confine's arguments: the state folder, the lab's folder, and what to hide beyond its own list. */
 function confineArgv(stateDir: string, workDir: string | undefined): string[] {
   const hide = new Set<string>(HIDDEN_DIRS);
@@ -87,6 +94,9 @@ function confineArgv(stateDir: string, workDir: string | undefined): string[] {
   }
   const argv = [nativeBinary('world-confine'), stateDir];
   if (workDir) argv.push('--work', resolve(workDir));
+  // the app's own files and Node.js stay visible, read-only: `podnet` runs inside nodes, and either
+  // may live under a hidden folder (an app cloned into the home folder, Node.js from nvm)
+  for (const d of new Set([appRoot(), dirname(dirname(process.execPath))])) if (d !== '/' && d !== '/usr') argv.push('--keep', d);
   for (const d of hide) argv.push('--hide', d);
   for (const f of HIDDEN_FILES) argv.push('--hide-file', f);
   return argv;

@@ -8,11 +8,12 @@
  *   - the user's data is not there at all: /home, /root, /tmp, /var/tmp, /run, /mnt, /media, /srv,
  *     /dev/shm and every --hide path get an empty tmpfs over them; --hide-file paths get /dev/null;
  *   - the world's state folder appears writable at /run/podnet, and a lab's working folder
- *     (--work DIR) writable at its own path; both are cloned before anything is hidden (open_tree),
- *     so their host paths may be under what is hidden.
+ *     (--work DIR) writable at its own path; the app's own files (--keep DIR: its install folder,
+ *     Node.js's) stay visible, read-only, at their paths. All are cloned before anything is hidden
+ *     (open_tree), so their host paths may be under what is hidden (an app in the home folder).
  * Then it prints "confined" and waits: the world's other processes enter its mount namespace.
  *
- * usage: world-confine STATE_DIR [--work DIR] [--hide DIR]... [--hide-file FILE]...
+ * usage: world-confine STATE_DIR [--work DIR] [--keep DIR]... [--hide DIR]... [--hide-file FILE]...
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -105,17 +106,18 @@ static void make_path(const char *path) {
 
 int main(int argc, char **argv) {
 	if (argc < 2 || argv[1][0] != '/') {
-		fprintf(stderr, "usage: world-confine STATE_DIR [--work DIR] [--hide DIR]... [--hide-file FILE]...\n");
+		fprintf(stderr, "usage: world-confine STATE_DIR [--work DIR] [--keep DIR]... [--hide DIR]... [--hide-file FILE]...\n");
 		return 2;
 	}
 	const char *state = argv[1], *work = NULL;
-	const char *hide[MAX_PATHS], *hide_files[MAX_PATHS];
-	int nh = 0, nf = 0;
+	const char *hide[MAX_PATHS], *hide_files[MAX_PATHS], *keep[MAX_PATHS];
+	int nh = 0, nf = 0, nk = 0, keep_fd[MAX_PATHS];
 	static const char *always[] = { "/home", "/root", "/tmp", "/var/tmp", "/run", "/mnt", "/media", "/srv", "/dev/shm" };
 	for (size_t i = 0; i < sizeof always / sizeof *always; i++) hide[nh++] = always[i];
 	for (int i = 2; i < argc; i++) {
 		if (i + 1 >= argc || argv[i + 1][0] != '/') { fprintf(stderr, "world-confine: %s needs an absolute path\n", argv[i]); return 2; }
 		if (!strcmp(argv[i], "--work")) work = argv[++i];
+		else if (!strcmp(argv[i], "--keep") && nk < MAX_PATHS) keep[nk++] = argv[++i];
 		else if (!strcmp(argv[i], "--hide") && nh < MAX_PATHS) hide[nh++] = argv[++i];
 		else if (!strcmp(argv[i], "--hide-file") && nf < MAX_PATHS) hide_files[nf++] = argv[++i];
 		else { fprintf(stderr, "world-confine: unknown or too many arguments at %s\n", argv[i]); return 2; }
@@ -125,6 +127,7 @@ int main(int argc, char **argv) {
 	/* 1. what stays writable, taken before anything is made read-only or hidden */
 	int state_fd = clone_tree(state);
 	int work_fd = work ? clone_tree(work) : -1;
+	for (int i = 0; i < nk; i++) keep_fd[i] = clone_tree(keep[i]);
 
 	/* 2. the host's files, read-only; the world's own /proc stays writable (sysctls of its netns) */
 	set_attr("/", MOUNT_ATTR_RDONLY, 0);
@@ -146,6 +149,12 @@ int main(int argc, char **argv) {
 	if (work_fd >= 0) {
 		make_path(work);
 		attach(work_fd, work);
+	}
+	/* the app's own files, where they were, read-only (a no-op where nothing above them was hidden) */
+	for (int i = 0; i < nk; i++) {
+		make_path(keep[i]);
+		attach(keep_fd[i], keep[i]);
+		set_attr(keep[i], MOUNT_ATTR_RDONLY, 0);
 	}
 
 	printf("confined\n");
