@@ -5,7 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # chromium: the end-to-end tests drive the UI in it (playwright-core downloads no browser)
-packages=(iproute2 containernetworking-plugins busybox-static nftables iptables util-linux build-essential chromium)
+# tcpdump, fakeroot: lab 10 captures VXLAN on the underlay (fakeroot lets tcpdump's user switch pass in a user namespace)
+packages=(iproute2 containernetworking-plugins busybox-static nftables iptables util-linux build-essential tcpdump fakeroot chromium)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -1,8 +1,8 @@
 // Loads a lab folder: lab.yaml validated against the format (every mistake as file:line: message),
 // and each step's Markdown split into prose, commands, checks, hints, solution and questions.
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
-import { LineCounter, parseDocument, type Document } from 'yaml';
+import { basename, dirname, join, relative, resolve } from 'node:path';
+import { Document, isAlias, isCollection, isPair, LineCounter, parseDocument, visit } from 'yaml';
 import type { z } from 'zod';
 import { bridgeConfList } from '../cni/defaults.js';
 import {
@@ -33,11 +33,38 @@ export class LabLoadError extends Error {
 interface Yaml {
   doc: Document;
   lc: LineCounter;
+  /** what makes the text unreadable as a whole (nesting too deep to walk safely) */
+  fatal?: { pos: number; message: string };
 }
+
+/** Deeper than any lab needs, shallow enough that every recursive walk of the yaml package is safe. */
+const MAX_DEPTH = 64;
 
 function parseYaml(text: string): Yaml {
   const lc = new LineCounter();
-  return { doc: parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true }), lc };
+  try {
+    const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true, logLevel: 'error' });
+    const deep = tooDeep(doc);
+    return { doc, lc, ...(deep !== undefined ? { fatal: { pos: deep, message: `nested deeper than ${MAX_DEPTH} levels` } } : {}) };
+  } catch (e) {
+    // the parser itself gave up (its stack): the text is not a lab's
+    return { doc: new Document(null), lc, fatal: { pos: 0, message: (e as Error).message.split('\n')[0]! } };
+  }
+}
+
+/** The offset of the first collection nested deeper than MAX_DEPTH, walked without recursion. */
+function tooDeep(doc: Document): number | undefined {
+  const todo: [unknown, number][] = [[doc.contents, 1]];
+  while (todo.length) {
+    const [n, d] = todo.pop()!;
+    if (isPair(n)) {
+      todo.push([n.key, d], [n.value, d]);
+    } else if (isCollection(n)) {
+      if (d > MAX_DEPTH) return n.range?.[0] ?? 0;
+      for (const item of n.items) todo.push([item, d + 1]);
+    }
+  }
+  return undefined;
 }
 
 /** The 1-based line of the node at path (or its nearest ancestor that exists), offset by `base`. */
@@ -67,7 +94,28 @@ function issuesAt(y: Yaml, file: string, issues: z.core.$ZodIssue[], prefix: rea
   });
 }
 
+/**
+ * The document as plain data, or a lint error: resolving aliases throws (an alias to no anchor, or
+ * so many that expanding them would exhaust memory), at the first alias.
+ */
+function toData(y: Yaml, file: string, base: number, errors: LintError[]): { data: unknown } | undefined {
+  try {
+    return { data: y.doc.toJS() as unknown };
+  } catch (e) {
+    let line = base + 1;
+    visit(y.doc, {
+      Alias(_, node) {
+        if (isAlias(node) && node.range) line = y.lc.linePos(node.range[0]).line + base;
+        return visit.BREAK;
+      },
+    });
+    errors.push({ file, line, message: `YAML: ${(e as Error).message.split('\n')[0]}` });
+    return undefined;
+  }
+}
+
 function yamlErrors(y: Yaml, file: string, base = 0): LintError[] {
+  if (y.fatal) return [{ file, line: y.lc.linePos(y.fatal.pos).line + base, message: `YAML: ${y.fatal.message}` }];
   return y.doc.errors.map((e) => ({ file, line: y.lc.linePos(e.pos[0]).line + base, message: `YAML: ${e.message.split('\n')[0]}` }));
 }
 
@@ -177,7 +225,9 @@ export function parseStep(text: string, file: string, index: number, errors: Lin
       const before = errors.length;
       errors.push(...yamlErrors(y, file, startLine));
       if (errors.length > before) continue;
-      const data = y.doc.toJS() as unknown;
+      const js = toData(y, file, startLine, errors);
+      if (!js) continue;
+      const data = js.data;
       if (kind === 'check') {
         const items = Array.isArray(data) ? data : [data];
         items.forEach((item, n) => {
@@ -256,6 +306,13 @@ function lintReferences(lab: Lab, errors: LintError[]): void {
   }
 }
 
+/** A path the lab names, when it stays inside the lab folder (a lab never reads the host's files). */
+function inFolder(dir: string, p: string): string | undefined {
+  const full = resolve(dir, p);
+  const rel = relative(dir, full);
+  return rel && !rel.startsWith('..') && !rel.startsWith('/') ? full : undefined;
+}
+
 /** Reads a lab folder; throws LabLoadError with every mistake found. */
 export function loadLab(dirIn: string): Lab {
   const { lab, errors } = lintLab(dirIn);
@@ -272,7 +329,9 @@ export function lintLab(dirIn: string): { lab?: Lab; errors: LintError[] } {
   const y = parseYaml(readFileSync(file, 'utf8'));
   const errors = yamlErrors(y, shown);
   if (errors.length) return { errors };
-  const r = LabFile.safeParse(y.doc.toJS());
+  const js = toData(y, shown, 0, errors);
+  if (!js) return { errors };
+  const r = LabFile.safeParse(js.data);
   if (!r.success) return { errors: issuesAt(y, shown, r.error.issues) };
   const f = r.data;
   const nodeNames = typeof f.world.nodes === 'number' ? Array.from({ length: f.world.nodes }, (_, i) => `node${i + 1}`) : f.world.nodes;
@@ -282,8 +341,9 @@ export function lintLab(dirIn: string): { lab?: Lab; errors: LintError[] } {
     if (c === 'none') configs[n] = undefined;
     else if (c === 'default') configs[n] = { file: '10-podnet.conflist', text: bridgeConfList(`10.244.${i + 1}.0/24`) };
     else if (c.from) {
-      const p = join(dir, c.from);
-      if (!existsSync(p) || !statSync(p).isFile()) errors.push({ file: shown, line: lineOf(y, ['world', f.world.configs[n] ? 'configs' : 'cni']), message: `config file "${c.from}" not found in the lab folder` });
+      const p = inFolder(dir, c.from);
+      if (!p) errors.push({ file: shown, line: lineOf(y, ['world', f.world.configs[n] ? 'configs' : 'cni']), message: `config file "${c.from}" is outside the lab folder` });
+      else if (!existsSync(p) || !statSync(p).isFile()) errors.push({ file: shown, line: lineOf(y, ['world', f.world.configs[n] ? 'configs' : 'cni']), message: `config file "${c.from}" not found in the lab folder` });
       else configs[n] = { file: c.file, text: readFileSync(p, 'utf8') };
     } else configs[n] = { file: c.file, text: typeof c.content === 'string' ? c.content : JSON.stringify(c.content ?? {}, null, 2) + '\n' };
   });
@@ -301,8 +361,12 @@ export function lintLab(dirIn: string): { lab?: Lab; errors: LintError[] } {
   });
   const steps: Step[] = [];
   f.steps.forEach((s, i) => {
-    const p = join(dir, s);
-    if (!existsSync(p)) {
+    const p = inFolder(dir, s);
+    if (!p) {
+      errors.push({ file: shown, line: lineOf(y, ['steps', i]), message: `step file "${s}" is outside the lab folder` });
+      return;
+    }
+    if (!existsSync(p) || !statSync(p).isFile()) {
       errors.push({ file: shown, line: lineOf(y, ['steps', i]), message: `step file "${s}" not found` });
       return;
     }

@@ -92,12 +92,15 @@ describe('guided labs in Chromium', () => {
     expect(await world.run({ kind: 'node', node: 'node1' }, ['ip', 'route', 'show', '10.244.2.0/24'])).toMatch(/via 10\.244\.2\.0 dev flannel\.1 onlink/);
     await expect.poll(() => page.getByTestId('pod-row-b').innerText(), { timeout: 10_000 }).toMatch(/node2/);
     for (const n of [0, 1, 2]) expect(await page.getByTestId(`lab-step-pill-${n}`).getAttribute('class')).toMatch(/done/);
-    await expect.poll(() => state('check-1'), { timeout: 20_000 }).toBe('fail');
-    expect(await page.getByTestId('lab-check-check-1').innerText()).toMatch(/found\s+flannel\.1 has sent \d packets/);
+    await expect.poll(() => state('capture'), { timeout: 20_000 }).toBe('fail');
+    expect(await page.getByTestId('lab-check-capture').innerText()).toMatch(/found\s+no capture in \/run\/vxlan\.pcap/);
     await page.screenshot({ path: join(SHOTS, 'lab-jump-two-nodes.png') });
-    // the step's own command, clicked: pings from pod a (a terminal in the pod) go through the overlay
+    // the step's own commands, clicked: tcpdump on node1's eth0 (a terminal on the node), once it has
+    // opened its capture file (so it is listening), pings from pod a (a terminal in the pod) through the overlay
+    await page.getByTestId('lab-cmd-run-0').click();
+    await expect.poll(async () => (await world.exec({ kind: 'node', node: 'node1' }, ['test', '-e', '/run/vxlan.pcap'])).code, { timeout: 60_000 }).toBe(0);
     await page.getByTestId('lab-cmd-run-1').click();
-    await expect.poll(() => state('check-1'), { timeout: 90_000 }).toBe('ok');
+    await expect.poll(() => state('capture'), { timeout: 90_000 }).toBe('ok');
     await expect.poll(() => page.getByTestId('lab-complete').count(), { timeout: 10_000 }).toBe(1);
     expect(s.errors).toEqual([]);
   }, 400_000);

@@ -34,6 +34,11 @@ export class Tally {
     this.inputs++;
     this.classes.set(cls, (this.classes.get(cls) ?? 0) + 1);
   }
+  /** One input that met several errors: counted once, each of its classes once. */
+  addAll(classes: Iterable<string>): void {
+    this.inputs++;
+    for (const c of new Set(classes)) this.classes.set(c, (this.classes.get(c) ?? 0) + 1);
+  }
   report(title: string): string {
     const lines = [...this.classes.entries()].sort((a, b) => b[1] - a[1]).map(([c, n]) => `  ${String(n).padStart(5)}  ${c}`);
     // families: the error's kind and what refused it (a schema's issue combinations count once)
