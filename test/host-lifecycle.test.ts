@@ -66,8 +66,10 @@ describe.each(['SIGTERM', 'SIGINT'] as const)('the browser host on %s', (signal)
     expect(await call('terminal.open', { target: { kind: 'node', node: 'node1' }, cols: 80, rows: 24 })).toMatchObject({ result: { id: 't1' } });
     expect(await call('terminal.open', { target: { kind: 'pod', pod: 'web' }, cols: 80, rows: 24 })).toMatchObject({ result: { id: 't2', title: 'pod/web' } });
     // a terminal is prlimit (the world's limits) until it execs nsenter
-    const ptys = childrenOf(child.pid!).filter((p) => /^(nsenter|prlimit)\0/.test(readFileSync(`/proc/${p}/cmdline`, 'utf8')));
-    expect(ptys).toHaveLength(2);
+    // (a pty's process is node's own fork for a moment, until it execs prlimit)
+    const terminals = () => childrenOf(child.pid!).filter((p) => /^(nsenter|prlimit)\0/.test(readFileSync(`/proc/${p}/cmdline`, 'utf8')));
+    await expect.poll(() => terminals().length, { timeout: 10_000 }).toBe(2);
+    const ptys = terminals();
     const marker = `world-${child.pid}-`;
     expect(hostSnapshot(marker).processes.length).toBeGreaterThan(0);
     ws.close();
