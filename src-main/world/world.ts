@@ -7,7 +7,7 @@ import { homedir } from 'node:os';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { hostPluginDirs, stateRoot, sweepStaleWorlds, forceRemove } from './paths.js';
 import { childrenOf } from './procfs.js';
-import { nativeBinary, WorldInit, type ExecResult, type NsPlacement, type WorldLimits, type WorldProcess } from './world-init.js';
+import { nativeBinary, WorldInit, type ExecResult, type NsPlacement, type SpawnRequest, type WorldLimits, type WorldProcess } from './world-init.js';
 
 /** The CNI paths a node has, as in a real node. */
 export const NODE_PATHS = {
@@ -250,16 +250,22 @@ export class World {
     return world;
   }
 
-  /** Starts world-confine: from here on, every command sees the host's files read-only, without the user's. */
-  private async confine(workDir: string | undefined): Promise<void> {
-    const p = this.init.spawn({ argv: confineArgv(this.stateDir, workDir), env: this.baseEnv(), newMount: true });
+  /** Starts a long-lived world process and waits until it prints `line` (ok) or exits first. */
+  private async startHolder(req: SpawnRequest, line: string): Promise<{ pid: number; ok: boolean; err: string }> {
+    const p = this.init.spawn(req);
     let out = '';
     let err = '';
     p.on('stdout', (d) => (out += d.toString()));
     p.on('stderr', (d) => (err += d.toString()));
     const pid = await p.started;
-    const ok = await untilLine(p, () => out, 'confined\n');
-    if (!ok) throw new WorldError(`the world's view of the host's files could not be confined: ${err.trim() || 'world-confine exited'}`);
+    const ok = await untilLine(p, () => out, line);
+    return { pid, ok, err: err.trim() };
+  }
+
+  /** Starts world-confine: from here on, every command sees the host's files read-only, without the user's. */
+  private async confine(workDir: string | undefined): Promise<void> {
+    const { pid, ok, err } = await this.startHolder({ argv: confineArgv(this.stateDir, workDir), env: this.baseEnv(), newMount: true }, 'confined\n');
+    if (!ok) throw new WorldError(`the world's view of the host's files could not be confined: ${err || 'world-confine exited'}`);
     this.confinedPid = pid;
   }
 
@@ -292,14 +298,11 @@ export class World {
       'exec sleep infinity',
     ].join('\n');
     // a copy of the confined view, with the node's own mounts on top
-    const holder = this.init.spawn({ argv: ['sh', '-ec', script], env: this.baseEnv(), nsPid: this.confinedPid, joinMount: true, newNet: true, newMount: true, newUts: true });
-    let out = '';
-    let err = '';
-    holder.on('stdout', (d) => (out += d.toString()));
-    holder.on('stderr', (d) => (err += d.toString()));
-    const pid = await holder.started;
-    const ready = await untilLine(holder, () => out, 'ready\n');
-    if (!ready) throw new WorldError(`node ${name} could not start: ${err.trim() || 'its holder exited'}`);
+    const { pid, ok, err } = await this.startHolder(
+      { argv: ['sh', '-ec', script], env: this.baseEnv(), nsPid: this.confinedPid, joinMount: true, newNet: true, newMount: true, newUts: true },
+      'ready\n',
+    );
+    if (!ok) throw new WorldError(`node ${name} could not start: ${err || 'its holder exited'}`);
     const underlayIp = `${UNDERLAY.prefix}${UNDERLAY.firstHost + index - 1}`;
     const node: WorldNode = { name, index, holderPid: pid, underlayIp, podCidr: `10.244.${index}.0/24`, host };
     await this.run({ kind: 'sandbox' }, [
