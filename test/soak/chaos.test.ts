@@ -31,6 +31,11 @@ beforeAll(async () => {
   writeConf(world, 'node1', '10-podnet.conflist', bridgeConfList(world.node('node1').podCidr));
   rt = new ContainerdNode(world, 'node1');
   pidNs = readlinkSync(`/proc/${world.hostPid(1)}/ns/pid`);
+  // One pod first, unharmed: the node's cni0 is made once, with its gateway address. A bridge plugin
+  // killed while it makes cni0 leaves it without the address, and bridge 1.1.1's next ADD then fails
+  // once ("could not set bridge's mac"): a one-time node setup, not the pod lifecycle under test.
+  const warm = await rt.runPodSandbox({ name: 'warm-up', namespace: 'default', uid: 'uid-warm-up' }, new Trace());
+  await rt.removePodSandbox(warm, new Trace());
 });
 afterAll(async () => world?.destroy());
 
