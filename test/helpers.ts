@@ -23,6 +23,18 @@ export const SYNCPOD_STEPS = [
   'kubelet:start container httpd',
 ];
 
+/** KillPod's steps (component:name) in DESIGN.md's order (plugin execs left out). */
+export const KILLPOD_STEPS = [
+  'kubelet:KillPod',
+  'kubelet:kill containers',
+  'cri:StopPodSandbox',
+  'containerd:stop sandbox container (pause)',
+  'containerd:teardownPodNetwork',
+  'cni:CNI DEL',
+  'kernel:remove netns',
+  'cri:RemovePodSandbox',
+];
+
 export async function withWorld<T>(nodes: number, fn: (w: World) => Promise<T>): Promise<T> {
   const w = await createWorld({ nodes });
   try {

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { Kubelet } from '../src-main/runtime/kubelet.js';
 import { podLeftovers, strayProcesses } from '../src-main/runtime/leaks.js';
 import { Trace, type TraceEvent } from '../src-main/runtime/trace.js';
-import { podRun, SYNCPOD_STEPS, withWorld, writeDefaultConf } from './helpers.js';
+import { KILLPOD_STEPS, podRun, SYNCPOD_STEPS, withWorld, writeDefaultConf } from './helpers.js';
 
 /** Names of the steps in start order, as "component:name". */
 function steps(t: Trace, filter: (e: TraceEvent) => boolean = () => true): string[] {
@@ -49,16 +49,7 @@ describe('one pod, internal loopback', () => {
 
       const kt = new Trace();
       await k.killPod('web', 'default', kt);
-      expect(steps(kt, (e) => e.component !== 'cni' || e.name === 'CNI DEL')).toEqual([
-        'kubelet:KillPod',
-        'kubelet:kill containers',
-        'cri:StopPodSandbox',
-        'containerd:stop sandbox container (pause)',
-        'containerd:teardownPodNetwork',
-        'cni:CNI DEL',
-        'kernel:remove netns',
-        'cri:RemovePodSandbox',
-      ]);
+      expect(steps(kt, (e) => e.component !== 'cni' || e.name === 'CNI DEL')).toEqual(KILLPOD_STEPS);
       // DEL runs the plugins in reverse
       expect(steps(kt, (e) => e.component === 'cni' && e.name !== 'CNI DEL')).toEqual(['cni:portmap DEL', 'cni:bridge DEL']);
       expect((await podLeftovers(w, 'node1')).items).toEqual([]);

@@ -2,9 +2,10 @@
 // slashes, no symlinks), and writes that are atomic (a temp file, fsync, rename, fsync of the dir),
 // so the runtime never loads half a file and a failed save loses nothing.
 import { randomBytes } from 'node:crypto';
-import { closeSync, fsyncSync, lstatSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { lstatSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { CONF_EXTENSIONS } from '../cni/conf.js';
+import { syncDir, writeFileAtomic } from '../fs/atomic-write.js';
 
 /** A config file name: a plain name with a config extension (so never "..", never a path). */
 export const CONF_NAME_RE = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,95}\.(conf|conflist|json)$/;
@@ -86,24 +87,7 @@ export class ConfDir {
     const p = this.path(name, false);
     // a dot name without a config extension: the loader never picks a temp file up
     const tmp = join(this.dir, `.${name}.${randomBytes(4).toString('hex')}.tmp`);
-    const fd = openSync(tmp, 'wx', 0o644);
-    try {
-      const buf = Buffer.from(text, 'utf8');
-      for (let off = 0; off < buf.length; ) off += writeSync(fd, buf, off);
-      fsyncSync(fd);
-    } catch (e) {
-      closeSync(fd);
-      rmSync(tmp, { force: true });
-      throw e;
-    }
-    closeSync(fd);
-    try {
-      renameSync(tmp, p);
-    } catch (e) {
-      rmSync(tmp, { force: true });
-      throw e;
-    }
-    this.syncDir();
+    writeFileAtomic(p, text, { tmp });
     const st = lstatSync(p);
     return { name, size: st.size, mtime: st.mtimeMs };
   }
@@ -117,20 +101,11 @@ export class ConfDir {
     const a = this.path(from, true);
     if (this.exists(to)) throw new ConfigFileError(`${this.shown}/${to} already exists`);
     renameSync(a, this.path(to, false));
-    this.syncDir();
+    syncDir(this.dir);
   }
 
   remove(name: string): void {
     rmSync(this.path(name, true));
-    this.syncDir();
-  }
-
-  private syncDir(): void {
-    const fd = openSync(this.dir, 'r');
-    try {
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
+    syncDir(this.dir);
   }
 }

@@ -1,9 +1,11 @@
 // Progress per lab on disk (steps done, answers, time spent), written atomically — temp file, fsync,
 // rename, fsync of the folder — so a crash leaves the old or the new file, never half of one.
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { writeFileAtomic } from '../fs/atomic-write.js';
 
 export const LabProgress = z.object({
   lab: z.string(),
@@ -51,20 +53,6 @@ export class ProgressStore {
   save(p: LabProgress): void {
     mkdirSync(this.dir, { recursive: true });
     const f = this.file(p.lab);
-    const tmp = `${f}.tmp-${process.pid}`;
-    const fd = openSync(tmp, 'w', 0o600);
-    try {
-      writeSync(fd, JSON.stringify({ ...p, updatedAt: new Date().toISOString() }, null, 2) + '\n');
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(tmp, f);
-    const d = openSync(this.dir, 'r');
-    try {
-      fsyncSync(d);
-    } finally {
-      closeSync(d);
-    }
+    writeFileAtomic(f, JSON.stringify({ ...p, updatedAt: new Date().toISOString() }, null, 2) + '\n', { tmp: `${f}.tmp-${randomBytes(4).toString('hex')}`, mode: 0o600 });
   }
 }

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hostSnapshot } from '../../src-main/runtime/leaks.js';
-import { SYNCPOD_STEPS } from '../helpers.js';
+import { KILLPOD_STEPS, SYNCPOD_STEPS } from '../helpers.js';
 import { openSession, type Session } from './harness.js';
 
 const SHOTS = join(import.meta.dirname, '../../out/screenshots');
@@ -123,16 +123,7 @@ describe('the lifecycle timeline in Chromium', () => {
     expect(await page.locator('[data-testid^="pod-row-"]').count()).toBe(4);
     await page.keyboard.press('F8');
     await expect.poll(() => page.locator('[data-testid^="pod-row-"]').count(), { timeout: 20_000 }).toBe(3);
-    await expect.poll(async () => (await stepRows(page)).filter((r) => !r.startsWith('cni:') || r === 'cni:CNI DEL'), { timeout: 10_000 }).toEqual([
-      'kubelet:KillPod',
-      'kubelet:kill containers',
-      'cri:StopPodSandbox',
-      'containerd:stop sandbox container (pause)',
-      'containerd:teardownPodNetwork',
-      'cni:CNI DEL',
-      'kernel:remove netns',
-      'cri:RemovePodSandbox',
-    ]);
+    await expect.poll(async () => (await stepRows(page)).filter((r) => !r.startsWith('cni:') || r === 'cni:CNI DEL'), { timeout: 10_000 }).toEqual(KILLPOD_STEPS);
 
     // a fault from the menu: portmap fails on ADD and DEL, and the IP reservation leaks
     await page.getByTestId('timeline-faults').click();
