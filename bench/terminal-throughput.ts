@@ -3,10 +3,13 @@
 //   control), against node-pty reading the same output alone; and the longest main-thread stall.
 // - "Start world" in the UI to a usable node1 prompt, against the engine's world start alone.
 // Usage: npm run bench:terminal   (needs Debian's chromium; not part of the test suite)
+import { readdirSync, readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import * as pty from 'node-pty';
 import { createWorld } from '../src-main/world/world.js';
+import { HOLD_MS } from '../src-renderer/terminal/output-pacer.js';
 import { openSession } from '../test/e2e/harness.js';
+import { xtermFloor } from './xterm-floor.js';
 
 const MB = 50;
 const BYTES = MB * 1024 * 1024;
@@ -30,6 +33,39 @@ async function ptyAlone(): Promise<number> {
   } finally {
     await w.destroy();
   }
+}
+
+/** CPU seconds so far of this process and each of its descendants, by role (Chromium's --type, the world, the engine). */
+function cpuByRole(): Map<string, number> {
+  const tick = 100; // USER_HZ on Linux
+  const procs = new Map<number, { ppid: number; cpu: number; role: string }>();
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const cmd = readFileSync(`/proc/${d}/cmdline`, 'utf8').split('\0');
+      // Chromium rewrites its title into argv[0], flags included
+      const type = /--type=([\w-]+)/.exec(cmd.join(' '))?.[1];
+      const role = /chrom/.test(cmd[0] ?? '') ? `chromium ${type ?? 'browser'}` : Number(d) === process.pid ? 'engine (node)' : 'world and pty';
+      // the world's shells and world-init reap the flood's processes: their children's time counts too
+      const reaped = role === 'world and pty' ? Number(f[13]) + Number(f[14]) : 0;
+      procs.set(Number(d), { ppid: Number(f[1]), cpu: (Number(f[11]) + Number(f[12]) + reaped) / tick, role });
+      // the renderer's threads apart: its main thread is where xterm parses and the page lays out
+      if (type === 'renderer') for (const t of readdirSync(`/proc/${d}/task`)) {
+        const ts = readFileSync(`/proc/${d}/task/${t}/stat`, 'utf8');
+        const tf = ts.slice(ts.lastIndexOf(')') + 2).split(' ');
+        const name = ts.slice(ts.indexOf('(') + 1, ts.lastIndexOf(')')).replace(/\d+$/, '');
+        procs.set(-Number(t), { ppid: Number(d), cpu: (Number(tf[11]) + Number(tf[12])) / tick, role: `  renderer thread ${name}` });
+      }
+    } catch {
+      /* gone */
+    }
+  }
+  const mine = (pid: number): boolean => pid === process.pid || (pid < 0 && mine(procs.get(pid)!.ppid)) || (pid > 1 && procs.has(pid) && mine(procs.get(pid)!.ppid));
+  const out = new Map<string, number>();
+  for (const [pid, p] of procs) if (mine(pid)) out.set(p.role, (out.get(p.role) ?? 0) + p.cpu);
+  return out;
 }
 
 async function engineWorldStart(): Promise<number> {
@@ -84,6 +120,7 @@ async function main() {
     });
     await page.locator('.xterm').first().click();
     const bar = (await page.getByTestId('world-state').boundingBox())!;
+    const cpu0 = cpuByRole();
     const t1 = performance.now();
     await page.keyboard.type(`${FLOOD}; echo flood-$((6*7))`);
     await page.keyboard.press('Enter');
@@ -96,13 +133,20 @@ async function main() {
     })();
     await page.waitForFunction(shows, 'flood-42', { timeout: 300_000, polling: 50 });
     const through = performance.now() - t1;
+    const cpu1 = cpuByRole();
+    const cpu = [...cpu1].map(([role, s]) => [role, s - (cpu0.get(role) ?? 0)] as const).filter(([, s]) => s >= 0.05).sort((a, b) => b[1] - a[1]);
     flooding = false;
     await probe;
     const m = await page.evaluate(() => {
       const w = window as unknown as { __lag: number; __frames: number[]; __input: number[] };
       return { lag: w.__lag, frames: w.__frames.sort((a, b) => b - a), input: w.__input.sort((a, b) => b - a) };
     });
+    const pace = await page.evaluate(() => {
+      const id = document.querySelector('[data-testid^="tab-t"]')?.getAttribute('data-testid')?.slice(4) ?? '';
+      return (window as unknown as { podnetScreens: { pace(id: string): { frames: number; holds: number } | null } }).podnetScreens.pace(id);
+    });
     const stall = m.frames[0] ?? 0;
+    const floor = await xtermFloor(s.context, BYTES);
     const p95 = (xs: number[]) => xs[Math.floor(xs.length * 0.05)] ?? 0;
 
     const lines = [
@@ -114,9 +158,12 @@ async function main() {
       `${'"Start world" (2 nodes) to a node1 prompt ÷ engine'.padEnd(52)} ${toPrompt.toFixed(0).padStart(9)} ${engineStart.toFixed(0).padStart(9)} ${(toPrompt / engineStart).toFixed(2).padStart(7)}`,
       '',
       `throughput: ${(MB / (through / 1000)).toFixed(1)} MB/s into xterm, ${(MB / (alone / 1000)).toFixed(1)} MB/s node-pty alone`,
+      `the floor in this Chromium, xterm.js alone on a blank page: ${floor.memoryMs.toFixed(0)} ms fed from memory (${(floor.memoryMs / alone).toFixed(2)}×), ${floor.websocketMs.toFixed(0)} ms over a local WebSocket with the same flow control (${(floor.websocketMs / alone).toFixed(2)}×)`,
+      `terminal frames drawn during the flood and the prompt: ${pace?.frames ?? '?'} (screen held ${pace?.holds ?? '?'} times, ${HOLD_MS} ms each at most)`,
       `animation frames over 50 ms during the flood: ${m.frames.length}${m.frames.length ? `, longest ${m.frames.slice(0, 5).join(', ')} ms` : ''}`,
       `input delay (pointer moves every 50 ms, n=${m.input.length}): longest ${(m.input[0] ?? 0).toFixed(0)} ms, p95 ${p95(m.input).toFixed(0)} ms`,
       `a 5 ms timer's longest lag (lowest-priority work, starved rather than blocked): ${m.lag.toFixed(0)} ms`,
+      `CPU during the flood (s): ${cpu.map(([r, s]) => `${r} ${s.toFixed(1)}`).join(', ')}`,
       `machine load (1 min): ${loadavg()[0]!.toFixed(2)} on ${cpus().length} cores`,
     ];
     console.log(lines.join('\n'));

@@ -25,7 +25,7 @@ export const enum FlowControl {
    * LowWatermarkBytes: otherwise the count could sit between the low watermark and one ack's worth
    * forever, and a paused pty would never resume.
    */
-  AckBatchBytes = 65_536,
+  AckBatchBytes = 196_608,
 }
 
 /** Counts bytes sent and not yet acknowledged, and says when the source should pause or resume. */

@@ -215,6 +215,10 @@ export class Lab {
     return this.sessionById(id)?.screenText();
   }
 
+  paceOf(id: string): { frames: number; holds: number } | undefined {
+    return this.sessionById(id)?.paceStats;
+  }
+
   private sessionById(id: string): TerminalSession | undefined {
     for (const s of this.sessions.values()) if (s.id === id) return s;
     return undefined;

@@ -10,6 +10,7 @@ import type { PodnetClient } from '../../src-main/api/client.ts';
 import type { TerminalInfo, TerminalTarget } from '../../src-main/api/contract.ts';
 import { AckCounter, FlowControl } from '../../src-main/terminal/flow-control.ts';
 import type { TabState, ThemeName } from '../state/store.ts';
+import { OutputPacer } from './output-pacer.ts';
 import { searchDecorations, xtermTheme } from './xterm-theme.ts';
 
 export interface SessionDeps {
@@ -41,9 +42,6 @@ export function titleOf(target: TerminalTarget): string {
 
 const clamp = (n: number, lo: number, hi: number) => Math.max(lo, Math.min(hi, n));
 
-/** Bytes per xterm write: one transport frame (DataBuffer.FLUSH_BYTES); parsing 64 KiB takes a few ms, never a stall. */
-const WRITE_PIECE = 64 * 1024;
-
 let webglVerdict: boolean | undefined;
 /** Whether WebGL here is drawn by a GPU, asked once. */
 function hardwareWebgl(): boolean {
@@ -67,6 +65,7 @@ export class TerminalSession {
   private readonly fit = new FitAddon();
   private readonly searcher = new SearchAddon();
   private acks = new AckCounter();
+  private readonly pacer: OutputPacer;
   private opened = false;
   private starting = false;
   private disposed = false;
@@ -99,6 +98,7 @@ export class TerminalSession {
       allowProposedApi: true,
       theme: xtermTheme(deps.theme()),
     });
+    this.pacer = new OutputPacer(this.term);
     this.term.loadAddon(this.fit);
     this.term.loadAddon(this.searcher);
     // only web links open, and only in a new browsing context without access back to this page
@@ -200,16 +200,15 @@ export class TerminalSession {
   write(data: Uint8Array): void {
     const id = this.id;
     const acks = this.acks;
-    // In pieces: xterm parses one write without yielding, so a large backlog must not be one write;
-    // and each piece acks as soon as it is parsed.
-    for (let i = 0; i < data.length; i += WRITE_PIECE) {
-      // a piece may end inside a multi-byte character: xterm's UTF-8 decoder carries it to the next
-      const piece = data.length <= WRITE_PIECE ? data : data.subarray(i, i + WRITE_PIECE);
-      this.term.write(piece, () => {
-        const n = acks.parsed(piece.length);
-        if (n > 0 && id && id === this.id) void this.deps.client.call('terminal.ack', { id, bytes: n }).catch(() => {});
-      });
-    }
+    this.pacer.write(data, (bytes) => {
+      const n = acks.parsed(bytes);
+      if (n > 0 && id && id === this.id) void this.deps.client.call('terminal.ack', { id, bytes: n }).catch(() => {});
+    });
+  }
+
+  /** Frames drawn and flood holds so far (the benchmark reads them). */
+  get paceStats(): { frames: number; holds: number } {
+    return { ...this.pacer.stats };
   }
 
   exited(code: number | null, signal: number | null): void {
@@ -242,6 +241,7 @@ export class TerminalSession {
     clearTimeout(this.resizeTimer);
     if (this.id) void this.deps.client.call('terminal.close', { id: this.id }).catch(() => {});
     this.unmount();
+    this.pacer.dispose();
     this.term.dispose();
     this.host.remove();
   }

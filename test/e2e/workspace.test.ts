@@ -104,4 +104,38 @@ describe('the workspace in Chromium', () => {
     expect(hostSnapshot(worldId).processes).toEqual([]);
     expect(s.errors).toEqual([]);
   }, 120_000);
+
+  it('keeps up with a flood: the screen is held and drawn at the end, Ctrl-C stops `yes` at once, and a program that syncs its own output is left alone', async () => {
+    const { page } = s;
+    await page.getByTestId('node-count').fill('1');
+    await page.getByTestId('world-start').click();
+    await expect.poll(() => page.getByTestId('world-state').innerText(), { timeout: 20_000 }).toMatch(/running/i);
+    const pace = (id: string) => page.evaluate((i) => (window as unknown as { podnetScreens: { pace(id: string): { frames: number; holds: number } | null } }).podnetScreens.pace(i), id);
+
+    // 16.5 MB in a few seconds is a flood: the screen is held during it, and the last lines are drawn after it
+    const t = await openTerminal(page, 'node1');
+    await waitForText(page, t, /root@node1/);
+    await typeIn(page, t, 'yes flood-line | head -n 1500000; echo flood-$((6*7))');
+    const end = await waitForText(page, t, /^flood-42$/m, 60_000);
+    expect(end).toMatch(/^flood-line\nflood-42$/m);
+    expect((await pace(t))!.holds).toBeGreaterThan(0);
+
+    // an endless flood: Ctrl-C reaches the shell through it, and the prompt answers again
+    await typeIn(page, t, 'clear; yes');
+    await waitForText(page, t, /^y$/m);
+    await page.keyboard.press('Control+C');
+    await typeIn(page, t, 'echo after-$((1+1))');
+    await waitForText(page, t, /^after-2$/m, 20_000);
+
+    // mode 2026 from the program itself: its own holds, none of ours
+    const u = await openTerminal(page, 'node1');
+    await waitForText(page, u, /root@node1/);
+    await typeIn(page, u, "printf '\\033[?2026h'; yes synced | head -n 1000000; printf '\\033[?2026l'; echo sync-$((2*3))");
+    await waitForText(page, u, /^sync-6$/m, 60_000);
+    expect((await pace(u))!.holds).toBe(0);
+
+    await page.getByTestId('world-stop').click();
+    await expect.poll(() => page.getByTestId('world-state').innerText(), { timeout: 20_000 }).toMatch(/stopped/i);
+    expect(s.errors).toEqual([]);
+  }, 180_000);
 });

@@ -1,0 +1,93 @@
+// The floor under the terminal benchmark, measured in the same Chromium: xterm.js alone on a blank page,
+// fed the same 50 MB (1) from memory and (2) over a local WebSocket with the app's flow control
+// (ack after parse). What the app takes above (2) is the app's own cost; (2) above (1) is the transport's.
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import type { AddressInfo } from 'node:net';
+import type { BrowserContext } from 'playwright-core';
+import { WebSocketServer } from 'ws';
+import { FlowControl } from '../src-main/terminal/flow-control.js';
+
+const LINE = '0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ\r\n';
+const PIECE = Buffer.from(LINE.repeat(Math.floor((64 * 1024) / LINE.length)));
+
+export interface XtermFloor {
+  memoryMs: number;
+  websocketMs: number;
+}
+
+export async function xtermFloor(context: BrowserContext, bytes: number): Promise<XtermFloor> {
+  const require = createRequire(import.meta.url);
+  const lib = readFileSync(require.resolve('@xterm/xterm/lib/xterm.js'), 'utf8');
+  const css = readFileSync(require.resolve('@xterm/xterm/css/xterm.css'), 'utf8');
+  // the engine's side of the transport: 64 KiB binary frames, paused at the high watermark until acked
+  const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+  await new Promise((r) => wss.on('listening', r));
+  wss.on('connection', (ws) => {
+    let sent = 0;
+    let unacked = 0;
+    const pump = () => {
+      while (sent < bytes && unacked < FlowControl.HighWatermarkBytes) {
+        ws.send(PIECE);
+        sent += PIECE.length;
+        unacked += PIECE.length;
+      }
+    };
+    ws.on('message', (m) => {
+      const text = String(m);
+      if (text === 'go') pump();
+      else if ((unacked -= Number(text)) < FlowControl.LowWatermarkBytes) pump();
+    });
+  });
+  const page = await context.newPage();
+  try {
+    await page.setContent('<!doctype html><body style="margin:0;background:#000"><div id="t" style="width:1000px;height:700px"></div></body>');
+    await page.addStyleTag({ content: css });
+    await page.addScriptTag({ content: lib });
+    const run = (mode: 'memory' | 'websocket') =>
+      page.evaluate(
+        async ({ mode, bytes, port, line, ackBytes }) => {
+          const T = (window as unknown as { Terminal: typeof import('@xterm/xterm').Terminal }).Terminal;
+          const host = document.getElementById('t')!;
+          host.replaceChildren();
+          const term = new T({ cols: 120, rows: 40, scrollback: 5000, fontFamily: '"DejaVu Sans Mono", monospace', fontSize: 13, lineHeight: 1.1 });
+          term.open(host);
+          const piece = new TextEncoder().encode(line.repeat(Math.floor((64 * 1024) / line.length)));
+          const t0 = performance.now();
+          if (mode === 'memory') {
+            await new Promise<void>((done) => {
+              let fed = 0;
+              const next = () => (fed >= bytes ? done() : ((fed += piece.length), term.write(piece, next)));
+              next();
+            });
+          } else {
+            const ws = new WebSocket(`ws://127.0.0.1:${port}`);
+            ws.binaryType = 'arraybuffer';
+            await new Promise((r) => (ws.onopen = r));
+            await new Promise<void>((done) => {
+              let parsed = 0;
+              let pending = 0;
+              ws.onmessage = (e) => {
+                const b = new Uint8Array(e.data as ArrayBuffer);
+                term.write(b, () => {
+                  parsed += b.length;
+                  if ((pending += b.length) >= ackBytes) (ws.send(String(pending)), (pending = 0));
+                  if (parsed >= bytes) done();
+                });
+              };
+              ws.send('go');
+            });
+            ws.close();
+          }
+          const ms = performance.now() - t0;
+          term.dispose();
+          return ms;
+        },
+        { mode, bytes, port: (wss.address() as AddressInfo).port, line: LINE, ackBytes: FlowControl.AckBatchBytes },
+      );
+    return { memoryMs: await run('memory'), websocketMs: await run('websocket') };
+  } finally {
+    await page.close();
+    await new Promise((r) => wss.close(r));
+  }
+}

@@ -1,0 +1,153 @@
+// Feeds a terminal's output to xterm one piece at a time, and during a flood (output arriving faster
+// than xterm parses it) shows the screen about ten times a second instead of on every frame.
+//
+// Why: with the DOM renderer (no GPU), redrawing every row on every frame while `yes` or `cat` scrolls
+// costs more than parsing the bytes, so a flood ran at a third of its speed and starved the rest of the
+// page. Nobody reads a flood at 60 frames a second. The holds use the terminal's own synchronized
+// output mode (DEC private mode 2026, which xterm implements): xterm keeps parsing, only the drawing
+// waits. A program that uses mode 2026 itself is left alone: pacing stops for that terminal.
+import type { Terminal } from '@xterm/xterm';
+
+/** Bytes per xterm write: one transport frame (DataBuffer.FLUSH_BYTES); parsing 64 KiB takes a few ms, never a stall. */
+export const WRITE_PIECE = 64 * 1024;
+/** How long the screen is held during a flood before one frame shows it (a tenth of a second). */
+export const HOLD_MS = 250;
+/** A flood: this much output within FLOOD_WINDOW_MS (about 2.5 MB/s — far faster than anyone reads). */
+const FLOOD_BYTES = 256 * 1024;
+const FLOOD_WINDOW_MS = 100;
+/** Output that pauses this long ends the flood: what was held is drawn at once. */
+const QUIET_MS = 30;
+
+const BEGIN_SYNC = '\x1b[?2026h';
+const END_SYNC = '\x1b[?2026l';
+/** "ESC [ ? 2026" as bytes: the program itself asks for synchronized output. */
+const SYNC_MODE = [0x1b, 0x5b, 0x3f, 0x32, 0x30, 0x32, 0x36];
+
+export class OutputPacer {
+  private readonly queue: { bytes: Uint8Array; parsed: () => void }[] = [];
+  private writing = false;
+  private holding = false;
+  private holdSince = 0;
+  /** A release was written: the next hold waits until xterm has drawn a frame. */
+  private awaitingFrame = false;
+  /** The program uses mode 2026 itself: its holds are its own, ours would break them. */
+  private programSyncs = false;
+  private flooding = false;
+  private windowStart = 0;
+  private windowBytes = 0;
+  private lastArrival = 0;
+  private watching = false;
+  private disposed = false;
+  private readonly renderSub: { dispose(): void };
+  /** Frames xterm drew and holds begun, for the benchmark. */
+  readonly stats = { frames: 0, holds: 0 };
+
+  constructor(private readonly term: Terminal) {
+    this.renderSub = term.onRender(() => {
+      this.stats.frames++;
+      this.awaitingFrame = false;
+    });
+  }
+
+  /** Queues output; `parsed` runs once per piece, after xterm has parsed it (what flow control acks). */
+  write(data: Uint8Array, parsed: (bytes: number) => void): void {
+    if (this.disposed) return;
+    if (!this.programSyncs && mentionsSyncMode(data)) {
+      this.programSyncs = true;
+      this.release();
+    }
+    this.measure(data.length);
+    for (let i = 0; i < data.length; i += WRITE_PIECE) {
+      // a piece may end inside a multi-byte character: xterm's UTF-8 decoder carries it to the next
+      const bytes = data.length <= WRITE_PIECE ? data : data.subarray(i, i + WRITE_PIECE);
+      this.queue.push({ bytes, parsed: () => parsed(bytes.length) });
+    }
+    if (!this.writing) this.next();
+  }
+
+  dispose(): void {
+    this.disposed = true;
+    this.queue.length = 0;
+    this.renderSub.dispose();
+  }
+
+  /** Hands xterm the next piece; the callback runs inside xterm's parse loop, so the next follows without a yield. */
+  private next(): void {
+    const piece = this.queue.shift();
+    if (!piece) {
+      this.writing = false;
+      return;
+    }
+    this.writing = true;
+    this.pace();
+    this.term.write(piece.bytes, () => {
+      piece.parsed();
+      if (!this.disposed) this.next();
+    });
+  }
+
+  /** The output rate, over windows of FLOOD_WINDOW_MS. */
+  private measure(bytes: number): void {
+    const now = performance.now();
+    this.lastArrival = now;
+    if (now - this.windowStart > FLOOD_WINDOW_MS) {
+      this.flooding = this.windowBytes >= FLOOD_BYTES && now - this.windowStart < 2 * FLOOD_WINDOW_MS;
+      this.windowStart = now;
+      this.windowBytes = 0;
+    }
+    this.windowBytes += bytes;
+    if (this.windowBytes >= FLOOD_BYTES) this.flooding = true;
+  }
+
+  /** Before a piece: during a flood, hold the screen until HOLD_MS have passed, then let one frame through. */
+  private pace(): void {
+    if (this.programSyncs) return;
+    if (this.holding) {
+      if (performance.now() - this.holdSince >= HOLD_MS) this.release();
+    } else if (this.flooding && !this.awaitingFrame && !this.term.modes.synchronizedOutputMode) {
+      this.term.write(BEGIN_SYNC);
+      this.holding = true;
+      this.holdSince = performance.now();
+      this.stats.holds++;
+      this.watch();
+    }
+  }
+
+  /** While the screen is held, each frame asks: has the flood stopped, or has the hold lasted long enough? */
+  private watch(): void {
+    if (this.watching) return;
+    this.watching = true;
+    const tick = () => {
+      if (this.disposed || !this.holding) {
+        this.watching = false;
+        return;
+      }
+      const now = performance.now();
+      if (now - this.lastArrival >= QUIET_MS) this.flooding = false;
+      // idle between pieces: nothing else would end the hold
+      if (!this.flooding || (!this.writing && now - this.holdSince >= HOLD_MS)) {
+        this.release();
+        this.watching = false;
+        return;
+      }
+      requestAnimationFrame(tick);
+    };
+    requestAnimationFrame(tick);
+  }
+
+  private release(): void {
+    if (!this.holding) return;
+    this.term.write(END_SYNC);
+    this.holding = false;
+    this.awaitingFrame = true;
+  }
+}
+
+function mentionsSyncMode(data: Uint8Array): boolean {
+  for (let i = data.indexOf(0x1b); i !== -1; i = data.indexOf(0x1b, i + 1)) {
+    let j = 1;
+    while (j < SYNC_MODE.length && data[i + j] === SYNC_MODE[j]) j++;
+    if (j === SYNC_MODE.length) return true;
+  }
+  return false;
+}
