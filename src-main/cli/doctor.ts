@@ -3,6 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PLUGIN_DIRS, hostPluginDirs } from '../world/paths.js';
+import { detectCgroup } from '../world/cgroup.js';
 import { worldInitBinary } from '../world/world-init.js';
 
 export interface Check {
@@ -168,6 +169,14 @@ export function runDoctor(): Check[] {
   }
 
   checks.push(...labToolChecks());
+
+  // the engine's memory watch bounds every world; a cgroup is only detected (docs/reliability.md)
+  const cg = detectCgroup();
+  checks.push({
+    name: 'world memory bound',
+    ok: true,
+    detail: `the engine's memory watch (sum of the world's PSS); cgroup: ${cg.kind === 'v2-delegated' ? `v2, delegated at ${cg.parent} (not used yet)` : cg.reason}`,
+  });
 
   const major = Number(process.versions.node.split('.')[0]);
   checks.push({ name: 'Node.js', ok: major >= 20, detail: process.version, ...(major < 20 ? { fix: 'install Node.js 20 or later' } : {}) });
