@@ -16,7 +16,10 @@ export interface WorldProc {
   comm: string;
   /** Its PID namespace (the world's, or one a lab made inside it). */
   pidNs: string;
-  /** Proportional set size (shared pages split among their users), or RSS where PSS cannot be read. */
+  /**
+   * Resident memory: RSS from a cheap scan (shared pages counted in every process, so the sum is an
+   * upper bound), or PSS (shared pages split among their users) from a precise one.
+   */
   bytes: number;
 }
 
@@ -54,6 +57,16 @@ function readStat(pid: number | string): { comm: string; f: string[] } | undefin
   }
 }
 
+let pageSize: number | undefined;
+/** The kernel's page size (4 KiB on x86; 16 or 64 KiB on some arm64 machines), from our own smaps. */
+function kernelPageSize(): number {
+  if (pageSize === undefined) {
+    const m = /^KernelPageSize:\s+(\d+) kB/m.exec(readFileSync('/proc/self/smaps', 'utf8'));
+    pageSize = m ? Number(m[1]) * 1024 : 4096;
+  }
+  return pageSize;
+}
+
 /** PSS from smaps_rollup; VmRSS from status where smaps_rollup is not ours to read. 0 for a zombie. */
 export function processMemory(pid: number): number {
   try {
@@ -74,15 +87,15 @@ export function processMemory(pid: number): number {
  * Every process of a world: those in its PID namespace (world-init's children, and terminals that
  * entered it with nsenter), and their descendants in PID namespaces a lab made inside it.
  */
-export function worldProcesses(initHostPid: number): WorldProc[] {
+export function worldProcesses(initHostPid: number, precise = true): WorldProc[] {
   const worldNs = readlinkSync(`/proc/${initHostPid}/ns/pid`);
-  const all: Omit<WorldProc, 'bytes'>[] = [];
+  const all: (Omit<WorldProc, 'bytes'> & { rss: number })[] = [];
   for (const d of readdirSync('/proc')) {
     if (!/^\d+$/.test(d)) continue;
     const st = readStat(d);
     if (!st) continue;
     try {
-      all.push({ hostPid: Number(d), ppid: Number(st.f[1]), startTime: Number(st.f[19]), comm: st.comm, pidNs: readlinkSync(`/proc/${d}/ns/pid`) });
+      all.push({ hostPid: Number(d), ppid: Number(st.f[1]), startTime: Number(st.f[19]), rss: Number(st.f[21]) * kernelPageSize(), comm: st.comm, pidNs: readlinkSync(`/proc/${d}/ns/pid`) });
     } catch {
       /* gone, or not ours to read */
     }
@@ -98,7 +111,7 @@ export function worldProcesses(initHostPid: number): WorldProc[] {
       }
     }
   }
-  return all.filter((p) => members.has(p.hostPid)).map((p) => ({ ...p, bytes: processMemory(p.hostPid) }));
+  return all.filter((p) => members.has(p.hostPid)).map(({ rss, ...p }) => ({ ...p, bytes: precise ? processMemory(p.hostPid) : rss }));
 }
 
 export function formatBytes(n: number): string {
@@ -178,8 +191,13 @@ export class MemoryWatch extends EventEmitter<{ kill: [MemoryKill]; over: [{ tot
   /** One look at the world; kills at most one process. Public for tests. */
   tick(): MemoryKill | undefined {
     const { limitBytes } = this.opts;
-    const procs = worldProcesses(this.opts.initHostPid);
-    const total = procs.reduce((s, p) => s + p.bytes, 0);
+    // RSS from stat first (cheap); PSS (smaps_rollup, dearer with a thousand processes) only near the limit
+    let procs = worldProcesses(this.opts.initHostPid, false);
+    let total = procs.reduce((s, p) => s + p.bytes, 0);
+    if (limitBytes > 0 && total > limitBytes) {
+      procs = worldProcesses(this.opts.initHostPid, true);
+      total = procs.reduce((s, p) => s + p.bytes, 0);
+    }
     this.lastTotal = total;
     if (this.pending) {
       const p = this.pending;
