@@ -202,7 +202,7 @@ export class MemoryWatch extends EventEmitter<{ kill: [MemoryKill]; over: [{ tot
     if (this.pending) {
       const p = this.pending;
       const still = procs.find((q) => q.hostPid === p.hostPid && q.startTime === p.startTime && q.bytes > 0);
-      // its memory is freed when it is reaped; a process that ignores nothing (SIGKILL) gets 2 s
+      // its memory is freed as it exits; one stuck in the kernel (D state) may take longer: 2 s, then judge again
       if (still && performance.now() - p.at < 2000) return undefined;
       this.pending = undefined;
     }
