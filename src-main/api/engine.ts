@@ -7,6 +7,7 @@ import { LabsPart } from '../labs/lab-part.js';
 import { composeApi, type EngineEvents, type SessionPart } from './session.js';
 import { TimelinePart } from '../timeline/timeline-part.js';
 import { ConfigEditorPart } from '../config/editor-part.js';
+import type { WorldLimits } from '../world/world.js';
 
 export interface Engine {
   readonly api: PodnetApi;
@@ -20,6 +21,8 @@ export interface EngineOptions {
   terminals: TerminalFactory;
   /** Parts beyond the defaults (tests add theirs). */
   parts?: SessionPart[];
+  /** Bounds for the session's worlds (DEFAULT_LIMITS where not given). */
+  worldLimits?: Partial<WorldLimits>;
 }
 
 /** The parts every engine has; each serves its own slice of the contract. */
@@ -29,7 +32,7 @@ function defaultParts(): SessionPart[] {
 
 export function createEngine(opts: EngineOptions): Engine {
   const parts = [...defaultParts(), ...(opts.parts ?? [])];
-  const session = new LabService(opts.terminals, parts);
+  const session = new LabService(opts.terminals, parts, opts.worldLimits);
   for (const p of parts) p.bind?.(session);
   const api = composeApi([session, ...parts], Object.keys(requests) as Method[]);
   return { api, events: session, session, dispose: () => session.dispose() };

@@ -8,11 +8,14 @@ import { bridgeConfList, DEFAULT_CONF_FILE } from '../cni/defaults.js';
 import { Kubelet, type Pod } from '../runtime/kubelet.js';
 import { furnishWorld, newKubelet, type WorldSpec } from '../labs/world-spec.js';
 import type { TerminalHost } from '../terminal/types.js';
-import { createWorld, type World } from '../world/world.js';
+import { createWorld, type World, type WorldLimits } from '../world/world.js';
 import { ApiError, type EventName, type Params, type Payload, type PodInfo, type PodnetApi, type WorldStatus } from './contract.js';
 import type { Session, SessionPart } from './session.js';
 
 export type TerminalFactory = (world: World, resolvePod: (name: string) => { node: string; netns: string } | undefined) => TerminalHost;
+
+/** How long a memory kill stays the world's reported error (it is an event, not a state). */
+export const MEMORY_KILL_SHOWN_MS = 60_000;
 
 /** How often the runtime's Status is polled, as kubelet's updateRuntimeUp does. */
 export const STATUS_INTERVAL_MS = 5000;
@@ -29,6 +32,8 @@ export class LabService extends EventEmitter<{ event: [EventName, unknown] }> im
   private statusTimer: NodeJS.Timeout | undefined;
   /** Set while the running world is at its process limit. */
   private limitMessage: string | undefined;
+  /** The memory watch's last report (a process it killed), until MEMORY_KILL_SHOWN_MS after. */
+  private memoryMessage: { text: string; until: number } | undefined;
   private lastNodes = 2;
   /** The spec the running world was built from (a lab's), so world.reset rebuilds the same world. */
   private lastSpec: WorldSpec | undefined;
@@ -38,6 +43,8 @@ export class LabService extends EventEmitter<{ event: [EventName, unknown] }> im
   constructor(
     private readonly makeTerminals: TerminalFactory,
     private readonly parts: readonly SessionPart[] = [],
+    /** Bounds for the worlds this session starts (DEFAULT_LIMITS where not given). */
+    private readonly limits: Partial<WorldLimits> = {},
   ) {
     super();
   }
@@ -59,7 +66,8 @@ export class LabService extends EventEmitter<{ event: [EventName, unknown] }> im
           return { name: n.name, underlayIp: n.underlayIp, podCidr: n.podCidr, loopback: rt.loopback, networkReady: { status: c.status, reason: c.reason, message: c.message } };
         })
       : [];
-    return { state: this.state, nodes, ...(this.error ?? (this.limitMessage ? { error: this.limitMessage } : {})) };
+    const reports = [this.limitMessage, this.memoryMessage?.text].filter((m): m is string => m !== undefined);
+    return { state: this.state, nodes, ...(this.error ?? (reports.length ? { error: reports.join('\n') } : {})) };
   }
 
   private changed(): WorldStatus {
@@ -115,8 +123,14 @@ export class LabService extends EventEmitter<{ event: [EventName, unknown] }> im
     let made: World | undefined;
     try {
       progress(0, `creating the sandbox and ${nodes} node${nodes > 1 ? 's' : ''}`);
-      const world = (made = await createWorld({ nodes: spec?.nodes ?? nodes }));
+      const world = (made = await createWorld({ nodes: spec?.nodes ?? nodes, limits: this.limits }));
       this.world = world;
+      // the memory watch killed a lab process: the UI says who, at once
+      const onMemory = (m: { message: string }) => {
+        this.memoryMessage = { text: m.message, until: Date.now() + MEMORY_KILL_SHOWN_MS };
+        if (this.world === world) this.changed();
+      };
+      world.memory?.on('kill', onMemory).on('over', onMemory);
       if (spec) {
         this.kubelet = newKubelet(world, spec);
         await furnishWorld(world, this.kubelet, spec, (what) => progress(1, what));
@@ -145,7 +159,7 @@ export class LabService extends EventEmitter<{ event: [EventName, unknown] }> im
       // kubelet's Status loop: NetworkReady changes (a config edited in a terminal) reach the status bar
       let last = JSON.stringify(this.status().nodes);
       this.statusTimer = setInterval(() => {
-        const full = this.reportProcessLimit(world);
+        const full = this.reportProcessLimit(world) || this.expireMemoryMessage();
         const now = JSON.stringify(this.status().nodes);
         if (now !== last || full) {
           last = now;
@@ -187,6 +201,13 @@ export class LabService extends EventEmitter<{ event: [EventName, unknown] }> im
     return true;
   }
 
+  /** A memory kill's report ends after a while. True when it did. */
+  private expireMemoryMessage(): boolean {
+    if (!this.memoryMessage || Date.now() < this.memoryMessage.until) return false;
+    this.memoryMessage = undefined;
+    return true;
+  }
+
   ['world.stop']() {
     return this.serial(() => this.stop());
   }
@@ -199,6 +220,7 @@ export class LabService extends EventEmitter<{ event: [EventName, unknown] }> im
     this.state = 'stopping';
     clearInterval(this.statusTimer);
     this.limitMessage = undefined;
+    this.memoryMessage = undefined;
     this.changed();
     // parts let go of the world before it ends (in reverse: a later part may lean on an earlier one)
     for (const part of [...this.parts].reverse()) await Promise.resolve(part.detach()).catch(() => {});

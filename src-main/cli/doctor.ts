@@ -3,6 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PLUGIN_DIRS, hostPluginDirs } from '../world/paths.js';
+import { detectCgroup } from '../world/cgroup.js';
 import { worldInitBinary } from '../world/world-init.js';
 
 export interface Check {
@@ -10,6 +11,24 @@ export interface Check {
   ok: boolean;
   detail: string;
   fix?: string;
+  /** Not needed for a world to start, only by some labs: reported, never counted as a problem. */
+  warn?: boolean;
+}
+
+const apt = (pkg: string) => `sudo apt-get install ${pkg}   (Fedora: sudo dnf install ${pkg}; Arch: sudo pacman -S ${pkg})`;
+
+/** Tools some labs run inside the world (from the host's files): the world starts without them. */
+const LAB_TOOLS = [
+  { cmd: 'tcpdump', pkg: 'tcpdump', why: 'lab 10 captures VXLAN on the underlay' },
+  { cmd: 'fakeroot', pkg: 'fakeroot', why: "lab 10: lets tcpdump's user switch pass in a user namespace" },
+  { cmd: 'dnsmasq', pkg: 'dnsmasq', why: 'lab 13 runs a DNS and DHCP server in a pod' },
+] as const;
+
+export function labToolChecks(find: (cmd: string) => string | undefined = which): Check[] {
+  return LAB_TOOLS.map(({ cmd, pkg, why }) => {
+    const at = find(cmd);
+    return at ? { name: cmd, ok: true, detail: at } : { name: cmd, ok: false, warn: true, detail: `not installed (${why})`, fix: apt(pkg) };
+  });
 }
 
 const REQUIRED_PLUGINS = ['bridge', 'host-local', 'loopback', 'portmap'];
@@ -51,7 +70,6 @@ export function apparmorProfile(exe = process.execPath): string {
 export function runDoctor(): Check[] {
   const checks: Check[] = [];
   const root = process.getuid?.() === 0;
-  const apt = (pkg: string) => `sudo apt-get install ${pkg}   (Fedora: sudo dnf install ${pkg}; Arch: sudo pacman -S ${pkg})`;
 
   // util-linux: unshare and nsenter
   const unshare = which('unshare');
@@ -150,6 +168,16 @@ export function runDoctor(): Check[] {
     checks.push({ name: 'world-init (built)', ok: false, detail: (e as Error).message, fix: 'sudo apt-get install build-essential && npm run build' });
   }
 
+  checks.push(...labToolChecks());
+
+  // the engine's memory watch bounds every world; a cgroup is only detected (docs/reliability.md)
+  const cg = detectCgroup();
+  checks.push({
+    name: 'world memory bound',
+    ok: true,
+    detail: `the engine's memory watch (sum of the world's PSS); cgroup: ${cg.kind === 'v2-delegated' ? `v2, delegated at ${cg.parent} (not used yet)` : cg.reason}`,
+  });
+
   const major = Number(process.versions.node.split('.')[0]);
   checks.push({ name: 'Node.js', ok: major >= 20, detail: process.version, ...(major < 20 ? { fix: 'install Node.js 20 or later' } : {}) });
   return checks;
@@ -157,13 +185,15 @@ export function runDoctor(): Check[] {
 
 /** What the doctor finds wrong, each with its fix: shown wherever a world failed to start (UI and CLI). */
 export function doctorFix(checks: Check[] = runDoctor()): string | undefined {
-  const failing = checks.filter((c) => !c.ok);
+  const failing = checks.filter((c) => !c.ok && !c.warn);
   return failing.length ? failing.map((c) => `${c.name}: ${c.detail}${c.fix ? `\n  fix: ${c.fix}` : ''}`).join('\n') : undefined;
 }
 
 export function formatDoctor(checks: Check[]): string {
-  const lines = checks.map((c) => `${c.ok ? '✓' : '✗'} ${c.name}: ${c.detail}${c.fix && !c.ok ? `\n    fix: ${c.fix}` : ''}`);
-  const bad = checks.filter((c) => !c.ok).length;
+  const lines = checks.map((c) => `${c.ok ? '✓' : c.warn ? '!' : '✗'} ${c.name}: ${c.detail}${c.fix && !c.ok ? `\n    fix: ${c.fix}` : ''}`);
+  const bad = checks.filter((c) => !c.ok && !c.warn).length;
+  const warned = checks.filter((c) => !c.ok && c.warn).length;
   lines.push('', bad ? `${bad} problem${bad > 1 ? 's' : ''} found: the lab world cannot start until ${bad > 1 ? 'they are' : 'it is'} fixed.` : 'Everything a lab world needs is here.');
+  if (warned) lines.push(`${warned} tool${warned > 1 ? 's' : ''} some labs use ${warned > 1 ? 'are' : 'is'} missing (marked !): those labs' steps fail until ${warned > 1 ? 'they are' : 'it is'} installed.`);
   return lines.join('\n');
 }

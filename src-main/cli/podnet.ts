@@ -44,7 +44,7 @@ async function main(argv: string[]): Promise<number> {
     case 'doctor': {
       const checks = runDoctor();
       out(formatDoctor(checks));
-      return checks.every((c) => c.ok) ? 0 : 1;
+      return checks.every((c) => c.ok || c.warn) ? 0 : 1;
     }
     case 'trace': {
       const { values } = parseArgs({

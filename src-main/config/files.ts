@@ -1,7 +1,6 @@
 // A node's /etc/cni/net.d as the editor sees it: names confined to that directory (no "..", no
 // slashes, no symlinks), and writes that are atomic (a temp file, fsync, rename, fsync of the dir),
 // so the runtime never loads half a file and a failed save loses nothing.
-import { randomBytes } from 'node:crypto';
 import { lstatSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { CONF_EXTENSIONS } from '../cni/conf.js';
@@ -85,9 +84,8 @@ export class ConfDir {
   /** Writes atomically: the runtime sees the old file or the new one, never a part. */
   write(name: string, text: string): ConfFileInfo {
     const p = this.path(name, false);
-    // a dot name without a config extension: the loader never picks a temp file up
-    const tmp = join(this.dir, `.${name}.${randomBytes(4).toString('hex')}.tmp`);
-    writeFileAtomic(p, text, { tmp });
+    // its temp file is a dot name without a config extension: the loader never picks one up
+    writeFileAtomic(p, text);
     const st = lstatSync(p);
     return { name, size: st.size, mtime: st.mtimeMs };
   }

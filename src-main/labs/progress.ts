@@ -1,6 +1,5 @@
 // Progress per lab on disk (steps done, answers, time spent), written atomically — temp file, fsync,
 // rename, fsync of the folder — so a crash leaves the old or the new file, never half of one.
-import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
@@ -53,6 +52,6 @@ export class ProgressStore {
   save(p: LabProgress): void {
     mkdirSync(this.dir, { recursive: true });
     const f = this.file(p.lab);
-    writeFileAtomic(f, JSON.stringify({ ...p, updatedAt: new Date().toISOString() }, null, 2) + '\n', { tmp: `${f}.tmp-${randomBytes(4).toString('hex')}`, mode: 0o600 });
+    writeFileAtomic(f, JSON.stringify({ ...p, updatedAt: new Date().toISOString() }, null, 2) + '\n', { mode: 0o600 });
   }
 }

@@ -56,6 +56,8 @@ export interface WorldLimits {
   processes: number;
   /** Address space of each process of the world (RLIMIT_AS), in bytes. */
   memoryBytes: number;
+  /** Memory of the whole world, in bytes: kept by the engine (memory-watch.ts), not by world-init. */
+  worldMemoryBytes: number;
 }
 
 export class WorldInitError extends Error {
@@ -173,7 +175,7 @@ export class WorldInit extends EventEmitter<{ exit: [ExitStatus] }> {
   }
 
   /** Starts world-init as PID 1 of new user, network, mount and PID namespaces, with the world's limits. */
-  static async start(stateDir: string, limits: WorldLimits = { processes: 0, memoryBytes: 0 }): Promise<WorldInit> {
+  static async start(stateDir: string, limits: WorldLimits = { processes: 0, memoryBytes: 0, worldMemoryBytes: 0 }): Promise<WorldInit> {
     const bin = worldInitBinary();
     const child = spawn(
       'unshare',

@@ -3,9 +3,10 @@
 // network namespace, and when world-init's lifeline closes everything of it is gone.
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, symlinkSync, writeFileSync } from 'node:fs';
-import { homedir } from 'node:os';
+import { homedir, totalmem } from 'node:os';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { hostPluginDirs, stateRoot, sweepStaleWorlds, forceRemove } from './paths.js';
+import { MemoryWatch } from './memory-watch.js';
 import { childrenOf } from './procfs.js';
 import { nativeBinary, WorldInit, type ExecResult, type NsPlacement, type SpawnRequest, type WorldLimits, type WorldProcess } from './world-init.js';
 
@@ -57,16 +58,17 @@ export interface WorldOptions {
   nodes: number | string[];
   /** A lab's working folder: the one host folder the world may write (at its own path). */
   workDir?: string;
-  /** Bounds on the world's processes and each process's memory (DEFAULT_LIMITS; 0 lifts one). */
+  /** Bounds on the world's processes, each process's memory and the world's (DEFAULT_LIMITS; 0 lifts one). */
   limits?: Partial<WorldLimits>;
 }
 
 /**
  * A lab needs a few dozen processes; a Go CNI plugin reserves about 1 GiB of address space (it fails
  * below that) but touches little: these leave room for a busy lab
- * and stop a fork bomb or a runaway plugin long before the machine notices.
+ * and stop a fork bomb or a runaway plugin long before the machine notices. The world as a whole
+ * gets 2 GiB, or half the machine's memory where that is less.
  */
-export const DEFAULT_LIMITS: WorldLimits = { processes: 1000, memoryBytes: 4 * 1024 ** 3 };
+export const DEFAULT_LIMITS: WorldLimits = { processes: 1000, memoryBytes: 4 * 1024 ** 3, worldMemoryBytes: Math.min(2 * 1024 ** 3, Math.floor(totalmem() / 2)) };
 
 /** Where the world's own state folder appears inside the confined view (world-confine.c). */
 export const WORLD_STATE_MOUNT = '/run/podnet';
@@ -191,6 +193,9 @@ export class World {
     if (!Number.isInteger(limits.memoryBytes) || limits.memoryBytes < 0 || (limits.memoryBytes > 0 && limits.memoryBytes < 64 * 1024 ** 2)) {
       throw new WorldError(`a world's memory limit per process is at least 64 MiB (or 0 for none), not ${limits.memoryBytes} bytes`);
     }
+    if (!Number.isInteger(limits.worldMemoryBytes) || limits.worldMemoryBytes < 0 || (limits.worldMemoryBytes > 0 && limits.worldMemoryBytes < 64 * 1024 ** 2)) {
+      throw new WorldError(`a world's memory limit as a whole is at least 64 MiB (or 0 for none), not ${limits.worldMemoryBytes} bytes`);
+    }
     if (opts.workDir !== undefined && (!isAbsolute(opts.workDir) || !existsSync(opts.workDir))) {
       throw new WorldError(`the lab's working folder must be an existing absolute path, not "${opts.workDir}"`);
     }
@@ -243,11 +248,25 @@ export class World {
       // Nodes start concurrently: each is a few mounts and one process.
       const started = await Promise.all(names.map((n, i) => world.startNode(n, i + 1)));
       for (const n of started) world.nodes.set(n.name, n);
+      world.watchMemory();
     } catch (e) {
       await world.destroy();
       throw e;
     }
     return world;
+  }
+
+  /** The watch on the world's memory as a whole (memory-watch.ts): its `kill` events say whom it ended. */
+  memory: MemoryWatch | undefined;
+
+  private watchMemory(): void {
+    if (!this.limits.worldMemoryBytes) return;
+    this.memory = new MemoryWatch({
+      initHostPid: this.hostPid(1),
+      limitBytes: this.limits.worldMemoryBytes,
+      // the world's own processes are never the ones to go; known by now, so looked up once
+      spared: ((pids) => () => pids)(this.holderPids.map((p) => this.hostPid(p))),
+    }).start();
   }
 
   /** Starts a long-lived world process and waits until it prints `line` (ok) or exits first. */
@@ -462,6 +481,7 @@ export class World {
   async destroy(): Promise<void> {
     if (this.destroyed) return;
     this.destroyed = true;
+    this.memory?.stop();
     await this.init.close();
     forceRemove(this.stateDir);
   }
