@@ -12,7 +12,7 @@ import { createWorld, type World } from '../world/world.js';
 import { ApiError, type EventName, type Params, type Payload, type PodInfo, type PodnetApi, type WorldStatus } from './contract.js';
 import type { Session, SessionPart } from './session.js';
 
-export type TerminalFactory = (world: World, resolvePod: (name: string) => { node: string; netns: string } | undefined) => TerminalHost;
+export type TerminalFactory = (world: World, resolvePod: (name: string) => { node: string; netns: string; sandboxPid?: number } | undefined) => TerminalHost;
 
 /** How often the runtime's Status is polled, as kubelet's updateRuntimeUp does. */
 export const STATUS_INTERVAL_MS = 5000;
@@ -127,8 +127,8 @@ export class LabService extends EventEmitter<{ event: [EventName, unknown] }> im
       }
       progress(2, 'starting the runtime');
       this.terminals = this.makeTerminals(world, (name) => {
-        const pod = this.kubelet?.pods.get(`default/${name}`);
-        return pod ? { node: pod.spec.node, netns: pod.netns } : undefined;
+        const pod = this.kubelet?.podByName(name);
+        return pod ? { node: pod.spec.node, netns: pod.netns, sandboxPid: pod.sandboxPid } : undefined;
       });
       this.terminals.on('data', (d) => this.emitEvent('terminal.data', d));
       this.terminals.on('exit', (d) => this.emitEvent('terminal.exit', d));
