@@ -116,6 +116,20 @@ describe('pod DNS in the runtime', () => {
       await expectClean(w);
     }));
 
+  it('a pause that cannot start undoes setupSandboxFiles with the rest (the files, CNI DEL, the netns)', () =>
+    withWorld(1, async (w) => {
+      writeDefaultConf(w);
+      const k = new Kubelet(w);
+      const t = new Trace();
+      // a hostname longer than the kernel's 64 characters: sethostname fails in the pause
+      const err = await k.runtime('node1').runPodSandbox({ name: 'web', namespace: 'default', uid: 'u1', hostname: 'h'.repeat(70) }, t).then(() => undefined, (e: Error) => e);
+      expect(err?.message).toMatch(/^failed to start sandbox container task "[0-9a-f]{64}": .*hostname/);
+      const undone = t.events.filter((e) => e.undo).map((e) => e.name);
+      expect(undone).toEqual(['undo: remove sandbox files', 'undo: teardown pod network (CNI DEL)', 'undo: remove network namespace', 'undo: release sandbox name']);
+      expect(readdirSync(w.node('node1').host.sandboxesDir)).toEqual([]);
+      await expectClean(w);
+    }));
+
   it("binds a node's resolv.conf over a symlink whose target is missing (systemd-resolved's stub), creating it on the node's /run", () =>
     withWorld(1, async (w) => {
       const node = { kind: 'node', node: 'node1' } as const;

@@ -437,7 +437,7 @@ export class ContainerdNode {
     // First, as containerd's WithPodHostname/WithPodResolvConf mounts: the sandbox's files over /etc/….
     const init = [...sandboxFileMounts(sb.filesDir), `trap '(for i in 1 2 3 4 5; do kill -TERM "$c" 2>/dev/null || break; sleep 0.2; done) & wait "$c"; exit $?' TERM INT; "$@" & c=$!; echo ${CONTAINER_STARTED} >&2; wait "$c"`].join('\n');
     // the node's files are the container's "image"; its hostname is the pod's (the pause's UTS namespace)
-    const p = this.world.spawn({ kind: 'pod', node: this.node, netns: sb.netnsPath }, ['nsenter', `--uts=/proc/${sb.pause.pid}/ns/uts`, '--', 'unshare', '--pid', '--fork', '--mount', '--mount-proc', 'sh', '-ec', init, 'container', ...command]);
+    const p = this.world.spawn({ kind: 'pod', node: this.node, netns: sb.netnsPath }, ['nsenter', `--uts=/proc/${sb.pause.pid}/ns/uts`, '--', 'unshare', '--pid', '--fork', '--mount', '--mount-proc', 'sh', '-c', init, 'container', ...command]);
     const log = logPath ? this.containerLog(logPath) : undefined;
     // listen before anything is awaited: the marker can arrive in the same read as "started"
     const running = new Promise<void>((resolve) => {
@@ -497,7 +497,7 @@ const PAUSE_READY = 'podnet: sandbox ready';
  * the current (own) mount namespace; a name the node lacks (a host without /etc/hostname) is skipped.
  */
 function sandboxFileMounts(dir: string): string[] {
-  return ['hostname', 'hosts', 'resolv.conf'].map((f) => `if [ -e /etc/${f} ]; then mount --bind ${shq(`${dir}/${f}`)} /etc/${f}; fi`);
+  return ['hostname', 'hosts', 'resolv.conf'].map((f) => `if [ -e /etc/${f} ]; then mount --bind ${shq(`${dir}/${f}`)} /etc/${f} || exit 1; fi`);
 }
 
 function shq(s: string): string {
