@@ -6,7 +6,8 @@ cd "$(dirname "$0")/.."
 
 # chromium: the end-to-end tests drive the UI in it (playwright-core downloads no browser)
 # tcpdump, fakeroot: lab 10 captures VXLAN on the underlay (fakeroot lets tcpdump's user switch pass in a user namespace)
-packages=(iproute2 containernetworking-plugins busybox-static nftables iptables util-linux build-essential tcpdump fakeroot chromium)
+# dnsmasq-base: lab 13's cluster DNS server (a stand-in for CoreDNS, run in a pod)
+packages=(iproute2 containernetworking-plugins busybox-static nftables iptables util-linux build-essential tcpdump fakeroot dnsmasq-base chromium)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -171,6 +171,7 @@ describe('containers', () => {
       );
       expect(steps(t, (e) => e.component === 'kubelet' && e.parent !== undefined)).toEqual([
         'kubelet:PrepareResources',
+        'kubelet:GetPodDNS',
         'kubelet:PodReadyToStartContainers',
         'kubelet:init container wait-net',
         'kubelet:init container second',

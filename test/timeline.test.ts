@@ -53,7 +53,7 @@ describe('the timeline against a real world', () => {
     const op = await engine.api['timeline.createPod']({ name: 'web', node: 'node1', stepThrough: true });
     expect(op).toMatchObject({ kind: 'syncPod', pod: 'web', node: 'node1', stepThrough: true });
     await pausedBefore(op.id, 'SyncPod', mark);
-    for (const next of ['PrepareResources', 'RunPodSandbox', 'NewNetNS', 'setupPodNetwork']) {
+    for (const next of ['PrepareResources', 'GetPodDNS', 'RunPodSandbox', 'NewNetNS', 'setupPodNetwork']) {
       const m = seen.length;
       await engine.api['timeline.next']({ op: op.id });
       await pausedBefore(op.id, next, m);

@@ -12,7 +12,7 @@ import { createWorld, type World, type WorldLimits } from '../world/world.js';
 import { ApiError, type EventName, type Params, type Payload, type PodInfo, type PodnetApi, type WorldStatus } from './contract.js';
 import type { Session, SessionPart } from './session.js';
 
-export type TerminalFactory = (world: World, resolvePod: (name: string) => { node: string; netns: string } | undefined) => TerminalHost;
+export type TerminalFactory = (world: World, resolvePod: (name: string) => { node: string; netns: string; sandboxPid?: number } | undefined) => TerminalHost;
 
 /** How long a memory kill stays the world's reported error (it is an event, not a state). */
 export const MEMORY_KILL_SHOWN_MS = 60_000;
@@ -141,8 +141,8 @@ export class LabService extends EventEmitter<{ event: [EventName, unknown] }> im
       }
       progress(2, 'starting the runtime');
       this.terminals = this.makeTerminals(world, (name) => {
-        const pod = this.kubelet?.pods.get(`default/${name}`);
-        return pod ? { node: pod.spec.node, netns: pod.netns } : undefined;
+        const pod = this.kubelet?.podByName(name);
+        return pod ? { node: pod.spec.node, netns: pod.netns, sandboxPid: pod.sandboxPid } : undefined;
       });
       this.terminals.on('data', (d) => this.emitEvent('terminal.data', d));
       this.terminals.on('exit', (d) => this.emitEvent('terminal.exit', d));

@@ -161,6 +161,10 @@ export function runDoctor(): Check[] {
       : { name: 'nftables or iptables', ok: false, detail: 'neither nft nor iptables is installed', fix: apt('iptables nftables') },
   );
 
+  // dnsmasq: the cluster DNS server of lab 13 (a stand-in for CoreDNS, in a pod)
+  const dnsmasq = which('dnsmasq');
+  checks.push(dnsmasq ? { name: 'dnsmasq', ok: true, detail: dnsmasq } : { name: 'dnsmasq', ok: false, detail: 'not installed (lab 13 runs it as the cluster DNS)', fix: apt('dnsmasq-base') });
+
   // world-init, the sandbox's init (built with a C compiler at install)
   try {
     checks.push({ name: 'world-init (built)', ok: true, detail: worldInitBinary() });

@@ -28,9 +28,9 @@ class Unresolved extends Error {}
 export function resolveNs(ctx: CheckContext, ref: string): Target {
   const [a, b] = ref.split('/') as [string, string | undefined];
   if (a === 'pod') {
-    const pod = ctx.kubelet.pods.get(`default/${b}`);
+    const pod = ctx.kubelet.podByName(b ?? '');
     if (!pod) throw new Unresolved(`no pod ${b}`);
-    return { kind: 'pod', node: pod.spec.node, netns: pod.netns };
+    return { kind: 'pod', node: pod.spec.node, netns: pod.netns, sandboxPid: pod.sandboxPid };
   }
   if (!ctx.world.nodes.has(a)) throw new Unresolved(`no node ${a}`);
   if (!b) return { kind: 'node', node: a };
@@ -115,7 +115,7 @@ export class Evaluation {
         const c = s as CheckSpecOf<'ping'>;
         let ip = c.ping;
         if (ip.startsWith('pod/')) {
-          const pod = this.ctx.kubelet.pods.get(`default/${ip.slice(4)}`);
+          const pod = this.ctx.kubelet.podByName(ip.slice(4));
           if (!pod) return fail(`no pod ${ip.slice(4)}`);
           ip = pod.ip;
         }
@@ -137,7 +137,7 @@ export class Evaluation {
       }
       case 'pod-ready': {
         const name = s['pod-ready'] as string;
-        const pod = this.ctx.kubelet.pods.get(`default/${name}`);
+        const pod = this.ctx.kubelet.podByName(name);
         if (!pod) return fail(`no pod ${name}`);
         return pod.conditions.Ready ? true : fail(`pod ${name}: ${Object.entries(pod.conditions).map(([k, v]) => `${k}=${v}`).join(', ')}`);
       }

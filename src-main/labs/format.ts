@@ -20,6 +20,34 @@ const cniConfig = z.union([
     .strict(),
 ]);
 
+const k8sNamespace = z.string().max(63).regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'a namespace: a DNS label (lowercase letters, digits and "-")');
+
+/** A pod the world starts with: where it runs, and (optionally) its containers and DNS settings. */
+export const LabPod = z
+  .object({
+    name: podName,
+    node: nodeName,
+    namespace: k8sNamespace.optional().describe('the pod\'s namespace (default: default); it sets the first search domain'),
+    containers: z
+      .array(z.object({ name: z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'a container name: a DNS label'), command: z.array(z.string().min(1)).min(1).describe('argv: a command the host has, run in the pod') }).strict())
+      .min(1)
+      .optional()
+      .describe('the pod\'s containers (default: one busybox httpd on :80)'),
+    dnsPolicy: z.enum(['ClusterFirst', 'ClusterFirstWithHostNet', 'Default', 'None']).optional().describe('how kubelet makes the pod\'s resolv.conf (default: ClusterFirst)'),
+    dnsConfig: z
+      .object({
+        nameservers: z.array(z.string().regex(/^[0-9.]+$|^[0-9a-fA-F:]+$/, 'an IP address')).max(3).optional(),
+        searches: z.array(z.string().regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, 'a DNS domain')).max(32).optional(),
+        options: z.array(z.object({ name: z.string().min(1), value: z.string().optional() }).strict()).optional(),
+      })
+      .strict()
+      .optional()
+      .describe('added to what dnsPolicy gives (with None, all of it)'),
+  })
+  .strict()
+  .refine((p) => p.dnsPolicy !== 'None' || p.dnsConfig, { message: 'dnsPolicy None needs a dnsConfig', path: ['dnsPolicy'] });
+export type LabPod = z.infer<typeof LabPod>;
+
 export const PrepareCommand = z
   .object({
     on: z.union([nodeName, z.literal('sandbox')]).describe('the node the command runs on'),
@@ -42,7 +70,7 @@ export const LabFile = z
         loopbacks: z.record(nodeName, z.enum(['internal', 'plugin'])).default({}).describe('per-node loopback modes, overriding loopback'),
         cni: cniConfig.default('default').describe('the CNI config every node gets'),
         configs: z.record(nodeName, cniConfig).default({}).describe('per-node CNI configs, overriding cni'),
-        pods: z.array(z.object({ name: podName, node: nodeName }).strict()).default([]).describe('pods created (kubelet syncPod) once the world is up'),
+        pods: z.array(LabPod).default([]).describe('pods created (kubelet syncPod) once the world is up, in order on each node'),
         prepare: z.array(PrepareCommand).default([]).describe('commands run after the pods, in order'),
       })
       .strict(),

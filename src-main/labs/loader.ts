@@ -351,6 +351,8 @@ export function lintLab(dirIn: string): { lab?: Lab; errors: LintError[] } {
   for (const n of Object.keys(f.world.configs)) if (!nodeNames.includes(n)) errors.push({ file: shown, line: lineOf(y, ['world', 'configs', n]), message: `no node "${n}" in this lab (nodes: ${nodeNames.join(', ')})` });
   f.world.pods.forEach((p, i) => {
     if (!nodeNames.includes(p.node)) errors.push({ file: shown, line: lineOf(y, ['world', 'pods', i, 'node']), message: `pod ${p.name}: no node "${p.node}" in this lab` });
+    // steps name a pod by its name alone (pod/NAME), whatever its namespace
+    if (f.world.pods.findIndex((q) => q.name === p.name) < i) errors.push({ file: shown, line: lineOf(y, ['world', 'pods', i, 'name']), message: `pod ${p.name}: a second pod of that name (steps name pods by name alone)` });
   });
   f.world.prepare.forEach((p, i) => {
     if (p.on !== 'sandbox' && !nodeNames.includes(p.on)) errors.push({ file: shown, line: lineOf(y, ['world', 'prepare', i, 'on']), message: `no node "${p.on}" in this lab` });

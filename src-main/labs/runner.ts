@@ -41,7 +41,7 @@ export async function answerOf(ctx: CheckContext, q: QuestionSpec): Promise<stri
   const a = q.answer;
   if (typeof a === 'string') return a.trim();
   if ('pod-ip' in a) {
-    const pod = ctx.kubelet.pods.get(`default/${a['pod-ip']}`);
+    const pod = ctx.kubelet.podByName(a['pod-ip']);
     if (!pod) throw new LabRunError(`no pod ${a['pod-ip']}`);
     return pod.ip;
   }

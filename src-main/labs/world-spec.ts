@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { Kubelet } from '../runtime/kubelet.js';
 import type { LoopbackMode } from '../runtime/containerd.js';
 import { createWorld, WorldError, type World } from '../world/world.js';
-import type { Lab } from './format.js';
+import type { Lab, LabPod } from './format.js';
 
 export interface WorldSpec {
   nodes: string[];
@@ -14,7 +14,7 @@ export interface WorldSpec {
   loopbacks?: Record<string, LoopbackMode>;
   /** node → its CNI config file, or undefined for none. */
   configs: Record<string, { file: string; text: string } | undefined>;
-  pods: { name: string; node: string }[];
+  pods: LabPod[];
   prepare: { on: string; run: string }[];
 }
 
@@ -34,11 +34,20 @@ export async function furnishWorld(world: World, kubelet: Kubelet, spec: WorldSp
   }
   if (spec.pods.length) progress(`creating pods ${spec.pods.map((p) => p.name).join(', ')}`);
   // One node's pods in order (predictable IPs for the lab's text), nodes concurrently.
-  const byNode = new Map<string, string[]>();
-  for (const p of spec.pods) byNode.set(p.node, [...(byNode.get(p.node) ?? []), p.name]);
+  const byNode = new Map<string, LabPod[]>();
+  for (const p of spec.pods) byNode.set(p.node, [...(byNode.get(p.node) ?? []), p]);
   await Promise.all(
-    [...byNode].map(async ([node, names]) => {
-      for (const name of names) await kubelet.syncPod({ name, node, containers: POD_CONTAINERS });
+    [...byNode].map(async ([node, pods]) => {
+      for (const p of pods) {
+        await kubelet.syncPod({
+          name: p.name,
+          node,
+          containers: p.containers ?? POD_CONTAINERS,
+          ...(p.namespace ? { namespace: p.namespace } : {}),
+          ...(p.dnsPolicy ? { dnsPolicy: p.dnsPolicy } : {}),
+          ...(p.dnsConfig ? { dnsConfig: p.dnsConfig } : {}),
+        });
+      }
     }),
   );
   for (const [i, p] of spec.prepare.entries()) {

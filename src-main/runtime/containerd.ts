@@ -2,8 +2,8 @@
 // RemovePodSandbox, ListPodSandbox, Status, and the containers that join a sandbox. Each step is
 // traced and, as in sandbox_run.go, registers an undo that runs if a later step fails.
 import { randomBytes, randomUUID } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { createWriteStream, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync, type WriteStream } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { CniExecutor, type RuntimeConf } from '../cni/libcni.js';
 import { ResultCache } from '../cni/cache.js';
 import { loadConfDir, loopbackConfList, type ConfList, type JsonObject } from '../cni/conf.js';
@@ -12,6 +12,7 @@ import type { PluginExecRecord } from '../cni/invoke.js';
 import { NodePluginHost } from '../world/node-plugins.js';
 import { NODE_PATHS, type World, type WorldProcess } from '../world/world.js';
 import { CleanupStack } from './cleanup.js';
+import { resolvConfText, type CriDnsConfig } from './pod-dns.js';
 import { SOURCES } from './sources.js';
 import type { Trace, TraceEvent } from './trace.js';
 
@@ -24,6 +25,12 @@ export interface PodSandboxConfig {
   uid: string;
   /** Capability args: portMappings, bandwidth, … */
   capabilityArgs?: JsonObject;
+  /** The pod's hostname (kubelet sets the pod's name); the node's when empty. */
+  hostname?: string;
+  /** The sandbox's resolv.conf; without it, a copy of the node's (setupSandboxFiles). */
+  dnsConfig?: CriDnsConfig;
+  /** kubelet's pod log folder (/var/log/pods/<ns>_<name>_<uid>), where container logs go. */
+  logDirectory?: string;
 }
 
 export type SandboxState = 'SANDBOX_READY' | 'SANDBOX_NOTREADY' | 'SANDBOX_UNKNOWN';
@@ -43,6 +50,8 @@ export interface PodSandbox {
   ip?: string;
   additionalIps: string[];
   pause?: WorldProcess;
+  /** The node's folder for this sandbox's hostname, hosts and resolv.conf (NODE_PATHS.sandboxesDir/<id>). */
+  filesDir: string;
   createdAt: number;
 }
 
@@ -185,6 +194,7 @@ export class ContainerdNode {
         netnsPath: '',
         loopback: this.loopback,
         additionalIps: [],
+        filesDir: `${NODE_PATHS.sandboxesDir}/${id}`,
         createdAt: Date.now(),
       };
       sb.netnsPath = `${NODE_PATHS.netnsDir}/${sb.netnsName}`;
@@ -251,10 +261,25 @@ export class ContainerdNode {
           });
         });
 
-        await trace.step('containerd', 'start sandbox container (pause)', { ...o, parent: cri.id, inputs: { netns: sb.netnsPath } }, async (h) => {
-          const pause = this.world.spawn({ kind: 'pod', node: this.node, netns: sb.netnsPath }, ['sleep', 'infinity']);
-          await pause.started;
+        // containerd 1.7+: the network is set up first, then the sandbox's files, then its container
+        undo('remove sandbox files', async () => rmSync(this.sandboxFilesHostDir(sb), { recursive: true, force: true }));
+        await trace.step('containerd', 'setupSandboxFiles', { ...o, parent: cri.id, source: SOURCES.setupSandboxFiles, inputs: { dir: sb.filesDir, hostname: config.hostname ?? '', dnsConfig: config.dnsConfig ?? 'none: a copy of the node\'s /etc/resolv.conf' } }, async (h) => {
+          h.output(this.setupSandboxFiles(sb));
+        });
+
+        await trace.step('containerd', 'start sandbox container (pause)', { ...o, parent: cri.id, inputs: { netns: sb.netnsPath, files: sb.filesDir } }, async (h) => {
+          // its own mount and UTS namespaces: the sandbox's files at /etc/…, the pod's hostname
+          const script = [...sandboxFileMounts(sb.filesDir), ...(config.hostname ? [`hostname ${shq(config.hostname)}`] : []), `echo ${PAUSE_READY}`, 'exec sleep infinity'].join('\n');
+          const pause = this.world.spawn({ kind: 'pod', node: this.node, netns: sb.netnsPath }, ['sh', '-ec', script], { newMount: true, newUts: true });
+          let out = '';
+          let err = '';
+          pause.on('stdout', (d) => (out += d.toString()));
+          pause.on('stderr', (d) => (err += d.toString()));
           sb.pause = pause;
+          await pause.started;
+          // listening from the spawn on: the line may come before `started` resolves
+          const ready = await Promise.race([new Promise<boolean>((res) => (out.includes(PAUSE_READY) ? res(true) : pause.on('stdout', () => out.includes(PAUSE_READY) && res(true)))), pause.exited.then(() => out.includes(PAUSE_READY))]);
+          if (!ready) throw new CriError(`failed to start sandbox container task "${id}": ${err.trim() || 'the pause process exited'}`);
           h.output({ pid: pause.pid });
         });
         undo('stop sandbox container', async () => this.stopPause(sb));
@@ -308,6 +333,26 @@ export class ContainerdNode {
   private async removeNetns(sb: PodSandbox): Promise<void> {
     const r = await this.world.exec({ kind: 'node', node: this.node }, ['ip', 'netns', 'delete', sb.netnsName]);
     if (r.code !== 0 && !/No such file|not found/i.test(r.stderr)) throw new CriError(`failed to remove network namespace ${sb.netnsPath}: ${r.stderr.trim()}`);
+  }
+
+  /** The sandbox's files folder, as the engine reaches it. */
+  private sandboxFilesHostDir(sb: PodSandbox): string {
+    return join(this.world.node(this.node).host.sandboxesDir, sb.id);
+  }
+
+  /** setupSandboxFiles (sandbox_run_linux.go): hostname, a copy of the node's hosts, and resolv.conf. */
+  private setupSandboxFiles(sb: PodSandbox): Record<string, string> {
+    const dir = this.sandboxFilesHostDir(sb);
+    mkdirSync(dir, { recursive: true });
+    const n = this.world.node(this.node);
+    const hostname = `${sb.config.hostname || this.node}\n`;
+    // the node's /etc/hosts is the host's, read-only in the world: read it as a node would
+    const hosts = readFileSync('/etc/hosts', 'utf8');
+    const resolv = sb.config.dnsConfig ? resolvConfText(sb.config.dnsConfig) : readFileSync(n.host.resolvConf, 'utf8');
+    writeFileSync(join(dir, 'hostname'), hostname);
+    writeFileSync(join(dir, 'hosts'), hosts);
+    writeFileSync(join(dir, 'resolv.conf'), resolv);
+    return { hostname: hostname.trim(), 'resolv.conf': resolv };
   }
 
   private async stopPause(sb: PodSandbox): Promise<void> {
@@ -365,6 +410,8 @@ export class ContainerdNode {
     await trace.step('cri', 'RemovePodSandbox', { ...(sb ? { pod: sb.config.name } : {}), node: this.node, ...(parent ? { parent } : {}), source: SOURCES.removePodSandbox, inputs: { sandboxId: id } }, async (h) => {
       if (!sb) return;
       if (sb.state !== 'SANDBOX_NOTREADY') await this.stopPodSandbox(id, trace, h.id);
+      // as containerd removes the sandbox's root directory
+      rmSync(this.sandboxFilesHostDir(sb), { recursive: true, force: true });
       this.sandboxes.delete(id);
       this.names.delete(sandboxName(sb.config));
     });
@@ -375,35 +422,86 @@ export class ContainerdNode {
   }
 
   /**
-   * Starts a container process that joins the sandbox's network namespace, with its own PID and mount
-   * namespaces, and returns once it runs: its init has said so, so a SIGTERM from then on is handled.
+   * Starts a container process that joins the sandbox's network and UTS namespaces, with its own PID
+   * and mount namespaces, and returns once it runs: its init has said so, so a SIGTERM from then on is
+   * handled. Its output goes to `logPath` (on the node) when given, in the CRI log format.
    */
-  async startContainer(sandboxId: string, command: string[]): Promise<WorldProcess> {
+  async startContainer(sandboxId: string, command: string[], logPath?: string): Promise<WorldProcess> {
     const sb = this.sandbox(sandboxId);
+    if (!sb.pause || sb.pause.hasExited) throw new CriError(`sandbox "${sandboxId}" has no running pause process`, 'FailedPrecondition');
     // A tiny init as PID 1 forwards SIGTERM, so the container stops as a process would outside a PID
     // namespace; it reports on stderr once its trap is set and the command started.
     // A TERM landing between the command's fork and exec is taken by the copied trap, so it is re-sent
     // until the command is gone (kubelet's grace period still ends with SIGKILL).
     // (a few times, in the background: kill succeeds on a zombie too; this init exiting ends the loop)
-    const init = `trap '(for i in 1 2 3 4 5; do kill -TERM "$c" 2>/dev/null || break; sleep 0.2; done) & wait "$c"; exit $?' TERM INT; "$@" & c=$!; echo ${CONTAINER_STARTED} >&2; wait "$c"`;
-    const p = this.world.spawn({ kind: 'pod', node: this.node, netns: sb.netnsPath }, ['unshare', '--pid', '--fork', '--mount', '--mount-proc', 'sh', '-c', init, 'container', ...command]);
+    // First, as containerd's WithPodHostname/WithPodResolvConf mounts: the sandbox's files over /etc/….
+    const init = [...sandboxFileMounts(sb.filesDir), `trap '(for i in 1 2 3 4 5; do kill -TERM "$c" 2>/dev/null || break; sleep 0.2; done) & wait "$c"; exit $?' TERM INT; "$@" & c=$!; echo ${CONTAINER_STARTED} >&2; wait "$c"`].join('\n');
+    // the node's files are the container's "image"; its hostname is the pod's (the pause's UTS namespace)
+    const p = this.world.spawn({ kind: 'pod', node: this.node, netns: sb.netnsPath }, ['nsenter', `--uts=/proc/${sb.pause.pid}/ns/uts`, '--', 'unshare', '--pid', '--fork', '--mount', '--mount-proc', 'sh', '-c', init, 'container', ...command]);
+    const log = logPath ? this.containerLog(logPath) : undefined;
     // listen before anything is awaited: the marker can arrive in the same read as "started"
     const running = new Promise<void>((resolve) => {
       let err = '';
+      let started = false;
       const onErr = (d: Buffer) => {
+        if (started) return log?.write('stderr', d);
         err += d.toString();
-        if (err.includes(CONTAINER_STARTED)) {
-          p.off('stderr', onErr);
+        const i = err.indexOf(CONTAINER_STARTED + '\n');
+        if (i >= 0) {
+          started = true;
+          const rest = err.slice(0, i) + err.slice(i + CONTAINER_STARTED.length + 1);
+          if (rest) log?.write('stderr', Buffer.from(rest));
           resolve();
         }
       };
       p.on('stderr', onErr);
-      void p.exited.then(() => resolve());
+      p.on('stdout', (d) => log?.write('stdout', d));
+      void p.exited.then(() => {
+        if (!started && err) log?.write('stderr', Buffer.from(err));
+        log?.end();
+        resolve();
+      });
     });
     await p.started;
     await running;
     return p;
   }
+
+  /** A container's log on the node, in CRI's format ("<time> <stream> F <line>"), as containerd writes it. */
+  private containerLog(logPath: string): { write: (stream: 'stdout' | 'stderr', d: Buffer) => void; end: () => void } {
+    if (!logPath.startsWith(NODE_PATHS.podLogsDir + '/') || logPath.includes('..')) throw new CriError(`container log path "${logPath}" is outside ${NODE_PATHS.podLogsDir}`);
+    const host = join(this.world.node(this.node).host.podLogsDir, logPath.slice(NODE_PATHS.podLogsDir.length + 1));
+    mkdirSync(dirname(host), { recursive: true });
+    const out: WriteStream = createWriteStream(host, { flags: 'a' });
+    out.on('error', () => {});
+    const partial = { stdout: '', stderr: '' };
+    return {
+      write: (stream, d) => {
+        const lines = (partial[stream] + d.toString()).split('\n');
+        partial[stream] = lines.pop()!;
+        for (const l of lines) out.write(`${new Date().toISOString()} ${stream} F ${l}\n`);
+      },
+      end: () => {
+        for (const stream of ['stdout', 'stderr'] as const) if (partial[stream]) out.write(`${new Date().toISOString()} ${stream} F ${partial[stream]}\n`);
+        out.end();
+      },
+    };
+  }
+}
+
+/** What the pause prints once the sandbox's files are mounted and its hostname set. */
+const PAUSE_READY = 'podnet: sandbox ready';
+
+/**
+ * Shell lines that bind the sandbox's files over /etc/hostname, /etc/hosts and /etc/resolv.conf in
+ * the current (own) mount namespace; a name the node lacks (a host without /etc/hostname) is skipped.
+ */
+function sandboxFileMounts(dir: string): string[] {
+  return ['hostname', 'hosts', 'resolv.conf'].map((f) => `if [ -e /etc/${f} ]; then mount --bind ${shq(`${dir}/${f}`)} /etc/${f} || exit 1; fi`);
+}
+
+function shq(s: string): string {
+  return `'${s.replace(/'/g, `'\\''`)}'`;
 }
 
 /** What a container's init says once it runs (the container's own output follows it). */

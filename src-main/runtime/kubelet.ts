@@ -4,6 +4,10 @@ import { randomUUID } from 'node:crypto';
 import type { JsonObject } from '../cni/conf.js';
 import type { World, WorldProcess } from '../world/world.js';
 import { ContainerdNode, failedCleanupOf, type CriOptions, type LoopbackMode, type RuntimeCondition } from './containerd.js';
+import { readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { NODE_PATHS } from '../world/world.js';
+import { DEFAULT_KUBELET_DNS, podDnsConfig, type DnsPolicy, type KubeletDns, type PodDnsConfig } from './pod-dns.js';
 import { SOURCES } from './sources.js';
 import { Trace } from './trace.js';
 
@@ -23,6 +27,9 @@ export interface PodSpec {
   terminationGracePeriodSeconds?: number;
   /** Capability args for the CNI plugins (portMappings, bandwidth, …). */
   capabilityArgs?: JsonObject;
+  /** How the pod's resolv.conf is made (Kubernetes' default: ClusterFirst). */
+  dnsPolicy?: DnsPolicy;
+  dnsConfig?: PodDnsConfig;
 }
 
 export interface PodConditions {
@@ -39,6 +46,8 @@ export interface Pod {
   ip: string;
   additionalIps: string[];
   netns: string;
+  /** PID (in the world) of the pod's pause process: its mount, UTS and network namespaces are the pod's. */
+  sandboxPid: number;
   conditions: PodConditions;
   containers: { name: string; process: WorldProcess }[];
 }
@@ -71,10 +80,14 @@ export class Kubelet {
   private readonly workers = new Map<string, Promise<unknown>>();
   private readonly observers = new Set<(op: KubeletOperation) => void>();
 
+  /** kubelet's --cluster-dns and --cluster-domain. */
+  readonly dns: KubeletDns;
+
   constructor(
     readonly world: World,
-    opts: CriOptions & { loopbackByNode?: Record<string, LoopbackMode> } = {},
+    opts: CriOptions & { loopbackByNode?: Record<string, LoopbackMode>; dns?: Partial<KubeletDns> } = {},
   ) {
+    this.dns = { ...DEFAULT_KUBELET_DNS, ...opts.dns };
     for (const name of world.nodes.keys()) {
       const loopback = opts.loopbackByNode?.[name] ?? opts.loopback;
       this.runtimes.set(name, new ContainerdNode(world, name, { ...opts, ...(loopback ? { loopback } : {}) }));
@@ -119,6 +132,14 @@ export class Kubelet {
     return next;
   }
 
+  /** A pod by name as a lab names it: default/NAME, else the one pod of that name in another namespace. */
+  podByName(name: string): Pod | undefined {
+    const d = this.pods.get(`default/${name}`);
+    if (d) return d;
+    const others = [...this.pods.values()].filter((p) => p.spec.name === name);
+    return others.length === 1 ? others[0] : undefined;
+  }
+
   static key(spec: Pick<PodSpec, 'name' | 'namespace'>): string {
     return `${spec.namespace ?? 'default'}/${spec.name}`;
   }
@@ -147,9 +168,17 @@ export class Kubelet {
       await trace.step('kubelet', 'PrepareResources', { ...o, parent: sync.id, source: SOURCES.prepareResources }, async (h) => {
         h.output({ claims: 0, note: 'no dynamic resources (DRA) claimed by this pod' });
       });
+      const namespace = spec.namespace ?? 'default';
+      // generatePodSandboxConfig: the pod's DNS from the node's resolv.conf (kubelet's --resolv-conf)
+      const dns = await trace.step('kubelet', 'GetPodDNS', { ...o, parent: sync.id, source: SOURCES.getPodDns, inputs: { dnsPolicy: spec.dnsPolicy ?? 'ClusterFirst', ...(spec.dnsConfig ? { dnsConfig: spec.dnsConfig } : {}), clusterDNS: this.dns.clusterDNS, clusterDomain: this.dns.clusterDomain, resolvConf: NODE_PATHS.resolvConf } }, async (h) => {
+        const r = podDnsConfig({ namespace, ...(spec.dnsPolicy ? { dnsPolicy: spec.dnsPolicy } : {}), ...(spec.dnsConfig ? { dnsConfig: spec.dnsConfig } : {}) }, this.dns, readFileSync(this.world.node(spec.node).host.resolvConf, 'utf8'));
+        h.output({ dnsConfig: r.config, ...(r.warnings.length ? { events: r.warnings.map((w) => `Warning DNSConfigForming: ${w}`) } : {}) });
+        return r.config;
+      });
+      const logDirectory = `${NODE_PATHS.podLogsDir}/${namespace}_${spec.name}_${uid}`;
       let sandboxId: string;
       try {
-        sandboxId = await rt.runPodSandbox({ name: spec.name, namespace: spec.namespace ?? 'default', uid, ...(spec.capabilityArgs ? { capabilityArgs: spec.capabilityArgs } : {}) }, trace, sync.id);
+        sandboxId = await rt.runPodSandbox({ name: spec.name, namespace, uid, hostname: spec.name, dnsConfig: dns, logDirectory, ...(spec.capabilityArgs ? { capabilityArgs: spec.capabilityArgs } : {}) }, trace, sync.id);
       } catch (e) {
         const failed = failedCleanupOf(e);
         if (failed) {
@@ -172,6 +201,7 @@ export class Kubelet {
         ip: status.network.ip,
         additionalIps: status.network.additionalIps,
         netns: status.netns,
+        sandboxPid: rt.sandbox(sandboxId).pause!.pid,
         conditions: { PodReadyToStartContainers: false, Initialized: false, Ready: false },
         containers: [],
       };
@@ -183,7 +213,7 @@ export class Kubelet {
       });
       for (const c of spec.initContainers ?? []) {
         await trace.step('kubelet', `init container ${c.name}`, { ...o, parent: sync.id, inputs: { command: c.command } }, async (h) => {
-          const p = await rt.startContainer(sandboxId, c.command);
+          const p = await rt.startContainer(sandboxId, c.command, `${logDirectory}/${c.name}/0.log`);
           const s = await p.exited;
           h.output({ exitCode: s.code });
           if (s.code !== 0) throw new KubeletError(`init container ${c.name} of pod ${key} failed with exit code ${s.code ?? `signal ${s.signal}`}`);
@@ -192,7 +222,7 @@ export class Kubelet {
       pod.conditions.Initialized = true;
       for (const c of spec.containers ?? []) {
         await trace.step('kubelet', `start container ${c.name}`, { ...o, parent: sync.id, inputs: { command: c.command } }, async (h) => {
-          const p = await rt.startContainer(sandboxId, c.command);
+          const p = await rt.startContainer(sandboxId, c.command, `${logDirectory}/${c.name}/0.log`);
           pod.containers.push({ name: c.name, process: p });
           h.output({ pid: p.pid });
         });
@@ -231,6 +261,8 @@ export class Kubelet {
         });
         await rt.stopPodSandbox(pod.sandboxId, trace, kill.id);
         await rt.removePodSandbox(pod.sandboxId, trace, kill.id);
+        // the pod's logs go with it (kubelet's pod log garbage collection)
+        rmSync(join(this.world.node(pod.spec.node).host.podLogsDir, `${pod.spec.namespace ?? 'default'}_${name}_${pod.uid}`), { recursive: true, force: true });
         this.pods.delete(key);
       });
     });

@@ -3,7 +3,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { World } from '../world/world.js';
+import { NODE_PATHS, type World } from '../world/world.js';
 
 export interface Leftovers {
   node: string;
@@ -33,6 +33,8 @@ export async function podLeftovers(world: World, node: string): Promise<Leftover
   }
   const results = join(n.host.dataDir, 'results');
   if (existsSync(results)) items.push(...readdirSync(results).map((f) => `cached result ${f}`));
+  if (existsSync(n.host.sandboxesDir)) items.push(...readdirSync(n.host.sandboxesDir).map((f) => `sandbox files ${NODE_PATHS.sandboxesDir}/${f}`));
+  if (existsSync(n.host.podLogsDir)) items.push(...readdirSync(n.host.podLogsDir).map((f) => `pod logs ${NODE_PATHS.podLogsDir}/${f}`));
   return { node, items };
 }
 

@@ -19,6 +19,8 @@ export const SOURCES = {
   setupPodNetwork: ref('sandbox_run.go#L265 setupPodNetwork', `${CTD}/sandbox_run.go#L265`),
   loopbackUp: ref('sandbox_run.go#L429 bring up loopback', `${CTD}/sandbox_run.go#L429`),
   cniSetup: ref('sandbox_run.go#L442 cni.Setup (CNI ADD)', `${CTD}/sandbox_run.go#L442`),
+  setupSandboxFiles: ref('podsandbox/sandbox_run_linux.go setupSandboxFiles (hostname, hosts, resolv.conf)', `${CTD}/podsandbox/sandbox_run_linux.go`),
+  getPodDns: ref('dns.go GetPodDNS (dnsPolicy, dnsConfig, --cluster-dns, --resolv-conf)', 'https://github.com/kubernetes/kubernetes/blob/c8e45a33316e43336dea04c84b7602be04f2ee73/pkg/kubelet/network/dns/dns.go'),
   podIps: ref('sandbox_run.go#L457 IPs from the eth0 result', `${CTD}/sandbox_run.go#L457`),
   podSandboxStatus: ref('kuberuntime_manager.go#L1568 PodSandboxStatus', `${K8S}#L1568`),
   getIps: ref('sandbox_status.go#L39 getIPs', `${CTD}/sandbox_status.go#L39`),

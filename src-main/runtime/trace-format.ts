@@ -23,6 +23,11 @@ export function summarize(e: TraceEvent): string {
   if (e.name === 'pod IPs from result' || e.name === 'getIPs') return `ip ${String(out.ip)}${(out.additionalIps as string[] | undefined)?.length ? ` + ${(out.additionalIps as string[]).join(', ')}` : ''}`;
   if (e.name.startsWith('start sandbox container')) return `pid ${String(out.pid)}`;
   if (e.name === 'PrepareResources') return String(out.note ?? '');
+  if (e.name === 'GetPodDNS') {
+    const c = out.dnsConfig as { servers: string[]; searches: string[]; options: string[] } | undefined;
+    return c ? [`nameserver ${c.servers.join(' ') || '-'}`, c.searches.length ? `search ${c.searches[0]}${c.searches.length > 1 ? ` (+${c.searches.length - 1})` : ''}` : '', c.options.join(' ')].filter(Boolean).join('; ') : '';
+  }
+  if (e.name === 'setupSandboxFiles') return `hostname ${String(out.hostname)}; resolv.conf, hosts in ${String(inp.dir ?? '').replace(/^.*\/sandboxes\//, 'sandboxes/').slice(0, 22)}`;
   if (e.name === 'PodReadyToStartContainers') return `True, pod IP ${String(out.podIP)}`;
   if (e.name === 'RunPodSandbox') return `sandbox ${String(out.sandboxId ?? '').slice(0, 12)}`;
   if (e.name === 'kill containers') return ((out.outcomes as string[] | undefined) ?? []).join('; ') || 'no containers';

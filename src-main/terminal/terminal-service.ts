@@ -21,7 +21,8 @@ interface Term {
   subs: pty.IDisposable[];
 }
 
-export type PodResolver = (name: string) => { node: string; netns: string } | undefined;
+/** A pod by name: its node, its netns pin, and its pause (whose mounts hold the pod's /etc/resolv.conf). */
+export type PodResolver = (name: string) => { node: string; netns: string; sandboxPid?: number } | undefined;
 
 export class TerminalService extends EventEmitter implements TerminalHost {
   private readonly terms = new Map<string, Term>();
@@ -130,7 +131,7 @@ export class TerminalService extends EventEmitter implements TerminalHost {
     const pod = this.resolvePod(target.pod);
     if (!pod) throw new Error(`cannot open a terminal in pod "${target.pod}": no such pod`);
     if (!this.world.nodes.has(pod.node)) throw new Error(`cannot open a terminal in pod "${target.pod}": its node "${pod.node}" is not in the world`);
-    return { where: { kind: 'pod', node: pod.node, netns: pod.netns }, title: `pod/${target.pod}` };
+    return { where: { kind: 'pod', node: pod.node, netns: pod.netns, ...(pod.sandboxPid ? { sandboxPid: pod.sandboxPid } : {}) }, title: `pod/${target.pod}` };
   }
 }
 

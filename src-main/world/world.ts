@@ -16,7 +16,35 @@ export const NODE_PATHS = {
   binDir: '/opt/cni/bin',
   dataDir: '/var/lib/cni',
   netnsDir: '/run/netns',
+  /** The node's resolver config: what kubelet reads as --resolv-conf, and what a "Default" pod copies. */
+  resolvConf: '/etc/resolv.conf',
+  /** containerd's per-sandbox files (hostname, hosts, resolv.conf); on the node's own /run tmpfs. */
+  sandboxesDir: '/run/containerd/io.containerd.grpc.v1.cri/sandboxes',
+  /** Container logs, where kubelet asks the runtime to write them. */
+  podLogsDir: '/var/log/pods',
 } as const;
+
+/** The search domain every node's resolv.conf has (RFC 2606 .example: it can never be a real one). */
+export const NODE_SEARCH_DOMAIN = 'lab.example';
+
+/**
+ * A node's /etc/resolv.conf: its own underlay address as nameserver (inside the world, and nothing
+ * listens there, so a query fails at once rather than leaving the world) and the lab's search domain.
+ */
+export const nodeResolvConf = (underlayIp: string) => `nameserver ${underlayIp}\nsearch ${NODE_SEARCH_DOMAIN}\n`;
+
+/**
+ * Shell lines that bind-mount `src` over `target` even when target is a dangling symlink: on hosts
+ * with systemd-resolved /etc/resolv.conf links into /run/systemd/resolve/, and /run is the node's
+ * own tmpfs here, so the link's target is created there (world-owned) before the bind follows it.
+ */
+export function bindOverScript(src: string, target: string): string[] {
+  return [
+    `t=$(realpath -m ${shq(target)})`,
+    `if [ ! -e "$t" ]; then mkdir -p "$(dirname "$t")" && : > "$t" || { echo "${target} links to $t, which is missing and cannot be made" >&2; exit 1; }; fi`,
+    `mount --bind ${shq(src)} "$t"`,
+  ];
+}
 
 /** Documentation range (RFC 5737) for the underlay: it can never collide with a real network. */
 export const UNDERLAY = { bridge: 'underlay0', prefix: '192.0.2.', firstHost: 11, mask: 24 } as const;
@@ -32,7 +60,11 @@ export type Target =
   | { kind: 'sandbox' }
   | { kind: 'node'; node: string }
   /** A pod's network namespace, pinned on its node (for example /run/netns/cni-…). */
-  | { kind: 'pod'; node: string; netns: string };
+  /**
+   * A pod's network namespace, pinned on its node (for example /run/netns/cni-…). With `sandboxPid`
+   * (its pause process), also the pod's own mounts (its /etc/resolv.conf, hosts) and hostname.
+   */
+  | { kind: 'pod'; node: string; netns: string; sandboxPid?: number };
 
 export interface RunOptions {
   input?: string | Buffer;
@@ -50,8 +82,8 @@ export interface WorldNode {
   underlayIp: string;
   /** Conventional pod CIDR for this node (10.244.<index>.0/24), as a cluster would assign. */
   podCidr: string;
-  /** Host paths of the node's own folders (seen inside the node at NODE_PATHS). */
-  host: { confDir: string; dataDir: string; binUpper: string; netnsDir: string };
+  /** Host paths of the node's own folders and files (seen inside the node at NODE_PATHS). */
+  host: { confDir: string; dataDir: string; binUpper: string; netnsDir: string; resolvConf: string; sandboxesDir: string; podLogsDir: string };
 }
 
 export interface WorldOptions {
@@ -125,7 +157,7 @@ function shq(s: string): string {
 function mountpointPlan(stateDir: string): { script: string[]; error?: string } {
   const script: string[] = [];
   const overlaid = new Set<string>();
-  for (const target of [NODE_PATHS.confDir, NODE_PATHS.binDir, NODE_PATHS.dataDir, TOOLS_DIR]) {
+  for (const target of [NODE_PATHS.confDir, NODE_PATHS.binDir, NODE_PATHS.dataDir, NODE_PATHS.podLogsDir, TOOLS_DIR]) {
     const parts = target.split('/').filter(Boolean);
     let missingAt = -1;
     for (let i = 1; i <= parts.length; i++) {
@@ -296,9 +328,14 @@ export class World {
       binUpper: join(base, 'opt/cni/bin-upper'),
       // Pinned pod netns: the host sees each pin as an empty file, so "does it still exist" is a stat.
       netnsDir: join(base, 'run/netns'),
+      resolvConf: join(base, 'etc/resolv.conf'),
+      sandboxesDir: join(base, 'run/sandboxes'),
+      podLogsDir: join(base, 'var/log/pods'),
     };
     const binWork = join(base, 'opt/cni/bin-work');
-    for (const d of [host.confDir, host.dataDir, host.binUpper, binWork, host.netnsDir]) mkdirSync(d, { recursive: true });
+    for (const d of [host.confDir, host.dataDir, host.binUpper, binWork, host.netnsDir, host.sandboxesDir, host.podLogsDir]) mkdirSync(d, { recursive: true });
+    const underlayIp = `${UNDERLAY.prefix}${UNDERLAY.firstHost + index - 1}`;
+    writeFileSync(host.resolvConf, nodeResolvConf(underlayIp));
     // The node's folders, as the confined view shows the state folder (host paths may be hidden there).
     const inner = (p: string) => `${WORLD_STATE_MOUNT}/${relative(this.stateDir, p)}`;
     const script = [
@@ -312,6 +349,11 @@ export class World {
       'mount -t tmpfs -o mode=0755 podnet-run /run',
       `mkdir -p ${NODE_PATHS.netnsDir}`,
       `mount --bind ${shq(relative(base, host.netnsDir))} ${NODE_PATHS.netnsDir}`,
+      `mkdir -p ${NODE_PATHS.sandboxesDir}`,
+      `mount --bind ${shq(relative(base, host.sandboxesDir))} ${NODE_PATHS.sandboxesDir}`,
+      `mount --bind ${shq(relative(base, host.podLogsDir))} ${NODE_PATHS.podLogsDir}`,
+      // after /run is the node's tmpfs: a symlinked /etc/resolv.conf gets its target there
+      ...bindOverScript(relative(base, host.resolvConf), NODE_PATHS.resolvConf),
       'ip link set lo up',
       'echo ready',
       'exec sleep infinity',
@@ -322,7 +364,6 @@ export class World {
       'ready\n',
     );
     if (!ok) throw new WorldError(`node ${name} could not start: ${err || 'its holder exited'}`);
-    const underlayIp = `${UNDERLAY.prefix}${UNDERLAY.firstHost + index - 1}`;
     const node: WorldNode = { name, index, holderPid: pid, underlayIp, podCidr: `10.244.${index}.0/24`, host };
     await this.run({ kind: 'sandbox' }, [
       'sh',
@@ -347,6 +388,8 @@ export class World {
     if (target.kind === 'sandbox') return { nsPid: this.confinedPid, joinMount: true };
     const n = this.node(target.node);
     if (target.kind === 'node') return nodePlacement(n.holderPid);
+    // the pause's mount namespace is a copy of the node's (with the pin), plus the pod's own files
+    if (target.sandboxPid) return { nsPid: target.sandboxPid, joinMount: true, joinUts: true, netPath: target.netns };
     return { nsPid: n.holderPid, joinMount: true, joinUts: true, netPath: target.netns };
   }
 
@@ -380,7 +423,7 @@ export class World {
   }
 
   /** Starts a long-running process (a terminal's shell, a pause process, a container). */
-  spawn(target: Target, argv: string[], opts: { env?: Record<string, string>; cwd?: string; stdin?: boolean; newUts?: boolean } = {}): WorldProcess {
+  spawn(target: Target, argv: string[], opts: { env?: Record<string, string>; cwd?: string; stdin?: boolean; newUts?: boolean; newMount?: boolean } = {}): WorldProcess {
     this.assertAlive();
     return this.init.spawn({
       ...this.placement(target),
@@ -389,6 +432,7 @@ export class World {
       ...(opts.cwd ? { cwd: opts.cwd } : {}),
       ...(opts.stdin ? { stdin: true } : {}),
       ...(opts.newUts ? { newUts: true } : {}),
+      ...(opts.newMount ? { newMount: true } : {}),
     });
   }
 
@@ -436,6 +480,7 @@ export class World {
     const holder = this.hostPid(this.node(target.node).holderPid);
     const common = [...base, '-t', String(holder), '-U', '-m', '-u', '-p'];
     if (target.kind === 'node') return [...common, '-n'];
+    if (target.sandboxPid) return [...base, '-t', String(this.hostPid(target.sandboxPid)), '-U', '-m', '-u', '-n', '-p'];
     // the pin lives in the node's mounts: reach it through the holder's root
     return [...common, `--net=/proc/${holder}/root${target.netns}`];
   }

@@ -104,4 +104,30 @@ describe('guided labs in Chromium', () => {
     await expect.poll(() => page.getByTestId('lab-complete').count(), { timeout: 10_000 }).toBe(1);
     expect(s.errors).toEqual([]);
   }, 400_000);
+
+  it("lab 13: a pod terminal shows the pod's resolv.conf; the kube-dns rules make the check green", async () => {
+    const { page } = s;
+    if (await page.getByTestId('lab-catalogue-back').count()) await page.getByTestId('lab-catalogue-back').click();
+    await page.getByTestId('lab-open-13-pod-dns').click();
+    await expect.poll(() => page.getByTestId('lab-step-title').innerText(), { timeout: 90_000 }).toMatch(/Step 1\/3 · The pod's resolv.conf/);
+    await expect.poll(() => page.getByTestId('lab-busy').count(), { timeout: 90_000 }).toBe(0);
+    await expect.poll(() => state('resolves'), { timeout: 30_000 }).toBe('fail');
+    // the first command runs in a terminal in pod client: it shows the pod's file, not the node's
+    await page.getByTestId('lab-cmd-run-0').click();
+    const screenText = () => page.evaluate(() => {
+      const screens = (window as unknown as { podnetScreens: { text(id: string): string | null } }).podnetScreens;
+      return ['t1', 't2', 't3', 't4', 't5', 't6'].map((i) => screens.text(i) ?? '').join('\n');
+    });
+    await expect.poll(screenText, { timeout: 20_000 }).toMatch(/search default\.svc\.cluster\.local svc\.cluster\.local cluster\.local lab\.example[\s\S]*nameserver 10\.96\.0\.10[\s\S]*options ndots:5/);
+    // the iptables block on node1, then the lookup in the pod
+    await page.getByTestId('lab-cmd-run-2').click();
+    await page.getByTestId('lab-cmd-run-3').click();
+    await expect.poll(() => state('resolves'), { timeout: 30_000 }).toBe('ok');
+    await expect.poll(screenText, { timeout: 20_000 }).toMatch(/10\.96\.0\.10\s+STREAM kube-dns\.kube-system\.svc\.cluster\.local/);
+    await page.locator('#q-ndots').fill('5');
+    await page.getByTestId('lab-question-ndots').getByRole('button', { name: 'Answer' }).click();
+    await expect.poll(() => page.getByTestId('lab-question-ndots').innerText()).toMatch(/✓ 5/);
+    await page.screenshot({ path: join(SHOTS, 'lab-13-pod-dns.png') });
+    expect(s.errors).toEqual([]);
+  }, 400_000);
 });

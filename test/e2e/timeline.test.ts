@@ -58,8 +58,8 @@ describe('the lifecycle timeline in Chromium', () => {
     await page.getByTestId('palette-input').fill('next step');
     expect(await page.getByTestId('palette-item-timeline.next').innerText()).toMatch(/Timeline: next step[\s\S]*F10/);
     await page.getByTestId('palette-item-timeline.next').click();
-    await expect.poll(() => page.getByTestId('pause-next').innerText(), { timeout: 10_000 }).toBe('RunPodSandbox');
-    for (const next of ['NewNetNS', 'setupPodNetwork']) {
+    await expect.poll(() => page.getByTestId('pause-next').innerText(), { timeout: 10_000 }).toBe('GetPodDNS');
+    for (const next of ['RunPodSandbox', 'NewNetNS', 'setupPodNetwork']) {
       await page.keyboard.press('F10');
       await expect.poll(() => page.getByTestId('pause-next').innerText(), { timeout: 10_000 }).toBe(next);
     }
