@@ -4,9 +4,9 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
-import type { BrowserContext } from 'playwright-core';
 import { WebSocketServer } from 'ws';
 import { FlowControl } from '../src-main/terminal/flow-control.js';
+import type { BareChromium } from './bare-chromium.js';
 
 const LINE = '0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ\r\n';
 const PIECE = Buffer.from(LINE.repeat(Math.floor((64 * 1024) / LINE.length)));
@@ -16,7 +16,8 @@ export interface XtermFloor {
   websocketMs: number;
 }
 
-export async function xtermFloor(context: BrowserContext, bytes: number): Promise<XtermFloor> {
+/** `origin`: a local origin for the blank page (Chromium lets only a local page open a socket to 127.0.0.1). */
+export async function xtermFloor(page: BareChromium, origin: string, bytes: number): Promise<XtermFloor> {
   const require = createRequire(import.meta.url);
   const lib = readFileSync(require.resolve('@xterm/xterm/lib/xterm.js'), 'utf8');
   const css = readFileSync(require.resolve('@xterm/xterm/css/xterm.css'), 'utf8');
@@ -39,11 +40,17 @@ export async function xtermFloor(context: BrowserContext, bytes: number): Promis
       else if ((unacked -= Number(text)) < FlowControl.LowWatermarkBytes) pump();
     });
   });
-  const page = await context.newPage();
   try {
-    await page.setContent('<!doctype html><body style="margin:0;background:#000"><div id="t" style="width:1000px;height:700px"></div></body>');
-    await page.addStyleTag({ content: css });
-    await page.addScriptTag({ content: lib });
+    // any document of a local origin will do: the host answers this path with a short refusal
+    await page.navigate(`${origin}/blank-page-for-the-benchmark`);
+    await page.evaluate((style) => {
+      document.body.style.cssText = 'margin:0;background:#000';
+      document.body.innerHTML = '<div id="t" style="width:1000px;height:700px"></div>';
+      const el = document.createElement('style');
+      el.textContent = style;
+      document.head.appendChild(el);
+    }, css);
+    await page.send('Runtime.evaluate', { expression: `${lib}\n;0` });
     const run = (mode: 'memory' | 'websocket') =>
       page.evaluate(
         async ({ mode, bytes, port, line, ackBytes }) => {
@@ -63,8 +70,9 @@ export async function xtermFloor(context: BrowserContext, bytes: number): Promis
           } else {
             const ws = new WebSocket(`ws://127.0.0.1:${port}`);
             ws.binaryType = 'arraybuffer';
-            await new Promise((r) => (ws.onopen = r));
-            await new Promise<void>((done) => {
+            await new Promise((r, j) => ((ws.onopen = r), (ws.onerror = () => j(new Error(`WebSocket to port ${port} failed`)))));
+            await new Promise<void>((done, fail) => {
+              ws.onclose = (e) => fail(new Error(`WebSocket closed early: ${e.code} ${e.reason}`));
               let parsed = 0;
               let pending = 0;
               ws.onmessage = (e) => {
@@ -72,7 +80,7 @@ export async function xtermFloor(context: BrowserContext, bytes: number): Promis
                 term.write(b, () => {
                   parsed += b.length;
                   if ((pending += b.length) >= ackBytes) (ws.send(String(pending)), (pending = 0));
-                  if (parsed >= bytes) done();
+                  if (parsed >= bytes) (ws.onclose = null), done();
                 });
               };
               ws.send('go');
@@ -87,7 +95,6 @@ export async function xtermFloor(context: BrowserContext, bytes: number): Promis
       );
     return { memoryMs: await run('memory'), websocketMs: await run('websocket') };
   } finally {
-    await page.close();
     await new Promise((r) => wss.close(r));
   }
 }

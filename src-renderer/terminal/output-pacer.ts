@@ -1,11 +1,12 @@
-// Feeds a terminal's output to xterm one piece at a time, and during a flood (output arriving faster
-// than xterm parses it) shows the screen about ten times a second instead of on every frame.
+// Feeds a terminal's output to xterm one piece at a time, and during a flood (more than ~2.5 MB/s)
+// shows the screen four times a second instead of on every frame.
 //
-// Why: with the DOM renderer (no GPU), redrawing every row on every frame while `yes` or `cat` scrolls
-// costs more than parsing the bytes, so a flood ran at a third of its speed and starved the rest of the
-// page. Nobody reads a flood at 60 frames a second. The holds use the terminal's own synchronized
-// output mode (DEC private mode 2026, which xterm implements): xterm keeps parsing, only the drawing
-// waits. A program that uses mode 2026 itself is left alone: pacing stops for that terminal.
+// Why: with the DOM renderer (no GPU), redrawing the rows, the scrollbar and the selection layer on
+// every frame while `yes` or `cat` scrolls cost more than parsing the bytes: a flood ran at a third of
+// its speed and starved the page. Nobody reads a flood at 60 frames a second. The holds use the
+// terminal's own synchronized output mode (DEC private mode 2026): xterm keeps parsing, and defers
+// drawing and, since 6.1, its viewport's DOM updates too (xterm.js PR #5770). When output pauses for
+// QUIET_MS the held screen is drawn at once. A program that uses mode 2026 itself is left alone.
 import type { Terminal } from '@xterm/xterm';
 
 /** Bytes per xterm write: one transport frame (DataBuffer.FLUSH_BYTES); parsing 64 KiB takes a few ms, never a stall. */

@@ -123,6 +123,7 @@ describe('the workspace in Chromium', () => {
     // an endless flood: Ctrl-C reaches the shell through it, and the prompt answers again
     await typeIn(page, t, 'clear; yes');
     await waitForText(page, t, /^y$/m);
+    await page.screenshot({ path: join(SHOTS, 'terminal-during-yes.png') });
     await page.keyboard.press('Control+C');
     await typeIn(page, t, 'echo after-$((1+1))');
     await waitForText(page, t, /^after-2$/m, 20_000);
