@@ -15,6 +15,25 @@ async function screenText(page: Page, id: string): Promise<string> {
   return page.evaluate((i) => (window as unknown as { podnetScreens: { text(id: string): string | null } }).podnetScreens.text(i) ?? '', id);
 }
 
+/** The rows xterm's DOM renderer has drawn: what a person sees, which may lag the buffer while a flood is held. */
+async function drawnText(page: Page, id: string): Promise<string> {
+  return page.locator(`[data-testid="terminal-${id}"] .xterm-rows > div`).evaluateAll((rows) => rows.map((r) => (r.textContent ?? '').replace(/\u00a0/g, ' ').trimEnd()).join('\n'));
+}
+
+/** Once output stops, the drawn screen catches up with the buffer. */
+async function expectDrawnToMatch(page: Page, id: string): Promise<void> {
+  const t0 = Date.now();
+  let drawn = '';
+  let buffer = '';
+  while (Date.now() - t0 < 3000) {
+    // a prompt's trailing space is a character in the buffer but trimmed from the drawn row
+    [drawn, buffer] = [await drawnText(page, id), (await screenText(page, id)).replace(/ +$/gm, '')];
+    if (drawn === buffer) return;
+    await page.waitForTimeout(100);
+  }
+  expect(drawn, 'the drawn screen still differs from the buffer 3 s after output stopped').toBe(buffer);
+}
+
 async function waitForText(page: Page, id: string, re: RegExp, timeout = 10_000): Promise<string> {
   const t0 = Date.now();
   let last = '';
@@ -118,6 +137,7 @@ describe('the workspace in Chromium', () => {
     await typeIn(page, t, 'yes flood-line | head -n 1500000; echo flood-$((6*7))');
     const end = await waitForText(page, t, /^flood-42$/m, 60_000);
     expect(end).toMatch(/^flood-line\nflood-42$/m);
+    await expectDrawnToMatch(page, t);
     expect((await pace(t))!.holds).toBeGreaterThan(0);
 
     // an endless flood: Ctrl-C reaches the shell through it, and the prompt answers again
@@ -127,12 +147,14 @@ describe('the workspace in Chromium', () => {
     await page.keyboard.press('Control+C');
     await typeIn(page, t, 'echo after-$((1+1))');
     await waitForText(page, t, /^after-2$/m, 20_000);
+    await expectDrawnToMatch(page, t);
 
     // mode 2026 from the program itself: its own holds, none of ours
     const u = await openTerminal(page, 'node1');
     await waitForText(page, u, /root@node1/);
     await typeIn(page, u, "printf '\\033[?2026h'; yes synced | head -n 1000000; printf '\\033[?2026l'; echo sync-$((2*3))");
     await waitForText(page, u, /^sync-6$/m, 60_000);
+    await expectDrawnToMatch(page, u);
     expect((await pace(u))!.holds).toBe(0);
 
     await page.getByTestId('world-stop').click();
