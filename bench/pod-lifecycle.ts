@@ -1,6 +1,7 @@
 // Benchmark: pod setup and teardown through the engine (kubelet → CRI → containerd → CNI, traced),
 // against a raw baseline in the same run and a world of the same shape: a shell loop on the node doing
-// `ip netns add`, `ip link set lo up` and the bridge plugin run directly with the same config.
+// `ip netns add`, `ip link set lo up`, the bridge plugin run directly with the same config, and the
+// sandbox's files and pause process (the same native pause, in its own mount and UTS namespaces).
 // Prints ratios; not part of the test suite. Usage: npm run bench [-- --rounds N]
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -8,6 +9,7 @@ import { confListFromText } from '../src-main/cni/conf.js';
 import { buildPluginConfig } from '../src-main/cni/libcni.js';
 import { Kubelet } from '../src-main/runtime/kubelet.js';
 import { podLeftovers } from '../src-main/runtime/leaks.js';
+import { nativeBinary } from '../src-main/world/world-init.js';
 import { createWorld, type World } from '../src-main/world/world.js';
 
 const rounds = Number(process.argv[process.argv.indexOf('--rounds') + 1]) || 5;
@@ -15,7 +17,7 @@ const NODE = 'node1';
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
-function rawScript(n: number, tag: string): string {
+function rawScript(n: number, tag: string, pause: string): string {
   // Exactly what the engine feeds bridge: the same config (name and cniVersion injected), the same
   // CNI_ARGS, and on DEL the ADD result as prevResult. Results stay in shell variables and DEL's stdin is
   // a here-document, so the raw side runs no process the engine does not (one per command).
@@ -24,29 +26,39 @@ function rawScript(n: number, tag: string): string {
     'set -e',
     'export CNI_PATH=/opt/cni/bin CNI_IFNAME=eth0',
     'conf=$(cat /var/lib/cni/bench.json)',
+    // the pause says "ready" once its mounts are made; the engine waits for that line, and so does this
+    `fifo=/var/lib/cni/bench-${tag}.fifo; mkfifo $fifo`,
     'i=0',
     `while [ $i -lt ${n} ]; do`,
     `  ip netns add ${tag}$i`,
     `  ip -n ${tag}$i link set lo up`,
     `  r=$(${args('$i')} CNI_COMMAND=ADD CNI_CONTAINERID=${tag}$i CNI_NETNS=/run/netns/${tag}$i /opt/cni/bin/bridge < /var/lib/cni/bench.json)`,
     '  eval "r$i=\\$r"',
+    // setupSandboxFiles and the pause, as containerd's next steps
+    `  d=/var/lib/cni/bench-sb-${tag}$i; mkdir $d`,
+    `  echo ${tag}$i > $d/hostname; cat /etc/hosts > $d/hosts; printf 'search default.svc.cluster.local svc.cluster.local cluster.local\\nnameserver 10.96.0.10\\noptions ndots:5\\n' > $d/resolv.conf`,
+    `  unshare --mount --uts ${pause} $d ${tag}$i > $fifo & eval "p$i=\\$!"`,
+    '  read ready < $fifo',
     '  i=$((i+1))',
     'done',
     'i=0',
     `while [ $i -lt ${n} ]; do`,
     '  eval "r=\\$r$i"',
+    '  eval "kill -9 \\$p$i; wait \\$p$i" 2>/dev/null || true',
     `  ${args('$i')} CNI_COMMAND=DEL CNI_CONTAINERID=${tag}$i CNI_NETNS=/run/netns/${tag}$i /opt/cni/bin/bridge > /dev/null <<EOF`,
     '${conf%\\}},"prevResult":$r}',
     'EOF',
     `  ip netns delete ${tag}$i`,
+    `  rm -r /var/lib/cni/bench-sb-${tag}$i`,
     '  i=$((i+1))',
     'done',
+    'rm $fifo',
   ].join('\n');
 }
 
 async function raw(w: World, n: number, tag: string): Promise<number> {
   const t0 = performance.now();
-  await w.run({ kind: 'node', node: NODE }, ['sh', '-c', rawScript(n, tag)]);
+  await w.run({ kind: 'node', node: NODE }, ['sh', '-c', rawScript(n, tag, nativeBinary('pause'))]);
   return performance.now() - t0;
 }
 

@@ -1,5 +1,6 @@
 // Builds the lab world's native helpers (src-main/world/native): world-init, the world's C init, and
-// world-confine, which confines the world's view of the host's files. Needs a C compiler.
+// world-confine, which confines the world's view of the host's files, and pause, each pod sandbox's
+// pause process. Needs a C compiler.
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -8,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const cc = process.env.CC || 'cc';
 
-for (const name of ['world-init', 'world-confine']) {
+for (const name of ['world-init', 'world-confine', 'pause']) {
   const src = join(root, `src-main/world/native/${name}.c`);
   const out = join(root, `out/native/${name}`);
   const fresh = (() => {

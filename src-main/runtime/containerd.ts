@@ -10,6 +10,7 @@ import { loadConfDir, loopbackConfList, type ConfList, type JsonObject } from '.
 import { podIpsFromResult, type CniResult } from '../cni/result.js';
 import type { PluginExecRecord } from '../cni/invoke.js';
 import { NodePluginHost } from '../world/node-plugins.js';
+import { nativeBinary } from '../world/world-init.js';
 import { NODE_PATHS, type World, type WorldProcess } from '../world/world.js';
 import { CleanupStack } from './cleanup.js';
 import { resolvConfText, type CriDnsConfig } from './pod-dns.js';
@@ -268,9 +269,9 @@ export class ContainerdNode {
         });
 
         await trace.step('containerd', 'start sandbox container (pause)', { ...o, parent: cri.id, inputs: { netns: sb.netnsPath, files: sb.filesDir } }, async (h) => {
-          // its own mount and UTS namespaces: the sandbox's files at /etc/…, the pod's hostname
-          const script = [...sandboxFileMounts(sb.filesDir), ...(config.hostname ? [`hostname ${shq(config.hostname)}`] : []), `echo ${PAUSE_READY}`, 'exec sleep infinity'].join('\n');
-          const pause = this.world.spawn({ kind: 'pod', node: this.node, netns: sb.netnsPath }, ['sh', '-ec', script], { newMount: true, newUts: true });
+          // its own mount and UTS namespaces: the sandbox's files at /etc/…, the pod's hostname (native/pause.c)
+          const argv = [nativeBinary('pause'), sb.filesDir, ...(config.hostname ? [config.hostname] : [])];
+          const pause = this.world.spawn({ kind: 'pod', node: this.node, netns: sb.netnsPath }, argv, { newMount: true, newUts: true });
           let out = '';
           let err = '';
           pause.on('stdout', (d) => (out += d.toString()));

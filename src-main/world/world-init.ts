@@ -141,7 +141,7 @@ export function worldInitBinary(): string {
 }
 
 /** A native helper of the world (src-main/world/native), as scripts/build-native.mjs built it. */
-export function nativeBinary(name: 'world-init' | 'world-confine'): string {
+export function nativeBinary(name: 'world-init' | 'world-confine' | 'pause'): string {
   const here = dirname(fileURLToPath(import.meta.url));
   // src-main/world → out/native, or out/src-main/world → out/native
   for (const p of [join(here, `../../out/native/${name}`), join(here, `../../native/${name}`)]) {
