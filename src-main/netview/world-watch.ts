@@ -3,7 +3,7 @@
 // them (the veth to each pod gives it one), and the sandbox runs a plain `ip monitor`. Those lines are only
 // triggers: a namespace is re-read with `ip -json` when its own events say so, debounced, a few at a time.
 import { EventEmitter } from 'node:events';
-import { readdirSync } from 'node:fs';
+import { readdirSync, watch, type FSWatcher } from 'node:fs';
 import { NODE_PATHS, type Target, type World, type WorldProcess } from '../world/world.js';
 import { MONITOR_OBJECTS, monitorReady, monitorScript, READY } from './monitor.js';
 import { readNamespace, readNsids, targetKey, type NetSnapshot, type NsId } from './snapshot.js';
@@ -58,6 +58,9 @@ export class WorldWatch extends EventEmitter<{ change: [NsChange]; added: [{ key
   private readonly queue: (() => void)[] = [];
   private running = 0;
   private closed = false;
+  /** Each node's /run/netns, watched: a pin made or removed by anyone (the runtime, a lab command) is heard. */
+  private readonly pinWatchers: FSWatcher[] = [];
+  private pinTimer: ReturnType<typeof setTimeout> | undefined;
   private readonly debounceMs: number;
   private readonly maxWaitMs: number;
   private readonly concurrency: number;
@@ -79,6 +82,7 @@ export class WorldWatch extends EventEmitter<{ change: [NsChange]; added: [{ key
       const ready: Promise<void>[] = [w.trigger(undefined, opts.readyTimeoutMs ?? 5000)];
       for (const n of world.nodes.keys()) ready.push(w.trigger(n, opts.readyTimeoutMs ?? 5000));
       await Promise.all(ready);
+      for (const n of world.nodes.values()) w.watchPins(n.host.netnsDir);
       const base: Target[] = [{ kind: 'sandbox' }, ...[...world.nodes.keys()].map((node): Target => ({ kind: 'node', node }))];
       await Promise.all(base.map((t) => w.read(targetKey(t), t, performance.now())));
       await w.rescan();
@@ -87,6 +91,20 @@ export class WorldWatch extends EventEmitter<{ change: [NsChange]; added: [{ key
       throw e;
     }
     return w;
+  }
+
+  /** `ip netns add` creates its pin file and then mounts it, `delete` unmounts and removes it: a rescan after the burst. */
+  private watchPins(dir: string): void {
+    try {
+      const fsw = watch(dir, () => {
+        clearTimeout(this.pinTimer);
+        this.pinTimer = setTimeout(() => !this.closed && void this.rescan(), this.debounceMs);
+      });
+      fsw.on('error', () => fsw.close()); // the folder went with its world: nothing more to hear
+      this.pinWatchers.push(fsw);
+    } catch {
+      /* no inotify here: pods are still found on pods.changed and on their nsids */
+    }
   }
 
   /** The target of a namespace the watch knows. */
@@ -328,6 +346,8 @@ export class WorldWatch extends EventEmitter<{ change: [NsChange]; added: [{ key
   /** Stops every trigger (by its handle) and waits for reads in flight. */
   async close(): Promise<void> {
     this.closed = true;
+    clearTimeout(this.pinTimer);
+    for (const fsw of this.pinWatchers.splice(0)) fsw.close();
     for (const t of this.timers.values()) clearTimeout(t.timer);
     this.timers.clear();
     for (const t of this.triggers) t.process.kill(15);

@@ -1,0 +1,47 @@
+// The world's watch hears a pod namespace made or removed by anyone, not only by the runtime: a lab command's
+// `ip netns add` in a node shows up in the live views, and goes when it is deleted.
+import { describe, expect, it } from 'vitest';
+import { withWorld } from '../../test/helpers.js';
+import { podTarget, WorldWatch } from './world-watch.js';
+import { targetKey } from './snapshot.js';
+
+/** The first `event` of the watch whose key is `key`, within ms. */
+function next(w: WorldWatch, event: 'added' | 'gone', key: string, ms = 3000): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const t = setTimeout(() => (w.off(event, on), reject(new Error(`no "${event}" for ${key} within ${ms} ms`))), ms);
+    const on = (e: { key: string }) => {
+      if (e.key !== key) return;
+      clearTimeout(t);
+      w.off(event, on);
+      resolve();
+    };
+    w.on(event, on);
+  });
+}
+
+describe('WorldWatch', () => {
+  it('hears `ip netns add` and `ip netns delete` run in a node, with no pod event to prompt it', () =>
+    withWorld(1, async (world) => {
+      const w = await WorldWatch.start(world);
+      const node1 = { kind: 'node' as const, node: 'node1' };
+      try {
+        // several in a row: the node's nsid events alone announced only the first ones
+        for (const name of ['lab1', 'lab2', 'lab3', 'lab4']) {
+          const key = targetKey(podTarget('node1', name));
+          const added = next(w, 'added', key);
+          await world.run(node1, ['ip', 'netns', 'add', name]);
+          await added;
+          expect(w.snapshots.get(key)?.links.map((l) => l.name)).toEqual(['lo']);
+        }
+        for (const name of ['lab1', 'lab2', 'lab3', 'lab4']) {
+          const key = targetKey(podTarget('node1', name));
+          const gone = next(w, 'gone', key);
+          await world.run(node1, ['ip', 'netns', 'delete', name]);
+          await gone;
+          expect(w.snapshots.has(key)).toBe(false);
+        }
+      } finally {
+        await w.close();
+      }
+    }));
+});
