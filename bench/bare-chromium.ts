@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import WebSocket from 'ws';
-import { CHROMIUM } from '../test/e2e/harness.js';
+import { CHROMIUM, CHROMIUM_ARGS } from '../test/e2e/harness.js';
 
 export interface BareChromium {
   /** Evaluates `fn(arg)` in the page and returns its (JSON) value; promises are awaited. */
@@ -27,7 +27,7 @@ export interface BareChromium {
 
 export async function launchBareChromium(url: string, viewport = { width: 1440, height: 900 }): Promise<BareChromium> {
   const profile = mkdtempSync(join(tmpdir(), 'podnet-bare-chromium-'));
-  const args = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+  const args = ['--headless', ...CHROMIUM_ARGS];
   const proc: ChildProcess = spawn(CHROMIUM, [...args, '--remote-debugging-port=0', `--user-data-dir=${profile}`, `--window-size=${viewport.width},${viewport.height}`, 'about:blank'], { stdio: ['ignore', 'ignore', 'pipe'] });
   const browserWs = await new Promise<string>((resolve, reject) => {
     let err = '';

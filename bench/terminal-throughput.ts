@@ -8,10 +8,7 @@ import { cpus, loadavg } from 'node:os';
 import * as pty from 'node-pty';
 import { createWorld } from '../src-main/world/world.js';
 import { HOLD_MS } from '../src-renderer/terminal/output-pacer.js';
-import { createEngine } from '../src-main/api/engine.js';
-import { TerminalService } from '../src-main/terminal/terminal-service.js';
-import { startWebHost } from '../src-main/web/server.js';
-import { openSession, RENDERER } from '../test/e2e/harness.js';
+import { openSession, startHost } from '../test/e2e/harness.js';
 import { launchBareChromium } from './bare-chromium.js';
 import { xtermFloor } from './xterm-floor.js';
 
@@ -40,35 +37,48 @@ async function ptyAlone(): Promise<number> {
 }
 
 /** CPU seconds so far of this process and each of its descendants, by role (Chromium's --type, the world, the engine). */
+/** A /proc stat file: the name between the parentheses, then the fields after them. */
+function readStat(path: string): { name: string; f: string[] } {
+  const st = readFileSync(path, 'utf8');
+  const close = st.lastIndexOf(')');
+  return { name: st.slice(st.indexOf('(') + 1, close), f: st.slice(close + 2).split(' ') };
+}
+
 function cpuByRole(): Map<string, number> {
   const tick = 100; // USER_HZ on Linux
-  const procs = new Map<number, { ppid: number; cpu: number; role: string }>();
+  const seconds = (f: string[], ...at: number[]) => at.reduce((sum, i) => sum + Number(f[i]), 0) / tick;
+  const procs = new Map<number, { ppid: number; cpu: number; role: string; threads: { role: string; cpu: number }[] }>();
   for (const d of readdirSync('/proc')) {
     if (!/^\d+$/.test(d)) continue;
     try {
-      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
-      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const { f } = readStat(`/proc/${d}/stat`);
       const cmd = readFileSync(`/proc/${d}/cmdline`, 'utf8').split('\0');
       // Chromium rewrites its title into argv[0], flags included
       const type = /--type=([\w-]+)/.exec(cmd.join(' '))?.[1];
       const role = /chrom/.test(cmd[0] ?? '') ? `chromium ${type ?? 'browser'}` : Number(d) === process.pid ? 'engine (node)' : 'world and pty';
       // the world's shells and world-init reap the flood's processes: their children's time counts too
-      const reaped = role === 'world and pty' ? Number(f[13]) + Number(f[14]) : 0;
-      procs.set(Number(d), { ppid: Number(f[1]), cpu: (Number(f[11]) + Number(f[12]) + reaped) / tick, role });
+      const cpu = role === 'world and pty' ? seconds(f, 11, 12, 13, 14) : seconds(f, 11, 12);
       // the renderer's threads apart: its main thread is where xterm parses and the page lays out
-      if (type === 'renderer') for (const t of readdirSync(`/proc/${d}/task`)) {
-        const ts = readFileSync(`/proc/${d}/task/${t}/stat`, 'utf8');
-        const tf = ts.slice(ts.lastIndexOf(')') + 2).split(' ');
-        const name = ts.slice(ts.indexOf('(') + 1, ts.lastIndexOf(')')).replace(/\d+$/, '');
-        procs.set(-Number(t), { ppid: Number(d), cpu: (Number(tf[11]) + Number(tf[12])) / tick, role: `  renderer thread ${name}` });
-      }
+      const threads =
+        type === 'renderer'
+          ? readdirSync(`/proc/${d}/task`).map((t) => {
+              const ts = readStat(`/proc/${d}/task/${t}/stat`);
+              return { role: `  renderer thread ${ts.name.replace(/\d+$/, '')}`, cpu: seconds(ts.f, 11, 12) };
+            })
+          : [];
+      procs.set(Number(d), { ppid: Number(f[1]), cpu, role, threads });
     } catch {
       /* gone */
     }
   }
-  const mine = (pid: number): boolean => pid === process.pid || (pid < 0 && mine(procs.get(pid)!.ppid)) || (pid > 1 && procs.has(pid) && mine(procs.get(pid)!.ppid));
+  const mine = (pid: number): boolean => pid === process.pid || (pid > 1 && procs.has(pid) && mine(procs.get(pid)!.ppid));
   const out = new Map<string, number>();
-  for (const [pid, p] of procs) if (mine(pid)) out.set(p.role, (out.get(p.role) ?? 0) + p.cpu);
+  const add = (role: string, cpu: number) => out.set(role, (out.get(role) ?? 0) + cpu);
+  for (const [pid, p] of procs) {
+    if (!mine(pid)) continue;
+    add(p.role, p.cpu);
+    for (const t of p.threads) add(t.role, t.cpu);
+  }
   return out;
 }
 
@@ -116,7 +126,7 @@ async function floodScenario(d: Driver): Promise<FloodRun> {
   // the first terminal's screen, read from xterm's buffer (a GPU renderer would draw on a canvas)
   const shows = (re: string) => {
     const id = document.querySelector('[data-testid^="tab-t"]')?.getAttribute('data-testid')?.slice(4) ?? '';
-    const text = (window as unknown as { podnetScreens: { text(id: string): string | null } }).podnetScreens.text(id) ?? '';
+    const text = window.podnetScreens.text(id) ?? '';
     return new RegExp(re).test(text);
   };
 
@@ -177,24 +187,11 @@ async function floodScenario(d: Driver): Promise<FloodRun> {
   const m = await d.evaluate(() => {
     const w = window as unknown as { __lag: number; __frames: number[]; __input: number[] };
     const id = document.querySelector('[data-testid^="tab-t"]')?.getAttribute('data-testid')?.slice(4) ?? '';
-    const pace = (window as unknown as { podnetScreens: { pace(id: string): { frames: number; holds: number } | null } }).podnetScreens.pace(id);
+    const pace = window.podnetScreens.pace(id);
     return { lag: w.__lag, frames: w.__frames.sort((a, b) => b - a), input: w.__input.sort((a, b) => b - a), pace };
   }, null);
   const cpu = [...cpu1].map(([role, s]) => [role, s - (cpu0.get(role) ?? 0)] as const).filter(([, s]) => s >= 0.05).sort((a, b) => b[1] - a[1]);
   return { toPrompt, through, ...m, cpu };
-}
-
-/** The engine and the browser host, with no browser yet. */
-async function startHost() {
-  const engine = createEngine({ terminals: (w, r) => new TerminalService(w, r) });
-  const host = await startWebHost({ api: engine.api, events: engine.events, rendererDir: RENDERER });
-  return {
-    host,
-    async close() {
-      await host.close().catch(() => {});
-      await engine.dispose().catch(() => {});
-    },
-  };
 }
 
 /** Progress on stderr: a run takes half a minute or more. */
@@ -208,6 +205,10 @@ async function main() {
 
   // the figure: Chromium with nothing attached but a bare DevTools connection
   const h = await startHost();
+  const closeHost = async () => {
+    await h.host.close().catch(() => {});
+    await h.engine.dispose().catch(() => {});
+  };
   let run: FloodRun;
   let floor;
   try {
@@ -224,7 +225,7 @@ async function main() {
       await b.close();
     }
   } finally {
-    await h.close();
+    await closeHost();
   }
 
   // the same under playwright, as the tests drive it (it copies every WebSocket frame to itself)

@@ -11,7 +11,7 @@ import { podIpsFromResult, type CniResult } from '../cni/result.js';
 import type { PluginExecRecord } from '../cni/invoke.js';
 import { NodePluginHost } from '../world/node-plugins.js';
 import { nativeBinary } from '../world/world-init.js';
-import { NODE_PATHS, type World, type WorldProcess } from '../world/world.js';
+import { NODE_PATHS, shq, type World, type WorldProcess } from '../world/world.js';
 import { CleanupStack } from './cleanup.js';
 import { resolvConfText, type CriDnsConfig } from './pod-dns.js';
 import { SOURCES } from './sources.js';
@@ -499,10 +499,6 @@ const PAUSE_READY = 'podnet: sandbox ready';
  */
 function sandboxFileMounts(dir: string): string[] {
   return ['hostname', 'hosts', 'resolv.conf'].map((f) => `if [ -e /etc/${f} ]; then mount --bind ${shq(`${dir}/${f}`)} /etc/${f} || exit 1; fi`);
-}
-
-function shq(s: string): string {
-  return `'${s.replace(/'/g, `'\\''`)}'`;
 }
 
 /** What a container's init says once it runs (the container's own output follows it). */

@@ -137,7 +137,7 @@ function cmdline(pid: number, comm: string): string {
   }
 }
 
-/** Below this a process is a bystander (a pod's pause is `sleep`, well under 1 MiB; a shell about 1 MiB). */
+/** Below this a process is a bystander (a pod's pause, well under 1 MiB; a shell about 1 MiB): killing it frees nothing. */
 export const VICTIM_FLOOR = 4 * MiB;
 
 /** Chooses whom to kill when the world is over its limit: the largest process not spared and not a bystander. */

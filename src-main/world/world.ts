@@ -145,7 +145,8 @@ export class WorldError extends Error {
 
 const NODE_NAME = /^[a-z][a-z0-9]{0,9}$/;
 
-function shq(s: string): string {
+/** Quotes a string for sh. */
+export function shq(s: string): string {
   return `'${s.replace(/'/g, `'\\''`)}'`;
 }
 

@@ -5,7 +5,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openSession, type Session } from './harness.js';
+import { openSession, startWorld, type Session } from './harness.js';
 
 const SHOTS = join(import.meta.dirname, '../../out/screenshots');
 let s: Session;
@@ -35,9 +35,7 @@ describe('the CNI config editor in Chromium', () => {
     const { page } = s;
     const requests: string[] = [];
     page.on('request', (r) => requests.push(r.url()));
-    await page.getByTestId('node-count').fill('2');
-    await page.getByTestId('world-start').click();
-    await expect.poll(() => page.getByTestId('world-state').innerText(), { timeout: 30_000 }).toMatch(/running/i);
+    await startWorld(page, 2);
 
     // opened from the palette, with node1's config loaded in Monaco
     await page.keyboard.press('Control+Shift+P');

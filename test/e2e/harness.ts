@@ -13,6 +13,34 @@ export const CHROMIUM = process.env.PODNET_CHROMIUM ?? '/usr/bin/chromium';
 // from test/e2e (vitest) or out/test/e2e (a compiled benchmark)
 export const RENDERER = [join(import.meta.dirname, '../../out/renderer'), join(import.meta.dirname, '../../renderer')].find((d) => existsSync(join(d, 'index.html'))) ?? join(import.meta.dirname, '../../out/renderer');
 
+/** The flags every test and benchmark gives Chromium (headless is the driver's). */
+export const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+
+declare global {
+  interface Window {
+    /** What the renderer exposes to tests (src-renderer/main.tsx): a terminal's visible text, and its output pacer's counts. */
+    podnetScreens: { text(id: string): string | null; pace(id: string): { frames: number; holds: number } | null };
+  }
+}
+
+/** The engine and the browser host on a free port, with no browser yet. */
+export async function startHost(): Promise<{ engine: Engine; host: WebHost }> {
+  const engine = createEngine({ terminals: (w, r) => new TerminalService(w, r) });
+  return { engine, host: await startWebHost({ api: engine.api, events: engine.events, rendererDir: RENDERER }) };
+}
+
+/** Starts a world of `nodes` from the world bar and waits until it runs (no vitest here: benchmarks use it too). */
+export async function startWorld(page: Page, nodes: number, timeout = 30_000): Promise<void> {
+  await page.getByTestId('node-count').fill(String(nodes));
+  await page.getByTestId('world-start').click();
+  const t0 = Date.now();
+  let state = '';
+  while (!/running/i.test((state = await page.getByTestId('world-state').innerText()))) {
+    if (Date.now() - t0 > timeout) throw new Error(`the world is not running after ${timeout} ms: the status bar says "${state}"`);
+    await page.waitForTimeout(100);
+  }
+}
+
 export interface Session {
   engine: Engine;
   host: WebHost;
@@ -25,14 +53,13 @@ export interface Session {
 }
 
 export async function openSession(viewport = { width: 1440, height: 900 }, colorScheme: 'light' | 'dark' = 'dark'): Promise<Session> {
-  const engine = createEngine({ terminals: (w, r) => new TerminalService(w, r) });
-  const host = await startWebHost({ api: engine.api, events: engine.events, rendererDir: RENDERER });
+  const { engine, host } = await startHost();
   const profile = mkdtempSync(join(tmpdir(), 'podnet-chromium-'));
   // a fresh profile each time (playwright takes the user-data dir itself, not as an argument)
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
     headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    args: CHROMIUM_ARGS,
     viewport,
     colorScheme,
   });

@@ -115,7 +115,7 @@ describe('guided labs in Chromium', () => {
     // the first command runs in a terminal in pod client: it shows the pod's file, not the node's
     await page.getByTestId('lab-cmd-run-0').click();
     const screenText = () => page.evaluate(() => {
-      const screens = (window as unknown as { podnetScreens: { text(id: string): string | null } }).podnetScreens;
+      const screens = window.podnetScreens;
       return ['t1', 't2', 't3', 't4', 't5', 't6'].map((i) => screens.text(i) ?? '').join('\n');
     });
     await expect.poll(screenText, { timeout: 20_000 }).toMatch(/search default\.svc\.cluster\.local svc\.cluster\.local cluster\.local lab\.example[\s\S]*nameserver 10\.96\.0\.10[\s\S]*options ndots:5/);

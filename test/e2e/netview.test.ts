@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Target, World } from '../../src-main/world/world.js';
-import { openSession, type Session } from './harness.js';
+import { openSession, startWorld, type Session } from './harness.js';
 
 const SHOTS = join(import.meta.dirname, '../../out/screenshots');
 let s: Session;
@@ -80,9 +80,7 @@ afterAll(async () => {
 describe('live network views and the topology in Chromium', () => {
   it('a pod appears in the node and pod tables and as a veth edge; tables equal ip -json; click → details → row; export', async () => {
     const { page } = s;
-    await page.getByTestId('node-count').fill('2');
-    await page.getByTestId('world-start').click();
-    await expect.poll(() => page.getByTestId('world-state').innerText(), { timeout: 30_000 }).toMatch(/running/i);
+    await startWorld(page, 2);
     const world = s.engine.session.runningWorld!;
     const node1: Target = { kind: 'node', node: 'node1' };
 

@@ -7,7 +7,7 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hostSnapshot } from '../../src-main/runtime/leaks.js';
 import { KILLPOD_STEPS, SYNCPOD_STEPS } from '../helpers.js';
-import { openSession, type Session } from './harness.js';
+import { openSession, startWorld, type Session } from './harness.js';
 
 const SHOTS = join(import.meta.dirname, '../../out/screenshots');
 let s: Session;
@@ -37,9 +37,7 @@ afterAll(async () => {
 describe('the lifecycle timeline in Chromium', () => {
   it('steps through SyncPod, shows the steps in order with details, and reports what a fault leaked', async () => {
     const { page } = s;
-    await page.getByTestId('node-count').fill('2');
-    await page.getByTestId('world-start').click();
-    await expect.poll(() => page.getByTestId('world-state').innerText(), { timeout: 20_000 }).toMatch(/running/i);
+    await startWorld(page, 2, 20_000);
     const world = s.engine.session.runningWorld!;
 
     // create with "step through": the timeline opens, paused before SyncPod

@@ -5,14 +5,14 @@ import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hostSnapshot } from '../../src-main/runtime/leaks.js';
-import { openSession, type Session } from './harness.js';
+import { openSession, startWorld, type Session } from './harness.js';
 
 const SHOTS = join(import.meta.dirname, '../../out/screenshots');
 let s: Session;
 
 /** The visible text of a terminal, from xterm's buffer (the WebGL renderer draws on a canvas). */
 async function screenText(page: Page, id: string): Promise<string> {
-  return page.evaluate((i) => (window as unknown as { podnetScreens: { text(id: string): string | null } }).podnetScreens.text(i) ?? '', id);
+  return page.evaluate((i) => window.podnetScreens.text(i) ?? '', id);
 }
 
 /** The rows xterm's DOM renderer has drawn: what a person sees, which may lag the buffer while a flood is held. */
@@ -73,9 +73,7 @@ afterAll(async () => {
 describe('the workspace in Chromium', () => {
   it('starts a world, opens terminals on a node and in a pod, resizes, closes, stops, and leaves nothing', async () => {
     const { page } = s;
-    await page.getByTestId('node-count').fill('2');
-    await page.getByTestId('world-start').click();
-    await expect.poll(() => page.getByTestId('world-state').innerText(), { timeout: 20_000 }).toMatch(/running/i);
+    await startWorld(page, 2, 20_000);
     await expect.poll(() => page.getByTestId('node-pill-node1').innerText()).toMatch(/Ready/);
     const worldId = s.engine.session.runningWorld!.id;
 
@@ -126,10 +124,8 @@ describe('the workspace in Chromium', () => {
 
   it('keeps up with a flood: the screen is held and drawn at the end, Ctrl-C stops `yes` at once, and a program that syncs its own output is left alone', async () => {
     const { page } = s;
-    await page.getByTestId('node-count').fill('1');
-    await page.getByTestId('world-start').click();
-    await expect.poll(() => page.getByTestId('world-state').innerText(), { timeout: 20_000 }).toMatch(/running/i);
-    const pace = (id: string) => page.evaluate((i) => (window as unknown as { podnetScreens: { pace(id: string): { frames: number; holds: number } | null } }).podnetScreens.pace(i), id);
+    await startWorld(page, 1, 20_000);
+    const pace = (id: string) => page.evaluate((i) => window.podnetScreens.pace(i), id);
 
     // 16.5 MB in a few seconds is a flood: the screen is held during it, and the last lines are drawn after it
     const t = await openTerminal(page, 'node1');

@@ -5,7 +5,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_LIMITS } from '../../src-main/world/world.js';
-import { openSession, type Session } from './harness.js';
+import { openSession, startWorld, type Session } from './harness.js';
 
 const ROOT = join(import.meta.dirname, '../..');
 const SHOTS = join(ROOT, 'out/screenshots');
@@ -25,9 +25,7 @@ afterAll(async () => {
 describe('a world at its process limit, in Chromium', () => {
   it('shows the limit in the world’s error panel while the world is full, and clears it after', async () => {
     const { page } = s;
-    await page.getByTestId('node-count').fill('1');
-    await page.getByTestId('world-start').click();
-    await expect.poll(() => page.getByTestId('world-state').innerText(), { timeout: 30_000 }).toMatch(/running/i);
+    await startWorld(page, 1);
     const world = s.engine.session.runningWorld!;
     const limit = DEFAULT_LIMITS.processes;
     const held = world.spawn({ kind: 'node', node: 'node1' }, [PROBE, '0', String(limit + 400), 'hold'], { stdin: true });
