@@ -28,7 +28,9 @@ export default defineConfig({
     plugins: [react()],
     // Monaco's editor features are imported file by file (src-renderer/editor/monaco-features.ts);
     // its workers are ES modules bundled beside the app (no CDN, no blob: needed)
-    resolve: { alias: [{ find: /^monaco-esm\//, replacement: `${resolve(__dirname, 'node_modules/monaco-editor/esm')}/` }] },
+    resolve: {
+      alias: [{ find: /^monaco-esm\//, replacement: `${resolve(__dirname, 'node_modules/monaco-editor/esm')}/` }],
+    },
     worker: { format: 'es' },
     build: {
       outDir: resolve(__dirname, 'out/renderer'),

@@ -28,16 +28,31 @@ export interface BareChromium {
 export async function launchBareChromium(url: string, viewport = { width: 1440, height: 900 }): Promise<BareChromium> {
   const profile = mkdtempSync(join(tmpdir(), 'podnet-bare-chromium-'));
   const args = ['--headless', ...CHROMIUM_ARGS];
-  const proc: ChildProcess = spawn(CHROMIUM, [...args, '--remote-debugging-port=0', `--user-data-dir=${profile}`, `--window-size=${viewport.width},${viewport.height}`, 'about:blank'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const proc: ChildProcess = spawn(
+    CHROMIUM,
+    [
+      ...args,
+      '--remote-debugging-port=0',
+      `--user-data-dir=${profile}`,
+      `--window-size=${viewport.width},${viewport.height}`,
+      'about:blank',
+    ],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
   const browserWs = await new Promise<string>((resolve, reject) => {
     let err = '';
-    const timer = setTimeout(() => reject(new Error(`Chromium did not open DevTools in 30 s: ${err.slice(-500)}`)), 30_000);
+    const timer = setTimeout(
+      () => reject(new Error(`Chromium did not open DevTools in 30 s: ${err.slice(-500)}`)),
+      30_000,
+    );
     proc.stderr!.on('data', (d: Buffer) => {
       err += d.toString();
       const m = /DevTools listening on (ws:\S+)/.exec(err);
       if (m) (clearTimeout(timer), resolve(m[1]!));
     });
-    proc.once('exit', (code) => reject(new Error(`Chromium exited (${code}) before DevTools opened: ${err.slice(-500)}`)));
+    proc.once('exit', (code) =>
+      reject(new Error(`Chromium exited (${code}) before DevTools opened: ${err.slice(-500)}`)),
+    );
   });
   const base = browserWs.replace(/^ws/, 'http').replace(/\/devtools\/.*/, '');
   const targets = (await (await fetch(`${base}/json/list`)).json()) as { type: string; webSocketDebuggerUrl: string }[];
@@ -49,7 +64,13 @@ export async function launchBareChromium(url: string, viewport = { width: 1440, 
   const events = new EventEmitter();
   const waiting = new Map<number, { resolve(v: Record<string, unknown>): void; reject(e: Error): void }>();
   ws.on('message', (m) => {
-    const msg = JSON.parse(String(m)) as { id?: number; method?: string; params?: unknown; result?: Record<string, unknown>; error?: { message: string } };
+    const msg = JSON.parse(String(m)) as {
+      id?: number;
+      method?: string;
+      params?: unknown;
+      result?: Record<string, unknown>;
+      error?: { message: string };
+    };
     if (msg.method) events.emit(msg.method, msg.params);
     const w = msg.id !== undefined ? waiting.get(msg.id) : undefined;
     if (!w) return;
@@ -61,24 +82,45 @@ export async function launchBareChromium(url: string, viewport = { width: 1440, 
     new Promise<Record<string, unknown>>((resolve, reject) => {
       const id = ++seq;
       // a call that is never answered (a page gone mid-call) must fail, not hang the benchmark
-      const timer = setTimeout(() => (waiting.delete(id), reject(new Error(`DevTools ${method} got no answer in 600 s`))), 600_000);
-      waiting.set(id, { resolve: (v) => (clearTimeout(timer), resolve(v)), reject: (e) => (clearTimeout(timer), reject(e)) });
+      const timer = setTimeout(
+        () => (waiting.delete(id), reject(new Error(`DevTools ${method} got no answer in 600 s`))),
+        600_000,
+      );
+      waiting.set(id, {
+        resolve: (v) => (clearTimeout(timer), resolve(v)),
+        reject: (e) => (clearTimeout(timer), reject(e)),
+      });
       ws.send(JSON.stringify({ id, method, params }));
     });
   const evaluate = async <A, T>(fn: (arg: A) => T | Promise<T>, arg: A): Promise<T> => {
-    const r = (await send('Runtime.evaluate', { expression: `(${fn.toString()})(${JSON.stringify(arg)})`, awaitPromise: true, returnByValue: true })) as {
+    const r = (await send('Runtime.evaluate', {
+      expression: `(${fn.toString()})(${JSON.stringify(arg)})`,
+      awaitPromise: true,
+      returnByValue: true,
+    })) as {
       result: { value: T };
       exceptionDetails?: { exception?: { description?: string }; text: string };
     };
-    if (r.exceptionDetails) throw new Error(`in the page: ${r.exceptionDetails.exception?.description ?? r.exceptionDetails.text}`);
+    if (r.exceptionDetails)
+      throw new Error(`in the page: ${r.exceptionDetails.exception?.description ?? r.exceptionDetails.text}`);
     return r.result.value;
   };
-  await send('Emulation.setDeviceMetricsOverride', { width: viewport.width, height: viewport.height, deviceScaleFactor: 1, mobile: false });
+  await send('Emulation.setDeviceMetricsOverride', {
+    width: viewport.width,
+    height: viewport.height,
+    deviceScaleFactor: 1,
+    mobile: false,
+  });
   const navigate = async (to: string) => {
     await send('Page.navigate', { url: to });
     // Page.navigate answers once the navigation is committed: the document may still be loading
     const t0 = Date.now();
-    while (!(await evaluate((u) => location.href.startsWith(u.replace(/\?.*/, '')) && document.readyState === 'complete', to).catch(() => false))) {
+    while (
+      !(await evaluate(
+        (u) => location.href.startsWith(u.replace(/\?.*/, '')) && document.readyState === 'complete',
+        to,
+      ).catch(() => false))
+    ) {
       if (Date.now() - t0 > 30_000) throw new Error(`${to} did not load in 30 s`);
       await new Promise((r) => setTimeout(r, 20));
     }
@@ -92,7 +134,13 @@ export async function launchBareChromium(url: string, viewport = { width: 1440, 
     pid: proc.pid!,
     async typeLine(text: string) {
       await send('Input.insertText', { text });
-      await send('Input.dispatchKeyEvent', { type: 'keyDown', key: 'Enter', code: 'Enter', windowsVirtualKeyCode: 13, text: '\r' });
+      await send('Input.dispatchKeyEvent', {
+        type: 'keyDown',
+        key: 'Enter',
+        code: 'Enter',
+        windowsVirtualKeyCode: 13,
+        text: '\r',
+      });
       await send('Input.dispatchKeyEvent', { type: 'keyUp', key: 'Enter', code: 'Enter', windowsVirtualKeyCode: 13 });
     },
     async close() {

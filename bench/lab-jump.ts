@@ -13,7 +13,9 @@ import { buildWorld, worldSpecOf } from '../src-main/labs/world-spec.js';
 import { TerminalService } from '../src-main/terminal/terminal-service.js';
 
 const rounds = Number(process.argv[process.argv.indexOf('--rounds') + 1]) || 5;
-const ROOT = [join(import.meta.dirname, '..', '..'), join(import.meta.dirname, '..')].find((d) => !d.endsWith('/out')) ?? join(import.meta.dirname, '../..');
+const ROOT =
+  [join(import.meta.dirname, '..', '..'), join(import.meta.dirname, '..')].find((d) => !d.endsWith('/out')) ??
+  join(import.meta.dirname, '../..');
 const LAB = join(ROOT, 'labs', '10-vxlan-overlay');
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
@@ -27,7 +29,12 @@ function podnetTrace(): Promise<number> {
   return timed(
     () =>
       new Promise<void>((resolve, reject) =>
-        execFile(process.execPath, [join(ROOT, 'bin', 'podnet.mjs'), 'trace', '--nodes', '2', '--pods', '2'], { cwd: ROOT }, (e) => (e ? reject(e) : resolve())),
+        execFile(
+          process.execPath,
+          [join(ROOT, 'bin', 'podnet.mjs'), 'trace', '--nodes', '2', '--pods', '2'],
+          { cwd: ROOT },
+          (e) => (e ? reject(e) : resolve()),
+        ),
       ),
   );
 }
@@ -63,14 +70,19 @@ async function main(): Promise<void> {
     rmSync(process.env.PODNET_PROGRESS_DIR!, { recursive: true, force: true });
   }
   const f = median(fresh);
-  const row = (name: string, xs: number[]) => `${name.padEnd(44)} ${median(xs).toFixed(0).padStart(6)} ms   ×${(median(xs) / f).toFixed(2)} of a fresh world`;
-  console.log(`lab ${lab.id}: ${lab.nodeNames.length} nodes, ${lab.world.pods.length} pods, ${lab.steps.length} steps; median of ${rounds} rounds`);
+  const row = (name: string, xs: number[]) =>
+    `${name.padEnd(44)} ${median(xs).toFixed(0).padStart(6)} ms   ×${(median(xs) / f).toFixed(2)} of a fresh world`;
+  console.log(
+    `lab ${lab.id}: ${lab.nodeNames.length} nodes, ${lab.world.pods.length} pods, ${lab.steps.length} steps; median of ${rounds} rounds`,
+  );
   console.log(row('fresh world (createWorld + configs + pods)', fresh));
   console.log(row('podnet trace --nodes 2 --pods 2 (a process)', trace));
   console.log(row('lab.reset (stop, fresh world at step 1)', reset));
   console.log(row(`lab.jump to step ${last + 1} (stop, fresh, ${last} solutions)`, jump));
   const ratio = median(jump) / f;
-  console.log(`jump to the last step: ${ratio.toFixed(2)} × a fresh world (target ≤ 2): ${ratio <= 2 ? 'met' : 'NOT met'}`);
+  console.log(
+    `jump to the last step: ${ratio.toFixed(2)} × a fresh world (target ≤ 2): ${ratio <= 2 ? 'met' : 'NOT met'}`,
+  );
 }
 
 await main();

@@ -20,7 +20,8 @@ function pct(xs: number[], p: number): number {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))]!;
 }
-const fmt = (xs: number[]) => `p50 ${pct(xs, 50).toFixed(1)} ms, p95 ${pct(xs, 95).toFixed(1)} ms, max ${Math.max(...xs).toFixed(1)} ms (n=${xs.length})`;
+const fmt = (xs: number[]) =>
+  `p50 ${pct(xs, 50).toFixed(1)} ms, p95 ${pct(xs, 95).toFixed(1)} ms, max ${Math.max(...xs).toFixed(1)} ms (n=${xs.length})`;
 
 /** A raw `ip monitor link` in the node: when did it print a line naming the link? */
 function rawMonitor(s: Session, t: Target): { seen: Map<string, number>; proc: WorldProcess } {
@@ -41,8 +42,10 @@ async function watchDom(page: Page): Promise<void> {
     w.__nvPorts = {};
     const stamp = () => {
       const at = performance.timeOrigin + performance.now();
-      for (const tr of document.querySelectorAll<HTMLElement>('[data-testid="nv-table-links"] tr[data-name^="bn"]')) w.__nvRows[tr.dataset.name!] ??= at;
-      for (const g of document.querySelectorAll<SVGGElement>('[data-testid^="topo-port-node:node1|bn"]')) w.__nvPorts[g.dataset.testid!.split('|')[1]!] ??= at;
+      for (const tr of document.querySelectorAll<HTMLElement>('[data-testid="nv-table-links"] tr[data-name^="bn"]'))
+        w.__nvRows[tr.dataset.name!] ??= at;
+      for (const g of document.querySelectorAll<SVGGElement>('[data-testid^="topo-port-node:node1|bn"]'))
+        w.__nvPorts[g.dataset.testid!.split('|')[1]!] ??= at;
     };
     new MutationObserver(stamp).observe(document.body, { childList: true, subtree: true });
   });
@@ -56,7 +59,12 @@ async function domTimes(page: Page): Promise<{ rows: Record<string, number>; por
 }
 
 /** 50 links added (and removed again) in node1; latency of each to the raw monitor, the table row, and (if asked) the topology port. */
-async function changes(s: Session, tag: string, n: number, withPorts: boolean): Promise<{ monitor: number[]; engine: number[]; row: number[]; port: number[] }> {
+async function changes(
+  s: Session,
+  tag: string,
+  n: number,
+  withPorts: boolean,
+): Promise<{ monitor: number[]; engine: number[]; row: number[]; port: number[] }> {
   const world = s.engine.session.runningWorld!;
   const node1: Target = { kind: 'node', node: 'node1' };
   const mon = rawMonitor(s, node1);
@@ -65,7 +73,8 @@ async function changes(s: Session, tag: string, n: number, withPorts: boolean): 
   const onEvent = (name: string, payload: unknown) => {
     if (name !== 'netview.diff') return;
     const at = now();
-    for (const a of (payload as Payload<'netview.diff'>).diff.links.added) if (a.row.name.startsWith('bn') && !sent.has(a.row.name)) sent.set(a.row.name, at);
+    for (const a of (payload as Payload<'netview.diff'>).diff.links.added)
+      if (a.row.name.startsWith('bn') && !sent.has(a.row.name)) sent.set(a.row.name, at);
   };
   s.engine.events.on('event', onEvent);
   await new Promise((r) => setTimeout(r, 300)); // let it subscribe
@@ -99,7 +108,13 @@ async function changes(s: Session, tag: string, n: number, withPorts: boolean): 
 }
 
 async function stats(page: Page): Promise<{ topologyRenderMs: number[]; diffsApplied: number; refetches: number }> {
-  return page.evaluate(() => (window as unknown as { podnetNetview: { stats(): { topologyRenderMs: number[]; diffsApplied: number; refetches: number } } }).podnetNetview.stats());
+  return page.evaluate(() =>
+    (
+      window as unknown as {
+        podnetNetview: { stats(): { topologyRenderMs: number[]; diffsApplied: number; refetches: number } };
+      }
+    ).podnetNetview.stats(),
+  );
 }
 
 async function main() {
@@ -108,30 +123,44 @@ async function main() {
     const { page, engine } = s;
     await page.getByTestId('node-count').fill('2');
     await page.getByTestId('world-start').click();
-    await page.waitForFunction(() => /running/i.test(document.querySelector('[data-testid="world-state"]')?.textContent ?? ''), undefined, { timeout: 30_000 });
+    await page.waitForFunction(
+      () => /running/i.test(document.querySelector('[data-testid="world-state"]')?.textContent ?? ''),
+      undefined,
+      { timeout: 30_000 },
+    );
     await page.waitForSelector('[data-testid="nv-ns"] option[value="node:node1"]', { state: 'attached' });
     await page.getByTestId('nv-ns').selectOption('node:node1');
     await page.getByTestId('nv-tab-links').click();
     await page.waitForSelector('[data-testid="nv-table-links"]');
 
-    console.log(`netview latency: ${CHANGES} links added in node1 (2 nodes, no pods); times from just before the exec of \`ip link add\``);
+    console.log(
+      `netview latency: ${CHANGES} links added in node1 (2 nodes, no pods); times from just before the exec of \`ip link add\``,
+    );
     const a = await changes(s, 'a', CHANGES, false);
     console.log(`  raw ip monitor reports it:   ${fmt(a.monitor)}`);
     console.log(`  the engine sends its diff:   ${fmt(a.engine)}`);
     console.log(`  row in the UI's link table:  ${fmt(a.row)}`);
-    console.log(`  the UI after ip monitor:     p50 ${(pct(a.row, 50) - pct(a.monitor, 50)).toFixed(1)} ms more; p95 ratio UI/monitor ${(pct(a.row, 95) / pct(a.monitor, 95)).toFixed(2)}`);
+    console.log(
+      `  the UI after ip monitor:     p50 ${(pct(a.row, 50) - pct(a.monitor, 50)).toFixed(1)} ms more; p95 ratio UI/monitor ${(pct(a.row, 95) / pct(a.monitor, 95)).toFixed(2)}`,
+    );
 
     // 200 pods, 100 per node, 4 at a time through the API (each is a whole SyncPod)
     const t0 = performance.now();
     const names = Array.from({ length: PODS }, (_, i) => `p${i}`);
     for (let i = 0; i < names.length; i += 4) {
-      await Promise.all(names.slice(i, i + 4).map((name, j) => engine.api['pod.create']({ name, node: (i + j) % 2 ? 'node2' : 'node1' })));
+      await Promise.all(
+        names
+          .slice(i, i + 4)
+          .map((name, j) => engine.api['pod.create']({ name, node: (i + j) % 2 ? 'node2' : 'node1' })),
+      );
     }
     console.log(`\n${PODS} pods created in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
     await page.keyboard.press('Control+Shift+P');
     await page.keyboard.type('Open the world topology');
     await page.keyboard.press('Enter');
-    await page.waitForFunction((n) => document.querySelectorAll('[data-testid^="topo-box-pod:"]').length === n, PODS, { timeout: 60_000 });
+    await page.waitForFunction((n) => document.querySelectorAll('[data-testid^="topo-box-pod:"]').length === n, PODS, {
+      timeout: 60_000,
+    });
     // new pods finish IPv6 DAD and the like for a few seconds (each a re-read): measure one change, not that
     await new Promise((r) => setTimeout(r, 5000));
     mkdirSync(SHOTS, { recursive: true });
@@ -140,7 +169,9 @@ async function main() {
     const b = await changes(s, 'b', 20, true);
     const st = await stats(page);
     const renders = st.topologyRenderMs.slice(before);
-    console.log(`with 2 nodes and ${PODS} pods (${await page.locator('[data-testid="topology-svg"] *').count()} SVG elements), 20 links added in node1:`);
+    console.log(
+      `with 2 nodes and ${PODS} pods (${await page.locator('[data-testid="topology-svg"] *').count()} SVG elements), 20 links added in node1:`,
+    );
     console.log(`  raw ip monitor reports it:          ${fmt(b.monitor)}`);
     console.log(`  the engine sends its diff:          ${fmt(b.engine)}`);
     console.log(`  row in the UI's link table:         ${fmt(b.row)}`);
@@ -151,19 +182,25 @@ async function main() {
     const clicks: number[] = [];
     for (let i = 0; i < 10; i++) {
       clicks.push(
-        await page.evaluate(async (id) => {
-          const el = document.querySelector(`[data-testid="topo-port-pod:${id}|eth0"]`)!;
-          const t = performance.now();
-          el.dispatchEvent(new MouseEvent('click', { bubbles: true }));
-          await new Promise((r) => requestAnimationFrame(() => r(null)));
-          if (!document.querySelector('[data-testid="topo-details"]')?.textContent?.includes('eth0')) throw new Error('no details');
-          return performance.now() - t;
-        }, `p${i * 17}`),
+        await page.evaluate(
+          async (id) => {
+            const el = document.querySelector(`[data-testid="topo-port-pod:${id}|eth0"]`)!;
+            const t = performance.now();
+            el.dispatchEvent(new MouseEvent('click', { bubbles: true }));
+            await new Promise((r) => requestAnimationFrame(() => r(null)));
+            if (!document.querySelector('[data-testid="topo-details"]')?.textContent?.includes('eth0'))
+              throw new Error('no details');
+            return performance.now() - t;
+          },
+          `p${i * 17}`,
+        ),
       );
     }
     console.log(`  click an interface → its details drawn: ${fmt(clicks)}`);
     console.log(`  renderer: ${st.diffsApplied} diffs applied, ${st.refetches} re-fetches after a gap`);
-    const procs = (await engine.session.runningWorld!.run({ kind: 'sandbox' }, ['ps', '-e', '-o', 'args'])).split('\n').filter((l) => l.startsWith('ip monitor')).length;
+    const procs = (await engine.session.runningWorld!.run({ kind: 'sandbox' }, ['ps', '-e', '-o', 'args']))
+      .split('\n')
+      .filter((l) => l.startsWith('ip monitor')).length;
     console.log(`  ip monitor processes in the world: ${procs} (one per node + the sandbox, whatever the pod count)`);
     console.log('\n(The machine is shared with other builds and tests: figures vary from run to run.)');
   } finally {

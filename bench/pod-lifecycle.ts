@@ -21,7 +21,8 @@ function rawScript(n: number, tag: string, pause: string): string {
   // Exactly what the engine feeds bridge: the same config (name and cniVersion injected), the same
   // CNI_ARGS, and on DEL the ADD result as prevResult. Results stay in shell variables and DEL's stdin is
   // a here-document, so the raw side runs no process the engine does not (one per command).
-  const args = (i: string) => `CNI_ARGS="IgnoreUnknown=1;K8S_POD_NAMESPACE=default;K8S_POD_NAME=${tag}${i};K8S_POD_INFRA_CONTAINER_ID=${tag}${i};K8S_POD_UID=u${i}"`;
+  const args = (i: string) =>
+    `CNI_ARGS="IgnoreUnknown=1;K8S_POD_NAMESPACE=default;K8S_POD_NAME=${tag}${i};K8S_POD_INFRA_CONTAINER_ID=${tag}${i};K8S_POD_UID=u${i}"`;
   return [
     'set -e',
     'export CNI_PATH=/opt/cni/bin CNI_IFNAME=eth0',
@@ -85,11 +86,22 @@ async function main() {
     const confText = JSON.stringify({
       cniVersion: '1.0.0',
       name: 'podnet',
-      plugins: [{ type: 'bridge', bridge: 'cni0', isGateway: true, ipMasq: false, ipam: { type: 'host-local', ranges: [[{ subnet: '10.244.0.0/16' }]], routes: [{ dst: '0.0.0.0/0' }] } }],
+      plugins: [
+        {
+          type: 'bridge',
+          bridge: 'cni0',
+          isGateway: true,
+          ipMasq: false,
+          ipam: { type: 'host-local', ranges: [[{ subnet: '10.244.0.0/16' }]], routes: [{ dst: '0.0.0.0/0' }] },
+        },
+      ],
     });
     writeFileSync(join(node.host.confDir, '10-podnet.conflist'), confText);
     const list = confListFromText(confText);
-    writeFileSync(join(node.host.dataDir, 'bench.json'), buildPluginConfig(list, list.plugins[0]!, undefined, undefined));
+    writeFileSync(
+      join(node.host.dataDir, 'bench.json'),
+      buildPluginConfig(list, list.plugins[0]!, undefined, undefined),
+    );
     const k = new Kubelet(w, { loopback: 'internal' });
 
     // warm up both paths (the first ADD creates cni0)

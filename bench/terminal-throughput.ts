@@ -24,7 +24,11 @@ async function ptyAlone(): Promise<number> {
     const t0 = performance.now();
     let n = 0;
     await new Promise<void>((resolve) => {
-      const p = pty.spawn(argv[0]!, argv.slice(1), { cols: 120, rows: 40, env: w.envFor({ kind: 'node', node: 'node1' }) });
+      const p = pty.spawn(argv[0]!, argv.slice(1), {
+        cols: 120,
+        rows: 40,
+        env: w.envFor({ kind: 'node', node: 'node1' }),
+      });
       p.onData((d) => (n += d.length));
       p.onExit(() => resolve());
     });
@@ -47,7 +51,10 @@ function readStat(path: string): { name: string; f: string[] } {
 function cpuByRole(): Map<string, number> {
   const tick = 100; // USER_HZ on Linux
   const seconds = (f: string[], ...at: number[]) => at.reduce((sum, i) => sum + Number(f[i]), 0) / tick;
-  const procs = new Map<number, { ppid: number; cpu: number; role: string; threads: { role: string; cpu: number }[] }>();
+  const procs = new Map<
+    number,
+    { ppid: number; cpu: number; role: string; threads: { role: string; cpu: number }[] }
+  >();
   for (const d of readdirSync('/proc')) {
     if (!/^\d+$/.test(d)) continue;
     try {
@@ -55,7 +62,11 @@ function cpuByRole(): Map<string, number> {
       const cmd = readFileSync(`/proc/${d}/cmdline`, 'utf8').split('\0');
       // Chromium rewrites its title into argv[0], flags included
       const type = /--type=([\w-]+)/.exec(cmd.join(' '))?.[1];
-      const role = /chrom/.test(cmd[0] ?? '') ? `chromium ${type ?? 'browser'}` : Number(d) === process.pid ? 'engine (node)' : 'world and pty';
+      const role = /chrom/.test(cmd[0] ?? '')
+        ? `chromium ${type ?? 'browser'}`
+        : Number(d) === process.pid
+          ? 'engine (node)'
+          : 'world and pty';
       // the world's shells and world-init reap the flood's processes: their children's time counts too
       const cpu = role === 'world and pty' ? seconds(f, 11, 12, 13, 14) : seconds(f, 11, 12);
       // the renderer's threads apart: its main thread is where xterm parses and the page lays out
@@ -71,7 +82,8 @@ function cpuByRole(): Map<string, number> {
       /* gone */
     }
   }
-  const mine = (pid: number): boolean => pid === process.pid || (pid > 1 && procs.has(pid) && mine(procs.get(pid)!.ppid));
+  const mine = (pid: number): boolean =>
+    pid === process.pid || (pid > 1 && procs.has(pid) && mine(procs.get(pid)!.ppid));
   const out = new Map<string, number>();
   const add = (role: string, cpu: number) => out.set(role, (out.get(role) ?? 0) + cpu);
   for (const [pid, p] of procs) {
@@ -153,12 +165,24 @@ async function floodScenario(d: Driver): Promise<FloodRun> {
   //   the page's handler (how long a click or a key would wait);
   // - the lag of a 5 ms timer (timers are the lowest-priority work: starved, not blocked, under load).
   const bar = await d.evaluate(() => {
-    const w = window as unknown as { __lag: number; __tick: number; __timer: number; __frames: number[]; __input: number[] };
+    const w = window as unknown as {
+      __lag: number;
+      __tick: number;
+      __timer: number;
+      __frames: number[];
+      __input: number[];
+    };
     w.__lag = 0;
     w.__frames = [];
     w.__input = [];
-    new PerformanceObserver((l) => l.getEntries().forEach((e) => w.__frames.push(Math.round(e.duration)))).observe({ type: 'long-animation-frame', buffered: false });
-    document.addEventListener('pointermove', (e) => w.__input.push(performance.now() - e.timeStamp), { capture: true, passive: true });
+    new PerformanceObserver((l) => l.getEntries().forEach((e) => w.__frames.push(Math.round(e.duration)))).observe({
+      type: 'long-animation-frame',
+      buffered: false,
+    });
+    document.addEventListener('pointermove', (e) => w.__input.push(performance.now() - e.timeStamp), {
+      capture: true,
+      passive: true,
+    });
     w.__tick = performance.now();
     w.__timer = window.setInterval(() => {
       const now = performance.now();
@@ -190,7 +214,10 @@ async function floodScenario(d: Driver): Promise<FloodRun> {
     const pace = window.podnetScreens.pace(id);
     return { lag: w.__lag, frames: w.__frames.sort((a, b) => b - a), input: w.__input.sort((a, b) => b - a), pace };
   }, null);
-  const cpu = [...cpu1].map(([role, s]) => [role, s - (cpu0.get(role) ?? 0)] as const).filter(([, s]) => s >= 0.05).sort((a, b) => b[1] - a[1]);
+  const cpu = [...cpu1]
+    .map(([role, s]) => [role, s - (cpu0.get(role) ?? 0)] as const)
+    .filter(([, s]) => s >= 0.05)
+    .sort((a, b) => b[1] - a[1]);
   return { toPrompt, through, ...m, cpu };
 }
 

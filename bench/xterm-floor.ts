@@ -57,7 +57,14 @@ export async function xtermFloor(page: BareChromium, origin: string, bytes: numb
           const T = (window as unknown as { Terminal: typeof import('@xterm/xterm').Terminal }).Terminal;
           const host = document.getElementById('t')!;
           host.replaceChildren();
-          const term = new T({ cols: 120, rows: 40, scrollback: 5000, fontFamily: '"DejaVu Sans Mono", monospace', fontSize: 13, lineHeight: 1.1 });
+          const term = new T({
+            cols: 120,
+            rows: 40,
+            scrollback: 5000,
+            fontFamily: '"DejaVu Sans Mono", monospace',
+            fontSize: 13,
+            lineHeight: 1.1,
+          });
           term.open(host);
           const piece = new TextEncoder().encode(line.repeat(Math.floor((64 * 1024) / line.length)));
           const t0 = performance.now();
@@ -70,7 +77,9 @@ export async function xtermFloor(page: BareChromium, origin: string, bytes: numb
           } else {
             const ws = new WebSocket(`ws://127.0.0.1:${port}`);
             ws.binaryType = 'arraybuffer';
-            await new Promise((r, j) => ((ws.onopen = r), (ws.onerror = () => j(new Error(`WebSocket to port ${port} failed`)))));
+            await new Promise(
+              (r, j) => ((ws.onopen = r), (ws.onerror = () => j(new Error(`WebSocket to port ${port} failed`)))),
+            );
             await new Promise<void>((done, fail) => {
               ws.onclose = (e) => fail(new Error(`WebSocket closed early: ${e.code} ${e.reason}`));
               let parsed = 0;
@@ -80,7 +89,7 @@ export async function xtermFloor(page: BareChromium, origin: string, bytes: numb
                 term.write(b, () => {
                   parsed += b.length;
                   if ((pending += b.length) >= ackBytes) (ws.send(String(pending)), (pending = 0));
-                  if (parsed >= bytes) (ws.onclose = null), done();
+                  if (parsed >= bytes) ((ws.onclose = null), done());
                 });
               };
               ws.send('go');

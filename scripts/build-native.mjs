@@ -24,7 +24,9 @@ for (const name of ['world-init', 'world-confine', 'pause']) {
   try {
     execFileSync(cc, ['-O2', '-Wall', '-Wextra', '-Werror', '-o', out, src], { stdio: 'inherit' });
   } catch {
-    console.error(`podnet: could not compile ${src} with "${cc}". Install a C compiler: sudo apt-get install build-essential`);
+    console.error(
+      `podnet: could not compile ${src} with "${cc}". Install a C compiler: sudo apt-get install build-essential`,
+    );
     process.exit(1);
   }
 }

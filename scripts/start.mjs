@@ -13,7 +13,9 @@ function electronBinary() {
     const dir = dirname(require.resolve('electron/package.json'));
     const rel = readFileSync(join(dir, 'path.txt'), 'utf8').trim();
     const bin = join(dir, 'dist', rel);
-    return existsSync(bin) ? { bin } : { why: 'its binary was not downloaded (ELECTRON_SKIP_BINARY_DOWNLOAD, or no network at install)' };
+    return existsSync(bin)
+      ? { bin }
+      : { why: 'its binary was not downloaded (ELECTRON_SKIP_BINARY_DOWNLOAD, or no network at install)' };
   } catch {
     return { why: 'its binary was not downloaded (ELECTRON_SKIP_BINARY_DOWNLOAD, or no network at install)' };
   }

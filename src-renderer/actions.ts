@@ -71,16 +71,37 @@ const running = (s: AppState) => s.world.state === 'running' && !s.worldBusy;
 const hasTab = (s: AppState) => s.activeTab !== null;
 const activeTab = (s: AppState) => s.tabs.find((t) => t.key === s.activeTab);
 
-register({ name: 'palette.open', label: 'Show all commands', shortcut: 'Mod+Shift+P', perform: ({ lab, state }) => lab.setPalette(!state.paletteOpen) });
+register({
+  name: 'palette.open',
+  label: 'Show all commands',
+  shortcut: 'Mod+Shift+P',
+  perform: ({ lab, state }) => lab.setPalette(!state.paletteOpen),
+});
 register({
   name: 'world.start',
   label: 'Start world',
   predicate: (s) => (s.world.state === 'stopped' || s.world.state === 'failed') && !s.worldBusy,
   perform: ({ lab }) => lab.startWorld(),
 });
-register({ name: 'world.stop', label: 'Stop world', predicate: (s) => (s.world.state === 'running' || s.world.state === 'failed') && !s.worldBusy, perform: ({ lab }) => lab.stopWorld() });
-register({ name: 'world.reset', label: 'Reset world (stop, then start with the same nodes)', predicate: (s) => (s.world.state === 'running' || s.world.state === 'failed') && !s.worldBusy, perform: ({ lab }) => lab.resetWorld() });
-register({ name: 'terminal.newSandbox', label: 'New terminal on the sandbox', shortcut: 'Ctrl+Shift+`', predicate: running, perform: ({ lab }) => lab.openTerminal({ kind: 'sandbox' }) });
+register({
+  name: 'world.stop',
+  label: 'Stop world',
+  predicate: (s) => (s.world.state === 'running' || s.world.state === 'failed') && !s.worldBusy,
+  perform: ({ lab }) => lab.stopWorld(),
+});
+register({
+  name: 'world.reset',
+  label: 'Reset world (stop, then start with the same nodes)',
+  predicate: (s) => (s.world.state === 'running' || s.world.state === 'failed') && !s.worldBusy,
+  perform: ({ lab }) => lab.resetWorld(),
+});
+register({
+  name: 'terminal.newSandbox',
+  label: 'New terminal on the sandbox',
+  shortcut: 'Ctrl+Shift+`',
+  predicate: running,
+  perform: ({ lab }) => lab.openTerminal({ kind: 'sandbox' }),
+});
 register({
   name: 'pod.create',
   label: 'Create pod…',
@@ -103,12 +124,30 @@ register({
   perform: ({ lab }) => lab.activeSession()?.reopen(),
 });
 const tabCount = (s: AppState) => s.tabs.length + s.tools.length;
-register({ name: 'tab.next', label: 'Focus next tab', shortcut: 'Ctrl+PageDown', predicate: (s) => tabCount(s) > 1, perform: ({ lab }) => lab.cycleTab(1) });
-register({ name: 'tab.previous', label: 'Focus previous tab', shortcut: 'Ctrl+PageUp', predicate: (s) => tabCount(s) > 1, perform: ({ lab }) => lab.cycleTab(-1) });
+register({
+  name: 'tab.next',
+  label: 'Focus next tab',
+  shortcut: 'Ctrl+PageDown',
+  predicate: (s) => tabCount(s) > 1,
+  perform: ({ lab }) => lab.cycleTab(1),
+});
+register({
+  name: 'tab.previous',
+  label: 'Focus previous tab',
+  shortcut: 'Ctrl+PageUp',
+  predicate: (s) => tabCount(s) > 1,
+  perform: ({ lab }) => lab.cycleTab(-1),
+});
 for (const [tool, t] of Object.entries(centreTools) as [ToolName, (typeof centreTools)[ToolName]][]) {
   register({ name: `tool.open:${tool}`, label: t.label, perform: ({ lab }) => lab.openTool(tool) });
 }
-register({ name: 'terminal.find', label: 'Find in terminal', shortcut: 'Ctrl+Shift+F', predicate: (s) => activeTab(s) !== undefined, perform: ({ lab }) => lab.setSearch(true) });
+register({
+  name: 'terminal.find',
+  label: 'Find in terminal',
+  shortcut: 'Ctrl+Shift+F',
+  predicate: (s) => activeTab(s) !== undefined,
+  perform: ({ lab }) => lab.setSearch(true),
+});
 register({
   name: 'terminal.copy',
   label: 'Copy terminal selection',
@@ -128,13 +167,34 @@ register({
   predicate: (s) => activeTab(s)?.status === 'live',
   perform: ({ lab }) => lab.activeSession()?.pasteFromClipboard(),
 });
-register({ name: 'theme.toggle', label: 'Toggle light/dark theme (overrides the system)', perform: ({ lab }) => lab.toggleTheme() });
-register({ name: 'theme.system', label: 'Follow the system theme', predicate: (s) => s.themeOverride !== null, perform: ({ lab }) => lab.followSystemTheme() });
+register({
+  name: 'theme.toggle',
+  label: 'Toggle light/dark theme (overrides the system)',
+  perform: ({ lab }) => lab.toggleTheme(),
+});
+register({
+  name: 'theme.system',
+  label: 'Follow the system theme',
+  predicate: (s) => s.themeOverride !== null,
+  perform: ({ lab }) => lab.followSystemTheme(),
+});
 
 // ---- timeline: step-through and faults ----
 const stepping = () => currentTimeline()?.stepping()?.state === 'paused';
-register({ name: 'timeline.next', label: 'Timeline: next step (step-through)', shortcut: 'F10', predicate: stepping, perform: ({ lab }) => timelineOf(lab).next() });
-register({ name: 'timeline.continue', label: 'Timeline: continue (run the rest without pausing)', shortcut: 'F8', predicate: stepping, perform: ({ lab }) => timelineOf(lab).continue() });
+register({
+  name: 'timeline.next',
+  label: 'Timeline: next step (step-through)',
+  shortcut: 'F10',
+  predicate: stepping,
+  perform: ({ lab }) => timelineOf(lab).next(),
+});
+register({
+  name: 'timeline.continue',
+  label: 'Timeline: continue (run the rest without pausing)',
+  shortcut: 'F8',
+  predicate: stepping,
+  perform: ({ lab }) => timelineOf(lab).continue(),
+});
 register({
   name: 'timeline.faults',
   label: 'Timeline: inject a fault…',
@@ -147,19 +207,59 @@ register({
 
 // --- CNI config editor ---
 const editorOpen = (s: AppState) => s.tools.some((t) => t.tool === 'editor') && running(s);
-register({ name: 'editor.save', label: 'Save the CNI config (format on save; Ctrl+S in the editor)', predicate: editorOpen, perform: () => editorCommands.save?.() });
-register({ name: 'editor.newFile', label: 'New CNI config file…', predicate: editorOpen, perform: ({ lab }) => (lab.openTool('editor'), editorCommands.newFile?.()) });
-register({ name: 'editor.runAdd', label: 'Run CNI ADD with the config in the editor', predicate: editorOpen, perform: () => editorCommands.runAdd?.() });
+register({
+  name: 'editor.save',
+  label: 'Save the CNI config (format on save; Ctrl+S in the editor)',
+  predicate: editorOpen,
+  perform: () => editorCommands.save?.(),
+});
+register({
+  name: 'editor.newFile',
+  label: 'New CNI config file…',
+  predicate: editorOpen,
+  perform: ({ lab }) => (lab.openTool('editor'), editorCommands.newFile?.()),
+});
+register({
+  name: 'editor.runAdd',
+  label: 'Run CNI ADD with the config in the editor',
+  predicate: editorOpen,
+  perform: () => editorCommands.runAdd?.(),
+});
 // --- end CNI config editor ---
 
 // ---- netview: live network views and the topology ----
-register({ name: 'netview.pickNamespace', label: 'Live views: choose a namespace', predicate: running, perform: () => document.getElementById('nv-ns')?.focus() });
-const TABLE_LABELS: Record<(typeof TABLES)[number], string> = { links: 'links', addrs: 'addresses', routes: 'routes', neighs: 'neighbours', fdb: 'bridge FDB' };
+register({
+  name: 'netview.pickNamespace',
+  label: 'Live views: choose a namespace',
+  predicate: running,
+  perform: () => document.getElementById('nv-ns')?.focus(),
+});
+const TABLE_LABELS: Record<(typeof TABLES)[number], string> = {
+  links: 'links',
+  addrs: 'addresses',
+  routes: 'routes',
+  neighs: 'neighbours',
+  fdb: 'bridge FDB',
+};
 for (const t of TABLES) {
-  register({ name: `netview.table:${t}`, label: `Live views: show ${TABLE_LABELS[t]}`, predicate: running, perform: ({ lab }) => netviewOf(lab).setTable(t) });
+  register({
+    name: `netview.table:${t}`,
+    label: `Live views: show ${TABLE_LABELS[t]}`,
+    predicate: running,
+    perform: ({ lab }) => netviewOf(lab).setTable(t),
+  });
 }
-for (const [family, words] of [['all', 'IPv4 and IPv6'], ['inet', 'IPv4 only (ip -4)'], ['inet6', 'IPv6 only (ip -6)']] as const) {
-  register({ name: `netview.family:${family}`, label: `Live views: ${words}`, predicate: running, perform: ({ lab }) => netviewOf(lab).setFamily(family) });
+for (const [family, words] of [
+  ['all', 'IPv4 and IPv6'],
+  ['inet', 'IPv4 only (ip -4)'],
+  ['inet6', 'IPv6 only (ip -6)'],
+] as const) {
+  register({
+    name: `netview.family:${family}`,
+    label: `Live views: ${words}`,
+    predicate: running,
+    perform: ({ lab }) => netviewOf(lab).setFamily(family),
+  });
 }
 /** Exports once the topology tab has drawn (it may have just been opened). */
 async function exportTopology(lab: Lab, kind: 'svg' | 'png'): Promise<void> {
@@ -170,28 +270,75 @@ async function exportTopology(lab: Lab, kind: 'svg' | 'png'): Promise<void> {
   if (kind === 'svg') download('podnet-topology.svg', new Blob([ex.svg()], { type: 'image/svg+xml' }));
   else download('podnet-topology.png', await ex.png());
 }
-register({ name: 'topology.exportSvg', label: 'Export the topology as SVG', predicate: running, perform: ({ lab }) => exportTopology(lab, 'svg') });
-register({ name: 'topology.exportPng', label: 'Export the topology as PNG', predicate: running, perform: ({ lab }) => exportTopology(lab, 'png') });
+register({
+  name: 'topology.exportSvg',
+  label: 'Export the topology as SVG',
+  predicate: running,
+  perform: ({ lab }) => exportTopology(lab, 'svg'),
+});
+register({
+  name: 'topology.exportPng',
+  label: 'Export the topology as PNG',
+  predicate: running,
+  perform: ({ lab }) => exportTopology(lab, 'png'),
+});
 
 // ---- labs (guide/LabGuide.tsx): each acts on the open lab, and says so when none is open ----
-function withLab(lab: Lab, fn: (g: ReturnType<typeof guideOf>, v: NonNullable<ReturnType<ReturnType<typeof guideOf>['get']>['view']>) => unknown): Promise<unknown> {
+function withLab(
+  lab: Lab,
+  fn: (g: ReturnType<typeof guideOf>, v: NonNullable<ReturnType<ReturnType<typeof guideOf>['get']>['view']>) => unknown,
+): Promise<unknown> {
   const g = guideOf(lab);
   const v = g.get().view;
   if (!v) return Promise.resolve(lab.notify('No lab is open: choose one in the guide (left pane)'));
   return Promise.resolve(fn(g, v));
 }
-register({ name: 'lab.catalogue', label: 'Lab: show all labs (close the open one)', perform: ({ lab }) => withLab(lab, (g) => g.close()) });
-register({ name: 'lab.check', label: 'Lab: check this step', shortcut: 'Ctrl+Shift+Enter', perform: ({ lab }) => withLab(lab, (g) => g.check()) });
+register({
+  name: 'lab.catalogue',
+  label: 'Lab: show all labs (close the open one)',
+  perform: ({ lab }) => withLab(lab, (g) => g.close()),
+});
+register({
+  name: 'lab.check',
+  label: 'Lab: check this step',
+  shortcut: 'Ctrl+Shift+Enter',
+  perform: ({ lab }) => withLab(lab, (g) => g.check()),
+});
 register({
   name: 'lab.next',
   label: 'Lab: next step',
-  perform: ({ lab }) => withLab(lab, (g, v) => (v.done.includes(v.current) && v.current + 1 < v.steps.length ? g.goto(v.current + 1) : lab.notify('Finish this step first (its checks must pass), or jump'))),
+  perform: ({ lab }) =>
+    withLab(lab, (g, v) =>
+      v.done.includes(v.current) && v.current + 1 < v.steps.length
+        ? g.goto(v.current + 1)
+        : lab.notify('Finish this step first (its checks must pass), or jump'),
+    ),
 });
-register({ name: 'lab.previous', label: 'Lab: previous step', perform: ({ lab }) => withLab(lab, (g, v) => v.current > 0 && g.goto(v.current - 1)) });
-register({ name: 'lab.hint', label: 'Lab: show a hint', perform: ({ lab }) => withLab(lab, (g, v) => g.nextHint(v.current)) });
-register({ name: 'lab.solution.show', label: 'Lab: show the solution', perform: ({ lab }) => withLab(lab, (g, v) => g.showSolution(v.current)) });
-register({ name: 'lab.solution.apply', label: "Lab: apply this step's solution", perform: ({ lab }) => withLab(lab, (g) => g.applySolution()) });
-register({ name: 'lab.reset', label: 'Lab: reset (fresh world at step 1)', perform: ({ lab }) => withLab(lab, (g) => g.reset()) });
+register({
+  name: 'lab.previous',
+  label: 'Lab: previous step',
+  perform: ({ lab }) => withLab(lab, (g, v) => v.current > 0 && g.goto(v.current - 1)),
+});
+register({
+  name: 'lab.hint',
+  label: 'Lab: show a hint',
+  perform: ({ lab }) => withLab(lab, (g, v) => g.nextHint(v.current)),
+});
+register({
+  name: 'lab.solution.show',
+  label: 'Lab: show the solution',
+  perform: ({ lab }) => withLab(lab, (g, v) => g.showSolution(v.current)),
+});
+register({
+  name: 'lab.solution.apply',
+  label: "Lab: apply this step's solution",
+  perform: ({ lab }) => withLab(lab, (g) => g.applySolution()),
+});
+register({
+  name: 'lab.reset',
+  label: 'Lab: reset (fresh world at step 1)',
+  perform: ({ lab }) => withLab(lab, (g) => g.reset()),
+});
 
 /** One action per node of the running world: "New terminal on node1" (Ctrl+Shift+1), … */
 function nodeActions(state: AppState): Action[] {
@@ -232,7 +379,9 @@ export function runAction(a: Action, lab: Lab): void {
   const state = lab.state;
   if (!isEnabled(a, state)) return;
   try {
-    void Promise.resolve(a.perform({ lab, state })).catch((e: unknown) => lab.notify(`${a.label}: ${(e as Error).message ?? String(e)}`));
+    void Promise.resolve(a.perform({ lab, state })).catch((e: unknown) =>
+      lab.notify(`${a.label}: ${(e as Error).message ?? String(e)}`),
+    );
   } catch (e) {
     lab.notify(`${a.label}: ${(e as Error).message ?? String(e)}`);
   }

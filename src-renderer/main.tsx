@@ -36,7 +36,12 @@ const store = new Store({
 document.documentElement.dataset.theme = resolvedTheme(store.get());
 const lab = new Lab(store, createClient(transport), transport);
 // Read-only window onto terminal screens: with the WebGL renderer the text is on a canvas, not in the DOM.
-Object.defineProperty(window, 'podnetScreens', { value: Object.freeze({ text: (id: string) => lab.screenOf(String(id)) ?? null, pace: (id: string) => lab.paceOf(String(id)) ?? null }) });
+Object.defineProperty(window, 'podnetScreens', {
+  value: Object.freeze({
+    text: (id: string) => lab.screenOf(String(id)) ?? null,
+    pace: (id: string) => lab.paceOf(String(id)) ?? null,
+  }),
+});
 lab.start();
 
 createRoot(document.getElementById('root')!).render(

@@ -27,7 +27,9 @@ const temps = (dir: string) => readdirSync(dir).filter((n) => n.endsWith('.tmp')
 
 /** Starts the writer, lets it loop for a random moment, SIGKILLs it by PID; resolves once it is gone. */
 async function killWriter(progressDir: string, confDir: string, first: number, delayMs: number): Promise<void> {
-  const child = spawn(process.execPath, [WRITER, progressDir, confDir, String(first)], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [WRITER, progressDir, confDir, String(first)], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let err = '';
   child.stderr.on('data', (d) => (err += d.toString()));
   const exited = new Promise<NodeJS.Signals | null>((r) => child.once('exit', (_c, s) => r(s)));
@@ -54,7 +56,7 @@ describe('a writer killed in the middle of a write', () => {
     let maxTemps = 0;
     let checked = 0;
     let seed = 20261124;
-    const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
     for (let k = 0; k < KILLS; k++) {
       await killWriter(progressDir, confDir, last + 1, Math.floor(random() * 40));
       // before the first write completed there is no file at all, which is the old content too
@@ -88,7 +90,9 @@ describe('a writer killed in the middle of a write', () => {
       maxTemps = Math.max(maxTemps, temps(progressDir).length, temps(confDir).length);
       last = Math.max(i, j);
     }
-    console.log(`atomic writes: ${KILLS} kills, ${checked} files checked, ${midWrite} kills left a temp file (landed mid-write), at most ${maxTemps} temp file per folder after a kill, last write ${last}`);
+    console.log(
+      `atomic writes: ${KILLS} kills, ${checked} files checked, ${midWrite} kills left a temp file (landed mid-write), at most ${maxTemps} temp file per folder after a kill, last write ${last}`,
+    );
     expect(maxTemps).toBeLessThanOrEqual(1);
     // the kills did land inside writes, so the test could have seen a torn file
     expect(midWrite).toBeGreaterThan(KILLS / 10);

@@ -22,10 +22,15 @@ function podnet(args: string[], timeoutMs = 60_000): Promise<Run> {
   const env = { ...process.env };
   delete env.PODNET_NODE;
   return new Promise((resolve) => {
-    execFile(process.execPath, [PODNET, ...args], { cwd: ROOT, env, timeout: timeoutMs, maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
-      const code = err ? ((err as { code?: unknown }).code as number | null) : 0;
-      resolve({ code: typeof code === 'number' ? code : null, stdout, stderr });
-    });
+    execFile(
+      process.execPath,
+      [PODNET, ...args],
+      { cwd: ROOT, env, timeout: timeoutMs, maxBuffer: 64 << 20 },
+      (err, stdout, stderr) => {
+        const code = err ? ((err as { code?: unknown }).code as number | null) : 0;
+        resolve({ code: typeof code === 'number' ? code : null, stdout, stderr });
+      },
+    );
   });
 }
 
@@ -54,7 +59,7 @@ describe('podnet doctor', () => {
 });
 
 describe('podnet trace', () => {
-  it('prints the lifecycle in order, the pod\'s addresses, and proof that nothing is left', async () => {
+  it("prints the lifecycle in order, the pod's addresses, and proof that nothing is left", async () => {
     const r = await podnet(['trace']);
     expect(r.code, r.stdout + r.stderr).toBe(0);
     expectInOrder(r.stdout, [
@@ -120,7 +125,9 @@ describe('podnet usage errors', () => {
       const r = await podnet(['trace', '--config', file]);
       expect(r.code).toBe(2);
       // the file is named as it will be in the nodes' /etc/cni/net.d: by its base name
-      expect(r.stderr).toBe(`podnet: ${file}:4:19: invalid JSON: trailing comma: JSON allows no comma after the last member\n`);
+      expect(r.stderr).toBe(
+        `podnet: ${file}:4:19: invalid JSON: trailing comma: JSON allows no comma after the last member\n`,
+      );
       expect(r.stdout).toBe('');
       noStack(r);
     } finally {
@@ -144,7 +151,9 @@ describe('podnet cni', () => {
   it('refuses to run on the host', async () => {
     const r = await podnet(['cni', 'add', 'demo']);
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/^podnet: podnet cni runs CNI plugins in the current network namespace, so it only runs on a node of a lab world \(PODNET_NODE is not set\)/);
+    expect(r.stderr).toMatch(
+      /^podnet: podnet cni runs CNI plugins in the current network namespace, so it only runs on a node of a lab world \(PODNET_NODE is not set\)/,
+    );
     noStack(r);
   });
 
@@ -157,7 +166,11 @@ describe('podnet cni', () => {
 
       const add = await cli('cni', 'add', 'demo');
       expect(add.code, add.stderr).toBe(0);
-      const result = JSON.parse(add.stdout) as { cniVersion: string; ips: { address: string; gateway?: string }[]; interfaces: { name: string; sandbox?: string }[] };
+      const result = JSON.parse(add.stdout) as {
+        cniVersion: string;
+        ips: { address: string; gateway?: string }[];
+        interfaces: { name: string; sandbox?: string }[];
+      };
       expect(result.cniVersion).toBe('1.0.0');
       const ip = result.ips[0]!.address.split('/')[0]!;
       expect(result.ips[0]!.address).toMatch(/^10\.244\.1\.\d+\/24$/);
@@ -167,7 +180,14 @@ describe('podnet cni', () => {
       const id = `podnet-${createHash('sha512').update('/run/netns/demo').digest('hex').slice(0, 20)}`;
       const reservation = join(w.node('node1').host.dataDir, 'networks', 'podnet', ip);
       expect(readFileSync(reservation, 'utf8')).toContain(id);
-      const inPod = await w.run({ kind: 'pod', node: 'node1', netns: '/run/netns/demo' }, ['ip', '-o', '-4', 'addr', 'show', 'eth0']);
+      const inPod = await w.run({ kind: 'pod', node: 'node1', netns: '/run/netns/demo' }, [
+        'ip',
+        '-o',
+        '-4',
+        'addr',
+        'show',
+        'eth0',
+      ]);
       expect(inPod).toContain(`inet ${ip}/24`);
 
       const check = await cli('cni', 'check', 'demo');

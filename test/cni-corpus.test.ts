@@ -12,10 +12,18 @@ import { Kubelet } from '../src-main/runtime/kubelet.js';
 import { createWorld, type World } from '../src-main/world/world.js';
 
 const DIR = join(import.meta.dirname, 'fixtures/cni-corpus');
-const files = readdirSync(DIR).filter((f) => /\.(conf|conflist|json)$/.test(f) && f !== 'corpus.json').sort();
+const files = readdirSync(DIR)
+  .filter((f) => /\.(conf|conflist|json)$/.test(f) && f !== 'corpus.json')
+  .sort();
 const good = files.filter((f) => f.startsWith('good-'));
 const bad = files.filter((f) => f.startsWith('bad-'));
-type Entry = { setup?: string[]; lintOnly?: string; kernel?: string; knownCheckError?: string; capabilityArgs?: JsonObject };
+type Entry = {
+  setup?: string[];
+  lintOnly?: string;
+  kernel?: string;
+  knownCheckError?: string;
+  capabilityArgs?: JsonObject;
+};
 const manifest = JSON.parse(readFileSync(join(DIR, 'corpus.json'), 'utf8')) as Record<string, Entry>;
 const text = (f: string) => readFileSync(join(DIR, f), 'utf8');
 
@@ -36,7 +44,9 @@ describe('lint: good configs are clean', () => {
 
 describe('lint: bad configs get their specific errors at the right place', () => {
   it.each(bad)('%s', (f) => {
-    const expected = readFileSync(join(DIR, `${f}.expected`), 'utf8').trim().split('\n');
+    const expected = readFileSync(join(DIR, `${f}.expected`), 'utf8')
+      .trim()
+      .split('\n');
     expect(lintConfigText(f, text(f)).map((p) => formatProblem(p).slice(f.length + 1))).toEqual(expected);
     // the engine refuses it too, at the first error, before any plugin runs
     let err: unknown;
@@ -46,7 +56,9 @@ describe('lint: bad configs get their specific errors at the right place', () =>
       err = e;
     }
     expect(err).toBeInstanceOf(ConfigError);
-    expect(`${(err as ConfigError).line ?? 1}:${(err as ConfigError).column ?? 1}: ${(err as ConfigError).reason}`).toMatch(new RegExp(`^${expected[0]!.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
+    expect(
+      `${(err as ConfigError).line ?? 1}:${(err as ConfigError).column ?? 1}: ${(err as ConfigError).reason}`,
+    ).toMatch(new RegExp(`^${expected[0]!.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
   });
 });
 
@@ -63,7 +75,8 @@ describe('ADD, CHECK and DEL for real', () => {
   const runnable = good.filter((f) => !manifest[f]?.lintOnly);
 
   it('says why a config only lints', () => {
-    for (const f of good.filter((g) => manifest[g]?.lintOnly)) expect(manifest[f]!.lintOnly).toMatch(/daemon|not installed|needs/);
+    for (const f of good.filter((g) => manifest[g]?.lintOnly))
+      expect(manifest[f]!.lintOnly).toMatch(/daemon|not installed|needs/);
   });
 
   it.for(runnable.map((f, i) => [f, i] as const))('%s', { timeout: 90_000 }, async ([f, i], ctx) => {
@@ -82,18 +95,33 @@ describe('ADD, CHECK and DEL for real', () => {
     const netns = `/run/netns/corpus-${i}`;
     await w.run(node, ['ip', 'netns', 'add', `corpus-${i}`]);
     const isLoopback = list.plugins[0]!.type === 'loopback';
-    const rt = { containerId: `corpus-${i}`, netns, ifName: isLoopback ? 'lo' : 'eth0', args: [] as [string, string][], capabilityArgs: m.capabilityArgs ?? {} };
-    const run = (verb: 'ADD' | 'CHECK' | 'DEL') => runVerb({ world: w, node: 'node1', exec: k.runtime('node1').cni, list, verb, rt });
+    const rt = {
+      containerId: `corpus-${i}`,
+      netns,
+      ifName: isLoopback ? 'lo' : 'eth0',
+      args: [] as [string, string][],
+      capabilityArgs: m.capabilityArgs ?? {},
+    };
+    const run = (verb: 'ADD' | 'CHECK' | 'DEL') =>
+      runVerb({ world: w, node: 'node1', exec: k.runtime('node1').cni, list, verb, rt });
     try {
       const add = await run('ADD');
       expect(add.error).toBeUndefined();
-      expect(add.execs.map((e) => `${e.plugin} ${e.command}`)).toEqual(list.plugins.map((p) => `${p.type} ADD`).filter((_, j) => j < list.plugins.length));
+      expect(add.execs.map((e) => `${e.plugin} ${e.command}`)).toEqual(
+        list.plugins.map((p) => `${p.type} ADD`).filter((_, j) => j < list.plugins.length),
+      );
       const ips = ((add.result as { ips?: { address: string }[] }).ips ?? []).map((x) => x.address);
       const hasIpam = list.plugins.some((p) => p.ipam && typeof p.ipam === 'object' && Object.keys(p.ipam).length);
       if (hasIpam) {
         expect(ips.length).toBeGreaterThan(0);
         // the address is really on the pod's interface: the diff of the pod's namespace shows it added
-        for (const ip of ips) expect(add.diff.filter((d) => d.where === 'pod' && d.table === 'addr' && d.change === 'added').map((d) => d.text).join('\n')).toContain(`eth0 ${ip}`);
+        for (const ip of ips)
+          expect(
+            add.diff
+              .filter((d) => d.where === 'pod' && d.table === 'addr' && d.change === 'added')
+              .map((d) => d.text)
+              .join('\n'),
+          ).toContain(`eth0 ${ip}`);
       }
       if (versionAtLeast(list.cniVersion, '0.4.0')) {
         const check = await run('CHECK');
@@ -108,14 +136,26 @@ describe('ADD, CHECK and DEL for real', () => {
       expect(del.error).toBeUndefined();
       expect(del.execs.map((e) => e.plugin)).toEqual([...list.plugins].reverse().map((p) => p.type));
       const links = await w.run({ kind: 'pod', node: 'node1', netns }, ['ip', '-o', 'link', 'show']);
-      expect(links.split('\n').filter(Boolean).map((l) => l.split(':')[1]!.trim())).toEqual(['lo']);
+      expect(
+        links
+          .split('\n')
+          .filter(Boolean)
+          .map((l) => l.split(':')[1]!.trim()),
+      ).toEqual(['lo']);
       // host-local released every address it reserved
       const reserved = join(w.node('node1').host.dataDir, 'networks', list.name);
-      if (existsSync(reserved)) expect(readdirSync(reserved).filter((n) => /^[0-9a-f.:]+$/.test(n) && n.includes('.') || n.includes(':'))).toEqual([]);
+      if (existsSync(reserved))
+        expect(
+          readdirSync(reserved).filter((n) => (/^[0-9a-f.:]+$/.test(n) && n.includes('.')) || n.includes(':')),
+        ).toEqual([]);
     } finally {
       await w.run(node, ['ip', 'netns', 'del', `corpus-${i}`]);
       // what the plugins left on the node (bridges, vlan and host-device veths) goes before the next config
-      await w.run(node, ['sh', '-c', 'for l in $(ip -o link show | cut -d: -f2 | cut -d@ -f1); do case $l in lo|eth0) ;; *) ip link del $l 2>/dev/null ;; esac; done; true']);
+      await w.run(node, [
+        'sh',
+        '-c',
+        'for l in $(ip -o link show | cut -d: -f2 | cut -d@ -f1); do case $l in lo|eth0) ;; *) ip link del $l 2>/dev/null ;; esac; done; true',
+      ]);
     }
   });
 });

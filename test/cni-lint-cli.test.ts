@@ -24,7 +24,13 @@ function podnet(args: string[]): Promise<{ code: number | null; stdout: string; 
 
 describe('podnet cni lint', () => {
   it('prints file:line:col: message for each problem and exits 1 on errors', async () => {
-    const r = await podnet(['cni', 'lint', `${CORPUS}/good-bridge-host-local.conflist`, `${CORPUS}/bad-gateway-outside.conflist`, `${CORPUS}/bad-trailing-comma.conflist`]);
+    const r = await podnet([
+      'cni',
+      'lint',
+      `${CORPUS}/good-bridge-host-local.conflist`,
+      `${CORPUS}/bad-gateway-outside.conflist`,
+      `${CORPUS}/bad-trailing-comma.conflist`,
+    ]);
     expect(r.code).toBe(1);
     expect(r.stdout.split('\n').filter(Boolean)).toEqual([
       `${CORPUS}/good-bridge-host-local.conflist: ok`,
@@ -37,13 +43,31 @@ describe('podnet cni lint', () => {
   it('exits 0 for clean files and with warnings only; 1 for an unreadable file; 2 without files', async () => {
     expect((await podnet(['cni', 'lint', `${CORPUS}/good-ptp-static.conf`])).code).toBe(0);
     const missing = await podnet(['cni', 'lint', `${CORPUS}/nope.conflist`]);
-    expect([missing.code, missing.stderr]).toEqual([1, `${CORPUS}/nope.conflist: cannot read: ENOENT\n1 error, 0 warnings\n`]);
+    expect([missing.code, missing.stderr]).toEqual([
+      1,
+      `${CORPUS}/nope.conflist: cannot read: ENOENT\n1 error, 0 warnings\n`,
+    ]);
     const dir = mkdtempSync(join(tmpdir(), 'podnet-lint-'));
     try {
       const f = join(dir, '10-warn.conflist');
-      writeFileSync(f, JSON.stringify({ cniVersion: '1.0.0', name: 'w', plugins: [{ type: 'ptp', ipam: { type: 'host-local', subnet: '10.9.0.0/24' } }, { type: 'portmap' }] }, null, 2));
+      writeFileSync(
+        f,
+        JSON.stringify(
+          {
+            cniVersion: '1.0.0',
+            name: 'w',
+            plugins: [{ type: 'ptp', ipam: { type: 'host-local', subnet: '10.9.0.0/24' } }, { type: 'portmap' }],
+          },
+          null,
+          2,
+        ),
+      );
       const warned = await podnet(['cni', 'lint', f]);
-      expect([warned.code, warned.stdout, warned.stderr]).toEqual([0, `${f}:13:15: warning: portmap without "capabilities": {"portMappings": true} never receives the pod's ports, so it maps nothing\n`, '0 errors, 1 warning\n']);
+      expect([warned.code, warned.stdout, warned.stderr]).toEqual([
+        0,
+        `${f}:13:15: warning: portmap without "capabilities": {"portMappings": true} never receives the pod's ports, so it maps nothing\n`,
+        '0 errors, 1 warning\n',
+      ]);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -56,12 +80,24 @@ describe('podnet cni lint', () => {
   it('on a node: a missing plugin binary, an unsupported cniVersion and a file that sorts after the network', () =>
     withWorld(1, async (w) => {
       writeDefaultConf(w);
-      writeConf(w, 'node1', '20-x.conflist', { cniVersion: '1.1.0', name: 'x', plugins: [{ type: 'bridge', ipam: { type: 'host-local', subnet: '10.250.0.0/24' } }, { type: 'flannel' }] });
-      const r = await w.exec({ kind: 'node', node: 'node1' }, [process.execPath, PODNET, 'cni', 'lint', '/etc/cni/net.d/20-x.conflist'], { timeoutMs: 30_000 });
+      writeConf(w, 'node1', '20-x.conflist', {
+        cniVersion: '1.1.0',
+        name: 'x',
+        plugins: [{ type: 'bridge', ipam: { type: 'host-local', subnet: '10.250.0.0/24' } }, { type: 'flannel' }],
+      });
+      const r = await w.exec(
+        { kind: 'node', node: 'node1' },
+        [process.execPath, PODNET, 'cni', 'lint', '/etc/cni/net.d/20-x.conflist'],
+        { timeoutMs: 30_000 },
+      );
       expect(r.code, r.stderr).toBe(1);
       const lines = r.stdout.split('\n').filter(Boolean);
-      expect(lines[0]).toBe('/etc/cni/net.d/20-x.conflist:1:1: warning: not the pod network of node1: 10-podnet.conflist sorts first and is valid, so containerd uses it and ignores this file');
+      expect(lines[0]).toBe(
+        '/etc/cni/net.d/20-x.conflist:1:1: warning: not the pod network of node1: 10-podnet.conflist sorts first and is valid, so containerd uses it and ignores this file',
+      );
       expect(lines.some((l) => /:\d+:\d+: bridge does not speak cniVersion 1\.1\.0/.test(l))).toBe(true);
-      expect(lines.some((l) => /:\d+:\d+: plugin binary "flannel" is not in \/opt\/cni\/bin on node1/.test(l))).toBe(true);
+      expect(lines.some((l) => /:\d+:\d+: plugin binary "flannel" is not in \/opt\/cni\/bin on node1/.test(l))).toBe(
+        true,
+      );
     }));
 });

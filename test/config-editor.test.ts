@@ -25,15 +25,22 @@ const lineOf = (text: string, needle: string) => text.slice(0, text.indexOf(need
 const ready = async () => (await api['world.status']({})).nodes.find((n) => n.name === 'node1')!.networkReady;
 
 describe('files', () => {
-  it('lists node1\'s config, the pod network marked active, and reads it', async () => {
+  it("lists node1's config, the pod network marked active, and reads it", async () => {
     const f = parseResult('config.files', await api['config.files']({ node: 'node1' }));
-    expect(f).toMatchObject({ dir: '/etc/cni/net.d', network: 'podnet', files: [{ name: '10-podnet.conflist', active: true }] });
+    expect(f).toMatchObject({
+      dir: '/etc/cni/net.d',
+      network: 'podnet',
+      files: [{ name: '10-podnet.conflist', active: true }],
+    });
     expect((await api['config.read']({ node: 'node1', name: '10-podnet.conflist' })).text).toBe(DEFAULT);
   });
 
   it('saves atomically (no temp file left), lints what it saved, and NetworkReady follows the file', async () => {
     const broken = DEFAULT.replace('"portMappings": true\n      }', '"portMappings": true\n      },');
-    const r = parseResult('config.save', await api['config.save']({ node: 'node1', name: '10-podnet.conflist', text: broken }));
+    const r = parseResult(
+      'config.save',
+      await api['config.save']({ node: 'node1', name: '10-podnet.conflist', text: broken }),
+    );
     const line = lineOf(broken, '},\n    }');
     expect(r.problems).toEqual([expect.objectContaining({ rule: 'syntax', line, severity: 'error' })]);
     expect(readdirSync(confDir())).toEqual(['10-podnet.conflist']);
@@ -47,7 +54,10 @@ describe('files', () => {
     await api['config.create']({ node: 'node1', name: '20-spare.conflist', text: DEFAULT.replace('podnet', 'spare') });
     await expect(api['config.create']({ node: 'node1', name: '20-spare.conflist' })).rejects.toThrow(/already exists/);
     await api['config.rename']({ node: 'node1', from: '20-spare.conflist', to: '30-spare.conflist' });
-    expect((await api['config.files']({ node: 'node1' })).files.map((f) => [f.name, f.active])).toEqual([['10-podnet.conflist', true], ['30-spare.conflist', false]]);
+    expect((await api['config.files']({ node: 'node1' })).files.map((f) => [f.name, f.active])).toEqual([
+      ['10-podnet.conflist', true],
+      ['30-spare.conflist', false],
+    ]);
     await api['config.delete']({ node: 'node1', name: '30-spare.conflist' });
     for (const name of ['../etc.conflist', 'a/b.conflist', '..conflist', '.hidden.conf', 'x.txt']) {
       expect(() => parseParams('config.save', { node: 'node1', name, text: '{}' })).toThrow(ApiError);
@@ -55,7 +65,9 @@ describe('files', () => {
     symlinkSync('/etc/hostname', join(confDir(), '05-link.conf'));
     const e = await failure(api['config.read']({ node: 'node1', name: '05-link.conf' }));
     expect(e.message).toMatch(/symbolic link/);
-    await expect(api['config.save']({ node: 'node1', name: '05-link.conf', text: '{}' })).rejects.toThrow(/symbolic link/);
+    await expect(api['config.save']({ node: 'node1', name: '05-link.conf', text: '{}' })).rejects.toThrow(
+      /symbolic link/,
+    );
     await expect(api['config.delete']({ node: 'node1', name: '05-link.conf' })).rejects.toThrow(/symbolic link/);
     // nothing was followed: the link is still there, the host's file untouched
     expect(readdirSync(confDir()).sort()).toEqual(['05-link.conf', '10-podnet.conflist']);
@@ -65,7 +77,18 @@ describe('files', () => {
 
 describe('lint with the node', () => {
   it('finds a missing binary, a cniVersion the plugin does not speak, a file that is not picked, and overlapping node subnets', async () => {
-    const text = JSON.stringify({ cniVersion: '1.1.0', name: 'x', plugins: [{ type: 'bridge', ipam: { type: 'host-local', ranges: [[{ subnet: '10.244.2.0/24' }]] } }, { type: 'flannel' }] }, null, 2);
+    const text = JSON.stringify(
+      {
+        cniVersion: '1.1.0',
+        name: 'x',
+        plugins: [
+          { type: 'bridge', ipam: { type: 'host-local', ranges: [[{ subnet: '10.244.2.0/24' }]] } },
+          { type: 'flannel' },
+        ],
+      },
+      null,
+      2,
+    );
     const { problems } = await api['config.lint']({ node: 'node1', name: '99-x.conflist', text });
     expect(problems.map((p) => [p.rule, p.line])).toEqual([
       ['not-picked', 1],
@@ -74,56 +97,120 @@ describe('lint with the node', () => {
       ['node-subnets-overlap', lineOf(text, '"10.244.2.0/24"')],
       ['plugin-missing', lineOf(text, '"flannel"')],
     ]);
-    expect(problems.find((p) => p.rule === 'version-unsupported')!.message).toMatch(/^bridge does not speak cniVersion 1\.1\.0 \(its VERSION answer: 0\.1\.0, .*1\.0\.0\)/);
-    expect(problems.find((p) => p.rule === 'node-subnets-overlap')!.message).toBe('pod subnet 10.244.2.0/24 overlaps node2\'s pod subnet 10.244.2.0/24: two nodes would hand out the same pod IPs');
+    expect(problems.find((p) => p.rule === 'version-unsupported')!.message).toMatch(
+      /^bridge does not speak cniVersion 1\.1\.0 \(its VERSION answer: 0\.1\.0, .*1\.0\.0\)/,
+    );
+    expect(problems.find((p) => p.rule === 'node-subnets-overlap')!.message).toBe(
+      "pod subnet 10.244.2.0/24 overlaps node2's pod subnet 10.244.2.0/24: two nodes would hand out the same pod IPs",
+    );
   });
 });
 
 describe('the run panel', () => {
-  it('ADD on a new pod: its IP, each plugin\'s stdin and stdout, and the diff; CHECK; VERSION; DEL removes it', async () => {
-    const run = (verb: 'ADD' | 'CHECK' | 'DEL' | 'VERSION' | 'STATUS') => api['config.run']({ node: 'node1', name: '10-podnet.conflist', text: DEFAULT, verb, target: { kind: 'new', name: 'try1' } });
+  it("ADD on a new pod: its IP, each plugin's stdin and stdout, and the diff; CHECK; VERSION; DEL removes it", async () => {
+    const run = (verb: 'ADD' | 'CHECK' | 'DEL' | 'VERSION' | 'STATUS') =>
+      api['config.run']({
+        node: 'node1',
+        name: '10-podnet.conflist',
+        text: DEFAULT,
+        verb,
+        target: { kind: 'new', name: 'try1' },
+      });
     const add = parseResult('config.run', await run('ADD'));
     expect(add.error).toBeUndefined();
     const ip = (add.result as { ips: { address: string }[] }).ips[0]!.address;
     expect(ip).toMatch(/^10\.244\.1\.\d+\/24$/);
-    expect(add.execs.map((e) => e.plugin)).toEqual(['bridge', 'host-local', 'portmap'].filter((p) => p !== 'host-local'));
+    expect(add.execs.map((e) => e.plugin)).toEqual(
+      ['bridge', 'host-local', 'portmap'].filter((p) => p !== 'host-local'),
+    );
     expect(JSON.parse(add.execs[0]!.stdin)).toMatchObject({ type: 'bridge', name: 'podnet', cniVersion: '1.0.0' });
     expect(JSON.parse(add.execs[1]!.stdin).prevResult.ips[0].address).toBe(ip);
-    expect(add.diff).toEqual(expect.arrayContaining([
-      expect.objectContaining({ where: 'pod', table: 'addr', change: 'added', text: `eth0 ${ip} scope global` }),
-      expect.objectContaining({ where: 'node', table: 'link', change: 'added', text: expect.stringMatching(/^cni0 \(bridge\)/) }),
-    ]));
+    expect(add.diff).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ where: 'pod', table: 'addr', change: 'added', text: `eth0 ${ip} scope global` }),
+        expect.objectContaining({
+          where: 'node',
+          table: 'link',
+          change: 'added',
+          text: expect.stringMatching(/^cni0 \(bridge\)/),
+        }),
+      ]),
+    );
     expect(add.target).toMatchObject({ kind: 'new', name: 'try1', netns: '/run/netns/editor-try1', attached: true });
     expect((await api['config.targets']({ node: 'node1' })).map((t) => t.name)).toEqual(['try1']);
     expect((await run('CHECK')).ok).toBe(true);
     const v = await run('VERSION');
     expect(v.versions!.map((x) => x.plugin)).toEqual(['bridge', 'host-local', 'portmap']);
     const st = await run('STATUS');
-    expect(st.error).toMatchObject({ kind: 'not-supported', message: expect.stringMatching(/STATUS is not supported by plugin bridge/) });
+    expect(st.error).toMatchObject({
+      kind: 'not-supported',
+      message: expect.stringMatching(/STATUS is not supported by plugin bridge/),
+    });
     const del = await run('DEL');
     expect(del.ok).toBe(true);
-    expect(del.diff).toEqual(expect.arrayContaining([expect.objectContaining({ where: 'pod', table: 'addr', change: 'removed' })]));
+    expect(del.diff).toEqual(
+      expect.arrayContaining([expect.objectContaining({ where: 'pod', table: 'addr', change: 'removed' })]),
+    );
     expect(del.target!.attached).toBe(false);
     expect(await api['config.targets']({ node: 'node1' })).toEqual([]);
     expect(existsSync(join(engine.session.runningWorld!.node('node1').host.netnsDir, 'editor-try1'))).toBe(false);
   }, 60_000);
 
-  it('a plugin\'s error with its code and what the code means; a config lint refuses runs nothing', async () => {
-    const bad = JSON.stringify({ cniVersion: '1.0.0', name: 'mv', plugins: [{ type: 'macvlan', master: 'nope0', ipam: { type: 'host-local', ranges: [[{ subnet: '198.51.100.0/24' }]] } }] });
-    const r = await api['config.run']({ node: 'node1', name: '50-mv.conflist', text: bad, verb: 'ADD', target: { kind: 'new', name: 'try2' } });
+  it("a plugin's error with its code and what the code means; a config lint refuses runs nothing", async () => {
+    const bad = JSON.stringify({
+      cniVersion: '1.0.0',
+      name: 'mv',
+      plugins: [
+        { type: 'macvlan', master: 'nope0', ipam: { type: 'host-local', ranges: [[{ subnet: '198.51.100.0/24' }]] } },
+      ],
+    });
+    const r = await api['config.run']({
+      node: 'node1',
+      name: '50-mv.conflist',
+      text: bad,
+      verb: 'ADD',
+      target: { kind: 'new', name: 'try2' },
+    });
     expect(r.ok).toBe(false);
-    expect(r.error).toMatchObject({ kind: 'plugin', plugin: 'macvlan', code: expect.any(Number), meaning: expect.any(String) });
+    expect(r.error).toMatchObject({
+      kind: 'plugin',
+      plugin: 'macvlan',
+      code: expect.any(Number),
+      meaning: expect.any(String),
+    });
     expect(r.error!.message).toMatch(/^plugin macvlan failed ADD \(code \d+: /);
     expect(r.execs).toHaveLength(1);
-    await api['config.run']({ node: 'node1', name: '50-mv.conflist', text: bad, verb: 'DEL', target: { kind: 'new', name: 'try2' } });
-    const refused = await api['config.run']({ node: 'node1', name: '10-podnet.conflist', text: '{"cniVersion": "1.0.0",', verb: 'ADD', target: { kind: 'new', name: 'try3' } });
-    expect(refused).toMatchObject({ ok: false, execs: [], error: { kind: 'config', message: expect.stringContaining('10-podnet.conflist:1:') } });
+    await api['config.run']({
+      node: 'node1',
+      name: '50-mv.conflist',
+      text: bad,
+      verb: 'DEL',
+      target: { kind: 'new', name: 'try2' },
+    });
+    const refused = await api['config.run']({
+      node: 'node1',
+      name: '10-podnet.conflist',
+      text: '{"cniVersion": "1.0.0",',
+      verb: 'ADD',
+      target: { kind: 'new', name: 'try3' },
+    });
+    expect(refused).toMatchObject({
+      ok: false,
+      execs: [],
+      error: { kind: 'config', message: expect.stringContaining('10-podnet.conflist:1:') },
+    });
     expect(await api['config.targets']({ node: 'node1' })).toEqual([]);
   }, 60_000);
 
   it('runs against a kubelet pod: CHECK with its sandbox ID', async () => {
     await api['pod.create']({ name: 'web', node: 'node1' });
-    const r = await api['config.run']({ node: 'node1', name: '10-podnet.conflist', text: DEFAULT, verb: 'CHECK', target: { kind: 'pod', pod: 'web' } });
+    const r = await api['config.run']({
+      node: 'node1',
+      name: '10-podnet.conflist',
+      text: DEFAULT,
+      verb: 'CHECK',
+      target: { kind: 'pod', pod: 'web' },
+    });
     expect(r.error?.message).toBeUndefined();
     expect(r.execs.map((e) => `${e.plugin} ${e.command}`)).toEqual(['bridge CHECK', 'portmap CHECK']);
     await api['pod.delete']({ name: 'web' });

@@ -11,7 +11,10 @@ import { hostSnapshot } from '../src-main/runtime/leaks.js';
 
 const CHILD = join(import.meta.dirname, 'fixtures/world-child.mjs');
 const NOBODY = 65534;
-const hostIp = Object.values(networkInterfaces()).flat().find((i) => i && i.family === 'IPv4' && !i.internal)?.address ?? '198.51.100.1';
+const hostIp =
+  Object.values(networkInterfaces())
+    .flat()
+    .find((i) => i && i.family === 'IPv4' && !i.internal)?.address ?? '198.51.100.1';
 const made: string[] = [];
 afterAll(() => {
   for (const d of made) rmSync(d, { recursive: true, force: true });
@@ -25,7 +28,8 @@ function fixture(uid: number) {
   writeFileSync(join(home, '.ssh/id_podnet_test'), 'SECRET-KEY-MATERIAL\n', { mode: 0o600 });
   const work = join(home, 'labs/lab-1');
   mkdirSync(work, { recursive: true });
-  for (const p of [home, join(home, '.ssh'), join(home, '.ssh/id_podnet_test'), join(home, 'labs'), work]) chownSync(p, uid, uid);
+  for (const p of [home, join(home, '.ssh'), join(home, '.ssh/id_podnet_test'), join(home, 'labs'), work])
+    chownSync(p, uid, uid);
   return { home, work };
 }
 
@@ -35,10 +39,15 @@ function probe(asNobody: boolean) {
   const env = ['env', '-i', `PATH=${process.env.PATH}`, `HOME=${home}`];
   const argv = [...env, process.execPath, CHILD, 'confine', home, work, hostIp];
   const r = asNobody
-    ? spawnSync('setpriv', ['--reuid=nobody', '--regid=nogroup', '--clear-groups', '--', ...argv], { encoding: 'utf8', timeout: 60_000 })
+    ? spawnSync('setpriv', ['--reuid=nobody', '--regid=nogroup', '--clear-groups', '--', ...argv], {
+        encoding: 'utf8',
+        timeout: 60_000,
+      })
     : spawnSync(argv[0]!, argv.slice(1), { encoding: 'utf8', timeout: 60_000 });
   expect(r.status, r.stderr).toBe(0);
-  const done = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as { results: Record<string, { out: string; err: string }> };
+  const done = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as {
+    results: Record<string, { out: string; err: string }>;
+  };
   return { home, work, before, after: hostSnapshot('world-'), results: done.results };
 }
 

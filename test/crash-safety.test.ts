@@ -86,12 +86,30 @@ describe('crash safety', () => {
 
 describe('unprivileged', () => {
   const nobody = (args: string[]) =>
-    spawnSync('setpriv', ['--reuid=nobody', '--regid=nogroup', '--clear-groups', '--', 'env', '-i', `PATH=${process.env.PATH}`, 'HOME=/tmp', ...args], { encoding: 'utf8', timeout: 60_000 });
+    spawnSync(
+      'setpriv',
+      [
+        '--reuid=nobody',
+        '--regid=nogroup',
+        '--clear-groups',
+        '--',
+        'env',
+        '-i',
+        `PATH=${process.env.PATH}`,
+        'HOME=/tmp',
+        ...args,
+      ],
+      { encoding: 'utf8', timeout: 60_000 },
+    );
 
   it('runs the lifecycle as nobody, in a user namespace: pods get IPs, ping, and leave nothing', () => {
     const r = nobody([process.execPath, CHILD, 'lifecycle']);
     expect(r.status, r.stderr).toBe(0);
-    const done = r.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l)).find((l) => l.event === 'done');
+    const done = r.stdout
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l))
+      .find((l) => l.event === 'done');
     expect(done.outerUid).toBe(65534);
     expect(done.ip).toMatch(/^10\.244\.1\.\d+$/);
     expect(done.ping).toBe(0);
@@ -99,7 +117,15 @@ describe('unprivileged', () => {
   });
 
   it('podnet trace passes as nobody', () => {
-    const r = nobody([process.execPath, join(import.meta.dirname, '../bin/podnet.mjs'), 'trace', '--nodes', '2', '--pods', '3']);
+    const r = nobody([
+      process.execPath,
+      join(import.meta.dirname, '../bin/podnet.mjs'),
+      'trace',
+      '--nodes',
+      '2',
+      '--pods',
+      '3',
+    ]);
     expect(r.status, r.stdout + r.stderr).toBe(0);
     expect(r.stdout).toContain('✓ Nothing left on the nodes');
     expect(r.stdout).toContain('✓ World destroyed; the host is unchanged');

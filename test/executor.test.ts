@@ -13,9 +13,21 @@ import { WORLD_PATH, type World } from '../src-main/world/world.js';
 import { addPlugin, bridgePlugin, expectClean, failure, withWorld, writeConf } from './helpers.js';
 
 const SUBNET = '10.244.1.0/24';
-const conflist = (plugins: unknown[], extra: Record<string, unknown> = {}) => ({ cniVersion: '1.0.0', name: 'podnet', plugins, ...extra });
-const listOf = (plugins: unknown[], extra: Record<string, unknown> = {}): ConfList => confListFromText(JSON.stringify(conflist(plugins, extra)));
-const rtFor = (containerId: string, netns: string): RuntimeConf => ({ containerId, netns, ifName: 'eth0', args: [], capabilityArgs: {} });
+const conflist = (plugins: unknown[], extra: Record<string, unknown> = {}) => ({
+  cniVersion: '1.0.0',
+  name: 'podnet',
+  plugins,
+  ...extra,
+});
+const listOf = (plugins: unknown[], extra: Record<string, unknown> = {}): ConfList =>
+  confListFromText(JSON.stringify(conflist(plugins, extra)));
+const rtFor = (containerId: string, netns: string): RuntimeConf => ({
+  containerId,
+  netns,
+  ifName: 'eth0',
+  args: [],
+  capabilityArgs: {},
+});
 
 async function netnsAdd(w: World, name: string): Promise<string> {
   await w.run({ kind: 'node', node: 'node1' }, ['ip', 'netns', 'add', name]);
@@ -50,7 +62,21 @@ describe('what a plugin receives', () => {
   it('ADD and DEL: the exact CNI environment, the list name and version, prevResult, and only its own capabilities', () =>
     withWorld(1, async (w) => {
       await addPlugin(w, 'node1', 'capture', CAPTURE);
-      writeConf(w, 'node1', '10-podnet.conflist', conflist([bridgePlugin(SUBNET), { type: 'capture', name: 'not-this', cniVersion: '0.3.1', marker: 'kept', capabilities: { portMappings: true } }]));
+      writeConf(
+        w,
+        'node1',
+        '10-podnet.conflist',
+        conflist([
+          bridgePlugin(SUBNET),
+          {
+            type: 'capture',
+            name: 'not-this',
+            cniVersion: '0.3.1',
+            marker: 'kept',
+            capabilities: { portMappings: true },
+          },
+        ]),
+      );
       const portMappings = [{ hostPort: 8080, containerPort: 80, protocol: 'tcp' }];
       const bandwidth = { ingressRate: 1000000, ingressBurst: 100000, egressRate: 1000000, egressBurst: 100000 };
       const k = new Kubelet(w);
@@ -69,9 +95,18 @@ describe('what a plugin receives', () => {
         CNI_ARGS: `IgnoreUnknown=1;K8S_POD_NAMESPACE=default;K8S_POD_NAME=cap;K8S_POD_INFRA_CONTAINER_ID=${pod.sandboxId};K8S_POD_UID=${pod.uid}`,
       });
       expect(add.env).toMatchObject({ PATH: WORLD_PATH, PODNET_NODE: 'node1' });
-      const bridgeResult = t.events.find((e) => e.name === 'bridge ADD')!.outputs!.stdout as { ips: { address: string }[] };
+      const bridgeResult = t.events.find((e) => e.name === 'bridge ADD')!.outputs!.stdout as {
+        ips: { address: string }[];
+      };
       expect(bridgeResult.ips[0]!.address).toBe(`${pod.ip}/24`);
-      expect(add.stdin).toEqual({ cniVersion: '1.0.0', name: 'podnet', type: 'capture', marker: 'kept', prevResult: bridgeResult, runtimeConfig: { portMappings } });
+      expect(add.stdin).toEqual({
+        cniVersion: '1.0.0',
+        name: 'podnet',
+        type: 'capture',
+        marker: 'kept',
+        prevResult: bridgeResult,
+        runtimeConfig: { portMappings },
+      });
       expect(add.stdin).not.toHaveProperty('capabilities');
       // bridge declares no capabilities, so it gets no runtimeConfig at all
       expect(t.events.find((e) => e.name === 'bridge ADD')!.inputs!.stdin).not.toHaveProperty('runtimeConfig');
@@ -81,8 +116,21 @@ describe('what a plugin receives', () => {
       expect(cachedResult).toEqual(bridgeResult);
       await k.killPod('cap');
       const del = captured(w, 'DEL');
-      expect(del.env).toMatchObject({ CNI_COMMAND: 'DEL', CNI_CONTAINERID: pod.sandboxId, CNI_NETNS: pod.netns, CNI_IFNAME: 'eth0', CNI_ARGS: cniVars.CNI_ARGS });
-      expect(del.stdin).toEqual({ cniVersion: '1.0.0', name: 'podnet', type: 'capture', marker: 'kept', prevResult: cachedResult, runtimeConfig: { portMappings } });
+      expect(del.env).toMatchObject({
+        CNI_COMMAND: 'DEL',
+        CNI_CONTAINERID: pod.sandboxId,
+        CNI_NETNS: pod.netns,
+        CNI_IFNAME: 'eth0',
+        CNI_ARGS: cniVars.CNI_ARGS,
+      });
+      expect(del.stdin).toEqual({
+        cniVersion: '1.0.0',
+        name: 'podnet',
+        type: 'capture',
+        marker: 'kept',
+        prevResult: cachedResult,
+        runtimeConfig: { portMappings },
+      });
       expect(existsSync(cacheFile)).toBe(false);
       await expectClean(w);
     }));
@@ -101,7 +149,9 @@ describe('CHECK', () => {
       expect(JSON.parse(recs[0]!.stdin).prevResult).toEqual(result);
 
       const skipped: PluginExecRecord[] = [];
-      expect(await cni.checkNetworkList(listOf([bridgePlugin(SUBNET)], { disableCheck: true }), rt, (r) => skipped.push(r))).toEqual({ skipped: true });
+      expect(
+        await cni.checkNetworkList(listOf([bridgePlugin(SUBNET)], { disableCheck: true }), rt, (r) => skipped.push(r)),
+      ).toEqual({ skipped: true });
       expect(skipped).toEqual([]);
 
       const old = await failure(cni.checkNetworkList(listOf([bridgePlugin(SUBNET)], { cniVersion: '0.3.1' }), rt));
@@ -121,7 +171,7 @@ describe('CHECK', () => {
     }));
 });
 
-describe('VERSION, STATUS and GC on Debian\'s plugins (CNI up to 1.0.0)', () => {
+describe("VERSION, STATUS and GC on Debian's plugins (CNI up to 1.0.0)", () => {
   it('bridge speaks 1.0.0 and not 1.1.0', () =>
     withWorld(1, async (w) => {
       const v = await new Kubelet(w).runtime('node1').cni.getVersionInfo('bridge');
@@ -132,7 +182,9 @@ describe('VERSION, STATUS and GC on Debian\'s plugins (CNI up to 1.0.0)', () => 
   it('STATUS is refused, naming the plugin and the versions', () =>
     withWorld(1, async (w) => {
       const recs: PluginExecRecord[] = [];
-      const e = await failure(new Kubelet(w).runtime('node1').cni.getStatusNetworkList(listOf([bridgePlugin(SUBNET)]), (r) => recs.push(r)));
+      const e = await failure(
+        new Kubelet(w).runtime('node1').cni.getStatusNetworkList(listOf([bridgePlugin(SUBNET)]), (r) => recs.push(r)),
+      );
       expect(e).toBeInstanceOf(NotSupportedError);
       expect(e.message).toBe('STATUS is not supported by plugin bridge (speaks up to 1.0.0; STATUS needs 1.1.0)');
       // no STATUS was sent to a plugin that does not know it
@@ -151,10 +203,19 @@ describe('VERSION, STATUS and GC on Debian\'s plugins (CNI up to 1.0.0)', () => 
 
       // gc-b is valid: only gc-a is DELeted (with its cached netns); the GC verb is not sent, and the note says why
       const recs: PluginExecRecord[] = [];
-      const note = 'GC is not supported by plugin bridge (speaks up to 1.0.0; GC needs 1.1.0): only the stale attachments were deleted';
-      expect(await cni.gcNetworkList(list, [{ containerId: 'gc-b', ifName: 'eth0' }], (r) => recs.push(r))).toEqual({ deleted: ['gc-a'], gcSent: false, note });
+      const note =
+        'GC is not supported by plugin bridge (speaks up to 1.0.0; GC needs 1.1.0): only the stale attachments were deleted';
+      expect(await cni.gcNetworkList(list, [{ containerId: 'gc-b', ifName: 'eth0' }], (r) => recs.push(r))).toEqual({
+        deleted: ['gc-a'],
+        gcSent: false,
+        note,
+      });
       expect(recs.filter((r) => r.command === 'VERSION').map((r) => r.plugin)).toEqual(['bridge']);
-      expect(recs.filter((r) => r.command !== 'VERSION').map((r) => [r.plugin, r.command, r.env.CNI_CONTAINERID, r.env.CNI_NETNS])).toEqual([['bridge', 'DEL', 'gc-a', a.netns]]);
+      expect(
+        recs
+          .filter((r) => r.command !== 'VERSION')
+          .map((r) => [r.plugin, r.command, r.env.CNI_CONTAINERID, r.env.CNI_NETNS]),
+      ).toEqual([['bridge', 'DEL', 'gc-a', a.netns]]);
       expect(existsSync(reservation(w, ipA))).toBe(false);
       expect(existsSync(reservation(w, ipB))).toBe(true);
 
@@ -168,25 +229,48 @@ describe('VERSION, STATUS and GC on Debian\'s plugins (CNI up to 1.0.0)', () => 
 
   it('GC with a plugin that speaks 1.1.0: returns the deleted containers and sends the valid attachments', () =>
     withWorld(1, async (w) => {
-      await addPlugin(w, 'node1', 'gc11', `#!/bin/sh
+      await addPlugin(
+        w,
+        'node1',
+        'gc11',
+        `#!/bin/sh
 cat > /var/lib/cni/gc11-$CNI_COMMAND
 case "$CNI_COMMAND" in
 ADD) echo '{"cniVersion":"1.1.0","ips":[{"address":"10.9.0.2/24"}]}' ;;
 VERSION) echo '{"cniVersion":"1.1.0","supportedVersions":["1.0.0","1.1.0"]}' ;;
 esac
-`);
+`,
+      );
       const cni = new Kubelet(w).runtime('node1').cni;
       const list = listOf([{ type: 'gc11' }], { cniVersion: '1.1.0', name: 'gcnet' });
       for (const id of ['stale', 'keep']) await cni.addNetworkList(list, rtFor(id, '/run/netns/none'));
       const recs: PluginExecRecord[] = [];
-      expect(await cni.gcNetworkList(list, [{ containerId: 'keep', ifName: 'eth0' }], (r) => recs.push(r))).toEqual({ deleted: ['stale'], gcSent: true });
+      expect(await cni.gcNetworkList(list, [{ containerId: 'keep', ifName: 'eth0' }], (r) => recs.push(r))).toEqual({
+        deleted: ['stale'],
+        gcSent: true,
+      });
       // disableGC: nothing at all, as libcni
       const off = listOf([{ type: 'gc11' }], { cniVersion: '1.1.0', name: 'gcnet', disableGC: true });
-      expect(await cni.gcNetworkList(off, [])).toEqual({ deleted: [], gcSent: false, note: 'network "gcnet" sets disableGC: nothing was collected' });
+      expect(await cni.gcNetworkList(off, [])).toEqual({
+        deleted: [],
+        gcSent: false,
+        note: 'network "gcnet" sets disableGC: nothing was collected',
+      });
       expect(cni.cache.list('gcnet').map((c) => c.containerId)).toEqual(['keep']);
-      expect(recs.filter((r) => r.command !== 'VERSION').map((r) => [r.command, r.env.CNI_CONTAINERID])).toEqual([['DEL', 'stale'], ['GC', '']]);
-      const gc = JSON.parse(readFileSync(join(w.node('node1').host.dataDir, 'gc11-GC'), 'utf8')) as Record<string, unknown>;
-      expect(gc).toMatchObject({ cniVersion: '1.1.0', name: 'gcnet', type: 'gc11', 'cni.dev/valid-attachments': [{ containerID: 'keep', ifname: 'eth0' }] });
+      expect(recs.filter((r) => r.command !== 'VERSION').map((r) => [r.command, r.env.CNI_CONTAINERID])).toEqual([
+        ['DEL', 'stale'],
+        ['GC', ''],
+      ]);
+      const gc = JSON.parse(readFileSync(join(w.node('node1').host.dataDir, 'gc11-GC'), 'utf8')) as Record<
+        string,
+        unknown
+      >;
+      expect(gc).toMatchObject({
+        cniVersion: '1.1.0',
+        name: 'gcnet',
+        type: 'gc11',
+        'cni.dev/valid-attachments': [{ containerID: 'keep', ifname: 'eth0' }],
+      });
       expect(cni.cache.list('gcnet').map((c) => c.containerId)).toEqual(['keep']);
     }));
 });
@@ -204,37 +288,54 @@ describe('a single-plugin .conf', () => {
       expect(pod.ip).toMatch(/^10\.244\.1\.\d+$/);
       const add = t.events.find((e) => e.name === 'bridge ADD')!;
       expect(add.inputs!.stdin).toMatchObject({ cniVersion: '0.4.0', name: 'podnet', type: 'bridge' });
-      expect(add.outputs!.stdout).toMatchObject({ cniVersion: '0.4.0', ips: [expect.objectContaining({ address: `${pod.ip}/24`, version: '4' })] });
+      expect(add.outputs!.stdout).toMatchObject({
+        cniVersion: '0.4.0',
+        ips: [expect.objectContaining({ address: `${pod.ip}/24`, version: '4' })],
+      });
       expect(readFileSync(reservation(w, pod.ip), 'utf8')).toContain(pod.sandboxId);
       const kt = new Trace();
       await k.killPod('single', 'default', kt);
       // 0.4.0 DEL gets the cached result as prevResult
       const del = kt.events.find((e) => e.name === 'bridge DEL')!;
-      expect((del.inputs!.stdin as { prevResult: unknown }).prevResult).toMatchObject({ cniVersion: '0.4.0', ips: [expect.objectContaining({ address: `${pod.ip}/24` })] });
+      expect((del.inputs!.stdin as { prevResult: unknown }).prevResult).toMatchObject({
+        cniVersion: '0.4.0',
+        ips: [expect.objectContaining({ address: `${pod.ip}/24` })],
+      });
       expect(existsSync(reservation(w, pod.ip))).toBe(false);
       await expectClean(w);
     }));
 });
 
 describe('concurrency', () => {
-  it('20 pods created concurrently on one node get 20 distinct IPs', () =>
-    withWorld(1, async (w) => {
-      writeConf(w, 'node1', '10-podnet.conflist', conflist([bridgePlugin(SUBNET)]));
-      const k = new Kubelet(w);
-      const pods = await Promise.all(Array.from({ length: 20 }, (_, i) => k.syncPod({ name: `c${i}`, node: 'node1' })));
-      expect(new Set(pods.map((p) => p.ip)).size).toBe(20);
-      for (const p of pods) {
-        expect(p.ip).toMatch(/^10\.244\.1\.\d+$/);
-        expect(readFileSync(reservation(w, p.ip), 'utf8')).toContain(p.sandboxId);
-      }
-      await k.killAll();
-      expect(k.pods.size).toBe(0);
-      await expectClean(w);
-    }), 120_000);
+  it(
+    '20 pods created concurrently on one node get 20 distinct IPs',
+    () =>
+      withWorld(1, async (w) => {
+        writeConf(w, 'node1', '10-podnet.conflist', conflist([bridgePlugin(SUBNET)]));
+        const k = new Kubelet(w);
+        const pods = await Promise.all(
+          Array.from({ length: 20 }, (_, i) => k.syncPod({ name: `c${i}`, node: 'node1' })),
+        );
+        expect(new Set(pods.map((p) => p.ip)).size).toBe(20);
+        for (const p of pods) {
+          expect(p.ip).toMatch(/^10\.244\.1\.\d+$/);
+          expect(readFileSync(reservation(w, p.ip), 'utf8')).toContain(p.sandboxId);
+        }
+        await k.killAll();
+        expect(k.pods.size).toBe(0);
+        await expectClean(w);
+      }),
+    120_000,
+  );
 
   it('two ADDs for one container run one after the other; for two containers, at once', () =>
     withWorld(1, async (w) => {
-      await addPlugin(w, 'node1', 'slow', '#!/bin/sh\ncat >/dev/null\n[ "$CNI_COMMAND" = ADD ] || exit 0\nsleep 0.4\necho \'{"cniVersion":"1.0.0","ips":[{"address":"10.9.0.2/24"}]}\'\nexit 0\n');
+      await addPlugin(
+        w,
+        'node1',
+        'slow',
+        '#!/bin/sh\ncat >/dev/null\n[ "$CNI_COMMAND" = ADD ] || exit 0\nsleep 0.4\necho \'{"cniVersion":"1.0.0","ips":[{"address":"10.9.0.2/24"}]}\'\nexit 0\n',
+      );
       const cni = new Kubelet(w).runtime('node1').cni;
       const list = listOf([{ type: 'slow' }]);
       const run = async (id: string): Promise<PluginExecRecord> => {

@@ -56,7 +56,9 @@ export function writeDefaultConf(w: World, node = 'node1'): void {
 
 /** Adds an executable plugin to a node's /opt/cni/bin, written from inside the node. */
 export async function addPlugin(w: World, node: string, name: string, script: string): Promise<void> {
-  await w.run({ kind: 'node', node }, ['sh', '-c', `cat > /opt/cni/bin/${name} && chmod 755 /opt/cni/bin/${name}`], { input: script });
+  await w.run({ kind: 'node', node }, ['sh', '-c', `cat > /opt/cni/bin/${name} && chmod 755 /opt/cni/bin/${name}`], {
+    input: script,
+  });
 }
 
 export const bridgePlugin = (subnet: string, extra: Record<string, unknown> = {}) => ({

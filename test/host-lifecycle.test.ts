@@ -17,7 +17,10 @@ afterAll(() => {
 });
 
 /** Starts a host process and resolves with its URL once it prints it. */
-function startHost(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<{ child: ChildProcess; url: string; out: () => string }> {
+function startHost(
+  argv: string[],
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<{ child: ChildProcess; url: string; out: () => string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, argv, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
     started.add(child);
@@ -34,7 +37,9 @@ function startHost(argv: string[], env: NodeJS.ProcessEnv = process.env): Promis
 
 function rpc(url: string) {
   const u = new URL(url);
-  const ws = new WebSocket(`ws://${u.host}/rpc?token=${u.searchParams.get('token')}`, { headers: { Origin: `http://${u.host}` } });
+  const ws = new WebSocket(`ws://${u.host}/rpc?token=${u.searchParams.get('token')}`, {
+    headers: { Origin: `http://${u.host}` },
+  });
   let id = 0;
   const call = (method: string, params: unknown) =>
     new Promise<Record<string, unknown>>((resolve) => {
@@ -56,18 +61,22 @@ function rpc(url: string) {
   });
 }
 
-
 describe.each(['SIGTERM', 'SIGINT'] as const)('the browser host on %s', (signal) => {
   it('ends the world and every terminal, and leaves nothing', async () => {
     const { child, url } = await startHost(['out/src-main/web/main.js']);
     const { call, ws } = await rpc(url);
     expect(await call('world.start', { nodes: 2 })).toMatchObject({ result: { state: 'running' } });
     expect(await call('pod.create', { name: 'web', node: 'node1' })).toMatchObject({ result: { name: 'web' } });
-    expect(await call('terminal.open', { target: { kind: 'node', node: 'node1' }, cols: 80, rows: 24 })).toMatchObject({ result: { id: 't1' } });
-    expect(await call('terminal.open', { target: { kind: 'pod', pod: 'web' }, cols: 80, rows: 24 })).toMatchObject({ result: { id: 't2', title: 'pod/web' } });
+    expect(await call('terminal.open', { target: { kind: 'node', node: 'node1' }, cols: 80, rows: 24 })).toMatchObject({
+      result: { id: 't1' },
+    });
+    expect(await call('terminal.open', { target: { kind: 'pod', pod: 'web' }, cols: 80, rows: 24 })).toMatchObject({
+      result: { id: 't2', title: 'pod/web' },
+    });
     // a terminal is prlimit (the world's limits) until it execs nsenter
     // (a pty's process is node's own fork for a moment, until it execs prlimit)
-    const terminals = () => childrenOf(child.pid!).filter((p) => /^(nsenter|prlimit)\0/.test(readFileSync(`/proc/${p}/cmdline`, 'utf8')));
+    const terminals = () =>
+      childrenOf(child.pid!).filter((p) => /^(nsenter|prlimit)\0/.test(readFileSync(`/proc/${p}/cmdline`, 'utf8')));
     await expect.poll(() => terminals().length, { timeout: 10_000 }).toBe(2);
     const ptys = terminals();
     const marker = `world-${child.pid}-`;
@@ -88,7 +97,9 @@ describe('npm start', () => {
     delete env.WAYLAND_DISPLAY;
     const { child, out } = await startHost(['scripts/start.mjs'], env);
     const lines = out().split('\n');
-    expect(lines[0]).toMatch(/^Electron cannot start here: (its binary was not downloaded|there is no display).*\. Starting the browser host instead\.$/);
+    expect(lines[0]).toMatch(
+      /^Electron cannot start here: (its binary was not downloaded|there is no display).*\. Starting the browser host instead\.$/,
+    );
     expect(lines[1]).toMatch(/^Podnet Lab is running\. Open http:\/\/127\.0\.0\.1:\d+\/\?token=/);
     child.kill('SIGTERM');
     expect(await new Promise((r) => child.once('exit', r))).toBe(0);

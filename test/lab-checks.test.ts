@@ -25,7 +25,12 @@ afterAll(async () => {
 /** Evaluates a ```check block's YAML. */
 async function check(yaml: string) {
   const errors: LintError[] = [];
-  const step = parseStep(`# T\n\n\`\`\`check\n${yaml}\n\`\`\`\n\n\`\`\`solution node1\ntrue\n\`\`\`\n`, 't.md', 0, errors);
+  const step = parseStep(
+    `# T\n\n\`\`\`check\n${yaml}\n\`\`\`\n\n\`\`\`solution node1\ntrue\n\`\`\`\n`,
+    't.md',
+    0,
+    errors,
+  );
   expect(errors).toEqual([]);
   return evaluateChecks(ctx, step.checks);
 }

@@ -43,7 +43,7 @@ afterAll(() => {
 });
 
 describe('the lab runner (lab.* requests)', () => {
-  it('lists the catalogue with each lab\'s steps and progress', async () => {
+  it("lists the catalogue with each lab's steps and progress", async () => {
     const e = engine();
     try {
       const list = await e.api['lab.list']({});
@@ -63,7 +63,11 @@ describe('the lab runner (lab.* requests)', () => {
       expect(e.session.runningWorld?.nodes.size).toBe(1);
       const first = await e.api['lab.check']({});
       expect(first.complete).toBe(false);
-      expect(first.results[0]).toMatchObject({ ok: false, expected: 'demo exists and has lo, DOWN', found: expect.stringContaining('no network namespace "demo" on node1') });
+      expect(first.results[0]).toMatchObject({
+        ok: false,
+        expected: 'demo exists and has lo, DOWN',
+        found: expect.stringContaining('no network namespace "demo" on node1'),
+      });
       // the reader clicks the step's command: it runs in a terminal on node1
       const term = await e.api['terminal.open']({ target: { kind: 'node', node: 'node1' }, cols: 80, rows: 24 });
       const green = nextChecks(e, (c) => c.step === 0 && c.complete);
@@ -77,7 +81,15 @@ describe('the lab runner (lab.* requests)', () => {
       await e.api['lab.goto']({ step: 1 });
       await expect(e.api['lab.goto']({ step: 2 })).rejects.toThrow(/locked/);
       const green2 = nextChecks(e, (c) => c.step === 1 && c.complete);
-      await e.session.runningWorld!.run({ kind: 'node', node: 'node1' }, ['ip', '-n', 'demo', 'link', 'set', 'lo', 'up']);
+      await e.session.runningWorld!.run({ kind: 'node', node: 'node1' }, [
+        'ip',
+        '-n',
+        'demo',
+        'link',
+        'set',
+        'lo',
+        'up',
+      ]);
       await green2;
       const saved = JSON.parse(readFileSync(join(dir, '01-network-namespaces.json'), 'utf8'));
       expect(saved).toMatchObject({ lab: '01-network-namespaces', current: 1, done: [0, 1], answers: { links: '1' } });
@@ -112,12 +124,17 @@ describe('the lab runner (lab.* requests)', () => {
       const many = await Promise.all([1, 2, 3, 4].map(() => e.api['lab.check']({})));
       expect(many.map((m) => m.step)).toEqual([4, 4, 4, 4]);
       const c = many[3]!;
-      expect(c.results.find((r) => r.id === 'default')).toMatchObject({ ok: false, found: expect.stringContaining('10.244.1.0/24 dev eth0') });
+      expect(c.results.find((r) => r.id === 'default')).toMatchObject({
+        ok: false,
+        found: expect.stringContaining('10.244.1.0/24 dev eth0'),
+      });
       const solved = await e.api['lab.solution']({});
       expect(solved.complete).toBe(true);
       // the world bar's Reset rebuilds the lab's starting world (its prepare made netns pod1), not a plain one
       await e.api['world.reset']({});
-      expect(await e.session.runningWorld!.run({ kind: 'node', node: 'node1' }, ['ip', 'netns', 'list'])).toMatch(/^pod1/m);
+      expect(await e.session.runningWorld!.run({ kind: 'node', node: 'node1' }, ['ip', 'netns', 'list'])).toMatch(
+        /^pod1/m,
+      );
       // lab 3's kubelet block creates pods through the engine's kubelet
       await e.api['lab.open']({ id: '03-bridge' });
       await e.api['lab.kubelet']({ command: 0 });

@@ -11,14 +11,23 @@ const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const PODNET = join(ROOT, 'bin', 'podnet.mjs');
 const BROKEN = join(ROOT, 'test', 'fixtures', 'labs-broken');
 
-function podnet(args: string[], cwd = ROOT, timeoutMs = 300_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function podnet(
+  args: string[],
+  cwd = ROOT,
+  timeoutMs = 300_000,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const env = { ...process.env };
   delete env.PODNET_NODE;
   return new Promise((resolve) => {
-    execFile(process.execPath, [PODNET, ...args], { cwd, env, timeout: timeoutMs, maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
-      const code = err ? ((err as { code?: unknown }).code as number | null) : 0;
-      resolve({ code: typeof code === 'number' ? code : null, stdout, stderr });
-    });
+    execFile(
+      process.execPath,
+      [PODNET, ...args],
+      { cwd, env, timeout: timeoutMs, maxBuffer: 64 << 20 },
+      (err, stdout, stderr) => {
+        const code = err ? ((err as { code?: unknown }).code as number | null) : 0;
+        resolve({ code: typeof code === 'number' ? code : null, stdout, stderr });
+      },
+    );
   });
 }
 
@@ -32,13 +41,17 @@ describe('podnet lab test', () => {
     expect(labs.length).toBeGreaterThanOrEqual(7);
   });
 
-  it.each(labs)('%s passes: every step fails before its solution and passes after', async (lab) => {
-    const r = await podnet(['lab', 'test', `labs/${lab}`]);
-    expect(r.stderr).toBe('');
-    expect(r.stdout).toMatch(/passed \(\d+\/\d+ steps/);
-    expect(r.stdout).not.toMatch(/FAIL/);
-    expect(r.code).toBe(0);
-  }, 300_000);
+  it.each(labs)(
+    '%s passes: every step fails before its solution and passes after',
+    async (lab) => {
+      const r = await podnet(['lab', 'test', `labs/${lab}`]);
+      expect(r.stderr).toBe('');
+      expect(r.stdout).toMatch(/passed \(\d+\/\d+ steps/);
+      expect(r.stdout).not.toMatch(/FAIL/);
+      expect(r.code).toBe(0);
+    },
+    300_000,
+  );
 
   it('reports a failing step with expected vs found, and exits non-zero', async () => {
     // a step whose solution does not do what its check wants
@@ -47,7 +60,10 @@ describe('podnet lab test', () => {
       const { cpSync, writeFileSync } = await import('node:fs');
       cpSync(join(ROOT, 'labs', '01-network-namespaces'), join(dir, 'lab'), { recursive: true });
       const step = join(dir, 'lab', 'steps', '02-loopback.md');
-      writeFileSync(step, readFileSync(step, 'utf8').replace('```solution node1\nip -n demo link set lo up', '```solution node1\ntrue'));
+      writeFileSync(
+        step,
+        readFileSync(step, 'utf8').replace('```solution node1\nip -n demo link set lo up', '```solution node1\ntrue'),
+      );
       const r = await podnet(['lab', 'test', join(dir, 'lab')]);
       expect(r.code).toBe(1);
       expect(r.stdout).toContain('ok   step 1');
@@ -68,13 +84,22 @@ describe('podnet lab lint', () => {
     expect(r.stdout).toContain(`${labs.length}/${labs.length} labs clean`);
   });
 
-  const broken = readdirSync(BROKEN, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name).sort();
+  const broken = readdirSync(BROKEN, { withFileTypes: true })
+    .filter((d) => d.isDirectory())
+    .map((d) => d.name)
+    .sort();
   it.each(broken)('finds the mistake in %s at its line', async (name) => {
     const r = await podnet(['lab', 'lint', name], BROKEN);
     expect(r.code).toBe(1);
     const got = r.stderr.trim().split('\n');
-    const want = readFileSync(join(BROKEN, name, 'expected'), 'utf8').trim().split('\n');
-    for (const w of want) expect(got.some((g) => g.startsWith(w)), `"${w}" in:\n${r.stderr}`).toBe(true);
+    const want = readFileSync(join(BROKEN, name, 'expected'), 'utf8')
+      .trim()
+      .split('\n');
+    for (const w of want)
+      expect(
+        got.some((g) => g.startsWith(w)),
+        `"${w}" in:\n${r.stderr}`,
+      ).toBe(true);
     // nothing but the mistakes themselves
     expect(got.length).toBe(want.length);
   });

@@ -9,7 +9,10 @@ import { KILLPOD_STEPS, podRun, SYNCPOD_STEPS, withWorld, writeDefaultConf } fro
 
 /** Names of the steps in start order, as "component:name". */
 function steps(t: Trace, filter: (e: TraceEvent) => boolean = () => true): string[] {
-  return t.events.filter(filter).sort((a, b) => a.start - b.start || a.id - b.id).map((e) => `${e.component}:${e.name}`);
+  return t.events
+    .filter(filter)
+    .sort((a, b) => a.start - b.start || a.id - b.id)
+    .map((e) => `${e.component}:${e.name}`);
 }
 
 describe('one pod, internal loopback', () => {
@@ -18,40 +21,69 @@ describe('one pod, internal loopback', () => {
       writeDefaultConf(w);
       const k = new Kubelet(w, { loopback: 'internal' });
       const t = new Trace();
-      const pod = await k.syncPod({ name: 'web', node: 'node1', containers: [{ name: 'httpd', command: ['httpd', '-f', '-p', '80'] }] }, t);
+      const pod = await k.syncPod(
+        { name: 'web', node: 'node1', containers: [{ name: 'httpd', command: ['httpd', '-f', '-p', '80'] }] },
+        t,
+      );
       expect(pod.ip).toMatch(/^10\.244\.1\.\d+$/);
       expect(pod.netns).toMatch(/^\/run\/netns\/cni-[0-9a-f-]{36}$/);
 
-      const links = JSON.parse((await podRun(w, 'node1', pod.netns, 'ip -json addr')).stdout) as { ifname: string; flags: string[]; addr_info: { family: string; local: string; prefixlen: number }[] }[];
+      const links = JSON.parse((await podRun(w, 'node1', pod.netns, 'ip -json addr')).stdout) as {
+        ifname: string;
+        flags: string[];
+        addr_info: { family: string; local: string; prefixlen: number }[];
+      }[];
       const eth0 = links.find((l) => l.ifname === 'eth0')!;
       const lo = links.find((l) => l.ifname === 'lo')!;
       expect(lo.flags).toContain('UP');
       expect(eth0.flags).toContain('UP');
       expect(eth0.addr_info.find((a) => a.family === 'inet')).toMatchObject({ local: pod.ip, prefixlen: 24 });
-      const routes = JSON.parse((await podRun(w, 'node1', pod.netns, 'ip -json route')).stdout) as { dst: string; gateway?: string; dev: string }[];
+      const routes = JSON.parse((await podRun(w, 'node1', pod.netns, 'ip -json route')).stdout) as {
+        dst: string;
+        gateway?: string;
+        dev: string;
+      }[];
       expect(routes).toContainEqual(expect.objectContaining({ dst: 'default', gateway: '10.244.1.1', dev: 'eth0' }));
 
       // The container joined the pod's network: httpd answers on the pod IP from the pod, on localhost.
-      const r = await podRun(w, 'node1', pod.netns, `for i in 1 2 3 4 5 6 7 8 9 10; do wget -S -O /dev/null -T 1 http://${pod.ip}/ 2>&1 | grep -q 'HTTP/1' && echo answered && exit; sleep 0.2; done`);
+      const r = await podRun(
+        w,
+        'node1',
+        pod.netns,
+        `for i in 1 2 3 4 5 6 7 8 9 10; do wget -S -O /dev/null -T 1 http://${pod.ip}/ 2>&1 | grep -q 'HTTP/1' && echo answered && exit; sleep 0.2; done`,
+      );
       expect(r.stdout).toContain('answered');
 
       expect(steps(t, (e) => e.component !== 'cni' || e.name === 'CNI ADD')).toEqual(SYNCPOD_STEPS);
       // Each plugin exec is recorded with its exact environment, stdin and stdout.
       const bridge = t.events.find((e) => e.name === 'bridge ADD')!;
       const env = bridge.inputs!.env as Record<string, string>;
-      expect(env).toMatchObject({ CNI_COMMAND: 'ADD', CNI_IFNAME: 'eth0', CNI_NETNS: pod.netns, CNI_PATH: '/opt/cni/bin', CNI_CONTAINERID: pod.sandboxId });
-      expect(env.CNI_ARGS).toBe(`IgnoreUnknown=1;K8S_POD_NAMESPACE=default;K8S_POD_NAME=web;K8S_POD_INFRA_CONTAINER_ID=${pod.sandboxId};K8S_POD_UID=${pod.uid}`);
+      expect(env).toMatchObject({
+        CNI_COMMAND: 'ADD',
+        CNI_IFNAME: 'eth0',
+        CNI_NETNS: pod.netns,
+        CNI_PATH: '/opt/cni/bin',
+        CNI_CONTAINERID: pod.sandboxId,
+      });
+      expect(env.CNI_ARGS).toBe(
+        `IgnoreUnknown=1;K8S_POD_NAMESPACE=default;K8S_POD_NAME=web;K8S_POD_INFRA_CONTAINER_ID=${pod.sandboxId};K8S_POD_UID=${pod.uid}`,
+      );
       expect(bridge.inputs!.stdin).toMatchObject({ cniVersion: '1.0.0', name: 'podnet', type: 'bridge' });
       expect(bridge.outputs!.stdout).toMatchObject({ ips: [expect.objectContaining({ address: `${pod.ip}/24` })] });
       expect(t.events.find((e) => e.name === 'NewNetNS')!.source!.url).toMatch(/sandbox_run\.go#L207$/);
       // portmap is fed bridge's result
-      expect((t.events.find((e) => e.name === 'portmap ADD')!.inputs!.stdin as { prevResult: unknown }).prevResult).toMatchObject({ ips: [expect.objectContaining({ address: `${pod.ip}/24` })] });
+      expect(
+        (t.events.find((e) => e.name === 'portmap ADD')!.inputs!.stdin as { prevResult: unknown }).prevResult,
+      ).toMatchObject({ ips: [expect.objectContaining({ address: `${pod.ip}/24` })] });
 
       const kt = new Trace();
       await k.killPod('web', 'default', kt);
       expect(steps(kt, (e) => e.component !== 'cni' || e.name === 'CNI DEL')).toEqual(KILLPOD_STEPS);
       // DEL runs the plugins in reverse
-      expect(steps(kt, (e) => e.component === 'cni' && e.name !== 'CNI DEL')).toEqual(['cni:portmap DEL', 'cni:bridge DEL']);
+      expect(steps(kt, (e) => e.component === 'cni' && e.name !== 'CNI DEL')).toEqual([
+        'cni:portmap DEL',
+        'cni:bridge DEL',
+      ]);
       expect((await podLeftovers(w, 'node1')).items).toEqual([]);
       expect(await strayProcesses(w)).toEqual([]);
     }));
@@ -76,7 +108,10 @@ describe('one pod, loopback plugin (containerd default)', () => {
       expect((loAdd.inputs!.stdin as { cniVersion: string }).cniVersion).toBe('0.3.1');
       const kt = new Trace();
       await k.killPod('web', 'default', kt);
-      expect(kt.events.filter((e) => e.name === 'CNI DEL').map((e) => e.inputs!.network)).toEqual(['cni-loopback', 'podnet']);
+      expect(kt.events.filter((e) => e.name === 'CNI DEL').map((e) => e.inputs!.network)).toEqual([
+        'cni-loopback',
+        'podnet',
+      ]);
       expect((await podLeftovers(w, 'node1')).items).toEqual([]);
     }));
 });
@@ -95,7 +130,9 @@ describe('connectivity', () => {
       const gw = await podRun(w, 'node1', b.netns, 'ping -c 1 -W 2 10.244.1.1');
       expect(gw.code, gw.stdout + gw.stderr).toBe(0);
       // the node sees both veths on cni0
-      const veths = JSON.parse(await w.run({ kind: 'node', node: 'node1' }, ['ip', '-json', 'link', 'show', 'master', 'cni0'])) as { ifname: string }[];
+      const veths = JSON.parse(
+        await w.run({ kind: 'node', node: 'node1' }, ['ip', '-json', 'link', 'show', 'master', 'cni0']),
+      ) as { ifname: string }[];
       expect(veths).toHaveLength(2);
       await k.killAll();
       expect((await podLeftovers(w, 'node1')).items).toEqual([]);
@@ -113,7 +150,13 @@ describe('DEL releases what ADD took', () => {
       expect(readFileSync(reservation, 'utf8')).toContain(pod.sandboxId);
       const cacheFile = join(data, 'results', `podnet-${pod.sandboxId}-eth0`);
       const cached = JSON.parse(readFileSync(cacheFile, 'utf8'));
-      expect(cached).toMatchObject({ kind: 'cniCacheV1', containerId: pod.sandboxId, ifName: 'eth0', networkName: 'podnet', netns: pod.netns });
+      expect(cached).toMatchObject({
+        kind: 'cniCacheV1',
+        containerId: pod.sandboxId,
+        ifName: 'eth0',
+        networkName: 'podnet',
+        netns: pod.netns,
+      });
       expect(JSON.parse(Buffer.from(cached.config, 'base64').toString()).name).toBe('podnet');
       expect(cached.cniArgs).toContainEqual(['K8S_POD_NAME', 'web']);
       expect(cached.result.ips[0].address).toBe(`${pod.ip}/24`);
@@ -125,25 +168,34 @@ describe('DEL releases what ADD took', () => {
 });
 
 describe('many pods', () => {
-  it('50 pods up and down on 2 nodes, with concurrent pod workers: unique IPs, and every node back to its start', () =>
-    withWorld(2, async (w) => {
-      writeDefaultConf(w, 'node1');
-      writeDefaultConf(w, 'node2');
-      const k = new Kubelet(w);
-      const pods = await Promise.all(Array.from({ length: 50 }, (_, i) => k.syncPod({ name: `p${i}`, node: i % 2 ? 'node2' : 'node1' })));
-      expect(new Set(pods.map((p) => p.ip)).size).toBe(50);
-      for (const p of pods) expect(p.ip.startsWith(p.spec.node === 'node1' ? '10.244.1.' : '10.244.2.')).toBe(true);
-      await Promise.all(pods.map((p) => k.killPod(p.spec.name)));
-      expect(k.pods.size).toBe(0);
-      for (const n of ['node1', 'node2']) expect((await podLeftovers(w, n)).items).toEqual([]);
-      expect(await strayProcesses(w)).toEqual([]);
-    }), 120_000);
+  it(
+    '50 pods up and down on 2 nodes, with concurrent pod workers: unique IPs, and every node back to its start',
+    () =>
+      withWorld(2, async (w) => {
+        writeDefaultConf(w, 'node1');
+        writeDefaultConf(w, 'node2');
+        const k = new Kubelet(w);
+        const pods = await Promise.all(
+          Array.from({ length: 50 }, (_, i) => k.syncPod({ name: `p${i}`, node: i % 2 ? 'node2' : 'node1' })),
+        );
+        expect(new Set(pods.map((p) => p.ip)).size).toBe(50);
+        for (const p of pods) expect(p.ip.startsWith(p.spec.node === 'node1' ? '10.244.1.' : '10.244.2.')).toBe(true);
+        await Promise.all(pods.map((p) => k.killPod(p.spec.name)));
+        expect(k.pods.size).toBe(0);
+        for (const n of ['node1', 'node2']) expect((await podLeftovers(w, n)).items).toEqual([]);
+        expect(await strayProcesses(w)).toEqual([]);
+      }),
+    120_000,
+  );
 
   it('never runs two operations on one pod at once: a second syncPod of the same pod waits, then is refused', () =>
     withWorld(1, async (w) => {
       writeDefaultConf(w);
       const k = new Kubelet(w);
-      const [first, second] = await Promise.allSettled([k.syncPod({ name: 'web', node: 'node1' }), k.syncPod({ name: 'web', node: 'node1' })]);
+      const [first, second] = await Promise.allSettled([
+        k.syncPod({ name: 'web', node: 'node1' }),
+        k.syncPod({ name: 'web', node: 'node1' }),
+      ]);
       expect(first.status).toBe('fulfilled');
       expect(second.status).toBe('rejected');
       expect((second as PromiseRejectedResult).reason.message).toMatch(/pod "default\/web" already exists/);
@@ -183,9 +235,13 @@ describe('containers', () => {
       expect(app.hasExited).toBe(false);
       const kt = new Trace();
       await k.killPod('web', 'default', kt);
-      expect(kt.events.find((e) => e.name === 'kill containers')!.outputs!.outcomes).toEqual(['app: exited on SIGTERM']);
+      expect(kt.events.find((e) => e.name === 'kill containers')!.outputs!.outcomes).toEqual([
+        'app: exited on SIGTERM',
+      ]);
 
-      const e = await k.syncPod({ name: 'bad', node: 'node1', initContainers: [{ name: 'fails', command: ['sh', '-c', 'exit 3'] }] }).catch((x: Error) => x);
+      const e = await k
+        .syncPod({ name: 'bad', node: 'node1', initContainers: [{ name: 'fails', command: ['sh', '-c', 'exit 3'] }] })
+        .catch((x: Error) => x);
       expect((e as Error).message).toBe('init container fails of pod default/bad failed with exit code 3');
       await k.killPod('bad');
       expect((await podLeftovers(w, 'node1')).items).toEqual([]);

@@ -7,7 +7,13 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { WorldStatus } from '../src-main/api/contract.js';
 import { createEngine, type Engine } from '../src-main/api/engine.js';
 import { TerminalService } from '../src-main/terminal/terminal-service.js';
-import { chooseVictim, formatBytes, VICTIM_FLOOR, worldProcesses, type WorldProc } from '../src-main/world/memory-watch.js';
+import {
+  chooseVictim,
+  formatBytes,
+  VICTIM_FLOOR,
+  worldProcesses,
+  type WorldProc,
+} from '../src-main/world/memory-watch.js';
 import { createWorld, DEFAULT_LIMITS, WorldError } from '../src-main/world/world.js';
 import { failure } from './helpers.js';
 
@@ -16,9 +22,17 @@ const LIMIT = 200 * MiB;
 /** Grows by 1 MiB every 10 ms (about 100 MiB/s, steadily: its RSS really grows), forever. */
 const GROWER = '$s = ""; while (1) { $s .= "x" x 1048576; select(undef, undef, undef, 0.01) }';
 const NOBODY = ['--reuid=nobody', '--regid=nogroup', '--clear-groups', '--'];
-const REPORT = (pid: number) => new RegExp(`^lab world memory limit 200 MiB reached: killed pid ${pid} \\(perl -e .*\\) using \\d+ MiB$`);
+const REPORT = (pid: number) =>
+  new RegExp(`^lab world memory limit 200 MiB reached: killed pid ${pid} \\(perl -e .*\\) using \\d+ MiB$`);
 
-const proc = (hostPid: number, bytes: number): WorldProc => ({ hostPid, ppid: 1, startTime: 1, comm: 'p', pidNs: 'pid:[1]', bytes });
+const proc = (hostPid: number, bytes: number): WorldProc => ({
+  hostPid,
+  ppid: 1,
+  startTime: 1,
+  comm: 'p',
+  pidNs: 'pid:[1]',
+  bytes,
+});
 
 describe('choosing whom to kill', () => {
   it('takes the largest process that is neither spared nor a bystander', () => {
@@ -63,14 +77,17 @@ describe('a world over its memory limit', () => {
     const again = new Set(worldProcesses(world.hostPid(1)).map((p) => `${p.hostPid}/${p.startTime}`));
     const before = first.filter((p) => again.has(`${p.hostPid}/${p.startTime}`));
     const names = before.map((p) => p.comm);
-    for (const c of ['world-init', 'world-confine', 'sleep', 'httpd']) expect(names, `${c} is among the world's processes`).toContain(c);
+    for (const c of ['world-init', 'world-confine', 'sleep', 'httpd'])
+      expect(names, `${c} is among the world's processes`).toContain(c);
 
     const grower = world.spawn({ kind: 'node', node: 'node1' }, ['perl', '-e', GROWER]);
     const pid = await grower.started;
     const t0 = performance.now();
     expect(await grower.exited).toEqual({ code: null, signal: 9 });
     const kill = world.memory!.kills[0]!;
-    console.log(`memory watch: killed ${kill.comm} at ${formatBytes(kill.bytes)} (world ${formatBytes(kill.totalBytes)}, limit ${formatBytes(LIMIT)}) ${Math.round(performance.now() - t0)} ms after it started`);
+    console.log(
+      `memory watch: killed ${kill.comm} at ${formatBytes(kill.bytes)} (world ${formatBytes(kill.totalBytes)}, limit ${formatBytes(LIMIT)}) ${Math.round(performance.now() - t0)} ms after it started`,
+    );
     expect(world.memory!.kills).toHaveLength(1);
     expect(kill.pid).toBe(pid);
     expect(kill.totalBytes).toBeGreaterThan(LIMIT);
@@ -107,12 +124,37 @@ describe('a world over its memory limit', () => {
   }, 60_000);
 
   it('holds as nobody (the watch reads the world’s /proc as the same user)', () => {
-    const r = spawnSync('setpriv', [...NOBODY, 'env', '-i', `PATH=${process.env.PATH}`, 'HOME=/tmp', process.execPath, join(import.meta.dirname, 'fixtures/world-child.mjs'), 'memory', '200', GROWER], {
-      encoding: 'utf8',
-      timeout: 90_000,
-    });
+    const r = spawnSync(
+      'setpriv',
+      [
+        ...NOBODY,
+        'env',
+        '-i',
+        `PATH=${process.env.PATH}`,
+        'HOME=/tmp',
+        process.execPath,
+        join(import.meta.dirname, 'fixtures/world-child.mjs'),
+        'memory',
+        '200',
+        GROWER,
+      ],
+      {
+        encoding: 'utf8',
+        timeout: 90_000,
+      },
+    );
     expect(r.status, r.stderr).toBe(0);
-    const done = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as { message: string; comm: string; growerPid: number; pid: number; exit: unknown; bystanderAlive: boolean; after: string; outerUid: number; kills: number };
+    const done = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as {
+      message: string;
+      comm: string;
+      growerPid: number;
+      pid: number;
+      exit: unknown;
+      bystanderAlive: boolean;
+      after: string;
+      outerUid: number;
+      kills: number;
+    };
     expect(done.outerUid).toBe(65534);
     expect(done.exit).toEqual({ code: null, signal: 9 });
     expect(done.pid).toBe(done.growerPid);

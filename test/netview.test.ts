@@ -35,14 +35,24 @@ function session(): Session {
 }
 
 /** The first event of a kind (after `from`) that satisfies pred. */
-async function waitEvent<E extends EventName>(event: E, pred: (p: Payload<E>) => boolean, from = 0, ms = 10_000): Promise<Payload<E>> {
+async function waitEvent<E extends EventName>(
+  event: E,
+  pred: (p: Payload<E>) => boolean,
+  from = 0,
+  ms = 10_000,
+): Promise<Payload<E>> {
   const t0 = Date.now();
   while (Date.now() - t0 < ms) {
     const hit = seen.slice(from).find((e) => e.event === event && pred(e.payload as Payload<E>));
     if (hit) return hit.payload as Payload<E>;
     await new Promise((r) => setTimeout(r, 20));
   }
-  throw new Error(`no ${event} matching within ${ms} ms; saw ${seen.slice(from).map((e) => e.event).join(', ')}`);
+  throw new Error(
+    `no ${event} matching within ${ms} ms; saw ${seen
+      .slice(from)
+      .map((e) => e.event)
+      .join(', ')}`,
+  );
 }
 
 beforeAll(async () => {
@@ -66,7 +76,9 @@ describe('NetviewPart in a world', () => {
     const direct = await readNamespace(world, { kind: 'node', node: 'node1' });
     expect(snap.tables).toEqual(keyedTables(direct));
     const err = await part['netview.snapshot']({ ns: 'node:node9' }).catch((e: Error) => e);
-    expect((err as Error).message).toBe('no namespace "node:node9" in this world (there are: sandbox, node:node1, node:node2)');
+    expect((err as Error).message).toBe(
+      'no namespace "node:node9" in this world (there are: sandbox, node:node1, node:node2)',
+    );
   });
 
   it('a pod appears: diffs on the watched node in seq order, the pod namespace, its veth edge in the topology', async () => {
@@ -75,8 +87,17 @@ describe('NetviewPart in a world', () => {
     const pod = await kubelet.syncPod({ name: 'web', node: 'node1' });
     session().podsChanged();
     // the node's link table gets a veth on cni0
-    const d = await waitEvent('netview.diff', (p) => p.ns === 'node:node1' && [...p.diff.links.added, ...p.diff.links.changed].some((l) => l.row.kind === 'veth' && l.row.master === 'cni0'), from);
-    const seqs = seen.slice(from).filter((e) => e.event === 'netview.diff' && (e.payload as Payload<'netview.diff'>).ns === 'node:node1').map((e) => (e.payload as Payload<'netview.diff'>).seq);
+    const d = await waitEvent(
+      'netview.diff',
+      (p) =>
+        p.ns === 'node:node1' &&
+        [...p.diff.links.added, ...p.diff.links.changed].some((l) => l.row.kind === 'veth' && l.row.master === 'cni0'),
+      from,
+    );
+    const seqs = seen
+      .slice(from)
+      .filter((e) => e.event === 'netview.diff' && (e.payload as Payload<'netview.diff'>).ns === 'node:node1')
+      .map((e) => (e.payload as Payload<'netview.diff'>).seq);
     expect(seqs).toEqual(seqs.map((_, i) => watched.seq + 1 + i));
     expect(d.seq).toBeGreaterThan(watched.seq);
 
@@ -84,14 +105,19 @@ describe('NetviewPart in a world', () => {
     // (a topology may come while the plugin is half-way, the veth made but not yet on cni0: the views converge)
     const done = (t: Payload<'netview.topology'>) => {
       const eth = t.namespaces.find((n) => n.id === 'pod:web')?.links.find((l) => l.name === 'eth0');
-      const host = eth?.peer && t.namespaces.find((n) => n.id === eth.peer!.ns)?.links.find((l) => l.name === eth.peer!.name);
+      const host =
+        eth?.peer && t.namespaces.find((n) => n.id === eth.peer!.ns)?.links.find((l) => l.name === eth.peer!.name);
       return !!eth?.addrs.includes(`${pod.ip}/24`) && host?.master === 'cni0';
     };
     const topo = await waitEvent('netview.topology', done, from);
     const eth0 = topo.namespaces.find((n) => n.id === 'pod:web')!.links.find((l) => l.name === 'eth0')!;
     expect(eth0.peer?.ns).toBe('node:node1');
     const veth = topo.namespaces.find((n) => n.id === 'node:node1')!.links.find((l) => l.name === eth0.peer!.name)!;
-    expect(veth).toMatchObject({ kind: 'veth', master: 'cni0', peer: { ns: 'pod:web', name: 'eth0', index: eth0.index } });
+    expect(veth).toMatchObject({
+      kind: 'veth',
+      master: 'cni0',
+      peer: { ns: 'pod:web', name: 'eth0', index: eth0.index },
+    });
     const podTarget: Target = { kind: 'pod', node: 'node1', netns: pod.netns };
     const snap = await part['netview.snapshot']({ ns: 'pod:web' });
     expect(snap.tables).toEqual(keyedTables(await readNamespace(world, podTarget)));
@@ -101,20 +127,82 @@ describe('NetviewPart in a world', () => {
     const w = await part['netview.watch']({ ns: 'pod:web' });
     const from = seen.length;
     const pod = kubelet.pods.get('default/web')!;
-    await world.run({ kind: 'pod', node: 'node1', netns: pod.netns }, ['ip', 'link', 'add', 'x0', 'type', 'veth', 'peer', 'name', 'x1']);
-    const d = await waitEvent('netview.diff', (p) => p.ns === 'pod:web' && p.diff.links.added.some((l) => l.row.name === 'x0'), from);
+    await world.run({ kind: 'pod', node: 'node1', netns: pod.netns }, [
+      'ip',
+      'link',
+      'add',
+      'x0',
+      'type',
+      'veth',
+      'peer',
+      'name',
+      'x1',
+    ]);
+    const d = await waitEvent(
+      'netview.diff',
+      (p) => p.ns === 'pod:web' && p.diff.links.added.some((l) => l.row.name === 'x0'),
+      from,
+    );
     expect(d.seq).toBe(w.seq + 1);
     // and the veth inside one pod is its own peer's namespace
-    const topo = await waitEvent('netview.topology', (t) => t.namespaces.some((n) => n.id === 'pod:web' && n.links.some((l) => l.name === 'x0' && l.peer?.name === 'x1')), from);
-    expect(topo.namespaces.find((n) => n.id === 'pod:web')!.links.find((l) => l.name === 'x0')!.peer!.ns).toBe('pod:web');
+    const topo = await waitEvent(
+      'netview.topology',
+      (t) =>
+        t.namespaces.some((n) => n.id === 'pod:web' && n.links.some((l) => l.name === 'x0' && l.peer?.name === 'x1')),
+      from,
+    );
+    expect(topo.namespaces.find((n) => n.id === 'pod:web')!.links.find((l) => l.name === 'x0')!.peer!.ns).toBe(
+      'pod:web',
+    );
   });
 
   it('a VXLAN tunnel between the nodes is matched by its remote', async () => {
     const from = seen.length;
-    await world.run({ kind: 'node', node: 'node1' }, ['ip', 'link', 'add', 'vx0', 'type', 'vxlan', 'id', '42', 'remote', world.node('node2').underlayIp, 'dstport', '4789', 'dev', 'eth0']);
-    await world.run({ kind: 'node', node: 'node2' }, ['ip', 'link', 'add', 'vx0', 'type', 'vxlan', 'id', '42', 'remote', world.node('node1').underlayIp, 'dstport', '4789', 'dev', 'eth0']);
-    const topo = await waitEvent('netview.topology', (t) => t.tunnels.length === 2 && t.tunnels.every((x) => x.to), from);
-    expect(topo.tunnels).toContainEqual(expect.objectContaining({ from: expect.objectContaining({ ns: 'node:node1', name: 'vx0' }), remote: world.node('node2').underlayIp, vni: 42, to: expect.objectContaining({ ns: 'node:node2', name: 'vx0' }) }));
+    await world.run({ kind: 'node', node: 'node1' }, [
+      'ip',
+      'link',
+      'add',
+      'vx0',
+      'type',
+      'vxlan',
+      'id',
+      '42',
+      'remote',
+      world.node('node2').underlayIp,
+      'dstport',
+      '4789',
+      'dev',
+      'eth0',
+    ]);
+    await world.run({ kind: 'node', node: 'node2' }, [
+      'ip',
+      'link',
+      'add',
+      'vx0',
+      'type',
+      'vxlan',
+      'id',
+      '42',
+      'remote',
+      world.node('node1').underlayIp,
+      'dstport',
+      '4789',
+      'dev',
+      'eth0',
+    ]);
+    const topo = await waitEvent(
+      'netview.topology',
+      (t) => t.tunnels.length === 2 && t.tunnels.every((x) => x.to),
+      from,
+    );
+    expect(topo.tunnels).toContainEqual(
+      expect.objectContaining({
+        from: expect.objectContaining({ ns: 'node:node1', name: 'vx0' }),
+        remote: world.node('node2').underlayIp,
+        vni: 42,
+        to: expect.objectContaining({ ns: 'node:node2', name: 'vx0' }),
+      }),
+    );
   });
 
   it("a node's monitor killed from inside the world is started again, and changes are heard again", async () => {
@@ -127,16 +215,36 @@ describe('NetviewPart in a world', () => {
     const before = await monitors();
     expect(before).toHaveLength(2); // node1 and node2
     // as a learner's kill in a node terminal would; by PID, inside this test's own world
-    const ours = await world.run({ kind: 'node', node: 'node1' }, ['sh', '-c', 'me=$(readlink /proc/self/ns/net); for p in /proc/[0-9]*; do [ "$(readlink $p/ns/net 2>/dev/null)" = "$me" ] && tr "\\0" " " < $p/cmdline 2>/dev/null | grep -q "^ip monitor all-nsid" && echo ${p#/proc/}; done; true']);
+    const ours = await world.run({ kind: 'node', node: 'node1' }, [
+      'sh',
+      '-c',
+      'me=$(readlink /proc/self/ns/net); for p in /proc/[0-9]*; do [ "$(readlink $p/ns/net 2>/dev/null)" = "$me" ] && tr "\\0" " " < $p/cmdline 2>/dev/null | grep -q "^ip monitor all-nsid" && echo ${p#/proc/}; done; true',
+    ]);
     expect(ours.trim().split('\n')).toHaveLength(1); // node1's own, not node2's
     const pid = ours.trim();
     await world.run({ kind: 'node', node: 'node1' }, ['kill', pid]);
-    await expect.poll(async () => (await monitors()).filter((p) => !before.includes(p)).length, { timeout: 10_000 }).toBe(1);
+    await expect
+      .poll(async () => (await monitors()).filter((p) => !before.includes(p)).length, { timeout: 10_000 })
+      .toBe(1);
     await new Promise((r) => setTimeout(r, 200)); // its re-read after the restart goes by
     const w = await part['netview.watch']({ ns: 'node:node1' });
     const from = seen.length;
-    await world.run({ kind: 'node', node: 'node1' }, ['ip', 'link', 'add', 'after0', 'type', 'veth', 'peer', 'name', 'after1']);
-    const d = await waitEvent('netview.diff', (p) => p.ns === 'node:node1' && p.diff.links.added.some((l) => l.row.name === 'after0'), from);
+    await world.run({ kind: 'node', node: 'node1' }, [
+      'ip',
+      'link',
+      'add',
+      'after0',
+      'type',
+      'veth',
+      'peer',
+      'name',
+      'after1',
+    ]);
+    const d = await waitEvent(
+      'netview.diff',
+      (p) => p.ns === 'node:node1' && p.diff.links.added.some((l) => l.row.name === 'after0'),
+      from,
+    );
     expect(d.seq).toBeGreaterThan(w.seq);
     await part['netview.unwatch']({ ns: 'node:node1' });
   });

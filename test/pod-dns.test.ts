@@ -12,7 +12,8 @@ import { corednsContainers, kubeDnsRules } from './fixtures/cluster-dns.mjs';
 import { expectClean, SYNCPOD_STEPS, withWorld, writeDefaultConf } from './helpers.js';
 
 const CHILD = join(import.meta.dirname, 'fixtures/world-child.mjs');
-const CLUSTER_FIRST = 'search default.svc.cluster.local svc.cluster.local cluster.local lab.example\nnameserver 10.96.0.10\noptions ndots:5\n';
+const CLUSTER_FIRST =
+  'search default.svc.cluster.local svc.cluster.local cluster.local lab.example\nnameserver 10.96.0.10\noptions ndots:5\n';
 
 interface DnsReport {
   getent: { code: number; out: string };
@@ -26,7 +27,10 @@ interface DnsReport {
 function dnsChild(asNobody: boolean): DnsReport {
   const argv = ['env', '-i', `PATH=${process.env.PATH}`, 'HOME=/tmp', process.execPath, CHILD, 'dns'];
   const r = asNobody
-    ? spawnSync('setpriv', ['--reuid=nobody', '--regid=nogroup', '--clear-groups', '--', ...argv], { encoding: 'utf8', timeout: 60_000 })
+    ? spawnSync('setpriv', ['--reuid=nobody', '--regid=nogroup', '--clear-groups', '--', ...argv], {
+        encoding: 'utf8',
+        timeout: 60_000,
+      })
     : spawnSync(argv[0]!, argv.slice(1), { encoding: 'utf8', timeout: 60_000 });
   expect(r.status, r.stderr).toBe(0);
   return (JSON.parse(r.stdout.trim().split('\n').at(-1)!) as { report: DnsReport }).report;
@@ -40,14 +44,21 @@ describe.each([
     const r = dnsChild(asNobody);
     expect(r.error).toBeUndefined();
     // the container's own view, as its log has it (CRI log lines: time, stream, tag, text)
-    const lines = r.containerLog.split('\n').filter(Boolean).map((l) => l.split(' ').slice(3).join(' '));
+    const lines = r.containerLog
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => l.split(' ').slice(3).join(' '));
     expect(lines.join('\n') + '\n').toBe(CLUSTER_FIRST + 'hostname=client\n');
     expect(r.containerLog).toMatch(/^\d{4}-\d\d-\d\dT[\d:.]+Z stdout F search /);
     expect(r.getent.code).toBe(0);
     expect(r.getent.out).toMatch(/^10\.96\.0\.20\s+STREAM web\.default\.svc\.cluster\.local/);
     // 4 dots < ndots 5: every search domain first, the name as written last, and only it found
     const asked = [...r.dnsLog.matchAll(/query\[A\] (\S+)/g)].map((m) => m[1]);
-    expect(asked).toEqual(['default.svc.cluster.local', 'svc.cluster.local', 'cluster.local', 'lab.example', ''].map((d) => (d ? `web.default.svc.cluster.local.${d}` : 'web.default.svc.cluster.local')));
+    expect(asked).toEqual(
+      ['default.svc.cluster.local', 'svc.cluster.local', 'cluster.local', 'lab.example', ''].map((d) =>
+        d ? `web.default.svc.cluster.local.${d}` : 'web.default.svc.cluster.local',
+      ),
+    );
     expect(r.dnsLog).toContain('config web.default.svc.cluster.local is 10.96.0.20');
     expect(r.left).toEqual([]);
     expect(r.stray).toEqual([]);
@@ -60,35 +71,87 @@ describe('pod DNS in the runtime', () => {
       writeDefaultConf(w);
       const k = new Kubelet(w);
       const t = new Trace();
-      const web = await k.syncPod({ name: 'web', node: 'node1', containers: [{ name: 'httpd', command: ['httpd', '-f', '-p', '80'] }] }, t);
-      expect(t.events.filter((e) => e.component !== 'cni' || !e.name.includes(' ') || e.name.startsWith('CNI')).map((e) => `${e.component}:${e.name}`)).toEqual(SYNCPOD_STEPS);
+      const web = await k.syncPod(
+        { name: 'web', node: 'node1', containers: [{ name: 'httpd', command: ['httpd', '-f', '-p', '80'] }] },
+        t,
+      );
+      expect(
+        t.events
+          .filter((e) => e.component !== 'cni' || !e.name.includes(' ') || e.name.startsWith('CNI'))
+          .map((e) => `${e.component}:${e.name}`),
+      ).toEqual(SYNCPOD_STEPS);
       const files = t.events.find((e) => e.name === 'setupSandboxFiles')!;
       expect(files.outputs).toMatchObject({ hostname: 'web', 'resolv.conf': CLUSTER_FIRST });
-      expect(t.events.find((e) => e.name === 'GetPodDNS')!.outputs).toMatchObject({ dnsConfig: { servers: ['10.96.0.10'], options: ['ndots:5'] } });
+      expect(t.events.find((e) => e.name === 'GetPodDNS')!.outputs).toMatchObject({
+        dnsConfig: { servers: ['10.96.0.10'], options: ['ndots:5'] },
+      });
 
-      const other = await k.syncPod({ name: 'other', namespace: 'team-a', node: 'node1', containers: [{ name: 'c', command: ['sleep', '1000'] }] });
-      const byDefault = await k.syncPod({ name: 'nodedns', node: 'node1', dnsPolicy: 'Default', containers: [{ name: 'c', command: ['sleep', '1000'] }] });
-      const none = await k.syncPod({ name: 'none', node: 'node1', dnsPolicy: 'None', dnsConfig: { nameservers: ['10.96.0.10'], searches: ['default.svc.cluster.local'], options: [{ name: 'ndots', value: '1' }] }, containers: [{ name: 'c', command: ['sleep', '1000'] }] });
-      const inPod = (p: typeof web, cmd: string) => w.run({ kind: 'pod', node: 'node1', netns: p.netns, sandboxPid: p.sandboxPid }, ['sh', '-c', cmd]);
+      const other = await k.syncPod({
+        name: 'other',
+        namespace: 'team-a',
+        node: 'node1',
+        containers: [{ name: 'c', command: ['sleep', '1000'] }],
+      });
+      const byDefault = await k.syncPod({
+        name: 'nodedns',
+        node: 'node1',
+        dnsPolicy: 'Default',
+        containers: [{ name: 'c', command: ['sleep', '1000'] }],
+      });
+      const none = await k.syncPod({
+        name: 'none',
+        node: 'node1',
+        dnsPolicy: 'None',
+        dnsConfig: {
+          nameservers: ['10.96.0.10'],
+          searches: ['default.svc.cluster.local'],
+          options: [{ name: 'ndots', value: '1' }],
+        },
+        containers: [{ name: 'c', command: ['sleep', '1000'] }],
+      });
+      const inPod = (p: typeof web, cmd: string) =>
+        w.run({ kind: 'pod', node: 'node1', netns: p.netns, sandboxPid: p.sandboxPid }, ['sh', '-c', cmd]);
       const node1 = w.node('node1');
-      expect(await w.run({ kind: 'node', node: 'node1' }, ['cat', '/etc/resolv.conf'])).toBe(nodeResolvConf(node1.underlayIp));
+      expect(await w.run({ kind: 'node', node: 'node1' }, ['cat', '/etc/resolv.conf'])).toBe(
+        nodeResolvConf(node1.underlayIp),
+      );
       expect(await inPod(web, 'cat /etc/resolv.conf; hostname; cat /etc/hostname')).toBe(CLUSTER_FIRST + 'web\nweb\n');
-      expect(await inPod(other, 'head -n 1 /etc/resolv.conf')).toBe('search team-a.svc.cluster.local svc.cluster.local cluster.local lab.example\n');
+      expect(await inPod(other, 'head -n 1 /etc/resolv.conf')).toBe(
+        'search team-a.svc.cluster.local svc.cluster.local cluster.local lab.example\n',
+      );
       // the node's settings, as containerd writes a DNSConfig
-      expect(await inPod(byDefault, 'cat /etc/resolv.conf')).toBe(`search lab.example\nnameserver ${node1.underlayIp}\n`);
-      expect(await inPod(none, 'cat /etc/resolv.conf')).toBe('search default.svc.cluster.local\nnameserver 10.96.0.10\noptions ndots:1\n');
+      expect(await inPod(byDefault, 'cat /etc/resolv.conf')).toBe(
+        `search lab.example\nnameserver ${node1.underlayIp}\n`,
+      );
+      expect(await inPod(none, 'cat /etc/resolv.conf')).toBe(
+        'search default.svc.cluster.local\nnameserver 10.96.0.10\noptions ndots:1\n',
+      );
       // the node keeps its own files; the pod's are only in the pod's mount namespaces
       expect(await w.run({ kind: 'node', node: 'node1' }, ['hostname'])).toBe('node1\n');
       // a running container (not the pause) has them too: its own mount namespace, seen through /proc
       const httpd = web.containers[0]!.process.pid;
-      expect(await w.run({ kind: 'node', node: 'node1' }, ['sh', '-c', `cat /proc/${httpd}/root/etc/resolv.conf; readlink /proc/${httpd}/ns/mnt /proc/${web.sandboxPid}/ns/mnt /proc/${httpd}/ns/uts /proc/${web.sandboxPid}/ns/uts`])).toMatch(
-        new RegExp(`^${CLUSTER_FIRST.replace(/\./g, '\\.')}mnt:\\[(\\d+)\\]\\nmnt:\\[(?!\\1\\])\\d+\\]\\nuts:\\[(\\d+)\\]\\nuts:\\[\\2\\]\\n$`),
+      expect(
+        await w.run({ kind: 'node', node: 'node1' }, [
+          'sh',
+          '-c',
+          `cat /proc/${httpd}/root/etc/resolv.conf; readlink /proc/${httpd}/ns/mnt /proc/${web.sandboxPid}/ns/mnt /proc/${httpd}/ns/uts /proc/${web.sandboxPid}/ns/uts`,
+        ]),
+      ).toMatch(
+        new RegExp(
+          `^${CLUSTER_FIRST.replace(/\./g, '\\.')}mnt:\\[(\\d+)\\]\\nmnt:\\[(?!\\1\\])\\d+\\]\\nuts:\\[(\\d+)\\]\\nuts:\\[\\2\\]\\n$`,
+        ),
       );
       // the sandbox's files are on the node, where containerd keeps them
-      expect((await w.run({ kind: 'node', node: 'node1' }, ['ls', `${NODE_PATHS.sandboxesDir}/${web.sandboxId}`])).split('\n').filter(Boolean)).toEqual(['hostname', 'hosts', 'resolv.conf']);
+      expect(
+        (await w.run({ kind: 'node', node: 'node1' }, ['ls', `${NODE_PATHS.sandboxesDir}/${web.sandboxId}`]))
+          .split('\n')
+          .filter(Boolean),
+      ).toEqual(['hostname', 'hosts', 'resolv.conf']);
       // a pod terminal enters the pod's own mounts (the argv node-pty runs)
       const argv = w.nsenterArgv({ kind: 'pod', node: 'node1', netns: web.netns, sandboxPid: web.sandboxPid });
-      expect(execFileSync(argv[0]!, [...argv.slice(1), 'cat', '/etc/resolv.conf'], { encoding: 'utf8' })).toBe(CLUSTER_FIRST);
+      expect(execFileSync(argv[0]!, [...argv.slice(1), 'cat', '/etc/resolv.conf'], { encoding: 'utf8' })).toBe(
+        CLUSTER_FIRST,
+      );
       await k.killAll();
       await expectClean(w);
       expect(readdirSync(node1.host.sandboxesDir)).toEqual([]);
@@ -99,10 +162,29 @@ describe('pod DNS in the runtime', () => {
     withWorld(1, async (w) => {
       writeDefaultConf(w);
       const k = new Kubelet(w);
-      const dns = await k.syncPod({ name: 'coredns', namespace: 'kube-system', node: 'node1', containers: corednsContainers({ 'web.default.svc.cluster.local': '10.96.0.20' }) });
-      const client = await k.syncPod({ name: 'client', node: 'node1', containers: [{ name: 'c', command: ['sleep', '1000'] }] });
-      const byDefault = await k.syncPod({ name: 'nodedns', node: 'node1', dnsPolicy: 'Default', containers: [{ name: 'c', command: ['sleep', '1000'] }] });
-      const at = (p: typeof client): Target => ({ kind: 'pod', node: 'node1', netns: p.netns, sandboxPid: p.sandboxPid });
+      const dns = await k.syncPod({
+        name: 'coredns',
+        namespace: 'kube-system',
+        node: 'node1',
+        containers: corednsContainers({ 'web.default.svc.cluster.local': '10.96.0.20' }),
+      });
+      const client = await k.syncPod({
+        name: 'client',
+        node: 'node1',
+        containers: [{ name: 'c', command: ['sleep', '1000'] }],
+      });
+      const byDefault = await k.syncPod({
+        name: 'nodedns',
+        node: 'node1',
+        dnsPolicy: 'Default',
+        containers: [{ name: 'c', command: ['sleep', '1000'] }],
+      });
+      const at = (p: typeof client): Target => ({
+        kind: 'pod',
+        node: 'node1',
+        netns: p.netns,
+        sandboxPid: p.sandboxPid,
+      });
       // before kube-proxy's rules: nothing has 10.96.0.10
       expect((await w.exec(at(client), ['getent', 'ahostsv4', 'web.default.svc.cluster.local.'])).code).not.toBe(0);
       await w.run({ kind: 'node', node: 'node1' }, ['sh', '-ec', kubeDnsRules(dns.ip)]);
@@ -122,10 +204,21 @@ describe('pod DNS in the runtime', () => {
       const k = new Kubelet(w);
       const t = new Trace();
       // a hostname longer than the kernel's 64 characters: sethostname fails in the pause
-      const err = await k.runtime('node1').runPodSandbox({ name: 'web', namespace: 'default', uid: 'u1', hostname: 'h'.repeat(70) }, t).then(() => undefined, (e: Error) => e);
+      const err = await k
+        .runtime('node1')
+        .runPodSandbox({ name: 'web', namespace: 'default', uid: 'u1', hostname: 'h'.repeat(70) }, t)
+        .then(
+          () => undefined,
+          (e: Error) => e,
+        );
       expect(err?.message).toMatch(/^failed to start sandbox container task "[0-9a-f]{64}": .*hostname/);
       const undone = t.events.filter((e) => e.undo).map((e) => e.name);
-      expect(undone).toEqual(['undo: remove sandbox files', 'undo: teardown pod network (CNI DEL)', 'undo: remove network namespace', 'undo: release sandbox name']);
+      expect(undone).toEqual([
+        'undo: remove sandbox files',
+        'undo: teardown pod network (CNI DEL)',
+        'undo: remove network namespace',
+        'undo: release sandbox name',
+      ]);
       expect(readdirSync(w.node('node1').host.sandboxesDir)).toEqual([]);
       await expectClean(w);
     }));
@@ -133,14 +226,31 @@ describe('pod DNS in the runtime', () => {
   it("binds a node's resolv.conf over a symlink whose target is missing (systemd-resolved's stub), creating it on the node's /run", () =>
     withWorld(1, async (w) => {
       const node = { kind: 'node', node: 'node1' } as const;
-      const script = ['printf "nameserver 192.0.2.99\\n" > /run/src', 'mkdir -p /run/etc', 'ln -s ../systemd/resolve/stub-resolv.conf /run/etc/resolv.conf', ...bindOverScript('/run/src', '/run/etc/resolv.conf'), 'cat /run/etc/resolv.conf', 'readlink /run/etc/resolv.conf'];
-      expect(await w.run(node, ['sh', '-ec', script.join('\n')])).toBe('nameserver 192.0.2.99\n../systemd/resolve/stub-resolv.conf\n');
+      const script = [
+        'printf "nameserver 192.0.2.99\\n" > /run/src',
+        'mkdir -p /run/etc',
+        'ln -s ../systemd/resolve/stub-resolv.conf /run/etc/resolv.conf',
+        ...bindOverScript('/run/src', '/run/etc/resolv.conf'),
+        'cat /run/etc/resolv.conf',
+        'readlink /run/etc/resolv.conf',
+      ];
+      expect(await w.run(node, ['sh', '-ec', script.join('\n')])).toBe(
+        'nameserver 192.0.2.99\n../systemd/resolve/stub-resolv.conf\n',
+      );
       // a missing target that cannot be made (the host's files are read-only) is said plainly
-      const bad = await w.exec(node, ['sh', '-ec', ['ln -s /usr/podnet-missing/resolv.conf /run/bad', ...bindOverScript('/run/src', '/run/bad')].join('\n')]);
+      const bad = await w.exec(node, [
+        'sh',
+        '-ec',
+        ['ln -s /usr/podnet-missing/resolv.conf /run/bad', ...bindOverScript('/run/src', '/run/bad')].join('\n'),
+      ]);
       expect(bad.code).toBe(1);
-      expect(bad.stderr).toContain('/run/bad links to /usr/podnet-missing/resolv.conf, which is missing and cannot be made');
+      expect(bad.stderr).toContain(
+        '/run/bad links to /usr/podnet-missing/resolv.conf, which is missing and cannot be made',
+      );
       expect(existsSync('/usr/podnet-missing')).toBe(false);
       // every node's /etc/resolv.conf is its own file, whatever the host's is
-      expect(readFileSync(w.node('node1').host.resolvConf, 'utf8')).toBe(await w.run(node, ['cat', '/etc/resolv.conf']));
+      expect(readFileSync(w.node('node1').host.resolvConf, 'utf8')).toBe(
+        await w.run(node, ['cat', '/etc/resolv.conf']),
+      );
     }));
 });

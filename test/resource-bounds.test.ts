@@ -107,7 +107,9 @@ describe('a world with a process limit', () => {
         maxInWorld = Math.max(maxInWorld, inPidNs(ns));
       }
       clearInterval(tick);
-      console.log(`fork bomb: at most ${maxInWorld} processes in the world (limit ${limit}), ${refusals} relights refused at the limit; the engine's timer was late by at most ${Math.round(maxDelay)} ms`);
+      console.log(
+        `fork bomb: at most ${maxInWorld} processes in the world (limit ${limit}), ${refusals} relights refused at the limit; the engine's timer was late by at most ${Math.round(maxDelay)} ms`,
+      );
       expect(maxInWorld).toBeGreaterThan(limit / 2); // it did run
       expect(maxInWorld).toBeLessThanOrEqual(limit + 1);
       expect(maxDelay).toBeLessThan(2000);
@@ -121,12 +123,34 @@ describe('a world with a process limit', () => {
   }, 120_000);
 
   it('holds as nobody too (RLIMIT_NPROC counts the world exactly there)', () => {
-    const r = spawnSync('setpriv', [...NOBODY, 'env', '-i', `PATH=${process.env.PATH}`, 'HOME=/tmp', process.execPath, CHILD, 'bounds', PROBE, '100', 'bomb'], {
-      encoding: 'utf8',
-      timeout: 90_000,
-    });
+    const r = spawnSync(
+      'setpriv',
+      [
+        ...NOBODY,
+        'env',
+        '-i',
+        `PATH=${process.env.PATH}`,
+        'HOME=/tmp',
+        process.execPath,
+        CHILD,
+        'bounds',
+        PROBE,
+        '100',
+        'bomb',
+      ],
+      {
+        encoding: 'utf8',
+        timeout: 90_000,
+      },
+    );
     expect(r.status, r.stderr).toBe(0);
-    const done = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as { loop: string; count: number; refused: string; atLimit: boolean; outerUid: number };
+    const done = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as {
+      loop: string;
+      count: number;
+      refused: string;
+      atLimit: boolean;
+      outerUid: number;
+    };
     expect(done.atLimit).toBe(true);
     expect(done.outerUid).toBe(65534);
     expect(forked(done.loop).errno).toBe(11);
@@ -139,7 +163,11 @@ describe('a world with a process limit', () => {
     const world = await createWorld({ nodes: 1, limits: { processes: 100, memoryBytes: 1024 ** 3 } });
     try {
       const argv = world.nsenterArgv({ kind: 'node', node: 'node1' });
-      const limits = execFileSync(argv[0]!, [...argv.slice(1), 'sh', '-c', 'grep -E "Max (processes|address space)" /proc/self/limits'], { encoding: 'utf8' });
+      const limits = execFileSync(
+        argv[0]!,
+        [...argv.slice(1), 'sh', '-c', 'grep -E "Max (processes|address space)" /proc/self/limits'],
+        { encoding: 'utf8' },
+      );
       expect(limits).toMatch(/Max processes\s+100\s+100/);
       expect(limits).toMatch(new RegExp(`Max address space\\s+${1024 ** 3}\\s+${1024 ** 3}`));
       const loop = forked(execFileSync(argv[0]!, [...argv.slice(1), PROBE, '0', '500'], { encoding: 'utf8' }));
@@ -158,7 +186,9 @@ describe('a world with a process limit', () => {
       const runaway = await world.exec(node, ['awk', 'BEGIN { s = "a"; while (1) s = s s }']);
       expect(runaway.code).not.toBe(0);
       expect(runaway.stderr).toMatch(/out of memory|cannot allocate/i); // mawk, gawk
-      expect(await world.run(node, ['sh', '-c', 'grep "Max address space" /proc/self/limits'])).toContain(String(1024 ** 3));
+      expect(await world.run(node, ['sh', '-c', 'grep "Max address space" /proc/self/limits'])).toContain(
+        String(1024 ** 3),
+      );
       expect(await world.run(node, ['echo', 'still here'])).toBe('still here\n');
     } finally {
       await world.destroy();
@@ -169,12 +199,19 @@ describe('a world with a process limit', () => {
     const world = await createWorld({ nodes: 1, limits: { memoryBytes: 1024 ** 3 } });
     try {
       // doubles a string until the memory bound stops it (on ADD only, so DEL can clean up)
-      await addPlugin(world, 'node1', 'hog', '#!/bin/sh\n[ "$CNI_COMMAND" = ADD ] || exit 0\nexec awk "BEGIN { s = \\"a\\"; while (1) s = s s }"\n');
+      await addPlugin(
+        world,
+        'node1',
+        'hog',
+        '#!/bin/sh\n[ "$CNI_COMMAND" = ADD ] || exit 0\nexec awk "BEGIN { s = \\"a\\"; while (1) s = s s }"\n',
+      );
       writeConf(world, 'node1', '10-hog.conflist', { cniVersion: '1.0.0', name: 'hog', plugins: [{ type: 'hog' }] });
       const kubelet = new Kubelet(world);
       const e = await failure(kubelet.syncPod({ name: 'web', node: 'node1' }));
       expect(e).toBeInstanceOf(ExecError);
-      expect(e.message).toMatch(/^plugin hog exited with status \d+ during ADD without a CNI error object: .*(out of memory|cannot allocate)/i);
+      expect(e.message).toMatch(
+        /^plugin hog exited with status \d+ during ADD without a CNI error object: .*(out of memory|cannot allocate)/i,
+      );
       expect(kubelet.pods.size).toBe(0);
       await expectClean(world);
     } finally {
@@ -186,7 +223,9 @@ describe('a world with a process limit', () => {
     for (const limits of [{ processes: 5 }, { processes: -1 }, { processes: 1.5 }, { memoryBytes: 1024 }]) {
       const e = await failure(createWorld({ nodes: 1, limits }));
       expect(e).toBeInstanceOf(WorldError);
-      expect(e.message).toMatch(/a world( of 1 nodes needs a process limit of at least 17|'s memory limit per process is at least 64 MiB)/);
+      expect(e.message).toMatch(
+        /a world( of 1 nodes needs a process limit of at least 17|'s memory limit per process is at least 64 MiB)/,
+      );
     }
   });
 });

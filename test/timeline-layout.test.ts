@@ -4,7 +4,14 @@ import { describe, expect, it } from 'vitest';
 import type { TimelineStep } from '../src-main/api/contract.js';
 import { CHAR_PX, compressor, layoutBars, tickStep, treeOrder } from '../src-renderer/timeline/layout.js';
 
-const step = (id: number, component: TimelineStep['component'], name: string, start: number, end?: number, parent?: number): TimelineStep => ({
+const step = (
+  id: number,
+  component: TimelineStep['component'],
+  name: string,
+  start: number,
+  end?: number,
+  parent?: number,
+): TimelineStep => ({
   id,
   component,
   name,
@@ -16,17 +23,37 @@ const step = (id: number, component: TimelineStep['component'], name: string, st
 
 describe('timeline layout', () => {
   it('orders steps depth-first by start, whatever order they arrived in', () => {
-    const steps = [step(4, 'cni', 'bridge ADD', 5, 8, 3), step(1, 'kubelet', 'SyncPod', 0, 20), step(3, 'cni', 'CNI ADD', 4, 9, 2), step(2, 'cri', 'RunPodSandbox', 1, 10, 1), step(5, 'kubelet', 'PodReady', 12, 13, 1)];
-    expect(treeOrder(steps).map((x) => `${x.depth}:${x.step.name}`)).toEqual(['0:SyncPod', '1:RunPodSandbox', '2:CNI ADD', '3:bridge ADD', '1:PodReady']);
+    const steps = [
+      step(4, 'cni', 'bridge ADD', 5, 8, 3),
+      step(1, 'kubelet', 'SyncPod', 0, 20),
+      step(3, 'cni', 'CNI ADD', 4, 9, 2),
+      step(2, 'cri', 'RunPodSandbox', 1, 10, 1),
+      step(5, 'kubelet', 'PodReady', 12, 13, 1),
+    ];
+    expect(treeOrder(steps).map((x) => `${x.depth}:${x.step.name}`)).toEqual([
+      '0:SyncPod',
+      '1:RunPodSandbox',
+      '2:CNI ADD',
+      '3:bridge ADD',
+      '1:PodReady',
+    ]);
   });
 
   it('takes the step-through waits out of the time axis', () => {
-    const at = compressor([[10, 1010], [1020, 3020]]);
+    const at = compressor([
+      [10, 1010],
+      [1020, 3020],
+    ]);
     expect([at(5), at(10), at(500), at(1010), at(1015), at(3020), at(3030)]).toEqual([5, 10, 10, 10, 15, 20, 30]);
   });
 
   it('packs a lane into rows so no bar or label overlaps another', () => {
-    const steps = [step(1, 'kubelet', 'SyncPod', 0, 100), step(2, 'kubelet', 'PrepareResources', 1, 2, 1), step(3, 'kubelet', 'PodReadyToStartContainers', 3, 4, 1), step(4, 'kubelet', 'start container httpd', 90, 95, 1)];
+    const steps = [
+      step(1, 'kubelet', 'SyncPod', 0, 100),
+      step(2, 'kubelet', 'PrepareResources', 1, 2, 1),
+      step(3, 'kubelet', 'PodReadyToStartContainers', 3, 4, 1),
+      step(4, 'kubelet', 'start container httpd', 90, 95, 1),
+    ];
     const { bars } = layoutBars(steps, [], 800);
     for (const a of bars) {
       for (const b of bars) {

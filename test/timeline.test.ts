@@ -18,7 +18,10 @@ function waitFor<T>(event: EventName, match: (p: T) => boolean, from = 0, timeou
   const old = seen.slice(from).find((e) => e.event === event && match(e.payload as T));
   if (old) return Promise.resolve(old.payload as T);
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => (engine.events.off('event', on), reject(new Error(`no ${event} event matched in ${timeout} ms`))), timeout);
+    const timer = setTimeout(
+      () => (engine.events.off('event', on), reject(new Error(`no ${event} event matched in ${timeout} ms`))),
+      timeout,
+    );
     const on = (e: EventName, p: unknown) => {
       if (e === event && match(p as T)) {
         clearTimeout(timer);
@@ -30,11 +33,25 @@ function waitFor<T>(event: EventName, match: (p: T) => boolean, from = 0, timeou
   });
 }
 
-const finished = (id: number, from = 0) => waitFor<TimelineOperation>('timeline.operation', (o) => o.id === id && (o.state === 'done' || o.state === 'failed'), from);
-const pausedBefore = (id: number, name: string, from = 0) => waitFor<{ op: number; pause: TimelinePause | null }>('timeline.pause', (p) => p.op === id && p.pause?.next.name === name, from);
+const finished = (id: number, from = 0) =>
+  waitFor<TimelineOperation>(
+    'timeline.operation',
+    (o) => o.id === id && (o.state === 'done' || o.state === 'failed'),
+    from,
+  );
+const pausedBefore = (id: number, name: string, from = 0) =>
+  waitFor<{ op: number; pause: TimelinePause | null }>(
+    'timeline.pause',
+    (p) => p.op === id && p.pause?.next.name === name,
+    from,
+  );
 
 async function linksIn(node: string, netns: string) {
-  return JSON.parse(await world.run({ kind: 'pod', node, netns }, ['ip', '-json', 'link', 'show'])) as { ifname: string; flags: string[]; operstate: string }[];
+  return JSON.parse(await world.run({ kind: 'pod', node, netns }, ['ip', '-json', 'link', 'show'])) as {
+    ifname: string;
+    flags: string[];
+    operstate: string;
+  }[];
 }
 
 beforeAll(async () => {
@@ -61,14 +78,21 @@ describe('the timeline against a real world', () => {
     // paused before setupPodNetwork: NewNetNS is done, nothing else has run
     const [listed] = (await engine.api['timeline.list']({})).filter((o) => o.id === op.id);
     expect(listed!.state).toBe('paused');
-    expect(listed!.pause).toMatchObject({ next: { component: 'containerd', name: 'setupPodNetwork' }, after: { component: 'kernel', name: 'NewNetNS' } });
+    expect(listed!.pause).toMatchObject({
+      next: { component: 'containerd', name: 'setupPodNetwork' },
+      after: { component: 'kernel', name: 'NewNetNS' },
+    });
     const netns = listed!.pause!.netns!;
     expect(netns).toMatch(/^\/run\/netns\/cni-/);
     const links = await linksIn('node1', netns);
     expect(links.map((l) => l.ifname)).toEqual(['lo']);
     expect(links[0]!.flags).not.toContain('UP');
     // the pause event carries the same view of the netns
-    const withLinks = await waitFor<{ op: number; pause: TimelinePause | null }>('timeline.pause', (p) => p.op === op.id && !!p.pause?.podLinks, 0);
+    const withLinks = await waitFor<{ op: number; pause: TimelinePause | null }>(
+      'timeline.pause',
+      (p) => p.op === op.id && !!p.pause?.podLinks,
+      0,
+    );
     expect(withLinks.pause!.podLinks).toEqual([{ ifname: 'lo', state: 'DOWN', up: false }]);
     expect(engine.session.runningWorld!.nodes.size).toBe(2);
     expect(await engine.api['pod.list']({})).toEqual([]); // the kubelet has no pod yet
@@ -79,9 +103,18 @@ describe('the timeline against a real world', () => {
     expect(done.state).toBe('done');
     expect(done.pauses.length).toBeGreaterThan(0);
     const pods = await engine.api['pod.list']({});
-    expect(pods).toEqual([expect.objectContaining({ name: 'web', node: 'node1', ready: true, ip: expect.stringMatching(/^10\.244\.1\.\d+$/) })]);
+    expect(pods).toEqual([
+      expect.objectContaining({
+        name: 'web',
+        node: 'node1',
+        ready: true,
+        ip: expect.stringMatching(/^10\.244\.1\.\d+$/),
+      }),
+    ]);
     // the steps in DESIGN.md's order
-    const steps = (await engine.api['timeline.steps']({ op: op.id })).filter((s) => s.component !== 'cni' || s.name === 'CNI ADD');
+    const steps = (await engine.api['timeline.steps']({ op: op.id })).filter(
+      (s) => s.component !== 'cni' || s.name === 'CNI ADD',
+    );
     expect(steps.map((s) => `${s.component}:${s.name}`)).toEqual(SYNCPOD_STEPS);
     // a plugin exec's details: env, stdin, stdout, and the seeds' source on the steps
     const all = await engine.api['timeline.steps']({ op: op.id });
@@ -90,7 +123,10 @@ describe('the timeline against a real world', () => {
     expect(d.env).toMatchObject({ CNI_COMMAND: 'ADD', CNI_IFNAME: 'eth0', CNI_NETNS: netns });
     expect(JSON.parse(d.stdin!)).toMatchObject({ type: 'bridge', name: 'podnet' });
     expect(JSON.parse(d.stdout!).ips[0].address).toBe(`${pods[0]!.ip}/24`);
-    const newNetns = await engine.api['timeline.detail']({ op: op.id, step: all.find((s) => s.name === 'NewNetNS')!.id });
+    const newNetns = await engine.api['timeline.detail']({
+      op: op.id,
+      step: all.find((s) => s.name === 'NewNetNS')!.id,
+    });
     expect(newNetns.source!.url).toMatch(/sandbox_run\.go#L207$/);
   });
 
@@ -104,25 +140,58 @@ describe('the timeline against a real world', () => {
 
   it('a plugin failing on ADD: the runtime undoes the sandbox, says so, nothing leaks, and the plugin is itself again', async () => {
     const m = seen.length;
-    const op = await engine.api['timeline.createPod']({ name: 'broken', node: 'node1', stepThrough: false, fault: { kind: 'plugin-fails', plugin: 'portmap', on: 'ADD' } });
+    const op = await engine.api['timeline.createPod']({
+      name: 'broken',
+      node: 'node1',
+      stepThrough: false,
+      fault: { kind: 'plugin-fails', plugin: 'portmap', on: 'ADD' },
+    });
     const done = await finished(op.id, m);
     expect(done.state).toBe('failed');
-    expect(done.error).toBe('plugin portmap failed ADD (code 100: Plugin-specific error): injected fault: portmap fails on ADD (podnet timeline fault injection)');
+    expect(done.error).toBe(
+      'plugin portmap failed ADD (code 100: Plugin-specific error): injected fault: portmap fails on ADD (podnet timeline fault injection)',
+    );
     expect(done.faultNote).toMatch(/wrapper is bound over \/opt\/cni\/bin\/portmap/);
     const steps = await engine.api['timeline.steps']({ op: op.id });
-    expect(steps.filter((s) => s.undo).map((s) => s.name)).toEqual(['undo: teardown pod network (CNI DEL)', 'undo: remove network namespace', 'undo: release sandbox name']);
-    expect(steps.filter((s) => / (ADD|DEL)$/.test(s.name) && !s.name.startsWith('CNI')).map((s) => s.name)).toEqual(['bridge ADD', 'portmap ADD', 'portmap DEL', 'bridge DEL']);
+    expect(steps.filter((s) => s.undo).map((s) => s.name)).toEqual([
+      'undo: teardown pod network (CNI DEL)',
+      'undo: remove network namespace',
+      'undo: release sandbox name',
+    ]);
+    expect(steps.filter((s) => / (ADD|DEL)$/.test(s.name) && !s.name.startsWith('CNI')).map((s) => s.name)).toEqual([
+      'bridge ADD',
+      'portmap ADD',
+      'portmap DEL',
+      'bridge DEL',
+    ]);
     expect(done.leaks).toEqual([]);
     // the wrapper is gone: node1's mounts are as before and portmap works (a pod gets made)
-    expect(await world.run({ kind: 'node', node: 'node1' }, ['sh', '-c', 'grep -c /opt/cni/bin/portmap /proc/self/mountinfo || true'])).toBe('0\n');
+    expect(
+      await world.run({ kind: 'node', node: 'node1' }, [
+        'sh',
+        '-c',
+        'grep -c /opt/cni/bin/portmap /proc/self/mountinfo || true',
+      ]),
+    ).toBe('0\n');
     expect(existsSync(join(world.node('node1').host.dataDir, 'podnet-faults'))).toBe(false);
     // only node1 had it: node2's portmap was never touched
-    expect(await world.run({ kind: 'node', node: 'node2' }, ['sh', '-c', 'grep -c /opt/cni/bin/portmap /proc/self/mountinfo || true'])).toBe('0\n');
+    expect(
+      await world.run({ kind: 'node', node: 'node2' }, [
+        'sh',
+        '-c',
+        'grep -c /opt/cni/bin/portmap /proc/self/mountinfo || true',
+      ]),
+    ).toBe('0\n');
   });
 
   it('a plugin failing on ADD and DEL: the undo fails, and the host-local reservation leaks (and is reported)', async () => {
     const m = seen.length;
-    const op = await engine.api['timeline.createPod']({ name: 'leaky', node: 'node1', stepThrough: false, fault: { kind: 'plugin-fails', plugin: 'portmap', on: 'ADD+DEL' } });
+    const op = await engine.api['timeline.createPod']({
+      name: 'leaky',
+      node: 'node1',
+      stepThrough: false,
+      fault: { kind: 'plugin-fails', plugin: 'portmap', on: 'ADD+DEL' },
+    });
     const done = await finished(op.id, m);
     expect(done.state).toBe('failed');
     // bridge ADD reserved an IP; portmap failed ADD, then DEL, so the undo never reached bridge's DEL
@@ -130,17 +199,28 @@ describe('the timeline against a real world', () => {
     expect(steps.find((s) => s.name === 'undo: teardown pod network (CNI DEL)')!.error).toMatch(/portmap failed DEL/);
     expect(steps.map((s) => s.name)).toContain('kill failed sandbox');
     expect(done.leaks).toHaveLength(1);
-    expect(done.leaks![0]).toMatch(/^IP reservation podnet\/10\.244\.1\.\d+ .*: \/var\/lib\/cni\/networks\/podnet\/10\.244\.1\.\d+ is still on node1's disk$/);
+    expect(done.leaks![0]).toMatch(
+      /^IP reservation podnet\/10\.244\.1\.\d+ .*: \/var\/lib\/cni\/networks\/podnet\/10\.244\.1\.\d+ is still on node1's disk$/,
+    );
     const ip = /podnet\/(10\.244\.1\.\d+)/.exec(done.leaks![0]!)![1]!;
     expect(existsSync(join(world.node('node1').host.dataDir, 'networks', 'podnet', ip))).toBe(true);
   });
 
   it('bad faults are refused with a clear error and change nothing', async () => {
     const before = (await engine.api['timeline.list']({})).length;
-    await expect(engine.api['timeline.createPod']({ name: 'x', node: 'node1', stepThrough: false, fault: { kind: 'plugin-fails', plugin: 'macvlan', on: 'ADD' } })).rejects.toThrow(
+    await expect(
+      engine.api['timeline.createPod']({
+        name: 'x',
+        node: 'node1',
+        stepThrough: false,
+        fault: { kind: 'plugin-fails', plugin: 'macvlan', on: 'ADD' },
+      }),
+    ).rejects.toThrow(
       "plugin macvlan is not in node1's network podnet (its plugins: bridge, portmap), so failing it would change nothing",
     );
-    await expect(engine.api['timeline.createPod']({ name: 'web', node: 'node1', stepThrough: false })).rejects.toThrow('pod web already exists: delete it first');
+    await expect(engine.api['timeline.createPod']({ name: 'web', node: 'node1', stepThrough: false })).rejects.toThrow(
+      'pod web already exists: delete it first',
+    );
     await expect(engine.api['timeline.deletePod']({ name: 'nope', stepThrough: false })).rejects.toThrow('no pod nope');
     await expect(engine.api['timeline.next']({ op: 9999 })).rejects.toThrow('no operation 9999 in the timeline');
     expect((await engine.api['timeline.list']({})).length).toBe(before);
@@ -149,7 +229,11 @@ describe('the timeline against a real world', () => {
   it('the netns removed before DEL: teardown runs DEL with an empty CNI_NETNS, and the report says what was left', async () => {
     const pod = (await engine.api['pod.list']({})).find((p) => p.name === 'web')!;
     const m = seen.length;
-    const op = await engine.api['timeline.deletePod']({ name: 'web', stepThrough: true, fault: { kind: 'remove-netns' } });
+    const op = await engine.api['timeline.deletePod']({
+      name: 'web',
+      stepThrough: true,
+      fault: { kind: 'remove-netns' },
+    });
     await pausedBefore(op.id, 'KillPod', m);
     await engine.api['timeline.continue']({ op: op.id });
     const done = await finished(op.id, m);

@@ -15,13 +15,19 @@ let host: WebHost;
 let engine: Engine;
 const renderer = mkdtempSync(join(tmpdir(), 'podnet-renderer-'));
 
-function get(path: string, headers: Record<string, string> = {}): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }> {
+function get(
+  path: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port: host.port, path, headers: { Host: `127.0.0.1:${host.port}`, ...headers } }, (res) => {
-      let body = '';
-      res.on('data', (d) => (body += d));
-      res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body }));
-    });
+    const req = request(
+      { host: '127.0.0.1', port: host.port, path, headers: { Host: `127.0.0.1:${host.port}`, ...headers } },
+      (res) => {
+        let body = '';
+        res.on('data', (d) => (body += d));
+        res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body }));
+      },
+    );
     req.on('error', reject);
     req.end();
   });
@@ -80,7 +86,9 @@ describe('browser host: HTTP', () => {
     expect(page.status).toBe(200);
     expect(page.body).toContain('<title>Podnet Lab</title>');
     expect(page.headers['content-security-policy']).toContain("script-src 'self'");
-    expect((await get('/assets/app.js', { Cookie: `podnet_token=${host.token}` })).headers['content-type']).toMatch(/^text\/javascript/);
+    expect((await get('/assets/app.js', { Cookie: `podnet_token=${host.token}` })).headers['content-type']).toMatch(
+      /^text\/javascript/,
+    );
   });
   it('refuses a foreign Host header (DNS rebinding)', async () => {
     const r = await get(`/?token=${host.token}`, { Host: `attacker.example:${host.port}` });
@@ -96,25 +104,52 @@ describe('browser host: WebSocket', () => {
   const origin = () => `http://127.0.0.1:${host.port}`;
   it('refuses a socket without the token, with a foreign Origin, or a foreign Host', async () => {
     await expect(socket({ Origin: origin() })).rejects.toThrow('HTTP 401');
-    await expect(socket({ Origin: 'http://evil.example', Cookie: `podnet_token=${host.token}` })).rejects.toThrow('HTTP 403');
+    await expect(socket({ Origin: 'http://evil.example', Cookie: `podnet_token=${host.token}` })).rejects.toThrow(
+      'HTTP 403',
+    );
     await expect(socket({ Cookie: `podnet_token=${host.token}` })).rejects.toThrow('HTTP 403');
-    await expect(socket({ Origin: origin(), Host: 'evil.example', Cookie: `podnet_token=${host.token}` })).rejects.toThrow('HTTP 403');
+    await expect(
+      socket({ Origin: origin(), Host: 'evil.example', Cookie: `podnet_token=${host.token}` }),
+    ).rejects.toThrow('HTTP 403');
   });
   it('answers the contract, and gives a typed error without side effects to what does not fit it', async () => {
     const ws = await socket({ Origin: origin(), Cookie: `podnet_token=${host.token}` });
     try {
-      expect(await call(ws, { id: 1, method: 'world.status', params: {} })).toEqual({ id: 1, result: { state: 'stopped', nodes: [] } });
-      expect(await call(ws, 'not json')).toEqual({ id: -1, error: { code: 'bad-request', message: 'a message must be one JSON text frame: {id, method, params}' } });
-      expect(await call(ws, { id: 2, method: 'rm -rf', params: {} })).toEqual({ id: 2, error: { code: 'unknown-method', message: 'unknown method "rm -rf"' } });
+      expect(await call(ws, { id: 1, method: 'world.status', params: {} })).toEqual({
+        id: 1,
+        result: { state: 'stopped', nodes: [] },
+      });
+      expect(await call(ws, 'not json')).toEqual({
+        id: -1,
+        error: { code: 'bad-request', message: 'a message must be one JSON text frame: {id, method, params}' },
+      });
+      expect(await call(ws, { id: 2, method: 'rm -rf', params: {} })).toEqual({
+        id: 2,
+        error: { code: 'unknown-method', message: 'unknown method "rm -rf"' },
+      });
       const bad = await call(ws, { id: 3, method: 'world.start', params: { nodes: 99 } });
       expect(bad).toMatchObject({ id: 3, error: { code: 'bad-request' } });
       expect((bad.error as { message: string }).message).toMatch(/^invalid params for world\.start: nodes: /);
-      expect(await call(ws, { id: 4, method: 'pod.create', params: { name: 'Bad Name', node: 'node1' } })).toMatchObject({ id: 4, error: { code: 'bad-request' } });
-      expect(await call(ws, { id: 5, method: 'world.start', params: { nodes: 1, extra: true } })).toMatchObject({ id: 5, error: { code: 'bad-request' } });
-      expect(await call(ws, { id: 6, method: 'terminal.open', params: { target: { kind: 'node', node: 'node1' }, cols: 80, rows: 24 } })).toEqual({ id: 6, error: { code: 'failed', message: 'no world is running: start one first' } });
+      expect(
+        await call(ws, { id: 4, method: 'pod.create', params: { name: 'Bad Name', node: 'node1' } }),
+      ).toMatchObject({ id: 4, error: { code: 'bad-request' } });
+      expect(await call(ws, { id: 5, method: 'world.start', params: { nodes: 1, extra: true } })).toMatchObject({
+        id: 5,
+        error: { code: 'bad-request' },
+      });
+      expect(
+        await call(ws, {
+          id: 6,
+          method: 'terminal.open',
+          params: { target: { kind: 'node', node: 'node1' }, cols: 80, rows: 24 },
+        }),
+      ).toEqual({ id: 6, error: { code: 'failed', message: 'no world is running: start one first' } });
       expect(await call(ws, { id: 7, extra: 1 })).toMatchObject({ id: 7, error: { code: 'bad-request' } });
       // nothing changed
-      expect(await call(ws, { id: 8, method: 'world.status', params: {} })).toEqual({ id: 8, result: { state: 'stopped', nodes: [] } });
+      expect(await call(ws, { id: 8, method: 'world.status', params: {} })).toEqual({
+        id: 8,
+        result: { state: 'stopped', nodes: [] },
+      });
     } finally {
       ws.close();
     }
@@ -124,7 +159,14 @@ describe('browser host: WebSocket', () => {
 describe('Electron host wiring (without the Electron binary)', () => {
   it('hardens the window', () => {
     const w = windowOptions('/app/out/preload/preload.cjs').webPreferences;
-    expect(w).toMatchObject({ contextIsolation: true, nodeIntegration: false, sandbox: true, webSecurity: true, webviewTag: false, allowRunningInsecureContent: false });
+    expect(w).toMatchObject({
+      contextIsolation: true,
+      nodeIntegration: false,
+      sandbox: true,
+      webSecurity: true,
+      webviewTag: false,
+      allowRunningInsecureContent: false,
+    });
   });
   it('lets only the app top frame call the API', () => {
     const app = 'file:///opt/podnet/out/renderer/index.html';

@@ -23,17 +23,25 @@ describe('podnet trace on a machine that cannot run a world', () => {
     const r = spawnSync(DENY_USERNS, [process.execPath, PODNET, 'trace'], { encoding: 'utf8', timeout: 60_000 });
     expect(r.status).toBe(2);
     expect(r.stderr).toContain('podnet: the world sandbox exited before it was ready');
-    expect(r.stderr).toContain('The doctor found:\nuser namespaces (unshare -Urnm --pid, lo up): unshare: unshare failed: Operation not permitted');
+    expect(r.stderr).toContain(
+      'The doctor found:\nuser namespaces (unshare -Urnm --pid, lo up): unshare: unshare failed: Operation not permitted',
+    );
     expect(r.stderr).toMatch(/\n  fix: /);
     expect(r.stderr).not.toMatch(/^\s+at /m);
   });
 
   it('an empty plugin folder: the doctor’s finding and fix, exit 2, no stack trace', () => {
     const empty = mkdtempSync(join(tmpdir(), 'podnet-no-plugins-'));
-    const r = spawnSync(process.execPath, [PODNET, 'trace'], { encoding: 'utf8', timeout: 60_000, env: { ...process.env, PODNET_CNI_PATH: empty } });
+    const r = spawnSync(process.execPath, [PODNET, 'trace'], {
+      encoding: 'utf8',
+      timeout: 60_000,
+      env: { ...process.env, PODNET_CNI_PATH: empty },
+    });
     expect(r.status).toBe(2);
     expect(r.stderr).toContain(`podnet: no CNI plugins found in PODNET_CNI_PATH (${empty})`);
-    expect(r.stderr).toContain(`The doctor found:\nCNI plugins: none in PODNET_CNI_PATH (${empty})\n  fix: sudo apt-get install containernetworking-plugins`);
+    expect(r.stderr).toContain(
+      `The doctor found:\nCNI plugins: none in PODNET_CNI_PATH (${empty})\n  fix: sudo apt-get install containernetworking-plugins`,
+    );
     expect(r.stderr).not.toMatch(/^\s+at /m);
   });
 });

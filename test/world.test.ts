@@ -11,12 +11,15 @@ describe('a world', () => {
   it('gives each node its own /etc/cni/net.d, /opt/cni/bin, /var/lib/cni, /run/netns and hostname', () =>
     withWorld(2, async (w) => {
       writeConf(w, 'node1', '10-only-on-node1.conflist', '{}');
-      const ls = (node: string, path: string) => w.run({ kind: 'node', node }, ['ls', '-1', path]).then((s) => s.split('\n').filter(Boolean));
+      const ls = (node: string, path: string) =>
+        w.run({ kind: 'node', node }, ['ls', '-1', path]).then((s) => s.split('\n').filter(Boolean));
       expect(await ls('node1', '/etc/cni/net.d')).toEqual(['10-only-on-node1.conflist']);
       expect(await ls('node2', '/etc/cni/net.d')).toEqual([]);
       // the real plugins are visible; a plugin a lab adds on node1 is node1's alone, and the host's folder is untouched
       const hostPlugins = readdirSync(hostPluginDirs()[0]!);
-      expect(await ls('node1', '/opt/cni/bin')).toEqual(expect.arrayContaining(['bridge', 'host-local', 'loopback', 'portmap']));
+      expect(await ls('node1', '/opt/cni/bin')).toEqual(
+        expect.arrayContaining(['bridge', 'host-local', 'loopback', 'portmap']),
+      );
       await addPlugin(w, 'node1', 'my-plugin', '#!/bin/sh\necho hi\n');
       expect(await ls('node1', '/opt/cni/bin')).toContain('my-plugin');
       expect(await ls('node2', '/opt/cni/bin')).not.toContain('my-plugin');
@@ -47,9 +50,19 @@ describe('a world', () => {
 
   it('says clearly what is wrong: a missing command, an unknown node, a netns that is not there', () =>
     withWorld(1, async (w) => {
-      await expect(w.exec({ kind: 'node', node: 'node1' }, ['no-such-command'])).rejects.toThrow(expect.objectContaining({ name: 'WorldInitError', errno: 2, message: 'exec no-such-command: No such file or directory' }));
-      expect(() => w.placement({ kind: 'node', node: 'node9' })).toThrow('no node "node9" in this world (nodes: node1)');
-      await expect(w.exec({ kind: 'pod', node: 'node1', netns: '/run/netns/gone' }, ['true'])).rejects.toThrow('open namespace /run/netns/gone: No such file or directory');
+      await expect(w.exec({ kind: 'node', node: 'node1' }, ['no-such-command'])).rejects.toThrow(
+        expect.objectContaining({
+          name: 'WorldInitError',
+          errno: 2,
+          message: 'exec no-such-command: No such file or directory',
+        }),
+      );
+      expect(() => w.placement({ kind: 'node', node: 'node9' })).toThrow(
+        'no node "node9" in this world (nodes: node1)',
+      );
+      await expect(w.exec({ kind: 'pod', node: 'node1', netns: '/run/netns/gone' }, ['true'])).rejects.toThrow(
+        'open namespace /run/netns/gone: No such file or directory',
+      );
       const r = await w.exec({ kind: 'node', node: 'node1' }, ['sh', '-c', 'echo out; echo err >&2; exit 3']);
       expect([r.code, r.stdout, r.stderr]).toEqual([3, 'out\n', 'err\n']);
       const t = await w.exec({ kind: 'node', node: 'node1' }, ['sleep', '30'], { timeoutMs: 200 });

@@ -1,6 +1,16 @@
 // The renderer's side of the contract: a typed client over any transport (Electron IPC or WebSocket).
 // Results and events are validated here too: the renderer trusts nothing it did not check.
-import { ApiError, isEvent, parsePayload, parseResult, type EventName, type Method, type Params, type Payload, type Result } from './contract.js';
+import {
+  ApiError,
+  isEvent,
+  parsePayload,
+  parseResult,
+  type EventName,
+  type Method,
+  type Params,
+  type Payload,
+  type Result,
+} from './contract.js';
 
 /** What a transport offers: send a request, receive events. */
 export interface Transport {
@@ -41,6 +51,7 @@ export function createClient(transport: Transport): PodnetClient {
 
 /** Turns a wire error object back into an ApiError. */
 export function toApiError(e: { code: string; message: string }): ApiError {
-  const code = (['bad-request', 'unknown-method', 'failed', 'unauthorized'] as const).find((c) => c === e.code) ?? 'failed';
+  const code =
+    (['bad-request', 'unknown-method', 'failed', 'unauthorized'] as const).find((c) => c === e.code) ?? 'failed';
   return new ApiError(code, e.message);
 }

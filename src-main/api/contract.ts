@@ -3,8 +3,13 @@
 // renderer imports it too, and neither side knows which transport (Electron IPC or WebSocket) it has.
 import { z } from 'zod';
 
-const nodeName = z.string().regex(/^[a-z][a-z0-9]{0,9}$/, 'a node name: a lowercase letter, then up to 9 lowercase letters or digits');
-const podName = z.string().max(63).regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'a pod name: a DNS label (lowercase letters, digits and "-")');
+const nodeName = z
+  .string()
+  .regex(/^[a-z][a-z0-9]{0,9}$/, 'a node name: a lowercase letter, then up to 9 lowercase letters or digits');
+const podName = z
+  .string()
+  .max(63)
+  .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'a pod name: a DNS label (lowercase letters, digits and "-")');
 const termId = z.string().regex(/^t[0-9]{1,9}$/);
 const cols = z.number().int().min(2).max(1000);
 const rows = z.number().int().min(1).max(500);
@@ -44,7 +49,10 @@ export const Progress = z.object({ task: z.string(), step: z.string(), done: z.n
 // ---- timeline (the pod lifecycle timeline, step-through and fault injection: src-main/timeline) ----
 const opId = z.number().int().min(1).max(1_000_000_000);
 const stepId = z.number().int().min(1).max(1_000_000_000);
-const pluginType = z.string().max(64).regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/, 'a CNI plugin type, e.g. bridge');
+const pluginType = z
+  .string()
+  .max(64)
+  .regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/, 'a CNI plugin type, e.g. bridge');
 export const TimelineComponent = z.enum(['kubelet', 'cri', 'containerd', 'cni', 'kernel']);
 export const TimelineStep = z.object({
   id: stepId,
@@ -104,32 +112,111 @@ export const TimelineStepDetail = z.object({
 
 // ---- netview: live network views and the topology (src-main/netview/netview-part.ts) ----
 /** A namespace of the world: "sandbox", "node:node1", "pod:web", or "netns:node1:cni-…" (a pinned netns no pod claims yet). */
-const NsId = z.string().max(120).regex(/^(sandbox|node:[a-z][a-z0-9]{0,9}|pod:[a-z0-9]([-a-z0-9]*[a-z0-9])?|netns:[a-z][a-z0-9]{0,9}:[A-Za-z0-9._-]{1,80})$/, 'a namespace id: sandbox, node:<node>, pod:<pod> or netns:<node>:<pin>');
-export const NetNamespace = z.object({ id: NsId, kind: z.enum(['sandbox', 'node', 'pod']), label: z.string(), node: z.string().optional(), pod: z.string().optional() });
-const NvVxlan = z.object({ vni: z.number(), remote: z.string().optional(), group: z.string().optional(), local: z.string().optional(), port: z.number().optional(), dev: z.string().optional() });
+const NsId = z
+  .string()
+  .max(120)
+  .regex(
+    /^(sandbox|node:[a-z][a-z0-9]{0,9}|pod:[a-z0-9]([-a-z0-9]*[a-z0-9])?|netns:[a-z][a-z0-9]{0,9}:[A-Za-z0-9._-]{1,80})$/,
+    'a namespace id: sandbox, node:<node>, pod:<pod> or netns:<node>:<pin>',
+  );
+export const NetNamespace = z.object({
+  id: NsId,
+  kind: z.enum(['sandbox', 'node', 'pod']),
+  label: z.string(),
+  node: z.string().optional(),
+  pod: z.string().optional(),
+});
+const NvVxlan = z.object({
+  vni: z.number(),
+  remote: z.string().optional(),
+  group: z.string().optional(),
+  local: z.string().optional(),
+  port: z.number().optional(),
+  dev: z.string().optional(),
+});
 export const NetLink = z.object({
-  index: z.number().int(), name: z.string(), state: z.string(), flags: z.array(z.string()), mtu: z.number(), master: z.string().optional(), mac: z.string().optional(),
-  kind: z.string().optional(), slaveKind: z.string().optional(), peerIndex: z.number().optional(), netnsId: z.number().optional(), vxlan: NvVxlan.optional(),
+  index: z.number().int(),
+  name: z.string(),
+  state: z.string(),
+  flags: z.array(z.string()),
+  mtu: z.number(),
+  master: z.string().optional(),
+  mac: z.string().optional(),
+  kind: z.string().optional(),
+  slaveKind: z.string().optional(),
+  peerIndex: z.number().optional(),
+  netnsId: z.number().optional(),
+  vxlan: NvVxlan.optional(),
 });
-export const NetAddr = z.object({ ifname: z.string(), family: z.string(), local: z.string(), prefixlen: z.number(), scope: z.string() });
+export const NetAddr = z.object({
+  ifname: z.string(),
+  family: z.string(),
+  local: z.string(),
+  prefixlen: z.number(),
+  scope: z.string(),
+});
 export const NetRoute = z.object({
-  dst: z.string(), family: z.enum(['inet', 'inet6']), table: z.string(), type: z.string().optional(), gateway: z.string().optional(), dev: z.string().optional(), scope: z.string().optional(),
-  protocol: z.string().optional(), prefsrc: z.string().optional(), metric: z.number().optional(),
-  nexthops: z.array(z.object({ gateway: z.string().optional(), dev: z.string().optional(), weight: z.number().optional() })).optional(),
+  dst: z.string(),
+  family: z.enum(['inet', 'inet6']),
+  table: z.string(),
+  type: z.string().optional(),
+  gateway: z.string().optional(),
+  dev: z.string().optional(),
+  scope: z.string().optional(),
+  protocol: z.string().optional(),
+  prefsrc: z.string().optional(),
+  metric: z.number().optional(),
+  nexthops: z
+    .array(z.object({ gateway: z.string().optional(), dev: z.string().optional(), weight: z.number().optional() }))
+    .optional(),
 });
-export const NetNeigh = z.object({ dst: z.string(), dev: z.string(), lladdr: z.string().optional(), state: z.array(z.string()) });
-export const NetFdb = z.object({ mac: z.string(), dev: z.string(), master: z.string().optional(), state: z.string().optional(), flags: z.array(z.string()), vlan: z.number().optional(), dst: z.string().optional() });
+export const NetNeigh = z.object({
+  dst: z.string(),
+  dev: z.string(),
+  lladdr: z.string().optional(),
+  state: z.array(z.string()),
+});
+export const NetFdb = z.object({
+  mac: z.string(),
+  dev: z.string(),
+  master: z.string().optional(),
+  state: z.string().optional(),
+  flags: z.array(z.string()),
+  vlan: z.number().optional(),
+  dst: z.string().optional(),
+});
 /** Rows carry the key diffs use, so the renderer applies a diff without knowing how rows are keyed. */
 const keyed = <T extends z.ZodTypeAny>(row: T) => z.array(z.object({ key: z.string(), row }));
-const tableDiff = <T extends z.ZodTypeAny>(row: T) => z.object({ added: keyed(row), changed: keyed(row), removed: z.array(z.string()) });
-export const NetTables = z.object({ links: keyed(NetLink), addrs: keyed(NetAddr), routes: keyed(NetRoute), neighs: keyed(NetNeigh), fdb: keyed(NetFdb) });
-export const NetDiff = z.object({ links: tableDiff(NetLink), addrs: tableDiff(NetAddr), routes: tableDiff(NetRoute), neighs: tableDiff(NetNeigh), fdb: tableDiff(NetFdb) });
+const tableDiff = <T extends z.ZodTypeAny>(row: T) =>
+  z.object({ added: keyed(row), changed: keyed(row), removed: z.array(z.string()) });
+export const NetTables = z.object({
+  links: keyed(NetLink),
+  addrs: keyed(NetAddr),
+  routes: keyed(NetRoute),
+  neighs: keyed(NetNeigh),
+  fdb: keyed(NetFdb),
+});
+export const NetDiff = z.object({
+  links: tableDiff(NetLink),
+  addrs: tableDiff(NetAddr),
+  routes: tableDiff(NetRoute),
+  neighs: tableDiff(NetNeigh),
+  fdb: tableDiff(NetFdb),
+});
 /** A namespace's state at a sequence number; each diff event carries the next one, so a gap means re-fetch. */
 export const NetSnapshotMsg = z.object({ ns: NsId, seq: z.number().int().min(0), at: z.number(), tables: NetTables });
 const TopoEnd = z.object({ ns: NsId, name: z.string(), index: z.number().int() });
 export const TopoLink = z.object({
-  index: z.number().int(), name: z.string(), kind: z.string().optional(), state: z.string(), mtu: z.number(), mac: z.string().optional(), master: z.string().optional(),
-  addrs: z.array(z.string()), peer: TopoEnd.optional(), vxlan: NvVxlan.optional(),
+  index: z.number().int(),
+  name: z.string(),
+  kind: z.string().optional(),
+  state: z.string(),
+  mtu: z.number(),
+  mac: z.string().optional(),
+  master: z.string().optional(),
+  addrs: z.array(z.string()),
+  peer: TopoEnd.optional(),
+  vxlan: NvVxlan.optional(),
 });
 export const TopoNamespace = NetNamespace.extend({ links: z.array(TopoLink) });
 export const Topology = z.object({
@@ -144,7 +231,13 @@ const Empty = z.object({}).strict();
 const Ok = z.object({ ok: z.literal(true) });
 
 // --- CNI config editor (config.*): a node's /etc/cni/net.d, lint, and the run panel ---
-const confName = z.string().max(100).regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]*\.(conf|conflist|json)$/, 'a config file name: letters, digits, "_", "." and "-" (no "/"), ending in .conf, .conflist or .json');
+const confName = z
+  .string()
+  .max(100)
+  .regex(
+    /^[A-Za-z0-9_][A-Za-z0-9_.-]*\.(conf|conflist|json)$/,
+    'a config file name: letters, digits, "_", "." and "-" (no "/"), ending in .conf, .conflist or .json',
+  );
 const confText = z.string().max(1 << 20);
 export const LintProblem = z.object({
   line: z.number().int().min(1),
@@ -164,7 +257,12 @@ export const ConfigFile = z.object({
   /** Why the runtime cannot load it. */
   error: z.string().optional(),
 });
-export const ConfigFiles = z.object({ node: z.string(), dir: z.string(), files: z.array(ConfigFile), network: z.string().optional() });
+export const ConfigFiles = z.object({
+  node: z.string(),
+  dir: z.string(),
+  files: z.array(ConfigFile),
+  network: z.string().optional(),
+});
 export const ConfigSaved = z.object({ file: ConfigFile, problems: z.array(LintProblem) });
 export const RunVerb = z.enum(['ADD', 'CHECK', 'DEL', 'VERSION', 'STATUS', 'GC']);
 export const RunTarget = z.discriminatedUnion('kind', [
@@ -173,7 +271,13 @@ export const RunTarget = z.discriminatedUnion('kind', [
   /** A network namespace of the editor's own on the node, made on first use. */
   z.object({ kind: z.literal('new'), name: podName }),
 ]);
-export const RunTargetInfo = z.object({ kind: z.enum(['pod', 'new']), name: z.string(), netns: z.string(), containerId: z.string(), attached: z.boolean() });
+export const RunTargetInfo = z.object({
+  kind: z.enum(['pod', 'new']),
+  name: z.string(),
+  netns: z.string(),
+  containerId: z.string(),
+  attached: z.boolean(),
+});
 export const RunReport = z.object({
   verb: RunVerb,
   ok: z.boolean(),
@@ -191,21 +295,51 @@ export const RunReport = z.object({
       meaning: z.string().optional(),
     })
     .optional(),
-  execs: z.array(z.object({ plugin: z.string(), command: z.string(), stdin: z.string(), stdout: z.string(), stderr: z.string(), exitCode: z.number().nullable(), ms: z.number(), error: z.string().optional() })),
-  diff: z.array(z.object({ where: z.enum(['pod', 'node']), table: z.enum(['link', 'addr', 'route']), change: z.enum(['added', 'removed', 'changed']), text: z.string() })),
+  execs: z.array(
+    z.object({
+      plugin: z.string(),
+      command: z.string(),
+      stdin: z.string(),
+      stdout: z.string(),
+      stderr: z.string(),
+      exitCode: z.number().nullable(),
+      ms: z.number(),
+      error: z.string().optional(),
+    }),
+  ),
+  diff: z.array(
+    z.object({
+      where: z.enum(['pod', 'node']),
+      table: z.enum(['link', 'addr', 'route']),
+      change: z.enum(['added', 'removed', 'changed']),
+      text: z.string(),
+    }),
+  ),
   target: RunTargetInfo.optional(),
 });
 const configRequests = {
   'config.files': { params: z.object({ node: nodeName }).strict(), result: ConfigFiles },
-  'config.read': { params: z.object({ node: nodeName, name: confName }).strict(), result: z.object({ name: z.string(), text: z.string(), mtime: z.number() }) },
+  'config.read': {
+    params: z.object({ node: nodeName, name: confName }).strict(),
+    result: z.object({ name: z.string(), text: z.string(), mtime: z.number() }),
+  },
   'config.save': { params: z.object({ node: nodeName, name: confName, text: confText }).strict(), result: ConfigSaved },
-  'config.create': { params: z.object({ node: nodeName, name: confName, text: confText.optional() }).strict(), result: ConfigSaved },
+  'config.create': {
+    params: z.object({ node: nodeName, name: confName, text: confText.optional() }).strict(),
+    result: ConfigSaved,
+  },
   'config.rename': { params: z.object({ node: nodeName, from: confName, to: confName }).strict(), result: Ok },
   'config.delete': { params: z.object({ node: nodeName, name: confName }).strict(), result: Ok },
   /** Every problem of a text as if it were this file on this node: schema, semantics and the node's own checks. */
-  'config.lint': { params: z.object({ node: nodeName, name: confName, text: confText }).strict(), result: z.object({ problems: z.array(LintProblem) }) },
+  'config.lint': {
+    params: z.object({ node: nodeName, name: confName, text: confText }).strict(),
+    result: z.object({ problems: z.array(LintProblem) }),
+  },
   'config.targets': { params: z.object({ node: nodeName }).strict(), result: z.array(RunTargetInfo) },
-  'config.run': { params: z.object({ node: nodeName, name: confName, text: confText, verb: RunVerb, target: RunTarget }).strict(), result: RunReport },
+  'config.run': {
+    params: z.object({ node: nodeName, name: confName, text: confText, verb: RunVerb, target: RunTarget }).strict(),
+    result: RunReport,
+  },
 } as const;
 const configEvents = {
   /** A node's config directory changed through the editor (any client). */
@@ -219,15 +353,35 @@ export const LabCommand = z.object({ target: z.string(), text: z.string(), copyO
 export const LabStep = z.object({
   index: z.number(),
   title: z.string(),
-  body: z.array(z.union([z.object({ kind: z.literal('markdown'), text: z.string() }), z.object({ kind: z.literal('command'), index: z.number() })])),
+  body: z.array(
+    z.union([
+      z.object({ kind: z.literal('markdown'), text: z.string() }),
+      z.object({ kind: z.literal('command'), index: z.number() }),
+    ]),
+  ),
   commands: z.array(LabCommand),
   checks: z.array(z.object({ id: z.string(), title: z.string() })),
   hints: z.array(z.object({ text: z.string(), whenFailing: z.string().optional() })),
   solution: z.array(LabCommand),
   questions: z.array(z.object({ id: z.string(), ask: z.string() })),
 });
-const LabMeta = { id: z.string(), title: z.string(), summary: z.string(), level: z.string(), duration: z.number(), tags: z.array(z.string()) };
-export const LabSummary = z.object({ ...LabMeta, prerequisites: z.array(z.string()), steps: z.number(), nodes: z.number(), current: z.number(), done: z.array(z.number()), error: z.string().optional() });
+const LabMeta = {
+  id: z.string(),
+  title: z.string(),
+  summary: z.string(),
+  level: z.string(),
+  duration: z.number(),
+  tags: z.array(z.string()),
+};
+export const LabSummary = z.object({
+  ...LabMeta,
+  prerequisites: z.array(z.string()),
+  steps: z.number(),
+  nodes: z.number(),
+  current: z.number(),
+  done: z.array(z.number()),
+  error: z.string().optional(),
+});
 export const LabView = z.object({
   ...LabMeta,
   nodes: z.array(z.string()),
@@ -242,8 +396,19 @@ export const LabView = z.object({
   /** Something the reader should know (a corrupt progress file kept aside, a reload that failed). */
   notice: z.string().optional(),
 });
-export const LabCheckResult = z.object({ id: z.string(), title: z.string(), ok: z.boolean(), expected: z.string().optional(), found: z.string().optional() });
-export const LabChecks = z.object({ lab: z.string(), step: z.number(), results: z.array(LabCheckResult), complete: z.boolean() });
+export const LabCheckResult = z.object({
+  id: z.string(),
+  title: z.string(),
+  ok: z.boolean(),
+  expected: z.string().optional(),
+  found: z.string().optional(),
+});
+export const LabChecks = z.object({
+  lab: z.string(),
+  step: z.number(),
+  results: z.array(LabCheckResult),
+  complete: z.boolean(),
+});
 export type LabStep = z.infer<typeof LabStep>;
 export type LabCommand = z.infer<typeof LabCommand>;
 export type LabSummary = z.infer<typeof LabSummary>;
@@ -264,7 +429,19 @@ export const requests = {
   'terminal.input': { params: z.object({ id: termId, data: z.string().max(1 << 20) }).strict(), result: Ok },
   'terminal.resize': { params: z.object({ id: termId, cols, rows }).strict(), result: Ok },
   /** Bytes of output the renderer's xterm has parsed: flow control (see terminal/flow-control.ts). */
-  'terminal.ack': { params: z.object({ id: termId, bytes: z.number().int().min(0).max(1 << 24) }).strict(), result: Ok },
+  'terminal.ack': {
+    params: z
+      .object({
+        id: termId,
+        bytes: z
+          .number()
+          .int()
+          .min(0)
+          .max(1 << 24),
+      })
+      .strict(),
+    result: Ok,
+  },
   'terminal.close': { params: z.object({ id: termId }).strict(), result: Ok },
   'terminal.list': { params: Empty, result: z.array(TerminalInfo) },
   // ---- timeline ----
@@ -272,12 +449,20 @@ export const requests = {
   'timeline.steps': { params: z.object({ op: opId }).strict(), result: z.array(TimelineStep) },
   'timeline.detail': { params: z.object({ op: opId, step: stepId }).strict(), result: TimelineStepDetail },
   /** The plugins of a node's pod network (what a fault can make fail). */
-  'timeline.plugins': { params: z.object({ node: nodeName }).strict(), result: z.object({ network: z.string().optional(), plugins: z.array(z.string()) }) },
+  'timeline.plugins': {
+    params: z.object({ node: nodeName }).strict(),
+    result: z.object({ network: z.string().optional(), plugins: z.array(z.string()) }),
+  },
   'timeline.createPod': {
-    params: z.object({ name: podName, node: nodeName, stepThrough: z.boolean(), fault: TimelineFault.optional() }).strict(),
+    params: z
+      .object({ name: podName, node: nodeName, stepThrough: z.boolean(), fault: TimelineFault.optional() })
+      .strict(),
     result: TimelineOperation,
   },
-  'timeline.deletePod': { params: z.object({ name: podName, stepThrough: z.boolean(), fault: TimelineFault.optional() }).strict(), result: TimelineOperation },
+  'timeline.deletePod': {
+    params: z.object({ name: podName, stepThrough: z.boolean(), fault: TimelineFault.optional() }).strict(),
+    result: TimelineOperation,
+  },
   'timeline.next': { params: z.object({ op: opId }).strict(), result: Ok },
   'timeline.continue': { params: z.object({ op: opId }).strict(), result: Ok },
   ...configRequests,
@@ -305,7 +490,10 @@ export const requests = {
   'lab.solution': { params: Empty, result: LabChecks },
   /** Runs a kubelet block of the current step (syncPod/killPod lines). */
   'lab.kubelet': { params: z.object({ command: z.number().int().min(0).max(500) }).strict(), result: Ok },
-  'lab.answer': { params: z.object({ question: z.string().max(100), answer: z.string().max(1000) }).strict(), result: z.object({ correct: z.boolean(), expected: z.string().optional() }) },
+  'lab.answer': {
+    params: z.object({ question: z.string().max(100), answer: z.string().max(1000) }).strict(),
+    result: z.object({ correct: z.boolean(), expected: z.string().optional() }),
+  },
 } as const;
 
 /** Events: name → payload. Every payload carries the id of what it is about. */
@@ -314,7 +502,10 @@ export const events = {
   'world.progress': Progress,
   'pods.changed': z.array(PodInfo),
   /** A terminal's output, as the pty wrote it (UTF-8 bytes); a binary frame on the WebSocket (api/frames.ts). */
-  'terminal.data': z.object({ id: termId, data: z.custom<Uint8Array>((v) => v instanceof Uint8Array, 'expected bytes (a Uint8Array)') }),
+  'terminal.data': z.object({
+    id: termId,
+    data: z.custom<Uint8Array>((v) => v instanceof Uint8Array, 'expected bytes (a Uint8Array)'),
+  }),
   'terminal.exit': z.object({ id: termId, code: z.number().nullable(), signal: z.number().nullable() }),
   // ---- timeline ----
   'timeline.operation': TimelineOperation,
@@ -377,7 +568,9 @@ export class ApiError extends Error {
 }
 
 /** Wire messages. Client → engine: a request. Engine → client: a response or an event. */
-export const RequestMessage = z.object({ id: z.number().int().min(0), method: z.string().max(64), params: z.unknown() }).strict();
+export const RequestMessage = z
+  .object({ id: z.number().int().min(0), method: z.string().max(64), params: z.unknown() })
+  .strict();
 export const ResponseMessage = z.union([
   z.object({ id: z.number(), result: z.unknown() }).strict(),
   z.object({ id: z.number(), error: z.object({ code: z.string(), message: z.string() }) }).strict(),

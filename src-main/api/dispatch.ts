@@ -1,6 +1,15 @@
 // The engine's side of the contract: one dispatcher both hosts use. It checks every message against
 // the contract before anything runs, and every result before it leaves.
-import { ApiError, isMethod, parseParams, parseResult, RequestMessage, type PodnetApi, type ResponseMessage, describeIssues } from './contract.js';
+import {
+  ApiError,
+  isMethod,
+  parseParams,
+  parseResult,
+  RequestMessage,
+  type PodnetApi,
+  type ResponseMessage,
+  describeIssues,
+} from './contract.js';
 
 export async function dispatch(api: PodnetApi, raw: unknown): Promise<ResponseMessage> {
   const msg = RequestMessage.safeParse(raw);

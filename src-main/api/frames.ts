@@ -9,7 +9,8 @@ export const enum FrameKind {
 const MAX_ID = 32;
 
 export function encodeTerminalData(id: string, data: Uint8Array): Uint8Array {
-  if (id.length > MAX_ID || !/^[\x21-\x7e]+$/.test(id)) throw new Error(`a terminal id must be 1-${MAX_ID} printable ASCII characters, not ${JSON.stringify(id)}`);
+  if (id.length > MAX_ID || !/^[\x21-\x7e]+$/.test(id))
+    throw new Error(`a terminal id must be 1-${MAX_ID} printable ASCII characters, not ${JSON.stringify(id)}`);
   const frame = new Uint8Array(2 + id.length + data.length);
   frame[0] = FrameKind.TerminalData;
   frame[1] = id.length;
@@ -19,7 +20,9 @@ export function encodeTerminalData(id: string, data: Uint8Array): Uint8Array {
 }
 
 /** A binary frame back into its event; undefined for anything malformed (never acted on). */
-export function decodeFrame(frame: Uint8Array): { event: 'terminal.data'; payload: { id: string; data: Uint8Array } } | undefined {
+export function decodeFrame(
+  frame: Uint8Array,
+): { event: 'terminal.data'; payload: { id: string; data: Uint8Array } } | undefined {
   if (frame.length < 3 || frame[0] !== FrameKind.TerminalData) return undefined;
   const n = frame[1]!;
   if (n === 0 || n > MAX_ID || frame.length < 2 + n) return undefined;

@@ -9,10 +9,21 @@ import { Kubelet, type Pod } from '../runtime/kubelet.js';
 import { furnishWorld, newKubelet, type WorldSpec } from '../labs/world-spec.js';
 import type { TerminalHost } from '../terminal/types.js';
 import { createWorld, type World, type WorldLimits } from '../world/world.js';
-import { ApiError, type EventName, type Params, type Payload, type PodInfo, type PodnetApi, type WorldStatus } from './contract.js';
+import {
+  ApiError,
+  type EventName,
+  type Params,
+  type Payload,
+  type PodInfo,
+  type PodnetApi,
+  type WorldStatus,
+} from './contract.js';
 import type { Session, SessionPart } from './session.js';
 
-export type TerminalFactory = (world: World, resolvePod: (name: string) => { node: string; netns: string; sandboxPid?: number } | undefined) => TerminalHost;
+export type TerminalFactory = (
+  world: World,
+  resolvePod: (name: string) => { node: string; netns: string; sandboxPid?: number } | undefined,
+) => TerminalHost;
 
 /** How long a memory kill stays the world's reported error (it is an event, not a state). */
 export const MEMORY_KILL_SHOWN_MS = 60_000;
@@ -20,10 +31,21 @@ export const MEMORY_KILL_SHOWN_MS = 60_000;
 /** How often the runtime's Status is polled, as kubelet's updateRuntimeUp does. */
 export const STATUS_INTERVAL_MS = 5000;
 
-type SessionMethods = 'world.status' | 'world.start' | 'world.stop' | 'world.reset' | 'pod.list' | 'pod.create' | 'pod.delete' | `terminal.${'open' | 'input' | 'resize' | 'ack' | 'close' | 'list'}`;
+type SessionMethods =
+  | 'world.status'
+  | 'world.start'
+  | 'world.stop'
+  | 'world.reset'
+  | 'pod.list'
+  | 'pod.create'
+  | 'pod.delete'
+  | `terminal.${'open' | 'input' | 'resize' | 'ack' | 'close' | 'list'}`;
 
 /** The session itself: world, pods and terminals; the other parts of the contract attach to it. */
-export class LabService extends EventEmitter<{ event: [EventName, unknown] }> implements Pick<PodnetApi, SessionMethods> {
+export class LabService
+  extends EventEmitter<{ event: [EventName, unknown] }>
+  implements Pick<PodnetApi, SessionMethods>
+{
   private world: World | undefined;
   private kubelet: Kubelet | undefined;
   private terminals: TerminalHost | undefined;
@@ -59,13 +81,20 @@ export class LabService extends EventEmitter<{ event: [EventName, unknown] }> im
   }
 
   private status(): WorldStatus {
-    const nodes = this.world && this.kubelet && this.state === 'running'
-      ? [...this.world.nodes.values()].map((n) => {
-          const rt = this.kubelet!.runtime(n.name);
-          const c = rt.networkReady();
-          return { name: n.name, underlayIp: n.underlayIp, podCidr: n.podCidr, loopback: rt.loopback, networkReady: { status: c.status, reason: c.reason, message: c.message } };
-        })
-      : [];
+    const nodes =
+      this.world && this.kubelet && this.state === 'running'
+        ? [...this.world.nodes.values()].map((n) => {
+            const rt = this.kubelet!.runtime(n.name);
+            const c = rt.networkReady();
+            return {
+              name: n.name,
+              underlayIp: n.underlayIp,
+              podCidr: n.podCidr,
+              loopback: rt.loopback,
+              networkReady: { status: c.status, reason: c.reason, message: c.message },
+            };
+          })
+        : [];
     const reports = [this.limitMessage, this.memoryMessage?.text].filter((m): m is string => m !== undefined);
     return { state: this.state, nodes, ...(this.error ?? (reports.length ? { error: reports.join('\n') } : {})) };
   }
@@ -77,7 +106,15 @@ export class LabService extends EventEmitter<{ event: [EventName, unknown] }> im
   }
 
   private podInfo(p: Pod): PodInfo {
-    return { name: p.spec.name, namespace: p.spec.namespace ?? 'default', node: p.spec.node, ip: p.ip, netns: p.netns, sandboxId: p.sandboxId, ready: p.conditions.Ready };
+    return {
+      name: p.spec.name,
+      namespace: p.spec.namespace ?? 'default',
+      node: p.spec.node,
+      ip: p.ip,
+      netns: p.netns,
+      sandboxId: p.sandboxId,
+      ready: p.conditions.Ready,
+    };
   }
 
   private pods(): PodInfo[] {
@@ -91,7 +128,8 @@ export class LabService extends EventEmitter<{ event: [EventName, unknown] }> im
   }
 
   private requireWorld(): { world: World; kubelet: Kubelet; terminals: TerminalHost } {
-    if (!this.world || !this.kubelet || !this.terminals || this.state !== 'running') throw new ApiError('failed', 'no world is running: start one first');
+    if (!this.world || !this.kubelet || !this.terminals || this.state !== 'running')
+      throw new ApiError('failed', 'no world is running: start one first');
     return { world: this.world, kubelet: this.kubelet, terminals: this.terminals };
   }
 
@@ -112,14 +150,19 @@ export class LabService extends EventEmitter<{ event: [EventName, unknown] }> im
   }
 
   private async start(nodes: number, spec?: WorldSpec): Promise<WorldStatus> {
-    if (this.state === 'running') throw new ApiError('failed', `a world is already running (${this.world!.nodes.size} nodes): stop or reset it first`);
+    if (this.state === 'running')
+      throw new ApiError(
+        'failed',
+        `a world is already running (${this.world!.nodes.size} nodes): stop or reset it first`,
+      );
     this.state = 'starting';
     this.error = undefined;
     this.lastNodes = nodes;
     this.lastSpec = spec;
     this.changed();
     const total = 3;
-    const progress = (done: number, step: string) => this.emitEvent('world.progress', { task: 'world.start', step, done, total });
+    const progress = (done: number, step: string) =>
+      this.emitEvent('world.progress', { task: 'world.start', step, done, total });
     let made: World | undefined;
     try {
       progress(0, `creating the sandbox and ${nodes} node${nodes > 1 ? 's' : ''}`);
@@ -135,8 +178,9 @@ export class LabService extends EventEmitter<{ event: [EventName, unknown] }> im
         this.kubelet = newKubelet(world, spec);
         await furnishWorld(world, this.kubelet, spec, (what) => progress(1, what));
       } else {
-        progress(1, 'writing each node\'s CNI config (bridge + host-local)');
-        for (const n of world.nodes.values()) writeFileSync(join(n.host.confDir, DEFAULT_CONF_FILE), bridgeConfList(n.podCidr));
+        progress(1, "writing each node's CNI config (bridge + host-local)");
+        for (const n of world.nodes.values())
+          writeFileSync(join(n.host.confDir, DEFAULT_CONF_FILE), bridgeConfList(n.podCidr));
         this.kubelet = new Kubelet(world);
       }
       progress(2, 'starting the runtime');
@@ -195,7 +239,9 @@ export class LabService extends EventEmitter<{ event: [EventName, unknown] }> im
     } catch {
       return false; // the world is ending
     }
-    const message = full ? `the world has reached its limit of ${world.limits.processes} processes: nothing new can start in it until some end (a fork bomb? end it in its terminal, or reset the world)` : undefined;
+    const message = full
+      ? `the world has reached its limit of ${world.limits.processes} processes: nothing new can start in it until some end (a fork bomb? end it in its terminal, or reset the world)`
+      : undefined;
     if (message === this.limitMessage) return false;
     this.limitMessage = message;
     return true;
@@ -250,7 +296,11 @@ export class LabService extends EventEmitter<{ event: [EventName, unknown] }> im
   async ['pod.create'](p: { name: string; node: string }) {
     const { kubelet } = this.requireWorld();
     try {
-      const pod = await kubelet.syncPod({ name: p.name, node: p.node, containers: [{ name: 'httpd', command: ['httpd', '-f', '-p', '80'] }] });
+      const pod = await kubelet.syncPod({
+        name: p.name,
+        node: p.node,
+        containers: [{ name: 'httpd', command: ['httpd', '-f', '-p', '80'] }],
+      });
       this.emitEvent('pods.changed', this.pods());
       this.changed();
       return this.podInfo(pod);

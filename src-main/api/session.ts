@@ -40,7 +40,8 @@ export function composeApi(parts: readonly object[], methods: readonly Method[])
   const api: Record<string, unknown> = {};
   for (const m of methods) {
     const owners = parts.filter((p) => typeof (p as Record<string, unknown>)[m] === 'function');
-    if (owners.length !== 1) throw new Error(`contract method ${m} has ${owners.length} implementations (needs exactly one)`);
+    if (owners.length !== 1)
+      throw new Error(`contract method ${m} has ${owners.length} implementations (needs exactly one)`);
     const owner = owners[0] as Record<string, (p: unknown) => Promise<unknown>>;
     api[m] = (p: unknown) => owner[m]!(p);
   }

@@ -6,7 +6,14 @@ import { pathToFileURL } from 'node:url';
 import { dispatch } from '../api/dispatch.js';
 import { createEngine } from '../api/engine.js';
 import { TerminalService } from '../terminal/terminal-service.js';
-import { EVENT_CHANNEL, externalUrlAllowed, isTrustedSender, navigationAllowed, RPC_CHANNEL, windowOptions } from './security.js';
+import {
+  EVENT_CHANNEL,
+  externalUrlAllowed,
+  isTrustedSender,
+  navigationAllowed,
+  RPC_CHANNEL,
+  windowOptions,
+} from './security.js';
 
 const engine = createEngine({ terminals: (world, resolvePod) => new TerminalService(world, resolvePod) });
 const rendererFile = join(import.meta.dirname, '../renderer/index.html');
@@ -33,7 +40,8 @@ engine.events.on('event', (event, payload) => {
 });
 
 ipcMain.handle(RPC_CHANNEL, async (e, msg: unknown) => {
-  if (!isTrustedSender(e.senderFrame, appUrl)) return { id: -1, error: { code: 'unauthorized', message: 'this frame may not use the Podnet Lab API' } };
+  if (!isTrustedSender(e.senderFrame, appUrl))
+    return { id: -1, error: { code: 'unauthorized', message: 'this frame may not use the Podnet Lab API' } };
   return dispatch(engine.api, msg);
 });
 

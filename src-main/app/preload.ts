@@ -7,7 +7,10 @@ let nextId = 1;
 
 contextBridge.exposeInMainWorld('podnet', {
   async request(method: string, params: unknown): Promise<unknown> {
-    const reply = (await ipcRenderer.invoke(RPC_CHANNEL, { id: nextId++, method: String(method), params })) as { result?: unknown; error?: { code: string; message: string } };
+    const reply = (await ipcRenderer.invoke(RPC_CHANNEL, { id: nextId++, method: String(method), params })) as {
+      result?: unknown;
+      error?: { code: string; message: string };
+    };
     if (reply.error) throw Object.assign(new Error(reply.error.message), { code: reply.error.code });
     return reply.result;
   },

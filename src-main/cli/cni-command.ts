@@ -70,14 +70,31 @@ export interface CniCommandArgs {
   verbose?: boolean;
 }
 
-export async function cniCommand(a: CniCommandArgs, print: (s: string) => void, printErr: (s: string) => void): Promise<number> {
+export async function cniCommand(
+  a: CniCommandArgs,
+  print: (s: string) => void,
+  printErr: (s: string) => void,
+): Promise<number> {
   if (!process.env.PODNET_NODE) {
-    throw new UsageError('podnet cni runs CNI plugins in the current network namespace, so it only runs on a node of a lab world (PODNET_NODE is not set). Open a terminal on a node, or use "podnet trace".');
+    throw new UsageError(
+      'podnet cni runs CNI plugins in the current network namespace, so it only runs on a node of a lab world (PODNET_NODE is not set). Open a terminal on a node, or use "podnet trace".',
+    );
   }
   const cniPath = (process.env.CNI_PATH ?? '/opt/cni/bin').split(':').filter(Boolean);
-  const exec = new CniExecutor(new LocalPluginHost(cniPath), new ResultCache(process.env.CNI_CACHE_DIR ?? '/var/lib/cni'), {
-    ...(a.verbose ? { onExec: (r: PluginExecRecord) => printErr(`# ${r.plugin} ${r.command} (exit ${r.exitCode})\n# stdin:  ${r.stdin}\n# stdout: ${r.stdout.trim()}${r.stderr ? `\n# stderr: ${r.stderr.trim()}` : ''}`) } : {}),
-  });
+  const exec = new CniExecutor(
+    new LocalPluginHost(cniPath),
+    new ResultCache(process.env.CNI_CACHE_DIR ?? '/var/lib/cni'),
+    {
+      ...(a.verbose
+        ? {
+            onExec: (r: PluginExecRecord) =>
+              printErr(
+                `# ${r.plugin} ${r.command} (exit ${r.exitCode})\n# stdin:  ${r.stdin}\n# stdout: ${r.stdout.trim()}${r.stderr ? `\n# stderr: ${r.stderr.trim()}` : ''}`,
+              ),
+          }
+        : {}),
+    },
+  );
   if (a.verb === 'version') {
     if (!a.positional.length) throw new UsageError('usage: podnet cni version TYPE...');
     for (const t of a.positional) {
@@ -87,7 +104,8 @@ export async function cniCommand(a: CniCommandArgs, print: (s: string) => void, 
     return 0;
   }
   const netnsArg = a.positional[0];
-  if (!netnsArg || a.positional.length > 1) throw new UsageError(`usage: podnet cni ${a.verb} [--net NAME | --conf FILE] [--id ID] [--ifname eth0] NETNS`);
+  if (!netnsArg || a.positional.length > 1)
+    throw new UsageError(`usage: podnet cni ${a.verb} [--net NAME | --conf FILE] [--id ID] [--ifname eth0] NETNS`);
   const netns = netnsArg.includes('/') ? netnsArg : `/run/netns/${netnsArg}`;
   let list: ConfList | undefined;
   if (a.conf) {
@@ -97,7 +115,8 @@ export async function cniCommand(a: CniCommandArgs, print: (s: string) => void, 
     const cfg = loadConfDir(dir);
     for (const f of cfg.files) if (f.error) printErr(`warning: ${f.error.message}`);
     list = a.net ? cfg.files.find((f) => f.list?.name === a.net)?.list : cfg.network;
-    if (!list) throw new UsageError(a.net ? `no valid network "${a.net}" in ${dir}` : `no valid network config in ${dir}`);
+    if (!list)
+      throw new UsageError(a.net ? `no valid network "${a.net}" in ${dir}` : `no valid network config in ${dir}`);
   }
   // As cnitool: a container ID derived from the netns path, unless given.
   const id = a.id ?? `podnet-${createHash('sha512').update(netns).digest('hex').slice(0, 20)}`;
@@ -113,11 +132,14 @@ export async function cniCommand(a: CniCommandArgs, print: (s: string) => void, 
     containerId: id,
     netns,
     ifName: a.ifname ?? 'eth0',
-    args: (a.args ?? '').split(';').filter(Boolean).map((kv) => {
-      const eq = kv.indexOf('=');
-      if (eq < 1) throw new UsageError(`--args: "${kv}" is not KEY=VALUE`);
-      return [kv.slice(0, eq), kv.slice(eq + 1)] as [string, string];
-    }),
+    args: (a.args ?? '')
+      .split(';')
+      .filter(Boolean)
+      .map((kv) => {
+        const eq = kv.indexOf('=');
+        if (eq < 1) throw new UsageError(`--args: "${kv}" is not KEY=VALUE`);
+        return [kv.slice(0, eq), kv.slice(eq + 1)] as [string, string];
+      }),
     capabilityArgs,
   };
   if (a.verb === 'add') print(JSON.stringify(await exec.addNetworkList(list, rt), null, 2));

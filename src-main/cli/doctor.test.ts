@@ -13,12 +13,16 @@ describe('lab tools (tcpdump, fakeroot, dnsmasq)', () => {
       ['dnsmasq', false, true],
     ]);
     const text = formatDoctor(checks);
-    expect(text).toMatch(/^! tcpdump: not installed \(lab 10 captures VXLAN on the underlay\)\n    fix: sudo apt-get install tcpdump /m);
+    expect(text).toMatch(
+      /^! tcpdump: not installed \(lab 10 captures VXLAN on the underlay\)\n    fix: sudo apt-get install tcpdump /m,
+    );
     expect(text).toMatch(/^! dnsmasq: not installed \(lab 13 .*\)\n    fix: sudo apt-get install dnsmasq /m);
     expect(text).toMatch(/^✓ fakeroot: \/usr\/bin\/fakeroot$/m);
     expect(text).toMatch(/Everything a lab world needs is here\.\n2 tools some labs use are missing \(marked !\)/);
     // what is shown when a world fails to start names only what stops it
     expect(doctorFix(checks)).toBeUndefined();
-    expect(doctorFix([...checks, { name: 'busybox', ok: false, detail: 'not installed', fix: 'x' }])).toBe('busybox: not installed\n  fix: x');
+    expect(doctorFix([...checks, { name: 'busybox', ok: false, detail: 'not installed', fix: 'x' }])).toBe(
+      'busybox: not installed\n  fix: x',
+    );
   });
 });

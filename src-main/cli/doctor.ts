@@ -15,7 +15,8 @@ export interface Check {
   warn?: boolean;
 }
 
-const apt = (pkg: string) => `sudo apt-get install ${pkg}   (Fedora: sudo dnf install ${pkg}; Arch: sudo pacman -S ${pkg})`;
+const apt = (pkg: string) =>
+  `sudo apt-get install ${pkg}   (Fedora: sudo dnf install ${pkg}; Arch: sudo pacman -S ${pkg})`;
 
 /** Tools some labs run inside the world (from the host's files): the world starts without them. */
 const LAB_TOOLS = [
@@ -27,7 +28,9 @@ const LAB_TOOLS = [
 export function labToolChecks(find: (cmd: string) => string | undefined = which): Check[] {
   return LAB_TOOLS.map(({ cmd, pkg, why }) => {
     const at = find(cmd);
-    return at ? { name: cmd, ok: true, detail: at } : { name: cmd, ok: false, warn: true, detail: `not installed (${why})`, fix: apt(pkg) };
+    return at
+      ? { name: cmd, ok: true, detail: at }
+      : { name: cmd, ok: false, warn: true, detail: `not installed (${why})`, fix: apt(pkg) };
   });
 }
 
@@ -84,16 +87,29 @@ export function runDoctor(): Check[] {
   const clone = readSysctl('/proc/sys/kernel/unprivileged_userns_clone');
   const maxNs = readSysctl('/proc/sys/user/max_user_namespaces');
   if (unshare) {
-    const probe = run(['unshare', '--user', '--map-root-user', '--net', '--mount', '--pid', '--fork', 'sh', '-c', 'ip link set lo up && ip -o link show lo']);
+    const probe = run([
+      'unshare',
+      '--user',
+      '--map-root-user',
+      '--net',
+      '--mount',
+      '--pid',
+      '--fork',
+      'sh',
+      '-c',
+      'ip link set lo up && ip -o link show lo',
+    ]);
     let fix: string | undefined;
     if (!probe.ok) {
       if (restrict === '1') {
-        fix = `AppArmor restricts unprivileged user namespaces (kernel.apparmor_restrict_unprivileged_userns=1). Allow Podnet Lab:\n` +
+        fix =
+          `AppArmor restricts unprivileged user namespaces (kernel.apparmor_restrict_unprivileged_userns=1). Allow Podnet Lab:\n` +
           `      sudo tee /etc/apparmor.d/podnet-lab <<'EOF'\n${apparmorProfile().replace(/^/gm, '      ')}\n      EOF\n` +
           `      sudo apparmor_parser -r /etc/apparmor.d/podnet-lab\n` +
           `    (last resort, for the whole machine: sudo sysctl kernel.apparmor_restrict_unprivileged_userns=0)`;
       } else if (clone === '0') {
-        fix = 'unprivileged user namespaces are disabled: sudo sysctl kernel.unprivileged_userns_clone=1 (and add it to /etc/sysctl.d/ to keep it)';
+        fix =
+          'unprivileged user namespaces are disabled: sudo sysctl kernel.unprivileged_userns_clone=1 (and add it to /etc/sysctl.d/ to keep it)';
       } else if (maxNs === '0') {
         fix = 'user namespaces are disabled: sudo sysctl user.max_user_namespaces=15000';
       } else {
@@ -110,7 +126,10 @@ export function runDoctor(): Check[] {
   checks.push({
     name: 'AppArmor user namespace restriction',
     ok: restrict !== '1' || checks.some((c) => c.name.startsWith('user namespaces') && c.ok),
-    detail: restrict === undefined ? 'not present (no AppArmor restriction)' : `kernel.apparmor_restrict_unprivileged_userns=${restrict}`,
+    detail:
+      restrict === undefined
+        ? 'not present (no AppArmor restriction)'
+        : `kernel.apparmor_restrict_unprivileged_userns=${restrict}`,
     ...(restrict === '1' ? { fix: `load the profile shown above for ${process.execPath}` } : {}),
   });
 
@@ -125,14 +144,26 @@ export function runDoctor(): Check[] {
   // CNI plugins
   const dirs = hostPluginDirs();
   if (dirs.length === 0) {
-    const where = process.env.PODNET_CNI_PATH ? `PODNET_CNI_PATH (${process.env.PODNET_CNI_PATH})` : PLUGIN_DIRS.join(', ');
-    checks.push({ name: 'CNI plugins', ok: false, detail: `none in ${where}`, fix: `${apt('containernetworking-plugins')}, or set PODNET_CNI_PATH to your plugin folder` });
+    const where = process.env.PODNET_CNI_PATH
+      ? `PODNET_CNI_PATH (${process.env.PODNET_CNI_PATH})`
+      : PLUGIN_DIRS.join(', ');
+    checks.push({
+      name: 'CNI plugins',
+      ok: false,
+      detail: `none in ${where}`,
+      fix: `${apt('containernetworking-plugins')}, or set PODNET_CNI_PATH to your plugin folder`,
+    });
   } else {
     const missing = REQUIRED_PLUGINS.filter((p) => !dirs.some((d) => existsSync(join(d, p))));
     const bridge = dirs.map((d) => join(d, 'bridge')).find((p) => existsSync(p));
     let speaks = '';
     if (bridge) {
-      const v = spawnSync(bridge, [], { input: '{"cniVersion":"1.0.0"}', env: { CNI_COMMAND: 'VERSION' }, encoding: 'utf8', timeout: 5000 });
+      const v = spawnSync(bridge, [], {
+        input: '{"cniVersion":"1.0.0"}',
+        env: { CNI_COMMAND: 'VERSION' },
+        encoding: 'utf8',
+        timeout: 5000,
+      });
       try {
         const vs = (JSON.parse(v.stdout) as { supportedVersions: string[] }).supportedVersions;
         speaks = `; bridge speaks CNI ${vs.at(-1)}`;
@@ -150,7 +181,11 @@ export function runDoctor(): Check[] {
 
   // busybox: pause, containers, ping, httpd
   const busybox = ['/bin/busybox', '/usr/bin/busybox'].find((p) => existsSync(p));
-  checks.push(busybox ? { name: 'busybox', ok: true, detail: busybox } : { name: 'busybox', ok: false, detail: 'not installed', fix: apt('busybox-static') });
+  checks.push(
+    busybox
+      ? { name: 'busybox', ok: true, detail: busybox }
+      : { name: 'busybox', ok: false, detail: 'not installed', fix: apt('busybox-static') },
+  );
 
   // nftables or iptables (portmap, firewall and bridge's ipMasq use them, inside the world only)
   const nft = which('nft');
@@ -158,18 +193,37 @@ export function runDoctor(): Check[] {
   checks.push(
     nft || ipt
       ? { name: 'nftables or iptables', ok: true, detail: [nft, ipt].filter(Boolean).join(', ') }
-      : { name: 'nftables or iptables', ok: false, detail: 'neither nft nor iptables is installed', fix: apt('iptables nftables') },
+      : {
+          name: 'nftables or iptables',
+          ok: false,
+          detail: 'neither nft nor iptables is installed',
+          fix: apt('iptables nftables'),
+        },
   );
 
   // dnsmasq: the cluster DNS server of lab 13 (a stand-in for CoreDNS, in a pod)
   const dnsmasq = which('dnsmasq');
-  checks.push(dnsmasq ? { name: 'dnsmasq', ok: true, detail: dnsmasq } : { name: 'dnsmasq', ok: false, detail: 'not installed (lab 13 runs it as the cluster DNS)', fix: apt('dnsmasq-base') });
+  checks.push(
+    dnsmasq
+      ? { name: 'dnsmasq', ok: true, detail: dnsmasq }
+      : {
+          name: 'dnsmasq',
+          ok: false,
+          detail: 'not installed (lab 13 runs it as the cluster DNS)',
+          fix: apt('dnsmasq-base'),
+        },
+  );
 
   // world-init, the sandbox's init (built with a C compiler at install)
   try {
     checks.push({ name: 'world-init (built)', ok: true, detail: worldInitBinary() });
   } catch (e) {
-    checks.push({ name: 'world-init (built)', ok: false, detail: (e as Error).message, fix: 'sudo apt-get install build-essential && npm run build' });
+    checks.push({
+      name: 'world-init (built)',
+      ok: false,
+      detail: (e as Error).message,
+      fix: 'sudo apt-get install build-essential && npm run build',
+    });
   }
 
   checks.push(...labToolChecks());
@@ -183,21 +237,38 @@ export function runDoctor(): Check[] {
   });
 
   const major = Number(process.versions.node.split('.')[0]);
-  checks.push({ name: 'Node.js', ok: major >= 20, detail: process.version, ...(major < 20 ? { fix: 'install Node.js 20 or later' } : {}) });
+  checks.push({
+    name: 'Node.js',
+    ok: major >= 20,
+    detail: process.version,
+    ...(major < 20 ? { fix: 'install Node.js 20 or later' } : {}),
+  });
   return checks;
 }
 
 /** What the doctor finds wrong, each with its fix: shown wherever a world failed to start (UI and CLI). */
 export function doctorFix(checks: Check[] = runDoctor()): string | undefined {
   const failing = checks.filter((c) => !c.ok && !c.warn);
-  return failing.length ? failing.map((c) => `${c.name}: ${c.detail}${c.fix ? `\n  fix: ${c.fix}` : ''}`).join('\n') : undefined;
+  return failing.length
+    ? failing.map((c) => `${c.name}: ${c.detail}${c.fix ? `\n  fix: ${c.fix}` : ''}`).join('\n')
+    : undefined;
 }
 
 export function formatDoctor(checks: Check[]): string {
-  const lines = checks.map((c) => `${c.ok ? '✓' : c.warn ? '!' : '✗'} ${c.name}: ${c.detail}${c.fix && !c.ok ? `\n    fix: ${c.fix}` : ''}`);
+  const lines = checks.map(
+    (c) => `${c.ok ? '✓' : c.warn ? '!' : '✗'} ${c.name}: ${c.detail}${c.fix && !c.ok ? `\n    fix: ${c.fix}` : ''}`,
+  );
   const bad = checks.filter((c) => !c.ok && !c.warn).length;
   const warned = checks.filter((c) => !c.ok && c.warn).length;
-  lines.push('', bad ? `${bad} problem${bad > 1 ? 's' : ''} found: the lab world cannot start until ${bad > 1 ? 'they are' : 'it is'} fixed.` : 'Everything a lab world needs is here.');
-  if (warned) lines.push(`${warned} tool${warned > 1 ? 's' : ''} some labs use ${warned > 1 ? 'are' : 'is'} missing (marked !): those labs' steps fail until ${warned > 1 ? 'they are' : 'it is'} installed.`);
+  lines.push(
+    '',
+    bad
+      ? `${bad} problem${bad > 1 ? 's' : ''} found: the lab world cannot start until ${bad > 1 ? 'they are' : 'it is'} fixed.`
+      : 'Everything a lab world needs is here.',
+  );
+  if (warned)
+    lines.push(
+      `${warned} tool${warned > 1 ? 's' : ''} some labs use ${warned > 1 ? 'are' : 'is'} missing (marked !): those labs' steps fail until ${warned > 1 ? 'they are' : 'it is'} installed.`,
+    );
   return lines.join('\n');
 }

@@ -10,7 +10,8 @@ import { UsageError } from './trace-command.js';
 export async function labCommand(args: string[], out: (s: string) => void, err: (s: string) => void): Promise<number> {
   const [verb, ...dirs] = args;
   if (verb === 'new') return labNew(dirs, out);
-  if ((verb !== 'lint' && verb !== 'test') || dirs.length === 0) throw new UsageError('usage: podnet lab lint DIR... | podnet lab test DIR... | podnet lab new NAME');
+  if ((verb !== 'lint' && verb !== 'test') || dirs.length === 0)
+    throw new UsageError('usage: podnet lab lint DIR... | podnet lab test DIR... | podnet lab new NAME');
   let failed = 0;
   for (const dir of dirs) {
     const { lab, errors } = lintLab(dir);
@@ -26,7 +27,9 @@ export async function labCommand(args: string[], out: (s: string) => void, err: 
     out(`lab ${lab.id}: ${lab.meta.title}`);
     const report = await testLab(lab, (r) => formatStepReport(r).forEach((l) => out(l)));
     if (report.error) out(`  FAIL ${report.error}`);
-    out(`  ${report.ok ? 'passed' : 'FAILED'} (${report.steps.filter((s) => s.ok).length}/${lab.steps.length} steps, ${(report.ms / 1000).toFixed(1)} s)`);
+    out(
+      `  ${report.ok ? 'passed' : 'FAILED'} (${report.steps.filter((s) => s.ok).length}/${lab.steps.length} steps, ${(report.ms / 1000).toFixed(1)} s)`,
+    );
     if (!report.ok) failed++;
   }
   if (dirs.length > 1) out(`${dirs.length - failed}/${dirs.length} labs ${verb === 'lint' ? 'clean' : 'passed'}`);
@@ -35,7 +38,8 @@ export async function labCommand(args: string[], out: (s: string) => void, err: 
 
 function labNew(args: string[], out: (s: string) => void): number {
   const [name] = args;
-  if (!name || args.length > 1 || !/^[a-z0-9][a-z0-9-]{0,62}$/.test(name.split('/').pop()!)) throw new UsageError('usage: podnet lab new NAME (a folder name: lowercase letters, digits and "-")');
+  if (!name || args.length > 1 || !/^[a-z0-9][a-z0-9-]{0,62}$/.test(name.split('/').pop()!))
+    throw new UsageError('usage: podnet lab new NAME (a folder name: lowercase letters, digits and "-")');
   if (existsSync(name)) throw new UsageError(`${name} already exists`);
   mkdirSync(join(name, 'steps'), { recursive: true });
   writeFileSync(

@@ -26,13 +26,21 @@ function nodeContext(node: string, file: string): NodeLintContext {
     node,
     binDir: cniPath.join(':'),
     hasPlugin: (t) => host.findPlugin(t) !== undefined,
-    versionsOf: (t) => exec.getVersionInfo(t).then((v) => v.supportedVersions, () => undefined),
+    versionsOf: (t) =>
+      exec.getVersionInfo(t).then(
+        (v) => v.supportedVersions,
+        () => undefined,
+      ),
     siblings: names.map((n) => ({ name: n, valid: loaded.files.some((f) => basename(f.file) === n && f.list) })),
     otherNodes: [],
   };
 }
 
-export async function lintCommand(files: string[], print: (s: string) => void, printErr: (s: string) => void): Promise<number> {
+export async function lintCommand(
+  files: string[],
+  print: (s: string) => void,
+  printErr: (s: string) => void,
+): Promise<number> {
   if (!files.length) throw new UsageError('usage: podnet cni lint FILE...  (a .conf, .conflist or .json CNI config)');
   let errors = 0;
   let warnings = 0;
@@ -46,12 +54,15 @@ export async function lintCommand(files: string[], print: (s: string) => void, p
       continue;
     }
     const node = process.env.PODNET_NODE;
-    const problems: LintProblem[] = node ? await lintInContext(f, basename(f), text, nodeContext(node, resolve(f))) : lintConfigText(f, text);
+    const problems: LintProblem[] = node
+      ? await lintInContext(f, basename(f), text, nodeContext(node, resolve(f)))
+      : lintConfigText(f, text);
     for (const p of problems) print(formatProblem(p));
     errors += problems.filter((p) => p.severity === 'error').length;
     warnings += problems.filter((p) => p.severity === 'warning').length;
     if (!problems.length) print(`${f}: ok`);
   }
-  if (errors || warnings) printErr(`${errors} error${errors === 1 ? '' : 's'}, ${warnings} warning${warnings === 1 ? '' : 's'}`);
+  if (errors || warnings)
+    printErr(`${errors} error${errors === 1 ? '' : 's'}, ${warnings} warning${warnings === 1 ? '' : 's'}`);
   return errors ? 1 : 0;
 }

@@ -32,7 +32,8 @@ Usage:
 function intOpt(v: string | undefined, name: string, def: number, max: number): number {
   if (v === undefined) return def;
   const n = Number(v);
-  if (!Number.isInteger(n) || n < 1 || n > max) throw new UsageError(`--${name} must be a whole number from 1 to ${max}, not "${v}"`);
+  if (!Number.isInteger(n) || n < 1 || n > max)
+    throw new UsageError(`--${name} must be a whole number from 1 to ${max}, not "${v}"`);
   return n;
 }
 
@@ -49,10 +50,17 @@ async function main(argv: string[]): Promise<number> {
     case 'trace': {
       const { values } = parseArgs({
         args: rest,
-        options: { nodes: { type: 'string' }, pods: { type: 'string' }, config: { type: 'string' }, loopback: { type: 'string' }, json: { type: 'boolean' } },
+        options: {
+          nodes: { type: 'string' },
+          pods: { type: 'string' },
+          config: { type: 'string' },
+          loopback: { type: 'string' },
+          json: { type: 'boolean' },
+        },
       });
       const loopback = values.loopback ?? 'internal';
-      if (loopback !== 'internal' && loopback !== 'plugin') throw new UsageError(`--loopback must be "internal" or "plugin", not "${loopback}"`);
+      if (loopback !== 'internal' && loopback !== 'plugin')
+        throw new UsageError(`--loopback must be "internal" or "plugin", not "${loopback}"`);
       const ok = await traceCommand(
         {
           nodes: intOpt(values.nodes, 'nodes', 1, 50),
@@ -68,7 +76,8 @@ async function main(argv: string[]): Promise<number> {
     case 'cni': {
       const [verb, ...r] = rest;
       if (verb === 'lint') return lintCommand(r, out, err);
-      if (verb !== 'add' && verb !== 'check' && verb !== 'del' && verb !== 'version') throw new UsageError('usage: podnet cni add|check|del|version|lint …  (see podnet help)');
+      if (verb !== 'add' && verb !== 'check' && verb !== 'del' && verb !== 'version')
+        throw new UsageError('usage: podnet cni add|check|del|version|lint …  (see podnet help)');
       const { values, positionals } = parseArgs({
         args: r,
         allowPositionals: true,
@@ -117,7 +126,11 @@ main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (e: unknown) => {
     // Known failures get their message; anything else is a bug and keeps its stack.
-    if (KNOWN.some((k) => e instanceof k) || (e as Error)?.name === 'TypeError' && /parseArgs|Unknown option/.test(String((e as Error).message)) || (e as { code?: string })?.code?.startsWith?.('ERR_PARSE_ARGS')) {
+    if (
+      KNOWN.some((k) => e instanceof k) ||
+      ((e as Error)?.name === 'TypeError' && /parseArgs|Unknown option/.test(String((e as Error).message))) ||
+      (e as { code?: string })?.code?.startsWith?.('ERR_PARSE_ARGS')
+    ) {
       process.stderr.write(`podnet: ${(e as Error).message}\n`);
       // a world that cannot start: what the doctor finds, with the fix, rather than "run podnet doctor"
       const fix = e instanceof WorldError ? doctorFix() : undefined;

@@ -31,7 +31,8 @@ export async function traceCommand(sc: TraceScenario, print: (s: string) => void
       throw new UsageError(`cannot read --config ${sc.configFile}: ${(e as Error).message}`);
     }
     const name = basename(sc.configFile);
-    if (!/\.(conf|conflist|json)$/.test(name)) throw new UsageError(`--config ${name}: a CNI config file ends in .conf, .conflist or .json`);
+    if (!/\.(conf|conflist|json)$/.test(name))
+      throw new UsageError(`--config ${name}: a CNI config file ends in .conf, .conflist or .json`);
     confListFromFileText(sc.configFile, text); // a broken file fails here, with file:line:column
     config = { name, text };
   }
@@ -46,7 +47,9 @@ export async function traceCommand(sc: TraceScenario, print: (s: string) => void
     const kubelet = new Kubelet(world, { loopback: sc.loopback });
     const nodes = [...world.nodes.keys()];
     const text = (s: string) => !sc.json && print(s);
-    text(`podnet trace: ${sc.nodes} node${sc.nodes > 1 ? 's' : ''}, ${sc.pods} pod${sc.pods > 1 ? 's' : ''}, loopback ${sc.loopback}, config ${config?.name ?? `${DEFAULT_CONF_FILE} (bridge + host-local, portmap)`}\n`);
+    text(
+      `podnet trace: ${sc.nodes} node${sc.nodes > 1 ? 's' : ''}, ${sc.pods} pod${sc.pods > 1 ? 's' : ''}, loopback ${sc.loopback}, config ${config?.name ?? `${DEFAULT_CONF_FILE} (bridge + host-local, portmap)`}\n`,
+    );
     const pods: Pod[] = [];
     const setups: unknown[] = [];
     for (let i = 0; i < sc.pods; i++) {
@@ -55,13 +58,26 @@ export async function traceCommand(sc: TraceScenario, print: (s: string) => void
       const trace = new Trace();
       text(`── SyncPod ${name} on ${node} ${'─'.repeat(60)}`);
       try {
-        const pod = await kubelet.syncPod({ name, node, containers: [{ name: 'httpd', command: ['httpd', '-f', '-p', '80'] }] }, trace);
+        const pod = await kubelet.syncPod(
+          { name, node, containers: [{ name: 'httpd', command: ['httpd', '-f', '-p', '80'] }] },
+          trace,
+        );
         pods.push(pod);
         text(formatTimeline(trace));
         const addr = await world.run({ kind: 'pod', node, netns: pod.netns }, ['ip', 'addr']);
         const route = await world.run({ kind: 'pod', node, netns: pod.netns }, ['ip', 'route']);
-        text(`\n$ ip addr      (in pod ${name}, ${pod.netns} on ${node})\n${addr.trimEnd()}\n$ ip route\n${route.trimEnd()}\n`);
-        setups.push({ pod: name, node, ip: pod.ip, netns: pod.netns, trace: trace.events, ipAddr: addr, ipRoute: route });
+        text(
+          `\n$ ip addr      (in pod ${name}, ${pod.netns} on ${node})\n${addr.trimEnd()}\n$ ip route\n${route.trimEnd()}\n`,
+        );
+        setups.push({
+          pod: name,
+          node,
+          ip: pod.ip,
+          netns: pod.netns,
+          trace: trace.events,
+          ipAddr: addr,
+          ipRoute: route,
+        });
       } catch (e) {
         ok = false;
         text(formatTimeline(trace));
@@ -87,7 +103,11 @@ export async function traceCommand(sc: TraceScenario, print: (s: string) => void
     const left = await leftovers(world);
     report.leftovers = left;
     if (left.length) ok = false;
-    text(left.length ? `✗ Left behind in the world:\n${left.map((l) => `  - ${l}`).join('\n')}` : `✓ Nothing left on the nodes: no veth, no pod netns, no IP reservation, no cached result, no pod process (cni0 stays: the bridge plugin never deletes it).`);
+    text(
+      left.length
+        ? `✗ Left behind in the world:\n${left.map((l) => `  - ${l}`).join('\n')}`
+        : `✓ Nothing left on the nodes: no veth, no pod netns, no IP reservation, no cached result, no pod process (cni0 stays: the bridge plugin never deletes it).`,
+    );
   } finally {
     await world.destroy();
   }
@@ -97,7 +117,12 @@ export async function traceCommand(sc: TraceScenario, print: (s: string) => void
   if (diff.length) ok = false;
   report.ok = ok;
   if (sc.json) print(JSON.stringify(report, null, 2));
-  else print(diff.length ? `✗ The host changed:\n${diff.map((d) => `  - ${d}`).join('\n')}` : `✓ World destroyed; the host is unchanged: same interfaces, no named netns, no mount, no process of the world.`);
+  else
+    print(
+      diff.length
+        ? `✗ The host changed:\n${diff.map((d) => `  - ${d}`).join('\n')}`
+        : `✓ World destroyed; the host is unchanged: same interfaces, no named netns, no mount, no process of the world.`,
+    );
   return ok;
 }
 
@@ -107,4 +132,3 @@ async function leftovers(world: World): Promise<string[]> {
   out.push(...(await strayProcesses(world)).map((p) => `process ${p}`));
   return out;
 }
-

@@ -39,7 +39,8 @@ export class ResultCache {
   read(network: string, containerId: string, ifName: string): CachedAttachment | undefined {
     try {
       const raw = JSON.parse(readFileSync(this.path(network, containerId, ifName), 'utf8')) as Json;
-      if (typeof raw === 'object' && raw && !Array.isArray(raw) && raw.kind === 'cniCacheV1') return raw as unknown as CachedAttachment;
+      if (typeof raw === 'object' && raw && !Array.isArray(raw) && raw.kind === 'cniCacheV1')
+        return raw as unknown as CachedAttachment;
     } catch {
       /* absent or unreadable: as libcni, treat it as no cache */
     }

@@ -18,7 +18,9 @@ describe('parseJson', () => {
     const e = errorOf(() => parseJson(text, '10-x.conflist'));
     expect(e.line).toBe(3);
     expect(e.column).toBe(14);
-    expect(e.message).toBe('10-x.conflist:3:14: invalid JSON: trailing comma: JSON allows no comma after the last member');
+    expect(e.message).toBe(
+      '10-x.conflist:3:14: invalid JSON: trailing comma: JSON allows no comma after the last member',
+    );
   });
   it('reports a missing colon at its position', () => {
     const e = errorOf(() => parseJson('{\n"a" 1}', 'f.conf'));
@@ -53,7 +55,9 @@ describe('confListFromText', () => {
     expect(l.disableCheck).toBe(false);
   });
   it('negotiates cniVersions to the highest it implements', () => {
-    const l = confListFromText(JSON.stringify({ ...good, cniVersion: undefined, cniVersions: ['0.4.0', '1.0.0', '9.9.9'] }));
+    const l = confListFromText(
+      JSON.stringify({ ...good, cniVersion: undefined, cniVersions: ['0.4.0', '1.0.0', '9.9.9'] }),
+    );
     expect(l.cniVersion).toBe('1.0.0');
   });
   it.each([
@@ -68,20 +72,30 @@ describe('confListFromText', () => {
     expect(errorOf(() => confListFromText(JSON.stringify(conf, null, 2), 'f.conflist')).message).toMatch(re);
   });
   it('points a field error at the line of the field', () => {
-    const e = errorOf(() => confListFromText('{\n  "cniVersion": "7.0.0",\n  "name": "x",\n  "plugins": [{"type": "bridge"}]\n}', 'f.conflist'));
+    const e = errorOf(() =>
+      confListFromText(
+        '{\n  "cniVersion": "7.0.0",\n  "name": "x",\n  "plugins": [{"type": "bridge"}]\n}',
+        'f.conflist',
+      ),
+    );
     expect(e.line).toBe(2);
   });
 });
 
 describe('confListFromConfText', () => {
   it('upconverts a .conf to a one-plugin list', () => {
-    const l = confListFromConfText(JSON.stringify({ cniVersion: '0.4.0', name: 'n', type: 'bridge', bridge: 'br0' }), 'a.conf');
+    const l = confListFromConfText(
+      JSON.stringify({ cniVersion: '0.4.0', name: 'n', type: 'bridge', bridge: 'br0' }),
+      'a.conf',
+    );
     expect(l.plugins).toHaveLength(1);
     expect(l.plugins[0]).toMatchObject({ type: 'bridge', bridge: 'br0' });
     expect(l.cniVersion).toBe('0.4.0');
   });
   it('says a conflist in a .conf file needs renaming', () => {
-    const e = errorOf(() => confListFromConfText(JSON.stringify({ cniVersion: '1.0.0', name: 'n', plugins: [{ type: 'bridge' }] }), 'a.conf'));
+    const e = errorOf(() =>
+      confListFromConfText(JSON.stringify({ cniVersion: '1.0.0', name: 'n', plugins: [{ type: 'bridge' }] }), 'a.conf'),
+    );
     expect(e.message).toMatch(/name it \.conflist/);
   });
 });

@@ -62,8 +62,14 @@ function fail(file: string, text: string, reason: string, key?: string): never {
 }
 
 function checkVersion(file: string, text: string, v: Json | undefined, where: string): string {
-  if (v === undefined) fail(file, text, `${where} has no "cniVersion": plugins cannot be run without it (and DEL would fail, leaking the pod's network)`);
-  if (typeof v !== 'string' || !parseVersion(v)) fail(file, text, `"cniVersion" must be a version string such as "1.0.0", not ${JSON.stringify(v)}`, 'cniVersion');
+  if (v === undefined)
+    fail(
+      file,
+      text,
+      `${where} has no "cniVersion": plugins cannot be run without it (and DEL would fail, leaking the pod's network)`,
+    );
+  if (typeof v !== 'string' || !parseVersion(v))
+    fail(file, text, `"cniVersion" must be a version string such as "1.0.0", not ${JSON.stringify(v)}`, 'cniVersion');
   if (!(KNOWN_VERSIONS as readonly string[]).includes(v)) {
     fail(file, text, `unknown cniVersion "${v}": known versions are ${KNOWN_VERSIONS.join(', ')}`, 'cniVersion');
   }
@@ -72,8 +78,15 @@ function checkVersion(file: string, text: string, v: Json | undefined, where: st
 
 function checkPlugin(file: string, text: string, p: Json, index: number | null): PluginConf {
   const where = index === null ? 'the configuration' : `plugin ${index + 1}`;
-  if (typeof p !== 'object' || p === null || Array.isArray(p)) fail(file, text, `${where} must be a JSON object`, index === null ? undefined : 'plugins');
-  if (p.type === undefined) fail(file, text, `${where} has no "type": the runtime cannot know which plugin binary to run`, index === null ? undefined : 'plugins');
+  if (typeof p !== 'object' || p === null || Array.isArray(p))
+    fail(file, text, `${where} must be a JSON object`, index === null ? undefined : 'plugins');
+  if (p.type === undefined)
+    fail(
+      file,
+      text,
+      `${where} has no "type": the runtime cannot know which plugin binary to run`,
+      index === null ? undefined : 'plugins',
+    );
   if (typeof p.type !== 'string' || !/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/.test(p.type)) {
     fail(file, text, `${where} has an invalid "type" ${JSON.stringify(p.type)}: it must name a plugin binary`, 'type');
   }
@@ -83,21 +96,40 @@ function checkPlugin(file: string, text: string, p: Json, index: number | null):
 /** Parses a .conflist. */
 export function confListFromText(text: string, file = 'config.conflist'): ConfList {
   const raw = parseJson(text, file);
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) fail(file, text, 'a configuration list must be a JSON object');
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+    fail(file, text, 'a configuration list must be a JSON object');
   if (raw.type !== undefined && raw.plugins === undefined) {
-    fail(file, text, 'this is a single plugin configuration (it has "type" and no "plugins"): name the file .conf, or wrap it in a "plugins" list', 'type');
+    fail(
+      file,
+      text,
+      'this is a single plugin configuration (it has "type" and no "plugins"): name the file .conf, or wrap it in a "plugins" list',
+      'type',
+    );
   }
   if (typeof raw.name !== 'string' || !raw.name) fail(file, text, 'the list has no "name"', 'name');
-  if (!NAME_RE.test(raw.name)) fail(file, text, `invalid network name "${raw.name}": use letters, digits, "_", "." and "-", starting with a letter or digit`, 'name');
+  if (!NAME_RE.test(raw.name))
+    fail(
+      file,
+      text,
+      `invalid network name "${raw.name}": use letters, digits, "_", "." and "-", starting with a letter or digit`,
+      'name',
+    );
   let cniVersion: string;
   if (Array.isArray(raw.cniVersions)) {
     const picked = negotiateVersion(raw.cniVersions.filter((v): v is string => typeof v === 'string'));
-    if (!picked) fail(file, text, `none of "cniVersions" ${JSON.stringify(raw.cniVersions)} is supported (up to 1.1.0)`, 'cniVersions');
+    if (!picked)
+      fail(
+        file,
+        text,
+        `none of "cniVersions" ${JSON.stringify(raw.cniVersions)} is supported (up to 1.1.0)`,
+        'cniVersions',
+      );
     cniVersion = picked;
   } else {
     cniVersion = checkVersion(file, text, raw.cniVersion, 'the list');
   }
-  if (!Array.isArray(raw.plugins)) fail(file, text, 'the list has no "plugins" array', raw.plugins === undefined ? undefined : 'plugins');
+  if (!Array.isArray(raw.plugins))
+    fail(file, text, 'the list has no "plugins" array', raw.plugins === undefined ? undefined : 'plugins');
   if (raw.plugins.length === 0) fail(file, text, 'the "plugins" list is empty', 'plugins');
   const plugins = raw.plugins.map((p, i) => checkPlugin(file, text, p, i));
   for (const k of ['disableCheck', 'disableGC'] as const) {
@@ -117,16 +149,30 @@ export function confListFromText(text: string, file = 'config.conflist'): ConfLi
 /** Parses a single plugin .conf (or .json) and upconverts it to a one-plugin list, as libcni does. */
 export function confListFromConfText(text: string, file = 'config.conf'): ConfList {
   const raw = parseJson(text, file);
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) fail(file, text, 'a configuration must be a JSON object');
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+    fail(file, text, 'a configuration must be a JSON object');
   if (raw.type === undefined && Array.isArray(raw.plugins)) {
-    fail(file, text, 'this file holds a configuration list ("plugins"), but .conf and .json files are single plugins: name it .conflist', 'plugins');
+    fail(
+      file,
+      text,
+      'this file holds a configuration list ("plugins"), but .conf and .json files are single plugins: name it .conflist',
+      'plugins',
+    );
   }
   const plugin = checkPlugin(file, text, raw, null);
   if (typeof raw.name !== 'string' || !raw.name) fail(file, text, 'the configuration has no "name"');
   if (!NAME_RE.test(raw.name)) fail(file, text, `invalid network name "${raw.name}"`, 'name');
   const cniVersion = checkVersion(file, text, raw.cniVersion, 'the configuration');
   const list = { cniVersion, name: raw.name, plugins: [plugin] };
-  return { cniVersion, name: raw.name, disableCheck: false, disableGC: false, plugins: [plugin], bytes: JSON.stringify(list), file };
+  return {
+    cniVersion,
+    name: raw.name,
+    disableCheck: false,
+    disableGC: false,
+    plugins: [plugin],
+    bytes: JSON.stringify(list),
+    file,
+  };
 }
 
 /** Parses a config file by its extension, then lints it: the engine runs no plugin with a config that lint refuses. */
@@ -180,4 +226,3 @@ export function loopbackConfList(): ConfList {
   const list = { cniVersion: '0.3.1', name: 'cni-loopback', plugins: [{ type: 'loopback' }] };
   return { ...list, disableCheck: false, disableGC: false, bytes: JSON.stringify(list) };
 }
-

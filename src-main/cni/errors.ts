@@ -27,7 +27,9 @@ export class PluginError extends Error {
     readonly msg: string,
     readonly details: string | undefined,
   ) {
-    super(`plugin ${plugin} failed ${command} (code ${code}: ${meaningOfCode(code)}): ${msg}${details ? ` (${details})` : ''}`);
+    super(
+      `plugin ${plugin} failed ${command} (code ${code}: ${meaningOfCode(code)}): ${msg}${details ? ` (${details})` : ''}`,
+    );
     this.name = 'PluginError';
   }
 }

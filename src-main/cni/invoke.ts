@@ -72,7 +72,13 @@ export interface InvokeOptions {
 }
 
 /** Runs a plugin and returns its parsed stdout (or null for empty output). Throws PluginError or ExecError. */
-export async function invokePlugin(host: PluginHost, type: string, a: InvokeArgs, stdin: string, opts: InvokeOptions = {}): Promise<Json> {
+export async function invokePlugin(
+  host: PluginHost,
+  type: string,
+  a: InvokeArgs,
+  stdin: string,
+  opts: InvokeOptions = {},
+): Promise<Json> {
   const path = host.findPlugin(type);
   const cni = cniEnv(host, a);
   const env = { ...host.baseEnv(), ...cni };
@@ -93,7 +99,12 @@ export async function invokePlugin(host: PluginHost, type: string, a: InvokeArgs
       ...(error ? { error } : {}),
     });
   if (!path) {
-    const e = new ExecError(type, a.command, 'not-found', `failed to find plugin "${type}" in path [${host.cniPath.join(':')}]: ${host.describeSearch()}`);
+    const e = new ExecError(
+      type,
+      a.command,
+      'not-found',
+      `failed to find plugin "${type}" in path [${host.cniPath.join(':')}]: ${host.describeSearch()}`,
+    );
     record({}, e.message);
     throw e;
   }
@@ -109,13 +120,23 @@ export async function invokePlugin(host: PluginHost, type: string, a: InvokeArgs
         await new Promise((res) => setTimeout(res, 200));
         continue;
       }
-      const err = new ExecError(type, a.command, 'start-failed', `cannot run plugin ${type} (${path}): ${(e as Error).message}`);
+      const err = new ExecError(
+        type,
+        a.command,
+        'start-failed',
+        `cannot run plugin ${type} (${path}): ${(e as Error).message}`,
+      );
       record({}, err.message);
       throw err;
     }
   }
   if (r.timedOut) {
-    const e = new ExecError(type, a.command, 'timeout', `plugin ${type} did not finish ${a.command} within ${timeoutMs} ms and was killed`);
+    const e = new ExecError(
+      type,
+      a.command,
+      'timeout',
+      `plugin ${type} did not finish ${a.command} within ${timeoutMs} ms and was killed`,
+    );
     record(r, e.message);
     throw e;
   }
@@ -130,11 +151,22 @@ export async function invokePlugin(host: PluginHost, type: string, a: InvokeArgs
     const p = parsed as { code?: unknown; msg?: unknown; details?: unknown } | undefined;
     let e: Error;
     if (p && typeof p === 'object' && typeof p.code === 'number') {
-      e = new PluginError(type, a.command, p.code, typeof p.msg === 'string' ? p.msg : '', typeof p.details === 'string' && p.details ? p.details : undefined);
+      e = new PluginError(
+        type,
+        a.command,
+        p.code,
+        typeof p.msg === 'string' ? p.msg : '',
+        typeof p.details === 'string' && p.details ? p.details : undefined,
+      );
     } else {
       const text = (r.stderr.trim() || out || 'no output').slice(0, 500);
       const how = r.code === null ? `was killed by signal ${r.signal}` : `exited with status ${r.code}`;
-      e = new ExecError(type, a.command, 'bad-output', `plugin ${type} ${how} during ${a.command} without a CNI error object: ${text}`);
+      e = new ExecError(
+        type,
+        a.command,
+        'bad-output',
+        `plugin ${type} ${how} during ${a.command} without a CNI error object: ${text}`,
+      );
     }
     record(r, e.message);
     throw e;
@@ -148,7 +180,12 @@ export async function invokePlugin(host: PluginHost, type: string, a: InvokeArgs
     record(r);
     return json;
   } catch {
-    const e = new ExecError(type, a.command, 'bad-output', `plugin ${type} printed output that is not JSON during ${a.command}: ${JSON.stringify(out.slice(0, 200))}`);
+    const e = new ExecError(
+      type,
+      a.command,
+      'bad-output',
+      `plugin ${type} printed output that is not JSON during ${a.command}: ${JSON.stringify(out.slice(0, 200))}`,
+    );
     record(r, e.message);
     throw e;
   }

@@ -83,7 +83,11 @@ export function locateJsonError(text: string): JsonSyntaxProblem | undefined {
         i++;
         return;
       }
-      fail(text[i] === undefined ? 'unexpected end of input: "]" is missing' : `expected "," or "]" after an array element, found ${show(text[i])}`);
+      fail(
+        text[i] === undefined
+          ? 'unexpected end of input: "]" is missing'
+          : `expected "," or "]" after an array element, found ${show(text[i])}`,
+      );
     }
   };
   const object = (): void => {
@@ -95,7 +99,12 @@ export function locateJsonError(text: string): JsonSyntaxProblem | undefined {
     }
     for (;;) {
       ws();
-      if (text[i] !== '"') fail(text[i] === undefined ? 'unexpected end of input: "}" is missing' : `expected a property name in double quotes, found ${show(text[i])}`);
+      if (text[i] !== '"')
+        fail(
+          text[i] === undefined
+            ? 'unexpected end of input: "}" is missing'
+            : `expected a property name in double quotes, found ${show(text[i])}`,
+        );
       string();
       ws();
       if (text[i] !== ':') fail(`expected ":" after the property name, found ${show(text[i])}`);
@@ -112,7 +121,11 @@ export function locateJsonError(text: string): JsonSyntaxProblem | undefined {
         i++;
         return;
       }
-      fail(text[i] === undefined ? 'unexpected end of input: "}" is missing' : `expected "," or "}" after a property value, found ${show(text[i])}`);
+      fail(
+        text[i] === undefined
+          ? 'unexpected end of input: "}" is missing'
+          : `expected "," or "}" after a property value, found ${show(text[i])}`,
+      );
     }
   };
   try {

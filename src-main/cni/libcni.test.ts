@@ -19,7 +19,10 @@ const rt = {
   netns: '/run/netns/x',
   ifName: 'eth0',
   args: [] as [string, string][],
-  capabilityArgs: { portMappings: [{ hostPort: 8080, containerPort: 80, protocol: 'tcp' }], bandwidth: { ingressRate: 1 } },
+  capabilityArgs: {
+    portMappings: [{ hostPort: 8080, containerPort: 80, protocol: 'tcp' }],
+    bandwidth: { ingressRate: 1 },
+  },
 };
 
 describe('buildPluginConfig', () => {
@@ -36,13 +39,19 @@ describe('buildPluginConfig', () => {
     expect(c.capabilities).toBeUndefined();
     expect(c.snat).toBe(true);
     // prevResult is converted to the list's version: 0.4.0 results carry "version" per IP
-    expect(c.prevResult).toEqual({ cniVersion: '0.4.0', ips: [{ address: '10.0.0.2/24', interface: 0, version: '4' }] });
+    expect(c.prevResult).toEqual({
+      cniVersion: '0.4.0',
+      ips: [{ address: '10.0.0.2/24', interface: 0, version: '4' }],
+    });
   });
 });
 
 describe('results', () => {
   it('converts a 0.2.0 result (ip4) to the current shape', () => {
-    const r = parseResult({ cniVersion: '0.2.0', ip4: { ip: '10.1.0.5/16', gateway: '10.1.0.1', routes: [{ dst: '0.0.0.0/0' }] } }, '0.2.0');
+    const r = parseResult(
+      { cniVersion: '0.2.0', ip4: { ip: '10.1.0.5/16', gateway: '10.1.0.1', routes: [{ dst: '0.0.0.0/0' }] } },
+      '0.2.0',
+    );
     expect(r.ips).toEqual([{ address: '10.1.0.5/16', gateway: '10.1.0.1' }]);
     expect(r.routes).toEqual([{ dst: '0.0.0.0/0' }]);
   });
@@ -66,7 +75,9 @@ describe('results', () => {
     expect(podIpsFromResult(r)).toEqual({ ip: '10.244.1.5', additionalIps: ['fd00::5'] });
   });
   it('finds no pod IP when eth0 has none', () => {
-    expect(podIpsFromResult({ cniVersion: '1.0.0', interfaces: [{ name: 'eth0', sandbox: '/x' }], ips: [] })).toBeUndefined();
+    expect(
+      podIpsFromResult({ cniVersion: '1.0.0', interfaces: [{ name: 'eth0', sandbox: '/x' }], ips: [] }),
+    ).toBeUndefined();
   });
 });
 

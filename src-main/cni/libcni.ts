@@ -31,17 +31,27 @@ const IFNAME_MAX = 15;
 
 function validateRuntime(list: ConfList, rt: RuntimeConf): void {
   if (!/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/.test(rt.containerId)) {
-    throw new InvalidArgumentError(`invalid container ID "${rt.containerId}": it must start with a letter or digit and use only letters, digits, "_", "." and "-"`);
+    throw new InvalidArgumentError(
+      `invalid container ID "${rt.containerId}": it must start with a letter or digit and use only letters, digits, "_", "." and "-"`,
+    );
   }
   const n = rt.ifName;
   if (!n || n.length > IFNAME_MAX || n === '.' || n === '..' || /[/:\s]/.test(n)) {
-    throw new InvalidArgumentError(`invalid interface name "${n}": 1 to ${IFNAME_MAX} characters, not "." or "..", and no "/", ":" or whitespace`);
+    throw new InvalidArgumentError(
+      `invalid interface name "${n}": 1 to ${IFNAME_MAX} characters, not "." or "..", and no "/", ":" or whitespace`,
+    );
   }
-  if (!/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/.test(list.name)) throw new InvalidArgumentError(`invalid network name "${list.name}"`);
+  if (!/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/.test(list.name))
+    throw new InvalidArgumentError(`invalid network name "${list.name}"`);
 }
 
 /** The config one plugin receives: the list's name and version, prevResult and runtimeConfig injected. */
-export function buildPluginConfig(list: ConfList, plugin: PluginConf, prevResult: CniResult | undefined, rt: RuntimeConf | undefined): string {
+export function buildPluginConfig(
+  list: ConfList,
+  plugin: PluginConf,
+  prevResult: CniResult | undefined,
+  rt: RuntimeConf | undefined,
+): string {
   const { capabilities, name: _n, cniVersion: _v, ...rest } = plugin;
   const conf: JsonObject = { cniVersion: list.cniVersion, name: list.name, ...rest };
   if (prevResult) conf.prevResult = convertResult(prevResult, list.cniVersion) as unknown as Json;
@@ -52,7 +62,10 @@ export function buildPluginConfig(list: ConfList, plugin: PluginConf, prevResult
     }
     if (Object.keys(rc).length) {
       const existing = conf.runtimeConfig;
-      conf.runtimeConfig = { ...(existing && typeof existing === 'object' && !Array.isArray(existing) ? existing : {}), ...rc };
+      conf.runtimeConfig = {
+        ...(existing && typeof existing === 'object' && !Array.isArray(existing) ? existing : {}),
+        ...rc,
+      };
     }
   }
   return JSON.stringify(conf);
@@ -85,7 +98,10 @@ export class CniExecutor {
 
   private invoke(type: string, a: InvokeArgs, stdin: string, onExec?: (r: PluginExecRecord) => void): Promise<Json> {
     const hook = onExec ?? this.opts.onExec;
-    return invokePlugin(this.host, type, a, stdin, { ...(this.opts.timeoutMs ? { timeoutMs: this.opts.timeoutMs } : {}), ...(hook ? { onExec: hook } : {}) });
+    return invokePlugin(this.host, type, a, stdin, {
+      ...(this.opts.timeoutMs ? { timeoutMs: this.opts.timeoutMs } : {}),
+      ...(hook ? { onExec: hook } : {}),
+    });
   }
 
   private args(command: InvokeArgs['command'], rt: RuntimeConf): InvokeArgs {
@@ -98,11 +114,22 @@ export class CniExecutor {
     return this.locks.run(rt.containerId, async () => {
       let prev: CniResult | undefined;
       for (const plugin of list.plugins) {
-        const out = await this.invoke(plugin.type, this.args('ADD', rt), buildPluginConfig(list, plugin, prev, rt), onExec);
+        const out = await this.invoke(
+          plugin.type,
+          this.args('ADD', rt),
+          buildPluginConfig(list, plugin, prev, rt),
+          onExec,
+        );
         try {
           prev = parseResult(out, list.cniVersion);
         } catch (e) {
-          if (e instanceof ResultError) throw new ExecError(plugin.type, 'ADD', 'bad-output', `plugin ${plugin.type} returned an invalid result for ADD: ${e.message}`);
+          if (e instanceof ResultError)
+            throw new ExecError(
+              plugin.type,
+              'ADD',
+              'bad-output',
+              `plugin ${plugin.type} returned an invalid result for ADD: ${e.message}`,
+            );
           throw e;
         }
       }
@@ -129,7 +156,10 @@ export class CniExecutor {
     validateRuntime(list, rt);
     return this.locks.run(rt.containerId, async () => {
       const cached = this.cache.read(list.name, rt.containerId, rt.ifName);
-      const prev = cached?.result && versionAtLeast(list.cniVersion, '0.4.0') ? convertResult(cached.result, list.cniVersion) : undefined;
+      const prev =
+        cached?.result && versionAtLeast(list.cniVersion, '0.4.0')
+          ? convertResult(cached.result, list.cniVersion)
+          : undefined;
       for (const plugin of [...list.plugins].reverse()) {
         await this.invoke(plugin.type, this.args('DEL', rt), buildPluginConfig(list, plugin, prev, rt), onExec);
       }
@@ -138,16 +168,24 @@ export class CniExecutor {
   }
 
   /** CHECK: needs 0.4.0 or later and a cached result; skipped when the list says disableCheck. */
-  checkNetworkList(list: ConfList, rt: RuntimeConf, onExec?: (r: PluginExecRecord) => void): Promise<{ skipped: boolean }> {
+  checkNetworkList(
+    list: ConfList,
+    rt: RuntimeConf,
+    onExec?: (r: PluginExecRecord) => void,
+  ): Promise<{ skipped: boolean }> {
     validateRuntime(list, rt);
     if (!versionAtLeast(list.cniVersion, '0.4.0')) {
-      return Promise.reject(new NotSupportedError(`CHECK needs cniVersion 0.4.0 or later; network "${list.name}" is ${list.cniVersion}`));
+      return Promise.reject(
+        new NotSupportedError(`CHECK needs cniVersion 0.4.0 or later; network "${list.name}" is ${list.cniVersion}`),
+      );
     }
     if (list.disableCheck) return Promise.resolve({ skipped: true });
     return this.locks.run(rt.containerId, async () => {
       const cached = this.cache.read(list.name, rt.containerId, rt.ifName);
       if (!cached?.result) {
-        throw new NotSupportedError(`no cached result for container ${rt.containerId} on network "${list.name}" (${rt.ifName}): CHECK needs the result of an earlier ADD`);
+        throw new NotSupportedError(
+          `no cached result for container ${rt.containerId} on network "${list.name}" (${rt.ifName}): CHECK needs the result of an earlier ADD`,
+        );
       }
       const prev = convertResult(cached.result, list.cniVersion);
       for (const plugin of list.plugins) {
@@ -158,24 +196,39 @@ export class CniExecutor {
   }
 
   /** VERSION: which spec versions a plugin speaks. */
-  async getVersionInfo(type: string, cniVersion = '1.0.0', onExec?: (r: PluginExecRecord) => void): Promise<VersionInfo> {
+  async getVersionInfo(
+    type: string,
+    cniVersion = '1.0.0',
+    onExec?: (r: PluginExecRecord) => void,
+  ): Promise<VersionInfo> {
     const out = await this.invoke(type, { command: 'VERSION' }, JSON.stringify({ cniVersion }), onExec);
     const o = out as { cniVersion?: unknown; supportedVersions?: unknown } | null;
     if (!o || !Array.isArray(o.supportedVersions)) {
       throw new ExecError(type, 'VERSION', 'bad-output', `plugin ${type} answered VERSION without "supportedVersions"`);
     }
-    return { cniVersion: typeof o.cniVersion === 'string' ? o.cniVersion : cniVersion, supportedVersions: o.supportedVersions.filter((v): v is string => typeof v === 'string') };
+    return {
+      cniVersion: typeof o.cniVersion === 'string' ? o.cniVersion : cniVersion,
+      supportedVersions: o.supportedVersions.filter((v): v is string => typeof v === 'string'),
+    };
   }
 
   /** The first plugin of the list that does not speak `min`, as a NotSupportedError naming it. */
-  private async unsupported(list: ConfList, verb: string, min: string, onExec?: (r: PluginExecRecord) => void): Promise<NotSupportedError | undefined> {
+  private async unsupported(
+    list: ConfList,
+    verb: string,
+    min: string,
+    onExec?: (r: PluginExecRecord) => void,
+  ): Promise<NotSupportedError | undefined> {
     for (const plugin of list.plugins) {
       const info = await this.getVersionInfo(plugin.type, undefined, onExec);
       if (!info.supportedVersions.includes(min)) {
-        return new NotSupportedError(`${verb} is not supported by plugin ${plugin.type} (speaks up to ${highestVersion(info.supportedVersions) ?? 'nothing'}; ${verb} needs ${min})`);
+        return new NotSupportedError(
+          `${verb} is not supported by plugin ${plugin.type} (speaks up to ${highestVersion(info.supportedVersions) ?? 'nothing'}; ${verb} needs ${min})`,
+        );
       }
     }
-    if (compareVersions(list.cniVersion, min) < 0) return new NotSupportedError(`${verb} needs cniVersion ${min}; network "${list.name}" is ${list.cniVersion}`);
+    if (compareVersions(list.cniVersion, min) < 0)
+      return new NotSupportedError(`${verb} needs cniVersion ${min}; network "${list.name}" is ${list.cniVersion}`);
     return undefined;
   }
 
@@ -184,7 +237,12 @@ export class CniExecutor {
     const no = await this.unsupported(list, 'STATUS', '1.1.0', onExec);
     if (no) throw no;
     for (const plugin of list.plugins) {
-      await this.invoke(plugin.type, { command: 'STATUS' }, buildPluginConfig(list, plugin, undefined, undefined), onExec);
+      await this.invoke(
+        plugin.type,
+        { command: 'STATUS' },
+        buildPluginConfig(list, plugin, undefined, undefined),
+        onExec,
+      );
     }
   }
 
@@ -194,15 +252,30 @@ export class CniExecutor {
    * list, the GC verb to each plugin with the valid attachments. When the verb cannot be sent, `note`
    * says why (a plugin that speaks only 1.0.0, or an older list).
    */
-  async gcNetworkList(list: ConfList, valid: { containerId: string; ifName: string }[], onExec?: (r: PluginExecRecord) => void): Promise<{ deleted: string[]; gcSent: boolean; note?: string }> {
-    if (list.disableGC) return { deleted: [], gcSent: false, note: `network "${list.name}" sets disableGC: nothing was collected` };
+  async gcNetworkList(
+    list: ConfList,
+    valid: { containerId: string; ifName: string }[],
+    onExec?: (r: PluginExecRecord) => void,
+  ): Promise<{ deleted: string[]; gcSent: boolean; note?: string }> {
+    if (list.disableGC)
+      return { deleted: [], gcSent: false, note: `network "${list.name}" sets disableGC: nothing was collected` };
     const keep = new Set(valid.map((v) => `${v.containerId}/${v.ifName}`));
     const deleted: string[] = [];
     const errors: string[] = [];
     for (const a of this.cache.list(list.name)) {
       if (keep.has(`${a.containerId}/${a.ifName}`)) continue;
       try {
-        await this.delNetworkList(list, { containerId: a.containerId, netns: a.netns ?? '', ifName: a.ifName, args: a.cniArgs ?? [], capabilityArgs: a.capabilityArgs ?? {} }, onExec);
+        await this.delNetworkList(
+          list,
+          {
+            containerId: a.containerId,
+            netns: a.netns ?? '',
+            ifName: a.ifName,
+            args: a.cniArgs ?? [],
+            capabilityArgs: a.capabilityArgs ?? {},
+          },
+          onExec,
+        );
         deleted.push(a.containerId);
       } catch (e) {
         errors.push(`failed to delete stale attachment ${a.containerId} ${a.ifName}: ${(e as Error).message}`);

@@ -44,12 +44,17 @@ export function parseResult(raw: Json, fallbackVersion: string): CniResult {
     for (const fam of ['ip4', 'ip6'] as const) {
       const f = raw[fam];
       if (!isObj(f)) continue;
-      if (typeof f.ip === 'string') ips.push({ address: f.ip, ...(typeof f.gateway === 'string' ? { gateway: f.gateway } : {}) });
-      if (Array.isArray(f.routes)) for (const r of f.routes) if (isObj(r) && typeof r.dst === 'string') routes.push({ dst: r.dst, ...(typeof r.gw === 'string' ? { gw: r.gw } : {}) });
+      if (typeof f.ip === 'string')
+        ips.push({ address: f.ip, ...(typeof f.gateway === 'string' ? { gateway: f.gateway } : {}) });
+      if (Array.isArray(f.routes))
+        for (const r of f.routes)
+          if (isObj(r) && typeof r.dst === 'string')
+            routes.push({ dst: r.dst, ...(typeof r.gw === 'string' ? { gw: r.gw } : {}) });
     }
     return { cniVersion: version, ips, routes, ...(isObj(raw.dns) ? { dns: raw.dns } : {}) };
   }
-  if (raw.interfaces !== undefined && !Array.isArray(raw.interfaces)) throw new ResultError('"interfaces" is not a list');
+  if (raw.interfaces !== undefined && !Array.isArray(raw.interfaces))
+    throw new ResultError('"interfaces" is not a list');
   if (raw.ips !== undefined && !Array.isArray(raw.ips)) throw new ResultError('"ips" is not a list');
   for (const ip of (raw.ips as Json[] | undefined) ?? []) {
     if (!isObj(ip) || typeof ip.address !== 'string') throw new ResultError('an entry of "ips" has no "address"');
@@ -83,7 +88,9 @@ export function podIpsFromResult(r: CniResult, ifName = 'eth0'): PodIps | undefi
   const ifaces = r.interfaces ?? [];
   const idx = ifaces.findIndex((i) => i.name === ifName && i.sandbox);
   const ips = (r.ips ?? [])
-    .filter((ip) => ip.interface === undefined || ip.interface === idx || (idx < 0 && ifaces[ip.interface]?.name === ifName))
+    .filter(
+      (ip) => ip.interface === undefined || ip.interface === idx || (idx < 0 && ifaces[ip.interface]?.name === ifName),
+    )
     .map((ip) => ip.address.split('/')[0]!);
   if (idx < 0 && ifaces.length > 0 && !(r.ips ?? []).some((ip) => ip.interface === undefined)) return undefined;
   if (ips.length === 0) return undefined;

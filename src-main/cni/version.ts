@@ -28,5 +28,8 @@ export function negotiateVersion(versions: string[]): string | undefined {
 }
 
 export function highestVersion(versions: string[]): string | undefined {
-  return [...versions].filter((v) => parseVersion(v)).sort(compareVersions).at(-1);
+  return [...versions]
+    .filter((v) => parseVersion(v))
+    .sort(compareVersions)
+    .at(-1);
 }

@@ -12,7 +12,8 @@ import { NODE_PATHS } from '../world/world.js';
 import { ConfDir, ConfigFileError } from './files.js';
 import { describeError, runVerb } from './run.js';
 
-type ConfigMethods = `config.${'files' | 'read' | 'save' | 'create' | 'rename' | 'delete' | 'lint' | 'targets' | 'run'}`;
+type ConfigMethods =
+  `config.${'files' | 'read' | 'save' | 'create' | 'rename' | 'delete' | 'lint' | 'targets' | 'run'}`;
 
 const strip = ({ file: _f, ...p }: Problem) => p;
 
@@ -47,7 +48,10 @@ export class ConfigEditorPart implements SessionPart, Pick<PodnetApi, ConfigMeth
   private serial<T>(node: string, fn: () => Promise<T>): Promise<T> {
     const prev = this.tails.get(node) ?? Promise.resolve();
     const next = prev.then(fn, fn);
-    this.tails.set(node, next.catch(() => {}));
+    this.tails.set(
+      node,
+      next.catch(() => {}),
+    );
     return next;
   }
 
@@ -82,7 +86,14 @@ export class ConfigEditorPart implements SessionPart, Pick<PodnetApi, ConfigMeth
       hasPlugin: (t) => rt.cni.host.findPlugin(t) !== undefined,
       versionsOf: (t) => {
         const key = `${node}/${t}`;
-        if (!this.versions.has(key)) this.versions.set(key, rt.cni.getVersionInfo(t).then((v) => v.supportedVersions, () => undefined));
+        if (!this.versions.has(key))
+          this.versions.set(
+            key,
+            rt.cni.getVersionInfo(t).then(
+              (v) => v.supportedVersions,
+              () => undefined,
+            ),
+          );
         return this.versions.get(key)!;
       },
       siblings: loaded.files.map((f) => ({ name: basename(f.file), valid: !!f.list })),
@@ -159,8 +170,20 @@ export class ConfigEditorPart implements SessionPart, Pick<PodnetApi, ConfigMeth
     const { s } = this.need(node);
     const pods = [...s.kubelet.pods.values()]
       .filter((pod) => pod.spec.node === node)
-      .map((pod) => ({ kind: 'pod' as const, name: pod.spec.name, netns: pod.netns, containerId: pod.sandboxId, attached: true }));
-    const own = [...(this.scratch.get(node) ?? new Map<string, string>()).entries()].map(([name, netns]) => ({ kind: 'new' as const, name, netns, containerId: `editor-${name}`, attached: true }));
+      .map((pod) => ({
+        kind: 'pod' as const,
+        name: pod.spec.name,
+        netns: pod.netns,
+        containerId: pod.sandboxId,
+        attached: true,
+      }));
+    const own = [...(this.scratch.get(node) ?? new Map<string, string>()).entries()].map(([name, netns]) => ({
+      kind: 'new' as const,
+      name,
+      netns,
+      containerId: `editor-${name}`,
+      attached: true,
+    }));
     return [...pods, ...own];
   }
 
@@ -177,34 +200,80 @@ export class ConfigEditorPart implements SessionPart, Pick<PodnetApi, ConfigMeth
       if (p.target.kind === 'pod') {
         const pod = s.kubelet.pods.get(`default/${p.target.pod}`);
         if (!pod || pod.spec.node !== p.node) throw new ApiError('failed', `no pod "${p.target.pod}" on ${p.node}`);
-        runtime = { containerId: pod.sandboxId, netns: pod.netns, ifName: 'eth0', args: [['IgnoreUnknown', '1'], ['K8S_POD_NAMESPACE', 'default'], ['K8S_POD_NAME', pod.spec.name], ['K8S_POD_INFRA_CONTAINER_ID', pod.sandboxId]], capabilityArgs: {} };
+        runtime = {
+          containerId: pod.sandboxId,
+          netns: pod.netns,
+          ifName: 'eth0',
+          args: [
+            ['IgnoreUnknown', '1'],
+            ['K8S_POD_NAMESPACE', 'default'],
+            ['K8S_POD_NAME', pod.spec.name],
+            ['K8S_POD_INFRA_CONTAINER_ID', pod.sandboxId],
+          ],
+          capabilityArgs: {},
+        };
       } else {
         const mine = this.scratch.get(p.node) ?? new Map<string, string>();
         this.scratch.set(p.node, mine);
         let netns = mine.get(p.target.name);
         if (!netns) {
-          if (s.kubelet.pods.has(`default/${p.target.name}`)) throw new ApiError('failed', `"${p.target.name}" is a pod of the kubelet: choose it as a pod, or pick another name`);
+          if (s.kubelet.pods.has(`default/${p.target.name}`))
+            throw new ApiError(
+              'failed',
+              `"${p.target.name}" is a pod of the kubelet: choose it as a pod, or pick another name`,
+            );
           netns = `${NODE_PATHS.netnsDir}/editor-${p.target.name}`;
           if (p.verb === 'ADD') {
             // the kernel side of a new pod: a pinned namespace with lo up, as containerd makes one
-            await s.world.run({ kind: 'node', node: p.node }, ['sh', '-ec', `ip netns add editor-${p.target.name}\nip -n editor-${p.target.name} link set lo up`]);
+            await s.world.run({ kind: 'node', node: p.node }, [
+              'sh',
+              '-ec',
+              `ip netns add editor-${p.target.name}\nip -n editor-${p.target.name} link set lo up`,
+            ]);
             mine.set(p.target.name, netns);
             made = true;
           }
         }
-        runtime = { containerId: `editor-${p.target.name}`, netns, ifName: 'eth0', args: [['IgnoreUnknown', '1']], capabilityArgs: {} };
+        runtime = {
+          containerId: `editor-${p.target.name}`,
+          netns,
+          ifName: 'eth0',
+          args: [['IgnoreUnknown', '1']],
+          capabilityArgs: {},
+        };
       }
-      const target = { kind: p.target.kind, name: p.target.kind === 'pod' ? p.target.pod : p.target.name, netns: runtime.netns, containerId: runtime.containerId, attached: true };
+      const target = {
+        kind: p.target.kind,
+        name: p.target.kind === 'pod' ? p.target.pod : p.target.name,
+        netns: runtime.netns,
+        containerId: runtime.containerId,
+        attached: true,
+      };
       let list;
       try {
         list = confListFromFileText(`${NODE_PATHS.confDir}/${p.name}`, p.text);
       } catch (e) {
         // a config lint refuses runs nothing: the error is the report
         if (made) await this.dropScratch(p.node, p.target.kind === 'new' ? p.target.name : '');
-        return { verb: p.verb, ok: false, error: describeError(e), execs: [], diff: [], target: { ...target, attached: false } };
+        return {
+          verb: p.verb,
+          ok: false,
+          error: describeError(e),
+          execs: [],
+          diff: [],
+          target: { ...target, attached: false },
+        };
       }
       const valid = this.targetsOf(p.node).map((t) => ({ containerId: t.containerId, ifName: 'eth0' }));
-      const report = await runVerb({ world: s.world, node: p.node, exec: rt.cni, list, verb: p.verb, rt: runtime, valid });
+      const report = await runVerb({
+        world: s.world,
+        node: p.node,
+        exec: rt.cni,
+        list,
+        verb: p.verb,
+        rt: runtime,
+        valid,
+      });
       let attached = true;
       if (p.target.kind === 'new' && p.verb === 'DEL') {
         // a namespace of the editor's own goes with its DEL, even a failed one (the report shows why it failed)

@@ -17,7 +17,16 @@ afterEach(() => {
 
 describe('ConfDir', () => {
   it('refuses names that are not plain config file names', () => {
-    for (const n of ['../x.conflist', 'a/b.conf', '..conflist', '.x.conf', 'x.txt', 'x.conflist/', '', 'x'.repeat(120) + '.conf']) {
+    for (const n of [
+      '../x.conflist',
+      'a/b.conf',
+      '..conflist',
+      '.x.conf',
+      'x.txt',
+      'x.conflist/',
+      '',
+      'x'.repeat(120) + '.conf',
+    ]) {
       expect(() => checkName(n), n).toThrow(ConfigFileError);
     }
     expect(checkName('10-podnet.conflist')).toBe('10-podnet.conflist');

@@ -18,7 +18,9 @@ export class ConfigFileError extends Error {
 
 export function checkName(name: string): string {
   if (!CONF_NAME_RE.test(name)) {
-    throw new ConfigFileError(`invalid config file name "${name}": a plain file name (letters, digits, "_", "." and "-", no "/"), ending in ${CONF_EXTENSIONS.join(', ')}`);
+    throw new ConfigFileError(
+      `invalid config file name "${name}": a plain file name (letters, digits, "_", "." and "-", no "/"), ending in ${CONF_EXTENSIONS.join(', ')}`,
+    );
   }
   return name;
 }
@@ -46,7 +48,10 @@ export class ConfDir {
       if (mustExist) throw new ConfigFileError(`${this.shown}/${name} does not exist`);
       return p;
     }
-    if (st.isSymbolicLink()) throw new ConfigFileError(`${this.shown}/${name} is a symbolic link: the editor only opens regular files of ${this.shown}`);
+    if (st.isSymbolicLink())
+      throw new ConfigFileError(
+        `${this.shown}/${name} is a symbolic link: the editor only opens regular files of ${this.shown}`,
+      );
     if (!st.isFile()) throw new ConfigFileError(`${this.shown}/${name} is not a regular file`);
     return p;
   }

@@ -52,7 +52,7 @@ export function writeFileAtomic(file: string, text: string, opts: AtomicWriteOpt
   const fd = openSync(tmp, 'wx', opts.mode ?? 0o644);
   try {
     const buf = Buffer.from(text, 'utf8');
-    for (let off = 0; off < buf.length; ) off += writeSync(fd, buf, off);
+    for (let off = 0; off < buf.length;) off += writeSync(fd, buf, off);
     fsyncSync(fd);
     closeSync(fd);
     renameSync(tmp, file);

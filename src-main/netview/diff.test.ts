@@ -1,10 +1,26 @@
 // The diff's pure logic: keys, added/removed/changed, duplicates, key order.
 import { describe, expect, it } from 'vitest';
-import { diffRows, diffSnapshots, fullDiff, isEmptyDiff, isEmptyKeyedDiff, keyedDiff, keyedTables, keys } from './diff.js';
+import {
+  diffRows,
+  diffSnapshots,
+  fullDiff,
+  isEmptyDiff,
+  isEmptyKeyedDiff,
+  keyedDiff,
+  keyedTables,
+  keys,
+} from './diff.js';
 import { applyKeyedDiff } from './keyed.js';
 import type { Addr, Fdb, Link, Route } from './snapshot.js';
 
-const link = (index: number, name: string, extra: Partial<Link> = {}): Link => ({ index, name, state: 'DOWN', flags: ['BROADCAST'], mtu: 1500, ...extra });
+const link = (index: number, name: string, extra: Partial<Link> = {}): Link => ({
+  index,
+  name,
+  state: 'DOWN',
+  flags: ['BROADCAST'],
+  mtu: 1500,
+  ...extra,
+});
 const empty = { links: [], addrs: [], routes: [], neighs: [], fdb: [] };
 
 describe('diffRows', () => {
@@ -14,7 +30,9 @@ describe('diffRows', () => {
     const d = diffRows(before, after, keys.link);
     expect(d.added.map((l) => l.name)).toEqual(['new']);
     expect(d.removed.map((l) => l.name)).toEqual(['gone']);
-    expect(d.changed).toEqual([{ before: link(2, 'eth0'), after: link(2, 'eth0', { state: 'UP', flags: ['BROADCAST', 'UP'] }) }]);
+    expect(d.changed).toEqual([
+      { before: link(2, 'eth0'), after: link(2, 'eth0', { state: 'UP', flags: ['BROADCAST', 'UP'] }) },
+    ]);
   });
 
   it('keys links by index: a rename is a change, a re-created name with a new index is remove + add', () => {
@@ -66,7 +84,13 @@ describe('keys', () => {
   });
 
   it('fdb: dev + mac, with dst for VXLAN entries that share the all-zero MAC', () => {
-    const z = (dst: string): Fdb => ({ mac: '00:00:00:00:00:00', dev: 'vx0', flags: ['self'], state: 'permanent', dst });
+    const z = (dst: string): Fdb => ({
+      mac: '00:00:00:00:00:00',
+      dev: 'vx0',
+      flags: ['self'],
+      state: 'permanent',
+      dst,
+    });
     const d = diffRows([z('192.0.2.12')], [z('192.0.2.12'), z('192.0.2.13')], keys.fdb);
     expect(d.added).toEqual([z('192.0.2.13')]);
     expect(d.changed).toEqual([]);
@@ -75,7 +99,11 @@ describe('keys', () => {
 
 describe('diffSnapshots', () => {
   it('diffs every table and knows an empty diff', () => {
-    const s = { ...empty, links: [link(1, 'lo')], addrs: [{ ifname: 'lo', family: 'inet', local: '127.0.0.1', prefixlen: 8, scope: 'host' }] };
+    const s = {
+      ...empty,
+      links: [link(1, 'lo')],
+      addrs: [{ ifname: 'lo', family: 'inet', local: '127.0.0.1', prefixlen: 8, scope: 'host' }],
+    };
     expect(isEmptyDiff(diffSnapshots(s, s))).toBe(true);
     const d = fullDiff(s);
     expect(isEmptyDiff(d)).toBe(false);
@@ -86,12 +114,20 @@ describe('diffSnapshots', () => {
 });
 
 describe('keyed diffs (what netview.diff carries)', () => {
-  const before = { ...empty, links: [link(1, 'lo'), link(2, 'eth0'), link(3, 'gone')], addrs: [{ ifname: 'eth0', family: 'inet', local: '10.0.0.1', prefixlen: 24, scope: 'global' }] as Addr[] };
+  const before = {
+    ...empty,
+    links: [link(1, 'lo'), link(2, 'eth0'), link(3, 'gone')],
+    addrs: [{ ifname: 'eth0', family: 'inet', local: '10.0.0.1', prefixlen: 24, scope: 'global' }] as Addr[],
+  };
   const after = { ...empty, links: [link(1, 'lo'), link(2, 'eth0', { state: 'UP' }), link(4, 'new')], addrs: [] };
 
   it('names each row by its key: added and changed with the row, removed by key', () => {
     const d = keyedDiff(before, after);
-    expect(d.links).toEqual({ added: [{ key: '4', row: link(4, 'new') }], changed: [{ key: '2', row: link(2, 'eth0', { state: 'UP' }) }], removed: ['3'] });
+    expect(d.links).toEqual({
+      added: [{ key: '4', row: link(4, 'new') }],
+      changed: [{ key: '2', row: link(2, 'eth0', { state: 'UP' }) }],
+      removed: ['3'],
+    });
     expect(d.addrs.removed).toEqual(['eth0|10.0.0.1/24']);
     expect(isEmptyKeyedDiff(keyedDiff(after, after))).toBe(true);
   });
@@ -99,7 +135,7 @@ describe('keyed diffs (what netview.diff carries)', () => {
   it('applied to the keyed tables before, gives the keyed tables after', () => {
     const d = keyedDiff(before, after);
     const k = keyedTables(before);
-    const sorted = <T,>(rows: { key: string; row: T }[]) => [...rows].sort((a, b) => a.key.localeCompare(b.key));
+    const sorted = <T>(rows: { key: string; row: T }[]) => [...rows].sort((a, b) => a.key.localeCompare(b.key));
     expect(sorted(applyKeyedDiff(k.links, d.links))).toEqual(sorted(keyedTables(after).links));
     expect(applyKeyedDiff(k.addrs, d.addrs)).toEqual([]);
   });

@@ -29,7 +29,9 @@ export const keys = {
 /** JSON with sorted keys, so two rows built in a different key order still compare equal. */
 function canonical(v: unknown): string {
   return JSON.stringify(v, (_k, x: unknown) =>
-    x && typeof x === 'object' && !Array.isArray(x) ? Object.fromEntries(Object.entries(x).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : x,
+    x && typeof x === 'object' && !Array.isArray(x)
+      ? Object.fromEntries(Object.entries(x).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      : x,
   );
 }
 
@@ -79,14 +81,33 @@ export function fullDiff(s: Tables): SnapshotDiff {
   return diffSnapshots({ links: [], addrs: [], routes: [], neighs: [], fdb: [] }, s);
 }
 
-export type KeyedTables = { links: Keyed<Link>[]; addrs: Keyed<Addr>[]; routes: Keyed<Route>[]; neighs: Keyed<Neigh>[]; fdb: Keyed<Fdb>[] };
-export type KeyedDiff = { links: KeyedTableDiff<Link>; addrs: KeyedTableDiff<Addr>; routes: KeyedTableDiff<Route>; neighs: KeyedTableDiff<Neigh>; fdb: KeyedTableDiff<Fdb> };
+export type KeyedTables = {
+  links: Keyed<Link>[];
+  addrs: Keyed<Addr>[];
+  routes: Keyed<Route>[];
+  neighs: Keyed<Neigh>[];
+  fdb: Keyed<Fdb>[];
+};
+export type KeyedDiff = {
+  links: KeyedTableDiff<Link>;
+  addrs: KeyedTableDiff<Addr>;
+  routes: KeyedTableDiff<Route>;
+  neighs: KeyedTableDiff<Neigh>;
+  fdb: KeyedTableDiff<Fdb>;
+};
 
-const keyedOf = <T>(rows: T[], key: (r: T) => string): Keyed<T>[] => [...index(rows, key)].map(([k, row]) => ({ key: k, row }));
+const keyedOf = <T>(rows: T[], key: (r: T) => string): Keyed<T>[] =>
+  [...index(rows, key)].map(([k, row]) => ({ key: k, row }));
 
 /** Each row with the key its diffs use (duplicates suffixed as in diffRows), for a client that applies diffs blindly. */
 export function keyedTables(s: Tables): KeyedTables {
-  return { links: keyedOf(s.links, keys.link), addrs: keyedOf(s.addrs, keys.addr), routes: keyedOf(s.routes, keys.route), neighs: keyedOf(s.neighs, keys.neigh), fdb: keyedOf(s.fdb, keys.fdb) };
+  return {
+    links: keyedOf(s.links, keys.link),
+    addrs: keyedOf(s.addrs, keys.addr),
+    routes: keyedOf(s.routes, keys.route),
+    neighs: keyedOf(s.neighs, keys.neigh),
+    fdb: keyedOf(s.fdb, keys.fdb),
+  };
 }
 
 function keyedRowDiff<T>(before: T[], after: T[], key: (r: T) => string): KeyedTableDiff<T> {
@@ -114,5 +135,7 @@ export function keyedDiff(before: Tables, after: Tables): KeyedDiff {
 }
 
 export function isEmptyKeyedDiff(d: KeyedDiff): boolean {
-  return Object.values(d).every((t: KeyedTableDiff<unknown>) => !t.added.length && !t.removed.length && !t.changed.length);
+  return Object.values(d).every(
+    (t: KeyedTableDiff<unknown>) => !t.added.length && !t.removed.length && !t.changed.length,
+  );
 }

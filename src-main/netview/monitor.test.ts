@@ -46,25 +46,44 @@ describe('NetMonitor', () => {
         await act();
         const c = await change;
         latencies.push(performance.now() - t0);
-        console.log(`netview: ${what}: change ${(performance.now() - t0).toFixed(1)} ms after the command started, ${(performance.now() - c.firstEventAt).toFixed(1)} ms after the first event`);
+        console.log(
+          `netview: ${what}: change ${(performance.now() - t0).toFixed(1)} ms after the command started, ${(performance.now() - c.firstEventAt).toFixed(1)} ms after the first event`,
+        );
         return c;
       };
 
       let kind = '';
-      const added = await timed('add', (c) => named(c.diff.links.added), async () => (kind = await addDummy(w, node)));
+      const added = await timed(
+        'add',
+        (c) => named(c.diff.links.added),
+        async () => (kind = await addDummy(w, node)),
+      );
       expect(added.target).toEqual(node);
       expect(added.snapshot.links.find((l) => l.name === 'dummy0')?.kind).toBe(kind);
 
-      const up = await timed('set up', (c) => c.diff.links.changed.some((x) => x.after.name === 'dummy0' && x.after.flags.includes('UP')), () => w.run(node, ['ip', 'link', 'set', 'dummy0', 'up']));
+      const up = await timed(
+        'set up',
+        (c) => c.diff.links.changed.some((x) => x.after.name === 'dummy0' && x.after.flags.includes('UP')),
+        () => w.run(node, ['ip', 'link', 'set', 'dummy0', 'up']),
+      );
       const ch = up.diff.links.changed.find((x) => x.after.name === 'dummy0')!;
       expect(ch.before.flags).not.toContain('UP');
 
-      const removed = await timed('delete', (c) => named(c.diff.links.removed), () => w.run(node, ['ip', 'link', 'del', 'dummy0']));
+      const removed = await timed(
+        'delete',
+        (c) => named(c.diff.links.removed),
+        () => w.run(node, ['ip', 'link', 'del', 'dummy0']),
+      );
       expect(removed.snapshot.links.map((l) => l.name)).not.toContain('dummy0');
       expect(Math.max(...latencies)).toBeLessThan(1000);
 
       const proc = m.process;
-      const cmdlines = () => w.run({ kind: 'sandbox' }, ['sh', '-c', 'for p in /proc/[0-9]*; do tr "\\0" " " < $p/cmdline 2>/dev/null; echo; done']);
+      const cmdlines = () =>
+        w.run({ kind: 'sandbox' }, [
+          'sh',
+          '-c',
+          'for p in /proc/[0-9]*; do tr "\\0" " " < $p/cmdline 2>/dev/null; echo; done',
+        ]);
       expect(proc.hasExited).toBe(false);
       expect(await cmdlines()).toMatch(/^ip monitor /m);
       const s = await m.close();
@@ -80,7 +99,11 @@ describe('NetMonitor', () => {
       const m = await NetMonitor.start(w, node);
       const changes: NetChange[] = [];
       m.on('change', (c) => changes.push(c));
-      await w.run(node, ['sh', '-ec', 'ip link add br9 type bridge; ip addr add 10.9.9.1/24 dev br9; ip link set br9 up; ip route add 10.8.0.0/16 via 10.9.9.2 dev br9 onlink; ip neigh add 10.9.9.5 lladdr 02:00:00:00:00:05 dev br9']);
+      await w.run(node, [
+        'sh',
+        '-ec',
+        'ip link add br9 type bridge; ip addr add 10.9.9.1/24 dev br9; ip link set br9 up; ip route add 10.8.0.0/16 via 10.9.9.2 dev br9 onlink; ip neigh add 10.9.9.5 lladdr 02:00:00:00:00:05 dev br9',
+      ]);
       await new Promise((r) => setTimeout(r, 300));
       await m.close();
       // a dozen netlink events from five commands arrive as a few diffs, not one per event
@@ -90,9 +113,19 @@ describe('NetMonitor', () => {
       expect(changes.length).toBeLessThan(m.events / 2);
       const all = (f: (c: NetChange) => unknown[]) => changes.flatMap(f);
       expect(all((c) => c.diff.links.added)).toContainEqual(expect.objectContaining({ name: 'br9', kind: 'bridge' }));
-      expect(all((c) => c.diff.addrs.added)).toContainEqual({ ifname: 'br9', family: 'inet', local: '10.9.9.1', prefixlen: 24, scope: 'global' });
-      expect(all((c) => c.diff.routes.added)).toContainEqual(expect.objectContaining({ dst: '10.8.0.0/16', gateway: '10.9.9.2', dev: 'br9', table: 'main' }));
-      expect(all((c) => c.diff.neighs.added)).toContainEqual(expect.objectContaining({ dst: '10.9.9.5', dev: 'br9', lladdr: '02:00:00:00:00:05', state: ['PERMANENT'] }));
+      expect(all((c) => c.diff.addrs.added)).toContainEqual({
+        ifname: 'br9',
+        family: 'inet',
+        local: '10.9.9.1',
+        prefixlen: 24,
+        scope: 'global',
+      });
+      expect(all((c) => c.diff.routes.added)).toContainEqual(
+        expect.objectContaining({ dst: '10.8.0.0/16', gateway: '10.9.9.2', dev: 'br9', table: 'main' }),
+      );
+      expect(all((c) => c.diff.neighs.added)).toContainEqual(
+        expect.objectContaining({ dst: '10.9.9.5', dev: 'br9', lladdr: '02:00:00:00:00:05', state: ['PERMANENT'] }),
+      );
     }));
 
   it('watches a pod netns too, and a burst that leaves the tables as they were nets out to nothing', () =>

@@ -54,9 +54,18 @@ export function monitorReady(proc: WorldProcess, stderr: () => string, timeoutMs
       else resolve();
     };
     const check = () => stderr().includes(READY) && done();
-    const t = setTimeout(() => done(new Error(`netview: ip monitor did not subscribe within ${timeoutMs} ms: ${stderr().trim()}`)), timeoutMs);
+    const t = setTimeout(
+      () => done(new Error(`netview: ip monitor did not subscribe within ${timeoutMs} ms: ${stderr().trim()}`)),
+      timeoutMs,
+    );
     proc.on('stderr', check);
-    void proc.exited.then((s) => done(new Error(`netview: ip monitor exited (${s.code ?? `signal ${s.signal}`}): ${stderr().replace(READY, '').trim()}`)));
+    void proc.exited.then((s) =>
+      done(
+        new Error(
+          `netview: ip monitor exited (${s.code ?? `signal ${s.signal}`}): ${stderr().replace(READY, '').trim()}`,
+        ),
+      ),
+    );
     check();
   });
 }

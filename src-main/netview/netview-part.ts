@@ -80,7 +80,8 @@ export class NetviewPart implements SessionPart {
   }
 
   private podOf(t: Target & { kind: 'pod' }): string | undefined {
-    for (const p of this.session?.kubelet.pods.values() ?? []) if (p.spec.node === t.node && p.netns === t.netns) return p.spec.name;
+    for (const p of this.session?.kubelet.pods.values() ?? [])
+      if (p.spec.node === t.node && p.netns === t.netns) return p.spec.name;
     return undefined;
   }
 
@@ -101,7 +102,12 @@ export class NetviewPart implements SessionPart {
   private keyOf(ns: string): string {
     const w = this.live();
     for (const [key, s] of w.snapshots) if (this.idOf(s.target) === ns) return key;
-    throw new ApiError('failed', `no namespace "${ns}" in this world (there are: ${this.topology().namespaces.map((n) => n.id).join(', ')})`);
+    throw new ApiError(
+      'failed',
+      `no namespace "${ns}" in this world (there are: ${this.topology()
+        .namespaces.map((n) => n.id)
+        .join(', ')})`,
+    );
   }
 
   private snapshotMsg(key: string): NetSnapshotMsg {
@@ -114,22 +120,29 @@ export class NetviewPart implements SessionPart {
     if (isEmptyKeyedDiff(diff)) return;
     const seq = (this.seqs.get(c.key) ?? 0) + 1;
     this.seqs.set(c.key, seq);
-    if (this.watched.has(c.key)) this.session?.emit('netview.diff', { ns: this.idOf(c.target), seq, at: c.snapshot.at, diff });
+    if (this.watched.has(c.key))
+      this.session?.emit('netview.diff', { ns: this.idOf(c.target), seq, at: c.snapshot.at, diff });
     this.topologyChanged();
   }
 
   private topologyChanged(): void {
     this.topologyCache = undefined;
     if (this.topologyTimer || !this.session) return;
-    this.topologyTimer = setTimeout(() => {
-      this.topologyTimer = undefined;
-      if (this.session && this.watch) this.session.emit('netview.topology', this.topology());
-    }, Math.min(TOPOLOGY_MAX_WAIT_MS, Math.max(TOPOLOGY_COALESCE_MS, 3 * this.lastBuildMs)));
+    this.topologyTimer = setTimeout(
+      () => {
+        this.topologyTimer = undefined;
+        if (this.session && this.watch) this.session.emit('netview.topology', this.topology());
+      },
+      Math.min(TOPOLOGY_MAX_WAIT_MS, Math.max(TOPOLOGY_COALESCE_MS, 3 * this.lastBuildMs)),
+    );
   }
 
   private topology(): Topology {
     if (this.topologyCache) return this.topologyCache;
-    const spaces: NamedSnapshot[] = [...this.live().snapshots.values()].map((snapshot) => ({ ...this.describe(snapshot.target), snapshot }));
+    const spaces: NamedSnapshot[] = [...this.live().snapshots.values()].map((snapshot) => ({
+      ...this.describe(snapshot.target),
+      snapshot,
+    }));
     const t0 = performance.now();
     this.topologyCache = buildTopology(spaces, ++this.topologySeq);
     this.lastBuildMs = performance.now() - t0;

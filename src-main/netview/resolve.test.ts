@@ -16,7 +16,22 @@ describe('resolveTopology in a world', () => {
       const b = await k.syncPod({ name: 'b', node: 'node1' });
       const node: Target = { kind: 'node', node: 'node1' };
       const sandbox: Target = { kind: 'sandbox' };
-      await w.run(node, ['ip', 'link', 'add', 'vx0', 'type', 'vxlan', 'id', '42', 'remote', '192.0.2.12', 'dstport', '4789', 'dev', 'eth0']);
+      await w.run(node, [
+        'ip',
+        'link',
+        'add',
+        'vx0',
+        'type',
+        'vxlan',
+        'id',
+        '42',
+        'remote',
+        '192.0.2.12',
+        'dstport',
+        '4789',
+        'dev',
+        'eth0',
+      ]);
       // a veth whose ends are both on the node: ip names the peer ("link") instead of giving link_index
       await w.run(node, ['ip', 'link', 'add', 'va', 'type', 'veth', 'peer', 'name', 'vb']);
       const pods: Target[] = [a, b].map((p) => ({ kind: 'pod', node: 'node1', netns: p.netns }));
@@ -56,9 +71,26 @@ describe('resolveTopology in a world', () => {
 
 describe('Topology matching (pure)', () => {
   const veth = (index: number, name: string, peerIndex: number, netnsId?: number, extra: Partial<Link> = {}): Link => ({
-    index, name, state: 'UP', flags: ['UP'], mtu: 1500, kind: 'veth', peerIndex, ...(netnsId === undefined ? {} : { netnsId }), ...extra,
+    index,
+    name,
+    state: 'UP',
+    flags: ['UP'],
+    mtu: 1500,
+    kind: 'veth',
+    peerIndex,
+    ...(netnsId === undefined ? {} : { netnsId }),
+    ...extra,
   });
-  const snap = (target: Target, links: Link[], nsids: NetSnapshot['nsids'] = []): NetSnapshot => ({ target, at: 0, links, addrs: [], routes: [], neighs: [], fdb: [], nsids });
+  const snap = (target: Target, links: Link[], nsids: NetSnapshot['nsids'] = []): NetSnapshot => ({
+    target,
+    at: 0,
+    links,
+    addrs: [],
+    routes: [],
+    neighs: [],
+    fdb: [],
+    nsids,
+  });
   const sandbox: Target = { kind: 'sandbox' };
   const n1: Target = { kind: 'node', node: 'node1' };
   const n2: Target = { kind: 'node', node: 'node2' };
@@ -67,7 +99,15 @@ describe('Topology matching (pure)', () => {
   // Two nodes: pod a's eth0 (2 → 4) fits both node1's veth (4 → 2) and the sandbox's u-node2 (4 → 2).
   const snaps = [
     snap(sandbox, [veth(3, 'u-node1', 2, 0), veth(4, 'u-node2', 2, 1)], [{ nsid: 0 }, { nsid: 1 }]),
-    snap(n1, [veth(2, 'eth0', 3, 0), { index: 3, name: 'cni0', state: 'UP', flags: [], mtu: 1500, kind: 'bridge' }, veth(4, 'vethA', 2, 1, { master: 'cni0' })], [{ nsid: 0 }, { nsid: 1, name: 'cni-a' }]),
+    snap(
+      n1,
+      [
+        veth(2, 'eth0', 3, 0),
+        { index: 3, name: 'cni0', state: 'UP', flags: [], mtu: 1500, kind: 'bridge' },
+        veth(4, 'vethA', 2, 1, { master: 'cni0' }),
+      ],
+      [{ nsid: 0 }, { nsid: 1, name: 'cni-a' }],
+    ),
     snap(n2, [veth(2, 'eth0', 4, 0)], [{ nsid: 0 }]),
     snap(podA, [veth(2, 'eth0', 4, 0)], [{ nsid: 0 }]),
   ];

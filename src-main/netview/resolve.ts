@@ -65,7 +65,9 @@ export class Topology {
       const node = s.target.node;
       for (const { nsid, name } of s.nsids) {
         if (!name) continue;
-        const pod = [...this.snaps.values()].find((p) => p.target.kind === 'pod' && p.target.node === node && p.target.netns.split('/').pop() === name);
+        const pod = [...this.snaps.values()].find(
+          (p) => p.target.kind === 'pod' && p.target.node === node && p.target.netns.split('/').pop() === name,
+        );
         if (pod) this.nsidMap.get(k)!.set(nsid, targetKey(pod.target));
       }
     }
@@ -74,7 +76,8 @@ export class Topology {
   private matchPeers(): void {
     const veths: Veth[] = [];
     for (const [key, snap] of this.snaps) {
-      for (const link of snap.links) if (link.kind === 'veth' && link.peerIndex !== undefined) veths.push({ key, snap, link });
+      for (const link of snap.links)
+        if (link.kind === 'veth' && link.peerIndex !== undefined) veths.push({ key, snap, link });
     }
     const paired = new Set<string>();
     const pair = (a: Veth, b: Veth) => {
@@ -101,20 +104,26 @@ export class Topology {
     }
     const candidates = (a: Veth) =>
       (byEnds.get(`${a.link.peerIndex}|${a.link.index}`) ?? []).filter((b) => {
-        if (paired.has(refKey(b.key, b.link.index)) || b.link.index !== a.link.peerIndex || b.link.peerIndex !== a.link.index) return false;
+        if (
+          paired.has(refKey(b.key, b.link.index)) ||
+          b.link.index !== a.link.peerIndex ||
+          b.link.peerIndex !== a.link.index
+        )
+          return false;
         // no link_netnsid: the peer is in the same namespace
-        if (a.link.netnsId === undefined || b.link.netnsId === undefined) return a.link.netnsId === b.link.netnsId && a.key === b.key && a !== b;
+        if (a.link.netnsId === undefined || b.link.netnsId === undefined)
+          return a.link.netnsId === b.link.netnsId && a.key === b.key && a !== b;
         return a.key !== b.key && fits(a, a.link.netnsId, b.key) && fits(b, b.link.netnsId, a.key);
       });
     // A known nsid (or the same namespace) pins the peer; otherwise only a match unique from both sides is
     // taken. Each match narrows the nsid maps, which can make another unique: repeat until nothing moves.
-    for (let progress = true; progress; ) {
+    for (let progress = true; progress;) {
       progress = false;
       for (const a of veths) {
         if (paired.has(refKey(a.key, a.link.index))) continue;
         const cands = candidates(a);
         const pinned = a.link.netnsId === undefined || this.nsidMap.get(a.key)!.has(a.link.netnsId);
-        if (cands.length === 1 && (pinned || (candidates(cands[0]!).length === 1))) {
+        if (cands.length === 1 && (pinned || candidates(cands[0]!).length === 1)) {
           pair(a, cands[0]!);
           progress = true;
         }

@@ -5,33 +5,84 @@ import { Topology } from '../api/contract.js';
 import type { Addr, Link, NetSnapshot } from './snapshot.js';
 import { buildTopology, type NamedSnapshot } from './topology.js';
 
-const link = (index: number, name: string, extra: Partial<Link> = {}): Link => ({ index, name, state: 'UP', flags: ['UP'], mtu: 1500, ...extra });
-const addr = (ifname: string, local: string, prefixlen = 24): Addr => ({ ifname, family: local.includes(':') ? 'inet6' : 'inet', local, prefixlen, scope: 'global' });
-const snap = (target: NetSnapshot['target'], links: Link[], addrs: Addr[] = [], extra: Partial<NetSnapshot> = {}): NetSnapshot => ({ target, at: 0, links, addrs, routes: [], neighs: [], fdb: [], nsids: [], ...extra });
+const link = (index: number, name: string, extra: Partial<Link> = {}): Link => ({
+  index,
+  name,
+  state: 'UP',
+  flags: ['UP'],
+  mtu: 1500,
+  ...extra,
+});
+const addr = (ifname: string, local: string, prefixlen = 24): Addr => ({
+  ifname,
+  family: local.includes(':') ? 'inet6' : 'inet',
+  local,
+  prefixlen,
+  scope: 'global',
+});
+const snap = (
+  target: NetSnapshot['target'],
+  links: Link[],
+  addrs: Addr[] = [],
+  extra: Partial<NetSnapshot> = {},
+): NetSnapshot => ({ target, at: 0, links, addrs, routes: [], neighs: [], fdb: [], nsids: [], ...extra });
 
 const POD_NETNS = '/run/netns/cni-aaaa';
 // sandbox: underlay0 with u-node1/u-node2; node1: eth0 ↔ u-node1, cni0, veth to the pod, vx0 → node2; node2: vx0 → node1
 const spaces: NamedSnapshot[] = [
   {
-    id: 'pod:web', kind: 'pod', label: 'web', node: 'node1', pod: 'web',
-    snapshot: snap({ kind: 'pod', node: 'node1', netns: POD_NETNS }, [link(1, 'lo', { state: 'UNKNOWN' }), link(2, 'eth0', { kind: 'veth', peerIndex: 7, netnsId: 0 })], [addr('eth0', '10.244.1.2'), addr('eth0', 'fe80::1', 64)], { nsids: [{ nsid: 0 }] }),
+    id: 'pod:web',
+    kind: 'pod',
+    label: 'web',
+    node: 'node1',
+    pod: 'web',
+    snapshot: snap(
+      { kind: 'pod', node: 'node1', netns: POD_NETNS },
+      [link(1, 'lo', { state: 'UNKNOWN' }), link(2, 'eth0', { kind: 'veth', peerIndex: 7, netnsId: 0 })],
+      [addr('eth0', '10.244.1.2'), addr('eth0', 'fe80::1', 64)],
+      { nsids: [{ nsid: 0 }] },
+    ),
   },
   {
-    id: 'node:node2', kind: 'node', label: 'node2', node: 'node2',
-    snapshot: snap({ kind: 'node', node: 'node2' }, [link(2, 'eth0', { kind: 'veth', peerIndex: 4, netnsId: 0 }), link(3, 'vx0', { kind: 'vxlan', vxlan: { vni: 42, remote: '192.0.2.11' } })], [addr('eth0', '192.0.2.12')]),
+    id: 'node:node2',
+    kind: 'node',
+    label: 'node2',
+    node: 'node2',
+    snapshot: snap(
+      { kind: 'node', node: 'node2' },
+      [
+        link(2, 'eth0', { kind: 'veth', peerIndex: 4, netnsId: 0 }),
+        link(3, 'vx0', { kind: 'vxlan', vxlan: { vni: 42, remote: '192.0.2.11' } }),
+      ],
+      [addr('eth0', '192.0.2.12')],
+    ),
   },
   {
-    id: 'node:node1', kind: 'node', label: 'node1', node: 'node1',
+    id: 'node:node1',
+    kind: 'node',
+    label: 'node1',
+    node: 'node1',
     snapshot: snap(
       { kind: 'node', node: 'node1' },
-      [link(2, 'eth0', { kind: 'veth', peerIndex: 3, netnsId: 0 }), link(5, 'cni0', { kind: 'bridge' }), link(7, 'veth1234', { kind: 'veth', master: 'cni0', peerIndex: 2, netnsId: 1 }), link(8, 'vx0', { kind: 'vxlan', vxlan: { vni: 42, remote: '192.0.2.12' } })],
+      [
+        link(2, 'eth0', { kind: 'veth', peerIndex: 3, netnsId: 0 }),
+        link(5, 'cni0', { kind: 'bridge' }),
+        link(7, 'veth1234', { kind: 'veth', master: 'cni0', peerIndex: 2, netnsId: 1 }),
+        link(8, 'vx0', { kind: 'vxlan', vxlan: { vni: 42, remote: '192.0.2.12' } }),
+      ],
       [addr('eth0', '192.0.2.11'), addr('cni0', '10.244.1.1')],
       { nsids: [{ nsid: 0 }, { nsid: 1, name: 'cni-aaaa' }] },
     ),
   },
   {
-    id: 'sandbox', kind: 'sandbox', label: 'sandbox',
-    snapshot: snap({ kind: 'sandbox' }, [link(2, 'underlay0', { kind: 'bridge' }), link(3, 'u-node1', { kind: 'veth', master: 'underlay0', peerIndex: 2, netnsId: 0 }), link(4, 'u-node2', { kind: 'veth', master: 'underlay0', peerIndex: 2, netnsId: 1 })]),
+    id: 'sandbox',
+    kind: 'sandbox',
+    label: 'sandbox',
+    snapshot: snap({ kind: 'sandbox' }, [
+      link(2, 'underlay0', { kind: 'bridge' }),
+      link(3, 'u-node1', { kind: 'veth', master: 'underlay0', peerIndex: 2, netnsId: 0 }),
+      link(4, 'u-node2', { kind: 'veth', master: 'underlay0', peerIndex: 2, netnsId: 1 }),
+    ]),
   },
 ];
 
@@ -48,7 +99,10 @@ describe('buildTopology', () => {
 
   it('resolves veth peers across namespaces by their contract ids', () => {
     expect(l('pod:web', 'eth0').peer).toEqual({ ns: 'node:node1', name: 'veth1234', index: 7 });
-    expect(l('node:node1', 'veth1234')).toMatchObject({ master: 'cni0', peer: { ns: 'pod:web', name: 'eth0', index: 2 } });
+    expect(l('node:node1', 'veth1234')).toMatchObject({
+      master: 'cni0',
+      peer: { ns: 'pod:web', name: 'eth0', index: 2 },
+    });
     expect(l('node:node1', 'eth0').peer).toEqual({ ns: 'sandbox', name: 'u-node1', index: 3 });
     expect(l('sandbox', 'u-node2').peer).toEqual({ ns: 'node:node2', name: 'eth0', index: 2 });
     expect(l('node:node1', 'cni0').peer).toBeUndefined();
@@ -61,10 +115,31 @@ describe('buildTopology', () => {
 
   it('matches VXLAN tunnels to the node holding the remote, both ways; an unknown remote has no far end', () => {
     expect(t.tunnels).toEqual([
-      { from: { ns: 'node:node1', name: 'vx0', index: 8 }, remote: '192.0.2.12', vni: 42, to: { ns: 'node:node2', name: 'vx0', index: 3 } },
-      { from: { ns: 'node:node2', name: 'vx0', index: 3 }, remote: '192.0.2.11', vni: 42, to: { ns: 'node:node1', name: 'vx0', index: 8 } },
+      {
+        from: { ns: 'node:node1', name: 'vx0', index: 8 },
+        remote: '192.0.2.12',
+        vni: 42,
+        to: { ns: 'node:node2', name: 'vx0', index: 3 },
+      },
+      {
+        from: { ns: 'node:node2', name: 'vx0', index: 3 },
+        remote: '192.0.2.11',
+        vni: 42,
+        to: { ns: 'node:node1', name: 'vx0', index: 8 },
+      },
     ]);
-    const lone = buildTopology([{ ...spaces[2]!, snapshot: { ...spaces[2]!.snapshot, fdb: [{ mac: '00:00:00:00:00:00', dev: 'vx0', flags: [], dst: '192.0.2.99' }] } }], 1);
+    const lone = buildTopology(
+      [
+        {
+          ...spaces[2]!,
+          snapshot: {
+            ...spaces[2]!.snapshot,
+            fdb: [{ mac: '00:00:00:00:00:00', dev: 'vx0', flags: [], dst: '192.0.2.99' }],
+          },
+        },
+      ],
+      1,
+    );
     expect(lone.tunnels.map((x) => [x.remote, x.to])).toEqual([
       ['192.0.2.12', undefined],
       ['192.0.2.99', undefined],

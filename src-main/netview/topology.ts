@@ -18,7 +18,10 @@ export interface NamedSnapshot {
 const kindOrder = { sandbox: 0, node: 1, pod: 2 } as const;
 
 export function buildTopology(spaces: NamedSnapshot[], seq: number, at = Date.now()): TopologyMsg {
-  const sorted = [...spaces].sort((a, b) => kindOrder[a.kind] - kindOrder[b.kind] || (a.node ?? '').localeCompare(b.node ?? '') || a.id.localeCompare(b.id));
+  const sorted = [...spaces].sort(
+    (a, b) =>
+      kindOrder[a.kind] - kindOrder[b.kind] || (a.node ?? '').localeCompare(b.node ?? '') || a.id.localeCompare(b.id),
+  );
   const topo = resolveTopology(sorted.map((s) => s.snapshot));
   const idOf = new Map(sorted.map((s) => [targetKey(s.snapshot.target), s.id]));
   const namespaces: TopoNamespace[] = sorted.map((s) => {
@@ -39,7 +42,14 @@ export function buildTopology(spaces: NamedSnapshot[], seq: number, at = Date.no
         ...(l.vxlan ? { vxlan: l.vxlan } : {}),
       };
     });
-    return { id: s.id, kind: s.kind, label: s.label, ...(s.node ? { node: s.node } : {}), ...(s.pod ? { pod: s.pod } : {}), links };
+    return {
+      id: s.id,
+      kind: s.kind,
+      label: s.label,
+      ...(s.node ? { node: s.node } : {}),
+      ...(s.pod ? { pod: s.pod } : {}),
+      links,
+    };
   });
   return { seq, at, namespaces, tunnels: tunnels(sorted) };
 }
@@ -57,7 +67,12 @@ function tunnels(spaces: NamedSnapshot[]): TopologyMsg['tunnels'] {
       for (const remote of remotes) {
         const there = nodes.find((n) => n !== s && n.snapshot.addrs.some((a) => a.local === remote));
         const dev = there?.snapshot.links.find((x) => x.vxlan?.vni === l.vxlan!.vni);
-        out.push({ from: { ns: s.id, name: l.name, index: l.index }, remote, vni: l.vxlan.vni, ...(there && dev ? { to: { ns: there.id, name: dev.name, index: dev.index } } : {}) });
+        out.push({
+          from: { ns: s.id, name: l.name, index: l.index },
+          remote,
+          vni: l.vxlan.vni,
+          ...(there && dev ? { to: { ns: there.id, name: dev.name, index: dev.index } } : {}),
+        });
       }
     }
   }

@@ -40,9 +40,18 @@ const NSID_LINE = /^\[nsid (current|\d+)\]/;
 const RESTART_MS = 300;
 
 /** A pod's namespace as the watch names it: pinned at /run/netns/<pin> on its node. */
-export const podTarget = (node: string, pin: string): Target => ({ kind: 'pod', node, netns: `${NODE_PATHS.netnsDir}/${pin}` });
+export const podTarget = (node: string, pin: string): Target => ({
+  kind: 'pod',
+  node,
+  netns: `${NODE_PATHS.netnsDir}/${pin}`,
+});
 
-export class WorldWatch extends EventEmitter<{ change: [NsChange]; added: [{ key: string; target: Target }]; gone: [{ key: string; target: Target }]; error: [Error] }> {
+export class WorldWatch extends EventEmitter<{
+  change: [NsChange];
+  added: [{ key: string; target: Target }];
+  gone: [{ key: string; target: Target }];
+  error: [Error];
+}> {
   /** Every namespace's last snapshot, by targetKey. */
   readonly snapshots = new Map<string, NetSnapshot>();
   /** Trigger lines seen (one per netlink event), to compare with the reads made. */
@@ -83,7 +92,10 @@ export class WorldWatch extends EventEmitter<{ change: [NsChange]; added: [{ key
       for (const n of world.nodes.keys()) ready.push(w.trigger(n, opts.readyTimeoutMs ?? 5000));
       await Promise.all(ready);
       for (const n of world.nodes.values()) w.watchPins(n.host.netnsDir);
-      const base: Target[] = [{ kind: 'sandbox' }, ...[...world.nodes.keys()].map((node): Target => ({ kind: 'node', node }))];
+      const base: Target[] = [
+        { kind: 'sandbox' },
+        ...[...world.nodes.keys()].map((node): Target => ({ kind: 'node', node })),
+      ];
       await Promise.all(base.map((t) => w.read(targetKey(t), t, performance.now())));
       await w.rescan();
     } catch (e) {
@@ -115,7 +127,12 @@ export class WorldWatch extends EventEmitter<{ change: [NsChange]; added: [{ key
   private trigger(node: string | undefined, timeoutMs: number): Promise<void> {
     const target: Target = node ? { kind: 'node', node } : { kind: 'sandbox' };
     const cmd = node ? `ip monitor all-nsid ${MONITOR_OBJECTS}` : `ip monitor ${MONITOR_OBJECTS}`;
-    const t: Trigger = { ...(node ? { node } : {}), process: this.world.spawn(target, ['sh', '-c', monitorScript(cmd)]), stderr: '', partial: '' };
+    const t: Trigger = {
+      ...(node ? { node } : {}),
+      process: this.world.spawn(target, ['sh', '-c', monitorScript(cmd)]),
+      stderr: '',
+      partial: '',
+    };
     this.triggers.push(t);
     t.process.on('stderr', (d) => {
       if (t.stderr.length < 4096) t.stderr += d.toString();
@@ -124,10 +141,22 @@ export class WorldWatch extends EventEmitter<{ change: [NsChange]; added: [{ key
     const ready = monitorReady(t.process, () => t.stderr, timeoutMs);
     void t.process.exited.then(async (s) => {
       if (this.closed || !this.world.alive) return;
-      if (this.listenerCount('error')) this.emit('error', new Error(`netview: ip monitor in ${node ?? 'the sandbox'} exited (${s.code ?? `signal ${s.signal}`})${t.stderr.replace(READY, '').trim() ? `: ${t.stderr.replace(READY, '').trim()}` : ''}`));
+      if (this.listenerCount('error'))
+        this.emit(
+          'error',
+          new Error(
+            `netview: ip monitor in ${node ?? 'the sandbox'} exited (${s.code ?? `signal ${s.signal}`})${t.stderr.replace(READY, '').trim() ? `: ${t.stderr.replace(READY, '').trim()}` : ''}`,
+          ),
+        );
       // killed from a terminal in the node (a learner's pkill): start another once it had subscribed, then
       // re-read what it watched, since its events in between are lost
-      if (!(await ready.then(() => true, () => false))) return;
+      if (
+        !(await ready.then(
+          () => true,
+          () => false,
+        ))
+      )
+        return;
       this.triggers.splice(this.triggers.indexOf(t), 1);
       await new Promise((r) => setTimeout(r, RESTART_MS));
       if (this.closed || !this.world.alive) return;
@@ -223,7 +252,10 @@ export class WorldWatch extends EventEmitter<{ change: [NsChange]; added: [{ key
     const p = (async () => {
       let snap: NetSnapshot;
       try {
-        snap = await this.limited(() => (this.closed ? Promise.reject(new Error('closed')) : this.readTarget(target)), target.kind !== 'pod');
+        snap = await this.limited(
+          () => (this.closed ? Promise.reject(new Error('closed')) : this.readTarget(target)),
+          target.kind !== 'pod',
+        );
         this.reads++;
       } catch (e) {
         if (this.closed) return;
@@ -231,7 +263,11 @@ export class WorldWatch extends EventEmitter<{ change: [NsChange]; added: [{ key
           // a pod's netns that went away (or is not mounted yet): the pins decide. Not awaited: this read may
           // be one a scan is waiting for, and scans run one at a time.
           void this.rescan();
-          if (attempt < 3) setTimeout(() => !this.closed && this.pinned(target) && void this.read(key, target, firstEventAt, attempt + 1), 100);
+          if (attempt < 3)
+            setTimeout(
+              () => !this.closed && this.pinned(target) && void this.read(key, target, firstEventAt, attempt + 1),
+              100,
+            );
           return;
         }
         if (this.listenerCount('error')) this.emit('error', e as Error);
@@ -315,7 +351,9 @@ export class WorldWatch extends EventEmitter<{ change: [NsChange]; added: [{ key
   rescan(): Promise<void> {
     // one scan at a time; a call during one waits for it and runs again after (the pins may have moved since)
     // a scan that failed must not stop the next ones (nor surface as an unhandled rejection)
-    const next = (this.scanning ?? Promise.resolve()).then(() => this.scan()).catch((e: unknown) => void (this.listenerCount('error') && this.emit('error', e as Error)));
+    const next = (this.scanning ?? Promise.resolve())
+      .then(() => this.scan())
+      .catch((e: unknown) => void (this.listenerCount('error') && this.emit('error', e as Error)));
     this.scanning = next;
     return next;
   }

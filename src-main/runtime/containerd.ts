@@ -2,7 +2,15 @@
 // RemovePodSandbox, ListPodSandbox, Status, and the containers that join a sandbox. Each step is
 // traced and, as in sandbox_run.go, registers an undo that runs if a later step fails.
 import { randomBytes, randomUUID } from 'node:crypto';
-import { createWriteStream, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync, type WriteStream } from 'node:fs';
+import {
+  createWriteStream,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+  type WriteStream,
+} from 'node:fs';
 import { dirname, join } from 'node:path';
 import { CniExecutor, type RuntimeConf } from '../cni/libcni.js';
 import { ResultCache } from '../cni/cache.js';
@@ -124,7 +132,9 @@ export class ContainerdNode {
   ) {
     this.loopback = opts.loopback ?? 'internal';
     const host = new NodePluginHost(world, node);
-    this.cni = new CniExecutor(host, new ResultCache(world.node(node).host.dataDir), { ...(opts.pluginTimeoutMs ? { timeoutMs: opts.pluginTimeoutMs } : {}) });
+    this.cni = new CniExecutor(host, new ResultCache(world.node(node).host.dataDir), {
+      ...(opts.pluginTimeoutMs ? { timeoutMs: opts.pluginTimeoutMs } : {}),
+    });
   }
 
   /** The node's config directory, loaded now (containerd reloads on change). */
@@ -140,7 +150,12 @@ export class ContainerdNode {
   /** The node's config, loaded once, with the Status it makes: what RunPodSandbox and Status both need. */
   private networkState(): { status: RuntimeStatus; network?: ConfList } {
     const cfg = this.loadNetworkConfig();
-    const configFiles = cfg.files.map((f) => ({ file: f.file, ...(f.error ? { error: f.error.reason + (f.error.line ? ` (line ${f.error.line}, column ${f.error.column})` : '') } : {}) }));
+    const configFiles = cfg.files.map((f) => ({
+      file: f.file,
+      ...(f.error
+        ? { error: f.error.reason + (f.error.line ? ` (line ${f.error.line}, column ${f.error.column})` : '') }
+        : {}),
+    }));
     const runtimeReady: RuntimeCondition = { type: 'RuntimeReady', status: true, reason: '', message: '' };
     let problem: string | undefined;
     if (!cfg.network) {
@@ -149,12 +164,22 @@ export class ContainerdNode {
     } else {
       const needed = [...cfg.network.plugins.map((p) => p.type), ...(this.loopback === 'plugin' ? ['loopback'] : [])];
       const missing = needed.filter((t) => !this.cni.host.findPlugin(t));
-      if (missing.length) problem = `cni plugin not initialized: plugin binary ${missing.map((m) => `"${m}"`).join(', ')} not found in ${NODE_PATHS.binDir}`;
+      if (missing.length)
+        problem = `cni plugin not initialized: plugin binary ${missing.map((m) => `"${m}"`).join(', ')} not found in ${NODE_PATHS.binDir}`;
     }
     const networkReady: RuntimeCondition = problem
-      ? { type: 'NetworkReady', status: false, reason: 'NetworkPluginNotReady', message: `Network plugin returns error: ${problem}` }
+      ? {
+          type: 'NetworkReady',
+          status: false,
+          reason: 'NetworkPluginNotReady',
+          message: `Network plugin returns error: ${problem}`,
+        }
       : { type: 'NetworkReady', status: true, reason: '', message: '' };
-    const status: RuntimeStatus = { conditions: [runtimeReady, networkReady], configFiles, ...(cfg.network ? { network: cfg.network.name } : {}) };
+    const status: RuntimeStatus = {
+      conditions: [runtimeReady, networkReady],
+      configFiles,
+      ...(cfg.network ? { network: cfg.network.name } : {}),
+    };
     return { status, ...(cfg.network ? { network: cfg.network } : {}) };
   }
 
@@ -183,147 +208,291 @@ export class ContainerdNode {
   async runPodSandbox(config: PodSandboxConfig, trace: Trace, parent?: number): Promise<string> {
     const pod = config.name;
     const o = { pod, node: this.node };
-    return trace.step('cri', 'RunPodSandbox', { ...o, ...(parent ? { parent } : {}), source: SOURCES.runPodSandbox, inputs: { name: config.name, namespace: config.namespace, uid: config.uid } }, async (cri) => {
-      const id = randomBytes(32).toString('hex');
-      const cleanup = new CleanupStack();
-      const sb: PodSandbox = {
-        id,
-        config,
-        node: this.node,
-        state: 'SANDBOX_NOTREADY',
-        netnsName: `cni-${randomUUID()}`,
-        netnsPath: '',
-        loopback: this.loopback,
-        additionalIps: [],
-        filesDir: `${NODE_PATHS.sandboxesDir}/${id}`,
-        createdAt: Date.now(),
-      };
-      sb.netnsPath = `${NODE_PATHS.netnsDir}/${sb.netnsName}`;
-      const undo = (what: string, run: () => Promise<void>) =>
-        cleanup.defer(what, async () => {
-          await trace.step('containerd', `undo: ${what}`, { ...o, parent: cri.id, undo: true }, run);
-        });
-      try {
-        // Reserve the name first: a second sandbox with the same name is refused.
-        const name = sandboxName(config);
-        const holder = this.names.get(name);
-        if (holder) throw new CriError(`failed to reserve sandbox name "${name}": name "${name}" is reserved for "${holder}"`, 'AlreadyExists');
-        this.names.set(name, id);
-        undo('release sandbox name', async () => void this.names.delete(name));
-        cri.output({ sandboxId: id });
-
-        const { status, network } = this.networkState();
-        const ready = status.conditions[1]!;
-        if (!network || !ready.status) throw new CriError(`failed to setup network for sandbox "${id}": ${ready.message || 'cni plugin not initialized'}`, 'FailedPrecondition');
-        sb.network = network;
-
-        await trace.step('kernel', 'NewNetNS', { ...o, parent: cri.id, source: SOURCES.newNetNS, inputs: { path: sb.netnsPath } }, async (h) => {
-          await this.world.run({ kind: 'node', node: this.node }, ['ip', 'netns', 'add', sb.netnsName]);
-          h.output({ netns: sb.netnsPath });
-        });
-        undo('remove network namespace', () => this.removeNetns(sb));
-
-        // Registered before setup: "resource is allocated even if it returns error" (sandbox_run.go).
-        undo('teardown pod network (CNI DEL)', () => this.cniDel(sb, trace, cri.id));
-        await trace.step('containerd', 'setupPodNetwork', { ...o, parent: cri.id, source: SOURCES.setupPodNetwork, inputs: { network: network.name, file: network.file, loopback: sb.loopback } }, async (setup) => {
-          let result: CniResult;
-          if (sb.loopback === 'internal') {
-            await trace.step('kernel', 'loopback up', { ...o, parent: setup.id, source: SOURCES.loopbackUp, inputs: { dev: 'lo' } }, async () => {
-              await this.world.run({ kind: 'pod', node: this.node, netns: sb.netnsPath }, ['ip', 'link', 'set', 'lo', 'up']);
-            });
-            result = await trace.step('cni', 'CNI ADD', { ...o, parent: setup.id, source: SOURCES.cniSetup, inputs: { network: network.name, ifName: 'eth0' } }, async (h) => {
-              const r = await this.cni.addNetworkList(network, this.runtimeConf(sb, 'eth0'), this.pluginTracer(trace, h.id, pod));
-              h.output({ result: r });
-              return r;
-            });
-          } else {
-            // go-cni attaches every network concurrently (containerd's default, no setup_serially).
-            const lo = loopbackConfList();
-            const [, r] = await Promise.all([
-              trace.step('cni', 'CNI ADD', { ...o, parent: setup.id, source: SOURCES.cniSetup, inputs: { network: lo.name, ifName: 'lo' } }, async (h) => {
-                const lr = await this.cni.addNetworkList(lo, this.runtimeConf(sb, 'lo'), this.pluginTracer(trace, h.id, pod));
-                h.output({ result: lr });
-              }),
-              trace.step('cni', 'CNI ADD', { ...o, parent: setup.id, source: SOURCES.cniSetup, inputs: { network: network.name, ifName: 'eth0' } }, async (h) => {
-                const pr = await this.cni.addNetworkList(network, this.runtimeConf(sb, 'eth0'), this.pluginTracer(trace, h.id, pod));
-                h.output({ result: pr });
-                return pr;
-              }),
-            ]);
-            result = r;
-          }
-          sb.cniResult = result;
-          await trace.step('containerd', 'pod IPs from result', { ...o, parent: setup.id, source: SOURCES.podIps, inputs: { interface: 'eth0' } }, async (h) => {
-            const ips = podIpsFromResult(result);
-            if (!ips) throw new CriError(`failed to find network info for sandbox "${id}": the CNI result has no IP on interface eth0`);
-            sb.ip = ips.ip;
-            sb.additionalIps = ips.additionalIps;
-            h.output({ ip: ips.ip, additionalIps: ips.additionalIps });
+    return trace.step(
+      'cri',
+      'RunPodSandbox',
+      {
+        ...o,
+        ...(parent ? { parent } : {}),
+        source: SOURCES.runPodSandbox,
+        inputs: { name: config.name, namespace: config.namespace, uid: config.uid },
+      },
+      async (cri) => {
+        const id = randomBytes(32).toString('hex');
+        const cleanup = new CleanupStack();
+        const sb: PodSandbox = {
+          id,
+          config,
+          node: this.node,
+          state: 'SANDBOX_NOTREADY',
+          netnsName: `cni-${randomUUID()}`,
+          netnsPath: '',
+          loopback: this.loopback,
+          additionalIps: [],
+          filesDir: `${NODE_PATHS.sandboxesDir}/${id}`,
+          createdAt: Date.now(),
+        };
+        sb.netnsPath = `${NODE_PATHS.netnsDir}/${sb.netnsName}`;
+        const undo = (what: string, run: () => Promise<void>) =>
+          cleanup.defer(what, async () => {
+            await trace.step('containerd', `undo: ${what}`, { ...o, parent: cri.id, undo: true }, run);
           });
-        });
+        try {
+          // Reserve the name first: a second sandbox with the same name is refused.
+          const name = sandboxName(config);
+          const holder = this.names.get(name);
+          if (holder)
+            throw new CriError(
+              `failed to reserve sandbox name "${name}": name "${name}" is reserved for "${holder}"`,
+              'AlreadyExists',
+            );
+          this.names.set(name, id);
+          undo('release sandbox name', async () => void this.names.delete(name));
+          cri.output({ sandboxId: id });
 
-        // containerd 1.7+: the network is set up first, then the sandbox's files, then its container
-        undo('remove sandbox files', async () => rmSync(this.sandboxFilesHostDir(sb), { recursive: true, force: true }));
-        await trace.step('containerd', 'setupSandboxFiles', { ...o, parent: cri.id, source: SOURCES.setupSandboxFiles, inputs: { dir: sb.filesDir, hostname: config.hostname ?? '', dnsConfig: config.dnsConfig ?? 'none: a copy of the node\'s /etc/resolv.conf' } }, async (h) => {
-          h.output(this.setupSandboxFiles(sb));
-        });
+          const { status, network } = this.networkState();
+          const ready = status.conditions[1]!;
+          if (!network || !ready.status)
+            throw new CriError(
+              `failed to setup network for sandbox "${id}": ${ready.message || 'cni plugin not initialized'}`,
+              'FailedPrecondition',
+            );
+          sb.network = network;
 
-        await trace.step('containerd', 'start sandbox container (pause)', { ...o, parent: cri.id, inputs: { netns: sb.netnsPath, files: sb.filesDir } }, async (h) => {
-          // its own mount and UTS namespaces: the sandbox's files at /etc/…, the pod's hostname (native/pause.c)
-          const argv = [nativeBinary('pause'), sb.filesDir, ...(config.hostname ? [config.hostname] : [])];
-          const pause = this.world.spawn({ kind: 'pod', node: this.node, netns: sb.netnsPath }, argv, { newMount: true, newUts: true });
-          let out = '';
-          let err = '';
-          pause.on('stdout', (d) => (out += d.toString()));
-          pause.on('stderr', (d) => (err += d.toString()));
-          sb.pause = pause;
-          await pause.started;
-          // listening from the spawn on: the line may come before `started` resolves
-          const ready = await Promise.race([new Promise<boolean>((res) => (out.includes(PAUSE_READY) ? res(true) : pause.on('stdout', () => out.includes(PAUSE_READY) && res(true)))), pause.exited.then(() => out.includes(PAUSE_READY))]);
-          if (!ready) throw new CriError(`failed to start sandbox container task "${id}": ${err.trim() || 'the pause process exited'}`);
-          h.output({ pid: pause.pid });
-        });
-        undo('stop sandbox container', async () => this.stopPause(sb));
+          await trace.step(
+            'kernel',
+            'NewNetNS',
+            { ...o, parent: cri.id, source: SOURCES.newNetNS, inputs: { path: sb.netnsPath } },
+            async (h) => {
+              await this.world.run({ kind: 'node', node: this.node }, ['ip', 'netns', 'add', sb.netnsName]);
+              h.output({ netns: sb.netnsPath });
+            },
+          );
+          undo('remove network namespace', () => this.removeNetns(sb));
 
-        sb.state = 'SANDBOX_READY';
-        this.sandboxes.set(id, sb);
-        cleanup.disarm();
-        cri.output({ state: sb.state, ip: sb.ip });
-        return id;
-      } catch (e) {
-        const failed = await cleanup.unwind();
-        if (failed !== undefined) {
-          // As containerd's cleanupErr: keep the sandbox, in an unknown state, for StopPodSandbox to finish.
-          sb.state = 'SANDBOX_UNKNOWN';
+          // Registered before setup: "resource is allocated even if it returns error" (sandbox_run.go).
+          undo('teardown pod network (CNI DEL)', () => this.cniDel(sb, trace, cri.id));
+          await trace.step(
+            'containerd',
+            'setupPodNetwork',
+            {
+              ...o,
+              parent: cri.id,
+              source: SOURCES.setupPodNetwork,
+              inputs: { network: network.name, file: network.file, loopback: sb.loopback },
+            },
+            async (setup) => {
+              let result: CniResult;
+              if (sb.loopback === 'internal') {
+                await trace.step(
+                  'kernel',
+                  'loopback up',
+                  { ...o, parent: setup.id, source: SOURCES.loopbackUp, inputs: { dev: 'lo' } },
+                  async () => {
+                    await this.world.run({ kind: 'pod', node: this.node, netns: sb.netnsPath }, [
+                      'ip',
+                      'link',
+                      'set',
+                      'lo',
+                      'up',
+                    ]);
+                  },
+                );
+                result = await trace.step(
+                  'cni',
+                  'CNI ADD',
+                  {
+                    ...o,
+                    parent: setup.id,
+                    source: SOURCES.cniSetup,
+                    inputs: { network: network.name, ifName: 'eth0' },
+                  },
+                  async (h) => {
+                    const r = await this.cni.addNetworkList(
+                      network,
+                      this.runtimeConf(sb, 'eth0'),
+                      this.pluginTracer(trace, h.id, pod),
+                    );
+                    h.output({ result: r });
+                    return r;
+                  },
+                );
+              } else {
+                // go-cni attaches every network concurrently (containerd's default, no setup_serially).
+                const lo = loopbackConfList();
+                const [, r] = await Promise.all([
+                  trace.step(
+                    'cni',
+                    'CNI ADD',
+                    { ...o, parent: setup.id, source: SOURCES.cniSetup, inputs: { network: lo.name, ifName: 'lo' } },
+                    async (h) => {
+                      const lr = await this.cni.addNetworkList(
+                        lo,
+                        this.runtimeConf(sb, 'lo'),
+                        this.pluginTracer(trace, h.id, pod),
+                      );
+                      h.output({ result: lr });
+                    },
+                  ),
+                  trace.step(
+                    'cni',
+                    'CNI ADD',
+                    {
+                      ...o,
+                      parent: setup.id,
+                      source: SOURCES.cniSetup,
+                      inputs: { network: network.name, ifName: 'eth0' },
+                    },
+                    async (h) => {
+                      const pr = await this.cni.addNetworkList(
+                        network,
+                        this.runtimeConf(sb, 'eth0'),
+                        this.pluginTracer(trace, h.id, pod),
+                      );
+                      h.output({ result: pr });
+                      return pr;
+                    },
+                  ),
+                ]);
+                result = r;
+              }
+              sb.cniResult = result;
+              await trace.step(
+                'containerd',
+                'pod IPs from result',
+                { ...o, parent: setup.id, source: SOURCES.podIps, inputs: { interface: 'eth0' } },
+                async (h) => {
+                  const ips = podIpsFromResult(result);
+                  if (!ips)
+                    throw new CriError(
+                      `failed to find network info for sandbox "${id}": the CNI result has no IP on interface eth0`,
+                    );
+                  sb.ip = ips.ip;
+                  sb.additionalIps = ips.additionalIps;
+                  h.output({ ip: ips.ip, additionalIps: ips.additionalIps });
+                },
+              );
+            },
+          );
+
+          // containerd 1.7+: the network is set up first, then the sandbox's files, then its container
+          undo('remove sandbox files', async () =>
+            rmSync(this.sandboxFilesHostDir(sb), { recursive: true, force: true }),
+          );
+          await trace.step(
+            'containerd',
+            'setupSandboxFiles',
+            {
+              ...o,
+              parent: cri.id,
+              source: SOURCES.setupSandboxFiles,
+              inputs: {
+                dir: sb.filesDir,
+                hostname: config.hostname ?? '',
+                dnsConfig: config.dnsConfig ?? "none: a copy of the node's /etc/resolv.conf",
+              },
+            },
+            async (h) => {
+              h.output(this.setupSandboxFiles(sb));
+            },
+          );
+
+          await trace.step(
+            'containerd',
+            'start sandbox container (pause)',
+            { ...o, parent: cri.id, inputs: { netns: sb.netnsPath, files: sb.filesDir } },
+            async (h) => {
+              // its own mount and UTS namespaces: the sandbox's files at /etc/…, the pod's hostname (native/pause.c)
+              const argv = [nativeBinary('pause'), sb.filesDir, ...(config.hostname ? [config.hostname] : [])];
+              const pause = this.world.spawn({ kind: 'pod', node: this.node, netns: sb.netnsPath }, argv, {
+                newMount: true,
+                newUts: true,
+              });
+              let out = '';
+              let err = '';
+              pause.on('stdout', (d) => (out += d.toString()));
+              pause.on('stderr', (d) => (err += d.toString()));
+              sb.pause = pause;
+              await pause.started;
+              // listening from the spawn on: the line may come before `started` resolves
+              const ready = await Promise.race([
+                new Promise<boolean>((res) =>
+                  out.includes(PAUSE_READY)
+                    ? res(true)
+                    : pause.on('stdout', () => out.includes(PAUSE_READY) && res(true)),
+                ),
+                pause.exited.then(() => out.includes(PAUSE_READY)),
+              ]);
+              if (!ready)
+                throw new CriError(
+                  `failed to start sandbox container task "${id}": ${err.trim() || 'the pause process exited'}`,
+                );
+              h.output({ pid: pause.pid });
+            },
+          );
+          undo('stop sandbox container', async () => this.stopPause(sb));
+
+          sb.state = 'SANDBOX_READY';
           this.sandboxes.set(id, sb);
-          Object.assign(e as object, { cleanupError: failed, sandboxId: id });
+          cleanup.disarm();
+          cri.output({ state: sb.state, ip: sb.ip });
+          return id;
+        } catch (e) {
+          const failed = await cleanup.unwind();
+          if (failed !== undefined) {
+            // As containerd's cleanupErr: keep the sandbox, in an unknown state, for StopPodSandbox to finish.
+            sb.state = 'SANDBOX_UNKNOWN';
+            this.sandboxes.set(id, sb);
+            Object.assign(e as object, { cleanupError: failed, sandboxId: id });
+          }
+          throw e;
         }
-        throw e;
-      }
-    });
+      },
+    );
   }
 
   /**
    * CNI DEL of every network of the sandbox. From StopPodSandbox (`fromStop`), errors of a sandbox whose
    * setup never finished are ignored (sandbox_stop.go); from RunPodSandbox's undo they count (cleanupErr).
    */
-  private async cniDel(sb: PodSandbox, trace: Trace, parent: number, netnsGone = false, fromStop = false): Promise<void> {
+  private async cniDel(
+    sb: PodSandbox,
+    trace: Trace,
+    parent: number,
+    netnsGone = false,
+    fromStop = false,
+  ): Promise<void> {
     const lists: [ConfList, string][] = [];
     if (sb.loopback === 'plugin') lists.push([loopbackConfList(), 'lo']);
     if (sb.network) lists.push([sb.network, 'eth0']);
     for (const [list, ifName] of lists) {
-      await trace.step('cni', 'CNI DEL', { pod: sb.config.name, node: this.node, parent, source: SOURCES.cniRemove, inputs: { network: list.name, ifName, netns: netnsGone ? '' : sb.netnsPath } }, async (h) => {
-        try {
-          await this.cni.delNetworkList(list, this.runtimeConf(sb, ifName, netnsGone ? '' : sb.netnsPath), this.pluginTracer(trace, h.id, sb.config.name));
-        } catch (e) {
-          // A sandbox whose setup never finished has nothing for DEL to find (sandbox_stop.go).
-          if (fromStop && !sb.cniResult) {
-            h.output({ ignored: `setup never completed: ${(e as Error).message}` });
-            return;
+      await trace.step(
+        'cni',
+        'CNI DEL',
+        {
+          pod: sb.config.name,
+          node: this.node,
+          parent,
+          source: SOURCES.cniRemove,
+          inputs: { network: list.name, ifName, netns: netnsGone ? '' : sb.netnsPath },
+        },
+        async (h) => {
+          try {
+            await this.cni.delNetworkList(
+              list,
+              this.runtimeConf(sb, ifName, netnsGone ? '' : sb.netnsPath),
+              this.pluginTracer(trace, h.id, sb.config.name),
+            );
+          } catch (e) {
+            // A sandbox whose setup never finished has nothing for DEL to find (sandbox_stop.go).
+            if (fromStop && !sb.cniResult) {
+              h.output({ ignored: `setup never completed: ${(e as Error).message}` });
+              return;
+            }
+            throw e;
           }
-          throw e;
-        }
-      });
+        },
+      );
     }
   }
 
@@ -333,7 +502,8 @@ export class ContainerdNode {
 
   private async removeNetns(sb: PodSandbox): Promise<void> {
     const r = await this.world.exec({ kind: 'node', node: this.node }, ['ip', 'netns', 'delete', sb.netnsName]);
-    if (r.code !== 0 && !/No such file|not found/i.test(r.stderr)) throw new CriError(`failed to remove network namespace ${sb.netnsPath}: ${r.stderr.trim()}`);
+    if (r.code !== 0 && !/No such file|not found/i.test(r.stderr))
+      throw new CriError(`failed to remove network namespace ${sb.netnsPath}: ${r.stderr.trim()}`);
   }
 
   /** The sandbox's files folder, as the engine reaches it. */
@@ -372,50 +542,100 @@ export class ContainerdNode {
   /** CRI PodSandboxStatus: the IPs saved at creation (getIPs). */
   async podSandboxStatus(id: string, trace: Trace, parent?: number) {
     const sb = this.sandbox(id);
-    return trace.step('cri', 'PodSandboxStatus', { pod: sb.config.name, node: this.node, ...(parent ? { parent } : {}), source: SOURCES.podSandboxStatus, inputs: { sandboxId: id } }, async (h) => {
-      const ips = await trace.step('containerd', 'getIPs', { pod: sb.config.name, node: this.node, parent: h.id, source: SOURCES.getIps }, async (g) => {
-        const r = { ip: sb.ip ?? '', additionalIps: sb.additionalIps };
-        g.output(r);
-        return r;
-      });
-      const status = { id, state: sb.state, network: ips, netns: sb.netnsPath, createdAt: sb.createdAt };
-      h.output({ state: sb.state, ip: ips.ip });
-      return status;
-    });
+    return trace.step(
+      'cri',
+      'PodSandboxStatus',
+      {
+        pod: sb.config.name,
+        node: this.node,
+        ...(parent ? { parent } : {}),
+        source: SOURCES.podSandboxStatus,
+        inputs: { sandboxId: id },
+      },
+      async (h) => {
+        const ips = await trace.step(
+          'containerd',
+          'getIPs',
+          { pod: sb.config.name, node: this.node, parent: h.id, source: SOURCES.getIps },
+          async (g) => {
+            const r = { ip: sb.ip ?? '', additionalIps: sb.additionalIps };
+            g.output(r);
+            return r;
+          },
+        );
+        const status = { id, state: sb.state, network: ips, netns: sb.netnsPath, createdAt: sb.createdAt };
+        h.output({ state: sb.state, ip: ips.ip });
+        return status;
+      },
+    );
   }
 
   /** CRI StopPodSandbox: stop the pause, CNI DEL (reverse, cached result), then remove the netns. Idempotent. */
   async stopPodSandbox(id: string, trace: Trace, parent?: number): Promise<void> {
     const sb = this.sandboxes.get(id);
-    await trace.step('cri', 'StopPodSandbox', { ...(sb ? { pod: sb.config.name } : {}), node: this.node, ...(parent ? { parent } : {}), source: SOURCES.stopPodSandbox, inputs: { sandboxId: id } }, async (h) => {
-      if (!sb) {
-        h.output({ note: 'sandbox not found: nothing to stop' });
-        return;
-      }
-      const o = { pod: sb.config.name, node: this.node, parent: h.id };
-      await trace.step('containerd', 'stop sandbox container (pause)', { ...o, inputs: { pid: sb.pause?.pid } }, () => this.stopPause(sb));
-      await trace.step('containerd', 'teardownPodNetwork', { ...o, source: SOURCES.teardownPodNetwork, inputs: { netns: sb.netnsPath } }, async (t) => {
-        const gone = !this.netnsExists(sb);
-        if (gone) t.output({ note: 'the network namespace is already gone: DEL runs with an empty CNI_NETNS' });
-        await this.cniDel(sb, trace, t.id, gone, true);
-      });
-      await trace.step('kernel', 'remove netns', { ...o, source: SOURCES.removeNetNS, inputs: { path: sb.netnsPath } }, () => this.removeNetns(sb));
-      sb.state = 'SANDBOX_NOTREADY';
-      h.output({ state: sb.state });
-    });
+    await trace.step(
+      'cri',
+      'StopPodSandbox',
+      {
+        ...(sb ? { pod: sb.config.name } : {}),
+        node: this.node,
+        ...(parent ? { parent } : {}),
+        source: SOURCES.stopPodSandbox,
+        inputs: { sandboxId: id },
+      },
+      async (h) => {
+        if (!sb) {
+          h.output({ note: 'sandbox not found: nothing to stop' });
+          return;
+        }
+        const o = { pod: sb.config.name, node: this.node, parent: h.id };
+        await trace.step('containerd', 'stop sandbox container (pause)', { ...o, inputs: { pid: sb.pause?.pid } }, () =>
+          this.stopPause(sb),
+        );
+        await trace.step(
+          'containerd',
+          'teardownPodNetwork',
+          { ...o, source: SOURCES.teardownPodNetwork, inputs: { netns: sb.netnsPath } },
+          async (t) => {
+            const gone = !this.netnsExists(sb);
+            if (gone) t.output({ note: 'the network namespace is already gone: DEL runs with an empty CNI_NETNS' });
+            await this.cniDel(sb, trace, t.id, gone, true);
+          },
+        );
+        await trace.step(
+          'kernel',
+          'remove netns',
+          { ...o, source: SOURCES.removeNetNS, inputs: { path: sb.netnsPath } },
+          () => this.removeNetns(sb),
+        );
+        sb.state = 'SANDBOX_NOTREADY';
+        h.output({ state: sb.state });
+      },
+    );
   }
 
   /** CRI RemovePodSandbox: stops it if needed, then forgets it and releases its name. */
   async removePodSandbox(id: string, trace: Trace, parent?: number): Promise<void> {
     const sb = this.sandboxes.get(id);
-    await trace.step('cri', 'RemovePodSandbox', { ...(sb ? { pod: sb.config.name } : {}), node: this.node, ...(parent ? { parent } : {}), source: SOURCES.removePodSandbox, inputs: { sandboxId: id } }, async (h) => {
-      if (!sb) return;
-      if (sb.state !== 'SANDBOX_NOTREADY') await this.stopPodSandbox(id, trace, h.id);
-      // as containerd removes the sandbox's root directory
-      rmSync(this.sandboxFilesHostDir(sb), { recursive: true, force: true });
-      this.sandboxes.delete(id);
-      this.names.delete(sandboxName(sb.config));
-    });
+    await trace.step(
+      'cri',
+      'RemovePodSandbox',
+      {
+        ...(sb ? { pod: sb.config.name } : {}),
+        node: this.node,
+        ...(parent ? { parent } : {}),
+        source: SOURCES.removePodSandbox,
+        inputs: { sandboxId: id },
+      },
+      async (h) => {
+        if (!sb) return;
+        if (sb.state !== 'SANDBOX_NOTREADY') await this.stopPodSandbox(id, trace, h.id);
+        // as containerd removes the sandbox's root directory
+        rmSync(this.sandboxFilesHostDir(sb), { recursive: true, force: true });
+        this.sandboxes.delete(id);
+        this.names.delete(sandboxName(sb.config));
+      },
+    );
   }
 
   listPodSandbox(): PodSandbox[] {
@@ -429,16 +649,34 @@ export class ContainerdNode {
    */
   async startContainer(sandboxId: string, command: string[], logPath?: string): Promise<WorldProcess> {
     const sb = this.sandbox(sandboxId);
-    if (!sb.pause || sb.pause.hasExited) throw new CriError(`sandbox "${sandboxId}" has no running pause process`, 'FailedPrecondition');
+    if (!sb.pause || sb.pause.hasExited)
+      throw new CriError(`sandbox "${sandboxId}" has no running pause process`, 'FailedPrecondition');
     // A tiny init as PID 1 forwards SIGTERM, so the container stops as a process would outside a PID
     // namespace; it reports on stderr once its trap is set and the command started.
     // A TERM landing between the command's fork and exec is taken by the copied trap, so it is re-sent
     // until the command is gone (kubelet's grace period still ends with SIGKILL).
     // (a few times, in the background: kill succeeds on a zombie too; this init exiting ends the loop)
     // First, as containerd's WithPodHostname/WithPodResolvConf mounts: the sandbox's files over /etc/….
-    const init = [...sandboxFileMounts(sb.filesDir), `trap '(for i in 1 2 3 4 5; do kill -TERM "$c" 2>/dev/null || break; sleep 0.2; done) & wait "$c"; exit $?' TERM INT; "$@" & c=$!; echo ${CONTAINER_STARTED} >&2; wait "$c"`].join('\n');
+    const init = [
+      ...sandboxFileMounts(sb.filesDir),
+      `trap '(for i in 1 2 3 4 5; do kill -TERM "$c" 2>/dev/null || break; sleep 0.2; done) & wait "$c"; exit $?' TERM INT; "$@" & c=$!; echo ${CONTAINER_STARTED} >&2; wait "$c"`,
+    ].join('\n');
     // the node's files are the container's "image"; its hostname is the pod's (the pause's UTS namespace)
-    const p = this.world.spawn({ kind: 'pod', node: this.node, netns: sb.netnsPath }, ['nsenter', `--uts=/proc/${sb.pause.pid}/ns/uts`, '--', 'unshare', '--pid', '--fork', '--mount', '--mount-proc', 'sh', '-c', init, 'container', ...command]);
+    const p = this.world.spawn({ kind: 'pod', node: this.node, netns: sb.netnsPath }, [
+      'nsenter',
+      `--uts=/proc/${sb.pause.pid}/ns/uts`,
+      '--',
+      'unshare',
+      '--pid',
+      '--fork',
+      '--mount',
+      '--mount-proc',
+      'sh',
+      '-c',
+      init,
+      'container',
+      ...command,
+    ]);
     const log = logPath ? this.containerLog(logPath) : undefined;
     // listen before anything is awaited: the marker can arrive in the same read as "started"
     const running = new Promise<void>((resolve) => {
@@ -470,7 +708,8 @@ export class ContainerdNode {
 
   /** A container's log on the node, in CRI's format ("<time> <stream> F <line>"), as containerd writes it. */
   private containerLog(logPath: string): { write: (stream: 'stdout' | 'stderr', d: Buffer) => void; end: () => void } {
-    if (!logPath.startsWith(NODE_PATHS.podLogsDir + '/') || logPath.includes('..')) throw new CriError(`container log path "${logPath}" is outside ${NODE_PATHS.podLogsDir}`);
+    if (!logPath.startsWith(NODE_PATHS.podLogsDir + '/') || logPath.includes('..'))
+      throw new CriError(`container log path "${logPath}" is outside ${NODE_PATHS.podLogsDir}`);
     const host = join(this.world.node(this.node).host.podLogsDir, logPath.slice(NODE_PATHS.podLogsDir.length + 1));
     mkdirSync(dirname(host), { recursive: true });
     const out: WriteStream = createWriteStream(host, { flags: 'a' });
@@ -483,7 +722,8 @@ export class ContainerdNode {
         for (const l of lines) out.write(`${new Date().toISOString()} ${stream} F ${l}\n`);
       },
       end: () => {
-        for (const stream of ['stdout', 'stderr'] as const) if (partial[stream]) out.write(`${new Date().toISOString()} ${stream} F ${partial[stream]}\n`);
+        for (const stream of ['stdout', 'stderr'] as const)
+          if (partial[stream]) out.write(`${new Date().toISOString()} ${stream} F ${partial[stream]}\n`);
         out.end();
       },
     };
@@ -498,7 +738,9 @@ const PAUSE_READY = 'podnet: sandbox ready';
  * the current (own) mount namespace; a name the node lacks (a host without /etc/hostname) is skipped.
  */
 function sandboxFileMounts(dir: string): string[] {
-  return ['hostname', 'hosts', 'resolv.conf'].map((f) => `if [ -e /etc/${f} ]; then mount --bind ${shq(`${dir}/${f}`)} /etc/${f} || exit 1; fi`);
+  return ['hostname', 'hosts', 'resolv.conf'].map(
+    (f) => `if [ -e /etc/${f} ]; then mount --bind ${shq(`${dir}/${f}`)} /etc/${f} || exit 1; fi`,
+  );
 }
 
 /** What a container's init says once it runs (the container's own output follows it). */

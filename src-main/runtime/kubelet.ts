@@ -3,7 +3,13 @@
 import { randomUUID } from 'node:crypto';
 import type { JsonObject } from '../cni/conf.js';
 import type { World, WorldProcess } from '../world/world.js';
-import { ContainerdNode, failedCleanupOf, type CriOptions, type LoopbackMode, type RuntimeCondition } from './containerd.js';
+import {
+  ContainerdNode,
+  failedCleanupOf,
+  type CriOptions,
+  type LoopbackMode,
+  type RuntimeCondition,
+} from './containerd.js';
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { NODE_PATHS } from '../world/world.js';
@@ -147,7 +153,11 @@ export class Kubelet {
   /** SyncPod for a new pod: sandbox, status, then init containers in order, then app containers. */
   syncPod(spec: PodSpec, trace = new Trace()): Promise<Pod> {
     if (!POD_NAME.test(spec.name) || spec.name.length > 63) {
-      return Promise.reject(new KubeletError(`invalid pod name "${spec.name}": a DNS label (lowercase letters, digits and "-", at most 63)`));
+      return Promise.reject(
+        new KubeletError(
+          `invalid pod name "${spec.name}": a DNS label (lowercase letters, digits and "-", at most 63)`,
+        ),
+      );
     }
     const key = Kubelet.key(spec);
     const done = this.onWorker(key, () => this.doSyncPod(spec, key, trace));
@@ -157,80 +167,159 @@ export class Kubelet {
 
   private async doSyncPod(spec: PodSpec, key: string, trace: Trace): Promise<Pod> {
     const o = { pod: spec.name, node: spec.node };
-    return trace.step('kubelet', 'SyncPod', { ...o, source: SOURCES.syncPod, inputs: { pod: key, node: spec.node } }, async (sync) => {
-      if (this.pods.has(key)) throw new KubeletError(`pod "${key}" already exists on ${this.pods.get(key)!.spec.node}`);
-      const rt = this.runtime(spec.node);
-      const ready = rt.networkReady();
-      if (!ready.status) {
-        throw new KubeletError(`node ${spec.node} is NotReady: container runtime network not ready: NetworkReady=false reason:${ready.reason} message:${ready.message}`);
-      }
-      const uid = randomUUID();
-      await trace.step('kubelet', 'PrepareResources', { ...o, parent: sync.id, source: SOURCES.prepareResources }, async (h) => {
-        h.output({ claims: 0, note: 'no dynamic resources (DRA) claimed by this pod' });
-      });
-      const namespace = spec.namespace ?? 'default';
-      // generatePodSandboxConfig: the pod's DNS from the node's resolv.conf (kubelet's --resolv-conf)
-      const dns = await trace.step('kubelet', 'GetPodDNS', { ...o, parent: sync.id, source: SOURCES.getPodDns, inputs: { dnsPolicy: spec.dnsPolicy ?? 'ClusterFirst', ...(spec.dnsConfig ? { dnsConfig: spec.dnsConfig } : {}), clusterDNS: this.dns.clusterDNS, clusterDomain: this.dns.clusterDomain, resolvConf: NODE_PATHS.resolvConf } }, async (h) => {
-        const r = podDnsConfig({ namespace, ...(spec.dnsPolicy ? { dnsPolicy: spec.dnsPolicy } : {}), ...(spec.dnsConfig ? { dnsConfig: spec.dnsConfig } : {}) }, this.dns, readFileSync(this.world.node(spec.node).host.resolvConf, 'utf8'));
-        h.output({ dnsConfig: r.config, ...(r.warnings.length ? { events: r.warnings.map((w) => `Warning DNSConfigForming: ${w}`) } : {}) });
-        return r.config;
-      });
-      const logDirectory = `${NODE_PATHS.podLogsDir}/${namespace}_${spec.name}_${uid}`;
-      let sandboxId: string;
-      try {
-        sandboxId = await rt.runPodSandbox({ name: spec.name, namespace, uid, hostname: spec.name, dnsConfig: dns, logDirectory, ...(spec.capabilityArgs ? { capabilityArgs: spec.capabilityArgs } : {}) }, trace, sync.id);
-      } catch (e) {
-        const failed = failedCleanupOf(e);
-        if (failed) {
-          // The next SyncPod kills a sandbox that is not ready: StopPodSandbox finishes what the undo could not.
-          await trace
-            .step('kubelet', 'kill failed sandbox', { ...o, parent: sync.id, inputs: { sandboxId: failed.sandboxId, cleanupError: failed.cleanupError.message } }, async (h) => {
-              await rt.stopPodSandbox(failed.sandboxId, trace, h.id);
-              await rt.removePodSandbox(failed.sandboxId, trace, h.id);
-            })
-            .catch(() => {});
+    return trace.step(
+      'kubelet',
+      'SyncPod',
+      { ...o, source: SOURCES.syncPod, inputs: { pod: key, node: spec.node } },
+      async (sync) => {
+        if (this.pods.has(key))
+          throw new KubeletError(`pod "${key}" already exists on ${this.pods.get(key)!.spec.node}`);
+        const rt = this.runtime(spec.node);
+        const ready = rt.networkReady();
+        if (!ready.status) {
+          throw new KubeletError(
+            `node ${spec.node} is NotReady: container runtime network not ready: NetworkReady=false reason:${ready.reason} message:${ready.message}`,
+          );
         }
-        throw e;
-      }
-      const status = await rt.podSandboxStatus(sandboxId, trace, sync.id);
-      const pod: Pod = {
-        key,
-        spec,
-        uid,
-        sandboxId,
-        ip: status.network.ip,
-        additionalIps: status.network.additionalIps,
-        netns: status.netns,
-        sandboxPid: rt.sandbox(sandboxId).pause!.pid,
-        conditions: { PodReadyToStartContainers: false, Initialized: false, Ready: false },
-        containers: [],
-      };
-      // A failure from here on leaves the pod for KillPod to clean, as kubelet would before its retry.
-      this.pods.set(key, pod);
-      await trace.step('kubelet', 'PodReadyToStartContainers', { ...o, parent: sync.id, source: SOURCES.podReadyToStartContainers }, async (h) => {
-        pod.conditions.PodReadyToStartContainers = true;
-        h.output({ status: 'True', podIP: pod.ip });
-      });
-      for (const c of spec.initContainers ?? []) {
-        await trace.step('kubelet', `init container ${c.name}`, { ...o, parent: sync.id, inputs: { command: c.command } }, async (h) => {
-          const p = await rt.startContainer(sandboxId, c.command, `${logDirectory}/${c.name}/0.log`);
-          const s = await p.exited;
-          h.output({ exitCode: s.code });
-          if (s.code !== 0) throw new KubeletError(`init container ${c.name} of pod ${key} failed with exit code ${s.code ?? `signal ${s.signal}`}`);
-        });
-      }
-      pod.conditions.Initialized = true;
-      for (const c of spec.containers ?? []) {
-        await trace.step('kubelet', `start container ${c.name}`, { ...o, parent: sync.id, inputs: { command: c.command } }, async (h) => {
-          const p = await rt.startContainer(sandboxId, c.command, `${logDirectory}/${c.name}/0.log`);
-          pod.containers.push({ name: c.name, process: p });
-          h.output({ pid: p.pid });
-        });
-      }
-      pod.conditions.Ready = true;
-      sync.output({ ip: pod.ip, sandboxId });
-      return pod;
-    });
+        const uid = randomUUID();
+        await trace.step(
+          'kubelet',
+          'PrepareResources',
+          { ...o, parent: sync.id, source: SOURCES.prepareResources },
+          async (h) => {
+            h.output({ claims: 0, note: 'no dynamic resources (DRA) claimed by this pod' });
+          },
+        );
+        const namespace = spec.namespace ?? 'default';
+        // generatePodSandboxConfig: the pod's DNS from the node's resolv.conf (kubelet's --resolv-conf)
+        const dns = await trace.step(
+          'kubelet',
+          'GetPodDNS',
+          {
+            ...o,
+            parent: sync.id,
+            source: SOURCES.getPodDns,
+            inputs: {
+              dnsPolicy: spec.dnsPolicy ?? 'ClusterFirst',
+              ...(spec.dnsConfig ? { dnsConfig: spec.dnsConfig } : {}),
+              clusterDNS: this.dns.clusterDNS,
+              clusterDomain: this.dns.clusterDomain,
+              resolvConf: NODE_PATHS.resolvConf,
+            },
+          },
+          async (h) => {
+            const r = podDnsConfig(
+              {
+                namespace,
+                ...(spec.dnsPolicy ? { dnsPolicy: spec.dnsPolicy } : {}),
+                ...(spec.dnsConfig ? { dnsConfig: spec.dnsConfig } : {}),
+              },
+              this.dns,
+              readFileSync(this.world.node(spec.node).host.resolvConf, 'utf8'),
+            );
+            h.output({
+              dnsConfig: r.config,
+              ...(r.warnings.length ? { events: r.warnings.map((w) => `Warning DNSConfigForming: ${w}`) } : {}),
+            });
+            return r.config;
+          },
+        );
+        const logDirectory = `${NODE_PATHS.podLogsDir}/${namespace}_${spec.name}_${uid}`;
+        let sandboxId: string;
+        try {
+          sandboxId = await rt.runPodSandbox(
+            {
+              name: spec.name,
+              namespace,
+              uid,
+              hostname: spec.name,
+              dnsConfig: dns,
+              logDirectory,
+              ...(spec.capabilityArgs ? { capabilityArgs: spec.capabilityArgs } : {}),
+            },
+            trace,
+            sync.id,
+          );
+        } catch (e) {
+          const failed = failedCleanupOf(e);
+          if (failed) {
+            // The next SyncPod kills a sandbox that is not ready: StopPodSandbox finishes what the undo could not.
+            await trace
+              .step(
+                'kubelet',
+                'kill failed sandbox',
+                {
+                  ...o,
+                  parent: sync.id,
+                  inputs: { sandboxId: failed.sandboxId, cleanupError: failed.cleanupError.message },
+                },
+                async (h) => {
+                  await rt.stopPodSandbox(failed.sandboxId, trace, h.id);
+                  await rt.removePodSandbox(failed.sandboxId, trace, h.id);
+                },
+              )
+              .catch(() => {});
+          }
+          throw e;
+        }
+        const status = await rt.podSandboxStatus(sandboxId, trace, sync.id);
+        const pod: Pod = {
+          key,
+          spec,
+          uid,
+          sandboxId,
+          ip: status.network.ip,
+          additionalIps: status.network.additionalIps,
+          netns: status.netns,
+          sandboxPid: rt.sandbox(sandboxId).pause!.pid,
+          conditions: { PodReadyToStartContainers: false, Initialized: false, Ready: false },
+          containers: [],
+        };
+        // A failure from here on leaves the pod for KillPod to clean, as kubelet would before its retry.
+        this.pods.set(key, pod);
+        await trace.step(
+          'kubelet',
+          'PodReadyToStartContainers',
+          { ...o, parent: sync.id, source: SOURCES.podReadyToStartContainers },
+          async (h) => {
+            pod.conditions.PodReadyToStartContainers = true;
+            h.output({ status: 'True', podIP: pod.ip });
+          },
+        );
+        for (const c of spec.initContainers ?? []) {
+          await trace.step(
+            'kubelet',
+            `init container ${c.name}`,
+            { ...o, parent: sync.id, inputs: { command: c.command } },
+            async (h) => {
+              const p = await rt.startContainer(sandboxId, c.command, `${logDirectory}/${c.name}/0.log`);
+              const s = await p.exited;
+              h.output({ exitCode: s.code });
+              if (s.code !== 0)
+                throw new KubeletError(
+                  `init container ${c.name} of pod ${key} failed with exit code ${s.code ?? `signal ${s.signal}`}`,
+                );
+            },
+          );
+        }
+        pod.conditions.Initialized = true;
+        for (const c of spec.containers ?? []) {
+          await trace.step(
+            'kubelet',
+            `start container ${c.name}`,
+            { ...o, parent: sync.id, inputs: { command: c.command } },
+            async (h) => {
+              const p = await rt.startContainer(sandboxId, c.command, `${logDirectory}/${c.name}/0.log`);
+              pod.containers.push({ name: c.name, process: p });
+              h.output({ pid: p.pid });
+            },
+          );
+        }
+        pod.conditions.Ready = true;
+        sync.output({ ip: pod.ip, sandboxId });
+        return pod;
+      },
+    );
   }
 
   /** KillPod: containers (SIGTERM, grace, SIGKILL), then StopPodSandbox, then RemovePodSandbox. */
@@ -242,27 +331,43 @@ export class Kubelet {
       const rt = this.runtime(pod.spec.node);
       const o = { pod: name, node: pod.spec.node };
       await trace.step('kubelet', 'KillPod', { ...o, source: SOURCES.killPod, inputs: { pod: key } }, async (kill) => {
-        await trace.step('kubelet', 'kill containers', { ...o, parent: kill.id, source: SOURCES.killContainers, inputs: { containers: pod.containers.map((c) => c.name), gracePeriodSeconds: pod.spec.terminationGracePeriodSeconds ?? DEFAULT_GRACE_SECONDS } }, async (h) => {
-          const grace = (pod.spec.terminationGracePeriodSeconds ?? DEFAULT_GRACE_SECONDS) * 1000;
-          const outcomes = await Promise.all(
-            pod.containers.map(async (c) => {
-              if (c.process.hasExited) return `${c.name}: already exited`;
-              c.process.kill(15);
-              const timer = new Promise<'timeout'>((res) => setTimeout(() => res('timeout'), grace).unref());
-              if ((await Promise.race([c.process.exited, timer])) === 'timeout') {
-                c.process.kill(9);
-                await c.process.exited;
-                return `${c.name}: SIGKILL after ${grace} ms grace`;
-              }
-              return `${c.name}: exited on SIGTERM`;
-            }),
-          );
-          h.output({ outcomes });
-        });
+        await trace.step(
+          'kubelet',
+          'kill containers',
+          {
+            ...o,
+            parent: kill.id,
+            source: SOURCES.killContainers,
+            inputs: {
+              containers: pod.containers.map((c) => c.name),
+              gracePeriodSeconds: pod.spec.terminationGracePeriodSeconds ?? DEFAULT_GRACE_SECONDS,
+            },
+          },
+          async (h) => {
+            const grace = (pod.spec.terminationGracePeriodSeconds ?? DEFAULT_GRACE_SECONDS) * 1000;
+            const outcomes = await Promise.all(
+              pod.containers.map(async (c) => {
+                if (c.process.hasExited) return `${c.name}: already exited`;
+                c.process.kill(15);
+                const timer = new Promise<'timeout'>((res) => setTimeout(() => res('timeout'), grace).unref());
+                if ((await Promise.race([c.process.exited, timer])) === 'timeout') {
+                  c.process.kill(9);
+                  await c.process.exited;
+                  return `${c.name}: SIGKILL after ${grace} ms grace`;
+                }
+                return `${c.name}: exited on SIGTERM`;
+              }),
+            );
+            h.output({ outcomes });
+          },
+        );
         await rt.stopPodSandbox(pod.sandboxId, trace, kill.id);
         await rt.removePodSandbox(pod.sandboxId, trace, kill.id);
         // the pod's logs go with it (kubelet's pod log garbage collection)
-        rmSync(join(this.world.node(pod.spec.node).host.podLogsDir, `${pod.spec.namespace ?? 'default'}_${name}_${pod.uid}`), { recursive: true, force: true });
+        rmSync(
+          join(this.world.node(pod.spec.node).host.podLogsDir, `${pod.spec.namespace ?? 'default'}_${name}_${pod.uid}`),
+          { recursive: true, force: true },
+        );
         this.pods.delete(key);
       });
     });
@@ -272,7 +377,8 @@ export class Kubelet {
 
   /** Kills every pod (concurrently, one worker per pod). */
   async killAll(): Promise<void> {
-    await Promise.allSettled([...this.pods.values()].map((p) => this.killPod(p.spec.name, p.spec.namespace ?? 'default')));
+    await Promise.allSettled(
+      [...this.pods.values()].map((p) => this.killPod(p.spec.name, p.spec.namespace ?? 'default')),
+    );
   }
 }
-

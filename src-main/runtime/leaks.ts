@@ -14,7 +14,10 @@ export interface Leftovers {
 export async function podLeftovers(world: World, node: string): Promise<Leftovers> {
   const items: string[] = [];
   const n = world.node(node);
-  const links = JSON.parse(await world.run({ kind: 'node', node }, ['ip', '-json', '-details', 'link', 'show'])) as { ifname: string; linkinfo?: { info_kind?: string } }[];
+  const links = JSON.parse(await world.run({ kind: 'node', node }, ['ip', '-json', '-details', 'link', 'show'])) as {
+    ifname: string;
+    linkinfo?: { info_kind?: string };
+  }[];
   for (const l of links) {
     if (l.ifname === 'lo' || l.ifname === 'eth0') continue;
     const kind = l.linkinfo?.info_kind;
@@ -27,14 +30,20 @@ export async function podLeftovers(world: World, node: string): Promise<Leftover
     for (const net of readdirSync(networks)) {
       for (const f of readdirSync(join(networks, net))) {
         if (f === 'lock' || f.startsWith('last_reserved_ip')) continue;
-        items.push(`IP reservation ${net}/${f} (held by ${readFileSync(join(networks, net, f), 'utf8').split('\n')[0]?.slice(0, 16)}…)`);
+        items.push(
+          `IP reservation ${net}/${f} (held by ${readFileSync(join(networks, net, f), 'utf8')
+            .split('\n')[0]
+            ?.slice(0, 16)}…)`,
+        );
       }
     }
   }
   const results = join(n.host.dataDir, 'results');
   if (existsSync(results)) items.push(...readdirSync(results).map((f) => `cached result ${f}`));
-  if (existsSync(n.host.sandboxesDir)) items.push(...readdirSync(n.host.sandboxesDir).map((f) => `sandbox files ${NODE_PATHS.sandboxesDir}/${f}`));
-  if (existsSync(n.host.podLogsDir)) items.push(...readdirSync(n.host.podLogsDir).map((f) => `pod logs ${NODE_PATHS.podLogsDir}/${f}`));
+  if (existsSync(n.host.sandboxesDir))
+    items.push(...readdirSync(n.host.sandboxesDir).map((f) => `sandbox files ${NODE_PATHS.sandboxesDir}/${f}`));
+  if (existsSync(n.host.podLogsDir))
+    items.push(...readdirSync(n.host.podLogsDir).map((f) => `pod logs ${NODE_PATHS.podLogsDir}/${f}`));
   return { node, items };
 }
 
@@ -43,7 +52,12 @@ export async function podLeftovers(world: World, node: string): Promise<Leftover
  * asynchronously after its last reference goes, so a veth may be listed for a moment after a correct
  * teardown. Waits while `pending(items)` holds, at most `timeoutMs`.
  */
-export async function settledPodLeftovers(world: World, node: string, timeoutMs = 3000, pending = (items: string[]) => items.some((i) => i.startsWith('interface'))): Promise<Leftovers> {
+export async function settledPodLeftovers(
+  world: World,
+  node: string,
+  timeoutMs = 3000,
+  pending = (items: string[]) => items.some((i) => i.startsWith('interface')),
+): Promise<Leftovers> {
   const until = Date.now() + timeoutMs;
   let left = await podLeftovers(world, node);
   while (pending(left.items) && Date.now() < until) {
@@ -55,7 +69,11 @@ export async function settledPodLeftovers(world: World, node: string, timeoutMs 
 
 /** Processes of the world besides world-init and the node holders. */
 export async function strayProcesses(world: World): Promise<string[]> {
-  const out = await world.run({ kind: 'sandbox' }, ['sh', '-c', 'for p in /proc/[0-9]*; do printf "%s %s\\n" "${p#/proc/}" "$(tr "\\0" " " < $p/cmdline 2>/dev/null)"; done']);
+  const out = await world.run({ kind: 'sandbox' }, [
+    'sh',
+    '-c',
+    'for p in /proc/[0-9]*; do printf "%s %s\\n" "${p#/proc/}" "$(tr "\\0" " " < $p/cmdline 2>/dev/null)"; done',
+  ]);
   const holders = new Set(world.holderPids.map(String));
   return out
     .split('\n')
@@ -63,7 +81,9 @@ export async function strayProcesses(world: World): Promise<string[]> {
     .filter((l) => {
       const [pid, ...cmd] = l.split(' ');
       const c = cmd.join(' ');
-      return pid !== '1' && !holders.has(pid!) && c.trim() !== '' && !c.startsWith('sh -c for p in') && !c.startsWith('tr ');
+      return (
+        pid !== '1' && !holders.has(pid!) && c.trim() !== '' && !c.startsWith('sh -c for p in') && !c.startsWith('tr ')
+      );
     });
 }
 

@@ -93,19 +93,33 @@ export interface PodDnsResult {
 export function podDnsConfig(pod: PodDnsInput, kubelet: KubeletDns, nodeResolvConf: string): PodDnsResult {
   const warnings: string[] = [];
   const policy = pod.dnsPolicy ?? 'ClusterFirst';
-  if (!DNS_POLICIES.includes(policy)) throw new PodDnsError(`unknown dnsPolicy "${policy}" (one of ${DNS_POLICIES.join(', ')})`);
-  if (policy === 'None' && !pod.dnsConfig) throw new PodDnsError('dnsPolicy None needs a dnsConfig: the pod would get an empty resolv.conf');
+  if (!DNS_POLICIES.includes(policy))
+    throw new PodDnsError(`unknown dnsPolicy "${policy}" (one of ${DNS_POLICIES.join(', ')})`);
+  if (policy === 'None' && !pod.dnsConfig)
+    throw new PodDnsError('dnsPolicy None needs a dnsConfig: the pod would get an empty resolv.conf');
   const host = parseResolvConf(nodeResolvConf);
   // getPodDNSType: ClusterFirst on the host network falls back to the node's DNS; ClusterFirstWithHostNet does not
-  const type = policy === 'None' ? 'none' : policy === 'Default' || (policy === 'ClusterFirst' && pod.hostNetwork) ? 'host' : 'cluster';
+  const type =
+    policy === 'None'
+      ? 'none'
+      : policy === 'Default' || (policy === 'ClusterFirst' && pod.hostNetwork)
+        ? 'host'
+        : 'cluster';
   let config: CriDnsConfig;
   if (type === 'none') config = { servers: [], searches: [], options: [] };
   else if (type === 'cluster' && kubelet.clusterDNS.length) {
     const d = kubelet.clusterDomain;
     const clusterSearch = d ? [`${pod.namespace}.svc.${d}`, `svc.${d}`, d] : [];
-    config = { servers: [...kubelet.clusterDNS], searches: omitDuplicates([...clusterSearch, ...host.searches]), options: [...DEFAULT_DNS_OPTIONS] };
+    config = {
+      servers: [...kubelet.clusterDNS],
+      searches: omitDuplicates([...clusterSearch, ...host.searches]),
+      options: [...DEFAULT_DNS_OPTIONS],
+    };
   } else {
-    if (type === 'cluster') warnings.push(`kubelet does not have ClusterDNS IP configured and cannot create Pod using "${policy}" policy. Falling back to "Default" policy.`);
+    if (type === 'cluster')
+      warnings.push(
+        `kubelet does not have ClusterDNS IP configured and cannot create Pod using "${policy}" policy. Falling back to "Default" policy.`,
+      );
     config = host;
   }
   if (pod.dnsConfig) {
@@ -119,14 +133,18 @@ export function podDnsConfig(pod: PodDnsInput, kubelet: KubeletDns, nodeResolvCo
   // formDNSConfigFitsLimits
   if (config.servers.length > DNS_LIMITS.nameservers) {
     config.servers = config.servers.slice(0, DNS_LIMITS.nameservers);
-    warnings.push(`Nameserver limits were exceeded, some nameservers have been omitted, the applied nameserver line is: ${config.servers.join(' ')}`);
+    warnings.push(
+      `Nameserver limits were exceeded, some nameservers have been omitted, the applied nameserver line is: ${config.servers.join(' ')}`,
+    );
   }
   let searches = config.searches;
   if (searches.length > DNS_LIMITS.searchPaths) searches = searches.slice(0, DNS_LIMITS.searchPaths);
   while (searches.join(' ').length > DNS_LIMITS.searchListChars) searches = searches.slice(0, -1);
   if (searches.length < config.searches.length) {
     config.searches = searches;
-    warnings.push(`Search Line limits were exceeded, some search paths have been omitted, the applied search line is: ${searches.join(' ')}`);
+    warnings.push(
+      `Search Line limits were exceeded, some search paths have been omitted, the applied search line is: ${searches.join(' ')}`,
+    );
   }
   return { config, warnings };
 }

@@ -6,9 +6,13 @@ export function summarize(e: TraceEvent): string {
   if (e.error) return `✗ ${e.error}`;
   const out = e.outputs ?? {};
   const inp = e.inputs ?? {};
-  if (e.name === 'CNI ADD' || e.name === 'CNI DEL') return `network ${String(inp.network)}, ${String(inp.ifName)}${inp.netns === '' ? ', CNI_NETNS=""' : ''}`;
+  if (e.name === 'CNI ADD' || e.name === 'CNI DEL')
+    return `network ${String(inp.network)}, ${String(inp.ifName)}${inp.netns === '' ? ', CNI_NETNS=""' : ''}`;
   if (e.component === 'cni' && / (ADD|DEL|CHECK|VERSION)$/.test(e.name)) {
-    const r = out.stdout as { ips?: { address: string; gateway?: string }[]; interfaces?: { name: string; sandbox?: string }[] } | '' | undefined;
+    const r = out.stdout as
+      | { ips?: { address: string; gateway?: string }[]; interfaces?: { name: string; sandbox?: string }[] }
+      | ''
+      | undefined;
     if (r && typeof r === 'object') {
       const ips = (r.ips ?? []).map((i) => `${i.address}${i.gateway ? ` gw ${i.gateway}` : ''}`).join(', ');
       const ifs = (r.interfaces ?? []).map((i) => (i.sandbox ? `${i.name} (pod)` : i.name)).join(', ');
@@ -20,14 +24,28 @@ export function summarize(e: TraceEvent): string {
   if (e.name === 'remove netns') return String(inp.path ?? '');
   if (e.name === 'loopback up') return 'ip link set lo up';
   if (e.name === 'setupPodNetwork') return `network ${String(inp.network)}, loopback ${String(inp.loopback)}`;
-  if (e.name === 'pod IPs from result' || e.name === 'getIPs') return `ip ${String(out.ip)}${(out.additionalIps as string[] | undefined)?.length ? ` + ${(out.additionalIps as string[]).join(', ')}` : ''}`;
+  if (e.name === 'pod IPs from result' || e.name === 'getIPs')
+    return `ip ${String(out.ip)}${(out.additionalIps as string[] | undefined)?.length ? ` + ${(out.additionalIps as string[]).join(', ')}` : ''}`;
   if (e.name.startsWith('start sandbox container')) return `pid ${String(out.pid)}`;
   if (e.name === 'PrepareResources') return String(out.note ?? '');
   if (e.name === 'GetPodDNS') {
     const c = out.dnsConfig as { servers: string[]; searches: string[]; options: string[] } | undefined;
-    return c ? [`nameserver ${c.servers.join(' ') || '-'}`, c.searches.length ? `search ${c.searches[0]}${c.searches.length > 1 ? ` (+${c.searches.length - 1})` : ''}` : '', c.options.join(' ')].filter(Boolean).join('; ') : '';
+    return c
+      ? [
+          `nameserver ${c.servers.join(' ') || '-'}`,
+          c.searches.length
+            ? `search ${c.searches[0]}${c.searches.length > 1 ? ` (+${c.searches.length - 1})` : ''}`
+            : '',
+          c.options.join(' '),
+        ]
+          .filter(Boolean)
+          .join('; ')
+      : '';
   }
-  if (e.name === 'setupSandboxFiles') return `hostname ${String(out.hostname)}; resolv.conf, hosts in ${String(inp.dir ?? '').replace(/^.*\/sandboxes\//, 'sandboxes/').slice(0, 22)}`;
+  if (e.name === 'setupSandboxFiles')
+    return `hostname ${String(out.hostname)}; resolv.conf, hosts in ${String(inp.dir ?? '')
+      .replace(/^.*\/sandboxes\//, 'sandboxes/')
+      .slice(0, 22)}`;
   if (e.name === 'PodReadyToStartContainers') return `True, pod IP ${String(out.podIP)}`;
   if (e.name === 'RunPodSandbox') return `sandbox ${String(out.sandboxId ?? '').slice(0, 12)}`;
   if (e.name === 'kill containers') return ((out.outcomes as string[] | undefined) ?? []).join('; ') || 'no containers';
@@ -74,5 +92,8 @@ export function formatTimeline(trace: Trace, events: TraceEvent[] = trace.events
   });
   const w = Math.max(24, ...rows.map((r) => r.step.length)) + 2;
   const head = `${'start ms'.padStart(9)} ${'dur ms'.padStart(8)}  ${'component'.padEnd(11)}${'step'.padEnd(w)}output`;
-  return [head, ...rows.map((r) => `${r.start.padStart(9)} ${r.dur.padStart(8)}  ${r.comp.padEnd(11)}${r.step.padEnd(w)}${r.out}`)].join('\n');
+  return [
+    head,
+    ...rows.map((r) => `${r.start.padStart(9)} ${r.dur.padStart(8)}  ${r.comp.padEnd(11)}${r.step.padEnd(w)}${r.out}`),
+  ].join('\n');
 }

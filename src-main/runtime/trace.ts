@@ -77,7 +77,14 @@ export class Trace extends EventEmitter<{ event: [TraceEvent]; update: [TraceEve
 
   /** Runs fn as one traced step; its error is recorded and rethrown. */
   async step<T>(component: Component, name: string, o: StepOptions, fn: (h: StepHandle) => Promise<T>): Promise<T> {
-    if (this.gate) await this.gate({ component, name, ...(o.parent !== undefined ? { parent: o.parent } : {}), ...(o.pod ? { pod: o.pod } : {}), ...(o.node ? { node: o.node } : {}) });
+    if (this.gate)
+      await this.gate({
+        component,
+        name,
+        ...(o.parent !== undefined ? { parent: o.parent } : {}),
+        ...(o.pod ? { pod: o.pod } : {}),
+        ...(o.node ? { node: o.node } : {}),
+      });
     const ev = this.begin(component, name, o);
     const handle: StepHandle = { id: ev.id, output: (out) => (ev.outputs = { ...ev.outputs, ...out }) };
     try {
@@ -91,7 +98,13 @@ export class Trace extends EventEmitter<{ event: [TraceEvent]; update: [TraceEve
   }
 
   /** A step that already happened elsewhere (a plugin exec timed by the executor). */
-  record(component: Component, name: string, startMs: number, endMs: number, o: StepOptions & { outputs?: Record<string, unknown>; error?: string }): TraceEvent {
+  record(
+    component: Component,
+    name: string,
+    startMs: number,
+    endMs: number,
+    o: StepOptions & { outputs?: Record<string, unknown>; error?: string },
+  ): TraceEvent {
     const base = performance.timeOrigin + (this.t0 as number);
     const ev: TraceEvent = {
       id: this.nextId++,

@@ -38,7 +38,6 @@ function service(w: World, pods: Record<string, { node: string; netns: string }>
   return { svc, out, exits, text, waitFor };
 }
 
-
 describe('terminals', () => {
   it('opens a shell on a node and in a pod, with a prompt that says where, and resizes', () =>
     withWorld(1, async (w) => {
@@ -57,8 +56,14 @@ describe('terminals', () => {
         const from = text(pod.id).length;
         svc.input(pod.id, 'ip -br link; echo "host=$(hostname) node=$PODNET_NODE"\r');
         await waitFor(pod.id, /host=node1 node=node1\r\n/, from);
-        const links = text(pod.id).slice(from).split(/\r\n?/).filter((l) => /^\S+\s+(UP|DOWN|UNKNOWN)\b/.test(l));
-        expect(links.map((l) => l.split(/\s+/)[0]), JSON.stringify(text(pod.id).slice(from))).toEqual(['lo']);
+        const links = text(pod.id)
+          .slice(from)
+          .split(/\r\n?/)
+          .filter((l) => /^\S+\s+(UP|DOWN|UNKNOWN)\b/.test(l));
+        expect(
+          links.map((l) => l.split(/\s+/)[0]),
+          JSON.stringify(text(pod.id).slice(from)),
+        ).toEqual(['lo']);
 
         svc.resize(node.id, 100, 30);
         const mark = text(node.id).length;
@@ -142,7 +147,9 @@ describe('terminals', () => {
         await until('the exit', () => exits.has(e.id));
         expect(exits.get(e.id)).toEqual({ code: 3, signal: null });
         expect(text(e.id)).toContain('exit');
-        expect(svc.list()).toEqual([{ id: 't2', title: 'node1', target: { kind: 'node', node: 'node1' }, exited: true }]);
+        expect(svc.list()).toEqual([
+          { id: 't2', title: 'node1', target: { kind: 'node', node: 'node1' }, exited: true },
+        ]);
         svc.close(e.id);
         expect(svc.list()).toEqual([]);
       } finally {
@@ -153,8 +160,12 @@ describe('terminals', () => {
   it('says clearly when a target is not there', () =>
     withWorld(1, async (w) => {
       const { svc } = service(w);
-      expect(() => svc.open({ kind: 'node', node: 'node9' }, 80, 24)).toThrow('cannot open a terminal on node "node9": no such node (nodes: node1)');
-      expect(() => svc.open({ kind: 'pod', pod: 'nope' }, 80, 24)).toThrow('cannot open a terminal in pod "nope": no such pod');
+      expect(() => svc.open({ kind: 'node', node: 'node9' }, 80, 24)).toThrow(
+        'cannot open a terminal on node "node9": no such node (nodes: node1)',
+      );
+      expect(() => svc.open({ kind: 'pod', pod: 'nope' }, 80, 24)).toThrow(
+        'cannot open a terminal in pod "nope": no such pod',
+      );
       expect(() => svc.input('t7', 'x')).toThrow('no terminal "t7" (open: none)');
       expect(svc.list()).toEqual([]);
     }));

@@ -48,7 +48,14 @@ export class TerminalService extends EventEmitter implements TerminalHost {
     };
     // cwd is the engine's; entering the world's mount namespace moves the shell to the world's "/"
     // encoding null: the output stays bytes all the way to xterm, never decoded and re-encoded here
-    const proc = pty.spawn(argv[0]!, argv.slice(1), { name: 'xterm-256color', cols, rows, cwd: '/', env, encoding: null });
+    const proc = pty.spawn(argv[0]!, argv.slice(1), {
+      name: 'xterm-256color',
+      cols,
+      rows,
+      cwd: '/',
+      env,
+      encoding: null,
+    });
     const id = `t${++this.seq}`;
     const info: TerminalInfo = { id, title, target, exited: false };
     const out = new DataBuffer((data) => this.emit('data', { id, data }));
@@ -124,14 +131,25 @@ export class TerminalService extends EventEmitter implements TerminalHost {
     if (target.kind === 'sandbox') return { where: { kind: 'sandbox' }, title: 'sandbox' };
     if (target.kind === 'node') {
       if (!this.world.nodes.has(target.node)) {
-        throw new Error(`cannot open a terminal on node "${target.node}": no such node (nodes: ${[...this.world.nodes.keys()].join(', ')})`);
+        throw new Error(
+          `cannot open a terminal on node "${target.node}": no such node (nodes: ${[...this.world.nodes.keys()].join(', ')})`,
+        );
       }
       return { where: { kind: 'node', node: target.node }, title: target.node };
     }
     const pod = this.resolvePod(target.pod);
     if (!pod) throw new Error(`cannot open a terminal in pod "${target.pod}": no such pod`);
-    if (!this.world.nodes.has(pod.node)) throw new Error(`cannot open a terminal in pod "${target.pod}": its node "${pod.node}" is not in the world`);
-    return { where: { kind: 'pod', node: pod.node, netns: pod.netns, ...(pod.sandboxPid ? { sandboxPid: pod.sandboxPid } : {}) }, title: `pod/${target.pod}` };
+    if (!this.world.nodes.has(pod.node))
+      throw new Error(`cannot open a terminal in pod "${target.pod}": its node "${pod.node}" is not in the world`);
+    return {
+      where: {
+        kind: 'pod',
+        node: pod.node,
+        netns: pod.netns,
+        ...(pod.sandboxPid ? { sandboxPid: pod.sandboxPid } : {}),
+      },
+      title: `pod/${target.pod}`,
+    };
   }
 }
 

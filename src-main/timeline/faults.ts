@@ -40,7 +40,12 @@ export function failingWrapper(plugin: string, on: FailOn): string {
  * Makes `plugin` fail on a node until the returned remove() runs: the real binary is bound to
  * FAULT_DIR/<plugin>.real and the wrapper over /opt/cni/bin/<plugin>, in that node's mounts only.
  */
-export async function installFailingPlugin(world: World, node: string, plugin: string, on: FailOn): Promise<() => Promise<void>> {
+export async function installFailingPlugin(
+  world: World,
+  node: string,
+  plugin: string,
+  on: FailOn,
+): Promise<() => Promise<void>> {
   if (!PLUGIN_TYPE.test(plugin)) throw new FaultError(`"${plugin}" is not a plugin type`);
   const where = { kind: 'node' as const, node };
   const bin = `${NODE_PATHS.binDir}/${plugin}`;
@@ -56,7 +61,11 @@ export async function installFailingPlugin(world: World, node: string, plugin: s
   ].join('\n');
   const r = await world.exec(where, ['sh', '-ec', install], { input: failingWrapper(plugin, on) });
   const remove = async () => {
-    await world.exec(where, ['sh', '-c', `umount ${bin}; umount ${FAULT_DIR}/${plugin}.real; rm -f ${FAULT_DIR}/${plugin} ${FAULT_DIR}/${plugin}.real; rmdir ${FAULT_DIR} 2>/dev/null; true`]);
+    await world.exec(where, [
+      'sh',
+      '-c',
+      `umount ${bin}; umount ${FAULT_DIR}/${plugin}.real; rm -f ${FAULT_DIR}/${plugin} ${FAULT_DIR}/${plugin}.real; rmdir ${FAULT_DIR} 2>/dev/null; true`,
+    ]);
   };
   if (r.code !== 0) {
     if (r.code !== 3) await remove();

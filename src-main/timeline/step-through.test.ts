@@ -29,7 +29,10 @@ describe('StepThrough', () => {
     await tick();
     expect(st.held?.name).toBe('setupPodNetwork');
     expect(ran).toEqual(['SyncPod', 'NewNetNS']);
-    expect(t.events.map((e) => [e.name, e.end !== undefined])).toEqual([['SyncPod', false], ['NewNetNS', true]]);
+    expect(t.events.map((e) => [e.name, e.end !== undefined])).toEqual([
+      ['SyncPod', false],
+      ['NewNetNS', true],
+    ]);
     st.continue();
     await op;
     expect(ran).toEqual(['SyncPod', 'NewNetNS', 'setupPodNetwork', 'ready']);
@@ -42,7 +45,10 @@ describe('StepThrough', () => {
     const t = new Trace();
     t.gate = st.gate;
     const done: string[] = [];
-    const both = Promise.all([t.step('cni', 'CNI ADD lo', {}, async () => void done.push('lo')), t.step('cni', 'CNI ADD eth0', {}, async () => void done.push('eth0'))]);
+    const both = Promise.all([
+      t.step('cni', 'CNI ADD lo', {}, async () => void done.push('lo')),
+      t.step('cni', 'CNI ADD eth0', {}, async () => void done.push('eth0')),
+    ]);
     await tick();
     expect(st.held?.name).toBe('CNI ADD lo');
     st.next();
@@ -64,11 +70,21 @@ describe('StepThrough', () => {
 describe('step details', () => {
   it('takes a plugin exec apart: env, stdin and stdout pretty JSON, the rest as inputs/outputs', () => {
     const t = new Trace();
-    const e = t.record('cni', 'bridge ADD', performance.timeOrigin + performance.now(), performance.timeOrigin + performance.now() + 3, {
-      inputs: { path: '/opt/cni/bin/bridge', env: { CNI_COMMAND: 'ADD', CNI_NETNS: '/run/netns/cni-x' }, stdin: { cniVersion: '1.0.0', type: 'bridge' } },
-      outputs: { exitCode: 0, stdout: { ips: [{ address: '10.244.1.2/24' }] } },
-      source: { label: 'x', url: 'https://example.invalid/x' },
-    });
+    const e = t.record(
+      'cni',
+      'bridge ADD',
+      performance.timeOrigin + performance.now(),
+      performance.timeOrigin + performance.now() + 3,
+      {
+        inputs: {
+          path: '/opt/cni/bin/bridge',
+          env: { CNI_COMMAND: 'ADD', CNI_NETNS: '/run/netns/cni-x' },
+          stdin: { cniVersion: '1.0.0', type: 'bridge' },
+        },
+        outputs: { exitCode: 0, stdout: { ips: [{ address: '10.244.1.2/24' }] } },
+        source: { label: 'x', url: 'https://example.invalid/x' },
+      },
+    );
     const d = detailOf(e);
     expect(d.env).toEqual({ CNI_COMMAND: 'ADD', CNI_NETNS: '/run/netns/cni-x' });
     expect(d.stdin).toBe('{\n  "cniVersion": "1.0.0",\n  "type": "bridge"\n}');

@@ -3,7 +3,15 @@
 // delete in step-through mode (a step gate on the operation's trace); and faults for teaching.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { ApiError, type PodnetApi, type TimelineFault, type TimelineOperation, type TimelinePause, type TimelineStep, type TimelineStepDetail } from '../api/contract.js';
+import {
+  ApiError,
+  type PodnetApi,
+  type TimelineFault,
+  type TimelineOperation,
+  type TimelinePause,
+  type TimelineStep,
+  type TimelineStepDetail,
+} from '../api/contract.js';
 import type { Session, SessionPart } from '../api/session.js';
 import type { KubeletOperation } from '../runtime/kubelet.js';
 import { Kubelet } from '../runtime/kubelet.js';
@@ -21,7 +29,8 @@ const MAX_TEXT = 200_000;
 /** The pod LabService creates, so a pod made here is the same pod. */
 const POD_CONTAINERS = [{ name: 'httpd', command: ['httpd', '-f', '-p', '80'] }];
 
-type TimelineMethods = `timeline.${'list' | 'steps' | 'detail' | 'plugins' | 'createPod' | 'deletePod' | 'next' | 'continue'}`;
+type TimelineMethods =
+  `timeline.${'list' | 'steps' | 'detail' | 'plugins' | 'createPod' | 'deletePod' | 'next' | 'continue'}`;
 
 interface Op {
   info: TimelineOperation;
@@ -64,7 +73,8 @@ export function pretty(v: unknown): string {
 export function detailOf(e: TraceEvent): TimelineStepDetail {
   const { env, stdin, ...inputs } = e.inputs ?? {};
   const { stdout, stderr, ...outputs } = e.outputs ?? {};
-  const isEnv = (x: unknown): x is Record<string, string> => !!x && typeof x === 'object' && Object.values(x).every((v) => typeof v === 'string');
+  const isEnv = (x: unknown): x is Record<string, string> =>
+    !!x && typeof x === 'object' && Object.values(x).every((v) => typeof v === 'string');
   return {
     step: stepOf(e),
     ...(e.source ? { source: e.source } : {}),
@@ -115,12 +125,36 @@ export class TimelinePart implements SessionPart, Pick<PodnetApi, TimelineMethod
     if (!op.dropped) this.session?.emit('timeline.operation', op.info);
   }
 
-  private newOp(kind: TimelineOperation['kind'], pod: string, node: string, trace: Trace, stepThrough: boolean, fault?: TimelineFault): Op {
-    const info: TimelineOperation = { id: ++this.seq, kind, pod, node, startedAt: Date.now(), state: 'running', stepThrough, ...(fault ? { fault } : {}), pauses: [], pause: null };
+  private newOp(
+    kind: TimelineOperation['kind'],
+    pod: string,
+    node: string,
+    trace: Trace,
+    stepThrough: boolean,
+    fault?: TimelineFault,
+  ): Op {
+    const info: TimelineOperation = {
+      id: ++this.seq,
+      kind,
+      pod,
+      node,
+      startedAt: Date.now(),
+      state: 'running',
+      stepThrough,
+      ...(fault ? { fault } : {}),
+      pauses: [],
+      pause: null,
+    };
     const onEvent = (e: TraceEvent) => this.onStep(op, e);
     trace.on('event', onEvent);
     trace.on('update', onEvent);
-    const op: Op = { info, trace, dropped: false, pauseSeq: 0, off: () => (trace.off('event', onEvent), trace.off('update', onEvent)) };
+    const op: Op = {
+      info,
+      trace,
+      dropped: false,
+      pauseSeq: 0,
+      off: () => (trace.off('event', onEvent), trace.off('update', onEvent)),
+    };
     this.ops.set(info.id, op);
     for (const [id, o] of this.ops) {
       if (this.ops.size <= HISTORY) break;
@@ -161,7 +195,10 @@ export class TimelinePart implements SessionPart, Pick<PodnetApi, TimelineMethod
     if (err !== undefined) op.info.error = (err as Error)?.message ?? String(err);
     op.info.pause = null;
     if (op.dropped) return;
-    if (op.info.fault || err !== undefined) op.info.leaks = await this.leaksOf(op).catch((e: unknown) => [`(the leak check failed: ${(e as Error).message})`]);
+    if (op.info.fault || err !== undefined)
+      op.info.leaks = await this.leaksOf(op).catch((e: unknown) => [
+        `(the leak check failed: ${(e as Error).message})`,
+      ]);
     if (op.dropped) return;
     op.off();
     this.emitOp(op);
@@ -175,7 +212,11 @@ export class TimelinePart implements SessionPart, Pick<PodnetApi, TimelineMethod
     const before = new Set(op.before ?? []);
     const mine = [op.sandboxId?.slice(0, 16), op.netns?.split('/').pop()].filter((x): x is string => !!x);
     // the kernel destroys a netns (and its veth) asynchronously: wait for new interfaces only
-    const after = (await settledPodLeftovers(s.world, op.info.node, 3000, (items) => items.some((i) => i.startsWith('interface') && !before.has(i)))).items;
+    const after = (
+      await settledPodLeftovers(s.world, op.info.node, 3000, (items) =>
+        items.some((i) => i.startsWith('interface') && !before.has(i)),
+      )
+    ).items;
     return after
       .filter((i) => !before.has(i) || mine.some((m) => i.includes(m)))
       .map((i) => {
@@ -198,7 +239,12 @@ export class TimelinePart implements SessionPart, Pick<PodnetApi, TimelineMethod
   private async applyRemoveNetns(op: Op, next: PendingStep): Promise<void> {
     const s = this.session;
     if (!s || !op.netns) return;
-    const ev = op.trace.begin('kernel', 'fault: netns removed', { ...(next.parent !== undefined ? { parent: next.parent } : {}), pod: op.info.pod, node: op.info.node, inputs: { path: op.netns } });
+    const ev = op.trace.begin('kernel', 'fault: netns removed', {
+      ...(next.parent !== undefined ? { parent: next.parent } : {}),
+      pod: op.info.pod,
+      node: op.info.node,
+      inputs: { path: op.netns },
+    });
     try {
       await removeNetns(s.world, op.info.node, op.netns);
       op.trace.finish(ev, { note: `injected: ip netns delete ${op.netns.split('/').pop()} before teardownPodNetwork` });
@@ -245,11 +291,17 @@ export class TimelinePart implements SessionPart, Pick<PodnetApi, TimelineMethod
     if (!s || !op.netns) return undefined;
     const node = s.world.nodes.get(op.info.node);
     if (!node || !existsSync(join(node.host.netnsDir, op.netns.split('/').pop()!))) return undefined;
-    const r = await s.world.exec({ kind: 'pod', node: op.info.node, netns: op.netns }, ['ip', '-json', 'link', 'show']).catch(() => undefined);
+    const r = await s.world
+      .exec({ kind: 'pod', node: op.info.node, netns: op.netns }, ['ip', '-json', 'link', 'show'])
+      .catch(() => undefined);
     if (!r || r.code !== 0) return undefined;
     try {
       const links = JSON.parse(r.stdout) as { ifname: string; operstate?: string; flags?: string[] }[];
-      return links.map((l) => ({ ifname: l.ifname, state: l.operstate ?? 'UNKNOWN', up: (l.flags ?? []).includes('UP') }));
+      return links.map((l) => ({
+        ifname: l.ifname,
+        state: l.operstate ?? 'UNKNOWN',
+        up: (l.flags ?? []).includes('UP'),
+      }));
     } catch {
       return undefined;
     }
@@ -262,7 +314,8 @@ export class TimelinePart implements SessionPart, Pick<PodnetApi, TimelineMethod
   }
 
   private networkPlugins(s: Session, node: string): { network?: string; plugins: string[] } {
-    if (!s.world.nodes.has(node)) throw new ApiError('failed', `no node "${node}" (nodes: ${[...s.world.nodes.keys()].join(', ')})`);
+    if (!s.world.nodes.has(node))
+      throw new ApiError('failed', `no node "${node}" (nodes: ${[...s.world.nodes.keys()].join(', ')})`);
     const network = s.kubelet.runtime(node).loadNetworkConfig().network;
     return network ? { network: network.name, plugins: network.plugins.map((p) => p.type) } : { plugins: [] };
   }
@@ -285,18 +338,30 @@ export class TimelinePart implements SessionPart, Pick<PodnetApi, TimelineMethod
     return this.networkPlugins(this.require(), p.node);
   }
 
-  async ['timeline.createPod'](p: { name: string; node: string; stepThrough: boolean; fault?: TimelineFault | undefined }) {
+  async ['timeline.createPod'](p: {
+    name: string;
+    node: string;
+    stepThrough: boolean;
+    fault?: TimelineFault | undefined;
+  }) {
     const s = this.require();
     const key = Kubelet.key({ name: p.name });
     if (s.kubelet.pods.has(key)) throw new ApiError('failed', `pod ${p.name} already exists: delete it first`);
     const { network, plugins } = this.networkPlugins(s, p.node);
-    if (p.fault?.kind === 'remove-netns') throw new ApiError('bad-request', 'the fault "remove the netns before DEL" applies to deleting a pod, not creating one');
+    if (p.fault?.kind === 'remove-netns')
+      throw new ApiError(
+        'bad-request',
+        'the fault "remove the netns before DEL" applies to deleting a pod, not creating one',
+      );
     let removeFault: (() => Promise<void>) | undefined;
     let faultNote: string | undefined;
     let before: string[] | undefined;
     if (p.fault?.kind === 'plugin-fails') {
       if (!plugins.includes(p.fault.plugin)) {
-        throw new ApiError('failed', `plugin ${p.fault.plugin} is not in ${p.node}'s network ${network ?? '(none loaded)'} (its plugins: ${plugins.join(', ') || 'none'}), so failing it would change nothing`);
+        throw new ApiError(
+          'failed',
+          `plugin ${p.fault.plugin} is not in ${p.node}'s network ${network ?? '(none loaded)'} (its plugins: ${plugins.join(', ') || 'none'}), so failing it would change nothing`,
+        );
       }
       before = (await podLeftovers(s.world, p.node)).items;
       try {
@@ -315,15 +380,23 @@ export class TimelinePart implements SessionPart, Pick<PodnetApi, TimelineMethod
     const s = this.require();
     const pod = s.kubelet.pods.get(Kubelet.key({ name: p.name }));
     if (!pod) throw new ApiError('failed', `no pod ${p.name}`);
-    if (p.fault?.kind === 'plugin-fails') throw new ApiError('bad-request', 'the fault "a plugin fails on ADD" applies to creating a pod, not deleting one');
+    if (p.fault?.kind === 'plugin-fails')
+      throw new ApiError(
+        'bad-request',
+        'the fault "a plugin fails on ADD" applies to creating a pod, not deleting one',
+      );
     const node = pod.spec.node;
     const extra = {
       before: p.fault ? (await podLeftovers(s.world, node)).items : undefined,
-      faultNote: p.fault ? `${pod.netns} is deleted (ip netns delete) just before teardownPodNetwork, so CNI DEL finds no network namespace` : undefined,
+      faultNote: p.fault
+        ? `${pod.netns} is deleted (ip netns delete) just before teardownPodNetwork, so CNI DEL finds no network namespace`
+        : undefined,
       sandboxId: pod.sandboxId,
       netns: pod.netns,
     };
-    return this.begin('killPod', p.name, node, p.stepThrough, p.fault, extra, (trace) => s.kubelet.killPod(p.name, 'default', trace));
+    return this.begin('killPod', p.name, node, p.stepThrough, p.fault, extra, (trace) =>
+      s.kubelet.killPod(p.name, 'default', trace),
+    );
   }
 
   private begin(
@@ -332,7 +405,13 @@ export class TimelinePart implements SessionPart, Pick<PodnetApi, TimelineMethod
     node: string,
     stepThrough: boolean,
     fault: TimelineFault | undefined,
-    extra: { removeFault?: (() => Promise<void>) | undefined; faultNote?: string | undefined; before?: string[] | undefined; sandboxId?: string; netns?: string },
+    extra: {
+      removeFault?: (() => Promise<void>) | undefined;
+      faultNote?: string | undefined;
+      before?: string[] | undefined;
+      sandboxId?: string;
+      netns?: string;
+    },
     run: (trace: Trace) => Promise<unknown>,
   ): TimelineOperation {
     const trace = new Trace();
@@ -363,7 +442,8 @@ export class TimelinePart implements SessionPart, Pick<PodnetApi, TimelineMethod
 
   async ['timeline.continue'](p: { op: number }) {
     const op = this.op(p.op);
-    if (!op.stepThrough || op.info.state === 'done' || op.info.state === 'failed') throw new ApiError('failed', `operation ${p.op} is not stepping`);
+    if (!op.stepThrough || op.info.state === 'done' || op.info.state === 'failed')
+      throw new ApiError('failed', `operation ${p.op} is not stepping`);
     op.stepThrough.continue();
     return { ok: true as const };
   }

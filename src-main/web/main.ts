@@ -31,10 +31,17 @@ async function end(): Promise<void> {
 }
 for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(sig, () => void end());
 
-host = await startWebHost({ api: engine.api, events: engine.events, rendererDir, ...(values.host ? { host: values.host } : {}), port });
+host = await startWebHost({
+  api: engine.api,
+  events: engine.events,
+  rendererDir,
+  ...(values.host ? { host: values.host } : {}),
+  port,
+});
 if (values.host && values.host !== '127.0.0.1') {
-  process.stdout.write(`Podnet Lab is exposed on ${values.host}. Share this URL with your room; anyone who has it can use this lab:\n${host.url}\n`);
+  process.stdout.write(
+    `Podnet Lab is exposed on ${values.host}. Share this URL with your room; anyone who has it can use this lab:\n${host.url}\n`,
+  );
 } else {
   process.stdout.write(`Podnet Lab is running. Open ${host.url}\n`);
 }
-

@@ -37,7 +37,8 @@ export interface WebHost {
 
 const COOKIE = 'podnet_token';
 /** The same policy as the renderer's meta tag, sent as a header too. */
-export const CSP = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; connect-src 'self' ws: wss:; img-src 'self' data:; font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+export const CSP =
+  "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; connect-src 'self' ws: wss:; img-src 'self' data:; font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
   '.js': 'text/javascript; charset=utf-8',
@@ -76,7 +77,13 @@ export async function startWebHost(opts: WebHostOptions): Promise<WebHost> {
   const allowedHosts = () => {
     const names = ['127.0.0.1', 'localhost', '[::1]'];
     // exposed on every address: each of this machine's addresses is a name of ours
-    const exposed = wildcard ? Object.values(networkInterfaces()).flat().map((i) => i!.address) : bind !== '127.0.0.1' ? [bind] : [];
+    const exposed = wildcard
+      ? Object.values(networkInterfaces())
+          .flat()
+          .map((i) => i!.address)
+      : bind !== '127.0.0.1'
+        ? [bind]
+        : [];
     for (const a of exposed) names.push(a.includes(':') ? `[${a}]` : a);
     return new Set(names.map((n) => `${n}:${port}`));
   };
@@ -85,7 +92,8 @@ export async function startWebHost(opts: WebHostOptions): Promise<WebHost> {
     const o = req.headers.origin;
     return !!o && [...allowedHosts()].some((h) => o === `http://${h}`);
   };
-  const authorised = (req: IncomingMessage, url: URL) => sameToken(url.searchParams.get('token'), token) || sameToken(cookieToken(req), token);
+  const authorised = (req: IncomingMessage, url: URL) =>
+    sameToken(url.searchParams.get('token'), token) || sameToken(cookieToken(req), token);
 
   const refuse = (res: ServerResponse, code: number, text: string) => {
     res.writeHead(code, { 'Content-Type': 'text/plain; charset=utf-8', 'Cache-Control': 'no-store' });
@@ -93,13 +101,19 @@ export async function startWebHost(opts: WebHostOptions): Promise<WebHost> {
   };
 
   const server = createServer(async (req, res) => {
-    if (!hostOk(req)) return refuse(res, 403, 'Podnet Lab: this server answers only to its own address (Host header refused).');
+    if (!hostOk(req))
+      return refuse(res, 403, 'Podnet Lab: this server answers only to its own address (Host header refused).');
     const url = new URL(req.url ?? '/', 'http://placeholder');
-    if (!authorised(req, url)) return refuse(res, 401, 'Podnet Lab: open the URL printed by "npm run web": it carries the access token.');
+    if (!authorised(req, url))
+      return refuse(res, 401, 'Podnet Lab: open the URL printed by "npm run web": it carries the access token.');
     if (req.method !== 'GET' && req.method !== 'HEAD') return refuse(res, 405, 'method not allowed');
     if (url.searchParams.has('token')) {
       // Trade the token in the URL for a cookie, and drop it from the address bar.
-      res.writeHead(303, { 'Set-Cookie': `${COOKIE}=${token}; HttpOnly; SameSite=Strict; Path=/`, Location: '/', 'Cache-Control': 'no-store' });
+      res.writeHead(303, {
+        'Set-Cookie': `${COOKIE}=${token}; HttpOnly; SameSite=Strict; Path=/`,
+        Location: '/',
+        'Cache-Control': 'no-store',
+      });
       return res.end();
     }
     const rel = normalize(decodeURIComponent(url.pathname === '/' ? '/index.html' : url.pathname));
@@ -149,7 +163,12 @@ export async function startWebHost(opts: WebHostOptions): Promise<WebHost> {
           if (isBinary) throw new Error('binary frame');
           msg = JSON.parse(data.toString());
         } catch {
-          ws.send(JSON.stringify({ id: -1, error: { code: 'bad-request', message: 'a message must be one JSON text frame: {id, method, params}' } }));
+          ws.send(
+            JSON.stringify({
+              id: -1,
+              error: { code: 'bad-request', message: 'a message must be one JSON text frame: {id, method, params}' },
+            }),
+          );
           return;
         }
         const reply = await dispatch(opts.api, msg);
@@ -164,7 +183,9 @@ export async function startWebHost(opts: WebHostOptions): Promise<WebHost> {
   });
   port = (server.address() as AddressInfo).port;
   // exposed on every address: share one the room can reach (the first non-loopback IPv4)
-  const lan = Object.values(networkInterfaces()).flat().find((i) => i && i.family === 'IPv4' && !i.internal)?.address;
+  const lan = Object.values(networkInterfaces())
+    .flat()
+    .find((i) => i && i.family === 'IPv4' && !i.internal)?.address;
   const shown = wildcard ? (lan ?? '127.0.0.1') : bind.includes(':') ? `[${bind}]` : bind;
   return {
     url: `http://${shown}:${port}/?token=${token}`,

@@ -7,7 +7,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { cgroup2Mount, detectCgroup, unifiedPath, v1Controllers } from './cgroup.js';
 
 /** A laptop: cgroup v2 only, systemd's user manager delegated memory and pids to the user's subtree. */
-const LAPTOP_CGROUP = '0::/user.slice/user-1000.slice/user@1000.service/app.slice/app-org.gnome.Terminal.slice/vte-spawn-1.scope\n';
+const LAPTOP_CGROUP =
+  '0::/user.slice/user-1000.slice/user@1000.service/app.slice/app-org.gnome.Terminal.slice/vte-spawn-1.scope\n';
 const LAPTOP_MOUNTINFO = [
   '22 1 252:1 / / rw,relatime shared:1 - ext4 /dev/vda1 rw',
   '35 24 0:30 / /sys/fs/cgroup rw,nosuid,nodev,noexec,relatime shared:9 - cgroup2 cgroup2 rw,nsdelegate,memory_recursiveprot',
@@ -34,7 +35,9 @@ function fixture(procCgroup: string, mountinfo: string, tree: Record<string, str
 
 describe('parsing', () => {
   it('reads the unified path, the v1 controllers and the cgroup2 mount', () => {
-    expect(unifiedPath(LAPTOP_CGROUP)).toBe('/user.slice/user-1000.slice/user@1000.service/app.slice/app-org.gnome.Terminal.slice/vte-spawn-1.scope');
+    expect(unifiedPath(LAPTOP_CGROUP)).toBe(
+      '/user.slice/user-1000.slice/user@1000.service/app.slice/app-org.gnome.Terminal.slice/vte-spawn-1.scope',
+    );
     expect(unifiedPath(HYBRID_CGROUP)).toBe('/');
     expect(unifiedPath('4:memory:/x\n')).toBeUndefined();
     expect(v1Controllers(HYBRID_CGROUP)).toEqual(['pids', 'memory']);
@@ -53,14 +56,24 @@ describe('detection', () => {
       [`${user}/app.slice/app-org.gnome.Terminal.slice`]: 'memory',
       [`${user}/app.slice/app-org.gnome.Terminal.slice/vte-spawn-1.scope`]: '',
     });
-    expect(detectCgroup(root)).toEqual({ kind: 'v2-delegated', own: unifiedPath(LAPTOP_CGROUP), parent: `${user}/app.slice` });
+    expect(detectCgroup(root)).toEqual({
+      kind: 'v2-delegated',
+      own: unifiedPath(LAPTOP_CGROUP),
+      parent: `${user}/app.slice`,
+    });
   });
 
   it('says why when nothing is delegated, and never offers a v1 hierarchy', () => {
     const none = fixture(LAPTOP_CGROUP, LAPTOP_MOUNTINFO, { [user]: 'cpu', [`${user}/app.slice`]: 'memory' });
-    expect(detectCgroup(none)).toMatchObject({ kind: 'v2-not-delegated', reason: expect.stringMatching(/hands memory and pids/) });
+    expect(detectCgroup(none)).toMatchObject({
+      kind: 'v2-not-delegated',
+      reason: expect.stringMatching(/hands memory and pids/),
+    });
     const unmounted = fixture(LAPTOP_CGROUP, LAPTOP_MOUNTINFO.split('\n')[0]!, {});
-    expect(detectCgroup(unmounted)).toMatchObject({ kind: 'v2-not-delegated', reason: 'no cgroup2 file system mounted' });
+    expect(detectCgroup(unmounted)).toMatchObject({
+      kind: 'v2-not-delegated',
+      reason: 'no cgroup2 file system mounted',
+    });
     const hybrid = fixture(HYBRID_CGROUP, LAPTOP_MOUNTINFO, { '/sys/fs/cgroup': 'memory pids' });
     expect(detectCgroup(hybrid)).toMatchObject({ kind: 'v1' });
   });

@@ -5,7 +5,11 @@ import { accessSync, constants, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 export type CgroupSupport =
-  | { kind: 'v2-delegated'; /** Our cgroup, as /proc/self/cgroup says. */ own: string; /** Where a world's cgroup could go (a host path). */ parent: string }
+  | {
+      kind: 'v2-delegated';
+      /** Our cgroup, as /proc/self/cgroup says. */ own: string;
+      /** Where a world's cgroup could go (a host path). */ parent: string;
+    }
   | { kind: 'v2-not-delegated'; own: string; reason: string }
   | { kind: 'v1'; reason: string }
   | { kind: 'none'; reason: string };
@@ -72,9 +76,17 @@ export function detectCgroup(root = '/'): CgroupSupport {
     const controllers = (read(join(dir, 'cgroup.subtree_control')) ?? '').trim().split(/\s+/);
     if (!controllers.includes('memory') || !controllers.includes('pids')) continue;
     if (!writable(dir) || !writable(join(dir, 'cgroup.procs'))) {
-      return { kind: 'v2-not-delegated', own, reason: `${join(mount, ...parts.slice(0, i))} has memory and pids for its children but is not ours to write` };
+      return {
+        kind: 'v2-not-delegated',
+        own,
+        reason: `${join(mount, ...parts.slice(0, i))} has memory and pids for its children but is not ours to write`,
+      };
     }
     return { kind: 'v2-delegated', own, parent: join(mount, ...parts.slice(0, i)) };
   }
-  return { kind: 'v2-not-delegated', own, reason: `no cgroup at or above ${own} hands memory and pids to its children` };
+  return {
+    kind: 'v2-not-delegated',
+    own,
+    reason: `no cgroup at or above ${own} hands memory and pids to its children`,
+  };
 }

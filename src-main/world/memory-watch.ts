@@ -95,14 +95,21 @@ export function worldProcesses(initHostPid: number, precise = true): WorldProc[]
     const st = readStat(d);
     if (!st) continue;
     try {
-      all.push({ hostPid: Number(d), ppid: Number(st.f[1]), startTime: Number(st.f[19]), rss: Number(st.f[21]) * kernelPageSize(), comm: st.comm, pidNs: readlinkSync(`/proc/${d}/ns/pid`) });
+      all.push({
+        hostPid: Number(d),
+        ppid: Number(st.f[1]),
+        startTime: Number(st.f[19]),
+        rss: Number(st.f[21]) * kernelPageSize(),
+        comm: st.comm,
+        pidNs: readlinkSync(`/proc/${d}/ns/pid`),
+      });
     } catch {
       /* gone, or not ours to read */
     }
   }
   const members = new Set(all.filter((p) => p.pidNs === worldNs).map((p) => p.hostPid));
   // a nested PID namespace's processes descend from a world process (unshare -p in a terminal)
-  for (let grew = true; grew; ) {
+  for (let grew = true; grew;) {
     grew = false;
     for (const p of all) {
       if (!members.has(p.hostPid) && members.has(p.ppid)) {
@@ -111,7 +118,9 @@ export function worldProcesses(initHostPid: number, precise = true): WorldProc[]
       }
     }
   }
-  return all.filter((p) => members.has(p.hostPid)).map(({ rss, ...p }) => ({ ...p, bytes: precise ? processMemory(p.hostPid) : rss }));
+  return all
+    .filter((p) => members.has(p.hostPid))
+    .map(({ rss, ...p }) => ({ ...p, bytes: precise ? processMemory(p.hostPid) : rss }));
 }
 
 export function formatBytes(n: number): string {
@@ -216,7 +225,10 @@ export class MemoryWatch extends EventEmitter<{ kill: [MemoryKill]; over: [{ tot
     if (!victim) {
       if (this.overReported) return undefined;
       this.overReported = true;
-      this.emit('over', { totalBytes: total, message: `lab world memory limit ${limit} reached (${formatBytes(total)} in use) spread over many small processes (none over ${formatBytes(VICTIM_FLOOR)}): end some, or reset the world` });
+      this.emit('over', {
+        totalBytes: total,
+        message: `lab world memory limit ${limit} reached (${formatBytes(total)} in use) spread over many small processes (none over ${formatBytes(VICTIM_FLOOR)}): end some, or reset the world`,
+      });
       return undefined;
     }
     const cmd = cmdline(victim.hostPid, victim.comm);

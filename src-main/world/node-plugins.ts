@@ -34,7 +34,9 @@ export class NodePluginHost implements PluginHost {
     } catch {
       /* not one of the node's own */
     }
-    return this.world.pluginDirs.some((d) => this.isExecutable(join(d, type))) ? join(NODE_PATHS.binDir, type) : undefined;
+    return this.world.pluginDirs.some((d) => this.isExecutable(join(d, type)))
+      ? join(NODE_PATHS.binDir, type)
+      : undefined;
   }
 
   describeSearch(): string {
@@ -45,8 +47,18 @@ export class NodePluginHost implements PluginHost {
     return this.world.baseEnv({ PODNET_NODE: this.nodeName });
   }
 
-  async runPlugin(path: string, env: Record<string, string>, stdin: string, timeoutMs: number): Promise<PluginRunResult> {
-    const r = await this.world.exec({ kind: 'node', node: this.nodeName }, [path], { env, input: stdin, timeoutMs, timeoutSignal: 9 });
+  async runPlugin(
+    path: string,
+    env: Record<string, string>,
+    stdin: string,
+    timeoutMs: number,
+  ): Promise<PluginRunResult> {
+    const r = await this.world.exec({ kind: 'node', node: this.nodeName }, [path], {
+      env,
+      input: stdin,
+      timeoutMs,
+      timeoutSignal: 9,
+    });
     return { code: r.code, signal: r.signal, stdout: r.stdout, stderr: r.stderr, timedOut: r.timedOut };
   }
 }

@@ -1,5 +1,15 @@
 // Where a world keeps its state on the host, and where the host's CNI plugins are.
-import { accessSync, constants, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, chmodSync, statSync } from 'node:fs';
+import {
+  accessSync,
+  constants,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  chmodSync,
+  statSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { isAlive } from './procfs.js';
 import { join } from 'node:path';
@@ -22,7 +32,11 @@ export function hostPluginDirs(env: NodeJS.ProcessEnv = process.env): string[] {
 /** The root under which worlds keep their state: one folder per world, removed when it ends. */
 export function stateRoot(env: NodeJS.ProcessEnv = process.env): string {
   const uid = process.getuid?.() ?? 0;
-  const candidates = [env.PODNET_STATE_DIR, env.XDG_RUNTIME_DIR && join(env.XDG_RUNTIME_DIR, 'podnet'), join(tmpdir(), `podnet-${uid}`)];
+  const candidates = [
+    env.PODNET_STATE_DIR,
+    env.XDG_RUNTIME_DIR && join(env.XDG_RUNTIME_DIR, 'podnet'),
+    join(tmpdir(), `podnet-${uid}`),
+  ];
   for (const c of candidates) {
     // overlayfs options are comma- and colon-separated: such a path cannot be used.
     if (!c || /[,:\s\\]/.test(c)) continue;

@@ -61,7 +61,10 @@ export interface WorldLimits {
 }
 
 export class WorldInitError extends Error {
-  constructor(message: string, readonly errno?: number) {
+  constructor(
+    message: string,
+    readonly errno?: number,
+  ) {
     super(message);
     this.name = 'WorldInitError';
   }
@@ -147,7 +150,9 @@ export function nativeBinary(name: 'world-init' | 'world-confine' | 'pause'): st
   for (const p of [join(here, `../../out/native/${name}`), join(here, `../../native/${name}`)]) {
     if (existsSync(p)) return p;
   }
-  throw new WorldInitError(`${name} is not built: run "npm run build" (it needs a C compiler: apt-get install build-essential)`);
+  throw new WorldInitError(
+    `${name} is not built: run "npm run build" (it needs a C compiler: apt-get install build-essential)`,
+  );
 }
 
 /** The channel to one world's init process. */
@@ -175,11 +180,27 @@ export class WorldInit extends EventEmitter<{ exit: [ExitStatus] }> {
   }
 
   /** Starts world-init as PID 1 of new user, network, mount and PID namespaces, with the world's limits. */
-  static async start(stateDir: string, limits: WorldLimits = { processes: 0, memoryBytes: 0, worldMemoryBytes: 0 }): Promise<WorldInit> {
+  static async start(
+    stateDir: string,
+    limits: WorldLimits = { processes: 0, memoryBytes: 0, worldMemoryBytes: 0 },
+  ): Promise<WorldInit> {
     const bin = worldInitBinary();
     const child = spawn(
       'unshare',
-      ['--user', '--map-root-user', '--net', '--mount', '--pid', '--fork', '--mount-proc', '--kill-child', bin, stateDir, String(limits.processes), String(limits.memoryBytes)],
+      [
+        '--user',
+        '--map-root-user',
+        '--net',
+        '--mount',
+        '--pid',
+        '--fork',
+        '--mount-proc',
+        '--kill-child',
+        bin,
+        stateDir,
+        String(limits.processes),
+        String(limits.memoryBytes),
+      ],
       { stdio: ['pipe', 'pipe', 'pipe'], env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin' } },
     );
     const init = new WorldInit(child);
@@ -264,7 +285,11 @@ export class WorldInit extends EventEmitter<{ exit: [ExitStatus] }> {
     const t0 = performance.now();
     const input = opts.input === undefined ? undefined : Buffer.from(opts.input);
     const inline = input && input.length <= MAX_INLINE_STDIN ? input : undefined;
-    const proc = this.spawn({ ...req, stdin: input !== undefined && !inline, ...(inline ? { inlineStdin: inline } : {}) });
+    const proc = this.spawn({
+      ...req,
+      stdin: input !== undefined && !inline,
+      ...(inline ? { inlineStdin: inline } : {}),
+    });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     proc.on('stdout', (d) => out.push(d));

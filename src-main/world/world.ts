@@ -8,7 +8,15 @@ import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { hostPluginDirs, stateRoot, sweepStaleWorlds, forceRemove } from './paths.js';
 import { MemoryWatch } from './memory-watch.js';
 import { childrenOf } from './procfs.js';
-import { nativeBinary, WorldInit, type ExecResult, type NsPlacement, type SpawnRequest, type WorldLimits, type WorldProcess } from './world-init.js';
+import {
+  nativeBinary,
+  WorldInit,
+  type ExecResult,
+  type NsPlacement,
+  type SpawnRequest,
+  type WorldLimits,
+  type WorldProcess,
+} from './world-init.js';
 
 /** The CNI paths a node has, as in a real node. */
 export const NODE_PATHS = {
@@ -51,7 +59,24 @@ export const UNDERLAY = { bridge: 'underlay0', prefix: '192.0.2.', firstHost: 11
 
 /** Busybox applets a lab needs (ping, httpd, nc, …), offered where the host has no tool of that name. */
 export const TOOLS_DIR = '/opt/podnet/bin';
-const APPLETS = ['ping', 'ping6', 'arping', 'traceroute', 'nc', 'httpd', 'wget', 'telnet', 'nslookup', 'ps', 'top', 'less', 'vi', 'hexdump', 'brctl', 'ipcalc'];
+const APPLETS = [
+  'ping',
+  'ping6',
+  'arping',
+  'traceroute',
+  'nc',
+  'httpd',
+  'wget',
+  'telnet',
+  'nslookup',
+  'ps',
+  'top',
+  'less',
+  'vi',
+  'hexdump',
+  'brctl',
+  'ipcalc',
+];
 const BUSYBOX = ['/bin/busybox', '/usr/bin/busybox'];
 
 export const WORLD_PATH = `/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:${TOOLS_DIR}`;
@@ -83,7 +108,15 @@ export interface WorldNode {
   /** Conventional pod CIDR for this node (10.244.<index>.0/24), as a cluster would assign. */
   podCidr: string;
   /** Host paths of the node's own folders and files (seen inside the node at NODE_PATHS). */
-  host: { confDir: string; dataDir: string; binUpper: string; netnsDir: string; resolvConf: string; sandboxesDir: string; podLogsDir: string };
+  host: {
+    confDir: string;
+    dataDir: string;
+    binUpper: string;
+    netnsDir: string;
+    resolvConf: string;
+    sandboxesDir: string;
+    podLogsDir: string;
+  };
 }
 
 export interface WorldOptions {
@@ -100,7 +133,11 @@ export interface WorldOptions {
  * and stop a fork bomb or a runaway plugin long before the machine notices. The world as a whole
  * gets 2 GiB, or half the machine's memory where that is less.
  */
-export const DEFAULT_LIMITS: WorldLimits = { processes: 1000, memoryBytes: 4 * 1024 ** 3, worldMemoryBytes: Math.min(2 * 1024 ** 3, Math.floor(totalmem() / 2)) };
+export const DEFAULT_LIMITS: WorldLimits = {
+  processes: 1000,
+  memoryBytes: 4 * 1024 ** 3,
+  worldMemoryBytes: Math.min(2 * 1024 ** 3, Math.floor(totalmem() / 2)),
+};
 
 /** Where the world's own state folder appears inside the confined view (world-confine.c). */
 export const WORLD_STATE_MOUNT = '/run/podnet';
@@ -123,14 +160,21 @@ function appRoot(): string {
 function confineArgv(stateDir: string, workDir: string | undefined): string[] {
   const hide = new Set<string>(HIDDEN_DIRS);
   // the user's home, the runtime folder (sockets of the desktop session), every world's state
-  for (const p of [homedir(), process.env.XDG_RUNTIME_DIR, stateRoot(), process.env.XDG_CONFIG_HOME, process.env.XDG_DATA_HOME]) {
+  for (const p of [
+    homedir(),
+    process.env.XDG_RUNTIME_DIR,
+    stateRoot(),
+    process.env.XDG_CONFIG_HOME,
+    process.env.XDG_DATA_HOME,
+  ]) {
     if (p && isAbsolute(p) && p !== '/') hide.add(resolve(p));
   }
   const argv = [nativeBinary('world-confine'), stateDir];
   if (workDir) argv.push('--work', resolve(workDir));
   // the app's own files and Node.js stay visible, read-only: `podnet` runs inside nodes, and either
   // may live under a hidden folder (an app cloned into the home folder, Node.js from nvm)
-  for (const d of new Set([appRoot(), dirname(dirname(process.execPath))])) if (d !== '/' && d !== '/usr') argv.push('--keep', d);
+  for (const d of new Set([appRoot(), dirname(dirname(process.execPath))]))
+    if (d !== '/' && d !== '/usr') argv.push('--keep', d);
   for (const d of hide) argv.push('--hide', d);
   for (const f of HIDDEN_FILES) argv.push('--hide-file', f);
   return argv;
@@ -168,14 +212,17 @@ function mountpointPlan(stateDir: string): { script: string[]; error?: string } 
       }
     }
     if (missingAt < 0) continue;
-    if (missingAt === 1) return { script, error: `the host has no /${parts[0]}, so the lab cannot show ${target} in its nodes` };
+    if (missingAt === 1)
+      return { script, error: `the host has no /${parts[0]}, so the lab cannot show ${target} in its nodes` };
     const parent = '/' + parts.slice(0, missingAt - 1).join('/');
     if (!overlaid.has(parent)) {
       overlaid.add(parent);
       const d = join(stateDir, 'overlay', parent.slice(1).replace(/\//g, '_'));
       mkdirSync(join(d, 'upper'), { recursive: true });
       mkdirSync(join(d, 'work'), { recursive: true });
-      script.push(`mount -t overlay podnet-${parts[0]} -o ${shq(`lowerdir=${parent},upperdir=${d}/upper,workdir=${d}/work`)} ${shq(parent)}`);
+      script.push(
+        `mount -t overlay podnet-${parts[0]} -o ${shq(`lowerdir=${parent},upperdir=${d}/upper,workdir=${d}/work`)} ${shq(parent)}`,
+      );
     }
     script.push(`mkdir -p ${shq(target)}`);
   }
@@ -185,11 +232,19 @@ function mountpointPlan(stateDir: string): { script: string[]; error?: string } 
 /** Whether a process prints `line` before it exits (output that came before this call counts). */
 function untilLine(p: WorldProcess, out: () => string, line: string): Promise<boolean> {
   if (out().includes(line)) return Promise.resolve(true);
-  return Promise.race([new Promise<boolean>((res) => p.on('stdout', () => out().includes(line) && res(true))), p.exited.then(() => out().includes(line))]);
+  return Promise.race([
+    new Promise<boolean>((res) => p.on('stdout', () => out().includes(line) && res(true))),
+    p.exited.then(() => out().includes(line)),
+  ]);
 }
 
 /** A node's namespaces, entered through its holder process. */
-const nodePlacement = (holderPid: number): NsPlacement => ({ nsPid: holderPid, joinMount: true, joinNet: true, joinUts: true });
+const nodePlacement = (holderPid: number): NsPlacement => ({
+  nsPid: holderPid,
+  joinMount: true,
+  joinNet: true,
+  joinUts: true,
+});
 
 export class World {
   readonly nodes = new Map<string, WorldNode>();
@@ -212,30 +267,57 @@ export class World {
 
   /** Starts a world: the sandbox, its underlay, and its nodes. */
   static async create(opts: WorldOptions): Promise<World> {
-    const names = typeof opts.nodes === 'number' ? Array.from({ length: opts.nodes }, (_, i) => `node${i + 1}`) : opts.nodes;
+    const names =
+      typeof opts.nodes === 'number' ? Array.from({ length: opts.nodes }, (_, i) => `node${i + 1}`) : opts.nodes;
     if (names.length < 1 || names.length > 200) throw new WorldError(`a world has 1 to 200 nodes, not ${names.length}`);
     for (const n of names) {
-      if (!NODE_NAME.test(n)) throw new WorldError(`invalid node name "${n}": use a lowercase letter then up to 9 lowercase letters or digits`);
+      if (!NODE_NAME.test(n))
+        throw new WorldError(
+          `invalid node name "${n}": use a lowercase letter then up to 9 lowercase letters or digits`,
+        );
     }
     if (new Set(names).size !== names.length) throw new WorldError('node names must be unique');
     const limits: WorldLimits = { ...DEFAULT_LIMITS, ...opts.limits };
     // a world needs init, world-confine, a holder per node and room to run commands
-    if (!Number.isInteger(limits.processes) || limits.processes < 0 || (limits.processes > 0 && limits.processes < names.length + 16) || limits.processes > 4_000_000) {
-      throw new WorldError(`a world of ${names.length} nodes needs a process limit of at least ${names.length + 16} (or 0 for none), not ${limits.processes}`);
+    if (
+      !Number.isInteger(limits.processes) ||
+      limits.processes < 0 ||
+      (limits.processes > 0 && limits.processes < names.length + 16) ||
+      limits.processes > 4_000_000
+    ) {
+      throw new WorldError(
+        `a world of ${names.length} nodes needs a process limit of at least ${names.length + 16} (or 0 for none), not ${limits.processes}`,
+      );
     }
-    if (!Number.isInteger(limits.memoryBytes) || limits.memoryBytes < 0 || (limits.memoryBytes > 0 && limits.memoryBytes < 64 * 1024 ** 2)) {
-      throw new WorldError(`a world's memory limit per process is at least 64 MiB (or 0 for none), not ${limits.memoryBytes} bytes`);
+    if (
+      !Number.isInteger(limits.memoryBytes) ||
+      limits.memoryBytes < 0 ||
+      (limits.memoryBytes > 0 && limits.memoryBytes < 64 * 1024 ** 2)
+    ) {
+      throw new WorldError(
+        `a world's memory limit per process is at least 64 MiB (or 0 for none), not ${limits.memoryBytes} bytes`,
+      );
     }
-    if (!Number.isInteger(limits.worldMemoryBytes) || limits.worldMemoryBytes < 0 || (limits.worldMemoryBytes > 0 && limits.worldMemoryBytes < 64 * 1024 ** 2)) {
-      throw new WorldError(`a world's memory limit as a whole is at least 64 MiB (or 0 for none), not ${limits.worldMemoryBytes} bytes`);
+    if (
+      !Number.isInteger(limits.worldMemoryBytes) ||
+      limits.worldMemoryBytes < 0 ||
+      (limits.worldMemoryBytes > 0 && limits.worldMemoryBytes < 64 * 1024 ** 2)
+    ) {
+      throw new WorldError(
+        `a world's memory limit as a whole is at least 64 MiB (or 0 for none), not ${limits.worldMemoryBytes} bytes`,
+      );
     }
     if (opts.workDir !== undefined && (!isAbsolute(opts.workDir) || !existsSync(opts.workDir))) {
       throw new WorldError(`the lab's working folder must be an existing absolute path, not "${opts.workDir}"`);
     }
     const pluginDirs = hostPluginDirs();
     if (pluginDirs.length === 0) {
-      const where = process.env.PODNET_CNI_PATH ? `PODNET_CNI_PATH (${process.env.PODNET_CNI_PATH})` : '/opt/cni/bin, /usr/libexec/cni or /usr/lib/cni';
-      throw new WorldError(`no CNI plugins found in ${where}: install them (Debian/Ubuntu: sudo apt-get install containernetworking-plugins); run "podnet doctor"`);
+      const where = process.env.PODNET_CNI_PATH
+        ? `PODNET_CNI_PATH (${process.env.PODNET_CNI_PATH})`
+        : '/opt/cni/bin, /usr/libexec/cni or /usr/lib/cni';
+      throw new WorldError(
+        `no CNI plugins found in ${where}: install them (Debian/Ubuntu: sudo apt-get install containernetworking-plugins); run "podnet doctor"`,
+      );
     }
     const root = stateRoot();
     sweepStaleWorlds(root);
@@ -246,7 +328,9 @@ export class World {
     const busybox = BUSYBOX.find((b) => existsSync(b));
     if (!busybox) {
       forceRemove(stateDir);
-      throw new WorldError('busybox is missing: install it (Debian/Ubuntu: sudo apt-get install busybox-static); run "podnet doctor"');
+      throw new WorldError(
+        'busybox is missing: install it (Debian/Ubuntu: sudo apt-get install busybox-static); run "podnet doctor"',
+      );
     }
     const tools = join(stateDir, 'tools');
     mkdirSync(tools);
@@ -298,7 +382,10 @@ export class World {
       initHostPid: this.hostPid(1),
       limitBytes: this.limits.worldMemoryBytes,
       // the world's own processes are never the ones to go; known by now, so looked up once
-      spared: ((pids) => () => pids)(this.holderPids.map((p) => this.hostPid(p))),
+      spared: (
+        (pids) => () =>
+          pids
+      )(this.holderPids.map((p) => this.hostPid(p))),
     }).start();
   }
 
@@ -316,8 +403,14 @@ export class World {
 
   /** Starts world-confine: from here on, every command sees the host's files read-only, without the user's. */
   private async confine(workDir: string | undefined): Promise<void> {
-    const { pid, ok, err } = await this.startHolder({ argv: confineArgv(this.stateDir, workDir), env: this.baseEnv(), newMount: true }, 'confined\n');
-    if (!ok) throw new WorldError(`the world's view of the host's files could not be confined: ${err || 'world-confine exited'}`);
+    const { pid, ok, err } = await this.startHolder(
+      { argv: confineArgv(this.stateDir, workDir), env: this.baseEnv(), newMount: true },
+      'confined\n',
+    );
+    if (!ok)
+      throw new WorldError(
+        `the world's view of the host's files could not be confined: ${err || 'world-confine exited'}`,
+      );
     this.confinedPid = pid;
   }
 
@@ -334,7 +427,16 @@ export class World {
       podLogsDir: join(base, 'var/log/pods'),
     };
     const binWork = join(base, 'opt/cni/bin-work');
-    for (const d of [host.confDir, host.dataDir, host.binUpper, binWork, host.netnsDir, host.sandboxesDir, host.podLogsDir]) mkdirSync(d, { recursive: true });
+    for (const d of [
+      host.confDir,
+      host.dataDir,
+      host.binUpper,
+      binWork,
+      host.netnsDir,
+      host.sandboxesDir,
+      host.podLogsDir,
+    ])
+      mkdirSync(d, { recursive: true });
     const underlayIp = `${UNDERLAY.prefix}${UNDERLAY.firstHost + index - 1}`;
     writeFileSync(host.resolvConf, nodeResolvConf(underlayIp));
     // The node's folders, as the confined view shows the state folder (host paths may be hidden there).
@@ -361,7 +463,15 @@ export class World {
     ].join('\n');
     // a copy of the confined view, with the node's own mounts on top
     const { pid, ok, err } = await this.startHolder(
-      { argv: ['sh', '-ec', script], env: this.baseEnv(), nsPid: this.confinedPid, joinMount: true, newNet: true, newMount: true, newUts: true },
+      {
+        argv: ['sh', '-ec', script],
+        env: this.baseEnv(),
+        nsPid: this.confinedPid,
+        joinMount: true,
+        newNet: true,
+        newMount: true,
+        newUts: true,
+      },
       'ready\n',
     );
     if (!ok) throw new WorldError(`node ${name} could not start: ${err || 'its holder exited'}`);
@@ -372,7 +482,11 @@ export class World {
       `ip link add u-${name} type veth peer name eth0 netns ${pid}\nip link set u-${name} master ${UNDERLAY.bridge} up`,
     ]);
     // The node is not in this.nodes until every node started, so place the command by its holder.
-    const r = await this.init.exec({ ...nodePlacement(pid), argv: ['sh', '-ec', `ip addr add ${underlayIp}/${UNDERLAY.mask} dev eth0\nip link set eth0 up`], env: this.baseEnv() });
+    const r = await this.init.exec({
+      ...nodePlacement(pid),
+      argv: ['sh', '-ec', `ip addr add ${underlayIp}/${UNDERLAY.mask} dev eth0\nip link set eth0 up`],
+      env: this.baseEnv(),
+    });
     if (r.code !== 0) throw new WorldError(`node ${name}: cannot address its underlay interface: ${r.stderr.trim()}`);
     return node;
   }
@@ -409,7 +523,11 @@ export class World {
     this.assertAlive();
     return this.init.exec(
       { ...this.placement(target), argv, env: opts.env ?? this.envFor(target), ...(opts.cwd ? { cwd: opts.cwd } : {}) },
-      { ...(opts.input !== undefined ? { input: opts.input } : {}), ...(opts.timeoutMs ? { timeoutMs: opts.timeoutMs } : {}), ...(opts.timeoutSignal ? { timeoutSignal: opts.timeoutSignal } : {}) },
+      {
+        ...(opts.input !== undefined ? { input: opts.input } : {}),
+        ...(opts.timeoutMs ? { timeoutMs: opts.timeoutMs } : {}),
+        ...(opts.timeoutSignal ? { timeoutSignal: opts.timeoutSignal } : {}),
+      },
     );
   }
 
@@ -417,14 +535,25 @@ export class World {
   async run(target: Target, argv: string[], opts: RunOptions = {}): Promise<string> {
     const r = await this.exec(target, argv, opts);
     if (r.code !== 0) {
-      const where = target.kind === 'sandbox' ? 'the sandbox' : target.kind === 'node' ? target.node : `pod netns ${target.netns} on ${target.node}`;
-      throw new WorldError(`"${argv.join(' ').slice(0, 200)}" failed in ${where} (exit ${r.code ?? `signal ${r.signal}`}): ${r.stderr.trim() || r.stdout.trim()}`);
+      const where =
+        target.kind === 'sandbox'
+          ? 'the sandbox'
+          : target.kind === 'node'
+            ? target.node
+            : `pod netns ${target.netns} on ${target.node}`;
+      throw new WorldError(
+        `"${argv.join(' ').slice(0, 200)}" failed in ${where} (exit ${r.code ?? `signal ${r.signal}`}): ${r.stderr.trim() || r.stdout.trim()}`,
+      );
     }
     return r.stdout;
   }
 
   /** Starts a long-running process (a terminal's shell, a pause process, a container). */
-  spawn(target: Target, argv: string[], opts: { env?: Record<string, string>; cwd?: string; stdin?: boolean; newUts?: boolean; newMount?: boolean } = {}): WorldProcess {
+  spawn(
+    target: Target,
+    argv: string[],
+    opts: { env?: Record<string, string>; cwd?: string; stdin?: boolean; newUts?: boolean; newMount?: boolean } = {},
+  ): WorldProcess {
     this.assertAlive();
     return this.init.spawn({
       ...this.placement(target),
@@ -473,15 +602,28 @@ export class World {
   /** argv that enters a target from the engine's side (for node-pty terminals): nsenter into the world. */
   nsenterArgv(target: Target): string[] {
     // a terminal is not world-init's child: it takes the world's limits from prlimit on its way in
-    const limits = [...(this.limits.processes ? [`--nproc=${this.limits.processes}`] : []), ...(this.limits.memoryBytes ? [`--as=${this.limits.memoryBytes}`] : [])];
+    const limits = [
+      ...(this.limits.processes ? [`--nproc=${this.limits.processes}`] : []),
+      ...(this.limits.memoryBytes ? [`--as=${this.limits.memoryBytes}`] : []),
+    ];
     // --preserve-credentials: setgroups is denied in the world's user namespace (as for any unprivileged one)
     const base = [...(limits.length ? ['prlimit', ...limits, '--'] : []), 'nsenter', '--preserve-credentials'];
     // the sandbox keeps the host's UTS namespace, which only the host may enter
-    if (target.kind === 'sandbox') return [...base, '-t', String(this.hostPid(1)), '-U', '-n', '-p', `--mount=/proc/${this.hostPid(this.confinedPid)}/ns/mnt`];
+    if (target.kind === 'sandbox')
+      return [
+        ...base,
+        '-t',
+        String(this.hostPid(1)),
+        '-U',
+        '-n',
+        '-p',
+        `--mount=/proc/${this.hostPid(this.confinedPid)}/ns/mnt`,
+      ];
     const holder = this.hostPid(this.node(target.node).holderPid);
     const common = [...base, '-t', String(holder), '-U', '-m', '-u', '-p'];
     if (target.kind === 'node') return [...common, '-n'];
-    if (target.sandboxPid) return [...base, '-t', String(this.hostPid(target.sandboxPid)), '-U', '-m', '-u', '-n', '-p'];
+    if (target.sandboxPid)
+      return [...base, '-t', String(this.hostPid(target.sandboxPid)), '-U', '-m', '-u', '-n', '-p'];
     // the pin lives in the node's mounts: reach it through the holder's root
     return [...common, `--net=/proc/${holder}/root${target.netns}`];
   }

@@ -95,11 +95,16 @@ export function wsTransport(url: string = rpcUrl()): RendererTransport {
       socket = undefined;
       for (const [id, p] of inflight) {
         inflight.delete(id);
-        p.reject(new Error(`the connection to the Podnet Lab host was lost before "${p.method}" answered; reconnecting`));
+        p.reject(
+          new Error(`the connection to the Podnet Lab host was lost before "${p.method}" answered; reconnecting`),
+        );
       }
       attempt++;
       const delay = Math.min(Backoff.MaxMs, Backoff.FirstMs * 2 ** (attempt - 1)) * (0.75 + Math.random() * 0.5);
-      setState('disconnected', `disconnected from the Podnet Lab host; retrying in ${Math.round(delay / 100) / 10} s (if it keeps failing, open the URL "npm run web" printed)`);
+      setState(
+        'disconnected',
+        `disconnected from the Podnet Lab host; retrying in ${Math.round(delay / 100) / 10} s (if it keeps failing, open the URL "npm run web" printed)`,
+      );
       setTimeout(connect, delay);
     };
   };
@@ -124,7 +129,11 @@ export function wsTransport(url: string = rpcUrl()): RendererTransport {
           timer: setTimeout(() => {
             const i = queued.indexOf(entry);
             if (i >= 0) queued.splice(i, 1);
-            reject(new Error(`not connected to the Podnet Lab host: "${method}" was not sent (is "npm run web" still running?)`));
+            reject(
+              new Error(
+                `not connected to the Podnet Lab host: "${method}" was not sent (is "npm run web" still running?)`,
+              ),
+            );
           }, QUEUE_TIMEOUT_MS),
         };
         queued.push(entry);

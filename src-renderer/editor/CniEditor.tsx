@@ -11,7 +11,8 @@ import { RunPanel } from './RunPanel.tsx';
 import './editor.css';
 
 type Files = Result<'config.files'>;
-type Dialog = { kind: 'new'; name: string; template: number } | { kind: 'rename'; name: string } | { kind: 'delete' } | null;
+type Dialog =
+  { kind: 'new'; name: string; template: number } | { kind: 'rename'; name: string } | { kind: 'delete' } | null;
 
 const NAME_RE = /^[A-Za-z0-9_][A-Za-z0-9_.-]*\.(conf|conflist|json)$/;
 const uriOf = (node: string, name: string) => monaco.Uri.parse(`file:///${node}/etc/cni/net.d/${name}`);
@@ -21,7 +22,12 @@ const engineOnly = (p: LintProblem) => p.rule !== 'syntax' && p.rule !== 'schema
 declare global {
   interface Window {
     /** For end-to-end tests, as podnetScreens is for terminals: the editor's text and markers. */
-    podnetEditor?: { value(): string; setValue(text: string): void; focusAt(line: number, column: number): void; markers(): { owner: string; line: number; severity: string; message: string }[] };
+    podnetEditor?: {
+      value(): string;
+      setValue(text: string): void;
+      focusAt(line: number, column: number): void;
+      markers(): { owner: string; line: number; severity: string; message: string }[];
+    };
   }
 }
 
@@ -72,7 +78,11 @@ export default function CniEditor({ active }: { active: boolean }) {
     if (!o || !model) return;
     const seq = ++lintSeq.current;
     try {
-      const { problems: ps } = await lab.client.call('config.lint', { node: o.node, name: o.name, text: model.getValue() });
+      const { problems: ps } = await lab.client.call('config.lint', {
+        node: o.node,
+        name: o.name,
+        text: model.getValue(),
+      });
       if (seq !== lintSeq.current || model.isDisposed()) return;
       setProblems(ps);
       monaco.editor.setModelMarkers(
@@ -124,7 +134,14 @@ export default function CniEditor({ active }: { active: boolean }) {
         ed.focus();
       },
       markers: () =>
-        monaco.editor.getModelMarkers({ resource: ed.getModel()?.uri }).map((m) => ({ owner: m.owner, line: m.startLineNumber, severity: m.severity === monaco.MarkerSeverity.Error ? 'error' : 'warning', message: m.message })),
+        monaco.editor
+          .getModelMarkers({ resource: ed.getModel()?.uri })
+          .map((m) => ({
+            owner: m.owner,
+            line: m.startLineNumber,
+            severity: m.severity === monaco.MarkerSeverity.Error ? 'error' : 'warning',
+            message: m.message,
+          })),
     };
     return () => {
       sub.dispose();
@@ -216,7 +233,10 @@ export default function CniEditor({ active }: { active: boolean }) {
       setDirty(false);
       setProblems(r.problems);
       const errors = r.problems.filter((p) => p.severity === 'error').length;
-      if (errors) lab.notify(`Saved ${o.name} with ${errors} error${errors > 1 ? 's' : ''}: the runtime will not load it until they are fixed`);
+      if (errors)
+        lab.notify(
+          `Saved ${o.name} with ${errors} error${errors > 1 ? 's' : ''}: the runtime will not load it until they are fixed`,
+        );
       await refresh(o.node);
     } catch (e) {
       lab.notify(`Save failed: ${(e as Error).message}`);
@@ -229,7 +249,12 @@ export default function CniEditor({ active }: { active: boolean }) {
     const ed = editor.current;
     if (!ed) return;
     // Ctrl+S inside the editor (the palette has "Save the CNI config" too)
-    const id = ed.addAction({ id: 'podnet.save', label: 'Save the CNI config', keybindings: [monaco.KeyMod.CtrlCmd | monaco.KeyCode.KeyS], run: () => void save() });
+    const id = ed.addAction({
+      id: 'podnet.save',
+      label: 'Save the CNI config',
+      keybindings: [monaco.KeyMod.CtrlCmd | monaco.KeyCode.KeyS],
+      run: () => void save(),
+    });
     return () => id.dispose();
   }, [save]);
 
@@ -237,7 +262,10 @@ export default function CniEditor({ active }: { active: boolean }) {
     if (!dialog) return;
     try {
       if (dialog.kind === 'new') {
-        if (!NAME_RE.test(dialog.name)) throw new Error('a name such as 20-mynet.conflist (letters, digits, "_", "." and "-"; .conf, .conflist or .json)');
+        if (!NAME_RE.test(dialog.name))
+          throw new Error(
+            'a name such as 20-mynet.conflist (letters, digits, "_", "." and "-"; .conf, .conflist or .json)',
+          );
         const t = templates()[dialog.template];
         const text = t ? templateText(t.body) : '';
         await lab.client.call('config.create', { node, name: dialog.name, text });
@@ -262,7 +290,9 @@ export default function CniEditor({ active }: { active: boolean }) {
       }
       setDialog(null);
     } catch (e) {
-      lab.notify(`${dialog.kind === 'new' ? 'Create' : dialog.kind === 'rename' ? 'Rename' : 'Delete'}: ${(e as Error).message}`);
+      lab.notify(
+        `${dialog.kind === 'new' ? 'Create' : dialog.kind === 'rename' ? 'Rename' : 'Delete'}: ${(e as Error).message}`,
+      );
     }
   };
 
@@ -302,7 +332,12 @@ export default function CniEditor({ active }: { active: boolean }) {
         <aside className="cni-files" aria-label="Config files">
           <label className="cni-node">
             Node{' '}
-            <select data-testid="cni-node" value={node} onChange={(e) => chooseNode(e.target.value)} disabled={!running}>
+            <select
+              data-testid="cni-node"
+              value={node}
+              onChange={(e) => chooseNode(e.target.value)}
+              disabled={!running}
+            >
               {nodes.map((n) => (
                 <option key={n}>{n}</option>
               ))}
@@ -318,15 +353,29 @@ export default function CniEditor({ active }: { active: boolean }) {
                 tabIndex={0}
                 className={`cni-file${f.name === current ? ' selected' : ''}${f.error ? ' bad' : ''}`}
                 data-testid={`cni-file-${f.name}`}
-                title={f.error ?? (f.active ? 'the pod network: the first valid file in lexical order' : 'valid, but another file sorts first')}
+                title={
+                  f.error ??
+                  (f.active
+                    ? 'the pod network: the first valid file in lexical order'
+                    : 'valid, but another file sorts first')
+                }
                 onClick={() => void open(f.name)}
                 onKeyDown={(e) => e.key === 'Enter' && void open(f.name)}
               >
                 <span className="cni-file-name">
                   {f.name}
-                  {unsaved.current.has(uriOf(node, f.name).toString()) ? <span className="cni-dirty" title="unsaved changes"> ●</span> : null}
+                  {unsaved.current.has(uriOf(node, f.name).toString()) ? (
+                    <span className="cni-dirty" title="unsaved changes">
+                      {' '}
+                      ●
+                    </span>
+                  ) : null}
                 </span>
-                {f.active ? <span className="cni-badge ok">network</span> : f.error ? <span className="cni-badge bad">invalid</span> : null}
+                {f.active ? (
+                  <span className="cni-badge ok">network</span>
+                ) : f.error ? (
+                  <span className="cni-badge bad">invalid</span>
+                ) : null}
               </li>
             ))}
             {files && !files.files.length ? <li className="muted cni-none">No config: the node is NotReady.</li> : null}
@@ -335,10 +384,20 @@ export default function CniEditor({ active }: { active: boolean }) {
             <button className="button small" data-testid="cni-new" onClick={newFile} disabled={!running}>
               New
             </button>
-            <button className="button small" data-testid="cni-rename" onClick={() => current && setDialog({ kind: 'rename', name: current })} disabled={!current}>
+            <button
+              className="button small"
+              data-testid="cni-rename"
+              onClick={() => current && setDialog({ kind: 'rename', name: current })}
+              disabled={!current}
+            >
               Rename
             </button>
-            <button className="button small" data-testid="cni-delete" onClick={() => current && setDialog({ kind: 'delete' })} disabled={!current}>
+            <button
+              className="button small"
+              data-testid="cni-delete"
+              onClick={() => current && setDialog({ kind: 'delete' })}
+              disabled={!current}
+            >
               Delete
             </button>
           </div>
@@ -359,13 +418,23 @@ export default function CniEditor({ active }: { active: boolean }) {
               ) : (
                 <label>
                   {dialog.kind === 'new' ? 'New file' : 'Rename to'}
-                  <input autoFocus data-testid="cni-dialog-name" value={dialog.name} spellCheck={false} onChange={(e) => setDialog({ ...dialog, name: e.target.value })} />
+                  <input
+                    autoFocus
+                    data-testid="cni-dialog-name"
+                    value={dialog.name}
+                    spellCheck={false}
+                    onChange={(e) => setDialog({ ...dialog, name: e.target.value })}
+                  />
                 </label>
               )}
               {dialog.kind === 'new' ? (
                 <label>
                   Start from
-                  <select data-testid="cni-template" value={dialog.template} onChange={(e) => setDialog({ ...dialog, template: Number(e.target.value) })}>
+                  <select
+                    data-testid="cni-template"
+                    value={dialog.template}
+                    onChange={(e) => setDialog({ ...dialog, template: Number(e.target.value) })}
+                  >
                     {templates().map((t, i) => (
                       <option key={t.label} value={i} title={t.description}>
                         {t.label}
@@ -376,7 +445,12 @@ export default function CniEditor({ active }: { active: boolean }) {
                 </label>
               ) : null}
               <div className="cni-dialog-buttons">
-                <button className="button small" type="submit" data-testid="cni-dialog-ok" autoFocus={dialog.kind === 'delete'}>
+                <button
+                  className="button small"
+                  type="submit"
+                  data-testid="cni-dialog-ok"
+                  autoFocus={dialog.kind === 'delete'}
+                >
                   {dialog.kind === 'new' ? 'Create' : dialog.kind === 'rename' ? 'Rename' : 'Delete'}
                 </button>
                 <button className="button small" type="button" onClick={() => setDialog(null)}>
@@ -390,20 +464,40 @@ export default function CniEditor({ active }: { active: boolean }) {
           <div className="cni-bar">
             <span className="cni-title" data-testid="cni-current">
               {current ? `${node}:${files?.dir ?? ''}/${current}` : 'no file open'}
-              {dirty ? <span className="cni-dirty" title="unsaved changes"> ●</span> : null}
+              {dirty ? (
+                <span className="cni-dirty" title="unsaved changes">
+                  {' '}
+                  ●
+                </span>
+              ) : null}
             </span>
             <span className="spacer" />
             <span className={`cni-count ${errors ? 'bad' : warnings ? 'warn' : 'ok'}`} data-testid="cni-problem-count">
               {errors} error{errors === 1 ? '' : 's'}, {warnings} warning{warnings === 1 ? '' : 's'}
             </span>
-            <button className="button small" data-testid="cni-save" onClick={() => void save()} disabled={!current || busy !== null} title="Format and save (Ctrl+S)">
+            <button
+              className="button small"
+              data-testid="cni-save"
+              onClick={() => void save()}
+              disabled={!current || busy !== null}
+              title="Format and save (Ctrl+S)"
+            >
               {busy === 'saving' ? 'Saving…' : 'Save'}
             </button>
           </div>
           <div className="cni-monaco" ref={host} data-testid="cni-monaco" />
           <ul className="cni-problems" aria-label="Problems" data-testid="cni-problems">
             {problems.map((p, i) => (
-              <li key={i} className={`cni-problem ${p.severity}`} data-testid="cni-problem" data-line={p.line} data-rule={p.rule} tabIndex={0} onClick={() => reveal(p)} onKeyDown={(e) => e.key === 'Enter' && reveal(p)}>
+              <li
+                key={i}
+                className={`cni-problem ${p.severity}`}
+                data-testid="cni-problem"
+                data-line={p.line}
+                data-rule={p.rule}
+                tabIndex={0}
+                onClick={() => reveal(p)}
+                onKeyDown={(e) => e.key === 'Enter' && reveal(p)}
+              >
                 <span className="cni-problem-at">
                   {p.line}:{p.column}
                 </span>{' '}
@@ -413,7 +507,9 @@ export default function CniEditor({ active }: { active: boolean }) {
           </ul>
         </section>
       </div>
-      {running && current ? <RunPanel node={node} name={current} text={() => editor.current?.getModel()?.getValue() ?? ''} /> : null}
+      {running && current ? (
+        <RunPanel node={node} name={current} text={() => editor.current?.getModel()?.getValue() ?? ''} />
+      ) : null}
     </div>
   );
 }

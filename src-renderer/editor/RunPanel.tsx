@@ -13,7 +13,7 @@ const VERB_TIPS: Record<Verb, string> = {
   CHECK: 'Each plugin checks the cached result is still true (cniVersion 0.4.0 or later)',
   DEL: 'Each plugin in reverse order, with the cached result',
   VERSION: 'Which spec versions each plugin speaks',
-  STATUS: 'Whether the plugins are ready (spec 1.1.0; Debian\'s plugins 1.1.1 speak up to 1.0.0)',
+  STATUS: "Whether the plugins are ready (spec 1.1.0; Debian's plugins 1.1.1 speak up to 1.0.0)",
   GC: 'Delete cached attachments no pod uses; GC verb for 1.1.0 plugins',
 };
 
@@ -72,7 +72,7 @@ export function RunPanel({ node, name, text }: { node: string; name: string; tex
     return () => void delete editorCommands.runAdd;
   }, [run]);
 
-  const ips = ((report?.result as { ips?: { address: string; gateway?: string }[] } | undefined)?.ips ?? []);
+  const ips = (report?.result as { ips?: { address: string; gateway?: string }[] } | undefined)?.ips ?? [];
   return (
     <section className="cni-run" aria-label="Run panel" data-testid="cni-run">
       <div className="cni-run-bar">
@@ -93,11 +93,25 @@ export function RunPanel({ node, name, text }: { node: string; name: string; tex
           </select>
         </label>
         {choice === 'new' ? (
-          <input className="cni-new-name" aria-label="New pod name" data-testid="cni-new-name" value={newName} onChange={(e) => setNewName(e.target.value)} spellCheck={false} />
+          <input
+            className="cni-new-name"
+            aria-label="New pod name"
+            data-testid="cni-new-name"
+            value={newName}
+            onChange={(e) => setNewName(e.target.value)}
+            spellCheck={false}
+          />
         ) : null}
         <span className="cni-verbs" role="group" aria-label="CNI verbs">
           {VERBS.map((v) => (
-            <button className="button small" key={v} data-testid={`cni-run-${v}`} title={VERB_TIPS[v]} disabled={runningVerb !== null} onClick={() => void run(v)}>
+            <button
+              className="button small"
+              key={v}
+              data-testid={`cni-run-${v}`}
+              title={VERB_TIPS[v]}
+              disabled={runningVerb !== null}
+              onClick={() => void run(v)}
+            >
               {v}
             </button>
           ))}
@@ -114,7 +128,15 @@ export function RunPanel({ node, name, text }: { node: string; name: string; tex
             <strong>
               {report.verb} {report.ok ? 'succeeded' : 'failed'}
             </strong>
-            {report.target ? <span className="muted"> · {report.target.kind === 'pod' ? `pod ${report.target.name}` : `${report.target.name} (${report.target.netns})`}</span> : null}
+            {report.target ? (
+              <span className="muted">
+                {' '}
+                ·{' '}
+                {report.target.kind === 'pod'
+                  ? `pod ${report.target.name}`
+                  : `${report.target.name} (${report.target.netns})`}
+              </span>
+            ) : null}
             {ips.map((ip) => (
               <span key={ip.address} className="cni-ip" data-testid="cni-ip">
                 {ip.address}
@@ -157,7 +179,8 @@ export function RunPanel({ node, name, text }: { node: string; name: string; tex
               {report.execs.map((x, i) => (
                 <details key={i} className="cni-exec" data-testid="cni-exec" open={i === 0}>
                   <summary>
-                    <span className={x.exitCode === 0 ? 'ok' : 'bad'}>{x.plugin}</span> {x.command} · exit {x.exitCode ?? '–'} · {x.ms} ms
+                    <span className={x.exitCode === 0 ? 'ok' : 'bad'}>{x.plugin}</span> {x.command} · exit{' '}
+                    {x.exitCode ?? '–'} · {x.ms} ms
                   </summary>
                   <div className="cni-io">
                     <div>
@@ -183,7 +206,13 @@ export function RunPanel({ node, name, text }: { node: string; name: string; tex
               <ul data-testid="cni-diff">
                 {report.diff.map((d, i) => (
                   <li key={i} className={`cni-diff-${d.change}`}>
-                    <span className="cni-diff-mark">{d.change === 'added' ? '+' : d.change === 'removed' ? '−' : '~'}</span> <span className="muted">{d.where} {d.table}</span> {d.text}
+                    <span className="cni-diff-mark">
+                      {d.change === 'added' ? '+' : d.change === 'removed' ? '−' : '~'}
+                    </span>{' '}
+                    <span className="muted">
+                      {d.where} {d.table}
+                    </span>{' '}
+                    {d.text}
                   </li>
                 ))}
                 {!report.diff.length ? <li className="muted">nothing changed</li> : null}
@@ -192,7 +221,9 @@ export function RunPanel({ node, name, text }: { node: string; name: string; tex
           </div>
         </div>
       ) : (
-        <div className="muted cni-run-hint">Run the text in the editor (saved or not) against a pod: ADD makes a new pod's network, DEL takes it down.</div>
+        <div className="muted cni-run-hint">
+          Run the text in the editor (saved or not) against a pod: ADD makes a new pod's network, DEL takes it down.
+        </div>
       )}
     </section>
   );

@@ -7,7 +7,10 @@ import EditorWorker from 'monaco-editor/editor/editor.worker?worker';
 import JsonWorker from 'monaco-editor/languages/features/json/json.worker?worker';
 import './monaco-features.ts';
 
-const schemas = import.meta.glob<{ $id: string }>('../../resources/cni-schemas/*.json', { eager: true, import: 'default' });
+const schemas = import.meta.glob<{ $id: string }>('../../resources/cni-schemas/*.json', {
+  eager: true,
+  import: 'default',
+});
 
 (self as unknown as { MonacoEnvironment: monaco.Environment }).MonacoEnvironment = {
   getWorker: (_id: string, label: string) => (label === 'json' ? new JsonWorker() : new EditorWorker()),
@@ -31,7 +34,11 @@ jsonDefaults.setDiagnosticsOptions({
 
 /** The snippet bodies of the conflist and conf schemas (the shapes a new file can start from). */
 export function templates(): { label: string; description: string; file: 'conflist' | 'conf'; body: unknown }[] {
-  const of = (n: 'conflist' | 'conf') => ((byName(n) as { defaultSnippets?: { label: string; description: string; body: unknown }[] } | undefined)?.defaultSnippets ?? []).map((s) => ({ ...s, file: n }));
+  const of = (n: 'conflist' | 'conf') =>
+    (
+      (byName(n) as { defaultSnippets?: { label: string; description: string; body: unknown }[] } | undefined)
+        ?.defaultSnippets ?? []
+    ).map((s) => ({ ...s, file: n }));
   return [...of('conflist'), ...of('conf')];
 }
 

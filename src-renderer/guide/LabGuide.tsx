@@ -15,7 +15,11 @@ export function LabGuide() {
   const pending = useGuide(guide, (s) => s.pending);
   return (
     <section className="section guide" aria-labelledby="guide-heading">
-      {view ? <OpenLab guide={guide} view={view} pending={pending} /> : <Catalogue guide={guide} labs={catalogue} pending={pending} />}
+      {view ? (
+        <OpenLab guide={guide} view={view} pending={pending} />
+      ) : (
+        <Catalogue guide={guide} labs={catalogue} pending={pending} />
+      )}
     </section>
   );
 }
@@ -33,13 +37,28 @@ function Catalogue({ guide, labs, pending }: { guide: Guide; labs: LabSummary[] 
         <ul className="lab-catalogue" data-testid="lab-catalogue" aria-label="Labs">
           {labs.map((l) => (
             <li key={l.id}>
-              <button className="lab-card" data-testid={`lab-open-${l.id}`} disabled={!!pending || !!l.error} onClick={() => void guide.open(l.id)} title={l.error ?? l.summary}>
+              <button
+                className="lab-card"
+                data-testid={`lab-open-${l.id}`}
+                disabled={!!pending || !!l.error}
+                onClick={() => void guide.open(l.id)}
+                title={l.error ?? l.summary}
+              >
                 <span className="lab-card-title">{l.title}</span>
                 <span className="lab-card-meta muted">
                   {l.level} · {l.duration} min · {l.steps} steps · {l.nodes} node{l.nodes === 1 ? '' : 's'}
-                  {l.done.length > 0 && <span className="lab-card-progress"> · {l.done.length}/{l.steps} done</span>}
+                  {l.done.length > 0 && (
+                    <span className="lab-card-progress">
+                      {' '}
+                      · {l.done.length}/{l.steps} done
+                    </span>
+                  )}
                 </span>
-                {l.error ? <span className="lab-card-error">{l.error}</span> : <span className="lab-card-summary">{l.summary}</span>}
+                {l.error ? (
+                  <span className="lab-card-error">{l.error}</span>
+                ) : (
+                  <span className="lab-card-summary">{l.summary}</span>
+                )}
               </button>
             </li>
           ))}
@@ -83,10 +102,21 @@ function OpenLab({ guide, view, pending }: { guide: Guide; view: LabView; pendin
           {view.title}
         </h2>
         <div className="lab-head-actions">
-          <button className="button small ghost" data-testid="lab-catalogue-back" onClick={() => void guide.close()} disabled={!!busy}>
+          <button
+            className="button small ghost"
+            data-testid="lab-catalogue-back"
+            onClick={() => void guide.close()}
+            disabled={!!busy}
+          >
             All labs
           </button>
-          <button className="button small" data-testid="lab-reset" onClick={() => void guide.reset()} disabled={!!busy} title="A fresh world at step 1 (progress cleared)">
+          <button
+            className="button small"
+            data-testid="lab-reset"
+            onClick={() => void guide.reset()}
+            disabled={!!busy}
+            title="A fresh world at step 1 (progress cleared)"
+          >
             Reset
           </button>
         </div>
@@ -101,7 +131,11 @@ function OpenLab({ guide, view, pending }: { guide: Guide; view: LabView; pendin
               data-testid={`lab-step-pill-${s.index}`}
               aria-current={s.index === view.current ? 'step' : undefined}
               aria-label={`Step ${s.index + 1}: ${s.title} (${state})`}
-              title={state === 'locked' ? `${s.title} — locked: jump to it to rebuild the world with the earlier solutions` : s.title}
+              title={
+                state === 'locked'
+                  ? `${s.title} — locked: jump to it to rebuild the world with the earlier solutions`
+                  : s.title
+              }
               disabled={!!busy}
               onClick={() => void (state === 'locked' ? guide.jump(s.index) : guide.goto(s.index))}
             >
@@ -109,7 +143,14 @@ function OpenLab({ guide, view, pending }: { guide: Guide; view: LabView; pendin
             </button>
           );
         })}
-        <select className="lab-jump" data-testid="lab-jump" aria-label="Jump to a step (fresh world, earlier solutions applied)" value="" disabled={!!busy} onChange={(e) => e.target.value !== '' && void guide.jump(Number(e.target.value))}>
+        <select
+          className="lab-jump"
+          data-testid="lab-jump"
+          aria-label="Jump to a step (fresh world, earlier solutions applied)"
+          value=""
+          disabled={!!busy}
+          onChange={(e) => e.target.value !== '' && void guide.jump(Number(e.target.value))}
+        >
           <option value="">Jump to…</option>
           {view.steps.map((s) => (
             <option key={s.index} value={s.index}>
@@ -119,27 +160,53 @@ function OpenLab({ guide, view, pending }: { guide: Guide; view: LabView; pendin
         </select>
       </nav>
       {busy && <Busy text={busy} />}
-      {view.notice && <p className="lab-notice" role="alert">{view.notice}</p>}
+      {view.notice && (
+        <p className="lab-notice" role="alert">
+          {view.notice}
+        </p>
+      )}
       <article className="lab-step" aria-labelledby="lab-step-title">
         <h3 id="lab-step-title" data-testid="lab-step-title">
-          <span className="muted">Step {view.current + 1}/{view.steps.length} · </span>
+          <span className="muted">
+            Step {view.current + 1}/{view.steps.length} ·{' '}
+          </span>
           {step.title}
         </h3>
-        {step.body.map((b, i) => (b.kind === 'markdown' ? <Markdown key={i} text={b.text} /> : <Command key={i} guide={guide} step={step} index={b.index} busy={!!busy} />))}
+        {step.body.map((b, i) =>
+          b.kind === 'markdown' ? (
+            <Markdown key={i} text={b.text} />
+          ) : (
+            <Command key={i} guide={guide} step={step} index={b.index} busy={!!busy} />
+          ),
+        )}
         <Questions guide={guide} step={step} view={view} />
         <Checks results={results} step={step} />
         <div className="lab-actions">
-          <button className="button primary small" data-testid="lab-check-button" onClick={() => void guide.check()} disabled={!!busy}>
+          <button
+            className="button primary small"
+            data-testid="lab-check-button"
+            onClick={() => void guide.check()}
+            disabled={!!busy}
+          >
             Check
           </button>
           <Hints guide={guide} step={step} results={results} />
           {done && !last && (
-            <button className="button primary small lab-next" data-testid="lab-next" onClick={() => void guide.goto(view.current + 1)} disabled={!!busy}>
+            <button
+              className="button primary small lab-next"
+              data-testid="lab-next"
+              onClick={() => void guide.goto(view.current + 1)}
+              disabled={!!busy}
+            >
               Next step →
             </button>
           )}
         </div>
-        {done && last && <p className="lab-complete" data-testid="lab-complete">Lab complete: every step's checks pass.</p>}
+        {done && last && (
+          <p className="lab-complete" data-testid="lab-complete">
+            Lab complete: every step's checks pass.
+          </p>
+        )}
         <Solution guide={guide} step={step} busy={!!busy} />
       </article>
     </>
@@ -151,10 +218,18 @@ function Command({ guide, step, index, busy }: { guide: Guide; step: LabStep; in
   return (
     <div className="lab-cmd" data-testid={`lab-cmd-${index}`}>
       <div className="lab-cmd-bar">
-        <span className="lab-cmd-target mono">{c.copyOnly ? 'copy' : c.target === 'kubelet' ? 'kubelet' : `terminal ${c.target}`}</span>
+        <span className="lab-cmd-target mono">
+          {c.copyOnly ? 'copy' : c.target === 'kubelet' ? 'kubelet' : `terminal ${c.target}`}
+        </span>
         <span className="lab-cmd-buttons">
           {!c.copyOnly && (
-            <button className="button small primary" data-testid={`lab-cmd-run-${index}`} disabled={busy} onClick={() => void guide.run(step.index, index)} aria-label={c.target === 'kubelet' ? `Run on the kubelet: ${c.text}` : `Run in ${c.target}: ${c.text}`}>
+            <button
+              className="button small primary"
+              data-testid={`lab-cmd-run-${index}`}
+              disabled={busy}
+              onClick={() => void guide.run(step.index, index)}
+              aria-label={c.target === 'kubelet' ? `Run on the kubelet: ${c.text}` : `Run in ${c.target}: ${c.text}`}
+            >
               ▶ Run
             </button>
           )}
@@ -180,7 +255,10 @@ function Checks({ results, step }: { results: LabCheckResult[] | null; step: Lab
           const state = !r ? 'unknown' : r.ok ? 'ok' : 'fail';
           return (
             <li key={c.id} className={`lab-check ${state}`} data-testid={`lab-check-${c.id}`} data-state={state}>
-              <span className="lab-check-icon" aria-label={state === 'ok' ? 'passes' : state === 'fail' ? 'fails' : 'not checked yet'}>
+              <span
+                className="lab-check-icon"
+                aria-label={state === 'ok' ? 'passes' : state === 'fail' ? 'fails' : 'not checked yet'}
+              >
                 {state === 'ok' ? '✓' : state === 'fail' ? '✗' : '○'}
               </span>
               <span className="lab-check-title">{c.title}</span>
@@ -246,7 +324,12 @@ function Questions({ guide, step, view }: { guide: Guide; step: LabStep; view: L
               <span className="lab-answer ok">✓ {kept}</span>
             ) : (
               <span className="lab-answer-row">
-                <input id={`q-${q.id}`} className="input" value={draft[q.id] ?? ''} onChange={(e) => setDraft({ ...draft, [q.id]: e.target.value })} />
+                <input
+                  id={`q-${q.id}`}
+                  className="input"
+                  value={draft[q.id] ?? ''}
+                  onChange={(e) => setDraft({ ...draft, [q.id]: e.target.value })}
+                />
                 <button className="button small" type="submit">
                   Answer
                 </button>
@@ -265,7 +348,11 @@ function Solution({ guide, step, busy }: { guide: Guide; step: LabStep; busy: bo
   return (
     <div className="lab-solution">
       {!shown ? (
-        <button className="button small ghost" data-testid="lab-solution-show" onClick={() => guide.showSolution(step.index)}>
+        <button
+          className="button small ghost"
+          data-testid="lab-solution-show"
+          onClick={() => guide.showSolution(step.index)}
+        >
           Show solution
         </button>
       ) : (
@@ -274,14 +361,21 @@ function Solution({ guide, step, busy }: { guide: Guide; step: LabStep; busy: bo
           {step.solution.map((c: LabCommand, i) => (
             <div key={i} className="lab-cmd">
               <div className="lab-cmd-bar">
-                <span className="lab-cmd-target mono">{c.target === 'kubelet' ? 'kubelet' : `terminal ${c.target}`}</span>
+                <span className="lab-cmd-target mono">
+                  {c.target === 'kubelet' ? 'kubelet' : `terminal ${c.target}`}
+                </span>
               </div>
               <pre className="lab-cmd-text">
                 <code>{c.text}</code>
               </pre>
             </div>
           ))}
-          <button className="button small" data-testid="lab-solution-apply" disabled={busy} onClick={() => void guide.applySolution()}>
+          <button
+            className="button small"
+            data-testid="lab-solution-apply"
+            disabled={busy}
+            onClick={() => void guide.applySolution()}
+          >
             Apply solution
           </button>
         </>

@@ -20,12 +20,23 @@ export interface GuideState {
 const TERMINAL_WAIT_MS = 15_000;
 
 export class Guide {
-  private state: GuideState = { catalogue: null, view: null, checks: null, pending: null, hintsShown: {}, solutionShown: {}, answered: {} };
+  private state: GuideState = {
+    catalogue: null,
+    view: null,
+    checks: null,
+    pending: null,
+    hintsShown: {},
+    solutionShown: {},
+    answered: {},
+  };
   private readonly listeners = new Set<() => void>();
 
   constructor(readonly lab: Lab) {
     lab.client.on('lab.changed', (view) => {
-      this.set({ view, ...(view && this.state.checks && this.state.checks.step !== view.current ? { checks: null } : {}) });
+      this.set({
+        view,
+        ...(view && this.state.checks && this.state.checks.step !== view.current ? { checks: null } : {}),
+      });
       if (!view) void this.refreshCatalogue();
     });
     lab.client.on('lab.checks', (checks) => {
@@ -100,7 +111,9 @@ export class Guide {
     return this.op('', async () => this.set({ view: await this.lab.client.call('lab.goto', { step }), checks: null }));
   }
   jump(step: number) {
-    return this.op(`jumping to step ${step + 1}`, async () => this.set({ view: await this.lab.client.call('lab.jump', { step }), checks: null }));
+    return this.op(`jumping to step ${step + 1}`, async () =>
+      this.set({ view: await this.lab.client.call('lab.jump', { step }), checks: null }),
+    );
   }
   reset() {
     return this.op('resetting the lab', async () => {
@@ -112,7 +125,9 @@ export class Guide {
     return this.op('checking', async () => this.set({ checks: await this.lab.client.call('lab.check', {}) }));
   }
   applySolution() {
-    return this.op('applying the solution', async () => this.set({ checks: await this.lab.client.call('lab.solution', {}) }));
+    return this.op('applying the solution', async () =>
+      this.set({ checks: await this.lab.client.call('lab.solution', {}) }),
+    );
   }
   showSolution(step: number) {
     this.set({ solutionShown: { ...this.state.solutionShown, [step]: true } });

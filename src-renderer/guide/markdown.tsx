@@ -19,7 +19,15 @@ export function inline(text: string, key = 'i'): ReactNode[] {
     else {
       const [, label, href] = /^\[([^\]]+)\]\(([^)\s]+)\)$/.exec(t)!;
       // only web links: no javascript:, data: or file: URLs from a lab file
-      out.push(/^https?:\/\//.test(href!) ? <a key={k} href={href} target="_blank" rel="noopener noreferrer">{label}</a> : <span key={k}>{label}</span>);
+      out.push(
+        /^https?:\/\//.test(href!) ? (
+          <a key={k} href={href} target="_blank" rel="noopener noreferrer">
+            {label}
+          </a>
+        ) : (
+          <span key={k}>{label}</span>
+        ),
+      );
     }
     at = m.index! + t.length;
   }
@@ -43,7 +51,11 @@ export function Markdown({ text }: { text: string }) {
       const code: string[] = [];
       for (i++; i < lines.length && !/^```\s*$/.test(lines[i]!); i++) code.push(lines[i]!);
       i++;
-      blocks.push(<pre key={k++} className="md-code"><code>{code.join('\n')}</code></pre>);
+      blocks.push(
+        <pre key={k++} className="md-code">
+          <code>{code.join('\n')}</code>
+        </pre>,
+      );
       continue;
     }
     const h = /^(#{1,4})\s+(.*)$/.exec(line);
@@ -74,7 +86,8 @@ export function Markdown({ text }: { text: string }) {
       continue;
     }
     const para: string[] = [];
-    while (i < lines.length && lines[i]!.trim() && !/^(```|#{1,4}\s|>|\s*([-*]|\d+\.)\s)/.test(lines[i]!)) para.push(lines[i++]!.trim());
+    while (i < lines.length && lines[i]!.trim() && !/^(```|#{1,4}\s|>|\s*([-*]|\d+\.)\s)/.test(lines[i]!))
+      para.push(lines[i++]!.trim());
     blocks.push(<p key={k++}>{inline(para.join(' '), `p${k}`)}</p>);
   }
   return <div className="md">{blocks}</div>;

@@ -58,7 +58,14 @@ export function CommandPalette() {
 
   return (
     <div className="palette-backdrop" onPointerDown={close}>
-      <div className="palette" role="dialog" aria-modal="true" aria-label="Command palette" data-testid="palette" onPointerDown={(e) => e.stopPropagation()}>
+      <div
+        className="palette"
+        role="dialog"
+        aria-modal="true"
+        aria-label="Command palette"
+        data-testid="palette"
+        onPointerDown={(e) => e.stopPropagation()}
+      >
         <input
           ref={input}
           data-testid="palette-input"

@@ -34,13 +34,27 @@ export function parseShortcut(spec: string): Parsed {
 
 export function matchesShortcut(spec: string, e: KeyboardEvent): boolean {
   const p = parseShortcut(spec);
-  return e.code === p.code && e.ctrlKey === p.ctrl && e.shiftKey === p.shift && e.altKey === p.alt && e.metaKey === p.meta;
+  return (
+    e.code === p.code && e.ctrlKey === p.ctrl && e.shiftKey === p.shift && e.altKey === p.alt && e.metaKey === p.meta
+  );
 }
 
 /** The shortcut as people read it on this platform. */
 export function showShortcut(spec: string): string {
   return spec
     .split('+')
-    .map((k) => (k === 'Mod' ? (isMac ? '⌘' : 'Ctrl') : k === 'Meta' ? '⌘' : k === 'PageDown' ? 'PgDn' : k === 'PageUp' ? 'PgUp' : k))
+    .map((k) =>
+      k === 'Mod'
+        ? isMac
+          ? '⌘'
+          : 'Ctrl'
+        : k === 'Meta'
+          ? '⌘'
+          : k === 'PageDown'
+            ? 'PgDn'
+            : k === 'PageUp'
+              ? 'PgUp'
+              : k,
+    )
     .join(isMac ? '' : '+');
 }

@@ -41,7 +41,13 @@ export function PodCreateForm() {
           aria-describedby={problem ? 'pod-create-problem' : undefined}
           onChange={(e) => setName(e.target.value.trim())}
         />
-        <select data-testid="pod-create-node" aria-label="Node" value={chosen} disabled={!running} onChange={(e) => setNode(e.target.value)}>
+        <select
+          data-testid="pod-create-node"
+          aria-label="Node"
+          value={chosen}
+          disabled={!running}
+          onChange={(e) => setNode(e.target.value)}
+        >
           {nodes.length === 0 && <option value="">node</option>}
           {nodes.map((n) => (
             <option key={n.name} value={n.name}>
@@ -49,12 +55,24 @@ export function PodCreateForm() {
             </option>
           ))}
         </select>
-        <button className="button primary small" type="submit" data-testid="pod-create" disabled={!running || !name || !!problem || creating}>
+        <button
+          className="button primary small"
+          type="submit"
+          data-testid="pod-create"
+          disabled={!running || !name || !!problem || creating}
+        >
           {creating ? 'Creating…' : 'Create'}
         </button>
       </div>
       <label className="pod-create-step muted">
-        <input type="checkbox" data-testid="pod-create-step" checked={stepThrough} disabled={!running} onChange={(e) => setStepThrough(e.target.checked)} /> step through (pause before each step, in the timeline)
+        <input
+          type="checkbox"
+          data-testid="pod-create-step"
+          checked={stepThrough}
+          disabled={!running}
+          onChange={(e) => setStepThrough(e.target.checked)}
+        />{' '}
+        step through (pause before each step, in the timeline)
       </label>
       {problem && (
         <p className="field-problem" id="pod-create-problem" role="alert">

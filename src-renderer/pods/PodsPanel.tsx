@@ -22,12 +22,18 @@ export function PodsPanel() {
             <li key={p.name} className="pod-row" data-testid={`pod-row-${p.name}`}>
               <div className="pod-main">
                 <span className="pod-name">{p.name}</span>
-                <span className={`badge ${p.ready ? 'badge-ok' : 'badge-wait'}`} title={p.ready ? 'Ready' : 'Not ready'}>
+                <span
+                  className={`badge ${p.ready ? 'badge-ok' : 'badge-wait'}`}
+                  title={p.ready ? 'Ready' : 'Not ready'}
+                >
                   {p.ready ? 'Ready' : 'NotReady'}
                 </span>
               </div>
               <div className="pod-meta muted">
-                <span title="node">{p.node}</span> · <span title="pod IP (eth0)" className="mono">{p.ip || 'no IP'}</span>
+                <span title="node">{p.node}</span> ·{' '}
+                <span title="pod IP (eth0)" className="mono">
+                  {p.ip || 'no IP'}
+                </span>
                 <button
                   type="button"
                   className="pod-step-delete"
@@ -41,7 +47,13 @@ export function PodsPanel() {
                 </button>
               </div>
               <div className="pod-actions">
-                <button className="button small" data-testid={`pod-terminal-${p.name}`} disabled={!running} aria-label={`Open a terminal in pod ${p.name}`} onClick={() => lab.openTerminal({ kind: 'pod', pod: p.name })}>
+                <button
+                  className="button small"
+                  data-testid={`pod-terminal-${p.name}`}
+                  disabled={!running}
+                  aria-label={`Open a terminal in pod ${p.name}`}
+                  onClick={() => lab.openTerminal({ kind: 'pod', pod: p.name })}
+                >
                   Terminal
                 </button>
                 <button

@@ -5,7 +5,15 @@ import { requests, type TerminalInfo, type TerminalTarget, type WorldStatus } fr
 import type { RendererTransport } from '../api/connection.ts';
 import { TerminalSession } from '../terminal/session.ts';
 import { savePrefs } from './prefs.ts';
-import { resolvedTheme, toolKey, type AppState, type Store, type TabState, type ThemeName, type ToolName } from './store.ts';
+import {
+  resolvedTheme,
+  toolKey,
+  type AppState,
+  type Store,
+  type TabState,
+  type ThemeName,
+  type ToolName,
+} from './store.ts';
 
 /** Output for a terminal no tab has claimed yet (it can beat terminal.open's answer): bounded. */
 const PENDING_MAX_BYTES = 256 * 1024;
@@ -178,7 +186,12 @@ export class Lab {
     this.store.set((st) => {
       const tabs = st.tabs.filter((t) => t.key !== key);
       const next = st.activeTab === key ? (rest[Math.min(i, rest.length - 1)] ?? null) : st.activeTab;
-      return { tabs, tools: st.tools.filter((t) => t.key !== key), activeTab: next, searchOpen: tabs.length ? st.searchOpen : false };
+      return {
+        tabs,
+        tools: st.tools.filter((t) => t.key !== key),
+        activeTab: next,
+        searchOpen: tabs.length ? st.searchOpen : false,
+      };
     });
     const active = this.activeSession();
     if (active) requestAnimationFrame(() => active.focus());
@@ -247,7 +260,8 @@ export class Lab {
   /** Terminals the engine has (after a reload or a reconnect) get a tab; tabs whose terminal is gone say so. */
   private adoptTerminals(list: TerminalInfo[]): void {
     const known = new Set(list.map((t) => t.id));
-    for (const s of this.sessions.values()) if (s.status === 'live' && s.id && !known.has(s.id)) s.ended('this terminal is gone');
+    for (const s of this.sessions.values())
+      if (s.status === 'live' && s.id && !known.has(s.id)) s.ended('this terminal is gone');
     for (const info of list) {
       const s = this.sessionById(info.id);
       if (!s) this.newSession(info.target, info);

@@ -16,7 +16,8 @@ export const defaultPrefs: Prefs = { leftWidth: 300, rightWidth: 440, nodeCount:
 export function loadPrefs(): Prefs {
   try {
     const raw = JSON.parse(localStorage.getItem(KEY) ?? '{}') as Partial<Record<keyof Prefs, unknown>>;
-    const num = (v: unknown, lo: number, hi: number, d: number) => (typeof v === 'number' && Number.isFinite(v) ? Math.max(lo, Math.min(hi, Math.round(v))) : d);
+    const num = (v: unknown, lo: number, hi: number, d: number) =>
+      typeof v === 'number' && Number.isFinite(v) ? Math.max(lo, Math.min(hi, Math.round(v))) : d;
     return {
       leftWidth: num(raw.leftWidth, 160, 900, defaultPrefs.leftWidth),
       rightWidth: num(raw.rightWidth, 160, 900, defaultPrefs.rightWidth),

@@ -21,9 +21,26 @@ export function NewTerminalMenu() {
   const menu = useRef<HTMLDivElement>(null);
 
   const groups: { name: string; items: Item[] }[] = [
-    { name: 'Sandbox', items: [{ target: { kind: 'sandbox' }, label: 'sandbox', hint: 'the world: underlay, every node namespace' }] },
-    { name: 'Nodes', items: world.nodes.map((n) => ({ target: { kind: 'node', node: n.name }, label: n.name, hint: `pod CIDR ${n.podCidr}` })) },
-    { name: 'Pods', items: pods.map((p) => ({ target: { kind: 'pod', pod: p.name }, label: `pod/${p.name}`, hint: `${p.node} · ${p.ip || 'no IP'}` })) },
+    {
+      name: 'Sandbox',
+      items: [{ target: { kind: 'sandbox' }, label: 'sandbox', hint: 'the world: underlay, every node namespace' }],
+    },
+    {
+      name: 'Nodes',
+      items: world.nodes.map((n) => ({
+        target: { kind: 'node', node: n.name },
+        label: n.name,
+        hint: `pod CIDR ${n.podCidr}`,
+      })),
+    },
+    {
+      name: 'Pods',
+      items: pods.map((p) => ({
+        target: { kind: 'pod', pod: p.name },
+        label: `pod/${p.name}`,
+        hint: `${p.node} · ${p.ip || 'no IP'}`,
+      })),
+    },
   ];
 
   useEffect(() => {
@@ -86,7 +103,14 @@ export function NewTerminalMenu() {
                   {g.name}
                 </div>
                 {g.items.map((it) => (
-                  <button key={it.label} role="menuitem" className="menu-item" data-testid={`terminal-menu-item-${titleOf(it.target)}`} disabled={!running} onClick={() => choose(it.target)}>
+                  <button
+                    key={it.label}
+                    role="menuitem"
+                    className="menu-item"
+                    data-testid={`terminal-menu-item-${titleOf(it.target)}`}
+                    disabled={!running}
+                    onClick={() => choose(it.target)}
+                  >
                     <span className="menu-label">{it.label}</span>
                     <span className="menu-hint">{it.hint}</span>
                   </button>

@@ -19,7 +19,11 @@ export function SearchBox({ tabKey }: { tabKey: string }) {
     if (query) session()?.find(query, direction, incremental);
   };
 
-  const count = !query ? '' : !results || results.count === 0 ? 'No results' : `${results.index >= 0 ? results.index + 1 : '?'} of ${results.count}`;
+  const count = !query
+    ? ''
+    : !results || results.count === 0
+      ? 'No results'
+      : `${results.index >= 0 ? results.index + 1 : '?'} of ${results.count}`;
 
   return (
     <div className="search-box" role="search" aria-label="Find in terminal">
@@ -49,13 +53,23 @@ export function SearchBox({ tabKey }: { tabKey: string }) {
       <span className="search-count" aria-live="polite">
         {count}
       </span>
-      <button className="icon-button" aria-label="Previous match" title="Previous match (Shift+Enter)" onClick={() => find('previous')}>
+      <button
+        className="icon-button"
+        aria-label="Previous match"
+        title="Previous match (Shift+Enter)"
+        onClick={() => find('previous')}
+      >
         ↑
       </button>
       <button className="icon-button" aria-label="Next match" title="Next match (Enter)" onClick={() => find('next')}>
         ↓
       </button>
-      <button className="icon-button" aria-label="Close search" title="Close (Escape)" onClick={() => lab.setSearch(false)}>
+      <button
+        className="icon-button"
+        aria-label="Close search"
+        title="Close (Escape)"
+        onClick={() => lab.setSearch(false)}
+      >
         ×
       </button>
     </div>

@@ -9,7 +9,14 @@ export const tabTestId = (t: TabState) => t.id ?? t.key;
 
 /** What makes a tab an ARIA tab of this strip: its id, its panel, and roving focus. */
 const tabProps = (key: string, selected: boolean) =>
-  ({ id: `tab-${key}`, role: 'tab', 'aria-selected': selected, 'aria-controls': `panel-${key}`, tabIndex: selected ? 0 : -1, className: 'tab-label' }) as const;
+  ({
+    id: `tab-${key}`,
+    role: 'tab',
+    'aria-selected': selected,
+    'aria-controls': `panel-${key}`,
+    tabIndex: selected ? 0 : -1,
+    className: 'tab-label',
+  }) as const;
 
 export function TabStrip() {
   const lab = useLab();
@@ -43,7 +50,12 @@ export function TabStrip() {
         const selected = t.key === active;
         const tool = centreTools[t.tool];
         return (
-          <div key={t.key} role="presentation" className={`tab tab-tool${selected ? ' active' : ''}`} onAuxClick={(e) => e.button === 1 && lab.closeTab(t.key)}>
+          <div
+            key={t.key}
+            role="presentation"
+            className={`tab tab-tool${selected ? ' active' : ''}`}
+            onAuxClick={(e) => e.button === 1 && lab.closeTab(t.key)}
+          >
             <div
               {...tabProps(t.key, selected)}
               data-testid={`tab-${t.key}`}
@@ -56,7 +68,14 @@ export function TabStrip() {
               </span>
               <span className="tab-title">{tool.title}</span>
             </div>
-            <button className="tab-close" data-testid={`tab-close-${t.key}`} aria-label={`Close ${tool.title}`} title="Close (Ctrl+Shift+X)" tabIndex={-1} onClick={() => lab.closeTab(t.key)}>
+            <button
+              className="tab-close"
+              data-testid={`tab-close-${t.key}`}
+              aria-label={`Close ${tool.title}`}
+              title="Close (Ctrl+Shift+X)"
+              tabIndex={-1}
+              onClick={() => lab.closeTab(t.key)}
+            >
               ×
             </button>
           </div>
@@ -67,7 +86,12 @@ export function TabStrip() {
         const id = tabTestId(t);
         return (
           // the close button sits beside the tab, not in it: a role="tab" holds no other control
-          <div key={t.key} role="presentation" className={`tab${selected ? ' active' : ''} tab-${t.status}`} onAuxClick={(e) => e.button === 1 && lab.closeTab(t.key)}>
+          <div
+            key={t.key}
+            role="presentation"
+            className={`tab${selected ? ' active' : ''} tab-${t.status}`}
+            onAuxClick={(e) => e.button === 1 && lab.closeTab(t.key)}
+          >
             <div
               {...tabProps(t.key, selected)}
               data-testid={`tab-${id}`}

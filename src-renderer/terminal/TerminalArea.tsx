@@ -24,7 +24,15 @@ export function TerminalArea() {
         {tools.map((t) => {
           const { Panel } = centreTools[t.tool];
           return (
-            <div key={t.key} role="tabpanel" id={`panel-${t.key}`} aria-labelledby={`tab-${t.key}`} className="tool-panel" data-testid={t.key} hidden={t.key !== active}>
+            <div
+              key={t.key}
+              role="tabpanel"
+              id={`panel-${t.key}`}
+              aria-labelledby={`tab-${t.key}`}
+              className="tool-panel"
+              data-testid={t.key}
+              hidden={t.key !== active}
+            >
               <Panel active={t.key === active} />
             </div>
           );
@@ -34,14 +42,24 @@ export function TerminalArea() {
         ))}
         {tabs.length === 0 && tools.length === 0 && (
           <div className="terminal-empty">
-            <p>{running ? 'No terminal open.' : worldState === 'starting' ? 'The world is starting…' : 'No world is running.'}</p>
+            <p>
+              {running
+                ? 'No terminal open.'
+                : worldState === 'starting'
+                  ? 'The world is starting…'
+                  : 'No world is running.'}
+            </p>
             <p className="muted">
               {running ? (
                 <>
                   Open one with <strong>+</strong> above: on the sandbox, a node, or a pod.
                 </>
               ) : (
-                <>{worldState === 'starting' ? 'Then open a terminal on one of its nodes with + above.' : 'Start a world in the top bar, then open a terminal on one of its nodes.'}</>
+                <>
+                  {worldState === 'starting'
+                    ? 'Then open a terminal on one of its nodes with + above.'
+                    : 'Start a world in the top bar, then open a terminal on one of its nodes.'}
+                </>
               )}
             </p>
           </div>

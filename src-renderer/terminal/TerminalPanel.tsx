@@ -18,7 +18,13 @@ export function TerminalPanel({ tab, active }: { tab: TabState; active: boolean 
   }, [lab, tab.key]);
 
   return (
-    <div role="tabpanel" id={`panel-${tab.key}`} aria-labelledby={`tab-${tab.key}`} className="terminal-panel" hidden={!active}>
+    <div
+      role="tabpanel"
+      id={`panel-${tab.key}`}
+      aria-labelledby={`tab-${tab.key}`}
+      className="terminal-panel"
+      hidden={!active}
+    >
       <div className="terminal-container" ref={ref} data-testid={`terminal-${id}`} />
       {tab.status === 'opening' && (
         <div className="terminal-overlay" role="status">
@@ -28,7 +34,12 @@ export function TerminalPanel({ tab, active }: { tab: TabState; active: boolean 
       {tab.status === 'exited' && (
         <div className="exit-bar" role="status">
           <span>The terminal on {tab.title} has ended.</span>
-          <button className="button small primary" data-testid={`terminal-reopen-${id}`} disabled={!running} onClick={() => void lab.sessions.get(tab.key)?.reopen()}>
+          <button
+            className="button small primary"
+            data-testid={`terminal-reopen-${id}`}
+            disabled={!running}
+            onClick={() => void lab.sessions.get(tab.key)?.reopen()}
+          >
             Reopen
           </button>
           <button className="button small" onClick={() => lab.closeTab(tab.key)}>

@@ -163,7 +163,8 @@ export class TerminalSession {
   screenText(): string {
     const b = this.term.buffer.active;
     const rows: string[] = [];
-    for (let y = b.viewportY; y < b.viewportY + this.term.rows; y++) rows.push(b.getLine(y)?.translateToString(true) ?? '');
+    for (let y = b.viewportY; y < b.viewportY + this.term.rows; y++)
+      rows.push(b.getLine(y)?.translateToString(true) ?? '');
     return rows.join('\n');
   }
 
@@ -318,7 +319,9 @@ export class TerminalSession {
       this.scheduleResize(); // the pane may have changed size while the shell opened
     } catch (e) {
       if (this.disposed) return;
-      this.markExited(`${RED}[could not open a terminal on ${titleOf(this.target)}: ${(e as Error).message}]${RESET}\r\n${DIM}[press Enter to try again]${RESET}`);
+      this.markExited(
+        `${RED}[could not open a terminal on ${titleOf(this.target)}: ${(e as Error).message}]${RESET}\r\n${DIM}[press Enter to try again]${RESET}`,
+      );
     } finally {
       this.starting = false;
     }
@@ -350,7 +353,9 @@ export class TerminalSession {
       const { cols, rows } = this.term;
       if (!this.id || this.status !== 'live' || (cols === this.sentSize.cols && rows === this.sentSize.rows)) return;
       this.sentSize = { cols, rows };
-      void this.deps.client.call('terminal.resize', { id: this.id, cols: clamp(cols, 2, 1000), rows: clamp(rows, 1, 500) }).catch(() => {});
+      void this.deps.client
+        .call('terminal.resize', { id: this.id, cols: clamp(cols, 2, 1000), rows: clamp(rows, 1, 500) })
+        .catch(() => {});
     }, RESIZE_DEBOUNCE_MS);
   }
 

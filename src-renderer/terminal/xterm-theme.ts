@@ -57,6 +57,16 @@ export function xtermTheme(name: ThemeName): ITheme {
 /** Search match colours, per theme (the search addon draws them as decorations). */
 export function searchDecorations(name: ThemeName) {
   return name === 'dark'
-    ? { matchBackground: '#4b5a2a', activeMatchBackground: '#b58900', matchOverviewRuler: '#a3d97a', activeMatchColorOverviewRuler: '#ffd98e' }
-    : { matchBackground: '#fff3a3', activeMatchBackground: '#ffb000', matchOverviewRuler: '#9a6700', activeMatchColorOverviewRuler: '#d1242f' };
+    ? {
+        matchBackground: '#4b5a2a',
+        activeMatchBackground: '#b58900',
+        matchOverviewRuler: '#a3d97a',
+        activeMatchColorOverviewRuler: '#ffd98e',
+      }
+    : {
+        matchBackground: '#fff3a3',
+        activeMatchBackground: '#ffb000',
+        matchOverviewRuler: '#9a6700',
+        activeMatchColorOverviewRuler: '#d1242f',
+      };
 }

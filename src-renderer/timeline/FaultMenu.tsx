@@ -10,7 +10,7 @@ type Kind = 'plugin-fails' | 'remove-netns';
 export function explainFault(kind: Kind, plugin: string, alsoDel: boolean, node: string, first: boolean): string {
   if (kind === 'remove-netns') {
     return (
-      'The pod is deleted with kubelet\'s KillPod. Just before containerd\'s teardownPodNetwork, the pod\'s network namespace is deleted ' +
+      "The pod is deleted with kubelet's KillPod. Just before containerd's teardownPodNetwork, the pod's network namespace is deleted " +
       '(ip netns delete on its node), as if something else had removed it. containerd sees it is gone and still runs CNI DEL, with an empty ' +
       'CNI_NETNS: each plugin must release what it holds without the namespace. Afterwards the timeline lists what was left on the node.'
     );
@@ -24,7 +24,7 @@ export function explainFault(kind: Kind, plugin: string, alsoDel: boolean, node:
     `${base} But ${plugin || 'the plugin'} fails on DEL too, so the undo stops at the first failed DEL (containerd's cleanupErr); kubelet then kills the failed sandbox, ignoring DEL errors of a sandbox whose setup never finished. ` +
     (first
       ? `${plugin} is the first plugin: it fails before anything was reserved, so nothing leaks; pick a later plugin to see a leak.`
-      : 'The IP that host-local reserved during bridge\'s ADD stays on disk under /var/lib/cni/networks/…: a leak, which the timeline reports.')
+      : "The IP that host-local reserved during bridge's ADD stays on disk under /var/lib/cni/networks/…: a leak, which the timeline reports.")
   );
 }
 
@@ -60,25 +60,56 @@ export function FaultMenu({ model }: { model: TimelineModel }) {
     };
   }, [lab, chosenNode]);
 
-  const problem = kind === 'plugin-fails' ? (!plugin ? 'no plugin to make fail: the node has no network config' : lab.validatePod(name, chosenNode || 'node1')) : !chosenPod ? 'no pod to delete: create one first' : undefined;
+  const problem =
+    kind === 'plugin-fails'
+      ? !plugin
+        ? 'no plugin to make fail: the node has no network config'
+        : lab.validatePod(name, chosenNode || 'node1')
+      : !chosenPod
+        ? 'no pod to delete: create one first'
+        : undefined;
   const run = async () => {
     if (problem) return;
     setBusy(true);
     const fault: TimelineFault = kind === 'plugin-fails' ? { kind, plugin, on: alsoDel ? 'ADD+DEL' : 'ADD' } : { kind };
-    const ok = kind === 'plugin-fails' ? await model.createPod(name, chosenNode, stepThrough, fault) : await model.deletePod(chosenPod, stepThrough, fault);
+    const ok =
+      kind === 'plugin-fails'
+        ? await model.createPod(name, chosenNode, stepThrough, fault)
+        : await model.deletePod(chosenPod, stepThrough, fault);
     setBusy(false);
     if (ok) model.setFaultMenu(false);
   };
 
   return (
-    <div className="tl-faults" role="dialog" aria-label="Inject a fault" data-testid="fault-menu" onKeyDown={(e) => e.key === 'Escape' && model.setFaultMenu(false)}>
+    <div
+      className="tl-faults"
+      role="dialog"
+      aria-label="Inject a fault"
+      data-testid="fault-menu"
+      onKeyDown={(e) => e.key === 'Escape' && model.setFaultMenu(false)}
+    >
       <fieldset>
         <legend>Fault</legend>
         <label>
-          <input type="radio" name="fault-kind" checked={kind === 'plugin-fails'} onChange={() => setKind('plugin-fails')} data-testid="fault-kind-plugin" autoFocus /> A plugin fails on ADD (create a pod)
+          <input
+            type="radio"
+            name="fault-kind"
+            checked={kind === 'plugin-fails'}
+            onChange={() => setKind('plugin-fails')}
+            data-testid="fault-kind-plugin"
+            autoFocus
+          />{' '}
+          A plugin fails on ADD (create a pod)
         </label>
         <label>
-          <input type="radio" name="fault-kind" checked={kind === 'remove-netns'} onChange={() => setKind('remove-netns')} data-testid="fault-kind-netns" /> Remove the netns before DEL (delete a pod)
+          <input
+            type="radio"
+            name="fault-kind"
+            checked={kind === 'remove-netns'}
+            onChange={() => setKind('remove-netns')}
+            data-testid="fault-kind-netns"
+          />{' '}
+          Remove the netns before DEL (delete a pod)
         </label>
       </fieldset>
       {kind === 'plugin-fails' ? (
@@ -100,10 +131,23 @@ export function FaultMenu({ model }: { model: TimelineModel }) {
             </select>
           </label>
           <label>
-            <input type="checkbox" checked={alsoDel} onChange={(e) => setAlsoDel(e.target.checked)} data-testid="fault-also-del" /> and on DEL
+            <input
+              type="checkbox"
+              checked={alsoDel}
+              onChange={(e) => setAlsoDel(e.target.checked)}
+              data-testid="fault-also-del"
+            />{' '}
+            and on DEL
           </label>
           <label>
-            New pod <input value={name} onChange={(e) => setName(e.target.value.trim())} spellCheck={false} aria-label="New pod name" data-testid="fault-pod-name" />
+            New pod{' '}
+            <input
+              value={name}
+              onChange={(e) => setName(e.target.value.trim())}
+              spellCheck={false}
+              aria-label="New pod name"
+              data-testid="fault-pod-name"
+            />
           </label>
         </div>
       ) : (
@@ -124,13 +168,25 @@ export function FaultMenu({ model }: { model: TimelineModel }) {
       {problem && <p className="field-problem">{problem}</p>}
       <div className="field-row">
         <label>
-          <input type="checkbox" checked={stepThrough} onChange={(e) => setStepThrough(e.target.checked)} data-testid="fault-step" /> Step through
+          <input
+            type="checkbox"
+            checked={stepThrough}
+            onChange={(e) => setStepThrough(e.target.checked)}
+            data-testid="fault-step"
+          />{' '}
+          Step through
         </label>
         <span className="spacer" />
         <button type="button" className="button small" onClick={() => model.setFaultMenu(false)}>
           Cancel
         </button>
-        <button type="button" className="button primary small" disabled={!!problem || busy} onClick={() => void run()} data-testid="fault-run">
+        <button
+          type="button"
+          className="button primary small"
+          disabled={!!problem || busy}
+          onClick={() => void run()}
+          data-testid="fault-run"
+        >
           {busy ? 'Starting…' : kind === 'plugin-fails' ? 'Create with the fault' : 'Delete with the fault'}
         </button>
       </div>

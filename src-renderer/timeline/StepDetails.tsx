@@ -15,7 +15,13 @@ function Copyable({ title, text, testId }: { title: string; text: string; testId
     <section className="tl-block">
       <header>
         <h4>{title}</h4>
-        <button type="button" className="button small" onClick={copy} aria-label={`Copy ${title}`} data-testid={`copy-${testId}`}>
+        <button
+          type="button"
+          className="button small"
+          onClick={copy}
+          aria-label={`Copy ${title}`}
+          data-testid={`copy-${testId}`}
+        >
           Copy
         </button>
       </header>
@@ -34,10 +40,23 @@ function took(start: number, end: number, pauses: readonly (readonly [number, nu
   return wall - work > 0.5 ? `${formatMs(work)} (${formatMs(wall)} with the step-through waits)` : formatMs(work);
 }
 
-export function StepDetails({ detail, pauses }: { detail: TimelineStepDetail | null; pauses: readonly (readonly [number, number])[] }) {
-  if (!detail) return <div className="tl-details muted tl-empty">Click a step (a bar or a row) to see its inputs and outputs.</div>;
+export function StepDetails({
+  detail,
+  pauses,
+}: {
+  detail: TimelineStepDetail | null;
+  pauses: readonly (readonly [number, number])[];
+}) {
+  if (!detail)
+    return (
+      <div className="tl-details muted tl-empty">Click a step (a bar or a row) to see its inputs and outputs.</div>
+    );
   const s = detail.step;
-  const env = detail.env ? Object.entries(detail.env).map(([k, v]) => `${k}=${v}`).join('\n') : undefined;
+  const env = detail.env
+    ? Object.entries(detail.env)
+        .map(([k, v]) => `${k}=${v}`)
+        .join('\n')
+    : undefined;
   const web = detail.source && /^https?:\/\//.test(detail.source.url);
   return (
     <div className="tl-details" data-testid="timeline-details">

@@ -9,7 +9,17 @@ const LANE_PAD = 6;
 /** Room kept at the right for the last bars' labels. */
 const LABEL_ROOM = 220;
 
-export function Swimlanes({ op, steps, selected, onSelect }: { op: TimelineOperation; steps: TimelineStep[]; selected: number | null; onSelect: (id: number) => void }) {
+export function Swimlanes({
+  op,
+  steps,
+  selected,
+  onSelect,
+}: {
+  op: TimelineOperation;
+  steps: TimelineStep[];
+  selected: number | null;
+  onSelect: (id: number) => void;
+}) {
   const ref = useRef<HTMLDivElement>(null);
   const [width, setWidth] = useState(800);
   useEffect(() => {
@@ -37,7 +47,11 @@ export function Swimlanes({ op, steps, selected, onSelect }: { op: TimelineOpera
       <div className="tl-lane-titles" aria-hidden="true">
         <div className="tl-axis-spacer" />
         {LANES.map((l, i) => (
-          <div key={l.component} className={`tl-lane-title lane-${l.component}`} style={{ height: rows[i]! * ROW_H + LANE_PAD * 2 }}>
+          <div
+            key={l.component}
+            className={`tl-lane-title lane-${l.component}`}
+            style={{ height: rows[i]! * ROW_H + LANE_PAD * 2 }}
+          >
             {l.title}
           </div>
         ))}
@@ -51,9 +65,18 @@ export function Swimlanes({ op, steps, selected, onSelect }: { op: TimelineOpera
               </span>
             ))}
           </div>
-          <div className="tl-bands" style={{ height }} role="group" aria-label={`Steps of ${op.kind} ${op.pod} on a time axis`}>
+          <div
+            className="tl-bands"
+            style={{ height }}
+            role="group"
+            aria-label={`Steps of ${op.kind} ${op.pod} on a time axis`}
+          >
             {LANES.map((l, i) => (
-              <div key={l.component} className={`tl-band lane-${l.component}`} style={{ top: laneTops[i], height: rows[i]! * ROW_H + LANE_PAD * 2 }} />
+              <div
+                key={l.component}
+                className={`tl-band lane-${l.component}`}
+                style={{ top: laneTops[i], height: rows[i]! * ROW_H + LANE_PAD * 2 }}
+              />
             ))}
             {ticks.map((t) => (
               <div key={t} className="tl-gridline" style={{ left: t * scale }} aria-hidden="true" />
@@ -74,7 +97,9 @@ export function Swimlanes({ op, steps, selected, onSelect }: { op: TimelineOpera
                   onClick={() => onSelect(s.id)}
                 >
                   <span className="tl-bar-fill" style={{ width: b.barWidth }} />
-                  <span className="tl-bar-label">{b.open ? `${s.undo ? '↺ ' : ''}${s.name} …` : barLabel(s, b.ms)}</span>
+                  <span className="tl-bar-label">
+                    {b.open ? `${s.undo ? '↺ ' : ''}${s.name} …` : barLabel(s, b.ms)}
+                  </span>
                 </button>
               );
             })}

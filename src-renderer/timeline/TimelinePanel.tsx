@@ -21,18 +21,25 @@ function opLabel(o: TimelineOperation): string {
 function PauseBanner({ op, model }: { op: TimelineOperation; model: TimelineModel }) {
   const p = op.pause;
   if (op.state !== 'paused' || !p) {
-    if (op.stepThrough && op.state === 'running') return <div className="tl-pause running" data-testid="timeline-pause">Running the step…</div>;
+    if (op.stepThrough && op.state === 'running')
+      return (
+        <div className="tl-pause running" data-testid="timeline-pause">
+          Running the step…
+        </div>
+      );
     return null;
   }
   const ns = p.netns?.split('/').pop();
   return (
     <div className="tl-pause" role="status" data-testid="timeline-pause">
       <div>
-        <strong>Paused</strong> before <span className={`tl-chip lane-${p.next.component}`}>{p.next.component}</span> <strong data-testid="pause-next">{p.next.name}</strong>
+        <strong>Paused</strong> before <span className={`tl-chip lane-${p.next.component}`}>{p.next.component}</span>{' '}
+        <strong data-testid="pause-next">{p.next.name}</strong>
         {p.after && (
           <>
             {' '}
-            — after <span className={`tl-chip lane-${p.after.component}`}>{p.after.component}</span> <span data-testid="pause-after">{p.after.name}</span>
+            — after <span className={`tl-chip lane-${p.after.component}`}>{p.after.component}</span>{' '}
+            <span data-testid="pause-after">{p.after.name}</span>
           </>
         )}
       </div>
@@ -42,7 +49,14 @@ function PauseBanner({ op, model }: { op: TimelineOperation; model: TimelineMode
           {p.podLinks ? (
             <>
               {': '}
-              <span data-testid="pause-links">{p.podLinks.map((l) => `${l.ifname} ${l.up ? 'UP' : 'DOWN'}${l.state !== 'UNKNOWN' && l.state !== (l.up ? 'UP' : 'DOWN') ? ` (${l.state})` : ''}`).join(', ')}</span>
+              <span data-testid="pause-links">
+                {p.podLinks
+                  .map(
+                    (l) =>
+                      `${l.ifname} ${l.up ? 'UP' : 'DOWN'}${l.state !== 'UNKNOWN' && l.state !== (l.up ? 'UP' : 'DOWN') ? ` (${l.state})` : ''}`,
+                  )
+                  .join(', ')}
+              </span>
             </>
           ) : null}
           <span className="muted"> · in a {op.node} terminal: </span>
@@ -50,10 +64,22 @@ function PauseBanner({ op, model }: { op: TimelineOperation; model: TimelineMode
         </div>
       )}
       <div className="tl-pause-actions">
-        <button type="button" className="button primary small" onClick={() => void model.next()} data-testid="timeline-next" title="Next step (F10)">
+        <button
+          type="button"
+          className="button primary small"
+          onClick={() => void model.next()}
+          data-testid="timeline-next"
+          title="Next step (F10)"
+        >
           Next step <kbd>F10</kbd>
         </button>
-        <button type="button" className="button small" onClick={() => void model.continue()} data-testid="timeline-continue" title="Continue (F8)">
+        <button
+          type="button"
+          className="button small"
+          onClick={() => void model.continue()}
+          data-testid="timeline-continue"
+          title="Continue (F8)"
+        >
           Continue <kbd>F8</kbd>
         </button>
       </div>
@@ -81,15 +107,28 @@ function OpReport({ op }: { op: TimelineOperation }) {
           </div>
         ) : (
           <p data-testid="timeline-leaks">
-            <strong>Nothing leaked:</strong> no interface, netns, IP reservation or cached result of this pod is left on {op.node}.
+            <strong>Nothing leaked:</strong> no interface, netns, IP reservation or cached result of this pod is left on{' '}
+            {op.node}.
           </p>
         ))}
-      {!op.leaks && (op.state === 'running' || op.state === 'paused') && op.fault && <p className="muted">What leaked is checked when the operation ends.</p>}
+      {!op.leaks && (op.state === 'running' || op.state === 'paused') && op.fault && (
+        <p className="muted">What leaked is checked when the operation ends.</p>
+      )}
     </div>
   );
 }
 
-function StepList({ op, steps, selected, onSelect }: { op: TimelineOperation; steps: TimelineStep[]; selected: number | null; onSelect: (id: number) => void }) {
+function StepList({
+  op,
+  steps,
+  selected,
+  onSelect,
+}: {
+  op: TimelineOperation;
+  steps: TimelineStep[];
+  selected: number | null;
+  onSelect: (id: number) => void;
+}) {
   // durations without the step-through waits, as the bars show them
   const at = compressor(op.pauses);
   return (
@@ -135,7 +174,13 @@ export function TimelinePanel() {
       <div className="tl-toolbar">
         <label className="tl-op-picker">
           <span className="muted">Operation</span>
-          <select value={selectedOp ?? ''} onChange={(e) => void model.selectOp(Number(e.target.value))} disabled={!ops.length} data-testid="timeline-op" aria-label="Operation">
+          <select
+            value={selectedOp ?? ''}
+            onChange={(e) => void model.selectOp(Number(e.target.value))}
+            disabled={!ops.length}
+            data-testid="timeline-op"
+            aria-label="Operation"
+          >
             {!ops.length && <option value="">none yet</option>}
             {[...ops].reverse().map((o) => (
               <option key={o.id} value={o.id}>
@@ -145,14 +190,25 @@ export function TimelinePanel() {
           </select>
         </label>
         <span className="spacer" />
-        <button type="button" className="button small" disabled={!running} onClick={() => model.setFaultMenu(!faultOpen)} aria-expanded={faultOpen} data-testid="timeline-faults">
+        <button
+          type="button"
+          className="button small"
+          disabled={!running}
+          onClick={() => model.setFaultMenu(!faultOpen)}
+          aria-expanded={faultOpen}
+          data-testid="timeline-faults"
+        >
           ⚡ Inject a fault…
         </button>
       </div>
       {faultOpen && running && <FaultMenu model={model} />}
       {!op ? (
         <div className="tl-empty muted">
-          <p>{running ? 'No operation yet. Create or delete a pod (tick "step through" to pause before each step), or inject a fault.' : 'Start a world, then create a pod: its SyncPod appears here, step by step.'}</p>
+          <p>
+            {running
+              ? 'No operation yet. Create or delete a pod (tick "step through" to pause before each step), or inject a fault.'
+              : 'Start a world, then create a pod: its SyncPod appears here, step by step.'}
+          </p>
         </div>
       ) : (
         <>

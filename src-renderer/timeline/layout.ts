@@ -67,7 +67,11 @@ export function formatMs(ms: number): string {
 }
 
 /** Lays out every step: x from its (compressed) start, width from its duration, rows packed per lane. */
-export function layoutBars(steps: readonly TimelineStep[], pauses: readonly (readonly [number, number])[], width: number): { bars: Bar[]; rows: number[]; total: number; scale: number; at: (t: number) => number } {
+export function layoutBars(
+  steps: readonly TimelineStep[],
+  pauses: readonly (readonly [number, number])[],
+  width: number,
+): { bars: Bar[]; rows: number[]; total: number; scale: number; at: (t: number) => number } {
   const at = compressor(pauses);
   const ends = steps.map((s) => at(s.end ?? s.start));
   const total = Math.max(1, ...ends, ...steps.map((s) => at(s.start)));

@@ -1,7 +1,12 @@
 // The timeline's renderer state, apart from AppState: the operations the engine recorded, their steps
 // (streamed live), the selection and its details. One model per Lab, fed by lab.client.
 import { useSyncExternalStore } from 'react';
-import type { TimelineFault, TimelineOperation, TimelineStep, TimelineStepDetail } from '../../src-main/api/contract.ts';
+import type {
+  TimelineFault,
+  TimelineOperation,
+  TimelineStep,
+  TimelineStepDetail,
+} from '../../src-main/api/contract.ts';
 import type { Lab } from '../state/lab.ts';
 
 export interface TimelineState {
@@ -13,7 +18,14 @@ export interface TimelineState {
   faultMenuOpen: boolean;
 }
 
-const initial: TimelineState = { ops: [], steps: {}, selectedOp: null, selectedStep: null, detail: null, faultMenuOpen: false };
+const initial: TimelineState = {
+  ops: [],
+  steps: {},
+  selectedOp: null,
+  selectedStep: null,
+  detail: null,
+  faultMenuOpen: false,
+};
 
 export class TimelineModel {
   private state: TimelineState = initial;
@@ -23,7 +35,13 @@ export class TimelineModel {
     const c = lab.client;
     c.on('timeline.operation', (op) => this.onOperation(op));
     c.on('timeline.step', ({ op, step }) => this.onStep(op, step));
-    c.on('timeline.pause', ({ op, pause }) => this.set((s) => ({ ops: s.ops.map((o) => (o.id === op ? { ...o, pause, state: pause ? 'paused' : o.state === 'paused' ? 'running' : o.state } : o)) })));
+    c.on('timeline.pause', ({ op, pause }) =>
+      this.set((s) => ({
+        ops: s.ops.map((o) =>
+          o.id === op ? { ...o, pause, state: pause ? 'paused' : o.state === 'paused' ? 'running' : o.state } : o,
+        ),
+      })),
+    );
     c.on('world.changed', (w) => {
       if (w.state === 'running' && !this.state.ops.length) void this.load();
       if (w.state === 'stopped') this.set(() => initial);
@@ -62,8 +80,10 @@ export class TimelineModel {
     this.set((s) => ({ ops: isNew ? [...s.ops, op] : s.ops.map((o) => (o.id === op.id ? op : o)) }));
     // a new operation is shown when nothing is, or when the one shown has finished and is not stepping
     const shown = this.selected();
-    if (isNew && (!shown || (shown.state !== 'paused' && shown.state !== 'running') || op.stepThrough)) void this.selectOp(op.id);
-    else if (!isNew && op.id === this.state.selectedOp && (op.state === 'done' || op.state === 'failed')) void this.refreshSteps(op.id);
+    if (isNew && (!shown || (shown.state !== 'paused' && shown.state !== 'running') || op.stepThrough))
+      void this.selectOp(op.id);
+    else if (!isNew && op.id === this.state.selectedOp && (op.state === 'done' || op.state === 'failed'))
+      void this.refreshSteps(op.id);
   }
 
   private onStep(op: number, step: TimelineStep): void {
@@ -129,11 +149,15 @@ export class TimelineModel {
   }
 
   async createPod(name: string, node: string, stepThrough: boolean, fault?: TimelineFault): Promise<boolean> {
-    return this.start(() => this.lab.client.call('timeline.createPod', { name, node, stepThrough, ...(fault ? { fault } : {}) }));
+    return this.start(() =>
+      this.lab.client.call('timeline.createPod', { name, node, stepThrough, ...(fault ? { fault } : {}) }),
+    );
   }
 
   async deletePod(name: string, stepThrough: boolean, fault?: TimelineFault): Promise<boolean> {
-    return this.start(() => this.lab.client.call('timeline.deletePod', { name, stepThrough, ...(fault ? { fault } : {}) }));
+    return this.start(() =>
+      this.lab.client.call('timeline.deletePod', { name, stepThrough, ...(fault ? { fault } : {}) }),
+    );
   }
 
   private async start(req: () => Promise<TimelineOperation>): Promise<boolean> {

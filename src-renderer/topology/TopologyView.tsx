@@ -13,7 +13,17 @@ const ZOOMS = [0.25, 0.33, 0.5, 0.67, 0.8, 1, 1.25, 1.5, 2];
 /** Below this zoom an interface's name is a few pixels high: not drawn (a big world redraws faster); its tooltip and details still name it. */
 const LABELS_FROM = 0.4;
 
-function Details({ port, onShow, onClose, nsLabel }: { port: Port; onShow(): void; onClose(): void; nsLabel(id: string): string }) {
+function Details({
+  port,
+  onShow,
+  onClose,
+  nsLabel,
+}: {
+  port: Port;
+  onShow(): void;
+  onClose(): void;
+  nsLabel(id: string): string;
+}) {
   const l: TopoLink = port.link;
   const rows: [string, string | undefined][] = [
     ['namespace', nsLabel(port.ns)],
@@ -25,10 +35,20 @@ function Details({ port, onShow, onClose, nsLabel }: { port: Port; onShow(): voi
     ['master', l.master],
     ['addresses', l.addrs.join(', ') || undefined],
     ['peer', l.peer ? `${nsLabel(l.peer.ns)}: ${l.peer.name} (#${l.peer.index})` : undefined],
-    ['vxlan', l.vxlan ? `VNI ${l.vxlan.vni}${l.vxlan.remote ? `, remote ${l.vxlan.remote}` : ''}${l.vxlan.local ? `, local ${l.vxlan.local}` : ''}${l.vxlan.port ? `, port ${l.vxlan.port}` : ''}${l.vxlan.dev ? `, dev ${l.vxlan.dev}` : ''}` : undefined],
+    [
+      'vxlan',
+      l.vxlan
+        ? `VNI ${l.vxlan.vni}${l.vxlan.remote ? `, remote ${l.vxlan.remote}` : ''}${l.vxlan.local ? `, local ${l.vxlan.local}` : ''}${l.vxlan.port ? `, port ${l.vxlan.port}` : ''}${l.vxlan.dev ? `, dev ${l.vxlan.dev}` : ''}`
+        : undefined,
+    ],
   ];
   return (
-    <aside className="topo-details" data-testid="topo-details" aria-label={`Interface ${port.name}`} onKeyDown={(e) => e.key === 'Escape' && onClose()}>
+    <aside
+      className="topo-details"
+      data-testid="topo-details"
+      aria-label={`Interface ${port.name}`}
+      onKeyDown={(e) => e.key === 'Escape' && onClose()}
+    >
       <header>
         <strong className="mono">{port.name}</strong>
         <button className="icon-button" aria-label="Close the details" onClick={onClose}>
@@ -82,7 +102,17 @@ const BoxView = memo(function BoxView({ id, kind, label, sub, x, y, w, h, unclai
   );
 });
 
-const EdgeView = memo(function EdgeView({ kind, d, ends, lit }: { kind: string; d: string; ends: string; lit: boolean }) {
+const EdgeView = memo(function EdgeView({
+  kind,
+  d,
+  ends,
+  lit,
+}: {
+  kind: string;
+  d: string;
+  ends: string;
+  lit: boolean;
+}) {
   return (
     <g data-testid={`topo-edge-${kind}`} data-ends={ends}>
       <path className={`topo-edge topo-edge-${kind}${lit ? ' lit' : ''}`} d={d} />
@@ -114,7 +144,20 @@ interface PortProps {
   onSelect(ns: string, name: string): void;
 }
 
-const PortView = memo(function PortView({ id, ns, name, x, y, labelAt, up, selected, lit, aria, onSelect, label }: PortProps) {
+const PortView = memo(function PortView({
+  id,
+  ns,
+  name,
+  x,
+  y,
+  labelAt,
+  up,
+  selected,
+  lit,
+  aria,
+  onSelect,
+  label,
+}: PortProps) {
   const lx = labelAt === 'right' ? x + 9 : x;
   const ly = labelAt === 'below' ? y + 18 : labelAt === 'above' ? y - 9 : y + 4;
   return (
@@ -175,7 +218,8 @@ export function TopologyView({ active }: { active: boolean }) {
     const el = wrapRef.current;
     if (!el || !layout) return;
     // the whole drawing in view, larger than life when there is room (a projector wants that)
-    const measure = () => setFit(Math.min(2, Math.max(0.1, Math.min((el.clientWidth - 12) / layout.w, (el.clientHeight - 12) / layout.h))));
+    const measure = () =>
+      setFit(Math.min(2, Math.max(0.1, Math.min((el.clientWidth - 12) / layout.w, (el.clientHeight - 12) / layout.h))));
     measure();
     const ro = new ResizeObserver(measure);
     ro.observe(el);
@@ -205,7 +249,10 @@ export function TopologyView({ active }: { active: boolean }) {
     const next = ZOOMS[Math.max(0, Math.min(ZOOMS.length - 1, (i < 0 ? ZOOMS.length - 1 : i) + dir))]!;
     setZoom(next);
   };
-  const labels = useMemo(() => new Map(topology?.namespaces.map((n) => [n.id, n.kind === 'pod' ? `pod ${n.label}` : n.label])), [topology]);
+  const labels = useMemo(
+    () => new Map(topology?.namespaces.map((n) => [n.id, n.kind === 'pod' ? `pod ${n.label}` : n.label])),
+    [topology],
+  );
   const nsLabel = (id: string) => labels.get(id) ?? id;
   const selId = selected ? `${selected.ns}|${selected.name}` : null;
   const selPort = layout?.ports.find((p) => p.id === selId);
@@ -234,16 +281,36 @@ export function TopologyView({ active }: { active: boolean }) {
         <button className="button small ghost" aria-label="Zoom out" onClick={() => stepZoom(-1)}>
           −
         </button>
-        <button className="button small ghost" aria-label="Fit to width" aria-pressed={zoom === 'fit'} onClick={() => setZoom('fit')}>
+        <button
+          className="button small ghost"
+          aria-label="Fit to width"
+          aria-pressed={zoom === 'fit'}
+          onClick={() => setZoom('fit')}
+        >
           {Math.round(scale * 100)}%
         </button>
         <button className="button small ghost" aria-label="Zoom in" onClick={() => stepZoom(1)}>
           +
         </button>
-        <button className="button small" data-testid="topo-export-svg" onClick={() => download('podnet-topology.svg', new Blob([svgText(svgRef.current!)], { type: 'image/svg+xml' }))}>
+        <button
+          className="button small"
+          data-testid="topo-export-svg"
+          onClick={() =>
+            download('podnet-topology.svg', new Blob([svgText(svgRef.current!)], { type: 'image/svg+xml' }))
+          }
+        >
           Export SVG
         </button>
-        <button className="button small" data-testid="topo-export-png" onClick={() => void pngBlob(svgRef.current!).then((b) => download('podnet-topology.png', b), (e: Error) => lab.notify(`Export PNG: ${e.message}`))}>
+        <button
+          className="button small"
+          data-testid="topo-export-png"
+          onClick={() =>
+            void pngBlob(svgRef.current!).then(
+              (b) => download('podnet-topology.png', b),
+              (e: Error) => lab.notify(`Export PNG: ${e.message}`),
+            )
+          }
+        >
           Export PNG
         </button>
       </div>
@@ -272,7 +339,13 @@ export function TopologyView({ active }: { active: boolean }) {
               </g>
             ))}
             {layout.edges.map((e) => (
-              <EdgeView key={e.id} kind={e.kind} d={e.d} ends={e.ends.join(' ')} lit={selId !== null && e.ends.includes(selId)} />
+              <EdgeView
+                key={e.id}
+                kind={e.kind}
+                d={e.d}
+                ends={e.ends.join(' ')}
+                lit={selId !== null && e.ends.includes(selId)}
+              />
             ))}
             {layout.edges.map((e) => e.label && <EdgeLabel key={`${e.id}-label`} {...e.label} />)}
             {layout.ports.map((p) => (

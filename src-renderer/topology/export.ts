@@ -2,7 +2,20 @@
 // not travel with the file) and a PNG drawn from it at twice the size. Downloads go through an <a download>.
 
 /** Style properties the drawing depends on, copied from the live elements onto the copy. */
-const PROPS = ['fill', 'stroke', 'stroke-width', 'stroke-dasharray', 'opacity', 'font-family', 'font-size', 'font-weight', 'text-anchor', 'dominant-baseline', 'paint-order', 'stroke-linejoin'];
+const PROPS = [
+  'fill',
+  'stroke',
+  'stroke-width',
+  'stroke-dasharray',
+  'opacity',
+  'font-family',
+  'font-size',
+  'font-weight',
+  'text-anchor',
+  'dominant-baseline',
+  'paint-order',
+  'stroke-linejoin',
+];
 
 export function svgText(svg: SVGSVGElement): string {
   const copy = svg.cloneNode(true) as SVGSVGElement;
@@ -44,7 +57,9 @@ export async function pngBlob(svg: SVGSVGElement, scale = 2): Promise<Blob> {
   if (!ctx) throw new Error('this browser cannot draw on a canvas');
   ctx.scale(scale, scale);
   ctx.drawImage(img, 0, 0, vb.width, vb.height);
-  return new Promise((resolve, reject) => canvas.toBlob((b) => (b ? resolve(b) : reject(new Error('the PNG could not be made'))), 'image/png'));
+  return new Promise((resolve, reject) =>
+    canvas.toBlob((b) => (b ? resolve(b) : reject(new Error('the PNG could not be made'))), 'image/png'),
+  );
 }
 
 export function download(name: string, data: Blob): void {

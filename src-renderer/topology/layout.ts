@@ -104,21 +104,35 @@ export function layoutTopology(topo: Topology, slots: PodSlots): Layout {
   const sandbox = topo.namespaces.find((n) => n.kind === 'sandbox');
   const nodes = topo.namespaces.filter((n) => n.kind === 'node');
   const podsOf = (node: TopoNamespace) => topo.namespaces.filter((p) => p.kind === 'pod' && p.node === node.node);
-  const slotMaps = new Map(nodes.map((n) => [n.id, slots.assign(n.id, podsOf(n).map((p) => p.id))]));
+  const slotMaps = new Map(
+    nodes.map((n) => [
+      n.id,
+      slots.assign(
+        n.id,
+        podsOf(n).map((p) => p.id),
+      ),
+    ]),
+  );
   const cols = slots.columns;
   const rows = slots.rows;
 
   const boxes: Box[] = [];
   const bars: Bar[] = [];
   const ports = new Map<string, Port>();
-  const place = (ns: string, link: TopoLink, x: number, y: number, labelAt: Port['labelAt']) => ports.set(portId(ns, link.name), { id: portId(ns, link.name), ns, name: link.name, link, x, y, labelAt });
+  const place = (ns: string, link: TopoLink, x: number, y: number, labelAt: Port['labelAt']) =>
+    ports.set(portId(ns, link.name), { id: portId(ns, link.name), ns, name: link.name, link, x, y, labelAt });
 
   // every node has the same height: the tallest node's bridges and other interfaces decide it
   const nodeLinks = (n: TopoNamespace) => n.links.filter(visible);
   const bridgesOf = (n: TopoNamespace) => nodeLinks(n).filter((l) => l.kind === 'bridge');
   const isUplink = (l: TopoLink) => l.peer !== undefined && byId.get(l.peer.ns)?.kind === 'sandbox';
-  const toPod = (n: TopoNamespace, l: TopoLink) => l.peer !== undefined && byId.get(l.peer.ns)?.kind === 'pod' && byId.get(l.peer.ns)?.node === n.node && l.peer.ns !== n.id;
-  const othersOf = (n: TopoNamespace) => nodeLinks(n).filter((l) => l.kind !== 'bridge' && !isUplink(l) && !toPod(n, l));
+  const toPod = (n: TopoNamespace, l: TopoLink) =>
+    l.peer !== undefined &&
+    byId.get(l.peer.ns)?.kind === 'pod' &&
+    byId.get(l.peer.ns)?.node === n.node &&
+    l.peer.ns !== n.id;
+  const othersOf = (n: TopoNamespace) =>
+    nodeLinks(n).filter((l) => l.kind !== 'bridge' && !isUplink(l) && !toPod(n, l));
   const maxBridges = Math.max(1, ...nodes.map((n) => bridgesOf(n).length));
   const maxOthers = Math.max(0, ...nodes.map((n) => othersOf(n).length));
   const innerW = cols * CW;
@@ -135,7 +149,20 @@ export function layoutTopology(topo: Topology, slots: PodSlots): Layout {
   nodes.forEach((n, i) => {
     const x = M + i * (nodeW + NODE_GAP);
     const y = nodesTop;
-    boxes.push({ id: n.id, kind: 'node', label: n.label, sub: nodeLinks(n).find(isUplink)?.addrs.find((a) => !a.includes(':')) ?? '', x, y, w: nodeW, h: nodeH, unclaimed: false });
+    boxes.push({
+      id: n.id,
+      kind: 'node',
+      label: n.label,
+      sub:
+        nodeLinks(n)
+          .find(isUplink)
+          ?.addrs.find((a) => !a.includes(':')) ?? '',
+      x,
+      y,
+      w: nodeW,
+      h: nodeH,
+      unclaimed: false,
+    });
     // the uplink (eth0 to the sandbox) on the top edge
     const ups = nodeLinks(n).filter(isUplink);
     ups.forEach((l, j) => {
@@ -145,10 +172,20 @@ export function layoutTopology(topo: Topology, slots: PodSlots): Layout {
     });
     bridgesOf(n).forEach((b, j) => {
       const by = y + barsTop + j * BAR_GAP;
-      bars.push({ id: portId(n.id, b.name), ns: n.id, name: b.name, x1: x + 16, x2: x + nodeW - 16, y: by, label: [b.name, ...b.addrs.filter((a) => !a.includes(':'))].join('  ') });
+      bars.push({
+        id: portId(n.id, b.name),
+        ns: n.id,
+        name: b.name,
+        x1: x + 16,
+        x2: x + nodeW - 16,
+        y: by,
+        label: [b.name, ...b.addrs.filter((a) => !a.includes(':'))].join('  '),
+      });
     });
     const perRow = Math.max(1, Math.floor((nodeW - 48) / OTHER_STEP));
-    othersOf(n).forEach((l, j) => place(n.id, l, x + 36 + (j % perRow) * OTHER_STEP, y + 58 + Math.floor(j / perRow) * OTHER_ROW, 'below'));
+    othersOf(n).forEach((l, j) =>
+      place(n.id, l, x + 36 + (j % perRow) * OTHER_STEP, y + 58 + Math.floor(j / perRow) * OTHER_ROW, 'below'),
+    );
     // pods in their slots
     const slotOf = slotMaps.get(n.id)!;
     for (const p of podsOf(n)) {
@@ -172,9 +209,29 @@ export function layoutTopology(topo: Topology, slots: PodSlots): Layout {
   });
 
   if (sandbox) {
-    boxes.unshift({ id: sandbox.id, kind: 'sandbox', label: 'sandbox', sub: 'underlay', x: M, y: M, w: totalW - 2 * M, h: SANDBOX_H, unclaimed: false });
+    boxes.unshift({
+      id: sandbox.id,
+      kind: 'sandbox',
+      label: 'sandbox',
+      sub: 'underlay',
+      x: M,
+      y: M,
+      w: totalW - 2 * M,
+      h: SANDBOX_H,
+      unclaimed: false,
+    });
     const sbBridges = sandbox.links.filter((l) => visible(l) && l.kind === 'bridge');
-    sbBridges.forEach((b, j) => bars.push({ id: portId(sandbox.id, b.name), ns: sandbox.id, name: b.name, x1: M + 16, x2: totalW - M - 16, y: M + 40 + j * BAR_GAP, label: [b.name, ...b.addrs.filter((a) => !a.includes(':'))].join('  ') }));
+    sbBridges.forEach((b, j) =>
+      bars.push({
+        id: portId(sandbox.id, b.name),
+        ns: sandbox.id,
+        name: b.name,
+        x1: M + 16,
+        x2: totalW - M - 16,
+        y: M + 40 + j * BAR_GAP,
+        label: [b.name, ...b.addrs.filter((a) => !a.includes(':'))].join('  '),
+      }),
+    );
     let other = 0;
     for (const l of sandbox.links.filter(visible)) {
       if (l.kind === 'bridge') continue;
@@ -194,7 +251,10 @@ export function layoutTopology(topo: Topology, slots: PodSlots): Layout {
       const id = [p.id, peer.id].sort().join('~');
       if (!done.has(id)) {
         done.add(id);
-        const d = p.x === peer.x ? `M${p.x},${p.y} L${peer.x},${peer.y}` : `M${p.x},${p.y} C${p.x},${(p.y + peer.y) / 2} ${peer.x},${(p.y + peer.y) / 2} ${peer.x},${peer.y}`;
+        const d =
+          p.x === peer.x
+            ? `M${p.x},${p.y} L${peer.x},${peer.y}`
+            : `M${p.x},${p.y} C${p.x},${(p.y + peer.y) / 2} ${peer.x},${(p.y + peer.y) / 2} ${peer.x},${peer.y}`;
         edges.push({ id, kind: 'veth', d, ends: [p.id, peer.id] });
       }
     }

@@ -25,7 +25,11 @@ const COLUMNS: { [T in TableName]: Column<T>[] } = {
     { col: 'operstate', title: 'state', value: (r) => r.state },
     { col: 'mtu', title: 'mtu', value: (r) => String(r.mtu) },
     { col: 'master', title: 'master', value: (r) => opt(r.master) },
-    { col: 'peer', title: 'peer', value: (r, c) => (r.kind === 'veth' || r.peerIndex !== undefined ? c.peer(r.peerIndex) : '') },
+    {
+      col: 'peer',
+      title: 'peer',
+      value: (r, c) => (r.kind === 'veth' || r.peerIndex !== undefined ? c.peer(r.peerIndex) : ''),
+    },
     { col: 'address', title: 'mac', value: (r) => opt(r.mac) },
     { col: 'info_kind', title: 'kind', value: (r) => opt(r.kind) },
     { col: 'flags', title: 'flags', value: (r) => r.flags.join(',') },
@@ -39,8 +43,30 @@ const COLUMNS: { [T in TableName]: Column<T>[] } = {
   ],
   routes: [
     { col: 'dst', title: 'dst', value: (r) => r.dst },
-    { col: 'gateway', title: 'via', value: (r) => opt(r.gateway ?? r.nexthops?.map((h) => h.gateway).filter(Boolean).join(' ')) },
-    { col: 'dev', title: 'dev', value: (r) => opt(r.dev ?? r.nexthops?.map((h) => h.dev).filter(Boolean).join(' ')) },
+    {
+      col: 'gateway',
+      title: 'via',
+      value: (r) =>
+        opt(
+          r.gateway ??
+            r.nexthops
+              ?.map((h) => h.gateway)
+              .filter(Boolean)
+              .join(' '),
+        ),
+    },
+    {
+      col: 'dev',
+      title: 'dev',
+      value: (r) =>
+        opt(
+          r.dev ??
+            r.nexthops
+              ?.map((h) => h.dev)
+              .filter(Boolean)
+              .join(' '),
+        ),
+    },
     { col: 'table', title: 'table', value: (r) => r.table },
     { col: 'protocol', title: 'proto', value: (r) => opt(r.protocol) },
     { col: 'scope', title: 'scope', value: (r) => opt(r.scope) },
@@ -72,7 +98,13 @@ const FAMILY_OF: Partial<Record<TableName, (r: Row<TableName>) => string>> = {
   neighs: (r) => ((r as Row<'neighs'>).dst.includes(':') ? 'inet6' : 'inet'),
 };
 
-const TABLE_TITLES: Record<TableName, string> = { links: 'Links', addrs: 'Addresses', routes: 'Routes', neighs: 'Neighbours', fdb: 'FDB' };
+const TABLE_TITLES: Record<TableName, string> = {
+  links: 'Links',
+  addrs: 'Addresses',
+  routes: 'Routes',
+  neighs: 'Neighbours',
+  fdb: 'FDB',
+};
 const COMMANDS: Record<TableName, string> = {
   links: 'ip -json -details link show',
   addrs: 'ip -json addr show',
@@ -87,15 +119,45 @@ function peerNames(topology: Topology | null, ns: string): Map<number, string> {
   const here = topology?.namespaces.find((n) => n.id === ns);
   if (!topology || !here) return out;
   const label = new Map(topology.namespaces.map((n) => [n.id, `${n.kind === 'pod' ? 'pod/' : ''}${n.label}`]));
-  for (const l of here.links) if (l.peer) out.set(l.index, l.peer.ns === ns ? l.peer.name : `${label.get(l.peer.ns) ?? l.peer.ns}:${l.peer.name}`);
+  for (const l of here.links)
+    if (l.peer)
+      out.set(l.index, l.peer.ns === ns ? l.peer.name : `${label.get(l.peer.ns) ?? l.peer.ns}:${l.peer.name}`);
   return out;
 }
 
 /** One row; unchanged rows keep their objects across diffs, so React skips them. */
-const TableRow = memo(function TableRow({ table, cols, row, rowKey, cls, focused, ghost, name, peer }: { table: TableName; cols: Column<TableName>[]; row: Row<TableName>; rowKey: string; cls: string; focused: boolean; ghost: boolean; name?: string | undefined; peer: string }) {
+const TableRow = memo(function TableRow({
+  table,
+  cols,
+  row,
+  rowKey,
+  cls,
+  focused,
+  ghost,
+  name,
+  peer,
+}: {
+  table: TableName;
+  cols: Column<TableName>[];
+  row: Row<TableName>;
+  rowKey: string;
+  cls: string;
+  focused: boolean;
+  ghost: boolean;
+  name?: string | undefined;
+  peer: string;
+}) {
   const ctx = { peer: (peerIndex?: number) => peer || (peerIndex !== undefined ? `if${peerIndex}` : '') };
   return (
-    <tr className={`${cls}${focused ? ' nv-focus' : ''}`} data-testid={ghost ? undefined : `nv-row-${table}`} data-key={rowKey} data-name={name} data-gone={ghost || undefined} tabIndex={focused ? 0 : -1} aria-label={ghost ? `removed: ${rowKey}` : undefined}>
+    <tr
+      className={`${cls}${focused ? ' nv-focus' : ''}`}
+      data-testid={ghost ? undefined : `nv-row-${table}`}
+      data-key={rowKey}
+      data-name={name}
+      data-gone={ghost || undefined}
+      tabIndex={focused ? 0 : -1}
+      aria-label={ghost ? `removed: ${rowKey}` : undefined}
+    >
       {cols.map((c) => (
         <td key={c.col} data-col={c.col}>
           {c.value(row, ctx)}
@@ -148,12 +210,19 @@ export function LiveViews() {
   };
 
   let body: ReactNode;
-  if (!running) body = <p className="muted">Start a world to watch its namespaces' links, addresses and routes change live.</p>;
-  else if (error) body = <p className="nv-error" role="alert">{error}</p>;
+  if (!running)
+    body = <p className="muted">Start a world to watch its namespaces' links, addresses and routes change live.</p>;
+  else if (error)
+    body = (
+      <p className="nv-error" role="alert">
+        {error}
+      </p>
+    );
   else if (!tables) body = <p className="muted">Reading {ns}…</p>;
   else {
     const cols = COLUMNS[table] as Column<TableName>[];
-    const shown = (r: { row: Row<TableName> }) => family === 'all' || !FAMILY_OF[table] || FAMILY_OF[table]!(r.row) === family;
+    const shown = (r: { row: Row<TableName> }) =>
+      family === 'all' || !FAMILY_OF[table] || FAMILY_OF[table]!(r.row) === family;
     const rows = (tables[table] as { key: string; row: Row<TableName> }[]).filter(shown);
     const gone = ((ghosts[table] ?? []) as { key: string; row: Row<TableName> }[]).filter(shown);
     body = (
@@ -189,7 +258,11 @@ export function LiveViews() {
             })}
           </tbody>
         </table>
-        {rows.length === 0 && <p className="muted nv-empty">No {TABLE_TITLES[table].toLowerCase()} in {ns}.</p>}
+        {rows.length === 0 && (
+          <p className="muted nv-empty">
+            No {TABLE_TITLES[table].toLowerCase()} in {ns}.
+          </p>
+        )}
       </div>
     );
   }
@@ -200,7 +273,13 @@ export function LiveViews() {
       <div className="nv-controls">
         <label className="nv-picker">
           <span>Namespace</span>
-          <select id="nv-ns" data-testid="nv-ns" value={ns} disabled={!running || !topology} onChange={(e) => void nv.select(e.target.value)}>
+          <select
+            id="nv-ns"
+            data-testid="nv-ns"
+            value={ns}
+            disabled={!running || !topology}
+            onChange={(e) => void nv.select(e.target.value)}
+          >
             {spaces
               .filter((n) => n.kind === 'sandbox')
               .map((n) => (
@@ -231,9 +310,17 @@ export function LiveViews() {
             })}
           </select>
         </label>
-        <label className="nv-family" title="Like ip -4 / ip -6: which address family the addresses, routes and neighbours show">
+        <label
+          className="nv-family"
+          title="Like ip -4 / ip -6: which address family the addresses, routes and neighbours show"
+        >
           <span className="visually-hidden">Address family</span>
-          <select data-testid="nv-family" value={family} disabled={!FAMILY_OF[table]} onChange={(e) => nv.setFamily(e.target.value as Family)}>
+          <select
+            data-testid="nv-family"
+            value={family}
+            disabled={!FAMILY_OF[table]}
+            onChange={(e) => nv.setFamily(e.target.value as Family)}
+          >
             <option value="all">IPv4 + IPv6</option>
             <option value="inet">IPv4</option>
             <option value="inet6">IPv6</option>
@@ -254,16 +341,30 @@ export function LiveViews() {
             onKeyDown={onTabKey}
           >
             {TABLE_TITLES[t]}
-            {tables ? <span className="count">{family === 'all' || !FAMILY_OF[t] ? tables[t].length : (tables[t] as { row: Row<TableName> }[]).filter((r) => FAMILY_OF[t]!(r.row) === family).length}</span> : null}
+            {tables ? (
+              <span className="count">
+                {family === 'all' || !FAMILY_OF[t]
+                  ? tables[t].length
+                  : (tables[t] as { row: Row<TableName> }[]).filter((r) => FAMILY_OF[t]!(r.row) === family).length}
+              </span>
+            ) : null}
           </button>
         ))}
       </div>
-      {goneNote && <p className="nv-note" role="status">{goneNote}</p>}
+      {goneNote && (
+        <p className="nv-note" role="status">
+          {goneNote}
+        </p>
+      )}
       <div role="tabpanel" aria-labelledby={`nv-tab-${table}`} className="nv-panel">
         {body}
         {running && tables && (
           <p className="nv-cmd muted" title="What this table shows, as you would ask the kernel yourself">
-            {FAMILY_OF[table] && family !== 'all' ? COMMANDS[table].replace(/^ip (-4 |-6 )?/, `ip ${family === 'inet' ? '-4' : '-6'} `).replace(' (-4 and -6)', '') : COMMANDS[table]}
+            {FAMILY_OF[table] && family !== 'all'
+              ? COMMANDS[table]
+                  .replace(/^ip (-4 |-6 )?/, `ip ${family === 'inet' ? '-4' : '-6'} `)
+                  .replace(' (-4 and -6)', '')
+              : COMMANDS[table]}
           </p>
         )}
       </div>

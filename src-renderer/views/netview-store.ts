@@ -49,7 +49,20 @@ export interface NetviewStats {
 type Listener = () => void;
 
 export class NetviewStore {
-  private state: NetviewState = { topology: null, ns: 'sandbox', table: 'links', family: 'all', tables: null, seq: 0, marks: {}, ghosts: {}, focus: null, selected: null, goneNote: null, error: null };
+  private state: NetviewState = {
+    topology: null,
+    ns: 'sandbox',
+    table: 'links',
+    family: 'all',
+    tables: null,
+    seq: 0,
+    marks: {},
+    ghosts: {},
+    focus: null,
+    selected: null,
+    goneNote: null,
+    error: null,
+  };
   private readonly listeners = new Set<Listener>();
   private watching: string | null = null;
   private gen = 0;
@@ -110,7 +123,9 @@ export class NetviewStore {
       const topology = await this.lab.client.call('netview.topology', {});
       this.stats.topologyArrivedAt = performance.now();
       this.set({ topology });
-      const ns = topology.namespaces.some((n) => n.id === this.state.ns) ? this.state.ns : (topology.namespaces.find((n) => n.kind === 'node')?.id ?? 'sandbox');
+      const ns = topology.namespaces.some((n) => n.id === this.state.ns)
+        ? this.state.ns
+        : (topology.namespaces.find((n) => n.kind === 'node')?.id ?? 'sandbox');
       await this.select(ns);
     } catch (e) {
       this.set({ error: `Live views: ${(e as Error).message}` });
@@ -121,7 +136,15 @@ export class NetviewStore {
   async select(ns: string, opts: { keepNote?: boolean } = {}): Promise<void> {
     const old = this.watching;
     this.watching = ns;
-    this.set({ ns, tables: null, marks: {}, ghosts: {}, focus: null, error: null, ...(opts.keepNote ? {} : { goneNote: null }) });
+    this.set({
+      ns,
+      tables: null,
+      marks: {},
+      ghosts: {},
+      focus: null,
+      error: null,
+      ...(opts.keepNote ? {} : { goneNote: null }),
+    });
     if (old && old !== ns) void this.lab.client.call('netview.unwatch', { ns: old }).catch(() => {});
     try {
       const snap = await this.lab.client.call('netview.watch', { ns });
@@ -159,7 +182,10 @@ export class NetviewStore {
     if (seq !== this.state.seq + 1) {
       // a diff was missed (a reconnect, a dropped event): the snapshot is the truth
       this.stats.refetches++;
-      void this.lab.client.call('netview.snapshot', { ns }).then((s) => this.watching === ns && this.load(s), () => {});
+      void this.lab.client.call('netview.snapshot', { ns }).then(
+        (s) => this.watching === ns && this.load(s),
+        () => {},
+      );
       return;
     }
     this.stats.diffsApplied++;
@@ -177,7 +203,7 @@ export class NetviewStore {
       for (const r of d.changed) marks[`${t}|${r.key}`] = { mark: 'changed', gen };
       for (const k of d.removed) marks[`${t}|${k}`] = { mark: 'removed', gen };
       // a key that came back is no longer a ghost
-      const live = new Set(((tables as Record<TableName, Keyed<unknown>[]>)[t]).map((r) => r.key));
+      const live = new Set((tables as Record<TableName, Keyed<unknown>[]>)[t].map((r) => r.key));
       ghosts[t] = [...(ghosts[t] ?? []).filter((g) => !live.has(g.key) && !d.removed.includes(g.key)), ...gone];
     }
     this.set({ tables, seq, marks, ghosts: ghosts as NetviewState['ghosts'] });
@@ -204,7 +230,12 @@ export function netviewOf(lab: Lab): NetviewStore {
     const store = (s = new NetviewStore(lab));
     stores.set(lab, store);
     // read-only timings for the benchmark, as podnetScreens is for terminals
-    if (!('podnetNetview' in window)) Object.defineProperty(window, 'podnetNetview', { value: Object.freeze({ stats: () => ({ ...store.stats, topologyRenderMs: [...store.stats.topologyRenderMs] }) }) });
+    if (!('podnetNetview' in window))
+      Object.defineProperty(window, 'podnetNetview', {
+        value: Object.freeze({
+          stats: () => ({ ...store.stats, topologyRenderMs: [...store.stats.topologyRenderMs] }),
+        }),
+      });
   }
   return s;
 }

@@ -10,8 +10,13 @@ export function StatusBar() {
   return (
     <footer className="statusbar" data-testid="status-bar" aria-label="Status">
       <span className="status-item" aria-live="polite">
-        World: <strong data-testid="world-state" data-state={world.state}>{world.state}</strong>
-        {busy && world.state !== 'starting' && world.state !== 'stopping' ? <span className="muted"> ({busy}…)</span> : null}
+        World:{' '}
+        <strong data-testid="world-state" data-state={world.state}>
+          {world.state}
+        </strong>
+        {busy && world.state !== 'starting' && world.state !== 'stopping' ? (
+          <span className="muted"> ({busy}…)</span>
+        ) : null}
         {connection !== 'connected' ? <span className="muted"> (last known)</span> : null}
       </span>
       <span className="pills" role="list" aria-label="Nodes">
@@ -21,7 +26,15 @@ export function StatusBar() {
             ? `${n.name}: NetworkReady — pod CIDR ${n.podCidr}, underlay ${n.underlayIp}, loopback ${n.loopback}`
             : `${n.name}: NetworkReady=false — ${n.networkReady.reason}${n.networkReady.message ? `: ${n.networkReady.message}` : ''}`;
           return (
-            <span key={n.name} role="listitem" className={`pill ${ready ? 'pill-ok' : 'pill-bad'}`} data-testid={`node-pill-${n.name}`} data-ready={ready} title={tip} aria-label={tip}>
+            <span
+              key={n.name}
+              role="listitem"
+              className={`pill ${ready ? 'pill-ok' : 'pill-bad'}`}
+              data-testid={`node-pill-${n.name}`}
+              data-ready={ready}
+              title={tip}
+              aria-label={tip}
+            >
               <span className="dot" aria-hidden="true" />
               {n.name} {ready ? 'Ready' : 'NotReady'}
             </span>

@@ -59,11 +59,25 @@ export function Workspace() {
         <LabGuide />
         <PodsPanel />
       </aside>
-      <Splitter side="left" label="Resize the left pane" width={left} min={PANE_MIN} max={maxLeft} onResize={(w) => setSizes((s) => ({ ...s, left: w }))} />
+      <Splitter
+        side="left"
+        label="Resize the left pane"
+        width={left}
+        min={PANE_MIN}
+        max={maxLeft}
+        onResize={(w) => setSizes((s) => ({ ...s, left: w }))}
+      />
       <main className="pane pane-centre" aria-label="Terminals">
         <TerminalArea />
       </main>
-      <Splitter side="right" label="Resize the live views pane" width={right} min={PANE_MIN} max={maxRight} onResize={(w) => setSizes((s) => ({ ...s, right: w }))} />
+      <Splitter
+        side="right"
+        label="Resize the live views pane"
+        width={right}
+        min={PANE_MIN}
+        max={maxRight}
+        onResize={(w) => setSizes((s) => ({ ...s, right: w }))}
+      />
       <aside className="pane pane-right" aria-label="Live network views">
         <LiveViews />
       </aside>

@@ -18,7 +18,13 @@ export interface CentreTool {
 const CniEditor = lazy(() => import('../editor/CniEditor.tsx'));
 function EditorTool({ active }: { active: boolean }) {
   return (
-    <Suspense fallback={<div className="terminal-empty"><p>Loading the editor…</p></div>}>
+    <Suspense
+      fallback={
+        <div className="terminal-empty">
+          <p>Loading the editor…</p>
+        </div>
+      }
+    >
       <CniEditor active={active} />
     </Suspense>
   );

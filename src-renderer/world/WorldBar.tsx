@@ -24,7 +24,11 @@ export function WorldBar() {
   let status = '';
   if (world.state === 'starting' || busy === 'starting' || busy === 'resetting') {
     // the count first: a narrow window cuts the end of the line, not the count
-    status = progress ? `Starting ${progress.done}/${progress.total}: ${progress.step}` : busy === 'resetting' ? 'Resetting the world…' : 'Starting the world…';
+    status = progress
+      ? `Starting ${progress.done}/${progress.total}: ${progress.step}`
+      : busy === 'resetting'
+        ? 'Resetting the world…'
+        : 'Starting the world…';
   } else if (world.state === 'stopping' || busy === 'stopping') status = 'Stopping the world…';
 
   return (
@@ -54,13 +58,29 @@ export function WorldBar() {
             onBlur={() => setDraft(String(lab.state.nodeCount))}
           />
         </label>
-        <button className="button primary" data-testid="world-start" disabled={!canStart} onClick={() => runNamed('world.start', lab)}>
+        <button
+          className="button primary"
+          data-testid="world-start"
+          disabled={!canStart}
+          onClick={() => runNamed('world.start', lab)}
+        >
           Start world
         </button>
-        <button className="button" data-testid="world-stop" disabled={!canStop} onClick={() => runNamed('world.stop', lab)}>
+        <button
+          className="button"
+          data-testid="world-stop"
+          disabled={!canStop}
+          onClick={() => runNamed('world.stop', lab)}
+        >
           Stop
         </button>
-        <button className="button" data-testid="world-reset" disabled={!canReset} onClick={() => runNamed('world.reset', lab)} title="Stop the world and start it again with the same nodes">
+        <button
+          className="button"
+          data-testid="world-reset"
+          disabled={!canReset}
+          onClick={() => runNamed('world.reset', lab)}
+          title="Stop the world and start it again with the same nodes"
+        >
           Reset
         </button>
       </div>
@@ -68,7 +88,12 @@ export function WorldBar() {
         {status && <span className="spinner" aria-hidden="true" />}
         <span className="progress-text">{status}</span>
       </div>
-      <button className="button ghost" onClick={() => lab.setPalette(true)} aria-label="Show all commands" title="Show all commands">
+      <button
+        className="button ghost"
+        onClick={() => lab.setPalette(true)}
+        aria-label="Show all commands"
+        title="Show all commands"
+      >
         Commands <kbd>{showShortcut('Mod+Shift+P')}</kbd>
       </button>
     </header>

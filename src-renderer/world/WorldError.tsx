@@ -6,7 +6,9 @@ export function WorldError() {
   if (!world.error) return null;
   return (
     <section className="world-error" role="alert" data-testid="world-error" aria-labelledby="world-error-title">
-      <h2 id="world-error-title">{world.state === 'failed' ? 'The world could not start' : 'The world reported an error'}</h2>
+      <h2 id="world-error-title">
+        {world.state === 'failed' ? 'The world could not start' : 'The world reported an error'}
+      </h2>
       <pre className="world-error-text">{world.error}</pre>
       {world.fix && (
         <>

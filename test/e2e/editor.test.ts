@@ -18,7 +18,12 @@ const lineOf = (text: string, needle: string) => text.slice(0, text.indexOf(need
 
 declare global {
   interface Window {
-    podnetEditor?: { value(): string; setValue(text: string): void; focusAt(line: number, column: number): void; markers(): Marker[] };
+    podnetEditor?: {
+      value(): string;
+      setValue(text: string): void;
+      focusAt(line: number, column: number): void;
+      markers(): Marker[];
+    };
   }
 }
 
@@ -51,24 +56,44 @@ describe('the CNI config editor in Chromium', () => {
     const comma = good.replace('"portMappings": true\n      }', '"portMappings": true\n      },');
     const commaLine = lineOf(comma, '},\n    }');
     await setText(page, comma);
-    await expect.poll(async () => (await markers(page)).filter((m) => m.owner === 'json' && m.severity === 'error').map((m) => m.line), { timeout: 10_000 }).toContain(commaLine);
-    await expect.poll(() => page.locator('[data-testid="cni-problem"][data-rule="syntax"]').getAttribute('data-line')).toBe(String(commaLine));
+    await expect
+      .poll(
+        async () =>
+          (await markers(page)).filter((m) => m.owner === 'json' && m.severity === 'error').map((m) => m.line),
+        { timeout: 10_000 },
+      )
+      .toContain(commaLine);
+    await expect
+      .poll(() => page.locator('[data-testid="cni-problem"][data-rule="syntax"]').getAttribute('data-line'))
+      .toBe(String(commaLine));
 
     // a gateway outside the subnet: the engine's semantic marker on the gateway's line
-    const gw = good.replace('"subnet": "10.244.1.0/24"', '"subnet": "10.244.1.0/24",\n              "gateway": "10.244.2.1"');
+    const gw = good.replace(
+      '"subnet": "10.244.1.0/24"',
+      '"subnet": "10.244.1.0/24",\n              "gateway": "10.244.2.1"',
+    );
     const gwLine = lineOf(gw, '"gateway"');
     await setText(page, gw);
-    await expect.poll(async () => (await markers(page)).filter((m) => m.owner === 'podnet').map((m) => [m.line, m.message]), { timeout: 10_000 }).toEqual([[gwLine, 'gateway 10.244.2.1 is outside the subnet 10.244.1.0/24']]);
+    await expect
+      .poll(async () => (await markers(page)).filter((m) => m.owner === 'podnet').map((m) => [m.line, m.message]), {
+        timeout: 10_000,
+      })
+      .toEqual([[gwLine, 'gateway 10.244.2.1 is outside the subnet 10.244.1.0/24']]);
     await expect.poll(() => page.locator('.cni-monaco .squiggly-error').count()).toBeGreaterThan(0);
     await page.screenshot({ path: join(SHOTS, 'editor-error-marker.png') });
 
     // the schemas in Monaco: hover documents a field in the plugin docs' words; completion offers fields
     await setText(page, good);
     await page.locator('.cni-monaco .view-line span', { hasText: '"isGateway"' }).first().hover();
-    await expect.poll(() => page.locator('.monaco-hover:not(.hidden)').innerText(), { timeout: 10_000 }).toContain('Assign an IP address to the bridge');
+    await expect
+      .poll(() => page.locator('.monaco-hover:not(.hidden)').innerText(), { timeout: 10_000 })
+      .toContain('Assign an IP address to the bridge');
     const partial = good.replace('"bridge": "cni0",', '"bridge": "cni0",\n      "hair": true,');
     await setText(page, partial);
-    await page.evaluate(([l, c]) => window.podnetEditor!.focusAt(l!, c!), [lineOf(partial, '"hair"'), partial.split('\n')[lineOf(partial, '"hair"') - 1]!.indexOf('"hair"') + 6]);
+    await page.evaluate(
+      ([l, c]) => window.podnetEditor!.focusAt(l!, c!),
+      [lineOf(partial, '"hair"'), partial.split('\n')[lineOf(partial, '"hair"') - 1]!.indexOf('"hair"') + 6],
+    );
     await page.keyboard.press('Control+Space');
     await expect.poll(() => page.locator('.suggest-widget').innerText(), { timeout: 10_000 }).toContain('hairpinMode');
     await page.keyboard.press('Escape');
@@ -87,12 +112,25 @@ describe('the CNI config editor in Chromium', () => {
     await expect.poll(() => page.getByTestId('cni-outcome').innerText(), { timeout: 30_000 }).toMatch(/ADD succeeded/);
     const ip = await page.getByTestId('cni-ip').first().innerText();
     expect(ip).toMatch(/^10\.244\.1\.\d+\/24 via 10\.244\.1\.1$/);
-    expect(await page.getByTestId('cni-exec').locator('summary').allInnerTexts()).toEqual([expect.stringMatching(/^bridge ADD · exit 0/), expect.stringMatching(/^portmap ADD · exit 0/)]);
+    expect(await page.getByTestId('cni-exec').locator('summary').allInnerTexts()).toEqual([
+      expect.stringMatching(/^bridge ADD · exit 0/),
+      expect.stringMatching(/^portmap ADD · exit 0/),
+    ]);
     expect(await page.getByTestId('cni-exec-stdout').first().innerText()).toContain(ip.split(' ')[0]!);
-    expect(await page.getByTestId('cni-diff').innerText()).toMatch(new RegExp(`pod addr eth0 ${ip.split(' ')[0]!.replace(/\./g, '\\.')}`));
+    expect(await page.getByTestId('cni-diff').innerText()).toMatch(
+      new RegExp(`pod addr eth0 ${ip.split(' ')[0]!.replace(/\./g, '\\.')}`),
+    );
     // the kernel agrees: the editor's namespace has that address
     const world = s.engine.session.runningWorld!;
-    expect(await world.run({ kind: 'pod', node: 'node1', netns: '/run/netns/editor-try1' }, ['ip', '-br', 'addr', 'show', 'eth0'])).toContain(ip.split(' ')[0]!);
+    expect(
+      await world.run({ kind: 'pod', node: 'node1', netns: '/run/netns/editor-try1' }, [
+        'ip',
+        '-br',
+        'addr',
+        'show',
+        'eth0',
+      ]),
+    ).toContain(ip.split(' ')[0]!);
     await page.screenshot({ path: join(SHOTS, 'editor-run-panel-add.png') });
 
     // the same panel in the light theme
@@ -109,11 +147,17 @@ describe('the CNI config editor in Chromium', () => {
     // a cniVersion the plugins do not speak: the node's check marks it, and ADD shows the plugin's own error, code 1
     const v11 = good.replace('"cniVersion": "1.0.0"', '"cniVersion": "1.1.0"');
     await setText(page, v11);
-    await expect.poll(async () => (await markers(page)).filter((m) => m.owner === 'podnet').map((m) => m.line), { timeout: 10_000 }).toContain(lineOf(v11, '"type": "bridge"'));
+    await expect
+      .poll(async () => (await markers(page)).filter((m) => m.owner === 'podnet').map((m) => m.line), {
+        timeout: 10_000,
+      })
+      .toContain(lineOf(v11, '"type": "bridge"'));
     await page.getByTestId('cni-new-name').fill('try2');
     await page.getByTestId('cni-run-ADD').click();
     await expect.poll(() => page.getByTestId('cni-outcome').innerText(), { timeout: 30_000 }).toMatch(/ADD failed/);
-    expect(await page.getByTestId('cni-error').innerText()).toMatch(/^bridge: code 1 — Incompatible CNI version\n.*incompatible CNI versions/);
+    expect(await page.getByTestId('cni-error').innerText()).toMatch(
+      /^bridge: code 1 — Incompatible CNI version\n.*incompatible CNI versions/,
+    );
     await page.screenshot({ path: join(SHOTS, 'editor-run-panel-error.png') });
     await setText(page, good);
     await page.getByTestId('cni-run-DEL').click();
@@ -126,7 +170,9 @@ describe('the CNI config editor in Chromium', () => {
     await page.getByTestId('cni-template').selectOption({ label: 'ptp + host-local' });
     await page.getByTestId('cni-dialog-ok').click();
     await expect.poll(() => editorText(page), { timeout: 10_000 }).toContain('"type": "ptp"');
-    await expect.poll(() => page.getByTestId('cni-file-20-spare.conflist').getAttribute('title')).toMatch(/another file sorts first/);
+    await expect
+      .poll(() => page.getByTestId('cni-file-20-spare.conflist').getAttribute('title'))
+      .toMatch(/another file sorts first/);
     const edited = (await editorText(page)).replace('"ptpnet"', '"edited"');
     await setText(page, edited);
     await page.getByTestId('cni-file-10-podnet.conflist').click();
@@ -144,8 +190,12 @@ describe('the CNI config editor in Chromium', () => {
     await page.getByTestId('cni-delete').click();
     await page.getByTestId('cni-dialog-ok').click();
     await expect.poll(() => page.getByTestId('cni-file-10-podnet.conflist').count()).toBe(0);
-    await expect.poll(() => page.getByTestId('node-pill-node1').getAttribute('data-ready'), { timeout: 12_000 }).toBe('false');
-    expect(await page.getByTestId('node-pill-node1').getAttribute('title')).toMatch(/NetworkPluginNotReady.*no valid network config/);
+    await expect
+      .poll(() => page.getByTestId('node-pill-node1').getAttribute('data-ready'), { timeout: 12_000 })
+      .toBe('false');
+    expect(await page.getByTestId('node-pill-node1').getAttribute('title')).toMatch(
+      /NetworkPluginNotReady.*no valid network config/,
+    );
 
     // restored: a new file from the bridge + host-local template, edited to node1's subnet, saved
     await page.getByTestId('cni-new').click();
@@ -154,7 +204,9 @@ describe('the CNI config editor in Chromium', () => {
     await expect.poll(() => editorText(page), { timeout: 10_000 }).toContain('"type": "bridge"');
     await setText(page, good);
     await page.getByTestId('cni-save').click();
-    await expect.poll(() => page.getByTestId('node-pill-node1').getAttribute('data-ready'), { timeout: 12_000 }).toBe('true');
+    await expect
+      .poll(() => page.getByTestId('node-pill-node1').getAttribute('data-ready'), { timeout: 12_000 })
+      .toBe('true');
     expect(s.errors).toEqual([]);
     // Monaco, its workers and its font came from the app's own host: nothing else was asked for
     expect(requests.filter((u) => !u.startsWith(new URL(s.host.url).origin) && !u.startsWith('data:'))).toEqual([]);

@@ -11,10 +11,20 @@ import { startWebHost, type WebHost } from '../../src-main/web/server.js';
 
 export const CHROMIUM = process.env.PODNET_CHROMIUM ?? '/usr/bin/chromium';
 // from test/e2e (vitest) or out/test/e2e (a compiled benchmark)
-export const RENDERER = [join(import.meta.dirname, '../../out/renderer'), join(import.meta.dirname, '../../renderer')].find((d) => existsSync(join(d, 'index.html'))) ?? join(import.meta.dirname, '../../out/renderer');
+export const RENDERER =
+  [join(import.meta.dirname, '../../out/renderer'), join(import.meta.dirname, '../../renderer')].find((d) =>
+    existsSync(join(d, 'index.html')),
+  ) ?? join(import.meta.dirname, '../../out/renderer');
 
 /** The flags every test and benchmark gives Chromium (headless is the driver's). */
-export const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+export const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+];
 
 declare global {
   interface Window {
@@ -36,7 +46,8 @@ export async function startWorld(page: Page, nodes: number, timeout = 30_000): P
   const t0 = Date.now();
   let state = '';
   while (!/running/i.test((state = await page.getByTestId('world-state').innerText()))) {
-    if (Date.now() - t0 > timeout) throw new Error(`the world is not running after ${timeout} ms: the status bar says "${state}"`);
+    if (Date.now() - t0 > timeout)
+      throw new Error(`the world is not running after ${timeout} ms: the status bar says "${state}"`);
     await page.waitForTimeout(100);
   }
 }
@@ -52,7 +63,10 @@ export interface Session {
   close(): Promise<void>;
 }
 
-export async function openSession(viewport = { width: 1440, height: 900 }, colorScheme: 'light' | 'dark' = 'dark'): Promise<Session> {
+export async function openSession(
+  viewport = { width: 1440, height: 900 },
+  colorScheme: 'light' | 'dark' = 'dark',
+): Promise<Session> {
   const { engine, host } = await startHost();
   const profile = mkdtempSync(join(tmpdir(), 'podnet-chromium-'));
   // a fresh profile each time (playwright takes the user-data dir itself, not as an argument)

@@ -35,7 +35,9 @@ describe('guided labs in Chromium', () => {
   it('lab 1: commands run in their terminal, checks turn green, progress survives a reload', async () => {
     const { page } = s;
     await page.getByTestId('lab-open-01-network-namespaces').click();
-    await expect.poll(() => page.getByTestId('lab-step-title').innerText(), { timeout: 90_000 }).toMatch(/An empty network namespace/);
+    await expect
+      .poll(() => page.getByTestId('lab-step-title').innerText(), { timeout: 90_000 })
+      .toMatch(/An empty network namespace/);
     // the world was built for the lab, and the step's check is evaluated at once: failing, with expected vs found
     await expect.poll(() => state('lo-down'), { timeout: 15_000 }).toBe('fail');
     const failing = await page.getByTestId('lab-check-lo-down').innerText();
@@ -70,7 +72,9 @@ describe('guided labs in Chromium', () => {
 
     // reload the app: the open lab, its step and what is done come back
     await page.reload();
-    await expect.poll(() => page.getByTestId('lab-step-title').innerText(), { timeout: 20_000 }).toMatch(/Step 2\/3 · Bring up lo/);
+    await expect
+      .poll(() => page.getByTestId('lab-step-title').innerText(), { timeout: 20_000 })
+      .toMatch(/Step 2\/3 · Bring up lo/);
     expect(await page.getByTestId('lab-step-pill-0').getAttribute('class')).toMatch(/done/);
     expect(await page.getByTestId('lab-step-pill-1').getAttribute('class')).toMatch(/done/);
     await expect.poll(() => state('lo-up'), { timeout: 15_000 }).toBe('ok');
@@ -83,22 +87,33 @@ describe('guided labs in Chromium', () => {
     await page.getByTestId('lab-open-10-vxlan-overlay').click();
     await expect.poll(() => page.getByTestId('lab-step-title').innerText(), { timeout: 90_000 }).toMatch(/Step 1\/4/);
     await page.getByTestId('lab-jump').selectOption('3');
-    await expect.poll(() => page.getByTestId('lab-step-title').innerText(), { timeout: 90_000 }).toMatch(/Step 4\/4 · Watch the encapsulation/);
+    await expect
+      .poll(() => page.getByTestId('lab-step-title').innerText(), { timeout: 90_000 })
+      .toMatch(/Step 4\/4 · Watch the encapsulation/);
     await expect.poll(() => page.getByTestId('lab-busy').count(), { timeout: 90_000 }).toBe(0);
     const world = s.engine.session.runningWorld!;
     expect([...world.nodes.keys()]).toEqual(['node1', 'node2']);
     // steps 1-3's solutions are in the world: the VTEPs, the routes, and a reaches b over the overlay
-    expect(await world.run({ kind: 'node', node: 'node2' }, ['ip', '-d', 'link', 'show', 'flannel.1'])).toMatch(/vxlan id 1 local 192\.0\.2\.12/);
-    expect(await world.run({ kind: 'node', node: 'node1' }, ['ip', 'route', 'show', '10.244.2.0/24'])).toMatch(/via 10\.244\.2\.0 dev flannel\.1 onlink/);
+    expect(await world.run({ kind: 'node', node: 'node2' }, ['ip', '-d', 'link', 'show', 'flannel.1'])).toMatch(
+      /vxlan id 1 local 192\.0\.2\.12/,
+    );
+    expect(await world.run({ kind: 'node', node: 'node1' }, ['ip', 'route', 'show', '10.244.2.0/24'])).toMatch(
+      /via 10\.244\.2\.0 dev flannel\.1 onlink/,
+    );
     await expect.poll(() => page.getByTestId('pod-row-b').innerText(), { timeout: 10_000 }).toMatch(/node2/);
-    for (const n of [0, 1, 2]) expect(await page.getByTestId(`lab-step-pill-${n}`).getAttribute('class')).toMatch(/done/);
+    for (const n of [0, 1, 2])
+      expect(await page.getByTestId(`lab-step-pill-${n}`).getAttribute('class')).toMatch(/done/);
     await expect.poll(() => state('capture'), { timeout: 20_000 }).toBe('fail');
     expect(await page.getByTestId('lab-check-capture').innerText()).toMatch(/found\s+no capture in \/run\/vxlan\.pcap/);
     await page.screenshot({ path: join(SHOTS, 'lab-jump-two-nodes.png') });
     // the step's own commands, clicked: tcpdump on node1's eth0 (a terminal on the node), once it has
     // opened its capture file (so it is listening), pings from pod a (a terminal in the pod) through the overlay
     await page.getByTestId('lab-cmd-run-0').click();
-    await expect.poll(async () => (await world.exec({ kind: 'node', node: 'node1' }, ['test', '-e', '/run/vxlan.pcap'])).code, { timeout: 60_000 }).toBe(0);
+    await expect
+      .poll(async () => (await world.exec({ kind: 'node', node: 'node1' }, ['test', '-e', '/run/vxlan.pcap'])).code, {
+        timeout: 60_000,
+      })
+      .toBe(0);
     await page.getByTestId('lab-cmd-run-1').click();
     await expect.poll(() => state('capture'), { timeout: 90_000 }).toBe('ok');
     await expect.poll(() => page.getByTestId('lab-complete').count(), { timeout: 10_000 }).toBe(1);
@@ -109,21 +124,30 @@ describe('guided labs in Chromium', () => {
     const { page } = s;
     if (await page.getByTestId('lab-catalogue-back').count()) await page.getByTestId('lab-catalogue-back').click();
     await page.getByTestId('lab-open-13-pod-dns').click();
-    await expect.poll(() => page.getByTestId('lab-step-title').innerText(), { timeout: 90_000 }).toMatch(/Step 1\/3 · The pod's resolv.conf/);
+    await expect
+      .poll(() => page.getByTestId('lab-step-title').innerText(), { timeout: 90_000 })
+      .toMatch(/Step 1\/3 · The pod's resolv.conf/);
     await expect.poll(() => page.getByTestId('lab-busy').count(), { timeout: 90_000 }).toBe(0);
     await expect.poll(() => state('resolves'), { timeout: 30_000 }).toBe('fail');
     // the first command runs in a terminal in pod client: it shows the pod's file, not the node's
     await page.getByTestId('lab-cmd-run-0').click();
-    const screenText = () => page.evaluate(() => {
-      const screens = window.podnetScreens;
-      return ['t1', 't2', 't3', 't4', 't5', 't6'].map((i) => screens.text(i) ?? '').join('\n');
-    });
-    await expect.poll(screenText, { timeout: 20_000 }).toMatch(/search default\.svc\.cluster\.local svc\.cluster\.local cluster\.local lab\.example[\s\S]*nameserver 10\.96\.0\.10[\s\S]*options ndots:5/);
+    const screenText = () =>
+      page.evaluate(() => {
+        const screens = window.podnetScreens;
+        return ['t1', 't2', 't3', 't4', 't5', 't6'].map((i) => screens.text(i) ?? '').join('\n');
+      });
+    await expect
+      .poll(screenText, { timeout: 20_000 })
+      .toMatch(
+        /search default\.svc\.cluster\.local svc\.cluster\.local cluster\.local lab\.example[\s\S]*nameserver 10\.96\.0\.10[\s\S]*options ndots:5/,
+      );
     // the iptables block on node1, then the lookup in the pod
     await page.getByTestId('lab-cmd-run-2').click();
     await page.getByTestId('lab-cmd-run-3').click();
     await expect.poll(() => state('resolves'), { timeout: 30_000 }).toBe('ok');
-    await expect.poll(screenText, { timeout: 20_000 }).toMatch(/10\.96\.0\.10\s+STREAM kube-dns\.kube-system\.svc\.cluster\.local/);
+    await expect
+      .poll(screenText, { timeout: 20_000 })
+      .toMatch(/10\.96\.0\.10\s+STREAM kube-dns\.kube-system\.svc\.cluster\.local/);
     await page.locator('#q-ndots').fill('5');
     await page.getByTestId('lab-question-ndots').getByRole('button', { name: 'Answer' }).click();
     await expect.poll(() => page.getByTestId('lab-question-ndots').innerText()).toMatch(/✓ 5/);

@@ -17,9 +17,15 @@ type J = Record<string, unknown>;
 
 /** The table on screen: one object per live row (rows that just went are left out), by ip -json column name. */
 async function tableRows(page: Page, table: string): Promise<Record<string, string>[]> {
-  return page.locator(`[data-testid="nv-table-${table}"] tbody tr[data-testid="nv-row-${table}"]`).evaluateAll((trs) =>
-    trs.map((tr) => Object.fromEntries([...tr.querySelectorAll('td')].map((td) => [td.getAttribute('data-col')!, td.textContent ?? '']))),
-  );
+  return page
+    .locator(`[data-testid="nv-table-${table}"] tbody tr[data-testid="nv-row-${table}"]`)
+    .evaluateAll((trs) =>
+      trs.map((tr) =>
+        Object.fromEntries(
+          [...tr.querySelectorAll('td')].map((td) => [td.getAttribute('data-col')!, td.textContent ?? '']),
+        ),
+      ),
+    );
 }
 
 const sortBy = <T>(rows: T[], key: (r: T) => string) => [...rows].sort((a, b) => key(a).localeCompare(key(b)));
@@ -45,7 +51,17 @@ async function expectedRoutes(w: World, t: Target, families = ['-4', '-6']): Pro
   for (const fam of families) {
     for (const r of JSON.parse(await w.run(t, ['ip', fam, '-json', 'route', 'show', 'table', 'all'])) as J[]) {
       const s = (k: string) => (r[k] === undefined ? '' : String(r[k]));
-      out.push({ dst: s('dst'), gateway: s('gateway'), dev: s('dev'), scope: s('scope'), protocol: s('protocol'), prefsrc: s('prefsrc'), table: r.table === undefined ? 'main' : s('table'), type: s('type'), metric: s('metric') });
+      out.push({
+        dst: s('dst'),
+        gateway: s('gateway'),
+        dev: s('dev'),
+        scope: s('scope'),
+        protocol: s('protocol'),
+        prefsrc: s('prefsrc'),
+        table: r.table === undefined ? 'main' : s('table'),
+        type: s('type'),
+        metric: s('metric'),
+      });
     }
   }
   return out;
@@ -56,16 +72,32 @@ const routeKey = (r: Record<string, string>) => `${r.table}|${r.dst}|${r.dev}|${
 const withoutPeer = (rows: Record<string, string>[]) => rows.map(({ peer: _peer, ...r }) => r);
 
 async function selectNs(page: Page, ns: string): Promise<void> {
-  await expect.poll(() => page.locator(`[data-testid="nv-ns"] option[value="${ns}"]`).count(), { timeout: 15_000 }).toBe(1);
+  await expect
+    .poll(() => page.locator(`[data-testid="nv-ns"] option[value="${ns}"]`).count(), { timeout: 15_000 })
+    .toBe(1);
   await page.getByTestId('nv-ns').selectOption(ns);
-  await page.getByTestId('nv-table-links').or(page.getByTestId('nv-table-addrs')).or(page.getByTestId('nv-table-routes')).first().waitFor({ timeout: 10_000 });
+  await page
+    .getByTestId('nv-table-links')
+    .or(page.getByTestId('nv-table-addrs'))
+    .or(page.getByTestId('nv-table-routes'))
+    .first()
+    .waitFor({ timeout: 10_000 });
 }
 
 async function createPod(page: Page, name: string, node: string): Promise<string> {
   await page.getByTestId('pod-create-name').fill(name);
   await page.getByTestId('pod-create-node').selectOption(node);
   await page.getByTestId('pod-create').click();
-  await expect.poll(() => page.getByTestId(`pod-row-${name}`).innerText().catch(() => ''), { timeout: 20_000 }).toMatch(/10\.244\.\d+\.\d+/);
+  await expect
+    .poll(
+      () =>
+        page
+          .getByTestId(`pod-row-${name}`)
+          .innerText()
+          .catch(() => ''),
+      { timeout: 20_000 },
+    )
+    .toMatch(/10\.244\.\d+\.\d+/);
   return /10\.244\.\d+\.\d+/.exec(await page.getByTestId(`pod-row-${name}`).innerText())![0];
 }
 
@@ -88,52 +120,94 @@ describe('live network views and the topology in Chromium', () => {
     await selectNs(page, 'node:node1');
     await page.getByTestId('nv-tab-links').click();
     await expect.poll(async () => (await tableRows(page, 'links')).map((r) => r.ifname)).toContain('eth0');
-    const vethOnCni0 = async () => (await tableRows(page, 'links')).find((r) => r.info_kind === 'veth' && r.master === 'cni0');
+    const vethOnCni0 = async () =>
+      (await tableRows(page, 'links')).find((r) => r.info_kind === 'veth' && r.master === 'cni0');
     const t0 = Date.now();
     const ip = await createPod(page, 'web', 'node1');
     await expect.poll(vethOnCni0, { timeout: 10_000 }).toBeTruthy();
-    console.log(`netview e2e: the veth row was on screen ${Date.now() - t0} ms after the create click (the pod's whole SyncPod included)`);
+    console.log(
+      `netview e2e: the veth row was on screen ${Date.now() - t0} ms after the create click (the pod's whole SyncPod included)`,
+    );
     // the peer is resolved across namespaces once the topology has both ends
     await expect.poll(async () => (await vethOnCni0())?.peer, { timeout: 5000 }).toBe('pod/web:eth0');
     const veth = (await vethOnCni0())!;
 
     // the node's tables equal ip -json for node1
-    await expect.poll(async () => sortBy(withoutPeer(await tableRows(page, 'links')), linkKey), { timeout: 5000 }).toEqual(sortBy(await expectedLinks(world, node1), linkKey));
+    await expect
+      .poll(async () => sortBy(withoutPeer(await tableRows(page, 'links')), linkKey), { timeout: 5000 })
+      .toEqual(sortBy(await expectedLinks(world, node1), linkKey));
     await page.getByTestId('nv-tab-routes').click();
-    await expect.poll(async () => sortBy(await tableRows(page, 'routes'), routeKey), { timeout: 5000 }).toEqual(sortBy(await expectedRoutes(world, node1), routeKey));
+    await expect
+      .poll(async () => sortBy(await tableRows(page, 'routes'), routeKey), { timeout: 5000 })
+      .toEqual(sortBy(await expectedRoutes(world, node1), routeKey));
     // IPv4 only, as ip -4 shows it
     await page.getByTestId('nv-family').selectOption('inet');
-    await expect.poll(async () => sortBy(await tableRows(page, 'routes'), routeKey), { timeout: 5000 }).toEqual(sortBy(await expectedRoutes(world, node1, ['-4']), routeKey));
+    await expect
+      .poll(async () => sortBy(await tableRows(page, 'routes'), routeKey), { timeout: 5000 })
+      .toEqual(sortBy(await expectedRoutes(world, node1, ['-4']), routeKey));
     expect(await page.locator('.nv-cmd').textContent()).toBe('ip -4 -json route show table all');
     await page.getByTestId('nv-family').selectOption('all');
 
     // a diff that does not follow the last seq (one was lost): the renderer re-fetches the snapshot and does not apply it
-    const refetches = () => page.evaluate(() => (window as unknown as { podnetNetview: { stats(): { refetches: number } } }).podnetNetview.stats().refetches);
+    const refetches = () =>
+      page.evaluate(
+        () =>
+          (window as unknown as { podnetNetview: { stats(): { refetches: number } } }).podnetNetview.stats().refetches,
+      );
     const before = await refetches();
     const bogus = { index: 999, name: 'lost0', state: 'UP', flags: [], mtu: 1500 };
     const none = { added: [], changed: [], removed: [] };
-    s.engine.events.emit('event', 'netview.diff', { ns: 'node:node1', seq: 1_000_000, at: Date.now(), diff: { links: { ...none, added: [{ key: '999', row: bogus }] }, addrs: none, routes: none, neighs: none, fdb: none } });
+    s.engine.events.emit('event', 'netview.diff', {
+      ns: 'node:node1',
+      seq: 1_000_000,
+      at: Date.now(),
+      diff: {
+        links: { ...none, added: [{ key: '999', row: bogus }] },
+        addrs: none,
+        routes: none,
+        neighs: none,
+        fdb: none,
+      },
+    });
     await expect.poll(refetches, { timeout: 5000 }).toBe(before + 1);
     await page.getByTestId('nv-tab-links').click();
-    await expect.poll(async () => sortBy(withoutPeer(await tableRows(page, 'links')), linkKey), { timeout: 5000 }).toEqual(sortBy(await expectedLinks(world, node1), linkKey));
+    await expect
+      .poll(async () => sortBy(withoutPeer(await tableRows(page, 'links')), linkKey), { timeout: 5000 })
+      .toEqual(sortBy(await expectedLinks(world, node1), linkKey));
 
     // the pod's own tables: eth0 with its IP, content equal to ip -json in the pod's netns
     await selectNs(page, 'pod:web');
     const pod = (await s.engine.api['pod.list']({})).find((p) => p.name === 'web')!;
     const podT: Target = { kind: 'pod', node: 'node1', netns: pod.netns };
     await page.getByTestId('nv-tab-links').click();
-    await expect.poll(async () => (await tableRows(page, 'links')).find((r) => r.ifname === 'eth0')?.peer).toBe(`node1:${veth.ifname}`);
+    await expect
+      .poll(async () => (await tableRows(page, 'links')).find((r) => r.ifname === 'eth0')?.peer)
+      .toBe(`node1:${veth.ifname}`);
     await page.getByTestId('nv-tab-addrs').click();
-    await expect.poll(async () => (await tableRows(page, 'addrs')).filter((r) => r.ifname === 'eth0' && r.family === 'inet').map((r) => `${r.local}/${r.prefixlen}`)).toEqual([`${ip}/24`]);
+    await expect
+      .poll(async () =>
+        (await tableRows(page, 'addrs'))
+          .filter((r) => r.ifname === 'eth0' && r.family === 'inet')
+          .map((r) => `${r.local}/${r.prefixlen}`),
+      )
+      .toEqual([`${ip}/24`]);
     await page.getByTestId('nv-tab-links').click();
-    await expect.poll(async () => sortBy(withoutPeer(await tableRows(page, 'links')), linkKey), { timeout: 5000 }).toEqual(sortBy(await expectedLinks(world, podT), linkKey));
+    await expect
+      .poll(async () => sortBy(withoutPeer(await tableRows(page, 'links')), linkKey), { timeout: 5000 })
+      .toEqual(sortBy(await expectedLinks(world, podT), linkKey));
 
     // a change in the pod made behind the UI's back: the row flashes in, then equals ip -json again
     await world.run(podT, ['ip', 'link', 'add', 'probe0', 'type', 'veth', 'peer', 'name', 'probe1']);
     // the new row is marked (it flashes) when it arrives
-    await expect.poll(() => page.locator('[data-testid="nv-table-links"] tr.nv-added[data-name="probe0"]').count(), { timeout: 5000 }).toBe(1);
+    await expect
+      .poll(() => page.locator('[data-testid="nv-table-links"] tr.nv-added[data-name="probe0"]').count(), {
+        timeout: 5000,
+      })
+      .toBe(1);
     await world.run(podT, ['ip', 'link', 'del', 'probe0']);
-    await expect.poll(async () => (await tableRows(page, 'links')).map((r) => r.ifname), { timeout: 5000 }).not.toContain('probe0');
+    await expect
+      .poll(async () => (await tableRows(page, 'links')).map((r) => r.ifname), { timeout: 5000 })
+      .not.toContain('probe0');
 
     // the topology: the veth edge between node1 and the pod
     await page.keyboard.press('Control+Shift+P');
@@ -146,11 +220,17 @@ describe('live network views and the topology in Chromium', () => {
 
     // click the pod's eth0: its details, then its row in the pod's table
     await page.getByTestId('topo-port-pod:web|eth0').click();
-    await expect.poll(() => page.getByTestId('topo-detail-peer').textContent()).toBe(`node1: ${veth.ifname} (#${veth.ifindex})`);
+    await expect
+      .poll(() => page.getByTestId('topo-detail-peer').textContent())
+      .toBe(`node1: ${veth.ifname} (#${veth.ifindex})`);
     await selectNs(page, 'node:node2');
     await page.getByTestId('topo-show-row').click();
     await expect.poll(() => page.getByTestId('nv-ns').inputValue()).toBe('pod:web');
-    await expect.poll(() => page.locator('[data-testid="nv-table-links"] tr.nv-focus td[data-col="ifname"]').textContent(), { timeout: 5000 }).toBe('eth0');
+    await expect
+      .poll(() => page.locator('[data-testid="nv-table-links"] tr.nv-focus td[data-col="ifname"]').textContent(), {
+        timeout: 5000,
+      })
+      .toBe('eth0');
 
     // 2 nodes, 4 pods: screenshots of the tables and the topology
     await createPod(page, 'api', 'node1');
@@ -158,8 +238,26 @@ describe('live network views and the topology in Chromium', () => {
     await createPod(page, 'cache', 'node2');
     await expect.poll(() => page.locator('[data-testid="topo-edge-veth"]').count(), { timeout: 10_000 }).toBe(6); // 4 pods + 2 node uplinks
     // a VXLAN tunnel between the nodes, as an overlay would make: drawn as an arch with its VNI
-    for (const [a, b] of [['node1', 'node2'], ['node2', 'node1']] as const) {
-      await world.run({ kind: 'node', node: a }, ['ip', 'link', 'add', 'vxlan42', 'type', 'vxlan', 'id', '42', 'remote', world.node(b).underlayIp, 'dstport', '4789', 'dev', 'eth0']);
+    for (const [a, b] of [
+      ['node1', 'node2'],
+      ['node2', 'node1'],
+    ] as const) {
+      await world.run({ kind: 'node', node: a }, [
+        'ip',
+        'link',
+        'add',
+        'vxlan42',
+        'type',
+        'vxlan',
+        'id',
+        '42',
+        'remote',
+        world.node(b).underlayIp,
+        'dstport',
+        '4789',
+        'dev',
+        'eth0',
+      ]);
       await world.run({ kind: 'node', node: a }, ['ip', 'link', 'set', 'vxlan42', 'up']);
     }
     await expect.poll(() => page.locator('[data-testid="topo-edge-tunnel"]').count(), { timeout: 10_000 }).toBe(1);

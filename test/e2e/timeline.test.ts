@@ -15,7 +15,9 @@ let s: Session;
 const DESIGN_ORDER = SYNCPOD_STEPS;
 
 async function stepRows(page: Page): Promise<string[]> {
-  return page.getByTestId('timeline-step-row').evaluateAll((els) => els.map((e) => `${e.getAttribute('data-component')}:${e.getAttribute('data-name')}`));
+  return page
+    .getByTestId('timeline-step-row')
+    .evaluateAll((els) => els.map((e) => `${e.getAttribute('data-component')}:${e.getAttribute('data-name')}`));
 }
 
 async function createPod(page: Page, name: string, node: string): Promise<void> {
@@ -67,18 +69,26 @@ describe('the lifecycle timeline in Chromium', () => {
     // and so does the kernel, read through the World API
     const [op] = (await s.engine.api['timeline.list']({})).filter((o) => o.state === 'paused');
     const netns = op!.pause!.netns!;
-    const links = JSON.parse(await world.run({ kind: 'node', node: 'node1' }, ['ip', '-json', '-n', netns.split('/').pop()!, 'link', 'show'])) as { ifname: string; flags: string[] }[];
+    const links = JSON.parse(
+      await world.run({ kind: 'node', node: 'node1' }, ['ip', '-json', '-n', netns.split('/').pop()!, 'link', 'show']),
+    ) as { ifname: string; flags: string[] }[];
     expect(links.map((l) => l.ifname)).toEqual(['lo']);
     expect(links[0]!.flags).not.toContain('UP');
     // and the live view of that namespace (no pod claims it yet: a pinned netns on node1) says the same
     const nsId = `netns:node1:${netns.split('/').pop()}`;
-    await expect.poll(() => page.locator(`[data-testid="nv-ns"] option[value="${nsId}"]`).count(), { timeout: 15_000 }).toBe(1);
+    await expect
+      .poll(() => page.locator(`[data-testid="nv-ns"] option[value="${nsId}"]`).count(), { timeout: 15_000 })
+      .toBe(1);
     await page.getByTestId('nv-ns').selectOption(nsId);
     await page.getByTestId('nv-tab-links').click();
     const liveRows = () =>
-      page.locator('[data-testid="nv-table-links"] tbody tr[data-testid="nv-row-links"]').evaluateAll((trs) =>
-        trs.map((tr) => `${tr.querySelector('td[data-col="ifname"]')?.textContent ?? tr.getAttribute('data-name')} ${tr.querySelector('td[data-col="operstate"]')?.textContent ?? ''}`.trim()),
-      );
+      page
+        .locator('[data-testid="nv-table-links"] tbody tr[data-testid="nv-row-links"]')
+        .evaluateAll((trs) =>
+          trs.map((tr) =>
+            `${tr.querySelector('td[data-col="ifname"]')?.textContent ?? tr.getAttribute('data-name')} ${tr.querySelector('td[data-col="operstate"]')?.textContent ?? ''}`.trim(),
+          ),
+        );
     await expect.poll(liveRows, { timeout: 15_000 }).toEqual(['lo DOWN']);
     // the bars so far: the open steps hatched, NewNetNS done
     await expect.poll(async () => page.locator('[data-testid^="timeline-bar-"][data-name="NewNetNS"]').count()).toBe(1);
@@ -87,7 +97,11 @@ describe('the lifecycle timeline in Chromium', () => {
     // Continue: the rest runs, the pod is Ready, the steps are in DESIGN.md's order
     await page.getByTestId('timeline-continue').click();
     await expect.poll(() => page.getByTestId('pod-row-web').innerText(), { timeout: 20_000 }).toMatch(/Ready/);
-    await expect.poll(async () => (await stepRows(page)).filter((r) => !r.startsWith('cni:') || r === 'cni:CNI ADD'), { timeout: 10_000 }).toEqual(DESIGN_ORDER);
+    await expect
+      .poll(async () => (await stepRows(page)).filter((r) => !r.startsWith('cni:') || r === 'cni:CNI ADD'), {
+        timeout: 10_000,
+      })
+      .toEqual(DESIGN_ORDER);
     expect(await page.getByTestId('timeline-pause').count()).toBe(0);
 
     // two nodes, four pods
@@ -101,11 +115,20 @@ describe('the lifecycle timeline in Chromium', () => {
     await page.getByTestId('timeline-op').selectOption(String(webOp.id));
     await expect.poll(async () => (await stepRows(page)).length, { timeout: 10_000 }).toBeGreaterThan(13);
     await page.locator('[data-testid="timeline-step-row"][data-name="NewNetNS"]').click();
-    await expect.poll(() => page.getByTestId('detail-source').getAttribute('href'), { timeout: 10_000 }).toMatch(/^https:\/\/github\.com\/containerd\/containerd\/blob\/[0-9a-f]{40}\/internal\/cri\/server\/sandbox_run\.go#L207$/);
+    await expect
+      .poll(() => page.getByTestId('detail-source').getAttribute('href'), { timeout: 10_000 })
+      .toMatch(
+        /^https:\/\/github\.com\/containerd\/containerd\/blob\/[0-9a-f]{40}\/internal\/cri\/server\/sandbox_run\.go#L207$/,
+      );
     await page.locator('[data-testid="timeline-step-row"][data-name="bridge ADD"]').click();
-    await expect.poll(() => page.getByTestId('detail-env').innerText(), { timeout: 10_000 }).toMatch(/^CNI_COMMAND=ADD$/m);
+    await expect
+      .poll(() => page.getByTestId('detail-env').innerText(), { timeout: 10_000 })
+      .toMatch(/^CNI_COMMAND=ADD$/m);
     expect(await page.getByTestId('detail-env').innerText()).toContain(`CNI_NETNS=${netns}`);
-    expect(JSON.parse(await page.getByTestId('detail-stdin').innerText())).toMatchObject({ type: 'bridge', name: 'podnet' });
+    expect(JSON.parse(await page.getByTestId('detail-stdin').innerText())).toMatchObject({
+      type: 'bridge',
+      name: 'podnet',
+    });
     const stdout = await page.getByTestId('detail-stdout').innerText();
     expect(stdout).toContain('\n  "ips": [');
     expect(JSON.parse(stdout).ips[0].address).toMatch(/^10\.244\.1\.\d+\/24$/);
@@ -121,22 +144,36 @@ describe('the lifecycle timeline in Chromium', () => {
     expect(await page.locator('[data-testid^="pod-row-"]').count()).toBe(4);
     await page.keyboard.press('F8');
     await expect.poll(() => page.locator('[data-testid^="pod-row-"]').count(), { timeout: 20_000 }).toBe(3);
-    await expect.poll(async () => (await stepRows(page)).filter((r) => !r.startsWith('cni:') || r === 'cni:CNI DEL'), { timeout: 10_000 }).toEqual(KILLPOD_STEPS);
+    await expect
+      .poll(async () => (await stepRows(page)).filter((r) => !r.startsWith('cni:') || r === 'cni:CNI DEL'), {
+        timeout: 10_000,
+      })
+      .toEqual(KILLPOD_STEPS);
 
     // a fault from the menu: portmap fails on ADD and DEL, and the IP reservation leaks
     await page.getByTestId('timeline-faults').click();
     await page.getByTestId('fault-node').selectOption('node1');
-    await expect.poll(() => page.getByTestId('fault-plugin').locator('option').allInnerTexts(), { timeout: 10_000 }).toEqual(['bridge', 'portmap']);
+    await expect
+      .poll(() => page.getByTestId('fault-plugin').locator('option').allInnerTexts(), { timeout: 10_000 })
+      .toEqual(['bridge', 'portmap']);
     await page.getByTestId('fault-plugin').selectOption('portmap');
     await page.getByTestId('fault-also-del').check();
     await page.getByTestId('fault-pod-name').fill('leaky');
-    expect(await page.getByTestId('fault-explain').innerText()).toMatch(/stays on disk under \/var\/lib\/cni\/networks/);
+    expect(await page.getByTestId('fault-explain').innerText()).toMatch(
+      /stays on disk under \/var\/lib\/cni\/networks/,
+    );
     await page.screenshot({ path: join(SHOTS, 'timeline-fault-menu.png') });
     await page.getByTestId('fault-run').click();
-    await expect.poll(() => page.getByTestId('timeline-leaks').innerText(), { timeout: 30_000 }).toMatch(/What leaked \(1\)/);
+    await expect
+      .poll(() => page.getByTestId('timeline-leaks').innerText(), { timeout: 30_000 })
+      .toMatch(/What leaked \(1\)/);
     const leak = await page.getByTestId('timeline-leaks').innerText();
-    expect(leak).toMatch(/IP reservation podnet\/10\.244\.1\.\d+ .*\/var\/lib\/cni\/networks\/podnet\/10\.244\.1\.\d+ is still on node1's disk/);
-    expect(await page.getByTestId('timeline-report').innerText()).toContain('✗ plugin portmap failed ADD (code 100: Plugin-specific error): injected fault: portmap fails on ADD and DEL');
+    expect(leak).toMatch(
+      /IP reservation podnet\/10\.244\.1\.\d+ .*\/var\/lib\/cni\/networks\/podnet\/10\.244\.1\.\d+ is still on node1's disk/,
+    );
+    expect(await page.getByTestId('timeline-report').innerText()).toContain(
+      '✗ plugin portmap failed ADD (code 100: Plugin-specific error): injected fault: portmap fails on ADD and DEL',
+    );
     await page.locator('[data-testid="timeline-step-row"][data-name="undo: teardown pod network (CNI DEL)"]').click();
     await page.screenshot({ path: join(SHOTS, 'timeline-fault-leak.png') });
     expect(await page.locator('[data-testid^="pod-row-"]').count()).toBe(3);

@@ -17,7 +17,9 @@ async function screenText(page: Page, id: string): Promise<string> {
 
 /** The rows xterm's DOM renderer has drawn: what a person sees, which may lag the buffer while a flood is held. */
 async function drawnText(page: Page, id: string): Promise<string> {
-  return page.locator(`[data-testid="terminal-${id}"] .xterm-rows > div`).evaluateAll((rows) => rows.map((r) => (r.textContent ?? '').replace(/\u00a0/g, ' ').trimEnd()).join('\n'));
+  return page
+    .locator(`[data-testid="terminal-${id}"] .xterm-rows > div`)
+    .evaluateAll((rows) => rows.map((r) => (r.textContent ?? '').replace(/\u00a0/g, ' ').trimEnd()).join('\n'));
 }
 
 /** Once output stops, the drawn screen catches up with the buffer. */
@@ -46,12 +48,16 @@ async function waitForText(page: Page, id: string, re: RegExp, timeout = 10_000)
 }
 
 async function openTerminal(page: Page, item: string): Promise<string> {
-  const before = new Set(await page.locator('[data-testid^="tab-t"]').evaluateAll((els) => els.map((e) => e.getAttribute('data-testid'))));
+  const before = new Set(
+    await page.locator('[data-testid^="tab-t"]').evaluateAll((els) => els.map((e) => e.getAttribute('data-testid'))),
+  );
   await page.getByTestId('new-terminal').click();
   await page.getByTestId(`terminal-menu-item-${item}`).click();
   const tab = page.locator('[data-testid^="tab-t"]').filter({ hasNot: page.locator('[data-testid^="tab-close"]') });
   await expect.poll(async () => (await tab.count()) > before.size, { timeout: 10_000 }).toBe(true);
-  const ids = await page.locator('[data-testid^="tab-t"]').evaluateAll((els) => els.map((e) => e.getAttribute('data-testid')!));
+  const ids = await page
+    .locator('[data-testid^="tab-t"]')
+    .evaluateAll((els) => els.map((e) => e.getAttribute('data-testid')!));
   const fresh = ids.find((x) => !before.has(x))!;
   return fresh.replace(/^tab-/, '');
 }
@@ -88,10 +94,15 @@ describe('the workspace in Chromium', () => {
     await page.getByTestId('pod-create-name').fill('web');
     await page.getByTestId('pod-create-node').selectOption('node1');
     await page.getByTestId('pod-create').click();
-    await expect.poll(() => page.getByTestId('pod-row-web').innerText(), { timeout: 15_000 }).toMatch(/10\.244\.1\.\d+/);
+    await expect
+      .poll(() => page.getByTestId('pod-row-web').innerText(), { timeout: 15_000 })
+      .toMatch(/10\.244\.1\.\d+/);
     const podIp = /10\.244\.1\.\d+/.exec(await page.getByTestId('pod-row-web').innerText())![0];
     await page.getByTestId('pod-terminal-web').click();
-    const tabIds = () => page.locator('[data-testid^="tab-t"]').evaluateAll((els) => els.map((e) => e.getAttribute('data-testid')!.replace(/^tab-/, '')));
+    const tabIds = () =>
+      page
+        .locator('[data-testid^="tab-t"]')
+        .evaluateAll((els) => els.map((e) => e.getAttribute('data-testid')!.replace(/^tab-/, '')));
     await expect.poll(async () => (await tabIds()).filter((x) => x !== t1).length, { timeout: 10_000 }).toBe(1);
     const t2 = (await tabIds()).find((x) => x !== t1)!;
     await waitForText(page, t2, /root@pod\/web/);
@@ -105,14 +116,29 @@ describe('the workspace in Chromium', () => {
     await page.setViewportSize({ width: 1100, height: 700 });
     await page.waitForTimeout(500);
     await typeIn(page, t2, 'clear; stty size');
-    await expect.poll(async () => /(\d+) (\d+)/.exec(await screenText(page, t2))?.slice(1).join(' '), { timeout: 10_000 }).not.toBe(before.slice(1).join(' '));
+    await expect
+      .poll(
+        async () =>
+          /(\d+) (\d+)/
+            .exec(await screenText(page, t2))
+            ?.slice(1)
+            .join(' '),
+        { timeout: 10_000 },
+      )
+      .not.toBe(before.slice(1).join(' '));
 
     // closing a tab ends its shell
     await page.getByTestId(`tab-close-${t2}`).click();
     await expect.poll(async () => (await s.engine.api['terminal.list']({})).map((t) => t.id)).not.toContain(t2);
     const world = s.engine.session.runningWorld!;
     await expect
-      .poll(async () => (await world.run({ kind: 'sandbox' }, ['ps', '-e', '-o', 'args'])).split('\n').filter((l) => l.startsWith('bash --noprofile')).length, { timeout: 5000 })
+      .poll(
+        async () =>
+          (await world.run({ kind: 'sandbox' }, ['ps', '-e', '-o', 'args']))
+            .split('\n')
+            .filter((l) => l.startsWith('bash --noprofile')).length,
+        { timeout: 5000 },
+      )
       .toBe(1); // only t1's shell is left
 
     // stopping the world leaves nothing of it
@@ -148,7 +174,11 @@ describe('the workspace in Chromium', () => {
     // mode 2026 from the program itself: its own holds, none of ours
     const u = await openTerminal(page, 'node1');
     await waitForText(page, u, /root@node1/);
-    await typeIn(page, u, "printf '\\033[?2026h'; yes synced | head -n 1000000; printf '\\033[?2026l'; echo sync-$((2*3))");
+    await typeIn(
+      page,
+      u,
+      "printf '\\033[?2026h'; yes synced | head -n 1000000; printf '\\033[?2026l'; echo sync-$((2*3))",
+    );
     await waitForText(page, u, /^sync-6$/m, 60_000);
     await expectDrawnToMatch(page, u);
     expect((await pace(u))!.holds).toBe(0);

@@ -41,7 +41,11 @@ describe('a world that cannot start, in Chromium', () => {
     process.env.PODNET_CNI_PATH = empty; // this file's own process: the engine below reads it
     const s = await openSession({ width: 1280, height: 800 }, 'light');
     try {
-      await startAndExpectFix(s.page, /CNI plugins: none in PODNET_CNI_PATH[\s\S]*fix: sudo apt-get install containernetworking-plugins/, 'world-cannot-start-no-plugins.png');
+      await startAndExpectFix(
+        s.page,
+        /CNI plugins: none in PODNET_CNI_PATH[\s\S]*fix: sudo apt-get install containernetworking-plugins/,
+        'world-cannot-start-no-plugins.png',
+      );
       expect(await s.page.getByTestId('world-error').innerText()).toContain('no CNI plugins found');
       expect(s.errors).toEqual([]);
     } finally {
@@ -53,7 +57,9 @@ describe('a world that cannot start, in Chromium', () => {
   }, 90_000);
 
   it('user namespaces denied: the error and the doctor’s fix', async () => {
-    const web = spawn(DENY_USERNS, [process.execPath, join(ROOT, 'out/src-main/web/main.js')], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const web = spawn(DENY_USERNS, [process.execPath, join(ROOT, 'out/src-main/web/main.js')], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     started.add(web);
     const url = await new Promise<string>((resolve, reject) => {
       let out = '';
@@ -77,7 +83,11 @@ describe('a world that cannot start, in Chromium', () => {
       const errors: string[] = [];
       page.on('pageerror', (e) => errors.push(e.message));
       await page.goto(url);
-      await startAndExpectFix(page, /user namespaces \(unshare -Urnm --pid, lo up\): unshare: unshare failed: Operation not permitted\n\s*fix: /, 'world-cannot-start-userns-denied.png');
+      await startAndExpectFix(
+        page,
+        /user namespaces \(unshare -Urnm --pid, lo up\): unshare: unshare failed: Operation not permitted\n\s*fix: /,
+        'world-cannot-start-userns-denied.png',
+      );
       expect(await page.getByTestId('world-error').innerText()).toContain('Operation not permitted');
       expect(errors).toEqual([]);
     } finally {

@@ -28,13 +28,26 @@ describe('a world at its process limit, in Chromium', () => {
     await startWorld(page, 1);
     const world = s.engine.session.runningWorld!;
     const limit = DEFAULT_LIMITS.processes;
-    const held = world.spawn({ kind: 'node', node: 'node1' }, [PROBE, '0', String(limit + 400), 'hold'], { stdin: true });
+    const held = world.spawn({ kind: 'node', node: 'node1' }, [PROBE, '0', String(limit + 400), 'hold'], {
+      stdin: true,
+    });
     let out = '';
     held.on('stdout', (d) => (out += d.toString()));
     try {
       await expect.poll(() => out, { timeout: 30_000 }).toMatch(/^forked \d+ errno 11\n/);
-      await expect.poll(() => page.getByTestId('world-error').isVisible().catch(() => false), { timeout: 15_000 }).toBe(true);
-      expect(await page.getByTestId('world-error').innerText()).toContain(`the world has reached its limit of ${limit} processes`);
+      await expect
+        .poll(
+          () =>
+            page
+              .getByTestId('world-error')
+              .isVisible()
+              .catch(() => false),
+          { timeout: 15_000 },
+        )
+        .toBe(true);
+      expect(await page.getByTestId('world-error').innerText()).toContain(
+        `the world has reached its limit of ${limit} processes`,
+      );
       await page.screenshot({ path: join(SHOTS, 'world-at-process-limit.png') });
     } finally {
       held.end();

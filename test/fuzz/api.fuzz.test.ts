@@ -24,7 +24,9 @@ async function worldState(): Promise<unknown> {
   const w = engine.session.runningWorld!;
   const links: Record<string, string> = {};
   for (const n of w.nodes.keys()) {
-    links[n] = (await w.run({ kind: 'node', node: n }, ['sh', '-c', 'ip -o link show | cut -d" " -f2,3; ls /run/netns'])).trim();
+    links[n] = (
+      await w.run({ kind: 'node', node: n }, ['sh', '-c', 'ip -o link show | cut -d" " -f2,3; ls /run/netns'])
+    ).trim();
   }
   const status = await engine.api['world.status']({});
   return {
@@ -39,51 +41,155 @@ async function worldState(): Promise<unknown> {
 // values that break things: wrong types, edges of ranges, path tricks, huge and odd strings
 const nasty = fc.oneof(
   fc.anything(),
-  fc.constantFrom('', ' ', '..', '../../etc/passwd', 'node1/../node2', 'a'.repeat(70), 'A', 'node99', 't0', 't-1', '\u0000', '💥', '__proto__', 'constructor', '%n%s'),
+  fc.constantFrom(
+    '',
+    ' ',
+    '..',
+    '../../etc/passwd',
+    'node1/../node2',
+    'a'.repeat(70),
+    'A',
+    'node99',
+    't0',
+    't-1',
+    '\u0000',
+    '💥',
+    '__proto__',
+    'constructor',
+    '%n%s',
+  ),
   fc.constantFrom(-1, 0, 1, 2, 7, 8, 9, 1000, 1001, 2 ** 31, 2 ** 53, -0, 0.5, Number.NaN, Number.POSITIVE_INFINITY),
   fc.string({ maxLength: 80 }),
   fc.string({ unit: 'binary', maxLength: 40 }),
 );
-const KEYS = ['name', 'node', 'nodes', 'id', 'data', 'cols', 'rows', 'bytes', 'target', 'kind', 'pod', 'op', 'step', 'stepThrough', 'fault', 'plugin', 'on'];
+const KEYS = [
+  'name',
+  'node',
+  'nodes',
+  'id',
+  'data',
+  'cols',
+  'rows',
+  'bytes',
+  'target',
+  'kind',
+  'pod',
+  'op',
+  'step',
+  'stepThrough',
+  'fault',
+  'plugin',
+  'on',
+];
 const nearMiss = fc.oneof(
   fc.dictionary(fc.constantFrom(...KEYS), nasty, { maxKeys: 5 }),
-  fc.record({ target: fc.record({ kind: fc.constantFrom('sandbox', 'node', 'pod', 'host', ''), node: nasty, pod: nasty }, { requiredKeys: ['kind'] }), cols: nasty, rows: nasty }),
-  fc.record({ name: nasty, node: nasty, stepThrough: nasty, fault: fc.oneof(nasty, fc.record({ kind: fc.constantFrom('plugin-fails', 'remove-netns', 'x'), plugin: nasty, on: nasty })) }),
+  fc.record({
+    target: fc.record(
+      { kind: fc.constantFrom('sandbox', 'node', 'pod', 'host', ''), node: nasty, pod: nasty },
+      { requiredKeys: ['kind'] },
+    ),
+    cols: nasty,
+    rows: nasty,
+  }),
+  fc.record({
+    name: nasty,
+    node: nasty,
+    stepThrough: nasty,
+    fault: fc.oneof(
+      nasty,
+      fc.record({ kind: fc.constantFrom('plugin-fails', 'remove-netns', 'x'), plugin: nasty, on: nasty }),
+    ),
+  }),
 );
 /** Params that the method's schema refuses. */
-const badParams = (m: Method) => fc.oneof(fc.anything(), nearMiss).filter((p) => !requests[m].params.safeParse(p ?? {}).success);
+const badParams = (m: Method) =>
+  fc.oneof(fc.anything(), nearMiss).filter((p) => !requests[m].params.safeParse(p ?? {}).success);
 
 /** Whole messages that are not a valid request: garbage, unknown methods, known methods with bad params. */
-const badMessage = fc.oneof(
-  fc.anything(),
-  fc.record({ id: fc.oneof(fc.nat(), nasty), method: fc.oneof(fc.string({ maxLength: 70 }), nasty), params: fc.anything() }),
-  fc.constantFrom(...METHODS).chain((m) => fc.record({ id: fc.nat(), method: fc.constant(m), params: badParams(m) })),
-  fc.constantFrom(...METHODS).chain((m) => fc.record({ id: fc.nat(), method: fc.constant(m), params: fc.constant({}), extra: nasty })),
-).filter((msg) => !isValidRequest(msg));
+const badMessage = fc
+  .oneof(
+    fc.anything(),
+    fc.record({
+      id: fc.oneof(fc.nat(), nasty),
+      method: fc.oneof(fc.string({ maxLength: 70 }), nasty),
+      params: fc.anything(),
+    }),
+    fc.constantFrom(...METHODS).chain((m) => fc.record({ id: fc.nat(), method: fc.constant(m), params: badParams(m) })),
+    fc
+      .constantFrom(...METHODS)
+      .chain((m) => fc.record({ id: fc.nat(), method: fc.constant(m), params: fc.constant({}), extra: nasty })),
+  )
+  .filter((msg) => !isValidRequest(msg));
 
 /** Whether a message would run (it must never: some requests stop or reset the world). */
 function isValidRequest(msg: unknown): boolean {
   const o = msg as { id?: unknown; method?: unknown; params?: unknown };
-  const shaped = typeof o === 'object' && o !== null && Number.isInteger(o.id) && (o.id as number) >= 0 && Object.keys(o).every((k) => ['id', 'method', 'params'].includes(k));
-  return shaped && typeof o.method === 'string' && isMethod(o.method) && requests[o.method].params.safeParse(o.params ?? {}).success;
+  const shaped =
+    typeof o === 'object' &&
+    o !== null &&
+    Number.isInteger(o.id) &&
+    (o.id as number) >= 0 &&
+    Object.keys(o).every((k) => ['id', 'method', 'params'].includes(k));
+  return (
+    shaped &&
+    typeof o.method === 'string' &&
+    isMethod(o.method) &&
+    requests[o.method].params.safeParse(o.params ?? {}).success
+  );
 }
 
 /**
  * Valid by the schema but about things that do not exist (pods, nodes, terminals, operations): the
  * engine must say so, or do nothing. Methods that change the world on purpose are left out.
  */
-const ghost = fc.oneof(
-  fc.record({ method: fc.constant('pod.delete'), params: fc.record({ name: fc.stringMatching(/^ghost-[a-z0-9]{1,8}$/) }) }),
-  fc.record({ method: fc.constant('pod.create'), params: fc.record({ name: fc.stringMatching(/^ghost-[a-z0-9]{1,8}$/), node: fc.stringMatching(/^node[3-9]$|^x[a-z]{0,8}$/) }) }),
-  fc.record({ method: fc.constantFrom('terminal.close', 'terminal.resize', 'terminal.input', 'terminal.ack'), params: fc.record({ id: fc.integer({ min: 1000, max: 999_999_999 }).map((n) => `t${n}`), cols: fc.integer({ min: 2, max: 1000 }), rows: fc.integer({ min: 1, max: 500 }), data: fc.string({ maxLength: 20 }), bytes: fc.nat(1 << 24) }) }),
-  fc.record({ method: fc.constantFrom('timeline.steps', 'timeline.next', 'timeline.continue', 'timeline.detail'), params: fc.record({ op: fc.integer({ min: 100_000, max: 1_000_000_000 }), step: fc.integer({ min: 1, max: 1_000_000_000 }) }) }),
-  fc.record({ method: fc.constant('timeline.plugins'), params: fc.record({ node: fc.stringMatching(/^node[3-9]$|^x[a-z]{0,8}$/) }) }),
-  fc.record({ method: fc.constant('terminal.open'), params: fc.record({ target: fc.record({ kind: fc.constant('pod'), pod: fc.stringMatching(/^ghost-[a-z0-9]{1,8}$/) }), cols: fc.integer({ min: 2, max: 1000 }), rows: fc.integer({ min: 1, max: 500 }) }) }),
-).map(({ method, params: p }) => {
-  // keep only the keys the method takes (the records above share fields)
-  const shape = (requests[method as Method].params as unknown as { shape: Record<string, unknown> }).shape;
-  return { method: method as Method, params: Object.fromEntries(Object.entries(p).filter(([k]) => k in shape)) };
-});
+const ghost = fc
+  .oneof(
+    fc.record({
+      method: fc.constant('pod.delete'),
+      params: fc.record({ name: fc.stringMatching(/^ghost-[a-z0-9]{1,8}$/) }),
+    }),
+    fc.record({
+      method: fc.constant('pod.create'),
+      params: fc.record({
+        name: fc.stringMatching(/^ghost-[a-z0-9]{1,8}$/),
+        node: fc.stringMatching(/^node[3-9]$|^x[a-z]{0,8}$/),
+      }),
+    }),
+    fc.record({
+      method: fc.constantFrom('terminal.close', 'terminal.resize', 'terminal.input', 'terminal.ack'),
+      params: fc.record({
+        id: fc.integer({ min: 1000, max: 999_999_999 }).map((n) => `t${n}`),
+        cols: fc.integer({ min: 2, max: 1000 }),
+        rows: fc.integer({ min: 1, max: 500 }),
+        data: fc.string({ maxLength: 20 }),
+        bytes: fc.nat(1 << 24),
+      }),
+    }),
+    fc.record({
+      method: fc.constantFrom('timeline.steps', 'timeline.next', 'timeline.continue', 'timeline.detail'),
+      params: fc.record({
+        op: fc.integer({ min: 100_000, max: 1_000_000_000 }),
+        step: fc.integer({ min: 1, max: 1_000_000_000 }),
+      }),
+    }),
+    fc.record({
+      method: fc.constant('timeline.plugins'),
+      params: fc.record({ node: fc.stringMatching(/^node[3-9]$|^x[a-z]{0,8}$/) }),
+    }),
+    fc.record({
+      method: fc.constant('terminal.open'),
+      params: fc.record({
+        target: fc.record({ kind: fc.constant('pod'), pod: fc.stringMatching(/^ghost-[a-z0-9]{1,8}$/) }),
+        cols: fc.integer({ min: 2, max: 1000 }),
+        rows: fc.integer({ min: 1, max: 500 }),
+      }),
+    }),
+  )
+  .map(({ method, params: p }) => {
+    // keep only the keys the method takes (the records above share fields)
+    const shape = (requests[method as Method].params as unknown as { shape: Record<string, unknown> }).shape;
+    return { method: method as Method, params: Object.fromEntries(Object.entries(p).filter(([k]) => k in shape)) };
+  });
 
 const tallies = { dispatch: new Tally(), ghost: new Tally(), ws: new Tally() };
 let before: unknown;
@@ -109,7 +215,11 @@ describe('fuzzing the API contract', () => {
   it('dispatch(): a bad message gets a typed error, promptly, and the world is unchanged', async () => {
     await fc.assert(
       fc.asyncProperty(badMessage, async (msg) => {
-        const r = (await within(dispatch(engine.api, msg), 10_000, 'dispatch')) as { id: number; error?: { code: string; message: string }; result?: unknown };
+        const r = (await within(dispatch(engine.api, msg), 10_000, 'dispatch')) as {
+          id: number;
+          error?: { code: string; message: string };
+          result?: unknown;
+        };
         expect(r.result).toBeUndefined();
         expect(CODES.has(r.error!.code)).toBe(true);
         expect(r.error!.message.length).toBeGreaterThan(0);
@@ -123,10 +233,19 @@ describe('fuzzing the API contract', () => {
   it('requests about pods, nodes, terminals and operations that do not exist: an error or nothing, and the world is unchanged', async () => {
     await fc.assert(
       fc.asyncProperty(ghost, async ({ method, params: p }) => {
-        const r = (await within(dispatch(engine.api, { id: 1, method, params: p }), 20_000, method)) as { error?: { code: string; message: string }; result?: unknown };
+        const r = (await within(dispatch(engine.api, { id: 1, method, params: p }), 20_000, method)) as {
+          error?: { code: string; message: string };
+          result?: unknown;
+        };
         if (r.error) {
           expect(CODES.has(r.error.code)).toBe(true);
-          tallies.ghost.add(errorClass(`${method} ${r.error.code}`, r.error.message, Object.values(p as object).flatMap((v) => (typeof v === 'object' && v ? Object.values(v) : [v]))));
+          tallies.ghost.add(
+            errorClass(
+              `${method} ${r.error.code}`,
+              r.error.message,
+              Object.values(p as object).flatMap((v) => (typeof v === 'object' && v ? Object.values(v) : [v])),
+            ),
+          );
         } else {
           tallies.ghost.add(`${method}: no error (nothing to do)`);
         }
@@ -138,7 +257,9 @@ describe('fuzzing the API contract', () => {
 
   it('over the real WebSocket: garbage frames and bad messages get one typed error each, and the world is unchanged', async () => {
     const ws = await new Promise<WebSocket>((resolve, reject) => {
-      const s = new WebSocket(`ws://127.0.0.1:${host.port}/rpc?token=${host.token}`, { headers: { Origin: `http://127.0.0.1:${host.port}` } });
+      const s = new WebSocket(`ws://127.0.0.1:${host.port}/rpc?token=${host.token}`, {
+        headers: { Origin: `http://127.0.0.1:${host.port}` },
+      });
       s.once('open', () => resolve(s));
       s.once('error', reject);
     });
@@ -153,10 +274,20 @@ describe('fuzzing the API contract', () => {
     });
     const frame = fc.oneof(
       // JSON drops undefined and turns NaN into null: what arrives must still be invalid
-      badMessage.map((m) => JSON.stringify(m)).filter((s): s is string => typeof s === 'string' && !isValidRequest(JSON.parse(s))),
+      badMessage
+        .map((m) => JSON.stringify(m))
+        .filter((s): s is string => typeof s === 'string' && !isValidRequest(JSON.parse(s))),
       fc.string({ maxLength: 200 }),
       fc.uint8Array({ minLength: 1, maxLength: 64 }).map((b) => Buffer.from(b)),
-      fc.constantFrom('{', '[]', 'null', '{"id":1}', '{"id":1,"method":"pod.create"}', '{"id":-5,"method":"world.stop","params":{}}', '{"id":1,"method":"world.stop","params":{},"x":1}'),
+      fc.constantFrom(
+        '{',
+        '[]',
+        'null',
+        '{"id":1}',
+        '{"id":1,"method":"pod.create"}',
+        '{"id":-5,"method":"world.stop","params":{}}',
+        '{"id":1,"method":"world.stop","params":{},"x":1}',
+      ),
     );
     await fc.assert(
       fc.asyncProperty(frame, async (f) => {

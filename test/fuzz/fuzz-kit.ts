@@ -16,7 +16,9 @@ export function errorClass(prefix: string, message: string, inputs: unknown[] = 
   for (const v of inputs) if (typeof v === 'string' && v.length > 0) message = message.split(v).join('…');
   // a schema error lists issues as "path: what"; the class is the set of whats
   const m = /^(not a request|invalid params for [\w.]+): (.*)$/s.exec(message);
-  const text = m ? `${m[1]}: ${[...new Set(m[2]!.split('; ').map((i) => i.replace(/^[^:]*: /, '')))].sort().join('; ')}` : message;
+  const text = m
+    ? `${m[1]}: ${[...new Set(m[2]!.split('; ').map((i) => i.replace(/^[^:]*: /, '')))].sort().join('; ')}`
+    : message;
   return `${prefix}: ${text
     .replace(/"(?:[^"\\]|\\.)*"/g, '"…"')
     .replace(/'[^']*'/g, "'…'")
@@ -40,7 +42,9 @@ export class Tally {
     for (const c of new Set(classes)) this.classes.set(c, (this.classes.get(c) ?? 0) + 1);
   }
   report(title: string): string {
-    const lines = [...this.classes.entries()].sort((a, b) => b[1] - a[1]).map(([c, n]) => `  ${String(n).padStart(5)}  ${c}`);
+    const lines = [...this.classes.entries()]
+      .sort((a, b) => b[1] - a[1])
+      .map(([c, n]) => `  ${String(n).padStart(5)}  ${c}`);
     // families: the error's kind and what refused it (a schema's issue combinations count once)
     const families = new Set([...this.classes.keys()].map((c) => c.split(': ').slice(0, 2).join(': ')));
     return `${title}: ${this.inputs} inputs, ${this.classes.size} distinct errors in ${families.size} families\n${lines.join('\n')}`;
@@ -50,5 +54,8 @@ export class Tally {
 /** Rejects when `p` takes longer than `ms`: a hang is a failure. */
 export function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   let t: NodeJS.Timeout;
-  return Promise.race([p, new Promise<T>((_, rej) => (t = setTimeout(() => rej(new Error(`hang: ${what} took more than ${ms} ms`)), ms)))]).finally(() => clearTimeout(t));
+  return Promise.race([
+    p,
+    new Promise<T>((_, rej) => (t = setTimeout(() => rej(new Error(`hang: ${what} took more than ${ms} ms`)), ms))),
+  ]).finally(() => clearTimeout(t));
 }

@@ -17,27 +17,56 @@ const NOT_A_STEP = 'not a step\n';
 
 // the curriculum's own files: the valid inputs the generators break
 const labs = readdirSync(LABS)
-  .filter((d) => statSync(join(LABS, d), { throwIfNoEntry: false })?.isDirectory() && statSync(join(LABS, d, 'lab.yaml'), { throwIfNoEntry: false })?.isFile())
+  .filter(
+    (d) =>
+      statSync(join(LABS, d), { throwIfNoEntry: false })?.isDirectory() &&
+      statSync(join(LABS, d, 'lab.yaml'), { throwIfNoEntry: false })?.isFile(),
+  )
   .map((d) => {
     const yaml = readFileSync(join(LABS, d, 'lab.yaml'), 'utf8');
-    const steps = readdirSync(join(LABS, d, 'steps')).map((f) => ({ path: `steps/${f}`, text: readFileSync(join(LABS, d, 'steps', f), 'utf8') }));
+    const steps = readdirSync(join(LABS, d, 'steps')).map((f) => ({
+      path: `steps/${f}`,
+      text: readFileSync(join(LABS, d, 'steps', f), 'utf8'),
+    }));
     return { yaml, steps };
   });
 const YAMLS = labs.map((l) => l.yaml);
 const STEPS = labs.flatMap((l) => l.steps.map((s) => s.text));
 
 const at = (t: string, n: number) => (t.length ? n % t.length : 0);
-const cut = (base: fc.Arbitrary<string>) => fc.tuple(base, fc.nat(), fc.nat(60)).map(([t, i, n]) => t.slice(0, at(t, i)) + t.slice(at(t, i) + n));
-const insert = (base: fc.Arbitrary<string>, what: fc.Arbitrary<string>) => fc.tuple(base, fc.nat(), what).map(([t, i, s]) => t.slice(0, at(t, i)) + s + t.slice(at(t, i)));
-const splice = (base: fc.Arbitrary<string>) => fc.tuple(base, base, fc.nat(), fc.nat()).map(([a, b, i, j]) => a.slice(0, at(a, i)) + b.slice(at(b, j)));
-const huge = fc.constantFrom('x'.repeat(100_000), '\u{1F600}'.repeat(20_000), 'é\u0301\u200B\uFEFF'.repeat(5000), '\0'.repeat(1000), '9'.repeat(400));
+const cut = (base: fc.Arbitrary<string>) =>
+  fc.tuple(base, fc.nat(), fc.nat(60)).map(([t, i, n]) => t.slice(0, at(t, i)) + t.slice(at(t, i) + n));
+const insert = (base: fc.Arbitrary<string>, what: fc.Arbitrary<string>) =>
+  fc.tuple(base, fc.nat(), what).map(([t, i, s]) => t.slice(0, at(t, i)) + s + t.slice(at(t, i)));
+const splice = (base: fc.Arbitrary<string>) =>
+  fc.tuple(base, base, fc.nat(), fc.nat()).map(([a, b, i, j]) => a.slice(0, at(a, i)) + b.slice(at(b, j)));
+const huge = fc.constantFrom(
+  'x'.repeat(100_000),
+  '\u{1F600}'.repeat(20_000),
+  'é\u0301\u200B\uFEFF'.repeat(5000),
+  '\0'.repeat(1000),
+  '9'.repeat(400),
+);
 // paths out of the folder among them: ../outside.md exists beside it, and lint must not read it
 const odd = fc.oneof(
   fc.string({ maxLength: 30 }),
   fc.string({ unit: 'grapheme', maxLength: 20 }),
   fc.jsonValue({ maxDepth: 2 }),
   huge,
-  fc.constantFrom('', '..', '../outside.md', '../../outside.md', 'steps/../../outside.md', '/etc/hostname', 'steps', 'a\nb', '-1', 1e308, -0, null),
+  fc.constantFrom(
+    '',
+    '..',
+    '../outside.md',
+    '../../outside.md',
+    'steps/../../outside.md',
+    '/etc/hostname',
+    'steps',
+    'a\nb',
+    '-1',
+    1e308,
+    -0,
+    null,
+  ),
 );
 const anyYaml = fc.jsonValue({ maxDepth: 3 }).map((v) => stringify(v));
 
@@ -57,9 +86,28 @@ const yamlTraps = fc.constantFrom(
 
 // lab.yaml: noise, YAML of every shape, the curriculum's files cut, spliced, or with a field swapped or dropped
 const LAB_FIELDS: (string | number)[][] = [
-  ['title'], ['summary'], ['level'], ['duration'], ['tags'], ['prerequisites'], ['steps'], ['steps', 0], ['world'], ['world', 'nodes'], ['world', 'loopback'],
-  ['world', 'loopbacks'], ['world', 'cni'], ['world', 'cni', 'from'], ['world', 'configs'], ['world', 'configs', 'node2'], ['world', 'pods'], ['world', 'pods', 0, 'node'],
-  ['world', 'pods', 0, 'name'], ['world', 'prepare'], ['world', 'prepare', 0, 'on'], ['extra'],
+  ['title'],
+  ['summary'],
+  ['level'],
+  ['duration'],
+  ['tags'],
+  ['prerequisites'],
+  ['steps'],
+  ['steps', 0],
+  ['world'],
+  ['world', 'nodes'],
+  ['world', 'loopback'],
+  ['world', 'loopbacks'],
+  ['world', 'cni'],
+  ['world', 'cni', 'from'],
+  ['world', 'configs'],
+  ['world', 'configs', 'node2'],
+  ['world', 'pods'],
+  ['world', 'pods', 0, 'node'],
+  ['world', 'pods', 0, 'name'],
+  ['world', 'prepare'],
+  ['world', 'prepare', 0, 'on'],
+  ['extra'],
 ];
 function setIn(o: unknown, path: (string | number)[], v: unknown, drop: boolean): unknown {
   if (path.length === 0) return drop ? undefined : v;
@@ -70,12 +118,27 @@ function setIn(o: unknown, path: (string | number)[], v: unknown, drop: boolean)
   else box[k!] = next;
   return box;
 }
-const swapField = fc.tuple(fc.constantFrom(...YAMLS), fc.constantFrom(...LAB_FIELDS), odd, fc.boolean()).map(([t, path, v, drop]) => stringify(setIn(parse(t), path, v, drop)));
+const swapField = fc
+  .tuple(fc.constantFrom(...YAMLS), fc.constantFrom(...LAB_FIELDS), odd, fc.boolean())
+  .map(([t, path, v, drop]) => stringify(setIn(parse(t), path, v, drop)));
 // a lab otherwise whole whose step or config file is outside its folder
-const OUTSIDE = ['../outside.md', '../../outside.md', 'steps/../../outside.md', './../outside.md', '../other-lab/lab.yaml', '/etc/hostname'];
-const escape = fc.tuple(fc.constantFrom(...YAMLS), fc.constantFrom(...OUTSIDE), fc.boolean()).map(([t, p, step]) =>
-  stringify(step ? setIn(parse(t), ['steps', 0], p, false) : setIn(parse(t), ['world', 'cni'], { file: '10-x.conflist', from: p }, false)),
-);
+const OUTSIDE = [
+  '../outside.md',
+  '../../outside.md',
+  'steps/../../outside.md',
+  './../outside.md',
+  '../other-lab/lab.yaml',
+  '/etc/hostname',
+];
+const escape = fc
+  .tuple(fc.constantFrom(...YAMLS), fc.constantFrom(...OUTSIDE), fc.boolean())
+  .map(([t, p, step]) =>
+    stringify(
+      step
+        ? setIn(parse(t), ['steps', 0], p, false)
+        : setIn(parse(t), ['world', 'cni'], { file: '10-x.conflist', from: p }, false),
+    ),
+  );
 const labYaml = fc.oneof(
   { weight: 1, arbitrary: escape },
   { weight: 1, arbitrary: fc.string({ maxLength: 200 }) },
@@ -83,22 +146,84 @@ const labYaml = fc.oneof(
   { weight: 1, arbitrary: anyYaml },
   { weight: 1, arbitrary: yamlTraps },
   { weight: 2, arbitrary: cut(fc.constantFrom(...YAMLS)) },
-  { weight: 1, arbitrary: insert(fc.constantFrom(...YAMLS), fc.oneof(fc.string({ maxLength: 8 }), fc.constantFrom(':', '- ', '\n  ', '"', '{', '&a', '*a', '\t'))) },
+  {
+    weight: 1,
+    arbitrary: insert(
+      fc.constantFrom(...YAMLS),
+      fc.oneof(fc.string({ maxLength: 8 }), fc.constantFrom(':', '- ', '\n  ', '"', '{', '&a', '*a', '\t')),
+    ),
+  },
   { weight: 1, arbitrary: splice(fc.constantFrom(...YAMLS)) },
   { weight: 4, arbitrary: swapField },
 );
 
 // a check item: a known kind or not, with arguments of any shape
-const FIELDS = ['in', 'on', 'from', 'id', 'title', 'kind', 'state', 'up', 'master', 'peer', 'absent', 'dev', 'via', 'fails', 'contains', 'ready'];
+const FIELDS = [
+  'in',
+  'on',
+  'from',
+  'id',
+  'title',
+  'kind',
+  'state',
+  'up',
+  'master',
+  'peer',
+  'absent',
+  'dev',
+  'via',
+  'fails',
+  'contains',
+  'ready',
+];
 const checkItem = fc.oneof(
-  fc.record({ kind: fc.constantFrom(...CHECK_KINDS, 'links', 'tcpdump', ''), value: odd, extra: fc.dictionary(fc.constantFrom(...FIELDS), odd, { maxKeys: 4 }) }).map(({ kind, value, extra }) => ({ [kind]: value, ...extra })),
+  fc
+    .record({
+      kind: fc.constantFrom(...CHECK_KINDS, 'links', 'tcpdump', ''),
+      value: odd,
+      extra: fc.dictionary(fc.constantFrom(...FIELDS), odd, { maxKeys: 4 }),
+    })
+    .map(({ kind, value, extra }) => ({ [kind]: value, ...extra })),
   fc.jsonValue({ maxDepth: 2 }),
 );
-const checkBlock = fc.oneof(fc.array(checkItem, { maxLength: 4 }).map((items) => stringify(items)), fc.string({ maxLength: 80 }), yamlTraps);
-const FENCES = ['run node1', 'run pod/a', 'run', 'copy', 'kubelet', 'check', 'hint', 'hint failing=x', 'hint failing=', 'solution node1', 'solution', 'solution kubelet', 'question', 'sh', ''];
-const block = fc.tuple(fc.constantFrom(...FENCES), fc.oneof(checkBlock, fc.string({ maxLength: 60 }), fc.constantFrom('syncPod x node9', 'killPod', 'id: q\nask: x\nanswer: {script: 1}', 'id: q\nask: x\nanswer: {pod-ip: nobody}')), fc.boolean()).map(
-  ([f, body, closed]) => '```' + f + '\n' + body + (closed ? '\n```\n' : '\n'),
+const checkBlock = fc.oneof(
+  fc.array(checkItem, { maxLength: 4 }).map((items) => stringify(items)),
+  fc.string({ maxLength: 80 }),
+  yamlTraps,
 );
+const FENCES = [
+  'run node1',
+  'run pod/a',
+  'run',
+  'copy',
+  'kubelet',
+  'check',
+  'hint',
+  'hint failing=x',
+  'hint failing=',
+  'solution node1',
+  'solution',
+  'solution kubelet',
+  'question',
+  'sh',
+  '',
+];
+const block = fc
+  .tuple(
+    fc.constantFrom(...FENCES),
+    fc.oneof(
+      checkBlock,
+      fc.string({ maxLength: 60 }),
+      fc.constantFrom(
+        'syncPod x node9',
+        'killPod',
+        'id: q\nask: x\nanswer: {script: 1}',
+        'id: q\nask: x\nanswer: {pod-ip: nobody}',
+      ),
+    ),
+    fc.boolean(),
+  )
+  .map(([f, body, closed]) => '```' + f + '\n' + body + (closed ? '\n```\n' : '\n'));
 const stepMd = fc.oneof(
   { weight: 1, arbitrary: fc.string({ maxLength: 200 }) },
   { weight: 1, arbitrary: fc.string({ unit: 'binary', maxLength: 100 }) },
@@ -106,12 +231,22 @@ const stepMd = fc.oneof(
   { weight: 2, arbitrary: cut(fc.constantFrom(...STEPS)) },
   { weight: 1, arbitrary: splice(fc.constantFrom(...STEPS)) },
   { weight: 3, arbitrary: insert(fc.constantFrom(...STEPS), block) },
-  { weight: 2, arbitrary: fc.tuple(fc.constantFrom('# A step\n', '', '#NoSpace\n'), fc.array(block, { maxLength: 5 })).map(([h, bs]) => h + bs.join('\n')) },
+  {
+    weight: 2,
+    arbitrary: fc
+      .tuple(fc.constantFrom('# A step\n', '', '#NoSpace\n'), fc.array(block, { maxLength: 5 }))
+      .map(([h, bs]) => h + bs.join('\n')),
+  },
   { weight: 1, arbitrary: fc.constantFrom(...STEPS) },
 );
 
 // a lab folder: its lab.yaml, and step files under the names the curriculum uses (some missing, some extra)
-const STEP_NAMES = ['steps/01-a.md', 'steps/02-b.md', 'steps/03-c.md', ...new Set(labs.flatMap((l) => l.steps.map((s) => s.path)))];
+const STEP_NAMES = [
+  'steps/01-a.md',
+  'steps/02-b.md',
+  'steps/03-c.md',
+  ...new Set(labs.flatMap((l) => l.steps.map((s) => s.path))),
+];
 const folder = fc.record({
   yaml: labYaml,
   steps: fc.dictionary(fc.constantFrom(...STEP_NAMES), stepMd, { maxKeys: 4 }),
@@ -130,12 +265,10 @@ function parse(t: string): unknown {
 
 /** Every file under dir with its size and mtime: what "nothing changed" compares. */
 function tree(dir: string): string[] {
-  return (readdirSync(dir, { recursive: true }) as string[])
-    .sort()
-    .map((p) => {
-      const s = statSync(join(dir, p));
-      return `${p} ${s.isDirectory() ? 'dir' : s.size} ${s.mtimeMs}`;
-    });
+  return (readdirSync(dir, { recursive: true }) as string[]).sort().map((p) => {
+    const s = statSync(join(dir, p));
+    return `${p} ${s.isDirectory() ? 'dir' : s.size} ${s.mtimeMs}`;
+  });
 }
 
 describe('fuzzing lab files through the loader and linter', () => {
@@ -179,18 +312,22 @@ describe('fuzzing lab files through the loader and linter', () => {
         try {
           result = lintLab(dir);
         } catch (e) {
-          throw new Error(`lintLab threw for lab.yaml ${JSON.stringify(text).slice(0, 300)}: ${(e as Error)?.stack ?? e}`);
+          throw new Error(
+            `lintLab threw for lab.yaml ${JSON.stringify(text).slice(0, 300)}: ${(e as Error)?.stack ?? e}`,
+          );
         }
         // a hang bound, not a speed test: a few ms is normal, seconds would be a runaway
         const ms = performance.now() - start;
-        if (ms > 5000) throw new Error(`hang: lintLab took ${Math.round(ms)} ms for ${JSON.stringify(text).slice(0, 300)}`);
+        if (ms > 5000)
+          throw new Error(`hang: lintLab took ${Math.round(ms)} ms for ${JSON.stringify(text).slice(0, 300)}`);
 
         const classes: string[] = [];
         for (const e of result.errors) {
           const line = formatLintError(e);
           expect(line).toMatch(/^.+:\d+: \S/s);
           const rel = relative(dir, e.file);
-          if (rel.startsWith('..') || rel === '') throw new Error(`error outside the lab folder: ${line.slice(0, 300)}`);
+          if (rel.startsWith('..') || rel === '')
+            throw new Error(`error outside the lab folder: ${line.slice(0, 300)}`);
           expect(Number.isInteger(e.line) && e.line >= 1).toBe(true);
           const own = files.get(rel);
           // a line inside the file it names (one past the end: an unclosed block or an empty file)
@@ -211,7 +348,8 @@ describe('fuzzing lab files through the loader and linter', () => {
           expect(result.errors).toEqual([]);
           expect(lab.steps.length).toBe(result.lab!.steps.length);
         } catch (e) {
-          if (!(e instanceof LabLoadError)) throw new Error(`loadLab threw ${(e as Error)?.name}: ${(e as Error)?.stack ?? e}`);
+          if (!(e instanceof LabLoadError))
+            throw new Error(`loadLab threw ${(e as Error)?.name}: ${(e as Error)?.stack ?? e}`);
           expect(e.errors).toEqual(result.errors);
         }
         // reading changes nothing: the folder holds what was written, and nothing outside it moved

@@ -21,7 +21,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 let seed = Number(process.env.PODNET_CHAOS_SEED ?? 7);
 /** Kill points per kind: 20, 20 and 10 in the suite; PODNET_CHAOS_ROUNDS=k runs k times as many. */
 const ROUNDS = Math.max(1, Number(process.env.PODNET_CHAOS_ROUNDS ?? 1));
-const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
 
 let world: World;
 let rt: ContainerdNode;
@@ -112,7 +112,13 @@ async function recoverAndCheck(id: string | undefined): Promise<string[]> {
     }
     await rt.removePodSandbox(id, new Trace()).catch((e: Error) => problems.push(`RemovePodSandbox: ${e.message}`));
   }
-  if (rt.listPodSandbox().length) problems.push(`sandboxes still listed: ${rt.listPodSandbox().map((s) => s.id).join(', ')}`);
+  if (rt.listPodSandbox().length)
+    problems.push(
+      `sandboxes still listed: ${rt
+        .listPodSandbox()
+        .map((s) => s.id)
+        .join(', ')}`,
+    );
   for (const item of (await settledPodLeftovers(world, 'node1', 3000, (items) => items.length > 0)).items) {
     const m = OWNERLESS.exec(item);
     if (!m) {
@@ -171,11 +177,17 @@ describe('chaos: SIGKILL of plugins and pause processes', () => {
         }
       }
       await stop;
-      points.push({ at: `pause ${stopping ? 'while stopping' : 'while running'} + ${delay} ms`, kills, leaks: await recoverAndCheck(id) });
+      points.push({
+        at: `pause ${stopping ? 'while stopping' : 'while running'} + ${delay} ms`,
+        kills,
+        leaks: await recoverAndCheck(id),
+      });
     }
     const leaky = points.filter((p) => p.leaks.length);
     const landed = points.filter((p) => p.kills > 0).length;
-    console.log(`chaos (seed ${process.env.PODNET_CHAOS_SEED ?? 7}): ${points.length} kill points tried, ${landed} killed a running process, ${leaky.length} with leaks; ${ownerless} ownerless host-local reservations (the plugin killed between creating and writing one)`);
+    console.log(
+      `chaos (seed ${process.env.PODNET_CHAOS_SEED ?? 7}): ${points.length} kill points tried, ${landed} killed a running process, ${leaky.length} with leaks; ${ownerless} ownerless host-local reservations (the plugin killed between creating and writing one)`,
+    );
     for (const p of leaky) console.log(`  ${p.at}: ${p.leaks.join('; ')}`);
     expect(leaky).toEqual([]);
     // the kills must really land most of the time, or this test proves nothing

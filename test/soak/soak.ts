@@ -64,7 +64,8 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
   const leftovers: string[] = [];
   const t0 = performance.now();
   try {
-    for (const n of world.nodes.values()) writeFileSync(join(n.host.confDir, '10-podnet.conflist'), bridgeConfList(n.podCidr));
+    for (const n of world.nodes.values())
+      writeFileSync(join(n.host.confDir, '10-podnet.conflist'), bridgeConfList(n.podCidr));
     const kubelet = new Kubelet(world);
     const names = [...world.nodes.keys()];
     let next = 0;
@@ -88,11 +89,17 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
         done++;
         // one sample per cycle: the windows below are means over cycles, not over time
         memory.push(sample());
-        if (opts.progress && done % 100 === 0) opts.progress(`${done}/${opts.cycles} cycles, ${Math.round(performance.now() - t0)} ms, rss ${Math.round(process.memoryUsage().rss / 2 ** 20)} MiB`);
+        if (opts.progress && done % 100 === 0)
+          opts.progress(
+            `${done}/${opts.cycles} cycles, ${Math.round(performance.now() - t0)} ms, rss ${Math.round(process.memoryUsage().rss / 2 ** 20)} MiB`,
+          );
       }
     };
     await Promise.all(Array.from({ length: opts.workers }, worker));
-    for (const n of names) leftovers.push(...(await settledPodLeftovers(world, n, 5000, (items) => items.length > 0)).items.map((x) => `${n}: ${x}`));
+    for (const n of names)
+      leftovers.push(
+        ...(await settledPodLeftovers(world, n, 5000, (items) => items.length > 0)).items.map((x) => `${n}: ${x}`),
+      );
     leftovers.push(...(await strayProcesses(world)).map((p) => `process ${p}`));
     if (kubelet.pods.size) leftovers.push(`kubelet still lists ${[...kubelet.pods.keys()].join(', ')}`);
   } finally {

@@ -16,14 +16,24 @@ describe('checkConfigText', () => {
   });
   it('points a trailing comma at the comma', () => {
     const [p] = checkConfigText('a.conflist', '{\n  "name": "x",\n}\n');
-    expect(formatProblem(p!)).toBe('a.conflist:2:14: invalid JSON: trailing comma: JSON allows no comma after the last member');
+    expect(formatProblem(p!)).toBe(
+      'a.conflist:2:14: invalid JSON: trailing comma: JSON allows no comma after the last member',
+    );
   });
   it('marks a gateway outside the subnet on its own line', () => {
-    const text = lines(list([bridge({ type: 'host-local', ranges: [[{ subnet: '10.244.1.0/24', gateway: '10.244.2.1' }]] })]));
+    const text = lines(
+      list([bridge({ type: 'host-local', ranges: [[{ subnet: '10.244.1.0/24', gateway: '10.244.2.1' }]] })]),
+    );
     const ps = checkConfigText('a.conflist', text);
-    expect(ps.map((p) => [p.rule, p.line, p.message])).toEqual([['gateway-outside-subnet', text.split('\n').findIndex((l) => l.includes('"gateway"')) + 1, 'gateway 10.244.2.1 is outside the subnet 10.244.1.0/24']]);
+    expect(ps.map((p) => [p.rule, p.line, p.message])).toEqual([
+      [
+        'gateway-outside-subnet',
+        text.split('\n').findIndex((l) => l.includes('"gateway"')) + 1,
+        'gateway 10.244.2.1 is outside the subnet 10.244.1.0/24',
+      ],
+    ]);
   });
-  it('explains a bad enum, a missing field and a wrong type in the schema\'s words', () => {
+  it("explains a bad enum, a missing field and a wrong type in the schema's words", () => {
     const text = lines(list([{ type: 'macvlan', mode: 'brige', mtu: '1500', ipam: {} }, { type: 'vrf' }]));
     const msgs = checkConfigText('a.conflist', text).map((p) => p.message);
     expect(msgs).toContain('macvlan: "mode" must be one of "bridge", "private", "vepa", "passthru", not "brige"');
@@ -31,11 +41,27 @@ describe('checkConfigText', () => {
     expect(msgs.some((m) => m.startsWith('vrf: missing "vrfname": The name of the VRF'))).toBe(true);
   });
   it('finds overlapping ranges and reversed ranges', () => {
-    const text = lines(list([bridge({ type: 'host-local', ranges: [[{ subnet: '10.1.0.0/16' }, { subnet: '10.1.2.0/24' }], [{ subnet: '10.2.0.0/24', rangeStart: '10.2.0.50', rangeEnd: '10.2.0.10' }]] })]));
+    const text = lines(
+      list([
+        bridge({
+          type: 'host-local',
+          ranges: [
+            [{ subnet: '10.1.0.0/16' }, { subnet: '10.1.2.0/24' }],
+            [{ subnet: '10.2.0.0/24', rangeStart: '10.2.0.50', rangeEnd: '10.2.0.10' }],
+          ],
+        }),
+      ]),
+    );
     expect(checkConfigText('a.conflist', text).map((p) => p.rule)).toEqual(['ranges-overlap', 'range-reversed']);
   });
   it('refuses a chained plugin first and two interface makers', () => {
-    const text = lines(list([{ type: 'portmap', capabilities: { portMappings: true } }, bridge({ type: 'host-local', subnet: '10.1.0.0/24' }), { type: 'ptp', ipam: { type: 'host-local', subnet: '10.2.0.0/24' } }]));
+    const text = lines(
+      list([
+        { type: 'portmap', capabilities: { portMappings: true } },
+        bridge({ type: 'host-local', subnet: '10.1.0.0/24' }),
+        { type: 'ptp', ipam: { type: 'host-local', subnet: '10.2.0.0/24' } },
+      ]),
+    );
     expect(checkConfigText('a.conflist', text).map((p) => p.rule)).toEqual(['chained-first', 'two-interfaces']);
   });
 });

@@ -74,17 +74,40 @@ export class Locator {
     const end = n ? (n.type === 'object' || n.type === 'array' ? n.offset + 1 : n.offset + n.length) : 1;
     const a = this.pos(start);
     const b = this.pos(end);
-    return { file: this.file, line: a.line, column: a.column, endLine: b.line, endColumn: b.column, severity, message, rule };
+    return {
+      file: this.file,
+      line: a.line,
+      column: a.column,
+      endLine: b.line,
+      endColumn: b.column,
+      severity,
+      message,
+      rule,
+    };
   }
 }
 
 const CIDR_WORDS = 'an address block in CIDR notation such as "10.244.1.0/24"';
 const IP_WORDS = 'an IP address such as "10.244.1.1"';
 
-const show = (v: unknown) => (typeof v === 'string' ? JSON.stringify(v) : v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v === 'object' ? 'an object' : String(v));
+const show = (v: unknown) =>
+  typeof v === 'string'
+    ? JSON.stringify(v)
+    : v === null
+      ? 'null'
+      : Array.isArray(v)
+        ? 'an array'
+        : typeof v === 'object'
+          ? 'an object'
+          : String(v);
 
 function pluginAt(json: unknown, kind: 'conflist' | 'conf', path: Path): string | undefined {
-  const p = kind === 'conflist' ? (path[0] === 'plugins' && typeof path[1] === 'number' ? (json as { plugins?: { type?: unknown }[] }).plugins?.[path[1]] : undefined) : (json as { type?: unknown });
+  const p =
+    kind === 'conflist'
+      ? path[0] === 'plugins' && typeof path[1] === 'number'
+        ? (json as { plugins?: { type?: unknown }[] }).plugins?.[path[1]]
+        : undefined
+      : (json as { type?: unknown });
   return p && typeof p.type === 'string' ? p.type : undefined;
 }
 
@@ -102,7 +125,13 @@ function schemaMessage(e: ErrorObject, field: string): string | undefined {
       return `"${field}" must be one of ${(e.schema as unknown[]).map((v) => JSON.stringify(v)).join(', ')}, not ${show(e.data)}`;
     case 'pattern': {
       const p = String(e.schema);
-      const what = p.includes('/') ? CIDR_WORDS : p.includes('[0-9a-fA-F.:]') ? IP_WORDS : p.includes('a-zA-Z0-9_.-') ? 'letters, digits, "_", "." and "-", starting with a letter or digit' : `text matching ${p}`;
+      const what = p.includes('/')
+        ? CIDR_WORDS
+        : p.includes('[0-9a-fA-F.:]')
+          ? IP_WORDS
+          : p.includes('a-zA-Z0-9_.-')
+            ? 'letters, digits, "_", "." and "-", starting with a letter or digit'
+            : `text matching ${p}`;
       return `"${field}" must be ${what}, not ${show(e.data)}`;
     }
     case 'minimum':
@@ -117,8 +146,10 @@ function schemaMessage(e: ErrorObject, field: string): string | undefined {
       return `"${p.property}" needs "${p.missingProperty}" as well`;
     }
     case 'anyOf':
-      if (ps?.$id?.endsWith('/host-local.json')) return 'host-local needs "ranges" (or the legacy "subnet"): the address blocks to allocate from';
-      if (field === 'type') return `"type" must name a plugin binary (letters, digits, "_", "." and "-"), not ${show(e.data)}`;
+      if (ps?.$id?.endsWith('/host-local.json'))
+        return 'host-local needs "ranges" (or the legacy "subnet"): the address blocks to allocate from';
+      if (field === 'type')
+        return `"type" must name a plugin binary (letters, digits, "_", "." and "-"), not ${show(e.data)}`;
       return `"${field}" does not match any allowed shape`;
     case 'if':
     case 'const':
@@ -137,8 +168,19 @@ function schemaProblems(loc: Locator, json: unknown, kind: 'conflist' | 'conf'):
   const out: LintProblem[] = [];
   const seen = new Set<string>();
   for (const e of errors) {
-    if (e.keyword !== 'anyOf' && anyOfs.some((a) => { const [ip, sp] = a.split('|'); return e.instancePath === ip && e.schemaPath.startsWith(`${sp!}/`); })) continue;
-    let path: Path = e.instancePath.split('/').slice(1).map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~')).map((s) => (/^\d+$/.test(s) ? Number(s) : s));
+    if (
+      e.keyword !== 'anyOf' &&
+      anyOfs.some((a) => {
+        const [ip, sp] = a.split('|');
+        return e.instancePath === ip && e.schemaPath.startsWith(`${sp!}/`);
+      })
+    )
+      continue;
+    let path: Path = e.instancePath
+      .split('/')
+      .slice(1)
+      .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'))
+      .map((s) => (/^\d+$/.test(s) ? Number(s) : s));
     // a wrong type explains a failed enum at the same place
     if (e.keyword === 'enum' && errors.some((o) => o.keyword === 'type' && o.instancePath === e.instancePath)) continue;
     const field = String(path.at(-1) ?? (kind === 'conflist' ? 'the list' : 'the configuration'));
@@ -146,7 +188,10 @@ function schemaProblems(loc: Locator, json: unknown, kind: 'conflist' | 'conf'):
     if (!msg) continue;
     const type = pluginAt(json, kind, path);
     const message = type && path.length >= (kind === 'conflist' ? 2 : 1) ? `${type}: ${msg}` : msg;
-    const key = e.keyword === 'required' ? `${e.instancePath}|required|${(e.params as { missingProperty: string }).missingProperty}` : `${e.instancePath}|${message}`;
+    const key =
+      e.keyword === 'required'
+        ? `${e.instancePath}|required|${(e.params as { missingProperty: string }).missingProperty}`
+        : `${e.instancePath}|${message}`;
     // a plugin's missing field is marked on its "type" line; a dependency on the field that has it
     const obj = path.reduce<unknown>((o, k) => (o as Record<string | number, unknown> | undefined)?.[k], json);
     if (e.keyword === 'required' && isObj(obj) && typeof obj.type === 'string') path = [...path, 'type'];
@@ -159,12 +204,19 @@ function schemaProblems(loc: Locator, json: unknown, kind: 'conflist' | 'conf'):
 }
 
 /** The plugins of a parsed config with their paths (a .conf is one plugin at the root). */
-export function pluginsOf(json: unknown, kind: 'conflist' | 'conf'): { conf: Record<string, unknown>; path: Path; index: number }[] {
+export function pluginsOf(
+  json: unknown,
+  kind: 'conflist' | 'conf',
+): { conf: Record<string, unknown>; path: Path; index: number }[] {
   if (!json || typeof json !== 'object' || Array.isArray(json)) return [];
   if (kind === 'conf') return [{ conf: json as Record<string, unknown>, path: [], index: 0 }];
   const list = (json as { plugins?: unknown }).plugins;
   if (!Array.isArray(list)) return [];
-  return list.flatMap((p, i) => (p && typeof p === 'object' && !Array.isArray(p) ? [{ conf: p as Record<string, unknown>, path: ['plugins', i] as Path, index: i }] : []));
+  return list.flatMap((p, i) =>
+    p && typeof p === 'object' && !Array.isArray(p)
+      ? [{ conf: p as Record<string, unknown>, path: ['plugins', i] as Path, index: i }]
+      : [],
+  );
 }
 
 const isObj = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);
@@ -180,7 +232,11 @@ export function ipamSubnets(json: unknown, kind: 'conflist' | 'conf'): { cidr: C
       if (c) out.push({ cidr: c, text: v as string, path });
     };
     if (Array.isArray(ipam.ranges)) {
-      ipam.ranges.forEach((set, i) => Array.isArray(set) && set.forEach((r, j) => isObj(r) && add(r.subnet, [...p.path, 'ipam', 'ranges', i, j, 'subnet'])));
+      ipam.ranges.forEach(
+        (set, i) =>
+          Array.isArray(set) &&
+          set.forEach((r, j) => isObj(r) && add(r.subnet, [...p.path, 'ipam', 'ranges', i, j, 'subnet'])),
+      );
     }
     add(ipam.subnet, [...p.path, 'ipam', 'subnet']);
   }
@@ -196,21 +252,46 @@ function semanticProblems(loc: Locator, json: unknown, kind: 'conflist' | 'conf'
   for (const { conf, path, index } of plugins) {
     const type = typeof conf.type === 'string' ? conf.type : '';
     if (index === 0 && CHAINED_PLUGINS.includes(type)) {
-      err([...path, 'type'], 'chained-first', `${type} is a chained plugin: it works on the previous plugin's result (prevResult), so it cannot be the first plugin${kind === 'conf' ? ' or stand alone in a .conf' : ''}`);
+      err(
+        [...path, 'type'],
+        'chained-first',
+        `${type} is a chained plugin: it works on the previous plugin's result (prevResult), so it cannot be the first plugin${kind === 'conf' ? ' or stand alone in a .conf' : ''}`,
+      );
     }
     if (INTERFACE_PLUGINS.includes(type)) {
-      if (maker) err([...path, 'type'], 'two-interfaces', `${type} would create the pod's interface again: plugin ${maker.index + 1} (${maker.type}) already made it, so ADD fails with "already exists"`);
+      if (maker)
+        err(
+          [...path, 'type'],
+          'two-interfaces',
+          `${type} would create the pod's interface again: plugin ${maker.index + 1} (${maker.type}) already made it, so ADD fails with "already exists"`,
+        );
       else maker = { type, index };
     }
-    if (type === 'host-device' && !['device', 'hwaddr', 'kernelpath', 'pciBusID'].some((k) => typeof conf[k] === 'string')) {
-      err([...path, 'type'], 'host-device-selector', 'host-device needs one of "device", "hwaddr", "kernelpath" or "pciBusID": the existing device to move into the pod');
+    if (
+      type === 'host-device' &&
+      !['device', 'hwaddr', 'kernelpath', 'pciBusID'].some((k) => typeof conf[k] === 'string')
+    ) {
+      err(
+        [...path, 'type'],
+        'host-device-selector',
+        'host-device needs one of "device", "hwaddr", "kernelpath" or "pciBusID": the existing device to move into the pod',
+      );
     }
     if (type === 'bandwidth') {
       const caps = isObj(conf.capabilities) && conf.capabilities.bandwidth === true;
-      if (!caps && !['ingressRate', 'egressRate'].some((k) => conf[k] !== undefined)) warn([...path, 'type'], 'bandwidth-idle', 'bandwidth has no rates and no "capabilities": {"bandwidth": true}, so it shapes nothing');
+      if (!caps && !['ingressRate', 'egressRate'].some((k) => conf[k] !== undefined))
+        warn(
+          [...path, 'type'],
+          'bandwidth-idle',
+          'bandwidth has no rates and no "capabilities": {"bandwidth": true}, so it shapes nothing',
+        );
     }
     if (type === 'portmap' && !(isObj(conf.capabilities) && conf.capabilities.portMappings === true)) {
-      warn([...path, 'type'], 'portmap-no-capability', 'portmap without "capabilities": {"portMappings": true} never receives the pod\'s ports, so it maps nothing');
+      warn(
+        [...path, 'type'],
+        'portmap-no-capability',
+        'portmap without "capabilities": {"portMappings": true} never receives the pod\'s ports, so it maps nothing',
+      );
     }
     if (isObj(conf.ipam)) ipamProblems([...path, 'ipam'], conf.ipam, err);
   }
@@ -223,8 +304,10 @@ function checkRoutes(path: Path, routes: unknown, err: Report): void {
   if (!Array.isArray(routes)) return;
   routes.forEach((r, i) => {
     if (!isObj(r)) return;
-    if (typeof r.dst === 'string' && /^[0-9a-fA-F.:]+\/[0-9]{1,3}$/.test(r.dst) && !parseCidr(r.dst)) err([...path, i, 'dst'], 'bad-cidr', `route "dst" ${JSON.stringify(r.dst)} is not a valid address block`);
-    if (typeof r.gw === 'string' && /^[0-9a-fA-F.:]+$/.test(r.gw) && !parseIp(r.gw)) err([...path, i, 'gw'], 'bad-ip', `route "gw" ${JSON.stringify(r.gw)} is not a valid IP address`);
+    if (typeof r.dst === 'string' && /^[0-9a-fA-F.:]+\/[0-9]{1,3}$/.test(r.dst) && !parseCidr(r.dst))
+      err([...path, i, 'dst'], 'bad-cidr', `route "dst" ${JSON.stringify(r.dst)} is not a valid address block`);
+    if (typeof r.gw === 'string' && /^[0-9a-fA-F.:]+$/.test(r.gw) && !parseIp(r.gw))
+      err([...path, i, 'gw'], 'bad-ip', `route "gw" ${JSON.stringify(r.gw)} is not a valid IP address`);
   });
 }
 
@@ -233,10 +316,15 @@ function cidrOf(path: Path, v: unknown, err: Report, what: string, hostBitsOk: b
   if (typeof v !== 'string' || !/^[0-9a-fA-F.:]+\/[0-9]{1,3}$/.test(v)) return undefined;
   const c = parseCidr(v);
   if (!c) {
-    err(path, 'bad-cidr', `${what} ${JSON.stringify(v)} is not a valid address block (each IPv4 octet 0-255, prefix at most ${v.includes(':') ? 128 : 32})`);
+    err(
+      path,
+      'bad-cidr',
+      `${what} ${JSON.stringify(v)} is not a valid address block (each IPv4 octet 0-255, prefix at most ${v.includes(':') ? 128 : 32})`,
+    );
     return undefined;
   }
-  if (!hostBitsOk && c.addr !== c.network) err(path, 'host-bits', `${what} ${JSON.stringify(v)} has host bits set: the network is ${formatCidr(c)}`);
+  if (!hostBitsOk && c.addr !== c.network)
+    err(path, 'host-bits', `${what} ${JSON.stringify(v)} has host bits set: the network is ${formatCidr(c)}`);
   return c;
 }
 
@@ -254,7 +342,12 @@ function ipamProblems(path: Path, ipam: Record<string, unknown>, err: Report): v
       if (!isObj(a)) return;
       const c = cidrOf([...path, 'addresses', i, 'address'], a.address, err, '"address"', true);
       const gw = ipOf([...path, 'addresses', i, 'gateway'], a.gateway, err, '"gateway"');
-      if (c && gw && !contains(c, gw)) err([...path, 'addresses', i, 'gateway'], 'gateway-outside-subnet', `gateway ${String(a.gateway)} is outside ${formatCidr(c)}, the subnet of address ${String(a.address)}: the pod could not reach it`);
+      if (c && gw && !contains(c, gw))
+        err(
+          [...path, 'addresses', i, 'gateway'],
+          'gateway-outside-subnet',
+          `gateway ${String(a.gateway)} is outside ${formatCidr(c)}, the subnet of address ${String(a.address)}: the pod could not reach it`,
+        );
     });
   }
   if (ipam.type !== 'host-local') return;
@@ -264,13 +357,23 @@ function ipamProblems(path: Path, ipam: Record<string, unknown>, err: Report): v
     if (!c) return undefined;
     const inside = (k: string) => {
       const ip = ipOf([...rp, k], r[k], err, `"${k}"`);
-      if (ip && !contains(c, ip)) err([...rp, k], k === 'gateway' ? 'gateway-outside-subnet' : 'range-outside-subnet', `${k} ${String(r[k])} is outside the subnet ${formatCidr(c)}`);
+      if (ip && !contains(c, ip))
+        err(
+          [...rp, k],
+          k === 'gateway' ? 'gateway-outside-subnet' : 'range-outside-subnet',
+          `${k} ${String(r[k])} is outside the subnet ${formatCidr(c)}`,
+        );
       return ip && contains(c, ip) ? ip.value : undefined;
     };
     inside('gateway');
     const start = inside('rangeStart');
     const end = inside('rangeEnd');
-    if (start !== undefined && end !== undefined && start > end) err([...rp, 'rangeEnd'], 'range-reversed', `rangeEnd ${String(r.rangeEnd)} comes before rangeStart ${String(r.rangeStart)}`);
+    if (start !== undefined && end !== undefined && start > end)
+      err(
+        [...rp, 'rangeEnd'],
+        'range-reversed',
+        `rangeEnd ${String(r.rangeEnd)} comes before rangeStart ${String(r.rangeStart)}`,
+      );
     return { family: c.family, first: start ?? c.network, last: end ?? lastOf(c), label: formatCidr(c) };
   };
   const sets: { spans: Span[]; index: number }[] = [];
@@ -284,14 +387,29 @@ function ipamProblems(path: Path, ipam: Record<string, unknown>, err: Report): v
         const s = range(r, rp);
         if (!s) return;
         const fam = spans.find((o) => o.family !== s.family);
-        if (fam) err([...rp, 'subnet'], 'mixed-family', `range set ${i + 1} mixes IPv${fam.family} and IPv${s.family}: one set gives one address, so its ranges must be of one family (put the other family in its own set)`);
+        if (fam)
+          err(
+            [...rp, 'subnet'],
+            'mixed-family',
+            `range set ${i + 1} mixes IPv${fam.family} and IPv${s.family}: one set gives one address, so its ranges must be of one family (put the other family in its own set)`,
+          );
         const o = spans.find((x) => overlaps(x, s));
-        if (o) err([...rp, 'subnet'], 'ranges-overlap', `this range (${s.label}) overlaps ${o.label}, an earlier range of the same set`);
+        if (o)
+          err(
+            [...rp, 'subnet'],
+            'ranges-overlap',
+            `this range (${s.label}) overlaps ${o.label}, an earlier range of the same set`,
+          );
         spans.push(s);
       });
       for (const earlier of sets) {
         const hit = earlier.spans.find((e) => spans.some((s) => overlaps(e, s)));
-        if (hit) err([...path, 'ranges', i], 'ranges-overlap', `range set ${i + 1} overlaps range set ${earlier.index + 1} (${hit.label}): host-local refuses overlapping range sets`);
+        if (hit)
+          err(
+            [...path, 'ranges', i],
+            'ranges-overlap',
+            `range set ${i + 1} overlaps range set ${earlier.index + 1} (${hit.label}): host-local refuses overlapping range sets`,
+          );
       }
       sets.push({ spans, index: i });
     });
@@ -306,7 +424,17 @@ export function checkConfigText(file: string, text: string): LintProblem[] {
   const syntax = locateJsonError(text);
   if (syntax) {
     const a = loc.pos(Math.min(syntax.pos, text.length));
-    return [{ file, ...a, endLine: a.line, endColumn: a.column + 1, severity: 'error', rule: 'syntax', message: `invalid JSON: ${syntax.reason}` }];
+    return [
+      {
+        file,
+        ...a,
+        endLine: a.line,
+        endColumn: a.column + 1,
+        severity: 'error',
+        rule: 'syntax',
+        message: `invalid JSON: ${syntax.reason}`,
+      },
+    ];
   }
   const json = JSON.parse(text) as unknown;
   const kind = configKind(file);

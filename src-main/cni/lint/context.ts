@@ -2,7 +2,16 @@
 // does not speak (asked with VERSION), another file that sorts first and wins, and pod subnets that
 // overlap another node's. The engine gives the context from the world; the CLI from the node it runs on.
 import { CONF_EXTENSIONS } from '../conf.js';
-import { checkConfigText, configKind, ipamSubnets, Locator, pluginsOf, sortProblems, type LintProblem, type Path } from './check.js';
+import {
+  checkConfigText,
+  configKind,
+  ipamSubnets,
+  Locator,
+  pluginsOf,
+  sortProblems,
+  type LintProblem,
+  type Path,
+} from './check.js';
 import { lintConfigText } from './lint-file.js';
 import { formatCidr, lastOf, overlaps, parseCidr } from './ip.js';
 
@@ -19,7 +28,12 @@ export interface NodeLintContext {
 }
 
 /** Every problem of a config file on a node: the file's own (lintConfigText) and the node's. */
-export async function lintInContext(file: string, name: string, text: string, ctx: NodeLintContext): Promise<LintProblem[]> {
+export async function lintInContext(
+  file: string,
+  name: string,
+  text: string,
+  ctx: NodeLintContext,
+): Promise<LintProblem[]> {
   const own = lintConfigText(file, text);
   if (own.some((p) => p.rule === 'syntax')) return own;
   const loc = new Locator(file, text);
@@ -30,31 +44,67 @@ export async function lintInContext(file: string, name: string, text: string, ct
   for (const p of pluginsOf(json, kind)) {
     if (typeof p.conf.type === 'string') types.push({ type: p.conf.type, path: [...p.path, 'type'] });
     const ipam = p.conf.ipam as { type?: unknown } | undefined;
-    if (ipam && typeof ipam === 'object' && typeof ipam.type === 'string') types.push({ type: ipam.type, path: [...p.path, 'ipam', 'type'] });
+    if (ipam && typeof ipam === 'object' && typeof ipam.type === 'string')
+      types.push({ type: ipam.type, path: [...p.path, 'ipam', 'type'] });
   }
   const version = typeof json.cniVersion === 'string' && !Array.isArray(json.cniVersions) ? json.cniVersion : undefined;
   const asked = new Map<string, Promise<string[] | undefined>>();
   for (const { type, path } of types) {
     if (!ctx.hasPlugin(type)) {
-      out.push(loc.at(path, 'error', 'plugin-missing', `plugin binary "${type}" is not in ${ctx.binDir} on ${ctx.node}: ADD would fail with "failed to find plugin"`));
+      out.push(
+        loc.at(
+          path,
+          'error',
+          'plugin-missing',
+          `plugin binary "${type}" is not in ${ctx.binDir} on ${ctx.node}: ADD would fail with "failed to find plugin"`,
+        ),
+      );
       continue;
     }
     if (!version) continue;
     if (!asked.has(type)) asked.set(type, ctx.versionsOf(type));
     const spoken = await asked.get(type)!;
     if (spoken && !spoken.includes(version)) {
-      out.push(loc.at(path, 'error', 'version-unsupported', `${type} does not speak cniVersion ${version} (its VERSION answer: ${spoken.join(', ')}): ADD would fail with code 1, incompatible CNI version`));
+      out.push(
+        loc.at(
+          path,
+          'error',
+          'version-unsupported',
+          `${type} does not speak cniVersion ${version} (its VERSION answer: ${spoken.join(', ')}): ADD would fail with code 1, incompatible CNI version`,
+        ),
+      );
     }
   }
   if (CONF_EXTENSIONS.some((e) => name.endsWith(e))) {
-    const first = ctx.siblings.filter((s) => s.valid && s.name !== name && s.name < name).map((s) => s.name).sort()[0];
-    if (first) out.push(loc.at([], 'warning', 'not-picked', `not the pod network of ${ctx.node}: ${first} sorts first and is valid, so containerd uses it and ignores this file`));
+    const first = ctx.siblings
+      .filter((s) => s.valid && s.name !== name && s.name < name)
+      .map((s) => s.name)
+      .sort()[0];
+    if (first)
+      out.push(
+        loc.at(
+          [],
+          'warning',
+          'not-picked',
+          `not the pod network of ${ctx.node}: ${first} sorts first and is valid, so containerd uses it and ignores this file`,
+        ),
+      );
   }
   for (const s of ipamSubnets(json, kind)) {
     const mine = { family: s.cidr.family, first: s.cidr.network, last: lastOf(s.cidr) };
     for (const o of ctx.otherNodes) {
-      const hit = o.subnets.map(parseCidr).find((c) => c && overlaps(mine, { family: c.family, first: c.network, last: lastOf(c) }));
-      if (hit) out.push(loc.at(s.path, 'error', 'node-subnets-overlap', `pod subnet ${s.text} overlaps ${o.node}'s pod subnet ${formatCidr(hit)}: two nodes would hand out the same pod IPs`));
+      const hit = o.subnets
+        .map(parseCidr)
+        .find((c) => c && overlaps(mine, { family: c.family, first: c.network, last: lastOf(c) }));
+      if (hit)
+        out.push(
+          loc.at(
+            s.path,
+            'error',
+            'node-subnets-overlap',
+            `pod subnet ${s.text} overlaps ${o.node}'s pod subnet ${formatCidr(hit)}: two nodes would hand out the same pod IPs`,
+          ),
+        );
     }
   }
   return sortProblems([...own, ...out]);

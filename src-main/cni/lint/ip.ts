@@ -60,7 +60,10 @@ export function contains(c: Cidr, ip: { family: 4 | 6; value: bigint }): boolean
   return c.family === ip.family && ip.value >= c.network && ip.value <= lastOf(c);
 }
 
-export function overlaps(a: { family: number; first: bigint; last: bigint }, b: { family: number; first: bigint; last: bigint }): boolean {
+export function overlaps(
+  a: { family: number; first: bigint; last: bigint },
+  b: { family: number; first: bigint; last: bigint },
+): boolean {
   return a.family === b.family && a.first <= b.last && b.first <= a.last;
 }
 

@@ -16,7 +16,19 @@ export function lintConfigText(file: string, text: string): LintProblem[] {
     // the loader's words name the root cause (a list in a .conf, no cniVersion): the schema's echoes go
     const rest = problems.filter((p) => p.rule !== 'schema');
     const at = new Locator(file, text).pos(0);
-    return sortProblems([{ file, line, column: e.column ?? at.column, endLine: line, endColumn: (e.column ?? 1) + 1, severity: 'error', rule: 'structure', message: e.reason }, ...rest]);
+    return sortProblems([
+      {
+        file,
+        line,
+        column: e.column ?? at.column,
+        endLine: line,
+        endColumn: (e.column ?? 1) + 1,
+        severity: 'error',
+        rule: 'structure',
+        message: e.reason,
+      },
+      ...rest,
+    ]);
   }
   return problems;
 }

@@ -19,7 +19,13 @@ export function schemaDir(): string {
   }
 }
 
-export type SchemaDoc = { $id: string; title?: string; description?: string; properties?: Record<string, { description?: string }>; [k: string]: unknown };
+export type SchemaDoc = {
+  $id: string;
+  title?: string;
+  description?: string;
+  properties?: Record<string, { description?: string }>;
+  [k: string]: unknown;
+};
 
 let loaded: { docs: Map<string, SchemaDoc>; conflist: ValidateFunction; conf: ValidateFunction } | undefined;
 
@@ -36,11 +42,17 @@ function load() {
   if (loaded) return loaded;
   const dir = schemaDir();
   const docs = new Map<string, SchemaDoc>();
-  for (const f of readdirSync(dir).filter((n) => n.endsWith('.json')).sort()) {
+  for (const f of readdirSync(dir)
+    .filter((n) => n.endsWith('.json'))
+    .sort()) {
     docs.set(f.slice(0, -5), JSON.parse(readFileSync(join(dir, f), 'utf8')) as SchemaDoc);
   }
   const ajv = new Ajv({ allErrors: true, verbose: true, strict: false });
   for (const s of docs.values()) ajv.addSchema(s);
-  loaded = { docs, conflist: ajv.getSchema(`${SCHEMA_BASE}conflist.json`)!, conf: ajv.getSchema(`${SCHEMA_BASE}conf.json`)! };
+  loaded = {
+    docs,
+    conflist: ajv.getSchema(`${SCHEMA_BASE}conflist.json`)!,
+    conf: ajv.getSchema(`${SCHEMA_BASE}conf.json`)!,
+  };
   return loaded;
 }
