@@ -134,14 +134,12 @@ export default function CniEditor({ active }: { active: boolean }) {
         ed.focus();
       },
       markers: () =>
-        monaco.editor
-          .getModelMarkers({ resource: ed.getModel()?.uri })
-          .map((m) => ({
-            owner: m.owner,
-            line: m.startLineNumber,
-            severity: m.severity === monaco.MarkerSeverity.Error ? 'error' : 'warning',
-            message: m.message,
-          })),
+        monaco.editor.getModelMarkers({ resource: ed.getModel()?.uri }).map((m) => ({
+          owner: m.owner,
+          line: m.startLineNumber,
+          severity: m.severity === monaco.MarkerSeverity.Error ? 'error' : 'warning',
+          message: m.message,
+        })),
     };
     return () => {
       sub.dispose();
