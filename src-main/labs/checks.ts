@@ -34,7 +34,8 @@ export function resolveNs(ctx: CheckContext, ref: string): Target {
   }
   if (!ctx.world.nodes.has(a)) throw new Unresolved(`no node ${a}`);
   if (!b) return { kind: 'node', node: a };
-  if (!existsSync(join(ctx.world.node(a).host.netnsDir, b))) throw new Unresolved(`no network namespace "${b}" on ${a} (ip netns list shows none)`);
+  if (!existsSync(join(ctx.world.node(a).host.netnsDir, b)))
+    throw new Unresolved(`no network namespace "${b}" on ${a} (ip netns list shows none)`);
   return { kind: 'pod', node: a, netns: `/run/netns/${b}` };
 }
 
@@ -65,7 +66,12 @@ export class Evaluation {
       const r = await this.evaluate(check);
       return r === true ? { ...base, ok: true } : { ...base, ok: false, expected: r.expected, found: r.found };
     } catch (e) {
-      return { ...base, ok: false, expected: check.title, found: e instanceof Unresolved ? e.message : `could not check: ${(e as Error).message.split('\n')[0]}` };
+      return {
+        ...base,
+        ok: false,
+        expected: check.title,
+        found: e instanceof Unresolved ? e.message : `could not check: ${(e as Error).message.split('\n')[0]}`,
+      };
     }
   }
 
@@ -82,14 +88,17 @@ export class Evaluation {
         if (!l) return fail(`no link ${c.link} (links: ${list(snap.links.map((x) => x.name))})`);
         if (c.kind && l.kind !== c.kind) return fail(`${c.link} is ${l.kind ? `a ${l.kind}` : 'not a virtual device'}`);
         if (c.state && l.state !== c.state) return fail(`${c.link} is ${l.state}`);
-        if (c.up !== undefined && l.flags.includes('UP') !== c.up) return fail(`${c.link} is ${c.up ? 'down' : 'up'} (flags ${l.flags.join(',')})`);
-        if (c.master && l.master !== c.master) return fail(l.master ? `${c.link} is on ${l.master}` : `${c.link} has no master`);
+        if (c.up !== undefined && l.flags.includes('UP') !== c.up)
+          return fail(`${c.link} is ${c.up ? 'down' : 'up'} (flags ${l.flags.join(',')})`);
+        if (c.master && l.master !== c.master)
+          return fail(l.master ? `${c.link} is on ${l.master}` : `${c.link} has no master`);
         if (c.peer) {
           const pt = resolveNs(this.ctx, c.peer);
           if (l.kind !== 'veth') return fail(`${c.link} is not a veth`);
           const topo = resolveTopology([snap, await this.snapshot(pt)]);
           const peer = topo.peerOf(t, c.link);
-          if (!peer || targetKey(peer.target) !== targetKey(pt)) return fail(`the other end of ${c.link} is not in ${c.peer}`);
+          if (!peer || targetKey(peer.target) !== targetKey(pt))
+            return fail(`the other end of ${c.link} is not in ${c.peer}`);
         }
         return true;
       }
@@ -98,7 +107,10 @@ export class Evaluation {
         const snap = await this.snapshot(resolveNs(this.ctx, c.in));
         const v4 = snap.addrs.filter((a) => a.family === 'inet' && (!c.dev || a.ifname === c.dev));
         const hit = v4.find((a) => inSubnet(a.local, c.address));
-        const shown = list(v4.map((a) => `${a.local}/${a.prefixlen} on ${a.ifname}`), c.dev ? `no IPv4 address on ${c.dev}` : 'no IPv4 address');
+        const shown = list(
+          v4.map((a) => `${a.local}/${a.prefixlen} on ${a.ifname}`),
+          c.dev ? `no IPv4 address on ${c.dev}` : 'no IPv4 address',
+        );
         if (c.absent) return hit ? fail(`${hit.local}/${hit.prefixlen} on ${hit.ifname}`) : true;
         return hit ? true : fail(shown);
       }
@@ -106,8 +118,13 @@ export class Evaluation {
         const c = s as CheckSpecOf<'route'>;
         const snap = await this.snapshot(resolveNs(this.ctx, c.in));
         const main = snap.routes.filter((r) => r.table === 'main' && r.family === 'inet');
-        const hit = main.find((r) => r.dst === c.route && (!c.via || r.gateway === c.via) && (!c.dev || r.dev === c.dev));
-        const shown = list(main.map((r) => `${r.dst}${r.gateway ? ` via ${r.gateway}` : ''}${r.dev ? ` dev ${r.dev}` : ''}`), 'no IPv4 routes');
+        const hit = main.find(
+          (r) => r.dst === c.route && (!c.via || r.gateway === c.via) && (!c.dev || r.dev === c.dev),
+        );
+        const shown = list(
+          main.map((r) => `${r.dst}${r.gateway ? ` via ${r.gateway}` : ''}${r.dev ? ` dev ${r.dev}` : ''}`),
+          'no IPv4 routes',
+        );
         if (c.absent) return hit ? fail(`routes: ${shown}`) : true;
         return hit ? true : fail(`routes: ${shown}`);
       }
@@ -120,26 +137,46 @@ export class Evaluation {
           ip = pod.ip;
         }
         // Only addresses of the lab's own ranges: nothing is ever sent outside the world.
-        if (!/^(10\.|192\.0\.2\.|127\.)/.test(ip)) return fail(`${ip} is outside the lab's ranges (10.0.0.0/8, 192.0.2.0/24, 127.0.0.0/8)`);
-        const r = await this.ctx.world.exec(resolveNs(this.ctx, c.from), ['ping', '-c', '1', '-W', '2', ip], { timeoutMs: 8000 });
-        const out = (r.stdout + r.stderr).trim().split('\n').filter((l) => /packets|unreachable|Network|bad|error/i.test(l)).join('; ');
+        if (!/^(10\.|192\.0\.2\.|127\.)/.test(ip))
+          return fail(`${ip} is outside the lab's ranges (10.0.0.0/8, 192.0.2.0/24, 127.0.0.0/8)`);
+        const r = await this.ctx.world.exec(resolveNs(this.ctx, c.from), ['ping', '-c', '1', '-W', '2', ip], {
+          timeoutMs: 8000,
+        });
+        const out = (r.stdout + r.stderr)
+          .trim()
+          .split('\n')
+          .filter((l) => /packets|unreachable|Network|bad|error/i.test(l))
+          .join('; ');
         if (c.fails) return r.code === 0 ? fail(`${ip} answered`) : true;
         return r.code === 0 ? true : fail(out || `ping exited ${r.code}`);
       }
       case 'file': {
         const c = s as CheckSpecOf<'file'>;
-        const r = await this.ctx.world.exec({ kind: 'node', node: c.on }, ['sh', '-c', 'test -e "$1" || exit 3; test -f "$1" && head -c 4096 "$1"; exit 0', 'sh', c.file]);
+        const r = await this.ctx.world.exec({ kind: 'node', node: c.on }, [
+          'sh',
+          '-c',
+          'test -e "$1" || exit 3; test -f "$1" && head -c 4096 "$1"; exit 0',
+          'sh',
+          c.file,
+        ]);
         const exists = r.code === 0;
         if (c.absent) return exists ? fail(`${c.file} exists`) : true;
         if (!exists) return fail(`${c.file} does not exist`);
-        if (c.contains !== undefined && !r.stdout.includes(c.contains)) return fail(`${c.file} holds: ${r.stdout.trim().slice(0, 200) || '(empty)'}`);
+        if (c.contains !== undefined && !r.stdout.includes(c.contains))
+          return fail(`${c.file} holds: ${r.stdout.trim().slice(0, 200) || '(empty)'}`);
         return true;
       }
       case 'pod-ready': {
         const name = s['pod-ready'] as string;
         const pod = this.ctx.kubelet.podByName(name);
         if (!pod) return fail(`no pod ${name}`);
-        return pod.conditions.Ready ? true : fail(`pod ${name}: ${Object.entries(pod.conditions).map(([k, v]) => `${k}=${v}`).join(', ')}`);
+        return pod.conditions.Ready
+          ? true
+          : fail(
+              `pod ${name}: ${Object.entries(pod.conditions)
+                .map(([k, v]) => `${k}=${v}`)
+                .join(', ')}`,
+            );
       }
       case 'node-ready': {
         const c = s as CheckSpecOf<'node-ready'>;
@@ -152,7 +189,9 @@ export class Evaluation {
         const snap = await this.snapshot({ kind: 'node', node: s['no-veth'] as string });
         // the node's own eth0 is its underlay link (a veth to the sandbox's bridge), not a pod's
         const veths = snap.links.filter((l) => l.kind === 'veth' && l.name !== 'eth0');
-        return veths.length ? fail(`veths: ${veths.map((l) => `${l.name}${l.master ? ` (on ${l.master})` : ''}`).join(', ')}`) : true;
+        return veths.length
+          ? fail(`veths: ${veths.map((l) => `${l.name}${l.master ? ` (on ${l.master})` : ''}`).join(', ')}`)
+          : true;
       }
       case 'script': {
         const c = s as CheckSpecOf<'script'>;

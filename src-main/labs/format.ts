@@ -3,41 +3,81 @@
 // resources/lab.schema.json (for editors and the linter) is generated from it (scripts/lab-schema.mjs).
 import { z } from 'zod';
 
-const nodeName = z.string().regex(/^[a-z][a-z0-9]{0,9}$/, 'a node name: a lowercase letter, then up to 9 lowercase letters or digits');
-const podName = z.string().max(63).regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'a pod name: a DNS label (lowercase letters, digits and "-")');
+const nodeName = z
+  .string()
+  .regex(/^[a-z][a-z0-9]{0,9}$/, 'a node name: a lowercase letter, then up to 9 lowercase letters or digits');
+const podName = z
+  .string()
+  .max(63)
+  .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'a pod name: a DNS label (lowercase letters, digits and "-")');
 
 /** Where a check looks: `node1` (the node), `node1/demo` (netns demo pinned on node1), `pod/web` (a pod's netns). */
-export const NsRef = z.string().regex(/^([a-z][a-z0-9]{0,9}(\/[A-Za-z0-9_.-]{1,64})?|pod\/[a-z0-9]([-a-z0-9]*[a-z0-9])?)$/, 'a namespace: "node1", "node1/NETNS" (pinned in node1\'s /run/netns) or "pod/NAME"');
+export const NsRef = z
+  .string()
+  .regex(
+    /^([a-z][a-z0-9]{0,9}(\/[A-Za-z0-9_.-]{1,64})?|pod\/[a-z0-9]([-a-z0-9]*[a-z0-9])?)$/,
+    'a namespace: "node1", "node1/NETNS" (pinned in node1\'s /run/netns) or "pod/NAME"',
+  );
 
 const cniConfig = z.union([
-  z.enum(['default', 'none']).describe('default: bridge + host-local on the node\'s pod CIDR (10.244.<i>.0/24); none: no config (the node is NotReady)'),
+  z
+    .enum(['default', 'none'])
+    .describe(
+      "default: bridge + host-local on the node's pod CIDR (10.244.<i>.0/24); none: no config (the node is NotReady)",
+    ),
   z
     .object({
-      file: z.string().regex(/^[A-Za-z0-9_.-]+\.(conf|conflist|json)$/, 'a config file name ending in .conf, .conflist or .json'),
-      content: z.union([z.string(), z.record(z.string(), z.unknown())]).optional().describe('the file\'s text, or a JSON object'),
+      file: z
+        .string()
+        .regex(/^[A-Za-z0-9_.-]+\.(conf|conflist|json)$/, 'a config file name ending in .conf, .conflist or .json'),
+      content: z
+        .union([z.string(), z.record(z.string(), z.unknown())])
+        .optional()
+        .describe("the file's text, or a JSON object"),
       from: z.string().optional().describe('a file in the lab folder to copy'),
     })
     .strict(),
 ]);
 
-const k8sNamespace = z.string().max(63).regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'a namespace: a DNS label (lowercase letters, digits and "-")');
+const k8sNamespace = z
+  .string()
+  .max(63)
+  .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'a namespace: a DNS label (lowercase letters, digits and "-")');
 
 /** A pod the world starts with: where it runs, and (optionally) its containers and DNS settings. */
 export const LabPod = z
   .object({
     name: podName,
     node: nodeName,
-    namespace: k8sNamespace.optional().describe('the pod\'s namespace (default: default); it sets the first search domain'),
+    namespace: k8sNamespace
+      .optional()
+      .describe("the pod's namespace (default: default); it sets the first search domain"),
     containers: z
-      .array(z.object({ name: z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'a container name: a DNS label'), command: z.array(z.string().min(1)).min(1).describe('argv: a command the host has, run in the pod') }).strict())
+      .array(
+        z
+          .object({
+            name: z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'a container name: a DNS label'),
+            command: z.array(z.string().min(1)).min(1).describe('argv: a command the host has, run in the pod'),
+          })
+          .strict(),
+      )
       .min(1)
       .optional()
-      .describe('the pod\'s containers (default: one busybox httpd on :80)'),
-    dnsPolicy: z.enum(['ClusterFirst', 'ClusterFirstWithHostNet', 'Default', 'None']).optional().describe('how kubelet makes the pod\'s resolv.conf (default: ClusterFirst)'),
+      .describe("the pod's containers (default: one busybox httpd on :80)"),
+    dnsPolicy: z
+      .enum(['ClusterFirst', 'ClusterFirstWithHostNet', 'Default', 'None'])
+      .optional()
+      .describe("how kubelet makes the pod's resolv.conf (default: ClusterFirst)"),
     dnsConfig: z
       .object({
-        nameservers: z.array(z.string().regex(/^[0-9.]+$|^[0-9a-fA-F:]+$/, 'an IP address')).max(3).optional(),
-        searches: z.array(z.string().regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, 'a DNS domain')).max(32).optional(),
+        nameservers: z
+          .array(z.string().regex(/^[0-9.]+$|^[0-9a-fA-F:]+$/, 'an IP address'))
+          .max(3)
+          .optional(),
+        searches: z
+          .array(z.string().regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, 'a DNS domain'))
+          .max(32)
+          .optional(),
         options: z.array(z.object({ name: z.string().min(1), value: z.string().optional() }).strict()).optional(),
       })
       .strict()
@@ -45,7 +85,10 @@ export const LabPod = z
       .describe('added to what dnsPolicy gives (with None, all of it)'),
   })
   .strict()
-  .refine((p) => p.dnsPolicy !== 'None' || p.dnsConfig, { message: 'dnsPolicy None needs a dnsConfig', path: ['dnsPolicy'] });
+  .refine((p) => p.dnsPolicy !== 'None' || p.dnsConfig, {
+    message: 'dnsPolicy None needs a dnsConfig',
+    path: ['dnsPolicy'],
+  });
 export type LabPod = z.infer<typeof LabPod>;
 
 export const PrepareCommand = z
@@ -65,12 +108,23 @@ export const LabFile = z
     prerequisites: z.array(z.string()).default([]).describe('ids (folder names) of labs to do first'),
     world: z
       .object({
-        nodes: z.union([z.number().int().min(1).max(8), z.array(nodeName).min(1).max(8)]).describe('how many nodes (node1..N), or their names'),
-        loopback: z.enum(['internal', 'plugin']).default('internal').describe("containerd's internal loopback, or the loopback CNI plugin"),
-        loopbacks: z.record(nodeName, z.enum(['internal', 'plugin'])).default({}).describe('per-node loopback modes, overriding loopback'),
+        nodes: z
+          .union([z.number().int().min(1).max(8), z.array(nodeName).min(1).max(8)])
+          .describe('how many nodes (node1..N), or their names'),
+        loopback: z
+          .enum(['internal', 'plugin'])
+          .default('internal')
+          .describe("containerd's internal loopback, or the loopback CNI plugin"),
+        loopbacks: z
+          .record(nodeName, z.enum(['internal', 'plugin']))
+          .default({})
+          .describe('per-node loopback modes, overriding loopback'),
         cni: cniConfig.default('default').describe('the CNI config every node gets'),
         configs: z.record(nodeName, cniConfig).default({}).describe('per-node CNI configs, overriding cni'),
-        pods: z.array(LabPod).default([]).describe('pods created (kubelet syncPod) once the world is up, in order on each node'),
+        pods: z
+          .array(LabPod)
+          .default([])
+          .describe('pods created (kubelet syncPod) once the world is up, in order on each node'),
         prepare: z.array(PrepareCommand).default([]).describe('commands run after the pods, in order'),
       })
       .strict(),
@@ -80,23 +134,87 @@ export const LabFile = z
 export type LabFile = z.infer<typeof LabFile>;
 
 const where = { in: NsRef.describe('the namespace to look in') };
-const title = { title: z.string().optional().describe('what the reader sees (default: generated)'), id: z.string().regex(/^[a-z0-9-]+$/).optional() };
+const title = {
+  title: z.string().optional().describe('what the reader sees (default: generated)'),
+  id: z
+    .string()
+    .regex(/^[a-z0-9-]+$/)
+    .optional(),
+};
 
 /** The check vocabulary: the one key of CHECK_KINDS an item has names its kind. */
 export const CHECK_SCHEMAS = {
-  link: z.object({ ...title, link: z.string().min(1).describe('interface name'), ...where, state: z.enum(['UP', 'DOWN', 'UNKNOWN', 'LOWERLAYERDOWN']).optional().describe('operstate (lo that is up reports UNKNOWN)'), up: z.boolean().optional().describe('administratively up (the UP flag), or down with false'), kind: z.string().optional().describe('veth, bridge, vxlan, …'), master: z.string().optional(), peer: NsRef.optional().describe('a veth whose other end is in this namespace'), absent: z.boolean().optional() }).strict(),
-  address: z.object({ ...title, address: z.string().regex(/^[0-9.]+\/\d{1,2}$/, 'an IPv4 subnet such as 10.244.1.0/24').describe('an IPv4 address in this subnet'), ...where, dev: z.string().optional(), absent: z.boolean().optional() }).strict(),
-  route: z.object({ ...title, route: z.string().min(1).describe('destination, as ip prints it: default, 10.244.2.0/24'), ...where, via: z.string().optional(), dev: z.string().optional(), absent: z.boolean().optional() }).strict(),
-  ping: z.object({ ...title, ping: z.string().min(1).describe("an IPv4 address, or pod/NAME for that pod's IP"), from: NsRef, fails: z.boolean().optional().describe('the ping must fail') }).strict(),
-  file: z.object({ ...title, file: z.string().regex(/^\//, 'an absolute path'), on: nodeName, contains: z.string().optional(), absent: z.boolean().optional() }).strict(),
+  link: z
+    .object({
+      ...title,
+      link: z.string().min(1).describe('interface name'),
+      ...where,
+      state: z
+        .enum(['UP', 'DOWN', 'UNKNOWN', 'LOWERLAYERDOWN'])
+        .optional()
+        .describe('operstate (lo that is up reports UNKNOWN)'),
+      up: z.boolean().optional().describe('administratively up (the UP flag), or down with false'),
+      kind: z.string().optional().describe('veth, bridge, vxlan, …'),
+      master: z.string().optional(),
+      peer: NsRef.optional().describe('a veth whose other end is in this namespace'),
+      absent: z.boolean().optional(),
+    })
+    .strict(),
+  address: z
+    .object({
+      ...title,
+      address: z
+        .string()
+        .regex(/^[0-9.]+\/\d{1,2}$/, 'an IPv4 subnet such as 10.244.1.0/24')
+        .describe('an IPv4 address in this subnet'),
+      ...where,
+      dev: z.string().optional(),
+      absent: z.boolean().optional(),
+    })
+    .strict(),
+  route: z
+    .object({
+      ...title,
+      route: z.string().min(1).describe('destination, as ip prints it: default, 10.244.2.0/24'),
+      ...where,
+      via: z.string().optional(),
+      dev: z.string().optional(),
+      absent: z.boolean().optional(),
+    })
+    .strict(),
+  ping: z
+    .object({
+      ...title,
+      ping: z.string().min(1).describe("an IPv4 address, or pod/NAME for that pod's IP"),
+      from: NsRef,
+      fails: z.boolean().optional().describe('the ping must fail'),
+    })
+    .strict(),
+  file: z
+    .object({
+      ...title,
+      file: z.string().regex(/^\//, 'an absolute path'),
+      on: nodeName,
+      contains: z.string().optional(),
+      absent: z.boolean().optional(),
+    })
+    .strict(),
   'pod-ready': z.object({ ...title, 'pod-ready': podName }).strict(),
   'node-ready': z.object({ ...title, 'node-ready': nodeName, ready: z.boolean().optional() }).strict(),
   'no-veth': z.object({ ...title, 'no-veth': nodeName.describe('no veth left on this node') }).strict(),
-  script: z.object({ ...title, script: z.string().min(1).describe('sh -e; exit 0 passes; its output explains a failure'), ...where }).strict(),
+  script: z
+    .object({
+      ...title,
+      script: z.string().min(1).describe('sh -e; exit 0 passes; its output explains a failure'),
+      ...where,
+    })
+    .strict(),
 } as const;
 export type CheckKind = keyof typeof CHECK_SCHEMAS;
 export const CHECK_KINDS = Object.keys(CHECK_SCHEMAS) as CheckKind[];
-export const CheckSpec = z.union(Object.values(CHECK_SCHEMAS) as unknown as [z.ZodTypeAny, z.ZodTypeAny, ...z.ZodTypeAny[]]);
+export const CheckSpec = z.union(
+  Object.values(CHECK_SCHEMAS) as unknown as [z.ZodTypeAny, z.ZodTypeAny, ...z.ZodTypeAny[]],
+);
 export type CheckSpecOf<K extends CheckKind> = z.infer<(typeof CHECK_SCHEMAS)[K]>;
 export type CheckSpec = { [K in CheckKind]: CheckSpecOf<K> }[CheckKind];
 
@@ -107,7 +225,10 @@ export const QuestionSpec = z
     answer: z.union([
       z.string().describe('a fixed answer (compared without case or surrounding spaces)'),
       z.object({ 'pod-ip': podName }).strict().describe("the pod's IP, as the world has it"),
-      z.object({ script: z.string().min(1), in: NsRef }).strict().describe("the script's trimmed output"),
+      z
+        .object({ script: z.string().min(1), in: NsRef })
+        .strict()
+        .describe("the script's trimmed output"),
     ]),
   })
   .strict();

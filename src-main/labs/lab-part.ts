@@ -87,7 +87,19 @@ export class LabsPart implements SessionPart {
       const { lab, errors } = lintLab(join(this.labsDir, id));
       const p = this.store.load(id).progress;
       const base = { id, current: p.current, done: p.done };
-      if (!lab) return { ...base, title: id, summary: '', level: 'beginner', duration: 0, tags: [], prerequisites: [], steps: 0, nodes: 0, error: errors.map(formatLintError).join('\n') };
+      if (!lab)
+        return {
+          ...base,
+          title: id,
+          summary: '',
+          level: 'beginner',
+          duration: 0,
+          tags: [],
+          prerequisites: [],
+          steps: 0,
+          nodes: 0,
+          error: errors.map(formatLintError).join('\n'),
+        };
       return {
         ...base,
         title: lab.meta.title,
@@ -201,7 +213,8 @@ export class LabsPart implements SessionPart {
     if (this.running) throw new ApiError('failed', 'a lab operation is running: wait for it');
     const dir = join(this.labsDir, p.id);
     const { lab, errors } = lintLab(dir);
-    if (!lab || errors.length) throw new ApiError('failed', `lab ${p.id} has mistakes:\n${errors.map(formatLintError).join('\n')}`);
+    if (!lab || errors.length)
+      throw new ApiError('failed', `lab ${p.id} has mistakes:\n${errors.map(formatLintError).join('\n')}`);
     this.closeActive();
     const loaded = this.store.load(lab.id);
     const progress = loaded.progress;
@@ -240,7 +253,11 @@ export class LabsPart implements SessionPart {
   async ['lab.goto'](p: Params<'lab.goto'>): Promise<LabView> {
     const a = this.require();
     if (p.step >= a.lab.steps.length) throw new ApiError('bad-request', `this lab has ${a.lab.steps.length} steps`);
-    if (p.step > this.unlocked(a)) throw new ApiError('failed', `step ${p.step + 1} is locked: finish step ${this.unlocked(a) + 1} first, or jump to it (the world is rebuilt with the earlier solutions)`);
+    if (p.step > this.unlocked(a))
+      throw new ApiError(
+        'failed',
+        `step ${p.step + 1} is locked: finish step ${this.unlocked(a) + 1} first, or jump to it (the world is rebuilt with the earlier solutions)`,
+      );
     a.progress.current = p.step;
     a.last = undefined;
     this.save();
@@ -254,7 +271,9 @@ export class LabsPart implements SessionPart {
     await this.busy(`jumping to step ${p.step + 1}`, () => this.rebuild(p.step));
     a.progress.current = p.step;
     // the earlier steps are done in this world: their solutions are applied
-    a.progress.done = [...new Set([...a.progress.done.filter((d) => d < p.step), ...Array.from({ length: p.step }, (_, i) => i)])].sort((x, y) => x - y);
+    a.progress.done = [
+      ...new Set([...a.progress.done.filter((d) => d < p.step), ...Array.from({ length: p.step }, (_, i) => i)]),
+    ].sort((x, y) => x - y);
     this.save();
     this.schedule(0);
     return this.changed()!;
@@ -286,7 +305,8 @@ export class LabsPart implements SessionPart {
   async ['lab.kubelet'](p: Params<'lab.kubelet'>) {
     const a = this.require();
     const b = a.lab.steps[a.progress.current]!.commands[p.command];
-    if (!b || b.target !== 'kubelet') throw new ApiError('bad-request', `step ${a.progress.current + 1} has no kubelet block ${p.command}`);
+    if (!b || b.target !== 'kubelet')
+      throw new ApiError('bad-request', `step ${a.progress.current + 1} has no kubelet block ${p.command}`);
     try {
       await runBlock(this.ctx(), b);
     } catch (e) {
@@ -347,7 +367,10 @@ export class LabsPart implements SessionPart {
     } else {
       const ctx = this.ctx();
       results = await evaluateChecks(ctx, step.checks);
-      await this.watchNamespaces(ctx, step.checks.map((c) => c.spec as Record<string, unknown>));
+      await this.watchNamespaces(
+        ctx,
+        step.checks.map((c) => c.spec as Record<string, unknown>),
+      );
     }
     const complete = results.length > 0 && results.every((r) => r.ok);
     if (complete && !a.progress.done.includes(step.index)) {
@@ -364,7 +387,8 @@ export class LabsPart implements SessionPart {
   /** ip monitor on every node and on each namespace the step's checks look at (that exists now). */
   private async watchNamespaces(ctx: CheckContext, specs: Record<string, unknown>[]): Promise<void> {
     const targets = new Map<string, Target>();
-    for (const n of ctx.world.nodes.keys()) targets.set(targetKey({ kind: 'node', node: n }), { kind: 'node', node: n });
+    for (const n of ctx.world.nodes.keys())
+      targets.set(targetKey({ kind: 'node', node: n }), { kind: 'node', node: n });
     for (const s of specs) {
       for (const k of ['in', 'from', 'peer']) {
         if (typeof s[k] !== 'string') continue;
@@ -383,17 +407,19 @@ export class LabsPart implements SessionPart {
       }
     }
     await Promise.all(
-      [...targets].filter(([k]) => !this.monitors.has(k)).map(async ([k, t]) => {
-        try {
-          const m = await NetMonitor.start(ctx.world, t, { debounceMs: 30, maxWaitMs: 200 });
-          if (!this.session) return void (await m.close());
-          m.on('change', () => this.schedule(20));
-          m.on('error', () => {});
-          this.monitors.set(k, m);
-        } catch {
-          /* the namespace went away meanwhile: the next evaluation tries again */
-        }
-      }),
+      [...targets]
+        .filter(([k]) => !this.monitors.has(k))
+        .map(async ([k, t]) => {
+          try {
+            const m = await NetMonitor.start(ctx.world, t, { debounceMs: 30, maxWaitMs: 200 });
+            if (!this.session) return void (await m.close());
+            m.on('change', () => this.schedule(20));
+            m.on('error', () => {});
+            this.monitors.set(k, m);
+          } catch {
+            /* the namespace went away meanwhile: the next evaluation tries again */
+          }
+        }),
     );
   }
 
@@ -405,7 +431,8 @@ export class LabsPart implements SessionPart {
       t = setTimeout(() => {
         if (this.active !== a) return;
         const { lab, errors } = lintLab(a.lab.dir);
-        if (!lab || errors.length) a.notice = `lab files changed but have mistakes (kept the last good version):\n${errors.map(formatLintError).join('\n')}`;
+        if (!lab || errors.length)
+          a.notice = `lab files changed but have mistakes (kept the last good version):\n${errors.map(formatLintError).join('\n')}`;
         else {
           a.lab = lab;
           a.progress.current = Math.min(a.progress.current, lab.steps.length - 1);

@@ -65,7 +65,12 @@ describe('parseStep', () => {
 
   it('reports an unclosed block and a check with two kinds at their lines', () => {
     const errors: LintError[] = [];
-    parseStep('# T\n\n```check\n- link: lo\n  route: default\n  in: node1\n```\n\n```run node1\nls\n', 'y.md', 0, errors);
+    parseStep(
+      '# T\n\n```check\n- link: lo\n  route: default\n  in: node1\n```\n\n```run node1\nls\n',
+      'y.md',
+      0,
+      errors,
+    );
     expect(errors).toContainEqual({ file: 'y.md', line: 4, message: 'a check has one kind, not link and route' });
     expect(errors).toContainEqual({ file: 'y.md', line: 9, message: 'run block is not closed with ```' });
   });
@@ -73,7 +78,9 @@ describe('parseStep', () => {
 
 describe('resources/lab.schema.json', () => {
   it('is the one generated from the format (run node scripts/lab-schema.mjs after changing it)', () => {
-    expect(readFileSync(join(import.meta.dirname, '../../resources/lab.schema.json'), 'utf8')).toBe(labJsonSchemaText());
+    expect(readFileSync(join(import.meta.dirname, '../../resources/lab.schema.json'), 'utf8')).toBe(
+      labJsonSchemaText(),
+    );
   });
 });
 
@@ -85,7 +92,12 @@ describe('ProgressStore', () => {
       expect(store.load('lab-a').progress).toMatchObject({ lab: 'lab-a', current: 0, done: [] });
       store.save({ lab: 'lab-a', current: 2, done: [0, 1], answers: { q: '42' }, timeSpentMs: 1234, updatedAt: '' });
       expect(readdirSync(dir)).toEqual(['lab-a.json']);
-      expect(store.load('lab-a').progress).toMatchObject({ current: 2, done: [0, 1], answers: { q: '42' }, timeSpentMs: 1234 });
+      expect(store.load('lab-a').progress).toMatchObject({
+        current: 2,
+        done: [0, 1],
+        answers: { q: '42' },
+        timeSpentMs: 1234,
+      });
       writeFileSync(join(dir, 'lab-a.json'), '{"lab": "lab-a", "current": ');
       const r = store.load('lab-a');
       expect(r.progress.current).toBe(0);

@@ -45,7 +45,11 @@ function parseYaml(text: string): Yaml {
   try {
     const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true, logLevel: 'error' });
     const deep = tooDeep(doc);
-    return { doc, lc, ...(deep !== undefined ? { fatal: { pos: deep, message: `nested deeper than ${MAX_DEPTH} levels` } } : {}) };
+    return {
+      doc,
+      lc,
+      ...(deep !== undefined ? { fatal: { pos: deep, message: `nested deeper than ${MAX_DEPTH} levels` } } : {}),
+    };
   } catch (e) {
     // the parser itself gave up (its stack): the text is not a lab's
     return { doc: new Document(null), lc, fatal: { pos: 0, message: (e as Error).message.split('\n')[0]! } };
@@ -70,7 +74,8 @@ function tooDeep(doc: Document): number | undefined {
 /** The 1-based line of the node at path (or its nearest ancestor that exists), offset by `base`. */
 function lineOf(y: Yaml, path: readonly PropertyKey[], base = 0): number {
   for (let n = path.length; n >= 0; n--) {
-    const node = y.doc.getIn(path.slice(0, n) as (string | number)[], true) as { range?: [number, number, number] } | undefined;
+    const node = y.doc.getIn(path.slice(0, n) as (string | number)[], true) as
+      { range?: [number, number, number] } | undefined;
     if (node && typeof node === 'object' && node.range) return y.lc.linePos(node.range[0]).line + base;
     if (n === 0) {
       const root = y.doc.contents as { range?: [number, number, number] } | null;
@@ -81,14 +86,24 @@ function lineOf(y: Yaml, path: readonly PropertyKey[], base = 0): number {
 }
 
 /** zod issues as lint errors at the line of what they are about. */
-function issuesAt(y: Yaml, file: string, issues: z.core.$ZodIssue[], prefix: readonly PropertyKey[] = [], base = 0): LintError[] {
+function issuesAt(
+  y: Yaml,
+  file: string,
+  issues: z.core.$ZodIssue[],
+  prefix: readonly PropertyKey[] = [],
+  base = 0,
+): LintError[] {
   return issues.map((i) => {
     const path = [...prefix, ...i.path];
     // inside a block the item's index says nothing the line does not
     const shown = i.path.filter((p) => typeof p !== 'number' || prefix.length === 0);
     if (i.code === 'unrecognized_keys') {
       const key = i.keys[0]!;
-      return { file, line: lineOf(y, [...path, key], base), message: `unknown field "${i.keys.join('", "')}"${shown.length ? ` in ${shown.join('.')}` : ''}` };
+      return {
+        file,
+        line: lineOf(y, [...path, key], base),
+        message: `unknown field "${i.keys.join('", "')}"${shown.length ? ` in ${shown.join('.')}` : ''}`,
+      };
     }
     return { file, line: lineOf(y, path, base), message: `${shown.length ? shown.join('.') + ': ' : ''}${i.message}` };
   });
@@ -116,11 +131,22 @@ function toData(y: Yaml, file: string, base: number, errors: LintError[]): { dat
 
 function yamlErrors(y: Yaml, file: string, base = 0): LintError[] {
   if (y.fatal) return [{ file, line: y.lc.linePos(y.fatal.pos).line + base, message: `YAML: ${y.fatal.message}` }];
-  return y.doc.errors.map((e) => ({ file, line: y.lc.linePos(e.pos[0]).line + base, message: `YAML: ${e.message.split('\n')[0]}` }));
+  return y.doc.errors.map((e) => ({
+    file,
+    line: y.lc.linePos(e.pos[0]).line + base,
+    message: `YAML: ${e.message.split('\n')[0]}`,
+  }));
 }
 
 /** Checks one check item: its kind from its one vocabulary key, then that kind's schema. */
-function parseCheck(y: Yaml, file: string, item: unknown, path: (string | number)[], base: number, errors: LintError[]): { kind: CheckKind; spec: CheckSpec } | undefined {
+function parseCheck(
+  y: Yaml,
+  file: string,
+  item: unknown,
+  path: (string | number)[],
+  base: number,
+  errors: LintError[],
+): { kind: CheckKind; spec: CheckSpec } | undefined {
   const line = lineOf(y, path, base);
   if (!item || typeof item !== 'object' || Array.isArray(item)) {
     errors.push({ file, line, message: `a check is a mapping such as "link: eth0" with "in: pod/web"` });
@@ -132,7 +158,9 @@ function parseCheck(y: Yaml, file: string, item: unknown, path: (string | number
     errors.push({
       file,
       line,
-      message: kinds.length ? `a check has one kind, not ${kinds.join(' and ')}` : `unknown check kind "${keys[0] ?? '(none)'}" (known: ${CHECK_KINDS.join(', ')})`,
+      message: kinds.length
+        ? `a check has one kind, not ${kinds.join(' and ')}`
+        : `unknown check kind "${keys[0] ?? '(none)'}" (known: ${CHECK_KINDS.join(', ')})`,
     });
     return undefined;
   }
@@ -150,13 +178,26 @@ export function describeCheck(spec: CheckSpec): string {
   const s = spec as Record<string, unknown>;
   if ('link' in s) {
     if (s.absent) return `${s.in} has no link ${s.link}`;
-    const extra = [s.kind && `a ${s.kind}`, s.up !== undefined && (s.up ? 'up' : 'down'), s.state && `${s.state}`, s.master && `on ${s.master}`, s.peer && `peer in ${s.peer}`].filter(Boolean).join(', ');
+    const extra = [
+      s.kind && `a ${s.kind}`,
+      s.up !== undefined && (s.up ? 'up' : 'down'),
+      s.state && `${s.state}`,
+      s.master && `on ${s.master}`,
+      s.peer && `peer in ${s.peer}`,
+    ]
+      .filter(Boolean)
+      .join(', ');
     return `${s.in} has link ${s.link}${extra ? ` (${extra})` : ''}`;
   }
-  if ('address' in s) return s.absent ? `${s.in} has no address in ${s.address}` : `${s.in} has an address in ${s.address}${s.dev ? ` on ${s.dev}` : ''}`;
-  if ('route' in s) return `${s.in} ${s.absent ? 'has no' : 'has a'} route ${s.route}${s.via ? ` via ${s.via}` : ''}${s.dev ? ` dev ${s.dev}` : ''}`;
+  if ('address' in s)
+    return s.absent
+      ? `${s.in} has no address in ${s.address}`
+      : `${s.in} has an address in ${s.address}${s.dev ? ` on ${s.dev}` : ''}`;
+  if ('route' in s)
+    return `${s.in} ${s.absent ? 'has no' : 'has a'} route ${s.route}${s.via ? ` via ${s.via}` : ''}${s.dev ? ` dev ${s.dev}` : ''}`;
   if ('ping' in s) return `${s.from} ${s.fails ? 'cannot ping' : 'can ping'} ${s.ping}`;
-  if ('file' in s) return `${s.on}: ${s.file} ${s.absent ? 'does not exist' : s.contains ? `contains "${s.contains}"` : 'exists'}`;
+  if ('file' in s)
+    return `${s.on}: ${s.file} ${s.absent ? 'does not exist' : s.contains ? `contains "${s.contains}"` : 'exists'}`;
   if ('pod-ready' in s) return `pod ${s['pod-ready']} is Ready`;
   if ('node-ready' in s) return `${s['node-ready']} is ${s.ready === false ? 'NotReady' : 'Ready'} (NetworkReady)`;
   if ('no-veth' in s) return `${s['no-veth']} has no veth left`;
@@ -169,7 +210,17 @@ const LAB_BLOCKS = new Set(['run', 'copy', 'kubelet', 'check', 'hint', 'solution
 /** Splits a step's Markdown into prose and lab blocks; block contents are parsed with their line numbers. */
 export function parseStep(text: string, file: string, index: number, errors: LintError[]): Step {
   const lines = text.split('\n');
-  const step: Step = { index, file, title: '', body: [], commands: [], checks: [], hints: [], solution: [], questions: [] };
+  const step: Step = {
+    index,
+    file,
+    title: '',
+    body: [],
+    commands: [],
+    checks: [],
+    hints: [],
+    solution: [],
+    questions: [],
+  };
   let prose: string[] = [];
   let hadChecks = false;
   const flush = () => {
@@ -204,9 +255,16 @@ export function parseStep(text: string, file: string, index: number, errors: Lin
     const body = content.join('\n');
     if (kind === 'run' || kind === 'copy' || kind === 'kubelet' || kind === 'solution') {
       const target = kind === 'kubelet' ? 'kubelet' : arg;
-      if (kind === 'run' && !target) errors.push({ file, line: startLine, message: '```run needs a terminal: ```run node1 or ```run pod/web' });
-      if (kind === 'solution' && !target) errors.push({ file, line: startLine, message: '```solution needs a terminal or kubelet: ```solution node1' });
-      const block: CommandBlock = { target: target || '', text: body.replace(/\s+$/, ''), copyOnly: kind === 'copy', line: startLine };
+      if (kind === 'run' && !target)
+        errors.push({ file, line: startLine, message: '```run needs a terminal: ```run node1 or ```run pod/web' });
+      if (kind === 'solution' && !target)
+        errors.push({ file, line: startLine, message: '```solution needs a terminal or kubelet: ```solution node1' });
+      const block: CommandBlock = {
+        target: target || '',
+        text: body.replace(/\s+$/, ''),
+        copyOnly: kind === 'copy',
+        line: startLine,
+      };
       if (!block.text) errors.push({ file, line: startLine, message: `empty ${kind} block` });
       if (kind === 'solution') step.solution.push(block);
       else {
@@ -235,8 +293,15 @@ export function parseStep(text: string, file: string, index: number, errors: Lin
           const c = parseCheck(y, file, item, path, startLine, errors);
           if (!c) return;
           const s = c.spec as { id?: string; title?: string };
-          const check: Check = { id: s.id ?? `check-${step.checks.length + 1}`, kind: c.kind, title: s.title ?? describeCheck(c.spec), spec: c.spec, line: lineOf(y, path, startLine) };
-          if (step.checks.some((x) => x.id === check.id)) errors.push({ file, line: check.line, message: `two checks have the id "${check.id}"` });
+          const check: Check = {
+            id: s.id ?? `check-${step.checks.length + 1}`,
+            kind: c.kind,
+            title: s.title ?? describeCheck(c.spec),
+            spec: c.spec,
+            line: lineOf(y, path, startLine),
+          };
+          if (step.checks.some((x) => x.id === check.id))
+            errors.push({ file, line: check.line, message: `two checks have the id "${check.id}"` });
           step.checks.push(check);
         });
       } else {
@@ -255,13 +320,14 @@ export function parseStep(text: string, file: string, index: number, errors: Lin
 /** Every pod a lab may have: the world's pods and those its kubelet blocks create. */
 function knownPods(lab: Pick<Lab, 'world' | 'steps'>): Set<string> {
   const pods = new Set(lab.world.pods.map((p) => p.name));
-  for (const s of lab.steps) for (const b of [...s.commands, ...s.solution]) {
-    if (b.target !== 'kubelet') continue;
-    for (const l of b.text.split('\n')) {
-      const m = KUBELET_LINE.exec(l.trim());
-      if (m?.[1]) pods.add(m[1]);
+  for (const s of lab.steps)
+    for (const b of [...s.commands, ...s.solution]) {
+      if (b.target !== 'kubelet') continue;
+      for (const l of b.text.split('\n')) {
+        const m = KUBELET_LINE.exec(l.trim());
+        if (m?.[1]) pods.add(m[1]);
+      }
     }
-  }
   return pods;
 }
 
@@ -272,8 +338,10 @@ function lintReferences(lab: Lab, errors: LintError[]): void {
   const ns = (ref: string, file: string, line: number) => {
     const [a, b] = ref.split('/');
     if (a === 'pod') {
-      if (!pods.has(b!)) errors.push({ file, line, message: `no pod "${b}" in this lab (pods: ${[...pods].join(', ') || 'none'})` });
-    } else if (!nodes.has(a!)) errors.push({ file, line, message: `no node "${a}" in this lab (nodes: ${[...nodes].join(', ')})` });
+      if (!pods.has(b!))
+        errors.push({ file, line, message: `no pod "${b}" in this lab (pods: ${[...pods].join(', ') || 'none'})` });
+    } else if (!nodes.has(a!))
+      errors.push({ file, line, message: `no node "${a}" in this lab (nodes: ${[...nodes].join(', ')})` });
   };
   for (const s of lab.steps) {
     for (const b of [...s.commands, ...s.solution]) {
@@ -282,27 +350,53 @@ function lintReferences(lab: Lab, errors: LintError[]): void {
         b.text.split('\n').forEach((l, n) => {
           if (!l.trim() || l.trim().startsWith('#')) return;
           const m = KUBELET_LINE.exec(l.trim());
-          if (!m) errors.push({ file: s.file, line: b.line + 1 + n, message: `a kubelet line is "syncPod NAME NODE" or "killPod NAME", not "${l.trim()}"` });
-          else if (m[2] && !nodes.has(m[2])) errors.push({ file: s.file, line: b.line + 1 + n, message: `no node "${m[2]}" in this lab` });
+          if (!m)
+            errors.push({
+              file: s.file,
+              line: b.line + 1 + n,
+              message: `a kubelet line is "syncPod NAME NODE" or "killPod NAME", not "${l.trim()}"`,
+            });
+          else if (m[2] && !nodes.has(m[2]))
+            errors.push({ file: s.file, line: b.line + 1 + n, message: `no node "${m[2]}" in this lab` });
         });
       } else if (b.target && !(nodes.has(b.target) || (b.target.startsWith('pod/') && pods.has(b.target.slice(4))))) {
-        errors.push({ file: s.file, line: b.line, message: `no terminal "${b.target}": a command runs in a node (${[...nodes].join(', ')}) or pod/NAME (${[...pods].map((p) => 'pod/' + p).join(', ') || 'no pods'})` });
+        errors.push({
+          file: s.file,
+          line: b.line,
+          message: `no terminal "${b.target}": a command runs in a node (${[...nodes].join(', ')}) or pod/NAME (${[...pods].map((p) => 'pod/' + p).join(', ') || 'no pods'})`,
+        });
       }
     }
     for (const c of s.checks) {
       const sp = c.spec as Record<string, unknown>;
-      for (const k of ['in', 'from', 'peer'] as const) if (typeof sp[k] === 'string') ns(sp[k] as string, s.file, c.line);
+      for (const k of ['in', 'from', 'peer'] as const)
+        if (typeof sp[k] === 'string') ns(sp[k] as string, s.file, c.line);
       if (typeof sp.ping === 'string' && sp.ping.startsWith('pod/')) ns(sp.ping, s.file, c.line);
-      for (const k of ['on', 'node-ready', 'no-veth'] as const) if (typeof sp[k] === 'string' && !nodes.has(sp[k] as string)) errors.push({ file: s.file, line: c.line, message: `no node "${sp[k]}" in this lab` });
-      if (typeof sp['pod-ready'] === 'string' && !pods.has(sp['pod-ready'] as string)) errors.push({ file: s.file, line: c.line, message: `no pod "${sp['pod-ready']}" in this lab` });
+      for (const k of ['on', 'node-ready', 'no-veth'] as const)
+        if (typeof sp[k] === 'string' && !nodes.has(sp[k] as string))
+          errors.push({ file: s.file, line: c.line, message: `no node "${sp[k]}" in this lab` });
+      if (typeof sp['pod-ready'] === 'string' && !pods.has(sp['pod-ready'] as string))
+        errors.push({ file: s.file, line: c.line, message: `no pod "${sp['pod-ready']}" in this lab` });
     }
     for (const q of s.questions) {
       const a = q.answer as Record<string, string>;
-      if (typeof a === 'object' && a['pod-ip'] && !pods.has(a['pod-ip'])) errors.push({ file: s.file, line: q.line, message: `no pod "${a['pod-ip']}" in this lab` });
+      if (typeof a === 'object' && a['pod-ip'] && !pods.has(a['pod-ip']))
+        errors.push({ file: s.file, line: q.line, message: `no pod "${a['pod-ip']}" in this lab` });
       if (typeof a === 'object' && a.in) ns(a.in, s.file, q.line);
     }
-    for (const h of s.hints) if (h.whenFailing && !s.checks.some((c) => c.id === h.whenFailing)) errors.push({ file: s.file, line: h.line, message: `hint refers to check "${h.whenFailing}", which this step does not have` });
-    if (s.solution.length === 0) errors.push({ file: s.file, line: 1, message: 'a step without a solution: add a ```solution block (lab test applies it)' });
+    for (const h of s.hints)
+      if (h.whenFailing && !s.checks.some((c) => c.id === h.whenFailing))
+        errors.push({
+          file: s.file,
+          line: h.line,
+          message: `hint refers to check "${h.whenFailing}", which this step does not have`,
+        });
+    if (s.solution.length === 0)
+      errors.push({
+        file: s.file,
+        line: 1,
+        message: 'a step without a solution: add a ```solution block (lab test applies it)',
+      });
   }
 }
 
@@ -334,7 +428,8 @@ export function lintLab(dirIn: string): { lab?: Lab; errors: LintError[] } {
   const r = LabFile.safeParse(js.data);
   if (!r.success) return { errors: issuesAt(y, shown, r.error.issues) };
   const f = r.data;
-  const nodeNames = typeof f.world.nodes === 'number' ? Array.from({ length: f.world.nodes }, (_, i) => `node${i + 1}`) : f.world.nodes;
+  const nodeNames =
+    typeof f.world.nodes === 'number' ? Array.from({ length: f.world.nodes }, (_, i) => `node${i + 1}`) : f.world.nodes;
   const configs: Lab['configs'] = {};
   nodeNames.forEach((n, i) => {
     const c = f.world.configs[n] ?? f.world.cni;
@@ -342,30 +437,80 @@ export function lintLab(dirIn: string): { lab?: Lab; errors: LintError[] } {
     else if (c === 'default') configs[n] = { file: '10-podnet.conflist', text: bridgeConfList(`10.244.${i + 1}.0/24`) };
     else if (c.from) {
       const p = inFolder(dir, c.from);
-      if (!p) errors.push({ file: shown, line: lineOf(y, ['world', f.world.configs[n] ? 'configs' : 'cni']), message: `config file "${c.from}" is outside the lab folder` });
-      else if (!existsSync(p) || !statSync(p).isFile()) errors.push({ file: shown, line: lineOf(y, ['world', f.world.configs[n] ? 'configs' : 'cni']), message: `config file "${c.from}" not found in the lab folder` });
+      if (!p)
+        errors.push({
+          file: shown,
+          line: lineOf(y, ['world', f.world.configs[n] ? 'configs' : 'cni']),
+          message: `config file "${c.from}" is outside the lab folder`,
+        });
+      else if (!existsSync(p) || !statSync(p).isFile())
+        errors.push({
+          file: shown,
+          line: lineOf(y, ['world', f.world.configs[n] ? 'configs' : 'cni']),
+          message: `config file "${c.from}" not found in the lab folder`,
+        });
       else configs[n] = { file: c.file, text: readFileSync(p, 'utf8') };
-    } else configs[n] = { file: c.file, text: typeof c.content === 'string' ? c.content : JSON.stringify(c.content ?? {}, null, 2) + '\n' };
+    } else
+      configs[n] = {
+        file: c.file,
+        text: typeof c.content === 'string' ? c.content : JSON.stringify(c.content ?? {}, null, 2) + '\n',
+      };
   });
-  for (const n of Object.keys(f.world.loopbacks)) if (!nodeNames.includes(n)) errors.push({ file: shown, line: lineOf(y, ['world', 'loopbacks', n]), message: `no node "${n}" in this lab (nodes: ${nodeNames.join(', ')})` });
-  for (const n of Object.keys(f.world.configs)) if (!nodeNames.includes(n)) errors.push({ file: shown, line: lineOf(y, ['world', 'configs', n]), message: `no node "${n}" in this lab (nodes: ${nodeNames.join(', ')})` });
+  for (const n of Object.keys(f.world.loopbacks))
+    if (!nodeNames.includes(n))
+      errors.push({
+        file: shown,
+        line: lineOf(y, ['world', 'loopbacks', n]),
+        message: `no node "${n}" in this lab (nodes: ${nodeNames.join(', ')})`,
+      });
+  for (const n of Object.keys(f.world.configs))
+    if (!nodeNames.includes(n))
+      errors.push({
+        file: shown,
+        line: lineOf(y, ['world', 'configs', n]),
+        message: `no node "${n}" in this lab (nodes: ${nodeNames.join(', ')})`,
+      });
   f.world.pods.forEach((p, i) => {
-    if (!nodeNames.includes(p.node)) errors.push({ file: shown, line: lineOf(y, ['world', 'pods', i, 'node']), message: `pod ${p.name}: no node "${p.node}" in this lab` });
+    if (!nodeNames.includes(p.node))
+      errors.push({
+        file: shown,
+        line: lineOf(y, ['world', 'pods', i, 'node']),
+        message: `pod ${p.name}: no node "${p.node}" in this lab`,
+      });
     // steps name a pod by its name alone (pod/NAME), whatever its namespace
-    if (f.world.pods.findIndex((q) => q.name === p.name) < i) errors.push({ file: shown, line: lineOf(y, ['world', 'pods', i, 'name']), message: `pod ${p.name}: a second pod of that name (steps name pods by name alone)` });
+    if (f.world.pods.findIndex((q) => q.name === p.name) < i)
+      errors.push({
+        file: shown,
+        line: lineOf(y, ['world', 'pods', i, 'name']),
+        message: `pod ${p.name}: a second pod of that name (steps name pods by name alone)`,
+      });
   });
   f.world.prepare.forEach((p, i) => {
-    if (p.on !== 'sandbox' && !nodeNames.includes(p.on)) errors.push({ file: shown, line: lineOf(y, ['world', 'prepare', i, 'on']), message: `no node "${p.on}" in this lab` });
+    if (p.on !== 'sandbox' && !nodeNames.includes(p.on))
+      errors.push({
+        file: shown,
+        line: lineOf(y, ['world', 'prepare', i, 'on']),
+        message: `no node "${p.on}" in this lab`,
+      });
   });
   const parent = dirname(dir);
   f.prerequisites.forEach((p, i) => {
-    if (!existsSync(join(parent, p, LAB_FILE))) errors.push({ file: shown, line: lineOf(y, ['prerequisites', i]), message: `prerequisite "${p}" is not a lab beside this one` });
+    if (!existsSync(join(parent, p, LAB_FILE)))
+      errors.push({
+        file: shown,
+        line: lineOf(y, ['prerequisites', i]),
+        message: `prerequisite "${p}" is not a lab beside this one`,
+      });
   });
   const steps: Step[] = [];
   f.steps.forEach((s, i) => {
     const p = inFolder(dir, s);
     if (!p) {
-      errors.push({ file: shown, line: lineOf(y, ['steps', i]), message: `step file "${s}" is outside the lab folder` });
+      errors.push({
+        file: shown,
+        line: lineOf(y, ['steps', i]),
+        message: `step file "${s}" is outside the lab folder`,
+      });
       return;
     }
     if (!existsSync(p) || !statSync(p).isFile()) {

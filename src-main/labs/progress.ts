@@ -22,7 +22,14 @@ export function defaultProgressDir(): string {
   return join(base, 'podnet-lab', 'progress');
 }
 
-export const freshProgress = (lab: string): LabProgress => ({ lab, current: 0, done: [], answers: {}, timeSpentMs: 0, updatedAt: new Date(0).toISOString() });
+export const freshProgress = (lab: string): LabProgress => ({
+  lab,
+  current: 0,
+  done: [],
+  answers: {},
+  timeSpentMs: 0,
+  updatedAt: new Date(0).toISOString(),
+});
 
 export class ProgressStore {
   constructor(readonly dir = process.env.PODNET_PROGRESS_DIR || defaultProgressDir()) {}
@@ -40,13 +47,19 @@ export class ProgressStore {
     try {
       const r = LabProgress.safeParse(JSON.parse(readFileSync(f, 'utf8')));
       if (r.success && r.data.lab === lab) return { progress: r.data };
-      error = r.success ? `it belongs to lab "${r.data.lab}"` : r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+      error = r.success
+        ? `it belongs to lab "${r.data.lab}"`
+        : r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
     } catch (e) {
       error = (e as Error).message;
     }
     const aside = `${f}.corrupt-${new Date().toISOString().replace(/[:.]/g, '-')}`;
     renameSync(f, aside);
-    return { progress: freshProgress(lab), keptAside: aside, error: `progress file ${f} was unreadable (${error}); kept as ${aside}` };
+    return {
+      progress: freshProgress(lab),
+      keptAside: aside,
+      error: `progress file ${f} was unreadable (${error}); kept as ${aside}`,
+    };
   }
 
   save(p: LabProgress): void {

@@ -28,7 +28,10 @@ export async function runBlock(ctx: CheckContext, b: CommandBlock): Promise<stri
     return '';
   }
   const r = await ctx.world.exec(resolveNs(ctx, b.target), ['sh', '-ec', b.text], { timeoutMs: 60000 });
-  if (r.code !== 0) throw new LabRunError(`command in ${b.target} failed (exit ${r.code ?? `signal ${r.signal}`}): ${(r.stderr || r.stdout).trim().slice(-500)}\n--- command ---\n${b.text}`);
+  if (r.code !== 0)
+    throw new LabRunError(
+      `command in ${b.target} failed (exit ${r.code ?? `signal ${r.signal}`}): ${(r.stderr || r.stdout).trim().slice(-500)}\n--- command ---\n${b.text}`,
+    );
   return r.stdout;
 }
 
@@ -119,7 +122,13 @@ export async function testLab(lab: Lab, onStep: (r: StepReport) => void = () => 
     const ok = steps.length === lab.steps.length && steps.every((s) => s.ok);
     return { lab: lab.id, ok, steps, ms: performance.now() - t0 };
   } catch (e) {
-    return { lab: lab.id, ok: false, steps, error: `the lab's world could not be built: ${(e as Error).message}`, ms: performance.now() - t0 };
+    return {
+      lab: lab.id,
+      ok: false,
+      steps,
+      error: `the lab's world could not be built: ${(e as Error).message}`,
+      ms: performance.now() - t0,
+    };
   } finally {
     await made?.world.destroy();
   }
@@ -131,7 +140,8 @@ export function formatStepReport(r: StepReport): string[] {
   if (!r.ok) {
     if (r.error) lines.push(`       ${r.error}`);
     const failing = r.before.length && r.before.every((c) => c.ok) ? [] : r.after.filter((c) => !c.ok);
-    for (const c of failing) lines.push(`       ✗ ${c.title}\n         expected: ${c.expected}\n         found:    ${c.found}`);
+    for (const c of failing)
+      lines.push(`       ✗ ${c.title}\n         expected: ${c.expected}\n         found:    ${c.found}`);
   }
   return lines;
 }

@@ -12,7 +12,10 @@ export function labJsonSchema(): Record<string, unknown> {
   }
   const { $schema: _q, ...question } = z.toJSONSchema(QuestionSpec, { io: 'input' }) as Record<string, unknown>;
   defs.question = question;
-  defs.check = { description: 'An item of a ```check block in a step (YAML): its one kind key names the kind.', anyOf: Object.keys(CHECK_SCHEMAS).map((k) => ({ $ref: `#/$defs/check-${k}` })) };
+  defs.check = {
+    description: 'An item of a ```check block in a step (YAML): its one kind key names the kind.',
+    anyOf: Object.keys(CHECK_SCHEMAS).map((k) => ({ $ref: `#/$defs/check-${k}` })),
+  };
   return {
     ...lab,
     $id: 'https://podnet.lab/schemas/lab.schema.json',

@@ -19,14 +19,26 @@ export interface WorldSpec {
 }
 
 export function worldSpecOf(lab: Lab): WorldSpec {
-  return { nodes: lab.nodeNames, loopback: lab.world.loopback, loopbacks: lab.world.loopbacks, configs: lab.configs, pods: lab.world.pods, prepare: lab.world.prepare };
+  return {
+    nodes: lab.nodeNames,
+    loopback: lab.world.loopback,
+    loopbacks: lab.world.loopbacks,
+    configs: lab.configs,
+    pods: lab.world.pods,
+    prepare: lab.world.prepare,
+  };
 }
 
 /** The container every pod of a lab runs (as the app's pod.create does): busybox httpd on :80. */
 export const POD_CONTAINERS = [{ name: 'httpd', command: ['httpd', '-f', '-p', '80'] }];
 
 /** Writes configs, creates the pods and runs the prepare commands in a fresh world. */
-export async function furnishWorld(world: World, kubelet: Kubelet, spec: WorldSpec, progress: (what: string) => void = () => {}): Promise<void> {
+export async function furnishWorld(
+  world: World,
+  kubelet: Kubelet,
+  spec: WorldSpec,
+  progress: (what: string) => void = () => {},
+): Promise<void> {
   progress("writing each node's CNI config");
   for (const n of spec.nodes) {
     const c = spec.configs[n];
@@ -52,8 +64,15 @@ export async function furnishWorld(world: World, kubelet: Kubelet, spec: WorldSp
   );
   for (const [i, p] of spec.prepare.entries()) {
     progress(`prepare ${i + 1}/${spec.prepare.length} on ${p.on}`);
-    const r = await world.exec(p.on === 'sandbox' ? { kind: 'sandbox' } : { kind: 'node', node: p.on }, ['sh', '-ec', p.run]);
-    if (r.code !== 0) throw new WorldError(`prepare command ${i + 1} on ${p.on} failed (exit ${r.code}): ${(r.stderr || r.stdout).trim()}`);
+    const r = await world.exec(p.on === 'sandbox' ? { kind: 'sandbox' } : { kind: 'node', node: p.on }, [
+      'sh',
+      '-ec',
+      p.run,
+    ]);
+    if (r.code !== 0)
+      throw new WorldError(
+        `prepare command ${i + 1} on ${p.on} failed (exit ${r.code}): ${(r.stderr || r.stdout).trim()}`,
+      );
   }
 }
 
