@@ -7,9 +7,10 @@ import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createEngine } from '../src-main/api/engine.js';
+import { createEngine } from '../src-main/engine/engine.js';
 import { loadLab } from '../src-main/labs/loader.js';
-import { buildWorld, worldSpecOf } from '../src-main/labs/world-spec.js';
+import { buildWorld } from '../src-main/session/world-spec.js';
+import { worldSpecOf } from '../src-main/labs/lab-world.js';
 import { TerminalService } from '../src-main/terminal/terminal-service.js';
 
 const rounds = Number(process.argv[process.argv.indexOf('--rounds') + 1]) || 5;

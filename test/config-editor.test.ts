@@ -4,7 +4,7 @@ import { existsSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiError, parseParams, parseResult, type PodnetApi } from '../src-main/api/contract.js';
-import { createEngine, type Engine } from '../src-main/api/engine.js';
+import { createEngine, type Engine } from '../src-main/engine/engine.js';
 import { bridgeConfList } from '../src-main/cni/defaults.js';
 import { TerminalService } from '../src-main/terminal/terminal-service.js';
 import { failure } from './helpers.js';

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { evaluateChecks, type CheckContext } from '../src-main/labs/checks.js';
 import type { LintError } from '../src-main/labs/format.js';
 import { parseStep } from '../src-main/labs/loader.js';
-import { buildWorld } from '../src-main/labs/world-spec.js';
+import { buildWorld } from '../src-main/session/world-spec.js';
 import { bridgeConfList } from '../src-main/cni/defaults.js';
 
 let ctx: CheckContext;

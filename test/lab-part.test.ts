@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LabChecks } from '../src-main/api/contract.js';
-import { createEngine, type Engine } from '../src-main/api/engine.js';
+import { createEngine, type Engine } from '../src-main/engine/engine.js';
 import { TerminalService } from '../src-main/terminal/terminal-service.js';
 
 const LABS = join(import.meta.dirname, '..', 'labs');

@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { WorldStatus } from '../src-main/api/contract.js';
-import { createEngine, type Engine } from '../src-main/api/engine.js';
+import { createEngine, type Engine } from '../src-main/engine/engine.js';
 import { TerminalService } from '../src-main/terminal/terminal-service.js';
 import {
   chooseVictim,

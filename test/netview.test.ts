@@ -4,7 +4,7 @@
 import { EventEmitter } from 'node:events';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parsePayload, parseResult, type EventName, type Payload } from '../src-main/api/contract.js';
-import type { EngineEvents, Session } from '../src-main/api/session.js';
+import type { EngineEvents, Session } from '../src-main/session/session.js';
 import { NetviewPart } from '../src-main/netview/netview-part.js';
 import { readNamespace } from '../src-main/netview/snapshot.js';
 import { keyedTables } from '../src-main/netview/diff.js';

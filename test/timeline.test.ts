@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EventName, TimelineOperation, TimelinePause } from '../src-main/api/contract.js';
-import { createEngine, type Engine } from '../src-main/api/engine.js';
+import { createEngine, type Engine } from '../src-main/engine/engine.js';
 import { TerminalService } from '../src-main/terminal/terminal-service.js';
 import type { World } from '../src-main/world/world.js';
 import { SYNCPOD_STEPS } from './helpers.js';

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { createEngine, type Engine } from '../src-main/api/engine.js';
+import { createEngine, type Engine } from '../src-main/engine/engine.js';
 import { externalUrlAllowed, isTrustedSender, navigationAllowed, windowOptions } from '../src-main/app/security.js';
 import { TerminalService } from '../src-main/terminal/terminal-service.js';
 import { startWebHost, type WebHost } from '../src-main/web/server.js';

@@ -1,10 +1,10 @@
 // The Electron host: one hardened window, the contract over IPC, and an orderly end. Thin on purpose:
-// everything it serves lives in the engine (api/engine.ts) and runs in plain Node.
+// everything it serves lives in the engine (engine/engine.ts) and runs in plain Node.
 import { app, BrowserWindow, ipcMain, session, shell } from 'electron';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { dispatch } from '../api/dispatch.js';
-import { createEngine } from '../api/engine.js';
+import { createEngine } from '../engine/engine.js';
 import { TerminalService } from '../terminal/terminal-service.js';
 import {
   EVENT_CHANNEL,

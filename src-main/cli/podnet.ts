@@ -4,7 +4,7 @@ import { ConfigError, ExecError, InvalidArgumentError, NotSupportedError, Plugin
 import { WorldError } from '../world/world.js';
 import { cniCommand } from './cni-command.js';
 import { lintCommand } from './lint-command.js';
-import { doctorFix, formatDoctor, runDoctor } from './doctor.js';
+import { doctorFix, formatDoctor, runDoctor } from '../world/doctor.js';
 import { labCommand } from './lab-command.js';
 import { traceCommand, UsageError } from './trace-command.js';
 

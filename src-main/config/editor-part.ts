@@ -7,7 +7,7 @@ import { lintInContext, subnetsOfText, type NodeLintContext } from '../cni/lint/
 import type { LintProblem as Problem } from '../cni/lint/check.js';
 import type { RuntimeConf } from '../cni/libcni.js';
 import { ApiError, type Params, type PodnetApi, type Result } from '../api/contract.js';
-import type { Session, SessionPart } from '../api/session.js';
+import type { Session, SessionPart } from '../session/session.js';
 import { NODE_PATHS } from '../world/world.js';
 import { ConfDir, ConfigFileError } from './files.js';
 import { describeError, runVerb } from './run.js';

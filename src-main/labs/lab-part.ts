@@ -4,7 +4,7 @@
 import { existsSync, readdirSync, watch, type FSWatcher } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { ApiError, type LabChecks, type LabSummary, type LabView, type Params } from '../api/contract.js';
-import type { Session, SessionPart, WorldHost } from '../api/session.js';
+import type { Session, SessionPart, WorldHost } from '../session/session.js';
 import { NetMonitor } from '../netview/monitor.js';
 import { targetKey } from '../netview/snapshot.js';
 import type { Target } from '../world/world.js';
@@ -13,7 +13,7 @@ import { formatLintError, type Lab } from './format.js';
 import { LAB_FILE, lintLab } from './loader.js';
 import { ProgressStore, type LabProgress } from './progress.js';
 import { answerOf, applySolution, fastForward, runBlock, sameAnswer } from './runner.js';
-import { worldSpecOf } from './world-spec.js';
+import { worldSpecOf } from './lab-world.js';
 
 /** The repository's labs/ folder: PODNET_LABS_DIR, or the nearest labs/ beside a package.json above this file. */
 export function defaultLabsDir(): string {

@@ -5,7 +5,8 @@ import { Kubelet } from '../runtime/kubelet.js';
 import type { World } from '../world/world.js';
 import { evaluateChecks, resolveNs, type CheckContext, type CheckResult } from './checks.js';
 import { KUBELET_LINE, type CommandBlock, type Lab, type QuestionSpec, type Step } from './format.js';
-import { buildWorld, POD_CONTAINERS, worldSpecOf } from './world-spec.js';
+import { buildWorld, POD_CONTAINERS } from '../session/world-spec.js';
+import { worldSpecOf } from './lab-world.js';
 
 export class LabRunError extends Error {
   constructor(message: string) {

@@ -1,7 +1,7 @@
 // The netview part of the engine: the world kept live by WorldWatch, served as namespaces, snapshots
 // with a sequence number, keyed diffs for the namespaces a client watches, and the topology (coalesced).
 import { ApiError, type NetNamespace, type NetSnapshotMsg, type Params, type Topology } from '../api/contract.js';
-import type { Session, SessionPart } from '../api/session.js';
+import type { Session, SessionPart } from '../session/session.js';
 import type { Target } from '../world/world.js';
 import { isEmptyKeyedDiff, keyedDiff, keyedTables } from './diff.js';
 import { targetKey } from './snapshot.js';

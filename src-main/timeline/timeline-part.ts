@@ -12,7 +12,7 @@ import {
   type TimelineStep,
   type TimelineStepDetail,
 } from '../api/contract.js';
-import type { Session, SessionPart } from '../api/session.js';
+import type { Session, SessionPart } from '../session/session.js';
 import type { KubeletOperation } from '../runtime/kubelet.js';
 import { Kubelet } from '../runtime/kubelet.js';
 import { podLeftovers, settledPodLeftovers } from '../runtime/leaks.js';

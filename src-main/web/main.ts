@@ -2,7 +2,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { createEngine } from '../api/engine.js';
+import { createEngine } from '../engine/engine.js';
 import { TerminalService } from '../terminal/terminal-service.js';
 import { startWebHost, type WebHost } from './server.js';
 

@@ -11,7 +11,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import type { EventName, PodnetApi } from '../api/contract.js';
 import { dispatch } from '../api/dispatch.js';
 import { encodeTerminalData } from '../api/frames.js';
-import type { EngineEvents } from '../api/session.js';
+import type { EngineEvents } from '../session/session.js';
 
 function terminalFrame(payload: unknown): Uint8Array {
   const { id, data } = payload as { id: string; data: Uint8Array };

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import { createEngine, type Engine } from '../../src-main/api/engine.js';
+import { createEngine, type Engine } from '../../src-main/engine/engine.js';
 import { TerminalService } from '../../src-main/terminal/terminal-service.js';
 import { startWebHost, type WebHost } from '../../src-main/web/server.js';
 

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { isMethod, requests, type Method } from '../../src-main/api/contract.js';
 import { dispatch } from '../../src-main/api/dispatch.js';
-import { createEngine, type Engine } from '../../src-main/api/engine.js';
+import { createEngine, type Engine } from '../../src-main/engine/engine.js';
 import { TerminalService } from '../../src-main/terminal/terminal-service.js';
 import { startWebHost, type WebHost } from '../../src-main/web/server.js';
 import { errorClass, params, Tally, within } from './fuzz-kit.js';

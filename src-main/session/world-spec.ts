@@ -1,11 +1,13 @@
-// A lab's starting world as data (nodes, loopback mode, each node's CNI config, pods, prepare
+// A session's starting world as data (nodes, loopback mode, each node's CNI config, pods, prepare
 // commands), and how it is built: the same path for `podnet lab test`, the app and the benchmark.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Kubelet } from '../runtime/kubelet.js';
+import { Kubelet, type PodSpec } from '../runtime/kubelet.js';
 import type { LoopbackMode } from '../runtime/containerd.js';
 import { createWorld, WorldError, type World } from '../world/world.js';
-import type { Lab, LabPod } from './format.js';
+
+/** A pod the world starts with (a lab's `world.pods`): what the kubelet's syncPod is given. */
+export type SpecPod = Pick<PodSpec, 'name' | 'node' | 'namespace' | 'containers' | 'dnsPolicy' | 'dnsConfig'>;
 
 export interface WorldSpec {
   nodes: string[];
@@ -14,19 +16,8 @@ export interface WorldSpec {
   loopbacks?: Record<string, LoopbackMode>;
   /** node → its CNI config file, or undefined for none. */
   configs: Record<string, { file: string; text: string } | undefined>;
-  pods: LabPod[];
+  pods: SpecPod[];
   prepare: { on: string; run: string }[];
-}
-
-export function worldSpecOf(lab: Lab): WorldSpec {
-  return {
-    nodes: lab.nodeNames,
-    loopback: lab.world.loopback,
-    loopbacks: lab.world.loopbacks,
-    configs: lab.configs,
-    pods: lab.world.pods,
-    prepare: lab.world.prepare,
-  };
 }
 
 /** The container every pod of a lab runs (as the app's pod.create does): busybox httpd on :80. */
@@ -46,7 +37,7 @@ export async function furnishWorld(
   }
   if (spec.pods.length) progress(`creating pods ${spec.pods.map((p) => p.name).join(', ')}`);
   // One node's pods in order (predictable IPs for the lab's text), nodes concurrently.
-  const byNode = new Map<string, LabPod[]>();
+  const byNode = new Map<string, SpecPod[]>();
   for (const p of spec.pods) byNode.set(p.node, [...(byNode.get(p.node) ?? []), p]);
   await Promise.all(
     [...byNode].map(async ([node, pods]) => {

@@ -2,9 +2,9 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { PLUGIN_DIRS, hostPluginDirs } from '../world/paths.js';
-import { detectCgroup } from '../world/cgroup.js';
-import { worldInitBinary } from '../world/world-init.js';
+import { PLUGIN_DIRS, hostPluginDirs } from './paths.js';
+import { detectCgroup } from './cgroup.js';
+import { worldInitBinary } from './world-init.js';
 
 export interface Check {
   name: string;

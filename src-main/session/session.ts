@@ -4,8 +4,8 @@
 import type { EventEmitter } from 'node:events';
 import type { Kubelet } from '../runtime/kubelet.js';
 import type { World } from '../world/world.js';
-import type { WorldSpec } from '../labs/world-spec.js';
-import type { EventName, Method, Payload, PodnetApi, WorldStatus } from './contract.js';
+import type { WorldSpec } from './world-spec.js';
+import type { EventName, Payload, PodnetApi, WorldStatus } from '../api/contract.js';
 
 export type EngineEvents = EventEmitter<{ event: [EventName, unknown] }>;
 
@@ -33,17 +33,4 @@ export interface SessionPart extends Partial<PodnetApi> {
   attach(session: Session): void | Promise<void>;
   /** Called before the world ends (stop, reset, quit). Must not throw. */
   detach(): void | Promise<void>;
-}
-
-/** Joins the parts' request methods into the whole contract; every method must have exactly one owner. */
-export function composeApi(parts: readonly object[], methods: readonly Method[]): PodnetApi {
-  const api: Record<string, unknown> = {};
-  for (const m of methods) {
-    const owners = parts.filter((p) => typeof (p as Record<string, unknown>)[m] === 'function');
-    if (owners.length !== 1)
-      throw new Error(`contract method ${m} has ${owners.length} implementations (needs exactly one)`);
-    const owner = owners[0] as Record<string, (p: unknown) => Promise<unknown>>;
-    api[m] = (p: unknown) => owner[m]!(p);
-  }
-  return api as PodnetApi;
 }

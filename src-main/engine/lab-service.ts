@@ -3,10 +3,10 @@
 import { EventEmitter } from 'node:events';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { doctorFix } from '../cli/doctor.js';
+import { doctorFix } from '../world/doctor.js';
 import { bridgeConfList, DEFAULT_CONF_FILE } from '../cni/defaults.js';
 import { Kubelet, type Pod } from '../runtime/kubelet.js';
-import { furnishWorld, newKubelet, type WorldSpec } from '../labs/world-spec.js';
+import { furnishWorld, newKubelet, type WorldSpec } from '../session/world-spec.js';
 import type { TerminalHost } from '../terminal/types.js';
 import { createWorld, type World, type WorldLimits } from '../world/world.js';
 import {
@@ -17,8 +17,8 @@ import {
   type PodInfo,
   type PodnetApi,
   type WorldStatus,
-} from './contract.js';
-import type { Session, SessionPart } from './session.js';
+} from '../api/contract.js';
+import type { Session, SessionPart } from '../session/session.js';
 
 export type TerminalFactory = (
   world: World,

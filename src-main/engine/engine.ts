@@ -1,10 +1,11 @@
 // The engine both hosts serve: the lab session (world, pods, terminals) and the parts that live with
 // it, joined into the one contract. Hosts and tests build it here, so they all serve the same thing.
-import { requests, type Method, type PodnetApi } from './contract.js';
+import { requests, type Method, type PodnetApi } from '../api/contract.js';
 import { NetviewPart } from '../netview/netview-part.js';
 import { LabService, type TerminalFactory } from './lab-service.js';
 import { LabsPart } from '../labs/lab-part.js';
-import { composeApi, type EngineEvents, type SessionPart } from './session.js';
+import { composeApi } from './compose-api.js';
+import type { EngineEvents, SessionPart } from '../session/session.js';
 import { TimelinePart } from '../timeline/timeline-part.js';
 import { ConfigEditorPart } from '../config/editor-part.js';
 import type { WorldLimits } from '../world/world.js';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { requests, type Method } from './contract.js';
+import { requests, type Method } from '../api/contract.js';
 import { createEngine } from './engine.js';
-import { composeApi } from './session.js';
+import { composeApi } from './compose-api.js';
 
 describe('composeApi', () => {
   it('routes each method to its one owner', async () => {

@@ -1,0 +1,14 @@
+// The world a lab starts with, as the session builds it.
+import type { WorldSpec } from '../session/world-spec.js';
+import type { Lab } from './format.js';
+
+export function worldSpecOf(lab: Lab): WorldSpec {
+  return {
+    nodes: lab.nodeNames,
+    loopback: lab.world.loopback,
+    loopbacks: lab.world.loopbacks,
+    configs: lab.configs,
+    pods: lab.world.pods,
+    prepare: lab.world.prepare,
+  };
+}
