@@ -4,13 +4,51 @@ import reactHooks from 'eslint-plugin-react-hooks';
 import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
+// The layers of src-main, bottom to top (docs/architecture.md draws them): a folder may import only
+// the folders listed for it. The hosts (app, web, cli) stand at the top and may import anything.
+const layers = {
+  api: [],
+  cni: ['api'],
+  world: ['api', 'cni'],
+  fs: ['api', 'world'],
+  runtime: ['api', 'cni', 'fs', 'world'],
+  session: ['api', 'cni', 'fs', 'runtime', 'world'],
+  netview: ['api', 'cni', 'fs', 'runtime', 'session', 'world'],
+  terminal: ['api', 'world'],
+  timeline: ['api', 'cni', 'fs', 'runtime', 'session', 'world'],
+  config: ['api', 'cni', 'fs', 'netview', 'runtime', 'session', 'world'],
+  labs: ['api', 'cni', 'fs', 'netview', 'runtime', 'session', 'world'],
+  engine: ['api', 'cni', 'config', 'fs', 'labs', 'netview', 'runtime', 'session', 'terminal', 'timeline', 'world'],
+};
+const layerRules = Object.entries(layers).map(([folder, allowed]) => ({
+  files: [`src-main/${folder}/**/*.ts`],
+  ignores: ['**/*.test.ts'],
+  rules: {
+    'no-restricted-imports': [
+      'error',
+      {
+        patterns: Object.keys({ ...layers, app: 0, web: 0, cli: 0 })
+          .filter((f) => f !== folder && !allowed.includes(f))
+          .map((f) => ({
+            group: [`../${f}/*`],
+            message: `src-main/${folder} may not import ${f}/ (docs/architecture.md)`,
+          })),
+      },
+    ],
+  },
+}));
+
 export default tseslint.config(
   { ignores: ['out/', 'node_modules/', 'labs/', 'resources/', 'test/fixtures/', 'docs/'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
     languageOptions: {
-      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+      parserOptions: {
+        // the build's own config files belong to no tsconfig: a default project types them
+        projectService: { allowDefaultProject: ['*.config.ts', 'src-renderer/vite.config.ts'] },
+        tsconfigRootDir: import.meta.dirname,
+      },
       globals: { ...globals.node },
     },
   },
@@ -21,4 +59,5 @@ export default tseslint.config(
     languageOptions: { globals: { ...globals.browser } },
   },
   { files: ['**/*.{js,mjs}'], ...tseslint.configs.disableTypeChecked },
+  ...layerRules,
 );
