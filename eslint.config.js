@@ -55,8 +55,31 @@ export default tseslint.config(
   {
     files: ['src-renderer/**/*.{ts,tsx}'],
     plugins: { 'react-hooks': reactHooks },
-    rules: { ...reactHooks.configs.recommended.rules },
+    // the two rules of hooks; the plugin's React Compiler rules stay off: the renderer is not compiled by it
+    rules: { 'react-hooks/rules-of-hooks': 'error', 'react-hooks/exhaustive-deps': 'error' },
     languageOptions: { globals: { ...globals.browser } },
+  },
+  {
+    rules: {
+      // contract methods and parts' hooks are async by contract, whether or not they await
+      '@typescript-eslint/require-await': 'off',
+      // a leading underscore names what is deliberately left unused (a rest sibling, a callback's argument)
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none', ignoreRestSiblings: true },
+      ],
+    },
+  },
+  {
+    files: ['**/*.test.ts', 'test/**/*.ts', 'bench/**/*.ts'],
+    rules: {
+      // tests and benchmarks read back JSON the engine and the plugins wrote and assert on it with expect
+      '@typescript-eslint/no-unsafe-assignment': 'off',
+      '@typescript-eslint/no-unsafe-member-access': 'off',
+      '@typescript-eslint/no-unsafe-argument': 'off',
+      '@typescript-eslint/no-unsafe-return': 'off',
+      '@typescript-eslint/no-unsafe-call': 'off',
+    },
   },
   { files: ['**/*.{js,mjs}'], ...tseslint.configs.disableTypeChecked },
   ...layerRules,

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import WebSocket from 'ws';
 import { CHROMIUM, CHROMIUM_ARGS } from '../test/e2e/harness.js';
+import { wsText } from '../test/helpers.js';
 
 export interface BareChromium {
   /** Evaluates `fn(arg)` in the page and returns its (JSON) value; promises are awaited. */
@@ -48,7 +49,10 @@ export async function launchBareChromium(url: string, viewport = { width: 1440, 
     proc.stderr!.on('data', (d: Buffer) => {
       err += d.toString();
       const m = /DevTools listening on (ws:\S+)/.exec(err);
-      if (m) (clearTimeout(timer), resolve(m[1]!));
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1]!);
+      }
     });
     proc.once('exit', (code) =>
       reject(new Error(`Chromium exited (${code}) before DevTools opened: ${err.slice(-500)}`)),
@@ -64,7 +68,7 @@ export async function launchBareChromium(url: string, viewport = { width: 1440, 
   const events = new EventEmitter();
   const waiting = new Map<number, { resolve(v: Record<string, unknown>): void; reject(e: Error): void }>();
   ws.on('message', (m) => {
-    const msg = JSON.parse(String(m)) as {
+    const msg = JSON.parse(wsText(m)) as {
       id?: number;
       method?: string;
       params?: unknown;

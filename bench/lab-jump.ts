@@ -34,7 +34,10 @@ function podnetTrace(): Promise<number> {
           process.execPath,
           [join(ROOT, 'bin', 'podnet.mjs'), 'trace', '--nodes', '2', '--pods', '2'],
           { cwd: ROOT },
-          (e) => (e ? reject(e) : resolve()),
+          (e) => {
+            if (e) reject(new Error(e.message, { cause: e }));
+            else resolve();
+          },
         ),
       ),
   );
@@ -68,7 +71,7 @@ async function main(): Promise<void> {
     }
   } finally {
     await engine.dispose();
-    rmSync(process.env.PODNET_PROGRESS_DIR!, { recursive: true, force: true });
+    rmSync(process.env.PODNET_PROGRESS_DIR, { recursive: true, force: true });
   }
   const f = median(fresh);
   const row = (name: string, xs: number[]) =>

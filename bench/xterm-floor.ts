@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { WebSocketServer } from 'ws';
 import { FlowControl } from '../src-main/terminal/flow-control.js';
 import type { BareChromium } from './bare-chromium.js';
+import { wsText } from '../test/helpers.js';
 
 const LINE = '0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ\r\n';
 const PIECE = Buffer.from(LINE.repeat(Math.floor((64 * 1024) / LINE.length)));
@@ -28,16 +29,16 @@ export async function xtermFloor(page: BareChromium, origin: string, bytes: numb
     let sent = 0;
     let unacked = 0;
     const pump = () => {
-      while (sent < bytes && unacked < FlowControl.HighWatermarkBytes) {
+      while (sent < bytes && unacked < (FlowControl.HighWatermarkBytes as number)) {
         ws.send(PIECE);
         sent += PIECE.length;
         unacked += PIECE.length;
       }
     };
     ws.on('message', (m) => {
-      const text = String(m);
+      const text = wsText(m);
       if (text === 'go') pump();
-      else if ((unacked -= Number(text)) < FlowControl.LowWatermarkBytes) pump();
+      else if ((unacked -= Number(text)) < (FlowControl.LowWatermarkBytes as number)) pump();
     });
   });
   try {
@@ -88,8 +89,15 @@ export async function xtermFloor(page: BareChromium, origin: string, bytes: numb
                 const b = new Uint8Array(e.data as ArrayBuffer);
                 term.write(b, () => {
                   parsed += b.length;
-                  if ((pending += b.length) >= ackBytes) (ws.send(String(pending)), (pending = 0));
-                  if (parsed >= bytes) ((ws.onclose = null), done());
+                  pending += b.length;
+                  if (pending >= ackBytes) {
+                    ws.send(String(pending));
+                    pending = 0;
+                  }
+                  if (parsed >= bytes) {
+                    ws.onclose = null;
+                    done();
+                  }
                 });
               };
               ws.send('go');
@@ -100,7 +108,13 @@ export async function xtermFloor(page: BareChromium, origin: string, bytes: numb
           term.dispose();
           return ms;
         },
-        { mode, bytes, port: (wss.address() as AddressInfo).port, line: LINE, ackBytes: FlowControl.AckBatchBytes },
+        {
+          mode,
+          bytes,
+          port: (wss.address() as AddressInfo).port,
+          line: LINE,
+          ackBytes: Number(FlowControl.AckBatchBytes),
+        },
       );
     return { memoryMs: await run('memory'), websocketMs: await run('websocket') };
   } finally {

@@ -88,3 +88,8 @@ export async function expectClean(w: World, node = 'node1'): Promise<void> {
   expect((await settledPodLeftovers(w, node, 3000, (items) => items.length > 0)).items).toEqual([]);
   expect(await strayProcesses(w)).toEqual([]);
 }
+
+/** A WebSocket message's text (ws hands a Buffer, an ArrayBuffer or fragments). */
+export function wsText(d: Buffer | ArrayBuffer | Buffer[]): string {
+  return (Array.isArray(d) ? Buffer.concat(d) : Buffer.from(d as ArrayBuffer)).toString('utf8');
+}

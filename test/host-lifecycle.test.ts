@@ -7,6 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { hostSnapshot } from '../src-main/runtime/leaks.js';
 import { childrenOf, isAlive } from '../src-main/world/procfs.js';
+import { wsText } from './helpers.js';
 
 const ROOT = join(import.meta.dirname, '..');
 
@@ -25,12 +26,12 @@ function startHost(
     const child = spawn(process.execPath, argv, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
     started.add(child);
     let out = '';
-    child.stdout!.on('data', (d) => {
+    child.stdout.on('data', (d) => {
       out += d;
       const m = /(http:\/\/127\.0\.0\.1:\d+\/\?token=[\w-]+)/.exec(out);
       if (m) resolve({ child, url: m[1]!, out: () => out });
     });
-    child.stderr!.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (out += d));
     child.on('exit', (code) => reject(new Error(`host exited (${code}) before printing its URL:\n${out}`)));
   });
 }
@@ -46,7 +47,7 @@ function rpc(url: string) {
       const my = ++id;
       const on = (d: WebSocket.RawData, binary: boolean) => {
         if (binary) return; // a terminal's output (api/frames.ts)
-        const m = JSON.parse(d.toString());
+        const m = JSON.parse(wsText(d));
         if (m.id === my) {
           ws.off('message', on);
           resolve(m);

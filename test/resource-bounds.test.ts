@@ -71,7 +71,7 @@ describe('a world with a process limit', () => {
     const world = await createWorld({ nodes: 1, limits: { processes: limit } });
     const node = { kind: 'node' as const, node: 'node1' };
     const ns = readlinkSync(`/proc/${world.hostPid(1)}/ns/pid`);
-    let stateDir = world.stateDir;
+    const stateDir = world.stateDir;
     try {
       // first a bounded loop: it gets what is left of the limit, then EAGAIN
       const held = world.spawn(node, [PROBE, '0', String(limit + 400), 'hold'], { stdin: true });
@@ -114,7 +114,6 @@ describe('a world with a process limit', () => {
       expect(maxInWorld).toBeLessThanOrEqual(limit + 1);
       expect(maxDelay).toBeLessThan(2000);
     } finally {
-      stateDir = world.stateDir;
       await world.destroy();
     }
     expect(existsSync(stateDir)).toBe(false);

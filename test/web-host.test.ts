@@ -10,6 +10,7 @@ import { createEngine, type Engine } from '../src-main/engine/engine.js';
 import { externalUrlAllowed, isTrustedSender, navigationAllowed, windowOptions } from '../src-main/app/security.js';
 import { TerminalService } from '../src-main/terminal/terminal-service.js';
 import { startWebHost, type WebHost } from '../src-main/web/server.js';
+import { wsText } from './helpers.js';
 
 let host: WebHost;
 let engine: Engine;
@@ -46,7 +47,7 @@ function call(ws: WebSocket, msg: unknown): Promise<Record<string, unknown>> {
   return new Promise((resolve) => {
     const onMsg = (d: WebSocket.RawData, binary: boolean) => {
       if (binary) return; // a terminal's output (api/frames.ts)
-      const m = JSON.parse(d.toString());
+      const m = JSON.parse(wsText(d));
       if ('event' in m) return;
       ws.off('message', onMsg);
       resolve(m);

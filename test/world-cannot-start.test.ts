@@ -26,7 +26,7 @@ describe('podnet trace on a machine that cannot run a world', () => {
     expect(r.stderr).toContain(
       'The doctor found:\nuser namespaces (unshare -Urnm --pid, lo up): unshare: unshare failed: Operation not permitted',
     );
-    expect(r.stderr).toMatch(/\n  fix: /);
+    expect(r.stderr).toMatch(/\n {2}fix: /);
     expect(r.stderr).not.toMatch(/^\s+at /m);
   });
 

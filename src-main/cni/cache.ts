@@ -53,7 +53,7 @@ export class ResultCache {
 
   /** All cached attachments of a network (GC uses them). */
   list(network: string): CachedAttachment[] {
-    let names: string[] = [];
+    let names: string[];
     try {
       names = readdirSync(join(this.dir, 'results'));
     } catch {

@@ -7,13 +7,20 @@ export interface JsonSyntaxProblem {
   reason: string;
 }
 
+/** Thrown inside the scanner to unwind to locateJsonError with where and why. */
+class JsonSyntaxFailure extends Error {
+  constructor(readonly problem: JsonSyntaxProblem) {
+    super(problem.reason);
+  }
+}
+
 export function locateJsonError(text: string): JsonSyntaxProblem | undefined {
   let i = 0;
   const ws = () => {
     while (i < text.length && ' \t\n\r'.includes(text[i]!)) i++;
   };
   const fail = (reason: string, pos = i): never => {
-    throw { pos, reason } satisfies JsonSyntaxProblem;
+    throw new JsonSyntaxFailure({ pos, reason });
   };
   const show = (c: string | undefined) => (c === undefined ? 'end of input' : c === '"' ? `'"'` : JSON.stringify(c));
   const value = (): void => {
@@ -136,7 +143,7 @@ export function locateJsonError(text: string): JsonSyntaxProblem | undefined {
     if (i < text.length) fail(`unexpected ${show(text[i])} after the end of the JSON value`);
     return undefined;
   } catch (e) {
-    if (typeof e === 'object' && e && 'pos' in e) return e as JsonSyntaxProblem;
+    if (e instanceof JsonSyntaxFailure) return e.problem;
     throw e;
   }
 }

@@ -56,7 +56,7 @@ export function parseResult(raw: Json, fallbackVersion: string): CniResult {
   if (raw.interfaces !== undefined && !Array.isArray(raw.interfaces))
     throw new ResultError('"interfaces" is not a list');
   if (raw.ips !== undefined && !Array.isArray(raw.ips)) throw new ResultError('"ips" is not a list');
-  for (const ip of (raw.ips as Json[] | undefined) ?? []) {
+  for (const ip of raw.ips ?? []) {
     if (!isObj(ip) || typeof ip.address !== 'string') throw new ResultError('an entry of "ips" has no "address"');
   }
   return { ...(raw as unknown as CniResult), cniVersion: version };

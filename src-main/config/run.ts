@@ -182,7 +182,7 @@ export async function runVerb(o: RunOptions): Promise<RunReport> {
         break;
       case 'GC': {
         const r = await o.exec.gcNetworkList(o.list, o.valid ?? [], onExec);
-        report.result = { deleted: r.deleted, gcSent: r.gcSent } as Json;
+        report.result = { deleted: r.deleted, gcSent: r.gcSent };
         if (r.note) report.note = r.note;
         break;
       }

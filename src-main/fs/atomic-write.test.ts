@@ -11,7 +11,7 @@ describe('writeFileAtomic', () => {
     const dir = mkdtempSync(join(tmpdir(), 'podnet-atomic-'));
     try {
       const file = join(dir, 'lab-a.json');
-      const dead = spawnSync('true').pid!; // exited and reaped: its PID is free
+      const dead = spawnSync('true').pid; // exited and reaped: its PID is free
       const leftovers = [tempPath(file, dead), tempPath(file, process.pid)];
       const live = tempPath(file, 1);
       const other = tempPath(join(dir, 'lab-b.json'), dead);

@@ -393,7 +393,7 @@ export class LabsPart implements SessionPart {
       for (const k of ['in', 'from', 'peer']) {
         if (typeof s[k] !== 'string') continue;
         try {
-          const t = resolveNs(ctx, s[k] as string);
+          const t = resolveNs(ctx, s[k]);
           targets.set(targetKey(t), t);
         } catch {
           /* not there yet: a change on its node brings the next evaluation */

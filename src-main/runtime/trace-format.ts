@@ -1,13 +1,16 @@
 // The trace as a readable timeline: start, duration, component, step (indented by depth), key output.
 import type { Trace, TraceEvent } from './trace.js';
 
+/** A trace value as text: strings as they are, anything else as JSON (never "[object Object]"). */
+const str = (v: unknown): string => (typeof v === 'string' ? v : v === undefined ? '' : JSON.stringify(v));
+
 /** One line: what a step did (its key output). */
 export function summarize(e: TraceEvent): string {
   if (e.error) return `✗ ${e.error}`;
   const out = e.outputs ?? {};
   const inp = e.inputs ?? {};
   if (e.name === 'CNI ADD' || e.name === 'CNI DEL')
-    return `network ${String(inp.network)}, ${String(inp.ifName)}${inp.netns === '' ? ', CNI_NETNS=""' : ''}`;
+    return `network ${str(inp.network)}, ${str(inp.ifName)}${inp.netns === '' ? ', CNI_NETNS=""' : ''}`;
   if (e.component === 'cni' && / (ADD|DEL|CHECK|VERSION)$/.test(e.name)) {
     const r = out.stdout as
       | { ips?: { address: string; gateway?: string }[]; interfaces?: { name: string; sandbox?: string }[] }
@@ -18,16 +21,16 @@ export function summarize(e: TraceEvent): string {
       const ifs = (r.interfaces ?? []).map((i) => (i.sandbox ? `${i.name} (pod)` : i.name)).join(', ');
       return [ips && `ips ${ips}`, ifs && `interfaces ${ifs}`].filter(Boolean).join('; ');
     }
-    return `exit ${String(out.exitCode)}`;
+    return `exit ${str(out.exitCode)}`;
   }
-  if (e.name === 'NewNetNS') return String(out.netns ?? inp.path ?? '');
-  if (e.name === 'remove netns') return String(inp.path ?? '');
+  if (e.name === 'NewNetNS') return str(out.netns ?? inp.path ?? '');
+  if (e.name === 'remove netns') return str(inp.path ?? '');
   if (e.name === 'loopback up') return 'ip link set lo up';
-  if (e.name === 'setupPodNetwork') return `network ${String(inp.network)}, loopback ${String(inp.loopback)}`;
+  if (e.name === 'setupPodNetwork') return `network ${str(inp.network)}, loopback ${str(inp.loopback)}`;
   if (e.name === 'pod IPs from result' || e.name === 'getIPs')
-    return `ip ${String(out.ip)}${(out.additionalIps as string[] | undefined)?.length ? ` + ${(out.additionalIps as string[]).join(', ')}` : ''}`;
-  if (e.name.startsWith('start sandbox container')) return `pid ${String(out.pid)}`;
-  if (e.name === 'PrepareResources') return String(out.note ?? '');
+    return `ip ${str(out.ip)}${(out.additionalIps as string[] | undefined)?.length ? ` + ${(out.additionalIps as string[]).join(', ')}` : ''}`;
+  if (e.name.startsWith('start sandbox container')) return `pid ${str(out.pid)}`;
+  if (e.name === 'PrepareResources') return str(out.note ?? '');
   if (e.name === 'GetPodDNS') {
     const c = out.dnsConfig as { servers: string[]; searches: string[]; options: string[] } | undefined;
     return c
@@ -43,15 +46,15 @@ export function summarize(e: TraceEvent): string {
       : '';
   }
   if (e.name === 'setupSandboxFiles')
-    return `hostname ${String(out.hostname)}; resolv.conf, hosts in ${String(inp.dir ?? '')
+    return `hostname ${str(out.hostname)}; resolv.conf, hosts in ${str(inp.dir ?? '')
       .replace(/^.*\/sandboxes\//, 'sandboxes/')
       .slice(0, 22)}`;
-  if (e.name === 'PodReadyToStartContainers') return `True, pod IP ${String(out.podIP)}`;
-  if (e.name === 'RunPodSandbox') return `sandbox ${String(out.sandboxId ?? '').slice(0, 12)}`;
+  if (e.name === 'PodReadyToStartContainers') return `True, pod IP ${str(out.podIP)}`;
+  if (e.name === 'RunPodSandbox') return `sandbox ${str(out.sandboxId ?? '').slice(0, 12)}`;
   if (e.name === 'kill containers') return ((out.outcomes as string[] | undefined) ?? []).join('; ') || 'no containers';
-  if (e.name.startsWith('start container')) return `pid ${String(out.pid)}`;
-  if (e.name === 'teardownPodNetwork' && out.note) return String(out.note);
-  if (out.note) return String(out.note);
+  if (e.name.startsWith('start container')) return `pid ${str(out.pid)}`;
+  if (e.name === 'teardownPodNetwork' && out.note) return str(out.note);
+  if (out.note) return str(out.note);
   return '';
 }
 

@@ -71,7 +71,8 @@ export class Trace extends EventEmitter<{ event: [TraceEvent]; update: [TraceEve
   finish(ev: TraceEvent, outputs?: Record<string, unknown>, error?: unknown): void {
     ev.end = this.now();
     if (outputs) ev.outputs = { ...ev.outputs, ...outputs };
-    if (error !== undefined) ev.error = error instanceof Error ? error.message : String(error);
+    if (error !== undefined)
+      ev.error = error instanceof Error ? error.message : typeof error === 'string' ? error : JSON.stringify(error);
     this.emit('update', ev);
   }
 
@@ -105,7 +106,7 @@ export class Trace extends EventEmitter<{ event: [TraceEvent]; update: [TraceEve
     endMs: number,
     o: StepOptions & { outputs?: Record<string, unknown>; error?: string },
   ): TraceEvent {
-    const base = performance.timeOrigin + (this.t0 as number);
+    const base = performance.timeOrigin + this.t0;
     const ev: TraceEvent = {
       id: this.nextId++,
       component,

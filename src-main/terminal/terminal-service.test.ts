@@ -96,7 +96,7 @@ describe('terminals', () => {
         svc.ack(t.id, delivered);
         delivered = 0;
         svc.input(t.id, 'yes | head -c 3000000; echo; echo flood-$((6*7))\r');
-        await until('the high watermark', () => delivered > FlowControl.HighWatermarkBytes);
+        await until('the high watermark', () => delivered > (FlowControl.HighWatermarkBytes as number));
         await sleep(100);
         const held = delivered;
         await sleep(500);

@@ -192,7 +192,7 @@ export class TimelinePart implements SessionPart, Pick<PodnetApi, TimelineMethod
       op.removeFault = undefined;
     }
     op.info.state = err === undefined ? 'done' : 'failed';
-    if (err !== undefined) op.info.error = (err as Error)?.message ?? String(err);
+    if (err !== undefined) op.info.error = err instanceof Error ? err.message : JSON.stringify(err);
     op.info.pause = null;
     if (op.dropped) return;
     if (op.info.fault || err !== undefined)

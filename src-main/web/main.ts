@@ -19,7 +19,7 @@ if (!existsSync(join(rendererDir, 'index.html'))) {
 }
 const engine = createEngine({ terminals: (world, resolvePod) => new TerminalService(world, resolvePod) });
 // Signals are handled before anything starts: a Ctrl-C at any moment ends what exists, cleanly.
-let host: WebHost | undefined;
+let host: WebHost | undefined; // eslint-disable-line prefer-const -- set once the host is listening
 let ending = false;
 async function end(): Promise<void> {
   if (ending) return;

@@ -14,9 +14,9 @@ describe('lab tools (tcpdump, fakeroot, dnsmasq)', () => {
     ]);
     const text = formatDoctor(checks);
     expect(text).toMatch(
-      /^! tcpdump: not installed \(lab 10 captures VXLAN on the underlay\)\n    fix: sudo apt-get install tcpdump /m,
+      /^! tcpdump: not installed \(lab 10 captures VXLAN on the underlay\)\n {4}fix: sudo apt-get install tcpdump /m,
     );
-    expect(text).toMatch(/^! dnsmasq: not installed \(lab 13 .*\)\n    fix: sudo apt-get install dnsmasq /m);
+    expect(text).toMatch(/^! dnsmasq: not installed \(lab 13 .*\)\n {4}fix: sudo apt-get install dnsmasq /m);
     expect(text).toMatch(/^✓ fakeroot: \/usr\/bin\/fakeroot$/m);
     expect(text).toMatch(/Everything a lab world needs is here\.\n2 tools some labs use are missing \(marked !\)/);
     // what is shown when a world fails to start names only what stops it

@@ -204,11 +204,11 @@ export class WorldInit extends EventEmitter<{ exit: [ExitStatus] }> {
       { stdio: ['pipe', 'pipe', 'pipe'], env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin' } },
     );
     const init = new WorldInit(child);
-    child.stderr!.on('data', (d: Buffer) => {
+    child.stderr.on('data', (d: Buffer) => {
       if (init.stderrText.length < 4096) init.stderrText += d.toString();
     });
     // A write after the world died must not crash the engine.
-    child.stdin!.on('error', () => {});
+    child.stdin.on('error', () => {});
     const ready = new Promise<void>((resolve, reject) => {
       init.onReady = resolve;
       child.on('error', (e) => reject(new WorldInitError(`cannot start the world sandbox (unshare): ${e.message}`)));
@@ -220,7 +220,7 @@ export class WorldInit extends EventEmitter<{ exit: [ExitStatus] }> {
         ),
       );
     });
-    child.stdout!.on('data', (d: Buffer) => init.onData(d));
+    child.stdout.on('data', (d: Buffer) => init.onData(d));
     await ready;
     return init;
   }

@@ -44,14 +44,13 @@ export function RunPanel({ node, name, text }: { node: string; name: string; tex
   }, [lab, node]);
   useEffect(() => void loadTargets(), [loadTargets]);
 
-  const target = (): Params<'config.run'>['target'] => {
-    if (choice.startsWith('pod:')) return { kind: 'pod', pod: choice.slice(4) };
-    if (choice.startsWith('new:')) return { kind: 'new', name: choice.slice(4) };
-    return { kind: 'new', name: newName };
-  };
-
   const run = useCallback(
     async (verb: Verb) => {
+      const target = (): Params<'config.run'>['target'] => {
+        if (choice.startsWith('pod:')) return { kind: 'pod', pod: choice.slice(4) };
+        if (choice.startsWith('new:')) return { kind: 'new', name: choice.slice(4) };
+        return { kind: 'new', name: newName };
+      };
       setRunningVerb(verb);
       try {
         const r = await lab.client.call('config.run', { node, name, text: text(), verb, target: target() });

@@ -91,10 +91,11 @@ function OpenLab({ guide, view, pending }: { guide: Guide; view: LabView; pendin
   const done = view.done.includes(view.current);
   const last = view.current === view.steps.length - 1;
   const top = useRef<HTMLDivElement>(null);
+  const stepIndex = view.current;
   // a new step starts at its top (the pane may be scrolled far down the previous one)
   useEffect(() => {
     top.current?.scrollIntoView({ block: 'start' });
-  }, [view.id, view.current]);
+  }, [view.id, stepIndex]);
   return (
     <>
       <div className="lab-head" ref={top}>

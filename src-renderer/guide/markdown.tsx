@@ -10,7 +10,7 @@ export function inline(text: string, key = 'i'): ReactNode[] {
   let at = 0;
   let n = 0;
   for (const m of text.matchAll(INLINE)) {
-    if (m.index! > at) out.push(text.slice(at, m.index));
+    if (m.index > at) out.push(text.slice(at, m.index));
     const t = m[0];
     const k = `${key}-${n++}`;
     if (m[1]) out.push(<code key={k}>{t.slice(1, -1)}</code>);
@@ -29,7 +29,7 @@ export function inline(text: string, key = 'i'): ReactNode[] {
         ),
       );
     }
-    at = m.index! + t.length;
+    at = m.index + t.length;
   }
   if (at < text.length) out.push(text.slice(at));
   return out;

@@ -32,7 +32,9 @@ export function CommandPalette() {
   useEffect(() => {
     const first = items.findIndex((a) => isEnabled(a, state));
     setSelected(first < 0 ? 0 : first);
-  }, [query]); // only when the query changes: the selection must not jump while state updates
+    // only when the query changes: the selection must not jump while state updates
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [query]);
   useEffect(() => {
     list.current?.querySelector(`#palette-option-${selected}`)?.scrollIntoView({ block: 'nearest' });
   }, [selected]);

@@ -66,7 +66,7 @@ export class TimelineModel {
   async load(): Promise<void> {
     try {
       const ops = await this.lab.client.call('timeline.list', {});
-      this.set((s) => ({ ops }));
+      this.set(() => ({ ops }));
       const keep = ops.some((o) => o.id === this.state.selectedOp);
       const last = ops[ops.length - 1];
       if (!keep && last) await this.selectOp(last.id);

@@ -20,9 +20,9 @@ function Details({
   nsLabel,
 }: {
   port: Port;
-  onShow(): void;
-  onClose(): void;
-  nsLabel(id: string): string;
+  onShow: () => void;
+  onClose: () => void;
+  nsLabel: (id: string) => string;
 }) {
   const l: TopoLink = port.link;
   const rows: [string, string | undefined][] = [
@@ -141,7 +141,7 @@ interface PortProps {
   aria: string;
   /** Drawn only when it can be read (see LABELS_FROM). */
   label: boolean;
-  onSelect(ns: string, name: string): void;
+  onSelect: (ns: string, name: string) => void;
 }
 
 const PortView = memo(function PortView({

@@ -72,7 +72,7 @@ export class PodSlots {
 
   assign(node: string, pods: string[]): Map<string, number> {
     let m = this.byNode.get(node);
-    if (!m) this.byNode.set(node, (m = new Map()));
+    if (!m) this.byNode.set(node, (m = new Map<string, number>()));
     const live = new Set(pods);
     for (const k of [...m.keys()]) if (!live.has(k)) m.delete(k);
     const used = new Set(m.values());

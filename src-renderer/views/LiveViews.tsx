@@ -222,7 +222,7 @@ export function LiveViews() {
   else {
     const cols = COLUMNS[table] as Column<TableName>[];
     const shown = (r: { row: Row<TableName> }) =>
-      family === 'all' || !FAMILY_OF[table] || FAMILY_OF[table]!(r.row) === family;
+      family === 'all' || !FAMILY_OF[table] || FAMILY_OF[table](r.row) === family;
     const rows = (tables[table] as { key: string; row: Row<TableName> }[]).filter(shown);
     const gone = ((ghosts[table] ?? []) as { key: string; row: Row<TableName> }[]).filter(shown);
     body = (

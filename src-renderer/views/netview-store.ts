@@ -189,7 +189,7 @@ export class NetviewStore {
       return;
     }
     this.stats.diffsApplied++;
-    const tables = { ...this.state.tables } as NetTables;
+    const tables = { ...this.state.tables };
     const marks = { ...this.state.marks };
     const ghosts = { ...this.state.ghosts } as Record<TableName, Keyed<unknown>[]>;
     const gen = ++this.gen;

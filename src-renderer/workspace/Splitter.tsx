@@ -9,7 +9,7 @@ interface Props {
   min: number;
   max: number;
   label: string;
-  onResize(width: number): void;
+  onResize: (width: number) => void;
 }
 
 const KEY_STEP = 16;

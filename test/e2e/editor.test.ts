@@ -11,7 +11,7 @@ const SHOTS = join(import.meta.dirname, '../../out/screenshots');
 let s: Session;
 
 type Marker = { owner: string; line: number; severity: string; message: string };
-const markers = (page: Page) => page.evaluate(() => window.podnetEditor?.markers() ?? []) as Promise<Marker[]>;
+const markers = (page: Page) => page.evaluate<Marker[]>(() => window.podnetEditor?.markers() ?? []);
 const setText = (page: Page, text: string) => page.evaluate((t) => window.podnetEditor!.setValue(t), text);
 const editorText = (page: Page) => page.evaluate(() => window.podnetEditor?.value() ?? '');
 const lineOf = (text: string, needle: string) => text.slice(0, text.indexOf(needle)).split('\n').length;

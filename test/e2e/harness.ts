@@ -44,7 +44,7 @@ export async function startWorld(page: Page, nodes: number, timeout = 30_000): P
   await page.getByTestId('node-count').fill(String(nodes));
   await page.getByTestId('world-start').click();
   const t0 = Date.now();
-  let state = '';
+  let state: string;
   while (!/running/i.test((state = await page.getByTestId('world-state').innerText()))) {
     if (Date.now() - t0 > timeout)
       throw new Error(`the world is not running after ${timeout} ms: the status bar says "${state}"`);

@@ -50,7 +50,7 @@ async function expectedRoutes(w: World, t: Target, families = ['-4', '-6']): Pro
   const out: Record<string, string>[] = [];
   for (const fam of families) {
     for (const r of JSON.parse(await w.run(t, ['ip', fam, '-json', 'route', 'show', 'table', 'all'])) as J[]) {
-      const s = (k: string) => (r[k] === undefined ? '' : String(r[k]));
+      const s = (k: string) => (r[k] === undefined ? '' : typeof r[k] === 'string' ? r[k] : JSON.stringify(r[k]));
       out.push({
         dst: s('dst'),
         gateway: s('gateway'),

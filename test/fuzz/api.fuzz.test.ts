@@ -13,6 +13,7 @@ import { createEngine, type Engine } from '../../src-main/engine/engine.js';
 import { TerminalService } from '../../src-main/terminal/terminal-service.js';
 import { startWebHost, type WebHost } from '../../src-main/web/server.js';
 import { errorClass, params, Tally, within } from './fuzz-kit.js';
+import { wsText } from '../helpers.js';
 
 const METHODS = Object.keys(requests) as Method[];
 const CODES = new Set(['bad-request', 'unknown-method', 'failed']);
@@ -188,7 +189,7 @@ const ghost = fc
   .map(({ method, params: p }) => {
     // keep only the keys the method takes (the records above share fields)
     const shape = (requests[method as Method].params as unknown as { shape: Record<string, unknown> }).shape;
-    return { method: method as Method, params: Object.fromEntries(Object.entries(p).filter(([k]) => k in shape)) };
+    return { method: method, params: Object.fromEntries(Object.entries(p).filter(([k]) => k in shape)) };
   });
 
 const tallies = { dispatch: new Tally(), ghost: new Tally(), ws: new Tally() };
@@ -267,7 +268,7 @@ describe('fuzzing the API contract', () => {
     let wake: () => void = () => {};
     ws.on('message', (d, binary) => {
       if (binary) return; // terminal output
-      const m = JSON.parse(d.toString()) as Record<string, unknown>;
+      const m = JSON.parse(wsText(d)) as Record<string, unknown>;
       if ('event' in m) return;
       replies.push(m);
       wake();

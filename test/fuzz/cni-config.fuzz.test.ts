@@ -61,8 +61,8 @@ const text = fc.oneof(
 );
 
 describe('fuzzing CNI configs through the loader', () => {
-  it('every text gives a ConfList or a ConfigError with file:line:col inside the text; nothing else', async () => {
-    await fc.assert(
+  it('every text gives a ConfList or a ConfigError with file:line:col inside the text; nothing else', () => {
+    fc.assert(
       fc.property(
         text,
         fc.constantFrom('/etc/cni/net.d/10-x.conflist', '/etc/cni/net.d/10-x.conf', '/etc/cni/net.d/10-x.json'),
@@ -72,7 +72,12 @@ describe('fuzzing CNI configs through the loader', () => {
             list = confListFromFileText(file, t);
           } catch (e) {
             if (!(e instanceof ConfigError))
-              throw new Error(`not a ConfigError for ${JSON.stringify(t).slice(0, 200)}: ${(e as Error)?.stack ?? e}`);
+              throw new Error(
+                `not a ConfigError for ${JSON.stringify(t).slice(0, 200)}: ${(e as Error)?.stack ?? JSON.stringify(e)}`,
+                {
+                  cause: e,
+                },
+              );
             expect(e.message.startsWith(`${file}`)).toBe(true);
             if (e.line !== undefined) {
               expect(e.line).toBeGreaterThanOrEqual(1);
@@ -173,7 +178,10 @@ describe('fuzzing the executor’s validation on a real node', () => {
         const typed = [InvalidArgumentError, PluginError, ExecError, ConfigError, NotSupportedError].some(
           (c) => err instanceof c,
         );
-        if (!typed) throw new Error(`untyped error from ${command}: ${(err as Error)?.stack ?? err}`);
+        if (!typed)
+          throw new Error(`untyped error from ${command}: ${(err as Error)?.stack ?? JSON.stringify(err)}`, {
+            cause: err,
+          });
         // the class: the error's kind and its words up to the first quoted value (inputs can hold anything)
         const words = (err as Error).message
           .replace(/container .* on network/s, 'container … on network')

@@ -313,7 +313,8 @@ describe('fuzzing lab files through the loader and linter', () => {
           result = lintLab(dir);
         } catch (e) {
           throw new Error(
-            `lintLab threw for lab.yaml ${JSON.stringify(text).slice(0, 300)}: ${(e as Error)?.stack ?? e}`,
+            `lintLab threw for lab.yaml ${JSON.stringify(text).slice(0, 300)}: ${(e as Error)?.stack ?? JSON.stringify(e)}`,
+            { cause: e },
           );
         }
         // a hang bound, not a speed test: a few ms is normal, seconds would be a runaway
@@ -349,7 +350,9 @@ describe('fuzzing lab files through the loader and linter', () => {
           expect(lab.steps.length).toBe(result.lab!.steps.length);
         } catch (e) {
           if (!(e instanceof LabLoadError))
-            throw new Error(`loadLab threw ${(e as Error)?.name}: ${(e as Error)?.stack ?? e}`);
+            throw new Error(`loadLab threw ${(e as Error)?.name}: ${(e as Error)?.stack ?? JSON.stringify(e)}`, {
+              cause: e,
+            });
           expect(e.errors).toEqual(result.errors);
         }
         // reading changes nothing: the folder holds what was written, and nothing outside it moved

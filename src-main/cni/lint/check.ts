@@ -99,7 +99,9 @@ const show = (v: unknown) =>
         ? 'an array'
         : typeof v === 'object'
           ? 'an object'
-          : String(v);
+          : typeof v === 'number' || typeof v === 'boolean'
+            ? String(v)
+            : typeof v;
 
 function pluginAt(json: unknown, kind: 'conflist' | 'conf', path: Path): string | undefined {
   const p =
@@ -120,7 +122,7 @@ function schemaMessage(e: ErrorObject, field: string): string | undefined {
       return `missing "${miss}"${d ? `: ${d}` : ''}`;
     }
     case 'type':
-      return `"${field}" must be ${/^[aeiou]/.test(String(e.schema)) ? 'an' : 'a'} ${e.schema === 'integer' ? 'integer (a whole number)' : e.schema}, not ${show(e.data)}`;
+      return `"${field}" must be ${/^[aeiou]/.test(String(e.schema)) ? 'an' : 'a'} ${e.schema === 'integer' ? 'integer (a whole number)' : String(e.schema)}, not ${show(e.data)}`;
     case 'enum':
       return `"${field}" must be one of ${(e.schema as unknown[]).map((v) => JSON.stringify(v)).join(', ')}, not ${show(e.data)}`;
     case 'pattern': {
