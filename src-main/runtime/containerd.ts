@@ -23,7 +23,7 @@ import { NODE_PATHS, shq, type World, type WorldProcess } from '../world/world.j
 import { CleanupStack } from './cleanup.js';
 import { resolvConfText, type CriDnsConfig } from './pod-dns.js';
 import { SOURCES } from './sources.js';
-import type { Trace, TraceEvent } from './trace.js';
+import type { StepHandle, Trace, TraceEvent } from './trace.js';
 
 /** How the pod's lo comes up: containerd's internal loopback, or the loopback CNI plugin (containerd's default). */
 export type LoopbackMode = 'internal' | 'plugin';
@@ -93,6 +93,13 @@ export function failedCleanupOf(e: unknown): FailedCleanup | undefined {
   const f = e as Partial<FailedCleanup> | undefined;
   return f && f.cleanupError && f.sandboxId ? (f as FailedCleanup) : undefined;
 }
+
+/** What setupSandboxFiles is given: the folder, the hostname and the DNS config (or none). */
+const sandboxFilesInputs = (sb: PodSandbox) => ({
+  dir: sb.filesDir,
+  hostname: sb.config.hostname ?? '',
+  dnsConfig: sb.config.dnsConfig ?? "none: a copy of the node's /etc/resolv.conf",
+});
 
 export class CriError extends Error {
   constructor(
@@ -207,248 +214,178 @@ export class ContainerdNode {
   /** CRI RunPodSandbox, as containerd's sandbox_run.go does it. */
   async runPodSandbox(config: PodSandboxConfig, trace: Trace, parent?: number): Promise<string> {
     const pod = config.name;
-    const o = { pod, node: this.node };
-    return trace.step(
-      'cri',
-      'RunPodSandbox',
-      {
-        ...o,
-        ...(parent ? { parent } : {}),
-        source: SOURCES.runPodSandbox,
-        inputs: { name: config.name, namespace: config.namespace, uid: config.uid },
-      },
-      async (cri) => {
-        const id = randomBytes(32).toString('hex');
-        const cleanup = new CleanupStack();
-        const sb: PodSandbox = {
-          id,
-          config,
-          node: this.node,
-          state: 'SANDBOX_NOTREADY',
-          netnsName: `cni-${randomUUID()}`,
-          netnsPath: '',
-          loopback: this.loopback,
-          additionalIps: [],
-          filesDir: `${NODE_PATHS.sandboxesDir}/${id}`,
-          createdAt: Date.now(),
-        };
-        sb.netnsPath = `${NODE_PATHS.netnsDir}/${sb.netnsName}`;
-        const undo = (what: string, run: () => Promise<void>) =>
-          cleanup.defer(what, async () => {
-            await trace.step('containerd', `undo: ${what}`, { ...o, parent: cri.id, undo: true }, run);
-          });
-        try {
-          // Reserve the name first: a second sandbox with the same name is refused.
-          const name = sandboxName(config);
-          const holder = this.names.get(name);
-          if (holder)
-            throw new CriError(
-              `failed to reserve sandbox name "${name}": name "${name}" is reserved for "${holder}"`,
-              'AlreadyExists',
-            );
-          this.names.set(name, id);
-          undo('release sandbox name', async () => void this.names.delete(name));
-          cri.output({ sandboxId: id });
+    const inputs = { name: config.name, namespace: config.namespace, uid: config.uid };
+    const place = { pod, node: this.node, ...(parent ? { parent } : {}) };
+    return trace.step('cri', 'RunPodSandbox', { ...place, source: SOURCES.runPodSandbox, inputs }, async (cri) => {
+      const step = trace.under({ pod, node: this.node, parent: cri.id });
+      const sb = this.newSandbox(config);
+      const cleanup = new CleanupStack();
+      const undo = (what: string, run: () => Promise<void>) =>
+        cleanup.defer(what, () => step('containerd', `undo: ${what}`, { undo: true }, run));
+      try {
+        // Reserve the name first: a second sandbox with the same name is refused.
+        const name = this.reserveSandboxName(sb);
+        undo('release sandbox name', async () => void this.names.delete(name));
+        cri.output({ sandboxId: sb.id });
+        sb.network = this.requireNetworkReady(sb.id);
 
-          const { status, network } = this.networkState();
-          const ready = status.conditions[1]!;
-          if (!network || !ready.status)
-            throw new CriError(
-              `failed to setup network for sandbox "${id}": ${ready.message || 'cni plugin not initialized'}`,
-              'FailedPrecondition',
-            );
-          sb.network = network;
+        const netns = { source: SOURCES.newNetNS, inputs: { path: sb.netnsPath } };
+        await step('kernel', 'NewNetNS', netns, (h) => this.newNetNS(sb, h));
+        undo('remove network namespace', () => this.removeNetns(sb));
 
-          await trace.step(
-            'kernel',
-            'NewNetNS',
-            { ...o, parent: cri.id, source: SOURCES.newNetNS, inputs: { path: sb.netnsPath } },
-            async (h) => {
-              await this.world.run({ kind: 'node', node: this.node }, ['ip', 'netns', 'add', sb.netnsName]);
-              h.output({ netns: sb.netnsPath });
-            },
-          );
-          undo('remove network namespace', () => this.removeNetns(sb));
+        // Registered before setup: "resource is allocated even if it returns error" (sandbox_run.go).
+        undo('teardown pod network (CNI DEL)', () => this.cniDel(sb, trace, cri.id));
+        const network = { network: sb.network.name, file: sb.network.file, loopback: sb.loopback };
+        const setup = { source: SOURCES.setupPodNetwork, inputs: network };
+        await step('containerd', 'setupPodNetwork', setup, (h) => this.setupPodNetwork(sb, trace, h.id));
 
-          // Registered before setup: "resource is allocated even if it returns error" (sandbox_run.go).
-          undo('teardown pod network (CNI DEL)', () => this.cniDel(sb, trace, cri.id));
-          await trace.step(
-            'containerd',
-            'setupPodNetwork',
-            {
-              ...o,
-              parent: cri.id,
-              source: SOURCES.setupPodNetwork,
-              inputs: { network: network.name, file: network.file, loopback: sb.loopback },
-            },
-            async (setup) => {
-              let result: CniResult;
-              if (sb.loopback === 'internal') {
-                await trace.step(
-                  'kernel',
-                  'loopback up',
-                  { ...o, parent: setup.id, source: SOURCES.loopbackUp, inputs: { dev: 'lo' } },
-                  async () => {
-                    await this.world.run({ kind: 'pod', node: this.node, netns: sb.netnsPath }, [
-                      'ip',
-                      'link',
-                      'set',
-                      'lo',
-                      'up',
-                    ]);
-                  },
-                );
-                result = await trace.step(
-                  'cni',
-                  'CNI ADD',
-                  {
-                    ...o,
-                    parent: setup.id,
-                    source: SOURCES.cniSetup,
-                    inputs: { network: network.name, ifName: 'eth0' },
-                  },
-                  async (h) => {
-                    const r = await this.cni.addNetworkList(
-                      network,
-                      this.runtimeConf(sb, 'eth0'),
-                      this.pluginTracer(trace, h.id, pod),
-                    );
-                    h.output({ result: r });
-                    return r;
-                  },
-                );
-              } else {
-                // go-cni attaches every network concurrently (containerd's default, no setup_serially).
-                const lo = loopbackConfList();
-                const [, r] = await Promise.all([
-                  trace.step(
-                    'cni',
-                    'CNI ADD',
-                    { ...o, parent: setup.id, source: SOURCES.cniSetup, inputs: { network: lo.name, ifName: 'lo' } },
-                    async (h) => {
-                      const lr = await this.cni.addNetworkList(
-                        lo,
-                        this.runtimeConf(sb, 'lo'),
-                        this.pluginTracer(trace, h.id, pod),
-                      );
-                      h.output({ result: lr });
-                    },
-                  ),
-                  trace.step(
-                    'cni',
-                    'CNI ADD',
-                    {
-                      ...o,
-                      parent: setup.id,
-                      source: SOURCES.cniSetup,
-                      inputs: { network: network.name, ifName: 'eth0' },
-                    },
-                    async (h) => {
-                      const pr = await this.cni.addNetworkList(
-                        network,
-                        this.runtimeConf(sb, 'eth0'),
-                        this.pluginTracer(trace, h.id, pod),
-                      );
-                      h.output({ result: pr });
-                      return pr;
-                    },
-                  ),
-                ]);
-                result = r;
-              }
-              sb.cniResult = result;
-              await trace.step(
-                'containerd',
-                'pod IPs from result',
-                { ...o, parent: setup.id, source: SOURCES.podIps, inputs: { interface: 'eth0' } },
-                async (h) => {
-                  const ips = podIpsFromResult(result);
-                  if (!ips)
-                    throw new CriError(
-                      `failed to find network info for sandbox "${id}": the CNI result has no IP on interface eth0`,
-                    );
-                  sb.ip = ips.ip;
-                  sb.additionalIps = ips.additionalIps;
-                  h.output({ ip: ips.ip, additionalIps: ips.additionalIps });
-                },
-              );
-            },
-          );
+        // containerd 1.7+: the network is set up first, then the sandbox's files, then its container
+        undo('remove sandbox files', async () =>
+          rmSync(this.sandboxFilesHostDir(sb), { recursive: true, force: true }),
+        );
+        const files = { source: SOURCES.setupSandboxFiles, inputs: sandboxFilesInputs(sb) };
+        await step('containerd', 'setupSandboxFiles', files, async (h) => h.output(this.setupSandboxFiles(sb)));
 
-          // containerd 1.7+: the network is set up first, then the sandbox's files, then its container
-          undo('remove sandbox files', async () =>
-            rmSync(this.sandboxFilesHostDir(sb), { recursive: true, force: true }),
-          );
-          await trace.step(
-            'containerd',
-            'setupSandboxFiles',
-            {
-              ...o,
-              parent: cri.id,
-              source: SOURCES.setupSandboxFiles,
-              inputs: {
-                dir: sb.filesDir,
-                hostname: config.hostname ?? '',
-                dnsConfig: config.dnsConfig ?? "none: a copy of the node's /etc/resolv.conf",
-              },
-            },
-            async (h) => {
-              h.output(this.setupSandboxFiles(sb));
-            },
-          );
+        const pause = { inputs: { netns: sb.netnsPath, files: sb.filesDir } };
+        await step('containerd', 'start sandbox container (pause)', pause, (h) => this.startPause(sb, h));
+        undo('stop sandbox container', async () => this.stopPause(sb));
 
-          await trace.step(
-            'containerd',
-            'start sandbox container (pause)',
-            { ...o, parent: cri.id, inputs: { netns: sb.netnsPath, files: sb.filesDir } },
-            async (h) => {
-              // its own mount and UTS namespaces: the sandbox's files at /etc/…, the pod's hostname (native/pause.c)
-              const argv = [nativeBinary('pause'), sb.filesDir, ...(config.hostname ? [config.hostname] : [])];
-              const pause = this.world.spawn({ kind: 'pod', node: this.node, netns: sb.netnsPath }, argv, {
-                newMount: true,
-                newUts: true,
-              });
-              let out = '';
-              let err = '';
-              pause.on('stdout', (d) => (out += d.toString()));
-              pause.on('stderr', (d) => (err += d.toString()));
-              sb.pause = pause;
-              await pause.started;
-              // listening from the spawn on: the line may come before `started` resolves
-              const ready = await Promise.race([
-                new Promise<boolean>((res) =>
-                  out.includes(PAUSE_READY)
-                    ? res(true)
-                    : pause.on('stdout', () => out.includes(PAUSE_READY) && res(true)),
-                ),
-                pause.exited.then(() => out.includes(PAUSE_READY)),
-              ]);
-              if (!ready)
-                throw new CriError(
-                  `failed to start sandbox container task "${id}": ${err.trim() || 'the pause process exited'}`,
-                );
-              h.output({ pid: pause.pid });
-            },
-          );
-          undo('stop sandbox container', async () => this.stopPause(sb));
-
-          sb.state = 'SANDBOX_READY';
-          this.sandboxes.set(id, sb);
-          cleanup.disarm();
-          cri.output({ state: sb.state, ip: sb.ip });
-          return id;
-        } catch (e) {
-          const failed = await cleanup.unwind();
-          if (failed !== undefined) {
-            // As containerd's cleanupErr: keep the sandbox, in an unknown state, for StopPodSandbox to finish.
-            sb.state = 'SANDBOX_UNKNOWN';
-            this.sandboxes.set(id, sb);
-            Object.assign(e as object, { cleanupError: failed, sandboxId: id });
-          }
-          throw e;
+        sb.state = 'SANDBOX_READY';
+        this.sandboxes.set(sb.id, sb);
+        cleanup.disarm();
+        cri.output({ state: sb.state, ip: sb.ip });
+        return sb.id;
+      } catch (e) {
+        const failed = await cleanup.unwind();
+        if (failed !== undefined) {
+          // As containerd's cleanupErr: keep the sandbox, in an unknown state, for StopPodSandbox to finish.
+          sb.state = 'SANDBOX_UNKNOWN';
+          this.sandboxes.set(sb.id, sb);
+          Object.assign(e as object, { cleanupError: failed, sandboxId: sb.id });
         }
-      },
-    );
+        throw e;
+      }
+    });
+  }
+
+  /** A sandbox not yet made: its id, and the names of its netns and files. */
+  private newSandbox(config: PodSandboxConfig): PodSandbox {
+    const id = randomBytes(32).toString('hex');
+    const netnsName = `cni-${randomUUID()}`;
+    return {
+      id,
+      config,
+      node: this.node,
+      state: 'SANDBOX_NOTREADY',
+      netnsName,
+      netnsPath: `${NODE_PATHS.netnsDir}/${netnsName}`,
+      loopback: this.loopback,
+      additionalIps: [],
+      filesDir: `${NODE_PATHS.sandboxesDir}/${id}`,
+      createdAt: Date.now(),
+    };
+  }
+
+  private reserveSandboxName(sb: PodSandbox): string {
+    const name = sandboxName(sb.config);
+    const holder = this.names.get(name);
+    if (holder)
+      throw new CriError(
+        `failed to reserve sandbox name "${name}": name "${name}" is reserved for "${holder}"`,
+        'AlreadyExists',
+      );
+    this.names.set(name, sb.id);
+    return name;
+  }
+
+  /** The pod network, or the error containerd gives while NetworkReady is false. */
+  private requireNetworkReady(id: string): ConfList {
+    const { status, network } = this.networkState();
+    const ready = status.conditions[1]!;
+    if (!network || !ready.status)
+      throw new CriError(
+        `failed to setup network for sandbox "${id}": ${ready.message || 'cni plugin not initialized'}`,
+        'FailedPrecondition',
+      );
+    return network;
+  }
+
+  private async newNetNS(sb: PodSandbox, h: StepHandle): Promise<void> {
+    await this.world.run({ kind: 'node', node: this.node }, ['ip', 'netns', 'add', sb.netnsName]);
+    h.output({ netns: sb.netnsPath });
+  }
+
+  /** setupPodNetwork: the loopback (internal, or the plugin's network) and the pod network, then the pod IPs. */
+  private async setupPodNetwork(sb: PodSandbox, trace: Trace, parent: number): Promise<void> {
+    const pod = sb.config.name;
+    const step = trace.under({ pod, node: this.node, parent });
+    const add = (list: ConfList, ifName: string) =>
+      step('cni', 'CNI ADD', { source: SOURCES.cniSetup, inputs: { network: list.name, ifName } }, async (h) => {
+        const r = await this.cni.addNetworkList(
+          list,
+          this.runtimeConf(sb, ifName),
+          this.pluginTracer(trace, h.id, pod),
+        );
+        h.output({ result: r });
+        return r;
+      });
+    let result: CniResult;
+    if (sb.loopback === 'internal') {
+      const lo = { source: SOURCES.loopbackUp, inputs: { dev: 'lo' } };
+      await step('kernel', 'loopback up', lo, () => this.loopbackUp(sb));
+      result = await add(sb.network!, 'eth0');
+    } else {
+      // go-cni attaches every network concurrently (containerd's default, no setup_serially).
+      [, result] = await Promise.all([add(loopbackConfList(), 'lo'), add(sb.network!, 'eth0')]);
+    }
+    sb.cniResult = result;
+    const ips = { source: SOURCES.podIps, inputs: { interface: 'eth0' } };
+    await step('containerd', 'pod IPs from result', ips, async (h) => h.output(this.podIps(sb, result)));
+  }
+
+  private async loopbackUp(sb: PodSandbox): Promise<void> {
+    await this.world.run({ kind: 'pod', node: this.node, netns: sb.netnsPath }, ['ip', 'link', 'set', 'lo', 'up']);
+  }
+
+  /** The pod's IPs: eth0's addresses in the CNI result (as containerd's selectPodIPs). */
+  private podIps(sb: PodSandbox, result: CniResult): { ip: string; additionalIps: string[] } {
+    const ips = podIpsFromResult(result);
+    if (!ips)
+      throw new CriError(
+        `failed to find network info for sandbox "${sb.id}": the CNI result has no IP on interface eth0`,
+      );
+    sb.ip = ips.ip;
+    sb.additionalIps = ips.additionalIps;
+    return { ip: ips.ip, additionalIps: ips.additionalIps };
+  }
+
+  /** The sandbox container: the native pause in the pod's netns, with its own mount and UTS namespaces. */
+  private async startPause(sb: PodSandbox, h: StepHandle): Promise<void> {
+    // the sandbox's files at /etc/…, the pod's hostname (native/pause.c)
+    const hostname = sb.config.hostname;
+    const argv = [nativeBinary('pause'), sb.filesDir, ...(hostname ? [hostname] : [])];
+    const pause = this.world.spawn({ kind: 'pod', node: this.node, netns: sb.netnsPath }, argv, {
+      newMount: true,
+      newUts: true,
+    });
+    let out = '';
+    let err = '';
+    pause.on('stdout', (d) => (out += d.toString()));
+    pause.on('stderr', (d) => (err += d.toString()));
+    sb.pause = pause;
+    await pause.started;
+    // listening from the spawn on: the line may come before `started` resolves
+    const ready = await Promise.race([
+      new Promise<boolean>((res) =>
+        out.includes(PAUSE_READY) ? res(true) : pause.on('stdout', () => out.includes(PAUSE_READY) && res(true)),
+      ),
+      pause.exited.then(() => out.includes(PAUSE_READY)),
+    ]);
+    if (!ready)
+      throw new CriError(
+        `failed to start sandbox container task "${sb.id}": ${err.trim() || 'the pause process exited'}`,
+      );
+    h.output({ pid: pause.pid });
   }
 
   /**
@@ -465,34 +402,28 @@ export class ContainerdNode {
     const lists: [ConfList, string][] = [];
     if (sb.loopback === 'plugin') lists.push([loopbackConfList(), 'lo']);
     if (sb.network) lists.push([sb.network, 'eth0']);
+    const step = trace.under({ pod: sb.config.name, node: this.node, parent });
     for (const [list, ifName] of lists) {
-      await trace.step(
-        'cni',
-        'CNI DEL',
-        {
-          pod: sb.config.name,
-          node: this.node,
-          parent,
-          source: SOURCES.cniRemove,
-          inputs: { network: list.name, ifName, netns: netnsGone ? '' : sb.netnsPath },
-        },
-        async (h) => {
-          try {
-            await this.cni.delNetworkList(
-              list,
-              this.runtimeConf(sb, ifName, netnsGone ? '' : sb.netnsPath),
-              this.pluginTracer(trace, h.id, sb.config.name),
-            );
-          } catch (e) {
-            // A sandbox whose setup never finished has nothing for DEL to find (sandbox_stop.go).
-            if (fromStop && !sb.cniResult) {
-              h.output({ ignored: `setup never completed: ${(e as Error).message}` });
-              return;
-            }
-            throw e;
+      const del = {
+        source: SOURCES.cniRemove,
+        inputs: { network: list.name, ifName, netns: netnsGone ? '' : sb.netnsPath },
+      };
+      await step('cni', 'CNI DEL', del, async (h) => {
+        try {
+          await this.cni.delNetworkList(
+            list,
+            this.runtimeConf(sb, ifName, netnsGone ? '' : sb.netnsPath),
+            this.pluginTracer(trace, h.id, sb.config.name),
+          );
+        } catch (e) {
+          // A sandbox whose setup never finished has nothing for DEL to find (sandbox_stop.go).
+          if (fromStop && !sb.cniResult) {
+            h.output({ ignored: `setup never completed: ${(e as Error).message}` });
+            return;
           }
-        },
-      );
+          throw e;
+        }
+      });
     }
   }
 
@@ -542,100 +473,62 @@ export class ContainerdNode {
   /** CRI PodSandboxStatus: the IPs saved at creation (getIPs). */
   async podSandboxStatus(id: string, trace: Trace, parent?: number) {
     const sb = this.sandbox(id);
-    return trace.step(
-      'cri',
-      'PodSandboxStatus',
-      {
-        pod: sb.config.name,
-        node: this.node,
-        ...(parent ? { parent } : {}),
-        source: SOURCES.podSandboxStatus,
-        inputs: { sandboxId: id },
-      },
-      async (h) => {
-        const ips = await trace.step(
-          'containerd',
-          'getIPs',
-          { pod: sb.config.name, node: this.node, parent: h.id, source: SOURCES.getIps },
-          async (g) => {
-            const r = { ip: sb.ip ?? '', additionalIps: sb.additionalIps };
-            g.output(r);
-            return r;
-          },
-        );
-        const status = { id, state: sb.state, network: ips, netns: sb.netnsPath, createdAt: sb.createdAt };
-        h.output({ state: sb.state, ip: ips.ip });
-        return status;
-      },
-    );
+    const place = { pod: sb.config.name, node: this.node, ...(parent ? { parent } : {}) };
+    const status = { ...place, source: SOURCES.podSandboxStatus, inputs: { sandboxId: id } };
+    return trace.step('cri', 'PodSandboxStatus', status, async (h) => {
+      const step = trace.under({ pod: sb.config.name, node: this.node, parent: h.id });
+      const ips = await step('containerd', 'getIPs', { source: SOURCES.getIps }, async (g) => {
+        const r = { ip: sb.ip ?? '', additionalIps: sb.additionalIps };
+        g.output(r);
+        return r;
+      });
+      h.output({ state: sb.state, ip: ips.ip });
+      return { id, state: sb.state, network: ips, netns: sb.netnsPath, createdAt: sb.createdAt };
+    });
   }
 
   /** CRI StopPodSandbox: stop the pause, CNI DEL (reverse, cached result), then remove the netns. Idempotent. */
   async stopPodSandbox(id: string, trace: Trace, parent?: number): Promise<void> {
     const sb = this.sandboxes.get(id);
-    await trace.step(
-      'cri',
-      'StopPodSandbox',
-      {
-        ...(sb ? { pod: sb.config.name } : {}),
-        node: this.node,
-        ...(parent ? { parent } : {}),
-        source: SOURCES.stopPodSandbox,
-        inputs: { sandboxId: id },
-      },
-      async (h) => {
-        if (!sb) {
-          h.output({ note: 'sandbox not found: nothing to stop' });
-          return;
-        }
-        const o = { pod: sb.config.name, node: this.node, parent: h.id };
-        await trace.step('containerd', 'stop sandbox container (pause)', { ...o, inputs: { pid: sb.pause?.pid } }, () =>
-          this.stopPause(sb),
-        );
-        await trace.step(
-          'containerd',
-          'teardownPodNetwork',
-          { ...o, source: SOURCES.teardownPodNetwork, inputs: { netns: sb.netnsPath } },
-          async (t) => {
-            const gone = !this.netnsExists(sb);
-            if (gone) t.output({ note: 'the network namespace is already gone: DEL runs with an empty CNI_NETNS' });
-            await this.cniDel(sb, trace, t.id, gone, true);
-          },
-        );
-        await trace.step(
-          'kernel',
-          'remove netns',
-          { ...o, source: SOURCES.removeNetNS, inputs: { path: sb.netnsPath } },
-          () => this.removeNetns(sb),
-        );
-        sb.state = 'SANDBOX_NOTREADY';
-        h.output({ state: sb.state });
-      },
-    );
+    const place = { ...(sb ? { pod: sb.config.name } : {}), node: this.node, ...(parent ? { parent } : {}) };
+    const stop = { ...place, source: SOURCES.stopPodSandbox, inputs: { sandboxId: id } };
+    await trace.step('cri', 'StopPodSandbox', stop, async (h) => {
+      if (!sb) {
+        h.output({ note: 'sandbox not found: nothing to stop' });
+        return;
+      }
+      const step = trace.under({ pod: sb.config.name, node: this.node, parent: h.id });
+      const pause = { inputs: { pid: sb.pause?.pid } };
+      await step('containerd', 'stop sandbox container (pause)', pause, () => this.stopPause(sb));
+      const teardown = { source: SOURCES.teardownPodNetwork, inputs: { netns: sb.netnsPath } };
+      await step('containerd', 'teardownPodNetwork', teardown, (t) => this.teardownPodNetwork(sb, trace, t));
+      const netns = { source: SOURCES.removeNetNS, inputs: { path: sb.netnsPath } };
+      await step('kernel', 'remove netns', netns, () => this.removeNetns(sb));
+      sb.state = 'SANDBOX_NOTREADY';
+      h.output({ state: sb.state });
+    });
+  }
+
+  /** teardownPodNetwork: CNI DEL of each network, with an empty CNI_NETNS once the netns is gone. */
+  private async teardownPodNetwork(sb: PodSandbox, trace: Trace, t: StepHandle): Promise<void> {
+    const gone = !this.netnsExists(sb);
+    if (gone) t.output({ note: 'the network namespace is already gone: DEL runs with an empty CNI_NETNS' });
+    await this.cniDel(sb, trace, t.id, gone, true);
   }
 
   /** CRI RemovePodSandbox: stops it if needed, then forgets it and releases its name. */
   async removePodSandbox(id: string, trace: Trace, parent?: number): Promise<void> {
     const sb = this.sandboxes.get(id);
-    await trace.step(
-      'cri',
-      'RemovePodSandbox',
-      {
-        ...(sb ? { pod: sb.config.name } : {}),
-        node: this.node,
-        ...(parent ? { parent } : {}),
-        source: SOURCES.removePodSandbox,
-        inputs: { sandboxId: id },
-      },
-      async (h) => {
-        if (!sb) return;
-        if (sb.state !== 'SANDBOX_NOTREADY') await this.stopPodSandbox(id, trace, h.id);
-        // as containerd removes the sandbox's root directory
-        rmSync(this.sandboxFilesHostDir(sb), { recursive: true, force: true });
-        this.sandboxes.delete(id);
-        this.names.delete(sandboxName(sb.config));
-      },
-    );
+    const place = { ...(sb ? { pod: sb.config.name } : {}), node: this.node, ...(parent ? { parent } : {}) };
+    const remove = { ...place, source: SOURCES.removePodSandbox, inputs: { sandboxId: id } };
+    await trace.step('cri', 'RemovePodSandbox', remove, async (h) => {
+      if (!sb) return;
+      if (sb.state !== 'SANDBOX_NOTREADY') await this.stopPodSandbox(id, trace, h.id);
+      // as containerd removes the sandbox's root directory
+      rmSync(this.sandboxFilesHostDir(sb), { recursive: true, force: true });
+      this.sandboxes.delete(id);
+      this.names.delete(sandboxName(sb.config));
+    });
   }
 
   listPodSandbox(): PodSandbox[] {

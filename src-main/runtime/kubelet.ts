@@ -8,14 +8,22 @@ import {
   failedCleanupOf,
   type CriOptions,
   type LoopbackMode,
+  type PodSandboxConfig,
   type RuntimeCondition,
 } from './containerd.js';
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { NODE_PATHS } from '../world/world.js';
-import { DEFAULT_KUBELET_DNS, podDnsConfig, type DnsPolicy, type KubeletDns, type PodDnsConfig } from './pod-dns.js';
+import {
+  DEFAULT_KUBELET_DNS,
+  podDnsConfig,
+  type CriDnsConfig,
+  type DnsPolicy,
+  type KubeletDns,
+  type PodDnsConfig,
+} from './pod-dns.js';
 import { SOURCES } from './sources.js';
-import { Trace } from './trace.js';
+import { Trace, type StepHandle } from './trace.js';
 
 export interface ContainerSpec {
   name: string;
@@ -67,6 +75,28 @@ export interface KubeletOperation {
   node: string;
   trace: Trace;
   done: Promise<unknown>;
+}
+
+/** What PrepareResources reports for a pod without DRA claims. */
+const NO_CLAIMS = { claims: 0, note: 'no dynamic resources (DRA) claimed by this pod' };
+
+/** Each container: SIGTERM, the grace period, then SIGKILL (kubelet's killContainersWithSyncResult). */
+async function killContainersOf(pod: Pod, gracePeriodSeconds: number, h: StepHandle): Promise<void> {
+  const grace = gracePeriodSeconds * 1000;
+  const outcomes = await Promise.all(
+    pod.containers.map(async (c) => {
+      if (c.process.hasExited) return `${c.name}: already exited`;
+      c.process.kill(15);
+      const timer = new Promise<'timeout'>((res) => setTimeout(() => res('timeout'), grace).unref());
+      if ((await Promise.race([c.process.exited, timer])) === 'timeout') {
+        c.process.kill(9);
+        await c.process.exited;
+        return `${c.name}: SIGKILL after ${grace} ms grace`;
+      }
+      return `${c.name}: exited on SIGTERM`;
+    }),
+  );
+  h.output({ outcomes });
 }
 
 export class KubeletError extends Error {
@@ -166,160 +196,132 @@ export class Kubelet {
   }
 
   private async doSyncPod(spec: PodSpec, key: string, trace: Trace): Promise<Pod> {
-    const o = { pod: spec.name, node: spec.node };
-    return trace.step(
-      'kubelet',
-      'SyncPod',
-      { ...o, source: SOURCES.syncPod, inputs: { pod: key, node: spec.node } },
-      async (sync) => {
-        if (this.pods.has(key))
-          throw new KubeletError(`pod "${key}" already exists on ${this.pods.get(key)!.spec.node}`);
-        const rt = this.runtime(spec.node);
-        const ready = rt.networkReady();
-        if (!ready.status) {
-          throw new KubeletError(
-            `node ${spec.node} is NotReady: container runtime network not ready: NetworkReady=false reason:${ready.reason} message:${ready.message}`,
-          );
-        }
-        const uid = randomUUID();
-        await trace.step(
-          'kubelet',
-          'PrepareResources',
-          { ...o, parent: sync.id, source: SOURCES.prepareResources },
-          async (h) => {
-            h.output({ claims: 0, note: 'no dynamic resources (DRA) claimed by this pod' });
-          },
-        );
-        const namespace = spec.namespace ?? 'default';
-        // generatePodSandboxConfig: the pod's DNS from the node's resolv.conf (kubelet's --resolv-conf)
-        const dns = await trace.step(
-          'kubelet',
-          'GetPodDNS',
-          {
-            ...o,
-            parent: sync.id,
-            source: SOURCES.getPodDns,
-            inputs: {
-              dnsPolicy: spec.dnsPolicy ?? 'ClusterFirst',
-              ...(spec.dnsConfig ? { dnsConfig: spec.dnsConfig } : {}),
-              clusterDNS: this.dns.clusterDNS,
-              clusterDomain: this.dns.clusterDomain,
-              resolvConf: NODE_PATHS.resolvConf,
-            },
-          },
-          async (h) => {
-            const r = podDnsConfig(
-              {
-                namespace,
-                ...(spec.dnsPolicy ? { dnsPolicy: spec.dnsPolicy } : {}),
-                ...(spec.dnsConfig ? { dnsConfig: spec.dnsConfig } : {}),
-              },
-              this.dns,
-              readFileSync(this.world.node(spec.node).host.resolvConf, 'utf8'),
-            );
-            h.output({
-              dnsConfig: r.config,
-              ...(r.warnings.length ? { events: r.warnings.map((w) => `Warning DNSConfigForming: ${w}`) } : {}),
-            });
-            return r.config;
-          },
-        );
-        const logDirectory = `${NODE_PATHS.podLogsDir}/${namespace}_${spec.name}_${uid}`;
-        let sandboxId: string;
-        try {
-          sandboxId = await rt.runPodSandbox(
-            {
-              name: spec.name,
-              namespace,
-              uid,
-              hostname: spec.name,
-              dnsConfig: dns,
-              logDirectory,
-              ...(spec.capabilityArgs ? { capabilityArgs: spec.capabilityArgs } : {}),
-            },
-            trace,
-            sync.id,
-          );
-        } catch (e) {
-          const failed = failedCleanupOf(e);
-          if (failed) {
-            // The next SyncPod kills a sandbox that is not ready: StopPodSandbox finishes what the undo could not.
-            await trace
-              .step(
-                'kubelet',
-                'kill failed sandbox',
-                {
-                  ...o,
-                  parent: sync.id,
-                  inputs: { sandboxId: failed.sandboxId, cleanupError: failed.cleanupError.message },
-                },
-                async (h) => {
-                  await rt.stopPodSandbox(failed.sandboxId, trace, h.id);
-                  await rt.removePodSandbox(failed.sandboxId, trace, h.id);
-                },
-              )
-              .catch(() => {});
-          }
-          throw e;
-        }
-        const status = await rt.podSandboxStatus(sandboxId, trace, sync.id);
-        const pod: Pod = {
-          key,
-          spec,
-          uid,
-          sandboxId,
-          ip: status.network.ip,
-          additionalIps: status.network.additionalIps,
-          netns: status.netns,
-          sandboxPid: rt.sandbox(sandboxId).pause!.pid,
-          conditions: { PodReadyToStartContainers: false, Initialized: false, Ready: false },
-          containers: [],
-        };
-        // A failure from here on leaves the pod for KillPod to clean, as kubelet would before its retry.
-        this.pods.set(key, pod);
-        await trace.step(
-          'kubelet',
-          'PodReadyToStartContainers',
-          { ...o, parent: sync.id, source: SOURCES.podReadyToStartContainers },
-          async (h) => {
-            pod.conditions.PodReadyToStartContainers = true;
-            h.output({ status: 'True', podIP: pod.ip });
-          },
-        );
-        for (const c of spec.initContainers ?? []) {
-          await trace.step(
-            'kubelet',
-            `init container ${c.name}`,
-            { ...o, parent: sync.id, inputs: { command: c.command } },
-            async (h) => {
-              const p = await rt.startContainer(sandboxId, c.command, `${logDirectory}/${c.name}/0.log`);
-              const s = await p.exited;
-              h.output({ exitCode: s.code });
-              if (s.code !== 0)
-                throw new KubeletError(
-                  `init container ${c.name} of pod ${key} failed with exit code ${s.code ?? `signal ${s.signal}`}`,
-                );
-            },
-          );
-        }
-        pod.conditions.Initialized = true;
-        for (const c of spec.containers ?? []) {
-          await trace.step(
-            'kubelet',
-            `start container ${c.name}`,
-            { ...o, parent: sync.id, inputs: { command: c.command } },
-            async (h) => {
-              const p = await rt.startContainer(sandboxId, c.command, `${logDirectory}/${c.name}/0.log`);
-              pod.containers.push({ name: c.name, process: p });
-              h.output({ pid: p.pid });
-            },
-          );
-        }
-        pod.conditions.Ready = true;
-        sync.output({ ip: pod.ip, sandboxId });
-        return pod;
-      },
-    );
+    const place = { pod: spec.name, node: spec.node };
+    const syncPod = { ...place, source: SOURCES.syncPod, inputs: { pod: key, node: spec.node } };
+    return trace.step('kubelet', 'SyncPod', syncPod, async (sync) => {
+      const step = trace.under({ ...place, parent: sync.id });
+      const rt = this.admit(spec, key);
+      const uid = randomUUID();
+      const namespace = spec.namespace ?? 'default';
+      const logDirectory = `${NODE_PATHS.podLogsDir}/${namespace}_${spec.name}_${uid}`;
+      await step('kubelet', 'PrepareResources', { source: SOURCES.prepareResources }, async (h) => h.output(NO_CLAIMS));
+      // generatePodSandboxConfig: the pod's DNS from the node's resolv.conf (kubelet's --resolv-conf)
+      const dns = await step('kubelet', 'GetPodDNS', this.podDnsSpec(spec), (h) => this.getPodDns(spec, namespace, h));
+      const config = { name: spec.name, namespace, uid, hostname: spec.name, dnsConfig: dns, logDirectory };
+      const sandboxId = await this.runPodSandbox(rt, spec, config, trace, sync.id);
+      const status = await rt.podSandboxStatus(sandboxId, trace, sync.id);
+      const pod: Pod = {
+        key,
+        spec,
+        uid,
+        sandboxId,
+        ip: status.network.ip,
+        additionalIps: status.network.additionalIps,
+        netns: status.netns,
+        sandboxPid: rt.sandbox(sandboxId).pause!.pid,
+        conditions: { PodReadyToStartContainers: false, Initialized: false, Ready: false },
+        containers: [],
+      };
+      // A failure from here on leaves the pod for KillPod to clean, as kubelet would before its retry.
+      this.pods.set(key, pod);
+      await step('kubelet', 'PodReadyToStartContainers', { source: SOURCES.podReadyToStartContainers }, async (h) => {
+        pod.conditions.PodReadyToStartContainers = true;
+        h.output({ status: 'True', podIP: pod.ip });
+      });
+      for (const c of spec.initContainers ?? []) {
+        const init = { inputs: { command: c.command } };
+        await step('kubelet', `init container ${c.name}`, init, (h) => this.runInit(rt, pod, c, logDirectory, h));
+      }
+      pod.conditions.Initialized = true;
+      for (const c of spec.containers ?? []) {
+        const start = { inputs: { command: c.command } };
+        await step('kubelet', `start container ${c.name}`, start, async (h) => {
+          const p = await rt.startContainer(sandboxId, c.command, `${logDirectory}/${c.name}/0.log`);
+          pod.containers.push({ name: c.name, process: p });
+          h.output({ pid: p.pid });
+        });
+      }
+      pod.conditions.Ready = true;
+      sync.output({ ip: pod.ip, sandboxId });
+      return pod;
+    });
+  }
+
+  /** The node's runtime, once the pod may start there: a new pod, on a node whose network is ready. */
+  private admit(spec: PodSpec, key: string): ContainerdNode {
+    if (this.pods.has(key)) throw new KubeletError(`pod "${key}" already exists on ${this.pods.get(key)!.spec.node}`);
+    const rt = this.runtime(spec.node);
+    const ready = rt.networkReady();
+    if (!ready.status) {
+      throw new KubeletError(
+        `node ${spec.node} is NotReady: container runtime network not ready: NetworkReady=false reason:${ready.reason} message:${ready.message}`,
+      );
+    }
+    return rt;
+  }
+
+  /** GetPodDNS's inputs: the pod's policy and config, and the kubelet's cluster DNS settings. */
+  private podDnsSpec(spec: PodSpec) {
+    const inputs = {
+      dnsPolicy: spec.dnsPolicy ?? 'ClusterFirst',
+      ...(spec.dnsConfig ? { dnsConfig: spec.dnsConfig } : {}),
+      clusterDNS: this.dns.clusterDNS,
+      clusterDomain: this.dns.clusterDomain,
+      resolvConf: NODE_PATHS.resolvConf,
+    };
+    return { source: SOURCES.getPodDns, inputs };
+  }
+
+  private async getPodDns(spec: PodSpec, namespace: string, h: StepHandle): Promise<CriDnsConfig | undefined> {
+    const pod = {
+      namespace,
+      ...(spec.dnsPolicy ? { dnsPolicy: spec.dnsPolicy } : {}),
+      ...(spec.dnsConfig ? { dnsConfig: spec.dnsConfig } : {}),
+    };
+    const r = podDnsConfig(pod, this.dns, readFileSync(this.world.node(spec.node).host.resolvConf, 'utf8'));
+    h.output({
+      dnsConfig: r.config,
+      ...(r.warnings.length ? { events: r.warnings.map((w) => `Warning DNSConfigForming: ${w}`) } : {}),
+    });
+    return r.config;
+  }
+
+  /** CRI RunPodSandbox; a sandbox whose undo failed is stopped and removed at once, as the next SyncPod would. */
+  private async runPodSandbox(
+    rt: ContainerdNode,
+    spec: PodSpec,
+    config: Omit<PodSandboxConfig, 'capabilityArgs'>,
+    trace: Trace,
+    parent: number,
+  ): Promise<string> {
+    try {
+      const caps = spec.capabilityArgs ? { capabilityArgs: spec.capabilityArgs } : {};
+      return await rt.runPodSandbox({ ...config, ...caps }, trace, parent);
+    } catch (e) {
+      const failed = failedCleanupOf(e);
+      if (failed) {
+        // The next SyncPod kills a sandbox that is not ready: StopPodSandbox finishes what the undo could not.
+        const inputs = { sandboxId: failed.sandboxId, cleanupError: failed.cleanupError.message };
+        const place = { pod: spec.name, node: spec.node, parent, inputs };
+        await trace
+          .step('kubelet', 'kill failed sandbox', place, async (h) => {
+            await rt.stopPodSandbox(failed.sandboxId, trace, h.id);
+            await rt.removePodSandbox(failed.sandboxId, trace, h.id);
+          })
+          .catch(() => {});
+      }
+      throw e;
+    }
+  }
+
+  private async runInit(rt: ContainerdNode, pod: Pod, c: ContainerSpec, logDirectory: string, h: StepHandle) {
+    const p = await rt.startContainer(pod.sandboxId, c.command, `${logDirectory}/${c.name}/0.log`);
+    const s = await p.exited;
+    h.output({ exitCode: s.code });
+    if (s.code !== 0)
+      throw new KubeletError(
+        `init container ${c.name} of pod ${pod.key} failed with exit code ${s.code ?? `signal ${s.signal}`}`,
+      );
   }
 
   /** KillPod: containers (SIGTERM, grace, SIGKILL), then StopPodSandbox, then RemovePodSandbox. */
@@ -331,36 +333,11 @@ export class Kubelet {
       const rt = this.runtime(pod.spec.node);
       const o = { pod: name, node: pod.spec.node };
       await trace.step('kubelet', 'KillPod', { ...o, source: SOURCES.killPod, inputs: { pod: key } }, async (kill) => {
-        await trace.step(
-          'kubelet',
-          'kill containers',
-          {
-            ...o,
-            parent: kill.id,
-            source: SOURCES.killContainers,
-            inputs: {
-              containers: pod.containers.map((c) => c.name),
-              gracePeriodSeconds: pod.spec.terminationGracePeriodSeconds ?? DEFAULT_GRACE_SECONDS,
-            },
-          },
-          async (h) => {
-            const grace = (pod.spec.terminationGracePeriodSeconds ?? DEFAULT_GRACE_SECONDS) * 1000;
-            const outcomes = await Promise.all(
-              pod.containers.map(async (c) => {
-                if (c.process.hasExited) return `${c.name}: already exited`;
-                c.process.kill(15);
-                const timer = new Promise<'timeout'>((res) => setTimeout(() => res('timeout'), grace).unref());
-                if ((await Promise.race([c.process.exited, timer])) === 'timeout') {
-                  c.process.kill(9);
-                  await c.process.exited;
-                  return `${c.name}: SIGKILL after ${grace} ms grace`;
-                }
-                return `${c.name}: exited on SIGTERM`;
-              }),
-            );
-            h.output({ outcomes });
-          },
-        );
+        const step = trace.under({ ...o, parent: kill.id });
+        const gracePeriodSeconds = pod.spec.terminationGracePeriodSeconds ?? DEFAULT_GRACE_SECONDS;
+        const containers = { containers: pod.containers.map((c) => c.name), gracePeriodSeconds };
+        const killContainers = { source: SOURCES.killContainers, inputs: containers };
+        await step('kubelet', 'kill containers', killContainers, (h) => killContainersOf(pod, gracePeriodSeconds, h));
         await rt.stopPodSandbox(pod.sandboxId, trace, kill.id);
         await rt.removePodSandbox(pod.sandboxId, trace, kill.id);
         // the pod's logs go with it (kubelet's pod log garbage collection)

@@ -32,6 +32,18 @@ export interface StepOptions {
   undo?: boolean;
 }
 
+/** Where a step happens: for which pod, on which node, under which parent step. */
+export type StepPlace = Pick<StepOptions, 'pod' | 'node' | 'parent'>;
+/** What one step of a place says of itself: its source reference and inputs. */
+export type StepSpec = Pick<StepOptions, 'source' | 'inputs' | 'undo'>;
+/** A traced step in a place given by Trace.under. */
+export type StepIn = <T>(
+  component: Component,
+  name: string,
+  spec: StepSpec,
+  fn: (h: StepHandle) => Promise<T>,
+) => Promise<T>;
+
 /** A step about to begin, as a step gate sees it. */
 export interface PendingStep {
   component: Component;
@@ -74,6 +86,14 @@ export class Trace extends EventEmitter<{ event: [TraceEvent]; update: [TraceEve
     if (error !== undefined)
       ev.error = error instanceof Error ? error.message : typeof error === 'string' ? error : JSON.stringify(error);
     this.emit('update', ev);
+  }
+
+  /**
+   * Steps in one place (a pod on a node, under a parent step) share their options: the function this
+   * returns takes only what differs, so a runtime function reads as the seeds' list of steps.
+   */
+  under(place: StepPlace): StepIn {
+    return (component, name, spec, fn) => this.step(component, name, { ...place, ...spec }, fn);
   }
 
   /** Runs fn as one traced step; its error is recorded and rethrown. */
