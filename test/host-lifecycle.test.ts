@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
+import { tokenProtocol } from '../src-main/web/server.js';
 import { hostSnapshot } from '../src-main/runtime/leaks.js';
 import { childrenOf, isAlive } from '../src-main/world/procfs.js';
 
@@ -37,7 +38,7 @@ function startHost(
 
 function rpc(url: string) {
   const u = new URL(url);
-  const ws = new WebSocket(`ws://${u.host}/rpc?token=${u.searchParams.get('token')}`, {
+  const ws = new WebSocket(`ws://${u.host}/rpc`, ['podnet', tokenProtocol(u.searchParams.get('token')!)], {
     headers: { Origin: `http://${u.host}` },
   });
   let id = 0;

@@ -25,7 +25,9 @@ export function ptyExecBinary(): string {
   ]) {
     if (existsSync(p)) return p;
   }
-  throw new Error('pty-exec is not built: run "npm run build" (it needs a C compiler: apt-get install build-essential)');
+  throw new Error(
+    'pty-exec is not built: run "npm run build" (it needs a C compiler: apt-get install build-essential)',
+  );
 }
 
 interface Term {
