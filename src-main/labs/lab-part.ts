@@ -172,7 +172,7 @@ export class LabsPart implements SessionPart {
   private ctx(): CheckContext {
     const s = this.session;
     if (!s) throw new ApiError('failed', "the lab's world is not running: reset the lab to build it again");
-    return { world: s.world, kubelet: s.kubelet };
+    return { world: s.world, kubelet: s.kubelet, scriptTimeLimitS: this.active?.lab.world.timeLimits.script };
   }
 
   /** Runs a world operation with `busy` shown; one at a time. */
