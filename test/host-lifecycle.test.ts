@@ -26,12 +26,12 @@ function startHost(
     const child = spawn(process.execPath, argv, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
     started.add(child);
     let out = '';
-    child.stdout!.on('data', (d) => {
-      out += d;
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
       const m = /(http:\/\/127\.0\.0\.1:\d+\/\?token=[\w-]+)/.exec(out);
       if (m) resolve({ child, url: m[1]!, out: () => out });
     });
-    child.stderr!.on('data', (d) => (out += d));
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
     child.on('exit', (code) => reject(new Error(`host exited (${code}) before printing its URL:\n${out}`)));
   });
 }
@@ -45,9 +45,9 @@ function rpc(url: string) {
   const call = (method: string, params: unknown) =>
     new Promise<Record<string, unknown>>((resolve) => {
       const my = ++id;
-      const on = (d: WebSocket.RawData, binary: boolean) => {
+      const on = (d: Buffer, binary: boolean) => {
         if (binary) return; // a terminal's output (api/frames.ts)
-        const m = JSON.parse(d.toString());
+        const m = JSON.parse(d.toString()) as Record<string, unknown>;
         if (m.id === my) {
           ws.off('message', on);
           resolve(m);

@@ -49,9 +49,9 @@ function socket(
 
 function call(ws: WebSocket, msg: unknown): Promise<Record<string, unknown>> {
   return new Promise((resolve) => {
-    const onMsg = (d: WebSocket.RawData, binary: boolean) => {
+    const onMsg = (d: Buffer, binary: boolean) => {
       if (binary) return; // a terminal's output (api/frames.ts)
-      const m = JSON.parse(d.toString());
+      const m = JSON.parse(d.toString()) as Record<string, unknown>;
       if ('event' in m) return;
       ws.off('message', onMsg);
       resolve(m);

@@ -3,6 +3,7 @@
 import { EventEmitter } from 'node:events';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { settle } from '../api/settle.js';
 import { doctorFix } from '../world/doctor.js';
 import { bridgeConfList, DEFAULT_CONF_FILE } from '../cni/defaults.js';
 import { Kubelet, type Pod } from '../runtime/kubelet.js';
@@ -135,8 +136,8 @@ export class LabService
     return { world: this.world, kubelet: this.kubelet, terminals: this.terminals };
   }
 
-  async ['world.status']() {
-    return this.status();
+  ['world.status']() {
+    return settle(() => this.status());
   }
 
   ['world.start'](p: { nodes: number }) {
@@ -246,7 +247,7 @@ export class LabService
 
   /** A world at its process limit (a fork bomb in a terminal?) is reported as the world's error, and cleared after. True when that changed. */
   private reportProcessLimit(world: World): boolean {
-    let full = false;
+    let full: boolean;
     try {
       full = world.atProcessLimit();
     } catch {
@@ -315,8 +316,8 @@ export class LabService
     });
   }
 
-  async ['pod.list']() {
-    return this.pods();
+  ['pod.list']() {
+    return settle(() => this.pods());
   }
 
   async ['pod.create'](p: { name: string; node: string }) {
@@ -355,23 +356,23 @@ export class LabService
     }
   }
 
-  async ['terminal.open'](p: Params<'terminal.open'>) {
-    return this.term((t) => t.open(p.target, p.cols, p.rows));
+  ['terminal.open'](p: Params<'terminal.open'>) {
+    return settle(() => this.term((t) => t.open(p.target, p.cols, p.rows)));
   }
-  async ['terminal.input'](p: { id: string; data: string }) {
-    return this.term((t) => (t.input(p.id, p.data), { ok: true as const }));
+  ['terminal.input'](p: { id: string; data: string }) {
+    return settle(() => this.term((t) => (t.input(p.id, p.data), { ok: true as const })));
   }
-  async ['terminal.resize'](p: { id: string; cols: number; rows: number }) {
-    return this.term((t) => (t.resize(p.id, p.cols, p.rows), { ok: true as const }));
+  ['terminal.resize'](p: { id: string; cols: number; rows: number }) {
+    return settle(() => this.term((t) => (t.resize(p.id, p.cols, p.rows), { ok: true as const })));
   }
-  async ['terminal.ack'](p: { id: string; bytes: number }) {
-    return this.term((t) => (t.ack(p.id, p.bytes), { ok: true as const }));
+  ['terminal.ack'](p: { id: string; bytes: number }) {
+    return settle(() => this.term((t) => (t.ack(p.id, p.bytes), { ok: true as const })));
   }
-  async ['terminal.close'](p: { id: string }) {
-    return this.term((t) => (t.close(p.id), { ok: true as const }));
+  ['terminal.close'](p: { id: string }) {
+    return settle(() => this.term((t) => (t.close(p.id), { ok: true as const })));
   }
-  async ['terminal.list']() {
-    return this.terminals?.list() ?? [];
+  ['terminal.list']() {
+    return settle(() => this.terminals?.list() ?? []);
   }
 
   /** Ends the session: terminals, the world, timers. Hosts call it on quit, Ctrl-C and SIGTERM. */

@@ -17,6 +17,7 @@ import { ResultCache } from '../cni/cache.js';
 import { loadConfDir, loopbackConfList, type ConfList, type JsonObject } from '../cni/conf.js';
 import { podIpsFromResult, type CniResult } from '../cni/result.js';
 import type { PluginExecRecord } from '../cni/invoke.js';
+import { settle } from '../api/settle.js';
 import { BoundedNodePluginHost } from './plugin-output.js';
 import { nativeBinary } from '../world/world-init.js';
 import { NODE_PATHS, shq, type World, type WorldProcess } from '../world/world.js';
@@ -248,7 +249,7 @@ export class ContainerdNode {
               'AlreadyExists',
             );
           this.names.set(name, id);
-          undo('release sandbox name', async () => void this.names.delete(name));
+          undo('release sandbox name', () => settle(() => void this.names.delete(name)));
           cri.output({ sandboxId: id });
 
           const { status, network } = this.networkState();
@@ -362,23 +363,24 @@ export class ContainerdNode {
                 'containerd',
                 'pod IPs from result',
                 { ...o, parent: setup.id, source: SOURCES.podIps, inputs: { interface: 'eth0' } },
-                async (h) => {
-                  const ips = podIpsFromResult(result);
-                  if (!ips)
-                    throw new CriError(
-                      `failed to find network info for sandbox "${id}": the CNI result has no IP on interface eth0`,
-                    );
-                  sb.ip = ips.ip;
-                  sb.additionalIps = ips.additionalIps;
-                  h.output({ ip: ips.ip, additionalIps: ips.additionalIps });
-                },
+                (h) =>
+                  settle(() => {
+                    const ips = podIpsFromResult(result);
+                    if (!ips)
+                      throw new CriError(
+                        `failed to find network info for sandbox "${id}": the CNI result has no IP on interface eth0`,
+                      );
+                    sb.ip = ips.ip;
+                    sb.additionalIps = ips.additionalIps;
+                    h.output({ ip: ips.ip, additionalIps: ips.additionalIps });
+                  }),
               );
             },
           );
 
           // containerd 1.7+: the network is set up first, then the sandbox's files, then its container
-          undo('remove sandbox files', async () =>
-            rmSync(this.sandboxFilesHostDir(sb), { recursive: true, force: true }),
+          undo('remove sandbox files', () =>
+            settle(() => rmSync(this.sandboxFilesHostDir(sb), { recursive: true, force: true })),
           );
           await trace.step(
             'containerd',
@@ -393,9 +395,7 @@ export class ContainerdNode {
                 dnsConfig: config.dnsConfig ?? "none: a copy of the node's /etc/resolv.conf",
               },
             },
-            async (h) => {
-              h.output(this.setupSandboxFiles(sb));
-            },
+            (h) => settle(() => h.output(this.setupSandboxFiles(sb))),
           );
 
           await trace.step(
@@ -558,11 +558,12 @@ export class ContainerdNode {
           'containerd',
           'getIPs',
           { pod: sb.config.name, node: this.node, parent: h.id, source: SOURCES.getIps },
-          async (g) => {
-            const r = { ip: sb.ip ?? '', additionalIps: sb.additionalIps };
-            g.output(r);
-            return r;
-          },
+          (g) =>
+            settle(() => {
+              const r = { ip: sb.ip ?? '', additionalIps: sb.additionalIps };
+              g.output(r);
+              return r;
+            }),
         );
         const status = { id, state: sb.state, network: ips, netns: sb.netnsPath, createdAt: sb.createdAt };
         h.output({ state: sb.state, ip: ips.ip });

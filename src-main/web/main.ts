@@ -19,6 +19,8 @@ if (!existsSync(join(rendererDir, 'index.html'))) {
 }
 const engine = createEngine({ terminals: (world, resolvePod) => new TerminalService(world, resolvePod) });
 // Signals are handled before anything starts: a Ctrl-C at any moment ends what exists, cleanly.
+// assigned once the host listens; a signal before that ends what exists (so not a const in TDZ)
+// eslint-disable-next-line prefer-const
 let host: WebHost | undefined;
 /** The longest a signal waits for a clean end before the process exits anyway. */
 const END_DEADLINE_MS = 4000;

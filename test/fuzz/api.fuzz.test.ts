@@ -188,7 +188,7 @@ const ghost = fc
   .map(({ method, params: p }) => {
     // keep only the keys the method takes (the records above share fields)
     const shape = (requests[method as Method].params as unknown as { shape: Record<string, unknown> }).shape;
-    return { method: method as Method, params: Object.fromEntries(Object.entries(p).filter(([k]) => k in shape)) };
+    return { method, params: Object.fromEntries(Object.entries(p).filter(([k]) => k in shape)) };
   });
 
 const tallies = { dispatch: new Tally(), ghost: new Tally(), ws: new Tally() };
@@ -243,7 +243,9 @@ describe('fuzzing the API contract', () => {
             errorClass(
               `${method} ${r.error.code}`,
               r.error.message,
-              Object.values(p as object).flatMap((v) => (typeof v === 'object' && v ? Object.values(v) : [v])),
+              Object.values(p as object).flatMap((v: unknown) =>
+                typeof v === 'object' && v ? Object.values(v as Record<string, unknown>) : [v],
+              ),
             ),
           );
         } else {
@@ -265,7 +267,7 @@ describe('fuzzing the API contract', () => {
     });
     const replies: Record<string, unknown>[] = [];
     let wake: () => void = () => {};
-    ws.on('message', (d, binary) => {
+    ws.on('message', (d: Buffer, binary) => {
       if (binary) return; // terminal output
       const m = JSON.parse(d.toString()) as Record<string, unknown>;
       if ('event' in m) return;

@@ -53,7 +53,7 @@ let nextId = 1;
 function call(ws: WebSocket, method: string, params: unknown = {}): Promise<Record<string, unknown>> {
   const id = nextId++;
   return new Promise((resolve) => {
-    const onMsg = (d: WebSocket.RawData, binary: boolean) => {
+    const onMsg = (d: Buffer, binary: boolean) => {
       if (binary) return;
       const m = JSON.parse(d.toString()) as Record<string, unknown>;
       if (m.id !== id) return;
