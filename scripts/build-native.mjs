@@ -1,6 +1,7 @@
 // Builds the lab world's native helpers (src-main/world/native): world-init, the world's C init, and
 // world-confine, which confines the world's view of the host's files, and pause, each pod sandbox's
-// pause process. Needs a C compiler.
+// pause process; and the terminals' pty-exec (src-main/terminal/native), which starts each shell with no
+// inherited descriptor. Needs a C compiler.
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -9,8 +10,12 @@ import { fileURLToPath } from 'node:url';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const cc = process.env.CC || 'cc';
 
-for (const name of ['world-init', 'world-confine', 'pause']) {
-  const src = join(root, `src-main/world/native/${name}.c`);
+const helpers = [
+  ...['world-init', 'world-confine', 'pause'].map((name) => ({ name, dir: 'src-main/world/native' })),
+  { name: 'pty-exec', dir: 'src-main/terminal/native' },
+];
+for (const { name, dir } of helpers) {
+  const src = join(root, `${dir}/${name}.c`);
   const out = join(root, `out/native/${name}`);
   const fresh = (() => {
     try {

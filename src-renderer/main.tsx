@@ -1,4 +1,5 @@
 // The renderer's start: pick the transport, make the client and the lab, render the workspace.
+import './api/page-token.ts'; // first: the token leaves the address bar before anything else runs
 import './api/zod-csp.ts'; // before anything imports the contract
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';

@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
+import { tokenProtocol } from '../src-main/web/server.js';
 import { hostSnapshot } from '../src-main/runtime/leaks.js';
 import { childrenOf, isAlive } from '../src-main/world/procfs.js';
 import { wsText } from './helpers.js';
@@ -26,26 +27,26 @@ function startHost(
     const child = spawn(process.execPath, argv, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
     started.add(child);
     let out = '';
-    child.stdout.on('data', (d) => {
-      out += d;
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
       const m = /(http:\/\/127\.0\.0\.1:\d+\/\?token=[\w-]+)/.exec(out);
       if (m) resolve({ child, url: m[1]!, out: () => out });
     });
-    child.stderr.on('data', (d) => (out += d));
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
     child.on('exit', (code) => reject(new Error(`host exited (${code}) before printing its URL:\n${out}`)));
   });
 }
 
 function rpc(url: string) {
   const u = new URL(url);
-  const ws = new WebSocket(`ws://${u.host}/rpc?token=${u.searchParams.get('token')}`, {
+  const ws = new WebSocket(`ws://${u.host}/rpc`, ['podnet', tokenProtocol(u.searchParams.get('token')!)], {
     headers: { Origin: `http://${u.host}` },
   });
   let id = 0;
   const call = (method: string, params: unknown) =>
     new Promise<Record<string, unknown>>((resolve) => {
       const my = ++id;
-      const on = (d: WebSocket.RawData, binary: boolean) => {
+      const on = (d: Buffer, binary: boolean) => {
         if (binary) return; // a terminal's output (api/frames.ts)
         const m = JSON.parse(wsText(d));
         if (m.id === my) {

@@ -1,5 +1,6 @@
-// The browser host refuses what it must: no token, a wrong token, a foreign Host, a foreign Origin;
-// and a message that does not fit the contract gets a typed error and changes nothing.
+// The browser host refuses what it must: a socket with no token or a wrong one, a foreign Host, a foreign
+// Origin; the static files are the public build (no cookie, no token needed); and a message that does not
+// fit the contract gets a typed error and changes nothing.
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -9,7 +10,7 @@ import WebSocket from 'ws';
 import { createEngine, type Engine } from '../src-main/engine/engine.js';
 import { externalUrlAllowed, isTrustedSender, navigationAllowed, windowOptions } from '../src-main/app/security.js';
 import { TerminalService } from '../src-main/terminal/terminal-service.js';
-import { startWebHost, type WebHost } from '../src-main/web/server.js';
+import { PROTOCOL, startWebHost, tokenProtocol, type WebHost } from '../src-main/web/server.js';
 import { wsText } from './helpers.js';
 
 let host: WebHost;
@@ -34,9 +35,13 @@ function get(
   });
 }
 
-function socket(headers: Record<string, string>, query = ''): Promise<WebSocket> {
+/** A socket offering `protocols` (the page offers PROTOCOL and its token as tokenProtocol(token)). */
+function socket(
+  headers: Record<string, string>,
+  protocols: string[] = [PROTOCOL, tokenProtocol(host.token)],
+): Promise<WebSocket> {
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(`ws://127.0.0.1:${host.port}/rpc${query}`, { headers });
+    const ws = new WebSocket(`ws://127.0.0.1:${host.port}/rpc`, protocols, { headers });
     ws.once('open', () => resolve(ws));
     ws.once('unexpected-response', (_req, res) => reject(new Error(`HTTP ${res.statusCode}`)));
     ws.once('error', reject);
@@ -45,7 +50,7 @@ function socket(headers: Record<string, string>, query = ''): Promise<WebSocket>
 
 function call(ws: WebSocket, msg: unknown): Promise<Record<string, unknown>> {
   return new Promise((resolve) => {
-    const onMsg = (d: WebSocket.RawData, binary: boolean) => {
+    const onMsg = (d: Buffer, binary: boolean) => {
       if (binary) return; // a terminal's output (api/frames.ts)
       const m = JSON.parse(wsText(d));
       if ('event' in m) return;
@@ -73,48 +78,51 @@ describe('browser host: HTTP', () => {
   it('binds to 127.0.0.1 and prints a URL with a long random token', () => {
     expect(host.url).toMatch(new RegExp(`^http://127\\.0\\.0\\.1:${host.port}/\\?token=[A-Za-z0-9_-]{32}$`));
   });
-  it('refuses a missing or wrong token', async () => {
-    expect((await get('/')).status).toBe(401);
-    expect((await get('/?token=nope')).status).toBe(401);
-    expect((await get('/', { Cookie: 'podnet_token=nope' })).status).toBe(401);
+  it('serves the renderer (the public build) with a CSP, and never sets a cookie, with or without the token', async () => {
+    for (const path of ['/', `/?token=${host.token}`]) {
+      const page = await get(path);
+      expect(page.status).toBe(200);
+      expect(page.headers['set-cookie']).toBeUndefined();
+      expect(page.body).toContain('<title>Podnet Lab</title>');
+      expect(page.headers['content-security-policy']).toContain("script-src 'self'");
+      expect(page.headers['referrer-policy']).toBe('no-referrer');
+    }
+    expect((await get('/assets/app.js')).headers['content-type']).toMatch(/^text\/javascript/);
   });
-  it('trades the token for an HttpOnly, SameSite=Strict cookie, then serves the renderer with a CSP', async () => {
-    const r = await get(`/?token=${host.token}`);
-    expect(r.status).toBe(303);
-    expect(r.headers.location).toBe('/');
-    expect(String(r.headers['set-cookie'])).toBe(`podnet_token=${host.token}; HttpOnly; SameSite=Strict; Path=/`);
-    const page = await get('/', { Cookie: `podnet_token=${host.token}` });
-    expect(page.status).toBe(200);
-    expect(page.body).toContain('<title>Podnet Lab</title>');
-    expect(page.headers['content-security-policy']).toContain("script-src 'self'");
-    expect((await get('/assets/app.js', { Cookie: `podnet_token=${host.token}` })).headers['content-type']).toMatch(
-      /^text\/javascript/,
-    );
+  it('refuses a path that is not a URL path, or not valid percent-encoding, with 400', async () => {
+    expect((await get('//')).status).toBe(400);
+    expect((await get('/%E0%A4%A')).status).toBe(400);
   });
   it('refuses a foreign Host header (DNS rebinding)', async () => {
     const r = await get(`/?token=${host.token}`, { Host: `attacker.example:${host.port}` });
     expect(r.status).toBe(403);
   });
   it('never serves a file outside the renderer', async () => {
-    const r = await get('/..%2F..%2Fetc%2Fpasswd', { Cookie: `podnet_token=${host.token}` });
+    const r = await get('/..%2F..%2Fetc%2Fpasswd');
     expect(r.status).toBe(404);
   });
 });
 
 describe('browser host: WebSocket', () => {
   const origin = () => `http://127.0.0.1:${host.port}`;
-  it('refuses a socket without the token, with a foreign Origin, or a foreign Host', async () => {
-    await expect(socket({ Origin: origin() })).rejects.toThrow('HTTP 401');
-    await expect(socket({ Origin: 'http://evil.example', Cookie: `podnet_token=${host.token}` })).rejects.toThrow(
-      'HTTP 403',
+  it('refuses a socket without the token, with a wrong one, with a foreign Origin, or a foreign Host', async () => {
+    await expect(socket({ Origin: origin() }, [PROTOCOL])).rejects.toThrow('HTTP 401');
+    await expect(socket({ Origin: origin() }, [PROTOCOL, tokenProtocol('nope')])).rejects.toThrow('HTTP 401');
+    // the cookie of old is no credential
+    await expect(socket({ Origin: origin(), Cookie: `podnet_token=${host.token}` }, [PROTOCOL])).rejects.toThrow(
+      'HTTP 401',
     );
-    await expect(socket({ Cookie: `podnet_token=${host.token}` })).rejects.toThrow('HTTP 403');
-    await expect(
-      socket({ Origin: origin(), Host: 'evil.example', Cookie: `podnet_token=${host.token}` }),
-    ).rejects.toThrow('HTTP 403');
+    await expect(socket({ Origin: 'http://evil.example' })).rejects.toThrow('HTTP 403');
+    await expect(socket({})).rejects.toThrow('HTTP 403');
+    await expect(socket({ Origin: origin(), Host: 'evil.example' })).rejects.toThrow('HTTP 403');
+  });
+  it('selects the plain protocol, never echoing the token', async () => {
+    const ws = await socket({ Origin: origin() });
+    expect(ws.protocol).toBe(PROTOCOL);
+    ws.close();
   });
   it('answers the contract, and gives a typed error without side effects to what does not fit it', async () => {
-    const ws = await socket({ Origin: origin(), Cookie: `podnet_token=${host.token}` });
+    const ws = await socket({ Origin: origin() });
     try {
       expect(await call(ws, { id: 1, method: 'world.status', params: {} })).toEqual({
         id: 1,

@@ -49,7 +49,9 @@ let ending = false;
 async function endAndQuit(): Promise<void> {
   if (ending) return;
   ending = true;
-  // The world, its pods and every terminal end before the app does.
+  // within 4 s in every state: the world's init ends its world when this process's lifeline goes
+  setTimeout(() => app.exit(1), 4000).unref();
+  // The world, its pods and every terminal end before the app does (a start under way is cancelled).
   await engine.dispose().catch(() => {});
   app.exit(0);
 }

@@ -3,6 +3,7 @@
 import { EventEmitter } from 'node:events';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { settle } from '../api/settle.js';
 import { doctorFix } from '../world/doctor.js';
 import { bridgeConfList, DEFAULT_CONF_FILE } from '../cni/defaults.js';
 import { Kubelet, type Pod } from '../runtime/kubelet.js';
@@ -61,6 +62,8 @@ export class LabService
   private lastSpec: WorldSpec | undefined;
   /** Serialises world start/stop/reset: one at a time. */
   private lifecycle: Promise<unknown> = Promise.resolve();
+  /** The start under way (a lab's world being built and prepared), which a stop, reset or dispose cancels. */
+  private starting: { world?: World; cancelledBy?: string } | undefined;
 
   constructor(
     private readonly makeTerminals: TerminalFactory,
@@ -133,8 +136,8 @@ export class LabService
     return { world: this.world, kubelet: this.kubelet, terminals: this.terminals };
   }
 
-  async ['world.status']() {
-    return this.status();
+  ['world.status']() {
+    return settle(() => this.status());
   }
 
   ['world.start'](p: { nodes: number }) {
@@ -164,9 +167,13 @@ export class LabService
     const progress = (done: number, step: string) =>
       this.emitEvent('world.progress', { task: 'world.start', step, done, total });
     let made: World | undefined;
+    const starting: { world?: World; cancelledBy?: string } = {};
+    this.starting = starting;
     try {
       progress(0, `creating the sandbox and ${nodes} node${nodes > 1 ? 's' : ''}`);
       const world = (made = await createWorld({ nodes: spec?.nodes ?? nodes, limits: this.limits }));
+      starting.world = world;
+      if (starting.cancelledBy) throw new Error(`cancelled by ${starting.cancelledBy}`);
       this.world = world;
       // the memory watch killed a lab process: the UI says who, at once
       const onMemory = (m: { message: string }) => {
@@ -198,6 +205,8 @@ export class LabService
         podsChanged: () => this.emitEvent('pods.changed', this.pods()),
       };
       for (const part of this.parts) await part.attach(session);
+      if (starting.cancelledBy) throw new Error(`cancelled by ${starting.cancelledBy}`);
+      this.starting = undefined;
       this.state = 'running';
       progress(3, 'ready');
       // kubelet's Status loop: NetworkReady changes (a config edited in a terminal) reach the status bar
@@ -214,6 +223,11 @@ export class LabService
       this.emitEvent('pods.changed', this.pods());
       return this.changed();
     } catch (e) {
+      if (this.starting === starting) this.starting = undefined;
+      // a cancelled start fails as cancelled, whatever step the ending world broke
+      const why = starting.cancelledBy
+        ? `cancelled by ${starting.cancelledBy} while it was being built`
+        : (e as Error).message;
       // whatever was made goes: a world that failed half-way leaves nothing running
       if (made) {
         for (const part of [...this.parts].reverse()) await Promise.resolve(part.detach()).catch(() => {});
@@ -225,9 +239,9 @@ export class LabService
       }
       this.state = 'failed';
       const fix = doctorFix();
-      this.error = { error: (e as Error).message, ...(fix ? { fix } : {}) };
+      this.error = { error: why, ...(fix ? { fix } : {}) };
       this.changed();
-      throw new ApiError('failed', `the world could not start: ${(e as Error).message}`);
+      throw new ApiError('failed', `the world could not start: ${why}`);
     }
   }
 
@@ -254,7 +268,19 @@ export class LabService
     return true;
   }
 
+  /**
+   * Cancels a start under way (a hung prepare command must not hold a stop, a reset or the engine's end):
+   * its world is destroyed now, which ends whatever of it was running, and the start fails as cancelled.
+   */
+  private cancelStart(by: string): void {
+    const s = this.starting;
+    if (!s || s.cancelledBy) return;
+    s.cancelledBy = by;
+    void s.world?.destroy().catch(() => {});
+  }
+
   ['world.stop']() {
+    this.cancelStart('world.stop');
     return this.serial(() => this.stop());
   }
 
@@ -282,6 +308,7 @@ export class LabService
   }
 
   ['world.reset']() {
+    this.cancelStart('world.reset');
     return this.serial(async () => {
       const nodes = this.world?.nodes.size ?? this.lastNodes;
       await this.stop();
@@ -289,8 +316,8 @@ export class LabService
     });
   }
 
-  async ['pod.list']() {
-    return this.pods();
+  ['pod.list']() {
+    return settle(() => this.pods());
   }
 
   async ['pod.create'](p: { name: string; node: string }) {
@@ -329,27 +356,28 @@ export class LabService
     }
   }
 
-  async ['terminal.open'](p: Params<'terminal.open'>) {
-    return this.term((t) => t.open(p.target, p.cols, p.rows));
+  ['terminal.open'](p: Params<'terminal.open'>) {
+    return settle(() => this.term((t) => t.open(p.target, p.cols, p.rows)));
   }
-  async ['terminal.input'](p: { id: string; data: string }) {
-    return this.term((t) => (t.input(p.id, p.data), { ok: true as const }));
+  ['terminal.input'](p: { id: string; data: string }) {
+    return settle(() => this.term((t) => (t.input(p.id, p.data), { ok: true as const })));
   }
-  async ['terminal.resize'](p: { id: string; cols: number; rows: number }) {
-    return this.term((t) => (t.resize(p.id, p.cols, p.rows), { ok: true as const }));
+  ['terminal.resize'](p: { id: string; cols: number; rows: number }) {
+    return settle(() => this.term((t) => (t.resize(p.id, p.cols, p.rows), { ok: true as const })));
   }
-  async ['terminal.ack'](p: { id: string; bytes: number }) {
-    return this.term((t) => (t.ack(p.id, p.bytes), { ok: true as const }));
+  ['terminal.ack'](p: { id: string; bytes: number }) {
+    return settle(() => this.term((t) => (t.ack(p.id, p.bytes), { ok: true as const })));
   }
-  async ['terminal.close'](p: { id: string }) {
-    return this.term((t) => (t.close(p.id), { ok: true as const }));
+  ['terminal.close'](p: { id: string }) {
+    return settle(() => this.term((t) => (t.close(p.id), { ok: true as const })));
   }
-  async ['terminal.list']() {
-    return this.terminals?.list() ?? [];
+  ['terminal.list']() {
+    return settle(() => this.terminals?.list() ?? []);
   }
 
   /** Ends the session: terminals, the world, timers. Hosts call it on quit, Ctrl-C and SIGTERM. */
   async dispose(): Promise<void> {
+    this.cancelStart('the engine ending');
     await this.serial(() => this.stop());
   }
 }

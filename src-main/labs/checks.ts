@@ -6,11 +6,14 @@ import { resolveTopology } from '../netview/resolve.js';
 import { readNamespace, targetKey, type NetSnapshot } from '../netview/snapshot.js';
 import type { Kubelet } from '../runtime/kubelet.js';
 import type { Target, World } from '../world/world.js';
-import type { Check, CheckSpecOf } from './format.js';
+import { TIME_LIMITS, type Check, type CheckSpecOf } from './format.js';
+import { quoteCommand } from '../session/world-spec.js';
 
 export interface CheckContext {
   world: World;
   kubelet: Kubelet;
+  /** Seconds a script check may run (the lab's world.timeLimits.script); TIME_LIMITS.script.default if not given. */
+  scriptTimeLimitS?: number;
 }
 
 export interface CheckResult {
@@ -195,7 +198,14 @@ export class Evaluation {
       }
       case 'script': {
         const c = s as CheckSpecOf<'script'>;
-        const r = await this.ctx.world.exec(resolveNs(this.ctx, c.in), ['sh', '-ec', c.script], { timeoutMs: 15000 });
+        const limitS = this.ctx.scriptTimeLimitS ?? TIME_LIMITS.script.default;
+        const r = await this.ctx.world.exec(resolveNs(this.ctx, c.in), ['sh', '-ec', c.script], {
+          timeoutMs: limitS * 1000,
+        });
+        if (r.timedOut)
+          return fail(
+            `the script (${quoteCommand(c.script)}) did not finish within its time limit of ${limitS} s and was stopped (a lab sets the limit in lab.yaml: world.timeLimits.script)`,
+          );
         if (r.code === 0) return true;
         const out = (r.stdout + r.stderr).trim();
         return fail(out ? out.slice(-400) : `the script exited ${r.code ?? `on signal ${r.signal}`}`);

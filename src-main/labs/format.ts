@@ -91,6 +91,34 @@ export const LabPod = z
   });
 export type LabPod = z.infer<typeof LabPod>;
 
+/** Time limits for what a lab runs in its world: defaults, and the most a lab may ask for (seconds). */
+export const TIME_LIMITS = {
+  prepare: { default: 60, max: 600 },
+  script: { default: 15, max: 120 },
+} as const;
+
+export const TimeLimits = z
+  .object({
+    prepare: z
+      .number()
+      .int()
+      .min(1)
+      .max(TIME_LIMITS.prepare.max)
+      .default(TIME_LIMITS.prepare.default)
+      .describe(
+        `seconds each prepare command may run before it is stopped and the lab fails to open (at most ${TIME_LIMITS.prepare.max})`,
+      ),
+    script: z
+      .number()
+      .int()
+      .min(1)
+      .max(TIME_LIMITS.script.max)
+      .default(TIME_LIMITS.script.default)
+      .describe(`seconds each script check may run before it is stopped and fails (at most ${TIME_LIMITS.script.max})`),
+  })
+  .strict();
+export type TimeLimits = z.infer<typeof TimeLimits>;
+
 export const PrepareCommand = z
   .object({
     on: z.union([nodeName, z.literal('sandbox')]).describe('the node the command runs on'),
@@ -126,6 +154,10 @@ export const LabFile = z
           .default([])
           .describe('pods created (kubelet syncPod) once the world is up, in order on each node'),
         prepare: z.array(PrepareCommand).default([]).describe('commands run after the pods, in order'),
+        timeLimits: TimeLimits.default({
+          prepare: TIME_LIMITS.prepare.default,
+          script: TIME_LIMITS.script.default,
+        }).describe('how long a prepare command and a script check may run'),
       })
       .strict(),
     steps: z.array(z.string().regex(/^[A-Za-z0-9_./-]+\.md$/, 'a Markdown file in the lab folder')).min(1),

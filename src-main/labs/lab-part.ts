@@ -4,6 +4,7 @@
 import { existsSync, readdirSync, watch, type FSWatcher } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { ApiError, type LabChecks, type LabSummary, type LabView, type Params } from '../api/contract.js';
+import { settle } from '../api/settle.js';
 import type { Session, SessionPart, WorldHost } from '../session/session.js';
 import { NetMonitor } from '../netview/monitor.js';
 import { targetKey } from '../netview/snapshot.js';
@@ -77,7 +78,11 @@ export class LabsPart implements SessionPart {
 
   // ---- catalogue ----
 
-  async ['lab.list'](): Promise<LabSummary[]> {
+  ['lab.list'](): Promise<LabSummary[]> {
+    return settle(() => this.catalogue());
+  }
+
+  private catalogue(): LabSummary[] {
     if (!existsSync(this.labsDir)) return [];
     const ids = readdirSync(this.labsDir, { withFileTypes: true })
       .filter((d) => d.isDirectory() && existsSync(join(this.labsDir, d.name, LAB_FILE)))
@@ -172,7 +177,7 @@ export class LabsPart implements SessionPart {
   private ctx(): CheckContext {
     const s = this.session;
     if (!s) throw new ApiError('failed', "the lab's world is not running: reset the lab to build it again");
-    return { world: s.world, kubelet: s.kubelet };
+    return { world: s.world, kubelet: s.kubelet, scriptTimeLimitS: this.active?.lab.world.timeLimits.script };
   }
 
   /** Runs a world operation with `busy` shown; one at a time. */
@@ -227,14 +232,16 @@ export class LabsPart implements SessionPart {
     return this.view()!;
   }
 
-  async ['lab.state'](): Promise<LabView | null> {
-    return this.view();
+  ['lab.state'](): Promise<LabView | null> {
+    return settle(() => this.view());
   }
 
-  async ['lab.close']() {
-    this.closeActive();
-    this.changed();
-    return { ok: true as const };
+  ['lab.close']() {
+    return settle(() => {
+      this.closeActive();
+      this.changed();
+      return { ok: true as const };
+    });
   }
 
   private closeActive(): void {
@@ -250,7 +257,11 @@ export class LabsPart implements SessionPart {
     return Math.min(i, a.lab.steps.length - 1);
   }
 
-  async ['lab.goto'](p: Params<'lab.goto'>): Promise<LabView> {
+  ['lab.goto'](p: Params<'lab.goto'>): Promise<LabView> {
+    return settle(() => this.goto(p));
+  }
+
+  private goto(p: Params<'lab.goto'>): LabView {
     const a = this.require();
     if (p.step >= a.lab.steps.length) throw new ApiError('bad-request', `this lab has ${a.lab.steps.length} steps`);
     if (p.step > this.unlocked(a))

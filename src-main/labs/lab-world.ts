@@ -10,5 +10,6 @@ export function worldSpecOf(lab: Lab): WorldSpec {
     configs: lab.configs,
     pods: lab.world.pods,
     prepare: lab.world.prepare,
+    prepareTimeLimitS: lab.world.timeLimits.prepare,
   };
 }

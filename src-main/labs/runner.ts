@@ -98,7 +98,7 @@ export async function testLab(lab: Lab, onStep: (r: StepReport) => void = () => 
   const steps: StepReport[] = [];
   try {
     made = await buildWorld(worldSpecOf(lab));
-    const ctx = { world: made.world, kubelet: made.kubelet };
+    const ctx = { world: made.world, kubelet: made.kubelet, scriptTimeLimitS: lab.world.timeLimits.script };
     for (const step of lab.steps) {
       const rep: StepReport = { step: step.index + 1, title: step.title, ok: false, before: [], after: [] };
       try {

@@ -17,7 +17,7 @@ import { ResultCache } from '../cni/cache.js';
 import { loadConfDir, loopbackConfList, type ConfList, type JsonObject } from '../cni/conf.js';
 import { podIpsFromResult, type CniResult } from '../cni/result.js';
 import type { PluginExecRecord } from '../cni/invoke.js';
-import { NodePluginHost } from '../world/node-plugins.js';
+import { BoundedNodePluginHost } from './plugin-output.js';
 import { nativeBinary } from '../world/world-init.js';
 import { NODE_PATHS, shq, type World, type WorldProcess } from '../world/world.js';
 import { CleanupStack } from './cleanup.js';
@@ -138,7 +138,8 @@ export class ContainerdNode {
     opts: CriOptions = {},
   ) {
     this.loopback = opts.loopback ?? 'internal';
-    const host = new NodePluginHost(world, node);
+    // plugin output is bounded where it is read: the trace and the editor's run panel keep at most its first part
+    const host = new BoundedNodePluginHost(world, node);
     this.cni = new CniExecutor(host, new ResultCache(world.node(node).host.dataDir), {
       ...(opts.pluginTimeoutMs ? { timeoutMs: opts.pluginTimeoutMs } : {}),
     });

@@ -18,6 +18,17 @@ export interface WorldSpec {
   configs: Record<string, { file: string; text: string } | undefined>;
   pods: SpecPod[];
   prepare: { on: string; run: string }[];
+  /** Seconds each prepare command may run (a lab's world.timeLimits.prepare); PREPARE_TIME_LIMIT_S if not given. */
+  prepareTimeLimitS?: number;
+}
+
+/** A prepare command that runs longer is stopped, and the world fails to build with a message naming it. */
+export const PREPARE_TIME_LIMIT_S = 60;
+
+/** A command as a message quotes it: its first line, shortened. */
+export function quoteCommand(run: string): string {
+  const line = run.trim().split('\n')[0]!;
+  return JSON.stringify(line.length > 80 ? `${line.slice(0, 77)}…` : line) + (run.trim().includes('\n') ? ' …' : '');
 }
 
 /** The container every pod of a lab runs (as the app's pod.create does): busybox httpd on :80. */
@@ -53,13 +64,18 @@ export async function furnishWorld(
       }
     }),
   );
+  const limitS = spec.prepareTimeLimitS ?? PREPARE_TIME_LIMIT_S;
   for (const [i, p] of spec.prepare.entries()) {
     progress(`prepare ${i + 1}/${spec.prepare.length} on ${p.on}`);
-    const r = await world.exec(p.on === 'sandbox' ? { kind: 'sandbox' } : { kind: 'node', node: p.on }, [
-      'sh',
-      '-ec',
-      p.run,
-    ]);
+    const r = await world.exec(
+      p.on === 'sandbox' ? { kind: 'sandbox' } : { kind: 'node', node: p.on },
+      ['sh', '-ec', p.run],
+      { timeoutMs: limitS * 1000 },
+    );
+    if (r.timedOut)
+      throw new WorldError(
+        `prepare command ${i + 1} on ${p.on} (${quoteCommand(p.run)}) did not finish within its time limit of ${limitS} s and was stopped (a lab sets the limit in lab.yaml: world.timeLimits.prepare)`,
+      );
     if (r.code !== 0)
       throw new WorldError(
         `prepare command ${i + 1} on ${p.on} failed (exit ${r.code}): ${(r.stderr || r.stdout).trim()}`,

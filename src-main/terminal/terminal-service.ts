@@ -1,8 +1,10 @@
 // Terminals into the world: a pty on the engine's side running `nsenter … bash`, so the shell lives
 // in the sandbox, on a node, or in a pod's network namespace. Output (bytes) is merged over 5 ms and held
 // back by flow control (flow-control.ts); closing a terminal ends every process of its session.
+// Each shell starts through pty-exec (native/pty-exec.c), so it holds no other terminal's pty master.
 import { EventEmitter } from 'node:events';
 import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { sessionMembers } from '../world/procfs.js';
 import * as pty from 'node-pty';
 import type { TerminalInfo, TerminalTarget } from '../api/contract.js';
@@ -12,6 +14,21 @@ import type { TerminalHost } from './types.js';
 
 /** How long a closed terminal's processes have after SIGHUP before SIGKILL. */
 const KILL_GRACE_MS = 500;
+/** Open terminals at once (each is a pty and a shell): beyond it, open() refuses with a clear error. */
+export const MAX_TERMINALS = 32;
+
+/** The built pty-exec (scripts/build-native.mjs): from src-main/terminal or out/src-main/terminal. */
+export function ptyExecBinary(): string {
+  for (const p of [
+    join(import.meta.dirname, '../../out/native/pty-exec'),
+    join(import.meta.dirname, '../../native/pty-exec'),
+  ]) {
+    if (existsSync(p)) return p;
+  }
+  throw new Error(
+    'pty-exec is not built: run "npm run build" (it needs a C compiler: apt-get install build-essential)',
+  );
+}
 
 interface Term {
   info: TerminalInfo;
@@ -37,8 +54,15 @@ export class TerminalService extends EventEmitter implements TerminalHost {
 
   open(target: TerminalTarget, cols: number, rows: number): TerminalInfo {
     const { where, title } = this.resolve(target);
+    // an exited terminal counts until it is closed: its pty is held until then
+    const open = this.terms.size;
+    if (open >= MAX_TERMINALS)
+      throw new Error(
+        `cannot open another terminal: ${open} are open, the most there may be is ${MAX_TERMINALS}; close one first`,
+      );
     const shell = existsSync('/bin/bash') ? ['bash', '--noprofile', '--norc', '-i'] : ['sh', '-i'];
-    const argv = [...this.world.nsenterArgv(where), ...shell];
+    // pty-exec first: the engine's other pty masters are not close-on-exec (node-pty forks from here)
+    const argv = [ptyExecBinary(), ...this.world.nsenterArgv(where), ...shell];
     const env = {
       ...this.world.envFor(where),
       TERM: 'xterm-256color',
@@ -114,6 +138,11 @@ export class TerminalService extends EventEmitter implements TerminalHost {
   /** The engine-side PID of a terminal's pty process (nsenter), for diagnostics and tests. */
   pid(id: string): number {
     return this.get(id).proc.pid;
+  }
+
+  /** The terminal's pty (/dev/pts/N on the engine's side), for diagnostics and tests. */
+  ptyName(id: string): string {
+    return (this.get(id).proc as unknown as { ptsName: string }).ptsName;
   }
 
   dispose(): void {

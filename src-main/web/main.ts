@@ -19,12 +19,18 @@ if (!existsSync(join(rendererDir, 'index.html'))) {
 }
 const engine = createEngine({ terminals: (world, resolvePod) => new TerminalService(world, resolvePod) });
 // Signals are handled before anything starts: a Ctrl-C at any moment ends what exists, cleanly.
-let host: WebHost | undefined; // eslint-disable-line prefer-const -- set once the host is listening
+// assigned once the host listens; a signal before that ends what exists (so not a const in TDZ)
+// eslint-disable-next-line prefer-const
+let host: WebHost | undefined;
+/** The longest a signal waits for a clean end before the process exits anyway. */
+const END_DEADLINE_MS = 4000;
 let ending = false;
 async function end(): Promise<void> {
   if (ending) return;
   ending = true;
-  // Terminals and the world end first; nothing of the app is left.
+  // within END_DEADLINE_MS in every state: the world's init ends its world when this process's lifeline goes
+  setTimeout(() => process.exit(1), END_DEADLINE_MS).unref();
+  // Terminals and the world end first (a start under way is cancelled); nothing of the app is left.
   await engine.dispose().catch(() => {});
   await host?.close().catch(() => {});
   process.exit(0);

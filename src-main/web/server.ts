@@ -1,10 +1,14 @@
 // The browser host: the same renderer and contract over HTTP + WebSocket. Bound to 127.0.0.1 on a free
-// port by default; every request and socket needs the random token (from the URL once, then a cookie),
-// a Host header naming this server (no DNS rebinding), and, for the socket, this server's Origin.
+// port by default. The static files are the public build; the WebSocket is what needs the random token,
+// which the page presents as a subprotocol (never a cookie: browsers share cookies across ports). Every
+// request needs a Host header naming this server (no DNS rebinding), and the socket this server's Origin.
+// A malformed request gets an error answer and never ends the host; a client that stops reading is
+// disconnected with a reason before its queue grows past CLIENT_QUEUE_LIMIT.
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { networkInterfaces } from 'node:os';
 import { extname, join, normalize, resolve, sep } from 'node:path';
 import { WebSocketServer, type WebSocket } from 'ws';
@@ -35,7 +39,16 @@ export interface WebHost {
   close(): Promise<void>;
 }
 
-const COOKIE = 'podnet_token';
+/** The page offers two subprotocols: PROTOCOL, which the host selects, and the token as `podnet-token.<token>`. */
+export const PROTOCOL = 'podnet';
+export const tokenProtocol = (token: string): string => `podnet-token.${token}`;
+/** Bytes queued for one client before it counts as not reading and is disconnected. */
+export const CLIENT_QUEUE_LIMIT = 8 * 1024 * 1024;
+/** How long a disconnected slow client has to take its close frame before the socket is destroyed. */
+const CLOSE_GRACE_MS = 10_000;
+/** Close codes (RFC 6455): a policy violation, here "not reading". */
+const CLOSE_NOT_READING = 1008;
+const MAX_PAYLOAD = 2 * 1024 * 1024;
 /** The same policy as the renderer's meta tag, sent as a header too. */
 export const CSP =
   "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; connect-src 'self' ws: wss:; img-src 'self' data:; font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
@@ -58,12 +71,21 @@ function sameToken(a: string | undefined | null, b: string): boolean {
   return x.length === y.length && timingSafeEqual(x, y);
 }
 
-function cookieToken(req: IncomingMessage): string | undefined {
-  for (const part of (req.headers.cookie ?? '').split(';')) {
-    const [k, v] = part.trim().split('=');
-    if (k === COOKIE) return v;
+/** The token a socket presents among its offered subprotocols. */
+function offeredToken(req: IncomingMessage): string | undefined {
+  const offered = (req.headers['sec-websocket-protocol'] ?? '').split(',').map((p) => p.trim());
+  return offered.find((p) => p.startsWith('podnet-token.'))?.slice('podnet-token.'.length);
+}
+
+/** The request's path as a URL, or undefined when it is not one (`//`, `http://x` …). */
+function requestUrl(req: IncomingMessage): URL | undefined {
+  const path = req.url ?? '/';
+  if (!path.startsWith('/') || path.startsWith('//')) return undefined;
+  try {
+    return new URL(path, 'http://placeholder');
+  } catch {
+    return undefined;
   }
-  return undefined;
 }
 
 export async function startWebHost(opts: WebHostOptions): Promise<WebHost> {
@@ -92,31 +114,27 @@ export async function startWebHost(opts: WebHostOptions): Promise<WebHost> {
     const o = req.headers.origin;
     return !!o && [...allowedHosts()].some((h) => o === `http://${h}`);
   };
-  const authorised = (req: IncomingMessage, url: URL) =>
-    sameToken(url.searchParams.get('token'), token) || sameToken(cookieToken(req), token);
+  const authorised = (req: IncomingMessage) => sameToken(offeredToken(req), token);
 
   const refuse = (res: ServerResponse, code: number, text: string) => {
     res.writeHead(code, { 'Content-Type': 'text/plain; charset=utf-8', 'Cache-Control': 'no-store' });
     res.end(text + '\n');
   };
 
-  const server = createServer(async (req, res) => {
+  const serve = async (req: IncomingMessage, res: ServerResponse) => {
     if (!hostOk(req))
       return refuse(res, 403, 'Podnet Lab: this server answers only to its own address (Host header refused).');
-    const url = new URL(req.url ?? '/', 'http://placeholder');
-    if (!authorised(req, url))
-      return refuse(res, 401, 'Podnet Lab: open the URL printed by "npm run web": it carries the access token.');
+    const url = requestUrl(req);
+    if (!url) return refuse(res, 400, 'bad request: the path is not a URL path');
     if (req.method !== 'GET' && req.method !== 'HEAD') return refuse(res, 405, 'method not allowed');
-    if (url.searchParams.has('token')) {
-      // Trade the token in the URL for a cookie, and drop it from the address bar.
-      res.writeHead(303, {
-        'Set-Cookie': `${COOKIE}=${token}; HttpOnly; SameSite=Strict; Path=/`,
-        Location: '/',
-        'Cache-Control': 'no-store',
-      });
-      return res.end();
+    let path: string;
+    try {
+      path = decodeURIComponent(url.pathname === '/' ? '/index.html' : url.pathname);
+    } catch {
+      return refuse(res, 400, 'bad request: the path is not valid percent-encoded UTF-8');
     }
-    const rel = normalize(decodeURIComponent(url.pathname === '/' ? '/index.html' : url.pathname));
+    // the public build: no token here (the page takes ?token= from its own URL and drops it)
+    const rel = normalize(path);
     const file = join(root, rel);
     if (file !== root && !file.startsWith(root + sep)) return refuse(res, 404, 'not found');
     try {
@@ -127,6 +145,7 @@ export async function startWebHost(opts: WebHostOptions): Promise<WebHost> {
         'Content-Type': TYPES[extname(file)] ?? 'application/octet-stream',
         'Content-Security-Policy': CSP,
         'X-Content-Type-Options': 'nosniff',
+        // the page's URL may still carry ?token= while it loads: never sent on as a Referer
         'Referrer-Policy': 'no-referrer',
         'Cache-Control': 'no-store',
       });
@@ -134,36 +153,76 @@ export async function startWebHost(opts: WebHostOptions): Promise<WebHost> {
     } catch {
       refuse(res, 404, `not found${rel === '/index.html' ? ': the renderer is not built (npm run build)' : ''}`);
     }
+  };
+  const server = createServer((req, res) => {
+    // a client that goes away mid-answer is no error of the host's
+    req.on('error', () => {});
+    res.on('error', () => {});
+    serve(req, res).catch((e: unknown) => {
+      if (!res.headersSent) refuse(res, 500, `internal error: ${(e as Error)?.message ?? String(e)}`);
+      else res.destroy();
+    });
+  });
+  // a request the HTTP parser refuses (or a socket error before one is parsed): answer 400 if we still can
+  server.on('clientError', (_err, socket) => {
+    if (socket.writable && !socket.writableEnded)
+      socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+    else socket.destroy();
   });
 
-  const wss = new WebSocketServer({ noServer: true, maxPayload: 2 * 1024 * 1024 });
+  const wss = new WebSocketServer({
+    noServer: true,
+    maxPayload: MAX_PAYLOAD,
+    // the page offers the token and PROTOCOL: the host answers PROTOCOL, never echoing the token
+    handleProtocols: (offered) => (offered.has(PROTOCOL) ? PROTOCOL : false),
+  });
   const sockets = new Set<WebSocket>();
+  /** Sends unless the client is not reading: past CLIENT_QUEUE_LIMIT it is disconnected with a reason. */
+  const sendTo = (ws: WebSocket, frame: string | Uint8Array) => {
+    if (ws.readyState !== ws.OPEN) return;
+    if (ws.bufferedAmount > CLIENT_QUEUE_LIMIT) {
+      const mib = Math.round(ws.bufferedAmount / 2 ** 20);
+      ws.close(
+        CLOSE_NOT_READING,
+        `the page is not reading: ${mib} MiB of output waited for it; reload the page to reconnect`.slice(0, 120),
+      );
+      // a client that never reads never takes the close frame either: its queue goes with the socket
+      setTimeout(() => ws.terminate(), CLOSE_GRACE_MS).unref();
+      return;
+    }
+    ws.send(frame);
+  };
   const onEvent = (event: EventName, payload: unknown) => {
     // a terminal's output goes as a binary frame (api/frames.ts); every other event as JSON
     const frame = event === 'terminal.data' ? terminalFrame(payload) : JSON.stringify({ event, payload });
-    for (const s of sockets) if (s.readyState === s.OPEN) s.send(frame);
+    for (const s of sockets) sendTo(s, frame);
   };
   opts.events.on('event', onEvent);
 
-  server.on('upgrade', (req, socket, head) => {
-    const url = new URL(req.url ?? '/', 'http://placeholder');
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    socket.on('error', () => socket.destroy());
     const deny = (code: number, text: string) => {
       socket.end(`HTTP/1.1 ${code} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
     };
+    const url = requestUrl(req);
+    if (!url) return deny(400, 'Bad Request');
     if (url.pathname !== '/rpc') return deny(404, 'Not Found');
     if (!hostOk(req)) return deny(403, 'Forbidden');
     if (!originOk(req)) return deny(403, 'Forbidden');
-    if (!authorised(req, url)) return deny(401, 'Unauthorized');
+    if (!authorised(req)) return deny(401, 'Unauthorized');
     wss.handleUpgrade(req, socket, head, (ws) => {
       sockets.add(ws);
       ws.on('close', () => sockets.delete(ws));
-      ws.on('message', async (data, isBinary) => {
+      // a bad frame (too large, invalid UTF-8, not a frame): ws closes with 1009/1007/1002; nothing else ends
+      ws.on('error', () => ws.terminate());
+      ws.on('message', (data, isBinary) => {
         let msg: unknown;
         try {
           if (isBinary) throw new Error('binary frame');
-          msg = JSON.parse(data.toString());
+          msg = JSON.parse((data as Buffer).toString());
         } catch {
-          ws.send(
+          sendTo(
+            ws,
             JSON.stringify({
               id: -1,
               error: { code: 'bad-request', message: 'a message must be one JSON text frame: {id, method, params}' },
@@ -171,8 +230,7 @@ export async function startWebHost(opts: WebHostOptions): Promise<WebHost> {
           );
           return;
         }
-        const reply = await dispatch(opts.api, msg);
-        if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(reply));
+        void dispatch(opts.api, msg).then((reply) => sendTo(ws, JSON.stringify(reply)));
       });
     });
   });

@@ -1,12 +1,13 @@
-// The browser transport: one WebSocket to the host's /rpc (same origin; the host's cookie, set when
-// the page was opened with ?token=, authenticates it). Frames are the contract's wire messages: JSON
-// text, except a terminal's output, which comes as binary frames.
+// The browser transport: one WebSocket to the host's /rpc (same origin), presenting the page's token
+// (page-token.ts) as a subprotocol. Frames are the contract's wire messages: JSON text, except a
+// terminal's output, which comes as binary frames.
 // When the socket drops, requests in flight fail at once with a clear error, and it reconnects with
 // backoff; requests made while it is down wait for the next connection, up to QUEUE_TIMEOUT_MS.
 import { ResponseMessage } from '../../src-main/api/contract.ts';
 import { toApiError } from '../../src-main/api/client.ts';
 import { decodeFrame } from '../../src-main/api/frames.ts';
 import type { ConnectionState, RendererTransport } from './connection.ts';
+import { pageToken } from './page-token.ts';
 
 const enum Backoff {
   FirstMs = 250,
@@ -25,7 +26,7 @@ export function rpcUrl(loc: Location = location): string {
   return `${loc.protocol === 'https:' ? 'wss' : 'ws'}://${loc.host}/rpc`;
 }
 
-export function wsTransport(url: string = rpcUrl()): RendererTransport {
+export function wsTransport(url: string = rpcUrl(), token: string | undefined = pageToken): RendererTransport {
   let socket: WebSocket | undefined;
   let state: ConnectionState = 'connecting';
   let detail = 'connecting to the Podnet Lab host';
@@ -78,7 +79,8 @@ export function wsTransport(url: string = rpcUrl()): RendererTransport {
   const connect = () => {
     // the first attempt is "connecting"; after a drop it stays "disconnected" until a socket opens
     if (attempt === 0) setState('connecting', 'connecting to the Podnet Lab host');
-    const ws = new WebSocket(url);
+    // the host selects 'podnet'; the token is only offered (api: src-main/web/server.ts)
+    const ws = new WebSocket(url, token ? ['podnet', `podnet-token.${token}`] : ['podnet']);
     ws.binaryType = 'arraybuffer';
     socket = ws;
     ws.onopen = () => {
@@ -90,7 +92,7 @@ export function wsTransport(url: string = rpcUrl()): RendererTransport {
       }
     };
     ws.onmessage = onMessage;
-    ws.onclose = () => {
+    ws.onclose = (ev: CloseEvent) => {
       if (socket !== ws) return;
       socket = undefined;
       for (const [id, p] of inflight) {
@@ -101,9 +103,13 @@ export function wsTransport(url: string = rpcUrl()): RendererTransport {
       }
       attempt++;
       const delay = Math.min(Backoff.MaxMs, Backoff.FirstMs * 2 ** (attempt - 1)) * (0.75 + Math.random() * 0.5);
+      // the host's reason, when it gave one (a page that stopped reading, say), comes first
+      const why = ev.reason
+        ? `the Podnet Lab host disconnected this page: ${ev.reason}`
+        : 'disconnected from the Podnet Lab host';
       setState(
         'disconnected',
-        `disconnected from the Podnet Lab host; retrying in ${Math.round(delay / 100) / 10} s (if it keeps failing, open the URL "npm run web" printed)`,
+        `${why}; retrying in ${Math.round(delay / 100) / 10} s (if it keeps failing, open the URL "npm run web" printed)`,
       );
       setTimeout(connect, delay);
     };

@@ -47,6 +47,13 @@ export function StatusBar() {
         <span data-testid="connection-state" aria-live="polite">
           {connection}
         </span>
+        {/* why the host let go of this page (it stopped reading, say), in words, not only in the tooltip */}
+        {connection === 'disconnected' && detail.includes('disconnected this page') ? (
+          <span className="muted" data-testid="connection-detail">
+            {' '}
+            — {detail}
+          </span>
+        ) : null}
       </span>
     </footer>
   );
