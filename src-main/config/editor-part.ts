@@ -9,6 +9,7 @@ import type { RuntimeConf } from '../cni/libcni.js';
 import { ApiError, type Params, type PodnetApi, type Result } from '../api/contract.js';
 import type { Session, SessionPart } from '../session/session.js';
 import { NODE_PATHS } from '../world/world.js';
+import { nodeFolder } from '../fs/world-files.js';
 import { ConfDir, ConfigFileError } from './files.js';
 import { describeError, runVerb } from './run.js';
 
@@ -42,7 +43,7 @@ export class ConfigEditorPart implements SessionPart, Pick<PodnetApi, ConfigMeth
     if (!s) throw new ApiError('failed', 'no world is running: start one first');
     const n = s.world.nodes.get(node);
     if (!n) throw new ApiError('failed', `no node "${node}" in this world`);
-    return { s, dir: new ConfDir(n.host.confDir, NODE_PATHS.confDir) };
+    return { s, dir: new ConfDir(nodeFolder(s.world, node, 'confDir'), NODE_PATHS.confDir) };
   }
 
   private serial<T>(node: string, fn: () => Promise<T>): Promise<T> {

@@ -1,13 +1,12 @@
 // The contract's implementation: one lab session (a world, its kubelet, its terminals) behind the
 // requests of api/contract.ts, with its events. Both hosts serve exactly this.
 import { EventEmitter } from 'node:events';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { doctorFix } from '../world/doctor.js';
 import { bridgeConfList, DEFAULT_CONF_FILE } from '../cni/defaults.js';
 import { Kubelet, type Pod } from '../runtime/kubelet.js';
 import { furnishWorld, newKubelet, type WorldSpec } from '../session/world-spec.js';
 import type { TerminalHost } from '../terminal/types.js';
+import { nodeFolder } from '../fs/world-files.js';
 import { createWorld, type World, type WorldLimits } from '../world/world.js';
 import {
   ApiError,
@@ -180,7 +179,7 @@ export class LabService
       } else {
         progress(1, "writing each node's CNI config (bridge + host-local)");
         for (const n of world.nodes.values())
-          writeFileSync(join(n.host.confDir, DEFAULT_CONF_FILE), bridgeConfList(n.podCidr));
+          nodeFolder(world, n.name, 'confDir').writeFileAtomic(DEFAULT_CONF_FILE, bridgeConfList(n.podCidr));
         this.kubelet = new Kubelet(world);
       }
       progress(2, 'starting the runtime');

@@ -10,8 +10,7 @@ import {
   type LoopbackMode,
   type RuntimeCondition,
 } from './containerd.js';
-import { readFileSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { nodeFile, nodeFolder } from '../fs/world-files.js';
 import { NODE_PATHS } from '../world/world.js';
 import { DEFAULT_KUBELET_DNS, podDnsConfig, type DnsPolicy, type KubeletDns, type PodDnsConfig } from './pod-dns.js';
 import { SOURCES } from './sources.js';
@@ -215,7 +214,7 @@ export class Kubelet {
                 ...(spec.dnsConfig ? { dnsConfig: spec.dnsConfig } : {}),
               },
               this.dns,
-              readFileSync(this.world.node(spec.node).host.resolvConf, 'utf8'),
+              ((f) => f.files.readFile(f.rel))(nodeFile(this.world, spec.node, 'resolvConf')),
             );
             h.output({
               dnsConfig: r.config,
@@ -364,10 +363,7 @@ export class Kubelet {
         await rt.stopPodSandbox(pod.sandboxId, trace, kill.id);
         await rt.removePodSandbox(pod.sandboxId, trace, kill.id);
         // the pod's logs go with it (kubelet's pod log garbage collection)
-        rmSync(
-          join(this.world.node(pod.spec.node).host.podLogsDir, `${pod.spec.namespace ?? 'default'}_${name}_${pod.uid}`),
-          { recursive: true, force: true },
-        );
+        nodeFolder(this.world, pod.spec.node, 'podLogsDir').rm(`${pod.spec.namespace ?? 'default'}_${name}_${pod.uid}`);
         this.pods.delete(key);
       });
     });
