@@ -85,8 +85,14 @@ export class LabsPart implements SessionPart {
       .sort();
     return ids.map((id) => {
       const { lab, errors } = lintLab(join(this.labsDir, id));
-      const p = this.store.load(id).progress;
-      const base = { id, current: p.current, done: p.done };
+      const loaded = this.store.load(id);
+      const p = loaded.progress;
+      const base = {
+        id,
+        current: p.current,
+        done: p.done,
+        ...(loaded.error ? { progressNotice: loaded.error } : {}),
+      };
       if (!lab)
         return {
           ...base,
@@ -220,6 +226,8 @@ export class LabsPart implements SessionPart {
     const progress = loaded.progress;
     progress.current = Math.min(progress.current, lab.steps.length - 1);
     this.active = { lab, progress, busy: null, since: Date.now(), ...(loaded.error ? { notice: loaded.error } : {}) };
+    // the lab's page shows it from here on (a.notice): the catalogue need not repeat it
+    this.store.acknowledge(lab.id);
     this.watch(this.active);
     await this.busy('building the world', () => this.rebuild(progress.current));
     this.save();
