@@ -69,7 +69,7 @@ export class ProgressStore {
     }
     const aside = `${f}.corrupt-${new Date().toISOString().replace(/[:.]/g, '-')}`;
     renameSync(f, aside);
-    const message = `progress file ${f} was unreadable (${error}); kept aside as ${aside}, and the lab starts again at step 1`;
+    const message = `progress file ${f} was unreadable (${error}); kept as ${aside}, and the lab starts again at step 1`;
     this.notices.set(lab, message);
     return { progress: freshProgress(lab), keptAside: aside, error: message };
   }
