@@ -35,6 +35,9 @@ interface Active {
   last?: LabChecks;
 }
 
+/** fn's result as a promise; a throw becomes a rejection, as from an async method. */
+const settle = <T>(fn: () => T): Promise<T> => new Promise((resolve) => resolve(fn()));
+
 /** Quiet time after terminal output before checking (a command has likely finished). */
 const AFTER_OUTPUT_MS = 400;
 
@@ -77,7 +80,11 @@ export class LabsPart implements SessionPart {
 
   // ---- catalogue ----
 
-  async ['lab.list'](): Promise<LabSummary[]> {
+  ['lab.list'](): Promise<LabSummary[]> {
+    return settle(() => this.catalogue());
+  }
+
+  private catalogue(): LabSummary[] {
     if (!existsSync(this.labsDir)) return [];
     const ids = readdirSync(this.labsDir, { withFileTypes: true })
       .filter((d) => d.isDirectory() && existsSync(join(this.labsDir, d.name, LAB_FILE)))
@@ -235,14 +242,16 @@ export class LabsPart implements SessionPart {
     return this.view()!;
   }
 
-  async ['lab.state'](): Promise<LabView | null> {
-    return this.view();
+  ['lab.state'](): Promise<LabView | null> {
+    return settle(() => this.view());
   }
 
-  async ['lab.close']() {
-    this.closeActive();
-    this.changed();
-    return { ok: true as const };
+  ['lab.close']() {
+    return settle(() => {
+      this.closeActive();
+      this.changed();
+      return { ok: true as const };
+    });
   }
 
   private closeActive(): void {
@@ -258,15 +267,19 @@ export class LabsPart implements SessionPart {
     return Math.min(i, a.lab.steps.length - 1);
   }
 
-  async ['lab.goto'](p: Params<'lab.goto'>): Promise<LabView> {
+  ['lab.goto'](p: Params<'lab.goto'>): Promise<LabView> {
+    return settle(() => this.goto(p.step));
+  }
+
+  private goto(step: number): LabView {
     const a = this.require();
-    if (p.step >= a.lab.steps.length) throw new ApiError('bad-request', `this lab has ${a.lab.steps.length} steps`);
-    if (p.step > this.unlocked(a))
+    if (step >= a.lab.steps.length) throw new ApiError('bad-request', `this lab has ${a.lab.steps.length} steps`);
+    if (step > this.unlocked(a))
       throw new ApiError(
         'failed',
-        `step ${p.step + 1} is locked: finish step ${this.unlocked(a) + 1} first, or jump to it (the world is rebuilt with the earlier solutions)`,
+        `step ${step + 1} is locked: finish step ${this.unlocked(a) + 1} first, or jump to it (the world is rebuilt with the earlier solutions)`,
       );
-    a.progress.current = p.step;
+    a.progress.current = step;
     a.last = undefined;
     this.save();
     this.schedule(0);
@@ -401,7 +414,7 @@ export class LabsPart implements SessionPart {
       for (const k of ['in', 'from', 'peer']) {
         if (typeof s[k] !== 'string') continue;
         try {
-          const t = resolveNs(ctx, s[k] as string);
+          const t = resolveNs(ctx, s[k]);
           targets.set(targetKey(t), t);
         } catch {
           /* not there yet: a change on its node brings the next evaluation */

@@ -170,12 +170,13 @@ function parseCheck(
     errors.push(...issuesAt(y, file, r.error.issues, path, base));
     return undefined;
   }
-  return { kind, spec: r.data as CheckSpec };
+  return { kind, spec: r.data };
 }
 
 /** A check's default title: what it asserts, in words. */
 export function describeCheck(spec: CheckSpec): string {
-  const s = spec as Record<string, unknown>;
+  // every field of a check is a string, a number or a boolean (format.ts)
+  const s = spec as Record<string, string | number | boolean | undefined>;
   if ('link' in s) {
     if (s.absent) return `${s.in} has no link ${s.link}`;
     const extra = [
@@ -369,13 +370,12 @@ function lintReferences(lab: Lab, errors: LintError[]): void {
     }
     for (const c of s.checks) {
       const sp = c.spec as Record<string, unknown>;
-      for (const k of ['in', 'from', 'peer'] as const)
-        if (typeof sp[k] === 'string') ns(sp[k] as string, s.file, c.line);
+      for (const k of ['in', 'from', 'peer'] as const) if (typeof sp[k] === 'string') ns(sp[k], s.file, c.line);
       if (typeof sp.ping === 'string' && sp.ping.startsWith('pod/')) ns(sp.ping, s.file, c.line);
       for (const k of ['on', 'node-ready', 'no-veth'] as const)
-        if (typeof sp[k] === 'string' && !nodes.has(sp[k] as string))
+        if (typeof sp[k] === 'string' && !nodes.has(sp[k]))
           errors.push({ file: s.file, line: c.line, message: `no node "${sp[k]}" in this lab` });
-      if (typeof sp['pod-ready'] === 'string' && !pods.has(sp['pod-ready'] as string))
+      if (typeof sp['pod-ready'] === 'string' && !pods.has(sp['pod-ready']))
         errors.push({ file: s.file, line: c.line, message: `no pod "${sp['pod-ready']}" in this lab` });
     }
     for (const q of s.questions) {
@@ -573,7 +573,10 @@ export function lintLab(dirIn: string): { lab?: Lab; errors: LintError[] } {
     }
     steps.push(parseStep(r.text, join(dirIn, s), i, errors));
   });
-  const { world, steps: _s, ...meta } = f;
+  const { world, ...rest } = f;
+  const meta: Lab['meta'] = { ...rest };
+  // the steps are parsed (above), not kept as their file names
+  delete (meta as Partial<typeof f>).steps;
   const lab: Lab = { id: basename(dir), dir, meta, world, configs, nodeNames, steps };
   lintReferences(lab, errors);
   return { lab, errors };

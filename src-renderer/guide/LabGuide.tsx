@@ -96,10 +96,12 @@ function OpenLab({ guide, view, pending }: { guide: Guide; view: LabView; pendin
   const done = view.done.includes(view.current);
   const last = view.current === view.steps.length - 1;
   const top = useRef<HTMLDivElement>(null);
+  // the step's index by its own name: the hooks linter takes any `.current` for a ref's
+  const { id: labId, current: stepIndex } = view;
   // a new step starts at its top (the pane may be scrolled far down the previous one)
   useEffect(() => {
     top.current?.scrollIntoView({ block: 'start' });
-  }, [view.id, view.current]);
+  }, [labId, stepIndex]);
   return (
     <>
       <div className="lab-head" ref={top}>
