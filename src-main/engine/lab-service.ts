@@ -19,6 +19,9 @@ import {
 } from '../api/contract.js';
 import type { Session, SessionPart } from '../session/session.js';
 
+/** fn's result as a promise; a throw becomes a rejection, as from an async method. */
+const settle = <T>(fn: () => T): Promise<T> => new Promise((resolve) => resolve(fn()));
+
 export type TerminalFactory = (
   world: World,
   resolvePod: (name: string) => { node: string; netns: string; sandboxPid?: number } | undefined,
@@ -132,8 +135,10 @@ export class LabService
     return { world: this.world, kubelet: this.kubelet, terminals: this.terminals };
   }
 
-  async ['world.status']() {
-    return this.status();
+  ['world.status']() {
+    return settle(() => {
+      return this.status();
+    });
   }
 
   ['world.start'](p: { nodes: number }) {
@@ -232,7 +237,7 @@ export class LabService
 
   /** A world at its process limit (a fork bomb in a terminal?) is reported as the world's error, and cleared after. True when that changed. */
   private reportProcessLimit(world: World): boolean {
-    let full = false;
+    let full: boolean;
     try {
       full = world.atProcessLimit();
     } catch {
@@ -288,8 +293,10 @@ export class LabService
     });
   }
 
-  async ['pod.list']() {
-    return this.pods();
+  ['pod.list']() {
+    return settle(() => {
+      return this.pods();
+    });
   }
 
   async ['pod.create'](p: { name: string; node: string }) {
@@ -328,23 +335,35 @@ export class LabService
     }
   }
 
-  async ['terminal.open'](p: Params<'terminal.open'>) {
-    return this.term((t) => t.open(p.target, p.cols, p.rows));
+  ['terminal.open'](p: Params<'terminal.open'>) {
+    return settle(() => {
+      return this.term((t) => t.open(p.target, p.cols, p.rows));
+    });
   }
-  async ['terminal.input'](p: { id: string; data: string }) {
-    return this.term((t) => (t.input(p.id, p.data), { ok: true as const }));
+  ['terminal.input'](p: { id: string; data: string }) {
+    return settle(() => {
+      return this.term((t) => (t.input(p.id, p.data), { ok: true as const }));
+    });
   }
-  async ['terminal.resize'](p: { id: string; cols: number; rows: number }) {
-    return this.term((t) => (t.resize(p.id, p.cols, p.rows), { ok: true as const }));
+  ['terminal.resize'](p: { id: string; cols: number; rows: number }) {
+    return settle(() => {
+      return this.term((t) => (t.resize(p.id, p.cols, p.rows), { ok: true as const }));
+    });
   }
-  async ['terminal.ack'](p: { id: string; bytes: number }) {
-    return this.term((t) => (t.ack(p.id, p.bytes), { ok: true as const }));
+  ['terminal.ack'](p: { id: string; bytes: number }) {
+    return settle(() => {
+      return this.term((t) => (t.ack(p.id, p.bytes), { ok: true as const }));
+    });
   }
-  async ['terminal.close'](p: { id: string }) {
-    return this.term((t) => (t.close(p.id), { ok: true as const }));
+  ['terminal.close'](p: { id: string }) {
+    return settle(() => {
+      return this.term((t) => (t.close(p.id), { ok: true as const }));
+    });
   }
-  async ['terminal.list']() {
-    return this.terminals?.list() ?? [];
+  ['terminal.list']() {
+    return settle(() => {
+      return this.terminals?.list() ?? [];
+    });
   }
 
   /** Ends the session: terminals, the world, timers. Hosts call it on quit, Ctrl-C and SIGTERM. */

@@ -229,7 +229,7 @@ export class ContainerdNode {
           createdAt: Date.now(),
         };
         sb.netnsPath = `${NODE_PATHS.netnsDir}/${sb.netnsName}`;
-        const undo = (what: string, run: () => Promise<void>) =>
+        const undo = (what: string, run: () => void | Promise<void>) =>
           cleanup.defer(what, async () => {
             await trace.step('containerd', `undo: ${what}`, { ...o, parent: cri.id, undo: true }, run);
           });
@@ -243,7 +243,7 @@ export class ContainerdNode {
               'AlreadyExists',
             );
           this.names.set(name, id);
-          undo('release sandbox name', async () => void this.names.delete(name));
+          undo('release sandbox name', () => void this.names.delete(name));
           cri.output({ sandboxId: id });
 
           const { status, network } = this.networkState();
@@ -357,7 +357,7 @@ export class ContainerdNode {
                 'containerd',
                 'pod IPs from result',
                 { ...o, parent: setup.id, source: SOURCES.podIps, inputs: { interface: 'eth0' } },
-                async (h) => {
+                (h) => {
                   const ips = podIpsFromResult(result);
                   if (!ips)
                     throw new CriError(
@@ -372,7 +372,7 @@ export class ContainerdNode {
           );
 
           // containerd 1.7+: the network is set up first, then the sandbox's files, then its container
-          undo('remove sandbox files', async () => this.sandboxFiles().rm(sb.id));
+          undo('remove sandbox files', () => this.sandboxFiles().rm(sb.id));
           await trace.step(
             'containerd',
             'setupSandboxFiles',
@@ -386,7 +386,7 @@ export class ContainerdNode {
                 dnsConfig: config.dnsConfig ?? "none: a copy of the node's /etc/resolv.conf",
               },
             },
-            async (h) => {
+            (h) => {
               h.output(this.setupSandboxFiles(sb));
             },
           );
@@ -555,7 +555,7 @@ export class ContainerdNode {
           'containerd',
           'getIPs',
           { pod: sb.config.name, node: this.node, parent: h.id, source: SOURCES.getIps },
-          async (g) => {
+          (g) => {
             const r = { ip: sb.ip ?? '', additionalIps: sb.additionalIps };
             g.output(r);
             return r;

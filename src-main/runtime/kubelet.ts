@@ -185,7 +185,7 @@ export class Kubelet {
           'kubelet',
           'PrepareResources',
           { ...o, parent: sync.id, source: SOURCES.prepareResources },
-          async (h) => {
+          (h) => {
             h.output({ claims: 0, note: 'no dynamic resources (DRA) claimed by this pod' });
           },
         );
@@ -206,7 +206,7 @@ export class Kubelet {
               resolvConf: NODE_PATHS.resolvConf,
             },
           },
-          async (h) => {
+          (h) => {
             const r = podDnsConfig(
               {
                 namespace,
@@ -280,7 +280,7 @@ export class Kubelet {
           'kubelet',
           'PodReadyToStartContainers',
           { ...o, parent: sync.id, source: SOURCES.podReadyToStartContainers },
-          async (h) => {
+          (h) => {
             pod.conditions.PodReadyToStartContainers = true;
             h.output({ status: 'True', podIP: pod.ip });
           },

@@ -71,12 +71,19 @@ export class Trace extends EventEmitter<{ event: [TraceEvent]; update: [TraceEve
   finish(ev: TraceEvent, outputs?: Record<string, unknown>, error?: unknown): void {
     ev.end = this.now();
     if (outputs) ev.outputs = { ...ev.outputs, ...outputs };
-    if (error !== undefined) ev.error = error instanceof Error ? error.message : String(error);
+    if (error !== undefined)
+      ev.error = error instanceof Error ? error.message : typeof error === 'string' ? error : JSON.stringify(error);
     this.emit('update', ev);
   }
 
   /** Runs fn as one traced step; its error is recorded and rethrown. */
-  async step<T>(component: Component, name: string, o: StepOptions, fn: (h: StepHandle) => Promise<T>): Promise<T> {
+  async step<T>(
+    component: Component,
+    name: string,
+    o: StepOptions,
+    // a step without I/O may answer at once; a throw is recorded either way (awaited in the try)
+    fn: (h: StepHandle) => T | Promise<T>,
+  ): Promise<T> {
     if (this.gate)
       await this.gate({
         component,
@@ -105,7 +112,7 @@ export class Trace extends EventEmitter<{ event: [TraceEvent]; update: [TraceEve
     endMs: number,
     o: StepOptions & { outputs?: Record<string, unknown>; error?: string },
   ): TraceEvent {
-    const base = performance.timeOrigin + (this.t0 as number);
+    const base = performance.timeOrigin + this.t0;
     const ev: TraceEvent = {
       id: this.nextId++,
       component,

@@ -21,6 +21,9 @@ import { NODE_PATHS } from '../world/world.js';
 import { installFailingPlugin, removeNetns } from './faults.js';
 import { StepThrough } from './step-through.js';
 
+/** fn's result as a promise; a throw becomes a rejection, as from an async method. */
+const settle = <T>(fn: () => T): Promise<T> => new Promise((resolve) => resolve(fn()));
+
 /** Operations kept; the oldest finished ones go first. */
 export const HISTORY = 40;
 /** A pretty-printed value is cut here: a view has no use for megabytes. */
@@ -191,7 +194,8 @@ export class TimelinePart implements SessionPart, Pick<PodnetApi, TimelineMethod
       op.removeFault = undefined;
     }
     op.info.state = err === undefined ? 'done' : 'failed';
-    if (err !== undefined) op.info.error = (err as Error)?.message ?? String(err);
+    if (err !== undefined)
+      op.info.error = err instanceof Error ? err.message : typeof err === 'string' ? err : JSON.stringify(err);
     op.info.pause = null;
     if (op.dropped) return;
     if (op.info.fault || err !== undefined)
@@ -319,22 +323,30 @@ export class TimelinePart implements SessionPart, Pick<PodnetApi, TimelineMethod
     return network ? { network: network.name, plugins: network.plugins.map((p) => p.type) } : { plugins: [] };
   }
 
-  async ['timeline.list']() {
-    return [...this.ops.values()].map((o) => o.info);
+  ['timeline.list']() {
+    return settle(() => {
+      return [...this.ops.values()].map((o) => o.info);
+    });
   }
 
-  async ['timeline.steps'](p: { op: number }) {
-    return this.op(p.op).trace.events.map(stepOf);
+  ['timeline.steps'](p: { op: number }) {
+    return settle(() => {
+      return this.op(p.op).trace.events.map(stepOf);
+    });
   }
 
-  async ['timeline.detail'](p: { op: number; step: number }) {
-    const e = this.op(p.op).trace.events.find((x) => x.id === p.step);
-    if (!e) throw new ApiError('failed', `operation ${p.op} has no step ${p.step}`);
-    return detailOf(e);
+  ['timeline.detail'](p: { op: number; step: number }) {
+    return settle(() => {
+      const e = this.op(p.op).trace.events.find((x) => x.id === p.step);
+      if (!e) throw new ApiError('failed', `operation ${p.op} has no step ${p.step}`);
+      return detailOf(e);
+    });
   }
 
-  async ['timeline.plugins'](p: { node: string }) {
-    return this.networkPlugins(this.require(), p.node);
+  ['timeline.plugins'](p: { node: string }) {
+    return settle(() => {
+      return this.networkPlugins(this.require(), p.node);
+    });
   }
 
   async ['timeline.createPod'](p: {
@@ -433,17 +445,21 @@ export class TimelinePart implements SessionPart, Pick<PodnetApi, TimelineMethod
     return op.info;
   }
 
-  async ['timeline.next'](p: { op: number }) {
-    const op = this.op(p.op);
-    if (!op.stepThrough?.next()) throw new ApiError('failed', `operation ${p.op} is not paused`);
-    return { ok: true as const };
+  ['timeline.next'](p: { op: number }) {
+    return settle(() => {
+      const op = this.op(p.op);
+      if (!op.stepThrough?.next()) throw new ApiError('failed', `operation ${p.op} is not paused`);
+      return { ok: true as const };
+    });
   }
 
-  async ['timeline.continue'](p: { op: number }) {
-    const op = this.op(p.op);
-    if (!op.stepThrough || op.info.state === 'done' || op.info.state === 'failed')
-      throw new ApiError('failed', `operation ${p.op} is not stepping`);
-    op.stepThrough.continue();
-    return { ok: true as const };
+  ['timeline.continue'](p: { op: number }) {
+    return settle(() => {
+      const op = this.op(p.op);
+      if (!op.stepThrough || op.info.state === 'done' || op.info.state === 'failed')
+        throw new ApiError('failed', `operation ${p.op} is not stepping`);
+      op.stepThrough.continue();
+      return { ok: true as const };
+    });
   }
 }
