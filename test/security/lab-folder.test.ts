@@ -124,7 +124,10 @@ describe('lab file sizes', () => {
     );
     expect(ms).toBeLessThan(500);
     // and the catalogue lists it at once, with the reason
-    const saved = [process.env.PODNET_LABS_DIR, process.env.PODNET_PROGRESS_DIR];
+    const saved = {
+      PODNET_LABS_DIR: process.env.PODNET_LABS_DIR,
+      PODNET_PROGRESS_DIR: process.env.PODNET_PROGRESS_DIR,
+    };
     process.env.PODNET_LABS_DIR = join(top, 'labs');
     process.env.PODNET_PROGRESS_DIR = join(top, 'progress-huge');
     const e = createEngine({ terminals: (w, r) => new TerminalService(w, r) });
@@ -135,9 +138,10 @@ describe('lab file sizes', () => {
       expect(list.find((l) => l.id === 'huge-step')?.error).toMatch(/is 419430400 bytes; a step file may be at most/);
     } finally {
       await e.dispose();
-      [process.env.PODNET_LABS_DIR, process.env.PODNET_PROGRESS_DIR] = saved;
-      for (const k of ['PODNET_LABS_DIR', 'PODNET_PROGRESS_DIR'] as const)
-        if (process.env[k] === 'undefined') delete process.env[k];
+      for (const [k, v] of Object.entries(saved)) {
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+      }
     }
   });
 
