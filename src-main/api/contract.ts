@@ -381,6 +381,8 @@ export const LabSummary = z.object({
   current: z.number(),
   done: z.array(z.number()),
   error: z.string().optional(),
+  /** The lab's progress file was unreadable: where it was kept aside (progress starts again). */
+  progressNotice: z.string().optional(),
 });
 export const LabView = z.object({
   ...LabMeta,

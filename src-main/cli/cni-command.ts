@@ -6,6 +6,7 @@ import { constants as osConstants } from 'node:os';
 import { accessSync, constants, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ResultCache } from '../cni/cache.js';
+import { Beneath } from '../fs/beneath.js';
 import { loadConfDir, confListFromFileText, type ConfList, type JsonObject } from '../cni/conf.js';
 import type { PluginHost, PluginRunResult, PluginExecRecord } from '../cni/invoke.js';
 import { CniExecutor, type RuntimeConf } from '../cni/libcni.js';
@@ -83,7 +84,7 @@ export async function cniCommand(
   const cniPath = (process.env.CNI_PATH ?? '/opt/cni/bin').split(':').filter(Boolean);
   const exec = new CniExecutor(
     new LocalPluginHost(cniPath),
-    new ResultCache(process.env.CNI_CACHE_DIR ?? '/var/lib/cni'),
+    new ResultCache(new Beneath(process.env.CNI_CACHE_DIR ?? '/var/lib/cni')),
     {
       ...(a.verbose
         ? {
@@ -112,7 +113,7 @@ export async function cniCommand(
     list = confListFromFileText(a.conf, readFileSync(a.conf, 'utf8'));
   } else {
     const dir = process.env.NETCONFPATH ?? '/etc/cni/net.d';
-    const cfg = loadConfDir(dir);
+    const cfg = loadConfDir(new Beneath(dir));
     for (const f of cfg.files) if (f.error) printErr(`warning: ${f.error.message}`);
     list = a.net ? cfg.files.find((f) => f.list?.name === a.net)?.list : cfg.network;
     if (!list)

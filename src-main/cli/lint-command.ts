@@ -3,6 +3,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import { ResultCache } from '../cni/cache.js';
+import { Beneath } from '../fs/beneath.js';
 import { CONF_EXTENSIONS, loadConfDir } from '../cni/conf.js';
 import { CniExecutor } from '../cni/libcni.js';
 import { lintInContext, type NodeLintContext } from '../cni/lint/context.js';
@@ -13,7 +14,7 @@ import { UsageError } from './trace-command.js';
 function nodeContext(node: string, file: string): NodeLintContext {
   const cniPath = (process.env.CNI_PATH ?? '/opt/cni/bin').split(':').filter(Boolean);
   const host = new LocalPluginHost(cniPath);
-  const exec = new CniExecutor(host, new ResultCache('/var/lib/cni'));
+  const exec = new CniExecutor(host, new ResultCache(new Beneath('/var/lib/cni')));
   const dir = dirname(file);
   let names: string[] = [];
   try {
@@ -21,7 +22,7 @@ function nodeContext(node: string, file: string): NodeLintContext {
   } catch {
     /* no siblings */
   }
-  const loaded = loadConfDir(dir);
+  const loaded = loadConfDir(new Beneath(dir));
   return {
     node,
     binDir: cniPath.join(':'),

@@ -1,7 +1,7 @@
 // podnet trace: the seed walkthrough in a fresh world. SyncPod, the pod's addresses and routes,
 // KillPod, then proof that nothing is left, on the nodes and on the host.
-import { readFileSync, writeFileSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { basename } from 'node:path';
 import { confListFromFileText } from '../cni/conf.js';
 import { bridgeConfList, DEFAULT_CONF_FILE } from '../cni/defaults.js';
 import type { LoopbackMode } from '../runtime/containerd.js';
@@ -9,6 +9,7 @@ import { Kubelet, type Pod } from '../runtime/kubelet.js';
 import { hostDiff, hostSnapshot, settledPodLeftovers, strayProcesses } from '../runtime/leaks.js';
 import { formatTimeline } from '../runtime/trace-format.js';
 import { Trace } from '../runtime/trace.js';
+import { nodeFolder } from '../fs/world-files.js';
 import { createWorld, type World } from '../world/world.js';
 
 export interface TraceScenario {
@@ -42,7 +43,10 @@ export async function traceCommand(sc: TraceScenario, print: (s: string) => void
   let ok = true;
   try {
     for (const n of world.nodes.values()) {
-      writeFileSync(join(n.host.confDir, config?.name ?? DEFAULT_CONF_FILE), config?.text ?? bridgeConfList(n.podCidr));
+      nodeFolder(world, n.name, 'confDir').writeFileAtomic(
+        config?.name ?? DEFAULT_CONF_FILE,
+        config?.text ?? bridgeConfList(n.podCidr),
+      );
     }
     const kubelet = new Kubelet(world, { loopback: sc.loopback });
     const nodes = [...world.nodes.keys()];

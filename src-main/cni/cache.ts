@@ -1,7 +1,7 @@
 // The result cache, in libcni's "cniCacheV1" format, so real cnitool and libcni read what we write:
-// <cacheDir>/results/<network>-<containerID>-<ifName>, written atomically (rename), mode 0600.
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+// <cacheDir>/results/<network>-<containerID>-<ifName>, written atomically (rename), mode 0600. In a
+// world the cache folder is the lab's to change: every access walks it without following a link.
+import type { FolderFiles } from './folder.js';
 import type { Json, JsonObject } from './conf.js';
 import type { CniResult } from './result.js';
 
@@ -19,51 +19,54 @@ export interface CachedAttachment {
 }
 
 export class ResultCache {
-  constructor(readonly dir: string) {}
+  constructor(readonly files: FolderFiles) {}
 
+  /** Where an attachment's entry is, relative to the cache folder. */
   path(network: string, containerId: string, ifName: string): string {
-    return join(this.dir, 'results', `${network}-${containerId}-${ifName}`);
+    return `results/${network}-${containerId}-${ifName}`;
   }
 
   write(a: Omit<CachedAttachment, 'kind' | 'config'> & { configText: string }): void {
     const { configText, ...rest } = a;
     const entry: CachedAttachment = { kind: 'cniCacheV1', ...rest, config: Buffer.from(configText).toString('base64') };
-    const dest = this.path(a.networkName, a.containerId, a.ifName);
-    mkdirSync(join(this.dir, 'results'), { recursive: true, mode: 0o700 });
+    this.files.mkdirp('results', 0o700);
     // Atomic (no reader sees half a file), not durable: like libcni, no fsync; a world's state ends with it.
-    const tmp = `${dest}.tmp-${process.pid}`;
-    writeFileSync(tmp, JSON.stringify(entry), { mode: 0o600 });
-    renameSync(tmp, dest);
+    this.files.writeFileAtomic(this.path(a.networkName, a.containerId, a.ifName), JSON.stringify(entry), {
+      mode: 0o600,
+      durable: false,
+    });
   }
 
   read(network: string, containerId: string, ifName: string): CachedAttachment | undefined {
+    let text: string;
     try {
-      const raw = JSON.parse(readFileSync(this.path(network, containerId, ifName), 'utf8')) as Json;
+      text = this.files.readFile(this.path(network, containerId, ifName));
+    } catch {
+      // absent, unreadable, or a link a lab put in its place (never followed): no cache, as libcni
+      return undefined;
+    }
+    try {
+      const raw = JSON.parse(text) as Json;
       if (typeof raw === 'object' && raw && !Array.isArray(raw) && raw.kind === 'cniCacheV1')
         return raw as unknown as CachedAttachment;
     } catch {
-      /* absent or unreadable: as libcni, treat it as no cache */
+      /* unreadable: as libcni, treat it as no cache */
     }
     return undefined;
   }
 
   remove(network: string, containerId: string, ifName: string): void {
-    rmSync(this.path(network, containerId, ifName), { force: true });
+    this.files.unlink(this.path(network, containerId, ifName), { force: true });
   }
 
   /** All cached attachments of a network (GC uses them). */
   list(network: string): CachedAttachment[] {
-    let names: string[];
-    try {
-      names = readdirSync(join(this.dir, 'results'));
-    } catch {
-      return [];
-    }
+    const names = this.files.readdirIfExists('results');
     const out: CachedAttachment[] = [];
     for (const n of names) {
-      if (!n.startsWith(`${network}-`) || n.includes('.tmp-')) continue;
+      if (!n.startsWith(`${network}-`) || n.includes('.tmp')) continue;
       try {
-        const a = JSON.parse(readFileSync(join(this.dir, 'results', n), 'utf8')) as CachedAttachment;
+        const a = JSON.parse(this.files.readFile(`results/${n}`)) as CachedAttachment;
         if (a.kind === 'cniCacheV1' && a.networkName === network) out.push(a);
       } catch {
         /* skip unreadable entries */

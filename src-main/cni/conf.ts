@@ -1,7 +1,7 @@
 // Network configuration: parsing .conf/.conflist/.json files and picking a node's pod network,
 // as containerd's go-cni does (files in lexical order, a .conf upconverted to a one-plugin list).
-import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { isRefusal, type FolderFiles } from './folder.js';
 import { ConfigError } from './errors.js';
 import { locateJsonError } from './json-locate.js';
 import { checkConfigText } from './lint/check.js';
@@ -197,28 +197,32 @@ export interface NodeNetworkConfig {
   files: LoadedConfig[];
   /** The pod network: the first valid file. */
   network?: ConfList;
+  /** Why the directory itself was not read (a link a lab planted in its place). */
+  refused?: string;
 }
 
 /** Loads a node's config directory: .conf, .conflist, .json in lexical order; the first valid one wins. */
-export function loadConfDir(dir: string, displayDir = dir): NodeNetworkConfig {
+export function loadConfDir(files: FolderFiles, displayDir = files.shown()): NodeNetworkConfig {
   let names: string[];
   try {
-    names = readdirSync(dir);
-  } catch {
+    names = files.readdirIfExists();
+  } catch (e) {
+    // a world's folder is walked without following a link a lab may have planted there
+    if (isRefusal(e)) return { files: [], refused: (e as Error).message };
     names = [];
   }
   names = names.filter((n) => CONF_EXTENSIONS.some((e) => n.endsWith(e))).sort();
-  const files: LoadedConfig[] = names.map((n) => {
+  const loaded: LoadedConfig[] = names.map((n) => {
     const shown = join(displayDir, n);
     try {
-      return { file: shown, list: confListFromFileText(shown, readFileSync(join(dir, n), 'utf8')) };
+      return { file: shown, list: confListFromFileText(shown, files.readFile(n)) };
     } catch (e) {
       if (e instanceof ConfigError) return { file: shown, error: e };
       return { file: shown, error: new ConfigError(shown, `cannot read: ${(e as Error).message}`) };
     }
   });
-  const first = files.find((f) => f.list);
-  return { files, ...(first?.list ? { network: first.list } : {}) };
+  const first = loaded.find((f) => f.list);
+  return { files: loaded, ...(first?.list ? { network: first.list } : {}) };
 }
 
 /** containerd's loopback network for the "plugin" loopback mode (go-cni WithLoNetwork). */

@@ -9,13 +9,19 @@ import type { RuntimeConf } from '../cni/libcni.js';
 import { ApiError, type Params, type PodnetApi, type Result } from '../api/contract.js';
 import type { Session, SessionPart } from '../session/session.js';
 import { NODE_PATHS } from '../world/world.js';
+import { nodeFolder } from '../fs/world-files.js';
 import { ConfDir, ConfigFileError } from './files.js';
 import { describeError, runVerb } from './run.js';
 
 type ConfigMethods =
   `config.${'files' | 'read' | 'save' | 'create' | 'rename' | 'delete' | 'lint' | 'targets' | 'run'}`;
 
-const strip = ({ file: _f, ...p }: Problem) => p;
+/** A problem without its file (the request named it). */
+const strip = (p: Problem): Omit<Problem, 'file'> => {
+  const out: Partial<Problem> = { ...p };
+  delete out.file;
+  return out as Omit<Problem, 'file'>;
+};
 
 export class ConfigEditorPart implements SessionPart, Pick<PodnetApi, ConfigMethods> {
   private session: Session | undefined;
@@ -42,7 +48,7 @@ export class ConfigEditorPart implements SessionPart, Pick<PodnetApi, ConfigMeth
     if (!s) throw new ApiError('failed', 'no world is running: start one first');
     const n = s.world.nodes.get(node);
     if (!n) throw new ApiError('failed', `no node "${node}" in this world`);
-    return { s, dir: new ConfDir(n.host.confDir, NODE_PATHS.confDir) };
+    return { s, dir: new ConfDir(nodeFolder(s.world, node, 'confDir'), NODE_PATHS.confDir) };
   }
 
   private serial<T>(node: string, fn: () => Promise<T>): Promise<T> {
@@ -53,6 +59,11 @@ export class ConfigEditorPart implements SessionPart, Pick<PodnetApi, ConfigMeth
       next.catch(() => {}),
     );
     return next;
+  }
+
+  /** wrap's answer as a promise: a throw becomes a rejection, as from an async method. */
+  private answer<T>(fn: () => T): Promise<T> {
+    return new Promise((resolve) => resolve(this.wrap(fn)));
   }
 
   private wrap<T>(fn: () => T): T {
@@ -114,12 +125,12 @@ export class ConfigEditorPart implements SessionPart, Pick<PodnetApi, ConfigMeth
     this.session?.emit('config.changed', { node });
   }
 
-  async ['config.files'](p: Params<'config.files'>) {
-    return this.wrap(() => this.filesOf(p.node));
+  ['config.files'](p: Params<'config.files'>) {
+    return this.answer(() => this.filesOf(p.node));
   }
 
-  async ['config.read'](p: Params<'config.read'>) {
-    return this.wrap(() => ({ name: p.name, ...this.need(p.node).dir.read(p.name) }));
+  ['config.read'](p: Params<'config.read'>) {
+    return this.answer(() => ({ name: p.name, ...this.need(p.node).dir.read(p.name) }));
   }
 
   private saved(node: string, name: string) {
@@ -146,19 +157,23 @@ export class ConfigEditorPart implements SessionPart, Pick<PodnetApi, ConfigMeth
   }
 
   ['config.rename'](p: Params<'config.rename'>) {
-    return this.serial(p.node, async () => {
-      this.wrap(() => this.need(p.node).dir.rename(p.from, p.to));
-      this.changed(p.node);
-      return { ok: true as const };
-    });
+    return this.serial(p.node, () =>
+      this.answer(() => {
+        this.need(p.node).dir.rename(p.from, p.to);
+        this.changed(p.node);
+        return { ok: true as const };
+      }),
+    );
   }
 
   ['config.delete'](p: Params<'config.delete'>) {
-    return this.serial(p.node, async () => {
-      this.wrap(() => this.need(p.node).dir.remove(p.name));
-      this.changed(p.node);
-      return { ok: true as const };
-    });
+    return this.serial(p.node, () =>
+      this.answer(() => {
+        this.need(p.node).dir.remove(p.name);
+        this.changed(p.node);
+        return { ok: true as const };
+      }),
+    );
   }
 
   async ['config.lint'](p: Params<'config.lint'>) {
@@ -187,8 +202,8 @@ export class ConfigEditorPart implements SessionPart, Pick<PodnetApi, ConfigMeth
     return [...pods, ...own];
   }
 
-  async ['config.targets'](p: Params<'config.targets'>) {
-    return this.wrap(() => this.targetsOf(p.node));
+  ['config.targets'](p: Params<'config.targets'>) {
+    return this.answer(() => this.targetsOf(p.node));
   }
 
   ['config.run'](p: Params<'config.run'>) {

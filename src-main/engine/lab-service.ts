@@ -1,14 +1,12 @@
 // The contract's implementation: one lab session (a world, its kubelet, its terminals) behind the
 // requests of api/contract.ts, with its events. Both hosts serve exactly this.
 import { EventEmitter } from 'node:events';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { settle } from '../api/settle.js';
 import { doctorFix } from '../world/doctor.js';
 import { bridgeConfList, DEFAULT_CONF_FILE } from '../cni/defaults.js';
 import { Kubelet, type Pod } from '../runtime/kubelet.js';
 import { furnishWorld, newKubelet, type WorldSpec } from '../session/world-spec.js';
 import type { TerminalHost } from '../terminal/types.js';
+import { nodeFolder } from '../fs/world-files.js';
 import { createWorld, type World, type WorldLimits } from '../world/world.js';
 import {
   ApiError,
@@ -136,8 +134,8 @@ export class LabService
     return { world: this.world, kubelet: this.kubelet, terminals: this.terminals };
   }
 
-  ['world.status']() {
-    return settle(() => this.status());
+  async ['world.status']() {
+    return this.status();
   }
 
   ['world.start'](p: { nodes: number }) {
@@ -187,7 +185,7 @@ export class LabService
       } else {
         progress(1, "writing each node's CNI config (bridge + host-local)");
         for (const n of world.nodes.values())
-          writeFileSync(join(n.host.confDir, DEFAULT_CONF_FILE), bridgeConfList(n.podCidr));
+          nodeFolder(world, n.name, 'confDir').writeFileAtomic(DEFAULT_CONF_FILE, bridgeConfList(n.podCidr));
         this.kubelet = new Kubelet(world);
       }
       progress(2, 'starting the runtime');
@@ -316,8 +314,8 @@ export class LabService
     });
   }
 
-  ['pod.list']() {
-    return settle(() => this.pods());
+  async ['pod.list']() {
+    return this.pods();
   }
 
   async ['pod.create'](p: { name: string; node: string }) {
@@ -356,23 +354,23 @@ export class LabService
     }
   }
 
-  ['terminal.open'](p: Params<'terminal.open'>) {
-    return settle(() => this.term((t) => t.open(p.target, p.cols, p.rows)));
+  async ['terminal.open'](p: Params<'terminal.open'>) {
+    return this.term((t) => t.open(p.target, p.cols, p.rows));
   }
-  ['terminal.input'](p: { id: string; data: string }) {
-    return settle(() => this.term((t) => (t.input(p.id, p.data), { ok: true as const })));
+  async ['terminal.input'](p: { id: string; data: string }) {
+    return this.term((t) => (t.input(p.id, p.data), { ok: true as const }));
   }
-  ['terminal.resize'](p: { id: string; cols: number; rows: number }) {
-    return settle(() => this.term((t) => (t.resize(p.id, p.cols, p.rows), { ok: true as const })));
+  async ['terminal.resize'](p: { id: string; cols: number; rows: number }) {
+    return this.term((t) => (t.resize(p.id, p.cols, p.rows), { ok: true as const }));
   }
-  ['terminal.ack'](p: { id: string; bytes: number }) {
-    return settle(() => this.term((t) => (t.ack(p.id, p.bytes), { ok: true as const })));
+  async ['terminal.ack'](p: { id: string; bytes: number }) {
+    return this.term((t) => (t.ack(p.id, p.bytes), { ok: true as const }));
   }
-  ['terminal.close'](p: { id: string }) {
-    return settle(() => this.term((t) => (t.close(p.id), { ok: true as const })));
+  async ['terminal.close'](p: { id: string }) {
+    return this.term((t) => (t.close(p.id), { ok: true as const }));
   }
-  ['terminal.list']() {
-    return settle(() => this.terminals?.list() ?? []);
+  async ['terminal.list']() {
+    return this.terminals?.list() ?? [];
   }
 
   /** Ends the session: terminals, the world, timers. Hosts call it on quit, Ctrl-C and SIGTERM. */

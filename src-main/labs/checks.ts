@@ -1,10 +1,9 @@
 // The checks engine: each declarative check read from the world (ip -json through netview's
 // snapshot, the kubelet's pods, the node's files) and answered with what it expected and what it found.
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { resolveTopology } from '../netview/resolve.js';
 import { readNamespace, targetKey, type NetSnapshot } from '../netview/snapshot.js';
 import type { Kubelet } from '../runtime/kubelet.js';
+import { nodeFolder } from '../fs/world-files.js';
 import type { Target, World } from '../world/world.js';
 import { TIME_LIMITS, type Check, type CheckSpecOf } from './format.js';
 import { quoteCommand } from '../session/world-spec.js';
@@ -37,7 +36,7 @@ export function resolveNs(ctx: CheckContext, ref: string): Target {
   }
   if (!ctx.world.nodes.has(a)) throw new Unresolved(`no node ${a}`);
   if (!b) return { kind: 'node', node: a };
-  if (!existsSync(join(ctx.world.node(a).host.netnsDir, b)))
+  if (!nodeFolder(ctx.world, a, 'netnsDir').exists(b))
     throw new Unresolved(`no network namespace "${b}" on ${a} (ip netns list shows none)`);
   return { kind: 'pod', node: a, netns: `/run/netns/${b}` };
 }

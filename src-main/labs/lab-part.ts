@@ -4,7 +4,6 @@
 import { existsSync, readdirSync, watch, type FSWatcher } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { ApiError, type LabChecks, type LabSummary, type LabView, type Params } from '../api/contract.js';
-import { settle } from '../api/settle.js';
 import type { Session, SessionPart, WorldHost } from '../session/session.js';
 import { NetMonitor } from '../netview/monitor.js';
 import { targetKey } from '../netview/snapshot.js';
@@ -78,8 +77,8 @@ export class LabsPart implements SessionPart {
 
   // ---- catalogue ----
 
-  ['lab.list'](): Promise<LabSummary[]> {
-    return settle(() => this.catalogue());
+  async ['lab.list'](): Promise<LabSummary[]> {
+    return this.catalogue();
   }
 
   private catalogue(): LabSummary[] {
@@ -90,8 +89,14 @@ export class LabsPart implements SessionPart {
       .sort();
     return ids.map((id) => {
       const { lab, errors } = lintLab(join(this.labsDir, id));
-      const p = this.store.load(id).progress;
-      const base = { id, current: p.current, done: p.done };
+      const loaded = this.store.load(id);
+      const p = loaded.progress;
+      const base = {
+        id,
+        current: p.current,
+        done: p.done,
+        ...(loaded.error ? { progressNotice: loaded.error } : {}),
+      };
       if (!lab)
         return {
           ...base,
@@ -225,6 +230,8 @@ export class LabsPart implements SessionPart {
     const progress = loaded.progress;
     progress.current = Math.min(progress.current, lab.steps.length - 1);
     this.active = { lab, progress, busy: null, since: Date.now(), ...(loaded.error ? { notice: loaded.error } : {}) };
+    // the lab's page shows it from here on (a.notice): the catalogue need not repeat it
+    this.store.acknowledge(lab.id);
     this.watch(this.active);
     await this.busy('building the world', () => this.rebuild(progress.current));
     this.save();
@@ -232,16 +239,14 @@ export class LabsPart implements SessionPart {
     return this.view()!;
   }
 
-  ['lab.state'](): Promise<LabView | null> {
-    return settle(() => this.view());
+  async ['lab.state'](): Promise<LabView | null> {
+    return this.view();
   }
 
-  ['lab.close']() {
-    return settle(() => {
-      this.closeActive();
-      this.changed();
-      return { ok: true as const };
-    });
+  async ['lab.close']() {
+    this.closeActive();
+    this.changed();
+    return { ok: true as const };
   }
 
   private closeActive(): void {
@@ -257,19 +262,19 @@ export class LabsPart implements SessionPart {
     return Math.min(i, a.lab.steps.length - 1);
   }
 
-  ['lab.goto'](p: Params<'lab.goto'>): Promise<LabView> {
-    return settle(() => this.goto(p));
+  async ['lab.goto'](p: Params<'lab.goto'>): Promise<LabView> {
+    return this.goto(p.step);
   }
 
-  private goto(p: Params<'lab.goto'>): LabView {
+  private goto(step: number): LabView {
     const a = this.require();
-    if (p.step >= a.lab.steps.length) throw new ApiError('bad-request', `this lab has ${a.lab.steps.length} steps`);
-    if (p.step > this.unlocked(a))
+    if (step >= a.lab.steps.length) throw new ApiError('bad-request', `this lab has ${a.lab.steps.length} steps`);
+    if (step > this.unlocked(a))
       throw new ApiError(
         'failed',
-        `step ${p.step + 1} is locked: finish step ${this.unlocked(a) + 1} first, or jump to it (the world is rebuilt with the earlier solutions)`,
+        `step ${step + 1} is locked: finish step ${this.unlocked(a) + 1} first, or jump to it (the world is rebuilt with the earlier solutions)`,
       );
-    a.progress.current = p.step;
+    a.progress.current = step;
     a.last = undefined;
     this.save();
     this.schedule(0);

@@ -1,6 +1,6 @@
 // Loads a lab folder: lab.yaml validated against the format (every mistake as file:line: message),
 // and each step's Markdown split into prose, commands, checks, hints, solution and questions.
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { closeSync, constants, existsSync, fstatSync, openSync, readSync, realpathSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { Document, isAlias, isCollection, isPair, LineCounter, parseDocument, visit } from 'yaml';
 import type { z } from 'zod';
@@ -406,6 +406,73 @@ function inFolder(dir: string, p: string): string | undefined {
   return rel && !rel.startsWith('..') && !rel.startsWith('/') ? full : undefined;
 }
 
+/** The most a lab file may be, by kind (docs/authoring.md): checked before the file is read. */
+export const LAB_FILE_LIMITS = {
+  'lab.yaml': 1024 * 1024,
+  'step file': 1024 * 1024,
+  'config file': 1024 * 1024,
+} as const;
+export type LabFileKind = keyof typeof LAB_FILE_LIMITS;
+
+const sizeText = (n: number) => (n % (1024 * 1024) === 0 ? `${n / (1024 * 1024)} MiB` : `${n} bytes`);
+
+/**
+ * Reads a file the lab names, relative to the lab folder, or says why not: missing, a symbolic link
+ * (anywhere on its path) that leaves the lab folder, not a regular file, or over its size limit (known
+ * from fstat before any byte is read).
+ */
+export function readLabFile(
+  dir: string,
+  rel: string,
+  kind: LabFileKind,
+): { text: string; error?: undefined } | { error: string; text?: undefined } {
+  const named = kind === 'lab.yaml' ? LAB_FILE : `${kind} "${rel}"`;
+  const full = inFolder(dir, rel);
+  if (!full) return { error: `${named} is outside the lab folder` };
+  let real: string;
+  let realDir: string;
+  try {
+    realDir = realpathSync(dir);
+    real = realpathSync(full);
+  } catch {
+    return {
+      error:
+        kind === 'lab.yaml'
+          ? `no ${LAB_FILE} in ${dir}`
+          : `${named} not found${kind === 'config file' ? ' in the lab folder' : ''}`,
+    };
+  }
+  const inside = relative(realDir, real);
+  if (!inside || inside.startsWith('..') || inside.startsWith('/'))
+    return { error: `${named} is a symbolic link that leaves the lab folder (it resolves to ${real})` };
+  const limit = LAB_FILE_LIMITS[kind];
+  let fd: number;
+  try {
+    // O_NONBLOCK: a FIFO planted as a step never blocks the catalogue
+    fd = openSync(real, constants.O_RDONLY | constants.O_NONBLOCK);
+  } catch (e) {
+    return { error: `${named} cannot be read: ${(e as Error).message}` };
+  }
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile()) return { error: `${named} is not a regular file` };
+    if (st.size > limit)
+      return {
+        error: `${named} is ${st.size} bytes; ${kind === 'lab.yaml' ? LAB_FILE : `a ${kind}`} may be at most ${limit} bytes (${sizeText(limit)})`,
+      };
+    const buf = Buffer.alloc(st.size);
+    let n = 0;
+    while (n < buf.length) {
+      const got = readSync(fd, buf, n, buf.length - n, n);
+      if (got === 0) break;
+      n += got;
+    }
+    return { text: buf.subarray(0, n).toString('utf8') };
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /** Reads a lab folder; throws LabLoadError with every mistake found. */
 export function loadLab(dirIn: string): Lab {
   const { lab, errors } = lintLab(dirIn);
@@ -416,10 +483,12 @@ export function loadLab(dirIn: string): Lab {
 /** Reads a lab folder and reports every mistake (the lab, when it could be read at all). */
 export function lintLab(dirIn: string): { lab?: Lab; errors: LintError[] } {
   const dir = resolve(dirIn);
-  const file = join(dir, LAB_FILE);
   const shown = join(dirIn, LAB_FILE);
-  if (!existsSync(file)) return { errors: [{ file: shown, line: 1, message: `no ${LAB_FILE} in ${dirIn}` }] };
-  const y = parseYaml(readFileSync(file, 'utf8'));
+  if (!existsSync(join(dir, LAB_FILE)))
+    return { errors: [{ file: shown, line: 1, message: `no ${LAB_FILE} in ${dirIn}` }] };
+  const labYaml = readLabFile(dir, LAB_FILE, 'lab.yaml');
+  if (labYaml.error !== undefined) return { errors: [{ file: shown, line: 1, message: labYaml.error }] };
+  const y = parseYaml(labYaml.text);
   const errors = yamlErrors(y, shown);
   if (errors.length) return { errors };
   const js = toData(y, shown, 0, errors);
@@ -435,20 +504,13 @@ export function lintLab(dirIn: string): { lab?: Lab; errors: LintError[] } {
     if (c === 'none') configs[n] = undefined;
     else if (c === 'default') configs[n] = { file: '10-podnet.conflist', text: bridgeConfList(`10.244.${i + 1}.0/24`) };
     else if (c.from) {
-      const p = inFolder(dir, c.from);
-      if (!p)
-        errors.push({
-          file: shown,
-          line: lineOf(y, ['world', f.world.configs[n] ? 'configs' : 'cni']),
-          message: `config file "${c.from}" is outside the lab folder`,
-        });
-      else if (!existsSync(p) || !statSync(p).isFile())
-        errors.push({
-          file: shown,
-          line: lineOf(y, ['world', f.world.configs[n] ? 'configs' : 'cni']),
-          message: `config file "${c.from}" not found in the lab folder`,
-        });
-      else configs[n] = { file: c.file, text: readFileSync(p, 'utf8') };
+      const r = readLabFile(dir, c.from, 'config file');
+      if (r.error !== undefined) {
+        const line = lineOf(y, f.world.configs[n] ? ['world', 'configs', n, 'from'] : ['world', 'cni', 'from']);
+        // one node's config named for several nodes: one error for its one line
+        if (!errors.some((e) => e.line === line && e.message === r.error))
+          errors.push({ file: shown, line, message: r.error });
+      } else configs[n] = { file: c.file, text: r.text };
     } else
       configs[n] = {
         file: c.file,
@@ -503,22 +565,17 @@ export function lintLab(dirIn: string): { lab?: Lab; errors: LintError[] } {
   });
   const steps: Step[] = [];
   f.steps.forEach((s, i) => {
-    const p = inFolder(dir, s);
-    if (!p) {
-      errors.push({
-        file: shown,
-        line: lineOf(y, ['steps', i]),
-        message: `step file "${s}" is outside the lab folder`,
-      });
+    const r = readLabFile(dir, s, 'step file');
+    if (r.error !== undefined) {
+      errors.push({ file: shown, line: lineOf(y, ['steps', i]), message: r.error });
       return;
     }
-    if (!existsSync(p) || !statSync(p).isFile()) {
-      errors.push({ file: shown, line: lineOf(y, ['steps', i]), message: `step file "${s}" not found` });
-      return;
-    }
-    steps.push(parseStep(readFileSync(p, 'utf8'), join(dirIn, s), i, errors));
+    steps.push(parseStep(r.text, join(dirIn, s), i, errors));
   });
-  const { world, steps: _s, ...meta } = f;
+  const { world, ...rest } = f;
+  const meta: Lab['meta'] = { ...rest };
+  // the steps are parsed (above), not kept as their file names
+  delete (meta as Partial<typeof f>).steps;
   const lab: Lab = { id: basename(dir), dir, meta, world, configs, nodeNames, steps };
   lintReferences(lab, errors);
   return { lab, errors };

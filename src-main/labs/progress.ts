@@ -32,21 +32,35 @@ export const freshProgress = (lab: string): LabProgress => ({
 });
 
 export class ProgressStore {
+  /** Per lab, what the reader has yet to be told about its progress file (it was kept aside). */
+  private readonly notices = new Map<string, string>();
+
   constructor(readonly dir = process.env.PODNET_PROGRESS_DIR || defaultProgressDir()) {}
+
+  /** The reader saw the notice (the lab opened with it): later reads no longer repeat it. */
+  acknowledge(lab: string): void {
+    this.notices.delete(lab);
+  }
 
   private file(lab: string): string {
     if (!/^[A-Za-z0-9_.-]+$/.test(lab)) throw new Error(`invalid lab id "${lab}"`);
     return join(this.dir, `${lab}.json`);
   }
 
-  /** A lab's progress; a corrupt file is kept aside (its path returned as `keptAside`) and progress starts fresh. */
+  /**
+   * A lab's progress; a corrupt file is kept aside (its path returned as `keptAside`) and progress
+   * starts fresh. `error` says so, and keeps saying so on every read until acknowledge(): whoever reads
+   * first (the catalogue), the lab's page still tells the reader.
+   */
   load(lab: string): { progress: LabProgress; keptAside?: string; error?: string } {
     const f = this.file(lab);
-    if (!existsSync(f)) return { progress: freshProgress(lab) };
+    const told = this.notices.get(lab);
+    const notice = told ? { error: told } : {};
+    if (!existsSync(f)) return { progress: freshProgress(lab), ...notice };
     let error: string;
     try {
       const r = LabProgress.safeParse(JSON.parse(readFileSync(f, 'utf8')));
-      if (r.success && r.data.lab === lab) return { progress: r.data };
+      if (r.success && r.data.lab === lab) return { progress: r.data, ...notice };
       error = r.success
         ? `it belongs to lab "${r.data.lab}"`
         : r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
@@ -55,11 +69,9 @@ export class ProgressStore {
     }
     const aside = `${f}.corrupt-${new Date().toISOString().replace(/[:.]/g, '-')}`;
     renameSync(f, aside);
-    return {
-      progress: freshProgress(lab),
-      keptAside: aside,
-      error: `progress file ${f} was unreadable (${error}); kept as ${aside}`,
-    };
+    const message = `progress file ${f} was unreadable (${error}); kept as ${aside}, and the lab starts again at step 1`;
+    this.notices.set(lab, message);
+    return { progress: freshProgress(lab), keptAside: aside, error: message };
   }
 
   save(p: LabProgress): void {

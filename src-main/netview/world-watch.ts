@@ -3,7 +3,8 @@
 // them (the veth to each pod gives it one), and the sandbox runs a plain `ip monitor`. Those lines are only
 // triggers: a namespace is re-read with `ip -json` when its own events say so, debounced, a few at a time.
 import { EventEmitter } from 'node:events';
-import { readdirSync, watch, type FSWatcher } from 'node:fs';
+import { watch, type FSWatcher } from 'node:fs';
+import { nodeFolder } from '../fs/world-files.js';
 import { NODE_PATHS, type Target, type World, type WorldProcess } from '../world/world.js';
 import { MONITOR_OBJECTS, monitorReady, monitorScript, READY } from './monitor.js';
 import { readNamespace, readNsids, targetKey, type NetSnapshot, type NsId } from './snapshot.js';
@@ -91,7 +92,7 @@ export class WorldWatch extends EventEmitter<{
       const ready: Promise<void>[] = [w.trigger(undefined, opts.readyTimeoutMs ?? 5000)];
       for (const n of world.nodes.keys()) ready.push(w.trigger(n, opts.readyTimeoutMs ?? 5000));
       await Promise.all(ready);
-      for (const n of world.nodes.values()) w.watchPins(n.host.netnsDir);
+      for (const n of world.nodes.keys()) w.watchPins(n);
       const base: Target[] = [
         { kind: 'sandbox' },
         ...[...world.nodes.keys()].map((node): Target => ({ kind: 'node', node })),
@@ -106,12 +107,15 @@ export class WorldWatch extends EventEmitter<{
   }
 
   /** `ip netns add` creates its pin file and then mounts it, `delete` unmounts and removes it: a rescan after the burst. */
-  private watchPins(dir: string): void {
+  private watchPins(node: string): void {
     try {
-      const fsw = watch(dir, () => {
-        clearTimeout(this.pinTimer);
-        this.pinTimer = setTimeout(() => !this.closed && void this.rescan(), this.debounceMs);
-      });
+      // the pin folder is the lab's: opened without following a link, then watched by that folder's identity
+      const fsw = nodeFolder(this.world, node, 'netnsDir').withDir('', (dir) =>
+        watch(dir, () => {
+          clearTimeout(this.pinTimer);
+          this.pinTimer = setTimeout(() => !this.closed && void this.rescan(), this.debounceMs);
+        }),
+      );
       fsw.on('error', () => fsw.close()); // the folder went with its world: nothing more to hear
       this.pinWatchers.push(fsw);
     } catch {
@@ -335,7 +339,7 @@ export class WorldWatch extends EventEmitter<{
 
   private pins(node: string): string[] {
     try {
-      return readdirSync(this.world.node(node).host.netnsDir);
+      return nodeFolder(this.world, node, 'netnsDir').readdir();
     } catch {
       return [];
     }

@@ -3,13 +3,14 @@
 
 export interface Undo {
   what: string;
-  run: () => Promise<void>;
+  /** May answer at once; a throw is a failed undo either way (awaited in unwind's try). */
+  run: () => void | Promise<void>;
 }
 
 export class CleanupStack {
   private readonly undos: Undo[] = [];
 
-  defer(what: string, run: () => Promise<void>): void {
+  defer(what: string, run: () => void | Promise<void>): void {
     this.undos.push({ what, run });
   }
 

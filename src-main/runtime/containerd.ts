@@ -2,22 +2,15 @@
 // RemovePodSandbox, ListPodSandbox, Status, and the containers that join a sandbox. Each step is
 // traced and, as in sandbox_run.go, registers an undo that runs if a later step fails.
 import { randomBytes, randomUUID } from 'node:crypto';
-import {
-  createWriteStream,
-  existsSync,
-  mkdirSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-  type WriteStream,
-} from 'node:fs';
-import { dirname, join } from 'node:path';
+import { createWriteStream, readFileSync, type WriteStream } from 'node:fs';
+import { dirname } from 'node:path';
 import { CniExecutor, type RuntimeConf } from '../cni/libcni.js';
 import { ResultCache } from '../cni/cache.js';
 import { loadConfDir, loopbackConfList, type ConfList, type JsonObject } from '../cni/conf.js';
 import { podIpsFromResult, type CniResult } from '../cni/result.js';
 import type { PluginExecRecord } from '../cni/invoke.js';
 import { BoundedNodePluginHost } from './plugin-output.js';
+import { nodeFile, nodeFolder } from '../fs/world-files.js';
 import { nativeBinary } from '../world/world-init.js';
 import { NODE_PATHS, shq, type World, type WorldProcess } from '../world/world.js';
 import { CleanupStack } from './cleanup.js';
@@ -139,15 +132,15 @@ export class ContainerdNode {
   ) {
     this.loopback = opts.loopback ?? 'internal';
     // plugin output is bounded where it is read: the trace and the editor's run panel keep at most its first part
-    const host = new BoundedNodePluginHost(world, node);
-    this.cni = new CniExecutor(host, new ResultCache(world.node(node).host.dataDir), {
+    const host = new BoundedNodePluginHost(world, node, nodeFolder(world, node, 'binUpper'));
+    this.cni = new CniExecutor(host, new ResultCache(nodeFolder(world, node, 'dataDir')), {
       ...(opts.pluginTimeoutMs ? { timeoutMs: opts.pluginTimeoutMs } : {}),
     });
   }
 
   /** The node's config directory, loaded now (containerd reloads on change). */
   loadNetworkConfig() {
-    return loadConfDir(this.world.node(this.node).host.confDir, NODE_PATHS.confDir);
+    return loadConfDir(nodeFolder(this.world, this.node, 'confDir'), NODE_PATHS.confDir);
   }
 
   /** CRI Status: NetworkReady is false (NetworkPluginNotReady) while no valid CNI config is loaded. */
@@ -167,7 +160,10 @@ export class ContainerdNode {
     const runtimeReady: RuntimeCondition = { type: 'RuntimeReady', status: true, reason: '', message: '' };
     let problem: string | undefined;
     if (!cfg.network) {
-      const bad = cfg.files.filter((f) => f.error).map((f) => f.error!.message);
+      const bad = [
+        ...(cfg.refused ? [cfg.refused] : []),
+        ...cfg.files.filter((f) => f.error).map((f) => f.error!.message),
+      ];
       problem = `cni plugin not initialized: no valid network config found in ${NODE_PATHS.confDir}${bad.length ? `; ${bad.join('; ')}` : ''}`;
     } else {
       const needed = [...cfg.network.plugins.map((p) => p.type), ...(this.loopback === 'plugin' ? ['loopback'] : [])];
@@ -241,9 +237,7 @@ export class ContainerdNode {
         await step('containerd', 'setupPodNetwork', setup, (h) => this.setupPodNetwork(sb, trace, h.id));
 
         // containerd 1.7+: the network is set up first, then the sandbox's files, then its container
-        undo('remove sandbox files', async () =>
-          rmSync(this.sandboxFilesHostDir(sb), { recursive: true, force: true }),
-        );
+        undo('remove sandbox files', async () => this.sandboxFiles().rm(sb.id));
         const files = { source: SOURCES.setupSandboxFiles, inputs: sandboxFilesInputs(sb) };
         await step('containerd', 'setupSandboxFiles', files, async (h) => h.output(this.setupSandboxFiles(sb)));
 
@@ -429,7 +423,7 @@ export class ContainerdNode {
   }
 
   private netnsExists(sb: PodSandbox): boolean {
-    return existsSync(join(this.world.node(this.node).host.netnsDir, sb.netnsName));
+    return nodeFolder(this.world, this.node, 'netnsDir').exists(sb.netnsName);
   }
 
   private async removeNetns(sb: PodSandbox): Promise<void> {
@@ -438,23 +432,23 @@ export class ContainerdNode {
       throw new CriError(`failed to remove network namespace ${sb.netnsPath}: ${r.stderr.trim()}`);
   }
 
-  /** The sandbox's files folder, as the engine reaches it. */
-  private sandboxFilesHostDir(sb: PodSandbox): string {
-    return join(this.world.node(this.node).host.sandboxesDir, sb.id);
+  /** The node's folder of sandbox files, as the engine reaches it (never through a link). */
+  private sandboxFiles() {
+    return nodeFolder(this.world, this.node, 'sandboxesDir');
   }
 
   /** setupSandboxFiles (sandbox_run_linux.go): hostname, a copy of the node's hosts, and resolv.conf. */
   private setupSandboxFiles(sb: PodSandbox): Record<string, string> {
-    const dir = this.sandboxFilesHostDir(sb);
-    mkdirSync(dir, { recursive: true });
-    const n = this.world.node(this.node);
+    const dir = this.sandboxFiles();
+    dir.mkdirp(sb.id);
     const hostname = `${sb.config.hostname || this.node}\n`;
     // the node's /etc/hosts is the host's, read-only in the world: read it as a node would
     const hosts = readFileSync('/etc/hosts', 'utf8');
-    const resolv = sb.config.dnsConfig ? resolvConfText(sb.config.dnsConfig) : readFileSync(n.host.resolvConf, 'utf8');
-    writeFileSync(join(dir, 'hostname'), hostname);
-    writeFileSync(join(dir, 'hosts'), hosts);
-    writeFileSync(join(dir, 'resolv.conf'), resolv);
+    const node = nodeFile(this.world, this.node, 'resolvConf');
+    const resolv = sb.config.dnsConfig ? resolvConfText(sb.config.dnsConfig) : node.files.readFile(node.rel);
+    // as containerd: plain writes, not durable (the sandbox's files end with it)
+    const files = { hostname, hosts, 'resolv.conf': resolv };
+    for (const [name, text] of Object.entries(files)) dir.writeFileAtomic(`${sb.id}/${name}`, text, { durable: false });
     return { hostname: hostname.trim(), 'resolv.conf': resolv };
   }
 
@@ -526,7 +520,7 @@ export class ContainerdNode {
       if (!sb) return;
       if (sb.state !== 'SANDBOX_NOTREADY') await this.stopPodSandbox(id, trace, h.id);
       // as containerd removes the sandbox's root directory
-      rmSync(this.sandboxFilesHostDir(sb), { recursive: true, force: true });
+      this.sandboxFiles().rm(sb.id);
       this.sandboxes.delete(id);
       this.names.delete(sandboxName(sb.config));
     });
@@ -604,9 +598,10 @@ export class ContainerdNode {
   private containerLog(logPath: string): { write: (stream: 'stdout' | 'stderr', d: Buffer) => void; end: () => void } {
     if (!logPath.startsWith(NODE_PATHS.podLogsDir + '/') || logPath.includes('..'))
       throw new CriError(`container log path "${logPath}" is outside ${NODE_PATHS.podLogsDir}`);
-    const host = join(this.world.node(this.node).host.podLogsDir, logPath.slice(NODE_PATHS.podLogsDir.length + 1));
-    mkdirSync(dirname(host), { recursive: true });
-    const out: WriteStream = createWriteStream(host, { flags: 'a' });
+    const rel = logPath.slice(NODE_PATHS.podLogsDir.length + 1);
+    const logs = nodeFolder(this.world, this.node, 'podLogsDir');
+    logs.mkdirp(dirname(rel));
+    const out: WriteStream = createWriteStream('', { fd: logs.openAppend(rel) });
     out.on('error', () => {});
     const partial = { stdout: '', stderr: '' };
     return {

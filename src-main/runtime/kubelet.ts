@@ -11,8 +11,7 @@ import {
   type PodSandboxConfig,
   type RuntimeCondition,
 } from './containerd.js';
-import { readFileSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { nodeFile, nodeFolder } from '../fs/world-files.js';
 import { NODE_PATHS } from '../world/world.js';
 import {
   DEFAULT_KUBELET_DNS,
@@ -278,7 +277,8 @@ export class Kubelet {
       ...(spec.dnsPolicy ? { dnsPolicy: spec.dnsPolicy } : {}),
       ...(spec.dnsConfig ? { dnsConfig: spec.dnsConfig } : {}),
     };
-    const r = podDnsConfig(pod, this.dns, readFileSync(this.world.node(spec.node).host.resolvConf, 'utf8'));
+    const resolvConf = nodeFile(this.world, spec.node, 'resolvConf');
+    const r = podDnsConfig(pod, this.dns, resolvConf.files.readFile(resolvConf.rel));
     h.output({
       dnsConfig: r.config,
       ...(r.warnings.length ? { events: r.warnings.map((w) => `Warning DNSConfigForming: ${w}`) } : {}),
@@ -341,10 +341,7 @@ export class Kubelet {
         await rt.stopPodSandbox(pod.sandboxId, trace, kill.id);
         await rt.removePodSandbox(pod.sandboxId, trace, kill.id);
         // the pod's logs go with it (kubelet's pod log garbage collection)
-        rmSync(
-          join(this.world.node(pod.spec.node).host.podLogsDir, `${pod.spec.namespace ?? 'default'}_${name}_${pod.uid}`),
-          { recursive: true, force: true },
-        );
+        nodeFolder(this.world, pod.spec.node, 'podLogsDir').rm(`${pod.spec.namespace ?? 'default'}_${name}_${pod.uid}`);
         this.pods.delete(key);
       });
     });

@@ -1,8 +1,8 @@
 // Proof that nothing is left: of pods on a node (veths, netns, IP reservations, cache entries,
 // processes), and of a world on the host (interfaces, named netns, mounts, processes, state).
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readdirSync, readFileSync } from 'node:fs';
+import { nodeFolder } from '../fs/world-files.js';
 import { NODE_PATHS, type World } from '../world/world.js';
 
 export interface Leftovers {
@@ -13,7 +13,6 @@ export interface Leftovers {
 /** What pods left on a node. The bridge (cni0) stays by design: the bridge plugin never deletes it. */
 export async function podLeftovers(world: World, node: string): Promise<Leftovers> {
   const items: string[] = [];
-  const n = world.node(node);
   const links = JSON.parse(await world.run({ kind: 'node', node }, ['ip', '-json', '-details', 'link', 'show'])) as {
     ifname: string;
     linkinfo?: { info_kind?: string };
@@ -25,25 +24,30 @@ export async function podLeftovers(world: World, node: string): Promise<Leftover
   }
   const netns = (await world.run({ kind: 'node', node }, ['ls', '-1', '/run/netns'])).split('\n').filter(Boolean);
   items.push(...netns.map((x) => `network namespace /run/netns/${x}`));
-  const networks = join(n.host.dataDir, 'networks');
-  if (existsSync(networks)) {
-    for (const net of readdirSync(networks)) {
-      for (const f of readdirSync(join(networks, net))) {
-        if (f === 'lock' || f.startsWith('last_reserved_ip')) continue;
-        items.push(
-          `IP reservation ${net}/${f} (held by ${readFileSync(join(networks, net, f), 'utf8')
-            .split('\n')[0]
-            ?.slice(0, 16)}…)`,
-        );
-      }
+  // the node's folders are the lab's to change: walked without following a link (fs/beneath.ts)
+  const data = nodeFolder(world, node, 'dataDir');
+  for (const net of data.readdirIfExists('networks')) {
+    for (const f of data.readdirIfExists(`networks/${net}`)) {
+      if (f === 'lock' || f.startsWith('last_reserved_ip')) continue;
+      items.push(
+        `IP reservation ${net}/${f} (held by ${data
+          .readFile(`networks/${net}/${f}`, { maxBytes: 4096 })
+          .split('\n')[0]
+          ?.slice(0, 16)}…)`,
+      );
     }
   }
-  const results = join(n.host.dataDir, 'results');
-  if (existsSync(results)) items.push(...readdirSync(results).map((f) => `cached result ${f}`));
-  if (existsSync(n.host.sandboxesDir))
-    items.push(...readdirSync(n.host.sandboxesDir).map((f) => `sandbox files ${NODE_PATHS.sandboxesDir}/${f}`));
-  if (existsSync(n.host.podLogsDir))
-    items.push(...readdirSync(n.host.podLogsDir).map((f) => `pod logs ${NODE_PATHS.podLogsDir}/${f}`));
+  items.push(...data.readdirIfExists('results').map((f) => `cached result ${f}`));
+  items.push(
+    ...nodeFolder(world, node, 'sandboxesDir')
+      .readdirIfExists()
+      .map((f) => `sandbox files ${NODE_PATHS.sandboxesDir}/${f}`),
+  );
+  items.push(
+    ...nodeFolder(world, node, 'podLogsDir')
+      .readdirIfExists()
+      .map((f) => `pod logs ${NODE_PATHS.podLogsDir}/${f}`),
+  );
   return { node, items };
 }
 

@@ -53,8 +53,9 @@ export class BoundedNodePluginHost extends NodePluginHost {
   constructor(
     private readonly runIn: World,
     nodeName: string,
+    ownPlugins: ConstructorParameters<typeof NodePluginHost>[2],
   ) {
-    super(runIn, nodeName);
+    super(runIn, nodeName, ownPlugins);
   }
 
   override async runPlugin(

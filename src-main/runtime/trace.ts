@@ -41,7 +41,7 @@ export type StepIn = <T>(
   component: Component,
   name: string,
   spec: StepSpec,
-  fn: (h: StepHandle) => Promise<T>,
+  fn: (h: StepHandle) => T | Promise<T>,
 ) => Promise<T>;
 
 /** A step about to begin, as a step gate sees it. */
@@ -97,7 +97,13 @@ export class Trace extends EventEmitter<{ event: [TraceEvent]; update: [TraceEve
   }
 
   /** Runs fn as one traced step; its error is recorded and rethrown. */
-  async step<T>(component: Component, name: string, o: StepOptions, fn: (h: StepHandle) => Promise<T>): Promise<T> {
+  async step<T>(
+    component: Component,
+    name: string,
+    o: StepOptions,
+    // a step without I/O may answer at once; a throw is recorded either way (awaited in the try)
+    fn: (h: StepHandle) => T | Promise<T>,
+  ): Promise<T> {
     if (this.gate)
       await this.gate({
         component,

@@ -1,9 +1,8 @@
 // A session's starting world as data (nodes, loopback mode, each node's CNI config, pods, prepare
 // commands), and how it is built: the same path for `podnet lab test`, the app and the benchmark.
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { Kubelet, type PodSpec } from '../runtime/kubelet.js';
 import type { LoopbackMode } from '../runtime/containerd.js';
+import { nodeFolder } from '../fs/world-files.js';
 import { createWorld, WorldError, type World } from '../world/world.js';
 
 /** A pod the world starts with (a lab's `world.pods`): what the kubelet's syncPod is given. */
@@ -44,7 +43,7 @@ export async function furnishWorld(
   progress("writing each node's CNI config");
   for (const n of spec.nodes) {
     const c = spec.configs[n];
-    if (c) writeFileSync(join(world.node(n).host.confDir, c.file), c.text);
+    if (c) nodeFolder(world, n, 'confDir').writeFileAtomic(c.file, c.text);
   }
   if (spec.pods.length) progress(`creating pods ${spec.pods.map((p) => p.name).join(', ')}`);
   // One node's pods in order (predictable IPs for the lab's text), nodes concurrently.

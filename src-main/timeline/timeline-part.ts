@@ -1,8 +1,6 @@
 // The lifecycle timeline's engine part: every SyncPod and KillPod the kubelet runs, recorded with its
 // trace (bounded history), streamed live as steps, explained step by step on request; pod create and
 // delete in step-through mode (a step gate on the operation's trace); and faults for teaching.
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import {
   ApiError,
   type PodnetApi,
@@ -18,6 +16,7 @@ import { Kubelet } from '../runtime/kubelet.js';
 import { podLeftovers, settledPodLeftovers } from '../runtime/leaks.js';
 import { summarize } from '../runtime/trace-format.js';
 import { Trace, type PendingStep, type TraceEvent } from '../runtime/trace.js';
+import { nodeFolder } from '../fs/world-files.js';
 import { NODE_PATHS } from '../world/world.js';
 import { installFailingPlugin, removeNetns } from './faults.js';
 import { StepThrough } from './step-through.js';
@@ -192,7 +191,8 @@ export class TimelinePart implements SessionPart, Pick<PodnetApi, TimelineMethod
       op.removeFault = undefined;
     }
     op.info.state = err === undefined ? 'done' : 'failed';
-    if (err !== undefined) op.info.error = err instanceof Error ? err.message : JSON.stringify(err);
+    if (err !== undefined)
+      op.info.error = err instanceof Error ? err.message : typeof err === 'string' ? err : JSON.stringify(err);
     op.info.pause = null;
     if (op.dropped) return;
     if (op.info.fault || err !== undefined)
@@ -290,7 +290,7 @@ export class TimelinePart implements SessionPart, Pick<PodnetApi, TimelineMethod
     const s = this.session;
     if (!s || !op.netns) return undefined;
     const node = s.world.nodes.get(op.info.node);
-    if (!node || !existsSync(join(node.host.netnsDir, op.netns.split('/').pop()!))) return undefined;
+    if (!node || !nodeFolder(s.world, node.name, 'netnsDir').exists(op.netns.split('/').pop()!)) return undefined;
     const r = await s.world
       .exec({ kind: 'pod', node: op.info.node, netns: op.netns }, ['ip', '-json', 'link', 'show'])
       .catch(() => undefined);

@@ -1,6 +1,6 @@
 // A node as a CNI plugin host: plugins are found in the node's /opt/cni/bin (the host's real
 // plugins with the node's own additions on top) and run in the node's namespaces.
-import { accessSync, constants, lstatSync, statSync } from 'node:fs';
+import { accessSync, constants, statSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
 import type { PluginHost, PluginRunResult } from '../cni/invoke.js';
 import { NODE_PATHS, type World } from './world.js';
@@ -11,6 +11,8 @@ export class NodePluginHost implements PluginHost {
   constructor(
     private readonly world: World,
     readonly nodeName: string,
+    /** The node's own plugins (the overlay's upper folder), looked at without following a link. */
+    private readonly ownPlugins: { lstat(name: string): Stats | undefined },
   ) {}
 
   private isExecutable(p: string): boolean {
@@ -24,15 +26,19 @@ export class NodePluginHost implements PluginHost {
 
   findPlugin(type: string): string | undefined {
     if (!/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/.test(type)) return undefined;
-    const node = this.world.node(this.nodeName);
-    const own = join(node.host.binUpper, type);
     try {
-      const st = lstatSync(own);
-      // overlayfs marks a deleted lower file with a 0:0 character device ("whiteout").
-      if (st.isCharacterDevice()) return undefined;
-      return this.isExecutable(own) || st.isSymbolicLink() ? join(NODE_PATHS.binDir, type) : undefined;
+      // the node's own plugins are the lab's files: looked at, never followed (fs/beneath.ts)
+      const st = this.ownPlugins.lstat(type);
+      if (st) {
+        // overlayfs marks a deleted lower file with a 0:0 character device ("whiteout").
+        if (st.isCharacterDevice()) return undefined;
+        // a link resolves inside the node, where the plugin runs; a file needs an execute bit
+        return (st.isFile() && (st.mode & 0o111) !== 0) || st.isSymbolicLink()
+          ? join(NODE_PATHS.binDir, type)
+          : undefined;
+      }
     } catch {
-      /* not one of the node's own */
+      /* the node's plugin folder is not a folder (a lab replaced it): only the host's plugins count */
     }
     return this.world.pluginDirs.some((d) => this.isExecutable(join(d, type)))
       ? join(NODE_PATHS.binDir, type)

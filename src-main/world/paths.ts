@@ -3,7 +3,9 @@ import {
   accessSync,
   constants,
   existsSync,
+  lstatSync,
   mkdirSync,
+  readlinkSync,
   readdirSync,
   readFileSync,
   rmSync,
@@ -12,7 +14,7 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { isAlive } from './procfs.js';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 
 /** Directories searched for the real CNI plugins, in priority order (Debian: /usr/lib/cni). */
 export const PLUGIN_DIRS = ['/opt/cni/bin', '/usr/libexec/cni', '/usr/lib/cni'] as const;
@@ -29,7 +31,55 @@ export function hostPluginDirs(env: NodeJS.ProcessEnv = process.env): string[] {
   });
 }
 
-/** The root under which worlds keep their state: one folder per world, removed when it ends. */
+/** A state folder that cannot be used safely: a symlink, someone else's, or writable by others. */
+export class StateRootError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'StateRootError';
+  }
+}
+
+/**
+ * Makes `dir` if missing (0700) and checks that it is the user's own: a real folder (not a symlink),
+ * owned by this user, not writable by group or others. Another user can create /tmp/podnet-<uid>
+ * before the app first runs; a state folder they control would let them change a world's files.
+ */
+export function ensureOwnFolder(dir: string): void {
+  const uid = process.getuid?.() ?? 0;
+  mkdirSync(dirname(dir), { recursive: true, mode: 0o700 });
+  try {
+    // not recursive: an existing entry (a symlink someone planted) is an error here, never followed
+    mkdirSync(dir, { mode: 0o700 });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+  }
+  const st = lstatSync(dir);
+  const fix = `remove it, or set PODNET_STATE_DIR to a folder of your own`;
+  if (st.isSymbolicLink()) {
+    let to = '';
+    try {
+      to = ` (to ${readlinkSync(dir)})`;
+    } catch {
+      /* gone meanwhile */
+    }
+    throw new StateRootError(`the state folder ${dir} is a symbolic link${to}: refused; ${fix}`);
+  }
+  if (!st.isDirectory()) throw new StateRootError(`the state folder ${dir} is not a folder: refused; ${fix}`);
+  if (st.uid !== uid)
+    throw new StateRootError(
+      `the state folder ${dir} is owned by uid ${st.uid}, not by you (uid ${uid}): refused; ${fix}`,
+    );
+  if (st.mode & 0o022)
+    throw new StateRootError(
+      `the state folder ${dir} can be written by its group or others (mode ${(st.mode & 0o7777).toString(8)}): refused; chmod 700 it, or ${fix}`,
+    );
+}
+
+/**
+ * The root under which worlds keep their state: one folder per world, removed when it ends. The first
+ * usable candidate; one that exists but is not the user's own (ensureOwnFolder) stops the search with
+ * its reason, rather than silently falling back.
+ */
 export function stateRoot(env: NodeJS.ProcessEnv = process.env): string {
   const uid = process.getuid?.() ?? 0;
   const candidates = [
@@ -41,10 +91,11 @@ export function stateRoot(env: NodeJS.ProcessEnv = process.env): string {
     // overlayfs options are comma- and colon-separated: such a path cannot be used.
     if (!c || /[,:\s\\]/.test(c)) continue;
     try {
-      mkdirSync(c, { recursive: true, mode: 0o700 });
+      ensureOwnFolder(c);
       accessSync(c, constants.W_OK);
       return c;
-    } catch {
+    } catch (e) {
+      if (e instanceof StateRootError) throw e;
       /* try the next */
     }
   }

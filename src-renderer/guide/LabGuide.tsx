@@ -59,6 +59,11 @@ function Catalogue({ guide, labs, pending }: { guide: Guide; labs: LabSummary[] 
                 ) : (
                   <span className="lab-card-summary">{l.summary}</span>
                 )}
+                {l.progressNotice && (
+                  <span className="lab-card-notice" role="note" data-testid={`lab-progress-notice-${l.id}`}>
+                    {l.progressNotice}
+                  </span>
+                )}
               </button>
             </li>
           ))}

@@ -2,7 +2,6 @@
 // into it), closing a terminal frees its pty while others stay open, and the number of terminals is capped.
 import { statSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { settle } from '../../src-main/api/settle.js';
 import { withWorld } from '../helpers.js';
 import { MAX_TERMINALS, TerminalService } from '../../src-main/terminal/terminal-service.js';
 
@@ -80,20 +79,18 @@ describe('terminals are apart', () => {
     }));
 
   it(`refuses terminal ${MAX_TERMINALS + 1} with a clear error, and opens again after one closes`, () =>
-    withWorld(1, (w) =>
-      settle(() => {
-        const svc = new TerminalService(w, () => undefined);
-        try {
-          const ids: string[] = [];
-          for (let i = 0; i < MAX_TERMINALS; i++) ids.push(svc.open({ kind: 'sandbox' }, 80, 24).id);
-          expect(() => svc.open({ kind: 'sandbox' }, 80, 24)).toThrow(
-            `cannot open another terminal: ${MAX_TERMINALS} are open, the most there may be is ${MAX_TERMINALS}; close one first`,
-          );
-          svc.close(ids[0]!);
-          expect(svc.open({ kind: 'sandbox' }, 80, 24).exited).toBe(false);
-        } finally {
-          svc.dispose();
-        }
-      }),
-    ));
+    withWorld(1, async (w) => {
+      const svc = new TerminalService(w, () => undefined);
+      try {
+        const ids: string[] = [];
+        for (let i = 0; i < MAX_TERMINALS; i++) ids.push(svc.open({ kind: 'sandbox' }, 80, 24).id);
+        expect(() => svc.open({ kind: 'sandbox' }, 80, 24)).toThrow(
+          `cannot open another terminal: ${MAX_TERMINALS} are open, the most there may be is ${MAX_TERMINALS}; close one first`,
+        );
+        svc.close(ids[0]!);
+        expect(svc.open({ kind: 'sandbox' }, 80, 24).exited).toBe(false);
+      } finally {
+        svc.dispose();
+      }
+    }));
 });
