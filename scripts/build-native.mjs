@@ -1,6 +1,5 @@
-// Builds the lab world's native helpers (src-main/world/native): world-init, the world's C init, and
-// world-confine, which confines the world's view of the host's files, and pause, each pod sandbox's
-// pause process. Needs a C compiler.
+// Builds the lab world's native helpers (src-main/world/native): world-init, the world's C init (it
+// builds the world's root and holds it), and pause, each pod sandbox's pause process. Needs a C compiler.
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -9,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const cc = process.env.CC || 'cc';
 
-for (const name of ['world-init', 'world-confine', 'pause']) {
+for (const name of ['world-init', 'pause']) {
   const src = join(root, `src-main/world/native/${name}.c`);
   const out = join(root, `out/native/${name}`);
   const fresh = (() => {
