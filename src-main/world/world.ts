@@ -585,16 +585,22 @@ export class World {
       ...(this.limits.processes ? [`--nproc=${this.limits.processes}`] : []),
       ...(this.limits.memoryBytes ? [`--as=${this.limits.memoryBytes}`] : []),
     ];
-    // --preserve-credentials: setgroups is denied in the world's user namespace (as for any unprivileged one)
-    const base = [...(limits.length ? ['prlimit', ...limits, '--'] : []), 'nsenter', '--preserve-credentials'];
+    // Two steps, as world-init's spawns: the world's PID namespace belongs to world-init's user namespace,
+    // so it is entered from there; then the lab's nested user namespace and the target's namespaces.
+    // --preserve-credentials: setgroups is denied in the world's user namespaces (as for any unprivileged one)
+    const outer = ['nsenter', '--preserve-credentials', '-t', String(this.hostPid(1)), '-U', '-p', '--'];
+    const base = [
+      ...(limits.length ? ['prlimit', ...limits, '--'] : []),
+      ...outer,
+      'nsenter',
+      '--preserve-credentials',
+    ];
     // the sandbox keeps the host's UTS namespace, which only the host may enter
-    if (target.kind === 'sandbox')
-      return [...base, '-t', String(this.hostPid(this.confinedPid)), '-U', '-m', '-n', '-p'];
+    if (target.kind === 'sandbox') return [...base, '-t', String(this.hostPid(this.confinedPid)), '-U', '-m', '-n'];
     const holder = this.hostPid(this.node(target.node).holderPid);
-    const common = [...base, '-t', String(holder), '-U', '-m', '-u', '-p'];
+    const common = [...base, '-t', String(holder), '-U', '-m', '-u'];
     if (target.kind === 'node') return [...common, '-n'];
-    if (target.sandboxPid)
-      return [...base, '-t', String(this.hostPid(target.sandboxPid)), '-U', '-m', '-u', '-n', '-p'];
+    if (target.sandboxPid) return [...base, '-t', String(this.hostPid(target.sandboxPid)), '-U', '-m', '-u', '-n'];
     // the pin lives in the node's mounts: reach it through the holder's root
     return [...common, `--net=/proc/${holder}/root${target.netns}`];
   }
