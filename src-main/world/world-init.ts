@@ -168,6 +168,8 @@ export interface RootSpec {
   hideFiles: string[];
   /** Folders the nodes mount over, made in the world where the host lacks them (/etc/cni/net.d). */
   mkdirs: string[];
+  /** The world's id: on world-init's command line as "/ID", so the host's process list tells worlds apart. */
+  id: string;
 }
 
 /** What init may send, with the least payload each carries. */
@@ -230,6 +232,8 @@ export class WorldInit extends EventEmitter<{ exit: [ExitStatus] }> {
         ...paths('--hide', root.hideDirs),
         ...paths('--hide-file', root.hideFiles),
         ...paths('--mkdir', root.mkdirs),
+        '--world',
+        `/${root.id}`,
       ],
       { stdio: ['pipe', 'pipe', 'pipe'], env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin' } },
     );

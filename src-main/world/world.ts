@@ -172,7 +172,7 @@ function appRoot(): string {
 }
 
 /** What the world's root is built from: the app's and Node.js's folders, the plugin folders, the lab's folder. */
-function rootSpec(pluginDirs: string[], workDir: string | undefined): RootSpec {
+function rootSpec(id: string, pluginDirs: string[], workDir: string | undefined): RootSpec {
   const app = appRoot();
   // the app and Node.js stay visible, read-only: `podnet` runs inside nodes, and either may live under the
   // home folder (an app cloned there, Node.js from nvm); node_modules may be a link to another checkout
@@ -191,6 +191,7 @@ function rootSpec(pluginDirs: string[], workDir: string | undefined): RootSpec {
     hideDirs: HIDDEN_DIRS,
     hideFiles: HIDDEN_FILES,
     mkdirs: MOUNTPOINTS,
+    id,
   };
 }
 
@@ -319,7 +320,7 @@ export class World {
     }
     let init: WorldInit;
     try {
-      init = await WorldInit.start(rootSpec(pluginDirs, opts.workDir), limits);
+      init = await WorldInit.start(rootSpec(id, pluginDirs, opts.workDir), limits);
     } catch (e) {
       throw new WorldError(`${(e as Error).message}\nRun "podnet doctor" to check that user namespaces are usable.`);
     }

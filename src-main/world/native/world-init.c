@@ -31,6 +31,7 @@
  *
  * usage: world-init PROCS MEMBYTES DISKBYTES [--ro PATH]... [--rw PATH]... [--hide PATH]... [--hide-file PATH]...
  *                   [--mkdir PATH]...   (folders the nodes mount over, made where the host lacks them)
+ *                   [--world /ID]       (names the world in the host's process list; nothing else)
  *
  * Protocol (both directions): frames of [u32 len LE][u8 type][u32 id LE][payload: len-5 bytes].
  * Engine -> init:
@@ -795,6 +796,7 @@ static int parse_args(int argc, char **argv, root_spec_t *spec, unsigned long *p
 		else if (!strcmp(argv[i], "--hide") && spec->nhide < MAX_PATHS) spec->hide[spec->nhide++] = v;
 		else if (!strcmp(argv[i], "--hide-file") && spec->nhide_files < MAX_PATHS) spec->hide_files[spec->nhide_files++] = v;
 		else if (!strcmp(argv[i], "--mkdir") && spec->nmkdirs < MAX_PATHS) spec->mkdirs[spec->nmkdirs++] = v;
+		else if (!strcmp(argv[i], "--world")) continue; /* the world's id, for whoever reads the host's process list */
 		else return -1;
 	}
 	return 0;
