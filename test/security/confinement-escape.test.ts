@@ -47,6 +47,10 @@ const ATTACKS = [
   'proc-irq-writable',
   'host-block-devices',
   'pidfd-getfd-init',
+  'fresh-proc-rw',
+  'fresh-proc-core-pattern',
+  'fresh-sysfs-rw',
+  'uncover-spare-kernel-views',
 ];
 
 interface Report {
