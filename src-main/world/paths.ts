@@ -1,4 +1,4 @@
-// Where a world keeps its state on the host, and where the host's CNI plugins are.
+// Where worlds of older versions kept their state on the host, and where the host's CNI plugins are.
 import {
   accessSync,
   constants,
@@ -29,7 +29,7 @@ export function hostPluginDirs(env: NodeJS.ProcessEnv = process.env): string[] {
   });
 }
 
-/** The root under which worlds keep their state: one folder per world, removed when it ends. */
+/** The root under which worlds of older versions kept their state (one folder per world); swept at start. */
 export function stateRoot(env: NodeJS.ProcessEnv = process.env): string {
   const uid = process.getuid?.() ?? 0;
   const candidates = [
@@ -52,8 +52,8 @@ export function stateRoot(env: NodeJS.ProcessEnv = process.env): string {
 }
 
 /**
- * Removes state folders of worlds whose engine is gone. world-init removes its own folder when its
- * lifeline closes; this catches the rare case where world-init itself was killed.
+ * Removes state folders of worlds whose engine is gone. A world now keeps its state in its own tmpfs
+ * (nothing on the host's disk); this clears what worlds of older versions left on the host.
  */
 export function sweepStaleWorlds(root: string): string[] {
   const removed: string[] = [];

@@ -332,19 +332,16 @@ export class World {
     }
     const worldRoot = `/proc/${initHost}/root`;
     const stateDir = worldRoot + WORLD_STATE_MOUNT;
-    const missing = MOUNTPOINTS.filter((p) => !existsSync(worldRoot + p));
-    if (missing.length) {
-      await init.close();
-      throw new WorldError(`the world could not make ${missing.join(', ')} for its nodes`);
-    }
-    // busybox's applets where the host has no tool of that name, in the world's own /opt
-    const hostBins = WORLD_PATH.split(':').slice(0, -1);
-    for (const a of APPLETS)
-      if (!hostBins.some((d) => existsSync(join(d, a)))) symlinkSync(busybox, join(worldRoot + TOOLS_DIR, a));
     const world = new World(id, stateDir, init, pluginDirs, limits);
     world.hostPids.set(1, initHost);
     world.confinedPid = init.holderPid;
     try {
+      const missing = MOUNTPOINTS.filter((p) => !existsSync(worldRoot + p));
+      if (missing.length) throw new WorldError(`the world could not make ${missing.join(', ')} for its nodes`);
+      // busybox's applets where the host has no tool of that name, in the world's own /opt
+      const hostBins = WORLD_PATH.split(':').slice(0, -1);
+      for (const a of APPLETS)
+        if (!hostBins.some((d) => existsSync(join(d, a)))) symlinkSync(busybox, join(worldRoot + TOOLS_DIR, a));
       await world.run({ kind: 'sandbox' }, [
         'sh',
         '-ec',
