@@ -57,7 +57,7 @@ export function stateRoot(env: NodeJS.ProcessEnv = process.env): string {
  */
 export function sweepStaleWorlds(root: string): string[] {
   const removed: string[] = [];
-  let entries: string[] = [];
+  let entries: string[];
   try {
     entries = readdirSync(root);
   } catch {
