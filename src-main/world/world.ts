@@ -3,7 +3,10 @@
 // touches the host's network namespace or disk, and when world-init's lifeline closes everything of it is gone.
 import { randomBytes } from 'node:crypto';
 import {
+  closeSync,
+  constants,
   existsSync,
+  openSync,
   mkdirSync,
   readdirSync,
   readFileSync,
@@ -119,7 +122,8 @@ export interface WorldNode {
   podCidr: string;
   /**
    * The engine's paths to the node's own folders and files (seen inside the node at NODE_PATHS): in the
-   * world's tmpfs, reached through world-init's root (/proc/PID/root/run/podnet/nodes/NAME/…).
+   * world's tmpfs, reached through the engine's handle on world-init's root
+   * (/proc/ENGINE-PID/fd/N/run/podnet/nodes/NAME/…, N opened from /proc/WORLD-INIT-PID/root).
    */
   host: {
     confDir: string;
@@ -330,9 +334,18 @@ export class World {
       await init.close();
       throw new WorldError('the world started, but world-init is not among its processes');
     }
-    const worldRoot = `/proc/${initHost}/root`;
+    // held open, so the path stays this world's even if world-init's PID were reused after it ends
+    let rootFd: number;
+    try {
+      rootFd = openSync(`/proc/${initHost}/root`, constants.O_RDONLY | constants.O_DIRECTORY);
+    } catch (e) {
+      await init.close();
+      throw new WorldError(`cannot reach the world's files: ${(e as Error).message}`);
+    }
+    const worldRoot = `/proc/${process.pid}/fd/${rootFd}`;
     const stateDir = worldRoot + WORLD_STATE_MOUNT;
     const world = new World(id, stateDir, init, pluginDirs, limits);
+    world.rootFd = rootFd;
     world.hostPids.set(1, initHost);
     world.confinedPid = init.holderPid;
     try {
@@ -679,12 +692,18 @@ export class World {
     }
   }
 
+  /** The engine's handle on world-init's root ("/" of the world): stateDir goes through it. */
+  private rootFd = -1;
+
   /** Ends the world: every process, namespace, interface, mount and file of it (its tmpfs goes with it). */
   async destroy(): Promise<void> {
     if (this.destroyed) return;
     this.destroyed = true;
     this.memory?.stop();
     await this.init.close();
+    // the last reference to the world's tmpfs
+    if (this.rootFd >= 0) closeSync(this.rootFd);
+    this.rootFd = -1;
   }
 }
 
