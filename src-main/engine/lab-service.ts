@@ -239,7 +239,7 @@ export class LabService
 
   /** A world at its process limit (a fork bomb in a terminal?) is reported as the world's error, and cleared after. True when that changed. */
   private reportProcessLimit(world: World): boolean {
-    let full = false;
+    let full: boolean;
     try {
       full = world.atProcessLimit();
     } catch {
