@@ -1,7 +1,6 @@
-// Builds the lab world's native helpers (src-main/world/native): world-init, the world's C init, and
-// world-confine, which confines the world's view of the host's files, and pause, each pod sandbox's
-// pause process; and the terminals' pty-exec (src-main/terminal/native), which starts each shell with no
-// inherited descriptor. Needs a C compiler.
+// Builds the native helpers: the lab world's (src-main/world/native): world-init, the world's C init (it
+// builds the world's root and holds it), and pause, each pod sandbox's pause process; and the terminals'
+// pty-exec (src-main/terminal/native), which starts each shell with no inherited descriptor. Needs a C compiler.
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -11,7 +10,7 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const cc = process.env.CC || 'cc';
 
 const helpers = [
-  ...['world-init', 'world-confine', 'pause'].map((name) => ({ name, dir: 'src-main/world/native' })),
+  ...['world-init', 'pause'].map((name) => ({ name, dir: 'src-main/world/native' })),
   { name: 'pty-exec', dir: 'src-main/terminal/native' },
 ];
 for (const { name, dir } of helpers) {

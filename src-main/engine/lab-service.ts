@@ -53,6 +53,8 @@ export class LabService
   private statusTimer: NodeJS.Timeout | undefined;
   /** Set while the running world is at its process limit. */
   private limitMessage: string | undefined;
+  /** Set while the running world is broken (its processes killed) or its disk is full (World.trouble). */
+  private troubleMessage: string | undefined;
   /** The memory watch's last report (a process it killed), until MEMORY_KILL_SHOWN_MS after. */
   private memoryMessage: { text: string; until: number } | undefined;
   private lastNodes = 2;
@@ -96,7 +98,9 @@ export class LabService
             };
           })
         : [];
-    const reports = [this.limitMessage, this.memoryMessage?.text].filter((m): m is string => m !== undefined);
+    const reports = [this.troubleMessage, this.limitMessage, this.memoryMessage?.text].filter(
+      (m): m is string => m !== undefined,
+    );
     return { state: this.state, nodes, ...(this.error ?? (reports.length ? { error: reports.join('\n') } : {})) };
   }
 
@@ -210,7 +214,9 @@ export class LabService
       // kubelet's Status loop: NetworkReady changes (a config edited in a terminal) reach the status bar
       let last = JSON.stringify(this.status().nodes);
       this.statusTimer = setInterval(() => {
-        const full = this.reportProcessLimit(world) || this.expireMemoryMessage();
+        const full = [this.reportTrouble(world), this.reportProcessLimit(world), this.expireMemoryMessage()].some(
+          Boolean,
+        );
         const now = JSON.stringify(this.status().nodes);
         if (now !== last || full) {
           last = now;
@@ -259,6 +265,14 @@ export class LabService
     return true;
   }
 
+  /** A world whose own processes were killed, or whose disk is full, says so (and that a reset helps). True when that changed. */
+  private reportTrouble(world: World): boolean {
+    const message = world.trouble();
+    if (message === this.troubleMessage) return false;
+    this.troubleMessage = message;
+    return true;
+  }
+
   /** A memory kill's report ends after a while. True when it did. */
   private expireMemoryMessage(): boolean {
     if (!this.memoryMessage || Date.now() < this.memoryMessage.until) return false;
@@ -290,6 +304,7 @@ export class LabService
     this.state = 'stopping';
     clearInterval(this.statusTimer);
     this.limitMessage = undefined;
+    this.troubleMessage = undefined;
     this.memoryMessage = undefined;
     this.changed();
     // parts let go of the world before it ends (in reverse: a later part may lean on an earlier one)

@@ -546,6 +546,8 @@ export class ContainerdNode {
     // (a few times, in the background: kill succeeds on a zombie too; this init exiting ends the loop)
     // First, as containerd's WithPodHostname/WithPodResolvConf mounts: the sandbox's files over /etc/….
     const init = [
+      // its own /proc, read-only: the world lets a lab mount proc only as read-only as its spare one
+      'mount -t proc -o ro,nosuid,nodev,noexec proc /proc',
       ...sandboxFileMounts(sb.filesDir),
       `trap '(for i in 1 2 3 4 5; do kill -TERM "$c" 2>/dev/null || break; sleep 0.2; done) & wait "$c"; exit $?' TERM INT; "$@" & c=$!; echo ${CONTAINER_STARTED} >&2; wait "$c"`,
     ].join('\n');
@@ -558,7 +560,6 @@ export class ContainerdNode {
       '--pid',
       '--fork',
       '--mount',
-      '--mount-proc',
       'sh',
       '-c',
       init,

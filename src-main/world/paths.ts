@@ -1,4 +1,4 @@
-// Where a world keeps its state on the host, and where the host's CNI plugins are.
+// Where worlds of older versions kept their state on the host, and where the host's CNI plugins are.
 import {
   accessSync,
   constants,
@@ -76,9 +76,10 @@ export function ensureOwnFolder(dir: string): void {
 }
 
 /**
- * The root under which worlds keep their state: one folder per world, removed when it ends. The first
- * usable candidate; one that exists but is not the user's own (ensureOwnFolder) stops the search with
- * its reason, rather than silently falling back.
+ * The root under which worlds of older versions kept their state on the host (one folder per world),
+ * swept at start. The first usable candidate; one that exists but is not the user's own
+ * (ensureOwnFolder) stops the search with its reason, rather than silently falling back: the sweep
+ * removes folders there.
  */
 export function stateRoot(env: NodeJS.ProcessEnv = process.env): string {
   const uid = process.getuid?.() ?? 0;
@@ -103,8 +104,8 @@ export function stateRoot(env: NodeJS.ProcessEnv = process.env): string {
 }
 
 /**
- * Removes state folders of worlds whose engine is gone. world-init removes its own folder when its
- * lifeline closes; this catches the rare case where world-init itself was killed.
+ * Removes state folders of worlds whose engine is gone. A world now keeps its state in its own tmpfs
+ * (nothing on the host's disk); this clears what worlds of older versions left on the host.
  */
 export function sweepStaleWorlds(root: string): string[] {
   const removed: string[] = [];

@@ -52,6 +52,8 @@ export interface ExitStatus {
 
 /** Bounds every process of a world inherits from world-init (0: unbounded). */
 export interface WorldLimits {
+  /** Bytes the world may write, all of it (its root is one tmpfs of this size). */
+  diskBytes: number;
   /** Processes of the world at once (RLIMIT_NPROC, and the PID namespace's pid_max). */
   processes: number;
   /** Address space of each process of the world (RLIMIT_AS), in bytes. */
@@ -144,7 +146,7 @@ export function worldInitBinary(): string {
 }
 
 /** A native helper of the world (src-main/world/native), as scripts/build-native.mjs built it. */
-export function nativeBinary(name: 'world-init' | 'world-confine' | 'pause'): string {
+export function nativeBinary(name: 'world-init' | 'pause'): string {
   const here = dirname(fileURLToPath(import.meta.url));
   // src-main/world → out/native, or out/src-main/world → out/native
   for (const p of [join(here, `../../out/native/${name}`), join(here, `../../native/${name}`)]) {
@@ -155,12 +157,36 @@ export function nativeBinary(name: 'world-init' | 'world-confine' | 'pause'): st
   );
 }
 
+/** What the world's root is built from (world-init's --ro, --rw, --hide, --hide-file). */
+export interface RootSpec {
+  /** Host folders the world sees read-only, at their paths (beyond /usr, /etc, /bin, /sbin, /lib*). */
+  readOnly: string[];
+  /** Host folders the world may write, at their paths (a lab's working folder). */
+  writable: string[];
+  /** Folders of /etc shown empty, and files shown empty. */
+  hideDirs: string[];
+  hideFiles: string[];
+  /** Folders the nodes mount over, made in the world where the host lacks them (/etc/cni/net.d). */
+  mkdirs: string[];
+  /** The world's id: on world-init's command line as "/ID", so the host's process list tells worlds apart. */
+  id: string;
+}
+
+/** What init may send, with the least payload each carries. */
+const FROM_INIT: Record<string, number> = { R: 4, P: 4, O: 0, E: 0, X: 8, F: 4 };
+/** Longer than any frame init sends (its output frames carry at most 64 KiB). */
+const MAX_FRAME = 16 * 1024 * 1024;
+
 /** The channel to one world's init process. */
 export class WorldInit extends EventEmitter<{ exit: [ExitStatus] }> {
   private nextId = 1;
   private readonly procs = new Map<number, WorldProcess>();
   private buf: Buffer = Buffer.alloc(0);
-  private onReady: () => void = () => {};
+  private onReady: (holderPid: number) => void = () => {};
+  /** Inner PID of the world's holder, whose nested user, mount and network namespaces every command joins. */
+  holderPid = 0;
+  /** Frames from init that were dropped, with why (a bad frame never throws in the engine). */
+  readonly dropped: string[] = [];
   private closed = false;
   private stderrText = '';
   readonly exited: Promise<ExitStatus>;
@@ -181,10 +207,11 @@ export class WorldInit extends EventEmitter<{ exit: [ExitStatus] }> {
 
   /** Starts world-init as PID 1 of new user, network, mount and PID namespaces, with the world's limits. */
   static async start(
-    stateDir: string,
-    limits: WorldLimits = { processes: 0, memoryBytes: 0, worldMemoryBytes: 0 },
+    root: RootSpec,
+    limits: WorldLimits = { processes: 0, memoryBytes: 0, worldMemoryBytes: 0, diskBytes: 0 },
   ): Promise<WorldInit> {
     const bin = worldInitBinary();
+    const paths = (flag: string, list: string[]) => list.flatMap((p) => [flag, p]);
     const child = spawn(
       'unshare',
       [
@@ -197,9 +224,16 @@ export class WorldInit extends EventEmitter<{ exit: [ExitStatus] }> {
         '--mount-proc',
         '--kill-child',
         bin,
-        stateDir,
         String(limits.processes),
         String(limits.memoryBytes),
+        String(limits.diskBytes),
+        ...paths('--ro', root.readOnly),
+        ...paths('--rw', root.writable),
+        ...paths('--hide', root.hideDirs),
+        ...paths('--hide-file', root.hideFiles),
+        ...paths('--mkdir', root.mkdirs),
+        '--world',
+        `/${root.id}`,
       ],
       { stdio: ['pipe', 'pipe', 'pipe'], env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin' } },
     );
@@ -210,7 +244,10 @@ export class WorldInit extends EventEmitter<{ exit: [ExitStatus] }> {
     // A write after the world died must not crash the engine.
     child.stdin.on('error', () => {});
     const ready = new Promise<void>((resolve, reject) => {
-      init.onReady = resolve;
+      init.onReady = (holderPid) => {
+        init.holderPid = holderPid;
+        resolve();
+      };
       child.on('error', (e) => reject(new WorldInitError(`cannot start the world sandbox (unshare): ${e.message}`)));
       void init.exited.then((s) =>
         reject(
@@ -336,11 +373,24 @@ export class WorldInit extends EventEmitter<{ exit: [ExitStatus] }> {
     this.child.stdin!.write(payload.length ? Buffer.concat([hdr, payload]) : hdr);
   }
 
+  /** A frame init should not have sent: dropped and logged, never thrown (the world's side is not trusted). */
+  private drop(why: string): void {
+    if (this.dropped.length < 100) this.dropped.push(why);
+    console.warn(`podnet: dropped a frame from world-init: ${why}`);
+  }
+
   private onData(d: Buffer): void {
     this.buf = this.buf.length ? Buffer.concat([this.buf, d]) : d;
     let off = 0;
     while (this.buf.length - off >= 9) {
       const len = this.buf.readUInt32LE(off);
+      if (len < 5 || len > MAX_FRAME) {
+        // the stream cannot be followed past this: the world is lost, the engine is not
+        this.drop(`a frame of length ${len}: ending the world`);
+        this.buf = Buffer.alloc(0);
+        this.child.kill('SIGKILL');
+        return;
+      }
       if (this.buf.length - off - 4 < len) break;
       const type = String.fromCharCode(this.buf[off + 4]!);
       const id = this.buf.readUInt32LE(off + 5);
@@ -352,14 +402,20 @@ export class WorldInit extends EventEmitter<{ exit: [ExitStatus] }> {
   }
 
   private onFrame(type: string, id: number, payload: Buffer): void {
+    const least = FROM_INIT[type];
+    if (least === undefined) return this.drop(`unknown kind 0x${type.charCodeAt(0).toString(16)} (id ${id})`);
+    if (payload.length < least)
+      return this.drop(`'${type}' with ${payload.length} bytes, fewer than ${least} (id ${id})`);
     if (type === 'R') {
-      this.onReady();
+      if (id !== 0) return this.drop(`'R' for id ${id}`);
+      this.onReady(payload.readUInt32LE(0));
       return;
     }
     const proc = this.procs.get(id);
-    if (!proc) return;
+    if (!proc) return this.drop(`'${type}' for id ${id}, which is no running command`);
     switch (type) {
       case 'P':
+        if (proc.pid) return this.drop(`a second 'P' for id ${id}`);
         proc.onStarted(payload.readUInt32LE(0));
         break;
       case 'O':

@@ -1,18 +1,31 @@
-// A lab world: one sandbox (user + net + mount + pid namespaces) held by world-init, with nodes
-// (network + mount + uts namespaces) wired by an underlay bridge. Nothing of it touches the host's
-// network namespace, and when world-init's lifeline closes everything of it is gone.
+// A lab world: one sandbox (user + net + mount + pid namespaces) held by world-init, in a root of its
+// own, with nodes (network + mount + uts namespaces) wired by an underlay bridge. Nothing of it
+// touches the host's network namespace or disk, and when world-init's lifeline closes everything of it is gone.
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, symlinkSync, writeFileSync } from 'node:fs';
-import { homedir, totalmem } from 'node:os';
+import {
+  closeSync,
+  constants,
+  existsSync,
+  openSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  realpathSync,
+  statfsSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import { totalmem } from 'node:os';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
-import { hostPluginDirs, stateRoot, sweepStaleWorlds, forceRemove } from './paths.js';
+import { hostPluginDirs, stateRoot, sweepStaleWorlds } from './paths.js';
 import { MemoryWatch } from './memory-watch.js';
 import { childrenOf } from './procfs.js';
 import {
-  nativeBinary,
   WorldInit,
   type ExecResult,
   type NsPlacement,
+  type RootSpec,
   type SpawnRequest,
   type WorldLimits,
   type WorldProcess,
@@ -107,7 +120,11 @@ export interface WorldNode {
   underlayIp: string;
   /** Conventional pod CIDR for this node (10.244.<index>.0/24), as a cluster would assign. */
   podCidr: string;
-  /** Host paths of the node's own folders and files (seen inside the node at NODE_PATHS). */
+  /**
+   * The engine's paths to the node's own folders and files (seen inside the node at NODE_PATHS): in the
+   * world's tmpfs, reached through the engine's handle on the world's state folder
+   * (/proc/ENGINE-PID/fd/N/nodes/NAME/…, N opened from /proc/WORLD-INIT-PID/root/run/podnet).
+   */
   host: {
     confDir: string;
     dataDir: string;
@@ -123,7 +140,7 @@ export interface WorldOptions {
   nodes: number | string[];
   /** A lab's working folder: the one host folder the world may write (at its own path). */
   workDir?: string;
-  /** Bounds on the world's processes, each process's memory and the world's (DEFAULT_LIMITS; 0 lifts one). */
+  /** Bounds on the world's processes, each process's memory, the world's memory and disk (DEFAULT_LIMITS; 0 lifts one). */
   limits?: Partial<WorldLimits>;
 }
 
@@ -137,17 +154,19 @@ export const DEFAULT_LIMITS: WorldLimits = {
   processes: 1000,
   memoryBytes: 4 * 1024 ** 3,
   worldMemoryBytes: Math.min(2 * 1024 ** 3, Math.floor(totalmem() / 2)),
+  diskBytes: 512 * 1024 ** 2,
 };
 
-/** Where the world's own state folder appears inside the confined view (world-confine.c). */
+/** Where the world's own state folder is inside the world (in its tmpfs root; world-init.c). */
 export const WORLD_STATE_MOUNT = '/run/podnet';
 
 /**
  * Host files a world must not read even as root in its user namespace (when the app itself runs as
- * root, the world's root is the host's): password hashes and the host's SSH keys.
+ * root, the world's root is the host's): password hashes and the host's SSH keys. world-init also
+ * hides every file of /etc that only the host's root may read.
  */
 const HIDDEN_FILES = ['/etc/shadow', '/etc/shadow-', '/etc/gshadow', '/etc/gshadow-', '/etc/sudoers'];
-const HIDDEN_DIRS = ['/etc/ssh', '/etc/sudoers.d', '/var/mail', '/var/spool', '/var/backups'];
+const HIDDEN_DIRS = ['/etc/ssh', '/etc/sudoers.d'];
 
 /** The app's install folder (the one with package.json above this module, in src-main/ or out/). */
 function appRoot(): string {
@@ -156,28 +175,28 @@ function appRoot(): string {
   return d;
 }
 
-/** world-confine's arguments: the state folder, the lab's folder, and what to hide beyond its own list. */
-function confineArgv(stateDir: string, workDir: string | undefined): string[] {
-  const hide = new Set<string>(HIDDEN_DIRS);
-  // the user's home, the runtime folder (sockets of the desktop session), every world's state
-  for (const p of [
-    homedir(),
-    process.env.XDG_RUNTIME_DIR,
-    stateRoot(),
-    process.env.XDG_CONFIG_HOME,
-    process.env.XDG_DATA_HOME,
-  ]) {
-    if (p && isAbsolute(p) && p !== '/') hide.add(resolve(p));
+/** What the world's root is built from: the app's and Node.js's folders, the plugin folders, the lab's folder. */
+function rootSpec(id: string, pluginDirs: string[], workDir: string | undefined): RootSpec {
+  const app = appRoot();
+  // the app and Node.js stay visible, read-only: `podnet` runs inside nodes, and either may live under the
+  // home folder (an app cloned there, Node.js from nvm); node_modules may be a link to another checkout
+  const wanted = [app, dirname(dirname(process.execPath)), ...pluginDirs];
+  try {
+    wanted.push(realpathSync(join(app, 'node_modules')));
+  } catch {
+    /* no node_modules: a packaged app */
   }
-  const argv = [nativeBinary('world-confine'), stateDir];
-  if (workDir) argv.push('--work', resolve(workDir));
-  // the app's own files and Node.js stay visible, read-only: `podnet` runs inside nodes, and either
-  // may live under a hidden folder (an app cloned into the home folder, Node.js from nvm)
-  for (const d of new Set([appRoot(), dirname(dirname(process.execPath))]))
-    if (d !== '/' && d !== '/usr') argv.push('--keep', d);
-  for (const d of hide) argv.push('--hide', d);
-  for (const f of HIDDEN_FILES) argv.push('--hide-file', f);
-  return argv;
+  const real = [...new Set(wanted.map((d) => resolve(d)))].filter((d) => d !== '/');
+  // a folder under another one comes with it (a child could not be made inside a read-only parent)
+  const readOnly = real.filter((d) => !real.some((o) => o !== d && d.startsWith(o + '/'))).sort();
+  return {
+    readOnly,
+    writable: workDir ? [resolve(workDir)] : [],
+    hideDirs: HIDDEN_DIRS,
+    hideFiles: HIDDEN_FILES,
+    mkdirs: MOUNTPOINTS,
+    id,
+  };
 }
 
 export class WorldError extends Error {
@@ -194,40 +213,8 @@ export function shq(s: string): string {
   return `'${s.replace(/'/g, `'\\''`)}'`;
 }
 
-/**
- * Paths that must exist in the sandbox to be mounted over in each node. A missing one is made by
- * an overlay on the parent of its first missing component (an unprivileged user cannot copy up
- * deeper, root-owned folders), so the host's own folders are never written.
- */
-function mountpointPlan(stateDir: string): { script: string[]; error?: string } {
-  const script: string[] = [];
-  const overlaid = new Set<string>();
-  for (const target of [NODE_PATHS.confDir, NODE_PATHS.binDir, NODE_PATHS.dataDir, NODE_PATHS.podLogsDir, TOOLS_DIR]) {
-    const parts = target.split('/').filter(Boolean);
-    let missingAt = -1;
-    for (let i = 1; i <= parts.length; i++) {
-      if (!existsSync('/' + parts.slice(0, i).join('/'))) {
-        missingAt = i;
-        break;
-      }
-    }
-    if (missingAt < 0) continue;
-    if (missingAt === 1)
-      return { script, error: `the host has no /${parts[0]}, so the lab cannot show ${target} in its nodes` };
-    const parent = '/' + parts.slice(0, missingAt - 1).join('/');
-    if (!overlaid.has(parent)) {
-      overlaid.add(parent);
-      const d = join(stateDir, 'overlay', parent.slice(1).replace(/\//g, '_'));
-      mkdirSync(join(d, 'upper'), { recursive: true });
-      mkdirSync(join(d, 'work'), { recursive: true });
-      script.push(
-        `mount -t overlay podnet-${parts[0]} -o ${shq(`lowerdir=${parent},upperdir=${d}/upper,workdir=${d}/work`)} ${shq(parent)}`,
-      );
-    }
-    script.push(`mkdir -p ${shq(target)}`);
-  }
-  return { script };
-}
+/** Folders every node mounts over: world-init makes them where the host lacks them. */
+const MOUNTPOINTS = [NODE_PATHS.confDir, NODE_PATHS.binDir, NODE_PATHS.dataDir, NODE_PATHS.podLogsDir, TOOLS_DIR];
 
 /** Whether a process prints `line` before it exits (output that came before this call counts). */
 function untilLine(p: WorldProcess, out: () => string, line: string): Promise<boolean> {
@@ -249,10 +236,10 @@ const nodePlacement = (holderPid: number): NsPlacement => ({
 export class World {
   readonly nodes = new Map<string, WorldNode>();
   private destroyed = false;
-  /** Inner PID of world-confine, whose mount namespace (the confined view) every command runs in. */
+  /** Inner PID of the world's holder: its nested user, mount and network namespaces are the sandbox. */
   private confinedPid = 0;
 
-  /** The world's own long-lived processes (world-confine and the node holders), by inner PID. */
+  /** The world's own long-lived processes (the holder, named world-confine, and the node holders), by inner PID. */
   get holderPids(): number[] {
     return [this.confinedPid, ...[...this.nodes.values()].map((n) => n.holderPid)];
   }
@@ -307,6 +294,13 @@ export class World {
         `a world's memory limit as a whole is at least 64 MiB (or 0 for none), not ${limits.worldMemoryBytes} bytes`,
       );
     }
+    if (
+      !Number.isInteger(limits.diskBytes) ||
+      limits.diskBytes < 0 ||
+      (limits.diskBytes > 0 && limits.diskBytes < 64 * 1024 ** 2)
+    ) {
+      throw new WorldError(`a world's disk is at least 64 MiB (or 0 for no bound), not ${limits.diskBytes} bytes`);
+    }
     if (opts.workDir !== undefined && (!isAbsolute(opts.workDir) || !existsSync(opts.workDir))) {
       throw new WorldError(`the lab's working folder must be an existing absolute path, not "${opts.workDir}"`);
     }
@@ -319,52 +313,74 @@ export class World {
         `no CNI plugins found in ${where}: install them (Debian/Ubuntu: sudo apt-get install containernetworking-plugins); run "podnet doctor"`,
       );
     }
-    const root = stateRoot();
-    sweepStaleWorlds(root);
+    // worlds of older versions kept their state on the host: what a crash left of them goes
+    sweepStaleWorlds(stateRoot());
     const id = `world-${process.pid}-${randomBytes(4).toString('hex')}`;
-    const stateDir = join(root, id);
-    mkdirSync(stateDir, { mode: 0o700 });
-    const plan = mountpointPlan(stateDir);
     const busybox = BUSYBOX.find((b) => existsSync(b));
     if (!busybox) {
-      forceRemove(stateDir);
       throw new WorldError(
         'busybox is missing: install it (Debian/Ubuntu: sudo apt-get install busybox-static); run "podnet doctor"',
       );
     }
-    const tools = join(stateDir, 'tools');
-    mkdirSync(tools);
-    const hostBins = WORLD_PATH.split(':').slice(0, -1);
-    for (const a of APPLETS) if (!hostBins.some((d) => existsSync(join(d, a)))) symlinkSync(busybox, join(tools, a));
-    if (plan.error) {
-      forceRemove(stateDir);
-      throw new WorldError(plan.error);
-    }
     let init: WorldInit;
     try {
-      init = await WorldInit.start(stateDir, limits);
+      init = await WorldInit.start(rootSpec(id, pluginDirs, opts.workDir), limits);
     } catch (e) {
-      forceRemove(stateDir);
       throw new WorldError(`${(e as Error).message}\nRun "podnet doctor" to check that user namespaces are usable.`);
     }
-    if (init.outerPid) writeFileSync(join(stateDir, 'init.pid'), String(init.outerPid));
-    const world = new World(id, stateDir, init, pluginDirs, limits);
+    // the world's files are in its own tmpfs: the engine reaches them through world-init's root
+    const initHost = init.outerPid ? childrenOf(init.outerPid)[0] : undefined;
+    if (!initHost) {
+      await init.close();
+      throw new WorldError('the world started, but world-init is not among its processes');
+    }
+    // held open, so the path stays this world's even if world-init's PID were reused after it ends
+    let rootFd: number;
     try {
+      rootFd = openSync(`/proc/${initHost}/root`, constants.O_RDONLY | constants.O_DIRECTORY);
+    } catch (e) {
+      await init.close();
+      throw new WorldError(`cannot reach the world's files: ${(e as Error).message}`);
+    }
+    const worldRoot = `/proc/${process.pid}/fd/${rootFd}`;
+    // the state folder itself is held too, opened before any lab runs: a lab that later swaps /run or
+    // /run/podnet for a link (to a host path, which the engine would resolve in its own root) is not followed
+    let stateFd: number;
+    try {
+      stateFd = openSync(
+        worldRoot + WORLD_STATE_MOUNT,
+        constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW,
+      );
+    } catch (e) {
+      closeSync(rootFd);
+      await init.close();
+      throw new WorldError(`cannot reach the world's state folder: ${(e as Error).message}`);
+    }
+    const stateDir = `/proc/${process.pid}/fd/${stateFd}`;
+    const world = new World(id, stateDir, init, pluginDirs, limits);
+    world.rootFd = rootFd;
+    world.stateFd = stateFd;
+    world.hostPids.set(1, initHost);
+    world.confinedPid = init.holderPid;
+    try {
+      const missing = MOUNTPOINTS.filter((p) => !existsSync(worldRoot + p));
+      if (missing.length) throw new WorldError(`the world could not make ${missing.join(', ')} for its nodes`);
+      // busybox's applets where the host has no tool of that name, in the world's own /opt
+      const hostBins = WORLD_PATH.split(':').slice(0, -1);
+      for (const a of APPLETS)
+        if (!hostBins.some((d) => existsSync(join(d, a)))) symlinkSync(busybox, join(worldRoot + TOOLS_DIR, a));
       await world.run({ kind: 'sandbox' }, [
         'sh',
         '-ec',
-        [
-          ...plan.script,
-          `mount --bind -o ro ${shq(tools)} ${TOOLS_DIR}`,
-          'ip link set lo up',
-          `ip link add ${UNDERLAY.bridge} type bridge`,
-          `ip link set ${UNDERLAY.bridge} up`,
-        ].join('\n'),
+        ['ip link set lo up', `ip link add ${UNDERLAY.bridge} type bridge`, `ip link set ${UNDERLAY.bridge} up`].join(
+          '\n',
+        ),
       ]);
-      await world.confine(opts.workDir);
       // Nodes start concurrently: each is a few mounts and one process.
       const started = await Promise.all(names.map((n, i) => world.startNode(n, i + 1)));
       for (const n of started) world.nodes.set(n.name, n);
+      // known now, so a killed holder is noticed by its engine-side PID (trouble())
+      for (const p of world.holderPids) world.hostPid(p);
       world.watchMemory();
     } catch (e) {
       await world.destroy();
@@ -401,19 +417,6 @@ export class World {
     return { pid, ok, err: err.trim() };
   }
 
-  /** Starts world-confine: from here on, every command sees the host's files read-only, without the user's. */
-  private async confine(workDir: string | undefined): Promise<void> {
-    const { pid, ok, err } = await this.startHolder(
-      { argv: confineArgv(this.stateDir, workDir), env: this.baseEnv(), newMount: true },
-      'confined\n',
-    );
-    if (!ok)
-      throw new WorldError(
-        `the world's view of the host's files could not be confined: ${err || 'world-confine exited'}`,
-      );
-    this.confinedPid = pid;
-  }
-
   private async startNode(name: string, index: number): Promise<WorldNode> {
     const base = join(this.stateDir, 'nodes', name);
     const host = {
@@ -439,7 +442,7 @@ export class World {
       mkdirSync(d, { recursive: true });
     const underlayIp = `${UNDERLAY.prefix}${UNDERLAY.firstHost + index - 1}`;
     writeFileSync(host.resolvConf, nodeResolvConf(underlayIp));
-    // The node's folders, as the confined view shows the state folder (host paths may be hidden there).
+    // The node's folders, as the world sees them.
     const inner = (p: string) => `${WORLD_STATE_MOUNT}/${relative(this.stateDir, p)}`;
     const script = [
       `hostname ${name}`,
@@ -499,8 +502,8 @@ export class World {
 
   /** How world-init places a command for a target. */
   placement(target: Target): NsPlacement {
-    // the sandbox's network namespace is world-init's own; its files are the confined view
-    if (target.kind === 'sandbox') return { nsPid: this.confinedPid, joinMount: true };
+    // the sandbox is the holder's namespaces (world-init's own network namespace stays empty)
+    if (target.kind === 'sandbox') return { nsPid: this.confinedPid, joinMount: true, joinNet: true };
     const n = this.node(target.node);
     if (target.kind === 'node') return nodePlacement(n.holderPid);
     // the pause's mount namespace is a copy of the node's (with the pin), plus the pod's own files
@@ -566,6 +569,7 @@ export class World {
     });
   }
 
+  /** Inner PID → engine-side PID (world-init's, 1, is known from the start). */
   private readonly hostPids = new Map<number, number>();
 
   /**
@@ -578,7 +582,7 @@ export class World {
     const outer = this.init.outerPid;
     if (!outer) throw new WorldError('this world has no process');
     const pidNs = (pid: number | string) => readlinkSync(`/proc/${pid}/ns/pid`);
-    const initHost = childrenOf(outer)[0];
+    const initHost = this.hostPids.get(1) ?? childrenOf(outer)[0];
     const entries = readdirSync('/proc').filter((d) => /^\d+$/.test(d));
     if (!initHost) throw new WorldError('cannot find world-init among the processes');
     this.hostPids.set(1, initHost);
@@ -606,24 +610,22 @@ export class World {
       ...(this.limits.processes ? [`--nproc=${this.limits.processes}`] : []),
       ...(this.limits.memoryBytes ? [`--as=${this.limits.memoryBytes}`] : []),
     ];
-    // --preserve-credentials: setgroups is denied in the world's user namespace (as for any unprivileged one)
-    const base = [...(limits.length ? ['prlimit', ...limits, '--'] : []), 'nsenter', '--preserve-credentials'];
+    // Two steps, as world-init's spawns: the world's PID namespace belongs to world-init's user namespace,
+    // so it is entered from there; then the lab's nested user namespace and the target's namespaces.
+    // --preserve-credentials: setgroups is denied in the world's user namespaces (as for any unprivileged one)
+    const outer = ['nsenter', '--preserve-credentials', '-t', String(this.hostPid(1)), '-U', '-p', '--'];
+    const base = [
+      ...(limits.length ? ['prlimit', ...limits, '--'] : []),
+      ...outer,
+      'nsenter',
+      '--preserve-credentials',
+    ];
     // the sandbox keeps the host's UTS namespace, which only the host may enter
-    if (target.kind === 'sandbox')
-      return [
-        ...base,
-        '-t',
-        String(this.hostPid(1)),
-        '-U',
-        '-n',
-        '-p',
-        `--mount=/proc/${this.hostPid(this.confinedPid)}/ns/mnt`,
-      ];
+    if (target.kind === 'sandbox') return [...base, '-t', String(this.hostPid(this.confinedPid)), '-U', '-m', '-n'];
     const holder = this.hostPid(this.node(target.node).holderPid);
-    const common = [...base, '-t', String(holder), '-U', '-m', '-u', '-p'];
+    const common = [...base, '-t', String(holder), '-U', '-m', '-u'];
     if (target.kind === 'node') return [...common, '-n'];
-    if (target.sandboxPid)
-      return [...base, '-t', String(this.hostPid(target.sandboxPid)), '-U', '-m', '-u', '-n', '-p'];
+    if (target.sandboxPid) return [...base, '-t', String(this.hostPid(target.sandboxPid)), '-U', '-m', '-u', '-n'];
     // the pin lives in the node's mounts: reach it through the holder's root
     return [...common, `--net=/proc/${holder}/root${target.netns}`];
   }
@@ -665,13 +667,61 @@ export class World {
     if (!this.alive) throw new WorldError('this world has ended');
   }
 
-  /** Ends the world: every process, namespace, interface and mount of it, and its state folder. */
+  /**
+   * What is wrong with a running world, for the status the UI shows: its own processes killed (a
+   * `kill -9 -1` in a terminal ends the holders, and with them the nodes), or its disk full.
+   */
+  trouble(): string | undefined {
+    if (!this.alive) return undefined;
+    const gone = this.holderPids.filter((p) => !this.stillRuns(p));
+    if (gone.length) {
+      const nodes = [...this.nodes.values()].filter((n) => gone.includes(n.holderPid)).map((n) => n.name);
+      return `the lab world's own processes were killed (${nodes.length ? `nodes ${nodes.join(', ')} are gone` : 'its sandbox is gone'}; a kill -9 -1?): nothing works in it any more; Reset the world to start it afresh`;
+    }
+    if (this.diskFull())
+      return `the lab world's disk is full (${Math.round(this.limits.diskBytes / 1024 ** 2)} MiB): remove files in it, or reset the world`;
+    return undefined;
+  }
+
+  /** Whether the world's tmpfs has (almost) no room left. */
+  diskFull(): boolean {
+    if (!this.limits.diskBytes) return false;
+    try {
+      const s = statfsSync(this.stateDir);
+      return Number(s.bavail) * Number(s.bsize) < 1024 ** 2;
+    } catch {
+      return false;
+    }
+  }
+
+  /** Whether a world process (inner PID) still runs: its engine-side PID is there and is still that process. */
+  private stillRuns(innerPid: number): boolean {
+    const host = this.hostPids.get(innerPid);
+    if (host === undefined) return true; // never looked up: nothing to say
+    try {
+      const m = /^NSpid:\s+(.*)$/m.exec(readFileSync(`/proc/${host}/status`, 'utf8'));
+      return Number(m?.[1]!.trim().split(/\s+/).at(-1)) === innerPid;
+    } catch {
+      return false;
+    }
+  }
+
+  /** The engine's handle on world-init's root ("/" of the world): stateDir goes through it. */
+  private rootFd = -1;
+  /** The engine's handle on the world's state folder (/run/podnet): stateDir is its /proc/PID/fd path. */
+  private stateFd = -1;
+
+  /** Ends the world: every process, namespace, interface, mount and file of it (its tmpfs goes with it). */
   async destroy(): Promise<void> {
     if (this.destroyed) return;
     this.destroyed = true;
     this.memory?.stop();
     await this.init.close();
-    forceRemove(this.stateDir);
+    // the last reference to the world's tmpfs
+    if (this.rootFd >= 0) closeSync(this.rootFd);
+    if (this.stateFd >= 0) closeSync(this.stateFd);
+    this.rootFd = -1;
+    this.stateFd = -1;
   }
 }
 

@@ -2,18 +2,36 @@
  * world-init: PID 1 of a Podnet Lab world.
  *
  * It is started by the engine inside `unshare --user --map-root-user --net --mount --pid --fork`,
- * so it owns the world's namespaces. It does three things:
+ * so it owns the world's namespaces. Before it runs anything it builds the world's root and holds it:
+ *   - a root of the world's own: one size-bounded tmpfs (everything the world may write: /tmp, /run,
+ *     /root, /home, /var, the world's state at /run/podnet) with read-only binds of what labs need
+ *     (--ro PATH: /usr, /etc, the app's and Node.js's folders, the CNI plugin folders; /bin, /lib*
+ *     as the host's symlinks), --rw PATH (a lab's working folder), a minimal /dev, the world's own
+ *     /proc (runc's masks; /proc/sys read-only but for /proc/sys/net) and /sys read-only; then
+ *     pivot_root into it and detach the host's tree: nothing of the world has a path to it;
+ *   - it makes itself non-dumpable (no ptrace, /proc/1/root, pidfd_getfd from the lab's root), then
+ *     forks the world's holder, which enters a NESTED user namespace with new mount, network and IPC
+ *     namespaces: every mount above is locked there (no umount, no remount rw), the network the labs
+ *     configure is the nested one (world-init's own stays empty), and the lab's root has no
+ *     capability over world-init's user namespace. Every command world-init spawns joins the
+ *     holder's user namespace first.
+ * Then it does four things:
  *   1. holds the world: when it exits, the kernel kills every process of the PID namespace, and
- *      with them every network namespace, interface and mount of the lab;
+ *      with them every namespace, interface, mount and file of the lab (the root is a tmpfs);
  *   2. watches its lifeline: stdin is a pipe from the engine; at EOF (the engine exited or was
- *      killed with SIGKILL) it kills the world, removes the world's state directory and exits;
+ *      killed with SIGKILL) it kills the world and exits;
  *   3. runs commands for the engine, in the sandbox, a node or a pod, with setns(2) in a forked
- *      child: one fork+exec per command, as cheap as a shell loop inside the world.
- * It also reaps orphans, as an init must, and bounds the world (argv: stateDir [maxProcs [maxMemBytes]]):
- * RLIMIT_NPROC counts the world's own processes (per user namespace since Linux 5.14) but the kernel
- * waives it when the world's root is the host's root, so the PID namespace's own pid_max (per
- * namespace since Linux 6.14) bounds it as well: PIDs start above the reserved 300, so pid_max = 300 +
- * maxProcs leaves exactly maxProcs of them. RLIMIT_AS bounds each process's memory.
+ *      child: one fork+exec per command, as cheap as a shell loop inside the world;
+ *   4. reaps orphans, as an init must.
+ * It bounds the world: RLIMIT_NPROC counts the world's own processes (per user namespace since Linux
+ * 5.14) but the kernel waives it when the world's root is the host's root, so the PID namespace's own
+ * pid_max (per namespace since Linux 6.14) bounds it as well: PIDs start above the reserved 300, so
+ * pid_max = 300 + procs leaves exactly procs of them. RLIMIT_AS bounds each process's memory, the
+ * root tmpfs's size the world's disk.
+ *
+ * usage: world-init PROCS MEMBYTES DISKBYTES [--ro PATH]... [--rw PATH]... [--hide PATH]... [--hide-file PATH]...
+ *                   [--mkdir PATH]...   (folders the nodes mount over, made where the host lacks them)
+ *                   [--world /ID]       (names the world in the host's process list; nothing else)
  *
  * Protocol (both directions): frames of [u32 len LE][u8 type][u32 id LE][payload: len-5 bytes].
  * Engine -> init:
@@ -23,14 +41,20 @@
  *               flags: 1 new net ns, 2 new mount ns, 4 stdin is a pipe (else /dev/null), 8 new uts ns,
  *                      16 stdin given inline (written and closed at once, so the command never waits)
  *               join:  namespaces of nsPid to enter: 1 mount, 2 net, 4 uts; netPath (a pinned
- *                      netns such as /run/netns/cni-x, resolved after the mount ns) overrides net
+ *                      netns such as /run/netns/cni-x, resolved after the mount ns) overrides net.
+ *                      nsPid 0 is the holder (the sandbox); the user namespace is always the holder's.
  *   'I' stdin data      'C' close stdin      'K' kill: u32 signal (to the child's process group)
+ *   'Q' end the world
  * init -> engine:
- *   'R' ready (id 0)    'P' started: u32 pid   'O' stdout data   'E' stderr data
+ *   'R' ready (id 0): u32 holder pid   'P' started: u32 pid   'O' stdout data   'E' stderr data
  *   'X' exited: i32 exit code (-1 if signalled), i32 signal
- *   'F' failed to start: i32 errno, str message
+ *   'F' failed to start (or a bad request): i32 errno, str message
+ * A frame init cannot use (unknown kind, short payload, unknown id) is answered with 'F' where it
+ * names a request, and otherwise dropped, with a line on stderr; only a length that cannot be a frame
+ * (the stream is lost) ends the world.
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -46,13 +70,54 @@
 #include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-enum { F_NEWNET = 1, F_NEWNS = 2, F_STDIN = 4, F_NEWUTS = 8, F_STDIN_INLINE = 16 };
+/* From linux/mount.h, which clashes with sys/mount.h on glibc 2.36. */
+#ifndef OPEN_TREE_CLONE
+#define OPEN_TREE_CLONE 1
+#endif
+#ifndef OPEN_TREE_CLOEXEC
+#define OPEN_TREE_CLOEXEC O_CLOEXEC
+#endif
+#ifndef MOVE_MOUNT_F_EMPTY_PATH
+#define MOVE_MOUNT_F_EMPTY_PATH 0x00000004
+#endif
+#ifndef AT_RECURSIVE
+#define AT_RECURSIVE 0x8000
+#endif
+#ifndef MOUNT_ATTR_RDONLY
+#define MOUNT_ATTR_RDONLY 0x00000001
+#endif
+#ifndef SYS_open_tree
+#define SYS_open_tree 428
+#endif
+#ifndef SYS_move_mount
+#define SYS_move_mount 429
+#endif
+#ifndef SYS_mount_setattr
+#define SYS_mount_setattr 442
+#endif
+#ifndef SYS_pivot_root
+#define SYS_pivot_root 155
+#endif
+
+struct podnet_mount_attr {
+	unsigned long long attr_set, attr_clr, propagation, userns_fd;
+};
+
+enum { F_NEWNET = 1, F_NEWNS = 2, F_STDIN = 4, F_NEWUTS = 8, F_STDIN_INLINE = 16, F_ALL = 31 };
 enum { MAX_INLINE_STDIN = 60 * 1024 }; /* below a pipe's capacity: writing it never blocks */
 enum { J_MNT = 1, J_NET = 2, J_UTS = 4 };
 enum { MAX_FRAME = 16 * 1024 * 1024 };
+enum { MAX_PATHS = 64 };
+
+/* Where the new root is built (in world-init's own mount namespace), and where the world's state is in it. */
+#define STAGE "/tmp"
+#define STATE_IN_WORLD "/run/podnet"
+/* Holds the kernel views a lab may mount afresh (read-only); covered, so no path reaches them. */
+#define HOLD "/.podnet"
 
 typedef struct child {
 	uint32_t id;
@@ -63,15 +128,21 @@ typedef struct child {
 } child_t;
 
 static child_t *children;
-static const char *state_dir;
 static sigset_t chld_mask;
 static unsigned long max_procs; /* 0: unbounded */
+static pid_t holder_pid;
+static int holder_userns = -1;
 
 /* pid_max bounds PID numbers, not processes; once the last PID is past 300, PIDs below it are never handed out again. */
 enum { RESERVED_PIDS = 300 };
 
 static void die(const char *what) {
 	fprintf(stderr, "world-init: %s: %s\n", what, strerror(errno));
+	_exit(1);
+}
+
+static void die_at(const char *what, const char *path) {
+	fprintf(stderr, "world-init: %s %s: %s\n", what, path, strerror(errno));
 	_exit(1);
 }
 
@@ -129,6 +200,304 @@ static void maybe_finish(child_t *c) {
 	free(c);
 }
 
+/* ---- the world's root ---- */
+
+static int write_file(const char *path, const char *v, int n) {
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0) return -1;
+	int ok = write(fd, v, (size_t)n) == n;
+	int e = errno;
+	close(fd);
+	errno = e;
+	return ok ? 0 : -1;
+}
+
+static int clone_tree(const char *path, int recursive) {
+	int fd = (int)syscall(SYS_open_tree, AT_FDCWD, path, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (recursive ? AT_RECURSIVE : 0));
+	if (fd < 0) die_at("cannot take hold of", path);
+	return fd;
+}
+
+static void attach(int fd, const char *path) {
+	if (syscall(SYS_move_mount, fd, "", AT_FDCWD, path, MOVE_MOUNT_F_EMPTY_PATH) < 0) die_at("cannot attach at", path);
+	close(fd);
+}
+
+static void set_ro(const char *path, int recursive) {
+	struct podnet_mount_attr a = { .attr_set = MOUNT_ATTR_RDONLY };
+	if (syscall(SYS_mount_setattr, AT_FDCWD, path, recursive ? AT_RECURSIVE : 0, &a, sizeof a) < 0) die_at("cannot make read-only", path);
+}
+
+/* mkdir -p (existing folders are fine). */
+static void make_path(const char *path, mode_t mode) {
+	char buf[4096];
+	if (strlen(path) >= sizeof buf) { errno = ENAMETOOLONG; die_at("path too long:", path); }
+	strcpy(buf, path);
+	for (char *p = buf + 1; *p; p++) {
+		if (*p != '/') continue;
+		*p = 0;
+		if (mkdir(buf, 0755) < 0 && errno != EEXIST) die_at("cannot make", buf);
+		*p = '/';
+	}
+	if (mkdir(buf, mode) < 0 && errno != EEXIST) die_at("cannot make", buf);
+}
+
+static void make_file(const char *path) {
+	int fd = open(path, O_CREAT | O_WRONLY | O_CLOEXEC, 0444);
+	if (fd < 0) die_at("cannot make", path);
+	close(fd);
+}
+
+static void bind(const char *src, const char *dst, int ro) {
+	if (mount(src, dst, NULL, MS_BIND, NULL) < 0) die_at("cannot bind over", dst);
+	if (ro && mount(NULL, dst, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV, NULL) < 0)
+		die_at("cannot make read-only", dst);
+}
+
+static int is_dir(const char *p) {
+	struct stat st;
+	return lstat(p, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+static int exists(const char *p) {
+	struct stat st;
+	return lstat(p, &st) == 0;
+}
+
+static char *in_stage(const char *path) {
+	static char buf[8][4096];
+	static int k;
+	char *b = buf[k++ % 8];
+	snprintf(b, sizeof buf[0], STAGE "%s", path);
+	return b;
+}
+
+/* Whether path is one of (or under one of) the first n of list. */
+static int under_any(const char *path, const char **list, int n) {
+	for (int i = 0; i < n; i++) {
+		size_t l = strlen(list[i]);
+		if (strncmp(path, list[i], l) == 0 && (path[l] == '/' || path[l] == 0 || l == 1)) return 1;
+	}
+	return 0;
+}
+
+/* Files of the world's /etc that only the host's root may read: hidden, so a root-run world cannot read them either. */
+static int hide_private(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
+	(void)ftw;
+	if (flag == FTW_F && S_ISREG(st->st_mode) && !(st->st_mode & S_IROTH)) {
+		bind(in_stage(HOLD "/empty"), path, 1);
+	} else if (flag == FTW_D && !((st->st_mode & S_IROTH) && (st->st_mode & S_IXOTH))) {
+		bind(in_stage(HOLD "/emptydir"), path, 1);
+		return FTW_SKIP_SUBTREE;
+	} else if (flag == FTW_DNR) {
+		bind(in_stage(HOLD "/emptydir"), path, 1);
+	}
+	return FTW_CONTINUE;
+}
+
+typedef struct {
+	const char *ro[MAX_PATHS], *rw[MAX_PATHS], *hide[MAX_PATHS], *hide_files[MAX_PATHS], *mkdirs[MAX_PATHS];
+	int nro, nrw, nhide, nhide_files, nmkdirs;
+	unsigned long long disk;
+} root_spec_t;
+
+/* Builds the world's root at STAGE, pivots into it and detaches the host's tree. */
+static void build_root(const root_spec_t *spec) {
+	static const char *top[] = { "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/usr", "/etc" };
+	static const char *devs[] = { "null", "zero", "full", "random", "urandom", "tty", "net/tun" };
+	enum { NTOP = sizeof top / sizeof *top, NDEV = sizeof devs / sizeof *devs };
+	int top_fd[NTOP], dev_fd[NDEV], ro_fd[MAX_PATHS], rw_fd[MAX_PATHS], sys_fd;
+	char top_link[NTOP][256];
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) die("make the mounts private");
+
+	/* 1. what the world sees of the host, taken before STAGE covers anything (an app under /tmp) */
+	for (int i = 0; i < (int)NTOP; i++) {
+		top_fd[i] = -1;
+		top_link[i][0] = 0;
+		struct stat st;
+		if (lstat(top[i], &st) < 0) continue;
+		if (S_ISLNK(st.st_mode)) {
+			ssize_t n = readlink(top[i], top_link[i], sizeof top_link[i] - 1);
+			top_link[i][n > 0 ? n : 0] = 0;
+		} else if (S_ISDIR(st.st_mode)) {
+			top_fd[i] = clone_tree(top[i], 1);
+		}
+	}
+	for (int i = 0; i < (int)NDEV; i++) {
+		char p[64];
+		snprintf(p, sizeof p, "/dev/%s", devs[i]);
+		dev_fd[i] = exists(p) ? clone_tree(p, 0) : -1;
+	}
+	for (int i = 0; i < spec->nro; i++) ro_fd[i] = under_any(spec->ro[i], top, NTOP) ? -1 : clone_tree(spec->ro[i], 1);
+	for (int i = 0; i < spec->nrw; i++) rw_fd[i] = clone_tree(spec->rw[i], 1);
+	sys_fd = clone_tree("/sys", 1);
+
+	/* 2. the world's own disk: one tmpfs, size-bounded, for all it may write */
+	char opts[96];
+	if (spec->disk) snprintf(opts, sizeof opts, "mode=0755,size=%llu", spec->disk);
+	else snprintf(opts, sizeof opts, "mode=0755");
+	if (mount("podnet-world", STAGE, "tmpfs", MS_NOSUID | MS_NODEV, opts) < 0) die("mount the world's tmpfs");
+	static const struct { const char *p; mode_t m; } dirs[] = {
+		{"/dev", 0755}, {"/dev/pts", 0755}, {"/dev/shm", 01777}, {"/dev/net", 0755}, {"/proc", 0555}, {"/sys", 0555},
+		{"/tmp", 01777}, {"/run", 0755}, {STATE_IN_WORLD, 0700}, {"/root", 0700}, {"/home", 0755}, {"/mnt", 0755},
+		{"/opt", 0755}, {"/srv", 0755}, {"/var", 0755}, {"/var/tmp", 01777}, {"/var/lib", 0755}, {"/var/log", 0755},
+		{"/var/cache", 0755}, {HOLD, 0755}, {HOLD "/emptydir", 0555}, {HOLD "/proc", 0555}, {HOLD "/sys", 0555},
+		{HOLD "/etc/upper", 0755}, {HOLD "/etc/work", 0755},
+	};
+	for (size_t i = 0; i < sizeof dirs / sizeof *dirs; i++) {
+		make_path(in_stage(dirs[i].p), dirs[i].m);
+		chmod(in_stage(dirs[i].p), dirs[i].m); /* past the umask */
+	}
+	make_file(in_stage(HOLD "/empty"));
+	if (symlink("../run", in_stage("/var/run")) < 0) die("make /var/run");
+
+	/* 3. the host's programs, libraries and settings, read-only. Folders the nodes mount over that /etc
+	 * lacks (/etc/cni/net.d) are made in an overlay whose upper layer is out of the lab's reach; the host's
+	 * /etc is its lower layer (an overlay can only be made here: the lab's copy of /etc is locked) */
+	int etc_missing = 0;
+	for (int i = 0; i < spec->nmkdirs; i++)
+		if (under_any(spec->mkdirs[i], (const char *[]){"/etc"}, 1) && !exists(spec->mkdirs[i])) etc_missing = 1;
+	for (int i = 0; i < (int)NTOP; i++) {
+		if (etc_missing && !strcmp(top[i], "/etc") && top_fd[i] >= 0) {
+			char o[256];
+			snprintf(o, sizeof o, "lowerdir=/etc,upperdir=%s,workdir=%s", in_stage(HOLD "/etc/upper"), in_stage(HOLD "/etc/work"));
+			make_path(in_stage("/etc"), 0755);
+			if (mount("podnet-etc", in_stage("/etc"), "overlay", MS_NOSUID | MS_NODEV, o) < 0) die("overlay /etc");
+			for (int j = 0; j < spec->nmkdirs; j++)
+				if (under_any(spec->mkdirs[j], (const char *[]){"/etc"}, 1)) make_path(in_stage(spec->mkdirs[j]), 0755);
+			set_ro(in_stage("/etc"), 0);
+			close(top_fd[i]);
+			continue;
+		}
+		if (top_link[i][0] && symlink(top_link[i], in_stage(top[i])) < 0) die_at("cannot link", top[i]);
+		if (top_fd[i] < 0) continue;
+		make_path(in_stage(top[i]), 0755);
+		attach(top_fd[i], in_stage(top[i]));
+		set_ro(in_stage(top[i]), 1);
+	}
+	/* the app's and Node.js's folders, the plugin folders (deepest last, so a parent never covers a child) */
+	for (int i = 0; i < spec->nro; i++) {
+		if (ro_fd[i] < 0) continue;
+		make_path(in_stage(spec->ro[i]), 0755);
+		attach(ro_fd[i], in_stage(spec->ro[i]));
+		set_ro(in_stage(spec->ro[i]), 1);
+	}
+	for (int i = 0; i < spec->nrw; i++) {
+		make_path(in_stage(spec->rw[i]), 0755);
+		attach(rw_fd[i], in_stage(spec->rw[i]));
+	}
+	/* the other folders the nodes mount over, in the world's own (writable) folders */
+	for (int i = 0; i < spec->nmkdirs; i++)
+		if (!exists(in_stage(spec->mkdirs[i]))) make_path(in_stage(spec->mkdirs[i]), 0755);
+	/* secrets of /etc: the named ones, then every file only the host's root may read */
+	for (int i = 0; i < spec->nhide_files; i++) {
+		const char *p = in_stage(spec->hide_files[i]);
+		struct stat st;
+		if (stat(p, &st) == 0 && !S_ISDIR(st.st_mode)) bind(in_stage(HOLD "/empty"), p, 1);
+	}
+	for (int i = 0; i < spec->nhide; i++) {
+		const char *p = in_stage(spec->hide[i]);
+		if (is_dir(p)) bind(in_stage(HOLD "/emptydir"), p, 1);
+	}
+	if (is_dir(in_stage("/etc"))) nftw(in_stage("/etc"), hide_private, 32, FTW_PHYS | FTW_MOUNT | FTW_ACTIONRETVAL);
+
+	/* 4. a minimal /dev: the harmless devices, a pty instance of its own; never the host's disks */
+	for (int i = 0; i < (int)NDEV; i++) {
+		if (dev_fd[i] < 0) continue;
+		char p[64];
+		snprintf(p, sizeof p, "/dev/%s", devs[i]);
+		make_file(in_stage(p));
+		attach(dev_fd[i], in_stage(p));
+	}
+	if (mount("devpts", in_stage("/dev/pts"), "devpts", MS_NOSUID | MS_NOEXEC, "newinstance,ptmxmode=0666,mode=0620") < 0)
+		die("mount /dev/pts");
+	static const char *links[][2] = {
+		{"pts/ptmx", "/dev/ptmx"}, {"/proc/self/fd", "/dev/fd"}, {"/proc/self/fd/0", "/dev/stdin"},
+		{"/proc/self/fd/1", "/dev/stdout"}, {"/proc/self/fd/2", "/dev/stderr"},
+	};
+	for (size_t i = 0; i < sizeof links / sizeof *links; i++)
+		if (symlink(links[i][0], in_stage(links[i][1])) < 0) die_at("cannot link", links[i][1]);
+
+	/* 5. the world's /proc: its sysctls read-only except the network's, which the CNI plugins set */
+	const unsigned long pflags = MS_NOSUID | MS_NODEV | MS_NOEXEC;
+	if (mount("proc", in_stage("/proc"), "proc", pflags, NULL) < 0) die("mount /proc");
+	bind(in_stage("/proc/sys/net"), in_stage("/proc/sys/net"), 0);
+	if (mount(in_stage("/proc/sys"), in_stage("/proc/sys"), NULL, MS_BIND | MS_REC, NULL) < 0) die("bind /proc/sys");
+	if (mount(NULL, in_stage("/proc/sys"), NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | pflags, NULL) < 0)
+		die("make /proc/sys read-only");
+	/* runc's default masked and read-only paths */
+	static const char *masked_files[] = { "/proc/kcore", "/proc/keys", "/proc/timer_list", "/proc/sched_debug", "/proc/latency_stats" };
+	static const char *masked_dirs[] = { "/proc/acpi", "/proc/scsi" };
+	static const char *ro_paths[] = { "/proc/bus", "/proc/fs", "/proc/irq", "/proc/sysrq-trigger" };
+	for (size_t i = 0; i < sizeof masked_files / sizeof *masked_files; i++)
+		if (exists(in_stage(masked_files[i]))) bind(in_stage("/dev/null"), in_stage(masked_files[i]), 1);
+	for (size_t i = 0; i < sizeof masked_dirs / sizeof *masked_dirs; i++)
+		if (is_dir(in_stage(masked_dirs[i]))) bind(in_stage(HOLD "/emptydir"), in_stage(masked_dirs[i]), 1);
+	for (size_t i = 0; i < sizeof ro_paths / sizeof *ro_paths; i++)
+		if (exists(in_stage(ro_paths[i]))) bind(in_stage(ro_paths[i]), in_stage(ro_paths[i]), 1);
+
+	/* 6. /sys, read-only, its firmware masked */
+	attach(sys_fd, in_stage("/sys"));
+	set_ro(in_stage("/sys"), 1);
+	if (is_dir(in_stage("/sys/firmware"))) bind(in_stage(HOLD "/emptydir"), in_stage("/sys/firmware"), 1);
+
+	/* 7. fresh, read-only, unmasked proc and sysfs, out of reach: the kernel lets a lab mount its own proc
+	 * (a container's) or sysfs (`ip netns exec`) only like a fully visible one, so read-only as these */
+	if (mount("proc", in_stage(HOLD "/proc"), "proc", pflags | MS_RDONLY, NULL) < 0) die("mount the spare proc");
+	if (mount("sysfs", in_stage(HOLD "/sys"), "sysfs", pflags | MS_RDONLY, NULL) < 0) die("mount the spare sysfs");
+	if (mount("podnet-hold", in_stage(HOLD), "tmpfs", pflags | MS_RDONLY, "mode=000,size=4k") < 0) die("cover " HOLD);
+
+	/* 8. into it; the host's tree goes */
+	if (chdir(STAGE) < 0) die("chdir to the new root");
+	if (syscall(SYS_pivot_root, ".", ".") < 0) die("pivot_root");
+	if (umount2(".", MNT_DETACH) < 0) die("detach the host's tree");
+	if (chdir("/") < 0) die("chdir /");
+}
+
+/* Forks the world's holder: a nested user namespace (mapped to world-init's root), with new mount,
+ * network and IPC namespaces owned by it. Every mount of the world is locked there. */
+static void start_holder(void) {
+	int to_parent[2], to_child[2];
+	if (pipe2(to_parent, O_CLOEXEC) < 0 || pipe2(to_child, O_CLOEXEC) < 0) die("pipe");
+	pid_t pid = fork();
+	if (pid < 0) die("fork the holder");
+	if (pid == 0) {
+		char b = 0;
+		prctl(PR_SET_NAME, "world-confine");
+		close(0);
+		open("/dev/null", O_RDONLY);
+		dup2(2, 1);
+		if (unshare(CLONE_NEWUSER) < 0) { b = 1; write_all(to_parent[1], &b, 1); _exit(1); }
+		write_all(to_parent[1], &b, 1);
+		if (read(to_child[0], &b, 1) != 1 || b != 0) _exit(1);
+		if (unshare(CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC) < 0) { fprintf(stderr, "world-init: holder: unshare: %s\n", strerror(errno)); _exit(1); }
+		write_all(to_parent[1], &b, 1);
+		sigset_t none;
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		for (;;) pause();
+	}
+	char b = 1;
+	if (read(to_parent[0], &b, 1) != 1 || b != 0) { errno = EPERM; die("the holder's user namespace"); }
+	char p[64];
+	snprintf(p, sizeof p, "/proc/%d/uid_map", pid);
+	if (write_file(p, "0 0 1", 5) < 0) die("write the holder's uid_map");
+	snprintf(p, sizeof p, "/proc/%d/setgroups", pid);
+	write_file(p, "deny", 4); /* already denied in world-init's user namespace, and inherited */
+	snprintf(p, sizeof p, "/proc/%d/gid_map", pid);
+	if (write_file(p, "0 0 1", 5) < 0) die("write the holder's gid_map");
+	b = 0;
+	write_all(to_child[1], &b, 1);
+	if (read(to_parent[0], &b, 1) != 1) { errno = ECHILD; die("the holder's namespaces"); }
+	close(to_parent[0]); close(to_parent[1]); close(to_child[0]); close(to_child[1]);
+	snprintf(p, sizeof p, "/proc/%d/ns/user", pid);
+	holder_userns = open(p, O_RDONLY | O_CLOEXEC);
+	if (holder_userns < 0) die("open the holder's user namespace");
+	holder_pid = pid;
+}
+
+/* ---- commands ---- */
+
 /* Reading a spawn request's payload. */
 typedef struct { const char *p, *end; int bad; } reader_t;
 static uint32_t rd_u32(reader_t *r) {
@@ -140,7 +509,7 @@ static uint32_t rd_u32(reader_t *r) {
 }
 static const char *rd_str(reader_t *r) {
 	const char *s = r->p;
-	const char *z = memchr(s, 0, (size_t)(r->end - s));
+	const char *z = r->p < r->end ? memchr(s, 0, (size_t)(r->end - s)) : NULL;
 	if (!z) { r->bad = 1; return ""; }
 	r->p = z + 1;
 	return s;
@@ -185,25 +554,36 @@ static void child_fail(int errpipe, const char *what, const char *arg) {
 	_exit(127);
 }
 
-static int enter_ns(int errpipe, const char *path, int nstype) {
+static int open_ns(int errpipe, pid_t pid, const char *kind) {
+	char path[64];
+	snprintf(path, sizeof path, "/proc/%d/ns/%s", pid, kind);
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) child_fail(errpipe, "open namespace", path);
-	if (setns(fd, nstype) < 0) child_fail(errpipe, "setns", path);
+	return fd;
+}
+
+static void enter_ns(int errpipe, int fd, int nstype, const char *what) {
+	if (setns(fd, nstype) < 0) child_fail(errpipe, "setns", what);
 	close(fd);
-	return 0;
 }
 
 static void do_spawn(uint32_t id, const char *payload, uint32_t plen) {
+	if (find_child(id)) { send_failed(id, EEXIST, "bad spawn request: the id is in use"); return; }
 	reader_t r = {payload, payload + plen, 0};
 	uint32_t flags = rd_u32(&r), ns_pid = rd_u32(&r), join = rd_u32(&r);
 	const char *net_path = rd_str(&r), *cwd = rd_str(&r);
 	uint32_t argc = rd_u32(&r);
-	if (r.bad || argc == 0 || argc > 4096) { send_failed(id, EINVAL, "bad spawn request"); return; }
+	if (r.bad || argc == 0 || argc > 4096 || (flags & ~(uint32_t)F_ALL) || (join & ~(uint32_t)7) || ns_pid > 4194304) {
+		send_failed(id, EINVAL, "bad spawn request");
+		return;
+	}
 	char **argv = calloc(argc + 1, sizeof(char *));
+	if (!argv) { send_failed(id, ENOMEM, "out of memory"); return; }
 	for (uint32_t i = 0; i < argc; i++) argv[i] = (char *)rd_str(&r);
 	uint32_t envc = rd_u32(&r);
 	if (r.bad || envc > 4096) { free(argv); send_failed(id, EINVAL, "bad spawn request"); return; }
 	char **envp = calloc(envc + 1, sizeof(char *));
+	if (!envp) { free(argv); send_failed(id, ENOMEM, "out of memory"); return; }
 	for (uint32_t i = 0; i < envc; i++) envp[i] = (char *)rd_str(&r);
 	const char *inline_in = NULL;
 	uint32_t inline_len = 0;
@@ -214,6 +594,8 @@ static void do_spawn(uint32_t id, const char *payload, uint32_t plen) {
 		flags |= F_STDIN;
 	}
 	if (r.bad) { free(argv); free(envp); send_failed(id, EINVAL, "bad spawn request"); return; }
+	/* no namespace named: the sandbox, the holder's */
+	if (!ns_pid) { ns_pid = (uint32_t)holder_pid; join = J_MNT | (net_path[0] ? 0 : J_NET); }
 
 	int in[2] = {-1, -1}, out[2] = {-1, -1}, err[2] = {-1, -1}, ep[2] = {-1, -1};
 	if ((flags & F_STDIN) && pipe2(in, O_CLOEXEC) < 0) goto fail;
@@ -227,12 +609,22 @@ static void do_spawn(uint32_t id, const char *payload, uint32_t plen) {
 		sigprocmask(SIG_SETMASK, &none, NULL);
 		signal(SIGPIPE, SIG_DFL);
 		setsid(); /* its own process group, so a kill reaches the plugins it runs too */
-		char path[64];
-		/* mount first: a netns path such as /run/netns/cni-x is resolved in the node's mounts */
-		if (ns_pid && (join & J_MNT)) { snprintf(path, sizeof path, "/proc/%u/ns/mnt", ns_pid); enter_ns(ep[1], path, CLONE_NEWNS); }
-		if (ns_pid && (join & J_UTS)) { snprintf(path, sizeof path, "/proc/%u/ns/uts", ns_pid); enter_ns(ep[1], path, CLONE_NEWUTS); }
-		if (net_path[0]) enter_ns(ep[1], net_path, CLONE_NEWNET);
-		else if (ns_pid && (join & J_NET)) { snprintf(path, sizeof path, "/proc/%u/ns/net", ns_pid); enter_ns(ep[1], path, CLONE_NEWNET); }
+		/* the target's namespaces, opened while world-init's view of /proc is ours */
+		int mnt = (join & J_MNT) ? open_ns(ep[1], (pid_t)ns_pid, "mnt") : -1;
+		int uts = (join & J_UTS) ? open_ns(ep[1], (pid_t)ns_pid, "uts") : -1;
+		int net = (join & J_NET) && !net_path[0] ? open_ns(ep[1], (pid_t)ns_pid, "net") : -1;
+		/* the lab's user namespace first: from here on, no capability over world-init's */
+		if (setns(holder_userns, CLONE_NEWUSER) < 0) child_fail(ep[1], "setns", "the world's user namespace");
+		/* mount next: a netns path such as /run/netns/cni-x is resolved in the node's mounts */
+		if (mnt >= 0) enter_ns(ep[1], mnt, CLONE_NEWNS, "mount");
+		if (uts >= 0) enter_ns(ep[1], uts, CLONE_NEWUTS, "uts");
+		if (net_path[0]) {
+			int fd = open(net_path, O_RDONLY | O_CLOEXEC);
+			if (fd < 0) child_fail(ep[1], "open namespace", net_path);
+			enter_ns(ep[1], fd, CLONE_NEWNET, net_path);
+		} else if (net >= 0) {
+			enter_ns(ep[1], net, CLONE_NEWNET, "net");
+		}
 		if (flags & (F_NEWNET | F_NEWNS | F_NEWUTS)) {
 			int f = ((flags & F_NEWNET) ? CLONE_NEWNET : 0) | ((flags & F_NEWNS) ? CLONE_NEWNS : 0) |
 				((flags & F_NEWUTS) ? CLONE_NEWUTS : 0);
@@ -276,6 +668,7 @@ static void do_spawn(uint32_t id, const char *payload, uint32_t plen) {
 	}
 	close(ep[0]);
 	child_t *c = calloc(1, sizeof *c);
+	if (!c) { kill(pid, SIGKILL); send_failed(id, ENOMEM, "out of memory"); return; }
 	c->id = id;
 	c->pid = pid;
 	c->in_fd = in[1];
@@ -301,40 +694,10 @@ fail:;
 	free(envp);
 }
 
-static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw) {
-	(void)sb; (void)ftw;
-	if (flag == FTW_DP) rmdir(path);
-	else unlink(path);
-	return 0;
-}
-
-/* Unmount anything under the state directory first: never follow a bind mount out of it. */
-static void detach_mounts_under(const char *dir) {
-	size_t dl = strlen(dir);
-	for (int pass = 0; pass < 8; pass++) {
-		FILE *f = fopen("/proc/self/mountinfo", "r");
-		if (!f) return;
-		char line[4096], mp[4096];
-		int found = 0;
-		while (fgets(line, sizeof line, f)) {
-			if (sscanf(line, "%*s %*s %*s %*s %4095s", mp) != 1) continue;
-			if (strncmp(mp, dir, dl) == 0 && (mp[dl] == '/' || mp[dl] == 0)) {
-				umount2(mp, MNT_DETACH);
-				found = 1;
-			}
-		}
-		fclose(f);
-		if (!found) return;
-	}
-}
-
 static void end_world(int code) {
 	kill(-1, SIGKILL); /* as PID 1 of the namespace: every other process of the world */
 	while (waitpid(-1, NULL, 0) > 0 || errno == EINTR) {}
-	if (state_dir && state_dir[0] == '/') {
-		detach_mounts_under(state_dir);
-		nftw(state_dir, rm_entry, 32, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
-	}
+	/* the world's files are its tmpfs: they go with its mount namespace */
 	_exit(code);
 }
 
@@ -353,6 +716,10 @@ static void reap(void) {
 	}
 }
 
+static void bad_frame(char type, uint32_t id, const char *why) {
+	fprintf(stderr, "world-init: dropped a frame (kind 0x%02x, id %u): %s\n", (unsigned char)type, id, why);
+}
+
 static void handle_frame(char type, uint32_t id, const char *payload, uint32_t plen) {
 	child_t *c;
 	switch (type) {
@@ -361,14 +728,17 @@ static void handle_frame(char type, uint32_t id, const char *payload, uint32_t p
 		break;
 	case 'I':
 		if ((c = find_child(id)) && c->in_fd >= 0) write_all(c->in_fd, payload, plen);
+		else bad_frame(type, id, "no such command, or its stdin is closed");
 		break;
 	case 'C':
 		if ((c = find_child(id)) && c->in_fd >= 0) { close(c->in_fd); c->in_fd = -1; }
 		break;
 	case 'K':
-		if ((c = find_child(id)) && !c->exited && plen >= 4) {
+		if (plen != 4) { bad_frame(type, id, "a kill carries one u32"); break; }
+		if ((c = find_child(id)) && !c->exited) {
 			uint32_t sig;
 			memcpy(&sig, payload, 4);
+			if (sig == 0 || sig >= 65) { bad_frame(type, id, "no such signal"); break; }
 			if (kill(-c->pid, (int)sig) < 0) kill(c->pid, (int)sig);
 		}
 		break;
@@ -376,18 +746,10 @@ static void handle_frame(char type, uint32_t id, const char *payload, uint32_t p
 		end_world(0);
 		break;
 	default:
+		bad_frame(type, id, "unknown kind");
+		if (id) send_failed(id, EINVAL, "unknown request kind");
 		break;
 	}
-}
-
-static int write_file(const char *path, const char *v, int n) {
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0) return -1;
-	int ok = write(fd, v, (size_t)n) == n;
-	int e = errno;
-	close(fd);
-	errno = e;
-	return ok ? 0 : -1;
 }
 
 /* Limits every process of the world inherits; the rlimits must hold, or the world would be unbounded. */
@@ -416,30 +778,68 @@ static void bound_world(unsigned long procs, unsigned long long mem) {
 	}
 }
 
+static int parse_args(int argc, char **argv, root_spec_t *spec, unsigned long *procs, unsigned long long *mem) {
+	if (argc < 4) return -1;
+	char *end;
+	errno = 0;
+	*procs = strtoul(argv[1], &end, 10);
+	if (*end || errno) return -1;
+	*mem = strtoull(argv[2], &end, 10);
+	if (*end || errno) return -1;
+	spec->disk = strtoull(argv[3], &end, 10);
+	if (*end || errno) return -1;
+	for (int i = 4; i < argc; i += 2) {
+		if (i + 1 >= argc || argv[i + 1][0] != '/' || strstr(argv[i + 1], "/../") || strlen(argv[i + 1]) > 3000) return -1;
+		const char *v = argv[i + 1];
+		if (!strcmp(argv[i], "--ro") && spec->nro < MAX_PATHS) spec->ro[spec->nro++] = v;
+		else if (!strcmp(argv[i], "--rw") && spec->nrw < MAX_PATHS) spec->rw[spec->nrw++] = v;
+		else if (!strcmp(argv[i], "--hide") && spec->nhide < MAX_PATHS) spec->hide[spec->nhide++] = v;
+		else if (!strcmp(argv[i], "--hide-file") && spec->nhide_files < MAX_PATHS) spec->hide_files[spec->nhide_files++] = v;
+		else if (!strcmp(argv[i], "--mkdir") && spec->nmkdirs < MAX_PATHS) spec->mkdirs[spec->nmkdirs++] = v;
+		else if (!strcmp(argv[i], "--world")) continue; /* the world's id, for whoever reads the host's process list */
+		else return -1;
+	}
+	return 0;
+}
+
 int main(int argc, char **argv) {
-	state_dir = argc > 1 ? argv[1] : NULL;
+	root_spec_t spec = {0};
+	unsigned long procs = 0;
+	unsigned long long mem = 0;
+	if (parse_args(argc, argv, &spec, &procs, &mem) < 0) {
+		fprintf(stderr, "usage: world-init PROCS MEMBYTES DISKBYTES [--ro PATH]... [--rw PATH]... [--hide PATH]... [--hide-file PATH]... [--mkdir PATH]...\n");
+		return 2;
+	}
 	if (getpid() != 1) {
 		fprintf(stderr, "world-init: must run as PID 1 of a new PID namespace\n");
 		return 2;
 	}
+	/* first of all: the lab's root may not ptrace world-init, read its /proc/1/root or take its descriptors */
+	if (prctl(PR_SET_DUMPABLE, 0) < 0) die("prctl PR_SET_DUMPABLE");
 	signal(SIGPIPE, SIG_IGN);
-	if (argc > 2) bound_world(strtoul(argv[2], NULL, 10), argc > 3 ? strtoull(argv[3], NULL, 10) : 0);
+	umask(022);
+	bound_world(procs, mem);
+	build_root(&spec);
+	start_holder();
 	sigemptyset(&chld_mask);
 	sigaddset(&chld_mask, SIGCHLD);
 	sigprocmask(SIG_BLOCK, &chld_mask, NULL);
 	int sfd = signalfd(-1, &chld_mask, SFD_CLOEXEC | SFD_NONBLOCK);
 	if (sfd < 0) die("signalfd");
 
-	send_frame('R', 0, NULL, 0);
+	uint32_t hp = (uint32_t)holder_pid;
+	send_frame('R', 0, &hp, 4);
 
 	size_t cap = 65536, len = 0;
 	char *buf = malloc(cap);
+	if (!buf) die("malloc");
 	for (;;) {
 		size_t n = 2;
 		for (child_t *c = children; c; c = c->next) n += 2;
 		struct pollfd *pf = calloc(n, sizeof *pf);
 		child_t **owner = calloc(n, sizeof *owner);
 		int *is_err = calloc(n, sizeof *is_err);
+		if (!pf || !owner || !is_err) die("calloc");
 		size_t k = 0;
 		pf[k].fd = 0; pf[k++].events = POLLIN;
 		pf[k].fd = sfd; pf[k++].events = POLLIN;
@@ -471,7 +871,12 @@ int main(int argc, char **argv) {
 		int lifeline = pf[0].revents;
 		free(pf); free(owner); free(is_err);
 		if (lifeline) {
-			if (len == cap) { cap *= 2; buf = realloc(buf, cap); }
+			if (len == cap) {
+				char *nb = realloc(buf, cap * 2);
+				if (!nb) die("realloc");
+				buf = nb;
+				cap *= 2;
+			}
 			ssize_t r = read(0, buf + len, cap - len);
 			if (r == 0 || (r < 0 && errno != EINTR && errno != EAGAIN)) end_world(0);
 			if (r > 0) len += (size_t)r;
@@ -479,9 +884,18 @@ int main(int argc, char **argv) {
 			while (len - off >= 9) {
 				uint32_t flen, id;
 				memcpy(&flen, buf + off, 4);
-				if (flen < 5 || flen > MAX_FRAME) end_world(3); /* a broken engine: end the world */
+				if (flen < 5 || flen > MAX_FRAME) {
+					/* no frame is that long or short: the stream cannot be followed any more */
+					fprintf(stderr, "world-init: a frame of length %u: the engine's stream is lost, ending the world\n", flen);
+					end_world(3);
+				}
 				if (len - off - 4 < flen) {
-					if (flen + 4 > cap) { cap = flen + 4; buf = realloc(buf, cap); }
+					if (flen + 4 > cap) {
+						char *nb = realloc(buf, flen + 4);
+						if (!nb) die("realloc");
+						buf = nb;
+						cap = flen + 4;
+					}
 					break;
 				}
 				memcpy(&id, buf + off + 5, 4);
