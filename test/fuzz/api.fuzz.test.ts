@@ -11,7 +11,7 @@ import { isMethod, requests, type Method } from '../../src-main/api/contract.js'
 import { dispatch } from '../../src-main/api/dispatch.js';
 import { createEngine, type Engine } from '../../src-main/engine/engine.js';
 import { TerminalService } from '../../src-main/terminal/terminal-service.js';
-import { startWebHost, type WebHost } from '../../src-main/web/server.js';
+import { PROTOCOL, startWebHost, tokenProtocol, type WebHost } from '../../src-main/web/server.js';
 import { errorClass, params, Tally, within } from './fuzz-kit.js';
 import { wsText } from '../helpers.js';
 
@@ -258,7 +258,7 @@ describe('fuzzing the API contract', () => {
 
   it('over the real WebSocket: garbage frames and bad messages get one typed error each, and the world is unchanged', async () => {
     const ws = await new Promise<WebSocket>((resolve, reject) => {
-      const s = new WebSocket(`ws://127.0.0.1:${host.port}/rpc?token=${host.token}`, {
+      const s = new WebSocket(`ws://127.0.0.1:${host.port}/rpc`, [PROTOCOL, tokenProtocol(host.token)], {
         headers: { Origin: `http://127.0.0.1:${host.port}` },
       });
       s.once('open', () => resolve(s));

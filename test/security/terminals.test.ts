@@ -36,6 +36,27 @@ function ptyInode(name: string): number | undefined {
 }
 
 describe('terminals are apart', () => {
+  it("a world started while terminals are open holds none of their pty masters, nor do its lab's processes", () =>
+    withWorld(1, async (w) => {
+      const svc = new TerminalService(w, () => undefined);
+      const { waitFor } = service(svc);
+      try {
+        const a = svc.open({ kind: 'node', node: 'node1' }, 80, 24);
+        await waitFor(a.id, /root@node1:\/# $/);
+        // a second world, started by the same engine now that it holds a pty master
+        await withWorld(1, async (second) => {
+          const r = await second.exec({ kind: 'node', node: 'node1' }, [
+            'sh',
+            '-c',
+            'n=0; for f in /proc/$$/fd/*; do case "$(readlink $f)" in *ptmx|/dev/pts/*) n=$((n+1));; esac; done; echo $n',
+          ]);
+          expect(r.stdout.trim()).toBe('0');
+        });
+      } finally {
+        svc.dispose();
+      }
+    }));
+
   it("terminal B holds no pty master of terminal A's, so it cannot type into A", () =>
     withWorld(1, async (w) => {
       const svc = new TerminalService(w, () => undefined);

@@ -816,6 +816,9 @@ int main(int argc, char **argv) {
 	}
 	/* first of all: the lab's root may not ptrace world-init, read its /proc/1/root or take its descriptors */
 	if (prctl(PR_SET_DUMPABLE, 0) < 0) die("prctl PR_SET_DUMPABLE");
+	/* nothing the engine held open comes in: its terminals' pty masters are not close-on-exec (node-pty) */
+	if (syscall(SYS_close_range, 3U, ~0U, 0U) < 0)
+		for (int fd = 3; fd < 65536; fd++) close(fd);
 	signal(SIGPIPE, SIG_IGN);
 	umask(022);
 	bound_world(procs, mem);
