@@ -88,7 +88,14 @@ export class LabService
       this.world && this.kubelet && this.state === 'running'
         ? [...this.world.nodes.values()].map((n) => {
             const rt = this.kubelet!.runtime(n.name);
-            const c = rt.networkReady();
+            // a node whose processes were killed is not Ready, whatever its config says
+            const c = this.world!.nodeGone(n.name)
+              ? {
+                  status: false,
+                  reason: 'NodeGone',
+                  message: `the processes of ${n.name} were killed: reset the world`,
+                }
+              : rt.networkReady();
             return {
               name: n.name,
               underlayIp: n.underlayIp,

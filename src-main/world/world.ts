@@ -671,6 +671,12 @@ export class World {
    * What is wrong with a running world, for the status the UI shows: its own processes killed (a
    * `kill -9 -1` in a terminal ends the holders, and with them the nodes), or its disk full.
    */
+  /** Whether a node's holder (and with it the node's namespaces) is gone: killed from inside, say. */
+  nodeGone(name: string): boolean {
+    const n = this.nodes.get(name);
+    return this.alive && n !== undefined && !this.stillRuns(n.holderPid);
+  }
+
   trouble(): string | undefined {
     if (!this.alive) return undefined;
     const gone = this.holderPids.filter((p) => !this.stillRuns(p));

@@ -61,7 +61,7 @@ interface Report {
   dd?: string;
   hostFreeDropMiB?: number;
   statusDiskFull?: string;
-  statusAfterKill?: { state: string; error: string };
+  statusAfterKill?: { state: string; error: string; ready: string[] };
   bashrc: string;
 }
 
@@ -138,5 +138,7 @@ describe.each([
 
   it("says when the world's processes were killed (kill -9 -1 in a terminal) and offers a reset", () => {
     expect(report.statusAfterKill?.error).toMatch(/processes were killed.*[Rr]eset/s);
+    // and no node of it says Ready (the status bar's pills)
+    expect(report.statusAfterKill?.ready.filter((r) => r.endsWith(':true'))).toEqual([]);
   });
 });
