@@ -3,13 +3,14 @@
 // `ip netns add`, `ip link set lo up`, the bridge plugin run directly with the same config, and the
 // sandbox's files and pause process (the same native pause, in its own mount and UTS namespaces).
 // Prints ratios; not part of the test suite. Usage: npm run bench [-- --rounds N]
+import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { confListFromText } from '../src-main/cni/conf.js';
 import { buildPluginConfig } from '../src-main/cni/libcni.js';
 import { Kubelet } from '../src-main/runtime/kubelet.js';
 import { podLeftovers } from '../src-main/runtime/leaks.js';
-import { nativeBinary } from '../src-main/world/world-init.js';
+import { nativeBinary, WORLD_NAMESPACES } from '../src-main/world/world-init.js';
 import { createWorld, type World } from '../src-main/world/world.js';
 
 const rounds = Number(process.argv[process.argv.indexOf('--rounds') + 1]) || 5;
@@ -75,6 +76,25 @@ async function engineConcurrent(k: Kubelet, n: number, tag: string): Promise<num
   await Promise.all(Array.from({ length: n }, (_, i) => k.syncPod({ name: `${tag}${i}`, node: NODE })));
   await Promise.all(Array.from({ length: n }, (_, i) => k.killPod(`${tag}${i}`)));
   return performance.now() - t0;
+}
+
+/**
+ * World start (2 nodes: the world's own root, its nodes, the underlay) until usable, then its end,
+ * against the namespaces alone: `unshare` of the same kinds running `true`.
+ */
+async function worldStart(n: number): Promise<{ engine: number; raw: number }> {
+  const engine: number[] = [];
+  const raw: number[] = [];
+  for (let i = 0; i < n; i++) {
+    let t0 = performance.now();
+    spawnSync('unshare', [...WORLD_NAMESPACES, '--mount-proc', 'true']);
+    raw.push(performance.now() - t0);
+    t0 = performance.now();
+    const w = await createWorld({ nodes: 2 });
+    await w.destroy();
+    engine.push(performance.now() - t0);
+  }
+  return { engine: median(engine), raw: median(raw) };
 }
 
 async function main() {
@@ -156,6 +176,10 @@ async function main() {
     clearInterval(sampler);
     await w.destroy();
   }
+  const ws = await worldStart(7);
+  console.log(
+    `\nworld start (2 nodes) and end, median of 7: ${ws.engine.toFixed(1)} ms; the namespaces alone (unshare … true): ${ws.raw.toFixed(1)} ms; ratio ${(ws.engine / ws.raw).toFixed(1)} (shown, no target)`,
+  );
 }
 
 await main();

@@ -1,4 +1,5 @@
 // Test helpers: real worlds, configs written where a node reads them, plugin scripts added the way a lab adds them.
+import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'vitest';
@@ -92,4 +93,16 @@ export async function expectClean(w: World, node = 'node1'): Promise<void> {
 /** A WebSocket message's text (ws hands a Buffer, an ArrayBuffer or fragments). */
 export function wsText(d: Buffer | ArrayBuffer | Buffer[]): string {
   return (Array.isArray(d) ? Buffer.concat(d) : Buffer.from(d as ArrayBuffer)).toString('utf8');
+}
+
+/** Runs a fixture (argv) as this user, or as nobody through setpriv, and parses the last line it printed as JSON. */
+export function lastJsonOf<T>(argv: string[], asNobody: boolean, timeoutMs = 60_000): T {
+  const r = asNobody
+    ? spawnSync('setpriv', ['--reuid=nobody', '--regid=nogroup', '--clear-groups', '--', ...argv], {
+        encoding: 'utf8',
+        timeout: timeoutMs,
+      })
+    : spawnSync(argv[0]!, argv.slice(1), { encoding: 'utf8', timeout: timeoutMs });
+  expect(r.status, r.stderr).toBe(0);
+  return JSON.parse(r.stdout.trim().split('\n').at(-1)!) as T;
 }

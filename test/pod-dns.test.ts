@@ -1,7 +1,7 @@
 // Pod DNS in real worlds: kubelet's GetPodDNS, containerd's setupSandboxFiles, the sandbox's files
 // bind-mounted in each container's own mount namespace, a dnsmasq stand-in for CoreDNS behind the
 // kube-dns Service IP, as root and as an unprivileged user, and nothing left after KillPod.
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -9,7 +9,7 @@ import { Kubelet } from '../src-main/runtime/kubelet.js';
 import { Trace } from '../src-main/runtime/trace.js';
 import { bindOverScript, nodeResolvConf, NODE_PATHS, type Target } from '../src-main/world/world.js';
 import { corednsContainers, kubeDnsRules } from './fixtures/cluster-dns.mjs';
-import { expectClean, SYNCPOD_STEPS, withWorld, writeDefaultConf } from './helpers.js';
+import { expectClean, lastJsonOf, SYNCPOD_STEPS, withWorld, writeDefaultConf } from './helpers.js';
 
 const CHILD = join(import.meta.dirname, 'fixtures/world-child.mjs');
 const CLUSTER_FIRST =
@@ -26,14 +26,7 @@ interface DnsReport {
 
 function dnsChild(asNobody: boolean): DnsReport {
   const argv = ['env', '-i', `PATH=${process.env.PATH}`, 'HOME=/tmp', process.execPath, CHILD, 'dns'];
-  const r = asNobody
-    ? spawnSync('setpriv', ['--reuid=nobody', '--regid=nogroup', '--clear-groups', '--', ...argv], {
-        encoding: 'utf8',
-        timeout: 60_000,
-      })
-    : spawnSync(argv[0]!, argv.slice(1), { encoding: 'utf8', timeout: 60_000 });
-  expect(r.status, r.stderr).toBe(0);
-  return (JSON.parse(r.stdout.trim().split('\n').at(-1)!) as { report: DnsReport }).report;
+  return lastJsonOf<{ report: DnsReport }>(argv, asNobody).report;
 }
 
 describe.each([

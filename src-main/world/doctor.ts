@@ -4,7 +4,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PLUGIN_DIRS, hostPluginDirs } from './paths.js';
 import { detectCgroup } from './cgroup.js';
-import { worldInitBinary } from './world-init.js';
+import { WORLD_NAMESPACES, worldInitBinary } from './world-init.js';
 
 export interface Check {
   name: string;
@@ -87,18 +87,7 @@ export function runDoctor(): Check[] {
   const clone = readSysctl('/proc/sys/kernel/unprivileged_userns_clone');
   const maxNs = readSysctl('/proc/sys/user/max_user_namespaces');
   if (unshare) {
-    const probe = run([
-      'unshare',
-      '--user',
-      '--map-root-user',
-      '--net',
-      '--mount',
-      '--pid',
-      '--fork',
-      'sh',
-      '-c',
-      'ip link set lo up && ip -o link show lo',
-    ]);
+    const probe = run(['unshare', ...WORLD_NAMESPACES, 'sh', '-c', 'ip link set lo up && ip -o link show lo']);
     let fix: string | undefined;
     if (!probe.ok) {
       if (restrict === '1') {

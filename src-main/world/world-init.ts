@@ -62,6 +62,9 @@ export interface WorldLimits {
   worldMemoryBytes: number;
 }
 
+/** The namespaces of a world, as `unshare` makes them: user (its root is the user), network, mount, PID. */
+export const WORLD_NAMESPACES = ['--user', '--map-root-user', '--net', '--mount', '--pid', '--fork'] as const;
+
 export class WorldInitError extends Error {
   constructor(
     message: string,
@@ -215,12 +218,7 @@ export class WorldInit extends EventEmitter<{ exit: [ExitStatus] }> {
     const child = spawn(
       'unshare',
       [
-        '--user',
-        '--map-root-user',
-        '--net',
-        '--mount',
-        '--pid',
-        '--fork',
+        ...WORLD_NAMESPACES,
         '--mount-proc',
         '--kill-child',
         bin,

@@ -2,10 +2,10 @@
 // A lab (root in the world) can rename /run/podnet and put a link to a host folder in its place; an
 // absolute link would resolve in the engine's own root, so a path through /run/podnet would write the
 // host's files. Run as root and as nobody: nothing reaches the host folder.
-import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { lastJsonOf } from '../helpers.js';
 
 const CHILD = join(import.meta.dirname, '../fixtures/state-swap-child.mjs');
 const made: string[] = [];
@@ -33,20 +33,12 @@ describe.each([
       netd,
     ])
       chmodSync(d, 0o777);
-    const argv = [process.execPath, CHILD, victim];
-    const r = asNobody
-      ? spawnSync('setpriv', ['--reuid=nobody', '--regid=nogroup', '--clear-groups', '--', ...argv], {
-          encoding: 'utf8',
-          timeout: 60_000,
-        })
-      : spawnSync(argv[0]!, argv.slice(1), { encoding: 'utf8', timeout: 60_000 });
-    expect(r.status, r.stderr).toBe(0);
-    const out = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as {
+    const out = lastJsonOf<{
       swapped: boolean;
       rawWrite: string;
       beneathWrite: string;
       victim: string[];
-    };
+    }>([process.execPath, CHILD, victim], asNobody);
     // the swap itself is the lab's to make (its own tmpfs): it must have happened for the test to mean anything
     expect(out.swapped).toBe(true);
     expect(out.beneathWrite).toBe('ok');
