@@ -62,6 +62,32 @@ export interface WorldLimits {
   worldMemoryBytes: number;
 }
 
+/** What world.exec keeps of each stream of a command (the rest is counted and said, not kept). */
+export const EXEC_OUTPUT_LIMIT = 64 * 1024 ** 2;
+
+/** The first `limit` bytes of a stream, and how many came after them. */
+class KeptOutput {
+  private readonly parts: Buffer[] = [];
+  private kept = 0;
+  private cut = 0;
+  constructor(private readonly limit: number) {}
+  add(d: Buffer): void {
+    const room = this.limit - this.kept;
+    if (room <= 0) {
+      this.cut += d.length;
+      return;
+    }
+    const part = d.length > room ? d.subarray(0, room) : d;
+    this.parts.push(part);
+    this.kept += part.length;
+    this.cut += d.length - part.length;
+  }
+  text(): string {
+    const t = Buffer.concat(this.parts).toString();
+    return this.cut ? `${t}\n… ${this.cut} bytes more cut (a command's output is kept up to ${this.limit} bytes)` : t;
+  }
+}
+
 /** The namespaces of a world, as `unshare` makes them: user (its root is the user), network, mount, PID. */
 export const WORLD_NAMESPACES = ['--user', '--map-root-user', '--net', '--mount', '--pid', '--fork'] as const;
 
@@ -135,6 +161,8 @@ export interface ExecOptions {
   timeoutMs?: number;
   /** Signal sent at the timeout; SIGKILL follows after a short grace. */
   timeoutSignal?: number;
+  /** How much of each stream is kept (EXEC_OUTPUT_LIMIT where not given). */
+  maxOutputBytes?: number;
 }
 
 export interface ExecResult extends ExitStatus {
@@ -325,10 +353,12 @@ export class WorldInit extends EventEmitter<{ exit: [ExitStatus] }> {
       stdin: input !== undefined && !inline,
       ...(inline ? { inlineStdin: inline } : {}),
     });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    proc.on('stdout', (d) => out.push(d));
-    proc.on('stderr', (d) => err.push(d));
+    // each stream is kept up to a bound: a command that prints without end must not fill the engine
+    const limit = opts.maxOutputBytes ?? EXEC_OUTPUT_LIMIT;
+    const out = new KeptOutput(limit);
+    const err = new KeptOutput(limit);
+    proc.on('stdout', (d) => out.add(d));
+    proc.on('stderr', (d) => err.add(d));
     await proc.started;
     if (input && !inline) {
       proc.write(input);
@@ -349,8 +379,8 @@ export class WorldInit extends EventEmitter<{ exit: [ExitStatus] }> {
     clearTimeout(killTimer);
     return {
       ...s,
-      stdout: Buffer.concat(out).toString(),
-      stderr: Buffer.concat(err).toString(),
+      stdout: out.text(),
+      stderr: err.text(),
       timedOut,
       durationMs: performance.now() - t0,
     };
