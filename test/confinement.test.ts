@@ -2,11 +2,11 @@
 // with only the lab's own folder writable, and no way out onto the host's network. Run as root (where
 // the world's root is the host's root, so only the confinement stands between a lab and the host)
 // and as an unprivileged user.
-import { spawnSync } from 'node:child_process';
 import { chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { lastJsonOf } from './helpers.js';
 import { hostSnapshot } from '../src-main/runtime/leaks.js';
 
 const CHILD = join(import.meta.dirname, 'fixtures/world-child.mjs');
@@ -38,16 +38,7 @@ function probe(asNobody: boolean) {
   const before = hostSnapshot('world-');
   const env = ['env', '-i', `PATH=${process.env.PATH}`, `HOME=${home}`];
   const argv = [...env, process.execPath, CHILD, 'confine', home, work, hostIp];
-  const r = asNobody
-    ? spawnSync('setpriv', ['--reuid=nobody', '--regid=nogroup', '--clear-groups', '--', ...argv], {
-        encoding: 'utf8',
-        timeout: 60_000,
-      })
-    : spawnSync(argv[0]!, argv.slice(1), { encoding: 'utf8', timeout: 60_000 });
-  expect(r.status, r.stderr).toBe(0);
-  const done = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as {
-    results: Record<string, { out: string; err: string }>;
-  };
+  const done = lastJsonOf<{ results: Record<string, { out: string; err: string }> }>(argv, asNobody);
   return { home, work, before, after: hostSnapshot('world-'), results: done.results };
 }
 

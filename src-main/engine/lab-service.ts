@@ -55,6 +55,8 @@ export class LabService
   private limitMessage: string | undefined;
   /** Set while the running world is broken (its processes killed) or its disk is full (World.trouble). */
   private troubleMessage: string | undefined;
+  /** The nodes whose processes were killed, as the last trouble check found (they are not Ready). */
+  private goneNodes = new Set<string>();
   /** The memory watch's last report (a process it killed), until MEMORY_KILL_SHOWN_MS after. */
   private memoryMessage: { text: string; until: number } | undefined;
   private lastNodes = 2;
@@ -89,7 +91,7 @@ export class LabService
         ? [...this.world.nodes.values()].map((n) => {
             const rt = this.kubelet!.runtime(n.name);
             // a node whose processes were killed is not Ready, whatever its config says
-            const c = this.world!.nodeGone(n.name)
+            const c = this.goneNodes.has(n.name)
               ? {
                   status: false,
                   reason: 'NodeGone',
@@ -274,9 +276,10 @@ export class LabService
 
   /** A world whose own processes were killed, or whose disk is full, says so (and that a reset helps). True when that changed. */
   private reportTrouble(world: World): boolean {
-    const message = world.trouble();
-    if (message === this.troubleMessage) return false;
-    this.troubleMessage = message;
+    const trouble = world.trouble();
+    if (trouble?.message === this.troubleMessage) return false;
+    this.troubleMessage = trouble?.message;
+    this.goneNodes = new Set(trouble?.goneNodes);
     return true;
   }
 
@@ -312,6 +315,7 @@ export class LabService
     clearInterval(this.statusTimer);
     this.limitMessage = undefined;
     this.troubleMessage = undefined;
+    this.goneNodes.clear();
     this.memoryMessage = undefined;
     this.changed();
     // parts let go of the world before it ends (in reverse: a later part may lean on an earlier one)

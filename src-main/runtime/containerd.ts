@@ -9,8 +9,8 @@ import { ResultCache } from '../cni/cache.js';
 import { loadConfDir, loopbackConfList, type ConfList, type JsonObject } from '../cni/conf.js';
 import { podIpsFromResult, type CniResult } from '../cni/result.js';
 import type { PluginExecRecord } from '../cni/invoke.js';
-import { BoundedNodePluginHost } from './plugin-output.js';
 import { nodeFile, nodeFolder } from '../fs/world-files.js';
+import { NodePluginHost } from '../world/node-plugins.js';
 import { nativeBinary } from '../world/world-init.js';
 import { NODE_PATHS, shq, type World, type WorldProcess } from '../world/world.js';
 import { CleanupStack } from './cleanup.js';
@@ -131,8 +131,7 @@ export class ContainerdNode {
     opts: CriOptions = {},
   ) {
     this.loopback = opts.loopback ?? 'internal';
-    // plugin output is bounded where it is read: the trace and the editor's run panel keep at most its first part
-    const host = new BoundedNodePluginHost(world, node, nodeFolder(world, node, 'binUpper'));
+    const host = new NodePluginHost(world, node, nodeFolder(world, node, 'binUpper'));
     this.cni = new CniExecutor(host, new ResultCache(nodeFolder(world, node, 'dataDir')), {
       ...(opts.pluginTimeoutMs ? { timeoutMs: opts.pluginTimeoutMs } : {}),
     });

@@ -5,6 +5,9 @@ import { join } from 'node:path';
 import type { PluginHost, PluginRunResult } from '../cni/invoke.js';
 import { NODE_PATHS, type World } from './world.js';
 
+/** Bytes of each of a plugin's streams that are kept (a CNI result is a few KiB); the rest is counted. */
+export const PLUGIN_OUTPUT_KEPT = 64 * 1024;
+
 export class NodePluginHost implements PluginHost {
   readonly cniPath = [NODE_PATHS.binDir];
 
@@ -64,6 +67,8 @@ export class NodePluginHost implements PluginHost {
       input: stdin,
       timeoutMs,
       timeoutSignal: 9,
+      // bounded where it is read: the trace, the timeline and the editor's run panel hold only this
+      maxOutputBytes: PLUGIN_OUTPUT_KEPT,
     });
     return { code: r.code, signal: r.signal, stdout: r.stdout, stderr: r.stderr, timedOut: r.timedOut };
   }

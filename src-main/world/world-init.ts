@@ -1,5 +1,6 @@
 // The engine's side of world-init's protocol (see native/world-init.c): spawn commands inside
 // the world, stream their output, and hold the lifeline whose EOF ends the world.
+import { KeptOutput } from './kept-output.js';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { existsSync } from 'node:fs';
@@ -64,29 +65,6 @@ export interface WorldLimits {
 
 /** What world.exec keeps of each stream of a command (the rest is counted and said, not kept). */
 export const EXEC_OUTPUT_LIMIT = 64 * 1024 ** 2;
-
-/** The first `limit` bytes of a stream, and how many came after them. */
-class KeptOutput {
-  private readonly parts: Buffer[] = [];
-  private kept = 0;
-  private cut = 0;
-  constructor(private readonly limit: number) {}
-  add(d: Buffer): void {
-    const room = this.limit - this.kept;
-    if (room <= 0) {
-      this.cut += d.length;
-      return;
-    }
-    const part = d.length > room ? d.subarray(0, room) : d;
-    this.parts.push(part);
-    this.kept += part.length;
-    this.cut += d.length - part.length;
-  }
-  text(): string {
-    const t = Buffer.concat(this.parts).toString();
-    return this.cut ? `${t}\n… ${this.cut} bytes more cut (a command's output is kept up to ${this.limit} bytes)` : t;
-  }
-}
 
 /** The namespaces of a world, as `unshare` makes them: user (its root is the user), network, mount, PID. */
 export const WORLD_NAMESPACES = ['--user', '--map-root-user', '--net', '--mount', '--pid', '--fork'] as const;
@@ -357,8 +335,8 @@ export class WorldInit extends EventEmitter<{ exit: [ExitStatus] }> {
     const limit = opts.maxOutputBytes ?? EXEC_OUTPUT_LIMIT;
     const out = new KeptOutput(limit);
     const err = new KeptOutput(limit);
-    proc.on('stdout', (d) => out.add(d));
-    proc.on('stderr', (d) => err.add(d));
+    proc.on('stdout', (d) => out.push(d));
+    proc.on('stderr', (d) => err.push(d));
     await proc.started;
     if (input && !inline) {
       proc.write(input);

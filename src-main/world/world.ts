@@ -110,6 +110,8 @@ export interface RunOptions {
   cwd?: string;
   timeoutMs?: number;
   timeoutSignal?: number;
+  /** How much of each output stream is kept (world-init.ts EXEC_OUTPUT_LIMIT where not given). */
+  maxOutputBytes?: number;
 }
 
 export interface WorldNode {
@@ -530,6 +532,7 @@ export class World {
         ...(opts.input !== undefined ? { input: opts.input } : {}),
         ...(opts.timeoutMs ? { timeoutMs: opts.timeoutMs } : {}),
         ...(opts.timeoutSignal ? { timeoutSignal: opts.timeoutSignal } : {}),
+        ...(opts.maxOutputBytes ? { maxOutputBytes: opts.maxOutputBytes } : {}),
       },
     );
   }
@@ -671,21 +674,23 @@ export class World {
    * What is wrong with a running world, for the status the UI shows: its own processes killed (a
    * `kill -9 -1` in a terminal ends the holders, and with them the nodes), or its disk full.
    */
-  /** Whether a node's holder (and with it the node's namespaces) is gone: killed from inside, say. */
-  nodeGone(name: string): boolean {
-    const n = this.nodes.get(name);
-    return this.alive && n !== undefined && !this.stillRuns(n.holderPid);
-  }
-
-  trouble(): string | undefined {
+  /**
+   * What is wrong with a running world, if anything: its own processes killed (a kill -9 -1 from
+   * inside), with the nodes that are gone, or its disk full.
+   */
+  trouble(): { message: string; goneNodes: string[] } | undefined {
     if (!this.alive) return undefined;
     const gone = this.holderPids.filter((p) => !this.stillRuns(p));
     if (gone.length) {
       const nodes = [...this.nodes.values()].filter((n) => gone.includes(n.holderPid)).map((n) => n.name);
-      return `the lab world's own processes were killed (${nodes.length ? `nodes ${nodes.join(', ')} are gone` : 'its sandbox is gone'}; a kill -9 -1?): nothing works in it any more; Reset the world to start it afresh`;
+      const message = `the lab world's own processes were killed (${nodes.length ? `nodes ${nodes.join(', ')} are gone` : 'its sandbox is gone'}; a kill -9 -1?): nothing works in it any more; Reset the world to start it afresh`;
+      return { message, goneNodes: nodes };
     }
     if (this.diskFull())
-      return `the lab world's disk is full (${Math.round(this.limits.diskBytes / 1024 ** 2)} MiB): remove files in it, or reset the world`;
+      return {
+        message: `the lab world's disk is full (${Math.round(this.limits.diskBytes / 1024 ** 2)} MiB): remove files in it, or reset the world`,
+        goneNodes: [],
+      };
     return undefined;
   }
 

@@ -26,7 +26,9 @@ describe("the world's disk", () => {
       expect(r.stdout).toMatch(/No space left on device/);
       expect(statfsSync(w.stateDir).type).toBe(0x01021994); // TMPFS_MAGIC
       expect(Number(host.bavail) - Number(statfsSync('/tmp').bavail)).toBeLessThan((32 * 1024 ** 2) / host.bsize);
-      expect(w.trouble()).toBe("the lab world's disk is full (64 MiB): remove files in it, or reset the world");
+      expect(w.trouble()?.message).toBe(
+        "the lab world's disk is full (64 MiB): remove files in it, or reset the world",
+      );
       await w.run(node, ['rm', '/var/lib/cni/fill']);
       expect(w.trouble()).toBeUndefined();
     } finally {

@@ -20,7 +20,7 @@ describe("a command's output through world.exec", () => {
         expect(r.code).toBe(0);
         expect(r.stdout.length).toBeLessThan(EXEC_OUTPUT_LIMIT + 200);
         expect(r.stdout.startsWith('xxxx')).toBe(true);
-        expect(r.stdout).toMatch(/… 268435456 bytes more cut \(a command's output is kept up to 67108864 bytes\)$/);
+        expect(r.stdout).toMatch(/\n… 268\.4 MB more cut$/);
         expect(r.stderr).toBe('oops\n');
       } finally {
         clearInterval(sampler);

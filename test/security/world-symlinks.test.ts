@@ -3,11 +3,11 @@
 // The engine must never follow one: the config editor refuses, the result cache is not written through
 // it, and the host folder is untouched. Run as root and as an unprivileged user (nobody), through the
 // real engine (test/fixtures/world-symlinks-child.mjs, the built engine in out/).
-import { spawnSync } from 'node:child_process';
 import { chownSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { lastJsonOf } from '../helpers.js';
 
 const CHILD = join(import.meta.dirname, '../fixtures/world-symlinks-child.mjs');
 const NOBODY = 65534;
@@ -47,14 +47,7 @@ function attack(asNobody: boolean, raceSeconds: number) {
     t.results,
     String(raceSeconds),
   ];
-  const r = asNobody
-    ? spawnSync('setpriv', ['--reuid=nobody', '--regid=nogroup', '--clear-groups', '--', ...argv], {
-        encoding: 'utf8',
-        timeout: 90_000,
-      })
-    : spawnSync(argv[0]!, argv.slice(1), { encoding: 'utf8', timeout: 90_000 });
-  expect(r.status, r.stderr).toBe(0);
-  const out = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as Record<string, unknown>;
+  const out = lastJsonOf<Record<string, unknown>>(argv, asNobody, 90_000);
   expect(out.fatal, String(out.fatal)).toBeUndefined();
   return { t, out };
 }
