@@ -6,6 +6,7 @@ import {
   lstatSync,
   mkdirSync,
   readlinkSync,
+  realpathSync,
   readdirSync,
   readFileSync,
   rmSync,
@@ -42,6 +43,15 @@ export interface PluginSet {
   version?: string;
 }
 
+/** A folder's real path: the world binds it into its root, and a bind through a link would not be the folder. */
+const real = (d: string) => {
+  try {
+    return realpathSync(d);
+  } catch {
+    return d;
+  }
+};
+
 const hasFiles = (d: string) => {
   try {
     return statSync(d).isDirectory() && readdirSync(d).length > 0;
@@ -56,7 +66,10 @@ const hasFiles = (d: string) => {
  */
 export function pluginSet(env: NodeJS.ProcessEnv = process.env): PluginSet {
   if (env.PODNET_CNI_PATH)
-    return { dirs: env.PODNET_CNI_PATH.split(':').filter(Boolean).filter(hasFiles), source: 'PODNET_CNI_PATH' };
+    return {
+      dirs: env.PODNET_CNI_PATH.split(':').filter(Boolean).filter(hasFiles).map(real),
+      source: 'PODNET_CNI_PATH',
+    };
   const pinned = join(pinnedDir(env), 'cni-plugins');
   if (hasFiles(join(pinned, 'bin'))) {
     let version: string | undefined;
@@ -68,7 +81,7 @@ export function pluginSet(env: NodeJS.ProcessEnv = process.env): PluginSet {
     } catch {
       /* no stamp: a set put there by hand */
     }
-    return { dirs: [join(pinned, 'bin')], source: 'pinned', ...(version ? { version } : {}) };
+    return { dirs: [real(join(pinned, 'bin'))], source: 'pinned', ...(version ? { version } : {}) };
   }
   return { dirs: PLUGIN_DIRS.filter(hasFiles), source: 'system' };
 }
