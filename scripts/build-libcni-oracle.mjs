@@ -22,7 +22,7 @@ const missing = [
 ].filter(([p]) => !existsSync(p));
 if (missing.length) {
   console.error(
-    `build-libcni-oracle: missing ${missing.map(([, what]) => what).join(', ')}: run the set-up (scripts/setup.sh, or `node scripts/pinned.mjs --tests`), which puts them in pinned/`,
+    `build-libcni-oracle: missing ${missing.map(([, what]) => what).join(', ')}: run the set-up (scripts/setup.sh, or: node scripts/pinned.mjs --tests), which puts them in pinned/`,
   );
   process.exit(1);
 }

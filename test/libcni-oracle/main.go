@@ -153,12 +153,15 @@ func runGoCni(ctx context.Context, req request) answer {
 	if err != nil {
 		return answer{Error: err.Error()}
 	}
+	// WithConfListBytes names a network eth<number of networks loaded so far>; containerd's own load
+	// (WithLoNetwork, WithDefaultConf) counts only the conf dir's, so its pod network is eth0 with lo
+	// loaded first: loading lo last gives the same names.
 	var loads []gocni.Opt
-	if g.LoNetwork {
-		loads = append(loads, gocni.WithLoNetwork)
-	}
 	for _, l := range g.ConfLists {
 		loads = append(loads, gocni.WithConfListBytes([]byte(l)))
+	}
+	if g.LoNetwork {
+		loads = append(loads, gocni.WithLoNetwork)
 	}
 	if err := n.Load(loads...); err != nil {
 		return answer{Error: err.Error()}
