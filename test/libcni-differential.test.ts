@@ -29,6 +29,7 @@ import {
   type JsonObject,
 } from '../src-main/cni/conf.js';
 import { CniExecutor, type RuntimeConf } from '../src-main/cni/libcni.js';
+import { libcniConfFromBytes, libcniConfListFromBytes, loadNetworks } from '../src-main/cni/libcni-conf.js';
 import { Beneath } from '../src-main/fs/beneath.js';
 
 const ROOT = join(__dirname, '..');
@@ -464,5 +465,136 @@ describe('go-cni 1.1.13: what containerd 2.1 passes', () => {
     expect(theirCalls.find((c) => c.plugin === 'portmap')!.stdin).toContain(
       '"portMappings":[{"HostPort":8080,"ContainerPort":80,"Protocol":"tcp","HostIP":""}]',
     );
+  });
+});
+
+const LOAD_CASES = [
+  '{"cniVersion":"1.0.0","name":"n","plugins":[{"type":5}]}',
+  '{"cniVersion":"1.0.0","name":"n","plugins":[{"type":"b","capabilities":{"a":"yes"}}]}',
+  '{"cniVersion":"1.0.0","name":"n","plugins":[{"type":"b","ipam":{"type":1.5}}]}',
+  '{"cniVersion":"1.0.0","name":"n","plugins":[{"type":"b","dns":{"nameservers":"x"}}]}',
+  '{"cniVersion":"1.0.0","name":"n","plugins":[{"type":"b","name":true}]}',
+  '{"cniVersion":"1.0.0","name":"n","plugins":["x"]}',
+  '{"cniVersion":"1.0.0","name":"n","plugins":[{"type":"b","prevResult":[1]}]}',
+  '{"cniVersion":"1.0.0","name":"n","plugins":[{"type":""}]}',
+  '{"cniVersion":"1.0.0","name":"n","plugins":[{"type":null}]}',
+  '{"cniVersion":"1.0.0","name":"n","plugins":{}}',
+  '{"cniVersion":"1.0.0","name":"n","plugins":[]}',
+  '{"cniVersion":"1.0.0","name":5,"plugins":[]}',
+  '{"cniVersion":5,"name":"n","plugins":[]}',
+  '{"name":"n","plugins":[{"type":"b"}]}',
+  '{"name":"n","cniVersions":["x"],"plugins":[{"type":"b"}]}',
+  '{"name":"n","cniVersions":"1.0.0","plugins":[{"type":"b"}]}',
+  '{"name":"n","cniVersions":[1],"plugins":[{"type":"b"}]}',
+  '{"name":"n","cniVersion":"1.1.0","cniVersions":["0.4.0","1.0.0"],"plugins":[{"type":"b"}]}',
+  '{"name":"n","cniVersion":"2.0.0","cniVersions":["0.4.0"],"plugins":[{"type":"b"}]}',
+  '{"name":"n","cniVersion":"x.0","cniVersions":["0.4.0"],"plugins":[{"type":"b"}]}',
+  '{"name":"n","cniVersion":"2.0.0","plugins":[{"type":"b"}]}',
+  '{"name":"n","disableCheck":"TRUE","disableGC":"false","plugins":[{"type":"b"}]}',
+  '{"name":"n","disableCheck":"yes","plugins":[{"type":"b"}]}',
+  '{"name":"n","disableGC":1,"plugins":[{"type":"b"}]}',
+  '{"name":"n","loadOnlyInlinedPlugins":true}',
+  '{"cniVersion":"1.0.0","name":"n","plugins":[{"type":"bridge","mtu":"1500","ipam":{"type":"host-local","subnet":"10.0.0.1/24"}}]}',
+  '{"name":"n",}',
+  '{"name":"n" "x":1}',
+  '{"name":"n","plugins":[{"type":"b"},]}',
+  '{"name":"n","plugins":[1 2]}',
+  "{'name':'n'}",
+  '{"name":"n\u0001"}',
+  '{"name":"\\x"}',
+  '{"name":"\\u12G4"}',
+  '{"name":tru}',
+  '{"name":-}',
+  '{"name":1.}',
+  '{"name":1e}',
+  '{"name":"n"}}',
+  '{"name":[}',
+  '[1]',
+  '',
+  '  ',
+  '{"name":"n"',
+  '{"name":"n","plugins":[{"type":"b"}]} x',
+];
+
+describe('what libcni 1.3 loads, with its error texts', () => {
+  it.each(LOAD_CASES.map((t) => [t]))('list %s', async (text) => {
+    const b = bench([]);
+    const [theirs] = oracle(b, { ops: [{ verb: 'LOAD', config: text }] });
+    let mine: { result?: unknown; error?: string };
+    try {
+      const l = libcniConfListFromBytes(text);
+      mine = {
+        result: {
+          name: l.name,
+          cniVersion: l.cniVersion,
+          disableCheck: l.disableCheck,
+          disableGC: l.disableGC,
+          plugins: l.plugins.length,
+        },
+      };
+    } catch (e) {
+      mine = { error: (e as Error).message };
+    }
+    expect(mine).toEqual(theirs);
+  });
+
+  it.each(
+    [
+      '{"cniVersion":"1.0.0","name":"n","type":"bridge","b":"<x>","a":1}',
+      '{"name":"n","type":"bridge"}',
+      '{"cniVersion":"1.0.0","name":"n","plugins":[{"type":"bridge"}]}',
+      '{"cniVersion":"1.0.0","name":"n","type":7}',
+      '{"cniVersion":"1.0.0","name":"n",',
+    ].map((t) => [t]),
+  )('single .conf %s', async (text) => {
+    const b = bench(['bridge'], { 'bridge.ADD.json': RESULT_100 });
+    const [theirs] = oracle(b, { ops: [{ verb: 'LOAD', config: text, single: true }] });
+    let mine: { result?: unknown; error?: string };
+    try {
+      const l = libcniConfFromBytes(text);
+      mine = {
+        result: {
+          name: l.name,
+          cniVersion: l.cniVersion,
+          disableCheck: l.disableCheck,
+          disableGC: l.disableGC,
+          plugins: l.plugins.length,
+        },
+      };
+    } catch (e) {
+      mine = { error: (e as Error).message };
+    }
+    expect(mine).toEqual(theirs);
+  });
+});
+
+describe("go-cni's loadFromConfDir (containerd's NetworkReady), with max one network", () => {
+  const dirCases: [string, Record<string, string>][] = [
+    ['empty', {}],
+    ['a broken file first', { '05-x.conflist': '{"name":', '10-podnet.conflist': chain('1.0.0') }],
+    ['a good file first, a broken one after', { '10-podnet.conflist': chain('1.0.0'), '20-x.conflist': '{' }],
+    [
+      'a plugin-level problem loads fine',
+      { '10-podnet.conflist': '{"cniVersion":"1.0.0","name":"podnet","plugins":[{"type":"nope","mtu":"x"}]}' },
+    ],
+    ['a .conf without type', { '10-x.conf': '{"cniVersion":"1.0.0","name":"x"}' }],
+    ['a conflist in a .conf', { '10-x.conf': chain('1.0.0') }],
+    ['a .json single plugin', { '10-x.json': '{"cniVersion":"0.4.0","name":"x","type":"bridge","z":"<&>"}' }],
+    ['a list without plugins', { '10-x.conflist': '{"cniVersion":"1.0.0","name":"x"}' }],
+    ['other extensions ignored', { 'README.md': 'x', '10-x.conflist.bak': '{', '20-y.conflist': chain('0.4.0') }],
+  ];
+  it.each(dirCases)('%s', async (_what, files) => {
+    const b = bench([]);
+    const dir = join(b.dir, 'net.d');
+    mkdirSync(dir);
+    for (const [n, t] of Object.entries(files)) writeFileSync(join(dir, n), t);
+    const [theirs] = oracle(b, { goCni: { loadDir: dir } });
+    const mine = loadNetworks(new Beneath(dir), dir);
+    if ('error' in mine)
+      expect(theirs).toEqual({ error: `cni config load failed: ${mine.error}: failed to load cni config` });
+    else {
+      expect(theirs!.error).toBeUndefined();
+      expect(theirs!.result).toEqual({ name: mine.network.name, source: mine.network.bytes });
+    }
   });
 });
