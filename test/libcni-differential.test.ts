@@ -165,12 +165,14 @@ function normalise(calls: Call[]): Call[] {
 }
 
 /** Runs the ops through both and expects the same plugin calls, byte for byte, and the same errors. */
-async function same(b: ReturnType<typeof bench>, ops: Op[]) {
+async function same(b: ReturnType<typeof bench>, ops: Op[], seed: () => void = () => {}) {
+  seed();
   const theirs = oracle(b, { ops });
   const theirCalls = b.calls();
   const cached = () => (existsSync(join(b.cache, 'results')) ? readdirSync(join(b.cache, 'results')).sort() : []);
   const theirCache = cached();
   b.reset();
+  seed();
   const mine = await ours(b, ops);
   const myCalls = b.calls();
   expect(myCalls.map((c) => c.plugin)).toEqual(theirCalls.map((c) => c.plugin));
@@ -179,6 +181,8 @@ async function same(b: ReturnType<typeof bench>, ops: Op[]) {
     expect(myCalls[i]!.env, `env of call ${i + 1} (${theirCalls[i]!.plugin})`).toEqual(theirCalls[i]!.env);
   }
   expect(mine.map((r) => r.error)).toEqual(theirs.map((r) => r.error));
+  for (let i = 0; i < ops.length; i++)
+    if (ops[i]!.verb === 'VERSION') expect(mine[i]!.result, `VERSION answer ${i + 1}`).toEqual(theirs[i]!.result);
   expect(cached()).toEqual(theirCache);
   return { theirs, mine, calls: theirCalls };
 }
@@ -389,6 +393,97 @@ describe('plugin stdin and environment: libcni 1.3 against ours, byte for byte',
     await same(b, [
       { verb: 'ADD', config: single, single: true, rt: rt() },
       { verb: 'DEL', config: single, single: true, rt: rt() },
+    ]);
+  });
+});
+
+describe("libcni's rules for plugin output, caches and versions", () => {
+  const seedCache = (b: ReturnType<typeof bench>, id: string, content: unknown) => () => {
+    mkdirSync(join(b.cache, 'results'), { recursive: true });
+    writeFileSync(join(b.cache, 'results', `podnet-${id}-eth0`), JSON.stringify(content));
+  };
+  const v1 = (result: unknown) => ({
+    kind: 'cniCacheV1',
+    containerId: 'c0ffee',
+    config: Buffer.from(chain('1.0.0')).toString('base64'),
+    ifName: 'eth0',
+    networkName: 'podnet',
+    result,
+  });
+
+  it("DEL and CHECK ignore stdout; an empty result cniVersion is the config's", async () => {
+    const b = bench(['bridge', 'portmap', 'bandwidth'], {
+      'bridge.ADD.json': { ...RESULT_100, cniVersion: '' },
+      'portmap.ADD.json': RESULT_100,
+      'bandwidth.ADD.json': RESULT_100,
+      'bridge.DEL.json': 'this is not JSON',
+      'portmap.CHECK.json': '{"half":',
+    });
+    const { mine, calls } = await same(b, [
+      { verb: 'ADD', config: chain('0.4.0'), rt: rt() },
+      { verb: 'CHECK', config: chain('0.4.0'), rt: rt() },
+      { verb: 'DEL', config: chain('0.4.0'), rt: rt() },
+    ]);
+    expect(mine.map((r) => r.error)).toEqual([undefined, undefined, undefined]);
+    expect(JSON.parse(calls[1]!.stdin).prevResult.cniVersion).toBe('0.4.0');
+  });
+
+  it('a cached result of an unknown version fails CHECK and is dropped by DEL', async () => {
+    const b = bench(['bridge', 'portmap', 'bandwidth']);
+    const { mine } = await same(
+      b,
+      [
+        { verb: 'CHECK', config: chain('1.0.0'), rt: rt() },
+        { verb: 'DEL', config: chain('1.0.0'), rt: rt() },
+      ],
+      seedCache(b, 'c0ffee', v1({ ...RESULT_100, cniVersion: '7.7.7' })),
+    );
+    expect(mine[0]!.error).toBe('failed to get network "podnet" cached result: unsupported CNI result version "7.7.7"');
+    expect(mine[1]!.error).toBeUndefined();
+  });
+
+  it('an old-format cache file (the bare result) is read for CHECK and DEL', async () => {
+    const b = bench(['bridge', 'portmap', 'bandwidth']);
+    const { calls } = await same(
+      b,
+      [
+        { verb: 'CHECK', config: chain('1.0.0'), rt: rt() },
+        { verb: 'DEL', config: chain('1.0.0'), rt: rt() },
+      ],
+      seedCache(b, 'c0ffee', { ...RESULT_100, cniVersion: '0.4.0', ips: [{ version: '4', address: '10.9.0.2/24' }] }),
+    );
+    expect(JSON.parse(calls[0]!.stdin).prevResult.ips).toEqual([{ address: '10.9.0.2/24' }]);
+  });
+
+  it('disableCheck "true" as a string: no CHECK is sent', async () => {
+    const b = bench(['bridge', 'portmap', 'bandwidth'], chainAnswers());
+    const config = JSON.stringify({ ...JSON.parse(chain('1.0.0')), disableCheck: 'true' });
+    const { calls } = await same(b, [
+      { verb: 'ADD', config, rt: rt() },
+      { verb: 'CHECK', config, rt: rt() },
+    ]);
+    expect(calls.map((c) => c.env.CNI_COMMAND)).toEqual(['ADD', 'ADD', 'ADD']);
+  });
+
+  it('VERSION answers of old plugins, as libcni reads them', async () => {
+    const b = bench(['new', 'old020', 'old031', 'ancient'], {
+      'new.VERSION.json': { cniVersion: '1.1.0', supportedVersions: ['0.4.0', '1.0.0', '1.1.0'] },
+      'old020.VERSION.json': { cniVersion: '0.2.0' },
+      'old031.VERSION.json': { cniVersion: '0.3.1' },
+      'ancient.VERSION.json': { code: 4, msg: 'unknown CNI_COMMAND: VERSION' },
+      'ancient.VERSION.exit': '1',
+    });
+    const { mine } = await same(b, [
+      { verb: 'VERSION', plugin: 'new' },
+      { verb: 'VERSION', plugin: 'old020' },
+      { verb: 'VERSION', plugin: 'old031' },
+      { verb: 'VERSION', plugin: 'ancient' },
+    ]);
+    expect(mine.map((r) => r.result ?? r.error)).toEqual([
+      { supportedVersions: ['0.4.0', '1.0.0', '1.1.0'] },
+      { supportedVersions: ['0.1.0', '0.2.0'] },
+      'decoding version info: missing field supportedVersions',
+      { supportedVersions: ['0.1.0'] },
     ]);
   });
 });

@@ -130,7 +130,9 @@ function decodeResult(plugin: PluginConf, out: Json, confVersion: string): CniRe
 function convertCached(r: CniResult, to: string): CniResult {
   if (!RESULT_VERSIONS.includes(r.cniVersion))
     throw new Error(`unsupported CNI result version ${JSON.stringify(r.cniVersion)}`);
-  return convertResult(r, to === '' ? '0.1.0' : to);
+  // decoded into its version's type first (fields that version lacks are gone), then converted
+  const typed = parseResult(JSON.parse(goMarshal(typedResult(r))) as Json, r.cniVersion);
+  return convertResult(typed, to === '' ? '0.1.0' : to);
 }
 
 export class CniExecutor {

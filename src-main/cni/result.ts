@@ -63,14 +63,18 @@ export function parseResult(raw: Json, fallbackVersion: string): CniResult {
   return { ...(raw as unknown as CniResult), cniVersion: version };
 }
 
-/** Converts a result to the version a config list speaks (libcni converts the cached result too). */
+/**
+ * Converts a result to the version a config list speaks, as libcni's converters do: 1.x to 0.x gives
+ * each IP its "version" from the address; 0.x to 1.x drops it; within 0.x it is kept as the plugin wrote it.
+ */
 export function convertResult(r: CniResult, to: string): CniResult {
   const out: CniResult = { ...r, cniVersion: to };
-  const legacy = compareVersions(to, '1.0.0') < 0;
-  if (r.ips) {
+  const toLegacy = compareVersions(to, '1.0.0') < 0;
+  const fromLegacy = compareVersions(r.cniVersion, '1.0.0') < 0;
+  if (r.ips && toLegacy !== fromLegacy) {
     out.ips = r.ips.map((ip) => {
       const { version: _v, ...rest } = ip;
-      return legacy ? { ...rest, version: ip.address.includes(':') ? '6' : '4' } : rest;
+      return toLegacy ? { ...rest, version: ip.address.includes(':') ? '6' : '4' } : rest;
     });
   }
   return out;

@@ -151,7 +151,7 @@ export function typedResult(r: CniResult): JsonObject {
       goStruct(
         legacy
           ? {
-              version: ip.version ?? (ip.address.includes(':') ? '6' : '4'),
+              version: ip.version ?? '',
               interface: ptr(ip.interface),
               address: addr(ip.address),
               gateway: gw(ip.gateway),
