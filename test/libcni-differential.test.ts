@@ -169,7 +169,12 @@ async function same(b: ReturnType<typeof bench>, ops: Op[], seed: () => void = (
   seed();
   const theirs = oracle(b, { ops });
   const theirCalls = b.calls();
-  const cached = () => (existsSync(join(b.cache, 'results')) ? readdirSync(join(b.cache, 'results')).sort() : []);
+  const cached = () =>
+    existsSync(join(b.cache, 'results'))
+      ? readdirSync(join(b.cache, 'results'))
+          .sort()
+          .map((n) => [n, readFileSync(join(b.cache, 'results', n), 'utf8')])
+      : [];
   const theirCache = cached();
   b.reset();
   seed();
@@ -531,6 +536,18 @@ describe('go-cni 1.1.13: what containerd 2.1 passes', () => {
     // the two networks run concurrently: compare as sets of calls
     const byKey = (c: Call[]) => normalise(c).sort((x, y) => (x.plugin + x.stdin < y.plugin + y.stdin ? -1 : 1));
     const theirCalls = byKey(b.calls());
+    const cacheOf = () =>
+      readdirSync(join(b.cache, 'results'))
+        .sort()
+        .map((n) => [
+          n,
+          // cniArgs come from go-cni's map: sorted here, the rest compared byte for byte
+          readFileSync(join(b.cache, 'results', n), 'utf8').replace(
+            /"cniArgs":(\[\[.*?\]\])/,
+            (_m, a: string) => `"cniArgs":${JSON.stringify((JSON.parse(a) as string[][]).sort())}`,
+          ),
+        ]);
+    const theirCache = cacheOf();
     b.reset();
     const exec = new CniExecutor(new LocalPluginHost([b.bin]), new ResultCache(new Beneath(b.cache)));
     const args = Object.entries(labels) as [string, string][];
@@ -557,6 +574,9 @@ describe('go-cni 1.1.13: what containerd 2.1 passes', () => {
       expect(myCalls[i]!.stdin).toBe(theirCalls[i]!.stdin);
       expect(myCalls[i]!.env).toEqual(theirCalls[i]!.env);
     }
+    // the cache keeps go-cni's structs in field order, the maps sorted
+    expect(cacheOf()).toEqual(theirCache);
+    expect(theirCache.map(([n]) => n)).toEqual(['cni-loopback-c0ffee-lo', 'podnet-c0ffee-eth0']);
     expect(theirCalls.find((c) => c.plugin === 'portmap')!.stdin).toContain(
       '"portMappings":[{"HostPort":8080,"ContainerPort":80,"Protocol":"tcp","HostIP":""}]',
     );
