@@ -433,6 +433,23 @@ describe("libcni's rules for plugin output, caches and versions", () => {
     expect(JSON.parse(calls[1]!.stdin).prevResult.cniVersion).toBe('0.4.0');
   });
 
+  it.each([
+    ['not JSON', { 'bridge.ADD.json': 'hello, I am not JSON' }],
+    ['an array', { 'bridge.ADD.json': '[1]' }],
+    ['null', { 'bridge.ADD.json': 'null' }],
+    ['nothing', {}],
+    ['an error object with a string code', { 'bridge.ADD.json': '{"code":"x","msg":"m"}', 'bridge.ADD.exit': '1' }],
+    ['an error that is an array', { 'bridge.ADD.json': '[1]', 'bridge.ADD.exit': '1' }],
+    ['garbage and a failure', { 'bridge.ADD.json': 'oops', 'bridge.ADD.exit': '1' }],
+    ['a failure without a word', { 'bridge.ADD.exit': '3' }],
+    ['a failure on stderr only', { 'bridge.ADD.stderr': 'it broke\n', 'bridge.ADD.exit': '2' }],
+    ['an error object without code', { 'bridge.ADD.json': '{"msg":"only a msg"}', 'bridge.ADD.exit': '1' }],
+  ] as [string, Record<string, string>][])('ADD output: %s', async (_what, answers) => {
+    const b = bench(['bridge'], answers);
+    const config = JSON.stringify({ cniVersion: '1.0.0', name: 'podnet', plugins: [{ type: 'bridge' }] });
+    await same(b, [{ verb: 'ADD', config, rt: rt() }]);
+  });
+
   it('a cached result of an unknown version fails CHECK and is dropped by DEL', async () => {
     const b = bench(['bridge', 'portmap', 'bandwidth']);
     const { mine } = await same(

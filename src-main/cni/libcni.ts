@@ -105,12 +105,14 @@ function wrapPluginError(e: unknown, plugin: PluginConf, verb: 'add' | 'delete')
  * the config's version; a version libcni has no type for is refused.
  */
 function decodeResult(plugin: PluginConf, out: Json, confVersion: string): CniResult {
-  if (out === null || typeof out !== 'object' || Array.isArray(out)) {
+  if (out === null) out = {}; // Go: unmarshalling null leaves the map nil, which libcni replaces with an empty one
+  if (typeof out !== 'object' || Array.isArray(out)) {
+    const kind = Array.isArray(out) ? 'array' : typeof out === 'boolean' ? 'bool' : typeof out;
     throw new ExecError(
       plugin.type,
       'ADD',
       'bad-output',
-      `failed to unmarshal raw result: the plugin's output is not a JSON object`,
+      `failed to unmarshal raw result: json: cannot unmarshal ${kind} into Go value of type map[string]interface {}`,
     );
   }
   const v = typeof out.cniVersion === 'string' && out.cniVersion !== '' ? out.cniVersion : confVersion;
