@@ -295,7 +295,7 @@ describe('plugin stdin and environment: libcni 1.3 against ours, byte for byte',
       zeta: { b: 1, a: [3, { y: 2, x: 1 }] },
       'ü-key': 'é',
       Alpha: 'A&B <tag> \u2028',
-      n: [1.5, 1e21, 1e-7, 100, 12345678901234567890, -0, 0.1],
+      n: [1.5, 1e21, 1e-7, 100, 1.2345678901234567e19, -0, 0.1],
       ctl: 'tab\there\u0001\b\f',
     };
     const config = JSON.stringify({
@@ -567,7 +567,7 @@ describe('go-cni 1.1.13: what containerd 2.1 passes', () => {
     const theirCache = cacheOf();
     b.reset();
     const exec = new CniExecutor(new LocalPluginHost([b.bin]), new ResultCache(new Beneath(b.cache)));
-    const args = Object.entries(labels) as [string, string][];
+    const args = Object.entries<string>(labels);
     const capabilityArgs: JsonObject = goCniCapabilityArgs(pod);
     await Promise.all([
       exec.addNetworkList(loopbackConfList(), {

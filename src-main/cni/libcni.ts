@@ -279,7 +279,7 @@ export class CniExecutor {
         return { cniVersion: '0.1.0', supportedVersions: ['0.1.0'] };
       throw e;
     }
-    const o = (out && typeof out === 'object' && !Array.isArray(out) ? out : {}) as JsonObject;
+    const o = out && typeof out === 'object' && !Array.isArray(out) ? out : {};
     const cniVersion = typeof o.cniVersion === 'string' ? o.cniVersion : '';
     const bad = (what: string) => new ExecError(type, 'VERSION', 'bad-output', `decoding version info: ${what}`);
     if (!cniVersion) throw bad('missing field cniVersion');
