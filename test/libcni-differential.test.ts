@@ -593,6 +593,48 @@ describe('go-cni 1.1.13: what containerd 2.1 passes', () => {
     }
     // the cache keeps go-cni's structs in field order, the maps sorted
     expect(cacheOf()).toEqual(theirCache);
+
+    // Remove: DEL of each network with its cached result and the same capability structs
+    b.reset();
+    const goCniReq = (verb: string) => ({
+      goCni: {
+        verb,
+        confLists: [config],
+        loNetwork: true,
+        minNetworks: 2,
+        namespace: {
+          id: 'c0ffee',
+          path: '/var/run/netns/cni-1234',
+          labels,
+          annotations: pod.annotations,
+          portMappings: [{ HostPort: 8080, ContainerPort: 80, Protocol: 'tcp', HostIP: '' }],
+          bandwidth: { IngressRate: 1000000, IngressBurst: 4294967295, EgressRate: 0, EgressBurst: 0 },
+          dns: { Servers: ['10.96.0.10'], Searches: ['default.svc.cluster.local'], Options: null },
+          cgroupPath: pod.cgroupPath,
+        },
+      },
+    });
+    expect(oracle(b, goCniReq('Setup'))[0]!.error).toBeUndefined();
+    const before = b.calls().length;
+    expect(oracle(b, goCniReq('Remove'))[0]!.error).toBeUndefined();
+    const theirDels = byKey(b.calls().slice(before));
+    b.reset();
+    const lo = { containerId: 'c0ffee', netns: '/var/run/netns/cni-1234', ifName: 'lo', args, capabilityArgs };
+    const eth0 = { ...lo, ifName: 'eth0' };
+    await exec.addNetworkList(loopbackConfList(), lo);
+    await exec.addNetworkList(confListFromText(config), eth0);
+    const mark = b.calls().length;
+    await exec.delNetworkList(confListFromText(config), eth0);
+    await exec.delNetworkList(loopbackConfList(), lo);
+    const myDels = byKey(b.calls().slice(mark));
+    expect(myDels.map((c) => `${c.plugin} ${c.env.CNI_COMMAND}`)).toEqual(
+      theirDels.map((c) => `${c.plugin} ${c.env.CNI_COMMAND}`),
+    );
+    expect(theirDels.every((c) => c.env.CNI_COMMAND === 'DEL')).toBe(true);
+    for (let i = 0; i < theirDels.length; i++) {
+      expect(myDels[i]!.stdin).toBe(theirDels[i]!.stdin);
+      expect(myDels[i]!.env).toEqual(theirDels[i]!.env);
+    }
     expect(theirCache.map(([n]) => n)).toEqual(['cni-loopback-c0ffee-lo', 'podnet-c0ffee-eth0']);
     expect(theirCalls.find((c) => c.plugin === 'portmap')!.stdin).toContain(
       '"portMappings":[{"HostPort":8080,"ContainerPort":80,"Protocol":"tcp","HostIP":""}]',
