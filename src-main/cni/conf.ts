@@ -4,8 +4,10 @@ import { join } from 'node:path';
 import { isRefusal, type FolderFiles } from './folder.js';
 import { ConfigError } from './errors.js';
 import { locateJsonError } from './json-locate.js';
-import { checkConfigText } from './lint/check.js';
-import { KNOWN_VERSIONS, negotiateVersion, parseVersion } from './version.js';
+import { libcniLoad, lintConfigText } from './lint/lint-file.js';
+import { goMarshal } from './go-json.js';
+import { libcniConfListFromBytes, loadNetworks } from './libcni-conf.js';
+import { KNOWN_VERSIONS, parseVersion } from './version.js';
 
 export type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 export type JsonObject = { [k: string]: Json };
@@ -62,12 +64,9 @@ function fail(file: string, text: string, reason: string, key?: string): never {
 }
 
 function checkVersion(file: string, text: string, v: Json | undefined, where: string): string {
-  if (v === undefined)
-    fail(
-      file,
-      text,
-      `${where} has no "cniVersion": plugins cannot be run without it (and DEL would fail, leaking the pod's network)`,
-    );
+  // libcni accepts a config without cniVersion (it is then 0.1.0); lint says what that means
+  if (v === undefined) return '';
+  void where;
   if (typeof v !== 'string' || !parseVersion(v))
     fail(file, text, `"cniVersion" must be a version string such as "1.0.0", not ${JSON.stringify(v)}`, 'cniVersion');
   if (!(KNOWN_VERSIONS as readonly string[]).includes(v)) {
@@ -114,32 +113,25 @@ export function confListFromText(text: string, file = 'config.conflist'): ConfLi
       `invalid network name "${raw.name}": use letters, digits, "_", "." and "-", starting with a letter or digit`,
       'name',
     );
-  let cniVersion: string;
-  if (Array.isArray(raw.cniVersions)) {
-    const picked = negotiateVersion(raw.cniVersions.filter((v): v is string => typeof v === 'string'));
-    if (!picked)
-      fail(
-        file,
-        text,
-        `none of "cniVersions" ${JSON.stringify(raw.cniVersions)} is supported (up to 1.1.0)`,
-        'cniVersions',
-      );
-    cniVersion = picked;
-  } else {
-    cniVersion = checkVersion(file, text, raw.cniVersion, 'the list');
-  }
   if (!Array.isArray(raw.plugins))
     fail(file, text, 'the list has no "plugins" array', raw.plugins === undefined ? undefined : 'plugins');
   if (raw.plugins.length === 0) fail(file, text, 'the "plugins" list is empty', 'plugins');
   const plugins = raw.plugins.map((p, i) => checkPlugin(file, text, p, i));
-  for (const k of ['disableCheck', 'disableGC'] as const) {
-    if (raw[k] !== undefined && typeof raw[k] !== 'boolean') fail(file, text, `"${k}" must be true or false`, k);
+  // cniVersion(s), disableCheck and disableGC exactly as libcni 1.3 reads them
+  let lib: ConfList;
+  try {
+    lib = libcniConfListFromBytes(text, file);
+  } catch (e) {
+    const m = (e as Error).message;
+    const key = ['cniVersions', 'cniVersion', 'disableCheck', 'disableGC', 'plugins'].find((k) => m.includes(k));
+    return fail(file, text, m, key);
   }
+  const cniVersion = lib.cniVersion;
   return {
     cniVersion,
     name: raw.name,
-    disableCheck: raw.disableCheck === true,
-    disableGC: raw.disableGC === true,
+    disableCheck: lib.disableCheck,
+    disableGC: lib.disableGC,
     plugins,
     bytes: text,
     file,
@@ -163,27 +155,29 @@ export function confListFromConfText(text: string, file = 'config.conf'): ConfLi
   if (typeof raw.name !== 'string' || !raw.name) fail(file, text, 'the configuration has no "name"');
   if (!NAME_RE.test(raw.name)) fail(file, text, `invalid network name "${raw.name}"`, 'name');
   const cniVersion = checkVersion(file, text, raw.cniVersion, 'the configuration');
-  const list = { cniVersion, name: raw.name, plugins: [plugin] };
+  // ConfListFromConf: the list libcni builds (and caches) is {name, cniVersion, plugins:[conf]} through a Go map
   return {
     cniVersion,
     name: raw.name,
     disableCheck: false,
     disableGC: false,
     plugins: [plugin],
-    bytes: JSON.stringify(list),
+    bytes: goMarshal({ cniVersion, name: raw.name, plugins: [plugin] }),
     file,
   };
 }
 
-/** Parses a config file by its extension, then lints it: the engine runs no plugin with a config that lint refuses. */
+/**
+ * A config file as containerd loads it: what libcni 1.3 decodes (a plugin's own fields are the
+ * plugin's business, at ADD). A file libcni cannot load is a ConfigError in lint's words, at its place.
+ */
 export function confListFromFileText(file: string, text: string): ConfList {
-  const list = file.endsWith('.conflist') ? confListFromText(text, file) : confListFromConfText(text, file);
-  const errors = checkConfigText(file, text).filter((p) => p.severity === 'error');
-  if (errors.length) {
-    const more = errors.length > 1 ? ` (and ${errors.length - 1} more: "podnet cni lint" lists them all)` : '';
-    throw new ConfigError(file, errors[0]!.message + more, errors[0]!.line, errors[0]!.column);
+  const load = libcniLoad(file, text);
+  if ('error' in load) {
+    const first = lintConfigText(file, text)[0];
+    throw new ConfigError(file, first?.message ?? load.error, first?.line, first?.column);
   }
-  return list;
+  return { ...load.list, file };
 }
 
 export interface LoadedConfig {
@@ -225,8 +219,15 @@ export function loadConfDir(files: FolderFiles, displayDir = files.shown()): Nod
   return { files: loaded, ...(first?.list ? { network: first.list } : {}) };
 }
 
-/** containerd's loopback network for the "plugin" loopback mode (go-cni WithLoNetwork). */
+/** containerd's loopback network for the "plugin" loopback mode (go-cni WithLoNetwork: its bytes verbatim). */
 export function loopbackConfList(): ConfList {
-  const list = { cniVersion: '0.3.1', name: 'cni-loopback', plugins: [{ type: 'loopback' }] };
-  return { ...list, disableCheck: false, disableGC: false, bytes: JSON.stringify(list) };
+  return libcniConfListFromBytes(`{
+"cniVersion": "0.3.1",
+"name": "cni-loopback",
+"plugins": [{
+  "type": "loopback"
+}]
+}`);
 }
+
+export { loadNetworks };

@@ -32,17 +32,15 @@ describe('buildPluginConfig', () => {
     expect(c.prevResult).toBeUndefined();
     expect(c.runtimeConfig).toBeUndefined();
   });
-  it('puts only the enabled, provided capabilities in runtimeConfig and drops "capabilities"', () => {
+  it('replaces runtimeConfig with only the enabled, provided capabilities, keeps "capabilities", writes Go\'s bytes', () => {
     const prev = parseResult({ cniVersion: '1.0.0', ips: [{ address: '10.0.0.2/24', interface: 0 }] }, '1.0.0');
-    const c = JSON.parse(buildPluginConfig(list, list.plugins[1]!, prev, rt));
-    expect(c.runtimeConfig).toEqual({ portMappings: rt.capabilityArgs.portMappings });
-    expect(c.capabilities).toBeUndefined();
-    expect(c.snat).toBe(true);
-    // prevResult is converted to the list's version: 0.4.0 results carry "version" per IP
-    expect(c.prevResult).toEqual({
-      cniVersion: '0.4.0',
-      ips: [{ address: '10.0.0.2/24', interface: 0, version: '4' }],
-    });
+    const text = buildPluginConfig(list, list.plugins[1]!, prev, rt);
+    // libcni passes the previous plugin's result as it decoded it (no conversion) and re-sorts every key
+    expect(text).toBe(
+      '{"capabilities":{"bandwidth":false,"portMappings":true},"cniVersion":"0.4.0","name":"net",' +
+        '"prevResult":{"cniVersion":"1.0.0","ips":[{"address":"10.0.0.2/24","interface":0}]},' +
+        '"runtimeConfig":{"portMappings":[{"containerPort":80,"hostPort":8080,"protocol":"tcp"}]},"snat":true,"type":"portmap"}',
+    );
   });
 });
 
@@ -73,6 +71,25 @@ describe('results', () => {
       '1.0.0',
     );
     expect(podIpsFromResult(r)).toEqual({ ip: '10.244.1.5', additionalIps: ['fd00::5'] });
+  });
+  it('finds eth0 by name alone, as go-cni keys interfaces (no "sandbox" needed); an IP without index is eth0\'s', () => {
+    const r = parseResult(
+      {
+        cniVersion: '1.0.0',
+        interfaces: [{ name: 'eth0' }],
+        ips: [{ address: 'FD00:0::7/64', interface: 0 }, { address: '10.0.0.7/24' }],
+      },
+      '1.0.0',
+    );
+    expect(podIpsFromResult(r)).toEqual({ ip: '10.0.0.7', additionalIps: ['fd00::7'] });
+    expect(podIpsFromResult({ cniVersion: '1.0.0', ips: [{ address: '10.0.0.8/24' }] })).toEqual({
+      ip: '10.0.0.8',
+      additionalIps: [],
+    });
+    // an interface index past the list: go-cni refuses the result
+    expect(
+      podIpsFromResult({ cniVersion: '1.0.0', interfaces: [], ips: [{ address: '10.0.0.9/24', interface: 1 }] }),
+    ).toBeUndefined();
   });
   it('finds no pod IP when eth0 has none', () => {
     expect(
