@@ -51,7 +51,7 @@ describe('podnet doctor', () => {
     const r = await podnet(['doctor']);
     expect(r.code, r.stdout + r.stderr).toBe(0);
     expect(r.stdout).toMatch(/^✓ user namespaces/m);
-    expect(r.stdout).toMatch(/^✓ CNI plugins: .*bridge speaks CNI 1\.0\.0$/m);
+    expect(r.stdout).toMatch(/^✓ CNI plugins: the pinned set .*bridge speaks CNI 1\.1\.0$/m);
     // the tools labs 10 and 13 need (installed on this machine by scripts/setup.sh)
     for (const tool of ['tcpdump', 'fakeroot', 'dnsmasq']) expect(r.stdout).toMatch(new RegExp(`^✓ ${tool}: /`, 'm'));
     expect(r.stdout).toMatch(/Everything a lab world needs is here\.\n?$/);
