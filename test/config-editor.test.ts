@@ -1,11 +1,12 @@
 // The CNI config editor's engine part over the contract, against a real world: files confined to a
 // node's /etc/cni/net.d with atomic saves, lint with the node's checks, and the run panel for real.
-import { existsSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ApiError, parseParams, parseResult, type PodnetApi } from '../src-main/api/contract.js';
 import { createEngine, type Engine } from '../src-main/engine/engine.js';
 import { bridgeConfList } from '../src-main/cni/defaults.js';
+import { meaningOfCode } from '../src-main/cni/errors.js';
 import { TerminalService } from '../src-main/terminal/terminal-service.js';
 import { failure } from './helpers.js';
 
@@ -20,6 +21,14 @@ beforeAll(async () => {
   await api['world.start']({ nodes: 2 });
 }, 60_000);
 afterAll(() => engine?.dispose());
+// each test leaves node1's config as it found it, even when it fails half-way (a broken or extra file
+// left behind would change which network the next test's pods get)
+afterEach(() => {
+  if (!engine?.session.runningWorld) return;
+  for (const f of readdirSync(confDir())) if (f !== '10-podnet.conflist') rmSync(join(confDir(), f));
+  if (readFileSync(join(confDir(), '10-podnet.conflist'), 'utf8') !== DEFAULT)
+    writeFileSync(join(confDir(), '10-podnet.conflist'), DEFAULT);
+});
 
 const lineOf = (text: string, needle: string) => text.slice(0, text.indexOf(needle)).split('\n').length;
 const ready = async () => (await api['world.status']({})).nodes.find((n) => n.name === 'node1')!.networkReady;
@@ -42,7 +51,17 @@ describe('files', () => {
       await api['config.save']({ node: 'node1', name: '10-podnet.conflist', text: broken }),
     );
     const line = lineOf(broken, '},\n    }');
-    expect(r.problems).toEqual([expect.objectContaining({ rule: 'syntax', line, severity: 'error' })]);
+    // a warning (issue #14), that says what containerd does with it
+    expect(r.problems).toEqual([
+      expect.objectContaining({
+        rule: 'syntax',
+        line,
+        severity: 'warning',
+        message: expect.stringMatching(
+          /^invalid JSON: trailing comma.*containerd cannot load this file \(libcni: .*\); as the first file of the config folder it stops containerd's load there, and the node is NotReady$/,
+        ),
+      }),
+    ]);
     expect(readdirSync(confDir())).toEqual(['10-podnet.conflist']);
     expect(await ready()).toMatchObject({ status: false, reason: 'NetworkPluginNotReady' });
     expect((await ready()).message).toContain(`10-podnet.conflist:${line}:`);
@@ -79,7 +98,7 @@ describe('lint with the node', () => {
   it('finds a missing binary, a cniVersion the plugin does not speak, a file that is not picked, and overlapping node subnets', async () => {
     const text = JSON.stringify(
       {
-        cniVersion: '1.1.0',
+        cniVersion: '1.2.0',
         name: 'x',
         plugins: [
           { type: 'bridge', ipam: { type: 'host-local', ranges: [[{ subnet: '10.244.2.0/24' }]] } },
@@ -92,13 +111,14 @@ describe('lint with the node', () => {
     const { problems } = await api['config.lint']({ node: 'node1', name: '99-x.conflist', text });
     expect(problems.map((p) => [p.rule, p.line])).toEqual([
       ['not-picked', 1],
+      ['schema', lineOf(text, '"1.2.0"')], // a version the CNI spec has not defined
       ['version-unsupported', lineOf(text, '"bridge"')],
       ['version-unsupported', lineOf(text, '"host-local"')],
       ['node-subnets-overlap', lineOf(text, '"10.244.2.0/24"')],
       ['plugin-missing', lineOf(text, '"flannel"')],
     ]);
     expect(problems.find((p) => p.rule === 'version-unsupported')!.message).toMatch(
-      /^bridge does not speak cniVersion 1\.1\.0 \(its VERSION answer: 0\.1\.0, .*1\.0\.0\)/,
+      /^bridge does not speak cniVersion 1\.2\.0 \(its VERSION answer: 0\.1\.0, .*1\.1\.0\): containerd loads this file, but ADD fails/,
     );
     expect(problems.find((p) => p.rule === 'node-subnets-overlap')!.message).toBe(
       "pod subnet 10.244.2.0/24 overlaps node2's pod subnet 10.244.2.0/24: two nodes would hand out the same pod IPs",
@@ -141,11 +161,28 @@ describe('the run panel', () => {
     expect((await run('CHECK')).ok).toBe(true);
     const v = await run('VERSION');
     expect(v.versions!.map((x) => x.plugin)).toEqual(['bridge', 'host-local', 'portmap']);
+    // libcni 1.3 sends no STATUS below 1.1.0 and answers success: the panel says nothing was run
     const st = await run('STATUS');
-    expect(st.error).toMatchObject({
-      kind: 'not-supported',
-      message: expect.stringMatching(/STATUS is not supported by plugin bridge/),
+    expect(st).toMatchObject({
+      ok: true,
+      execs: [],
+      note: expect.stringMatching(/^libcni sends no STATUS for a cniVersion 1\.0\.0 list: nothing was run/),
     });
+    expect(st.error).toBeUndefined();
+    // from 1.1.0 it is sent to every plugin of the list, in order (the 1.9.1 plugins answer it)
+    const st11 = await api['config.run']({
+      node: 'node1',
+      name: '10-podnet.conflist',
+      text: DEFAULT.replace('"cniVersion": "1.0.0"', '"cniVersion": "1.1.0"'),
+      verb: 'STATUS',
+      target: { kind: 'new', name: 'try1' },
+    });
+    expect(st11.error?.message).toBeUndefined();
+    expect(st11.note).toBeUndefined();
+    expect(st11.execs.map((e) => `${e.plugin} ${e.command} ${e.exitCode}`)).toEqual([
+      'bridge STATUS 0',
+      'portmap STATUS 0',
+    ]);
     const del = await run('DEL');
     expect(del.ok).toBe(true);
     expect(del.diff).toEqual(
@@ -156,7 +193,7 @@ describe('the run panel', () => {
     expect(existsSync(join(engine.session.runningWorld!.node('node1').host.netnsDir, 'editor-try1'))).toBe(false);
   }, 60_000);
 
-  it("a plugin's error with its code and what the code means; a config lint refuses runs nothing", async () => {
+  it("a plugin's error in libcni's words with its code and meaning; a file libcni loads runs despite lint warnings; one it cannot load runs nothing", async () => {
     const bad = JSON.stringify({
       cniVersion: '1.0.0',
       name: 'mv',
@@ -178,7 +215,9 @@ describe('the run panel', () => {
       code: expect.any(Number),
       meaning: expect.any(String),
     });
-    expect(r.error!.message).toMatch(/^plugin macvlan failed ADD \(code \d+: /);
+    expect(r.error!.message).toBe(`plugin type="macvlan" failed (add): ${r.error!.msg}`);
+    expect(r.error!.msg).toMatch(/Link not found/);
+    expect(r.error!.meaning).toBe(meaningOfCode(r.error!.code!));
     expect(r.execs).toHaveLength(1);
     await api['config.run']({
       node: 'node1',
@@ -186,6 +225,28 @@ describe('the run panel', () => {
       text: bad,
       verb: 'DEL',
       target: { kind: 'new', name: 'try2' },
+    });
+    // lint warns of the gateway outside the subnet, but libcni loads the file: ADD runs and host-local refuses it
+    const outside = DEFAULT.replace('"subnet": "10.244.1.0/24"', '"subnet": "10.244.1.0/24", "gateway": "10.9.9.1"');
+    expect(outside).not.toBe(DEFAULT);
+    const lint = await api['config.lint']({ node: 'node1', name: '10-podnet.conflist', text: outside });
+    expect(lint.problems.map((p) => [p.rule, p.severity])).toContainEqual([expect.any(String), 'warning']);
+    const ran = await api['config.run']({
+      node: 'node1',
+      name: '10-podnet.conflist',
+      text: outside,
+      verb: 'ADD',
+      target: { kind: 'new', name: 'try4' },
+    });
+    expect(ran.error).toMatchObject({ kind: 'plugin', plugin: 'bridge' });
+    expect(ran.error!.message).toMatch(/^plugin type="bridge" failed \(add\): .*10\.9\.9\.1/);
+    expect(ran.execs.map((e) => e.plugin)).toEqual(['bridge']);
+    await api['config.run']({
+      node: 'node1',
+      name: '10-podnet.conflist',
+      text: outside,
+      verb: 'DEL',
+      target: { kind: 'new', name: 'try4' },
     });
     const refused = await api['config.run']({
       node: 'node1',
@@ -197,6 +258,7 @@ describe('the run panel', () => {
     expect(refused).toMatchObject({
       ok: false,
       execs: [],
+      note: expect.stringMatching(/^containerd cannot load this file \(libcni refuses it\), so nothing was run/),
       error: { kind: 'config', message: expect.stringContaining('10-podnet.conflist:1:') },
     });
     expect(await api['config.targets']({ node: 'node1' })).toEqual([]);
@@ -214,6 +276,5 @@ describe('the run panel', () => {
     expect(r.error?.message).toBeUndefined();
     expect(r.execs.map((e) => `${e.plugin} ${e.command}`)).toEqual(['bridge CHECK', 'portmap CHECK']);
     await api['pod.delete']({ name: 'web' });
-    writeFileSync(join(confDir(), '10-podnet.conflist'), DEFAULT);
   }, 60_000);
 });

@@ -268,11 +268,12 @@ export class ConfigEditorPart implements SessionPart, Pick<PodnetApi, ConfigMeth
       try {
         list = confListFromFileText(`${NODE_PATHS.confDir}/${p.name}`, p.text);
       } catch (e) {
-        // a config lint refuses runs nothing: the error is the report
+        // only a file libcni cannot load is refused (lint warnings never are): the load error is the report
         if (made) await this.dropScratch(p.node, p.target.kind === 'new' ? p.target.name : '');
         return {
           verb: p.verb,
           ok: false,
+          note: 'containerd cannot load this file (libcni refuses it), so nothing was run; a file libcni loads always runs, whatever its lint warnings',
           error: describeError(e),
           execs: [],
           diff: [],

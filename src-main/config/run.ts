@@ -178,7 +178,9 @@ export async function runVerb(o: RunOptions): Promise<RunReport> {
         break;
       }
       case 'STATUS':
-        await o.exec.getStatusNetworkList(o.list, onExec);
+        // libcni sends STATUS only from 1.1.0 and answers success below it: say so, not a bare success
+        if (!(await o.exec.getStatusNetworkList(o.list, onExec)).sent)
+          report.note = `libcni sends no STATUS for a cniVersion ${o.list.cniVersion} list: nothing was run (STATUS exists from CNI 1.1.0; libcni 1.3 reports success)`;
         break;
       case 'GC': {
         const r = await o.exec.gcNetworkList(o.list, o.valid ?? [], onExec);
