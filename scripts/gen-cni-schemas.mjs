@@ -22,6 +22,22 @@ const mtu = int('Explicitly set MTU to the specified value. Defaults to the valu
   minimum: 68,
   maximum: 65535,
 });
+const MAC = '^([0-9a-fA-F]{2}:){5}[0-9a-fA-F]{2}$';
+const masqBackend = {
+  type: 'string',
+  enum: ['iptables', 'nftables'],
+  description:
+    'The backend of the IP masquerade rules: "iptables" or "nftables". When omitted, iptables unless only nftables is available.',
+};
+const linkInContainer = bool(
+  "Look up the master interface in the container's network namespace instead of the host's.",
+  false,
+);
+const macRuntime = {
+  type: 'object',
+  description: 'Filled by the runtime from the capabilities this plugin declares (capability "mac").',
+  properties: { mac: str("The MAC address to give the container's interface.", { pattern: MAC }) },
+};
 const ipamProp = {
   ...ref('ipam'),
   description:
@@ -85,6 +101,7 @@ const PLUGINS = {
         'Set up IP Masquerade on the host for traffic originating from this network and destined outside of it.',
         false,
       ),
+      ipMasqBackend: masqBackend,
       mtu,
       hairpinMode: bool(
         'Set hairpin mode for interfaces on the bridge: a pod can reach itself through a service.',
@@ -92,11 +109,47 @@ const PLUGINS = {
       ),
       promiscMode: bool('Set promiscuous mode on the bridge.', false),
       vlan: int('Assign VLAN tag. Defaults to none.', { minimum: 0, maximum: 4094 }),
+      vlanTrunk: {
+        type: 'array',
+        description:
+          'VLAN trunk: the VLAN IDs the container\'s port carries tagged, each an "id" or a "minID"–"maxID" range.',
+        items: {
+          type: 'object',
+          properties: {
+            id: int('One VLAN ID.', { minimum: 1, maximum: 4094 }),
+            minID: int('The first VLAN ID of a range.', { minimum: 1, maximum: 4094 }),
+            maxID: int('The last VLAN ID of a range.', { minimum: 1, maximum: 4094 }),
+          },
+        },
+      },
+      preserveDefaultVlan: bool(
+        'With vlan or vlanTrunk: keep the default VLAN (1) on the veth as well; by default it is removed.',
+        false,
+      ),
       macspoofchk: bool(
         'Enables mac spoof check, limiting the traffic originating from the container to the mac address of the interface.',
         false,
       ),
       enabledad: bool('Enables duplicate address detection for the container side veth.', false),
+      disableContainerInterface: bool(
+        "Leave the container's side of the veth down and without addresses (IPAM cannot be used with it).",
+        false,
+      ),
+      portIsolation: bool(
+        "Set the host veth's bridge port isolated: isolated ports cannot talk to each other, only to non-isolated ports.",
+        false,
+      ),
+      args: {
+        type: 'object',
+        description: "Arguments from the runtime: args.cni.mac sets the container interface's MAC.",
+        properties: {
+          cni: {
+            type: 'object',
+            properties: { mac: str("The MAC address of the container's interface.", { pattern: MAC }) },
+          },
+        },
+      },
+      runtimeConfig: macRuntime,
       ipam: {
         ...ipamProp,
         description: 'IPAM configuration to be used for this network. For an L2-only network, use an empty object {}.',
@@ -112,6 +165,7 @@ const PLUGINS = {
         'Set up IP Masquerade on the host for traffic originating from the ip of this network and destined outside of this network.',
         false,
       ),
+      ipMasqBackend: masqBackend,
       mtu,
       ipam: ipamProp,
       dns,
@@ -134,6 +188,14 @@ const PLUGINS = {
         ...mtu,
         description: 'Explicitly set MTU to the specified value. The default is the MTU of the master device.',
       },
+      mac: str("The MAC address of the container's interface (also from runtimeConfig.mac or CNI_ARGS MAC).", {
+        pattern: MAC,
+      }),
+      linkInContainer,
+      bcqueuelen: int("The master's broadcast queue length for macvlan (0 leaves the kernel's).", {
+        minimum: 0,
+      }),
+      runtimeConfig: macRuntime,
       ipam: {
         ...ipamProp,
         description:
@@ -162,6 +224,7 @@ const PLUGINS = {
         description:
           "IPAM configuration to be used for this network. When ipvlan is not the first plugin of a list, ipam may be left out and the previous result's addresses are used.",
       },
+      linkInContainer,
     },
   ),
   vlan: schema(
@@ -176,6 +239,7 @@ const PLUGINS = {
         description:
           "Explicitly set MTU to the specified value. Defaults to the value chosen by the kernel (the master's MTU).",
       },
+      linkInContainer,
       ipam: ipamProp,
       dns,
     },
@@ -190,6 +254,11 @@ const PLUGINS = {
       hwaddr: str('A MAC address of the device.', { pattern: '^([0-9a-fA-F]{2}:){5}[0-9a-fA-F]{2}$' }),
       kernelpath: str('The kernel device kobj, e.g. /sys/devices/pci0000:00/0000:00:1f.6.'),
       pciBusID: str('A PCI address of a network device, e.g. 0000:00:1f.6.'),
+      runtimeConfig: {
+        type: 'object',
+        description: 'Filled by the runtime (capability "deviceID", e.g. from a device plugin).',
+        properties: { deviceID: str('A PCI address or auxiliary device name chosen by the runtime.') },
+      },
       ipam: ipamProp,
     },
   ),
@@ -204,9 +273,19 @@ const PLUGINS = {
     'portmap plugin',
     "This is a chained plugin that forwards traffic from one or more ports on the host to the container. It expects to be run as a chained plugin: it needs the result of a previous plugin (the container's IP).",
     {
+      backend: {
+        type: 'string',
+        enum: ['iptables', 'nftables'],
+        description:
+          'The backend of the forwarding rules: "iptables" or "nftables" When omitted, iptables unless only nftables is available. externalSetMarkChain is iptables only.',
+      },
       snat: bool(
         'Whether or not to set up SNAT rules for hairpin traffic (a container reaching its own host port).',
         true,
+      ),
+      masqAll: bool(
+        "Masquerade all traffic to the host ports, not only hairpin traffic from the container's own subnet.",
+        false,
       ),
       markMasqBit: int(
         'The mark bit to use for masquerading (0 to 31). Cannot be set together with externalSetMarkChain.',
@@ -219,7 +298,7 @@ const PLUGINS = {
         type: 'array',
         items: { type: 'string' },
         description:
-          'A list of iptables match conditions (e.g. "-d", "192.0.2.0/24") that restrict which IPv4 traffic is forwarded.',
+          'Match conditions that restrict which IPv4 traffic is forwarded: iptables arguments (e.g. "-d", "192.0.2.0/24"), or with the nftables backend one nftables expression per entry (e.g. "ip daddr 192.0.2.0/24").',
       },
       conditionsV6: { type: 'array', items: { type: 'string' }, description: 'The same as conditionsV4, for IPv6.' },
       runtimeConfig: {
@@ -251,7 +330,7 @@ const PLUGINS = {
   bandwidth: schema(
     'bandwidth',
     'bandwidth plugin',
-    'This plugin configures a token bucket filter (tbf) queuing discipline (qdisc) on both ingress and egress traffic, for the interface a previous plugin made (it is a chained plugin). For ingress it creates an Intermediate Functional Block device (ifb) to redirect packets from the host interface, and applies tbf there.',
+    "This chained plugin shapes the traffic of the interface a previous plugin made with a Hierarchy Token Bucket (htb) queuing discipline (plugins 1.5+; a token bucket filter, tbf, before). Ingress (traffic into the pod) is shaped on the host side of the veth; for egress it creates an Intermediate Functional Block device (ifb), redirects the host interface's ingress to it, and shapes it there.",
     {
       ingressRate: int(
         'The rate in bps at which traffic can enter an interface. Both ingressRate and ingressBurst must be set to limit ingress bandwidth.',
@@ -311,6 +390,13 @@ const PLUGINS = {
       firewalldZone: str('The firewalld zone the container IPs are added to (firewalld backend only).', {
         default: 'trusted',
       }),
+      ingressPolicy: {
+        type: 'string',
+        enum: ['open', 'same-bridge'],
+        default: 'open',
+        description:
+          '"open": all inbound connections to the container are accepted. "same-bridge": only connections from the same bridge (uses iptables whatever the backend).',
+      },
     },
   ),
   tuning: schema(
@@ -324,12 +410,15 @@ const PLUGINS = {
         description:
           'System controls to set in the network namespace, e.g. "net.core.somaxconn": "500" (values are strings). IFNAME in a name is replaced by the interface\'s name: "net.ipv4.conf.IFNAME.arp_filter". Only sysctls of the network namespace (/proc/sys/net/*) can be changed.',
       },
-      mac: str('The MAC address to set on the interface.', { pattern: '^([0-9a-fA-F]{2}:){5}[0-9a-fA-F]{2}$' }),
+      mac: str('The MAC address to set on the interface.', { pattern: MAC }),
       promisc: bool('Set promiscuous mode on (true) or off (false) on the interface.'),
       allmulti: bool(
         'Change the all-multicast mode of interface. If enabled, all multicast packets on the network will be received by the interface.',
       ),
       mtu: int('The MTU to set on the interface.', { minimum: 68, maximum: 65535 }),
+      txQLen: int('The transmit queue length to set on the interface.', { minimum: 0 }),
+      dataDir: str('Where the plugin keeps the original values, restored on DEL.', { default: '/run/cni/tuning' }),
+      runtimeConfig: macRuntime,
     },
   ),
   sbr: schema(
@@ -347,6 +436,29 @@ const PLUGINS = {
       table: int('The routing table id of the VRF. Assigned automatically when omitted.', { minimum: 1 }),
     },
     { required: ['vrfname'] },
+  ),
+  dummy: schema(
+    'dummy',
+    'dummy plugin',
+    "The dummy plugin creates a dummy interface (a virtual interface that drops what it is sent) in the container's network namespace and gives it the addresses of its IPAM. It needs IPAM.",
+    { ipam: ipamProp },
+    { required: ['ipam'] },
+  ),
+  tap: schema(
+    'tap',
+    'tap plugin',
+    "The tap plugin creates a tap device (a virtual interface a user-space program, e.g. a VM's emulator, reads and writes) in the container's network namespace.",
+    {
+      mtu,
+      mac: str('The MAC address of the tap (also from runtimeConfig.mac or CNI_ARGS MAC).', { pattern: MAC }),
+      multiQueue: bool('Create the tap with multiple queues.', false),
+      owner: int('The user ID that owns the tap.', { minimum: 0 }),
+      group: int('The group ID that owns the tap.', { minimum: 0 }),
+      selinuxContext: str('The SELinux context to create the tap with.'),
+      bridge: str("A bridge in the container's namespace to attach the tap to."),
+      runtimeConfig: macRuntime,
+      ipam: ipamProp,
+    },
   ),
 };
 
@@ -426,6 +538,7 @@ const IPAM = {
     {
       type: { const: 'dhcp' },
       daemonSocketPath: str("The path to the dhcp daemon's socket.", { default: '/run/cni/dhcp.sock' }),
+      priority: int('The metric of the routes the lease gives.', { minimum: 0 }),
       request: {
         type: 'array',
         description: 'DHCP options to request.',
@@ -519,7 +632,7 @@ const cniVersion = {
   type: 'string',
   enum: VERSIONS,
   description:
-    "Semantic Version 2.0 of the CNI specification to which this configuration list and all the individual configurations adhere. Debian's plugins (1.1.1) speak up to 1.0.0.",
+    "Semantic Version 2.0 of the CNI specification to which this configuration list and all the individual configurations adhere. The CNI plugins 1.9.1 the lab uses speak up to 1.1.0 (STATUS and GC); Debian 12's 1.1.1 up to 1.0.0.",
 };
 const netName = {
   type: 'string',

@@ -4,7 +4,7 @@ import { checkConfigText, formatProblem } from './check.js';
 import { parseCidr, parseIp } from './ip.js';
 import { schemaDocs } from './schemas.js';
 import { readdirSync } from 'node:fs';
-import { hostPluginDirs } from '../../world/paths.js';
+import { PINNED_PLUGINS_VERSION, pluginSet } from '../../world/paths.js';
 
 const lines = (o: unknown) => JSON.stringify(o, null, 2);
 const list = (plugins: unknown[]) => ({ cniVersion: '1.0.0', name: 'podnet', plugins });
@@ -67,15 +67,37 @@ describe('checkConfigText', () => {
 });
 
 describe('the schemas', () => {
-  it('cover every plugin binary the host ships, each reachable from the plugin or IPAM dispatch', () => {
+  it("cover every plugin binary of the world's plugin set (the 1.9.1 plugins), each reachable from the plugin or IPAM dispatch", () => {
     const docs = schemaDocs();
     const dispatch = JSON.stringify([docs.get('plugin'), docs.get('ipam')]);
-    const bins = hostPluginDirs().flatMap((d) => readdirSync(d));
+    const set = pluginSet();
+    // the set worlds run: the pinned 1.9.1 plugins (or PODNET_CNI_PATH when a run names another set)
+    if (set.source === 'pinned')
+      expect(set.version).toMatch(new RegExp(`^${PINNED_PLUGINS_VERSION.replace(/\./g, '\\.')}\\b`));
+    const bins = set.dirs.flatMap((d) => readdirSync(d));
     expect(bins.length).toBeGreaterThan(10);
+    if (set.source === 'pinned') expect(bins).toEqual(expect.arrayContaining(['dummy', 'tap']));
     for (const b of bins) {
       expect(docs.has(b), b).toBe(true);
       expect(dispatch, b).toContain(`"const":"${b}"`);
     }
+  });
+  it("knows the 1.9.1 plugins' own fields and values", () => {
+    const clean = lines(
+      list([
+        { ...bridge({ type: 'host-local', subnet: '10.1.0.0/24' }), portIsolation: true, ipMasqBackend: 'nftables' },
+        { type: 'portmap', backend: 'nftables', masqAll: true, capabilities: { portMappings: true } },
+        { type: 'firewall', ingressPolicy: 'same-bridge' },
+        { type: 'tuning', txQLen: 1000 },
+      ]),
+    );
+    expect(checkConfigText('a.conflist', clean)).toEqual([]);
+    const bad = lines(
+      list([{ type: 'dummy' }, { type: 'portmap', backend: 'nft', capabilities: { portMappings: true } }]),
+    );
+    const msgs = checkConfigText('a.conflist', bad).map((p) => p.message);
+    expect(msgs).toContain('portmap: "backend" must be one of "iptables", "nftables", not "nft"');
+    expect(msgs.some((m) => m.startsWith('dummy: missing "ipam"'))).toBe(true);
   });
 });
 
