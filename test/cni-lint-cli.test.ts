@@ -31,17 +31,22 @@ describe('podnet cni lint', () => {
       `${CORPUS}/bad-gateway-outside.conflist`,
       `${CORPUS}/bad-trailing-comma.conflist`,
     ]);
-    expect(r.code).toBe(0);
+    expect(r.code).toBe(1);
     expect(r.stdout.split('\n').filter(Boolean)).toEqual([
       `${CORPUS}/good-bridge-host-local.conflist: ok`,
       `${CORPUS}/bad-gateway-outside.conflist:16:26: warning: containerd loads this file (libcni decodes only name, cniVersion, type and the other generic fields), but ADD will fail: gateway 10.244.2.1 is outside the subnet 10.244.1.0/24`,
       `${CORPUS}/bad-trailing-comma.conflist:7:23: warning: invalid JSON: trailing comma: JSON allows no comma after the last member: containerd cannot load this file (libcni: error parsing configuration list: invalid character '}' looking for beginning of object key string); as the first file of the config folder it stops containerd's load there, and the node is NotReady`,
     ]);
-    expect(r.stderr).toBe('0 errors, 2 warnings\n');
+    expect(r.stderr).toBe('0 errors, 2 warnings (1 containerd cannot load, 1 failing ADD)\n');
   });
 
-  it('exits 0 for clean files and with warnings only; 1 for an unreadable file; 2 without files', async () => {
+  it('exits 1 when containerd cannot load a file, its ADD will fail, or it cannot be read; 0 when clean or only advice; 2 without files', async () => {
     expect((await podnet(['cni', 'lint', `${CORPUS}/good-ptp-static.conf`])).code).toBe(0);
+    // one file each: the load stops at it / libcni loads it and host-local refuses the ADD
+    const unloadable = await podnet(['cni', 'lint', `${CORPUS}/bad-trailing-comma.conflist`]);
+    expect([unloadable.code, unloadable.stderr]).toEqual([1, '0 errors, 1 warning (1 containerd cannot load)\n']);
+    const addFails = await podnet(['cni', 'lint', `${CORPUS}/bad-gateway-outside.conflist`]);
+    expect([addFails.code, addFails.stderr]).toEqual([1, '0 errors, 1 warning (1 failing ADD)\n']);
     const missing = await podnet(['cni', 'lint', `${CORPUS}/nope.conflist`]);
     expect([missing.code, missing.stderr]).toEqual([
       1,
@@ -66,7 +71,7 @@ describe('podnet cni lint', () => {
       expect([warned.code, warned.stdout, warned.stderr]).toEqual([
         0,
         `${f}:13:15: warning: portmap without "capabilities": {"portMappings": true} never receives the pod's ports, so it maps nothing\n`,
-        '0 errors, 1 warning\n',
+        '0 errors, 1 warning (1 advisory)\n',
       ]);
     } finally {
       rmSync(dir, { recursive: true, force: true });
@@ -77,7 +82,7 @@ describe('podnet cni lint', () => {
     expect((await podnet(['help'])).stdout).toContain('podnet cni lint FILE...');
   });
 
-  it('on a node: a missing plugin binary, an unsupported cniVersion and a file that sorts after the network', () =>
+  it('on a node: a missing plugin binary fails ADD (exit 1); a file that sorts after the network is only advice (exit 0)', () =>
     withWorld(1, async (w) => {
       writeDefaultConf(w);
       writeConf(w, 'node1', '20-x.conflist', {
@@ -90,7 +95,7 @@ describe('podnet cni lint', () => {
         [process.execPath, PODNET, 'cni', 'lint', '/etc/cni/net.d/20-x.conflist'],
         { timeoutMs: 30_000 },
       );
-      expect(r.code, r.stderr).toBe(0);
+      expect(r.code, r.stderr).toBe(1);
       const lines = r.stdout.split('\n').filter(Boolean);
       expect(lines[0]).toBe(
         '/etc/cni/net.d/20-x.conflist:1:1: warning: not the pod network of node1: containerd reads only the first file, 10-podnet.conflist, which loads, and never reads this one',
@@ -100,5 +105,19 @@ describe('podnet cni lint', () => {
       expect(lines).toContain(
         '/etc/cni/net.d/20-x.conflist:13:15: warning: plugin binary "flannel" is not in /opt/cni/bin on node1: containerd loads this file and the node stays Ready, but ADD fails with "failed to find plugin "flannel" in path [/opt/cni/bin]"',
       );
+      expect(r.stderr).toMatch(/^0 errors, \d+ warnings \(\d+ failing ADD, 1 advisory\)\n$/);
+      // a good network that is never read: advice only
+      writeConf(w, 'node1', '30-y.conflist', {
+        cniVersion: '1.1.0',
+        name: 'y',
+        plugins: [{ type: 'bridge', bridge: 'cni9', ipam: { type: 'host-local', subnet: '10.251.0.0/24' } }],
+      });
+      const y = await w.exec(
+        { kind: 'node', node: 'node1' },
+        [process.execPath, PODNET, 'cni', 'lint', '/etc/cni/net.d/30-y.conflist'],
+        { timeoutMs: 30_000 },
+      );
+      expect([y.code, y.stderr]).toEqual([0, '0 errors, 1 warning (1 advisory)\n']);
+      expect(y.stdout).toMatch(/^\/etc\/cni\/net\.d\/30-y\.conflist:1:1: warning: not the pod network of node1: /);
     }));
 });

@@ -37,21 +37,44 @@ function nodeContext(node: string, file: string): NodeLintContext {
   };
 }
 
+/** Findings that leave containerd's load and the pod's ADD working: advice, not a broken file. */
+const ADVISORY = new Set([
+  'not-picked',
+  'node-subnets-overlap',
+  'bandwidth-idle',
+  'portmap-no-capability',
+  'no-cni-version',
+]);
+/** Findings that make containerd's load stop at the file (when it sorts first: the node is NotReady). */
+const CANNOT_LOAD = new Set(['syntax', 'containerd-cannot-load']);
+
+const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
+
+/**
+ * Every finding is a warning (what containerd 2.1 does with the file), but the exit status tells a
+ * broken file from advice: 1 when a file cannot be read, containerd cannot load one, or a finding
+ * makes its ADD fail; 0 when every finding is advisory (or there are none).
+ */
 export async function lintCommand(
   files: string[],
   print: (s: string) => void,
   printErr: (s: string) => void,
 ): Promise<number> {
-  if (!files.length) throw new UsageError('usage: podnet cni lint FILE...  (a .conf, .conflist or .json CNI config)');
-  let errors = 0;
-  let warnings = 0;
+  if (!files.length)
+    throw new UsageError(
+      'usage: podnet cni lint FILE...  (a .conf, .conflist or .json CNI config; exit 1 when containerd cannot load a file or its ADD will fail, 0 when only advice)',
+    );
+  let unreadable = 0;
+  let cannotLoad = 0;
+  let failsAdd = 0;
+  let advisory = 0;
   for (const f of files) {
     let text: string;
     try {
       text = readFileSync(f, 'utf8');
     } catch (e) {
       printErr(`${f}: cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-      errors++;
+      unreadable++;
       continue;
     }
     const node = process.env.PODNET_NODE;
@@ -59,11 +82,23 @@ export async function lintCommand(
       ? await lintInContext(f, basename(f), text, nodeContext(node, resolve(f)))
       : lintConfigText(f, text);
     for (const p of problems) print(formatProblem(p));
-    errors += problems.filter((p) => p.severity === 'error').length;
-    warnings += problems.filter((p) => p.severity === 'warning').length;
+    for (const p of problems) {
+      if (CANNOT_LOAD.has(p.rule)) cannotLoad++;
+      else if (ADVISORY.has(p.rule)) advisory++;
+      else failsAdd++;
+    }
     if (!problems.length) print(`${f}: ok`);
   }
-  if (errors || warnings)
-    printErr(`${errors} error${errors === 1 ? '' : 's'}, ${warnings} warning${warnings === 1 ? '' : 's'}`);
-  return errors ? 1 : 0;
+  const warnings = cannotLoad + failsAdd + advisory;
+  if (unreadable || warnings) {
+    const kinds = [
+      cannotLoad ? `${cannotLoad} containerd cannot load` : '',
+      failsAdd ? `${failsAdd} failing ADD` : '',
+      advisory ? `${advisory} advisory` : '',
+    ].filter(Boolean);
+    printErr(
+      `${plural(unreadable, 'error')}, ${plural(warnings, 'warning')}${kinds.length ? ` (${kinds.join(', ')})` : ''}`,
+    );
+  }
+  return unreadable || cannotLoad || failsAdd ? 1 : 0;
 }

@@ -21,8 +21,9 @@ Usage:
   podnet cni add|check|del [--net NAME | --conf FILE] [--id ID] [--ifname IF] [--args K=V;..] [--cap-args JSON] [-v] NETNS
   podnet cni version TYPE...    run a node's CNI config by hand, as cnitool does (in a node's terminal)
   podnet cni lint FILE...       check CNI configs (schema and semantics) as the editor and the engine do:
-                                file:line:col: message, exit status 1 on errors; on a node it also checks
-                                plugin binaries, their VERSION and which file is picked
+                                file:line:col: warning: what containerd does; exit status 1 when containerd
+                                cannot load a file or its ADD will fail, 0 when only advice; on a node it also
+                                checks plugin binaries, their VERSION and which file is picked
   podnet lab lint DIR...        check lab folders: every mistake as file:line: message
   podnet lab test DIR...        prove labs in a fresh world each: every step's checks fail before its solution, pass after
   podnet lab new NAME           scaffold a lab folder
