@@ -10,6 +10,7 @@ import { lintInContext, type NodeLintContext } from '../cni/lint/context.js';
 import { formatProblem, lintConfigText, type LintProblem } from '../cni/lint/lint-file.js';
 import { LocalPluginHost } from './cni-command.js';
 import { UsageError } from './trace-command.js';
+import { findingOf } from '../config/verdict.js';
 
 function nodeContext(node: string, file: string): NodeLintContext {
   const cniPath = (process.env.CNI_PATH ?? '/opt/cni/bin').split(':').filter(Boolean);
@@ -36,17 +37,6 @@ function nodeContext(node: string, file: string): NodeLintContext {
     otherNodes: [],
   };
 }
-
-/** Findings that leave containerd's load and the pod's ADD working: advice, not a broken file. */
-const ADVISORY = new Set([
-  'not-picked',
-  'node-subnets-overlap',
-  'bandwidth-idle',
-  'portmap-no-capability',
-  'no-cni-version',
-]);
-/** Findings that make containerd's load stop at the file (when it sorts first: the node is NotReady). */
-const CANNOT_LOAD = new Set(['syntax', 'containerd-cannot-load']);
 
 const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
 
@@ -83,8 +73,9 @@ export async function lintCommand(
       : lintConfigText(f, text);
     for (const p of problems) print(formatProblem(p));
     for (const p of problems) {
-      if (CANNOT_LOAD.has(p.rule)) cannotLoad++;
-      else if (ADVISORY.has(p.rule)) advisory++;
+      const k = findingOf(p.rule);
+      if (k === 'cannot-load') cannotLoad++;
+      else if (k === 'advice') advisory++;
       else failsAdd++;
     }
     if (!problems.length) print(`${f}: ok`);

@@ -8,6 +8,7 @@ import { resolvedTheme } from '../state/store.ts';
 import { editorCommands } from './commands.ts';
 import { monaco, templates, templateText } from './monaco.ts';
 import { RunPanel } from './RunPanel.tsx';
+import { findingOf, verdictOf } from '../../src-main/config/verdict.ts';
 import './editor.css';
 
 type Files = Result<'config.files'>;
@@ -30,6 +31,12 @@ declare global {
     };
   }
 }
+
+/** Each finding's short label in the problems list: what it does to containerd and the pod. */
+const FINDING_LABEL = { 'cannot-load': 'cannot load', 'fails-add': 'ADD fails', advice: 'advice' } as const;
+
+/** containerd reads only the first file of the folder (lexical order): is this it, among these? */
+const firstOf = (names: string[], name: string) => [...names, name].sort()[0] === name;
 
 export default function CniEditor({ active }: { active: boolean }) {
   const lab = useLab();
@@ -230,11 +237,14 @@ export default function CniEditor({ active }: { active: boolean }) {
       markUnsaved(model.uri.toString(), false);
       setDirty(false);
       setProblems(r.problems);
-      const errors = r.problems.filter((p) => p.severity === 'error').length;
-      if (errors)
+      // every finding is a warning; the save's notice says what containerd will do with the file
+      const v = verdictOf(r.problems);
+      if (v === 'cannot-load')
         lab.notify(
-          `Saved ${o.name} with ${errors} error${errors > 1 ? 's' : ''}: the runtime will not load it until they are fixed`,
+          `Saved ${o.name}, which containerd cannot load: ${firstOf(files?.files.map((f) => f.name) ?? [], o.name) ? `${o.node} becomes NotReady` : 'a file before it is the network, so nothing changes yet'}`,
         );
+      else if (v === 'fails-add')
+        lab.notify(`Saved ${o.name}: containerd loads it, but a pod's ADD will fail (see the warnings)`);
       await refresh(o.node);
     } catch (e) {
       lab.notify(`Save failed: ${(e as Error).message}`);
@@ -320,8 +330,26 @@ export default function CniEditor({ active }: { active: boolean }) {
     setProblems([]);
   };
 
-  const errors = problems.filter((p) => p.severity === 'error').length;
-  const warnings = problems.length - errors;
+  const verdict = verdictOf(problems);
+  const nodeReady = running ? world.nodes.find((n) => n.name === node)?.networkReady : undefined;
+  const first = current ? firstOf(files?.files.map((f) => f.name) ?? [], current) : false;
+  const firstName = files?.files[0]?.name;
+  const dir = files?.dir ?? '/etc/cni/net.d';
+  // the file as containerd 2.1 sees it, in one line above the editor (the markers stay warnings)
+  const banner =
+    !current || verdict === 'clean' || verdict === 'advice'
+      ? null
+      : verdict === 'cannot-load'
+        ? !first
+          ? `containerd cannot load this file, but ${firstName} sorts first and is the one it reads: ${node} is not affected while that stays so`
+          : dirty
+            ? `containerd cannot load this file: saving it makes ${node} NotReady (the first file of ${dir} stops containerd's load)`
+            : nodeReady && !nodeReady.status
+              ? `containerd cannot load this file: ${node} NotReady (its config load stops at this first file of ${dir}; new pods get no network)`
+              : `containerd cannot load this file: as the first file of ${dir} it makes ${node} NotReady`
+        : first
+          ? `containerd loads this file and ${node} stays Ready, but every pod's ADD will fail: see the warnings below`
+          : `containerd loads this file, but its ADD would fail (it is not the pod network: ${firstName} sorts first)`;
 
   return (
     <div className="cni-editor" data-testid="cni-editor">
@@ -470,8 +498,12 @@ export default function CniEditor({ active }: { active: boolean }) {
               ) : null}
             </span>
             <span className="spacer" />
-            <span className={`cni-count ${errors ? 'bad' : warnings ? 'warn' : 'ok'}`} data-testid="cni-problem-count">
-              {errors} error{errors === 1 ? '' : 's'}, {warnings} warning{warnings === 1 ? '' : 's'}
+            <span
+              className={`cni-count ${verdict === 'cannot-load' ? 'bad' : verdict === 'clean' ? 'ok' : 'warn'}`}
+              data-testid="cni-problem-count"
+              data-verdict={verdict}
+            >
+              {problems.length ? `${problems.length} warning${problems.length === 1 ? '' : 's'}` : 'no problems'}
             </span>
             <button
               className="button small"
@@ -483,15 +515,21 @@ export default function CniEditor({ active }: { active: boolean }) {
               {busy === 'saving' ? 'Saving…' : 'Save'}
             </button>
           </div>
+          {banner ? (
+            <div className={`cni-verdict ${verdict}`} role="status" data-testid="cni-verdict" data-verdict={verdict}>
+              {banner}
+            </div>
+          ) : null}
           <div className="cni-monaco" ref={host} data-testid="cni-monaco" />
           <ul className="cni-problems" aria-label="Problems" data-testid="cni-problems">
             {problems.map((p, i) => (
               <li
                 key={i}
-                className={`cni-problem ${p.severity}`}
+                className={`cni-problem ${p.severity} ${findingOf(p.rule)}`}
                 data-testid="cni-problem"
                 data-line={p.line}
                 data-rule={p.rule}
+                data-finding={findingOf(p.rule)}
                 tabIndex={0}
                 onClick={() => reveal(p)}
                 onKeyDown={(e) => e.key === 'Enter' && reveal(p)}
@@ -499,7 +537,7 @@ export default function CniEditor({ active }: { active: boolean }) {
                 <span className="cni-problem-at">
                   {p.line}:{p.column}
                 </span>{' '}
-                {p.message}
+                <span className="cni-finding">{FINDING_LABEL[findingOf(p.rule)]}</span> {p.message}
               </li>
             ))}
           </ul>

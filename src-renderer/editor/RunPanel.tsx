@@ -125,7 +125,14 @@ export function RunPanel({ node, name, text }: { node: string; name: string; tex
         <div className="cni-report" data-testid="cni-report" data-ok={report.ok}>
           <div className={`cni-outcome ${report.ok ? 'ok' : 'bad'}`} data-testid="cni-outcome">
             <strong>
-              {report.verb} {report.ok ? 'succeeded' : 'failed'}
+              {report.verb}{' '}
+              {!report.execs.length && report.note
+                ? report.ok
+                  ? 'sent nothing'
+                  : 'not run'
+                : report.ok
+                  ? 'succeeded'
+                  : 'failed'}
             </strong>
             {report.target ? (
               <span className="muted">
@@ -154,8 +161,8 @@ export function RunPanel({ node, name, text }: { node: string; name: string; tex
                   — {report.error.meaning}
                 </div>
               ) : null}
-              <div>{report.error.msg ?? report.error.message}</div>
-              {report.error.details ? <div className="muted">details: {report.error.details}</div> : null}
+              {/* libcni's words (plugin type="bridge" failed (add): msg; details), as containerd logs them */}
+              <div data-testid="cni-error-message">{report.error.message}</div>
             </div>
           ) : null}
           {report.versions ? (
