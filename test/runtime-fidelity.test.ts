@@ -79,6 +79,11 @@ describe("loopback: containerd 2.x's default is the loopback plugin", () => {
         ['podnet', '1.0.0', 'eth0'],
       ]);
       expect(adds[1]!.start).toBeLessThan(adds[0]!.end!);
+      // go-cni's attachNetworks: the loopback plugin and bridge really run at the same time
+      const lo = t.events.find((e) => e.name === 'loopback ADD')!;
+      const bridge = t.events.find((e) => e.name === 'bridge ADD')!;
+      expect(lo.start).toBeLessThan(bridge.end!);
+      expect(bridge.start).toBeLessThan(lo.end!);
       expect(t.events.find((e) => e.name === 'setupPodNetwork')!.inputs!.loopback).toBe(
         'use_internal_loopback = false (containerd 2.x default: the loopback plugin)',
       );
