@@ -332,7 +332,11 @@ export class ContainerdNode {
           undo('teardown pod network (CNI DEL)', (h) => this.undoTeardown(sb, trace, h), ignoreNote);
           const setup = {
             source: SOURCES.setupPodNetwork,
-            inputs: { loopback: LOOPBACK_OPTION(sb.loopback), confDir: NODE_PATHS.confDir },
+            inputs: {
+              loopback: LOOPBACK_OPTION(sb.loopback),
+              confDir: NODE_PATHS.confDir,
+              'containerd 1.7': 'always the loopback plugin (use_internal_loopback exists from 2.0)',
+            },
           };
           try {
             await step('containerd', 'setupPodNetwork', setup, (h) => this.setupPodNetwork(sb, trace, h.id));

@@ -298,7 +298,11 @@ export class Kubelet {
    * the runtime's NetworkReady is false (event NetworkNotReady). The CRI Status runs now (with STATUS).
    */
   private async networkGate(rt: ContainerdNode, spec: PodSpec, step: StepIn): Promise<void> {
-    const inputs = { hostNetwork: spec.hostNetwork === true };
+    const inputs = {
+      hostNetwork: spec.hostNetwork === true,
+      status: 'CRI Status: go-cni Load, ready() and, for cniVersion ≥ 1.1.0 lists, the CNI STATUS verb',
+      'containerd 1.7': 'no STATUS verb (containerd calls it from 2.0.1)',
+    };
     await step('kubelet', 'NetworkReady gate', { source: SOURCES.nodeNotReady, inputs }, async (h) => {
       const status = await rt.status();
       const ready = status.conditions[1]!;
