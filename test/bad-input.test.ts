@@ -85,6 +85,7 @@ describe('broken configuration (go-cni 1.1.13 Load and Status)', () => {
       const pod = await k.syncPod({ name: 'web', node: 'node1' });
       expect(pod.ip).toMatch(/^10\.244\.1\./);
       await k.killAll();
+      await k.garbageCollect();
     }));
 
   it('no config at all: NotReady, "cni plugin not initialized"; lastCNILoadStatus says none was found', () =>
@@ -183,6 +184,7 @@ describe('broken configuration (go-cni 1.1.13 Load and Status)', () => {
       writeDefaultConf(w);
       await k.syncPod({ name: 'web', node: 'node1' });
       await k.killAll();
+      await k.garbageCollect();
     }));
 
   it('a 1.1.0 list runs with the 1.9.1 plugins (they speak CNI 1.1.0)', () =>
@@ -196,6 +198,7 @@ describe('broken configuration (go-cni 1.1.13 Load and Status)', () => {
         (t.events.find((x) => x.name === 'bridge ADD')!.outputs!.stdout as { cniVersion: string }).cniVersion,
       ).toBe('1.1.0');
       await k.killAll();
+      await k.garbageCollect();
       await expectClean(w);
     }));
 });
@@ -227,6 +230,7 @@ describe('exhaustion and duplicates', () => {
       ) as { ifname: string }[];
       expect(veths.filter((v) => v.ifname !== 'eth0')).toHaveLength(1);
       await k.killAll();
+      await k.garbageCollect();
       await expectClean(w);
     }));
 
@@ -381,6 +385,7 @@ describe('DEL is idempotent', () => {
       await w.run({ kind: 'node', node: 'node1' }, ['ip', 'netns', 'delete', pod.netns.split('/').pop()!]);
       const t = new Trace();
       await k.killPod('web', 'default', t);
+      await k.garbageCollect();
       const del = t.events.find((x) => x.name === 'bridge DEL')!;
       expect((del.inputs!.env as Record<string, string>).CNI_NETNS).toBe('');
       expect(t.events.find((x) => x.name === 'teardownPodNetwork')!.outputs!.note).toMatch(
