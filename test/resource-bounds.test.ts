@@ -212,7 +212,7 @@ describe('a world with a process limit', () => {
       while (cause instanceof Error && cause.cause) cause = cause.cause;
       expect(cause).toBeInstanceOf(ExecError);
       expect(e.message).toMatch(
-        /^Failed to create pod sandbox: rpc error: code = Unknown desc = failed to setup network for sandbox "[0-9a-f]{64}": .*plugin hog exited with status \d+ during ADD without a CNI error object: .*(out of memory|cannot allocate)/i,
+        /^Failed to create pod sandbox: rpc error: code = Unknown desc = failed to setup network for sandbox "[0-9a-f]{64}": plugin type="hog" failed \(add\): netplugin failed: .*(out of memory|cannot allocate)/i,
       );
       expect(kubelet.pods.size).toBe(0);
       await expectClean(world);
