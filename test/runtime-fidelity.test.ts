@@ -65,6 +65,33 @@ describe('teardown uses the config loaded now (go-cni Remove)', () => {
     }));
 });
 
+describe('RunPodSandbox while the network is not ready (the config went after the kubelet looked)', () => {
+  it('makes the netns, fails in setupPodNetwork at go-cni ready(), and undoes everything', () =>
+    withWorld(1, async (w) => {
+      const rt = new Kubelet(w, { gcDelayMs: 0, relistPeriodMs: 0 }).runtime('node1');
+      const t = new Trace();
+      const e = await rt.runPodSandbox({ name: 'web', namespace: 'default', uid: 'u1' }, t).then(
+        () => {
+          throw new Error('RunPodSandbox succeeded');
+        },
+        (x: Error) => x,
+      );
+      expect(e.message).toMatch(/^failed to setup network for sandbox "[0-9a-f]{64}": cni plugin not initialized$/);
+      expect(t.events.find((x) => x.name === 'NewNetNS')!.error).toBeUndefined();
+      expect(t.events.some((x) => x.name === 'CNI ADD')).toBe(false);
+      const undos = t.events.filter((x) => x.undo);
+      expect(undos.map((x) => [x.name, !!x.error])).toEqual([
+        ['undo: teardown pod network (CNI DEL)', false],
+        ['undo: remove network namespace', false],
+        ['undo: release sandbox name', false],
+      ]);
+      // go-cni Remove's ready() fails too; ignored, for setup never finished
+      expect(undos[0]!.outputs!.ignored).toMatch(/^cni plugin not initialized \(setup never finished/);
+      expect(rt.listPodSandbox()).toEqual([]);
+      await expectClean(w);
+    }));
+});
+
 describe("loopback: containerd 2.x's default is the loopback plugin", () => {
   it('a kubelet without options attaches cni-loopback and the pod network, and their plugin execs overlap', () =>
     withWorld(1, async (w) => {

@@ -435,6 +435,8 @@ export class ContainerdNode {
       network: n.list.name,
       cniVersion: n.list.cniVersion,
       ifName: n.ifName,
+      'CNI_ARGS order':
+        "containerd builds CNI_ARGS from a Go map, so its order varies from call to call; the lab's is fixed",
       ...this.timeoutNote(),
     };
     return trace.step(
