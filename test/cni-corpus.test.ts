@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { confListFromFileText, type JsonObject } from '../src-main/cni/conf.js';
 import { ConfigError } from '../src-main/cni/errors.js';
-import { formatProblem, lintConfigText } from '../src-main/cni/lint/lint-file.js';
+import { formatProblem, libcniLoad, lintConfigText } from '../src-main/cni/lint/lint-file.js';
 import { versionAtLeast } from '../src-main/cni/version.js';
 import { runVerb } from '../src-main/config/run.js';
 import { Kubelet } from '../src-main/runtime/kubelet.js';
@@ -48,17 +48,23 @@ describe('lint: bad configs get their specific errors at the right place', () =>
       .trim()
       .split('\n');
     expect(lintConfigText(f, text(f)).map((p) => formatProblem(p).slice(f.length + 1))).toEqual(expected);
-    // the engine refuses it too, at the first error, before any plugin runs
+    // the engine loads what containerd loads (libcni decodes it: its problems show at ADD) and refuses the rest
+    const loads = libcniLoad(f, text(f));
     let err: unknown;
     try {
       confListFromFileText(f, text(f));
     } catch (e) {
       err = e;
     }
-    expect(err).toBeInstanceOf(ConfigError);
-    expect(
-      `${(err as ConfigError).line ?? 1}:${(err as ConfigError).column ?? 1}: ${(err as ConfigError).reason}`,
-    ).toMatch(new RegExp(`^${expected[0]!.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
+    if ('list' in loads) {
+      expect(err).toBeUndefined();
+      expect(expected[0]).not.toMatch(/containerd cannot load this file/);
+    } else {
+      expect(err).toBeInstanceOf(ConfigError);
+      expect(
+        `${(err as ConfigError).line ?? 1}:${(err as ConfigError).column ?? 1}: warning: ${(err as ConfigError).reason}`,
+      ).toBe(expected[0]);
+    }
   });
 });
 
@@ -125,8 +131,9 @@ describe('ADD, CHECK and DEL for real', () => {
       }
       if (versionAtLeast(list.cniVersion, '0.4.0')) {
         const check = await run('CHECK');
-        if (m.knownCheckError) {
-          expect(check.error?.message).toMatch(new RegExp(m.knownCheckError));
+        // a known CHECK bug of Debian's plugins 1.1.1; the 1.9.1 plugins pass CHECK there
+        if (m.knownCheckError && check.error) {
+          expect(check.error.message).toMatch(new RegExp(m.knownCheckError));
         } else {
           expect(check.error).toBeUndefined();
           expect(check.execs.length).toBe(list.disableCheck ? 0 : list.plugins.length);

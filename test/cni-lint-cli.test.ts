@@ -23,7 +23,7 @@ function podnet(args: string[]): Promise<{ code: number | null; stdout: string; 
 }
 
 describe('podnet cni lint', () => {
-  it('prints file:line:col: message for each problem and exits 1 on errors', async () => {
+  it('prints file:line:col: warning: message for each problem, worded as what containerd does', async () => {
     const r = await podnet([
       'cni',
       'lint',
@@ -31,13 +31,13 @@ describe('podnet cni lint', () => {
       `${CORPUS}/bad-gateway-outside.conflist`,
       `${CORPUS}/bad-trailing-comma.conflist`,
     ]);
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(0);
     expect(r.stdout.split('\n').filter(Boolean)).toEqual([
       `${CORPUS}/good-bridge-host-local.conflist: ok`,
-      `${CORPUS}/bad-gateway-outside.conflist:16:26: gateway 10.244.2.1 is outside the subnet 10.244.1.0/24`,
-      `${CORPUS}/bad-trailing-comma.conflist:7:23: invalid JSON: trailing comma: JSON allows no comma after the last member`,
+      `${CORPUS}/bad-gateway-outside.conflist:16:26: warning: containerd loads this file (libcni decodes only name, cniVersion, type and the other generic fields), but ADD will fail: gateway 10.244.2.1 is outside the subnet 10.244.1.0/24`,
+      `${CORPUS}/bad-trailing-comma.conflist:7:23: warning: invalid JSON: trailing comma: JSON allows no comma after the last member: containerd cannot load this file (libcni: error parsing configuration list: invalid character '}' looking for beginning of object key string); as the first file of the config folder it stops containerd's load there, and the node is NotReady`,
     ]);
-    expect(r.stderr).toBe('2 errors, 0 warnings\n');
+    expect(r.stderr).toBe('0 errors, 2 warnings\n');
   });
 
   it('exits 0 for clean files and with warnings only; 1 for an unreadable file; 2 without files', async () => {
@@ -90,14 +90,15 @@ describe('podnet cni lint', () => {
         [process.execPath, PODNET, 'cni', 'lint', '/etc/cni/net.d/20-x.conflist'],
         { timeoutMs: 30_000 },
       );
-      expect(r.code, r.stderr).toBe(1);
+      expect(r.code, r.stderr).toBe(0);
       const lines = r.stdout.split('\n').filter(Boolean);
       expect(lines[0]).toBe(
-        '/etc/cni/net.d/20-x.conflist:1:1: warning: not the pod network of node1: 10-podnet.conflist sorts first and is valid, so containerd uses it and ignores this file',
+        '/etc/cni/net.d/20-x.conflist:1:1: warning: not the pod network of node1: containerd reads only the first file, 10-podnet.conflist, which loads, and never reads this one',
       );
-      expect(lines.some((l) => /:\d+:\d+: bridge does not speak cniVersion 1\.1\.0/.test(l))).toBe(true);
-      expect(lines.some((l) => /:\d+:\d+: plugin binary "flannel" is not in \/opt\/cni\/bin on node1/.test(l))).toBe(
-        true,
+      // the world's plugins speak 1.1.0 (1.9.1) or not (the system's 1.1.1): either way no error, only what ADD would do
+      expect(lines.every((l) => /:\d+:\d+: warning: /.test(l))).toBe(true);
+      expect(lines).toContain(
+        '/etc/cni/net.d/20-x.conflist:13:15: warning: plugin binary "flannel" is not in /opt/cni/bin on node1: containerd loads this file and the node stays Ready, but ADD fails with "failed to find plugin "flannel" in path [/opt/cni/bin]"',
       );
     }));
 });

@@ -1,5 +1,5 @@
-// The CNI executor against the real plugins: what a plugin receives, CHECK, VERSION, STATUS, GC,
-// single-plugin .conf files, and concurrency (distinct IPs, one operation at a time per container).
+// The CNI executor against the real plugins (1.9.1: CNI up to 1.1.0): what a plugin receives, CHECK,
+// VERSION, STATUS, GC, single-plugin .conf files, and concurrency (distinct IPs; no lock, as libcni).
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -99,21 +99,23 @@ describe('what a plugin receives', () => {
         ips: { address: string }[];
       };
       expect(bridgeResult.ips[0]!.address).toBe(`${pod.ip}/24`);
+      // libcni keeps "capabilities" and passes the previous result as its typed struct (an empty dns goes)
+      const { dns: _dns, ...typedBridgeResult } = bridgeResult as unknown as Record<string, unknown>;
       expect(add.stdin).toEqual({
+        capabilities: { portMappings: true },
         cniVersion: '1.0.0',
         name: 'podnet',
         type: 'capture',
         marker: 'kept',
-        prevResult: bridgeResult,
+        prevResult: typedBridgeResult,
         runtimeConfig: { portMappings },
       });
-      expect(add.stdin).not.toHaveProperty('capabilities');
       // bridge declares no capabilities, so it gets no runtimeConfig at all
       expect(t.events.find((e) => e.name === 'bridge ADD')!.inputs!.stdin).not.toHaveProperty('runtimeConfig');
 
       const cacheFile = join(w.node('node1').host.dataDir, 'results', `podnet-${pod.sandboxId}-eth0`);
       const cachedResult = (JSON.parse(readFileSync(cacheFile, 'utf8')) as { result: unknown }).result;
-      expect(cachedResult).toEqual(bridgeResult);
+      expect(cachedResult).toEqual(typedBridgeResult);
       await k.killPod('cap');
       const del = captured(w, 'DEL');
       expect(del.env).toMatchObject({
@@ -124,6 +126,7 @@ describe('what a plugin receives', () => {
         CNI_ARGS: cniVars.CNI_ARGS,
       });
       expect(del.stdin).toEqual({
+        capabilities: { portMappings: true },
         cniVersion: '1.0.0',
         name: 'podnet',
         type: 'capture',
@@ -137,7 +140,7 @@ describe('what a plugin receives', () => {
 });
 
 describe('CHECK', () => {
-  it('runs after ADD, is skipped with disableCheck, needs 0.4.0, and needs a cached result', () =>
+  it('runs after ADD, is skipped with disableCheck ("true" as a string too), needs 0.4.0; without a cached result the plugin gets no prevResult', () =>
     withWorld(1, async (w) => {
       const cni = new Kubelet(w).runtime('node1').cni;
       const list = listOf([bridgePlugin(SUBNET)]);
@@ -149,20 +152,22 @@ describe('CHECK', () => {
       expect(JSON.parse(recs[0]!.stdin).prevResult).toEqual(result);
 
       const skipped: PluginExecRecord[] = [];
-      expect(
-        await cni.checkNetworkList(listOf([bridgePlugin(SUBNET)], { disableCheck: true }), rt, (r) => skipped.push(r)),
-      ).toEqual({ skipped: true });
+      for (const disableCheck of [true, 'true'])
+        expect(
+          await cni.checkNetworkList(listOf([bridgePlugin(SUBNET)], { disableCheck }), rt, (r) => skipped.push(r)),
+        ).toEqual({ skipped: true });
       expect(skipped).toEqual([]);
 
       const old = await failure(cni.checkNetworkList(listOf([bridgePlugin(SUBNET)], { cniVersion: '0.3.1' }), rt));
       expect(old).toBeInstanceOf(NotSupportedError);
-      expect(old.message).toContain('0.4.0');
+      expect(old.message).toBe('configuration version "0.3.1" does not support the CHECK command');
 
+      // libcni sends CHECK without prevResult; the plugin's own checks then fail (host-local knows no such container)
       const none: PluginExecRecord[] = [];
       const unknown = await failure(cni.checkNetworkList(list, rtFor('never-added', rt.netns), (r) => none.push(r)));
-      expect(unknown).toBeInstanceOf(NotSupportedError);
-      expect(unknown.message).toMatch(/^no cached result for container never-added on network "podnet" \(eth0\)/);
-      expect(none).toEqual([]);
+      expect(none.map((r) => [r.plugin, r.command])).toEqual([['bridge', 'CHECK']]);
+      expect(JSON.parse(none[0]!.stdin)).not.toHaveProperty('prevResult');
+      expect(unknown.message).toBe('host-local: Failed to find address added by container never-added');
 
       await cni.delNetworkList(list, rt);
       expect(existsSync(reservation(w, ipOf(result)))).toBe(false);
@@ -171,27 +176,44 @@ describe('CHECK', () => {
     }));
 });
 
-describe("VERSION, STATUS and GC on Debian's plugins (CNI up to 1.0.0)", () => {
-  it('bridge speaks 1.0.0 and not 1.1.0', () =>
-    withWorld(1, async (w) => {
-      const v = await new Kubelet(w).runtime('node1').cni.getVersionInfo('bridge');
-      expect(v.supportedVersions).toContain('1.0.0');
-      expect(v.supportedVersions).not.toContain('1.1.0');
-    }));
-
-  it('STATUS is refused, naming the plugin and the versions', () =>
+describe('VERSION, STATUS and GC with the 1.9.1 plugins (CNI up to 1.1.0)', () => {
+  it('bridge speaks 1.1.0; VERSION is asked as libcni asks it', () =>
     withWorld(1, async (w) => {
       const recs: PluginExecRecord[] = [];
-      const e = await failure(
-        new Kubelet(w).runtime('node1').cni.getStatusNetworkList(listOf([bridgePlugin(SUBNET)]), (r) => recs.push(r)),
-      );
-      expect(e).toBeInstanceOf(NotSupportedError);
-      expect(e.message).toBe('STATUS is not supported by plugin bridge (speaks up to 1.0.0; STATUS needs 1.1.0)');
-      // no STATUS was sent to a plugin that does not know it
-      expect(recs.filter((r) => r.command === 'STATUS')).toEqual([]);
+      const v = await new Kubelet(w).runtime('node1').cni.getVersionInfo('bridge', undefined, (r) => recs.push(r));
+      expect(v.supportedVersions).toContain('1.1.0');
+      expect(recs[0]!.stdin).toBe('{"cniVersion":"1.1.0"}');
+      expect(recs[0]!.env).toMatchObject({
+        CNI_COMMAND: 'VERSION',
+        CNI_NETNS: 'dummy',
+        CNI_IFNAME: 'dummy',
+        CNI_PATH: 'dummy',
+      });
     }));
 
-  it('GC DELs the cached attachments that are not valid, and says why the GC verb itself is not sent', () =>
+  it('STATUS: sent to each plugin of a 1.1.0 list; nothing at all for an older list (libcni reports success)', () =>
+    withWorld(1, async (w) => {
+      const cni = new Kubelet(w).runtime('node1').cni;
+      const recs: PluginExecRecord[] = [];
+      expect(
+        await cni.getStatusNetworkList(
+          listOf([bridgePlugin(SUBNET), { type: 'portmap', capabilities: { portMappings: true } }], {
+            cniVersion: '1.1.0',
+          }),
+          (r) => recs.push(r),
+        ),
+      ).toEqual({ sent: true });
+      expect(recs.map((r) => [r.plugin, r.command, r.exitCode])).toEqual([
+        ['bridge', 'STATUS', 0],
+        ['portmap', 'STATUS', 0],
+      ]);
+      const old: PluginExecRecord[] = [];
+      const r = await cni.getStatusNetworkList(listOf([bridgePlugin(SUBNET)]), (x) => old.push(x));
+      expect(r.sent).toBe(false);
+      expect(old).toEqual([]);
+    }));
+
+  it('GC of a 1.0.0 list DELs the cached attachments that are not valid, and sends no GC verb', () =>
     withWorld(1, async (w) => {
       const cni = new Kubelet(w).runtime('node1').cni;
       const list = listOf([bridgePlugin(SUBNET)]);
@@ -204,22 +226,19 @@ describe("VERSION, STATUS and GC on Debian's plugins (CNI up to 1.0.0)", () => {
       // gc-b is valid: only gc-a is DELeted (with its cached netns); the GC verb is not sent, and the note says why
       const recs: PluginExecRecord[] = [];
       const note =
-        'GC is not supported by plugin bridge (speaks up to 1.0.0; GC needs 1.1.0): only the stale attachments were deleted';
+        'network "podnet" is cniVersion 1.0.0: libcni sends the GC verb only from 1.1.0; only the stale attachments were deleted';
       expect(await cni.gcNetworkList(list, [{ containerId: 'gc-b', ifName: 'eth0' }], (r) => recs.push(r))).toEqual({
         deleted: ['gc-a'],
         gcSent: false,
         note,
       });
-      expect(recs.filter((r) => r.command === 'VERSION').map((r) => r.plugin)).toEqual(['bridge']);
-      expect(
-        recs
-          .filter((r) => r.command !== 'VERSION')
-          .map((r) => [r.plugin, r.command, r.env.CNI_CONTAINERID, r.env.CNI_NETNS]),
-      ).toEqual([['bridge', 'DEL', 'gc-a', a.netns]]);
+      expect(recs.map((r) => [r.plugin, r.command, r.env.CNI_CONTAINERID, r.env.CNI_NETNS])).toEqual([
+        ['bridge', 'DEL', 'gc-a', a.netns],
+      ]);
       expect(existsSync(reservation(w, ipA))).toBe(false);
       expect(existsSync(reservation(w, ipB))).toBe(true);
 
-      // nothing valid: gc-b goes too, and the GC verb is again not sent
+      // nothing valid: gc-b goes too
       expect(await cni.gcNetworkList(list, [])).toEqual({ deleted: ['gc-b'], gcSent: false, note });
       expect(existsSync(reservation(w, ipB))).toBe(false);
       expect(cni.cache.list('podnet')).toEqual([]);
@@ -257,7 +276,7 @@ esac
         note: 'network "gcnet" sets disableGC: nothing was collected',
       });
       expect(cni.cache.list('gcnet').map((c) => c.containerId)).toEqual(['keep']);
-      expect(recs.filter((r) => r.command !== 'VERSION').map((r) => [r.command, r.env.CNI_CONTAINERID])).toEqual([
+      expect(recs.map((r) => [r.command, r.env.CNI_CONTAINERID])).toEqual([
         ['DEL', 'stale'],
         ['GC', ''],
       ]);
@@ -329,28 +348,27 @@ describe('concurrency', () => {
     120_000,
   );
 
-  it('two ADDs for one container run one after the other; for two containers, at once', () =>
+  it("two ADDs for two containers run at once (libcni has no lock; test/cni-executor-host proves one sandbox's networks overlap)", () =>
     withWorld(1, async (w) => {
+      // rendezvous: each ADD waits for the other's mark, so serial ADDs would fail
       await addPlugin(
         w,
         'node1',
-        'slow',
-        '#!/bin/sh\ncat >/dev/null\n[ "$CNI_COMMAND" = ADD ] || exit 0\nsleep 0.4\necho \'{"cniVersion":"1.0.0","ips":[{"address":"10.9.0.2/24"}]}\'\nexit 0\n',
+        'meet',
+        `#!/bin/sh
+cat >/dev/null
+[ "$CNI_COMMAND" = ADD ] || exit 0
+touch /var/lib/cni/meet-$CNI_CONTAINERID
+other=one; [ "$CNI_CONTAINERID" = one ] && other=two
+i=0
+while [ ! -e /var/lib/cni/meet-$other ]; do i=$((i+1)); [ $i -gt 200 ] && { echo '{"code":11,"msg":"never met"}'; exit 1; }; sleep 0.05; done
+echo '{"cniVersion":"1.0.0","ips":[{"address":"10.9.0.2/24"}]}'
+`,
       );
       const cni = new Kubelet(w).runtime('node1').cni;
-      const list = listOf([{ type: 'slow' }]);
-      const run = async (id: string): Promise<PluginExecRecord> => {
-        const recs: PluginExecRecord[] = [];
-        await cni.addNetworkList(list, rtFor(id, '/run/netns/none'), (r) => recs.push(r));
-        expect(recs).toHaveLength(1);
-        return recs[0]!;
-      };
-      const [first, second] = await Promise.all([run('same'), run('same')]);
-      expect(second.start).toBeGreaterThanOrEqual(first.end);
-      const [x, y] = await Promise.all([run('one'), run('two')]);
-      expect(y.start).toBeLessThan(x.end);
-      expect(x.start).toBeLessThan(y.end);
-      for (const id of ['same', 'one', 'two']) await cni.delNetworkList(list, rtFor(id, '/run/netns/none'));
+      const list = listOf([{ type: 'meet' }]);
+      await Promise.all(['one', 'two'].map((id) => cni.addNetworkList(list, rtFor(id, '/run/netns/none'))));
+      for (const id of ['one', 'two']) await cni.delNetworkList(list, rtFor(id, '/run/netns/none'));
       expect(cni.cache.list('podnet')).toEqual([]);
     }));
 });

@@ -165,12 +165,19 @@ function normalise(calls: Call[]): Call[] {
 }
 
 /** Runs the ops through both and expects the same plugin calls, byte for byte, and the same errors. */
-async function same(b: ReturnType<typeof bench>, ops: Op[]) {
+async function same(b: ReturnType<typeof bench>, ops: Op[], seed: () => void = () => {}) {
+  seed();
   const theirs = oracle(b, { ops });
   const theirCalls = b.calls();
-  const cached = () => (existsSync(join(b.cache, 'results')) ? readdirSync(join(b.cache, 'results')).sort() : []);
+  const cached = () =>
+    existsSync(join(b.cache, 'results'))
+      ? readdirSync(join(b.cache, 'results'))
+          .sort()
+          .map((n) => [n, readFileSync(join(b.cache, 'results', n), 'utf8')])
+      : [];
   const theirCache = cached();
   b.reset();
+  seed();
   const mine = await ours(b, ops);
   const myCalls = b.calls();
   expect(myCalls.map((c) => c.plugin)).toEqual(theirCalls.map((c) => c.plugin));
@@ -179,6 +186,8 @@ async function same(b: ReturnType<typeof bench>, ops: Op[]) {
     expect(myCalls[i]!.env, `env of call ${i + 1} (${theirCalls[i]!.plugin})`).toEqual(theirCalls[i]!.env);
   }
   expect(mine.map((r) => r.error)).toEqual(theirs.map((r) => r.error));
+  for (let i = 0; i < ops.length; i++)
+    if (ops[i]!.verb === 'VERSION') expect(mine[i]!.result, `VERSION answer ${i + 1}`).toEqual(theirs[i]!.result);
   expect(cached()).toEqual(theirCache);
   return { theirs, mine, calls: theirCalls };
 }
@@ -286,7 +295,7 @@ describe('plugin stdin and environment: libcni 1.3 against ours, byte for byte',
       zeta: { b: 1, a: [3, { y: 2, x: 1 }] },
       'ü-key': 'é',
       Alpha: 'A&B <tag> \u2028',
-      n: [1.5, 1e21, 1e-7, 100, 12345678901234567890, -0, 0.1],
+      n: [1.5, 1e21, 1e-7, 100, 1.2345678901234567e19, -0, 0.1],
       ctl: 'tab\there\u0001\b\f',
     };
     const config = JSON.stringify({
@@ -393,6 +402,114 @@ describe('plugin stdin and environment: libcni 1.3 against ours, byte for byte',
   });
 });
 
+describe("libcni's rules for plugin output, caches and versions", () => {
+  const seedCache = (b: ReturnType<typeof bench>, id: string, content: unknown) => () => {
+    mkdirSync(join(b.cache, 'results'), { recursive: true });
+    writeFileSync(join(b.cache, 'results', `podnet-${id}-eth0`), JSON.stringify(content));
+  };
+  const v1 = (result: unknown) => ({
+    kind: 'cniCacheV1',
+    containerId: 'c0ffee',
+    config: Buffer.from(chain('1.0.0')).toString('base64'),
+    ifName: 'eth0',
+    networkName: 'podnet',
+    result,
+  });
+
+  it("DEL and CHECK ignore stdout; an empty result cniVersion is the config's", async () => {
+    const b = bench(['bridge', 'portmap', 'bandwidth'], {
+      'bridge.ADD.json': { ...RESULT_100, cniVersion: '' },
+      'portmap.ADD.json': RESULT_100,
+      'bandwidth.ADD.json': RESULT_100,
+      'bridge.DEL.json': 'this is not JSON',
+      'portmap.CHECK.json': '{"half":',
+    });
+    const { mine, calls } = await same(b, [
+      { verb: 'ADD', config: chain('0.4.0'), rt: rt() },
+      { verb: 'CHECK', config: chain('0.4.0'), rt: rt() },
+      { verb: 'DEL', config: chain('0.4.0'), rt: rt() },
+    ]);
+    expect(mine.map((r) => r.error)).toEqual([undefined, undefined, undefined]);
+    expect(JSON.parse(calls[1]!.stdin).prevResult.cniVersion).toBe('0.4.0');
+  });
+
+  it.each([
+    ['not JSON', { 'bridge.ADD.json': 'hello, I am not JSON' }],
+    ['an array', { 'bridge.ADD.json': '[1]' }],
+    ['null', { 'bridge.ADD.json': 'null' }],
+    ['nothing', {}],
+    ['an error object with a string code', { 'bridge.ADD.json': '{"code":"x","msg":"m"}', 'bridge.ADD.exit': '1' }],
+    ['an error that is an array', { 'bridge.ADD.json': '[1]', 'bridge.ADD.exit': '1' }],
+    ['garbage and a failure', { 'bridge.ADD.json': 'oops', 'bridge.ADD.exit': '1' }],
+    ['a failure without a word', { 'bridge.ADD.exit': '3' }],
+    ['a failure on stderr only', { 'bridge.ADD.stderr': 'it broke\n', 'bridge.ADD.exit': '2' }],
+    ['an error object without code', { 'bridge.ADD.json': '{"msg":"only a msg"}', 'bridge.ADD.exit': '1' }],
+  ] as [string, Record<string, string>][])('ADD output: %s', async (_what, answers) => {
+    const b = bench(['bridge'], answers);
+    const config = JSON.stringify({ cniVersion: '1.0.0', name: 'podnet', plugins: [{ type: 'bridge' }] });
+    await same(b, [{ verb: 'ADD', config, rt: rt() }]);
+  });
+
+  it('a cached result of an unknown version fails CHECK and is dropped by DEL', async () => {
+    const b = bench(['bridge', 'portmap', 'bandwidth']);
+    const { mine } = await same(
+      b,
+      [
+        { verb: 'CHECK', config: chain('1.0.0'), rt: rt() },
+        { verb: 'DEL', config: chain('1.0.0'), rt: rt() },
+      ],
+      seedCache(b, 'c0ffee', v1({ ...RESULT_100, cniVersion: '7.7.7' })),
+    );
+    expect(mine[0]!.error).toBe('failed to get network "podnet" cached result: unsupported CNI result version "7.7.7"');
+    expect(mine[1]!.error).toBeUndefined();
+  });
+
+  it('an old-format cache file (the bare result) is read for CHECK and DEL', async () => {
+    const b = bench(['bridge', 'portmap', 'bandwidth']);
+    const { calls } = await same(
+      b,
+      [
+        { verb: 'CHECK', config: chain('1.0.0'), rt: rt() },
+        { verb: 'DEL', config: chain('1.0.0'), rt: rt() },
+      ],
+      seedCache(b, 'c0ffee', { ...RESULT_100, cniVersion: '0.4.0', ips: [{ version: '4', address: '10.9.0.2/24' }] }),
+    );
+    expect(JSON.parse(calls[0]!.stdin).prevResult.ips).toEqual([{ address: '10.9.0.2/24' }]);
+  });
+
+  it('disableCheck "true" as a string: no CHECK is sent', async () => {
+    const b = bench(['bridge', 'portmap', 'bandwidth'], chainAnswers());
+    const config = JSON.stringify({ ...JSON.parse(chain('1.0.0')), disableCheck: 'true' });
+    const { calls } = await same(b, [
+      { verb: 'ADD', config, rt: rt() },
+      { verb: 'CHECK', config, rt: rt() },
+    ]);
+    expect(calls.map((c) => c.env.CNI_COMMAND)).toEqual(['ADD', 'ADD', 'ADD']);
+  });
+
+  it('VERSION answers of old plugins, as libcni reads them', async () => {
+    const b = bench(['new', 'old020', 'old031', 'ancient'], {
+      'new.VERSION.json': { cniVersion: '1.1.0', supportedVersions: ['0.4.0', '1.0.0', '1.1.0'] },
+      'old020.VERSION.json': { cniVersion: '0.2.0' },
+      'old031.VERSION.json': { cniVersion: '0.3.1' },
+      'ancient.VERSION.json': { code: 4, msg: 'unknown CNI_COMMAND: VERSION' },
+      'ancient.VERSION.exit': '1',
+    });
+    const { mine } = await same(b, [
+      { verb: 'VERSION', plugin: 'new' },
+      { verb: 'VERSION', plugin: 'old020' },
+      { verb: 'VERSION', plugin: 'old031' },
+      { verb: 'VERSION', plugin: 'ancient' },
+    ]);
+    expect(mine.map((r) => r.result ?? r.error)).toEqual([
+      { supportedVersions: ['0.4.0', '1.0.0', '1.1.0'] },
+      { supportedVersions: ['0.1.0', '0.2.0'] },
+      'decoding version info: missing field supportedVersions',
+      { supportedVersions: ['0.1.0'] },
+    ]);
+  });
+});
+
 describe('go-cni 1.1.13: what containerd 2.1 passes', () => {
   it('loopback and pod network, the capability structs and labels, as plugin stdin and env', async () => {
     const b = bench(['loopback', 'bridge', 'portmap', 'bandwidth'], {
@@ -436,9 +553,21 @@ describe('go-cni 1.1.13: what containerd 2.1 passes', () => {
     // the two networks run concurrently: compare as sets of calls
     const byKey = (c: Call[]) => normalise(c).sort((x, y) => (x.plugin + x.stdin < y.plugin + y.stdin ? -1 : 1));
     const theirCalls = byKey(b.calls());
+    const cacheOf = () =>
+      readdirSync(join(b.cache, 'results'))
+        .sort()
+        .map((n) => [
+          n,
+          // cniArgs come from go-cni's map: sorted here, the rest compared byte for byte
+          readFileSync(join(b.cache, 'results', n), 'utf8').replace(
+            /"cniArgs":(\[\[.*?\]\])/,
+            (_m, a: string) => `"cniArgs":${JSON.stringify((JSON.parse(a) as string[][]).sort())}`,
+          ),
+        ]);
+    const theirCache = cacheOf();
     b.reset();
     const exec = new CniExecutor(new LocalPluginHost([b.bin]), new ResultCache(new Beneath(b.cache)));
-    const args = Object.entries(labels) as [string, string][];
+    const args = Object.entries<string>(labels);
     const capabilityArgs: JsonObject = goCniCapabilityArgs(pod);
     await Promise.all([
       exec.addNetworkList(loopbackConfList(), {
@@ -462,6 +591,51 @@ describe('go-cni 1.1.13: what containerd 2.1 passes', () => {
       expect(myCalls[i]!.stdin).toBe(theirCalls[i]!.stdin);
       expect(myCalls[i]!.env).toEqual(theirCalls[i]!.env);
     }
+    // the cache keeps go-cni's structs in field order, the maps sorted
+    expect(cacheOf()).toEqual(theirCache);
+
+    // Remove: DEL of each network with its cached result and the same capability structs
+    b.reset();
+    const goCniReq = (verb: string) => ({
+      goCni: {
+        verb,
+        confLists: [config],
+        loNetwork: true,
+        minNetworks: 2,
+        namespace: {
+          id: 'c0ffee',
+          path: '/var/run/netns/cni-1234',
+          labels,
+          annotations: pod.annotations,
+          portMappings: [{ HostPort: 8080, ContainerPort: 80, Protocol: 'tcp', HostIP: '' }],
+          bandwidth: { IngressRate: 1000000, IngressBurst: 4294967295, EgressRate: 0, EgressBurst: 0 },
+          dns: { Servers: ['10.96.0.10'], Searches: ['default.svc.cluster.local'], Options: null },
+          cgroupPath: pod.cgroupPath,
+        },
+      },
+    });
+    expect(oracle(b, goCniReq('Setup'))[0]!.error).toBeUndefined();
+    const before = b.calls().length;
+    expect(oracle(b, goCniReq('Remove'))[0]!.error).toBeUndefined();
+    const theirDels = byKey(b.calls().slice(before));
+    b.reset();
+    const lo = { containerId: 'c0ffee', netns: '/var/run/netns/cni-1234', ifName: 'lo', args, capabilityArgs };
+    const eth0 = { ...lo, ifName: 'eth0' };
+    await exec.addNetworkList(loopbackConfList(), lo);
+    await exec.addNetworkList(confListFromText(config), eth0);
+    const mark = b.calls().length;
+    await exec.delNetworkList(confListFromText(config), eth0);
+    await exec.delNetworkList(loopbackConfList(), lo);
+    const myDels = byKey(b.calls().slice(mark));
+    expect(myDels.map((c) => `${c.plugin} ${c.env.CNI_COMMAND}`)).toEqual(
+      theirDels.map((c) => `${c.plugin} ${c.env.CNI_COMMAND}`),
+    );
+    expect(theirDels.every((c) => c.env.CNI_COMMAND === 'DEL')).toBe(true);
+    for (let i = 0; i < theirDels.length; i++) {
+      expect(myDels[i]!.stdin).toBe(theirDels[i]!.stdin);
+      expect(myDels[i]!.env).toEqual(theirDels[i]!.env);
+    }
+    expect(theirCache.map(([n]) => n)).toEqual(['cni-loopback-c0ffee-lo', 'podnet-c0ffee-eth0']);
     expect(theirCalls.find((c) => c.plugin === 'portmap')!.stdin).toContain(
       '"portMappings":[{"HostPort":8080,"ContainerPort":80,"Protocol":"tcp","HostIP":""}]',
     );

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { isRefusal, type FolderFiles } from './folder.js';
 import { ConfigError } from './errors.js';
 import { locateJsonError } from './json-locate.js';
-import { checkConfigText } from './lint/check.js';
+import { libcniLoad, lintConfigText } from './lint/lint-file.js';
 import { goMarshal } from './go-json.js';
 import { libcniConfListFromBytes, loadNetworks } from './libcni-conf.js';
 import { KNOWN_VERSIONS, parseVersion } from './version.js';
@@ -64,12 +64,9 @@ function fail(file: string, text: string, reason: string, key?: string): never {
 }
 
 function checkVersion(file: string, text: string, v: Json | undefined, where: string): string {
-  if (v === undefined)
-    fail(
-      file,
-      text,
-      `${where} has no "cniVersion": plugins cannot be run without it (and DEL would fail, leaking the pod's network)`,
-    );
+  // libcni accepts a config without cniVersion (it is then 0.1.0); lint says what that means
+  if (v === undefined) return '';
+  void where;
   if (typeof v !== 'string' || !parseVersion(v))
     fail(file, text, `"cniVersion" must be a version string such as "1.0.0", not ${JSON.stringify(v)}`, 'cniVersion');
   if (!(KNOWN_VERSIONS as readonly string[]).includes(v)) {
@@ -170,15 +167,17 @@ export function confListFromConfText(text: string, file = 'config.conf'): ConfLi
   };
 }
 
-/** Parses a config file by its extension, then lints it: the engine runs no plugin with a config that lint refuses. */
+/**
+ * A config file as containerd loads it: what libcni 1.3 decodes (a plugin's own fields are the
+ * plugin's business, at ADD). A file libcni cannot load is a ConfigError in lint's words, at its place.
+ */
 export function confListFromFileText(file: string, text: string): ConfList {
-  const list = file.endsWith('.conflist') ? confListFromText(text, file) : confListFromConfText(text, file);
-  const errors = checkConfigText(file, text).filter((p) => p.severity === 'error');
-  if (errors.length) {
-    const more = errors.length > 1 ? ` (and ${errors.length - 1} more: "podnet cni lint" lists them all)` : '';
-    throw new ConfigError(file, errors[0]!.message + more, errors[0]!.line, errors[0]!.column);
+  const load = libcniLoad(file, text);
+  if ('error' in load) {
+    const first = lintConfigText(file, text)[0];
+    throw new ConfigError(file, first?.message ?? load.error, first?.line, first?.column);
   }
-  return list;
+  return { ...load.list, file };
 }
 
 export interface LoadedConfig {

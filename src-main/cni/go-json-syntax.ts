@@ -27,8 +27,8 @@ export function goJsonSyntaxError(text: string): string | undefined {
     while (i < b.length && isSpace(b[i]!)) i++;
   };
 
-  // After a value: what the enclosing object or array allows next.
-  const afterValue = (): string | 'value' | 'done' => {
+  // After a value: what the enclosing object or array allows next: 'value' (one is expected), 'done', or an error.
+  const afterValue = (): string => {
     for (;;) {
       skip();
       if (stack.length === 0) return i < b.length ? err(b[i]!, 'after top-level value') : 'done';

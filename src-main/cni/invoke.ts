@@ -2,6 +2,7 @@
 // and the error object read from stdout (stderr as fallback), as libcni's invoke package does.
 import type { Json } from './conf.js';
 import { ExecError, PluginError } from './errors.js';
+import { goJsonSyntaxError } from './go-json-syntax.js';
 
 export type CniCommand = 'ADD' | 'DEL' | 'CHECK' | 'VERSION' | 'STATUS' | 'GC';
 
@@ -163,16 +164,17 @@ function parseOrFail(
   r: PluginRunResult,
   record: (r: Partial<PluginRunResult>, error?: string) => void,
 ): Json {
-  try {
-    const json = JSON.parse(out) as Json;
-    record(r);
-    return json;
-  } catch (err) {
+  // Go's words for output that is not JSON (libcni's fixupResultVersion, or its VERSION decoder)
+  const syntax = goJsonSyntaxError(out);
+  if (syntax) {
     const what = command === 'ADD' ? 'failed to unmarshal raw result' : 'decoding version info';
-    const e = new ExecError(type, command, 'bad-output', `${what}: ${(err as Error).message}`);
+    const e = new ExecError(type, command, 'bad-output', `${what}: ${syntax}`);
     record(r, e.message);
     throw e;
   }
+  const json = JSON.parse(out) as Json;
+  record(r);
+  return json;
 }
 
 /** Go's wording of how a process ended (exec.ExitError). */
@@ -189,34 +191,45 @@ function pluginFailure(type: string, command: CniCommand, r: PluginRunResult): E
         : `netplugin failed: ${JSON.stringify(r.stderr)}`;
     return new ExecError(type, command, 'bad-output', msg);
   }
-  let parsed: unknown;
-  let perr = '';
-  try {
-    parsed = JSON.parse(r.stdout);
-  } catch (e) {
-    perr = (e as Error).message;
-  }
-  const p = parsed as { code?: unknown; msg?: unknown; details?: unknown } | undefined;
-  const fits =
-    p !== null &&
-    typeof p === 'object' &&
-    !Array.isArray(p) &&
-    (p.code === undefined || (typeof p.code === 'number' && Number.isInteger(p.code) && p.code >= 0)) &&
-    (p.msg === undefined || typeof p.msg === 'string') &&
-    (p.details === undefined || typeof p.details === 'string');
-  if (fits) {
-    return new PluginError(
-      type,
-      command,
-      (p.code as number | undefined) ?? 0,
-      (p.msg as string | undefined) ?? '',
-      (p.details as string | undefined) || undefined,
-    );
+  const perr = typesErrorDecodeError(r.stdout);
+  if (perr === undefined) {
+    const p = JSON.parse(r.stdout) as { code?: number; msg?: string; details?: string } | null;
+    return new PluginError(type, command, p?.code ?? 0, p?.msg ?? '', p?.details || undefined);
   }
   return new ExecError(
     type,
     command,
     'bad-output',
-    `netplugin failed but error parsing its diagnostic message ${JSON.stringify(r.stdout)}: ${perr || 'not a CNI error object'}`,
+    `netplugin failed but error parsing its diagnostic message ${JSON.stringify(r.stdout)}: ${perr}`,
   );
+}
+
+/** What Go's json.Unmarshal into libcni's types.Error says of a plugin's error output, or undefined when it decodes. */
+function typesErrorDecodeError(stdout: string): string | undefined {
+  const syntax = goJsonSyntaxError(stdout);
+  if (syntax) return syntax;
+  const v = JSON.parse(stdout) as Json;
+  const kind = (x: Json) =>
+    Array.isArray(x)
+      ? 'array'
+      : x === null
+        ? 'null'
+        : typeof x === 'object'
+          ? 'object'
+          : typeof x === 'boolean'
+            ? 'bool'
+            : typeof x;
+  if (v === null) return undefined;
+  if (typeof v !== 'object' || Array.isArray(v))
+    return `json: cannot unmarshal ${kind(v)} into Go value of type types.Error`;
+  for (const [k, x] of Object.entries(v)) {
+    if (x === null) continue;
+    if (k === 'code' && !(typeof x === 'number' && Number.isInteger(x) && x >= 0)) {
+      const what = typeof x === 'number' ? `number ${JSON.stringify(x)}` : kind(x);
+      return `json: cannot unmarshal ${what} into Go struct field Error.code of type uint`;
+    }
+    if ((k === 'msg' || k === 'details') && typeof x !== 'string')
+      return `json: cannot unmarshal ${kind(x)} into Go struct field Error.${k} of type string`;
+  }
+  return undefined;
 }

@@ -146,7 +146,7 @@ export function libcniConfListFromBytes(text: string, file?: string): ConfList {
   if (typeof name !== 'string') return fail(`invalid name type ${goTypeOf(name)}`);
   let cniVersion = '';
   if ('cniVersion' in raw) {
-    if (typeof raw.cniVersion !== 'string') return fail(`invalid cniVersion type ${goTypeOf(raw.cniVersion!)}`);
+    if (typeof raw.cniVersion !== 'string') return fail(`invalid cniVersion type ${goTypeOf(raw.cniVersion)}`);
     cniVersion = raw.cniVersion;
   }
   if ('cniVersions' in raw) {
@@ -178,7 +178,7 @@ export function libcniConfListFromBytes(text: string, file?: string): ConfList {
   }
   const readBool = (key: string): boolean => {
     if (!(key in raw)) return false;
-    const v = (raw as JsonObject)[key]!;
+    const v = raw[key]!;
     if (typeof v === 'boolean') return v;
     if (typeof v !== 'string') return fail(`invalid type ${goTypeOf(v)} for ${key}`);
     const s = v.toLowerCase();

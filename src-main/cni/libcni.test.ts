@@ -72,6 +72,25 @@ describe('results', () => {
     );
     expect(podIpsFromResult(r)).toEqual({ ip: '10.244.1.5', additionalIps: ['fd00::5'] });
   });
+  it('finds eth0 by name alone, as go-cni keys interfaces (no "sandbox" needed); an IP without index is eth0\'s', () => {
+    const r = parseResult(
+      {
+        cniVersion: '1.0.0',
+        interfaces: [{ name: 'eth0' }],
+        ips: [{ address: 'FD00:0::7/64', interface: 0 }, { address: '10.0.0.7/24' }],
+      },
+      '1.0.0',
+    );
+    expect(podIpsFromResult(r)).toEqual({ ip: '10.0.0.7', additionalIps: ['fd00::7'] });
+    expect(podIpsFromResult({ cniVersion: '1.0.0', ips: [{ address: '10.0.0.8/24' }] })).toEqual({
+      ip: '10.0.0.8',
+      additionalIps: [],
+    });
+    // an interface index past the list: go-cni refuses the result
+    expect(
+      podIpsFromResult({ cniVersion: '1.0.0', interfaces: [], ips: [{ address: '10.0.0.9/24', interface: 1 }] }),
+    ).toBeUndefined();
+  });
   it('finds no pod IP when eth0 has none', () => {
     expect(
       podIpsFromResult({ cniVersion: '1.0.0', interfaces: [{ name: 'eth0', sandbox: '/x' }], ips: [] }),

@@ -105,12 +105,14 @@ function wrapPluginError(e: unknown, plugin: PluginConf, verb: 'add' | 'delete')
  * the config's version; a version libcni has no type for is refused.
  */
 function decodeResult(plugin: PluginConf, out: Json, confVersion: string): CniResult {
-  if (out === null || typeof out !== 'object' || Array.isArray(out)) {
+  if (out === null) out = {}; // Go: unmarshalling null leaves the map nil, which libcni replaces with an empty one
+  if (typeof out !== 'object' || Array.isArray(out)) {
+    const kind = Array.isArray(out) ? 'array' : typeof out === 'boolean' ? 'bool' : typeof out;
     throw new ExecError(
       plugin.type,
       'ADD',
       'bad-output',
-      `failed to unmarshal raw result: the plugin's output is not a JSON object`,
+      `failed to unmarshal raw result: json: cannot unmarshal ${kind} into Go value of type map[string]interface {}`,
     );
   }
   const v = typeof out.cniVersion === 'string' && out.cniVersion !== '' ? out.cniVersion : confVersion;
@@ -130,7 +132,9 @@ function decodeResult(plugin: PluginConf, out: Json, confVersion: string): CniRe
 function convertCached(r: CniResult, to: string): CniResult {
   if (!RESULT_VERSIONS.includes(r.cniVersion))
     throw new Error(`unsupported CNI result version ${JSON.stringify(r.cniVersion)}`);
-  return convertResult(r, to === '' ? '0.1.0' : to);
+  // decoded into its version's type first (fields that version lacks are gone), then converted
+  const typed = parseResult(JSON.parse(goMarshal(typedResult(r))) as Json, r.cniVersion);
+  return convertResult(typed, to === '' ? '0.1.0' : to);
 }
 
 export class CniExecutor {
@@ -275,7 +279,7 @@ export class CniExecutor {
         return { cniVersion: '0.1.0', supportedVersions: ['0.1.0'] };
       throw e;
     }
-    const o = (out && typeof out === 'object' && !Array.isArray(out) ? out : {}) as JsonObject;
+    const o = out && typeof out === 'object' && !Array.isArray(out) ? out : {};
     const cniVersion = typeof o.cniVersion === 'string' ? o.cniVersion : '';
     const bad = (what: string) => new ExecError(type, 'VERSION', 'bad-output', `decoding version info: ${what}`);
     if (!cniVersion) throw bad('missing field cniVersion');

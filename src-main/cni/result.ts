@@ -1,5 +1,6 @@
 // CNI results: validation and conversion between spec versions, and containerd's GetIPs.
 import type { Json, JsonObject } from './conf.js';
+import { goIpString } from './typed-result.js';
 import { compareVersions } from './version.js';
 
 export interface CniInterface {
@@ -62,14 +63,18 @@ export function parseResult(raw: Json, fallbackVersion: string): CniResult {
   return { ...(raw as unknown as CniResult), cniVersion: version };
 }
 
-/** Converts a result to the version a config list speaks (libcni converts the cached result too). */
+/**
+ * Converts a result to the version a config list speaks, as libcni's converters do: 1.x to 0.x gives
+ * each IP its "version" from the address; 0.x to 1.x drops it; within 0.x it is kept as the plugin wrote it.
+ */
 export function convertResult(r: CniResult, to: string): CniResult {
   const out: CniResult = { ...r, cniVersion: to };
-  const legacy = compareVersions(to, '1.0.0') < 0;
-  if (r.ips) {
+  const toLegacy = compareVersions(to, '1.0.0') < 0;
+  const fromLegacy = compareVersions(r.cniVersion, '1.0.0') < 0;
+  if (r.ips && toLegacy !== fromLegacy) {
     out.ips = r.ips.map((ip) => {
       const { version: _v, ...rest } = ip;
-      return legacy ? { ...rest, version: ip.address.includes(':') ? '6' : '4' } : rest;
+      return toLegacy ? { ...rest, version: ip.address.includes(':') ? '6' : '4' } : rest;
     });
   }
   return out;
@@ -81,20 +86,23 @@ export interface PodIps {
 }
 
 /**
- * containerd's selectPodIPs: the IPs of the "eth0" interface in the pod's sandbox (IPs without an
- * interface index are attributed to it), IPv4 first by default, the rest as additional IPs.
+ * go-cni's createResult then containerd's selectPodIPs: an IP belongs to the interface its index
+ * names (by name alone: no "sandbox" needed), an IP without an index to the default "eth0"; the pod
+ * IP is the first IPv4 of eth0 (containerd's default ip_pref), the others, in order, are additional.
+ * Undefined when eth0 has no IP (containerd: "failed to find network info for sandbox") or an index
+ * is out of range (go-cni: invalid result).
  */
 export function podIpsFromResult(r: CniResult, ifName = 'eth0'): PodIps | undefined {
   const ifaces = r.interfaces ?? [];
-  const idx = ifaces.findIndex((i) => i.name === ifName && i.sandbox);
-  const ips = (r.ips ?? [])
-    .filter(
-      (ip) => ip.interface === undefined || ip.interface === idx || (idx < 0 && ifaces[ip.interface]?.name === ifName),
-    )
-    .map((ip) => ip.address.split('/')[0]!);
-  if (idx < 0 && ifaces.length > 0 && !(r.ips ?? []).some((ip) => ip.interface === undefined)) return undefined;
+  const ips: string[] = [];
+  for (const ip of r.ips ?? []) {
+    if (ip.interface !== undefined && (ip.interface < 0 || ip.interface >= ifaces.length)) return undefined;
+    const name = ip.interface === undefined ? 'eth0' : ifaces[ip.interface]!.name;
+    const addr = ip.address.split('/')[0]!;
+    if (name === ifName) ips.push(goIpString(addr) ?? addr);
+  }
   if (ips.length === 0) return undefined;
-  const v4 = ips.find((a) => !a.includes(':'));
-  const primary = v4 ?? ips[0]!;
-  return { ip: primary, additionalIps: ips.filter((a) => a !== primary) };
+  const i = ips.findIndex((a) => !a.includes(':'));
+  const primary = i < 0 ? 0 : i;
+  return { ip: ips[primary]!, additionalIps: ips.filter((_, k) => k !== primary) };
 }

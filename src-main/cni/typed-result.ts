@@ -95,7 +95,7 @@ function dns(d: unknown): JsonObject {
 
 function route(r: JsonObject): JsonObject {
   return goStruct({
-    dst: goCidrString(String(r.dst)) ?? String(r.dst),
+    dst: typeof r.dst === 'string' ? (goCidrString(r.dst) ?? r.dst) : '',
     gw: str(r.gw) && (goIpString(r.gw as string) ?? (r.gw as string)),
     mtu: num(r.mtu),
     advmss: num(r.advmss),
@@ -134,9 +134,9 @@ export function typedResult(r: CniResult): JsonObject {
       const o = i as unknown as JsonObject;
       return goStruct(
         legacy
-          ? { name: String(o.name ?? ''), mac: str(o.mac), sandbox: str(o.sandbox) }
+          ? { name: typeof o.name === 'string' ? o.name : '', mac: str(o.mac), sandbox: str(o.sandbox) }
           : {
-              name: String(o.name ?? ''),
+              name: typeof o.name === 'string' ? o.name : '',
               mac: str(o.mac),
               mtu: num(o.mtu),
               sandbox: str(o.sandbox),
@@ -151,7 +151,7 @@ export function typedResult(r: CniResult): JsonObject {
       goStruct(
         legacy
           ? {
-              version: ip.version ?? (ip.address.includes(':') ? '6' : '4'),
+              version: ip.version ?? '',
               interface: ptr(ip.interface),
               address: addr(ip.address),
               gateway: gw(ip.gateway),

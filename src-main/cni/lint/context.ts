@@ -1,6 +1,8 @@
 // Checks that need the node a config is for: a plugin binary missing there, a cniVersion a plugin
-// does not speak (asked with VERSION), another file that sorts first and wins, and pod subnets that
-// overlap another node's. The engine gives the context from the world; the CLI from the node it runs on.
+// does not speak (asked with VERSION), another file that sorts first (containerd reads only the first),
+// and pod subnets that overlap another node's. All warnings worded as what containerd 2.1 does: a
+// missing binary or an unspoken version fails ADD, not the node. The engine gives the context from the
+// world; the CLI from the node it runs on.
 import { CONF_EXTENSIONS } from '../conf.js';
 import {
   checkConfigText,
@@ -12,7 +14,7 @@ import {
   type LintProblem,
   type Path,
 } from './check.js';
-import { lintConfigText } from './lint-file.js';
+import { libcniLoad, lintConfigText } from './lint-file.js';
 import { formatCidr, lastOf, overlaps, parseCidr } from './ip.js';
 
 export interface NodeLintContext {
@@ -47,16 +49,18 @@ export async function lintInContext(
     if (ipam && typeof ipam === 'object' && typeof ipam.type === 'string')
       types.push({ type: ipam.type, path: [...p.path, 'ipam', 'type'] });
   }
-  const version = typeof json.cniVersion === 'string' && !Array.isArray(json.cniVersions) ? json.cniVersion : undefined;
+  const load = libcniLoad(file, text);
+  // the version libcni runs the list with (cniVersions merged); a file it cannot load runs nothing
+  const version = 'list' in load ? load.list.cniVersion || '0.1.0' : undefined;
   const asked = new Map<string, Promise<string[] | undefined>>();
   for (const { type, path } of types) {
     if (!ctx.hasPlugin(type)) {
       out.push(
         loc.at(
           path,
-          'error',
+          'warning',
           'plugin-missing',
-          `plugin binary "${type}" is not in ${ctx.binDir} on ${ctx.node}: ADD would fail with "failed to find plugin"`,
+          `plugin binary "${type}" is not in ${ctx.binDir} on ${ctx.node}: containerd loads this file and the node stays Ready, but ADD fails with "failed to find plugin ${JSON.stringify(type)} in path [${ctx.binDir.split(':').join(' ')}]"`,
         ),
       );
       continue;
@@ -68,25 +72,27 @@ export async function lintInContext(
       out.push(
         loc.at(
           path,
-          'error',
+          'warning',
           'version-unsupported',
-          `${type} does not speak cniVersion ${version} (its VERSION answer: ${spoken.join(', ')}): ADD would fail with code 1, incompatible CNI version`,
+          `${type} does not speak cniVersion ${version} (its VERSION answer: ${spoken.join(', ')}): containerd loads this file, but ADD fails with code 1, incompatible CNI versions`,
         ),
       );
     }
   }
   if (CONF_EXTENSIONS.some((e) => name.endsWith(e))) {
+    // go-cni with containerd's NetworkPluginMaxConfNum 1: only the first file (lexical order) is read
     const first = ctx.siblings
-      .filter((s) => s.valid && s.name !== name && s.name < name)
-      .map((s) => s.name)
-      .sort()[0];
+      .filter((s) => s.name !== name && Buffer.compare(Buffer.from(s.name), Buffer.from(name)) < 0)
+      .sort((a, b) => Buffer.compare(Buffer.from(a.name), Buffer.from(b.name)))[0];
     if (first)
       out.push(
         loc.at(
           [],
           'warning',
           'not-picked',
-          `not the pod network of ${ctx.node}: ${first} sorts first and is valid, so containerd uses it and ignores this file`,
+          first.valid
+            ? `not the pod network of ${ctx.node}: containerd reads only the first file, ${first.name}, which loads, and never reads this one`
+            : `not the pod network of ${ctx.node}: ${first.name} sorts first and libcni cannot load it, so containerd's load stops there (the node is NotReady) and never reads this file`,
         ),
       );
   }
@@ -100,7 +106,7 @@ export async function lintInContext(
         out.push(
           loc.at(
             s.path,
-            'error',
+            'warning',
             'node-subnets-overlap',
             `pod subnet ${s.text} overlaps ${o.node}'s pod subnet ${formatCidr(hit)}: two nodes would hand out the same pod IPs`,
           ),
