@@ -572,19 +572,15 @@ export class ContainerdNode {
           ),
         );
       },
-      (n, e) =>
-        trace.record(
-          'containerd',
-          `skipped DEL error of ${n.list.name}`,
-          performance.timeOrigin + trace.now(),
-          performance.timeOrigin + trace.now(),
-          {
-            parent,
-            pod: sb.config.name,
-            node: this.node,
-            outputs: { rule: 'go-cni Remove skips errors that say "not found"', error: e.message },
-          },
-        ),
+      (n, e) => {
+        const ev = trace.begin('containerd', `skipped DEL error of ${n.list.name}`, {
+          parent,
+          pod: sb.config.name,
+          node: this.node,
+          inputs: { rule: 'go-cni Remove skips errors that say "not found"' },
+        });
+        trace.finish(ev, { error: e.message });
+      },
     );
   }
 

@@ -689,8 +689,11 @@ export class Kubelet {
         const kill = { source: SOURCES.killPod, inputs: { pod: pod.key, sandboxId: pod.sandboxId } };
         await step('kubelet', 'KillPod', kill, (k) => this.killPodSteps(pod, trace, k.id));
         const before = pod.ip;
-        pod.attempt += 1;
+        pod.conditions = { PodReadyToStartContainers: false, Initialized: false, Ready: false };
+        pod.containers = [];
         await this.networkGate(rt, pod.spec, step);
+        // the attempt counts sandboxes the kubelet asks for
+        pod.attempt += 1;
         await this.createSandboxAndStart(rt, pod, trace, sync.id, () => {});
         sync.output({ attempt: pod.attempt, ip: pod.ip, previousIp: before, sandboxId: pod.sandboxId });
         this.scheduleGc();
