@@ -92,6 +92,32 @@ describe('RunPodSandbox while the network is not ready (the config went after th
     }));
 });
 
+describe('go-cni Remove skips "not found"', () => {
+  it('a DEL error that says "not found" is skipped: StopPodSandbox succeeds and the trace says why', () =>
+    withWorld(1, async (w) => {
+      await addPlugin(
+        w,
+        'node1',
+        'gone',
+        '#!/bin/sh\ncat >/dev/null\ncase "$CNI_COMMAND" in\nADD) echo \'{"cniVersion":"1.0.0"}\' ;;\nDEL) echo \'{"cniVersion":"1.0.0","code":11,"msg":"attachment not found"}\'; exit 1 ;;\nVERSION) echo \'{"cniVersion":"1.0.0","supportedVersions":["1.0.0"]}\' ;;\nesac\n',
+      );
+      writeConf(w, 'node1', '10-podnet.conflist', {
+        cniVersion: '1.0.0',
+        name: 'podnet',
+        plugins: [{ type: 'gone' }, bridgePlugin('10.244.1.0/24')],
+      });
+      const k = new Kubelet(w, { gcDelayMs: 0 });
+      await k.syncPod({ name: 'web', node: 'node1' });
+      const t = new Trace();
+      await k.killPod('web', 'default', t);
+      const skipped = t.events.find((e) => e.name === 'skipped DEL error of podnet')!;
+      expect(skipped.outputs!.error).toMatch(/plugin type="gone" failed \(delete\): attachment not found/);
+      expect(t.events.find((e) => e.name === 'StopPodSandbox')!.error).toBeUndefined();
+      expect(k.pods.has('default/web')).toBe(false);
+      k.stop();
+    }));
+});
+
 describe("loopback: containerd 2.x's default is the loopback plugin", () => {
   it('a kubelet without options attaches cni-loopback and the pod network, and their plugin execs overlap', () =>
     withWorld(1, async (w) => {
