@@ -211,6 +211,8 @@ export class TimelinePart implements SessionPart, Pick<PodnetApi, TimelineMethod
     if (!s || !s.world.nodes.has(op.info.node)) return [];
     const before = new Set(op.before ?? []);
     const mine = [op.sandboxId?.slice(0, 16), op.netns?.split('/').pop()].filter((x): x is string => !!x);
+    // sandboxes and pod logs are removed by the kubelet's garbage collection, after KillPod: run it first
+    await s.kubelet.garbageCollect().catch(() => {});
     // the kernel destroys a netns (and its veth) asynchronously: wait for new interfaces only
     const after = (
       await settledPodLeftovers(s.world, op.info.node, 3000, (items) =>
