@@ -182,7 +182,9 @@ export class Evaluation {
       }
       case 'node-ready': {
         const c = s as CheckSpecOf<'node-ready'>;
-        const nr = this.ctx.kubelet.nodeNetworkReady(c['node-ready']);
+        // the CRI Status call the kubelet makes every 5 s: go-cni Load, then STATUS for a ≥ 1.1.0 list
+        const st = await this.ctx.kubelet.runtimeStatus(c['node-ready']);
+        const nr = st.conditions.find((x) => x.type === 'NetworkReady')!;
         const want = c.ready !== false;
         if (nr.status === want) return true;
         return fail(nr.status ? 'NetworkReady=true' : `NetworkReady=false reason:${nr.reason} message:${nr.message}`);
