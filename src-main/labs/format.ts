@@ -113,7 +113,7 @@ const podFields = {
     .optional()
     .describe("the pod's containers (default: one busybox httpd on :80)"),
   annotations: z
-    .record(annotationKey, z.string())
+    .record(annotationKey, z.string('an annotation value is a string: quote a number ("100M", "8080")'))
     .optional()
     .describe(
       'pod annotations; containerd passes them all to the plugins, and kubernetes.io/ingress-bandwidth and egress-bandwidth (bits per second: 10M, 1Gi) as the bandwidth capability arg',
