@@ -4,6 +4,7 @@
 import type { FolderFiles } from './folder.js';
 import type { Json, JsonObject } from './conf.js';
 import type { CniResult } from './result.js';
+import { goMarshal, goStruct } from './go-json.js';
 
 export interface CachedAttachment {
   kind: 'cniCacheV1';
@@ -27,11 +28,21 @@ export class ResultCache {
   }
 
   write(a: Omit<CachedAttachment, 'kind' | 'config'> & { configText: string }): void {
-    const { configText, ...rest } = a;
-    const entry: CachedAttachment = { kind: 'cniCacheV1', ...rest, config: Buffer.from(configText).toString('base64') };
+    // libcni's cachedInfo struct, in its field order, empty optional fields omitted (omitempty)
+    const entry = goStruct({
+      kind: 'cniCacheV1',
+      containerId: a.containerId,
+      config: Buffer.from(a.configText).toString('base64'),
+      ifName: a.ifName,
+      networkName: a.networkName,
+      netns: a.netns || undefined,
+      cniArgs: a.cniArgs?.length ? a.cniArgs : undefined,
+      capabilityArgs: a.capabilityArgs && Object.keys(a.capabilityArgs).length ? a.capabilityArgs : undefined,
+      result: a.result,
+    });
     this.files.mkdirp('results', 0o700);
     // Atomic (no reader sees half a file), not durable: like libcni, no fsync; a world's state ends with it.
-    this.files.writeFileAtomic(this.path(a.networkName, a.containerId, a.ifName), JSON.stringify(entry), {
+    this.files.writeFileAtomic(this.path(a.networkName, a.containerId, a.ifName), goMarshal(entry), {
       mode: 0o600,
       durable: false,
     });
@@ -55,8 +66,44 @@ export class ResultCache {
     return undefined;
   }
 
+  /**
+   * The cached result as libcni's getCachedResult reads it: from a cniCacheV1 entry, or, when the file
+   * is not one (libcni's older layout kept the bare result in results/), the file itself.
+   */
+  readResult(network: string, containerId: string, ifName: string): Json | undefined {
+    let text: string;
+    try {
+      text = this.files.readFile(this.path(network, containerId, ifName));
+    } catch {
+      return undefined;
+    }
+    let raw: Json;
+    try {
+      raw = JSON.parse(text) as Json;
+    } catch (e) {
+      throw new Error(`the cached result is not JSON: ${(e as Error).message}`, { cause: e });
+    }
+    if (typeof raw === 'object' && raw && !Array.isArray(raw) && raw.kind === 'cniCacheV1') return raw.result ?? {};
+    return raw;
+  }
+
   remove(network: string, containerId: string, ifName: string): void {
     this.files.unlink(this.path(network, containerId, ifName), { force: true });
+  }
+
+  /** Every cached attachment, as libcni's GetCachedAttachments: file names sorted, cniCacheV1 entries with a network and an interface. */
+  attachments(): CachedAttachment[] {
+    const out: CachedAttachment[] = [];
+    for (const n of [...this.files.readdirIfExists('results')].sort()) {
+      if (n.includes('.tmp')) continue;
+      try {
+        const a = JSON.parse(this.files.readFile(`results/${n}`)) as CachedAttachment;
+        if (a.kind === 'cniCacheV1' && a.ifName && a.networkName) out.push(a);
+      } catch {
+        /* skipped, as libcni does */
+      }
+    }
+    return out;
   }
 
   /** All cached attachments of a network (GC uses them). */

@@ -2,6 +2,7 @@
 // internal/cri/server/sandbox_run.go), shaped as go-cni 1.1.13's structs serialise: Go's
 // encoding/json with no JSON tags, so the keys are the Go field names in declaration order.
 import type { Json, JsonObject } from './conf.js';
+import { goStruct } from './go-json.js';
 
 export interface PortMapping {
   hostPort: number;
@@ -58,31 +59,33 @@ export function goCniCapabilityArgs(c: PodCapabilities): JsonObject {
   // go-cni keeps these in a Go map, so libcni writes them sorted by key; we insert them sorted too.
   if (c.bandwidth) {
     const b = c.bandwidth;
-    out.bandwidth = {
+    out.bandwidth = goStruct({
       IngressRate: b.ingressRate,
       IngressBurst: b.ingressBurst,
       EgressRate: b.egressRate,
       EgressBurst: b.egressBurst,
-    };
+    });
   }
   if (c.cgroupPath) out.cgroupPath = c.cgroupPath;
   if (c.dns) {
-    out.dns = {
+    out.dns = goStruct({
       Servers: goStrings(c.dns.servers),
       Searches: goStrings(c.dns.searches),
       Options: goStrings(c.dns.options),
-    };
+    });
   }
   out[POD_ANNOTATIONS_CAPABILITY] = goStringMap(c.annotations);
   // toCNIPortMappings keeps only mappings with a host port; none left means no portMappings key at all.
   const ports = (c.portMappings ?? []).filter((p) => p.hostPort > 0);
   if (ports.length) {
-    out.portMappings = ports.map((p) => ({
-      HostPort: p.hostPort,
-      ContainerPort: p.containerPort,
-      Protocol: p.protocol.toLowerCase(),
-      HostIP: p.hostIP,
-    }));
+    out.portMappings = ports.map((p) =>
+      goStruct({
+        HostPort: p.hostPort,
+        ContainerPort: p.containerPort,
+        Protocol: p.protocol.toLowerCase(),
+        HostIP: p.hostIP,
+      }),
+    );
   }
   return out;
 }

@@ -62,8 +62,8 @@ describe('confListFromText', () => {
   });
   it.each([
     [{ ...good, name: undefined }, /has no "name"/],
-    [{ ...good, cniVersion: undefined }, /has no "cniVersion"/],
-    [{ ...good, cniVersion: '2.0.0' }, /unknown cniVersion "2.0.0"/],
+    [{ ...good, disableCheck: 'yes' }, /error parsing configuration list: invalid value "yes" for disableCheck/],
+    [{ ...good, cniVersions: ['1.x'] }, /invalid cniVersions entry 1.x at index 0/],
     [{ ...good, plugins: [] }, /"plugins" list is empty/],
     [{ ...good, plugins: [{ bridge: 'cni0' }] }, /plugin 1 has no "type"/],
     [{ ...good, name: 'bad name' }, /invalid network name/],
@@ -71,12 +71,18 @@ describe('confListFromText', () => {
   ])('rejects %j', (conf, re) => {
     expect(errorOf(() => confListFromText(JSON.stringify(conf, null, 2), 'f.conflist')).message).toMatch(re);
   });
+  it('accepts what libcni 1.3 accepts: no cniVersion, an unknown one, "true" as a string, a co-present cniVersion among cniVersions', () => {
+    expect(confListFromText(JSON.stringify({ ...good, cniVersion: undefined })).cniVersion).toBe('');
+    expect(confListFromText(JSON.stringify({ ...good, cniVersion: '2.0.0' })).cniVersion).toBe('2.0.0');
+    const l = confListFromText(JSON.stringify({ ...good, disableCheck: 'True', disableGC: 'false' }));
+    expect([l.disableCheck, l.disableGC]).toEqual([true, false]);
+    expect(confListFromText(JSON.stringify({ ...good, cniVersion: '1.1.0', cniVersions: ['1.0.0'] })).cniVersion).toBe(
+      '1.1.0',
+    );
+  });
   it('points a field error at the line of the field', () => {
     const e = errorOf(() =>
-      confListFromText(
-        '{\n  "cniVersion": "7.0.0",\n  "name": "x",\n  "plugins": [{"type": "bridge"}]\n}',
-        'f.conflist',
-      ),
+      confListFromText('{\n  "disableGC": 1,\n  "name": "x",\n  "plugins": [{"type": "bridge"}]\n}', 'f.conflist'),
     );
     expect(e.line).toBe(2);
   });

@@ -5,7 +5,9 @@ import { isRefusal, type FolderFiles } from './folder.js';
 import { ConfigError } from './errors.js';
 import { locateJsonError } from './json-locate.js';
 import { checkConfigText } from './lint/check.js';
-import { KNOWN_VERSIONS, negotiateVersion, parseVersion } from './version.js';
+import { goMarshal } from './go-json.js';
+import { libcniConfListFromBytes, loadNetworks } from './libcni-conf.js';
+import { KNOWN_VERSIONS, parseVersion } from './version.js';
 
 export type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 export type JsonObject = { [k: string]: Json };
@@ -114,32 +116,25 @@ export function confListFromText(text: string, file = 'config.conflist'): ConfLi
       `invalid network name "${raw.name}": use letters, digits, "_", "." and "-", starting with a letter or digit`,
       'name',
     );
-  let cniVersion: string;
-  if (Array.isArray(raw.cniVersions)) {
-    const picked = negotiateVersion(raw.cniVersions.filter((v): v is string => typeof v === 'string'));
-    if (!picked)
-      fail(
-        file,
-        text,
-        `none of "cniVersions" ${JSON.stringify(raw.cniVersions)} is supported (up to 1.1.0)`,
-        'cniVersions',
-      );
-    cniVersion = picked;
-  } else {
-    cniVersion = checkVersion(file, text, raw.cniVersion, 'the list');
-  }
   if (!Array.isArray(raw.plugins))
     fail(file, text, 'the list has no "plugins" array', raw.plugins === undefined ? undefined : 'plugins');
   if (raw.plugins.length === 0) fail(file, text, 'the "plugins" list is empty', 'plugins');
   const plugins = raw.plugins.map((p, i) => checkPlugin(file, text, p, i));
-  for (const k of ['disableCheck', 'disableGC'] as const) {
-    if (raw[k] !== undefined && typeof raw[k] !== 'boolean') fail(file, text, `"${k}" must be true or false`, k);
+  // cniVersion(s), disableCheck and disableGC exactly as libcni 1.3 reads them
+  let lib: ConfList;
+  try {
+    lib = libcniConfListFromBytes(text, file);
+  } catch (e) {
+    const m = (e as Error).message;
+    const key = ['cniVersions', 'cniVersion', 'disableCheck', 'disableGC', 'plugins'].find((k) => m.includes(k));
+    return fail(file, text, m, key);
   }
+  const cniVersion = lib.cniVersion;
   return {
     cniVersion,
     name: raw.name,
-    disableCheck: raw.disableCheck === true,
-    disableGC: raw.disableGC === true,
+    disableCheck: lib.disableCheck,
+    disableGC: lib.disableGC,
     plugins,
     bytes: text,
     file,
@@ -163,14 +158,14 @@ export function confListFromConfText(text: string, file = 'config.conf'): ConfLi
   if (typeof raw.name !== 'string' || !raw.name) fail(file, text, 'the configuration has no "name"');
   if (!NAME_RE.test(raw.name)) fail(file, text, `invalid network name "${raw.name}"`, 'name');
   const cniVersion = checkVersion(file, text, raw.cniVersion, 'the configuration');
-  const list = { cniVersion, name: raw.name, plugins: [plugin] };
+  // ConfListFromConf: the list libcni builds (and caches) is {name, cniVersion, plugins:[conf]} through a Go map
   return {
     cniVersion,
     name: raw.name,
     disableCheck: false,
     disableGC: false,
     plugins: [plugin],
-    bytes: JSON.stringify(list),
+    bytes: goMarshal({ cniVersion, name: raw.name, plugins: [plugin] }),
     file,
   };
 }
@@ -225,8 +220,15 @@ export function loadConfDir(files: FolderFiles, displayDir = files.shown()): Nod
   return { files: loaded, ...(first?.list ? { network: first.list } : {}) };
 }
 
-/** containerd's loopback network for the "plugin" loopback mode (go-cni WithLoNetwork). */
+/** containerd's loopback network for the "plugin" loopback mode (go-cni WithLoNetwork: its bytes verbatim). */
 export function loopbackConfList(): ConfList {
-  const list = { cniVersion: '0.3.1', name: 'cni-loopback', plugins: [{ type: 'loopback' }] };
-  return { ...list, disableCheck: false, disableGC: false, bytes: JSON.stringify(list) };
+  return libcniConfListFromBytes(`{
+"cniVersion": "0.3.1",
+"name": "cni-loopback",
+"plugins": [{
+  "type": "loopback"
+}]
+}`);
 }
+
+export { loadNetworks };

@@ -18,7 +18,7 @@ export function meaningOfCode(code: number): string {
   return CNI_ERROR_CODES[code] ?? (code >= 100 ? 'Plugin-specific error' : 'Reserved error code');
 }
 
-/** An error a plugin returned, verbatim: code, msg and details. */
+/** An error a plugin returned, verbatim: code, msg and details; its message is libcni's (types.Error): msg; details. */
 export class PluginError extends Error {
   constructor(
     readonly plugin: string,
@@ -27,9 +27,7 @@ export class PluginError extends Error {
     readonly msg: string,
     readonly details: string | undefined,
   ) {
-    super(
-      `plugin ${plugin} failed ${command} (code ${code}: ${meaningOfCode(code)}): ${msg}${details ? ` (${details})` : ''}`,
-    );
+    super(`${msg}${details ? `; ${details}` : ''}`);
     this.name = 'PluginError';
   }
 }

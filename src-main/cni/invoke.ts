@@ -49,10 +49,13 @@ export interface InvokeArgs {
   ifName?: string;
   /** CNI_ARGS as key/value pairs. */
   args?: [string, string][];
+  /** CNI_PATH when not the host's (libcni's VERSION sends "dummy"). */
+  cniPath?: string;
 }
 
 export const DEFAULT_PLUGIN_TIMEOUT_MS = 10_000;
 const ETXTBSY = 26;
+const TEXT_FILE_BUSY_RETRY_MS = 1000;
 
 /** The CNI_* variables for one call. */
 export function cniEnv(host: PluginHost, a: InvokeArgs): Record<string, string> {
@@ -62,7 +65,7 @@ export function cniEnv(host: PluginHost, a: InvokeArgs): Record<string, string> 
     CNI_NETNS: a.netns ?? '',
     CNI_IFNAME: a.ifName ?? '',
     CNI_ARGS: (a.args ?? []).map(([k, v]) => `${k}=${v}`).join(';'),
-    CNI_PATH: host.cniPath.join(':'),
+    CNI_PATH: a.cniPath ?? host.cniPath.join(':'),
   };
 }
 
@@ -103,7 +106,7 @@ export async function invokePlugin(
       type,
       a.command,
       'not-found',
-      `failed to find plugin "${type}" in path [${host.cniPath.join(':')}]: ${host.describeSearch()}`,
+      `failed to find plugin ${JSON.stringify(type)} in path [${host.cniPath.join(' ')}]`,
     );
     record({}, e.message);
     throw e;
@@ -115,9 +118,9 @@ export async function invokePlugin(
       r = await host.runPlugin(path, env, stdin, timeoutMs);
       break;
     } catch (e) {
-      // A plugin binary still being written ("text file busy"): libcni retries up to 5 times.
+      // A plugin binary still being written ("text file busy"): libcni retries 5 times, 1 s apart.
       if ((e as { errno?: number }).errno === ETXTBSY && attempt < 5) {
-        await new Promise((res) => setTimeout(res, 200));
+        await new Promise((res) => setTimeout(res, TEXT_FILE_BUSY_RETRY_MS));
         continue;
       }
       const err = new ExecError(
@@ -135,58 +138,85 @@ export async function invokePlugin(
       type,
       a.command,
       'timeout',
-      `plugin ${type} did not finish ${a.command} within ${timeoutMs} ms and was killed`,
+      `the lab stopped plugin ${JSON.stringify(type)} after ${timeoutMs / 1000} s of ${a.command} (its own guard against a hung plugin: containerd has no per-plugin timeout; the CRI call's own deadline is 4 min)`,
     );
     record(r, e.message);
     throw e;
   }
-  const out = r.stdout.trim();
   if (r.code !== 0) {
-    let parsed: unknown;
-    try {
-      parsed = out ? JSON.parse(out) : undefined;
-    } catch {
-      parsed = undefined;
-    }
-    const p = parsed as { code?: unknown; msg?: unknown; details?: unknown } | undefined;
-    let e: Error;
-    if (p && typeof p === 'object' && typeof p.code === 'number') {
-      e = new PluginError(
-        type,
-        a.command,
-        p.code,
-        typeof p.msg === 'string' ? p.msg : '',
-        typeof p.details === 'string' && p.details ? p.details : undefined,
-      );
-    } else {
-      const text = (r.stderr.trim() || out || 'no output').slice(0, 500);
-      const how = r.code === null ? `was killed by signal ${r.signal}` : `exited with status ${r.code}`;
-      e = new ExecError(
-        type,
-        a.command,
-        'bad-output',
-        `plugin ${type} ${how} during ${a.command} without a CNI error object: ${text}`,
-      );
-    }
+    const e = pluginFailure(type, a.command, r);
     record(r, e.message);
     throw e;
   }
-  if (!out) {
+  // libcni reads stdout only for ADD (the result) and VERSION; DEL, CHECK, STATUS and GC ignore it.
+  if (a.command !== 'ADD' && a.command !== 'VERSION') {
     record(r);
     return null;
   }
+  return parseOrFail(type, a.command, r.stdout, r, record);
+}
+
+function parseOrFail(
+  type: string,
+  command: CniCommand,
+  out: string,
+  r: PluginRunResult,
+  record: (r: Partial<PluginRunResult>, error?: string) => void,
+): Json {
   try {
     const json = JSON.parse(out) as Json;
     record(r);
     return json;
-  } catch {
-    const e = new ExecError(
-      type,
-      a.command,
-      'bad-output',
-      `plugin ${type} printed output that is not JSON during ${a.command}: ${JSON.stringify(out.slice(0, 200))}`,
-    );
+  } catch (err) {
+    const what = command === 'ADD' ? 'failed to unmarshal raw result' : 'decoding version info';
+    const e = new ExecError(type, command, 'bad-output', `${what}: ${(err as Error).message}`);
     record(r, e.message);
     throw e;
   }
+}
+
+/** Go's wording of how a process ended (exec.ExitError). */
+const SIGNAL_WORDS: Record<number, string> = { 6: 'aborted', 9: 'killed', 11: 'segmentation fault', 15: 'terminated' };
+
+/** libcni's RawExec.pluginErr: the plugin's error object from stdout, else words from stderr or the exit. */
+function pluginFailure(type: string, command: CniCommand, r: PluginRunResult): Error {
+  const status =
+    r.code === null ? `signal: ${SIGNAL_WORDS[r.signal ?? 0] ?? `signal ${r.signal}`}` : `exit status ${r.code}`;
+  if (r.stdout.length === 0) {
+    const msg =
+      r.stderr.length === 0
+        ? `netplugin failed with no error message: ${status}`
+        : `netplugin failed: ${JSON.stringify(r.stderr)}`;
+    return new ExecError(type, command, 'bad-output', msg);
+  }
+  let parsed: unknown;
+  let perr = '';
+  try {
+    parsed = JSON.parse(r.stdout);
+  } catch (e) {
+    perr = (e as Error).message;
+  }
+  const p = parsed as { code?: unknown; msg?: unknown; details?: unknown } | undefined;
+  const fits =
+    p !== null &&
+    typeof p === 'object' &&
+    !Array.isArray(p) &&
+    (p.code === undefined || (typeof p.code === 'number' && Number.isInteger(p.code) && p.code >= 0)) &&
+    (p.msg === undefined || typeof p.msg === 'string') &&
+    (p.details === undefined || typeof p.details === 'string');
+  if (fits) {
+    return new PluginError(
+      type,
+      command,
+      (p.code as number | undefined) ?? 0,
+      (p.msg as string | undefined) ?? '',
+      (p.details as string | undefined) || undefined,
+    );
+  }
+  return new ExecError(
+    type,
+    command,
+    'bad-output',
+    `netplugin failed but error parsing its diagnostic message ${JSON.stringify(r.stdout)}: ${perr || 'not a CNI error object'}`,
+  );
 }

@@ -2,10 +2,12 @@
 // list, with libcni's ordering, version gates and result cache.
 import type { ConfList, Json, JsonObject, PluginConf } from './conf.js';
 import { ResultCache } from './cache.js';
-import { ExecError, InvalidArgumentError, NotSupportedError } from './errors.js';
+import { ExecError, InvalidArgumentError, NotSupportedError, PluginError } from './errors.js';
+import { goMarshal, goStruct } from './go-json.js';
 import { invokePlugin, type InvokeArgs, type PluginExecRecord, type PluginHost } from './invoke.js';
 import { convertResult, parseResult, ResultError, type CniResult } from './result.js';
-import { compareVersions, highestVersion, versionAtLeast } from './version.js';
+import { RESULT_VERSIONS, typedResult } from './typed-result.js';
+import { versionAtLeast } from './version.js';
 
 /** What the runtime passes for one attachment (libcni's RuntimeConf). */
 export interface RuntimeConf {
@@ -45,51 +47,93 @@ function validateRuntime(list: ConfList, rt: RuntimeConf): void {
     throw new InvalidArgumentError(`invalid network name "${list.name}"`);
 }
 
-/** The config one plugin receives: the list's name and version, prevResult and runtimeConfig injected. */
+/** A plugin's config as libcni holds it (PluginConfig.Bytes): the list's entry re-marshalled by Go. */
+export function pluginBytes(plugin: PluginConf): string {
+  return goMarshal(plugin);
+}
+
+/** libcni's InjectConf: unmarshal the bytes into a map, set the keys, marshal again (sorted, Go-escaped). */
+function injectConf(bytes: string, values: Record<string, Json | object>): string {
+  const conf = JSON.parse(bytes) as Record<string, Json | object>;
+  for (const [k, v] of Object.entries(values)) conf[k] = v;
+  return goMarshal(conf);
+}
+
+/**
+ * The stdin one plugin receives, byte for byte as libcni 1.3's buildOneConfig writes it: the plugin's
+ * entry with the list's name and cniVersion and the previous result injected (one InjectConf), then,
+ * when the plugin declares capabilities the runtime passed, "runtimeConfig" replaced by exactly those
+ * (a second InjectConf, which re-sorts everything, the prevResult too). "capabilities" stays.
+ */
 export function buildPluginConfig(
   list: ConfList,
   plugin: PluginConf,
   prevResult: CniResult | undefined,
   rt: RuntimeConf | undefined,
 ): string {
-  const { capabilities, name: _n, cniVersion: _v, ...rest } = plugin;
-  const conf: JsonObject = { cniVersion: list.cniVersion, name: list.name, ...rest };
-  if (prevResult) conf.prevResult = convertResult(prevResult, list.cniVersion) as unknown as Json;
-  if (rt && capabilities && typeof capabilities === 'object' && !Array.isArray(capabilities)) {
-    const rc: JsonObject = {};
-    for (const [cap, on] of Object.entries(capabilities)) {
-      if (on === true && rt.capabilityArgs[cap] !== undefined) rc[cap] = rt.capabilityArgs[cap]!;
+  const inject: Record<string, Json | object> = { name: list.name, cniVersion: list.cniVersion };
+  if (prevResult) inject.prevResult = typedResult(prevResult);
+  let bytes = injectConf(pluginBytes(plugin), inject);
+  const caps = plugin.capabilities;
+  if (rt && caps && typeof caps === 'object' && !Array.isArray(caps)) {
+    const rc: Record<string, Json | object> = {};
+    for (const [cap, on] of Object.entries(caps)) {
+      if (on === true && Object.prototype.hasOwnProperty.call(rt.capabilityArgs, cap))
+        rc[cap] = rt.capabilityArgs[cap]!;
     }
-    if (Object.keys(rc).length) {
-      const existing = conf.runtimeConfig;
-      conf.runtimeConfig = {
-        ...(existing && typeof existing === 'object' && !Array.isArray(existing) ? existing : {}),
-        ...rc,
-      };
-    }
+    if (Object.keys(rc).length) bytes = injectConf(bytes, { runtimeConfig: rc });
   }
-  return JSON.stringify(conf);
+  return bytes;
 }
 
-/** One operation at a time per container, as the spec requires of a runtime. */
-class ContainerLocks {
-  private readonly tails = new Map<string, Promise<unknown>>();
-  async run<T>(key: string, fn: () => Promise<T>): Promise<T> {
-    const prev = this.tails.get(key) ?? Promise.resolve();
-    const next = prev.then(fn, fn);
-    const tail = next.catch(() => {});
-    this.tails.set(key, tail);
-    try {
-      return await next;
-    } finally {
-      if (this.tails.get(key) === tail) this.tails.delete(key);
-    }
+/** libcni's pluginDescription: type="bridge", and name="…" when the plugin's entry has its own name. */
+function describePlugin(plugin: PluginConf): string {
+  const name = typeof plugin.name === 'string' && plugin.name ? ` name=${JSON.stringify(plugin.name)}` : '';
+  return `type=${JSON.stringify(plugin.type)}${name}`;
+}
+
+/** libcni's wrapping of a plugin's error for ADD and DEL: `plugin type="bridge" failed (add): <msg>`. */
+function wrapPluginError(e: unknown, plugin: PluginConf, verb: 'add' | 'delete'): unknown {
+  if (e instanceof PluginError || e instanceof ExecError) {
+    e.message = `plugin ${describePlugin(plugin)} failed (${verb}): ${e.message}`;
   }
+  return e;
+}
+
+/**
+ * libcni's fixupResultVersion and create.Create: a result without a (non-empty string) cniVersion is
+ * the config's version; a version libcni has no type for is refused.
+ */
+function decodeResult(plugin: PluginConf, out: Json, confVersion: string): CniResult {
+  if (out === null || typeof out !== 'object' || Array.isArray(out)) {
+    throw new ExecError(
+      plugin.type,
+      'ADD',
+      'bad-output',
+      `failed to unmarshal raw result: the plugin's output is not a JSON object`,
+    );
+  }
+  const v = typeof out.cniVersion === 'string' && out.cniVersion !== '' ? out.cniVersion : confVersion;
+  if (!RESULT_VERSIONS.includes(v)) {
+    throw new ExecError(plugin.type, 'ADD', 'bad-output', `unsupported CNI result version ${JSON.stringify(v)}`);
+  }
+  try {
+    return parseResult({ ...out, cniVersion: v }, v);
+  } catch (e) {
+    if (e instanceof ResultError)
+      throw new ExecError(plugin.type, 'ADD', 'bad-output', `the result is not a valid CNI ${v} result: ${e.message}`);
+    throw e;
+  }
+}
+
+/** Versions libcni converts between: 0.x and 1.x, both ways (no version is converted to one it cannot type). */
+function convertCached(r: CniResult, to: string): CniResult {
+  if (!RESULT_VERSIONS.includes(r.cniVersion))
+    throw new Error(`unsupported CNI result version ${JSON.stringify(r.cniVersion)}`);
+  return convertResult(r, to === '' ? '0.1.0' : to);
 }
 
 export class CniExecutor {
-  private readonly locks = new ContainerLocks();
-
   constructor(
     readonly host: PluginHost,
     readonly cache: ResultCache,
@@ -108,149 +152,168 @@ export class CniExecutor {
     return { command, containerId: rt.containerId, netns: rt.netns, ifName: rt.ifName, args: rt.args };
   }
 
-  /** ADD: each plugin in order, each fed the previous result; stops at the first error; caches the result. */
-  addNetworkList(list: ConfList, rt: RuntimeConf, onExec?: (r: PluginExecRecord) => void): Promise<CniResult> {
+  /**
+   * libcni's cached result for DEL and CHECK, converted to the list's version. An old-format entry
+   * (the bare result, before cniCacheV1) is read too. Throws when the cached result cannot be used.
+   */
+  private cachedResult(list: ConfList, rt: RuntimeConf): CniResult | undefined {
+    const raw = this.cache.readResult(list.name, rt.containerId, rt.ifName);
+    if (raw === undefined) return undefined;
+    const r = parseResult(raw, '0.1.0');
+    return convertCached(r, list.cniVersion);
+  }
+
+  /**
+   * ADD: each plugin in order, each fed the previous plugin's result as libcni decoded it (in that
+   * plugin's own version); stops at the first error; caches the last result as libcni does. No lock:
+   * libcni has none, and go-cni runs a pod's networks concurrently (the spec makes the runtime
+   * responsible for not overlapping operations on one attachment, and the runtime's sandbox flow does).
+   */
+  async addNetworkList(list: ConfList, rt: RuntimeConf, onExec?: (r: PluginExecRecord) => void): Promise<CniResult> {
     validateRuntime(list, rt);
-    return this.locks.run(rt.containerId, async () => {
-      let prev: CniResult | undefined;
-      for (const plugin of list.plugins) {
+    let prev: CniResult | undefined;
+    for (const plugin of list.plugins) {
+      try {
         const out = await this.invoke(
           plugin.type,
           this.args('ADD', rt),
           buildPluginConfig(list, plugin, prev, rt),
           onExec,
         );
-        try {
-          prev = parseResult(out, list.cniVersion);
-        } catch (e) {
-          if (e instanceof ResultError)
-            throw new ExecError(
-              plugin.type,
-              'ADD',
-              'bad-output',
-              `plugin ${plugin.type} returned an invalid result for ADD: ${e.message}`,
-            );
-          throw e;
-        }
+        prev = decodeResult(plugin, out, list.cniVersion);
+      } catch (e) {
+        throw wrapPluginError(e, plugin, 'add');
       }
-      const result = convertResult(prev!, list.cniVersion);
-      this.cache.write({
-        containerId: rt.containerId,
-        configText: list.bytes,
-        ifName: rt.ifName,
-        networkName: list.name,
-        netns: rt.netns,
-        cniArgs: rt.args,
-        capabilityArgs: rt.capabilityArgs,
-        result,
-      });
-      return result;
+    }
+    this.cache.write({
+      containerId: rt.containerId,
+      configText: list.bytes,
+      ifName: rt.ifName,
+      networkName: list.name,
+      netns: rt.netns,
+      cniArgs: rt.args,
+      capabilityArgs: rt.capabilityArgs,
+      result: JSON.parse(goMarshal(typedResult(prev!))) as CniResult,
     });
+    return convertResult(prev!, list.cniVersion);
   }
 
   /**
-   * DEL: plugins in reverse order with the cached result as prevResult (from 0.4.0), then the cache
-   * entry goes. Idempotent: an unknown container or a missing netns is not an error of ours.
+   * DEL: plugins in reverse order with the cached result as prevResult (from 0.4.0; a cache entry that
+   * cannot be used is dropped and DEL goes on without it), then the cache entry goes.
    */
-  delNetworkList(list: ConfList, rt: RuntimeConf, onExec?: (r: PluginExecRecord) => void): Promise<void> {
+  async delNetworkList(list: ConfList, rt: RuntimeConf, onExec?: (r: PluginExecRecord) => void): Promise<void> {
     validateRuntime(list, rt);
-    return this.locks.run(rt.containerId, async () => {
-      const cached = this.cache.read(list.name, rt.containerId, rt.ifName);
-      const prev =
-        cached?.result && versionAtLeast(list.cniVersion, '0.4.0')
-          ? convertResult(cached.result, list.cniVersion)
-          : undefined;
-      for (const plugin of [...list.plugins].reverse()) {
-        await this.invoke(plugin.type, this.args('DEL', rt), buildPluginConfig(list, plugin, prev, rt), onExec);
+    let prev: CniResult | undefined;
+    if (versionAtLeast(list.cniVersion, '0.4.0')) {
+      try {
+        prev = this.cachedResult(list, rt);
+      } catch {
+        this.cache.remove(list.name, rt.containerId, rt.ifName);
+        prev = undefined;
       }
-      this.cache.remove(list.name, rt.containerId, rt.ifName);
-    });
+    }
+    for (const plugin of [...list.plugins].reverse()) {
+      try {
+        await this.invoke(plugin.type, this.args('DEL', rt), buildPluginConfig(list, plugin, prev, rt), onExec);
+      } catch (e) {
+        throw wrapPluginError(e, plugin, 'delete');
+      }
+    }
+    this.cache.remove(list.name, rt.containerId, rt.ifName);
   }
 
-  /** CHECK: needs 0.4.0 or later and a cached result; skipped when the list says disableCheck. */
-  checkNetworkList(
+  /**
+   * CHECK, as libcni: needs 0.4.0; nothing at all with disableCheck; the cached result (if any: without
+   * one, the plugins get no prevResult) as prevResult; a cache that cannot be used fails CHECK.
+   */
+  async checkNetworkList(
     list: ConfList,
     rt: RuntimeConf,
     onExec?: (r: PluginExecRecord) => void,
   ): Promise<{ skipped: boolean }> {
-    validateRuntime(list, rt);
     if (!versionAtLeast(list.cniVersion, '0.4.0')) {
-      return Promise.reject(
-        new NotSupportedError(`CHECK needs cniVersion 0.4.0 or later; network "${list.name}" is ${list.cniVersion}`),
+      throw new NotSupportedError(
+        `configuration version ${JSON.stringify(list.cniVersion)} does not support the CHECK command`,
       );
     }
-    if (list.disableCheck) return Promise.resolve({ skipped: true });
-    return this.locks.run(rt.containerId, async () => {
-      const cached = this.cache.read(list.name, rt.containerId, rt.ifName);
-      if (!cached?.result) {
-        throw new NotSupportedError(
-          `no cached result for container ${rt.containerId} on network "${list.name}" (${rt.ifName}): CHECK needs the result of an earlier ADD`,
-        );
-      }
-      const prev = convertResult(cached.result, list.cniVersion);
-      for (const plugin of list.plugins) {
-        await this.invoke(plugin.type, this.args('CHECK', rt), buildPluginConfig(list, plugin, prev, rt), onExec);
-      }
-      return { skipped: false };
-    });
+    if (list.disableCheck) return { skipped: true };
+    let prev: CniResult | undefined;
+    try {
+      prev = this.cachedResult(list, rt);
+    } catch (e) {
+      throw new Error(`failed to get network ${JSON.stringify(list.name)} cached result: ${(e as Error).message}`, {
+        cause: e,
+      });
+    }
+    for (const plugin of list.plugins) {
+      await this.invoke(plugin.type, this.args('CHECK', rt), buildPluginConfig(list, plugin, prev, rt), onExec);
+    }
+    return { skipped: false };
   }
 
-  /** VERSION: which spec versions a plugin speaks. */
+  /**
+   * VERSION, as libcni's GetVersionInfo: CNI_NETNS, CNI_IFNAME and CNI_PATH are "dummy", stdin asks in
+   * libcni's own version (1.1.0). Old plugins: an error "unknown CNI_COMMAND: VERSION" means 0.1.0; an
+   * answer of cniVersion "0.2.0" without supportedVersions means 0.1.0 and 0.2.0.
+   */
   async getVersionInfo(
     type: string,
-    cniVersion = '1.0.0',
+    _cniVersion?: string,
     onExec?: (r: PluginExecRecord) => void,
   ): Promise<VersionInfo> {
-    const out = await this.invoke(type, { command: 'VERSION' }, JSON.stringify({ cniVersion }), onExec);
-    const o = out as { cniVersion?: unknown; supportedVersions?: unknown } | null;
-    if (!o || !Array.isArray(o.supportedVersions)) {
-      throw new ExecError(type, 'VERSION', 'bad-output', `plugin ${type} answered VERSION without "supportedVersions"`);
-    }
-    return {
-      cniVersion: typeof o.cniVersion === 'string' ? o.cniVersion : cniVersion,
-      supportedVersions: o.supportedVersions.filter((v): v is string => typeof v === 'string'),
-    };
-  }
-
-  /** The first plugin of the list that does not speak `min`, as a NotSupportedError naming it. */
-  private async unsupported(
-    list: ConfList,
-    verb: string,
-    min: string,
-    onExec?: (r: PluginExecRecord) => void,
-  ): Promise<NotSupportedError | undefined> {
-    for (const plugin of list.plugins) {
-      const info = await this.getVersionInfo(plugin.type, undefined, onExec);
-      if (!info.supportedVersions.includes(min)) {
-        return new NotSupportedError(
-          `${verb} is not supported by plugin ${plugin.type} (speaks up to ${highestVersion(info.supportedVersions) ?? 'nothing'}; ${verb} needs ${min})`,
-        );
-      }
-    }
-    if (compareVersions(list.cniVersion, min) < 0)
-      return new NotSupportedError(`${verb} needs cniVersion ${min}; network "${list.name}" is ${list.cniVersion}`);
-    return undefined;
-  }
-
-  /** STATUS (spec 1.1.0): whether the plugins are ready to serve ADD. */
-  async getStatusNetworkList(list: ConfList, onExec?: (r: PluginExecRecord) => void): Promise<void> {
-    const no = await this.unsupported(list, 'STATUS', '1.1.0', onExec);
-    if (no) throw no;
-    for (const plugin of list.plugins) {
-      await this.invoke(
-        plugin.type,
-        { command: 'STATUS' },
-        buildPluginConfig(list, plugin, undefined, undefined),
+    let out: Json;
+    try {
+      out = await this.invoke(
+        type,
+        { command: 'VERSION', netns: 'dummy', ifName: 'dummy', cniPath: 'dummy' },
+        '{"cniVersion":"1.1.0"}',
         onExec,
       );
+    } catch (e) {
+      if (e instanceof PluginError && e.message === 'unknown CNI_COMMAND: VERSION')
+        return { cniVersion: '0.1.0', supportedVersions: ['0.1.0'] };
+      throw e;
     }
+    const o = (out && typeof out === 'object' && !Array.isArray(out) ? out : {}) as JsonObject;
+    const cniVersion = typeof o.cniVersion === 'string' ? o.cniVersion : '';
+    const bad = (what: string) => new ExecError(type, 'VERSION', 'bad-output', `decoding version info: ${what}`);
+    if (!cniVersion) throw bad('missing field cniVersion');
+    const supported = Array.isArray(o.supportedVersions)
+      ? o.supportedVersions.filter((v): v is string => typeof v === 'string')
+      : [];
+    if (supported.length === 0) {
+      if (cniVersion === '0.2.0') return { cniVersion, supportedVersions: ['0.1.0', '0.2.0'] };
+      throw bad('missing field supportedVersions');
+    }
+    return { cniVersion, supportedVersions: supported };
+  }
+
+  /**
+   * STATUS, as libcni's GetStatusNetworkList: for a list of cniVersion 1.1.0 or later, STATUS to each
+   * plugin in order, stopping at the first error; for an older list nothing is sent and it succeeds.
+   */
+  async getStatusNetworkList(
+    list: ConfList,
+    onExec?: (r: PluginExecRecord) => void,
+  ): Promise<{ sent: boolean; note?: string }> {
+    if (!versionAtLeast(list.cniVersion, '1.1.0'))
+      return {
+        sent: false,
+        note: `network "${list.name}" is cniVersion ${list.cniVersion}: libcni sends STATUS only from 1.1.0, and reports success`,
+      };
+    for (const plugin of list.plugins) {
+      const conf = injectConf(pluginBytes(plugin), { name: list.name, cniVersion: list.cniVersion });
+      await this.invoke(plugin.type, { command: 'STATUS' }, conf, onExec);
+    }
+    return { sent: true };
   }
 
   /**
    * GC, as libcni's GCNetworkList: nothing at all with disableGC; else DEL every cached attachment of
-   * the network that is not in `valid` (errors collected, the rest still tried); then, for a 1.1.0
-   * list, the GC verb to each plugin with the valid attachments. When the verb cannot be sent, `note`
-   * says why (a plugin that speaks only 1.0.0, or an older list).
+   * the network that is not in `valid` (errors collected, the rest still tried, each DEL with what the
+   * cache kept: netns, CNI_ARGS, capability args); then, for a list of 1.1.0 or later, the GC verb to
+   * each plugin with the valid attachments (under both names libcni 1.3 sends).
    */
   async gcNetworkList(
     list: ConfList,
@@ -262,8 +325,8 @@ export class CniExecutor {
     const keep = new Set(valid.map((v) => `${v.containerId}/${v.ifName}`));
     const deleted: string[] = [];
     const errors: string[] = [];
-    for (const a of this.cache.list(list.name)) {
-      if (keep.has(`${a.containerId}/${a.ifName}`)) continue;
+    for (const a of this.cache.attachments()) {
+      if (a.networkName !== list.name || keep.has(`${a.containerId}/${a.ifName}`)) continue;
       try {
         await this.delNetworkList(
           list,
@@ -281,26 +344,33 @@ export class CniExecutor {
         errors.push(`failed to delete stale attachment ${a.containerId} ${a.ifName}: ${(e as Error).message}`);
       }
     }
-    const no = await this.unsupported(list, 'GC', '1.1.0', onExec);
-    let gcSent = false;
-    if (no && compareVersions(list.cniVersion, '1.1.0') >= 0) {
-      errors.push(no.message);
-    } else if (!no) {
-      const attachments = valid.map((v) => ({ containerID: v.containerId, ifname: v.ifName }));
+    const gcSent = versionAtLeast(list.cniVersion, '1.1.0');
+    if (gcSent) {
+      const attachments = valid.map((v) => goStruct({ containerID: v.containerId, ifname: v.ifName }));
       for (const plugin of list.plugins) {
-        const conf = JSON.parse(buildPluginConfig(list, plugin, undefined, undefined)) as JsonObject;
-        // libcni 1.2.3 sends both names of the same list
-        conf['cni.dev/valid-attachments'] = attachments;
-        conf['cni.dev/attachments'] = attachments;
+        // libcni 1.3 still sends the old name too (its #1101: the spec had used the wrong key)
+        const conf = injectConf(pluginBytes(plugin), {
+          name: list.name,
+          cniVersion: list.cniVersion,
+          'cni.dev/valid-attachments': attachments,
+          'cni.dev/attachments': attachments,
+        });
         try {
-          await this.invoke(plugin.type, { command: 'GC' }, JSON.stringify(conf), onExec);
+          await this.invoke(plugin.type, { command: 'GC' }, conf, onExec);
         } catch (e) {
-          errors.push((e as Error).message);
+          errors.push(`failed to GC plugin ${plugin.type}: ${(e as Error).message}`);
         }
       }
-      gcSent = true;
     }
-    if (errors.length) throw new Error(`GC of network "${list.name}" failed: ${errors.join('; ')}`);
-    return { deleted, gcSent, ...(no ? { note: `${no.message}: only the stale attachments were deleted` } : {}) };
+    if (errors.length) throw new Error(errors.join('\n'));
+    return {
+      deleted,
+      gcSent,
+      ...(gcSent
+        ? {}
+        : {
+            note: `network "${list.name}" is cniVersion ${list.cniVersion}: libcni sends the GC verb only from 1.1.0; only the stale attachments were deleted`,
+          }),
+    };
   }
 }
