@@ -2,7 +2,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { PLUGIN_DIRS, hostPluginDirs } from './paths.js';
+import { PINNED_PLUGINS_VERSION, PLUGIN_DIRS, pluginSet } from './paths.js';
 import { detectCgroup } from './cgroup.js';
 import { WORLD_NAMESPACES, worldInitBinary } from './world-init.js';
 
@@ -35,6 +35,69 @@ export function labToolChecks(find: (cmd: string) => string | undefined = which)
 }
 
 const REQUIRED_PLUGINS = ['bridge', 'host-local', 'loopback', 'portmap'];
+
+/** How to provide the pinned plugin set where set-up cannot take it from Debian's archive. */
+const PROVIDE_PLUGINS =
+  `run "node scripts/pinned.mjs" (Debian and Ubuntu: it takes containernetworking-plugins ${PINNED_PLUGINS_VERSION} from Debian's archive, installing nothing), ` +
+  `or unpack the CNI plugins v${PINNED_PLUGINS_VERSION} release (github.com/containernetworking/plugins) into pinned/cni-plugins/bin, or set PODNET_CNI_PATH to a folder that has them`;
+
+/** The CNI plugin set a world uses: where it is, what it is, and whether it is the one the labs are written for. */
+export function pluginChecks(env: NodeJS.ProcessEnv = process.env): Check[] {
+  const set = pluginSet(env);
+  const dirs = set.dirs;
+  if (dirs.length === 0) {
+    const where = env.PODNET_CNI_PATH ? `PODNET_CNI_PATH (${env.PODNET_CNI_PATH})` : PLUGIN_DIRS.join(', ');
+    return [
+      {
+        name: 'CNI plugins',
+        ok: false,
+        detail: `none in ${where}`,
+        fix: `${apt('containernetworking-plugins')}, or set PODNET_CNI_PATH to your plugin folder; better: ${PROVIDE_PLUGINS}`,
+      },
+    ];
+  }
+  const missing = REQUIRED_PLUGINS.filter((p) => !dirs.some((d) => existsSync(join(d, p))));
+  const bridge = dirs.map((d) => join(d, 'bridge')).find((p) => existsSync(p));
+  let speaks = '';
+  if (bridge) {
+    const v = spawnSync(bridge, [], {
+      input: '{"cniVersion":"1.0.0"}',
+      env: { CNI_COMMAND: 'VERSION' },
+      encoding: 'utf8',
+      timeout: 5000,
+    });
+    try {
+      speaks = (JSON.parse(v.stdout) as { supportedVersions: string[] }).supportedVersions.at(-1) ?? '';
+    } catch {
+      /* old or broken plugin */
+    }
+  }
+  const what =
+    set.source === 'pinned'
+      ? `the pinned set${set.version ? ` (containernetworking-plugins ${set.version})` : ''}`
+      : set.source === 'system'
+        ? `the system's (a fallback: the pinned ${PINNED_PLUGINS_VERSION} set is not in pinned/cni-plugins)`
+        : 'PODNET_CNI_PATH';
+  const checks: Check[] = [
+    {
+      name: 'CNI plugins',
+      ok: missing.length === 0,
+      detail: `${what}: ${dirs.join(', ')}${missing.length ? `; missing ${missing.join(', ')}` : ''}${speaks ? `; bridge speaks CNI ${speaks}` : ''}`,
+      ...(missing.length ? { fix: PROVIDE_PLUGINS } : {}),
+    },
+  ];
+  // plugins before 1.1.0 of the spec have no STATUS or GC: the labs on them fail, the rest run
+  if (speaks && speaks !== '1.1.0' && missing.length === 0) {
+    checks.push({
+      name: 'CNI 1.1.0',
+      ok: false,
+      warn: true,
+      detail: `these plugins speak CNI up to ${speaks}: the labs on STATUS and GC need ${PINNED_PLUGINS_VERSION}, and bandwidth shapes with tbf before 1.5`,
+      fix: PROVIDE_PLUGINS,
+    });
+  }
+  return checks;
+}
 
 function readSysctl(path: string): string | undefined {
   try {
@@ -130,43 +193,8 @@ export function runDoctor(): Check[] {
       : { name: 'iproute2', ok: false, detail: ipJson.error ?? 'ip -json does not work', fix: apt('iproute2') },
   );
 
-  // CNI plugins
-  const dirs = hostPluginDirs();
-  if (dirs.length === 0) {
-    const where = process.env.PODNET_CNI_PATH
-      ? `PODNET_CNI_PATH (${process.env.PODNET_CNI_PATH})`
-      : PLUGIN_DIRS.join(', ');
-    checks.push({
-      name: 'CNI plugins',
-      ok: false,
-      detail: `none in ${where}`,
-      fix: `${apt('containernetworking-plugins')}, or set PODNET_CNI_PATH to your plugin folder`,
-    });
-  } else {
-    const missing = REQUIRED_PLUGINS.filter((p) => !dirs.some((d) => existsSync(join(d, p))));
-    const bridge = dirs.map((d) => join(d, 'bridge')).find((p) => existsSync(p));
-    let speaks = '';
-    if (bridge) {
-      const v = spawnSync(bridge, [], {
-        input: '{"cniVersion":"1.0.0"}',
-        env: { CNI_COMMAND: 'VERSION' },
-        encoding: 'utf8',
-        timeout: 5000,
-      });
-      try {
-        const vs = (JSON.parse(v.stdout) as { supportedVersions: string[] }).supportedVersions;
-        speaks = `; bridge speaks CNI ${vs.at(-1)}`;
-      } catch {
-        /* old or broken plugin */
-      }
-    }
-    checks.push({
-      name: 'CNI plugins',
-      ok: missing.length === 0,
-      detail: `${dirs.join(', ')}${missing.length ? `; missing ${missing.join(', ')}` : ''}${speaks}`,
-      ...(missing.length ? { fix: apt('containernetworking-plugins') } : {}),
-    });
-  }
+  // CNI plugins: the pinned set, PODNET_CNI_PATH's, or the system's as a fallback
+  checks.push(...pluginChecks());
 
   // busybox: pause, containers, ping, httpd
   const busybox = ['/bin/busybox', '/usr/bin/busybox'].find((p) => existsSync(p));

@@ -16,19 +16,66 @@ import { tmpdir } from 'node:os';
 import { isAlive } from './procfs.js';
 import { dirname, join } from 'node:path';
 
-/** Directories searched for the real CNI plugins, in priority order (Debian: /usr/lib/cni). */
+/** Directories searched for the system's CNI plugins, in priority order (Debian: /usr/lib/cni). */
 export const PLUGIN_DIRS = ['/opt/cni/bin', '/usr/libexec/cni', '/usr/lib/cni'] as const;
 
-/** Host directories holding CNI plugins: PODNET_CNI_PATH (colon-separated) or the usual places. */
-export function hostPluginDirs(env: NodeJS.ProcessEnv = process.env): string[] {
-  const wanted = env.PODNET_CNI_PATH ? env.PODNET_CNI_PATH.split(':').filter(Boolean) : [...PLUGIN_DIRS];
-  return wanted.filter((d) => {
+/** The CNI plugins the labs are written for (they speak CNI 1.1.0: STATUS and GC). */
+export const PINNED_PLUGINS_VERSION = '1.9.1';
+
+/** The app's install folder (the one with package.json above this module, in src-main/ or out/). */
+export function appRoot(): string {
+  let d = import.meta.dirname;
+  while (d !== '/' && !existsSync(join(d, 'package.json'))) d = dirname(d);
+  return d;
+}
+
+/** Where set-up keeps the pinned binaries it took from Debian's archive (scripts/pinned.mjs). */
+export function pinnedDir(env: NodeJS.ProcessEnv = process.env): string {
+  return env.PODNET_PINNED_DIR || join(appRoot(), 'pinned');
+}
+
+/** The plugin set a world uses, where it comes from, and its version when known. */
+export interface PluginSet {
+  dirs: string[];
+  source: 'PODNET_CNI_PATH' | 'pinned' | 'system';
+  /** e.g. "1.9.1+ds1-1" for the pinned set */
+  version?: string;
+}
+
+const hasFiles = (d: string) => {
+  try {
+    return statSync(d).isDirectory() && readdirSync(d).length > 0;
+  } catch {
+    return false;
+  }
+};
+
+/**
+ * PODNET_CNI_PATH (colon-separated) when set; else the pinned 1.9.1 set set-up took from Debian's
+ * archive; else, as a fallback, the system's own plugins (Debian 12's are 1.1.1: no STATUS, no GC).
+ */
+export function pluginSet(env: NodeJS.ProcessEnv = process.env): PluginSet {
+  if (env.PODNET_CNI_PATH)
+    return { dirs: env.PODNET_CNI_PATH.split(':').filter(Boolean).filter(hasFiles), source: 'PODNET_CNI_PATH' };
+  const pinned = join(pinnedDir(env), 'cni-plugins');
+  if (hasFiles(join(pinned, 'bin'))) {
+    let version: string | undefined;
     try {
-      return statSync(d).isDirectory() && readdirSync(d).length > 0;
+      // the stamp's second part names the Debian package and its exact version
+      version = /containernetworking-plugins (\S+)/.exec(
+        readFileSync(join(pinned, '.pinned'), 'utf8').split('---')[1] ?? '',
+      )?.[1];
     } catch {
-      return false;
+      /* no stamp: a set put there by hand */
     }
-  });
+    return { dirs: [join(pinned, 'bin')], source: 'pinned', ...(version ? { version } : {}) };
+  }
+  return { dirs: PLUGIN_DIRS.filter(hasFiles), source: 'system' };
+}
+
+/** Host directories holding the CNI plugins a world uses (pluginSet's). */
+export function hostPluginDirs(env: NodeJS.ProcessEnv = process.env): string[] {
+  return pluginSet(env).dirs;
 }
 
 /** A state folder that cannot be used safely: a symlink, someone else's, or writable by others. */

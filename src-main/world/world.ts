@@ -18,7 +18,7 @@ import {
 } from 'node:fs';
 import { totalmem } from 'node:os';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
-import { hostPluginDirs, stateRoot, sweepStaleWorlds } from './paths.js';
+import { appRoot, hostPluginDirs, stateRoot, sweepStaleWorlds } from './paths.js';
 import { MemoryWatch } from './memory-watch.js';
 import { childrenOf } from './procfs.js';
 import {
@@ -170,13 +170,6 @@ export const WORLD_STATE_MOUNT = '/run/podnet';
 const HIDDEN_FILES = ['/etc/shadow', '/etc/shadow-', '/etc/gshadow', '/etc/gshadow-', '/etc/sudoers'];
 const HIDDEN_DIRS = ['/etc/ssh', '/etc/sudoers.d'];
 
-/** The app's install folder (the one with package.json above this module, in src-main/ or out/). */
-function appRoot(): string {
-  let d = import.meta.dirname;
-  while (d !== '/' && !existsSync(join(d, 'package.json'))) d = dirname(d);
-  return d;
-}
-
 /** What the world's root is built from: the app's and Node.js's folders, the plugin folders, the lab's folder. */
 function rootSpec(id: string, pluginDirs: string[], workDir: string | undefined): RootSpec {
   const app = appRoot();
@@ -310,9 +303,9 @@ export class World {
     if (pluginDirs.length === 0) {
       const where = process.env.PODNET_CNI_PATH
         ? `PODNET_CNI_PATH (${process.env.PODNET_CNI_PATH})`
-        : '/opt/cni/bin, /usr/libexec/cni or /usr/lib/cni';
+        : 'pinned/cni-plugins/bin, /opt/cni/bin, /usr/libexec/cni or /usr/lib/cni';
       throw new WorldError(
-        `no CNI plugins found in ${where}: install them (Debian/Ubuntu: sudo apt-get install containernetworking-plugins); run "podnet doctor"`,
+        `no CNI plugins found in ${where}: run "node scripts/pinned.mjs" (it takes the pinned set from Debian's archive), or install them (Debian/Ubuntu: sudo apt-get install containernetworking-plugins); run "podnet doctor"`,
       );
     }
     // worlds of older versions kept their state on the host: what a crash left of them goes
