@@ -74,6 +74,26 @@ export function podSpecOf(p: SpecPod): PodSpec {
   return spec;
 }
 
+/** The app's pod (its form): the httpd container, with its port 80 on hostPort if given, annotations, hostNetwork. */
+export function formPodSpec(p: {
+  name: string;
+  node: string;
+  hostPort?: number | undefined;
+  annotations?: Record<string, string> | undefined;
+  hostNetwork?: boolean | undefined;
+}): PodSpec {
+  // Kubernetes' validation: a hostNetwork pod's hostPort is its containerPort
+  if (p.hostNetwork && p.hostPort && p.hostPort !== 80)
+    throw new Error(`with hostNetwork the hostPort must equal the containerPort (80), not ${p.hostPort}`);
+  return podSpecOf({
+    name: p.name,
+    node: p.node,
+    ...(p.hostPort ? { containers: [{ name: 'httpd', ports: [{ containerPort: 80, hostPort: p.hostPort }] }] } : {}),
+    ...(p.annotations && Object.keys(p.annotations).length ? { annotations: p.annotations } : {}),
+    ...(p.hostNetwork ? { hostNetwork: true } : {}),
+  });
+}
+
 /** Writes configs, creates the pods and runs the prepare commands in a fresh world. */
 export async function furnishWorld(
   world: World,
