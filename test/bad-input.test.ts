@@ -85,6 +85,7 @@ describe('broken configuration (go-cni 1.1.13 Load and Status)', () => {
       const pod = await k.syncPod({ name: 'web', node: 'node1' });
       expect(pod.ip).toMatch(/^10\.244\.1\./);
       await k.killAll();
+      await k.garbageCollect();
     }));
 
   it('no config at all: NotReady, "cni plugin not initialized"; lastCNILoadStatus says none was found', () =>
@@ -183,6 +184,7 @@ describe('broken configuration (go-cni 1.1.13 Load and Status)', () => {
       writeDefaultConf(w);
       await k.syncPod({ name: 'web', node: 'node1' });
       await k.killAll();
+      await k.garbageCollect();
     }));
 
   it('a 1.1.0 list runs with the 1.9.1 plugins (they speak CNI 1.1.0)', () =>
@@ -196,6 +198,7 @@ describe('broken configuration (go-cni 1.1.13 Load and Status)', () => {
         (t.events.find((x) => x.name === 'bridge ADD')!.outputs!.stdout as { cniVersion: string }).cniVersion,
       ).toBe('1.1.0');
       await k.killAll();
+      await k.garbageCollect();
       await expectClean(w);
     }));
 });
@@ -227,6 +230,7 @@ describe('exhaustion and duplicates', () => {
       ) as { ifname: string }[];
       expect(veths.filter((v) => v.ifname !== 'eth0')).toHaveLength(1);
       await k.killAll();
+      await k.garbageCollect();
       await expectClean(w);
     }));
 
@@ -257,7 +261,7 @@ describe('misbehaving plugins', () => {
       expect(Date.now() - t0).toBeLessThan(5000);
       expect(rootCause(e)).toBeInstanceOf(ExecError);
       expect(e.message).toMatch(
-        /^Failed to create pod sandbox: rpc error: code = Unknown desc = failed to setup network for sandbox "[0-9a-f]{64}": .*plugin hang did not finish ADD within 800 ms and was killed/,
+        /^Failed to create pod sandbox: rpc error: code = Unknown desc = failed to setup network for sandbox "[0-9a-f]{64}": plugin type="hang" failed \(add\): the lab stopped plugin "hang" after 0\.8 s of ADD \(its own guard against a hung plugin: containerd has no per-plugin timeout/,
       );
       await expectClean(w);
     }));
@@ -269,7 +273,7 @@ describe('misbehaving plugins', () => {
       const k = new Kubelet(w, { pluginTimeoutMs: 400 });
       const t = new Trace();
       const e = await failure(k.syncPod({ name: 'web', node: 'node1' }, t));
-      expect(e.message).toMatch(/plugin hang did not finish ADD within 400 ms and was killed/);
+      expect(e.message).toMatch(/plugin type="hang" failed \(add\): the lab stopped plugin "hang" after 0\.4 s of ADD/);
       expect((e as { cleanupError?: unknown }).cleanupError).toBeUndefined();
       // every undo ran and none failed: the DEL error was ignored, the netns removed, the name released
       const undos = t.events.filter((x) => x.undo);
@@ -278,7 +282,9 @@ describe('misbehaving plugins', () => {
         ['undo: remove network namespace', false],
         ['undo: release sandbox name', false],
       ]);
-      expect(undos[0]!.outputs!.ignored).toMatch(/plugin hang did not finish DEL within 400 ms.*CNIResult is nil/);
+      expect(undos[0]!.outputs!.ignored).toMatch(
+        /plugin type="hang" failed \(delete\): the lab stopped plugin "hang" after 0\.4 s of DEL.*CNIResult is nil/,
+      );
       expect(undos[0]!.inputs!['containerd 1.7']).toMatch(/cleanupErr/);
       // no SANDBOX_UNKNOWN left, and no inline kill
       expect(k.runtime('node1').listPodSandbox()).toEqual([]);
@@ -300,7 +306,9 @@ describe('misbehaving plugins', () => {
       writeConf(w, 'node1', '10-podnet.conflist', list([{ type: 'garbage' }]));
       const e = await failure(new Kubelet(w).syncPod({ name: 'web', node: 'node1' }));
       expect(rootCause(e)).toBeInstanceOf(ExecError);
-      expect(e.message).toContain('plugin garbage printed output that is not JSON during ADD: "hello, I am not JSON"');
+      expect(e.message).toMatch(
+        /plugin type="garbage" failed \(add\): failed to unmarshal raw result: .*is not valid JSON$/,
+      );
       await expectClean(w);
     }));
 
@@ -377,6 +385,7 @@ describe('DEL is idempotent', () => {
       await w.run({ kind: 'node', node: 'node1' }, ['ip', 'netns', 'delete', pod.netns.split('/').pop()!]);
       const t = new Trace();
       await k.killPod('web', 'default', t);
+      await k.garbageCollect();
       const del = t.events.find((x) => x.name === 'bridge DEL')!;
       expect((del.inputs!.env as Record<string, string>).CNI_NETNS).toBe('');
       expect(t.events.find((x) => x.name === 'teardownPodNetwork')!.outputs!.note).toMatch(

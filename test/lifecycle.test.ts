@@ -88,7 +88,7 @@ describe('one pod, internal loopback', () => {
       ]);
       // KillPod stops the sandbox; its files and the pod's logs stay until the garbage collection
       expect((await podLeftovers(w, 'node1')).items).toEqual([
-        `sandbox files /run/containerd/io.containerd.grpc.v1.cri/sandboxes/${pod.sandboxId}`,
+        `sandbox files /var/lib/containerd/io.containerd.grpc.v1.cri/sandboxes/${pod.sandboxId}`,
         `pod logs /var/log/pods/default_web_${pod.uid}`,
       ]);
       const gt = new Trace();

@@ -79,6 +79,11 @@ describe("loopback: containerd 2.x's default is the loopback plugin", () => {
         ['podnet', '1.0.0', 'eth0'],
       ]);
       expect(adds[1]!.start).toBeLessThan(adds[0]!.end!);
+      // go-cni's attachNetworks: the loopback plugin and bridge really run at the same time
+      const lo = t.events.find((e) => e.name === 'loopback ADD')!;
+      const bridge = t.events.find((e) => e.name === 'bridge ADD')!;
+      expect(lo.start).toBeLessThan(bridge.end!);
+      expect(bridge.start).toBeLessThan(lo.end!);
       expect(t.events.find((e) => e.name === 'setupPodNetwork')!.inputs!.loopback).toBe(
         'use_internal_loopback = false (containerd 2.x default: the loopback plugin)',
       );
@@ -324,5 +329,67 @@ describe('stopping containers and the undo once setup had finished', () => {
       expect((await podLeftovers(w, 'node1')).items.filter((i) => !i.startsWith('interface'))).toEqual([]);
       rmSync(join(w.node('node1').host.dataDir, 'failed-once'));
       k.stop();
+    }));
+
+  it("a sync that left a SANDBOX_UNKNOWN sandbox: the kubelet's next sync stops it (no inline kill), and the pod's next syncPod is attempt 1 of the same pod", () =>
+    withWorld(1, async (w) => {
+      await addPlugin(
+        w,
+        'node1',
+        'deloncefail',
+        '#!/bin/sh\ncat >/dev/null\ncase "$CNI_COMMAND" in\nADD) echo \'{"cniVersion":"1.0.0"}\' ;;\nDEL) [ -e /var/lib/cni/failed-once ] && exit 0; touch /var/lib/cni/failed-once; echo \'{"cniVersion":"1.0.0","code":11,"msg":"DEL failed once"}\'; exit 1 ;;\nVERSION) echo \'{"cniVersion":"1.0.0","supportedVersions":["1.0.0"]}\' ;;\nesac\n',
+      );
+      writeConf(w, 'node1', '10-podnet.conflist', {
+        cniVersion: '1.0.0',
+        name: 'podnet',
+        plugins: [{ type: 'deloncefail' }, bridgePlugin('10.244.1.0/24')],
+      });
+      const k = new Kubelet(w, { relistPeriodMs: 150, gcDelayMs: 0 });
+      const ops: KubeletOperation[] = [];
+      k.observe((op) => ops.push(op));
+      const t = new Trace();
+      // in the world, between setupSandboxFiles and the pause: the sandbox's files vanish, so the pause fails
+      t.gate = async (next) => {
+        if (next.name !== 'start sandbox container (pause)') return;
+        const id = t.events.find((e) => e.name === 'RunPodSandbox')!.outputs!.sandboxId as string;
+        rmSync(join(w.node('node1').host.sandboxesDir, id), { recursive: true, force: true });
+      };
+      const e = (await k.syncPod({ name: 'web', node: 'node1' }, t).then(
+        () => {
+          throw new Error('SyncPod succeeded');
+        },
+        (x: Error) => x,
+      )) as Error & { sandboxId?: string };
+      expect(e.message).toMatch(
+        /^Failed to create pod sandbox: rpc error: code = Unknown desc = failed to start sandbox/,
+      );
+      const rt = k.runtime('node1');
+      expect(rt.sandbox(e.sandboxId!).state).toBe('SANDBOX_UNKNOWN');
+      expect(t.events.some((x) => x.name === 'kill failed sandbox' || x.name === 'StopPodSandbox')).toBe(false);
+      // the relist's SyncPod: computePodActions, then KillPod stops the sandbox (its DEL works now)
+      await until('the sync of the failed pod', () => ops.length >= 2);
+      await ops[1]!.done;
+      const sync = ops[1]!.trace;
+      expect(sync.events.find((x) => x.name === 'computePodActions')!.outputs).toMatchObject({
+        sandboxState: 'SANDBOX_UNKNOWN',
+        KillPod: true,
+        Attempt: 1,
+      });
+      expect(sync.events.some((x) => x.name === 'StopPodSandbox' && !x.error)).toBe(true);
+      expect(rt.sandbox(e.sandboxId!).state).toBe('SANDBOX_NOTREADY');
+      // the pod's next syncPod: the same pod (uid), attempt 1, a sandbox named …_1
+      t.gate = undefined;
+      const t2 = new Trace();
+      const pod = await k.syncPod({ name: 'web', node: 'node1' }, t2);
+      expect(pod.attempt).toBe(1);
+      expect(t2.events.find((x) => x.name === 'RunPodSandbox')!.inputs).toMatchObject({ attempt: 1 });
+      expect(pod.uid).toBe(rt.sandbox(e.sandboxId!).config.uid);
+      await k.garbageCollect();
+      expect(rt.listPodSandbox().map((s) => s.id)).toEqual([pod.sandboxId]);
+      await k.killAll();
+      await k.garbageCollect();
+      rmSync(join(w.node('node1').host.dataDir, 'failed-once'));
+      k.stop();
+      await expectClean(w);
     }));
 });

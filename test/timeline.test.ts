@@ -156,7 +156,7 @@ describe('the timeline against a real world', () => {
     const done = await finished(op.id, m);
     expect(done.state).toBe('failed');
     expect(done.error).toMatch(
-      /^Failed to create pod sandbox: rpc error: code = Unknown desc = failed to setup network for sandbox "[0-9a-f]{64}": .*portmap.*\(code 100: Plugin-specific error\): injected fault: portmap fails on ADD \(podnet timeline fault injection\)$/,
+      /^Failed to create pod sandbox: rpc error: code = Unknown desc = failed to setup network for sandbox "[0-9a-f]{64}": plugin type="portmap" failed \(add\): injected fault: portmap fails on ADD; podnet timeline fault injection$/,
     );
     expect(done.faultNote).toMatch(/wrapper is bound over \/opt\/cni\/bin\/portmap/);
     const steps = await engine.api['timeline.steps']({ op: op.id });

@@ -246,6 +246,7 @@ export class LabService
       if (made) {
         for (const part of [...this.parts].reverse()) await Promise.resolve(part.detach()).catch(() => {});
         this.terminals?.dispose();
+        this.kubelet?.stop();
         await made.destroy().catch(() => {});
         this.world = undefined;
         this.kubelet = undefined;
@@ -323,6 +324,7 @@ export class LabService
     for (const part of [...this.parts].reverse()) await Promise.resolve(part.detach()).catch(() => {});
     this.terminals?.dispose();
     // Ending the world ends every pod with it: no per-pod teardown is needed to leave nothing behind.
+    this.kubelet?.stop();
     await this.world.destroy();
     this.world = undefined;
     this.kubelet = undefined;

@@ -165,6 +165,18 @@ export function capabilityArgsOf(c: PodSandboxConfig): JsonObject {
   return { ...args, ...(c.labCapabilityArgs ?? {}) };
 }
 
+/** containerd's NetworkReady condition (status.go): false with go-cni's error, else true. */
+function networkCondition(problem: string | undefined): RuntimeCondition {
+  return problem
+    ? {
+        type: 'NetworkReady',
+        status: false,
+        reason: 'NetworkPluginNotReady',
+        message: `Network plugin returns error: ${problem}`,
+      }
+    : { type: 'NetworkReady', status: true, reason: '', message: '' };
+}
+
 /** containerd's sandbox name: name_namespace_uid_attempt. */
 export const sandboxName = (c: PodSandboxConfig) => `${c.name}_${c.namespace}_${c.uid}_${c.attempt ?? 0}`;
 
@@ -247,7 +259,7 @@ export class ContainerdNode {
     } catch (e) {
       problem = (e as Error).message;
     }
-    return this.runtimeStatus(problem).conditions[1]!;
+    return networkCondition(problem);
   }
 
   private runtimeStatus(problem: string | undefined): RuntimeStatus {
@@ -259,14 +271,7 @@ export class ContainerdNode {
         : {}),
     }));
     const runtimeReady: RuntimeCondition = { type: 'RuntimeReady', status: true, reason: '', message: '' };
-    const networkReady: RuntimeCondition = problem
-      ? {
-          type: 'NetworkReady',
-          status: false,
-          reason: 'NetworkPluginNotReady',
-          message: `Network plugin returns error: ${problem}`,
-        }
-      : { type: 'NetworkReady', status: true, reason: '', message: '' };
+    const networkReady = networkCondition(problem);
     const network = this.goCni.podNetwork;
     return {
       conditions: [runtimeReady, networkReady],
@@ -332,7 +337,11 @@ export class ContainerdNode {
           undo('teardown pod network (CNI DEL)', (h) => this.undoTeardown(sb, trace, h), ignoreNote);
           const setup = {
             source: SOURCES.setupPodNetwork,
-            inputs: { loopback: LOOPBACK_OPTION(sb.loopback), confDir: NODE_PATHS.confDir },
+            inputs: {
+              loopback: LOOPBACK_OPTION(sb.loopback),
+              confDir: NODE_PATHS.confDir,
+              'containerd 1.7': 'always the loopback plugin (use_internal_loopback exists from 2.0)',
+            },
           };
           try {
             await step('containerd', 'setupPodNetwork', setup, (h) => this.setupPodNetwork(sb, trace, h.id));

@@ -3,15 +3,9 @@
 // Status (ready, then STATUS for each network), Setup (every network attached concurrently) and
 // Remove (every network loaded now, skipping "not found").
 import type { CniExecutor, RuntimeConf } from '../cni/libcni.js';
-import { join } from 'node:path';
-import {
-  CONF_EXTENSIONS,
-  confListFromConfText,
-  confListFromText,
-  loopbackConfList,
-  type ConfList,
-} from '../cni/conf.js';
-import { isRefusal, type FolderFiles } from '../cni/folder.js';
+import { loopbackConfList, type ConfList } from '../cni/conf.js';
+import type { FolderFiles } from '../cni/folder.js';
+import { loadNetworks } from '../cni/libcni-conf.js';
 import type { CniResult } from '../cni/result.js';
 import type { PluginExecRecord } from '../cni/invoke.js';
 import { versionAtLeast } from '../cni/version.js';
@@ -108,32 +102,6 @@ export class GoCni {
         throw e;
       }
     }
-  }
-}
-
-/**
- * go-cni's loadFromConfDir with NetworkPluginMaxConfNum = 1, parsing as libcni does (no lint): the
- * first file that does not load fails the whole load. (Stands in for cni/conf.ts loadNetworks.)
- */
-function loadNetworks(folder: FolderFiles, dirPath: string): { network: ConfList } | { error: string } {
-  let names: string[];
-  try {
-    names = folder.readdirIfExists();
-  } catch (e) {
-    if (isRefusal(e))
-      return { error: `failed to read config file: ${(e as Error).message}: failed to read config file` };
-    names = [];
-  }
-  names = names.filter((n) => CONF_EXTENSIONS.some((x) => n.endsWith(x))).sort();
-  if (!names.length) return { error: `no network config found in ${dirPath}: ${CNI_NOT_INITIALIZED}` };
-  const file = join(dirPath, names[0]!);
-  const list = file.endsWith('.conflist');
-  try {
-    const text = folder.readFile(names[0]!);
-    return { network: list ? confListFromText(text, file) : confListFromConfText(text, file) };
-  } catch (e) {
-    const what = list ? 'CNI config list file' : 'CNI config file';
-    return { error: `failed to load ${what} ${file}: ${(e as Error).message}: invalid cni config` };
   }
 }
 

@@ -110,8 +110,20 @@ export interface KubeletOptions extends CriOptions {
   dns?: Partial<KubeletDns>;
   /** The PLEG-like relist period (sandbox deaths, KillPod retries); 0: only on exit events. Default 1000. */
   relistPeriodMs?: number;
+  /** The CRI Status loop (kubelet's updateRuntimeUp); 0: only when asked. Default 5000. */
+  runtimeStatusPeriodMs?: number;
   /** The garbage collection after a KillPod (real kubelet: every minute); 0: only garbageCollect(). Default 1000. */
   gcDelayMs?: number;
+}
+
+/** A pod whose creation failed and left its sandbox behind. */
+interface FailedSync {
+  node: string;
+  uid: string;
+  attempt: number;
+  sandboxId: string;
+  /** Stopped by a sync already (the GC may remove it). */
+  stopped?: boolean;
 }
 
 /** What PrepareResources reports for a pod without DRA claims. */
@@ -143,6 +155,8 @@ export class Kubelet {
   private readonly busy = new Set<string>();
   private readonly observers = new Set<(op: KubeletOperation) => void>();
   private readonly gcObservers = new Set<(op: KubeletGcOperation) => void>();
+  /** Pods whose last sync failed and left a sandbox (containerd's cleanupErr): the next sync kills it. */
+  private readonly failedSyncs = new Map<string, FailedSync>();
   private readonly timers: NodeJS.Timeout[] = [];
   private gcTimer: NodeJS.Timeout | undefined;
   private stopped = false;
@@ -166,6 +180,15 @@ export class Kubelet {
     }
     const period = opts.relistPeriodMs ?? 1000;
     if (period > 0) this.timers.push(setInterval(() => this.relist(), period).unref());
+    // updateRuntimeUp: the CRI Status every 5 s keeps the STATUS verdicts fresh for nodeNetworkReady()
+    const statusPeriod = opts.runtimeStatusPeriodMs ?? 5000;
+    if (statusPeriod > 0) this.timers.push(setInterval(() => this.updateRuntimeUp(), statusPeriod).unref());
+  }
+
+  private updateRuntimeUp(): void {
+    if (this.stopped) return;
+    if (!this.world.alive) return this.stop();
+    for (const rt of this.runtimes.values()) void rt.status().catch(() => {});
   }
 
   /** Stops the kubelet's loops (relist, GC timer); pods and sandboxes stay as they are. */
@@ -267,13 +290,16 @@ export class Kubelet {
       const step = trace.under({ ...place, parent: sync.id });
       if (this.pods.has(key)) throw new KubeletError(`pod "${key}" already exists on ${this.pods.get(key)!.spec.node}`);
       const rt = this.runtime(spec.node);
+      // a pod whose last sync left a sandbox behind: the same pod (uid), its next attempt
+      const earlier = this.failedSyncs.get(key);
+      if (earlier && earlier.node === spec.node) await this.killLeftSandbox(key, earlier, trace, sync.id);
       await this.networkGate(rt, spec, step);
       const pod: Pod = {
         key,
         spec,
-        uid: randomUUID(),
+        uid: earlier?.node === spec.node ? earlier.uid : randomUUID(),
         sandboxId: '',
-        attempt: 0,
+        attempt: earlier?.node === spec.node ? earlier.attempt + 1 : 0,
         ip: '',
         additionalIps: [],
         netns: '',
@@ -281,10 +307,13 @@ export class Kubelet {
         conditions: { PodReadyToStartContainers: false, Initialized: false, Ready: false },
         containers: [],
       };
+      this.failedSyncs.delete(key);
       try {
         await this.createSandboxAndStart(rt, pod, trace, sync.id, () => this.pods.set(key, pod));
       } catch (e) {
-        // a sandbox left behind (containerd's cleanupErr) is the garbage collection's
+        // containerd's cleanupErr left the sandbox SANDBOX_UNKNOWN: the kubelet's next sync stops it
+        const left = (e as { sandboxId?: string }).sandboxId;
+        if (left) this.failedSyncs.set(key, { node: spec.node, uid: pod.uid, attempt: pod.attempt, sandboxId: left });
         this.scheduleGc();
         throw e;
       }
@@ -294,11 +323,63 @@ export class Kubelet {
   }
 
   /**
+   * computePodActions for a pod whose sandbox was left behind (not ready): KillPod of that sandbox
+   * (StopPodSandbox); the next sandbox gets attempt+1. Traced under `parent`.
+   */
+  private async killLeftSandbox(key: string, left: FailedSync, trace: Trace, parent: number): Promise<void> {
+    const rt = this.runtime(left.node);
+    const sb = rt.sandboxes.get(left.sandboxId);
+    const step = trace.under({ pod: key.split('/')[1], node: left.node, parent });
+    const actions = { source: SOURCES.computePodActions, inputs: { sandboxId: left.sandboxId, attempt: left.attempt } };
+    await step('kubelet', 'computePodActions', actions, async (h) =>
+      h.output({
+        sandboxState: sb?.state ?? 'gone',
+        KillPod: !!sb && !left.stopped,
+        CreateSandbox: true,
+        Attempt: left.attempt + 1,
+        event: 'Normal SandboxChanged: Pod sandbox changed, it will be killed and re-created.',
+      }),
+    );
+    if (!sb || left.stopped) return;
+    const kill = { source: SOURCES.killPod, inputs: { pod: key, sandboxId: left.sandboxId } };
+    await step('kubelet', 'KillPod', kill, (k) => rt.stopPodSandbox(left.sandboxId, trace, k.id));
+    left.stopped = true;
+  }
+
+  /**
+   * The relist's sync of a pod whose creation left a sandbox (SANDBOX_UNKNOWN): it is stopped now. The real
+   * kubelet then creates attempt+1 with back-off; this one waits for the pod's next syncPod.
+   */
+  private syncFailed(key: string, left: FailedSync, trace = new Trace()): void {
+    const name = key.split('/')[1]!;
+    const done = this.onWorker(key, () =>
+      trace.step(
+        'kubelet',
+        'SyncPod',
+        { pod: name, node: left.node, source: SOURCES.syncPod, inputs: { pod: key } },
+        async (sync) => {
+          await this.killLeftSandbox(key, left, trace, sync.id);
+          sync.output({
+            note: `attempt ${left.attempt + 1} is created by the pod's next syncPod (a real kubelet retries with back-off)`,
+          });
+          this.scheduleGc();
+        },
+      ),
+    );
+    done.catch(() => {});
+    this.announce({ kind: 'syncPod', pod: key, name, node: left.node, trace, done });
+  }
+
+  /**
    * The kubelet's NetworkReady gate (kubelet.go syncPod): a pod not on the host network is refused while
    * the runtime's NetworkReady is false (event NetworkNotReady). The CRI Status runs now (with STATUS).
    */
   private async networkGate(rt: ContainerdNode, spec: PodSpec, step: StepIn): Promise<void> {
-    const inputs = { hostNetwork: spec.hostNetwork === true };
+    const inputs = {
+      hostNetwork: spec.hostNetwork === true,
+      status: 'CRI Status: go-cni Load, ready() and, for cniVersion ≥ 1.1.0 lists, the CNI STATUS verb',
+      'containerd 1.7': 'no STATUS verb (containerd calls it from 2.0.1)',
+    };
     await step('kubelet', 'NetworkReady gate', { source: SOURCES.nodeNotReady, inputs }, async (h) => {
       const status = await rt.status();
       const ready = status.conditions[1]!;
@@ -516,7 +597,11 @@ export class Kubelet {
     const done = this.onWorker('(gc)', () =>
       trace.step('kubelet', 'GarbageCollect', { source: SOURCES.garbageCollect }, async (gc) => {
         const step = trace.under({ parent: gc.id });
-        const current = new Set([...this.pods.values()].map((p) => p.sandboxId));
+        // the current sandbox of each pod, and those the kubelet's next sync is still to stop
+        const current = new Set([
+          ...[...this.pods.values()].map((p) => p.sandboxId),
+          ...[...this.failedSyncs.values()].filter((f) => !f.stopped).map((f) => f.sandboxId),
+        ]);
         const dead = [...this.runtimes.values()].flatMap((rt) =>
           rt
             .listPodSandbox()
@@ -570,6 +655,8 @@ export class Kubelet {
       const sb = this.runtimes.get(pod.spec.node)?.sandboxes.get(pod.sandboxId);
       if (sb && sb.state !== 'SANDBOX_READY') this.resync(pod);
     }
+    for (const [key, left] of this.failedSyncs)
+      if (!left.stopped && !this.workers.has(key) && !this.pods.has(key)) this.syncFailed(key, left);
   }
 
   /**
