@@ -32,6 +32,8 @@ export function resolveNs(ctx: CheckContext, ref: string): Target {
   if (a === 'pod') {
     const pod = ctx.kubelet.podByName(b ?? '');
     if (!pod) throw new Unresolved(`no pod ${b}`);
+    // a hostNetwork pod has no netns of its own: its network is its node's
+    if (!pod.netns) return { kind: 'node', node: pod.spec.node };
     return { kind: 'pod', node: pod.spec.node, netns: pod.netns, sandboxPid: pod.sandboxPid };
   }
   if (!ctx.world.nodes.has(a)) throw new Unresolved(`no node ${a}`);
