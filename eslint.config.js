@@ -39,7 +39,7 @@ const layerRules = Object.entries(layers).map(([folder, allowed]) => ({
 }));
 
 export default tseslint.config(
-  { ignores: ['out/', 'node_modules/', 'labs/', 'resources/', 'test/fixtures/', 'docs/'] },
+  { ignores: ['out/', 'node_modules/', 'labs/', 'resources/', 'test/fixtures/', 'docs/', 'pinned/'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

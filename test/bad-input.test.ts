@@ -1,11 +1,11 @@
 // Bad input gets a specific error, and changes or leaks nothing.
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { confListFromText } from '../src-main/cni/conf.js';
 import { ExecError, PluginError } from '../src-main/cni/errors.js';
-import { CriError, failedCleanupOf } from '../src-main/runtime/containerd.js';
-import { Kubelet } from '../src-main/runtime/kubelet.js';
+import { checkConfigText } from '../src-main/cni/lint/check.js';
+import { CriError } from '../src-main/runtime/containerd.js';
+import { Kubelet, KubeletError } from '../src-main/runtime/kubelet.js';
 import { settledPodLeftovers } from '../src-main/runtime/leaks.js';
 import { Trace } from '../src-main/runtime/trace.js';
 import {
@@ -19,6 +19,13 @@ import {
   writeDefaultConf,
 } from './helpers.js';
 
+/** The error a kubelet error wraps, down to the plugin's or the executor's. */
+function rootCause(e: unknown): unknown {
+  let c = e;
+  while (c instanceof Error && c.cause) c = c.cause;
+  return c;
+}
+
 const list = (plugins: unknown[], extra: Record<string, unknown> = {}) => ({
   cniVersion: '1.0.0',
   name: 'podnet',
@@ -26,8 +33,12 @@ const list = (plugins: unknown[], extra: Record<string, unknown> = {}) => ({
   ...extra,
 });
 
-describe('broken configuration', () => {
-  it('invalid JSON: the node is NotReady with the file, line and column, and no pod starts', () =>
+const NOT_INITIALIZED = 'Network plugin returns error: cni plugin not initialized';
+const NOT_READY =
+  'network is not ready: container runtime network not ready: NetworkReady=false reason:NetworkPluginNotReady message:Network plugin returns error: cni plugin not initialized';
+
+describe('broken configuration (go-cni 1.1.13 Load and Status)', () => {
+  it("invalid JSON: NotReady with containerd's message, the parse error in lastCNILoadStatus, and the kubelet refuses the pod", () =>
     withWorld(1, async (w) => {
       writeConf(
         w,
@@ -37,68 +48,118 @@ describe('broken configuration', () => {
       );
       const k = new Kubelet(w);
       const ready = k.nodeNetworkReady('node1');
-      expect(ready).toMatchObject({ status: false, reason: 'NetworkPluginNotReady' });
-      expect(ready.message).toContain(
-        '/etc/cni/net.d/10-podnet.conflist:4:36: invalid JSON: trailing comma: JSON allows no comma after the last element',
+      expect(ready).toEqual({
+        type: 'NetworkReady',
+        status: false,
+        reason: 'NetworkPluginNotReady',
+        message: NOT_INITIALIZED,
+      });
+      const st = await k.runtimeStatus('node1');
+      expect(st.lastCNILoadStatus).toMatch(
+        /^cni config load failed: failed to load CNI config list file \/etc\/cni\/net\.d\/10-podnet\.conflist: .*: invalid cni config: failed to load cni config$/,
       );
-      const e = await failure(k.syncPod({ name: 'web', node: 'node1' }));
-      expect(e.message).toMatch(
-        /^node node1 is NotReady: container runtime network not ready: NetworkReady=false reason:NetworkPluginNotReady/,
-      );
+      const t = new Trace();
+      const e = await failure(k.syncPod({ name: 'web', node: 'node1' }, t));
+      expect(e.message).toBe(NOT_READY);
+      const gate = t.events.find((x) => x.name === 'NetworkReady gate')!;
+      expect(gate.outputs!.event).toBe(`Warning NetworkNotReady: ${NOT_READY}`);
       await expectClean(w);
     }));
 
-  it('an invalid file sorted first is reported, and the first valid file is the pod network', () =>
+  it('a file that does not load, sorted first, makes the node NotReady though a valid file follows', () =>
     withWorld(1, async (w) => {
-      writeConf(w, 'node1', '05-broken.conf', '{"cniVersion": "1.0.0", "name": "x"}');
+      writeConf(w, 'node1', '05-broken.conflist', '{"cniVersion": "1.0.0", "name": "x", "plugins": [');
       writeDefaultConf(w);
-      writeConf(w, 'node1', '99-later.conflist', list([bridgePlugin('10.9.0.0/24')], { name: 'later' }));
       const k = new Kubelet(w);
-      const st = k.runtime('node1').status();
-      expect(st.network).toBe('podnet');
-      expect(st.configFiles).toEqual([
-        {
-          file: '/etc/cni/net.d/05-broken.conf',
-          error: 'the configuration has no "type": the runtime cannot know which plugin binary to run',
-        },
-        { file: '/etc/cni/net.d/10-podnet.conflist' },
-        { file: '/etc/cni/net.d/99-later.conflist' },
+      const st = await k.runtimeStatus('node1');
+      expect(st.conditions[1]).toMatchObject({ status: false, message: NOT_INITIALIZED });
+      expect(st.lastCNILoadStatus).toContain('failed to load CNI config list file /etc/cni/net.d/05-broken.conflist');
+      // the editor's view still lists every file with its verdict
+      expect(st.configFiles.map((f) => [f.file, !!f.error])).toEqual([
+        ['/etc/cni/net.d/05-broken.conflist', true],
+        ['/etc/cni/net.d/10-podnet.conflist', false],
       ]);
+      expect((await failure(k.syncPod({ name: 'web', node: 'node1' }))).message).toBe(NOT_READY);
+      // removing the broken file: the next Status loads 10-podnet
+      rmSync(join(w.node('node1').host.confDir, '05-broken.conflist'));
+      expect((await k.runtimeStatus('node1')).conditions[1]!.status).toBe(true);
       const pod = await k.syncPod({ name: 'web', node: 'node1' });
       expect(pod.ip).toMatch(/^10\.244\.1\./);
       await k.killAll();
+      await k.garbageCollect();
     }));
 
-  it('no config at all: NotReady, "cni plugin not initialized"', () =>
+  it('no config at all: NotReady, "cni plugin not initialized"; lastCNILoadStatus says none was found', () =>
     withWorld(1, async (w) => {
-      const ready = new Kubelet(w).nodeNetworkReady('node1');
-      expect(ready.status).toBe(false);
-      expect(ready.message).toBe(
-        'Network plugin returns error: cni plugin not initialized: no valid network config found in /etc/cni/net.d',
+      const k = new Kubelet(w);
+      expect(k.nodeNetworkReady('node1')).toMatchObject({ status: false, message: NOT_INITIALIZED });
+      expect((await k.runtimeStatus('node1')).lastCNILoadStatus).toBe(
+        'cni config load failed: no network config found in /etc/cni/net.d: cni plugin not initialized: failed to load cni config',
       );
     }));
 
-  it('unknown plugin type: the node is NotReady naming the binary, and the executor names the type and where it looked', () =>
+  it('lint errors (host bits in the subnet, a string mtu) never make the node NotReady', () =>
+    withWorld(1, async (w) => {
+      writeConf(w, 'node1', '10-podnet.conflist', list([{ ...bridgePlugin('10.244.1.5/24'), mtu: '1400' }]));
+      const k = new Kubelet(w);
+      // the editor's lint finds both problems…
+      const text = readFileSync(join(w.node('node1').host.confDir, '10-podnet.conflist'), 'utf8');
+      expect(checkConfigText('10-podnet.conflist', text).length).toBeGreaterThanOrEqual(2);
+      // …and containerd loads the file all the same
+      const st = await k.runtimeStatus('node1');
+      expect(st.conditions[1]).toMatchObject({ status: true });
+      expect(st.lastCNILoadStatus).toBe('OK');
+    }));
+
+  it('unknown plugin type: the node stays Ready; RunPodSandbox fails at ADD, wrapped as containerd and the kubelet wrap it', () =>
     withWorld(1, async (w) => {
       writeConf(w, 'node1', '10-podnet.conflist', list([{ type: 'no-such-plugin' }]));
       const k = new Kubelet(w);
-      expect(k.nodeNetworkReady('node1').message).toContain('plugin binary "no-such-plugin" not found in /opt/cni/bin');
-      const rt = k.runtime('node1');
-      const l = confListFromText(JSON.stringify(list([{ type: 'no-such-plugin' }])));
-      const e = await failure(
-        rt.cni.addNetworkList(l, {
-          containerId: 'c1',
-          netns: '/run/netns/none',
-          ifName: 'eth0',
-          args: [],
-          capabilityArgs: {},
-        }),
-      );
-      expect(e).toBeInstanceOf(ExecError);
+      expect(k.nodeNetworkReady('node1').status).toBe(true);
+      expect((await k.runtimeStatus('node1')).conditions[1]!.status).toBe(true);
+      const t = new Trace();
+      const e = await failure(k.syncPod({ name: 'web', node: 'node1' }, t));
+      const id = t.events.find((x) => x.name === 'RunPodSandbox')!.outputs!.sandboxId as string;
       expect(e.message).toMatch(
-        /^failed to find plugin "no-such-plugin" in path \[\/opt\/cni\/bin\]: no executable "\/opt\/cni\/bin" entry on node1 \(it shows the host's .*cni/,
+        new RegExp(
+          `^Failed to create pod sandbox: rpc error: code = Unknown desc = failed to setup network for sandbox "${id}": .*failed to find plugin "no-such-plugin" in path \\[/opt/cni/bin\\]`,
+        ),
       );
+      expect((e.cause as Error).message).toMatch(/^failed to setup network for sandbox/);
+      await k.garbageCollect();
       await expectClean(w);
+    }));
+
+  it('a 1.1.0 list: Status runs the CNI STATUS verb, and a plugin that is not ready makes the node NotReady', () =>
+    withWorld(1, async (w) => {
+      writeConf(w, 'node1', '10-podnet.conflist', list([bridgePlugin('10.244.1.0/24')], { cniVersion: '1.1.0' }));
+      const k = new Kubelet(w);
+      const execs: string[] = [];
+      const rt = k.runtime('node1');
+      expect((await rt.status((r) => execs.push(`${r.plugin} ${r.command}`))).conditions[1]!.status).toBe(true);
+      // go-cni Status: STATUS to each plugin of each ≥ 1.1.0 network (cni-loopback is 0.3.1: none)
+      expect(execs.filter((x) => x.endsWith('STATUS'))).toEqual(['bridge STATUS']);
+      await addPlugin(
+        w,
+        'node1',
+        'notready',
+        '#!/bin/sh\ncat >/dev/null\ncase "$CNI_COMMAND" in\nVERSION) echo \'{"cniVersion":"1.1.0","supportedVersions":["1.0.0","1.1.0"]}\' ;;\nSTATUS) echo \'{"cniVersion":"1.1.0","code":50,"msg":"the network is not available","details":"no upstream"}\'; exit 1 ;;\nesac\n',
+      );
+      writeConf(
+        w,
+        'node1',
+        '10-podnet.conflist',
+        list([bridgePlugin('10.244.1.0/24'), { type: 'notready' }], { cniVersion: '1.1.0' }),
+      );
+      const st = await rt.status();
+      expect(st.conditions[1]!.status).toBe(false);
+      expect(st.conditions[1]!.message).toMatch(/^Network plugin returns error: .*the network is not available/);
+      expect(st.lastCNILoadStatus).toBe('OK');
+      // the kubelet's cached view keeps that verdict for the same config
+      expect(k.nodeNetworkReady('node1').status).toBe(false);
+      expect((await failure(k.syncPod({ name: 'web', node: 'node1' }))).message).toMatch(
+        /^network is not ready: container runtime network not ready: NetworkReady=false reason:NetworkPluginNotReady message:Network plugin returns error: .*the network is not available/,
+      );
     }));
 
   it('missing ipam: no pod IP, a specific error, and the undo DELs what bridge made and removes the netns', () =>
@@ -108,9 +169,10 @@ describe('broken configuration', () => {
       const t = new Trace();
       const e = await failure(k.syncPod({ name: 'web', node: 'node1' }, t));
       // bridge without IPAM wires L2 only; containerd then finds no IP on eth0
-      expect(e).toBeInstanceOf(CriError);
+      expect(e).toBeInstanceOf(KubeletError);
+      expect(e.cause).toBeInstanceOf(CriError);
       expect(e.message).toMatch(
-        /^failed to find network info for sandbox "[0-9a-f]{64}": the CNI result has no IP on interface eth0$/,
+        /^Failed to create pod sandbox: rpc error: code = Unknown desc = failed to setup network for sandbox "([0-9a-f]{64})": failed to find network info for sandbox "\1"$/,
       );
       const undos = t.events.filter((x) => x.undo).map((x) => x.name);
       expect(undos).toEqual([
@@ -126,21 +188,21 @@ describe('broken configuration', () => {
       writeDefaultConf(w);
       await k.syncPod({ name: 'web', node: 'node1' });
       await k.killAll();
+      await k.garbageCollect();
     }));
 
-  it("cniVersion newer than the plugins speak: the plugin's own error, verbatim, with the meaning of code 1", () =>
+  it('a 1.1.0 list runs with the 1.9.1 plugins (they speak CNI 1.1.0)', () =>
     withWorld(1, async (w) => {
       writeConf(w, 'node1', '10-podnet.conflist', list([bridgePlugin('10.244.1.0/24')], { cniVersion: '1.1.0' }));
       const k = new Kubelet(w);
-      const e = await failure(k.syncPod({ name: 'web', node: 'node1' }));
-      expect(e).toBeInstanceOf(PluginError);
-      const pe = e as PluginError;
-      expect(pe.code).toBe(1);
-      expect(pe.msg).toBe('incompatible CNI versions');
-      expect(pe.details).toMatch(/config is "1\.1\.0", plugin supports \[.*"1\.0\.0"\]/);
-      expect(pe.message).toMatch(
-        /^plugin bridge failed ADD \(code 1: Incompatible CNI version\): incompatible CNI versions/,
-      );
+      const t = new Trace();
+      const pod = await k.syncPod({ name: 'web', node: 'node1' }, t);
+      expect(pod.ip).toMatch(/^10\.244\.1\./);
+      expect(
+        (t.events.find((x) => x.name === 'bridge ADD')!.outputs!.stdout as { cniVersion: string }).cniVersion,
+      ).toBe('1.1.0');
+      await k.killAll();
+      await k.garbageCollect();
       await expectClean(w);
     }));
 });
@@ -159,8 +221,8 @@ describe('exhaustion and duplicates', () => {
       ]);
       for (const r of results) {
         expect(r.status).toBe('rejected');
-        const e = (r as PromiseRejectedResult).reason as PluginError;
-        expect(e).toBeInstanceOf(PluginError);
+        const e = (r as PromiseRejectedResult).reason as Error;
+        expect(rootCause(e)).toBeInstanceOf(PluginError);
         expect(e.message).toMatch(/no IP addresses available in range set: 10\.250\.0\.1-10\.250\.0\.2/);
       }
       const ping = await podRun(w, 'node1', first.netns, 'ping -c 1 -W 2 10.250.0.1');
@@ -172,6 +234,7 @@ describe('exhaustion and duplicates', () => {
       ) as { ifname: string }[];
       expect(veths.filter((v) => v.ifname !== 'eth0')).toHaveLength(1);
       await k.killAll();
+      await k.garbageCollect();
       await expectClean(w);
     }));
 
@@ -200,30 +263,40 @@ describe('misbehaving plugins', () => {
       const t0 = Date.now();
       const e = await failure(k.syncPod({ name: 'web', node: 'node1' }));
       expect(Date.now() - t0).toBeLessThan(5000);
-      expect(e).toBeInstanceOf(ExecError);
-      expect(e.message).toBe('plugin hang did not finish ADD within 800 ms and was killed');
+      expect(rootCause(e)).toBeInstanceOf(ExecError);
+      expect(e.message).toMatch(
+        /^Failed to create pod sandbox: rpc error: code = Unknown desc = failed to setup network for sandbox "[0-9a-f]{64}": plugin type="hang" failed \(add\): the lab stopped plugin "hang" after 0\.8 s of ADD \(its own guard against a hung plugin: containerd has no per-plugin timeout/,
+      );
       await expectClean(w);
     }));
 
-  it('a plugin that hangs on DEL too: the undo fails, kubelet kills the failed sandbox, and the IP reservation leaks, as in containerd', () =>
+  it("a plugin that hangs on DEL too: the undo's DEL error is ignored (CNIResult is nil), the netns and name go, and the IP reservation leaks, as in containerd 2.1", () =>
     withWorld(1, async (w) => {
       await addPlugin(w, 'node1', 'hang', '#!/bin/sh\ncat >/dev/null\nsleep 60\n');
       writeConf(w, 'node1', '10-podnet.conflist', list([bridgePlugin('10.244.1.0/24'), { type: 'hang' }]));
       const k = new Kubelet(w, { pluginTimeoutMs: 400 });
       const t = new Trace();
       const e = await failure(k.syncPod({ name: 'web', node: 'node1' }, t));
-      expect(e.message).toBe('plugin hang did not finish ADD within 400 ms and was killed');
-      expect(failedCleanupOf(e)?.cleanupError.message).toBe(
-        'plugin hang did not finish DEL within 400 ms and was killed',
-      );
-      // the undo stopped at the failed DEL (cleanupErr), so the netns was not removed by it...
-      expect(t.events.filter((x) => x.undo).map((x) => [x.name, !!x.error])).toEqual([
-        ['undo: teardown pod network (CNI DEL)', true],
+      expect(e.message).toMatch(/plugin type="hang" failed \(add\): the lab stopped plugin "hang" after 0\.4 s of ADD/);
+      expect((e as { cleanupError?: unknown }).cleanupError).toBeUndefined();
+      // every undo ran and none failed: the DEL error was ignored, the netns removed, the name released
+      const undos = t.events.filter((x) => x.undo);
+      expect(undos.map((x) => [x.name, !!x.error])).toEqual([
+        ['undo: teardown pod network (CNI DEL)', false],
+        ['undo: remove network namespace', false],
+        ['undo: release sandbox name', false],
       ]);
-      // ...and kubelet's StopPodSandbox finished: DEL errors ignored (setup never completed), netns removed.
-      const kill = t.events.find((x) => x.name === 'kill failed sandbox')!;
-      expect(kill.error).toBeUndefined();
+      expect(undos[0]!.outputs!.ignored).toMatch(
+        /plugin type="hang" failed \(delete\): the lab stopped plugin "hang" after 0\.4 s of DEL.*CNIResult is nil/,
+      );
+      expect(undos[0]!.inputs!['containerd 1.7']).toMatch(/cleanupErr/);
+      // no SANDBOX_UNKNOWN left, and no inline kill
       expect(k.runtime('node1').listPodSandbox()).toEqual([]);
+      expect(t.events.some((x) => x.name === 'kill failed sandbox')).toBe(false);
+      // the lab's own time limit is named so in the trace
+      expect(t.events.find((x) => x.name === 'CNI ADD' && x.inputs!.network === 'podnet')!.inputs).toMatchObject({
+        "lab's plugin time limit": expect.stringMatching(/the lab's own guard; containerd has no per-plugin timeout/),
+      });
       // What leaks is the reservation host-local made in bridge's ADD: DEL never reached bridge.
       // (the veth goes with the netns, which the kernel destroys asynchronously)
       const left = (await settledPodLeftovers(w, 'node1')).items;
@@ -236,8 +309,10 @@ describe('misbehaving plugins', () => {
       await addPlugin(w, 'node1', 'garbage', '#!/bin/sh\necho "hello, I am not JSON"\n');
       writeConf(w, 'node1', '10-podnet.conflist', list([{ type: 'garbage' }]));
       const e = await failure(new Kubelet(w).syncPod({ name: 'web', node: 'node1' }));
-      expect(e).toBeInstanceOf(ExecError);
-      expect(e.message).toBe('plugin garbage printed output that is not JSON during ADD: "hello, I am not JSON"');
+      expect(rootCause(e)).toBeInstanceOf(ExecError);
+      expect(e.message).toMatch(
+        /plugin type="garbage" failed \(add\): failed to unmarshal raw result: invalid character 'h' looking for beginning of value$/,
+      );
       await expectClean(w);
     }));
 
@@ -261,10 +336,10 @@ describe('misbehaving plugins', () => {
       );
       const t = new Trace();
       const e = await failure(new Kubelet(w).syncPod({ name: 'web', node: 'node1' }, t));
-      expect(e).toBeInstanceOf(PluginError);
-      expect(e.message).toBe('plugin fail failed ADD (code 101: Plugin-specific error): boom (it broke)');
+      expect(rootCause(e)).toBeInstanceOf(PluginError);
+      expect(e.message).toMatch(/boom/);
       const execs = t.events
-        .filter((x) => x.component === 'cni' && / (ADD|DEL)$/.test(x.name) && !x.name.startsWith('CNI'))
+        .filter((x) => x.component === 'cni' && / (ADD|DEL)$/.test(x.name) && !/^(CNI|loopback) /.test(x.name))
         .map((x) => x.name);
       expect(execs).toEqual(['bridge ADD', 'portmap ADD', 'fail ADD', 'fail DEL', 'portmap DEL', 'bridge DEL']);
       expect(
@@ -314,9 +389,12 @@ describe('DEL is idempotent', () => {
       await w.run({ kind: 'node', node: 'node1' }, ['ip', 'netns', 'delete', pod.netns.split('/').pop()!]);
       const t = new Trace();
       await k.killPod('web', 'default', t);
+      await k.garbageCollect();
       const del = t.events.find((x) => x.name === 'bridge DEL')!;
       expect((del.inputs!.env as Record<string, string>).CNI_NETNS).toBe('');
-      expect(t.events.find((x) => x.name === 'teardownPodNetwork')!.outputs!.note).toMatch(/already gone/);
+      expect(t.events.find((x) => x.name === 'teardownPodNetwork')!.outputs!.note).toMatch(
+        /closed: DEL runs with an empty CNI_NETNS/,
+      );
       expect(existsSync(join(w.node('node1').host.dataDir, 'networks', 'podnet', pod.ip))).toBe(false);
       await expectClean(w);
     }));

@@ -63,13 +63,17 @@ describe('podnet trace', () => {
     const r = await podnet(['trace']);
     expect(r.code, r.stdout + r.stderr).toBe(0);
     expectInOrder(r.stdout, [
+      'modelled: containerd 2.1.9 · go-cni 1.1.13 · libcni 1.3.0 · CNI plugins 1.9.1 · kubelet 1.35',
       'SyncPod',
+      'NetworkReady gate',
       'PrepareResources',
       'GetPodDNS',
       'RunPodSandbox',
       'NewNetNS',
       'setupPodNetwork',
-      'loopback up',
+      'use_internal_loopback = false',
+      'CNI ADD',
+      'network cni-loopback, lo',
       'CNI ADD',
       'bridge ADD',
       'setupSandboxFiles',
@@ -80,9 +84,15 @@ describe('podnet trace', () => {
       'inet 10.244.1.',
       'default via 10.244.1.1',
       'KillPod',
+      'StopContainer',
       'StopPodSandbox',
       'CNI DEL',
       'remove netns',
+      'GarbageCollect',
+      'RemovePodSandbox',
+      'CNI DEL',
+      'CNI_NETNS=""',
+      'evictPodLogsDirectories',
     ]);
     const lines = r.stdout.trimEnd().split('\n');
     expect(lines.at(-2)).toMatch(/^✓ Nothing left on the nodes: /);

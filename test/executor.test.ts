@@ -342,6 +342,7 @@ describe('concurrency', () => {
         }
         await k.killAll();
         expect(k.pods.size).toBe(0);
+        await k.garbageCollect();
         await expectClean(w);
       }),
     120_000,

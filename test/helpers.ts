@@ -8,14 +8,15 @@ import { settledPodLeftovers, strayProcesses } from '../src-main/runtime/leaks.j
 import { createWorld, type World } from '../src-main/world/world.js';
 
 /** SyncPod's steps (component:name) in DESIGN.md's order, for a pod with one container "httpd" (plugin execs left out). */
-export const SYNCPOD_STEPS = [
+export const SYNCPOD_STEPS_INTERNAL = [
   'kubelet:SyncPod',
+  'kubelet:NetworkReady gate',
   'kubelet:PrepareResources',
   'kubelet:GetPodDNS',
   'cri:RunPodSandbox',
   'kernel:NewNetNS',
   'containerd:setupPodNetwork',
-  'kernel:loopback up',
+  'kernel:bringUpLoopback (use_internal_loopback)',
   'cni:CNI ADD',
   'containerd:pod IPs from result',
   'containerd:setupSandboxFiles',
@@ -26,16 +27,34 @@ export const SYNCPOD_STEPS = [
   'kubelet:start container httpd',
 ];
 
+/** SyncPod's steps with containerd 2.x's default loopback plugin: cni-loopback and the pod network, concurrently. */
+export const SYNCPOD_STEPS = SYNCPOD_STEPS_INTERNAL.flatMap((s) =>
+  s === 'kernel:bringUpLoopback (use_internal_loopback)' ? [] : s === 'cni:CNI ADD' ? [s, s] : [s],
+);
+
 /** KillPod's steps (component:name) in DESIGN.md's order (plugin execs left out). */
 export const KILLPOD_STEPS = [
   'kubelet:KillPod',
   'kubelet:kill containers',
+  'kubelet:killContainer httpd',
+  'cri:StopContainer',
   'cri:StopPodSandbox',
   'containerd:stop sandbox container (pause)',
   'containerd:teardownPodNetwork',
   'cni:CNI DEL',
   'kernel:remove netns',
+];
+
+/** The kubelet's garbage collection after KillPod (component:name, plugin execs left out). */
+export const GC_STEPS = [
+  'kubelet:GarbageCollect',
+  'kubelet:evictSandboxes',
   'cri:RemovePodSandbox',
+  'cri:StopPodSandbox',
+  'containerd:teardownPodNetwork',
+  'cni:CNI DEL',
+  'kernel:remove netns',
+  'kubelet:evictPodLogsDirectories',
 ];
 
 export async function withWorld<T>(nodes: number, fn: (w: World) => Promise<T>): Promise<T> {

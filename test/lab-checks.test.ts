@@ -82,7 +82,9 @@ describe('checks', () => {
     expect(r.map((x) => x.ok)).toEqual([true, false, true, false, false, true, true, false, false]);
     expect(r[1]!.found).toBe('/etc/cni/net.d/10-podnet.conflist does not exist');
     expect(r[3]!.found).toBe('no pod db');
-    expect(r[4]!.found).toMatch(/^NetworkReady=false reason:NetworkPluginNotReady message:.*no valid network config/);
+    expect(r[4]!.found).toBe(
+      'NetworkReady=false reason:NetworkPluginNotReady message:Network plugin returns error: cni plugin not initialized',
+    );
     expect(r[7]!.found).toMatch(/^veths: .*\(on cni0\).*v0/);
     expect(r[8]).toMatchObject({ expected: 'script in pod/web succeeds', found: 'looked at eth0' });
   });

@@ -38,7 +38,7 @@ const labs = readdirSync(join(ROOT, 'labs'), { withFileTypes: true })
 
 describe('podnet lab test', () => {
   it('finds the curriculum', () => {
-    expect(labs.length).toBeGreaterThanOrEqual(7);
+    expect(labs.length).toBeGreaterThanOrEqual(19);
   });
 
   it.each(labs)(

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { Kubelet } from '../src-main/runtime/kubelet.js';
 import { podLeftovers, strayProcesses } from '../src-main/runtime/leaks.js';
 import { Trace, type TraceEvent } from '../src-main/runtime/trace.js';
-import { KILLPOD_STEPS, podRun, SYNCPOD_STEPS, withWorld, writeDefaultConf } from './helpers.js';
+import { GC_STEPS, KILLPOD_STEPS, podRun, SYNCPOD_STEPS_INTERNAL, withWorld, writeDefaultConf } from './helpers.js';
 
 /** Names of the steps in start order, as "component:name". */
 function steps(t: Trace, filter: (e: TraceEvent) => boolean = () => true): string[] {
@@ -54,7 +54,7 @@ describe('one pod, internal loopback', () => {
       );
       expect(r.stdout).toContain('answered');
 
-      expect(steps(t, (e) => e.component !== 'cni' || e.name === 'CNI ADD')).toEqual(SYNCPOD_STEPS);
+      expect(steps(t, (e) => e.component !== 'cni' || e.name === 'CNI ADD')).toEqual(SYNCPOD_STEPS_INTERNAL);
       // Each plugin exec is recorded with its exact environment, stdin and stdout.
       const bridge = t.events.find((e) => e.name === 'bridge ADD')!;
       const env = bridge.inputs!.env as Record<string, string>;
@@ -70,7 +70,9 @@ describe('one pod, internal loopback', () => {
       );
       expect(bridge.inputs!.stdin).toMatchObject({ cniVersion: '1.0.0', name: 'podnet', type: 'bridge' });
       expect(bridge.outputs!.stdout).toMatchObject({ ips: [expect.objectContaining({ address: `${pod.ip}/24` })] });
-      expect(t.events.find((e) => e.name === 'NewNetNS')!.source!.url).toMatch(/sandbox_run\.go#L207$/);
+      expect(t.events.find((e) => e.name === 'NewNetNS')!.source!.url).toMatch(
+        /containerd\/blob\/v2\.1\.9\/internal\/cri\/server\/sandbox_run\.go#L204$/,
+      );
       // portmap is fed bridge's result
       expect(
         (t.events.find((e) => e.name === 'portmap ADD')!.inputs!.stdin as { prevResult: unknown }).prevResult,
@@ -84,6 +86,18 @@ describe('one pod, internal loopback', () => {
         'cni:portmap DEL',
         'cni:bridge DEL',
       ]);
+      // KillPod stops the sandbox; its files and the pod's logs stay until the garbage collection
+      expect((await podLeftovers(w, 'node1')).items).toEqual([
+        `sandbox files /var/lib/containerd/io.containerd.grpc.v1.cri/sandboxes/${pod.sandboxId}`,
+        `pod logs /var/log/pods/default_web_${pod.uid}`,
+      ]);
+      const gt = new Trace();
+      await k.garbageCollect(gt);
+      expect(steps(gt, (e) => e.component !== 'cni' || e.name === 'CNI DEL')).toEqual(GC_STEPS);
+      // RemovePodSandbox's second teardown: an empty CNI_NETNS, and no cached result left for a prevResult
+      const del2 = gt.events.find((e) => e.name === 'bridge DEL')!;
+      expect((del2.inputs!.env as Record<string, string>).CNI_NETNS).toBe('');
+      expect(del2.inputs!.stdin).not.toHaveProperty('prevResult');
       expect((await podLeftovers(w, 'node1')).items).toEqual([]);
       expect(await strayProcesses(w)).toEqual([]);
     }));
@@ -101,7 +115,10 @@ describe('one pod, loopback plugin (containerd default)', () => {
       expect(adds.map((e) => e.inputs!.ifName)).toEqual(['lo', 'eth0']);
       // concurrently: the second begins before the first ends
       expect(adds[1]!.start).toBeLessThan(adds[0]!.end!);
-      expect(t.events.some((e) => e.name === 'loopback up')).toBe(false);
+      expect(t.events.some((e) => e.name.startsWith('bringUpLoopback'))).toBe(false);
+      expect(t.events.find((e) => e.name === 'setupPodNetwork')!.inputs!.loopback).toMatch(
+        /^use_internal_loopback = false/,
+      );
       const lo = await podRun(w, 'node1', pod.netns, 'ip -o link show lo');
       expect(lo.stdout).toMatch(/LOOPBACK,UP/);
       const loAdd = t.events.find((e) => e.name === 'loopback ADD')!;
@@ -112,6 +129,7 @@ describe('one pod, loopback plugin (containerd default)', () => {
         'cni-loopback',
         'podnet',
       ]);
+      await k.garbageCollect();
       expect((await podLeftovers(w, 'node1')).items).toEqual([]);
     }));
 });
@@ -135,6 +153,7 @@ describe('connectivity', () => {
       ) as { ifname: string }[];
       expect(veths).toHaveLength(2);
       await k.killAll();
+      await k.garbageCollect();
       expect((await podLeftovers(w, 'node1')).items).toEqual([]);
     }));
 });
@@ -182,6 +201,7 @@ describe('many pods', () => {
         for (const p of pods) expect(p.ip.startsWith(p.spec.node === 'node1' ? '10.244.1.' : '10.244.2.')).toBe(true);
         await Promise.all(pods.map((p) => k.killPod(p.spec.name)));
         expect(k.pods.size).toBe(0);
+        await k.garbageCollect();
         for (const n of ['node1', 'node2']) expect((await podLeftovers(w, n)).items).toEqual([]);
         expect(await strayProcesses(w)).toEqual([]);
       }),
@@ -222,6 +242,7 @@ describe('containers', () => {
         t,
       );
       expect(steps(t, (e) => e.component === 'kubelet' && e.parent !== undefined)).toEqual([
+        'kubelet:NetworkReady gate',
         'kubelet:PrepareResources',
         'kubelet:GetPodDNS',
         'kubelet:PodReadyToStartContainers',
@@ -244,6 +265,7 @@ describe('containers', () => {
         .catch((x: Error) => x);
       expect((e as Error).message).toBe('init container fails of pod default/bad failed with exit code 3');
       await k.killPod('bad');
+      await k.garbageCollect();
       expect((await podLeftovers(w, 'node1')).items).toEqual([]);
     }));
 });

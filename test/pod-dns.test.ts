@@ -146,6 +146,7 @@ describe('pod DNS in the runtime', () => {
         CLUSTER_FIRST,
       );
       await k.killAll();
+      await k.garbageCollect();
       await expectClean(w);
       expect(readdirSync(node1.host.sandboxesDir)).toEqual([]);
       expect(readdirSync(node1.host.podLogsDir)).toEqual([]);
@@ -188,6 +189,7 @@ describe('pod DNS in the runtime', () => {
       // refused at once (the node's own address), not a resolver timeout
       expect(Date.now() - started).toBeLessThan(3000);
       await k.killAll();
+      await k.garbageCollect();
       await expectClean(w);
     }));
 

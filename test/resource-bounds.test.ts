@@ -207,9 +207,12 @@ describe('a world with a process limit', () => {
       writeConf(world, 'node1', '10-hog.conflist', { cniVersion: '1.0.0', name: 'hog', plugins: [{ type: 'hog' }] });
       const kubelet = new Kubelet(world);
       const e = await failure(kubelet.syncPod({ name: 'web', node: 'node1' }));
-      expect(e).toBeInstanceOf(ExecError);
+      // the kubelet's and containerd's wrapping, around the executor's error
+      let cause: unknown = e;
+      while (cause instanceof Error && cause.cause) cause = cause.cause;
+      expect(cause).toBeInstanceOf(ExecError);
       expect(e.message).toMatch(
-        /^plugin hog exited with status \d+ during ADD without a CNI error object: .*(out of memory|cannot allocate)/i,
+        /^Failed to create pod sandbox: rpc error: code = Unknown desc = failed to setup network for sandbox "[0-9a-f]{64}": plugin type="hog" failed \(add\): netplugin failed: .*(out of memory|cannot allocate)/i,
       );
       expect(kubelet.pods.size).toBe(0);
       await expectClean(world);

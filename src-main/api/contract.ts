@@ -10,6 +10,25 @@ const podName = z
   .string()
   .max(63)
   .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'a pod name: a DNS label (lowercase letters, digits and "-")');
+/**
+ * What the pod form adds to a pod: a hostPort for its httpd's port 80 (containerd passes portMappings),
+ * annotations (kubernetes.io/ingress-bandwidth and egress-bandwidth shape it), hostNetwork.
+ */
+const podOptions = {
+  hostPort: z
+    .number()
+    .int('a hostPort is a whole port number, 1 to 65535')
+    .min(1, 'a hostPort is a port number, 1 to 65535')
+    .max(65535, 'a hostPort is a port number, 1 to 65535')
+    .optional(),
+  annotations: z.record(z.string().min(1).max(316), z.string().max(4096)).optional(),
+  hostNetwork: z.boolean().optional(),
+};
+export type PodOptions = {
+  hostPort?: number | undefined;
+  annotations?: Record<string, string> | undefined;
+  hostNetwork?: boolean | undefined;
+};
 const termId = z.string().regex(/^t[0-9]{1,9}$/);
 const cols = z.number().int().min(2).max(1000);
 const rows = z.number().int().min(1).max(500);
@@ -425,7 +444,7 @@ export const requests = {
   'world.stop': { params: Empty, result: WorldStatus },
   'world.reset': { params: Empty, result: WorldStatus },
   'pod.list': { params: Empty, result: z.array(PodInfo) },
-  'pod.create': { params: z.object({ name: podName, node: nodeName }).strict(), result: PodInfo },
+  'pod.create': { params: z.object({ name: podName, node: nodeName, ...podOptions }).strict(), result: PodInfo },
   'pod.delete': { params: z.object({ name: podName }).strict(), result: Ok },
   'terminal.open': { params: z.object({ target: TerminalTarget, cols, rows }).strict(), result: TerminalInfo },
   'terminal.input': { params: z.object({ id: termId, data: z.string().max(1 << 20) }).strict(), result: Ok },
@@ -457,7 +476,13 @@ export const requests = {
   },
   'timeline.createPod': {
     params: z
-      .object({ name: podName, node: nodeName, stepThrough: z.boolean(), fault: TimelineFault.optional() })
+      .object({
+        name: podName,
+        node: nodeName,
+        ...podOptions,
+        stepThrough: z.boolean(),
+        fault: TimelineFault.optional(),
+      })
       .strict(),
     result: TimelineOperation,
   },

@@ -52,9 +52,9 @@ duration: 10             # minutes
 tags: []
 world:
   nodes: 1               # node1..N, or a list of names
-  loopback: internal     # internal | plugin
+  loopback: plugin       # plugin (containerd's default) | internal (2.x use_internal_loopback)
   cni: default           # default (bridge + host-local) | none | {file, content}
-  pods: []               # - {name: web, node: node1}
+  pods: []               # - {name: web, node: node1}  (also: containers with ports, annotations, hostNetwork)
   prepare: []            # - {on: node1, run: "ip link add ..."}
 steps:
   - steps/01-first.md

@@ -16,7 +16,7 @@ Usage:
       --nodes N                 nodes in the world (default 1)
       --pods N                  pods to create and delete (default 1), spread over the nodes
       --config FILE             a CNI config (.conf/.conflist) for every node (default: bridge + host-local)
-      --loopback internal|plugin  containerd's internal loopback, or the loopback CNI plugin (default internal)
+      --loopback plugin|internal  the loopback CNI plugin (containerd 2.x default), or use_internal_loopback (default plugin)
       --json                    print the trace and results as JSON
   podnet cni add|check|del [--net NAME | --conf FILE] [--id ID] [--ifname IF] [--args K=V;..] [--cap-args JSON] [-v] NETNS
   podnet cni version TYPE...    run a node's CNI config by hand, as cnitool does (in a node's terminal)
@@ -59,7 +59,7 @@ async function main(argv: string[]): Promise<number> {
           json: { type: 'boolean' },
         },
       });
-      const loopback = values.loopback ?? 'internal';
+      const loopback = values.loopback ?? 'plugin';
       if (loopback !== 'internal' && loopback !== 'plugin')
         throw new UsageError(`--loopback must be "internal" or "plugin", not "${loopback}"`);
       const ok = await traceCommand(

@@ -8,6 +8,7 @@ import type { LoopbackMode } from '../runtime/containerd.js';
 import { Kubelet, type Pod } from '../runtime/kubelet.js';
 import { hostDiff, hostSnapshot, settledPodLeftovers, strayProcesses } from '../runtime/leaks.js';
 import { formatTimeline } from '../runtime/trace-format.js';
+import { MODELLED_LINE } from '../runtime/sources.js';
 import { Trace } from '../runtime/trace.js';
 import { nodeFolder } from '../fs/world-files.js';
 import { createWorld, type World } from '../world/world.js';
@@ -48,11 +49,12 @@ export async function traceCommand(sc: TraceScenario, print: (s: string) => void
         config?.text ?? bridgeConfList(n.podCidr),
       );
     }
-    const kubelet = new Kubelet(world, { loopback: sc.loopback });
+    // the garbage collection is run explicitly below, after the KillPods, so the trace shows it in its place
+    const kubelet = new Kubelet(world, { loopback: sc.loopback, gcDelayMs: 0 });
     const nodes = [...world.nodes.keys()];
     const text = (s: string) => !sc.json && print(s);
     text(
-      `podnet trace: ${sc.nodes} node${sc.nodes > 1 ? 's' : ''}, ${sc.pods} pod${sc.pods > 1 ? 's' : ''}, loopback ${sc.loopback}, config ${config?.name ?? `${DEFAULT_CONF_FILE} (bridge + host-local, portmap)`}\n`,
+      `podnet trace (modelled: ${MODELLED_LINE}): ${sc.nodes} node${sc.nodes > 1 ? 's' : ''}, ${sc.pods} pod${sc.pods > 1 ? 's' : ''}, loopback ${sc.loopback}, config ${config?.name ?? `${DEFAULT_CONF_FILE} (bridge + host-local, portmap)`}\n`,
     );
     const pods: Pod[] = [];
     const setups: unknown[] = [];
@@ -104,6 +106,15 @@ export async function traceCommand(sc: TraceScenario, print: (s: string) => void
       teardowns.push({ pod: pod.spec.name, trace: trace.events });
     }
     report.teardown = teardowns;
+    const gc = new Trace();
+    text(`── GarbageCollect (the kubelet's, later: every minute on a real node) ${'─'.repeat(20)}`);
+    await kubelet.garbageCollect(gc).catch((e: Error) => {
+      ok = false;
+      text(`✗ GarbageCollect failed: ${e.message}`);
+    });
+    text(formatTimeline(gc) + '\n');
+    report.garbageCollect = gc.events;
+    kubelet.stop();
     const left = await leftovers(world);
     report.leftovers = left;
     if (left.length) ok = false;

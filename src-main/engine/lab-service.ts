@@ -4,7 +4,7 @@ import { EventEmitter } from 'node:events';
 import { doctorFix } from '../world/doctor.js';
 import { bridgeConfList, DEFAULT_CONF_FILE } from '../cni/defaults.js';
 import { Kubelet, type Pod } from '../runtime/kubelet.js';
-import { furnishWorld, newKubelet, type WorldSpec } from '../session/world-spec.js';
+import { formPodSpec, furnishWorld, newKubelet, type WorldSpec } from '../session/world-spec.js';
 import type { TerminalHost } from '../terminal/types.js';
 import { nodeFolder } from '../fs/world-files.js';
 import { createWorld, type World, type WorldLimits } from '../world/world.js';
@@ -15,6 +15,7 @@ import {
   type Payload,
   type PodInfo,
   type PodnetApi,
+  type PodOptions,
   type WorldStatus,
 } from '../api/contract.js';
 import type { Session, SessionPart } from '../session/session.js';
@@ -245,6 +246,7 @@ export class LabService
       if (made) {
         for (const part of [...this.parts].reverse()) await Promise.resolve(part.detach()).catch(() => {});
         this.terminals?.dispose();
+        this.kubelet?.stop();
         await made.destroy().catch(() => {});
         this.world = undefined;
         this.kubelet = undefined;
@@ -322,6 +324,7 @@ export class LabService
     for (const part of [...this.parts].reverse()) await Promise.resolve(part.detach()).catch(() => {});
     this.terminals?.dispose();
     // Ending the world ends every pod with it: no per-pod teardown is needed to leave nothing behind.
+    this.kubelet?.stop();
     await this.world.destroy();
     this.world = undefined;
     this.kubelet = undefined;
@@ -344,14 +347,10 @@ export class LabService
     return this.pods();
   }
 
-  async ['pod.create'](p: { name: string; node: string }) {
+  async ['pod.create'](p: { name: string; node: string } & PodOptions) {
     const { kubelet } = this.requireWorld();
     try {
-      const pod = await kubelet.syncPod({
-        name: p.name,
-        node: p.node,
-        containers: [{ name: 'httpd', command: ['httpd', '-f', '-p', '80'] }],
-      });
+      const pod = await kubelet.syncPod(formPodSpec(p));
       this.emitEvent('pods.changed', this.pods());
       this.changed();
       return this.podInfo(pod);

@@ -32,6 +32,8 @@ export function resolveNs(ctx: CheckContext, ref: string): Target {
   if (a === 'pod') {
     const pod = ctx.kubelet.podByName(b ?? '');
     if (!pod) throw new Unresolved(`no pod ${b}`);
+    // a hostNetwork pod has no netns of its own: its network is its node's
+    if (!pod.netns) return { kind: 'node', node: pod.spec.node };
     return { kind: 'pod', node: pod.spec.node, netns: pod.netns, sandboxPid: pod.sandboxPid };
   }
   if (!ctx.world.nodes.has(a)) throw new Unresolved(`no node ${a}`);
@@ -182,7 +184,9 @@ export class Evaluation {
       }
       case 'node-ready': {
         const c = s as CheckSpecOf<'node-ready'>;
-        const nr = this.ctx.kubelet.nodeNetworkReady(c['node-ready']);
+        // the CRI Status call the kubelet makes every 5 s: go-cni Load, then STATUS for a ≥ 1.1.0 list
+        const st = await this.ctx.kubelet.runtimeStatus(c['node-ready']);
+        const nr = st.conditions.find((x) => x.type === 'NetworkReady')!;
         const want = c.ready !== false;
         if (nr.status === want) return true;
         return fail(nr.status ? 'NetworkReady=true' : `NetworkReady=false reason:${nr.reason} message:${nr.message}`);

@@ -2,6 +2,11 @@
 // Markdown may hold (checks, questions). One zod source: the loader validates with it, and
 // resources/lab.schema.json (for editors and the linter) is generated from it (scripts/lab-schema.mjs).
 import { z } from 'zod';
+import {
+  bandwidthFromAnnotations,
+  EGRESS_BANDWIDTH_ANNOTATION,
+  INGRESS_BANDWIDTH_ANNOTATION,
+} from '../cni/capability-args.js';
 
 const nodeName = z
   .string()
@@ -44,52 +49,154 @@ const k8sNamespace = z
   .max(63)
   .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'a namespace: a DNS label (lowercase letters, digits and "-")');
 
-/** A pod the world starts with: where it runs, and (optionally) its containers and DNS settings. */
-export const LabPod = z
+const portNumber = (what: string) =>
+  z
+    .number()
+    .int(`${what} is a whole port number, 1 to 65535`)
+    .min(1, `${what} is a port number, 1 to 65535`)
+    .max(65535, `${what} is a port number, 1 to 65535`);
+
+/** A container's port, as in a Kubernetes pod spec: a hostPort becomes a portMappings capability arg (portmap). */
+export const LabPort = z
   .object({
-    name: podName,
-    node: nodeName,
-    namespace: k8sNamespace
+    containerPort: portNumber('containerPort').describe('the port the container listens on'),
+    hostPort: portNumber('hostPort')
       .optional()
-      .describe("the pod's namespace (default: default); it sets the first search domain"),
-    containers: z
-      .array(
-        z
-          .object({
-            name: z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'a container name: a DNS label'),
-            command: z.array(z.string().min(1)).min(1).describe('argv: a command the host has, run in the pod'),
-          })
-          .strict(),
-      )
-      .min(1)
+      .describe("the node's port that portmap forwards to containerPort (containerd passes it as portMappings)"),
+    protocol: z
+      .enum(['TCP', 'UDP', 'SCTP'], 'protocol is TCP, UDP or SCTP (upper case, as Kubernetes writes it)')
       .optional()
-      .describe("the pod's containers (default: one busybox httpd on :80)"),
-    dnsPolicy: z
-      .enum(['ClusterFirst', 'ClusterFirstWithHostNet', 'Default', 'None'])
+      .describe('default TCP'),
+    hostIP: z
+      .string()
+      .regex(/^[0-9]{1,3}(\.[0-9]{1,3}){3}$|^[0-9a-fA-F:]+$/, 'hostIP is an IP address of the node, such as 192.0.2.11')
       .optional()
-      .describe("how kubelet makes the pod's resolv.conf (default: ClusterFirst)"),
-    dnsConfig: z
-      .object({
-        nameservers: z
-          .array(z.string().regex(/^[0-9.]+$|^[0-9a-fA-F:]+$/, 'an IP address'))
-          .max(3)
-          .optional(),
-        searches: z
-          .array(z.string().regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, 'a DNS domain'))
-          .max(32)
-          .optional(),
-        options: z.array(z.object({ name: z.string().min(1), value: z.string().optional() }).strict()).optional(),
-      })
-      .strict()
-      .optional()
-      .describe('added to what dnsPolicy gives (with None, all of it)'),
+      .describe("the node's address the hostPort is on (default: all)"),
   })
+  .strict();
+export type LabPort = z.infer<typeof LabPort>;
+
+const annotationKey = z
+  .string()
+  .max(316)
+  .regex(
+    /^([a-z0-9]([-a-z0-9.]*[a-z0-9])?\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/,
+    'an annotation key: an optional DNS prefix and "/", then a name (letters, digits, "-", "_", ".")',
+  );
+
+/** containerd 2.1 reads these two annotations as the bandwidth capability arg (bits per second). */
+const BANDWIDTH_ANNOTATIONS = [INGRESS_BANDWIDTH_ANNOTATION, EGRESS_BANDWIDTH_ANNOTATION];
+
+/** The fields a pod has besides its name and node: in lab.yaml's pods and after `syncPod NAME NODE`. */
+const podFields = {
+  namespace: k8sNamespace
+    .optional()
+    .describe("the pod's namespace (default: default); it sets the first search domain"),
+  containers: z
+    .array(
+      z
+        .object({
+          name: z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'a container name: a DNS label'),
+          command: z
+            .array(z.string().min(1))
+            .min(1)
+            .optional()
+            .describe('argv: a command the host has, run in the pod (default: busybox httpd on :80)'),
+          ports: z
+            .array(LabPort)
+            .optional()
+            .describe("the container's ports; one with a hostPort is published by portmap"),
+        })
+        .strict(),
+    )
+    .min(1)
+    .optional()
+    .describe("the pod's containers (default: one busybox httpd on :80)"),
+  annotations: z
+    .record(annotationKey, z.string('an annotation value is a string: quote a number ("100M", "8080")'))
+    .optional()
+    .describe(
+      'pod annotations; containerd passes them all to the plugins, and kubernetes.io/ingress-bandwidth and egress-bandwidth (bits per second: 10M, 1Gi) as the bandwidth capability arg',
+    ),
+  hostNetwork: z
+    .boolean()
+    .optional()
+    .describe(
+      "the node's own network: no netns, no CNI ADD; the kubelet starts it even while the network is not ready",
+    ),
+  dnsPolicy: z
+    .enum(['ClusterFirst', 'ClusterFirstWithHostNet', 'Default', 'None'])
+    .optional()
+    .describe("how kubelet makes the pod's resolv.conf (default: ClusterFirst)"),
+  dnsConfig: z
+    .object({
+      nameservers: z
+        .array(z.string().regex(/^[0-9.]+$|^[0-9a-fA-F:]+$/, 'an IP address'))
+        .max(3)
+        .optional(),
+      searches: z
+        .array(z.string().regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, 'a DNS domain'))
+        .max(32)
+        .optional(),
+      options: z.array(z.object({ name: z.string().min(1), value: z.string().optional() }).strict()).optional(),
+    })
+    .strict()
+    .optional()
+    .describe('added to what dnsPolicy gives (with None, all of it)'),
+};
+
+type PodFields = z.infer<z.ZodObject<typeof podFields>>;
+
+/** Rules across fields, with Kubernetes' and containerd's own wording of what they refuse. */
+function podRules(p: PodFields, ctx: z.RefinementCtx): void {
+  if (p.dnsPolicy === 'None' && !p.dnsConfig)
+    ctx.addIssue({ code: 'custom', message: 'dnsPolicy None needs a dnsConfig', path: ['dnsPolicy'] });
+  for (const key of BANDWIDTH_ANNOTATIONS) {
+    const v = p.annotations?.[key];
+    if (v === undefined) continue;
+    try {
+      bandwidthFromAnnotations({ [key]: v });
+    } catch (e) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `"${v}" is not a bandwidth containerd accepts (${(e as Error).message}): write bits per second as a Kubernetes quantity, 1k to 1P, such as 10M or 1Gi`,
+        path: ['annotations', key],
+      });
+    }
+  }
+  const seen = new Map<string, string>();
+  p.containers?.forEach((c, ci) =>
+    c.ports?.forEach((port, pi) => {
+      const at = ['containers', ci, 'ports', pi];
+      if (p.hostNetwork && port.hostPort !== undefined && port.hostPort !== port.containerPort)
+        ctx.addIssue({
+          code: 'custom',
+          message: `with hostNetwork a hostPort must equal its containerPort (${port.containerPort}), as Kubernetes requires`,
+          path: [...at, 'hostPort'],
+        });
+      if (port.hostPort === undefined) return;
+      const k = `${port.hostPort}/${port.protocol ?? 'TCP'}/${port.hostIP ?? ''}`;
+      if (seen.has(k))
+        ctx.addIssue({
+          code: 'custom',
+          message: `hostPort ${port.hostPort}/${port.protocol ?? 'TCP'} is already published by container ${seen.get(k)}`,
+          path: [...at, 'hostPort'],
+        });
+      seen.set(k, c.name);
+    }),
+  );
+}
+
+/** A pod the world starts with: where it runs, and (optionally) its containers, ports, annotations and DNS settings. */
+export const LabPod = z
+  .object({ name: podName, node: nodeName, ...podFields })
   .strict()
-  .refine((p) => p.dnsPolicy !== 'None' || p.dnsConfig, {
-    message: 'dnsPolicy None needs a dnsConfig',
-    path: ['dnsPolicy'],
-  });
+  .superRefine(podRules);
 export type LabPod = z.infer<typeof LabPod>;
+
+/** What may follow `syncPod NAME NODE` on a kubelet line: the same fields, as a YAML flow mapping. */
+export const KubeletPodFields = z.object(podFields).strict().superRefine(podRules);
+export type KubeletPodFields = z.infer<typeof KubeletPodFields>;
 
 /** Time limits for what a lab runs in its world: defaults, and the most a lab may ask for (seconds). */
 export const TIME_LIMITS = {
@@ -141,8 +248,10 @@ export const LabFile = z
           .describe('how many nodes (node1..N), or their names'),
         loopback: z
           .enum(['internal', 'plugin'])
-          .default('internal')
-          .describe("containerd's internal loopback, or the loopback CNI plugin"),
+          .default('plugin')
+          .describe(
+            "plugin: the loopback CNI plugin as a network of its own (containerd's default); internal: containerd 2.x's opt-in use_internal_loopback = true",
+          ),
         loopbacks: z
           .record(nodeName, z.enum(['internal', 'plugin']))
           .default({})
@@ -323,5 +432,9 @@ export interface LintError {
 
 export const formatLintError = (e: LintError) => `${e.file}:${e.line}: ${e.message}`;
 
-/** A kubelet line: `syncPod NAME NODE` or `killPod NAME`. */
-export const KUBELET_LINE = /^(?:syncPod\s+([a-z0-9][-a-z0-9]*)\s+([a-z][a-z0-9]*)|killPod\s+([a-z0-9][-a-z0-9]*))\s*$/;
+/**
+ * A kubelet line: `syncPod NAME NODE`, optionally followed by the pod's other fields as a YAML flow
+ * mapping (`{hostNetwork: true}`, `{annotations: {…}, containers: [{name: web, ports: […]}]}`), or `killPod NAME`.
+ */
+export const KUBELET_LINE =
+  /^(?:syncPod\s+([a-z0-9][-a-z0-9]*)\s+([a-z][a-z0-9]*)(?:\s+(\{.*\}))?|killPod\s+([a-z0-9][-a-z0-9]*))\s*$/;

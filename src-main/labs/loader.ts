@@ -1,5 +1,6 @@
 // Loads a lab folder: lab.yaml validated against the format (every mistake as file:line: message),
 // and each step's Markdown split into prose, commands, checks, hints, solution and questions.
+import { parseKubeletLine } from './kubelet-line.js';
 import { closeSync, constants, existsSync, fstatSync, openSync, readSync, realpathSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { Document, isAlias, isCollection, isPair, LineCounter, parseDocument, visit } from 'yaml';
@@ -8,7 +9,6 @@ import { bridgeConfList } from '../cni/defaults.js';
 import {
   CHECK_KINDS,
   CHECK_SCHEMAS,
-  KUBELET_LINE,
   LabFile,
   QuestionSpec,
   type Check,
@@ -324,8 +324,8 @@ function knownPods(lab: Pick<Lab, 'world' | 'steps'>): Set<string> {
     for (const b of [...s.commands, ...s.solution]) {
       if (b.target !== 'kubelet') continue;
       for (const l of b.text.split('\n')) {
-        const m = KUBELET_LINE.exec(l.trim());
-        if (m?.[1]) pods.add(m[1]);
+        const k = parseKubeletLine(l);
+        if (k.kind === 'syncPod' || (k.kind === 'invalid' && k.name)) pods.add(k.name!);
       }
     }
   return pods;
@@ -349,15 +349,10 @@ function lintReferences(lab: Lab, errors: LintError[]): void {
       if (b.target === 'kubelet') {
         b.text.split('\n').forEach((l, n) => {
           if (!l.trim() || l.trim().startsWith('#')) return;
-          const m = KUBELET_LINE.exec(l.trim());
-          if (!m)
-            errors.push({
-              file: s.file,
-              line: b.line + 1 + n,
-              message: `a kubelet line is "syncPod NAME NODE" or "killPod NAME", not "${l.trim()}"`,
-            });
-          else if (m[2] && !nodes.has(m[2]))
-            errors.push({ file: s.file, line: b.line + 1 + n, message: `no node "${m[2]}" in this lab` });
+          const k = parseKubeletLine(l);
+          if (k.kind === 'invalid') errors.push({ file: s.file, line: b.line + 1 + n, message: k.message });
+          else if (k.kind === 'syncPod' && !nodes.has(k.node))
+            errors.push({ file: s.file, line: b.line + 1 + n, message: `no node "${k.node}" in this lab` });
         });
       } else if (b.target && !(nodes.has(b.target) || (b.target.startsWith('pod/') && pods.has(b.target.slice(4))))) {
         errors.push({

@@ -4,8 +4,9 @@
 import { Kubelet } from '../runtime/kubelet.js';
 import type { World } from '../world/world.js';
 import { evaluateChecks, resolveNs, type CheckContext, type CheckResult } from './checks.js';
-import { KUBELET_LINE, type CommandBlock, type Lab, type QuestionSpec, type Step } from './format.js';
-import { buildWorld, POD_CONTAINERS } from '../session/world-spec.js';
+import { type CommandBlock, type Lab, type QuestionSpec, type Step } from './format.js';
+import { buildWorld, podSpecOf } from '../session/world-spec.js';
+import { parseKubeletLine } from './kubelet-line.js';
 import { worldSpecOf } from './lab-world.js';
 
 export class LabRunError extends Error {
@@ -21,10 +22,10 @@ export async function runBlock(ctx: CheckContext, b: CommandBlock): Promise<stri
     for (const raw of b.text.split('\n')) {
       const l = raw.trim();
       if (!l || l.startsWith('#')) continue;
-      const m = KUBELET_LINE.exec(l);
-      if (!m) throw new LabRunError(`not a kubelet line: "${l}"`);
-      if (m[1]) await ctx.kubelet.syncPod({ name: m[1], node: m[2]!, containers: POD_CONTAINERS });
-      else await ctx.kubelet.killPod(m[3]!);
+      const k = parseKubeletLine(l);
+      if (k.kind === 'invalid') throw new LabRunError(k.message);
+      if (k.kind === 'syncPod') await ctx.kubelet.syncPod(podSpecOf({ name: k.name, node: k.node, ...k.fields }));
+      else await ctx.kubelet.killPod(k.name);
     }
     return '';
   }

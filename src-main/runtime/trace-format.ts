@@ -25,8 +25,18 @@ export function summarize(e: TraceEvent): string {
   }
   if (e.name === 'NewNetNS') return str(out.netns ?? inp.path ?? '');
   if (e.name === 'remove netns') return str(inp.path ?? '');
-  if (e.name === 'loopback up') return 'ip link set lo up';
-  if (e.name === 'setupPodNetwork') return `network ${str(inp.network)}, loopback ${str(inp.loopback)}`;
+  if (e.name.startsWith('bringUpLoopback')) return 'ip link set lo up (use_internal_loopback = true)';
+  if (e.name === 'setupPodNetwork') return str(inp.loopback ?? '');
+  if (e.name === 'NetworkReady gate')
+    return out.NetworkReady === false ? str(out.note ?? out.message ?? '') : 'NetworkReady=true';
+  if (e.name === 'computePodActions') return str(out.event ?? '');
+  if (e.name === 'StopContainer') return str(out.outcome ?? out.note ?? '');
+  if (e.name === 'evictPodLogsDirectories')
+    return ((out.removed as string[] | undefined) ?? []).length
+      ? `removed ${(out.removed as string[]).join(', ')}`
+      : 'nothing to remove';
+  if (e.name === 'evictSandboxes')
+    return ((inp.sandboxes as string[] | undefined) ?? []).join(', ') || 'no dead sandbox';
   if (e.name === 'pod IPs from result' || e.name === 'getIPs')
     return `ip ${str(out.ip)}${(out.additionalIps as string[] | undefined)?.length ? ` + ${(out.additionalIps as string[]).join(', ')}` : ''}`;
   if (e.name.startsWith('start sandbox container')) return `pid ${str(out.pid)}`;
@@ -53,7 +63,9 @@ export function summarize(e: TraceEvent): string {
   if (e.name === 'RunPodSandbox') return `sandbox ${str(out.sandboxId ?? '').slice(0, 12)}`;
   if (e.name === 'kill containers') return ((out.outcomes as string[] | undefined) ?? []).join('; ') || 'no containers';
   if (e.name.startsWith('start container')) return `pid ${str(out.pid)}`;
-  if (e.name === 'teardownPodNetwork' && out.note) return str(out.note);
+  if (e.name === 'teardownPodNetwork' || e.name.startsWith('undo: teardown')) return str(out.ignored ?? out.note ?? '');
+  if (e.name === 'SyncPod' && out.attempt !== undefined)
+    return `attempt ${str(out.attempt)}: ip ${str(out.previousIp)} → ${str(out.ip)}`;
   if (out.note) return str(out.note);
   return '';
 }

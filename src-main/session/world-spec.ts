@@ -5,8 +5,28 @@ import type { LoopbackMode } from '../runtime/containerd.js';
 import { nodeFolder } from '../fs/world-files.js';
 import { createWorld, WorldError, type World } from '../world/world.js';
 
-/** A pod the world starts with (a lab's `world.pods`): what the kubelet's syncPod is given. */
-export type SpecPod = Pick<PodSpec, 'name' | 'node' | 'namespace' | 'containers' | 'dnsPolicy' | 'dnsConfig'>;
+/** A container's port as a lab writes it (a Kubernetes ContainerPort). */
+export interface SpecPort {
+  containerPort: number;
+  hostPort?: number;
+  protocol?: 'TCP' | 'UDP' | 'SCTP';
+  hostIP?: string;
+}
+
+/** A pod the world starts with (a lab's `world.pods`, a kubelet line): what the kubelet's syncPod is given. */
+export interface SpecPod extends Pick<PodSpec, 'name' | 'node' | 'namespace' | 'dnsPolicy' | 'dnsConfig'> {
+  /** A container without a command runs busybox httpd on :80. */
+  containers?: { name: string; command?: string[]; ports?: SpecPort[] }[];
+  annotations?: Record<string, string>;
+  hostNetwork?: boolean;
+}
+
+/** The runtime's PodSpec with the fields containerd turns into capability args (annotations, ports) and hostNetwork. */
+type FullPodSpec = PodSpec & {
+  annotations?: Record<string, string>;
+  hostNetwork?: boolean;
+  containers?: { name: string; command: string[]; ports?: SpecPort[] }[];
+};
 
 export interface WorldSpec {
   nodes: string[];
@@ -33,6 +53,47 @@ export function quoteCommand(run: string): string {
 /** The container every pod of a lab runs (as the app's pod.create does): busybox httpd on :80. */
 export const POD_CONTAINERS = [{ name: 'httpd', command: ['httpd', '-f', '-p', '80'] }];
 
+/** A lab's pod as the kubelet's PodSpec: default containers and commands filled in, absent fields left out. */
+export function podSpecOf(p: SpecPod): PodSpec {
+  const spec: FullPodSpec = {
+    name: p.name,
+    node: p.node,
+    containers: p.containers
+      ? p.containers.map((c) => ({
+          name: c.name,
+          command: c.command ?? POD_CONTAINERS[0]!.command,
+          ...(c.ports ? { ports: c.ports } : {}),
+        }))
+      : POD_CONTAINERS,
+    ...(p.namespace ? { namespace: p.namespace } : {}),
+    ...(p.dnsPolicy ? { dnsPolicy: p.dnsPolicy } : {}),
+    ...(p.dnsConfig ? { dnsConfig: p.dnsConfig } : {}),
+    ...(p.annotations ? { annotations: p.annotations } : {}),
+    ...(p.hostNetwork ? { hostNetwork: true } : {}),
+  };
+  return spec;
+}
+
+/** The app's pod (its form): the httpd container, with its port 80 on hostPort if given, annotations, hostNetwork. */
+export function formPodSpec(p: {
+  name: string;
+  node: string;
+  hostPort?: number | undefined;
+  annotations?: Record<string, string> | undefined;
+  hostNetwork?: boolean | undefined;
+}): PodSpec {
+  // Kubernetes' validation: a hostNetwork pod's hostPort is its containerPort
+  if (p.hostNetwork && p.hostPort && p.hostPort !== 80)
+    throw new Error(`with hostNetwork the hostPort must equal the containerPort (80), not ${p.hostPort}`);
+  return podSpecOf({
+    name: p.name,
+    node: p.node,
+    ...(p.hostPort ? { containers: [{ name: 'httpd', ports: [{ containerPort: 80, hostPort: p.hostPort }] }] } : {}),
+    ...(p.annotations && Object.keys(p.annotations).length ? { annotations: p.annotations } : {}),
+    ...(p.hostNetwork ? { hostNetwork: true } : {}),
+  });
+}
+
 /** Writes configs, creates the pods and runs the prepare commands in a fresh world. */
 export async function furnishWorld(
   world: World,
@@ -52,14 +113,7 @@ export async function furnishWorld(
   await Promise.all(
     [...byNode].map(async ([node, pods]) => {
       for (const p of pods) {
-        await kubelet.syncPod({
-          name: p.name,
-          node,
-          containers: p.containers ?? POD_CONTAINERS,
-          ...(p.namespace ? { namespace: p.namespace } : {}),
-          ...(p.dnsPolicy ? { dnsPolicy: p.dnsPolicy } : {}),
-          ...(p.dnsConfig ? { dnsConfig: p.dnsConfig } : {}),
-        });
+        await kubelet.syncPod(podSpecOf({ ...p, node }));
       }
     }),
   );

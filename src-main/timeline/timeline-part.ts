@@ -4,6 +4,7 @@
 import {
   ApiError,
   type PodnetApi,
+  type PodOptions,
   type TimelineFault,
   type TimelineOperation,
   type TimelinePause,
@@ -11,6 +12,8 @@ import {
   type TimelineStepDetail,
 } from '../api/contract.js';
 import type { Session, SessionPart } from '../session/session.js';
+// the pod LabService creates, so a pod made here is the same pod
+import { formPodSpec } from '../session/world-spec.js';
 import type { KubeletOperation } from '../runtime/kubelet.js';
 import { Kubelet } from '../runtime/kubelet.js';
 import { podLeftovers, settledPodLeftovers } from '../runtime/leaks.js';
@@ -25,8 +28,6 @@ import { StepThrough } from './step-through.js';
 export const HISTORY = 40;
 /** A pretty-printed value is cut here: a view has no use for megabytes. */
 const MAX_TEXT = 200_000;
-/** The pod LabService creates, so a pod made here is the same pod. */
-const POD_CONTAINERS = [{ name: 'httpd', command: ['httpd', '-f', '-p', '80'] }];
 
 type TimelineMethods =
   `timeline.${'list' | 'steps' | 'detail' | 'plugins' | 'createPod' | 'deletePod' | 'next' | 'continue'}`;
@@ -211,6 +212,8 @@ export class TimelinePart implements SessionPart, Pick<PodnetApi, TimelineMethod
     if (!s || !s.world.nodes.has(op.info.node)) return [];
     const before = new Set(op.before ?? []);
     const mine = [op.sandboxId?.slice(0, 16), op.netns?.split('/').pop()].filter((x): x is string => !!x);
+    // sandboxes and pod logs are removed by the kubelet's garbage collection, after KillPod: run it first
+    await s.kubelet.garbageCollect().catch(() => {});
     // the kernel destroys a netns (and its veth) asynchronously: wait for new interfaces only
     const after = (
       await settledPodLeftovers(s.world, op.info.node, 3000, (items) =>
@@ -338,12 +341,14 @@ export class TimelinePart implements SessionPart, Pick<PodnetApi, TimelineMethod
     return this.networkPlugins(this.require(), p.node);
   }
 
-  async ['timeline.createPod'](p: {
-    name: string;
-    node: string;
-    stepThrough: boolean;
-    fault?: TimelineFault | undefined;
-  }) {
+  async ['timeline.createPod'](
+    p: PodOptions & {
+      name: string;
+      node: string;
+      stepThrough: boolean;
+      fault?: TimelineFault | undefined;
+    },
+  ) {
     const s = this.require();
     const key = Kubelet.key({ name: p.name });
     if (s.kubelet.pods.has(key)) throw new ApiError('failed', `pod ${p.name} already exists: delete it first`);
@@ -372,7 +377,7 @@ export class TimelinePart implements SessionPart, Pick<PodnetApi, TimelineMethod
       faultNote = `${p.fault.plugin} fails on ${p.fault.on === 'ADD' ? 'ADD' : 'ADD and DEL'} on ${p.node}: a wrapper is bound over ${NODE_PATHS.binDir}/${p.fault.plugin} in ${p.node}'s mounts until this operation ends`;
     }
     return this.begin('syncPod', p.name, p.node, p.stepThrough, p.fault, { removeFault, faultNote, before }, (trace) =>
-      s.kubelet.syncPod({ name: p.name, node: p.node, containers: POD_CONTAINERS }, trace),
+      s.kubelet.syncPod(formPodSpec(p), trace),
     );
   }
 

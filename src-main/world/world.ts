@@ -39,8 +39,8 @@ export const NODE_PATHS = {
   netnsDir: '/run/netns',
   /** The node's resolver config: what kubelet reads as --resolv-conf, and what a "Default" pod copies. */
   resolvConf: '/etc/resolv.conf',
-  /** containerd's per-sandbox files (hostname, hosts, resolv.conf); on the node's own /run tmpfs. */
-  sandboxesDir: '/run/containerd/io.containerd.grpc.v1.cri/sandboxes',
+  /** containerd 2.1's per-sandbox files (hostname, hosts, resolv.conf), in its CRI root dir. */
+  sandboxesDir: '/var/lib/containerd/io.containerd.grpc.v1.cri/sandboxes',
   /** Container logs, where kubelet asks the runtime to write them. */
   podLogsDir: '/var/log/pods',
 } as const;
@@ -209,7 +209,14 @@ export function shq(s: string): string {
 }
 
 /** Folders every node mounts over: world-init makes them where the host lacks them. */
-const MOUNTPOINTS = [NODE_PATHS.confDir, NODE_PATHS.binDir, NODE_PATHS.dataDir, NODE_PATHS.podLogsDir, TOOLS_DIR];
+const MOUNTPOINTS = [
+  NODE_PATHS.confDir,
+  NODE_PATHS.binDir,
+  NODE_PATHS.dataDir,
+  NODE_PATHS.sandboxesDir,
+  NODE_PATHS.podLogsDir,
+  TOOLS_DIR,
+];
 
 /** Whether a process prints `line` before it exits (output that came before this call counts). */
 function untilLine(p: WorldProcess, out: () => string, line: string): Promise<boolean> {

@@ -1,7 +1,13 @@
 // The lab as the renderer drives it: engine events update the store, user intents become requests.
 // Actions (../actions.ts) and components call these methods; none of them touches the transport.
 import type { PodnetClient } from '../../src-main/api/client.ts';
-import { requests, type TerminalInfo, type TerminalTarget, type WorldStatus } from '../../src-main/api/contract.ts';
+import {
+  requests,
+  type PodOptions,
+  type TerminalInfo,
+  type TerminalTarget,
+  type WorldStatus,
+} from '../../src-main/api/contract.ts';
 import type { RendererTransport } from '../api/connection.ts';
 import { TerminalSession } from '../terminal/session.ts';
 import { savePrefs } from './prefs.ts';
@@ -110,21 +116,24 @@ export class Lab {
 
   // ---- pods ----
 
-  /** Checks a pod's name and node as the engine will; undefined when they are fine. */
-  validatePod(name: string, node: string): string | undefined {
-    const r = requests['pod.create'].params.safeParse({ name, node });
-    return r.success ? undefined : r.error.issues.map((i) => i.message).join('; ');
+  /** Checks a pod's name, node and options as the engine will; undefined when they are fine. */
+  validatePod(name: string, node: string, options: PodOptions = {}): string | undefined {
+    const r = requests['pod.create'].params.safeParse({ name, node, ...options });
+    if (!r.success) return r.error.issues.map((i) => i.message).join('; ');
+    if (options.hostNetwork && options.hostPort && options.hostPort !== 80)
+      return `with hostNetwork the hostPort must equal the containerPort (80), not ${options.hostPort}`;
+    return undefined;
   }
 
-  async createPod(name: string, node: string): Promise<boolean> {
-    const invalid = this.validatePod(name, node);
+  async createPod(name: string, node: string, options: PodOptions = {}): Promise<boolean> {
+    const invalid = this.validatePod(name, node, options);
     if (invalid) {
       this.notify(`Pod not created: ${invalid}`);
       return false;
     }
     this.setPodBusy(name, 'creating');
     try {
-      const pod = await this.client.call('pod.create', { name, node });
+      const pod = await this.client.call('pod.create', { name, node, ...options });
       // pods.changed usually comes first; this covers a transport that delivers it later
       this.store.set((s) => ({ pods: s.pods.some((p) => p.name === pod.name) ? s.pods : [...s.pods, pod] }));
       return true;

@@ -2,6 +2,7 @@
 // (streamed live), the selection and its details. One model per Lab, fed by lab.client.
 import { useSyncExternalStore } from 'react';
 import type {
+  PodOptions,
   TimelineFault,
   TimelineOperation,
   TimelineStep,
@@ -148,9 +149,15 @@ export class TimelineModel {
     if (op) await this.call(() => this.lab.client.call('timeline.continue', { op: op.id }));
   }
 
-  async createPod(name: string, node: string, stepThrough: boolean, fault?: TimelineFault): Promise<boolean> {
+  async createPod(
+    name: string,
+    node: string,
+    stepThrough: boolean,
+    fault?: TimelineFault,
+    options: PodOptions = {},
+  ): Promise<boolean> {
     return this.start(() =>
-      this.lab.client.call('timeline.createPod', { name, node, stepThrough, ...(fault ? { fault } : {}) }),
+      this.lab.client.call('timeline.createPod', { name, node, ...options, stepThrough, ...(fault ? { fault } : {}) }),
     );
   }
 
