@@ -237,14 +237,7 @@ export default function CniEditor({ active }: { active: boolean }) {
       markUnsaved(model.uri.toString(), false);
       setDirty(false);
       setProblems(r.problems);
-      // every finding is a warning; the save's notice says what containerd will do with the file
-      const v = verdictOf(r.problems);
-      if (v === 'cannot-load')
-        lab.notify(
-          `Saved ${o.name}, which containerd cannot load: ${firstOf(files?.files.map((f) => f.name) ?? [], o.name) ? `${o.node} becomes NotReady` : 'a file before it is the network, so nothing changes yet'}`,
-        );
-      else if (v === 'fails-add')
-        lab.notify(`Saved ${o.name}: containerd loads it, but a pod's ADD will fail (see the warnings)`);
+      // no notice: the banner above the text says what containerd does with the saved file, and stays true
       await refresh(o.node);
     } catch (e) {
       lab.notify(`Save failed: ${(e as Error).message}`);
