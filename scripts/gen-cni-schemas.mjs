@@ -330,7 +330,7 @@ const PLUGINS = {
   bandwidth: schema(
     'bandwidth',
     'bandwidth plugin',
-    "This chained plugin shapes the traffic of the interface a previous plugin made with a Hierarchy Token Bucket (htb) queuing discipline (plugins 1.5+; a token bucket filter, tbf, before). Ingress (traffic into the pod) is shaped on the host side of the veth; for egress it creates an Intermediate Functional Block device (ifb), redirects the host interface's ingress to it, and shapes it there.",
+    "This chained plugin shapes the traffic of the interface a previous plugin made with a token bucket filter (tbf) queuing discipline (plugins 1.9.1, as 1.1.1: only 1.5.x used HTB, reverted in 1.6). Ingress (traffic into the pod) is shaped on the host side of the veth; for egress it creates an Intermediate Functional Block device (ifb), redirects the host interface's ingress to it, and shapes it there.",
     {
       ingressRate: int(
         'The rate in bps at which traffic can enter an interface. Both ingressRate and ingressBurst must be set to limit ingress bandwidth.',

@@ -136,7 +136,7 @@ describe('podnet usage errors', () => {
       expect(r.code).toBe(2);
       // the file is named as it will be in the nodes' /etc/cni/net.d: by its base name
       expect(r.stderr).toBe(
-        `podnet: ${file}:4:19: invalid JSON: trailing comma: JSON allows no comma after the last member\n`,
+        `podnet: ${file}:4:19: invalid JSON: trailing comma: JSON allows no comma after the last member: containerd cannot load this file (libcni: error parsing configuration: invalid character '}' looking for beginning of object key string); as the first file of the config folder it stops containerd's load there, and the node is NotReady\n`,
       );
       expect(r.stdout).toBe('');
       noStack(r);

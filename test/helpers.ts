@@ -45,6 +45,9 @@ export const KILLPOD_STEPS = [
   'kernel:remove netns',
 ];
 
+/** KillPod's steps with containerd 2.x's default loopback plugin: a DEL for cni-loopback and one for the pod network. */
+export const KILLPOD_STEPS_PLUGIN = KILLPOD_STEPS.flatMap((s) => (s === 'cni:CNI DEL' ? [s, s] : [s]));
+
 /** The kubelet's garbage collection after KillPod (component:name, plugin execs left out). */
 export const GC_STEPS = [
   'kubelet:GarbageCollect',

@@ -40,6 +40,8 @@ export const NodeStatus = z.object({
   podCidr: z.string(),
   loopback: z.enum(['internal', 'plugin']),
   networkReady: Condition,
+  /** containerd's last CNI config load (crictl info's lastCNILoadStatus): "OK", or why it failed. */
+  lastCNILoadStatus: z.string().optional(),
 });
 export const WorldStatus = z.object({
   state: z.enum(['stopped', 'starting', 'running', 'stopping', 'failed']),
@@ -47,6 +49,8 @@ export const WorldStatus = z.object({
   error: z.string().optional(),
   /** The fix, when the machine cannot run a world (the doctor's words). */
   fix: z.string().optional(),
+  /** What the runtime models, and which real CNI plugins the world runs (the timeline's header). */
+  fidelity: z.object({ modelled: z.string(), plugins: z.string() }).optional(),
 });
 export const PodInfo = z.object({
   name: z.string(),

@@ -92,7 +92,7 @@ export function pluginChecks(env: NodeJS.ProcessEnv = process.env): Check[] {
       name: 'CNI 1.1.0',
       ok: false,
       warn: true,
-      detail: `these plugins speak CNI up to ${speaks}: the labs on STATUS and GC need ${PINNED_PLUGINS_VERSION}, and bandwidth shapes with tbf before 1.5`,
+      detail: `these plugins speak CNI up to ${speaks}: the labs on STATUS and GC need ${PINNED_PLUGINS_VERSION}`,
       fix: PROVIDE_PLUGINS,
     });
   }

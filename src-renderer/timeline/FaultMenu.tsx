@@ -21,7 +21,7 @@ export function explainFault(kind: Kind, plugin: string, alsoDel: boolean, node:
     'CNI DEL of the network (so host-local releases the IP), the network namespace, the sandbox name.';
   if (!alsoDel) return `${base} Nothing should be left.`;
   return (
-    `${base} But ${plugin || 'the plugin'} fails on DEL too, so the undo stops at the first failed DEL (containerd's cleanupErr); kubelet then kills the failed sandbox, ignoring DEL errors of a sandbox whose setup never finished. ` +
+    `${base} But ${plugin || 'the plugin'} fails on DEL too: libcni's DEL runs the chain in reverse and stops at that failure, so the plugins before it in the list never hear DEL. containerd 2.1 ignores the DEL error because setup never finished (no CNI result yet), removes the network namespace and releases the name (containerd 1.7 counted it: the sandbox stayed UNKNOWN). ` +
     (first
       ? `${plugin} is the first plugin: it fails before anything was reserved, so nothing leaks; pick a later plugin to see a leak.`
       : "The IP that host-local reserved during bridge's ADD stays on disk under /var/lib/cni/networks/…: a leak, which the timeline reports.")

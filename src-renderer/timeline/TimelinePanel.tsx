@@ -162,6 +162,7 @@ export function TimelinePanel() {
   const lab = useLab();
   const model = timelineOf(lab);
   const running = useAppState((s) => s.world.state === 'running');
+  const fidelity = useAppState((s) => s.world.fidelity);
   const ops = useTimeline(model, (s) => s.ops);
   const selectedOp = useTimeline(model, (s) => s.selectedOp);
   const steps = useTimeline(model, (s) => (s.selectedOp !== null ? (s.steps[s.selectedOp] ?? NO_STEPS) : NO_STEPS));
@@ -201,6 +202,15 @@ export function TimelinePanel() {
           ⚡ Inject a fault…
         </button>
       </div>
+      {fidelity ? (
+        <div
+          className="tl-fidelity muted"
+          data-testid="timeline-fidelity"
+          title={`The steps are a model of these components; the plugins, namespaces and links are real: ${fidelity.plugins}`}
+        >
+          Modelled: {fidelity.modelled} · with {fidelity.plugins}
+        </div>
+      ) : null}
       {faultOpen && running && <FaultMenu model={model} />}
       {!op ? (
         <div className="tl-empty muted">

@@ -24,7 +24,10 @@ export function StatusBar() {
           const ready = n.networkReady.status;
           const tip = ready
             ? `${n.name}: NetworkReady — pod CIDR ${n.podCidr}, underlay ${n.underlayIp}, loopback ${n.loopback}`
-            : `${n.name}: NetworkReady=false — ${n.networkReady.reason}${n.networkReady.message ? `: ${n.networkReady.message}` : ''}`;
+            : `${n.name}: NetworkReady=false — ${n.networkReady.reason}${n.networkReady.message ? `: ${n.networkReady.message}` : ''}` +
+              (n.lastCNILoadStatus && n.lastCNILoadStatus !== 'OK'
+                ? ` · containerd's log (crictl info, lastCNILoadStatus): ${n.lastCNILoadStatus}`
+                : '');
           return (
             <span
               key={n.name}

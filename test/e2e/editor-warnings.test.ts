@@ -48,6 +48,10 @@ describe('warnings in the CNI config editor', () => {
     await expect
       .poll(() => page.getByTestId('node-pill-node1').getAttribute('data-ready'), { timeout: 12_000 })
       .toBe('false');
+    // the CRI condition says only "cni plugin not initialized"; the load error is containerd's log, shown beside it
+    expect(await page.getByTestId('node-pill-node1').getAttribute('title')).toMatch(
+      /^node1: NetworkReady=false — NetworkPluginNotReady: Network plugin returns error: cni plugin not initialized · containerd's log \(crictl info, lastCNILoadStatus\): cni config load failed: failed to load CNI config list file \/etc\/cni\/net\.d\/10-podnet\.conflist: /,
+    );
     await expect
       .poll(() => page.getByTestId('cni-verdict').innerText())
       .toMatch(/^containerd cannot load this file: node1 NotReady \(its config load stops at this first file/);

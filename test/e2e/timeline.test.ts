@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hostSnapshot } from '../../src-main/runtime/leaks.js';
-import { KILLPOD_STEPS, SYNCPOD_STEPS } from '../helpers.js';
+import { KILLPOD_STEPS_PLUGIN, SYNCPOD_STEPS } from '../helpers.js';
 import { openSession, startWorld, type Session } from './harness.js';
 
 const SHOTS = join(import.meta.dirname, '../../out/screenshots');
@@ -49,9 +49,16 @@ describe('the lifecycle timeline in Chromium', () => {
     await page.getByTestId('pod-create').click();
     await expect.poll(() => page.getByTestId('tool-timeline').isVisible(), { timeout: 10_000 }).toBe(true);
     await expect.poll(() => page.getByTestId('pause-next').innerText(), { timeout: 15_000 }).toBe('SyncPod');
+    // the header says what is modelled, and which real plugins run
+    expect(await page.getByTestId('timeline-fidelity').innerText()).toMatch(
+      /^Modelled: containerd 2\.1\.9 · go-cni 1\.1\.13 · libcni 1\.3\.0 · kubelet 1\.35 · with the real CNI plugins 1\.9\.1\+ds1-\d+ \(pinned\)$/,
+    );
 
     // Next step, by button and by the F10 key, until the pause sits right after NewNetNS
     await page.getByTestId('timeline-next').click();
+    // kubelet 1.35's syncPod refuses a non-hostNetwork pod first if the runtime's network is not ready
+    await expect.poll(() => page.getByTestId('pause-next').innerText(), { timeout: 10_000 }).toBe('NetworkReady gate');
+    await page.keyboard.press('F10');
     await expect.poll(() => page.getByTestId('pause-next').innerText(), { timeout: 10_000 }).toBe('PrepareResources');
     // the palette lists the step-through actions with their keys
     await page.keyboard.press('Control+Shift+P');
@@ -118,7 +125,7 @@ describe('the lifecycle timeline in Chromium', () => {
     await expect
       .poll(() => page.getByTestId('detail-source').getAttribute('href'), { timeout: 10_000 })
       .toMatch(
-        /^https:\/\/github\.com\/containerd\/containerd\/blob\/[0-9a-f]{40}\/internal\/cri\/server\/sandbox_run\.go#L207$/,
+        /^https:\/\/github\.com\/containerd\/containerd\/blob\/v2\.1\.9\/internal\/cri\/server\/sandbox_run\.go#L\d+$/,
       );
     await page.locator('[data-testid="timeline-step-row"][data-name="bridge ADD"]').click();
     await expect
@@ -148,7 +155,7 @@ describe('the lifecycle timeline in Chromium', () => {
       .poll(async () => (await stepRows(page)).filter((r) => !r.startsWith('cni:') || r === 'cni:CNI DEL'), {
         timeout: 10_000,
       })
-      .toEqual(KILLPOD_STEPS);
+      .toEqual(KILLPOD_STEPS_PLUGIN);
 
     // a fault from the menu: portmap fails on ADD and DEL, and the IP reservation leaks
     await page.getByTestId('timeline-faults').click();
@@ -171,8 +178,9 @@ describe('the lifecycle timeline in Chromium', () => {
     expect(leak).toMatch(
       /IP reservation podnet\/10\.244\.1\.\d+ .*\/var\/lib\/cni\/networks\/podnet\/10\.244\.1\.\d+ is still on node1's disk/,
     );
-    expect(await page.getByTestId('timeline-report').innerText()).toContain(
-      '✗ plugin portmap failed ADD (code 100: Plugin-specific error): injected fault: portmap fails on ADD and DEL',
+    // as the kubelet reports it (kubectl describe pod's FailedCreatePodSandBox), libcni's wording inside
+    expect(await page.getByTestId('timeline-report').innerText()).toMatch(
+      /✗ Failed to create pod sandbox: rpc error: code = Unknown desc = failed to setup network for sandbox "[0-9a-f]{64}": plugin type="portmap" failed \(add\): injected fault: portmap fails on ADD and DEL/,
     );
     await page.locator('[data-testid="timeline-step-row"][data-name="undo: teardown pod network (CNI DEL)"]').click();
     await page.screenshot({ path: join(SHOTS, 'timeline-fault-leak.png') });
