@@ -254,6 +254,14 @@ describe('the timeline against a real world', () => {
     // so nothing of this pod is left, and the report says exactly that.
     expect(done.leaks).toEqual([]);
     expect(existsSync(join(world.node('node1').host.dataDir, 'networks', 'podnet', pod.ip))).toBe(false);
+    // later, the kubelet's garbage collection removes the sandbox: an operation of its own, not part of KillPod
+    expect(steps.map((s) => s.name)).not.toContain('RemovePodSandbox');
+    const gc = await waitFor<TimelineOperation>('timeline.operation', (o) => o.kind === 'garbageCollect', m);
+    const gcDone = gc.state === 'done' ? gc : await finished(gc.id, m);
+    expect(gcDone.state).toBe('done');
+    const gcSteps = (await engine.api['timeline.steps']({ op: gc.id })).map((s) => s.name);
+    expect(gcSteps.slice(0, 3)).toEqual(['GarbageCollect', 'evictSandboxes', 'RemovePodSandbox']);
+    expect(gcSteps).toContain('evictPodLogsDirectories');
   });
 
   it('stopping the world while a step-through is paused releases it: nothing is stuck', async () => {

@@ -103,7 +103,8 @@ export const TimelineFault = z.discriminatedUnion('kind', [
 ]);
 export const TimelineOperation = z.object({
   id: opId,
-  kind: z.enum(['syncPod', 'killPod']),
+  /** garbageCollect: the kubelet's sweep after a KillPod (no pod, no node: it covers them all). */
+  kind: z.enum(['syncPod', 'killPod', 'garbageCollect']),
   pod: z.string(),
   node: z.string(),
   /** Wall clock, ms since the epoch. */

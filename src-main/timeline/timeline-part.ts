@@ -97,7 +97,12 @@ export class TimelinePart implements SessionPart, Pick<PodnetApi, TimelineMethod
 
   attach(session: Session): void {
     this.session = session;
-    this.unobserve = session.kubelet.observe((k) => this.onOperation(k));
+    const off = session.kubelet.observe((k) => this.onOperation(k));
+    // the kubelet's garbage collection (RemovePodSandbox, pod logs) is an operation of its own, after KillPod
+    const offGc = session.kubelet.observeGc((g) =>
+      this.onOperation({ kind: 'garbageCollect', name: '', node: '', trace: g.trace, done: g.done }),
+    );
+    this.unobserve = () => (off(), offGc());
   }
 
   detach(): void {
@@ -167,7 +172,9 @@ export class TimelinePart implements SessionPart, Pick<PodnetApi, TimelineMethod
     return op;
   }
 
-  private onOperation(k: KubeletOperation): void {
+  private onOperation(
+    k: Pick<KubeletOperation, 'name' | 'node' | 'trace' | 'done'> & { kind: TimelineOperation['kind'] },
+  ): void {
     const op = this.started.get(k.trace) ?? this.newOp(k.kind, k.name, k.node, k.trace, false);
     this.started.delete(k.trace);
     if (k.node) op.info.node = k.node;

@@ -13,7 +13,7 @@ import './timeline.css';
 const NO_STEPS: TimelineStep[] = [];
 
 function opLabel(o: TimelineOperation): string {
-  const kind = o.kind === 'syncPod' ? 'SyncPod' : 'KillPod';
+  const kind = o.kind === 'syncPod' ? 'SyncPod' : o.kind === 'killPod' ? 'KillPod' : 'GarbageCollect';
   const time = new Date(o.startedAt).toLocaleTimeString();
   return `#${o.id} ${kind} ${o.pod}${o.node ? ` on ${o.node}` : ''} · ${o.state}${o.fault ? ' · fault' : ''}${o.stepThrough ? ' · stepped' : ''} · ${time}`;
 }
