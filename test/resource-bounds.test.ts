@@ -205,7 +205,9 @@ describe('a world with a process limit', () => {
         '#!/bin/sh\n[ "$CNI_COMMAND" = ADD ] || exit 0\nexec awk "BEGIN { s = \\"a\\"; while (1) s = s s }"\n',
       );
       writeConf(world, 'node1', '10-hog.conflist', { cniVersion: '1.0.0', name: 'hog', plugins: [{ type: 'hog' }] });
-      const kubelet = new Kubelet(world);
+      // use_internal_loopback: with the loopback plugin beside it (go-cni runs both at once), the bound can hit
+      // whichever allocates next, and go-cni reports the first network that fails: the hog alone here
+      const kubelet = new Kubelet(world, { loopback: 'internal' });
       const e = await failure(kubelet.syncPod({ name: 'web', node: 'node1' }));
       // the kubelet's and containerd's wrapping, around the executor's error
       let cause: unknown = e;

@@ -205,7 +205,7 @@ describe('the CNI config editor in Chromium', () => {
       .toBe('false');
     // containerd 2.1's words: go-cni has no config loaded
     expect(await page.getByTestId('node-pill-node1').getAttribute('title')).toBe(
-      'node1: NetworkReady=false — NetworkPluginNotReady: Network plugin returns error: cni plugin not initialized',
+      "node1: NetworkReady=false — NetworkPluginNotReady: Network plugin returns error: cni plugin not initialized · containerd's log (crictl info, lastCNILoadStatus): cni config load failed: no network config found in /etc/cni/net.d: cni plugin not initialized: failed to load cni config",
     );
 
     // restored: a new file from the bridge + host-local template, edited to node1's subnet, saved

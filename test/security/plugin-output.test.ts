@@ -40,7 +40,8 @@ describe('a CNI plugin that prints 700 MB', () => {
     const done = new Promise<TimelineOperation>((resolve) => {
       const on = (e: EventName, p: unknown) => {
         const o = p as TimelineOperation;
-        if (e === 'timeline.operation' && (o.state === 'done' || o.state === 'failed')) {
+        // the SyncPod (not a garbage collection that may end meanwhile)
+        if (e === 'timeline.operation' && o.kind === 'syncPod' && (o.state === 'done' || o.state === 'failed')) {
           engine.events.off('event', on);
           resolve(o);
         }
