@@ -63,7 +63,7 @@ describe('podnet trace', () => {
     const r = await podnet(['trace']);
     expect(r.code, r.stdout + r.stderr).toBe(0);
     expectInOrder(r.stdout, [
-      'modelled: containerd 2.1.9 · go-cni 1.1.13 · libcni 1.3.0 · CNI plugins 1.9.1 · kubelet 1.35',
+      'modelled: containerd 2.1.9 · go-cni 1.1.13 · libcni 1.3.0 · kubelet 1.35; the real CNI plugins 1.9.1+ds1-',
       'SyncPod',
       'NetworkReady gate',
       'PrepareResources',
