@@ -33,7 +33,8 @@ export function formatProblem(p: LintProblem): string {
 /** Plugins that work on the previous plugin's result, so they cannot come first. */
 export const CHAINED_PLUGINS = ['portmap', 'bandwidth', 'firewall', 'tuning', 'sbr', 'vrf'];
 /** Plugins that make the pod's interface (CNI_IFNAME): two in one chain collide. */
-export const INTERFACE_PLUGINS = ['bridge', 'ptp', 'macvlan', 'ipvlan', 'vlan', 'host-device'];
+// plugins that create the pod's CNI_IFNAME (dummy and tap ship with plugins 1.9.1)
+export const INTERFACE_PLUGINS = ['bridge', 'ptp', 'macvlan', 'ipvlan', 'vlan', 'host-device', 'dummy', 'tap'];
 
 /** Where things are in a text: offsets to lines and columns, paths to nodes. */
 export class Locator {
@@ -265,7 +266,7 @@ function semanticProblems(loc: Locator, json: unknown, kind: 'conflist' | 'conf'
         err(
           [...path, 'type'],
           'two-interfaces',
-          `${type} would create the pod's interface again: plugin ${maker.index + 1} (${maker.type}) already made it, so ADD fails with "already exists"`,
+          `${type} would create the pod's interface again: plugin ${maker.index + 1} (${maker.type}) already made it, so ADD fails: the pod already has that interface ("already exists" or "file exists")`,
         );
       else maker = { type, index };
     }
