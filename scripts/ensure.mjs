@@ -109,21 +109,25 @@ const lockHash = createHash('sha256')
   .update(readFileSync(join(root, 'package-lock.json')))
   .digest('hex');
 const modulesStamp = join(root, 'node_modules', '.podnet-lock');
-const installed = (() => {
+const stamped = (() => {
   try {
     return readFileSync(modulesStamp, 'utf8') === lockHash;
   } catch {
-    // installed by hand (npm ci/npm install) after the lock last changed: take it as it is
-    try {
-      return (
-        statSync(join(root, 'node_modules/.package-lock.json')).mtimeMs >=
-        statSync(join(root, 'package-lock.json')).mtimeMs
-      );
-    } catch {
-      return false;
-    }
+    return false;
   }
 })();
+// without our stamp: installed by hand (npm ci/npm install) after the lock last changed, taken as it is
+const installedByHand = () => {
+  try {
+    return (
+      statSync(join(root, 'node_modules/.package-lock.json')).mtimeMs >=
+      statSync(join(root, 'package-lock.json')).mtimeMs
+    );
+  } catch {
+    return false;
+  }
+};
+const installed = stamped || (!existsSync(modulesStamp) && installedByHand());
 if (installed) {
   step('node_modules', 'up to date');
 } else {
@@ -133,7 +137,7 @@ if (installed) {
   if (!run('npm', ['ci', '--no-audit', '--no-fund'], { env }))
     fail('npm ci failed: is the npm registry reachable? (the output above names the package)');
 }
-if (existsSync(join(root, 'node_modules'))) writeFileSync(modulesStamp, lockHash);
+if (!stamped && existsSync(join(root, 'node_modules'))) writeFileSync(modulesStamp, lockHash);
 
 // 4. the pinned binaries (CNI plugins 1.9.1; for the tests, Go and libcni's and go-cni's source)
 const bundles = missingBundles(mode === 'test');

@@ -9,6 +9,7 @@ import { Kubelet, type KubeletOperation } from '../src-main/runtime/kubelet.js';
 import { podLeftovers } from '../src-main/runtime/leaks.js';
 import { Trace } from '../src-main/runtime/trace.js';
 import { addPlugin, bridgePlugin, expectClean, podRun, withWorld, writeConf, writeDefaultConf } from './helpers.js';
+import type { World } from '../src-main/world/world.js';
 
 const until = async (what: string, ok: () => boolean, ms = 10_000) => {
   const end = Date.now() + ms;
@@ -17,6 +18,21 @@ const until = async (what: string, ok: () => boolean, ms = 10_000) => {
     await new Promise((r) => setTimeout(r, 50));
   }
 };
+
+/** A chain whose first plugin (it loads: only lint minds) gives an empty ADD result and fails its first DEL (a marker file), then behaves. */
+async function delOnceFailChain(w: World): Promise<void> {
+  await addPlugin(
+    w,
+    'node1',
+    'deloncefail',
+    '#!/bin/sh\ncat >/dev/null\ncase "$CNI_COMMAND" in\nADD) echo \'{"cniVersion":"1.0.0"}\' ;;\nDEL) [ -e /var/lib/cni/failed-once ] && exit 0; touch /var/lib/cni/failed-once; echo \'{"cniVersion":"1.0.0","code":11,"msg":"DEL failed once"}\'; exit 1 ;;\nVERSION) echo \'{"cniVersion":"1.0.0","supportedVersions":["1.0.0"]}\' ;;\nesac\n',
+  );
+  writeConf(w, 'node1', '10-podnet.conflist', {
+    cniVersion: '1.0.0',
+    name: 'podnet',
+    plugins: [{ type: 'deloncefail' }, bridgePlugin('10.244.1.0/24')],
+  });
+}
 
 describe('teardown uses the config loaded now (go-cni Remove)', () => {
   it('no config when the pod is deleted: StopPodSandbox fails "cni plugin not initialized", the pod stays Terminating and KillPod is retried until the config returns', () =>
@@ -340,18 +356,7 @@ describe('stopping containers and the undo once setup had finished', () => {
 
   it('the pause fails after CNI ADD succeeded and DEL fails too: cleanupErr keeps the sandbox SANDBOX_UNKNOWN, no inline kill; the GC stops and removes it', () =>
     withWorld(1, async (w) => {
-      // first in the chain (it loads: only lint minds), an empty result on ADD; fails DEL once (a marker), then behaves
-      await addPlugin(
-        w,
-        'node1',
-        'deloncefail',
-        '#!/bin/sh\ncat >/dev/null\ncase "$CNI_COMMAND" in\nADD) echo \'{"cniVersion":"1.0.0"}\' ;;\nDEL) [ -e /var/lib/cni/failed-once ] && exit 0; touch /var/lib/cni/failed-once; echo \'{"cniVersion":"1.0.0","code":11,"msg":"DEL failed once"}\'; exit 1 ;;\nVERSION) echo \'{"cniVersion":"1.0.0","supportedVersions":["1.0.0"]}\' ;;\nesac\n',
-      );
-      writeConf(w, 'node1', '10-podnet.conflist', {
-        cniVersion: '1.0.0',
-        name: 'podnet',
-        plugins: [{ type: 'deloncefail' }, bridgePlugin('10.244.1.0/24')],
-      });
+      await delOnceFailChain(w);
       const k = new Kubelet(w, { gcDelayMs: 0 });
       const rt = k.runtime('node1');
       const t = new Trace();
@@ -386,17 +391,7 @@ describe('stopping containers and the undo once setup had finished', () => {
 
   it("a sync that left a SANDBOX_UNKNOWN sandbox: the kubelet's next sync stops it (no inline kill), and the pod's next syncPod is attempt 1 of the same pod", () =>
     withWorld(1, async (w) => {
-      await addPlugin(
-        w,
-        'node1',
-        'deloncefail',
-        '#!/bin/sh\ncat >/dev/null\ncase "$CNI_COMMAND" in\nADD) echo \'{"cniVersion":"1.0.0"}\' ;;\nDEL) [ -e /var/lib/cni/failed-once ] && exit 0; touch /var/lib/cni/failed-once; echo \'{"cniVersion":"1.0.0","code":11,"msg":"DEL failed once"}\'; exit 1 ;;\nVERSION) echo \'{"cniVersion":"1.0.0","supportedVersions":["1.0.0"]}\' ;;\nesac\n',
-      );
-      writeConf(w, 'node1', '10-podnet.conflist', {
-        cniVersion: '1.0.0',
-        name: 'podnet',
-        plugins: [{ type: 'deloncefail' }, bridgePlugin('10.244.1.0/24')],
-      });
+      await delOnceFailChain(w);
       const k = new Kubelet(w, { relistPeriodMs: 150, gcDelayMs: 0 });
       const ops: KubeletOperation[] = [];
       k.observe((op) => ops.push(op));

@@ -9,7 +9,7 @@ import { Kubelet, type Pod } from '../runtime/kubelet.js';
 import { hostDiff, hostSnapshot, settledPodLeftovers, strayProcesses } from '../runtime/leaks.js';
 import { formatTimeline } from '../runtime/trace-format.js';
 import { MODELLED_LINE } from '../runtime/sources.js';
-import { pluginSet } from '../world/paths.js';
+import { describePluginSet } from '../world/paths.js';
 import { Trace } from '../runtime/trace.js';
 import { nodeFolder } from '../fs/world-files.js';
 import { createWorld, type World } from '../world/world.js';
@@ -23,14 +23,6 @@ export interface TraceScenario {
 }
 
 export class UsageError extends Error {}
-
-/** The plugins are not modelled: which real set the world runs. */
-function realPlugins(): string {
-  const set = pluginSet();
-  return set.source === 'pinned'
-    ? `the real CNI plugins ${set.version ?? '1.9.1'}`
-    : `the real CNI plugins of ${set.source === 'system' ? 'the system (not the pinned 1.9.1)' : 'PODNET_CNI_PATH'}: ${set.dirs.join(', ')}`;
-}
 
 export async function traceCommand(sc: TraceScenario, print: (s: string) => void): Promise<boolean> {
   let config: { name: string; text: string } | undefined;
@@ -63,7 +55,7 @@ export async function traceCommand(sc: TraceScenario, print: (s: string) => void
     const nodes = [...world.nodes.keys()];
     const text = (s: string) => !sc.json && print(s);
     text(
-      `podnet trace (modelled: ${MODELLED_LINE.replace(/ · CNI plugins [^·]+· /, ' · ')}; ${realPlugins()}): ${sc.nodes} node${sc.nodes > 1 ? 's' : ''}, ${sc.pods} pod${sc.pods > 1 ? 's' : ''}, loopback ${sc.loopback}, config ${config?.name ?? `${DEFAULT_CONF_FILE} (bridge + host-local, portmap)`}\n`,
+      `podnet trace (modelled: ${MODELLED_LINE}; ${describePluginSet()}): ${sc.nodes} node${sc.nodes > 1 ? 's' : ''}, ${sc.pods} pod${sc.pods > 1 ? 's' : ''}, loopback ${sc.loopback}, config ${config?.name ?? `${DEFAULT_CONF_FILE} (bridge + host-local, portmap)`}\n`,
     );
     const pods: Pod[] = [];
     const setups: unknown[] = [];

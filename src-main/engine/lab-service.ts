@@ -2,8 +2,8 @@
 // requests of api/contract.ts, with its events. Both hosts serve exactly this.
 import { EventEmitter } from 'node:events';
 import { doctorFix } from '../world/doctor.js';
-import { pluginSet } from '../world/paths.js';
-import { MODELLED } from '../runtime/sources.js';
+import { describePluginSet } from '../world/paths.js';
+import { MODELLED_LINE } from '../runtime/sources.js';
 import { bridgeConfList, DEFAULT_CONF_FILE } from '../cni/defaults.js';
 import { Kubelet, type Pod } from '../runtime/kubelet.js';
 import { formPodSpec, furnishWorld, newKubelet, type WorldSpec } from '../session/world-spec.js';
@@ -124,22 +124,9 @@ export class LabService
 
   private fidelityLine?: { modelled: string; plugins: string };
 
-  /** What is modelled (the runtime's pinned versions) and which real plugins the world runs: read once, the set cannot change under a running app. */
+  /** What is modelled and which real plugins the world runs: read once, the set does not change under a running app. */
   private fidelity(): { modelled: string; plugins: string } {
-    if (!this.fidelityLine) {
-      const set = pluginSet();
-      const plugins =
-        set.source === 'pinned'
-          ? `the real CNI plugins ${set.version ?? '1.9.1'} (pinned)`
-          : set.source === 'system'
-            ? `the system's CNI plugins (${set.dirs.join(', ')}; not the pinned 1.9.1: run podnet doctor)`
-            : `the CNI plugins in PODNET_CNI_PATH (${set.dirs.join(', ')})`;
-      this.fidelityLine = {
-        modelled: `containerd ${MODELLED.containerd} · go-cni ${MODELLED.goCni} · libcni ${MODELLED.libcni} · kubelet ${MODELLED.kubelet}`,
-        plugins,
-      };
-    }
-    return this.fidelityLine;
+    return (this.fidelityLine ??= { modelled: MODELLED_LINE, plugins: describePluginSet() });
   }
 
   private changed(): WorldStatus {

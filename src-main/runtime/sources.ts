@@ -10,14 +10,13 @@ export const MODELLED = {
   containerd: '2.1.9',
   goCni: '1.1.13',
   libcni: '1.3.0',
-  cniPlugins: '1.9.1',
   kubelet: '1.35',
   summary:
     "kubelet 1.35's SyncPod/KillPod/GC over the CRI, containerd 2.1's sandbox lifecycle and go-cni 1.1.13's Load/Status/Setup/Remove over libcni 1.3, with the real CNI plugins 1.9.1",
 } as const;
 
-/** One line for headers: "containerd 2.1.9 · go-cni 1.1.13 · libcni 1.3.0 · CNI plugins 1.9.1 · kubelet 1.35". */
-export const MODELLED_LINE = `containerd ${MODELLED.containerd} · go-cni ${MODELLED.goCni} · libcni ${MODELLED.libcni} · CNI plugins ${MODELLED.cniPlugins} · kubelet ${MODELLED.kubelet}`;
+/** One line for headers: "containerd 2.1.9 · go-cni 1.1.13 · libcni 1.3.0 · kubelet 1.35" (the plugins are real: world/paths.ts's pluginSet). */
+export const MODELLED_LINE = `containerd ${MODELLED.containerd} · go-cni ${MODELLED.goCni} · libcni ${MODELLED.libcni} · kubelet ${MODELLED.kubelet}`;
 
 const K8S = 'https://github.com/kubernetes/kubernetes/blob/v1.35.0/pkg/kubelet';
 const CTD = 'https://github.com/containerd/containerd/blob/v2.1.9/internal/cri/server';

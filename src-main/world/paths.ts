@@ -86,6 +86,14 @@ export function pluginSet(env: NodeJS.ProcessEnv = process.env): PluginSet {
   return { dirs: PLUGIN_DIRS.filter(hasFiles), source: 'system' };
 }
 
+/** The plugin set in words, for the timeline's header and `podnet trace`: the plugins are real, not modelled. */
+export function describePluginSet(set: PluginSet = pluginSet()): string {
+  if (set.source === 'pinned') return `the real CNI plugins ${set.version ?? PINNED_PLUGINS_VERSION} (pinned)`;
+  if (set.source === 'system')
+    return `the system's CNI plugins (${set.dirs.join(', ')}; not the pinned ${PINNED_PLUGINS_VERSION}: run podnet doctor)`;
+  return `the CNI plugins in PODNET_CNI_PATH (${set.dirs.join(', ')})`;
+}
+
 /** Host directories holding the CNI plugins a world uses (pluginSet's). */
 export function hostPluginDirs(env: NodeJS.ProcessEnv = process.env): string[] {
   return pluginSet(env).dirs;
