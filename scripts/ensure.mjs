@@ -14,7 +14,7 @@ const mode = process.argv[2] === 'test' ? 'test' : 'app';
 const started = Date.now();
 
 /** Debian packages a lab world needs (and, for the tests, the browser the UI tests drive). */
-export const PACKAGES = {
+const PACKAGES = {
   // iproute2, nftables, iptables: the lab world's networking; busybox-static: pause, containers, httpd
   // util-linux: unshare/nsenter; build-essential: the native helpers; tcpdump, fakeroot: lab 10's capture
   // dnsmasq-base: lab 13's cluster DNS; containernetworking-plugins: the fallback plugin set
