@@ -1,0 +1,108 @@
+// The recording shims: one per real plugin in a node's /opt/cni/bin, so that every CNI call is seen —
+// the real containerd's (its log says only "begin cni setup") and the model's alike, nested IPAM
+// calls included: the environment, stdin, stdout and exit status, in the order the calls began.
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { NODE_PATHS, shq } from '../world/world.js';
+
+/** Where a node's shims write (the node's own folder, bound there by ContainerdDaemon or recordPluginCalls). */
+export const RECORDS_DIR = '/run/podnet-cni-calls';
+
+/** One plugin call as a shim saw it. */
+export interface PluginCall {
+  /** When it began (ns since the epoch, from the node's clock) and the shim's PID: the order of calls. */
+  startNs: bigint;
+  pid: number;
+  plugin: string;
+  /** The CNI_* variables (the rest of the environment is the caller's and is not compared). */
+  env: Record<string, string>;
+  stdin: string;
+  stdout: string;
+  exit: number;
+}
+
+/** The shim for one plugin: records, then runs the real one with the same stdin, stdout passed on. */
+export function recorderScript(real: string): string {
+  return `#!/bin/sh
+# Podnet Lab's recording shim: this CNI call is saved in ${RECORDS_DIR}, then ${real} runs it.
+n=${RECORDS_DIR}/$(date +%s%N).$$.$(basename "$0")
+env | grep '^CNI_' > "$n.env"
+cat > "$n.stdin"
+${shq(real)} < "$n.stdin" > "$n.stdout"
+rc=$?
+echo $rc > "$n.exit"
+cat "$n.stdout"
+exit $rc
+`;
+}
+
+/** Each real plugin, by name: the first folder that has it wins, as in the node's overlay. */
+export function realPlugins(dirs: string[]): Map<string, string> {
+  const found = new Map<string, string>();
+  for (const d of dirs) {
+    let names: string[];
+    try {
+      names = readdirSync(d);
+    } catch {
+      continue;
+    }
+    for (const name of names) {
+      const p = join(d, name);
+      try {
+        const st = statSync(p);
+        if (st.isFile() && st.mode & 0o111 && !found.has(name)) found.set(name, p);
+      } catch {
+        /* gone */
+      }
+    }
+  }
+  return found;
+}
+
+/** Shell lines (run in the node) that put a shim in place of each plugin, in the node's plugin folder. */
+export function recorderInstallScript(plugins: Map<string, string>): string[] {
+  return [...plugins].flatMap(([name, real]) => [
+    `cat > ${NODE_PATHS.binDir}/${name} <<'PODNET_SHIM'`,
+    recorderScript(real).trimEnd(),
+    'PODNET_SHIM',
+    `chmod 755 ${NODE_PATHS.binDir}/${name}`,
+  ]);
+}
+
+/** The calls recorded in `dir` (an engine path), in the order they began. */
+export function readPluginCalls(dir: string): PluginCall[] {
+  let files: string[];
+  try {
+    files = readdirSync(dir);
+  } catch {
+    return [];
+  }
+  const calls: PluginCall[] = [];
+  for (const f of files.filter((x) => x.endsWith('.exit'))) {
+    const stem = f.slice(0, -'.exit'.length);
+    const [ns, pid, ...rest] = stem.split('.');
+    const read = (ext: string) => {
+      try {
+        return readFileSync(join(dir, `${stem}.${ext}`), 'utf8');
+      } catch {
+        return '';
+      }
+    };
+    const env = Object.fromEntries(
+      read('env')
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+    );
+    calls.push({
+      startNs: BigInt(ns!),
+      pid: Number(pid),
+      plugin: rest.join('.'),
+      env,
+      stdin: read('stdin'),
+      stdout: read('stdout'),
+      exit: Number(read('exit').trim()),
+    });
+  }
+  return calls.sort((a, b) => (a.startNs < b.startNs ? -1 : a.startNs > b.startNs ? 1 : a.pid - b.pid));
+}
