@@ -8,7 +8,7 @@ import { NODE_PATHS, WORLD_PATH, shq, type World, type WorldProcess } from '../w
 import type { LoopbackMode } from './containerd.js';
 import { CriClient } from './cri-client.js';
 import { BUSYBOX_IMAGE, OCI_ARCH, SANDBOX_IMAGE, busyboxImage, sandboxImage } from './oci-images.js';
-import { RECORDS_DIR, realPlugins, recorderInstallScript } from './plugin-recorder.js';
+import { recordPluginCalls } from './plugin-recorder.js';
 
 /** Where containerd's files are on a node (a real node's paths). */
 export const CONTAINERD_PATHS = {
@@ -156,7 +156,7 @@ export class ContainerdDaemon {
         'the real containerd is not set up on this machine: run "node scripts/pinned.mjs" (it takes containerd 2.1.9 and runc from Debian\'s archive)',
       );
     const folder = join(world.stateDir, 'nodes', node);
-    for (const d of ['etc/containerd', 'var/lib/containerd', 'run/containerd', 'cni-calls'])
+    for (const d of ['etc/containerd', 'var/lib/containerd', 'run/containerd'])
       mkdirSync(join(folder, d), { recursive: true });
     writeFileSync(
       join(folder, 'etc/containerd/config.toml'),
@@ -171,17 +171,14 @@ export class ContainerdDaemon {
       ['etc/containerd', '/etc/containerd'],
       ['var/lib/containerd', CONTAINERD_PATHS.root],
       ['run/containerd', CONTAINERD_PATHS.state],
-      ['cni-calls', RECORDS_DIR],
     ];
     await world.run({ kind: 'node', node }, [
       'sh',
       '-ec',
-      [
-        ...binds.flatMap(([from, to]) => [`mkdir -p ${to}`, `mount --bind ${base}/${from} ${to}`]),
-        // a recording shim for each real plugin, in the node's own plugin folder (the overlay's upper)
-        ...recorderInstallScript(realPlugins(world.pluginDirs)),
-      ].join('\n'),
+      [...binds.flatMap(([from, to]) => [`mkdir -p ${to}`, `mount --bind ${base}/${from} ${to}`])].join('\n'),
     ]);
+    // containerd's log does not show its plugin calls: a recording shim for each real plugin does
+    await recordPluginCalls(world, node);
     const p = world.spawn({ kind: 'node', node }, [join(bin, 'containerd'), '--config', CONTAINERD_PATHS.config], {
       env: world.baseEnv({ PATH: `${bin}:${WORLD_PATH}`, PODNET_NODE: node }),
     });

@@ -1,9 +1,9 @@
 // The recording shims: one per real plugin in a node's /opt/cni/bin, so that every CNI call is seen —
 // the real containerd's (its log says only "begin cni setup") and the model's alike, nested IPAM
 // calls included: the environment, stdin, stdout and exit status, in the order the calls began.
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { NODE_PATHS, shq } from '../world/world.js';
+import { NODE_PATHS, shq, type World } from '../world/world.js';
 
 /** Where a node's shims write (the node's own folder, bound there by ContainerdDaemon or recordPluginCalls). */
 export const RECORDS_DIR = '/run/podnet-cni-calls';
@@ -105,4 +105,25 @@ export function readPluginCalls(dir: string): PluginCall[] {
     });
   }
   return calls.sort((a, b) => (a.startNs < b.startNs ? -1 : a.startNs > b.startNs ? 1 : a.pid - b.pid));
+}
+
+/**
+ * Puts a recording shim in place of every real plugin on `node` (model or real runtime alike) and
+ * returns the engine's path to the records.
+ */
+export async function recordPluginCalls(world: World, node: string): Promise<string> {
+  const folder = join(world.stateDir, 'nodes', node, 'cni-calls');
+  mkdirSync(folder, { recursive: true });
+  // the holder's cwd is the node's folder (world.ts startNode): bound at RECORDS_DIR in the node's mounts
+  const base = `/proc/${world.node(node).holderPid}/cwd`;
+  await world.run({ kind: 'node', node }, [
+    'sh',
+    '-ec',
+    [
+      `mkdir -p ${RECORDS_DIR}`,
+      `mountpoint -q ${RECORDS_DIR} || mount --bind ${base}/cni-calls ${RECORDS_DIR}`,
+      ...recorderInstallScript(realPlugins(world.pluginDirs)),
+    ].join('\n'),
+  ]);
+  return folder;
 }

@@ -54,7 +54,8 @@ export function sandboxRequest(c: PodSandboxConfig) {
     },
     annotations: c.annotations ?? {},
     linux: {
-      // no cgroup_parent: a lab world's cgroupfs is read-only (docs/architecture.md, the real containerd)
+      // passed as the kubelet does (containerd gives it to CNI as cgroupPath); the runc shim drops the cgroup itself
+      ...(c.cgroupParent ? { cgroupParent: c.cgroupParent } : {}),
       securityContext: { namespaceOptions: { network: c.hostNetwork ? 'NODE' : 'POD', pid: 'CONTAINER', ipc: 'POD' } },
     },
   };
