@@ -1,7 +1,7 @@
 // The recording shims: one per real plugin in a node's /opt/cni/bin, so that every CNI call is seen —
 // the real containerd's (its log says only "begin cni setup") and the model's alike, nested IPAM
 // calls included: the environment, stdin, stdout and exit status, in the order the calls began.
-import { mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { NODE_PATHS, shq, type World } from '../world/world.js';
 
@@ -59,16 +59,6 @@ export function realPlugins(dirs: string[]): Map<string, string> {
   return found;
 }
 
-/** Shell lines (run in the node) that put a shim in place of each plugin, in the node's plugin folder. */
-export function recorderInstallScript(plugins: Map<string, string>): string[] {
-  return [...plugins].flatMap(([name, real]) => [
-    `cat > ${NODE_PATHS.binDir}/${name} <<'PODNET_SHIM'`,
-    recorderScript(real).trimEnd(),
-    'PODNET_SHIM',
-    `chmod 755 ${NODE_PATHS.binDir}/${name}`,
-  ]);
-}
-
 /** The calls recorded in `dir` (an engine path), in the order they began. */
 export function readPluginCalls(dir: string): PluginCall[] {
   let files: string[];
@@ -109,12 +99,17 @@ export function readPluginCalls(dir: string): PluginCall[] {
 
 /**
  * Puts a recording shim in place of every real plugin on `node` (model or real runtime alike) and
- * returns the engine's path to the records.
+ * returns the engine's path to the records. Each shim is bound over its plugin's name in the node's
+ * /opt/cni/bin: the overlay is not written (an unprivileged world could not copy a host file up).
  */
 export async function recordPluginCalls(world: World, node: string): Promise<string> {
-  const folder = join(world.stateDir, 'nodes', node, 'cni-calls');
-  mkdirSync(folder, { recursive: true });
-  // the holder's cwd is the node's folder (world.ts startNode): bound at RECORDS_DIR in the node's mounts
+  const folder = join(world.stateDir, 'nodes', node);
+  const plugins = realPlugins(world.pluginDirs);
+  mkdirSync(join(folder, 'cni-calls'), { recursive: true });
+  mkdirSync(join(folder, 'cni-shims'), { recursive: true });
+  for (const [name, real] of plugins)
+    writeFileSync(join(folder, 'cni-shims', name), recorderScript(real), { mode: 0o755 });
+  // the holder's cwd is the node's folder (world.ts startNode): reached from the node's own mounts
   const base = `/proc/${world.node(node).holderPid}/cwd`;
   await world.run({ kind: 'node', node }, [
     'sh',
@@ -122,8 +117,10 @@ export async function recordPluginCalls(world: World, node: string): Promise<str
     [
       `mkdir -p ${RECORDS_DIR}`,
       `mountpoint -q ${RECORDS_DIR} || mount --bind ${base}/cni-calls ${RECORDS_DIR}`,
-      ...recorderInstallScript(realPlugins(world.pluginDirs)),
+      `for p in ${[...plugins.keys()].map(shq).join(' ')}; do`,
+      `  mountpoint -q ${NODE_PATHS.binDir}/"$p" || mount --bind ${base}/cni-shims/"$p" ${NODE_PATHS.binDir}/"$p"`,
+      'done',
     ].join('\n'),
   ]);
-  return folder;
+  return join(folder, 'cni-calls');
 }
