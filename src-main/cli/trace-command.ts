@@ -61,7 +61,7 @@ export async function traceCommand(sc: TraceScenario, print: (s: string) => void
     let runtimeLine = `modelled: ${MODELLED_LINE}`;
     if (sc.runtime === 'containerd') {
       const t0 = performance.now();
-      await kubelet.useRealContainerd({ loopback: sc.loopback });
+      await kubelet.useRealContainerd();
       const ms = Math.round(performance.now() - t0);
       const real = [...kubelet.cris.values()][0] as RealContainerdNode;
       report.containerd = { version: real.daemon.version, package: containerdPackageVersion(), startMs: ms };

@@ -35,7 +35,7 @@ export interface CriRuntime {
   podSandboxStatus(id: string, trace: Trace, parent?: number): Promise<SandboxStatusAnswer>;
   /** The sandbox's state as last known (undefined: gone). */
   sandboxState(id: string): SandboxState | undefined;
-  /** The world PID of the sandbox's pause (its namespaces are the pod's). */
+  /** The world PID whose mount and UTS namespaces a pod's terminal enters (the model's pause; 0: the node's). */
   sandboxPid(id: string): number;
   startContainer(sandboxId: string, command: string[], logPath: string, name: string): Promise<RunningContainer>;
   stopContainer(containerId: string, timeoutSeconds: number, trace: Trace, parent?: number): Promise<string>;

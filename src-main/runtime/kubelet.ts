@@ -6,7 +6,7 @@ import type { JsonObject } from '../cni/conf.js';
 import type { PortMapping } from '../cni/capability-args.js';
 import type { World } from '../world/world.js';
 import type { CriRuntime, RunningContainer } from './cri-runtime.js';
-import { startRealContainerd } from './real-containerd.js';
+import { startRealContainerd, type RealContainerdNode } from './real-containerd.js';
 import {
   ContainerdNode,
   failedCleanupOf,
@@ -201,12 +201,13 @@ export class Kubelet {
   }
 
   /**
-   * Moves every node's pods onto the real containerd 2.1 (started now, on each node, with the same
-   * loopback setting); the kubelet is the same. Call before any pod exists.
+   * Moves the pods of every node (or of `nodes`) onto the real containerd 2.1, started now on each with
+   * the node's loopback setting; the kubelet is the same. Call before any pod exists.
    */
-  async useRealContainerd(opts: { loopback?: LoopbackMode } = {}): Promise<void> {
+  async useRealContainerd(opts: { nodes?: string[] } = {}): Promise<void> {
     if (this.pods.size) throw new KubeletError('the runtime is chosen before the first pod');
-    const real = await startRealContainerd(this.world, this.runtimes, opts);
+    const chosen = new Map([...this.runtimes].filter(([n]) => !opts.nodes || opts.nodes.includes(n)));
+    const real = await startRealContainerd(this.world, chosen);
     for (const [name, rt] of real) {
       rt.onSandboxExit((sb) => this.onSandboxExit(sb));
       this.cris.set(name, rt);
@@ -216,6 +217,14 @@ export class Kubelet {
   /** Which runtime the nodes run: the model, or the real containerd. */
   get runtimeKind(): 'model' | 'containerd' {
     return [...this.cris.values()].some((r) => r.kind === 'containerd') ? 'containerd' : 'model';
+  }
+
+  /** What a node's pods run on, as the status bar says it: "model" or "containerd 2.1.9". */
+  runtimeOf(node: string): string {
+    const r = this.cri(node);
+    return r.kind === 'containerd'
+      ? `containerd ${(r as RealContainerdNode).daemon.version.replace(/\+.*$/, '')}`
+      : 'model';
   }
 
   /** Stops the loops and ends what the runtimes run themselves (the real containerd's daemons). */

@@ -3,7 +3,7 @@
 // containerd log lines it wrote and every plugin call the recording shims saw while it ran.
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
-import type { World } from '../world/world.js';
+import { NODE_PATHS, type World } from '../world/world.js';
 import type { ExitStatus } from '../world/world-init.js';
 import { ContainerdDaemon } from './containerd-daemon.js';
 import { CriCallError } from './cri-client.js';
@@ -221,6 +221,11 @@ export class RealContainerdNode implements CriRuntime {
     return this.lastStatus;
   }
 
+  /** containerd's lastCNILoadStatus at the last CRI Status ("OK", or why the config did not load). */
+  get lastCNILoadStatus(): string {
+    return this.lastStatus?.lastCNILoadStatus ?? '';
+  }
+
   networkReady(): RuntimeCondition {
     return (
       this.lastStatus?.conditions[1] ?? {
@@ -259,7 +264,10 @@ export class RealContainerdNode implements CriRuntime {
       pid?: number;
       runtimeSpec?: { linux?: { namespaces?: { type: string; path?: string }[] } };
     };
-    const netns = info.runtimeSpec?.linux?.namespaces?.find((n) => n.type === 'network')?.path ?? '';
+    const path = info.runtimeSpec?.linux?.namespaces?.find((n) => n.type === 'network')?.path ?? '';
+    // containerd pins at /var/run/netns, the node's /run/netns (/var/run links to /run); the engine
+    // names it by the folder itself: it reaches it through /proc/PID/root, where a link would leave the world
+    const netns = path.replace(/^\/var\/run\/netns\//, `${NODE_PATHS.netnsDir}/`);
     return { pid: info.pid ?? 0, netns };
   }
 
@@ -291,7 +299,16 @@ export class RealContainerdNode implements CriRuntime {
     return this.known.get(id)?.state;
   }
 
-  sandboxPid(id: string): number {
+  /**
+   * 0: a pod's terminal and checks enter the node's mounts with the pod's netns — the real pause's own
+   * mounts are its image's (the pause binary alone, no shell).
+   */
+  sandboxPid(): number {
+    return 0;
+  }
+
+  /** The world PID of the sandbox's pause process (its /proc/PID/root is the sandbox container's root). */
+  pausePid(id: string): number {
     return this.known.get(id)?.pid ?? 0;
   }
 
@@ -380,9 +397,11 @@ export class RealContainerdNode implements CriRuntime {
 export async function startRealContainerd(
   world: World,
   models: Map<string, ContainerdNode>,
-  opts: { loopback?: LoopbackMode } = {},
 ): Promise<Map<string, RealContainerdNode>> {
-  const started = await Promise.allSettled([...models.values()].map((m) => RealContainerdNode.start(world, m, opts)));
+  // each with its node's loopback setting (use_internal_loopback)
+  const started = await Promise.allSettled(
+    [...models.values()].map((m) => RealContainerdNode.start(world, m, { loopback: m.loopback })),
+  );
   const ok = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
   const failed = started.find((s) => s.status === 'rejected');
   if (failed) {

@@ -374,6 +374,9 @@ export class World {
       const hostBins = WORLD_PATH.split(':').slice(0, -1);
       for (const a of APPLETS)
         if (!hostBins.some((d) => existsSync(join(d, a)))) symlinkSync(busybox, join(worldRoot + TOOLS_DIR, a));
+      // the real containerd's client, for nodes that run it (runtime: containerd)
+      const containerd = containerdBinDir();
+      if (containerd) symlinkSync(join(containerd, 'ctr'), join(worldRoot + TOOLS_DIR, 'ctr'));
       await world.run({ kind: 'sandbox' }, [
         'sh',
         '-ec',

@@ -8,6 +8,7 @@ import type { RuntimeKind } from '../../src-main/runtime/cri-runtime.js';
 import { Kubelet, type Pod, type PodSpec } from '../../src-main/runtime/kubelet.js';
 import { readPluginCalls, recordPluginCalls, type PluginCall } from '../../src-main/runtime/plugin-recorder.js';
 import { Trace } from '../../src-main/runtime/trace.js';
+import { RealContainerdNode } from '../../src-main/runtime/real-containerd.js';
 import { createWorld, type World } from '../../src-main/world/world.js';
 
 export interface Scenario {
@@ -88,7 +89,7 @@ function normalCall(c: PluginCall, norm: (t: string) => string): NormalCall {
   const env = { ...c.env };
   // D1: containerd builds CNI_ARGS from a Go map: its order differs from call to call
   if (env.CNI_ARGS) env.CNI_ARGS = env.CNI_ARGS.split(';').sort().join(';');
-  let stdin: unknown = c.stdin;
+  let stdin: unknown;
   try {
     stdin = JSON.parse(norm(c.stdin));
   } catch {
@@ -135,7 +136,7 @@ const json = async (w: World, target: Parameters<World['run']>[0], argv: string[
   JSON.parse((await w.run(target, argv)) || '[]') as Record<string, unknown>[];
 
 /** What the pod's and node's kernels hold, in the fields that teach (no macs, indexes or timers). */
-async function kernelOf(w: World, pod: Pod, norm: (t: string) => string) {
+async function kernelOf(w: World, pod: Pod, pausePid: number, norm: (t: string) => string) {
   const target = { kind: 'pod' as const, node: 'node1', netns: pod.netns };
   const linkView = (l: Record<string, unknown>) => ({
     ifname: l.ifname,
@@ -155,9 +156,8 @@ async function kernelOf(w: World, pod: Pod, norm: (t: string) => string) {
   ].filter((r) => !String(r.dst).startsWith('fe80') && r.dst !== 'multicast');
   const nodeLinks = (await json(w, { kind: 'node', node: 'node1' }, ['ip', '-d', '-j', 'addr'])).map(linkView);
   const qdiscs = await w.run({ kind: 'node', node: 'node1' }, ['tc', 'qdisc', 'show']);
-  const resolvConf = (
-    await w.exec({ kind: 'node', node: 'node1' }, ['cat', `/proc/${pod.sandboxPid}/root/etc/resolv.conf`])
-  ).stdout;
+  const resolvConf = (await w.exec({ kind: 'node', node: 'node1' }, ['cat', `/proc/${pausePid}/root/etc/resolv.conf`]))
+    .stdout;
   return {
     pod: {
       links: JSON.parse(norm(JSON.stringify(podLinks))) as unknown,
@@ -175,6 +175,12 @@ async function kernelOf(w: World, pod: Pod, norm: (t: string) => string) {
     },
   };
 }
+
+/** The pod's pause process: the model's is the sandbox's PID; the real one's containerd reports. */
+const pausePid = (k: Kubelet, pod: Pod) => {
+  const cri = k.cri('node1');
+  return cri instanceof RealContainerdNode ? cri.pausePid(pod.sandboxId) : pod.sandboxPid;
+};
 
 const message = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
@@ -196,7 +202,7 @@ export async function observe(sc: Scenario, runtime: RuntimeKind): Promise<Obser
     });
     let records: string;
     if (runtime === 'containerd') {
-      await kubelet.useRealContainerd(sc.loopback ? { loopback: sc.loopback } : {});
+      await kubelet.useRealContainerd();
       records = join(w.stateDir, 'nodes', 'node1', 'cni-calls');
     } else records = await recordPluginCalls(w, 'node1');
     const status = await kubelet.runtimeStatus('node1');
@@ -219,7 +225,7 @@ export async function observe(sc: Scenario, runtime: RuntimeKind): Promise<Obser
     } catch (e) {
       obs.setupError = norm(message(e));
     }
-    if (pod) Object.assign(obs, await kernelOf(w, pod, norm));
+    if (pod) Object.assign(obs, await kernelOf(w, pod, pausePid(kubelet, pod), norm));
     obs.cacheAfterSetup = cacheOf(w, norm);
     if (pod) {
       await sc.afterSetup?.(w);
