@@ -6,6 +6,9 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { hostDiff, hostSnapshot } from '../src-main/runtime/leaks.js';
+import { Kubelet } from '../src-main/runtime/kubelet.js';
+import { Trace, type PendingStep } from '../src-main/runtime/trace.js';
+import { withWorld, writeDefaultConf } from './helpers.js';
 
 const PODNET = join(import.meta.dirname, '../bin/podnet.mjs');
 const started = new Set<ChildProcess>();
@@ -123,5 +126,48 @@ describe('podnet trace --runtime containerd', () => {
     expect(diff).toEqual([]);
     expect(hostSnapshot(mine).processes).toEqual([]);
     expect(cgroups()).toEqual(before);
+  }, 120_000);
+});
+
+describe('the kubelet on the real containerd', () => {
+  it('pauses before each CRI call (step-through), and places every plugin call under the CRI call that made it', async () => {
+    await withWorld(1, async (w) => {
+      writeDefaultConf(w);
+      const k = new Kubelet(w, { gcDelayMs: 0, relistPeriodMs: 0, runtimeStatusPeriodMs: 0 });
+      try {
+        await k.useRealContainerd();
+        expect(k.runtimeOf('node1')).toMatch(/^containerd 2\.1\.9$/);
+        const trace = new Trace();
+        const paused: PendingStep[] = [];
+        // a gate that holds each CRI call until the test has seen that nothing of it ran yet
+        trace.gate = async (next) => {
+          paused.push(next);
+          if (next.component === 'cri')
+            expect(trace.events.some((e) => e.component === 'cri' && e.name === next.name)).toBe(false);
+        };
+        const pod = await k.syncPod(
+          { name: 'web', node: 'node1', containers: [{ name: 'httpd', command: ['httpd', '-f', '-p', '80'] }] },
+          trace,
+        );
+        expect(pod.ip).toMatch(/^10\.244\.1\./);
+        expect(paused.filter((p) => p.component === 'cri').map((p) => p.name)).toEqual([
+          'RunPodSandbox',
+          'PodSandboxStatus',
+        ]);
+        const run = trace.events.find((e) => e.name === 'RunPodSandbox')!;
+        const adds = trace.events.filter((e) => e.component === 'cni');
+        expect(adds.map((e) => e.name).sort()).toEqual(['bridge ADD', 'host-local ADD', 'loopback ADD', 'portmap ADD']);
+        for (const a of adds) expect(a.parent).toBe(run.id);
+        // containerd's own log lines for the call are under it too
+        expect(
+          trace.events.some(
+            (e) => e.component === 'containerd' && e.parent === run.id && /RunPodSandbox for/.test(e.name),
+          ),
+        ).toBe(true);
+        await k.killPod('web');
+      } finally {
+        await k.close();
+      }
+    });
   }, 120_000);
 });

@@ -238,7 +238,11 @@ export class TimelinePart implements SessionPart, Pick<PodnetApi, TimelineMethod
   /** The step gate of an operation started here: its fault first, then step-through. */
   private gateFor(op: Op) {
     return async (next: PendingStep): Promise<void> => {
-      if (op.info.fault?.kind === 'remove-netns' && next.name === 'teardownPodNetwork' && !op.faultApplied) {
+      // the real containerd has no inner steps to pause at: its fault lands before the CRI call itself
+      const real = this.session?.kubelet.cri(op.info.node).kind === 'containerd';
+      const before =
+        next.name === 'teardownPodNetwork' || (real && next.component === 'cri' && next.name === 'StopPodSandbox');
+      if (op.info.fault?.kind === 'remove-netns' && before && !op.faultApplied) {
         op.faultApplied = true;
         await this.applyRemoveNetns(op, next);
       }
