@@ -11,6 +11,7 @@ import { centreTools } from './workspace/centre-tools.tsx';
 import { currentTimeline, timelineOf } from './timeline/timeline-model.ts';
 import { editorCommands } from './editor/commands.ts';
 import { guideOf, terminalTarget } from './guide/guide-store.ts';
+import { rightPaneShown } from './state/layout.ts';
 import { cycleFocus } from './workspace/focus.ts';
 
 export type ActionName =
@@ -169,8 +170,7 @@ for (const [tool, t] of Object.entries(centreTools) as [ToolName, (typeof centre
     name: `tool.open:${tool}`,
     label: t.label,
     shortcut: TOOL_SHORTCUTS[tool],
-    perform: ({ lab, state }) =>
-      state.layout.beside === tool ? lab.setLayout({ beside: null }) : lab.openTool(tool),
+    perform: ({ lab, state }) => (state.layout.beside === tool ? lab.setLayout({ beside: null }) : lab.openTool(tool)),
   });
 }
 register({
@@ -446,13 +446,14 @@ async function goHome(lab: Lab): Promise<void> {
 function showTerminal(lab: Lab, state: AppState): void {
   const live = state.tabs.find((t) => t.key === state.activeTab) ?? state.tabs[0];
   if (live) return lab.activate(live.key);
-  if (state.world.state !== 'running') return lab.notify('No world is running: open a lab, or start a world for free play');
+  if (state.world.state !== 'running')
+    return lab.notify('No world is running: open a lab, or start a world for free play');
   const first = guideOf(lab).get().view?.nodes[0] ?? state.world.nodes[0]?.name ?? 'node1';
   lab.openTerminal(terminalTarget(first));
 }
 
 function toggleViews(lab: Lab, state: AppState): void {
-  const hiddenByTool = state.layout.views && state.layout.beside !== null && window.innerWidth < 1700;
+  const hiddenByTool = state.layout.views && !rightPaneShown(state.layout, window.innerWidth);
   // the tool beside the terminals had taken the live views' room: give it back
   if (hiddenByTool) lab.setLayout({ beside: null });
   else lab.toggleViews();

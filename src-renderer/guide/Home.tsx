@@ -37,9 +37,9 @@ export function Home() {
       <section className="home-hero" aria-labelledby="home-title">
         <h2 id="home-title">Build the pod network, one real step at a time</h2>
         <p className="muted">
-          Each lab gives you a world of its own — real network namespaces, veth pairs, bridges and the real CNI
-          plugins, driven as kubelet → CRI → containerd → CNI drives them — and a guide that checks your work as
-          you go. Nothing touches your machine’s network.
+          Each lab gives you a world of its own — real network namespaces, veth pairs, bridges and the real CNI plugins,
+          driven as kubelet → CRI → containerd → CNI drives them — and a guide that checks your work as you go. Nothing
+          touches your machine’s network.
         </p>
         <div className="home-actions">
           {move && (

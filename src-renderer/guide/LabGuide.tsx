@@ -292,7 +292,11 @@ function Tools({ guide, step, index }: { guide: Guide; step: LabStep; index: num
   if (!d) return null;
   return (
     <div className="lab-tools" data-testid={`lab-tools-${index}`}>
-      <button className="button small ghost" onClick={() => void applyDirective(guide, d)} title="Open and point the tools again">
+      <button
+        className="button small ghost"
+        onClick={() => void applyDirective(guide, d)}
+        title="Open and point the tools again"
+      >
         <span aria-hidden="true">⇢</span> {describeDirective(d)}
       </button>
     </div>

@@ -29,6 +29,9 @@ function follow(guide: Guide, ns: string, table?: TableName): void {
     if (table) nv.setTable(table);
   };
   if (here()) return go();
+  // until it exists, its node (a hand-made netns is made on a node; a pod's node is not known yet)
+  const node = /^netns:([^:]+):/.exec(ns)?.[1];
+  if (node && nv.get().ns !== `node:${node}`) void nv.select(`node:${node}`);
   const t0 = Date.now();
   const off = nv.subscribe(() => {
     // the learner moved on, or it took too long: stop waiting
@@ -43,7 +46,10 @@ function follow(guide: Guide, ns: string, table?: TableName): void {
 /** One block's words, for its button in the guide: "Open the timeline · node1 routes". */
 export function describeDirective(d: ToolDirective): string {
   const parts: string[] = [];
-  if (d.open) parts.push(d.open.startsWith('terminal') ? `Open ${d.open}` : `Open the ${d.open === 'views' ? 'live views' : d.open}`);
+  if (d.open)
+    parts.push(
+      d.open.startsWith('terminal') ? `Open ${d.open}` : `Open the ${d.open === 'views' ? 'live views' : d.open}`,
+    );
   if (d.view) parts.push(`Show ${d.view}`);
   if (d.edit) parts.push(`Edit ${d.edit}`);
   if (d.follow) parts.push(`Follow ${d.follow}`);
@@ -58,7 +64,9 @@ export async function applyDirective(guide: Guide, d: ToolDirective): Promise<vo
     const v = guide.get().view;
     const name = d.open.slice(9) || v?.nodes[0] || 'node1';
     // reuses the live terminal on that target, if there is one; the guide keeps the keyboard
-    await guide.terminalFor(terminalTarget(name)).catch((e: unknown) => lab.notify(`Could not open ${d.open}: ${(e as Error).message}`));
+    await guide
+      .terminalFor(terminalTarget(name))
+      .catch((e: unknown) => lab.notify(`Could not open ${d.open}: ${(e as Error).message}`));
   }
   if (d.view) {
     const [ref, table] = d.view.split(' ');

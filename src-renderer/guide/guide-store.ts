@@ -55,7 +55,8 @@ export class Guide {
       'keydown',
       (e) => {
         const v = this.state.view;
-        if (v && e.key === 'Enter' && (e.target as Element | null)?.closest?.('.terminal-container')) this.acted(v.current);
+        if (v && e.key === 'Enter' && (e.target as Element | null)?.closest?.('.terminal-container'))
+          this.acted(v.current);
       },
       true,
     );
@@ -208,10 +209,10 @@ export class Guide {
     const ok =
       !this.atRisk() ||
       (await this.lab.confirm({
-      title: `Rebuild the world at step ${step + 1}?`,
-      body: `Jumping to “${v.steps[step]?.title ?? `step ${step + 1}`}” builds a fresh world${step > 0 ? ` with the solutions of steps 1–${step} applied` : ''}: ${this.atRisk() ?? 'the world'} is lost. Steps you finished stay marked.`,
-      confirm: 'Rebuild the world',
-    }));
+        title: `Rebuild the world at step ${step + 1}?`,
+        body: `Jumping to “${v.steps[step]?.title ?? `step ${step + 1}`}” builds a fresh world${step > 0 ? ` with the solutions of steps 1–${step} applied` : ''}: ${this.atRisk() ?? 'the world'} is lost. Steps you finished stay marked.`,
+        confirm: 'Rebuild the world',
+      }));
     if (!ok) return;
     return this.op(`jumping to step ${step + 1}`, async () => {
       this.pointed = '';

@@ -63,7 +63,8 @@ export function nextMove(labs: LabSummary[], lastLab: string | null): NextMove |
   if (started) return cont(started);
   const fresh = ok.find((l) => !isComplete(l));
   if (!fresh) return null;
-  if (!ok.some((l) => l.done.length > 0)) return { lab: fresh, kind: 'start-first', label: `Start with ${name(fresh)}` };
+  if (!ok.some((l) => l.done.length > 0))
+    return { lab: fresh, kind: 'start-first', label: `Start with ${name(fresh)}` };
   return { lab: fresh, kind: 'start-next', label: `Start ${name(fresh)}` };
 }
 

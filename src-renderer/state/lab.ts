@@ -30,6 +30,8 @@ const MAX_NOTICES = 3;
 /** How long a toast stays: long enough to read a sentence, then it leaves by itself. */
 const NOTICE_MS = 7000;
 const NOTICE_SHORT_MS = 2200;
+/** The CNI editor's least share of the centre when it opens beside the terminals. */
+const EDITOR_SHARE = 0.64;
 
 export class Lab {
   readonly sessions = new Map<string, TerminalSession>();
@@ -187,6 +189,8 @@ export class Lab {
     this.setLayout({
       besideTools: l.besideTools.includes(tool) ? l.besideTools : [...l.besideTools, tool],
       beside: tool,
+      // the editor has a file list and a run panel beside its text: it needs the larger share
+      ...(tool === 'editor' && l.besideShare < EDITOR_SHARE ? { besideShare: EDITOR_SHARE } : {}),
     });
   }
 
@@ -382,7 +386,8 @@ export class Lab {
     const ms = opts.short ? NOTICE_SHORT_MS : NOTICE_MS;
     const same = this.state.notices.find((n) => n.text === text);
     const id = same?.id ?? ++this.noticeSeq;
-    if (same) this.store.set((s) => ({ notices: s.notices.map((n) => (n.id === id ? { ...n, repeats: n.repeats + 1 } : n)) }));
+    if (same)
+      this.store.set((s) => ({ notices: s.notices.map((n) => (n.id === id ? { ...n, repeats: n.repeats + 1 } : n)) }));
     else
       this.store.set((s) => {
         const notices = [...s.notices, { id, text, repeats: 0 }];
@@ -399,7 +404,11 @@ export class Lab {
   /** Keeps a toast while the pointer is on it (someone is reading it), for a full period after. */
   holdNotice(id: number, hold: boolean): void {
     this.clearNoticeTimer(id);
-    if (!hold) this.noticeTimers.set(id, setTimeout(() => this.dismiss(id), NOTICE_MS));
+    if (!hold)
+      this.noticeTimers.set(
+        id,
+        setTimeout(() => this.dismiss(id), NOTICE_MS),
+      );
   }
 
   dismiss(id: number): void {

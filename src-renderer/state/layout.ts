@@ -3,6 +3,11 @@
 import type { Layout, ToolName } from './store.ts';
 
 const KEY = 'podnet.layout.v1';
+/** Below this window width a tool beside the terminals takes the live views' room (the right pane hides). */
+export const ROOM_FOR_ALL = 1700;
+
+/** Whether the right pane (live views, topology) is on screen with this layout at this width. */
+export const rightPaneShown = (l: Layout, width: number) => l.views && (l.beside === null || width >= ROOM_FOR_ALL);
 const TOOLS: ToolName[] = ['timeline', 'topology', 'editor'];
 
 export const defaultLayout: Layout = {
@@ -30,7 +35,8 @@ export function loadLayout(key: string): Layout {
   const tools = Array.isArray(raw.besideTools)
     ? TOOLS.filter((t) => (raw.besideTools as unknown[]).includes(t))
     : defaultLayout.besideTools;
-  const beside = typeof raw.beside === 'string' && tools.includes(raw.beside as ToolName) ? (raw.beside as ToolName) : null;
+  const beside =
+    typeof raw.beside === 'string' && tools.includes(raw.beside as ToolName) ? (raw.beside as ToolName) : null;
   const share = typeof raw.besideShare === 'number' && Number.isFinite(raw.besideShare) ? raw.besideShare : 0.55;
   return {
     guideCollapsed: raw.guideCollapsed === true,

@@ -3,6 +3,7 @@
 import { runNamed, TOOL_SHORTCUTS, type ActionName } from '../actions.ts';
 import { showShortcut } from '../palette/shortcut.ts';
 import { useAppState, useLab } from '../state/context.ts';
+import { rightPaneShown } from '../state/layout.ts';
 
 interface Item {
   id: keyof typeof TOOL_SHORTCUTS;
@@ -52,7 +53,7 @@ export function ToolBar() {
     id === 'terminal'
       ? activeIsTerminal
       : id === 'views'
-        ? layout.views && (layout.beside === null || window.innerWidth >= 1700)
+        ? rightPaneShown(layout, window.innerWidth)
         : layout.beside === id;
   return (
     <nav className="toolbar" aria-label="Tools" data-testid="toolbar">

@@ -9,6 +9,7 @@ import { Home } from '../guide/Home.tsx';
 import { LabGuide } from '../guide/LabGuide.tsx';
 import { PodsPanel } from '../pods/PodsPanel.tsx';
 import { useAppState, useLab } from '../state/context.ts';
+import { rightPaneShown } from '../state/layout.ts';
 import { loadPrefs, savePrefs } from '../state/prefs.ts';
 import { TerminalArea } from '../terminal/TerminalArea.tsx';
 import { TopologyView } from '../topology/TopologyView.tsx';
@@ -29,8 +30,6 @@ const GUIDE_MIN = 360;
 const RIGHT_MIN = 300;
 /** The centre keeps at least this much width, whatever the side panes ask for. */
 const CENTRE_MIN = 420;
-/** Below this width a tool beside the terminals takes the right pane's room. */
-const ROOM_FOR_ALL = 1700;
 const RAIL = 34;
 
 export function Workspace() {
@@ -65,7 +64,7 @@ export function Workspace() {
   // no lab and no free play: the home screen guides the next step (a world left running waits behind it)
   const home = !labOpen && !freePlay && !busy && worldState !== 'starting';
 
-  const showRight = layout.views && (layout.beside === null || viewport >= ROOM_FOR_ALL);
+  const showRight = rightPaneShown(layout, viewport);
   const leftOpen = !layout.guideCollapsed;
   const maxLeft = Math.max(GUIDE_MIN, viewport - (showRight ? RIGHT_MIN : 0) - CENTRE_MIN);
   const left = leftOpen ? Math.max(GUIDE_MIN, Math.min(sizes.left, maxLeft)) : RAIL;

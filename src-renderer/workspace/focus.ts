@@ -29,7 +29,9 @@ export function focusRegion(lab: Lab, r: Region): boolean {
     }
   }
   if (r === 'beside') {
-    const monaco = el.querySelector<HTMLElement>('.tool-panel:not([hidden]) textarea.inputarea, .tool-panel:not([hidden]) .monaco-editor textarea');
+    const monaco = el.querySelector<HTMLElement>(
+      '.tool-panel:not([hidden]) textarea.inputarea, .tool-panel:not([hidden]) .monaco-editor textarea',
+    );
     if (visible(monaco)) {
       monaco.focus();
       return true;

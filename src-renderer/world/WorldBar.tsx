@@ -149,15 +149,27 @@ export function WorldBar() {
                   if (e.key === 'ArrowUp') items[(i - 1 + items.length) % items.length]?.focus();
                 }}
               >
-                <button role="menuitem" className="menu-item" data-testid="world-reset" onClick={() => choose('world.reset')}>
-                  <span className="menu-label">{view ? `Rebuild the lab's world at step ${view.current + 1}…` : 'Restart the world…'}</span>
+                <button
+                  role="menuitem"
+                  className="menu-item"
+                  data-testid="world-reset"
+                  onClick={() => choose('world.reset')}
+                >
+                  <span className="menu-label">
+                    {view ? `Rebuild the lab's world at step ${view.current + 1}…` : 'Restart the world…'}
+                  </span>
                   <span className="menu-hint">
                     {view
                       ? 'a fresh world with the earlier steps’ solutions; what you made in this one is lost'
                       : 'an empty world with the same nodes; terminals, pods and everything made in it end'}
                   </span>
                 </button>
-                <button role="menuitem" className="menu-item" data-testid="world-stop" onClick={() => choose('world.stop')}>
+                <button
+                  role="menuitem"
+                  className="menu-item"
+                  data-testid="world-stop"
+                  onClick={() => choose('world.stop')}
+                >
                   <span className="menu-label">Stop the world…</span>
                   <span className="menu-hint">every process, namespace and terminal of the world ends</span>
                 </button>

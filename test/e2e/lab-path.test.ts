@@ -58,9 +58,9 @@ describe("a new learner's path", () => {
   it('home → "Start with lab 1" → steps that open the terminal and the live view → finish → "Next lab"', async () => {
     const { page } = s;
     // the home screen: the path, numbered and grouped, one primary action
-    await expect.poll(() => page.getByTestId('home-primary').innerText(), { timeout: 15_000 }).toMatch(
-      /^Start with lab 1 · Network namespaces/i,
-    );
+    await expect
+      .poll(() => page.getByTestId('home-primary').innerText(), { timeout: 15_000 })
+      .toMatch(/^Start with lab 1 · Network namespaces/i);
     expect(await page.getByTestId('home-free-play').isVisible()).toBe(true);
     expect(await page.locator('.path-group h3').first().innerText()).toMatch(/kernel/);
     expect(await page.getByTestId('lab-open-01-network-namespaces').getAttribute('class')).toMatch(/next/);
@@ -81,7 +81,10 @@ describe("a new learner's path", () => {
     // the next block is marked, and a code line wraps at spaces only
     expect(await page.getByTestId('lab-cmd-0').getAttribute('data-next')).toBe('true');
     expect(
-      await page.locator('.lab-cmd-text').first().evaluate((el) => getComputedStyle(el).wordBreak),
+      await page
+        .locator('.lab-cmd-text')
+        .first()
+        .evaluate((el) => getComputedStyle(el).wordBreak),
     ).toBe('normal');
     await shots(page, 'path-lab1-step1');
 
@@ -138,12 +141,16 @@ describe("a new learner's path", () => {
     expect(await page.getByTestId('beside').getAttribute('data-tool')).toBe('timeline');
     await page.getByTestId('lab-cmd-run-0').click();
     await page.getByTestId('lab-cmd-run-1').click();
-    await expect.poll(() => page.locator('[data-testid^="tab-t"]').count(), { timeout: 20_000 }).toBe(1);
+    await expect
+      .poll(() => page.locator('[data-testid^="tab-t"][data-status="live"]').count(), { timeout: 20_000 })
+      .toBe(1);
     const term = (await page.locator('.centre-terminals').boundingBox())!;
     const tl = (await page.getByTestId('beside').boundingBox())!;
     expect(term.width).toBeGreaterThan(250);
     expect(tl.x).toBeGreaterThanOrEqual(term.x + term.width - 1);
-    await expect.poll(() => page.getByTestId('timeline-op').locator('option').count(), { timeout: 20_000 }).toBeGreaterThan(0);
+    await expect
+      .poll(() => page.getByTestId('timeline-op').locator('option').count(), { timeout: 20_000 })
+      .toBeGreaterThan(0);
     await shots(page, 'path-timeline-beside-terminal');
     // the layout is remembered for the lab: the reload finds the timeline beside the terminals again
     await page.reload();
@@ -169,7 +176,9 @@ describe("a new learner's path", () => {
     await answer(page, /Reset “The pod sandbox[\s\S]*progress .* is cleared/i, false);
     // the world's own restart and stop, under the World menu, with their consequences
     await page.getByTestId('world-menu').click();
-    expect(await page.locator('.world-menu').innerText()).toMatch(/Rebuild the lab's world at step 1[\s\S]*lost[\s\S]*Stop the world/);
+    expect(await page.locator('.world-menu').innerText()).toMatch(
+      /Rebuild the lab's world at step 1[\s\S]*lost[\s\S]*Stop the world/,
+    );
     await page.getByTestId('world-reset').click();
     await answer(page, /Rebuild the world at step 1\?/, false);
     await page.getByTestId('world-menu').click();
@@ -193,9 +202,13 @@ describe("a new learner's path", () => {
     const { page } = s;
     await page.getByTestId('toolbar-editor').click();
     await expect.poll(() => page.getByTestId('tool-editor').isVisible(), { timeout: 20_000 }).toBe(true);
-    await expect.poll(() => page.evaluate(() => window.podnetEditor?.value() ?? ''), { timeout: 20_000 }).toMatch(/"plugins"/);
+    await expect
+      .poll(() => page.evaluate(() => window.podnetEditor?.value() ?? ''), { timeout: 20_000 })
+      .toMatch(/"plugins"/);
     const before = await page.evaluate(() => window.podnetEditor!.value());
-    await page.evaluate(() => window.podnetEditor!.setValue(window.podnetEditor!.value().replace('"plugins"', '"plugins" ')));
+    await page.evaluate(() =>
+      window.podnetEditor!.setValue(window.podnetEditor!.value().replace('"plugins"', '"plugins" ')),
+    );
     await page.getByTestId('tab-close-tool-editor').click();
     await answer(page, /unsaved edits[\s\S]*drops them/, false);
     expect(await page.getByTestId('tool-editor').isVisible()).toBe(true);
