@@ -240,10 +240,9 @@ function OpenLab({ guide, view, pending }: { guide: Guide; view: LabView; pendin
   );
 }
 
-/** The index of the block "run the next block" runs (the first runnable from `from`). */
+/** The block "run the next block" runs next (the first runnable from `from`); -1 once every block has run. */
 function firstRunnable(step: LabStep, from: number): number {
-  const i = step.commands.findIndex((c, j) => j >= from && !c.copyOnly);
-  return i >= 0 ? i : step.commands.findIndex((c) => !c.copyOnly);
+  return step.commands.findIndex((c, j) => j >= from && !c.copyOnly);
 }
 
 /** "Lab complete": the time it took, and the way on — the next lab on the path, or home. */

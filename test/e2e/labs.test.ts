@@ -106,7 +106,7 @@ describe('guided labs in Chromium', () => {
     expect(await world.run({ kind: 'node', node: 'node1' }, ['ip', 'route', 'show', '10.244.2.0/24'])).toMatch(
       /via 10\.244\.2\.0 dev flannel\.1 onlink/,
     );
-    await expect.poll(() => page.getByTestId('pod-row-b').innerText(), { timeout: 10_000 }).toMatch(/node2/);
+    await expect.poll(() => page.getByTestId('pod-row-b').textContent(), { timeout: 10_000 }).toMatch(/node2/);
     for (const n of [0, 1, 2])
       expect(await page.getByTestId(`lab-step-pill-${n}`).getAttribute('class')).toMatch(/done/);
     await page.getByTestId('lab-check-button').click();
