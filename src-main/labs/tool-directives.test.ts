@@ -29,9 +29,7 @@ describe('```tools blocks', () => {
   it('are parsed in place: open, view, edit, follow', () => {
     const errors: LintError[] = [];
     const s = parseStep(
-      step(
-        'open: timeline\nview: node1/demo routes\nedit: node1:/etc/cni/net.d/10-podnet.conflist\nfollow: pod/web',
-      ),
+      step('open: timeline\nview: node1/demo routes\nedit: node1:/etc/cni/net.d/10-podnet.conflist\nfollow: pod/web'),
       'x.md',
       0,
       errors,
@@ -68,7 +66,10 @@ describe('```tools blocks', () => {
     try {
       cpSync(join(import.meta.dirname, '../../labs/01-network-namespaces'), join(dir, 'lab'), { recursive: true });
       const f = join(dir, 'lab', 'steps', '01-create.md');
-      writeFileSync(f, readFileSync(f, 'utf8').replace('view: node1/demo links', 'view: node7 links\nfollow: pod/nope'));
+      writeFileSync(
+        f,
+        readFileSync(f, 'utf8').replace('view: node1/demo links', 'view: node7 links\nfollow: pod/nope'),
+      );
       const { errors } = lintLab(join(dir, 'lab'));
       expect(errors.map((e) => e.message)).toEqual([
         'no node "node7" in this lab (nodes: node1)',

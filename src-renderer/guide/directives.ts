@@ -3,7 +3,6 @@
 // follow a pod's namespace as soon as it exists. The lab format is labs/format.ts's ToolDirective.
 import type { LabStep } from '../../src-main/api/contract.ts';
 import { editorCommands, pendingOpen } from '../editor/commands.ts';
-import type { ToolName } from '../state/store.ts';
 import { netviewOf, TABLES, type TableName } from '../views/netview-store.ts';
 import { terminalTarget, type Guide } from './guide-store.ts';
 
@@ -59,7 +58,7 @@ export function describeDirective(d: ToolDirective): string {
 export async function applyDirective(guide: Guide, d: ToolDirective): Promise<void> {
   const lab = guide.lab;
   if (d.open === 'views') lab.setLayout({ views: true });
-  else if (d.open === 'timeline' || d.open === 'topology' || d.open === 'editor') lab.openTool(d.open as ToolName);
+  else if (d.open === 'timeline' || d.open === 'topology' || d.open === 'editor') lab.openTool(d.open);
   else if (d.open?.startsWith('terminal')) {
     const v = guide.get().view;
     const name = d.open.slice(9) || v?.nodes[0] || 'node1';

@@ -58,7 +58,7 @@ export function nextMove(labs: LabSummary[], lastLab: string | null): NextMove |
     label: `Continue: ${name(l)}, step ${Math.min(l.current, l.steps - 1) + 1}`,
   });
   const last = ok.find((l) => l.id === lastLab);
-  if (last && !isComplete(last) && (last.done.length > 0 || last.current > 0)) return cont(last);
+  if (last && !isComplete(last)) return cont(last);
   const started = ok.find((l) => !isComplete(l) && (l.done.length > 0 || l.current > 0));
   if (started) return cont(started);
   const fresh = ok.find((l) => !isComplete(l));

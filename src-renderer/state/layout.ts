@@ -4,7 +4,7 @@ import type { Layout, ToolName } from './store.ts';
 
 const KEY = 'podnet.layout.v1';
 /** Below this window width a tool beside the terminals takes the live views' room (the right pane hides). */
-export const ROOM_FOR_ALL = 1700;
+export const ROOM_FOR_ALL = 1600;
 
 /** Whether the right pane (live views, topology) is on screen with this layout at this width. */
 export const rightPaneShown = (l: Layout, width: number) => l.views && (l.beside === null || width >= ROOM_FOR_ALL);

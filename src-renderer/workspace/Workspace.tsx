@@ -68,7 +68,8 @@ export function Workspace() {
   const leftOpen = !layout.guideCollapsed;
   const maxLeft = Math.max(GUIDE_MIN, viewport - (showRight ? RIGHT_MIN : 0) - CENTRE_MIN);
   const left = leftOpen ? Math.max(GUIDE_MIN, Math.min(sizes.left, maxLeft)) : RAIL;
-  const maxRight = Math.max(RIGHT_MIN, viewport - left - CENTRE_MIN);
+  // with a tool beside the terminals the right pane keeps to its least width: the centre needs the room
+  const maxRight = layout.beside ? RIGHT_MIN : Math.max(RIGHT_MIN, viewport - left - CENTRE_MIN);
   const right = showRight ? Math.max(RIGHT_MIN, Math.min(sizes.right, maxRight)) : 0;
 
   return (

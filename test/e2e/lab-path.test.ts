@@ -242,6 +242,43 @@ describe("a new learner's path", () => {
     const g1 = (await page.getByTestId('lab-step-title').boundingBox())!;
     expect(g1.y).toBe(g0.y);
     await expect.poll(() => page.getByTestId('notice').count(), { timeout: 10_000 }).toBe(0);
+
+    // home again: the primary action continues where the learner left off; lab 1's card shows it done
+    await page.getByTestId('home').click();
+    await expect
+      .poll(() => page.getByTestId('home-primary').innerText(), { timeout: 15_000 })
+      .toMatch(/^Continue: lab 6, step 4 · The pod sandbox/);
+    expect(await page.getByTestId('lab-open-01-network-namespaces').getAttribute('data-progress')).toBe('done');
+    await shots(page, 'path-home-continue');
     expect(s.errors).toEqual([]);
   }, 200_000);
+
+  it('lab 10 opens the topology beside the terminals; lab 14 opens the CNI editor on the broken file', async () => {
+    const { page } = s;
+    await page.getByTestId('lab-open-10-vxlan-overlay').click();
+    await answer(page, /will end/, true);
+    await expect.poll(title, { timeout: 90_000 }).toMatch(/Step 1\/4/);
+    await idle();
+    await expect.poll(() => page.getByTestId('beside').getAttribute('data-tool'), { timeout: 20_000 }).toBe('topology');
+    await page.getByTestId('topology-svg').waitFor({ timeout: 20_000 });
+    // one topology: beside the terminals, not also in the right pane
+    expect(await page.getByTestId('right-topology').count()).toBe(0);
+    await shots(page, 'path-lab10-topology');
+
+    await page.getByTestId('lab-catalogue-back').click();
+    await page.getByTestId('lab-open-14-network-ready').click();
+    await answer(page, /will end/, true);
+    await expect.poll(title, { timeout: 90_000 }).toMatch(/Step 1\/5/);
+    await idle();
+    await page.getByTestId('lab-jump').selectOption('2');
+    await answer(page, /Rebuild the world at step 3\?/, true);
+    await expect.poll(title, { timeout: 90_000 }).toMatch(/Step 3\/5 · A good file behind a broken one/);
+    await idle();
+    await expect.poll(() => page.getByTestId('beside').getAttribute('data-tool'), { timeout: 20_000 }).toBe('editor');
+    await expect
+      .poll(() => page.getByTestId('cni-current').innerText(), { timeout: 30_000 })
+      .toMatch(/node1:\/etc\/cni\/net\.d\/10-podnet\.conflist/);
+    await shots(page, 'path-lab14-editor');
+    expect(s.errors).toEqual([]);
+  }, 400_000);
 });
