@@ -240,6 +240,26 @@ function OpenLab({ guide, view, pending }: { guide: Guide; view: LabView; pendin
   );
 }
 
+/**
+ * A command's text that wraps only where it has a space: each word is unbreakable (CSS alone would also
+ * break after a "-" or inside a long address), a word longer than the line scrolls.
+ */
+function AtSpaces({ text }: { text: string }) {
+  return (
+    <>
+      {text.split(/( +|\n)/).map((part, i) =>
+        part === '' || part === '\n' || part.startsWith(' ') ? (
+          part
+        ) : (
+          <span key={i} className="word">
+            {part}
+          </span>
+        ),
+      )}
+    </>
+  );
+}
+
 /** The block "run the next block" runs next (the first runnable from `from`); -1 once every block has run. */
 function firstRunnable(step: LabStep, from: number): number {
   return step.commands.findIndex((c, j) => j >= from && !c.copyOnly);
@@ -341,7 +361,9 @@ function Command({
         </span>
       </div>
       <pre className="lab-cmd-text">
-        <code>{c.text}</code>
+        <code>
+          <AtSpaces text={c.text} />
+        </code>
       </pre>
     </div>
   );
@@ -472,7 +494,9 @@ function Solution({ guide, step, busy }: { guide: Guide; step: LabStep; busy: bo
                 </span>
               </div>
               <pre className="lab-cmd-text">
-                <code>{c.text}</code>
+                <code>
+                  <AtSpaces text={c.text} />
+                </code>
               </pre>
             </div>
           ))}

@@ -263,6 +263,12 @@ describe("a new learner's path", () => {
     await page.getByTestId('topology-svg').waitFor({ timeout: 20_000 });
     // one topology: beside the terminals, not also in the right pane
     expect(await page.getByTestId('right-topology').count()).toBe(0);
+    // commands wrap at their spaces only: no word of a command (a MAC, a flag) is split over two lines
+    const split = await page
+      .locator('.lab-cmd-text .word')
+      .evaluateAll((els) => els.filter((e) => e.getClientRects().length > 1).map((e) => e.textContent));
+    expect(split).toEqual([]);
+    expect(await page.locator('.lab-cmd-text .word').count()).toBeGreaterThan(20);
     await shots(page, 'path-lab10-topology');
 
     await page.getByTestId('lab-catalogue-back').click();
