@@ -55,7 +55,15 @@ export function describeDirective(d: ToolDirective): string {
   return parts.join(' · ');
 }
 
-export async function applyDirective(guide: Guide, d: ToolDirective): Promise<void> {
+/**
+ * Carries out one block. `current` says whether its step is still the one shown: a terminal can take a
+ * moment to open, and a step shown meanwhile (a jump) must not have its view taken back.
+ */
+export async function applyDirective(
+  guide: Guide,
+  d: ToolDirective,
+  current: () => boolean = () => true,
+): Promise<void> {
   const lab = guide.lab;
   if (d.open === 'views') lab.setLayout({ views: true });
   else if (d.open === 'timeline' || d.open === 'topology' || d.open === 'editor') lab.openTool(d.open);
@@ -66,6 +74,7 @@ export async function applyDirective(guide: Guide, d: ToolDirective): Promise<vo
     await guide
       .terminalFor(terminalTarget(name))
       .catch((e: unknown) => lab.notify(`Could not open ${d.open}: ${(e as Error).message}`));
+    if (!current()) return;
   }
   if (d.view) {
     const [ref, table] = d.view.split(' ');
@@ -85,6 +94,9 @@ export async function applyDirective(guide: Guide, d: ToolDirective): Promise<vo
   }
 }
 
-export async function applyDirectives(guide: Guide, ds: ToolDirective[]): Promise<void> {
-  for (const d of ds) await applyDirective(guide, d);
+export async function applyDirectives(guide: Guide, ds: ToolDirective[], current: () => boolean): Promise<void> {
+  for (const d of ds) {
+    if (!current()) return;
+    await applyDirective(guide, d, current);
+  }
 }

@@ -104,7 +104,7 @@ export class Guide {
     if (key === this.pointed) return;
     this.pointed = key;
     const step = v.steps[v.current];
-    if (step?.tools?.length) void applyDirectives(this, step.tools);
+    if (step?.tools?.length) void applyDirectives(this, step.tools, () => this.pointed === key);
   }
 
   async sync(): Promise<void> {

@@ -287,4 +287,36 @@ describe("a new learner's path", () => {
     await shots(page, 'path-lab14-editor');
     expect(s.errors).toEqual([]);
   }, 400_000);
+
+  it("lab 03's ARP step: its checks run (neutral) and leave client's ARP table as the learner will find it", async () => {
+    const { page } = s;
+    await page.getByTestId('lab-catalogue-back').click();
+    await page.getByTestId('lab-open-03-bridge').click();
+    await answer(page, /will end/, true);
+    await expect.poll(title, { timeout: 90_000 }).toMatch(/Step 1\/4/);
+    await idle();
+    await page.getByTestId('lab-jump').selectOption('1');
+    await answer(page, /Rebuild the world at step 2\?/, true);
+    await expect.poll(title, { timeout: 90_000 }).toMatch(/Step 2\/4 · Same-node traffic and ARP/);
+    await idle();
+    // the step's checks are evaluated (failing, shown neutral) — several times, as the world changes
+    await page.getByTestId('lab-check-button').click();
+    await expect.poll(() => state('arp'), { timeout: 20_000 }).toBe('fail');
+    await expect.poll(() => page.getByTestId('nv-ns').inputValue(), { timeout: 20_000 }).toBe('pod:client');
+    const pods = await s.engine.api['pod.list']({});
+    const client = pods.find((p) => p.name === 'client')!;
+    const world = s.engine.session.runningWorld!;
+    const neigh = await world.run({ kind: 'pod', node: client.node, netns: client.netns }, [
+      'ip',
+      'neigh',
+      'show',
+      '10.244.1.2',
+    ]);
+    // no entry for web: the learner's first `ip neigh` shows the table before any traffic to web
+    expect(neigh.trim()).toBe('');
+    await page.getByTestId('lab-cmd-run-0').click();
+    await expect.poll(() => state('arp'), { timeout: 30_000 }).toBe('ok');
+    await expect.poll(() => state('arp-back'), { timeout: 30_000 }).toBe('ok');
+    expect(s.errors).toEqual([]);
+  }, 300_000);
 });
