@@ -200,6 +200,18 @@ describe("a new learner's path", () => {
 
   it('the editor asks before dropping unsaved edits; F6 moves the focus between panes; toasts leave by themselves', async () => {
     const { page } = s;
+    // the guide folds to a rail and back (button, Alt+G); Alt+2 toggles the timeline beside the terminals
+    await page.getByTestId('guide-collapse').click();
+    await expect.poll(async () => (await page.locator('.pane-left').boundingBox())!.width).toBeLessThan(60);
+    await page.keyboard.press('Alt+G');
+    await expect.poll(async () => (await page.locator('.pane-left').boundingBox())!.width).toBeGreaterThanOrEqual(420);
+    const beside = () => page.getByTestId('beside').getAttribute('data-tool');
+    expect(await beside()).toBe('timeline');
+    await page.getByTestId('lab-step-title').click();
+    await page.keyboard.press('Alt+2');
+    await expect.poll(beside).toBe('');
+    await page.keyboard.press('Alt+2');
+    await expect.poll(beside).toBe('timeline');
     await page.getByTestId('toolbar-editor').click();
     await expect.poll(() => page.getByTestId('tool-editor').isVisible(), { timeout: 20_000 }).toBe(true);
     await expect
