@@ -34,12 +34,14 @@ const title = () => s.page.getByTestId('lab-step-title').innerText();
 const idle = () => expect.poll(() => s.page.getByTestId('lab-busy').count(), { timeout: 90_000 }).toBe(0);
 
 /** One screenshot at each of the two sizes the issue names, then back to 1440×900. */
-async function shots(page: Page, name: string): Promise<void> {
+async function shots(page: Page, name: string, show?: string): Promise<void> {
   await page.setViewportSize({ width: 1440, height: 900 });
   await page.waitForTimeout(300);
+  if (show) await page.getByTestId(show).scrollIntoViewIfNeeded();
   await page.screenshot({ path: join(SHOTS, `${name}-1440.png`) });
   await page.setViewportSize({ width: 1280, height: 720 });
   await page.waitForTimeout(300);
+  if (show) await page.getByTestId(show).scrollIntoViewIfNeeded();
   await page.screenshot({ path: join(SHOTS, `${name}-1280.png`) });
   await page.setViewportSize({ width: 1440, height: 900 });
   await page.waitForTimeout(200);
@@ -115,8 +117,7 @@ describe("a new learner's path", () => {
     await expect.poll(() => page.getByTestId('lab-complete').count(), { timeout: 30_000 }).toBe(1);
     expect(await page.getByTestId('lab-time-spent').innerText()).toMatch(/^\d+ (min|h)/);
     expect(await page.getByTestId('lab-next-lab').innerText()).toMatch(/Next lab: .*veth/i);
-    await page.getByTestId('lab-complete').scrollIntoViewIfNeeded();
-    await shots(page, 'path-lab1-complete');
+    await shots(page, 'path-lab1-complete', 'lab-complete');
 
     await page.getByTestId('lab-next-lab').click();
     await expect.poll(title, { timeout: 90_000 }).toMatch(/Step 1\/6 · A veth pair/);
