@@ -39,6 +39,8 @@ export class Guide {
   };
   /** The step whose tools were last pointed (`lab:step`): a step points them once when it is shown. */
   private pointed = '';
+  /** The lab a first terminal was opened for (once per opening). */
+  private termFor = '';
   private readonly listeners = new Set<() => void>();
 
   constructor(readonly lab: Lab) {
@@ -105,6 +107,13 @@ export class Guide {
     this.pointed = key;
     const step = v.steps[v.current];
     if (step?.tools?.length) void applyDirectives(this, step.tools, () => this.pointed === key);
+    // a lab opens with a terminal on its first node (once per opening; a step's `open: terminal` may name another)
+    const own = step?.tools?.some((d) => d.open?.startsWith('terminal'));
+    if (this.termFor !== v.id) {
+      this.termFor = v.id;
+      if (!own && v.nodes[0] && !this.lab.state.tabs.some((t) => t.status === 'live'))
+        void this.terminalFor(terminalTarget(v.nodes[0])).catch(() => {});
+    }
   }
 
   async sync(): Promise<void> {
@@ -149,6 +158,7 @@ export class Guide {
 
   private fresh(): Partial<GuideState> {
     this.pointed = '';
+    this.termFor = '';
     return { hintsShown: {}, solutionShown: {}, answered: {}, checks: null, acted: {}, nextBlock: {} };
   }
 
@@ -188,6 +198,7 @@ export class Guide {
     });
   }
   close() {
+    this.termFor = '';
     return this.op('closing', async () => {
       await this.lab.client.call('lab.close', {});
       this.set({ view: null, checks: null });

@@ -273,6 +273,10 @@ describe("a new learner's path", () => {
     await expect.poll(title, { timeout: 90_000 }).toMatch(/Step 1\/4/);
     await idle();
     await expect.poll(() => page.getByTestId('beside').getAttribute('data-tool'), { timeout: 20_000 }).toBe('topology');
+    // a lab whose step names no terminal still opens with one, on its first node
+    await expect
+      .poll(() => page.locator('[data-testid^="tab-t"][data-status="live"]').count(), { timeout: 20_000 })
+      .toBe(1);
     await page.getByTestId('topology-svg').waitFor({ timeout: 20_000 });
     // one topology: beside the terminals, not also in the right pane
     expect(await page.getByTestId('right-topology').count()).toBe(0);
