@@ -10,13 +10,21 @@ import { netviewOf, TABLES } from './views/netview-store.ts';
 import { centreTools } from './workspace/centre-tools.tsx';
 import { currentTimeline, timelineOf } from './timeline/timeline-model.ts';
 import { editorCommands } from './editor/commands.ts';
-import { guideOf } from './guide/guide-store.ts';
+import { guideOf, terminalTarget } from './guide/guide-store.ts';
+import { rightPaneShown } from './state/layout.ts';
+import { cycleFocus } from './workspace/focus.ts';
 
 export type ActionName =
   | 'palette.open'
   | 'world.start'
   | 'world.stop'
   | 'world.reset'
+  | 'home'
+  | 'view.terminal'
+  | 'view.liveViews'
+  | 'view.guide'
+  | 'focus.next'
+  | 'focus.previous'
   | 'terminal.newSandbox'
   | `terminal.newNode:${string}`
   | 'pod.create'
@@ -41,7 +49,7 @@ export type ActionName =
   | `netview.family:${string}`
   | 'topology.exportSvg'
   | 'topology.exportPng'
-  | `lab.${'catalogue' | 'check' | 'next' | 'previous' | 'hint' | 'solution.show' | 'solution.apply' | 'reset'}`;
+  | `lab.${'catalogue' | 'check' | 'checkAndGoOn' | 'runNext' | 'next' | 'previous' | 'hint' | 'solution.show' | 'solution.apply' | 'reset'}`;
 
 export interface ActionContext {
   lab: Lab;
@@ -85,15 +93,20 @@ register({
 });
 register({
   name: 'world.stop',
-  label: 'Stop world',
+  label: 'Stop the world…',
   predicate: (s) => (s.world.state === 'running' || s.world.state === 'failed') && !s.worldBusy,
-  perform: ({ lab }) => lab.stopWorld(),
+  perform: ({ lab }) => stopWorld(lab),
 });
 register({
   name: 'world.reset',
-  label: 'Reset world (stop, then start with the same nodes)',
+  label: 'Restart the world… (an empty world with the same nodes; with a lab: rebuild it at this step)',
   predicate: (s) => (s.world.state === 'running' || s.world.state === 'failed') && !s.worldBusy,
-  perform: ({ lab }) => lab.resetWorld(),
+  perform: ({ lab }) => restartWorld(lab),
+});
+register({
+  name: 'home',
+  label: 'Home: all labs (the open lab keeps its progress)',
+  perform: ({ lab }) => goHome(lab),
 });
 register({
   name: 'terminal.newSandbox',
@@ -123,7 +136,7 @@ register({
   predicate: (s) => activeTab(s)?.status === 'exited' && running(s),
   perform: ({ lab }) => lab.activeSession()?.reopen(),
 });
-const tabCount = (s: AppState) => s.tabs.length + s.tools.length;
+const tabCount = (s: AppState) => s.tabs.length;
 register({
   name: 'tab.next',
   label: 'Focus next tab',
@@ -138,9 +151,52 @@ register({
   predicate: (s) => tabCount(s) > 1,
   perform: ({ lab }) => lab.cycleTab(-1),
 });
+/** The tool bar's shortcuts, in its order (Alt+1 … Alt+5). */
+export const TOOL_SHORTCUTS = {
+  terminal: 'Alt+1',
+  timeline: 'Alt+2',
+  topology: 'Alt+3',
+  editor: 'Alt+4',
+  views: 'Alt+5',
+} as const;
+register({
+  name: 'view.terminal',
+  label: "Terminal: show it (one on the lab's first node if none is open)",
+  shortcut: TOOL_SHORTCUTS.terminal,
+  perform: ({ lab, state }) => showTerminal(lab, state),
+});
 for (const [tool, t] of Object.entries(centreTools) as [ToolName, (typeof centreTools)[ToolName]][]) {
-  register({ name: `tool.open:${tool}`, label: t.label, perform: ({ lab }) => lab.openTool(tool) });
+  register({
+    name: `tool.open:${tool}`,
+    label: t.label,
+    shortcut: TOOL_SHORTCUTS[tool],
+    perform: ({ lab, state }) => (state.layout.beside === tool ? lab.setLayout({ beside: null }) : lab.openTool(tool)),
+  });
 }
+register({
+  name: 'view.liveViews',
+  label: 'Live views: show or hide (the right pane)',
+  shortcut: TOOL_SHORTCUTS.views,
+  perform: ({ lab, state }) => toggleViews(lab, state),
+});
+register({
+  name: 'view.guide',
+  label: 'Guide: fold or unfold (the left pane)',
+  shortcut: 'Alt+G',
+  perform: ({ lab }) => lab.toggleGuide(),
+});
+register({
+  name: 'focus.next',
+  label: 'Move the focus to the next pane (guide → terminal → tool → live views)',
+  shortcut: 'F6',
+  perform: ({ lab }) => void cycleFocus(lab, 1),
+});
+register({
+  name: 'focus.previous',
+  label: 'Move the focus to the previous pane',
+  shortcut: 'Shift+F6',
+  perform: ({ lab }) => void cycleFocus(lab, -1),
+});
 register({
   name: 'terminal.find',
   label: 'Find in terminal',
@@ -206,7 +262,7 @@ register({
 });
 
 // --- CNI config editor ---
-const editorOpen = (s: AppState) => s.tools.some((t) => t.tool === 'editor') && running(s);
+const editorOpen = (s: AppState) => s.layout.besideTools.includes('editor') && running(s);
 register({
   name: 'editor.save',
   label: 'Save the CNI config (format on save; Ctrl+S in the editor)',
@@ -301,8 +357,19 @@ register({
 register({
   name: 'lab.check',
   label: 'Lab: check this step',
-  shortcut: 'Ctrl+Shift+Enter',
   perform: ({ lab }) => withLab(lab, (g) => g.check()),
+});
+register({
+  name: 'lab.checkAndGoOn',
+  label: 'Lab: check, and go on to the next step when it passes',
+  shortcut: 'Ctrl+Shift+Enter',
+  perform: ({ lab }) => withLab(lab, (g) => g.checkAndGoOn()),
+});
+register({
+  name: 'lab.runNext',
+  label: "Lab: run the step's next command block",
+  shortcut: 'Alt+Enter',
+  perform: ({ lab }) => withLab(lab, (g) => g.runNext()),
 });
 register({
   name: 'lab.next',
@@ -336,9 +403,61 @@ register({
 });
 register({
   name: 'lab.reset',
-  label: 'Lab: reset (fresh world at step 1)',
+  label: 'Lab: reset… (fresh world at step 1, progress cleared)',
   perform: ({ lab }) => withLab(lab, (g) => g.reset()),
 });
+
+// ---- the world's own controls, each saying what it ends before it does ----
+
+/** Stop asks first while there is something to lose. */
+async function stopWorld(lab: Lab): Promise<void> {
+  const g = guideOf(lab);
+  const v = g.get().view;
+  const terms = lab.state.tabs.filter((t) => t.status === 'live').length;
+  const ok = await lab.confirm({
+    title: 'Stop the world?',
+    body: `Every process, namespace and interface of the world ends${terms ? `, with its ${terms} terminal${terms > 1 ? 's' : ''}` : ''}.${v ? ` “${v.title}” keeps its progress: Reset or reopen it to build its world again.` : ''}`,
+    confirm: 'Stop the world',
+  });
+  if (ok) await lab.stopWorld();
+}
+
+/** With a lab open, the world's restart is the lab's: rebuilt at this step. Without, an empty world again. */
+async function restartWorld(lab: Lab): Promise<void> {
+  const g = guideOf(lab);
+  const v = g.get().view;
+  if (v) return g.jump(v.current);
+  const ok = await lab.confirm({
+    title: 'Restart the world?',
+    body: `The world stops and an empty one starts with the same ${lab.state.world.nodes.length} node${lab.state.world.nodes.length === 1 ? '' : 's'}: its terminals end, and its pods and everything made in it are gone.`,
+    confirm: 'Restart the world',
+  });
+  if (ok) await lab.resetWorld();
+}
+
+/** Home: the lab is closed (its progress is kept; its world keeps running until another starts). */
+async function goHome(lab: Lab): Promise<void> {
+  const g = guideOf(lab);
+  lab.setFreePlay(false);
+  if (g.get().view) await g.close();
+  else await g.refreshCatalogue();
+}
+
+function showTerminal(lab: Lab, state: AppState): void {
+  const live = state.tabs.find((t) => t.key === state.activeTab) ?? state.tabs[0];
+  if (live) return lab.activate(live.key);
+  if (state.world.state !== 'running')
+    return lab.notify('No world is running: open a lab, or start a world for free play');
+  const first = guideOf(lab).get().view?.nodes[0] ?? state.world.nodes[0]?.name ?? 'node1';
+  lab.openTerminal(terminalTarget(first));
+}
+
+function toggleViews(lab: Lab, state: AppState): void {
+  const hiddenByTool = state.layout.views && !rightPaneShown(state.layout, window.innerWidth);
+  // the tool beside the terminals had taken the live views' room: give it back
+  if (hiddenByTool) lab.setLayout({ beside: null });
+  else lab.toggleViews();
+}
 
 /** One action per node of the running world: "New terminal on node1" (Ctrl+Shift+1), … */
 function nodeActions(state: AppState): Action[] {

@@ -9,6 +9,7 @@ import { createClient } from '../src-main/api/client.ts';
 import { pickTransport } from './api/transport.ts';
 import { LabContext } from './state/context.ts';
 import { Lab } from './state/lab.ts';
+import { layoutKey, loadLayout } from './state/layout.ts';
 import { loadPrefs } from './state/prefs.ts';
 import { initialWorld, resolvedTheme, Store } from './state/store.ts';
 import { Workspace } from './workspace/Workspace.tsx';
@@ -28,6 +29,9 @@ const store = new Store({
   tools: [],
   activeTab: null,
   notices: [],
+  layout: loadLayout(layoutKey(null)),
+  confirm: null,
+  freePlay: false,
   paletteOpen: false,
   searchOpen: false,
   themeOverride: prefs.themeOverride,

@@ -383,6 +383,8 @@ export const LabStep = z.object({
     z.union([
       z.object({ kind: z.literal('markdown'), text: z.string() }),
       z.object({ kind: z.literal('command'), index: z.number() }),
+      // a ```tools block: where its buttons stand (tools below)
+      z.object({ kind: z.literal('tools'), index: z.number() }),
     ]),
   ),
   commands: z.array(LabCommand),
@@ -390,6 +392,17 @@ export const LabStep = z.object({
   hints: z.array(z.object({ text: z.string(), whenFailing: z.string().optional() })),
   solution: z.array(LabCommand),
   questions: z.array(z.object({ id: z.string(), ask: z.string() })),
+  /** What the step opens and points when shown (labs/format.ts ToolDirective): open, view, edit, follow. */
+  tools: z
+    .array(
+      z.object({
+        open: z.string().optional(),
+        view: z.string().optional(),
+        edit: z.string().optional(),
+        follow: z.string().optional(),
+      }),
+    )
+    .optional(),
 });
 const LabMeta = {
   id: z.string(),

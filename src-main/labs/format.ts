@@ -385,6 +385,43 @@ export const QuestionSpec = z
   .strict();
 export type QuestionSpec = z.infer<typeof QuestionSpec>;
 
+// ---- tool directives (a ```tools block in a step): what the step opens and points the app's tools at ----
+export const TOOL_NAMES = ['terminal', 'timeline', 'topology', 'editor', 'views'] as const;
+export const VIEW_TABLES = ['links', 'addrs', 'routes', 'neighs', 'fdb'] as const;
+/** The tools a step opens and points when it is shown; each block is one directive, one or more keys. */
+export const ToolDirective = z
+  .object({
+    open: z
+      .string()
+      .regex(
+        /^(timeline|topology|editor|views|terminal( ([a-z][a-z0-9]{0,9}|pod\/[a-z0-9]([-a-z0-9]*[a-z0-9])?))?)$/,
+        'open: timeline, topology, editor, views, or terminal NODE / terminal pod/NAME',
+      )
+      .optional()
+      .describe('a tool to open beside the terminals (timeline, topology, editor), the live views, or a terminal'),
+    view: z
+      .string()
+      .regex(
+        /^\S+( (links|addrs|routes|neighs|fdb))?$/,
+        'view: a namespace and a table, such as "node1 routes" (links, addrs, routes, neighs, fdb)',
+      )
+      .optional()
+      .describe('the live views show this namespace (node1, node1/NETNS, pod/NAME, sandbox), on this table'),
+    edit: z
+      .string()
+      .regex(
+        /^[a-z][a-z0-9]{0,9}:\/etc\/cni\/net\.d\/[A-Za-z0-9_.-]+\.(conf|conflist|json)$/,
+        'edit: NODE:/etc/cni/net.d/FILE, such as node1:/etc/cni/net.d/10-podnet.conflist',
+      )
+      .optional()
+      .describe('the CNI editor opens this file of this node'),
+    follow: NsRef.optional().describe('the live views follow this namespace (a pod: as soon as it exists)'),
+  })
+  .strict()
+  .refine((d) => Object.keys(d).length > 0, 'a tools block names open, view, edit or follow');
+export type ToolDirective = z.infer<typeof ToolDirective>;
+// ---- end tool directives ----
+
 /** A command block: where it runs, and its lines. `kubelet` blocks hold syncPod/killPod lines. */
 export interface CommandBlock {
   /** A terminal: a node name or pod/NAME; or "kubelet". */
@@ -415,12 +452,14 @@ export interface Step {
   file: string;
   title: string;
   /** The step's Markdown in order: prose, and the command blocks (index into commands) where they stand. */
-  body: ({ kind: 'markdown'; text: string } | { kind: 'command'; index: number })[];
+  body: ({ kind: 'markdown'; text: string } | { kind: 'command'; index: number } | { kind: 'tools'; index: number })[];
   commands: CommandBlock[];
   checks: Check[];
   hints: Hint[];
   solution: CommandBlock[];
   questions: (QuestionSpec & { line: number })[];
+  /** ```tools blocks, in order (the body says where each stands). */
+  tools: (ToolDirective & { line: number })[];
 }
 
 export interface Lab {

@@ -148,6 +148,7 @@ export class LabsPart implements SessionPart {
         hints: s.hints.map((h) => ({ text: h.text, ...(h.whenFailing ? { whenFailing: h.whenFailing } : {}) })),
         solution: s.solution,
         questions: s.questions.map((q) => ({ id: q.id, ask: q.ask })),
+        tools: s.tools.map(({ line: _, ...d }) => d),
       })),
       current: progress.current,
       done: progress.done,

@@ -11,6 +11,7 @@ import {
   CHECK_SCHEMAS,
   LabFile,
   QuestionSpec,
+  ToolDirective,
   type Check,
   type CheckKind,
   type CheckSpec,
@@ -205,7 +206,7 @@ export function describeCheck(spec: CheckSpec): string {
 }
 
 const FENCE = /^```\s*([A-Za-z-]*)\s*(.*)$/;
-const LAB_BLOCKS = new Set(['run', 'copy', 'kubelet', 'check', 'hint', 'solution', 'question']);
+const LAB_BLOCKS = new Set(['run', 'copy', 'kubelet', 'check', 'hint', 'solution', 'question', 'tools']);
 
 /** Splits a step's Markdown into prose and lab blocks; block contents are parsed with their line numbers. */
 export function parseStep(text: string, file: string, index: number, errors: LintError[]): Step {
@@ -220,6 +221,7 @@ export function parseStep(text: string, file: string, index: number, errors: Lin
     hints: [],
     solution: [],
     questions: [],
+    tools: [],
   };
   let prose: string[] = [];
   let hadChecks = false;
@@ -304,6 +306,14 @@ export function parseStep(text: string, file: string, index: number, errors: Lin
             errors.push({ file, line: check.line, message: `two checks have the id "${check.id}"` });
           step.checks.push(check);
         });
+      } else if (kind === 'tools') {
+        const r = ToolDirective.safeParse(data);
+        if (!r.success) errors.push(...issuesAt(y, file, r.error.issues, [], startLine));
+        else {
+          flush();
+          step.body.push({ kind: 'tools', index: step.tools.length });
+          step.tools.push({ ...r.data, line: startLine });
+        }
       } else {
         const r = QuestionSpec.safeParse(data);
         if (!r.success) errors.push(...issuesAt(y, file, r.error.issues, [], startLine));
@@ -377,6 +387,14 @@ function lintReferences(lab: Lab, errors: LintError[]): void {
       if (typeof a === 'object' && a['pod-ip'] && !pods.has(a['pod-ip']))
         errors.push({ file: s.file, line: q.line, message: `no pod "${a['pod-ip']}" in this lab` });
       if (typeof a === 'object' && a.in) ns(a.in, s.file, q.line);
+    }
+    for (const t of s.tools) {
+      // the namespaces and files a tools block points at must be this lab's
+      const term = t.open?.startsWith('terminal ') ? t.open.slice(9) : undefined;
+      for (const ref of [term, t.view?.split(' ')[0], t.follow]) if (ref && ref !== 'sandbox') ns(ref, s.file, t.line);
+      const node = t.edit?.split(':')[0];
+      if (node && !nodes.has(node))
+        errors.push({ file: s.file, line: t.line, message: `no node "${node}" in this lab` });
     }
     for (const h of s.hints)
       if (h.whenFailing && !s.checks.some((c) => c.id === h.whenFailing))

@@ -5,7 +5,7 @@ import { useCallback, useEffect, useRef, useState } from 'react';
 import type { LintProblem, Result } from '../../src-main/api/contract.ts';
 import { useAppState, useLab } from '../state/context.ts';
 import { resolvedTheme } from '../state/store.ts';
-import { editorCommands } from './commands.ts';
+import { editorCommands, pendingOpen } from './commands.ts';
 import { monaco, templates, templateText } from './monaco.ts';
 import { RunPanel } from './RunPanel.tsx';
 import { findingOf, verdictOf } from '../../src-main/config/verdict.ts';
@@ -202,8 +202,14 @@ export default function CniEditor({ active }: { active: boolean }) {
     };
   }, [running, node, refresh, lab]);
 
+  /** The file a lab step asked for (`edit:`): opened instead of the node's first file. */
+  const wanted = useRef<{ node: string; name: string } | null>(null);
   useEffect(() => {
-    if (files && !current && files.files[0]) void open(files.files[0].name, files.node);
+    const want = wanted.current;
+    if (files && want && want.node === files.node && files.files.some((f) => f.name === want.name)) {
+      wanted.current = null;
+      if (current !== want.name) void open(want.name, want.node);
+    } else if (files && !current && files.files[0]) void open(files.files[0].name, files.node);
     if (files && current && !files.files.some((f) => f.name === current)) {
       setCurrent(null);
       openRef.current = null;
@@ -296,6 +302,30 @@ export default function CniEditor({ active }: { active: boolean }) {
       );
     }
   };
+
+  // what the workspace asks of the editor: unsaved edits (before closing it), and a step's `edit:` file
+  useEffect(() => {
+    editorCommands.unsaved = () => unsaved.current.size;
+    editorCommands.openFile = (n, name) => {
+      wanted.current = { node: n, name };
+      if (n !== node) {
+        setNode(n);
+        setCurrent(null);
+        openRef.current = null;
+        editor.current?.setModel(null);
+        setProblems([]);
+      } else void refresh(n);
+    };
+    const p = pendingOpen.file;
+    if (p) {
+      pendingOpen.file = null;
+      editorCommands.openFile(p.node, p.name);
+    }
+    return () => {
+      delete editorCommands.unsaved;
+      delete editorCommands.openFile;
+    };
+  }, [node, refresh]);
 
   const newFile = useCallback(() => setDialog({ kind: 'new', name: '20-mynet.conflist', template: 0 }), []);
   useEffect(() => {

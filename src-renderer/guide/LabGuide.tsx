@@ -3,9 +3,14 @@
 // when failing), hints chosen by the checks' state, questions, the solution, reset and jump.
 import { useEffect, useRef, useState } from 'react';
 import type { LabCheckResult, LabCommand, LabStep, LabSummary, LabView } from '../../src-main/api/contract.ts';
+import { runNamed } from '../actions.ts';
+import { showShortcut } from '../palette/shortcut.ts';
 import { useLab } from '../state/context.ts';
+import { applyDirective, describeDirective } from './directives.ts';
 import { guideOf, useGuide, type Guide } from './guide-store.ts';
+import { LabCard } from './Home.tsx';
 import { Markdown } from './markdown.tsx';
+import { duration, groupLabs, nextLab } from './path.ts';
 import './guide.css';
 
 export function LabGuide() {
@@ -24,52 +29,55 @@ export function LabGuide() {
   );
 }
 
+/** Free play's guide pane: the path, compact; opening a lab asks first (it builds its own world). */
 function Catalogue({ guide, labs, pending }: { guide: Guide; labs: LabSummary[] | null; pending: string | null }) {
+  const lab = useLab();
   return (
     <>
-      <h2 id="guide-heading">Labs</h2>
+      <div className="lab-head">
+        <h2 id="guide-heading">Labs</h2>
+        <FoldButton />
+      </div>
       {pending && <Busy text={pending} />}
       {labs === null ? (
         <p className="muted">Reading the labs…</p>
       ) : labs.length === 0 ? (
         <p className="muted">No labs found. Authors: podnet lab new NAME.</p>
       ) : (
-        <ul className="lab-catalogue" data-testid="lab-catalogue" aria-label="Labs">
-          {labs.map((l) => (
-            <li key={l.id}>
-              <button
-                className="lab-card"
-                data-testid={`lab-open-${l.id}`}
-                disabled={!!pending || !!l.error}
-                onClick={() => void guide.open(l.id)}
-                title={l.error ?? l.summary}
-              >
-                <span className="lab-card-title">{l.title}</span>
-                <span className="lab-card-meta muted">
-                  {l.level} · {l.duration} min · {l.steps} steps · {l.nodes} node{l.nodes === 1 ? '' : 's'}
-                  {l.done.length > 0 && (
-                    <span className="lab-card-progress">
-                      {' '}
-                      · {l.done.length}/{l.steps} done
-                    </span>
-                  )}
-                </span>
-                {l.error ? (
-                  <span className="lab-card-error">{l.error}</span>
-                ) : (
-                  <span className="lab-card-summary">{l.summary}</span>
-                )}
-                {l.progressNotice && (
-                  <span className="lab-card-notice" role="note" data-testid={`lab-progress-notice-${l.id}`}>
-                    {l.progressNotice}
-                  </span>
-                )}
-              </button>
-            </li>
-          ))}
-        </ul>
+        groupLabs(labs).map((g) => (
+          <div key={g.title} className="path-group compact">
+            <h3>{g.title}</h3>
+            <ul className="lab-catalogue" data-testid="lab-catalogue" aria-label={g.title}>
+              {g.labs.map((l) => (
+                <li key={l.id}>
+                  <LabCard l={l} busy={!!pending} onOpen={() => void guide.open(l.id)} />
+                </li>
+              ))}
+            </ul>
+          </div>
+        ))
       )}
+      <p className="muted guide-home-link">
+        <button className="button small ghost" onClick={() => runNamed('home', lab)}>
+          ← Home
+        </button>
+      </p>
     </>
+  );
+}
+
+function FoldButton() {
+  const lab = useLab();
+  return (
+    <button
+      className="icon-button"
+      data-testid="guide-collapse"
+      onClick={() => lab.toggleGuide()}
+      aria-label={`Fold the guide (${showShortcut('Alt+G')})`}
+      title={`Fold the guide (${showShortcut('Alt+G')})`}
+    >
+      «
+    </button>
   );
 }
 
@@ -88,7 +96,11 @@ function unlockedUpTo(view: LabView): number {
 }
 
 function OpenLab({ guide, view, pending }: { guide: Guide; view: LabView; pending: string | null }) {
+  const lab = useLab();
   const step = view.steps[view.current]!;
+  const acted = useGuide(guide, (s) => !!s.acted[view.current]);
+  const nextBlock = useGuide(guide, (s) => s.nextBlock[view.current] ?? 0);
+  const catalogue = useGuide(guide, (s) => s.catalogue);
   const checks = useGuide(guide, (s) => s.checks);
   const results = checks && checks.step === view.current ? checks.results : null;
   const busy = view.busy ?? pending;
@@ -111,8 +123,9 @@ function OpenLab({ guide, view, pending }: { guide: Guide; view: LabView; pendin
           <button
             className="button small ghost"
             data-testid="lab-catalogue-back"
-            onClick={() => void guide.close()}
+            onClick={() => runNamed('home', lab)}
             disabled={!!busy}
+            title="Home: all labs (this lab keeps its progress)"
           >
             All labs
           </button>
@@ -121,10 +134,11 @@ function OpenLab({ guide, view, pending }: { guide: Guide; view: LabView; pendin
             data-testid="lab-reset"
             onClick={() => void guide.reset()}
             disabled={!!busy}
-            title="A fresh world at step 1 (progress cleared)"
+            title="Reset the lab: a fresh world at step 1, progress cleared (asks first)"
           >
-            Reset
+            Reset lab…
           </button>
+          <FoldButton />
         </div>
       </div>
       <nav className="lab-steps" aria-label="Steps">
@@ -139,7 +153,7 @@ function OpenLab({ guide, view, pending }: { guide: Guide; view: LabView; pendin
               aria-label={`Step ${s.index + 1}: ${s.title} (${state})`}
               title={
                 state === 'locked'
-                  ? `${s.title} — locked: jump to it to rebuild the world with the earlier solutions`
+                  ? `${s.title} — not reached yet: going there rebuilds the world with the earlier solutions (asks first)`
                   : s.title
               }
               disabled={!!busy}
@@ -152,7 +166,8 @@ function OpenLab({ guide, view, pending }: { guide: Guide; view: LabView; pendin
         <select
           className="lab-jump"
           data-testid="lab-jump"
-          aria-label="Jump to a step (fresh world, earlier solutions applied)"
+          aria-label="Jump to a step (rebuilds the world with the earlier solutions; asks first)"
+          title="Jump to a step: rebuilds the world with the earlier solutions (asks first)"
           value=""
           disabled={!!busy}
           onChange={(e) => e.target.value !== '' && void guide.jump(Number(e.target.value))}
@@ -181,20 +196,30 @@ function OpenLab({ guide, view, pending }: { guide: Guide; view: LabView; pendin
         {step.body.map((b, i) =>
           b.kind === 'markdown' ? (
             <Markdown key={i} text={b.text} />
+          ) : b.kind === 'tools' ? (
+            <Tools key={i} guide={guide} step={step} index={b.index} />
           ) : (
-            <Command key={i} guide={guide} step={step} index={b.index} busy={!!busy} />
+            <Command
+              key={i}
+              guide={guide}
+              step={step}
+              index={b.index}
+              busy={!!busy}
+              next={b.index === firstRunnable(step, nextBlock)}
+            />
           ),
         )}
         <Questions guide={guide} step={step} view={view} />
-        <Checks results={results} step={step} />
+        <Checks results={results} step={step} acted={acted || done} />
         <div className="lab-actions">
           <button
             className="button primary small"
             data-testid="lab-check-button"
-            onClick={() => void guide.check()}
+            onClick={() => void guide.checkAndGoOn()}
             disabled={!!busy}
+            title={`Check this step, and go on when it passes (${showShortcut('Ctrl+Shift+Enter')})`}
           >
-            Check
+            Check <kbd className="on-primary">{showShortcut('Ctrl+Shift+Enter')}</kbd>
           </button>
           <Hints guide={guide} step={step} results={results} />
           {done && !last && (
@@ -208,21 +233,111 @@ function OpenLab({ guide, view, pending }: { guide: Guide; view: LabView; pendin
             </button>
           )}
         </div>
-        {done && last && (
-          <p className="lab-complete" data-testid="lab-complete">
-            Lab complete: every step's checks pass.
-          </p>
-        )}
+        {done && last && <Complete guide={guide} view={view} labs={catalogue} onHome={() => runNamed('home', lab)} />}
         <Solution guide={guide} step={step} busy={!!busy} />
       </article>
     </>
   );
 }
 
-function Command({ guide, step, index, busy }: { guide: Guide; step: LabStep; index: number; busy: boolean }) {
+/**
+ * A command's text that wraps only where it has a space: each word is unbreakable (CSS alone would also
+ * break after a "-" or inside a long address), a word longer than the line scrolls.
+ */
+function AtSpaces({ text }: { text: string }) {
+  return (
+    <>
+      {text.split(/( +|\n)/).map((part, i) =>
+        part === '' || part === '\n' || part.startsWith(' ') ? (
+          part
+        ) : (
+          <span key={i} className="word">
+            {part}
+          </span>
+        ),
+      )}
+    </>
+  );
+}
+
+/** The block "run the next block" runs next (the first runnable from `from`); -1 once every block has run. */
+function firstRunnable(step: LabStep, from: number): number {
+  return step.commands.findIndex((c, j) => j >= from && !c.copyOnly);
+}
+
+/** "Lab complete": the time it took, and the way on — the next lab on the path, or home. */
+function Complete({
+  guide,
+  view,
+  labs,
+  onHome,
+}: {
+  guide: Guide;
+  view: LabView;
+  labs: LabSummary[] | null;
+  onHome: () => void;
+}) {
+  const next = labs ? nextLab(labs, view.id) : undefined;
+  return (
+    <div className="lab-complete" data-testid="lab-complete" role="status">
+      <p>
+        <strong>Lab complete</strong> — every step’s checks pass. Time spent:{' '}
+        <span data-testid="lab-time-spent">{duration(view.timeSpentMs)}</span>.
+      </p>
+      <div className="lab-complete-actions">
+        {next ? (
+          <button
+            className="button primary"
+            data-testid="lab-next-lab"
+            onClick={() => void guide.open(next.id, { ask: false })}
+            title="Opens the next lab: it builds its own world (this one's ends)"
+          >
+            Next lab: {next.title} →
+          </button>
+        ) : (
+          <span className="muted">That was the last lab of the path.</span>
+        )}
+        <button className="button" onClick={onHome}>
+          All labs
+        </button>
+      </div>
+    </div>
+  );
+}
+
+/** A ```tools block: what the step opened and pointed, as a button to do it again. */
+function Tools({ guide, step, index }: { guide: Guide; step: LabStep; index: number }) {
+  const d = step.tools?.[index];
+  if (!d) return null;
+  return (
+    <div className="lab-tools" data-testid={`lab-tools-${index}`}>
+      <button
+        className="button small ghost"
+        onClick={() => void applyDirective(guide, d)}
+        title="Open and point the tools again"
+      >
+        <span aria-hidden="true">⇢</span> {describeDirective(d)}
+      </button>
+    </div>
+  );
+}
+
+function Command({
+  guide,
+  step,
+  index,
+  busy,
+  next,
+}: {
+  guide: Guide;
+  step: LabStep;
+  index: number;
+  busy: boolean;
+  next: boolean;
+}) {
   const c = step.commands[index]!;
   return (
-    <div className="lab-cmd" data-testid={`lab-cmd-${index}`}>
+    <div className={`lab-cmd${next ? ' next' : ''}`} data-testid={`lab-cmd-${index}`} data-next={next || undefined}>
       <div className="lab-cmd-bar">
         <span className="lab-cmd-target mono">
           {c.copyOnly ? 'copy' : c.target === 'kubelet' ? 'kubelet' : `terminal ${c.target}`}
@@ -237,6 +352,7 @@ function Command({ guide, step, index, busy }: { guide: Guide; step: LabStep; in
               aria-label={c.target === 'kubelet' ? `Run on the kubelet: ${c.text}` : `Run in ${c.target}: ${c.text}`}
             >
               ▶ Run
+              {next && <kbd className="on-primary">{showShortcut('Alt+Enter')}</kbd>}
             </button>
           )}
           <button className="button small ghost" onClick={() => void guide.copy(c.text)} aria-label={`Copy: ${c.text}`}>
@@ -245,20 +361,26 @@ function Command({ guide, step, index, busy }: { guide: Guide; step: LabStep; in
         </span>
       </div>
       <pre className="lab-cmd-text">
-        <code>{c.text}</code>
+        <code>
+          <AtSpaces text={c.text} />
+        </code>
       </pre>
     </div>
   );
 }
 
-function Checks({ results, step }: { results: LabCheckResult[] | null; step: LabStep }) {
+/** A failing check shows as failing only once the learner has acted on the step (ran, typed, pressed Check). */
+function Checks({ results, step, acted }: { results: LabCheckResult[] | null; step: LabStep; acted: boolean }) {
   return (
     <div className="lab-checks" aria-label="Checks" aria-live="polite">
-      <h4>Checks</h4>
+      <h4>
+        Checks{' '}
+        {!acted && <span className="muted lab-checks-note">— they turn green as you work; none is failed yet</span>}
+      </h4>
       <ul>
         {step.checks.map((c) => {
           const r = results?.find((x) => x.id === c.id);
-          const state = !r ? 'unknown' : r.ok ? 'ok' : 'fail';
+          const state = !r || (!r.ok && !acted) ? 'unknown' : r.ok ? 'ok' : 'fail';
           return (
             <li key={c.id} className={`lab-check ${state}`} data-testid={`lab-check-${c.id}`} data-state={state}>
               <span
@@ -268,7 +390,7 @@ function Checks({ results, step }: { results: LabCheckResult[] | null; step: Lab
                 {state === 'ok' ? '✓' : state === 'fail' ? '✗' : '○'}
               </span>
               <span className="lab-check-title">{c.title}</span>
-              {r && !r.ok && (
+              {r && state === 'fail' && (
                 <dl className="lab-check-diff">
                   <dt>expected</dt>
                   <dd>{r.expected}</dd>
@@ -372,7 +494,9 @@ function Solution({ guide, step, busy }: { guide: Guide; step: LabStep; busy: bo
                 </span>
               </div>
               <pre className="lab-cmd-text">
-                <code>{c.text}</code>
+                <code>
+                  <AtSpaces text={c.text} />
+                </code>
               </pre>
             </div>
           ))}

@@ -3,6 +3,8 @@
 import { useSyncExternalStore } from 'react';
 import type { LabChecks, LabStep, LabSummary, LabView, TerminalTarget } from '../../src-main/api/contract.ts';
 import type { Lab } from '../state/lab.ts';
+import { savePrefs } from '../state/prefs.ts';
+import { applyDirectives } from './directives.ts';
 
 export interface GuideState {
   catalogue: LabSummary[] | null;
@@ -15,6 +17,10 @@ export interface GuideState {
   solutionShown: Record<number, boolean>;
   /** Answers given, per question: the text and whether it was right. */
   answered: Record<string, { text: string; correct: boolean }>;
+  /** Steps where the learner has acted (ran a block, typed a command, pressed Check): their failing checks show red. */
+  acted: Record<number, boolean>;
+  /** Per step, the index of the next command block "run the next block" runs. */
+  nextBlock: Record<number, number>;
 }
 
 const TERMINAL_WAIT_MS = 15_000;
@@ -28,7 +34,13 @@ export class Guide {
     hintsShown: {},
     solutionShown: {},
     answered: {},
+    acted: {},
+    nextBlock: {},
   };
+  /** The step whose tools were last pointed (`lab:step`): a step points them once when it is shown. */
+  private pointed = '';
+  /** The lab a first terminal was opened for (once per opening). */
+  private termFor = '';
   private readonly listeners = new Set<() => void>();
 
   constructor(readonly lab: Lab) {
@@ -38,6 +50,24 @@ export class Guide {
         ...(view && this.state.checks && this.state.checks.step !== view.current ? { checks: null } : {}),
       });
       if (!view) void this.refreshCatalogue();
+      this.shown();
+    });
+    // a command typed into a terminal (Enter) is the learner acting on the step shown
+    window.addEventListener(
+      'keydown',
+      (e) => {
+        const v = this.state.view;
+        if (v && e.key === 'Enter' && (e.target as Element | null)?.closest?.('.terminal-container'))
+          this.acted(v.current);
+      },
+      true,
+    );
+    // the world came up (or back): the step's tools can be pointed now
+    let lastWorld = lab.state.world.state;
+    lab.store.subscribe(() => {
+      const w = lab.state.world.state;
+      if (w !== lastWorld && w === 'running') this.shown();
+      lastWorld = w;
     });
     lab.client.on('lab.checks', (checks) => {
       if (checks.lab === this.state.view?.id) this.set({ checks });
@@ -62,12 +92,44 @@ export class Guide {
     for (const l of this.listeners) l();
   }
 
+  /** Marks a step as acted on: from now its failing checks show as failing. */
+  acted(step: number): void {
+    if (!this.state.acted[step]) this.set({ acted: { ...this.state.acted, [step]: true } });
+  }
+
+  /** The step shown changed (or its world came up): its layout, and its ```tools pointed once. */
+  private shown(): void {
+    const v = this.state.view;
+    this.lab.useLayoutOf(v?.id ?? null);
+    if (!v || v.busy || this.lab.state.world.state !== 'running') return;
+    const key = `${v.id}:${v.current}`;
+    if (key === this.pointed) return;
+    this.pointed = key;
+    const step = v.steps[v.current];
+    if (step?.tools?.length) void applyDirectives(this, step.tools, () => this.pointed === key);
+    // a lab opens with a terminal on its first node (once per opening; a step's `open: terminal` may name another)
+    const own = step?.tools?.some((d) => d.open?.startsWith('terminal'));
+    if (this.termFor !== v.id) {
+      this.termFor = v.id;
+      if (!own && v.nodes[0] && !this.lab.state.tabs.some((t) => t.status === 'live'))
+        void this.terminalFor(terminalTarget(v.nodes[0])).catch(() => {});
+    }
+  }
+
   async sync(): Promise<void> {
     try {
-      const view = await this.lab.client.call('lab.state', {});
+      const [view, world] = await Promise.all([
+        this.lab.client.call('lab.state', {}),
+        this.lab.client.call('world.status', {}),
+      ]);
       this.set({ view });
-      if (view) await this.check();
-      else await this.refreshCatalogue();
+      // after a reload: a world running without a lab is free play, not the home screen
+      if (!view && world.state === 'running') this.lab.setFreePlay(true);
+      this.shown();
+      if (view) {
+        await this.check(false);
+        void this.refreshCatalogue();
+      } else await this.refreshCatalogue();
     } catch (e) {
       this.lab.notify(`Could not read the lab: ${(e as Error).message}`);
     }
@@ -94,40 +156,132 @@ export class Guide {
     }
   }
 
-  open(id: string) {
+  private fresh(): Partial<GuideState> {
+    this.pointed = '';
+    this.termFor = '';
+    return { hintsShown: {}, solutionShown: {}, answered: {}, checks: null, acted: {}, nextBlock: {} };
+  }
+
+  /** What a running world would lose to a rebuild, in words; null when nothing runs. */
+  private atRisk(): string | null {
+    const st = this.lab.state;
+    if (st.world.state !== 'running') return null;
+    const terms = st.tabs.filter((t) => t.status === 'live').length;
+    const pods = st.pods.length;
+    const parts = [
+      terms ? `${terms} terminal${terms > 1 ? 's' : ''}` : '',
+      pods ? `${pods} pod${pods > 1 ? 's' : ''}` : '',
+    ].filter(Boolean);
+    return `the running world${parts.length ? ` (${parts.join(', ')})` : ''} and everything made in it`;
+  }
+
+  /** Opens a lab; asks first when a world is running (opening builds the lab's own world). */
+  async open(id: string, opts: { ask?: boolean } = {}) {
+    const risk = this.atRisk();
+    const current = this.state.view;
+    if (opts.ask !== false && risk && current?.id !== id) {
+      const title = this.state.catalogue?.find((l) => l.id === id)?.title ?? id;
+      const ok = await this.lab.confirm({
+        title: `Open “${title}”?`,
+        body: `Opening a lab builds its own world: ${risk} will end.${current ? ` Your progress in “${current.title}” is kept.` : ''}`,
+        confirm: 'Open the lab',
+      });
+      if (!ok) return;
+    }
+    savePrefs({ lastLab: id });
     return this.op('opening the lab and building its world', async () => {
-      this.set({ hintsShown: {}, solutionShown: {}, answered: {}, checks: null });
+      this.set(this.fresh());
       this.set({ view: await this.lab.client.call('lab.open', { id }) });
+      this.lab.setFreePlay(false);
+      this.shown();
+      void this.refreshCatalogue();
     });
   }
   close() {
+    this.termFor = '';
     return this.op('closing', async () => {
       await this.lab.client.call('lab.close', {});
       this.set({ view: null, checks: null });
+      this.shown();
       await this.refreshCatalogue();
     });
   }
   goto(step: number) {
-    return this.op('', async () => this.set({ view: await this.lab.client.call('lab.goto', { step }), checks: null }));
-  }
-  jump(step: number) {
-    return this.op(`jumping to step ${step + 1}`, async () =>
-      this.set({ view: await this.lab.client.call('lab.jump', { step }), checks: null }),
-    );
-  }
-  reset() {
-    return this.op('resetting the lab', async () => {
-      this.set({ hintsShown: {}, solutionShown: {}, answered: {}, checks: null });
-      this.set({ view: await this.lab.client.call('lab.reset', {}) });
+    return this.op('', async () => {
+      this.set({ view: await this.lab.client.call('lab.goto', { step }), checks: null });
+      this.shown();
     });
   }
-  check() {
+  /** Any step, on a rebuilt world: asks first, since the world's current state is lost. */
+  async jump(step: number) {
+    const v = this.state.view;
+    if (!v) return;
+    // nothing runs: nothing to lose, nothing to ask
+    const ok =
+      !this.atRisk() ||
+      (await this.lab.confirm({
+        title: `Rebuild the world at step ${step + 1}?`,
+        body: `Jumping to “${v.steps[step]?.title ?? `step ${step + 1}`}” builds a fresh world${step > 0 ? ` with the solutions of steps 1–${step} applied` : ''}: ${this.atRisk() ?? 'the world'} is lost. Steps you finished stay marked.`,
+        confirm: 'Rebuild the world',
+      }));
+    if (!ok) return;
+    return this.op(`jumping to step ${step + 1}`, async () => {
+      this.pointed = '';
+      this.set({ view: await this.lab.client.call('lab.jump', { step }), checks: null });
+      this.shown();
+    });
+  }
+  /** The lab's one Reset: a fresh world at step 1, progress cleared; asks first. */
+  async reset(opts: { ask?: boolean } = {}) {
+    const v = this.state.view;
+    if (!v) return;
+    if (opts.ask !== false) {
+      const ok = await this.lab.confirm({
+        title: `Reset “${v.title}”?`,
+        body: `A fresh world at step 1: ${this.atRisk() ?? 'the world'} is lost, and this lab's progress (${v.done.length} of ${v.steps.length} steps done, answers) is cleared.`,
+        confirm: 'Reset the lab',
+      });
+      if (!ok) return;
+    }
+    return this.op('resetting the lab', async () => {
+      this.set(this.fresh());
+      this.set({ view: await this.lab.client.call('lab.reset', {}) });
+      this.shown();
+    });
+  }
+  /** Evaluates the step's checks; pressed by the learner (acted) unless `byLearner` is false. */
+  check(byLearner = true) {
+    const v = this.state.view;
+    if (byLearner && v) this.acted(v.current);
     return this.op('checking', async () => this.set({ checks: await this.lab.client.call('lab.check', {}) }));
   }
+  /** Check, and when the step is done, go on to the next one. */
+  async checkAndGoOn() {
+    const v = this.state.view;
+    if (!v) return;
+    await this.check();
+    const after = this.state.view;
+    const checks = this.state.checks;
+    if (after && checks?.complete && checks.step === after.current && after.current + 1 < after.steps.length)
+      await this.goto(after.current + 1);
+  }
   applySolution() {
+    const v = this.state.view;
+    if (v) this.acted(v.current);
     return this.op('applying the solution', async () =>
       this.set({ checks: await this.lab.client.call('lab.solution', {}) }),
     );
+  }
+  /** Runs the step's next command block (in order; after the last, the first again). */
+  async runNext() {
+    const v = this.state.view;
+    const step = v?.steps[v.current];
+    if (!v || !step) return;
+    const runnable = step.commands.map((c, i) => ({ c, i })).filter(({ c }) => !c.copyOnly);
+    if (!runnable.length) return this.lab.notify('This step has no command to run', { short: true });
+    const from = this.state.nextBlock[v.current] ?? 0;
+    const next = runnable.find(({ i }) => i >= from) ?? runnable[0]!;
+    await this.run(v.current, next.i);
   }
   showSolution(step: number) {
     this.set({ solutionShown: { ...this.state.solutionShown, [step]: true } });
@@ -152,6 +306,8 @@ export class Guide {
     const step = this.state.view?.steps[stepIndex];
     const block = step?.commands[command];
     if (!block) return;
+    this.acted(stepIndex);
+    this.set({ nextBlock: { ...this.state.nextBlock, [stepIndex]: command + 1 } });
     if (block.target === 'kubelet') {
       await this.op('kubelet', () => this.lab.client.call('lab.kubelet', { command }));
       return;
@@ -168,14 +324,14 @@ export class Guide {
   async copy(text: string): Promise<void> {
     try {
       await navigator.clipboard.writeText(text);
-      this.lab.notify('Copied to the clipboard');
+      this.lab.notify('Copied to the clipboard', { short: true });
     } catch {
       this.lab.notify('The clipboard is not available here: select the text and copy it');
     }
   }
 
   /** The live terminal on a target (the one shown), or a new one once the engine has opened it. */
-  private terminalFor(target: TerminalTarget): Promise<string> {
+  terminalFor(target: TerminalTarget): Promise<string> {
     const same = (t: TerminalTarget) => JSON.stringify(t) === JSON.stringify(target);
     const find = () => this.lab.state.tabs.find((t) => same(t.target) && t.status === 'live' && t.id);
     const have = find();

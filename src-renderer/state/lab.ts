@@ -10,11 +10,13 @@ import {
 } from '../../src-main/api/contract.ts';
 import type { RendererTransport } from '../api/connection.ts';
 import { TerminalSession } from '../terminal/session.ts';
+import { editorCommands } from '../editor/commands.ts';
+import { layoutKey, loadLayout, saveLayout } from './layout.ts';
 import { savePrefs } from './prefs.ts';
 import {
   resolvedTheme,
-  toolKey,
   type AppState,
+  type Layout,
   type Store,
   type TabState,
   type ThemeName,
@@ -24,13 +26,22 @@ import {
 /** Output for a terminal no tab has claimed yet (it can beat terminal.open's answer): bounded. */
 const PENDING_MAX_BYTES = 256 * 1024;
 const PENDING_MAX_IDS = 16;
-const MAX_NOTICES = 4;
+const MAX_NOTICES = 3;
+/** How long a toast stays: long enough to read a sentence, then it leaves by itself. */
+const NOTICE_MS = 7000;
+const NOTICE_SHORT_MS = 2200;
+/** The CNI editor's least share of the centre when it opens beside the terminals. */
+const EDITOR_SHARE = 0.64;
 
 export class Lab {
   readonly sessions = new Map<string, TerminalSession>();
   private readonly pending = new Map<string, Uint8Array[]>();
   private tabSeq = 0;
   private noticeSeq = 0;
+  private confirmSeq = 0;
+  private readonly noticeTimers = new Map<number, ReturnType<typeof setTimeout>>();
+  /** Whose layout the panes show: the open lab's id, or null (free play). */
+  private layoutOwner: string | null = null;
 
   constructor(
     readonly store: Store,
@@ -172,11 +183,78 @@ export class Lab {
     this.activate(s.key);
   }
 
-  /** Opens a centre tool (the CNI editor, the timeline) as a tab, or shows it if it is open. */
+  /** Opens a tool (the CNI editor, the timeline, the topology) beside the terminals, or shows it if it is open. */
   openTool(tool: ToolName): void {
-    const key = toolKey(tool);
-    if (!this.state.tools.some((t) => t.key === key)) this.store.set((st) => ({ tools: [...st.tools, { key, tool }] }));
-    this.activate(key);
+    const l = this.state.layout;
+    this.setLayout({
+      besideTools: l.besideTools.includes(tool) ? l.besideTools : [...l.besideTools, tool],
+      beside: tool,
+      // the editor has a file list and a run panel beside its text: it needs the larger share
+      ...(tool === 'editor' && l.besideShare < EDITOR_SHARE ? { besideShare: EDITOR_SHARE } : {}),
+    });
+  }
+
+  /** Closes a tool beside the terminals; the editor asks first when it holds unsaved edits. */
+  async closeTool(tool: ToolName): Promise<boolean> {
+    if (tool === 'editor' && (editorCommands.unsaved?.() ?? 0) > 0) {
+      const n = editorCommands.unsaved?.() ?? 0;
+      const ok = await this.confirm({
+        title: 'Close the CNI editor?',
+        body: `${n === 1 ? 'A file has' : `${n} files have`} unsaved edits. Closing the editor drops them; the files on the node stay as they were last saved.`,
+        confirm: 'Drop the edits and close',
+      });
+      if (!ok) return false;
+    }
+    const l = this.state.layout;
+    const rest = l.besideTools.filter((t) => t !== tool);
+    this.setLayout({ besideTools: rest, beside: l.beside === tool ? (rest[rest.length - 1] ?? null) : l.beside });
+    return true;
+  }
+
+  // ---- layout: panes, remembered per lab ----
+
+  setLayout(patch: Partial<Layout>): void {
+    const layout = { ...this.state.layout, ...patch };
+    this.store.set({ layout });
+    saveLayout(layoutKey(this.layoutOwner), layout);
+  }
+
+  /** The panes as this lab (or free play, null) left them. */
+  useLayoutOf(labId: string | null): void {
+    if (labId === this.layoutOwner) return;
+    this.layoutOwner = labId;
+    this.store.set({ layout: loadLayout(layoutKey(labId)) });
+  }
+
+  toggleGuide(): void {
+    this.setLayout({ guideCollapsed: !this.state.layout.guideCollapsed });
+  }
+
+  toggleViews(): void {
+    this.setLayout({ views: !this.state.layout.views });
+  }
+
+  setFreePlay(on: boolean): void {
+    this.store.set({ freePlay: on });
+  }
+
+  /** Asks before something destructive; resolves true when the person confirmed. */
+  confirm(q: { title: string; body: string; confirm: string }): Promise<boolean> {
+    // a question still open is answered "no": one dialog at a time
+    this.state.confirm?.resolve(false);
+    return new Promise((resolve) => {
+      const id = ++this.confirmSeq;
+      this.store.set({
+        confirm: {
+          id,
+          ...q,
+          resolve: (ok) => {
+            if (this.state.confirm?.id === id) this.store.set({ confirm: null });
+            resolve(ok);
+          },
+        },
+      });
+    });
   }
 
   /** The keys of every centre tab, in the strip's order: tools, then terminals. */
@@ -303,12 +381,44 @@ export class Lab {
 
   // ---- workspace ----
 
-  notify(text: string): void {
-    this.store.set((s) => ({ notices: [...s.notices, { id: ++this.noticeSeq, text }].slice(-MAX_NOTICES) }));
+  /** A toast: it leaves by itself (sooner when short), and the same text again refreshes it instead of stacking. */
+  notify(text: string, opts: { short?: boolean } = {}): void {
+    const ms = opts.short ? NOTICE_SHORT_MS : NOTICE_MS;
+    const same = this.state.notices.find((n) => n.text === text);
+    const id = same?.id ?? ++this.noticeSeq;
+    if (same)
+      this.store.set((s) => ({ notices: s.notices.map((n) => (n.id === id ? { ...n, repeats: n.repeats + 1 } : n)) }));
+    else
+      this.store.set((s) => {
+        const notices = [...s.notices, { id, text, repeats: 0 }];
+        for (const gone of notices.slice(0, -MAX_NOTICES)) this.clearNoticeTimer(gone.id);
+        return { notices: notices.slice(-MAX_NOTICES) };
+      });
+    this.clearNoticeTimer(id);
+    this.noticeTimers.set(
+      id,
+      setTimeout(() => this.dismiss(id), ms),
+    );
+  }
+
+  /** Keeps a toast while the pointer is on it (someone is reading it), for a full period after. */
+  holdNotice(id: number, hold: boolean): void {
+    this.clearNoticeTimer(id);
+    if (!hold)
+      this.noticeTimers.set(
+        id,
+        setTimeout(() => this.dismiss(id), NOTICE_MS),
+      );
   }
 
   dismiss(id: number): void {
+    this.clearNoticeTimer(id);
     this.store.set((s) => ({ notices: s.notices.filter((n) => n.id !== id) }));
+  }
+
+  private clearNoticeTimer(id: number): void {
+    clearTimeout(this.noticeTimers.get(id));
+    this.noticeTimers.delete(id);
   }
 
   setPalette(open: boolean): void {

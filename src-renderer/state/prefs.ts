@@ -2,16 +2,25 @@
 // Read defensively: a value from an older version or another tool must not break the start.
 import type { ThemeName } from './store.ts';
 
-const KEY = 'podnet.prefs.v1';
+// v2: the guide is wider (commands fit); v1's narrow widths are not carried over
+const KEY = 'podnet.prefs.v2';
 
 export interface Prefs {
   leftWidth: number;
   rightWidth: number;
   nodeCount: number;
   themeOverride: ThemeName | null;
+  /** The lab last opened, for the home screen's "Continue". */
+  lastLab: string | null;
 }
 
-export const defaultPrefs: Prefs = { leftWidth: 300, rightWidth: 440, nodeCount: 2, themeOverride: null };
+export const defaultPrefs: Prefs = {
+  leftWidth: 460,
+  rightWidth: 400,
+  nodeCount: 2,
+  themeOverride: null,
+  lastLab: null,
+};
 
 export function loadPrefs(): Prefs {
   try {
@@ -19,10 +28,11 @@ export function loadPrefs(): Prefs {
     const num = (v: unknown, lo: number, hi: number, d: number) =>
       typeof v === 'number' && Number.isFinite(v) ? Math.max(lo, Math.min(hi, Math.round(v))) : d;
     return {
-      leftWidth: num(raw.leftWidth, 160, 900, defaultPrefs.leftWidth),
+      leftWidth: num(raw.leftWidth, 320, 900, defaultPrefs.leftWidth),
       rightWidth: num(raw.rightWidth, 160, 900, defaultPrefs.rightWidth),
       nodeCount: num(raw.nodeCount, 1, 8, defaultPrefs.nodeCount),
       themeOverride: raw.themeOverride === 'light' || raw.themeOverride === 'dark' ? raw.themeOverride : null,
+      lastLab: typeof raw.lastLab === 'string' && /^[A-Za-z0-9_.-]{1,100}$/.test(raw.lastLab) ? raw.lastLab : null,
     };
   } catch {
     return { ...defaultPrefs };

@@ -32,6 +32,31 @@ export interface ToolTabState {
 export interface Notice {
   id: number;
   text: string;
+  /** How many times the same text came again while shown (one toast, not a stack). */
+  repeats: number;
+}
+
+/** Where the workspace's panes are, remembered per lab (state/layout.ts). */
+export interface Layout {
+  /** The guide folded to a rail. */
+  guideCollapsed: boolean;
+  /** The right pane (live views, topology below) shown. */
+  views: boolean;
+  /** Tools opened beside the terminals, and the one shown (null: the terminals take the centre). */
+  besideTools: ToolName[];
+  beside: ToolName | null;
+  /** The beside tool's share of the centre (0.25–0.75). */
+  besideShare: number;
+}
+
+/** A question before something destructive: the workspace shows it as a modal dialog. */
+export interface ConfirmRequest {
+  id: number;
+  title: string;
+  body: string;
+  /** The confirming button's words ("Rebuild the world"). */
+  confirm: string;
+  resolve(ok: boolean): void;
 }
 
 export interface AppState {
@@ -52,6 +77,10 @@ export interface AppState {
   /** The active tab's key: a terminal's or a tool's. */
   activeTab: string | null;
   notices: Notice[];
+  layout: Layout;
+  confirm: ConfirmRequest | null;
+  /** The learner chose free play (a world without a lab): the home screen steps aside. */
+  freePlay: boolean;
   paletteOpen: boolean;
   searchOpen: boolean;
   themeOverride: ThemeName | null;

@@ -1,28 +1,46 @@
-// The workspace, laid out as an IDE: world bar on top, guide and pods left, terminals centre, live
-// views right, status bar at the bottom. Side panes resize by their splitters and are remembered.
+// The workspace, laid out around the lab: world bar and tool bar on top; the guide on the left (wide
+// enough for its commands, resizable, foldable); terminals in the centre with a tool (timeline, topology,
+// CNI editor) beside them; live views over the topology on the right; status bar at the bottom. Without
+// a lab or a world, the home screen. Pane sizes are remembered; which tools are open, per lab.
 import { useEffect, useState } from 'react';
 import { CommandPalette } from '../palette/CommandPalette.tsx';
+import { guideOf, useGuide } from '../guide/guide-store.ts';
+import { Home } from '../guide/Home.tsx';
 import { LabGuide } from '../guide/LabGuide.tsx';
 import { PodsPanel } from '../pods/PodsPanel.tsx';
 import { useAppState, useLab } from '../state/context.ts';
+import { rightPaneShown } from '../state/layout.ts';
 import { loadPrefs, savePrefs } from '../state/prefs.ts';
 import { TerminalArea } from '../terminal/TerminalArea.tsx';
+import { TopologyView } from '../topology/TopologyView.tsx';
 import { LiveViews } from '../views/LiveViews.tsx';
 import { WorldBar } from '../world/WorldBar.tsx';
 import { WorldError } from '../world/WorldError.tsx';
+import { BesidePane } from './BesidePane.tsx';
+import { ConfirmDialog } from './ConfirmDialog.tsx';
 import { Notices } from './Notices.tsx';
 import { Splitter } from './Splitter.tsx';
 import { StatusBar } from './StatusBar.tsx';
+import { ToolBar } from './ToolBar.tsx';
 import { useGlobalKeys } from './useGlobalKeys.ts';
 import { useTheme } from './useTheme.ts';
 
-const PANE_MIN = 180;
-/** The terminals keep at least this much width, whatever the side panes ask for. */
-const CENTRE_MIN = 360;
+/** The guide keeps at least this much: its commands must fit (and ≥ 420 px at 1440 wide). */
+const GUIDE_MIN = 360;
+const RIGHT_MIN = 300;
+/** The centre keeps at least this much width, whatever the side panes ask for. */
+const CENTRE_MIN = 420;
+const RAIL = 34;
 
 export function Workspace() {
   const lab = useLab();
+  const guide = guideOf(lab);
+  const labOpen = useGuide(guide, (s) => s.view !== null);
   const paletteOpen = useAppState((s) => s.paletteOpen);
+  const layout = useAppState((s) => s.layout);
+  const worldState = useAppState((s) => s.world.state);
+  const busy = useAppState((s) => s.worldBusy);
+  const freePlay = useAppState((s) => s.freePlay);
   const [sizes, setSizes] = useState(() => {
     const p = loadPrefs();
     return { left: p.leftWidth, right: p.rightWidth };
@@ -43,45 +61,115 @@ export function Workspace() {
     return () => window.removeEventListener('resize', onResize);
   }, []);
 
-  const maxLeft = Math.max(PANE_MIN, viewport - sizes.right - CENTRE_MIN);
-  const maxRight = Math.max(PANE_MIN, viewport - sizes.left - CENTRE_MIN);
-  const left = Math.min(sizes.left, maxLeft);
-  const right = Math.min(sizes.right, maxRight);
+  // no lab and no free play: the home screen guides the next step (a world left running waits behind it)
+  const home = !labOpen && !freePlay && !busy && worldState !== 'starting';
+
+  const showRight = rightPaneShown(layout, viewport);
+  const leftOpen = !layout.guideCollapsed;
+  const maxLeft = Math.max(GUIDE_MIN, viewport - (showRight ? RIGHT_MIN : 0) - CENTRE_MIN);
+  const left = leftOpen ? Math.max(GUIDE_MIN, Math.min(sizes.left, maxLeft)) : RAIL;
+  // with a tool beside the terminals the right pane keeps to its least width: the centre needs the room
+  const maxRight = layout.beside ? RIGHT_MIN : Math.max(RIGHT_MIN, viewport - left - CENTRE_MIN);
+  const right = showRight ? Math.max(RIGHT_MIN, Math.min(sizes.right, maxRight)) : 0;
 
   return (
-    <div className="workspace" style={{ gridTemplateColumns: `${left}px auto minmax(0, 1fr) auto ${right}px` }}>
+    <div
+      className={`workspace${home ? ' at-home' : ''}`}
+      style={home ? undefined : { gridTemplateColumns: `${left}px auto minmax(0, 1fr) auto ${right}px` }}
+    >
       <WorldBar />
+      {!home && <ToolBar />}
       <div className="banners">
         <WorldError />
-        <Notices />
       </div>
-      <aside className="pane pane-left" aria-label="Lab guide and pods">
-        <LabGuide />
-        <PodsPanel />
-      </aside>
-      <Splitter
-        side="left"
-        label="Resize the left pane"
-        width={left}
-        min={PANE_MIN}
-        max={maxLeft}
-        onResize={(w) => setSizes((s) => ({ ...s, left: w }))}
-      />
-      <main className="pane pane-centre" aria-label="Terminals">
-        <TerminalArea />
-      </main>
-      <Splitter
-        side="right"
-        label="Resize the live views pane"
-        width={right}
-        min={PANE_MIN}
-        max={maxRight}
-        onResize={(w) => setSizes((s) => ({ ...s, right: w }))}
-      />
-      <aside className="pane pane-right" aria-label="Live network views">
-        <LiveViews />
-      </aside>
+      {home ? (
+        <main className="pane home-pane" aria-label="Home">
+          <Home />
+        </main>
+      ) : (
+        <>
+          <aside
+            className={`pane pane-left${leftOpen ? '' : ' collapsed'}`}
+            aria-label="Lab guide and pods"
+            data-region="guide"
+            tabIndex={-1}
+          >
+            {leftOpen ? (
+              <>
+                <LabGuide />
+                <details className="left-pods" open={!labOpen} key={labOpen ? 'lab' : 'free'}>
+                  <summary>Pods</summary>
+                  <PodsPanel />
+                </details>
+              </>
+            ) : (
+              <button
+                className="guide-rail"
+                data-testid="guide-expand"
+                onClick={() => lab.toggleGuide()}
+                aria-label="Show the guide"
+                title="Show the guide"
+              >
+                <span aria-hidden="true">»</span>
+                <span className="guide-rail-label">Guide</span>
+              </button>
+            )}
+          </aside>
+          {leftOpen ? (
+            <Splitter
+              side="left"
+              label="Resize the guide"
+              width={left}
+              min={GUIDE_MIN}
+              max={maxLeft}
+              onResize={(w) => setSizes((s) => ({ ...s, left: w }))}
+            />
+          ) : (
+            <div className="splitter-gap" />
+          )}
+          <main className="pane pane-centre" aria-label="Terminals and tools">
+            <div className="centre-split">
+              <div
+                className="centre-terminals"
+                data-region="terminal"
+                style={layout.beside ? { flexBasis: `${(1 - layout.besideShare) * 100}%` } : undefined}
+              >
+                <TerminalArea />
+              </div>
+              {layout.besideTools.length > 0 && <BesidePane />}
+            </div>
+          </main>
+          {showRight ? (
+            <Splitter
+              side="right"
+              label="Resize the live views pane"
+              width={right}
+              min={RIGHT_MIN}
+              max={maxRight}
+              onResize={(w) => setSizes((s) => ({ ...s, right: w }))}
+            />
+          ) : (
+            <div />
+          )}
+          <aside className="pane pane-right" aria-label="Live network views" hidden={!showRight}>
+            {showRight && (
+              <>
+                <div className="right-views" data-region="views" tabIndex={-1}>
+                  <LiveViews />
+                </div>
+                {layout.beside !== 'topology' && (
+                  <div className="right-topology" data-testid="right-topology">
+                    <TopologyView active={true} />
+                  </div>
+                )}
+              </>
+            )}
+          </aside>
+        </>
+      )}
       <StatusBar />
+      <Notices />
+      <ConfirmDialog />
       {paletteOpen && <CommandPalette />}
     </div>
   );

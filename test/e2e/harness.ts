@@ -52,6 +52,18 @@ export async function startWorld(page: Page, nodes: number, timeout = 30_000): P
   }
 }
 
+/** Stops the world from the World menu, answering its confirmation (the stop asks first). */
+export async function stopWorld(page: Page, timeout = 20_000): Promise<void> {
+  await page.getByTestId('world-menu').click();
+  await page.getByTestId('world-stop').click();
+  await page.getByTestId('confirm-ok').click();
+  const t0 = Date.now();
+  while (!/stopped/i.test(await page.getByTestId('world-state').innerText())) {
+    if (Date.now() - t0 > timeout) throw new Error(`the world did not stop within ${timeout} ms`);
+    await page.waitForTimeout(100);
+  }
+}
+
 export interface Session {
   engine: Engine;
   host: WebHost;

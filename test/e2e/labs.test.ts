@@ -38,7 +38,9 @@ describe('guided labs in Chromium', () => {
     await expect
       .poll(() => page.getByTestId('lab-step-title').innerText(), { timeout: 90_000 })
       .toMatch(/An empty network namespace/);
-    // the world was built for the lab, and the step's check is evaluated at once: failing, with expected vs found
+    // the world was built for the lab; its check is neutral until the learner acts, then failing with expected vs found
+    await expect.poll(() => state('lo-down'), { timeout: 15_000 }).toBe('unknown');
+    await page.getByTestId('lab-check-button').click();
     await expect.poll(() => state('lo-down'), { timeout: 15_000 }).toBe('fail');
     const failing = await page.getByTestId('lab-check-lo-down').innerText();
     expect(failing).toMatch(/expected\s+demo exists and has lo, DOWN/);
@@ -85,8 +87,12 @@ describe('guided labs in Chromium', () => {
     const { page } = s;
     await page.getByTestId('lab-catalogue-back').click();
     await page.getByTestId('lab-open-10-vxlan-overlay').click();
+    // lab 1's world is still running: opening another lab asks first
+    await page.getByTestId('confirm-ok').click();
     await expect.poll(() => page.getByTestId('lab-step-title').innerText(), { timeout: 90_000 }).toMatch(/Step 1\/4/);
+    await expect.poll(() => page.getByTestId('lab-busy').count(), { timeout: 90_000 }).toBe(0);
     await page.getByTestId('lab-jump').selectOption('3');
+    await page.getByTestId('confirm-ok').click();
     await expect
       .poll(() => page.getByTestId('lab-step-title').innerText(), { timeout: 90_000 })
       .toMatch(/Step 4\/4 · Watch the encapsulation/);
@@ -100,9 +106,10 @@ describe('guided labs in Chromium', () => {
     expect(await world.run({ kind: 'node', node: 'node1' }, ['ip', 'route', 'show', '10.244.2.0/24'])).toMatch(
       /via 10\.244\.2\.0 dev flannel\.1 onlink/,
     );
-    await expect.poll(() => page.getByTestId('pod-row-b').innerText(), { timeout: 10_000 }).toMatch(/node2/);
+    await expect.poll(() => page.getByTestId('pod-row-b').textContent(), { timeout: 10_000 }).toMatch(/node2/);
     for (const n of [0, 1, 2])
       expect(await page.getByTestId(`lab-step-pill-${n}`).getAttribute('class')).toMatch(/done/);
+    await page.getByTestId('lab-check-button').click();
     await expect.poll(() => state('capture'), { timeout: 20_000 }).toBe('fail');
     expect(await page.getByTestId('lab-check-capture').innerText()).toMatch(/found\s+no capture in \/run\/vxlan\.pcap/);
     await page.screenshot({ path: join(SHOTS, 'lab-jump-two-nodes.png') });
@@ -124,10 +131,12 @@ describe('guided labs in Chromium', () => {
     const { page } = s;
     if (await page.getByTestId('lab-catalogue-back').count()) await page.getByTestId('lab-catalogue-back').click();
     await page.getByTestId('lab-open-13-pod-dns').click();
+    await page.getByTestId('confirm-ok').click();
     await expect
       .poll(() => page.getByTestId('lab-step-title').innerText(), { timeout: 90_000 })
       .toMatch(/Step 1\/3 · The pod's resolv.conf/);
     await expect.poll(() => page.getByTestId('lab-busy').count(), { timeout: 90_000 }).toBe(0);
+    await page.getByTestId('lab-check-button').click();
     await expect.poll(() => state('resolves'), { timeout: 30_000 }).toBe('fail');
     // the first command runs in a terminal in pod client: it shows the pod's file, not the node's
     await page.getByTestId('lab-cmd-run-0').click();

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Target, World } from '../../src-main/world/world.js';
-import { openSession, startWorld, type Session } from './harness.js';
+import { openSession, startWorld, stopWorld, type Session } from './harness.js';
 
 const SHOTS = join(import.meta.dirname, '../../out/screenshots');
 let s: Session;
@@ -298,7 +298,7 @@ describe('live network views and the topology in Chromium', () => {
     await expect.poll(() => page.getByTestId('nv-ns').inputValue(), { timeout: 5000 }).toBe('node:node2');
 
     // the world stops: both views say so, and nothing of them is left running
-    await page.getByTestId('world-stop').click();
+    await stopWorld(page);
     await expect.poll(() => page.getByTestId('world-state').innerText(), { timeout: 20_000 }).toMatch(/stopped/i);
     await page.getByTestId('topology-empty').waitFor({ timeout: 5000 });
     expect(await page.locator('.pane-right').innerText()).toMatch(/Start a world to watch/);

@@ -7,7 +7,7 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hostSnapshot } from '../../src-main/runtime/leaks.js';
 import { KILLPOD_STEPS_PLUGIN, SYNCPOD_STEPS } from '../helpers.js';
-import { openSession, startWorld, type Session } from './harness.js';
+import { openSession, startWorld, stopWorld, type Session } from './harness.js';
 
 const SHOTS = join(import.meta.dirname, '../../out/screenshots');
 let s: Session;
@@ -187,7 +187,7 @@ describe('the lifecycle timeline in Chromium', () => {
     expect(await page.locator('[data-testid^="pod-row-"]').count()).toBe(3);
 
     // stopping the world ends it all
-    await page.getByTestId('world-stop').click();
+    await stopWorld(page);
     await expect.poll(() => page.getByTestId('world-state').innerText(), { timeout: 20_000 }).toMatch(/stopped/i);
     expect(hostSnapshot(world.id).processes).toEqual([]);
     expect(s.errors).toEqual([]);

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hostSnapshot } from '../../src-main/runtime/leaks.js';
-import { openSession, startWorld, type Session } from './harness.js';
+import { openSession, startWorld, stopWorld, type Session } from './harness.js';
 
 const SHOTS = join(import.meta.dirname, '../../out/screenshots');
 let s: Session;
@@ -142,7 +142,7 @@ describe('the workspace in Chromium', () => {
       .toBe(1); // only t1's shell is left
 
     // stopping the world leaves nothing of it
-    await page.getByTestId('world-stop').click();
+    await stopWorld(page);
     await expect.poll(() => page.getByTestId('world-state').innerText(), { timeout: 20_000 }).toMatch(/stopped/i);
     expect(hostSnapshot(worldId).processes).toEqual([]);
     expect(s.errors).toEqual([]);
@@ -183,7 +183,7 @@ describe('the workspace in Chromium', () => {
     await expectDrawnToMatch(page, u);
     expect((await pace(u))!.holds).toBe(0);
 
-    await page.getByTestId('world-stop').click();
+    await stopWorld(page);
     await expect.poll(() => page.getByTestId('world-state').innerText(), { timeout: 20_000 }).toMatch(/stopped/i);
     expect(s.errors).toEqual([]);
   }, 180_000);
