@@ -21,6 +21,7 @@ const store = new Store({
   connectionDetail: transport.detail,
   world: initialWorld,
   nodeCount: prefs.nodeCount,
+  runtime: prefs.runtime,
   progress: null,
   worldBusy: null,
   pods: [],

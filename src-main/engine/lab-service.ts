@@ -88,6 +88,11 @@ export class LabService
     return this.state === 'running' ? this.world : undefined;
   }
 
+  /** The running world's kubelet, if any: for tests that ask what its nodes run on. */
+  get runningKubelet(): Kubelet | undefined {
+    return this.state === 'running' ? this.kubelet : undefined;
+  }
+
   private emitEvent<E extends EventName>(event: E, payload: Payload<E>): void {
     this.emit('event', event, payload);
   }

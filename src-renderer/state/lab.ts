@@ -91,9 +91,15 @@ export class Lab {
     savePrefs({ nodeCount: nodes });
   }
 
+  setRuntime(runtime: 'model' | 'containerd'): void {
+    this.store.set({ runtime });
+    savePrefs({ runtime });
+  }
+
   startWorld(): Promise<void> {
     const nodes = this.state.nodeCount;
-    return this.worldOp('starting', () => this.client.call('world.start', { nodes }));
+    const runtime = this.state.runtime;
+    return this.worldOp('starting', () => this.client.call('world.start', { nodes, runtime }));
   }
 
   stopWorld(): Promise<void> {

@@ -9,6 +9,7 @@ export interface Prefs {
   leftWidth: number;
   rightWidth: number;
   nodeCount: number;
+  runtime: 'model' | 'containerd';
   themeOverride: ThemeName | null;
   /** The lab last opened, for the home screen's "Continue". */
   lastLab: string | null;
@@ -18,6 +19,7 @@ export const defaultPrefs: Prefs = {
   leftWidth: 460,
   rightWidth: 400,
   nodeCount: 2,
+  runtime: 'model',
   themeOverride: null,
   lastLab: null,
 };
@@ -31,6 +33,7 @@ export function loadPrefs(): Prefs {
       leftWidth: num(raw.leftWidth, 320, 900, defaultPrefs.leftWidth),
       rightWidth: num(raw.rightWidth, 160, 900, defaultPrefs.rightWidth),
       nodeCount: num(raw.nodeCount, 1, 8, defaultPrefs.nodeCount),
+      runtime: raw.runtime === 'containerd' ? 'containerd' : 'model',
       themeOverride: raw.themeOverride === 'light' || raw.themeOverride === 'dark' ? raw.themeOverride : null,
       lastLab: typeof raw.lastLab === 'string' && /^[A-Za-z0-9_.-]{1,100}$/.test(raw.lastLab) ? raw.lastLab : null,
     };

@@ -65,6 +65,8 @@ export interface AppState {
   world: WorldStatus;
   /** Nodes for the next world start (1–8). */
   nodeCount: number;
+  /** The runtime of the next free-play world: the model (step-through, faults) or the real containerd. */
+  runtime: 'model' | 'containerd';
   progress: Payload<'world.progress'> | null;
   /** A world request in flight ("starting", "stopping", "resetting"): buttons wait for it. */
   worldBusy: string | null;

@@ -23,7 +23,7 @@ export function StatusBar() {
         {world.nodes.map((n) => {
           const ready = n.networkReady.status;
           const tip = ready
-            ? `${n.name}: NetworkReady — pod CIDR ${n.podCidr}, underlay ${n.underlayIp}, loopback ${n.loopback}`
+            ? `${n.name}: NetworkReady — pod CIDR ${n.podCidr}, underlay ${n.underlayIp}, loopback ${n.loopback}, runtime ${n.runtime ?? 'model'}`
             : `${n.name}: NetworkReady=false — ${n.networkReady.reason}${n.networkReady.message ? `: ${n.networkReady.message}` : ''}` +
               (n.lastCNILoadStatus && n.lastCNILoadStatus !== 'OK'
                 ? ` · containerd's log (crictl info, lastCNILoadStatus): ${n.lastCNILoadStatus}`
@@ -40,6 +40,12 @@ export function StatusBar() {
             >
               <span className="dot" aria-hidden="true" />
               {n.name} {ready ? 'Ready' : 'NotReady'}
+              {n.runtime && n.runtime !== 'model' ? (
+                <span className="pill-runtime" data-testid={`node-runtime-${n.name}`}>
+                  {' '}
+                  · {n.runtime}
+                </span>
+              ) : null}
             </span>
           );
         })}

@@ -14,6 +14,7 @@ export function WorldBar() {
   const world = useAppState((s) => s.world);
   const busy = useAppState((s) => s.worldBusy);
   const nodeCount = useAppState((s) => s.nodeCount);
+  const runtime = useAppState((s) => s.runtime);
   const progress = useAppState((s) => s.progress);
   const online = useAppState((s) => s.connection === 'connected');
   // the field may be empty or out of range while someone types; the store keeps the last valid count
@@ -92,6 +93,19 @@ export function WorldBar() {
                 }}
                 onBlur={() => setDraft(String(lab.state.nodeCount))}
               />
+            </label>
+            <label className="node-count">
+              Runtime
+              <select
+                value={runtime}
+                data-testid="runtime-select"
+                aria-label="Runtime of the next world"
+                title="The model of containerd 2.1 steps through and takes faults; the real containerd 2.1.9 runs in each node"
+                onChange={(e) => lab.setRuntime(e.target.value === 'containerd' ? 'containerd' : 'model')}
+              >
+                <option value="model">model (step-through)</option>
+                <option value="containerd">containerd 2.1.9 (real)</option>
+              </select>
             </label>
             <button
               className="button"
