@@ -41,7 +41,7 @@ type SessionMethods =
   | 'pod.list'
   | 'pod.create'
   | 'pod.delete'
-  | `terminal.${'open' | 'input' | 'resize' | 'ack' | 'close' | 'list'}`;
+  | `terminal.${'open' | 'input' | 'resize' | 'ack' | 'close' | 'list' | 'scrollback'}`;
 
 /** The session itself: world, pods and terminals; the other parts of the contract attach to it. */
 export class LabService
@@ -411,6 +411,9 @@ export class LabService
   }
   async ['terminal.list']() {
     return this.terminals?.list() ?? [];
+  }
+  async ['terminal.scrollback'](p: { id: string }) {
+    return this.term((t) => ({ data: Buffer.from(t.scrollback(p.id)).toString('base64') }));
   }
 
   /** Ends the session: terminals, the world, timers. Hosts call it on quit, Ctrl-C and SIGTERM. */
