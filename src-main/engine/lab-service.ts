@@ -69,6 +69,11 @@ export class LabService
   private lifecycle: Promise<unknown> = Promise.resolve();
   /** The start under way (a lab's world being built and prepared), which a stop, reset or dispose cancels. */
   private starting: { world?: World; cancelledBy?: string } | undefined;
+  /**
+   * The parts' attach to the running world. The world is reported running (terminals and pods work)
+   * without waiting for it; a part's requests wait for it (partsAttached), and so does a stop.
+   */
+  private attached: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly makeTerminals: TerminalFactory,
@@ -175,8 +180,25 @@ export class LabService
   restartFrom(spec: WorldSpec): Promise<WorldStatus> {
     return this.serial(async () => {
       if (this.world) await this.stop();
-      return this.start(spec.nodes.length, spec);
+      const status = await this.start(spec.nodes.length, spec);
+      // the part that asked (a lab) goes on with every part attached
+      await this.attached;
+      return status;
     });
+  }
+
+  /** Settles once every part is attached to the running world (or failed to be): part requests wait for it. */
+  partsAttached(): Promise<void> {
+    return this.attached.catch(() => {});
+  }
+
+  /** A part could not attach to a world already reported running: the world ends, failed, with the part's reason. */
+  private async failAttach(world: World, e: Error): Promise<void> {
+    if (this.world !== world) return;
+    await this.stop();
+    this.state = 'failed';
+    this.error = { error: e.message };
+    this.changed();
   }
 
   private async start(nodes: number, spec?: WorldSpec): Promise<WorldStatus> {
@@ -231,8 +253,13 @@ export class LabService
         events: this,
         podsChanged: () => this.emitEvent('pods.changed', this.pods()),
       };
-      for (const part of this.parts) await part.attach(session);
       if (starting.cancelledBy) throw new Error(`cancelled by ${starting.cancelledBy}`);
+      // a live view's first read of every namespace need not hold back a terminal's prompt
+      const attached = (async () => {
+        for (const part of this.parts) await part.attach(session);
+      })();
+      this.attached = attached;
+      attached.catch((e: Error) => void this.serial(() => this.failAttach(world, e)).catch(() => {}));
       this.starting = undefined;
       this.state = 'running';
       progress(3, 'ready');
@@ -336,6 +363,7 @@ export class LabService
     this.memoryMessage = undefined;
     this.changed();
     // parts let go of the world before it ends (in reverse: a later part may lean on an earlier one)
+    await this.attached.catch(() => {});
     for (const part of [...this.parts].reverse()) await Promise.resolve(part.detach()).catch(() => {});
     this.terminals?.dispose();
     // Ending the world ends every pod with it: no per-pod teardown is needed to leave nothing behind.
