@@ -32,8 +32,6 @@ export interface SessionDeps {
 const INPUT_CHUNK = 64 * 1024;
 /** A splitter drag fits on every frame; the pty needs only the size it ends at. */
 const RESIZE_DEBOUNCE_MS = 60;
-/** A new tab opens its shell on first layout (with its real size); this is the latest it waits. */
-const OPEN_FALLBACK_MS = 1000;
 
 const DIM = '\x1b[2m';
 const RED = '\x1b[31m';
@@ -74,7 +72,6 @@ export class TerminalSession {
   private disposed = false;
   private observer: ResizeObserver | undefined;
   private resizeTimer: ReturnType<typeof setTimeout> | undefined;
-  private openTimer: ReturnType<typeof setTimeout> | undefined;
   private sentSize = { cols: 0, rows: 0 };
   id: string | null = null;
   title: string;
@@ -125,11 +122,10 @@ export class TerminalSession {
       this.replaying = true;
       this.bind(existing);
       void this.replay(existing);
-    } else if (hint) {
-      // another terminal already knows the pane's size: open the shell now, not after the first layout
-      queueMicrotask(() => void this.start());
     } else {
-      this.openTimer = setTimeout(() => void this.start(), OPEN_FALLBACK_MS);
+      // the shell opens now, not after the first layout: with another terminal's size when there is
+      // one, else xterm's default, and it is resized once laid out (the prompt waits for no frame)
+      queueMicrotask(() => void this.start());
     }
   }
 
@@ -186,7 +182,7 @@ export class TerminalSession {
     return rows.join('\n');
   }
 
-  /** Fits xterm to its pane; the first time the pane has a size, xterm opens and the shell starts. */
+  /** Fits xterm to its pane; the first time the pane has a size, xterm opens (its shell is already starting). */
   layout(): void {
     if (this.disposed || !this.host.isConnected || this.host.clientWidth === 0 || this.host.clientHeight === 0) return;
     if (!this.opened) {
@@ -270,7 +266,6 @@ export class TerminalSession {
   close(): void {
     if (this.disposed) return;
     this.disposed = true;
-    clearTimeout(this.openTimer);
     clearTimeout(this.resizeTimer);
     if (this.id) void this.deps.client.call('terminal.close', { id: this.id }).catch(() => {});
     this.unmount();
@@ -357,7 +352,6 @@ export class TerminalSession {
   }
 
   private async start(): Promise<void> {
-    clearTimeout(this.openTimer);
     if (this.starting || this.disposed || this.id !== null) return;
     this.starting = true;
     try {

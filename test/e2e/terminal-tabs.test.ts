@@ -159,4 +159,33 @@ describe('terminal tabs in Chromium', () => {
     await page.screenshot({ path: join(SHOTS, 'terminal-after-reload.png') });
     expect(s.errors).toEqual([]);
   }, 120_000);
+
+  it('draws no row of the old screen during `yes` after `clear` (the stale-rows glitch)', async () => {
+    const { page } = s;
+    const id = await live(page, 'node1');
+    // a full screen of rows that must never be drawn again once cleared
+    await typeIn(page, id, 'seq 1 200 | sed s/^/old-screen-/');
+    await waitFor(page, id, /^old-screen-200$/m);
+    const drawn = () =>
+      page
+        .locator(`[data-testid="terminal-${id}"] .xterm-rows > div`)
+        .evaluateAll((rows) => rows.map((r) => (r.textContent ?? '').replace(/\u00a0/g, ' ').trimEnd()));
+    expect((await drawn()).some((r) => r.startsWith('old-screen-'))).toBe(true);
+    await typeIn(page, id, 'clear; yes');
+    await waitFor(page, id, /^y$/m);
+    // sampled through the flood: every drawn row is "y", or the command line that started it
+    const seen = new Set<string>();
+    for (let i = 0; i < 40; i++) {
+      for (const r of await drawn()) seen.add(r);
+      await page.waitForTimeout(50);
+    }
+    const stale = [...seen].filter((r) => r !== 'y' && r !== '' && !r.includes('clear; yes'));
+    expect(stale, 'rows drawn during the flood that are not its own').toEqual([]);
+    expect(seen.has('y')).toBe(true);
+    await page.screenshot({ path: join(SHOTS, 'terminal-yes-after-clear.png') });
+    await page.keyboard.press('Control+C');
+    await typeIn(page, id, 'echo stopped-$((1+1))');
+    await waitFor(page, id, /^stopped-2$/m);
+    expect(s.errors).toEqual([]);
+  }, 120_000);
 });
