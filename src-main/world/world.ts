@@ -406,7 +406,7 @@ export class World {
         .then(() => (world.startTimes.underlay = performance.now() - mark));
       underlay.catch(() => {}); // awaited below; a node that fails first must not leave it unhandled
       // Nodes start concurrently: each is a few mounts and one process.
-      const started = await Promise.all(names.map((n, i) => world.startNode(n, i + 1, underlay)));
+      const started = await Promise.all(names.map((n, i) => world.startNode(n, i + 1, underlay, busybox)));
       for (const n of started) world.nodes.set(n.name, n);
       world.startTimes.nodes = lap();
       world.startTimes.total = performance.now() - t0;
@@ -448,7 +448,12 @@ export class World {
     return { pid, ok, err: err.trim() };
   }
 
-  private async startNode(name: string, index: number, underlay: Promise<unknown>): Promise<WorldNode> {
+  private async startNode(
+    name: string,
+    index: number,
+    underlay: Promise<unknown>,
+    busybox: string,
+  ): Promise<WorldNode> {
     const base = join(this.stateDir, 'nodes', name);
     const host = {
       confDir: join(base, 'etc/cni/net.d'),
@@ -475,23 +480,25 @@ export class World {
     writeFileSync(host.resolvConf, nodeResolvConf(underlayIp));
     // The node's folders, as the world sees them.
     const inner = (p: string) => `${WORLD_STATE_MOUNT}/${relative(this.stateDir, p)}`;
+    // busybox's mount, mkdir and hostname: static, so each of the dozen commands is a plain exec,
+    // not a dynamic load of libmount and its libraries (the bulk of a node's start)
+    const bb = shq(busybox);
     const script = [
-      `hostname ${name}`,
+      `${bb} hostname ${name}`,
       // from here, relative paths reach the node's folders even once /run is the node's own tmpfs
       `cd ${shq(inner(base))}`,
-      `mount --bind ${shq(inner(host.confDir))} ${NODE_PATHS.confDir}`,
-      `mount --bind ${shq(inner(host.dataDir))} ${NODE_PATHS.dataDir}`,
+      `${bb} mount -o bind ${shq(inner(host.confDir))} ${NODE_PATHS.confDir}`,
+      `${bb} mount -o bind ${shq(inner(host.dataDir))} ${NODE_PATHS.dataDir}`,
       // The real plugins, with the node's own additions on top (a lab may add a plugin script).
-      `mount -t overlay podnet-cni-bin -o ${shq(`lowerdir=${this.pluginDirs.join(':')},upperdir=${inner(host.binUpper)},workdir=${inner(binWork)}`)} ${NODE_PATHS.binDir}`,
-      'mount -t tmpfs -o mode=0755 podnet-run /run',
-      `mkdir -p ${NODE_PATHS.netnsDir}`,
-      `mount --bind ${shq(relative(base, host.netnsDir))} ${NODE_PATHS.netnsDir}`,
-      `mkdir -p ${NODE_PATHS.sandboxesDir}`,
-      `mount --bind ${shq(relative(base, host.sandboxesDir))} ${NODE_PATHS.sandboxesDir}`,
-      `mount --bind ${shq(relative(base, host.podLogsDir))} ${NODE_PATHS.podLogsDir}`,
+      `${bb} mount -t overlay podnet-cni-bin -o ${shq(`lowerdir=${this.pluginDirs.join(':')},upperdir=${inner(host.binUpper)},workdir=${inner(binWork)}`)} ${NODE_PATHS.binDir}`,
+      `${bb} mount -t tmpfs -o mode=0755 podnet-run /run`,
+      `${bb} mkdir -p ${NODE_PATHS.netnsDir} ${NODE_PATHS.sandboxesDir}`,
+      `${bb} mount -o bind ${shq(relative(base, host.netnsDir))} ${NODE_PATHS.netnsDir}`,
+      `${bb} mount -o bind ${shq(relative(base, host.sandboxesDir))} ${NODE_PATHS.sandboxesDir}`,
+      `${bb} mount -o bind ${shq(relative(base, host.podLogsDir))} ${NODE_PATHS.podLogsDir}`,
       // after /run is the node's tmpfs: a symlinked /etc/resolv.conf gets its target there
       ...bindOverScript(relative(base, host.resolvConf), NODE_PATHS.resolvConf),
-      'ip link set lo up',
+      `${bb} ip link set lo up`,
       'echo ready',
       'exec sleep infinity',
     ].join('\n');
