@@ -31,7 +31,7 @@ export async function worldStart(rounds: number): Promise<WorldStartTimes> {
     runs.push({ ...w.startTimes });
     await w.destroy();
   }
-  return medians(runs as unknown as Record<keyof WorldStartTimes, number>[]) as WorldStartTimes;
+  return medians(runs as unknown as Record<keyof WorldStartTimes, number>[]);
 }
 
 export interface LabOpenTimes {
@@ -70,5 +70,5 @@ export async function labOpen(rounds: number): Promise<LabOpenTimes> {
     }
   }
   rmSync(progress, { recursive: true, force: true });
-  return medians(runs as unknown as Record<keyof LabOpenTimes, number>[]) as LabOpenTimes;
+  return medians(runs as unknown as Record<keyof LabOpenTimes, number>[]);
 }

@@ -45,7 +45,7 @@ export function createEngine(opts: EngineOptions): Engine {
 function gate(part: SessionPart, ready: () => Promise<void>): object {
   const methods: Record<string, (p: unknown) => Promise<unknown>> = {};
   for (const m of Object.keys(requests)) {
-    const fn = (part as unknown as Record<string, unknown>)[m];
+    const fn = (part as unknown as Record<string, ((p: unknown) => Promise<unknown>) | undefined>)[m];
     if (typeof fn === 'function') methods[m] = async (p) => (await ready(), fn.call(part, p));
   }
   return methods;

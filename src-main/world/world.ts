@@ -399,9 +399,12 @@ export class World {
       // the underlay is made while the nodes' holders start: only their veth pairs wait for it
       const underlay = world
         .run({ kind: 'sandbox' }, ['ip', '-batch', '-'], {
-          input: ['link set lo up', `link add ${UNDERLAY.bridge} type bridge`, `link set ${UNDERLAY.bridge} up`, ''].join(
-            '\n',
-          ),
+          input: [
+            'link set lo up',
+            `link add ${UNDERLAY.bridge} type bridge`,
+            `link set ${UNDERLAY.bridge} up`,
+            '',
+          ].join('\n'),
         })
         .then(() => (world.startTimes.underlay = performance.now() - mark));
       underlay.catch(() => {}); // awaited below; a node that fails first must not leave it unhandled
