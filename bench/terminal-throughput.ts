@@ -132,24 +132,9 @@ interface FloodRun {
   cpu: (readonly [string, number])[];
 }
 
-/** "Start world" to a node1 prompt, then 50 MB into that terminal, all through the page as a person would. */
-async function floodScenario(d: Driver): Promise<FloodRun> {
-  const poll = async (fn: (re: string) => boolean, arg: string, timeoutMs: number) => {
-    const t0 = performance.now();
-    while (!(await d.evaluate(fn, arg))) {
-      if (performance.now() - t0 > timeoutMs) throw new Error(`the page never showed ${arg}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  };
-  // the first terminal's screen, read from xterm's buffer (a GPU renderer would draw on a canvas)
-  const shows = (re: string) => {
-    const id = document.querySelector('[data-testid^="tab-t"]')?.getAttribute('data-testid')?.slice(4) ?? '';
-    const text = window.podnetScreens.text(id) ?? '';
-    return new RegExp(re).test(text);
-  };
-
-  // "Start world" to a usable node1 prompt, timed in the page: it clicks the moment each control is there
-  const started = await d.evaluate(async (nodes) => {
+/** "Start world" to a usable node1 prompt, timed in the page: it clicks the moment each control is there. */
+function startToPrompt(d: Driver): Promise<{ toPrompt: number; toRunning: number; firstPrompt: number }> {
+  return d.evaluate(async (nodes) => {
     const wait = (cond: () => boolean, what: string) =>
       new Promise<number>((resolve, reject) => {
         const t0 = performance.now();
@@ -192,6 +177,25 @@ async function floodScenario(d: Driver): Promise<FloodRun> {
     const prompt = await wait(() => /root@node1:\/# *$/m.test(screenOf('node1')), 'a node1 prompt');
     return { toPrompt: prompt - t0, toRunning: running - t0, firstPrompt: prompt - asked };
   }, 2);
+}
+
+/** "Start world" to a node1 prompt, then 50 MB into that terminal, all through the page as a person would. */
+async function floodScenario(d: Driver): Promise<FloodRun> {
+  const poll = async (fn: (re: string) => boolean, arg: string, timeoutMs: number) => {
+    const t0 = performance.now();
+    while (!(await d.evaluate(fn, arg))) {
+      if (performance.now() - t0 > timeoutMs) throw new Error(`the page never showed ${arg}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  };
+  // the first terminal's screen, read from xterm's buffer (a GPU renderer would draw on a canvas)
+  const shows = (re: string) => {
+    const id = document.querySelector('[data-testid^="tab-t"]')?.getAttribute('data-testid')?.slice(4) ?? '';
+    const text = window.podnetScreens.text(id) ?? '';
+    return new RegExp(re).test(text);
+  };
+
+  const started = await startToPrompt(d);
 
   // What a person would feel as a stall during the flood, three ways:
   // - the longest animation frame (the browser's long-animation-frame entries, > 50 ms): the screen
@@ -292,17 +296,33 @@ async function main() {
     await h.engine.dispose().catch(() => {});
   };
   let run: FloodRun;
+  const starts: { toPrompt: number; toRunning: number; firstPrompt: number }[] = [];
   let floor;
   try {
     const b = await launchBareChromium(h.host.url);
     try {
-      run = await floodScenario({
+      const bare: Driver = {
         evaluate: (fn, arg) => b.evaluate(fn, arg),
         typeLine: (text) => b.typeLine(text),
         moveMouse: async (x, y) => void (await b.send('Input.dispatchMouseEvent', { type: 'mouseMoved', x, y })),
-      });
+      };
+      run = await floodScenario(bare);
       note('xterm.js alone on a blank page, from memory and over a WebSocket…');
       floor = await xtermFloor(b, new URL(h.host.url).origin, BYTES);
+      // "Start world" → prompt again, interleaved with the engine's own world start (load falls on both alike)
+      note('"Start world" → node1 prompt ×3, interleaved with createWorld…');
+      await b.navigate(h.host.url);
+      for (let i = 0; i < 3; i++) {
+        await h.engine.api['world.stop']({});
+        // no tab left from the last round: the next terminal is a new one
+        await b.evaluate(async () => {
+          for (const x of document.querySelectorAll<HTMLElement>('.tabs [data-testid^="tab-close-"]')) x.click();
+          while (!/stopped/i.test(document.querySelector('[data-testid="world-state"]')?.textContent ?? ''))
+            await new Promise((r) => setTimeout(r, 10));
+        }, null);
+        engineStarts.push(await engineWorldStart());
+        starts.push(await startToPrompt({ ...bare, evaluate: (fn, arg) => b.evaluate(fn, arg) }));
+      }
     } finally {
       await b.close();
     }
@@ -312,6 +332,13 @@ async function main() {
 
   engineStarts.push(await engineWorldStart());
   const engineStart = median(engineStarts);
+  // the flood's own start counts too: four rounds of the app, five of the engine
+  const rounds = [{ toPrompt: run.toPrompt, toRunning: run.toRunning, firstPrompt: run.firstPrompt }, ...starts];
+  const app = {
+    toPrompt: median(rounds.map((r) => r.toPrompt)),
+    toRunning: median(rounds.map((r) => r.toRunning)),
+    firstPrompt: median(rounds.map((r) => r.firstPrompt)),
+  };
   note('the start path: createWorld ×7, lab 10 open ×3…');
   const world = await worldStart(7);
   const lab = await labOpen(3);
@@ -342,7 +369,7 @@ async function main() {
   const row = (what: string, value: string, base: string, ratio: string, target: string, ok: boolean | undefined) =>
     `${what.padEnd(56)} ${value.padStart(9)} ${base.padStart(9)} ${ratio.padStart(7)}  ${target.padEnd(22)} ${verdict(ok)}`;
   const xr = run.through / floor.websocketMs;
-  const sr = run.toPrompt / engineStart;
+  const sr = app.toPrompt / engineStart;
   const lines = [
     `terminal benchmark: ${MB} MB of text through a pty, ${s.chromiumVersion}, node ${process.version}`,
     `machine load (1 min): ${loadavg()[0]!.toFixed(2)} on ${cpus().length} cores${loadavg()[0]! > 1 ? ' — NOT quiet: figures are slower than on a quiet machine' : ''}`,
@@ -365,20 +392,20 @@ async function main() {
       run.frames.length === 0,
     ),
     row(
-      '"Start world" (2 nodes) → node1 prompt ÷ engine world start',
-      ms(run.toPrompt),
+      '"Start world" (2 nodes) → node1 prompt ÷ createWorld (medians)',
+      ms(app.toPrompt),
       ms(engineStart),
       sr.toFixed(2),
       '≤ 1.5×',
       sr <= 1.5,
     ),
     row(
-      'a new terminal: request → first prompt (node1, the first)',
-      ms(run.firstPrompt),
+      'a new terminal: request → first prompt (node1, median of 4)',
+      ms(app.firstPrompt),
       '',
       '',
       '≤ 150 ms',
-      run.firstPrompt <= 150,
+      app.firstPrompt <= 150,
     ),
     row(
       'a new terminal: request → first prompt (node2, another)',
@@ -407,7 +434,7 @@ async function main() {
     '',
     `world start's parts (ms, medians): checks ${world.checks.toFixed(0)}, world-init up ${world.init.toFixed(0)}, its root reached ${world.root.toFixed(0)}, the nodes ${world.nodes.toFixed(0)} (the underlay, alongside: ${world.underlay.toFixed(0)})`,
     `lab 10 open's parts (ms, medians): lab.open ${lab.open.toFixed(0)} = the world ${lab.world.toFixed(0)} + its pods and configs ${lab.furnish.toFixed(0)} + parts attached ${lab.attach.toFixed(0)} + the rest; the first lab.check ${lab.check.toFixed(0)}`,
-    `"Start world" in the page: shown running after ${run.toRunning.toFixed(0)} ms; the engine's world start, before and after the app's: ${engineStarts.map((x) => x.toFixed(0)).join(', ')} ms`,
+    `"Start world" → node1 prompt, each round (ms): ${rounds.map((r) => `${r.toPrompt.toFixed(0)} (running at ${r.toRunning.toFixed(0)}, prompt ${r.firstPrompt.toFixed(0)} after the request)`).join(', ')}; the engine's createWorld, interleaved: ${engineStarts.map((x) => x.toFixed(0)).join(', ')} ms`,
     '',
     `throughput: ${(MB / (run.through / 1000)).toFixed(1)} MB/s into xterm, ${(MB / (alone / 1000)).toFixed(1)} MB/s node-pty alone (${(run.through / alone).toFixed(2)}× node-pty)`,
     `the same driven by playwright, as the tests are: ${driven.through.toFixed(0)} ms (${(driven.through / floor.websocketMs).toFixed(2)}× the floor; it has Chromium copy every WebSocket frame to it)`,
