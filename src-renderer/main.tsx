@@ -46,6 +46,7 @@ Object.defineProperty(window, 'podnetScreens', {
   value: Object.freeze({
     text: (id: string) => lab.screenOf(String(id)) ?? null,
     pace: (id: string) => lab.paceOf(String(id)) ?? null,
+    all: (id: string) => lab.bufferOf(String(id)) ?? null,
   }),
 });
 lab.start();

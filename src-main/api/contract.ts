@@ -494,6 +494,11 @@ export const requests = {
   },
   'terminal.close': { params: z.object({ id: termId }).strict(), result: Ok },
   'terminal.list': { params: Empty, result: z.array(TerminalInfo) },
+  /** A terminal's recent output as the engine kept it (base64 of the bytes), for a page that reloaded. */
+  'terminal.scrollback': {
+    params: z.object({ id: termId }).strict(),
+    result: z.object({ data: z.string().max(1 << 21) }).strict(),
+  },
   // ---- timeline ----
   'timeline.list': { params: Empty, result: z.array(TimelineOperation) },
   'timeline.steps': { params: z.object({ op: opId }).strict(), result: z.array(TimelineStep) },

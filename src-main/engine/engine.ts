@@ -35,6 +35,18 @@ export function createEngine(opts: EngineOptions): Engine {
   const parts = [...defaultParts(), ...(opts.parts ?? [])];
   const session = new LabService(opts.terminals, parts, opts.worldLimits);
   for (const p of parts) p.bind?.(session);
-  const api = composeApi([session, ...parts], Object.keys(requests) as Method[]);
+  // a part's requests wait until the parts are attached to the running world (it is reported running before)
+  const gated = parts.map((part) => gate(part, () => session.partsAttached()));
+  const api = composeApi([session, ...gated], Object.keys(requests) as Method[]);
   return { api, events: session, session, dispose: () => session.dispose() };
+}
+
+/** The part's request methods (named as the contract's), each waiting for `ready` first. */
+function gate(part: SessionPart, ready: () => Promise<void>): object {
+  const methods: Record<string, (p: unknown) => Promise<unknown>> = {};
+  for (const m of Object.keys(requests)) {
+    const fn = (part as unknown as Record<string, ((p: unknown) => Promise<unknown>) | undefined>)[m];
+    if (typeof fn === 'function') methods[m] = async (p) => (await ready(), fn.call(part, p));
+  }
+  return methods;
 }

@@ -4,6 +4,7 @@ import { withWorld } from '../../test/helpers.js';
 import type { World } from '../world/world.js';
 import { DataBuffer, FlowControl } from './flow-control.js';
 import { TerminalService } from './terminal-service.js';
+import { SCROLLBACK_BYTES } from './scrollback.js';
 import { isAlive, sessionMembers } from '../world/procfs.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -152,6 +153,33 @@ describe('terminals', () => {
         ]);
         svc.close(e.id);
         expect(svc.list()).toEqual([]);
+      } finally {
+        svc.dispose();
+      }
+    }));
+
+  it('echoes a line typed before the first prompt once, and keeps recent output for a view that attaches late', () =>
+    withWorld(1, async (w) => {
+      const { svc, text, waitFor } = service(w);
+      try {
+        // typed at once, as the guide's first Run does: the shell has not printed its prompt yet
+        const t = svc.open({ kind: 'node', node: 'node1' }, 80, 24);
+        svc.on('data', ({ id, data }: { id: string; data: Uint8Array }) => svc.ack(id, data.length));
+        svc.input(t.id, 'echo first-$((20+22))\r');
+        await waitFor(t.id, /first-42\r\n[\s\S]*# $/);
+        expect(text(t.id).split('echo first-$((20+22))').length - 1, JSON.stringify(text(t.id))).toBe(1);
+        expect(text(t.id).indexOf('root@node1:/# ')).toBeLessThan(text(t.id).indexOf('echo first'));
+
+        svc.input(t.id, 'seq 1 200000 | sed s/^/line-/; echo done-$((6*7))\r');
+        await waitFor(t.id, /done-42\r\n/);
+        await sleep(50); // the merge window
+        const kept = new TextDecoder().decode(svc.scrollback(t.id));
+        expect(kept.length).toBeGreaterThan(SCROLLBACK_BYTES / 2);
+        expect(kept.length).toBeLessThanOrEqual(SCROLLBACK_BYTES);
+        // older output dropped: it starts on a line of its own, and ends with what the view saw last
+        expect(kept).toMatch(/^line-\d+\r\n/);
+        expect(text(t.id).endsWith(kept)).toBe(true);
+        expect(kept).toContain('line-200000\r\n');
       } finally {
         svc.dispose();
       }

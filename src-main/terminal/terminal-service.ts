@@ -2,6 +2,8 @@
 // in the sandbox, on a node, or in a pod's network namespace. Output (bytes) is merged over 5 ms and held
 // back by flow control (flow-control.ts); closing a terminal ends every process of its session.
 // Each shell starts through pty-exec (native/pty-exec.c), so it holds no other terminal's pty master.
+// The engine keeps each terminal's recent output (Scrollback), so a reloaded page shows it again, and
+// holds input typed before the shell's first prompt (PromptGate), so it is echoed once, not twice.
 import { EventEmitter } from 'node:events';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -10,6 +12,7 @@ import * as pty from 'node-pty';
 import type { TerminalInfo, TerminalTarget } from '../api/contract.js';
 import type { Target, World } from '../world/world.js';
 import { DataBuffer, FlowController } from './flow-control.js';
+import { PromptGate, Scrollback } from './scrollback.js';
 import type { TerminalHost } from './types.js';
 
 /** How long a closed terminal's processes have after SIGHUP before SIGKILL. */
@@ -35,6 +38,8 @@ interface Term {
   proc: pty.IPty;
   flow: FlowController;
   out: DataBuffer;
+  scrollback: Scrollback;
+  gate: PromptGate;
   subs: pty.IDisposable[];
 }
 
@@ -82,11 +87,17 @@ export class TerminalService extends EventEmitter implements TerminalHost {
     });
     const id = `t${++this.seq}`;
     const info: TerminalInfo = { id, title, target, exited: false };
-    const out = new DataBuffer((data) => this.emit('data', { id, data }));
+    const scrollback = new Scrollback();
+    const out = new DataBuffer((data) => {
+      scrollback.push(data);
+      this.emit('data', { id, data });
+    });
     const flow = new FlowController();
+    const gate = new PromptGate((held) => proc.write(held));
     const subs = [
       proc.onData((chunk) => {
         const data = chunk as unknown as Uint8Array; // node-pty types onData as string; with encoding null it is a Buffer
+        gate.output(data);
         out.push(data);
         if (flow.sent(data.length)) {
           proc.pause();
@@ -95,18 +106,24 @@ export class TerminalService extends EventEmitter implements TerminalHost {
         }
       }),
       proc.onExit(({ exitCode, signal }) => {
+        gate.dispose();
         out.flush();
         info.exited = true;
         this.emit('exit', { id, code: signal ? null : exitCode, signal: signal || null });
       }),
     ];
-    this.terms.set(id, { info, proc, flow, out, subs });
+    this.terms.set(id, { info, proc, flow, out, scrollback, gate, subs });
     return { ...info };
   }
 
   input(id: string, data: string): void {
     const t = this.get(id);
-    if (!t.info.exited) t.proc.write(data);
+    if (!t.info.exited) t.gate.input(data);
+  }
+
+  /** The terminal's recent output (at most SCROLLBACK_BYTES, from a line's start), for a view that attaches late. */
+  scrollback(id: string): Uint8Array {
+    return this.get(id).scrollback.snapshot();
   }
 
   resize(id: string, cols: number, rows: number): void {
@@ -126,6 +143,7 @@ export class TerminalService extends EventEmitter implements TerminalHost {
     this.terms.delete(id);
     for (const s of t.subs) s.dispose();
     t.out.dispose();
+    t.gate.dispose();
     // let node-pty read to the end so it can release the pty once the processes are gone
     if (t.flow.isPaused) t.proc.resume();
     killSession(t.proc.pid);

@@ -14,6 +14,8 @@ export interface TerminalHost {
   /** The renderer has parsed this many more bytes of the terminal's output. */
   ack(id: string, bytes: number): void;
   close(id: string): void;
+  /** The terminal's recent output, bounded (scrollback.ts), for a view that attaches after it was written. */
+  scrollback(id: string): Uint8Array;
   list(): TerminalInfo[];
   /** Ends every terminal and its processes. */
   dispose(): void;

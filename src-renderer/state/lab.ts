@@ -53,7 +53,9 @@ export class Lab {
   start(): void {
     this.client.on('world.changed', (w) => this.onWorld(w));
     this.client.on('world.progress', (p) => this.store.set({ progress: p }));
-    this.client.on('pods.changed', (pods) => this.store.set({ pods }));
+    this.client.on('pods.changed', (pods) => {
+      this.store.set({ pods });
+    });
     this.client.on('terminal.data', ({ id, data }) => this.onData(id, data));
     this.client.on('terminal.exit', ({ id, code, signal }) => this.sessionById(id)?.exited(code, signal));
     this.transport.onConnection((c) => {
@@ -123,7 +125,19 @@ export class Lab {
   }
 
   private onWorld(world: WorldStatus): void {
+    const was = this.state.world.state;
     this.store.set((s) => ({ world, progress: world.state === 'starting' ? s.progress : null }));
+    if (world.state === 'running' && was !== 'running') {
+      // a new world (a start, a reset, another lab): nodes are known now, its pods once asked
+      this.reuseDeadTabs(false);
+      void this.client
+        .call('pod.list', {})
+        .then((pods) => {
+          this.store.set({ pods });
+          this.reuseDeadTabs(true);
+        })
+        .catch(() => {});
+    }
     if (world.state !== 'running') {
       // The engine ends every terminal with the world and sends no exit for them: say so in each tab.
       this.pending.clear();
@@ -185,8 +199,41 @@ export class Lab {
   // ---- terminals ----
 
   openTerminal(target: TerminalTarget): void {
+    // a dead tab on the same target is reused rather than a new one added beside it
+    const dead = [...this.sessions.values()].find((x) => x.status === 'exited' && sameTarget(x.target, target));
+    if (dead && this.state.world.state === 'running') {
+      void dead.reopen();
+      this.activate(dead.key);
+      return;
+    }
     const s = this.newSession(target);
     this.activate(s.key);
+  }
+
+  /**
+   * After a world (re)start: each dead tab whose target is in the new world reopens its shell there
+   * (one per target); the others close, unless they hold output nobody has seen. Pod tabs are judged
+   * once the new world's pods are known.
+   */
+  private reuseDeadTabs(podsKnown: boolean): void {
+    if (this.state.world.state !== 'running') return;
+    const nodes = new Set(this.state.world.nodes.map((n) => n.name));
+    const pods = new Set(this.state.pods.map((p) => p.name));
+    const taken = new Set<string>();
+    for (const s of this.sessions.values()) if (s.status !== 'exited') taken.add(JSON.stringify(s.target));
+    const gone: string[] = [];
+    for (const s of this.sessions.values()) {
+      if (s.status !== 'exited') continue;
+      const t = s.target;
+      if (t.kind === 'pod' && !podsKnown) continue;
+      const there = t.kind === 'sandbox' || (t.kind === 'node' ? nodes.has(t.node) : pods.has(t.pod));
+      const key = JSON.stringify(t);
+      if (there && !taken.has(key)) {
+        taken.add(key);
+        void s.reopen();
+      } else if (!s.unseen) gone.push(s.key);
+    }
+    for (const key of gone) this.closeTab(key);
   }
 
   /** Opens a tool (the CNI editor, the timeline, the topology) beside the terminals, or shows it if it is open. */
@@ -294,6 +341,7 @@ export class Lab {
   activate(key: string, focus = true): void {
     if (!this.tabKeys().includes(key)) return;
     this.store.set({ activeTab: key });
+    this.sessions.get(key)?.seen();
     // after React has shown the panel: fit to it, then take the keyboard
     requestAnimationFrame(() => {
       const s = this.sessions.get(key);
@@ -321,6 +369,11 @@ export class Lab {
     return this.sessionById(id)?.screenText();
   }
 
+  /** Read-only: a terminal's whole buffer as text, scrollback included. */
+  bufferOf(id: string): string | undefined {
+    return this.sessionById(id)?.bufferText();
+  }
+
   paceOf(id: string): { frames: number; holds: number } | undefined {
     return this.sessionById(id)?.paceStats;
   }
@@ -342,6 +395,7 @@ export class Lab {
         bound: (x) => this.flushPending(x),
         notify: (t) => this.notify(t),
         sizeHint: () => this.activeSession()?.fittedSize,
+        visible: () => this.state.activeTab === key && document.visibilityState === 'visible',
       },
       existing,
     );
@@ -471,5 +525,15 @@ export class Lab {
 }
 
 function tabOf(s: TerminalSession): TabState {
-  return { key: s.key, id: s.id, title: s.title, target: s.target, status: s.status, search: s.searchResults };
+  return {
+    key: s.key,
+    id: s.id,
+    title: s.title,
+    target: s.target,
+    status: s.status,
+    search: s.searchResults,
+    unseen: s.unseen,
+  };
 }
+
+const sameTarget = (a: TerminalTarget, b: TerminalTarget) => JSON.stringify(a) === JSON.stringify(b);

@@ -16,6 +16,8 @@ export interface TabState {
   status: 'opening' | 'live' | 'exited';
   /** Matches of the terminal's open search, as the search addon counts them. */
   search: { index: number; count: number } | null;
+  /** Output arrived while the tab was not shown. */
+  unseen: boolean;
 }
 
 /** The centre's tools besides terminals (workspace/centre-tools.tsx). */

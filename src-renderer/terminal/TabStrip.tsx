@@ -96,7 +96,8 @@ export function TabStrip() {
               {...tabProps(t.key, selected)}
               data-testid={`tab-${id}`}
               data-status={t.status}
-              title={`${t.title}${t.status === 'exited' ? ' (ended)' : t.status === 'opening' ? ' (opening)' : ''}`}
+              data-unseen={t.unseen || undefined}
+              title={`${t.title}${t.status === 'exited' ? ' (ended)' : t.status === 'opening' ? ' (opening)' : ''}${t.unseen ? ', new output' : ''}`}
               onClick={() => lab.activate(t.key)}
               onKeyDown={(e) => onKeyDown(e, t.key)}
             >
@@ -104,6 +105,7 @@ export function TabStrip() {
                 {t.target.kind === 'pod' ? '◆' : t.target.kind === 'node' ? '▣' : '▢'}
               </span>
               <span className="tab-title">{t.title}</span>
+              {t.unseen && <span className="tab-unseen" role="img" aria-label="new output" />}
             </div>
             <button
               className="tab-close"

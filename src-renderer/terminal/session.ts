@@ -1,6 +1,7 @@
 // One terminal tab's xterm.js instance and its engine terminal. It lives outside React (as VS Code's
 // TerminalInstance does): switching tabs or re-rendering never loses the screen. The engine's id
-// changes when the shell is reopened; the tab and its scrollback stay.
+// changes when the shell is reopened; the tab and its scrollback stay. After a page reload the engine's
+// copy of the recent output (terminal.scrollback) is shown again before the live output.
 import { FitAddon } from '@xterm/addon-fit';
 import { SearchAddon } from '@xterm/addon-search';
 import { WebLinksAddon } from '@xterm/addon-web-links';
@@ -23,14 +24,14 @@ export interface SessionDeps {
   notify(text: string): void;
   /** The size of a terminal already fitted to the same pane, if there is one. */
   sizeHint(): { cols: number; rows: number } | undefined;
+  /** Whether a person can see this terminal now (its tab shown, the page visible). */
+  visible(): boolean;
 }
 
 /** terminal.input takes at most 1 MiB per request: a big paste goes in pieces, in order. */
 const INPUT_CHUNK = 64 * 1024;
 /** A splitter drag fits on every frame; the pty needs only the size it ends at. */
 const RESIZE_DEBOUNCE_MS = 60;
-/** A new tab opens its shell on first layout (with its real size); this is the latest it waits. */
-const OPEN_FALLBACK_MS = 1000;
 
 const DIM = '\x1b[2m';
 const RED = '\x1b[31m';
@@ -71,11 +72,14 @@ export class TerminalSession {
   private disposed = false;
   private observer: ResizeObserver | undefined;
   private resizeTimer: ReturnType<typeof setTimeout> | undefined;
-  private openTimer: ReturnType<typeof setTimeout> | undefined;
   private sentSize = { cols: 0, rows: 0 };
   id: string | null = null;
   title: string;
   status: TabState['status'] = 'opening';
+  /** Output arrived while the terminal was not shown: a dead tab that holds some is not closed by itself. */
+  unseen = false;
+  /** Reattached after a reload: live output waits until the engine's copy of the earlier output is written. */
+  private replaying = false;
   searchResults: { index: number; count: number } | null = null;
 
   constructor(
@@ -115,17 +119,13 @@ export class TerminalSession {
       this.deps.changed(this);
     });
     if (existing) {
+      this.replaying = true;
       this.bind(existing);
-      // Output sent while no view listened was never acked: clear the engine's count (as VS Code's
-      // clearUnacknowledgedChars does on reconnect), or a paused pty would never resume.
-      void deps.client.call('terminal.ack', { id: existing.id, bytes: FlowControl.HighWatermarkBytes }).catch(() => {});
-      if (existing.exited) this.markExited(`${DIM}[shell exited — press Enter to reopen]${RESET}`);
-      else this.term.write(`${DIM}[reattached to ${existing.title}: earlier output is not kept here]${RESET}\r\n`);
-    } else if (hint) {
-      // another terminal already knows the pane's size: open the shell now, not after the first layout
-      queueMicrotask(() => void this.start());
+      void this.replay(existing);
     } else {
-      this.openTimer = setTimeout(() => void this.start(), OPEN_FALLBACK_MS);
+      // the shell opens now, not after the first layout: with another terminal's size when there is
+      // one, else xterm's default, and it is resized once laid out (the prompt waits for no frame)
+      queueMicrotask(() => void this.start());
     }
   }
 
@@ -168,7 +168,21 @@ export class TerminalSession {
     return rows.join('\n');
   }
 
-  /** Fits xterm to its pane; the first time the pane has a size, xterm opens and the shell starts. */
+  /** Every row of the buffer as text, scrollback included (wrapped rows joined). */
+  bufferText(): string {
+    const b = this.term.buffer.active;
+    const rows: string[] = [];
+    for (let y = 0; y < b.length; y++) {
+      const line = b.getLine(y);
+      if (!line) continue;
+      const text = line.translateToString(true);
+      if (line.isWrapped && rows.length) rows[rows.length - 1] += text;
+      else rows.push(text);
+    }
+    return rows.join('\n');
+  }
+
+  /** Fits xterm to its pane; the first time the pane has a size, xterm opens (its shell is already starting). */
   layout(): void {
     if (this.disposed || !this.host.isConnected || this.host.clientWidth === 0 || this.host.clientHeight === 0) return;
     if (!this.opened) {
@@ -199,6 +213,12 @@ export class TerminalSession {
 
   /** Output from the engine. Acked only once xterm has parsed it: that is what flow control measures. */
   write(data: Uint8Array): void {
+    // everything that arrives before the engine's copy is part of it
+    if (this.replaying) return;
+    if (!this.unseen && !this.deps.visible()) {
+      this.unseen = true;
+      this.deps.changed(this);
+    }
     const id = this.id;
     const acks = this.acks;
     this.pacer.write(data, (bytes) => {
@@ -210,6 +230,13 @@ export class TerminalSession {
   /** Frames drawn and flood holds so far (the benchmark reads them). */
   get paceStats(): { frames: number; holds: number } {
     return { ...this.pacer.stats };
+  }
+
+  /** A person has seen the terminal (its tab was shown). */
+  seen(): void {
+    if (!this.unseen) return;
+    this.unseen = false;
+    this.deps.changed(this);
   }
 
   exited(code: number | null, signal: number | null): void {
@@ -231,6 +258,7 @@ export class TerminalSession {
     // the old terminal stays listed after its exit until closed: release it
     if (old) void this.deps.client.call('terminal.close', { id: old }).catch(() => {});
     this.status = 'opening';
+    this.term.write(`${DIM}[a new shell on ${this.title}]${RESET}\r\n`);
     this.deps.changed(this);
     await this.start();
   }
@@ -238,7 +266,6 @@ export class TerminalSession {
   close(): void {
     if (this.disposed) return;
     this.disposed = true;
-    clearTimeout(this.openTimer);
     clearTimeout(this.resizeTimer);
     if (this.id) void this.deps.client.call('terminal.close', { id: this.id }).catch(() => {});
     this.unmount();
@@ -302,8 +329,29 @@ export class TerminalSession {
     this.deps.bound(this);
   }
 
+  /**
+   * After a reload: the engine's copy of the earlier output, then live output. The copy is taken when
+   * the engine answers, and output it sent before that answer is in it (one ordered socket).
+   */
+  private async replay(existing: TerminalInfo): Promise<void> {
+    const { client } = this.deps;
+    // Output sent while no view listened was never acked: clear the engine's count (as VS Code's
+    // clearUnacknowledgedChars does on reconnect), or a paused pty would never resume.
+    void client.call('terminal.ack', { id: existing.id, bytes: FlowControl.HighWatermarkBytes }).catch(() => {});
+    try {
+      const { data } = await client.call('terminal.scrollback', { id: existing.id });
+      if (this.disposed) return;
+      const bytes = Uint8Array.from(atob(data), (c) => c.charCodeAt(0));
+      if (bytes.length) this.term.write(bytes);
+    } catch {
+      this.term.write(`${DIM}[reattached to ${existing.title}: its earlier output could not be read]${RESET}\r\n`);
+    } finally {
+      this.replaying = false;
+    }
+    if (existing.exited) this.markExited(`${DIM}[shell exited — press Enter to reopen]${RESET}`);
+  }
+
   private async start(): Promise<void> {
-    clearTimeout(this.openTimer);
     if (this.starting || this.disposed || this.id !== null) return;
     this.starting = true;
     try {

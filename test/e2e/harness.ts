@@ -29,7 +29,12 @@ export const CHROMIUM_ARGS = [
 declare global {
   interface Window {
     /** What the renderer exposes to tests (src-renderer/main.tsx): a terminal's visible text, and its output pacer's counts. */
-    podnetScreens: { text(id: string): string | null; pace(id: string): { frames: number; holds: number } | null };
+    podnetScreens: {
+      text(id: string): string | null;
+      pace(id: string): { frames: number; holds: number } | null;
+      /** The whole buffer, scrollback included. */
+      all(id: string): string | null;
+    };
   }
 }
 

@@ -1,0 +1,74 @@
+// The start path's figures, each with its parts: a world's start (createWorld, 2 nodes) and a lab's
+// open (lab 10, two nodes and a VXLAN overlay, to its first check evaluated), through the engine as the
+// app does it. Used by bench/terminal-throughput.ts.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createEngine } from '../src-main/engine/engine.js';
+import { loadLab } from '../src-main/labs/loader.js';
+import { TerminalService } from '../src-main/terminal/terminal-service.js';
+import { createWorld, type WorldStartTimes } from '../src-main/world/world.js';
+
+const ROOT =
+  [join(import.meta.dirname, '..', '..'), join(import.meta.dirname, '..')].find((d) => !d.endsWith('/out')) ??
+  join(import.meta.dirname, '../..');
+const LAB10 = join(ROOT, 'labs', '10-vxlan-overlay');
+
+export const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+/** Per part, the median over runs (each part's own median: they need not come from one run). */
+function medians<K extends string>(runs: Record<K, number>[]): Record<K, number> {
+  const out = {} as Record<K, number>;
+  for (const k of Object.keys(runs[0]!) as K[]) out[k] = median(runs.map((r) => r[k]));
+  return out;
+}
+
+/** createWorld with 2 nodes, `rounds` times: the median of the whole and of each part. */
+export async function worldStart(rounds: number): Promise<WorldStartTimes> {
+  const runs: WorldStartTimes[] = [];
+  for (let i = 0; i < rounds; i++) {
+    const w = await createWorld({ nodes: 2 });
+    runs.push({ ...w.startTimes });
+    await w.destroy();
+  }
+  return medians(runs as unknown as Record<keyof WorldStartTimes, number>[]);
+}
+
+export interface LabOpenTimes {
+  /** lab.open: the lab read, its starting world built and every part attached. */
+  open: number;
+  world: number;
+  furnish: number;
+  attach: number;
+  /** The first lab.check, all of the step's checks evaluated. */
+  check: number;
+  total: number;
+}
+
+/** Lab 10 opened in a fresh engine, then checked once, `rounds` times. */
+export async function labOpen(rounds: number): Promise<LabOpenTimes> {
+  const lab = loadLab(LAB10);
+  const runs: LabOpenTimes[] = [];
+  // the learner's progress goes to a folder of the benchmark's own, not the user's
+  const progress = mkdtempSync(join(tmpdir(), 'podnet-bench-progress-'));
+  process.env.PODNET_PROGRESS_DIR = progress;
+  process.env.PODNET_LABS_DIR = join(ROOT, 'labs');
+  for (let i = 0; i < rounds; i++) {
+    const engine = createEngine({ terminals: (w, r) => new TerminalService(w, r) });
+    try {
+      const t0 = performance.now();
+      await engine.api['lab.open']({ id: lab.id });
+      const open = performance.now() - t0;
+      const t1 = performance.now();
+      const checks = await engine.api['lab.check']({});
+      const check = performance.now() - t1;
+      if (!checks.results.length) throw new Error('lab 10 checked nothing: its first step has no checks?');
+      const { world, furnish, attach } = engine.session.lastStart;
+      runs.push({ open, world, furnish, attach, check, total: open + check });
+    } finally {
+      await engine.dispose();
+    }
+  }
+  rmSync(progress, { recursive: true, force: true });
+  return medians(runs as unknown as Record<keyof LabOpenTimes, number>[]);
+}
