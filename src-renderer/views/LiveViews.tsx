@@ -4,7 +4,7 @@
 import { memo, useLayoutEffect, useMemo, useRef, type KeyboardEvent, type ReactNode } from 'react';
 import type { NetTables, Topology } from '../../src-main/api/contract.ts';
 import { useAppState, useLab } from '../state/context.ts';
-import { netviewOf, TABLES, useNetview, type Family, type TableName } from './netview-store.ts';
+import { netviewOf, TABLES, useNetview, type Family, type RouteTables, type TableName } from './netview-store.ts';
 import './views.css';
 
 type Row<T extends TableName> = NetTables[T][number]['row'];
@@ -19,20 +19,21 @@ interface Column<T extends TableName> {
 const opt = (v: string | number | undefined) => (v === undefined ? '' : String(v));
 
 const COLUMNS: { [T in TableName]: Column<T>[] } = {
+  // the columns that teach first (kind, state, flags), so they are on screen at the default width
   links: [
     { col: 'ifindex', title: '#', value: (r) => String(r.index) },
     { col: 'ifname', title: 'name', value: (r) => r.name },
+    { col: 'info_kind', title: 'kind', value: (r) => opt(r.kind) },
     { col: 'operstate', title: 'state', value: (r) => r.state },
-    { col: 'mtu', title: 'mtu', value: (r) => String(r.mtu) },
+    { col: 'flags', title: 'flags', value: (r) => r.flags.join(',') },
     { col: 'master', title: 'master', value: (r) => opt(r.master) },
     {
       col: 'peer',
       title: 'peer',
       value: (r, c) => (r.kind === 'veth' || r.peerIndex !== undefined ? c.peer(r.peerIndex) : ''),
     },
+    { col: 'mtu', title: 'mtu', value: (r) => String(r.mtu) },
     { col: 'address', title: 'mac', value: (r) => opt(r.mac) },
-    { col: 'info_kind', title: 'kind', value: (r) => opt(r.kind) },
-    { col: 'flags', title: 'flags', value: (r) => r.flags.join(',') },
   ],
   addrs: [
     { col: 'ifname', title: 'dev', value: (r) => r.ifname },
@@ -84,12 +85,16 @@ const COLUMNS: { [T in TableName]: Column<T>[] } = {
     { col: 'mac', title: 'mac', value: (r) => r.mac },
     { col: 'ifname', title: 'dev', value: (r) => r.dev },
     { col: 'master', title: 'master', value: (r) => opt(r.master) },
-    { col: 'state', title: 'state', value: (r) => opt(r.state) },
+    // bridge -json prints no state for an entry the bridge learned from traffic: say so
+    { col: 'state', title: 'state', value: (r) => (isLearned(r) ? 'learned' : opt(r.state)) },
     { col: 'vlan', title: 'vlan', value: (r) => opt(r.vlan) },
     { col: 'dst', title: 'dst', value: (r) => opt(r.dst) },
     { col: 'flags', title: 'flags', value: (r) => r.flags.join(',') },
   ],
 };
+
+/** An FDB entry the bridge learned (no state of its own), not one configured or the device's own. */
+export const isLearned = (r: Row<'fdb'>) => !r.state;
 
 /** The family of a row, for the tables where ip's -4 / -6 apply. */
 const FAMILY_OF: Partial<Record<TableName, (r: Row<TableName>) => string>> = {
@@ -105,13 +110,45 @@ const TABLE_TITLES: Record<TableName, string> = {
   neighs: 'Neighbours',
   fdb: 'FDB',
 };
-const COMMANDS: Record<TableName, string> = {
-  links: 'ip -json -details link show',
-  addrs: 'ip -json addr show',
-  routes: 'ip -json route show table all (-4 and -6)',
-  neighs: 'ip -json neigh show',
-  fdb: 'bridge -json fdb show',
-};
+/** What a table shows, as you would ask the kernel yourself. */
+function commandOf(table: TableName, fam: 'all' | 'inet' | 'inet6', family: Family, routeTables: RouteTables): string {
+  const flag = fam === 'inet6' ? '-6 ' : fam === 'inet' && family !== 'auto' ? '-4 ' : '';
+  const both = fam === 'all' && FAMILY_OF[table] ? ' (-4 and -6)' : '';
+  switch (table) {
+    case 'links':
+      return 'ip -json -details link show';
+    case 'addrs':
+      return `ip ${flag}-json addr show${both}`;
+    case 'routes':
+      return `ip ${flag}-json route show${routeTables === 'all' ? ' table all' : ''}${both}`;
+    case 'neighs':
+      return `ip ${flag}-json neigh show${both}`;
+    case 'fdb':
+      return 'bridge -json fdb show';
+  }
+}
+
+/** The family a table shows: the chosen one, or ip's own default (routes: the namespace's family). */
+export function familyFor(table: TableName, family: Family, tables: NetTables | null): 'all' | 'inet' | 'inet6' {
+  if (family !== 'auto') return family;
+  if (table !== 'routes') return 'all';
+  const global = (f: string) => (tables?.addrs ?? []).some((a) => a.row.family === f && a.row.scope === 'global');
+  return !global('inet') && global('inet6') ? 'inet6' : 'inet';
+}
+
+/** The rows of a table on screen: its family, and for routes the main table unless all tables are asked for. */
+function shownFilter(
+  table: TableName,
+  family: Family,
+  routeTables: RouteTables,
+  tables: NetTables | null,
+): (r: { row: Row<TableName> }) => boolean {
+  const fam = familyFor(table, family, tables);
+  const byFam = FAMILY_OF[table];
+  return (r) =>
+    (fam === 'all' || !byFam || byFam(r.row) === fam) &&
+    (table !== 'routes' || routeTables === 'all' || (r.row as Row<'routes'>).table === 'main');
+}
 
 /** Each link's peer in a namespace as "pod/web:eth0" (or the bare name when it is in the same namespace), from the topology. */
 function peerNames(topology: Topology | null, ns: string): Map<number, string> {
@@ -181,6 +218,7 @@ export function LiveViews() {
   const goneNote = useNetview(nv, (s) => s.goneNote);
   const error = useNetview(nv, (s) => s.error);
   const family = useNetview(nv, (s) => s.family);
+  const routeTables = useNetview(nv, (s) => s.routeTables);
   const bodyRef = useRef<HTMLTableSectionElement>(null);
   const peers = useMemo(() => peerNames(topology, ns), [topology, ns]);
 
@@ -221,8 +259,7 @@ export function LiveViews() {
   else if (!tables) body = <p className="muted">Reading {ns}…</p>;
   else {
     const cols = COLUMNS[table] as Column<TableName>[];
-    const shown = (r: { row: Row<TableName> }) =>
-      family === 'all' || !FAMILY_OF[table] || FAMILY_OF[table](r.row) === family;
+    const shown = shownFilter(table, family, routeTables, tables);
     const rows = (tables[table] as { key: string; row: Row<TableName> }[]).filter(shown);
     const gone = ((ghosts[table] ?? []) as { key: string; row: Row<TableName> }[]).filter(shown);
     body = (
@@ -241,6 +278,7 @@ export function LiveViews() {
             {[...rows.map((r) => ({ ...r, ghost: false })), ...gone.map((r) => ({ ...r, ghost: true }))].map((r) => {
               const m = marks[`${table}|${r.key}`];
               const name = table === 'links' ? (r.row as Row<'links'>).name : undefined;
+              const learned = table === 'fdb' && isLearned(r.row as Row<'fdb'>);
               return (
                 <TableRow
                   key={`${r.key}@${m?.gen ?? 0}${r.ghost ? '-gone' : ''}`}
@@ -248,7 +286,7 @@ export function LiveViews() {
                   cols={cols}
                   row={r.row}
                   rowKey={r.key}
-                  cls={r.ghost ? 'nv-removed' : m && m.mark !== 'removed' ? `nv-${m.mark}` : ''}
+                  cls={`${r.ghost ? 'nv-removed' : m && m.mark !== 'removed' ? `nv-${m.mark}` : ''}${learned ? ' nv-learned' : ''}`}
                   focused={focus?.table === table && focus.key === r.key && !r.ghost}
                   ghost={r.ghost}
                   name={name}
@@ -321,11 +359,27 @@ export function LiveViews() {
             disabled={!FAMILY_OF[table]}
             onChange={(e) => nv.setFamily(e.target.value as Family)}
           >
+            <option value="auto">
+              {table === 'routes'
+                ? `As ip route (${familyFor(table, 'auto', tables) === 'inet6' ? 'IPv6' : 'IPv4'})`
+                : 'As ip shows (both)'}
+            </option>
             <option value="all">IPv4 + IPv6</option>
             <option value="inet">IPv4</option>
             <option value="inet6">IPv6</option>
           </select>
         </label>
+        {table === 'routes' && (
+          <button
+            className="button small ghost nv-route-tables"
+            data-testid="nv-route-tables"
+            aria-pressed={routeTables === 'all'}
+            title="ip route shows the main table; the kernel also has local (and any a lab adds)"
+            onClick={() => nv.setRouteTables(routeTables === 'all' ? 'main' : 'all')}
+          >
+            {routeTables === 'all' ? 'All tables' : 'Main table'}
+          </button>
+        )}
       </div>
       <div className="nv-tabs" role="tablist" aria-label="Tables">
         {TABLES.map((t) => (
@@ -343,9 +397,7 @@ export function LiveViews() {
             {TABLE_TITLES[t]}
             {tables ? (
               <span className="count">
-                {family === 'all' || !FAMILY_OF[t]
-                  ? tables[t].length
-                  : (tables[t] as { row: Row<TableName> }[]).filter((r) => FAMILY_OF[t]!(r.row) === family).length}
+                {(tables[t] as { row: Row<TableName> }[]).filter(shownFilter(t, family, routeTables, tables)).length}
               </span>
             ) : null}
           </button>
@@ -360,11 +412,7 @@ export function LiveViews() {
         {body}
         {running && tables && (
           <p className="nv-cmd muted" title="What this table shows, as you would ask the kernel yourself">
-            {FAMILY_OF[table] && family !== 'all'
-              ? COMMANDS[table]
-                  .replace(/^ip (-4 |-6 )?/, `ip ${family === 'inet' ? '-4' : '-6'} `)
-                  .replace(' (-4 and -6)', '')
-              : COMMANDS[table]}
+            {commandOf(table, familyFor(table, family, tables), family, routeTables)}
           </p>
         )}
       </div>
