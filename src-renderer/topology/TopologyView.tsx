@@ -17,13 +17,22 @@ export function countsOf(t: Topology): string {
   const nodes = t.namespaces.filter((n) => n.kind === 'node').length;
   const pods = t.namespaces.filter((n) => n.kind === 'pod' && n.pod).length;
   const netns = t.namespaces.filter((n) => n.kind === 'pod' && !n.pod).length;
+  // a tunnel between two nodes is two devices, each naming the other's address: one tunnel
+  const pairs = new Set(
+    t.tunnels.map((x) =>
+      x.to
+        ? [`${x.from.ns}|${x.from.name}`, `${x.to.ns}|${x.to.name}`].sort().join('~')
+        : `${x.from.ns}|${x.from.name}`,
+    ),
+  );
+  const tunnels = pairs.size;
   const veths = t.namespaces.reduce((k, n) => k + n.links.filter((l) => l.kind === 'veth').length, 0) / 2;
   return [
     plural(nodes, 'node'),
     plural(pods, 'pod'),
     netns ? plural(netns, 'other netns', 'other netns') : '',
     plural(Math.floor(veths), 'veth pair'),
-    t.tunnels.length ? plural(t.tunnels.length, 'VXLAN tunnel') : '',
+    tunnels ? plural(tunnels, 'VXLAN tunnel') : '',
   ]
     .filter(Boolean)
     .join(' · ');
@@ -173,11 +182,15 @@ function RoutesPanel({
           <h3>
             {n.label} <span className="muted">ip route</span>
           </h3>
-          <ul className="mono">
-            {(routes[n.id] ?? []).map((r, i) => (
-              <li key={i}>{routeText(r)}</li>
-            ))}
-          </ul>
+          {routes[n.id]?.length === 0 ? (
+            <p className="muted">No IPv4 routes in the main table.</p>
+          ) : (
+            <ul className="mono">
+              {(routes[n.id] ?? []).map((r, i) => (
+                <li key={i}>{routeText(r)}</li>
+              ))}
+            </ul>
+          )}
         </section>
       ))}
       <section data-testid="topo-tunnels">

@@ -87,8 +87,9 @@ export class PodSlots {
     return m;
   }
 
+  /** One column for up to two pods a node, so a small world fits side by side at full size. */
   get columns(): number {
-    return Math.max(2, Math.ceil(Math.sqrt(this.highWater)));
+    return this.highWater <= 2 ? 1 : Math.max(2, Math.ceil(Math.sqrt(this.highWater)));
   }
 
   get rows(): number {
@@ -136,7 +137,7 @@ export function layoutTopology(topo: Topology, slots: PodSlots): Layout {
   const maxBridges = Math.max(1, ...nodes.map((n) => bridgesOf(n).length));
   const maxOthers = Math.max(0, ...nodes.map((n) => othersOf(n).length));
   const innerW = cols * CW;
-  const nodeW = Math.max(300, innerW + 32, Math.min(6, maxOthers) * OTHER_STEP + 48);
+  const nodeW = Math.max(280, innerW + 32, Math.min(6, maxOthers) * OTHER_STEP + 48);
   const otherRows = Math.ceil(maxOthers / Math.max(1, Math.floor((nodeW - 48) / OTHER_STEP)));
   // a node's head: its title, its other interfaces (VXLAN, …) in rows, then its bridges right above the pods
   const barsTop = 44 + otherRows * OTHER_ROW + 14;

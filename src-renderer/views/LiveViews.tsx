@@ -14,7 +14,19 @@ interface Column<T extends TableName> {
   title: string;
   /** ctx.peer: the link's peer as the topology resolved it (ip's own "if<index>" when it is not). */
   value(r: Row<T>, ctx: { peer(peerIndex?: number): string }): string;
+  /** How the value is drawn when not as plain text (its text stays value's). */
+  render?(text: string): ReactNode;
 }
+
+/** A comma list that may break after its commas only (flags), never inside a word. */
+const breakAtCommas = (text: string): ReactNode =>
+  text.split(',').map((w, i, all) => (
+    <span key={i}>
+      {w}
+      {i < all.length - 1 ? ',' : ''}
+      {i < all.length - 1 ? <wbr /> : null}
+    </span>
+  ));
 
 const opt = (v: string | number | undefined) => (v === undefined ? '' : String(v));
 
@@ -25,7 +37,7 @@ const COLUMNS: { [T in TableName]: Column<T>[] } = {
     { col: 'ifname', title: 'name', value: (r) => r.name },
     { col: 'info_kind', title: 'kind', value: (r) => opt(r.kind) },
     { col: 'operstate', title: 'state', value: (r) => r.state },
-    { col: 'flags', title: 'flags', value: (r) => r.flags.join(',') },
+    { col: 'flags', title: 'flags', value: (r) => r.flags.join(','), render: breakAtCommas },
     { col: 'master', title: 'master', value: (r) => opt(r.master) },
     {
       col: 'peer',
@@ -197,7 +209,7 @@ const TableRow = memo(function TableRow({
     >
       {cols.map((c) => (
         <td key={c.col} data-col={c.col}>
-          {c.value(row, ctx)}
+          {c.render ? c.render(c.value(row, ctx)) : c.value(row, ctx)}
         </td>
       ))}
     </tr>
