@@ -116,7 +116,7 @@ export class WorldWatch extends EventEmitter<{
     this.debounceMs = opts.debounceMs ?? 0;
     this.concurrency = opts.concurrency ?? 4;
     this.readyTimeoutMs = opts.readyTimeoutMs ?? 5000;
-    this.unheardMs = opts.unheardMs ?? 300;
+    this.unheardMs = opts.unheardMs ?? 1000;
   }
 
   /** Starts the triggers, waits until each has subscribed, then reads every namespace once. */
@@ -380,12 +380,12 @@ export class WorldWatch extends EventEmitter<{
         return;
       }
       this.snapshots.set(key, snap);
-      if (target.kind === 'node' && (all || (want).has('links'))) this.learnNsids(target.node, snap);
+      if (target.kind === 'node' && (all || want.has('links'))) this.learnNsids(target.node, snap);
       if (!before) {
         this.emit('added', { key, target });
         return;
       }
-      const tables = all ? TABLE_NAMES : TABLE_NAMES.filter((t) => (want).has(t));
+      const tables = all ? TABLE_NAMES : TABLE_NAMES.filter((t) => want.has(t));
       this.emit('change', { key, target, before, snapshot: snap, tables, firstEventAt });
     })().catch((e: unknown) => {
       // a listener that threw: reported, never an unhandled rejection from a read nobody awaits
@@ -469,17 +469,29 @@ export class WorldWatch extends EventEmitter<{
    */
   private coverUnheard(key: string, t: Target & { kind: 'pod' }): void {
     if (this.unheard.has(key) || this.triggers.some((x) => x.key === key && !x.stopped) || this.heardByNode(t)) return;
+    const still = () =>
+      !this.closed && this.snapshots.has(key) && !this.heardByNode(t) && !this.triggers.some((x) => x.key === key);
     this.unheard.set(
       key,
       setTimeout(() => {
         this.unheard.delete(key);
-        if (this.closed || !this.snapshots.has(key) || this.heardByNode(t)) return;
-        if (this.triggers.some((x) => x.key === key && !x.stopped)) return;
-        this.trigger(t, false).then(
-          // what changed before it listened
-          () => this.dirty(key, t, performance.now(), 'all'),
-          (e: Error) => this.listenerCount('error') && this.emit('error', e),
-        );
+        if (!still()) return;
+        // the node's own word (one exec, once per such namespace): a pod's veth may have named it by now
+        void readNsids(this.world, { kind: 'node', node: t.node })
+          .then((ids) => ids.some((n) => n.name === t.netns.split('/').pop()))
+          .catch(() => true)
+          .then((named) => {
+            if (named || !still()) return;
+            this.trigger(t, false).then(
+              // what changed before it listened
+              () => this.dirty(key, t, performance.now(), 'all'),
+              (e: Error) =>
+                // stopped before it subscribed (its namespace went, or its node hears it now): nothing to report
+                !this.triggers.some((x) => x.key === key && x.stopped) &&
+                this.listenerCount('error') &&
+                this.emit('error', e),
+            );
+          });
       }, this.unheardMs),
     );
   }

@@ -1,7 +1,7 @@
 // The world's topology as one SVG, live: the sandbox's underlay, nodes with their bridges, pods with their
 // IPs, veth pairs as edges across namespaces, VXLAN tunnels between nodes. Click (or Enter on) an
 // interface for its details and its row in the tables; export the drawing as SVG or PNG for slides.
-import { memo, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
+import { memo, useDeferredValue, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
 import type { NetTables, Topology, TopoLink } from '../../src-main/api/contract.ts';
 import { useAppState, useLab } from '../state/context.ts';
 import { netviewOf, useNetview } from '../views/netview-store.ts';
@@ -334,7 +334,8 @@ export function TopologyView({ active }: { active: boolean }) {
   const lab = useLab();
   const nv = netviewOf(lab);
   const running = useAppState((s) => s.world.state === 'running');
-  const topology = useNetview(nv, (s) => s.topology);
+  // a big world's topology is drawn at a lower priority than a table's diff, so a row never waits behind it
+  const topology = useDeferredValue(useNetview(nv, (s) => s.topology));
   const selected = useNetview(nv, (s) => s.selected);
   const slots = useRef(new PodSlots());
   const svgRef = useRef<SVGSVGElement>(null);

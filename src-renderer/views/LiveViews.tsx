@@ -1,7 +1,7 @@
 // The live network views: pick a namespace (sandbox, node, pod), read its links, addresses, routes,
 // neighbours and bridge FDB as `ip -json` gives them, kept live by the engine's diffs. A row that
 // appears, changes or goes flashes for a moment. Columns carry ip -json's own field names (data-col).
-import { memo, useLayoutEffect, useMemo, useRef, type KeyboardEvent, type ReactNode } from 'react';
+import { memo, useDeferredValue, useLayoutEffect, useMemo, useRef, type KeyboardEvent, type ReactNode } from 'react';
 import type { NetTables, Topology } from '../../src-main/api/contract.ts';
 import { useAppState, useLab } from '../state/context.ts';
 import { netviewOf, TABLES, useNetview, type Family, type RouteTables, type TableName } from './netview-store.ts';
@@ -220,7 +220,8 @@ export function LiveViews() {
   const lab = useLab();
   const nv = netviewOf(lab);
   const running = useAppState((s) => s.world.state === 'running');
-  const topology = useNetview(nv, (s) => s.topology);
+  // a big world's topology is drawn at a lower priority than a table's diff, so a row never waits behind it
+  const topology = useDeferredValue(useNetview(nv, (s) => s.topology));
   const ns = useNetview(nv, (s) => s.ns);
   const table = useNetview(nv, (s) => s.table);
   const tables = useNetview(nv, (s) => s.tables);
