@@ -279,7 +279,8 @@ export function layoutTopology(topo: Topology, slots: PodSlots): Layout {
       id,
       kind: 'tunnel',
       d: `M${a.x},${a.y} C${a.x},${a.y + lift} ${b.x},${b.y + lift} ${b.x},${b.y}`,
-      label: { x: (a.x + b.x) / 2, y: (a.y + b.y) / 2 + lift * 0.75 - 4, text: `VXLAN VNI ${t.vni}` },
+      // under the arch's crest, clear of the node's title and address above it
+      label: { x: (a.x + b.x) / 2, y: (a.y + b.y) / 2 + lift * 0.75 + 16, text: `VXLAN VNI ${t.vni}` },
       ends: [a.id, b.id],
     });
   }

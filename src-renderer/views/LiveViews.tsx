@@ -361,27 +361,24 @@ export function LiveViews() {
             })}
           </select>
         </label>
-        <label
-          className="nv-family"
-          title="Like ip -4 / ip -6: which address family the addresses, routes and neighbours show"
-        >
-          <span className="visually-hidden">Address family</span>
-          <select
-            data-testid="nv-family"
-            value={family}
-            disabled={!FAMILY_OF[table]}
-            onChange={(e) => nv.setFamily(e.target.value as Family)}
+        {FAMILY_OF[table] && (
+          <label
+            className="nv-family"
+            title="Like ip -4 / ip -6: which address family the addresses, routes and neighbours show"
           >
-            <option value="auto">
-              {table === 'routes'
-                ? `As ip route (${familyFor(table, 'auto', tables) === 'inet6' ? 'IPv6' : 'IPv4'})`
-                : 'As ip shows (both)'}
-            </option>
-            <option value="all">IPv4 + IPv6</option>
-            <option value="inet">IPv4</option>
-            <option value="inet6">IPv6</option>
-          </select>
-        </label>
+            <span className="visually-hidden">Address family</span>
+            <select data-testid="nv-family" value={family} onChange={(e) => nv.setFamily(e.target.value as Family)}>
+              <option value="auto">
+                {table === 'routes'
+                  ? `ip route: ${familyFor(table, 'auto', tables) === 'inet6' ? 'IPv6' : 'IPv4'}`
+                  : 'IPv4 + IPv6 (as ip)'}
+              </option>
+              <option value="all">IPv4 + IPv6</option>
+              <option value="inet">IPv4</option>
+              <option value="inet6">IPv6</option>
+            </select>
+          </label>
+        )}
         {table === 'routes' && (
           <button
             className="button small ghost nv-route-tables"
@@ -390,7 +387,7 @@ export function LiveViews() {
             title="ip route shows the main table; the kernel also has local (and any a lab adds)"
             onClick={() => nv.setRouteTables(routeTables === 'all' ? 'main' : 'all')}
           >
-            {routeTables === 'all' ? 'All tables' : 'Main table'}
+            All tables
           </button>
         )}
       </div>
