@@ -269,7 +269,7 @@ export function LiveViews() {
         {error}
       </p>
     );
-  else if (!tables) body = <p className="muted">Reading {ns}…</p>;
+  else if (!tables) body = <p className="muted">Reading {ns || 'the world'}…</p>;
   else {
     const cols = COLUMNS[table] as Column<TableName>[];
     const shown = shownFilter(table, family, routeTables, tables);

@@ -55,7 +55,8 @@ type Listener = () => void;
 export class NetviewStore {
   private state: NetviewState = {
     topology: null,
-    ns: 'sandbox',
+    // none chosen yet: the first node once the world runs (where a learner starts), not the sandbox
+    ns: '',
     table: 'links',
     family: 'auto',
     routeTables: 'main',
@@ -106,6 +107,17 @@ export class NetviewStore {
     };
     lab.store.subscribe(follow);
     follow();
+    // the tables follow the terminal the learner switches to: a node's terminal shows that node
+    let lastTab: string | null = null;
+    lab.store.subscribe(() => {
+      const { activeTab, tabs } = lab.state;
+      if (activeTab === lastTab) return;
+      const t = tabs.find((x) => x.key === activeTab)?.target;
+      if (t || !activeTab) lastTab = activeTab; // a tab made active before it is listed is looked at again
+      if (!t || !this.running) return;
+      const ns = t.kind === 'sandbox' ? 'sandbox' : t.kind === 'node' ? `node:${t.node}` : `pod:${t.pod}`;
+      if (ns !== this.state.ns && this.state.topology?.namespaces.some((n) => n.id === ns)) void this.select(ns);
+    });
   }
 
   get = (): NetviewState => this.state;

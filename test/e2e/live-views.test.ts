@@ -1,8 +1,9 @@
-// End to end in Chromium: live views that are right. A namespace made by hand in a node (lab 01's
-// `ip netns add demo`) is live: changed from the node, its rows appear as the kernel has them, and the
-// topology counts it as a netns, not a pod ("1 node"). Routes default to what `ip route` shows, with all
-// tables one click away; an FDB entry the bridge learned is marked. Screenshots at 1440×900 and 1280×720
-// (2 nodes, pods, a VXLAN tunnel, the routes and tunnels panel) go to out/screenshots.
+// End to end in Chromium: live views that are right. The tables follow the terminal switched to. A
+// namespace made by hand in a node (lab 01's `ip netns add demo`) is live: changed from the node, its
+// rows appear as the kernel has them, and the topology counts it as a netns, not a pod ("1 node").
+// Routes default to what `ip route` shows, with all tables one click away; an FDB entry the bridge
+// learned is marked. Screenshots at 1440×900 and 1280×720 (2 nodes, pods, a VXLAN tunnel, the routes
+// and tunnels panel) go to out/screenshots.
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
@@ -49,6 +50,14 @@ describe('live views that are right', () => {
     await startWorld(page, 1);
     const world = s.engine.session.runningWorld!;
     const node1: Target = { kind: 'node', node: 'node1' };
+    // the tables follow the terminal the learner switches to
+    await expect.poll(() => page.getByTestId('nv-ns').inputValue(), { timeout: 10_000 }).toBe('node:node1');
+    await page.getByTestId('new-terminal').click();
+    await page.getByTestId('terminal-menu-item-sandbox').click();
+    await expect.poll(() => page.getByTestId('nv-ns').inputValue(), { timeout: 10_000 }).toBe('sandbox');
+    await page.getByTestId('new-terminal').click();
+    await page.getByTestId('terminal-menu-item-node1').click();
+    await expect.poll(() => page.getByTestId('nv-ns').inputValue(), { timeout: 10_000 }).toBe('node:node1');
     await openTopology(page);
     await expect.poll(() => page.getByTestId('topo-counts').textContent()).toMatch(/^1 node · 0 pods · /);
 
