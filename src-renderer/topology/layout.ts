@@ -202,10 +202,11 @@ export function layoutTopology(topo: Topology, slots: PodSlots): Layout {
         const hostSide = nodeLinks(n).find((l) => l.peer?.ns === p.id && l.peer.name === eth.name);
         if (hostSide) place(n.id, hostSide, cx + 22, cy + 10, 'right');
       }
+      // its other interfaces on its bottom edge, named below it (clear of its title and IP)
       p.links
         .filter((l) => visible(l) && l !== eth)
-        .slice(0, 4)
-        .forEach((l, j) => place(p.id, l, cx + 16 + j * 40, podTop + PH - 12, 'above'));
+        .slice(0, 3)
+        .forEach((l, j) => place(p.id, l, cx + 22 + j * 60, podTop + PH, 'below'));
     }
   });
 
