@@ -124,7 +124,11 @@ export class NetviewPart implements SessionPart {
     this.seqs.set(c.key, seq);
     if (this.watched.has(c.key))
       this.session?.emit('netview.diff', { ns: this.idOf(c.target), seq, at: c.snapshot.at, diff });
-    this.topologyChanged();
+    // the topology draws links and their addresses: a route, neighbour or FDB entry (ARP and learning
+    // chatter) does not change it, and a big world's topology is costly to send and draw
+    const touches = (t: { added: unknown[]; changed: unknown[]; removed: unknown[] }) =>
+      t.added.length + t.changed.length + t.removed.length > 0;
+    if (touches(diff.links) || touches(diff.addrs)) this.topologyChanged();
   }
 
   /** The first change after a quiet spell is sent at once; a burst after it waits a few builds' time. */
