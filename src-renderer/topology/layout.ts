@@ -195,7 +195,9 @@ export function layoutTopology(topo: Topology, slots: PodSlots): Layout {
       const cy = y + headH + Math.floor(s / cols) * CH;
       const podTop = cy + 30;
       const eth = p.links.filter(visible).find((l) => l.peer?.ns === n.id);
-      const ip = eth?.addrs.find((a) => !a.includes(':')) ?? '';
+      // a netns made by hand has no eth0 to its node: its first IPv4 address (lab 01's bridge) instead
+      const v4 = (a: string) => !a.includes(':') && !a.startsWith('127.');
+      const ip = eth?.addrs.find(v4) ?? (p.pod ? undefined : p.links.flatMap((l) => l.addrs).find(v4)) ?? '';
       boxes.push({ id: p.id, kind: 'pod', label: p.label, sub: ip, x: cx, y: podTop, w: PW, h: PH, unclaimed: !p.pod });
       if (eth) {
         place(p.id, eth, cx + 22, podTop, 'right');
