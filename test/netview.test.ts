@@ -218,7 +218,7 @@ describe('NetviewPart in a world', () => {
       (await world.run({ kind: 'sandbox' }, ['ps', '-e', '-o', 'pid,args']))
         .split('\n')
         .map((l) => l.trim().split(/\s+/))
-        .filter((f) => f[1] === 'ip' && f[2] === 'monitor' && f[3] === 'all-nsid')
+        .filter((f) => f[1] === 'ip' && f[2] === '-d' && f[3] === 'monitor' && f[4] === 'all-nsid')
         .map((f) => f[0]!);
     const before = await monitors();
     expect(before).toHaveLength(2); // node1 and node2
@@ -226,7 +226,7 @@ describe('NetviewPart in a world', () => {
     const ours = await world.run({ kind: 'node', node: 'node1' }, [
       'sh',
       '-c',
-      'me=$(readlink /proc/self/ns/net); for p in /proc/[0-9]*; do [ "$(readlink $p/ns/net 2>/dev/null)" = "$me" ] && tr "\\0" " " < $p/cmdline 2>/dev/null | grep -q "^ip monitor all-nsid" && echo ${p#/proc/}; done; true',
+      'me=$(readlink /proc/self/ns/net); for p in /proc/[0-9]*; do [ "$(readlink $p/ns/net 2>/dev/null)" = "$me" ] && tr "\\0" " " < $p/cmdline 2>/dev/null | grep -q "^ip -d monitor all-nsid" && echo ${p#/proc/}; done; true',
     ]);
     expect(ours.trim().split('\n')).toHaveLength(1); // node1's own, not node2's
     const pid = ours.trim();
@@ -264,7 +264,7 @@ describe('NetviewPart in a world', () => {
     await waitEvent('netview.gone', (p) => p.ns === 'pod:web', from);
     await waitEvent('netview.topology', (t) => !t.namespaces.some((n) => n.id === 'pod:web'), from);
     expect((await part['netview.namespaces']()).map((n) => n.id)).toEqual(['sandbox', 'node:node1', 'node:node2']);
-    expect((await strayProcesses(world)).some((p) => p.includes('ip monitor'))).toBe(true);
+    expect((await strayProcesses(world)).some((p) => p.includes(' monitor '))).toBe(true);
     await part.detach();
     expect(await strayProcesses(world)).toEqual([]);
     await expect(part['netview.topology']()).rejects.toThrow('no world is running');

@@ -123,14 +123,20 @@ function keyedRowDiff<T>(before: T[], after: T[], key: (r: T) => string): KeyedT
   return out;
 }
 
-/** diffSnapshots with each row's key, as the netview.diff event carries it. */
-export function keyedDiff(before: Tables, after: Tables): KeyedDiff {
+const NONE = <T>(): KeyedTableDiff<T> => ({ added: [], changed: [], removed: [] });
+
+/**
+ * diffSnapshots with each row's key, as the netview.diff event carries it. `only`: the tables that may
+ * differ (an event's), so the work per event is that of the tables it touched.
+ */
+export function keyedDiff(before: Tables, after: Tables, only?: readonly (keyof KeyedDiff)[]): KeyedDiff {
+  const on = (t: keyof KeyedDiff) => !only || only.includes(t);
   return {
-    links: keyedRowDiff(before.links, after.links, keys.link),
-    addrs: keyedRowDiff(before.addrs, after.addrs, keys.addr),
-    routes: keyedRowDiff(before.routes, after.routes, keys.route),
-    neighs: keyedRowDiff(before.neighs, after.neighs, keys.neigh),
-    fdb: keyedRowDiff(before.fdb, after.fdb, keys.fdb),
+    links: on('links') ? keyedRowDiff(before.links, after.links, keys.link) : NONE(),
+    addrs: on('addrs') ? keyedRowDiff(before.addrs, after.addrs, keys.addr) : NONE(),
+    routes: on('routes') ? keyedRowDiff(before.routes, after.routes, keys.route) : NONE(),
+    neighs: on('neighs') ? keyedRowDiff(before.neighs, after.neighs, keys.neigh) : NONE(),
+    fdb: on('fdb') ? keyedRowDiff(before.fdb, after.fdb, keys.fdb) : NONE(),
   };
 }
 

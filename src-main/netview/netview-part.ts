@@ -8,7 +8,7 @@ import { targetKey } from './snapshot.js';
 import { buildTopology, type NamedSnapshot } from './topology.js';
 import { WorldWatch, type NsChange, type WorldWatchOptions } from './world-watch.js';
 
-/** Topology events are coalesced: a burst of changes (a pod being made) sends one. */
+/** Topology events are coalesced: a burst of changes (a pod being made) sends one after the first. */
 export const TOPOLOGY_COALESCE_MS = 30;
 /** With a big world a topology takes tens of ms to build (and more to draw): wait a few builds' time, up to this. */
 const TOPOLOGY_MAX_WAIT_MS = 250;
@@ -24,6 +24,7 @@ export class NetviewPart implements SessionPart {
   private topologyTimer: NodeJS.Timeout | undefined;
   private topologyCache: Topology | undefined;
   private lastBuildMs = 0;
+  private lastTopologyAt = -Infinity;
   private offEvents: (() => void) | undefined;
   /** The last name each pod namespace had: the kubelet forgets a pod before its namespace is gone. */
   private readonly podIds = new Map<string, string>();
@@ -65,6 +66,7 @@ export class NetviewPart implements SessionPart {
     this.seqs.clear();
     this.watched.clear();
     this.topologyCache = undefined;
+    this.lastTopologyAt = -Infinity;
     this.podIds.clear();
     await w?.close().catch(() => {});
   }
@@ -116,24 +118,31 @@ export class NetviewPart implements SessionPart {
   }
 
   private onChange(c: NsChange): void {
-    const diff = keyedDiff(c.before, c.snapshot);
+    const diff = keyedDiff(c.before, c.snapshot, c.tables);
     if (isEmptyKeyedDiff(diff)) return;
     const seq = (this.seqs.get(c.key) ?? 0) + 1;
     this.seqs.set(c.key, seq);
     if (this.watched.has(c.key))
       this.session?.emit('netview.diff', { ns: this.idOf(c.target), seq, at: c.snapshot.at, diff });
-    this.topologyChanged();
+    // the topology draws links and their addresses: a route, neighbour or FDB entry (ARP and learning
+    // chatter) does not change it, and a big world's topology is costly to send and draw
+    const touches = (t: { added: unknown[]; changed: unknown[]; removed: unknown[] }) =>
+      t.added.length + t.changed.length + t.removed.length > 0;
+    if (touches(diff.links) || touches(diff.addrs)) this.topologyChanged();
   }
 
+  /** The first change after a quiet spell is sent at once; a burst after it waits a few builds' time. */
   private topologyChanged(): void {
     this.topologyCache = undefined;
     if (this.topologyTimer || !this.session) return;
+    const gap = Math.min(TOPOLOGY_MAX_WAIT_MS, Math.max(TOPOLOGY_COALESCE_MS, 3 * this.lastBuildMs));
     this.topologyTimer = setTimeout(
       () => {
         this.topologyTimer = undefined;
+        this.lastTopologyAt = performance.now();
         if (this.session && this.watch) this.session.emit('netview.topology', this.topology());
       },
-      Math.min(TOPOLOGY_MAX_WAIT_MS, Math.max(TOPOLOGY_COALESCE_MS, 3 * this.lastBuildMs)),
+      Math.max(0, this.lastTopologyAt + gap - performance.now()),
     );
   }
 
@@ -181,8 +190,13 @@ export class NetviewPart implements SessionPart {
   }
 
   /** For tests and benchmarks: the watch's counters. */
-  get stats(): { events: number; reads: number; namespaces: number } {
+  get stats(): { events: number; reads: number; applied: number; namespaces: number } {
     const w = this.watch;
-    return { events: w?.events ?? 0, reads: w?.reads ?? 0, namespaces: w?.snapshots.size ?? 0 };
+    return {
+      events: w?.events ?? 0,
+      reads: w?.reads ?? 0,
+      applied: w?.applied ?? 0,
+      namespaces: w?.snapshots.size ?? 0,
+    };
   }
 }

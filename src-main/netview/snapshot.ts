@@ -285,6 +285,35 @@ export async function readNamespace(
   return snap;
 }
 
+/** The tables of a snapshot that events change, and the commands that read each. */
+export type TableName = 'links' | 'addrs' | 'routes' | 'neighs' | 'fdb';
+export const TABLE_NAMES: readonly TableName[] = ['links', 'addrs', 'routes', 'neighs', 'fdb'];
+const TABLE_COMMANDS: Record<TableName, readonly number[]> = {
+  links: [0],
+  addrs: [1],
+  routes: [2, 3],
+  neighs: [4],
+  fdb: [5],
+};
+export type PartialTables = Partial<Pick<NetSnapshot, TableName>>;
+
+/** Re-reads only the tables an event touched, in one exec: what ip -json shows for them now. */
+export async function readTables(world: World, target: Target, tables: ReadonlySet<TableName>): Promise<PartialTables> {
+  const idx = TABLE_NAMES.filter((t) => tables.has(t)).flatMap((t) => TABLE_COMMANDS[t]);
+  if (!idx.length) return {};
+  const parts = (await world.run(target, ['sh', '-ec', groupScript(idx)])).split(`${SEP}\n`);
+  if (parts.length !== idx.length)
+    throw new Error(`netview: expected ${idx.length} sections from the table read, got ${parts.length}`);
+  const raw = new Map(idx.map((i, j) => [i, parseArray(parts[j]!, COMMANDS[i]!)]));
+  const out: PartialTables = {};
+  if (raw.has(0)) out.links = parseLinks(raw.get(0)!);
+  if (raw.has(1)) out.addrs = parseAddrs(raw.get(1)!);
+  if (raw.has(2)) out.routes = [...parseRoutes(raw.get(2)!, 'inet'), ...parseRoutes(raw.get(3)!, 'inet6')];
+  if (raw.has(4)) out.neighs = parseNeighs(raw.get(4)!);
+  if (raw.has(5)) out.fdb = parseFdb(raw.get(5)!);
+  return out;
+}
+
 /** `ip netns list-id` alone: the namespace's nsids, named where a pin in /run/netns matches. */
 export async function readNsids(world: World, target: Target): Promise<NsId[]> {
   return parseArray(await world.run(target, ['ip', '-json', 'netns', 'list-id']), 'ip -json netns list-id').map((n) =>

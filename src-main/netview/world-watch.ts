@@ -1,47 +1,73 @@
 // The whole world kept live for the views and the topology, without one monitor per namespace: each
-// node runs `ip monitor all-nsid`, which also hears the node's pods through the nsids the node holds for
-// them (the veth to each pod gives it one), and the sandbox runs a plain `ip monitor`. Those lines are only
-// triggers: a namespace is re-read with `ip -json` when its own events say so, debounced, a few at a time.
+// node runs `ip -d monitor all-nsid`, which also hears the node's pods through the nsids the node holds for
+// them (the veth to each pod gives it one); the sandbox, and a namespace made by hand that no node holds an
+// nsid for, run a plain `ip -d monitor`. Each event's text says what changed: a link's own line is applied
+// at once (in the monitor's own namespace, where ip names devices right), and only the tables the event
+// can change are read again with `ip -json`, one read in flight and one queued per namespace (a burst
+// coalesces), a few namespaces at a time.
 import { EventEmitter } from 'node:events';
 import { watch, type FSWatcher } from 'node:fs';
 import { nodeFolder } from '../fs/world-files.js';
 import { NODE_PATHS, type Target, type World, type WorldProcess } from '../world/world.js';
 import { MONITOR_OBJECTS, monitorReady, monitorScript, READY } from './monitor.js';
-import { readNamespace, readNsids, targetKey, type NetSnapshot, type NsId } from './snapshot.js';
+import { isWholeLink, linkOf, MonitorLines, parseLinkEvent, tablesOf, type MonitorEvent } from './monitor-lines.js';
+import {
+  readNamespace,
+  readNsids,
+  readTables,
+  TABLE_NAMES,
+  targetKey,
+  type Link,
+  type NetSnapshot,
+  type NsId,
+  type TableName,
+} from './snapshot.js';
 
 export interface NsChange {
   key: string;
   target: Target;
   before: NetSnapshot;
   snapshot: NetSnapshot;
+  /** The tables that may differ between before and snapshot. */
+  tables: readonly TableName[];
   /** performance.now() of the first event this change covers. */
   firstEventAt: number;
 }
 
 export interface WorldWatchOptions {
-  /** Quiet time after a namespace's last event before it is re-read. */
+  /** How long after a namespace's first event its tables are read (later events of the burst join it). */
   debounceMs?: number;
-  /** A steady stream of events still gets a read at least this often. */
-  maxWaitMs?: number;
   /** Reads running at once (each is one exec in the world). */
   concurrency?: number;
   readyTimeoutMs?: number;
+  /** How long a pinned namespace may go without an nsid in its node before it gets a monitor of its own. */
+  unheardMs?: number;
 }
 
+/** A monitor: a node's all-nsid one, or a plain one in the sandbox or a hand-made namespace. */
 interface Trigger {
-  /** The node whose monitor this is, or undefined for the sandbox's. */
-  node?: string;
+  key: string;
+  target: Target;
+  /** all-nsid: its events name the node's pods by nsid. */
+  allNsid: boolean;
   process: WorldProcess;
   stderr: string;
-  partial: string;
+  lines: MonitorLines;
+  /** Stopped on purpose (its namespace went, or a node's monitor hears it now): not started again. */
+  stopped: boolean;
 }
 
-const NSID_LINE = /^\[nsid (current|\d+)\]/;
+/** Tables to read for a namespace: some, or all of them with its nsids (a first read, a restarted monitor). */
+type Want = Set<TableName> | 'all';
+
+const merge = (a: Want | undefined, b: Want): Want =>
+  a === 'all' || b === 'all' ? 'all' : new Set([...(a ?? []), ...b]);
+
 /** How long after a trigger died another is started. */
 const RESTART_MS = 300;
 
 /** A pod's namespace as the watch names it: pinned at /run/netns/<pin> on its node. */
-export const podTarget = (node: string, pin: string): Target => ({
+export const podTarget = (node: string, pin: string): Target & { kind: 'pod' } => ({
   kind: 'pod',
   node,
   netns: `${NODE_PATHS.netnsDir}/${pin}`,
@@ -55,16 +81,22 @@ export class WorldWatch extends EventEmitter<{
 }> {
   /** Every namespace's last snapshot, by targetKey. */
   readonly snapshots = new Map<string, NetSnapshot>();
-  /** Trigger lines seen (one per netlink event), to compare with the reads made. */
+  /** Monitor events seen (one per netlink message), to compare with the reads made. */
   events = 0;
   reads = 0;
+  /** Link events applied from their own text, with no read. */
+  applied = 0;
   private readonly triggers: Trigger[] = [];
-  private readonly timers = new Map<string, { timer: NodeJS.Timeout; burstStart: number }>();
+  private readonly pending = new Map<string, { want: Want; burstStart: number; timer: NodeJS.Timeout }>();
   private readonly inflight = new Map<string, Promise<void>>();
   /** Events that came during a read: one more read after it, from this first event. */
-  private readonly again = new Map<string, number>();
+  private readonly again = new Map<string, { want: Want; burstStart: number }>();
+  /** performance.now() of the last change applied from an event's text, per namespace. */
+  private readonly textAt = new Map<string, number>();
   /** Per node: nsid → pin name, from the node's `ip netns list-id`. */
   private readonly nsidPins = new Map<string, Map<number, string>>();
+  /** Hand-made namespaces waiting to be checked for an nsid, by key. */
+  private readonly unheard = new Map<string, NodeJS.Timeout>();
   private readonly queue: (() => void)[] = [];
   private running = 0;
   private closed = false;
@@ -72,32 +104,32 @@ export class WorldWatch extends EventEmitter<{
   private readonly pinWatchers: FSWatcher[] = [];
   private pinTimer: ReturnType<typeof setTimeout> | undefined;
   private readonly debounceMs: number;
-  private readonly maxWaitMs: number;
   private readonly concurrency: number;
+  private readonly readyTimeoutMs: number;
+  private readonly unheardMs: number;
 
   private constructor(
     readonly world: World,
     opts: WorldWatchOptions,
   ) {
     super();
-    this.debounceMs = opts.debounceMs ?? 10;
-    this.maxWaitMs = opts.maxWaitMs ?? 100;
+    this.debounceMs = opts.debounceMs ?? 0;
     this.concurrency = opts.concurrency ?? 4;
+    this.readyTimeoutMs = opts.readyTimeoutMs ?? 5000;
+    this.unheardMs = opts.unheardMs ?? 1000;
   }
 
   /** Starts the triggers, waits until each has subscribed, then reads every namespace once. */
   static async start(world: World, opts: WorldWatchOptions = {}): Promise<WorldWatch> {
     const w = new WorldWatch(world, opts);
     try {
-      const ready: Promise<void>[] = [w.trigger(undefined, opts.readyTimeoutMs ?? 5000)];
-      for (const n of world.nodes.keys()) ready.push(w.trigger(n, opts.readyTimeoutMs ?? 5000));
-      await Promise.all(ready);
-      for (const n of world.nodes.keys()) w.watchPins(n);
       const base: Target[] = [
         { kind: 'sandbox' },
         ...[...world.nodes.keys()].map((node): Target => ({ kind: 'node', node })),
       ];
-      await Promise.all(base.map((t) => w.read(targetKey(t), t, performance.now())));
+      await Promise.all(base.map((t) => w.trigger(t, t.kind === 'node')));
+      for (const n of world.nodes.keys()) w.watchPins(n);
+      await Promise.all(base.map((t) => w.read(targetKey(t), t, performance.now(), 'all')));
       await w.rescan();
     } catch (e) {
       await w.close();
@@ -113,7 +145,7 @@ export class WorldWatch extends EventEmitter<{
       const fsw = nodeFolder(this.world, node, 'netnsDir').withDir('', (dir) =>
         watch(dir, () => {
           clearTimeout(this.pinTimer);
-          this.pinTimer = setTimeout(() => !this.closed && void this.rescan(), this.debounceMs);
+          this.pinTimer = setTimeout(() => !this.closed && void this.rescan(), 10);
         }),
       );
       fsw.on('error', () => fsw.close()); // the folder went with its world: nothing more to hear
@@ -128,28 +160,38 @@ export class WorldWatch extends EventEmitter<{
     return this.snapshots.get(key)?.target;
   }
 
-  private trigger(node: string | undefined, timeoutMs: number): Promise<void> {
-    const target: Target = node ? { kind: 'node', node } : { kind: 'sandbox' };
-    const cmd = node ? `ip monitor all-nsid ${MONITOR_OBJECTS}` : `ip monitor ${MONITOR_OBJECTS}`;
+  /** Monitors running now, by the namespace they run in (for tests: a hand-made namespace has its own). */
+  monitors(): string[] {
+    return this.triggers.filter((t) => !t.stopped).map((t) => t.key);
+  }
+
+  private trigger(target: Target, allNsid: boolean): Promise<void> {
+    const key = targetKey(target);
+    const cmd = `ip -d monitor ${allNsid ? 'all-nsid ' : ''}${MONITOR_OBJECTS}`;
     const t: Trigger = {
-      ...(node ? { node } : {}),
+      key,
+      target,
+      allNsid,
       process: this.world.spawn(target, ['sh', '-c', monitorScript(cmd)]),
       stderr: '',
-      partial: '',
+      lines: new MonitorLines(),
+      stopped: false,
     };
     this.triggers.push(t);
     t.process.on('stderr', (d) => {
       if (t.stderr.length < 4096) t.stderr += d.toString();
     });
-    t.process.on('stdout', (d) => this.onLines(t, d.toString()));
-    const ready = monitorReady(t.process, () => t.stderr, timeoutMs);
+    t.process.on('stdout', (d) => this.onEvents(t, t.lines.push(d.toString())));
+    const ready = monitorReady(t.process, () => t.stderr, this.readyTimeoutMs);
     void t.process.exited.then(async (s) => {
-      if (this.closed || !this.world.alive) return;
+      if (this.closed || !this.world.alive || t.stopped) return;
+      const where = target.kind === 'sandbox' ? 'the sandbox' : target.kind === 'node' ? target.node : target.netns;
+      const why = t.stderr.replace(READY, '').trim();
       if (this.listenerCount('error'))
         this.emit(
           'error',
           new Error(
-            `netview: ip monitor in ${node ?? 'the sandbox'} exited (${s.code ?? `signal ${s.signal}`})${t.stderr.replace(READY, '').trim() ? `: ${t.stderr.replace(READY, '').trim()}` : ''}`,
+            `netview: ip monitor in ${where} exited (${s.code ?? `signal ${s.signal}`})${why ? `: ${why}` : ''}`,
           ),
         );
       // killed from a terminal in the node (a learner's pkill): start another once it had subscribed, then
@@ -163,74 +205,117 @@ export class WorldWatch extends EventEmitter<{
         return;
       this.triggers.splice(this.triggers.indexOf(t), 1);
       await new Promise((r) => setTimeout(r, RESTART_MS));
-      if (this.closed || !this.world.alive) return;
+      if (this.closed || !this.world.alive || (target.kind === 'pod' && !this.snapshots.has(key))) return;
       try {
-        await this.trigger(node, timeoutMs);
+        await this.trigger(target, allNsid);
       } catch {
         return; // it failed to start again: reported above, not retried forever
       }
       const now = performance.now();
       for (const snap of this.snapshots.values()) {
         const x = snap.target;
-        if (node ? x.kind !== 'sandbox' && x.node === node : x.kind === 'sandbox') this.dirty(targetKey(x), x, now);
+        const heard = allNsid
+          ? x.kind !== 'sandbox' && x.node === (target as { node: string }).node
+          : targetKey(x) === key;
+        if (heard) this.dirty(targetKey(x), x, now, 'all');
       }
     });
     return ready;
   }
 
-  private onLines(t: Trigger, chunk: string): void {
-    const text = t.partial + chunk;
-    const lines = text.split('\n');
-    t.partial = lines.pop() ?? '';
+  private stopTrigger(key: string): void {
+    for (const t of this.triggers)
+      if (t.key === key && !t.allNsid && !t.stopped) {
+        t.stopped = true;
+        t.process.kill(15);
+        void t.process.exited.then(() => {
+          const i = this.triggers.indexOf(t);
+          if (i >= 0 && !this.closed) this.triggers.splice(i, 1);
+        });
+      }
+  }
+
+  private onEvents(t: Trigger, events: MonitorEvent[]): void {
     const now = performance.now();
-    for (const line of lines) {
-      if (!line || /^\s/.test(line)) continue; // continuation of the event above
+    for (const e of events) {
       this.events++;
-      if (!t.node) {
-        this.dirty('sandbox', { kind: 'sandbox' }, now);
+      if (e.nsid === 'current') {
+        // the monitor's own namespace: ip names its devices right, so a link's line is its row
+        if (e.kind === 'link') this.applyLink(t.key, e, now);
+        this.dirty(t.key, t.target, now, new Set(tablesOf(e)));
         continue;
       }
-      const m = NSID_LINE.exec(line);
-      const nodeTarget: Target = { kind: 'node', node: t.node };
-      if (!m || m[1] === 'current') {
-        this.dirty(targetKey(nodeTarget), nodeTarget, now);
-        continue;
-      }
-      const pin = this.nsidPins.get(t.node)?.get(Number(m[1]));
+      const node = (t.target as { node: string }).node;
+      const pin = this.nsidPins.get(node)?.get(e.nsid);
       if (pin) {
-        const pt = podTarget(t.node, pin);
-        this.dirty(targetKey(pt), pt, now);
-      } else if (!this.nodeKnowsNsid(t.node, Number(m[1]))) {
-        // a namespace the node has not told us about yet (a pod being made): re-reading the node learns its nsid
-        this.dirty(targetKey(nodeTarget), nodeTarget, now);
+        // a pod's event through its node: ip names its devices by the node's indexes, so only the kind is used
+        const pt = podTarget(node, pin);
+        this.dirty(targetKey(pt), pt, now, new Set(tablesOf(e)));
+      } else if (!this.nodeKnowsNsid(node, e.nsid)) {
+        // a namespace the node has not told us about yet (a pod being made): re-reading the node's links learns its nsid
+        this.dirty(t.key, t.target, now, new Set(['links']));
       }
       // otherwise an unnamed nsid (the sandbox, seen through the node's eth0): the sandbox's own monitor reports it
     }
+  }
+
+  /** A link event in a namespace's own monitor, applied at once; the read that follows confirms it. */
+  private applyLink(key: string, e: MonitorEvent, at: number): void {
+    const before = this.snapshots.get(key);
+    const id = linkOf(e);
+    if (!before || !id || !isWholeLink(e)) return;
+    let snapshot: NetSnapshot;
+    let tables: TableName[];
+    if (e.deleted) {
+      if (!before.links.some((l) => l.index === id.index)) return;
+      // what goes with a link: its addresses, the routes and neighbours through it, its FDB entries
+      snapshot = {
+        ...before,
+        at: Date.now(),
+        links: before.links.filter((l) => l.index !== id.index),
+        addrs: before.addrs.filter((a) => a.ifname !== id.name),
+        routes: before.routes.filter((r) => r.dev !== id.name),
+        neighs: before.neighs.filter((n) => n.dev !== id.name),
+        fdb: before.fdb.filter((f) => f.dev !== id.name),
+      };
+      tables = [...TABLE_NAMES];
+    } else {
+      const link = parseLinkEvent(e, (name) => before.links.find((l) => l.name === name)?.index);
+      if (!link) return;
+      snapshot = { ...before, at: Date.now(), links: withLink(before.links, link) };
+      tables = ['links'];
+    }
+    this.applied++;
+    this.snapshots.set(key, snapshot);
+    this.textAt.set(key, performance.now());
+    this.emit('change', { key, target: before.target, before, snapshot, tables, firstEventAt: at });
   }
 
   private nodeKnowsNsid(node: string, nsid: number): boolean {
     return this.snapshots.get(targetKey({ kind: 'node', node }))?.nsids.some((n) => n.nsid === nsid) ?? false;
   }
 
-  /** Marks a namespace for a re-read once its events go quiet. */
-  private dirty(key: string, target: Target, at: number): void {
+  /** Marks tables of a namespace to be read: the first event of a burst sets the time, later ones join it. */
+  private dirty(key: string, target: Target, at: number, want: Want): void {
     if (this.closed) return;
-    const p = this.timers.get(key);
-    const burstStart = p?.burstStart ?? at;
-    if (p) clearTimeout(p.timer);
-    const wait = Math.max(0, Math.min(this.debounceMs, burstStart + this.maxWaitMs - performance.now()));
-    this.timers.set(key, { burstStart, timer: setTimeout(() => this.flush(key, target), wait) });
+    const p = this.pending.get(key);
+    if (p) {
+      p.want = merge(p.want, want);
+      return;
+    }
+    this.pending.set(key, { want, burstStart: at, timer: setTimeout(() => this.flush(key, target), this.debounceMs) });
   }
 
   private flush(key: string, target: Target): void {
-    const p = this.timers.get(key);
-    this.timers.delete(key);
+    const p = this.pending.get(key);
+    this.pending.delete(key);
     if (!p || this.closed) return;
     if (this.inflight.has(key)) {
-      if (!this.again.has(key)) this.again.set(key, p.burstStart);
+      const a = this.again.get(key);
+      this.again.set(key, { want: merge(a?.want, p.want), burstStart: a?.burstStart ?? p.burstStart });
       return;
     }
-    void this.read(key, target, p.burstStart);
+    void this.read(key, target, p.burstStart, p.want);
   }
 
   /** Runs a read when one of the `concurrency` slots is free; `first` (a node, the sandbox) goes ahead of queued pods. */
@@ -251,15 +336,24 @@ export class WorldWatch extends EventEmitter<{
     });
   }
 
-  /** Reads one namespace (never two reads of it at once) and reports what changed. */
-  private read(key: string, target: Target, firstEventAt: number, attempt = 0): Promise<void> {
+  /** Reads a namespace's wanted tables (never two reads of it at once) and reports what changed. */
+  private read(key: string, target: Target, firstEventAt: number, want: Want, attempt = 0): Promise<void> {
     const p = (async () => {
+      const known = this.snapshots.get(key);
+      const all = want === 'all' || !known;
+      const startedAt = performance.now();
       let snap: NetSnapshot;
       try {
-        snap = await this.limited(
-          () => (this.closed ? Promise.reject(new Error('closed')) : this.readTarget(target)),
-          target.kind !== 'pod',
-        );
+        snap = await this.limited(async () => {
+          if (this.closed) throw new Error('closed');
+          if (all) return this.readTarget(target);
+          const part = await readTables(this.world, target, want);
+          const base = this.snapshots.get(key) ?? known;
+          const next: NetSnapshot = { ...base, ...part, at: Date.now() };
+          if (target.kind === 'node' && part.links) next.nsids = await this.nameNsids(target.node, part.links);
+          else if (part.links) next.nsids = nsidsOf(part.links);
+          return next;
+        }, target.kind !== 'pod');
         this.reads++;
       } catch (e) {
         if (this.closed) return;
@@ -269,7 +363,7 @@ export class WorldWatch extends EventEmitter<{
           void this.rescan();
           if (attempt < 3)
             setTimeout(
-              () => !this.closed && this.pinned(target) && void this.read(key, target, firstEventAt, attempt + 1),
+              () => !this.closed && this.pinned(target) && void this.read(key, target, firstEventAt, want, attempt + 1),
               100,
             );
           return;
@@ -280,10 +374,19 @@ export class WorldWatch extends EventEmitter<{
       if (this.closed) return;
       if (target.kind === 'pod' && !this.pinned(target)) return; // removed while it was read
       const before = this.snapshots.get(key);
+      if (before && (this.textAt.get(key) ?? 0) > startedAt) {
+        // an event's own text was applied while this read ran: the read may be older, so read again after it
+        this.dirty(key, target, firstEventAt, want);
+        return;
+      }
       this.snapshots.set(key, snap);
-      if (target.kind === 'node') this.learnNsids(target.node, snap);
-      if (!before) this.emit('added', { key, target });
-      else this.emit('change', { key, target, before, snapshot: snap, firstEventAt });
+      if (target.kind === 'node' && (all || want.has('links'))) this.learnNsids(target.node, snap);
+      if (!before) {
+        this.emit('added', { key, target });
+        return;
+      }
+      const tables = all ? TABLE_NAMES : TABLE_NAMES.filter((t) => want.has(t));
+      this.emit('change', { key, target, before, snapshot: snap, tables, firstEventAt });
     })().catch((e: unknown) => {
       // a listener that threw: reported, never an unhandled rejection from a read nobody awaits
       if (this.listenerCount('error')) this.emit('error', e as Error);
@@ -294,7 +397,7 @@ export class WorldWatch extends EventEmitter<{
       const again = this.again.get(key);
       if (again !== undefined) {
         this.again.delete(key);
-        this.dirty(key, target, again);
+        this.dirty(key, target, again.burstStart, again.want);
       }
     });
     return p;
@@ -303,23 +406,25 @@ export class WorldWatch extends EventEmitter<{
   /** Per node: the pins when its nsids were last named, and those names. */
   private readonly named = new Map<string, { pins: string; nsids: NsId[] }>();
 
-  /**
-   * One read of a namespace. Naming nsids (`ip netns list-id`) opens every pin, so it is done only for a
-   * node whose pins changed or whose links refer to an nsid not named yet; a pod's nsids need no names.
-   */
+  /** One whole read of a namespace (a pod's nsids need no names). */
   private async readTarget(target: Target): Promise<NetSnapshot> {
-    if (target.kind !== 'node') return readNamespace(this.world, target, { nsidNames: false });
-    const pins = this.pins(target.node).sort().join('/');
     const snap = await readNamespace(this.world, target, { nsidNames: false });
-    const last = this.named.get(target.node);
-    const known = new Set(last?.nsids.map((n) => n.nsid));
-    if (last && last.pins === pins && snap.nsids.every((n) => known.has(n.nsid))) {
-      snap.nsids = last.nsids;
-      return snap;
-    }
-    snap.nsids = await readNsids(this.world, target);
-    this.named.set(target.node, { pins, nsids: snap.nsids });
+    if (target.kind === 'node') snap.nsids = await this.nameNsids(target.node, snap.links);
     return snap;
+  }
+
+  /**
+   * A node's nsids, named. Naming them (`ip netns list-id`) opens every pin, so it is done only when the
+   * node's pins changed or its links refer to an nsid not named yet.
+   */
+  private async nameNsids(node: string, links: Link[]): Promise<NsId[]> {
+    const pins = this.pins(node).sort().join('/');
+    const last = this.named.get(node);
+    const known = new Set(last?.nsids.map((n) => n.nsid));
+    if (last && last.pins === pins && nsidsOf(links).every((n) => known.has(n.nsid))) return last.nsids;
+    const nsids = await readNsids(this.world, { kind: 'node', node });
+    this.named.set(node, { pins, nsids });
+    return nsids;
   }
 
   /** The node's nsid → pin names; a pod that just got its nsid is re-read (its earlier events were not heard). */
@@ -332,7 +437,11 @@ export class WorldWatch extends EventEmitter<{
     void this.rescan().then(() => {
       for (const [, pin] of fresh) {
         const t = podTarget(node, pin);
-        if (this.snapshots.has(targetKey(t))) this.dirty(targetKey(t), t, performance.now());
+        const key = targetKey(t);
+        if (!this.snapshots.has(key)) continue;
+        this.dirty(key, t, performance.now(), 'all');
+        // its node hears it now: a monitor of its own is no longer needed
+        this.stopTrigger(key);
       }
     });
   }
@@ -347,6 +456,44 @@ export class WorldWatch extends EventEmitter<{
 
   private pinned(t: Target): boolean {
     return t.kind === 'pod' && this.pins(t.node).includes(t.netns.split('/').pop()!);
+  }
+
+  private heardByNode(t: Target & { kind: 'pod' }): boolean {
+    const pin = t.netns.split('/').pop()!;
+    return [...(this.nsidPins.get(t.node)?.values() ?? [])].includes(pin);
+  }
+
+  /**
+   * A namespace made by hand (`ip netns add demo`) that its node holds no nsid for is not heard by the node's
+   * monitor: once it has gone unheard for a moment (a pod's veth gives it an nsid within that), it gets its own.
+   */
+  private coverUnheard(key: string, t: Target & { kind: 'pod' }): void {
+    if (this.unheard.has(key) || this.triggers.some((x) => x.key === key && !x.stopped) || this.heardByNode(t)) return;
+    const still = () =>
+      !this.closed && this.snapshots.has(key) && !this.heardByNode(t) && !this.triggers.some((x) => x.key === key);
+    this.unheard.set(
+      key,
+      setTimeout(() => {
+        this.unheard.delete(key);
+        if (!still()) return;
+        // the node's own word (one exec, once per such namespace): a pod's veth may have named it by now
+        void readNsids(this.world, { kind: 'node', node: t.node })
+          .then((ids) => ids.some((n) => n.name === t.netns.split('/').pop()))
+          .catch(() => true)
+          .then((named) => {
+            if (named || !still()) return;
+            this.trigger(t, false).then(
+              // what changed before it listened
+              () => this.dirty(key, t, performance.now(), 'all'),
+              (e: Error) =>
+                // stopped before it subscribed (its namespace went, or its node hears it now): nothing to report
+                !this.triggers.some((x) => x.key === key && x.stopped) &&
+                this.listenerCount('error') &&
+                this.emit('error', e),
+            );
+          });
+      }, this.unheardMs),
+    );
   }
 
   private scanning: Promise<void> | undefined;
@@ -371,15 +518,20 @@ export class WorldWatch extends EventEmitter<{
         const t = podTarget(node, pin);
         const key = targetKey(t);
         seen.add(key);
-        if (!this.snapshots.has(key) && !this.inflight.has(key)) reads.push(this.read(key, t, performance.now()));
+        if (!this.snapshots.has(key) && !this.inflight.has(key))
+          reads.push(this.read(key, t, performance.now(), 'all').then(() => this.coverUnheard(key, t)));
       }
     }
     for (const [key, s] of this.snapshots) {
       if (s.target.kind !== 'pod' || seen.has(key)) continue;
       this.snapshots.delete(key);
-      const timer = this.timers.get(key);
-      if (timer) clearTimeout(timer.timer);
-      this.timers.delete(key);
+      const p = this.pending.get(key);
+      if (p) clearTimeout(p.timer);
+      this.pending.delete(key);
+      clearTimeout(this.unheard.get(key));
+      this.unheard.delete(key);
+      this.textAt.delete(key);
+      this.stopTrigger(key);
       this.emit('gone', { key, target: s.target });
     }
     await Promise.all(reads);
@@ -390,12 +542,29 @@ export class WorldWatch extends EventEmitter<{
     this.closed = true;
     clearTimeout(this.pinTimer);
     for (const fsw of this.pinWatchers.splice(0)) fsw.close();
-    for (const t of this.timers.values()) clearTimeout(t.timer);
-    this.timers.clear();
+    for (const p of this.pending.values()) clearTimeout(p.timer);
+    this.pending.clear();
+    for (const t of this.unheard.values()) clearTimeout(t);
+    this.unheard.clear();
     for (const t of this.triggers) t.process.kill(15);
     await Promise.all(this.triggers.map((t) => t.process.exited));
     // queued reads see `closed` and reject at once
     for (const run of this.queue.splice(0)) run();
     await Promise.allSettled([...this.inflight.values()]);
   }
+}
+
+/** The nsids a namespace's links refer to, unnamed (as readNamespace gives them with nsidNames false). */
+function nsidsOf(links: Link[]): NsId[] {
+  return [...new Set(links.flatMap((l) => (l.netnsId === undefined ? [] : [l.netnsId])))]
+    .sort((a, b) => a - b)
+    .map((nsid) => ({ nsid }));
+}
+
+/** A link put in its place by ifindex, as ip lists them. */
+function withLink(links: Link[], link: Link): Link[] {
+  const out = links.filter((l) => l.index !== link.index);
+  const i = out.findIndex((l) => l.index > link.index);
+  out.splice(i < 0 ? out.length : i, 0, link);
+  return out;
 }

@@ -1,13 +1,47 @@
 // The world's topology as one SVG, live: the sandbox's underlay, nodes with their bridges, pods with their
 // IPs, veth pairs as edges across namespaces, VXLAN tunnels between nodes. Click (or Enter on) an
 // interface for its details and its row in the tables; export the drawing as SVG or PNG for slides.
-import { memo, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
-import type { TopoLink } from '../../src-main/api/contract.ts';
+import { memo, useDeferredValue, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
+import type { NetTables, Topology, TopoLink } from '../../src-main/api/contract.ts';
 import { useAppState, useLab } from '../state/context.ts';
 import { netviewOf, useNetview } from '../views/netview-store.ts';
 import { download, pngBlob, svgText } from './export.ts';
 import { layoutTopology, PodSlots, type Box, type Port } from './layout.ts';
 import './topology.css';
+
+/** "1 node", "2 nodes". */
+const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
+
+/** What the world holds: a namespace made by hand (no pod claims it) is a netns, not a pod. */
+export function countsOf(t: Topology): string {
+  const nodes = t.namespaces.filter((n) => n.kind === 'node').length;
+  const pods = t.namespaces.filter((n) => n.kind === 'pod' && n.pod).length;
+  const netns = t.namespaces.filter((n) => n.kind === 'pod' && !n.pod).length;
+  // a tunnel between two nodes is two devices, each naming the other's address: one tunnel
+  const pairs = new Set(
+    t.tunnels.map((x) =>
+      x.to
+        ? [`${x.from.ns}|${x.from.name}`, `${x.to.ns}|${x.to.name}`].sort().join('~')
+        : `${x.from.ns}|${x.from.name}`,
+    ),
+  );
+  const tunnels = pairs.size;
+  const veths = t.namespaces.reduce((k, n) => k + n.links.filter((l) => l.kind === 'veth').length, 0) / 2;
+  return [
+    plural(nodes, 'node'),
+    plural(pods, 'pod'),
+    netns ? plural(netns, 'other netns', 'other netns') : '',
+    plural(Math.floor(veths), 'veth pair'),
+    tunnels ? plural(tunnels, 'VXLAN tunnel') : '',
+  ]
+    .filter(Boolean)
+    .join(' · ');
+}
+
+/** The smallest text in the drawing (topology.css): fitting never shrinks it below 11 px in a small world. */
+const SMALLEST_TEXT_PX = 11;
+/** Up to this many nodes the drawing is kept readable (scrolled if need be) rather than shrunk to fit. */
+const READABLE_NODES = 3;
 
 const ZOOMS = [0.25, 0.33, 0.5, 0.67, 0.8, 1, 1.25, 1.5, 2];
 /** Below this zoom an interface's name is a few pixels high: not drawn (a big world redraws faster); its tooltip and details still name it. */
@@ -70,6 +104,116 @@ function Details({
       <button className="button small" data-testid="topo-show-row" onClick={onShow}>
         Show its row in the tables
       </button>
+    </aside>
+  );
+}
+
+type RouteRow = NetTables['routes'][number]['row'];
+
+/** A route as `ip route` prints it. */
+function routeText(r: RouteRow): string {
+  const via =
+    r.gateway ??
+    r.nexthops
+      ?.map((h) => h.gateway)
+      .filter(Boolean)
+      .join(' ');
+  const dev =
+    r.dev ??
+    r.nexthops
+      ?.map((h) => h.dev)
+      .filter(Boolean)
+      .join(' ');
+  return [
+    r.dst,
+    via && `via ${via}`,
+    dev && `dev ${dev}`,
+    r.protocol && r.protocol !== 'boot' && `proto ${r.protocol}`,
+    r.scope && r.scope !== 'global' && `scope ${r.scope}`,
+    r.prefsrc && `src ${r.prefsrc}`,
+    r.metric !== undefined && `metric ${r.metric}`,
+  ]
+    .filter(Boolean)
+    .join(' ');
+}
+
+/** On demand: each node's routes as `ip route` shows them, and each VXLAN tunnel's two ends. */
+function RoutesPanel({
+  topology,
+  nsLabel,
+  onClose,
+}: {
+  topology: Topology;
+  nsLabel: (id: string) => string;
+  onClose: () => void;
+}) {
+  const lab = useLab();
+  const [routes, setRoutes] = useState<Record<string, RouteRow[]>>({});
+  const nodes = topology.namespaces.filter((n) => n.kind === 'node' || n.kind === 'sandbox');
+  const ids = nodes.map((n) => n.id).join(' ');
+  // read again whenever the topology changes (a route added comes with one)
+  useEffect(() => {
+    let live = true;
+    void Promise.all(
+      ids.split(' ').map(async (ns) => {
+        const snap = await lab.client.call('netview.snapshot', { ns }).catch(() => null);
+        return [
+          ns,
+          (snap?.tables.routes ?? []).map((r) => r.row).filter((r) => r.table === 'main' && r.family === 'inet'),
+        ] as const;
+      }),
+    ).then((rows) => live && setRoutes(Object.fromEntries(rows)));
+    return () => {
+      live = false;
+    };
+  }, [lab, ids, topology.seq]);
+  const link = (ns: string, name: string) =>
+    topology.namespaces.find((n) => n.id === ns)?.links.find((l) => l.name === name);
+  return (
+    <aside className="topo-details topo-routes" data-testid="topo-routes" aria-label="Routes and tunnels">
+      <header>
+        <strong>Routes and tunnels</strong>
+        <button className="icon-button" aria-label="Close routes and tunnels" onClick={onClose}>
+          ×
+        </button>
+      </header>
+      {nodes.map((n) => (
+        <section key={n.id} data-testid={`topo-routes-${n.id}`}>
+          <h3>
+            {n.label} <span className="muted">ip route</span>
+          </h3>
+          {routes[n.id]?.length === 0 ? (
+            <p className="muted">No IPv4 routes in the main table.</p>
+          ) : (
+            <ul className="mono">
+              {(routes[n.id] ?? []).map((r, i) => (
+                <li key={i}>{routeText(r)}</li>
+              ))}
+            </ul>
+          )}
+        </section>
+      ))}
+      <section data-testid="topo-tunnels">
+        <h3>VXLAN tunnels</h3>
+        {topology.tunnels.length === 0 ? (
+          <p className="muted">None.</p>
+        ) : (
+          <ul className="mono">
+            {topology.tunnels.map((t) => {
+              const v = link(t.from.ns, t.from.name)?.vxlan;
+              return (
+                <li key={`${t.from.ns}|${t.from.name}`}>
+                  {nsLabel(t.from.ns)} {t.from.name}
+                  {v?.local ? ` (${v.local})` : ''} → {t.remote}
+                  {t.to ? ` = ${nsLabel(t.to.ns)} ${t.to.name}` : ' (no device there)'} · VNI {t.vni}
+                  {v?.port ? ` · UDP ${v.port}` : ''}
+                  {v?.dev ? ` · dev ${v.dev}` : ''}
+                </li>
+              );
+            })}
+          </ul>
+        )}
+      </section>
     </aside>
   );
 }
@@ -190,13 +334,16 @@ export function TopologyView({ active }: { active: boolean }) {
   const lab = useLab();
   const nv = netviewOf(lab);
   const running = useAppState((s) => s.world.state === 'running');
-  const topology = useNetview(nv, (s) => s.topology);
+  // a big world's topology is drawn at a lower priority than a table's diff, so a row never waits behind it
+  const topology = useDeferredValue(useNetview(nv, (s) => s.topology));
   const selected = useNetview(nv, (s) => s.selected);
   const slots = useRef(new PodSlots());
   const svgRef = useRef<SVGSVGElement>(null);
   const wrapRef = useRef<HTMLDivElement>(null);
   const [zoom, setZoom] = useState<number | 'fit'>('fit');
   const [fit, setFit] = useState(1);
+  const [showRoutes, setShowRoutes] = useState(false);
+  const nodeCount = topology?.namespaces.filter((n) => n.kind === 'node').length ?? 0;
 
   useEffect(() => {
     if (!running) slots.current = new PodSlots(); // a new world starts from an empty grid
@@ -218,13 +365,17 @@ export function TopologyView({ active }: { active: boolean }) {
     const el = wrapRef.current;
     if (!el || !layout) return;
     // the whole drawing in view, larger than life when there is room (a projector wants that)
+    // a small world is never shrunk below its smallest text's 11 px: it scrolls instead
+    const floor = nodeCount <= READABLE_NODES ? SMALLEST_TEXT_PX / 11 : 0.1;
     const measure = () =>
-      setFit(Math.min(2, Math.max(0.1, Math.min((el.clientWidth - 12) / layout.w, (el.clientHeight - 12) / layout.h))));
+      setFit(
+        Math.min(2, Math.max(floor, Math.min((el.clientWidth - 12) / layout.w, (el.clientHeight - 12) / layout.h))),
+      );
     measure();
     const ro = new ResizeObserver(measure);
     ro.observe(el);
     return () => ro.disconnect();
-  }, [layout, active]);
+  }, [layout, active, nodeCount]);
 
   // the palette's export actions reach the drawing through the store
   useEffect(() => {
@@ -258,9 +409,7 @@ export function TopologyView({ active }: { active: boolean }) {
   const selPort = layout?.ports.find((p) => p.id === selId);
   const lit = new Set(layout?.edges.filter((e) => selId && e.ends.includes(selId)).flatMap((e) => e.ends) ?? []);
   const onSelect = useMemo(() => (ns: string, name: string) => nv.selectLink({ ns, name }), [nv]);
-  const counts = topology
-    ? `${topology.namespaces.filter((n) => n.kind === 'node').length} nodes · ${topology.namespaces.filter((n) => n.kind === 'pod').length} pods · ${topology.namespaces.reduce((k, n) => k + n.links.filter((l) => l.kind === 'veth').length, 0) / 2} veth pairs${topology.tunnels.length ? ` · ${topology.tunnels.length} VXLAN` : ''}`
-    : '';
+  const counts = topology ? countsOf(topology) : '';
 
   if (!running || !layout) {
     return (
@@ -278,6 +427,15 @@ export function TopologyView({ active }: { active: boolean }) {
           {counts}
         </span>
         <span className="topo-spacer" />
+        <button
+          className="button small ghost"
+          data-testid="topo-routes-toggle"
+          aria-pressed={showRoutes}
+          title="Each node's routes (ip route) and each VXLAN tunnel's ends"
+          onClick={() => setShowRoutes((v) => !v)}
+        >
+          Routes &amp; tunnels
+        </button>
         <button className="button small ghost" aria-label="Zoom out" onClick={() => stepZoom(-1)}>
           −
         </button>
@@ -367,6 +525,9 @@ export function TopologyView({ active }: { active: boolean }) {
             ))}
           </svg>
         </div>
+        {showRoutes && topology && (
+          <RoutesPanel topology={topology} nsLabel={nsLabel} onClose={() => setShowRoutes(false)} />
+        )}
         {selPort && (
           <Details
             port={selPort}

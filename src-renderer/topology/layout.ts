@@ -87,8 +87,9 @@ export class PodSlots {
     return m;
   }
 
+  /** One column for up to two pods a node, so a small world fits side by side at full size. */
   get columns(): number {
-    return Math.max(2, Math.ceil(Math.sqrt(this.highWater)));
+    return this.highWater <= 2 ? 1 : Math.max(2, Math.ceil(Math.sqrt(this.highWater)));
   }
 
   get rows(): number {
@@ -136,7 +137,7 @@ export function layoutTopology(topo: Topology, slots: PodSlots): Layout {
   const maxBridges = Math.max(1, ...nodes.map((n) => bridgesOf(n).length));
   const maxOthers = Math.max(0, ...nodes.map((n) => othersOf(n).length));
   const innerW = cols * CW;
-  const nodeW = Math.max(300, innerW + 32, Math.min(6, maxOthers) * OTHER_STEP + 48);
+  const nodeW = Math.max(280, innerW + 32, Math.min(6, maxOthers) * OTHER_STEP + 48);
   const otherRows = Math.ceil(maxOthers / Math.max(1, Math.floor((nodeW - 48) / OTHER_STEP)));
   // a node's head: its title, its other interfaces (VXLAN, …) in rows, then its bridges right above the pods
   const barsTop = 44 + otherRows * OTHER_ROW + 14;
@@ -194,17 +195,20 @@ export function layoutTopology(topo: Topology, slots: PodSlots): Layout {
       const cy = y + headH + Math.floor(s / cols) * CH;
       const podTop = cy + 30;
       const eth = p.links.filter(visible).find((l) => l.peer?.ns === n.id);
-      const ip = eth?.addrs.find((a) => !a.includes(':')) ?? '';
+      // a netns made by hand has no eth0 to its node: its first IPv4 address (lab 01's bridge) instead
+      const v4 = (a: string) => !a.includes(':') && !a.startsWith('127.');
+      const ip = eth?.addrs.find(v4) ?? (p.pod ? undefined : p.links.flatMap((l) => l.addrs).find(v4)) ?? '';
       boxes.push({ id: p.id, kind: 'pod', label: p.label, sub: ip, x: cx, y: podTop, w: PW, h: PH, unclaimed: !p.pod });
       if (eth) {
         place(p.id, eth, cx + 22, podTop, 'right');
         const hostSide = nodeLinks(n).find((l) => l.peer?.ns === p.id && l.peer.name === eth.name);
         if (hostSide) place(n.id, hostSide, cx + 22, cy + 10, 'right');
       }
+      // its other interfaces on its bottom edge, named below it (clear of its title and IP)
       p.links
         .filter((l) => visible(l) && l !== eth)
-        .slice(0, 4)
-        .forEach((l, j) => place(p.id, l, cx + 16 + j * 40, podTop + PH - 12, 'above'));
+        .slice(0, 3)
+        .forEach((l, j) => place(p.id, l, cx + 22 + j * 60, podTop + PH, 'below'));
     }
   });
 
@@ -278,7 +282,8 @@ export function layoutTopology(topo: Topology, slots: PodSlots): Layout {
       id,
       kind: 'tunnel',
       d: `M${a.x},${a.y} C${a.x},${a.y + lift} ${b.x},${b.y + lift} ${b.x},${b.y}`,
-      label: { x: (a.x + b.x) / 2, y: (a.y + b.y) / 2 + lift * 0.75 - 4, text: `VXLAN VNI ${t.vni}` },
+      // under the arch's crest, clear of the node's title and address above it
+      label: { x: (a.x + b.x) / 2, y: (a.y + b.y) / 2 + lift * 0.75 + 16, text: `VXLAN VNI ${t.vni}` },
       ends: [a.id, b.id],
     });
   }

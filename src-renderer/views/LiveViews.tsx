@@ -1,10 +1,10 @@
 // The live network views: pick a namespace (sandbox, node, pod), read its links, addresses, routes,
 // neighbours and bridge FDB as `ip -json` gives them, kept live by the engine's diffs. A row that
 // appears, changes or goes flashes for a moment. Columns carry ip -json's own field names (data-col).
-import { memo, useLayoutEffect, useMemo, useRef, type KeyboardEvent, type ReactNode } from 'react';
+import { memo, useDeferredValue, useLayoutEffect, useMemo, useRef, type KeyboardEvent, type ReactNode } from 'react';
 import type { NetTables, Topology } from '../../src-main/api/contract.ts';
 import { useAppState, useLab } from '../state/context.ts';
-import { netviewOf, TABLES, useNetview, type Family, type TableName } from './netview-store.ts';
+import { netviewOf, TABLES, useNetview, type Family, type RouteTables, type TableName } from './netview-store.ts';
 import './views.css';
 
 type Row<T extends TableName> = NetTables[T][number]['row'];
@@ -14,25 +14,38 @@ interface Column<T extends TableName> {
   title: string;
   /** ctx.peer: the link's peer as the topology resolved it (ip's own "if<index>" when it is not). */
   value(r: Row<T>, ctx: { peer(peerIndex?: number): string }): string;
+  /** How the value is drawn when not as plain text (its text stays value's). */
+  render?(text: string): ReactNode;
 }
+
+/** A comma list that may break after its commas only (flags), never inside a word. */
+const breakAtCommas = (text: string): ReactNode =>
+  text.split(',').map((w, i, all) => (
+    <span key={i}>
+      {w}
+      {i < all.length - 1 ? ',' : ''}
+      {i < all.length - 1 ? <wbr /> : null}
+    </span>
+  ));
 
 const opt = (v: string | number | undefined) => (v === undefined ? '' : String(v));
 
 const COLUMNS: { [T in TableName]: Column<T>[] } = {
+  // the columns that teach first (kind, state, flags), so they are on screen at the default width
   links: [
     { col: 'ifindex', title: '#', value: (r) => String(r.index) },
     { col: 'ifname', title: 'name', value: (r) => r.name },
+    { col: 'info_kind', title: 'kind', value: (r) => opt(r.kind) },
     { col: 'operstate', title: 'state', value: (r) => r.state },
-    { col: 'mtu', title: 'mtu', value: (r) => String(r.mtu) },
+    { col: 'flags', title: 'flags', value: (r) => r.flags.join(','), render: breakAtCommas },
     { col: 'master', title: 'master', value: (r) => opt(r.master) },
     {
       col: 'peer',
       title: 'peer',
       value: (r, c) => (r.kind === 'veth' || r.peerIndex !== undefined ? c.peer(r.peerIndex) : ''),
     },
+    { col: 'mtu', title: 'mtu', value: (r) => String(r.mtu) },
     { col: 'address', title: 'mac', value: (r) => opt(r.mac) },
-    { col: 'info_kind', title: 'kind', value: (r) => opt(r.kind) },
-    { col: 'flags', title: 'flags', value: (r) => r.flags.join(',') },
   ],
   addrs: [
     { col: 'ifname', title: 'dev', value: (r) => r.ifname },
@@ -84,12 +97,16 @@ const COLUMNS: { [T in TableName]: Column<T>[] } = {
     { col: 'mac', title: 'mac', value: (r) => r.mac },
     { col: 'ifname', title: 'dev', value: (r) => r.dev },
     { col: 'master', title: 'master', value: (r) => opt(r.master) },
-    { col: 'state', title: 'state', value: (r) => opt(r.state) },
+    // bridge -json prints no state for an entry the bridge learned from traffic: say so
+    { col: 'state', title: 'state', value: (r) => (isLearned(r) ? 'learned' : opt(r.state)) },
     { col: 'vlan', title: 'vlan', value: (r) => opt(r.vlan) },
     { col: 'dst', title: 'dst', value: (r) => opt(r.dst) },
     { col: 'flags', title: 'flags', value: (r) => r.flags.join(',') },
   ],
 };
+
+/** An FDB entry the bridge learned (no state of its own), not one configured or the device's own. */
+export const isLearned = (r: Row<'fdb'>) => !r.state;
 
 /** The family of a row, for the tables where ip's -4 / -6 apply. */
 const FAMILY_OF: Partial<Record<TableName, (r: Row<TableName>) => string>> = {
@@ -105,13 +122,45 @@ const TABLE_TITLES: Record<TableName, string> = {
   neighs: 'Neighbours',
   fdb: 'FDB',
 };
-const COMMANDS: Record<TableName, string> = {
-  links: 'ip -json -details link show',
-  addrs: 'ip -json addr show',
-  routes: 'ip -json route show table all (-4 and -6)',
-  neighs: 'ip -json neigh show',
-  fdb: 'bridge -json fdb show',
-};
+/** What a table shows, as you would ask the kernel yourself. */
+function commandOf(table: TableName, fam: 'all' | 'inet' | 'inet6', family: Family, routeTables: RouteTables): string {
+  const flag = fam === 'inet6' ? '-6 ' : fam === 'inet' && family !== 'auto' ? '-4 ' : '';
+  const both = fam === 'all' && FAMILY_OF[table] ? ' (-4 and -6)' : '';
+  switch (table) {
+    case 'links':
+      return 'ip -json -details link show';
+    case 'addrs':
+      return `ip ${flag}-json addr show${both}`;
+    case 'routes':
+      return `ip ${flag}-json route show${routeTables === 'all' ? ' table all' : ''}${both}`;
+    case 'neighs':
+      return `ip ${flag}-json neigh show${both}`;
+    case 'fdb':
+      return 'bridge -json fdb show';
+  }
+}
+
+/** The family a table shows: the chosen one, or ip's own default (routes: the namespace's family). */
+export function familyFor(table: TableName, family: Family, tables: NetTables | null): 'all' | 'inet' | 'inet6' {
+  if (family !== 'auto') return family;
+  if (table !== 'routes') return 'all';
+  const global = (f: string) => (tables?.addrs ?? []).some((a) => a.row.family === f && a.row.scope === 'global');
+  return !global('inet') && global('inet6') ? 'inet6' : 'inet';
+}
+
+/** The rows of a table on screen: its family, and for routes the main table unless all tables are asked for. */
+function shownFilter(
+  table: TableName,
+  family: Family,
+  routeTables: RouteTables,
+  tables: NetTables | null,
+): (r: { row: Row<TableName> }) => boolean {
+  const fam = familyFor(table, family, tables);
+  const byFam = FAMILY_OF[table];
+  return (r) =>
+    (fam === 'all' || !byFam || byFam(r.row) === fam) &&
+    (table !== 'routes' || routeTables === 'all' || (r.row as Row<'routes'>).table === 'main');
+}
 
 /** Each link's peer in a namespace as "pod/web:eth0" (or the bare name when it is in the same namespace), from the topology. */
 function peerNames(topology: Topology | null, ns: string): Map<number, string> {
@@ -160,7 +209,7 @@ const TableRow = memo(function TableRow({
     >
       {cols.map((c) => (
         <td key={c.col} data-col={c.col}>
-          {c.value(row, ctx)}
+          {c.render ? c.render(c.value(row, ctx)) : c.value(row, ctx)}
         </td>
       ))}
     </tr>
@@ -171,7 +220,8 @@ export function LiveViews() {
   const lab = useLab();
   const nv = netviewOf(lab);
   const running = useAppState((s) => s.world.state === 'running');
-  const topology = useNetview(nv, (s) => s.topology);
+  // a big world's topology is drawn at a lower priority than a table's diff, so a row never waits behind it
+  const topology = useDeferredValue(useNetview(nv, (s) => s.topology));
   const ns = useNetview(nv, (s) => s.ns);
   const table = useNetview(nv, (s) => s.table);
   const tables = useNetview(nv, (s) => s.tables);
@@ -181,6 +231,7 @@ export function LiveViews() {
   const goneNote = useNetview(nv, (s) => s.goneNote);
   const error = useNetview(nv, (s) => s.error);
   const family = useNetview(nv, (s) => s.family);
+  const routeTables = useNetview(nv, (s) => s.routeTables);
   const bodyRef = useRef<HTMLTableSectionElement>(null);
   const peers = useMemo(() => peerNames(topology, ns), [topology, ns]);
 
@@ -218,11 +269,10 @@ export function LiveViews() {
         {error}
       </p>
     );
-  else if (!tables) body = <p className="muted">Reading {ns}…</p>;
+  else if (!tables) body = <p className="muted">Reading {ns || 'the world'}…</p>;
   else {
     const cols = COLUMNS[table] as Column<TableName>[];
-    const shown = (r: { row: Row<TableName> }) =>
-      family === 'all' || !FAMILY_OF[table] || FAMILY_OF[table](r.row) === family;
+    const shown = shownFilter(table, family, routeTables, tables);
     const rows = (tables[table] as { key: string; row: Row<TableName> }[]).filter(shown);
     const gone = ((ghosts[table] ?? []) as { key: string; row: Row<TableName> }[]).filter(shown);
     body = (
@@ -241,6 +291,7 @@ export function LiveViews() {
             {[...rows.map((r) => ({ ...r, ghost: false })), ...gone.map((r) => ({ ...r, ghost: true }))].map((r) => {
               const m = marks[`${table}|${r.key}`];
               const name = table === 'links' ? (r.row as Row<'links'>).name : undefined;
+              const learned = table === 'fdb' && isLearned(r.row as Row<'fdb'>);
               return (
                 <TableRow
                   key={`${r.key}@${m?.gen ?? 0}${r.ghost ? '-gone' : ''}`}
@@ -248,7 +299,7 @@ export function LiveViews() {
                   cols={cols}
                   row={r.row}
                   rowKey={r.key}
-                  cls={r.ghost ? 'nv-removed' : m && m.mark !== 'removed' ? `nv-${m.mark}` : ''}
+                  cls={`${r.ghost ? 'nv-removed' : m && m.mark !== 'removed' ? `nv-${m.mark}` : ''}${learned ? ' nv-learned' : ''}`}
                   focused={focus?.table === table && focus.key === r.key && !r.ghost}
                   ghost={r.ghost}
                   name={name}
@@ -310,22 +361,35 @@ export function LiveViews() {
             })}
           </select>
         </label>
-        <label
-          className="nv-family"
-          title="Like ip -4 / ip -6: which address family the addresses, routes and neighbours show"
-        >
-          <span className="visually-hidden">Address family</span>
-          <select
-            data-testid="nv-family"
-            value={family}
-            disabled={!FAMILY_OF[table]}
-            onChange={(e) => nv.setFamily(e.target.value as Family)}
+        {FAMILY_OF[table] && (
+          <label
+            className="nv-family"
+            title="Like ip -4 / ip -6: which address family the addresses, routes and neighbours show"
           >
-            <option value="all">IPv4 + IPv6</option>
-            <option value="inet">IPv4</option>
-            <option value="inet6">IPv6</option>
-          </select>
-        </label>
+            <span className="visually-hidden">Address family</span>
+            <select data-testid="nv-family" value={family} onChange={(e) => nv.setFamily(e.target.value as Family)}>
+              <option value="auto">
+                {table === 'routes'
+                  ? `ip route: ${familyFor(table, 'auto', tables) === 'inet6' ? 'IPv6' : 'IPv4'}`
+                  : 'IPv4 + IPv6 (as ip)'}
+              </option>
+              <option value="all">IPv4 + IPv6</option>
+              <option value="inet">IPv4</option>
+              <option value="inet6">IPv6</option>
+            </select>
+          </label>
+        )}
+        {table === 'routes' && (
+          <button
+            className="button small ghost nv-route-tables"
+            data-testid="nv-route-tables"
+            aria-pressed={routeTables === 'all'}
+            title="ip route shows the main table; the kernel also has local (and any a lab adds)"
+            onClick={() => nv.setRouteTables(routeTables === 'all' ? 'main' : 'all')}
+          >
+            All tables
+          </button>
+        )}
       </div>
       <div className="nv-tabs" role="tablist" aria-label="Tables">
         {TABLES.map((t) => (
@@ -343,9 +407,7 @@ export function LiveViews() {
             {TABLE_TITLES[t]}
             {tables ? (
               <span className="count">
-                {family === 'all' || !FAMILY_OF[t]
-                  ? tables[t].length
-                  : (tables[t] as { row: Row<TableName> }[]).filter((r) => FAMILY_OF[t]!(r.row) === family).length}
+                {(tables[t] as { row: Row<TableName> }[]).filter(shownFilter(t, family, routeTables, tables)).length}
               </span>
             ) : null}
           </button>
@@ -360,11 +422,7 @@ export function LiveViews() {
         {body}
         {running && tables && (
           <p className="nv-cmd muted" title="What this table shows, as you would ask the kernel yourself">
-            {FAMILY_OF[table] && family !== 'all'
-              ? COMMANDS[table]
-                  .replace(/^ip (-4 |-6 )?/, `ip ${family === 'inet' ? '-4' : '-6'} `)
-                  .replace(' (-4 and -6)', '')
-              : COMMANDS[table]}
+            {commandOf(table, familyFor(table, family, tables), family, routeTables)}
           </p>
         )}
       </div>

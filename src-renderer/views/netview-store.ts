@@ -13,7 +13,10 @@ export const TABLES: TableName[] = ['links', 'addrs', 'routes', 'neighs', 'fdb']
 export const MARK_MS = 1600;
 
 export type Mark = 'added' | 'changed' | 'removed';
-export type Family = 'all' | 'inet' | 'inet6';
+/** 'auto': as ip shows it without -4/-6 (routes: the namespace's family, IPv4 unless it has only IPv6; the rest: both). */
+export type Family = 'auto' | 'all' | 'inet' | 'inet6';
+/** Routes of the main table (as `ip route`) or of every table (`table all`). */
+export type RouteTables = 'main' | 'all';
 
 export interface NetviewState {
   topology: Topology | null;
@@ -22,6 +25,7 @@ export interface NetviewState {
   table: TableName;
   /** Which address family the addresses, routes and neighbours show (ip -4 / -6 / both). */
   family: Family;
+  routeTables: RouteTables;
   /** The tables at `seq`, plus rows that just went (kept for MARK_MS with mark 'removed'). */
   tables: NetTables | null;
   seq: number;
@@ -51,9 +55,11 @@ type Listener = () => void;
 export class NetviewStore {
   private state: NetviewState = {
     topology: null,
-    ns: 'sandbox',
+    // none chosen yet: the first node once the world runs (where a learner starts), not the sandbox
+    ns: '',
     table: 'links',
-    family: 'all',
+    family: 'auto',
+    routeTables: 'main',
     tables: null,
     seq: 0,
     marks: {},
@@ -101,6 +107,17 @@ export class NetviewStore {
     };
     lab.store.subscribe(follow);
     follow();
+    // the tables follow the terminal the learner switches to: a node's terminal shows that node
+    let lastTab: string | null = null;
+    lab.store.subscribe(() => {
+      const { activeTab, tabs } = lab.state;
+      if (activeTab === lastTab) return;
+      const t = tabs.find((x) => x.key === activeTab)?.target;
+      if (t || !activeTab) lastTab = activeTab; // a tab made active before it is listed is looked at again
+      if (!t || !this.running) return;
+      const ns = t.kind === 'sandbox' ? 'sandbox' : t.kind === 'node' ? `node:${t.node}` : `pod:${t.pod}`;
+      if (ns !== this.state.ns && this.state.topology?.namespaces.some((n) => n.id === ns)) void this.select(ns);
+    });
   }
 
   get = (): NetviewState => this.state;
@@ -162,6 +179,10 @@ export class NetviewStore {
     this.set({ family });
   }
 
+  setRouteTables(routeTables: RouteTables): void {
+    this.set({ routeTables });
+  }
+
   /** Selects an interface of the topology (null: none). */
   selectLink(sel: { ns: string; name: string } | null): void {
     this.set({ selected: sel });
@@ -197,14 +218,16 @@ export class NetviewStore {
       const d = diff[t] as { added: Keyed<never>[]; changed: Keyed<never>[]; removed: string[] };
       if (!d.added.length && !d.changed.length && !d.removed.length) continue;
       const before = tables[t] as Keyed<unknown>[];
-      const gone = before.filter((r) => d.removed.includes(r.key));
+      const removed = new Set(d.removed);
+      const gone = d.removed.length ? before.filter((r) => removed.has(r.key)) : [];
       (tables as Record<TableName, Keyed<unknown>[]>)[t] = applyKeyedDiff(before, d);
       for (const r of d.added) marks[`${t}|${r.key}`] = { mark: 'added', gen };
       for (const r of d.changed) marks[`${t}|${r.key}`] = { mark: 'changed', gen };
       for (const k of d.removed) marks[`${t}|${k}`] = { mark: 'removed', gen };
       // a key that came back is no longer a ghost
-      const live = new Set((tables as Record<TableName, Keyed<unknown>[]>)[t].map((r) => r.key));
-      ghosts[t] = [...(ghosts[t] ?? []).filter((g) => !live.has(g.key) && !d.removed.includes(g.key)), ...gone];
+      const old = ghosts[t] ?? [];
+      const live = old.length ? new Set((tables as Record<TableName, Keyed<unknown>[]>)[t].map((r) => r.key)) : null;
+      ghosts[t] = [...old.filter((g) => !live!.has(g.key) && !removed.has(g.key)), ...gone];
     }
     this.set({ tables, seq, marks, ghosts: ghosts as NetviewState['ghosts'] });
     this.scheduleUnmark();

@@ -137,6 +137,19 @@ describe('live network views and the topology in Chromium', () => {
       .poll(async () => sortBy(withoutPeer(await tableRows(page, 'links')), linkKey), { timeout: 5000 })
       .toEqual(sortBy(await expectedLinks(world, node1), linkKey));
     await page.getByTestId('nv-tab-routes').click();
+    // by default what `ip route` shows: the main table, IPv4
+    await expect
+      .poll(async () => sortBy(await tableRows(page, 'routes'), routeKey), { timeout: 5000 })
+      .toEqual(
+        sortBy(
+          (await expectedRoutes(world, node1, ['-4'])).filter((r) => r.table === 'main'),
+          routeKey,
+        ),
+      );
+    expect(await page.locator('.nv-cmd').textContent()).toBe('ip -json route show');
+    // all tables and both families one click each away
+    await page.getByTestId('nv-route-tables').click();
+    await page.getByTestId('nv-family').selectOption('all');
     await expect
       .poll(async () => sortBy(await tableRows(page, 'routes'), routeKey), { timeout: 5000 })
       .toEqual(sortBy(await expectedRoutes(world, node1), routeKey));

@@ -1,0 +1,198 @@
+// End to end in Chromium: live views that are right. The tables follow the terminal switched to. A
+// namespace made by hand in a node (lab 01's `ip netns add demo`) is live: changed from the node, its
+// rows appear as the kernel has them, and the topology counts it as a netns, not a pod ("1 node").
+// Routes default to what `ip route` shows, with all tables one click away; an FDB entry the bridge
+// learned is marked. Screenshots at 1440×900 and 1280×720 (2 nodes, pods, a VXLAN tunnel, the routes
+// and tunnels panel) go to out/screenshots.
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Page } from 'playwright-core';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Target } from '../../src-main/world/world.js';
+import { openSession, startWorld, type Session } from './harness.js';
+
+const SHOTS = join(import.meta.dirname, '../../out/screenshots');
+let s: Session | undefined;
+afterEach(async () => {
+  await s?.close();
+  s = undefined;
+});
+
+/** A column of the live rows on screen (rows that just went are left out). */
+const column = (page: Page, table: string, col: string) =>
+  page
+    .locator(`[data-testid="nv-table-${table}"] tr[data-testid="nv-row-${table}"] td[data-col="${col}"]`)
+    .allTextContents();
+
+/** The live row whose column `col` reads `value`, as { column: text }. */
+async function row(page: Page, table: string, col: string, value: string): Promise<Record<string, string> | null> {
+  const rows = await page
+    .locator(`[data-testid="nv-table-${table}"] tr[data-testid="nv-row-${table}"]`)
+    .evaluateAll((trs) =>
+      trs.map((tr) =>
+        Object.fromEntries([...tr.querySelectorAll('td')].map((td) => [td.dataset.col!, td.textContent ?? ''])),
+      ),
+    );
+  return rows.find((r) => r[col] === value) ?? null;
+}
+
+async function openTopology(page: Page): Promise<void> {
+  await page.keyboard.press('Control+Shift+P');
+  await page.keyboard.type('Open the world topology');
+  await page.keyboard.press('Enter');
+  await page.getByTestId('topology-svg').waitFor({ timeout: 10_000 });
+}
+
+describe('live views that are right', () => {
+  it('a hand-made netns in a node is live and counted as a netns; routes as ip route; 1 node', async () => {
+    s = await openSession({ width: 1440, height: 900 });
+    const { page } = s;
+    await startWorld(page, 1);
+    const world = s.engine.session.runningWorld!;
+    const node1: Target = { kind: 'node', node: 'node1' };
+    // the tables follow the terminal the learner switches to
+    await expect.poll(() => page.getByTestId('nv-ns').inputValue(), { timeout: 10_000 }).toBe('node:node1');
+    await page.getByTestId('new-terminal').click();
+    await page.getByTestId('terminal-menu-item-sandbox').click();
+    await expect.poll(() => page.getByTestId('nv-ns').inputValue(), { timeout: 10_000 }).toBe('sandbox');
+    await page.getByTestId('new-terminal').click();
+    await page.getByTestId('terminal-menu-item-node1').click();
+    await expect.poll(() => page.getByTestId('nv-ns').inputValue(), { timeout: 10_000 }).toBe('node:node1');
+    await openTopology(page);
+    await expect.poll(() => page.getByTestId('topo-counts').textContent()).toMatch(/^1 node · 0 pods · /);
+
+    // lab 01, as a learner types it in a node terminal
+    await world.run(node1, ['ip', 'netns', 'add', 'demo']);
+    const ns = 'netns:node1:demo';
+    await expect
+      .poll(() => page.locator(`[data-testid="nv-ns"] option[value="${ns}"]`).count(), { timeout: 10_000 })
+      .toBe(1);
+    await expect
+      .poll(() => page.getByTestId('topo-counts').textContent())
+      .toMatch(/^1 node · 0 pods · 1 other netns · /);
+    await page.getByTestId('nv-ns').selectOption(ns);
+    await page.getByTestId('nv-tab-links').click();
+    await expect.poll(() => row(page, 'links', 'ifname', 'lo'), { timeout: 5000 }).toMatchObject({ operstate: 'DOWN' });
+    await world.run(node1, ['ip', '-n', 'demo', 'link', 'set', 'lo', 'up']);
+    await expect
+      .poll(() => row(page, 'links', 'ifname', 'lo'), { timeout: 5000 })
+      .toMatchObject({ operstate: 'UNKNOWN', flags: 'LOOPBACK,UP,LOWER_UP' });
+    for (const cmd of [
+      'ip -n demo link add d0 type bridge',
+      'ip -n demo addr add 10.200.0.1/24 dev d0',
+      'ip -n demo link set d0 up',
+    ])
+      await world.run(node1, ['sh', '-ec', cmd]);
+    await expect
+      .poll(() => row(page, 'links', 'ifname', 'd0'), { timeout: 5000 })
+      .toMatchObject({ info_kind: 'bridge' });
+    await page.getByTestId('nv-tab-addrs').click();
+    await expect.poll(() => column(page, 'addrs', 'local'), { timeout: 5000 }).toContain('10.200.0.1');
+    // routes: what `ip -n demo route` shows, and nothing of the local table until asked
+    await page.getByTestId('nv-tab-routes').click();
+    const ipRoute = JSON.parse(await world.run(node1, ['ip', '-n', 'demo', '-json', 'route', 'show'])) as {
+      dst: string;
+    }[];
+    await expect.poll(() => column(page, 'routes', 'dst'), { timeout: 5000 }).toEqual(ipRoute.map((r) => r.dst));
+    expect(ipRoute.map((r) => r.dst)).toEqual(['10.200.0.0/24']);
+    expect(await page.locator('.nv-cmd').textContent()).toBe('ip -json route show');
+    await page.getByTestId('nv-route-tables').click();
+    await expect.poll(() => column(page, 'routes', 'table')).toContain('local');
+    expect(await page.locator('.nv-cmd').textContent()).toBe('ip -json route show table all');
+    await page.screenshot({ path: join(SHOTS, 'live-views-handmade-netns-1440.png') });
+  }, 90_000);
+
+  for (const [w, h] of [
+    [1440, 900],
+    [1280, 720],
+  ] as const) {
+    it(`2 nodes at ${w}×${h}: learned FDB entries marked, kind and flags on screen, the topology readable`, async () => {
+      s = await openSession({ width: w, height: h });
+      const { page, engine } = s;
+      await startWorld(page, 2);
+      const world = engine.session.runningWorld!;
+      const pods: Record<string, { ip: string; netns: string }> = {};
+      for (const [name, node] of [
+        ['web', 'node1'],
+        ['api', 'node1'],
+        ['db', 'node2'],
+      ] as const)
+        pods[name] = await engine.api['pod.create']({ name, node });
+      for (const [a, b] of [
+        ['node1', 'node2'],
+        ['node2', 'node1'],
+      ] as const) {
+        const t: Target = { kind: 'node', node: a };
+        await world.run(t, [
+          'sh',
+          '-ec',
+          `ip link add vxlan42 type vxlan id 42 remote ${world.node(b).underlayIp} dstport 4789 dev eth0 && ip link set vxlan42 up`,
+        ]);
+      }
+      // traffic across cni0 so its FDB learns the pods' MACs
+      await world.run({ kind: 'pod', node: 'node1', netns: pods.web!.netns }, [
+        'ping',
+        '-c',
+        '1',
+        '-W',
+        '2',
+        pods.api!.ip,
+      ]);
+
+      await page.waitForSelector('[data-testid="nv-ns"] option[value="node:node1"]', { state: 'attached' });
+      await page.getByTestId('nv-ns').selectOption('node:node1');
+      await page.getByTestId('nv-tab-fdb').click();
+      const fdb = JSON.parse(await world.run({ kind: 'node', node: 'node1' }, ['bridge', '-json', 'fdb', 'show'])) as {
+        mac: string;
+        state?: string;
+      }[];
+      const learned = fdb.filter((f) => !f.state).map((f) => f.mac);
+      expect(learned.length).toBeGreaterThan(0);
+      await expect
+        .poll(
+          () =>
+            page
+              .locator('[data-testid="nv-table-fdb"] tr.nv-learned td[data-col="mac"]')
+              .allTextContents()
+              .then((m) => m.filter((x) => learned.includes(x)).length),
+          { timeout: 5000 },
+        )
+        .toBe(learned.length);
+      await page.getByTestId('nv-tab-links').click();
+      // the columns that teach are on screen at the default width, not scrolled off to the right
+      const pane = await page.locator('.nv-table-wrap').boundingBox();
+      for (const col of ['info_kind', 'flags']) {
+        const th = await page.locator(`[data-testid="nv-table-links"] td[data-col="${col}"]`).first().boundingBox();
+        expect(th!.x + th!.width, `${col} column within the pane`).toBeLessThanOrEqual(pane!.x + pane!.width + 1);
+      }
+      mkdirSync(SHOTS, { recursive: true });
+      await page.waitForTimeout(1800); // flashes fade
+      await page.screenshot({ path: join(SHOTS, `live-views-links-${w}.png`) });
+      await page.getByTestId('nv-tab-routes').click();
+      await page.screenshot({ path: join(SHOTS, `live-views-routes-${w}.png`) });
+
+      await openTopology(page);
+      await expect.poll(() => page.getByTestId('topo-counts').textContent()).toMatch(/^2 nodes · 3 pods · /);
+      // no text in the drawing under 11 px on screen
+      await expect
+        .poll(() =>
+          page.evaluate(() => {
+            const svg = document.querySelector<SVGSVGElement>('[data-testid="topology-svg"]')!;
+            const scale = svg.getBoundingClientRect().width / svg.viewBox.baseVal.width;
+            return Math.min(
+              ...[...svg.querySelectorAll('text')].map((t) => parseFloat(getComputedStyle(t).fontSize) * scale),
+            );
+          }),
+        )
+        .toBeGreaterThanOrEqual(11);
+      await page.screenshot({ path: join(SHOTS, `live-views-topology-${w}.png`) });
+      await page.getByTestId('topo-routes-toggle').click();
+      await expect
+        .poll(() => page.getByTestId('topo-routes-node:node1').textContent(), { timeout: 5000 })
+        .toContain('10.244.');
+      await expect.poll(() => page.getByTestId('topo-tunnels').textContent()).toContain('VNI 42');
+      await page.screenshot({ path: join(SHOTS, `live-views-topology-routes-${w}.png`) });
+      expect(s.errors).toEqual([]);
+    }, 120_000);
+  }
+});
