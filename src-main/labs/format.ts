@@ -383,6 +383,8 @@ export interface CommandBlock {
   /** copy only: not clickable to run. */
   copyOnly: boolean;
   line: number;
+  /** ```run node1 fails: the block shows a failure on purpose (lab test requires a command of it to fail). */
+  fails?: boolean;
 }
 
 export interface Check {

@@ -254,7 +254,16 @@ export function parseStep(text: string, file: string, index: number, errors: Lin
     if (i >= lines.length) errors.push({ file, line: startLine, message: `${kind} block is not closed with \`\`\`` });
     const body = content.join('\n');
     if (kind === 'run' || kind === 'copy' || kind === 'kubelet' || kind === 'solution') {
-      const target = kind === 'kubelet' ? 'kubelet' : arg;
+      // a Run or kubelet block may end in "fails": it shows a failure on purpose (lab test checks it does)
+      const words = arg.split(/\s+/).filter(Boolean);
+      const fails = (kind === 'run' || kind === 'kubelet') && words.at(-1) === 'fails' && !!words.pop();
+      const target = kind === 'kubelet' ? 'kubelet' : words.join(' ');
+      if (kind === 'kubelet' && words.length)
+        errors.push({
+          file,
+          line: startLine,
+          message: `\`\`\`kubelet takes nothing or "fails", not "${words.join(' ')}"`,
+        });
       if (kind === 'run' && !target)
         errors.push({ file, line: startLine, message: '```run needs a terminal: ```run node1 or ```run pod/web' });
       if (kind === 'solution' && !target)
@@ -264,6 +273,7 @@ export function parseStep(text: string, file: string, index: number, errors: Lin
         text: body.replace(/\s+$/, ''),
         copyOnly: kind === 'copy',
         line: startLine,
+        ...(fails ? { fails } : {}),
       };
       if (!block.text) errors.push({ file, line: startLine, message: `empty ${kind} block` });
       if (kind === 'solution') step.solution.push(block);
