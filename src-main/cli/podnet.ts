@@ -15,7 +15,7 @@ Usage:
   podnet trace [options]        run the pod network lifecycle in a fresh world and print its trace
       --nodes N                 nodes in the world (default 1)
       --pods N                  pods to create and delete (default 1), spread over the nodes
-      --config FILE             a CNI config (.conf/.conflist) for every node (default: bridge + host-local)
+      --config FILE             a CNI config (.conf/.conflist) for every node (default: bridge with host-local IPAM, then portmap)
       --loopback plugin|internal  the loopback CNI plugin (containerd 2.x default), or use_internal_loopback (default plugin)
       --json                    print the trace and results as JSON
   podnet cni add|check|del [--net NAME | --conf FILE] [--id ID] [--ifname IF] [--args K=V;..] [--cap-args JSON] [-v] NETNS
@@ -25,7 +25,11 @@ Usage:
                                 cannot load a file or its ADD will fail, 0 when only advice; on a node it also
                                 checks plugin binaries, their VERSION and which file is picked
   podnet lab lint DIR...        check lab folders: every mistake as file:line: message
-  podnet lab test DIR...        prove labs in a fresh world each: every step's checks fail before its solution, pass after
+  podnet lab test [--json] DIR...  prove labs: every step's checks fail before its solution and pass after,
+                                and every Run block, clicked in order from the step's start, works; --json for CI
+  podnet lab shell DIR [--at N] [--on NODE|pod/NAME]
+                                a shell in the lab's world at step N (the solutions of steps 1…N-1 applied),
+                                on its first node unless --on says; the world ends when the shell exits
   podnet lab new NAME           scaffold a lab folder
   podnet help
 `;
