@@ -39,6 +39,7 @@ export class Guide {
       });
       if (!view) void this.refreshCatalogue();
     });
+    lab.client.on('lab.catalogue', (catalogue) => this.set({ catalogue }));
     lab.client.on('lab.checks', (checks) => {
       if (checks.lab === this.state.view?.id) this.set({ checks });
     });
