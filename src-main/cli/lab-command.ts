@@ -4,13 +4,10 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { resolveNs } from '../labs/checks.js';
 import { formatLintError } from '../labs/format.js';
-import { worldSpecOf } from '../labs/lab-world.js';
 import { lintLab } from '../labs/loader.js';
-import { fastForward, formatStepReport, testLab, type LabReport } from '../labs/runner.js';
-import { buildWorld } from '../session/world-spec.js';
-import { UsageError } from './trace-command.js';
+import type { LabReport } from '../labs/runner.js';
+import { UsageError } from './usage-error.js';
 
 const USAGE =
   'usage: podnet lab lint DIR... | podnet lab test [--json] DIR... | podnet lab shell DIR [--at N] [--on NODE|pod/NAME] | podnet lab new NAME';
@@ -44,6 +41,8 @@ export async function labCommand(args: string[], out: (s: string) => void, err: 
       continue;
     }
     say(`lab ${lab.id}: ${lab.meta.title}`);
+    // the runtime and the world are loaded only to test: lint stays quick
+    const { formatStepReport, testLab } = await import('../labs/runner.js');
     const report = await testLab(lab, (r) => formatStepReport(r).forEach((l) => say(l)));
     reports.push(report);
     if (report.error) say(`  FAIL ${report.error}`);
@@ -79,6 +78,12 @@ async function labShell(args: string[], err: (s: string) => void): Promise<numbe
   if (!Number.isInteger(at) || at < 1 || at > n + 1)
     throw new UsageError(`--at is a step of the lab, 1 to ${n} (or ${n + 1}: after its last step), not "${values.at}"`);
   const on = values.on ?? lab.nodeNames[0]!;
+  const [{ resolveNs }, { worldSpecOf }, { fastForward }, { buildWorld }] = await Promise.all([
+    import('../labs/checks.js'),
+    import('../labs/lab-world.js'),
+    import('../labs/runner.js'),
+    import('../session/world-spec.js'),
+  ]);
   err(
     `podnet lab shell: building the world of ${lab.id} (${lab.nodeNames.length} node${lab.nodeNames.length > 1 ? 's' : ''})…`,
   );
