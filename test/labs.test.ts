@@ -42,7 +42,7 @@ describe('podnet lab test', () => {
   });
 
   it.each(labs)(
-    '%s passes: every step fails before its solution and passes after',
+    '%s passes: every step fails before its solution and passes after, and its Run blocks work',
     async (lab) => {
       const r = await podnet(['lab', 'test', `labs/${lab}`]);
       expect(r.stderr).toBe('');
