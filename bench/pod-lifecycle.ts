@@ -2,13 +2,15 @@
 // against a raw baseline in the same run and a world of the same shape: a shell loop on the node doing
 // `ip netns add`, `ip link set lo up`, the bridge plugin run directly with the same config, and the
 // sandbox's files and pause process (the same native pause, in its own mount and UTS namespaces).
-// Prints ratios; not part of the test suite. Usage: npm run bench [-- --rounds N]
+// Prints ratios; not part of the test suite. Usage: npm run bench [-- --rounds N] [-- --real-only]
 import { spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { confListFromText } from '../src-main/cni/conf.js';
 import { buildPluginConfig } from '../src-main/cni/libcni.js';
+import { bridgeConfList } from '../src-main/cni/defaults.js';
 import { Kubelet } from '../src-main/runtime/kubelet.js';
+import type { RealContainerdNode } from '../src-main/runtime/real-containerd.js';
 import { podLeftovers } from '../src-main/runtime/leaks.js';
 import { nativeBinary, WORLD_NAMESPACES } from '../src-main/world/world-init.js';
 import { createWorld, type World } from '../src-main/world/world.js';
@@ -101,6 +103,74 @@ async function worldStart(n: number): Promise<{ engine: number; raw: number }> {
   return { engine: median(engine), raw: median(raw) };
 }
 
+/** VmRSS of a host process, in MiB (0 if gone). */
+function rssMiB(pid: number): number {
+  try {
+    const kb = Number(/^VmRSS:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
+    return kb / 1024;
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * Per-pod setup + teardown on the real containerd 2.1.9 against the model, in the same run: two
+ * one-node worlds with the same config, the same kubelet, 1 pod at a time (alternating).
+ */
+async function realContainerd(): Promise<void> {
+  const conf = bridgeConfList('10.244.1.0/24');
+  const mw = await createWorld({ nodes: 1 });
+  const rw = await createWorld({ nodes: 1 });
+  const model = new Kubelet(mw, { loopback: 'internal', gcDelayMs: 0 });
+  const real = new Kubelet(rw, { loopback: 'internal', gcDelayMs: 0 });
+  try {
+    for (const w of [mw, rw]) writeFileSync(join(w.node(NODE).host.confDir, '10-podnet.conflist'), conf);
+    const t0 = performance.now();
+    await real.useRealContainerd();
+    const start = performance.now() - t0;
+    const daemon = (real.cri(NODE) as RealContainerdNode).daemon;
+    const idle = rssMiB(rw.hostPid(daemon.process.pid));
+    await engineSequential(model, 1, 'w');
+    await engineSequential(real, 1, 'w');
+    // one pod running: containerd's and its shim's memory
+    await real.syncPod({ name: 'mem', node: NODE });
+    const shims = (
+      await rw.run({ kind: 'node', node: NODE }, ['sh', '-c', "pgrep -f '^/.*containerd-shim-runc-v2' || true"])
+    )
+      .split('\n')
+      .filter(Boolean)
+      .map((p) => rssMiB(rw.hostPid(Number(p))));
+    await real.killPod('mem');
+    await real.garbageCollect();
+    const m: number[] = [];
+    const r: number[] = [];
+    const n = Math.max(5, rounds * 3);
+    for (let i = 0; i < n; i++) {
+      if (i % 2) {
+        m.push(await engineSequential(model, 1, `m${i}`));
+        r.push(await engineSequential(real, 1, `r${i}`));
+      } else {
+        r.push(await engineSequential(real, 1, `r${i}`));
+        m.push(await engineSequential(model, 1, `m${i}`));
+      }
+    }
+    const left = [...(await podLeftovers(mw, NODE)).items, ...(await podLeftovers(rw, NODE)).items];
+    if (left.length) throw new Error(`the real-containerd benchmark left things behind: ${left.join('; ')}`);
+    console.log(
+      [
+        '',
+        `the real containerd ${daemon.version} (median of ${n}, 1 pod at a time, setup + teardown + GC, same kubelet and plugins):`,
+        `  containerd started on 1 node (images imported) in ${start.toFixed(0)} ms; containerd RSS idle ${idle.toFixed(0)} MiB; a pod's shim ${shims.map((x) => x.toFixed(0)).join(', ') || '?'} MiB`,
+        `  per pod: model ${median(m).toFixed(1)} ms, real containerd ${median(r).toFixed(1)} ms; the model's time as a ratio of the real one: ${(median(m) / median(r)).toFixed(3)} (shown, no target)`,
+      ].join('\n'),
+    );
+  } finally {
+    await real.close();
+    await mw.destroy();
+    await rw.destroy();
+  }
+}
+
 async function main() {
   const w = await createWorld({ nodes: 1 });
   let peakRss = 0;
@@ -181,10 +251,13 @@ async function main() {
     clearInterval(sampler);
     await w.destroy();
   }
+  await realContainerd();
   const ws = await worldStart(7);
   console.log(
     `\nworld start (2 nodes) and end, median of 7: ${ws.engine.toFixed(1)} ms; the namespaces alone (unshare … true): ${ws.raw.toFixed(1)} ms; ratio ${(ws.engine / ws.raw).toFixed(1)} (shown, no target)`,
   );
 }
 
-await main();
+// --real-only: just the real containerd's figures (a quicker run)
+if (process.argv.includes('--real-only')) await realContainerd();
+else await main();

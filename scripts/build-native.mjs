@@ -12,10 +12,12 @@ const cc = process.env.CC || 'cc';
 const helpers = [
   ...['world-init', 'pause'].map((name) => ({ name, dir: 'src-main/world/native' })),
   { name: 'pty-exec', dir: 'src-main/terminal/native' },
+  // the real containerd's sandbox image holds it: nothing else is in that image, so it links statically
+  { name: 'pause', dir: 'src-main/world/native', out: 'pause-static', flags: ['-static'] },
 ];
-for (const { name, dir } of helpers) {
+for (const { name, dir, out: outName = name, flags = [] } of helpers) {
   const src = join(root, `${dir}/${name}.c`);
-  const out = join(root, `out/native/${name}`);
+  const out = join(root, `out/native/${outName}`);
   const fresh = (() => {
     try {
       return statSync(out).mtimeMs >= statSync(src).mtimeMs;
@@ -26,7 +28,7 @@ for (const { name, dir } of helpers) {
   if (fresh) continue;
   mkdirSync(dirname(out), { recursive: true });
   try {
-    execFileSync(cc, ['-O2', '-Wall', '-Wextra', '-Werror', '-o', out, src], { stdio: 'inherit' });
+    execFileSync(cc, ['-O2', '-Wall', '-Wextra', '-Werror', ...flags, '-o', out, src], { stdio: 'inherit' });
   } catch {
     console.error(
       `podnet: could not compile ${src} with "${cc}". Install a C compiler: sudo apt-get install build-essential`,

@@ -21,6 +21,8 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const PINNED = process.env.PODNET_PINNED_DIR || join(root, 'pinned');
 /** Debian's development suite: the newest packages, built for the same architecture. */
 const SUITE = 'sid';
+/** Debian 12's own suite: for what must link against its glibc (the newest suite's runc needs a newer one). */
+const STABLE = 'bookworm';
 
 /**
  * Each bundle: the Debian packages (name → upstream version wanted), what of them is kept, and whether
@@ -47,6 +49,25 @@ export const BUNDLES = [
     packages: { 'golang-github-appc-cni-dev': '1.3.0', 'golang-github-containerd-go-cni-dev': '1.1.13' },
     keep: [['usr', 'usr']],
     tests: true,
+  },
+  {
+    name: 'containerd',
+    why: "the real containerd 2.1.9 a world can run instead of the model (runtime: containerd), with Debian 12's runc",
+    packages: { containerd: '2.1.9', runc: '1.1.5' },
+    keep: [
+      ['usr/bin/containerd', 'bin/containerd'],
+      ['usr/bin/containerd-shim-runc-v2', 'bin/containerd-shim-runc-v2'],
+      ['usr/bin/ctr', 'bin/ctr'],
+      ['usr/sbin/runc', 'bin/runc'],
+    ],
+    tests: false,
+  },
+  {
+    name: 'cri-api',
+    why: "the CRI's gRPC definition (k8s.io/cri-api v1), which the kubelet loads to speak to the real containerd",
+    packages: { 'golang-k8s-cri-api-dev': '0.36' },
+    keep: [['usr/share/gocode/src/k8s.io/cri-api/pkg/apis/runtime/v1/api.proto', 'api.proto']],
+    tests: false,
   },
 ];
 
@@ -122,7 +143,7 @@ export function newestSuiteSources(files = systemSourceFiles()) {
     .filter((s) => !seen.has(s.uris) && seen.add(s.uris))
     .map(
       (s) =>
-        `Types: deb\nURIs: ${s.uris}\nSuites: ${SUITE}\nComponents: main\n` +
+        `Types: deb\nURIs: ${s.uris}\nSuites: ${SUITE} ${STABLE}\nComponents: main\n` +
         (s.signed ? `Signed-By: ${s.signed}\n` : ''),
     )
     .join('\n');

@@ -2,6 +2,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import type { SandboxContainer } from '../src-main/runtime/containerd.js';
 import { Kubelet } from '../src-main/runtime/kubelet.js';
 import { podLeftovers, strayProcesses } from '../src-main/runtime/leaks.js';
 import { Trace, type TraceEvent } from '../src-main/runtime/trace.js';
@@ -252,7 +253,7 @@ describe('containers', () => {
       ]);
       expect(pod.conditions).toEqual({ PodReadyToStartContainers: true, Initialized: true, Ready: true });
       // the app container is its own PID namespace (its PID 1 is the forwarding init), in the pod's netns
-      const app = pod.containers[0]!.process;
+      const app = (pod.containers[0] as SandboxContainer).process;
       expect(app.hasExited).toBe(false);
       const kt = new Trace();
       await k.killPod('web', 'default', kt);

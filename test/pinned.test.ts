@@ -38,7 +38,7 @@ describe('the newest suite, derived from the system sources', () => {
       ].join('\n'),
     );
     expect(pinned.newestSuiteSources([f])).toBe(
-      'Types: deb\nURIs: http://mirror.example/debian\nSuites: sid\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n',
+      'Types: deb\nURIs: http://mirror.example/debian\nSuites: sid bookworm\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n',
     );
   });
 
@@ -54,7 +54,7 @@ describe('the newest suite, derived from the system sources', () => {
       ].join('\n'),
     );
     expect(pinned.newestSuiteSources([f])).toBe(
-      'Types: deb\nURIs: http://mirror.example/debian\nSuites: sid\nComponents: main\nSigned-By: /k.gpg\n',
+      'Types: deb\nURIs: http://mirror.example/debian\nSuites: sid bookworm\nComponents: main\nSigned-By: /k.gpg\n',
     );
   });
 

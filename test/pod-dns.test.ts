@@ -122,7 +122,7 @@ describe('pod DNS in the runtime', () => {
       // the node keeps its own files; the pod's are only in the pod's mount namespaces
       expect(await w.run({ kind: 'node', node: 'node1' }, ['hostname'])).toBe('node1\n');
       // a running container (not the pause) has them too: its own mount namespace, seen through /proc
-      const httpd = web.containers[0]!.process.pid;
+      const httpd = web.containers[0]!.pid;
       expect(
         await w.run({ kind: 'node', node: 'node1' }, [
           'sh',

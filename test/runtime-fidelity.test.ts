@@ -311,7 +311,7 @@ describe('what containerd always passes', () => {
       // its container sees the node's interfaces
       const links = await w.run({ kind: 'node', node: 'node1' }, [
         'nsenter',
-        `--net=/proc/${pod.containers[0]!.process.pid}/ns/net`,
+        `--net=/proc/${pod.containers[0]!.pid}/ns/net`,
         'ip',
         '-o',
         'link',

@@ -42,6 +42,8 @@ export const NodeStatus = z.object({
   networkReady: Condition,
   /** containerd's last CNI config load (crictl info's lastCNILoadStatus): "OK", or why it failed. */
   lastCNILoadStatus: z.string().optional(),
+  /** What the node's pods run on: "model", or the real runtime and its version ("containerd 2.1.9"). */
+  runtime: z.string().optional(),
 });
 export const WorldStatus = z.object({
   state: z.enum(['stopped', 'starting', 'running', 'stopping', 'failed']),
@@ -445,7 +447,16 @@ export type LabCheckResult = z.infer<typeof LabCheckResult>;
 /** Requests: method → params and result. */
 export const requests = {
   'world.status': { params: Empty, result: WorldStatus },
-  'world.start': { params: z.object({ nodes: z.number().int().min(1).max(8) }).strict(), result: WorldStatus },
+  'world.start': {
+    params: z
+      .object({
+        nodes: z.number().int().min(1).max(8),
+        /** The model of containerd (default: step-through, faults) or the real containerd 2.1.9 on each node. */
+        runtime: z.enum(['model', 'containerd']).optional(),
+      })
+      .strict(),
+    result: WorldStatus,
+  },
   'world.stop': { params: Empty, result: WorldStatus },
   'world.reset': { params: Empty, result: WorldStatus },
   'pod.list': { params: Empty, result: z.array(PodInfo) },

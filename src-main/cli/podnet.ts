@@ -12,6 +12,7 @@ Usage:
       --pods N                  pods to create and delete (default 1), spread over the nodes
       --config FILE             a CNI config (.conf/.conflist) for every node (default: bridge with host-local IPAM, then portmap)
       --loopback plugin|internal  the loopback CNI plugin (containerd 2.x default), or use_internal_loopback (default plugin)
+      --runtime model|containerd  the model of containerd 2.1 (default), or the real containerd 2.1.9 on each node
       --json                    print the trace and results as JSON
   podnet cni add|check|del [--net NAME | --conf FILE] [--id ID] [--ifname IF] [--args K=V;..] [--cap-args JSON] [-v] NETNS
   podnet cni version TYPE...    run a node's CNI config by hand, as cnitool does (in a node's terminal)
@@ -56,9 +57,13 @@ async function main(argv: string[]): Promise<number> {
           pods: { type: 'string' },
           config: { type: 'string' },
           loopback: { type: 'string' },
+          runtime: { type: 'string' },
           json: { type: 'boolean' },
         },
       });
+      const runtime = values.runtime ?? 'model';
+      if (runtime !== 'model' && runtime !== 'containerd')
+        throw new UsageError(`--runtime must be "model" or "containerd", not "${runtime}"`);
       const loopback = values.loopback ?? 'plugin';
       if (loopback !== 'internal' && loopback !== 'plugin')
         throw new UsageError(`--loopback must be "internal" or "plugin", not "${loopback}"`);
@@ -68,6 +73,7 @@ async function main(argv: string[]): Promise<number> {
           nodes: intOpt(values.nodes, 'nodes', 1, 50),
           pods: intOpt(values.pods, 'pods', 1, 250),
           loopback,
+          runtime,
           json: values.json ?? false,
           ...(values.config ? { configFile: values.config } : {}),
         },

@@ -10,7 +10,9 @@ import { Kubelet, type Pod } from '../runtime/kubelet.js';
 import { hostDiff, hostSnapshot, settledPodLeftovers, strayProcesses } from '../runtime/leaks.js';
 import { formatTimeline } from '../runtime/trace-format.js';
 import { MODELLED_LINE } from '../runtime/sources.js';
-import { describePluginSet } from '../world/paths.js';
+import { containerdPackageVersion, describePluginSet } from '../world/paths.js';
+import type { RuntimeKind } from '../runtime/cri-runtime.js';
+import type { RealContainerdNode } from '../runtime/real-containerd.js';
 import { Trace } from '../runtime/trace.js';
 import { nodeFolder } from '../fs/world-files.js';
 import { createWorld, type World } from '../world/world.js';
@@ -21,6 +23,8 @@ export interface TraceScenario {
   configFile?: string;
   loopback: LoopbackMode;
   json: boolean;
+  /** The model (default) or the real containerd 2.1. */
+  runtime?: RuntimeKind;
 }
 
 export async function traceCommand(sc: TraceScenario, print: (s: string) => void): Promise<boolean> {
@@ -53,8 +57,17 @@ export async function traceCommand(sc: TraceScenario, print: (s: string) => void
     const kubelet = new Kubelet(world, { loopback: sc.loopback, gcDelayMs: 0 });
     const nodes = [...world.nodes.keys()];
     const text = (s: string) => !sc.json && print(s);
+    let runtimeLine = `modelled: ${MODELLED_LINE}`;
+    if (sc.runtime === 'containerd') {
+      const t0 = performance.now();
+      await kubelet.useRealContainerd();
+      const ms = Math.round(performance.now() - t0);
+      const real = [...kubelet.cris.values()][0] as RealContainerdNode;
+      report.containerd = { version: real.daemon.version, package: containerdPackageVersion(), startMs: ms };
+      runtimeLine = `runtime: the real containerd ${real.daemon.version} (Debian ${containerdPackageVersion() ?? '?'}), started on ${nodes.length} node${nodes.length > 1 ? 's' : ''} in ${ms} ms; kubelet modelled`;
+    }
     text(
-      `podnet trace (modelled: ${MODELLED_LINE}; ${describePluginSet()}): ${sc.nodes} node${sc.nodes > 1 ? 's' : ''}, ${sc.pods} pod${sc.pods > 1 ? 's' : ''}, loopback ${sc.loopback}, config ${config?.name ?? `${DEFAULT_CONF_FILE} (bridge + host-local, portmap)`}\n`,
+      `podnet trace (${runtimeLine}; ${describePluginSet()}): ${sc.nodes} node${sc.nodes > 1 ? 's' : ''}, ${sc.pods} pod${sc.pods > 1 ? 's' : ''}, loopback ${sc.loopback}, config ${config?.name ?? `${DEFAULT_CONF_FILE} (bridge + host-local, portmap)`}\n`,
     );
     const pods: Pod[] = [];
     const setups: unknown[] = [];
@@ -114,7 +127,8 @@ export async function traceCommand(sc: TraceScenario, print: (s: string) => void
     });
     text(formatTimeline(gc) + '\n');
     report.garbageCollect = gc.events;
-    kubelet.stop();
+    // the real containerd ends here: what it leaves behind counts as left
+    await kubelet.close();
     const left = await leftovers(world);
     report.leftovers = left;
     if (left.length) ok = false;

@@ -1,5 +1,7 @@
 // The contract's implementation: one lab session (a world, its kubelet, its terminals) behind the
 // requests of api/contract.ts, with its events. Both hosts serve exactly this.
+import { RealContainerdNode } from '../runtime/real-containerd.js';
+import type { RuntimeKind } from '../runtime/cri-runtime.js';
 import { EventEmitter } from 'node:events';
 import { doctorFix } from '../world/doctor.js';
 import { describePluginSet } from '../world/paths.js';
@@ -65,6 +67,8 @@ export class LabService
   private lastNodes = 2;
   /** The spec the running world was built from (a lab's), so world.reset rebuilds the same world. */
   private lastSpec: WorldSpec | undefined;
+  /** The runtime of the last free-play world (a lab's spec names its own). */
+  private lastRuntime: RuntimeKind = 'model';
   /** Serialises world start/stop/reset: one at a time. */
   private lifecycle: Promise<unknown> = Promise.resolve();
   /** The start under way (a lab's world being built and prepared), which a stop, reset or dispose cancels. */
@@ -98,6 +102,7 @@ export class LabService
       this.world && this.kubelet && this.state === 'running'
         ? [...this.world.nodes.values()].map((n) => {
             const rt = this.kubelet!.runtime(n.name);
+            const cri = this.kubelet!.cri(n.name);
             // a node whose processes were killed is not Ready, whatever its config says
             const c = this.goneNodes.has(n.name)
               ? {
@@ -105,14 +110,15 @@ export class LabService
                   reason: 'NodeGone',
                   message: `the processes of ${n.name} were killed: reset the world`,
                 }
-              : rt.networkReady();
+              : cri.networkReady();
             return {
               name: n.name,
               underlayIp: n.underlayIp,
               podCidr: n.podCidr,
               loopback: rt.loopback,
               networkReady: { status: c.status, reason: c.reason, message: c.message },
-              lastCNILoadStatus: rt.goCni.lastLoadStatus,
+              lastCNILoadStatus: cri instanceof RealContainerdNode ? cri.lastCNILoadStatus : rt.goCni.lastLoadStatus,
+              runtime: this.kubelet!.runtimeOf(n.name),
             };
           })
         : [];
@@ -172,8 +178,8 @@ export class LabService
     return this.status();
   }
 
-  ['world.start'](p: { nodes: number }) {
-    return this.serial(() => this.start(p.nodes));
+  ['world.start'](p: { nodes: number; runtime?: RuntimeKind }) {
+    return this.serial(() => this.start(p.nodes, undefined, p.runtime));
   }
 
   /** Starts the world afresh from a spec (a lab's starting world): whatever runs is stopped first. */
@@ -184,7 +190,7 @@ export class LabService
     });
   }
 
-  private async start(nodes: number, spec?: WorldSpec): Promise<WorldStatus> {
+  private async start(nodes: number, spec?: WorldSpec, runtime: RuntimeKind = 'model'): Promise<WorldStatus> {
     if (this.state === 'running')
       throw new ApiError(
         'failed',
@@ -194,6 +200,7 @@ export class LabService
     this.error = undefined;
     this.lastNodes = nodes;
     this.lastSpec = spec;
+    this.lastRuntime = runtime;
     this.changed();
     const total = 3;
     const progress = (done: number, step: string) =>
@@ -221,6 +228,10 @@ export class LabService
         for (const n of world.nodes.values())
           nodeFolder(world, n.name, 'confDir').writeFileAtomic(DEFAULT_CONF_FILE, bridgeConfList(n.podCidr));
         this.kubelet = new Kubelet(world);
+        if (runtime === 'containerd') {
+          progress(1, 'starting the real containerd 2.1.9 on each node');
+          await this.kubelet.useRealContainerd();
+        }
       }
       progress(2, 'starting the runtime');
       this.terminals = this.makeTerminals(world, (name) => {
@@ -344,8 +355,10 @@ export class LabService
     for (const part of [...this.parts].reverse()) await Promise.resolve(part.detach()).catch(() => {});
     this.terminals?.dispose();
     // Ending the world ends every pod with it: no per-pod teardown is needed to leave nothing behind.
-    this.kubelet?.stop();
+    // the real containerd's connections close; its processes end with the world
+    const closing = this.kubelet?.close();
     await this.world.destroy();
+    await closing;
     this.world = undefined;
     this.kubelet = undefined;
     this.terminals = undefined;
@@ -359,7 +372,7 @@ export class LabService
     return this.serial(async () => {
       const nodes = this.world?.nodes.size ?? this.lastNodes;
       await this.stop();
-      return this.start(nodes, this.lastSpec);
+      return this.start(nodes, this.lastSpec, this.lastRuntime);
     });
   }
 

@@ -256,6 +256,16 @@ export const LabFile = z
           .record(nodeName, z.enum(['internal', 'plugin']))
           .default({})
           .describe('per-node loopback modes, overriding loopback'),
+        runtime: z
+          .enum(['model', 'containerd'])
+          .default('model')
+          .describe(
+            "model: the lab's step-by-step model of containerd 2.1 (step-through, faults); containerd: the real containerd 2.1.9 on each node",
+          ),
+        runtimes: z
+          .record(nodeName, z.enum(['model', 'containerd']))
+          .default({})
+          .describe('per-node runtimes, overriding runtime (a model node beside a real one)'),
         cni: cniConfig.default('default').describe('the CNI config every node gets'),
         configs: z.record(nodeName, cniConfig).default({}).describe('per-node CNI configs, overriding cni'),
         pods: z

@@ -7,6 +7,8 @@ export function worldSpecOf(lab: Lab): WorldSpec {
     nodes: lab.nodeNames,
     loopback: lab.world.loopback,
     loopbacks: lab.world.loopbacks,
+    runtime: lab.world.runtime,
+    runtimes: lab.world.runtimes,
     configs: lab.configs,
     pods: lab.world.pods,
     prepare: lab.world.prepare,

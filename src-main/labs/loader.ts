@@ -576,6 +576,13 @@ export function lintLab(dirIn: string): { lab?: Lab; errors: LintError[] } {
         line: lineOf(y, ['world', 'loopbacks', n]),
         message: `no node "${n}" in this lab (nodes: ${nodeNames.join(', ')})`,
       });
+  for (const n of Object.keys(f.world.runtimes))
+    if (!nodeNames.includes(n))
+      errors.push({
+        file: shown,
+        line: lineOf(y, ['world', 'runtimes', n]),
+        message: `no node "${n}" in this lab (nodes: ${nodeNames.join(', ')})`,
+      });
   for (const n of Object.keys(f.world.configs))
     if (!nodeNames.includes(n))
       errors.push({

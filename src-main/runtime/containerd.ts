@@ -1,6 +1,7 @@
 // containerd 2.1's CRI service for one node: RunPodSandbox, PodSandboxStatus, StopPodSandbox,
 // RemovePodSandbox, ListPodSandbox, Status, StopContainer, and the containers that join a sandbox.
 // Each step is traced and, as in sandbox_run.go, registers an undo that runs if a later step fails.
+import type { CriRuntime, RunningContainer } from './cri-runtime.js';
 import { randomBytes } from 'node:crypto';
 import { createWriteStream, readFileSync, type WriteStream } from 'node:fs';
 import { dirname } from 'node:path';
@@ -58,9 +59,7 @@ export interface PodSandboxConfig {
 
 export type SandboxState = 'SANDBOX_READY' | 'SANDBOX_NOTREADY' | 'SANDBOX_UNKNOWN';
 
-export interface SandboxContainer {
-  id: string;
-  name: string;
+export interface SandboxContainer extends RunningContainer {
   process: WorldProcess;
 }
 
@@ -186,7 +185,8 @@ function netnsName(): string {
   return `cni-${b.slice(0, 8)}-${b.slice(8, 12)}-${b.slice(12, 16)}-${b.slice(16, 20)}-${b.slice(20)}`;
 }
 
-export class ContainerdNode {
+export class ContainerdNode implements CriRuntime {
+  readonly kind = 'model' as const;
   readonly sandboxes = new Map<string, PodSandbox>();
   /** Reserved sandbox names → sandbox ID (containerd's name index). */
   private readonly names = new Map<string, string>();
@@ -755,6 +755,17 @@ export class ContainerdNode {
     return [...this.sandboxes.values()];
   }
 
+  sandboxState(id: string): SandboxState | undefined {
+    return this.sandboxes.get(id)?.state;
+  }
+
+  sandboxPid(id: string): number {
+    return this.sandbox(id).pause?.pid ?? 0;
+  }
+
+  /** The model runs nothing of its own beyond the sandboxes (which the world ends). */
+  async close(): Promise<void> {}
+
   /** A container's stop: SIGTERM, up to `timeoutSeconds`, then SIGKILL (0: SIGKILL at once). */
   private async killContainerProcess(c: SandboxContainer, timeoutSeconds: number): Promise<string> {
     if (c.process.hasExited) return `${c.name}: already exited`;
@@ -854,7 +865,7 @@ export class ContainerdNode {
     });
     await p.started;
     await running;
-    const c = { id: randomBytes(32).toString('hex'), name, process: p };
+    const c = { id: randomBytes(32).toString('hex'), name, process: p, pid: p.pid, exited: p.exited };
     sb.containers.set(c.id, c);
     return c;
   }

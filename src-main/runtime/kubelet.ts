@@ -4,7 +4,9 @@
 import { randomUUID } from 'node:crypto';
 import type { JsonObject } from '../cni/conf.js';
 import type { PortMapping } from '../cni/capability-args.js';
-import type { World, WorldProcess } from '../world/world.js';
+import type { World } from '../world/world.js';
+import type { CriRuntime, RunningContainer } from './cri-runtime.js';
+import { startRealContainerd, type RealContainerdNode } from './real-containerd.js';
 import {
   ContainerdNode,
   failedCleanupOf,
@@ -82,7 +84,7 @@ export interface Pod {
   /** PID (in the world) of the pod's pause process: its mount, UTS and network namespaces are the pod's. */
   sandboxPid: number;
   conditions: PodConditions;
-  containers: { name: string; id: string; process: WorldProcess }[];
+  containers: RunningContainer[];
   /** KillPod began and has not yet succeeded (kubectl would show Terminating). */
   terminating?: boolean;
 }
@@ -114,6 +116,8 @@ export interface KubeletOptions extends CriOptions {
   runtimeStatusPeriodMs?: number;
   /** The garbage collection after a KillPod (real kubelet: every minute); 0: only garbageCollect(). Default 1000. */
   gcDelayMs?: number;
+  /** Each node's runtime over the CRI where it is not the model (the real containerd: startRealContainerd). */
+  criRuntimes?: Map<string, CriRuntime>;
 }
 
 /** A pod whose creation failed and left its sandbox behind. */
@@ -148,7 +152,10 @@ export const networkNotReadyError = (c: RuntimeCondition) =>
 export const podCgroupParent = (uid: string) => `/kubepods/besteffort/pod${uid}`;
 
 export class Kubelet {
+  /** The model of each node's containerd: its config view and plugin executor (the editor's, the labs'). */
   readonly runtimes = new Map<string, ContainerdNode>();
+  /** The runtime each node's pods run on over the CRI: the model itself, or the real containerd. */
+  readonly cris = new Map<string, CriRuntime>();
   readonly pods = new Map<string, Pod>();
   /** Pod workers: one chain of operations per pod. */
   private readonly workers = new Map<string, Promise<unknown>>();
@@ -175,8 +182,10 @@ export class Kubelet {
       const loopback = opts.loopbackByNode?.[name] ?? opts.loopback;
       const rt = new ContainerdNode(world, name, { ...opts, ...(loopback ? { loopback } : {}) });
       // the exit event reaches the PLEG at once: the pod's next sync sees the sandbox changed
-      rt.onSandboxExit((sb) => this.onSandboxExit(sb));
       this.runtimes.set(name, rt);
+      const cri = opts.criRuntimes?.get(name) ?? rt;
+      cri.onSandboxExit((sb) => this.onSandboxExit(sb));
+      this.cris.set(name, cri);
     }
     const period = opts.relistPeriodMs ?? 1000;
     if (period > 0) this.timers.push(setInterval(() => this.relist(), period).unref());
@@ -188,7 +197,40 @@ export class Kubelet {
   private updateRuntimeUp(): void {
     if (this.stopped) return;
     if (!this.world.alive) return this.stop();
-    for (const rt of this.runtimes.values()) void rt.status().catch(() => {});
+    for (const rt of this.cris.values()) void rt.status().catch(() => {});
+  }
+
+  /**
+   * Moves the pods of every node (or of `nodes`) onto the real containerd 2.1, started now on each with
+   * the node's loopback setting; the kubelet is the same. Call before any pod exists.
+   */
+  async useRealContainerd(opts: { nodes?: string[] } = {}): Promise<void> {
+    if (this.pods.size) throw new KubeletError('the runtime is chosen before the first pod');
+    const chosen = new Map([...this.runtimes].filter(([n]) => !opts.nodes || opts.nodes.includes(n)));
+    const real = await startRealContainerd(this.world, chosen);
+    for (const [name, rt] of real) {
+      rt.onSandboxExit((sb) => this.onSandboxExit(sb));
+      this.cris.set(name, rt);
+    }
+  }
+
+  /** Which runtime the nodes run: the model, or the real containerd. */
+  get runtimeKind(): 'model' | 'containerd' {
+    return [...this.cris.values()].some((r) => r.kind === 'containerd') ? 'containerd' : 'model';
+  }
+
+  /** What a node's pods run on, as the status bar says it: "model" or "containerd 2.1.9". */
+  runtimeOf(node: string): string {
+    const r = this.cri(node);
+    return r.kind === 'containerd'
+      ? `containerd ${(r as RealContainerdNode).daemon.version.replace(/\+.*$/, '')}`
+      : 'model';
+  }
+
+  /** Stops the loops and ends what the runtimes run themselves (the real containerd's daemons). */
+  async close(): Promise<void> {
+    this.stop();
+    await Promise.allSettled([...this.cris.values()].map((r) => r.close()));
   }
 
   /** Stops the kubelet's loops (relist, GC timer); pods and sandboxes stay as they are. */
@@ -204,14 +246,21 @@ export class Kubelet {
     return r;
   }
 
+  /** The node's runtime over the CRI (the model, or the real containerd). */
+  cri(node: string): CriRuntime {
+    const r = this.cris.get(node);
+    if (!r) throw new KubeletError(`no node "${node}" (nodes: ${[...this.cris.keys()].join(', ')})`);
+    return r;
+  }
+
   /** NetworkReady as the kubelet last saw it (no plugin runs; STATUS verdicts from the last CRI Status). */
   nodeNetworkReady(node: string): RuntimeCondition {
-    return this.runtime(node).networkReady();
+    return this.cri(node).networkReady();
   }
 
   /** The CRI Status call kubelet makes every 5 s (updateRuntimeUp): go-cni Load and Status, STATUS verb included. */
   async runtimeStatus(node: string) {
-    return this.runtime(node).status();
+    return this.cri(node).status();
   }
 
   /** Calls fn with every kubelet operation from now on, before its first step; returns the unsubscribe. */
@@ -289,7 +338,7 @@ export class Kubelet {
     return trace.step('kubelet', 'SyncPod', syncPod, async (sync) => {
       const step = trace.under({ ...place, parent: sync.id });
       if (this.pods.has(key)) throw new KubeletError(`pod "${key}" already exists on ${this.pods.get(key)!.spec.node}`);
-      const rt = this.runtime(spec.node);
+      const rt = this.cri(spec.node);
       // a pod whose last sync left a sandbox behind: the same pod (uid), its next attempt
       const earlier = this.failedSyncs.get(key);
       if (earlier && earlier.node === spec.node) await this.killLeftSandbox(key, earlier, trace, sync.id);
@@ -327,20 +376,20 @@ export class Kubelet {
    * (StopPodSandbox); the next sandbox gets attempt+1. Traced under `parent`.
    */
   private async killLeftSandbox(key: string, left: FailedSync, trace: Trace, parent: number): Promise<void> {
-    const rt = this.runtime(left.node);
-    const sb = rt.sandboxes.get(left.sandboxId);
+    const rt = this.cri(left.node);
+    const sbState = rt.sandboxState(left.sandboxId);
     const step = trace.under({ pod: key.split('/')[1], node: left.node, parent });
     const actions = { source: SOURCES.computePodActions, inputs: { sandboxId: left.sandboxId, attempt: left.attempt } };
     await step('kubelet', 'computePodActions', actions, async (h) =>
       h.output({
-        sandboxState: sb?.state ?? 'gone',
-        KillPod: !!sb && !left.stopped,
+        sandboxState: sbState ?? 'gone',
+        KillPod: !!sbState && !left.stopped,
         CreateSandbox: true,
         Attempt: left.attempt + 1,
         event: 'Normal SandboxChanged: Pod sandbox changed, it will be killed and re-created.',
       }),
     );
-    if (!sb || left.stopped) return;
+    if (!sbState || left.stopped) return;
     const kill = { source: SOURCES.killPod, inputs: { pod: key, sandboxId: left.sandboxId } };
     await step('kubelet', 'KillPod', kill, (k) => rt.stopPodSandbox(left.sandboxId, trace, k.id));
     left.stopped = true;
@@ -374,7 +423,7 @@ export class Kubelet {
    * The kubelet's NetworkReady gate (kubelet.go syncPod): a pod not on the host network is refused while
    * the runtime's NetworkReady is false (event NetworkNotReady). The CRI Status runs now (with STATUS).
    */
-  private async networkGate(rt: ContainerdNode, spec: PodSpec, step: StepIn): Promise<void> {
+  private async networkGate(rt: CriRuntime, spec: PodSpec, step: StepIn): Promise<void> {
     const inputs = {
       hostNetwork: spec.hostNetwork === true,
       status: 'CRI Status: go-cni Load, ready() and, for cniVersion ≥ 1.1.0 lists, the CNI STATUS verb',
@@ -399,7 +448,7 @@ export class Kubelet {
    * init and app containers. `register` runs once the sandbox exists (the pod is known from then on).
    */
   private async createSandboxAndStart(
-    rt: ContainerdNode,
+    rt: CriRuntime,
     pod: Pod,
     trace: Trace,
     parent: number,
@@ -444,7 +493,7 @@ export class Kubelet {
       ip: spec.hostNetwork ? this.world.node(spec.node).underlayIp : status.network.ip,
       additionalIps: status.network.additionalIps,
       netns: status.netns,
-      sandboxPid: rt.sandbox(sandboxId).pause!.pid,
+      sandboxPid: rt.sandboxPid(sandboxId),
       conditions: { PodReadyToStartContainers: false, Initialized: false, Ready: false },
       containers: [],
     });
@@ -469,7 +518,7 @@ export class Kubelet {
           c.name,
         );
         pod.containers.push(ctr);
-        h.output({ pid: ctr.process.pid, containerId: ctr.id });
+        h.output({ pid: ctr.pid, containerId: ctr.id });
       });
     }
     pod.conditions.Ready = true;
@@ -504,14 +553,14 @@ export class Kubelet {
     return r.config;
   }
 
-  private async runInit(rt: ContainerdNode, pod: Pod, c: ContainerSpec, logDirectory: string, h: StepHandle) {
+  private async runInit(rt: CriRuntime, pod: Pod, c: ContainerSpec, logDirectory: string, h: StepHandle) {
     const ctr = await rt.startContainer(
       pod.sandboxId,
       c.command,
       `${logDirectory}/${c.name}/${pod.attempt}.log`,
       c.name,
     );
-    const s = await ctr.process.exited;
+    const s = await ctr.exited;
     h.output({ exitCode: s.code });
     if (s.code !== 0)
       throw new KubeletError(
@@ -524,7 +573,7 @@ export class Kubelet {
    * Removing the sandbox and the pod's logs is the garbage collection's, later.
    */
   private async killPodSteps(pod: Pod, trace: Trace, parent: number): Promise<void> {
-    const rt = this.runtime(pod.spec.node);
+    const rt = this.cri(pod.spec.node);
     const step = trace.under({ pod: pod.spec.name, node: pod.spec.node, parent });
     const grace = pod.spec.terminationGracePeriodSeconds ?? DEFAULT_GRACE_SECONDS;
     const inputs = {
@@ -602,7 +651,7 @@ export class Kubelet {
           ...[...this.pods.values()].map((p) => p.sandboxId),
           ...[...this.failedSyncs.values()].filter((f) => !f.stopped).map((f) => f.sandboxId),
         ]);
-        const dead = [...this.runtimes.values()].flatMap((rt) =>
+        const dead = [...this.cris.values()].flatMap((rt) =>
           rt
             .listPodSandbox()
             .filter((sb) => sb.state !== 'SANDBOX_READY' && !current.has(sb.id))
@@ -637,7 +686,7 @@ export class Kubelet {
   }
 
   /** The exit event of a pause: the pod's worker syncs it now (the relist would find it too). */
-  private onSandboxExit(sb: PodSandbox): void {
+  private onSandboxExit(sb: Pick<PodSandbox, 'id'>): void {
     const pod = [...this.pods.values()].find((p) => p.sandboxId === sb.id);
     if (pod && !pod.terminating) this.resync(pod);
   }
@@ -652,8 +701,8 @@ export class Kubelet {
         void this.killPod(pod.spec.name, pod.spec.namespace ?? 'default').catch(() => {});
         continue;
       }
-      const sb = this.runtimes.get(pod.spec.node)?.sandboxes.get(pod.sandboxId);
-      if (sb && sb.state !== 'SANDBOX_READY') this.resync(pod);
+      const state = this.cris.get(pod.spec.node)?.sandboxState(pod.sandboxId);
+      if (state && state !== 'SANDBOX_READY') this.resync(pod);
     }
     for (const [key, left] of this.failedSyncs)
       if (!left.stopped && !this.workers.has(key) && !this.pods.has(key)) this.syncFailed(key, left);
@@ -666,9 +715,9 @@ export class Kubelet {
   private resync(pod: Pod, trace = new Trace()): void {
     if (this.stopped || this.workers.has(pod.key)) return;
     const done = this.onWorker(pod.key, async () => {
-      const rt = this.runtime(pod.spec.node);
-      const sb = rt.sandboxes.get(pod.sandboxId);
-      if (this.pods.get(pod.key) !== pod || pod.terminating || (sb && sb.state === 'SANDBOX_READY')) return pod;
+      const rt = this.cri(pod.spec.node);
+      const state = rt.sandboxState(pod.sandboxId);
+      if (this.pods.get(pod.key) !== pod || pod.terminating || state === 'SANDBOX_READY') return pod;
       const place = { pod: pod.spec.name, node: pod.spec.node };
       const syncPod = { ...place, source: SOURCES.syncPod, inputs: { pod: pod.key, node: pod.spec.node } };
       return trace.step('kubelet', 'SyncPod', syncPod, async (sync) => {
@@ -679,7 +728,7 @@ export class Kubelet {
         };
         await step('kubelet', 'computePodActions', actions, async (h) =>
           h.output({
-            sandboxState: sb?.state ?? 'gone',
+            sandboxState: state ?? 'gone',
             KillPod: true,
             CreateSandbox: true,
             Attempt: pod.attempt + 1,

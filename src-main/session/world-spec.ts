@@ -2,6 +2,7 @@
 // commands), and how it is built: the same path for `podnet lab test`, the app and the benchmark.
 import { Kubelet, type PodSpec } from '../runtime/kubelet.js';
 import type { LoopbackMode } from '../runtime/containerd.js';
+import type { RuntimeKind } from '../runtime/cri-runtime.js';
 import { nodeFolder } from '../fs/world-files.js';
 import { createWorld, WorldError, type World } from '../world/world.js';
 
@@ -33,6 +34,9 @@ export interface WorldSpec {
   loopback: LoopbackMode;
   /** Per-node loopback modes, overriding `loopback`. */
   loopbacks?: Record<string, LoopbackMode>;
+  /** The model (default) or the real containerd 2.1.9 on every node; `runtimes` overrides it per node. */
+  runtime?: RuntimeKind;
+  runtimes?: Record<string, RuntimeKind>;
   /** node → its CNI config file, or undefined for none. */
   configs: Record<string, { file: string; text: string } | undefined>;
   pods: SpecPod[];
@@ -101,6 +105,11 @@ export async function furnishWorld(
   spec: WorldSpec,
   progress: (what: string) => void = () => {},
 ): Promise<void> {
+  const real = spec.nodes.filter((n) => (spec.runtimes?.[n] ?? spec.runtime) === 'containerd');
+  if (real.length) {
+    progress(`starting the real containerd 2.1.9 on ${real.join(', ')}`);
+    await kubelet.useRealContainerd({ nodes: real });
+  }
   progress("writing each node's CNI config");
   for (const n of spec.nodes) {
     const c = spec.configs[n];
@@ -146,7 +155,12 @@ export async function buildWorld(spec: WorldSpec): Promise<{ world: World; kubel
   const world = await createWorld({ nodes: spec.nodes });
   try {
     const kubelet = newKubelet(world, spec);
-    await furnishWorld(world, kubelet, spec);
+    try {
+      await furnishWorld(world, kubelet, spec);
+    } catch (e) {
+      await kubelet.close();
+      throw e;
+    }
     return { world, kubelet };
   } catch (e) {
     await world.destroy();

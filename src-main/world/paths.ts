@@ -35,6 +35,34 @@ export function pinnedDir(env: NodeJS.ProcessEnv = process.env): string {
   return env.PODNET_PINNED_DIR || join(appRoot(), 'pinned');
 }
 
+/** The real containerd 2.1.9 and runc set-up took from Debian's archive (a real path), or undefined. */
+export function containerdBinDir(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const d = join(pinnedDir(env), 'containerd', 'bin');
+  return existsSync(join(d, 'containerd')) && existsSync(join(d, 'runc')) ? realpathSync(d) : undefined;
+}
+
+/** The version of the pinned containerd package (from its stamp), e.g. "2.1.9+ds1-5". */
+export function containerdPackageVersion(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  try {
+    const stamp = readFileSync(join(pinnedDir(env), 'containerd', '.pinned'), 'utf8');
+    return /^containerd (\S+)$/m.exec(stamp.split('\n---\n')[1] ?? '')?.[1];
+  } catch {
+    return undefined;
+  }
+}
+
+/** The CRI's gRPC definition (k8s.io/cri-api runtime/v1 api.proto, Debian's), or undefined. */
+export function criApiProto(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const f = join(pinnedDir(env), 'cri-api', 'api.proto');
+  return existsSync(f) ? f : undefined;
+}
+
+/** The statically linked pause the real containerd's sandbox image holds (scripts/build-native.mjs). */
+export function pauseStaticPath(): string | undefined {
+  const f = join(appRoot(), 'out', 'native', 'pause-static');
+  return existsSync(f) ? f : undefined;
+}
+
 /** The plugin set a world uses, where it comes from, and its version when known. */
 export interface PluginSet {
   dirs: string[];

@@ -18,7 +18,7 @@ import {
 } from 'node:fs';
 import { totalmem } from 'node:os';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
-import { appRoot, hostPluginDirs, stateRoot, sweepStaleWorlds } from './paths.js';
+import { appRoot, containerdBinDir, hostPluginDirs, stateRoot, sweepStaleWorlds } from './paths.js';
 import { MemoryWatch } from './memory-watch.js';
 import { childrenOf } from './procfs.js';
 import {
@@ -175,7 +175,8 @@ function rootSpec(id: string, pluginDirs: string[], workDir: string | undefined)
   const app = appRoot();
   // the app and Node.js stay visible, read-only: `podnet` runs inside nodes, and either may live under the
   // home folder (an app cloned there, Node.js from nvm); node_modules may be a link to another checkout
-  const wanted = [app, dirname(dirname(process.execPath)), ...pluginDirs];
+  const containerd = containerdBinDir();
+  const wanted = [app, dirname(dirname(process.execPath)), ...pluginDirs, ...(containerd ? [containerd] : [])];
   try {
     wanted.push(realpathSync(join(app, 'node_modules')));
   } catch {
@@ -216,6 +217,8 @@ const MOUNTPOINTS = [
   NODE_PATHS.sandboxesDir,
   NODE_PATHS.podLogsDir,
   TOOLS_DIR,
+  // the real containerd's config folder (runtime: containerd), each node's own
+  '/etc/containerd',
 ];
 
 /** Whether a process prints `line` before it exits (output that came before this call counts). */
@@ -374,6 +377,9 @@ export class World {
       // `podnet` (podnet cni, podnet lab lint) in every node: the app's CLI run by the engine's own Node.js
       const cli = `ELECTRON_RUN_AS_NODE=1 exec ${shq(process.execPath)} ${shq(join(appRoot(), 'bin', 'podnet.mjs'))} "$@"`;
       writeFileSync(join(worldRoot + TOOLS_DIR, 'podnet'), `#!/bin/sh\n${cli}\n`, { mode: 0o755 });
+      // the real containerd's client, for nodes that run it (runtime: containerd)
+      const containerd = containerdBinDir();
+      if (containerd) symlinkSync(join(containerd, 'ctr'), join(worldRoot + TOOLS_DIR, 'ctr'));
       await world.run({ kind: 'sandbox' }, [
         'sh',
         '-ec',

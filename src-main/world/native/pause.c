@@ -5,6 +5,8 @@
 // One exec instead of a shell, three mounts and hostname: pod setup stays close to the raw baseline.
 //
 // usage: pause FILES_DIR [HOSTNAME]
+//        pause                  (no arguments: as Kubernetes' pause, the sandbox image of the real containerd;
+//                                containerd made the mounts and the hostname already)
 #define _GNU_SOURCE
 #include <errno.h>
 #include <signal.h>
@@ -27,12 +29,12 @@ static void on_child(int sig) {
 }
 
 int main(int argc, char **argv) {
-	if (argc < 2 || argc > 3) {
+	if (argc > 3) {
 		fprintf(stderr, "usage: pause FILES_DIR [HOSTNAME]\n");
 		return 2;
 	}
 	static const char *const files[] = {"hostname", "hosts", "resolv.conf"};
-	for (size_t i = 0; i < sizeof files / sizeof *files; i++) {
+	for (size_t i = 0; argc > 1 && i < sizeof files / sizeof *files; i++) {
 		char src[4096], dst[64];
 		snprintf(dst, sizeof dst, "/etc/%s", files[i]);
 		if (snprintf(src, sizeof src, "%s/%s", argv[1], files[i]) >= (int)sizeof src) {
