@@ -1,5 +1,5 @@
 // The built CLI, as a user runs it: node bin/podnet.mjs … from the repository root.
-import { execFile } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -213,4 +213,62 @@ describe('podnet cni', () => {
       expect(version.stdout).toMatch(/^bridge: CNI .*\b1\.0\.0\b/m);
       await w.run(node, ['ip', 'netns', 'delete', 'demo']);
     }));
+});
+
+describe('podnet in a node', () => {
+  it('is on the PATH of every node, and `podnet cni` runs the node’s config from there', () =>
+    withWorld(2, async (w) => {
+      writeDefaultConf(w, 'node2');
+      const node2 = { kind: 'node' as const, node: 'node2' };
+      await w.run(node2, ['ip', 'netns', 'add', 'demo']);
+      // by name, as a reader types it: the world's PATH, no path to the app
+      const r = await w.exec(node2, ['sh', '-c', 'command -v podnet && podnet cni add demo'], { timeoutMs: 30_000 });
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout.split('\n')[0]).toBe('/opt/podnet/bin/podnet');
+      expect(r.stdout).toMatch(/"address": "10\.244\.2\.\d+\/24"/);
+      const inPod = await w.run({ kind: 'pod', node: 'node2', netns: '/run/netns/demo' }, ['ip', '-o', '-4', 'addr']);
+      expect(inPod).toMatch(/eth0\s+inet 10\.244\.2\.\d+\/24/);
+      expect((await w.exec(node2, ['podnet', 'cni', 'del', 'demo'], { timeoutMs: 30_000 })).code).toBe(0);
+      await w.run(node2, ['ip', 'netns', 'delete', 'demo']);
+    }));
+});
+
+describe('podnet lab shell', () => {
+  /** The shell as an unprivileged user runs it, its commands on stdin (no terminal: bash reads them in turn). */
+  function shell(args: string[], input: string): Run {
+    const r = spawnSync(
+      'setpriv',
+      ['--reuid=nobody', '--regid=nogroup', '--clear-groups', '--', process.execPath, PODNET, 'lab', 'shell', ...args],
+      { cwd: ROOT, input, encoding: 'utf8', timeout: 90_000, env: { PATH: process.env.PATH ?? '/usr/bin:/bin' } },
+    );
+    return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+  }
+
+  it('opens a shell in the world at step N (earlier solutions applied), as nobody, and ends the world when it exits', () => {
+    const r = shell(
+      ['labs/03-bridge', '--at', '2', '--on', 'pod/client'],
+      'hostname\nip -o -4 addr show eth0\npodnet help | head -1\nexit 7\n',
+    );
+    // the shell's exit status is the command's
+    expect(r.code, r.stderr).toBe(7);
+    expect(r.stderr).toContain('Step 2 of 4: Same-node traffic and ARP — a shell on pod/client');
+    // step 1's solution made pods web and client: the shell is in client's namespaces
+    expect(r.stdout).toMatch(/^client$/m);
+    expect(r.stdout).toMatch(/eth0\s+inet 10\.244\.1\.\d+\/24/);
+    expect(r.stdout).toContain('podnet — the Kubernetes pod network lifecycle');
+    const pid = Number(/world-init PID (\d+)/.exec(r.stderr)?.[1]);
+    expect(pid).toBeGreaterThan(1);
+    // the world ended with the shell: its init is gone
+    expect(existsSync(`/proc/${pid}`)).toBe(false);
+    expect(r.stderr.trimEnd().split('\n').at(-1)).toBe('podnet lab shell: the world has ended.');
+  });
+
+  it('refuses a step the lab does not have, and an unknown --on, with what there is', () => {
+    const at = shell(['labs/01-network-namespaces', '--at', '9'], '');
+    expect(at.code).toBe(2);
+    expect(at.stderr).toBe('podnet: --at is a step of the lab, 1 to 3 (or 4: after its last step), not "9"\n');
+    const on = shell(['labs/01-network-namespaces', '--on', 'node5'], '');
+    expect(on.code).toBe(2);
+    expect(on.stderr).toMatch(/podnet: --on node5: no node node5 \(nodes: node1; pods: none\)/);
+  });
 });

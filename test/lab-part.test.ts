@@ -1,10 +1,10 @@
 // The lab runner behind the contract, with a real world and real terminals: open a lab, run its
 // commands in a terminal, see checks turn green live, progress kept on disk, jump and reset.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { LabChecks } from '../src-main/api/contract.js';
+import type { LabChecks, LabSummary } from '../src-main/api/contract.js';
 import { createEngine, type Engine } from '../src-main/engine/engine.js';
 import { TerminalService } from '../src-main/terminal/terminal-service.js';
 
@@ -191,4 +191,43 @@ describe('the lab runner (lab.* requests)', () => {
       await e.dispose();
     }
   }, 60_000);
+});
+
+describe('the catalogue follows the labs folder', () => {
+  it('a lab folder added, edited or removed is pushed as lab.catalogue, without another lab.list', async () => {
+    const shelf = mkdtempSync(join(tmpdir(), 'podnet-shelf-'));
+    cpSync(join(LABS, '01-network-namespaces'), join(shelf, '01-network-namespaces'), { recursive: true });
+    const saved = process.env.PODNET_LABS_DIR;
+    process.env.PODNET_LABS_DIR = shelf;
+    const e = engine();
+    process.env.PODNET_LABS_DIR = saved;
+    const pushed: LabSummary[][] = [];
+    e.events.on('event', (ev, p) => ev === 'lab.catalogue' && pushed.push(p as LabSummary[]));
+    const next = async (pred: (l: LabSummary[]) => boolean) => {
+      for (let i = 0; i < 100 && !pushed.some(pred); i++) await new Promise((r) => setTimeout(r, 50));
+      return pushed.find(pred);
+    };
+    try {
+      expect((await e.api['lab.list']({})).map((l) => l.id)).toEqual(['01-network-namespaces']);
+      // as an author makes a lab: the folder first, then its files
+      mkdirSync(join(shelf, '20-new-lab', 'steps'), { recursive: true });
+      cpSync(join(LABS, '01-network-namespaces', 'steps'), join(shelf, '20-new-lab', 'steps'), { recursive: true });
+      const yaml = readFileSync(join(LABS, '01-network-namespaces', 'lab.yaml'), 'utf8');
+      writeFileSync(join(shelf, '20-new-lab', 'lab.yaml'), yaml.replace(/^title: .*$/m, 'title: A new lab'));
+      const added = await next((l) => l.some((x) => x.id === '20-new-lab'));
+      expect(added?.find((x) => x.id === '20-new-lab')).toMatchObject({ title: 'A new lab', steps: 3 });
+      expect(added?.every((x) => !x.error)).toBe(true);
+      // an edit of its title, and a mistake, reach the catalogue too
+      writeFileSync(join(shelf, '20-new-lab', 'lab.yaml'), yaml.replace(/^title: .*$/m, 'title: Renamed'));
+      expect(await next((l) => l.some((x) => x.title === 'Renamed'))).toBeDefined();
+      rmSync(join(shelf, '20-new-lab', 'steps', '02-loopback.md'));
+      const broken = await next((l) => !!l.find((x) => x.id === '20-new-lab')?.error);
+      expect(broken?.find((x) => x.id === '20-new-lab')?.error).toContain('step file "steps/02-loopback.md" not found');
+      rmSync(join(shelf, '20-new-lab'), { recursive: true });
+      expect(await next((l) => l.length === 1)).toBeDefined();
+    } finally {
+      await e.dispose();
+      rmSync(shelf, { recursive: true, force: true });
+    }
+  });
 });

@@ -1,7 +1,7 @@
 // Lab authoring as CI runs it: `podnet lab test` proves every lab in labs/ (a fresh world each), and
 // `podnet lab lint` finds each broken fixture's mistake at its line.
 import { execFile } from 'node:child_process';
-import { readdirSync, readFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -42,7 +42,7 @@ describe('podnet lab test', () => {
   });
 
   it.each(labs)(
-    '%s passes: every step fails before its solution and passes after',
+    '%s passes: every step fails before its solution and passes after, and its Run blocks work',
     async (lab) => {
       const r = await podnet(['lab', 'test', `labs/${lab}`]);
       expect(r.stderr).toBe('');
@@ -57,7 +57,6 @@ describe('podnet lab test', () => {
     // a step whose solution does not do what its check wants
     const dir = mkdtempSync(join(tmpdir(), 'podnet-labtest-'));
     try {
-      const { cpSync, writeFileSync } = await import('node:fs');
       cpSync(join(ROOT, 'labs', '01-network-namespaces'), join(dir, 'lab'), { recursive: true });
       const step = join(dir, 'lab', 'steps', '02-loopback.md');
       writeFileSync(
@@ -69,11 +68,83 @@ describe('podnet lab test', () => {
       expect(r.stdout).toContain('ok   step 1');
       expect(r.stdout).toContain('FAIL step 2: Bring up lo');
       expect(r.stdout).toMatch(/expected: node1\/demo has link lo \(up\)\n\s+found:\s+lo is down/);
-      expect(r.stdout).toContain('FAILED (1/3 steps');
+      // every step is reported, not only up to the first failure
+      expect(r.stdout).toContain('ok   step 3: Its own network stack');
+      expect(r.stdout).toContain('FAILED (2/3 steps');
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
   }, 120_000);
+});
+
+describe('podnet lab test clicks the Run blocks', () => {
+  it('a block that errors, a "fails" block that now succeeds: each at its file:line, every step, and --json', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'podnet-labtest-'));
+    try {
+      const lab = join(dir, 'lab');
+      cpSync(join(ROOT, 'labs', '01-network-namespaces'), lab, { recursive: true });
+      const edit = (file: string, from: string, to: string) => {
+        const text = readFileSync(join(lab, 'steps', file), 'utf8');
+        expect(text).toContain(from);
+        writeFileSync(join(lab, 'steps', file), text.replace(from, to));
+      };
+      // step 1: a typo in the second block (line 17 of the step file)
+      edit('01-create.md', 'ip -n demo link\n', 'ip -n demo lnik\n');
+      // step 2: a block marked "fails" whose commands all succeed
+      edit(
+        '02-loopback.md',
+        '```run node1\nip -n demo link set lo up',
+        '```run node1 fails\nip -n demo link set lo up',
+      );
+      // step 3: the ping that shows the namespace apart, no longer marked
+      edit('03-own-stack.md', '```run node1 fails\nip route', '```run node1\nip route');
+      const r = await podnet(['lab', 'test', lab]);
+      expect(r.code).toBe(1);
+      const steps = join(lab, 'steps');
+      expect(r.stdout).toContain('FAIL step 1: An empty network namespace');
+      expect(r.stdout).toContain(`✗ Run block in node1 (${steps}/01-create.md:16): line 1: ip -n demo lnik (exit 1)`);
+      expect(r.stdout).toContain('FAIL step 2: Bring up lo');
+      expect(r.stdout).toContain(
+        `✗ Run block in node1 (${steps}/02-loopback.md:14): marked "fails", but every command of it succeeded`,
+      );
+      expect(r.stdout).toContain('FAIL step 3: Its own network stack');
+      expect(r.stdout).toContain(
+        `✗ Run block in node1 (${steps}/03-own-stack.md:17): line 2: ping -c 1 -W 1 10.200.0.1 (exit 1)`,
+      );
+      // the solutions themselves still prove every step: only the blocks failed
+      expect(r.stdout).not.toMatch(/expected:/);
+      expect(r.stdout).toContain('FAILED (0/3 steps');
+
+      const j = await podnet(['lab', 'test', '--json', lab, 'labs/01-network-namespaces']);
+      expect(j.code).toBe(1);
+      const doc = JSON.parse(j.stdout) as {
+        ok: boolean;
+        passed: number;
+        labs: {
+          lab: string;
+          ok: boolean;
+          steps: {
+            step: number;
+            ok: boolean;
+            blocks: { block: number; line: number; ok: boolean; failures: string[] }[];
+          }[];
+        }[];
+      };
+      expect(doc).toMatchObject({ ok: false, passed: 1 });
+      expect(doc.labs.map((l) => [l.lab, l.ok])).toEqual([
+        ['lab', false],
+        ['01-network-namespaces', true],
+      ]);
+      expect(doc.labs[0]!.steps.map((st) => st.ok)).toEqual([false, false, false]);
+      expect(doc.labs[0]!.steps[0]!.blocks).toEqual([
+        expect.objectContaining({ block: 0, line: 9, ok: true, failures: [] }),
+        expect.objectContaining({ block: 1, line: 16, ok: false, failures: ['line 1: ip -n demo lnik (exit 1)'] }),
+      ]);
+      expect(doc.labs[1]!.steps.every((st) => st.ok && st.blocks.every((b) => b.ok))).toBe(true);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 180_000);
 });
 
 describe('podnet lab lint', () => {

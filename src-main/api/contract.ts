@@ -584,6 +584,8 @@ export const events = {
   'lab.changed': LabView.nullable(),
   /** The current step's checks, re-evaluated when the world changes, after a command, or on Check. */
   'lab.checks': LabChecks,
+  /** The catalogue again, when the labs folder changed (a lab added, removed or edited): no reload needed. */
+  'lab.catalogue': z.array(LabSummary),
 } as const;
 
 export type Method = keyof typeof requests;

@@ -10,7 +10,7 @@ import { Beneath } from '../fs/beneath.js';
 import { loadConfDir, confListFromFileText, type ConfList, type JsonObject } from '../cni/conf.js';
 import type { PluginHost, PluginRunResult, PluginExecRecord } from '../cni/invoke.js';
 import { CniExecutor, type RuntimeConf } from '../cni/libcni.js';
-import { UsageError } from './trace-command.js';
+import { UsageError } from './usage-error.js';
 
 /** Runs plugins in the current namespaces: only ever used inside a world's node. */
 export class LocalPluginHost implements PluginHost {

@@ -1,22 +1,38 @@
-// podnet lab lint|test|new: lab authoring from the command line. lint reads only files; test builds a
-// fresh world per lab (inside the sandbox, never on the host) and proves every step.
+// podnet lab lint|test|shell|new: lab authoring from the command line. lint reads only files; test builds
+// fresh worlds per lab (inside the sandbox, never on the host) and proves every step; shell opens one to explore.
+import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { parseArgs } from 'node:util';
 import { formatLintError } from '../labs/format.js';
 import { lintLab } from '../labs/loader.js';
-import { formatStepReport, testLab } from '../labs/runner.js';
-import { UsageError } from './trace-command.js';
+import type { LabReport } from '../labs/runner.js';
+import { UsageError } from './usage-error.js';
+
+const USAGE =
+  'usage: podnet lab lint DIR... | podnet lab test [--json] DIR... | podnet lab shell DIR [--at N] [--on NODE|pod/NAME] | podnet lab new NAME';
 
 export async function labCommand(args: string[], out: (s: string) => void, err: (s: string) => void): Promise<number> {
-  const [verb, ...dirs] = args;
-  if (verb === 'new') return labNew(dirs, out);
-  if ((verb !== 'lint' && verb !== 'test') || dirs.length === 0)
-    throw new UsageError('usage: podnet lab lint DIR... | podnet lab test DIR... | podnet lab new NAME');
+  const [verb, ...rest] = args;
+  if (verb === 'new') return labNew(rest, out);
+  if (verb === 'shell') return labShell(rest, err);
+  if (verb !== 'lint' && verb !== 'test') throw new UsageError(USAGE);
+  const { values, positionals: dirs } = parseArgs({
+    args: rest,
+    allowPositionals: true,
+    options: verb === 'test' ? { json: { type: 'boolean' } } : {},
+  });
+  if (dirs.length === 0) throw new UsageError(USAGE);
+  const json = values.json === true;
+  // with --json, stdout is one JSON document (for CI); the text report is not printed
+  const say = json ? () => {} : out;
+  const reports: (LabReport | { lab: string; ok: false; lintErrors: string[] })[] = [];
   let failed = 0;
   for (const dir of dirs) {
     const { lab, errors } = lintLab(dir);
     if (errors.length || !lab) {
-      for (const e of errors) err(formatLintError(e));
+      if (json) reports.push({ lab: dir, ok: false, lintErrors: errors.map(formatLintError) });
+      else for (const e of errors) err(formatLintError(e));
       failed++;
       continue;
     }
@@ -24,16 +40,94 @@ export async function labCommand(args: string[], out: (s: string) => void, err: 
       out(`${dir}: ok (${lab.steps.length} steps, ${lab.steps.reduce((n, s) => n + s.checks.length, 0)} checks)`);
       continue;
     }
-    out(`lab ${lab.id}: ${lab.meta.title}`);
-    const report = await testLab(lab, (r) => formatStepReport(r).forEach((l) => out(l)));
-    if (report.error) out(`  FAIL ${report.error}`);
-    out(
+    say(`lab ${lab.id}: ${lab.meta.title}`);
+    // the runtime and the world are loaded only to test: lint stays quick
+    const { formatStepReport, testLab } = await import('../labs/runner.js');
+    const report = await testLab(lab, (r) => formatStepReport(r).forEach((l) => say(l)));
+    reports.push(report);
+    if (report.error) say(`  FAIL ${report.error}`);
+    say(
       `  ${report.ok ? 'passed' : 'FAILED'} (${report.steps.filter((s) => s.ok).length}/${lab.steps.length} steps, ${(report.ms / 1000).toFixed(1)} s)`,
     );
     if (!report.ok) failed++;
   }
-  if (dirs.length > 1) out(`${dirs.length - failed}/${dirs.length} labs ${verb === 'lint' ? 'clean' : 'passed'}`);
+  if (json) out(JSON.stringify({ ok: failed === 0, passed: dirs.length - failed, labs: reports }, null, 2));
+  else if (dirs.length > 1) out(`${dirs.length - failed}/${dirs.length} labs ${verb === 'lint' ? 'clean' : 'passed'}`);
   return failed ? 1 : 0;
+}
+
+/**
+ * podnet lab shell DIR --at N: the lab's world at the start of step N (the solutions of steps 1 … N−1
+ * applied), and a shell in it for exploring; the world ends when the shell exits.
+ */
+async function labShell(args: string[], err: (s: string) => void): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { at: { type: 'string' }, on: { type: 'string' } },
+  });
+  if (positionals.length !== 1) throw new UsageError(USAGE);
+  const dir = positionals[0]!;
+  const { lab, errors } = lintLab(dir);
+  if (errors.length || !lab) {
+    for (const e of errors) err(formatLintError(e));
+    throw new UsageError(`${dir} has mistakes: fix them first ("podnet lab lint ${dir}")`);
+  }
+  const n = lab.steps.length;
+  const at = values.at === undefined ? 1 : Number(values.at);
+  if (!Number.isInteger(at) || at < 1 || at > n + 1)
+    throw new UsageError(`--at is a step of the lab, 1 to ${n} (or ${n + 1}: after its last step), not "${values.at}"`);
+  const on = values.on ?? lab.nodeNames[0]!;
+  const [{ resolveNs }, { worldSpecOf }, { fastForward }, { buildWorld }] = await Promise.all([
+    import('../labs/checks.js'),
+    import('../labs/lab-world.js'),
+    import('../labs/runner.js'),
+    import('../session/world-spec.js'),
+  ]);
+  err(
+    `podnet lab shell: building the world of ${lab.id} (${lab.nodeNames.length} node${lab.nodeNames.length > 1 ? 's' : ''})…`,
+  );
+  const { world, kubelet } = await buildWorld(worldSpecOf(lab));
+  // Ctrl-C belongs to the shell: the command waits for it, and the world ends only when the shell does
+  const ignore = () => {};
+  process.on('SIGINT', ignore);
+  process.on('SIGQUIT', ignore);
+  try {
+    const ctx = { world, kubelet, scriptTimeLimitS: lab.world.timeLimits.script };
+    if (at > 1) {
+      err(`podnet lab shell: applying the solutions of steps 1–${at - 1}…`);
+      await fastForward(ctx, lab, at - 1);
+    }
+    let target;
+    try {
+      target = resolveNs(ctx, on);
+    } catch (e) {
+      throw new UsageError(
+        `--on ${on}: ${(e as Error).message} (nodes: ${lab.nodeNames.join(', ')}; pods: ${
+          [...kubelet.pods.values()].map((p) => `pod/${p.spec.name}`).join(', ') || 'none'
+        })`,
+      );
+    }
+    const step = lab.steps[at - 1];
+    err(
+      `${step ? `Step ${at} of ${n}: ${step.title}` : `After the last step (${n})`} — a shell on ${on} in the lab's world (world-init PID ${world.hostPid(1)}).\n` +
+        `Nodes: ${lab.nodeNames.join(', ')}; pods: ${[...kubelet.pods.values()].map((p) => `pod/${p.spec.name}`).join(', ') || 'none'} (podnet lab shell --on). "exit" ends the shell and the world.`,
+    );
+    const shell = existsSync('/bin/bash') ? ['bash', '--noprofile', '--norc', '-i'] : ['sh', '-i'];
+    const argv = [...world.nsenterArgv(target), ...shell];
+    const child = spawn(argv[0]!, argv.slice(1), {
+      stdio: 'inherit',
+      cwd: '/',
+      env: { ...world.envFor(target), TERM: process.env.TERM ?? 'xterm-256color', PS1: `root@${on}:\\w# ` },
+    });
+    const code = await new Promise<number>((res) => child.on('exit', (c, sig) => res(c ?? (sig ? 1 : 0))));
+    return code;
+  } finally {
+    await world.destroy();
+    process.off('SIGINT', ignore);
+    process.off('SIGQUIT', ignore);
+    err('podnet lab shell: the world has ended.');
+  }
 }
 
 function labNew(args: string[], out: (s: string) => void): number {
@@ -53,7 +147,7 @@ tags: []
 world:
   nodes: 1               # node1..N, or a list of names
   loopback: plugin       # plugin (containerd's default) | internal (2.x use_internal_loopback)
-  cni: default           # default (bridge + host-local) | none | {file, content}
+  cni: default           # default (bridge + host-local IPAM, then portmap) | none | {file, content}
   pods: []               # - {name: web, node: node1}  (also: containers with ports, annotations, hostNetwork)
   prepare: []            # - {on: node1, run: "ip link add ..."}
 steps:

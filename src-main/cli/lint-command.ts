@@ -9,7 +9,7 @@ import { CniExecutor } from '../cni/libcni.js';
 import { lintInContext, type NodeLintContext } from '../cni/lint/context.js';
 import { formatProblem, lintConfigText, type LintProblem } from '../cni/lint/lint-file.js';
 import { LocalPluginHost } from './cni-command.js';
-import { UsageError } from './trace-command.js';
+import { UsageError } from './usage-error.js';
 import { findingOf } from '../config/verdict.js';
 
 function nodeContext(node: string, file: string): NodeLintContext {

@@ -1,13 +1,8 @@
 // podnet: the command line of Podnet Lab.
 import { parseArgs } from 'node:util';
-import { ConfigError, ExecError, InvalidArgumentError, NotSupportedError, PluginError } from '../cni/errors.js';
-import { WorldError } from '../world/world.js';
-import { cniCommand } from './cni-command.js';
-import { lintCommand } from './lint-command.js';
-import { doctorFix, formatDoctor, runDoctor } from '../world/doctor.js';
-import { labCommand } from './lab-command.js';
-import { traceCommand, UsageError } from './trace-command.js';
+import { UsageError } from './usage-error.js';
 
+// Each command's modules are loaded when it runs: `podnet lab lint` need not load the runtime and the world.
 const HELP = `podnet — the Kubernetes pod network lifecycle, for real, on your machine
 
 Usage:
@@ -15,7 +10,7 @@ Usage:
   podnet trace [options]        run the pod network lifecycle in a fresh world and print its trace
       --nodes N                 nodes in the world (default 1)
       --pods N                  pods to create and delete (default 1), spread over the nodes
-      --config FILE             a CNI config (.conf/.conflist) for every node (default: bridge + host-local)
+      --config FILE             a CNI config (.conf/.conflist) for every node (default: bridge with host-local IPAM, then portmap)
       --loopback plugin|internal  the loopback CNI plugin (containerd 2.x default), or use_internal_loopback (default plugin)
       --runtime model|containerd  the model of containerd 2.1 (default), or the real containerd 2.1.9 on each node
       --json                    print the trace and results as JSON
@@ -26,7 +21,11 @@ Usage:
                                 cannot load a file or its ADD will fail, 0 when only advice; on a node it also
                                 checks plugin binaries, their VERSION and which file is picked
   podnet lab lint DIR...        check lab folders: every mistake as file:line: message
-  podnet lab test DIR...        prove labs in a fresh world each: every step's checks fail before its solution, pass after
+  podnet lab test [--json] DIR...  prove labs: every step's checks fail before its solution and pass after,
+                                and every Run block, clicked in order from the step's start, works; --json for CI
+  podnet lab shell DIR [--at N] [--on NODE|pod/NAME]
+                                a shell in the lab's world at step N (the solutions of steps 1…N-1 applied),
+                                on its first node unless --on says; the world ends when the shell exits
   podnet lab new NAME           scaffold a lab folder
   podnet help
 `;
@@ -45,6 +44,7 @@ async function main(argv: string[]): Promise<number> {
   const err = (s: string) => process.stderr.write(s + '\n');
   switch (cmd) {
     case 'doctor': {
+      const { formatDoctor, runDoctor } = await import('../world/doctor.js');
       const checks = runDoctor();
       out(formatDoctor(checks));
       return checks.every((c) => c.ok || c.warn) ? 0 : 1;
@@ -67,6 +67,7 @@ async function main(argv: string[]): Promise<number> {
       const loopback = values.loopback ?? 'plugin';
       if (loopback !== 'internal' && loopback !== 'plugin')
         throw new UsageError(`--loopback must be "internal" or "plugin", not "${loopback}"`);
+      const { traceCommand } = await import('./trace-command.js');
       const ok = await traceCommand(
         {
           nodes: intOpt(values.nodes, 'nodes', 1, 50),
@@ -82,7 +83,7 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'cni': {
       const [verb, ...r] = rest;
-      if (verb === 'lint') return lintCommand(r, out, err);
+      if (verb === 'lint') return (await import('./lint-command.js')).lintCommand(r, out, err);
       if (verb !== 'add' && verb !== 'check' && verb !== 'del' && verb !== 'version')
         throw new UsageError('usage: podnet cni add|check|del|version|lint …  (see podnet help)');
       const { values, positionals } = parseArgs({
@@ -98,6 +99,7 @@ async function main(argv: string[]): Promise<number> {
           verbose: { type: 'boolean', short: 'v' },
         },
       });
+      const { cniCommand } = await import('./cni-command.js');
       return cniCommand(
         {
           verb,
@@ -115,7 +117,7 @@ async function main(argv: string[]): Promise<number> {
       );
     }
     case 'lab':
-      return labCommand(rest, out, err);
+      return (await import('./lab-command.js')).labCommand(rest, out, err);
     case undefined:
     case 'help':
     case '--help':
@@ -127,20 +129,30 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-const KNOWN = [UsageError, ConfigError, PluginError, ExecError, NotSupportedError, InvalidArgumentError, WorldError];
+/** Failures with a message for the user (by name: their modules are loaded only by the commands that throw them). */
+const KNOWN = [
+  'UsageError',
+  'ConfigError',
+  'PluginError',
+  'ExecError',
+  'NotSupportedError',
+  'InvalidArgumentError',
+  'WorldError',
+];
 
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
-  (e: unknown) => {
+  async (e: unknown) => {
     // Known failures get their message; anything else is a bug and keeps its stack.
     if (
-      KNOWN.some((k) => e instanceof k) ||
+      e instanceof UsageError ||
+      (e instanceof Error && KNOWN.includes(e.name)) ||
       ((e as Error)?.name === 'TypeError' && /parseArgs|Unknown option/.test(String((e as Error).message))) ||
       (e as { code?: string })?.code?.startsWith?.('ERR_PARSE_ARGS')
     ) {
       process.stderr.write(`podnet: ${(e as Error).message}\n`);
       // a world that cannot start: what the doctor finds, with the fix, rather than "run podnet doctor"
-      const fix = e instanceof WorldError ? doctorFix() : undefined;
+      const fix = (e as Error).name === 'WorldError' ? (await import('../world/doctor.js')).doctorFix() : undefined;
       if (fix) process.stderr.write(`\nThe doctor found:\n${fix}\n`);
       process.exit(2);
     }

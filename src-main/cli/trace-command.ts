@@ -1,5 +1,6 @@
 // podnet trace: the seed walkthrough in a fresh world. SyncPod, the pod's addresses and routes,
 // KillPod, then proof that nothing is left, on the nodes and on the host.
+import { UsageError } from './usage-error.js';
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { confListFromFileText } from '../cni/conf.js';
@@ -25,8 +26,6 @@ export interface TraceScenario {
   /** The model (default) or the real containerd 2.1. */
   runtime?: RuntimeKind;
 }
-
-export class UsageError extends Error {}
 
 export async function traceCommand(sc: TraceScenario, print: (s: string) => void): Promise<boolean> {
   let config: { name: string; text: string } | undefined;

@@ -104,6 +104,11 @@ export class LabService
     this.emit('event', event, payload);
   }
 
+  /** WorldHost.broadcast: an event for every client, with or without a running world. */
+  broadcast<E extends EventName>(event: E, payload: Payload<E>): void {
+    this.emitEvent(event, payload);
+  }
+
   private status(): WorldStatus {
     const nodes =
       this.world && this.kubelet && this.state === 'running'

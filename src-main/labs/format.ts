@@ -28,7 +28,7 @@ const cniConfig = z.union([
   z
     .enum(['default', 'none'])
     .describe(
-      "default: bridge + host-local on the node's pod CIDR (10.244.<i>.0/24); none: no config (the node is NotReady)",
+      "default: bridge (cni0, host-local IPAM on the node's pod CIDR 10.244.<i>.0/24) then portmap; none: no config (the node is NotReady)",
     ),
   z
     .object({
@@ -430,6 +430,8 @@ export interface CommandBlock {
   /** copy only: not clickable to run. */
   copyOnly: boolean;
   line: number;
+  /** ```run node1 fails: the block shows a failure on purpose (lab test requires a command of it to fail). */
+  fails?: boolean;
 }
 
 export interface Check {

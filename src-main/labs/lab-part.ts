@@ -78,7 +78,65 @@ export class LabsPart implements SessionPart {
   // ---- catalogue ----
 
   async ['lab.list'](): Promise<LabSummary[]> {
-    return this.catalogue();
+    const list = this.catalogue();
+    this.watchCatalogue(list);
+    return list;
+  }
+
+  /** The labs folder's watch, from the first lab.list on: a lab added, removed or edited is pushed as lab.catalogue. */
+  private shelf: { watchers: Map<string, FSWatcher>; last: string; timer?: NodeJS.Timeout } | undefined;
+
+  private watchCatalogue(list: LabSummary[]): void {
+    if (!this.host?.broadcast) return;
+    this.shelf ??= { watchers: new Map(), last: '' };
+    this.shelf.last = JSON.stringify(list);
+    this.watchShelf();
+  }
+
+  /** Watches the labs folder, each lab folder (a lab.yaml written into a new one) and its steps/ (plain watchers, unref'd). */
+  private watchShelf(): void {
+    const shelf = this.shelf!;
+    const dirs = new Set([this.labsDir]);
+    try {
+      for (const d of readdirSync(this.labsDir, { withFileTypes: true }))
+        if (d.isDirectory()) {
+          dirs.add(join(this.labsDir, d.name));
+          if (existsSync(join(this.labsDir, d.name, 'steps'))) dirs.add(join(this.labsDir, d.name, 'steps'));
+        }
+    } catch {
+      /* no labs folder (yet): nothing to watch */
+    }
+    for (const [d, w] of shelf.watchers)
+      if (!dirs.has(d)) {
+        w.close();
+        shelf.watchers.delete(d);
+      }
+    for (const d of dirs) {
+      if (shelf.watchers.has(d)) continue;
+      try {
+        const w = watch(d, () => this.shelfChanged());
+        w.on('error', () => {});
+        w.unref();
+        shelf.watchers.set(d, w);
+      } catch {
+        /* gone meanwhile, or no file watching here: the next lab.list reads the folder anyway */
+      }
+    }
+  }
+
+  private shelfChanged(): void {
+    const shelf = this.shelf!;
+    clearTimeout(shelf.timer);
+    // an editor's save or a copied folder is many events: one catalogue after they settle
+    shelf.timer = setTimeout(() => {
+      this.watchShelf();
+      const list = this.catalogue();
+      const text = JSON.stringify(list);
+      if (text === shelf.last) return;
+      shelf.last = text;
+      this.host?.broadcast?.('lab.catalogue', list);
+    }, 250);
+    shelf.timer.unref();
   }
 
   private catalogue(): LabSummary[] {

@@ -32,6 +32,7 @@ export class LabLoadError extends Error {
 }
 
 interface Yaml {
+  text: string;
   doc: Document;
   lc: LineCounter;
   /** what makes the text unreadable as a whole (nesting too deep to walk safely) */
@@ -47,13 +48,14 @@ function parseYaml(text: string): Yaml {
     const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true, logLevel: 'error' });
     const deep = tooDeep(doc);
     return {
+      text,
       doc,
       lc,
       ...(deep !== undefined ? { fatal: { pos: deep, message: `nested deeper than ${MAX_DEPTH} levels` } } : {}),
     };
   } catch (e) {
     // the parser itself gave up (its stack): the text is not a lab's
-    return { doc: new Document(null), lc, fatal: { pos: 0, message: (e as Error).message.split('\n')[0]! } };
+    return { text, doc: new Document(null), lc, fatal: { pos: 0, message: (e as Error).message.split('\n')[0]! } };
   }
 }
 
@@ -132,11 +134,31 @@ function toData(y: Yaml, file: string, base: number, errors: LintError[]): { dat
 
 function yamlErrors(y: Yaml, file: string, base = 0): LintError[] {
   if (y.fatal) return [{ file, line: y.lc.linePos(y.fatal.pos).line + base, message: `YAML: ${y.fatal.message}` }];
-  return y.doc.errors.map((e) => ({
-    file,
-    line: y.lc.linePos(e.pos[0]).line + base,
-    message: `YAML: ${e.message.split('\n')[0]}`,
-  }));
+  return y.doc.errors.map((e) => {
+    const line = y.lc.linePos(e.pos[0]).line;
+    const fix = yamlFix(e.code, e.message, y.text.split('\n')[line - 1] ?? '');
+    return { file, line: line + base, message: `YAML: ${e.message.split('\n')[0]}${fix ? `: ${fix}` : ''}` };
+  });
+}
+
+/** What to do about a YAML error, in the author's terms (the parser's words name only the grammar). */
+export function yamlFix(code: string, message: string, lineText: string): string | undefined {
+  const kv = /^(\s*(?:-\s+)?[^\s:#"'][^:#]*?):\s+(.+?)\s*$/.exec(lineText);
+  const quoted = kv ? `${kv[1]!.trim()}: ${JSON.stringify(kv[2])}` : undefined;
+  if (code === 'BLOCK_AS_IMPLICIT_KEY' && /compact mappings/.test(message))
+    return `a value that contains ": " must be quoted${quoted ? ` (${quoted})` : ''}, or written as a block (key: | on its own line, the text indented below)`;
+  if (code === 'BAD_SCALAR_START')
+    return `a value that starts with that character must be quoted${quoted ? ` (${quoted})` : ''}`;
+  if (code === 'DUPLICATE_KEY') return 'a key appears twice in the same mapping: keep one';
+  if (code === 'TAB_AS_INDENT') return 'indent with spaces, not tabs';
+  if (code === 'MISSING_CHAR' && /quote/.test(message)) return 'close the quote on the same value';
+  if (code === 'BAD_INDENT' && /Flow (sequence|map)/.test(message))
+    return `close the ${/sequence/.test(message) ? '[ with ]' : '{ with }'}, or write one item per line`;
+  if (code === 'UNEXPECTED_TOKEN' && /block-seq-ind/.test(message))
+    return 'a list starts on the line after its key ("key:" then "  - item"), or is written [item, …]';
+  if (code === 'BLOCK_AS_IMPLICIT_KEY' || code === 'MULTILINE_IMPLICIT_KEY' || code === 'BAD_INDENT')
+    return 'check the indentation: the items of one list or mapping start at the same column';
+  return undefined;
 }
 
 /** Checks one check item: its kind from its one vocabulary key, then that kind's schema. */
@@ -256,7 +278,16 @@ export function parseStep(text: string, file: string, index: number, errors: Lin
     if (i >= lines.length) errors.push({ file, line: startLine, message: `${kind} block is not closed with \`\`\`` });
     const body = content.join('\n');
     if (kind === 'run' || kind === 'copy' || kind === 'kubelet' || kind === 'solution') {
-      const target = kind === 'kubelet' ? 'kubelet' : arg;
+      // a Run or kubelet block may end in "fails": it shows a failure on purpose (lab test checks it does)
+      const words = arg.split(/\s+/).filter(Boolean);
+      const fails = (kind === 'run' || kind === 'kubelet') && words.at(-1) === 'fails' && !!words.pop();
+      const target = kind === 'kubelet' ? 'kubelet' : words.join(' ');
+      if (kind === 'kubelet' && words.length)
+        errors.push({
+          file,
+          line: startLine,
+          message: `\`\`\`kubelet takes nothing or "fails", not "${words.join(' ')}"`,
+        });
       if (kind === 'run' && !target)
         errors.push({ file, line: startLine, message: '```run needs a terminal: ```run node1 or ```run pod/web' });
       if (kind === 'solution' && !target)
@@ -266,6 +297,7 @@ export function parseStep(text: string, file: string, index: number, errors: Lin
         text: body.replace(/\s+$/, ''),
         copyOnly: kind === 'copy',
         line: startLine,
+        ...(fails ? { fails } : {}),
       };
       if (!block.text) errors.push({ file, line: startLine, message: `empty ${kind} block` });
       if (kind === 'solution') step.solution.push(block);
@@ -486,6 +518,29 @@ export function readLabFile(
   }
 }
 
+/**
+ * A lab.yaml with mistakes: its steps are read even so, so that one lint shows every mistake of the lab.
+ * Where the YAML itself is broken the parsed data may have lost them: then the `steps:` list is read from the text.
+ */
+function lintStepsOf(dir: string, dirIn: string, y: Yaml, steps: unknown, errors: LintError[]): void {
+  const named: { file: string; line: number }[] = [];
+  if (Array.isArray(steps))
+    steps.forEach((f, i) => typeof f === 'string' && named.push({ file: f, line: lineOf(y, ['steps', i]) }));
+  else {
+    const lines = y.text.split('\n');
+    const at = lines.findIndex((l) => /^steps:\s*(#.*)?$/.test(l));
+    for (let i = at + 1; at >= 0 && i < lines.length && /^\s+-|^\s*(#.*)?$/.test(lines[i]!); i++) {
+      const m = /^\s+-\s+["']?([^"'#\s]+)/.exec(lines[i]!);
+      if (m) named.push({ file: m[1]!, line: i + 1 });
+    }
+  }
+  named.forEach(({ file, line }, i) => {
+    const r = readLabFile(dir, file, 'step file');
+    if (r.error !== undefined) errors.push({ file: join(dirIn, LAB_FILE), line, message: r.error });
+    else parseStep(r.text, join(dirIn, file), i, errors);
+  });
+}
+
 /** Reads a lab folder; throws LabLoadError with every mistake found. */
 export function loadLab(dirIn: string): Lab {
   const { lab, errors } = lintLab(dirIn);
@@ -503,11 +558,13 @@ export function lintLab(dirIn: string): { lab?: Lab; errors: LintError[] } {
   if (labYaml.error !== undefined) return { errors: [{ file: shown, line: 1, message: labYaml.error }] };
   const y = parseYaml(labYaml.text);
   const errors = yamlErrors(y, shown);
-  if (errors.length) return { errors };
-  const js = toData(y, shown, 0, errors);
-  if (!js) return { errors };
-  const r = LabFile.safeParse(js.data);
-  if (!r.success) return { errors: issuesAt(y, shown, r.error.issues) };
+  const js = y.fatal ? undefined : toData(y, shown, 0, errors.length ? [] : errors);
+  const r = js && !errors.length ? LabFile.safeParse(js.data) : undefined;
+  if (!r?.success) {
+    if (r) errors.push(...issuesAt(y, shown, r.error.issues));
+    lintStepsOf(dir, dirIn, y, (js?.data as { steps?: unknown } | null)?.steps, errors);
+    return { errors };
+  }
   const f = r.data;
   const nodeNames =
     typeof f.world.nodes === 'number' ? Array.from({ length: f.world.nodes }, (_, i) => `node${i + 1}`) : f.world.nodes;

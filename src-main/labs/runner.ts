@@ -2,7 +2,7 @@
 // the kubelet), questions answered from the world, and `lab test`'s proof that each step's checks
 // fail before its solution and pass after it.
 import { Kubelet } from '../runtime/kubelet.js';
-import type { World } from '../world/world.js';
+import type { Target, World } from '../world/world.js';
 import { evaluateChecks, resolveNs, type CheckContext, type CheckResult } from './checks.js';
 import { type CommandBlock, type Lab, type QuestionSpec, type Step } from './format.js';
 import { buildWorld, podSpecOf } from '../session/world-spec.js';
@@ -35,6 +35,70 @@ export async function runBlock(ctx: CheckContext, b: CommandBlock): Promise<stri
       `command in ${b.target} failed (exit ${r.code ?? `signal ${r.signal}`}): ${(r.stderr || r.stdout).trim().slice(-500)}\n--- command ---\n${b.text}`,
     );
   return r.stdout;
+}
+
+/** What a Run block did when run as a learner's click runs it (in a terminal's shell). */
+export interface BlockRun {
+  /** The block's index among the step's commands (as the guide numbers its Run buttons). */
+  block: number;
+  target: string;
+  line: number;
+  ok: boolean;
+  /** Every command of the block that failed, as `line N: COMMAND (exit S)`; a kubelet line's error. */
+  failures: string[];
+  /** Still running when the block's time was up (tail -f, a capture): stopped, as Ctrl-C would. */
+  stillRunning?: boolean;
+  output: string;
+}
+
+/** Seconds a Run block may take in `lab test` before it is stopped, as a learner's Ctrl-C would. */
+export const RUN_BLOCK_TIME_LIMIT_S = 15;
+
+/**
+ * A Run block as the terminal runs it: the lines in one bash, each line run even when one before it
+ * failed (a pasted block does the same), every failing command noted by an ERR trap on fd 3. Output
+ * goes to a file, so a background job (`tcpdump … &`) keeps running after the block, as in a terminal.
+ */
+const TERMINAL_LIKE = `f=$(mktemp) && e=$(mktemp) || exit 125
+bash --noprofile --norc -c "$1" podnet-run </dev/null >"$f" 2>&1 3>"$e"
+cat "$f"; printf '\\036'; cat "$e"; rm -f "$f" "$e"`;
+const ERR_TRAP = `trap 's=$?; printf "line %s: %s (exit %s)\\n" "$((LINENO - 1))" "$BASH_COMMAND" "$s" >&3' ERR\n`;
+
+/** Runs one Run block as a learner's click does; `lab test` runs every one after the step's solution. */
+export async function runLikeTerminal(ctx: CheckContext, b: CommandBlock, index: number): Promise<BlockRun> {
+  const base = { block: index, target: b.target, line: b.line };
+  if (b.target === 'kubelet') {
+    try {
+      await runBlock(ctx, b);
+      return { ...base, ok: true, failures: [], output: '' };
+    } catch (e) {
+      return { ...base, ok: false, failures: [(e as Error).message.split('\n')[0]!], output: '' };
+    }
+  }
+  let target: Target;
+  try {
+    target = resolveNs(ctx, b.target);
+  } catch (e) {
+    return { ...base, ok: false, failures: [`no terminal ${b.target}: ${(e as Error).message}`], output: '' };
+  }
+  const r = await ctx.world.exec(
+    target,
+    ['bash', '--noprofile', '--norc', '-c', TERMINAL_LIKE, 'podnet-run', ERR_TRAP + b.text],
+    {
+      timeoutMs: RUN_BLOCK_TIME_LIMIT_S * 1000,
+    },
+  );
+  if (r.timedOut) return { ...base, ok: true, failures: [], stillRunning: true, output: '' };
+  const cut = r.stdout.lastIndexOf('\x1e');
+  const output = cut < 0 ? r.stdout + r.stderr : r.stdout.slice(0, cut);
+  const failures =
+    cut < 0
+      ? [`the block could not run (exit ${r.code}): ${r.stderr.trim()}`]
+      : r.stdout
+          .slice(cut + 1)
+          .split('\n')
+          .filter(Boolean);
+  return { ...base, ok: failures.length === 0, failures, output };
 }
 
 export async function applySolution(ctx: CheckContext, step: Step): Promise<void> {
@@ -78,9 +142,13 @@ export async function fastForward(ctx: CheckContext, lab: Lab, n: number): Promi
 export interface StepReport {
   step: number;
   title: string;
+  /** The step's file, as the lab names it (for file:line). */
+  file: string;
   ok: boolean;
   before: CheckResult[];
   after: CheckResult[];
+  /** The step's Run and kubelet blocks, clicked in order as a learner does (blocks marked `fails` must fail). */
+  blocks: BlockRun[];
   error?: string;
 }
 
@@ -92,34 +160,126 @@ export interface LabReport {
   ms: number;
 }
 
-/** podnet lab test: one fresh world; for every step its checks fail before its solution and pass after. */
+/** Whether a clicked block did what its step says: no command failed, or, marked `fails`, one did (and none was missing). */
+function judgeBlock(b: CommandBlock, r: BlockRun): BlockRun {
+  if (!b.fails || r.stillRunning) return r;
+  if (r.failures.some((f) => /\(exit 127\)$/.test(f))) return { ...r, ok: false };
+  return r.failures.length
+    ? { ...r, ok: true }
+    : {
+        ...r,
+        ok: false,
+        failures: ['marked "fails", but every command of it succeeded: it no longer shows what the step says'],
+      };
+}
+
+/** The learner's world: where the step's blocks are clicked, rebuilt (with the earlier solutions) when it strayed. */
+class LearnerWorld {
+  private made: { world: World; kubelet: Kubelet } | undefined;
+  /** The step this world is at the start of, or -1: rebuild before use. */
+  private at = -1;
+  constructor(private readonly lab: Lab) {}
+
+  async ctx(step: number): Promise<CheckContext> {
+    if (!this.made || this.at !== step) {
+      await this.made?.world.destroy();
+      this.made = undefined;
+      this.made = await buildWorld(worldSpecOf(this.lab));
+      this.at = step;
+      await fastForward(this.context(), this.lab, step);
+    }
+    return this.context();
+  }
+
+  private context(): CheckContext {
+    return { world: this.made!.world, kubelet: this.made!.kubelet, scriptTimeLimitS: this.lab.world.timeLimits.script };
+  }
+
+  /** Clicks every Run and kubelet block of the step in order, then finishes the step for the next one. */
+  async click(step: Step): Promise<BlockRun[]> {
+    const ctx = await this.ctx(step.index);
+    const runs: BlockRun[] = [];
+    for (const [i, b] of step.commands.entries())
+      if (!b.copyOnly) runs.push(judgeBlock(b, await runLikeTerminal(ctx, b, i)));
+    // the clicks may have done the step; if not, its solution does (a learner's Apply solution), or the next step rebuilds
+    this.at = -1;
+    try {
+      if (!(await settledChecks(ctx, step, 2)).every((c) => c.ok)) {
+        await applySolution(ctx, step);
+        if (!(await settledChecks(ctx, step)).every((c) => c.ok)) return runs;
+      }
+      this.at = step.index + 1;
+    } catch {
+      /* the solution repeats what a block did: the next step starts from a fresh world */
+    }
+    return runs;
+  }
+
+  async destroy(): Promise<void> {
+    await this.made?.world.destroy();
+  }
+}
+
+/**
+ * podnet lab test: in one fresh world, every step's checks fail before its solution and pass after;
+ * in a second (the learner's), every Run and kubelet block of each step is clicked in order, from the
+ * world the step starts with, and must not fail (unless it is marked `fails`). Every step is reported.
+ */
 export async function testLab(lab: Lab, onStep: (r: StepReport) => void = () => {}): Promise<LabReport> {
   const t0 = performance.now();
   let made: { world: World; kubelet: Kubelet } | undefined;
+  const learner = new LearnerWorld(lab);
   const steps: StepReport[] = [];
   try {
     made = await buildWorld(worldSpecOf(lab));
     const ctx = { world: made.world, kubelet: made.kubelet, scriptTimeLimitS: lab.world.timeLimits.script };
+    /** A step whose solution threw: the later steps have no world to start from. */
+    let broken: number | undefined;
     for (const step of lab.steps) {
-      const rep: StepReport = { step: step.index + 1, title: step.title, ok: false, before: [], after: [] };
-      try {
-        rep.before = await evaluateChecks(ctx, step.checks);
-        await applySolution(ctx, step);
-        rep.after = await settledChecks(ctx, step);
-        const failedBefore = rep.before.some((c) => !c.ok);
-        const passAfter = rep.after.every((c) => c.ok);
-        rep.ok = failedBefore && passAfter;
-        if (!failedBefore) rep.error = 'every check already passes before the solution: the step proves nothing';
-        else if (!passAfter) rep.error = 'a check still fails after the solution';
-        // questions must be answerable once the step is done
-        for (const q of step.questions) await answerOf(ctx, q);
-      } catch (e) {
-        rep.ok = false;
-        rep.error = (e as Error).message;
+      const rep: StepReport = {
+        step: step.index + 1,
+        title: step.title,
+        file: step.file,
+        ok: false,
+        before: [],
+        after: [],
+        blocks: [],
+      };
+      if (broken !== undefined) {
+        rep.error = `not run: step ${broken}'s solution failed, so this step has no world to start from`;
+      } else {
+        try {
+          rep.before = await evaluateChecks(ctx, step.checks);
+          try {
+            await applySolution(ctx, step);
+          } catch (e) {
+            broken = step.index + 1;
+            throw e;
+          }
+          rep.after = await settledChecks(ctx, step);
+          const failedBefore = rep.before.some((c) => !c.ok);
+          const passAfter = rep.after.every((c) => c.ok);
+          rep.ok = failedBefore && passAfter;
+          if (!failedBefore) rep.error = 'every check already passes before the solution: the step proves nothing';
+          else if (!passAfter) rep.error = 'a check still fails after the solution';
+          // questions must be answerable once the step is done
+          for (const q of step.questions) await answerOf(ctx, q);
+        } catch (e) {
+          rep.ok = false;
+          rep.error = (e as Error).message;
+        }
+        try {
+          rep.blocks = await learner.click(step);
+          if (rep.blocks.some((b) => !b.ok)) rep.ok = false;
+        } catch (e) {
+          rep.ok = false;
+          rep.error = [rep.error, `the learner's world for this step could not be built: ${(e as Error).message}`]
+            .filter(Boolean)
+            .join('\n');
+        }
       }
       steps.push(rep);
       onStep(rep);
-      if (!rep.ok) break;
     }
     const ok = steps.length === lab.steps.length && steps.every((s) => s.ok);
     return { lab: lab.id, ok, steps, ms: performance.now() - t0 };
@@ -132,18 +292,24 @@ export async function testLab(lab: Lab, onStep: (r: StepReport) => void = () => 
       ms: performance.now() - t0,
     };
   } finally {
-    await made?.world.destroy();
+    await Promise.all([made?.world.destroy(), learner.destroy()]);
   }
 }
 
 /** A step report as text lines. */
 export function formatStepReport(r: StepReport): string[] {
   const lines = [`  ${r.ok ? 'ok  ' : 'FAIL'} step ${r.step}: ${r.title}`];
+  if (r.error) lines.push(...r.error.split('\n').map((l) => `       ${l}`));
   if (!r.ok) {
-    if (r.error) lines.push(`       ${r.error}`);
     const failing = r.before.length && r.before.every((c) => c.ok) ? [] : r.after.filter((c) => !c.ok);
     for (const c of failing)
       lines.push(`       ✗ ${c.title}\n         expected: ${c.expected}\n         found:    ${c.found}`);
+  }
+  for (const b of r.blocks) {
+    const which = `${b.target === 'kubelet' ? 'kubelet block' : `Run block in ${b.target}`} (${r.file}:${b.line})`;
+    if (!b.ok) lines.push(`       ✗ ${which}: ${b.failures.join('; ')}`);
+    else if (b.stillRunning)
+      lines.push(`       · ${which} still ran after ${RUN_BLOCK_TIME_LIMIT_S} s: stopped, as Ctrl-C would`);
   }
   return lines;
 }

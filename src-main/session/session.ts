@@ -23,6 +23,8 @@ export interface Session {
 /** What a part may ask of the session beyond a running world: to start one afresh from a spec (labs do). */
 export interface WorldHost {
   restartFrom(spec: WorldSpec): Promise<WorldStatus>;
+  /** Sends an event to every client whether or not a world runs (the lab catalogue changes without one). */
+  broadcast?<E extends EventName>(event: E, payload: Payload<E>): void;
 }
 
 /** A part of the engine that lives with a world. Its request methods are named as in the contract. */

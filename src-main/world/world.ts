@@ -398,6 +398,9 @@ export class World {
       const hostBins = WORLD_PATH.split(':').slice(0, -1);
       for (const a of APPLETS)
         if (!hostBins.some((d) => existsSync(join(d, a)))) symlinkSync(busybox, join(worldRoot + TOOLS_DIR, a));
+      // `podnet` (podnet cni, podnet lab lint) in every node: the app's CLI run by the engine's own Node.js
+      const cli = `ELECTRON_RUN_AS_NODE=1 exec ${shq(process.execPath)} ${shq(join(appRoot(), 'bin', 'podnet.mjs'))} "$@"`;
+      writeFileSync(join(worldRoot + TOOLS_DIR, 'podnet'), `#!/bin/sh\n${cli}\n`, { mode: 0o755 });
       // the real containerd's client, for nodes that run it (runtime: containerd)
       const containerd = containerdBinDir();
       if (containerd) symlinkSync(join(containerd, 'ctr'), join(worldRoot + TOOLS_DIR, 'ctr'));

@@ -69,6 +69,7 @@ export class Guide {
       if (w !== lastWorld && w === 'running') this.shown();
       lastWorld = w;
     });
+    lab.client.on('lab.catalogue', (catalogue) => this.set({ catalogue }));
     lab.client.on('lab.checks', (checks) => {
       if (checks.lab === this.state.view?.id) this.set({ checks });
     });
