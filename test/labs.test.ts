@@ -101,15 +101,24 @@ describe('podnet lab test clicks the Run blocks', () => {
       const r = await podnet(['lab', 'test', lab]);
       expect(r.code).toBe(1);
       const steps = join(lab, 'steps');
+      // a block is named by its opening fence's line: found in the file, so other edits to the lab do not move it
+      const fence = (file: string, text: string) => {
+        const lines = readFileSync(join(steps, file), 'utf8').split('\n');
+        let i = lines.findIndex((l) => l.includes(text));
+        while (i > 0 && !lines[i]!.startsWith('```')) i--;
+        return i + 1;
+      };
       expect(r.stdout).toContain('FAIL step 1: An empty network namespace');
-      expect(r.stdout).toContain(`✗ Run block in node1 (${steps}/01-create.md:16): line 1: ip -n demo lnik (exit 1)`);
+      expect(r.stdout).toContain(
+        `✗ Run block in node1 (${steps}/01-create.md:${fence('01-create.md', 'ip -n demo lnik')}): line 1: ip -n demo lnik (exit 1)`,
+      );
       expect(r.stdout).toContain('FAIL step 2: Bring up lo');
       expect(r.stdout).toContain(
-        `✗ Run block in node1 (${steps}/02-loopback.md:14): marked "fails", but every command of it succeeded`,
+        `✗ Run block in node1 (${steps}/02-loopback.md:${fence('02-loopback.md', 'ip -n demo link set lo up')}): marked "fails", but every command of it succeeded`,
       );
       expect(r.stdout).toContain('FAIL step 3: Its own network stack');
       expect(r.stdout).toContain(
-        `✗ Run block in node1 (${steps}/03-own-stack.md:17): line 2: ping -c 1 -W 1 10.200.0.1 (exit 1)`,
+        `✗ Run block in node1 (${steps}/03-own-stack.md:${fence('03-own-stack.md', 'ping -c 1 -W 1 10.200.0.1')}): line 2: ping -c 1 -W 1 10.200.0.1 (exit 1)`,
       );
       // the solutions themselves still prove every step: only the blocks failed
       expect(r.stdout).not.toMatch(/expected:/);
@@ -137,8 +146,13 @@ describe('podnet lab test clicks the Run blocks', () => {
       ]);
       expect(doc.labs[0]!.steps.map((st) => st.ok)).toEqual([false, false, false]);
       expect(doc.labs[0]!.steps[0]!.blocks).toEqual([
-        expect.objectContaining({ block: 0, line: 9, ok: true, failures: [] }),
-        expect.objectContaining({ block: 1, line: 16, ok: false, failures: ['line 1: ip -n demo lnik (exit 1)'] }),
+        expect.objectContaining({ block: 0, line: fence('01-create.md', 'ip netns add demo'), ok: true, failures: [] }),
+        expect.objectContaining({
+          block: 1,
+          line: fence('01-create.md', 'ip -n demo lnik'),
+          ok: false,
+          failures: ['line 1: ip -n demo lnik (exit 1)'],
+        }),
       ]);
       expect(doc.labs[1]!.steps.every((st) => st.ok && st.blocks.every((b) => b.ok))).toBe(true);
     } finally {

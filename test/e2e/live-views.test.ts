@@ -45,7 +45,8 @@ async function openTopology(page: Page): Promise<void> {
 
 describe('live views that are right', () => {
   it('a hand-made netns in a node is live and counted as a netns; routes as ip route; 1 node', async () => {
-    s = await openSession({ width: 1440, height: 900 });
+    // wide enough that the topology opened beside the terminal leaves the live views on screen (ROOM_FOR_ALL)
+    s = await openSession({ width: 1680, height: 1000 });
     const { page } = s;
     await startWorld(page, 1);
     const world = s.engine.session.runningWorld!;
