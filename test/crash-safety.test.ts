@@ -1,11 +1,12 @@
 // Crash safety: SIGKILL the process that owns a world at random points, including in the middle of a
 // CNI ADD or DEL; afterwards nothing of the lab is left on the host.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { hostDiff, hostSnapshot } from '../src-main/runtime/leaks.js';
 import { isAlive } from '../src-main/world/procfs.js';
+import { spawnAsNobody } from './helpers.js';
 
 const CHILD = join(import.meta.dirname, 'fixtures/world-child.mjs');
 /** Children this file started: killed by PID at the end, even if a test timed out. */
@@ -85,22 +86,7 @@ describe('crash safety', () => {
 });
 
 describe('unprivileged', () => {
-  const nobody = (args: string[]) =>
-    spawnSync(
-      'setpriv',
-      [
-        '--reuid=nobody',
-        '--regid=nogroup',
-        '--clear-groups',
-        '--',
-        'env',
-        '-i',
-        `PATH=${process.env.PATH}`,
-        'HOME=/tmp',
-        ...args,
-      ],
-      { encoding: 'utf8', timeout: 60_000 },
-    );
+  const nobody = (args: string[]) => spawnAsNobody(args);
 
   it('runs the lifecycle as nobody, in a user namespace: pods get IPs, ping, and leave nothing', () => {
     const r = nobody([process.execPath, CHILD, 'lifecycle']);

@@ -128,3 +128,22 @@ export function lastJsonOf<T>(argv: string[], asNobody: boolean, timeoutMs = 60_
   expect(r.status, r.stderr).toBe(0);
   return JSON.parse(r.stdout.trim().split('\n').at(-1)!) as T;
 }
+
+/** Runs argv as nobody (setpriv), with a clean environment but PATH: the unprivileged user's path. */
+export function spawnAsNobody(argv: string[], timeoutMs = 60_000) {
+  return spawnSync(
+    'setpriv',
+    [
+      '--reuid=nobody',
+      '--regid=nogroup',
+      '--clear-groups',
+      '--',
+      'env',
+      '-i',
+      `PATH=${process.env.PATH}`,
+      'HOME=/tmp',
+      ...argv,
+    ],
+    { encoding: 'utf8', timeout: timeoutMs },
+  );
+}

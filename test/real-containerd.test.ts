@@ -8,7 +8,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { hostDiff, hostSnapshot } from '../src-main/runtime/leaks.js';
 import { Kubelet } from '../src-main/runtime/kubelet.js';
 import { Trace, type PendingStep } from '../src-main/runtime/trace.js';
-import { withWorld, writeDefaultConf } from './helpers.js';
+import { spawnAsNobody, withWorld, writeDefaultConf } from './helpers.js';
 
 const PODNET = join(import.meta.dirname, '../bin/podnet.mjs');
 const started = new Set<ChildProcess>();
@@ -45,24 +45,7 @@ interface TraceReport {
 function trace(asNobody: boolean): TraceReport {
   const argv = [process.execPath, PODNET, 'trace', '--runtime', 'containerd', '--json'];
   const r = asNobody
-    ? spawnSync(
-        'setpriv',
-        [
-          '--reuid=nobody',
-          '--regid=nogroup',
-          '--clear-groups',
-          '--',
-          'env',
-          '-i',
-          `PATH=${process.env.PATH}`,
-          'HOME=/tmp',
-          ...argv,
-        ],
-        {
-          encoding: 'utf8',
-          timeout: 120_000,
-        },
-      )
+    ? spawnAsNobody(argv, 120_000)
     : spawnSync(argv[0]!, argv.slice(1), { encoding: 'utf8', timeout: 120_000 });
   expect(r.status, r.stderr + r.stdout.slice(-2000)).toBe(0);
   return JSON.parse(r.stdout) as TraceReport;

@@ -911,7 +911,8 @@ function sandboxFileMounts(dir: string): string[] {
 /** What a container's init says once it runs (the container's own output follows it). */
 const CONTAINER_STARTED = 'podnet: container started';
 
-function safeJson(s: string): unknown {
+/** A plugin's stdin or stdout as JSON where it parses, else as the text it is (for the trace). */
+export function safeJson(s: string): unknown {
   const t = s.trim();
   if (!t) return '';
   try {

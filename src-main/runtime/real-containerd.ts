@@ -10,6 +10,7 @@ import { CriCallError } from './cri-client.js';
 import type { CriRuntime, RunningContainer, SandboxStatusAnswer } from './cri-runtime.js';
 import {
   CriError,
+  safeJson,
   type ContainerdNode,
   type LoopbackMode,
   type PodSandbox,
@@ -87,7 +88,10 @@ export class RealContainerdNode implements CriRuntime {
   /** Starts containerd on the model's node and connects to it. */
   static async start(world: World, model: ContainerdNode, opts: { loopback?: LoopbackMode } = {}) {
     const daemon = await ContainerdDaemon.start(world, model.node, opts);
-    return new RealContainerdNode(world, daemon, model);
+    const node = new RealContainerdNode(world, daemon, model);
+    // NetworkReady as containerd says it from the start (the status bar reads it before any pod)
+    await node.status().catch(() => undefined);
+    return node;
   }
 
   onSandboxExit(fn: (sb: Pick<PodSandbox, 'id'>) => void): () => void {
@@ -409,16 +413,6 @@ export async function startRealContainerd(
     throw failed.reason;
   }
   return new Map(ok.map((n) => [n.node, n]));
-}
-
-function safeJson(s: string): unknown {
-  const t = s.trim();
-  if (!t) return '';
-  try {
-    return JSON.parse(t);
-  } catch {
-    return s;
-  }
 }
 
 /** A failed plugin's CNI error (code, msg, details), as its stdout carries it. */

@@ -23,6 +23,8 @@ describe('the real containerd, in Chromium', () => {
     await page.getByTestId('runtime-select').selectOption('containerd');
     await startWorld(page, 1, 60_000);
     await expect.poll(() => page.getByTestId('node-runtime-node1').innerText()).toContain('containerd 2.1.9');
+    // Ready from the start: NetworkReady is the real CRI Status's, asked as containerd starts
+    expect(await page.getByTestId('node-pill-node1').getAttribute('data-ready')).toBe('true');
     // the engine's kubelet runs node1's pods on the real one
     const kubelet = s.engine.session.runningKubelet!;
     expect(kubelet.runtimeOf('node1')).toBe('containerd 2.1.9');
