@@ -1,6 +1,5 @@
 // The contract's implementation: one lab session (a world, its kubelet, its terminals) behind the
 // requests of api/contract.ts, with its events. Both hosts serve exactly this.
-import { RealContainerdNode } from '../runtime/real-containerd.js';
 import type { RuntimeKind } from '../runtime/cri-runtime.js';
 import { EventEmitter } from 'node:events';
 import { doctorFix } from '../world/doctor.js';
@@ -129,7 +128,7 @@ export class LabService
               podCidr: n.podCidr,
               loopback: rt.loopback,
               networkReady: { status: c.status, reason: c.reason, message: c.message },
-              lastCNILoadStatus: cri instanceof RealContainerdNode ? cri.lastCNILoadStatus : rt.goCni.lastLoadStatus,
+              lastCNILoadStatus: cri.lastCNILoadStatus,
               runtime: this.kubelet!.runtimeOf(n.name),
             };
           })

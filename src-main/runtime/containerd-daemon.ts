@@ -7,7 +7,7 @@ import { containerdBinDir, criApiProto, pauseStaticPath } from '../world/paths.j
 import { NODE_PATHS, WORLD_PATH, shq, type World, type WorldProcess } from '../world/world.js';
 import type { LoopbackMode } from './containerd.js';
 import { CriClient } from './cri-client.js';
-import { BUSYBOX_IMAGE, OCI_ARCH, SANDBOX_IMAGE, busyboxImage, sandboxImage } from './oci-images.js';
+import { OCI_ARCH, SANDBOX_IMAGE, busyboxImage, sandboxImage } from './oci-images.js';
 import { recordPluginCalls } from './plugin-recorder.js';
 
 /** Where containerd's files are on a node (a real node's paths). */
@@ -136,9 +136,22 @@ export class ContainerdDaemon {
     return this.log.slice(from);
   }
 
-  /** The engine-side path of a file in the node's /var/lib/containerd. */
-  rootPath(rel: string): string {
-    return join(this.folder, 'var/lib/containerd', rel);
+  /** Resolves once a log line from index `from` on matches, or after `timeoutMs` (false). */
+  waitForLog(from: number, match: (line: string) => boolean, timeoutMs: number): Promise<boolean> {
+    if (this.log.slice(from).some(match)) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const check = () => {
+        if (!this.log.slice(from).some(match)) return;
+        done(true);
+      };
+      const done = (ok: boolean) => {
+        clearTimeout(timer);
+        this.logWaiters.delete(check);
+        resolve(ok);
+      };
+      const timer = setTimeout(() => done(false), timeoutMs);
+      this.logWaiters.add(check);
+    });
   }
 
   /** The recording shims' folder (engine path). */
@@ -271,5 +284,3 @@ export class ContainerdDaemon {
     clearTimeout(t);
   }
 }
-
-export { BUSYBOX_IMAGE, SANDBOX_IMAGE };

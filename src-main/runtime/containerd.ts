@@ -759,6 +759,12 @@ export class ContainerdNode implements CriRuntime {
     return this.sandboxes.get(id)?.state;
   }
 
+  readonly description = 'model';
+
+  get lastCNILoadStatus(): string {
+    return this.goCni.lastLoadStatus;
+  }
+
   sandboxPid(id: string): number {
     return this.sandbox(id).pause?.pid ?? 0;
   }

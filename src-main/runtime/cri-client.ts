@@ -71,7 +71,7 @@ export class CriClient {
 
   /** One CRI call (RuntimeService, or ImageService for the image methods); rejects with CriCallError. */
   call<T>(method: string, request: object, timeoutMs = CRI_TIMEOUT_MS): Promise<T> {
-    const client = /Image|ImageFs/.test(method) ? this.image : this.runtime;
+    const client = /Image/.test(method) ? this.image : this.runtime;
     const fn = client[method];
     if (typeof fn !== 'function') return Promise.reject(new Error(`the CRI has no method ${method}`));
     return new Promise((resolve, reject) => {

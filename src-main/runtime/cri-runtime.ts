@@ -28,6 +28,10 @@ export interface SandboxStatusAnswer {
 export interface CriRuntime {
   readonly kind: RuntimeKind;
   readonly node: string;
+  /** What the node's pods run on, as the status bar says it: "model" or "containerd 2.1.9". */
+  readonly description: string;
+  /** containerd's lastCNILoadStatus (crictl info): "OK", or why the last config load failed. */
+  readonly lastCNILoadStatus: string;
   onSandboxExit(fn: (sb: Pick<PodSandbox, 'id'>) => void): () => void;
   status(onExec?: (r: PluginExecRecord) => void): Promise<RuntimeStatus>;
   networkReady(): RuntimeCondition;

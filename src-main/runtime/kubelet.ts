@@ -6,7 +6,7 @@ import type { JsonObject } from '../cni/conf.js';
 import type { PortMapping } from '../cni/capability-args.js';
 import type { World } from '../world/world.js';
 import type { CriRuntime, RunningContainer } from './cri-runtime.js';
-import { startRealContainerd, type RealContainerdNode } from './real-containerd.js';
+import { startRealContainerd } from './real-containerd.js';
 import {
   ContainerdNode,
   failedCleanupOf,
@@ -221,10 +221,7 @@ export class Kubelet {
 
   /** What a node's pods run on, as the status bar says it: "model" or "containerd 2.1.9". */
   runtimeOf(node: string): string {
-    const r = this.cri(node);
-    return r.kind === 'containerd'
-      ? `containerd ${(r as RealContainerdNode).daemon.version.replace(/\+.*$/, '')}`
-      : 'model';
+    return this.cri(node).description;
   }
 
   /** Stops the loops and ends what the runtimes run themselves (the real containerd's daemons). */

@@ -11,6 +11,7 @@ import {
   mkdtempSync,
   readFileSync,
   rmSync,
+  statSync,
   symlinkSync,
   writeFileSync,
 } from 'node:fs';
@@ -154,13 +155,25 @@ export function ociArchive(img: ImageInput): Buffer {
   }
 }
 
+/** Archives already built in this process, by the image and its input file (its size and time). */
+const built = new Map<string, Buffer>();
+
+/** An image built once per input: every node of every world imports the same bytes. */
+function once(img: ImageInput, input: string): Buffer {
+  const st = statSync(input);
+  const key = `${img.ref} ${input} ${st.size} ${st.mtimeMs}`;
+  let archive = built.get(key);
+  if (!archive) built.set(key, (archive = ociArchive(img)));
+  return archive;
+}
+
 /** The sandbox image: the project's pause alone, as Kubernetes' pause image holds its own. */
 export function sandboxImage(pauseStatic: string): Buffer {
-  return ociArchive({ ref: SANDBOX_IMAGE, files: { pause: pauseStatic }, entrypoint: ['/pause'] });
+  return once({ ref: SANDBOX_IMAGE, files: { pause: pauseStatic }, entrypoint: ['/pause'] }, pauseStatic);
 }
 
 /** The containers' image: busybox-static with the applets a lab's pods run. */
 export function busyboxImage(busybox: string): Buffer {
   const links = Object.fromEntries(APPLETS.map((a) => [`bin/${a}`, 'busybox']));
-  return ociArchive({ ref: BUSYBOX_IMAGE, files: { 'bin/busybox': busybox }, links, cmd: ['sh'] });
+  return once({ ref: BUSYBOX_IMAGE, files: { 'bin/busybox': busybox }, links, cmd: ['sh'] }, busybox);
 }

@@ -59,8 +59,8 @@ export function realPlugins(dirs: string[]): Map<string, string> {
   return found;
 }
 
-/** The calls recorded in `dir` (an engine path), in the order they began. */
-export function readPluginCalls(dir: string): PluginCall[] {
+/** The calls recorded in `dir` (an engine path), in the order they began; those in `skip` (by file stem) are not read. */
+export function readPluginCalls(dir: string, skip: ReadonlySet<string> = new Set()): PluginCall[] {
   let files: string[];
   try {
     files = readdirSync(dir);
@@ -70,6 +70,7 @@ export function readPluginCalls(dir: string): PluginCall[] {
   const calls: PluginCall[] = [];
   for (const f of files.filter((x) => x.endsWith('.exit'))) {
     const stem = f.slice(0, -'.exit'.length);
+    if (skip.has(stem)) continue;
     const [ns, pid, ...rest] = stem.split('.');
     const read = (ext: string) => {
       try {

@@ -163,8 +163,7 @@ export class RealContainerdNode implements CriRuntime {
     if (!/^(RunPodSandbox|StopPodSandbox|RemovePodSandbox|CreateContainer|StartContainer|StopContainer)$/.test(method))
       return;
     const done = (l: string) => l.includes(`msg="${method} for`) && /returns|failed/.test(l);
-    const until = Date.now() + 300;
-    while (Date.now() < until && !this.daemon.logSince(logFrom).some(done)) await new Promise((r) => setTimeout(r, 5));
+    await this.daemon.waitForLog(logFrom, done, 300);
   }
 
   /** containerd's log lines from `logFrom` on, and the plugin calls not yet placed, under step `parent`. */
@@ -184,9 +183,8 @@ export class RealContainerdNode implements CriRuntime {
       });
     }
     const dir = this.daemon.recordsDir;
-    for (const c of readPluginCalls(dir)) {
+    for (const c of readPluginCalls(dir, this.seenCalls)) {
       const stem = `${c.startNs}.${c.pid}.${c.plugin}`;
-      if (this.seenCalls.has(stem)) continue;
       this.seenCalls.add(stem);
       let end = Number(c.startNs / 1_000_000n);
       try {
@@ -223,6 +221,10 @@ export class RealContainerdNode implements CriRuntime {
       configFiles,
     };
     return this.lastStatus;
+  }
+
+  get description(): string {
+    return `containerd ${this.daemon.version.replace(/\+.*$/, '')}`;
   }
 
   /** containerd's lastCNILoadStatus at the last CRI Status ("OK", or why the config did not load). */

@@ -57,6 +57,13 @@ export async function startWorld(page: Page, nodes: number, timeout = 30_000): P
   }
 }
 
+/** Types a line into terminal `id` (its xterm clicked first), then Enter. */
+export async function typeIn(page: Page, id: string, text: string): Promise<void> {
+  await page.locator(`[data-testid="terminal-${id}"] .xterm`).click();
+  await page.keyboard.type(text);
+  await page.keyboard.press('Enter');
+}
+
 /** Stops the world from the World menu, answering its confirmation (the stop asks first). */
 export async function stopWorld(page: Page, timeout = 20_000): Promise<void> {
   await page.getByTestId('world-menu').click();

@@ -5,7 +5,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openSession, startWorld, type Session } from './harness.js';
+import { openSession, startWorld, typeIn, type Session } from './harness.js';
 
 const SHOTS = join(import.meta.dirname, '../../out/screenshots');
 let s: Session;
@@ -61,12 +61,6 @@ async function waitFor(page: Page, id: string, re: RegExp, what: 'text' | 'all' 
     )
     .toBe(true);
   return last;
-}
-
-async function typeIn(page: Page, id: string, text: string): Promise<void> {
-  await page.locator(`[data-testid="terminal-${id}"] .xterm`).click();
-  await page.keyboard.type(text);
-  await page.keyboard.press('Enter');
 }
 
 beforeAll(async () => {

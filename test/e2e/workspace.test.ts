@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hostSnapshot } from '../../src-main/runtime/leaks.js';
-import { openSession, startWorld, stopWorld, type Session } from './harness.js';
+import { openSession, startWorld, stopWorld, typeIn, type Session } from './harness.js';
 
 const SHOTS = join(import.meta.dirname, '../../out/screenshots');
 let s: Session;
@@ -60,12 +60,6 @@ async function openTerminal(page: Page, item: string): Promise<string> {
     .evaluateAll((els) => els.map((e) => e.getAttribute('data-testid')!));
   const fresh = ids.find((x) => !before.has(x))!;
   return fresh.replace(/^tab-/, '');
-}
-
-async function typeIn(page: Page, id: string, text: string): Promise<void> {
-  await page.locator(`[data-testid="terminal-${id}"] .xterm`).click();
-  await page.keyboard.type(text);
-  await page.keyboard.press('Enter');
 }
 
 beforeAll(async () => {
