@@ -5,7 +5,7 @@
 // in the same process (scripts/start.mjs, scripts/podnet.mjs: one Node.js start less before the app).
 import { createHash } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, statfsSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, readdirSync, readFileSync, statfsSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { fetchBundles, missingBundles, PINNED } from './pinned.mjs';
@@ -134,8 +134,18 @@ export function ensure(forMode = 'app', opts = {}) {
     }
   };
   const installed = stamped || (!existsSync(modulesStamp) && installedByHand());
+  // a worktree sharing another checkout's node_modules: npm ci would empty the folder it points to
+  const shared = (() => {
+    try {
+      return lstatSync(join(root, 'node_modules')).isSymbolicLink();
+    } catch {
+      return false;
+    }
+  })();
   if (installed) {
     step('node_modules', 'up to date');
+  } else if (shared) {
+    step('node_modules', "a link to another checkout's node_modules: taken as it is (no npm ci here)");
   } else {
     needSpace(NEED_MB.node_modules, 'node_modules');
     step('node_modules', "npm ci (Electron's binary only where ELECTRON_SKIP_BINARY_DOWNLOAD is unset)");
@@ -143,7 +153,7 @@ export function ensure(forMode = 'app', opts = {}) {
     if (!run('npm', ['ci', '--no-audit', '--no-fund'], { env }))
       fail('npm ci failed: is the npm registry reachable? (the output above names the package)');
   }
-  if (!stamped && existsSync(join(root, 'node_modules'))) writeFileSync(modulesStamp, lockHash);
+  if (!stamped && !shared && existsSync(join(root, 'node_modules'))) writeFileSync(modulesStamp, lockHash);
 
   // 4. the pinned binaries (CNI plugins 1.9.1; for the tests, Go and libcni's and go-cni's source)
   const bundles = missingBundles(mode === 'test');
