@@ -161,6 +161,38 @@ describe('podnet lab test clicks the Run blocks', () => {
   }, 180_000);
 });
 
+describe('podnet lab test flags a check that teaches the answer away', () => {
+  it("lab 03's FDB step with a ping check back: its frames fill cni0's FDB before the learner pings", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'podnet-labtest-'));
+    try {
+      const lab = join(dir, 'lab');
+      cpSync(join(ROOT, 'labs', '03-bridge'), lab, { recursive: true });
+      // alone in its folder: its prerequisite is not beside it
+      const yaml = join(lab, 'lab.yaml');
+      writeFileSync(yaml, readFileSync(yaml, 'utf8').replace(/^prerequisites: .*\n/m, ''));
+      const file = join(lab, 'steps', '04-fdb.md');
+      const text = readFileSync(file, 'utf8');
+      const from = '```check\n- link: cni0\n  in: node1\n  up: true\n';
+      expect(text).toContain(from);
+      writeFileSync(file, text.replace(from, `${from}- ping: pod/web\n  from: pod/client\n`));
+      const line = readFileSync(file, 'utf8').split('\n').indexOf('- ping: pod/web') + 1;
+      const r = await podnet(['lab', 'test', lab]);
+      expect(r.code).toBe(1);
+      // steps 1-3 (ARP watched, but checked by reading the tables) pass: only the FDB step is flagged
+      expect(r.stdout).toMatch(/ok {3}step 2: Same-node traffic and ARP/);
+      expect(r.stdout).toContain('FAIL step 4: The forwarding database');
+      expect(r.stdout).toMatch(
+        new RegExp(
+          `✗ the check "pod/client can ping pod/web" \\(${file.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}:${line}\\) puts in what the step has the learner watch: node1: cni0 learned [0-9a-f:]{17} on veth`,
+        ),
+      );
+      expect(r.stdout).toContain('FAILED (3/4 steps');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 180_000);
+});
+
 describe('podnet lab lint', () => {
   it('passes every lab in labs/', async () => {
     const r = await podnet(['lab', 'lint', ...labs.map((l) => `labs/${l}`)]);

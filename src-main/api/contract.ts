@@ -375,7 +375,14 @@ const configEvents = {
 // ---- labs (src-main/labs/lab-part.ts): guided labs — catalogue, the open lab, its checks ----
 const labId = z.string().regex(/^[A-Za-z0-9_.-]{1,100}$/, 'a lab id: its folder name');
 const stepIndex = z.number().int().min(0).max(200);
-export const LabCommand = z.object({ target: z.string(), text: z.string(), copyOnly: z.boolean(), line: z.number() });
+export const LabCommand = z.object({
+  target: z.string(),
+  text: z.string(),
+  copyOnly: z.boolean(),
+  line: z.number(),
+  /** The block shows a failure on purpose. */
+  fails: z.boolean().optional(),
+});
 export const LabStep = z.object({
   index: z.number(),
   title: z.string(),

@@ -5,6 +5,7 @@ import { Kubelet } from '../runtime/kubelet.js';
 import type { Target, World } from '../world/world.js';
 import { evaluateChecks, resolveNs, type CheckContext, type CheckResult } from './checks.js';
 import { type CommandBlock, type Lab, type QuestionSpec, type Step } from './format.js';
+import { added, observedState, sendsTraffic } from './observed-state.js';
 import { buildWorld, podSpecOf } from '../session/world-spec.js';
 import { parseKubeletLine } from './kubelet-line.js';
 import { worldSpecOf } from './lab-world.js';
@@ -149,6 +150,8 @@ export interface StepReport {
   after: CheckResult[];
   /** The step's Run and kubelet blocks, clicked in order as a learner does (blocks marked `fails` must fail). */
   blocks: BlockRun[];
+  /** Checks whose own packets put in a table the step has the learner watch (its neighbours, its FDB). */
+  sideEffects: string[];
   error?: string;
 }
 
@@ -173,6 +176,43 @@ function judgeBlock(b: CommandBlock, r: BlockRun): BlockRun {
       };
 }
 
+/** The tables a step has the learner look at: read in its Run blocks (ip neigh, bridge fdb show) or its tools' view. */
+function watchedTables(step: Step): Set<'neighbour' | 'fdb'> {
+  const out = new Set<'neighbour' | 'fdb'>();
+  for (const t of step.tools) if (t.view?.endsWith(' neighs')) out.add('neighbour');
+  for (const t of step.tools) if (t.view?.endsWith(' fdb')) out.add('fdb');
+  // a read, not a change: `ip neigh`, `ip -4 n show dev x`, `bridge fdb show br cni0` (not add/del/append/…)
+  const reads = (object: string) =>
+    new RegExp(`\\b${object}\\b(?!\\s+(add|append|replace|change|del|delete|flush)\\b)`);
+  for (const line of step.commands.flatMap((b) => b.text.split('\n'))) {
+    if (reads('ip\\s+(-\\S+\\s+(\\S+\\s+)?)*n(e(i(gh?)?)?)?').test(line) || /\barp\b/.test(line)) out.add('neighbour');
+    if (reads('bridge\\s+(-\\S+\\s+)*fdb').test(line)) out.add('fdb');
+  }
+  return out;
+}
+
+/** Each traffic check not yet found out, run alone: what it added to the watched tables, as a finding by its line. */
+async function checkSideEffects(
+  ctx: CheckContext,
+  step: Step,
+  watched: Set<'neighbour' | 'fdb'>,
+  findings: Map<number, string>,
+): Promise<void> {
+  for (const c of step.checks.filter((c) => sendsTraffic(c) && !findings.has(c.line))) {
+    const before = await observedState(ctx);
+    await evaluateChecks(ctx, [c]);
+    const put = added(before, await observedState(ctx)).filter((l) =>
+      watched.has(/: neighbour /.test(l) ? 'neighbour' : 'fdb'),
+    );
+    if (put.length)
+      findings.set(
+        c.line,
+        `the check "${c.title}" (${step.file}:${c.line}) puts in what the step has the learner watch: ${put.join('; ')}. ` +
+          'Its own packets teach the answer away: check the result instead (the table, a counter), or send from another namespace.',
+      );
+  }
+}
+
 /** The learner's world: where the step's blocks are clicked, rebuilt (with the earlier solutions) when it strayed. */
 class LearnerWorld {
   private made: { world: World; kubelet: Kubelet } | undefined;
@@ -195,12 +235,24 @@ class LearnerWorld {
     return { world: this.made!.world, kubelet: this.made!.kubelet, scriptTimeLimitS: this.lab.world.timeLimits.script };
   }
 
-  /** Clicks every Run and kubelet block of the step in order, then finishes the step for the next one. */
-  async click(step: Step): Promise<BlockRun[]> {
+  /**
+   * Clicks every Run and kubelet block of the step in order, then finishes the step for the next one.
+   * The app evaluates a step's checks whenever the world changes: so here, as the step opens and after
+   * each block, each traffic check runs alone between two reads of what the learner observes.
+   */
+  async click(step: Step, sideEffects: Map<number, string>): Promise<BlockRun[]> {
     const ctx = await this.ctx(step.index);
     const runs: BlockRun[] = [];
+    const watched = watchedTables(step);
+    const probe = async () => {
+      if (watched.size) await checkSideEffects(ctx, step, watched, sideEffects);
+    };
+    await probe();
     for (const [i, b] of step.commands.entries())
-      if (!b.copyOnly) runs.push(judgeBlock(b, await runLikeTerminal(ctx, b, i)));
+      if (!b.copyOnly) {
+        runs.push(judgeBlock(b, await runLikeTerminal(ctx, b, i)));
+        await probe();
+      }
     // the clicks may have done the step; if not, its solution does (a learner's Apply solution), or the next step rebuilds
     this.at = -1;
     try {
@@ -244,6 +296,7 @@ export async function testLab(lab: Lab, onStep: (r: StepReport) => void = () => 
         before: [],
         after: [],
         blocks: [],
+        sideEffects: [],
       };
       if (broken !== undefined) {
         rep.error = `not run: step ${broken}'s solution failed, so this step has no world to start from`;
@@ -269,8 +322,10 @@ export async function testLab(lab: Lab, onStep: (r: StepReport) => void = () => 
           rep.error = (e as Error).message;
         }
         try {
-          rep.blocks = await learner.click(step);
-          if (rep.blocks.some((b) => !b.ok)) rep.ok = false;
+          const sideEffects = new Map<number, string>();
+          rep.blocks = await learner.click(step, sideEffects);
+          rep.sideEffects = [...sideEffects.values()];
+          if (rep.blocks.some((b) => !b.ok) || rep.sideEffects.length) rep.ok = false;
         } catch (e) {
           rep.ok = false;
           rep.error = [rep.error, `the learner's world for this step could not be built: ${(e as Error).message}`]
@@ -305,6 +360,7 @@ export function formatStepReport(r: StepReport): string[] {
     for (const c of failing)
       lines.push(`       ✗ ${c.title}\n         expected: ${c.expected}\n         found:    ${c.found}`);
   }
+  for (const f of r.sideEffects) lines.push(`       ✗ ${f}`);
   for (const b of r.blocks) {
     const which = `${b.target === 'kubelet' ? 'kubelet block' : `Run block in ${b.target}`} (${r.file}:${b.line})`;
     if (!b.ok) lines.push(`       ✗ ${which}: ${b.failures.join('; ')}`);

@@ -342,6 +342,15 @@ function Command({
         <span className="lab-cmd-target mono">
           {c.copyOnly ? 'copy' : c.target === 'kubelet' ? 'kubelet' : `terminal ${c.target}`}
         </span>
+        {c.fails && (
+          <span
+            className="lab-cmd-fails"
+            data-testid={`lab-cmd-fails-${index}`}
+            title="This block fails on purpose: its error is what the step teaches"
+          >
+            fails on purpose
+          </span>
+        )}
         <span className="lab-cmd-buttons">
           {!c.copyOnly && (
             <button

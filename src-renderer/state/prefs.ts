@@ -8,6 +8,8 @@ const KEY = 'podnet.prefs.v2';
 export interface Prefs {
   leftWidth: number;
   rightWidth: number;
+  /** The live views' height over the topology in the right pane (px). */
+  viewsHeight: number;
   nodeCount: number;
   runtime: 'model' | 'containerd';
   themeOverride: ThemeName | null;
@@ -18,6 +20,7 @@ export interface Prefs {
 export const defaultPrefs: Prefs = {
   leftWidth: 460,
   rightWidth: 400,
+  viewsHeight: 280,
   nodeCount: 2,
   runtime: 'model',
   themeOverride: null,
@@ -32,6 +35,7 @@ export function loadPrefs(): Prefs {
     return {
       leftWidth: num(raw.leftWidth, 320, 900, defaultPrefs.leftWidth),
       rightWidth: num(raw.rightWidth, 160, 900, defaultPrefs.rightWidth),
+      viewsHeight: num(raw.viewsHeight, 120, 2000, defaultPrefs.viewsHeight),
       nodeCount: num(raw.nodeCount, 1, 8, defaultPrefs.nodeCount),
       runtime: raw.runtime === 'containerd' ? 'containerd' : 'model',
       themeOverride: raw.themeOverride === 'light' || raw.themeOverride === 'dark' ? raw.themeOverride : null,

@@ -31,6 +31,10 @@ const RIGHT_MIN = 300;
 /** The centre keeps at least this much width, whatever the side panes ask for. */
 const CENTRE_MIN = 420;
 const RAIL = 34;
+const VIEWS_MIN = 120;
+const TOPOLOGY_MIN = 180;
+/** The world bar, the tool bar and the status bar. */
+const CHROME_HEIGHT = 130;
 
 export function Workspace() {
   const lab = useLab();
@@ -43,20 +47,27 @@ export function Workspace() {
   const freePlay = useAppState((s) => s.freePlay);
   const [sizes, setSizes] = useState(() => {
     const p = loadPrefs();
-    return { left: p.leftWidth, right: p.rightWidth };
+    return { left: p.leftWidth, right: p.rightWidth, views: p.viewsHeight };
   });
   const [viewport, setViewport] = useState(() => window.innerWidth);
+  const [viewportHeight, setViewportHeight] = useState(() => window.innerHeight);
   useGlobalKeys(lab);
   useTheme(lab);
 
   // remembered once a drag settles, not on every frame of it
   useEffect(() => {
-    const t = setTimeout(() => savePrefs({ leftWidth: sizes.left, rightWidth: sizes.right }), 250);
+    const t = setTimeout(
+      () => savePrefs({ leftWidth: sizes.left, rightWidth: sizes.right, viewsHeight: sizes.views }),
+      250,
+    );
     return () => clearTimeout(t);
   }, [sizes]);
 
   useEffect(() => {
-    const onResize = () => setViewport(window.innerWidth);
+    const onResize = () => {
+      setViewport(window.innerWidth);
+      setViewportHeight(window.innerHeight);
+    };
     window.addEventListener('resize', onResize);
     return () => window.removeEventListener('resize', onResize);
   }, []);
@@ -71,6 +82,10 @@ export function Workspace() {
   // with a tool beside the terminals the right pane keeps to its least width: the centre needs the room
   const maxRight = layout.beside ? RIGHT_MIN : Math.max(RIGHT_MIN, viewport - left - CENTRE_MIN);
   const right = showRight ? Math.max(RIGHT_MIN, Math.min(sizes.right, maxRight)) : 0;
+  const topologyBelow = layout.beside !== 'topology';
+  // the pane is the window less the top bars and the status bar; the topology keeps its least height
+  const maxViews = Math.max(VIEWS_MIN, viewportHeight - CHROME_HEIGHT - TOPOLOGY_MIN);
+  const views = Math.max(VIEWS_MIN, Math.min(sizes.views, maxViews));
 
   return (
     <div
@@ -154,10 +169,25 @@ export function Workspace() {
           <aside className="pane pane-right" aria-label="Live network views" hidden={!showRight}>
             {showRight && (
               <>
-                <div className="right-views" data-region="views" tabIndex={-1}>
+                <div
+                  className={`right-views${topologyBelow ? ' sized' : ''}`}
+                  data-region="views"
+                  tabIndex={-1}
+                  style={topologyBelow ? { height: views } : undefined}
+                >
                   <LiveViews />
                 </div>
-                {layout.beside !== 'topology' && (
+                {topologyBelow && (
+                  <Splitter
+                    side="top"
+                    width={views}
+                    min={VIEWS_MIN}
+                    max={maxViews}
+                    label="Resize the live views over the topology"
+                    onResize={(h) => setSizes((s) => ({ ...s, views: h }))}
+                  />
+                )}
+                {topologyBelow && (
                   <div className="right-topology" data-testid="right-topology">
                     <TopologyView active={true} />
                   </div>

@@ -100,11 +100,29 @@ describe("a new learner's path", () => {
     await page.getByTestId('lab-question-links').getByRole('button', { name: 'Answer' }).click();
     await expect.poll(() => page.getByTestId('lab-question-links').innerText()).toMatch(/✓ 1/);
     await shots(page, 'path-lab1-live-view');
+    // the live views over the topology: a splitter the keyboard moves, remembered across a reload
+    const heights = async () => ({
+      views: (await page.locator('.right-views').boundingBox())!.height,
+      topology: (await page.getByTestId('right-topology').boundingBox())!.height,
+    });
+    const before = await heights();
+    await page.getByTestId('splitter-top').focus();
+    for (let i = 0; i < 3; i++) await page.keyboard.press('ArrowDown');
+    const moved = await heights();
+    expect(moved.views).toBe(before.views + 48);
+    expect(moved.topology).toBe(before.topology - 48);
+    await page.waitForTimeout(400); // the size is saved once the keys settle
+    await page.reload();
+    await expect.poll(title, { timeout: 20_000 }).toMatch(/Step 1\/3/);
+    await expect.poll(async () => (await heights()).views, { timeout: 20_000 }).toBe(moved.views);
 
     // Ctrl+Shift+Enter: check, and go on (the step passes)
     await page.getByTestId('lab-step-title').click();
     await page.keyboard.press('Control+Shift+Enter');
     await expect.poll(title, { timeout: 20_000 }).toMatch(/Step 2\/3 · Bring up lo/);
+    // a block that fails on purpose says so; the one after it does not
+    expect(await page.getByTestId('lab-cmd-fails-0').innerText()).toBe('fails on purpose');
+    expect(await page.getByTestId('lab-cmd-fails-1').count()).toBe(0);
     // a failing check after the learner pressed Check is shown red, with expected vs found
     await page.getByTestId('lab-check-button').click();
     await expect.poll(() => state('lo-up'), { timeout: 20_000 }).toBe('fail');
