@@ -12,6 +12,7 @@ const layers = {
   world: ['api', 'cni'],
   fs: ['api', 'world'],
   runtime: ['api', 'cni', 'fs', 'world'],
+  cluster: ['api', 'cni', 'fs', 'runtime', 'world'],
   session: ['api', 'cni', 'fs', 'runtime', 'world'],
   netview: ['api', 'cni', 'fs', 'runtime', 'session', 'world'],
   terminal: ['api', 'world'],

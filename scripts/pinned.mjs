@@ -69,6 +69,17 @@ export const BUNDLES = [
     keep: [['usr/share/gocode/src/k8s.io/cri-api/pkg/apis/runtime/v1/api.proto', 'api.proto']],
     tests: false,
   },
+  {
+    name: 'control-plane',
+    why: "the real kubectl 1.36 on every node's PATH, and the real etcd (Debian 12's 3.4) as the API server's store",
+    packages: { kubectl: '1.36', 'etcd-server': '3.4.23', 'etcd-client': '3.4.23' },
+    keep: [
+      ['usr/bin/kubectl', 'bin/kubectl'],
+      ['usr/bin/etcd', 'bin/etcd'],
+      ['usr/bin/etcdctl', 'bin/etcdctl'],
+    ],
+    tests: false,
+  },
 ];
 
 const stampOf = (b) =>

@@ -27,6 +27,9 @@ Usage:
                                 a shell in the lab's world at step N (the solutions of steps 1…N-1 applied),
                                 on its first node unless --on says; the world ends when the shell exits
   podnet lab new NAME           scaffold a lab folder
+  podnet cluster [--nodes N] [--on NODE] [-- COMMAND...]
+                                a world with its control plane (the real etcd, the lab's API server, the real
+                                kubectl 1.36 on every node): runs COMMAND on node1 (or --on), or opens a shell there
   podnet help
 `;
 
@@ -118,6 +121,8 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'lab':
       return (await import('./lab-command.js')).labCommand(rest, out, err);
+    case 'cluster':
+      return (await import('./cluster-command.js')).clusterCommand(rest, out, err);
     case undefined:
     case 'help':
     case '--help':
@@ -138,6 +143,7 @@ const KNOWN = [
   'NotSupportedError',
   'InvalidArgumentError',
   'WorldError',
+  'ClusterError',
 ];
 
 main(process.argv.slice(2)).then(

@@ -41,6 +41,12 @@ export function containerdBinDir(env: NodeJS.ProcessEnv = process.env): string |
   return existsSync(join(d, 'containerd')) && existsSync(join(d, 'runc')) ? realpathSync(d) : undefined;
 }
 
+/** The pinned control plane's binaries (kubectl 1.36, etcd and etcdctl 3.4), if set-up fetched them. */
+export function controlPlaneBinDir(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const d = join(pinnedDir(env), 'control-plane', 'bin');
+  return ['kubectl', 'etcd', 'etcdctl'].every((b) => existsSync(join(d, b))) ? realpathSync(d) : undefined;
+}
+
 /** The version of the pinned containerd package (from its stamp), e.g. "2.1.9+ds1-5". */
 export function containerdPackageVersion(env: NodeJS.ProcessEnv = process.env): string | undefined {
   try {

@@ -18,7 +18,7 @@ import {
 } from 'node:fs';
 import { totalmem } from 'node:os';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
-import { appRoot, containerdBinDir, hostPluginDirs, stateRoot, sweepStaleWorlds } from './paths.js';
+import { appRoot, containerdBinDir, controlPlaneBinDir, hostPluginDirs, stateRoot, sweepStaleWorlds } from './paths.js';
 import { MemoryWatch } from './memory-watch.js';
 import { childrenOf } from './procfs.js';
 import {
@@ -67,6 +67,13 @@ export function bindOverScript(src: string, target: string): string[] {
   ];
 }
 
+/**
+ * The control plane's address on the underlay (the sandbox's bridge), where every node reaches the API
+ * server and etcd; the kubeconfig kubectl finds in every node names it.
+ */
+export const CONTROL_PLANE = { ip: '192.0.2.10', apiPort: 6443, etcdPort: 2379 } as const;
+export const KUBECONFIG_PATH = '/opt/podnet/bin/.kubeconfig';
+
 /** Documentation range (RFC 5737) for the underlay: it can never collide with a real network. */
 export const UNDERLAY = { bridge: 'underlay0', prefix: '192.0.2.', firstHost: 11, mask: 24 } as const;
 
@@ -92,7 +99,7 @@ const APPLETS = [
 ];
 const BUSYBOX = ['/bin/busybox', '/usr/bin/busybox'];
 
-export const WORLD_PATH = `/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:${TOOLS_DIR}`;
+export const WORLD_PATH = `${TOOLS_DIR}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`;
 
 export type Target =
   | { kind: 'sandbox' }
@@ -395,7 +402,7 @@ export class World {
       const missing = MOUNTPOINTS.filter((p) => !existsSync(worldRoot + p));
       if (missing.length) throw new WorldError(`the world could not make ${missing.join(', ')} for its nodes`);
       // busybox's applets where the host has no tool of that name, in the world's own /opt
-      const hostBins = WORLD_PATH.split(':').slice(0, -1);
+      const hostBins = WORLD_PATH.split(':').filter((d) => d !== TOOLS_DIR);
       for (const a of APPLETS)
         if (!hostBins.some((d) => existsSync(join(d, a)))) symlinkSync(busybox, join(worldRoot + TOOLS_DIR, a));
       // `podnet` (podnet cni, podnet lab lint) in every node: the app's CLI run by the engine's own Node.js
@@ -404,6 +411,9 @@ export class World {
       // the real containerd's client, for nodes that run it (runtime: containerd)
       const containerd = containerdBinDir();
       if (containerd) symlinkSync(join(containerd, 'ctr'), join(worldRoot + TOOLS_DIR, 'ctr'));
+      // the real kubectl and etcdctl, pointed at the world's control plane (when it runs: podnet cluster)
+      const cp = controlPlaneBinDir();
+      if (cp) writeControlPlaneTools(worldRoot + TOOLS_DIR, cp);
       world.startTimes.root = lap();
       // the underlay is made while the nodes' holders start: only their veth pairs wait for it
       const underlay = world
@@ -788,3 +798,31 @@ export function createWorld(opts: WorldOptions): Promise<World> {
 }
 
 export type { ExecResult, WorldLimits, WorldProcess };
+
+/** kubectl with the world's kubeconfig (unless the user names another), and etcdctl on the control plane's etcd. */
+function writeControlPlaneTools(tools: string, bin: string): void {
+  const api = `http://${CONTROL_PLANE.ip}:${CONTROL_PLANE.apiPort}`;
+  const kubeconfig = [
+    'apiVersion: v1',
+    'kind: Config',
+    'clusters:',
+    `- name: podnet\n  cluster:\n    server: ${api}`,
+    'users:',
+    '- name: admin\n  user: {}',
+    'contexts:',
+    '- name: podnet\n  context:\n    cluster: podnet\n    user: admin\n    namespace: default',
+    'current-context: podnet',
+    '',
+  ].join('\n');
+  writeFileSync(join(tools, '.kubeconfig'), kubeconfig, { mode: 0o644 });
+  writeFileSync(
+    join(tools, 'kubectl'),
+    `#!/bin/sh\n[ -n "$KUBECONFIG" ] || [ -e "$HOME/.kube/config" ] || export KUBECONFIG=${KUBECONFIG_PATH}\nexec ${shq(join(bin, 'kubectl'))} "$@"\n`,
+    { mode: 0o755 },
+  );
+  writeFileSync(
+    join(tools, 'etcdctl'),
+    `#!/bin/sh\nexport ETCDCTL_API=3\n: "\${ETCDCTL_ENDPOINTS:=http://${CONTROL_PLANE.ip}:${CONTROL_PLANE.etcdPort}}"\nexport ETCDCTL_ENDPOINTS\nexec ${shq(join(bin, 'etcdctl'))} "$@"\n`,
+    { mode: 0o755 },
+  );
+}

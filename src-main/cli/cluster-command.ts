@@ -1,0 +1,79 @@
+// podnet cluster: a world with its control plane (the real etcd, the lab's API server, node status from
+// the kubelet), and a command run on a node with the real kubectl on its PATH — or a shell there.
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { UsageError } from './usage-error.js';
+
+const USAGE = 'usage: podnet cluster [--nodes N] [--on NODE] [-- COMMAND...]';
+
+export async function clusterCommand(
+  args: string[],
+  out: (s: string) => void,
+  err: (s: string) => void,
+): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { nodes: { type: 'string' }, on: { type: 'string' } },
+  });
+  const nodes = values.nodes === undefined ? 2 : Number(values.nodes);
+  if (!Number.isInteger(nodes) || nodes < 1 || nodes > 8)
+    throw new UsageError(`--nodes must be a whole number from 1 to 8, not "${values.nodes}"\n${USAGE}`);
+  const names = Array.from({ length: nodes }, (_, i) => `node${i + 1}`);
+  const on = values.on ?? 'node1';
+  if (!names.includes(on)) throw new UsageError(`--on ${on}: the world's nodes are ${names.join(', ')}`);
+  const [{ buildWorld }, { bridgeConfList, DEFAULT_CONF_FILE }, { Cluster }, { startNodeStatus }] = await Promise.all([
+    import('../session/world-spec.js'),
+    import('../cni/defaults.js'),
+    import('../cluster/cluster.js'),
+    import('../cluster/node-status.js'),
+  ]);
+  const t0 = performance.now();
+  const { world, kubelet } = await buildWorld({
+    nodes: names,
+    loopback: 'plugin',
+    configs: Object.fromEntries(
+      names.map((n, i) => [n, { file: DEFAULT_CONF_FILE, text: bridgeConfList(`10.244.${i + 1}.0/24`) }]),
+    ),
+    pods: [],
+    prepare: [],
+  });
+  let stopStatus = () => {};
+  let cluster: Awaited<ReturnType<typeof Cluster.start>> | undefined;
+  const ignore = () => {};
+  try {
+    const t1 = performance.now();
+    cluster = await Cluster.start(world);
+    stopStatus = await startNodeStatus(cluster, world, kubelet);
+    err(
+      `podnet cluster: ${nodes} node${nodes > 1 ? 's' : ''} in ${Math.round(t1 - t0)} ms, the control plane (etcd, API server) in ${Math.round(performance.now() - t1)} ms; kubectl on ${on}`,
+    );
+    const target = { kind: 'node' as const, node: on };
+    if (positionals.length) {
+      const r = await world.exec(target, ['sh', '-c', positionals.join(' ')], { timeoutMs: 120_000 });
+      if (r.stdout) process.stdout.write(r.stdout);
+      if (r.stderr) process.stderr.write(r.stderr);
+      return r.code ?? 1;
+    }
+    // Ctrl-C belongs to the shell: the world ends only when the shell does
+    process.on('SIGINT', ignore);
+    process.on('SIGQUIT', ignore);
+    out(`A shell on ${on} (nodes: ${names.join(', ')}); try: kubectl get nodes. "exit" ends the shell and the world.`);
+    const shell = existsSync('/bin/bash') ? ['bash', '--noprofile', '--norc', '-i'] : ['sh', '-i'];
+    const argv = [...world.nsenterArgv(target), ...shell];
+    const child = spawn(argv[0]!, argv.slice(1), {
+      stdio: 'inherit',
+      cwd: '/',
+      env: { ...world.envFor(target), TERM: process.env.TERM ?? 'xterm-256color', PS1: `root@${on}:\\w# ` },
+    });
+    return await new Promise<number>((res) => child.on('exit', (c, sig) => res(c ?? (sig ? 1 : 0))));
+  } finally {
+    stopStatus();
+    await cluster?.stop();
+    await kubelet.close();
+    await world.destroy();
+    process.off('SIGINT', ignore);
+    process.off('SIGQUIT', ignore);
+  }
+}

@@ -1,0 +1,35 @@
+// The API server's process, started by the engine inside the world's sandbox namespace: it listens on
+// the control plane's underlay address (for kubectl in the nodes) and on a unix socket in the world's
+// state folder (for the engine's scheduler, kubelet and controllers), and stores in the world's etcd.
+import { createServer } from 'node:http';
+import { rmSync } from 'node:fs';
+import { ApiServer } from './api-server.js';
+import { EtcdStore } from './etcd-store.js';
+
+const [listen = '', socket = '', etcd = ''] = process.argv.slice(2);
+const [host, port] = listen.split(':') as [string, string];
+const api = new ApiServer(new EtcdStore(etcd), listen);
+
+async function main(): Promise<void> {
+  // etcd answers its first range once it has elected itself: a few tries cover its start
+  for (let i = 0; ; i++) {
+    try {
+      await api.bootstrap();
+      break;
+    } catch (e) {
+      if (i >= 100) throw e;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+  const handler = (req: Parameters<ApiServer['handle']>[0], res: Parameters<ApiServer['handle']>[1]) =>
+    void api.handle(req, res);
+  await new Promise<void>((res, rej) => createServer(handler).once('error', rej).listen(Number(port), host, res));
+  rmSync(socket, { force: true });
+  await new Promise<void>((res, rej) => createServer(handler).once('error', rej).listen(socket, res));
+  process.stdout.write(`podnet-apiserver: serving on http://${listen} and ${socket}\n`);
+}
+
+main().catch((e: unknown) => {
+  process.stderr.write(`podnet-apiserver: ${(e as Error).message}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,166 @@
+// The control plane of a world: the real etcd and the lab's API server, both in the world's sandbox
+// namespace at the control plane's underlay address, started step by step with an undo for each step
+// (containerd's sandbox style). The engine reaches the API server through its unix socket in the
+// world's state folder; kubectl in the nodes reaches it on the underlay. Nothing listens on the host.
+import { request } from 'node:http';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { controlPlaneBinDir } from '../world/paths.js';
+import { CONTROL_PLANE, UNDERLAY, WORLD_STATE_MOUNT, type World } from '../world/world.js';
+import type { WorldProcess } from '../world/world-init.js';
+import type { KubeObject } from './resources.js';
+
+export class ClusterError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ClusterError';
+  }
+}
+
+const SANDBOX = { kind: 'sandbox' } as const;
+const ETCD_DIR = `${WORLD_STATE_MOUNT}/etcd`;
+const API_SOCKET = 'apiserver.sock';
+
+/** A daemon in the sandbox, with its output kept (the last 64 KiB) for the error that names why it stopped. */
+class Daemon {
+  private out = '';
+  private readonly waiters = new Set<() => void>();
+  constructor(
+    readonly name: string,
+    readonly process: WorldProcess,
+  ) {
+    const keep = (b: Buffer) => {
+      this.out = (this.out + b.toString('utf8')).slice(-65536);
+      for (const w of this.waiters) w();
+    };
+    process.on('stdout', keep);
+    process.on('stderr', keep);
+  }
+
+  /** Resolves once a line matches; rejects, with the daemon's last words, if it exits or takes too long. */
+  ready(match: RegExp, timeoutMs: number): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const done = (err?: string) => {
+        clearTimeout(timer);
+        this.waiters.delete(check);
+        if (err) reject(new ClusterError(`${this.name} ${err}: ${this.out.trim().split('\n').slice(-5).join(' | ')}`));
+        else resolve();
+      };
+      const check = () => match.test(this.out) && done();
+      const timer = setTimeout(() => done(`did not become ready within ${timeoutMs / 1000} s`), timeoutMs);
+      this.waiters.add(check);
+      void this.process.exited.then((s) => done(`exited (code ${s.code ?? `signal ${s.signal}`})`));
+      check();
+    });
+  }
+
+  async stop(): Promise<void> {
+    this.process.kill(15);
+    const t = setTimeout(() => this.process.kill(9), 3000);
+    await this.process.exited;
+    clearTimeout(t);
+  }
+}
+
+export class Cluster {
+  private readonly daemons: Daemon[] = [];
+  private constructor(readonly world: World) {}
+
+  /** The API server's socket, as the engine reaches it. */
+  get socket(): string {
+    return join(this.world.stateDir, API_SOCKET);
+  }
+
+  /** Starts etcd, then the API server; a step that fails undoes the ones before it. */
+  static async start(world: World): Promise<Cluster> {
+    const bin = controlPlaneBinDir();
+    if (!bin)
+      throw new ClusterError(
+        'the control plane is not set up: kubectl and etcd are fetched by `npm run setup` (pinned/control-plane)',
+      );
+    const c = new Cluster(world);
+    const undo: (() => Promise<unknown>)[] = [];
+    try {
+      const addr = `${CONTROL_PLANE.ip}/${UNDERLAY.mask}`;
+      await world.run(SANDBOX, ['ip', 'addr', 'add', addr, 'dev', UNDERLAY.bridge]);
+      undo.push(() => world.exec(SANDBOX, ['ip', 'addr', 'del', addr, 'dev', UNDERLAY.bridge]));
+
+      const client = `http://${CONTROL_PLANE.ip}:${CONTROL_PLANE.etcdPort}`;
+      const etcd = c.spawn('etcd', [
+        join(bin, 'etcd'),
+        '--name=podnet',
+        `--data-dir=${ETCD_DIR}`,
+        `--listen-client-urls=http://127.0.0.1:${CONTROL_PLANE.etcdPort},${client}`,
+        `--advertise-client-urls=${client}`,
+        '--listen-peer-urls=http://127.0.0.1:2380',
+        '--initial-advertise-peer-urls=http://127.0.0.1:2380',
+        '--initial-cluster=podnet=http://127.0.0.1:2380',
+        // etcd maps its database at the quota plus a tenth (10 GiB without one): within the world's address-space bound
+        '--quota-backend-bytes=134217728',
+        '--logger=zap',
+        '--log-outputs=stderr',
+      ]);
+      undo.push(() => etcd.stop());
+      await etcd.ready(/serving client traffic/, 20_000);
+
+      const main = fileURLToPath(new URL('./api-server-main.js', import.meta.url));
+      const api = c.spawn('the API server', [
+        process.execPath,
+        main,
+        `${CONTROL_PLANE.ip}:${CONTROL_PLANE.apiPort}`,
+        `${WORLD_STATE_MOUNT}/${API_SOCKET}`,
+        `http://127.0.0.1:${CONTROL_PLANE.etcdPort}`,
+      ]);
+      undo.push(() => api.stop());
+      await api.ready(/podnet-apiserver: serving/, 20_000);
+      return c;
+    } catch (e) {
+      for (const u of undo.reverse()) await u().catch(() => {});
+      throw e;
+    }
+  }
+
+  private spawn(name: string, argv: string[]): Daemon {
+    const env = { ...this.world.envFor(SANDBOX), ELECTRON_RUN_AS_NODE: '1' };
+    const d = new Daemon(name, this.world.spawn(SANDBOX, argv, { env }));
+    this.daemons.push(d);
+    return d;
+  }
+
+  /** One API request from the engine (the scheduler, the kubelet, the controllers), over the socket. */
+  call<T = KubeObject>(method: string, path: string, body?: unknown, contentType = 'application/json'): Promise<T> {
+    return new Promise((resolve, reject) => {
+      const req = request(
+        { socketPath: this.socket, method, path, headers: body === undefined ? {} : { 'Content-Type': contentType } },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => {
+            const text = Buffer.concat(chunks).toString('utf8');
+            let v: unknown;
+            try {
+              v = JSON.parse(text);
+            } catch {
+              return reject(
+                new ClusterError(`the API server answered ${method} ${path} with non-JSON: ${text.slice(0, 200)}`),
+              );
+            }
+            if ((res.statusCode ?? 500) >= 400)
+              return reject(
+                new ClusterError((v as { message?: string }).message ?? `${method} ${path}: ${res.statusCode}`),
+              );
+            resolve(v as T);
+          });
+        },
+      );
+      req.on('error', (e) => reject(new ClusterError(`the API server cannot be reached: ${e.message}`)));
+      req.end(body === undefined ? undefined : JSON.stringify(body));
+    });
+  }
+
+  /** Stops the API server, then etcd (the world's end takes the rest). */
+  async stop(): Promise<void> {
+    for (const d of this.daemons.reverse()) await d.stop().catch(() => {});
+    this.daemons.length = 0;
+  }
+}

@@ -1,0 +1,303 @@
+// The kinds the lab's API server serves, as kube-apiserver names and stores them: the REST resource,
+// the etcd key (nodes live under /registry/minions, as they do in kube-apiserver), discovery's entry,
+// the defaults a create fills in, and the columns `kubectl get` prints (the server's Table).
+
+export type KubeObject = {
+  apiVersion?: string;
+  kind?: string;
+  metadata?: Record<string, unknown> & {
+    name?: string;
+    namespace?: string;
+    uid?: string;
+    resourceVersion?: string;
+    creationTimestamp?: string;
+    labels?: Record<string, string>;
+  };
+  spec?: Record<string, unknown>;
+  status?: Record<string, unknown>;
+  [k: string]: unknown;
+};
+
+export interface Column {
+  name: string;
+  type: 'string' | 'integer' | 'date';
+  format?: string;
+  description: string;
+  /** 0: always printed; 1: with -o wide. */
+  priority: 0 | 1;
+}
+
+export interface Resource {
+  /** The REST name: pods. */
+  name: string;
+  kind: string;
+  singular: string;
+  namespaced: boolean;
+  shortNames: string[];
+  /** The etcd prefix, kube-apiserver's: /registry/pods/. */
+  registry: string;
+  /** The spec fields the lab models: any other is refused, naming these. */
+  specFields?: readonly string[];
+  columns: Column[];
+  cells: (o: KubeObject, now: number) => unknown[];
+  /** Fills what a create leaves out, as the real defaulting and registry strategy do. */
+  defaults?: (o: KubeObject) => void;
+  /** Checks a create: the message of each field error (the API's Invalid). */
+  validate?: (o: KubeObject) => string[];
+}
+
+/** Age as kubectl prints it (translateTimestampSince): 45s, 3m20s, 5h, 2d. */
+export function age(ts: unknown, now: number): string {
+  if (typeof ts !== 'string') return '<unknown>';
+  const s = Math.max(0, Math.floor((now - Date.parse(ts)) / 1000));
+  if (s < 120) return `${s}s`;
+  const m = Math.floor(s / 60);
+  if (m < 10) return s % 60 ? `${m}m${s % 60}s` : `${m}m`;
+  if (m < 180) return `${m}m`;
+  const h = Math.floor(m / 60);
+  if (h < 48) return `${h}h`;
+  return `${Math.floor(h / 24)}d`;
+}
+
+const nameColumn: Column = {
+  name: 'Name',
+  type: 'string',
+  format: 'name',
+  description: 'Name must be unique within a namespace.',
+  priority: 0,
+};
+const ageColumn: Column = {
+  name: 'Age',
+  type: 'string',
+  description: 'CreationTimestamp is a timestamp representing the server time when this object was created.',
+  priority: 0,
+};
+
+type Condition = { type?: string; status?: string };
+const conditionsOf = (o: KubeObject) => (Array.isArray(o.status?.conditions) ? o.status.conditions : []) as Condition[];
+type ContainerStatus = { ready?: boolean; restartCount?: number };
+
+/** The pod's STATUS column as kubectl's printer reduces it: the phase, or Terminating once deleted. */
+function podStatus(o: KubeObject): string {
+  if (o.metadata?.deletionTimestamp) return 'Terminating';
+  const reason = o.status?.reason;
+  if (typeof reason === 'string' && reason) return reason;
+  return typeof o.status?.phase === 'string' ? o.status.phase : 'Pending';
+}
+
+const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+
+function nameErrors(o: KubeObject, label: boolean): string[] {
+  const name = o.metadata?.name;
+  if (!name) return ['metadata.name: Required value: name or generateName is required'];
+  const re = label ? DNS1123_LABEL : DNS1123_SUBDOMAIN;
+  if (!re.test(name) || name.length > (label ? 63 : 253))
+    return [
+      `metadata.name: Invalid value: "${name}": a lowercase RFC 1123 ${label ? 'label' : 'subdomain'} must consist of lower case alphanumeric characters${label ? '' : ", '-' or '.'"}${label ? " or '-'" : ''}, and must start and end with an alphanumeric character`,
+    ];
+  return [];
+}
+
+/** The pod spec fields this lab's kubelet acts on; any other would be silently ignored, so it is refused. */
+export const POD_SPEC_FIELDS = [
+  'containers',
+  'initContainers',
+  'nodeName',
+  'nodeSelector',
+  'tolerations',
+  'hostNetwork',
+  'dnsPolicy',
+  'dnsConfig',
+  'restartPolicy',
+  'terminationGracePeriodSeconds',
+  'schedulerName',
+  'enableServiceLinks',
+  'securityContext',
+  'priority',
+  'preemptionPolicy',
+] as const;
+
+export const PODS: Resource = {
+  name: 'pods',
+  kind: 'Pod',
+  singular: 'pod',
+  namespaced: true,
+  shortNames: ['po'],
+  registry: '/registry/pods/',
+  specFields: POD_SPEC_FIELDS,
+  columns: [
+    nameColumn,
+    {
+      name: 'Ready',
+      type: 'string',
+      description: 'The aggregate readiness state of this pod for accepting traffic.',
+      priority: 0,
+    },
+    { name: 'Status', type: 'string', description: 'The aggregate status of the containers in this pod.', priority: 0 },
+    {
+      name: 'Restarts',
+      type: 'string',
+      description: 'The number of times the containers in this pod have been restarted.',
+      priority: 0,
+    },
+    ageColumn,
+    {
+      name: 'IP',
+      type: 'string',
+      description: 'IP address allocated to the pod. Routable at least within the cluster.',
+      priority: 1,
+    },
+    {
+      name: 'Node',
+      type: 'string',
+      description: 'NodeName is a request to schedule this pod onto a specific node.',
+      priority: 1,
+    },
+    {
+      name: 'Nominated Node',
+      type: 'string',
+      description: 'nominatedNodeName is set when this pod preempts other pods on the node.',
+      priority: 1,
+    },
+    {
+      name: 'Readiness Gates',
+      type: 'string',
+      description: 'If specified, all readiness gates will be evaluated for pod readiness.',
+      priority: 1,
+    },
+  ],
+  cells: (o, now) => {
+    const containers = Array.isArray(o.spec?.containers) ? o.spec.containers : [];
+    const statuses = (
+      Array.isArray(o.status?.containerStatuses) ? o.status.containerStatuses : []
+    ) as ContainerStatus[];
+    const ready = statuses.filter((s) => s.ready).length;
+    const restarts = statuses.reduce((n, s) => n + (s.restartCount ?? 0), 0);
+    return [
+      o.metadata?.name,
+      `${ready}/${containers.length}`,
+      podStatus(o),
+      String(restarts),
+      age(o.metadata?.creationTimestamp, now),
+      typeof o.status?.podIP === 'string' ? o.status.podIP : '<none>',
+      typeof o.spec?.nodeName === 'string' ? o.spec.nodeName : '<none>',
+      '<none>',
+      '<none>',
+    ];
+  },
+  defaults: (o) => {
+    const spec = (o.spec ??= {});
+    spec.restartPolicy ??= 'Always';
+    spec.dnsPolicy ??= 'ClusterFirst';
+    spec.terminationGracePeriodSeconds ??= 30;
+    spec.schedulerName ??= 'default-scheduler';
+    spec.enableServiceLinks ??= true;
+    spec.securityContext ??= {};
+    spec.priority ??= 0;
+    spec.preemptionPolicy ??= 'PreemptLowerPriority';
+    // the DefaultTolerationSeconds admission plugin: 300 s on a NotReady or unreachable node
+    const tolerations = (Array.isArray(spec.tolerations) ? spec.tolerations : []) as Record<string, unknown>[];
+    for (const key of ['node.kubernetes.io/not-ready', 'node.kubernetes.io/unreachable'])
+      if (!tolerations.some((t) => t.key === key))
+        tolerations.push({ key, operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 300 });
+    spec.tolerations = tolerations;
+    for (const c of (Array.isArray(spec.containers) ? spec.containers : []) as Record<string, unknown>[]) {
+      c.imagePullPolicy ??= typeof c.image === 'string' && /:latest$|^[^:]*$/.test(c.image) ? 'Always' : 'IfNotPresent';
+      c.terminationMessagePath ??= '/dev/termination-log';
+      c.terminationMessagePolicy ??= 'File';
+      c.resources ??= {};
+    }
+    o.status = { phase: 'Pending', qosClass: 'BestEffort' };
+  },
+  validate: (o) => {
+    const errs = nameErrors(o, false);
+    const containers = o.spec?.containers;
+    if (!Array.isArray(containers) || containers.length === 0) errs.push('spec.containers: Required value');
+    else
+      containers.forEach((c: Record<string, unknown>, i) => {
+        if (typeof c?.name !== 'string' || !DNS1123_LABEL.test(c.name))
+          errs.push(`spec.containers[${i}].name: Required value: a DNS-1123 label`);
+        if (typeof c?.image !== 'string' || !c.image) errs.push(`spec.containers[${i}].image: Required value`);
+      });
+    return errs;
+  },
+};
+
+export const NODES: Resource = {
+  name: 'nodes',
+  kind: 'Node',
+  singular: 'node',
+  namespaced: false,
+  shortNames: ['no'],
+  registry: '/registry/minions/',
+  columns: [
+    nameColumn,
+    { name: 'Status', type: 'string', description: 'The status of the node', priority: 0 },
+    { name: 'Roles', type: 'string', description: 'The roles of the node', priority: 0 },
+    ageColumn,
+    { name: 'Version', type: 'string', description: 'Kubelet Version reported by the node.', priority: 0 },
+    { name: 'Internal-IP', type: 'string', description: 'List of addresses reachable to the node.', priority: 1 },
+    { name: 'External-IP', type: 'string', description: 'List of addresses reachable to the node.', priority: 1 },
+    {
+      name: 'OS-Image',
+      type: 'string',
+      description: 'OS Image reported by the node from /etc/os-release.',
+      priority: 1,
+    },
+    {
+      name: 'Kernel-Version',
+      type: 'string',
+      description: "Kernel Version reported by the node from 'uname -r'.",
+      priority: 1,
+    },
+    {
+      name: 'Container-Runtime',
+      type: 'string',
+      description: 'Container Runtime Version reported by the node.',
+      priority: 1,
+    },
+  ],
+  cells: (o, now) => {
+    const ready = conditionsOf(o).find((c) => c.type === 'Ready');
+    const status = ready?.status === 'True' ? 'Ready' : ready?.status === 'False' ? 'NotReady' : 'Unknown';
+    const info = (o.status?.nodeInfo ?? {}) as Record<string, string>;
+    const addrs = (Array.isArray(o.status?.addresses) ? o.status.addresses : []) as { type: string; address: string }[];
+    return [
+      o.metadata?.name,
+      o.spec?.unschedulable ? `${status},SchedulingDisabled` : status,
+      '<none>',
+      age(o.metadata?.creationTimestamp, now),
+      info.kubeletVersion ?? '',
+      addrs.find((a) => a.type === 'InternalIP')?.address ?? '<none>',
+      '<none>',
+      info.osImage ?? '<unknown>',
+      info.kernelVersion ?? '<unknown>',
+      info.containerRuntimeVersion ?? '<unknown>',
+    ];
+  },
+  validate: (o) => nameErrors(o, false),
+};
+
+export const NAMESPACES: Resource = {
+  name: 'namespaces',
+  kind: 'Namespace',
+  singular: 'namespace',
+  namespaced: false,
+  shortNames: ['ns'],
+  registry: '/registry/namespaces/',
+  columns: [
+    nameColumn,
+    { name: 'Status', type: 'string', description: 'The status of the namespace', priority: 0 },
+    ageColumn,
+  ],
+  cells: (o, now) => [o.metadata?.name, o.status?.phase ?? 'Active', age(o.metadata?.creationTimestamp, now)],
+  defaults: (o) => {
+    o.spec = { finalizers: ['kubernetes'] };
+    o.status = { phase: 'Active' };
+    o.metadata!.labels = { ...(o.metadata!.labels ?? {}), 'kubernetes.io/metadata.name': o.metadata!.name! };
+  },
+  validate: (o) => nameErrors(o, true),
+};
+
+export const RESOURCES: readonly Resource[] = [PODS, NODES, NAMESPACES];

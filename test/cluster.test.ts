@@ -1,0 +1,138 @@
+// The control plane around the pod, first part: the real kubectl 1.36 in a node talks to the lab's API
+// server, which stores in the real etcd (Debian 12's 3.4) — as root and as an unprivileged user.
+import { execFile } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { spawnAsNobody } from './helpers.js';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+const PODNET = join(ROOT, 'bin', 'podnet.mjs');
+
+/** Each command's output between markers, so one world answers every question. */
+const SCRIPT = String.raw`
+mark() { echo "=== $1"; }
+mark nodes; kubectl get nodes
+mark version; kubectl version
+cat > /tmp/web.yaml <<'Y'
+apiVersion: v1
+kind: Pod
+metadata:
+  name: web
+  labels: {app: web}
+spec:
+  containers:
+  - name: httpd
+    image: busybox
+Y
+mark apply; kubectl apply -f /tmp/web.yaml
+mark again; kubectl apply -f /tmp/web.yaml
+mark wide; kubectl get pods -o wide
+mark jsonpath; kubectl get pod web -o jsonpath='{.status.phase} {.spec.schedulerName} {.metadata.labels.app}'; echo
+mark etcd-keys; etcdctl get /registry --prefix --keys-only
+mark etcd-value; etcdctl get /registry/pods/default/web --print-value-only
+cat > /tmp/affinity.yaml <<'Y'
+apiVersion: v1
+kind: Pod
+metadata: {name: picky}
+spec:
+  affinity: {}
+  containers: [{name: c, image: busybox}]
+Y
+mark unmodelled; kubectl apply -f /tmp/affinity.yaml 2>&1; echo "exit $?"
+mark empty; printf 'apiVersion: v1\nkind: Pod\nmetadata: {name: empty}\nspec: {containers: []}\n' | kubectl apply -f - 2>&1; echo "exit $?"
+mark deployment; printf 'apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d}\nspec: {}\n' | kubectl apply --validate=false -f - 2>&1; echo "exit $?"
+mark no-ns; kubectl -n nowhere run x --image=busybox 2>&1; echo "exit $?"
+mark raw; kubectl get --raw /apis/apps/v1 2>&1; echo "exit $?"
+mark after-bad; kubectl get pods -o name
+mark delete; kubectl delete pod web
+mark gone; kubectl get pod web 2>&1; echo "exit $?"
+mark end
+`;
+
+function section(out: string, name: string): string {
+  const m = new RegExp(`=== ${name}\\n([\\s\\S]*?)(?=\\n=== )`).exec(out);
+  if (!m) throw new Error(`no section ${name} in:\n${out}`);
+  return m[1]!;
+}
+
+function podnet(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      [PODNET, ...args],
+      { cwd: ROOT, timeout: 180_000, maxBuffer: 16 << 20 },
+      (e, stdout, stderr) => resolve({ code: e ? ((e as { code?: number }).code ?? null) : 0, stdout, stderr }),
+    );
+  });
+}
+
+function expectCluster(out: string): void {
+  expect(section(out, 'nodes')).toMatch(
+    /^NAME\s+STATUS\s+ROLES\s+AGE\s+VERSION\nnode1\s+Ready\s+<none>\s+\S+\s+v1\.36\.0-podnet\nnode2\s+Ready\s/,
+  );
+  expect(section(out, 'version')).toMatch(/Client Version: v1\.36\.\d+\n[\s\S]*Server Version: v1\.36\.0-podnet/);
+  expect(section(out, 'apply').trim()).toBe('pod/web created');
+  expect(section(out, 'again').trim()).toBe('pod/web unchanged');
+  expect(section(out, 'wide')).toMatch(
+    /^NAME\s+READY\s+STATUS\s+RESTARTS\s+AGE\s+IP\s+NODE\s+NOMINATED NODE\s+READINESS GATES\nweb\s+0\/1\s+Pending\s+0\s+\S+\s+<none>\s+<none>/,
+  );
+  expect(section(out, 'jsonpath').trim()).toBe('Pending default-scheduler web');
+  expect(section(out, 'etcd-keys').split('\n').filter(Boolean)).toEqual([
+    '/registry/minions/node1',
+    '/registry/minions/node2',
+    '/registry/namespaces/default',
+    '/registry/namespaces/kube-node-lease',
+    '/registry/namespaces/kube-public',
+    '/registry/namespaces/kube-system',
+    '/registry/pods/default/web',
+  ]);
+  // JSON in the store, where kube-apiserver writes protobuf (docs/control-plane.md says so)
+  expect(JSON.parse(section(out, 'etcd-value'))).toMatchObject({
+    kind: 'Pod',
+    metadata: { name: 'web', namespace: 'default' },
+  });
+  expect(section(out, 'unmodelled')).toMatch(
+    /The Pod "picky" is invalid: spec\.affinity: this lab's API server does not model this field \(a Pod's spec here may have: containers, /,
+  );
+  expect(section(out, 'unmodelled')).toMatch(/exit 1$/m);
+  expect(section(out, 'empty')).toMatch(/The Pod "empty" is invalid: spec\.containers: Required value[\s\S]*exit 1/);
+  expect(section(out, 'deployment')).toMatch(/no matches for kind "Deployment" in version "apps\/v1"[\s\S]*exit 1/);
+  expect(section(out, 'no-ns')).toMatch(/Error from server \(NotFound\): namespaces "nowhere" not found[\s\S]*exit 1/);
+  expect(section(out, 'raw')).toMatch(/does not serve \/apis\/apps\/v1: it serves the core group[\s\S]*exit 1/);
+  // the refused creates left nothing behind
+  expect(section(out, 'after-bad').trim()).toBe('pod/web');
+  expect(section(out, 'delete').trim()).toMatch(/^pod "web" deleted/);
+  expect(section(out, 'gone')).toMatch(/Error from server \(NotFound\): pods "web" not found[\s\S]*exit 1/);
+}
+
+describe('podnet cluster: the real kubectl against the lab API server and the real etcd', () => {
+  it('as root: nodes Ready, a pod applied, read back (wide, jsonpath, etcd), refused with the API error, deleted', async () => {
+    const r = await podnet(['cluster', '--', SCRIPT]);
+    expect(r.stderr).toMatch(/podnet cluster: 2 nodes in \d+ ms, the control plane \(etcd, API server\) in \d+ ms/);
+    expectCluster(r.stdout);
+    expect(r.code).toBe(0);
+  }, 200_000);
+
+  it('as an unprivileged user, the same', () => {
+    const r = spawnAsNobody([process.execPath, PODNET, 'cluster', '--', SCRIPT], 180_000);
+    expect(r.stderr).toMatch(/the control plane \(etcd, API server\) in \d+ ms/);
+    expectCluster(r.stdout);
+    expect(r.status).toBe(0);
+  }, 200_000);
+
+  it("a node that is NotReady is reported so, with containerd's reason and the not-ready taint", async () => {
+    // no CNI config left on node1 (where the command runs): go-cni has nothing to load, so NetworkReady is false there
+    const r = await podnet([
+      'cluster',
+      '--',
+      "rm /etc/cni/net.d/*; sleep 7; kubectl get nodes; kubectl get node node1 -o jsonpath='{.spec.taints}'; echo; kubectl get node node1 -o jsonpath='{.status.conditions[0].message}'",
+    ]);
+    expect(r.stdout).toMatch(/node1\s+NotReady\s/);
+    expect(r.stdout).toMatch(/node2\s+Ready\s/);
+    expect(r.stdout).toContain('"key":"node.kubernetes.io/not-ready"');
+    expect(r.stdout).toMatch(
+      /container runtime network not ready: NetworkReady=false reason:NetworkPluginNotReady message:Network plugin returns error: cni plugin not initialized/,
+    );
+  }, 200_000);
+});
