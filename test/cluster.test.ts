@@ -4,6 +4,7 @@ import { execFile } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { createWorld } from '../src-main/world/world.js';
 import { spawnAsNobody } from './helpers.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -135,4 +136,18 @@ describe('podnet cluster: the real kubectl against the lab API server and the re
       /container runtime network not ready: NetworkReady=false reason:NetworkPluginNotReady message:Network plugin returns error: cni plugin not initialized/,
     );
   }, 200_000);
+
+  it("a world without a control plane: kubectl says so, and does not reach for the host's", async () => {
+    const world = await createWorld({ nodes: 1 });
+    try {
+      const r = await world.exec({ kind: 'node', node: 'node1' }, ['sh', '-c', 'command -v kubectl; kubectl get pods']);
+      expect(r.stdout.trim()).toBe('/opt/podnet/bin/kubectl');
+      expect(r.stderr.trim()).toBe(
+        "kubectl: this world has no control plane (no API server runs in it): it runs in 'podnet cluster' worlds, see docs/control-plane.md",
+      );
+      expect(r.code).toBe(1);
+    } finally {
+      await world.destroy();
+    }
+  }, 60_000);
 });

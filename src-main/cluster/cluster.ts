@@ -6,7 +6,14 @@ import { request } from 'node:http';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { controlPlaneBinDir } from '../world/paths.js';
-import { CONTROL_PLANE, UNDERLAY, WORLD_STATE_MOUNT, type World } from '../world/world.js';
+import {
+  CONTROL_PLANE,
+  KUBECONFIG_PATH,
+  UNDERLAY,
+  WORLD_STATE_MOUNT,
+  worldKubeconfig,
+  type World,
+} from '../world/world.js';
 import type { WorldProcess } from '../world/world-init.js';
 import type { KubeObject } from './resources.js';
 
@@ -113,6 +120,8 @@ export class Cluster {
       ]);
       undo.push(() => api.stop());
       await api.ready(/podnet-apiserver: serving/, 20_000);
+      // kubectl in the nodes finds the API server from here on (its wrapper says so while there is none)
+      await world.run(SANDBOX, ['sh', '-c', `cat > ${KUBECONFIG_PATH}`], { input: worldKubeconfig() });
       return c;
     } catch (e) {
       for (const u of undo.reverse()) await u().catch(() => {});
@@ -160,6 +169,7 @@ export class Cluster {
 
   /** Stops the API server, then etcd (the world's end takes the rest). */
   async stop(): Promise<void> {
+    await this.world.exec(SANDBOX, ['rm', '-f', KUBECONFIG_PATH]).catch(() => {});
     for (const d of this.daemons.reverse()) await d.stop().catch(() => {});
     this.daemons.length = 0;
   }

@@ -799,25 +799,24 @@ export function createWorld(opts: WorldOptions): Promise<World> {
 
 export type { ExecResult, WorldLimits, WorldProcess };
 
-/** kubectl with the world's kubeconfig (unless the user names another), and etcdctl on the control plane's etcd. */
+/**
+ * kubectl with the world's kubeconfig (unless the user names another), which the control plane writes
+ * when it starts; and etcdctl on the control plane's etcd.
+ */
 function writeControlPlaneTools(tools: string, bin: string): void {
-  const api = `http://${CONTROL_PLANE.ip}:${CONTROL_PLANE.apiPort}`;
-  const kubeconfig = [
-    'apiVersion: v1',
-    'kind: Config',
-    'clusters:',
-    `- name: podnet\n  cluster:\n    server: ${api}`,
-    'users:',
-    '- name: admin\n  user: {}',
-    'contexts:',
-    '- name: podnet\n  context:\n    cluster: podnet\n    user: admin\n    namespace: default',
-    'current-context: podnet',
-    '',
-  ].join('\n');
-  writeFileSync(join(tools, '.kubeconfig'), kubeconfig, { mode: 0o644 });
+  const none =
+    "kubectl: this world has no control plane (no API server runs in it): it runs in 'podnet cluster' worlds, see docs/control-plane.md";
   writeFileSync(
     join(tools, 'kubectl'),
-    `#!/bin/sh\n[ -n "$KUBECONFIG" ] || [ -e "$HOME/.kube/config" ] || export KUBECONFIG=${KUBECONFIG_PATH}\nexec ${shq(join(bin, 'kubectl'))} "$@"\n`,
+    [
+      '#!/bin/sh',
+      `if [ -z "$KUBECONFIG" ] && [ ! -e "$HOME/.kube/config" ]; then`,
+      `  [ -e ${KUBECONFIG_PATH} ] || { echo ${shq(none)} >&2; exit 1; }`,
+      `  export KUBECONFIG=${KUBECONFIG_PATH}`,
+      'fi',
+      `exec ${shq(join(bin, 'kubectl'))} "$@"`,
+      '',
+    ].join('\n'),
     { mode: 0o755 },
   );
   writeFileSync(
@@ -825,4 +824,20 @@ function writeControlPlaneTools(tools: string, bin: string): void {
     `#!/bin/sh\nexport ETCDCTL_API=3\n: "\${ETCDCTL_ENDPOINTS:=http://${CONTROL_PLANE.ip}:${CONTROL_PLANE.etcdPort}}"\nexport ETCDCTL_ENDPOINTS\nexec ${shq(join(bin, 'etcdctl'))} "$@"\n`,
     { mode: 0o755 },
   );
+}
+
+/** The kubeconfig kubectl finds in every node of a world whose control plane runs. */
+export function worldKubeconfig(): string {
+  return [
+    'apiVersion: v1',
+    'kind: Config',
+    'clusters:',
+    `- name: podnet\n  cluster:\n    server: http://${CONTROL_PLANE.ip}:${CONTROL_PLANE.apiPort}`,
+    'users:',
+    '- name: admin\n  user: {}',
+    'contexts:',
+    '- name: podnet\n  context:\n    cluster: podnet\n    user: admin\n    namespace: default',
+    'current-context: podnet',
+    '',
+  ].join('\n');
 }
