@@ -141,7 +141,7 @@ describe('pod DNS in the runtime', () => {
           .filter(Boolean),
       ).toEqual(['hostname', 'hosts', 'resolv.conf']);
       // a pod terminal enters the pod's own mounts (the argv node-pty runs)
-      const argv = w.nsenterArgv({ kind: 'pod', node: 'node1', netns: web.netns, sandboxPid: web.sandboxPid });
+      const argv = w.enterArgv({ kind: 'pod', node: 'node1', netns: web.netns, sandboxPid: web.sandboxPid });
       expect(execFileSync(argv[0]!, [...argv.slice(1), 'cat', '/etc/resolv.conf'], { encoding: 'utf8' })).toBe(
         CLUSTER_FIRST,
       );

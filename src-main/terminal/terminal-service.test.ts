@@ -126,7 +126,7 @@ describe('terminals', () => {
         await waitFor(t.id, /bg=\d+/);
         svc.input(t.id, 'sleep 999\r');
         const pid = svc.pid(t.id);
-        await until('the session to hold nsenter, the shell and two sleeps', () => sessionMembers(pid).length >= 4);
+        await until('the session to hold pty-exec, the shell and two sleeps', () => sessionMembers(pid).length >= 4);
         const members = sessionMembers(pid);
         expect(members).toContain(pid);
         const ps = () => w.run({ kind: 'sandbox' }, ['ps', '-e', '-o', 'args']);

@@ -1,12 +1,11 @@
-// Terminals into the world: a pty on the engine's side running `nsenter … bash`, so the shell lives
+// Terminals into the world: a pty on the engine's side running `pty-exec … bash`, so the shell lives
 // in the sandbox, on a node, or in a pod's network namespace. Output (bytes) is merged over 5 ms and held
 // back by flow control (flow-control.ts); closing a terminal ends every process of its session.
-// Each shell starts through pty-exec (native/pty-exec.c), so it holds no other terminal's pty master.
+// Each shell starts through pty-exec (native/pty-exec.c): it enters the world and holds no other terminal's pty master.
 // The engine keeps each terminal's recent output (Scrollback), so a reloaded page shows it again, and
 // holds input typed before the shell's first prompt (PromptGate), so it is echoed once, not twice.
 import { EventEmitter } from 'node:events';
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { sessionMembers } from '../world/procfs.js';
 import * as pty from 'node-pty';
 import type { TerminalInfo, TerminalTarget } from '../api/contract.js';
@@ -19,19 +18,6 @@ import type { TerminalHost } from './types.js';
 const KILL_GRACE_MS = 500;
 /** Open terminals at once (each is a pty and a shell): beyond it, open() refuses with a clear error. */
 export const MAX_TERMINALS = 32;
-
-/** The built pty-exec (scripts/build-native.mjs): from src-main/terminal or out/src-main/terminal. */
-export function ptyExecBinary(): string {
-  for (const p of [
-    join(import.meta.dirname, '../../out/native/pty-exec'),
-    join(import.meta.dirname, '../../native/pty-exec'),
-  ]) {
-    if (existsSync(p)) return p;
-  }
-  throw new Error(
-    'pty-exec is not built: run "npm run build" (it needs a C compiler: apt-get install build-essential)',
-  );
-}
 
 interface Term {
   info: TerminalInfo;
@@ -66,8 +52,9 @@ export class TerminalService extends EventEmitter implements TerminalHost {
         `cannot open another terminal: ${open} are open, the most there may be is ${MAX_TERMINALS}; close one first`,
       );
     const shell = existsSync('/bin/bash') ? ['bash', '--noprofile', '--norc', '-i'] : ['sh', '-i'];
-    // pty-exec first: the engine's other pty masters are not close-on-exec (node-pty forks from here)
-    const argv = [ptyExecBinary(), ...this.world.nsenterArgv(where), ...shell];
+    // pty-exec enters the world (limits, namespaces) and holds none of the engine's other pty masters,
+    // which are not close-on-exec (node-pty forks from here)
+    const argv = [...this.world.enterArgv(where), ...shell];
     const env = {
       ...this.world.envFor(where),
       TERM: 'xterm-256color',
@@ -153,7 +140,7 @@ export class TerminalService extends EventEmitter implements TerminalHost {
     return [...this.terms.values()].map((t) => ({ ...t.info }));
   }
 
-  /** The engine-side PID of a terminal's pty process (nsenter), for diagnostics and tests. */
+  /** The engine-side PID of a terminal's pty process (pty-exec, the shell's parent), for diagnostics and tests. */
   pid(id: string): number {
     return this.get(id).proc.pid;
   }

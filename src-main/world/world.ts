@@ -22,6 +22,7 @@ import { appRoot, containerdBinDir, hostPluginDirs, stateRoot, sweepStaleWorlds 
 import { MemoryWatch } from './memory-watch.js';
 import { childrenOf } from './procfs.js';
 import {
+  nativeBinary,
   WorldInit,
   type ExecResult,
   type NsPlacement,
@@ -653,31 +654,38 @@ export class World {
     throw new WorldError(`no world process with PID ${innerPid}`);
   }
 
-  /** argv that enters a target from the engine's side (for node-pty terminals): nsenter into the world. */
-  nsenterArgv(target: Target): string[] {
-    // a terminal is not world-init's child: it takes the world's limits from prlimit on its way in
+  /**
+   * argv that enters a target from the engine's side (node-pty terminals, `podnet lab shell`): pty-exec
+   * (terminal/native/pty-exec.c) sets the world's limits, enters the world's user and PID namespaces,
+   * then the target's, and runs the command in a child: what `prlimit … nsenter … nsenter …` did, in one exec.
+   */
+  enterArgv(target: Target): string[] {
+    // a terminal is not world-init's child: it takes the world's limits on its way in
     const limits = [
-      ...(this.limits.processes ? [`--nproc=${this.limits.processes}`] : []),
-      ...(this.limits.memoryBytes ? [`--as=${this.limits.memoryBytes}`] : []),
+      ...(this.limits.processes ? ['--nproc', String(this.limits.processes)] : []),
+      ...(this.limits.memoryBytes ? ['--as', String(this.limits.memoryBytes)] : []),
     ];
-    // Two steps, as world-init's spawns: the world's PID namespace belongs to world-init's user namespace,
-    // so it is entered from there; then the lab's nested user namespace and the target's namespaces.
-    // --preserve-credentials: setgroups is denied in the world's user namespaces (as for any unprivileged one)
-    const outer = ['nsenter', '--preserve-credentials', '-t', String(this.hostPid(1)), '-U', '-p', '--'];
-    const base = [
-      ...(limits.length ? ['prlimit', ...limits, '--'] : []),
-      ...outer,
-      'nsenter',
-      '--preserve-credentials',
-    ];
+    // The world's PID namespace belongs to world-init's user namespace, so it is entered from there; then
+    // the lab's nested user namespace and the target's namespaces. The credentials are kept (setgroups
+    // is denied in the world's user namespaces, as for any unprivileged one).
+    const base = [nativeBinary('pty-exec'), ...limits, '--world', String(this.hostPid(1))];
     // the sandbox keeps the host's UTS namespace, which only the host may enter
-    if (target.kind === 'sandbox') return [...base, '-t', String(this.hostPid(this.confinedPid)), '-U', '-m', '-n'];
+    if (target.kind === 'sandbox')
+      return [...base, '--target', String(this.hostPid(this.confinedPid)), 'user,mnt,net', '--'];
     const holder = this.hostPid(this.node(target.node).holderPid);
-    const common = [...base, '-t', String(holder), '-U', '-m', '-u'];
-    if (target.kind === 'node') return [...common, '-n'];
-    if (target.sandboxPid) return [...base, '-t', String(this.hostPid(target.sandboxPid)), '-U', '-m', '-u', '-n'];
+    if (target.kind === 'node') return [...base, '--target', String(holder), 'user,mnt,uts,net', '--'];
+    if (target.sandboxPid)
+      return [...base, '--target', String(this.hostPid(target.sandboxPid)), 'user,mnt,uts,net', '--'];
     // the pin lives in the node's mounts: reach it through the holder's root
-    return [...common, `--net=/proc/${holder}/root${target.netns}`];
+    return [
+      ...base,
+      '--target',
+      String(holder),
+      'user,mnt,uts',
+      '--netns',
+      `/proc/${holder}/root${target.netns}`,
+      '--',
+    ];
   }
 
   /**
