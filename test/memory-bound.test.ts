@@ -77,7 +77,7 @@ describe('a world over its memory limit', () => {
     const again = new Set(worldProcesses(world.hostPid(1)).map((p) => `${p.hostPid}/${p.startTime}`));
     const before = first.filter((p) => again.has(`${p.hostPid}/${p.startTime}`));
     const names = before.map((p) => p.comm);
-    for (const c of ['world-init', 'world-confine', 'sleep', 'httpd'])
+    for (const c of ['world-init', 'world-confine', 'node-holder', 'sleep', 'httpd'])
       expect(names, `${c} is among the world's processes`).toContain(c);
 
     const grower = world.spawn({ kind: 'node', node: 'node1' }, ['perl', '-e', GROWER]);

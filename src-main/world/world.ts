@@ -55,19 +55,6 @@ export const NODE_SEARCH_DOMAIN = 'lab.example';
  */
 export const nodeResolvConf = (underlayIp: string) => `nameserver ${underlayIp}\nsearch ${NODE_SEARCH_DOMAIN}\n`;
 
-/**
- * Shell lines that bind-mount `src` over `target` even when target is a dangling symlink: on hosts
- * with systemd-resolved /etc/resolv.conf links into /run/systemd/resolve/, and /run is the node's
- * own tmpfs here, so the link's target is created there (world-owned) before the bind follows it.
- */
-export function bindOverScript(src: string, target: string): string[] {
-  return [
-    `t=$(realpath -m ${shq(target)})`,
-    `if [ ! -e "$t" ]; then mkdir -p "$(dirname "$t")" && : > "$t" || { echo "${target} links to $t, which is missing and cannot be made" >&2; exit 1; }; fi`,
-    `mount --bind ${shq(src)} "$t"`,
-  ];
-}
-
 /** Documentation range (RFC 5737) for the underlay: it can never collide with a real network. */
 export const UNDERLAY = { bridge: 'underlay0', prefix: '192.0.2.', firstHost: 11, mask: 24 } as const;
 
@@ -419,7 +406,7 @@ export class World {
         .then(() => (world.startTimes.underlay = performance.now() - mark));
       underlay.catch(() => {}); // awaited below; a node that fails first must not leave it unhandled
       // Nodes start concurrently: each is a few mounts and one process.
-      const started = await Promise.all(names.map((n, i) => world.startNode(n, i + 1, underlay, busybox)));
+      const started = await Promise.all(names.map((n, i) => world.startNode(n, i + 1, underlay)));
       for (const n of started) world.nodes.set(n.name, n);
       world.startTimes.nodes = lap();
       world.startTimes.total = performance.now() - t0;
@@ -450,7 +437,16 @@ export class World {
   }
 
   /** Starts a long-lived world process and waits until it prints `line` (ok) or exits first. */
-  private async startHolder(req: SpawnRequest, line: string): Promise<{ pid: number; ok: boolean; err: string }> {
+  private async startHolder(
+    req: SpawnRequest,
+    line: string,
+  ): Promise<{
+    proc: WorldProcess;
+    pid: number;
+    ok: boolean;
+    err: () => string;
+    until: (l: string) => Promise<boolean>;
+  }> {
     const p = this.init.spawn(req);
     let out = '';
     let err = '';
@@ -458,15 +454,10 @@ export class World {
     p.on('stderr', (d) => (err += d.toString()));
     const pid = await p.started;
     const ok = await untilLine(p, () => out, line);
-    return { pid, ok, err: err.trim() };
+    return { proc: p, pid, ok, err: () => err.trim(), until: (l) => untilLine(p, () => out, l) };
   }
 
-  private async startNode(
-    name: string,
-    index: number,
-    underlay: Promise<unknown>,
-    busybox: string,
-  ): Promise<WorldNode> {
+  private async startNode(name: string, index: number, underlay: Promise<unknown>): Promise<WorldNode> {
     const base = join(this.stateDir, 'nodes', name);
     const host = {
       confDir: join(base, 'etc/cni/net.d'),
@@ -493,54 +484,63 @@ export class World {
     writeFileSync(host.resolvConf, nodeResolvConf(underlayIp));
     // The node's folders, as the world sees them.
     const inner = (p: string) => `${WORLD_STATE_MOUNT}/${relative(this.stateDir, p)}`;
-    // busybox's mount, mkdir and hostname: static, so each of the dozen commands is a plain exec,
-    // not a dynamic load of libmount and its libraries (the bulk of a node's start)
-    const bb = shq(busybox);
-    const script = [
-      `${bb} hostname ${name}`,
+    // node-holder (native/node-holder.c, static) does the node's mounts itself: one exec, where a shell
+    // script ran a dozen commands, each an exec
+    const ops = [
+      ...['hostname', name],
       // from here, relative paths reach the node's folders even once /run is the node's own tmpfs
-      `cd ${shq(inner(base))}`,
-      `${bb} mount -o bind ${shq(inner(host.confDir))} ${NODE_PATHS.confDir}`,
-      `${bb} mount -o bind ${shq(inner(host.dataDir))} ${NODE_PATHS.dataDir}`,
+      ...['chdir', inner(base)],
+      ...['bind', inner(host.confDir), NODE_PATHS.confDir],
+      ...['bind', inner(host.dataDir), NODE_PATHS.dataDir],
       // The real plugins, with the node's own additions on top (a lab may add a plugin script).
-      `${bb} mount -t overlay podnet-cni-bin -o ${shq(`lowerdir=${this.pluginDirs.join(':')},upperdir=${inner(host.binUpper)},workdir=${inner(binWork)}`)} ${NODE_PATHS.binDir}`,
-      `${bb} mount -t tmpfs -o mode=0755 podnet-run /run`,
-      `${bb} mkdir -p ${NODE_PATHS.netnsDir} ${NODE_PATHS.sandboxesDir}`,
-      `${bb} mount -o bind ${shq(relative(base, host.netnsDir))} ${NODE_PATHS.netnsDir}`,
-      `${bb} mount -o bind ${shq(relative(base, host.sandboxesDir))} ${NODE_PATHS.sandboxesDir}`,
-      `${bb} mount -o bind ${shq(relative(base, host.podLogsDir))} ${NODE_PATHS.podLogsDir}`,
+      ...[
+        'mount',
+        'overlay',
+        'podnet-cni-bin',
+        `lowerdir=${this.pluginDirs.join(':')},upperdir=${inner(host.binUpper)},workdir=${inner(binWork)}`,
+        NODE_PATHS.binDir,
+      ],
+      ...['mount', 'tmpfs', 'podnet-run', 'mode=0755', '/run'],
+      ...['mkdir', NODE_PATHS.netnsDir, 'mkdir', NODE_PATHS.sandboxesDir],
+      ...['bind', relative(base, host.netnsDir), NODE_PATHS.netnsDir],
+      ...['bind', relative(base, host.sandboxesDir), NODE_PATHS.sandboxesDir],
+      ...['bind', relative(base, host.podLogsDir), NODE_PATHS.podLogsDir],
       // after /run is the node's tmpfs: a symlinked /etc/resolv.conf gets its target there
-      ...bindOverScript(relative(base, host.resolvConf), NODE_PATHS.resolvConf),
-      `${bb} ip link set lo up`,
-      'echo ready',
-      'exec sleep infinity',
-    ].join('\n');
+      ...['bind-over', relative(base, host.resolvConf), NODE_PATHS.resolvConf],
+      'lo-up',
+      // its underlay interface is addressed once the engine has moved it in (a line on stdin)
+      ...['eth', 'eth0', `${underlayIp}/${UNDERLAY.mask}`],
+      'hold',
+    ];
     // a copy of the confined view, with the node's own mounts on top
-    const { pid, ok, err } = await this.startHolder(
+    const holder = await this.startHolder(
       {
-        argv: ['sh', '-ec', script],
+        argv: [nativeBinary('node-holder'), ...ops],
         env: this.baseEnv(),
         nsPid: this.confinedPid,
         joinMount: true,
         newNet: true,
         newMount: true,
         newUts: true,
+        stdin: true,
       },
       'ready\n',
     );
-    if (!ok) throw new WorldError(`node ${name} could not start: ${err || 'its holder exited'}`);
+    const { pid } = holder;
+    if (!holder.ok) throw new WorldError(`node ${name} could not start: ${holder.err() || 'its holder exited'}`);
     const node: WorldNode = { name, index, holderPid: pid, underlayIp, podCidr: `10.244.${index}.0/24`, host };
     await underlay;
-    // one `ip -batch` per namespace: a process each, not a shell and two
+    // one `ip -batch` in the sandbox: the veth pair, its node end moved in as eth0
     await this.run({ kind: 'sandbox' }, ['ip', '-batch', '-'], {
       input: `link add u-${name} type veth peer name eth0 netns ${pid}\nlink set u-${name} master ${UNDERLAY.bridge} up\n`,
     });
-    // The node is not in this.nodes until every node started, so place the command by its holder.
-    const r = await this.init.exec(
-      { ...nodePlacement(pid), argv: ['ip', '-batch', '-'], env: this.baseEnv() },
-      { input: `addr add ${underlayIp}/${UNDERLAY.mask} dev eth0\nlink set eth0 up\n` },
-    );
-    if (r.code !== 0) throw new WorldError(`node ${name}: cannot address its underlay interface: ${r.stderr.trim()}`);
+    // the holder addresses eth0 and sets it up (ip addr add, ip link set up), then says "up"
+    holder.proc.write('\n');
+    holder.proc.end();
+    if (!(await holder.until('up\n')))
+      throw new WorldError(
+        `node ${name}: cannot address its underlay interface: ${holder.err() || 'its holder exited'}`,
+      );
     return node;
   }
 
