@@ -405,9 +405,24 @@ export class World {
         })
         .then(() => (world.startTimes.underlay = performance.now() - mark));
       underlay.catch(() => {}); // awaited below; a node that fails first must not leave it unhandled
-      // Nodes start concurrently: each is a few mounts and one process.
-      const started = await Promise.all(names.map((n, i) => world.startNode(n, i + 1, underlay)));
-      for (const n of started) world.nodes.set(n.name, n);
+      // Nodes start concurrently: each is one process that makes its mounts.
+      const holders = await Promise.all(names.map((n, i) => world.startNode(n, i + 1)));
+      await underlay;
+      // one `ip -batch` in the sandbox for every node's veth pair, its node end moved in as eth0
+      await world.run({ kind: 'sandbox' }, ['ip', '-batch', '-'], {
+        input: holders
+          .map(({ node: { name, holderPid } }) =>
+            [
+              `link add u-${name} type veth peer name eth0 netns ${holderPid}`,
+              `link set u-${name} master ${UNDERLAY.bridge} up`,
+              '',
+            ].join('\n'),
+          )
+          .join(''),
+      });
+      // each holder addresses its eth0 and sets it up (ip addr add, ip link set up)
+      await Promise.all(holders.map((h) => h.addressed()));
+      for (const { node } of holders) world.nodes.set(node.name, node);
       world.startTimes.nodes = lap();
       world.startTimes.total = performance.now() - t0;
       // known now, so a killed holder is noticed by its engine-side PID (trouble())
@@ -457,7 +472,8 @@ export class World {
     return { proc: p, pid, ok, err: () => err.trim(), until: (l) => untilLine(p, () => out, l) };
   }
 
-  private async startNode(name: string, index: number, underlay: Promise<unknown>): Promise<WorldNode> {
+  /** Starts a node's holder (its mounts made); `addressed` then has it address eth0, once the engine moved it in. */
+  private async startNode(name: string, index: number): Promise<{ node: WorldNode; addressed: () => Promise<void> }> {
     const base = join(this.stateDir, 'nodes', name);
     const host = {
       confDir: join(base, 'etc/cni/net.d'),
@@ -529,19 +545,16 @@ export class World {
     const { pid } = holder;
     if (!holder.ok) throw new WorldError(`node ${name} could not start: ${holder.err() || 'its holder exited'}`);
     const node: WorldNode = { name, index, holderPid: pid, underlayIp, podCidr: `10.244.${index}.0/24`, host };
-    await underlay;
-    // one `ip -batch` in the sandbox: the veth pair, its node end moved in as eth0
-    await this.run({ kind: 'sandbox' }, ['ip', '-batch', '-'], {
-      input: `link add u-${name} type veth peer name eth0 netns ${pid}\nlink set u-${name} master ${UNDERLAY.bridge} up\n`,
-    });
     // the holder addresses eth0 and sets it up (ip addr add, ip link set up), then says "up"
-    holder.proc.write('\n');
-    holder.proc.end();
-    if (!(await holder.until('up\n')))
-      throw new WorldError(
-        `node ${name}: cannot address its underlay interface: ${holder.err() || 'its holder exited'}`,
-      );
-    return node;
+    const addressed = async () => {
+      holder.proc.write('\n');
+      holder.proc.end();
+      if (!(await holder.until('up\n')))
+        throw new WorldError(
+          `node ${name}: cannot address its underlay interface: ${holder.err() || 'its holder exited'}`,
+        );
+    };
+    return { node, addressed };
   }
 
   node(name: string): WorldNode {
