@@ -1,9 +1,12 @@
 // The start path's figures, each with its parts: a world's start (createWorld, 2 nodes) and a lab's
 // open (lab 10, two nodes and a VXLAN overlay, to its first check evaluated), through the engine as the
-// app does it. Used by bench/terminal-throughput.ts.
+// app does it; and a terminal's open to its prompt in the engine (a shell started ahead, and one started
+// on the request). Used by bench/terminal-throughput.ts; alone: npm run -s build && node out/bench/start-path.js
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { loadavg } from 'node:os';
+import { pathToFileURL } from 'node:url';
 import { createEngine } from '../src-main/engine/engine.js';
 import { loadLab } from '../src-main/labs/loader.js';
 import { TerminalService } from '../src-main/terminal/terminal-service.js';
@@ -71,4 +74,61 @@ export async function labOpen(rounds: number): Promise<LabOpenTimes> {
   }
   rmSync(progress, { recursive: true, force: true });
   return medians(runs as unknown as Record<keyof LabOpenTimes, number>[]);
+}
+
+export interface TerminalPromptTimes {
+  /** open() itself: a handed-over shell is resized; otherwise node-pty forks the engine for pty-exec. */
+  open: number;
+  /** From the request to the prompt in the terminal's output. */
+  prompt: number;
+}
+
+/** A node terminal's request → prompt in the engine: `ahead` takes the shell started ahead (prepare). */
+export async function terminalPrompt(rounds: number, ahead: boolean): Promise<TerminalPromptTimes> {
+  const runs: TerminalPromptTimes[] = [];
+  const w = await createWorld({ nodes: 2 });
+  try {
+    for (let i = 0; i < rounds; i++) {
+      const svc = new TerminalService(w, () => undefined);
+      if (ahead) {
+        svc.prepare(['node1']);
+        await new Promise((r) => setTimeout(r, 400)); // the shell at its prompt, as after a world's start
+      }
+      let text = '';
+      let id = '';
+      const prompt = new Promise<number>((resolve) =>
+        svc.on('data', (d) => {
+          text += Buffer.from(d.data).toString();
+          if (d.id === id && /root@node1:\/# *$/.test(text)) resolve(performance.now());
+        }),
+      );
+      const t0 = performance.now();
+      id = svc.open({ kind: 'node', node: 'node1' }, 120, 40).id;
+      const open = performance.now() - t0;
+      runs.push({ open, prompt: (await prompt) - t0 });
+      svc.dispose();
+    }
+  } finally {
+    await w.destroy();
+  }
+  return medians(runs as unknown as Record<keyof TerminalPromptTimes, number>[]);
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  const f = (n: number) => n.toFixed(0);
+  const world = await worldStart(9);
+  console.log(`machine load (1 min): ${loadavg()[0]!.toFixed(2)}`);
+  console.log(
+    `createWorld, 2 nodes (median of 9): ${f(world.total)} ms = checks ${f(world.checks)} + world-init up ${f(world.init)} + its root reached ${f(world.root)} + the nodes ${f(world.nodes)} (the underlay, alongside: ${f(world.underlay)}); ${(world.total / 203).toFixed(2)} of #18's 203 ms`,
+  );
+  const ahead = await terminalPrompt(7, true);
+  const fresh = await terminalPrompt(7, false);
+  console.log(
+    `node terminal, request → prompt in the engine (median of 7): a shell started ahead ${f(ahead.prompt)} ms (open ${ahead.open.toFixed(1)}); started on the request ${f(fresh.prompt)} ms (open: node-pty's fork ${fresh.open.toFixed(1)})`,
+  );
+  const lab = await labOpen(3);
+  console.log(
+    `lab 10 open → first check (median of 3): ${f(lab.total)} ms = lab.open ${f(lab.open)} (the world ${f(lab.world)} + its pods and configs ${f(lab.furnish)} + parts attached ${f(lab.attach)} + the rest) + the first lab.check ${f(lab.check)}`,
+  );
+  process.exit(0);
 }

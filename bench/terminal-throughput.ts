@@ -24,7 +24,7 @@ const FLOOD = `yes 0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXY
 async function ptyAlone(): Promise<number> {
   const w = await createWorld({ nodes: 1 });
   try {
-    const argv = [...w.nsenterArgv({ kind: 'node', node: 'node1' }), 'sh', '-c', FLOOD];
+    const argv = [...w.enterArgv({ kind: 'node', node: 'node1' }), 'sh', '-c', FLOOD];
     const t0 = performance.now();
     let n = 0;
     await new Promise<void>((resolve) => {

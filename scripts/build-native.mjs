@@ -1,5 +1,5 @@
 // Builds the native helpers: the lab world's (src-main/world/native): world-init, the world's C init (it
-// builds the world's root and holds it), and pause, each pod sandbox's pause process; and the terminals'
+// builds the world's root and holds it), node-holder, each node's mounts and holder, and pause, each pod sandbox's pause process; and the terminals'
 // pty-exec (src-main/terminal/native), which starts each shell with no inherited descriptor. Needs a C compiler.
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, statSync } from 'node:fs';
@@ -14,6 +14,8 @@ const helpers = [
   { name: 'pty-exec', dir: 'src-main/terminal/native' },
   // the real containerd's sandbox image holds it: nothing else is in that image, so it links statically
   { name: 'pause', dir: 'src-main/world/native', out: 'pause-static', flags: ['-static'] },
+  // each node's holder (its mounts, then it holds the node): static, so its one exec loads nothing more
+  { name: 'node-holder', dir: 'src-main/world/native', flags: ['-static'] },
 ];
 for (const { name, dir, out: outName = name, flags = [] } of helpers) {
   const src = join(root, `${dir}/${name}.c`);

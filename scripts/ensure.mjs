@@ -182,7 +182,13 @@ export function ensure(forMode = 'app', opts = {}) {
     'electron.vite.config.ts',
     'scripts/build-native.mjs',
   ];
-  const OUTPUTS = ['out/src-main/web/main.js', 'out/native/world-init', 'out/native/pause', 'out/native/pty-exec'];
+  const OUTPUTS = [
+    'out/src-main/web/main.js',
+    'out/native/world-init',
+    'out/native/pause',
+    'out/native/pty-exec',
+    'out/native/node-holder',
+  ];
   /** What every build writes afresh (tsc, electron-vite): a build is newer than its sources when these are. */
   const REWRITTEN = ['out/src-main/web/main.js', 'out/main/main.js', 'out/renderer/index.html'];
   /** The newest source file's mtime, found by sourcesSignature's walk. */

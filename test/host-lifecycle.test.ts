@@ -75,11 +75,12 @@ describe.each(['SIGTERM', 'SIGINT'] as const)('the browser host on %s', (signal)
     expect(await call('terminal.open', { target: { kind: 'pod', pod: 'web' }, cols: 80, rows: 24 })).toMatchObject({
       result: { id: 't2', title: 'pod/web' },
     });
-    // a terminal is prlimit (the world's limits) until it execs nsenter
-    // (a pty's process is node's own fork for a moment, until it execs prlimit)
+    // a terminal's pty process is pty-exec, which enters the world and waits for the shell
+    // (it is node's own fork for a moment, until it execs pty-exec)
     const terminals = () =>
-      childrenOf(child.pid!).filter((p) => /^(nsenter|prlimit)\0/.test(readFileSync(`/proc/${p}/cmdline`, 'utf8')));
-    await expect.poll(() => terminals().length, { timeout: 10_000 }).toBe(2);
+      childrenOf(child.pid!).filter((p) => /^[^\0]*\/pty-exec\0/.test(readFileSync(`/proc/${p}/cmdline`, 'utf8')));
+    // the two terminals, and the shells started ahead on node1 and node2 (TerminalService.prepare)
+    await expect.poll(() => terminals().length, { timeout: 10_000 }).toBe(4);
     const ptys = terminals();
     const marker = `world-${child.pid}-`;
     expect(hostSnapshot(marker).processes.length).toBeGreaterThan(0);

@@ -77,7 +77,7 @@ describe('a world over its memory limit', () => {
     const again = new Set(worldProcesses(world.hostPid(1)).map((p) => `${p.hostPid}/${p.startTime}`));
     const before = first.filter((p) => again.has(`${p.hostPid}/${p.startTime}`));
     const names = before.map((p) => p.comm);
-    for (const c of ['world-init', 'world-confine', 'sleep', 'httpd'])
+    for (const c of ['world-init', 'world-confine', 'node-holder', 'sleep', 'httpd'])
       expect(names, `${c} is among the world's processes`).toContain(c);
 
     const grower = world.spawn({ kind: 'node', node: 'node1' }, ['perl', '-e', GROWER]);
@@ -105,7 +105,7 @@ describe('a world over its memory limit', () => {
     expect(await world.run({ kind: 'node', node: 'node1' }, ['echo', 'still here'])).toBe('still here\n');
   }, 120_000);
 
-  it('finds a terminal’s processes too (they enter the world with nsenter, not through world-init)', async () => {
+  it('finds a terminal’s processes too (they enter the world with pty-exec, not through world-init)', async () => {
     const { api } = engine!;
     const world = engine!.session.runningWorld!;
     const term = await api['terminal.open']({ target: { kind: 'node', node: 'node1' }, cols: 80, rows: 24 });

@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Kubelet } from '../src-main/runtime/kubelet.js';
 import { Trace } from '../src-main/runtime/trace.js';
-import { bindOverScript, nodeResolvConf, NODE_PATHS, type Target } from '../src-main/world/world.js';
+import { nodeResolvConf, NODE_PATHS, type Target } from '../src-main/world/world.js';
+import { nativeBinary } from '../src-main/world/world-init.js';
 import { corednsContainers, kubeDnsRules } from './fixtures/cluster-dns.mjs';
 import { expectClean, lastJsonOf, SYNCPOD_STEPS, withWorld, writeDefaultConf } from './helpers.js';
 
@@ -141,7 +142,7 @@ describe('pod DNS in the runtime', () => {
           .filter(Boolean),
       ).toEqual(['hostname', 'hosts', 'resolv.conf']);
       // a pod terminal enters the pod's own mounts (the argv node-pty runs)
-      const argv = w.nsenterArgv({ kind: 'pod', node: 'node1', netns: web.netns, sandboxPid: web.sandboxPid });
+      const argv = w.enterArgv({ kind: 'pod', node: 'node1', netns: web.netns, sandboxPid: web.sandboxPid });
       expect(execFileSync(argv[0]!, [...argv.slice(1), 'cat', '/etc/resolv.conf'], { encoding: 'utf8' })).toBe(
         CLUSTER_FIRST,
       );
@@ -221,23 +222,21 @@ describe('pod DNS in the runtime', () => {
   it("binds a node's resolv.conf over a symlink whose target is missing (systemd-resolved's stub), creating it on the node's /run", () =>
     withWorld(1, async (w) => {
       const node = { kind: 'node', node: 'node1' } as const;
+      // node-holder's bind-over, as every node's start runs it for /etc/resolv.conf
+      const bindOver = (src: string, target: string) => [nativeBinary('node-holder'), 'bind-over', src, target];
       const script = [
         'printf "nameserver 192.0.2.99\\n" > /run/src',
         'mkdir -p /run/etc',
         'ln -s ../systemd/resolve/stub-resolv.conf /run/etc/resolv.conf',
-        ...bindOverScript('/run/src', '/run/etc/resolv.conf'),
-        'cat /run/etc/resolv.conf',
-        'readlink /run/etc/resolv.conf',
       ];
-      expect(await w.run(node, ['sh', '-ec', script.join('\n')])).toBe(
+      await w.run(node, ['sh', '-ec', script.join('\n')]);
+      await w.run(node, bindOver('/run/src', '/run/etc/resolv.conf'));
+      expect(await w.run(node, ['sh', '-ec', 'cat /run/etc/resolv.conf; readlink /run/etc/resolv.conf'])).toBe(
         'nameserver 192.0.2.99\n../systemd/resolve/stub-resolv.conf\n',
       );
       // a missing target that cannot be made (the host's files are read-only) is said plainly
-      const bad = await w.exec(node, [
-        'sh',
-        '-ec',
-        ['ln -s /usr/podnet-missing/resolv.conf /run/bad', ...bindOverScript('/run/src', '/run/bad')].join('\n'),
-      ]);
+      await w.run(node, ['ln', '-s', '/usr/podnet-missing/resolv.conf', '/run/bad']);
+      const bad = await w.exec(node, bindOver('/run/src', '/run/bad'));
       expect(bad.code).toBe(1);
       expect(bad.stderr).toContain(
         '/run/bad links to /usr/podnet-missing/resolv.conf, which is missing and cannot be made',

@@ -161,7 +161,7 @@ describe('a world with a process limit', () => {
   it('bounds a terminal’s processes too (terminals enter the world from the engine’s side)', async () => {
     const world = await createWorld({ nodes: 1, limits: { processes: 100, memoryBytes: 1024 ** 3 } });
     try {
-      const argv = world.nsenterArgv({ kind: 'node', node: 'node1' });
+      const argv = world.enterArgv({ kind: 'node', node: 'node1' });
       const limits = execFileSync(
         argv[0]!,
         [...argv.slice(1), 'sh', '-c', 'grep -E "Max (processes|address space)" /proc/self/limits'],

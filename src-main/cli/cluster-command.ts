@@ -61,7 +61,7 @@ export async function clusterCommand(
     process.on('SIGQUIT', ignore);
     out(`A shell on ${on} (nodes: ${names.join(', ')}); try: kubectl get nodes. "exit" ends the shell and the world.`);
     const shell = existsSync('/bin/bash') ? ['bash', '--noprofile', '--norc', '-i'] : ['sh', '-i'];
-    const argv = [...world.nsenterArgv(target), ...shell];
+    const argv = [...world.enterArgv(target), ...shell];
     const child = spawn(argv[0]!, argv.slice(1), {
       stdio: 'inherit',
       cwd: '/',

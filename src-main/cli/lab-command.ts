@@ -114,7 +114,7 @@ async function labShell(args: string[], err: (s: string) => void): Promise<numbe
         `Nodes: ${lab.nodeNames.join(', ')}; pods: ${[...kubelet.pods.values()].map((p) => `pod/${p.spec.name}`).join(', ') || 'none'} (podnet lab shell --on). "exit" ends the shell and the world.`,
     );
     const shell = existsSync('/bin/bash') ? ['bash', '--noprofile', '--norc', '-i'] : ['sh', '-i'];
-    const argv = [...world.nsenterArgv(target), ...shell];
+    const argv = [...world.enterArgv(target), ...shell];
     const child = spawn(argv[0]!, argv.slice(1), {
       stdio: 'inherit',
       cwd: '/',

@@ -291,6 +291,9 @@ export class LabService
       this.starting = undefined;
       this.state = 'running';
       progress(3, 'ready');
+      // shells started ahead on the first nodes, after "running" is on its way: a first terminal finds its prompt
+      const terminals = this.terminals;
+      setImmediate(() => this.world === world && terminals.prepare?.([...world.nodes.keys()]));
       // kubelet's Status loop: NetworkReady changes (a config edited in a terminal) reach the status bar
       let last = JSON.stringify(this.status().nodes);
       this.statusTimer = setInterval(() => {

@@ -5,7 +5,11 @@ import type { World } from '../world/world.js';
 import { DataBuffer, FlowControl } from './flow-control.js';
 import { TerminalService } from './terminal-service.js';
 import { SCROLLBACK_BYTES } from './scrollback.js';
-import { isAlive, sessionMembers } from '../world/procfs.js';
+import { childrenOf, isAlive, sessionMembers } from '../world/procfs.js';
+import { readFileSync } from 'node:fs';
+
+/** This process's children (node-pty forks each terminal's pty-exec from here). */
+const sessionMembersOfChildren = () => childrenOf(process.pid);
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -40,6 +44,39 @@ function service(w: World, pods: Record<string, { node: string; netns: string }>
 }
 
 describe('terminals', () => {
+  it('hands over a shell started ahead (prepare): at its prompt, at the size asked, in the node; another follows; dispose ends them', () =>
+    withWorld(2, async (w) => {
+      const { svc, text, waitFor } = service(w);
+      const spares = () =>
+        sessionMembersOfChildren().filter((p) => /\/pty-exec\0/.test(readFileSync(`/proc/${p}/cmdline`, 'utf8')));
+      const before = spares().length;
+      try {
+        svc.prepare(['node1', 'node2']);
+        // node1's at once, node2's a moment later: one pty-exec each, at their prompts, no terminal yet
+        await until('two shells started ahead', () => spares().length === before + 2);
+        expect(svc.list()).toEqual([]);
+        await sleep(300);
+        const started = spares();
+        const t = svc.open({ kind: 'node', node: 'node1' }, 100, 30);
+        // the terminal is the shell started ahead: its pty process was there before the request
+        expect(started).toContain(svc.pid(t.id));
+        await waitFor(t.id, 'root@node1:/# ');
+        // its prompt is on one line: written before the request, then redrawn in place at the new size
+        expect(text(t.id)).not.toContain('\n');
+        expect(text(t.id).split('\r').at(-1)).toBe('root@node1:/# ');
+        svc.input(t.id, 'stty size; hostname; grep -E "Max processes" /proc/self/limits\r');
+        await waitFor(t.id, /30 100\r\nnode1\r\nMax processes\s+1000\s+1000/);
+        // another is started ahead for the next terminal on node1
+        await until('a new shell started ahead on node1', () => spares().length === before + 3);
+        const t2 = svc.open({ kind: 'node', node: 'node1' }, 80, 24);
+        await waitFor(t2.id, 'root@node1:/# ');
+        expect(t2.id).not.toBe(t.id);
+      } finally {
+        svc.dispose();
+      }
+      await until('every shell, started ahead or taken, to end', () => spares().length === before);
+    }));
+
   it('opens a shell on a node and in a pod, with a prompt that says where, and resizes', () =>
     withWorld(1, async (w) => {
       await w.run({ kind: 'node', node: 'node1' }, ['ip', 'netns', 'add', 'p1']);
@@ -126,7 +163,7 @@ describe('terminals', () => {
         await waitFor(t.id, /bg=\d+/);
         svc.input(t.id, 'sleep 999\r');
         const pid = svc.pid(t.id);
-        await until('the session to hold nsenter, the shell and two sleeps', () => sessionMembers(pid).length >= 4);
+        await until('the session to hold pty-exec, the shell and two sleeps', () => sessionMembers(pid).length >= 4);
         const members = sessionMembers(pid);
         expect(members).toContain(pid);
         const ps = () => w.run({ kind: 'sandbox' }, ['ps', '-e', '-o', 'args']);

@@ -1,12 +1,11 @@
-// Terminals into the world: a pty on the engine's side running `nsenter … bash`, so the shell lives
+// Terminals into the world: a pty on the engine's side running `pty-exec … bash`, so the shell lives
 // in the sandbox, on a node, or in a pod's network namespace. Output (bytes) is merged over 5 ms and held
 // back by flow control (flow-control.ts); closing a terminal ends every process of its session.
-// Each shell starts through pty-exec (native/pty-exec.c), so it holds no other terminal's pty master.
+// Each shell starts through pty-exec (native/pty-exec.c): it enters the world and holds no other terminal's pty master.
 // The engine keeps each terminal's recent output (Scrollback), so a reloaded page shows it again, and
 // holds input typed before the shell's first prompt (PromptGate), so it is echoed once, not twice.
 import { EventEmitter } from 'node:events';
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { sessionMembers } from '../world/procfs.js';
 import * as pty from 'node-pty';
 import type { TerminalInfo, TerminalTarget } from '../api/contract.js';
@@ -20,17 +19,19 @@ const KILL_GRACE_MS = 500;
 /** Open terminals at once (each is a pty and a shell): beyond it, open() refuses with a clear error. */
 export const MAX_TERMINALS = 32;
 
-/** The built pty-exec (scripts/build-native.mjs): from src-main/terminal or out/src-main/terminal. */
-export function ptyExecBinary(): string {
-  for (const p of [
-    join(import.meta.dirname, '../../out/native/pty-exec'),
-    join(import.meta.dirname, '../../native/pty-exec'),
-  ]) {
-    if (existsSync(p)) return p;
-  }
-  throw new Error(
-    'pty-exec is not built: run "npm run build" (it needs a C compiler: apt-get install build-essential)',
-  );
+/** Shells started ahead (prepare): on this many nodes at most, each one shell and its pty-exec in the world. */
+const SPARE_SHELLS = 2;
+/** A spare's size until it is taken (xterm's default); the terminal that takes it resizes it. */
+const SPARE_COLS = 80;
+const SPARE_ROWS = 24;
+/** How long after a spare is taken the next one starts (the engine's fork waits until the prompt is out). */
+const SPARE_RESTART_MS = 300;
+
+/** A shell started ahead, with what it wrote before it was taken. */
+interface Spare {
+  proc: pty.IPty;
+  held: Uint8Array[];
+  subs: pty.IDisposable[];
 }
 
 interface Term {
@@ -49,12 +50,30 @@ export type PodResolver = (name: string) => { node: string; netns: string; sandb
 export class TerminalService extends EventEmitter implements TerminalHost {
   private readonly terms = new Map<string, Term>();
   private seq = 0;
+  /** Nodes that keep a shell started ahead, and those shells by node. */
+  private readonly spareNodes = new Set<string>();
+  private readonly spares = new Map<string, Spare>();
+  private disposed = false;
 
   constructor(
     private readonly world: World,
     private readonly resolvePod: PodResolver,
   ) {
     super();
+  }
+
+  /**
+   * Starts a shell ahead on each of these nodes (the first SPARE_SHELLS), so that opening a terminal
+   * there finds it at its prompt: the engine's fork (node-pty forks the whole engine) and the shell's
+   * start are off the request's path. One is started again after each is taken.
+   */
+  prepare(nodes: string[]): void {
+    // one fork at a time: each holds the engine's thread for a moment
+    nodes.slice(0, SPARE_SHELLS).forEach((n, i) => {
+      this.spareNodes.add(n);
+      if (i === 0) this.startSpare(n);
+      else setTimeout(() => this.startSpare(n), i * SPARE_RESTART_MS).unref();
+    });
   }
 
   open(target: TerminalTarget, cols: number, rows: number): TerminalInfo {
@@ -65,26 +84,9 @@ export class TerminalService extends EventEmitter implements TerminalHost {
       throw new Error(
         `cannot open another terminal: ${open} are open, the most there may be is ${MAX_TERMINALS}; close one first`,
       );
-    const shell = existsSync('/bin/bash') ? ['bash', '--noprofile', '--norc', '-i'] : ['sh', '-i'];
-    // pty-exec first: the engine's other pty masters are not close-on-exec (node-pty forks from here)
-    const argv = [ptyExecBinary(), ...this.world.nsenterArgv(where), ...shell];
-    const env = {
-      ...this.world.envFor(where),
-      TERM: 'xterm-256color',
-      COLORTERM: 'truecolor',
-      // bash --norc reads no file that would set PS1, so this one stays
-      PS1: `root@${title}:\\w# `,
-    };
-    // cwd is the engine's; entering the world's mount namespace moves the shell to the world's "/"
-    // encoding null: the output stays bytes all the way to xterm, never decoded and re-encoded here
-    const proc = pty.spawn(argv[0]!, argv.slice(1), {
-      name: 'xterm-256color',
-      cols,
-      rows,
-      cwd: '/',
-      env,
-      encoding: null,
-    });
+    const spare = target.kind === 'node' ? this.takeSpare(target.node) : undefined;
+    const proc = spare?.proc ?? this.spawnShell(where, title, cols, rows);
+    if (spare && (cols !== SPARE_COLS || rows !== SPARE_ROWS)) proc.resize(cols, rows);
     const id = `t${++this.seq}`;
     const info: TerminalInfo = { id, title, target, exited: false };
     const scrollback = new Scrollback();
@@ -94,17 +96,18 @@ export class TerminalService extends EventEmitter implements TerminalHost {
     });
     const flow = new FlowController();
     const gate = new PromptGate((held) => proc.write(held));
+    const onData = (chunk: string | Uint8Array) => {
+      const data = chunk as unknown as Uint8Array; // node-pty types onData as string; with encoding null it is a Buffer
+      gate.output(data);
+      out.push(data);
+      if (flow.sent(data.length)) {
+        proc.pause();
+        // nothing more comes until the renderer acks: send what is held now, not after the merge window
+        out.flush();
+      }
+    };
     const subs = [
-      proc.onData((chunk) => {
-        const data = chunk as unknown as Uint8Array; // node-pty types onData as string; with encoding null it is a Buffer
-        gate.output(data);
-        out.push(data);
-        if (flow.sent(data.length)) {
-          proc.pause();
-          // nothing more comes until the renderer acks: send what is held now, not after the merge window
-          out.flush();
-        }
-      }),
+      proc.onData(onData),
       proc.onExit(({ exitCode, signal }) => {
         gate.dispose();
         out.flush();
@@ -113,7 +116,67 @@ export class TerminalService extends EventEmitter implements TerminalHost {
       }),
     ];
     this.terms.set(id, { info, proc, flow, out, scrollback, gate, subs });
+    if (spare) {
+      // what the shell wrote while it waited (its prompt), in order, before anything it writes from now
+      for (const c of spare.held) onData(c);
+      // another one for the next terminal there, once this one's prompt is on its way
+      setTimeout(() => this.startSpare(target.kind === 'node' ? target.node : ''), SPARE_RESTART_MS).unref();
+    }
     return { ...info };
+  }
+
+  /** Starts a terminal's shell in a pty: pty-exec enters the world (limits, namespaces), then bash. */
+  private spawnShell(where: Target, title: string, cols: number, rows: number): pty.IPty {
+    const shell = existsSync('/bin/bash') ? ['bash', '--noprofile', '--norc', '-i'] : ['sh', '-i'];
+    // pty-exec also holds none of the engine's other pty masters, which are not close-on-exec (node-pty forks from here)
+    const argv = [...this.world.enterArgv(where), ...shell];
+    const env = {
+      ...this.world.envFor(where),
+      TERM: 'xterm-256color',
+      COLORTERM: 'truecolor',
+      // bash --norc reads no file that would set PS1, so this one stays
+      PS1: `root@${title}:\\w# `,
+    };
+    // cwd is the engine's; entering the world's mount namespace moves the shell to the world's "/"
+    // encoding null: the output stays bytes all the way to xterm, never decoded and re-encoded here
+    return pty.spawn(argv[0]!, argv.slice(1), {
+      name: 'xterm-256color',
+      cols,
+      rows,
+      cwd: '/',
+      env,
+      encoding: null,
+    });
+  }
+
+  /** A shell started ahead on a node (prepare), unless the node has none or the world cannot start it now. */
+  private startSpare(node: string): void {
+    if (!this.spareNodes.has(node) || this.spares.has(node) || this.disposed || !this.world.alive) return;
+    if (!this.world.nodes.has(node)) return;
+    let proc: pty.IPty;
+    try {
+      proc = this.spawnShell({ kind: 'node', node }, node, SPARE_COLS, SPARE_ROWS);
+    } catch {
+      return; // a terminal opened there starts its own shell, and says what is wrong
+    }
+    const spare: Spare = { proc, held: [], subs: [] };
+    spare.subs.push(
+      proc.onData((d) => void spare.held.push(d as unknown as Uint8Array)),
+      // a shell that ended before it was taken (a kill -9 -1 in the world) is not handed out
+      proc.onExit(() => {
+        if (this.spares.get(node) === spare) this.spares.delete(node);
+        for (const s of spare.subs) s.dispose();
+      }),
+    );
+    this.spares.set(node, spare);
+  }
+
+  private takeSpare(node: string): Spare | undefined {
+    const spare = this.spares.get(node);
+    if (!spare) return undefined;
+    this.spares.delete(node);
+    for (const s of spare.subs) s.dispose();
+    return spare;
   }
 
   input(id: string, data: string): void {
@@ -153,7 +216,7 @@ export class TerminalService extends EventEmitter implements TerminalHost {
     return [...this.terms.values()].map((t) => ({ ...t.info }));
   }
 
-  /** The engine-side PID of a terminal's pty process (nsenter), for diagnostics and tests. */
+  /** The engine-side PID of a terminal's pty process (pty-exec, the shell's parent), for diagnostics and tests. */
   pid(id: string): number {
     return this.get(id).proc.pid;
   }
@@ -164,6 +227,11 @@ export class TerminalService extends EventEmitter implements TerminalHost {
   }
 
   dispose(): void {
+    this.disposed = true;
+    for (const node of [...this.spares.keys()]) {
+      const spare = this.takeSpare(node)!;
+      killSession(spare.proc.pid);
+    }
     for (const id of [...this.terms.keys()]) this.close(id);
   }
 

@@ -9,6 +9,8 @@ export interface TerminalEvents {
 
 export interface TerminalHost {
   open(target: TerminalTarget, cols: number, rows: number): TerminalInfo;
+  /** Starts shells ahead on these nodes, so a terminal opened there has its prompt at once (optional). */
+  prepare?(nodes: string[]): void;
   input(id: string, data: string): void;
   resize(id: string, cols: number, rows: number): void;
   /** The renderer has parsed this many more bytes of the terminal's output. */

@@ -154,8 +154,8 @@ export function worldInitBinary(): string {
   return nativeBinary('world-init');
 }
 
-/** A native helper of the world (src-main/world/native), as scripts/build-native.mjs built it. */
-export function nativeBinary(name: 'world-init' | 'pause'): string {
+/** A native helper (src-main/world/native; pty-exec: src-main/terminal/native), as scripts/build-native.mjs built it. */
+export function nativeBinary(name: 'world-init' | 'pause' | 'pty-exec' | 'node-holder'): string {
   const here = dirname(fileURLToPath(import.meta.url));
   // src-main/world → out/native, or out/src-main/world → out/native
   for (const p of [join(here, `../../out/native/${name}`), join(here, `../../native/${name}`)]) {

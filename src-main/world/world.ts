@@ -22,6 +22,7 @@ import { appRoot, containerdBinDir, controlPlaneBinDir, hostPluginDirs, stateRoo
 import { MemoryWatch } from './memory-watch.js';
 import { childrenOf } from './procfs.js';
 import {
+  nativeBinary,
   WorldInit,
   type ExecResult,
   type NsPlacement,
@@ -53,19 +54,6 @@ export const NODE_SEARCH_DOMAIN = 'lab.example';
  * listens there, so a query fails at once rather than leaving the world) and the lab's search domain.
  */
 export const nodeResolvConf = (underlayIp: string) => `nameserver ${underlayIp}\nsearch ${NODE_SEARCH_DOMAIN}\n`;
-
-/**
- * Shell lines that bind-mount `src` over `target` even when target is a dangling symlink: on hosts
- * with systemd-resolved /etc/resolv.conf links into /run/systemd/resolve/, and /run is the node's
- * own tmpfs here, so the link's target is created there (world-owned) before the bind follows it.
- */
-export function bindOverScript(src: string, target: string): string[] {
-  return [
-    `t=$(realpath -m ${shq(target)})`,
-    `if [ ! -e "$t" ]; then mkdir -p "$(dirname "$t")" && : > "$t" || { echo "${target} links to $t, which is missing and cannot be made" >&2; exit 1; }; fi`,
-    `mount --bind ${shq(src)} "$t"`,
-  ];
-}
 
 /**
  * The control plane's address on the underlay (the sandbox's bridge), where every node reaches the API
@@ -427,9 +415,24 @@ export class World {
         })
         .then(() => (world.startTimes.underlay = performance.now() - mark));
       underlay.catch(() => {}); // awaited below; a node that fails first must not leave it unhandled
-      // Nodes start concurrently: each is a few mounts and one process.
-      const started = await Promise.all(names.map((n, i) => world.startNode(n, i + 1, underlay, busybox)));
-      for (const n of started) world.nodes.set(n.name, n);
+      // Nodes start concurrently: each is one process that makes its mounts.
+      const holders = await Promise.all(names.map((n, i) => world.startNode(n, i + 1)));
+      await underlay;
+      // one `ip -batch` in the sandbox for every node's veth pair, its node end moved in as eth0
+      await world.run({ kind: 'sandbox' }, ['ip', '-batch', '-'], {
+        input: holders
+          .map(({ node: { name, holderPid } }) =>
+            [
+              `link add u-${name} type veth peer name eth0 netns ${holderPid}`,
+              `link set u-${name} master ${UNDERLAY.bridge} up`,
+              '',
+            ].join('\n'),
+          )
+          .join(''),
+      });
+      // each holder addresses its eth0 and sets it up (ip addr add, ip link set up)
+      await Promise.all(holders.map((h) => h.addressed()));
+      for (const { node } of holders) world.nodes.set(node.name, node);
       world.startTimes.nodes = lap();
       world.startTimes.total = performance.now() - t0;
       // known now, so a killed holder is noticed by its engine-side PID (trouble())
@@ -459,7 +462,16 @@ export class World {
   }
 
   /** Starts a long-lived world process and waits until it prints `line` (ok) or exits first. */
-  private async startHolder(req: SpawnRequest, line: string): Promise<{ pid: number; ok: boolean; err: string }> {
+  private async startHolder(
+    req: SpawnRequest,
+    line: string,
+  ): Promise<{
+    proc: WorldProcess;
+    pid: number;
+    ok: boolean;
+    err: () => string;
+    until: (l: string) => Promise<boolean>;
+  }> {
     const p = this.init.spawn(req);
     let out = '';
     let err = '';
@@ -467,15 +479,11 @@ export class World {
     p.on('stderr', (d) => (err += d.toString()));
     const pid = await p.started;
     const ok = await untilLine(p, () => out, line);
-    return { pid, ok, err: err.trim() };
+    return { proc: p, pid, ok, err: () => err.trim(), until: (l) => untilLine(p, () => out, l) };
   }
 
-  private async startNode(
-    name: string,
-    index: number,
-    underlay: Promise<unknown>,
-    busybox: string,
-  ): Promise<WorldNode> {
+  /** Starts a node's holder (its mounts made); `addressed` then has it address eth0, once the engine moved it in. */
+  private async startNode(name: string, index: number): Promise<{ node: WorldNode; addressed: () => Promise<void> }> {
     const base = join(this.stateDir, 'nodes', name);
     const host = {
       confDir: join(base, 'etc/cni/net.d'),
@@ -502,55 +510,61 @@ export class World {
     writeFileSync(host.resolvConf, nodeResolvConf(underlayIp));
     // The node's folders, as the world sees them.
     const inner = (p: string) => `${WORLD_STATE_MOUNT}/${relative(this.stateDir, p)}`;
-    // busybox's mount, mkdir and hostname: static, so each of the dozen commands is a plain exec,
-    // not a dynamic load of libmount and its libraries (the bulk of a node's start)
-    const bb = shq(busybox);
-    const script = [
-      `${bb} hostname ${name}`,
+    // node-holder (native/node-holder.c, static) does the node's mounts itself: one exec, where a shell
+    // script ran a dozen commands, each an exec
+    const ops = [
+      ...['hostname', name],
       // from here, relative paths reach the node's folders even once /run is the node's own tmpfs
-      `cd ${shq(inner(base))}`,
-      `${bb} mount -o bind ${shq(inner(host.confDir))} ${NODE_PATHS.confDir}`,
-      `${bb} mount -o bind ${shq(inner(host.dataDir))} ${NODE_PATHS.dataDir}`,
+      ...['chdir', inner(base)],
+      ...['bind', inner(host.confDir), NODE_PATHS.confDir],
+      ...['bind', inner(host.dataDir), NODE_PATHS.dataDir],
       // The real plugins, with the node's own additions on top (a lab may add a plugin script).
-      `${bb} mount -t overlay podnet-cni-bin -o ${shq(`lowerdir=${this.pluginDirs.join(':')},upperdir=${inner(host.binUpper)},workdir=${inner(binWork)}`)} ${NODE_PATHS.binDir}`,
-      `${bb} mount -t tmpfs -o mode=0755 podnet-run /run`,
-      `${bb} mkdir -p ${NODE_PATHS.netnsDir} ${NODE_PATHS.sandboxesDir}`,
-      `${bb} mount -o bind ${shq(relative(base, host.netnsDir))} ${NODE_PATHS.netnsDir}`,
-      `${bb} mount -o bind ${shq(relative(base, host.sandboxesDir))} ${NODE_PATHS.sandboxesDir}`,
-      `${bb} mount -o bind ${shq(relative(base, host.podLogsDir))} ${NODE_PATHS.podLogsDir}`,
+      ...[
+        'mount',
+        'overlay',
+        'podnet-cni-bin',
+        `lowerdir=${this.pluginDirs.join(':')},upperdir=${inner(host.binUpper)},workdir=${inner(binWork)}`,
+        NODE_PATHS.binDir,
+      ],
+      ...['mount', 'tmpfs', 'podnet-run', 'mode=0755', '/run'],
+      ...['mkdir', NODE_PATHS.netnsDir, 'mkdir', NODE_PATHS.sandboxesDir],
+      ...['bind', relative(base, host.netnsDir), NODE_PATHS.netnsDir],
+      ...['bind', relative(base, host.sandboxesDir), NODE_PATHS.sandboxesDir],
+      ...['bind', relative(base, host.podLogsDir), NODE_PATHS.podLogsDir],
       // after /run is the node's tmpfs: a symlinked /etc/resolv.conf gets its target there
-      ...bindOverScript(relative(base, host.resolvConf), NODE_PATHS.resolvConf),
-      `${bb} ip link set lo up`,
-      'echo ready',
-      'exec sleep infinity',
-    ].join('\n');
+      ...['bind-over', relative(base, host.resolvConf), NODE_PATHS.resolvConf],
+      'lo-up',
+      // its underlay interface is addressed once the engine has moved it in (a line on stdin)
+      ...['eth', 'eth0', `${underlayIp}/${UNDERLAY.mask}`],
+      'hold',
+    ];
     // a copy of the confined view, with the node's own mounts on top
-    const { pid, ok, err } = await this.startHolder(
+    const holder = await this.startHolder(
       {
-        argv: ['sh', '-ec', script],
+        argv: [nativeBinary('node-holder'), ...ops],
         env: this.baseEnv(),
         nsPid: this.confinedPid,
         joinMount: true,
         newNet: true,
         newMount: true,
         newUts: true,
+        stdin: true,
       },
       'ready\n',
     );
-    if (!ok) throw new WorldError(`node ${name} could not start: ${err || 'its holder exited'}`);
+    const { pid } = holder;
+    if (!holder.ok) throw new WorldError(`node ${name} could not start: ${holder.err() || 'its holder exited'}`);
     const node: WorldNode = { name, index, holderPid: pid, underlayIp, podCidr: `10.244.${index}.0/24`, host };
-    await underlay;
-    // one `ip -batch` per namespace: a process each, not a shell and two
-    await this.run({ kind: 'sandbox' }, ['ip', '-batch', '-'], {
-      input: `link add u-${name} type veth peer name eth0 netns ${pid}\nlink set u-${name} master ${UNDERLAY.bridge} up\n`,
-    });
-    // The node is not in this.nodes until every node started, so place the command by its holder.
-    const r = await this.init.exec(
-      { ...nodePlacement(pid), argv: ['ip', '-batch', '-'], env: this.baseEnv() },
-      { input: `addr add ${underlayIp}/${UNDERLAY.mask} dev eth0\nlink set eth0 up\n` },
-    );
-    if (r.code !== 0) throw new WorldError(`node ${name}: cannot address its underlay interface: ${r.stderr.trim()}`);
-    return node;
+    // the holder addresses eth0 and sets it up (ip addr add, ip link set up), then says "up"
+    const addressed = async () => {
+      holder.proc.write('\n');
+      holder.proc.end();
+      if (!(await holder.until('up\n')))
+        throw new WorldError(
+          `node ${name}: cannot address its underlay interface: ${holder.err() || 'its holder exited'}`,
+        );
+    };
+    return { node, addressed };
   }
 
   node(name: string): WorldNode {
@@ -663,31 +677,38 @@ export class World {
     throw new WorldError(`no world process with PID ${innerPid}`);
   }
 
-  /** argv that enters a target from the engine's side (for node-pty terminals): nsenter into the world. */
-  nsenterArgv(target: Target): string[] {
-    // a terminal is not world-init's child: it takes the world's limits from prlimit on its way in
+  /**
+   * argv that enters a target from the engine's side (node-pty terminals, `podnet lab shell`): pty-exec
+   * (terminal/native/pty-exec.c) sets the world's limits, enters the world's user and PID namespaces,
+   * then the target's, and runs the command in a child: what `prlimit … nsenter … nsenter …` did, in one exec.
+   */
+  enterArgv(target: Target): string[] {
+    // a terminal is not world-init's child: it takes the world's limits on its way in
     const limits = [
-      ...(this.limits.processes ? [`--nproc=${this.limits.processes}`] : []),
-      ...(this.limits.memoryBytes ? [`--as=${this.limits.memoryBytes}`] : []),
+      ...(this.limits.processes ? ['--nproc', String(this.limits.processes)] : []),
+      ...(this.limits.memoryBytes ? ['--as', String(this.limits.memoryBytes)] : []),
     ];
-    // Two steps, as world-init's spawns: the world's PID namespace belongs to world-init's user namespace,
-    // so it is entered from there; then the lab's nested user namespace and the target's namespaces.
-    // --preserve-credentials: setgroups is denied in the world's user namespaces (as for any unprivileged one)
-    const outer = ['nsenter', '--preserve-credentials', '-t', String(this.hostPid(1)), '-U', '-p', '--'];
-    const base = [
-      ...(limits.length ? ['prlimit', ...limits, '--'] : []),
-      ...outer,
-      'nsenter',
-      '--preserve-credentials',
-    ];
+    // The world's PID namespace belongs to world-init's user namespace, so it is entered from there; then
+    // the lab's nested user namespace and the target's namespaces. The credentials are kept (setgroups
+    // is denied in the world's user namespaces, as for any unprivileged one).
+    const base = [nativeBinary('pty-exec'), ...limits, '--world', String(this.hostPid(1))];
     // the sandbox keeps the host's UTS namespace, which only the host may enter
-    if (target.kind === 'sandbox') return [...base, '-t', String(this.hostPid(this.confinedPid)), '-U', '-m', '-n'];
+    if (target.kind === 'sandbox')
+      return [...base, '--target', String(this.hostPid(this.confinedPid)), 'user,mnt,net', '--'];
     const holder = this.hostPid(this.node(target.node).holderPid);
-    const common = [...base, '-t', String(holder), '-U', '-m', '-u'];
-    if (target.kind === 'node') return [...common, '-n'];
-    if (target.sandboxPid) return [...base, '-t', String(this.hostPid(target.sandboxPid)), '-U', '-m', '-u', '-n'];
+    if (target.kind === 'node') return [...base, '--target', String(holder), 'user,mnt,uts,net', '--'];
+    if (target.sandboxPid)
+      return [...base, '--target', String(this.hostPid(target.sandboxPid)), 'user,mnt,uts,net', '--'];
     // the pin lives in the node's mounts: reach it through the holder's root
-    return [...common, `--net=/proc/${holder}/root${target.netns}`];
+    return [
+      ...base,
+      '--target',
+      String(holder),
+      'user,mnt,uts',
+      '--netns',
+      `/proc/${holder}/root${target.netns}`,
+      '--',
+    ];
   }
 
   /**

@@ -1,17 +1,31 @@
 /*
- * pty-exec: runs a terminal's command with no descriptor above 2.
+ * pty-exec: runs a terminal's command with no descriptor above 2, and (with options) enters the lab
+ * world on the way: the world's limits, its user and PID namespaces, then the target's user, mount,
+ * UTS and network namespaces, as `prlimit … nsenter … nsenter …` did, in one process and one fork.
  * node-pty forks from the engine, whose pty masters (one per open terminal) are not close-on-exec:
- * without this, every shell would hold the masters of the terminals opened before it, could type
+ * without the close, every shell would hold the masters of the terminals opened before it, could type
  * into them, and would keep their ptys alive after they close.
- * Usage: pty-exec COMMAND [ARG...]
+ * Usage: pty-exec [--nproc N] [--as BYTES] [--world PID] [--target PID NS,...] [--netns PATH] [--] COMMAND [ARG...]
+ *   --nproc, --as    RLIMIT_NPROC, RLIMIT_AS (soft and hard), set before anything is entered
+ *   --world PID      the user and PID namespaces of PID (world-init, from the engine's side)
+ *   --target PID NS  then PID's namespaces, in this order: user, mnt, uts, net (those named in NS)
+ *   --netns PATH     then the network namespace pinned at PATH (opened from the engine's side)
+ * Every namespace is opened before any is entered, so each path is the engine's. Entering a PID
+ * namespace takes effect in children: the command runs in a child, and pty-exec waits for it and
+ * exits as it did (as nsenter does). The credentials are kept (nsenter --preserve-credentials).
  */
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 /* Closes every descriptor above 2, by close_range(2) where the kernel has it, else by /proc/self/fd. */
@@ -34,16 +48,143 @@ static int close_above_stderr(void) {
   return 0;
 }
 
-int main(int argc, char **argv) {
-  if (argc < 2) {
-    fprintf(stderr, "usage: pty-exec COMMAND [ARG...]\n");
-    return 2;
+static void usage(void) {
+  fprintf(stderr,
+          "usage: pty-exec [--nproc N] [--as BYTES] [--world PID] [--target PID user,mnt,uts,net] [--netns PATH] [--] "
+          "COMMAND [ARG...]\n");
+  exit(2);
+}
+
+static unsigned long long number(const char *s) {
+  char *end;
+  errno = 0;
+  unsigned long long v = strtoull(s, &end, 10);
+  if (!*s || *end || errno || s[0] == '-') usage();
+  return v;
+}
+
+/* A namespace to enter: opened first (every path is the engine's), entered in order. */
+struct ns {
+  int fd;
+  int type;
+  char what[96];
+};
+static struct ns order[8];
+static int norder;
+
+static void want(const char *path, int type) {
+  if (norder == (int)(sizeof order / sizeof *order)) usage();
+  struct ns *n = &order[norder++];
+  n->fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (n->fd < 0) {
+    fprintf(stderr, "pty-exec: cannot open the namespace %s: %s (has the world ended?)\n", path, strerror(errno));
+    exit(126);
   }
+  n->type = type;
+  snprintf(n->what, sizeof n->what, "%s", path);
+}
+
+static void want_of(unsigned long long pid, const char *kind, int type) {
+  char p[64];
+  snprintf(p, sizeof p, "/proc/%llu/ns/%s", pid, kind);
+  want(p, type);
+}
+
+static void limit(int resource, const char *name, unsigned long long v) {
+  struct rlimit rl = {(rlim_t)v, (rlim_t)v};
+  if (setrlimit(resource, &rl) < 0) {
+    fprintf(stderr, "pty-exec: cannot set %s to %llu: %s\n", name, v, strerror(errno));
+    exit(126);
+  }
+}
+
+/* Waits for the command and ends as it did; stops with it, so job control outside sees the same. */
+static void continue_as_parent(pid_t child) {
+  int status;
+  for (;;) {
+    pid_t r = waitpid(child, &status, WUNTRACED);
+    if (r < 0 && errno == EINTR) continue;
+    if (r < 0) exit(1);
+    if (WIFSTOPPED(status)) {
+      kill(getpid(), SIGSTOP);
+      kill(child, SIGCONT);
+      continue;
+    }
+    break;
+  }
+  if (WIFEXITED(status)) exit(WEXITSTATUS(status));
+  if (WIFSIGNALED(status)) {
+    signal(WTERMSIG(status), SIG_DFL);
+    kill(getpid(), WTERMSIG(status));
+  }
+  exit(1);
+}
+
+int main(int argc, char **argv) {
   if (close_above_stderr() != 0) {
     fprintf(stderr, "pty-exec: cannot close inherited descriptors: %s\n", strerror(errno));
     return 126;
   }
-  execvp(argv[1], argv + 1);
-  fprintf(stderr, "pty-exec: cannot run %s: %s\n", argv[1], strerror(errno));
+  unsigned long long nproc = 0, as = 0, world = 0, target = 0;
+  const char *target_ns = NULL, *netns = NULL;
+  int i = 1;
+  for (; i < argc && !strncmp(argv[i], "--", 2); i++) {
+    if (!strcmp(argv[i], "--")) {
+      i++;
+      break;
+    }
+    if (i + 1 >= argc) usage();
+    if (!strcmp(argv[i], "--nproc")) nproc = number(argv[++i]);
+    else if (!strcmp(argv[i], "--as")) as = number(argv[++i]);
+    else if (!strcmp(argv[i], "--world")) world = number(argv[++i]);
+    else if (!strcmp(argv[i], "--target") && i + 2 < argc) {
+      target = number(argv[++i]);
+      target_ns = argv[++i];
+    } else if (!strcmp(argv[i], "--netns")) netns = argv[++i];
+    else usage();
+  }
+  if (i >= argc) usage();
+  char **cmd = argv + i;
+
+  if (world) {
+    want_of(world, "user", CLONE_NEWUSER);
+    want_of(world, "pid", CLONE_NEWPID);
+  }
+  if (target) {
+    /* in the kernel's order: the user namespace first, then what it owns; mount before a pinned netns */
+    static const struct { const char *kind; int type; } kinds[] = {
+        {"user", CLONE_NEWUSER}, {"mnt", CLONE_NEWNS}, {"uts", CLONE_NEWUTS}, {"net", CLONE_NEWNET}};
+    char list[64];
+    snprintf(list, sizeof list, ",%s,", target_ns);
+    for (size_t k = 0; k < sizeof kinds / sizeof *kinds; k++) {
+      char item[16];
+      snprintf(item, sizeof item, ",%s,", kinds[k].kind);
+      if (strstr(list, item)) want_of(target, kinds[k].kind, kinds[k].type);
+    }
+  }
+  if (netns) want(netns, CLONE_NEWNET);
+
+  /* the world's bounds, before anything of it is entered (as prlimit did, both soft and hard) */
+  if (nproc) limit(RLIMIT_NPROC, "RLIMIT_NPROC", nproc);
+  if (as) limit(RLIMIT_AS, "RLIMIT_AS", as);
+  for (int k = 0; k < norder; k++) {
+    if (setns(order[k].fd, order[k].type) < 0) {
+      fprintf(stderr, "pty-exec: cannot enter the namespace %s: %s\n", order[k].what, strerror(errno));
+      return 126;
+    }
+    close(order[k].fd);
+  }
+  if (world) {
+    /* the PID namespace holds for children only */
+    pid_t child = fork();
+    if (child < 0) {
+      fprintf(stderr, "pty-exec: cannot start the command in the world: %s%s\n", strerror(errno),
+              errno == EAGAIN ? " (the world is at its process limit)" : "");
+      return 126;
+    }
+    if (child > 0) continue_as_parent(child);
+  }
+  execvp(cmd[0], cmd);
+  fprintf(stderr, "pty-exec: cannot run %s: %s\n", cmd[0], strerror(errno));
   return 127;
 }
