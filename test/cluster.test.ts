@@ -27,7 +27,7 @@ spec:
     image: busybox
 Y
 mark apply; kubectl apply -f /tmp/web.yaml
-mark again; kubectl apply -f /tmp/web.yaml
+mark again; kubectl apply -f /tmp/web.yaml; kubectl wait --for=condition=Ready pod/web --timeout=30s >/dev/null
 mark wide; kubectl get pods -o wide
 mark jsonpath; kubectl get pod web -o jsonpath='{.status.phase} {.spec.schedulerName} {.metadata.labels.app}'; echo
 mark etcd-keys; etcdctl get /registry --prefix --keys-only
@@ -76,9 +76,9 @@ function expectCluster(out: string): void {
   expect(section(out, 'apply').trim()).toBe('pod/web created');
   expect(section(out, 'again').trim()).toBe('pod/web unchanged');
   expect(section(out, 'wide')).toMatch(
-    /^NAME\s+READY\s+STATUS\s+RESTARTS\s+AGE\s+IP\s+NODE\s+NOMINATED NODE\s+READINESS GATES\nweb\s+0\/1\s+Pending\s+0\s+\S+\s+<none>\s+<none>/,
+    /^NAME\s+READY\s+STATUS\s+RESTARTS\s+AGE\s+IP\s+NODE\s+NOMINATED NODE\s+READINESS GATES\nweb\s+1\/1\s+Running\s+0\s+\S+\s+10\.244\.\d\.\d+\s+node\d/,
   );
-  expect(section(out, 'jsonpath').trim()).toBe('Pending default-scheduler web');
+  expect(section(out, 'jsonpath').trim()).toBe('Running default-scheduler web');
   expect(section(out, 'etcd-keys').split('\n').filter(Boolean)).toEqual([
     '/registry/minions/node1',
     '/registry/minions/node2',
@@ -108,16 +108,18 @@ function expectCluster(out: string): void {
 }
 
 describe('podnet cluster: the real kubectl against the lab API server and the real etcd', () => {
-  it('as root: nodes Ready, a pod applied, read back (wide, jsonpath, etcd), refused with the API error, deleted', async () => {
+  it('as root: nodes Ready, a pod applied and run, read back (wide, jsonpath, etcd), refused with the API error, deleted', async () => {
     const r = await podnet(['cluster', '--', SCRIPT]);
-    expect(r.stderr).toMatch(/podnet cluster: 2 nodes in \d+ ms, the control plane \(etcd, API server\) in \d+ ms/);
+    expect(r.stderr).toMatch(
+      /podnet cluster: 2 nodes in \d+ ms, the control plane \(etcd, API server, scheduler, kubelet watch\) in \d+ ms/,
+    );
     expectCluster(r.stdout);
     expect(r.code).toBe(0);
   }, 200_000);
 
   it('as an unprivileged user, the same', () => {
     const r = spawnAsNobody([process.execPath, PODNET, 'cluster', '--', SCRIPT], 180_000);
-    expect(r.stderr).toMatch(/the control plane \(etcd, API server\) in \d+ ms/);
+    expect(r.stderr).toMatch(/the control plane \(etcd, API server, scheduler, kubelet watch\) in \d+ ms/);
     expectCluster(r.stdout);
     expect(r.status).toBe(0);
   }, 200_000);
@@ -150,4 +152,38 @@ describe('podnet cluster: the real kubectl against the lab API server and the re
       await world.destroy();
     }
   }, 60_000);
+
+  it('kubectl apply → scheduled, SyncPod, status.podIP, Ready (kubectl wait); kubectl delete → KillPod, then gone', async () => {
+    const r = await podnet([
+      'cluster',
+      '--',
+      String.raw`
+for n in a b; do printf 'apiVersion: v1\nkind: Pod\nmetadata: {name: %s}\nspec:\n  containers: [{name: httpd, image: busybox}]\n' $n | kubectl apply -f -; done
+kubectl wait --for=condition=Ready pod/a pod/b --timeout=30s
+echo "=== wide"; kubectl get pods -o wide --no-headers
+A=$(kubectl get pod a -o jsonpath='{.status.podIP}')
+echo "=== ip a"; ip -4 -o route get "$A" | grep -o 'dev [a-z0-9]*'
+echo "=== http"; wget -q -S -O /dev/null -T 3 "http://$A/" 2>&1 | grep -m1 -o 'HTTP/1.[01] [0-9]*'
+echo "=== sched"; kubectl get pod a -o jsonpath='{.spec.nodeName} {.status.conditions[?(@.type=="PodScheduled")].status} {.status.hostIP}'; echo
+echo "=== delete"; kubectl delete pod a b
+echo "=== after"; kubectl get pods 2>&1; ip -o link show type veth | grep -vc ' eth0@'
+echo "=== end"`,
+    ]);
+    expect(r.stdout).toMatch(/pod\/a condition met\npod\/b condition met/);
+    // one pod on each node: the scheduler spreads them
+    const wide = section(r.stdout, 'wide');
+    expect(wide).toMatch(/^a\s+1\/1\s+Running\s+0\s+\S+\s+10\.244\.\d\.\d+\s+node\d/m);
+    expect(new Set([...wide.matchAll(/\s(node\d)\s/g)].map((m) => m[1]))).toEqual(new Set(['node1', 'node2']));
+    const [node, scheduled, hostIP] = section(r.stdout, 'sched').trim().split(' ');
+    expect(scheduled).toBe('True');
+    expect(hostIP).toBe(node === 'node1' ? '192.0.2.11' : '192.0.2.12');
+    if (node === 'node1') {
+      expect(section(r.stdout, 'ip a').trim()).toBe('dev cni0');
+      // busybox httpd answers (404: it serves an empty folder)
+      expect(section(r.stdout, 'http').trim()).toMatch(/^HTTP\/1\.[01] \d{3}$/);
+    }
+    expect(section(r.stdout, 'delete')).toMatch(/pod "a" deleted[\s\S]*pod "b" deleted/);
+    // gone from the API, and KillPod took node1's pod veth with it (eth0, the node's underlay veth, stays)
+    expect(section(r.stdout, 'after').trim()).toBe('No resources found in default namespace.\n0');
+  }, 200_000);
 });

@@ -23,11 +23,20 @@ export async function clusterCommand(
   const names = Array.from({ length: nodes }, (_, i) => `node${i + 1}`);
   const on = values.on ?? 'node1';
   if (!names.includes(on)) throw new UsageError(`--on ${on}: the world's nodes are ${names.join(', ')}`);
-  const [{ buildWorld }, { bridgeConfList, DEFAULT_CONF_FILE }, { Cluster }, { startNodeStatus }] = await Promise.all([
+  const [
+    { buildWorld },
+    { bridgeConfList, DEFAULT_CONF_FILE },
+    { Cluster },
+    { startNodeStatus },
+    { startScheduler },
+    { startPodSync },
+  ] = await Promise.all([
     import('../session/world-spec.js'),
     import('../cni/defaults.js'),
     import('../cluster/cluster.js'),
     import('../cluster/node-status.js'),
+    import('../cluster/scheduler.js'),
+    import('../cluster/pod-sync.js'),
   ]);
   const t0 = performance.now();
   const { world, kubelet } = await buildWorld({
@@ -45,9 +54,14 @@ export async function clusterCommand(
   try {
     const t1 = performance.now();
     cluster = await Cluster.start(world);
-    stopStatus = await startNodeStatus(cluster, world, kubelet);
+    const stops = [
+      await startNodeStatus(cluster, world, kubelet),
+      startScheduler(cluster),
+      startPodSync(cluster, world, kubelet),
+    ];
+    stopStatus = () => stops.forEach((s) => s());
     err(
-      `podnet cluster: ${nodes} node${nodes > 1 ? 's' : ''} in ${Math.round(t1 - t0)} ms, the control plane (etcd, API server) in ${Math.round(performance.now() - t1)} ms; kubectl on ${on}`,
+      `podnet cluster: ${nodes} node${nodes > 1 ? 's' : ''} in ${Math.round(t1 - t0)} ms, the control plane (etcd, API server, scheduler, kubelet watch) in ${Math.round(performance.now() - t1)} ms; kubectl on ${on}`,
     );
     const target = { kind: 'node' as const, node: on };
     if (positionals.length) {

@@ -50,8 +50,8 @@ interface Route {
   resource: Resource;
   namespace?: string;
   name?: string;
-  /** pods/status, nodes/status: only the status may change. */
-  sub?: 'status';
+  /** pods/status, nodes/status: only the status may change; pods/binding: the scheduler's bind. */
+  sub?: 'status' | 'binding';
 }
 
 /** Events kept for a watch that starts from a list's resourceVersion (kube-apiserver's watch cache). */
@@ -226,8 +226,46 @@ export class ApiServer {
     }
   }
 
-  async delete(route: Route): Promise<KubeObject> {
+  /**
+   * pods/binding, as the scheduler posts it: the pod gets its node (once: a bound pod is not moved)
+   * and the PodScheduled condition.
+   */
+  async bind(route: Route, b: KubeObject): Promise<unknown> {
+    const node = (b.target as { name?: string } | undefined)?.name;
+    if (!node) throw new ApiError(400, 'BadRequest', 'a binding names its target node (target.name)');
+    const pod = await this.get({ ...route, sub: undefined });
+    const bound = pod.spec?.nodeName;
+    if (bound) throw new ApiError(409, 'Conflict', `pod ${route.name} is already assigned to node "${String(bound)}"`);
+    const now = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+    const conditions = [
+      ...((pod.status?.conditions ?? []) as { type: string }[]).filter((c) => c.type !== 'PodScheduled'),
+      { type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: now },
+    ];
+    await this.update({ ...route, sub: undefined }, {
+      ...pod,
+      spec: { ...pod.spec, nodeName: node },
+      status: pod.status,
+    } as KubeObject);
+    const cur = await this.get({ ...route, sub: undefined });
+    await this.update({ ...route, sub: 'status' }, { ...cur, status: { ...cur.status, conditions } });
+    return { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 };
+  }
+
+  /**
+   * A bound pod is deleted gracefully: it gets its deletionTimestamp and grace period, and its kubelet
+   * stops it, then deletes it for good (grace 0). Anything else goes at once.
+   */
+  async delete(route: Route, gracePeriodSeconds?: number): Promise<KubeObject> {
     const r = route.resource;
+    if (r.name === 'pods' && gracePeriodSeconds !== 0) {
+      const pod = await this.get(route);
+      if (pod.spec?.nodeName) {
+        if (pod.metadata?.deletionTimestamp) return pod;
+        const grace = gracePeriodSeconds ?? Number(pod.spec.terminationGracePeriodSeconds ?? 30);
+        const at = new Date(Date.now() + grace * 1000).toISOString().replace(/\.\d+Z$/, 'Z');
+        return this.markDeleted(route, at, grace);
+      }
+    }
     const key = this.key(r, route.namespace, route.name!);
     for (let attempt = 0; ; attempt++) {
       const cur = await this.store.get(key);
@@ -241,6 +279,20 @@ export class ApiServer {
       if (attempt >= 5)
         throw new ApiError(409, 'Conflict', `${r.name} "${route.name}" kept changing while it was deleted`);
     }
+  }
+
+  private async markDeleted(route: Route, at: string, grace: number): Promise<KubeObject> {
+    const key = this.key(route.resource, route.namespace, route.name!);
+    const cur = await this.store.get(key);
+    if (!cur) throw notFound(route.resource, route.name!);
+    const o = ApiServer.read(cur);
+    o.metadata = { ...o.metadata, deletionTimestamp: at, deletionGracePeriodSeconds: grace };
+    delete o.metadata.resourceVersion;
+    const rev = await this.store.putIf(key, JSON.stringify(o), cur.modRevision);
+    if (rev === undefined) return this.delete(route);
+    o.metadata.resourceVersion = String(rev);
+    this.publish({ type: 'MODIFIED', resource: route.resource, object: o, revision: rev });
+    return o;
   }
 
   /** Events for this route, from after `since` (a list's resourceVersion), then live; returns the stop. */
@@ -310,11 +362,13 @@ export class ApiServer {
     }
     const [name_, name, sub, ...rest] = parts;
     const resource = RESOURCES.find((r) => r.name === name_);
-    if (!resource || rest.length || (sub !== undefined && !(sub === 'status' && resource.name !== 'namespaces')))
+    const subOk =
+      (sub === 'status' && resource?.name !== 'namespaces') || (sub === 'binding' && resource?.name === 'pods');
+    if (!resource || rest.length || (sub !== undefined && !subOk))
       throw new ApiError(
         404,
         'NotFound',
-        `the lab's API server does not serve ${path}: it serves ${SUPPORTED} (and pods/status, nodes/status) in v1`,
+        `the lab's API server does not serve ${path}: it serves ${SUPPORTED} (and pods/status, pods/binding, nodes/status) in v1`,
       );
     if (namespace && !resource.namespaced)
       throw new ApiError(404, 'NotFound', `${resource.name} are not namespaced: ${path} does not exist`);
@@ -322,7 +376,7 @@ export class ApiServer {
       resource,
       ...(namespace ? { namespace } : {}),
       ...(name ? { name } : {}),
-      ...(sub ? { sub: 'status' as const } : {}),
+      ...(sub ? { sub: sub as 'status' | 'binding' } : {}),
     };
   }
 
@@ -363,16 +417,22 @@ export class ApiServer {
           `the lab's API server does not serve ${path}: it serves the core group (v1: ${SUPPORTED}); other groups are not modelled`,
         );
       const route = this.route(path);
+      // the one field selector clients send (kubectl wait, delete --wait): metadata.name=NAME
+      const field = /^metadata\.name=([^,]+)$/.exec(url.searchParams.get('fieldSelector') ?? '');
+      if (field && !route.name && (req.method === 'GET' || watching)) route.name = decodeURIComponent(field[1]!);
+      const listOne = !!field;
       const asTable = /as=Table/.test(req.headers.accept ?? '');
       const r = route.resource;
       switch (req.method) {
         case 'GET': {
           if (watching) return this.serveWatch(route, url, asTable, res);
-          if (route.name) {
+          if (route.name && !listOne) {
             const o = await this.get(route);
             return send(200, asTable ? this.table(r, [o]) : o);
           }
-          const { items, revision } = await this.list(route);
+          const listed = await this.list(route);
+          const revision = listed.revision;
+          const items = listed.items.filter((o) => !route.name || o.metadata?.name === route.name);
           return send(
             200,
             asTable
@@ -381,6 +441,7 @@ export class ApiServer {
           );
         }
         case 'POST':
+          if (route.sub === 'binding') return send(201, await this.bind(route, await body(req)));
           if (route.name) throw new ApiError(405, 'MethodNotAllowed', `POST is for the collection, not ${path}`);
           return send(201, await this.create(route, await body(req)));
         case 'PUT':
@@ -399,7 +460,10 @@ export class ApiServer {
         }
         case 'DELETE':
           if (!route.name) throw new ApiError(405, 'MethodNotAllowed', 'deleting a whole collection is not modelled');
-          return send(200, await this.delete(route));
+          return send(
+            200,
+            await this.delete(route, graceOf(url, req.headers['content-length'] ? await body(req) : undefined)),
+          );
         default:
           throw new ApiError(405, 'MethodNotAllowed', `${req.method} is not served`);
       }
@@ -410,15 +474,29 @@ export class ApiServer {
   }
 
   private async serveWatch(route: Route, url: URL, asTable: boolean, res: ServerResponse): Promise<void> {
-    let since = Number(url.searchParams.get('resourceVersion') ?? '0');
+    let since = Number(url.searchParams.get('resourceVersion') || '0');
+    const initial = url.searchParams.get('sendInitialEvents') === 'true';
     res.writeHead(200, { 'Content-Type': 'application/json', 'Transfer-Encoding': 'chunked' });
     const write = (type: string, o: KubeObject) =>
       res.write(`${JSON.stringify({ type, object: asTable ? this.table(route.resource, [o]) : o })}\n`);
-    if (!since) {
-      // no resourceVersion: the current objects first, as ADDED (kube-apiserver's "get state and start at most recent")
-      const { items, revision } = route.name ? { items: [await this.get(route)], revision: 0 } : await this.list(route);
-      for (const o of items) write('ADDED', o);
-      since = revision || Number(items[0]?.metadata?.resourceVersion ?? 0);
+    if (!since || initial) {
+      // the current objects first, as ADDED (kube-apiserver's "get state and start at most recent")
+      const { items, revision } = await this.list(route);
+      const mine = items.filter((o) => !route.name || o.metadata?.name === route.name);
+      for (const o of mine) write('ADDED', o);
+      since = revision;
+      // a client that asked for the initial events (client-go's WatchList) waits for this bookmark
+      if (initial)
+        res.write(
+          `${JSON.stringify({
+            type: 'BOOKMARK',
+            object: {
+              kind: route.resource.kind,
+              apiVersion: 'v1',
+              metadata: { resourceVersion: String(revision), annotations: { 'k8s.io/initial-events-end': 'true' } },
+            },
+          })}\n`,
+        );
     }
     const stop = this.watch(route, since, (e) => write(e.type, e.object));
     const timeout = Number(url.searchParams.get('timeoutSeconds') ?? '1800');
@@ -470,6 +548,14 @@ async function body(req: IncomingMessage): Promise<KubeObject> {
   } catch (e) {
     throw new ApiError(400, 'BadRequest', `the request body is not a JSON object: ${(e as Error).message}`);
   }
+}
+
+/** The grace period a DELETE asks for: ?gracePeriodSeconds=, or DeleteOptions in the body. */
+function graceOf(url: URL, opts: KubeObject | undefined): number | undefined {
+  const q = url.searchParams.get('gracePeriodSeconds');
+  if (q !== null && /^\d+$/.test(q)) return Number(q);
+  const b = opts?.gracePeriodSeconds;
+  return typeof b === 'number' ? b : undefined;
 }
 
 /** RFC 7386: objects merge, null deletes, anything else replaces. */

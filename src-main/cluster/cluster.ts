@@ -167,8 +167,52 @@ export class Cluster {
     });
   }
 
+  /**
+   * A watch from the engine: the current objects as ADDED, then every change, until the stop is called
+   * (it starts again if the API server ends the stream, as an informer does).
+   */
+  watch(path: string, on: (type: string, o: KubeObject) => void): () => void {
+    let stopped = false;
+    let current: ReturnType<typeof request> | undefined;
+    const open = () => {
+      if (stopped) return;
+      let buf = '';
+      current = request({ socketPath: this.socket, method: 'GET', path: `${path}?watch=true` }, (res) => {
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => {
+          buf += chunk;
+          for (let i = buf.indexOf('\n'); i >= 0; i = buf.indexOf('\n')) {
+            const line = buf.slice(0, i);
+            buf = buf.slice(i + 1);
+            try {
+              const e = JSON.parse(line) as { type: string; object: KubeObject };
+              on(e.type, e.object);
+            } catch {
+              /* a torn line cannot happen on one stream; nothing to act on */
+            }
+          }
+        });
+        res.on('end', () => setTimeout(open, 100));
+      });
+      current.on('error', () => !stopped && setTimeout(open, 500));
+      current.end();
+    };
+    open();
+    this.stops.add(() => {
+      stopped = true;
+      current?.destroy();
+    });
+    return () => {
+      stopped = true;
+      current?.destroy();
+    };
+  }
+
+  private readonly stops = new Set<() => void>();
+
   /** Stops the API server, then etcd (the world's end takes the rest). */
   async stop(): Promise<void> {
+    for (const s of this.stops) s();
     await this.world.exec(SANDBOX, ['rm', '-f', KUBECONFIG_PATH]).catch(() => {});
     for (const d of this.daemons.reverse()) await d.stop().catch(() => {});
     this.daemons.length = 0;
