@@ -235,17 +235,21 @@ export class ApiServer {
     if (!node) throw new ApiError(400, 'BadRequest', 'a binding names its target node (target.name)');
     const pod = await this.get({ ...route, sub: undefined });
     const bound = pod.spec?.nodeName;
-    if (bound) throw new ApiError(409, 'Conflict', `pod ${route.name} is already assigned to node "${String(bound)}"`);
+    if (typeof bound === 'string' && bound)
+      throw new ApiError(409, 'Conflict', `pod ${route.name} is already assigned to node "${bound}"`);
     const now = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
     const conditions = [
       ...((pod.status?.conditions ?? []) as { type: string }[]).filter((c) => c.type !== 'PodScheduled'),
       { type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: now },
     ];
-    await this.update({ ...route, sub: undefined }, {
-      ...pod,
-      spec: { ...pod.spec, nodeName: node },
-      status: pod.status,
-    } as KubeObject);
+    await this.update(
+      { ...route, sub: undefined },
+      {
+        ...pod,
+        spec: { ...pod.spec, nodeName: node },
+        status: pod.status,
+      },
+    );
     const cur = await this.get({ ...route, sub: undefined });
     await this.update({ ...route, sub: 'status' }, { ...cur, status: { ...cur.status, conditions } });
     return { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 };
@@ -376,7 +380,7 @@ export class ApiServer {
       resource,
       ...(namespace ? { namespace } : {}),
       ...(name ? { name } : {}),
-      ...(sub ? { sub: sub as 'status' | 'binding' } : {}),
+      ...(sub === 'status' || sub === 'binding' ? { sub } : {}),
     };
   }
 

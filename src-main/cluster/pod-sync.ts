@@ -15,6 +15,8 @@ function containerOf(c: Record<string, unknown>): ContainerSpec {
   return { name: String(c.name), command: argv.length ? argv : ['httpd', '-f', '-p', '80'] };
 }
 
+const imageOf = (c: Record<string, unknown> | undefined) => (typeof c?.image === 'string' ? c.image : '');
+
 function statusOf(pod: Pod, api: KubeObject, hostIP: string): Record<string, unknown> {
   const t = now();
   const cond = (type: string, ok: boolean) => ({
@@ -44,7 +46,7 @@ function statusOf(pod: Pod, api: KubeObject, hostIP: string): Record<string, unk
       ready: true,
       started: true,
       restartCount: 0,
-      image: String(containers.find((x) => x.name === c.name)?.image ?? ''),
+      image: imageOf(containers.find((x) => x.name === c.name)),
       imageID: '',
       containerID: `containerd://${c.id}`,
       state: { running: { startedAt: t } },
