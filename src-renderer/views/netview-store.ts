@@ -4,6 +4,7 @@
 import { useSyncExternalStore } from 'react';
 import type { NetDiff, NetSnapshotMsg, NetTables, Topology } from '../../src-main/api/contract.ts';
 import { applyKeyedDiff, type Keyed } from '../../src-main/netview/keyed.ts';
+import { applyTopologyDiff } from '../../src-main/netview/topology-diff.ts';
 import type { Lab } from '../state/lab.ts';
 
 export type TableName = keyof NetTables;
@@ -76,6 +77,7 @@ export class NetviewStore {
   private gen = 0;
   private markTimer: ReturnType<typeof setTimeout> | undefined;
   private running = false;
+  private fetchingTopology = false;
   readonly stats: NetviewStats = { topologyArrivedAt: 0, topologyRenderMs: [], diffsApplied: 0, refetches: 0 };
   /** The topology's SVG exporter, set while the topology view is mounted. */
   exporter: { svg(): string; png(): Promise<Blob> } | null = null;
@@ -84,6 +86,26 @@ export class NetviewStore {
     lab.client.on('netview.topology', (t) => {
       this.stats.topologyArrivedAt = performance.now();
       this.set({ topology: t });
+    });
+    lab.client.on('netview.topologyDiff', (d) => {
+      const t = this.state.topology;
+      if (!t || d.seq <= t.seq) return; // none yet (a resync fetches it) or older than the one held
+      if (d.base !== t.seq) {
+        // one was missed (a reconnect), or the one held was fetched after the last sent: the whole again
+        if (this.fetchingTopology) return;
+        this.fetchingTopology = true;
+        this.stats.refetches++;
+        void this.lab.client
+          .call('netview.topology', {})
+          .then(
+            (whole) => this.running && whole.seq > (this.state.topology?.seq ?? -1) && this.set({ topology: whole }),
+            () => {},
+          )
+          .finally(() => (this.fetchingTopology = false));
+        return;
+      }
+      this.stats.topologyArrivedAt = performance.now();
+      this.set({ topology: applyTopologyDiff(t, d) });
     });
     lab.client.on('netview.diff', (d) => this.onDiff(d.ns, d.seq, d.diff));
     lab.client.on('netview.gone', ({ ns }) => {
