@@ -92,7 +92,7 @@ async function instrument(s: Session): Promise<Map<PageHop, Waits>> {
           const t = at();
           const hop = ev.data.startsWith('{"event":"netview.diff"')
             ? 'ws'
-            : ev.data.startsWith('{"event":"netview.topology"')
+            : ev.data.startsWith('{"event":"netview.topology')
               ? 'topoWs'
               : null;
           if (hop) for (const m of ev.data.matchAll(/"name":"(bn[a-z]\d+)"/g)) once(hop, m[1]!, t);
