@@ -141,7 +141,13 @@ interface Hops {
 }
 
 /** n links added (and removed again) in node1; the time of each hop from just before the exec of `ip link add`. */
-async function changes(s: Session, hops: Map<PageHop, Waits>, tag: string, n: number, withPorts: boolean): Promise<Hops> {
+async function changes(
+  s: Session,
+  hops: Map<PageHop, Waits>,
+  tag: string,
+  n: number,
+  withPorts: boolean,
+): Promise<Hops> {
   const world = s.engine.session.runningWorld!;
   const node1: Target = { kind: 'node', node: 'node1' };
   const mon = rawMonitor(s, node1);
@@ -174,7 +180,8 @@ async function changes(s: Session, hops: Map<PageHop, Waits>, tag: string, n: nu
   await mon.proc.exited;
   const offset = await clockOffset(s.page);
   const names = [...t0s.keys()];
-  const times = (w: Waits, shift = 0) => names.flatMap((k) => (w.at.has(k) ? [w.at.get(k)! - shift - t0s.get(k)!] : []));
+  const times = (w: Waits, shift = 0) =>
+    names.flatMap((k) => (w.at.has(k) ? [w.at.get(k)! - shift - t0s.get(k)!] : []));
   const page = (h: PageHop) => times(hops.get(h)!, offset);
   return {
     monitor: times(mon.seen),
@@ -191,7 +198,7 @@ async function changes(s: Session, hops: Map<PageHop, Waits>, tag: string, n: nu
 function printHops(h: Hops): void {
   const rows: [string, number[]][] = [
     ['raw ip monitor prints it', h.monitor],
-    ["the engine sends its diff", h.engine],
+    ['the engine sends its diff', h.engine],
     ['the diff frame reaches the page', h.ws],
     ['the row is in the DOM', h.row],
     ['the next frame (rAF)', h.rowFrame],

@@ -208,7 +208,9 @@ describe('NetviewPart in a world', () => {
     const diffs = sent
       .filter((e) => e.event === 'netview.topologyDiff')
       .map((e) => e.payload as Payload<'netview.topologyDiff'>);
-    const adding = diffs.find((d) => d.upsert.some((n) => n.id === 'node:node2' && n.links.some((l) => l.name === 'td0')))!;
+    const adding = diffs.find((d) =>
+      d.upsert.some((n) => n.id === 'node:node2' && n.links.some((l) => l.name === 'td0')),
+    )!;
     // the diff carries the namespace that changed, not the world (pod:web, node1 and the sandbox did not)
     expect(adding.upsert.map((n) => n.id)).not.toContain('sandbox');
     expect(adding.order).toBeUndefined();
@@ -257,10 +259,7 @@ describe('NetviewPart in a world', () => {
       'dev',
       'eth0',
     ]);
-    const topo = await waitTopology(
-      (t) => t.tunnels.length === 2 && t.tunnels.every((x) => x.to),
-      from,
-    );
+    const topo = await waitTopology((t) => t.tunnels.length === 2 && t.tunnels.every((x) => x.to), from);
     expect(topo.tunnels).toContainEqual(
       expect.objectContaining({
         from: expect.objectContaining({ ns: 'node:node1', name: 'vx0' }),

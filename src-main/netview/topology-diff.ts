@@ -20,7 +20,8 @@ export function diffTopology(prev: Topology, next: Topology): TopologyDiff {
   });
   const remove = prev.namespaces.filter((n) => !ids.has(n.id)).map((n) => n.id);
   const sameOrder =
-    prev.namespaces.length === next.namespaces.length && prev.namespaces.every((n, i) => n.id === next.namespaces[i]!.id);
+    prev.namespaces.length === next.namespaces.length &&
+    prev.namespaces.every((n, i) => n.id === next.namespaces[i]!.id);
   return {
     seq: next.seq,
     base: prev.seq,
