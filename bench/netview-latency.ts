@@ -7,6 +7,7 @@
 //    Target: row and topology port p95 ≤ 100 ms.
 // Usage: npm run bench:netview   (needs Debian's chromium; not part of the test suite)
 import { mkdirSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import type { Payload } from '../src-main/api/contract.js';
@@ -14,8 +15,9 @@ import type { Target, WorldProcess } from '../src-main/world/world.js';
 import { openSession, type Session } from '../test/e2e/harness.js';
 
 const SHOTS = join(import.meta.dirname, '../screenshots');
-const CHANGES = 50;
-const PODS = 200;
+const CHANGES = Number(process.env.NV_CHANGES ?? 50);
+/** NV_PODS=0: the 2-node part only (a quick look while working). */
+const PODS = Number(process.env.NV_PODS ?? 200);
 const now = () => performance.timeOrigin + performance.now();
 
 function pct(xs: number[], p: number): number {
@@ -26,87 +28,184 @@ const fmt = (xs: number[]) =>
   `p50 ${pct(xs, 50).toFixed(1)} ms, p95 ${pct(xs, 95).toFixed(1)} ms, max ${Math.max(...xs).toFixed(1)} ms (n=${xs.length})`;
 
 /** A raw `ip monitor link` in the node: when did it print a line naming the link? */
-function rawMonitor(s: Session, t: Target): { seen: Map<string, number>; proc: WorldProcess } {
-  const seen = new Map<string, number>();
+function rawMonitor(s: Session, t: Target): { seen: Waits; proc: WorldProcess } {
+  const seen = new Waits();
   const proc = s.engine.session.runningWorld!.spawn(t, ['ip', 'monitor', 'link']);
   proc.on('stdout', (d) => {
     const at = now();
-    for (const m of d.toString().matchAll(/^\d+: (bn[a-z]\d+)[@:]/gm)) if (!seen.has(m[1]!)) seen.set(m[1]!, at);
+    for (const m of d.toString().matchAll(/^\d+: (bn[a-z]\d+)[@:]/gm)) seen.stamp(m[1]!, at);
   });
   return { seen, proc };
 }
 
-/** In the page: when did a link row (or a topology port) with this name first appear? */
-async function watchDom(page: Page): Promise<void> {
-  await page.evaluate(() => {
-    const w = window as unknown as { __nvRows: Record<string, number>; __nvPorts: Record<string, number> };
-    w.__nvRows = {};
-    w.__nvPorts = {};
-    const stamp = () => {
-      const at = performance.timeOrigin + performance.now();
-      for (const tr of document.querySelectorAll<HTMLElement>('[data-testid="nv-table-links"] tr[data-name^="bn"]'))
-        w.__nvRows[tr.dataset.name!] ??= at;
-      for (const g of document.querySelectorAll<SVGGElement>('[data-testid^="topo-port-node:node1|bn"]'))
-        w.__nvPorts[g.dataset.testid!.split('|')[1]!] ??= at;
+/** First times by name, with a promise for each name not seen yet (no polling: a poll loads the page it measures). */
+class Waits {
+  readonly at = new Map<string, number>();
+  private readonly waiters = new Map<string, () => void>();
+  stamp(name: string, at: number): void {
+    if (this.at.has(name)) return;
+    this.at.set(name, at);
+    this.waiters.get(name)?.();
+    this.waiters.delete(name);
+  }
+  until(name: string, ms: number, what: string): Promise<void> {
+    if (this.at.has(name)) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`${name} never reached ${what} in ${ms} ms`)), ms);
+      this.waiters.set(name, () => (clearTimeout(timer), resolve()));
+    });
+  }
+}
+
+/** The page's hops, stamped in the page on its own clock: the WebSocket frame's arrival, the DOM row / port, the next frame. */
+type PageHop = 'ws' | 'row' | 'rowFrame' | 'topoWs' | 'port';
+const PAGE_HOPS: PageHop[] = ['ws', 'row', 'rowFrame', 'topoWs', 'port'];
+
+/**
+ * Installs the page's stamps (before the app's scripts: the WebSocket's own listener runs ahead of the
+ * app's onmessage) and a binding the page calls once a name's row (and, if asked, its port) is on screen.
+ */
+async function instrument(s: Session): Promise<Map<PageHop, Waits>> {
+  const hops = new Map(PAGE_HOPS.map((h) => [h, new Waits()]));
+  await s.page.exposeBinding('__nvStamp', (_src, hop: PageHop, name: string, at: number) =>
+    hops.get(hop)!.stamp(name, at),
+  );
+  await s.page.addInitScript(() => {
+    const w = window as unknown as {
+      __nvStamp(hop: string, name: string, at: number): void;
+      __nvSeen: Record<string, true>;
     };
-    new MutationObserver(stamp).observe(document.body, { childList: true, subtree: true });
+    w.__nvSeen = {};
+    const at = () => performance.timeOrigin + performance.now();
+    const once = (hop: string, name: string, t = at()) => {
+      const k = `${hop}|${name}`;
+      if (w.__nvSeen[k]) return;
+      w.__nvSeen[k] = true;
+      void w.__nvStamp(hop, name, t);
+    };
+    const Native = window.WebSocket;
+    window.WebSocket = class extends Native {
+      constructor(url: string | URL, protocols?: string | string[]) {
+        super(url, protocols);
+        this.addEventListener('message', (ev: MessageEvent) => {
+          if (typeof ev.data !== 'string') return;
+          const t = at();
+          const hop = ev.data.startsWith('{"event":"netview.diff"')
+            ? 'ws'
+            : ev.data.startsWith('{"event":"netview.topology')
+              ? 'topoWs'
+              : null;
+          if (hop) for (const m of ev.data.matchAll(/"name":"(bn[a-z]\d+)"/g)) once(hop, m[1]!, t);
+        });
+      }
+    };
+    const stamp = () => {
+      const t = at();
+      for (const tr of document.querySelectorAll<HTMLElement>('[data-testid="nv-table-links"] tr[data-name^="bn"]')) {
+        const name = tr.dataset.name!;
+        if (w.__nvSeen[`row|${name}`]) continue;
+        once('row', name, t);
+        requestAnimationFrame(() => once('rowFrame', name));
+      }
+      for (const g of document.querySelectorAll<SVGGElement>('[data-testid^="topo-port-node:node1|bn"]'))
+        once('port', g.dataset.testid!.split('|')[1]!, t);
+    };
+    addEventListener('DOMContentLoaded', () =>
+      new MutationObserver(stamp).observe(document.body, { childList: true, subtree: true }),
+    );
   });
+  await s.page.reload();
+  return hops;
 }
 
-async function domTimes(page: Page): Promise<{ rows: Record<string, number>; ports: Record<string, number> }> {
-  return page.evaluate(() => {
-    const w = window as unknown as { __nvRows: Record<string, number>; __nvPorts: Record<string, number> };
-    return { rows: { ...w.__nvRows }, ports: { ...w.__nvPorts } };
-  });
+/** The page's clock minus this process's, from the round trip with the least delay. */
+async function clockOffset(page: Page): Promise<number> {
+  let best = { rtt: Infinity, offset: 0 };
+  for (let i = 0; i < 20; i++) {
+    const a = now();
+    const t = await page.evaluate(() => performance.timeOrigin + performance.now());
+    const b = now();
+    if (b - a < best.rtt) best = { rtt: b - a, offset: t - (a + b) / 2 };
+  }
+  return best.offset;
 }
 
-/** 50 links added (and removed again) in node1; latency of each to the raw monitor, the table row, and (if asked) the topology port. */
+interface Hops {
+  monitor: number[];
+  engine: number[];
+  ws: number[];
+  row: number[];
+  rowFrame: number[];
+  topoWs: number[];
+  port: number[];
+}
+
+/** n links added (and removed again) in node1; the time of each hop from just before the exec of `ip link add`. */
 async function changes(
   s: Session,
+  hops: Map<PageHop, Waits>,
   tag: string,
   n: number,
   withPorts: boolean,
-): Promise<{ monitor: number[]; engine: number[]; row: number[]; port: number[] }> {
+): Promise<Hops> {
   const world = s.engine.session.runningWorld!;
   const node1: Target = { kind: 'node', node: 'node1' };
   const mon = rawMonitor(s, node1);
-  // when the engine sent the diff that adds the link (before the WebSocket and the renderer)
-  const sent = new Map<string, number>();
+  // when the engine sent the diff that adds the link (the web host's JSON and ws.send run in the same emit, before this)
+  const sent = new Waits();
   const onEvent = (name: string, payload: unknown) => {
     if (name !== 'netview.diff') return;
     const at = now();
     for (const a of (payload as Payload<'netview.diff'>).diff.links.added)
-      if (a.row.name.startsWith('bn') && !sent.has(a.row.name)) sent.set(a.row.name, at);
+      if (a.row.name.startsWith('bn')) sent.stamp(a.row.name, at);
   };
   s.engine.events.on('event', onEvent);
   await new Promise((r) => setTimeout(r, 300)); // let it subscribe
-  await watchDom(s.page);
   const t0s = new Map<string, number>();
   for (let i = 0; i < n; i++) {
     const name = `bn${tag}${i}`;
     t0s.set(name, now());
     await world.run(node1, ['ip', 'link', 'add', name, 'type', 'veth', 'peer', 'name', `${name}p`]);
-    const deadline = Date.now() + 10_000;
-    for (;;) {
-      const d = await domTimes(s.page);
-      if (d.rows[name] && mon.seen.has(name) && (!withPorts || d.ports[name])) break;
-      if (Date.now() > deadline) throw new Error(`${name} never reached the UI`);
-      await new Promise((r) => setTimeout(r, 5));
-    }
+    await Promise.all([
+      mon.seen.until(name, 10_000, 'ip monitor'),
+      hops.get('row')!.until(name, 10_000, 'the link table'),
+      hops.get('rowFrame')!.until(name, 10_000, 'a frame'),
+      withPorts ? hops.get('port')!.until(name, 10_000, 'the topology') : null,
+    ]);
     await world.run(node1, ['ip', 'link', 'del', name]);
     await new Promise((r) => setTimeout(r, 60)); // the delete's own update goes by before the next add
   }
-  const d = await domTimes(s.page);
   s.engine.events.off('event', onEvent);
   mon.proc.kill(15);
   await mon.proc.exited;
+  const offset = await clockOffset(s.page);
   const names = [...t0s.keys()];
+  const times = (w: Waits, shift = 0) =>
+    names.flatMap((k) => (w.at.has(k) ? [w.at.get(k)! - shift - t0s.get(k)!] : []));
+  const page = (h: PageHop) => times(hops.get(h)!, offset);
   return {
-    monitor: names.map((k) => mon.seen.get(k)! - t0s.get(k)!),
-    engine: names.map((k) => sent.get(k)! - t0s.get(k)!),
-    row: names.map((k) => d.rows[k]! - t0s.get(k)!),
-    port: withPorts ? names.map((k) => d.ports[k]! - t0s.get(k)!) : [],
+    monitor: times(mon.seen),
+    engine: times(sent),
+    ws: page('ws'),
+    row: page('row'),
+    rowFrame: page('rowFrame'),
+    topoWs: withPorts ? page('topoWs') : [],
+    port: withPorts ? page('port') : [],
   };
+}
+
+/** Each hop's p50 / p95, and what it adds to the one before (p50 of the per-change differences). */
+function printHops(h: Hops): void {
+  const rows: [string, number[]][] = [
+    ['raw ip monitor prints it', h.monitor],
+    ['the engine sends its diff', h.engine],
+    ['the diff frame reaches the page', h.ws],
+    ['the row is in the DOM', h.row],
+    ['the next frame (rAF)', h.rowFrame],
+    ['the topology frame reaches the page', h.topoWs],
+    ['its port is in the topology', h.port],
+  ];
+  for (const [what, xs] of rows) if (xs.length) console.log(`  ${what.padEnd(38)} ${fmt(xs)}`);
 }
 
 async function stats(page: Page): Promise<{ topologyRenderMs: number[]; diffsApplied: number; refetches: number }> {
@@ -119,6 +218,20 @@ async function stats(page: Page): Promise<{ topologyRenderMs: number[]; diffsApp
   );
 }
 
+/** The monitors in the world, the targets met or missed, and the load average. */
+async function report(engine: Session['engine']): Promise<void> {
+  const procs = (await engine.session.runningWorld!.run({ kind: 'sandbox' }, ['ps', '-e', '-o', 'args']))
+    .split('\n')
+    .filter((l) => /^ip (-d )?monitor/.test(l)).length;
+  console.log(`  ip monitor processes in the world: ${procs} (one per node + the sandbox, whatever the pod count)`);
+  console.log('\nTargets (issue #18):');
+  for (const t of targets) console.log(`  ${t}`);
+  const load = loadavg();
+  console.log(
+    `\n(Load average during the run: ${load.map((x) => x.toFixed(2)).join(' ')} on ${cpus().length} cores; a shared machine's figures vary from run to run.)`,
+  );
+}
+
 const targets: string[] = [];
 const target = (what: string, met: boolean) => `${met ? 'met   ' : 'MISSED'}  ${what}`;
 
@@ -126,6 +239,7 @@ async function main() {
   const s = await openSession({ width: 1600, height: 960 });
   try {
     const { page, engine } = s;
+    const hops = await instrument(s);
     await page.getByTestId('node-count').fill('2');
     await page.getByTestId('world-start').click();
     await page.waitForFunction(
@@ -141,10 +255,8 @@ async function main() {
     console.log(
       `netview latency: ${CHANGES} links added in node1 (2 nodes, no pods); times from just before the exec of \`ip link add\``,
     );
-    const a = await changes(s, 'a', CHANGES, false);
-    console.log(`  raw ip monitor reports it:   ${fmt(a.monitor)}`);
-    console.log(`  the engine sends its diff:   ${fmt(a.engine)}`);
-    console.log(`  row in the UI's link table:  ${fmt(a.row)}`);
+    const a = await changes(s, hops, 'a', CHANGES, false);
+    printHops(a);
     console.log(
       `  the UI after ip monitor:     p50 ${(pct(a.row, 50) - pct(a.monitor, 50)).toFixed(1)} ms more; p95 ratio UI/monitor ${(pct(a.row, 95) / pct(a.monitor, 95)).toFixed(2)}`,
     );
@@ -154,6 +266,7 @@ async function main() {
       target(`2 nodes: kernel change → UI row p95 ≤ 50 ms (${pct(a.row, 95).toFixed(1)} ms)`, pct(a.row, 95) <= 50),
     );
 
+    if (!PODS) return report(engine);
     // 200 pods, 100 per node, 4 at a time through the API (each is a whole SyncPod)
     const t0 = performance.now();
     const names = Array.from({ length: PODS }, (_, i) => `p${i}`);
@@ -176,16 +289,13 @@ async function main() {
     mkdirSync(SHOTS, { recursive: true });
     await page.screenshot({ path: join(SHOTS, 'topology-200-pods.png') });
     const before = (await stats(page)).topologyRenderMs.length;
-    const b = await changes(s, 'b', 20, true);
+    const b = await changes(s, hops, 'b', 20, true);
     const st = await stats(page);
     const renders = st.topologyRenderMs.slice(before);
     console.log(
       `with 2 nodes and ${PODS} pods (${await page.locator('[data-testid="topology-svg"] *').count()} SVG elements), 20 links added in node1:`,
     );
-    console.log(`  raw ip monitor reports it:          ${fmt(b.monitor)}`);
-    console.log(`  the engine sends its diff:          ${fmt(b.engine)}`);
-    console.log(`  row in the UI's link table:         ${fmt(b.row)}`);
-    console.log(`  port in the topology:               ${fmt(b.port)}`);
+    printHops(b);
     console.log(`  one topology update, arrival → frame: ${fmt(renders)}`);
     const worst = Math.max(pct(b.row, 95), pct(b.port, 95));
     targets.push(
@@ -215,16 +325,7 @@ async function main() {
     }
     console.log(`  click an interface → its details drawn: ${fmt(clicks)}`);
     console.log(`  renderer: ${st.diffsApplied} diffs applied, ${st.refetches} re-fetches after a gap`);
-    const procs = (await engine.session.runningWorld!.run({ kind: 'sandbox' }, ['ps', '-e', '-o', 'args']))
-      .split('\n')
-      .filter((l) => /^ip (-d )?monitor/.test(l)).length;
-    console.log(`  ip monitor processes in the world: ${procs} (one per node + the sandbox, whatever the pod count)`);
-    console.log('\nTargets (issue #18):');
-    for (const t of targets) console.log(`  ${t}`);
-    const load = (await import('node:os')).loadavg();
-    console.log(
-      `\n(Load average during the run: ${load.map((x) => x.toFixed(2)).join(' ')} on ${(await import('node:os')).cpus().length} cores; a shared machine's figures vary from run to run.)`,
-    );
+    await report(engine);
   } finally {
     await s.close();
   }

@@ -8,6 +8,7 @@ import type { EngineEvents, Session } from '../src-main/session/session.js';
 import { NetviewPart } from '../src-main/netview/netview-part.js';
 import { readNamespace } from '../src-main/netview/snapshot.js';
 import { keyedTables } from '../src-main/netview/diff.js';
+import { applyTopologyDiff } from '../src-main/netview/topology-diff.js';
 import { Kubelet } from '../src-main/runtime/kubelet.js';
 import { strayProcesses } from '../src-main/runtime/leaks.js';
 import { createWorld, type Target, type World } from '../src-main/world/world.js';
@@ -32,6 +33,30 @@ function session(): Session {
     events,
     podsChanged: () => events.emit('event', 'pods.changed', []),
   };
+}
+
+/**
+ * The topology as a client holds it: the first whole one, then each diff applied in turn (a diff that does not
+ * apply to the one before fails the test). The first state after `from` that satisfies pred.
+ */
+async function waitTopology(
+  pred: (t: Payload<'netview.topology'>) => boolean,
+  from = 0,
+  ms = 10_000,
+): Promise<Payload<'netview.topology'>> {
+  const t0 = Date.now();
+  while (Date.now() - t0 < ms) {
+    let cur: Payload<'netview.topology'> | undefined;
+    for (const [i, e] of seen.entries()) {
+      if (e.event === 'netview.topology') cur = e.payload as Payload<'netview.topology'>;
+      else if (e.event === 'netview.topologyDiff' && cur)
+        cur = applyTopologyDiff(cur, e.payload as Payload<'netview.topologyDiff'>);
+      else continue;
+      if (i >= from && pred(cur)) return cur;
+    }
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  throw new Error(`no topology matching within ${ms} ms`);
 }
 
 /** The first event of a kind (after `from`) that satisfies pred. */
@@ -117,7 +142,7 @@ describe('NetviewPart in a world', () => {
         eth?.peer && t.namespaces.find((n) => n.id === eth.peer!.ns)?.links.find((l) => l.name === eth.peer!.name);
       return !!eth?.addrs.includes(`${pod.ip}/24`) && host?.master === 'cni0';
     };
-    const topo = await waitEvent('netview.topology', done, from);
+    const topo = await waitTopology(done, from);
     const eth0 = topo.namespaces.find((n) => n.id === 'pod:web')!.links.find((l) => l.name === 'eth0')!;
     expect(eth0.peer?.ns).toBe('node:node1');
     const veth = topo.namespaces.find((n) => n.id === 'node:node1')!.links.find((l) => l.name === eth0.peer!.name)!;
@@ -153,8 +178,7 @@ describe('NetviewPart in a world', () => {
     );
     expect(d.seq).toBe(w.seq + 1);
     // and the veth inside one pod is its own peer's namespace
-    const topo = await waitEvent(
-      'netview.topology',
+    const topo = await waitTopology(
       (t) =>
         t.namespaces.some((n) => n.id === 'pod:web' && n.links.some((l) => l.name === 'x0' && l.peer?.name === 'x1')),
       from,
@@ -162,6 +186,43 @@ describe('NetviewPart in a world', () => {
     expect(topo.namespaces.find((n) => n.id === 'pod:web')!.links.find((l) => l.name === 'x0')!.peer!.ns).toBe(
       'pod:web',
     );
+  });
+
+  it('after the first whole topology only diffs are sent; they add up to the whole and to ip -json', async () => {
+    const from = seen.length;
+    const node2: Target = { kind: 'node', node: 'node2' };
+    const ipLinks = async () =>
+      (JSON.parse(await world.run(node2, ['ip', '-json', 'link', 'show'])) as { ifname: string }[])
+        .map((l) => l.ifname)
+        .sort();
+    const linksIn = (t: Payload<'netview.topology'>) =>
+      t.namespaces
+        .find((n) => n.id === 'node:node2')!
+        .links.map((l) => l.name)
+        .sort();
+    await world.run(node2, ['ip', 'link', 'add', 'td0', 'type', 'veth', 'peer', 'name', 'td1']);
+    const added = await waitTopology((t) => linksIn(t).includes('td0') && linksIn(t).includes('td1'), from);
+    expect(linksIn(added)).toEqual(await ipLinks());
+    const sent = seen.slice(from);
+    expect(sent.some((e) => e.event === 'netview.topology')).toBe(false);
+    const diffs = sent
+      .filter((e) => e.event === 'netview.topologyDiff')
+      .map((e) => e.payload as Payload<'netview.topologyDiff'>);
+    const adding = diffs.find((d) =>
+      d.upsert.some((n) => n.id === 'node:node2' && n.links.some((l) => l.name === 'td0')),
+    )!;
+    // the diff carries the namespace that changed, not the world (pod:web, node1 and the sandbox did not)
+    expect(adding.upsert.map((n) => n.id)).not.toContain('sandbox');
+    expect(adding.order).toBeUndefined();
+    await world.run(node2, ['ip', 'link', 'del', 'td0']);
+    const removed = await waitTopology((t) => !linksIn(t).some((n) => n === 'td0' || n === 'td1'), from);
+    expect(linksIn(removed)).toEqual(await ipLinks());
+    // what a client built from the diffs is what the engine holds whole
+    const whole = await part['netview.topology']();
+    expect({ namespaces: removed.namespaces, tunnels: removed.tunnels }).toEqual({
+      namespaces: whole.namespaces,
+      tunnels: whole.tunnels,
+    });
   });
 
   it('a VXLAN tunnel between the nodes is matched by its remote', async () => {
@@ -198,11 +259,7 @@ describe('NetviewPart in a world', () => {
       'dev',
       'eth0',
     ]);
-    const topo = await waitEvent(
-      'netview.topology',
-      (t) => t.tunnels.length === 2 && t.tunnels.every((x) => x.to),
-      from,
-    );
+    const topo = await waitTopology((t) => t.tunnels.length === 2 && t.tunnels.every((x) => x.to), from);
     expect(topo.tunnels).toContainEqual(
       expect.objectContaining({
         from: expect.objectContaining({ ns: 'node:node1', name: 'vx0' }),
@@ -262,7 +319,7 @@ describe('NetviewPart in a world', () => {
     await kubelet.killPod('web');
     session().podsChanged();
     await waitEvent('netview.gone', (p) => p.ns === 'pod:web', from);
-    await waitEvent('netview.topology', (t) => !t.namespaces.some((n) => n.id === 'pod:web'), from);
+    await waitTopology((t) => !t.namespaces.some((n) => n.id === 'pod:web'), from);
     expect((await part['netview.namespaces']()).map((n) => n.id)).toEqual(['sandbox', 'node:node1', 'node:node2']);
     expect((await strayProcesses(world)).some((p) => p.includes(' monitor '))).toBe(true);
     await part.detach();

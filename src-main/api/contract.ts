@@ -252,6 +252,18 @@ export const Topology = z.object({
   /** VXLAN tunnels between nodes: a device, the remote it sends to, and the device there when one matches. */
   tunnels: z.array(z.object({ from: TopoEnd, remote: z.string(), vni: z.number(), to: TopoEnd.optional() })),
 });
+/** What changed in the topology since the one at `base` (netview/topology-diff.ts): a receiver at another seq fetches it whole. */
+export const TopologyDiff = z.object({
+  seq: z.number().int().min(1),
+  base: z.number().int().min(0),
+  at: z.number(),
+  /** Namespaces added or changed, whole. */
+  upsert: z.array(TopoNamespace),
+  remove: z.array(NsId),
+  /** Every namespace's id in order, when the set changed. */
+  order: z.array(NsId).optional(),
+  tunnels: Topology.shape.tunnels,
+});
 
 const Empty = z.object({}).strict();
 const Ok = z.object({ ok: z.literal(true) });
@@ -587,6 +599,8 @@ export const events = {
   'netview.gone': z.object({ ns: NsId }),
   /** The whole world's topology, after any change (coalesced). */
   'netview.topology': Topology,
+  /** After the first whole one: only what changed (a big world's topology is ~120 KB whole). */
+  'netview.topologyDiff': TopologyDiff,
   // ---- labs (src-main/labs/lab-part.ts) ----
   'lab.changed': LabView.nullable(),
   /** The current step's checks, re-evaluated when the world changes, after a command, or on Check. */
@@ -609,6 +623,7 @@ export type NetTables = z.infer<typeof NetTables>;
 export type NetDiff = z.infer<typeof NetDiff>;
 export type NetSnapshotMsg = z.infer<typeof NetSnapshotMsg>;
 export type Topology = z.infer<typeof Topology>;
+export type TopologyDiff = z.infer<typeof TopologyDiff>;
 export type TopoNamespace = z.infer<typeof TopoNamespace>;
 export type TopoLink = z.infer<typeof TopoLink>;
 export type TimelineStep = z.infer<typeof TimelineStep>;

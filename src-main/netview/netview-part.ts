@@ -6,6 +6,7 @@ import type { Target } from '../world/world.js';
 import { isEmptyKeyedDiff, keyedDiff, keyedTables } from './diff.js';
 import { targetKey } from './snapshot.js';
 import { buildTopology, type NamedSnapshot } from './topology.js';
+import { diffTopology } from './topology-diff.js';
 import { WorldWatch, type NsChange, type WorldWatchOptions } from './world-watch.js';
 
 /** Topology events are coalesced: a burst of changes (a pod being made) sends one after the first. */
@@ -23,6 +24,8 @@ export class NetviewPart implements SessionPart {
   private topologySeq = 0;
   private topologyTimer: NodeJS.Timeout | undefined;
   private topologyCache: Topology | undefined;
+  /** The last topology sent: the next is sent as its diff. */
+  private topologySent: Topology | undefined;
   private lastBuildMs = 0;
   private lastTopologyAt = -Infinity;
   private offEvents: (() => void) | undefined;
@@ -66,6 +69,7 @@ export class NetviewPart implements SessionPart {
     this.seqs.clear();
     this.watched.clear();
     this.topologyCache = undefined;
+    this.topologySent = undefined;
     this.lastTopologyAt = -Infinity;
     this.podIds.clear();
     await w?.close().catch(() => {});
@@ -140,10 +144,28 @@ export class NetviewPart implements SessionPart {
       () => {
         this.topologyTimer = undefined;
         this.lastTopologyAt = performance.now();
-        if (this.session && this.watch) this.session.emit('netview.topology', this.topology());
+        if (this.session && this.watch) this.sendTopology(this.session);
       },
       Math.max(0, this.lastTopologyAt + gap - performance.now()),
     );
+  }
+
+  /** The first topology whole, then only what changed since the last one sent (a client at another seq fetches it). */
+  private sendTopology(session: Session): void {
+    const t = this.topology();
+    const last = this.topologySent;
+    if (!last) {
+      this.topologySent = t;
+      session.emit('netview.topology', t);
+      return;
+    }
+    if (last.seq === t.seq) return;
+    const d = diffTopology(last, t);
+    // rebuilt but the same (a route changed, a pod list refreshed): nothing to send, the next diff is from `last`
+    if (!d.upsert.length && !d.remove.length && !d.order && JSON.stringify(d.tunnels) === JSON.stringify(last.tunnels))
+      return;
+    this.topologySent = t;
+    session.emit('netview.topologyDiff', d);
   }
 
   private topology(): Topology {

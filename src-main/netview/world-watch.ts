@@ -42,6 +42,11 @@ export interface WorldWatchOptions {
   readyTimeoutMs?: number;
   /** How long a pinned namespace may go without an nsid in its node before it gets a monitor of its own. */
   unheardMs?: number;
+  /**
+   * How long the read confirming a link applied from its own line waits: the row is already sent, and an
+   * exec at once would compete with the page drawing it (events needing a read still go at debounceMs).
+   */
+  confirmMs?: number;
 }
 
 /** A monitor: a node's all-nsid one, or a plain one in the sandbox or a hand-made namespace. */
@@ -87,7 +92,7 @@ export class WorldWatch extends EventEmitter<{
   /** Link events applied from their own text, with no read. */
   applied = 0;
   private readonly triggers: Trigger[] = [];
-  private readonly pending = new Map<string, { want: Want; burstStart: number; timer: NodeJS.Timeout }>();
+  private readonly pending = new Map<string, { want: Want; burstStart: number; due: number; timer: NodeJS.Timeout }>();
   private readonly inflight = new Map<string, Promise<void>>();
   /** Events that came during a read: one more read after it, from this first event. */
   private readonly again = new Map<string, { want: Want; burstStart: number }>();
@@ -107,6 +112,7 @@ export class WorldWatch extends EventEmitter<{
   private readonly concurrency: number;
   private readonly readyTimeoutMs: number;
   private readonly unheardMs: number;
+  private readonly confirmMs: number;
 
   private constructor(
     readonly world: World,
@@ -117,6 +123,7 @@ export class WorldWatch extends EventEmitter<{
     this.concurrency = opts.concurrency ?? 4;
     this.readyTimeoutMs = opts.readyTimeoutMs ?? 5000;
     this.unheardMs = opts.unheardMs ?? 1000;
+    this.confirmMs = opts.confirmMs ?? 30;
   }
 
   /** Starts the triggers, waits until each has subscribed, then reads every namespace once. */
@@ -241,8 +248,8 @@ export class WorldWatch extends EventEmitter<{
       this.events++;
       if (e.nsid === 'current') {
         // the monitor's own namespace: ip names its devices right, so a link's line is its row
-        if (e.kind === 'link') this.applyLink(t.key, e, now);
-        this.dirty(t.key, t.target, now, new Set(tablesOf(e)));
+        const applied = e.kind === 'link' && this.applyLink(t.key, e, now);
+        this.dirty(t.key, t.target, now, new Set(tablesOf(e)), applied ? this.confirmMs : this.debounceMs);
         continue;
       }
       const node = (t.target as { node: string }).node;
@@ -260,14 +267,14 @@ export class WorldWatch extends EventEmitter<{
   }
 
   /** A link event in a namespace's own monitor, applied at once; the read that follows confirms it. */
-  private applyLink(key: string, e: MonitorEvent, at: number): void {
+  private applyLink(key: string, e: MonitorEvent, at: number): boolean {
     const before = this.snapshots.get(key);
     const id = linkOf(e);
-    if (!before || !id || !isWholeLink(e)) return;
+    if (!before || !id || !isWholeLink(e)) return false;
     let snapshot: NetSnapshot;
     let tables: TableName[];
     if (e.deleted) {
-      if (!before.links.some((l) => l.index === id.index)) return;
+      if (!before.links.some((l) => l.index === id.index)) return false;
       // what goes with a link: its addresses, the routes and neighbours through it, its FDB entries
       snapshot = {
         ...before,
@@ -281,7 +288,7 @@ export class WorldWatch extends EventEmitter<{
       tables = [...TABLE_NAMES];
     } else {
       const link = parseLinkEvent(e, (name) => before.links.find((l) => l.name === name)?.index);
-      if (!link) return;
+      if (!link) return false;
       snapshot = { ...before, at: Date.now(), links: withLink(before.links, link) };
       tables = ['links'];
     }
@@ -289,21 +296,29 @@ export class WorldWatch extends EventEmitter<{
     this.snapshots.set(key, snapshot);
     this.textAt.set(key, performance.now());
     this.emit('change', { key, target: before.target, before, snapshot, tables, firstEventAt: at });
+    return true;
   }
 
   private nodeKnowsNsid(node: string, nsid: number): boolean {
     return this.snapshots.get(targetKey({ kind: 'node', node }))?.nsids.some((n) => n.nsid === nsid) ?? false;
   }
 
-  /** Marks tables of a namespace to be read: the first event of a burst sets the time, later ones join it. */
-  private dirty(key: string, target: Target, at: number, want: Want): void {
+  /** Marks tables of a namespace to be read within `delay`: the first event of a burst sets the time, later ones join it. */
+  private dirty(key: string, target: Target, at: number, want: Want, delay = this.debounceMs): void {
     if (this.closed) return;
+    const due = performance.now() + delay;
     const p = this.pending.get(key);
     if (p) {
       p.want = merge(p.want, want);
+      if (due < p.due) {
+        // an event whose only news is the read: it goes sooner than a confirmation would
+        clearTimeout(p.timer);
+        p.due = due;
+        p.timer = setTimeout(() => this.flush(key, target), delay);
+      }
       return;
     }
-    this.pending.set(key, { want, burstStart: at, timer: setTimeout(() => this.flush(key, target), this.debounceMs) });
+    this.pending.set(key, { want, burstStart: at, due, timer: setTimeout(() => this.flush(key, target), delay) });
   }
 
   private flush(key: string, target: Target): void {

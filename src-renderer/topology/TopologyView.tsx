@@ -361,21 +361,22 @@ export function TopologyView({ active }: { active: boolean }) {
     });
   }, [layout, nv]);
 
+  // measured again only when the drawing's size changes (not on every update: reading the pane's size forces a layout)
+  const lw = layout?.w ?? 0;
+  const lh = layout?.h ?? 0;
   useEffect(() => {
     const el = wrapRef.current;
-    if (!el || !layout) return;
+    if (!el || !lw) return;
     // the whole drawing in view, larger than life when there is room (a projector wants that)
     // a small world is never shrunk below its smallest text's 11 px: it scrolls instead
     const floor = nodeCount <= READABLE_NODES ? SMALLEST_TEXT_PX / 11 : 0.1;
-    const measure = () =>
-      setFit(
-        Math.min(2, Math.max(floor, Math.min((el.clientWidth - 12) / layout.w, (el.clientHeight - 12) / layout.h))),
-      );
-    measure();
-    const ro = new ResizeObserver(measure);
+    // read in the observer's report (its first comes at once), when layout is already done: nothing forced
+    const ro = new ResizeObserver(() =>
+      setFit(Math.min(2, Math.max(floor, Math.min((el.clientWidth - 12) / lw, (el.clientHeight - 12) / lh)))),
+    );
     ro.observe(el);
     return () => ro.disconnect();
-  }, [layout, active, nodeCount]);
+  }, [lw, lh, active, nodeCount]);
 
   // the palette's export actions reach the drawing through the store
   useEffect(() => {

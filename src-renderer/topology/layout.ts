@@ -95,6 +95,15 @@ export class PodSlots {
   get rows(): number {
     return Math.max(1, Math.ceil(this.highWater / this.columns));
   }
+
+  private readonly most = new Map<string, number>();
+
+  /** The most a measure of the drawing has been: a node's head only grows, so one interface coming and going moves nothing else. */
+  atLeast(measure: string, value: number): number {
+    const v = Math.max(this.most.get(measure) ?? 0, value);
+    this.most.set(measure, v);
+    return v;
+  }
 }
 
 const visible = (l: TopoLink) => l.name !== 'lo';
@@ -134,8 +143,8 @@ export function layoutTopology(topo: Topology, slots: PodSlots): Layout {
     l.peer.ns !== n.id;
   const othersOf = (n: TopoNamespace) =>
     nodeLinks(n).filter((l) => l.kind !== 'bridge' && !isUplink(l) && !toPod(n, l));
-  const maxBridges = Math.max(1, ...nodes.map((n) => bridgesOf(n).length));
-  const maxOthers = Math.max(0, ...nodes.map((n) => othersOf(n).length));
+  const maxBridges = slots.atLeast('bridges', Math.max(1, ...nodes.map((n) => bridgesOf(n).length)));
+  const maxOthers = slots.atLeast('others', Math.max(0, ...nodes.map((n) => othersOf(n).length)));
   const innerW = cols * CW;
   const nodeW = Math.max(280, innerW + 32, Math.min(6, maxOthers) * OTHER_STEP + 48);
   const otherRows = Math.ceil(maxOthers / Math.max(1, Math.floor((nodeW - 48) / OTHER_STEP)));
@@ -249,6 +258,7 @@ export function layoutTopology(topo: Topology, slots: PodSlots): Layout {
   const edges: Edge[] = [];
   const done = new Set<string>();
   const barOf = new Map(bars.map((b) => [b.id, b]));
+  const podBox = new Map(boxes.filter((b) => b.kind === 'pod').map((b) => [b.id, b]));
   for (const p of ports.values()) {
     const peer = p.link.peer && ports.get(portId(p.link.peer.ns, p.link.peer.name));
     if (peer && p.link.kind === 'veth') {
@@ -264,7 +274,7 @@ export function layoutTopology(topo: Topology, slots: PodSlots): Layout {
     }
     const bar = p.link.master ? barOf.get(portId(p.ns, p.link.master)) : undefined;
     if (bar) {
-      const box = boxes.find((b) => b.kind === 'pod' && p.link.peer?.ns === b.id);
+      const box = p.link.peer && podBox.get(p.link.peer.ns);
       // a pod's host-side veth climbs its column's gutter, so lines never cross a pod box
       const d = box ? `M${p.x},${p.y} L${box.x - 8},${p.y} L${box.x - 8},${bar.y}` : `M${p.x},${p.y} L${p.x},${bar.y}`;
       edges.push({ id: `${p.id}>${bar.id}`, kind: 'master', d, ends: [p.id, bar.id] });

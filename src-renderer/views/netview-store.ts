@@ -4,6 +4,7 @@
 import { useSyncExternalStore } from 'react';
 import type { NetDiff, NetSnapshotMsg, NetTables, Topology } from '../../src-main/api/contract.ts';
 import { applyKeyedDiff, type Keyed } from '../../src-main/netview/keyed.ts';
+import { applyTopologyDiff } from '../../src-main/netview/topology-diff.ts';
 import type { Lab } from '../state/lab.ts';
 
 export type TableName = keyof NetTables;
@@ -29,9 +30,10 @@ export interface NetviewState {
   /** The tables at `seq`, plus rows that just went (kept for MARK_MS with mark 'removed'). */
   tables: NetTables | null;
   seq: number;
-  /** Row marks by `${table}|${key}`: what happened and a generation that restarts the flash. */
-  marks: Record<string, { mark: Mark; gen: number }>;
-  ghosts: { [T in TableName]?: Keyed<NetTables[T][number]['row']>[] };
+  /** Row marks by `${table}|${key}`: what happened, a generation that restarts the flash, and when it fades. */
+  marks: Record<string, { mark: Mark; gen: number; until: number }>;
+  /** Rows that went, each shown struck through until its own time is up. */
+  ghosts: { [T in TableName]?: Ghost<NetTables[T][number]['row']>[] };
   /** A row to scroll to and outline (from the topology's "show in table"). */
   focus: { table: TableName; key: string } | null;
   /** The interface selected in the topology. */
@@ -51,6 +53,7 @@ export interface NetviewStats {
 }
 
 type Listener = () => void;
+type Ghost<T> = Keyed<T> & { until: number };
 
 export class NetviewStore {
   private state: NetviewState = {
@@ -74,6 +77,7 @@ export class NetviewStore {
   private gen = 0;
   private markTimer: ReturnType<typeof setTimeout> | undefined;
   private running = false;
+  private fetchingTopology = false;
   readonly stats: NetviewStats = { topologyArrivedAt: 0, topologyRenderMs: [], diffsApplied: 0, refetches: 0 };
   /** The topology's SVG exporter, set while the topology view is mounted. */
   exporter: { svg(): string; png(): Promise<Blob> } | null = null;
@@ -82,6 +86,26 @@ export class NetviewStore {
     lab.client.on('netview.topology', (t) => {
       this.stats.topologyArrivedAt = performance.now();
       this.set({ topology: t });
+    });
+    lab.client.on('netview.topologyDiff', (d) => {
+      const t = this.state.topology;
+      if (!t || d.seq <= t.seq) return; // none yet (a resync fetches it) or older than the one held
+      if (d.base !== t.seq) {
+        // one was missed (a reconnect), or the one held was fetched after the last sent: the whole again
+        if (this.fetchingTopology) return;
+        this.fetchingTopology = true;
+        this.stats.refetches++;
+        void this.lab.client
+          .call('netview.topology', {})
+          .then(
+            (whole) => this.running && whole.seq > (this.state.topology?.seq ?? -1) && this.set({ topology: whole }),
+            () => {},
+          )
+          .finally(() => (this.fetchingTopology = false));
+        return;
+      }
+      this.stats.topologyArrivedAt = performance.now();
+      this.set({ topology: applyTopologyDiff(t, d) });
     });
     lab.client.on('netview.diff', (d) => this.onDiff(d.ns, d.seq, d.diff));
     lab.client.on('netview.gone', ({ ns }) => {
@@ -212,18 +236,19 @@ export class NetviewStore {
     this.stats.diffsApplied++;
     const tables = { ...this.state.tables };
     const marks = { ...this.state.marks };
-    const ghosts = { ...this.state.ghosts } as Record<TableName, Keyed<unknown>[]>;
+    const ghosts = { ...this.state.ghosts } as Record<TableName, Ghost<unknown>[]>;
     const gen = ++this.gen;
+    const until = performance.now() + MARK_MS;
     for (const t of TABLES) {
       const d = diff[t] as { added: Keyed<never>[]; changed: Keyed<never>[]; removed: string[] };
       if (!d.added.length && !d.changed.length && !d.removed.length) continue;
       const before = tables[t] as Keyed<unknown>[];
       const removed = new Set(d.removed);
-      const gone = d.removed.length ? before.filter((r) => removed.has(r.key)) : [];
+      const gone = d.removed.length ? before.filter((r) => removed.has(r.key)).map((r) => ({ ...r, until })) : [];
       (tables as Record<TableName, Keyed<unknown>[]>)[t] = applyKeyedDiff(before, d);
-      for (const r of d.added) marks[`${t}|${r.key}`] = { mark: 'added', gen };
-      for (const r of d.changed) marks[`${t}|${r.key}`] = { mark: 'changed', gen };
-      for (const k of d.removed) marks[`${t}|${k}`] = { mark: 'removed', gen };
+      for (const r of d.added) marks[`${t}|${r.key}`] = { mark: 'added', gen, until };
+      for (const r of d.changed) marks[`${t}|${r.key}`] = { mark: 'changed', gen, until };
+      for (const k of d.removed) marks[`${t}|${k}`] = { mark: 'removed', gen, until };
       // a key that came back is no longer a ghost
       const old = ghosts[t] ?? [];
       const live = old.length ? new Set((tables as Record<TableName, Keyed<unknown>[]>)[t].map((r) => r.key)) : null;
@@ -233,14 +258,30 @@ export class NetviewStore {
     this.scheduleUnmark();
   }
 
-  /** Marks fade after MARK_MS: ghosts go, and the flash classes with them. */
+  /**
+   * Each mark fades MARK_MS after its own change: its ghost goes, and the flash class with it. One timer,
+   * for the earliest; a steady stream of changes must not keep every ghost on screen.
+   */
   private scheduleUnmark(): void {
-    clearTimeout(this.markTimer);
-    const gen = this.gen;
-    this.markTimer = setTimeout(() => {
-      const marks = Object.fromEntries(Object.entries(this.state.marks).filter(([, m]) => m.gen > gen));
-      this.set({ marks, ghosts: {} });
-    }, MARK_MS);
+    if (this.markTimer !== undefined) return;
+    const next = Math.min(
+      ...Object.values(this.state.marks).map((m) => m.until),
+      ...Object.values(this.state.ghosts).flatMap((g) => g.map((x) => x.until)),
+    );
+    if (next === Infinity) return;
+    this.markTimer = setTimeout(
+      () => {
+        this.markTimer = undefined;
+        const now = performance.now();
+        const marks = Object.fromEntries(Object.entries(this.state.marks).filter(([, m]) => m.until > now));
+        const ghosts = Object.fromEntries(
+          Object.entries(this.state.ghosts).map(([t, g]) => [t, g.filter((x) => x.until > now)]),
+        ) as NetviewState['ghosts'];
+        this.set({ marks, ghosts });
+        this.scheduleUnmark();
+      },
+      Math.max(0, next - performance.now()),
+    );
   }
 }
 

@@ -3,7 +3,8 @@
 // rows appear as the kernel has them, and the topology counts it as a netns, not a pod ("1 node").
 // Routes default to what `ip route` shows, with all tables one click away; an FDB entry the bridge
 // learned is marked. Screenshots at 1440×900 and 1280×720 (2 nodes, pods, a VXLAN tunnel, the routes
-// and tunnels panel) go to out/screenshots.
+// and tunnels panel) go to out/screenshots. A row that went stays struck through for its own moment, however
+// many changes follow it.
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
@@ -44,6 +45,42 @@ async function openTopology(page: Page): Promise<void> {
 }
 
 describe('live views that are right', () => {
+  it('a row that went leaves the table even while other changes keep coming; the rows then equal ip -json', async () => {
+    s = await openSession({ width: 1440, height: 900 });
+    const { page } = s;
+    await startWorld(page, 1);
+    const world = s.engine.session.runningWorld!;
+    const node1: Target = { kind: 'node', node: 'node1' };
+    await expect.poll(() => page.getByTestId('nv-ns').inputValue(), { timeout: 10_000 }).toBe('node:node1');
+    await page.getByTestId('nv-tab-links').click();
+    const gone = page.locator('[data-testid="nv-table-links"] tr[data-gone][data-name="g0"]');
+    await world.run(node1, ['ip', 'link', 'add', 'g0', 'type', 'veth', 'peer', 'name', 'g0p']);
+    await expect.poll(() => column(page, 'links', 'ifname'), { timeout: 10_000 }).toContain('g0');
+    await world.run(node1, ['ip', 'link', 'del', 'g0']);
+    await expect.poll(() => gone.count(), { timeout: 10_000 }).toBe(1);
+    // a steady stream of other changes (one every 250 ms, each marking rows): g0's strike-through still ends
+    let churn = true;
+    const stream = (async () => {
+      for (let i = 0; churn; i++) {
+        await world.run(node1, ['ip', 'link', 'add', `c${i}`, 'type', 'veth', 'peer', 'name', `c${i}p`]);
+        await new Promise((r) => setTimeout(r, 250));
+        await world.run(node1, ['ip', 'link', 'del', `c${i}`]);
+      }
+    })();
+    try {
+      await expect.poll(() => gone.count(), { timeout: 10_000 }).toBe(0);
+      // and the rows struck through are only the few of the last moments, not every one since g0
+      expect(await page.locator('[data-testid="nv-table-links"] tr[data-gone]').count()).toBeLessThan(16);
+    } finally {
+      churn = false;
+      await stream;
+    }
+    const names = (JSON.parse(await world.run(node1, ['ip', '-json', 'link', 'show'])) as { ifname: string }[])
+      .map((l) => l.ifname)
+      .sort();
+    await expect.poll(async () => (await column(page, 'links', 'ifname')).sort(), { timeout: 10_000 }).toEqual(names);
+  });
+
   it('a hand-made netns in a node is live and counted as a netns; routes as ip route; 1 node', async () => {
     // wide enough that the topology opened beside the terminal leaves the live views on screen (ROOM_FOR_ALL)
     s = await openSession({ width: 1680, height: 1000 });
