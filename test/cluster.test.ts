@@ -186,4 +186,29 @@ echo "=== end"`,
     // gone from the API, and KillPod took node1's pod veth with it (eth0, the node's underlay veth, stays)
     expect(section(r.stdout, 'after').trim()).toBe('No resources found in default namespace.\n0');
   }, 200_000);
+
+  it("a NotReady node gets no pods: Unschedulable with the scheduler's reason, then scheduled once it is Ready", async () => {
+    const r = await podnet([
+      'cluster',
+      '--nodes',
+      '1',
+      '--',
+      String.raw`
+cp /etc/cni/net.d/10-podnet.conflist /tmp/saved.conflist
+rm /etc/cni/net.d/10-podnet.conflist
+until kubectl get node node1 --no-headers | grep -q NotReady; do sleep 0.5; done
+printf 'apiVersion: v1\nkind: Pod\nmetadata: {name: web}\nspec:\n  containers: [{name: httpd, image: busybox}]\n' | kubectl apply -f -
+sleep 2
+echo "=== pending"; kubectl get pod web -o jsonpath='{.status.phase} {.status.conditions[0].reason}: {.status.conditions[0].message}'; echo
+cp /tmp/saved.conflist /etc/cni/net.d/10-podnet.conflist
+kubectl wait --for=condition=Ready pod/web --timeout=30s
+echo "=== running"; kubectl get pod web -o jsonpath='{.spec.nodeName} {.status.phase} {.status.podIP}'; echo
+echo "=== end"`,
+    ]);
+    expect(section(r.stdout, 'pending').split('\n')[0]).toBe(
+      'Pending Unschedulable: 0/1 nodes are available: 1 node(s) had untolerated taint {node.kubernetes.io/not-ready: }. preemption: 0/1 nodes are available: 1 Preemption is not helpful for scheduling.',
+    );
+    expect(r.stdout).toContain('pod/web condition met');
+    expect(section(r.stdout, 'running').trim()).toMatch(/^node1 Running 10\.244\.1\.\d+$/);
+  }, 200_000);
 });
