@@ -421,22 +421,23 @@ export class ApiServer {
           `the lab's API server does not serve ${path}: it serves the core group (v1: ${SUPPORTED}); other groups are not modelled`,
         );
       const route = this.route(path);
-      // the one field selector clients send (kubectl wait, delete --wait): metadata.name=NAME
-      const field = /^metadata\.name=([^,]+)$/.exec(url.searchParams.get('fieldSelector') ?? '');
-      if (field && !route.name && (req.method === 'GET' || watching)) route.name = decodeURIComponent(field[1]!);
-      const listOne = !!field;
+      // field selectors, as clients send them: metadata.name=NAME (kubectl wait, delete), involvedObject.* (describe)
+      const selector = fieldSelector(url.searchParams.get('fieldSelector'));
+      const listOne = selector.length > 0;
       const asTable = /as=Table/.test(req.headers.accept ?? '');
       const r = route.resource;
       switch (req.method) {
         case 'GET': {
-          if (watching) return this.serveWatch(route, url, asTable, res);
+          if (watching) return this.serveWatch(route, url, asTable, res, selector);
           if (route.name && !listOne) {
             const o = await this.get(route);
             return send(200, asTable ? this.table(r, [o]) : o);
           }
           const listed = await this.list(route);
           const revision = listed.revision;
-          const items = listed.items.filter((o) => !route.name || o.metadata?.name === route.name);
+          const items = listed.items.filter(
+            (o) => (!route.name || o.metadata?.name === route.name) && matches(o, selector),
+          );
           return send(
             200,
             asTable
@@ -477,7 +478,13 @@ export class ApiServer {
     }
   }
 
-  private async serveWatch(route: Route, url: URL, asTable: boolean, res: ServerResponse): Promise<void> {
+  private async serveWatch(
+    route: Route,
+    url: URL,
+    asTable: boolean,
+    res: ServerResponse,
+    selector: Selector = [],
+  ): Promise<void> {
     let since = Number(url.searchParams.get('resourceVersion') || '0');
     const initial = url.searchParams.get('sendInitialEvents') === 'true';
     res.writeHead(200, { 'Content-Type': 'application/json', 'Transfer-Encoding': 'chunked' });
@@ -486,7 +493,7 @@ export class ApiServer {
     if (!since || initial) {
       // the current objects first, as ADDED (kube-apiserver's "get state and start at most recent")
       const { items, revision } = await this.list(route);
-      const mine = items.filter((o) => !route.name || o.metadata?.name === route.name);
+      const mine = items.filter((o) => (!route.name || o.metadata?.name === route.name) && matches(o, selector));
       for (const o of mine) write('ADDED', o);
       since = revision;
       // a client that asked for the initial events (client-go's WatchList) waits for this bookmark
@@ -502,7 +509,7 @@ export class ApiServer {
           })}\n`,
         );
     }
-    const stop = this.watch(route, since, (e) => write(e.type, e.object));
+    const stop = this.watch(route, since, (e) => matches(e.object, selector) && write(e.type, e.object));
     const timeout = Number(url.searchParams.get('timeoutSeconds') ?? '1800');
     const timer = setTimeout(() => res.end(), Math.min(timeout, 3600) * 1000);
     res.on('close', () => {
@@ -552,6 +559,27 @@ async function body(req: IncomingMessage): Promise<KubeObject> {
   } catch (e) {
     throw new ApiError(400, 'BadRequest', `the request body is not a JSON object: ${(e as Error).message}`);
   }
+}
+
+type Selector = { path: string[]; value: string; equal: boolean }[];
+
+/** A field selector: `a.b=v,c!=w` (== as =); a malformed term is the API's BadRequest. */
+function fieldSelector(text: string | null): Selector {
+  if (!text) return [];
+  return text.split(',').map((term) => {
+    const m = /^([A-Za-z.]+)(==|=|!=)(.*)$/.exec(term);
+    if (!m) throw new ApiError(400, 'BadRequest', `invalid field selector "${term}": FIELD=VALUE or FIELD!=VALUE`);
+    return { path: m[1]!.split('.'), value: m[3]!, equal: m[2] !== '!=' };
+  });
+}
+
+function matches(o: KubeObject, selector: Selector): boolean {
+  return selector.every(({ path, value, equal }) => {
+    let v: unknown = o;
+    for (const k of path) v = v && typeof v === 'object' ? (v as Record<string, unknown>)[k] : undefined;
+    const s = typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' ? String(v) : '';
+    return (s === value) === equal;
+  });
 }
 
 /** The grace period a DELETE asks for: ?gracePeriodSeconds=, or DeleteOptions in the body. */

@@ -300,4 +300,37 @@ export const NAMESPACES: Resource = {
   validate: (o) => nameErrors(o, true),
 };
 
-export const RESOURCES: readonly Resource[] = [PODS, NODES, NAMESPACES];
+/** Events, as the scheduler and the kubelet record them: `kubectl get events`, and `kubectl describe`'s last section. */
+export const EVENTS: Resource = {
+  name: 'events',
+  kind: 'Event',
+  singular: 'event',
+  namespaced: true,
+  shortNames: ['ev'],
+  registry: '/registry/events/',
+  columns: [
+    { name: 'Last Seen', type: 'string', description: 'The time the event was last seen', priority: 0 },
+    { name: 'Type', type: 'string', description: 'Normal or Warning', priority: 0 },
+    { name: 'Reason', type: 'string', description: 'A short, machine understandable string', priority: 0 },
+    { name: 'Object', type: 'string', description: 'The object this event is about', priority: 0 },
+    {
+      name: 'Message',
+      type: 'string',
+      description: 'A human-readable description of the status of this operation',
+      priority: 0,
+    },
+  ],
+  cells: (o, now) => {
+    const inv = (o.involvedObject ?? {}) as { kind?: string; name?: string };
+    return [
+      age(o.lastTimestamp, now),
+      o.type,
+      o.reason,
+      `${String(inv.kind ?? '').toLowerCase()}/${inv.name ?? ''}`,
+      o.message,
+    ];
+  },
+  validate: (o) => nameErrors(o, false),
+};
+
+export const RESOURCES: readonly Resource[] = [PODS, NODES, NAMESPACES, EVENTS];
