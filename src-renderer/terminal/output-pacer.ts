@@ -9,15 +9,19 @@
 // QUIET_MS the held screen is drawn at once. A program that uses mode 2026 itself is left alone.
 import type { Terminal } from '@xterm/xterm';
 
-/** Bytes per xterm write: one transport frame (DataBuffer.FLUSH_BYTES); parsing 64 KiB takes a few ms, never a stall. */
+/** Bytes per xterm write (a quarter of a flood's transport frame): parsing 64 KiB takes a few ms, never a stall. */
 export const WRITE_PIECE = 64 * 1024;
 /** How long the screen is held during a flood before one frame shows it (a tenth of a second). */
 export const HOLD_MS = 250;
 /** A flood: this much output within FLOOD_WINDOW_MS (about 2.5 MB/s — far faster than anyone reads). */
 const FLOOD_BYTES = 256 * 1024;
 const FLOOD_WINDOW_MS = 100;
+/** Pieces waiting for xterm that make a flood even below FLOOD_BYTES: drawing more would only slow it. */
+const BACKLOG_PIECES = 2;
 /** Output that pauses this long ends the flood: what was held is drawn at once. */
 const QUIET_MS = 30;
+/** A released hold waits at most this long for its frame (a hidden page draws none). */
+const FRAME_WAIT_MS = 50;
 
 const BEGIN_SYNC = '\x1b[?2026h';
 const END_SYNC = '\x1b[?2026l';
@@ -38,6 +42,11 @@ export class OutputPacer {
   private windowBytes = 0;
   private lastArrival = 0;
   private watching = false;
+  /** xterm's own move of its input box to the cursor, and whether a hold kept it from moving. */
+  private syncInputBox: (() => void) | undefined;
+  private inputBoxStale = false;
+  /** A hold was released: the next piece waits for the frame that draws it. */
+  private waitingForFrame = false;
   private disposed = false;
   private readonly renderSub: { dispose(): void };
   /** Frames xterm drew and holds begun, for the benchmark. */
@@ -48,6 +57,24 @@ export class OutputPacer {
       this.stats.frames++;
       this.awaitingFrame = false;
     });
+    this.holdInputBox();
+  }
+
+  /**
+   * xterm moves its hidden input box (a textarea, where an IME composes) to the cursor after every
+   * write: a style change, and so a frame the browser must lay out, paint and composite, on every
+   * frame of a held screen. While held it stays put; the release moves it to the cursor. This reaches
+   * into xterm's internals (CoreBrowserTerminal._syncTextArea, xterm 6.1): without them it does nothing.
+   */
+  private holdInputBox(): void {
+    const core = (this.term as unknown as { _core?: { _syncTextArea?: unknown } })._core;
+    const sync = core?._syncTextArea;
+    if (!core || typeof sync !== 'function') return;
+    this.syncInputBox = () => sync.call(core);
+    core._syncTextArea = () => {
+      if (this.holding) this.inputBoxStale = true;
+      else this.syncInputBox?.();
+    };
   }
 
   /** Queues output; `parsed` runs once per piece, after xterm has parsed it (what flow control acks). */
@@ -58,6 +85,8 @@ export class OutputPacer {
       this.release();
     }
     this.measure(data.length);
+    // output waiting behind output: it comes faster than xterm parses, whatever the rate (a loaded machine)
+    if (this.queue.length >= BACKLOG_PIECES) this.flooding = true;
     for (let i = 0; i < data.length; i += WRITE_PIECE) {
       // a piece may end inside a multi-byte character: xterm's UTF-8 decoder carries it to the next
       const bytes = data.length <= WRITE_PIECE ? data : data.subarray(i, i + WRITE_PIECE);
@@ -74,16 +103,41 @@ export class OutputPacer {
 
   /** Hands xterm the next piece; the callback runs inside xterm's parse loop, so the next follows without a yield. */
   private next(): void {
-    const piece = this.queue.shift();
-    if (!piece) {
+    if (this.disposed || this.waitingForFrame) return;
+    if (!this.queue.length) {
       this.writing = false;
       return;
     }
     this.writing = true;
-    this.pace();
+    if (this.pace() === 'draw first') return this.waitForFrame();
+    const piece = this.queue.shift()!;
     this.term.write(piece.bytes, () => {
       piece.parsed();
-      if (!this.disposed) this.next();
+      this.next();
+    });
+  }
+
+  /**
+   * After a hold's release, nothing more is parsed until the frame that shows it: output parsed
+   * meanwhile would be drawn line by line (xterm's scrollbar follows every line), and the frame
+   * would wait behind the parsing (a long animation frame). The frame needs the main thread for a
+   * few milliseconds; a hidden page draws none, so a timer goes on without it.
+   */
+  private waitForFrame(): void {
+    this.waitingForFrame = true;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    let frame = 0;
+    const go = () => {
+      clearTimeout(timer);
+      cancelAnimationFrame(frame);
+      if (!this.waitingForFrame) return;
+      this.waitingForFrame = false;
+      this.next();
+    };
+    // END_SYNC is parsed by then: xterm asked for its frame first, so this callback runs after its rows are drawn
+    this.term.write('', () => {
+      frame = requestAnimationFrame(go);
+      timer = setTimeout(go, FRAME_WAIT_MS);
     });
   }
 
@@ -101,20 +155,27 @@ export class OutputPacer {
   }
 
   /** Before a piece: during a flood, hold the screen until HOLD_MS have passed, then let one frame through. */
-  private pace(): void {
-    if (this.programSyncs) return;
+  private pace(): 'go' | 'draw first' {
+    if (this.programSyncs) return 'go';
     if (this.holding) {
-      if (performance.now() - this.holdSince >= HOLD_MS) this.release();
-    } else if (this.flooding && !this.awaitingFrame && !this.term.modes.synchronizedOutputMode) {
+      if (performance.now() - this.holdSince < HOLD_MS) return 'go';
+      this.release();
+      return 'draw first';
+    }
+    if (this.flooding && !this.awaitingFrame && !this.term.modes.synchronizedOutputMode) {
       this.term.write(BEGIN_SYNC);
       this.holding = true;
       this.holdSince = performance.now();
       this.stats.holds++;
       this.watch();
     }
+    return 'go';
   }
 
-  /** While the screen is held, each frame asks: has the flood stopped, or has the hold lasted long enough? */
+  /**
+   * While the screen is held, a timer asks: has the flood stopped, or has the hold lasted long enough
+   * with nothing to parse? A timer, not animation frames: a held screen asks the browser for no frame.
+   */
   private watch(): void {
     if (this.watching) return;
     this.watching = true;
@@ -131,9 +192,9 @@ export class OutputPacer {
         this.watching = false;
         return;
       }
-      requestAnimationFrame(tick);
+      setTimeout(tick, QUIET_MS / 2);
     };
-    requestAnimationFrame(tick);
+    setTimeout(tick, QUIET_MS / 2);
   }
 
   private release(): void {
@@ -141,6 +202,10 @@ export class OutputPacer {
     this.term.write(END_SYNC);
     this.holding = false;
     this.awaitingFrame = true;
+    if (this.inputBoxStale) {
+      this.inputBoxStale = false;
+      this.syncInputBox?.();
+    }
   }
 }
 
