@@ -314,7 +314,7 @@ function startTrace(b: BareChromium): { started: Promise<unknown>; stop(): Promi
   const events: TraceEvent[] = [];
   const onData = (p: { value: TraceEvent[] }) => events.push(...p.value);
   b.events.on('Tracing.dataCollected', onData);
-  const categories = ['devtools.timeline', 'disabled-by-default-devtools.timeline', 'toplevel', 'v8.execute'].join(',');
+  const categories = (process.env.FLOOD_TRACE_CATEGORIES ?? 'devtools.timeline,disabled-by-default-devtools.timeline,toplevel,v8.execute');
   return {
     started: b.send('Tracing.start', { categories, transferMode: 'ReportEvents' }),
     async stop() {
