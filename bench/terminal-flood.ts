@@ -314,7 +314,8 @@ function startTrace(b: BareChromium): { started: Promise<unknown>; stop(): Promi
   const events: TraceEvent[] = [];
   const onData = (p: { value: TraceEvent[] }) => events.push(...p.value);
   b.events.on('Tracing.dataCollected', onData);
-  const categories = (process.env.FLOOD_TRACE_CATEGORIES ?? 'devtools.timeline,disabled-by-default-devtools.timeline,toplevel,v8.execute');
+  const categories =
+    process.env.FLOOD_TRACE_CATEGORIES ?? 'devtools.timeline,disabled-by-default-devtools.timeline,toplevel,v8.execute';
   return {
     started: b.send('Tracing.start', { categories, transferMode: 'ReportEvents' }),
     async stop() {
@@ -413,16 +414,23 @@ async function main() {
       const floor = await xtermFloor(floorPage, origin, BYTES);
       const floorCpu = cpuSince(cpu0);
       if (floorProfiling) {
-        const page = (await floorPage.send('Profiler.stop')).profile as unknown as CpuProfile;
+        const page = (await floorPage.send('Profiler.stop')).profile as CpuProfile;
         mkdirSync(profileDir, { recursive: true });
         writeFileSync(join(profileDir, 'floor.cpuprofile'), JSON.stringify(page));
-        rows.push('  the floor page, from memory then over a WebSocket (self time):', ...topSelf(page).map((l) => `    ${l}`));
+        rows.push(
+          '  the floor page, from memory then over a WebSocket (self time):',
+          ...topSelf(page).map((l) => `    ${l}`),
+        );
       }
       rows.push(
         `round ${r} (load ${load}): floor ${floor.websocketMs.toFixed(0)} ms over a WebSocket (${floor.memoryMs.toFixed(0)} from memory; its frames over 50 ms: ${floor.longFrames.length}${floor.longFrames.length ? `, longest ${floor.longFrames[0]}` : ''})`,
       );
-      rows.push(`    CPU of the floor, both runs (s): ${floorCpu.map(([role, s]) => `${role.trim()} ${s.toFixed(1)}`).join(', ')}`);
-      for (const [i, a] of apps.entries()) {
+      rows.push(
+        `    CPU of the floor, both runs (s): ${floorCpu.map(([role, s]) => `${role.trim()} ${s.toFixed(1)}`).join(', ')}`,
+      );
+      // the builds take turns going first: the load's swings fall on both alike
+      const order = r % 2 ? [...apps.entries()] : [...apps.entries()].reverse();
+      for (const [i, a] of order) {
         note(`round ${r}: ${a.name}…`);
         const profiling = profileDir && r === 1 && i === 0;
         const engineSession = profiling ? new Session() : undefined;
@@ -445,7 +453,7 @@ async function main() {
           rows.push('  renderer main thread (trace, self time):', ...traceSelf(events).map((l) => `    ${l}`));
         }
         if (profiling) {
-          const page = (await a.b.send('Profiler.stop')).profile as unknown as CpuProfile;
+          const page = (await a.b.send('Profiler.stop')).profile as CpuProfile;
           const engine = (await engineSession!.post('Profiler.stop')).profile as unknown as CpuProfile;
           engineSession!.disconnect();
           mkdirSync(profileDir, { recursive: true });

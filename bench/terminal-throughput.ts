@@ -16,7 +16,6 @@ import { labOpen, median, worldStart } from './start-path.js';
 import { BYTES, FLOOD, MB, bareDriver, floodOnce, startToPrompt, type Driver, type Flood } from './terminal-flood.js';
 import { xtermFloor } from './xterm-floor.js';
 
-
 /** node-pty alone: the same command in the same kind of pty, into a node of a world, read and counted. */
 async function ptyAlone(): Promise<number> {
   const w = await createWorld({ nodes: 1 });

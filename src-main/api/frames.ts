@@ -39,6 +39,10 @@ export function decodeFrame(
   const n = frame[1]!;
   if (n === 0 || n > MAX_ID || frame.length < 2 + n) return undefined;
   let id = '';
-  for (let i = 0; i < n; i++) id += String.fromCharCode(frame[2 + i]!);
+  for (let i = 0; i < n; i++) {
+    const c = frame[2 + i]!;
+    if (c < 0x21 || c > 0x7e) return undefined; // an id is printable ASCII, as encodeTerminalData sends it
+    id += String.fromCharCode(c);
+  }
   return { event: 'terminal.data', payload: { id, data: frame.subarray(2 + n) } };
 }

@@ -26,7 +26,7 @@ describe('Scrollback', () => {
     big.fill(0x41);
     expect(text(s.snapshot())).toBe('abc\ndef'); // the last 8 bytes, "\nabc\ndef", from after their first line break
   });
-  it('keeps exactly the last bytes across the ring\'s wrap, in order, whatever the pieces\' sizes', () => {
+  it("keeps exactly the last bytes across the ring's wrap, in order, whatever the pieces' sizes", () => {
     const limit = 5000;
     const s = new Scrollback(limit);
     let all = '';

@@ -75,8 +75,9 @@ export class OutputPacer {
     if (!core?._viewport) return; // not opened yet
     this.deferring = true;
     const defer = (owner: Owner, name: string) => {
-      const call = owner?.[name];
-      if (!owner || typeof call !== 'function') return;
+      const found = owner?.[name];
+      if (!owner || typeof found !== 'function') return;
+      const call = found as (...args: unknown[]) => unknown;
       let asked = false;
       // only the argument-less calls (the per-line ones): any other passes at once
       owner[name] = (...args: unknown[]) => {
