@@ -16,8 +16,8 @@ export const HOLD_MS = 250;
 /** A flood: this much output within FLOOD_WINDOW_MS (about 2.5 MB/s — far faster than anyone reads). */
 const FLOOD_BYTES = 256 * 1024;
 const FLOOD_WINDOW_MS = 100;
-/** Pieces waiting for xterm that make a flood even below FLOOD_BYTES: drawing more would only slow it. */
-const BACKLOG_PIECES = 2;
+/** Bytes waiting for xterm that make a flood even below FLOOD_BYTES' rate: drawing more would only slow it. */
+const BACKLOG_BYTES = 2 * WRITE_PIECE;
 /** Output that pauses this long ends the flood: what was held is drawn at once. */
 const QUIET_MS = 30;
 /** A released hold waits at most this long for its frame (a hidden page draws none). */
@@ -30,6 +30,7 @@ const SYNC_MODE = [0x1b, 0x5b, 0x3f, 0x32, 0x30, 0x32, 0x36];
 
 export class OutputPacer {
   private readonly queue: { bytes: Uint8Array; parsed: () => void }[] = [];
+  private queuedBytes = 0;
   private writing = false;
   private holding = false;
   private holdSince = 0;
@@ -104,11 +105,12 @@ export class OutputPacer {
     }
     this.measure(data.length);
     // output waiting behind output: it comes faster than xterm parses, whatever the rate (a loaded machine)
-    if (this.queue.length >= BACKLOG_PIECES) this.flooding = true;
+    if (this.queuedBytes >= BACKLOG_BYTES) this.flooding = true;
     for (let i = 0; i < data.length; i += WRITE_PIECE) {
       // a piece may end inside a multi-byte character: xterm's UTF-8 decoder carries it to the next
       const bytes = data.length <= WRITE_PIECE ? data : data.subarray(i, i + WRITE_PIECE);
       this.queue.push({ bytes, parsed: () => parsed(bytes.length) });
+      this.queuedBytes += bytes.length;
     }
     if (!this.writing) this.next();
   }
@@ -116,6 +118,7 @@ export class OutputPacer {
   dispose(): void {
     this.disposed = true;
     this.queue.length = 0;
+    this.queuedBytes = 0;
     this.renderSub.dispose();
   }
 
@@ -129,6 +132,7 @@ export class OutputPacer {
     this.writing = true;
     if (this.pace() === 'draw first') return this.waitForFrame();
     const piece = this.queue.shift()!;
+    this.queuedBytes -= piece.bytes.length;
     this.term.write(piece.bytes, () => {
       piece.parsed();
       this.next();
