@@ -245,6 +245,7 @@ async function main() {
     `the floor in this Chromium, xterm.js alone on a blank page: ${floor.memoryMs.toFixed(0)} ms fed from memory, ${floor.websocketMs.toFixed(0)} ms over a local WebSocket with the same flow control (its frames over 50 ms: ${floor.longFrames.length}${floor.longFrames.length ? `, longest ${floor.longFrames.slice(0, 5).join(', ')} ms` : ''})`,
     `terminal frames drawn during the flood and the prompt: ${run.pace?.frames ?? '?'} (screen held ${run.pace?.holds ?? '?'} times, ${HOLD_MS} ms each at most)`,
     `animation frames over 50 ms during the flood: ${run.frames.length}${run.frames.length ? `, longest ${run.frames.slice(0, 5).join(', ')} ms` : ''}`,
+    ...run.longFrames.slice(0, 5).map((l) => `  long frame ${l}`),
     `input delay (pointer moves every 50 ms, n=${run.input.length}): longest ${(run.input[0] ?? 0).toFixed(0)} ms, p95 ${p95(run.input).toFixed(0)} ms`,
     `a 5 ms timer's longest lag (lowest-priority work, starved rather than blocked): ${run.lag.toFixed(0)} ms`,
     `CPU during the flood (s): ${run.cpu.map(([r, s]) => `${r} ${s.toFixed(1)}`).join(', ')}`,
