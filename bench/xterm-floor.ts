@@ -15,6 +15,8 @@ const PIECE = Buffer.from(LINE.repeat(Math.floor((64 * 1024) / LINE.length)));
 export interface XtermFloor {
   memoryMs: number;
   websocketMs: number;
+  /** Animation frames over 50 ms while xterm alone took the output over the WebSocket, longest first. */
+  longFrames: number[];
 }
 
 /** `origin`: a local origin for the blank page (Chromium lets only a local page open a socket to 127.0.0.1). */
@@ -68,6 +70,9 @@ export async function xtermFloor(page: BareChromium, origin: string, bytes: numb
           });
           term.open(host);
           const piece = new TextEncoder().encode(line.repeat(Math.floor((64 * 1024) / line.length)));
+          const longFrames: number[] = [];
+          const loaf = new PerformanceObserver((l) => l.getEntries().forEach((e) => longFrames.push(e.duration)));
+          loaf.observe({ type: 'long-animation-frame', buffered: false });
           const t0 = performance.now();
           if (mode === 'memory') {
             await new Promise<void>((done) => {
@@ -105,8 +110,9 @@ export async function xtermFloor(page: BareChromium, origin: string, bytes: numb
             ws.close();
           }
           const ms = performance.now() - t0;
+          loaf.disconnect();
           term.dispose();
-          return ms;
+          return { ms, longFrames: longFrames.map(Math.round).sort((a, b) => b - a) };
         },
         {
           mode,
@@ -116,7 +122,9 @@ export async function xtermFloor(page: BareChromium, origin: string, bytes: numb
           ackBytes: Number(FlowControl.AckBatchBytes),
         },
       );
-    return { memoryMs: await run('memory'), websocketMs: await run('websocket') };
+    const memory = await run('memory');
+    const websocket = await run('websocket');
+    return { memoryMs: memory.ms, websocketMs: websocket.ms, longFrames: websocket.longFrames };
   } finally {
     await new Promise((r) => wss.close(r));
   }

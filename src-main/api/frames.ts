@@ -8,14 +8,26 @@ export const enum FrameKind {
 
 const MAX_ID = 32;
 
-export function encodeTerminalData(id: string, data: Uint8Array): Uint8Array {
+/**
+ * A terminal.data frame's head: kind, id length, id. The host sends the head and the output as one
+ * message in two fragments (RFC 6455 fragmentation), so the output is sent as it is, never copied.
+ */
+export function terminalDataHead(id: string): Uint8Array {
   if (id.length > MAX_ID || !/^[\x21-\x7e]+$/.test(id))
     throw new Error(`a terminal id must be 1-${MAX_ID} printable ASCII characters, not ${JSON.stringify(id)}`);
-  const frame = new Uint8Array(2 + id.length + data.length);
-  frame[0] = FrameKind.TerminalData;
-  frame[1] = id.length;
-  for (let i = 0; i < id.length; i++) frame[2 + i] = id.charCodeAt(i);
-  frame.set(data, 2 + id.length);
+  const head = new Uint8Array(2 + id.length);
+  head[0] = FrameKind.TerminalData;
+  head[1] = id.length;
+  for (let i = 0; i < id.length; i++) head[2 + i] = id.charCodeAt(i);
+  return head;
+}
+
+/** A whole terminal.data frame: its head, then the output. */
+export function encodeTerminalData(id: string, data: Uint8Array): Uint8Array {
+  const head = terminalDataHead(id);
+  const frame = new Uint8Array(head.length + data.length);
+  frame.set(head);
+  frame.set(data, head.length);
   return frame;
 }
 
@@ -27,6 +39,10 @@ export function decodeFrame(
   const n = frame[1]!;
   if (n === 0 || n > MAX_ID || frame.length < 2 + n) return undefined;
   let id = '';
-  for (let i = 0; i < n; i++) id += String.fromCharCode(frame[2 + i]!);
+  for (let i = 0; i < n; i++) {
+    const c = frame[2 + i]!;
+    if (c < 0x21 || c > 0x7e) return undefined; // an id is printable ASCII, as encodeTerminalData sends it
+    id += String.fromCharCode(c);
+  }
   return { event: 'terminal.data', payload: { id, data: frame.subarray(2 + n) } };
 }

@@ -4,28 +4,29 @@
 // paused at the pty instead of filling the engine's and the transport's memory; the kernel then
 // blocks the writer, as a real terminal would.
 // The window is wider than VS Code's (100 000 / 5 000 characters): measured here, that window let
-// the view run dry on every refill and 50 MB took twice as long (bench/terminal-throughput.ts).
+// the view run dry on every refill and 50 MB took twice as long (bench/terminal-throughput.ts); on a
+// loaded machine even 1 MB did (the page sat idle a sixth of a flood, waiting for the pty's refill).
 // Shared by the engine (FlowController, DataBuffer) and the renderer (AckCounter): no Node imports.
 
 export const enum FlowControl {
   /**
    * Unacknowledged bytes at which the engine pauses the pty: what a runaway command may hold in
-   * flight between the pty and the view (about a tenth of a second of xterm's parsing). Normal
-   * output never reaches it (a screenful is a few thousand bytes).
+   * flight between the pty and the view (about a tenth of a second of xterm's parsing on a quiet
+   * machine, more on a loaded one). Normal output never reaches it (a screenful is a few thousand bytes).
    */
-  HighWatermarkBytes = 1_000_000,
+  HighWatermarkBytes = 4_000_000,
   /**
    * Unacknowledged bytes below which a paused pty resumes: high enough that the view still has
    * output to parse for longer than the pty takes to refill and the transport to deliver, so it
    * never waits; well under the high watermark, so the pty does not flap on every ack.
    */
-  LowWatermarkBytes = 600_000,
+  LowWatermarkBytes = 2_000_000,
   /**
-   * Bytes the view parses before it sends one ack (one per 64 KiB write). It must not exceed
+   * Bytes the view parses before it sends one ack (two transport frames). It must not exceed
    * LowWatermarkBytes: otherwise the count could sit between the low watermark and one ack's worth
    * forever, and a paused pty would never resume.
    */
-  AckBatchBytes = 196_608,
+  AckBatchBytes = 524_288,
 }
 
 /** Counts bytes sent and not yet acknowledged, and says when the source should pause or resume. */
@@ -84,7 +85,8 @@ export class DataBuffer {
     private readonly flushBytes = DataBuffer.FLUSH_BYTES,
   ) {}
 
-  static readonly FLUSH_BYTES = 64 * 1024;
+  /** A flood's frames: big enough that per-message costs (the socket, Chromium's IPC, the page's event) stay small. */
+  static readonly FLUSH_BYTES = 256 * 1024;
 
   push(data: Uint8Array): void {
     if (!data.length) return;

@@ -26,6 +26,27 @@ describe('Scrollback', () => {
     big.fill(0x41);
     expect(text(s.snapshot())).toBe('abc\ndef'); // the last 8 bytes, "\nabc\ndef", from after their first line break
   });
+  it("keeps exactly the last bytes across the ring's wrap, in order, whatever the pieces' sizes", () => {
+    const limit = 5000;
+    const s = new Scrollback(limit);
+    let all = '';
+    for (let i = 0; i < 400; i++) {
+      // pieces of 1 to 900 bytes: some wrap the ring, some fill most of it
+      const piece = `${i}:${'abcdefghij'.repeat(i % 90)}\n`;
+      all += piece;
+      s.push(bytes(piece));
+      const expected = all.length <= limit ? all : all.slice(all.indexOf('\n', all.length - limit) + 1);
+      expect(text(s.snapshot())).toBe(expected);
+    }
+    expect(s.bytes).toBe(limit);
+  });
+  it('keeps a multi-byte character whole when a piece splits it', () => {
+    const s = new Scrollback(64);
+    const b = bytes('a ✓ b\n');
+    s.push(b.subarray(0, 3)); // "a " and the first byte of "✓"
+    s.push(b.subarray(3));
+    expect(text(s.snapshot())).toBe('a ✓ b\n');
+  });
 });
 
 describe('PromptGate', () => {

@@ -6,9 +6,14 @@ export const SCROLLBACK_BYTES = 512 * 1024;
 /** Input waits at most this long for a first prompt (a shell that prints none still gets it). */
 export const PROMPT_WAIT_MS = 3000;
 
-/** The last `limit` bytes of a terminal's output, in the pieces it came in. */
+/**
+ * The last `limit` bytes of a terminal's output, in a ring that grows to `limit` and is then reused:
+ * a flood's every piece is copied in, never allocated anew (the engine's garbage under a flood).
+ */
 export class Scrollback {
-  private pieces: Uint8Array[] = [];
+  private ring = new Uint8Array(0);
+  /** Where the oldest kept byte is in the ring. */
+  private start = 0;
   private size = 0;
   private dropped = false;
 
@@ -17,14 +22,24 @@ export class Scrollback {
   push(data: Uint8Array): void {
     if (!data.length) return;
     // a copy: the pty's buffers may be views into larger ones that must not be held
-    const piece = data.length > this.limit ? data.slice(data.length - this.limit) : data.slice();
-    if (piece.length < data.length) this.dropped = true;
-    this.pieces.push(piece);
-    this.size += piece.length;
-    while (this.size > this.limit && this.pieces.length > 1) {
-      this.size -= this.pieces.shift()!.length;
+    let piece = data;
+    if (piece.length > this.limit) {
+      piece = piece.subarray(piece.length - this.limit);
       this.dropped = true;
     }
+    this.grow(this.size + piece.length);
+    const cap = this.ring.length;
+    const over = this.size + piece.length - cap;
+    if (over > 0) {
+      this.start = (this.start + over) % cap;
+      this.size -= over;
+      this.dropped = true;
+    }
+    const end = (this.start + this.size) % cap;
+    const first = Math.min(piece.length, cap - end);
+    this.ring.set(piece.subarray(0, first), end);
+    if (first < piece.length) this.ring.set(piece.subarray(first), 0);
+    this.size += piece.length;
   }
 
   /**
@@ -32,12 +47,7 @@ export class Scrollback {
    * never inside an escape sequence or a multi-byte character.
    */
   snapshot(): Uint8Array {
-    const all = new Uint8Array(this.size);
-    let at = 0;
-    for (const p of this.pieces) {
-      all.set(p, at);
-      at += p.length;
-    }
+    const all = this.ordered();
     if (!this.dropped) return all;
     const nl = all.indexOf(0x0a);
     return nl < 0 ? new Uint8Array() : all.subarray(nl + 1);
@@ -45,6 +55,24 @@ export class Scrollback {
 
   get bytes(): number {
     return this.size;
+  }
+
+  /** The kept bytes in order, as a new array. */
+  private ordered(): Uint8Array {
+    const out = new Uint8Array(this.size);
+    const first = Math.min(this.size, this.ring.length - this.start);
+    out.set(this.ring.subarray(this.start, this.start + first));
+    out.set(this.ring.subarray(0, this.size - first), first);
+    return out;
+  }
+
+  /** Room for `bytes` (at most the limit): doubles, so a quiet terminal holds little. */
+  private grow(bytes: number): void {
+    if (bytes <= this.ring.length || this.ring.length === this.limit) return;
+    const next = new Uint8Array(Math.min(this.limit, Math.max(bytes, 2 * this.ring.length, 4096)));
+    next.set(this.ordered());
+    this.ring = next;
+    this.start = 0;
   }
 }
 

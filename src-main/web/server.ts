@@ -14,12 +14,15 @@ import { extname, join, normalize, resolve, sep } from 'node:path';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { EventName, PodnetApi } from '../api/contract.js';
 import { dispatch } from '../api/dispatch.js';
-import { encodeTerminalData } from '../api/frames.js';
+import { terminalDataHead } from '../api/frames.js';
 import type { EngineEvents } from '../session/session.js';
 
-function terminalFrame(payload: unknown): Uint8Array {
+/** A message as it goes out: JSON text, or a binary frame in fragments sent back to back (api/frames.ts). */
+type Frame = string | readonly Uint8Array[];
+
+function terminalFrame(payload: unknown): Frame {
   const { id, data } = payload as { id: string; data: Uint8Array };
-  return encodeTerminalData(id, data);
+  return [terminalDataHead(id), data];
 }
 
 export interface WebHostOptions {
@@ -178,7 +181,7 @@ export async function startWebHost(opts: WebHostOptions): Promise<WebHost> {
   });
   const sockets = new Set<WebSocket>();
   /** Sends unless the client is not reading: past CLIENT_QUEUE_LIMIT it is disconnected with a reason. */
-  const sendTo = (ws: WebSocket, frame: string | Uint8Array) => {
+  const sendTo = (ws: WebSocket, frame: Frame) => {
     if (ws.readyState !== ws.OPEN) return;
     if (ws.bufferedAmount > CLIENT_QUEUE_LIMIT) {
       const mib = Math.round(ws.bufferedAmount / 2 ** 20);
@@ -190,7 +193,9 @@ export async function startWebHost(opts: WebHostOptions): Promise<WebHost> {
       setTimeout(() => ws.terminate(), CLOSE_GRACE_MS).unref();
       return;
     }
-    ws.send(frame);
+    if (typeof frame === 'string') return ws.send(frame);
+    // one message: nothing else may be sent between its fragments, and nothing is (this loop is synchronous)
+    frame.forEach((part, i) => ws.send(part, { binary: true, fin: i === frame.length - 1 }));
   };
   const onEvent = (event: EventName, payload: unknown) => {
     // a terminal's output goes as a binary frame (api/frames.ts); every other event as JSON

@@ -227,8 +227,8 @@ export class TerminalSession {
     });
   }
 
-  /** Frames drawn and flood holds so far (the benchmark reads them). */
-  get paceStats(): { frames: number; holds: number } {
+  /** Frames drawn, flood holds, and xterm's per-line calls deferred while held (the benchmark and tests read them). */
+  get paceStats(): { frames: number; holds: number; deferred: number } {
     return { ...this.pacer.stats };
   }
 

@@ -155,6 +155,8 @@ describe('the workspace in Chromium', () => {
     expect(end).toMatch(/^flood-line\nflood-42$/m);
     await expectDrawnToMatch(page, t);
     expect((await pace(t))!.holds).toBeGreaterThan(0);
+    // xterm's per-line calls (input box, selection, scrollbar) wait while held: all three were found in xterm
+    expect((await pace(t))!.deferred).toBe(3);
 
     // an endless flood: Ctrl-C reaches the shell through it, and the prompt answers again
     await typeIn(page, t, 'clear; yes');
