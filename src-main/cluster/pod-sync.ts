@@ -5,6 +5,7 @@
 import type { ContainerSpec, Kubelet, Pod } from '../runtime/kubelet.js';
 import type { World } from '../world/world.js';
 import type { Cluster } from './cluster.js';
+import { recordEvent } from './events.js';
 import type { KubeObject } from './resources.js';
 
 const now = () => new Date().toISOString().replace(/\.\d+Z$/, 'Z');
@@ -74,7 +75,14 @@ export function startPodSync(cluster: Cluster, world: World, kubelet: Kubelet): 
     if (type === 'DELETED' || api.metadata?.deletionTimestamp) {
       working.add(key);
       try {
-        if (known) await kubelet.killPod(name, ns);
+        if (known) {
+          for (const c of known.containers)
+            recordEvent(cluster, api, 'Normal', 'Killing', `Stopping container ${c.name}`, {
+              component: 'kubelet',
+              host: node,
+            });
+          await kubelet.killPod(name, ns);
+        }
         if (type !== 'DELETED') await cluster.call('DELETE', `${path}?gracePeriodSeconds=0`).catch(() => {});
       } finally {
         working.delete(key);
@@ -95,8 +103,24 @@ export function startPodSync(cluster: Cluster, world: World, kubelet: Kubelet): 
           : {}),
         ...(api.metadata?.annotations ? { annotations: api.metadata.annotations as Record<string, string> } : {}),
       });
+      const kubeletOn = { component: 'kubelet', host: node };
+      for (const c of pod.containers) {
+        recordEvent(cluster, api, 'Normal', 'Created', `Created container: ${c.name}`, kubeletOn);
+        recordEvent(cluster, api, 'Normal', 'Started', `Started container ${c.name}`, kubeletOn);
+      }
       await cluster.call('PATCH', `${path}/status`, { status: statusOf(pod, api, world.node(node).underlayIp) }, merge);
     } catch (e) {
+      recordEvent(
+        cluster,
+        api,
+        'Warning',
+        'FailedCreatePodSandBox',
+        `Failed to create pod sandbox: ${(e as Error).message}`,
+        {
+          component: 'kubelet',
+          host: node,
+        },
+      );
       // as the kubelet reports a sandbox it could not make: the pod stays Pending, with the reason
       await cluster
         .call(

@@ -3,6 +3,7 @@
 // does not tolerate (node.kubernetes.io/not-ready on a NotReady node) — the node with fewest pods first.
 // A pod that fits nowhere stays Pending with PodScheduled=False and the reason, as the real one reports it.
 import type { Cluster } from './cluster.js';
+import { recordEvent } from './events.js';
 import type { KubeObject } from './resources.js';
 
 type Taint = { key: string; value?: string; effect: string };
@@ -52,6 +53,8 @@ export function choose(
   };
 }
 
+const SCHEDULER = { component: 'default-scheduler' };
+
 export function startScheduler(cluster: Cluster): () => void {
   const pending = new Map<string, KubeObject>();
   const told = new Map<string, string>();
@@ -75,16 +78,29 @@ export function startScheduler(cluster: Cluster): () => void {
         if (node) {
           pending.delete(key);
           podsOn.set(node, (podsOn.get(node) ?? 0) + 1);
-          await cluster
+          const bound = await cluster
             .call('POST', `${path}/binding`, {
               apiVersion: 'v1',
               kind: 'Binding',
               metadata: pod.metadata,
               target: { kind: 'Node', name: node },
             })
-            .catch(() => {});
+            .then(
+              () => true,
+              () => false,
+            );
+          if (bound)
+            recordEvent(
+              cluster,
+              pod,
+              'Normal',
+              'Scheduled',
+              `Successfully assigned ${pod.metadata!.namespace}/${pod.metadata!.name} to ${node}`,
+              SCHEDULER,
+            );
         } else if (why && told.get(key) !== why) {
           told.set(key, why);
+          recordEvent(cluster, pod, 'Warning', 'FailedScheduling', why, SCHEDULER);
           const now = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
           await cluster
             .call(

@@ -1,0 +1,47 @@
+// Events, recorded as the real components record them (client-go's event recorder: one Event object per
+// occurrence here, where the real recorder also aggregates repeats into a count).
+import { randomBytes } from 'node:crypto';
+import type { Cluster } from './cluster.js';
+import type { KubeObject } from './resources.js';
+
+export interface EventSource {
+  component: string;
+  host?: string;
+}
+
+/** Records an event about an object; a failure to record is not the caller's failure (as in client-go). */
+export function recordEvent(
+  cluster: Cluster,
+  about: KubeObject,
+  type: 'Normal' | 'Warning',
+  reason: string,
+  message: string,
+  source: EventSource,
+): void {
+  const ns = about.metadata?.namespace ?? 'default';
+  const t = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+  const event = {
+    apiVersion: 'v1',
+    kind: 'Event',
+    metadata: { name: `${about.metadata?.name}.${randomBytes(8).toString('hex')}`, namespace: ns },
+    involvedObject: {
+      apiVersion: 'v1',
+      kind: about.kind ?? 'Pod',
+      namespace: ns,
+      name: about.metadata?.name,
+      uid: about.metadata?.uid,
+      resourceVersion: about.metadata?.resourceVersion,
+    },
+    reason,
+    message,
+    source,
+    firstTimestamp: t,
+    lastTimestamp: t,
+    count: 1,
+    type,
+    eventTime: null,
+    reportingComponent: source.component,
+    reportingInstance: source.host ?? '',
+  };
+  void cluster.call('POST', `/api/v1/namespaces/${ns}/events`, event).catch(() => {});
+}
