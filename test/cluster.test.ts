@@ -79,7 +79,8 @@ function expectCluster(out: string): void {
     /^NAME\s+READY\s+STATUS\s+RESTARTS\s+AGE\s+IP\s+NODE\s+NOMINATED NODE\s+READINESS GATES\nweb\s+1\/1\s+Running\s+0\s+\S+\s+10\.244\.\d\.\d+\s+node\d/,
   );
   expect(section(out, 'jsonpath').trim()).toBe('Running default-scheduler web');
-  expect(section(out, 'etcd-keys').split('\n').filter(Boolean)).toEqual([
+  const keys = section(out, 'etcd-keys').split('\n').filter(Boolean);
+  expect(keys.filter((k) => !k.startsWith('/registry/events/'))).toEqual([
     '/registry/minions/node1',
     '/registry/minions/node2',
     '/registry/namespaces/default',
@@ -88,6 +89,8 @@ function expectCluster(out: string): void {
     '/registry/namespaces/kube-system',
     '/registry/pods/default/web',
   ]);
+  // Scheduled, Created, Started: named as client-go names events (NAME.<UnixNano in hex>)
+  expect(keys.filter((k) => /^\/registry\/events\/default\/web\.[0-9a-f]{16,}$/.test(k))).toHaveLength(3);
   // JSON in the store, where kube-apiserver writes protobuf (docs/control-plane.md says so)
   expect(JSON.parse(section(out, 'etcd-value'))).toMatchObject({
     kind: 'Pod',
@@ -165,6 +168,7 @@ A=$(kubectl get pod a -o jsonpath='{.status.podIP}')
 echo "=== ip a"; ip -4 -o route get "$A" | grep -o 'dev [a-z0-9]*'
 echo "=== http"; wget -q -S -O /dev/null -T 3 "http://$A/" 2>&1 | grep -m1 -o 'HTTP/1.[01] [0-9]*'
 echo "=== sched"; kubectl get pod a -o jsonpath='{.spec.nodeName} {.status.conditions[?(@.type=="PodScheduled")].status} {.status.hostIP}'; echo
+echo "=== describe"; kubectl describe pod a | sed -n '/^Events:/,$p'
 echo "=== delete"; kubectl delete pod a b
 echo "=== after"; kubectl get pods 2>&1; ip -o link show type veth | grep -vc ' eth0@'
 echo "=== end"`,
@@ -182,6 +186,10 @@ echo "=== end"`,
       // busybox httpd answers (404: it serves an empty folder)
       expect(section(r.stdout, 'http').trim()).toMatch(/^HTTP\/1\.[01] \d{3}$/);
     }
+    // the scheduler's and the kubelet's events, in the order they happened, as kubectl describe shows them
+    expect(section(r.stdout, 'describe')).toMatch(
+      /Events:\n\s+Type\s+Reason\s+Age\s+From\s+Message\n[\s-]+\n\s+Normal\s+Scheduled\s+\S+\s+default-scheduler\s+Successfully assigned default\/a to node\d\n\s+Normal\s+Created\s+\S+\s+kubelet\s+Created container: httpd\n\s+Normal\s+Started\s+\S+\s+kubelet\s+Started container httpd/,
+    );
     expect(section(r.stdout, 'delete')).toMatch(/pod "a" deleted[\s\S]*pod "b" deleted/);
     // gone from the API, and KillPod took node1's pod veth with it (eth0, the node's underlay veth, stays)
     expect(section(r.stdout, 'after').trim()).toBe('No resources found in default namespace.\n0');

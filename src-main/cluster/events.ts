@@ -1,8 +1,15 @@
 // Events, recorded as the real components record them (client-go's event recorder: one Event object per
 // occurrence here, where the real recorder also aggregates repeats into a count).
-import { randomBytes } from 'node:crypto';
 import type { Cluster } from './cluster.js';
 import type { KubeObject } from './resources.js';
+
+let lastNano = 0n;
+/** Nanoseconds since the epoch, strictly increasing within the process. */
+function unixNano(): bigint {
+  const t = BigInt(Date.now()) * 1_000_000n + (process.hrtime.bigint() % 1_000_000n);
+  lastNano = t > lastNano ? t : lastNano + 1n;
+  return lastNano;
+}
 
 export interface EventSource {
   component: string;
@@ -23,7 +30,8 @@ export function recordEvent(
   const event = {
     apiVersion: 'v1',
     kind: 'Event',
-    metadata: { name: `${about.metadata?.name}.${randomBytes(8).toString('hex')}`, namespace: ns },
+    // client-go names an event NAME.<UnixNano in hex>: the store's key order is the order they happened
+    metadata: { name: `${about.metadata?.name}.${unixNano().toString(16)}`, namespace: ns },
     involvedObject: {
       apiVersion: 'v1',
       kind: about.kind ?? 'Pod',
