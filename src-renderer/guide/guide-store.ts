@@ -269,9 +269,37 @@ export class Guide {
   applySolution() {
     const v = this.state.view;
     if (v) this.acted(v.current);
-    return this.op('applying the solution', async () =>
-      this.set({ checks: await this.lab.client.call('lab.solution', {}) }),
-    );
+    const blocks = v?.steps[v.current]?.solution ?? [];
+    // where each block concerns, before the solution runs (a killPod's node is known only while its pod is)
+    const where = blocks.map((b) => ({ b, at: this.concerns(b.target, b.text) }));
+    return this.op('applying the solution', async () => {
+      this.set({ checks: await this.lab.client.call('lab.solution', {}) });
+      for (const { b, at } of where) this.echo(at, b.target === 'kubelet' ? 'kubelet (solution)' : 'solution', b.text);
+    });
+  }
+
+  /** The terminal a block concerns: its node or pod; a kubelet line, the node of the pod it names. */
+  private concerns(target: string, text: string): string | undefined {
+    if (target !== 'kubelet') return target;
+    const [verb, pod, node] = text.trim().split(/\s+/);
+    if (verb === 'syncPod' && node) return node;
+    return this.lab.state.pods.find((p) => p.name === pod)?.node;
+  }
+
+  /**
+   * What the guide ran outside the terminal (a solution, a kubelet line), shown in the terminal it
+   * concerns as shell comments: the prompt stays the shell's own, and the scrollback keeps the record.
+   */
+  private echo(at: string | undefined, who: string, text: string): void {
+    if (!at || this.lab.state.world.state !== 'running') return;
+    const lines = text
+      .split('\n')
+      .filter((l) => l.trim())
+      .map((l) => `# ${who}: ${l}`);
+    if (!lines.length) return;
+    void this.terminalFor(terminalTarget(at))
+      .then((id) => this.lab.client.call('terminal.input', { id, data: lines.join('\n') + '\n' }))
+      .catch(() => {});
   }
   /** Runs the step's next command block (in order; after the last, the first again). */
   async runNext() {
@@ -310,7 +338,11 @@ export class Guide {
     this.acted(stepIndex);
     this.set({ nextBlock: { ...this.state.nextBlock, [stepIndex]: command + 1 } });
     if (block.target === 'kubelet') {
-      await this.op('kubelet', () => this.lab.client.call('lab.kubelet', { command }));
+      const at = this.concerns(block.target, block.text);
+      await this.op('kubelet', async () => {
+        await this.lab.client.call('lab.kubelet', { command });
+        this.echo(at, 'kubelet', block.text);
+      });
       return;
     }
     const target = terminalTarget(block.target);

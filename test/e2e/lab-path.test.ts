@@ -133,6 +133,13 @@ describe("a new learner's path", () => {
     await page.getByTestId('lab-solution-show').click();
     await page.getByTestId('lab-solution-apply').click();
     await expect.poll(() => page.getByTestId('lab-complete').count(), { timeout: 30_000 }).toBe(1);
+    // what the solution ran is shown in node1's terminal, as comments (the shell's prompt stays its own)
+    const node1 = (await s.engine.api['terminal.list']({})).find((t) => t.title === 'node1')!.id;
+    await expect
+      .poll(() => page.evaluate((i) => window.podnetScreens.text(i) ?? '', node1), { timeout: 20_000 })
+      .toMatch(
+        /# solution: ip -n demo link add d0 type bridge\n.*# solution: ip -n demo addr add 10\.200\.0\.1\/24 dev d0\n.*# solution: ip -n demo link set d0 up\n.*root@node1/,
+      );
     expect(await page.getByTestId('lab-time-spent').innerText()).toMatch(/^\d+ (min|h)/);
     expect(await page.getByTestId('lab-next-lab').innerText()).toMatch(/Next lab: .*veth/i);
     await shots(page, 'path-lab1-complete', 'lab-complete');
@@ -163,6 +170,11 @@ describe("a new learner's path", () => {
     await expect
       .poll(() => page.locator('[data-testid^="tab-t"][data-status="live"]').count(), { timeout: 20_000 })
       .toBe(1);
+    // the kubelet block ran in the engine; node1's terminal, where its pod lands, says what it ran
+    const node1 = (await s.engine.api['terminal.list']({})).find((t) => t.title === 'node1' && !t.exited)!.id;
+    await expect
+      .poll(() => page.evaluate((i) => window.podnetScreens.text(i) ?? '', node1), { timeout: 20_000 })
+      .toContain('# kubelet: syncPod web node1');
     const term = (await page.locator('.centre-terminals').boundingBox())!;
     const tl = (await page.getByTestId('beside').boundingBox())!;
     expect(term.width).toBeGreaterThan(250);
