@@ -112,8 +112,13 @@ export class Guide {
     const own = step?.tools?.some((d) => d.open?.startsWith('terminal'));
     if (this.termFor !== v.id) {
       this.termFor = v.id;
-      if (!own && v.nodes[0] && !this.lab.state.tabs.some((t) => t.status === 'live'))
-        void this.terminalFor(terminalTarget(v.nodes[0])).catch(() => {});
+      const first = v.nodes[0];
+      // after a reload the engine's terminals are adopted first: the lab's own is among them
+      if (!own && first)
+        void this.lab.adopted.then(() => {
+          if (!this.lab.state.tabs.some((t) => t.status === 'live' || t.status === 'opening'))
+            void this.terminalFor(terminalTarget(first)).catch(() => {});
+        });
     }
   }
 

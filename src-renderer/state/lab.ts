@@ -35,6 +35,9 @@ const EDITOR_SHARE = 0.64;
 
 export class Lab {
   readonly sessions = new Map<string, TerminalSession>();
+  private markAdopted!: () => void;
+  /** Resolves once the engine's terminals have been adopted (after a reload: before anything opens another). */
+  readonly adopted = new Promise<void>((resolve) => (this.markAdopted = resolve));
   private readonly pending = new Map<string, Uint8Array[]>();
   private tabSeq = 0;
   private noticeSeq = 0;
@@ -82,6 +85,8 @@ export class Lab {
       this.adoptTerminals(terms);
     } catch (e) {
       this.notify(`Could not read the lab's state: ${(e as Error).message}`);
+    } finally {
+      this.markAdopted();
     }
   }
 

@@ -32,7 +32,8 @@ export function Swimlanes({
   }, []);
   const plot = Math.max(200, width - LABEL_ROOM);
   const { bars, rows, total, scale } = layoutBars(steps, op.pauses, plot);
-  const tick = tickStep(total);
+  // a tick label ("400 ms") needs about 56 px: fewer ticks on a narrow plot (the timeline beside a terminal)
+  const tick = tickStep(total, Math.max(2, Math.min(8, Math.floor(plot / 56))));
   const ticks = Array.from({ length: Math.floor(total / tick) + 1 }, (_, i) => i * tick);
   let top = 0;
   const laneTops = rows.map((r) => {

@@ -115,6 +115,9 @@ describe("a new learner's path", () => {
     await page.reload();
     await expect.poll(title, { timeout: 20_000 }).toMatch(/Step 1\/3/);
     await expect.poll(async () => (await heights()).views, { timeout: 20_000 }).toBe(moved.views);
+    // the reload adopted the lab's terminal: no second node1 shell was opened beside it
+    await page.waitForTimeout(1000);
+    expect((await s.engine.api['terminal.list']({})).filter((t) => t.title === 'node1' && !t.exited)).toHaveLength(1);
 
     // Ctrl+Shift+Enter: check, and go on (the step passes)
     await page.getByTestId('lab-step-title').click();
@@ -134,7 +137,7 @@ describe("a new learner's path", () => {
     await page.getByTestId('lab-solution-apply').click();
     await expect.poll(() => page.getByTestId('lab-complete').count(), { timeout: 30_000 }).toBe(1);
     // what the solution ran is shown in node1's terminal, as comments (the shell's prompt stays its own)
-    const node1 = (await s.engine.api['terminal.list']({})).find((t) => t.title === 'node1')!.id;
+    const node1 = (await s.engine.api['terminal.list']({})).filter((t) => t.title === 'node1' && !t.exited).at(-1)!.id;
     await expect
       .poll(() => page.evaluate((i) => window.podnetScreens.text(i) ?? '', node1), { timeout: 20_000 })
       .toMatch(
