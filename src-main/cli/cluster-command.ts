@@ -1,9 +1,8 @@
 // podnet cluster: a world with its control plane (the real etcd, the lab's API server, node status from
 // the kubelet), and a command run on a node with the real kubectl on its PATH — or a shell there.
-import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { UsageError } from './usage-error.js';
+import { worldShell } from './world-shell.js';
 
 const USAGE = 'usage: podnet cluster [--nodes N] [--on NODE] [-- COMMAND...]';
 
@@ -50,7 +49,6 @@ export async function clusterCommand(
   });
   let stopStatus = () => {};
   let cluster: Awaited<ReturnType<typeof Cluster.start>> | undefined;
-  const ignore = () => {};
   try {
     const t1 = performance.now();
     cluster = await Cluster.start(world);
@@ -70,24 +68,12 @@ export async function clusterCommand(
       if (r.stderr) process.stderr.write(r.stderr);
       return r.code ?? 1;
     }
-    // Ctrl-C belongs to the shell: the world ends only when the shell does
-    process.on('SIGINT', ignore);
-    process.on('SIGQUIT', ignore);
     out(`A shell on ${on} (nodes: ${names.join(', ')}); try: kubectl get nodes. "exit" ends the shell and the world.`);
-    const shell = existsSync('/bin/bash') ? ['bash', '--noprofile', '--norc', '-i'] : ['sh', '-i'];
-    const argv = [...world.enterArgv(target), ...shell];
-    const child = spawn(argv[0]!, argv.slice(1), {
-      stdio: 'inherit',
-      cwd: '/',
-      env: { ...world.envFor(target), TERM: process.env.TERM ?? 'xterm-256color', PS1: `root@${on}:\\w# ` },
-    });
-    return await new Promise<number>((res) => child.on('exit', (c, sig) => res(c ?? (sig ? 1 : 0))));
+    return await worldShell(world, target, on);
   } finally {
     stopStatus();
     await cluster?.stop();
     await kubelet.close();
     await world.destroy();
-    process.off('SIGINT', ignore);
-    process.off('SIGQUIT', ignore);
   }
 }

@@ -1,6 +1,5 @@
 // podnet lab lint|test|shell|new: lab authoring from the command line. lint reads only files; test builds
 // fresh worlds per lab (inside the sandbox, never on the host) and proves every step; shell opens one to explore.
-import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -8,6 +7,7 @@ import { formatLintError } from '../labs/format.js';
 import { lintLab } from '../labs/loader.js';
 import type { LabReport } from '../labs/runner.js';
 import { UsageError } from './usage-error.js';
+import { worldShell } from './world-shell.js';
 
 const USAGE =
   'usage: podnet lab lint DIR... | podnet lab test [--json] DIR... | podnet lab shell DIR [--at N] [--on NODE|pod/NAME] | podnet lab new NAME';
@@ -113,15 +113,7 @@ async function labShell(args: string[], err: (s: string) => void): Promise<numbe
       `${step ? `Step ${at} of ${n}: ${step.title}` : `After the last step (${n})`} — a shell on ${on} in the lab's world (world-init PID ${world.hostPid(1)}).\n` +
         `Nodes: ${lab.nodeNames.join(', ')}; pods: ${[...kubelet.pods.values()].map((p) => `pod/${p.spec.name}`).join(', ') || 'none'} (podnet lab shell --on). "exit" ends the shell and the world.`,
     );
-    const shell = existsSync('/bin/bash') ? ['bash', '--noprofile', '--norc', '-i'] : ['sh', '-i'];
-    const argv = [...world.enterArgv(target), ...shell];
-    const child = spawn(argv[0]!, argv.slice(1), {
-      stdio: 'inherit',
-      cwd: '/',
-      env: { ...world.envFor(target), TERM: process.env.TERM ?? 'xterm-256color', PS1: `root@${on}:\\w# ` },
-    });
-    const code = await new Promise<number>((res) => child.on('exit', (c, sig) => res(c ?? (sig ? 1 : 0))));
-    return code;
+    return await worldShell(world, target, on);
   } finally {
     await world.destroy();
     process.off('SIGINT', ignore);
