@@ -22,20 +22,10 @@ export async function clusterCommand(
   const names = Array.from({ length: nodes }, (_, i) => `node${i + 1}`);
   const on = values.on ?? 'node1';
   if (!names.includes(on)) throw new UsageError(`--on ${on}: the world's nodes are ${names.join(', ')}`);
-  const [
-    { buildWorld },
-    { bridgeConfList, DEFAULT_CONF_FILE },
-    { Cluster },
-    { startNodeStatus },
-    { startScheduler },
-    { startPodSync },
-  ] = await Promise.all([
+  const [{ buildWorld }, { bridgeConfList, DEFAULT_CONF_FILE }, { startControlPlane }] = await Promise.all([
     import('../session/world-spec.js'),
     import('../cni/defaults.js'),
-    import('../cluster/cluster.js'),
-    import('../cluster/node-status.js'),
-    import('../cluster/scheduler.js'),
-    import('../cluster/pod-sync.js'),
+    import('../cluster/control-plane.js'),
   ]);
   const t0 = performance.now();
   const { world, kubelet } = await buildWorld({
@@ -47,17 +37,10 @@ export async function clusterCommand(
     pods: [],
     prepare: [],
   });
-  let stopStatus = () => {};
-  let cluster: Awaited<ReturnType<typeof Cluster.start>> | undefined;
+  let plane: Awaited<ReturnType<typeof startControlPlane>> | undefined;
   try {
     const t1 = performance.now();
-    cluster = await Cluster.start(world);
-    const stops = [
-      await startNodeStatus(cluster, world, kubelet),
-      startScheduler(cluster),
-      startPodSync(cluster, world, kubelet),
-    ];
-    stopStatus = () => stops.forEach((s) => s());
+    plane = await startControlPlane(world, kubelet);
     err(
       `podnet cluster: ${nodes} node${nodes > 1 ? 's' : ''} in ${Math.round(t1 - t0)} ms, the control plane (etcd, API server, scheduler, kubelet watch) in ${Math.round(performance.now() - t1)} ms; kubectl on ${on}`,
     );
@@ -71,8 +54,7 @@ export async function clusterCommand(
     out(`A shell on ${on} (nodes: ${names.join(', ')}); try: kubectl get nodes. "exit" ends the shell and the world.`);
     return await worldShell(world, target, on);
   } finally {
-    stopStatus();
-    await cluster?.stop();
+    await plane?.stop();
     await kubelet.close();
     await world.destroy();
   }

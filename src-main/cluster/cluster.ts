@@ -69,7 +69,23 @@ class Daemon {
   }
 }
 
-export class Cluster {
+/** What a control loop needs of the API: requests and watches, sent as one component (its User-Agent). */
+export interface ApiClient {
+  call<T = KubeObject>(method: string, path: string, body?: unknown, contentType?: string): Promise<T>;
+  watch(path: string, on: (type: string, o: KubeObject) => void): () => void;
+}
+
+/** The User-Agent each real component sends (client-go's default: binary/version (os/arch) kubernetes/commit). */
+export const AGENTS = {
+  engine: 'podnet-engine/v1.36.0',
+  scheduler: 'kube-scheduler/v1.36.0 (linux/amd64) kubernetes/podnet/scheduler',
+  kubelet: (node: string) => `kubelet/v1.36.0 (linux/amd64) kubernetes/podnet ${node}`,
+  controllerManager: (controller: string) =>
+    `kube-controller-manager/v1.36.0 (linux/amd64) kubernetes/podnet/${controller}`,
+  kubeProxy: (node: string) => `kube-proxy/v1.36.0 (linux/amd64) kubernetes/podnet ${node}`,
+} as const;
+
+export class Cluster implements ApiClient {
   private readonly daemons: Daemon[] = [];
   private constructor(readonly world: World) {}
 
@@ -136,32 +152,53 @@ export class Cluster {
     return d;
   }
 
-  /** One API request from the engine (the scheduler, the kubelet, the controllers), over the socket. */
-  call<T = KubeObject>(method: string, path: string, body?: unknown, contentType = 'application/json'): Promise<T> {
+  /** The API as one component sees it: every request and watch carries its User-Agent. */
+  as(userAgent: string): ApiClient {
+    return {
+      call: (method, path, body, contentType) => this.request(userAgent, method, path, body, contentType),
+      watch: (path, on) => this.watchAs(userAgent, path, on),
+    };
+  }
+
+  /** One API request from the engine, over the socket. */
+  call<T = KubeObject>(method: string, path: string, body?: unknown, contentType?: string): Promise<T> {
+    return this.request(AGENTS.engine, method, path, body, contentType);
+  }
+
+  watch(path: string, on: (type: string, o: KubeObject) => void): () => void {
+    return this.watchAs(AGENTS.engine, path, on);
+  }
+
+  private request<T>(
+    userAgent: string,
+    method: string,
+    path: string,
+    body?: unknown,
+    contentType = 'application/json',
+  ): Promise<T> {
     return new Promise((resolve, reject) => {
-      const req = request(
-        { socketPath: this.socket, method, path, headers: body === undefined ? {} : { 'Content-Type': contentType } },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('end', () => {
-            const text = Buffer.concat(chunks).toString('utf8');
-            let v: unknown;
-            try {
-              v = JSON.parse(text);
-            } catch {
-              return reject(
-                new ClusterError(`the API server answered ${method} ${path} with non-JSON: ${text.slice(0, 200)}`),
-              );
-            }
-            if ((res.statusCode ?? 500) >= 400)
-              return reject(
-                new ClusterError((v as { message?: string }).message ?? `${method} ${path}: ${res.statusCode}`),
-              );
-            resolve(v as T);
-          });
-        },
-      );
+      const headers: Record<string, string> = { 'User-Agent': userAgent };
+      if (body !== undefined) headers['Content-Type'] = contentType;
+      const req = request({ socketPath: this.socket, method, path, headers }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          let v: unknown;
+          try {
+            v = JSON.parse(text);
+          } catch {
+            return reject(
+              new ClusterError(`the API server answered ${method} ${path} with non-JSON: ${text.slice(0, 200)}`),
+            );
+          }
+          if ((res.statusCode ?? 500) >= 400)
+            return reject(
+              new ClusterError((v as { message?: string }).message ?? `${method} ${path}: ${res.statusCode}`),
+            );
+          resolve(v as T);
+        });
+      });
       req.on('error', (e) => reject(new ClusterError(`the API server cannot be reached: ${e.message}`)));
       req.end(body === undefined ? undefined : JSON.stringify(body));
     });
@@ -171,29 +208,32 @@ export class Cluster {
    * A watch from the engine: the current objects as ADDED, then every change, until the stop is called
    * (it starts again if the API server ends the stream, as an informer does).
    */
-  watch(path: string, on: (type: string, o: KubeObject) => void): () => void {
+  private watchAs(userAgent: string, path: string, on: (type: string, o: KubeObject) => void): () => void {
     let stopped = false;
     let current: ReturnType<typeof request> | undefined;
     const open = () => {
       if (stopped) return;
       let buf = '';
-      current = request({ socketPath: this.socket, method: 'GET', path: `${path}?watch=true` }, (res) => {
-        res.setEncoding('utf8');
-        res.on('data', (chunk: string) => {
-          buf += chunk;
-          for (let i = buf.indexOf('\n'); i >= 0; i = buf.indexOf('\n')) {
-            const line = buf.slice(0, i);
-            buf = buf.slice(i + 1);
-            try {
-              const e = JSON.parse(line) as { type: string; object: KubeObject };
-              on(e.type, e.object);
-            } catch {
-              /* a torn line cannot happen on one stream; nothing to act on */
+      current = request(
+        { socketPath: this.socket, method: 'GET', path: `${path}?watch=true`, headers: { 'User-Agent': userAgent } },
+        (res) => {
+          res.setEncoding('utf8');
+          res.on('data', (chunk: string) => {
+            buf += chunk;
+            for (let i = buf.indexOf('\n'); i >= 0; i = buf.indexOf('\n')) {
+              const line = buf.slice(0, i);
+              buf = buf.slice(i + 1);
+              try {
+                const e = JSON.parse(line) as { type: string; object: KubeObject };
+                on(e.type, e.object);
+              } catch {
+                /* a torn line cannot happen on one stream; nothing to act on */
+              }
             }
-          }
-        });
-        res.on('end', () => setTimeout(open, 100));
-      });
+          });
+          res.on('end', () => setTimeout(open, 100));
+        },
+      );
       current.on('error', () => !stopped && setTimeout(open, 500));
       current.end();
     };

@@ -1,6 +1,6 @@
 // Events, recorded as the real components record them (client-go's event recorder: one Event object per
 // occurrence here, where the real recorder also aggregates repeats into a count).
-import type { Cluster } from './cluster.js';
+import type { ApiClient } from './cluster.js';
 import type { KubeObject } from './resources.js';
 
 let lastNano = 0n;
@@ -18,7 +18,7 @@ export interface EventSource {
 
 /** Records an event about an object; a failure to record is not the caller's failure (as in client-go). */
 export function recordEvent(
-  cluster: Cluster,
+  cluster: ApiClient,
   about: KubeObject,
   type: 'Normal' | 'Warning',
   reason: string,

@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { arch, release } from 'node:os';
 import type { Kubelet } from '../runtime/kubelet.js';
 import type { World } from '../world/world.js';
-import type { Cluster } from './cluster.js';
+import type { ApiClient } from './cluster.js';
 import type { KubeObject } from './resources.js';
 
 export const NODE_STATUS_PERIOD_MS = 10_000;
@@ -68,7 +68,7 @@ export function nodeObject(world: World, kubelet: Kubelet, name: string, now = n
 }
 
 /** Registers every node, then keeps each one's status; answers the stop. */
-export async function startNodeStatus(cluster: Cluster, world: World, kubelet: Kubelet): Promise<() => void> {
+export async function startNodeStatus(cluster: ApiClient, world: World, kubelet: Kubelet): Promise<() => void> {
   /** Each node's Ready status as last reported, and since when (the condition's lastTransitionTime). */
   const last = new Map<string, { ready: string; since: string }>();
   const readyOf = (node: KubeObject) => (node.status!.conditions as Record<string, string>[])[0]!;

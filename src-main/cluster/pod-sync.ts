@@ -4,7 +4,7 @@
 // it for good (grace 0), as the real kubelet's status manager does.
 import type { ContainerSpec, Kubelet, Pod } from '../runtime/kubelet.js';
 import type { World } from '../world/world.js';
-import type { Cluster } from './cluster.js';
+import type { ApiClient } from './cluster.js';
 import { recordEvent } from './events.js';
 import type { KubeObject } from './resources.js';
 
@@ -55,7 +55,7 @@ function statusOf(pod: Pod, api: KubeObject, hostIP: string): Record<string, unk
   };
 }
 
-export function startPodSync(cluster: Cluster, world: World, kubelet: Kubelet): () => void {
+export function startPodSync(cluster: ApiClient, world: World, kubelet: Kubelet): () => void {
   const working = new Set<string>();
   /** The last event that came while its pod was being worked on: handled once the work ends. */
   const missed = new Map<string, [string, KubeObject]>();

@@ -2,7 +2,7 @@
 // no scheduler is involved), a nodeSelector the node's labels satisfy, and no NoSchedule taint the pod
 // does not tolerate (node.kubernetes.io/not-ready on a NotReady node) — the node with fewest pods first.
 // A pod that fits nowhere stays Pending with PodScheduled=False and the reason, as the real one reports it.
-import type { Cluster } from './cluster.js';
+import type { ApiClient } from './cluster.js';
 import { recordEvent } from './events.js';
 import type { KubeObject } from './resources.js';
 
@@ -55,7 +55,7 @@ export function choose(
 
 const SCHEDULER = { component: 'default-scheduler' };
 
-export function startScheduler(cluster: Cluster): () => void {
+export function startScheduler(cluster: ApiClient): () => void {
   const pending = new Map<string, KubeObject>();
   const told = new Map<string, string>();
   let busy = false;
