@@ -2,7 +2,7 @@
 // kubectl 1.36 to work unchanged — discovery, get/list (as the server-side Table kubectl prints), watch,
 // create, update, merge patch, delete — over the real etcd. What it does not serve is answered in the
 // API's own Status shape, with a message that names what the lab supports.
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { EtcdStore, type Stored } from './etcd-store.js';
 import { LabelSelectorError, labelsMatch, parseLabelSelector, type Requirement } from './label-selector.js';
@@ -210,8 +210,7 @@ export class ApiServer {
       meta.namespace = ns;
       await this.namespaceExists(ns);
     } else delete meta.namespace;
-    if (!meta.name && typeof meta.generateName === 'string')
-      meta.name = `${meta.generateName}${randomUUID().slice(0, 5)}`;
+    if (!meta.name && typeof meta.generateName === 'string') meta.name = `${meta.generateName}${generatedSuffix()}`;
     this.check(r, o);
     o.apiVersion = apiVersionOf(r);
     o.kind = r.kind;
@@ -682,6 +681,12 @@ function openApiV1(group: string) {
     paths,
     components: { schemas: {} },
   };
+}
+
+/** generateName's five characters, from apimachinery's alphabet (no vowels, no look-alikes). */
+function generatedSuffix(): string {
+  const alphabet = 'bcdfghjklmnpqrstvwxz2456789';
+  return Array.from(randomBytes(5), (b) => alphabet[b % alphabet.length]).join('');
 }
 
 /** /apis, /apis/GROUP and /apis/GROUP/v1: legacy (unaggregated) discovery of the groups besides the core. */
