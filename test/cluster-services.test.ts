@@ -310,7 +310,7 @@ describe('Services, EndpointSlices, the EndpointSlice controller and the DNS sta
     expect(r.status).toBe(0);
   }, 260_000);
 
-  it('discovery: kube-system has kube-dns at 10.96.0.10 with its slice, default has kubernetes; the groups kubectl finds', async () => {
+  it('discovery: kube-system has kube-dns at 10.96.0.10 with its slice, default has kubernetes; the groups kubectl finds; a label-selected watch', async () => {
     const r = await podnet([
       'cluster',
       '--nodes',
@@ -322,6 +322,15 @@ echo "=== slices"; kubectl get endpointslices -A
 echo "=== api-resources"; kubectl api-resources --api-group=discovery.k8s.io; kubectl api-resources | grep -E '^(services|endpointslices) '
 echo "=== all"; kubectl get all -o name
 echo "=== keys"; etcdctl get /registry --prefix --keys-only | grep -E 'services|endpointslices|ipaddresses'
+printf 'apiVersion: v1\nkind: Pod\nmetadata: {name: a, labels: {app: web}}\nspec:\n  containers: [{name: c, image: busybox}]\n' | kubectl apply -f - >/dev/null
+kubectl get pods -l app=web -w --output-watch-events > /tmp/w.out 2>&1 & W=$!
+until grep -q ADDED /tmp/w.out; do sleep 0.1; done
+kubectl label pod a app=other --overwrite >/dev/null
+until grep -q DELETED /tmp/w.out; do sleep 0.1; done
+kubectl label pod a app=web --overwrite >/dev/null
+until [ "$(grep -c ADDED /tmp/w.out)" = 2 ]; do sleep 0.1; done
+kill $W
+echo "=== relabel"; grep -E '^(ADDED|DELETED) ' /tmp/w.out | awk '{print $1, $2}'
 echo "=== end"`,
     ]);
     const svc = section(r.stdout, 'svc');
@@ -343,6 +352,8 @@ echo "=== end"`,
       '/registry/services/specs/default/kubernetes',
       '/registry/services/specs/kube-system/kube-dns',
     ]);
+    // a label-selected watch: a change out of the selection is DELETED, back into it ADDED (the watch cache's filter)
+    expect(section(r.stdout, 'relabel').trim().split('\n')).toEqual(['ADDED a', 'DELETED a', 'ADDED a']);
   }, 200_000);
   it("a pod's query reaches the stand-in from the pod's own address (the control plane routes pod CIDRs back)", async () => {
     const r = await podnet([

@@ -63,6 +63,8 @@ export interface WatchEvent {
   resource: Resource;
   object: KubeObject;
   revision: number;
+  /** A MODIFIED event's object as it was (a selected watch turns a change across its selector into ADDED/DELETED). */
+  prev?: KubeObject;
 }
 
 /** A request as the router reads it. */
@@ -278,7 +280,7 @@ export class ApiServer {
         `Operation cannot be fulfilled on ${r.name} "${route.name}": the object has been modified`,
       );
     o.metadata.resourceVersion = String(rev);
-    this.publish({ type: 'MODIFIED', resource: r, object: o, revision: rev });
+    this.publish({ type: 'MODIFIED', resource: r, object: o, revision: rev, prev: old });
     return o;
   }
 
@@ -655,11 +657,15 @@ export class ApiServer {
           })}\n`,
         );
     }
-    const stop = this.watch(
-      route,
-      since,
-      (e) => matches(e.object, selector) && labelsMatch(e.object.metadata?.labels, labels) && write(e.type, e.object),
-    );
+    const selected = (o: KubeObject) => matches(o, selector) && labelsMatch(o.metadata?.labels, labels);
+    const stop = this.watch(route, since, (e) => {
+      const now = selected(e.object);
+      // the watch cache's filter: a change that leaves the selection is DELETED, one that enters it ADDED
+      const was = e.type === 'MODIFIED' && e.prev ? selected(e.prev) : now;
+      if (now && was) write(e.type, e.object);
+      else if (now) write('ADDED', e.object);
+      else if (was) write('DELETED', e.object);
+    });
     const timeout = Number(url.searchParams.get('timeoutSeconds') ?? '1800');
     const timer = setTimeout(() => res.end(), Math.min(timeout, 3600) * 1000);
     res.on('close', () => {
