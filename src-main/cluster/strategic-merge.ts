@@ -29,8 +29,7 @@ function clean(v: unknown): unknown {
   if (Array.isArray(v)) return v.filter((x) => !(isObj(x) && x.$patch === 'delete')).map(clean);
   if (!isObj(v)) return structuredClone(v);
   const out: Obj = {};
-  for (const [k, x] of Object.entries(v))
-    if (!k.startsWith('$') && x !== null) out[k] = clean(x);
+  for (const [k, x] of Object.entries(v)) if (!k.startsWith('$') && x !== null) out[k] = clean(x);
   return out;
 }
 
