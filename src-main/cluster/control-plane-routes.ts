@@ -6,6 +6,8 @@ import type { ApiClient } from './cluster.js';
 import type { KubeObject } from './resources.js';
 
 const SANDBOX = { kind: 'sandbox' } as const;
+/** The loop's User-Agent (a lab stand-in for the network's route daemon on the control plane's host). */
+export const CONTROL_PLANE_ROUTES_AGENT = 'podnet-routes/v1.36.0 (linux/amd64) podnet control-plane';
 
 /** Keeps one route per Node in the control plane's namespace (a watch); answers the stop. */
 export function startControlPlaneRoutes(api: ApiClient, world: World): () => void {
