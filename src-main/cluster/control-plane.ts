@@ -3,6 +3,8 @@
 import type { Kubelet } from '../runtime/kubelet.js';
 import type { World } from '../world/world.js';
 import { AGENTS, Cluster } from './cluster.js';
+import { CONTROL_PLANE_ROUTES_AGENT, startControlPlaneRoutes } from './control-plane-routes.js';
+import { startEndpointSliceController } from './endpointslice-controller.js';
 import { startNodeStatus } from './node-status.js';
 import { startPodSync } from './pod-sync.js';
 import { startScheduler } from './scheduler.js';
@@ -24,6 +26,8 @@ export async function startControlPlane(world: World, kubelet: Kubelet): Promise
     stops.push(await startNodeStatus(cluster.as(AGENTS.kubelet('node-status')), world, kubelet));
     stops.push(startScheduler(cluster.as(AGENTS.scheduler)));
     stops.push(startPodSync(cluster.as(AGENTS.kubelet('pod-sync')), world, kubelet));
+    stops.push(startEndpointSliceController(cluster.as(AGENTS.controllerManager('endpointslice-controller'))));
+    stops.push(startControlPlaneRoutes(cluster.as(CONTROL_PLANE_ROUTES_AGENT), world));
   } catch (e) {
     await stop();
     throw e;
