@@ -3,7 +3,9 @@
 import type { Kubelet } from '../runtime/kubelet.js';
 import type { World } from '../world/world.js';
 import { AGENTS, Cluster } from './cluster.js';
+import { startKubeProxy, type ProxyMode } from './kube-proxy.js';
 import { startNodeStatus } from './node-status.js';
+import { routesAgent, startPodRoutes } from './pod-routes.js';
 import { startPodSync } from './pod-sync.js';
 import { startScheduler } from './scheduler.js';
 
@@ -13,7 +15,16 @@ export interface ControlPlane {
   stop(): Promise<void>;
 }
 
-export async function startControlPlane(world: World, kubelet: Kubelet): Promise<ControlPlane> {
+export interface ControlPlaneOptions {
+  /** kube-proxy's mode on every node: iptables (its default) or nftables. */
+  proxyMode?: ProxyMode;
+}
+
+export async function startControlPlane(
+  world: World,
+  kubelet: Kubelet,
+  opts: ControlPlaneOptions = {},
+): Promise<ControlPlane> {
   const cluster = await Cluster.start(world);
   const stops: (() => void)[] = [];
   const stop = async () => {
@@ -24,6 +35,12 @@ export async function startControlPlane(world: World, kubelet: Kubelet): Promise
     stops.push(await startNodeStatus(cluster.as(AGENTS.kubelet('node-status')), world, kubelet));
     stops.push(startScheduler(cluster.as(AGENTS.scheduler)));
     stops.push(startPodSync(cluster.as(AGENTS.kubelet('pod-sync')), world, kubelet));
+    for (const node of world.nodes.keys()) {
+      stops.push(await startPodRoutes(cluster.as(routesAgent(node)), world, node));
+      stops.push(
+        startKubeProxy(cluster.as(AGENTS.kubeProxy(node)), world, node, { mode: opts.proxyMode ?? 'iptables' }),
+      );
+    }
   } catch (e) {
     await stop();
     throw e;
