@@ -81,6 +81,8 @@ function expectCluster(out: string): void {
   expect(section(out, 'jsonpath').trim()).toBe('Running default-scheduler web');
   const keys = section(out, 'etcd-keys').split('\n').filter(Boolean);
   expect(keys.filter((k) => !k.startsWith('/registry/events/'))).toEqual([
+    '/registry/endpointslices/default/kubernetes',
+    '/registry/ipaddresses/10.96.0.1',
     '/registry/minions/node1',
     '/registry/minions/node2',
     '/registry/namespaces/default',
@@ -88,6 +90,7 @@ function expectCluster(out: string): void {
     '/registry/namespaces/kube-public',
     '/registry/namespaces/kube-system',
     '/registry/pods/default/web',
+    '/registry/services/specs/default/kubernetes',
   ]);
   // Scheduled, Created, Started: named as client-go names events (NAME.<UnixNano in hex>)
   expect(keys.filter((k) => /^\/registry\/events\/default\/web\.[0-9a-f]{16,}$/.test(k))).toHaveLength(3);

@@ -2,10 +2,20 @@
 // kubectl 1.36 to work unchanged — discovery, get/list (as the server-side Table kubectl prints), watch,
 // create, update, merge patch, delete — over the real etcd. What it does not serve is answered in the
 // API's own Status shape, with a message that names what the lab supports.
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { EtcdStore, type Stored } from './etcd-store.js';
-import { RESOURCES, type KubeObject, type Resource } from './resources.js';
+import { LabelSelectorError, labelsMatch, parseLabelSelector, type Requirement } from './label-selector.js';
+import {
+  apiVersionOf,
+  ENDPOINTSLICES,
+  RESOURCES,
+  serviceDefaults,
+  SERVICES,
+  type KubeObject,
+  type Resource,
+} from './resources.js';
+import { AllocationError, KUBERNETES_SERVICE_IP, ServiceIPs } from './service-ips.js';
 
 export const KUBE_VERSION = { major: '1', minor: '36', gitVersion: 'v1.36.0-podnet' };
 
@@ -36,7 +46,16 @@ export class ApiError extends Error {
 const notFound = (r: Resource, name: string) =>
   new ApiError(404, 'NotFound', `${r.name} "${name}" not found`, { name, kind: r.name });
 
-const SUPPORTED = RESOURCES.map((r) => r.name).join(', ');
+const CORE = RESOURCES.filter((r) => !r.group);
+const SUPPORTED = CORE.map((r) => r.name).join(', ');
+/** The API groups served besides the core group, each at v1. */
+const GROUPS = [...new Set(RESOURCES.flatMap((r) => (r.group ? [r.group] : [])))];
+const SERVED = `the core group (v1: ${SUPPORTED}; and pods/status, pods/binding, nodes/status, services/status) and ${GROUPS.map(
+  (g) =>
+    `${g}/v1 (${RESOURCES.filter((r) => r.group === g)
+      .map((r) => r.name)
+      .join(', ')})`,
+).join(', ')}`;
 
 export interface WatchEvent {
   type: 'ADDED' | 'MODIFIED' | 'DELETED';
@@ -60,12 +79,15 @@ const HISTORY = 1000;
 export class ApiServer {
   private readonly history: WatchEvent[] = [];
   private readonly watchers = new Set<(e: WatchEvent) => void>();
+  private readonly serviceIPs: ServiceIPs;
 
   constructor(
     private readonly store: EtcdStore,
     /** Where clients reach it (discovery's serverAddressByClientCIDRs). */
     private readonly address: string,
-  ) {}
+  ) {
+    this.serviceIPs = new ServiceIPs(store);
+  }
 
   /** Creates what a new cluster has: the default, kube-system and kube-public namespaces. */
   async bootstrap(): Promise<void> {
@@ -75,6 +97,37 @@ export class ApiServer {
           if (!(e instanceof ApiError && e.code === 409)) throw e;
         },
       );
+    await this.bootstrapKubernetesService();
+  }
+
+  /**
+   * The `kubernetes` Service in default (the range's first address, 443 → the API server's 6443) and its
+   * EndpointSlice to this server, as kube-apiserver's own controller keeps them.
+   */
+  private async bootstrapKubernetesService(): Promise<void> {
+    const [host, port] = this.address.split(':') as [string, string];
+    const exists = (e: unknown) => {
+      if (!(e instanceof ApiError && (e.code === 409 || e.reason === 'Invalid'))) throw e;
+    };
+    await this.create(
+      { resource: SERVICES, namespace: 'default' },
+      {
+        metadata: { name: 'kubernetes', labels: { component: 'apiserver', provider: 'kubernetes' } },
+        spec: {
+          clusterIP: KUBERNETES_SERVICE_IP,
+          ports: [{ name: 'https', port: 443, protocol: 'TCP', targetPort: Number(port) }],
+        },
+      },
+    ).catch(exists);
+    await this.create(
+      { resource: ENDPOINTSLICES, namespace: 'default' },
+      {
+        metadata: { name: 'kubernetes', labels: { 'kubernetes.io/service-name': 'kubernetes' } },
+        addressType: 'IPv4',
+        endpoints: [{ addresses: [host], conditions: { ready: true } }],
+        ports: [{ name: 'https', port: Number(port), protocol: 'TCP' }],
+      },
+    ).catch(exists);
   }
 
   private key(r: Resource, namespace: string | undefined, name: string): string {
@@ -113,6 +166,19 @@ export class ApiServer {
       throw new ApiError(404, 'NotFound', `namespaces "${ns}" not found`, { name: ns, kind: 'namespaces' });
   }
 
+  /** The API's Invalid: kubectl prints "The Pod "x" is invalid: field: message" from the causes. */
+  private static invalid(r: Resource, name: string, errs: string[]): ApiError {
+    return new ApiError(422, 'Invalid', `${r.kind} "${name}" is invalid: ${errs.join(', ')}`, {
+      name,
+      group: r.group ?? '',
+      kind: r.kind,
+      causes: errs.map((e) => {
+        const at = e.indexOf(': ');
+        return { reason: 'FieldValueInvalid', field: e.slice(0, at), message: e.slice(at + 2) };
+      }),
+    });
+  }
+
   /** Refuses a kind sent to another kind's endpoint, a spec field the lab does not model, and an invalid object. */
   private check(r: Resource, o: KubeObject): void {
     if (o.kind && o.kind !== r.kind)
@@ -126,17 +192,7 @@ export class ApiServer {
           );
     errs.push(...(r.validate?.(o) ?? []));
     if (!errs.length) return;
-    const name = o.metadata?.name ?? '';
-    // the API's Invalid: kubectl prints "The Pod "x" is invalid: field: message" from the causes
-    throw new ApiError(422, 'Invalid', `${r.kind} "${name}" is invalid: ${errs.join(', ')}`, {
-      name,
-      group: '',
-      kind: r.kind,
-      causes: errs.map((e) => {
-        const at = e.indexOf(': ');
-        return { reason: 'FieldValueInvalid', field: e.slice(0, at), message: e.slice(at + 2) };
-      }),
-    });
+    throw ApiServer.invalid(r, o.metadata?.name ?? '', errs);
   }
 
   async create(route: Route, body: KubeObject): Promise<KubeObject> {
@@ -154,17 +210,18 @@ export class ApiServer {
       meta.namespace = ns;
       await this.namespaceExists(ns);
     } else delete meta.namespace;
-    if (!meta.name && typeof meta.generateName === 'string')
-      meta.name = `${meta.generateName}${randomUUID().slice(0, 5)}`;
+    if (!meta.name && typeof meta.generateName === 'string') meta.name = `${meta.generateName}${generatedSuffix()}`;
     this.check(r, o);
-    o.apiVersion = 'v1';
+    o.apiVersion = apiVersionOf(r);
     o.kind = r.kind;
     meta.uid = randomUUID();
     meta.creationTimestamp = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
     delete meta.resourceVersion;
     r.defaults?.(o);
+    const release = r === SERVICES ? await this.allocateClusterIP(o) : undefined;
     const key = this.key(r, meta.namespace, meta.name!);
     const rev = await this.store.putIf(key, JSON.stringify(o), 0);
+    if (rev === undefined && release) await release();
     if (rev === undefined)
       throw new ApiError(409, 'AlreadyExists', `${r.name} "${meta.name}" already exists`, {
         name: meta.name,
@@ -193,12 +250,13 @@ export class ApiServer {
     const o: KubeObject =
       route.sub === 'status'
         ? { ...old, status: structuredClone(body.status ?? {}) }
-        : { ...structuredClone(body), status: old.status, apiVersion: 'v1', kind: r.kind };
+        : { ...structuredClone(body), status: old.status, apiVersion: apiVersionOf(r), kind: r.kind };
     o.metadata = { ...(route.sub === 'status' ? old.metadata : o.metadata), name: old.metadata!.name };
     const kept = o.metadata as Record<string, unknown>;
     for (const k of ['uid', 'creationTimestamp', 'namespace', 'deletionTimestamp'])
       if (old.metadata![k] !== undefined) kept[k] = old.metadata![k];
     delete o.metadata.resourceVersion;
+    if (r === SERVICES && route.sub !== 'status') ApiServer.serviceUpdate(old, o);
     if (route.sub !== 'status') this.check(r, o);
     const rev = await this.store.putIf(key, JSON.stringify(o), cur.modRevision);
     if (rev === undefined)
@@ -277,6 +335,7 @@ export class ApiServer {
       const rev = await this.store.deleteIf(key, cur.modRevision);
       if (rev !== undefined) {
         const o = ApiServer.read(cur);
+        if (r === SERVICES) await this.releaseClusterIP(o);
         this.publish({ type: 'DELETED', resource: r, object: o, revision: rev });
         return o;
       }
@@ -297,6 +356,55 @@ export class ApiServer {
     o.metadata.resourceVersion = String(rev);
     this.publish({ type: 'MODIFIED', resource: route.resource, object: o, revision: rev });
     return o;
+  }
+
+  // ---- Services: the ClusterIP's allocation, immutability and release ----
+
+  /** Allocates a new Service's ClusterIP (the requested one, or the next free); answers its release. */
+  private async allocateClusterIP(o: KubeObject): Promise<(() => Promise<void>) | undefined> {
+    const spec = o.spec!;
+    if (spec.clusterIP === 'None') return undefined;
+    const ips = Array.isArray(spec.clusterIPs) ? (spec.clusterIPs as string[]) : [];
+    const requested = (typeof spec.clusterIP === 'string' && spec.clusterIP) || ips[0] || undefined;
+    let ip: string;
+    try {
+      ip = await this.serviceIPs.allocate(o, requested);
+    } catch (e) {
+      if (!(e instanceof AllocationError)) throw e;
+      // alloc.go: field.Invalid(spec.clusterIPs, service.Spec.ClusterIPs, "failed to allocate IP …"), Go's %#v of the list
+      const list = `[]string{${(ips.length ? ips : [requested]).map((x) => `"${x}"`).join(', ')}}`;
+      throw ApiServer.invalid(SERVICES, o.metadata?.name ?? '', [
+        `spec.clusterIPs: Invalid value: ${list}: ${e.message}`,
+      ]);
+    }
+    spec.clusterIP = ip;
+    spec.clusterIPs = [ip];
+    return () => this.serviceIPs.release(ip);
+  }
+
+  private async releaseClusterIP(o: KubeObject): Promise<void> {
+    const ip = o.spec?.clusterIP;
+    if (typeof ip === 'string' && ip && ip !== 'None') await this.serviceIPs.release(ip).catch(() => {});
+  }
+
+  /** An update keeps the ClusterIP it leaves out (as the registry's patchAllocatedValues), and may not change it. */
+  private static serviceUpdate(old: KubeObject, o: KubeObject): void {
+    const spec = (o.spec ??= {});
+    const was = (old.spec?.clusterIPs ?? []) as string[];
+    const ips = Array.isArray(spec.clusterIPs) ? (spec.clusterIPs as string[]) : [];
+    if (!spec.clusterIP && !ips.length) {
+      spec.clusterIP = old.spec?.clusterIP;
+      spec.clusterIPs = was;
+    } else if (!ips.length || (spec.clusterIP && spec.clusterIP !== ips[0] && was[0] === ips[0]))
+      // clusterIP alone was changed: the new one stands for the list (normalizeClusterIPs)
+      spec.clusterIPs = [spec.clusterIP];
+    else if (!spec.clusterIP) spec.clusterIP = ips[0];
+    serviceDefaults(o);
+    const now = spec.clusterIPs as string[];
+    if (was.length && now.length && was[0] !== now[0])
+      throw ApiServer.invalid(SERVICES, o.metadata?.name ?? '', [
+        `spec.clusterIPs[0]: Invalid value: []string{${now.map((x) => `"${x}"`).join(', ')}}: may not change once set`,
+      ]);
   }
 
   /** Events for this route, from after `since` (a list's resourceVersion), then live; returns the stop. */
@@ -321,14 +429,25 @@ export class ApiServer {
         versions: ['v1'],
         serverAddressByClientCIDRs: [{ clientCIDR: '0.0.0.0/0', serverAddress: this.address }],
       };
-    if (path === '/apis') return { kind: 'APIGroupList', apiVersion: 'v1', groups: [] };
-    if (path === '/openapi/v3') return { paths: { 'api/v1': { serverRelativeURL: '/openapi/v3/api/v1?hash=podnet' } } };
-    if (path === '/openapi/v3/api/v1') return openApiV1();
+    const group = groupDiscovery(path);
+    if (group) return group;
+    if (path === '/openapi/v3')
+      return {
+        paths: Object.fromEntries(
+          ['api/v1', ...GROUPS.map((g) => `apis/${g}/v1`)].map((p) => [
+            p,
+            { serverRelativeURL: `/openapi/v3/${p}?hash=podnet` },
+          ]),
+        ),
+      };
+    if (path === '/openapi/v3/api/v1') return openApiV1('');
+    const openapi = /^\/openapi\/v3\/apis\/([^/]+)\/v1$/.exec(path);
+    if (openapi && GROUPS.includes(openapi[1]!)) return openApiV1(openapi[1]!);
     if (path === '/api/v1')
       return {
         kind: 'APIResourceList',
         groupVersion: 'v1',
-        resources: RESOURCES.flatMap((r) => [
+        resources: CORE.flatMap((r) => [
           {
             name: r.name,
             singularName: r.singular,
@@ -336,6 +455,7 @@ export class ApiServer {
             kind: r.kind,
             verbs: ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'],
             shortNames: r.shortNames,
+            ...(r.categories ? { categories: r.categories } : {}),
           },
           ...(r.name !== 'namespaces'
             ? [
@@ -353,10 +473,11 @@ export class ApiServer {
     return undefined;
   }
 
-  /** /api/v1/[namespaces/NS/]RESOURCE[/NAME[/status]] */
+  /** /api/v1/[namespaces/NS/]RESOURCE[/NAME[/status]], and /apis/GROUP/v1/… for the groups served */
   private route(path: string): Route {
+    const group = /^\/apis\/([^/]+)\/v1/.exec(path)?.[1] ?? '';
     const parts = path
-      .replace(/^\/api\/v1\/?/, '')
+      .replace(/^\/api\/v1\/?|^\/apis\/[^/]+\/v1\/?/, '')
       .split('/')
       .filter(Boolean);
     let namespace: string | undefined;
@@ -365,15 +486,12 @@ export class ApiServer {
       parts.splice(0, 2);
     }
     const [name_, name, sub, ...rest] = parts;
-    const resource = RESOURCES.find((r) => r.name === name_);
+    const resource = RESOURCES.find((r) => r.name === name_ && (r.group ?? '') === group);
     const subOk =
-      (sub === 'status' && resource?.name !== 'namespaces') || (sub === 'binding' && resource?.name === 'pods');
+      (sub === 'status' && resource?.name !== 'namespaces' && resource?.name !== 'endpointslices') ||
+      (sub === 'binding' && resource?.name === 'pods');
     if (!resource || rest.length || (sub !== undefined && !subOk))
-      throw new ApiError(
-        404,
-        'NotFound',
-        `the lab's API server does not serve ${path}: it serves ${SUPPORTED} (and pods/status, pods/binding, nodes/status) in v1`,
-      );
+      throw new ApiError(404, 'NotFound', `the lab's API server does not serve ${path}: it serves ${SERVED}`);
     if (namespace && !resource.namespaced)
       throw new ApiError(404, 'NotFound', `${resource.name} are not namespaced: ${path} does not exist`);
     return {
@@ -410,25 +528,27 @@ export class ApiServer {
       const found = req.method === 'GET' ? this.discovery(path) : undefined;
       if (found) return send(200, found);
       let watching = url.searchParams.get('watch') === 'true' || url.searchParams.get('watch') === '1';
-      if (path.startsWith('/api/v1/watch/')) {
+      const base = /^(\/api\/v1|\/apis\/([^/]+)\/v1)(\/watch)?(\/.*)?$/.exec(path);
+      if (base?.[3]) {
         watching = true;
-        path = path.replace('/api/v1/watch/', '/api/v1/');
+        path = `${base[1]}${base[4] ?? ''}`;
       }
-      if (path !== '/api/v1' && !path.startsWith('/api/v1/'))
+      if (!base || (base[2] !== undefined && !GROUPS.includes(base[2])))
         throw new ApiError(
           404,
           'NotFound',
-          `the lab's API server does not serve ${path}: it serves the core group (v1: ${SUPPORTED}); other groups are not modelled`,
+          `the lab's API server does not serve ${path}: it serves ${SERVED}; other groups are not modelled`,
         );
       const route = this.route(path);
       // field selectors, as clients send them: metadata.name=NAME (kubectl wait, delete), involvedObject.* (describe)
       const selector = fieldSelector(url.searchParams.get('fieldSelector'));
+      const labels = labelSelector(url.searchParams.get('labelSelector'));
       const listOne = selector.length > 0;
       const asTable = /as=Table/.test(req.headers.accept ?? '');
       const r = route.resource;
       switch (req.method) {
         case 'GET': {
-          if (watching) return this.serveWatch(route, url, asTable, res, selector);
+          if (watching) return this.serveWatch(route, url, asTable, res, selector, labels);
           if (route.name && !listOne) {
             const o = await this.get(route);
             return send(200, asTable ? this.table(r, [o]) : o);
@@ -436,13 +556,21 @@ export class ApiServer {
           const listed = await this.list(route);
           const revision = listed.revision;
           const items = listed.items.filter(
-            (o) => (!route.name || o.metadata?.name === route.name) && matches(o, selector),
+            (o) =>
+              (!route.name || o.metadata?.name === route.name) &&
+              matches(o, selector) &&
+              labelsMatch(o.metadata?.labels, labels),
           );
           return send(
             200,
             asTable
               ? this.table(r, items, String(revision))
-              : { kind: `${r.kind}List`, apiVersion: 'v1', metadata: { resourceVersion: String(revision) }, items },
+              : {
+                  kind: `${r.kind}List`,
+                  apiVersion: apiVersionOf(r),
+                  metadata: { resourceVersion: String(revision) },
+                  items,
+                },
           );
         }
         case 'POST':
@@ -484,6 +612,7 @@ export class ApiServer {
     asTable: boolean,
     res: ServerResponse,
     selector: Selector = [],
+    labels: Requirement[] = [],
   ): Promise<void> {
     let since = Number(url.searchParams.get('resourceVersion') || '0');
     const initial = url.searchParams.get('sendInitialEvents') === 'true';
@@ -493,7 +622,12 @@ export class ApiServer {
     if (!since || initial) {
       // the current objects first, as ADDED (kube-apiserver's "get state and start at most recent")
       const { items, revision } = await this.list(route);
-      const mine = items.filter((o) => (!route.name || o.metadata?.name === route.name) && matches(o, selector));
+      const mine = items.filter(
+        (o) =>
+          (!route.name || o.metadata?.name === route.name) &&
+          matches(o, selector) &&
+          labelsMatch(o.metadata?.labels, labels),
+      );
       for (const o of mine) write('ADDED', o);
       since = revision;
       // a client that asked for the initial events (client-go's WatchList) waits for this bookmark
@@ -503,13 +637,17 @@ export class ApiServer {
             type: 'BOOKMARK',
             object: {
               kind: route.resource.kind,
-              apiVersion: 'v1',
+              apiVersion: apiVersionOf(route.resource),
               metadata: { resourceVersion: String(revision), annotations: { 'k8s.io/initial-events-end': 'true' } },
             },
           })}\n`,
         );
     }
-    const stop = this.watch(route, since, (e) => matches(e.object, selector) && write(e.type, e.object));
+    const stop = this.watch(
+      route,
+      since,
+      (e) => matches(e.object, selector) && labelsMatch(e.object.metadata?.labels, labels) && write(e.type, e.object),
+    );
     const timeout = Number(url.searchParams.get('timeoutSeconds') ?? '1800');
     const timer = setTimeout(() => res.end(), Math.min(timeout, 3600) * 1000);
     res.on('close', () => {
@@ -523,16 +661,17 @@ export class ApiServer {
  * The core group's OpenAPI v3, as far as kubectl reads it before a create: each write names its kind and
  * takes fieldValidation, so kubectl leaves validation to the server (which refuses what it does not model).
  */
-function openApiV1() {
-  const gvk = (r: Resource) => ({ group: '', version: 'v1', kind: r.kind });
+function openApiV1(group: string) {
+  const gvk = (r: Resource) => ({ group, version: 'v1', kind: r.kind });
   const write = (r: Resource, action: string) => ({
     parameters: [{ name: 'fieldValidation', in: 'query', schema: { type: 'string', uniqueItems: true } }],
     'x-kubernetes-action': action,
     'x-kubernetes-group-version-kind': gvk(r),
   });
   const paths: Record<string, unknown> = {};
-  for (const r of RESOURCES) {
-    const base = r.namespaced ? `/api/v1/namespaces/{namespace}/${r.name}` : `/api/v1/${r.name}`;
+  const prefix = group ? `/apis/${group}/v1` : '/api/v1';
+  for (const r of RESOURCES.filter((x) => (x.group ?? '') === group)) {
+    const base = r.namespaced ? `${prefix}/namespaces/{namespace}/${r.name}` : `${prefix}/${r.name}`;
     paths[base] = { post: write(r, 'post') };
     paths[`${base}/{name}`] = { put: write(r, 'put'), patch: write(r, 'patch') };
   }
@@ -542,6 +681,46 @@ function openApiV1() {
     paths,
     components: { schemas: {} },
   };
+}
+
+/** generateName's five characters, from apimachinery's alphabet (no vowels, no look-alikes). */
+function generatedSuffix(): string {
+  const alphabet = 'bcdfghjklmnpqrstvwxz2456789';
+  return Array.from(randomBytes(5), (b) => alphabet[b % alphabet.length]).join('');
+}
+
+/** /apis, /apis/GROUP and /apis/GROUP/v1: legacy (unaggregated) discovery of the groups besides the core. */
+function groupDiscovery(path: string): unknown {
+  const version = (g: string) => ({ groupVersion: `${g}/v1`, version: 'v1' });
+  const group = (g: string) => ({ name: g, versions: [version(g)], preferredVersion: version(g) });
+  if (path === '/apis') return { kind: 'APIGroupList', apiVersion: 'v1', groups: GROUPS.map(group) };
+  const m = /^\/apis\/([^/]+)(\/v1)?$/.exec(path);
+  if (!m || !GROUPS.includes(m[1]!)) return undefined;
+  if (!m[2]) return { kind: 'APIGroup', apiVersion: 'v1', ...group(m[1]!) };
+  return {
+    kind: 'APIResourceList',
+    apiVersion: 'v1',
+    groupVersion: `${m[1]}/v1`,
+    resources: RESOURCES.filter((r) => r.group === m[1]).map((r) => ({
+      name: r.name,
+      singularName: r.singular,
+      namespaced: r.namespaced,
+      kind: r.kind,
+      verbs: ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'],
+      ...(r.shortNames.length ? { shortNames: r.shortNames } : {}),
+      ...(r.categories ? { categories: r.categories } : {}),
+    })),
+  };
+}
+
+/** A label selector (`?labelSelector=`); a malformed one is the API's BadRequest. */
+function labelSelector(text: string | null): Requirement[] {
+  try {
+    return parseLabelSelector(text);
+  } catch (e) {
+    if (e instanceof LabelSelectorError) throw new ApiError(400, 'BadRequest', e.message);
+    throw e;
+  }
 }
 
 async function body(req: IncomingMessage): Promise<KubeObject> {

@@ -3,6 +3,7 @@
 import type { Kubelet } from '../runtime/kubelet.js';
 import type { World } from '../world/world.js';
 import { AGENTS, Cluster } from './cluster.js';
+import { startEndpointSliceController } from './endpointslice-controller.js';
 import { startKubeProxy, type ProxyMode } from './kube-proxy.js';
 import { startNodeStatus } from './node-status.js';
 import { routesAgent, startPodRoutes } from './pod-routes.js';
@@ -35,6 +36,7 @@ export async function startControlPlane(
     stops.push(await startNodeStatus(cluster.as(AGENTS.kubelet('node-status')), world, kubelet));
     stops.push(startScheduler(cluster.as(AGENTS.scheduler)));
     stops.push(startPodSync(cluster.as(AGENTS.kubelet('pod-sync')), world, kubelet));
+    stops.push(startEndpointSliceController(cluster.as(AGENTS.controllerManager('endpointslice-controller'))));
     for (const node of world.nodes.keys()) {
       stops.push(await startPodRoutes(cluster.as(routesAgent(node)), world, node));
       stops.push(

@@ -1,6 +1,7 @@
 // The kinds the lab's API server serves, as kube-apiserver names and stores them: the REST resource,
 // the etcd key (nodes live under /registry/minions, as they do in kube-apiserver), discovery's entry,
 // the defaults a create fills in, and the columns `kubectl get` prints (the server's Table).
+import { isIPv4, isIPv6, SERVICE_CIDR } from './service-ips.js';
 
 export type KubeObject = {
   apiVersion?: string;
@@ -30,6 +31,10 @@ export interface Column {
 export interface Resource {
   /** The REST name: pods. */
   name: string;
+  /** The API group: absent for the core group (v1), discovery.k8s.io for EndpointSlices. */
+  group?: string;
+  /** Discovery's categories: `kubectl get all` lists the kinds in "all". */
+  categories?: string[];
   kind: string;
   singular: string;
   namespaced: boolean;
@@ -45,6 +50,9 @@ export interface Resource {
   /** Checks a create: the message of each field error (the API's Invalid). */
   validate?: (o: KubeObject) => string[];
 }
+
+/** The apiVersion of a resource's objects: v1, or GROUP/v1. */
+export const apiVersionOf = (r: Resource): string => (r.group ? `${r.group}/v1` : 'v1');
 
 /** Age as kubectl prints it (translateTimestampSince): 45s, 3m20s, 5h, 2d. */
 export function age(ts: unknown, now: number): string {
@@ -124,6 +132,7 @@ export const PODS: Resource = {
   singular: 'pod',
   namespaced: true,
   shortNames: ['po'],
+  categories: ['all'],
   registry: '/registry/pods/',
   specFields: POD_SPEC_FIELDS,
   columns: [
@@ -333,4 +342,331 @@ export const EVENTS: Resource = {
   validate: (o) => nameErrors(o, false),
 };
 
-export const RESOURCES: readonly Resource[] = [PODS, NODES, NAMESPACES, EVENTS];
+// ---- Services and EndpointSlices ----
+
+/** The Service spec fields the lab models (the API's ClusterIP Service; kube-proxy and the DNS act on them). */
+export const SERVICE_SPEC_FIELDS = [
+  'selector',
+  'ports',
+  'type',
+  'clusterIP',
+  'clusterIPs',
+  'ipFamilies',
+  'ipFamilyPolicy',
+  'sessionAffinity',
+  'internalTrafficPolicy',
+  'publishNotReadyAddresses',
+] as const;
+const SERVICE_PORT_FIELDS = ['name', 'protocol', 'port', 'targetPort', 'appProtocol'];
+const PROTOCOLS = ['SCTP', 'TCP', 'UDP'];
+const DNS1035_LABEL = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
+const IANA_SVC_NAME = /^(?=.*[a-z])[a-z0-9]([a-z0-9-]*[a-z0-9])?$/;
+const LABEL_VALUE = /^([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?$/;
+const isPort = (n: unknown) => typeof n === 'number' && Number.isInteger(n) && n >= 1 && n <= 65535;
+const quoted = (v: unknown) => (typeof v === 'string' ? `"${v}"` : JSON.stringify(v));
+
+export type ServicePort = {
+  name?: string;
+  protocol?: string;
+  port?: number;
+  targetPort?: number | string;
+  appProtocol?: string;
+};
+export const portsOf = (o: KubeObject) => (Array.isArray(o.spec?.ports) ? o.spec.ports : []) as ServicePort[];
+
+/** A Service's field errors, as ValidateService words them (with what the lab does not model said so). */
+function serviceErrors(o: KubeObject): string[] {
+  const errs: string[] = [];
+  const name = o.metadata?.name;
+  if (!name) errs.push('metadata.name: Required value: name or generateName is required');
+  else if (!DNS1035_LABEL.test(name) || name.length > 63)
+    errs.push(
+      `metadata.name: Invalid value: "${name}": a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with an alphabetic character, and end with an alphanumeric character (e.g. 'my-name',  or 'abc-123', regex used for validation is '[a-z]([-a-z0-9]*[a-z0-9])?')`,
+    );
+  const spec = o.spec ?? {};
+  if (spec.type !== undefined && spec.type !== 'ClusterIP')
+    errs.push(
+      `spec.type: Unsupported value: ${quoted(spec.type)}: supported values: "ClusterIP" (this lab's API server models ClusterIP Services, headless ones included (clusterIP: None); NodePort, LoadBalancer and ExternalName are not modelled)`,
+    );
+  const ip = spec.clusterIP;
+  const headless = ip === 'None';
+  if (ip !== undefined && ip !== '' && !headless && !isIPv4(ip))
+    errs.push(
+      isIPv6(ip)
+        ? `spec.clusterIPs[0]: Invalid value: ${quoted(ip)}: this lab's cluster is IPv4 single-stack (service CIDR ${SERVICE_CIDR})`
+        : `spec.clusterIPs[0]: Invalid value: ${quoted(ip)}: must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)`,
+    );
+  const ips = spec.clusterIPs;
+  if (ips !== undefined && (!Array.isArray(ips) || ips.length > 1))
+    errs.push(
+      `spec.clusterIPs: Invalid value: ${JSON.stringify(ips)}: this lab's cluster is IPv4 single-stack: one clusterIP at most`,
+    );
+  else if (Array.isArray(ips) && ips.length && ip !== undefined && ip !== '' && ips[0] !== ip)
+    errs.push(`spec.clusterIPs[0]: Invalid value: ${quoted(ips[0])}: must match \`clusterIP\` when set`);
+  const families = spec.ipFamilies;
+  if (families !== undefined)
+    (Array.isArray(families) ? families : [families]).forEach((f, i) => {
+      if (f === 'IPv6') errs.push(`spec.ipFamilies[${i}]: Invalid value: "IPv6": not configured on this cluster`);
+      else if (f !== 'IPv4')
+        errs.push(`spec.ipFamilies[${i}]: Unsupported value: ${quoted(f)}: supported values: "IPv4", "IPv6"`);
+    });
+  const policy = spec.ipFamilyPolicy;
+  if (policy === 'RequireDualStack')
+    errs.push(
+      'spec.ipFamilyPolicy: Invalid value: "RequireDualStack": this cluster is not configured for dual-stack services',
+    );
+  else if (policy !== undefined && policy !== 'SingleStack' && policy !== 'PreferDualStack')
+    errs.push(
+      `spec.ipFamilyPolicy: Unsupported value: ${quoted(policy)}: supported values: "PreferDualStack", "RequireDualStack", "SingleStack"`,
+    );
+  if (spec.sessionAffinity !== undefined && spec.sessionAffinity !== 'None')
+    errs.push(
+      `spec.sessionAffinity: Unsupported value: ${quoted(spec.sessionAffinity)}: supported values: "None" (this lab does not model ClientIP affinity)`,
+    );
+  const itp = spec.internalTrafficPolicy;
+  if (itp !== undefined && itp !== 'Cluster' && itp !== 'Local')
+    errs.push(`spec.internalTrafficPolicy: Unsupported value: ${quoted(itp)}: supported values: "Cluster", "Local"`);
+  if (spec.publishNotReadyAddresses !== undefined && typeof spec.publishNotReadyAddresses !== 'boolean')
+    errs.push(`spec.publishNotReadyAddresses: Invalid value: ${quoted(spec.publishNotReadyAddresses)}: a boolean`);
+  const sel = spec.selector;
+  if (sel !== undefined && sel !== null) {
+    if (typeof sel !== 'object' || Array.isArray(sel)) errs.push('spec.selector: Invalid value: a map of labels');
+    else
+      for (const [k, v] of Object.entries(sel as Record<string, unknown>))
+        if (typeof v !== 'string' || !LABEL_VALUE.test(v) || v.length > 63)
+          errs.push(
+            `spec.selector: Invalid value: ${quoted(v)}: a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (key ${k})`,
+          );
+  }
+  const ports = spec.ports;
+  if (ports !== undefined && !Array.isArray(ports)) errs.push('spec.ports: Invalid value: a list of ports');
+  const list = portsOf(o);
+  if (!list.length && !headless) errs.push('spec.ports: Required value');
+  const names = new Set<string>();
+  const seen = new Set<string>();
+  list.forEach((p, i) => {
+    const at = `spec.ports[${i}]`;
+    if (!p || typeof p !== 'object') return errs.push(`${at}: Invalid value: a port`);
+    for (const f of Object.keys(p))
+      if (!SERVICE_PORT_FIELDS.includes(f))
+        errs.push(
+          `${at}.${f}: this lab's API server does not model this field (a Service's port here may have: ${SERVICE_PORT_FIELDS.join(', ')}${f === 'nodePort' ? '; NodePort Services are not modelled' : ''})`,
+        );
+    if (list.length > 1 && !p.name) errs.push(`${at}.name: Required value`);
+    if (p.name) {
+      if (!DNS1123_LABEL.test(p.name))
+        errs.push(
+          `${at}.name: Invalid value: "${p.name}": a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character`,
+        );
+      if (names.has(p.name)) errs.push(`${at}.name: Duplicate value: "${p.name}"`);
+      names.add(p.name);
+    }
+    if (!isPort(p.port))
+      errs.push(`${at}.port: Invalid value: ${quoted(p.port ?? 0)}: must be between 1 and 65535, inclusive`);
+    if (p.protocol !== undefined && !PROTOCOLS.includes(p.protocol))
+      errs.push(`${at}.protocol: Unsupported value: ${quoted(p.protocol)}: supported values: "SCTP", "TCP", "UDP"`);
+    const t = p.targetPort;
+    if (typeof t === 'string' && !(IANA_SVC_NAME.test(t) && t.length <= 15 && !t.includes('--')))
+      errs.push(
+        `${at}.targetPort: Invalid value: "${t}": must contain only alpha-numeric characters (a-z, 0-9), and hyphens (-), at least one letter, at most 15 characters`,
+      );
+    else if (t !== undefined && typeof t !== 'string' && !isPort(t))
+      errs.push(`${at}.targetPort: Invalid value: ${quoted(t)}: must be between 1 and 65535, inclusive`);
+    const pp = `${p.port}/${p.protocol ?? 'TCP'}`;
+    if (seen.has(pp)) errs.push(`${at}: Duplicate value: ${quoted(pp)}`);
+    seen.add(pp);
+  });
+  return errs;
+}
+
+/** What a Service's create or update leaves out, as SetDefaults_Service and the registry fill it in. */
+export function serviceDefaults(o: KubeObject): void {
+  const spec = (o.spec ??= {});
+  spec.type ??= 'ClusterIP';
+  spec.sessionAffinity ??= 'None';
+  spec.internalTrafficPolicy ??= 'Cluster';
+  spec.ipFamilyPolicy ??= 'SingleStack';
+  spec.ipFamilies ??= ['IPv4'];
+  if (spec.clusterIP === 'None') spec.clusterIPs = ['None'];
+  for (const p of portsOf(o)) {
+    p.protocol ??= 'TCP';
+    p.targetPort ??= p.port;
+  }
+}
+
+export const SERVICES: Resource = {
+  name: 'services',
+  kind: 'Service',
+  singular: 'service',
+  namespaced: true,
+  shortNames: ['svc'],
+  categories: ['all'],
+  registry: '/registry/services/specs/',
+  specFields: SERVICE_SPEC_FIELDS,
+  columns: [
+    nameColumn,
+    {
+      name: 'Type',
+      type: 'string',
+      description:
+        'type determines how the Service is exposed. Defaults to ClusterIP. Valid options are ExternalName, ClusterIP, NodePort, and LoadBalancer.',
+      priority: 0,
+    },
+    {
+      name: 'Cluster-IP',
+      type: 'string',
+      description:
+        'clusterIP is the IP address of the service and is usually assigned randomly. If an address is specified manually, is in-range (as per system configuration), and is not in use, it will be allocated to the service; otherwise creation of the service will fail.',
+      priority: 0,
+    },
+    {
+      name: 'External-IP',
+      type: 'string',
+      description:
+        'externalIPs is a list of IP addresses for which nodes in the cluster will also accept traffic for this service.',
+      priority: 0,
+    },
+    {
+      name: 'Port(s)',
+      type: 'string',
+      description: 'The list of ports that are exposed by this service.',
+      priority: 0,
+    },
+    ageColumn,
+    {
+      name: 'Selector',
+      type: 'string',
+      description:
+        'Route service traffic to pods with label keys and values matching this selector. If empty or not present, the service is assumed to have an external process managing its endpoints.',
+      priority: 1,
+    },
+  ],
+  cells: (o, now) => {
+    const sel = (o.spec?.selector ?? {}) as Record<string, string>;
+    const ports = portsOf(o).map((p) => `${p.port}/${p.protocol ?? 'TCP'}`);
+    const keys = Object.keys(sel).sort();
+    return [
+      o.metadata?.name,
+      o.spec?.type ?? 'ClusterIP',
+      typeof o.spec?.clusterIP === 'string' && o.spec.clusterIP ? o.spec.clusterIP : '<none>',
+      '<none>',
+      ports.length ? ports.join(',') : '<none>',
+      age(o.metadata?.creationTimestamp, now),
+      keys.length ? keys.map((k) => `${k}=${sel[k]}`).join(',') : '<none>',
+    ];
+  },
+  defaults: (o) => {
+    serviceDefaults(o);
+    o.status = { loadBalancer: {} };
+  },
+  validate: serviceErrors,
+};
+
+export type EndpointPort = { name?: string; port?: number | null; protocol?: string; appProtocol?: string };
+export type Endpoint = {
+  addresses: string[];
+  conditions?: { ready?: boolean; serving?: boolean; terminating?: boolean };
+  nodeName?: string;
+  targetRef?: { kind?: string; namespace?: string; name?: string; uid?: string };
+  zone?: string;
+  hostname?: string;
+};
+
+/** Three items, then "+ N more..." (the printers' listWithMoreString); "<unset>" when there are none. */
+function listWithMore(list: string[]): string {
+  const shown = list.slice(0, 3).join(',');
+  if (list.length > 3) return `${shown} + ${list.length - 3} more...`;
+  return shown || '<unset>';
+}
+
+function endpointSliceErrors(o: KubeObject): string[] {
+  const errs = nameErrors(o, false);
+  const type = o.addressType;
+  if (type === undefined) errs.push('addressType: Required value');
+  else if (!['IPv4', 'IPv6', 'FQDN'].includes(type as string))
+    errs.push(`addressType: Unsupported value: ${quoted(type)}: supported values: "FQDN", "IPv4", "IPv6"`);
+  const eps = o.endpoints ?? [];
+  if (!Array.isArray(eps)) errs.push('endpoints: Invalid value: a list of endpoints');
+  else {
+    if (eps.length > 1000) errs.push(`endpoints: Too many: ${eps.length}: must have at most 1000 items`);
+    (eps as Endpoint[]).forEach((e, i) => {
+      const addrs = e?.addresses;
+      if (!Array.isArray(addrs) || addrs.length < 1 || addrs.length > 100)
+        errs.push(
+          `endpoints[${i}].addresses: Invalid value: ${JSON.stringify(addrs ?? [])}: must have 1 to 100 addresses`,
+        );
+      else
+        addrs.forEach((a, j) => {
+          if (type === 'IPv4' && !isIPv4(a))
+            errs.push(`endpoints[${i}].addresses[${j}]: Invalid value: ${quoted(a)}: must be a valid IPv4 address`);
+          if (type === 'IPv6' && !isIPv6(a))
+            errs.push(`endpoints[${i}].addresses[${j}]: Invalid value: ${quoted(a)}: must be a valid IPv6 address`);
+        });
+    });
+  }
+  const ports = o.ports ?? [];
+  if (!Array.isArray(ports)) errs.push('ports: Invalid value: a list of ports');
+  else
+    (ports as EndpointPort[]).forEach((p, i) => {
+      if (p?.port !== undefined && p.port !== null && !isPort(p.port))
+        errs.push(`ports[${i}].port: Invalid value: ${quoted(p.port)}: must be between 1 and 65535, inclusive`);
+      if (p?.protocol !== undefined && !PROTOCOLS.includes(p.protocol))
+        errs.push(
+          `ports[${i}].protocol: Unsupported value: ${quoted(p.protocol)}: supported values: "SCTP", "TCP", "UDP"`,
+        );
+    });
+  return errs;
+}
+
+export const ENDPOINTSLICES: Resource = {
+  name: 'endpointslices',
+  group: 'discovery.k8s.io',
+  kind: 'EndpointSlice',
+  singular: 'endpointslice',
+  namespaced: true,
+  shortNames: [],
+  registry: '/registry/endpointslices/',
+  columns: [
+    nameColumn,
+    {
+      name: 'AddressType',
+      type: 'string',
+      description:
+        'addressType specifies the type of address carried by this EndpointSlice. All addresses in this slice must be the same type.',
+      priority: 0,
+    },
+    {
+      name: 'Ports',
+      type: 'string',
+      description: 'ports specifies the list of network ports exposed by each endpoint in this slice.',
+      priority: 0,
+    },
+    {
+      name: 'Endpoints',
+      type: 'string',
+      description: 'endpoints is a list of unique endpoints in this slice.',
+      priority: 0,
+    },
+    ageColumn,
+  ],
+  cells: (o, now) => {
+    const ports = (Array.isArray(o.ports) ? o.ports : []) as EndpointPort[];
+    const eps = (Array.isArray(o.endpoints) ? o.endpoints : []) as Endpoint[];
+    return [
+      o.metadata?.name,
+      o.addressType,
+      listWithMore(ports.map((p) => (typeof p.port === 'number' ? String(p.port) : (p.name ?? '*')))),
+      listWithMore(eps.flatMap((e) => e.addresses ?? [])),
+      age(o.metadata?.creationTimestamp, now),
+    ];
+  },
+  defaults: (o) => {
+    for (const p of (Array.isArray(o.ports) ? o.ports : []) as EndpointPort[]) {
+      p.name ??= '';
+      p.protocol ??= 'TCP';
+    }
+  },
+  validate: endpointSliceErrors,
+};
+
+export const RESOURCES: readonly Resource[] = [PODS, NODES, NAMESPACES, EVENTS, SERVICES, ENDPOINTSLICES];
