@@ -29,15 +29,19 @@ export const nftEndpointChain = (
   ep: Endpoint,
 ) => `endpoint-${endpointBase(sp, ep)}`;
 
-/** The table's base chains (nftablesBaseChains): filter ones before DNAT, so they see the ClusterIP. */
+/**
+ * The table's base chains (nftablesBaseChains): filter ones before DNAT, so they see the ClusterIP.
+ * kube-proxy asks for dstnat-10 and so on; nft takes the names only on the hooks they belong to, so the
+ * others are written as their numbers (dstnat is -100, srcnat 100), as `nft list` prints them on a real node.
+ */
 const BASE_CHAINS: [string, string, string, string][] = [
   ['filter-prerouting', 'filter', 'prerouting', 'dstnat - 10'],
-  ['filter-input', 'filter', 'input', 'dstnat - 10'],
-  ['filter-forward', 'filter', 'forward', 'dstnat - 10'],
-  ['filter-output', 'filter', 'output', 'dstnat - 10'],
-  ['filter-output-post-dnat', 'filter', 'output', 'dstnat + 10'],
+  ['filter-input', 'filter', 'input', '-110'],
+  ['filter-forward', 'filter', 'forward', '-110'],
+  ['filter-output', 'filter', 'output', '-110'],
+  ['filter-output-post-dnat', 'filter', 'output', '-90'],
   ['nat-prerouting', 'nat', 'prerouting', 'dstnat'],
-  ['nat-output', 'nat', 'output', 'dstnat'],
+  ['nat-output', 'nat', 'output', '-100'],
   ['nat-postrouting', 'nat', 'postrouting', 'srcnat'],
 ];
 

@@ -22,11 +22,26 @@ export class PodRoutesError extends Error {
 }
 
 /** Another node's pod CIDR and where it is: its InternalIP. */
-function routeOf(o: KubeObject): { cidr: string; via: string } | undefined {
+export function routeOf(o: KubeObject): { cidr: string; via: string } | undefined {
   const cidr = o.spec?.podCIDR;
   const addrs = (o.status?.addresses ?? []) as { type: string; address: string }[];
   const via = addrs.find((a) => a.type === 'InternalIP')?.address;
   return typeof cidr === 'string' && via ? { cidr, via } : undefined;
+}
+
+async function ipRoute(world: World, node: string, args: string[]): Promise<void> {
+  const r = await world.exec({ kind: 'node', node }, ['ip', 'route', ...args]);
+  if (r.code !== 0)
+    throw new PodRoutesError(`ip route ${args.join(' ')} on ${node} failed: ${(r.stderr || r.stdout).trim()}`);
+}
+
+/** One node's routes from the Node objects, as the loop installs them (idempotent: ip route replace). */
+export async function installRoutes(world: World, node: string, nodes: KubeObject[]): Promise<void> {
+  await ipRoute(world, node, ['replace', SERVICE_CIDR, 'dev', UNDERLAY_DEV]);
+  for (const o of nodes) {
+    const r = o.metadata?.name !== node ? routeOf(o) : undefined;
+    if (r) await ipRoute(world, node, ['replace', r.cidr, 'via', r.via, 'dev', UNDERLAY_DEV]);
+  }
 }
 
 /**
@@ -34,12 +49,7 @@ function routeOf(o: KubeObject): { cidr: string; via: string } | undefined {
  * before it resolves, then kept as nodes come and go (a watch); answers the stop.
  */
 export async function startPodRoutes(api: ApiClient, world: World, node: string): Promise<() => void> {
-  const target = { kind: 'node' as const, node };
-  const ip = async (args: string[]) => {
-    const r = await world.exec(target, ['ip', 'route', ...args]);
-    if (r.code !== 0)
-      throw new PodRoutesError(`ip route ${args.join(' ')} on ${node} failed: ${(r.stderr || r.stdout).trim()}`);
-  };
+  const ip = (args: string[]) => ipRoute(world, node, args);
   /** Each other node's route as installed: name → "CIDR via IP". */
   const installed = new Map<string, { cidr: string; via: string }>();
   const apply = async (type: string, o: KubeObject) => {

@@ -1,0 +1,376 @@
+// kube-proxy: its rules as kube-proxy writes them (chain names from its hash, rule order, probabilities,
+// comments), applied in real world nodes (iptables-save and nft list show them; a ClusterIP answered by
+// pods on both nodes, from a node and from a pod), and end to end with the real kubectl — as root and as nobody.
+import { createHash } from 'node:crypto';
+import { execFile } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { bridgeConfList, DEFAULT_CONF_FILE } from '../src-main/cni/defaults.js';
+import { endpointChain, probability, renderIptables, serviceChain } from '../src-main/cluster/kube-proxy-iptables.js';
+import { nftEndpointChain, nftServiceChain, renderNftables } from '../src-main/cluster/kube-proxy-nftables.js';
+import { servicePorts } from '../src-main/cluster/kube-proxy-state.js';
+import { NodeRules } from '../src-main/cluster/kube-proxy.js';
+import { nodeObject } from '../src-main/cluster/node-status.js';
+import { installRoutes } from '../src-main/cluster/pod-routes.js';
+import type { KubeObject } from '../src-main/cluster/resources.js';
+import { buildWorld } from '../src-main/session/world-spec.js';
+import { spawnAsNobody } from './helpers.js';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+const PODNET = join(ROOT, 'bin', 'podnet.mjs');
+
+/**
+ * kube-proxy's chain hash, derived here without the code under test: sha256, then RFC 4648 base32 of
+ * its first 10 bytes (80 bits: exactly 16 characters, the 16 kube-proxy keeps).
+ */
+function kubeHash(s: string): string {
+  const bits = BigInt('0x' + createHash('sha256').update(s).digest().subarray(0, 10).toString('hex'));
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+  let out = '';
+  for (let i = 15; i >= 0; i--) out += alphabet[Number((bits >> BigInt(i * 5)) & 31n)];
+  return out;
+}
+
+/** A Service as the API returns it (kube-apiserver's shape, ClusterIP allocated). */
+function service(
+  name: string,
+  clusterIP: string,
+  ports: Record<string, unknown>[],
+  extra: Record<string, unknown> = {},
+) {
+  return {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: { name, namespace: 'default' },
+    spec: { type: 'ClusterIP', clusterIP, clusterIPs: [clusterIP], selector: { app: name }, ports, ...extra },
+  } as KubeObject;
+}
+
+type Cond = { ready?: boolean; serving?: boolean; terminating?: boolean };
+/** An EndpointSlice as the EndpointSlice controller writes it. */
+function slice(
+  svc: string,
+  ports: Record<string, unknown>[],
+  endpoints: [string, Cond, string?][],
+  name = `${svc}-abcde`,
+) {
+  return {
+    apiVersion: 'discovery.k8s.io/v1',
+    kind: 'EndpointSlice',
+    metadata: { name, namespace: 'default', labels: { 'kubernetes.io/service-name': svc } },
+    addressType: 'IPv4',
+    ports,
+    endpoints: endpoints.map(([ip, conditions, nodeName]) => ({
+      addresses: [ip],
+      conditions,
+      ...(nodeName ? { nodeName } : {}),
+    })),
+  } as KubeObject;
+}
+
+const READY = { ready: true, serving: true, terminating: false };
+const OPTS = { clusterCidr: '10.244.0.0/16' };
+
+describe("kube-proxy's iptables rules, rendered", () => {
+  it("chain names are kube-proxy's hash: the ones every real cluster shows for kubernetes and kube-dns", () => {
+    const spn = (ns: string, svc: string, portName: string, protocol: 'TCP' | 'UDP') => ({
+      name: `${ns}/${svc}:${portName}`,
+      protocol,
+    });
+    // seen in `iptables-save` on any kubeadm cluster
+    expect(serviceChain(spn('default', 'kubernetes', 'https', 'TCP'))).toBe('KUBE-SVC-NPX46M4PTMTKRN6Y');
+    expect(serviceChain(spn('kube-system', 'kube-dns', 'dns', 'UDP'))).toBe('KUBE-SVC-TCOU7JCQXEZGVUNU');
+    expect(serviceChain(spn('kube-system', 'kube-dns', 'metrics', 'TCP'))).toBe('KUBE-SVC-JD5MR3NA4I4DYORP');
+    // and as derived here: ServicePortName.String() + protocol (+ "IP:port" for an endpoint)
+    expect(serviceChain({ name: 'default/web', protocol: 'TCP' })).toBe(`KUBE-SVC-${kubeHash('default/webtcp')}`);
+    expect(endpointChain({ name: 'default/web', protocol: 'TCP' }, { ip: '10.244.1.2', port: 8080 })).toBe(
+      `KUBE-SEP-${kubeHash('default/webtcp10.244.1.2:8080')}`,
+    );
+    expect(probability(3)).toBe('0.3333333333');
+  });
+
+  it('a Service with three ready endpoints: the exact lines, in order, with 1/3, 1/2, then unconditional', () => {
+    const ports = servicePorts(
+      [service('web', '10.96.0.50', [{ name: 'http', port: 80, protocol: 'TCP', targetPort: 8080 }])],
+      [
+        slice(
+          'web',
+          [{ name: 'http', port: 8080, protocol: 'TCP' }],
+          [
+            ['10.244.2.2', READY, 'node2'],
+            ['10.244.1.10', READY, 'node1'],
+            ['10.244.1.2', READY, 'node1'],
+            // not ready and not terminating: left out
+            ['10.244.1.9', { ready: false, serving: false, terminating: false }, 'node1'],
+          ],
+        ),
+      ],
+    );
+    const svc = `KUBE-SVC-${kubeHash('default/web:httptcp')}`;
+    // endpoints in kube-proxy's byEndpoint order: by the "IP:port" string (so .1.10 before .1.2)
+    const seps = ['10.244.1.10:8080', '10.244.1.2:8080', '10.244.2.2:8080'].map(
+      (e) => [e, `KUBE-SEP-${kubeHash(`default/web:httptcp${e}`)}`] as const,
+    );
+    const nat = renderIptables(ports, OPTS).split('*nat\n')[1]!;
+    const lines = nat.split('\n');
+    expect(lines.slice(0, 4)).toEqual([
+      ':KUBE-SERVICES - [0:0]',
+      ':KUBE-NODEPORTS - [0:0]',
+      ':KUBE-POSTROUTING - [0:0]',
+      ':KUBE-MARK-MASQ - [0:0]',
+    ]);
+    expect(lines).toContain(`:${svc} - [0:0]`);
+    const rules = lines.filter(
+      (l) => l.startsWith(`-A ${svc} `) || l.startsWith('-A KUBE-SEP-') || l.includes(`-j ${svc}`),
+    );
+    expect(rules).toEqual([
+      `-A KUBE-SERVICES -m comment --comment "default/web:http cluster IP" -m tcp -p tcp -d 10.96.0.50 --dport 80 -j ${svc}`,
+      `-A ${svc} -m comment --comment "default/web:http cluster IP" -m tcp -p tcp -d 10.96.0.50 --dport 80 ! -s 10.244.0.0/16 -j KUBE-MARK-MASQ`,
+      `-A ${svc} -m comment --comment "default/web:http -> ${seps[0][0]}" -m statistic --mode random --probability 0.3333333333 -j ${seps[0][1]}`,
+      `-A ${svc} -m comment --comment "default/web:http -> ${seps[1][0]}" -m statistic --mode random --probability 0.5000000000 -j ${seps[1][1]}`,
+      `-A ${svc} -m comment --comment "default/web:http -> ${seps[2][0]}" -j ${seps[2][1]}`,
+      ...seps.flatMap(([e, c]) => [
+        `-A ${c} -m comment --comment default/web:http -s ${e.split(':')[0]} -j KUBE-MARK-MASQ`,
+        `-A ${c} -m comment --comment default/web:http -m tcp -p tcp -j DNAT --to-destination ${e}`,
+      ]),
+    ]);
+    // the masquerade machinery, and KUBE-NODEPORTS last in KUBE-SERVICES
+    expect(nat).toContain('-A KUBE-POSTROUTING -m mark ! --mark 0x00004000/0x00004000 -j RETURN\n');
+    expect(nat).toContain('-A KUBE-POSTROUTING -j MARK --xor-mark 0x00004000\n');
+    expect(nat).toContain('-A KUBE-MARK-MASQ -j MARK --or-mark 0x00004000\n');
+    expect(lines.filter((l) => l.startsWith('-A KUBE-SERVICES')).at(-1)).toContain('-j KUBE-NODEPORTS');
+    expect(nat.trimEnd().endsWith('COMMIT')).toBe(true);
+  });
+
+  it('no ready endpoint: serving-and-terminating ones are used; none at all: a REJECT in filter, no nat chain', () => {
+    const ports = servicePorts(
+      [service('a', '10.96.0.51', [{ port: 80 }]), service('b', '10.96.0.52', [{ port: 80 }])],
+      [
+        slice(
+          'a',
+          [{ name: '', port: 80, protocol: 'TCP' }],
+          [
+            ['10.244.1.3', { ready: false, serving: true, terminating: true }],
+            ['10.244.1.4', { ready: false, serving: false, terminating: true }],
+          ],
+        ),
+        slice('b', [{ name: '', port: 80, protocol: 'TCP' }], [['10.244.1.5', { ready: false, serving: false }]]),
+      ],
+    );
+    const text = renderIptables(ports, OPTS);
+    const [filter, nat] = text.split('*nat\n') as [string, string];
+    expect(nat).toContain(
+      `-A KUBE-SVC-${kubeHash('default/atcp')} -m comment --comment "default/a -> 10.244.1.3:80" -j KUBE-SEP-`,
+    );
+    expect(nat).not.toContain('10.244.1.4');
+    expect(filter).toContain(
+      '-A KUBE-SERVICES -m comment --comment "default/b has no endpoints" -m tcp -p tcp -d 10.96.0.52 --dport 80 -j REJECT\n',
+    );
+    expect(nat).not.toContain('10.96.0.52');
+  });
+
+  it("the stale chains of a gone endpoint are flushed and deleted; other tables' chains are not touched", () => {
+    const gone = `KUBE-SEP-${kubeHash('default/webtcp10.244.2.2:80')}`;
+    const text = renderIptables(
+      servicePorts(
+        [service('web', '10.96.0.50', [{ port: 80 }])],
+        [slice('web', [{ name: '', port: 80, protocol: 'TCP' }], [['10.244.1.2', READY]])],
+      ),
+      { ...OPTS, existingNatChains: ['PREROUTING', 'CNI-HOSTPORT-DNAT', gone, 'KUBE-SERVICES'] },
+    );
+    expect(text).toContain(`:${gone} - [0:0]\n`);
+    expect(text).toContain(`-X ${gone}\n`);
+    expect(text).not.toContain('CNI-HOSTPORT-DNAT');
+    expect(text).not.toMatch(/^:(PREROUTING|OUTPUT|POSTROUTING|INPUT|FORWARD) /m);
+  });
+
+  it('ClientIP affinity: the recent-match rules before the random ones, and --set in each endpoint chain', () => {
+    const text = renderIptables(
+      servicePorts(
+        [
+          service('s', '10.96.0.53', [{ port: 80 }], {
+            sessionAffinity: 'ClientIP',
+            sessionAffinityConfig: { clientIP: { timeoutSeconds: 60 } },
+          }),
+        ],
+        [
+          slice(
+            's',
+            [{ name: '', port: 80, protocol: 'TCP' }],
+            [
+              ['10.244.1.2', READY],
+              ['10.244.2.2', READY],
+            ],
+          ),
+        ],
+      ),
+      OPTS,
+    );
+    const sep = `KUBE-SEP-${kubeHash('default/stcp10.244.1.2:80')}`;
+    expect(text).toContain(`-m recent --name ${sep} --rcheck --seconds 60 --reap -j ${sep}`);
+    expect(text).toContain(
+      `-A ${sep} -m comment --comment default/s -m recent --name ${sep} --set -m tcp -p tcp -j DNAT`,
+    );
+  });
+});
+
+describe("kube-proxy's nftables rules, rendered", () => {
+  it("table ip kube-proxy: the service-ips map, numgen random mod N vmap, kube-proxy's chain names", () => {
+    const ports = servicePorts(
+      [service('web', '10.96.0.50', [{ name: 'http', port: 80 }])],
+      [
+        slice(
+          'web',
+          [{ name: 'http', port: 80, protocol: 'TCP' }],
+          [
+            ['10.244.1.2', READY],
+            ['10.244.2.2', READY],
+          ],
+        ),
+      ],
+    );
+    const sp = ports[0]!;
+    // hashAndTruncate: 8 base32 characters of the name's sha256, "-", the name
+    const svc = `service-${kubeHash('default/web/tcp/http').slice(0, 8)}-default/web/tcp/http`;
+    expect(nftServiceChain(sp)).toBe(svc);
+    const ep1 = `endpoint-${kubeHash('default/web/tcp/http__10.244.1.2/80').slice(0, 8)}-default/web/tcp/http__10.244.1.2/80`;
+    expect(nftEndpointChain(sp, sp.endpoints[0]!)).toBe(ep1);
+    const text = renderNftables(ports, OPTS);
+    expect(text).toContain(`add element ip kube-proxy service-ips { 10.96.0.50 . tcp . 80 : goto ${svc} }`);
+    expect(text).toContain(
+      `add rule ip kube-proxy ${svc} numgen random mod 2 vmap { 0 : goto ${ep1} , 1 : goto ${nftEndpointChain(sp, sp.endpoints[1]!)} }`,
+    );
+    expect(text).toContain(`add rule ip kube-proxy ${ep1} meta l4proto tcp dnat to 10.244.1.2:80`);
+    expect(text).toContain('add rule ip kube-proxy nat-prerouting jump services');
+  });
+});
+
+/** Each pod serves its own name (busybox httpd over a folder of its own), so a client sees which one answered. */
+const NAMED_HTTPD = (name: string) => [
+  'sh',
+  '-c',
+  `mkdir -p /tmp/${name} && echo ${name} > /tmp/${name}/index.html && exec httpd -f -p 80 -h /tmp/${name}`,
+];
+
+describe('kube-proxy in real world nodes (hand-built Service and EndpointSlice)', () => {
+  it('iptables then nftables: a ClusterIP answered by pods on both nodes, from a node and from a pod; no endpoints: refused; an endpoint removed: its rules go', async () => {
+    const names = ['node1', 'node2'];
+    const { world, kubelet } = await buildWorld({
+      nodes: names,
+      loopback: 'plugin',
+      configs: Object.fromEntries(
+        names.map((n, i) => [n, { file: DEFAULT_CONF_FILE, text: bridgeConfList(`10.244.${i + 1}.0/24`) }]),
+      ),
+      pods: [
+        { name: 'web1', node: 'node1', containers: [{ name: 'httpd', command: NAMED_HTTPD('web1') }] },
+        { name: 'web2', node: 'node2', containers: [{ name: 'httpd', command: NAMED_HTTPD('web2') }] },
+        { name: 'client', node: 'node1', containers: [{ name: 'sleep', command: ['sleep', '3600'] }] },
+      ],
+      prepare: [],
+    });
+    try {
+      // the routes from the Node objects as the kubelet registers them (spec.podCIDR, InternalIP)
+      const nodes = names.map((n) => nodeObject(world, kubelet, n));
+      for (const n of names) await installRoutes(world, n, nodes);
+      const ip = (p: string) => kubelet.pods.get(`default/${p}`)!.ip;
+      const client = kubelet.pods.get('default/client')!;
+      const sh = (node: string, cmd: string) =>
+        world.exec({ kind: 'node', node }, ['sh', '-c', cmd], { timeoutMs: 60_000 });
+      const inClient = (cmd: string) =>
+        world.exec({ kind: 'pod', node: 'node1', netns: client.netns }, ['sh', '-c', cmd], { timeoutMs: 60_000 });
+      const twenty = (url: string) => `for i in $(seq 20); do wget -qO- -T 3 ${url} 2>&1; done`;
+
+      // routes: node2 reaches node1's pod CIDR via node1's underlay address, and has the Service CIDR
+      expect((await sh('node2', 'ip route')).stdout).toMatch(/^10\.244\.1\.0\/24 via 192\.0\.2\.11 dev eth0/m);
+      expect((await sh('node2', 'ip route')).stdout).toMatch(/^10\.96\.0\.0\/12 dev eth0/m);
+      // pod → pod across nodes, with the default bridge conflist (isGateway, no ipMasq)
+      expect((await inClient(`wget -qO- -T 3 http://${ip('web2')}/`)).stdout.trim()).toBe('web2');
+
+      const services = [service('web', '10.96.0.50', [{ port: 80 }]), service('empty', '10.96.0.51', [{ port: 80 }])];
+      const both = slice(
+        'web',
+        [{ name: '', port: 80, protocol: 'TCP' }],
+        [
+          [ip('web1'), READY, 'node1'],
+          [ip('web2'), READY, 'node2'],
+        ],
+      );
+      const none = slice(
+        'empty',
+        [{ name: '', port: 80, protocol: 'TCP' }],
+        [[ip('web1'), { ready: false, serving: false }]],
+      );
+      const rules = names.map((n) => new NodeRules(world, n));
+      for (const r of rules) await r.sync(services, [both, none]);
+
+      const svc = `KUBE-SVC-${kubeHash('default/webtcp')}`;
+      const sep = (p: string) => `KUBE-SEP-${kubeHash(`default/webtcp${ip(p)}:80`)}`;
+      const [first, second] = [ip('web1'), ip('web2')].sort((a, b) => (`${a}:80` < `${b}:80` ? -1 : 1));
+      const save = (await sh('node2', 'iptables-save -t nat')).stdout;
+      // as iptables-save prints kube-proxy's rules on a real node
+      expect(save).toContain(
+        `-A KUBE-SERVICES -d 10.96.0.50/32 -p tcp -m comment --comment "default/web cluster IP" -m tcp --dport 80 -j ${svc}\n`,
+      );
+      expect(save).toContain(
+        `-A ${svc} -m comment --comment "default/web -> ${first}:80" -m statistic --mode random --probability 0.50000000000 -j KUBE-SEP-`,
+      );
+      expect(save).toContain(`-A ${svc} -m comment --comment "default/web -> ${second}:80" -j KUBE-SEP-`);
+      expect(save).toContain(
+        `-A ${sep('web2')} -p tcp -m comment --comment "default/web" -m tcp -j DNAT --to-destination ${ip('web2')}:80\n`,
+      );
+      expect(save).toContain('-A KUBE-MARK-MASQ -j MARK --set-xmark 0x4000/0x4000\n');
+      expect(save).toContain(
+        '-A POSTROUTING -m comment --comment "kubernetes postrouting rules" -j KUBE-POSTROUTING\n',
+      );
+
+      // from node2 and from the client pod on node1: both backends answer over repeated requests
+      const fromNode = (await sh('node2', twenty('http://10.96.0.50/'))).stdout.split('\n').filter(Boolean);
+      expect(new Set(fromNode)).toEqual(new Set(['web1', 'web2']));
+      const fromPod = (await inClient(twenty('http://10.96.0.50/'))).stdout.split('\n').filter(Boolean);
+      expect(new Set(fromPod)).toEqual(new Set(['web1', 'web2']));
+
+      // no ready endpoint: REJECT in filter, so the client is refused at once
+      expect((await sh('node2', 'iptables-save -t filter')).stdout).toContain(
+        '-A KUBE-SERVICES -d 10.96.0.51/32 -p tcp -m comment --comment "default/empty has no endpoints" -m tcp --dport 80 -j REJECT --reject-with icmp-port-unreachable\n',
+      );
+      expect((await sh('node2', 'wget -O- -T 3 http://10.96.0.51/ 2>&1; echo "exit $?"')).stdout).toMatch(
+        /Connection refused[\s\S]*exit [1-9]/,
+      );
+
+      // web2 leaves the slice: its chain goes, the rest stays, web1 answers alone
+      const one = slice('web', [{ name: '', port: 80, protocol: 'TCP' }], [[ip('web1'), READY, 'node1']]);
+      for (const r of rules) await r.sync(services, [one, none]);
+      const after = (await sh('node2', 'iptables-save -t nat')).stdout;
+      expect(after).not.toContain(sep('web2'));
+      expect(after).toContain(`-A ${svc} -m comment --comment "default/web -> ${ip('web1')}:80" -j ${sep('web1')}\n`);
+      expect(new Set((await sh('node2', twenty('http://10.96.0.50/'))).stdout.split('\n').filter(Boolean))).toEqual(
+        new Set(['web1']),
+      );
+
+      // nftables mode: kube-proxy's iptables chains cleared (as --cleanup would), then the table ip kube-proxy
+      for (const n of names) await sh(n, 'iptables -t nat -F && iptables -t nat -X && iptables -F && iptables -X');
+      const nft = names.map((n) => new NodeRules(world, n, { mode: 'nftables' }));
+      for (const r of nft) await r.sync(services, [both, none]);
+      const ruleset = (await sh('node2', 'nft list table ip kube-proxy')).stdout;
+      expect(ruleset).toMatch(
+        /map service-ips \{[\s\S]*10\.96\.0\.50 \. tcp \. 80 : goto service-[A-Z2-7]{8}-default\/web\/tcp\//,
+      );
+      expect(ruleset).toMatch(
+        /numgen random mod 2 vmap \{ 0 : goto endpoint-[A-Z2-7]{8}-default\/web\/tcp\/__10\.244\.\d\.2\/80, 1 : goto endpoint-/,
+      );
+      expect(new Set((await sh('node2', twenty('http://10.96.0.50/'))).stdout.split('\n').filter(Boolean))).toEqual(
+        new Set(['web1', 'web2']),
+      );
+      expect(new Set((await inClient(twenty('http://10.96.0.50/'))).stdout.split('\n').filter(Boolean))).toEqual(
+        new Set(['web1', 'web2']),
+      );
+      expect((await sh('node2', 'wget -O- -T 3 http://10.96.0.51/ 2>&1; echo "exit $?"')).stdout).toMatch(
+        /Connection refused[\s\S]*exit [1-9]/,
+      );
+    } finally {
+      await kubelet.close();
+      await world.destroy();
+    }
+  }, 240_000);
+});
