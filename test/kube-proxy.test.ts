@@ -109,9 +109,10 @@ describe("kube-proxy's iptables rules, rendered", () => {
     );
     const svc = `KUBE-SVC-${kubeHash('default/web:httptcp')}`;
     // endpoints in kube-proxy's byEndpoint order: by the "IP:port" string (so .1.10 before .1.2)
-    const seps = ['10.244.1.10:8080', '10.244.1.2:8080', '10.244.2.2:8080'].map(
+    const [s0, s1, s2] = (['10.244.1.10:8080', '10.244.1.2:8080', '10.244.2.2:8080'] as const).map(
       (e) => [e, `KUBE-SEP-${kubeHash(`default/web:httptcp${e}`)}`] as const,
-    );
+    ) as [readonly [string, string], readonly [string, string], readonly [string, string]];
+    const seps = [s0, s1, s2];
     const nat = renderIptables(ports, OPTS).split('*nat\n')[1]!;
     const lines = nat.split('\n');
     expect(lines.slice(0, 4)).toEqual([
@@ -127,9 +128,9 @@ describe("kube-proxy's iptables rules, rendered", () => {
     expect(rules).toEqual([
       `-A KUBE-SERVICES -m comment --comment "default/web:http cluster IP" -m tcp -p tcp -d 10.96.0.50 --dport 80 -j ${svc}`,
       `-A ${svc} -m comment --comment "default/web:http cluster IP" -m tcp -p tcp -d 10.96.0.50 --dport 80 ! -s 10.244.0.0/16 -j KUBE-MARK-MASQ`,
-      `-A ${svc} -m comment --comment "default/web:http -> ${seps[0][0]}" -m statistic --mode random --probability 0.3333333333 -j ${seps[0][1]}`,
-      `-A ${svc} -m comment --comment "default/web:http -> ${seps[1][0]}" -m statistic --mode random --probability 0.5000000000 -j ${seps[1][1]}`,
-      `-A ${svc} -m comment --comment "default/web:http -> ${seps[2][0]}" -j ${seps[2][1]}`,
+      `-A ${svc} -m comment --comment "default/web:http -> ${s0[0]}" -m statistic --mode random --probability 0.3333333333 -j ${s0[1]}`,
+      `-A ${svc} -m comment --comment "default/web:http -> ${s1[0]}" -m statistic --mode random --probability 0.5000000000 -j ${s1[1]}`,
+      `-A ${svc} -m comment --comment "default/web:http -> ${s2[0]}" -j ${s2[1]}`,
       ...seps.flatMap(([e, c]) => [
         `-A ${c} -m comment --comment default/web:http -s ${e.split(':')[0]} -j KUBE-MARK-MASQ`,
         `-A ${c} -m comment --comment default/web:http -m tcp -p tcp -j DNAT --to-destination ${e}`,
@@ -373,4 +374,119 @@ describe('kube-proxy in real world nodes (hand-built Service and EndpointSlice)'
       await world.destroy();
     }
   }, 240_000);
+});
+
+/** The whole path with the real kubectl: pods and a Service applied, the EndpointSlice, kube-proxy's rules, answers. */
+const E2E = String.raw`
+mark() { echo "=== $1"; }
+pod() { printf 'apiVersion: v1\nkind: Pod\nmetadata: {name: %s, labels: {app: %s}}\nspec:\n  nodeName: %s\n  containers: [{name: c, image: busybox, command: [sh, -c, "%s"]}]\n' "$1" "$2" "$3" "$4" | kubectl apply -f - >/dev/null; }
+serve() { echo "mkdir -p /tmp/$1 && echo $1 > /tmp/$1/index.html && exec httpd -f -p 80 -h /tmp/$1"; }
+pod web1 web node1 "$(serve web1)"
+pod web2 web node2 "$(serve web2)"
+pod client client node2 "exec sleep 3600"
+printf 'apiVersion: v1\nkind: Service\nmetadata: {name: web}\nspec:\n  selector: {app: web}\n  ports: [{port: 80}]\n---\napiVersion: v1\nkind: Service\nmetadata: {name: empty}\nspec:\n  selector: {app: nothing}\n  ports: [{port: 80}]\n' | kubectl apply -f -
+kubectl wait --for=condition=Ready pod/web1 pod/web2 pod/client --timeout=60s >/dev/null
+IP=$(kubectl get svc web -o jsonpath='{.spec.clusterIP}')
+EMPTY=$(kubectl get svc empty -o jsonpath='{.spec.clusterIP}')
+# kube-proxy writes once the slice lists both pods
+for i in $(seq 100); do [ "$(backends)" = 2 ] && break; sleep 0.1; done
+mark ip; echo "$IP"
+mark rules; rules
+mark node; for i in $(seq 20); do wget -qO- -T 3 "http://$IP/"; done
+CIP=$(kubectl get pod client -o jsonpath='{.status.podIP}')
+for ns in /run/netns/*; do nsenter --net="$ns" ip -4 -o addr show | grep -q " $CIP/" && NS=$ns; done
+mark pod; for i in $(seq 20); do nsenter --net="$NS" wget -qO- -T 3 "http://$IP/"; done
+mark empty; wget -O- -T 3 "http://$EMPTY/" 2>&1; echo "exit $?"
+kubectl delete pod web2 >/dev/null
+for i in $(seq 100); do [ "$(backends)" = 1 ] && break; sleep 0.1; done
+mark after; rules
+mark node-after; for i in $(seq 10); do wget -qO- -T 3 "http://$IP/"; done
+mark end
+`;
+/** Each mode's rules as a learner reads them, and how many backends the web Service has there. */
+const IPTABLES_RULES = String.raw`
+rules() { iptables-save -t nat | grep -e 'default/web'; iptables-save -t filter | grep 'has no endpoints'; }
+backends() { iptables-save -t nat | grep -c 'default/web -> '; }
+`;
+const NFT_RULES = String.raw`
+rules() { nft list table ip kube-proxy; }
+backends() { nft list table ip kube-proxy | grep numgen | grep 'default/web/' | grep -o 'goto endpoint' | wc -l; }
+`;
+
+function section(out: string, name: string): string {
+  const m = new RegExp(`=== ${name}\\n([\\s\\S]*?)(?=\\n=== )`).exec(out);
+  if (!m) throw new Error(`no section ${name} in:\n${out}`);
+  return m[1]!;
+}
+
+function podnet(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      [PODNET, ...args],
+      { cwd: ROOT, timeout: 180_000, maxBuffer: 16 << 20 },
+      (e, stdout, stderr) => resolve({ code: e ? ((e as { code?: number }).code ?? null) : 0, stdout, stderr }),
+    );
+  });
+}
+
+const answers = (out: string, name: string) => section(out, name).split('\n').filter(Boolean);
+
+function expectServiceWorks(out: string): void {
+  const ip = section(out, 'ip').trim();
+  expect(ip).toMatch(/^10\.(9[6-9]|1[01]\d)\.\d+\.\d+$/);
+  expect(new Set(answers(out, 'node'))).toEqual(new Set(['web1', 'web2']));
+  expect(new Set(answers(out, 'pod'))).toEqual(new Set(['web1', 'web2']));
+  expect(section(out, 'empty')).toMatch(/Connection refused[\s\S]*exit [1-9]/);
+  expect(new Set(answers(out, 'node-after'))).toEqual(new Set(['web1']));
+}
+
+describe('kube-proxy end to end: the real kubectl, the API, the EndpointSlice controller, kube-proxy on each node', () => {
+  it('as root (iptables mode): kubectl apply of pods and a Service, then node2 and a pod on node2 are answered by both; a pod deleted leaves the rules', async () => {
+    const r = await podnet(['cluster', '--on', 'node2', '--', IPTABLES_RULES + E2E]);
+    expect(r.stderr).toMatch(/kube-proxy in iptables mode on every node/);
+    expectServiceWorks(r.stdout);
+    const ip = section(r.stdout, 'ip').trim();
+    const svc = `KUBE-SVC-${kubeHash('default/webtcp')}`;
+    const rules = section(r.stdout, 'rules');
+    expect(rules).toContain(
+      `-A KUBE-SERVICES -d ${ip}/32 -p tcp -m comment --comment "default/web cluster IP" -m tcp --dport 80 -j ${svc}`,
+    );
+    expect(rules).toMatch(
+      new RegExp(
+        `-A ${svc} -m comment --comment "default/web -> 10\\.244\\.1\\.\\d+:80" -m statistic --mode random --probability 0\\.50000000000 -j KUBE-SEP-`,
+      ),
+    );
+    expect(rules).toContain(
+      '--comment "default/empty has no endpoints" -m tcp --dport 80 -j REJECT --reject-with icmp-port-unreachable',
+    );
+    expect(section(r.stdout, 'after')).not.toMatch(/10\.244\.2\.\d+:80/);
+    expect(r.code).toBe(0);
+  }, 200_000);
+
+  it('as an unprivileged user, the same', () => {
+    const r = spawnAsNobody(
+      [process.execPath, PODNET, 'cluster', '--on', 'node2', '--', IPTABLES_RULES + E2E],
+      180_000,
+    );
+    expectServiceWorks(r.stdout);
+    expect(r.status).toBe(0);
+  }, 200_000);
+
+  it('--proxy-mode nftables: table ip kube-proxy, the same answers', async () => {
+    const r = await podnet(['cluster', '--on', 'node2', '--proxy-mode', 'nftables', '--', NFT_RULES + E2E]);
+    expect(r.stderr).toMatch(/kube-proxy in nftables mode on every node/);
+    expectServiceWorks(r.stdout);
+    const ip = section(r.stdout, 'ip').trim();
+    expect(section(r.stdout, 'rules')).toMatch(
+      new RegExp(`${ip.replace(/\./g, '\\.')} \\. tcp \\. 80 : goto service-[A-Z2-7]{8}-default/web/tcp/`),
+    );
+    expect(r.code).toBe(0);
+  }, 200_000);
+
+  it('--proxy-mode other: a usage error that names the modes', async () => {
+    const r = await podnet(['cluster', '--proxy-mode', 'ipvs', '--', 'true']);
+    expect(r.stderr).toContain('--proxy-mode must be iptables or nftables');
+    expect(r.code).not.toBe(0);
+  }, 60_000);
 });
