@@ -4,6 +4,7 @@
 import { createServer } from 'node:http';
 import { rmSync } from 'node:fs';
 import { ApiServer } from './api-server.js';
+import { startClusterDns } from './cluster-dns.js';
 import { EtcdStore } from './etcd-store.js';
 
 const [listen = '', socket = '', etcd = ''] = process.argv.slice(2);
@@ -26,6 +27,11 @@ async function main(): Promise<void> {
   await new Promise<void>((res, rej) => createServer(handler).once('error', rej).listen(Number(port), host, res));
   rmSync(socket, { force: true });
   await new Promise<void>((res, rej) => createServer(handler).once('error', rej).listen(socket, res));
+  // the cluster DNS stand-in, beside the API it reads (a DNS that cannot start leaves the API serving)
+  await startClusterDns(api, host).then(
+    () => process.stdout.write(`podnet-dns: serving ${host}:53 (udp, tcp)\n`),
+    (e: unknown) => process.stderr.write(`podnet-dns: cannot serve ${host}:53: ${(e as Error).message}\n`),
+  );
   process.stdout.write(`podnet-apiserver: serving on http://${listen} and ${socket}\n`);
 }
 

@@ -3,6 +3,7 @@
 import type { Kubelet } from '../runtime/kubelet.js';
 import type { World } from '../world/world.js';
 import { AGENTS, Cluster } from './cluster.js';
+import { startControlPlaneRoutes } from './control-plane-routes.js';
 import { startEndpointSliceController } from './endpointslice-controller.js';
 import { startKubeProxy, type ProxyMode } from './kube-proxy.js';
 import { startNodeStatus } from './node-status.js';
@@ -37,6 +38,7 @@ export async function startControlPlane(
     stops.push(startScheduler(cluster.as(AGENTS.scheduler)));
     stops.push(startPodSync(cluster.as(AGENTS.kubelet('pod-sync')), world, kubelet));
     stops.push(startEndpointSliceController(cluster.as(AGENTS.controllerManager('endpointslice-controller'))));
+    stops.push(startControlPlaneRoutes(cluster, world));
     for (const node of world.nodes.keys()) {
       stops.push(await startPodRoutes(cluster.as(routesAgent(node)), world, node));
       stops.push(

@@ -202,7 +202,7 @@ export function startEndpointSliceController(cluster: ApiClient): () => void {
             : { generateName: `${name}-` }),
           namespace: ns,
           labels,
-          annotations: { ...((w.existing?.metadata?.annotations) ?? {}), [TRIGGER_TIME]: now },
+          annotations: { ...(w.existing?.metadata?.annotations ?? {}), [TRIGGER_TIME]: now },
           ownerReferences: [owner],
         },
         addressType: w.family,
