@@ -141,12 +141,12 @@ function podnet(args: string[]): Promise<{ code: number | null; stdout: string; 
 }
 
 /** `kubectl get -w -o json`'s stream: one pretty-printed object after another. */
-function watchObjects(text: string): Record<string, any>[] {
+function watchObjects(text: string): Record<string, unknown>[] {
   return text
     .split(/(?<=^\})\n/m)
     .map((s) => s.trim())
     .filter(Boolean)
-    .map((s) => JSON.parse(s));
+    .map((s) => JSON.parse(s) as Record<string, unknown>);
 }
 
 const ipToRange = (ip: string) => {

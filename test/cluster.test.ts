@@ -82,7 +82,9 @@ function expectCluster(out: string): void {
   const keys = section(out, 'etcd-keys').split('\n').filter(Boolean);
   expect(keys.filter((k) => !k.startsWith('/registry/events/'))).toEqual([
     '/registry/endpointslices/default/kubernetes',
+    '/registry/endpointslices/kube-system/kube-dns',
     '/registry/ipaddresses/10.96.0.1',
+    '/registry/ipaddresses/10.96.0.10',
     '/registry/minions/node1',
     '/registry/minions/node2',
     '/registry/namespaces/default',
@@ -91,6 +93,7 @@ function expectCluster(out: string): void {
     '/registry/namespaces/kube-system',
     '/registry/pods/default/web',
     '/registry/services/specs/default/kubernetes',
+    '/registry/services/specs/kube-system/kube-dns',
   ]);
   // Scheduled, Created, Started: named as client-go names events (NAME.<UnixNano in hex>)
   expect(keys.filter((k) => /^\/registry\/events\/default\/web\.[0-9a-f]{16,}$/.test(k))).toHaveLength(3);
