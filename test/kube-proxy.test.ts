@@ -397,6 +397,8 @@ CIP=$(kubectl get pod client -o jsonpath='{.status.podIP}')
 for ns in /run/netns/*; do nsenter --net="$ns" ip -4 -o addr show | grep -q " $CIP/" && NS=$ns; done
 mark pod; for i in $(seq 20); do nsenter --net="$NS" wget -qO- -T 3 "http://$IP/"; done
 mark empty; wget -O- -T 3 "http://$EMPTY/" 2>&1; echo "exit $?"
+mark dns; nsenter --net="$NS" nslookup web.default.svc.cluster.local 10.96.0.10 2>&1
+mark dns-rules; dnsrules
 kubectl delete pod web2 >/dev/null
 for i in $(seq 100); do [ "$(backends)" = 1 ] && break; sleep 0.1; done
 mark after; rules
@@ -407,10 +409,12 @@ mark end
 const IPTABLES_RULES = String.raw`
 rules() { iptables-save -t nat | grep -e 'default/web'; iptables-save -t filter | grep 'has no endpoints'; }
 backends() { iptables-save -t nat | grep -c 'default/web -> '; }
+dnsrules() { iptables-save -t nat | grep -e '-A KUBE-SERVICES .*kube-dns'; }
 `;
 const NFT_RULES = String.raw`
 rules() { nft list table ip kube-proxy; }
 backends() { nft list table ip kube-proxy | grep numgen | grep 'default/web/' | grep -o 'goto endpoint' | wc -l; }
+dnsrules() { nft list map ip kube-proxy service-ips | grep -o '10.96.0.10 [^,]*'; }
 `;
 
 function section(out: string, name: string): string {
@@ -438,6 +442,8 @@ function expectServiceWorks(out: string): void {
   expect(new Set(answers(out, 'node'))).toEqual(new Set(['web1', 'web2']));
   expect(new Set(answers(out, 'pod'))).toEqual(new Set(['web1', 'web2']));
   expect(section(out, 'empty')).toMatch(/Connection refused[\s\S]*exit [1-9]/);
+  // a pod's DNS query to kube-dns' ClusterIP goes through kube-proxy's UDP rules to the DNS stand-in
+  expect(section(out, 'dns')).toMatch(new RegExp(`Address:\\s+${ip.replace(/\./g, '\\.')}\\b`));
   expect(new Set(answers(out, 'node-after'))).toEqual(new Set(['web1']));
 }
 
@@ -461,6 +467,13 @@ describe('kube-proxy end to end: the real kubectl, the API, the EndpointSlice co
       '--comment "default/empty has no endpoints" -m tcp --dport 80 -j REJECT --reject-with icmp-port-unreachable',
     );
     expect(section(r.stdout, 'after')).not.toMatch(/10\.244\.2\.\d+:80/);
+    // kube-dns' chains carry the names they have on every kubeadm cluster
+    expect(section(r.stdout, 'dns-rules')).toContain(
+      '-A KUBE-SERVICES -d 10.96.0.10/32 -p udp -m comment --comment "kube-system/kube-dns:dns cluster IP" -m udp --dport 53 -j KUBE-SVC-TCOU7JCQXEZGVUNU',
+    );
+    expect(section(r.stdout, 'dns-rules')).toContain(
+      '-A KUBE-SERVICES -d 10.96.0.10/32 -p tcp -m comment --comment "kube-system/kube-dns:dns-tcp cluster IP" -m tcp --dport 53 -j KUBE-SVC-ERIFXISQEP7F7OF4',
+    );
     expect(r.code).toBe(0);
   }, 200_000);
 
