@@ -339,6 +339,25 @@ describe('kube-proxy in real world nodes (hand-built Service and EndpointSlice)'
         /Connection refused[\s\S]*exit [1-9]/,
       );
 
+      // a partial sync (another Service added) leaves web's chains, and their counters, as they were
+      const dnatCount = async () =>
+        Number(
+          /^\[(\d+):\d+\] -A KUBE-SEP-\S+ .*DNAT/m.exec((await sh('node2', 'iptables-save -c -t nat')).stdout)?.[1],
+        );
+      const counted = await dnatCount();
+      expect(counted).toBeGreaterThan(0);
+      const extra = service('extra', '10.96.0.52', [{ port: 81 }]);
+      for (const r of rules) await r.sync([...services, extra], [both, none]);
+      expect(await dnatCount()).toBe(counted);
+      expect((await sh('node2', 'iptables-save -t filter')).stdout).toContain('"default/extra has no endpoints"');
+
+      // tables flushed behind kube-proxy's back: the canary chains are gone, and a full sync puts everything back
+      await sh('node2', 'iptables -t nat -F && iptables -t nat -X');
+      expect(await rules[1]!.intact()).toBe(false);
+      await rules[1]!.sync(services, [both, none], true);
+      expect(await rules[1]!.intact()).toBe(true);
+      expect((await sh('node2', 'iptables-save -t nat')).stdout).toContain(`-j ${svc}\n`);
+
       // web2 leaves the slice: its chain goes, the rest stays, web1 answers alone
       const one = slice('web', [{ name: '', port: 80, protocol: 'TCP' }], [[ip('web1'), READY, 'node1']]);
       for (const r of rules) await r.sync(services, [one, none]);

@@ -311,9 +311,17 @@ export function chainsOf(save: string): string[] {
   return [...save.matchAll(/^:(\S+) /gm)].map((m) => m[1]!);
 }
 
+/** The empty chain kube-proxy keeps in mangle, nat and filter: gone means someone flushed the tables (ipt.Monitor). */
+export const CANARY = 'KUBE-PROXY-CANARY';
+const CANARY_TABLES = ['mangle', 'nat', 'filter'];
+
+/** A shell test that every canary chain is still there (exit 0), as kube-proxy's monitor checks every sync period. */
+export const canaryCheckScript = () =>
+  CANARY_TABLES.map((t) => `iptables -w -t ${t} -S ${CANARY} >/dev/null 2>&1`).join(' && ');
+
 /**
- * The shell kube-proxy's full sync runs before the restore: each jump chain made and its jump prepended
- * unless present (iptables -C), as EnsureChain/EnsureRule do; then the nat table as it stands.
+ * The shell kube-proxy's full sync runs before the restore: the canary chains, each jump chain made and
+ * its jump prepended unless present (iptables -C), as EnsureChain/EnsureRule do; then the nat table as it stands.
  */
 export function ensureJumpsScript(jumps: readonly JumpRule[] = JUMPS): string {
   const q = (a: string) => `'${a.replace(/'/g, `'\\''`)}'`;
@@ -321,5 +329,6 @@ export function ensureJumpsScript(jumps: readonly JumpRule[] = JUMPS): string {
     const rule = [...j.args, '-j', j.chain].map(q).join(' ');
     return `iptables -w -t ${j.table} -N ${j.chain} 2>/dev/null; iptables -w -t ${j.table} -C ${j.from} ${rule} 2>/dev/null || iptables -w -t ${j.table} -I ${j.from} ${rule} || exit 1`;
   });
-  return [...lines, 'iptables-save -t nat'].join('\n');
+  const canaries = CANARY_TABLES.map((t) => `iptables -w -t ${t} -N ${CANARY} 2>/dev/null`);
+  return [...canaries, ...lines, 'iptables-save -t nat'].join('\n');
 }

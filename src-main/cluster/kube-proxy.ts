@@ -4,8 +4,8 @@
 // anyone else's) or nftables mode (`nft -f` of the table `ip kube-proxy`).
 import type { World } from '../world/world.js';
 import type { ApiClient } from './cluster.js';
-import { chainsOf, ensureJumpsScript, renderIptables, serviceChain } from './kube-proxy-iptables.js';
-import { renderNftables } from './kube-proxy-nftables.js';
+import { canaryCheckScript, chainsOf, ensureJumpsScript, renderIptables, serviceChain } from './kube-proxy-iptables.js';
+import { NFT_TABLE, renderNftables } from './kube-proxy-nftables.js';
 import { servicePorts, type ServicePort } from './kube-proxy-state.js';
 import type { KubeObject } from './resources.js';
 
@@ -17,8 +17,10 @@ export const CLUSTER_CIDR = '10.244.0.0/16';
 /** The Service CIDR ClusterIPs come from (kube-apiserver's --service-cluster-ip-range default). */
 export const SERVICE_CIDR = '10.96.0.0/12';
 
-/** kube-proxy's --iptables-sync-period: a sync this often even without a change (it re-ensures the jump rules). */
+/** kube-proxy's --iptables-sync-period: how often its monitor checks the canary chains (gone: a full sync). */
 export const SYNC_PERIOD_MS = 30_000;
+/** proxyutil.FullSyncPeriod: a full sync at least this often, even with nothing changed. */
+export const FULL_SYNC_PERIOD_MS = 3_600_000;
 
 export class KubeProxyError extends Error {
   constructor(message: string) {
@@ -39,6 +41,8 @@ export interface KubeProxyOptions {
 export class NodeRules {
   /** Each service port's last written chain content, so an unchanged one is skipped (its counters kept). */
   private last = new Map<string, string>();
+  /** The first sync, and any after a failure, is a full one: the jump rules are ensured too. */
+  private needFull = true;
   constructor(
     private readonly world: World,
     readonly node: string,
@@ -49,23 +53,26 @@ export class NodeRules {
     return this.opts.mode ?? 'iptables';
   }
 
-  async sync(services: KubeObject[], slices: KubeObject[]): Promise<void> {
+  /** One sync; `full` also ensures the jumps from the built-in chains (kube-proxy does that on its full syncs only). */
+  async sync(services: KubeObject[], slices: KubeObject[], full = false): Promise<void> {
     const ports = servicePorts(services, slices);
     if (this.mode === 'nftables') return this.syncNftables(ports);
-    return this.syncIptables(ports);
+    return this.syncIptables(ports, full || this.needFull);
   }
 
-  private async syncIptables(ports: ServicePort[]): Promise<void> {
+  private async syncIptables(ports: ServicePort[], full: boolean): Promise<void> {
     const target = { kind: 'node' as const, node: this.node };
-    const ensured = await this.world.exec(target, ['sh', '-c', ensureJumpsScript()]);
+    this.needFull = true;
+    const ensured = await this.world.exec(target, ['sh', '-c', full ? ensureJumpsScript() : 'iptables-save -t nat']);
     if (ensured.code !== 0)
       throw new KubeProxyError(
         `kube-proxy on ${this.node} could not ensure its jump rules: ${(ensured.stderr || ensured.stdout).trim()}`,
       );
     const existing = chainsOf(ensured.stdout);
     const now = new Map(ports.map((sp) => [serviceChain(sp), JSON.stringify(sp)]));
+    // a full sync rewrites every chain; a partial one only those whose service or endpoints changed
     const unchanged = new Set(
-      [...now].filter(([c, v]) => this.last.get(c) === v && existing.includes(c)).map(([c]) => c),
+      full ? [] : [...now].filter(([c, v]) => this.last.get(c) === v && existing.includes(c)).map(([c]) => c),
     );
     const text = renderIptables(ports, {
       clusterCidr: this.opts.clusterCidr ?? CLUSTER_CIDR,
@@ -78,6 +85,14 @@ export class NodeRules {
       throw new KubeProxyError(`kube-proxy on ${this.node}: iptables-restore failed: ${r.stderr.trim()}`);
     }
     this.last = now;
+    this.needFull = false;
+  }
+
+  /** Whether the rules are still in place (iptables: the canary chains; nftables: the table). */
+  async intact(): Promise<boolean> {
+    const check = this.mode === 'nftables' ? `nft list table ip ${NFT_TABLE} >/dev/null 2>&1` : canaryCheckScript();
+    const r = await this.world.exec({ kind: 'node', node: this.node }, ['sh', '-c', check]);
+    return r.code === 0;
   }
 
   private async syncNftables(ports: ServicePort[]): Promise<void> {
@@ -104,19 +119,20 @@ export function startKubeProxy(api: ApiClient, world: World, node: string, opts:
   let stopped = false;
   let synced = false;
   let running = false;
-  let again = false;
+  /** A sync asked for while one ran: after it, one more (full if any of the asks was). */
+  let again: boolean | undefined;
   let timer: ReturnType<typeof setTimeout> | undefined;
   const stops: (() => void)[] = [];
 
-  const sync = async (): Promise<void> => {
+  const sync = async (full = false): Promise<void> => {
     if (stopped || !synced) return;
     if (running) {
-      again = true;
+      again = (again ?? false) || full;
       return;
     }
     running = true;
     try {
-      await rules.sync([...objects.services.values()], [...objects.slices.values()]);
+      await rules.sync([...objects.services.values()], [...objects.slices.values()], full);
       opts.onSync?.({ node, mode: rules.mode });
     } catch (e) {
       opts.onSync?.({ node, mode: rules.mode, error: (e as Error).message });
@@ -124,9 +140,10 @@ export function startKubeProxy(api: ApiClient, world: World, node: string, opts:
     } finally {
       running = false;
     }
-    if (again && !stopped) {
-      again = false;
-      void sync();
+    if (again !== undefined && !stopped) {
+      const next = again;
+      again = undefined;
+      void sync(next);
     }
   };
   // changes that arrive together (a slice and its Service) make one sync
@@ -171,10 +188,19 @@ export function startKubeProxy(api: ApiClient, world: World, node: string, opts:
     await sync();
   };
   void start();
-  const periodic = setInterval(() => void sync(), SYNC_PERIOD_MS);
+  // the monitor: flushed tables (a learner's iptables -F, say) get a full sync within a sync period
+  const monitor = setInterval(() => {
+    if (synced && !running)
+      void rules.intact().then(
+        (ok) => !ok && void sync(true),
+        () => {},
+      );
+  }, SYNC_PERIOD_MS);
+  const periodic = setInterval(() => void sync(true), FULL_SYNC_PERIOD_MS);
   return () => {
     stopped = true;
     clearInterval(periodic);
+    clearInterval(monitor);
     if (timer) clearTimeout(timer);
     for (const s of stops) s();
   };
