@@ -7,7 +7,13 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { bridgeConfList, DEFAULT_CONF_FILE } from '../src-main/cni/defaults.js';
-import { endpointChain, probability, renderIptables, serviceChain } from '../src-main/cluster/kube-proxy-iptables.js';
+import {
+  endpointChain,
+  ensureScript,
+  probability,
+  renderIptables,
+  serviceChain,
+} from '../src-main/cluster/kube-proxy-iptables.js';
 import { nftEndpointChain, nftServiceChain, renderNftables } from '../src-main/cluster/kube-proxy-nftables.js';
 import { servicePorts } from '../src-main/cluster/kube-proxy-state.js';
 import { NodeRules } from '../src-main/cluster/kube-proxy.js';
@@ -212,6 +218,44 @@ describe("kube-proxy's iptables rules, rendered", () => {
     expect(text).toContain(`-m recent --name ${sep} --rcheck --seconds 60 --reap -j ${sep}`);
     expect(text).toContain(
       `-A ${sep} -m comment --comment default/s -m recent --name ${sep} --set -m tcp -p tcp -j DNAT`,
+    );
+  });
+});
+
+describe("kube-proxy's full sync: the jumps it ensures", () => {
+  it('on a node without them: the canary chains, each jump chain and its jump; once all are there: nothing', () => {
+    const script = ensureScript('');
+    expect(script).toContain('iptables -w -t mangle -N KUBE-PROXY-CANARY');
+    expect(script).toContain(
+      "iptables -w -t nat -I PREROUTING '-m' 'comment' '--comment' 'kubernetes service portals' '-j' 'KUBE-SERVICES'",
+    );
+    expect(script.match(/-N KUBE-SERVICES/g)).toHaveLength(2); // filter and nat
+    const save = [
+      '*mangle\n:KUBE-PROXY-CANARY - [0:0]\nCOMMIT',
+      '*filter\n:KUBE-PROXY-CANARY - [0:0]',
+      ...['KUBE-EXTERNAL-SERVICES', 'KUBE-NODEPORTS', 'KUBE-SERVICES', 'KUBE-FORWARD', 'KUBE-PROXY-FIREWALL'].map(
+        (c) => `:${c} - [0:0]`,
+      ),
+      '-A INPUT -m conntrack --ctstate NEW -m comment --comment "kubernetes load balancer firewall" -j KUBE-PROXY-FIREWALL',
+      '-A INPUT -m comment --comment "kubernetes health check service ports" -j KUBE-NODEPORTS',
+      '-A INPUT -m conntrack --ctstate NEW -m comment --comment "kubernetes externally-visible service portals" -j KUBE-EXTERNAL-SERVICES',
+      '-A FORWARD -m conntrack --ctstate NEW -m comment --comment "kubernetes load balancer firewall" -j KUBE-PROXY-FIREWALL',
+      '-A FORWARD -m comment --comment "kubernetes forwarding rules" -j KUBE-FORWARD',
+      '-A FORWARD -m conntrack --ctstate NEW -m comment --comment "kubernetes service portals" -j KUBE-SERVICES',
+      '-A FORWARD -m conntrack --ctstate NEW -m comment --comment "kubernetes externally-visible service portals" -j KUBE-EXTERNAL-SERVICES',
+      '-A OUTPUT -m conntrack --ctstate NEW -m comment --comment "kubernetes load balancer firewall" -j KUBE-PROXY-FIREWALL',
+      '-A OUTPUT -m conntrack --ctstate NEW -m comment --comment "kubernetes service portals" -j KUBE-SERVICES',
+      'COMMIT',
+      '*nat\n:KUBE-PROXY-CANARY - [0:0]\n:KUBE-SERVICES - [0:0]\n:KUBE-POSTROUTING - [0:0]',
+      '-A PREROUTING -m comment --comment "kubernetes service portals" -j KUBE-SERVICES',
+      '-A OUTPUT -m comment --comment "kubernetes service portals" -j KUBE-SERVICES',
+      '-A POSTROUTING -m comment --comment "kubernetes postrouting rules" -j KUBE-POSTROUTING',
+      'COMMIT',
+    ].join('\n');
+    // as iptables-save prints a node kube-proxy has synced: nothing to add
+    expect(ensureScript(save)).toBe('');
+    expect(ensureScript(save.replace(/^-A POSTROUTING .*\n/m, ''))).toBe(
+      "set -e\niptables -w -t nat -I POSTROUTING '-m' 'comment' '--comment' 'kubernetes postrouting rules' '-j' 'KUBE-POSTROUTING'",
     );
   });
 });

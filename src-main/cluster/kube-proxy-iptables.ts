@@ -319,16 +319,34 @@ const CANARY_TABLES = ['mangle', 'nat', 'filter'];
 export const canaryCheckScript = () =>
   CANARY_TABLES.map((t) => `iptables -w -t ${t} -S ${CANARY} >/dev/null 2>&1`).join(' && ');
 
+/** One table's part of iptables-save output (from `*table` to its COMMIT). */
+export function tableOf(save: string, table: string): string {
+  const at = save.indexOf(`*${table}\n`);
+  if (at < 0) return '';
+  const end = save.indexOf('\nCOMMIT', at);
+  return save.slice(at, end < 0 ? undefined : end);
+}
+
 /**
- * The shell kube-proxy's full sync runs before the restore: the canary chains, each jump chain made and
- * its jump prepended unless present (iptables -C), as EnsureChain/EnsureRule do; then the nat table as it stands.
+ * What a full sync must add before its restore (kube-proxy's EnsureChain/EnsureRule, and the canary
+ * chains), read from `iptables-save` of every table: a shell script of the missing pieces, or '' when
+ * all are there. A jump is present when its line is, as iptables-save prints it (its arguments are
+ * written here in that order already).
  */
-export function ensureJumpsScript(jumps: readonly JumpRule[] = JUMPS): string {
+export function ensureScript(save: string, jumps: readonly JumpRule[] = JUMPS): string {
   const q = (a: string) => `'${a.replace(/'/g, `'\\''`)}'`;
-  const lines = jumps.map((j) => {
-    const rule = [...j.args, '-j', j.chain].map(q).join(' ');
-    return `iptables -w -t ${j.table} -N ${j.chain} 2>/dev/null; iptables -w -t ${j.table} -C ${j.from} ${rule} 2>/dev/null || iptables -w -t ${j.table} -I ${j.from} ${rule} || exit 1`;
-  });
-  const canaries = CANARY_TABLES.map((t) => `iptables -w -t ${t} -N ${CANARY} 2>/dev/null`);
-  return [...canaries, ...lines, 'iptables-save -t nat'].join('\n');
+  const out: string[] = [];
+  for (const t of CANARY_TABLES)
+    if (!new RegExp(`^:${CANARY} `, 'm').test(tableOf(save, t))) out.push(`iptables -w -t ${t} -N ${CANARY}`);
+  const made = new Set<string>();
+  for (const j of jumps) {
+    const table = tableOf(save, j.table);
+    const key = `${j.table}/${j.chain}`;
+    if (!made.has(key) && !new RegExp(`^:${j.chain} `, 'm').test(table))
+      out.push(`iptables -w -t ${j.table} -N ${j.chain}`);
+    made.add(key);
+    if (!table.split('\n').includes(line('-A', j.from, ...j.args, '-j', j.chain)))
+      out.push(`iptables -w -t ${j.table} -I ${j.from} ${[...j.args, '-j', j.chain].map(q).join(' ')}`);
+  }
+  return out.length ? ['set -e', ...out].join('\n') : '';
 }

@@ -4,7 +4,14 @@
 // anyone else's) or nftables mode (`nft -f` of the table `ip kube-proxy`).
 import type { World } from '../world/world.js';
 import type { ApiClient } from './cluster.js';
-import { canaryCheckScript, chainsOf, ensureJumpsScript, renderIptables, serviceChain } from './kube-proxy-iptables.js';
+import {
+  canaryCheckScript,
+  chainsOf,
+  ensureScript,
+  renderIptables,
+  serviceChain,
+  tableOf,
+} from './kube-proxy-iptables.js';
 import { NFT_TABLE, renderNftables } from './kube-proxy-nftables.js';
 import { servicePorts, type ServicePort } from './kube-proxy-state.js';
 import type { KubeObject } from './resources.js';
@@ -63,12 +70,19 @@ export class NodeRules {
   private async syncIptables(ports: ServicePort[], full: boolean): Promise<void> {
     const target = { kind: 'node' as const, node: this.node };
     this.needFull = true;
-    const ensured = await this.world.exec(target, ['sh', '-c', full ? ensureJumpsScript() : 'iptables-save -t nat']);
-    if (ensured.code !== 0)
-      throw new KubeProxyError(
-        `kube-proxy on ${this.node} could not ensure its jump rules: ${(ensured.stderr || ensured.stdout).trim()}`,
-      );
-    const existing = chainsOf(ensured.stdout);
+    // a partial sync reads the nat table (its stale chains); a full one every table, to ensure the jumps too
+    const saved = await this.world.exec(target, full ? ['iptables-save'] : ['iptables-save', '-t', 'nat']);
+    if (saved.code !== 0)
+      throw new KubeProxyError(`kube-proxy on ${this.node}: iptables-save failed: ${saved.stderr.trim()}`);
+    const ensure = full ? ensureScript(saved.stdout) : '';
+    if (ensure) {
+      const r = await this.world.exec(target, ['sh', '-c', ensure]);
+      if (r.code !== 0)
+        throw new KubeProxyError(
+          `kube-proxy on ${this.node} could not ensure its jump rules: ${(r.stderr || r.stdout).trim()}`,
+        );
+    }
+    const existing = chainsOf(tableOf(saved.stdout, 'nat'));
     const now = new Map(ports.map((sp) => [serviceChain(sp), JSON.stringify(sp)]));
     // a full sync rewrites every chain; a partial one only those whose service or endpoints changed
     const unchanged = new Set(
