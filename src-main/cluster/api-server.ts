@@ -15,6 +15,7 @@ import {
   type KubeObject,
   type Resource,
 } from './resources.js';
+import { strategicMergePatch } from './strategic-merge.js';
 import { AllocationError, KUBERNETES_SERVICE_IP, ServiceIPs } from './service-ips.js';
 
 export const KUBE_VERSION = { major: '1', minor: '36', gitVersion: 'v1.36.0-podnet' };
@@ -270,11 +271,11 @@ export class ApiServer {
     return o;
   }
 
-  /** A JSON merge patch (RFC 7386); a strategic merge patch is taken as one (lists replaced whole). */
-  async patch(route: Route, patch: unknown): Promise<KubeObject> {
+  /** A JSON merge patch (RFC 7386), or a strategic merge patch (lists with a merge key merged by element). */
+  async patch(route: Route, patch: unknown, strategic = false): Promise<KubeObject> {
     for (let attempt = 0; ; attempt++) {
       const cur = await this.get(route);
-      const merged = mergePatch(cur, patch) as KubeObject;
+      const merged = (strategic ? strategicMergePatch(cur, patch) : mergePatch(cur, patch)) as KubeObject;
       merged.metadata = { ...merged.metadata, resourceVersion: cur.metadata!.resourceVersion };
       try {
         return await this.update(route, merged);
@@ -587,9 +588,9 @@ export class ApiServer {
             throw new ApiError(
               415,
               'UnsupportedMediaType',
-              `the lab's API server takes merge patches (application/merge-patch+json, strategic taken as merge), not ${type || 'no content type'}`,
+              `the lab's API server takes merge patches (application/merge-patch+json) and strategic merge patches, not ${type || 'no content type'}`,
             );
-          return send(200, await this.patch(route, await body(req)));
+          return send(200, await this.patch(route, await body(req), /strategic-merge-patch/.test(type)));
         }
         case 'DELETE':
           if (!route.name) throw new ApiError(405, 'MethodNotAllowed', 'deleting a whole collection is not modelled');
