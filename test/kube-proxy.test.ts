@@ -16,7 +16,9 @@ import {
 } from '../src-main/cluster/kube-proxy-iptables.js';
 import { nftEndpointChain, nftServiceChain, renderNftables } from '../src-main/cluster/kube-proxy-nftables.js';
 import { servicePorts } from '../src-main/cluster/kube-proxy-state.js';
-import { NodeRules } from '../src-main/cluster/kube-proxy.js';
+import { NodeRules, startKubeProxy } from '../src-main/cluster/kube-proxy.js';
+import type { ApiClient } from '../src-main/cluster/cluster.js';
+import { createWorld } from '../src-main/world/world.js';
 import { nodeObject } from '../src-main/cluster/node-status.js';
 import { installRoutes } from '../src-main/cluster/pod-routes.js';
 import type { KubeObject } from '../src-main/cluster/resources.js';
@@ -564,5 +566,60 @@ describe('kube-proxy end to end: the real kubectl, the API, the EndpointSlice co
     const r = await podnet(['cluster', '--proxy-mode', 'ipvs', '--', 'true']);
     expect(r.stderr).toContain('--proxy-mode must be iptables or nftables');
     expect(r.code).not.toBe(0);
+  }, 60_000);
+});
+
+describe("kube-proxy's loop when the API server ends a watch", () => {
+  it('the reopened watch replays only what exists: a Service deleted in the gap is found by a fresh list, and its rules go', async () => {
+    // a stand-in for the API server's watch timeout (30 min): it lists a mutable store and lets the test end and reopen
+    // the watches as Cluster.watch does (current objects as ADDED, no DELETED for what went in between)
+    const store = {
+      services: new Map<string, KubeObject>(),
+      slices: new Map<string, KubeObject>(),
+    };
+    const watchers = new Map<string, (type: string, o: KubeObject) => void>();
+    const which = (path: string) => (path.includes('endpointslices') ? 'slices' : 'services');
+    let lists = 0;
+    const scriptedApiServer: ApiClient = {
+      call: async <T>(_m: string, path: string) => {
+        lists++;
+        return { items: [...store[which(path)].values()] } as T;
+      },
+      watch: (path, on) => {
+        watchers.set(which(path), on);
+        for (const o of store[which(path)].values()) on('ADDED', o);
+        return () => watchers.delete(which(path));
+      },
+    };
+    const put = (kind: 'services' | 'slices', o: KubeObject, rv: number) => {
+      o.metadata!.resourceVersion = String(rv);
+      store[kind].set(o.metadata!.name!, o);
+      watchers.get(kind)?.('ADDED', o);
+    };
+    const world = await createWorld({ nodes: 1 });
+    const synced: string[] = [];
+    const stop = startKubeProxy(scriptedApiServer, world, 'node1', { onSync: (r) => synced.push(r.error ?? 'ok') });
+    const rulesNow = async () => await world.run({ kind: 'node', node: 'node1' }, ['iptables-save', '-t', 'nat']);
+    const until = async (what: () => Promise<boolean>) => {
+      for (let i = 0; i < 200 && !(await what()); i++) await new Promise((r) => setTimeout(r, 50));
+      expect(await what()).toBe(true);
+    };
+    try {
+      put('services', service('a', '10.96.0.60', [{ port: 80 }]), 10);
+      put('slices', slice('a', [{ name: '', port: 80, protocol: 'TCP' }], [['10.244.1.2', READY]]), 11);
+      await until(async () => (await rulesNow()).includes('"default/a cluster IP"'));
+      const listed = lists;
+      // the watch ends and reopens (Cluster.watch calls the same callback again); Service a was deleted in the gap,
+      // so the replay has the slice alone, unchanged: kube-proxy lists again and writes a's rules no more
+      store.services.delete('a');
+      for (const kind of ['services', 'slices'] as const)
+        for (const o of store[kind].values()) watchers.get(kind)!('ADDED', o);
+      await until(async () => !(await rulesNow()).includes('default/a'));
+      expect(lists).toBe(listed + 2);
+    } finally {
+      stop();
+      await world.destroy();
+    }
+    expect(synced.every((s) => s === 'ok')).toBe(true);
   }, 60_000);
 });

@@ -129,6 +129,7 @@ const SLICES = '/apis/discovery.k8s.io/v1/endpointslices';
 export function startKubeProxy(api: ApiClient, world: World, node: string, opts: KubeProxyOptions = {}): () => void {
   const rules = new NodeRules(world, node, opts);
   const objects = { services: new Map<string, KubeObject>(), slices: new Map<string, KubeObject>() };
+
   const key = (o: KubeObject) => `${o.metadata?.namespace}/${o.metadata?.name}`;
   let stopped = false;
   let synced = false;
@@ -168,36 +169,60 @@ export function startKubeProxy(api: ApiClient, world: World, node: string, opts:
       void sync();
     }, 5);
   };
-  const watch = (path: string, into: Map<string, KubeObject>) =>
-    api.watch(path, (type, o) => {
+  /** Both lists, replacing what the watches built (a reflector's list): true once both answered. */
+  const list = async (): Promise<boolean> => {
+    try {
+      const [svc, eps] = await Promise.all([
+        api.call<{ items: KubeObject[] }>('GET', SERVICES),
+        api.call<{ items: KubeObject[] }>('GET', SLICES),
+      ]);
+      objects.services = new Map(svc.items.map((o) => [key(o), o]));
+      objects.slices = new Map(eps.items.map((o) => [key(o), o]));
+      return true;
+    } catch (e) {
+      opts.onSync?.({ node, mode: rules.mode, error: `listing Services and EndpointSlices: ${(e as Error).message}` });
+      return false;
+    }
+  };
+  /** Watch events that came while a relist ran: applied again over its answer, unless the list has newer. */
+  let during: [which: 'services' | 'slices', type: string, o: KubeObject][] | undefined;
+  const rv = (o: KubeObject | undefined) => Number(o?.metadata?.resourceVersion ?? 0);
+  const apply = (which: 'services' | 'slices', type: string, o: KubeObject) => {
+    if (type === 'DELETED') objects[which].delete(key(o));
+    else objects[which].set(key(o), o);
+  };
+  // a watch the API server ended is opened again and replays every object as ADDED; what was deleted
+  // in between is not replayed, so a replay (an object seen again unchanged) brings a fresh list
+  const relist = () => {
+    if (during || stopped) return;
+    during = [];
+    void list().then((ok) => {
+      for (const [which, type, o] of ok ? during! : [])
+        if (rv(o) >= rv(objects[which].get(key(o)))) apply(which, type, o);
+      during = undefined;
+      if (ok) soon();
+    });
+  };
+  const watch = (path: string, which: 'services' | 'slices') => {
+    // the watch's own first replay of what the list gave is expected once
+    const expected = new Set(objects[which].keys());
+    return api.watch(path, (type, o) => {
       if (type === 'BOOKMARK' || type === 'ERROR' || !o?.metadata) return;
-      if (type === 'DELETED') into.delete(key(o));
-      else into.set(key(o), o);
+      const into = objects[which];
+      const had = into.get(key(o));
+      const replay = type === 'ADDED' && had?.metadata?.resourceVersion === o.metadata.resourceVersion;
+      if (replay && !expected.delete(key(o))) relist();
+      during?.push([which, type, o]);
+      apply(which, type, o);
       soon();
     });
+  };
 
   // the informers' first list: nothing is written before both are known (kube-proxy's isInitialized)
   const start = async () => {
-    while (!stopped) {
-      try {
-        const [svc, eps] = await Promise.all([
-          api.call<{ items: KubeObject[] }>('GET', SERVICES),
-          api.call<{ items: KubeObject[] }>('GET', SLICES),
-        ]);
-        for (const o of svc.items) objects.services.set(key(o), o);
-        for (const o of eps.items) objects.slices.set(key(o), o);
-        break;
-      } catch (e) {
-        opts.onSync?.({
-          node,
-          mode: rules.mode,
-          error: `listing Services and EndpointSlices: ${(e as Error).message}`,
-        });
-        await new Promise((r) => setTimeout(r, 2000));
-      }
-    }
+    while (!stopped && !(await list())) await new Promise((r) => setTimeout(r, 2000));
     if (stopped) return;
-    stops.push(watch(SERVICES, objects.services), watch(SLICES, objects.slices));
+    stops.push(watch(SERVICES, 'services'), watch(SLICES, 'slices'));
     synced = true;
     await sync();
   };
