@@ -562,6 +562,32 @@ describe('kube-proxy end to end: the real kubectl, the API, the EndpointSlice co
     expect(r.code).toBe(0);
   }, 200_000);
 
+  it("a sync that fails (a learner's rule holds a chain kube-proxy deletes) is reported, retried each second, and recovers", async () => {
+    const r = await podnet([
+      'cluster',
+      '--nodes',
+      '1',
+      '--',
+      String.raw`
+printf 'apiVersion: v1\nkind: Pod\nmetadata: {name: web, labels: {app: web}}\nspec:\n  containers: [{name: c, image: busybox}]\n' | kubectl apply -f - >/dev/null
+printf 'apiVersion: v1\nkind: Service\nmetadata: {name: web}\nspec:\n  selector: {app: web}\n  ports: [{port: 80}]\n' | kubectl apply -f - >/dev/null
+for i in $(seq 100); do iptables-save -t nat | grep -q "default/web -> " && break; sleep 0.1; done
+SEP=$(iptables-save -t nat | grep -- '-A KUBE-SEP-.*default/web' | head -1 | awk '{print $2}')
+iptables -t nat -I OUTPUT -d 192.0.2.99 -j "$SEP"
+kubectl delete pod web --wait >/dev/null
+sleep 2
+echo "=== held"; iptables-save -t nat | grep -c "^:$SEP "
+iptables -t nat -D OUTPUT -d 192.0.2.99 -j "$SEP"
+sleep 2
+echo "=== released"; iptables-save -t nat | grep -c "^:$SEP "
+echo "=== end"`,
+    ]);
+    expect(r.stderr).toMatch(/podnet cluster: kube-proxy on node1: iptables-restore failed: /);
+    expect(r.stderr).toContain('podnet cluster: kube-proxy on node1 synced again');
+    expect(section(r.stdout, 'held').trim()).toBe('1');
+    expect(section(r.stdout, 'released').trim()).toBe('0');
+  }, 200_000);
+
   it('--proxy-mode other: a usage error that names the modes', async () => {
     const r = await podnet(['cluster', '--proxy-mode', 'ipvs', '--', 'true']);
     expect(r.stderr).toContain('--proxy-mode must be iptables or nftables');

@@ -45,7 +45,15 @@ export async function clusterCommand(
   let plane: Awaited<ReturnType<typeof startControlPlane>> | undefined;
   try {
     const t1 = performance.now();
-    plane = await startControlPlane(world, kubelet, { proxyMode });
+    // kube-proxy's failures, as its log would show them: each one once, and when it recovers
+    const failing = new Map<string, string>();
+    const onProxySync = (r: { node: string; error?: string }) => {
+      if (r.error && failing.get(r.node) !== r.error) err(`podnet cluster: ${r.error}`);
+      else if (!r.error && failing.has(r.node)) err(`podnet cluster: kube-proxy on ${r.node} synced again`);
+      if (r.error) failing.set(r.node, r.error);
+      else failing.delete(r.node);
+    };
+    plane = await startControlPlane(world, kubelet, { proxyMode, onProxySync });
     err(
       `podnet cluster: ${nodes} node${nodes > 1 ? 's' : ''} in ${Math.round(t1 - t0)} ms, the control plane (etcd, API server, scheduler, kubelet watch) in ${Math.round(performance.now() - t1)} ms; kubectl on ${on}; kube-proxy in ${proxyMode} mode on every node`,
     );

@@ -5,7 +5,7 @@ import type { World } from '../world/world.js';
 import { AGENTS, Cluster } from './cluster.js';
 import { startControlPlaneRoutes } from './control-plane-routes.js';
 import { startEndpointSliceController } from './endpointslice-controller.js';
-import { startKubeProxy, type ProxyMode } from './kube-proxy.js';
+import { startKubeProxy, type KubeProxyOptions, type ProxyMode } from './kube-proxy.js';
 import { startNodeStatus } from './node-status.js';
 import { routesAgent, startPodRoutes } from './pod-routes.js';
 import { startPodSync } from './pod-sync.js';
@@ -20,6 +20,8 @@ export interface ControlPlane {
 export interface ControlPlaneOptions {
   /** kube-proxy's mode on every node: iptables (its default) or nftables. */
   proxyMode?: ProxyMode;
+  /** Each kube-proxy sync's outcome (what its log would say): an error names the node and what failed. */
+  onProxySync?: KubeProxyOptions['onSync'];
 }
 
 export async function startControlPlane(
@@ -42,7 +44,10 @@ export async function startControlPlane(
     for (const node of world.nodes.keys()) {
       stops.push(await startPodRoutes(cluster.as(routesAgent(node)), world, node));
       stops.push(
-        startKubeProxy(cluster.as(AGENTS.kubeProxy(node)), world, node, { mode: opts.proxyMode ?? 'iptables' }),
+        startKubeProxy(cluster.as(AGENTS.kubeProxy(node)), world, node, {
+          mode: opts.proxyMode ?? 'iptables',
+          ...(opts.onProxySync ? { onSync: opts.onProxySync } : {}),
+        }),
       );
     }
   } catch (e) {

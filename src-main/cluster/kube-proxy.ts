@@ -180,7 +180,11 @@ export function startKubeProxy(api: ApiClient, world: World, node: string, opts:
       objects.slices = new Map(eps.items.map((o) => [key(o), o]));
       return true;
     } catch (e) {
-      opts.onSync?.({ node, mode: rules.mode, error: `listing Services and EndpointSlices: ${(e as Error).message}` });
+      opts.onSync?.({
+        node,
+        mode: rules.mode,
+        error: `kube-proxy on ${node}: listing Services and EndpointSlices: ${(e as Error).message}`,
+      });
       return false;
     }
   };
