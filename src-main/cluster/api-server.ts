@@ -175,7 +175,18 @@ export class ApiServer {
       kind: r.kind,
       causes: errs.map((e) => {
         const at = e.indexOf(': ');
-        return { reason: 'FieldValueInvalid', field: e.slice(0, at), message: e.slice(at + 2) };
+        const message = e.slice(at + 2);
+        // field.ErrorType's reason, from the message's first words as field.Error words them
+        const reason = /^Unsupported value/.test(message)
+          ? 'FieldValueNotSupported'
+          : /^Required value/.test(message)
+            ? 'FieldValueRequired'
+            : /^Duplicate value/.test(message)
+              ? 'FieldValueDuplicate'
+              : /^Too many/.test(message)
+                ? 'FieldValueTooMany'
+                : 'FieldValueInvalid';
+        return { reason, field: e.slice(0, at), message };
       }),
     });
   }
