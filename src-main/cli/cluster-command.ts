@@ -4,7 +4,7 @@ import { parseArgs } from 'node:util';
 import { UsageError } from './usage-error.js';
 import { worldShell } from './world-shell.js';
 
-const USAGE = 'usage: podnet cluster [--nodes N] [--on NODE] [-- COMMAND...]';
+const USAGE = 'usage: podnet cluster [--nodes N] [--on NODE] [--proxy-mode iptables|nftables] [-- COMMAND...]';
 
 export async function clusterCommand(
   args: string[],
@@ -14,8 +14,13 @@ export async function clusterCommand(
   const { values, positionals } = parseArgs({
     args,
     allowPositionals: true,
-    options: { nodes: { type: 'string' }, on: { type: 'string' } },
+    options: { nodes: { type: 'string' }, on: { type: 'string' }, 'proxy-mode': { type: 'string' } },
   });
+  const proxyMode = values['proxy-mode'] ?? 'iptables';
+  if (proxyMode !== 'iptables' && proxyMode !== 'nftables')
+    throw new UsageError(
+      `--proxy-mode must be iptables or nftables (kube-proxy's modes here), not "${proxyMode}"\n${USAGE}`,
+    );
   const nodes = values.nodes === undefined ? 2 : Number(values.nodes);
   if (!Number.isInteger(nodes) || nodes < 1 || nodes > 8)
     throw new UsageError(`--nodes must be a whole number from 1 to 8, not "${values.nodes}"\n${USAGE}`);
@@ -40,9 +45,17 @@ export async function clusterCommand(
   let plane: Awaited<ReturnType<typeof startControlPlane>> | undefined;
   try {
     const t1 = performance.now();
-    plane = await startControlPlane(world, kubelet);
+    // kube-proxy's failures, as its log would show them: each one once, and when it recovers
+    const failing = new Map<string, string>();
+    const onProxySync = (r: { node: string; error?: string }) => {
+      if (r.error && failing.get(r.node) !== r.error) err(`podnet cluster: ${r.error}`);
+      else if (!r.error && failing.has(r.node)) err(`podnet cluster: kube-proxy on ${r.node} synced again`);
+      if (r.error) failing.set(r.node, r.error);
+      else failing.delete(r.node);
+    };
+    plane = await startControlPlane(world, kubelet, { proxyMode, onProxySync });
     err(
-      `podnet cluster: ${nodes} node${nodes > 1 ? 's' : ''} in ${Math.round(t1 - t0)} ms, the control plane (etcd, API server, scheduler, kubelet watch) in ${Math.round(performance.now() - t1)} ms; kubectl on ${on}`,
+      `podnet cluster: ${nodes} node${nodes > 1 ? 's' : ''} in ${Math.round(t1 - t0)} ms, the control plane (etcd, API server, scheduler, kubelet watch) in ${Math.round(performance.now() - t1)} ms; kubectl on ${on}; kube-proxy in ${proxyMode} mode on every node`,
     );
     const target = { kind: 'node' as const, node: on };
     if (positionals.length) {

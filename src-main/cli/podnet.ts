@@ -27,9 +27,10 @@ Usage:
                                 a shell in the lab's world at step N (the solutions of steps 1…N-1 applied),
                                 on its first node unless --on says; the world ends when the shell exits
   podnet lab new NAME           scaffold a lab folder
-  podnet cluster [--nodes N] [--on NODE] [-- COMMAND...]
+  podnet cluster [--nodes N] [--on NODE] [--proxy-mode iptables|nftables] [-- COMMAND...]
                                 a world with its control plane (the real etcd, the lab's API server, the real
-                                kubectl 1.36 on every node): runs COMMAND on node1 (or --on), or opens a shell there
+                                kubectl 1.36 on every node): runs COMMAND on node1 (or --on), or opens a shell there;
+                                kube-proxy writes each node's rules in iptables mode (or --proxy-mode nftables)
   podnet help
 `;
 

@@ -5,7 +5,9 @@ import type { World } from '../world/world.js';
 import { AGENTS, Cluster } from './cluster.js';
 import { CONTROL_PLANE_ROUTES_AGENT, startControlPlaneRoutes } from './control-plane-routes.js';
 import { startEndpointSliceController } from './endpointslice-controller.js';
+import { startKubeProxy, type KubeProxyOptions, type ProxyMode } from './kube-proxy.js';
 import { startNodeStatus } from './node-status.js';
+import { routesAgent, startPodRoutes } from './pod-routes.js';
 import { startPodSync } from './pod-sync.js';
 import { startScheduler } from './scheduler.js';
 
@@ -15,7 +17,18 @@ export interface ControlPlane {
   stop(): Promise<void>;
 }
 
-export async function startControlPlane(world: World, kubelet: Kubelet): Promise<ControlPlane> {
+export interface ControlPlaneOptions {
+  /** kube-proxy's mode on every node: iptables (its default) or nftables. */
+  proxyMode?: ProxyMode;
+  /** Each kube-proxy sync's outcome (what its log would say): an error names the node and what failed. */
+  onProxySync?: KubeProxyOptions['onSync'];
+}
+
+export async function startControlPlane(
+  world: World,
+  kubelet: Kubelet,
+  opts: ControlPlaneOptions = {},
+): Promise<ControlPlane> {
   const cluster = await Cluster.start(world);
   const stops: (() => void)[] = [];
   const stop = async () => {
@@ -28,6 +41,15 @@ export async function startControlPlane(world: World, kubelet: Kubelet): Promise
     stops.push(startPodSync(cluster.as(AGENTS.kubelet('pod-sync')), world, kubelet));
     stops.push(startEndpointSliceController(cluster.as(AGENTS.controllerManager('endpointslice-controller'))));
     stops.push(startControlPlaneRoutes(cluster.as(CONTROL_PLANE_ROUTES_AGENT), world));
+    for (const node of world.nodes.keys()) {
+      stops.push(await startPodRoutes(cluster.as(routesAgent(node)), world, node));
+      stops.push(
+        startKubeProxy(cluster.as(AGENTS.kubeProxy(node)), world, node, {
+          mode: opts.proxyMode ?? 'iptables',
+          ...(opts.onProxySync ? { onSync: opts.onProxySync } : {}),
+        }),
+      );
+    }
   } catch (e) {
     await stop();
     throw e;

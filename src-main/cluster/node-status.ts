@@ -1,7 +1,8 @@
 // The kubelet's node status: it registers each world node with the API server, then reports its Ready
 // condition from the runtime's NetworkReady every 10 s (nodeStatusUpdateFrequency) and as soon as it
 // changes. The not-ready taint is kept with it (in a real cluster the node lifecycle controller does that).
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { arch, release } from 'node:os';
 import type { Kubelet } from '../runtime/kubelet.js';
 import type { World } from '../world/world.js';
@@ -25,8 +26,43 @@ const runtimeVersion = (description: string) =>
 
 const goArch = () => ({ x64: 'amd64', arm64: 'arm64' })[arch() as 'x64' | 'arm64'] ?? arch();
 
+type Ipam = { subnet?: string; ranges?: { subnet?: string }[][] };
+type Plugin = { ipam?: Ipam };
+
+/**
+ * The node's pod CIDR (spec.podCIDR): the IPv4 range its CNI config hands out (host-local's first range,
+ * in the first config file as the runtime loads them, by name), else the world's convention 10.244.N.0/24.
+ * (In a real cluster the node IPAM controller assigns it and the CNI config follows; here the config is the lab's.)
+ */
+export function podCidrOf(world: World, name: string): string {
+  const n = world.node(name);
+  try {
+    const files = readdirSync(n.host.confDir)
+      .filter((f) => /\.(conf|conflist|json)$/.test(f))
+      .sort();
+    for (const f of files) {
+      const conf = JSON.parse(readFileSync(join(n.host.confDir, f), 'utf8')) as Plugin & { plugins?: Plugin[] };
+      for (const p of conf.plugins ?? [conf]) {
+        const subnet = p.ipam?.ranges?.[0]?.[0]?.subnet ?? p.ipam?.subnet;
+        if (subnet && /^\d+\.\d+\.\d+\.\d+\/\d+$/.test(subnet)) return subnet;
+      }
+      // the runtime loads the first file only: its range or none
+      break;
+    }
+  } catch {
+    /* no readable config: the world's convention */
+  }
+  return n.podCidr;
+}
+
 /** The Node as its kubelet reports it now. */
-export function nodeObject(world: World, kubelet: Kubelet, name: string, now = new Date()): KubeObject {
+export function nodeObject(
+  world: World,
+  kubelet: Kubelet,
+  name: string,
+  now = new Date(),
+  podCidr = podCidrOf(world, name),
+): KubeObject {
   const n = world.node(name);
   const net = kubelet.nodeNetworkReady(name);
   const ts = now.toISOString().replace(/\.\d+Z$/, 'Z');
@@ -48,7 +84,7 @@ export function nodeObject(world: World, kubelet: Kubelet, name: string, now = n
         'kubernetes.io/arch': goArch(),
       },
     },
-    spec: { podCIDR: n.podCidr, podCIDRs: [n.podCidr], ...(net.status ? {} : { taints: [NOT_READY_TAINT] }) },
+    spec: { podCIDR: podCidr, podCIDRs: [podCidr], ...(net.status ? {} : { taints: [NOT_READY_TAINT] }) },
     status: {
       conditions: [{ type: 'Ready', ...ready, lastHeartbeatTime: ts, lastTransitionTime: ts }],
       addresses: [
@@ -71,9 +107,11 @@ export function nodeObject(world: World, kubelet: Kubelet, name: string, now = n
 export async function startNodeStatus(cluster: ApiClient, world: World, kubelet: Kubelet): Promise<() => void> {
   /** Each node's Ready status as last reported, and since when (the condition's lastTransitionTime). */
   const last = new Map<string, { ready: string; since: string }>();
+  /** spec.podCIDR, fixed at registration (the API keeps it immutable once set). */
+  const cidrs = new Map([...world.nodes.keys()].map((n) => [n, podCidrOf(world, n)]));
   const readyOf = (node: KubeObject) => (node.status!.conditions as Record<string, string>[])[0]!;
   const report = async (name: string, heartbeat: boolean) => {
-    const node = nodeObject(world, kubelet, name);
+    const node = nodeObject(world, kubelet, name, new Date(), cidrs.get(name));
     const ready = readyOf(node);
     const prev = last.get(name);
     if (!heartbeat && prev?.ready === ready.status) return;
@@ -85,7 +123,7 @@ export async function startNodeStatus(cluster: ApiClient, world: World, kubelet:
     await cluster.call('PATCH', `/api/v1/nodes/${name}/status`, { status: node.status }, merge);
   };
   for (const name of world.nodes.keys()) {
-    const node = nodeObject(world, kubelet, name);
+    const node = nodeObject(world, kubelet, name, new Date(), cidrs.get(name));
     await cluster.call('POST', '/api/v1/nodes', node);
     last.set(name, { ready: readyOf(node).status!, since: readyOf(node).lastTransitionTime! });
   }
