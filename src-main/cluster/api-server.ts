@@ -3,8 +3,9 @@
 // create, update, merge patch, delete — over the real etcd. What it does not serve is answered in the
 // API's own Status shape, with a message that names what the lab supports.
 import { randomUUID } from 'node:crypto';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { request, type IncomingMessage, type ServerResponse } from 'node:http';
 import { EtcdStore, type Stored } from './etcd-store.js';
+import { kubeletSocketInWorld } from './kubelet-server.js';
 import { RESOURCES, type KubeObject, type Resource } from './resources.js';
 
 export const KUBE_VERSION = { major: '1', minor: '36', gitVersion: 'v1.36.0-podnet' };
@@ -420,6 +421,8 @@ export class ApiServer {
           'NotFound',
           `the lab's API server does not serve ${path}: it serves the core group (v1: ${SUPPORTED}); other groups are not modelled`,
         );
+      const podSub = POD_STREAM.exec(path);
+      if (podSub) return await this.podStream(req, res, url, podSub[1]!, podSub[2]!, podSub[3]!);
       const route = this.route(path);
       // field selectors, as clients send them: metadata.name=NAME (kubectl wait, delete), involvedObject.* (describe)
       const selector = fieldSelector(url.searchParams.get('fieldSelector'));
@@ -478,6 +481,83 @@ export class ApiServer {
     }
   }
 
+  // ---- pods/log and pods/exec: the API server's proxy to the pod's kubelet ----
+
+  /**
+   * pods/log is proxied to the kubelet of the pod's node (kube-apiserver → kubelet :10250 /containerLogs;
+   * here the kubelet's socket in the world's state folder); pods/exec, attach and portforward are refused.
+   */
+  private async podStream(
+    req: IncomingMessage,
+    res: ServerResponse,
+    url: URL,
+    namespace: string,
+    name: string,
+    sub: string,
+  ): Promise<void> {
+    if (sub !== 'log')
+      throw new ApiError(
+        400,
+        'BadRequest',
+        `the lab's API server does not serve pods/${sub} (kubectl ${sub}): open the pod's terminal instead (the pod's node in the app, or \`podnet lab shell\`); pods/log is served`,
+      );
+    if (req.method !== 'GET')
+      throw new ApiError(405, 'MethodNotAllowed', `pods/log is read with GET, not ${req.method}`);
+    const pod = await this.get({ resource: RESOURCES.find((r) => r.name === 'pods')!, namespace, name });
+    const names = ((pod.spec?.containers ?? []) as { name: string }[]).map((c) => c.name);
+    const container = url.searchParams.get('container') || (names.length === 1 ? names[0]! : '');
+    if (!container)
+      throw new ApiError(
+        400,
+        'BadRequest',
+        `a container name must be specified for pod ${name}, choose one of: [${names.join(' ')}]`,
+      );
+    if (!names.includes(container))
+      throw new ApiError(400, 'BadRequest', `container ${container} is not valid for pod ${name}`);
+    const node = pod.spec?.nodeName;
+    const statuses = (pod.status?.containerStatuses ?? []) as { name: string }[];
+    if (typeof node !== 'string' || !statuses.some((s) => s.name === container))
+      throw new ApiError(
+        400,
+        'BadRequest',
+        `container "${container}" in pod "${name}" is waiting to start: ContainerCreating`,
+      );
+    const q = new URLSearchParams();
+    for (const k of ['follow', 'tailLines', 'timestamps', 'previous'])
+      if (url.searchParams.has(k)) q.set(k, url.searchParams.get(k)!);
+    const path = `/containerLogs/${encodeURIComponent(namespace)}/${encodeURIComponent(name)}/${encodeURIComponent(container)}?${q}`;
+    await new Promise<void>((resolve, reject) => {
+      const up = request({ socketPath: kubeletSocketInWorld(node), method: 'GET', path }, (kr) => {
+        if ((kr.statusCode ?? 500) >= 400) {
+          let text = '';
+          kr.setEncoding('utf8');
+          kr.on('data', (d: string) => (text += d));
+          kr.on('end', () =>
+            reject(
+              new ApiError(
+                kr.statusCode === 404 ? 404 : 400,
+                kr.statusCode === 404 ? 'NotFound' : 'BadRequest',
+                text.trim(),
+              ),
+            ),
+          );
+          return;
+        }
+        res.writeHead(200, { 'Content-Type': 'text/plain', 'Transfer-Encoding': 'chunked' });
+        kr.pipe(res);
+        kr.on('end', resolve);
+      });
+      up.on('error', (e) =>
+        reject(
+          new ApiError(500, 'InternalError', `the kubelet on ${node} cannot be reached for the log: ${e.message}`),
+        ),
+      );
+      // kubectl logs -f ending (Ctrl-C) ends the kubelet's stream too
+      res.on('close', () => up.destroy());
+      up.end();
+    });
+  }
+
   private async serveWatch(
     route: Route,
     url: URL,
@@ -518,6 +598,9 @@ export class ApiServer {
     });
   }
 }
+
+/** /api/v1/namespaces/NS/pods/NAME/{log,exec,attach,portforward}: streamed from the kubelet, not the store. */
+const POD_STREAM = /^\/api\/v1\/namespaces\/([^/]+)\/pods\/([^/]+)\/(log|exec|attach|portforward)$/;
 
 /**
  * The core group's OpenAPI v3, as far as kubectl reads it before a create: each write names its kind and
