@@ -174,9 +174,10 @@ function handlerErrors(at: string, h: Obj, kinds: readonly string[], ports: Obj[
     errs.push(`${at}.sleep.seconds: Invalid value: a whole number of seconds`);
   if (k === 'httpGet' || k === 'tcpSocket') {
     const port = v.port;
-    if (typeof port === 'string' && !/^\d+$/.test(port) && !ports.some((p) => p.name === port))
+    const byName = typeof port === 'string' && !/^\d+$/.test(port);
+    if (byName && !ports.some((p) => p.name === port))
       errs.push(`${at}.${k}.port: Invalid value: "${port}": not one of the container's named ports`);
-    else if (!(Number(port) >= 1 && Number(port) <= 65535))
+    else if (!byName && !(Number(port) >= 1 && Number(port) <= 65535))
       errs.push(`${at}.${k}.port: Invalid value: ${JSON.stringify(port)}: must be between 1 and 65535, inclusive`);
     if (k === 'httpGet' && v.scheme !== undefined && v.scheme !== 'HTTP')
       errs.push(`${at}.httpGet.scheme: this lab's kubelet probes over HTTP only`);
@@ -206,7 +207,7 @@ export function containerErrors(c: Obj, at: string): string[] {
     if (!isObj(probe)) errs.push(`${at}.readinessProbe: Invalid value: an object`);
     else {
       for (const f of Object.keys(probe))
-        if (!PROBE_FIELDS.includes(f))
+        if (!PROBE_FIELDS.includes(f) && f !== 'grpc')
           errs.push(
             `${at}.readinessProbe.${f}: this lab's kubelet does not model this field (a probe here may have: ${PROBE_FIELDS.join(', ')})`,
           );
