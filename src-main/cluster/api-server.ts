@@ -547,11 +547,13 @@ export class ApiServer {
         kr.pipe(res);
         kr.on('end', resolve);
       });
-      up.on('error', (e) =>
+      up.on('error', (e) => {
+        // once the log has begun, a broken stream just ends it (kubectl prints what came)
+        if (res.headersSent) return resolve(void res.end());
         reject(
           new ApiError(500, 'InternalError', `the kubelet on ${node} cannot be reached for the log: ${e.message}`),
-        ),
-      );
+        );
+      });
       // kubectl logs -f ending (Ctrl-C) ends the kubelet's stream too
       res.on('close', () => up.destroy());
       up.end();

@@ -51,8 +51,15 @@ export function startKubeletServers(world: World, kubelet: Kubelet): () => void 
       const [ns, name, container] = m.slice(1).map(decodeURIComponent) as [string, string, string];
       const pod = kubelet.pods.get(`${ns}/${name}`);
       if (!pod || pod.spec.node !== node) return fail(res, 404, `pod "${ns}/${name}" is not on ${node}`);
-      serveLog(world, pod, container, url.searchParams, res);
+      try {
+        serveLog(world, pod, container, url.searchParams, res);
+      } catch (e) {
+        if (res.headersSent) res.end();
+        else fail(res, 500, `the kubelet could not read the log: ${(e as Error).message}`);
+      }
     });
+    // a socket that cannot be made leaves `kubectl logs` answering that the kubelet cannot be reached
+    server.on('error', () => {});
     server.listen(path);
     servers.push(server);
   }
