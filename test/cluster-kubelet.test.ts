@@ -63,7 +63,7 @@ spec:
     readinessProbe: {exec: {command: [cat, /nonexistent]}, periodSeconds: 1}
 Y
 kubectl apply -f /tmp/probes.yaml
-waitfor "kubectl get events --field-selector involvedObject.name=web | grep -q Unhealthy"
+waitfor "kubectl get events --field-selector involvedObject.name=web,reason=Unhealthy -o jsonpath='{.items[0].count}' | grep -q '^[2-9]'"
 mark web-notready; kubectl get pod web --no-headers
 kubectl get pod web -o jsonpath='{.status.conditions[?(@.type=="Ready")].status} {.status.conditions[?(@.type=="Ready")].reason} {.status.containerStatuses[0].ready}'; echo
 mark web-describe; kubectl describe pod web | sed -n '/^Events:/,$p'
@@ -181,7 +181,7 @@ function expectProbes(out: string): void {
   expect(section(out, 'web-notready')).toMatch(/^web\s+0\/1\s+Running\s/);
   expect(section(out, 'web-notready')).toMatch(/\nFalse ContainersNotReady false$/);
   expect(section(out, 'web-describe')).toMatch(
-    /Warning\s+Unhealthy\s+\S+\s+kubelet\s+Readiness probe failed: HTTP probe failed with statuscode: 404/,
+    /Warning\s+Unhealthy\s+\S+ \(x\d+ over \S+\)\s+kubelet\s+Readiness probe failed: HTTP probe failed with statuscode: 404/,
   );
   expect(out).toContain('pod/web condition met');
   expect(section(out, 'web-ready')).toMatch(/^web\s+1\/1\s+Running\s/);
