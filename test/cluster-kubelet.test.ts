@@ -15,7 +15,7 @@ const PODNET = join(ROOT, 'bin', 'podnet.mjs');
 /** Shell helpers: section marks, and a bounded wait for a condition (no time is asserted). */
 const PRELUDE = String.raw`
 mark() { echo "=== $1"; }
-waitfor() { i=0; until sh -c "$1" >/dev/null 2>&1; do i=$((i+1)); if [ $i -gt 900 ]; then echo "GAVE UP WAITING: $1"; return 1; fi; sleep 0.1; done; }
+waitfor() { t=$(($(date +%s) + 60)); until sh -c "$1" >/dev/null 2>&1; do if [ $(date +%s) -gt $t ]; then echo "GAVE UP WAITING: $1"; return 1; fi; sleep 0.1; done; }
 `;
 
 const PROBES = String.raw`
@@ -63,7 +63,7 @@ spec:
     readinessProbe: {exec: {command: [cat, /nonexistent]}, periodSeconds: 1}
 Y
 kubectl apply -f /tmp/probes.yaml
-waitfor "kubectl get events --field-selector involvedObject.name=web,reason=Unhealthy -o jsonpath='{.items[0].count}' | grep -q '^[2-9]'"
+waitfor "kubectl get events --field-selector involvedObject.name=web,reason=Unhealthy -o jsonpath='{range .items[*]}{.count}{\"\\n\"}{end}' | grep -qE '^([2-9]|[0-9]{2,})$'"
 mark web-notready; kubectl get pod web --no-headers
 kubectl get pod web -o jsonpath='{.status.conditions[?(@.type=="Ready")].status} {.status.conditions[?(@.type=="Ready")].reason} {.status.containerStatuses[0].ready}'; echo
 mark web-describe; kubectl describe pod web | sed -n '/^Events:/,$p'
