@@ -344,6 +344,10 @@ kubectl delete pod web; echo "deleted: $?"`);
         at('DELETE pod (grace 0)'),
       ];
       expect([...order].sort((a, b) => a - b)).toEqual(order);
+      // killContainer records Killing before its preStop hook runs (its step holds the hook's)
+      const killContainer = events[at('killContainer stubborn')]!;
+      expect(killContainer.outputs?.event).toBe('Normal Killing: Stopping container stubborn');
+      expect(events[at('preStop hook stubborn')]!.parent).toBe(killContainer.id);
       // the sleep hook took 1 s of the 3 s grace; the container ignored SIGTERM and got SIGKILL after the rest
       expect(events[at('StopContainer')]!.outputs?.outcome).toBe('stubborn: SIGKILL after 2 s');
       expect(events[at('SetPodStatus (terminated)')]!.outputs?.exitCodes).toMatchObject({

@@ -1,4 +1,5 @@
-// The kubelet side (1.35): SyncPod and KillPod over the CRI, pod workers that never run two operations
+// The kubelet side (1.35): SyncPod and KillPod (each container's preStop hook, then CRI StopContainer with
+// what is left of the grace period) over the CRI, pod workers that never run two operations
 // on one pod, the NetworkReady gate, a PLEG-like relist that rebuilds a pod whose sandbox died, KillPod
 // retries, and the garbage collection that removes dead sandboxes and pod logs later.
 import { randomUUID } from 'node:crypto';
@@ -643,6 +644,7 @@ export class Kubelet {
   ): Promise<string> {
     const spec = pod.spec.containers?.find((s) => s.name === c.name);
     opts.onEvent?.({ type: 'Normal', reason: 'Killing', message: `Stopping container ${c.name}`, container: c.name });
+    k.output({ event: `Normal Killing: Stopping container ${c.name}` });
     let left = grace;
     if (spec?.preStop && grace > 0) {
       const hook = spec.preStop;
