@@ -1,7 +1,8 @@
 // The kubelet around the pod, through the real kubectl 1.36: readiness probes (httpGet, tcpSocket, exec)
 // run from the node / in the container and gate Ready; a deleted pod runs its preStop hook, then gets the
 // stop signal, then SIGKILL at the end of its grace period, then StopPodSandbox (CNI DEL), then goes;
-// `kubectl logs` reads the container's CRI log; fields the lab does not model are refused. As root and as
+// `kubectl logs` reads the container's CRI log, `kubectl exec` runs in the container; fields the lab does
+// not model are refused. As root and as
 // `nobody` (podnet cluster), and in process where the kubelet's trace proves the order step by step.
 import { execFile } from 'node:child_process';
 import { dirname, join } from 'node:path';
@@ -84,7 +85,8 @@ mark tail; kubectl logs exec -c good --tail 1
 mark no-container; kubectl get --raw /api/v1/namespaces/default/pods/exec/log 2>&1; echo "exit $?"
 mark bad-container; kubectl get --raw '/api/v1/namespaces/default/pods/exec/log?container=nope' 2>&1; echo "exit $?"
 mark kubectl-default; kubectl logs exec 2>&1 | head -n 2
-mark exec-cmd; kubectl exec web -- true 2>&1; echo "exit $?"
+mark exec-cmd; kubectl exec exec -c good -- sh -c 'hostname; cat /tmp/exec-ok; echo to-stderr >&2; exit 3' 2>&1; echo "exit $?"
+mark exec-stdin; echo from-stdin | kubectl exec -i exec -c good -- cat; echo "exit $?"
 cat > /tmp/bad.yaml <<'Y'
 apiVersion: v1
 kind: Pod
@@ -201,8 +203,10 @@ function expectProbes(out: string): void {
   expect(section(out, 'bad-container')).toMatch(/container nope is not valid for pod exec[\s\S]*exit 1/);
   // kubectl picks the default container itself, then asks for its log
   expect(section(out, 'kubectl-default')).toBe('Defaulted container "good" out of: good, bad\nline one');
-  expect(section(out, 'exec-cmd')).toMatch(/does not serve pods\/exec \(kubectl exec\): open the pod's terminal/);
-  expect(section(out, 'exec-cmd')).toMatch(/exit 1$/);
+  // kubectl exec over WebSocket (v5.channel.k8s.io): in the container (its hostname, its files), stdout,
+  // stderr, the exit code from the error stream's Status, and stdin with -i
+  expect(section(out, 'exec-cmd')).toBe('exec\nexec-probed\nto-stderr\ncommand terminated with exit code 3\nexit 3');
+  expect(section(out, 'exec-stdin')).toBe('from-stdin\nexit 0');
   const refused = section(out, 'refused');
   expect(refused).toMatch(/The Pod "bad" is invalid/);
   expect(refused).toContain(

@@ -2,7 +2,7 @@
 // the world's state folder that the API server reaches at /run/podnet/kubelet-NODE.sock, serving
 // GET /containerLogs/NS/POD/CONTAINER?tailLines=&follow=&timestamps=&previous= from the container's CRI
 // log under /var/log/pods (the kubelet reads the same files: pkg/kubelet/kuberuntime/logs).
-import { createServer, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { nodeFolder } from '../fs/world-files.js';
@@ -46,11 +46,13 @@ export function startKubeletServers(world: World, kubelet: Kubelet): () => void 
     rmSync(path, { force: true });
     const server = createServer((req, res) => {
       const url = new URL(req.url ?? '/', 'http://kubelet');
-      const m = /^\/containerLogs\/([^/]+)\/([^/]+)\/([^/]+)$/.exec(url.pathname);
-      if (req.method !== 'GET' || !m) return fail(res, 404, `the lab's kubelet serves /containerLogs only`);
-      const [ns, name, container] = m.slice(1).map(decodeURIComponent) as [string, string, string];
+      const m = /^\/(containerLogs|exec)\/([^/]+)\/([^/]+)\/([^/]+)$/.exec(url.pathname);
+      if (!m) return fail(res, 404, `the lab's kubelet serves /containerLogs and /exec only`);
+      const [ns, name, container] = m.slice(2).map(decodeURIComponent) as [string, string, string];
       const pod = kubelet.pods.get(`${ns}/${name}`);
       if (!pod || pod.spec.node !== node) return fail(res, 404, `pod "${ns}/${name}" is not on ${node}`);
+      if (m[1] === 'exec') return serveExec(kubelet, pod, container, url.searchParams.getAll('command'), req, res);
+      if (req.method !== 'GET') return fail(res, 405, 'container logs are read with GET');
       try {
         serveLog(world, pod, container, url.searchParams, res);
       } catch (e) {
@@ -115,4 +117,46 @@ function serveLog(world: World, pod: Pod, container: string, q: URLSearchParams,
     }
   }, 200);
   res.on('close', () => clearInterval(timer));
+}
+
+/**
+ * /exec: the command in the container (the model's CRI Exec stream), stdin from the request body; the answer
+ * is one JSON line per chunk of output ({"s":1|2,"d":base64}), then {"exit":N} or {"error":"…"}.
+ */
+function serveExec(
+  kubelet: Kubelet,
+  pod: Pod,
+  container: string,
+  command: string[],
+  req: IncomingMessage,
+  res: ServerResponse,
+): void {
+  const ctr = pod.containers.find((c) => c.name === container);
+  if (!ctr) return fail(res, 404, `container "${container}" of pod "${pod.spec.name}" is not running`);
+  if (!command.length) return fail(res, 400, 'exec names a command');
+  if (kubelet.cri(pod.spec.node).kind !== 'model')
+    return fail(
+      res,
+      400,
+      `exec is served for pods on the lab's containerd model; ${pod.spec.node} runs the real containerd`,
+    );
+  let p: ReturnType<ReturnType<Kubelet['runtime']>['execStream']>;
+  try {
+    p = kubelet.runtime(pod.spec.node).execStream(ctr.id, command);
+  } catch (e) {
+    return fail(res, 400, (e as Error).message);
+  }
+  res.writeHead(200, { 'Content-Type': 'application/x-ndjson', 'Transfer-Encoding': 'chunked' });
+  const send = (o: unknown) => res.write(`${JSON.stringify(o)}\n`);
+  p.on('stdout', (d: Buffer) => send({ s: 1, d: d.toString('base64') }));
+  p.on('stderr', (d: Buffer) => send({ s: 2, d: d.toString('base64') }));
+  req.on('data', (d: Buffer) => p.write(d));
+  req.on('end', () => p.end());
+  // the client gone (kubectl ended): the command ends too
+  res.on('close', () => p.kill(9));
+  p.started.catch((e: Error) => send({ error: e.message }));
+  void p.exited.then((s) => {
+    send({ exit: s.code ?? 128 + (s.signal ?? 9) });
+    res.end();
+  });
 }

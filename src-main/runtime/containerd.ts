@@ -808,7 +808,8 @@ export class ContainerdNode implements CriRuntime {
    * CRI ExecSync: the command joins the container's mount and PID namespaces (through its init's parent,
    * `unshare`, which holds them), the pod's netns and the pod's hostname, as runc exec joins a container.
    */
-  async execSync(containerId: string, cmd: string[], timeoutSeconds: number): Promise<ExecSyncAnswer> {
+  /** Where and how a command joins a running container (CRI ExecSync and Exec). */
+  private execIn(containerId: string, cmd: string[]): { target: Target; argv: string[] } {
     const found = [...this.sandboxes.values()].find((sb) => sb.containers.has(containerId));
     const c = found?.containers.get(containerId);
     if (!found || !c)
@@ -823,11 +824,18 @@ export class ContainerdNode implements CriRuntime {
       '--',
       ...cmd,
     ];
-    const r = await this.world.exec(
-      this.target(found),
-      argv,
-      timeoutSeconds > 0 ? { timeoutMs: timeoutSeconds * 1000 } : {},
-    );
+    return { target: this.target(found), argv };
+  }
+
+  /** CRI Exec's stream (the runtime's streaming server): the command in the container, its stdin open. */
+  execStream(containerId: string, cmd: string[]): WorldProcess {
+    const { target, argv } = this.execIn(containerId, cmd);
+    return this.world.spawn(target, argv, { stdin: true });
+  }
+
+  async execSync(containerId: string, cmd: string[], timeoutSeconds: number): Promise<ExecSyncAnswer> {
+    const { target, argv } = this.execIn(containerId, cmd);
+    const r = await this.world.exec(target, argv, timeoutSeconds > 0 ? { timeoutMs: timeoutSeconds * 1000 } : {});
     return { exitCode: r.code ?? 128 + 9, stdout: r.stdout, stderr: r.stderr, timedOut: r.timedOut };
   }
 
