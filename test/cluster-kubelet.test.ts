@@ -402,3 +402,55 @@ mark end`);
     }
   }, 240_000);
 });
+
+describe("the kubelet server's and the API server's stream formats", () => {
+  it('a CRI log reads back as kubectl logs prints it: partial lines joined, times on request', async () => {
+    const { criLogText } = await import('../src-main/cluster/kubelet-server.js');
+    const raw = [
+      '2026-12-04T07:00:00.000000001Z stdout P hel',
+      '2026-12-04T07:00:00.000000002Z stdout F lo',
+      '2026-12-04T07:00:01.000000000Z stderr F oops',
+      'not a CRI line',
+      '',
+    ].join('\n');
+    expect(criLogText(raw, false)).toEqual(['hello', 'oops']);
+    expect(criLogText(raw, true)).toEqual([
+      '2026-12-04T07:00:00.000000002Z hello',
+      '2026-12-04T07:00:01.000000000Z oops',
+    ]);
+  });
+
+  it("a client's masked, fragmented and long WebSocket frames are read whole; the server's frames are RFC 6455's", async () => {
+    const { frame, handshake, readFrames } = await import('../src-main/cluster/websocket.js');
+    const { PassThrough } = await import('node:stream');
+    const masked = (opcode: number, fin: boolean, payload: Buffer) => {
+      const mask = Buffer.from([1, 2, 3, 4]);
+      const n = payload.length;
+      const len = n < 126 ? Buffer.from([0x80 | n]) : Buffer.from([0x80 | 126, n >> 8, n & 255]);
+      const data = Buffer.from(payload.map((b, i) => b ^ mask[i % 4]!));
+      return Buffer.concat([Buffer.from([(fin ? 0x80 : 0) | opcode]), len, mask, data]);
+    };
+    const got: [number, string][] = [];
+    const socket = new PassThrough();
+    const long = Buffer.alloc(300, 'x');
+    const bytes = Buffer.concat([
+      masked(2, false, Buffer.from([0, 0x61])),
+      masked(0, true, Buffer.from('bc')),
+      masked(2, true, Buffer.concat([Buffer.from([0]), long])),
+      masked(8, true, Buffer.alloc(0)),
+    ]);
+    readFrames(socket, bytes.subarray(0, 5), (op, p) => got.push([op, p.toString('latin1')]));
+    socket.write(bytes.subarray(5));
+    expect(got).toEqual([
+      [2, '\u0000abc'],
+      [2, `\u0000${'x'.repeat(300)}`],
+      [8, ''],
+    ]);
+    expect([...frame(2, Buffer.from('hi'))]).toEqual([0x82, 2, 0x68, 0x69]);
+    expect(frame(2, long).subarray(0, 4)).toEqual(Buffer.from([0x82, 126, 1, 44]));
+    // RFC 6455's own example key and accept value
+    expect(handshake('dGhlIHNhbXBsZSBub25jZQ==', 'v5.channel.k8s.io')).toContain(
+      'Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n',
+    );
+  });
+});
