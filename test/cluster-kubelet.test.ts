@@ -156,6 +156,25 @@ waitfor "grep -q up /tmp/follow-stubborn"
 kubectl delete pod stubborn; echo "stubborn gone: $?"
 wait $FOLLOW; kill $WATCH
 mark stubborn; cat /tmp/follow-stubborn; tail -n 1 /tmp/watch-stubborn
+mkdir -p /tmp/www-hook; echo bye > /tmp/www-hook/bye
+cat <<'Y' | kubectl apply -f - >/dev/null
+apiVersion: v1
+kind: Pod
+metadata: {name: hooks}
+spec:
+  containers:
+  - name: found
+    image: busybox
+    command: [httpd, -f, -p, "80", -h, /tmp/www-hook]
+    lifecycle: {preStop: {httpGet: {path: /bye, port: 80}}}
+  - name: missing
+    image: busybox
+    command: [httpd, -f, -p, "81", -h, /tmp/www-hook]
+    lifecycle: {preStop: {httpGet: {path: /missing, port: 81}}}
+Y
+kubectl wait --for=condition=Ready pod/hooks --timeout=90s >/dev/null
+kubectl delete pod hooks >/dev/null
+mark hooks; kubectl get events --field-selector involvedObject.name=hooks --sort-by=.metadata.name -o jsonpath='{range .items[*]}{.type} {.reason}: {.message}{"\n"}{end}' | grep -v -e Created -e Started -e Scheduled | sort
 mark cni; ip -o link show type veth | grep -vc ' eth0@'; ls /var/lib/cni/networks/podnet/ | grep -c '^10\.'
 mark end
 `;
@@ -241,6 +260,12 @@ function expectTermination(out: string): void {
   expect(out).toContain('stubborn gone: 0');
   expect(section(out, 'stubborn')).toMatch(/^up\nSIGTERM ignored\n/);
   expect(section(out, 'stubborn')).toMatch(/\nFailed false 137\n?$/);
+  // httpGet preStop hooks from the node to the pod: a 404 is the hook's failure (its message left out)
+  expect(section(out, 'hooks').trim().split('\n')).toEqual([
+    'Normal Killing: Stopping container found',
+    'Normal Killing: Stopping container missing',
+    'Warning FailedPreStopHook: PreStopHook failed',
+  ]);
   // StopPodSandbox ran CNI DEL: no pod veth left on the node, host-local released the IPs
   expect(section(out, 'cni').trim()).toBe('0\n0');
 }
