@@ -344,7 +344,8 @@ describe('stopping containers and the undo once setup had finished', () => {
       await k.killPod('web', 'default', t);
       const stop = t.events.find((e) => e.name === 'StopContainer')!;
       expect(stop.component).toBe('cri');
-      expect(stop.inputs).toMatchObject({ timeout: 1, container: 'app' });
+      // 1 s asked, 2 s given: killContainer's minimumGracePeriodInSeconds
+      expect(stop.inputs).toMatchObject({ timeout: 2, container: 'app' });
       expect(stop.outputs!.outcome).toBe('app: exited on SIGTERM');
       // called by the kubelet's killContainer, under kill containers
       const kc = t.events.find((e) => e.id === stop.parent)!;

@@ -24,9 +24,11 @@ async function main(): Promise<void> {
   }
   const handler = (req: Parameters<ApiServer['handle']>[0], res: Parameters<ApiServer['handle']>[1]) =>
     void api.handle(req, res);
-  await new Promise<void>((res, rej) => createServer(handler).once('error', rej).listen(Number(port), host, res));
+  // pods/exec arrives as a WebSocket upgrade (kubectl 1.36)
+  const serve = () => createServer(handler).on('upgrade', (req, sock, head) => void api.upgrade(req, sock, head));
+  await new Promise<void>((res, rej) => serve().once('error', rej).listen(Number(port), host, res));
   rmSync(socket, { force: true });
-  await new Promise<void>((res, rej) => createServer(handler).once('error', rej).listen(socket, res));
+  await new Promise<void>((res, rej) => serve().once('error', rej).listen(socket, res));
   // the cluster DNS stand-in, beside the API it reads (a DNS that cannot start leaves the API serving)
   await startClusterDns(api, host).then(
     () => process.stdout.write(`podnet-dns: serving ${host}:53 (udp, tcp)\n`),

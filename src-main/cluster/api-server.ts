@@ -3,8 +3,10 @@
 // create, update, merge patch, delete — over the real etcd. What it does not serve is answered in the
 // API's own Status shape, with a message that names what the lab supports.
 import { randomBytes, randomUUID } from 'node:crypto';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { request, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { EtcdStore, type Stored } from './etcd-store.js';
+import { kubeletSocketInWorld } from './kubelet-server.js';
 import { LabelSelectorError, labelsMatch, parseLabelSelector, type Requirement } from './label-selector.js';
 import {
   apiVersionOf,
@@ -15,8 +17,9 @@ import {
   type KubeObject,
   type Resource,
 } from './resources.js';
-import { strategicMergePatch } from './strategic-merge.js';
 import { AllocationError, KUBERNETES_SERVICE_IP, ServiceIPs } from './service-ips.js';
+import { strategicMergePatch } from './strategic-merge.js';
+import { channelMessage, CHANNEL, frame, handshake, readFrames } from './websocket.js';
 
 export const KUBE_VERSION = { major: '1', minor: '36', gitVersion: 'v1.36.0-podnet' };
 
@@ -553,6 +556,8 @@ export class ApiServer {
           'NotFound',
           `the lab's API server does not serve ${path}: it serves ${SERVED}; other groups are not modelled`,
         );
+      const podSub = POD_STREAM.exec(path);
+      if (podSub) return await this.podStream(req, res, url, podSub[1]!, podSub[2]!, podSub[3]!);
       const route = this.route(path);
       // field selectors, as clients send them: metadata.name=NAME (kubectl wait, delete), involvedObject.* (describe)
       const selector = fieldSelector(url.searchParams.get('fieldSelector'));
@@ -620,6 +625,191 @@ export class ApiServer {
     }
   }
 
+  // ---- pods/log and pods/exec: the API server's proxy to the pod's kubelet ----
+
+  /**
+   * pods/log is proxied to the kubelet of the pod's node (kube-apiserver → kubelet :10250 /containerLogs;
+   * here the kubelet's socket in the world's state folder); pods/exec, attach and portforward are refused.
+   */
+  private async podStream(
+    req: IncomingMessage,
+    res: ServerResponse,
+    url: URL,
+    namespace: string,
+    name: string,
+    sub: string,
+  ): Promise<void> {
+    if (sub !== 'log')
+      throw new ApiError(
+        400,
+        'BadRequest',
+        sub === 'exec'
+          ? "the lab's API server serves pods/exec over WebSocket (v5.channel.k8s.io), as kubectl 1.36 asks for it"
+          : `the lab's API server does not serve pods/${sub} (kubectl ${sub}): open the pod's terminal instead (the pod's node in the app, or \`podnet lab shell\`); pods/log and pods/exec are served`,
+      );
+    if (req.method !== 'GET')
+      throw new ApiError(405, 'MethodNotAllowed', `pods/log is read with GET, not ${req.method}`);
+    const pod = await this.get({ resource: RESOURCES.find((r) => r.name === 'pods')!, namespace, name });
+    const names = ((pod.spec?.containers ?? []) as { name: string }[]).map((c) => c.name);
+    const container = url.searchParams.get('container') || (names.length === 1 ? names[0]! : '');
+    if (!container)
+      throw new ApiError(
+        400,
+        'BadRequest',
+        `a container name must be specified for pod ${name}, choose one of: [${names.join(' ')}]`,
+      );
+    if (!names.includes(container))
+      throw new ApiError(400, 'BadRequest', `container ${container} is not valid for pod ${name}`);
+    const node = pod.spec?.nodeName;
+    const statuses = (pod.status?.containerStatuses ?? []) as { name: string }[];
+    if (typeof node !== 'string' || !statuses.some((s) => s.name === container))
+      throw new ApiError(
+        400,
+        'BadRequest',
+        `container "${container}" in pod "${name}" is waiting to start: ContainerCreating`,
+      );
+    const q = new URLSearchParams();
+    for (const k of ['follow', 'tailLines', 'timestamps', 'previous'])
+      if (url.searchParams.has(k)) q.set(k, url.searchParams.get(k)!);
+    const path = `/containerLogs/${encodeURIComponent(namespace)}/${encodeURIComponent(name)}/${encodeURIComponent(container)}?${q}`;
+    await new Promise<void>((resolve, reject) => {
+      const up = request({ socketPath: kubeletSocketInWorld(node), method: 'GET', path }, (kr) => {
+        if ((kr.statusCode ?? 500) >= 400) {
+          let text = '';
+          kr.setEncoding('utf8');
+          kr.on('data', (d: string) => (text += d));
+          kr.on('end', () =>
+            reject(
+              new ApiError(
+                kr.statusCode === 404 ? 404 : 400,
+                kr.statusCode === 404 ? 'NotFound' : 'BadRequest',
+                text.trim(),
+              ),
+            ),
+          );
+          return;
+        }
+        res.writeHead(200, { 'Content-Type': 'text/plain', 'Transfer-Encoding': 'chunked' });
+        kr.pipe(res);
+        kr.on('end', resolve);
+      });
+      up.on('error', (e) => {
+        // once the log has begun, a broken stream just ends it (kubectl prints what came)
+        if (res.headersSent) return resolve(void res.end());
+        reject(
+          new ApiError(500, 'InternalError', `the kubelet on ${node} cannot be reached for the log: ${e.message}`),
+        );
+      });
+      // kubectl logs -f ending (Ctrl-C) ends the kubelet's stream too
+      res.on('close', () => up.destroy());
+      up.end();
+    });
+  }
+
+  /**
+   * pods/exec over WebSocket (kubectl 1.36: v5.channel.k8s.io), proxied to the pod's kubelet. Without a
+   * terminal: `kubectl exec POD -- CMD` and `kubectl exec -i`; `-t` is refused (the pod's terminal has one).
+   */
+  async upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    const refuse = (e: ApiError) => {
+      const body = JSON.stringify(e.status());
+      socket.end(
+        `HTTP/1.1 ${e.code} ${e.reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+      );
+    };
+    socket.on('error', () => {});
+    try {
+      const url = new URL(req.url ?? '/', 'http://apiserver');
+      const m = POD_STREAM.exec(url.pathname.replace(/\/+$/, ''));
+      if (!m || m[3] !== 'exec')
+        throw new ApiError(400, 'BadRequest', `the lab's API server upgrades pods/exec only, not ${url.pathname}`);
+      const [, namespace, name] = m as unknown as [string, string, string];
+      const offered = String(req.headers['sec-websocket-protocol'] ?? '')
+        .split(',')
+        .map((p) => p.trim());
+      const protocol = ['v5.channel.k8s.io', 'v4.channel.k8s.io'].find((p) => offered.includes(p));
+      const key = req.headers['sec-websocket-key'];
+      if (!/websocket/i.test(String(req.headers.upgrade)) || !key || !protocol)
+        throw new ApiError(
+          400,
+          'BadRequest',
+          "the lab's API server serves pods/exec over WebSocket (v5.channel.k8s.io or v4.channel.k8s.io), not SPDY",
+        );
+      const q = url.searchParams;
+      if (q.get('tty') === 'true')
+        throw new ApiError(
+          400,
+          'BadRequest',
+          "the lab's exec has no terminal (-t): run `kubectl exec POD -- CMD`, or `kubectl exec -i`, or open the pod's terminal",
+        );
+      const pod = await this.get({ resource: RESOURCES.find((r) => r.name === 'pods')!, namespace, name });
+      const names = ((pod.spec?.containers ?? []) as { name: string }[]).map((c) => c.name);
+      const container = q.get('container') || (names.length === 1 ? names[0]! : '');
+      if (!names.includes(container))
+        throw new ApiError(400, 'BadRequest', `container ${container || '(none)'} is not valid for pod ${name}`);
+      const node = pod.spec?.nodeName;
+      if (typeof node !== 'string' || pod.status?.phase !== 'Running')
+        throw new ApiError(400, 'BadRequest', `unable to upgrade connection: pod ${name} is not running`);
+      const command = q.getAll('command');
+      socket.write(handshake(String(key), protocol));
+      const kq = new URLSearchParams(command.map((c) => ['command', c]));
+      const path = `/exec/${encodeURIComponent(namespace)}/${encodeURIComponent(name)}/${encodeURIComponent(container)}?${kq}`;
+      const status = (code: number | undefined, message?: string) =>
+        code === 0
+          ? { metadata: {}, status: 'Success' }
+          : {
+              metadata: {},
+              status: 'Failure',
+              message:
+                message ??
+                `command terminated with non-zero exit code: error executing command [${command.join(' ')}], exit code ${code}`,
+              reason: message ? 'InternalError' : 'NonZeroExitCode',
+              ...(message ? {} : { details: { causes: [{ reason: 'ExitCode', message: String(code) }] } }),
+            };
+      const finish = (s: unknown) => {
+        socket.write(channelMessage(CHANNEL.error, JSON.stringify(s)));
+        socket.end(frame(8, Buffer.from([0x03, 0xe8])));
+      };
+      const up = request({ socketPath: kubeletSocketInWorld(node), method: 'POST', path }, (kr) => {
+        let buf = '';
+        kr.setEncoding('utf8');
+        kr.on('data', (d: string) => {
+          buf += d;
+          for (let i = buf.indexOf('\n'); i >= 0; i = buf.indexOf('\n')) {
+            const line = buf.slice(0, i);
+            buf = buf.slice(i + 1);
+            if ((kr.statusCode ?? 500) >= 400) continue;
+            const e = JSON.parse(line) as { s?: number; d?: string; exit?: number; error?: string };
+            if (e.s) socket.write(channelMessage(e.s, Buffer.from(e.d ?? '', 'base64')));
+            else if (e.error !== undefined) finish(status(1, e.error));
+            else if (e.exit !== undefined) finish(status(e.exit));
+          }
+        });
+        kr.on('end', () => {
+          if ((kr.statusCode ?? 500) >= 400) finish(status(1, buf.trim() || `the kubelet answered ${kr.statusCode}`));
+        });
+      });
+      up.on('error', (e) => finish(status(1, `the kubelet on ${node} cannot be reached: ${e.message}`)));
+      if (q.get('stdin') !== 'true') up.end();
+      readFrames(socket, head, (opcode, payload) => {
+        if (opcode === 8) return up.destroy();
+        if (opcode === 9) return void socket.write(frame(10, payload));
+        if (opcode !== 2 && opcode !== 1) return;
+        const ch = payload[0];
+        if (ch === CHANNEL.stdin && !up.writableEnded) up.write(payload.subarray(1));
+        // v5: closing stdin is a message on channel 255 naming the stream
+        else if (ch === CHANNEL.close && payload[1] === CHANNEL.stdin && !up.writableEnded) up.end();
+      });
+      socket.on('close', () => up.destroy());
+    } catch (e) {
+      refuse(
+        e instanceof ApiError
+          ? e
+          : new ApiError(500, 'InternalError', `the lab's API server failed: ${(e as Error).message}`),
+      );
+    }
+  }
+
   private async serveWatch(
     route: Route,
     url: URL,
@@ -674,6 +864,9 @@ export class ApiServer {
     });
   }
 }
+
+/** /api/v1/namespaces/NS/pods/NAME/{log,exec,attach,portforward}: streamed from the kubelet, not the store. */
+const POD_STREAM = /^\/api\/v1\/namespaces\/([^/]+)\/pods\/([^/]+)\/(log|exec|attach|portforward)$/;
 
 /**
  * The core group's OpenAPI v3, as far as kubectl reads it before a create: each write names its kind and

@@ -16,7 +16,10 @@ export interface EventSource {
   host?: string;
 }
 
-/** Records an event about an object; a failure to record is not the caller's failure (as in client-go). */
+/**
+ * Records an event about an object; a failure to record is not the caller's failure (as in client-go).
+ * Answers the event's name (a recorder that aggregates repeats PATCHes its count).
+ */
 export function recordEvent(
   cluster: ApiClient,
   about: KubeObject,
@@ -24,7 +27,7 @@ export function recordEvent(
   reason: string,
   message: string,
   source: EventSource,
-): void {
+): string {
   const ns = about.metadata?.namespace ?? 'default';
   const t = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
   const event = {
@@ -52,4 +55,5 @@ export function recordEvent(
     reportingInstance: source.host ?? '',
   };
   void cluster.call('POST', `/api/v1/namespaces/${ns}/events`, event).catch(() => {});
+  return event.metadata.name;
 }

@@ -126,6 +126,144 @@ export const POD_SPEC_FIELDS = [
   'preemptionPolicy',
 ] as const;
 
+// ---- containers: the fields this lab's kubelet acts on (the rest is refused, as a pod spec field is) ----
+
+/** The container fields the lab's kubelet acts on (or that the API fills in and it honours). */
+export const CONTAINER_FIELDS = [
+  'name',
+  'image',
+  'imagePullPolicy',
+  'command',
+  'args',
+  'env',
+  'ports',
+  'readinessProbe',
+  'lifecycle',
+  'resources',
+  'terminationMessagePath',
+  'terminationMessagePolicy',
+] as const;
+
+/** Why a container field is refused, where there is more to say than "not modelled". */
+const CONTAINER_FIELD_WHY: Record<string, string> = {
+  livenessProbe:
+    "this lab's kubelet does not restart containers, so it runs no liveness probe (readinessProbe is modelled)",
+  startupProbe:
+    "this lab's kubelet does not restart containers, so it runs no startup probe (readinessProbe is modelled)",
+};
+
+const PROBE_FIELDS = [
+  'httpGet',
+  'tcpSocket',
+  'exec',
+  'initialDelaySeconds',
+  'periodSeconds',
+  'timeoutSeconds',
+  'successThreshold',
+  'failureThreshold',
+];
+
+type Obj = Record<string, unknown>;
+const isObj = (v: unknown): v is Obj => !!v && typeof v === 'object' && !Array.isArray(v);
+
+/** A probe's or a hook's handler: exactly one of those the lab runs. */
+function handlerErrors(at: string, h: Obj, kinds: readonly string[], ports: Obj[]): string[] {
+  const named = (['httpGet', 'tcpSocket', 'exec', 'grpc', 'sleep'] as const).filter((k) => h[k] !== undefined);
+  if (named.length !== 1)
+    return [`${at}: Required value: must specify exactly one handler (this lab runs ${kinds.join(', ')})`];
+  const k = named[0]!;
+  if (!kinds.includes(k))
+    return [`${at}.${k}: this lab's kubelet does not model this handler (it runs ${kinds.join(', ')})`];
+  const v = h[k];
+  if (!isObj(v)) return [`${at}.${k}: Invalid value: an object`];
+  const errs: string[] = [];
+  if (k === 'exec' && (!Array.isArray(v.command) || !v.command.length)) errs.push(`${at}.exec.command: Required value`);
+  if (k === 'sleep' && !(Number.isInteger(v.seconds) && (v.seconds as number) >= 0))
+    errs.push(`${at}.sleep.seconds: Invalid value: a whole number of seconds`);
+  if (k === 'httpGet' || k === 'tcpSocket') {
+    const port = v.port;
+    const byName = typeof port === 'string' && !/^\d+$/.test(port);
+    if (byName && !ports.some((p) => p.name === port))
+      errs.push(`${at}.${k}.port: Invalid value: "${port}": not one of the container's named ports`);
+    else if (!byName && !(Number(port) >= 1 && Number(port) <= 65535))
+      errs.push(`${at}.${k}.port: Invalid value: ${JSON.stringify(port)}: must be between 1 and 65535, inclusive`);
+    if (k === 'httpGet' && v.scheme !== undefined && v.scheme !== 'HTTP')
+      errs.push(`${at}.httpGet.scheme: this lab's kubelet probes over HTTP only`);
+  }
+  return errs;
+}
+
+/** A container's fields: those the lab models, a readinessProbe it can run, a preStop hook it can run. */
+export function containerErrors(c: Obj, at: string): string[] {
+  const errs: string[] = [];
+  for (const f of Object.keys(c))
+    if (!(CONTAINER_FIELDS as readonly string[]).includes(f))
+      errs.push(
+        `${at}.${f}: ${CONTAINER_FIELD_WHY[f] ?? `this lab's kubelet does not model this field (a container here may have: ${CONTAINER_FIELDS.join(', ')})`}`,
+      );
+  const ports = (Array.isArray(c.ports) ? c.ports : []) as Obj[];
+  if (c.env !== undefined)
+    (Array.isArray(c.env) ? c.env : [null]).forEach((e: unknown, i) => {
+      if (!isObj(e) || typeof e.name !== 'string') errs.push(`${at}.env[${i}].name: Required value`);
+      else if (e.valueFrom !== undefined)
+        errs.push(`${at}.env[${i}].valueFrom: this lab's kubelet does not model this field (env here has value only)`);
+    });
+  if (isObj(c.resources) && Object.keys(c.resources).length)
+    errs.push(`${at}.resources: this lab's kubelet does not model requests or limits (leave resources empty)`);
+  const probe = c.readinessProbe;
+  if (probe !== undefined) {
+    if (!isObj(probe)) errs.push(`${at}.readinessProbe: Invalid value: an object`);
+    else {
+      for (const f of Object.keys(probe))
+        if (!PROBE_FIELDS.includes(f) && f !== 'grpc')
+          errs.push(
+            `${at}.readinessProbe.${f}: this lab's kubelet does not model this field (a probe here may have: ${PROBE_FIELDS.join(', ')})`,
+          );
+      errs.push(...handlerErrors(`${at}.readinessProbe`, probe, ['httpGet', 'tcpSocket', 'exec'], ports));
+      for (const [f, min] of [
+        ['initialDelaySeconds', 0],
+        ['periodSeconds', 1],
+        ['timeoutSeconds', 1],
+        ['successThreshold', 1],
+        ['failureThreshold', 1],
+      ] as const)
+        if (probe[f] !== undefined && !(Number.isInteger(probe[f]) && (probe[f] as number) >= min))
+          errs.push(
+            `${at}.readinessProbe.${f}: Invalid value: ${JSON.stringify(probe[f])}: must be a whole number, at least ${min}`,
+          );
+    }
+  }
+  const lc = c.lifecycle;
+  if (lc !== undefined) {
+    if (!isObj(lc)) errs.push(`${at}.lifecycle: Invalid value: an object`);
+    else {
+      for (const f of Object.keys(lc))
+        if (f !== 'preStop') errs.push(`${at}.lifecycle.${f}: this lab's kubelet runs preStop hooks only`);
+      if (lc.preStop !== undefined)
+        errs.push(
+          ...(isObj(lc.preStop)
+            ? handlerErrors(`${at}.lifecycle.preStop`, lc.preStop, ['exec', 'httpGet', 'sleep'], ports)
+            : [`${at}.lifecycle.preStop: Invalid value: an object`]),
+        );
+    }
+  }
+  return errs;
+}
+
+/** The API's defaults for a probe (SetDefaults_Probe, SetDefaults_HTTPGetAction). */
+function defaultProbe(p: unknown): void {
+  if (!isObj(p)) return;
+  p.timeoutSeconds ??= 1;
+  p.periodSeconds ??= 10;
+  p.successThreshold ??= 1;
+  p.failureThreshold ??= 3;
+  p.initialDelaySeconds ??= 0;
+  if (isObj(p.httpGet)) {
+    p.httpGet.path ??= '/';
+    p.httpGet.scheme ??= 'HTTP';
+  }
+}
+
 export const PODS: Resource = {
   name: 'pods',
   kind: 'Pod',
@@ -216,6 +354,9 @@ export const PODS: Resource = {
       c.terminationMessagePath ??= '/dev/termination-log';
       c.terminationMessagePolicy ??= 'File';
       c.resources ??= {};
+      defaultProbe(c.readinessProbe);
+      if (isObj(c.lifecycle) && isObj(c.lifecycle.preStop) && isObj(c.lifecycle.preStop.httpGet))
+        c.lifecycle.preStop.httpGet.scheme ??= 'HTTP';
     }
     o.status = { phase: 'Pending', qosClass: 'BestEffort' };
   },
@@ -228,6 +369,18 @@ export const PODS: Resource = {
         if (typeof c?.name !== 'string' || !DNS1123_LABEL.test(c.name))
           errs.push(`spec.containers[${i}].name: Required value: a DNS-1123 label`);
         if (typeof c?.image !== 'string' || !c.image) errs.push(`spec.containers[${i}].image: Required value`);
+        if (isObj(c)) errs.push(...containerErrors(c, `spec.containers[${i}]`));
+      });
+    const inits = o.spec?.initContainers;
+    if (Array.isArray(inits))
+      inits.forEach((c: unknown, i) => {
+        if (!isObj(c)) return errs.push(`spec.initContainers[${i}]: Invalid value: an object`);
+        for (const f of ['readinessProbe', 'lifecycle'])
+          if (c[f] !== undefined)
+            errs.push(`spec.initContainers[${i}].${f}: Forbidden: may not be set for init containers`);
+        errs.push(
+          ...containerErrors(c, `spec.initContainers[${i}]`).filter((e) => !/\.(readinessProbe|lifecycle)/.test(e)),
+        );
       });
     return errs;
   },

@@ -1,7 +1,7 @@
 // containerd 2.1's CRI service for one node: RunPodSandbox, PodSandboxStatus, StopPodSandbox,
 // RemovePodSandbox, ListPodSandbox, Status, StopContainer, and the containers that join a sandbox.
 // Each step is traced and, as in sandbox_run.go, registers an undo that runs if a later step fails.
-import type { CriRuntime, RunningContainer } from './cri-runtime.js';
+import type { CriRuntime, ExecSyncAnswer, RunningContainer } from './cri-runtime.js';
 import { randomBytes } from 'node:crypto';
 import { createWriteStream, readFileSync, type WriteStream } from 'node:fs';
 import { dirname } from 'node:path';
@@ -802,6 +802,41 @@ export class ContainerdNode implements CriRuntime {
       h.output({ outcome });
       return outcome;
     });
+  }
+
+  /**
+   * CRI ExecSync: the command joins the container's mount and PID namespaces (through its init's parent,
+   * `unshare`, which holds them), the pod's netns and the pod's hostname, as runc exec joins a container.
+   */
+  /** Where and how a command joins a running container (CRI ExecSync and Exec). */
+  private execIn(containerId: string, cmd: string[]): { target: Target; argv: string[] } {
+    const found = [...this.sandboxes.values()].find((sb) => sb.containers.has(containerId));
+    const c = found?.containers.get(containerId);
+    if (!found || !c)
+      throw new CriError(`an error occurred when try to find container "${containerId}": not found`, 'NotFound');
+    if (c.process.hasExited) throw new CriError(`container ${containerId} is not running`, 'FailedPrecondition');
+    const ns = (n: string) => `/proc/${c.pid}/ns/${n}`;
+    const argv = [
+      'nsenter',
+      `--mount=${ns('mnt')}`,
+      `--pid=${ns('pid_for_children')}`,
+      `--uts=${ns('uts')}`,
+      '--',
+      ...cmd,
+    ];
+    return { target: this.target(found), argv };
+  }
+
+  /** CRI Exec's stream (the runtime's streaming server): the command in the container, its stdin open. */
+  execStream(containerId: string, cmd: string[]): WorldProcess {
+    const { target, argv } = this.execIn(containerId, cmd);
+    return this.world.spawn(target, argv, { stdin: true });
+  }
+
+  async execSync(containerId: string, cmd: string[], timeoutSeconds: number): Promise<ExecSyncAnswer> {
+    const { target, argv } = this.execIn(containerId, cmd);
+    const r = await this.world.exec(target, argv, timeoutSeconds > 0 ? { timeoutMs: timeoutSeconds * 1000 } : {});
+    return { exitCode: r.code ?? 128 + 9, stdout: r.stdout, stderr: r.stderr, timedOut: r.timedOut };
   }
 
   /**

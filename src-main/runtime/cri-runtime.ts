@@ -25,6 +25,14 @@ export interface SandboxStatusAnswer {
   netns: string;
 }
 
+/** CRI ExecSync's answer: the command's exit code and output (timedOut: it was still running at the timeout). */
+export interface ExecSyncAnswer {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+  timedOut: boolean;
+}
+
 export interface CriRuntime {
   readonly kind: RuntimeKind;
   readonly node: string;
@@ -43,6 +51,8 @@ export interface CriRuntime {
   sandboxPid(id: string): number;
   startContainer(sandboxId: string, command: string[], logPath: string, name: string): Promise<RunningContainer>;
   stopContainer(containerId: string, timeoutSeconds: number, trace: Trace, parent?: number): Promise<string>;
+  /** CRI ExecSync: a command in the container's namespaces (exec probes, preStop exec hooks); 0 s: no timeout. */
+  execSync(containerId: string, cmd: string[], timeoutSeconds: number): Promise<ExecSyncAnswer>;
   stopPodSandbox(id: string, trace: Trace, parent?: number): Promise<void>;
   removePodSandbox(id: string, trace: Trace, parent?: number): Promise<void>;
   listPodSandbox(): Pick<PodSandbox, 'id' | 'state' | 'config'>[];

@@ -1,4 +1,5 @@
-// The kubelet side (1.35): SyncPod and KillPod over the CRI, pod workers that never run two operations
+// The kubelet side (1.35): SyncPod and KillPod (each container's preStop hook, then CRI StopContainer with
+// what is left of the grace period) over the CRI, pod workers that never run two operations
 // on one pod, the NetworkReady gate, a PLEG-like relist that rebuilds a pod whose sandbox died, KillPod
 // retries, and the garbage collection that removes dead sandboxes and pod logs later.
 import { randomUUID } from 'node:crypto';
@@ -26,6 +27,7 @@ import {
   type KubeletDns,
   type PodDnsConfig,
 } from './pod-dns.js';
+import { httpGet } from './node-dial.js';
 import { SOURCES } from './sources.js';
 import { Trace, type StepHandle, type StepIn } from './trace.js';
 
@@ -37,16 +39,48 @@ export interface ContainerPort {
   hostIP?: string;
 }
 
+/** A container lifecycle handler (preStop): a command in the container, or an HTTP GET to the pod. */
+export interface LifecycleHandler {
+  exec?: { command: string[] };
+  httpGet?: { path?: string; port: number; host?: string; httpHeaders?: { name: string; value: string }[] };
+  /** The sleep action (PodLifecycleSleepAction): the kubelet waits, nothing runs in the container. */
+  sleep?: { seconds: number };
+}
+
 export interface ContainerSpec {
   name: string;
   /** A busybox command, for example ["httpd", "-f", "-p", "80"]. */
   command: string[];
   ports?: ContainerPort[];
+  /** Run by killContainer before the stop signal; its time comes out of the grace period. */
+  preStop?: LifecycleHandler;
 }
+
+/** An event the kubelet records about a pod while it kills it (Killing, FailedPreStopHook). */
+export interface KubeletEvent {
+  type: 'Normal' | 'Warning';
+  reason: string;
+  message: string;
+  container?: string;
+}
+
+export interface KillPodOptions {
+  /** The pod's deletionGracePeriodSeconds: it wins over terminationGracePeriodSeconds (killContainer). */
+  gracePeriodSeconds?: number;
+  /** Events as the kubelet's recorder would post them. */
+  onEvent?: (e: KubeletEvent) => void;
+  /** Run first, as a step of KillPod (syncTerminatingPod's SetPodStatus before killPod). */
+  before?: (step: StepIn) => Promise<void>;
+}
+
+/** kubelet's minimumGracePeriodInSeconds: a container always gets this long between SIGTERM and SIGKILL. */
+export const MINIMUM_GRACE_SECONDS = 2;
 
 export interface PodSpec {
   name: string;
   namespace?: string;
+  /** The API object's uid (the pod's log folder and CNI's K8S_POD_UID carry it); a new one where not given. */
+  uid?: string;
   node: string;
   initContainers?: ContainerSpec[];
   containers?: ContainerSpec[];
@@ -343,7 +377,7 @@ export class Kubelet {
       const pod: Pod = {
         key,
         spec,
-        uid: earlier?.node === spec.node ? earlier.uid : randomUUID(),
+        uid: earlier?.node === spec.node ? earlier.uid : (spec.uid ?? randomUUID()),
         sandboxId: '',
         attempt: earlier?.node === spec.node ? earlier.attempt + 1 : 0,
         ip: '',
@@ -569,14 +603,15 @@ export class Kubelet {
    * killPodWithSyncResult: each container through CRI StopContainer (concurrently), then StopPodSandbox.
    * Removing the sandbox and the pod's logs is the garbage collection's, later.
    */
-  private async killPodSteps(pod: Pod, trace: Trace, parent: number): Promise<void> {
+  private async killPodSteps(pod: Pod, trace: Trace, parent: number, opts: KillPodOptions = {}): Promise<void> {
     const rt = this.cri(pod.spec.node);
     const step = trace.under({ pod: pod.spec.name, node: pod.spec.node, parent });
-    const grace = pod.spec.terminationGracePeriodSeconds ?? DEFAULT_GRACE_SECONDS;
+    if (opts.before) await opts.before(step);
+    const grace = opts.gracePeriodSeconds ?? pod.spec.terminationGracePeriodSeconds ?? DEFAULT_GRACE_SECONDS;
     const inputs = {
       containers: pod.containers.map((c) => c.name),
       gracePeriodSeconds: grace,
-      note: "Kubernetes' default: 30 s (this lab's: 2 s)",
+      ...(opts.gracePeriodSeconds === undefined ? { note: "Kubernetes' default: 30 s (this lab's: 2 s)" } : {}),
     };
     await step('kubelet', 'kill containers', { source: SOURCES.killContainers, inputs }, async (h) => {
       const outcomes = await Promise.all(
@@ -585,7 +620,7 @@ export class Kubelet {
             'kubelet',
             `killContainer ${c.name}`,
             { inputs: { containerId: c.id, gracePeriodSeconds: grace } },
-            (k) => rt.stopContainer(c.id, grace, trace, k.id),
+            (k) => this.killContainer(rt, pod, c, grace, trace, k, opts),
           ),
         ),
       );
@@ -595,17 +630,103 @@ export class Kubelet {
   }
 
   /**
+   * killContainer: the Killing event, the preStop hook (for at most the grace period; its whole seconds come
+   * out of it, leaving at least 2 s), then CRI StopContainer with what is left of the grace period.
+   */
+  private async killContainer(
+    rt: CriRuntime,
+    pod: Pod,
+    c: RunningContainer,
+    grace: number,
+    trace: Trace,
+    k: StepHandle,
+    opts: KillPodOptions,
+  ): Promise<string> {
+    const spec = pod.spec.containers?.find((s) => s.name === c.name);
+    opts.onEvent?.({ type: 'Normal', reason: 'Killing', message: `Stopping container ${c.name}`, container: c.name });
+    k.output({ event: `Normal Killing: Stopping container ${c.name}` });
+    let left = grace;
+    if (spec?.preStop && grace > 0) {
+      const hook = spec.preStop;
+      const inputs = hook.exec
+        ? { exec: hook.exec.command }
+        : hook.httpGet
+          ? { httpGet: hook.httpGet }
+          : { sleep: hook.sleep };
+      const step = trace.under({ pod: pod.spec.name, node: pod.spec.node, parent: k.id });
+      const started = performance.now();
+      await step('kubelet', `preStop hook ${c.name}`, { source: SOURCES.killContainers, inputs }, async (h) => {
+        const run = this.runHandler(rt, pod, c, hook).then(
+          (r) => r,
+          (e: Error) => ({ ok: false, message: e.message }),
+        );
+        let timer: NodeJS.Timeout | undefined;
+        const timeout = new Promise<'timeout'>((res) => (timer = setTimeout(() => res('timeout'), grace * 1000)));
+        const r = await Promise.race([run, timeout]);
+        clearTimeout(timer);
+        if (r === 'timeout') return h.output({ outcome: `did not complete in ${grace} s: the stop signal follows` });
+        h.output({ outcome: r.ok ? 'completed' : `failed: ${r.message}` });
+        // the kubelet leaves the hook's message out of the event, so that secrets do not leak
+        if (!r.ok)
+          opts.onEvent?.({
+            type: 'Warning',
+            reason: 'FailedPreStopHook',
+            message: 'PreStopHook failed',
+            container: c.name,
+          });
+      });
+      left = grace - Math.floor((performance.now() - started) / 1000);
+    }
+    // always give containers a minimal shutdown window to avoid unnecessary SIGKILLs (kubelet's words)
+    const stopWith = Math.max(left, MINIMUM_GRACE_SECONDS);
+    k.output({ stopTimeoutSeconds: stopWith });
+    return rt.stopContainer(c.id, stopWith, trace, k.id);
+  }
+
+  /** A lifecycle handler: exec through CRI ExecSync (no timeout), httpGet from the node to the pod's IP. */
+  private async runHandler(
+    rt: CriRuntime,
+    pod: Pod,
+    c: RunningContainer,
+    hook: LifecycleHandler,
+  ): Promise<{ ok: boolean; message: string }> {
+    if (hook.exec) {
+      const r = await rt.execSync(c.id, hook.exec.command, 0);
+      const out = (r.stdout + r.stderr).trim();
+      return r.exitCode === 0
+        ? { ok: true, message: out }
+        : { ok: false, message: `command '${hook.exec.command.join(' ')}' exited with ${r.exitCode}: ${out}` };
+    }
+    if (hook.httpGet) {
+      const g = hook.httpGet;
+      const r = await httpGet(this.world, pod.spec.node, {
+        host: g.host || pod.ip,
+        port: g.port,
+        ...(g.path ? { path: g.path } : {}),
+        ...(g.httpHeaders ? { headers: g.httpHeaders } : {}),
+        timeoutSeconds: Math.max(pod.spec.terminationGracePeriodSeconds ?? DEFAULT_GRACE_SECONDS, 1),
+      });
+      return r;
+    }
+    if (hook.sleep) {
+      await new Promise((r) => setTimeout(r, hook.sleep!.seconds * 1000));
+      return { ok: true, message: '' };
+    }
+    return { ok: false, message: 'a lifecycle handler names exec, httpGet or sleep' };
+  }
+
+  /**
    * KillPod: containers (CRI StopContainer), then StopPodSandbox. A failure leaves the pod Terminating;
    * the kubelet retries KillPod on its relist until it succeeds. The sandbox is removed later, by GC.
    */
-  killPod(name: string, namespace = 'default', trace = new Trace()): Promise<void> {
+  killPod(name: string, namespace = 'default', trace = new Trace(), opts: KillPodOptions = {}): Promise<void> {
     const key = Kubelet.key({ name, namespace });
-    const done = this.onWorker(key, () => this.doKillPod(key, trace));
+    const done = this.onWorker(key, () => this.doKillPod(key, trace, opts));
     this.announce({ kind: 'killPod', pod: key, name, node: this.pods.get(key)?.spec.node ?? '', trace, done });
     return done;
   }
 
-  private async doKillPod(key: string, trace: Trace): Promise<void> {
+  private async doKillPod(key: string, trace: Trace, opts: KillPodOptions = {}): Promise<void> {
     const pod = this.pods.get(key);
     if (!pod) throw new KubeletError(`no pod "${key}"`);
     pod.terminating = true;
@@ -613,7 +734,7 @@ export class Kubelet {
     const inputs = { pod: key, sandboxId: pod.sandboxId };
     await trace.step('kubelet', 'KillPod', { ...o, source: SOURCES.killPod, inputs }, async (kill) => {
       try {
-        await this.killPodSteps(pod, trace, kill.id);
+        await this.killPodSteps(pod, trace, kill.id, opts);
       } catch (e) {
         kill.output({ pod: 'Terminating: the kubelet retries KillPod' });
         throw e;

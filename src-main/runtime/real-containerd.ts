@@ -7,7 +7,7 @@ import { NODE_PATHS, type World } from '../world/world.js';
 import type { ExitStatus } from '../world/world-init.js';
 import { ContainerdDaemon } from './containerd-daemon.js';
 import { CriCallError } from './cri-client.js';
-import type { CriRuntime, RunningContainer, SandboxStatusAnswer } from './cri-runtime.js';
+import type { CriRuntime, ExecSyncAnswer, RunningContainer, SandboxStatusAnswer } from './cri-runtime.js';
 import {
   CriError,
   safeJson,
@@ -373,6 +373,26 @@ export class RealContainerdNode implements CriRuntime {
     return s
       ? `${s.status.metadata?.name ?? containerId}: ${s.status.reason ?? 'exited'} (exit ${s.status.exitCode ?? 0})`
       : 'stopped';
+  }
+
+  async execSync(containerId: string, cmd: string[], timeoutSeconds: number): Promise<ExecSyncAnswer> {
+    const text = (b: unknown) => (Buffer.isBuffer(b) ? b.toString('utf8') : typeof b === 'string' ? b : '');
+    const r = await this.criCall<{ stdout?: unknown; stderr?: unknown; exitCode?: number }>(
+      undefined,
+      'ExecSync',
+      { containerId, cmd, timeout: timeoutSeconds },
+      {},
+    ).catch((e: Error) => {
+      // containerd answers a timed-out ExecSync with DeadlineExceeded ("timeout … exceeded")
+      if (/deadline|timeout/i.test(e.message)) return { exitCode: 137, stdout: '', stderr: e.message, timedOut: true };
+      throw e;
+    });
+    return {
+      exitCode: r.exitCode ?? 0,
+      stdout: text(r.stdout),
+      stderr: text(r.stderr),
+      timedOut: 'timedOut' in r ? true : false,
+    };
   }
 
   async stopPodSandbox(id: string, trace: Trace, parent?: number): Promise<void> {
