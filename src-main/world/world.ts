@@ -171,7 +171,15 @@ function rootSpec(id: string, pluginDirs: string[], workDir: string | undefined)
   // the app and Node.js stay visible, read-only: `podnet` runs inside nodes, and either may live under the
   // home folder (an app cloned there, Node.js from nvm); node_modules may be a link to another checkout
   const containerd = containerdBinDir();
-  const wanted = [app, dirname(dirname(process.execPath)), ...pluginDirs, ...(containerd ? [containerd] : [])];
+  // pinned/ may be a link to another checkout (a git worktree's): its real folders come in by name
+  const controlPlane = controlPlaneBinDir();
+  const wanted = [
+    app,
+    dirname(dirname(process.execPath)),
+    ...pluginDirs,
+    ...(containerd ? [containerd] : []),
+    ...(controlPlane ? [controlPlane] : []),
+  ];
   try {
     wanted.push(realpathSync(join(app, 'node_modules')));
   } catch {
