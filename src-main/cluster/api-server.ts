@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { EtcdStore, type Stored } from './etcd-store.js';
 import { RESOURCES, type KubeObject, type Resource } from './resources.js';
+import type { WatchAudit } from './audit.js';
 
 export const KUBE_VERSION = { major: '1', minor: '36', gitVersion: 'v1.36.0-podnet' };
 
@@ -311,6 +312,14 @@ export class ApiServer {
     return () => this.watchers.delete(w);
   }
 
+  // ---- the timeline's control-plane lane (audit.ts): who each watch event went to ----
+  /** Set by the API server's process: each live watch event sent, with its watcher's User-Agent. */
+  watchAudit: WatchAudit | undefined;
+
+  private auditWatchEvent(e: WatchEvent, res: ServerResponse): void {
+    this.watchAudit?.sent(e, e, e.resource.name, res.req?.headers['user-agent']);
+  }
+
   // ---- HTTP ----
 
   private discovery(path: string): unknown {
@@ -509,7 +518,11 @@ export class ApiServer {
           })}\n`,
         );
     }
-    const stop = this.watch(route, since, (e) => matches(e.object, selector) && write(e.type, e.object));
+    const stop = this.watch(route, since, (e) => {
+      if (!matches(e.object, selector)) return;
+      write(e.type, e.object);
+      this.auditWatchEvent(e, res);
+    });
     const timeout = Number(url.searchParams.get('timeoutSeconds') ?? '1800');
     const timer = setTimeout(() => res.end(), Math.min(timeout, 3600) * 1000);
     res.on('close', () => {

@@ -16,6 +16,7 @@ import {
 } from '../world/world.js';
 import type { WorldProcess } from '../world/world-init.js';
 import type { KubeObject } from './resources.js';
+import { parseActivity, type ApiActivity } from './audit.js';
 
 export class ClusterError extends Error {
   constructor(message: string) {
@@ -40,7 +41,7 @@ class Daemon {
       this.out = (this.out + b.toString('utf8')).slice(-65536);
       for (const w of this.waiters) w();
     };
-    process.on('stdout', keep);
+    process.on('stdout', (b: Buffer) => (this.activity ? this.readActivity(b, keep) : keep(b)));
     process.on('stderr', keep);
   }
 
@@ -59,6 +60,23 @@ class Daemon {
       void this.process.exited.then((s) => done(`exited (code ${s.code ?? `signal ${s.signal}`})`));
       check();
     });
+  }
+
+  // ---- the API server's activity lines (audit.ts), for the timeline's control-plane lane ----
+  /** Set for the API server: each activity line goes here, the rest of its output is kept as text. */
+  activity: ((a: ApiActivity) => void) | undefined;
+  private partial = '';
+
+  private readActivity(b: Buffer, keep: (b: Buffer) => void): void {
+    const lines = (this.partial + b.toString('utf8')).split('\n');
+    this.partial = lines.pop() ?? '';
+    const text: string[] = [];
+    for (const line of lines) {
+      const a = parseActivity(line);
+      if (a) this.activity?.(a);
+      else text.push(`${line}\n`);
+    }
+    if (text.length) keep(Buffer.from(text.join('')));
   }
 
   async stop(): Promise<void> {
@@ -95,13 +113,14 @@ export class Cluster implements ApiClient {
   }
 
   /** Starts etcd, then the API server; a step that fails undoes the ones before it. */
-  static async start(world: World): Promise<Cluster> {
+  static async start(world: World, opts: { onActivity?: (a: ApiActivity) => void } = {}): Promise<Cluster> {
     const bin = controlPlaneBinDir();
     if (!bin)
       throw new ClusterError(
         'the control plane is not set up: kubectl and etcd are fetched by `npm run setup` (pinned/control-plane)',
       );
     const c = new Cluster(world);
+    if (opts.onActivity) c.onActivity(opts.onActivity);
     const undo: (() => Promise<unknown>)[] = [];
     try {
       const addr = `${CONTROL_PLANE.ip}/${UNDERLAY.mask}`;
@@ -134,6 +153,7 @@ export class Cluster implements ApiClient {
         `${WORLD_STATE_MOUNT}/${API_SOCKET}`,
         `http://127.0.0.1:${CONTROL_PLANE.etcdPort}`,
       ]);
+      api.activity = (a) => c.activityListeners.forEach((fn) => fn(a));
       undo.push(() => api.stop());
       await api.ready(/podnet-apiserver: serving/, 20_000);
       // kubectl in the nodes finds the API server from here on (its wrapper says so while there is none)
@@ -143,6 +163,14 @@ export class Cluster implements ApiClient {
       for (const u of undo.reverse()) await u().catch(() => {});
       throw e;
     }
+  }
+
+  private readonly activityListeners = new Set<(a: ApiActivity) => void>();
+
+  /** Every API request and watch event, as the API server reports them (audit.ts); returns the unsubscribe. */
+  onActivity(fn: (a: ApiActivity) => void): () => void {
+    this.activityListeners.add(fn);
+    return () => void this.activityListeners.delete(fn);
   }
 
   private spawn(name: string, argv: string[]): Daemon {

@@ -2,6 +2,7 @@
 // the component it stands for. One place starts them all, for `podnet cluster`, the app's worlds and labs.
 import type { Kubelet } from '../runtime/kubelet.js';
 import type { World } from '../world/world.js';
+import type { ApiActivity } from './audit.js';
 import { AGENTS, Cluster } from './cluster.js';
 import { startNodeStatus } from './node-status.js';
 import { startPodSync } from './pod-sync.js';
@@ -13,8 +14,13 @@ export interface ControlPlane {
   stop(): Promise<void>;
 }
 
-export async function startControlPlane(world: World, kubelet: Kubelet): Promise<ControlPlane> {
-  const cluster = await Cluster.start(world);
+export async function startControlPlane(
+  world: World,
+  kubelet: Kubelet,
+  /** onActivity: every API request and watch event from the first (the timeline's control-plane lane). */
+  opts: { onActivity?: (a: ApiActivity) => void } = {},
+): Promise<ControlPlane> {
+  const cluster = await Cluster.start(world, opts);
   const stops: (() => void)[] = [];
   const stop = async () => {
     for (const s of stops.reverse()) s();

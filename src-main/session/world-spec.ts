@@ -43,6 +43,8 @@ export interface WorldSpec {
   prepare: { on: string; run: string }[];
   /** Seconds each prepare command may run (a lab's world.timeLimits.prepare); PREPARE_TIME_LIMIT_S if not given. */
   prepareTimeLimitS?: number;
+  /** The world has the control plane (etcd, the API server, the control loops): a lab's world.controlPlane. */
+  controlPlane?: boolean;
 }
 
 /** A prepare command that runs longer is stopped, and the world fails to build with a message naming it. */
