@@ -83,7 +83,8 @@ export function auditRequest(req: IncomingMessage, res: ServerResponse, write: (
     at,
     ms: Math.round((wallNow() - at) * 1000) / 1000,
     ...whoOf(req.headers['user-agent']),
-    verb: verbOf(method, watching, place.name !== undefined),
+    // a path outside the resources (discovery, /version, /openapi) is read with get
+    verb: verbOf(method, watching, place.name !== undefined || place.resource === undefined),
     method,
     path: url.pathname,
     ...place,
@@ -101,11 +102,11 @@ export function auditRequest(req: IncomingMessage, res: ServerResponse, write: (
   if (watching) {
     // a watch's answer is a stream that may last 30 minutes: its line says when it started
     const writeHead = res.writeHead.bind(res) as (...a: unknown[]) => ServerResponse;
-    res.writeHead = ((...a: unknown[]) => {
+    res.writeHead = (...a: unknown[]) => {
       const r = writeHead(...a);
       once();
       return r;
-    });
+    };
   }
   res.on('finish', once);
   res.on('close', once);

@@ -81,7 +81,7 @@ const API_LINGER_MS = 300;
 /** A pod operation that never ends (a pod that stays Pending) is closed after this long. */
 const API_OP_MAX_MS = 30_000;
 /** kubectl's requests about no open pod operation: one operation per command (requests this close together). */
-const KUBECTL_QUIET_MS = 400;
+const KUBECTL_QUIET_MS = 200;
 /** The control loops' background operation starts afresh after this long or this many steps. */
 const BACKGROUND_MS = 60_000;
 const BACKGROUND_STEPS = 400;
