@@ -5,7 +5,8 @@
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { controlPlaneBinDir } from '../world/paths.js';
+import { existsSync } from 'node:fs';
+import { appRoot, controlPlaneBinDir } from '../world/paths.js';
 import {
   CONTROL_PLANE,
   KUBECONFIG_PATH,
@@ -28,6 +29,18 @@ export class ClusterError extends Error {
 const SANDBOX = { kind: 'sandbox' } as const;
 const ETCD_DIR = `${WORLD_STATE_MOUNT}/etcd`;
 const API_SOCKET = 'apiserver.sock';
+
+/**
+ * The API server's entry, compiled: beside this module (tsc's out/src-main), else where `npm run build`
+ * puts it (vitest runs the sources; electron-vite bundles the app's main into one file).
+ */
+function apiServerMain(): string {
+  const beside = fileURLToPath(new URL('./api-server-main.js', import.meta.url));
+  if (existsSync(beside)) return beside;
+  const built = join(appRoot(), 'out', 'src-main', 'cluster', 'api-server-main.js');
+  if (existsSync(built)) return built;
+  throw new ClusterError(`the API server's program is not built (${built}): run npm run build`);
+}
 
 /** A daemon in the sandbox, with its output kept (the last 64 KiB) for the error that names why it stopped. */
 class Daemon {
@@ -145,7 +158,7 @@ export class Cluster implements ApiClient {
       undo.push(() => etcd.stop());
       await etcd.ready(/serving client traffic/, 20_000);
 
-      const main = fileURLToPath(new URL('./api-server-main.js', import.meta.url));
+      const main = apiServerMain();
       const api = c.spawn('the API server', [
         process.execPath,
         main,
