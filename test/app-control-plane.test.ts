@@ -3,11 +3,16 @@
 // timeline's control-plane lane has the API requests in the order the seeds give (kubectl's create,
 // the watch event, the scheduler's binding, the kubelet's SyncPod, its status write), and the pods
 // panel is sent the pod from Pending to Running. As root and as nobody.
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { worldSpecOf } from '../src-main/labs/lab-world.js';
+import { lintLab } from '../src-main/labs/loader.js';
 import { lastJsonOf } from './helpers.js';
 
 const CHILD = join(import.meta.dirname, 'fixtures/app-control-plane.mjs');
+const LAB = join(import.meta.dirname, 'fixtures/lab-control-plane');
+const PODNET = join(import.meta.dirname, '..', 'bin', 'podnet.mjs');
 
 interface Report {
   before: string | null;
@@ -66,5 +71,22 @@ describe.each([
     const seen = r.podEvents.flat();
     expect(seen.some((p) => p.startsWith('web:Pending:'))).toBe(true);
     expect(seen.at(-1)).toMatch(new RegExp(`^web:Running:${r.op.node}:10\\.244\\.\\d\\.\\d+$`));
+  }, 260_000);
+});
+
+describe('a lab that asks for the control plane (world.controlPlane: true)', () => {
+  it('passes lab lint, and its world spec asks for it; a lab without the key keeps a bare world', () => {
+    const { lab, errors } = lintLab(LAB);
+    expect(errors).toEqual([]);
+    expect(worldSpecOf(lab!).controlPlane).toBe(true);
+    const bare = lintLab(join(import.meta.dirname, '..', 'labs', '01-network-namespaces')).lab!;
+    expect(worldSpecOf(bare).controlPlane).toBeUndefined();
+  });
+
+  it('lab test: kubectl apply in its node reaches Running, checked by kubectl', () => {
+    const r = spawnSync(process.execPath, [PODNET, 'lab', 'test', LAB], { encoding: 'utf8', timeout: 240_000 });
+    expect(r.stdout).toMatch(/ok\s+step 1: A pod from kubectl/);
+    expect(r.stdout).toMatch(/passed \(1\/1 steps/);
+    expect(r.status).toBe(0);
   }, 260_000);
 });

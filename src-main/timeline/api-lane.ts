@@ -50,7 +50,10 @@ export function apiStep(a: ApiActivity, id: number, base: number): { step: Timel
       name: `${a.who} ${a.verb} ${target} ${a.code}`,
       start,
       end: round(start + a.ms),
-      ...(a.code >= 400 ? { error: `${a.code}: the API server refused ${a.method} ${a.path}` } : {}),
+      // a get's 404 is an answer (kubectl apply asks whether the object exists before it creates it)
+      ...(a.code >= 400 && !(a.code === 404 && a.verb === 'get')
+        ? { error: `${a.code}: the API server refused ${a.method} ${a.path}` }
+        : {}),
       summary: `${a.method} ${a.path} → ${a.code}${a.instance ? ` · ${a.who} ${a.instance}` : ''}`,
     };
     const inputs = {
