@@ -58,6 +58,11 @@ class Daemon {
     process.on('stderr', keep);
   }
 
+  /** Its last lines of output, for a message that says why it stopped. */
+  lastWords(): string {
+    return this.out.trim().split('\n').slice(-5).join(' | ');
+  }
+
   /** Resolves once a line matches; rejects, with the daemon's last words, if it exits or takes too long. */
   ready(match: RegExp, timeoutMs: number): Promise<void> {
     return new Promise((resolve, reject) => {
@@ -171,6 +176,13 @@ export class Cluster implements ApiClient {
       await api.ready(/podnet-apiserver: serving/, 20_000);
       // kubectl in the nodes finds the API server from here on (its wrapper says so while there is none)
       await world.run(SANDBOX, ['sh', '-c', `cat > ${KUBECONFIG_PATH}`], { input: worldKubeconfig() });
+      // a daemon that ends on its own (killed in a terminal, the world at its process limit) is reported
+      for (const d of c.daemons)
+        void d.process.exited.then((st) => {
+          if (c.stopping) return;
+          const why = `${d.name} exited (${st.code !== null ? `code ${st.code}` : `signal ${st.signal}`}): ${d.lastWords()}`;
+          for (const fn of c.lostListeners) fn(why);
+        });
       return c;
     } catch (e) {
       for (const u of undo.reverse()) await u().catch(() => {});
@@ -179,6 +191,13 @@ export class Cluster implements ApiClient {
   }
 
   private readonly activityListeners = new Set<(a: ApiActivity) => void>();
+  private readonly lostListeners = new Set<(why: string) => void>();
+  private stopping = false;
+
+  /** Called with why, if etcd or the API server ends while the control plane should be running. */
+  onLost(fn: (why: string) => void): void {
+    this.lostListeners.add(fn);
+  }
 
   /** Every API request and watch event, as the API server reports them (audit.ts); returns the unsubscribe. */
   onActivity(fn: (a: ApiActivity) => void): () => void {
@@ -293,6 +312,7 @@ export class Cluster implements ApiClient {
 
   /** Stops the API server, then etcd (the world's end takes the rest). */
   async stop(): Promise<void> {
+    this.stopping = true;
     for (const s of this.stops) s();
     await this.world.exec(SANDBOX, ['rm', '-f', KUBECONFIG_PATH]).catch(() => {});
     for (const d of this.daemons.reverse()) await d.stop().catch(() => {});

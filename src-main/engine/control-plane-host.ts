@@ -69,6 +69,11 @@ export class ControlPlaneHost extends EventEmitter<{ changed: []; pods: []; acti
         const unwatch = this.app.watch('/api/v1/pods', (type, o) => this.onPod(type, o));
         this.unwatch = unwatch;
         this.current = { state: 'ready', ...ADDRESSES };
+        plane.cluster.onLost((why) => {
+          if (this.stopped) return;
+          this.current = { state: 'failed', ...ADDRESSES, error: `the control plane stopped: ${why}` };
+          this.emit('changed');
+        });
         await this.marker(`rm -f ${CONTROL_PLANE_MARKERS.starting}`);
       } catch (e) {
         if (this.stopped) return;
