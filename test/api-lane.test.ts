@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { placeOf, whoOf } from '../src-main/cluster/audit.js';
 import { AGENTS } from '../src-main/cluster/cluster.js';
 import { apiStep, podKeyOf, withoutApp } from '../src-main/timeline/api-lane.js';
-import { lanesOf } from '../src-renderer/timeline/layout.ts';
+import { lanesOf } from '../src-renderer/timeline/layout.js';
 
 describe('the API activity lines', () => {
   it('names the component from its User-Agent, as client-go writes it', () => {
@@ -94,7 +94,7 @@ describe('the control-plane lane', () => {
   });
 
   it("groups by pod (its events too), and leaves the app's own watch out", () => {
-    const ev = { audit: 'watch', at: 0, type: 'ADDED', rv: '1', to: ['podnet-app'] } as const;
+    const ev = { audit: 'watch' as const, at: 0, type: 'ADDED', rv: '1', to: ['podnet-app'] };
     expect(podKeyOf({ ...ev, resource: 'events', namespace: 'default', name: 'web.18edfa832f2e6739' })).toBe(
       'default/web',
     );

@@ -734,7 +734,8 @@ export class World {
     for (const d of readdirSync('/proc')) {
       if (!/^\d+$/.test(d)) continue;
       try {
-        if (readlinkSync(`/proc/${d}/ns/pid`) === ns) n++;
+        // RLIMIT_NPROC counts threads: etcd's and the API server's count as much as processes
+        if (readlinkSync(`/proc/${d}/ns/pid`) === ns) n += readdirSync(`/proc/${d}/task`).length;
       } catch {
         /* gone, or not ours to read */
       }
