@@ -21,6 +21,9 @@ interface Report {
   op: { kind: string; state: string; node: string; title?: string };
   steps: { component: string; name: string; start: number; end: number | null }[];
   kinds: string[];
+  deleted: { state: string; steps: string[] };
+  podsAfter: string[];
+  podEventsAfter: string[][];
   pods: { name: string; node: string; ip: string; phase?: string; ready: boolean; fromApi?: boolean }[];
   podEvents: string[][];
 }
@@ -71,6 +74,26 @@ describe.each([
     const seen = r.podEvents.flat();
     expect(seen.some((p) => p.startsWith('web:Pending:'))).toBe(true);
     expect(seen.at(-1)).toMatch(new RegExp(`^web:Running:${r.op.node}:10\\.244\\.\\d\\.\\d+$`));
+
+    // kubectl delete: its own operation, with the kubelet's KillPod between the API's mark and the final delete
+    expect(r.deleted.state).toBe('done');
+    const d = (re: RegExp) => r.deleted.steps.findIndex((x) => re.test(x));
+    const del = [
+      /^apiserver:kubectl delete pods default\/web 200$/,
+      /^apiserver:watch MODIFIED pods default\/web → .*kubelet/,
+      /^kubelet:KillPod$/,
+      /^apiserver:kubelet delete pods default\/web 200$/,
+      /^apiserver:watch DELETED pods default\/web/,
+    ].map(d);
+    expect(
+      del.every((i) => i >= 0),
+      r.deleted.steps.join('\n'),
+    ).toBe(true);
+    expect([...del].sort((a, b) => a - b)).toEqual(del);
+    expect(r.podsAfter).toEqual([]);
+    // the pods panel saw it Terminating, then gone
+    expect(r.podEventsAfter.flat().some((p) => p.startsWith('web:Terminating:'))).toBe(true);
+    expect(r.podEventsAfter.at(-1)).toEqual([]);
   }, 260_000);
 });
 

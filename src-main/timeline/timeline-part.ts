@@ -82,6 +82,8 @@ const API_LINGER_MS = 300;
 const API_OP_MAX_MS = 30_000;
 /** kubectl's requests about no open pod operation: one operation per command (requests this close together). */
 const KUBECTL_QUIET_MS = 200;
+/** How long a kubelet operation waits for its pod's API line (it may arrive after the kubelet's watch event). */
+const KUBELET_WAIT_MS = 300;
 /** The control loops' background operation starts afresh after this long or this many steps. */
 const BACKGROUND_MS = 60_000;
 const BACKGROUND_STEPS = 400;
@@ -136,6 +138,10 @@ export class TimelinePart implements SessionPart, Pick<PodnetApi, TimelineMethod
   private kubectl: { items: ApiActivity[]; timer?: NodeJS.Timeout } = { items: [] };
   private background: Op | undefined;
   private offApi: (() => void) | undefined;
+  /** The world has a control plane (its activity arrived): kubelet operations wait for theirs (KUBELET_WAIT_MS). */
+  private apiSeen = false;
+  /** Kubelet operations waiting for the API operation of their pod, by namespace/name. */
+  private readonly waiting = new Map<string, { k: { pod?: string }; go: () => void }>();
 
   attach(session: Session): void {
     this.session = session;
@@ -156,6 +162,9 @@ export class TimelinePart implements SessionPart, Pick<PodnetApi, TimelineMethod
     clearTimeout(this.kubectl.timer);
     this.kubectl = { items: [] };
     this.background = undefined;
+    this.apiSeen = false;
+    for (const w of [...this.waiting.values()]) w.go();
+    this.waiting.clear();
     for (const op of this.apiOps.values()) {
       clearTimeout(op.api?.finishing);
       clearTimeout(op.api?.expiry);
@@ -232,6 +241,28 @@ export class TimelinePart implements SessionPart, Pick<PodnetApi, TimelineMethod
     },
   ): void {
     if (this.joinApiOp(k)) return;
+    // with a control plane, the kubelet may hear of a pod (its watch) before the API's line about it
+    // arrives: its operation waits a moment for the API operation it belongs to
+    if (this.apiSeen && k.pod && !this.started.has(k.trace) && (k.kind === 'syncPod' || k.kind === 'killPod')) {
+      const key = k.pod;
+      this.waiting.get(key)?.go();
+      const timer = setTimeout(() => this.waiting.get(key)?.go(), KUBELET_WAIT_MS);
+      this.waiting.set(key, {
+        k,
+        go: () => {
+          clearTimeout(timer);
+          this.waiting.delete(key);
+          if (this.session && !this.joinApiOp(k)) this.standalone(k);
+        },
+      });
+      return;
+    }
+    this.standalone(k);
+  }
+
+  private standalone(
+    k: Pick<KubeletOperation, 'name' | 'node' | 'trace' | 'done'> & { kind: TimelineOperation['kind'] },
+  ): void {
     const op = this.started.get(k.trace) ?? this.newOp(k.kind, k.name, k.node, k.trace, false);
     this.started.delete(k.trace);
     if (k.node) op.info.node = k.node;
@@ -263,6 +294,7 @@ export class TimelinePart implements SessionPart, Pick<PodnetApi, TimelineMethod
   // ---- the control-plane lane: API requests and watch events, grouped by the pod they are about ----
 
   private onApi(raw: ApiActivity): void {
+    this.apiSeen = true;
     const a = withoutApp(raw);
     if (!a || !this.session) return;
     const key = podKeyOf(a);
@@ -282,7 +314,10 @@ export class TimelinePart implements SessionPart, Pick<PodnetApi, TimelineMethod
       this.apiOps.set(key, op);
       op.api!.expiry = setTimeout(() => this.finishApi(op), API_OP_MAX_MS);
       for (const h of held) this.addApi(op, h);
-      return this.addApi(op, a);
+      this.addApi(op, a);
+      // the kubelet's operation that came first joins it now
+      this.waiting.get(key)?.go();
+      return;
     }
     if (a.audit === 'request' && a.who === 'kubectl') {
       this.kubectl.items.push(a);
