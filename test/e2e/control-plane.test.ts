@@ -97,7 +97,7 @@ describe('the control plane in the app', () => {
         os.find(([, text]) => /API create → SyncPod default\/web|API create → SyncPod web/.test(text ?? '')),
       );
     expect(webOp, 'the apply of web is an operation of the timeline').toBeDefined();
-    await picker.selectOption(webOp![0]!);
+    await picker.selectOption(webOp![0]);
     const rows = () =>
       page
         .getByTestId('timeline-step-row')
