@@ -17,7 +17,7 @@ import {
 } from '../world/world.js';
 import type { WorldProcess } from '../world/world-init.js';
 import type { KubeObject } from './resources.js';
-import { parseActivity, type ApiActivity } from './audit.js';
+import { AUDIT_PREFIX, parseActivity, type ApiActivity } from './audit.js';
 
 export class ClusterError extends Error {
   constructor(message: string) {
@@ -81,8 +81,8 @@ class Daemon {
   }
 
   // ---- the API server's activity lines (audit.ts), for the timeline's control-plane lane ----
-  /** Set for the API server: each activity line goes here, the rest of its output is kept as text. */
-  activity: ((a: ApiActivity) => void) | undefined;
+  /** Set for the API server: each activity line goes here (unparsed), the rest of its output is kept as text. */
+  activity: ((line: string) => void) | undefined;
   private partial = '';
 
   private readActivity(b: Buffer, keep: (b: Buffer) => void): void {
@@ -90,8 +90,7 @@ class Daemon {
     this.partial = lines.pop() ?? '';
     const text: string[] = [];
     for (const line of lines) {
-      const a = parseActivity(line);
-      if (a) this.activity?.(a);
+      if (line.startsWith(AUDIT_PREFIX)) this.activity?.(line);
       else text.push(`${line}\n`);
     }
     if (text.length) keep(Buffer.from(text.join('')));
@@ -171,7 +170,12 @@ export class Cluster implements ApiClient {
         `${WORLD_STATE_MOUNT}/${API_SOCKET}`,
         `http://127.0.0.1:${CONTROL_PLANE.etcdPort}`,
       ]);
-      api.activity = (a) => c.activityListeners.forEach((fn) => fn(a));
+      // parsed only when someone follows (the app's timeline); podnet cluster and the benchmark do not
+      api.activity = (line) => {
+        if (!c.activityListeners.size) return;
+        const a = parseActivity(line);
+        if (a) c.activityListeners.forEach((fn) => fn(a));
+      };
       undo.push(() => api.stop());
       await api.ready(/podnet-apiserver: serving/, 20_000);
       // kubectl in the nodes finds the API server from here on (its wrapper says so while there is none)

@@ -848,9 +848,10 @@ function writeControlPlaneTools(tools: string, bin: string): void {
     [
       '#!/bin/sh',
       `if [ -z "$KUBECONFIG" ] && [ ! -e "$HOME/.kube/config" ]; then`,
-      `  if [ ! -e ${KUBECONFIG_PATH} ] && [ -e ${starting} ]; then`,
+      // the marker goes once the nodes are registered too: the kubeconfig alone comes a moment before
+      `  if [ -e ${starting} ]; then`,
       `    echo 'kubectl: waiting for the control plane to start…' >&2`,
-      `    i=0; while [ ! -e ${KUBECONFIG_PATH} ] && [ -e ${starting} ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i+1)); done`,
+      `    i=0; while [ -e ${starting} ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i+1)); done`,
       '  fi',
       `  [ -e ${KUBECONFIG_PATH} ] || [ ! -e ${failed} ] || { cat ${failed} >&2; exit 1; }`,
       `  [ -e ${KUBECONFIG_PATH} ] || { echo ${shq(none)} >&2; exit 1; }`,
