@@ -19,7 +19,20 @@ const layers = {
   timeline: ['api', 'cni', 'fs', 'runtime', 'session', 'world'],
   config: ['api', 'cni', 'fs', 'netview', 'runtime', 'session', 'world'],
   labs: ['api', 'cni', 'fs', 'netview', 'runtime', 'session', 'world'],
-  engine: ['api', 'cni', 'config', 'fs', 'labs', 'netview', 'runtime', 'session', 'terminal', 'timeline', 'world'],
+  engine: [
+    'api',
+    'cluster',
+    'cni',
+    'config',
+    'fs',
+    'labs',
+    'netview',
+    'runtime',
+    'session',
+    'terminal',
+    'timeline',
+    'world',
+  ],
 };
 const layerRules = Object.entries(layers).map(([folder, allowed]) => ({
   files: [`src-main/${folder}/**/*.ts`],

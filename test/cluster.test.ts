@@ -154,7 +154,7 @@ describe('podnet cluster: the real kubectl against the lab API server and the re
       const r = await world.exec({ kind: 'node', node: 'node1' }, ['sh', '-c', 'command -v kubectl; kubectl get pods']);
       expect(r.stdout.trim()).toBe('/opt/podnet/bin/kubectl');
       expect(r.stderr.trim()).toBe(
-        "kubectl: this world has no control plane (no API server runs in it): it runs in 'podnet cluster' worlds, see docs/control-plane.md",
+        "kubectl: this world has no control plane (no API server runs in it): free-play worlds, labs whose lab.yaml has world.controlPlane: true and 'podnet cluster' have one, see docs/control-plane.md",
       );
       expect(r.code).toBe(1);
     } finally {

@@ -53,6 +53,17 @@ export const WorldStatus = z.object({
   fix: z.string().optional(),
   /** What the runtime models, and which real CNI plugins the world runs (the timeline's header). */
   fidelity: z.object({ modelled: z.string(), plugins: z.string() }).optional(),
+  /** The world's control plane (a free-play world's; a lab's that asks), started in the background. */
+  controlPlane: z
+    .object({
+      state: z.enum(['starting', 'ready', 'failed']),
+      /** Where kubectl reaches the API server, and etcd's client URL. */
+      apiServer: z.string(),
+      etcd: z.string(),
+      /** Why it could not start. */
+      error: z.string().optional(),
+    })
+    .optional(),
 });
 export const PodInfo = z.object({
   name: z.string(),
@@ -62,6 +73,10 @@ export const PodInfo = z.object({
   netns: z.string(),
   sandboxId: z.string(),
   ready: z.boolean(),
+  /** A pod of the API (kubectl): its phase as kubectl prints it, Terminating once it is being deleted. */
+  phase: z.enum(['Pending', 'Running', 'Succeeded', 'Failed', 'Unknown', 'Terminating']).optional(),
+  /** The pod is an object of the world's API server (made with kubectl), not one the app's kubelet made directly. */
+  fromApi: z.boolean().optional(),
 });
 export const TerminalTarget = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('sandbox') }),
@@ -78,7 +93,8 @@ const pluginType = z
   .string()
   .max(64)
   .regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/, 'a CNI plugin type, e.g. bridge');
-export const TimelineComponent = z.enum(['kubelet', 'cri', 'containerd', 'cni', 'kernel']);
+// apiserver: the control-plane lane (every API request and watch event, src-main/cluster/audit.ts)
+export const TimelineComponent = z.enum(['kubelet', 'cri', 'containerd', 'cni', 'kernel', 'apiserver']);
 export const TimelineStep = z.object({
   id: stepId,
   parent: stepId.optional(),
@@ -105,8 +121,15 @@ export const TimelineFault = z.discriminatedUnion('kind', [
 ]);
 export const TimelineOperation = z.object({
   id: opId,
-  /** garbageCollect: the kubelet's sweep after a KillPod (no pod, no node: it covers them all). */
-  kind: z.enum(['syncPod', 'killPod', 'garbageCollect']),
+  /**
+   * garbageCollect: the kubelet's sweep after a KillPod (no pod, no node: it covers them all).
+   * apiCreate/apiDelete: a pod created or deleted through the API (kubectl), from the request to the
+   * kubelet's last status write, with the kubelet's SyncPod/KillPod on the same axis; kubectl: a kubectl
+   * command's requests about no such pod; controlPlane: the control loops' own requests (heartbeats).
+   */
+  kind: z.enum(['syncPod', 'killPod', 'garbageCollect', 'apiCreate', 'apiDelete', 'kubectl', 'controlPlane']),
+  /** What the operation is, in words, where pod and node do not say it (a kubectl command's first request). */
+  title: z.string().optional(),
   pod: z.string(),
   node: z.string(),
   /** Wall clock, ms since the epoch. */

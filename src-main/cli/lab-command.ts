@@ -12,6 +12,15 @@ import { worldShell } from './world-shell.js';
 const USAGE =
   'usage: podnet lab lint DIR... | podnet lab test [--json] DIR... | podnet lab shell DIR [--at N] [--on NODE|pod/NAME] | podnet lab new NAME';
 
+/** A lab whose world has the control plane (world.controlPlane: true) gets it, started as podnet cluster starts it. */
+async function provideTheControlPlane(): Promise<void> {
+  const [{ provideControlPlane }, { startControlPlane }] = await Promise.all([
+    import('../session/world-spec.js'),
+    import('../cluster/control-plane.js'),
+  ]);
+  provideControlPlane((world, kubelet) => startControlPlane(world, kubelet));
+}
+
 export async function labCommand(args: string[], out: (s: string) => void, err: (s: string) => void): Promise<number> {
   const [verb, ...rest] = args;
   if (verb === 'new') return labNew(rest, out);
@@ -43,6 +52,7 @@ export async function labCommand(args: string[], out: (s: string) => void, err: 
     say(`lab ${lab.id}: ${lab.meta.title}`);
     // the runtime and the world are loaded only to test: lint stays quick
     const { formatStepReport, testLab } = await import('../labs/runner.js');
+    if (lab.world.controlPlane) await provideTheControlPlane();
     const report = await testLab(lab, (r) => formatStepReport(r).forEach((l) => say(l)));
     reports.push(report);
     if (report.error) say(`  FAIL ${report.error}`);
@@ -87,6 +97,7 @@ async function labShell(args: string[], err: (s: string) => void): Promise<numbe
   err(
     `podnet lab shell: building the world of ${lab.id} (${lab.nodeNames.length} node${lab.nodeNames.length > 1 ? 's' : ''})…`,
   );
+  if (lab.world.controlPlane) await provideTheControlPlane();
   const { world, kubelet } = await buildWorld(worldSpecOf(lab));
   // Ctrl-C belongs to the shell: the command waits for it, and the world ends only when the shell does
   const ignore = () => {};

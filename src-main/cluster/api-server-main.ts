@@ -4,6 +4,7 @@
 import { createServer } from 'node:http';
 import { rmSync } from 'node:fs';
 import { ApiServer } from './api-server.js';
+import { auditRequest, WatchAudit } from './audit.js';
 import { startClusterDns } from './cluster-dns.js';
 import { EtcdStore } from './etcd-store.js';
 
@@ -22,8 +23,13 @@ async function main(): Promise<void> {
       await new Promise((r) => setTimeout(r, 50));
     }
   }
-  const handler = (req: Parameters<ApiServer['handle']>[0], res: Parameters<ApiServer['handle']>[1]) =>
+  // one line per request and per watch event, for the timeline's control-plane lane (audit.ts)
+  const auditLine = (line: string) => void process.stdout.write(`${line}\n`);
+  api.watchAudit = new WatchAudit(auditLine);
+  const handler = (req: Parameters<ApiServer['handle']>[0], res: Parameters<ApiServer['handle']>[1]) => {
+    auditRequest(req, res, auditLine);
     void api.handle(req, res);
+  };
   // pods/exec arrives as a WebSocket upgrade (kubectl 1.36)
   const serve = () => createServer(handler).on('upgrade', (req, sock, head) => void api.upgrade(req, sock, head));
   await new Promise<void>((res, rej) => serve().once('error', rej).listen(Number(port), host, res));

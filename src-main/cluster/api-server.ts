@@ -6,6 +6,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { request, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { EtcdStore, type Stored } from './etcd-store.js';
+import type { WatchAudit } from './audit.js';
 import { kubeletSocketInWorld } from './kubelet-server.js';
 import { LabelSelectorError, labelsMatch, parseLabelSelector, type Requirement } from './label-selector.js';
 import {
@@ -436,6 +437,14 @@ export class ApiServer {
     return () => this.watchers.delete(w);
   }
 
+  // ---- the timeline's control-plane lane (audit.ts): who each watch event went to ----
+  /** Set by the API server's process: each live watch event sent, with its watcher's User-Agent. */
+  watchAudit: WatchAudit | undefined;
+
+  private auditWatchEvent(e: WatchEvent, res: ServerResponse): void {
+    this.watchAudit?.sent(e, e, e.resource.name, res.req?.headers['user-agent']);
+  }
+
   // ---- HTTP ----
 
   private discovery(path: string): unknown {
@@ -855,6 +864,7 @@ export class ApiServer {
       if (now && was) write(e.type, e.object);
       else if (now) write('ADDED', e.object);
       else if (was) write('DELETED', e.object);
+      if (now || was) this.auditWatchEvent(e, res);
     });
     const timeout = Number(url.searchParams.get('timeoutSeconds') ?? '1800');
     const timer = setTimeout(() => res.end(), Math.min(timeout, 3600) * 1000);

@@ -5,7 +5,8 @@
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { controlPlaneBinDir } from '../world/paths.js';
+import { existsSync } from 'node:fs';
+import { appRoot, controlPlaneBinDir } from '../world/paths.js';
 import {
   CONTROL_PLANE,
   KUBECONFIG_PATH,
@@ -16,6 +17,7 @@ import {
 } from '../world/world.js';
 import type { WorldProcess } from '../world/world-init.js';
 import type { KubeObject } from './resources.js';
+import { AUDIT_PREFIX, parseActivity, type ApiActivity } from './audit.js';
 
 export class ClusterError extends Error {
   constructor(message: string) {
@@ -27,6 +29,18 @@ export class ClusterError extends Error {
 const SANDBOX = { kind: 'sandbox' } as const;
 const ETCD_DIR = `${WORLD_STATE_MOUNT}/etcd`;
 const API_SOCKET = 'apiserver.sock';
+
+/**
+ * The API server's entry, compiled: beside this module (tsc's out/src-main), else where `npm run build`
+ * puts it (vitest runs the sources; electron-vite bundles the app's main into one file).
+ */
+function apiServerMain(): string {
+  const beside = fileURLToPath(new URL('./api-server-main.js', import.meta.url));
+  if (existsSync(beside)) return beside;
+  const built = join(appRoot(), 'out', 'src-main', 'cluster', 'api-server-main.js');
+  if (existsSync(built)) return built;
+  throw new ClusterError(`the API server's program is not built (${built}): run npm run build`);
+}
 
 /** A daemon in the sandbox, with its output kept (the last 64 KiB) for the error that names why it stopped. */
 class Daemon {
@@ -40,8 +54,13 @@ class Daemon {
       this.out = (this.out + b.toString('utf8')).slice(-65536);
       for (const w of this.waiters) w();
     };
-    process.on('stdout', keep);
+    process.on('stdout', (b: Buffer) => (this.activity ? this.readActivity(b, keep) : keep(b)));
     process.on('stderr', keep);
+  }
+
+  /** Its last lines of output, for a message that says why it stopped. */
+  lastWords(): string {
+    return this.out.trim().split('\n').slice(-5).join(' | ');
   }
 
   /** Resolves once a line matches; rejects, with the daemon's last words, if it exits or takes too long. */
@@ -59,6 +78,22 @@ class Daemon {
       void this.process.exited.then((s) => done(`exited (code ${s.code ?? `signal ${s.signal}`})`));
       check();
     });
+  }
+
+  // ---- the API server's activity lines (audit.ts), for the timeline's control-plane lane ----
+  /** Set for the API server: each activity line goes here (unparsed), the rest of its output is kept as text. */
+  activity: ((line: string) => void) | undefined;
+  private partial = '';
+
+  private readActivity(b: Buffer, keep: (b: Buffer) => void): void {
+    const lines = (this.partial + b.toString('utf8')).split('\n');
+    this.partial = lines.pop() ?? '';
+    const text: string[] = [];
+    for (const line of lines) {
+      if (line.startsWith(AUDIT_PREFIX)) this.activity?.(line);
+      else text.push(`${line}\n`);
+    }
+    if (text.length) keep(Buffer.from(text.join('')));
   }
 
   async stop(): Promise<void> {
@@ -95,13 +130,14 @@ export class Cluster implements ApiClient {
   }
 
   /** Starts etcd, then the API server; a step that fails undoes the ones before it. */
-  static async start(world: World): Promise<Cluster> {
+  static async start(world: World, opts: { onActivity?: (a: ApiActivity) => void } = {}): Promise<Cluster> {
     const bin = controlPlaneBinDir();
     if (!bin)
       throw new ClusterError(
         'the control plane is not set up: kubectl and etcd are fetched by `npm run setup` (pinned/control-plane)',
       );
     const c = new Cluster(world);
+    if (opts.onActivity) c.onActivity(opts.onActivity);
     const undo: (() => Promise<unknown>)[] = [];
     try {
       const addr = `${CONTROL_PLANE.ip}/${UNDERLAY.mask}`;
@@ -126,7 +162,7 @@ export class Cluster implements ApiClient {
       undo.push(() => etcd.stop());
       await etcd.ready(/serving client traffic/, 20_000);
 
-      const main = fileURLToPath(new URL('./api-server-main.js', import.meta.url));
+      const main = apiServerMain();
       const api = c.spawn('the API server', [
         process.execPath,
         main,
@@ -134,15 +170,43 @@ export class Cluster implements ApiClient {
         `${WORLD_STATE_MOUNT}/${API_SOCKET}`,
         `http://127.0.0.1:${CONTROL_PLANE.etcdPort}`,
       ]);
+      // parsed only when someone follows (the app's timeline); podnet cluster and the benchmark do not
+      api.activity = (line) => {
+        if (!c.activityListeners.size) return;
+        const a = parseActivity(line);
+        if (a) c.activityListeners.forEach((fn) => fn(a));
+      };
       undo.push(() => api.stop());
       await api.ready(/podnet-apiserver: serving/, 20_000);
       // kubectl in the nodes finds the API server from here on (its wrapper says so while there is none)
       await world.run(SANDBOX, ['sh', '-c', `cat > ${KUBECONFIG_PATH}`], { input: worldKubeconfig() });
+      // a daemon that ends on its own (killed in a terminal, the world at its process limit) is reported
+      for (const d of c.daemons)
+        void d.process.exited.then((st) => {
+          if (c.stopping) return;
+          const why = `${d.name} exited (${st.code !== null ? `code ${st.code}` : `signal ${st.signal}`}): ${d.lastWords()}`;
+          for (const fn of c.lostListeners) fn(why);
+        });
       return c;
     } catch (e) {
       for (const u of undo.reverse()) await u().catch(() => {});
       throw e;
     }
+  }
+
+  private readonly activityListeners = new Set<(a: ApiActivity) => void>();
+  private readonly lostListeners = new Set<(why: string) => void>();
+  private stopping = false;
+
+  /** Called with why, if etcd or the API server ends while the control plane should be running. */
+  onLost(fn: (why: string) => void): void {
+    this.lostListeners.add(fn);
+  }
+
+  /** Every API request and watch event, as the API server reports them (audit.ts); returns the unsubscribe. */
+  onActivity(fn: (a: ApiActivity) => void): () => void {
+    this.activityListeners.add(fn);
+    return () => void this.activityListeners.delete(fn);
   }
 
   private spawn(name: string, argv: string[]): Daemon {
@@ -252,6 +316,7 @@ export class Cluster implements ApiClient {
 
   /** Stops the API server, then etcd (the world's end takes the rest). */
   async stop(): Promise<void> {
+    this.stopping = true;
     for (const s of this.stops) s();
     await this.world.exec(SANDBOX, ['rm', '-f', KUBECONFIG_PATH]).catch(() => {});
     for (const d of this.daemons.reverse()) await d.stop().catch(() => {});

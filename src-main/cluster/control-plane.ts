@@ -2,6 +2,7 @@
 // the component it stands for. One place starts them all, for `podnet cluster`, the app's worlds and labs.
 import type { Kubelet } from '../runtime/kubelet.js';
 import type { World } from '../world/world.js';
+import type { ApiActivity } from './audit.js';
 import { AGENTS, Cluster } from './cluster.js';
 import { CONTROL_PLANE_ROUTES_AGENT, startControlPlaneRoutes } from './control-plane-routes.js';
 import { startEndpointSliceController } from './endpointslice-controller.js';
@@ -29,7 +30,7 @@ export async function startControlPlane(
   kubelet: Kubelet,
   opts: ControlPlaneOptions = {},
 ): Promise<ControlPlane> {
-  const cluster = await Cluster.start(world);
+  const cluster = await Cluster.start(world, opts.onActivity ? { onActivity: opts.onActivity } : {});
   const stops: (() => void)[] = [];
   const stop = async () => {
     for (const s of stops.reverse()) s();

@@ -22,6 +22,8 @@ import {
   type WorldStatus,
 } from '../api/contract.js';
 import type { Session, SessionPart } from '../session/session.js';
+import type { ApiActivity } from '../api/api-activity.js';
+import { ControlPlaneHost } from './control-plane-host.js';
 
 export type TerminalFactory = (
   world: World,
@@ -33,6 +35,9 @@ export const MEMORY_KILL_SHOWN_MS = 60_000;
 
 /** How often the runtime's Status is polled, as kubelet's updateRuntimeUp does. */
 export const STATUS_INTERVAL_MS = 5000;
+
+/** The control plane starts once a terminal's first output is out, or this long after the world runs. */
+export const CONTROL_PLANE_DELAY_MS = 800;
 
 type SessionMethods =
   | 'world.status'
@@ -77,6 +82,10 @@ export class LabService
    * without waiting for it; a part's requests wait for it (partsAttached), and so does a stop.
    */
   private attached: Promise<void> = Promise.resolve();
+  /** The running world's control plane (free play; a lab that asks), started in the background. */
+  private controlPlane: ControlPlaneHost | undefined;
+  /** The parts that follow the control plane's activity (the timeline's control-plane lane). */
+  private readonly apiListeners = new Set<(a: ApiActivity) => void>();
   /** Where the last start went, in ms (the benchmark prints them): the world, its furnishing, the parts' attach. */
   lastStart = { world: 0, furnish: 0, attach: 0 };
 
@@ -141,6 +150,7 @@ export class LabService
       nodes,
       ...(this.error ?? (reports.length ? { error: reports.join('\n') } : {})),
       ...(this.state === 'running' ? { fidelity: this.fidelity() } : {}),
+      ...(this.state === 'running' && this.controlPlane ? { controlPlane: this.controlPlane.state } : {}),
     };
   }
 
@@ -169,8 +179,13 @@ export class LabService
     };
   }
 
+  /** The kubelet's pods, and the API's (Pending, Running, Terminating) with what the kubelet made of them. */
   private pods(): PodInfo[] {
-    return [...(this.kubelet?.pods.values() ?? [])].map((p) => this.podInfo(p));
+    const made = new Map([...(this.kubelet?.pods ?? [])]);
+    const cp = this.controlPlane;
+    const fromApi = cp ? [...cp.pods].map(([key, o]) => cp.podInfo(o, made.get(key))) : [];
+    const direct = [...made].filter(([key]) => !cp?.pods.has(key)).map(([, p]) => this.podInfo(p));
+    return [...direct, ...fromApi];
   }
 
   private serial<T>(fn: () => Promise<T>): Promise<T> {
@@ -278,6 +293,10 @@ export class LabService
         emit: (event, payload) => this.emitEvent(event, payload),
         events: this,
         podsChanged: () => this.emitEvent('pods.changed', this.pods()),
+        onApiActivity: (fn) => {
+          this.apiListeners.add(fn);
+          return () => void this.apiListeners.delete(fn);
+        },
       };
       if (starting.cancelledBy) throw new Error(`cancelled by ${starting.cancelledBy}`);
       // a live view's first read of every namespace need not hold back a terminal's prompt
@@ -294,6 +313,7 @@ export class LabService
       // shells started ahead on the first nodes, after "running" is on its way: a first terminal finds its prompt
       const terminals = this.terminals;
       setImmediate(() => this.world === world && terminals.prepare?.([...world.nodes.keys()]));
+      if (!spec || spec.controlPlane) this.startControlPlaneSoon(world, this.kubelet);
       // kubelet's Status loop: NetworkReady changes (a config edited in a terminal) reach the status bar
       let last = JSON.stringify(this.status().nodes);
       this.statusTimer = setInterval(() => {
@@ -317,6 +337,7 @@ export class LabService
         : (e as Error).message;
       // whatever was made goes: a world that failed half-way leaves nothing running
       if (made) {
+        await this.stopControlPlane();
         for (const part of [...this.parts].reverse()) await Promise.resolve(part.detach()).catch(() => {});
         this.terminals?.dispose();
         this.kubelet?.stop();
@@ -331,6 +352,42 @@ export class LabService
       this.changed();
       throw new ApiError('failed', `the world could not start: ${why}`);
     }
+  }
+
+  /**
+   * The control plane, in the background: kubectl in the nodes waits for it meanwhile. The first prompt
+   * comes first: etcd and the API server's Node.js start once a terminal's first output is out (the
+   * renderer opens node1 as the world runs), or CONTROL_PLANE_DELAY_MS after, whichever is sooner.
+   */
+  private startControlPlaneSoon(world: World, kubelet: Kubelet): void {
+    const host = new ControlPlaneHost(world, kubelet);
+    this.controlPlane = host;
+    const mine = () => this.controlPlane === host && this.world === world;
+    host.on('changed', () => {
+      if (!mine()) return;
+      this.changed();
+      this.emitEvent('pods.changed', this.pods());
+    });
+    host.on('pods', () => mine() && this.emitEvent('pods.changed', this.pods()));
+    host.on('activity', (a) => {
+      for (const fn of this.apiListeners) fn(a);
+    });
+    void host.announce();
+    const go = () => {
+      clearTimeout(timer);
+      this.off('event', onEvent);
+      if (mine()) void host.start();
+    };
+    const onEvent = (name: EventName) => name === 'terminal.data' && go();
+    const timer = setTimeout(go, CONTROL_PLANE_DELAY_MS);
+    this.on('event', onEvent);
+  }
+
+  private async stopControlPlane(): Promise<void> {
+    const host = this.controlPlane;
+    this.controlPlane = undefined;
+    this.apiListeners.clear();
+    await host?.stop();
   }
 
   /** A world at its process limit (a fork bomb in a terminal?) is reported as the world's error, and cleared after. True when that changed. */
@@ -393,6 +450,8 @@ export class LabService
     this.goneNodes.clear();
     this.memoryMessage = undefined;
     this.changed();
+    // the control loops stop driving the kubelet, then the API server and etcd stop
+    await this.stopControlPlane();
     // parts let go of the world before it ends (in reverse: a later part may lean on an earlier one)
     await this.attached.catch(() => {});
     for (const part of [...this.parts].reverse()) await Promise.resolve(part.detach()).catch(() => {});
@@ -437,6 +496,16 @@ export class LabService
 
   async ['pod.delete'](p: { name: string }) {
     const { kubelet } = this.requireWorld();
+    // a pod of the API goes as kubectl delete makes it go: the API marks it, its kubelet stops it
+    const apiPod = [...(this.controlPlane?.pods.values() ?? [])].find((o) => o.metadata?.name === p.name);
+    if (apiPod && this.controlPlane) {
+      try {
+        await this.controlPlane.deletePod(apiPod.metadata?.namespace ?? 'default', p.name);
+      } catch (e) {
+        throw new ApiError('failed', `pod ${p.name} could not be deleted through the API: ${(e as Error).message}`);
+      }
+      return { ok: true as const };
+    }
     try {
       await kubelet.killPod(p.name);
     } catch (e) {

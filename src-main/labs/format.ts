@@ -266,6 +266,12 @@ export const LabFile = z
           .record(nodeName, z.enum(['model', 'containerd']))
           .default({})
           .describe('per-node runtimes, overriding runtime (a model node beside a real one)'),
+        controlPlane: z
+          .boolean()
+          .default(false)
+          .describe(
+            "true: the world has the control plane (etcd, the lab's API server, the scheduler, the kubelet's watch), started in the background, so kubectl works in every node; false: a bare-kernel world without one",
+          ),
         cni: cniConfig.default('default').describe('the CNI config every node gets'),
         configs: z.record(nodeName, cniConfig).default({}).describe('per-node CNI configs, overriding cni'),
         pods: z

@@ -13,5 +13,6 @@ export function worldSpecOf(lab: Lab): WorldSpec {
     pods: lab.world.pods,
     prepare: lab.world.prepare,
     prepareTimeLimitS: lab.world.timeLimits.prepare,
+    ...(lab.world.controlPlane ? { controlPlane: true } : {}),
   };
 }

@@ -6,6 +6,7 @@ import type { Kubelet } from '../runtime/kubelet.js';
 import type { World } from '../world/world.js';
 import type { WorldSpec } from './world-spec.js';
 import type { EventName, Payload, PodnetApi, WorldStatus } from '../api/contract.js';
+import type { ApiActivity } from '../api/api-activity.js';
 
 export type EngineEvents = EventEmitter<{ event: [EventName, unknown] }>;
 
@@ -18,6 +19,11 @@ export interface Session {
   readonly events: EngineEvents;
   /** Tells every client the pod list changed (after a part created or deleted a pod through the kubelet). */
   podsChanged(): void;
+  /**
+   * Every API request and watch event of the world's control plane, once it runs (a free-play world's,
+   * a lab's that asks for one); returns the unsubscribe. Absent in a world without one.
+   */
+  onApiActivity?(fn: (a: ApiActivity) => void): () => void;
 }
 
 /** What a part may ask of the session beyond a running world: to start one afresh from a spec (labs do). */

@@ -43,6 +43,8 @@ export interface WorldSpec {
   prepare: { on: string; run: string }[];
   /** Seconds each prepare command may run (a lab's world.timeLimits.prepare); PREPARE_TIME_LIMIT_S if not given. */
   prepareTimeLimitS?: number;
+  /** The world has the control plane (etcd, the API server, the control loops): a lab's world.controlPlane. */
+  controlPlane?: boolean;
 }
 
 /** A prepare command that runs longer is stopped, and the world fails to build with a message naming it. */
@@ -150,6 +152,15 @@ export function newKubelet(world: World, spec: WorldSpec): Kubelet {
   return new Kubelet(world, { loopback: spec.loopback, ...(spec.loopbacks ? { loopbackByNode: spec.loopbacks } : {}) });
 }
 
+/** A world's control plane, as a layer above this one starts it (cluster/'s startControlPlane). */
+export type ControlPlaneStarter = (world: World, kubelet: Kubelet) => Promise<{ stop(): Promise<void> }>;
+let controlPlaneStarter: ControlPlaneStarter | undefined;
+
+/** The host (the CLI) says how a control plane starts: buildWorld starts one for a spec that asks (world.controlPlane). */
+export function provideControlPlane(start: ControlPlaneStarter): void {
+  controlPlaneStarter = start;
+}
+
 /** A whole lab world from its spec; destroyed again if any step of it fails. */
 export async function buildWorld(spec: WorldSpec): Promise<{ world: World; kubelet: Kubelet }> {
   const world = await createWorld({ nodes: spec.nodes });
@@ -157,6 +168,19 @@ export async function buildWorld(spec: WorldSpec): Promise<{ world: World; kubel
     const kubelet = newKubelet(world, spec);
     try {
       await furnishWorld(world, kubelet, spec);
+      if (spec.controlPlane) {
+        if (!controlPlaneStarter)
+          throw new WorldError(
+            'this world asks for a control plane (world.controlPlane: true), and this program starts none: use podnet lab, or the app',
+          );
+        const plane = await controlPlaneStarter(world, kubelet);
+        // the control loops stop before the world ends (their watches would otherwise try again)
+        const destroy = world.destroy.bind(world);
+        world.destroy = async () => {
+          await plane.stop().catch(() => {});
+          return destroy();
+        };
+      }
     } catch (e) {
       await kubelet.close();
       throw e;

@@ -22,6 +22,8 @@ import { Trace, type PendingStep, type TraceEvent } from '../runtime/trace.js';
 import { nodeFolder } from '../fs/world-files.js';
 import { NODE_PATHS } from '../world/world.js';
 import { installFailingPlugin, removeNetns } from './faults.js';
+import type { ApiActivity } from '../api/api-activity.js';
+import { apiStep, podKeyOf, withoutApp } from './api-lane.js';
 import { StepThrough } from './step-through.js';
 
 /** Operations kept; the oldest finished ones go first. */
@@ -48,7 +50,43 @@ interface Op {
   lastEnded?: TraceEvent;
   pauseFrom?: number;
   pauseSeq: number;
+  /** Added to the trace's times: a control-plane operation's time zero is its first API request. */
+  shift: number;
+  /** A control-plane operation's API steps (the apiserver lane). */
+  api?: ApiOp;
 }
+
+/** What a control-plane operation (apiCreate, apiDelete, kubectl, controlPlane) holds besides its trace. */
+interface ApiOp {
+  /** Time zero, wall clock ms. */
+  base: number;
+  steps: TimelineStep[];
+  details: Map<number, TimelineStepDetail>;
+  nextId: number;
+  /** The pod it is about (namespace/name). */
+  key?: string;
+  /** The kubelet's SyncPod or KillPod joined it. */
+  joined: boolean;
+  /** The kubelet's operation failed: the API operation fails with it. */
+  error?: string;
+  finishing?: NodeJS.Timeout;
+  /** Gives up waiting for its end (a pod that stays Pending). */
+  expiry?: NodeJS.Timeout;
+}
+
+/** API steps ids start here: a trace's own ids count from 1. */
+const API_STEP_IDS = 100_000_000;
+/** After the last write of an operation, this long for the watch events it caused. */
+const API_LINGER_MS = 300;
+/** A pod operation that never ends (a pod that stays Pending) is closed after this long. */
+const API_OP_MAX_MS = 30_000;
+/** kubectl's requests about no open pod operation: one operation per command (requests this close together). */
+const KUBECTL_QUIET_MS = 200;
+/** How long a kubelet operation waits for its pod's API line (it may arrive after the kubelet's watch event). */
+const KUBELET_WAIT_MS = 300;
+/** The control loops' background operation starts afresh after this long or this many steps. */
+const BACKGROUND_MS = 60_000;
+const BACKGROUND_STEPS = 400;
 
 export function stepOf(e: TraceEvent): TimelineStep {
   return {
@@ -94,9 +132,20 @@ export class TimelinePart implements SessionPart, Pick<PodnetApi, TimelineMethod
   /** Traces of operations started here, claimed when the kubelet announces them. */
   private readonly started = new Map<Trace, Op>();
   private seq = 0;
+  /** Open control-plane operations about a pod (namespace/name). */
+  private readonly apiOps = new Map<string, Op>();
+  /** kubectl's latest requests, held until they belong to a pod's operation or form one of their own. */
+  private kubectl: { items: ApiActivity[]; timer?: NodeJS.Timeout } = { items: [] };
+  private background: Op | undefined;
+  private offApi: (() => void) | undefined;
+  /** The world has a control plane (its activity arrived): kubelet operations wait for theirs (KUBELET_WAIT_MS). */
+  private apiSeen = false;
+  /** Kubelet operations waiting for the API operation of their pod, by namespace/name. */
+  private readonly waiting = new Map<string, { k: { pod?: string }; go: () => void }>();
 
   attach(session: Session): void {
     this.session = session;
+    this.offApi = session.onApiActivity?.((a) => this.onApi(a));
     const off = session.kubelet.observe((k) => this.onOperation(k));
     // the kubelet's garbage collection (RemovePodSandbox, pod logs) is an operation of its own, after KillPod
     const offGc = session.kubelet.observeGc((g) =>
@@ -108,6 +157,19 @@ export class TimelinePart implements SessionPart, Pick<PodnetApi, TimelineMethod
   detach(): void {
     this.unobserve?.();
     this.unobserve = undefined;
+    this.offApi?.();
+    this.offApi = undefined;
+    clearTimeout(this.kubectl.timer);
+    this.kubectl = { items: [] };
+    this.background = undefined;
+    this.apiSeen = false;
+    for (const w of [...this.waiting.values()]) w.go();
+    this.waiting.clear();
+    for (const op of this.apiOps.values()) {
+      clearTimeout(op.api?.finishing);
+      clearTimeout(op.api?.expiry);
+    }
+    this.apiOps.clear();
     const world = this.session?.world;
     this.session = undefined;
     for (const op of this.ops.values()) {
@@ -150,16 +212,8 @@ export class TimelinePart implements SessionPart, Pick<PodnetApi, TimelineMethod
       pauses: [],
       pause: null,
     };
-    const onEvent = (e: TraceEvent) => this.onStep(op, e);
-    trace.on('event', onEvent);
-    trace.on('update', onEvent);
-    const op: Op = {
-      info,
-      trace,
-      dropped: false,
-      pauseSeq: 0,
-      off: () => (trace.off('event', onEvent), trace.off('update', onEvent)),
-    };
+    const op: Op = { info, trace, dropped: false, pauseSeq: 0, shift: 0, off: () => {} };
+    this.listen(op, trace);
     this.ops.set(info.id, op);
     for (const [id, o] of this.ops) {
       if (this.ops.size <= HISTORY) break;
@@ -172,7 +226,41 @@ export class TimelinePart implements SessionPart, Pick<PodnetApi, TimelineMethod
     return op;
   }
 
+  /** The op follows this trace's steps (its own, or the kubelet's that joined a control-plane operation). */
+  private listen(op: Op, trace: Trace): void {
+    const onEvent = (e: TraceEvent) => this.onStep(op, e);
+    trace.on('event', onEvent);
+    trace.on('update', onEvent);
+    op.off = () => (trace.off('event', onEvent), trace.off('update', onEvent));
+  }
+
   private onOperation(
+    k: Pick<KubeletOperation, 'name' | 'node' | 'trace' | 'done'> & {
+      kind: TimelineOperation['kind'];
+      pod?: string;
+    },
+  ): void {
+    if (this.joinApiOp(k)) return;
+    // with a control plane, the kubelet may hear of a pod (its watch) before the API's line about it
+    // arrives: its operation waits a moment for the API operation it belongs to
+    if (this.apiSeen && k.pod && !this.started.has(k.trace) && (k.kind === 'syncPod' || k.kind === 'killPod')) {
+      const key = k.pod;
+      this.waiting.get(key)?.go();
+      const timer = setTimeout(() => this.waiting.get(key)?.go(), KUBELET_WAIT_MS);
+      this.waiting.set(key, {
+        k,
+        go: () => {
+          clearTimeout(timer);
+          this.waiting.delete(key);
+          if (this.session && !this.joinApiOp(k)) this.standalone(k);
+        },
+      });
+      return;
+    }
+    this.standalone(k);
+  }
+
+  private standalone(
     k: Pick<KubeletOperation, 'name' | 'node' | 'trace' | 'done'> & { kind: TimelineOperation['kind'] },
   ): void {
     const op = this.started.get(k.trace) ?? this.newOp(k.kind, k.name, k.node, k.trace, false);
@@ -189,7 +277,171 @@ export class TimelinePart implements SessionPart, Pick<PodnetApi, TimelineMethod
     if (e.name === 'NewNetNS' && typeof e.outputs?.netns === 'string') op.netns = e.outputs.netns;
     if (e.name === 'RunPodSandbox' && typeof e.outputs?.sandboxId === 'string') op.sandboxId = e.outputs.sandboxId;
     if (e.end !== undefined) op.lastEnded = e;
-    if (!op.dropped) this.session?.emit('timeline.step', { op: op.info.id, step: stepOf(e) });
+    if (!op.dropped) this.session?.emit('timeline.step', { op: op.info.id, step: this.shifted(op, stepOf(e)) });
+  }
+
+  /** A trace step on its operation's time axis. */
+  private shifted(op: Op, s: TimelineStep): TimelineStep {
+    if (!op.shift) return s;
+    const r = (t: number) => Math.round((t + op.shift) * 1000) / 1000;
+    return { ...s, start: r(s.start), ...(s.end !== undefined ? { end: r(s.end) } : {}) };
+  }
+
+  private stepsOf(op: Op): TimelineStep[] {
+    return [...op.trace.events.map((e) => this.shifted(op, stepOf(e))), ...(op.api?.steps ?? [])];
+  }
+
+  // ---- the control-plane lane: API requests and watch events, grouped by the pod they are about ----
+
+  private onApi(raw: ApiActivity): void {
+    this.apiSeen = true;
+    const a = withoutApp(raw);
+    if (!a || !this.session) return;
+    const key = podKeyOf(a);
+    const open = key ? this.apiOps.get(key) : undefined;
+    if (open) return this.addApi(open, a);
+    // a pod created or deleted through the API begins its operation (with kubectl's requests just before)
+    const begins =
+      a.audit === 'request' &&
+      a.resource === 'pods' &&
+      !a.sub &&
+      a.code < 400 &&
+      ((a.verb === 'create' && a.code === 201) || (a.verb === 'delete' && a.who !== 'kubelet'));
+    if (begins && key) {
+      const held = a.who === 'kubectl' ? this.takeKubectl() : [];
+      const kind = a.verb === 'create' ? 'apiCreate' : 'apiDelete';
+      const op = this.newApiOp(kind, key, held[0]?.at ?? a.at, `${a.who} ${a.verb} pod ${key}`);
+      this.apiOps.set(key, op);
+      op.api!.expiry = setTimeout(() => this.finishApi(op), API_OP_MAX_MS);
+      for (const h of held) this.addApi(op, h);
+      this.addApi(op, a);
+      // the kubelet's operation that came first joins it now
+      this.waiting.get(key)?.go();
+      return;
+    }
+    if (a.audit === 'request' && a.who === 'kubectl') {
+      this.kubectl.items.push(a);
+      clearTimeout(this.kubectl.timer);
+      this.kubectl.timer = setTimeout(() => this.flushKubectl(), KUBECTL_QUIET_MS);
+      return;
+    }
+    this.addApi(this.backgroundOp(a.at), a);
+  }
+
+  private takeKubectl(): ApiActivity[] {
+    clearTimeout(this.kubectl.timer);
+    const items = this.kubectl.items;
+    this.kubectl = { items: [] };
+    return items;
+  }
+
+  /** A kubectl command that was about no new pod (get, describe, get -w): an operation of its own. */
+  private flushKubectl(): void {
+    const items = this.takeKubectl();
+    if (!items.length || !this.session) return;
+    const main = items.find((x) => x.resource) ?? items[0]!;
+    const title = main.audit === 'request' ? `kubectl ${main.verb} ${main.resource ?? main.path}` : 'kubectl';
+    const op = this.newApiOp('kubectl', undefined, items[0]!.at, title);
+    for (const a of items) this.addApi(op, a);
+    this.finishApi(op);
+  }
+
+  /** The control loops' requests about no open pod operation (heartbeats, the scheduler's lists). */
+  private backgroundOp(at: number): Op {
+    const b = this.background;
+    if (b && !b.dropped && at - b.api!.base < BACKGROUND_MS && b.api!.steps.length < BACKGROUND_STEPS) return b;
+    if (b) this.finishApi(b);
+    const op = this.newApiOp('controlPlane', undefined, at, 'control loops: node heartbeats, the scheduler, events');
+    this.background = op;
+    return op;
+  }
+
+  private newApiOp(kind: TimelineOperation['kind'], key: string | undefined, at: number, title: string): Op {
+    const [ns, name] = key ? key.split('/') : [];
+    const op = this.newOp(kind, ns === 'default' || !key ? (name ?? '') : key, '', new Trace(), false);
+    op.info.startedAt = Math.round(at);
+    op.info.title = title;
+    op.api = { base: at, steps: [], details: new Map(), nextId: API_STEP_IDS, joined: false, ...(key ? { key } : {}) };
+    this.emitOp(op);
+    return op;
+  }
+
+  private addApi(op: Op, a: ApiActivity): void {
+    const api = op.api!;
+    if (a.at < api.base) this.rebase(op, a.at);
+    const { step, detail } = apiStep(a, ++api.nextId, api.base);
+    api.steps.push(step);
+    api.details.set(step.id, detail);
+    if (!op.dropped) this.session?.emit('timeline.step', { op: op.info.id, step });
+    // the end of a pod's operation: the kubelet's status write (create) or its final delete (delete)
+    const ends =
+      (op.info.kind === 'apiCreate' &&
+        a.audit === 'request' &&
+        a.who === 'kubelet' &&
+        a.sub === 'status' &&
+        a.verb === 'patch') ||
+      (op.info.kind === 'apiDelete' && a.audit === 'watch' && a.type === 'DELETED');
+    if (ends) {
+      clearTimeout(api.finishing);
+      api.finishing = setTimeout(() => this.finishApi(op), API_LINGER_MS);
+    }
+  }
+
+  /** A step came from before time zero (lines arrive in any order): zero moves, every step follows. */
+  private rebase(op: Op, at: number): void {
+    const api = op.api!;
+    const d = api.base - at;
+    api.base = at;
+    op.shift += d;
+    op.info.startedAt = Math.round(at);
+    const r = (t: number) => Math.round((t + d) * 1000) / 1000;
+    api.steps = api.steps.map((s) => ({ ...s, start: r(s.start), ...(s.end !== undefined ? { end: r(s.end) } : {}) }));
+    for (const s of api.steps) api.details.set(s.id, { ...api.details.get(s.id)!, step: s });
+    if (op.dropped) return;
+    for (const s of this.stepsOf(op)) this.session?.emit('timeline.step', { op: op.info.id, step: s });
+  }
+
+  /** The kubelet's SyncPod (or KillPod) of a pod whose API operation is open joins it, on its time axis. */
+  private joinApiOp(k: {
+    kind: TimelineOperation['kind'];
+    pod?: string;
+    node: string;
+    trace: Trace;
+    done: Promise<unknown>;
+  }): boolean {
+    const op = k.pod ? this.apiOps.get(k.pod) : undefined;
+    const fits =
+      (k.kind === 'syncPod' && op?.info.kind === 'apiCreate') ||
+      (k.kind === 'killPod' && op?.info.kind === 'apiDelete');
+    if (!op || !fits || op.api!.joined || this.started.has(k.trace)) return false;
+    op.api!.joined = true;
+    op.off();
+    op.trace = k.trace;
+    // the trace's time zero on the wall clock, against the operation's
+    op.shift = performance.timeOrigin + performance.now() - k.trace.now() - op.api!.base;
+    this.listen(op, k.trace);
+    op.info.node = k.node;
+    this.emitOp(op);
+    for (const e of k.trace.events) this.onStep(op, e);
+    k.done.then(
+      () => {},
+      (e: unknown) => {
+        op.api!.error = e instanceof Error ? e.message : String(e);
+      },
+    );
+    return true;
+  }
+
+  private finishApi(op: Op): void {
+    const api = op.api!;
+    clearTimeout(api.finishing);
+    clearTimeout(api.expiry);
+    if (api.key && this.apiOps.get(api.key) === op) this.apiOps.delete(api.key);
+    if (op.info.state === 'done' || op.info.state === 'failed') return;
+    op.info.state = api.error ? 'failed' : 'done';
+    if (api.error) op.info.error = api.error;
+    this.emitOp(op);
+    if (op.info.kind === 'apiCreate' || op.info.kind === 'apiDelete') this.session?.podsChanged();
   }
 
   private async finish(op: Op, err?: unknown): Promise<void> {
@@ -339,13 +591,17 @@ export class TimelinePart implements SessionPart, Pick<PodnetApi, TimelineMethod
   }
 
   async ['timeline.steps'](p: { op: number }) {
-    return this.op(p.op).trace.events.map(stepOf);
+    return this.stepsOf(this.op(p.op));
   }
 
   async ['timeline.detail'](p: { op: number; step: number }) {
-    const e = this.op(p.op).trace.events.find((x) => x.id === p.step);
+    const op = this.op(p.op);
+    const api = op.api?.details.get(p.step);
+    if (api) return api;
+    const e = op.trace.events.find((x) => x.id === p.step);
     if (!e) throw new ApiError('failed', `operation ${p.op} has no step ${p.step}`);
-    return detailOf(e);
+    const d = detailOf(e);
+    return { ...d, step: this.shifted(op, d.step) };
   }
 
   async ['timeline.plugins'](p: { node: string }) {

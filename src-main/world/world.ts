@@ -61,6 +61,11 @@ export const nodeResolvConf = (underlayIp: string) => `nameserver ${underlayIp}\
  */
 export const CONTROL_PLANE = { ip: '192.0.2.10', apiPort: 6443, etcdPort: 2379 } as const;
 export const KUBECONFIG_PATH = '/opt/podnet/bin/.kubeconfig';
+/** While the app starts a world's control plane, and when it could not (the reason, for kubectl to print). */
+export const CONTROL_PLANE_MARKERS = {
+  starting: '/opt/podnet/bin/.control-plane-starting',
+  failed: '/opt/podnet/bin/.control-plane-failed',
+} as const;
 
 /** Documentation range (RFC 5737) for the underlay: it can never collide with a real network. */
 export const UNDERLAY = { bridge: 'underlay0', prefix: '192.0.2.', firstHost: 11, mask: 24 } as const;
@@ -729,7 +734,8 @@ export class World {
     for (const d of readdirSync('/proc')) {
       if (!/^\d+$/.test(d)) continue;
       try {
-        if (readlinkSync(`/proc/${d}/ns/pid`) === ns) n++;
+        // RLIMIT_NPROC counts threads: etcd's and the API server's count as much as processes
+        if (readlinkSync(`/proc/${d}/ns/pid`) === ns) n += readdirSync(`/proc/${d}/task`).length;
       } catch {
         /* gone, or not ours to read */
       }
@@ -834,12 +840,20 @@ export type { ExecResult, WorldLimits, WorldProcess };
  */
 function writeControlPlaneTools(tools: string, bin: string): void {
   const none =
-    "kubectl: this world has no control plane (no API server runs in it): it runs in 'podnet cluster' worlds, see docs/control-plane.md";
+    "kubectl: this world has no control plane (no API server runs in it): free-play worlds, labs whose lab.yaml has world.controlPlane: true and 'podnet cluster' have one, see docs/control-plane.md";
+  // while the app starts the control plane in the background, kubectl waits for it (up to 30 s)
+  const { starting, failed } = CONTROL_PLANE_MARKERS;
   writeFileSync(
     join(tools, 'kubectl'),
     [
       '#!/bin/sh',
       `if [ -z "$KUBECONFIG" ] && [ ! -e "$HOME/.kube/config" ]; then`,
+      // the marker goes once the nodes are registered too: the kubeconfig alone comes a moment before
+      `  if [ -e ${starting} ]; then`,
+      `    echo 'kubectl: waiting for the control plane to start…' >&2`,
+      `    i=0; while [ -e ${starting} ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i+1)); done`,
+      '  fi',
+      `  [ -e ${KUBECONFIG_PATH} ] || [ ! -e ${failed} ] || { cat ${failed} >&2; exit 1; }`,
       `  [ -e ${KUBECONFIG_PATH} ] || { echo ${shq(none)} >&2; exit 1; }`,
       `  export KUBECONFIG=${KUBECONFIG_PATH}`,
       'fi',

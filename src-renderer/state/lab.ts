@@ -131,6 +131,10 @@ export class Lab {
 
   private onWorld(world: WorldStatus): void {
     const was = this.state.world.state;
+    // the control plane starts in the background: its failure is told once, with why (the world runs on)
+    const cp = world.controlPlane;
+    if (cp?.state === 'failed' && this.state.world.controlPlane?.state !== 'failed')
+      this.notify(cp.error ?? 'the control plane could not start');
     this.store.set((s) => ({ world, progress: world.state === 'starting' ? s.progress : null }));
     if (world.state === 'running' && was !== 'running') {
       // a new world (a start, a reset, another lab): nodes are known now, its pods once asked

@@ -1,8 +1,8 @@
-// The swimlane diagram: one band per component (kubelet, CRI, containerd, CNI plugins, kernel), bars
+// The swimlane diagram: one band per component (control plane, kubelet, CRI, containerd, CNI plugins, kernel), bars
 // placed by start and sized by duration on one time axis; a bar is a button that shows its step.
 import { useEffect, useRef, useState } from 'react';
 import type { TimelineOperation, TimelineStep } from '../../src-main/api/contract.ts';
-import { barLabel, formatMs, LANES, layoutBars, tickStep } from './layout.ts';
+import { barLabel, formatMs, lanesOf, layoutBars, tickStep } from './layout.ts';
 
 const ROW_H = 22;
 const LANE_PAD = 6;
@@ -31,7 +31,8 @@ export function Swimlanes({
     return () => ro.disconnect();
   }, []);
   const plot = Math.max(200, width - LABEL_ROOM);
-  const { bars, rows, total, scale } = layoutBars(steps, op.pauses, plot);
+  const lanes = lanesOf(steps);
+  const { bars, rows, total, scale } = layoutBars(steps, op.pauses, plot, lanes);
   // a tick label ("400 ms") needs about 56 px: fewer ticks on a narrow plot (the timeline beside a terminal)
   const tick = tickStep(total, Math.max(2, Math.min(8, Math.floor(plot / 56))));
   const ticks = Array.from({ length: Math.floor(total / tick) + 1 }, (_, i) => i * tick);
@@ -47,7 +48,7 @@ export function Swimlanes({
     <div className="tl-lanes" data-testid="timeline-lanes">
       <div className="tl-lane-titles" aria-hidden="true">
         <div className="tl-axis-spacer" />
-        {LANES.map((l, i) => (
+        {lanes.map((l, i) => (
           <div
             key={l.component}
             className={`tl-lane-title lane-${l.component}`}
@@ -72,7 +73,7 @@ export function Swimlanes({
             role="group"
             aria-label={`Steps of ${op.kind} ${op.pod} on a time axis`}
           >
-            {LANES.map((l, i) => (
+            {lanes.map((l, i) => (
               <div
                 key={l.component}
                 className={`tl-band lane-${l.component}`}
@@ -89,7 +90,7 @@ export function Swimlanes({
                 <button
                   key={s.id}
                   type="button"
-                  className={`tl-bar lane-${s.component}${s.error ? ' has-error' : ''}${s.undo ? ' is-undo' : ''}${b.open ? ' is-open' : ''}${selected === s.id ? ' is-selected' : ''}`}
+                  className={`tl-bar lane-${s.component}${s.error ? ' has-error' : ''}${s.undo ? ' is-undo' : ''}${b.open ? ' is-open' : ''}${s.end === s.start ? ' is-tick' : ''}${selected === s.id ? ' is-selected' : ''}`}
                   style={{ left: b.x, top: laneTops[b.lane]! + LANE_PAD + b.row * ROW_H, width: b.width }}
                   data-testid={`timeline-bar-${s.id}`}
                   data-name={s.name}

@@ -12,10 +12,24 @@ import './timeline.css';
 
 const NO_STEPS: TimelineStep[] = [];
 
+const KINDS: Record<TimelineOperation['kind'], string> = {
+  syncPod: 'SyncPod',
+  killPod: 'KillPod',
+  garbageCollect: 'GarbageCollect',
+  apiCreate: 'API create → SyncPod',
+  apiDelete: 'API delete → KillPod',
+  kubectl: 'kubectl',
+  controlPlane: 'control plane',
+};
+
 function opLabel(o: TimelineOperation): string {
-  const kind = o.kind === 'syncPod' ? 'SyncPod' : o.kind === 'killPod' ? 'KillPod' : 'GarbageCollect';
   const time = new Date(o.startedAt).toLocaleTimeString();
-  return `#${o.id} ${kind} ${o.pod}${o.node ? ` on ${o.node}` : ''} · ${o.state}${o.fault ? ' · fault' : ''}${o.stepThrough ? ' · stepped' : ''} · ${time}`;
+  // a control-plane operation says what it was (kubectl create pod default/web); a kubelet's names its pod
+  const what =
+    o.kind === 'kubectl' || o.kind === 'controlPlane'
+      ? (o.title ?? KINDS[o.kind])
+      : `${KINDS[o.kind]} ${o.pod}${o.node ? ` on ${o.node}` : ''}`;
+  return `#${o.id} ${what} · ${o.state}${o.fault ? ' · fault' : ''}${o.stepThrough ? ' · stepped' : ''} · ${time}`;
 }
 
 function PauseBanner({ op, model }: { op: TimelineOperation; model: TimelineModel }) {
@@ -216,7 +230,7 @@ export function TimelinePanel() {
         <div className="tl-empty muted">
           <p>
             {running
-              ? 'No operation yet. Create or delete a pod (tick "step through" to pause before each step), or inject a fault.'
+              ? 'No operation yet. Create or delete a pod (tick "step through" to pause before each step), inject a fault, or run kubectl apply in a node terminal.'
               : 'Start a world, then create a pod: its SyncPod appears here, step by step.'}
           </p>
         </div>

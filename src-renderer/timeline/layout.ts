@@ -3,12 +3,24 @@
 import type { TimelineStep } from '../../src-main/api/contract.ts';
 
 export const LANES = [
+  { component: 'apiserver', title: 'control plane' },
   { component: 'kubelet', title: 'kubelet' },
   { component: 'cri', title: 'CRI' },
   { component: 'containerd', title: 'containerd' },
   { component: 'cni', title: 'CNI plugins' },
   { component: 'kernel', title: 'kernel' },
 ] as const;
+export type Lane = (typeof LANES)[number];
+
+/**
+ * The lanes an operation shows: the control-plane lane when it has API steps (a kubectl apply), the
+ * node's lanes when it has the kubelet's steps or nothing else (a SyncPod from the pod form).
+ */
+export function lanesOf(steps: readonly TimelineStep[]): Lane[] {
+  const api = steps.some((s) => s.component === 'apiserver');
+  const node = steps.some((s) => s.component !== 'apiserver');
+  return LANES.filter((l) => (l.component === 'apiserver' ? api : node || !api));
+}
 
 /** Depth-first: each step followed by its children, by start (the order DESIGN.md lists them in). */
 export function treeOrder(steps: readonly TimelineStep[]): { step: TimelineStep; depth: number }[] {
@@ -71,15 +83,17 @@ export function layoutBars(
   steps: readonly TimelineStep[],
   pauses: readonly (readonly [number, number])[],
   width: number,
+  lanes: readonly Lane[] = LANES,
 ): { bars: Bar[]; rows: number[]; total: number; scale: number; at: (t: number) => number } {
   const at = compressor(pauses);
   const ends = steps.map((s) => at(s.end ?? s.start));
   const total = Math.max(1, ...ends, ...steps.map((s) => at(s.start)));
   const scale = Math.max(0.01, width / total);
-  const rowsEnd: number[][] = LANES.map(() => []);
+  const rowsEnd: number[][] = lanes.map(() => []);
   const bars: Bar[] = [];
   for (const { step } of treeOrder(steps)) {
-    const lane = LANES.findIndex((l) => l.component === step.component);
+    const lane = lanes.findIndex((l) => l.component === step.component);
+    if (lane < 0) continue;
     const x = at(step.start) * scale;
     const endT = step.end === undefined ? total : at(step.end);
     const barWidth = Math.max(3, (endT - at(step.start)) * scale);

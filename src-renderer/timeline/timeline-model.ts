@@ -81,7 +81,14 @@ export class TimelineModel {
     this.set((s) => ({ ops: isNew ? [...s.ops, op] : s.ops.map((o) => (o.id === op.id ? op : o)) }));
     // a new operation is shown when nothing is, or when the one shown has finished and is not stepping
     const shown = this.selected();
-    if (isNew && (!shown || (shown.state !== 'paused' && shown.state !== 'running') || op.stepThrough))
+    // the control loops' background (heartbeats) is shown only when nothing else is
+    const background = op.kind === 'controlPlane';
+    if (
+      isNew &&
+      (!shown ||
+        (!background &&
+          (shown.kind === 'controlPlane' || (shown.state !== 'paused' && shown.state !== 'running') || op.stepThrough)))
+    )
       void this.selectOp(op.id);
     else if (!isNew && op.id === this.state.selectedOp && (op.state === 'done' || op.state === 'failed'))
       void this.refreshSteps(op.id);

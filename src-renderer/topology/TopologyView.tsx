@@ -6,7 +6,7 @@ import type { NetTables, Topology, TopoLink } from '../../src-main/api/contract.
 import { useAppState, useLab } from '../state/context.ts';
 import { netviewOf, useNetview } from '../views/netview-store.ts';
 import { download, pngBlob, svgText } from './export.ts';
-import { layoutTopology, PodSlots, type Box, type Port } from './layout.ts';
+import { layoutTopology, PodSlots, type ApiPods, type Box, type Port } from './layout.ts';
 import './topology.css';
 
 /** "1 node", "2 nodes". */
@@ -219,9 +219,15 @@ function RoutesPanel({
 }
 
 // Drawn pieces take only primitives, so an update that moves nothing redraws nothing (200 pods: ~3000 elements).
-const BoxView = memo(function BoxView({ id, kind, label, sub, x, y, w, h, unclaimed }: Box) {
+const BoxView = memo(function BoxView({ id, kind, label, sub, x, y, w, h, unclaimed, phase }: Box) {
+  // a pod of the API: Pending (no sandbox yet) dashed, Terminating marked; its phase after its IP
+  const state = phase ? ` topo-phase-${phase.toLowerCase()}` : '';
   return (
-    <g className={`topo-box topo-${kind}${unclaimed ? ' topo-unclaimed' : ''}`} data-testid={`topo-box-${id}`}>
+    <g
+      className={`topo-box topo-${kind}${unclaimed ? ' topo-unclaimed' : ''}${state}`}
+      data-testid={`topo-box-${id}`}
+      data-phase={phase}
+    >
       <rect x={x} y={y} width={w} height={h} rx={kind === 'pod' ? 6 : 10} />
       {kind === 'pod' ? (
         <>
@@ -229,7 +235,7 @@ const BoxView = memo(function BoxView({ id, kind, label, sub, x, y, w, h, unclai
             {unclaimed ? `netns ${label.slice(0, 16)}` : `pod ${label}`}
           </text>
           <text className="topo-ip" x={x + 10} y={y + 52} data-testid={`topo-ip-${id}`}>
-            {sub}
+            {[sub, phase].filter(Boolean).join(' · ')}
           </text>
         </>
       ) : (
@@ -349,7 +355,19 @@ export function TopologyView({ active }: { active: boolean }) {
     if (!running) slots.current = new PodSlots(); // a new world starts from an empty grid
   }, [running]);
 
-  const layout = useMemo(() => (topology ? layoutTopology(topology, slots.current) : null), [topology]);
+  // the API's pods: Pending ones have no namespace to draw yet, Terminating ones are drawn marked
+  const pods = useAppState((s) => s.pods);
+  const api = useMemo((): ApiPods => {
+    const drawn = new Set(topology?.namespaces.flatMap((n) => (n.pod ? [n.pod] : [])) ?? []);
+    const fromApi = pods.filter((p) => p.fromApi);
+    return {
+      pending: fromApi.filter((p) => !p.netns && !drawn.has(p.name)).map((p) => ({ name: p.name, node: p.node })),
+      phases: new Map(
+        fromApi.filter((p) => p.phase && p.phase !== 'Running').map((p) => [p.name, p.phase!] as [string, string]),
+      ),
+    };
+  }, [pods, topology]);
+  const layout = useMemo(() => (topology ? layoutTopology(topology, slots.current, api) : null), [topology, api]);
 
   // how long from the event's arrival to the drawing on screen (the benchmark reads it)
   useLayoutEffect(() => {

@@ -25,6 +25,16 @@ export interface Box {
   h: number;
   /** A pinned netns no pod claims (yet). */
   unclaimed: boolean;
+  /** A pod of the API: Pending (no sandbox yet: drawn dashed) or Terminating. */
+  phase?: string;
+}
+
+/** The API's pods the kernel cannot show yet (Pending: no netns) or shows without their state (Terminating). */
+export interface ApiPods {
+  /** Pods with no sandbox yet: on their node when scheduled, else named in the sandbox band. */
+  pending: { name: string; node: string }[];
+  /** Pod name → its phase, where it is not plain Running. */
+  phases: Map<string, string>;
 }
 export interface Bar {
   id: string;
@@ -109,18 +119,20 @@ export class PodSlots {
 const visible = (l: TopoLink) => l.name !== 'lo';
 const portId = (ns: string, name: string) => `${ns}|${name}`;
 
-export function layoutTopology(topo: Topology, slots: PodSlots): Layout {
+export function layoutTopology(
+  topo: Topology,
+  slots: PodSlots,
+  api: ApiPods = { pending: [], phases: new Map() },
+): Layout {
   const byId = new Map(topo.namespaces.map((n) => [n.id, n]));
+  const pendingOf = (node: TopoNamespace) => api.pending.filter((p) => p.node === node.node);
   const sandbox = topo.namespaces.find((n) => n.kind === 'sandbox');
   const nodes = topo.namespaces.filter((n) => n.kind === 'node');
   const podsOf = (node: TopoNamespace) => topo.namespaces.filter((p) => p.kind === 'pod' && p.node === node.node);
   const slotMaps = new Map(
     nodes.map((n) => [
       n.id,
-      slots.assign(
-        n.id,
-        podsOf(n).map((p) => p.id),
-      ),
+      slots.assign(n.id, [...podsOf(n).map((p) => p.id), ...pendingOf(n).map((p) => `pending:${p.name}`)]),
     ]),
   );
   const cols = slots.columns;
@@ -207,7 +219,19 @@ export function layoutTopology(topo: Topology, slots: PodSlots): Layout {
       // a netns made by hand has no eth0 to its node: its first IPv4 address (lab 01's bridge) instead
       const v4 = (a: string) => !a.includes(':') && !a.startsWith('127.');
       const ip = eth?.addrs.find(v4) ?? (p.pod ? undefined : p.links.flatMap((l) => l.addrs).find(v4)) ?? '';
-      boxes.push({ id: p.id, kind: 'pod', label: p.label, sub: ip, x: cx, y: podTop, w: PW, h: PH, unclaimed: !p.pod });
+      const phase = p.pod ? api.phases.get(p.pod) : undefined;
+      boxes.push({
+        id: p.id,
+        kind: 'pod',
+        label: p.label,
+        sub: ip,
+        x: cx,
+        y: podTop,
+        w: PW,
+        h: PH,
+        unclaimed: !p.pod,
+        ...(phase ? { phase } : {}),
+      });
       if (eth) {
         place(p.id, eth, cx + 22, podTop, 'right');
         const hostSide = nodeLinks(n).find((l) => l.peer?.ns === p.id && l.peer.name === eth.name);
@@ -219,14 +243,34 @@ export function layoutTopology(topo: Topology, slots: PodSlots): Layout {
         .slice(0, 3)
         .forEach((l, j) => place(p.id, l, cx + 22 + j * 60, podTop + PH, 'below'));
     }
+    // the API's pods bound here with no sandbox yet: a dashed box in their slot
+    for (const p of pendingOf(n)) {
+      const id = `pending:${p.name}`;
+      const s = slotOf.get(id)!;
+      const cx = x + 16 + (s % cols) * CW + 14;
+      const podTop = y + headH + Math.floor(s / cols) * CH + 30;
+      boxes.push({
+        id,
+        kind: 'pod',
+        label: p.name,
+        sub: '',
+        x: cx,
+        y: podTop,
+        w: PW,
+        h: PH,
+        unclaimed: false,
+        phase: 'Pending',
+      });
+    }
   });
 
   if (sandbox) {
+    const unscheduled = api.pending.filter((p) => !p.node).map((p) => `pod ${p.name}`);
     boxes.unshift({
       id: sandbox.id,
       kind: 'sandbox',
       label: 'sandbox',
-      sub: 'underlay',
+      sub: unscheduled.length ? `underlay · Pending, not scheduled: ${unscheduled.join(', ')}` : 'underlay',
       x: M,
       y: M,
       w: totalW - 2 * M,

@@ -1,6 +1,32 @@
 // The status bar: the world's state, each node's NetworkReady (as kubelet sees it from CRI Status),
-// and whether the renderer is connected to the engine.
+// the control plane's state, and whether the renderer is connected to the engine.
+import type { WorldStatus } from '../../src-main/api/contract.ts';
 import { useAppState } from '../state/context.ts';
+
+/** The world's control plane (etcd, the API server, the loops): starting in the background, ready, or why not. */
+function ControlPlaneItem({ cp }: { cp: NonNullable<WorldStatus['controlPlane']> }) {
+  const where = `etcd ${cp.etcd} · API server ${cp.apiServer} (kubectl in every node reaches it)`;
+  const tip =
+    cp.state === 'failed'
+      ? `${cp.error ?? 'the control plane could not start'} · ${where}`
+      : cp.state === 'starting'
+        ? `Starting etcd, the API server, the scheduler and the kubelet's watch · ${where}`
+        : `Ready: ${where}`;
+  const pill = cp.state === 'ready' ? 'pill-ok' : cp.state === 'failed' ? 'pill-bad' : 'pill-wait';
+  return (
+    <span
+      className={`pill ${pill} pill-cp`}
+      data-testid="control-plane-state"
+      data-state={cp.state}
+      title={tip}
+      aria-label={`Control plane ${cp.state}: ${tip}`}
+      aria-live="polite"
+    >
+      <span className="dot" aria-hidden="true" />
+      control plane {cp.state === 'starting' ? 'starting…' : cp.state}
+    </span>
+  );
+}
 
 export function StatusBar() {
   const world = useAppState((s) => s.world);
@@ -50,6 +76,7 @@ export function StatusBar() {
           );
         })}
       </span>
+      {world.controlPlane ? <ControlPlaneItem cp={world.controlPlane} /> : null}
       <span className="spacer" />
       <span className={`status-item connection connection-${connection}`} title={detail}>
         <span className="dot" aria-hidden="true" />
