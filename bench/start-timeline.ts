@@ -11,6 +11,7 @@ import { startToPrompt, bareDriver } from './terminal-flood.js';
 
 const now = () => performance.timeOrigin + performance.now();
 const log: [number, string][] = [];
+const hr0 = { now: now(), hr: Number(process.hrtime.bigint() / 1000n) };
 const mark = (what: string) => log.push([now(), `engine: ${what}`]);
 
 const P = TerminalService.prototype as unknown as Record<string, (...a: unknown[]) => unknown>;
@@ -123,6 +124,7 @@ try {
       mkdirSync(traceDir, { recursive: true });
       writeFileSync(`${traceDir}/page-trace.json`, JSON.stringify({ traceEvents: events }));
       writeFileSync(`${traceDir}/engine.cpuprofile`, JSON.stringify(prof.profile));
+      writeFileSync(`${traceDir}/clock.json`, JSON.stringify({ ...hr0, log }));
     }
     const all = [...log, ...page.log].sort((a, b) => a[0] - b[0]);
     const t0 = all.find(([, s]) => s.includes('click world-start'))?.[0] ?? all[0]![0];
