@@ -1,4 +1,7 @@
-// Scratch: one timeline of "Start world" → node1 prompt, engine and page on one clock (epoch ms).
+// Profiling aid for the start path: one timeline of "Start world" → node1 prompt, the engine's steps and
+// the page's WebSocket messages, clicks and frames on one clock (ms from the click); with DIR, the last
+// round's Chromium trace (page-trace.json) and the engine's CPU profile (engine.cpuprofile) go there.
+// Usage: npm run -s build && node out/bench/start-timeline.js [DIR] [ROUNDS]
 import { Session } from 'node:inspector/promises';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';

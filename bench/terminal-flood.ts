@@ -109,7 +109,13 @@ export function cpuSince(before: Map<string, number>, after = cpuByRole()): (rea
  */
 export function startToPrompt(
   d: Driver,
-): Promise<{ toPrompt: number; toDrawn: number; toRunning: number; firstPrompt: number; opened: 'with the start' | 'from the menu' }> {
+): Promise<{
+  toPrompt: number;
+  toDrawn: number;
+  toRunning: number;
+  firstPrompt: number;
+  opened: 'with the start' | 'from the menu';
+}> {
   return d.evaluate(async (nodes) => {
     const wait = (cond: () => boolean, what: string) =>
       new Promise<number>((resolve, reject) => {

@@ -22,7 +22,9 @@ function record(e: Engine) {
       const state = (p as { state: string }).state;
       // which nodes had a shell started ahead when the world was reported running
       const svc = (e.session as unknown as { terminals?: { spares: Map<string, unknown> } }).terminals;
-      seen.push(`world ${state}${state === 'running' ? ` (shells ahead: ${[...(svc?.spares.keys() ?? [])].join()})` : ''}`);
+      seen.push(
+        `world ${state}${state === 'running' ? ` (shells ahead: ${[...(svc?.spares.keys() ?? [])].join()})` : ''}`,
+      );
     }
     if (ev === 'terminal.data') {
       const { id, data } = p as { id: string; data: Uint8Array };

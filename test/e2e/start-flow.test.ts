@@ -51,9 +51,12 @@ describe('"Start world" in free play, in Chromium', () => {
   it('opens node1 with the world, keyboard in it; "+" → node1 shows it; a restart reuses it (1440×900)', async () => {
     s = await openSession({ width: 1440, height: 900 });
     const { page } = s;
+    // the real containerd's start (~1 s per node) leaves time to see the start under way
+    await page.getByTestId('runtime-select').selectOption('containerd');
     await clickStart(page, 2);
     // the tab is there while the world starts, before any "+" click
     await expect.poll(async () => (await tabs(page)).map((t) => t.title)).toEqual(['node1']);
+    expect(await page.getByTestId('world-state').innerText()).toMatch(/starting/i);
     await page.screenshot({ path: join(SHOTS, 'start-flow-starting-1440.png') });
     const id = await livePrompt(page);
     await expect.poll(() => page.getByTestId('world-state').innerText()).toMatch(/running/i);
@@ -73,6 +76,7 @@ describe('"Start world" in free play, in Chromium', () => {
     const first = (await tabs(page)).find((t) => t.id === id)!.key;
     // stopped and started again: the first node1 tab is reused for the new world's node1, no third one
     await stopWorld(page);
+    await page.getByTestId('runtime-select').selectOption('model');
     await clickStart(page, 2);
     await expect
       .poll(
