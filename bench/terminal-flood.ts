@@ -107,9 +107,7 @@ export function cpuSince(before: Map<string, number>, after = cpuByRole()): (rea
  * xterm writes them; `toPrompt`: the prompt in xterm's buffer, polled by a 1 ms timer (the figure of
  * session 7), which runs only when the page is free and so may come after the prompt is on screen.
  */
-export function startToPrompt(
-  d: Driver,
-): Promise<{
+export function startToPrompt(d: Driver): Promise<{
   toPrompt: number;
   toDrawn: number;
   toRunning: number;
@@ -163,15 +161,24 @@ export function startToPrompt(
     // React renders the click's updates a moment later: a node1 tab then, or none until the world runs
     await wait(() => !!idOf('node1') || isRunning(), 'a node1 tab or the world running');
     const withStart = !!idOf('node1');
-    const running = await wait(isRunning, 'the world running');
+    const promptShown = () => /root@node1:\/# *$/m.test(screenOf('node1'));
     let asked = t0;
-    if (!withStart) {
+    let running: number;
+    let prompt: number;
+    if (withStart) {
+      // each stamped on its own: the prompt may come before the world is shown running
+      [running, prompt] = await Promise.all([
+        wait(isRunning, 'the world running'),
+        wait(promptShown, 'a node1 prompt'),
+      ]);
+    } else {
+      running = await wait(isRunning, 'the world running');
       el('new-terminal')!.click();
       await wait(() => !!el('terminal-menu-item-node1'), 'the menu');
       asked = performance.now();
       el('terminal-menu-item-node1')!.click();
+      prompt = await wait(promptShown, 'a node1 prompt');
     }
-    const prompt = await wait(() => /root@node1:\/# *$/m.test(screenOf('node1')), 'a node1 prompt');
     const drawn = await wait(() => drawnAt > 0, 'a node1 prompt drawn').then(() => drawnAt);
     drawnWatch.disconnect();
     return {
