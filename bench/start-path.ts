@@ -1,16 +1,21 @@
-// The start path's figures, each with its parts: a world's start (createWorld, 2 nodes) and a lab's
-// open (lab 10, two nodes and a VXLAN overlay, to its first check evaluated), through the engine as the
-// app does it; and a terminal's open to its prompt in the engine (a shell started ahead, and one started
-// on the request). Used by bench/terminal-throughput.ts; alone: npm run -s build && node out/bench/start-path.js
+// The start path's figures, each with its parts: "Start world" (2 nodes) in the app to node1's prompt,
+// against createWorld in the same rounds (the target of issue #18: ≤ 1.5×); a world's start (createWorld,
+// 2 nodes) and a lab's open (lab 10, two nodes and a VXLAN overlay, to its first check evaluated),
+// through the engine as the app does it; and a terminal's open to its prompt in the engine (a shell
+// started ahead, and one started on the request). Used by bench/terminal-throughput.ts; alone:
+//   npm run -s build && node out/bench/start-path.js [--rounds N] [--ab DIR] [--app-only]
+// --ab DIR: another build's out/ folder (node_modules reachable above it): its app takes turns with this one.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { loadavg } from 'node:os';
 import { pathToFileURL } from 'node:url';
 import { createEngine } from '../src-main/engine/engine.js';
 import { loadLab } from '../src-main/labs/loader.js';
 import { TerminalService } from '../src-main/terminal/terminal-service.js';
 import { createWorld, type WorldStartTimes } from '../src-main/world/world.js';
+import { launchBareChromium } from './bare-chromium.js';
+import { bareDriver, hostFrom, startToPrompt } from './terminal-flood.js';
 
 const ROOT =
   [join(import.meta.dirname, '..', '..'), join(import.meta.dirname, '..')].find((d) => !d.endsWith('/out')) ??
@@ -114,8 +119,84 @@ export async function terminalPrompt(rounds: number, ahead: boolean): Promise<Te
   return medians(runs as unknown as Record<keyof TerminalPromptTimes, number>[]);
 }
 
+export interface AppStartRound {
+  build: string;
+  /** Load average (1 min) as the round began. */
+  load: number;
+  /** The engine's createWorld just before the app's round. */
+  createWorld: number;
+  toRunning: number;
+  toPrompt: number;
+  toDrawn: number;
+  opened: string;
+}
+
+/**
+ * "Start world" (2 nodes) → node1's prompt through each build's app in a bare Chromium (bench/bare-chromium.ts),
+ * the builds and createWorld taking turns round by round (the load's swings fall on all alike).
+ */
+export async function appStart(rounds: number, builds: { name: string; out: string }[]): Promise<AppStartRound[]> {
+  const apps = [];
+  const out: AppStartRound[] = [];
+  try {
+    for (const b of builds) {
+      const host = await hostFrom(b.out);
+      apps.push({ name: b.name, host, b: await launchBareChromium(host.host.url) });
+    }
+    for (let r = 0; r < rounds; r++) {
+      const order = r % 2 ? [...apps].reverse() : apps;
+      for (const a of order) {
+        const load = loadavg()[0]!;
+        const t0 = performance.now();
+        const w = await createWorld({ nodes: 2 });
+        const cw = performance.now() - t0;
+        await w.destroy();
+        const s = await startToPrompt(bareDriver(a.b));
+        out.push({ build: a.name, load, createWorld: cw, ...s });
+        await a.host.engine.api['world.stop']({});
+        // no tab left, the world shown stopped: the next start is a first one, and no world idles meanwhile
+        await a.b.evaluate(async () => {
+          for (const x of document.querySelectorAll<HTMLElement>('.tabs [data-testid^="tab-close-"]')) x.click();
+          while (!/stopped/i.test(document.querySelector('[data-testid="world-state"]')?.textContent ?? ''))
+            await new Promise((r) => setTimeout(r, 10));
+        }, null);
+      }
+    }
+  } finally {
+    for (const a of apps) {
+      await a.b.close().catch(() => {});
+      await a.host.host.close().catch(() => {});
+      await a.host.engine.dispose().catch(() => {});
+    }
+  }
+  return out;
+}
+
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const f = (n: number) => n.toFixed(0);
+  const arg = (name: string) => {
+    const i = process.argv.indexOf(name);
+    return i > 0 ? process.argv[i + 1] : undefined;
+  };
+  const builds = [{ name: 'this build', out: join(import.meta.dirname, '..') }];
+  const ab = arg('--ab');
+  if (ab) builds.push({ name: `A/B ${ab}`, out: resolve(ab) });
+  const runs = await appStart(Number(arg('--rounds') ?? 5), builds);
+  for (const b of builds) {
+    const mine = runs.filter((r) => r.build === b.name);
+    // the first round pays the page's and the engine's cold start: shown, and left out of the medians
+    const warm = mine.length > 2 ? mine.slice(1) : mine;
+    const cw = median(warm.map((r) => r.createWorld));
+    const p = median(warm.map((r) => r.toPrompt));
+    const d = median(warm.map((r) => r.toDrawn));
+    console.log(
+      `${b.name}: "Start world" (2 nodes) → node1 prompt (median of ${warm.length}, node1's terminal opened ${mine[0]?.opened}): ${f(p)} ms in xterm's buffer, ${f(d)} drawn; createWorld ${f(cw)} ms; ${(p / cw).toFixed(2)}× (drawn ${(d / cw).toFixed(2)}×; target ≤ 1.5×: ${p / cw <= 1.5 ? 'met' : 'MISSED'})`,
+    );
+    console.log(
+      `  rounds: ${mine.map((r) => `${f(r.toPrompt)}/${f(r.toDrawn)} (running ${f(r.toRunning)}; createWorld ${f(r.createWorld)}; load ${r.load.toFixed(1)})`).join(', ')}`,
+    );
+  }
+  if (process.argv.includes('--app-only')) process.exit(0);
   const world = await worldStart(9);
   console.log(`machine load (1 min): ${loadavg()[0]!.toFixed(2)}`);
   console.log(

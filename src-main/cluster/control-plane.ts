@@ -23,6 +23,8 @@ export interface ControlPlaneOptions {
   proxyMode?: ProxyMode;
   /** Each kube-proxy sync's outcome (what its log would say): an error names the node and what failed. */
   onProxySync?: KubeProxyOptions['onSync'];
+  /** Every API request and watch event from the first (the timeline's control-plane lane). */
+  onActivity?: (a: ApiActivity) => void;
 }
 
 export async function startControlPlane(

@@ -266,6 +266,9 @@ export class LabService
         if (this.world === world) this.changed();
       };
       world.memory?.on('kill', onMemory).on('over', onMemory);
+      // free play: node1's shell starts now, while the configs are written, for the terminal the page asks
+      // for with the start (issue #18's start path: it is answered the moment the world runs)
+      if (!spec) this.terminalsOf(world).prepare?.([...world.nodes.keys()].slice(0, 1));
       if (spec) {
         this.kubelet = newKubelet(world, spec);
         await furnishWorld(world, this.kubelet, spec, (what) => progress(1, what));
@@ -281,12 +284,7 @@ export class LabService
       }
       this.lastStart.furnish = performance.now() - t;
       progress(2, 'starting the runtime');
-      this.terminals = this.makeTerminals(world, (name) => {
-        const pod = this.kubelet?.podByName(name);
-        return pod ? { node: pod.spec.node, netns: pod.netns, sandboxPid: pod.sandboxPid } : undefined;
-      });
-      this.terminals.on('data', (d) => this.emitEvent('terminal.data', d));
-      this.terminals.on('exit', (d) => this.emitEvent('terminal.exit', d));
+      const terminals = this.terminalsOf(world);
       const session: Session = {
         world,
         kubelet: this.kubelet,
@@ -311,7 +309,6 @@ export class LabService
       this.state = 'running';
       progress(3, 'ready');
       // shells started ahead on the first nodes, after "running" is on its way: a first terminal finds its prompt
-      const terminals = this.terminals;
       setImmediate(() => this.world === world && terminals.prepare?.([...world.nodes.keys()]));
       if (!spec || spec.controlPlane) this.startControlPlaneSoon(world, this.kubelet);
       // kubelet's Status loop: NetworkReady changes (a config edited in a terminal) reach the status bar
@@ -388,6 +385,18 @@ export class LabService
     this.controlPlane = undefined;
     this.apiListeners.clear();
     await host?.stop();
+  }
+
+  /** The world's terminal service, made once per world (free play makes it as soon as the world exists). */
+  private terminalsOf(world: World): TerminalHost {
+    if (this.terminals) return this.terminals;
+    const terminals = this.makeTerminals(world, (name) => {
+      const pod = this.kubelet?.podByName(name);
+      return pod ? { node: pod.spec.node, netns: pod.netns, sandboxPid: pod.sandboxPid } : undefined;
+    });
+    terminals.on('data', (d) => this.emitEvent('terminal.data', d));
+    terminals.on('exit', (d) => this.emitEvent('terminal.exit', d));
+    return (this.terminals = terminals);
   }
 
   /** A world at its process limit (a fork bomb in a terminal?) is reported as the world's error, and cleared after. True when that changed. */
@@ -525,6 +534,9 @@ export class LabService
   }
 
   async ['terminal.open'](p: Params<'terminal.open'>) {
+    // asked for with a world's start (free play opens node1's right behind it, maybe in the same socket
+    // read, before the start has begun): opened once the start, or whatever is under way, is done
+    if (this.state !== 'running') await this.lifecycle;
     return this.term((t) => t.open(p.target, p.cols, p.rows));
   }
   async ['terminal.input'](p: { id: string; data: string }) {

@@ -70,6 +70,8 @@ export class TerminalService extends EventEmitter implements TerminalHost {
   prepare(nodes: string[]): void {
     // one fork at a time: each holds the engine's thread for a moment
     nodes.slice(0, SPARE_SHELLS).forEach((n, i) => {
+      // prepared already (free play prepares node1 as soon as the world exists): its own restarts keep it
+      if (this.spareNodes.has(n)) return;
       this.spareNodes.add(n);
       if (i === 0) this.startSpare(n);
       else setTimeout(() => this.startSpare(n), i * SPARE_RESTART_MS).unref();
@@ -98,8 +100,11 @@ export class TerminalService extends EventEmitter implements TerminalHost {
     const gate = new PromptGate((held) => proc.write(held));
     const onData = (chunk: string | Uint8Array) => {
       const data = chunk as unknown as Uint8Array; // node-pty types onData as string; with encoding null it is a Buffer
+      const beforePrompt = !gate.isOpen;
       gate.output(data);
       out.push(data);
+      // the shell's first prompt goes out at once, not after the merge window: someone is waiting for it
+      if (beforePrompt && gate.isOpen) out.flush();
       if (flow.sent(data.length)) {
         proc.pause();
         // nothing more comes until the renderer acks: send what is held now, not after the merge window

@@ -129,8 +129,8 @@ export class Guide {
         this.lab.client.call('world.status', {}),
       ]);
       this.set({ view });
-      // after a reload: a world running without a lab is free play, not the home screen
-      if (!view && world.state === 'running') this.lab.setFreePlay(true);
+      // after a reload: a world running (or starting: a reload mid-start) without a lab is free play, not the home screen
+      if (!view && (world.state === 'running' || world.state === 'starting')) this.lab.setFreePlay(true);
       this.shown();
       if (view) {
         await this.check(false);

@@ -45,6 +45,13 @@ export class Lab {
   private readonly noticeTimers = new Map<number, ReturnType<typeof setTimeout>>();
   /** Whose layout the panes show: the open lab's id, or null (free play). */
   private layoutOwner: string | null = null;
+  /** The tab a free-play start opened by itself, until someone types in it or takes it from the "+" menu. */
+  private firstTab: string | null = null;
+  /** A running world's status held back until the first tab's prompt is drawn (FIRST_PROMPT_WAIT_MS at most). */
+  private heldWorld: WorldStatus | null = null;
+  private heldFor: string | null = null;
+  /** Reloaded while a world was starting: the terminals it opens (the one asked for with the start) are adopted once it runs. */
+  private adoptOnRunning = false;
 
   constructor(
     readonly store: Store,
@@ -83,6 +90,7 @@ export class Lab {
       this.onWorld(world);
       this.store.set({ pods });
       this.adoptTerminals(terms);
+      this.adoptOnRunning = world.state === 'starting';
     } catch (e) {
       this.notify(`Could not read the lab's state: ${(e as Error).message}`);
     } finally {
@@ -106,14 +114,43 @@ export class Lab {
   startWorld(): Promise<void> {
     const nodes = this.state.nodeCount;
     const runtime = this.state.runtime;
-    return this.worldOp('starting', () => this.client.call('world.start', { nodes, runtime }));
+    const started = this.worldOp('starting', () => this.client.call('world.start', { nodes, runtime }));
+    const first = this.openWithWorld();
+    return started.then(() => {
+      // a start that failed leaves no tab of its own behind (its error is in the world's error box)
+      const s = first && this.sessions.get(first);
+      const world = this.heldWorld ?? this.state.world;
+      if (s && world.state !== 'running' && s.status !== 'live' && this.firstTab === first) this.closeTab(first);
+    });
+  }
+
+  /**
+   * Free play's first terminal, node1's, asked for right behind world.start: its tab and xterm are built
+   * while the world starts, and the engine answers with the shell it started the moment node1 existed.
+   * A dead node1 tab from an earlier world is reused rather than another added. Returns the new tab's key.
+   */
+  private openWithWorld(): string | null {
+    const target: TerminalTarget = { kind: 'node', node: FIRST_NODE };
+    const dead = [...this.sessions.values()].find((x) => x.status === 'exited' && sameTarget(x.target, target));
+    if (dead) {
+      void dead.reopen();
+      this.activate(dead.key);
+      return null;
+    }
+    if ([...this.sessions.values()].some((x) => x.status !== 'exited' && sameTarget(x.target, target))) return null;
+    const s = this.newSession(target);
+    this.firstTab = s.key;
+    this.activate(s.key);
+    return s.key;
   }
 
   stopWorld(): Promise<void> {
+    this.firstTab = null;
     return this.worldOp('stopping', () => this.client.call('world.stop', {}));
   }
 
   resetWorld(): Promise<void> {
+    this.firstTab = null;
     return this.worldOp('resetting', () => this.client.call('world.reset', {}));
   }
 
@@ -130,12 +167,22 @@ export class Lab {
   }
 
   private onWorld(world: WorldStatus): void {
+    if (this.holdRunning(world)) return;
     const was = this.state.world.state;
+    // the same status again (world.start's answer after its world.changed): nothing to draw again
+    if (JSON.stringify(world) === JSON.stringify(this.state.world)) return;
     // the control plane starts in the background: its failure is told once, with why (the world runs on)
     const cp = world.controlPlane;
     if (cp?.state === 'failed' && this.state.world.controlPlane?.state !== 'failed')
       this.notify(cp.error ?? 'the control plane could not start');
     this.store.set((s) => ({ world, progress: world.state === 'starting' ? s.progress : null }));
+    if (world.state === 'running' && was !== 'running' && this.adoptOnRunning) {
+      this.adoptOnRunning = false;
+      void this.client
+        .call('terminal.list', {})
+        .then((list) => this.adoptTerminals(list))
+        .catch(() => {});
+    }
     if (world.state === 'running' && was !== 'running') {
       // a new world (a start, a reset, another lab): nodes are known now, its pods once asked
       this.reuseDeadTabs(false);
@@ -152,6 +199,31 @@ export class Lab {
       this.pending.clear();
       for (const s of this.sessions.values()) if (s.status === 'live') s.ended('the world stopped');
     }
+  }
+
+  /**
+   * A world that has just started is shown running once the terminal opened with it has drawn its
+   * prompt: drawing the running world's views takes the page tens of ms, and the prompt is what the
+   * person waits for. True while held (the newest status is shown when the wait ends).
+   */
+  private holdRunning(world: WorldStatus): boolean {
+    if (this.heldWorld) {
+      this.heldWorld = world;
+      return world.state === 'running';
+    }
+    const first = this.firstTab ? this.sessions.get(this.firstTab) : undefined;
+    if (world.state !== 'running' || this.state.world.state === 'running' || !first || first.status === 'exited')
+      return false;
+    if (this.heldFor === first.key) return false; // held once already: this is its release
+    this.heldFor = first.key;
+    this.heldWorld = world;
+    const release = () => {
+      const held = this.heldWorld;
+      this.heldWorld = null;
+      if (held && this.state.world !== held) this.onWorld(held);
+    };
+    void Promise.race([first.firstShown, new Promise((r) => setTimeout(r, FIRST_PROMPT_WAIT_MS))]).then(release);
+    return true;
   }
 
   // ---- pods ----
@@ -208,6 +280,13 @@ export class Lab {
   // ---- terminals ----
 
   openTerminal(target: TerminalTarget): void {
+    // the shell the start opened by itself, not yet typed in, is the one asked for: shown, not doubled
+    const first = this.firstTab ? this.sessions.get(this.firstTab) : undefined;
+    if (first && !first.typed && first.status !== 'exited' && sameTarget(first.target, target)) {
+      this.firstTab = null;
+      this.activate(first.key);
+      return;
+    }
     // a dead tab on the same target is reused rather than a new one added beside it
     const dead = [...this.sessions.values()].find((x) => x.status === 'exited' && sameTarget(x.target, target));
     if (dead && this.state.world.state === 'running') {
@@ -546,3 +625,9 @@ function tabOf(s: TerminalSession): TabState {
 }
 
 const sameTarget = (a: TerminalTarget, b: TerminalTarget) => JSON.stringify(a) === JSON.stringify(b);
+
+/** How long a started world's status waits at most for its first terminal's prompt to be drawn. */
+const FIRST_PROMPT_WAIT_MS = 250;
+
+/** Free play's first node (the engine names a world's nodes node1…nodeN): its terminal opens with the world. */
+const FIRST_NODE = 'node1';

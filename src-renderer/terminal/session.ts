@@ -76,6 +76,11 @@ export class TerminalSession {
   id: string | null = null;
   title: string;
   status: TabState['status'] = 'opening';
+  private markShown!: () => void;
+  /** Resolves once the shell's first output has been parsed and drawn (a frame of xterm's after it). */
+  readonly firstShown = new Promise<void>((resolve) => (this.markShown = resolve));
+  /** Someone has typed in it (a shell the world's start opened by itself is then theirs, not a spare to show). */
+  typed = false;
   /** Output arrived while the terminal was not shown: a dead tab that holds some is not closed by itself. */
   unseen = false;
   /** Reattached after a reload: live output waits until the engine's copy of the earlier output is written. */
@@ -222,8 +227,21 @@ export class TerminalSession {
     const id = this.id;
     const acks = this.acks;
     this.pacer.write(data, (bytes) => {
+      if (!this.shown) this.noteShown();
       const n = acks.parsed(bytes);
       if (n > 0 && id && id === this.id) void this.deps.client.call('terminal.ack', { id, bytes: n }).catch(() => {});
+    });
+  }
+
+  private shown = false;
+  /** The first output is parsed: shown once xterm has drawn a frame with it (right away if it draws none). */
+  private noteShown(): void {
+    this.shown = true;
+    if (!this.opened) return this.markShown();
+    const sub = this.term.onRender(() => {
+      sub.dispose();
+      // after the frame's paint, not inside it: what waits for this draws in a frame of its own
+      setTimeout(() => this.markShown(), 0);
     });
   }
 
@@ -384,6 +402,7 @@ export class TerminalSession {
   }
 
   private onInput(data: string): void {
+    this.typed = true;
     if (this.status === 'exited') {
       if (data.includes('\r')) void this.reopen();
       return;

@@ -47,19 +47,13 @@ async function waitForText(page: Page, id: string, re: RegExp, timeout = 10_000)
   throw new Error(`terminal ${id} never showed ${re}; it shows:\n${last}`);
 }
 
+/** Opens a terminal from the "+" menu; its tab is the one shown (free play's node1, opened with the start and untouched, is shown rather than doubled). */
 async function openTerminal(page: Page, item: string): Promise<string> {
-  const before = new Set(
-    await page.locator('[data-testid^="tab-t"]').evaluateAll((els) => els.map((e) => e.getAttribute('data-testid'))),
-  );
   await page.getByTestId('new-terminal').click();
   await page.getByTestId(`terminal-menu-item-${item}`).click();
-  const tab = page.locator('[data-testid^="tab-t"]').filter({ hasNot: page.locator('[data-testid^="tab-close"]') });
-  await expect.poll(async () => (await tab.count()) > before.size, { timeout: 10_000 }).toBe(true);
-  const ids = await page
-    .locator('[data-testid^="tab-t"]')
-    .evaluateAll((els) => els.map((e) => e.getAttribute('data-testid')!));
-  const fresh = ids.find((x) => !before.has(x))!;
-  return fresh.replace(/^tab-/, '');
+  const shown = page.locator('[data-testid^="tab-t"][aria-selected="true"][data-status="live"]');
+  await expect.poll(() => shown.locator('.tab-title').textContent(), { timeout: 10_000 }).toBe(item);
+  return (await shown.getAttribute('data-testid'))!.replace(/^tab-/, '');
 }
 
 beforeAll(async () => {
@@ -77,8 +71,11 @@ describe('the workspace in Chromium', () => {
     await expect.poll(() => page.getByTestId('node-pill-node1').innerText()).toMatch(/Ready/);
     const worldId = s.engine.session.runningWorld!.id;
 
-    // a terminal on node1 shows node1's interfaces
+    // free play's start opened node1's terminal by itself; "+" → node1 shows that one, untouched, rather than a second
+    const termTabs = page.locator('.tabs [role="tab"][data-status]');
+    await expect.poll(() => termTabs.locator('.tab-title').allTextContents(), { timeout: 20_000 }).toEqual(['node1']);
     const t1 = await openTerminal(page, 'node1');
+    expect(await termTabs.count()).toBe(1);
     await waitForText(page, t1, /root@node1/);
     await typeIn(page, t1, 'ip -br link');
     const links = await waitForText(page, t1, /eth0@if\d+\s+UP/);

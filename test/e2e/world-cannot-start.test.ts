@@ -31,6 +31,8 @@ async function startAndExpectFix(page: Page, fix: RegExp, shot: string): Promise
   expect(await page.getByTestId('world-error-fix').innerText()).toMatch(fix);
   const text = await page.locator('body').innerText();
   expect(text).not.toMatch(/^\s+at .+:\d+:\d+\)?$/m); // no stack trace anywhere
+  // the node1 terminal the start opened with it goes with the failed start (the error box says why)
+  await expect.poll(() => page.locator('.tabs [role="tab"][data-status]').count()).toBe(0);
   await page.screenshot({ path: join(SHOTS, shot) });
 }
 
