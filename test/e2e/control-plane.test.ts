@@ -25,17 +25,13 @@ async function waitForText(page: Page, id: string, re: RegExp, timeout = 60_000)
   throw new Error(`terminal ${id} never showed ${re}; it shows:\n${last}`);
 }
 
-/** A node terminal opened from the "+" menu: its engine id. */
+/** A node terminal from the "+" menu (the untouched node1 tab "Start world" opened, or a new one): its engine id. */
 async function openTerminal(page: Page, node: string): Promise<string> {
-  const ids = () =>
-    page
-      .locator('[data-testid^="tab-t"]')
-      .evaluateAll((els) => els.map((e) => e.getAttribute('data-testid')!).filter((x) => /^tab-t\d+$/.test(x)));
-  const before = new Set(await ids());
   await page.getByTestId('new-terminal').click();
   await page.getByTestId(`terminal-menu-item-${node}`).click();
-  await expect.poll(async () => (await ids()).some((x) => !before.has(x)), { timeout: 15_000 }).toBe(true);
-  return (await ids()).find((x) => !before.has(x))!.replace(/^tab-/, '');
+  const selected = page.locator('.tabs [role="tab"][data-status="live"][aria-selected="true"]');
+  await expect.poll(() => selected.locator('.tab-title').textContent(), { timeout: 15_000 }).toBe(node);
+  return (await selected.getAttribute('data-testid'))!.replace(/^tab-/, '');
 }
 
 const pod = (name: string, extra = '') =>
