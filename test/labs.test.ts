@@ -31,6 +31,30 @@ function podnet(
   });
 }
 
+/** podnet as nobody (setpriv), with a clean environment but PATH. */
+function podnetAsNobody(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(
+      'setpriv',
+      [
+        '--reuid=nobody',
+        '--regid=nogroup',
+        '--clear-groups',
+        '--',
+        'env',
+        '-i',
+        `PATH=${process.env.PATH}`,
+        'HOME=/tmp',
+      ].concat([process.execPath, PODNET, ...args]),
+      { cwd: ROOT, timeout: 300_000, maxBuffer: 64 << 20 },
+      (err, stdout, stderr) => {
+        const code = err ? ((err as { code?: unknown }).code as number | null) : 0;
+        resolve({ code: typeof code === 'number' ? code : null, stdout, stderr });
+      },
+    );
+  });
+}
+
 const labs = readdirSync(join(ROOT, 'labs'), { withFileTypes: true })
   .filter((d) => d.isDirectory() && existsSync(join(ROOT, 'labs', d.name, 'lab.yaml')))
   .map((d) => d.name)
@@ -48,6 +72,20 @@ describe('podnet lab test', () => {
       expect(r.stderr).toBe('');
       expect(r.stdout).toMatch(/passed \(\d+\/\d+ steps/);
       expect(r.stdout).not.toMatch(/FAIL/);
+      expect(r.code).toBe(0);
+    },
+    300_000,
+  );
+
+  // the control plane's labs (etcd, the API server, kube-proxy in the world) as a user without privilege
+  it.each(
+    labs.filter((l) => /^\s+controlPlane:\s*true/m.test(readFileSync(join(ROOT, 'labs', l, 'lab.yaml'), 'utf8'))),
+  )(
+    '%s passes as an unprivileged user (nobody)',
+    async (lab) => {
+      const r = await podnetAsNobody(['lab', 'test', `labs/${lab}`]);
+      expect(r.stderr).toBe('');
+      expect(r.stdout).toMatch(/passed \(\d+\/\d+ steps/);
       expect(r.code).toBe(0);
     },
     300_000,

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { LintError } from './format.js';
-import { parseStep } from './loader.js';
+import { apiPodNames, parseStep } from './loader.js';
 import { ProgressStore } from './progress.js';
 import { labJsonSchemaText } from './schema.js';
 
@@ -73,6 +73,31 @@ describe('parseStep', () => {
     );
     expect(errors).toContainEqual({ file: 'y.md', line: 4, message: 'a check has one kind, not link and route' });
     expect(errors).toContainEqual({ file: 'y.md', line: 9, message: 'run block is not closed with ```' });
+  });
+});
+
+describe('the pods a control-plane lab makes through the API', () => {
+  it('are named by kubectl run and by Pod manifests, block or inline; other kinds are not pods', () => {
+    const text = [
+      'kubectl run pinned --image=busybox --command -- httpd -f -p 80',
+      "cat > /root/web.yaml <<'YAML'",
+      'apiVersion: v1',
+      'kind: Pod',
+      'metadata:',
+      '  labels: {app: web}',
+      '  name: web',
+      'spec: {}',
+      '---',
+      'kind: Service',
+      'metadata:',
+      '  name: websvc',
+      '---',
+      'kind: Pod',
+      'metadata: {name: "late", labels: {app: web}}',
+      'YAML',
+    ].join('\n');
+    expect(apiPodNames(text)).toEqual(['pinned', 'web', 'late']);
+    expect(apiPodNames('kubectl get pods\nkubectl delete pod web')).toEqual([]);
   });
 });
 

@@ -370,7 +370,26 @@ function knownPods(lab: Pick<Lab, 'world' | 'steps'>): Set<string> {
         if (k.kind === 'syncPod' || (k.kind === 'invalid' && k.name)) pods.add(k.name!);
       }
     }
+  // a lab with a control plane makes pods through the API: `kubectl run NAME`, a Pod manifest's metadata.name
+  if (lab.world.controlPlane)
+    for (const s of lab.steps)
+      for (const b of [...s.commands, ...s.solution])
+        if (b.target !== 'kubelet') for (const n of apiPodNames(b.text)) pods.add(n);
   return pods;
+}
+
+/** The pods a node's commands create through the API (kubectl run, a heredoc'd `kind: Pod` manifest). */
+export function apiPodNames(text: string): string[] {
+  const names = [...text.matchAll(/\bkubectl\s+run\s+([a-z0-9][-a-z0-9.]*)/g)].map((m) => m[1]!);
+  // each YAML document with kind: Pod: its metadata's name (inline `metadata: {name: X}` or the next lines)
+  for (const doc of text.split(/^---\s*$/m)) {
+    if (!/^\s*kind:\s*Pod\s*$/m.test(doc)) continue;
+    const inline = /^(\s*)metadata:\s*\{[^}]*\bname:\s*["']?([a-z0-9][-a-z0-9.]*)/m.exec(doc);
+    const block = /^(\s*)metadata:\s*\n((?:\1\s+.*\n?)*)/m.exec(doc);
+    const name = inline?.[2] ?? (block ? /^\s+name:\s*["']?([a-z0-9][-a-z0-9.]*)/m.exec(block[2]!)?.[1] : undefined);
+    if (name) names.push(name);
+  }
+  return names;
 }
 
 /** Cross-references: terminals, nodes, pods and hint targets that must exist. */
