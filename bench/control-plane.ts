@@ -2,7 +2,9 @@
 // Ready in the API, median over 20 pods, with the share of each stage as the engine sees it (kubectl →
 // stored, stored → bound by the scheduler, bound → the kubelet's SyncPod begins, SyncPod, → Ready in the
 // API); against the raw layer in the same run: the same pods' SyncPod called on the kubelet directly.
-// Then the API server's and etcd's memory with 200 pods. Usage: npm run bench (after pod-lifecycle), or
+// Then `kubectl apply` of a pod and a Service → the ClusterIP answering from the other node (the
+// EndpointSlice controller and kube-proxy included), against a pod made by SyncPod directly → its pod IP
+// answering from the other node. Then the API server's and etcd's memory with 200 pods. Usage: npm run bench (after pod-lifecycle), or
 // npm run -s build && node out/bench/control-plane.js [--pods N]
 import { loadavg } from 'node:os';
 import { bridgeConfList, DEFAULT_CONF_FILE } from '../src-main/cni/defaults.js';
@@ -140,6 +142,51 @@ async function main() {
     share('SyncPod (CRI → CNI → containers)', stages.sync);
     share('SyncPod done → Ready in the API (status PATCH)', stages.status);
     console.log("  (the seeds: kubectl apply → a process running, 'somewhere around 300 ms')");
+
+    // → a Service answering: a pod and its Service applied on node1, the ClusterIP asked from node2
+    const SERVICES = 5;
+    const untilAnswer = (url: string) => [
+      'sh',
+      '-c',
+      `i=0; until wget -qO- -T 1 ${url} >/dev/null 2>&1; do i=$((i+1)); [ $i -lt 3000 ] || exit 1; sleep 0.005; done`,
+    ];
+    const svcTotal: number[] = [];
+    const svcRaw: number[] = [];
+    for (let i = 0; i < SERVICES; i++) {
+      const t = performance.now();
+      const pod = await kubelet.syncPod({
+        name: `rawsvc${i}`,
+        node: 'node1',
+        containers: [{ name: 'web', command: ['httpd', '-f', '-p', '80'] }],
+      });
+      const raw = await world.exec({ kind: 'node', node: 'node2' }, untilAnswer(`http://${pod.ip}/etc/hostname`));
+      if (raw.code !== 0) throw new Error(`rawsvc${i} never answered on ${pod.ip}`);
+      svcRaw.push(performance.now() - t);
+      await kubelet.killPod(`rawsvc${i}`);
+    }
+    for (let i = 0; i < SERVICES; i++) {
+      const name = `svc${i}`;
+      const yaml =
+        podYaml(name).replace(`name: ${name}\n`, `name: ${name}\n  labels: {app: ${name}}\n`) +
+        `  nodeName: node1\n---\napiVersion: v1\nkind: Service\nmetadata: {name: ${name}}\nspec:\n  selector: {app: ${name}}\n  ports: [{port: 80}]\n`;
+      const t = performance.now();
+      await world.run({ kind: 'node', node: 'node1' }, ['kubectl', 'apply', '-f', '-'], { input: yaml });
+      const svc = await plane.cluster.call<KubeObject>('GET', `/api/v1/namespaces/default/services/${name}`);
+      const r = await world.exec(
+        { kind: 'node', node: 'node2' },
+        untilAnswer(`http://${String(svc.spec?.clusterIP)}/etc/hostname`),
+      );
+      if (r.code !== 0) throw new Error(`the Service ${name} never answered`);
+      svcTotal.push(performance.now() - t);
+    }
+    const st = median(svcTotal);
+    const sr = median(svcRaw);
+    console.log(
+      `kubectl apply of a pod and a Service → its ClusterIP answers from node2, median of ${SERVICES}: ${ms(st)}`,
+    );
+    console.log(
+      `  raw layer, SyncPod directly → the pod IP answers from node2, median: ${ms(sr)}  → ratio ${(st / sr).toFixed(2)}×`,
+    );
 
     // memory with 200 pods in the API, all bound and running
     const more = MANY - PODS;

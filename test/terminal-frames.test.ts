@@ -69,25 +69,24 @@ describe("a terminal's output through the browser host", () => {
     const transport = await pageTransport();
     const client = createClient(transport);
     const raw: Uint8Array[] = [];
-    let onData: (data: Uint8Array) => void = () => {};
-    client.on('terminal.data', ({ data }) => onData(data));
-    // what arrives on the socket, frame by frame, beside what the client makes of it
-    transport.onEvent(
-      (event, payload) => event === 'terminal.data' && raw.push((payload as { data: Uint8Array }).data),
-    );
-    const t = await client.call('terminal.open', { target: { kind: 'node', node: 'node1' }, cols: 200, rows: 24 });
     const got: Uint8Array[] = [];
     const acks = new AckCounter();
     let text = '';
     // for finding the prompt and the end marker only: the flood ends inside a character on purpose
     const decoder = new TextDecoder();
-    onData = (data) => {
+    // from before the open: a shell started ahead may speak before terminal.open's answer arrives
+    client.on('terminal.data', ({ id, data }) => {
       got.push(data);
       text += decoder.decode(data, { stream: true });
       // acked as the view does, so a flood keeps flowing
       const n = acks.parsed(data.length);
-      if (n) void client.call('terminal.ack', { id: t.id, bytes: n });
-    };
+      if (n) void client.call('terminal.ack', { id, bytes: n });
+    });
+    // what arrives on the socket, frame by frame, beside what the client makes of it
+    transport.onEvent(
+      (event, payload) => event === 'terminal.data' && raw.push((payload as { data: Uint8Array }).data),
+    );
+    const t = await client.call('terminal.open', { target: { kind: 'node', node: 'node1' }, cols: 200, rows: 24 });
     const until = async (re: RegExp) => {
       for (let i = 0; !re.test(text); i++) {
         if (i > 600) throw new Error(`never saw ${re}: ${JSON.stringify(text.slice(-200))}`);
