@@ -145,7 +145,7 @@ async function main() {
 
     // → a Service answering: a pod and its Service applied on node1, the ClusterIP asked from node2 (each try
     // cut at 0.2 s: before kube-proxy's rules a ClusterIP's SYN goes unanswered, and wget's -T is whole seconds)
-    const SERVICES = 5;
+    const SERVICES = PODS;
     const untilAnswer = (url: string) => [
       'sh',
       '-c',

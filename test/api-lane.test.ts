@@ -30,6 +30,18 @@ describe('the API activity lines', () => {
     });
     expect(placeOf('/api/v1/watch/nodes')).toEqual({ watchPath: true, resource: 'nodes' });
     expect(placeOf('/openapi/v3')).toEqual({ watchPath: false });
+    // a group's resources: the EndpointSlice controller's and kube-proxy's
+    expect(placeOf('/apis/discovery.k8s.io/v1/namespaces/default/endpointslices/web-hk7fz')).toEqual({
+      watchPath: false,
+      resource: 'endpointslices',
+      namespace: 'default',
+      name: 'web-hk7fz',
+    });
+    expect(placeOf('/apis/discovery.k8s.io/v1/endpointslices')).toEqual({
+      watchPath: false,
+      resource: 'endpointslices',
+    });
+    expect(placeOf('/apis/discovery.k8s.io/v1')).toEqual({ watchPath: false });
   });
 });
 

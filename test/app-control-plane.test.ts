@@ -1,7 +1,8 @@
 // The control plane in the app's free-play world (engine level, built engine in a child process): the
 // node1 terminal's real kubectl sees the nodes Ready and applies a pod that reaches Running; the
 // timeline's control-plane lane has the API requests in the order the seeds give (kubectl's create,
-// the watch event, the scheduler's binding, the kubelet's SyncPod, its status write), and the pods
+// the watch event, the scheduler's binding, the kubelet's SyncPod, its status write, then the Service's
+// EndpointSlice and kube-proxy's watch of it), and the pods
 // panel is sent the pod from Pending to Running. As root and as nobody.
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
@@ -63,6 +64,11 @@ describe.each([
     expect(bound).toBeGreaterThan(-1);
     expect(sync).toBeGreaterThan(bind);
     expect(status).toBeGreaterThan(sync);
+    // then the Service's EndpointSlice, written by the controller, and kube-proxy's watch of it
+    const slice = at(/^kube-controller-manager (update|create) endpointslices default\/web-\w{5} 20[01]$/);
+    const proxied = at(/^watch MODIFIED endpointslices default\/web-\w{5} → .*kube-proxy/);
+    expect(slice).toBeGreaterThan(status);
+    expect(proxied).toBeGreaterThan(slice);
     // every request took its time, on one axis with the kubelet's SyncPod
     for (const s of r.steps) expect(s.end).not.toBeNull();
     expect(r.steps[sync]!.end!).toBeLessThanOrEqual(r.steps[status]!.start + 1);

@@ -23,11 +23,15 @@ export function whoOf(userAgent: string | undefined): { who: string; instance?: 
   return instance ? { who, instance } : { who };
 }
 
-/** /api/v1/[watch/][namespaces/NS/]RESOURCE[/NAME[/SUB]] as a place; other paths have none. */
+/**
+ * /api/v1/… or /apis/GROUP/VERSION/… then [watch/][namespaces/NS/]RESOURCE[/NAME[/SUB]] as a place;
+ * other paths (discovery, /openapi, /version) have none.
+ */
 export function placeOf(pathname: string): Place & { watchPath: boolean } {
   let parts = pathname.split('/').filter(Boolean);
-  if (parts[0] !== 'api' || parts[1] !== 'v1') return { watchPath: false };
-  parts = parts.slice(2);
+  if (parts[0] === 'api' && parts[1] === 'v1') parts = parts.slice(2);
+  else if (parts[0] === 'apis' && parts.length > 3) parts = parts.slice(3);
+  else return { watchPath: false };
   const watchPath = parts[0] === 'watch';
   if (watchPath) parts = parts.slice(1);
   let namespace: string | undefined;

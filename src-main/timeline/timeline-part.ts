@@ -300,6 +300,10 @@ export class TimelinePart implements SessionPart, Pick<PodnetApi, TimelineMethod
     const key = podKeyOf(a);
     const open = key ? this.apiOps.get(key) : undefined;
     if (open) return this.addApi(open, a);
+    // the EndpointSlice controller's write and kube-proxy's watch events follow a pod's Ready (or its
+    // deletion): they join that pod's operation, the seeds' sequence to its end
+    const follows = a.resource === 'endpointslices' ? this.sliceFollows() : undefined;
+    if (follows) return this.addApi(follows, a);
     // a pod created or deleted through the API begins its operation (with kubectl's requests just before)
     const begins =
       a.audit === 'request' &&
@@ -326,6 +330,15 @@ export class TimelinePart implements SessionPart, Pick<PodnetApi, TimelineMethod
       return;
     }
     this.addApi(this.backgroundOp(a.at), a);
+  }
+
+  /** The pod operation a slice change is about: one ending after its status write, else a deletion under way. */
+  private sliceFollows(): Op | undefined {
+    const open = [...this.apiOps.values()];
+    return (
+      open.filter((o) => o.info.kind === 'apiCreate' && o.api!.finishing).at(-1) ??
+      open.filter((o) => o.info.kind === 'apiDelete').at(-1)
+    );
   }
 
   private takeKubectl(): ApiActivity[] {

@@ -35,7 +35,7 @@ async function openTerminal(page: Page, node: string): Promise<string> {
 }
 
 const pod = (name: string, extra = '') =>
-  `printf 'apiVersion: v1\\nkind: Pod\\nmetadata: {name: ${name}}\\nspec:\\n  containers: [{name: httpd, image: busybox}]\\n${extra}' | kubectl apply -f -`;
+  `printf 'apiVersion: v1\\nkind: Pod\\nmetadata: {name: ${name}, labels: {app: ${name}}}\\nspec:\\n  containers: [{name: httpd, image: busybox}]\\n${extra}' | kubectl apply -f -`;
 
 beforeAll(async () => {
   mkdirSync(SHOTS, { recursive: true });
@@ -60,6 +60,13 @@ describe('the control plane in the app', () => {
     await waitForText(page, t, /root@node1/);
     await typeIn(page, t, 'kubectl get nodes');
     await waitForText(page, t, /node1\s+Ready\s[\s\S]*node2\s+Ready\s/);
+    // a Service first: the pod's Ready then reaches its EndpointSlice and kube-proxy, on the same operation
+    await typeIn(
+      page,
+      t,
+      "printf 'apiVersion: v1\\nkind: Service\\nmetadata: {name: web}\\nspec: {selector: {app: web}, ports: [{port: 80}]}\\n' | kubectl apply -f -",
+    );
+    await waitForText(page, t, /service\/web created/);
     await typeIn(page, t, `${pod('web')} && kubectl wait --for=condition=Ready pod/web --timeout=60s`);
     await waitForText(page, t, /pod\/web condition met/);
 
@@ -105,6 +112,8 @@ describe('the control plane in the app', () => {
       /^apiserver:watch ADDED pods default\/web → .*kube-scheduler/,
       /^apiserver:kube-scheduler create pods\/binding default\/web 201$/,
       /^apiserver:kubelet patch pods\/status default\/web 200$/,
+      /^apiserver:kube-controller-manager (update|create) endpointslices default\/web-\w{5} 20[01]$/,
+      /^apiserver:watch MODIFIED endpointslices default\/web-\w{5} → .*kube-proxy/,
     ].map((re) => names.findIndex((n) => re.test(n)));
     expect(
       order.every((i) => i >= 0),
