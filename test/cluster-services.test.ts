@@ -1,7 +1,6 @@
 // Services, EndpointSlices, the EndpointSlice controller and the cluster DNS stand-in, through the real
 // kubectl 1.36 in a `podnet cluster` world — as root and as an unprivileged user.
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -10,7 +9,6 @@ import { spawnAsNobody } from './helpers.js';
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const PODNET = join(ROOT, 'bin', 'podnet.mjs');
 /** kube-proxy (branch cp-proxy) DNATs 10.96.0.10:53 to the stand-in; until it is merged, pods reach it at its own address. */
-const HAS_KUBE_PROXY = existsSync(join(ROOT, 'src-main', 'cluster', 'kube-proxy.ts'));
 
 /** A DNS query (id 0x1234, RD, one question, type A, class IN) over TCP: its 2-byte length, then the message. */
 function tcpQuery(name: string): string {
@@ -376,13 +374,11 @@ echo "=== end"`,
   }, 200_000);
 
   // skipped until kube-proxy is merged: the pod's resolver asks 10.96.0.10, which only its DNAT makes the stand-in
-  it.skipIf(!HAS_KUBE_PROXY)(
-    "a pod's resolver (glibc, ClusterFirst: search default.svc.cluster.local …, ndots:5) finds Services through kube-dns' ClusterIP",
-    async () => {
-      const r = await podnet([
-        'cluster',
-        '--',
-        String.raw`
+  it("a pod's resolver (glibc, ClusterFirst: search default.svc.cluster.local …, ndots:5) finds Services through kube-dns' ClusterIP", async () => {
+    const r = await podnet([
+      'cluster',
+      '--',
+      String.raw`
 cat > /tmp/probe.sh <<'P'
 cat /etc/resolv.conf > /tmp/resolv.out
 for n in web web.default web.default.svc kubernetes.default nope.default; do getent hosts $n || echo "$n: rc=$?"; done > /tmp/names.out 2>&1
@@ -396,22 +392,20 @@ echo "=== web-ip"; kubectl get svc web -o jsonpath='{.spec.clusterIP}'; echo
 echo "=== resolv"; cat /tmp/resolv.out
 echo "=== names"; cat /tmp/names.out
 echo "=== end"`,
-      ]);
-      const ip = section(r.stdout, 'web-ip').trim();
-      expect(section(r.stdout, 'resolv')).toMatch(/nameserver 10\.96\.0\.10/);
-      expect(
-        section(r.stdout, 'names')
-          .trim()
-          .split('\n')
-          .map((l) => l.replace(/\s+/g, ' ')),
-      ).toEqual([
-        `${ip} web.default.svc.cluster.local`,
-        `${ip} web.default.svc.cluster.local`,
-        `${ip} web.default.svc.cluster.local`,
-        '10.96.0.1 kubernetes.default.svc.cluster.local',
-        'nope.default: rc=2',
-      ]);
-    },
-    200_000,
-  );
+    ]);
+    const ip = section(r.stdout, 'web-ip').trim();
+    expect(section(r.stdout, 'resolv')).toMatch(/nameserver 10\.96\.0\.10/);
+    expect(
+      section(r.stdout, 'names')
+        .trim()
+        .split('\n')
+        .map((l) => l.replace(/\s+/g, ' ')),
+    ).toEqual([
+      `${ip} web.default.svc.cluster.local`,
+      `${ip} web.default.svc.cluster.local`,
+      `${ip} web.default.svc.cluster.local`,
+      '10.96.0.1 kubernetes.default.svc.cluster.local',
+      'nope.default: rc=2',
+    ]);
+  }, 200_000);
 });

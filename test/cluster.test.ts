@@ -148,6 +148,14 @@ describe('podnet cluster: the real kubectl against the lab API server and the re
     );
   }, 200_000);
 
+  it('a command of several words keeps each word whole, and the world ends without a kube-proxy complaint', async () => {
+    const r = await podnet(['cluster', '--nodes', '1', '--', 'sh', '-c', 'echo one; echo "two  words" $0', "it's"]);
+    expect(r.stdout).toBe("one\ntwo  words it's\n");
+    expect(r.stderr).toMatch(/podnet cluster: 1 node in \d+ ms/);
+    expect(r.stderr).not.toMatch(/kube-proxy on node1/);
+    expect(r.code).toBe(0);
+  }, 120_000);
+
   it("a world without a control plane: kubectl says so, and does not reach for the host's", async () => {
     const world = await createWorld({ nodes: 1 });
     try {

@@ -59,7 +59,9 @@ export async function clusterCommand(
     );
     const target = { kind: 'node' as const, node: on };
     if (positionals.length) {
-      const r = await world.exec(target, ['sh', '-c', positionals.join(' ')], { timeoutMs: 120_000 });
+      // one argument is a shell script; several are a command and its arguments, each kept whole
+      const script = positionals.length === 1 ? positionals[0]! : positionals.map(shellQuote).join(' ');
+      const r = await world.exec(target, ['sh', '-c', script], { timeoutMs: 120_000 });
       if (r.stdout) process.stdout.write(r.stdout);
       if (r.stderr) process.stderr.write(r.stderr);
       return r.code ?? 1;
@@ -71,4 +73,9 @@ export async function clusterCommand(
     await kubelet.close();
     await world.destroy();
   }
+}
+
+/** A word for sh -c, quoted unless it is plainly safe. */
+function shellQuote(word: string): string {
+  return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
 }

@@ -150,8 +150,10 @@ export function startKubeProxy(api: ApiClient, world: World, node: string, opts:
       await rules.sync([...objects.services.values()], [...objects.slices.values()], full);
       opts.onSync?.({ node, mode: rules.mode });
     } catch (e) {
+      // a sync cut short by the stop (the world ending under it) is no failure to report
+      if (stopped) return;
       opts.onSync?.({ node, mode: rules.mode, error: (e as Error).message });
-      if (!stopped) setTimeout(() => void sync(), 1000);
+      setTimeout(() => void sync(), 1000);
     } finally {
       running = false;
     }
