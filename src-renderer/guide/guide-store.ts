@@ -369,16 +369,18 @@ export class Guide {
   }
 
   /** The live terminal on a target (the one shown), or a new one once the engine has opened it. */
-  terminalFor(target: TerminalTarget): Promise<string> {
+  async terminalFor(target: TerminalTarget): Promise<string> {
+    // after a reload the engine's terminals are adopted first: a step's `open: terminal` finds its own there
+    await this.lab.adopted;
     const same = (t: TerminalTarget) => JSON.stringify(t) === JSON.stringify(target);
     const find = () => this.lab.state.tabs.find((t) => same(t.target) && t.status === 'live' && t.id);
     const have = find();
     if (have) {
       this.lab.activate(have.key, false);
-      return Promise.resolve(have.id!);
+      return have.id!;
     }
     this.lab.openTerminal(target);
-    return new Promise((resolve, reject) => {
+    return await new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         off();
         reject(new Error('the terminal did not open'));
