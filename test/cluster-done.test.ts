@@ -2,11 +2,12 @@
 // Ready; a pod with a readiness probe and a Service applied; the pod Ready, its IP, its EndpointSlice; the
 // Service's ClusterIP answered from the other node; and `kubectl delete pod` takes the pod out of the
 // slice before its container gets SIGTERM (the container asks the API at that moment) — as root and as nobody.
-import { execFile } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { spawnAsNobody } from './helpers.js';
+import { podnetCli, section, spawnAsNobody } from './helpers.js';
+
+const podnet = (args: string[]) => podnetCli(args, 240_000);
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const PODNET = join(ROOT, 'bin', 'podnet.mjs');
@@ -59,23 +60,6 @@ mark delete; rm -f /tmp/at-sigterm; kubectl delete pod web --wait=true
 mark at-sigterm; cat /tmp/at-sigterm; echo
 mark end
 `;
-
-function section(out: string, name: string): string {
-  const m = new RegExp(`=== ${name}\\n([\\s\\S]*?)(?=\\n=== )`).exec(out);
-  if (!m) throw new Error(`no section ${name} in:\n${out}`);
-  return m[1]!;
-}
-
-function podnet(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [PODNET, ...args],
-      { cwd: ROOT, timeout: 240_000, maxBuffer: 16 << 20 },
-      (e, stdout, stderr) => resolve({ code: e ? ((e as { code?: number }).code ?? null) : 0, stdout, stderr }),
-    );
-  });
-}
 
 function expectDone(out: string): void {
   expect(section(out, 'nodes')).toMatch(/^node1\s+Ready\s.*\nnode2\s+Ready\s/);

@@ -4,11 +4,12 @@
 // `kubectl logs` reads the container's CRI log, `kubectl exec` runs in the container; fields the lab does
 // not model are refused. As root and as
 // `nobody` (podnet cluster), and in process where the kubelet's trace proves the order step by step.
-import { execFile } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { spawnAsNobody } from './helpers.js';
+import { podnetCli, section, spawnAsNobody } from './helpers.js';
+
+const podnet = (args: string[]) => podnetCli(args, 200_000);
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const PODNET = join(ROOT, 'bin', 'podnet.mjs');
@@ -178,23 +179,6 @@ mark hooks; kubectl get events --field-selector involvedObject.name=hooks --sort
 mark cni; ip -o link show type veth | grep -vc ' eth0@'; ls /var/lib/cni/networks/podnet/ | grep -c '^10\.'
 mark end
 `;
-
-function section(out: string, name: string): string {
-  const m = new RegExp(`=== ${name}\\n([\\s\\S]*?)(?=\\n=== )`).exec(out);
-  if (!m) throw new Error(`no section ${name} in:\n${out}`);
-  return m[1]!;
-}
-
-function podnet(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [PODNET, ...args],
-      { cwd: ROOT, timeout: 200_000, maxBuffer: 16 << 20 },
-      (e, stdout, stderr) => resolve({ code: e ? ((e as { code?: number }).code ?? null) : 0, stdout, stderr }),
-    );
-  });
-}
 
 function expectProbes(out: string): void {
   expect(out).not.toContain('GAVE UP WAITING');

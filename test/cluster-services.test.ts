@@ -1,10 +1,11 @@
 // Services, EndpointSlices, the EndpointSlice controller and the cluster DNS stand-in, through the real
 // kubectl 1.36 in a `podnet cluster` world — as root and as an unprivileged user.
-import { execFile } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { spawnAsNobody } from './helpers.js';
+import { podnetCli, section, spawnAsNobody } from './helpers.js';
+
+const podnet = (args: string[]) => podnetCli(args, 240_000);
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const PODNET = join(ROOT, 'bin', 'podnet.mjs');
@@ -123,23 +124,6 @@ mark released; etcdctl get /registry/ipaddresses/$WEB_IP --keys-only | grep -c .
 mark again; svc web2 "  clusterIP: $WEB_IP" | kubectl apply -f - 2>&1
 mark end
 `;
-
-function section(out: string, name: string): string {
-  const m = new RegExp(`=== ${name}\\n([\\s\\S]*?)(?=\\n=== )`).exec(out);
-  if (!m) throw new Error(`no section ${name} in:\n${out}`);
-  return m[1]!;
-}
-
-function podnet(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [PODNET, ...args],
-      { cwd: ROOT, timeout: 240_000, maxBuffer: 16 << 20 },
-      (e, stdout, stderr) => resolve({ code: e ? ((e as { code?: number }).code ?? null) : 0, stdout, stderr }),
-    );
-  });
-}
 
 /** `kubectl get -w -o json`'s stream: one pretty-printed object after another. */
 function watchObjects(text: string): Record<string, unknown>[] {

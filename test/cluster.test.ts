@@ -1,11 +1,12 @@
 // The control plane around the pod, first part: the real kubectl 1.36 in a node talks to the lab's API
 // server, which stores in the real etcd (Debian 12's 3.4) — as root and as an unprivileged user.
-import { execFile } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { createWorld } from '../src-main/world/world.js';
-import { spawnAsNobody } from './helpers.js';
+import { podnetCli, section, spawnAsNobody } from './helpers.js';
+
+const podnet = (args: string[]) => podnetCli(args, 180_000);
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const PODNET = join(ROOT, 'bin', 'podnet.mjs');
@@ -50,23 +51,6 @@ mark delete; kubectl delete pod web
 mark gone; kubectl get pod web 2>&1; echo "exit $?"
 mark end
 `;
-
-function section(out: string, name: string): string {
-  const m = new RegExp(`=== ${name}\\n([\\s\\S]*?)(?=\\n=== )`).exec(out);
-  if (!m) throw new Error(`no section ${name} in:\n${out}`);
-  return m[1]!;
-}
-
-function podnet(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [PODNET, ...args],
-      { cwd: ROOT, timeout: 180_000, maxBuffer: 16 << 20 },
-      (e, stdout, stderr) => resolve({ code: e ? ((e as { code?: number }).code ?? null) : 0, stdout, stderr }),
-    );
-  });
-}
 
 function expectCluster(out: string): void {
   expect(section(out, 'nodes')).toMatch(

@@ -1,7 +1,8 @@
 // Test helpers: real worlds, configs written where a node reads them, plugin scripts added the way a lab adds them.
-import { spawnSync } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { expect } from 'vitest';
 import { bridgeConfList } from '../src-main/cni/defaults.js';
 import { settledPodLeftovers, strayProcesses } from '../src-main/runtime/leaks.js';
@@ -146,4 +147,29 @@ export function spawnAsNobody(argv: string[], timeoutMs = 60_000) {
     ],
     { encoding: 'utf8', timeout: timeoutMs },
   );
+}
+
+/** bin/podnet.mjs, the CLI the README gives. */
+export const PODNET = join(dirname(fileURLToPath(import.meta.url)), '..', 'bin', 'podnet.mjs');
+
+/** Runs the podnet CLI from the repository's root: its exit code and output (a timeout is a null code). */
+export function podnetCli(
+  args: string[],
+  timeoutMs = 240_000,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      [PODNET, ...args],
+      { cwd: join(dirname(PODNET), '..'), timeout: timeoutMs, maxBuffer: 16 << 20 },
+      (e, stdout, stderr) => resolve({ code: e ? ((e as { code?: number }).code ?? null) : 0, stdout, stderr }),
+    );
+  });
+}
+
+/** What a cluster test's script printed between its `=== NAME` mark and the next one. */
+export function section(out: string, name: string): string {
+  const m = new RegExp(`=== ${name}\\n([\\s\\S]*?)(?=\\n=== )`).exec(out);
+  if (!m) throw new Error(`no section ${name} in:\n${out}`);
+  return m[1]!;
 }

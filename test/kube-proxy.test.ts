@@ -2,7 +2,6 @@
 // comments), applied in real world nodes (iptables-save and nft list show them; a ClusterIP answered by
 // pods on both nodes, from a node and from a pod), and end to end with the real kubectl — as root and as nobody.
 import { createHash } from 'node:crypto';
-import { execFile } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -23,7 +22,9 @@ import { nodeObject } from '../src-main/cluster/node-status.js';
 import { installRoutes } from '../src-main/cluster/pod-routes.js';
 import type { KubeObject } from '../src-main/cluster/resources.js';
 import { buildWorld } from '../src-main/session/world-spec.js';
-import { spawnAsNobody } from './helpers.js';
+import { podnetCli, section, spawnAsNobody } from './helpers.js';
+
+const podnet = (args: string[]) => podnetCli(args, 180_000);
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const PODNET = join(ROOT, 'bin', 'podnet.mjs');
@@ -481,23 +482,6 @@ rules() { nft list table ip kube-proxy; }
 backends() { nft list table ip kube-proxy | grep numgen | grep 'default/web/' | grep -o 'goto endpoint' | wc -l; }
 dnsrules() { nft list map ip kube-proxy service-ips | grep -o '10.96.0.10 [^,]*'; }
 `;
-
-function section(out: string, name: string): string {
-  const m = new RegExp(`=== ${name}\\n([\\s\\S]*?)(?=\\n=== )`).exec(out);
-  if (!m) throw new Error(`no section ${name} in:\n${out}`);
-  return m[1]!;
-}
-
-function podnet(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [PODNET, ...args],
-      { cwd: ROOT, timeout: 180_000, maxBuffer: 16 << 20 },
-      (e, stdout, stderr) => resolve({ code: e ? ((e as { code?: number }).code ?? null) : 0, stdout, stderr }),
-    );
-  });
-}
 
 const answers = (out: string, name: string) => section(out, name).split('\n').filter(Boolean);
 

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { spawnAsNobody } from './helpers.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const PODNET = join(ROOT, 'bin', 'podnet.mjs');
@@ -23,30 +24,6 @@ function podnet(
       process.execPath,
       [PODNET, ...args],
       { cwd, env, timeout: timeoutMs, maxBuffer: 64 << 20 },
-      (err, stdout, stderr) => {
-        const code = err ? ((err as { code?: unknown }).code as number | null) : 0;
-        resolve({ code: typeof code === 'number' ? code : null, stdout, stderr });
-      },
-    );
-  });
-}
-
-/** podnet as nobody (setpriv), with a clean environment but PATH. */
-function podnetAsNobody(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      'setpriv',
-      [
-        '--reuid=nobody',
-        '--regid=nogroup',
-        '--clear-groups',
-        '--',
-        'env',
-        '-i',
-        `PATH=${process.env.PATH}`,
-        'HOME=/tmp',
-      ].concat([process.execPath, PODNET, ...args]),
-      { cwd: ROOT, timeout: 300_000, maxBuffer: 64 << 20 },
       (err, stdout, stderr) => {
         const code = err ? ((err as { code?: unknown }).code as number | null) : 0;
         resolve({ code: typeof code === 'number' ? code : null, stdout, stderr });
@@ -82,11 +59,11 @@ describe('podnet lab test', () => {
     labs.filter((l) => /^\s+controlPlane:\s*true/m.test(readFileSync(join(ROOT, 'labs', l, 'lab.yaml'), 'utf8'))),
   )(
     '%s passes as an unprivileged user (nobody)',
-    async (lab) => {
-      const r = await podnetAsNobody(['lab', 'test', `labs/${lab}`]);
+    (lab) => {
+      const r = spawnAsNobody([process.execPath, PODNET, 'lab', 'test', `labs/${lab}`], 300_000);
       expect(r.stderr).toBe('');
       expect(r.stdout).toMatch(/passed \(\d+\/\d+ steps/);
-      expect(r.code).toBe(0);
+      expect(r.status).toBe(0);
     },
     300_000,
   );
