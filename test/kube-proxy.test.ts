@@ -632,4 +632,52 @@ describe("kube-proxy's loop when the API server ends a watch", () => {
     }
     expect(synced.every((s) => s === 'ok')).toBe(true);
   }, 60_000);
+
+  it("after a burst of two syncs, a change waits for the minimum sync period (kube-proxy's BoundedFrequencyRunner)", async () => {
+    const store = { services: new Map<string, KubeObject>(), slices: new Map<string, KubeObject>() };
+    const watchers = new Map<string, (type: string, o: KubeObject) => void>();
+    const which = (path: string) => (path.includes('endpointslices') ? 'slices' : 'services');
+    const scriptedApiServer: ApiClient = {
+      call: async <T>(_m: string, path: string) => ({ items: [...store[which(path)].values()] }) as T,
+      watch: (path, on) => {
+        watchers.set(which(path), on);
+        return () => watchers.delete(which(path));
+      },
+    };
+    const put = (name: string, ip: string) => {
+      const svc = service(name, ip, [{ port: 80 }]);
+      svc.metadata!.resourceVersion = String(store.services.size + 10);
+      store.services.set(name, svc);
+      watchers.get('services')?.('ADDED', svc);
+    };
+    const world = await createWorld({ nodes: 1 });
+    const synced: string[] = [];
+    // a long period, so that the bucket cannot refill while the test looks
+    const stop = startKubeProxy(scriptedApiServer, world, 'node1', {
+      minSyncPeriodMs: 8000,
+      onSync: (r) => synced.push(r.error ?? 'ok'),
+    });
+    const rulesNow = async () => await world.run({ kind: 'node', node: 'node1' }, ['iptables-save', '-t', 'filter']);
+    const until = async (what: () => Promise<boolean>, tries = 300) => {
+      for (let i = 0; i < tries && !(await what()); i++) await new Promise((r) => setTimeout(r, 50));
+      expect(await what()).toBe(true);
+    };
+    try {
+      await until(async () => synced.length >= 1); // the first sync: one of the burst's two
+      put('a', '10.96.0.61'); // the second, at once
+      await until(async () => (await rulesNow()).includes('"default/a has no endpoints"'));
+      expect(synced).toEqual(['ok', 'ok']);
+      put('b', '10.96.0.62'); // the bucket is empty: b waits for the period
+      await new Promise((r) => setTimeout(r, 1500));
+      expect(await rulesNow()).not.toContain('default/b');
+      expect(synced).toHaveLength(2);
+      put('c', '10.96.0.63'); // and is written with what came meanwhile, in one sync
+      await until(async () => (await rulesNow()).includes('"default/c has no endpoints"'));
+      expect(await rulesNow()).toContain('"default/b has no endpoints"');
+      expect(synced).toEqual(['ok', 'ok', 'ok']);
+    } finally {
+      stop();
+      await world.destroy();
+    }
+  }, 60_000);
 });

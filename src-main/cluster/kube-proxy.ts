@@ -28,6 +28,10 @@ export const SERVICE_CIDR = '10.96.0.0/12';
 export const SYNC_PERIOD_MS = 30_000;
 /** proxyutil.FullSyncPeriod: a full sync at least this often, even with nothing changed. */
 export const FULL_SYNC_PERIOD_MS = 3_600_000;
+/** kube-proxy's --iptables-min-sync-period (and nftables' minSyncPeriod): 1 s by default. */
+export const MIN_SYNC_PERIOD_MS = 1000;
+/** Its sync runner's burst: this many syncs may run back to back before the minimum period applies. */
+export const SYNC_BURST = 2;
 
 export class KubeProxyError extends Error {
   constructor(message: string) {
@@ -42,6 +46,8 @@ export interface KubeProxyOptions {
   serviceCidr?: string;
   /** Each sync that failed (the loop tries again a second later), and each that succeeded. */
   onSync?: (result: { node: string; mode: ProxyMode; error?: string }) => void;
+  /** The minimum time between syncs after a burst (default MIN_SYNC_PERIOD_MS; 0: every change at once). */
+  minSyncPeriodMs?: number;
 }
 
 /** A node's rule writer: one full sync per call; service chains that did not change are left as they are (a partial sync). */
@@ -138,6 +144,16 @@ export function startKubeProxy(api: ApiClient, world: World, node: string, opts:
   let again: boolean | undefined;
   let timer: ReturnType<typeof setTimeout> | undefined;
   const stops: (() => void)[] = [];
+  // the BoundedFrequencyRunner's token bucket: SYNC_BURST syncs at once, then one per minimum period
+  const minSync = opts.minSyncPeriodMs ?? MIN_SYNC_PERIOD_MS;
+  let tokens = SYNC_BURST;
+  let refilled = performance.now();
+  const refill = () => {
+    const now = performance.now();
+    tokens = minSync > 0 ? Math.min(SYNC_BURST, tokens + (now - refilled) / minSync) : SYNC_BURST;
+    refilled = now;
+  };
+  let wantFull = false;
 
   const sync = async (full = false): Promise<void> => {
     if (stopped || !synced) return;
@@ -146,6 +162,8 @@ export function startKubeProxy(api: ApiClient, world: World, node: string, opts:
       return;
     }
     running = true;
+    refill();
+    tokens -= 1;
     try {
       await rules.sync([...objects.services.values()], [...objects.slices.values()], full);
       opts.onSync?.({ node, mode: rules.mode });
@@ -160,16 +178,21 @@ export function startKubeProxy(api: ApiClient, world: World, node: string, opts:
     if (again !== undefined && !stopped) {
       const next = again;
       again = undefined;
-      void sync(next);
+      soon(next);
     }
   };
-  // changes that arrive together (a slice and its Service) make one sync
-  const soon = () => {
+  // changes that arrive together (a slice and its Service) make one sync; after a burst, one per minimum period
+  const soon = (full = false) => {
+    wantFull ||= full;
     if (timer || stopped) return;
+    refill();
+    const wait = tokens >= 1 ? 5 : Math.max(5, (1 - tokens) * minSync);
     timer = setTimeout(() => {
       timer = undefined;
-      void sync();
-    }, 5);
+      const f = wantFull;
+      wantFull = false;
+      void sync(f);
+    }, wait);
   };
   /** Both lists, replacing what the watches built (a reflector's list): true once both answered. */
   const list = async (): Promise<boolean> => {
