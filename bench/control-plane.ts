@@ -9,6 +9,7 @@
 import { loadavg } from 'node:os';
 import { bridgeConfList, DEFAULT_CONF_FILE } from '../src-main/cni/defaults.js';
 import { startControlPlane } from '../src-main/cluster/control-plane.js';
+import { MIN_SYNC_PERIOD_MS, SYNC_BURST } from '../src-main/cluster/kube-proxy.js';
 import type { KubeObject } from '../src-main/cluster/resources.js';
 import { buildWorld } from '../src-main/session/world-spec.js';
 
@@ -166,6 +167,8 @@ async function main() {
       await kubelet.killPod(`rawsvc${i}`);
     }
     for (let i = 0; i < SERVICES; i++) {
+      // a quiet cluster, as one learner's apply finds it: kube-proxy's sync bucket (two, then one a second) is full
+      await new Promise((r) => setTimeout(r, MIN_SYNC_PERIOD_MS * SYNC_BURST));
       const name = `svc${i}`;
       const yaml =
         podYaml(name).replace(`name: ${name}\n`, `name: ${name}\n  labels: {app: ${name}}\n`) +
