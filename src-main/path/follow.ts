@@ -34,6 +34,8 @@ export interface Decision {
   fdb?: { mac: string; dev: string; master?: string; dst?: string; state?: string; flags?: string[] };
   /** The firewall's own trace of the rules the packet met (a Service's DNAT). */
   nat?: NatDecision;
+  /** An address changed since the leg's previous hop: a DNAT, or conntrack undoing one on the reply (inferred from the captures). */
+  rewritten?: { field: 'source' | 'destination'; from: string; to: string; by: string };
 }
 
 export interface Hop {
@@ -245,6 +247,13 @@ async function decide(world: World, hops: Omit<Hop, 'decision'>[], spaces: Map<s
       const f = fdbOf(s, dstMac, h.master);
       if (f) d.fdb = f;
     }
+    const prev = hops.slice(0, i).reverse().find((x) => x.leg === h.leg);
+    if (prev && !prev.vxlan && !h.vxlan) {
+      if (prev.packet.src !== p.src)
+        d.rewritten = { field: 'source', from: prev.packet.src, to: p.src, by: 'conntrack, the reply to a DNATed connection' };
+      else if (prev.packet.dst !== p.dst)
+        d.rewritten = { field: 'destination', from: prev.packet.dst, to: p.dst, by: 'DNAT in PREROUTING' };
+    }
     out.push({ ...h, decision: d });
   }
   return out;
@@ -280,21 +289,35 @@ function hopsOf(
   return chainTies(hops);
 }
 
+/** Stamps this close (s) are one moment: AF_PACKET stamps a veth's "out" and its peer's "in" apart by a µs either way. */
+const TIE_S = 0.000005;
+
 /**
- * The kernel's stamps order hops; equal stamps (microseconds) are put in the order a packet goes: after
- * an "in", the next hop in the same namespace; after an "out", an "in" in another namespace.
+ * The kernel's stamps order hops; stamps within TIE_S are put in the order a packet goes: after an "in",
+ * the next hop in the same namespace; after a VXLAN device's "out", the underlay's
+ * (the encapsulated packet); after a bridge's "out", its port's; after any other "out", an "in"
+ * in another namespace.
  */
-export function chainTies<T extends { time: number; space: string; direction: Direction; leg: string }>(hops: T[]): T[] {
+export function chainTies<
+  T extends { time: number; space: string; direction: Direction; ifname: string; kind?: string; master?: string },
+>(hops: T[]): T[] {
   const out: T[] = [];
   let i = 0;
   while (i < hops.length) {
-    let j = i;
-    while (j < hops.length && hops[j]!.time === hops[i]!.time) j++;
+    let j = i + 1;
+    while (j < hops.length && hops[j]!.time - hops[j - 1]!.time <= TIE_S) j++;
     const group = hops.slice(i, j);
     while (group.length) {
       const prev = out[out.length - 1];
       const fits = (h: T) =>
-        !prev || (prev.direction === 'in' ? h.space === prev.space : h.space !== prev.space && h.direction === 'in');
+        !prev ||
+        (prev.direction === 'in'
+          ? h.space === prev.space
+          : prev.kind === 'vxlan'
+            ? h.space === prev.space && h.direction === 'out'
+            : prev.kind === 'bridge'
+            ? h.space === prev.space && h.master === prev.ifname
+            : h.space !== prev.space && h.direction === 'in');
       const k = Math.max(0, group.findIndex(fits));
       out.push(group.splice(k, 1)[0]!);
     }

@@ -8,10 +8,12 @@ export function packetText(p: SeenPacket): string {
   return `${p.src}:${l.sport} > ${p.dst}:${l.dport} ${l.proto.toUpperCase()}${l.flags ? ` [${l.flags}]` : ''}`;
 }
 
-export function decisionText(h: Hop): string {
+export function decisionParts(h: Hop): string[] {
   const d = h.decision;
   const parts: string[] = [];
-  if (d.nat?.backend) parts.push(`DNAT ${d.nat.serviceChain ?? '?'} → ${d.nat.endpointChain ?? '?'} → ${d.nat.backend}`);
+  if (d.nat?.backend) parts.push(`DNAT → ${d.nat.backend} (from the ${d.nat.source})`);
+  if (d.nat?.serviceChain) parts.push(`${d.nat.serviceChain} → ${d.nat.endpointChain ?? '?'}`);
+  if (d.rewritten) parts.push(`${d.rewritten.field} ${d.rewritten.from} → ${d.rewritten.to} (${d.rewritten.by})`);
   if (d.route)
     parts.push(
       !d.route.ok
@@ -23,7 +25,21 @@ export function decisionText(h: Hop): string {
   if (d.neigh) parts.push('missing' in d.neigh ? `no neigh ${d.neigh.dst}` : `neigh ${d.neigh.dst} ${d.neigh.lladdr ?? ''}`.trim());
   if (d.fdb) parts.push(d.fdb.dst ? `fdb → ${d.fdb.dst}` : `fdb ${d.fdb.mac} → ${d.fdb.dev}`);
   if (!parts.length && h.master) parts.push(`bridged (${h.master})`);
-  return parts.join('; ');
+  return parts;
+}
+
+const INDENT = 30;
+const WIDTH = 100;
+
+/** The decision's parts after the indent, as many on a line as fit in WIDTH columns. */
+function wrapped(parts: string[]): string[] {
+  const lines: string[] = [];
+  for (const p of parts) {
+    const last = lines[lines.length - 1];
+    if (last !== undefined && INDENT + last.length + 2 + p.length <= WIDTH) lines[lines.length - 1] = `${last}; ${p}`;
+    else lines.push(p);
+  }
+  return lines.map((l) => ' '.repeat(INDENT) + l);
 }
 
 export function hopLine(h: Hop): string {
@@ -32,8 +48,7 @@ export function hopLine(h: Hop): string {
   const pkt = h.vxlan
     ? `${h.packet.src} > ${h.packet.dst} UDP:${h.packet.l4.dport} VNI ${h.vxlan.vni}`
     : packetText(h.packet);
-  const dec = decisionText(h);
-  return `  ${where}${dev}${pkt}${dec ? `\n${' '.repeat(30)}${dec}` : ''}`;
+  return [`  ${where}${dev}${pkt}`, ...wrapped(decisionParts(h))].join('\n');
 }
 
 export function pathText(title: string, r: PathResult): string {
