@@ -31,7 +31,9 @@ export async function pathCommand(args: string[], out: (s: string) => void, err:
     };
     if (values.json) out(JSON.stringify({ world: where, ping, service }, null, 2));
     else {
-      out(`client ${where.client.ip} (node1) · server ${where.server.ip} (node2) · Service web ${preset.service.ip}:80`);
+      out(
+        `client ${where.client.ip} (node1) · server ${where.server.ip} (node2) · Service web ${preset.service.ip}:80`,
+      );
       out(pathText(`ping pod/client → pod/server`, ping));
       out('');
       out(pathText(`TCP pod/client → Service web ${preset.service.ip}:${preset.service.port}`, service));

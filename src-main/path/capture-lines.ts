@@ -36,7 +36,8 @@ export interface Captured {
 }
 
 // "1796387808.501404 veth1154305d P   ifindex 5 92:ad:… ethertype IPv4 (0x0800), length 369: (tos …"
-const HEAD = /^(\d+\.\d+) (\S+)\s+(In|Out|P|B|M)\s+ifindex \d+ ([0-9a-f:]{17}) ethertype IPv4 \(0x0800\), length \d+: (.*)$/;
+const HEAD =
+  /^(\d+\.\d+) (\S+)\s+(In|Out|P|B|M)\s+ifindex \d+ ([0-9a-f:]{17}) ethertype IPv4 \(0x0800\), length \d+: (.*)$/;
 // "(tos 0x0, ttl 64, id 33787, offset 0, flags [DF], proto ICMP (1), length 349)"
 const IPHDR = /\(tos \S+, ttl (\d+), id \d+, offset \d+, flags \[[^\]]*\], proto (\w+) \(\d+\), length (\d+)\)/;
 // an inner frame: "02:42:0a:f4:01:00 > 02:42:0a:f4:02:00, ethertype IPv4 (0x0800), length 363: (tos …"
@@ -58,9 +59,14 @@ function l4Of(proto: string, line: string): { src: string; dst: string; l4: L4 }
   const base = { src: src!, dst: dst!, sport: Number(sport), dport: Number(dport) };
   if (proto === 'TCP') {
     const flags = /^Flags \[([^\]]*)\]/.exec(rest!)?.[1];
-    return { src: base.src, dst: base.dst, l4: { proto: 'tcp', sport: base.sport, dport: base.dport, ...(flags ? { flags } : {}) } };
+    return {
+      src: base.src,
+      dst: base.dst,
+      l4: { proto: 'tcp', sport: base.sport, dport: base.dport, ...(flags ? { flags } : {}) },
+    };
   }
-  if (proto === 'UDP') return { src: base.src, dst: base.dst, l4: { proto: 'udp', sport: base.sport, dport: base.dport } };
+  if (proto === 'UDP')
+    return { src: base.src, dst: base.dst, l4: { proto: 'udp', sport: base.sport, dport: base.dport } };
   return undefined;
 }
 

@@ -87,7 +87,12 @@ interface Capture {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Starts tcpdump on every interface of each namespace; resolves once each says it is listening. */
-async function startCaptures(world: World, spaces: PathSpace[], filter: string, timeoutMs = 30_000): Promise<Capture[]> {
+async function startCaptures(
+  world: World,
+  spaces: PathSpace[],
+  filter: string,
+  timeoutMs = 30_000,
+): Promise<Capture[]> {
   const caps = spaces.map((space): Capture => {
     // -Z root under fakeroot: tcpdump's switch to user tcpdump is refused in a user namespace (docs/authoring.md)
     const argv = ['fakeroot', 'tcpdump', '-Z', 'root', '-i', 'any', '-l', '-n', '-e', '-tt', '-vv', filter];
@@ -115,9 +120,7 @@ async function startCaptures(world: World, spaces: PathSpace[], filter: string, 
 async function stopCaptures(caps: Capture[]): Promise<void> {
   for (const c of caps) c.proc.kill(2);
   await Promise.all(
-    caps.map((c) =>
-      Promise.race([c.proc.exited, sleep(5000).then(() => c.proc.kill(9))]).then(() => c.proc.exited),
-    ),
+    caps.map((c) => Promise.race([c.proc.exited, sleep(5000).then(() => c.proc.kill(9))]).then(() => c.proc.exited)),
   );
 }
 
@@ -151,7 +154,15 @@ async function linksOf(world: World, t: Target): Promise<Map<string, LinkInfo>> 
 interface NsState {
   links: Map<string, LinkInfo>;
   neigh: { dst: string; dev: string; lladdr?: string; state?: string[] }[];
-  fdb: { mac: string; ifname?: string; dev?: string; master?: string; dst?: string; state?: string; flags?: string[] }[];
+  fdb: {
+    mac: string;
+    ifname?: string;
+    dev?: string;
+    master?: string;
+    dst?: string;
+    state?: string;
+    flags?: string[];
+  }[];
 }
 
 async function stateOf(world: World, t: Target): Promise<NsState> {
@@ -183,7 +194,9 @@ async function routeGet(world: World, t: Target, dst: string, src: string, iif?:
 
 function neighOf(s: NsState, dst: string, dev: string): Decision['neigh'] {
   const n = s.neigh.find((x) => x.dst === dst && x.dev === dev);
-  return n ? { dst, dev, ...(n.lladdr ? { lladdr: n.lladdr } : {}), state: n.state ?? [] } : { dst, dev, missing: true };
+  return n
+    ? { dst, dev, ...(n.lladdr ? { lladdr: n.lladdr } : {}), state: n.state ?? [] }
+    : { dst, dev, missing: true };
 }
 
 function fdbOf(s: NsState, mac: string | undefined, dev: string): Decision['fdb'] | undefined {
@@ -227,7 +240,10 @@ async function decide(world: World, hops: Omit<Hop, 'decision'>[], spaces: Map<s
       const leaving = hops.slice(i + 1).find((x) => x.space === h.space && x.leg === h.leg && x.direction === 'out');
       d.route = await routeGet(world, t, leaving && !leaving.vxlan ? leaving.packet.dst : p.dst, p.src, h.ifname);
     } else if (h.direction === 'out' && !h.master) {
-      const arrived = hops.slice(0, i).reverse().find((x) => x.space === h.space && x.leg === h.leg && x.direction === 'in');
+      const arrived = hops
+        .slice(0, i)
+        .reverse()
+        .find((x) => x.space === h.space && x.leg === h.leg && x.direction === 'in');
       // a packet leaving a namespace it arrived in was forwarded (iif); one that did not arrive was made there
       const fwd = arrived && !arrived.master ? arrived.ifname : arrived?.master;
       d.route = await routeGet(world, t, p.dst, p.src, fwd);
@@ -247,12 +263,15 @@ async function decide(world: World, hops: Omit<Hop, 'decision'>[], spaces: Map<s
       const f = fdbOf(s, dstMac, h.master);
       if (f) d.fdb = f;
     }
-    const prev = hops.slice(0, i).reverse().find((x) => x.leg === h.leg);
+    const prev = hops
+      .slice(0, i)
+      .reverse()
+      .find((x) => x.leg === h.leg);
     if (prev && !prev.vxlan && !h.vxlan) {
       if (prev.packet.src !== p.src)
-        d.rewritten = { field: 'source', from: prev.packet.src, to: p.src, by: 'conntrack, the reply to a DNATed connection' };
+        d.rewritten = { field: 'source', from: prev.packet.src, to: p.src, by: 'conntrack: reply of a DNAT' };
       else if (prev.packet.dst !== p.dst)
-        d.rewritten = { field: 'destination', from: prev.packet.dst, to: p.dst, by: 'DNAT in PREROUTING' };
+        d.rewritten = { field: 'destination', from: prev.packet.dst, to: p.dst, by: 'DNAT' };
     }
     out.push({ ...h, decision: d });
   }
@@ -316,8 +335,8 @@ export function chainTies<
           : prev.kind === 'vxlan'
             ? h.space === prev.space && h.direction === 'out'
             : prev.kind === 'bridge'
-            ? h.space === prev.space && h.master === prev.ifname
-            : h.space !== prev.space && h.direction === 'in');
+              ? h.space === prev.space && h.master === prev.ifname
+              : h.space !== prev.space && h.direction === 'in');
       const k = Math.max(0, group.findIndex(fits));
       out.push(group.splice(k, 1)[0]!);
     }
@@ -372,22 +391,27 @@ export interface FollowOptions {
 }
 
 /** A ping from a pod: one echo request of a size nothing else sends, and its reply. */
-export async function followPing(world: World, opts: FollowOptions & { dst: string; src: string }): Promise<PathResult> {
+export async function followPing(
+  world: World,
+  opts: FollowOptions & { dst: string; src: string },
+): Promise<PathResult> {
   const size = 321; // the payload size is the marker; the ICMP id (the ping's PID) confirms it
   const ipLen = size + 28;
   const spaceById = new Map(opts.spaces.map((s) => [s.id, s]));
   const links = new Map<string, Map<string, LinkInfo>>();
   for (const s of opts.spaces) links.set(s.id, await linksOf(world, s.target));
   const before = new Map<string, string>();
-  for (const s of opts.spaces) before.set(s.id, (await world.exec(s.target, ['iptables-save', '-c', '-t', 'filter'])).stdout);
+  for (const s of opts.spaces)
+    before.set(s.id, (await world.exec(s.target, ['iptables-save', '-c', '-t', 'filter'])).stdout);
   const caps = await startCaptures(world, opts.spaces, `icmp or udp port 4789`);
   try {
-    await world.exec(opts.from.target, ['ping', '-c', '1', '-W', '2', '-s', String(size), opts.dst], { timeoutMs: 10_000 });
+    await world.exec(opts.from.target, ['ping', '-c', '1', '-W', '2', '-s', String(size), opts.dst], {
+      timeoutMs: 10_000,
+    });
     await sleep(200); // the last lines through the pipes
   } finally {
     await stopCaptures(caps);
   }
-  let id: number | undefined;
   const raw = hopsOf(caps, links, (p) => {
     if (p.l4.proto !== 'icmp' || p.length !== ipLen || !p.l4.icmp) return undefined;
     if (p.l4.icmp.type === 'echo request' && p.src === opts.src && p.dst === opts.dst) return 'request';
@@ -395,10 +419,17 @@ export async function followPing(world: World, opts: FollowOptions & { dst: stri
     return undefined;
   });
   // the first echo request's id is the ping's own; anything else of that size is not ours
-  id = (raw.find((h) => h.leg === 'request')?.vxlan?.inner ?? raw.find((h) => h.leg === 'request')?.packet)?.l4.icmp?.id;
+  const firstReq = raw.find((h) => h.leg === 'request');
+  const id = (firstReq?.vxlan?.inner ?? firstReq?.packet)?.l4.icmp?.id;
   const ours = raw.filter((h) => (h.vxlan?.inner ?? h.packet).l4.icmp?.id === id);
   const hops = await decide(world, ours, spaceById);
-  return finish(world, { kind: 'icmp', from: opts.from.id, to: opts.dst, marker: `ICMP id ${id ?? '?'}, ${ipLen} bytes`, hops }, opts, spaceById, before);
+  return finish(
+    world,
+    { kind: 'icmp', from: opts.from.id, to: opts.dst, marker: `ICMP id ${id ?? '?'}, ${ipLen} bytes`, hops },
+    opts,
+    spaceById,
+    before,
+  );
 }
 
 async function finish(
@@ -431,16 +462,34 @@ export async function followTcp(
   const links = new Map<string, Map<string, LinkInfo>>();
   for (const s of opts.spaces) links.set(s.id, await linksOf(world, s.target));
   const before = new Map<string, string>();
-  for (const s of opts.spaces) before.set(s.id, (await world.exec(s.target, ['iptables-save', '-c', '-t', 'filter'])).stdout);
+  for (const s of opts.spaces)
+    before.set(s.id, (await world.exec(s.target, ['iptables-save', '-c', '-t', 'filter'])).stdout);
   const nt = opts.natNode.target;
-  const traceRule = ['PREROUTING', '-s', opts.src, '-d', opts.dst, '-p', 'tcp', '--dport', String(opts.port), '--syn', '-j', 'TRACE'];
+  const traceRule = [
+    'PREROUTING',
+    '-s',
+    opts.src,
+    '-d',
+    opts.dst,
+    '-p',
+    'tcp',
+    '--dport',
+    String(opts.port),
+    '--syn',
+    '-j',
+    'TRACE',
+  ];
   const monitor = world.spawn(nt, ['xtables-monitor', '--trace']);
   let traceOut = '';
   monitor.on('stdout', (b) => (traceOut += b.toString()));
   let caps: Capture[] = [];
   try {
     await world.run(nt, ['iptables', '-t', 'raw', '-I', ...traceRule]);
-    caps = await startCaptures(world, opts.spaces, `udp port 4789 or (tcp and net 10.244.0.0/16) or (tcp and host ${opts.dst})`);
+    caps = await startCaptures(
+      world,
+      opts.spaces,
+      `udp port 4789 or (tcp and net 10.244.0.0/16) or (tcp and host ${opts.dst})`,
+    );
     await world.exec(
       opts.from.target,
       ['sh', '-c', `printf 'HEAD / HTTP/1.0\\r\\n\\r\\n' | nc -w 2 ${opts.dst} ${opts.port} >/dev/null`],
@@ -466,12 +515,20 @@ export async function followTcp(
   const hops = await decide(world, raw, spaceById);
   const nat = parseTrace(traceOut, sport);
   if (nat) {
-    const at = hops.find((h) => h.leg === 'request' && h.space === opts.natNode.id && h.direction === 'in' && !h.master);
+    const at = hops.find(
+      (h) => h.leg === 'request' && h.space === opts.natNode.id && h.direction === 'in' && !h.master,
+    );
     if (at) at.decision.nat = nat;
   }
   return finish(
     world,
-    { kind: 'tcp', from: opts.from.id, to: `${opts.dst}:${opts.port}`, marker: `TCP source port ${sport ?? '?'}`, hops },
+    {
+      kind: 'tcp',
+      from: opts.from.id,
+      to: `${opts.dst}:${opts.port}`,
+      marker: `TCP source port ${sport ?? '?'}`,
+      hops,
+    },
     opts,
     spaceById,
     before,

@@ -13,7 +13,10 @@ export function decisionParts(h: Hop): string[] {
   const parts: string[] = [];
   if (d.nat?.backend) parts.push(`DNAT → ${d.nat.backend} (from the ${d.nat.source})`);
   if (d.nat?.serviceChain) parts.push(`${d.nat.serviceChain} → ${d.nat.endpointChain ?? '?'}`);
-  if (d.rewritten) parts.push(`${d.rewritten.field} ${d.rewritten.from} → ${d.rewritten.to} (${d.rewritten.by})`);
+  if (d.rewritten)
+    parts.push(
+      `${d.rewritten.field === 'source' ? 'src' : 'dst'} ${d.rewritten.from} → ${d.rewritten.to} (${d.rewritten.by})`,
+    );
   if (d.route)
     parts.push(
       !d.route.ok
@@ -22,7 +25,10 @@ export function decisionParts(h: Hop): string[] {
           ? 'local delivery'
           : `route ${d.route.via ? `via ${d.route.via} ` : ''}dev ${d.route.dev}`,
     );
-  if (d.neigh) parts.push('missing' in d.neigh ? `no neigh ${d.neigh.dst}` : `neigh ${d.neigh.dst} ${d.neigh.lladdr ?? ''}`.trim());
+  if (d.neigh)
+    parts.push(
+      'missing' in d.neigh ? `no neigh ${d.neigh.dst}` : `neigh ${d.neigh.dst} ${d.neigh.lladdr ?? ''}`.trim(),
+    );
   if (d.fdb) parts.push(d.fdb.dst ? `fdb → ${d.fdb.dst}` : `fdb ${d.fdb.mac} → ${d.fdb.dev}`);
   if (!parts.length && h.master) parts.push(`bridged (${h.master})`);
   return parts;
@@ -52,7 +58,9 @@ export function hopLine(h: Hop): string {
 }
 
 export function pathText(title: string, r: PathResult): string {
-  const lines = [`${title} (${r.marker}; ${r.hops.length} hops${r.transitMs !== undefined ? `, request through in ${r.transitMs} ms` : ''})`];
+  const lines = [
+    `${title} (${r.marker}; ${r.hops.length} hops${r.transitMs !== undefined ? `; ${r.transitMs} ms` : ''})`,
+  ];
   for (const leg of ['request', 'reply'] as const) {
     const hops = r.hops.filter((h) => h.leg === leg);
     if (!hops.length) continue;
@@ -60,6 +68,8 @@ export function pathText(title: string, r: PathResult): string {
     for (const h of hops) lines.push(hopLine(h));
   }
   if (r.drop)
-    lines.push(` dropped after ${r.drop.lastSeen.space} ${r.drop.lastSeen.ifname}: ${r.drop.reason} (${r.drop.detail})`);
+    lines.push(
+      ` dropped after ${r.drop.lastSeen.space} ${r.drop.lastSeen.ifname}: ${r.drop.reason} (${r.drop.detail})`,
+    );
   return lines.join('\n');
 }

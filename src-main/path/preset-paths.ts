@@ -4,8 +4,19 @@ import { followPing, followTcp, type PathResult, type PathSpace } from './follow
 import type { PresetWorld } from './preset.js';
 
 export function presetSpaces(p: PresetWorld): PathSpace[] {
-  const pod = (x: PresetWorld['client']): PathSpace => ({ id: `pod:${x.name}`, kind: 'pod', node: x.node, pod: x.name, target: x.target });
-  const node = (n: string): PathSpace => ({ id: `node:${n}`, kind: 'node', node: n, target: { kind: 'node', node: n } });
+  const pod = (x: PresetWorld['client']): PathSpace => ({
+    id: `pod:${x.name}`,
+    kind: 'pod',
+    node: x.node,
+    pod: x.name,
+    target: x.target,
+  });
+  const node = (n: string): PathSpace => ({
+    id: `node:${n}`,
+    kind: 'node',
+    node: n,
+    target: { kind: 'node', node: n },
+  });
   return [pod(p.client), node('node1'), node('node2'), pod(p.server)];
 }
 

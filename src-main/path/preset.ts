@@ -36,8 +36,23 @@ export function overlayCommands(i: number, underlayIps: string[]): string[][] {
   const cmds: string[][] = [];
   cmds.push(
     [
-      'ip', 'link', 'add', VXLAN.dev, 'address', vtepMacOf(i), 'type', 'vxlan', 'id', String(VXLAN.vni),
-      'local', underlayIps[i]!, 'dev', 'eth0', 'dstport', String(VXLAN.port), 'nolearning',
+      'ip',
+      'link',
+      'add',
+      VXLAN.dev,
+      'address',
+      vtepMacOf(i),
+      'type',
+      'vxlan',
+      'id',
+      String(VXLAN.vni),
+      'local',
+      underlayIps[i]!,
+      'dev',
+      'eth0',
+      'dstport',
+      String(VXLAN.port),
+      'nolearning',
     ],
     ['ip', 'addr', 'add', `${vtepAddrOf(i)}/32`, 'dev', VXLAN.dev],
     ['ip', 'link', 'set', VXLAN.dev, 'up'],
@@ -60,7 +75,12 @@ const podManifest = (name: string, node: string, labels: Record<string, string>)
   spec: {
     nodeName: node,
     containers: [
-      { name: 'httpd', image: 'busybox', command: ['httpd', '-f', '-p', '80'], ports: [{ name: 'http', containerPort: 80 }] },
+      {
+        name: 'httpd',
+        image: 'busybox',
+        command: ['httpd', '-f', '-p', '80'],
+        ports: [{ name: 'http', containerPort: 80 }],
+      },
     ],
   },
 });
@@ -86,7 +106,9 @@ export async function buildPresetWorld(): Promise<PresetWorld> {
   const { world, kubelet } = await buildWorld({
     nodes: names,
     loopback: 'plugin',
-    configs: Object.fromEntries(names.map((n, i) => [n, { file: DEFAULT_CONF_FILE, text: bridgeConfList(podCidrOf(i)) }])),
+    configs: Object.fromEntries(
+      names.map((n, i) => [n, { file: DEFAULT_CONF_FILE, text: bridgeConfList(podCidrOf(i)) }]),
+    ),
     pods: [],
     prepare: [],
   });
@@ -114,7 +136,7 @@ export async function buildPresetWorld(): Promise<PresetWorld> {
     const podIp = (name: string) =>
       until(`pod ${name} getting its IP`, async () => {
         const o = await api.call('GET', `/api/v1/namespaces/default/pods/${name}`);
-        return typeof o.status?.podIP === 'string' && kubelet.podByName(name)?.netns ? (o.status.podIP as string) : undefined;
+        return typeof o.status?.podIP === 'string' && kubelet.podByName(name)?.netns ? o.status.podIP : undefined;
       });
     const presetPod = async (name: string, node: string): Promise<PresetPod> => {
       const ip = await podIp(name);
@@ -125,7 +147,7 @@ export async function buildPresetWorld(): Promise<PresetWorld> {
     const svc = await api.call('GET', '/api/v1/namespaces/default/services/web');
     const service = { name: 'web', ip: svc.spec!.clusterIP as string, port: 80 };
     // kube-proxy's rules for the Service, with the server as its endpoint, on node1 (where the client's packet is DNATed)
-    await until('kube-proxy writing the Service\'s endpoint on node1', async () => {
+    await until("kube-proxy writing the Service's endpoint on node1", async () => {
       const r = await world.exec({ kind: 'node', node: 'node1' }, ['iptables-save', '-t', 'nat']);
       return r.stdout.includes(`--to-destination ${server.ip}:80`) ? true : undefined;
     });
