@@ -21,6 +21,8 @@ interface Report {
   ping: PathResult;
   service: PathResult;
   dropped: PathResult;
+  noNeighbour: PathResult;
+  ruled: PathResult;
   kernel: Record<
     string,
     { links: KernelLink[]; addrs: { ifname: string; addr_info: { local: string; prefixlen: number }[] }[] }
@@ -151,6 +153,16 @@ function expectReport(r: Report): void {
   expect(r.dropped.drop).toMatchObject({ reason: 'no route', lastSeen: { space: 'node:node1', ifname: 'cni0' } });
   expect(r.dropped.drop!.detail).toMatch(/^ip route get 10\.244\.2\.\d+ from 10\.244\.1\.\d+ iif cni0: .*unreachable/i);
   expect(r.dropped.hops.filter((h) => h.space !== 'pod:client' && h.space !== 'node:node1')).toEqual([]);
+
+  // no neighbour: node1's entry for node2's VTEP removed; the packet waits on ARP in node1, never leaving it
+  expect(r.noNeighbour.drop).toMatchObject({ reason: 'no neighbour', lastSeen: { space: 'node:node1' } });
+  expect(r.noNeighbour.drop!.detail).toMatch(/neighbour 10\.244\.2\.0 on flannel\.1: (none|FAILED|INCOMPLETE)/);
+  // a rule: node1's FORWARD DROP for ICMP to the server, named by its counter
+  expect(r.ruled.drop).toMatchObject({
+    reason: 'rule',
+    lastSeen: { space: 'node:node1', ifname: 'cni0' },
+    detail: `-A FORWARD -d ${r.server.ip}/32 -p icmp -j DROP`,
+  });
 
   // no capture, fakeroot or trace reader left in the world
   expect(r.procs.filter((c) => /tcpdump|fakeroot|faked|xtables/.test(c))).toEqual([]);
