@@ -75,6 +75,8 @@ export interface PathResult {
   drop?: Drop;
   /** The packet's own time through the path: first hop to last request hop, in ms. */
   transitMs?: number;
+  /** Where the follow's own time went, in ms from its start: captures listening, sent, captures stopped, done. */
+  timings?: { listening: number; sent: number; stopped: number; done: number };
 }
 
 interface Capture {
@@ -95,7 +97,21 @@ async function startCaptures(
 ): Promise<Capture[]> {
   const caps = spaces.map((space): Capture => {
     // -Z root under fakeroot: tcpdump's switch to user tcpdump is refused in a user namespace (docs/authoring.md)
-    const argv = ['fakeroot', 'tcpdump', '-Z', 'root', '-i', 'any', '-l', '-n', '-e', '-tt', '-vv', filter];
+    const argv = [
+      'fakeroot',
+      'tcpdump',
+      '-Z',
+      'root',
+      '-i',
+      'any',
+      '--immediate-mode',
+      '-l',
+      '-n',
+      '-e',
+      '-tt',
+      '-vv',
+      filter,
+    ];
     const c: Capture = { space, proc: world.spawn(space.target, argv), out: '', err: '' };
     c.proc.on('stdout', (b) => (c.out += b.toString()));
     c.proc.on('stderr', (b) => (c.err += b.toString()));
@@ -114,6 +130,19 @@ async function startCaptures(
     await sleep(20);
   }
   return caps;
+}
+
+/** Waits until no capture has printed for QUIET_MS (immediate mode: each packet is printed as it comes), at most 2 s. */
+async function settle(caps: Capture[], quietMs = 50, maxMs = 2000): Promise<void> {
+  const end = Date.now() + maxMs;
+  let size = -1;
+  let still = Date.now();
+  for (;;) {
+    const now = caps.reduce((n, c) => n + c.out.length, 0);
+    if (now !== size) [size, still] = [now, Date.now()];
+    if (Date.now() - still >= quietMs || Date.now() > end) return;
+    await sleep(5);
+  }
 }
 
 /** Stops each capture by the PID started (SIGINT: tcpdump flushes and exits), and waits for each. */
@@ -224,9 +253,24 @@ const about = (c: Captured) => c.packet;
 /** Reads each hop's decision from the kernel in its namespace. */
 async function decide(world: World, hops: Omit<Hop, 'decision'>[], spaces: Map<string, PathSpace>): Promise<Hop[]> {
   const states = new Map<string, NsState>();
-  for (const id of new Set(hops.map((h) => h.space))) states.set(id, await stateOf(world, spaces.get(id)!.target));
-  const out: Hop[] = [];
-  for (const [i, h] of hops.entries()) {
+  await Promise.all(
+    [...new Set(hops.map((h) => h.space))].map(async (id) =>
+      states.set(id, await stateOf(world, spaces.get(id)!.target)),
+    ),
+  );
+  // each hop's lookups are independent of the others': read them all at once
+  return Promise.all(hops.map((h, i) => decideHop(world, hops, i, h, spaces, states)));
+}
+
+async function decideHop(
+  world: World,
+  hops: Omit<Hop, 'decision'>[],
+  i: number,
+  h: Omit<Hop, 'decision'>,
+  spaces: Map<string, PathSpace>,
+  states: Map<string, NsState>,
+): Promise<Hop> {
+  {
     const t = spaces.get(h.space)!.target;
     const s = states.get(h.space)!;
     const d: Decision = {};
@@ -273,9 +317,8 @@ async function decide(world: World, hops: Omit<Hop, 'decision'>[], spaces: Map<s
       else if (prev.packet.dst !== p.dst)
         d.rewritten = { field: 'destination', from: prev.packet.dst, to: p.dst, by: 'DNAT' };
     }
-    out.push({ ...h, decision: d });
+    return { ...h, decision: d };
   }
-  return out;
 }
 
 /** Matches each capture's packets against the marker and makes them hops, ordered by time. */
@@ -390,28 +433,43 @@ export interface FollowOptions {
   toSpace: string;
 }
 
+/** Each namespace's links (to name a hop's kind and bridge) and filter counters (to name a dropping rule), read at once. */
+async function beforeSending(world: World, spaces: PathSpace[]) {
+  const links = new Map<string, Map<string, LinkInfo>>();
+  const before = new Map<string, string>();
+  await Promise.all(
+    spaces.map(async (s) => {
+      links.set(s.id, await linksOf(world, s.target));
+      before.set(s.id, (await world.exec(s.target, ['iptables-save', '-c', '-t', 'filter'])).stdout);
+    }),
+  );
+  return { links, before };
+}
+
 /** A ping from a pod: one echo request of a size nothing else sends, and its reply. */
 export async function followPing(
   world: World,
   opts: FollowOptions & { dst: string; src: string },
 ): Promise<PathResult> {
+  const t0 = performance.now();
+  const at = () => Math.round((performance.now() - t0) * 10) / 10;
   const size = 321; // the payload size is the marker; the ICMP id (the ping's PID) confirms it
   const ipLen = size + 28;
   const spaceById = new Map(opts.spaces.map((s) => [s.id, s]));
-  const links = new Map<string, Map<string, LinkInfo>>();
-  for (const s of opts.spaces) links.set(s.id, await linksOf(world, s.target));
-  const before = new Map<string, string>();
-  for (const s of opts.spaces)
-    before.set(s.id, (await world.exec(s.target, ['iptables-save', '-c', '-t', 'filter'])).stdout);
+  const { links, before } = await beforeSending(world, opts.spaces);
   const caps = await startCaptures(world, opts.spaces, `icmp or udp port 4789`);
+  const listening = at();
+  let sent = 0;
   try {
     await world.exec(opts.from.target, ['ping', '-c', '1', '-W', '2', '-s', String(size), opts.dst], {
       timeoutMs: 10_000,
     });
-    await sleep(200); // the last lines through the pipes
+    sent = at();
+    await settle(caps);
   } finally {
     await stopCaptures(caps);
   }
+  const stopped = at();
   const raw = hopsOf(caps, links, (p) => {
     if (p.l4.proto !== 'icmp' || p.length !== ipLen || !p.l4.icmp) return undefined;
     if (p.l4.icmp.type === 'echo request' && p.src === opts.src && p.dst === opts.dst) return 'request';
@@ -423,13 +481,15 @@ export async function followPing(
   const id = (firstReq?.vxlan?.inner ?? firstReq?.packet)?.l4.icmp?.id;
   const ours = raw.filter((h) => (h.vxlan?.inner ?? h.packet).l4.icmp?.id === id);
   const hops = await decide(world, ours, spaceById);
-  return finish(
+  const r = await finish(
     world,
     { kind: 'icmp', from: opts.from.id, to: opts.dst, marker: `ICMP id ${id ?? '?'}, ${ipLen} bytes`, hops },
     opts,
     spaceById,
     before,
   );
+  r.timings = { listening, sent, stopped, done: at() };
+  return r;
 }
 
 async function finish(
@@ -459,11 +519,7 @@ export async function followTcp(
   opts: FollowOptions & { src: string; dst: string; port: number; natNode: PathSpace },
 ): Promise<PathResult> {
   const spaceById = new Map(opts.spaces.map((s) => [s.id, s]));
-  const links = new Map<string, Map<string, LinkInfo>>();
-  for (const s of opts.spaces) links.set(s.id, await linksOf(world, s.target));
-  const before = new Map<string, string>();
-  for (const s of opts.spaces)
-    before.set(s.id, (await world.exec(s.target, ['iptables-save', '-c', '-t', 'filter'])).stdout);
+  const { links, before } = await beforeSending(world, opts.spaces);
   const nt = opts.natNode.target;
   const traceRule = [
     'PREROUTING',
@@ -495,7 +551,7 @@ export async function followTcp(
       ['sh', '-c', `printf 'HEAD / HTTP/1.0\\r\\n\\r\\n' | nc -w 2 ${opts.dst} ${opts.port} >/dev/null`],
       { timeoutMs: 15_000 },
     );
-    await sleep(200);
+    await settle(caps);
   } finally {
     if (caps.length) await stopCaptures(caps);
     await world.exec(nt, ['iptables', '-t', 'raw', '-D', ...traceRule]);
