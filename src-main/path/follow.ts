@@ -459,7 +459,7 @@ export async function followPing(
   const { links, before } = await beforeSending(world, opts.spaces);
   const caps = await startCaptures(world, opts.spaces, `icmp or udp port 4789`);
   const listening = at();
-  let sent = 0;
+  let sent: number;
   try {
     await world.exec(opts.from.target, ['ping', '-c', '1', '-W', '2', '-s', String(size), opts.dst], {
       timeoutMs: 10_000,
