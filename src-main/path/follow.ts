@@ -3,7 +3,7 @@
 // kernel there (route lookup, neighbour, bridge/VXLAN FDB, and for a Service the firewall's own trace).
 import type { Target, World } from '../world/world.js';
 import { parseCapture, type Captured, type Direction, type SeenPacket } from './capture-lines.js';
-import { parseTrace, type NatDecision } from './nat-trace.js';
+import { natFromCounters, parseTrace, type NatDecision } from './nat-trace.js';
 
 /** A namespace as the topology names it (src-main/netview: `node:NAME`, `pod:NAME`). */
 export interface PathSpace {
@@ -535,6 +535,7 @@ export async function followTcp(
     '-j',
     'TRACE',
   ];
+  const natBefore = (await world.exec(nt, ['iptables-save', '-c', '-t', 'nat'])).stdout;
   const monitor = world.spawn(nt, ['xtables-monitor', '--trace']);
   let traceOut = '';
   monitor.on('stdout', (b) => (traceOut += b.toString()));
@@ -569,7 +570,13 @@ export async function followTcp(
     return undefined;
   });
   const hops = await decide(world, raw, spaceById);
-  const nat = parseTrace(traceOut, sport);
+  // the kernel's trace; failing that, the nat rules whose counters moved (say which in `source`)
+  const nat =
+    parseTrace(traceOut, sport) ??
+    natFromCounters(
+      counterMoves(natBefore, (await world.exec(nt, ['iptables-save', '-c', '-t', 'nat'])).stdout),
+      opts.dst,
+    );
   if (nat) {
     const at = hops.find(
       (h) => h.leg === 'request' && h.space === opts.natNode.id && h.direction === 'in' && !h.master,

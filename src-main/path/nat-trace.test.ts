@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { chainTies, counterMoves } from './follow.js';
-import { parseTrace } from './nat-trace.js';
+import { natFromCounters, parseTrace } from './nat-trace.js';
 
 // xtables-monitor --trace in a world node (iptables 1.8.9, nf_tables)
 const TRACE = `PACKET: 2 31aca125 IN=cni0 MACSRC=22:31:1c:5a:22:43 MACDST=66:8b:1f:5e:8:ff MACPROTO=0800 SRC=10.244.1.2 DST=10.100.8.157 LEN=60 TOS=0x0 TTL=64 ID=38455 DF SPORT=39882 DPORT=80 SYN 
@@ -82,5 +82,23 @@ describe('chainTies', () => {
   it('keeps hops far apart in time order', () => {
     const far = [h('a', 'x', 'out', 1), h('b', 'y', 'out', 2), h('a', 'z', 'in', 3)];
     expect(chainTies(far)).toEqual(far);
+  });
+});
+
+describe('natFromCounters', () => {
+  it('reads the Service rule and the endpoint DNAT from the nat rules whose counters moved', () => {
+    const moved = [
+      '-A PREROUTING -m comment --comment "kubernetes service portals" -j KUBE-SERVICES',
+      '-A KUBE-SERVICES -d 10.96.0.7/32 -p tcp -m comment --comment "default/web:http cluster IP" -m tcp --dport 80 -j KUBE-SVC-CDGGSHYLG3RE2FKL',
+      '-A KUBE-SVC-CDGGSHYLG3RE2FKL -m comment --comment "default/web:http -> 10.244.2.2:80" -j KUBE-SEP-MODFGJMBXTNUPWPX',
+      '-A KUBE-SEP-MODFGJMBXTNUPWPX -p tcp -m comment --comment "default/web:http" -m tcp -j DNAT --to-destination 10.244.2.2:80',
+    ];
+    expect(natFromCounters(moved, '10.96.0.7')).toMatchObject({
+      source: 'counters',
+      serviceChain: 'KUBE-SVC-CDGGSHYLG3RE2FKL',
+      endpointChain: 'KUBE-SEP-MODFGJMBXTNUPWPX',
+      backend: '10.244.2.2:80',
+    });
+    expect(natFromCounters(moved.slice(0, 1), '10.96.0.7')).toBeUndefined();
   });
 });

@@ -58,3 +58,28 @@ export function parseTrace(text: string, sport: number | undefined): NatDecision
     ...(backend ? { backend } : {}),
   };
 }
+
+/**
+ * The fallback when no trace came (no xtables-monitor, or nftables mode): the nat rules whose packet counter
+ * moved between two `iptables-save -c -t nat` (`moved`, from counterMoves), in save order. A counter says a
+ * rule matched some packet in between, not which: the result says `counters`.
+ */
+export function natFromCounters(moved: string[], serviceIp: string): NatDecision | undefined {
+  const rules: TracedRule[] = moved.map((rule) => {
+    const chain = /^-A (\S+)/.exec(rule)?.[1] ?? '';
+    const jump = / -j (\S+)/.exec(rule)?.[1] ?? '';
+    return { table: 'nat', chain, verdict: jump.startsWith('KUBE-') ? `JUMP:${jump}` : jump, rule };
+  });
+  const svcRule = rules.find((r) => r.chain === 'KUBE-SERVICES' && r.rule.includes(`-d ${serviceIp}/32`));
+  const svc = svcRule ? / -j (KUBE-SVC-\S+)/.exec(svcRule.rule)?.[1] : undefined;
+  const dnat = rules.find((r) => r.chain.startsWith('KUBE-SEP-') && / -j DNAT --to-destination /.test(r.rule));
+  if (!svc && !dnat) return undefined;
+  const backend = dnat ? / --to-destination (\S+)/.exec(dnat.rule)?.[1] : undefined;
+  return {
+    source: 'counters',
+    rules,
+    ...(svc ? { serviceChain: svc } : {}),
+    ...(dnat ? { endpointChain: dnat.chain, dnatRule: dnat.rule } : {}),
+    ...(backend ? { backend } : {}),
+  };
+}
