@@ -42,7 +42,9 @@ async function main() {
     );
     console.log(`  before send: state, counters, captures listening, median: ${ms(median(stages.setup))}`);
     console.log(`  ping (exec into the pod, round trip, exit): ${ms(median(stages.ping))}`);
-    console.log(`  captures quiet for 50 ms, then stopped: ${ms(median(stages.stop))}`);
+    console.log(
+      `  the captures caught up (the answer seen at the source, then 100 ms quiet), stopped: ${ms(median(stages.stop))}`,
+    );
     console.log(`  parse + decisions read from the kernel: ${ms(median(stages.decide))}`);
   } finally {
     await p.destroy();

@@ -132,9 +132,14 @@ async function startCaptures(
   return caps;
 }
 
-/** Waits until no capture has printed for QUIET_MS (immediate mode: each packet is printed as it comes), at most 2 s. */
-async function settle(caps: Capture[], quietMs = 50, maxMs = 2000): Promise<void> {
+/**
+ * Waits for the captures to catch up (immediate mode: each packet is printed as it comes, but each tcpdump
+ * runs when it is scheduled): until the source's capture shows the answer the sender got (when it got one),
+ * then until no capture has printed for quietMs; at most maxMs in all.
+ */
+async function settle(caps: Capture[], answered: RegExp | undefined, quietMs = 100, maxMs = 3000): Promise<void> {
   const end = Date.now() + maxMs;
+  while (answered && !answered.test(caps[0]!.out) && Date.now() < end) await sleep(5);
   let size = -1;
   let still = Date.now();
   for (;;) {
@@ -461,11 +466,11 @@ export async function followPing(
   const listening = at();
   let sent: number;
   try {
-    await world.exec(opts.from.target, ['ping', '-c', '1', '-W', '2', '-s', String(size), opts.dst], {
+    const r = await world.exec(opts.from.target, ['ping', '-c', '1', '-W', '2', '-s', String(size), opts.dst], {
       timeoutMs: 10_000,
     });
     sent = at();
-    await settle(caps);
+    await settle(caps, r.code === 0 ? new RegExp(`ICMP echo reply, id \\d+, seq 0, length ${size + 8}`) : undefined);
   } finally {
     await stopCaptures(caps);
   }
@@ -547,12 +552,12 @@ export async function followTcp(
       opts.spaces,
       `udp port 4789 or (tcp and net 10.244.0.0/16) or (tcp and host ${opts.dst})`,
     );
-    await world.exec(
+    const r = await world.exec(
       opts.from.target,
       ['sh', '-c', `printf 'HEAD / HTTP/1.0\\r\\n\\r\\n' | nc -w 2 ${opts.dst} ${opts.port} >/dev/null`],
       { timeoutMs: 15_000 },
     );
-    await settle(caps);
+    await settle(caps, r.code === 0 ? /Flags \[S\.\]/ : undefined);
   } finally {
     if (caps.length) await stopCaptures(caps);
     await world.exec(nt, ['iptables', '-t', 'raw', '-D', ...traceRule]);
