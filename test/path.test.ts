@@ -169,6 +169,16 @@ function expectReport(r: Report): void {
 }
 
 describe('follow a packet in the preset world', () => {
+  it('podnet path refuses what it does not do yet, saying so', () => {
+    const r = spawnSync(process.execPath, [PODNET, 'path', 'pod/a', 'pod/b'], { encoding: 'utf8' });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/^podnet: podnet path pod\/a pod\/b: following a packet .* \(FROM TO\) is not built yet/);
+    expect(r.stderr).toContain('usage: podnet path [--json]');
+    expect(spawnSync(process.execPath, [PODNET, 'path', '--bogus'], { encoding: 'utf8' }).stderr).toMatch(
+      /Unknown option '--bogus'\nusage: podnet path \[--json\]/,
+    );
+  });
+
   for (const asNobody of [false, true])
     it(`the ping, the Service's DNAT, a dropped packet, against the kernel — as ${asNobody ? 'nobody' : 'root'}`, () => {
       const before = hostState();

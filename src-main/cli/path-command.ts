@@ -7,11 +7,17 @@ const USAGE = 'usage: podnet path [--json]';
 
 export async function pathCommand(args: string[], out: (s: string) => void, err: (s: string) => void): Promise<number> {
   let values: { json?: boolean };
+  let positionals: string[];
   try {
-    ({ values } = parseArgs({ args, options: { json: { type: 'boolean' } } }));
+    ({ values, positionals } = parseArgs({ args, allowPositionals: true, options: { json: { type: 'boolean' } } }));
   } catch (e) {
-    throw new UsageError(`${(e as Error).message}\n${USAGE}`);
+    // node's hint about positionals starting with '-' does not apply: this command takes none
+    throw new UsageError(`${(e as Error).message.replace(/\. To specify a positional argument.*$/s, '')}\n${USAGE}`);
   }
+  if (positionals.length)
+    throw new UsageError(
+      `podnet path ${positionals.join(' ')}: following a packet between places of a running world (FROM TO) is not built yet; podnet path follows its preset world's packets (docs/path.md)\n${USAGE}`,
+    );
   const [{ buildPresetWorld }, { followPresetPing, followPresetService }, { pathText }] = await Promise.all([
     import('../path/preset.js'),
     import('../path/preset-paths.js'),
