@@ -31,6 +31,9 @@ Usage:
                                 a world with its control plane (the real etcd, the lab's API server, the real
                                 kubectl 1.36 on every node): runs COMMAND on node1 (or --on), or opens a shell there;
                                 kube-proxy writes each node's rules in iptables mode (or --proxy-mode nftables)
+  podnet path [--json]          follow a packet: in a preset world (2 nodes, a VXLAN overlay, a pod on each, a
+                                ClusterIP Service) a ping pod → pod across nodes and a TCP request to the Service,
+                                hop by hop, with what moved each on (route, neighbour, FDB, the DNAT rule)
   podnet help
 `;
 
@@ -124,6 +127,8 @@ async function main(argv: string[]): Promise<number> {
       return (await import('./lab-command.js')).labCommand(rest, out, err);
     case 'cluster':
       return (await import('./cluster-command.js')).clusterCommand(rest, out, err);
+    case 'path':
+      return (await import('./path-command.js')).pathCommand(rest, out, err);
     case undefined:
     case 'help':
     case '--help':

@@ -25,6 +25,8 @@ export interface ControlPlaneOptions {
   onProxySync?: KubeProxyOptions['onSync'];
   /** Every API request and watch event from the first (the timeline's control-plane lane). */
   onActivity?: (a: ApiActivity) => void;
+  /** false leaves out the per-node host-gw route loop (pod-routes.ts): an overlay's own routes carry pod traffic. */
+  podRoutes?: boolean;
 }
 
 export async function startControlPlane(
@@ -45,7 +47,7 @@ export async function startControlPlane(
     stops.push(startEndpointSliceController(cluster.as(AGENTS.controllerManager('endpointslice-controller'))));
     stops.push(startControlPlaneRoutes(cluster.as(CONTROL_PLANE_ROUTES_AGENT), world));
     for (const node of world.nodes.keys()) {
-      stops.push(await startPodRoutes(cluster.as(routesAgent(node)), world, node));
+      if (opts.podRoutes !== false) stops.push(await startPodRoutes(cluster.as(routesAgent(node)), world, node));
       stops.push(
         startKubeProxy(cluster.as(AGENTS.kubeProxy(node)), world, node, {
           mode: opts.proxyMode ?? 'iptables',
