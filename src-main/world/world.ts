@@ -745,8 +745,12 @@ export class World {
 
   /** Whether the world has as many processes as its limit allows (a fork bomb, or a lab that leaks them). */
   atProcessLimit(): boolean {
-    // RLIMIT_NPROC also counts unshare, which holds the user namespace from outside the PID namespace
-    return this.limits.processes > 0 && this.processCount() >= this.limits.processes - 1;
+    if (this.limits.processes <= 0) return false;
+    // RLIMIT_NPROC also counts what holds the world's user namespace from outside its PID namespace (unshare,
+    // each terminal's pty-exec); and a full world sheds short-lived execs (probes, kube-proxy's syncs) that then
+    // wait to start again: a margin for both
+    const slack = Math.min(16, Math.floor(this.limits.processes / 20));
+    return this.processCount() >= this.limits.processes - 1 - slack;
   }
 
   get alive(): boolean {
