@@ -7,11 +7,10 @@
 // answering from the other node. Then the API server's and etcd's memory with 200 pods. Usage: npm run bench (after pod-lifecycle), or
 // npm run -s build && node out/bench/control-plane.js [--pods N]
 import { loadavg } from 'node:os';
-import { bridgeConfList, DEFAULT_CONF_FILE } from '../src-main/cni/defaults.js';
 import { startControlPlane } from '../src-main/cluster/control-plane.js';
 import { MIN_SYNC_PERIOD_MS, SYNC_BURST } from '../src-main/cluster/kube-proxy.js';
 import type { KubeObject } from '../src-main/cluster/resources.js';
-import { buildWorld } from '../src-main/session/world-spec.js';
+import { buildWorld, clusterWorldSpec } from '../src-main/session/world-spec.js';
 
 const arg = (name: string, dflt: number) =>
   process.argv.includes(name) ? Number(process.argv[process.argv.indexOf(name) + 1]) : dflt;
@@ -40,15 +39,7 @@ const isReady = (o: KubeObject) =>
   (o.status.conditions as { type: string; status: string }[]).some((c) => c.type === 'Ready' && c.status === 'True');
 
 async function main() {
-  const { world, kubelet } = await buildWorld({
-    nodes: NODES,
-    loopback: 'plugin',
-    configs: Object.fromEntries(
-      NODES.map((n, i) => [n, { file: DEFAULT_CONF_FILE, text: bridgeConfList(`10.244.${i + 1}.0/24`) }]),
-    ),
-    pods: [],
-    prepare: [],
-  });
+  const { world, kubelet } = await buildWorld(clusterWorldSpec(NODES));
   const t0 = performance.now();
   const plane = await startControlPlane(world, kubelet);
   const startMs = performance.now() - t0;

@@ -4,25 +4,16 @@
 // says how much it adds over the API's own write. Prints the medians, the ratio and the load average.
 // Usage: node out/bench/endpointslice-lag.js [--pods N]
 import { loadavg } from 'node:os';
-import { bridgeConfList, DEFAULT_CONF_FILE } from '../src-main/cni/defaults.js';
 import { startControlPlane } from '../src-main/cluster/control-plane.js';
 import type { KubeObject } from '../src-main/cluster/resources.js';
-import { buildWorld } from '../src-main/session/world-spec.js';
+import { buildWorld, clusterWorldSpec } from '../src-main/session/world-spec.js';
 
 const N = Number(process.argv[process.argv.indexOf('--pods') + 1]) || 20;
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 const names = ['node1', 'node2'];
-const { world, kubelet } = await buildWorld({
-  nodes: names,
-  loopback: 'plugin',
-  pods: [],
-  prepare: [],
-  configs: Object.fromEntries(
-    names.map((n, i) => [n, { file: DEFAULT_CONF_FILE, text: bridgeConfList(`10.244.${i + 1}.0/24`) }]),
-  ),
-});
+const { world, kubelet } = await buildWorld(clusterWorldSpec(names));
 const plane = await startControlPlane(world, kubelet);
 const api = plane.cluster;
 try {

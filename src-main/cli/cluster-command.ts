@@ -27,21 +27,12 @@ export async function clusterCommand(
   const names = Array.from({ length: nodes }, (_, i) => `node${i + 1}`);
   const on = values.on ?? 'node1';
   if (!names.includes(on)) throw new UsageError(`--on ${on}: the world's nodes are ${names.join(', ')}`);
-  const [{ buildWorld }, { bridgeConfList, DEFAULT_CONF_FILE }, { startControlPlane }] = await Promise.all([
+  const [{ buildWorld, clusterWorldSpec }, { startControlPlane }] = await Promise.all([
     import('../session/world-spec.js'),
-    import('../cni/defaults.js'),
     import('../cluster/control-plane.js'),
   ]);
   const t0 = performance.now();
-  const { world, kubelet } = await buildWorld({
-    nodes: names,
-    loopback: 'plugin',
-    configs: Object.fromEntries(
-      names.map((n, i) => [n, { file: DEFAULT_CONF_FILE, text: bridgeConfList(`10.244.${i + 1}.0/24`) }]),
-    ),
-    pods: [],
-    prepare: [],
-  });
+  const { world, kubelet } = await buildWorld(clusterWorldSpec(names));
   let plane: Awaited<ReturnType<typeof startControlPlane>> | undefined;
   try {
     const t1 = performance.now();

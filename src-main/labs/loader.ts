@@ -5,7 +5,7 @@ import { closeSync, constants, existsSync, fstatSync, openSync, readSync, realpa
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { Document, isAlias, isCollection, isPair, LineCounter, parseDocument, visit } from 'yaml';
 import type { z } from 'zod';
-import { bridgeConfList } from '../cni/defaults.js';
+import { bridgeConfList, defaultPodCidr } from '../cni/defaults.js';
 import {
   CHECK_KINDS,
   CHECK_SCHEMAS,
@@ -591,7 +591,7 @@ export function lintLab(dirIn: string): { lab?: Lab; errors: LintError[] } {
   nodeNames.forEach((n, i) => {
     const c = f.world.configs[n] ?? f.world.cni;
     if (c === 'none') configs[n] = undefined;
-    else if (c === 'default') configs[n] = { file: '10-podnet.conflist', text: bridgeConfList(`10.244.${i + 1}.0/24`) };
+    else if (c === 'default') configs[n] = { file: '10-podnet.conflist', text: bridgeConfList(defaultPodCidr(i)) };
     else if (c.from) {
       const r = readLabFile(dir, c.from, 'config file');
       if (r.error !== undefined) {

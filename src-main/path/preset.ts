@@ -1,5 +1,6 @@
 // The preset world `podnet path` follows packets through: 2 nodes joined by a flannel-style VXLAN overlay
 // (lab 10's commands), a pod on each made through the API, and a ClusterIP Service in front of node2's pod.
+import { defaultPodCidr } from '../cni/defaults.js';
 import type { ControlPlane } from '../cluster/control-plane.js';
 import type { KubeObject } from '../cluster/resources.js';
 import type { Kubelet } from '../runtime/kubelet.js';
@@ -7,7 +8,6 @@ import type { Target, World } from '../world/world.js';
 
 export const VXLAN = { dev: 'flannel.1', vni: 1, port: 4789 } as const;
 export const PRESET_NODES = ['node1', 'node2'] as const;
-export const podCidrOf = (i: number) => `10.244.${i + 1}.0/24`;
 /** A VTEP's fixed MAC (flannel publishes each node's in a Node annotation; fixed keeps the output the same each run). */
 export const vtepMacOf = (i: number) => `02:42:0a:f4:0${i + 1}:00`;
 const vtepAddrOf = (i: number) => `10.244.${i + 1}.0`;
@@ -60,7 +60,7 @@ export function overlayCommands(i: number, underlayIps: string[]): string[][] {
   underlayIps.forEach((ip, j) => {
     if (j === i) return;
     cmds.push(
-      ['ip', 'route', 'replace', podCidrOf(j), 'via', vtepAddrOf(j), 'dev', VXLAN.dev, 'onlink'],
+      ['ip', 'route', 'replace', defaultPodCidr(j), 'via', vtepAddrOf(j), 'dev', VXLAN.dev, 'onlink'],
       ['ip', 'neigh', 'replace', vtepAddrOf(j), 'lladdr', vtepMacOf(j), 'dev', VXLAN.dev, 'nud', 'permanent'],
       ['bridge', 'fdb', 'append', vtepMacOf(j), 'dev', VXLAN.dev, 'dst', ip],
     );
@@ -97,21 +97,12 @@ async function until<T>(what: string, check: () => Promise<T | undefined>, timeo
 }
 
 export async function buildPresetWorld(): Promise<PresetWorld> {
-  const [{ buildWorld }, { bridgeConfList, DEFAULT_CONF_FILE }, { startControlPlane }] = await Promise.all([
+  const [{ buildWorld, clusterWorldSpec }, { startControlPlane }] = await Promise.all([
     import('../session/world-spec.js'),
-    import('../cni/defaults.js'),
     import('../cluster/control-plane.js'),
   ]);
   const names = [...PRESET_NODES];
-  const { world, kubelet } = await buildWorld({
-    nodes: names,
-    loopback: 'plugin',
-    configs: Object.fromEntries(
-      names.map((n, i) => [n, { file: DEFAULT_CONF_FILE, text: bridgeConfList(podCidrOf(i)) }]),
-    ),
-    pods: [],
-    prepare: [],
-  });
+  const { world, kubelet } = await buildWorld(clusterWorldSpec(names));
   let plane: ControlPlane | undefined;
   const destroy = async () => {
     await plane?.stop();

@@ -1,5 +1,6 @@
 // A session's starting world as data (nodes, loopback mode, each node's CNI config, pods, prepare
 // commands), and how it is built: the same path for `podnet lab test`, the app and the benchmark.
+import { bridgeConfList, DEFAULT_CONF_FILE, defaultPodCidr } from '../cni/defaults.js';
 import { Kubelet, type PodSpec } from '../runtime/kubelet.js';
 import type { LoopbackMode } from '../runtime/containerd.js';
 import type { RuntimeKind } from '../runtime/cri-runtime.js';
@@ -162,6 +163,19 @@ export function provideControlPlane(start: ControlPlaneStarter): void {
 }
 
 /** A whole lab world from its spec; destroyed again if any step of it fails. */
+/** A plain cluster's world: these nodes, each with the default bridge conflist on its own pod CIDR, no pods. */
+export function clusterWorldSpec(nodes: string[]): WorldSpec {
+  return {
+    nodes,
+    loopback: 'plugin',
+    configs: Object.fromEntries(
+      nodes.map((n, i) => [n, { file: DEFAULT_CONF_FILE, text: bridgeConfList(defaultPodCidr(i)) }]),
+    ),
+    pods: [],
+    prepare: [],
+  };
+}
+
 export async function buildWorld(spec: WorldSpec): Promise<{ world: World; kubelet: Kubelet }> {
   const world = await createWorld({ nodes: spec.nodes });
   try {
