@@ -44,3 +44,24 @@ export async function observedState(ctx: CheckContext): Promise<Set<string>> {
 
 /** The entries in `after` that `before` lacks. */
 export const added = (before: Set<string>, after: Set<string>) => [...after].filter((l) => !before.has(l));
+
+/**
+ * Forgets observed entries (as ageing would): a learned FDB entry or a neighbour entry, by its line. The
+ * guard forgets what appeared around a check and runs it again: only what the check puts back is its own
+ * doing, not a fresh link's stray frames (IPv6 router solicitations, MLD) that happened to cross then.
+ */
+export async function forget(ctx: CheckContext, lines: string[]): Promise<void> {
+  const where = new Map(namespaces(ctx));
+  await Promise.all(
+    lines.map(async (l) => {
+      const neigh = /^(.+): neighbour (\S+) \(\S+\) on (\S+)$/.exec(l);
+      const fdb = /^(.+): \S+ learned (\S+) on (\S+)$/.exec(l);
+      const target = where.get((neigh ?? fdb)?.[1] ?? '');
+      if (!target) return;
+      const argv = neigh
+        ? ['ip', 'neigh', 'del', neigh[2]!, 'dev', neigh[3]!]
+        : ['bridge', 'fdb', 'del', fdb![2]!, 'dev', fdb![3]!, 'master'];
+      await ctx.world.exec(target, argv).catch(() => {}); // gone already: aged, or its link deleted
+    }),
+  );
+}

@@ -6,6 +6,9 @@ import { EventEmitter } from 'node:events';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { constants as osConstants } from 'node:os';
+
+const EAGAIN = osConstants.errno.EAGAIN;
 
 const enum Flag {
   NewNet = 1,
@@ -198,6 +201,8 @@ export class WorldInit extends EventEmitter<{ exit: [ExitStatus] }> {
   readonly dropped: string[] = [];
   private closed = false;
   private stderrText = '';
+  /** When a request last failed with EAGAIN: the world was at its process limit then (performance.now()). */
+  processLimitHitAt: number | undefined;
   readonly exited: Promise<ExitStatus>;
 
   private constructor(private readonly child: ChildProcess) {
@@ -422,6 +427,7 @@ export class WorldInit extends EventEmitter<{ exit: [ExitStatus] }> {
     switch (type) {
       case 'P':
         if (proc.pid) return this.drop(`a second 'P' for id ${id}`);
+        this.processLimitHitAt = undefined; // something could start: the world is not full now
         proc.onStarted(payload.readUInt32LE(0));
         break;
       case 'O':
@@ -440,6 +446,7 @@ export class WorldInit extends EventEmitter<{ exit: [ExitStatus] }> {
       case 'F': {
         const errno = payload.readInt32LE(0);
         const msg = payload.subarray(4).toString().replace(/\0.*$/s, '');
+        if (errno === EAGAIN) this.processLimitHitAt = performance.now();
         this.procs.delete(id);
         proc.onFailed(new WorldInitError(msg, errno));
         break;

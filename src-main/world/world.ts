@@ -152,6 +152,9 @@ export interface WorldOptions {
  * and stop a fork bomb or a runaway plugin long before the machine notices. The world as a whole
  * gets 2 GiB, or half the machine's memory where that is less.
  */
+/** How long an EAGAIN from the world counts as "at its limit": longer than the engine's status tick (5 s). */
+export const PROCESS_LIMIT_MEMORY_MS = 6000;
+
 export const DEFAULT_LIMITS: WorldLimits = {
   processes: 1000,
   memoryBytes: 4 * 1024 ** 3,
@@ -725,8 +728,8 @@ export class World {
   }
 
   /**
-   * How many processes the world has now, counted from the engine's side (in the world nothing more
-   * may start once it is at its limit): every process in the world's PID namespace.
+   * How many tasks the world has now, as its limits count them: every thread in the world's PID namespace,
+   * and what entered the world from outside it (unshare, each terminal's pty-exec: their children are born in it).
    */
   processCount(): number {
     const ns = readlinkSync(`/proc/${this.hostPid(1)}/ns/pid`);
@@ -734,8 +737,9 @@ export class World {
     for (const d of readdirSync('/proc')) {
       if (!/^\d+$/.test(d)) continue;
       try {
-        // RLIMIT_NPROC counts threads: etcd's and the API server's count as much as processes
-        if (readlinkSync(`/proc/${d}/ns/pid`) === ns) n += readdirSync(`/proc/${d}/task`).length;
+        // RLIMIT_NPROC and PIDs count threads: etcd's and the API server's count as much as processes
+        if (readlinkSync(`/proc/${d}/ns/pid`) === ns || readlinkSync(`/proc/${d}/ns/pid_for_children`) === ns)
+          n += readdirSync(`/proc/${d}/task`).length;
       } catch {
         /* gone, or not ours to read */
       }
@@ -743,14 +747,16 @@ export class World {
     return n;
   }
 
-  /** Whether the world has as many processes as its limit allows (a fork bomb, or a lab that leaks them). */
+  /**
+   * Whether the world is at its process limit (a fork bomb, or a lab that leaks processes): a request of the
+   * engine's failed with EAGAIN in the last few seconds, or the count is within 5 % of the limit. A count alone
+   * misses it: a full world sheds what cannot start its threads (etcd, the API server) the moment it fills.
+   */
   atProcessLimit(): boolean {
     if (this.limits.processes <= 0) return false;
-    // RLIMIT_NPROC also counts what holds the world's user namespace from outside its PID namespace (unshare,
-    // each terminal's pty-exec); and a full world sheds short-lived execs (probes, kube-proxy's syncs) that then
-    // wait to start again: a margin for both
-    const slack = Math.min(16, Math.floor(this.limits.processes / 20));
-    return this.processCount() >= this.limits.processes - 1 - slack;
+    const hit = this.init.processLimitHitAt;
+    if (hit !== undefined && performance.now() - hit < PROCESS_LIMIT_MEMORY_MS) return true;
+    return this.processCount() >= this.limits.processes - Math.max(1, Math.floor(this.limits.processes / 20));
   }
 
   get alive(): boolean {
