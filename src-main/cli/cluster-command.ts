@@ -46,7 +46,7 @@ export async function clusterCommand(
     };
     plane = await startControlPlane(world, kubelet, { proxyMode, onProxySync });
     err(
-      `podnet cluster: ${nodes} node${nodes > 1 ? 's' : ''} in ${Math.round(t1 - t0)} ms, the control plane (etcd, API server, scheduler, kubelet watch) in ${Math.round(performance.now() - t1)} ms; kubectl on ${on}; kube-proxy in ${proxyMode} mode on every node`,
+      `podnet cluster: ${nodes} node${nodes > 1 ? 's' : ''} in ${Math.round(t1 - t0)} ms, the control plane (etcd, API server, scheduler, EndpointSlice controller, CoreDNS stand-in, kubelet watch) in ${Math.round(performance.now() - t1)} ms; kubectl on ${on}; kube-proxy in ${proxyMode} mode on every node`,
     );
     const target = { kind: 'node' as const, node: on };
     if (positionals.length) {
