@@ -164,3 +164,29 @@ describe('a world over its memory limit', () => {
     expect(done.after).toBe('still here\n');
   }, 120_000);
 });
+
+describe('the watches of several worlds in one engine process (a workshop’s seats)', () => {
+  it('each counts and kills only in its own world, though their ticks share one read of /proc', async () => {
+    const a = await createWorld({ nodes: 1, limits: { worldMemoryBytes: LIMIT } });
+    const b = await createWorld({ nodes: 1, limits: { worldMemoryBytes: LIMIT } });
+    try {
+      const node = { kind: 'node' as const, node: 'node1' };
+      // b holds a good part of what a may hold: a's watch must not count it, b's must not act
+      const held = b.spawn(node, ['perl', '-e', '$s = "x" x (60 * 1048576); sleep 1000']);
+      const grower = a.spawn(node, ['perl', '-e', GROWER]);
+      const growerPid = await grower.started;
+      await held.started;
+      const exit = await grower.exited;
+      expect(exit).toEqual({ code: null, signal: 9 });
+      expect(a.memory!.kills.map((k) => k.pid)).toEqual([growerPid]);
+      expect(b.memory!.kills).toEqual([]);
+      // b’s holder (perl may keep two copies: 120 MiB) is alive and counted in b only
+      expect((await b.exec(node, ['sh', '-c', 'kill -0 $(pidof perl) && echo alive'])).stdout).toBe('alive\n');
+      const inB = worldProcesses(b.hostPid(1), false).filter((p) => p.comm === 'perl');
+      expect(inB).toHaveLength(1);
+      expect(worldProcesses(a.hostPid(1), false).some((p) => p.hostPid === inB[0]!.hostPid)).toBe(false);
+    } finally {
+      await Promise.all([a.destroy(), b.destroy()]);
+    }
+  }, 120_000);
+});

@@ -83,13 +83,14 @@ export function processMemory(pid: number): number {
   }
 }
 
-/**
- * Every process of a world: those in its PID namespace (world-init's children, and terminals that
- * entered it with nsenter), and their descendants in PID namespaces a lab made inside it.
- */
-export function worldProcesses(initHostPid: number, precise = true): WorldProc[] {
-  const worldNs = readlinkSync(`/proc/${initHostPid}/ns/pid`);
-  const all: (Omit<WorldProc, 'bytes'> & { rss: number })[] = [];
+/** One row of the engine's /proc: what a world's watch needs of every process. */
+interface ProcRow extends Omit<WorldProc, 'bytes'> {
+  rss: number;
+}
+
+/** Every process the engine's /proc shows, with its parent, start, RSS and PID namespace. */
+function scanProcs(): ProcRow[] {
+  const all: ProcRow[] = [];
   for (const d of readdirSync('/proc')) {
     if (!/^\d+$/.test(d)) continue;
     const st = readStat(d);
@@ -107,18 +108,40 @@ export function worldProcesses(initHostPid: number, precise = true): WorldProc[]
       /* gone, or not ours to read */
     }
   }
-  const members = new Set(all.filter((p) => p.pidNs === worldNs).map((p) => p.hostPid));
+  return all;
+}
+
+let shared: { at: number; rows: ProcRow[] } | undefined;
+/**
+ * The scan the watches of one engine share: a workshop's engine holds a world per seat, and their watches
+ * tick on the same clock (below), so one read of /proc serves them all instead of one per world.
+ */
+function sharedScan(): ProcRow[] {
+  const now = performance.now();
+  if (!shared || now - shared.at > SHARED_SCAN_MS) shared = { at: now, rows: scanProcs() };
+  return shared.rows;
+}
+/** How old a shared scan may be: well under a tick, so each tick still sees the world anew. */
+const SHARED_SCAN_MS = 50;
+
+/**
+ * Every process of a world: those in its PID namespace (world-init's children, and terminals that
+ * entered it with nsenter), and their descendants in PID namespaces a lab made inside it.
+ */
+export function worldProcesses(initHostPid: number, precise = true, rows: ProcRow[] = scanProcs()): WorldProc[] {
+  const worldNs = readlinkSync(`/proc/${initHostPid}/ns/pid`);
+  const members = new Set(rows.filter((p) => p.pidNs === worldNs).map((p) => p.hostPid));
   // a nested PID namespace's processes descend from a world process (unshare -p in a terminal)
   for (let grew = true; grew;) {
     grew = false;
-    for (const p of all) {
+    for (const p of rows) {
       if (!members.has(p.hostPid) && members.has(p.ppid)) {
         members.add(p.hostPid);
         grew = true;
       }
     }
   }
-  return all
+  return rows
     .filter((p) => members.has(p.hostPid))
     .map(({ rss, ...p }) => ({ ...p, bytes: precise ? processMemory(p.hostPid) : rss }));
 }
@@ -155,6 +178,12 @@ export function chooseVictim(procs: WorldProc[], spared: Set<number>): WorldProc
   return procs.filter((p) => !spared.has(p.hostPid) && p.bytes >= floor).sort((a, b) => b.bytes - a.bytes)[0];
 }
 
+/** A delay of at least `ms` that ends on a multiple of `interval`: the watches of every world tick together. */
+function alignedDelay(ms: number, interval: number): number {
+  const now = Date.now();
+  return Math.ceil((now + ms) / interval) * interval - now;
+}
+
 export class MemoryWatch extends EventEmitter<{ kill: [MemoryKill]; over: [{ totalBytes: number; message: string }] }> {
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
@@ -184,16 +213,19 @@ export class MemoryWatch extends EventEmitter<{ kill: [MemoryKill]; over: [{ tot
 
   private schedule(ms: number): void {
     if (this.stopped) return;
-    this.timer = setTimeout(() => {
-      const t0 = performance.now();
-      try {
-        this.tick();
-      } catch {
-        // world-init is gone: the world is ending, and destroy() stops the watch
-      }
-      // a world of a thousand processes takes longer to read: never more than a fifth of a core
-      this.schedule(Math.max(this.intervalMs, 4 * (performance.now() - t0)));
-    }, ms);
+    this.timer = setTimeout(
+      () => {
+        const t0 = performance.now();
+        try {
+          this.tick();
+        } catch {
+          // world-init is gone: the world is ending, and destroy() stops the watch
+        }
+        // a world of a thousand processes takes longer to read: never more than a fifth of a core
+        this.schedule(Math.max(this.intervalMs, 4 * (performance.now() - t0)));
+      },
+      alignedDelay(ms, this.intervalMs),
+    );
     this.timer.unref();
   }
 
@@ -201,7 +233,7 @@ export class MemoryWatch extends EventEmitter<{ kill: [MemoryKill]; over: [{ tot
   tick(): MemoryKill | undefined {
     const { limitBytes } = this.opts;
     // RSS from stat first (cheap); PSS (smaps_rollup, dearer with a thousand processes) only near the limit
-    let procs = worldProcesses(this.opts.initHostPid, false);
+    let procs = worldProcesses(this.opts.initHostPid, false, sharedScan());
     let total = procs.reduce((s, p) => s + p.bytes, 0);
     if (limitBytes > 0 && total > limitBytes) {
       procs = worldProcesses(this.opts.initHostPid, true);
