@@ -2,9 +2,9 @@
 // resource with namespace and name), the step the timeline draws for a request and for a watch event,
 // and which lanes an operation shows.
 import { describe, expect, it } from 'vitest';
-import { placeOf, whoOf } from '../src-main/cluster/audit.js';
+import { placeOf, readyPodsOf, whoOf } from '../src-main/cluster/audit.js';
 import { AGENTS } from '../src-main/cluster/cluster.js';
-import { apiStep, podKeyOf, withoutApp } from '../src-main/timeline/api-lane.js';
+import { apiStep, podKeyOf, slicePod, withoutApp } from '../src-main/timeline/api-lane.js';
 import { lanesOf } from '../src-renderer/timeline/layout.js';
 
 describe('the API activity lines', () => {
@@ -122,5 +122,38 @@ describe('the control-plane lane', () => {
     expect(lanesOf([s('apiserver')]).map((l) => l.component)).toEqual(['apiserver']);
     expect(lanesOf([s('apiserver'), s('kubelet')])).toHaveLength(6);
     expect(lanesOf([])).toHaveLength(5);
+  });
+});
+
+describe('which pod an EndpointSlice change follows', () => {
+  const open = { creates: ['default/a', 'default/b'], deletes: ['default/old'] };
+  it('is the pod it newly lists as ready, even when another pod’s create ends later', () => {
+    expect(slicePod(['default/a'], [], open)).toBe('default/a');
+    expect(slicePod(['default/a', 'default/b'], ['default/a'], open)).toBe('default/b');
+    // the same ready set again (the watch events of that write): b's create is the latest that fits
+    expect(slicePod(['default/a'], undefined, open)).toBe('default/a');
+  });
+  it('is the pod it stopped listing when a deletion is under way', () => {
+    expect(slicePod(['default/a'], ['default/a', 'default/old'], open)).toBe('default/old');
+    expect(slicePod([], ['default/old'], { creates: [], deletes: ['default/old', 'default/x'] })).toBe('default/old');
+  });
+  it('is none when no open operation fits', () => {
+    expect(slicePod(['default/z'], ['default/z'], { creates: ['default/a'], deletes: [] })).toBeUndefined();
+  });
+});
+
+describe('an EndpointSlice’s ready pods, as the audit records them', () => {
+  it('lists the ready endpoints’ pods (a missing ready counts as ready), not the rest', () => {
+    expect(
+      readyPodsOf({
+        endpoints: [
+          { conditions: { ready: true }, targetRef: { kind: 'Pod', name: 'a' } },
+          { conditions: {}, targetRef: { kind: 'Pod', name: 'b' } },
+          { conditions: { ready: false }, targetRef: { kind: 'Pod', name: 'c' } },
+          { conditions: { ready: true } },
+        ],
+      }),
+    ).toEqual(['a', 'b']);
+    expect(readyPodsOf({ endpoints: null })).toEqual([]);
   });
 });

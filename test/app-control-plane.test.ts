@@ -20,7 +20,7 @@ interface Report {
   states: string[];
   text: string;
   op: { kind: string; state: string; node: string; title?: string };
-  steps: { component: string; name: string; start: number; end: number | null }[];
+  steps: { component: string; name: string; start: number; end: number | null; summary?: string }[];
   kinds: string[];
   deleted: { state: string; steps: string[] };
   podsAfter: string[];
@@ -69,6 +69,9 @@ describe.each([
     const proxied = at(/^watch MODIFIED endpointslices default\/web-\w{5} → .*kube-proxy/);
     expect(slice).toBeGreaterThan(status);
     expect(proxied).toBeGreaterThan(slice);
+    // the slice's change that joined this pod's operation lists it as ready (that is why it joined)
+    expect(r.steps[slice]!.summary).toMatch(/ · ready: (.*, )?web(, |$)/);
+    expect(r.steps[proxied]!.summary).toMatch(/ · ready: (.*, )?web(, |$)/);
     // every request took its time, on one axis with the kubelet's SyncPod
     for (const s of r.steps) expect(s.end).not.toBeNull();
     expect(r.steps[sync]!.end!).toBeLessThanOrEqual(r.steps[status]!.start + 1);

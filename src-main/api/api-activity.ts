@@ -10,6 +10,8 @@ export interface ApiPlace {
   name?: string;
   /** status, binding. */
   sub?: string;
+  /** An EndpointSlice's ready endpoints, by the pods they point to (targetRef): which pod's Ready a write follows. */
+  readyPods?: string[];
 }
 
 export interface ApiRequestRecord extends ApiPlace {

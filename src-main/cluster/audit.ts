@@ -55,6 +55,17 @@ function verbOf(method: string, watching: boolean, named: boolean): string {
   return verbs[method] ?? (named ? 'get' : 'list');
 }
 
+interface SliceLike {
+  endpoints?: { conditions?: { ready?: boolean }; targetRef?: { kind?: string; name?: string } }[] | null;
+}
+
+/** The pods an EndpointSlice lists as ready (EndpointSlice semantics: a missing `ready` is ready). */
+export function readyPodsOf(slice: SliceLike): string[] {
+  return (slice.endpoints ?? [])
+    .filter((e) => e.conditions?.ready !== false && e.targetRef?.kind === 'Pod' && e.targetRef.name)
+    .map((e) => e.targetRef!.name!);
+}
+
 /**
  * Audits one request: a line when it is answered (a watch: when its stream starts). Called by the API
  * server's process before the request is handled.
@@ -69,12 +80,17 @@ export function auditRequest(req: IncomingMessage, res: ServerResponse, write: (
   const byName = /(?:^|,)metadata\.name=([^,]+)/.exec(url.searchParams.get('fieldSelector') ?? '')?.[1];
   // a create names its object only in the body: the answer's metadata gives the name (and namespace)
   let created: { name?: string; namespace?: string } | undefined;
-  if (method === 'POST' && !place.name) {
+  // an EndpointSlice written says which pods it now lists as ready: the timeline's link to a pod's Ready
+  let readyPods: string[] | undefined;
+  const sliceWrite = place.resource === 'endpointslices' && ['POST', 'PUT', 'PATCH'].includes(method);
+  if ((method === 'POST' && !place.name) || sliceWrite) {
     const end = res.end.bind(res) as (...a: unknown[]) => ServerResponse;
     res.end = ((...a: unknown[]) => {
       if (typeof a[0] === 'string' && res.statusCode < 300) {
         try {
-          created = (JSON.parse(a[0]) as { metadata?: { name?: string; namespace?: string } }).metadata;
+          const answer = JSON.parse(a[0]) as SliceLike & { metadata?: { name?: string; namespace?: string } };
+          if (method === 'POST' && !place.name) created = answer.metadata;
+          if (sliceWrite) readyPods = readyPodsOf(answer);
         } catch {
           /* not JSON: no name to add */
         }
@@ -95,6 +111,7 @@ export function auditRequest(req: IncomingMessage, res: ServerResponse, write: (
     ...(!place.name && byName ? { name: byName } : {}),
     ...(created?.name ? { name: created.name } : {}),
     ...(!place.namespace && created?.namespace ? { namespace: created.namespace } : {}),
+    ...(readyPods ? { readyPods } : {}),
     code: res.statusCode,
   });
   let done = false;
@@ -142,6 +159,7 @@ export class WatchAudit {
         ...(m.namespace ? { namespace: m.namespace } : {}),
         ...(m.name ? { name: m.name } : {}),
         rv: m.resourceVersion ?? '',
+        ...(resource === 'endpointslices' ? { readyPods: readyPodsOf(e.object as SliceLike) } : {}),
         to: [],
       };
       this.pending.set(event, r);

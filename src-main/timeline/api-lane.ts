@@ -40,6 +40,10 @@ export const isHeartbeat = (a: ApiActivity) =>
 const round = (ms: number) => Math.round(ms * 1000) / 1000;
 
 /** The step and its details, `base` being the operation's time zero (wall clock, ms). */
+/** An EndpointSlice's ready pods, as the step's summary says them. */
+const readyText = (a: ApiActivity) =>
+  a.readyPods ? ` · ready: ${a.readyPods.length ? a.readyPods.join(', ') : 'none'}` : '';
+
 export function apiStep(a: ApiActivity, id: number, base: number): { step: TimelineStep; detail: TimelineStepDetail } {
   const start = round(a.at - base);
   const target = targetOf(a);
@@ -54,7 +58,7 @@ export function apiStep(a: ApiActivity, id: number, base: number): { step: Timel
       ...(a.code >= 400 && !(a.code === 404 && a.verb === 'get')
         ? { error: `${a.code}: the API server refused ${a.method} ${a.path}` }
         : {}),
-      summary: `${a.method} ${a.path} → ${a.code}${a.instance ? ` · ${a.who} ${a.instance}` : ''}`,
+      summary: `${a.method} ${a.path} → ${a.code}${a.instance ? ` · ${a.who} ${a.instance}` : ''}${readyText(a)}`,
     };
     const inputs = {
       component: a.who,
@@ -72,7 +76,11 @@ export function apiStep(a: ApiActivity, id: number, base: number): { step: Timel
       detail: {
         step,
         inputs: JSON.stringify(inputs, null, 2),
-        outputs: JSON.stringify({ code: a.code, ms: a.ms }, null, 2),
+        outputs: JSON.stringify(
+          { code: a.code, ms: a.ms, ...(a.readyPods ? { readyPods: a.readyPods } : {}) },
+          null,
+          2,
+        ),
       },
     };
   }
@@ -82,7 +90,7 @@ export function apiStep(a: ApiActivity, id: number, base: number): { step: Timel
     name: `watch ${a.type} ${target} → ${[...new Set(a.to)].join(', ')}`,
     start,
     end: start,
-    summary: `resourceVersion ${a.rv}: sent on ${a.to.length} watch${a.to.length === 1 ? '' : 'es'}`,
+    summary: `resourceVersion ${a.rv}: sent on ${a.to.length} watch${a.to.length === 1 ? '' : 'es'}${readyText(a)}`,
   };
   return {
     step,
@@ -93,7 +101,28 @@ export function apiStep(a: ApiActivity, id: number, base: number): { step: Timel
         null,
         2,
       ),
-      outputs: JSON.stringify({ sentTo: a.to }, null, 2),
+      outputs: JSON.stringify({ sentTo: a.to, ...(a.readyPods ? { readyPods: a.readyPods } : {}) }, null, 2),
     },
   };
+}
+
+/**
+ * Which pod an EndpointSlice change is about, by pod key (namespace/name), among the pod operations open:
+ * a pod it newly lists as ready whose create is ending, else one it stopped listing whose deletion is under
+ * way; failing both, one it lists as ready (creates) or does not (deletions). The latest such operation wins.
+ */
+export function slicePod(
+  readyNow: readonly string[],
+  readyBefore: readonly string[] | undefined,
+  open: { creates: readonly string[]; deletes: readonly string[] },
+): string | undefined {
+  const now = new Set(readyNow);
+  const before = new Set(readyBefore ?? []);
+  const last = (keys: readonly string[], fits: (k: string) => boolean) => keys.filter(fits).at(-1);
+  return (
+    last(open.creates, (k) => now.has(k) && !before.has(k)) ??
+    last(open.deletes, (k) => before.has(k) && !now.has(k)) ??
+    last(open.creates, (k) => now.has(k)) ??
+    last(open.deletes, (k) => !now.has(k))
+  );
 }

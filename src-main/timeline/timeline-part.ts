@@ -23,7 +23,7 @@ import { nodeFolder } from '../fs/world-files.js';
 import { NODE_PATHS } from '../world/world.js';
 import { installFailingPlugin, removeNetns } from './faults.js';
 import type { ApiActivity } from '../api/api-activity.js';
-import { apiStep, podKeyOf, withoutApp } from './api-lane.js';
+import { apiStep, slicePod, podKeyOf, withoutApp } from './api-lane.js';
 import { StepThrough } from './step-through.js';
 
 /** Operations kept; the oldest finished ones go first. */
@@ -170,6 +170,7 @@ export class TimelinePart implements SessionPart, Pick<PodnetApi, TimelineMethod
       clearTimeout(op.api?.expiry);
     }
     this.apiOps.clear();
+    this.slices.clear();
     const world = this.session?.world;
     this.session = undefined;
     for (const op of this.ops.values()) {
@@ -302,7 +303,7 @@ export class TimelinePart implements SessionPart, Pick<PodnetApi, TimelineMethod
     if (open) return this.addApi(open, a);
     // the EndpointSlice controller's write and kube-proxy's watch events follow a pod's Ready (or its
     // deletion): they join that pod's operation, the seeds' sequence to its end
-    const follows = a.resource === 'endpointslices' ? this.sliceFollows() : undefined;
+    const follows = a.resource === 'endpointslices' ? this.sliceFollows(a) : undefined;
     if (follows) return this.addApi(follows, a);
     // a pod created or deleted through the API begins its operation (with kubectl's requests just before)
     const begins =
@@ -332,13 +333,25 @@ export class TimelinePart implements SessionPart, Pick<PodnetApi, TimelineMethod
     this.addApi(this.backgroundOp(a.at), a);
   }
 
-  /** The pod operation a slice change is about: one ending after its status write, else a deletion under way. */
-  private sliceFollows(): Op | undefined {
-    const open = [...this.apiOps.values()];
-    return (
-      open.filter((o) => o.info.kind === 'apiCreate' && o.api!.finishing).at(-1) ??
-      open.filter((o) => o.info.kind === 'apiDelete').at(-1)
-    );
+  /** Each EndpointSlice's ready pods as last seen, and the operation that change joined (its watch events follow it). */
+  private slices = new Map<string, { ready: string; keys: string[]; op: Op | undefined }>();
+
+  /** The pod operation a slice change is about (api-lane.ts's slicePod); without the slice's endpoints, the latest one ending. */
+  private sliceFollows(a: ApiActivity): Op | undefined {
+    const open = [...this.apiOps.entries()];
+    const creates = open.filter(([, o]) => o.info.kind === 'apiCreate' && o.api!.finishing).map(([k]) => k);
+    const deletes = open.filter(([, o]) => o.info.kind === 'apiDelete').map(([k]) => k);
+    if (!a.readyPods || !a.name) return this.apiOps.get(creates.at(-1) ?? deletes.at(-1) ?? '');
+    const ns = a.namespace ?? 'default';
+    const name = `${ns}/${a.name}`;
+    const keys = a.readyPods.map((p) => `${ns}/${p}`).sort();
+    const ready = keys.join(',');
+    const seen = this.slices.get(name);
+    // the controller's write, then each watcher's event of the same slice: one change, one operation
+    if (seen?.ready === ready && seen.op && [...this.apiOps.values()].includes(seen.op)) return seen.op;
+    const op = this.apiOps.get(slicePod(keys, seen?.keys, { creates, deletes }) ?? '');
+    this.slices.set(name, { ready, keys, op });
+    return op;
   }
 
   private takeKubectl(): ApiActivity[] {
