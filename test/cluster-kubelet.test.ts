@@ -464,3 +464,71 @@ describe("the kubelet server's and the API server's stream formats", () => {
     );
   });
 });
+
+/**
+ * A pod whose SyncPod fails is synced again after the pod worker's back-off (pod_workers.go completeWork):
+ * 10–15 s after a sandbox that could not be made, 1–1.5 s after the network gate. Each failure's event is
+ * counted on one Event, as client-go's recorder aggregates them; the pod is ContainerCreating meanwhile.
+ */
+const RETRY = String.raw`
+conf=/etc/cni/net.d/10-podnet.conflist
+cp $conf /root/good.conflist
+# a plugin that is not there: the config loads (NetworkReady stays true), CNI ADD fails
+sed -i 's/"portmap"/"portmapp"/' $conf
+kubectl run web --image=busybox --restart=Never
+waitfor "kubectl get events --field-selector involvedObject.name=web,reason=FailedCreatePodSandBox -o name | grep -q ."
+mark web-pending; kubectl get pod web --no-headers | awk '{print $2, $3}'
+kubectl get pod web -o jsonpath='{.status.phase} {.status.reason}|{.status.containerStatuses[0].state.waiting.reason}{"\n"}'
+cp /root/good.conflist $conf
+# no new request: the kubelet's own retry makes it
+waitfor "kubectl get pod web -o jsonpath={.status.phase} | grep -q Running"
+mark web-events; kubectl get events --field-selector involvedObject.name=web,reason=FailedCreatePodSandBox -o jsonpath='{.items[0].message}{"\n"}{.items[0].count}{"\n"}{range .items[*]}x{end}{"\n"}'
+# no config at all: the network gate (NetworkReady=false); bound by name, past the not-ready taint
+rm $conf
+waitfor "kubectl get node node1 -o jsonpath='{.status.conditions[?(@.type==\"Ready\")].status}' | grep -q False"
+kubectl run gated --image=busybox --restart=Never --overrides='{"spec": {"nodeName": "node1"}}'
+waitfor "kubectl get events --field-selector involvedObject.name=gated,reason=NetworkNotReady -o jsonpath='{.items[0].count}' | grep -q '^[3-9]'"
+mark gated-pending; kubectl get pod gated --no-headers | awk '{print $2, $3}'
+kubectl get events --field-selector involvedObject.name=gated,reason=NetworkNotReady -o jsonpath='{.items[0].message}{"\n"}'
+cp /root/good.conflist $conf
+waitfor "kubectl get pod gated -o jsonpath={.status.phase} | grep -q Running"
+mark gated-running; kubectl get pod gated --no-headers | awk '{print $2, $3}'
+mark end
+`;
+
+function expectRetries(out: string): void {
+  expect(out).not.toContain('GAVE UP WAITING');
+  expect(section(out, 'web-pending').trim().split('\n')).toEqual([
+    '0/1 ContainerCreating',
+    // no reason on the pod's status: the sandbox's failure is in the events only, as the kubelet does it
+    'Pending |ContainerCreating',
+  ]);
+  const [message, count, events] = section(out, 'web-events').trim().split('\n');
+  expect(message).toMatch(
+    /^Failed to create pod sandbox: rpc error: code = Unknown desc = failed to setup network for sandbox "\w+": plugin type="portmapp" failed \(add\): failed to find plugin "portmapp" in path \[\/opt\/cni\/bin\]$/,
+  );
+  // one Event, counted: the first failure, then one per retry 10–15 s apart (a sync on every status write made dozens)
+  expect(events).toBe('x');
+  expect(Number(count)).toBeGreaterThanOrEqual(1);
+  expect(Number(count)).toBeLessThanOrEqual(3);
+  const gated = section(out, 'gated-pending').trim().split('\n');
+  expect(gated[0]).toBe('0/1 ContainerCreating');
+  expect(gated[1]).toMatch(
+    /^network is not ready: container runtime network not ready: NetworkReady=false reason:NetworkPluginNotReady/,
+  );
+  expect(section(out, 'gated-running').trim()).toBe('1/1 Running');
+}
+
+describe('a pod whose sync failed is synced again by the kubelet', () => {
+  it('as root: after a sandbox failure (10–15 s) and after the network gate (1–1.5 s), with counted events', async () => {
+    const r = await podnet(['cluster', '--nodes', '1', '--', PRELUDE + RETRY]);
+    expectRetries(r.stdout);
+    expect(r.code).toBe(0);
+  }, 240_000);
+
+  it('as an unprivileged user: the same', () => {
+    const r = spawnAsNobody([process.execPath, PODNET, 'cluster', '--nodes', '1', '--', PRELUDE + RETRY], 200_000);
+    expectRetries(r.stdout);
+    expect(r.status).toBe(0);
+  }, 240_000);
+});

@@ -74,7 +74,17 @@ interface Tracked {
   /** The status PATCHes, one after the other. */
   patches: Promise<unknown>;
   /** Repeated events by message: the one to count them in. */
-  repeats: Map<string, { name: string; count: number; first: number }>;
+  repeats: Repeats;
+}
+
+/** Events already recorded, by reason and message: the one a repeat adds its count to. */
+type Repeats = Map<string, { name: string; count: number; first: number }>;
+
+/** A pod whose SyncPod failed: its repeated events, its first sync's time, and the retry due. */
+interface Failing {
+  repeats: Repeats;
+  startTime: string;
+  retry?: NodeJS.Timeout;
 }
 
 function statusOf(t: Tracked, hostIP: string): Record<string, unknown> {
@@ -137,6 +147,50 @@ function statusOf(t: Tracked, hostIP: string): Record<string, unknown> {
   };
 }
 
+/** pod_workers.go: the back-off after a failed sync (kubelet's backOffPeriod), and after the network gate's. */
+const SYNC_BACKOFF_MS = 10_000;
+const NETWORK_NOT_READY_BACKOFF_MS = 1000;
+/** wait.Jitter's factor for both (workerBackOffPeriodJitterFactor): up to half as long again. */
+const BACKOFF_JITTER = 0.5;
+/** The watch event type the back-off's timer hands to the pod worker. */
+const RETRY = 'RETRY';
+
+/** A pod SyncPod could not start, as the kubelet's status says it: Pending, each container ContainerCreating. */
+function pendingStatus(containers: ApiContainer[], hostIP: string, startTime: string): Record<string, unknown> {
+  const t = now();
+  const unready = `containers with unready status: [${containers.map((c) => c.name).join(' ')}]`;
+  const cond = (type: string, status: boolean, reason?: string) => ({
+    type,
+    status: status ? 'True' : 'False',
+    lastProbeTime: null,
+    lastTransitionTime: t,
+    ...(reason ? { reason, message: unready } : {}),
+  });
+  return {
+    phase: 'Pending',
+    conditions: [
+      cond('PodReadyToStartContainers', false),
+      cond('Initialized', true),
+      cond('Ready', false, 'ContainersNotReady'),
+      cond('ContainersReady', false, 'ContainersNotReady'),
+      cond('PodScheduled', true),
+    ],
+    hostIP,
+    hostIPs: [{ ip: hostIP }],
+    startTime,
+    qosClass: 'BestEffort',
+    containerStatuses: containers.map((c) => ({
+      name: c.name,
+      ready: false,
+      started: false,
+      restartCount: 0,
+      image: imageOf(c),
+      imageID: '',
+      state: { waiting: { reason: 'ContainerCreating' } },
+    })),
+  };
+}
+
 /** A container's exit code as the runtime reports it (128 + the signal when a signal ended it). */
 async function exitCodeOf(c: RunningContainer): Promise<number> {
   const timeout = new Promise<undefined>((r) => setTimeout(() => r(undefined), 5000).unref());
@@ -152,6 +206,7 @@ export function startPodSync(cluster: ApiClient, world: World, kubelet: Kubelet)
   const tracked = new Map<string, Tracked>();
   /** The last event that came while its pod was being worked on: handled once the work ends. */
   const missed = new Map<string, [string, KubeObject]>();
+  const failing = new Map<string, Failing>();
   const stopServers = startKubeletServers(world, kubelet);
 
   const podPath = (api: KubeObject) =>
@@ -168,23 +223,24 @@ export function startPodSync(cluster: ApiClient, world: World, kubelet: Kubelet)
   };
 
   /**
-   * Unhealthy, as client-go's recorder aggregates a repeat (same reason and message, within 10 minutes):
-   * the first is created, the next ones PATCH its count and lastTimestamp (describe: "x3 over 5s").
+   * An event as client-go's recorder aggregates a repeat (same reason and message, within 10 minutes): the
+   * first is created, the next ones PATCH its count and lastTimestamp (describe: "x3 over 5s").
    */
-  const unhealthy = (t: Tracked, message: string) => {
-    const node = t.pod.spec.node;
-    const seen = t.repeats.get(message);
+  const repeatEvent = (repeats: Repeats, api: KubeObject, node: string, reason: string, message: string) => {
+    const seen = repeats.get(`${reason}\n${message}`);
     const at = new Date();
     if (!seen || at.getTime() - seen.first > 600_000) {
-      const name = recordEvent(cluster, t.api, 'Warning', 'Unhealthy', message, from(node));
-      t.repeats.set(message, { name, count: 1, first: at.getTime() });
+      const name = recordEvent(cluster, api, 'Warning', reason, message, from(node));
+      repeats.set(`${reason}\n${message}`, { name, count: 1, first: at.getTime() });
       return;
     }
     seen.count += 1;
-    const ns = t.api.metadata?.namespace ?? 'default';
+    const ns = api.metadata?.namespace ?? 'default';
     const patch = { count: seen.count, lastTimestamp: at.toISOString().replace(/\.\d+Z$/, 'Z') };
     void cluster.call('PATCH', `/api/v1/namespaces/${ns}/events/${seen.name}`, patch, MERGE).catch(() => {});
   };
+  const unhealthy = (t: Tracked, message: string) =>
+    repeatEvent(t.repeats, t.api, t.pod.spec.node, 'Unhealthy', message);
 
   /** The readiness workers of a pod's containers (prober manager AddPod). */
   const startProbes = (t: Tracked) => {
@@ -246,26 +302,46 @@ export function startPodSync(cluster: ApiClient, world: World, kubelet: Kubelet)
         workers: [],
         ready: new Map(),
         since: new Map(),
-        startTime: now(),
+        startTime: failing.get(key)?.startTime ?? now(),
         startedAt: new Map(),
         patches: Promise.resolve(),
         repeats: new Map(),
       };
       tracked.set(key, t);
+      clearTimeout(failing.get(key)?.retry);
+      failing.delete(key);
       startProbes(t);
       await setStatus(t);
     } catch (e) {
-      const message = `Failed to create pod sandbox: ${(e as Error).message}`;
-      recordEvent(cluster, api, 'Warning', 'FailedCreatePodSandBox', message, from(node));
-      // as the kubelet reports a sandbox it could not make: the pod stays Pending, with the reason
-      const t = now();
-      const conditions = [
-        { type: 'PodReadyToStartContainers', status: 'False', lastProbeTime: null, lastTransitionTime: t },
-        { type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: t },
-      ];
-      const status = { phase: 'Pending', conditions, message, reason: 'FailedCreatePodSandBox' };
+      const error = (e as Error).message;
+      const f: Failing = failing.get(key) ?? { repeats: new Map(), startTime: now() };
+      failing.set(key, f);
+      // the status SyncPod writes first (generateAPIPodStatus): Pending, its containers waiting in ContainerCreating
+      const status = pendingStatus(containers, world.node(node).underlayIp, f.startTime);
       await cluster.call('PATCH', `${podPath(api)}/status`, { status }, MERGE).catch(() => {});
+      // kubelet.go's SyncPod: the network gate's own event, else the sandbox's (kuberuntime_manager.go)
+      const notReady = error.startsWith('network is not ready:');
+      if (notReady) repeatEvent(f.repeats, api, node, 'NetworkNotReady', error);
+      else {
+        // the kubelet's own error says it already (kuberuntime_sandbox.go: "Failed to create pod sandbox: rpc error: …")
+        const message = error.startsWith('Failed to create pod sandbox:')
+          ? error
+          : `Failed to create pod sandbox: ${error}`;
+        repeatEvent(f.repeats, api, node, 'FailedCreatePodSandBox', message);
+      }
+      // pod_workers.go completeWork: the pod is synced again after a back-off, the network gate's sooner
+      const base = notReady ? NETWORK_NOT_READY_BACKOFF_MS : SYNC_BACKOFF_MS;
+      clearTimeout(f.retry);
+      f.retry = setTimeout(() => void retry(api, key), base * (1 + Math.random() * BACKOFF_JITTER));
+      f.retry.unref();
     }
+  };
+
+  /** A pod whose SyncPod failed, synced again unless it was deleted or runs by now. */
+  const retry = async (api: KubeObject, key: string) => {
+    const fresh = await cluster.call('GET', podPath(api)).catch(() => undefined);
+    if (!failing.has(key) || !fresh || fresh.metadata?.deletionTimestamp || kubelet.pods.has(key)) return;
+    run(RETRY, fresh);
   };
 
   /**
@@ -323,8 +399,13 @@ export function startPodSync(cluster: ApiClient, world: World, kubelet: Kubelet)
     }
     working.add(key);
     try {
-      if (type === 'DELETED' || api.metadata?.deletionTimestamp) await terminate(api, node, key, type === 'DELETED');
-      else if (!kubelet.pods.has(key)) await sync(api, node, key);
+      if (type === 'DELETED' || api.metadata?.deletionTimestamp) {
+        clearTimeout(failing.get(key)?.retry);
+        failing.delete(key);
+        await terminate(api, node, key, type === 'DELETED');
+      }
+      // a failed pod waits for its back-off: the kubelet acts on spec changes, not on its own status writes
+      else if (!kubelet.pods.has(key) && (type === RETRY || !failing.has(key))) await sync(api, node, key);
     } finally {
       working.delete(key);
     }
@@ -384,5 +465,6 @@ export function startPodSync(cluster: ApiClient, world: World, kubelet: Kubelet)
     unobserve();
     stopServers();
     for (const t of tracked.values()) for (const w of t.workers) w.stop();
+    for (const f of failing.values()) clearTimeout(f.retry);
   };
 }

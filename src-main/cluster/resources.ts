@@ -83,14 +83,44 @@ const ageColumn: Column = {
 
 type Condition = { type?: string; status?: string };
 const conditionsOf = (o: KubeObject) => (Array.isArray(o.status?.conditions) ? o.status.conditions : []) as Condition[];
-type ContainerStatus = { ready?: boolean; restartCount?: number };
+type ContainerStatus = {
+  ready?: boolean;
+  restartCount?: number;
+  state?: {
+    waiting?: { reason?: string };
+    running?: unknown;
+    terminated?: { reason?: string; exitCode?: number; signal?: number };
+  };
+};
 
-/** The pod's STATUS column as kubectl's printer reduces it: the phase, or Terminating once deleted. */
+/**
+ * The STATUS column as kubectl's pod printer makes it (printers.go printPod): the phase, or the pod's
+ * reason; then the last container's waiting or terminated reason (ContainerCreating, Completed, Error);
+ * Terminating while a deleted pod has not ended.
+ */
 function podStatus(o: KubeObject): string {
-  if (o.metadata?.deletionTimestamp) return 'Terminating';
-  const reason = o.status?.reason;
-  if (typeof reason === 'string' && reason) return reason;
-  return typeof o.status?.phase === 'string' ? o.status.phase : 'Pending';
+  const phase = typeof o.status?.phase === 'string' ? o.status.phase : 'Pending';
+  let reason = typeof o.status?.reason === 'string' && o.status.reason ? o.status.reason : phase;
+  const statuses = (Array.isArray(o.status?.containerStatuses) ? o.status.containerStatuses : []) as ContainerStatus[];
+  let running = false;
+  for (const c of [...statuses].reverse()) {
+    const { waiting, terminated } = c.state ?? {};
+    if (waiting?.reason) reason = waiting.reason;
+    else if (terminated?.reason) reason = terminated.reason;
+    else if (terminated)
+      reason = terminated.signal ? `Signal:${terminated.signal}` : `ExitCode:${terminated.exitCode ?? 0}`;
+    else if (c.ready && c.state?.running) running = true;
+  }
+  // a container still running after another completed: Running, or NotReady without the Ready condition
+  if (reason === 'Completed' && running) {
+    const conditions = (Array.isArray(o.status?.conditions) ? o.status.conditions : []) as {
+      type?: string;
+      status?: string;
+    }[];
+    reason = conditions.some((c) => c.type === 'Ready' && c.status === 'True') ? 'Running' : 'NotReady';
+  }
+  if (o.metadata?.deletionTimestamp && phase !== 'Succeeded' && phase !== 'Failed') return 'Terminating';
+  return reason;
 }
 
 const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
