@@ -104,7 +104,7 @@ describe('podnet cluster: the real kubectl against the lab API server and the re
   it('as root: nodes Ready, a pod applied and run, read back (wide, jsonpath, etcd), refused with the API error, deleted', async () => {
     const r = await podnet(['cluster', '--', SCRIPT]);
     expect(r.stderr).toMatch(
-      /podnet cluster: 2 nodes in \d+ ms, the control plane \(etcd, API server, scheduler, kubelet watch\) in \d+ ms/,
+      /podnet cluster: 2 nodes in \d+ ms, the control plane \(etcd, API server, scheduler, EndpointSlice controller, CoreDNS stand-in, kubelet watch\) in \d+ ms/,
     );
     expectCluster(r.stdout);
     expect(r.code).toBe(0);
