@@ -86,7 +86,7 @@ mark tail; kubectl logs exec -c good --tail 1
 mark no-container; kubectl get --raw /api/v1/namespaces/default/pods/exec/log 2>&1; echo "exit $?"
 mark bad-container; kubectl get --raw '/api/v1/namespaces/default/pods/exec/log?container=nope' 2>&1; echo "exit $?"
 mark kubectl-default; kubectl logs exec 2>&1 | head -n 2
-mark exec-cmd; kubectl exec exec -c good -- sh -c 'hostname; cat /tmp/exec-ok; echo to-stderr >&2; exit 3' 2>&1; echo "exit $?"
+mark exec-cmd; kubectl exec exec -c good -- sh -c 'hostname; cat /tmp/exec-ok; echo to-stderr >&2; exit 3' 2>/root/exec-err; echo "exit $?"; cat /root/exec-err
 mark exec-stdin; echo from-stdin | kubectl exec -i exec -c good -- cat; echo "exit $?"
 cat > /tmp/bad.yaml <<'Y'
 apiVersion: v1
@@ -208,7 +208,8 @@ function expectProbes(out: string): void {
   expect(section(out, 'kubectl-default')).toBe('Defaulted container "good" out of: good, bad\nline one');
   // kubectl exec over WebSocket (v5.channel.k8s.io): in the container (its hostname, its files), stdout,
   // stderr, the exit code from the error stream's Status, and stdin with -i
-  expect(section(out, 'exec-cmd')).toBe('exec\nexec-probed\nto-stderr\ncommand terminated with exit code 3\nexit 3');
+  // (stdout and stderr apart: kubectl copies its two streams concurrently, so 2>&1 may interleave them either way)
+  expect(section(out, 'exec-cmd')).toBe('exec\nexec-probed\nexit 3\nto-stderr\ncommand terminated with exit code 3');
   expect(section(out, 'exec-stdin')).toBe('from-stdin\nexit 0');
   const refused = section(out, 'refused');
   expect(refused).toMatch(/The Pod "bad" is invalid/);
