@@ -38,6 +38,19 @@ describe('places', () => {
     await expect(resolvePlace(w, 'svc:web', true)).rejects.toThrow(
       'a packet is sent from a pod or a node, not a Service',
     );
+    const odd = namesOnlyWorld(
+      ['node1'],
+      [
+        { name: 'hostnet', node: 'node1', ip: '192.0.2.11', netns: '' },
+        { name: 'starting', node: 'node1', ip: '', netns: '/run/netns/cni-x' },
+      ],
+    );
+    await expect(resolvePlace(odd, 'hostnet', true)).rejects.toThrow(
+      "hostnet: pod hostnet is on its node's network (hostNetwork): follow from node:node1 instead",
+    );
+    await expect(resolvePlace(odd, 'pod:starting', false)).rejects.toThrow(
+      'pod:starting: pod starting has no IP yet: wait until it runs',
+    );
     await expect(resolvePlace(namesOnlyWorld(['node1'], []), 'svc:web', false)).rejects.toThrow(
       /control plane is not running/,
     );
