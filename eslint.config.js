@@ -19,6 +19,7 @@ const layers = {
   timeline: ['api', 'cni', 'fs', 'runtime', 'session', 'world'],
   config: ['api', 'cni', 'fs', 'netview', 'runtime', 'session', 'world'],
   labs: ['api', 'cni', 'fs', 'netview', 'runtime', 'session', 'world'],
+  path: ['api', 'cluster', 'cni', 'runtime', 'world'],
   engine: [
     'api',
     'cluster',
@@ -27,6 +28,7 @@ const layers = {
     'fs',
     'labs',
     'netview',
+    'path',
     'runtime',
     'session',
     'terminal',
