@@ -34,6 +34,9 @@ Usage:
   podnet path [--json]          follow a packet: in a preset world (2 nodes, a VXLAN overlay, a pod on each, a
                                 ClusterIP Service) a ping pod → pod across nodes and a TCP request to the Service,
                                 hop by hop, with what moved each on (route, neighbour, FDB, the DNAT rule)
+  podnet workshop [--seats N] [--host ADDR] [--port P] [--labs DIR] [--state DIR] [--idle-minutes M]
+                                a room on one server: each learner who joins gets a seat (their own world,
+                                terminals, lab and progress); prints the join URL and the instructor's URL
   podnet help
 `;
 
@@ -129,6 +132,8 @@ async function main(argv: string[]): Promise<number> {
       return (await import('./cluster-command.js')).clusterCommand(rest, out, err);
     case 'path':
       return (await import('./path-command.js')).pathCommand(rest, out, err);
+    case 'workshop':
+      return (await import('./workshop-command.js')).workshopCommand(rest, out, err);
     case undefined:
     case 'help':
     case '--help':
