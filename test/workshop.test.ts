@@ -8,6 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { startWorkshop, type Workshop } from '../src-main/workshop/workshop-server.js';
 import { stepBudgetMs } from '../src-main/workshop/room.js';
+import { INSTRUCTOR_JS, JOIN_JS } from '../src-main/workshop/pages.js';
+import { Script } from 'node:vm';
 import { RENDERER } from './e2e/harness.js';
 
 let w: Workshop;
@@ -250,6 +252,12 @@ describe('joining a room', () => {
       i.close();
       g.close();
     }
+  });
+});
+
+describe('the pages’ scripts', () => {
+  it('parse (served as files of their own: the CSP allows no inline script)', () => {
+    for (const js of [JOIN_JS, INSTRUCTOR_JS]) expect(() => new Script(js)).not.toThrow();
   });
 });
 

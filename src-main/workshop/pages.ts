@@ -168,39 +168,64 @@ export const INSTRUCTOR_JS = `'use strict';
     if (e.key === 'Escape' && !$('confirm').hidden) { pendingConfirm = null; $('confirm').hidden = true; }
   });
   function reply(r) { $('result').textContent = r.ok ? r.message : 'failed: ' + r.message; }
+  // rows are made once per seat and updated in place: a button keeps its focus while the times tick
+  var rows = {};
+  function setText(node, text) { if (node.textContent !== text) node.textContent = text; }
+  function makeRow(s) {
+    var tr = el('tr', null, { 'data-testid': 'seat-' + s.name, 'data-seat': s.id });
+    var c = {};
+    var who = el('td');
+    who.appendChild(el('span', s.name, { 'data-testid': 'seat-name' }));
+    c.page = el('span', '', { class: 'muted' });
+    who.appendChild(c.page);
+    tr.appendChild(who);
+    ['lab', 'step', 'checks'].forEach(function (k) { c[k] = el('td', '', { 'data-testid': 'seat-' + k }); tr.appendChild(c[k]); });
+    c.onStep = el('td', '', { 'data-testid': 'seat-on-step' });
+    c.onStepText = el('span');
+    c.flag = el('span', ' ⚑ long on this step', { class: 'flag', 'data-testid': 'seat-flag' });
+    c.onStep.appendChild(c.onStepText);
+    c.onStep.appendChild(c.flag);
+    tr.appendChild(c.onStep);
+    c.active = el('td', '', { 'data-testid': 'seat-active' });
+    c.world = el('td', '', { 'data-testid': 'seat-world' });
+    tr.appendChild(c.active);
+    tr.appendChild(c.world);
+    var act = el('td');
+    c.watch = el('a', 'Watch', { target: '_blank', rel: 'noopener noreferrer', 'data-testid': 'seat-watch', 'aria-label': 'Watch ' + s.name + "'s seat (read-only)" });
+    act.appendChild(c.watch);
+    var reset = el('button', 'Reset', { type: 'button', 'data-testid': 'seat-reset', 'aria-label': 'Reset ' + s.name + "'s seat" });
+    reset.addEventListener('click', function () {
+      var cur = seats.filter(function (x) { return x.id === s.id; })[0] || s;
+      var what = cur.lab ? cur.name + "'s lab starts again at step 1 (a fresh world; their progress in it is cleared)." : cur.name + "'s world is started afresh.";
+      confirmThen('Reset ' + cur.name + '\\'s seat? ' + what, function () { send({ op: 'reset', seat: s.id }, reply); });
+    });
+    act.appendChild(reset);
+    tr.appendChild(act);
+    return { tr: tr, c: c };
+  }
   function render() {
     var now = Date.now();
     var body = $('seats');
-    body.textContent = '';
     $('empty').hidden = seats.length > 0;
     seats.forEach(function (s) {
+      var r = rows[s.id] || (rows[s.id] = makeRow(s));
+      if (r.tr.parentNode !== body) body.appendChild(r.tr);
+      var c = r.c;
       var onStep = now - s.stepSince;
       var overdue = s.stepBudgetMs !== null && s.step !== null && onStep > s.stepBudgetMs;
-      var tr = el('tr', null, { 'data-testid': 'seat-' + s.name, 'data-seat': s.id, 'data-overdue': String(overdue) });
-      if (overdue) tr.className = 'overdue';
-      var who = el('td');
-      who.appendChild(el('span', s.name, { 'data-testid': 'seat-name' }));
-      if (!s.connected) who.appendChild(el('span', ' (page closed)', { class: 'muted' }));
-      tr.appendChild(who);
-      tr.appendChild(el('td', s.lab ? s.lab.title : '—', { 'data-testid': 'seat-lab', 'data-lab': s.lab ? s.lab.id : '' }));
-      tr.appendChild(el('td', s.step === null ? '—' : (s.step + 1) + ' of ' + s.lab.steps, { 'data-testid': 'seat-step' }));
-      tr.appendChild(el('td', s.checks ? s.checks.passed + ' of ' + s.checks.total + (s.checks.complete ? ' ✓' : '') : '—', { 'data-testid': 'seat-checks' }));
-      var t = el('td', s.step === null ? '—' : ago(onStep), { 'data-testid': 'seat-on-step' });
-      if (overdue) t.appendChild(el('span', ' ⚑ long on this step', { class: 'flag', 'data-testid': 'seat-flag', title: 'more than ' + ago(s.stepBudgetMs) + ', ' + 3 + '× this step\\'s share of the lab\\'s stated time' }));
-      tr.appendChild(t);
-      tr.appendChild(el('td', ago(now - s.lastActivity) + ' ago', { 'data-testid': 'seat-active' }));
-      tr.appendChild(el('td', s.busy ? s.busy : s.idleStopped ? 'stopped (idle; rebuilt on return)' : s.world, { 'data-testid': 'seat-world' }));
-      var act = el('td');
-      var watch = el('a', 'Watch', { href: s.mirror, target: '_blank', rel: 'noopener noreferrer', 'data-testid': 'seat-watch', 'aria-label': 'Watch ' + s.name + "'s seat (read-only)" });
-      act.appendChild(watch);
-      var reset = el('button', 'Reset', { type: 'button', 'data-testid': 'seat-reset', 'aria-label': 'Reset ' + s.name + "'s seat" });
-      reset.addEventListener('click', function () {
-        var what = s.lab ? s.name + "'s lab starts again at step 1 (a fresh world; their progress in it is cleared)." : s.name + "'s world is started afresh.";
-        confirmThen('Reset ' + s.name + '\\'s seat? ' + what, function () { send({ op: 'reset', seat: s.id }, reply); });
-      });
-      act.appendChild(reset);
-      tr.appendChild(act);
-      body.appendChild(tr);
+      r.tr.setAttribute('data-overdue', String(overdue));
+      r.tr.className = overdue ? 'overdue' : '';
+      setText(c.page, s.connected ? '' : ' (page closed)');
+      setText(c.lab, s.lab ? s.lab.title : '—');
+      c.lab.setAttribute('data-lab', s.lab ? s.lab.id : '');
+      setText(c.step, s.step === null ? '—' : (s.step + 1) + ' of ' + s.lab.steps);
+      setText(c.checks, s.checks ? s.checks.passed + ' of ' + s.checks.total + (s.checks.complete ? ' ✓' : '') : '—');
+      setText(c.onStepText, s.step === null ? '—' : ago(onStep));
+      c.flag.hidden = !overdue;
+      if (s.stepBudgetMs !== null) c.flag.title = 'more than ' + ago(s.stepBudgetMs) + ': 3× this step\\'s share of the lab\\'s stated time';
+      setText(c.active, ago(now - s.lastActivity) + ' ago');
+      setText(c.world, s.busy ? s.busy : s.idleStopped ? 'stopped (idle; rebuilt on return)' : s.world);
+      if (c.watch.getAttribute('href') !== s.mirror) c.watch.setAttribute('href', s.mirror);
     });
   }
   $('assign-form').addEventListener('submit', function (ev) {

@@ -1,6 +1,6 @@
 // A workshop seat's word from the instructor (a message to every seat), or the banner of a read-only
 // mirror: a bar of its own over the workspace, in its own React root, so the workspace is unchanged.
-import { useEffect, useState } from 'react';
+import { useState, useSyncExternalStore } from 'react';
 import { createRoot } from 'react-dom/client';
 import type { PodnetClient } from '../../src-main/api/client.ts';
 import type { Payload } from '../../src-main/api/contract.ts';
@@ -8,10 +8,30 @@ import './workshop.css';
 
 type Notice = Payload<'workshop.notice'>;
 
-function WorkshopNotice({ client }: { client: PodnetClient }) {
-  const [message, setMessage] = useState<Notice | null>(null);
-  const [mirror, setMirror] = useState<Notice | null>(null);
-  useEffect(() => client.on('workshop.notice', (n) => (n.kind === 'mirror' ? setMirror(n) : setMessage(n))), [client]);
+interface Notices {
+  message: Notice | null;
+  mirror: Notice | null;
+}
+
+/** Notices as they arrive, from the page's start: a mirror's banner comes with the socket's first frame. */
+function noticeStore(client: PodnetClient) {
+  let now: Notices = { message: null, mirror: null };
+  const listeners = new Set<() => void>();
+  client.on('workshop.notice', (n) => {
+    now = n.kind === 'mirror' ? { ...now, mirror: n } : { ...now, message: n };
+    for (const l of listeners) l();
+  });
+  return {
+    get: () => now,
+    subscribe: (l: () => void) => (listeners.add(l), () => void listeners.delete(l)),
+  };
+}
+
+function WorkshopNotice({ store }: { store: ReturnType<typeof noticeStore> }) {
+  const { message: latest, mirror } = useSyncExternalStore(store.subscribe, store.get);
+  // a dismissed message stays dismissed until the next one
+  const [dismissed, setDismissed] = useState<number | null>(null);
+  const message = latest && latest.at !== dismissed ? latest : null;
   if (!message && !mirror) return null;
   return (
     <div className="workshop-notices">
@@ -28,7 +48,7 @@ function WorkshopNotice({ client }: { client: PodnetClient }) {
             type="button"
             data-testid="workshop-message-close"
             aria-label="Dismiss the instructor's message"
-            onClick={() => setMessage(null)}
+            onClick={() => setDismissed(latest!.at)}
           >
             ×
           </button>
@@ -43,5 +63,6 @@ export function mountWorkshopNotice(client: PodnetClient): void {
   const el = document.createElement('div');
   el.id = 'workshop-root';
   document.body.appendChild(el);
-  createRoot(el).render(<WorkshopNotice client={client} />);
+  const store = noticeStore(client);
+  createRoot(el).render(<WorkshopNotice store={store} />);
 }
