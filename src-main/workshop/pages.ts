@@ -154,9 +154,10 @@ export const INSTRUCTOR_JS = `'use strict';
     waiting[msg.id] = done || function () {};
     ws.send(JSON.stringify(msg));
   }
-  function confirmThen(text, fn) {
+  function confirmThen(text, fn, action) {
     pendingConfirm = fn;
     $('confirm-text').textContent = text;
+    $('confirm-ok').textContent = action;
     $('confirm').hidden = false;
     $('confirm-ok').focus();
   }
@@ -197,7 +198,7 @@ export const INSTRUCTOR_JS = `'use strict';
     reset.addEventListener('click', function () {
       var cur = seats.filter(function (x) { return x.id === s.id; })[0] || s;
       var what = cur.lab ? cur.name + "'s lab starts again at step 1 (a fresh world; their progress in it is cleared)." : cur.name + "'s world is started afresh.";
-      confirmThen('Reset ' + cur.name + '\\'s seat? ' + what, function () { send({ op: 'reset', seat: s.id }, reply); });
+      confirmThen('Reset ' + cur.name + '\\'s seat? ' + what, function () { send({ op: 'reset', seat: s.id }, reply); }, 'Reset ' + cur.name);
     });
     act.appendChild(reset);
     tr.appendChild(act);
@@ -235,7 +236,7 @@ export const INSTRUCTOR_JS = `'use strict';
     confirmThen('Open ' + lab + ' in every seat? Each learner\\'s current world is replaced (their progress is kept).', function () {
       $('result').textContent = 'opening ' + lab + ' in every seat…';
       send({ op: 'assign', lab: lab }, reply);
-    });
+    }, 'Open in every seat');
   });
   $('message-form').addEventListener('submit', function (ev) {
     ev.preventDefault();

@@ -80,11 +80,14 @@ const PASSIVE = new Set<string>([
   'netview.topology',
 ]);
 
-/** What a read-only mirror may ask of a seat: reads only; no watch (it is counted per engine, not per page). */
+/** What a read-only mirror may ask of a seat: reads (a check is evaluated, never acted on; a view's watch only reads). */
 const MIRROR_READS = new Set<string>([
   'world.status',
   'lab.state',
   'lab.list',
+  'lab.check',
+  'netview.watch',
+  'netview.unwatch',
   'pod.list',
   'terminal.list',
   'terminal.scrollback',

@@ -36,8 +36,13 @@ function WorkshopNotice({ store }: { store: ReturnType<typeof noticeStore> }) {
   return (
     <div className="workshop-notices">
       {mirror && (
-        <div className="workshop-mirror" data-testid="workshop-mirror" role="status">
-          {mirror.text}: you see what the learner sees; typing and clicking change nothing.
+        <div
+          className="workshop-mirror"
+          data-testid="workshop-mirror"
+          role="status"
+          title="You see what the learner sees; typing and clicking here change nothing in their seat."
+        >
+          {mirror.text}: typing here changes nothing
         </div>
       )}
       {message && (
