@@ -1,6 +1,7 @@
 // The workshop server (issue 19) over its real HTTP and WebSockets, with real engines and worlds: the join
 // limits, each seat's token reaching only its seat, a read-only mirror, a reconnect to the same seat, and
 // an idle world stopped and rebuilt with the learner's progress kept.
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -251,6 +252,41 @@ describe('joining a room', () => {
     } finally {
       i.close();
       g.close();
+    }
+  });
+});
+
+describe('podnet workshop', () => {
+  const PODNET = join(import.meta.dirname, '../bin/podnet.mjs');
+  it('refuses a bad option with the usage line', () => {
+    for (const [args, text] of [
+      [['--seats', '0'], /--seats must be a whole number from 1 to 500, not "0"/],
+      [['--idle-minutes', 'soon'], /--idle-minutes must be a number of minutes above 0/],
+      [['--labs', '/nonexistent-labs'], /--labs \/nonexistent-labs: no such folder/],
+    ] as const) {
+      const r = spawnSync(process.execPath, [PODNET, 'workshop', ...args], { encoding: 'utf8' });
+      expect(r.status).toBe(2);
+      expect(r.stderr).toMatch(text);
+    }
+  });
+
+  it('prints the join and instructor URLs, serves the join page, and ends cleanly on SIGTERM', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'podnet-workshop-cli-'));
+    const p = spawn(process.execPath, [PODNET, 'workshop', '--seats', '2', '--state', dir], { stdio: 'pipe' });
+    let out = '';
+    p.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    try {
+      await expect.poll(() => out, { timeout: 20_000 }).toMatch(/instructor: /);
+      const [joinLine, instructorLine] = out.trim().split('\n');
+      expect(joinLine).toMatch(/^join: http:\/\/127\.0\.0\.1:\d+\/join\?room=[A-Z2-9]{6}$/);
+      expect(instructorLine).toMatch(/^instructor: http:\/\/127\.0\.0\.1:\d+\/instructor\?token=[\w-]{32}$/);
+      const page = await fetch(joinLine!.slice('join: '.length));
+      expect(page.status).toBe(200);
+      expect(await page.text()).toContain('Type your name to take a seat');
+    } finally {
+      p.kill('SIGTERM');
+      expect(await new Promise((r) => p.once('exit', (code) => r(code)))).toBe(0);
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });
