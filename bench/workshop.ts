@@ -55,10 +55,14 @@ function worldCpuSeconds(initHostPid: number): number {
 
 const memAvailable = () => Number(/^MemAvailable:\s+(\d+) kB/m.exec(readFileSync('/proc/meminfo', 'utf8'))![1]) * 1024;
 
+/** A wire message read back as JSON (asserted on, or read, field by field). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Wire = any;
+
 /** A seat's socket speaking the contract as the page does. */
 class SeatClient {
   private seq = 1;
-  private readonly waiting = new Map<number, { res: (v: any) => void; rej: (e: Error) => void }>();
+  private readonly waiting = new Map<number, { res: (v: Wire) => void; rej: (e: Error) => void }>();
   readonly checks: { step: number; complete: boolean; at: number }[] = [];
   /** When each terminal output frame came (where the time went: the command's run, then the checks). */
   readonly output: number[] = [];
@@ -84,7 +88,7 @@ class SeatClient {
       ws.once('error', rej);
     });
   }
-  call(method: string, params: unknown = {}): Promise<any> {
+  call(method: string, params: unknown = {}): Promise<Wire> {
     const id = this.seq++;
     return new Promise((res, rej) => {
       this.waiting.set(id, { res, rej });

@@ -36,7 +36,7 @@ describe('the kernel claim: RLIMIT_NPROC is counted per user namespace, not per 
     // counted per host user, the sibling would get nothing: it gets its own 28 (unshare and the probe count too)
     const sibling = spawnSync('setpriv', [...NOBODY, ...ns], { encoding: 'utf8' });
     expect(forked(sibling.stdout)).toEqual({ ok: 28, errno: 11 });
-    held.stdin!.end();
+    held.stdin.end();
     await new Promise((r) => held.once('exit', r));
   });
 });

@@ -36,8 +36,12 @@ async function join_(name: unknown, opts: { code?: string; headers?: Record<stri
   return { status: r.status, body: (await r.json()) as { url?: string; error?: string; seat?: string } };
 }
 
+/** A wire message read back as JSON (asserted on, or read, field by field). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Wire = any;
+
 /** Every text message each socket received, from its first (a greeting can come with the upgrade's answer). */
-const received = new WeakMap<WebSocket, any[]>();
+const received = new WeakMap<WebSocket, Wire[]>();
 
 /** A socket to /rpc with a token (as the page offers it), or to /instructor. */
 function socket(token: string, path = '/rpc', protocol = 'podnet', port = w.host.port): Promise<WebSocket> {
@@ -45,7 +49,7 @@ function socket(token: string, path = '/rpc', protocol = 'podnet', port = w.host
     const ws = new WebSocket(`ws://127.0.0.1:${port}${path}`, [protocol, `podnet-token.${token}`], {
       headers: { Origin: `http://127.0.0.1:${port}` },
     });
-    const got: any[] = [];
+    const got: Wire[] = [];
     received.set(ws, got);
     ws.on('message', (d: Buffer, binary: boolean) => !binary && got.push(JSON.parse(d.toString())));
     ws.once('open', () => res(ws));
@@ -56,7 +60,7 @@ function socket(token: string, path = '/rpc', protocol = 'podnet', port = w.host
 
 let seq = 1;
 /** One request over a socket: its result, or throws its error's code and message. */
-function call(ws: WebSocket, method: string, params: unknown = {}): Promise<any> {
+function call(ws: WebSocket, method: string, params: unknown = {}): Promise<Wire> {
   const id = seq++;
   return new Promise((res, rej) => {
     const on = (data: Buffer, binary: boolean) => {

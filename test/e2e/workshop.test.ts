@@ -119,9 +119,9 @@ describe('a workshop room in Chromium', () => {
     // the token leaves the address bar at once
     await expect.poll(() => teacher.url()).not.toMatch(/token=/);
     await expect.poll(() => teacher.getByTestId('instructor-connection').innerText(), { timeout: 10_000 }).toBe('live');
-    await expect.poll(() => row(teacher, 'Ada').getByTestId('seat-lab').getAttribute('data-lab')).toBe(
-      '01-network-namespaces',
-    );
+    await expect
+      .poll(() => row(teacher, 'Ada').getByTestId('seat-lab').getAttribute('data-lab'))
+      .toBe('01-network-namespaces');
     expect(await row(teacher, 'Grace').getByTestId('seat-lab').getAttribute('data-lab')).toBe('02-veth-pair');
     expect(await row(teacher, 'Ada').getByTestId('seat-step').innerText()).toBe('1 of 3');
     expect(await row(teacher, 'Grace').getByTestId('seat-step').innerText()).toMatch(/^1 of \d+$/);
@@ -130,9 +130,9 @@ describe('a workshop room in Chromium', () => {
     expect(await row(teacher, 'Ada').getAttribute('data-overdue')).toBe('false');
     // live, not polled: Ada goes on to step 2 and the view follows without a reload
     await ada.getByTestId('lab-next').click();
-    await expect.poll(() => row(teacher, 'Ada').getByTestId('seat-step').innerText(), { timeout: 10_000 }).toBe(
-      '2 of 3',
-    );
+    await expect
+      .poll(() => row(teacher, 'Ada').getByTestId('seat-step').innerText(), { timeout: 10_000 })
+      .toBe('2 of 3');
     await teacher.getByTestId('message-text').fill('Five minutes left on this lab');
     await teacher.getByTestId('message-send').click();
     await expect.poll(() => teacher.getByTestId('instructor-result').innerText()).toBe('sent to 2 seats');
@@ -150,9 +150,9 @@ describe('a workshop room in Chromium', () => {
       row(teacher, 'Grace').getByTestId('seat-watch').click(),
     ]);
     mirror.on('pageerror', (e) => errors.push(e.message));
-    await expect.poll(() => mirror.getByTestId('workshop-mirror').innerText(), { timeout: 20_000 }).toMatch(
-      /Read-only mirror of Grace's seat/,
-    );
+    await expect
+      .poll(() => mirror.getByTestId('workshop-mirror').innerText(), { timeout: 20_000 })
+      .toMatch(/Read-only mirror of Grace's seat/);
     await expect.poll(() => mirror.getByTestId('lab-step-title').innerText(), { timeout: 20_000 }).toMatch(/Step 1\//);
     await expect.poll(() => mirror.locator(`[data-testid="tab-${graceTerm}"]`).count(), { timeout: 20_000 }).toBe(1);
     await expect.poll(() => screen(mirror, graceTerm), { timeout: 20_000 }).toMatch(/ada-procs:/);
@@ -180,9 +180,9 @@ describe('a workshop room in Chromium', () => {
     await expect
       .poll(() => teacher.getByTestId('instructor-result').innerText(), { timeout: 120_000 })
       .toBe("Ada's lab starts again at step 1");
-    await expect.poll(() => row(teacher, 'Ada').getByTestId('seat-step').innerText(), { timeout: 10_000 }).toBe(
-      '1 of 3',
-    );
+    await expect
+      .poll(() => row(teacher, 'Ada').getByTestId('seat-step').innerText(), { timeout: 10_000 })
+      .toBe('1 of 3');
     // Ada's page follows: step 1, a fresh world (her namespace and file are gone)
     await expect
       .poll(() => ada.getByTestId('lab-step-title').innerText(), { timeout: 60_000 })
