@@ -216,7 +216,7 @@ describe('joining a room', () => {
     }
   }, 60_000);
 
-  it('the instructor’s socket needs its token; a message reaches every seat, and a page opened later gets it too', async () => {
+  it('the instructor’s socket: a message reaches every seat (and a page opened later); reset a seat; a lab for all', async () => {
     const [ada, grace] = w.room.list();
     const i = await socket(w.room.instructorToken, '/instructor', 'podnet-instructor');
     const got = received.get(i)!;
@@ -253,11 +253,43 @@ describe('joining a room', () => {
       const replies = replyList().sort((x, y) => x.id - y.id);
       expect(replies[1]).toMatchObject({ id: 2, ok: false, message: 'no seat "nope" in this room' });
       expect(replies[2]).toMatchObject({ id: 3, ok: false });
+      // a seat in free play is reset to a fresh world; then a lab is opened in every seat
+      const before = ada!.engine.session.runningWorld;
+      expect(before).toBeDefined();
+      i.send(JSON.stringify({ id: 4, op: 'reset', seat: ada!.id }));
+      await expect.poll(() => replyList().find((m) => m.id === 4), { timeout: 60_000 }).toBeDefined();
+      expect(replyList().find((m) => m.id === 4)).toMatchObject({
+        ok: true,
+        message: "Ada Lovelace's world was started afresh",
+      });
+      expect(ada!.engine.session.runningWorld).toBeDefined();
+      expect(ada!.engine.session.runningWorld).not.toBe(before);
+      i.send(JSON.stringify({ id: 5, op: 'assign', lab: '01-network-namespaces' }));
+      await expect.poll(() => replyList().find((m) => m.id === 5), { timeout: 120_000 }).toBeDefined();
+      expect(replyList().find((m) => m.id === 5)).toMatchObject({
+        ok: true,
+        message: 'lab 01-network-namespaces is open in every seat (3)',
+      });
+      for (const s of w.room.list())
+        expect(s.summary()).toMatchObject({ lab: { id: '01-network-namespaces' }, step: 0, world: 'running' });
+      // Grace's page hears it: the lab's view comes as an event
+      await expect
+        .poll(() => eventsOf(g, 'lab.changed').some((v: Wire) => v?.id === '01-network-namespaces'))
+        .toBe(true);
+      // the instructor's view shows it, pushed
+      await expect
+        .poll(() =>
+          got
+            .filter((m) => m.type === 'room')
+            .at(-1)
+            .seats.map((s: { lab: { id: string } | null }) => s.lab?.id),
+        )
+        .toEqual(['01-network-namespaces', '01-network-namespaces', '01-network-namespaces']);
     } finally {
       i.close();
       g.close();
     }
-  });
+  }, 180_000);
 });
 
 describe('podnet workshop', () => {
