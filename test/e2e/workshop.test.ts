@@ -72,6 +72,10 @@ const screen = (page: Page, id: string) => page.evaluate((t) => window.podnetScr
 
 const row = (page: Page, name: string) => page.getByTestId(`seat-${name}`);
 
+/** Counts the processes whose command line is "sleep 4242" among those this terminal's world can see. */
+const SCAN =
+  'n=0; for f in /proc/[0-9]*/cmdline; do tr "\\0" " " 2>/dev/null < $f | grep -q "^sleep 4242" && n=$((n+1)); done; echo "sleep-4242:$n"';
+
 describe('a workshop room in Chromium', () => {
   let ada: Page;
   let grace: Page;
@@ -94,17 +98,19 @@ describe('a workshop room in Chromium', () => {
     // Ada makes something of her own; Grace looks for it, and for Ada's processes
     await typeIn(ada, adaTerm, 'ip netns add demo; touch /tmp/ada-was-here; ip netns list');
     await expect.poll(() => screen(ada, adaTerm), { timeout: 20_000 }).toMatch(/^demo\b/m);
+    // a process of Ada's, found by its command line (the scan's own never starts with "sleep")
+    await typeIn(ada, adaTerm, 'sleep 4242 & clear');
+    await typeIn(ada, adaTerm, SCAN);
+    await expect.poll(() => screen(ada, adaTerm), { timeout: 20_000 }).toMatch(/sleep-4242:1\b/);
     await typeIn(grace, graceTerm, 'touch /tmp/grace-was-here');
-    await typeIn(
-      grace,
-      graceTerm,
-      'echo "netns:[$(ip netns list | tr "\\n" " ")]"; ls /tmp/ada-was-here; echo "ada-procs:$(grep -l demo /proc/[0-9]*/cmdline 2>/dev/null | wc -l)"',
-    );
-    await expect.poll(() => screen(grace, graceTerm), { timeout: 20_000 }).toMatch(/ada-procs:\d+/);
+    await typeIn(grace, graceTerm, 'echo "netns:[$(ip netns list | tr "\\n" " ")]"; ls /tmp/ada-was-here');
+    await typeIn(grace, graceTerm, SCAN);
+    await expect.poll(() => screen(grace, graceTerm), { timeout: 20_000 }).toMatch(/sleep-4242:\d+/);
     const seen = await screen(grace, graceTerm);
     expect(seen).toMatch(/netns:\[[^\]]*\]/);
     expect(/netns:\[([^\]]*)\]/.exec(seen)![1]).not.toMatch(/\bdemo\b/);
     expect(seen).toMatch(/ls: cannot access '\/tmp\/ada-was-here': No such file or directory/);
+    expect(seen).toMatch(/sleep-4242:0\b/);
     // Ada's check turned green in her seat only
     await expect
       .poll(() => ada.getByTestId('lab-check-lo-down').getAttribute('data-state'), { timeout: 20_000 })
@@ -155,7 +161,7 @@ describe('a workshop room in Chromium', () => {
       .toMatch(/Read-only mirror of Grace's seat/);
     await expect.poll(() => mirror.getByTestId('lab-step-title').innerText(), { timeout: 20_000 }).toMatch(/Step 1\//);
     await expect.poll(() => mirror.locator(`[data-testid="tab-${graceTerm}"]`).count(), { timeout: 20_000 }).toBe(1);
-    await expect.poll(() => screen(mirror, graceTerm), { timeout: 20_000 }).toMatch(/ada-procs:/);
+    await expect.poll(() => screen(mirror, graceTerm), { timeout: 20_000 }).toMatch(/sleep-4242:0/);
     // Grace types: the mirror shows it
     await typeIn(grace, graceTerm, 'echo mirrored-$((40+2))');
     await expect.poll(() => screen(mirror, graceTerm), { timeout: 20_000 }).toMatch(/mirrored-42/);
