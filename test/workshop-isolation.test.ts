@@ -81,9 +81,10 @@ describe.each([
     expect(r.aProgress).not.toMatch(/progress\n|\.json/);
     // traffic: B's address is unreachable from A; B's node address is A's own node's (no listener there)
     expect(r.aNet).not.toMatch(/B-SECRET/);
-    expect(r.aNet).toMatch(/Network is unreachable[\s\S]*Connection refused/);
+    // (unreachable at once, or no answer within 3 s when a route of A's own world leads elsewhere: never B's listener)
+    expect(r.aNet).toMatch(/Connection refused\nend$/);
     // fork bomb: A at its limit; B forks 150 and runs commands, not at its limit
-    expect(forked(String(r.aFork)).errno).toBe(11);
+    expect(forked(String(r.aFork)).errno, String(r.aFork)).toBe(11);
     expect(r.aAtLimit).toBe(true);
     expect(forked(String(r.bForkWhileAFull))).toEqual({ ok: 150, errno: 0 });
     expect(r.bAtLimit).toBe(false);
