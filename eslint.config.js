@@ -35,6 +35,8 @@ const layers = {
     'timeline',
     'world',
   ],
+  // the workshop server (issue 19): a host of many engines, on the browser host's routing
+  workshop: ['api', 'engine', 'labs', 'terminal', 'web', 'world'],
 };
 const layerRules = Object.entries(layers).map(([folder, allowed]) => ({
   files: [`src-main/${folder}/**/*.ts`],

@@ -13,6 +13,7 @@ import { layoutKey, loadLayout } from './state/layout.ts';
 import { loadPrefs } from './state/prefs.ts';
 import { initialWorld, resolvedTheme, Store } from './state/store.ts';
 import { Workspace } from './workspace/Workspace.tsx';
+import { mountWorkshopNotice } from './workshop/WorkshopNotice.tsx';
 
 const prefs = loadPrefs();
 const transport = pickTransport();
@@ -58,3 +59,5 @@ createRoot(document.getElementById('root')!).render(
     </LabContext.Provider>
   </StrictMode>,
 );
+// a workshop seat's messages from the instructor (and a mirror's banner): nothing shows outside a workshop
+mountWorkshopNotice(lab.client);

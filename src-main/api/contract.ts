@@ -758,6 +758,11 @@ export const events = {
   'lab.checks': LabChecks,
   /** The catalogue again, when the labs folder changed (a lab added, removed or edited): no reload needed. */
   'lab.catalogue': z.array(LabSummary),
+  // ---- workshop (src-main/workshop/) ----
+  /** A word from the instructor to every seat (`message`), or what this page is (`mirror`: a read-only view of a seat). */
+  'workshop.notice': z
+    .object({ kind: z.enum(['message', 'mirror']), text: z.string().min(1).max(500), at: z.number() })
+    .strict(),
 } as const;
 
 export type Method = keyof typeof requests;

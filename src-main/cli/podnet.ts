@@ -37,6 +37,9 @@ Usage:
   podnet path FROM TO [--kind ping|tcp|udp] [--port N] [--json]
                                 in a node's terminal: follow one packet in the running world (FROM: pod:NAME,
                                 node:NAME; TO: those, svc:NAME or ADDR[:PORT]), asked of the app's engine
+  podnet workshop [--seats N] [--host ADDR] [--port P] [--labs DIR] [--state DIR] [--idle-minutes M]
+                                a room on one server: each learner who joins gets a seat (their own world,
+                                terminals, lab and progress); prints the join URL and the instructor's URL
   podnet help
 `;
 
@@ -132,6 +135,8 @@ async function main(argv: string[]): Promise<number> {
       return (await import('./cluster-command.js')).clusterCommand(rest, out, err);
     case 'path':
       return (await import('./path-command.js')).pathCommand(rest, out, err);
+    case 'workshop':
+      return (await import('./workshop-command.js')).workshopCommand(rest, out, err);
     case undefined:
     case 'help':
     case '--help':

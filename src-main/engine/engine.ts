@@ -4,6 +4,7 @@ import { requests, type Method, type PodnetApi } from '../api/contract.js';
 import { NetviewPart } from '../netview/netview-part.js';
 import { LabService, type TerminalFactory } from './lab-service.js';
 import { LabsPart } from '../labs/lab-part.js';
+import { ProgressStore } from '../labs/progress.js';
 import { composeApi } from './compose-api.js';
 import type { EngineEvents, SessionPart } from '../session/session.js';
 import { TimelinePart } from '../timeline/timeline-part.js';
@@ -24,15 +25,18 @@ export interface EngineOptions {
   parts?: SessionPart[];
   /** Bounds for the session's worlds (DEFAULT_LIMITS where not given). */
   worldLimits?: Partial<WorldLimits>;
+  /** Where this engine's labs and progress are (a workshop seat has its own progress folder). */
+  labs?: { dir?: string; progressDir?: string };
 }
 
 /** The parts every engine has; each serves its own slice of the contract. */
-function defaultParts(): SessionPart[] {
-  return [new TimelinePart(), new ConfigEditorPart(), new NetviewPart(), new LabsPart()];
+function defaultParts(labs: EngineOptions['labs'] = {}): SessionPart[] {
+  const progress = labs.progressDir ? new ProgressStore(labs.progressDir) : undefined;
+  return [new TimelinePart(), new ConfigEditorPart(), new NetviewPart(), new LabsPart(labs.dir, progress)];
 }
 
 export function createEngine(opts: EngineOptions): Engine {
-  const parts = [...defaultParts(), ...(opts.parts ?? [])];
+  const parts = [...defaultParts(opts.labs), ...(opts.parts ?? [])];
   const session = new LabService(opts.terminals, parts, opts.worldLimits);
   for (const p of parts) p.bind?.(session);
   // a part's requests wait until the parts are attached to the running world (it is reported running before)

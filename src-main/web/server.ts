@@ -25,9 +25,28 @@ function terminalFrame(payload: unknown): Frame {
   return [terminalDataHead(id), data];
 }
 
-export interface WebHostOptions {
+/** What one token reaches: a contract to serve and the events its sockets receive. */
+export interface RpcRoute {
   api: PodnetApi;
   events: EngineEvents;
+  /** Called when a socket with this token opens (a workshop seat counts it as the learner's return). */
+  opened?(): void;
+  /** Called when such a socket closes. */
+  closed?(): void;
+  /** Events sent to each new socket of this route only, before any other (a workshop mirror's banner). */
+  greeting?(): [EventName, unknown][];
+}
+
+export interface WebHostOptions {
+  /** One engine behind one token (npm run web, the desktop's tests): `api` and `events` with `token`. */
+  api?: PodnetApi;
+  events?: EngineEvents;
+  /** Many engines, each behind its own token (a workshop's seats): the route a socket's token reaches, if any. */
+  routes?: (token: string) => RpcRoute | undefined;
+  /** Pages and calls of the host's own before the renderer's files (a workshop's join page); true when answered. */
+  http?: (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<boolean>;
+  /** Sockets of the host's own beside /rpc, after the Host and Origin checks; true when taken. */
+  upgrade?: (req: IncomingMessage, socket: Duplex, head: Buffer, url: URL) => boolean;
   rendererDir: string;
   /** Address to bind: 127.0.0.1 unless a workshop room needs it exposed on purpose. */
   host?: string;
@@ -37,6 +56,8 @@ export interface WebHostOptions {
 
 export interface WebHost {
   url: string;
+  /** http://address:port, as shown in url (the room's pages are beneath it). */
+  origin: string;
   port: number;
   token: string;
   close(): Promise<void>;
@@ -75,7 +96,7 @@ function sameToken(a: string | undefined | null, b: string): boolean {
 }
 
 /** The token a socket presents among its offered subprotocols. */
-function offeredToken(req: IncomingMessage): string | undefined {
+export function offeredToken(req: IncomingMessage): string | undefined {
   const offered = (req.headers['sec-websocket-protocol'] ?? '').split(',').map((p) => p.trim());
   return offered.find((p) => p.startsWith('podnet-token.'))?.slice('podnet-token.'.length);
 }
@@ -92,6 +113,8 @@ function requestUrl(req: IncomingMessage): URL | undefined {
 }
 
 export async function startWebHost(opts: WebHostOptions): Promise<WebHost> {
+  if (!(opts.api && opts.events) === !opts.routes)
+    throw new Error("startWebHost: give either api and events (one engine) or routes (a workshop's seats)");
   const token = opts.token ?? randomBytes(24).toString('base64url');
   const bind = opts.host ?? '127.0.0.1';
   const root = resolve(opts.rendererDir);
@@ -117,7 +140,14 @@ export async function startWebHost(opts: WebHostOptions): Promise<WebHost> {
     const o = req.headers.origin;
     return !!o && [...allowedHosts()].some((h) => o === `http://${h}`);
   };
-  const authorised = (req: IncomingMessage) => sameToken(offeredToken(req), token);
+  /** The route a socket's token reaches: the single engine's (the token compared in constant time) or a seat's. */
+  const single = opts.api && opts.events ? { api: opts.api, events: opts.events } : undefined;
+  const routeOf = (req: IncomingMessage): RpcRoute | undefined => {
+    const offered = offeredToken(req);
+    if (!offered) return undefined;
+    if (single) return sameToken(offered, token) ? single : undefined;
+    return opts.routes?.(offered);
+  };
 
   const refuse = (res: ServerResponse, code: number, text: string) => {
     res.writeHead(code, { 'Content-Type': 'text/plain; charset=utf-8', 'Cache-Control': 'no-store' });
@@ -129,6 +159,7 @@ export async function startWebHost(opts: WebHostOptions): Promise<WebHost> {
       return refuse(res, 403, 'Podnet Lab: this server answers only to its own address (Host header refused).');
     const url = requestUrl(req);
     if (!url) return refuse(res, 400, 'bad request: the path is not a URL path');
+    if (opts.http && (await opts.http(req, res, url))) return;
     if (req.method !== 'GET' && req.method !== 'HEAD') return refuse(res, 405, 'method not allowed');
     let path: string;
     try {
@@ -179,7 +210,8 @@ export async function startWebHost(opts: WebHostOptions): Promise<WebHost> {
     // the page offers the token and PROTOCOL: the host answers PROTOCOL, never echoing the token
     handleProtocols: (offered) => (offered.has(PROTOCOL) ? PROTOCOL : false),
   });
-  const sockets = new Set<WebSocket>();
+  /** Open sockets by the events they follow: one listener per engine, whichever tokens reach it. */
+  const groups = new Map<EngineEvents, { sockets: Set<WebSocket>; onEvent: (e: EventName, p: unknown) => void }>();
   /** Sends unless the client is not reading: past CLIENT_QUEUE_LIMIT it is disconnected with a reason. */
   const sendTo = (ws: WebSocket, frame: Frame) => {
     if (ws.readyState !== ws.OPEN) return;
@@ -197,12 +229,32 @@ export async function startWebHost(opts: WebHostOptions): Promise<WebHost> {
     // one message: nothing else may be sent between its fragments, and nothing is (this loop is synchronous)
     frame.forEach((part, i) => ws.send(part, { binary: true, fin: i === frame.length - 1 }));
   };
-  const onEvent = (event: EventName, payload: unknown) => {
-    // a terminal's output goes as a binary frame (api/frames.ts); every other event as JSON
-    const frame = event === 'terminal.data' ? terminalFrame(payload) : JSON.stringify({ event, payload });
-    for (const s of sockets) sendTo(s, frame);
+  // a terminal's output goes as a binary frame (api/frames.ts); every other event as JSON
+  const frameOf = (event: EventName, payload: unknown): Frame =>
+    event === 'terminal.data' ? terminalFrame(payload) : JSON.stringify({ event, payload });
+  const follow = (events: EngineEvents, ws: WebSocket) => {
+    let g = groups.get(events);
+    if (!g) {
+      const sockets = new Set<WebSocket>();
+      const onEvent = (event: EventName, payload: unknown) => {
+        const frame = frameOf(event, payload);
+        for (const s of sockets) sendTo(s, frame);
+      };
+      g = { sockets, onEvent };
+      groups.set(events, g);
+      events.on('event', onEvent);
+    }
+    g.sockets.add(ws);
+    const group = g;
+    ws.on('close', () => {
+      group.sockets.delete(ws);
+      // a seat nobody has open keeps no listener of this host's
+      if (group.sockets.size === 0 && groups.get(events) === group) {
+        events.off('event', group.onEvent);
+        groups.delete(events);
+      }
+    });
   };
-  opts.events.on('event', onEvent);
 
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', () => socket.destroy());
@@ -211,13 +263,19 @@ export async function startWebHost(opts: WebHostOptions): Promise<WebHost> {
     };
     const url = requestUrl(req);
     if (!url) return deny(400, 'Bad Request');
-    if (url.pathname !== '/rpc') return deny(404, 'Not Found');
     if (!hostOk(req)) return deny(403, 'Forbidden');
     if (!originOk(req)) return deny(403, 'Forbidden');
-    if (!authorised(req)) return deny(401, 'Unauthorized');
+    if (url.pathname !== '/rpc') {
+      if (opts.upgrade?.(req, socket, head, url)) return;
+      return deny(404, 'Not Found');
+    }
+    const route = routeOf(req);
+    if (!route) return deny(401, 'Unauthorized');
     wss.handleUpgrade(req, socket, head, (ws) => {
-      sockets.add(ws);
-      ws.on('close', () => sockets.delete(ws));
+      follow(route.events, ws);
+      for (const [event, payload] of route.greeting?.() ?? []) sendTo(ws, frameOf(event, payload));
+      route.opened?.();
+      ws.on('close', () => route.closed?.());
       // a bad frame (too large, invalid UTF-8, not a frame): ws closes with 1009/1007/1002; nothing else ends
       ws.on('error', () => ws.terminate());
       ws.on('message', (data, isBinary) => {
@@ -235,7 +293,7 @@ export async function startWebHost(opts: WebHostOptions): Promise<WebHost> {
           );
           return;
         }
-        void dispatch(opts.api, msg).then((reply) => sendTo(ws, JSON.stringify(reply)));
+        void dispatch(route.api, msg).then((reply) => sendTo(ws, JSON.stringify(reply)));
       });
     });
   });
@@ -250,13 +308,18 @@ export async function startWebHost(opts: WebHostOptions): Promise<WebHost> {
     .flat()
     .find((i) => i && i.family === 'IPv4' && !i.internal)?.address;
   const shown = wildcard ? (lan ?? '127.0.0.1') : bind.includes(':') ? `[${bind}]` : bind;
+  const origin = `http://${shown}:${port}`;
   return {
-    url: `http://${shown}:${port}/?token=${token}`,
+    url: `${origin}/?token=${token}`,
+    origin,
     port,
     token,
     close: async () => {
-      opts.events.off('event', onEvent);
-      for (const s of sockets) s.terminate();
+      for (const [events, g] of groups) {
+        events.off('event', g.onEvent);
+        for (const s of g.sockets) s.terminate();
+      }
+      groups.clear();
       wss.close();
       await new Promise<void>((r) => server.close(() => r()));
     },

@@ -1,0 +1,280 @@
+// Benchmark: a workshop room of K seats on this machine (issue 19). Joins K seats over HTTP, opens lab 10
+// (two nodes, a VXLAN overlay) in each over its own WebSocket (as the page does; no browser: K Chromiums
+// would measure Chromium), then in every seat at once types each step's solution into the node's
+// terminal and times it until the step's checks turn green (the lab.checks event). Steps 1–3 (the
+// capture of step 4 runs for seconds by design). Per seat: memory (the world's processes, the engine's
+// share), CPU seconds; p95 command → green; and the floor: the same commands run by world.exec in a
+// bare world of the same shape in the same run (no terminal, no checks), as a ratio.
+// Usage: npm run -s build && node out/bench/workshop.js [--k 1,10] — not part of the test suite.
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { loadavg, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import WebSocket from 'ws';
+import { loadLab } from '../src-main/labs/loader.js';
+import { worldSpecOf } from '../src-main/labs/lab-world.js';
+import { buildWorld } from '../src-main/session/world-spec.js';
+import { worldProcesses } from '../src-main/world/memory-watch.js';
+import { startWorkshop, type Workshop } from '../src-main/workshop/workshop-server.js';
+import { RENDERER } from '../test/e2e/harness.js';
+
+const ROOT =
+  [join(import.meta.dirname, '..', '..'), join(import.meta.dirname, '..')].find((d) => !d.endsWith('/out')) ??
+  join(import.meta.dirname, '../..');
+const LAB_ID = '10-vxlan-overlay';
+const STEPS = 3;
+const arg = (name: string) => (process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1] : undefined);
+const KS = (arg('--k') ?? '1,10').split(',').map(Number);
+const MiB = 1024 ** 2;
+const pct = (xs: number[], p: number) =>
+  [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.ceil((p / 100) * xs.length) - 1)]!;
+const median = (xs: number[]) => pct(xs, 50);
+const load = () =>
+  loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' ');
+
+/**
+ * CPU seconds a world has used: each live process's own time and its reaped children's (which holds
+ * every command that ended under a live process), so a delta counts what ran in between. Not the
+ * machine's busy time: other users of these 2 cores are not ours to count.
+ */
+function worldCpuSeconds(initHostPid: number): number {
+  let ticks = 0;
+  for (const p of worldProcesses(initHostPid, false)) {
+    try {
+      const st = readFileSync(`/proc/${p.hostPid}/stat`, 'utf8');
+      const f = st.slice(st.lastIndexOf(')') + 2).split(' ');
+      // utime, stime, cutime, cstime: fields 14–17, here 11–14 after pid and comm
+      ticks += Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]);
+    } catch {
+      /* gone meanwhile: its time is in its parent's cutime */
+    }
+  }
+  return ticks / 100;
+}
+
+const memAvailable = () => Number(/^MemAvailable:\s+(\d+) kB/m.exec(readFileSync('/proc/meminfo', 'utf8'))![1]) * 1024;
+
+/** A wire message read back as JSON (asserted on, or read, field by field). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Wire = any;
+
+/** A seat's socket speaking the contract as the page does. */
+class SeatClient {
+  private seq = 1;
+  private readonly waiting = new Map<number, { res: (v: Wire) => void; rej: (e: Error) => void }>();
+  readonly checks: { step: number; complete: boolean; at: number }[] = [];
+  /** When each terminal output frame came (where the time went: the command's run, then the checks). */
+  readonly output: number[] = [];
+  private constructor(readonly ws: WebSocket) {
+    ws.on('message', (d: Buffer, binary: boolean) => {
+      if (binary) return void this.output.push(performance.now());
+      const m = JSON.parse(d.toString());
+      if (m.event === 'lab.checks')
+        this.checks.push({ step: m.payload.step, complete: m.payload.complete, at: performance.now() });
+      const w = m.id !== undefined && this.waiting.get(m.id);
+      if (!w) return;
+      this.waiting.delete(m.id);
+      if (m.error) w.rej(new Error(`${m.error.code}: ${m.error.message}`));
+      else w.res(m.result);
+    });
+  }
+  static open(port: number, token: string): Promise<SeatClient> {
+    return new Promise((res, rej) => {
+      const ws = new WebSocket(`ws://127.0.0.1:${port}/rpc`, ['podnet', `podnet-token.${token}`], {
+        headers: { Origin: `http://127.0.0.1:${port}` },
+      });
+      ws.once('open', () => res(new SeatClient(ws)));
+      ws.once('error', rej);
+    });
+  }
+  call(method: string, params: unknown = {}): Promise<Wire> {
+    const id = this.seq++;
+    return new Promise((res, rej) => {
+      this.waiting.set(id, { res, rej });
+      this.ws.send(JSON.stringify({ id, method, params }));
+    });
+  }
+  /** When the step's checks are all green after `since` (ms, performance.now()). */
+  async green(step: number, since: number, timeoutMs = 120_000): Promise<number> {
+    const t0 = performance.now();
+    for (;;) {
+      const hit = this.checks.find((c) => c.step === step && c.complete && c.at >= since);
+      if (hit) return hit.at;
+      if (performance.now() - t0 > timeoutMs)
+        throw new Error(`step ${step + 1}'s checks not green after ${timeoutMs} ms`);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  }
+}
+
+/** Runs `fn` over items, `n` at a time. */
+async function pool<T>(items: T[], n: number, fn: (x: T) => Promise<void>): Promise<void> {
+  const q = [...items];
+  await Promise.all(
+    Array.from({ length: n }, async () => {
+      for (let x = q.shift(); x !== undefined; x = q.shift()) await fn(x);
+    }),
+  );
+}
+
+async function floor(): Promise<number[]> {
+  const lab = loadLab(join(ROOT, 'labs', LAB_ID));
+  const times: number[] = [];
+  for (let round = 0; round < 3; round++) {
+    const { world, kubelet } = await buildWorld(worldSpecOf(lab));
+    try {
+      for (let s = 0; s < STEPS; s++) {
+        const t0 = performance.now();
+        for (const b of lab.steps[s]!.solution) await world.run({ kind: 'node', node: b.target }, ['sh', '-c', b.text]);
+        times.push(performance.now() - t0);
+      }
+    } finally {
+      kubelet.stop();
+      await world.destroy();
+    }
+  }
+  return times;
+}
+
+interface RoomFigures {
+  k: number;
+  openAllS: number;
+  p50: number;
+  p95: number;
+  max: number;
+  worldMiB: number;
+  engineMiB: number;
+  cpuSPerSeat: number;
+  engineCpuS: number;
+  /** How far the machine's MemAvailable fell per seat (kernel memory included; other users' noise too). */
+  availMiB: number;
+  ran: number;
+  checked: number;
+  processesPerSeat: number;
+  load: string;
+}
+
+async function room(k: number): Promise<RoomFigures> {
+  const lab = loadLab(join(ROOT, 'labs', LAB_ID));
+  const state = mkdtempSync(join(tmpdir(), 'podnet-bench-workshop-'));
+  const rssBefore = process.memoryUsage().rss;
+  const availBefore = memAvailable();
+  const w: Workshop = await startWorkshop({ seats: k, idleMs: 3_600_000, stateDir: state, rendererDir: RENDERER });
+  try {
+    const clients: SeatClient[] = [];
+    for (let i = 0; i < k; i++) {
+      const r = await fetch(`${w.host.origin}/api/join?room=${w.room.code}`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ name: `learner ${i + 1}` }),
+      });
+      const { url } = (await r.json()) as { url: string };
+      clients.push(await SeatClient.open(w.host.port, new URL(url).searchParams.get('token')!));
+    }
+    // the instructor's "assign to all" opens two at a time: the same here
+    const t0 = performance.now();
+    await pool(clients, 2, async (c) => void (await c.call('lab.open', { id: LAB_ID })));
+    const openAllS = (performance.now() - t0) / 1000;
+    const terms = await Promise.all(
+      clients.map(async (c) => {
+        const t: Record<string, string> = {};
+        for (const node of ['node1', 'node2'])
+          t[node] = (await c.call('terminal.open', { target: { kind: 'node', node }, cols: 120, rows: 30 })).id;
+        return t;
+      }),
+    );
+    await new Promise((r) => setTimeout(r, 1500));
+    const inits = w.room.list().map((seat) => seat.engine.session.runningWorld!.hostPid(1));
+    const worldCpu0 = inits.map(worldCpuSeconds);
+    const engineCpu0 = process.cpuUsage();
+    const latencies: number[] = [];
+    /** Per step: input → its last output (the command ran), and last output → green (the checks' quiet wait and run). */
+    const ran: number[] = [];
+    const checked: number[] = [];
+    // every seat at once, step by step, as a room does
+    await Promise.all(
+      clients.map(async (c, i) => {
+        for (let s = 0; s < STEPS; s++) {
+          const blocks = lab.steps[s]!.solution;
+          let sent = 0;
+          for (const b of blocks) {
+            sent = performance.now();
+            await c.call('terminal.input', { id: terms[i]![b.target]!, data: b.text.trimEnd() + '\n' });
+          }
+          const green = await c.green(s, sent);
+          latencies.push(green - sent);
+          const last = Math.max(sent, ...c.output.filter((t) => t >= sent && t <= green));
+          ran.push(last - sent);
+          checked.push(green - last);
+          if (s + 1 < STEPS) await c.call('lab.goto', { step: s + 1 });
+        }
+      }),
+    );
+    const engineCpu = process.cpuUsage(engineCpu0);
+    const worldCpu = inits.map((pid, i) => worldCpuSeconds(pid) - worldCpu0[i]!);
+    const engineS = (engineCpu.user + engineCpu.system) / 1e6 / k;
+    const cpuS = median(worldCpu) + engineS;
+    // the world's processes (PSS) and its tmpfs (memory a process does not hold)
+    const worldBytes = await Promise.all(
+      w.room.list().map(async (seat) => {
+        const world = seat.engine.session.runningWorld!;
+        const disk = await world.run({ kind: 'node', node: 'node1' }, ['df', '-B1', '--output=used', '/']);
+        return worldProcesses(world.hostPid(1)).reduce((a, p) => a + p.bytes, 0) + Number(disk.split('\n')[1]);
+      }),
+    );
+    const availPerSeat = (availBefore - memAvailable()) / k;
+    const procs = w.room.list().map((seat) => worldProcesses(seat.engine.session.runningWorld!.hostPid(1)).length);
+    for (const c of clients) c.ws.close();
+    return {
+      k,
+      openAllS,
+      p50: median(latencies),
+      p95: pct(latencies, 95),
+      max: Math.max(...latencies),
+      worldMiB: median(worldBytes) / MiB,
+      engineMiB: (process.memoryUsage().rss - rssBefore) / MiB / k,
+      cpuSPerSeat: cpuS,
+      engineCpuS: engineS,
+      availMiB: availPerSeat / MiB,
+      processesPerSeat: median(procs),
+      load: load(),
+      ran: median(ran),
+      checked: median(checked),
+    };
+  } finally {
+    await w.close();
+    rmSync(state, { recursive: true, force: true });
+  }
+}
+
+async function main(): Promise<void> {
+  console.log(`workshop bench: lab ${LAB_ID}, steps 1–${STEPS}; K = ${KS.join(', ')}; load ${load()}`);
+  const raw = await floor();
+  const rawMs = median(raw);
+  console.log(
+    `floor: the same solutions by world.exec in a bare world: median ${rawMs.toFixed(0)} ms (load ${load()})`,
+  );
+  const rows: RoomFigures[] = [];
+  for (const k of KS) {
+    const f = await room(k);
+    rows.push(f);
+    console.log(
+      `K=${k}: p50 ${f.p50.toFixed(0)} ms, p95 ${f.p95.toFixed(0)} ms (${(f.p95 / rawMs).toFixed(1)}× floor), max ${f.max.toFixed(0)} ms (median: the command ${f.ran.toFixed(0)} ms to its last output, then ${f.checked.toFixed(0)} ms to green); ` +
+        `per seat: world ${f.worldMiB.toFixed(0)} MiB (processes' PSS + its tmpfs), MemAvailable −${f.availMiB.toFixed(0)} MiB, engine ${f.engineMiB.toFixed(0)} MiB, ${f.processesPerSeat} processes, ` +
+        `${f.cpuSPerSeat.toFixed(2)} CPU-s for the 3 steps (of which the engine's share ${f.engineCpuS.toFixed(2)}, the rest in the world's processes); lab 10 opened in all ${k} seats in ${f.openAllS.toFixed(1)} s; load ${f.load}`,
+    );
+  }
+  const ok = rows.filter((r) => r.p95 <= 2000).map((r) => r.k);
+  // a seat's memory: what its processes and tmpfs hold, or what the machine lost per seat (namespaces, page tables), whichever is more
+  const perSeat = Math.max(...rows.map((r) => Math.max(r.worldMiB + Math.max(0, r.engineMiB), r.availMiB))) * MiB;
+  const cpuBound = Math.min(...rows.map((r) => r.cpuSPerSeat));
+  console.log(
+    `largest K measured with p95 ≤ 2 s: ${ok.length ? Math.max(...ok) : 'none'} (of ${KS.join(', ')}); ` +
+      `memory would bind at K ≈ ${Math.floor(memAvailable() / perSeat)} (MemAvailable ${(memAvailable() / 2 ** 30).toFixed(1)} GiB of ${(totalmem() / 2 ** 30).toFixed(1)} GiB ÷ ${(perSeat / MiB).toFixed(0)} MiB a seat); ` +
+      `CPU: ${cpuBound.toFixed(2)} CPU-s a seat for 3 steps, so 2 cores do ${Math.floor((2 / cpuBound) * 60)} seats' steps a minute`,
+  );
+  process.exit(0);
+}
+
+void main();

@@ -1,0 +1,82 @@
+// podnet workshop: one server, a seat (its own world, terminals and progress) for each learner who joins,
+// and the instructor's view. Prints the join URL for the room and the instructor's URL; runs until Ctrl-C.
+import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { UsageError } from './usage-error.js';
+
+const USAGE =
+  'usage: podnet workshop [--seats N] [--host ADDR] [--port P] [--labs DIR] [--state DIR] [--idle-minutes M]';
+
+/** The longest a signal waits for every seat's world to end before the process exits anyway. */
+const END_DEADLINE_MS = 8000;
+
+export async function workshopCommand(
+  args: string[],
+  out: (s: string) => void,
+  err: (s: string) => void,
+): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      seats: { type: 'string' },
+      host: { type: 'string' },
+      port: { type: 'string' },
+      labs: { type: 'string' },
+      state: { type: 'string' },
+      'idle-minutes': { type: 'string' },
+    },
+  });
+  const seats = values.seats === undefined ? 30 : Number(values.seats);
+  if (!Number.isInteger(seats) || seats < 1 || seats > 500)
+    throw new UsageError(`--seats must be a whole number from 1 to 500, not "${values.seats}"\n${USAGE}`);
+  const port = values.port === undefined ? 0 : Number(values.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new UsageError(`--port must be a port number, not "${values.port}"\n${USAGE}`);
+  const idle = values['idle-minutes'] === undefined ? 20 : Number(values['idle-minutes']);
+  if (!Number.isFinite(idle) || idle <= 0 || idle > 24 * 60)
+    throw new UsageError(
+      `--idle-minutes must be a number of minutes above 0 (1440 at most), not "${values['idle-minutes']}"\n${USAGE}`,
+    );
+  const labsDir = values.labs ? resolve(values.labs) : undefined;
+  if (labsDir && !existsSync(labsDir)) throw new UsageError(`--labs ${values.labs}: no such folder`);
+  // each seat's progress lives under the state folder; by default a fresh one for this room
+  const stateDir = values.state ? resolve(values.state) : mkdtempSync(join(tmpdir(), 'podnet-workshop-'));
+  mkdirSync(stateDir, { recursive: true, mode: 0o700 });
+  const rendererDir = join(import.meta.dirname, '../../renderer');
+  if (!existsSync(join(rendererDir, 'index.html'))) {
+    err('podnet workshop: the renderer is not built: run "npm run build"');
+    return 1;
+  }
+  const { startWorkshop } = await import('../workshop/workshop-server.js');
+  const ws = await startWorkshop({
+    seats,
+    idleMs: idle * 60_000,
+    stateDir,
+    rendererDir,
+    ...(labsDir ? { labsDir } : {}),
+    ...(values.host ? { host: values.host } : {}),
+    port,
+  });
+  out(`join: ${ws.joinUrl}`);
+  out(`instructor: ${ws.instructorUrl}`);
+  if (!values.host || values.host === '127.0.0.1')
+    err('(bound to 127.0.0.1: only this machine can join; --host 0.0.0.0 opens it to the room)');
+  err(
+    `${seats} seats; each seat's progress in ${stateDir}; a world stops after ${idle} min idle. Ctrl-C ends the room.`,
+  );
+  return new Promise<number>((done) => {
+    let ending = false;
+    const end = () => {
+      if (ending) return;
+      ending = true;
+      setTimeout(() => done(1), END_DEADLINE_MS).unref();
+      void ws.close().then(
+        () => done(0),
+        () => done(1),
+      );
+    };
+    for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(sig, end);
+  });
+}
