@@ -1,0 +1,171 @@
+// A followed packet, as the topology shows it: the form's values, the follow in flight (with what it is doing),
+// the engine's refusal, the result (from this page's form or `path.followed`: a terminal's `podnet path FROM
+// TO`, another window) and the hop selected. One per Lab, shared by every topology view.
+import { useSyncExternalStore } from 'react';
+import type { Lab } from '../state/lab.ts';
+import { followChannel } from './channel.ts';
+import type { FollowRequest, PathResult } from './types.ts';
+
+export interface PathState {
+  /** The panel (form, hops, details) shown. */
+  open: boolean;
+  form: FollowRequest;
+  /** A follow in flight: when it started and how many namespaces capture. */
+  following: { started: number; spaces: number; what: string } | null;
+  /** The engine's refusal, word for word. */
+  error: string | null;
+  result: PathResult | null;
+  /** Where the result came from: this page's form, or a follow elsewhere (a terminal's `podnet path`). */
+  origin: 'form' | 'elsewhere' | null;
+  /** The hop selected (its index in result.hops). */
+  selected: number | null;
+  /** Bumped when the form should take the focus (the toolbar button, the palette). */
+  focusSeq: number;
+}
+
+/** Timings the benchmark reads (window.podnetPath.stats()): performance.now() at send and when the last hop was drawn. */
+export interface PathStats {
+  sentAt: number;
+  resultAt: number;
+  drawnAt: number;
+}
+
+type Listener = () => void;
+
+const KIND_WORDS = { ping: 'a ping', tcp: 'a TCP SYN', udp: 'a UDP datagram' } as const;
+
+export class PathStore {
+  private state: PathState = {
+    open: false,
+    form: { from: '', to: '', kind: 'ping' },
+    following: null,
+    error: null,
+    result: null,
+    origin: null,
+    selected: null,
+    focusSeq: 0,
+  };
+  private readonly listeners = new Set<Listener>();
+  readonly stats: PathStats = { sentAt: 0, resultAt: 0, drawnAt: 0 };
+  private readonly channel;
+
+  constructor(private readonly lab: Lab) {
+    this.channel = followChannel(lab.client);
+    this.channel.onFollowed((r) => {
+      // this page's own follow comes back as the call's answer too: the event must not mark it as from elsewhere
+      if (this.state.following) return;
+      this.show(r, 'elsewhere');
+    });
+    // a result names the world's interfaces: it means nothing once that world stops
+    let running = lab.state.world.state === 'running';
+    lab.store.subscribe(() => {
+      const now = lab.state.world.state === 'running';
+      if (running && !now) this.set({ result: null, origin: null, selected: null, following: null, error: null });
+      running = now;
+    });
+  }
+
+  get = (): PathState => this.state;
+
+  subscribe = (l: Listener): (() => void) => {
+    this.listeners.add(l);
+    return () => this.listeners.delete(l);
+  };
+
+  private set(patch: Partial<PathState>): void {
+    this.state = { ...this.state, ...patch };
+    for (const l of this.listeners) l();
+  }
+
+  /** Opens the panel with its form focused (the toolbar button, the palette's "Follow a packet…"). */
+  openForm(): void {
+    this.set({ open: true, focusSeq: this.state.focusSeq + 1 });
+  }
+
+  setOpen(open: boolean): void {
+    this.set({ open });
+  }
+
+  setForm(patch: Partial<FollowRequest>): void {
+    this.set({ form: { ...this.state.form, ...patch }, error: null });
+  }
+
+  selectHop(i: number | null): void {
+    this.set({ selected: i, ...(i !== null ? { open: true } : {}) });
+  }
+
+  /** Removes the drawing (and the hop list with it); the form keeps its values. */
+  clear(): void {
+    this.set({ result: null, origin: null, selected: null, error: null });
+  }
+
+  /** What is wrong with the form, said as the fix; undefined when it can be sent. */
+  problem(f: FollowRequest = this.state.form): string | undefined {
+    if (!f.from) return 'Choose where the packet starts (a pod or a node).';
+    if (!f.to.trim()) return 'Choose or type where it goes: a pod, a node, a Service or an address.';
+    if (f.kind !== 'ping' && !f.port && !/:\d+$/.test(f.to.trim()))
+      return `A ${f.kind.toUpperCase()} packet needs a port (1–65535).`;
+    if (f.port !== undefined && (!Number.isInteger(f.port) || f.port < 1 || f.port > 65535))
+      return 'The port must be a whole number from 1 to 65535.';
+    return undefined;
+  }
+
+  /** Asks the engine to follow the form's packet; `spaces` is how many namespaces will capture (for the progress line). */
+  async follow(spaces: number): Promise<void> {
+    if (this.state.following) return;
+    const f = this.state.form;
+    const bad = this.problem(f);
+    if (bad) return this.set({ error: bad });
+    const req: FollowRequest = {
+      from: f.from,
+      to: f.to.trim(),
+      kind: f.kind,
+      ...(f.kind !== 'ping' && f.port ? { port: f.port } : {}),
+    };
+    this.stats.sentAt = performance.now();
+    this.stats.resultAt = 0;
+    this.stats.drawnAt = 0;
+    this.set({
+      following: { started: Date.now(), spaces, what: `${KIND_WORDS[f.kind]} from ${f.from} to ${req.to}` },
+      error: null,
+    });
+    try {
+      const r = await this.channel.follow(req);
+      this.stats.resultAt = performance.now();
+      this.set({ following: null });
+      this.show(r, 'form');
+    } catch (e) {
+      this.set({ following: null, error: (e as Error).message || String(e) });
+    }
+  }
+
+  private show(r: PathResult, origin: 'form' | 'elsewhere'): void {
+    const first = r.drop
+      ? r.hops.findIndex((h) => h.leg === r.drop!.lastSeen.leg && h.time === r.drop!.lastSeen.time)
+      : -1;
+    this.set({ result: r, origin, selected: first >= 0 ? first : null, open: true, error: null });
+  }
+
+  /** The drawing calls this once the result's last hop is on screen. */
+  drawn(): void {
+    if (this.stats.sentAt && !this.stats.drawnAt) this.stats.drawnAt = performance.now();
+  }
+}
+
+const stores = new WeakMap<Lab, PathStore>();
+
+export function pathOf(lab: Lab): PathStore {
+  let s = stores.get(lab);
+  if (!s) {
+    const store = (s = new PathStore(lab));
+    stores.set(lab, store);
+    // read-only timings for the benchmark, as podnetNetview is for the topology
+    if (!('podnetPath' in window))
+      Object.defineProperty(window, 'podnetPath', { value: Object.freeze({ stats: () => ({ ...store.stats }) }) });
+  }
+  return s;
+}
+
+export function usePath<T>(store: PathStore, select: (s: PathState) => T): T {
+  return useSyncExternalStore(store.subscribe, () => select(store.get()));
+}
