@@ -77,6 +77,13 @@ function FollowForm({ store, topology }: { store: PathStore; topology: Topology 
         e.preventDefault();
         send();
       }}
+      onKeyDown={(e) => {
+        // Enter sends from any field: a select or a radio button does not submit a form by itself
+        const t = e.target as HTMLElement;
+        if (e.key !== 'Enter' || t.tagName === 'BUTTON' || e.nativeEvent.isComposing) return;
+        e.preventDefault();
+        send();
+      }}
     >
       <label className="path-field">
         <span>From</span>
@@ -123,7 +130,7 @@ function FollowForm({ store, topology }: { store: PathStore; topology: Topology 
             data-testid="path-to-text"
             autoFocus
             spellCheck={false}
-            placeholder="10.244.2.3, 10.96.0.10:80, or a Service: web"
+            placeholder="10.244.2.3, 10.96.0.10:80, or a Service: svc:web"
             value={form.to}
             onChange={(e) => set({ to: e.target.value })}
             disabled={!!following}
@@ -348,8 +355,16 @@ export function FollowPanel({
           <div className="path-result" data-testid="path-result">
             <p className="path-title" data-testid="path-title">
               {resultTitle(result)}
-              {origin === 'elsewhere' && <span className="muted"> · followed in a terminal</span>}
+              {origin === 'elsewhere' && (
+                <span className="muted"> · followed elsewhere (a terminal's podnet path)</span>
+              )}
             </p>
+            {(result.captured || result.limited) && (
+              <p className="muted path-captured">
+                {result.captured ? `Captured in ${result.captured.length} namespaces. ` : ''}
+                {result.limited ?? ''}
+              </p>
+            )}
             <p className="path-legend" aria-label="Legend">
               <svg width="34" height="10" aria-hidden="true">
                 <path className="path-line path-request-sample" d="M2,5 L32,5" />
@@ -363,7 +378,9 @@ export function FollowPanel({
             </p>
             {result.drop && (
               <p className="path-drop-banner" role="alert" data-testid="path-drop-reason">
-                Dropped after {spaceLabel(result.drop.lastSeen.space)} {result.drop.lastSeen.ifname}:{' '}
+                {result.drop.lastSeen
+                  ? `Dropped after ${spaceLabel(result.drop.lastSeen.space)} ${result.drop.lastSeen.ifname}: `
+                  : `Dropped in ${spaceLabel(result.drop.space)} before any capture saw it: `}
                 <strong>{result.drop.reason}</strong> — {result.drop.detail}
               </p>
             )}

@@ -4,6 +4,7 @@
 import { useSyncExternalStore } from 'react';
 import type { Lab } from '../state/lab.ts';
 import { followChannel } from './channel.ts';
+import { dropIndex } from './path-layout.ts';
 import type { FollowRequest, PathResult } from './types.ts';
 
 export interface PathState {
@@ -140,9 +141,8 @@ export class PathStore {
   }
 
   private show(r: PathResult, origin: 'form' | 'elsewhere'): void {
-    const first = r.drop
-      ? r.hops.findIndex((h) => h.leg === r.drop!.lastSeen.leg && h.time === r.drop!.lastSeen.time)
-      : -1;
+    // a drop: its last hop chosen, so its reason is in the details at once
+    const first = dropIndex(r);
     this.set({ result: r, origin, selected: first >= 0 ? first : null, open: true, error: null });
   }
 

@@ -49,13 +49,16 @@ export interface Hop {
 }
 
 export interface Drop {
-  lastSeen: Hop;
-  reason: string;
+  /** The namespace where it was dropped. */
+  space: string;
+  /** The last hop where it was seen (none: dropped before any capture saw it). */
+  lastSeen?: Hop;
+  reason: 'no route' | 'no neighbour' | 'rule' | 'unknown';
   detail: string;
 }
 
 export interface PathResult {
-  kind: string;
+  kind: 'icmp' | 'tcp' | 'udp';
   from: string;
   to: string;
   marker: string;
@@ -63,6 +66,10 @@ export interface PathResult {
   drop?: Drop;
   transitMs?: number;
   timings?: { listening: number; sent: number; stopped: number; done: number };
+  /** The namespaces that captured. */
+  captured?: string[];
+  /** Why fewer namespaces captured than the world has. */
+  limited?: string;
 }
 
 /** What the form asks the engine to follow (the contract's `path.follow` params). */
