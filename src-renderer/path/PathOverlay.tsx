@@ -36,9 +36,14 @@ export function PathMarkers({
   /** Called once the markers are on screen (the benchmark's "path drawn"). */
   onDrawn: () => void;
 }) {
+  // committed before this frame's paint: the frame's callback, then a task after the paint
   useLayoutEffect(() => {
-    const id = requestAnimationFrame(onDrawn);
-    return () => cancelAnimationFrame(id);
+    let t: ReturnType<typeof setTimeout> | undefined;
+    const id = requestAnimationFrame(() => (t = setTimeout(onDrawn, 0)));
+    return () => {
+      cancelAnimationFrame(id);
+      clearTimeout(t);
+    };
   }, [drawing, onDrawn]);
   const sel = drawing.markers.find((m) => m.index === selected);
   return (
