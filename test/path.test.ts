@@ -169,14 +169,23 @@ function expectReport(r: Report): void {
 }
 
 describe('follow a packet in the preset world', () => {
-  it('podnet path refuses what it does not do yet, saying so', () => {
-    const r = spawnSync(process.execPath, [PODNET, 'path', 'pod/a', 'pod/b'], { encoding: 'utf8' });
+  it('podnet path FROM TO outside a node says to open a node terminal; a bad option or kind is refused with the usage', () => {
+    const r = spawnSync(process.execPath, [PODNET, 'path', 'pod/a', 'pod/b'], {
+      encoding: 'utf8',
+      env: { ...process.env, PODNET_NODE: '' },
+    });
     expect(r.status).toBe(2);
-    expect(r.stderr).toMatch(/^podnet: podnet path pod\/a pod\/b: following a packet .* \(FROM TO\) is not built yet/);
-    expect(r.stderr).toContain('usage: podnet path [--json]');
+    expect(r.stderr).toMatch(
+      /^podnet path FROM TO follows a packet in the running world, so it runs in a node .*open a terminal on a node/,
+    );
     expect(spawnSync(process.execPath, [PODNET, 'path', '--bogus'], { encoding: 'utf8' }).stderr).toMatch(
       /Unknown option '--bogus'\nusage: podnet path \[--json\]/,
     );
+    const kind = spawnSync(process.execPath, [PODNET, 'path', 'a', 'b', '--kind', 'sctp'], { encoding: 'utf8' });
+    expect(kind.status).toBe(2);
+    expect(kind.stderr).toMatch(/--kind sctp: ping, tcp or udp\nusage: podnet path/);
+    const port = spawnSync(process.execPath, [PODNET, 'path', '--port', '80'], { encoding: 'utf8' });
+    expect(port.stderr).toMatch(/--kind and --port go with FROM TO/);
   });
 
   for (const asNobody of [false, true])

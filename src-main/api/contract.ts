@@ -499,6 +499,132 @@ export type LabView = z.infer<typeof LabView>;
 export type LabChecks = z.infer<typeof LabChecks>;
 export type LabCheckResult = z.infer<typeof LabCheckResult>;
 
+// ---- follow a packet (path.*: src-main/path, served by the LabService against the running world) ----
+/** A place of the world: pod:NAME, node:NAME, svc:NAME, a bare name (pod, then node, then Service), an IPv4 address[:PORT]. */
+const pathPlace = z
+  .string()
+  .max(100)
+  .regex(
+    /^[A-Za-z0-9][A-Za-z0-9.:/_-]{0,99}$/,
+    'a place: pod:NAME, node:NAME, svc:NAME, a name, or an IPv4 address (optionally ADDR:PORT)',
+  );
+export const PathFollowParams = z
+  .object({
+    from: pathPlace,
+    to: pathPlace,
+    kind: z.enum(['ping', 'tcp', 'udp']),
+    port: z
+      .number()
+      .int('a port is a whole number, 1 to 65535')
+      .min(1, 'a port is 1 to 65535')
+      .max(65535, 'a port is 1 to 65535')
+      .optional(),
+  })
+  .strict();
+const PathPacket = z.object({
+  src: z.string(),
+  dst: z.string(),
+  length: z.number(),
+  ttl: z.number(),
+  srcMac: z.string().optional(),
+  dstMac: z.string().optional(),
+  l4: z.object({
+    proto: z.enum(['icmp', 'tcp', 'udp']),
+    icmp: z.object({ type: z.string(), id: z.number(), seq: z.number() }).optional(),
+    sport: z.number().optional(),
+    dport: z.number().optional(),
+    flags: z.string().optional(),
+  }),
+});
+const PathNat = z.object({
+  source: z.enum(['trace', 'counters']),
+  rules: z.array(z.object({ table: z.string(), chain: z.string(), verdict: z.string(), rule: z.string() })),
+  serviceChain: z.string().optional(),
+  endpointChain: z.string().optional(),
+  dnatRule: z.string().optional(),
+  backend: z.string().optional(),
+});
+export const PathDecision = z.object({
+  route: z
+    .object({
+      command: z.string(),
+      result: z.string(),
+      ok: z.boolean(),
+      dev: z.string().optional(),
+      via: z.string().optional(),
+      type: z.enum(['local', 'unicast']).optional(),
+    })
+    .optional(),
+  neigh: z
+    .union([
+      z.object({ dst: z.string(), dev: z.string(), lladdr: z.string().optional(), state: z.array(z.string()) }),
+      z.object({ dst: z.string(), dev: z.string(), missing: z.literal(true) }),
+    ])
+    .optional(),
+  fdb: z
+    .object({
+      mac: z.string(),
+      dev: z.string(),
+      master: z.string().optional(),
+      dst: z.string().optional(),
+      state: z.string().optional(),
+      flags: z.array(z.string()).optional(),
+    })
+    .optional(),
+  nat: PathNat.optional(),
+  rewritten: z
+    .object({ field: z.enum(['source', 'destination']), from: z.string(), to: z.string(), by: z.string() })
+    .optional(),
+});
+/** One place a packet was seen: a namespace (as the topology names it: node:NAME, pod:NAME) and its interface. */
+export const PathHop = z.object({
+  leg: z.enum(['request', 'reply']),
+  space: z.string(),
+  node: z.string(),
+  pod: z.string().optional(),
+  ifname: z.string(),
+  kind: z.string().optional(),
+  master: z.string().optional(),
+  direction: z.enum(['in', 'out']),
+  /** Seconds since the epoch (the kernel's stamp). */
+  time: z.number(),
+  packet: PathPacket,
+  vxlan: z.object({ vni: z.number(), inner: PathPacket }).optional(),
+  decision: PathDecision,
+});
+export const PathResult = z.object({
+  kind: z.enum(['icmp', 'tcp', 'udp']),
+  from: z.string(),
+  to: z.string(),
+  marker: z.string(),
+  hops: z.array(PathHop),
+  drop: z
+    .object({
+      space: z.string(),
+      lastSeen: PathHop.optional(),
+      reason: z.enum(['no route', 'no neighbour', 'rule', 'unknown']),
+      detail: z.string(),
+    })
+    .optional(),
+  transitMs: z.number().optional(),
+  timings: z.object({ listening: z.number(), sent: z.number(), stopped: z.number(), done: z.number() }).optional(),
+  captured: z.array(z.string()).optional(),
+  limited: z.string().optional(),
+});
+/** A path followed from anywhere (a page, a node terminal's `podnet path`): every page sees it. */
+export const PathFollowed = z.object({ request: PathFollowParams, result: PathResult });
+export type PathFollowParams = z.infer<typeof PathFollowParams>;
+export type PathResultMsg = z.infer<typeof PathResult>;
+export type PathHopMsg = z.infer<typeof PathHop>;
+const pathRequests = {
+  /** Follows one packet in the running world (one follow at a time); every page gets path.followed too. */
+  'path.follow': { params: PathFollowParams, result: PathResult },
+} as const;
+const pathEvents = {
+  'path.followed': PathFollowed,
+} as const;
+// ---- end follow a packet ----
+
 /** Requests: method → params and result. */
 export const requests = {
   'world.status': { params: Empty, result: WorldStatus },
@@ -569,6 +695,7 @@ export const requests = {
   'timeline.next': { params: z.object({ op: opId }).strict(), result: Ok },
   'timeline.continue': { params: z.object({ op: opId }).strict(), result: Ok },
   ...configRequests,
+  ...pathRequests,
   // ---- netview: live network views and the topology ----
   'netview.namespaces': { params: Empty, result: z.array(NetNamespace) },
   'netview.snapshot': { params: z.object({ ns: NsId }).strict(), result: NetSnapshotMsg },
@@ -615,6 +742,7 @@ export const events = {
   'timeline.step': z.object({ op: opId, step: TimelineStep }),
   'timeline.pause': z.object({ op: opId, pause: TimelinePause.nullable() }),
   ...configEvents,
+  ...pathEvents,
   // ---- netview: live network views and the topology ----
   /** What changed in a watched namespace; seq is the snapshot's seq + 1 (a gap: re-fetch with netview.snapshot). */
   'netview.diff': z.object({ ns: NsId, seq: z.number().int().min(1), at: z.number(), diff: NetDiff }),

@@ -1,23 +1,114 @@
 // podnet path: follow a packet through a preset world — a ping pod → pod across nodes over a VXLAN overlay,
-// and a TCP request to a ClusterIP Service — hop by hop, then tear the world down.
+// and a TCP request to a ClusterIP Service — hop by hop, then tear the world down. In a node terminal,
+// `podnet path FROM TO` asks the engine (through the world's engine socket) to follow one in the running world.
+import { createConnection } from 'node:net';
 import { parseArgs } from 'node:util';
 import { UsageError } from './usage-error.js';
+import type { PathResult } from '../path/follow.js';
 
-const USAGE = 'usage: podnet path [--json]';
+const USAGE =
+  'usage: podnet path [--json]                         (a preset world: built, followed, torn down)\n' +
+  '       podnet path FROM TO [--kind ping|tcp|udp] [--port N] [--json]   (in a node terminal: the running world)\n' +
+  '       FROM: pod:NAME | node:NAME   TO: pod:NAME | node:NAME | svc:NAME | ADDR[:PORT] (a bare NAME: pod, node, Service)';
+
+/** How long the CLI waits for the engine's answer (a follow captures in every namespace; a busy machine is slow). */
+const ANSWER_TIMEOUT_MS = 180_000;
 
 export async function pathCommand(args: string[], out: (s: string) => void, err: (s: string) => void): Promise<number> {
-  let values: { json?: boolean };
+  let values: { json?: boolean; kind?: string; port?: string };
   let positionals: string[];
   try {
-    ({ values, positionals } = parseArgs({ args, allowPositionals: true, options: { json: { type: 'boolean' } } }));
+    ({ values, positionals } = parseArgs({
+      args,
+      allowPositionals: true,
+      options: { json: { type: 'boolean' }, kind: { type: 'string' }, port: { type: 'string' } },
+    }));
   } catch (e) {
-    // node's hint about positionals starting with '-' does not apply: this command takes none
+    // node's hint about positionals starting with '-' does not apply: places never start with '-'
     throw new UsageError(`${(e as Error).message.replace(/\. To specify a positional argument.*$/s, '')}\n${USAGE}`);
   }
-  if (positionals.length)
-    throw new UsageError(
-      `podnet path ${positionals.join(' ')}: following a packet between places of a running world (FROM TO) is not built yet; podnet path follows its preset world's packets (docs/path.md)\n${USAGE}`,
+  if (positionals.length) return followFromNode(positionals, values, out, err);
+  if (values.kind !== undefined || values.port !== undefined)
+    throw new UsageError(`podnet path: --kind and --port go with FROM TO\n${USAGE}`);
+  return preset(values.json === true, out, err);
+}
+
+async function followFromNode(
+  positionals: string[],
+  values: { json?: boolean; kind?: string; port?: string },
+  out: (s: string) => void,
+  err: (s: string) => void,
+): Promise<number> {
+  if (positionals.length !== 2)
+    throw new UsageError(`podnet path: FROM TO are two places (given: ${positionals.join(' ')})\n${USAGE}`);
+  const [from, to] = positionals as [string, string];
+  const kind = values.kind ?? 'ping';
+  if (kind !== 'ping' && kind !== 'tcp' && kind !== 'udp')
+    throw new UsageError(`podnet path: --kind ${kind}: ping, tcp or udp\n${USAGE}`);
+  let port: number | undefined;
+  if (values.port !== undefined) {
+    port = Number(values.port);
+    if (!/^\d{1,5}$/.test(values.port) || port < 1 || port > 65535)
+      throw new UsageError(`podnet path: --port ${values.port}: a port is 1 to 65535\n${USAGE}`);
+  }
+  if (!process.env.PODNET_NODE) {
+    err(
+      'podnet path FROM TO follows a packet in the running world, so it runs in a node of a lab world (PODNET_NODE is not set): open a terminal on a node, or use the topology\'s "Follow a packet". Without FROM TO, podnet path follows its own preset world\'s packets.',
     );
+    return 2;
+  }
+  const { ENGINE_SOCKET } = await import('../world/engine-socket.js');
+  const request = { method: 'path.follow', params: { from, to, kind, ...(port !== undefined ? { port } : {}) } };
+  err(`podnet path: following a ${kind === 'ping' ? 'ping' : `${kind.toUpperCase()} packet`} from ${from} to ${to}…`);
+  let answer: { result?: PathResult; error?: { code: string; message: string } };
+  try {
+    answer = await ask(ENGINE_SOCKET, JSON.stringify(request));
+  } catch (e) {
+    err(`podnet path: cannot reach the engine at ${ENGINE_SOCKET}: ${(e as Error).message}`);
+    return 1;
+  }
+  if (answer.error || !answer.result) {
+    err(`podnet path: ${answer.error?.message ?? 'the engine gave no result'}`);
+    return 1;
+  }
+  const r = answer.result;
+  if (values.json) out(JSON.stringify(r, null, 2));
+  else {
+    const { pathText } = await import('../path/format.js');
+    const what = r.kind === 'icmp' ? 'ping' : r.kind.toUpperCase();
+    out(pathText(`${what} ${from} → ${to} (${r.to})`, r));
+    if (r.limited) out(`note: ${r.limited}`);
+  }
+  return r.drop ? 1 : 0;
+}
+
+/** One request line to the engine socket, its one answer line back. */
+function ask(path: string, line: string): Promise<{ result?: PathResult; error?: { code: string; message: string } }> {
+  return new Promise((resolve, reject) => {
+    const sock = createConnection(path);
+    let buf = '';
+    const timer = setTimeout(() => {
+      sock.destroy();
+      reject(new Error(`no answer within ${ANSWER_TIMEOUT_MS / 1000} s`));
+    }, ANSWER_TIMEOUT_MS);
+    sock.on('connect', () => sock.write(line + '\n'));
+    sock.on('data', (b) => (buf += b.toString('utf8')));
+    sock.on('error', (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+    sock.on('end', () => {
+      clearTimeout(timer);
+      try {
+        resolve(JSON.parse(buf) as { result?: PathResult; error?: { code: string; message: string } });
+      } catch {
+        reject(new Error(`the engine's answer is not JSON: ${buf.slice(0, 200)}`));
+      }
+    });
+  });
+}
+
+async function preset(json: boolean, out: (s: string) => void, err: (s: string) => void): Promise<number> {
   const [{ buildPresetWorld }, { followPresetPing, followPresetService }, { pathText }] = await Promise.all([
     import('../path/preset.js'),
     import('../path/preset-paths.js'),
@@ -35,7 +126,7 @@ export async function pathCommand(args: string[], out: (s: string) => void, err:
       server: { pod: preset.server.name, node: preset.server.node, ip: preset.server.ip },
       service: preset.service,
     };
-    if (values.json) out(JSON.stringify({ world: where, ping, service }, null, 2));
+    if (json) out(JSON.stringify({ world: where, ping, service }, null, 2));
     else {
       out(
         `client ${where.client.ip} (node1) · server ${where.server.ip} (node2) · Service web ${preset.service.ip}:80`,

@@ -124,6 +124,14 @@ export class ControlPlaneHost extends EventEmitter<{ changed: []; pods: []; acti
     };
   }
 
+  /** A Service of the API's default namespace by name (podnet path's destinations), or undefined. */
+  async service(name: string): Promise<KubeObject | undefined> {
+    if (!this.app) return undefined;
+    // the list, not GET …/services/NAME: a missing one is not an error, and the name never enters a URL
+    const list = await this.app.call<{ items?: KubeObject[] }>('GET', '/api/v1/namespaces/default/services');
+    return list.items?.find((o) => o.metadata?.name === name);
+  }
+
   /** Whether the API has this pod (the pods panel deletes it through the API then). */
   has(namespace: string, name: string): boolean {
     return this.pods.has(`${namespace}/${name}`);

@@ -24,6 +24,10 @@ import {
 import type { Session, SessionPart } from '../session/session.js';
 import type { ApiActivity } from '../api/api-activity.js';
 import { ControlPlaneHost } from './control-plane-host.js';
+import { PathFollowParams } from '../api/contract.js';
+import { PathFollower } from '../path/path-service.js';
+import type { FollowWorld } from '../path/follow-in-world.js';
+import { listenEngineSocket, type EngineSocket } from '../world/engine-socket.js';
 
 export type TerminalFactory = (
   world: World,
@@ -47,7 +51,8 @@ type SessionMethods =
   | 'pod.list'
   | 'pod.create'
   | 'pod.delete'
-  | `terminal.${'open' | 'input' | 'resize' | 'ack' | 'close' | 'list' | 'scrollback'}`;
+  | `terminal.${'open' | 'input' | 'resize' | 'ack' | 'close' | 'list' | 'scrollback'}`
+  | 'path.follow';
 
 /** The session itself: world, pods and terminals; the other parts of the contract attach to it. */
 export class LabService
@@ -86,6 +91,10 @@ export class LabService
   private controlPlane: ControlPlaneHost | undefined;
   /** The parts that follow the control plane's activity (the timeline's control-plane lane). */
   private readonly apiListeners = new Set<(a: ApiActivity) => void>();
+  /** Follow a packet (path.follow, and `podnet path FROM TO` in a node through the engine socket): one at a time. */
+  private readonly paths = new PathFollower();
+  /** The running world's engine socket (ENGINE_SOCKET in every node): podnet path's way to the engine. */
+  private engineSocket: EngineSocket | undefined;
   /** Where the last start went, in ms (the benchmark prints them): the world, its furnishing, the parts' attach. */
   lastStart = { world: 0, furnish: 0, attach: 0 };
 
@@ -260,6 +269,10 @@ export class LabService
       starting.world = world;
       if (starting.cancelledBy) throw new Error(`cancelled by ${starting.cancelledBy}`);
       this.world = world;
+      // bound now, before any lab command runs in the world (engine-socket.ts says why)
+      this.engineSocket = await listenEngineSocket(world, {
+        'path.follow': { params: PathFollowParams, run: (p: PathFollowParams) => this.followPath(p) },
+      });
       // the memory watch killed a lab process: the UI says who, at once
       const onMemory = (m: { message: string }) => {
         this.memoryMessage = { text: m.message, until: Date.now() + MEMORY_KILL_SHOWN_MS };
@@ -334,6 +347,7 @@ export class LabService
         : (e as Error).message;
       // whatever was made goes: a world that failed half-way leaves nothing running
       if (made) {
+        await this.closeEngineSocket();
         await this.stopControlPlane();
         for (const part of [...this.parts].reverse()) await Promise.resolve(part.detach()).catch(() => {});
         this.terminals?.dispose();
@@ -459,6 +473,8 @@ export class LabService
     this.goneNodes.clear();
     this.memoryMessage = undefined;
     this.changed();
+    // nothing in the world asks the engine any more
+    await this.closeEngineSocket();
     // the control loops stop driving the kubelet, then the API server and etcd stop
     await this.stopControlPlane();
     // parts let go of the world before it ends (in reverse: a later part may lean on an earlier one)
@@ -556,6 +572,62 @@ export class LabService
   }
   async ['terminal.scrollback'](p: { id: string }) {
     return this.term((t) => ({ data: Buffer.from(t.scrollback(p.id)).toString('base64') }));
+  }
+
+  private async closeEngineSocket(): Promise<void> {
+    const s = this.engineSocket;
+    this.engineSocket = undefined;
+    await s?.close();
+  }
+
+  /** The running world as a follow sees it: its pods (the kubelet's), its Services (the API's, once ready). */
+  private followWorld(): FollowWorld | undefined {
+    if (this.state !== 'running' || !this.world || !this.kubelet) return undefined;
+    const kubelet = this.kubelet;
+    const cp = this.controlPlane;
+    return {
+      world: this.world,
+      pods: () =>
+        [...kubelet.pods.values()]
+          .filter((p) => !p.terminating)
+          .map((p) => ({ name: p.spec.name, node: p.spec.node, ip: p.ip, netns: p.netns })),
+      ...(cp?.state.state === 'ready'
+        ? {
+            service: async (name: string) => {
+              const o = await cp.service(name);
+              if (!o) return undefined;
+              const spec = (o.spec ?? {}) as { clusterIP?: string; ports?: { port?: number; protocol?: string }[] };
+              return {
+                ...(spec.clusterIP ? { clusterIP: spec.clusterIP } : {}),
+                ports: (spec.ports ?? []).map((x) => ({ port: x.port ?? 0, protocol: x.protocol ?? 'TCP' })),
+              };
+            },
+          }
+        : {}),
+    };
+  }
+
+  /** Follows one packet in the running world; every client hears of it (path.followed), whoever asked. */
+  private async followPath(asked: PathFollowParams) {
+    // only the contract's fields go on (a host's caller validated them; an in-process one may not have)
+    const p: PathFollowParams = {
+      from: asked.from,
+      to: asked.to,
+      kind: asked.kind,
+      ...(asked.port !== undefined ? { port: asked.port } : {}),
+    };
+    let result;
+    try {
+      result = await this.paths.follow(this.followWorld(), p);
+    } catch (e) {
+      throw new ApiError('failed', (e as Error).message);
+    }
+    this.emitEvent('path.followed', { request: p, result });
+    return result;
+  }
+
+  async ['path.follow'](p: PathFollowParams) {
+    return this.followPath(p);
   }
 
   /** Ends the session: terminals, the world, timers. Hosts call it on quit, Ctrl-C and SIGTERM. */

@@ -57,15 +57,18 @@ export interface Hop {
 }
 
 export interface Drop {
-  /** The last hop where the packet was seen. */
-  lastSeen: Hop;
+  /** The namespace it stopped in (the last hop's, or the sender's when it never left it). */
+  space: string;
+  /** The last hop where the packet was seen; absent when the sender's own kernel refused to send it. */
+  lastSeen?: Hop;
   reason: 'no route' | 'no neighbour' | 'rule' | 'unknown';
   /** What the kernel said there: the failed lookup, the neighbour entry, the rule whose counter moved. */
   detail: string;
 }
 
 export interface PathResult {
-  kind: 'icmp' | 'tcp';
+  /** What was sent: an ICMP echo (a ping), a TCP SYN, a UDP datagram. */
+  kind: 'icmp' | 'tcp' | 'udp';
   from: string;
   to: string;
   /** The marker the hops were matched by. */
@@ -77,6 +80,10 @@ export interface PathResult {
   transitMs?: number;
   /** Where the follow's own time went, in ms from its start: captures listening, sent, captures stopped, done. */
   timings?: { listening: number; sent: number; stopped: number; done: number };
+  /** The namespaces captured in (a running world's follow bounds them: FollowLimits in follow-in-world.ts). */
+  captured?: string[];
+  /** Set when some namespaces of the world were left out of the capture, saying which and why. */
+  limited?: string;
 }
 
 interface Capture {
@@ -399,21 +406,22 @@ async function dropOf(world: World, last: Hop, spaces: Map<string, PathSpace>, f
   const p = last.packet;
   const iif = last.direction === 'in' ? (last.master ?? last.ifname) : undefined;
   const route = await routeGet(world, t, p.dst, p.src, iif);
-  if (!route.ok) return { lastSeen: last, reason: 'no route', detail: `${route.command}: ${route.result}` };
+  const at = { space: last.space, lastSeen: last };
+  if (!route.ok) return { ...at, reason: 'no route', detail: `${route.command}: ${route.result}` };
   if (route.type !== 'local' && route.dev) {
     const s = await stateOf(world, t);
     const n = neighOf(s, route.via ?? p.dst, route.dev);
     if (n && ('missing' in n || n.state.includes('FAILED') || n.state.includes('INCOMPLETE')))
       return {
-        lastSeen: last,
+        ...at,
         reason: 'no neighbour',
         detail: `${route.command}: ${route.result}; neighbour ${n.dst} on ${n.dev}: ${'missing' in n ? 'none' : n.state.join(',')}`,
       };
   }
   const moved = counterMoves(filterBefore, await world.run(t, ['iptables-save', '-c', '-t', 'filter']));
   const dropRule = moved.find((r) => / -j (DROP|REJECT)\b/.test(r));
-  if (dropRule) return { lastSeen: last, reason: 'rule', detail: dropRule };
-  return { lastSeen: last, reason: 'unknown', detail: `${route.command}: ${route.result}` };
+  if (dropRule) return { ...at, reason: 'rule', detail: dropRule };
+  return { ...at, reason: 'unknown', detail: `${route.command}: ${route.result}` };
 }
 
 /** The rules (iptables-save -c) whose packet counter moved between two saves. */
@@ -434,24 +442,37 @@ export interface FollowOptions {
   /** The namespaces to capture in (the source's first), and where the destination lives. */
   spaces: PathSpace[];
   from: PathSpace;
-  /** The destination pod's namespace, for knowing whether the request arrived. */
-  toSpace: string;
+  /**
+   * The destination's namespace, for knowing whether the request arrived; without it (a Service, an address),
+   * the request arrived where a namespace owns the address it came in with.
+   */
+  toSpace?: string;
 }
 
-/** Each namespace's links (to name a hop's kind and bridge) and filter counters (to name a dropping rule), read at once. */
+/**
+ * Each namespace's links (to name a hop's kind and bridge), filter counters (to name a dropping rule) and
+ * own addresses (to know where a request arrived), read at once.
+ */
 async function beforeSending(world: World, spaces: PathSpace[]) {
   const links = new Map<string, Map<string, LinkInfo>>();
   const before = new Map<string, string>();
+  const owners = new Map<string, Set<string>>();
   await Promise.all(
     spaces.map(async (s) => {
       links.set(s.id, await linksOf(world, s.target));
       before.set(s.id, (await world.exec(s.target, ['iptables-save', '-c', '-t', 'filter'])).stdout);
+      const addrs = JSON.parse((await world.run(s.target, ['ip', '-json', '-4', 'addr', 'show'])) || '[]') as {
+        addr_info?: { local?: string }[];
+      }[];
+      owners.set(s.id, new Set(addrs.flatMap((a) => (a.addr_info ?? []).map((x) => x.local ?? ''))));
     }),
   );
-  return { links, before };
+  return { links, before, owners };
 }
 
-/** A ping from a pod: one echo request of a size nothing else sends, and its reply. */
+type Before = Awaited<ReturnType<typeof beforeSending>>;
+
+/** A ping from a pod or a node: one echo request of a size nothing else sends, and its reply. */
 export async function followPing(
   world: World,
   opts: FollowOptions & { dst: string; src: string },
@@ -461,21 +482,23 @@ export async function followPing(
   const size = 321; // the payload size is the marker; the ICMP id (the ping's PID) confirms it
   const ipLen = size + 28;
   const spaceById = new Map(opts.spaces.map((s) => [s.id, s]));
-  const { links, before } = await beforeSending(world, opts.spaces);
+  const b = await beforeSending(world, opts.spaces);
   const caps = await startCaptures(world, opts.spaces, `icmp or udp port 4789`);
   const listening = at();
   let sent: number;
+  let said: string;
   try {
     const r = await world.exec(opts.from.target, ['ping', '-c', '1', '-W', '2', '-s', String(size), opts.dst], {
       timeoutMs: 10_000,
     });
+    said = (r.stderr || r.stdout).trim();
     sent = at();
     await settle(caps, r.code === 0 ? new RegExp(`ICMP echo reply, id \\d+, seq 0, length ${size + 8}`) : undefined);
   } finally {
     await stopCaptures(caps);
   }
   const stopped = at();
-  const raw = hopsOf(caps, links, (p) => {
+  const raw = hopsOf(caps, b.links, (p) => {
     if (p.l4.proto !== 'icmp' || p.length !== ipLen || !p.l4.icmp) return undefined;
     if (p.l4.icmp.type === 'echo request' && p.src === opts.src && p.dst === opts.dst) return 'request';
     if (p.l4.icmp.type === 'echo reply' && p.src === opts.dst && p.dst === opts.src) return 'reply';
@@ -491,10 +514,22 @@ export async function followPing(
     { kind: 'icmp', from: opts.from.id, to: opts.dst, marker: `ICMP id ${id ?? '?'}, ${ipLen} bytes`, hops },
     opts,
     spaceById,
-    before,
+    b,
+    { src: opts.src, said },
   );
   r.timings = { listening, sent, stopped, done: at() };
   return r;
+}
+
+/** Whether the request came in to a namespace that owns its (possibly DNATed) destination, or to toSpace. */
+function arrived(req: Hop[], opts: FollowOptions, owners: Before['owners']): boolean {
+  return req.some(
+    (h) =>
+      h.direction === 'in' &&
+      (opts.toSpace !== undefined
+        ? h.space === opts.toSpace
+        : !h.vxlan && !h.master && (owners.get(h.space)?.has(h.packet.dst) ?? false)),
+  );
 }
 
 async function finish(
@@ -502,103 +537,146 @@ async function finish(
   r: PathResult,
   opts: FollowOptions,
   spaces: Map<string, PathSpace>,
-  before: Map<string, string>,
+  b: Before,
+  sender: { src: string; said: string },
 ): Promise<PathResult> {
   const req = r.hops.filter((h) => h.leg === 'request');
   if (req.length) r.transitMs = Math.round((req[req.length - 1]!.time - req[0]!.time) * 1e6) / 1000;
-  const arrived = req.some((h) => h.space === opts.toSpace && h.direction === 'in');
-  if (!arrived && req.length) {
+  if (arrived(req, opts, b.owners)) return r;
+  if (req.length) {
     const last = req[req.length - 1]!;
-    r.drop = await dropOf(world, last, spaces, before.get(last.space) ?? '');
+    r.drop = await dropOf(world, last, spaces, b.before.get(last.space) ?? '');
+  } else {
+    // nothing left the sender: its own route lookup, or what the sending command said
+    const dst = r.to.replace(/:\d+$/, '');
+    const route = await routeGet(world, opts.from.target, dst, sender.src);
+    r.drop = route.ok
+      ? { space: opts.from.id, reason: 'unknown', detail: `nothing was seen leaving ${opts.from.id}: ${sender.said}` }
+      : { space: opts.from.id, reason: 'no route', detail: `${route.command}: ${route.result}` };
   }
   return r;
 }
 
+/** How each transport is sent, filtered and matched: the connection's first packet and its answer. */
+const TRANSPORTS = {
+  tcp: {
+    // the SYN and the SYN-ACK only: a connection's other packets say nothing more about the path
+    filter: 'udp port 4789 or (tcp[tcpflags] & tcp-syn != 0)',
+    send: (dst: string, port: number) => [
+      'sh',
+      '-c',
+      `printf 'HEAD / HTTP/1.0\\r\\n\\r\\n' | nc -w 2 ${dst} ${port} >/dev/null`,
+    ],
+    first: (p: SeenPacket) => p.l4.flags === 'S',
+    answer: (p: SeenPacket) => p.l4.flags === 'S.',
+    answered: /Flags \[S\.\]/,
+  },
+  udp: {
+    // busybox nc has no -u here: bash's /dev/udp sends one datagram (the host's bash, read-only in the world)
+    filter: 'udp',
+    send: (dst: string, port: number) => ['bash', '-c', `printf 'podnet path\\n' > /dev/udp/${dst}/${port}`],
+    first: () => true,
+    answer: () => true,
+    answered: undefined,
+  },
+} as const;
+
 /**
- * A TCP request from a pod to a Service's ClusterIP: its SYN and the SYN-ACK, matched by the client's
- * source port; the DNAT decision from the firewall's own trace (iptables-nft's TRACE, read with
- * xtables-monitor --trace) in the client's node, the TRACE rule removed after, always.
+ * A TCP or UDP request from a pod or a node: its first packet (a SYN; a datagram) and the answer, matched by
+ * the sender's source port; the DNAT decision from the firewall's own trace (iptables-nft's TRACE, read
+ * with xtables-monitor --trace) in natNode (the sender's node), the TRACE rules removed after, always.
  */
-export async function followTcp(
+export async function followTransport(
   world: World,
+  proto: 'tcp' | 'udp',
   opts: FollowOptions & { src: string; dst: string; port: number; natNode: PathSpace },
 ): Promise<PathResult> {
+  const t0 = performance.now();
+  const at = () => Math.round((performance.now() - t0) * 10) / 10;
+  const how = TRANSPORTS[proto];
   const spaceById = new Map(opts.spaces.map((s) => [s.id, s]));
-  const { links, before } = await beforeSending(world, opts.spaces);
+  const b = await beforeSending(world, opts.spaces);
   const nt = opts.natNode.target;
-  const traceRule = [
-    'PREROUTING',
-    '-s',
-    opts.src,
-    '-d',
-    opts.dst,
-    '-p',
-    'tcp',
-    '--dport',
-    String(opts.port),
-    '--syn',
-    '-j',
-    'TRACE',
-  ];
+  const match = ['-s', opts.src, '-d', opts.dst, '-p', proto, '--dport', String(opts.port)];
+  const traceMatch = [...match, ...(proto === 'tcp' ? ['--syn'] : []), '-j', 'TRACE'];
+  // PREROUTING for a pod's packet, OUTPUT for the node's own
+  const chains = ['PREROUTING', 'OUTPUT'];
   const natBefore = (await world.exec(nt, ['iptables-save', '-c', '-t', 'nat'])).stdout;
   const monitor = world.spawn(nt, ['xtables-monitor', '--trace']);
   let traceOut = '';
-  monitor.on('stdout', (b) => (traceOut += b.toString()));
+  monitor.on('stdout', (bytes) => (traceOut += bytes.toString()));
   let caps: Capture[] = [];
+  let listening: number;
+  let sent: number;
+  let said: string;
   try {
-    await world.run(nt, ['iptables', '-t', 'raw', '-I', ...traceRule]);
-    caps = await startCaptures(
-      world,
-      opts.spaces,
-      `udp port 4789 or (tcp and net 10.244.0.0/16) or (tcp and host ${opts.dst})`,
-    );
-    const r = await world.exec(
-      opts.from.target,
-      ['sh', '-c', `printf 'HEAD / HTTP/1.0\\r\\n\\r\\n' | nc -w 2 ${opts.dst} ${opts.port} >/dev/null`],
-      { timeoutMs: 15_000 },
-    );
-    await settle(caps, r.code === 0 ? /Flags \[S\.\]/ : undefined);
+    for (const c of chains) await world.run(nt, ['iptables', '-t', 'raw', '-I', c, ...traceMatch]);
+    caps = await startCaptures(world, opts.spaces, how.filter);
+    listening = at();
+    const r = await world.exec(opts.from.target, [...how.send(opts.dst, opts.port)], { timeoutMs: 15_000 });
+    said = (r.stderr || r.stdout).trim();
+    sent = at();
+    await settle(caps, r.code === 0 ? how.answered : undefined);
   } finally {
     if (caps.length) await stopCaptures(caps);
-    await world.exec(nt, ['iptables', '-t', 'raw', '-D', ...traceRule]);
+    for (const c of chains) await world.exec(nt, ['iptables', '-t', 'raw', '-D', c, ...traceMatch]);
     monitor.kill(2);
     await Promise.race([monitor.exited, sleep(5000).then(() => monitor.kill(9))]);
   }
-  // the client's SYN names the source port: the marker for every later hop (a DNAT keeps it)
-  const all = hopsOf(caps, links, (p) => (p.l4.proto === 'tcp' ? 'request' : undefined));
-  const syn = all.find((h) => h.space === opts.from.id && h.packet.dst === opts.dst && h.packet.l4.flags === 'S');
-  const sport = syn?.packet.l4.sport;
-  const raw = hopsOf(caps, links, (p) => {
-    if (p.l4.proto !== 'tcp' || sport === undefined) return undefined;
-    if (p.l4.sport === sport && p.l4.flags === 'S') return 'request';
-    if (p.l4.dport === sport && p.l4.flags === 'S.') return 'reply';
+  const stopped = at();
+  const ours = (p: SeenPacket) => p.l4.proto === proto && p.l4.dport !== 4789 && p.l4.sport !== 4789;
+  // the sender's first packet names the source port: the marker for every later hop (a DNAT keeps it)
+  const all = hopsOf(caps, b.links, (p) => (ours(p) ? 'request' : undefined));
+  const first = all.find(
+    (h) =>
+      h.space === opts.from.id &&
+      h.packet.dst === opts.dst &&
+      h.packet.l4.dport === opts.port &&
+      how.first(h.packet) &&
+      !h.vxlan,
+  );
+  const sport = first?.packet.l4.sport;
+  const raw = hopsOf(caps, b.links, (p) => {
+    if (!ours(p) || sport === undefined) return undefined;
+    if (p.l4.sport === sport && how.first(p)) return 'request';
+    if (p.l4.dport === sport && how.answer(p)) return 'reply';
     return undefined;
   });
   const hops = await decide(world, raw, spaceById);
   // the kernel's trace; failing that, the nat rules whose counters moved (say which in `source`)
   const nat =
-    parseTrace(traceOut, sport) ??
+    parseTrace(traceOut, sport, proto) ??
     natFromCounters(
       counterMoves(natBefore, (await world.exec(nt, ['iptables-save', '-c', '-t', 'nat'])).stdout),
       opts.dst,
     );
   if (nat) {
-    const at = hops.find(
-      (h) => h.leg === 'request' && h.space === opts.natNode.id && h.direction === 'in' && !h.master,
-    );
-    if (at) at.decision.nat = nat;
+    // where the nat table met it: coming into the sender's node (a pod's packet), or leaving it (the node's own)
+    const where = hops.find((h) => h.leg === 'request' && h.space === opts.natNode.id && !h.master);
+    if (where) where.decision.nat = nat;
   }
-  return finish(
+  const r = await finish(
     world,
     {
-      kind: 'tcp',
+      kind: proto,
       from: opts.from.id,
       to: `${opts.dst}:${opts.port}`,
-      marker: `TCP source port ${sport ?? '?'}`,
+      marker: `${proto.toUpperCase()} source port ${sport ?? '?'}`,
       hops,
     },
     opts,
     spaceById,
-    before,
+    b,
+    { src: opts.src, said },
   );
+  r.timings = { listening, sent, stopped, done: at() };
+  return r;
 }
+
+/** A TCP request (its SYN and SYN-ACK) from a pod or a node, as followTransport. */
+export const followTcp = (world: World, opts: Parameters<typeof followTransport>[2]) =>
+  followTransport(world, 'tcp', opts);
+
+/** A UDP datagram from a pod or a node (and a UDP answer, if the destination sends one), as followTransport. */
+export const followUdp = (world: World, opts: Parameters<typeof followTransport>[2]) =>
+  followTransport(world, 'udp', opts);

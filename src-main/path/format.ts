@@ -69,7 +69,9 @@ export function pathText(title: string, r: PathResult): string {
   }
   if (r.drop)
     lines.push(
-      ` dropped after ${r.drop.lastSeen.space} ${r.drop.lastSeen.ifname}: ${r.drop.reason} (${r.drop.detail})`,
+      r.drop.lastSeen
+        ? ` dropped after ${r.drop.space} ${r.drop.lastSeen.ifname}: ${r.drop.reason} (${r.drop.detail})`
+        : ` dropped in ${r.drop.space} before it left: ${r.drop.reason} (${r.drop.detail})`,
     );
   return lines.join('\n');
 }

@@ -24,12 +24,16 @@ export interface NatDecision {
 }
 
 // "PACKET: 2 31aca125 IN=cni0 … SRC=10.244.1.2 DST=10.100.8.157 … SPORT=39882 DPORT=80 SYN"
-const PACKET = /^PACKET: \d+ ([0-9a-f]+) .* SPORT=(\d+) DPORT=\d+ (.*)$/;
+const PACKET = /^PACKET: \d+ ([0-9a-f]+) .* SPORT=(\d+) DPORT=\d+ ?(.*)$/;
 // " TRACE: 2 31aca125 nat:KUBE-SERVICES:rule:0x35:JUMP:KUBE-SVC-…  -4 -t nat -A KUBE-SERVICES …"
 const TRACE = /^TRACE: \d+ ([0-9a-f]+) (\w+):([^:]+):(?:rule:0x[0-9a-f]+|policy):(\S*)\s*(.*)$/;
 
-/** The nat-table rules a connection's first packet (its SYN from source port `sport`) met, and its DNAT. */
-export function parseTrace(text: string, sport: number | undefined): NatDecision | undefined {
+/** The nat-table rules a connection's first packet (its SYN, or a UDP datagram, from source port `sport`) met, and its DNAT. */
+export function parseTrace(
+  text: string,
+  sport: number | undefined,
+  proto: 'tcp' | 'udp' = 'tcp',
+): NatDecision | undefined {
   if (sport === undefined) return undefined;
   const rules: TracedRule[] = [];
   let inBlock = false;
@@ -37,7 +41,8 @@ export function parseTrace(text: string, sport: number | undefined): NatDecision
     const line = raw.trim();
     const p = PACKET.exec(line);
     if (p) {
-      inBlock = Number(p[2]) === sport && /\bSYN\b/.test(p[3]!) && !/\bACK\b/.test(p[3]!);
+      // a datagram has no flags: its source port is the marker
+      inBlock = Number(p[2]) === sport && (proto === 'udp' || (/\bSYN\b/.test(p[3]!) && !/\bACK\b/.test(p[3]!)));
       continue;
     }
     const t = inBlock ? TRACE.exec(line) : null;

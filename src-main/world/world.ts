@@ -269,6 +269,15 @@ export class World {
     return [this.confinedPid, ...[...this.nodes.values()].map((n) => n.holderPid)];
   }
 
+  /**
+   * The engine's path to a place in the world's root (/proc/ENGINE-PID/fd/N/…): only for what is made before
+   * any lab command runs (a link a lab made later would be followed in the engine's own root).
+   */
+  rootPath(inWorld: string): string {
+    if (this.rootFd < 0) throw new WorldError("the world's root is not reachable: the world has ended");
+    return `/proc/${process.pid}/fd/${this.rootFd}${inWorld}`;
+  }
+
   private constructor(
     readonly id: string,
     readonly stateDir: string,
