@@ -345,10 +345,7 @@ register({
   name: 'path.follow',
   label: 'Follow a packet… (its real path, hop by hop, on the topology)',
   predicate: running,
-  perform: ({ lab }) => {
-    lab.openTool('topology');
-    pathOf(lab).openForm();
-  },
+  perform: ({ lab }) => pathOf(lab).openForm(),
 });
 
 // ---- labs (guide/LabGuide.tsx): each acts on the open lab, and says so when none is open ----

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Topology } from '../src-main/api/contract.js';
 import { decisionBrief, hopDetails, hopSummary, resultTitle } from '../src-renderer/path/hop-text.js';
-import { dropIndex, LANE, layoutPath, offsetLine } from '../src-renderer/path/path-layout.js';
+import { dropIndex, LANE, layoutPath, MARK, offsetLine } from '../src-renderer/path/path-layout.js';
 import type { PathResult } from '../src-renderer/path/types.js';
 import { layoutTopology, PodSlots } from '../src-renderer/topology/layout.js';
 
@@ -47,14 +47,14 @@ describe('a followed packet on the drawing', () => {
       .find((e) => e.kind === 'master' && e.ends[0] === `${veth.space}|${veth.ifname}`)!
       .points!.at(-1)!;
     const m = d.markers.find((x) => x.index === cni0)!;
-    expect(Math.hypot(m.x - gutter[0], m.y - gutter[1])).toBeLessThan(LANE * 1.5 + 0.01);
-    // the client's eth0: the request leaves upward and the reply arrives downward, each on its right: 2 lanes apart
+    expect(Math.hypot(m.x - gutter[0], m.y - gutter[1])).toBeLessThan(MARK * 1.5 + 0.01);
+    // the client's eth0: the request leaves upward and the reply arrives downward, each on its right: their markers 2 × MARK apart
     const eth0 = portAt('pod:client|eth0');
     const req = d.markers.find((x) => x.index === 0)!;
     const rep = d.markers.find((x) => x.index === r.hops.length - 1)!;
     expect(req.at).toBe('pod:client|eth0');
     expect(rep.at).toBe('pod:client|eth0');
-    expect(near(Math.abs(req.x - rep.x), 2 * LANE)).toBe(true);
+    expect(near(Math.abs(req.x - rep.x), 2 * MARK)).toBe(true);
     expect(near((req.x + rep.x) / 2, eth0.x)).toBe(true);
   });
 

@@ -7,6 +7,21 @@ import { spaceLabel } from './hop-text.ts';
 import type { PathDrawing } from './path-layout.ts';
 import type { PathResult } from './types.ts';
 
+/** "✕ dropped: no route" on a tag of its own by the last hop seen, readable over whatever it covers. */
+function DropTag({ x, y, text, tag }: NonNullable<PathDrawing['drop']>) {
+  const up = tag.y < y;
+  return (
+    <g className="path-drop" aria-hidden="true">
+      <line className="path-drop-stem" x1={x} y1={up ? y - 9 : y + 9} x2={x} y2={up ? tag.y + tag.h : tag.y} />
+      <rect x={tag.x} y={tag.y} width={tag.w} height={tag.h} rx={5} />
+      <path className="path-drop-x" d={`M${tag.x + 8},${tag.y + 7} l8,8 m0,-8 l-8,8`} />
+      <text data-testid="path-drop" x={tag.x + 22} y={tag.y + 15.5}>
+        {text}
+      </text>
+    </g>
+  );
+}
+
 export const PathLines = memo(function PathLines({ drawing }: { drawing: PathDrawing }) {
   return (
     <g className="path-lines" data-testid="path-lines" aria-hidden="true">
@@ -73,22 +88,15 @@ export function PathMarkers({
             }}
           >
             <title>{label}</title>
-            <circle cx={m.x} cy={m.y} r={8.5} />
+            <circle cx={m.x} cy={m.y} r={8} />
             <text x={m.x} y={m.y + 4}>
               {m.index + 1}
             </text>
           </g>
         );
       })}
-      {sel && <circle className="path-ring" cx={sel.x} cy={sel.y} r={13} aria-hidden="true" />}
-      {drawing.drop && (
-        <g className="path-drop" data-testid="path-drop" aria-hidden="true">
-          <path className="path-drop-x" d={`M${drawing.drop.x - 5},${drawing.drop.y - 20} l10,10 m0,-10 l-10,10`} />
-          <text x={drawing.drop.x + 10} y={drawing.drop.y - 12}>
-            {drawing.drop.text}
-          </text>
-        </g>
-      )}
+      {sel && <circle className="path-ring" cx={sel.x} cy={sel.y} r={12} aria-hidden="true" />}
+      {drawing.drop && <DropTag {...drawing.drop} />}
     </g>
   );
 }

@@ -7,20 +7,9 @@ export interface FollowChannel {
   onFollowed(listener: (r: PathResult) => void): () => void;
 }
 
-// TODO(pathengine merge): typed once the contract has path.follow / path.followed
-type Loose = {
-  call(method: string, params: unknown): Promise<unknown>;
-  on(event: string, listener: (payload: unknown) => void): () => void;
-};
-
-/** The event carries a result, bare or as `{ result }`. */
-const resultOf = (p: unknown): PathResult =>
-  (p && typeof p === 'object' && 'hops' in p ? p : (p as { result: PathResult }).result) as PathResult;
-
 export function followChannel(client: PodnetClient): FollowChannel {
-  const c = client as unknown as Loose;
   return {
-    follow: async (req) => resultOf(await c.call('path.follow', req)),
-    onFollowed: (l) => c.on('path.followed', (p) => l(resultOf(p))),
+    follow: (req) => client.call('path.follow', req),
+    onFollowed: (l) => client.on('path.followed', (p) => l(p.result)),
   };
 }

@@ -6,6 +6,12 @@ import type { Bar, Edge, Layout, Port } from '../topology/layout.ts';
 import type { Hop, PathResult } from './types.ts';
 
 type Pt = [number, number];
+export interface Rect {
+  x: number;
+  y: number;
+  w: number;
+  h: number;
+}
 
 export interface HopMarker {
   /** The hop's index in the result's hops. */
@@ -34,13 +40,15 @@ export interface PathDrawing {
   /** Tunnel edges whose two VXLAN devices the path crossed. */
   tunnels: Set<string>;
   /** The drop: the last hop where the request was seen. */
-  drop?: { index: number; x: number; y: number; text: string };
+  drop?: { index: number; x: number; y: number; text: string; tag: Rect };
 }
 
 /** How far each leg's lane runs from the drawing's own lines. */
 export const LANE = 5;
+/** How far a hop's marker sits from the drawing's line, on its leg's side: the two legs' markers never overlap. */
+export const MARK = 10;
 /** Two markers of a leg closer than this are moved apart along the drawing. */
-const CROWD = 12;
+const CROWD = 17;
 
 const key = (h: Pick<Hop, 'space' | 'ifname'>) => `${h.space}|${h.ifname}`;
 const same = (a: Pt, b: Pt) => Math.abs(a[0] - b[0]) < 0.01 && Math.abs(a[1] - b[1]) < 0.01;
@@ -69,6 +77,8 @@ export function layoutPath(layout: Layout, r: PathResult): PathDrawing {
   const peerOf = (p: Port) => (p.link.peer ? ports.get(`${p.link.peer.ns}|${p.link.peer.name}`) : undefined);
 
   const onPath = new Set<string>();
+  /** Every marker placed so far, both legs: a new one never covers one. */
+  const placed: Pt[] = [];
   const markers: HopMarker[] = [];
   const missing: number[] = [];
   const lines: LegLine[] = [];
@@ -135,18 +145,15 @@ export function layoutPath(layout: Layout, r: PathResult): PathDrawing {
     }
 
     const lane = offsetLine(pts, LANE);
+    const marks = offsetLine(pts, MARK);
     lines.push({
       leg,
       points: lane,
       d: lane.map(([x, y], i) => `${i ? 'L' : 'M'}${x.toFixed(1)},${y.toFixed(1)}`).join(' '),
     });
-    const placed: Pt[] = [];
     for (const a of anchors) {
       const v = vertexOf.get(a.index) ?? 0;
-      const y = lane[v]![1];
-      let x = lane[v]![0];
-      // a hop on the interface of the one before it (in, then out of one device): beside it, not on it
-      while (placed.some((p) => Math.hypot(p[0] - x, p[1] - y) < CROWD)) x += CROWD + 2;
+      const [x, y] = apart(marks[v]!, placed);
       placed.push([x, y]);
       markers.push({ index: a.index, leg, x, y, at: a.at });
       if (a.port) onPath.add(a.port.id);
@@ -172,8 +179,50 @@ export function layoutPath(layout: Layout, r: PathResult): PathDrawing {
     missing: missing.sort((a, b) => a - b),
     ports: onPath,
     tunnels,
-    ...(r.drop && dm ? { drop: { index: di, x: dm.x, y: dm.y, text: `dropped: ${r.drop.reason}` } } : {}),
+    ...(r.drop && dm ? { drop: dropTag(layout, dm, `dropped: ${r.drop.reason}`) } : {}),
   };
+}
+
+/** The drop's tag: above its marker, or under it where above would cover a node's or a pod's title. */
+function dropTag(layout: Layout, m: HopMarker, text: string): NonNullable<PathDrawing['drop']> {
+  // 13 px bold: about 7.6 px a character, and room for the ✕ (the tag need not be exact, only wide enough)
+  const w = Math.round(text.length * 7.6) + 30;
+  const h = 22;
+  const x = Math.max(4, Math.min(layout.w - w - 4, m.x - 14));
+  const titles: Rect[] = layout.boxes.map((b) =>
+    b.kind === 'node'
+      ? { x: b.x + 90, y: b.y + 6, w: 160, h: 36 }
+      : b.kind === 'pod'
+        ? { x: b.x + 6, y: b.y + 20, w: b.w - 12, h: 38 }
+        : { x: b.x + 8, y: b.y + 4, w: 120, h: 34 },
+  );
+  const hits = (r: Rect) =>
+    titles.some((t) => r.x < t.x + t.w && t.x < r.x + r.w && r.y < t.y + t.h && t.y < r.y + r.h);
+  const above = { x, y: m.y - 18 - h, w, h };
+  const below = { x, y: m.y + 18, w, h };
+  return { index: m.index, x: m.x, y: m.y, text, tag: hits(above) && !hits(below) ? below : above };
+}
+
+/**
+ * A marker's place: where it is wanted, unless it would cover one already placed (two interfaces close
+ * together, a device's in then out); then pushed straight away from each it covers, a few rounds at most.
+ */
+function apart(want: Pt, placed: Pt[]): Pt {
+  let [x, y] = want;
+  for (let round = 0; round < 4; round++) {
+    let moved = false;
+    for (const [px, py] of placed) {
+      const d = Math.hypot(x - px, y - py);
+      if (d >= CROWD) continue;
+      // the same spot: away along x, the drawing's labels are beside, not on, the lines
+      const [ux, uy] = d < 0.01 ? [1, 0] : [(x - px) / d, (y - py) / d];
+      x = px + ux * CROWD;
+      y = py + uy * CROWD;
+      moved = true;
+    }
+    if (!moved) break;
+  }
+  return [x, y];
 }
 
 /**

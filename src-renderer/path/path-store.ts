@@ -33,6 +33,9 @@ export interface PathStats {
 
 type Listener = () => void;
 
+/** The topology's least share of the centre while following: a 2-node drawing fits beside the terminals at 1440 px. */
+const FOLLOW_SHARE = 0.68;
+
 const KIND_WORDS = { ping: 'a ping', tcp: 'a TCP SYN', udp: 'a UDP datagram' } as const;
 
 export class PathStore {
@@ -78,8 +81,14 @@ export class PathStore {
     for (const l of this.listeners) l();
   }
 
-  /** Opens the panel with its form focused (the toolbar button, the palette's "Follow a packet…"). */
+  /**
+   * Opens the panel with its form focused (the topology's button, the palette's "Follow a packet…"): the
+   * topology beside the terminals, with at least FOLLOW_SHARE of the centre (the drawing and the hops need it).
+   */
   openForm(): void {
+    const l = this.lab.state.layout;
+    if (l.beside !== 'topology') this.lab.openTool('topology');
+    if (l.besideShare < FOLLOW_SHARE) this.lab.setLayout({ besideShare: FOLLOW_SHARE });
     this.set({ open: true, focusSeq: this.state.focusSeq + 1 });
   }
 

@@ -33,7 +33,10 @@ async function nextFollowed(page: Page, before: number): Promise<PathResult> {
 
 const hopsOnDrawing = (page: Page) =>
   page.locator('[data-testid^="path-hop-"][data-at]').evaluateAll((els) =>
-    els.map((e) => ({ i: Number(e.getAttribute('data-testid')!.replace('path-hop-', '')), at: e.getAttribute('data-at') })),
+    els.map((e) => ({
+      i: Number(e.getAttribute('data-testid')!.replace('path-hop-', '')),
+      at: e.getAttribute('data-at'),
+    })),
   );
 
 beforeAll(async () => {
