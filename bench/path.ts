@@ -80,7 +80,7 @@ async function inTheApp() {
       /10\.244\.2\.0\/24 via/.test(await world.run({ kind: 'node', node: 'node1' }, ['ip', 'route', 'show'])),
     );
     const client = kubelet.podByName('client')!;
-    const serverIp = kubelet.podByName('server')!.ip!;
+    const serverIp = kubelet.podByName('server')!.ip;
     const events: Payload<'path.followed'>[] = [];
     s.engine.events.on('event', (name, p) => name === 'path.followed' && events.push(p as Payload<'path.followed'>));
 

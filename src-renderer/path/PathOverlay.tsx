@@ -9,10 +9,12 @@ import type { PathResult } from './types.ts';
 
 /** "✕ dropped: no route" on a tag of its own by the last hop seen, readable over whatever it covers. */
 function DropTag({ x, y, text, tag }: NonNullable<PathDrawing['drop']>) {
-  const up = tag.y < y;
+  // the stem from the marker to the tag's nearest edge
+  const sx = Math.max(tag.x, Math.min(tag.x + tag.w, x));
+  const sy = Math.max(tag.y, Math.min(tag.y + tag.h, y));
   return (
     <g className="path-drop" aria-hidden="true">
-      <line className="path-drop-stem" x1={x} y1={up ? y - 9 : y + 9} x2={x} y2={up ? tag.y + tag.h : tag.y} />
+      <line className="path-drop-stem" x1={x} y1={y} x2={sx} y2={sy} />
       <rect x={tag.x} y={tag.y} width={tag.w} height={tag.h} rx={5} />
       <path className="path-drop-x" d={`M${tag.x + 8},${tag.y + 7} l8,8 m0,-8 l-8,8`} />
       <text data-testid="path-drop" x={tag.x + 22} y={tag.y + 15.5}>
@@ -63,6 +65,7 @@ export function PathMarkers({
   const sel = drawing.markers.find((m) => m.index === selected);
   return (
     <g className="path-markers" data-testid="path-markers" data-hops={drawing.markers.length}>
+      {drawing.drop && <DropTag {...drawing.drop} />}
       {drawing.markers.map((m) => {
         const h = result.hops[m.index]!;
         const label = `Hop ${m.index + 1} of ${result.hops.length}, ${h.leg}: ${spaceLabel(h.space)} ${h.ifname} ${h.direction}`;
@@ -96,7 +99,6 @@ export function PathMarkers({
         );
       })}
       {sel && <circle className="path-ring" cx={sel.x} cy={sel.y} r={12} aria-hidden="true" />}
-      {drawing.drop && <DropTag {...drawing.drop} />}
     </g>
   );
 }

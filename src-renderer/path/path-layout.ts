@@ -179,16 +179,19 @@ export function layoutPath(layout: Layout, r: PathResult): PathDrawing {
     missing: missing.sort((a, b) => a - b),
     ports: onPath,
     tunnels,
-    ...(r.drop && dm ? { drop: dropTag(layout, dm, `dropped: ${r.drop.reason}`) } : {}),
+    ...(r.drop && dm ? { drop: dropTag(layout, dm, `dropped: ${r.drop.reason}`, markers) } : {}),
   };
 }
 
-/** The drop's tag: above its marker, or under it where above would cover a node's or a pod's title. */
-function dropTag(layout: Layout, m: HopMarker, text: string): NonNullable<PathDrawing['drop']> {
+/**
+ * The drop's tag: beside its marker where it covers least — a title worst, then another hop's marker, then
+ * a bridge's label (above, right, below, left: the first of the least).
+ */
+function dropTag(layout: Layout, m: HopMarker, text: string, markers: HopMarker[]): NonNullable<PathDrawing['drop']> {
   // 13 px bold: about 7.6 px a character, and room for the ✕ (the tag need not be exact, only wide enough)
   const w = Math.round(text.length * 7.6) + 30;
   const h = 22;
-  const x = Math.max(4, Math.min(layout.w - w - 4, m.x - 14));
+  const clampX = (x: number) => Math.max(4, Math.min(layout.w - w - 4, x));
   const titles: Rect[] = layout.boxes.map((b) =>
     b.kind === 'node'
       ? { x: b.x + 90, y: b.y + 6, w: 160, h: 36 }
@@ -196,11 +199,27 @@ function dropTag(layout: Layout, m: HopMarker, text: string): NonNullable<PathDr
         ? { x: b.x + 6, y: b.y + 20, w: b.w - 12, h: 38 }
         : { x: b.x + 8, y: b.y + 4, w: 120, h: 34 },
   );
-  const hits = (r: Rect) =>
-    titles.some((t) => r.x < t.x + t.w && t.x < r.x + r.w && r.y < t.y + t.h && t.y < r.y + r.h);
-  const above = { x, y: m.y - 18 - h, w, h };
-  const below = { x, y: m.y + 18, w, h };
-  return { index: m.index, x: m.x, y: m.y, text, tag: hits(above) && !hits(below) ? below : above };
+  const others: Rect[] = markers.filter((o) => o !== m).map((o) => ({ x: o.x - 9, y: o.y - 9, w: 18, h: 18 }));
+  // a bridge's label: right-aligned at its bar's end, 11 px mono (about 6.7 px a character)
+  const labels: Rect[] = layout.bars.map((b) => ({
+    x: b.x2 - b.label.length * 6.7,
+    y: b.y - 17,
+    w: b.label.length * 6.7,
+    h: 14,
+  }));
+  const overlap = (r: Rect, t: Rect) => r.x < t.x + t.w && t.x < r.x + r.w && r.y < t.y + t.h && t.y < r.y + r.h;
+  const cost = (r: Rect) =>
+    3 * titles.filter((t) => overlap(r, t)).length +
+    2 * others.filter((t) => overlap(r, t)).length +
+    labels.filter((t) => overlap(r, t)).length;
+  const places: Rect[] = [
+    { x: clampX(m.x - 14), y: m.y - 18 - h, w, h },
+    { x: clampX(m.x + 16), y: m.y - h / 2, w, h },
+    { x: clampX(m.x - 14), y: m.y + 18, w, h },
+    { x: clampX(m.x - 16 - w), y: m.y - h / 2, w, h },
+  ];
+  const tag = places.reduce((best, r) => (cost(r) < cost(best) ? r : best));
+  return { index: m.index, x: m.x, y: m.y, text, tag };
 }
 
 /**
