@@ -89,7 +89,7 @@ describe('a followed packet on the drawing', () => {
     expect(dropped.drop?.reason).toBe('no route');
     const i = dropIndex(dropped);
     expect(i).toBe(dropped.hops.length - 1);
-    expect(d.drop).toMatchObject({ index: i, text: 'dropped: no route' });
+    expect(d.drop).toMatchObject({ index: i, text: 'no route' });
     expect(d.markers.find((m) => m.index === i)).toMatchObject({ x: d.drop!.x, y: d.drop!.y });
     expect(d.lines.map((l) => l.leg)).toEqual(['request']);
     // its tag covers no other hop's marker and no node's or pod's title

@@ -7,13 +7,14 @@ import { spaceLabel } from './hop-text.ts';
 import type { PathDrawing } from './path-layout.ts';
 import type { PathResult } from './types.ts';
 
-/** "✕ dropped: no route" on a tag of its own by the last hop seen, readable over whatever it covers. */
+/** "✕ no route" (the drop's reason) on a tag of its own by the last hop seen, readable over whatever it covers. */
 function DropTag({ x, y, text, tag }: NonNullable<PathDrawing['drop']>) {
   // the stem from the marker to the tag's nearest edge
   const sx = Math.max(tag.x, Math.min(tag.x + tag.w, x));
   const sy = Math.max(tag.y, Math.min(tag.y + tag.h, y));
   return (
     <g className="path-drop" aria-hidden="true">
+      <title>dropped here: {text}</title>
       <line className="path-drop-stem" x1={x} y1={y} x2={sx} y2={sy} />
       <rect x={tag.x} y={tag.y} width={tag.w} height={tag.h} rx={5} />
       <path className="path-drop-x" d={`M${tag.x + 8},${tag.y + 7} l8,8 m0,-8 l-8,8`} />

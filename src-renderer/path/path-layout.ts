@@ -179,7 +179,7 @@ export function layoutPath(layout: Layout, r: PathResult): PathDrawing {
     missing: missing.sort((a, b) => a - b),
     ports: onPath,
     tunnels,
-    ...(r.drop && dm ? { drop: dropTag(layout, dm, `dropped: ${r.drop.reason}`, markers) } : {}),
+    ...(r.drop && dm ? { drop: dropTag(layout, dm, r.drop.reason, markers) } : {}),
   };
 }
 

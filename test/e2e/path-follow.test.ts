@@ -3,13 +3,14 @@
 // topology's tool bar, a ping from the node1 pod to the node2 pod sent with Enter. The drawing's hops are the
 // engine's (the `path.followed` event the test hears names each hop's namespace and interface), in the
 // list too; a hop clicked on the drawing shows its decision; a ping to an address nowhere in the world is
-// dropped on node1 and the drawing and the panel say why. Screenshots at 1440×900 and 1280×720.
+// dropped on node1 and the drawing and the panel say why; `podnet path` typed in node1's terminal is drawn
+// too. Screenshots at 1440×900 and 1280×720.
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PathResult } from '../../src-renderer/path/types.js';
-import { openSession, startWorld, type Session } from './harness.js';
+import { openSession, startWorld, typeIn, type Session } from './harness.js';
 
 const SHOTS = join(import.meta.dirname, '../../out/screenshots');
 let s: Session;
@@ -135,11 +136,24 @@ describe('follow a packet on the topology', () => {
     expect(d.drop?.reason).toBe('no route');
     await expect.poll(() => tool.getByTestId('path-drop-reason').innerText()).toMatch(/no route/);
     expect(await tool.getByTestId('path-drop-reason').innerText()).toContain(d.drop!.detail);
-    expect(await tool.getByTestId('path-drop').textContent()).toBe('dropped: no route');
+    expect(await tool.getByTestId('path-drop').textContent()).toBe('no route');
     // the last hop where it was seen is chosen, its details say so
     expect(await tool.getByTestId('path-hop-drop').innerText()).toMatch(/Last seen here: no route/);
     await page.waitForTimeout(400);
     await page.screenshot({ path: join(SHOTS, 'path-follow-drop-1440.png') });
+
+    // a path followed in a terminal (`podnet path` in node1, through the engine) is drawn too, marked as such
+    const tab = page.locator('.tabs [role="tab"][data-status="live"]').first();
+    const term = (await tab.getAttribute('data-testid'))!.replace(/^tab-/, '');
+    const before3 = followed.length;
+    await typeIn(page, term, 'podnet path pod:server pod:client');
+    const t = await nextFollowed(page, before3);
+    expect(t.from).toBe('pod:server');
+    await expect
+      .poll(() => tool.getByTestId('path-title').innerText(), { timeout: 20_000 })
+      .toMatch(/followed elsewhere/);
+    await expect.poll(() => hopsOnDrawing(page)).toEqual(t.hops.map((h, i) => ({ i, at: `${h.space}|${h.ifname}` })));
+    await page.getByTestId('tool-topology').getByTestId('path-lines').waitFor();
 
     // Clear removes the drawing
     await tool.getByTestId('topo-path-clear').click();
