@@ -95,6 +95,8 @@ async function inTheApp() {
     const transit: number[] = [];
     const raw: number[] = [];
     const answered: number[] = [];
+    const whole: number[] = [];
+    const wire: number[] = [];
     for (let i = 0; i < RUNS; i++) {
       // interleaved with the floor: the same ping, no captures, from the engine's side
       const t = performance.now();
@@ -131,8 +133,12 @@ async function inTheApp() {
       drawn.push(st.drawnAt - st.sentAt);
       answered.push(st.drawnAt - st.resultAt);
       ready.push(r.timings!.done - r.timings!.listening);
+      whole.push(r.timings!.done);
+      // the request's way to the engine and the result's back (WebSocket, validation), beside the follow itself
+      wire.push(st.resultAt - st.sentAt - r.timings!.done);
       transit.push(r.transitMs!);
     }
+    if (process.env.PATH_PROFILE === '1') await profileOne(page, tool);
     const d = median(drawn);
     const e = median(ready);
     console.log(
@@ -142,6 +148,10 @@ async function inTheApp() {
     console.log(
       `  the engine's send → path ready (captures listening → decisions read), median: ${ms(e)}  → UI/engine ${(d / e).toFixed(2)}×`,
     );
+    console.log(
+      `  the engine's whole follow (asked → done: state, captures starting, send, stop, decisions), median: ${ms(median(whole))}  → UI/engine whole ${(d / median(whole)).toFixed(2)}×`,
+    );
+    console.log(`  the page ↔ engine (request and result over the WebSocket, checked), median: ${ms(median(wire))}`);
     console.log(`  the result's arrival in the page → drawn, median: ${ms(median(answered))}`);
     console.log(
       `  raw floor, the same ping without captures, median: ${ms(median(raw))}  → UI/raw ${(d / median(raw)).toFixed(1)}×`,
@@ -151,6 +161,38 @@ async function inTheApp() {
   } finally {
     await s.close();
   }
+}
+
+/** One more Send under Chromium's CPU profiler: where the page's own time went (self time by function). */
+async function profileOne(page: import('playwright-core').Page, tool: import('playwright-core').Locator) {
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send('Profiler.enable');
+  await cdp.send('Profiler.setSamplingInterval', { interval: 200 });
+  await cdp.send('Profiler.start');
+  await tool.getByTestId('path-send').click();
+  await page.waitForFunction(
+    () => {
+      const st = (
+        window as unknown as { podnetPath: { stats(): { sentAt: number; drawnAt: number } } }
+      ).podnetPath.stats();
+      return st.drawnAt > st.sentAt;
+    },
+    null,
+    { timeout: 60_000, polling: 50 },
+  );
+  const { profile } = await cdp.send('Profiler.stop');
+  const dt = profile.timeDeltas ?? [];
+  const self = new Map<number, number>();
+  (profile.samples ?? []).forEach((id, i) => self.set(id, (self.get(id) ?? 0) + (dt[i] ?? 0) / 1000));
+  const byName = new Map<string, number>();
+  for (const n of profile.nodes) {
+    const f = n.callFrame;
+    const key = `${f.functionName || '(anonymous)'} ${f.url.split('/').pop()}:${f.lineNumber}`;
+    byName.set(key, (byName.get(key) ?? 0) + (self.get(n.id) ?? 0));
+  }
+  const busy = [...byName].filter(([k]) => !/^\((idle|program|garbage collector)\)/.test(k));
+  console.log(`  profile of one more follow: the page's JS ${ms(busy.reduce((a, [, v]) => a + v, 0))}; top self time:`);
+  for (const [k, v] of busy.sort((a, b) => b[1] - a[1]).slice(0, 8)) console.log(`    ${ms(v)}  ${k}`);
 }
 
 function expectNoErrors(errors: string[]) {
