@@ -152,7 +152,14 @@ export class PathStore {
   private show(r: PathResult, origin: 'form' | 'elsewhere'): void {
     // a drop: its last hop chosen, so its reason is in the details at once
     const first = dropIndex(r);
-    this.set({ result: r, origin, selected: first >= 0 ? first : null, open: true, error: null });
+    // one followed elsewhere (a terminal) is drawn where the topology is; its panel opens when asked for (a hop clicked)
+    this.set({
+      result: r,
+      origin,
+      selected: first >= 0 ? first : null,
+      open: origin === 'form' || this.state.open,
+      error: null,
+    });
   }
 
   /** The drawing calls this once the result's last hop is on screen. */
