@@ -21,8 +21,18 @@ async function provideTheControlPlane(): Promise<void> {
   provideControlPlane((world, kubelet) => startControlPlane(world, kubelet));
 }
 
+/** podnet path FROM TO in a lab world's nodes: the world's engine socket, served as the app serves it. */
+async function provideTheEngineSocket(): Promise<void> {
+  const [{ provideEngineSocket }, { serveFollows }] = await Promise.all([
+    import('../session/world-spec.js'),
+    import('../path/serve-follows.js'),
+  ]);
+  provideEngineSocket(serveFollows);
+}
+
 export async function labCommand(args: string[], out: (s: string) => void, err: (s: string) => void): Promise<number> {
   const [verb, ...rest] = args;
+  if (verb === 'test' || verb === 'shell') await provideTheEngineSocket();
   if (verb === 'new') return labNew(rest, out);
   if (verb === 'shell') return labShell(rest, err);
   if (verb !== 'lint' && verb !== 'test') throw new UsageError(USAGE);

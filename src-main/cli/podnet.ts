@@ -34,6 +34,9 @@ Usage:
   podnet path [--json]          follow a packet: in a preset world (2 nodes, a VXLAN overlay, a pod on each, a
                                 ClusterIP Service) a ping pod → pod across nodes and a TCP request to the Service,
                                 hop by hop, with what moved each on (route, neighbour, FDB, the DNAT rule)
+  podnet path FROM TO [--kind ping|tcp|udp] [--port N] [--json]
+                                in a node's terminal: follow one packet in the running world (FROM: pod:NAME,
+                                node:NAME; TO: those, svc:NAME or ADDR[:PORT]), asked of the app's engine
   podnet help
 `;
 

@@ -26,6 +26,7 @@ import type { ApiActivity } from '../api/api-activity.js';
 import { ControlPlaneHost } from './control-plane-host.js';
 import { PathFollowParams } from '../api/contract.js';
 import { PathFollower } from '../path/path-service.js';
+import { podsOf } from '../path/serve-follows.js';
 import type { FollowWorld } from '../path/follow-in-world.js';
 import { listenEngineSocket, type EngineSocket } from '../world/engine-socket.js';
 
@@ -587,10 +588,7 @@ export class LabService
     const cp = this.controlPlane;
     return {
       world: this.world,
-      pods: () =>
-        [...kubelet.pods.values()]
-          .filter((p) => !p.terminating)
-          .map((p) => ({ name: p.spec.name, node: p.spec.node, ip: p.ip, netns: p.netns })),
+      pods: podsOf(kubelet),
       ...(cp?.state.state === 'ready'
         ? {
             service: async (name: string) => {

@@ -170,6 +170,9 @@ export async function followInWorld(w: FollowWorld, req: FollowRequest): Promise
   const from = await resolvePlace(w, req.from, true);
   const to = await resolvePlace(w, req.to, false);
   const fromSpace = from.space!;
+  // the address goes into the sender's command line: an IPv4 address only (a Service's, a pod's, as given)
+  if (!/^\d{1,3}(\.\d{1,3}){3}$/.test(to.ip))
+    throw new FollowError(`${req.to}: its address ${JSON.stringify(to.ip)} is not IPv4: podnet path follows IPv4 only`);
   if (to.space?.id === fromSpace.id)
     throw new FollowError(`${req.from} → ${req.to}: the source and the destination are the same namespace`);
   let port = req.port ?? to.port;

@@ -311,11 +311,25 @@ async function decideHop(
         if (f) d.fdb = f;
       }
     } else if (h.master) {
-      // a bridge port: the bridge's FDB entry for where the frame goes (the pod's MAC out of this port;
-      // the bridge's own MAC into its IP stack)
-      const mac = h.direction === 'out' ? neighOf(s, p.dst, h.master) : undefined;
-      const dstMac =
-        mac && 'lladdr' in mac ? mac.lladdr : h.direction === 'in' ? s.links.get(h.master)?.address : undefined;
+      // a bridge port: the bridge's FDB entry for where the frame goes — the pod's MAC out of the port it
+      // leaves by (bridged on one node, or routed to it), the bridge's own MAC into its IP stack
+      const next = hops.slice(i + 1).find((x) => x.space === h.space && x.leg === h.leg);
+      const outPort =
+        h.direction === 'out' ? h : next?.master === h.master && next.direction === 'out' ? next : undefined;
+      let dstMac: string | undefined;
+      if (outPort) {
+        const n = neighOf(s, p.dst, h.master);
+        const learned = s.fdb.filter(
+          (x) => x.ifname === outPort.ifname && x.master === h.master && x.state !== 'permanent',
+        );
+        // the node's neighbour entry when it names a MAC behind that port; else the MAC the bridge learned there
+        dstMac =
+          n && 'lladdr' in n && learned.some((x) => x.mac === n.lladdr)
+            ? n.lladdr
+            : learned.length === 1
+              ? learned[0]!.mac
+              : undefined;
+      } else if (h.direction === 'in') dstMac = s.links.get(h.master)?.address;
       const f = fdbOf(s, dstMac, h.master);
       if (f) d.fdb = f;
     }

@@ -101,4 +101,19 @@ describe('natFromCounters', () => {
     });
     expect(natFromCounters(moved.slice(0, 1), '10.96.0.7')).toBeUndefined();
   });
+
+  it("a UDP datagram's trace is matched by its source port alone (a datagram has no flags)", () => {
+    const udp = `PACKET: 2 5a1b2c3d IN=cni0 MACSRC=22:31:1c:5a:22:43 MACDST=66:8b:1f:5e:8:ff MACPROTO=0800 SRC=10.244.1.2 DST=10.96.0.10 LEN=40 TOS=0x0 TTL=64 ID=1 DF SPORT=40001 DPORT=53
+ TRACE: 2 5a1b2c3d nat:KUBE-SERVICES:rule:0x35:JUMP:KUBE-SVC-TCOU7JCQXEZGVUNU  -4 -t nat -A KUBE-SERVICES -d 10.96.0.10/32 -p udp -m comment --comment "kube-system/kube-dns:dns cluster IP" -m udp --dport 53 -j KUBE-SVC-TCOU7JCQXEZGVUNU
+ TRACE: 2 5a1b2c3d nat:KUBE-SVC-TCOU7JCQXEZGVUNU:rule:0x37:JUMP:KUBE-SEP-AAAABBBBCCCCDDDD  -4 -t nat -A KUBE-SVC-TCOU7JCQXEZGVUNU -m comment --comment "kube-system/kube-dns:dns -> 10.244.2.5:53" -j KUBE-SEP-AAAABBBBCCCCDDDD
+ TRACE: 2 5a1b2c3d nat:KUBE-SEP-AAAABBBBCCCCDDDD:rule:0x39:ACCEPT  -4 -t nat -A KUBE-SEP-AAAABBBBCCCCDDDD -p udp -m comment --comment "kube-system/kube-dns:dns" -m udp -j DNAT --to-destination 10.244.2.5:53
+`;
+    expect(parseTrace(udp, 40001, 'udp')).toMatchObject({
+      backend: '10.244.2.5:53',
+      serviceChain: 'KUBE-SVC-TCOU7JCQXEZGVUNU',
+    });
+    // as TCP it is no SYN: nothing matched
+    expect(parseTrace(udp, 40001)).toBeUndefined();
+    expect(parseTrace(udp, 40002, 'udp')).toBeUndefined();
+  });
 });

@@ -162,6 +162,19 @@ export function provideControlPlane(start: ControlPlaneStarter): void {
   controlPlaneStarter = start;
 }
 
+/** The world's engine socket (podnet path in its nodes), as a layer above this one serves it (path/serve-follows.ts). */
+export type EngineSocketServer = (
+  world: World,
+  kubelet: Kubelet,
+  controlPlane: boolean,
+) => Promise<{ close(): Promise<void> }>;
+let engineSocketServer: EngineSocketServer | undefined;
+
+/** The host (podnet lab) says how a world's engine socket is served: buildWorld serves it from the world's start. */
+export function provideEngineSocket(serve: EngineSocketServer): void {
+  engineSocketServer = serve;
+}
+
 /** A whole lab world from its spec; destroyed again if any step of it fails. */
 /** A plain cluster's world: these nodes, each with the default bridge conflist on its own pod CIDR, no pods. */
 export function clusterWorldSpec(nodes: string[]): WorldSpec {
@@ -180,6 +193,15 @@ export async function buildWorld(spec: WorldSpec): Promise<{ world: World; kubel
   const world = await createWorld({ nodes: spec.nodes });
   try {
     const kubelet = newKubelet(world, spec);
+    // bound before any of the lab's commands runs (engine-socket.ts says why); closed as the world ends
+    const socket = await engineSocketServer?.(world, kubelet, spec.controlPlane === true);
+    if (socket) {
+      const destroy = world.destroy.bind(world);
+      world.destroy = async () => {
+        await socket.close().catch(() => {});
+        return destroy();
+      };
+    }
     try {
       await furnishWorld(world, kubelet, spec);
       if (spec.controlPlane) {
