@@ -29,9 +29,12 @@ export function placesOf(t: Topology | null): { id: string; label: string }[] {
   ];
 }
 
-/** How many namespaces capture: every node and pod of the world (the engine follows in all of them). */
+/** The most namespaces a follow captures in (src-main/path/follow-in-world.ts's MAX_SPACES; the result names any left out). */
+const MAX_CAPTURES = 16;
+
+/** How many namespaces capture: every node and pod of the world, up to the engine's bound (it sends no progress). */
 export const captureCount = (t: Topology | null) =>
-  t?.namespaces.filter((n) => n.kind === 'node' || (n.kind === 'pod' && n.pod)).length ?? 0;
+  Math.min(MAX_CAPTURES, t?.namespaces.filter((n) => n.kind === 'node' || (n.kind === 'pod' && n.pod)).length ?? 0);
 
 function Elapsed({ since }: { since: number }) {
   const [now, setNow] = useState(Date.now());
