@@ -1,8 +1,8 @@
 // Follow a packet, end to end in Debian's Chromium: a free-play world of 2 nodes (its control plane routes
-// each node's pod CIDR to the other), a pod on each made from the pods panel; "Follow a packet…" in the
-// topology's tool bar, a ping from the node1 pod to the node2 pod sent with Enter. The drawing's hops are the
-// engine's (the `path.followed` event the test hears names each hop's namespace and interface), in the
-// list too; a hop clicked on the drawing shows its decision; a ping to an address nowhere in the world is
+// each node's pod CIDR to the other), a pod on each made from the pods panel; "Follow a packet…" from the
+// palette and the topology's tool bar, a ping from the node1 pod to the node2 pod sent with Enter. The
+// drawing's hops are the engine's (the `path.followed` event the test hears names each hop's namespace and
+// interface), in the list too; a hop clicked on the drawing shows its decision; a ping to an address nowhere in the world is
 // dropped on node1 and the drawing and the panel say why; `podnet path` typed in node1's terminal is drawn
 // too. Screenshots at 1440×900 and 1280×720.
 import { mkdirSync } from 'node:fs';
@@ -68,13 +68,20 @@ describe('follow a packet on the topology', () => {
       .poll(async () => world.run({ kind: 'node', node: 'node1' }, ['ip', 'route', 'show']), { timeout: 60_000 })
       .toMatch(/10\.244\.2\.0\/24 via 192\.0\.2\.12 dev eth0/);
 
-    // the topology, then "Follow a packet…" in its tool bar: the form takes the focus
-    await page.getByTestId('toolbar-topology').click();
+    // the palette's "Follow a packet…": the topology beside the terminals, the form focused
+    await page.keyboard.press('Control+Shift+P');
+    await page.getByTestId('palette-input').fill('follow a packet');
+    await page.keyboard.press('Enter');
     const tool = page.getByTestId('tool-topology');
     await tool.getByTestId('topo-box-pod:server').waitFor({ timeout: 20_000 });
-    await tool.getByTestId('topo-follow').click();
     const from = tool.getByTestId('path-from');
-    await expect.poll(() => from.evaluate((e) => e === document.activeElement)).toBe(true);
+    const focused = () => from.evaluate((e) => e === document.activeElement);
+    await expect.poll(focused).toBe(true);
+    // the topology's own button closes the panel and opens it again, the focus in the form again
+    await tool.getByTestId('topo-follow').click();
+    expect(await tool.getByTestId('path-panel').count()).toBe(0);
+    await tool.getByTestId('topo-follow').click();
+    await expect.poll(focused).toBe(true);
     await from.selectOption('pod:client');
     await tool.getByTestId('path-to').selectOption('pod:server');
     await tool.getByTestId('path-kind-ping').check();
