@@ -184,8 +184,8 @@ export function layoutPath(layout: Layout, r: PathResult): PathDrawing {
 }
 
 /**
- * The drop's tag: beside its marker where it covers least — a title worst, then another hop's marker, then
- * a bridge's label (above, right, below, left: the first of the least).
+ * The drop's tag: beside its marker where it covers least — its own marker never, a title worst, then
+ * another hop's marker, then a bridge's label (the first of the least, above first).
  */
 function dropTag(layout: Layout, m: HopMarker, text: string, markers: HopMarker[]): NonNullable<PathDrawing['drop']> {
   // 13 px bold: about 7.6 px a character, and room for the ✕ (the tag need not be exact, only wide enough)
@@ -200,6 +200,7 @@ function dropTag(layout: Layout, m: HopMarker, text: string, markers: HopMarker[
         : { x: b.x + 8, y: b.y + 4, w: 120, h: 34 },
   );
   const others: Rect[] = markers.filter((o) => o !== m).map((o) => ({ x: o.x - 9, y: o.y - 9, w: 18, h: 18 }));
+  const own: Rect = { x: m.x - 9, y: m.y - 9, w: 18, h: 18 };
   // a bridge's label: right-aligned at its bar's end, 11 px mono (about 6.7 px a character)
   const labels: Rect[] = layout.bars.map((b) => ({
     x: b.x2 - b.label.length * 6.7,
@@ -209,14 +210,17 @@ function dropTag(layout: Layout, m: HopMarker, text: string, markers: HopMarker[
   }));
   const overlap = (r: Rect, t: Rect) => r.x < t.x + t.w && t.x < r.x + r.w && r.y < t.y + t.h && t.y < r.y + r.h;
   const cost = (r: Rect) =>
+    (overlap(r, own) ? 10 : 0) +
     3 * titles.filter((t) => overlap(r, t)).length +
     2 * others.filter((t) => overlap(r, t)).length +
     labels.filter((t) => overlap(r, t)).length;
   const places: Rect[] = [
     { x: clampX(m.x - 14), y: m.y - 18 - h, w, h },
     { x: clampX(m.x + 16), y: m.y - h / 2, w, h },
+    { x: clampX(m.x + 14), y: m.y + 6, w, h },
     { x: clampX(m.x - 14), y: m.y + 18, w, h },
     { x: clampX(m.x - 16 - w), y: m.y - h / 2, w, h },
+    { x: clampX(m.x + 14), y: m.y - 6 - h, w, h },
   ];
   const tag = places.reduce((best, r) => (cost(r) < cost(best) ? r : best));
   return { index: m.index, x: m.x, y: m.y, text, tag };
