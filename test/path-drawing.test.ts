@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { Topology } from '../src-main/api/contract.js';
+import { PathResult as PathResultSchema, Topology as TopologySchema, type Topology } from '../src-main/api/contract.js';
 import { decisionBrief, hopDetails, hopSummary, resultTitle } from '../src-renderer/path/hop-text.js';
 import { dropIndex, LANE, layoutPath, MARK, offsetLine } from '../src-renderer/path/path-layout.js';
 import type { PathResult } from '../src-renderer/path/types.js';
@@ -22,6 +22,11 @@ const portAt = (id: string) => layout.ports.find((p) => p.id === id)!;
 const near = (a: number, b: number) => Math.abs(a - b) < 0.01;
 
 describe('a followed packet on the drawing', () => {
+  it('the fixtures are what the contract carries (make-path-fixtures.mjs writes them again after an engine change)', () => {
+    for (const r of [world.ping, world.service, dropped]) expect(() => PathResultSchema.parse(r)).not.toThrow();
+    expect(() => TopologySchema.parse(topology)).not.toThrow();
+  });
+
   it('draws every hop of the cross-node ping on its own interface, request and reply in order', () => {
     const r = world.ping;
     const d = layoutPath(layout, r);
