@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { PathResult as PathResultSchema, Topology as TopologySchema, type Topology } from '../src-main/api/contract.js';
 import { decisionBrief, hopDetails, hopSummary, resultTitle } from '../src-renderer/path/hop-text.js';
 import { dropIndex, LANE, layoutPath, MARK, offsetLine } from '../src-renderer/path/path-layout.js';
+import { formProblem } from '../src-renderer/path/path-store.js';
 import type { PathResult } from '../src-renderer/path/types.js';
 import { layoutTopology, PodSlots } from '../src-renderer/topology/layout.js';
 
@@ -132,5 +133,20 @@ describe('a followed packet on the drawing', () => {
       [8, 2],
       [8, 10],
     ]);
+  });
+
+  it("the form says what is missing before the engine is asked; a Service's own port is the engine's to choose", () => {
+    expect(formProblem({ from: '', to: 'pod:b', kind: 'ping' })).toMatch(/where the packet starts/);
+    expect(formProblem({ from: 'pod:a', to: ' ', kind: 'ping' })).toMatch(/where it goes/);
+    expect(formProblem({ from: 'pod:a', to: 'pod:b', kind: 'tcp' })).toBe(
+      'A TCP packet to pod:b needs a port (1–65535).',
+    );
+    expect(formProblem({ from: 'pod:a', to: '10.244.2.3', kind: 'udp' })).toMatch(
+      /UDP packet to 10\.244\.2\.3 needs a port/,
+    );
+    expect(formProblem({ from: 'pod:a', to: 'pod:b', kind: 'tcp', port: 70000 })).toMatch(/1 to 65535/);
+    expect(formProblem({ from: 'pod:a', to: 'svc:web', kind: 'tcp' })).toBeUndefined();
+    expect(formProblem({ from: 'pod:a', to: '10.96.0.10:80', kind: 'tcp' })).toBeUndefined();
+    expect(formProblem({ from: 'node:node1', to: 'pod:b', kind: 'ping' })).toBeUndefined();
   });
 });
