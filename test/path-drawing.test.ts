@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { PathResult as PathResultSchema, Topology as TopologySchema, type Topology } from '../src-main/api/contract.js';
 import { decisionBrief, hopDetails, hopSummary, resultTitle } from '../src-renderer/path/hop-text.js';
 import { dropIndex, LANE, layoutPath, MARK, offsetLine } from '../src-renderer/path/path-layout.js';
-import { formProblem } from '../src-renderer/path/path-store.js';
+import { formProblem } from '../src-renderer/path/form-check.js';
 import type { PathResult } from '../src-renderer/path/types.js';
 import { layoutTopology, PodSlots } from '../src-renderer/topology/layout.js';
 

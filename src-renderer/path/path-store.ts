@@ -4,6 +4,7 @@
 import { useSyncExternalStore } from 'react';
 import type { Lab } from '../state/lab.ts';
 import { followChannel } from './channel.ts';
+import { formProblem } from './form-check.ts';
 import { dropIndex } from './path-layout.ts';
 import type { FollowRequest, PathResult } from './types.ts';
 
@@ -37,20 +38,6 @@ type Listener = () => void;
 const FOLLOW_SHARE = 0.68;
 
 const KIND_WORDS = { ping: 'a ping', tcp: 'a TCP SYN', udp: 'a UDP datagram' } as const;
-
-/** What is wrong with a follow's form, said as the fix; undefined when it can be sent (the engine checks the rest). */
-export function formProblem(f: FollowRequest): string | undefined {
-  if (!f.from) return 'Choose where the packet starts (a pod or a node).';
-  if (!f.to.trim()) return 'Choose or type where it goes: a pod, a node, a Service or an address.';
-  // a Service brings its own port (its first); a pod, a node or a bare address needs one
-  const to = f.to.trim();
-  const needsPort = /^(pod|node):/.test(to) || /^\d+\.\d+\.\d+\.\d+$/.test(to);
-  if (f.kind !== 'ping' && !f.port && needsPort)
-    return `A ${f.kind.toUpperCase()} packet to ${to} needs a port (1–65535).`;
-  if (f.port !== undefined && (!Number.isInteger(f.port) || f.port < 1 || f.port > 65535))
-    return 'The port must be a whole number from 1 to 65535.';
-  return undefined;
-}
 
 export class PathStore {
   private state: PathState = {
