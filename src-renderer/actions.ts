@@ -5,6 +5,7 @@ import type { TerminalTarget } from '../src-main/api/contract.ts';
 import { matchesShortcut } from './palette/shortcut.ts';
 import type { Lab } from './state/lab.ts';
 import type { AppState, ToolName } from './state/store.ts';
+import { pathOf } from './path/path-store.ts';
 import { download } from './topology/export.ts';
 import { netviewOf, TABLES } from './views/netview-store.ts';
 import { centreTools } from './workspace/centre-tools.tsx';
@@ -49,6 +50,7 @@ export type ActionName =
   | `netview.family:${string}`
   | 'topology.exportSvg'
   | 'topology.exportPng'
+  | 'path.follow'
   | `lab.${'catalogue' | 'check' | 'checkAndGoOn' | 'runNext' | 'next' | 'previous' | 'hint' | 'solution.show' | 'solution.apply' | 'reset'}`;
 
 export interface ActionContext {
@@ -337,6 +339,13 @@ register({
   label: 'Export the topology as PNG',
   predicate: running,
   perform: ({ lab }) => exportTopology(lab, 'png'),
+});
+
+register({
+  name: 'path.follow',
+  label: 'Follow a packet… (its real path, hop by hop, on the topology)',
+  predicate: running,
+  perform: ({ lab }) => pathOf(lab).openForm(),
 });
 
 // ---- labs (guide/LabGuide.tsx): each acts on the open lab, and says so when none is open ----

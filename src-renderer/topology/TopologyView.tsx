@@ -1,10 +1,15 @@
 // The world's topology as one SVG, live: the sandbox's underlay, nodes with their bridges, pods with their
 // IPs, veth pairs as edges across namespaces, VXLAN tunnels between nodes. Click (or Enter on) an
 // interface for its details and its row in the tables; export the drawing as SVG or PNG for slides.
+// "Follow a packet" sends one through the world and draws the path it took over the drawing (src-renderer/path).
 import { memo, useDeferredValue, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
 import type { NetTables, Topology, TopoLink } from '../../src-main/api/contract.ts';
 import { useAppState, useLab } from '../state/context.ts';
 import { netviewOf, useNetview } from '../views/netview-store.ts';
+import { FollowPanel } from '../path/FollowPanel.tsx';
+import { layoutPath } from '../path/path-layout.ts';
+import { PathLines, PathMarkers } from '../path/PathOverlay.tsx';
+import { pathOf, usePath } from '../path/path-store.ts';
 import { download, pngBlob, svgText } from './export.ts';
 import { layoutTopology, PodSlots, type ApiPods, type Box, type Port } from './layout.ts';
 import './topology.css';
@@ -257,15 +262,18 @@ const EdgeView = memo(function EdgeView({
   d,
   ends,
   lit,
+  onPath,
 }: {
   kind: string;
   d: string;
   ends: string;
   lit: boolean;
+  /** A tunnel a followed packet crossed. */
+  onPath: boolean;
 }) {
   return (
-    <g data-testid={`topo-edge-${kind}`} data-ends={ends}>
-      <path className={`topo-edge topo-edge-${kind}${lit ? ' lit' : ''}`} d={d} />
+    <g data-testid={`topo-edge-${kind}`} data-ends={ends} data-on-path={onPath || undefined}>
+      <path className={`topo-edge topo-edge-${kind}${lit ? ' lit' : ''}${onPath ? ' on-path' : ''}`} d={d} />
     </g>
   );
 });
@@ -291,6 +299,8 @@ interface PortProps {
   aria: string;
   /** Drawn only when it can be read (see LABELS_FROM). */
   label: boolean;
+  /** A followed packet passed it: its label moves clear of the path's markers. */
+  onPath: boolean;
   onSelect: (ns: string, name: string) => void;
 }
 
@@ -307,9 +317,11 @@ const PortView = memo(function PortView({
   aria,
   onSelect,
   label,
+  onPath,
 }: PortProps) {
-  const lx = labelAt === 'right' ? x + 9 : x;
-  const ly = labelAt === 'below' ? y + 18 : labelAt === 'above' ? y - 9 : y + 4;
+  const away = onPath ? 9 : 0;
+  const lx = labelAt === 'right' ? x + 9 + away : x;
+  const ly = labelAt === 'below' ? y + 18 + away : labelAt === 'above' ? y - 9 - away : y + 4;
   return (
     <g
       className={`topo-port${up ? '' : ' down'}${selected ? ' selected' : ''}${lit && !selected ? ' lit' : ''}`}
@@ -430,6 +442,22 @@ export function TopologyView({ active }: { active: boolean }) {
   const onSelect = useMemo(() => (ns: string, name: string) => nv.selectLink({ ns, name }), [nv]);
   const counts = topology ? countsOf(topology) : '';
 
+  // a followed packet: its path over the drawing, and the panel with its hops
+  const ps = pathOf(lab);
+  const result = usePath(ps, (s) => s.result);
+  const panelOpen = usePath(ps, (s) => s.open);
+  const hop = usePath(ps, (s) => s.selected);
+  const drawing = useMemo(() => (layout && result ? layoutPath(layout, result) : null), [layout, result]);
+  const onHop = useMemo(() => (i: number) => ps.selectHop(i), [ps]);
+  const onDrawn = useMemo(() => () => ps.drawn(), [ps]);
+  // the chosen hop in view (a small world scrolls rather than shrinks)
+  useEffect(() => {
+    if (hop === null) return;
+    svgRef.current
+      ?.querySelector(`[data-testid="path-hop-${hop}"]`)
+      ?.scrollIntoView({ block: 'nearest', inline: 'nearest' });
+  }, [hop, drawing]);
+
   if (!running || !layout) {
     return (
       <div className="terminal-empty" data-testid="topology-empty">
@@ -440,12 +468,31 @@ export function TopologyView({ active }: { active: boolean }) {
   }
 
   return (
-    <div className="topo">
+    <div className={`topo${panelOpen ? ' with-path' : ''}`}>
       <div className="topo-bar" role="toolbar" aria-label="Topology">
         <span className="muted topo-counts" data-testid="topo-counts">
           {counts}
         </span>
         <span className="topo-spacer" />
+        <button
+          className={`button small${panelOpen ? '' : ' primary'}`}
+          data-testid="topo-follow"
+          aria-pressed={panelOpen}
+          title="Send a ping, a TCP SYN or a UDP datagram and draw the path it really takes, hop by hop"
+          onClick={() => (panelOpen ? ps.setOpen(false) : ps.openForm())}
+        >
+          Follow a packet…
+        </button>
+        {result && (
+          <button
+            className="button small ghost"
+            data-testid="topo-path-clear"
+            title="Remove the followed path from the drawing"
+            onClick={() => ps.clear()}
+          >
+            Clear path
+          </button>
+        )}
         <button
           className="button small ghost"
           data-testid="topo-routes-toggle"
@@ -492,71 +539,80 @@ export function TopologyView({ active }: { active: boolean }) {
         </button>
       </div>
       <div className="topo-body">
-        <div className="topo-canvas" ref={wrapRef}>
-          <svg
-            ref={svgRef}
-            className="topo-svg"
-            data-testid="topology-svg"
-            viewBox={`0 0 ${layout.w} ${layout.h}`}
-            width={layout.w * scale}
-            height={layout.h * scale}
-            role="group"
-            aria-label={`Topology: ${counts}`}
-            onClick={(e) => e.target === e.currentTarget && nv.selectLink(null)}
-          >
-            {layout.boxes.map((b) => (
-              <BoxView key={b.id} {...b} />
-            ))}
-            {layout.bars.map((b) => (
-              <g key={b.id} className="topo-bar-g" data-testid={`topo-bridge-${b.id}`}>
-                <line className="topo-bridge" x1={b.x1} x2={b.x2} y1={b.y} y2={b.y} />
-                <text className="topo-bridge-label" x={b.x2} y={b.y - 6}>
-                  {b.label}
-                </text>
-              </g>
-            ))}
-            {layout.edges.map((e) => (
-              <EdgeView
-                key={e.id}
-                kind={e.kind}
-                d={e.d}
-                ends={e.ends.join(' ')}
-                lit={selId !== null && e.ends.includes(selId)}
-              />
-            ))}
-            {layout.edges.map((e) => e.label && <EdgeLabel key={`${e.id}-label`} {...e.label} />)}
-            {layout.ports.map((p) => (
-              <PortView
-                key={p.id}
-                id={p.id}
-                ns={p.ns}
-                name={p.name}
-                x={p.x}
-                y={p.y}
-                labelAt={p.labelAt}
-                label={scale >= LABELS_FROM}
-                up={p.link.state === 'UP' || p.link.state === 'UNKNOWN'}
-                selected={p.id === selId}
-                lit={lit.has(p.id)}
-                aria={`${p.name} in ${nsLabel(p.ns)}${p.link.peer ? `, peer ${p.link.peer.name} in ${nsLabel(p.link.peer.ns)}` : ''}`}
-                onSelect={onSelect}
-              />
-            ))}
-          </svg>
+        <div className="topo-stage">
+          <div className="topo-canvas" ref={wrapRef}>
+            <svg
+              ref={svgRef}
+              className="topo-svg"
+              data-testid="topology-svg"
+              viewBox={`0 0 ${layout.w} ${layout.h}`}
+              width={layout.w * scale}
+              height={layout.h * scale}
+              role="group"
+              aria-label={`Topology: ${counts}`}
+              onClick={(e) => e.target === e.currentTarget && nv.selectLink(null)}
+            >
+              {layout.boxes.map((b) => (
+                <BoxView key={b.id} {...b} />
+              ))}
+              {layout.bars.map((b) => (
+                <g key={b.id} className="topo-bar-g" data-testid={`topo-bridge-${b.id}`}>
+                  <line className="topo-bridge" x1={b.x1} x2={b.x2} y1={b.y} y2={b.y} />
+                  <text className="topo-bridge-label" x={b.x2} y={b.y - 6}>
+                    {b.label}
+                  </text>
+                </g>
+              ))}
+              {layout.edges.map((e) => (
+                <EdgeView
+                  key={e.id}
+                  kind={e.kind}
+                  d={e.d}
+                  ends={e.ends.join(' ')}
+                  lit={selId !== null && e.ends.includes(selId)}
+                  onPath={drawing?.tunnels.has(e.id) ?? false}
+                />
+              ))}
+              {layout.edges.map((e) => e.label && <EdgeLabel key={`${e.id}-label`} {...e.label} />)}
+              {drawing && <PathLines drawing={drawing} />}
+              {layout.ports.map((p) => (
+                <PortView
+                  key={p.id}
+                  id={p.id}
+                  ns={p.ns}
+                  name={p.name}
+                  x={p.x}
+                  y={p.y}
+                  labelAt={p.labelAt}
+                  label={scale >= LABELS_FROM}
+                  up={p.link.state === 'UP' || p.link.state === 'UNKNOWN'}
+                  selected={p.id === selId}
+                  lit={lit.has(p.id)}
+                  aria={`${p.name} in ${nsLabel(p.ns)}${p.link.peer ? `, peer ${p.link.peer.name} in ${nsLabel(p.link.peer.ns)}` : ''}`}
+                  onSelect={onSelect}
+                  onPath={drawing?.ports.has(p.id) ?? false}
+                />
+              ))}
+              {drawing && result && (
+                <PathMarkers drawing={drawing} result={result} selected={hop} onSelect={onHop} onDrawn={onDrawn} />
+              )}
+            </svg>
+          </div>
+          {showRoutes && topology && (
+            <RoutesPanel topology={topology} nsLabel={nsLabel} onClose={() => setShowRoutes(false)} />
+          )}
+          {selPort && (
+            <Details
+              port={selPort}
+              nsLabel={nsLabel}
+              onClose={() => nv.selectLink(null)}
+              onShow={() => {
+                void nv.showLinkRow(selPort.ns, selPort.link.index);
+              }}
+            />
+          )}
         </div>
-        {showRoutes && topology && (
-          <RoutesPanel topology={topology} nsLabel={nsLabel} onClose={() => setShowRoutes(false)} />
-        )}
-        {selPort && (
-          <Details
-            port={selPort}
-            nsLabel={nsLabel}
-            onClose={() => nv.selectLink(null)}
-            onShow={() => {
-              void nv.showLinkRow(selPort.ns, selPort.link.index);
-            }}
-          />
-        )}
+        {panelOpen && <FollowPanel store={ps} topology={topology} drawing={drawing} />}
       </div>
     </div>
   );

@@ -53,6 +53,8 @@ export interface Edge {
   label?: { x: number; y: number; text: string };
   /** The ports it joins (for highlighting the selection). */
   ends: string[];
+  /** For a straight or elbowed edge, its corners from the first end to the second (a followed path runs along them). */
+  points?: [number, number][];
 }
 export interface Layout {
   w: number;
@@ -313,15 +315,38 @@ export function layoutTopology(
           p.x === peer.x
             ? `M${p.x},${p.y} L${peer.x},${peer.y}`
             : `M${p.x},${p.y} C${p.x},${(p.y + peer.y) / 2} ${peer.x},${(p.y + peer.y) / 2} ${peer.x},${peer.y}`;
-        edges.push({ id, kind: 'veth', d, ends: [p.id, peer.id] });
+        edges.push({
+          id,
+          kind: 'veth',
+          d,
+          ends: [p.id, peer.id],
+          ...(p.x === peer.x
+            ? {
+                points: [
+                  [p.x, p.y],
+                  [peer.x, peer.y],
+                ] as [number, number][],
+              }
+            : {}),
+        });
       }
     }
     const bar = p.link.master ? barOf.get(portId(p.ns, p.link.master)) : undefined;
     if (bar) {
       const box = p.link.peer && podBox.get(p.link.peer.ns);
       // a pod's host-side veth climbs its column's gutter, so lines never cross a pod box
-      const d = box ? `M${p.x},${p.y} L${box.x - 8},${p.y} L${box.x - 8},${bar.y}` : `M${p.x},${p.y} L${p.x},${bar.y}`;
-      edges.push({ id: `${p.id}>${bar.id}`, kind: 'master', d, ends: [p.id, bar.id] });
+      const points: [number, number][] = box
+        ? [
+            [p.x, p.y],
+            [box.x - 8, p.y],
+            [box.x - 8, bar.y],
+          ]
+        : [
+            [p.x, p.y],
+            [p.x, bar.y],
+          ];
+      const d = points.map(([x, y], i) => `${i ? 'L' : 'M'}${x},${y}`).join(' ');
+      edges.push({ id: `${p.id}>${bar.id}`, kind: 'master', d, ends: [p.id, bar.id], points });
     }
   }
   for (const t of topo.tunnels) {
