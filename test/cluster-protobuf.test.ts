@@ -78,14 +78,20 @@ function expectProtobuf(out: string): void {
   expect(JSON.parse(section(out, 'svc-proto')).spec.clusterIP).toMatch(/^10\.(9[6-9]|10\d|11[01])\./);
   const ns = comparable(section(out, 'ns-proto'));
   const nsYaml = comparable(section(out, 'ns-yaml'));
-  expect(ns.metadata).toEqual({ name: 'made-by-protobuf', labels: { 'kubernetes.io/metadata.name': 'made-by-protobuf' } });
+  expect(ns.metadata).toEqual({
+    name: 'made-by-protobuf',
+    labels: { 'kubernetes.io/metadata.name': 'made-by-protobuf' },
+  });
   expect({ ...ns, metadata: {} }).toEqual({ ...nsYaml, metadata: {} });
   // refused as the JSON path refuses the same object
-  const refusal = /Service "np" is invalid: spec\.type: Unsupported value: "NodePort": supported values: "ClusterIP" \(this lab's API server models ClusterIP Services/;
+  const refusal =
+    /Service "np" is invalid: spec\.type: Unsupported value: "NodePort": supported values: "ClusterIP" \(this lab's API server models ClusterIP Services/;
   expect(section(out, 'nodeport')).toMatch(refusal);
   expect(section(out, 'nodeport')).toMatch(/exit 1$/m);
   expect(section(out, 'nodeport-yaml')).toMatch(refusal);
-  expect(section(out, 'loadbalancer')).toMatch(/Service "lb" is invalid: spec\.type: Unsupported value: "LoadBalancer"[\s\S]*exit 1/);
+  expect(section(out, 'loadbalancer')).toMatch(
+    /Service "lb" is invalid: spec\.type: Unsupported value: "LoadBalancer"[\s\S]*exit 1/,
+  );
   expect(section(out, 'externalname')).toMatch(
     /Service "ext" is invalid: spec\.externalName: this lab's API server does not model this field[\s\S]*exit 1/,
   );
@@ -93,13 +99,16 @@ function expectProtobuf(out: string): void {
   expect(JSON.parse(section(out, 'malformed'))).toMatchObject({
     code: 400,
     reason: 'BadRequest',
-    message: 'the request body is not a well-formed protobuf object: runtime.Unknown.raw: truncated varint at offset 5 (the body ends at 6)',
+    message:
+      'the request body is not a well-formed protobuf object: runtime.Unknown.raw: truncated varint at offset 5 (the body ends at 6)',
   });
   expect(JSON.parse(section(out, 'wrong-magic')).message).toMatch(/does not start with Kubernetes' protobuf magic/);
   expect(JSON.parse(section(out, 'cbor'))).toMatchObject({
     code: 415,
     reason: 'UnsupportedMediaType',
-    message: expect.stringMatching(/reads application\/json and application\/vnd\.kubernetes\.protobuf \(Service, Namespace, .*\) request bodies, not application\/cbor$/),
+    message: expect.stringMatching(
+      /reads application\/json and application\/vnd\.kubernetes\.protobuf \(Service, Namespace, .*\) request bodies, not application\/cbor$/,
+    ),
   });
   // nothing stored by the refused and malformed bodies
   expect(section(out, 'services').trim().split('\n').sort()).toEqual([

@@ -964,7 +964,7 @@ async function body(req: IncomingMessage): Promise<KubeObject> {
   }
   if (protobuf)
     try {
-      return decodeProtobufBody(Buffer.concat(chunks)) as KubeObject;
+      return decodeProtobufBody(Buffer.concat(chunks));
     } catch (e) {
       if (e instanceof UnreadKindError) throw new ApiError(415, 'UnsupportedMediaType', e.message);
       if (e instanceof ProtobufError)

@@ -34,14 +34,21 @@ describe('decodeProtobufBody: bodies the real kubectl sent', () => {
       apiVersion: 'v1',
       kind: 'Service',
       metadata: { name: 'web', labels: { app: 'web' } },
-      spec: { ports: [{ name: '80-80', protocol: 'TCP', port: 80, targetPort: 80 }], selector: { app: 'web' }, type: 'ClusterIP' },
+      spec: {
+        ports: [{ name: '80-80', protocol: 'TCP', port: 80, targetPort: 80 }],
+        selector: { app: 'web' },
+        type: 'ClusterIP',
+      },
     });
   });
 
   it('kubectl create service nodeport np --tcp=8080:80 --node-port=30080: the nodePort is read (validation refuses it)', () => {
     expect(decodeProtobufBody(fixture('svc-nodeport'))).toMatchObject({
       kind: 'Service',
-      spec: { ports: [{ name: '8080-80', protocol: 'TCP', port: 8080, targetPort: 80, nodePort: 30080 }], type: 'NodePort' },
+      spec: {
+        ports: [{ name: '8080-80', protocol: 'TCP', port: 8080, targetPort: 80, nodePort: 30080 }],
+        type: 'NodePort',
+      },
     });
   });
 
@@ -59,13 +66,20 @@ describe('decodeProtobufBody: bodies the real kubectl sent', () => {
   });
 
   it('kubectl create namespace x', () => {
-    expect(decodeProtobufBody(fixture('namespace'))).toEqual({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'x' } });
+    expect(decodeProtobufBody(fixture('namespace'))).toEqual({
+      apiVersion: 'v1',
+      kind: 'Namespace',
+      metadata: { name: 'x' },
+    });
   });
 });
 
 describe('decodeProtobufBody: the other kinds the server stores (hand-made bodies, field numbers from generated.proto)', () => {
   it('a Pod: containers, a named targetPort-style IntOrString probe port, a negative int, a map, a Time', () => {
-    const probe = [...len(1, [...len(2, [...len(1, '/'), ...len(2, [...int(1, 1), ...len(3, 'http')])])]), ...int(4, 5)];
+    const probe = [
+      ...len(1, [...len(2, [...len(1, '/'), ...len(2, [...int(1, 1), ...len(3, 'http')])])]),
+      ...int(4, 5),
+    ];
     const container = [...len(1, 'c'), ...len(2, 'busybox'), ...len(3, 'sleep'), ...len(3, '1'), ...len(11, probe)];
     const meta = [...len(1, 'p'), ...len(11, [...len(1, 'app'), ...len(2, 'web')]), ...len(8, [...int(1, 1767225600)])];
     const raw = [...len(1, meta), ...len(2, [...len(2, container), ...int(4, -1)])];
@@ -92,10 +106,10 @@ describe('decodeProtobufBody: the other kinds the server stores (hand-made bodie
     expect(decodeProtobufBody(envelope('v1', 'Pod', raw))).toMatchObject({ spec: { affinity: {} } });
   });
 
-  it('an EndpointSlice, a Node status and an Event', () => {
+  it('an EndpointSlice (a pointer bool sent false stays false), a Node status and an Event', () => {
     const slice = [
       ...len(1, len(1, 'web-abc')),
-      ...len(2, [...len(1, '10.244.1.3'), ...len(2, int(1, 1)), ...len(6, 'node1')]),
+      ...len(2, [...len(1, '10.244.1.3'), ...len(2, [...int(1, 1), ...int(3, 0)]), ...len(6, 'node1')]),
       ...len(3, [...len(1, 'http'), ...len(2, 'TCP'), ...int(3, 80)]),
       ...len(4, 'IPv4'),
     ];
@@ -103,7 +117,7 @@ describe('decodeProtobufBody: the other kinds the server stores (hand-made bodie
       apiVersion: 'discovery.k8s.io/v1',
       kind: 'EndpointSlice',
       metadata: { name: 'web-abc' },
-      endpoints: [{ addresses: ['10.244.1.3'], conditions: { ready: true }, nodeName: 'node1' }],
+      endpoints: [{ addresses: ['10.244.1.3'], conditions: { ready: true, terminating: false }, nodeName: 'node1' }],
       ports: [{ name: 'http', protocol: 'TCP', port: 80 }],
       addressType: 'IPv4',
     });
@@ -140,7 +154,11 @@ describe('decodeProtobufBody: the other kinds the server stores (hand-made bodie
 
   it('fields it has no number for are skipped, fixed32 and fixed64 included', () => {
     const raw = [...len(1, [...len(1, 'x'), ...len(99, 'later'), 0x7d, 1, 2, 3, 4, 0x79, 1, 2, 3, 4, 5, 6, 7, 8])];
-    expect(decodeProtobufBody(envelope('v1', 'Namespace', raw))).toEqual({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'x' } });
+    expect(decodeProtobufBody(envelope('v1', 'Namespace', raw))).toEqual({
+      apiVersion: 'v1',
+      kind: 'Namespace',
+      metadata: { name: 'x' },
+    });
   });
 });
 
@@ -157,7 +175,9 @@ describe('decodeProtobufBody: malformed bodies → the specific error', () => {
   it('wrong magic', () => {
     const e = error(Buffer.from('{"kind":"Service"}'));
     expect(e).toBeInstanceOf(ProtobufError);
-    expect(e.message).toBe(`the body does not start with Kubernetes' protobuf magic "k8s\\0" (it starts with 7b226b696e64223a)`);
+    expect(e.message).toBe(
+      `the body does not start with Kubernetes' protobuf magic "k8s\\0" (it starts with 7b226b696e64223a)`,
+    );
   });
 
   it('a truncated varint', () => {
@@ -171,7 +191,9 @@ describe('decodeProtobufBody: malformed bodies → the specific error', () => {
     const body = fixture('namespace');
     const e = error(body.subarray(0, 30));
     expect(e).toBeInstanceOf(ProtobufError);
-    expect(e.message).toBe('runtime.Unknown.raw: length 25 at offset 22 runs past the end of its message (7 bytes left)');
+    expect(e.message).toBe(
+      'runtime.Unknown.raw: length 25 at offset 22 runs past the end of its message (7 bytes left)',
+    );
     const inner = error(envelope('v1', 'Service', [...len(1, [0x0a, 0x09, ...Buffer.from('web')])]));
     expect(inner.message).toBe('metadata.name: length 9 at offset 24 runs past the end of its message (3 bytes left)');
   });
@@ -184,6 +206,8 @@ describe('decodeProtobufBody: malformed bodies → the specific error', () => {
   it('a kind with no table', () => {
     const e = error(envelope('apps/v1', 'Deployment', []));
     expect(e).toBeInstanceOf(UnreadKindError);
-    expect(e.message).toMatch(/reads protobuf bodies of Service, Namespace, Pod, Event, Node, EndpointSlice, Binding, not Deployment \(apps\/v1\): send it as JSON/);
+    expect(e.message).toMatch(
+      /reads protobuf bodies of Service, Namespace, Pod, Event, Node, EndpointSlice, Binding, not Deployment \(apps\/v1\): send it as JSON/,
+    );
   });
 });

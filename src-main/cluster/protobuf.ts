@@ -4,8 +4,8 @@
 /** A body that is not well-formed protobuf: what is wrong, and where. */
 export class ProtobufError extends Error {}
 
-/** A field's JSON type: a scalar, a special message (Time, IntOrString, Quantity), a tabled message, or opaque. */
-type FieldType =
+/** A field's JSON type: a scalar, a special message (Time, IntOrString, Quantity), or opaque. */
+type Builtin =
   | 'string'
   | 'int'
   | 'bool'
@@ -17,8 +17,9 @@ type FieldType =
   | 'microTime'
   | 'intOrString'
   | 'quantity'
-  | 'opaque'
-  | string;
+  | 'opaque';
+/** A builtin, or the name of a message in MESSAGES. */
+type FieldType = Builtin | (string & {});
 type Field = [name: string, type: FieldType, repeated?: true];
 
 /**
@@ -28,64 +29,396 @@ type Field = [name: string, type: FieldType, repeated?: true];
  * field named '' is embedded (json:",inline"): its fields are the parent's.
  */
 const MESSAGES: Record<string, Record<number, Field>> = {
-  ObjectMeta: { 1: ['name', 'string'], 2: ['generateName', 'string'], 3: ['namespace', 'string'], 4: ['selfLink', 'string'], 5: ['uid', 'string'], 6: ['resourceVersion', 'string'], 7: ['generation', 'int'], 8: ['creationTimestamp', 'time'], 9: ['deletionTimestamp', 'time'], 10: ['deletionGracePeriodSeconds', 'int'], 11: ['labels', 'map'], 12: ['annotations', 'map'], 13: ['ownerReferences', 'OwnerReference', true], 14: ['finalizers', 'string', true], 17: ['managedFields', 'opaque', true] },
-  OwnerReference: { 5: ['apiVersion', 'string'], 1: ['kind', 'string'], 3: ['name', 'string'], 4: ['uid', 'string'], 6: ['controller', 'bool'], 7: ['blockOwnerDeletion', 'bool'] },
+  ObjectMeta: {
+    1: ['name', 'string'],
+    2: ['generateName', 'string'],
+    3: ['namespace', 'string'],
+    4: ['selfLink', 'string'],
+    5: ['uid', 'string'],
+    6: ['resourceVersion', 'string'],
+    7: ['generation', 'int'],
+    8: ['creationTimestamp', 'time'],
+    9: ['deletionTimestamp', 'time'],
+    10: ['deletionGracePeriodSeconds', 'int'],
+    11: ['labels', 'map'],
+    12: ['annotations', 'map'],
+    13: ['ownerReferences', 'OwnerReference', true],
+    14: ['finalizers', 'string', true],
+    17: ['managedFields', 'opaque', true],
+  },
+  OwnerReference: {
+    5: ['apiVersion', 'string'],
+    1: ['kind', 'string'],
+    3: ['name', 'string'],
+    4: ['uid', 'string'],
+    6: ['controller', 'bool'],
+    7: ['blockOwnerDeletion', 'bool'],
+  },
   Service: { 1: ['metadata', 'ObjectMeta'], 2: ['spec', 'ServiceSpec'], 3: ['status', 'ServiceStatus'] },
-  ServiceSpec: { 1: ['ports', 'ServicePort', true], 2: ['selector', 'map'], 3: ['clusterIP', 'string'], 18: ['clusterIPs', 'string', true], 4: ['type', 'string'], 5: ['externalIPs', 'string', true], 7: ['sessionAffinity', 'string'], 8: ['loadBalancerIP', 'string'], 9: ['loadBalancerSourceRanges', 'string', true], 10: ['externalName', 'string'], 11: ['externalTrafficPolicy', 'string'], 12: ['healthCheckNodePort', 'int'], 13: ['publishNotReadyAddresses', 'bool'], 14: ['sessionAffinityConfig', 'opaque'], 19: ['ipFamilies', 'string', true], 17: ['ipFamilyPolicy', 'string'], 20: ['allocateLoadBalancerNodePorts', 'bool'], 21: ['loadBalancerClass', 'string'], 22: ['internalTrafficPolicy', 'string'], 23: ['trafficDistribution', 'string'] },
-  ServicePort: { 1: ['name', 'string'], 2: ['protocol', 'string'], 6: ['appProtocol', 'string'], 3: ['port', 'int'], 4: ['targetPort', 'intOrString'], 5: ['nodePort', 'int'] },
+  ServiceSpec: {
+    1: ['ports', 'ServicePort', true],
+    2: ['selector', 'map'],
+    3: ['clusterIP', 'string'],
+    18: ['clusterIPs', 'string', true],
+    4: ['type', 'string'],
+    5: ['externalIPs', 'string', true],
+    7: ['sessionAffinity', 'string'],
+    8: ['loadBalancerIP', 'string'],
+    9: ['loadBalancerSourceRanges', 'string', true],
+    10: ['externalName', 'string'],
+    11: ['externalTrafficPolicy', 'string'],
+    12: ['healthCheckNodePort', 'int'],
+    13: ['publishNotReadyAddresses', 'bool'],
+    14: ['sessionAffinityConfig', 'opaque'],
+    19: ['ipFamilies', 'string', true],
+    17: ['ipFamilyPolicy', 'string'],
+    20: ['allocateLoadBalancerNodePorts', 'bool'],
+    21: ['loadBalancerClass', 'string'],
+    22: ['internalTrafficPolicy', 'string'],
+    23: ['trafficDistribution', 'string'],
+  },
+  ServicePort: {
+    1: ['name', 'string'],
+    2: ['protocol', 'string'],
+    6: ['appProtocol', 'string'],
+    3: ['port', 'int'],
+    4: ['targetPort', 'intOrString'],
+    5: ['nodePort', 'int'],
+  },
   ServiceStatus: { 1: ['loadBalancer', 'LoadBalancerStatus'], 2: ['conditions', 'opaque', true] },
   LoadBalancerStatus: { 1: ['ingress', 'LoadBalancerIngress', true] },
-  LoadBalancerIngress: { 1: ['ip', 'string'], 2: ['hostname', 'string'], 3: ['ipMode', 'string'], 4: ['ports', 'PortStatus', true] },
+  LoadBalancerIngress: {
+    1: ['ip', 'string'],
+    2: ['hostname', 'string'],
+    3: ['ipMode', 'string'],
+    4: ['ports', 'PortStatus', true],
+  },
   PortStatus: { 1: ['port', 'int'], 2: ['protocol', 'string'], 3: ['error', 'string'] },
   Namespace: { 1: ['metadata', 'ObjectMeta'], 2: ['spec', 'NamespaceSpec'], 3: ['status', 'NamespaceStatus'] },
   NamespaceSpec: { 1: ['finalizers', 'string', true] },
   NamespaceStatus: { 1: ['phase', 'string'], 2: ['conditions', 'opaque', true] },
   Pod: { 1: ['metadata', 'ObjectMeta'], 2: ['spec', 'PodSpec'], 3: ['status', 'PodStatus'] },
-  PodSpec: { 1: ['volumes', 'opaque', true], 20: ['initContainers', 'Container', true], 2: ['containers', 'Container', true], 34: ['ephemeralContainers', 'opaque', true], 3: ['restartPolicy', 'string'], 4: ['terminationGracePeriodSeconds', 'int'], 5: ['activeDeadlineSeconds', 'int'], 6: ['dnsPolicy', 'string'], 7: ['nodeSelector', 'map'], 8: ['serviceAccountName', 'string'], 9: ['serviceAccount', 'string'], 21: ['automountServiceAccountToken', 'bool'], 10: ['nodeName', 'string'], 11: ['hostNetwork', 'bool'], 12: ['hostPID', 'bool'], 13: ['hostIPC', 'bool'], 27: ['shareProcessNamespace', 'bool'], 14: ['securityContext', 'opaque'], 15: ['imagePullSecrets', 'opaque', true], 16: ['hostname', 'string'], 17: ['subdomain', 'string'], 18: ['affinity', 'opaque'], 19: ['schedulerName', 'string'], 22: ['tolerations', 'Toleration', true], 23: ['hostAliases', 'opaque', true], 24: ['priorityClassName', 'string'], 25: ['priority', 'int'], 26: ['dnsConfig', 'opaque'], 28: ['readinessGates', 'opaque', true], 29: ['runtimeClassName', 'string'], 30: ['enableServiceLinks', 'bool'], 31: ['preemptionPolicy', 'string'], 32: ['overhead', 'quantityMap'], 33: ['topologySpreadConstraints', 'opaque', true], 35: ['setHostnameAsFQDN', 'bool'], 36: ['os', 'opaque'], 37: ['hostUsers', 'bool'], 38: ['schedulingGates', 'opaque', true], 39: ['resourceClaims', 'opaque', true], 40: ['resources', 'ResourceRequirements'], 41: ['hostnameOverride', 'string'], 43: ['schedulingGroup', 'opaque'], 44: ['evictionResponders', 'opaque', true] },
-  Container: { 1: ['name', 'string'], 2: ['image', 'string'], 3: ['command', 'string', true], 4: ['args', 'string', true], 5: ['workingDir', 'string'], 6: ['ports', 'ContainerPort', true], 19: ['envFrom', 'opaque', true], 7: ['env', 'EnvVar', true], 8: ['resources', 'ResourceRequirements'], 23: ['resizePolicy', 'opaque', true], 24: ['restartPolicy', 'string'], 25: ['restartPolicyRules', 'opaque', true], 9: ['volumeMounts', 'opaque', true], 21: ['volumeDevices', 'opaque', true], 10: ['livenessProbe', 'Probe'], 11: ['readinessProbe', 'Probe'], 22: ['startupProbe', 'Probe'], 12: ['lifecycle', 'Lifecycle'], 13: ['terminationMessagePath', 'string'], 20: ['terminationMessagePolicy', 'string'], 14: ['imagePullPolicy', 'string'], 15: ['securityContext', 'opaque'], 16: ['stdin', 'bool'], 17: ['stdinOnce', 'bool'], 18: ['tty', 'bool'] },
-  ContainerPort: { 1: ['name', 'string'], 2: ['hostPort', 'int'], 3: ['containerPort', 'int'], 4: ['protocol', 'string'], 5: ['hostIP', 'string'] },
+  PodSpec: {
+    1: ['volumes', 'opaque', true],
+    20: ['initContainers', 'Container', true],
+    2: ['containers', 'Container', true],
+    34: ['ephemeralContainers', 'opaque', true],
+    3: ['restartPolicy', 'string'],
+    4: ['terminationGracePeriodSeconds', 'int'],
+    5: ['activeDeadlineSeconds', 'int'],
+    6: ['dnsPolicy', 'string'],
+    7: ['nodeSelector', 'map'],
+    8: ['serviceAccountName', 'string'],
+    9: ['serviceAccount', 'string'],
+    21: ['automountServiceAccountToken', 'bool'],
+    10: ['nodeName', 'string'],
+    11: ['hostNetwork', 'bool'],
+    12: ['hostPID', 'bool'],
+    13: ['hostIPC', 'bool'],
+    27: ['shareProcessNamespace', 'bool'],
+    14: ['securityContext', 'opaque'],
+    15: ['imagePullSecrets', 'opaque', true],
+    16: ['hostname', 'string'],
+    17: ['subdomain', 'string'],
+    18: ['affinity', 'opaque'],
+    19: ['schedulerName', 'string'],
+    22: ['tolerations', 'Toleration', true],
+    23: ['hostAliases', 'opaque', true],
+    24: ['priorityClassName', 'string'],
+    25: ['priority', 'int'],
+    26: ['dnsConfig', 'opaque'],
+    28: ['readinessGates', 'opaque', true],
+    29: ['runtimeClassName', 'string'],
+    30: ['enableServiceLinks', 'bool'],
+    31: ['preemptionPolicy', 'string'],
+    32: ['overhead', 'quantityMap'],
+    33: ['topologySpreadConstraints', 'opaque', true],
+    35: ['setHostnameAsFQDN', 'bool'],
+    36: ['os', 'opaque'],
+    37: ['hostUsers', 'bool'],
+    38: ['schedulingGates', 'opaque', true],
+    39: ['resourceClaims', 'opaque', true],
+    40: ['resources', 'ResourceRequirements'],
+    41: ['hostnameOverride', 'string'],
+    43: ['schedulingGroup', 'opaque'],
+    44: ['evictionResponders', 'opaque', true],
+  },
+  Container: {
+    1: ['name', 'string'],
+    2: ['image', 'string'],
+    3: ['command', 'string', true],
+    4: ['args', 'string', true],
+    5: ['workingDir', 'string'],
+    6: ['ports', 'ContainerPort', true],
+    19: ['envFrom', 'opaque', true],
+    7: ['env', 'EnvVar', true],
+    8: ['resources', 'ResourceRequirements'],
+    23: ['resizePolicy', 'opaque', true],
+    24: ['restartPolicy', 'string'],
+    25: ['restartPolicyRules', 'opaque', true],
+    9: ['volumeMounts', 'opaque', true],
+    21: ['volumeDevices', 'opaque', true],
+    10: ['livenessProbe', 'Probe'],
+    11: ['readinessProbe', 'Probe'],
+    22: ['startupProbe', 'Probe'],
+    12: ['lifecycle', 'Lifecycle'],
+    13: ['terminationMessagePath', 'string'],
+    20: ['terminationMessagePolicy', 'string'],
+    14: ['imagePullPolicy', 'string'],
+    15: ['securityContext', 'opaque'],
+    16: ['stdin', 'bool'],
+    17: ['stdinOnce', 'bool'],
+    18: ['tty', 'bool'],
+  },
+  ContainerPort: {
+    1: ['name', 'string'],
+    2: ['hostPort', 'int'],
+    3: ['containerPort', 'int'],
+    4: ['protocol', 'string'],
+    5: ['hostIP', 'string'],
+  },
   EnvVar: { 1: ['name', 'string'], 2: ['value', 'string'], 3: ['valueFrom', 'opaque'] },
-  Probe: { 1: ['', 'ProbeHandler'], 2: ['initialDelaySeconds', 'int'], 3: ['timeoutSeconds', 'int'], 4: ['periodSeconds', 'int'], 5: ['successThreshold', 'int'], 6: ['failureThreshold', 'int'], 7: ['terminationGracePeriodSeconds', 'int'] },
-  ProbeHandler: { 1: ['exec', 'ExecAction'], 2: ['httpGet', 'HTTPGetAction'], 3: ['tcpSocket', 'TCPSocketAction'], 4: ['grpc', 'opaque'] },
-  HTTPGetAction: { 1: ['path', 'string'], 2: ['port', 'intOrString'], 3: ['host', 'string'], 4: ['scheme', 'string'], 5: ['httpHeaders', 'HTTPHeader', true], 6: ['protocol', 'string'] },
+  Probe: {
+    1: ['', 'ProbeHandler'],
+    2: ['initialDelaySeconds', 'int'],
+    3: ['timeoutSeconds', 'int'],
+    4: ['periodSeconds', 'int'],
+    5: ['successThreshold', 'int'],
+    6: ['failureThreshold', 'int'],
+    7: ['terminationGracePeriodSeconds', 'int'],
+  },
+  ProbeHandler: {
+    1: ['exec', 'ExecAction'],
+    2: ['httpGet', 'HTTPGetAction'],
+    3: ['tcpSocket', 'TCPSocketAction'],
+    4: ['grpc', 'opaque'],
+  },
+  HTTPGetAction: {
+    1: ['path', 'string'],
+    2: ['port', 'intOrString'],
+    3: ['host', 'string'],
+    4: ['scheme', 'string'],
+    5: ['httpHeaders', 'HTTPHeader', true],
+    6: ['protocol', 'string'],
+  },
   HTTPHeader: { 1: ['name', 'string'], 2: ['value', 'string'] },
   TCPSocketAction: { 1: ['port', 'intOrString'], 2: ['host', 'string'] },
   ExecAction: { 1: ['command', 'string', true] },
   Lifecycle: { 1: ['postStart', 'LifecycleHandler'], 2: ['preStop', 'LifecycleHandler'], 3: ['stopSignal', 'string'] },
-  LifecycleHandler: { 1: ['exec', 'ExecAction'], 2: ['httpGet', 'HTTPGetAction'], 3: ['tcpSocket', 'TCPSocketAction'], 4: ['sleep', 'opaque'] },
-  Toleration: { 1: ['key', 'string'], 2: ['operator', 'string'], 3: ['value', 'string'], 4: ['effect', 'string'], 5: ['tolerationSeconds', 'int'] },
+  LifecycleHandler: {
+    1: ['exec', 'ExecAction'],
+    2: ['httpGet', 'HTTPGetAction'],
+    3: ['tcpSocket', 'TCPSocketAction'],
+    4: ['sleep', 'opaque'],
+  },
+  Toleration: {
+    1: ['key', 'string'],
+    2: ['operator', 'string'],
+    3: ['value', 'string'],
+    4: ['effect', 'string'],
+    5: ['tolerationSeconds', 'int'],
+  },
   ResourceRequirements: { 1: ['limits', 'quantityMap'], 2: ['requests', 'quantityMap'], 3: ['claims', 'opaque', true] },
-  PodStatus: { 17: ['observedGeneration', 'int'], 1: ['phase', 'string'], 2: ['conditions', 'PodCondition', true], 3: ['message', 'string'], 4: ['reason', 'string'], 11: ['nominatedNodeName', 'string'], 5: ['hostIP', 'string'], 16: ['hostIPs', 'HostIP', true], 6: ['podIP', 'string'], 12: ['podIPs', 'PodIP', true], 7: ['startTime', 'time'], 10: ['initContainerStatuses', 'ContainerStatus', true], 8: ['containerStatuses', 'ContainerStatus', true], 9: ['qosClass', 'string'], 13: ['ephemeralContainerStatuses', 'ContainerStatus', true], 14: ['resize', 'string'], 15: ['resourceClaimStatuses', 'opaque', true], 18: ['extendedResourceClaimStatus', 'opaque'], 19: ['allocatedResources', 'quantityMap'], 20: ['resources', 'ResourceRequirements'], 21: ['nodeAllocatableResourceClaimStatuses', 'opaque', true], 22: ['volumeHealth', 'opaque', true] },
-  PodCondition: { 1: ['type', 'string'], 7: ['observedGeneration', 'int'], 2: ['status', 'string'], 3: ['lastProbeTime', 'time'], 4: ['lastTransitionTime', 'time'], 5: ['reason', 'string'], 6: ['message', 'string'] },
+  PodStatus: {
+    17: ['observedGeneration', 'int'],
+    1: ['phase', 'string'],
+    2: ['conditions', 'PodCondition', true],
+    3: ['message', 'string'],
+    4: ['reason', 'string'],
+    11: ['nominatedNodeName', 'string'],
+    5: ['hostIP', 'string'],
+    16: ['hostIPs', 'HostIP', true],
+    6: ['podIP', 'string'],
+    12: ['podIPs', 'PodIP', true],
+    7: ['startTime', 'time'],
+    10: ['initContainerStatuses', 'ContainerStatus', true],
+    8: ['containerStatuses', 'ContainerStatus', true],
+    9: ['qosClass', 'string'],
+    13: ['ephemeralContainerStatuses', 'ContainerStatus', true],
+    14: ['resize', 'string'],
+    15: ['resourceClaimStatuses', 'opaque', true],
+    18: ['extendedResourceClaimStatus', 'opaque'],
+    19: ['allocatedResources', 'quantityMap'],
+    20: ['resources', 'ResourceRequirements'],
+    21: ['nodeAllocatableResourceClaimStatuses', 'opaque', true],
+    22: ['volumeHealth', 'opaque', true],
+  },
+  PodCondition: {
+    1: ['type', 'string'],
+    7: ['observedGeneration', 'int'],
+    2: ['status', 'string'],
+    3: ['lastProbeTime', 'time'],
+    4: ['lastTransitionTime', 'time'],
+    5: ['reason', 'string'],
+    6: ['message', 'string'],
+  },
   PodIP: { 1: ['ip', 'string'] },
   HostIP: { 1: ['ip', 'string'] },
-  ContainerStatus: { 1: ['name', 'string'], 2: ['state', 'ContainerState'], 3: ['lastState', 'ContainerState'], 4: ['ready', 'bool'], 5: ['restartCount', 'int'], 6: ['image', 'string'], 7: ['imageID', 'string'], 8: ['containerID', 'string'], 9: ['started', 'bool'], 10: ['allocatedResources', 'quantityMap'], 11: ['resources', 'ResourceRequirements'], 12: ['volumeMounts', 'opaque', true], 13: ['user', 'opaque'], 14: ['allocatedResourcesStatus', 'opaque', true], 15: ['stopSignal', 'string'] },
-  ContainerState: { 1: ['waiting', 'ContainerStateWaiting'], 2: ['running', 'ContainerStateRunning'], 3: ['terminated', 'ContainerStateTerminated'] },
+  ContainerStatus: {
+    1: ['name', 'string'],
+    2: ['state', 'ContainerState'],
+    3: ['lastState', 'ContainerState'],
+    4: ['ready', 'bool'],
+    5: ['restartCount', 'int'],
+    6: ['image', 'string'],
+    7: ['imageID', 'string'],
+    8: ['containerID', 'string'],
+    9: ['started', 'bool'],
+    10: ['allocatedResources', 'quantityMap'],
+    11: ['resources', 'ResourceRequirements'],
+    12: ['volumeMounts', 'opaque', true],
+    13: ['user', 'opaque'],
+    14: ['allocatedResourcesStatus', 'opaque', true],
+    15: ['stopSignal', 'string'],
+  },
+  ContainerState: {
+    1: ['waiting', 'ContainerStateWaiting'],
+    2: ['running', 'ContainerStateRunning'],
+    3: ['terminated', 'ContainerStateTerminated'],
+  },
   ContainerStateRunning: { 1: ['startedAt', 'time'] },
   ContainerStateWaiting: { 1: ['reason', 'string'], 2: ['message', 'string'] },
-  ContainerStateTerminated: { 1: ['exitCode', 'int'], 2: ['signal', 'int'], 3: ['reason', 'string'], 4: ['message', 'string'], 5: ['startedAt', 'time'], 6: ['finishedAt', 'time'], 7: ['containerID', 'string'] },
-  Event: { 1: ['metadata', 'ObjectMeta'], 2: ['involvedObject', 'ObjectReference'], 3: ['reason', 'string'], 4: ['message', 'string'], 5: ['source', 'EventSource'], 6: ['firstTimestamp', 'time'], 7: ['lastTimestamp', 'time'], 8: ['count', 'int'], 9: ['type', 'string'], 10: ['eventTime', 'microTime'], 11: ['series', 'EventSeries'], 12: ['action', 'string'], 13: ['related', 'ObjectReference'], 14: ['reportingComponent', 'string'], 15: ['reportingInstance', 'string'] },
-  ObjectReference: { 1: ['kind', 'string'], 2: ['namespace', 'string'], 3: ['name', 'string'], 4: ['uid', 'string'], 5: ['apiVersion', 'string'], 6: ['resourceVersion', 'string'], 7: ['fieldPath', 'string'] },
+  ContainerStateTerminated: {
+    1: ['exitCode', 'int'],
+    2: ['signal', 'int'],
+    3: ['reason', 'string'],
+    4: ['message', 'string'],
+    5: ['startedAt', 'time'],
+    6: ['finishedAt', 'time'],
+    7: ['containerID', 'string'],
+  },
+  Event: {
+    1: ['metadata', 'ObjectMeta'],
+    2: ['involvedObject', 'ObjectReference'],
+    3: ['reason', 'string'],
+    4: ['message', 'string'],
+    5: ['source', 'EventSource'],
+    6: ['firstTimestamp', 'time'],
+    7: ['lastTimestamp', 'time'],
+    8: ['count', 'int'],
+    9: ['type', 'string'],
+    10: ['eventTime', 'microTime'],
+    11: ['series', 'EventSeries'],
+    12: ['action', 'string'],
+    13: ['related', 'ObjectReference'],
+    14: ['reportingComponent', 'string'],
+    15: ['reportingInstance', 'string'],
+  },
+  ObjectReference: {
+    1: ['kind', 'string'],
+    2: ['namespace', 'string'],
+    3: ['name', 'string'],
+    4: ['uid', 'string'],
+    5: ['apiVersion', 'string'],
+    6: ['resourceVersion', 'string'],
+    7: ['fieldPath', 'string'],
+  },
   EventSource: { 1: ['component', 'string'], 2: ['host', 'string'] },
   EventSeries: { 1: ['count', 'int'], 2: ['lastObservedTime', 'microTime'] },
   Node: { 1: ['metadata', 'ObjectMeta'], 2: ['spec', 'NodeSpec'], 3: ['status', 'NodeStatus'] },
-  NodeSpec: { 1: ['podCIDR', 'string'], 7: ['podCIDRs', 'string', true], 3: ['providerID', 'string'], 4: ['unschedulable', 'bool'], 5: ['taints', 'Taint', true], 6: ['configSource', 'opaque'], 2: ['externalID', 'string'], 8: ['podPreemptionPolicy', 'opaque'] },
+  NodeSpec: {
+    1: ['podCIDR', 'string'],
+    7: ['podCIDRs', 'string', true],
+    3: ['providerID', 'string'],
+    4: ['unschedulable', 'bool'],
+    5: ['taints', 'Taint', true],
+    6: ['configSource', 'opaque'],
+    2: ['externalID', 'string'],
+    8: ['podPreemptionPolicy', 'opaque'],
+  },
   Taint: { 1: ['key', 'string'], 2: ['value', 'string'], 3: ['effect', 'string'], 4: ['timeAdded', 'time'] },
-  NodeStatus: { 1: ['capacity', 'quantityMap'], 2: ['allocatable', 'quantityMap'], 3: ['phase', 'string'], 4: ['conditions', 'NodeCondition', true], 5: ['addresses', 'NodeAddress', true], 6: ['daemonEndpoints', 'NodeDaemonEndpoints'], 7: ['nodeInfo', 'NodeSystemInfo'], 8: ['images', 'opaque', true], 9: ['volumesInUse', 'string', true], 10: ['volumesAttached', 'opaque', true], 11: ['config', 'opaque'], 12: ['runtimeHandlers', 'opaque', true], 13: ['features', 'opaque'], 14: ['declaredFeatures', 'string', true] },
-  NodeCondition: { 1: ['type', 'string'], 2: ['status', 'string'], 3: ['lastHeartbeatTime', 'time'], 4: ['lastTransitionTime', 'time'], 5: ['reason', 'string'], 6: ['message', 'string'] },
+  NodeStatus: {
+    1: ['capacity', 'quantityMap'],
+    2: ['allocatable', 'quantityMap'],
+    3: ['phase', 'string'],
+    4: ['conditions', 'NodeCondition', true],
+    5: ['addresses', 'NodeAddress', true],
+    6: ['daemonEndpoints', 'NodeDaemonEndpoints'],
+    7: ['nodeInfo', 'NodeSystemInfo'],
+    8: ['images', 'opaque', true],
+    9: ['volumesInUse', 'string', true],
+    10: ['volumesAttached', 'opaque', true],
+    11: ['config', 'opaque'],
+    12: ['runtimeHandlers', 'opaque', true],
+    13: ['features', 'opaque'],
+    14: ['declaredFeatures', 'string', true],
+  },
+  NodeCondition: {
+    1: ['type', 'string'],
+    2: ['status', 'string'],
+    3: ['lastHeartbeatTime', 'time'],
+    4: ['lastTransitionTime', 'time'],
+    5: ['reason', 'string'],
+    6: ['message', 'string'],
+  },
   NodeAddress: { 1: ['type', 'string'], 2: ['address', 'string'] },
-  NodeSystemInfo: { 1: ['machineID', 'string'], 2: ['systemUUID', 'string'], 3: ['bootID', 'string'], 4: ['kernelVersion', 'string'], 5: ['osImage', 'string'], 6: ['containerRuntimeVersion', 'string'], 7: ['kubeletVersion', 'string'], 8: ['kubeProxyVersion', 'string'], 9: ['operatingSystem', 'string'], 10: ['architecture', 'string'], 11: ['swap', 'opaque'] },
+  NodeSystemInfo: {
+    1: ['machineID', 'string'],
+    2: ['systemUUID', 'string'],
+    3: ['bootID', 'string'],
+    4: ['kernelVersion', 'string'],
+    5: ['osImage', 'string'],
+    6: ['containerRuntimeVersion', 'string'],
+    7: ['kubeletVersion', 'string'],
+    8: ['kubeProxyVersion', 'string'],
+    9: ['operatingSystem', 'string'],
+    10: ['architecture', 'string'],
+    11: ['swap', 'opaque'],
+  },
   NodeDaemonEndpoints: { 1: ['kubeletEndpoint', 'DaemonEndpoint'] },
   DaemonEndpoint: { 1: ['Port', 'int'] },
   Binding: { 1: ['metadata', 'ObjectMeta'], 2: ['target', 'ObjectReference'] },
-  EndpointSlice: { 1: ['metadata', 'ObjectMeta'], 4: ['addressType', 'string'], 2: ['endpoints', 'Endpoint', true], 3: ['ports', 'EndpointPort', true] },
-  Endpoint: { 1: ['addresses', 'string', true], 2: ['conditions', 'EndpointConditions'], 3: ['hostname', 'string'], 4: ['targetRef', 'ObjectReference'], 5: ['deprecatedTopology', 'map'], 6: ['nodeName', 'string'], 7: ['zone', 'string'], 8: ['hints', 'EndpointHints'] },
+  EndpointSlice: {
+    1: ['metadata', 'ObjectMeta'],
+    4: ['addressType', 'string'],
+    2: ['endpoints', 'Endpoint', true],
+    3: ['ports', 'EndpointPort', true],
+  },
+  Endpoint: {
+    1: ['addresses', 'string', true],
+    2: ['conditions', 'EndpointConditions'],
+    3: ['hostname', 'string'],
+    4: ['targetRef', 'ObjectReference'],
+    5: ['deprecatedTopology', 'map'],
+    6: ['nodeName', 'string'],
+    7: ['zone', 'string'],
+    8: ['hints', 'EndpointHints'],
+  },
   EndpointConditions: { 1: ['ready', 'bool'], 2: ['serving', 'bool'], 3: ['terminating', 'bool'] },
   EndpointPort: { 1: ['name', 'string'], 2: ['protocol', 'string'], 3: ['port', 'int'], 4: ['appProtocol', 'string'] },
   EndpointHints: { 1: ['forZones', 'ForZone', true], 2: ['forNodes', 'ForNode', true] },
   ForZone: { 1: ['name', 'string'] },
   ForNode: { 1: ['name', 'string'] },
 };
+
+/**
+ * Scalars whose zero value JSON keeps: Go pointers (*bool, *int64: sent only when set, so a sent false or 0
+ * is meant) and fields without omitempty. Every other zero reads as left out, as omitempty leaves it.
+ */
+const KEEP_ZERO = new Set([
+  'ObjectMeta.deletionGracePeriodSeconds',
+  'OwnerReference.controller',
+  'OwnerReference.blockOwnerDeletion',
+  'PodSpec.terminationGracePeriodSeconds',
+  'PodSpec.activeDeadlineSeconds',
+  'PodSpec.automountServiceAccountToken',
+  'PodSpec.shareProcessNamespace',
+  'PodSpec.enableServiceLinks',
+  'PodSpec.setHostnameAsFQDN',
+  'PodSpec.hostUsers',
+  'PodSpec.priority',
+  'Toleration.tolerationSeconds',
+  'ContainerStatus.ready',
+  'ContainerStatus.restartCount',
+  'ContainerStatus.started',
+  'ContainerStateTerminated.exitCode',
+  'ServiceSpec.allocateLoadBalancerNodePorts',
+  'EndpointConditions.ready',
+  'EndpointConditions.serving',
+  'EndpointConditions.terminating',
+  'EndpointPort.port',
+  'DaemonEndpoint.Port',
+]);
 
 /** The kinds whose protobuf bodies the server reads: kind → its message. */
 export const PROTOBUF_KINDS = ['Service', 'Namespace', 'Pod', 'Event', 'Node', 'EndpointSlice', 'Binding'] as const;
@@ -121,7 +454,9 @@ class Reader {
     let v = 0n;
     for (let shift = 0n; shift < 70n; shift += 7n) {
       if (this.pos >= this.end)
-        throw new ProtobufError(`${what}: truncated varint at offset ${this.at(start)} (the body ends at ${this.at(this.end)})`);
+        throw new ProtobufError(
+          `${what}: truncated varint at offset ${this.at(start)} (the body ends at ${this.at(this.end)})`,
+        );
       const b = this.buf[this.pos++] ?? 0;
       v |= BigInt(b & 0x7f) << shift;
       if (!(b & 0x80)) return v;
@@ -149,7 +484,8 @@ class Reader {
       if (this.pos + need > this.end)
         throw new ProtobufError(`${what}: fixed${need * 8} at offset ${this.at()} runs past the end of its message`);
       this.pos += need;
-    } else throw new ProtobufError(`${what}: wire type ${wire} at offset ${this.at()} is not used by Kubernetes' messages`);
+    } else
+      throw new ProtobufError(`${what}: wire type ${wire} at offset ${this.at()} is not used by Kubernetes' messages`);
   }
 
   sub(r: { start: number; end: number }): Reader {
@@ -320,7 +656,8 @@ function message(r: Reader, name: string, path: string): Json {
       list.push(v ?? (type === 'string' ? '' : type === 'int' ? 0 : type === 'bool' ? false : {}));
       continue;
     }
-    const v = value(r, f.wire, type, at, f.at);
+    let v = value(r, f.wire, type, at, f.at);
+    if (v === undefined && KEEP_ZERO.has(`${name}.${key}`)) v = type === 'bool' ? false : 0;
     if (key === '') Object.assign(out, v);
     else if (v === undefined || v === '') delete out[key];
     else out[key] = v;
@@ -362,7 +699,7 @@ export function decodeProtobufBody(body: Buffer): Json {
       if (enc) throw new ProtobufError(`runtime.Unknown.contentEncoding is "${enc}": only unencoded bodies are read`);
     } else r.skip(f.wire, 'runtime.Unknown');
   }
-  if (!kind) throw new ProtobufError('runtime.Unknown has no typeMeta.kind: the object\'s kind is not known');
+  if (!kind) throw new ProtobufError("runtime.Unknown has no typeMeta.kind: the object's kind is not known");
   if (!(PROTOBUF_KINDS as readonly string[]).includes(kind))
     throw new UnreadKindError(
       `the lab's API server reads protobuf bodies of ${PROTOBUF_KINDS.join(', ')}, not ${kind} (${apiVersion || 'no apiVersion'}): send it as JSON`,
