@@ -203,6 +203,12 @@ describe('decodeProtobufBody: malformed bodies → the specific error', () => {
     expect(e.message).toBe('spec.clusterIP (at offset 23): wire type 0, where its type is length-delimited (2)');
   });
 
+  it("a time out of JSON's range", () => {
+    const e = error(envelope('v1', 'Event', [...len(6, int(1, 2n ** 60n))]));
+    expect(e).toBeInstanceOf(ProtobufError);
+    expect(e.message).toBe(`firstTimestamp: ${2 ** 60} seconds is not a time JSON can hold`);
+  });
+
   it('a kind with no table', () => {
     const e = error(envelope('apps/v1', 'Deployment', []));
     expect(e).toBeInstanceOf(UnreadKindError);

@@ -497,6 +497,10 @@ class Reader {
     return this.buf.toString('utf8', this.pos, this.end);
   }
 
+  base64(r: { start: number; end: number }): string {
+    return this.buf.subarray(r.start, r.end).toString('base64');
+  }
+
   text(r: { start: number; end: number }): string {
     return this.buf.toString('utf8', r.start, r.end);
   }
@@ -538,7 +542,9 @@ function time(r: Reader, path: string, micro: boolean): string | undefined {
     } else r.skip(f.wire, path);
   }
   if (!seconds && !nanos) return undefined;
-  const iso = new Date(seconds * 1000).toISOString().slice(0, 19);
+  const date = new Date(seconds * 1000);
+  if (Number.isNaN(date.getTime())) throw new ProtobufError(`${path}: ${seconds} seconds is not a time JSON can hold`);
+  const iso = date.toISOString().slice(0, 19);
   return micro ? `${iso}.${String(Math.floor(nanos / 1000)).padStart(6, '0')}Z` : `${iso}Z`;
 }
 
@@ -608,7 +614,7 @@ function value(r: Reader, wire: number, type: FieldType, path: string, at: numbe
       return r.text(r.bytes(path));
     case 'bytes':
       expectWire(wire, WIRE_LEN, path, at);
-      return Buffer.from(r.text(r.bytes(path)), 'latin1').toString('base64');
+      return r.base64(r.bytes(path));
   }
   expectWire(wire, WIRE_LEN, path, at);
   const sub = r.sub(r.bytes(path));
