@@ -449,6 +449,20 @@ class Reader {
     return this.base + pos;
   }
 
+  /** A varint that fits a number (keys, lengths): the common one-to-four-byte case without BigInt. */
+  count(what: string, detail = ''): number {
+    let v = 0;
+    for (let i = 0; i < 4 && this.pos + i < this.end; i++) {
+      const b = this.buf[this.pos + i] ?? 0;
+      v += (b & 0x7f) * 2 ** (7 * i);
+      if (!(b & 0x80)) {
+        this.pos += i + 1;
+        return v;
+      }
+    }
+    return Number(this.varint(detail ? `${what}: ${detail}` : what));
+  }
+
   varint(what: string): bigint {
     const start = this.pos;
     let v = 0n;
@@ -466,13 +480,13 @@ class Reader {
 
   bytes(what: string): { start: number; end: number } {
     const at = this.pos;
-    const n = this.varint(what);
-    if (n > BigInt(this.end - this.pos))
+    const n = this.count(what);
+    if (n > this.end - this.pos)
       throw new ProtobufError(
         `${what}: length ${n} at offset ${this.at(at)} runs past the end of its message (${this.end - this.pos} bytes left)`,
       );
     const start = this.pos;
-    this.pos += Number(n);
+    this.pos += n;
     return { start, end: this.pos };
   }
 
@@ -512,10 +526,10 @@ type Json = Record<string, unknown>;
 function* fields(r: Reader, path: string): Generator<{ num: number; wire: number; at: number }> {
   while (!r.done) {
     const at = r.at();
-    const key = r.varint(`${path || 'the object'}: a field key`);
-    const num = Number(key >> 3n);
+    const key = r.count(path || 'the object', 'a field key');
+    const num = Math.floor(key / 8);
     if (num < 1) throw new ProtobufError(`${path || 'the object'}: field number 0 at offset ${at}`);
-    yield { num, wire: Number(key & 7n), at };
+    yield { num, wire: key % 8, at };
   }
 }
 
