@@ -420,7 +420,7 @@ const KEEP_ZERO = new Set([
   'DaemonEndpoint.Port',
 ]);
 
-/** The kinds whose protobuf bodies the server reads: kind → its message. */
+/** The kinds whose protobuf bodies the server reads (each is the MESSAGES entry of its name). */
 export const PROTOBUF_KINDS = ['Service', 'Namespace', 'Pod', 'Event', 'Node', 'EndpointSlice', 'Binding'] as const;
 
 export const PROTOBUF_TYPE = 'application/vnd.kubernetes.protobuf';
