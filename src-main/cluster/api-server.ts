@@ -19,6 +19,7 @@ import {
   type Resource,
 } from './resources.js';
 import { AllocationError, KUBERNETES_SERVICE_IP, ServiceIPs } from './service-ips.js';
+import { decodeProtobufBody, PROTOBUF_KINDS, PROTOBUF_TYPE, ProtobufError, UnreadKindError } from './protobuf.js';
 import { strategicMergePatch } from './strategic-merge.js';
 import { channelMessage, CHANNEL, frame, handshake, readFrames } from './websocket.js';
 
@@ -945,6 +946,15 @@ function labelSelector(text: string | null): Requirement[] {
 }
 
 async function body(req: IncomingMessage): Promise<KubeObject> {
+  const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+  const protobuf = type === PROTOBUF_TYPE;
+  // JSON (and its patch kinds) and kubectl's protobuf are read; anything else is the API's 415, as kube-apiserver's
+  if (!protobuf && type && !/^application\/([\w.-]+\+)?json$/.test(type))
+    throw new ApiError(
+      415,
+      'UnsupportedMediaType',
+      `the lab's API server reads application/json and ${PROTOBUF_TYPE} (${PROTOBUF_KINDS.join(', ')}) request bodies, not ${type}`,
+    );
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const c of req as AsyncIterable<Buffer>) {
@@ -952,6 +962,15 @@ async function body(req: IncomingMessage): Promise<KubeObject> {
     if (size > 3 << 20) throw new ApiError(413, 'RequestEntityTooLarge', 'the request body is over 3 MiB');
     chunks.push(c);
   }
+  if (protobuf)
+    try {
+      return decodeProtobufBody(Buffer.concat(chunks));
+    } catch (e) {
+      if (e instanceof UnreadKindError) throw new ApiError(415, 'UnsupportedMediaType', e.message);
+      if (e instanceof ProtobufError)
+        throw new ApiError(400, 'BadRequest', `the request body is not a well-formed protobuf object: ${e.message}`);
+      throw e;
+    }
   try {
     const v = JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown;
     if (!v || typeof v !== 'object' || Array.isArray(v)) throw new Error('not an object');
