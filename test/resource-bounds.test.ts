@@ -159,7 +159,8 @@ describe('a world with a process limit', () => {
     expect(forked(done.loop).errno).toBe(11);
     expect(done.refused).toBe('the world has reached its limit of 100 processes');
     expect(done.count).toBeGreaterThan(50);
-    expect(done.count).toBeLessThanOrEqual(101);
+    // the world's tasks as the engine counts them: at most the limit, world-init, and unshare outside the namespace
+    expect(done.count).toBeLessThanOrEqual(102);
   }, 120_000);
 
   it('bounds a terminal’s processes too (terminals enter the world from the engine’s side)', async () => {
