@@ -44,7 +44,10 @@ host = await startWebHost({
   ...(values.host ? { host: values.host } : {}),
   port,
 });
-if (values.host && values.host !== '127.0.0.1') {
+if (process.env.PODNET_VM_READY) {
+  // inside the bundled VM (src-main/vm/guest-init.ts): the host reads this line on the serial console
+  process.stdout.write(`podnet-vm: ready port=${host.port} token=${host.token}\n`);
+} else if (values.host && values.host !== '127.0.0.1') {
   process.stdout.write(
     `Podnet Lab is exposed on ${values.host}. Share this URL with your room; anyone who has it can use this lab:\n${host.url}\n`,
   );
