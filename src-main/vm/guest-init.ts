@@ -13,6 +13,9 @@ export const MARK = {
   failed: 'podnet-vm: failed ',
 } as const;
 
+/** Where the app lives in the guest (not /opt/podnet: a world's own tools folder has that name). */
+export const GUEST_APP_DIR = '/opt/podnet-lab';
+
 /** The guest's address on QEMU's user-mode network (its first DHCP address, set statically). */
 export const GUEST_IP = '10.0.2.15';
 
@@ -52,7 +55,7 @@ for a in $(cat /proc/cmdline); do
   esac
 done
 echo "${MARK.kernel}$(uname -r)"
-cd /opt/podnet || say "failed: no /opt/podnet"
+cd ${GUEST_APP_DIR} || say "failed: no ${GUEST_APP_DIR}"
 if [ "$mode" = run ]; then
   echo "${MARK.begin}"
   node bin/podnet.mjs $run

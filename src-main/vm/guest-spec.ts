@@ -45,6 +45,12 @@ export const DROPPED_PATHS = [
   'usr/share/bug',
   'usr/share/common-licenses',
   'var/cache/debconf',
+  // glibc's iconv modules (Node.js converts with ICU) and systemd, which a dependency drags in (no systemd here)
+  'usr/lib/GNU/gconv',
+  'usr/lib/GNU/systemd',
+  'usr/lib/systemd',
+  'usr/bin/systemctl',
+  'usr/bin/journalctl',
 ];
 
 /**

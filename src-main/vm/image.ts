@@ -19,7 +19,7 @@ import {
 import { dirname, join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { appRoot, pinnedDir } from '../world/paths.js';
-import { initScript } from './guest-init.js';
+import { GUEST_APP_DIR, initScript } from './guest-init.js';
 import {
   ARCHES,
   BOOT_MODULES,
@@ -290,10 +290,10 @@ function engineModules(app: string): string[] {
   return [...picked].filter((p) => !p.includes('/node_modules/'));
 }
 
-/** The app as the guest runs it: /opt/podnet with the same layout as a checkout (appRoot() finds it). */
+/** The app as the guest runs it: GUEST_APP_DIR with the same layout as a checkout (appRoot() finds it). */
 function appParts(root: string, arch: Arch, log: (s: string) => void): void {
   const app = appRoot();
-  const dest = join(root, 'opt/podnet');
+  const dest = join(root, GUEST_APP_DIR.slice(1));
   for (const need of ['out/src-main/web/main.js', 'out/native/world-init', 'out/renderer/index.html'])
     if (!existsSync(join(app, need))) throw new VmBuildError(`${need} is missing: run "npm run build" first`);
   if (arch !== ARCHES_HOST()) {
@@ -355,7 +355,7 @@ export async function buildImage(opts: BuildOptions): Promise<ImageManifest> {
     log(`unpacking ${debs.length} packages`);
     for (const d of debs) run('dpkg-deb', ['-x', d, root]);
     mergeUsr(root);
-    for (const p of DROPPED_PATHS) rmSync(join(root, p), { recursive: true, force: true });
+    for (const p of DROPPED_PATHS) rmSync(join(root, p.replace('GNU', ARCHES[opts.arch].gnu)), { recursive: true, force: true });
     busyboxLinks(root);
     etcFiles(root);
     const kernelVersion = kernelParts(kernelDebs, root, work, log);

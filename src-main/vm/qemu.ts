@@ -119,7 +119,7 @@ export function qemuArgs(o: {
     ...['-chardev', 'stdio,id=console,signal=off', '-serial', 'chardev:console'],
     // no uplink: the guest reaches nothing; the host reaches only the engine's port, on loopback
     ...['-netdev', `user,id=net0,restrict=on,hostfwd=tcp:127.0.0.1:${o.port}-${GUEST_IP}:${o.port}`],
-    ...['-device', 'virtio-net-pci,netdev=net0', '-device', 'virtio-rng-pci'],
+    ...['-device', 'virtio-net-pci,netdev=net0,romfile=', '-device', 'virtio-rng-pci'],
     ...['-pidfile', o.pidfile],
   ];
 }
@@ -171,11 +171,13 @@ export async function bootVm(opts: BootOptions): Promise<Vm> {
   let output: string[] | undefined;
   const onLine = (raw: string) => {
     // eslint-disable-next-line no-control-regex
-    const line = raw.replace(/\r/g, '').replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '');
+    const line = raw.replace(/\r/g, '').replace(/\x1b(\[[0-9;?]*[A-Za-z]|[A-Za-z])/g, '');
     lines.push(line);
     if (lines.length > 400) lines.shift();
     opts.onConsole?.(line);
-    if (line.startsWith(MARK.kernel)) kernelOk(line.slice(MARK.kernel.length).trim());
+    // PODNET_VM_CONSOLE=1: the guest's whole console on stderr, for finding why a boot fails
+    if (process.env.PODNET_VM_CONSOLE) process.stderr.write(`[vm] ${line}\n`);
+    if (line.includes(MARK.kernel)) kernelOk(line.slice(line.indexOf(MARK.kernel) + MARK.kernel.length).trim());
     else if (line.startsWith(MARK.ready)) {
       const m = /port=(\d+) token=(\S+)/.exec(line);
       if (m) readyOk({ port, token: m[2]!, url: `http://127.0.0.1:${port}/?token=${m[2]!}` });
