@@ -33,6 +33,8 @@ const layers = {
     'timeline',
     'world',
   ],
+  // the bundled VM (docs/vm.md): its image and QEMU; the hosts (web, app, cli) start it
+  vm: ['api', 'world'],
 };
 const layerRules = Object.entries(layers).map(([folder, allowed]) => ({
   files: [`src-main/${folder}/**/*.ts`],

@@ -40,8 +40,11 @@ describe('podnet trace --vm', () => {
     const qemusBefore = podnetQemus();
     const tempsBefore = vmTemps();
     const r = await new Promise<{ code: number | null; stdout: string; stderr: string }>((res) =>
-      execFile(process.execPath, [PODNET, 'trace', '--vm', '--json'], { cwd: ROOT, timeout: 1_200_000, maxBuffer: 64 << 20 }, (e, stdout, stderr) =>
-        res({ code: e ? ((e as { code?: number }).code ?? null) : 0, stdout, stderr }),
+      execFile(
+        process.execPath,
+        [PODNET, 'trace', '--vm', '--json'],
+        { cwd: ROOT, timeout: 1_200_000, maxBuffer: 64 << 20 },
+        (e, stdout, stderr) => res({ code: e ? ((e as { code?: number }).code ?? null) : 0, stdout, stderr }),
       ),
     );
     expect(r.code, r.stderr + r.stdout.slice(-2000)).toBe(0);
@@ -72,7 +75,9 @@ describe('the VM in web mode', () => {
       const ready = await within(vm.ready, 1_000_000, 'the engine', vm);
       console.log(JSON.stringify({ pid: vm.pid, url: ready.url, port: ready.port, token: ready.token }));
       setInterval(() => {}, 1000);`;
-    const app = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const app = spawn(process.execPath, ['--input-type=module', '-e', script], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     let out = '';
     app.stdout.setEncoding('utf8');
     const info = await new Promise<{ pid: number; url: string; port: number; token: string }>((res, rej) => {

@@ -75,9 +75,17 @@ async function main(argv: string[]): Promise<number> {
       });
       if (values.vm) {
         // the same trace, run by the engine inside the bundled VM (docs/vm.md)
-        if (values.config) throw new UsageError('--config cannot be used with --vm: the VM cannot read files on this host');
+        if (values.config)
+          throw new UsageError('--config cannot be used with --vm: the VM cannot read files on this host');
         const { traceInVm } = await import('./vm-command.js');
-        return (await traceInVm(rest.filter((a) => a !== '--vm'), values.json ?? false, out, err)) ? 0 : 1;
+        return (await traceInVm(
+          rest.filter((a) => a !== '--vm'),
+          values.json ?? false,
+          out,
+          err,
+        ))
+          ? 0
+          : 1;
       }
       const runtime = values.runtime ?? 'model';
       if (runtime !== 'model' && runtime !== 'containerd')

@@ -13,7 +13,10 @@ export function parseArch(v: string | undefined): Arch {
 
 export async function vmCommand(args: string[], out: (s: string) => void): Promise<number> {
   const [verb, ...rest] = args;
-  if (verb !== 'build') throw new UsageError('usage: podnet vm build [--arch x86_64|arm64] [--out DIR] [--level N] [--if-stale]  (see podnet help)');
+  if (verb !== 'build')
+    throw new UsageError(
+      'usage: podnet vm build [--arch x86_64|arm64] [--out DIR] [--level N] [--if-stale]  (see podnet help)',
+    );
   const { values } = parseArgs({
     args: rest,
     options: {
@@ -82,7 +85,9 @@ export async function traceInVm(
       }
       out(JSON.stringify({ vm: vmInfo, ...report }, null, 2));
     } else {
-      out(`podnet trace --vm: in the bundled VM — guest kernel ${kernel} (${vmInfo.arch}, QEMU ${vm.accelerator.toUpperCase()})`);
+      out(
+        `podnet trace --vm: in the bundled VM — guest kernel ${kernel} (${vmInfo.arch}, QEMU ${vm.accelerator.toUpperCase()})`,
+      );
       out(lines.join('\n'));
     }
     await within(vm.exited, 60_000, 'the VM powering off', vm).catch(() => vm.stop());

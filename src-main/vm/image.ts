@@ -122,7 +122,9 @@ class GuestApt {
     const stamp = join(this.dir, 'lists', '.updated');
     // the index is read at most once a day: a rebuild of the app alone costs no download
     if (existsSync(stamp) && Date.now() - statSync(stamp).mtimeMs < 86_400_000) return;
-    log(`reading the package index of Debian's newest suite for ${ARCHES[this.arch].debian} (through this system's mirror)`);
+    log(
+      `reading the package index of Debian's newest suite for ${ARCHES[this.arch].debian} (through this system's mirror)`,
+    );
     run('apt-get', [...this.options(), 'update']);
     writeFileSync(stamp, '');
   }
@@ -146,7 +148,9 @@ class GuestApt {
     // Debian splits a kernel into linux-image-ABI (the hooks) and linux-{binary,modules,…}-ABI
     const parts = [
       image,
-      ...[...depends(image).matchAll(/Depends: (linux-[a-z-]+-)(\S+)/g)].filter((m) => m[2] === abi).map((m) => m[1]! + abi),
+      ...[...depends(image).matchAll(/Depends: (linux-[a-z-]+-)(\S+)/g)]
+        .filter((m) => m[2] === abi)
+        .map((m) => m[1]! + abi),
     ];
     const debs = join(this.dir, 'debs');
     return [...new Set(parts)].map((name) => {
@@ -201,7 +205,10 @@ function busyboxLinks(root: string): void {
 function etcFiles(root: string): void {
   const etc = join(root, 'etc');
   mkdirSync(etc, { recursive: true });
-  writeFileSync(join(etc, 'passwd'), 'root:x:0:0:root:/root:/bin/bash\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n');
+  writeFileSync(
+    join(etc, 'passwd'),
+    'root:x:0:0:root:/root:/bin/bash\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n',
+  );
   writeFileSync(join(etc, 'group'), 'root:x:0:\ntty:x:5:\nnogroup:x:65534:\n');
   writeFileSync(join(etc, 'hosts'), '127.0.0.1 localhost podnet-vm\n::1 localhost\n');
   writeFileSync(join(etc, 'hostname'), 'podnet-vm\n');
@@ -221,7 +228,15 @@ function moduleSelection(modDir: string, wanted: string[]): Set<string> {
     if (m) dep.set(m, (rest ?? '').trim().split(/\s+/).filter(Boolean));
   }
   const byName = new Map<string, string>();
-  for (const m of dep.keys()) byName.set(m.split('/').pop()!.replace(/\.ko(\..*)?$/, '').replace(/-/g, '_'), m);
+  for (const m of dep.keys())
+    byName.set(
+      m
+        .split('/')
+        .pop()!
+        .replace(/\.ko(\..*)?$/, '')
+        .replace(/-/g, '_'),
+      m,
+    );
   const picked = new Set<string>();
   const add = (m: string) => {
     if (picked.has(m)) return;
@@ -355,7 +370,8 @@ export async function buildImage(opts: BuildOptions): Promise<ImageManifest> {
     log(`unpacking ${debs.length} packages`);
     for (const d of debs) run('dpkg-deb', ['-x', d, root]);
     mergeUsr(root);
-    for (const p of DROPPED_PATHS) rmSync(join(root, p.replace('GNU', ARCHES[opts.arch].gnu)), { recursive: true, force: true });
+    for (const p of DROPPED_PATHS)
+      rmSync(join(root, p.replace('GNU', ARCHES[opts.arch].gnu)), { recursive: true, force: true });
     busyboxLinks(root);
     etcFiles(root);
     const kernelVersion = kernelParts(kernelDebs, root, work, log);
@@ -366,14 +382,18 @@ export async function buildImage(opts: BuildOptions): Promise<ImageManifest> {
     log(`packing the root (${(rootBytes / 2 ** 20).toFixed(0)} MB) into a zstd-compressed initramfs`);
     // fakeroot: every file root-owned and /dev/console a device, without root on the host
     const initrd = join(work, IMAGE_FILES.initrd);
-    run('fakeroot', [
-      'sh',
-      '-c',
-      'mknod -m 600 dev/console c 5 1 && find . -mindepth 1 | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet | zstd -q --ultra -$2 -T2 -o "$1"',
-      'sh',
-      initrd,
-      String(opts.level ?? 12),
-    ], { cwd: root });
+    run(
+      'fakeroot',
+      [
+        'sh',
+        '-c',
+        'mknod -m 600 dev/console c 5 1 && find . -mindepth 1 | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet | zstd -q --ultra -$2 -T2 -o "$1"',
+        'sh',
+        initrd,
+        String(opts.level ?? 12),
+      ],
+      { cwd: root },
+    );
     mkdirSync(outDir, { recursive: true });
     renameSync(initrd, join(outDir, IMAGE_FILES.initrd));
     renameSync(join(work, IMAGE_FILES.kernel), join(outDir, IMAGE_FILES.kernel));

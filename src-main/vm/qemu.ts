@@ -204,7 +204,9 @@ export async function bootVm(opts: BootOptions): Promise<Vm> {
     child.once('exit', (code) => {
       if (buf) onLine(buf);
       child.stdin?.end();
-      const why = new VmError(`the VM ended (QEMU exit ${code}) before it was done; its console's last lines:\n${tail()}`);
+      const why = new VmError(
+        `the VM ended (QEMU exit ${code}) before it was done; its console's last lines:\n${tail()}`,
+      );
       for (const f of fails) f(why);
       rmSync(temp, { recursive: true, force: true });
       res(code);
@@ -260,7 +262,12 @@ export async function bootVm(opts: BootOptions): Promise<Vm> {
 export function within<T>(p: Promise<T>, ms: number, what: string, vm: Vm): Promise<T> {
   return new Promise<T>((res, rej) => {
     const t = setTimeout(
-      () => rej(new VmError(`${what} did not happen within ${Math.round(ms / 1000)} s; the console's last lines:\n${vm.tail()}`)),
+      () =>
+        rej(
+          new VmError(
+            `${what} did not happen within ${Math.round(ms / 1000)} s; the console's last lines:\n${vm.tail()}`,
+          ),
+        ),
       ms,
     );
     p.then(
