@@ -311,12 +311,8 @@ function appParts(root: string, arch: Arch, log: (s: string) => void): void {
   const dest = join(root, GUEST_APP_DIR.slice(1));
   for (const need of ['out/src-main/web/main.js', 'out/native/world-init', 'out/renderer/index.html'])
     if (!existsSync(join(app, need))) throw new VmBuildError(`${need} is missing: run "npm run build" first`);
-  if (arch !== ARCHES_HOST()) {
-    throw new VmBuildError(
-      `the app's native parts (out/native, node-pty's pty.node) are built for this host's ${ARCHES_HOST()}: ` +
-        `an ${arch} image needs them cross-compiled (gcc-${ARCHES[arch].gnu}), which this build does not do yet`,
-    );
-  }
+  // another architecture's native parts: cross-compiled by Debian's gcc for it (no code of it runs here)
+  const cross = arch === ARCHES_HOST() ? undefined : crossNative(arch, join(dirname(root), 'native'), log);
   const copy = (rel: string, filter?: (src: string) => boolean) =>
     cpSync(join(app, rel), join(dest, rel), { recursive: true, dereference: true, ...(filter ? { filter } : {}) });
   copy('package.json');
@@ -324,14 +320,18 @@ function appParts(root: string, arch: Arch, log: (s: string) => void): void {
   copy('resources');
   copy('labs');
   copy('out/src-main', (s) => !s.endsWith('.map') && !s.endsWith('.d.ts'));
-  copy('out/native');
+  if (cross) cpSync(cross.dir, join(dest, 'out/native'), { recursive: true });
+  else copy('out/native');
   copy('out/renderer');
   for (const m of engineModules(app)) {
     if (m === 'node-pty') {
       // its JavaScript and this architecture's addon: no sources, no other platforms' prebuilds
       copy('node_modules/node-pty/package.json');
       copy('node_modules/node-pty/lib', (s) => !s.endsWith('.test.js') && !s.endsWith('.map'));
-      copy('node_modules/node-pty/build/Release/pty.node');
+      if (cross) {
+        mkdirSync(join(dest, 'node_modules/node-pty/build/Release'), { recursive: true });
+        cpSync(cross.pty, join(dest, 'node_modules/node-pty/build/Release/pty.node'));
+      } else copy('node_modules/node-pty/build/Release/pty.node');
       continue;
     }
     copy(`node_modules/${m}`);
@@ -344,6 +344,48 @@ function appParts(root: string, arch: Arch, log: (s: string) => void): void {
     }
     cpSync(join(pinned, b), join(dest, 'pinned', b), { recursive: true, dereference: true });
   }
+}
+
+/** The helpers scripts/build-native.mjs builds, as [source, output, static?]. */
+const NATIVE_HELPERS: [string, string, boolean][] = [
+  ['src-main/world/native/world-init.c', 'world-init', false],
+  ['src-main/world/native/pause.c', 'pause', false],
+  ['src-main/terminal/native/pty-exec.c', 'pty-exec', false],
+  ['src-main/world/native/pause.c', 'pause-static', true],
+  ['src-main/world/native/node-holder.c', 'node-holder', true],
+];
+
+/** The native helpers and node-pty's addon for `arch`, cross-compiled with gcc-TRIPLET and g++-TRIPLET. */
+function crossNative(arch: Arch, dir: string, log: (s: string) => void): { dir: string; pty: string } {
+  const gnu = ARCHES[arch].gnu;
+  const app = appRoot();
+  const tool = (t: string) => {
+    const bin = `${gnu}-${t}`;
+    if (spawnSync(bin, ['--version']).status !== 0)
+      throw new VmBuildError(
+        `${bin} is not installed: an ${arch} image needs the app's native parts cross-compiled: sudo apt-get install gcc-${gnu} g++-${gnu}`,
+      );
+    return bin;
+  };
+  const cc = tool('gcc');
+  const cxx = tool('g++');
+  mkdirSync(dir, { recursive: true });
+  log(`cross-compiling the native helpers and node-pty's addon for ${arch} (${cc})`);
+  for (const [src, out, isStatic] of NATIVE_HELPERS)
+    run(cc, ['-O2', '-Wall', '-Wextra', '-Werror', ...(isStatic ? ['-static'] : []), '-o', join(dir, out), join(app, src)]);
+  // node-pty's binding.gyp for Linux, by hand: N-API with C++ exceptions, linked with libutil
+  const headers = ['/usr/include/node', join(process.execPath, '../../include/node')].find((d) =>
+    existsSync(join(d, 'node_api.h')),
+  );
+  if (!headers) throw new VmBuildError("Node.js's headers (node_api.h) are missing: install Node.js with its include/ folder");
+  const pty = join(dirname(dir), 'pty.node');
+  run(cxx, [
+    ...['-shared', '-fPIC', '-O2', '-std=c++17', '-fexceptions', '-D_FORTIFY_SOURCE=2'],
+    ...['-DNAPI_CPP_EXCEPTIONS', '-DBUILDING_NODE_EXTENSION', '-DNODE_GYP_MODULE_NAME=pty'],
+    ...['-I', headers, '-I', join(app, 'node_modules/node-addon-api')],
+    ...['-o', pty, join(app, 'node_modules/node-pty/src/unix/pty.cc'), '-lutil'],
+  ]);
+  return { dir, pty };
 }
 
 const ARCHES_HOST = (): Arch => (process.arch === 'arm64' ? 'arm64' : 'x86_64');
