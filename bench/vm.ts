@@ -23,7 +23,7 @@ const load = () =>
 
 /** The contract over the WebSocket, as the page speaks it. */
 async function connect(port: number, token: string) {
-  const ws = new WebSocket(`ws://127.0.0.1:${port}/`, [PROTOCOL, tokenProtocol(token)], {
+  const ws = new WebSocket(`ws://127.0.0.1:${port}/rpc`, [PROTOCOL, tokenProtocol(token)], {
     origin: `http://127.0.0.1:${port}`,
   });
   await new Promise<void>((res, rej) => (ws.once('open', () => res()), ws.once('error', rej)));

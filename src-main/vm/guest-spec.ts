@@ -15,7 +15,7 @@ export function hostArch(): Arch {
 /**
  * Debian packages unpacked into the guest (their dependencies come along): what a lab world runs
  * (the same list scripts/ensure.mjs installs on a host, less the build tools), Node.js for the engine,
- * kmod to load the modules, bash for the terminals.
+ * kmod to load the modules, bash for the terminals, dash as /bin/sh.
  */
 export const GUEST_PACKAGES = [
   'nodejs',
@@ -29,6 +29,8 @@ export const GUEST_PACKAGES = [
   'dnsmasq-base',
   'kmod',
   'bash',
+  // /bin/sh: busybox's sh runs its own applets before PATH (Debian builds it standalone), so `ip` would not be iproute2's
+  'dash',
   'netbase',
   'ca-certificates',
 ];

@@ -198,7 +198,9 @@ function busyboxLinks(root: string): void {
     const has = ['usr/bin', 'usr/sbin'].some((d) => existsSync(join(root, d, a)));
     if (!has) symlinkSync('busybox', join(root, 'usr/bin', a));
   }
-  if (!existsSync(join(root, 'usr/bin/sh'))) symlinkSync('busybox', join(root, 'usr/bin/sh'));
+  // /bin/sh is dash, as on Debian: busybox's sh would run its applets (its ip, its modprobe) before PATH's
+  rmSync(join(root, 'usr/bin/sh'), { force: true });
+  symlinkSync('dash', join(root, 'usr/bin/sh'));
 }
 
 /** Files of /etc the guest needs and no unpacked package writes (their maintainer scripts never run). */
@@ -372,12 +374,22 @@ function crossNative(arch: Arch, dir: string, log: (s: string) => void): { dir: 
   mkdirSync(dir, { recursive: true });
   log(`cross-compiling the native helpers and node-pty's addon for ${arch} (${cc})`);
   for (const [src, out, isStatic] of NATIVE_HELPERS)
-    run(cc, ['-O2', '-Wall', '-Wextra', '-Werror', ...(isStatic ? ['-static'] : []), '-o', join(dir, out), join(app, src)]);
+    run(cc, [
+      '-O2',
+      '-Wall',
+      '-Wextra',
+      '-Werror',
+      ...(isStatic ? ['-static'] : []),
+      '-o',
+      join(dir, out),
+      join(app, src),
+    ]);
   // node-pty's binding.gyp for Linux, by hand: N-API with C++ exceptions, linked with libutil
   const headers = ['/usr/include/node', join(process.execPath, '../../include/node')].find((d) =>
     existsSync(join(d, 'node_api.h')),
   );
-  if (!headers) throw new VmBuildError("Node.js's headers (node_api.h) are missing: install Node.js with its include/ folder");
+  if (!headers)
+    throw new VmBuildError("Node.js's headers (node_api.h) are missing: install Node.js with its include/ folder");
   const pty = join(dirname(dir), 'pty.node');
   run(cxx, [
     ...['-shared', '-fPIC', '-O2', '-std=c++17', '-fexceptions', '-D_FORTIFY_SOURCE=2'],

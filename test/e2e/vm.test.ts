@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync }
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { hostArch } from '../../src-main/vm/guest-spec.js';
 import { IMAGE_FILES, imageDir } from '../../src-main/vm/image.js';
 import { CHROMIUM, CHROMIUM_ARGS } from './harness.js';
@@ -74,6 +74,13 @@ beforeAll(async () => {
   page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
   await page.goto(url);
 }, 1_000_000);
+
+/** On a failure: what the page showed and said, and what the host printed. */
+afterEach(async (ctx) => {
+  if (ctx.task.result?.state !== 'fail') return;
+  await page?.screenshot({ path: join(SHOTS, 'vm-failure.png') }).catch(() => {});
+  console.error('page errors:', errors, '\nhost output:', hostOut);
+});
 
 afterAll(async () => {
   await context?.close().catch(() => {});
