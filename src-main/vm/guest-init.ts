@@ -53,6 +53,7 @@ for a in $(cat /proc/cmdline); do
     podnet.mode=*) mode="\${a#*=}" ;;
     podnet.port=*) port="\${a#*=}" ;;
     podnet.run=*) run="$(echo "\${a#*=}" | tr , ' ')" ;;
+    podnet.slow=*) export PODNET_TIMEOUT_SCALE="\${a#*=}" ;;
   esac
 done
 echo "${MARK.kernel}$(uname -r)"

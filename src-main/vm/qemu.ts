@@ -144,6 +144,8 @@ export async function bootVm(opts: BootOptions): Promise<Vm> {
     'panic=1',
     `podnet.mode=${opts.mode}`,
     `podnet.port=${port}`,
+    // under emulation every exec is slow: the engine's waits for its own helpers scale with it
+    ...(accel === 'tcg' ? ['podnet.slow=10'] : []),
     ...(run.length ? [`podnet.run=${run.join(',')}`] : []),
   ].join(' ');
   const temp = mkdtempSync(join(tmpdir(), 'podnet-vm-'));
