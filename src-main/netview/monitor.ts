@@ -113,7 +113,7 @@ export class NetMonitor extends EventEmitter<{ change: [NetChange]; error: [Erro
   static async start(world: World, target: Target, opts: NetMonitorOptions = {}): Promise<NetMonitor> {
     const m = new NetMonitor(world, target, opts);
     try {
-      await m.ready(opts.readyTimeoutMs ?? 5000 * (Number(process.env.PODNET_TIMEOUT_SCALE) || 1));
+      await m.ready(opts.readyTimeoutMs ?? 5000);
       // Read after the subscription: any change from here on is either in the baseline or triggers a read.
       m.snapshot = await readNamespace(world, target);
       if (m.early) m.onEvent();

@@ -121,8 +121,7 @@ export class WorldWatch extends EventEmitter<{
     super();
     this.debounceMs = opts.debounceMs ?? 0;
     this.concurrency = opts.concurrency ?? 4;
-    // PODNET_TIMEOUT_SCALE: the bundled VM under emulation (TCG) runs every exec several times slower
-    this.readyTimeoutMs = opts.readyTimeoutMs ?? 5000 * (Number(process.env.PODNET_TIMEOUT_SCALE) || 1);
+    this.readyTimeoutMs = opts.readyTimeoutMs ?? 5000;
     this.unheardMs = opts.unheardMs ?? 1000;
     this.confirmMs = opts.confirmMs ?? 30;
   }
