@@ -37,6 +37,8 @@ const layers = {
   ],
   // the workshop server (issue 19): a host of many engines, on the browser host's routing
   workshop: ['api', 'engine', 'labs', 'terminal', 'web', 'world'],
+  // the bundled VM (docs/vm.md): its image and QEMU; the hosts (web, app, cli) start it
+  vm: ['api', 'world'],
 };
 const layerRules = Object.entries(layers).map(([folder, allowed]) => ({
   files: [`src-main/${folder}/**/*.ts`],

@@ -4,4 +4,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 node scripts/ensure.mjs test
+# the bundled VM's host tools (QEMU, cpio, zstd, kmod's depmod): docs/vm.md
+scripts/vm-host-packages.sh
 node bin/podnet.mjs doctor

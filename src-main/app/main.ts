@@ -6,6 +6,7 @@ import { pathToFileURL } from 'node:url';
 import { dispatch } from '../api/dispatch.js';
 import { createEngine } from '../engine/engine.js';
 import { TerminalService } from '../terminal/terminal-service.js';
+import { startVmSession, type VmSession } from '../vm/vm-host.js';
 import {
   EVENT_CHANNEL,
   externalUrlAllowed,
@@ -15,13 +16,22 @@ import {
   windowOptions,
 } from './security.js';
 
-const engine = createEngine({ terminals: (world, resolvePod) => new TerminalService(world, resolvePod) });
+// npm start -- --vm: the engine runs in the bundled VM (docs/vm.md); the window shows the guest engine's page
+const vmMode = process.argv.includes('--vm');
+const engine = vmMode
+  ? undefined
+  : createEngine({ terminals: (world, resolvePod) => new TerminalService(world, resolvePod) });
+let vm: VmSession | undefined;
 const rendererFile = join(import.meta.dirname, '../renderer/index.html');
-const appUrl = process.env.ELECTRON_RENDERER_URL ?? pathToFileURL(rendererFile).href;
+let appUrl = process.env.ELECTRON_RENDERER_URL ?? pathToFileURL(rendererFile).href;
 let win: BrowserWindow | undefined;
 
 function createWindow(): void {
-  win = new BrowserWindow(windowOptions(join(import.meta.dirname, '../preload/preload.cjs')));
+  const options = windowOptions(join(import.meta.dirname, '../preload/preload.cjs'));
+  // in VM mode no preload: the page speaks to the guest's engine over its WebSocket, as in a browser
+  win = new BrowserWindow(
+    vm ? { ...options, webPreferences: { ...options.webPreferences, preload: undefined } } : options,
+  );
   win.once('ready-to-show', () => win?.show());
   win.webContents.setWindowOpenHandler(({ url }) => {
     if (externalUrlAllowed(url)) void shell.openExternal(url);
@@ -31,17 +41,19 @@ function createWindow(): void {
     if (!navigationAllowed(url, appUrl)) e.preventDefault();
   });
   win.webContents.on('will-attach-webview', (e) => e.preventDefault());
-  if (process.env.ELECTRON_RENDERER_URL) void win.loadURL(process.env.ELECTRON_RENDERER_URL);
+  if (vm) void win.loadURL(vm.url);
+  else if (process.env.ELECTRON_RENDERER_URL) void win.loadURL(process.env.ELECTRON_RENDERER_URL);
   else void win.loadFile(rendererFile);
 }
 
-engine.events.on('event', (event, payload) => {
+engine?.events.on('event', (event, payload) => {
   if (win && !win.isDestroyed()) win.webContents.send(EVENT_CHANNEL, { event, payload });
 });
 
 ipcMain.handle(RPC_CHANNEL, async (e, msg: unknown) => {
   if (!isTrustedSender(e.senderFrame, appUrl))
     return { id: -1, error: { code: 'unauthorized', message: 'this frame may not use the Podnet Lab API' } };
+  if (!engine) return { id: -1, error: { code: 'unavailable', message: 'the engine runs in the VM' } };
   return dispatch(engine.api, msg);
 });
 
@@ -52,7 +64,8 @@ async function endAndQuit(): Promise<void> {
   // within 4 s in every state: the world's init ends its world when this process's lifeline goes
   setTimeout(() => app.exit(1), 4000).unref();
   // The world, its pods and every terminal end before the app does (a start under way is cancelled).
-  await engine.dispose().catch(() => {});
+  await engine?.dispose().catch(() => {});
+  await vm?.vm.stop();
   app.exit(0);
 }
 
@@ -75,5 +88,18 @@ void app.whenReady().then(() => {
   // No permission is ever granted: no camera, microphone, notifications, geolocation…
   session.defaultSession.setPermissionRequestHandler((_wc, _perm, cb) => cb(false));
   session.defaultSession.setPermissionCheckHandler(() => false);
-  createWindow();
+  if (!vmMode) return createWindow();
+  // the VM boots first (minutes under TCG): its progress on the console, then the window
+  void startVmSession((s) => console.log(`podnet --vm: ${s}`)).then(
+    (session) => {
+      vm = session;
+      appUrl = session.url;
+      void session.vm.exited.then(() => void endAndQuit());
+      createWindow();
+    },
+    (e: Error) => {
+      console.error(`podnet --vm: ${e.message}`);
+      app.exit(1);
+    },
+  );
 });

@@ -14,6 +14,7 @@ Usage:
       --loopback plugin|internal  the loopback CNI plugin (containerd 2.x default), or use_internal_loopback (default plugin)
       --runtime model|containerd  the model of containerd 2.1 (default), or the real containerd 2.1.9 on each node
       --json                    print the trace and results as JSON
+      --vm                      run it inside the bundled VM (its own kernel; podnet vm build first), under QEMU
   podnet cni add|check|del [--net NAME | --conf FILE] [--id ID] [--ifname IF] [--args K=V;..] [--cap-args JSON] [-v] NETNS
   podnet cni version TYPE...    run a node's CNI config by hand, as cnitool does (in a node's terminal)
   podnet cni lint FILE...       check CNI configs (schema and semantics) as the editor and the engine do:
@@ -40,6 +41,9 @@ Usage:
   podnet workshop [--seats N] [--host ADDR] [--port P] [--labs DIR] [--state DIR] [--idle-minutes M]
                                 a room on one server: each learner who joins gets a seat (their own world,
                                 terminals, lab and progress); prints the join URL and the instructor's URL
+  podnet vm build [--arch x86_64|arm64] [--out DIR]
+                                build the bundled VM's image (Debian's kernel and packages, the app's engine):
+                                for macOS, Windows and Linux hosts where worlds cannot start natively (docs/vm.md)
   podnet help
 `;
 
@@ -72,8 +76,23 @@ async function main(argv: string[]): Promise<number> {
           loopback: { type: 'string' },
           runtime: { type: 'string' },
           json: { type: 'boolean' },
+          vm: { type: 'boolean' },
         },
       });
+      if (values.vm) {
+        // the same trace, run by the engine inside the bundled VM (docs/vm.md)
+        if (values.config)
+          throw new UsageError('--config cannot be used with --vm: the VM cannot read files on this host');
+        const { traceInVm } = await import('./vm-command.js');
+        return (await traceInVm(
+          rest.filter((a) => a !== '--vm'),
+          values.json ?? false,
+          out,
+          err,
+        ))
+          ? 0
+          : 1;
+      }
       const runtime = values.runtime ?? 'model';
       if (runtime !== 'model' && runtime !== 'containerd')
         throw new UsageError(`--runtime must be "model" or "containerd", not "${runtime}"`);
@@ -137,6 +156,8 @@ async function main(argv: string[]): Promise<number> {
       return (await import('./path-command.js')).pathCommand(rest, out, err);
     case 'workshop':
       return (await import('./workshop-command.js')).workshopCommand(rest, out, err);
+    case 'vm':
+      return (await import('./vm-command.js')).vmCommand(rest, out);
     case undefined:
     case 'help':
     case '--help':
@@ -158,6 +179,8 @@ const KNOWN = [
   'InvalidArgumentError',
   'WorldError',
   'ClusterError',
+  'VmBuildError',
+  'VmError',
 ];
 
 main(process.argv.slice(2)).then(

@@ -112,7 +112,8 @@ export async function invokePlugin(
     record({}, e.message);
     throw e;
   }
-  const timeoutMs = opts.timeoutMs ?? DEFAULT_PLUGIN_TIMEOUT_MS;
+  // PODNET_TIMEOUT_SCALE: the bundled VM under emulation (TCG) runs every plugin several times slower
+  const timeoutMs = opts.timeoutMs ?? DEFAULT_PLUGIN_TIMEOUT_MS * (Number(process.env.PODNET_TIMEOUT_SCALE) || 1);
   let r: PluginRunResult | undefined;
   for (let attempt = 0; ; attempt++) {
     try {

@@ -1,4 +1,4 @@
-// npm run web [-- --host ADDR] [--port N]: the browser host. Prints the URL (with its token) to open.
+// npm run web [-- --host ADDR] [--port N] [--vm]: the browser host. Prints the URL (with its token) to open.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -6,7 +6,17 @@ import { createEngine } from '../engine/engine.js';
 import { TerminalService } from '../terminal/terminal-service.js';
 import { startWebHost, type WebHost } from './server.js';
 
-const { values } = parseArgs({ options: { host: { type: 'string' }, port: { type: 'string' } } });
+const { values } = parseArgs({
+  options: { host: { type: 'string' }, port: { type: 'string' }, vm: { type: 'boolean' } },
+});
+if (values.vm) {
+  // the engine runs in the bundled VM (docs/vm.md); this process boots it and prints the page's URL
+  if (values.host || values.port) {
+    process.stderr.write('podnet web: --vm serves on a free loopback port only: drop --host and --port\n');
+    process.exit(2);
+  }
+  await (await import('../vm/vm-host.js')).serveFromVm((s) => process.stdout.write(s + '\n'));
+}
 const port = values.port === undefined ? 0 : Number(values.port);
 if (!Number.isInteger(port) || port < 0 || port > 65535) {
   process.stderr.write(`podnet web: --port must be a port number, not "${values.port}"\n`);
@@ -44,7 +54,10 @@ host = await startWebHost({
   ...(values.host ? { host: values.host } : {}),
   port,
 });
-if (values.host && values.host !== '127.0.0.1') {
+if (process.env.PODNET_VM_READY) {
+  // inside the bundled VM (src-main/vm/guest-init.ts): the host reads this line on the serial console
+  process.stdout.write(`podnet-vm: ready port=${host.port} token=${host.token}\n`);
+} else if (values.host && values.host !== '127.0.0.1') {
   process.stdout.write(
     `Podnet Lab is exposed on ${values.host}. Share this URL with your room; anyone who has it can use this lab:\n${host.url}\n`,
   );

@@ -158,14 +158,16 @@ export function runDoctor(): Check[] {
           `AppArmor restricts unprivileged user namespaces (kernel.apparmor_restrict_unprivileged_userns=1). Allow Podnet Lab:\n` +
           `      sudo tee /etc/apparmor.d/podnet-lab <<'EOF'\n${apparmorProfile().replace(/^/gm, '      ')}\n      EOF\n` +
           `      sudo apparmor_parser -r /etc/apparmor.d/podnet-lab\n` +
-          `    (last resort, for the whole machine: sudo sysctl kernel.apparmor_restrict_unprivileged_userns=0)`;
+          `    (last resort, for the whole machine: sudo sysctl kernel.apparmor_restrict_unprivileged_userns=0)\n` +
+          `    or, changing nothing on this machine, run the worlds in the bundled VM: npm run vm:build, then npm start -- --vm (docs/vm.md)`;
       } else if (clone === '0') {
         fix =
           'unprivileged user namespaces are disabled: sudo sysctl kernel.unprivileged_userns_clone=1 (and add it to /etc/sysctl.d/ to keep it)';
       } else if (maxNs === '0') {
         fix = 'user namespaces are disabled: sudo sysctl user.max_user_namespaces=15000';
       } else {
-        fix = 'user namespaces do not work on this kernel; use the VM fallback described in docs/requirements.md';
+        fix =
+          'user namespaces do not work on this kernel; run the worlds in the bundled VM instead: npm run vm:build, then npm start -- --vm (docs/vm.md)';
       }
     }
     checks.push({
