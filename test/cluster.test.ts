@@ -112,7 +112,9 @@ describe('podnet cluster: the real kubectl against the lab API server and the re
 
   it('as an unprivileged user, the same', () => {
     const r = spawnAsNobody([process.execPath, PODNET, 'cluster', '--', SCRIPT], 180_000);
-    expect(r.stderr).toMatch(/the control plane \(etcd, API server, scheduler, EndpointSlice controller, CoreDNS stand-in, kubelet watch\) in \d+ ms/);
+    expect(r.stderr).toMatch(
+      /the control plane \(etcd, API server, scheduler, EndpointSlice controller, CoreDNS stand-in, kubelet watch\) in \d+ ms/,
+    );
     expectCluster(r.stdout);
     expect(r.status).toBe(0);
   }, 200_000);

@@ -202,8 +202,9 @@ describe.each(['SIGTERM', 'SIGINT'] as const)('the browser host on %s while a pr
       ws.send(JSON.stringify({ id: 1, method: 'lab.open', params: { id: 'hang-prepare-long' } }));
       await prepared;
       // the world's processes, by PID: world-init and everything under it, the hanging `sleep 1000` among them
+      // (the progress event goes out as the command is asked for: under load its exec may come a moment later)
+      await expect.poll(() => descendants(child.pid!).map(cmdline), { timeout: 15_000 }).toContain('sleep 1000');
       const world = descendants(child.pid!);
-      expect(world.map(cmdline)).toContain('sleep 1000');
       ws.on('error', () => {});
       const t0 = Date.now();
       child.kill(signal);
