@@ -757,15 +757,22 @@ export class World {
   }
 
   /**
-   * Whether the world is at its process limit (a fork bomb, or a lab that leaks processes): a request of the
-   * engine's failed with EAGAIN in the last few seconds, or the count is within 5 % of the limit. A count alone
-   * misses it: a full world sheds what cannot start its threads (etcd, the API server) the moment it fills.
+   * Whether the world is at its process limit (a fork bomb, or a lab that leaks processes): the count is within
+   * 5 % of the limit, or within 10 % and one of the engine's requests failed with EAGAIN in the last few seconds.
+   * A count alone misses a full world: it sheds what cannot start its threads (etcd, the API server) as it
+   * fills; a refusal alone would outlive the processes that caused it.
    */
   atProcessLimit(): boolean {
-    if (this.limits.processes <= 0) return false;
+    const limit = this.limits.processes;
+    if (limit <= 0) return false;
+    const count = this.processCount();
+    if (count >= limit - Math.max(1, Math.floor(limit / 20))) return true;
     const hit = this.init.processLimitHitAt;
-    if (hit !== undefined && performance.now() - hit < PROCESS_LIMIT_MEMORY_MS) return true;
-    return this.processCount() >= this.limits.processes - Math.max(1, Math.floor(this.limits.processes / 20));
+    return (
+      hit !== undefined &&
+      performance.now() - hit < PROCESS_LIMIT_MEMORY_MS &&
+      count >= limit - Math.max(2, Math.floor(limit / 10))
+    );
   }
 
   get alive(): boolean {
