@@ -205,6 +205,8 @@ export function startKubeProxy(api: ApiClient, world: World, node: string, opts:
       objects.slices = new Map(eps.items.map((o) => [key(o), o]));
       return true;
     } catch (e) {
+      // a list cut short by the stop (the world ending under it) is no failure to report
+      if (stopped) return false;
       opts.onSync?.({
         node,
         mode: rules.mode,
