@@ -112,17 +112,7 @@ async function inTheApp() {
       ]);
       raw.push(performance.now() - t);
       const n = events.length;
-      await tool.getByTestId('path-send').click();
-      await page.waitForFunction(
-        () => {
-          const st = (
-            window as unknown as { podnetPath: { stats(): { sentAt: number; drawnAt: number } } }
-          ).podnetPath.stats();
-          return st.drawnAt > st.sentAt ? st : null;
-        },
-        null,
-        { timeout: 60_000, polling: 50 },
-      );
+      await sendAndWaitDrawn(page, tool);
       const st = await page.evaluate(() =>
         (
           window as unknown as { podnetPath: { stats(): { sentAt: number; resultAt: number; drawnAt: number } } }
@@ -163,12 +153,8 @@ async function inTheApp() {
   }
 }
 
-/** One more Send under Chromium's CPU profiler: where the page's own time went (self time by function). */
-async function profileOne(page: import('playwright-core').Page, tool: import('playwright-core').Locator) {
-  const cdp = await page.context().newCDPSession(page);
-  await cdp.send('Profiler.enable');
-  await cdp.send('Profiler.setSamplingInterval', { interval: 200 });
-  await cdp.send('Profiler.start');
+/** Clicks Send, and waits until the page has drawn the path that follow brought. */
+async function sendAndWaitDrawn(page: import('playwright-core').Page, tool: import('playwright-core').Locator) {
   await tool.getByTestId('path-send').click();
   await page.waitForFunction(
     () => {
@@ -180,6 +166,15 @@ async function profileOne(page: import('playwright-core').Page, tool: import('pl
     null,
     { timeout: 60_000, polling: 50 },
   );
+}
+
+/** One more Send under Chromium's CPU profiler: where the page's own time went (self time by function). */
+async function profileOne(page: import('playwright-core').Page, tool: import('playwright-core').Locator) {
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send('Profiler.enable');
+  await cdp.send('Profiler.setSamplingInterval', { interval: 200 });
+  await cdp.send('Profiler.start');
+  await sendAndWaitDrawn(page, tool);
   const { profile } = await cdp.send('Profiler.stop');
   const dt = profile.timeDeltas ?? [];
   const self = new Map<number, number>();
