@@ -26,7 +26,7 @@ import type { ApiActivity } from '../api/api-activity.js';
 import { ControlPlaneHost } from './control-plane-host.js';
 import { PathFollowParams } from '../api/contract.js';
 import { PathFollower } from '../path/path-service.js';
-import { podsOf } from '../path/serve-follows.js';
+import { podsOf, worldServiceOf } from '../path/serve-follows.js';
 import type { FollowWorld } from '../path/follow-in-world.js';
 import { listenEngineSocket, type EngineSocket } from '../world/engine-socket.js';
 
@@ -593,12 +593,7 @@ export class LabService
         ? {
             service: async (name: string) => {
               const o = await cp.service(name);
-              if (!o) return undefined;
-              const spec = (o.spec ?? {}) as { clusterIP?: string; ports?: { port?: number; protocol?: string }[] };
-              return {
-                ...(spec.clusterIP ? { clusterIP: spec.clusterIP } : {}),
-                ports: (spec.ports ?? []).map((x) => ({ port: x.port ?? 0, protocol: x.protocol ?? 'TCP' })),
-              };
+              return o && worldServiceOf(o);
             },
           }
         : {}),

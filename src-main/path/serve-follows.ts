@@ -32,10 +32,15 @@ export async function serviceViaKubectl(world: World, name: string): Promise<Wor
     }[];
   };
   const o = list.items?.find((x) => x.metadata?.name === name);
-  if (!o) return undefined;
+  return o && worldServiceOf(o);
+}
+
+/** A Service object (as the API or kubectl gives it) as a follow needs it: its ClusterIP and ports. */
+export function worldServiceOf(o: { spec?: unknown }): WorldService {
+  const spec = (o.spec ?? {}) as { clusterIP?: string; ports?: { port?: number; protocol?: string }[] };
   return {
-    ...(o.spec?.clusterIP ? { clusterIP: o.spec.clusterIP } : {}),
-    ports: (o.spec?.ports ?? []).map((x) => ({ port: x.port ?? 0, protocol: x.protocol ?? 'TCP' })),
+    ...(spec.clusterIP ? { clusterIP: spec.clusterIP } : {}),
+    ports: (spec.ports ?? []).map((x) => ({ port: x.port ?? 0, protocol: x.protocol ?? 'TCP' })),
   };
 }
 
