@@ -2,7 +2,8 @@
 // and pod setup (pod.create, SyncPod through the real plugins) through the contract over the WebSocket,
 // inside the guest vs the same requests to an engine on this host (the raw floor), taken in the same run
 // and printed as ratios; and the image's sizes. Usage: npm run bench:vm [-- --rounds N]
-import { loadavg } from 'node:os';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import WebSocket from 'ws';
 import { createEngine } from '../src-main/engine/engine.js';
@@ -87,7 +88,9 @@ async function main() {
   );
 
   const t0 = performance.now();
-  const s = await startVmSession();
+  // a progress folder of the run's own: the bench opens no lab
+  const progressDir = mkdtempSync(join(tmpdir(), 'podnet-bench-progress-'));
+  const s = await startVmSession(() => {}, progressDir);
   const boot = performance.now() - t0;
   try {
     console.log(
@@ -100,6 +103,7 @@ async function main() {
     );
   } finally {
     await s.vm.stop();
+    rmSync(progressDir, { recursive: true, force: true });
   }
   const m = readManifest(hostArch());
   if (m)
