@@ -209,8 +209,9 @@ export async function bootVm(opts: BootOptions): Promise<Vm> {
     child = spawn(qemu, args, { stdio: ['pipe', 'pipe', 'pipe'], windowsHide: true });
   } else {
     // the watchdog: QEMU runs beside a reader of this process's pipe; EOF (this process died) kills QEMU
+    // (trap : PIPE — dash reports the killed QEMU on stderr, a pipe to the dead app: SIGPIPE would end it before rm)
     const watchdog =
-      'exec 3<&0; "$@" </dev/null & q=$!; (cat <&3 >/dev/null; kill -9 $q 2>/dev/null) & exec 3<&-; wait $q; s=$?; rm -rf "$PODNET_VM_TEMP"; exit $s';
+      'trap : PIPE; exec 3<&0; "$@" </dev/null & q=$!; (cat <&3 >/dev/null; kill -9 $q 2>/dev/null) & exec 3<&-; wait $q; s=$?; rm -rf "$PODNET_VM_TEMP"; exit $s';
     // …and removes the VM's temporary folder even when this process is not there to do it
     child = spawn('/bin/sh', ['-c', watchdog, 'podnet-vm', qemu, ...args], {
       stdio: ['pipe', 'pipe', 'pipe'],

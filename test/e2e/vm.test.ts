@@ -207,8 +207,14 @@ describe('the browser host in VM mode (QEMU; TCG on this machine)', () => {
     expect(other).toBe(403);
     expect(errors).toEqual([]);
 
-    // the app dies without a word: its watchdog kills QEMU
+    // the app dies without a word: its watchdog kills QEMU and removes the VM's temporary folder
+    const temp = readdirSync(tmpdir()).filter(
+      (f) => f.startsWith('podnet-vm-') && existsSync(join(tmpdir(), f, 'qemu.pid')),
+    );
+    const ours = temp.find((f) => readFileSync(join(tmpdir(), f, 'qemu.pid'), 'utf8').trim() === String(qemu));
+    expect(ours).toBeDefined();
     boot.host.kill('SIGKILL');
     expect(await gone(qemu)).toBe(true);
+    await expect.poll(() => existsSync(join(tmpdir(), ours!)), { timeout: 10_000 }).toBe(false);
   }, 1_200_000);
 });
