@@ -86,7 +86,7 @@ beforeAll(async () => {
   if (!existsSync(join(imageDir(hostArch()), IMAGE_FILES.initrd)))
     throw new Error('no VM image: run "npm run vm:build" (npm run test:vm builds it first)');
   mkdirSync(SHOTS, { recursive: true });
-  progressDir = mkdtempSync(join(tmpdir(), 'podnet-vm-progress-'));
+  progressDir = mkdtempSync(join(tmpdir(), 'podnet-e2e-progress-'));
   profile = mkdtempSync(join(tmpdir(), 'podnet-chromium-'));
   context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
