@@ -133,6 +133,43 @@ export function apparmorProfile(exe = process.execPath): string {
   ].join('\n');
 }
 
+/**
+ * Whether a world's namespaces can be made here: the real probe, with the namespaces a world uses, and
+ * bringing lo up; on failure, the fix for this machine (the bundled VM where nothing else will do).
+ */
+export function userNamespaceCheck(root = process.getuid?.() === 0): Check {
+  // User namespaces: the real probe, with the namespaces a world uses, and bringing lo up.
+  const restrict = readSysctl('/proc/sys/kernel/apparmor_restrict_unprivileged_userns');
+  const clone = readSysctl('/proc/sys/kernel/unprivileged_userns_clone');
+  const maxNs = readSysctl('/proc/sys/user/max_user_namespaces');
+  const probe = run(['unshare', ...WORLD_NAMESPACES, 'sh', '-c', 'ip link set lo up && ip -o link show lo']);
+  let fix: string | undefined;
+  if (!probe.ok) {
+    if (restrict === '1') {
+      fix =
+        `AppArmor restricts unprivileged user namespaces (kernel.apparmor_restrict_unprivileged_userns=1). Allow Podnet Lab:\n` +
+        `      sudo tee /etc/apparmor.d/podnet-lab <<'EOF'\n${apparmorProfile().replace(/^/gm, '      ')}\n      EOF\n` +
+        `      sudo apparmor_parser -r /etc/apparmor.d/podnet-lab\n` +
+        `    (last resort, for the whole machine: sudo sysctl kernel.apparmor_restrict_unprivileged_userns=0)\n` +
+        `    or, changing nothing on this machine, run the worlds in the bundled VM: npm run vm:build, then npm start -- --vm (docs/vm.md)`;
+    } else if (clone === '0') {
+      fix =
+        'unprivileged user namespaces are disabled: sudo sysctl kernel.unprivileged_userns_clone=1 (and add it to /etc/sysctl.d/ to keep it)';
+    } else if (maxNs === '0') {
+      fix = 'user namespaces are disabled: sudo sysctl user.max_user_namespaces=15000';
+    } else {
+      fix =
+        'user namespaces do not work on this kernel; run the worlds in the bundled VM instead: npm run vm:build, then npm start -- --vm (docs/vm.md)';
+    }
+  }
+  return {
+    name: 'user namespaces (unshare -Urnm --pid, lo up)',
+    ok: probe.ok && /LOOPBACK,UP/.test(probe.out),
+    detail: probe.ok ? `works${root ? ' (as root)' : ''}` : probe.out || probe.error || 'failed',
+    ...(fix ? { fix } : {}),
+  };
+}
+
 export function runDoctor(): Check[] {
   const checks: Check[] = [];
   const root = process.getuid?.() === 0;
@@ -145,38 +182,8 @@ export function runDoctor(): Check[] {
       : { name: 'util-linux (unshare)', ok: false, detail: 'unshare is not installed', fix: apt('util-linux') },
   );
 
-  // User namespaces: the real probe, with the namespaces a world uses, and bringing lo up.
+  if (unshare) checks.push(userNamespaceCheck(root));
   const restrict = readSysctl('/proc/sys/kernel/apparmor_restrict_unprivileged_userns');
-  const clone = readSysctl('/proc/sys/kernel/unprivileged_userns_clone');
-  const maxNs = readSysctl('/proc/sys/user/max_user_namespaces');
-  if (unshare) {
-    const probe = run(['unshare', ...WORLD_NAMESPACES, 'sh', '-c', 'ip link set lo up && ip -o link show lo']);
-    let fix: string | undefined;
-    if (!probe.ok) {
-      if (restrict === '1') {
-        fix =
-          `AppArmor restricts unprivileged user namespaces (kernel.apparmor_restrict_unprivileged_userns=1). Allow Podnet Lab:\n` +
-          `      sudo tee /etc/apparmor.d/podnet-lab <<'EOF'\n${apparmorProfile().replace(/^/gm, '      ')}\n      EOF\n` +
-          `      sudo apparmor_parser -r /etc/apparmor.d/podnet-lab\n` +
-          `    (last resort, for the whole machine: sudo sysctl kernel.apparmor_restrict_unprivileged_userns=0)\n` +
-          `    or, changing nothing on this machine, run the worlds in the bundled VM: npm run vm:build, then npm start -- --vm (docs/vm.md)`;
-      } else if (clone === '0') {
-        fix =
-          'unprivileged user namespaces are disabled: sudo sysctl kernel.unprivileged_userns_clone=1 (and add it to /etc/sysctl.d/ to keep it)';
-      } else if (maxNs === '0') {
-        fix = 'user namespaces are disabled: sudo sysctl user.max_user_namespaces=15000';
-      } else {
-        fix =
-          'user namespaces do not work on this kernel; run the worlds in the bundled VM instead: npm run vm:build, then npm start -- --vm (docs/vm.md)';
-      }
-    }
-    checks.push({
-      name: 'user namespaces (unshare -Urnm --pid, lo up)',
-      ok: probe.ok && /LOOPBACK,UP/.test(probe.out),
-      detail: probe.ok ? `works${root ? ' (as root)' : ''}` : probe.out || probe.error || 'failed',
-      ...(fix ? { fix } : {}),
-    });
-  }
   checks.push({
     name: 'AppArmor user namespace restriction',
     ok: restrict !== '1' || checks.some((c) => c.name.startsWith('user namespaces') && c.ok),
