@@ -78,6 +78,8 @@ const PASSIVE = new Set<string>([
   'netview.watch',
   'netview.unwatch',
   'netview.topology',
+  'netview.watchTopology',
+  'netview.unwatchTopology',
 ]);
 
 /** What a read-only mirror may ask of a seat: reads (a check is evaluated, never acted on; a view's watch only reads). */
@@ -94,6 +96,8 @@ const MIRROR_READS = new Set<string>([
   'netview.namespaces',
   'netview.snapshot',
   'netview.topology',
+  'netview.watchTopology',
+  'netview.unwatchTopology',
   'timeline.list',
 ]);
 
