@@ -275,9 +275,20 @@ export class NetviewPart implements SessionPart {
   }
 
   /** For tests and benchmarks: the watch's counters. */
-  get stats(): { events: number; reads: number; applied: number; marked: number; stale: number; namespaces: number } {
+  get stats(): {
+    events: number;
+    reads: number;
+    applied: number;
+    marked: number;
+    stale: number;
+    namespaces: number;
+    watched: number;
+    topologyWatchers: number;
+  } {
     const w = this.watch;
     return {
+      watched: [...this.watched.values()].reduce((a, n) => a + n, 0),
+      topologyWatchers: this.topologyWatchers,
       events: w?.events ?? 0,
       reads: w?.reads ?? 0,
       applied: w?.applied ?? 0,

@@ -113,8 +113,10 @@ const tokenKey = (token: string): string => createHash('sha256').update(token).d
 
 export class JoinError extends Error {
   constructor(
-    readonly status: 400 | 403 | 409,
+    readonly status: 400 | 403 | 409 | 429,
     message: string,
+    /** For a 429: the seconds until a join may come again. */
+    readonly retryAfterS?: number,
   ) {
     super(message);
     this.name = 'JoinError';
