@@ -343,8 +343,9 @@ describe('the join limit', () => {
           'too many joins from this address: try again in 100 s (a script handing out seats: wait for Retry-After)',
       });
       expect(small.room.size).toBe(1);
-      // the main room's bucket is its own: it answers for itself (full by now), not 429
-      expect((await join_('Limit Check')).status).toBe(409);
+      // the main room's bucket is its own: it answers for itself (a seat, or full), not 429
+      const full = w.room.size >= 3;
+      expect((await join_('Limit Check')).status).toBe(full ? 409 : 200);
     } finally {
       await small.close();
       rmSync(dir, { recursive: true, force: true });
