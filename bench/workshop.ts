@@ -131,12 +131,19 @@ class SeatClient {
   private seq = 1;
   private readonly waiting = new Map<number, { res: (v: Wire) => void; rej: (e: Error) => void }>();
   readonly checks: { step: number; complete: boolean; at: number }[] = [];
+  /** What the last evaluation found failing (said when a step never turns green). */
+  lastFailing = '';
   /** When each terminal output frame came (where the time went: the command's run, then the checks). */
   readonly output: number[] = [];
   private constructor(readonly ws: WebSocket) {
     ws.on('message', (d: Buffer, binary: boolean) => {
       if (binary) return void this.output.push(performance.now());
       const m = JSON.parse(d.toString());
+      if (m.event === 'lab.checks')
+        this.lastFailing = (m.payload.results as { ok: boolean; id: string; found?: string }[])
+          .filter((r) => !r.ok)
+          .map((r) => `${r.id}: ${r.found}`)
+          .join('; ');
       if (m.event === 'lab.checks')
         this.checks.push({ step: m.payload.step, complete: m.payload.complete, at: performance.now() });
       const w = m.id !== undefined && this.waiting.get(m.id);
@@ -169,7 +176,7 @@ class SeatClient {
       const hit = this.checks.find((c) => c.step === step && c.complete && c.at >= since);
       if (hit) return hit.at;
       if (performance.now() - t0 > timeoutMs)
-        throw new Error(`step ${step + 1}'s checks not green after ${timeoutMs} ms`);
+        throw new Error(`step ${step + 1}'s checks not green after ${timeoutMs} ms (failing: ${this.lastFailing})`);
       await new Promise((r) => setTimeout(r, 10));
     }
   }
@@ -285,8 +292,8 @@ async function room(k: number): Promise<RoomFigures> {
             sent = performance.now();
             await c.call('terminal.input', { id: terms[i]![b.target]!, data: b.text.trimEnd() + '\n' });
           }
-          // 30 seats at once on 2 cores: a step can take long; what counts is that it ends and is timed
-          const green = await c.green(s, sent, 600_000);
+          // 30 seats at once on 2 cores: a step can take a minute; what counts is that it ends and is timed
+          const green = await c.green(s, sent, 300_000);
           latencies.push(green - sent);
           const last = Math.max(sent, ...c.output.filter((t) => t >= sent && t <= green));
           ran.push(last - sent);
