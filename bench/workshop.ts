@@ -413,7 +413,7 @@ async function main(): Promise<void> {
     console.log(
       `K=${k}: p50 ${f.p50.toFixed(0)} ms, p95 ${f.p95.toFixed(0)} ms (${(f.p95 / rawMs).toFixed(1)}× floor), max ${f.max.toFixed(0)} ms (median: the command ${f.ran.toFixed(0)} ms to its last output, then ${f.checked.toFixed(0)} ms to green); ` +
         `netview per seat: ${f.netviewReads} reads, ${f.netviewMarked} events only marked stale; ` +
-        `per seat: world ${f.worldMiB.toFixed(0)} MiB (processes' PSS + its tmpfs), MemAvailable −${f.availMiB.toFixed(0)} MiB, engine ${f.engineMiB.toFixed(0)} MiB, ${f.processesPerSeat} processes (${f.threadsPerSeat} threads), ` +
+        `per seat: world ${f.worldMiB.toFixed(0)} MiB (processes' PSS + its tmpfs), MemAvailable ${f.availMiB >= 0 ? '−' : '+'}${Math.abs(f.availMiB).toFixed(0)} MiB, engine ${f.engineMiB.toFixed(0)} MiB, ${f.processesPerSeat} processes (${f.threadsPerSeat} threads), ` +
         `${f.cpuSPerSeat.toFixed(2)} CPU-s for the 3 steps (of which the engine's share ${f.engineCpuS.toFixed(2)}, the rest in the world's processes); lab 10 opened in all ${k} seats in ${f.openAllS.toFixed(1)} s; load ${f.load}`,
     );
   }
@@ -424,7 +424,8 @@ async function main(): Promise<void> {
   // a seat's memory: what its processes and tmpfs hold, or what the machine lost per seat (namespaces, page tables), whichever is more
   const perSeat = Math.max(...rows.map((r) => Math.max(r.worldMiB + Math.max(0, r.engineMiB), r.availMiB))) * MiB;
   const memK = Math.floor(memAvailable() / perSeat);
-  const cpuBound = Math.min(...rows.map((r) => r.cpuSPerSeat));
+  // a seat's CPU for the steps grows with K (contention): the largest K's is what a full room costs
+  const cpuBound = rows.reduce((a, r) => (r.k > a.k ? r : a)).cpuSPerSeat;
   const pidMax = Number(readFileSync('/proc/sys/kernel/pid_max', 'utf8'));
   const threads = Math.max(...rows.map((r) => r.threadsPerSeat));
   const procK = Math.floor(pidMax / threads);
@@ -434,7 +435,7 @@ async function main(): Promise<void> {
       (est !== undefined ? ` (≈ ${est} on a straight line between them)` : '') +
       `; memory would bind at K ≈ ${memK} (MemAvailable ${(memAvailable() / 2 ** 30).toFixed(1)} GiB of ${(totalmem() / 2 ** 30).toFixed(1)} GiB ÷ ${(perSeat / MiB).toFixed(0)} MiB a seat); ` +
       `processes at K ≈ ${procK} (pid_max ${pidMax} ÷ ${threads} threads a seat); ` +
-      `CPU: ${cpuBound.toFixed(2)} CPU-s a seat for 3 steps, so 2 cores do ${Math.floor((2 / cpuBound) * 60)} seats' steps a minute`,
+      `CPU: ${cpuBound.toFixed(2)} CPU-s a seat for 3 steps at K=${Math.max(...KS)}, so 2 cores do ${Math.floor((2 / cpuBound) * 60)} seats' steps a minute`,
   );
   // memory or processes bind if they run out before the K where p95 passed 2 s; otherwise the cores do
   const at = est ?? best ?? 1;
