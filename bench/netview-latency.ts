@@ -24,8 +24,11 @@ function pct(xs: number[], p: number): number {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))]!;
 }
+// none recorded (the page drew no topology update it timed): said, not a crash that loses the targets
 const fmt = (xs: number[]) =>
-  `p50 ${pct(xs, 50).toFixed(1)} ms, p95 ${pct(xs, 95).toFixed(1)} ms, max ${Math.max(...xs).toFixed(1)} ms (n=${xs.length})`;
+  xs.length
+    ? `p50 ${pct(xs, 50).toFixed(1)} ms, p95 ${pct(xs, 95).toFixed(1)} ms, max ${Math.max(...xs).toFixed(1)} ms (n=${xs.length})`
+    : 'none recorded (n=0)';
 
 /** A raw `ip monitor link` in the node: when did it print a line naming the link? */
 function rawMonitor(s: Session, t: Target): { seen: Waits; proc: WorldProcess } {

@@ -87,6 +87,8 @@ beforeAll(async () => {
   kubelet = new Kubelet(world, { loopback: 'internal' });
   part = new NetviewPart();
   await part.attach(session());
+  // a page's topology view: the whole one it gets, then the diffs sent to it (held in `seen` as the page holds them)
+  seen.push({ event: 'netview.topology', payload: await part['netview.watchTopology']() });
 }, 60_000);
 afterAll(async () => {
   await part?.detach();

@@ -8,6 +8,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { startWorkshop, type Workshop } from '../src-main/workshop/workshop-server.js';
+import { NetviewPart } from '../src-main/netview/netview-part.js';
+import type { SessionPart } from '../src-main/session/session.js';
 import { stepBudgetMs } from '../src-main/workshop/room.js';
 import { INSTRUCTOR_JS, JOIN_JS } from '../src-main/workshop/pages.js';
 import { Script } from 'node:vm';
@@ -216,6 +218,27 @@ describe('joining a room', () => {
     }
   }, 60_000);
 
+  it('a mirror’s live views are released when its tab closes: the seat reads nothing more for it', async () => {
+    const ada = w.room.list()[0]!;
+    const netview = (ada.engine.session as unknown as { parts: SessionPart[] }).parts.find(
+      (p): p is NetviewPart => p instanceof NetviewPart,
+    )!;
+    const before = netview.stats;
+    const m = await socket(ada.watchToken);
+    await call(m, 'netview.watchTopology');
+    await call(m, 'netview.watch', { ns: 'node:node1' });
+    await call(m, 'netview.watch', { ns: 'node:node1' });
+    await call(m, 'netview.unwatch', { ns: 'node:node1' });
+    expect(netview.stats).toMatchObject({
+      watched: before.watched + 1,
+      topologyWatchers: before.topologyWatchers + 1,
+    });
+    m.close();
+    await expect
+      .poll(() => netview.stats, { timeout: 5000 })
+      .toMatchObject({ watched: before.watched, topologyWatchers: before.topologyWatchers });
+  }, 60_000);
+
   it('the instructor’s socket: a message reaches every seat (and a page opened later); reset a seat; a lab for all', async () => {
     const [ada, grace] = w.room.list();
     const i = await socket(w.room.instructorToken, '/instructor', 'podnet-instructor');
@@ -290,6 +313,44 @@ describe('joining a room', () => {
       g.close();
     }
   }, 180_000);
+});
+
+describe('the join limit', () => {
+  it('one address past its burst gets 429 with a reason and Retry-After, and no seat; another room is apart', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'podnet-workshop-limit-'));
+    const small = await startWorkshop({
+      seats: 5,
+      idleMs: 60 * 60_000,
+      stateDir: dir,
+      rendererDir: RENDERER,
+      joinRate: { burst: 2, perSecond: 0.01 },
+    });
+    try {
+      const post = (name: string, code = small.room.code) =>
+        fetch(`${small.host.origin}/api/join?room=${code}`, {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/json' },
+          body: JSON.stringify({ name }),
+        });
+      expect((await post('Ada')).status).toBe(200);
+      // a wrong code costs a try too: guessing codes is what the limit slows
+      expect((await post('Grace', 'WRONG1')).status).toBe(403);
+      const r = await post('Grace');
+      expect(r.status).toBe(429);
+      expect(r.headers.get('retry-after')).toBe('100');
+      expect(await r.json()).toEqual({
+        error:
+          'too many joins from this address: try again in 100 s (a script handing out seats: wait for Retry-After)',
+      });
+      expect(small.room.size).toBe(1);
+      // the main room's bucket is its own: it answers for itself (a seat, or full), not 429
+      const full = w.room.size >= 3;
+      expect((await join_('Limit Check')).status).toBe(full ? 409 : 200);
+    } finally {
+      await small.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
 
 describe('podnet workshop', () => {

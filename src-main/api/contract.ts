@@ -703,6 +703,13 @@ export const requests = {
   'netview.watch': { params: z.object({ ns: NsId }).strict(), result: NetSnapshotMsg },
   'netview.unwatch': { params: z.object({ ns: NsId }).strict(), result: Ok },
   'netview.topology': { params: Empty, result: Topology },
+  /**
+   * Starts netview.topology / netview.topologyDiff events (counted: each watch needs its unwatch; a page's
+   * socket that closes releases its own) and returns the topology. Unwatched, the engine reads no table the
+   * topology draws until it is asked for.
+   */
+  'netview.watchTopology': { params: Empty, result: Topology },
+  'netview.unwatchTopology': { params: Empty, result: Ok },
   // ---- labs (src-main/labs/lab-part.ts) ----
   'lab.list': { params: Empty, result: z.array(LabSummary) },
   /** Opens a lab: its world is built (whatever ran is stopped) and its progress restored. */

@@ -5,9 +5,9 @@ import { existsSync, readdirSync, watch, type FSWatcher } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { ApiError, type LabChecks, type LabSummary, type LabView, type Params } from '../api/contract.js';
 import type { Session, SessionPart, WorldHost } from '../session/session.js';
-import { NetMonitor } from '../netview/monitor.js';
 import { targetKey } from '../netview/snapshot.js';
 import type { Target } from '../world/world.js';
+import { ChangeTrigger } from './change-trigger.js';
 import { evaluateChecks, resolveNs, type CheckContext, type CheckResult } from './checks.js';
 import { formatLintError, type Lab } from './format.js';
 import { LAB_FILE, lintLab } from './loader.js';
@@ -37,13 +37,17 @@ interface Active {
 
 /** Quiet time after terminal output before checking (a command has likely finished). */
 const AFTER_OUTPUT_MS = 400;
+/** Quiet time after a namespace's last monitor event before checking (a burst of a command's changes is one). */
+const CHANGE_QUIET_MS = 30;
 
 export class LabsPart implements SessionPart {
   private host: WorldHost | undefined;
   private session: Session | undefined;
   private active: Active | undefined;
-  private readonly monitors = new Map<string, NetMonitor>();
+  private readonly monitors = new Map<string, ChangeTrigger>();
   private timer: NodeJS.Timeout | undefined;
+  /** A namespace's burst of changes: its own timer, so a terminal's output after it does not delay it. */
+  private changeTimer: NodeJS.Timeout | undefined;
   private evaluating: Promise<unknown> = Promise.resolve();
   /** The evaluation waiting for the running one: later triggers share it. */
   private queued: Promise<LabChecks> | undefined;
@@ -71,6 +75,7 @@ export class LabsPart implements SessionPart {
     this.session?.events.off('event', this.onEvent);
     this.session = undefined;
     clearTimeout(this.timer);
+    clearTimeout(this.changeTimer);
     await Promise.all([...this.monitors.values()].map((m) => m.close().catch(() => {})));
     this.monitors.clear();
   }
@@ -420,6 +425,13 @@ export class LabsPart implements SessionPart {
     this.timer = setTimeout(() => void this.evaluate().catch(() => {}), ms);
   }
 
+  /** A namespace changed: the checks are evaluated once its burst is over. */
+  private namespaceChanged(): void {
+    if (!this.active || !this.session) return;
+    clearTimeout(this.changeTimer);
+    this.changeTimer = setTimeout(() => void this.evaluate().catch(() => {}), CHANGE_QUIET_MS);
+  }
+
   /** Evaluates the current step's checks (one evaluation at a time; a trigger during one asks for another). */
   private evaluate(): Promise<LabChecks> {
     if (this.queued) return this.queued;
@@ -476,7 +488,7 @@ export class LabsPart implements SessionPart {
       }
     }
     for (const [k, m] of this.monitors) {
-      if (!targets.has(k) || !m.process || m.process.hasExited) {
+      if (!targets.has(k) || m.process.hasExited) {
         this.monitors.delete(k);
         await m.close().catch(() => {});
       }
@@ -486,10 +498,9 @@ export class LabsPart implements SessionPart {
         .filter(([k]) => !this.monitors.has(k))
         .map(async ([k, t]) => {
           try {
-            const m = await NetMonitor.start(ctx.world, t, { debounceMs: 30, maxWaitMs: 200 });
+            // an event evaluates the checks once its burst is over (the evaluation reads what they need)
+            const m = await ChangeTrigger.start(ctx.world, t, () => this.namespaceChanged());
             if (!this.session) return void (await m.close());
-            m.on('change', () => this.schedule(20));
-            m.on('error', () => {});
             this.monitors.set(k, m);
           } catch {
             /* the namespace went away meanwhile: the next evaluation tries again */

@@ -1,18 +1,26 @@
 // The netview part of the engine: the world kept live by WorldWatch, served as namespaces, snapshots
 // with a sequence number, keyed diffs for the namespaces a client watches, and the topology (coalesced).
+// Only what a client watches is read on events: a watched namespace's tables, and while some client
+// watches the topology, what it draws; the rest is marked stale and read when a client asks for it.
 import { ApiError, type NetNamespace, type NetSnapshotMsg, type Params, type Topology } from '../api/contract.js';
 import type { Session, SessionPart } from '../session/session.js';
 import type { Target } from '../world/world.js';
 import { isEmptyKeyedDiff, keyedDiff, keyedTables } from './diff.js';
-import { targetKey } from './snapshot.js';
+import { targetKey, type TableName } from './snapshot.js';
 import { buildTopology, type NamedSnapshot } from './topology.js';
 import { diffTopology } from './topology-diff.js';
-import { WorldWatch, type NsChange, type WorldWatchOptions } from './world-watch.js';
+import { WorldWatch, type Demand, type NsChange, type WorldWatchOptions } from './world-watch.js';
 
 /** Topology events are coalesced: a burst of changes (a pod being made) sends one after the first. */
 export const TOPOLOGY_COALESCE_MS = 30;
 /** With a big world a topology takes tens of ms to build (and more to draw): wait a few builds' time, up to this. */
 const TOPOLOGY_MAX_WAIT_MS = 250;
+/** What the topology draws: every namespace's links and addresses, and a node's FDB (its tunnels' remotes). */
+const TOPOLOGY_TABLES: ReadonlySet<TableName> = new Set(['links', 'addrs']);
+const NODE_TOPOLOGY_TABLES: ReadonlySet<TableName> = new Set(['links', 'addrs', 'fdb']);
+/** A node with a watched pod keeps its links live: they name the pod's nsid, by which its events are heard. */
+const NSID_TABLES: ReadonlySet<TableName> = new Set(['links']);
+const NOTHING: ReadonlySet<TableName> = new Set();
 
 export class NetviewPart implements SessionPart {
   private session: Session | undefined;
@@ -21,6 +29,8 @@ export class NetviewPart implements SessionPart {
   private readonly seqs = new Map<string, number>();
   /** Watch counts per namespace (targetKey). */
   private readonly watched = new Map<string, number>();
+  /** Clients watching the topology (netview.watchTopology): its events are built and sent only for them. */
+  private topologyWatchers = 0;
   private topologySeq = 0;
   private topologyTimer: NodeJS.Timeout | undefined;
   private topologyCache: Topology | undefined;
@@ -36,7 +46,7 @@ export class NetviewPart implements SessionPart {
 
   async attach(session: Session): Promise<void> {
     this.session = session;
-    const watch = await WorldWatch.start(session.world, this.opts);
+    const watch = await WorldWatch.start(session.world, { demand: (key, t) => this.demandOf(key, t), ...this.opts });
     this.watch = watch;
     watch.on('change', (c) => this.onChange(c));
     watch.on('added', () => this.topologyChanged());
@@ -68,6 +78,7 @@ export class NetviewPart implements SessionPart {
     this.session = undefined;
     this.seqs.clear();
     this.watched.clear();
+    this.topologyWatchers = 0;
     this.topologyCache = undefined;
     this.topologySent = undefined;
     this.lastTopologyAt = -Infinity;
@@ -135,10 +146,24 @@ export class NetviewPart implements SessionPart {
     if (touches(diff.links) || touches(diff.addrs)) this.topologyChanged();
   }
 
+  /** What of a namespace someone sees now: all of a watched one, the topology's tables while it is watched. */
+  private demandOf(key: string, t: Target): Demand {
+    if (this.watched.has(key)) return 'all';
+    const podWatched =
+      t.kind === 'node' &&
+      [...this.watched.keys()].some((k) => {
+        const x = this.watch?.target(k);
+        return x?.kind === 'pod' && x.node === t.node;
+      });
+    if (this.topologyWatchers > 0) return t.kind === 'node' ? NODE_TOPOLOGY_TABLES : TOPOLOGY_TABLES;
+    return podWatched ? NSID_TABLES : NOTHING;
+  }
+
   /** The first change after a quiet spell is sent at once; a burst after it waits a few builds' time. */
   private topologyChanged(): void {
     this.topologyCache = undefined;
-    if (this.topologyTimer || !this.session) return;
+    // nobody watches it: the next request builds it from what is read then
+    if (this.topologyTimer || !this.session || this.topologyWatchers === 0) return;
     const gap = Math.min(TOPOLOGY_MAX_WAIT_MS, Math.max(TOPOLOGY_COALESCE_MS, 3 * this.lastBuildMs));
     this.topologyTimer = setTimeout(
       () => {
@@ -180,19 +205,42 @@ export class NetviewPart implements SessionPart {
     return this.topologyCache;
   }
 
+  /** The topology from namespaces no older than the kernel now (what nobody watched was only marked stale). */
+  private async freshTopology(): Promise<Topology> {
+    const w = this.live();
+    const nodes = [...w.snapshots.keys()].filter((k) => w.target(k)?.kind === 'node');
+    await w.freshen(nodes, { tables: NODE_TOPOLOGY_TABLES });
+    await w.freshen(undefined, { tables: TOPOLOGY_TABLES });
+    return this.topology();
+  }
+
+  /** A namespace's snapshot no older than the kernel now: one whole read (call it only for one not kept live). */
+  private async fresh(key: string): Promise<void> {
+    const w = this.live();
+    const t = w.target(key);
+    // a pod's node first: its links name the pod's nsid, by which the pod's events are heard from now on
+    if (t?.kind === 'pod') await w.freshen([targetKey({ kind: 'node', node: t.node })], { tables: NSID_TABLES });
+    await w.freshen([key], { whole: true });
+  }
+
   async ['netview.namespaces'](): Promise<NetNamespace[]> {
     const t = this.topology();
     return t.namespaces.map(({ links: _links, ...ns }) => ns);
   }
 
   async ['netview.snapshot'](p: Params<'netview.snapshot'>): Promise<NetSnapshotMsg> {
+    const key = this.keyOf(p.ns);
+    if (!this.watched.has(key)) await this.fresh(key);
     return this.snapshotMsg(this.keyOf(p.ns));
   }
 
   async ['netview.watch'](p: Params<'netview.watch'>): Promise<NetSnapshotMsg> {
     const key = this.keyOf(p.ns);
+    const live = this.watched.has(key);
+    // counted before the read: an event during it is read live (a diff the page drops: its seq is not past the snapshot's)
     this.watched.set(key, (this.watched.get(key) ?? 0) + 1);
-    return this.snapshotMsg(key);
+    if (!live) await this.fresh(key);
+    return this.snapshotMsg(this.keyOf(p.ns));
   }
 
   async ['netview.unwatch'](p: Params<'netview.unwatch'>): Promise<{ ok: true }> {
@@ -208,16 +256,44 @@ export class NetviewPart implements SessionPart {
   }
 
   async ['netview.topology'](): Promise<Topology> {
-    return this.topology();
+    return this.topologyWatchers > 0 ? this.topology() : this.freshTopology();
+  }
+
+  async ['netview.watchTopology'](): Promise<Topology> {
+    this.live();
+    // counted before the reads: a change during them is read live and sent
+    if (this.topologyWatchers++ > 0) return this.topology();
+    const t = await this.freshTopology();
+    // the first watcher's diffs start from what it got unless one was sent since (a page at another seq fetches it whole)
+    if ((this.topologySent?.seq ?? -1) < t.seq) this.topologySent = t;
+    return t;
+  }
+
+  async ['netview.unwatchTopology'](): Promise<{ ok: true }> {
+    this.topologyWatchers = Math.max(0, this.topologyWatchers - 1);
+    return { ok: true };
   }
 
   /** For tests and benchmarks: the watch's counters. */
-  get stats(): { events: number; reads: number; applied: number; namespaces: number } {
+  get stats(): {
+    events: number;
+    reads: number;
+    applied: number;
+    marked: number;
+    stale: number;
+    namespaces: number;
+    watched: number;
+    topologyWatchers: number;
+  } {
     const w = this.watch;
     return {
+      watched: [...this.watched.values()].reduce((a, n) => a + n, 0),
+      topologyWatchers: this.topologyWatchers,
       events: w?.events ?? 0,
       reads: w?.reads ?? 0,
       applied: w?.applied ?? 0,
+      marked: w?.marked ?? 0,
+      stale: w?.staleKeys().length ?? 0,
       namespaces: w?.snapshots.size ?? 0,
     };
   }

@@ -4,7 +4,8 @@
 // nsid for, run a plain `ip -d monitor`. Each event's text says what changed: a link's own line is applied
 // at once (in the monitor's own namespace, where ip names devices right), and only the tables the event
 // can change are read again with `ip -json`, one read in flight and one queued per namespace (a burst
-// coalesces), a few namespaces at a time.
+// coalesces), a few namespaces at a time. Only the tables someone wants now (the demand) are read on an
+// event; the others are marked stale, and `freshen` reads them when a client asks.
 import { EventEmitter } from 'node:events';
 import { watch, type FSWatcher } from 'node:fs';
 import { nodeFolder } from '../fs/world-files.js';
@@ -47,7 +48,15 @@ export interface WorldWatchOptions {
    * exec at once would compete with the page drawing it (events needing a read still go at debounceMs).
    */
   confirmMs?: number;
+  /**
+   * The tables of a namespace someone will see now: those are read on its events, the rest only marked
+   * stale (read by `freshen`). Without it every table of every namespace is kept live.
+   */
+  demand?: (key: string, target: Target) => Demand;
 }
+
+/** The tables of a namespace that are wanted live: all, or some (none: every event only marks it stale). */
+export type Demand = 'all' | ReadonlySet<TableName>;
 
 /** A monitor: a node's all-nsid one, or a plain one in the sandbox or a hand-made namespace. */
 interface Trigger {
@@ -67,6 +76,15 @@ type Want = Set<TableName> | 'all';
 
 const merge = (a: Want | undefined, b: Want): Want =>
   a === 'all' || b === 'all' ? 'all' : new Set([...(a ?? []), ...b]);
+
+/** What of `want` is wanted live now, and what is only marked stale. */
+function split(want: Want, demand: Demand): { now?: Want; later?: Want } {
+  if (demand === 'all') return { now: want };
+  if (want === 'all') return demand.size ? { now: new Set(demand), later: 'all' } : { later: 'all' };
+  const now = new Set([...want].filter((t) => demand.has(t)));
+  const later = new Set([...want].filter((t) => !demand.has(t)));
+  return { ...(now.size ? { now } : {}), ...(later.size ? { later } : {}) };
+}
 
 /** How long after a trigger died another is started. */
 const RESTART_MS = 300;
@@ -91,6 +109,12 @@ export class WorldWatch extends EventEmitter<{
   reads = 0;
   /** Link events applied from their own text, with no read. */
   applied = 0;
+  /** Events that only marked tables stale (nobody wanted them live): no read. */
+  marked = 0;
+  /** Per namespace: the tables events changed while nobody wanted them, and the first such event. */
+  private readonly stale = new Map<string, { target: Target; want: Want; burstStart: number }>();
+  /** The last naming of a node's new nsids, and the pods marked for it (freshen waits for it). */
+  private learning: Promise<void> = Promise.resolve();
   private readonly triggers: Trigger[] = [];
   private readonly pending = new Map<string, { want: Want; burstStart: number; due: number; timer: NodeJS.Timeout }>();
   private readonly inflight = new Map<string, Promise<void>>();
@@ -113,6 +137,7 @@ export class WorldWatch extends EventEmitter<{
   private readonly readyTimeoutMs: number;
   private readonly unheardMs: number;
   private readonly confirmMs: number;
+  private readonly demand: (key: string, target: Target) => Demand;
 
   private constructor(
     readonly world: World,
@@ -124,6 +149,7 @@ export class WorldWatch extends EventEmitter<{
     this.readyTimeoutMs = opts.readyTimeoutMs ?? 5000;
     this.unheardMs = opts.unheardMs ?? 1000;
     this.confirmMs = opts.confirmMs ?? 30;
+    this.demand = opts.demand ?? (() => 'all');
   }
 
   /** Starts the triggers, waits until each has subscribed, then reads every namespace once. */
@@ -248,7 +274,7 @@ export class WorldWatch extends EventEmitter<{
       this.events++;
       if (e.nsid === 'current') {
         // the monitor's own namespace: ip names its devices right, so a link's line is its row
-        const applied = e.kind === 'link' && this.applyLink(t.key, e, now);
+        const applied = e.kind === 'link' && this.wants(t.key, t.target, 'links') && this.applyLink(t.key, e, now);
         this.dirty(t.key, t.target, now, new Set(tablesOf(e)), applied ? this.confirmMs : this.debounceMs);
         continue;
       }
@@ -303,9 +329,24 @@ export class WorldWatch extends EventEmitter<{
     return this.snapshots.get(targetKey({ kind: 'node', node }))?.nsids.some((n) => n.nsid === nsid) ?? false;
   }
 
-  /** Marks tables of a namespace to be read within `delay`: the first event of a burst sets the time, later ones join it. */
-  private dirty(key: string, target: Target, at: number, want: Want, delay = this.debounceMs): void {
+  private wants(key: string, target: Target, table: TableName): boolean {
+    const d = this.demand(key, target);
+    return d === 'all' || d.has(table);
+  }
+
+  /**
+   * Marks tables of a namespace to be read within `delay`: the first event of a burst sets the time, later
+   * ones join it. Tables nobody wants live now are only marked stale.
+   */
+  private dirty(key: string, target: Target, at: number, wanted: Want, delay = this.debounceMs): void {
     if (this.closed) return;
+    const { now: want, later } = split(wanted, this.demand(key, target));
+    if (later) {
+      const s = this.stale.get(key);
+      this.stale.set(key, { target, want: merge(s?.want, later), burstStart: s?.burstStart ?? at });
+      if (!want) this.marked++;
+    }
+    if (!want) return;
     const due = performance.now() + delay;
     const p = this.pending.get(key);
     if (p) {
@@ -449,7 +490,7 @@ export class WorldWatch extends EventEmitter<{
     this.nsidPins.set(node, now);
     // the first read of a node is the baseline: its pods are all being read for the first time anyway
     const fresh = old ? [...now].filter(([id, pin]) => old.get(id) !== pin) : [];
-    void this.rescan().then(() => {
+    this.learning = this.rescan().then(() => {
       for (const [, pin] of fresh) {
         const t = podTarget(node, pin);
         const key = targetKey(t);
@@ -543,6 +584,7 @@ export class WorldWatch extends EventEmitter<{
       const p = this.pending.get(key);
       if (p) clearTimeout(p.timer);
       this.pending.delete(key);
+      this.stale.delete(key);
       clearTimeout(this.unheard.get(key));
       this.unheard.delete(key);
       this.textAt.delete(key);
@@ -550,6 +592,88 @@ export class WorldWatch extends EventEmitter<{
       this.emit('gone', { key, target: s.target });
     }
     await Promise.all(reads);
+  }
+
+  /** Namespaces with tables marked stale (for tests and benchmarks). */
+  staleKeys(): string[] {
+    return [...this.stale.keys()];
+  }
+
+  /**
+   * Makes what `keys` hold (all namespaces without keys) no older than the kernel now: reads the tables marked
+   * stale (only `tables` of them when given; the rest stay marked), and waits for reads pending or in flight.
+   * `whole`: reads every table of each key even if none is marked (a monitor's line may still be on its way).
+   * Nodes go first: their links name their pods' nsids, and a pod whose nsid is new is marked by that.
+   */
+  async freshen(
+    keys?: readonly string[],
+    opts: { tables?: ReadonlySet<TableName>; whole?: boolean } = {},
+  ): Promise<void> {
+    if (this.closed) return;
+    const pick = (keys ?? [...this.snapshots.keys()]).filter((k) => this.snapshots.has(k));
+    if (opts.whole)
+      for (const k of pick) {
+        const s = this.stale.get(k);
+        this.stale.set(k, {
+          target: this.snapshots.get(k)!.target,
+          want: 'all',
+          burstStart: s?.burstStart ?? performance.now(),
+        });
+      }
+    const isPod = (k: string) => this.snapshots.get(k)?.target.kind === 'pod';
+    for (let round = 0; round < 3; round++) {
+      await Promise.all(pick.filter((k) => !isPod(k)).map((k) => this.settle(k, opts.tables)));
+      await this.learning;
+      await Promise.all(pick.filter(isPod).map((k) => this.settle(k, opts.tables)));
+      if (!pick.some((k) => this.unsettled(k, opts.tables))) return;
+    }
+  }
+
+  private unsettled(key: string, tables?: ReadonlySet<TableName>): boolean {
+    const s = this.stale.get(key);
+    const staleHere = s !== undefined && (!tables || s.want === 'all' || [...s.want].some((t) => tables.has(t)));
+    return staleHere || this.pending.has(key) || this.inflight.has(key) || this.again.has(key);
+  }
+
+  /** Reads a namespace's stale tables now (a pending read too), then waits until no read of it is due. */
+  private async settle(key: string, tables?: ReadonlySet<TableName>): Promise<void> {
+    for (let i = 0; i < 5 && !this.closed && this.unsettled(key, tables); i++) {
+      const s = this.stale.get(key);
+      let take: Want | undefined;
+      if (s) {
+        if (!tables || s.want === 'all') {
+          take = s.want;
+          this.stale.delete(key);
+        } else {
+          const t = new Set([...s.want].filter((x) => tables.has(x)));
+          const rest = new Set([...s.want].filter((x) => !tables.has(x)));
+          if (t.size) take = t;
+          if (rest.size) this.stale.set(key, { ...s, want: rest });
+          else this.stale.delete(key);
+        }
+      }
+      const p = this.pending.get(key);
+      if (p) {
+        clearTimeout(p.timer);
+        this.pending.delete(key);
+        take = merge(take, p.want);
+      }
+      const target = (s?.target ?? this.snapshots.get(key)?.target)!;
+      if (take) {
+        if (this.inflight.has(key)) {
+          const a = this.again.get(key);
+          this.again.set(key, {
+            want: merge(a?.want, take),
+            burstStart: a?.burstStart ?? s?.burstStart ?? performance.now(),
+          });
+        } else void this.read(key, target, s?.burstStart ?? p?.burstStart ?? performance.now(), take);
+      }
+      // a read that ends with events queued behind it reads again (through dirty: stale again if unwanted)
+      while (this.inflight.has(key)) {
+        await this.inflight.get(key);
+        await Promise.resolve();
+      }
+    }
   }
 
   /** Stops every trigger (by its handle) and waits for reads in flight. */

@@ -14,6 +14,7 @@ import { extname, join, normalize, resolve, sep } from 'node:path';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { EventName, PodnetApi } from '../api/contract.js';
 import { dispatch } from '../api/dispatch.js';
+import { Holdings } from '../api/holdings.js';
 import { terminalDataHead } from '../api/frames.js';
 import type { EngineEvents } from '../session/session.js';
 
@@ -275,7 +276,16 @@ export async function startWebHost(opts: WebHostOptions): Promise<WebHost> {
       follow(route.events, ws);
       for (const [event, payload] of route.greeting?.() ?? []) sendTo(ws, frameOf(event, payload));
       route.opened?.();
-      ws.on('close', () => route.closed?.());
+      // the watches this page holds, released when it goes (a closed tab must not keep the engine reading)
+      const held = new Holdings(route.api);
+      const onWorld = (event: EventName, payload: unknown) =>
+        event === 'world.changed' && (payload as { state?: string }).state !== 'running' && held.reset();
+      route.events.on('event', onWorld);
+      ws.on('close', () => {
+        route.events.off('event', onWorld);
+        void held.release();
+        route.closed?.();
+      });
       // a bad frame (too large, invalid UTF-8, not a frame): ws closes with 1009/1007/1002; nothing else ends
       ws.on('error', () => ws.terminate());
       ws.on('message', (data, isBinary) => {
@@ -293,7 +303,10 @@ export async function startWebHost(opts: WebHostOptions): Promise<WebHost> {
           );
           return;
         }
-        void dispatch(route.api, msg).then((reply) => sendTo(ws, JSON.stringify(reply)));
+        void dispatch(route.api, msg).then((reply) => {
+          held.note(msg, !('error' in reply));
+          sendTo(ws, JSON.stringify(reply));
+        });
       });
     });
   });

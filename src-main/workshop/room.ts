@@ -78,6 +78,8 @@ const PASSIVE = new Set<string>([
   'netview.watch',
   'netview.unwatch',
   'netview.topology',
+  'netview.watchTopology',
+  'netview.unwatchTopology',
 ]);
 
 /** What a read-only mirror may ask of a seat: reads (a check is evaluated, never acted on; a view's watch only reads). */
@@ -94,6 +96,8 @@ const MIRROR_READS = new Set<string>([
   'netview.namespaces',
   'netview.snapshot',
   'netview.topology',
+  'netview.watchTopology',
+  'netview.unwatchTopology',
   'timeline.list',
 ]);
 
@@ -109,8 +113,10 @@ const tokenKey = (token: string): string => createHash('sha256').update(token).d
 
 export class JoinError extends Error {
   constructor(
-    readonly status: 400 | 403 | 409,
+    readonly status: 400 | 403 | 409 | 429,
     message: string,
+    /** For a 429: the seconds until a join may come again. */
+    readonly retryAfterS?: number,
   ) {
     super(message);
     this.name = 'JoinError';

@@ -12,12 +12,15 @@ import { LAB_FILE, lintLab } from '../labs/loader.js';
 import { CSP, offeredToken, startWebHost, type WebHost } from '../web/server.js';
 import { INSTRUCTOR_JS, instructorPage, JOIN_JS, joinPage, WORKSHOP_CSS } from './pages.js';
 import { JoinError, Room, type RoomOptions } from './room.js';
+import { JoinLimit, type JoinRate } from './join-limit.js';
 
 export interface WorkshopOptions extends Omit<RoomOptions, 'stateDir'> {
   stateDir: string;
   rendererDir: string;
   host?: string;
   port?: number;
+  /** How often one address may join (DEFAULT_JOIN_RATE where not given). */
+  joinRate?: JoinRate;
 }
 
 export interface Workshop {
@@ -79,9 +82,20 @@ async function readBody(req: IncomingMessage): Promise<string> {
 export async function startWorkshop(opts: WorkshopOptions): Promise<Workshop> {
   const room = new Room(opts);
   const labsDir = opts.labsDir ?? defaultLabsDir();
+  const limit = new JoinLimit(opts.joinRate);
+  const sweep = setInterval(() => limit.sweep(), 60_000);
+  sweep.unref();
 
   const joinApi = async (req: IncomingMessage, res: ServerResponse, url: URL) => {
     try {
+      // counted before anything else: a wrong room code costs a try as a right one does
+      const wait = limit.take(req.socket.remoteAddress ?? '');
+      if (wait > 0)
+        throw new JoinError(
+          429,
+          `too many joins from this address: try again in ${wait} s (a script handing out seats: wait for Retry-After)`,
+          wait,
+        );
       // a page of another site may not take seats in the browser of someone who has the code
       const origin = req.headers.origin;
       if (origin !== undefined && origin !== `http://${req.headers.host}`)
@@ -101,7 +115,10 @@ export async function startWorkshop(opts: WorkshopOptions): Promise<Workshop> {
       const seat = room.join(name);
       json(res, 200, { url: `http://${req.headers.host}/?token=${seat.token}`, seat: seat.id, name: seat.name });
     } catch (e) {
-      if (e instanceof JoinError) return json(res, e.status, { error: e.message });
+      if (e instanceof JoinError) {
+        if (e.retryAfterS !== undefined) res.setHeader('Retry-After', String(e.retryAfterS));
+        return json(res, e.status, { error: e.message });
+      }
       throw e;
     }
   };
@@ -218,6 +235,7 @@ export async function startWorkshop(opts: WorkshopOptions): Promise<Workshop> {
     joinUrl: `${host.origin}/join?room=${room.code}`,
     instructorUrl: `${host.origin}/instructor?token=${room.instructorToken}`,
     close: async () => {
+      clearInterval(sweep);
       for (const ws of views) ws.terminate();
       instructors.close();
       await host.close().catch(() => {});

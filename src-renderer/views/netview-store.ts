@@ -169,7 +169,8 @@ export class NetviewStore {
     this.running = true;
     this.watching = null;
     try {
-      const topology = await this.lab.client.call('netview.topology', {});
+      // watched: its events come while this page is open (its socket's close releases the watch)
+      const topology = await this.lab.client.call('netview.watchTopology', {});
       this.stats.topologyArrivedAt = performance.now();
       this.set({ topology });
       const ns = topology.namespaces.some((n) => n.id === this.state.ns)

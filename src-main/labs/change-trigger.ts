@@ -1,0 +1,53 @@
+// A namespace's `ip monitor`, as the lab's checks need it: only a trigger. Any event means "evaluate the
+// step's checks again", and the evaluation reads what its checks look at; a whole read of the namespace
+// per burst (as netview's NetMonitor does, to diff) would only decide what the evaluation finds anyway.
+import { MONITOR_OBJECTS, monitorReady, monitorScript } from '../netview/monitor.js';
+import type { Target, World, WorldProcess } from '../world/world.js';
+
+export class ChangeTrigger {
+  /** Monitor events seen (one per unindented line). */
+  events = 0;
+  private stderr = '';
+  private closed = false;
+
+  private constructor(
+    readonly process: WorldProcess,
+    onChange: () => void,
+  ) {
+    process.on('stdout', (d) => {
+      const n = (d.toString().match(/^\S/gm) ?? []).length;
+      this.events += n;
+      if (n && !this.closed) onChange();
+    });
+    process.on('stderr', (d) => {
+      if (this.stderr.length < 4096) this.stderr += d.toString();
+    });
+  }
+
+  /** Starts `ip monitor` in the namespace; resolves once it has subscribed (a change from then on is heard). */
+  static async start(
+    world: World,
+    target: Target,
+    onChange: () => void,
+    readyTimeoutMs = 5000,
+  ): Promise<ChangeTrigger> {
+    const t = new ChangeTrigger(
+      world.spawn(target, ['sh', '-c', monitorScript(`ip monitor ${MONITOR_OBJECTS}`)]),
+      onChange,
+    );
+    try {
+      await monitorReady(t.process, () => t.stderr, readyTimeoutMs);
+    } catch (e) {
+      await t.close();
+      throw e;
+    }
+    return t;
+  }
+
+  /** Stops it by its handle and waits for it to end. */
+  async close(): Promise<void> {
+    this.closed = true;
+    this.process.kill(15);
+    await this.process.exited;
+  }
+}
