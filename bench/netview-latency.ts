@@ -139,6 +139,7 @@ interface Hops {
   ws: number[];
   row: number[];
   rowFrame: number[];
+  topoSent: number[];
   topoWs: number[];
   port: number[];
 }
@@ -156,9 +157,18 @@ async function changes(
   const mon = rawMonitor(s, node1);
   // when the engine sent the diff that adds the link (the web host's JSON and ws.send run in the same emit, before this)
   const sent = new Waits();
+  // and when it sent the topology naming it (is a late port the engine's wait or the page's?)
+  const topoSent = new Waits();
   const onEvent = (name: string, payload: unknown) => {
-    if (name !== 'netview.diff') return;
     const at = now();
+    if (name === 'netview.topologyDiff' || name === 'netview.topology') {
+      const spaces =
+        name === 'netview.topology'
+          ? (payload as Payload<'netview.topology'>).namespaces
+          : (payload as Payload<'netview.topologyDiff'>).upsert;
+      for (const n of spaces) for (const l of n.links) if (l.name.startsWith('bn')) topoSent.stamp(l.name, at);
+    }
+    if (name !== 'netview.diff') return;
     for (const a of (payload as Payload<'netview.diff'>).diff.links.added)
       if (a.row.name.startsWith('bn')) sent.stamp(a.row.name, at);
   };
@@ -192,6 +202,7 @@ async function changes(
     ws: page('ws'),
     row: page('row'),
     rowFrame: page('rowFrame'),
+    topoSent: withPorts ? times(topoSent) : [],
     topoWs: withPorts ? page('topoWs') : [],
     port: withPorts ? page('port') : [],
   };
@@ -205,6 +216,7 @@ function printHops(h: Hops): void {
     ['the diff frame reaches the page', h.ws],
     ['the row is in the DOM', h.row],
     ['the next frame (rAF)', h.rowFrame],
+    ['the engine sends the topology', h.topoSent],
     ['the topology frame reaches the page', h.topoWs],
     ['its port is in the topology', h.port],
   ];
