@@ -17,6 +17,7 @@ export async function workshopCommand(
   out: (s: string) => void,
   err: (s: string) => void,
 ): Promise<number> {
+  if (args[0] === 'image') return imageCommand(args.slice(1), out);
   const { values } = parseArgs({
     args,
     options: {
@@ -79,4 +80,26 @@ export async function workshopCommand(
     };
     for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(sig, end);
   });
+}
+
+/** podnet workshop image [--out DIR] [--no-import]: the seat server's container image (docs/workshop.md). */
+async function imageCommand(args: string[], out: (s: string) => void): Promise<number> {
+  const { values } = parseArgs({ args, options: { out: { type: 'string' }, 'no-import': { type: 'boolean' } } });
+  const { buildContainerImage, containerOutDir, imageSize, IMAGE_FILES } =
+    await import('../workshop/container-image.js');
+  const { mb } = await import('../vm/image.js');
+  const t0 = performance.now();
+  const m = await buildContainerImage({
+    ...(values.out ? { out: values.out } : {}),
+    import: !values['no-import'],
+    log: (s) => out(`podnet workshop image: ${s}`),
+  });
+  const s = ((performance.now() - t0) / 1000).toFixed(0);
+  const dir = values.out ? resolve(values.out) : containerOutDir();
+  out(
+    `podnet workshop image: ${join(dir, IMAGE_FILES.tar)} (${s} s): Node.js ${m.nodeVersion}, tar ${mb(m.sizes.tar)}`,
+  );
+  if (m.imageId)
+    out(`podnet workshop image: ${m.tag} (${m.imageId.slice(0, 12)}), ${mb(imageSize(m.imageId))} in podman`);
+  return 0;
 }
