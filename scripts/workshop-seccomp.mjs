@@ -2,13 +2,15 @@
 // Writes deploy/k8s/podnet-workshop-seccomp.json: the container runtime's default seccomp profile (Debian's
 // containers-common, the one podman applies) resolved for a container with no capabilities on x86_64 and
 // arm64, in the plain form both podman and the kubelet's Localhost profiles read — with one relaxation:
-// sethostname (a world names each node in a UTS namespace of its own). Usage: node scripts/workshop-seccomp.mjs [BASE]
+// sethostname (a world names each node in a UTS namespace of its own). Usage: node scripts/workshop-seccomp.mjs [BASE [OUT]]
 import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const base = process.argv[2] ?? '/usr/share/containers/seccomp.json';
-const out = join(dirname(fileURLToPath(import.meta.url)), '..', 'deploy', 'k8s', 'podnet-workshop-seccomp.json');
+const out =
+  process.argv[3] ??
+  join(dirname(fileURLToPath(import.meta.url)), '..', 'deploy', 'k8s', 'podnet-workshop-seccomp.json');
 /** The only syscalls allowed beyond the default: each is refused there unless the container holds CAP_SYS_ADMIN. */
 export const RELAXED = ['sethostname'];
 const ARCHES = new Set(['amd64', 'x32', 'x86', 'arm64', 'arm']);

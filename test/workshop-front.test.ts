@@ -149,5 +149,6 @@ describe('a seat server behind an Ingress (--public-url)', () => {
     const seats = await fetch(`${local}/api/seats?room=${w.room.code}`);
     expect(await seats.json()).toEqual({ free: 1, seats: 2 });
     expect((await fetch(`${local}/api/seats?room=NOPE22`)).status).toBe(403);
+    expect(await (await fetch(`${local}/healthz`)).text()).toBe('ok\n');
   });
 });

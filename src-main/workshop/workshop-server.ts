@@ -119,6 +119,10 @@ export async function startWorkshop(opts: WorkshopOptions): Promise<Workshop> {
         if (req.method !== 'POST') json(res, 405, { error: 'POST {"name": "…"} to join' });
         else await joinApi(req, res, url);
         return true;
+      case '/healthz':
+        // a cluster's readiness probe: the server answers (it says nothing of the room)
+        answer(res, 200, 'text/plain; charset=utf-8', 'ok\n');
+        return true;
       case '/api/seats':
         // for a cluster's front (podnet workshop front): how many seats are free, to whoever has the room code
         if (!get) return false;
