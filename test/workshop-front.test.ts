@@ -87,6 +87,21 @@ describe('podnet workshop front', () => {
     expect(servers.every((s) => s.room.isInstructor(instructorToken))).toBe(true);
   });
 
+  it('says so when no seat server answers', async () => {
+    const lone = await startFront({
+      servers: [{ internal: 'http://127.0.0.1:1', public: 'http://127.0.0.1:1' }],
+      code,
+      instructorToken,
+    });
+    try {
+      const r = await fetch(`${lone.url}/join?room=${code}`, { redirect: 'manual' });
+      expect(r.status).toBe(503);
+      expect(await r.text()).toMatch(/No seat server of this room answers/);
+    } finally {
+      await lone.close();
+    }
+  });
+
   it('reads its --servers list, refusing what is not an origin', () => {
     expect(parseServers('http://seat-0.seats:8080=https://seat-0.example,http://seat-1.seats:8080')).toEqual([
       { internal: 'http://seat-0.seats:8080', public: 'https://seat-0.example' },

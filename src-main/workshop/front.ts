@@ -101,6 +101,13 @@ export async function startFront(opts: FrontOptions): Promise<Front> {
         );
       const all = await census();
       const best = all.filter((s) => s.free > 0).sort((a, b) => b.free - a.free)[0];
+      if (!best && all.every((s) => s.error))
+        return answer(
+          res,
+          503,
+          'text/plain; charset=utf-8',
+          'No seat server of this room answers: ask the instructor.\n',
+        );
       if (!best) {
         const seats = all.reduce((n, s) => n + s.seats, 0);
         return answer(
