@@ -64,6 +64,10 @@ let networkBefore = '';
 workshopFlow(
   'a workshop room in the container image, under podman without privilege',
   async () => {
+    if (process.getuid?.() !== 0)
+      throw new Error(
+        'this test runs podman as root (the container still gets a user namespace of its own): run it as root',
+      );
     if (!existsSync(tar)) throw new Error(`${tar} is missing: run "node bin/podnet.mjs workshop image --no-import"`);
     networkBefore = hostNetwork();
     image = importImage(tar, `localhost/podnet-workshop:test-${Date.now().toString(36)}`);
