@@ -1,8 +1,11 @@
-// Benchmark: the bundled VM (docs/vm.md). Cold boot → the guest's engine ready; then world start (1 node)
+// Benchmark: the bundled VM (docs/vm.md). Cold boot → the guest's engine ready (against this host starting the
+// same engine in a new Node process); then world start (1 node)
 // and pod setup (pod.create, SyncPod through the real plugins) through the contract over the WebSocket,
 // inside the guest vs the same requests to an engine on this host (the raw floor), taken in the same run
 // and printed as ratios; and the image's sizes. Usage: npm run bench:vm [-- --rounds N]
-import { loadavg } from 'node:os';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import WebSocket from 'ws';
 import { createEngine } from '../src-main/engine/engine.js';
@@ -49,6 +52,26 @@ async function connect(port: number, token: string) {
   };
 }
 
+/** The raw floor of a cold boot: this host starting the same engine's web host (a new Node process) until it listens. */
+async function hostEngineStart(): Promise<number> {
+  const t0 = performance.now();
+  const child = spawn(process.execPath, [join(import.meta.dirname, '../src-main/web/main.js')], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let out = '';
+  child.stdout.setEncoding('utf8');
+  const ms = await new Promise<number>((res, rej) => {
+    child.stdout.on('data', (d: string) => {
+      out += d;
+      if (/Open http:/.test(out)) res(performance.now() - t0);
+    });
+    child.once('exit', (c) => rej(new Error(`the host's engine exited (${c}) before it listened: ${out}`)));
+  });
+  child.kill('SIGTERM');
+  await new Promise((r) => child.once('exit', r));
+  return ms;
+}
+
 /** World start and pod setup, ROUNDS times: the medians in ms. */
 async function measure(port: number, token: string): Promise<{ world: number; pod: number }> {
   const c = await connect(port, token);
@@ -72,6 +95,9 @@ async function measure(port: number, token: string): Promise<{ world: number; po
 
 async function main() {
   console.log(`podnet bench:vm — ${ROUNDS} rounds; load average before: ${load()}`);
+  const starts: number[] = [];
+  for (let i = 0; i < ROUNDS; i++) starts.push(await hostEngineStart());
+  const hostStart = median(starts);
   // the raw floor: the same engine and web host on this host
   const engine = createEngine({ terminals: (w, r) => new TerminalService(w, r) });
   const host = await startWebHost({
@@ -83,11 +109,13 @@ async function main() {
   await host.close();
   await engine.dispose();
   console.log(
-    `host:  world start ${onHost.world.toFixed(0)} ms, pod setup ${onHost.pod.toFixed(0)} ms (load ${load()})`,
+    `host:  engine start → listening ${hostStart.toFixed(0)} ms, world start ${onHost.world.toFixed(0)} ms, pod setup ${onHost.pod.toFixed(0)} ms (load ${load()})`,
   );
 
   const t0 = performance.now();
-  const s = await startVmSession();
+  // a progress folder of the run's own: the bench opens no lab
+  const progressDir = mkdtempSync(join(tmpdir(), 'podnet-bench-progress-'));
+  const s = await startVmSession(() => {}, progressDir);
   const boot = performance.now() - t0;
   try {
     console.log(
@@ -96,10 +124,11 @@ async function main() {
     const inVm = await measure(s.port, s.token);
     console.log(`guest: world start ${inVm.world.toFixed(0)} ms, pod setup ${inVm.pod.toFixed(0)} ms (load ${load()})`);
     console.log(
-      `ratios guest/host: world start ×${(inVm.world / onHost.world).toFixed(1)}, pod setup ×${(inVm.pod / onHost.pod).toFixed(1)}`,
+      `ratios guest/host: cold boot → engine ready ×${(boot / hostStart).toFixed(0)} the host's engine start, world start ×${(inVm.world / onHost.world).toFixed(1)}, pod setup ×${(inVm.pod / onHost.pod).toFixed(1)}`,
     );
   } finally {
     await s.vm.stop();
+    rmSync(progressDir, { recursive: true, force: true });
   }
   const m = readManifest(hostArch());
   if (m)

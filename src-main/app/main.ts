@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { dispatch } from '../api/dispatch.js';
 import { createEngine } from '../engine/engine.js';
+import { ProgressStore } from '../labs/progress.js';
 import { TerminalService } from '../terminal/terminal-service.js';
 import { startVmSession, type VmSession } from '../vm/vm-host.js';
 import {
@@ -90,7 +91,8 @@ void app.whenReady().then(() => {
   session.defaultSession.setPermissionCheckHandler(() => false);
   if (!vmMode) return createWindow();
   // the VM boots first (minutes under TCG): its progress on the console, then the window
-  void startVmSession((s) => console.log(`podnet --vm: ${s}`)).then(
+  // the learner's progress stays in the progress folder the app uses without the VM (shared with the guest)
+  void startVmSession((s) => console.log(`podnet --vm: ${s}`), new ProgressStore().dir).then(
     (session) => {
       vm = session;
       appUrl = session.url;

@@ -264,7 +264,17 @@ export class LabService
     try {
       progress(0, `creating the sandbox and ${nodes} node${nodes > 1 ? 's' : ''}`);
       let t = performance.now();
-      const world = (made = await createWorld({ nodes: spec?.nodes ?? nodes, limits: this.limits }));
+      // free play: node1's shell starts as soon as node1 exists, while the world is wired and its configs
+      // written, for the terminal the page asks for with the start (issue #18's start path)
+      const onNodesUp = (w: World) => {
+        made = w; // a start that fails from here on ends the shell with the world
+        this.terminalsOf(w).prepare?.([...w.nodes.keys()].slice(0, 1));
+      };
+      const world = (made = await createWorld({
+        nodes: spec?.nodes ?? nodes,
+        limits: this.limits,
+        ...(spec ? {} : { onNodesUp }),
+      }));
       this.lastStart = { world: performance.now() - t, furnish: 0, attach: 0 };
       t = performance.now();
       starting.world = world;
@@ -280,9 +290,6 @@ export class LabService
         if (this.world === world) this.changed();
       };
       world.memory?.on('kill', onMemory).on('over', onMemory);
-      // free play: node1's shell starts now, while the configs are written, for the terminal the page asks
-      // for with the start (issue #18's start path: it is answered the moment the world runs)
-      if (!spec) this.terminalsOf(world).prepare?.([...world.nodes.keys()].slice(0, 1));
       if (spec) {
         this.kubelet = newKubelet(world, spec);
         await furnishWorld(world, this.kubelet, spec, (what) => progress(1, what));

@@ -1,4 +1,4 @@
-// `ip -d monitor` text (captured from iproute2 6.1 in a world) read as events: kinds, namespaces,
+// `ip -d monitor` text (captured from iproute2 6.1 in a world, and 7.3 in the bundled VM's guest) read as events: kinds, namespaces,
 // deletions, and a link's whole row from its own lines. That the rows equal `ip -json` in a real world,
 // for every event kind and namespace kind, is test/netview-events.test.ts.
 import { describe, expect, it } from 'vitest';
@@ -23,6 +23,33 @@ const PEER_ELSEWHERE = `[nsid current]6: vv0@if2: <BROADCAST,MULTICAST> mtu 1500
 // the bridge's message about a port leaving it: "Deleted", but the link lives on
 const PORT_LEFT = `[nsid current]Deleted 4: x0@x1: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 master br9 state UP 
     link/ether 46:02:f4:75:a5:d3
+`;
+
+// iproute2 7.3 in the bundled VM's guest (kernel 7.2), `ip -d monitor all-nsid`: still text (no -json is asked
+// for), with allmulti and netns-immutable in a link's second line; the bridge's option line is cut short here
+const IP73 = `[nsid current]4: v0@v1: <BROADCAST,MULTICAST,M-DOWN> mtu 1500 qdisc noop state DOWN group default 
+    link/ether 86:9e:63:be:f9:65 brd ff:ff:ff:ff:ff:ff promiscuity 0 allmulti 0 minmtu 68 maxmtu 65535 
+    veth numtxqueues 2 numrxqueues 2 gso_max_size 65536 gso_max_segs 65535 tso_max_size 524280 tso_max_segs 65535 gro_max_size 65536 gso_ipv4_max_size 65536 gro_ipv4_max_size 65536 
+[nsid current]Deleted 3: v1@v0: <BROADCAST,MULTICAST,M-DOWN> mtu 1500 qdisc noop state DOWN group default 
+    link/ether ce:31:3f:d4:91:ce brd ff:ff:ff:ff:ff:ff new-netnsid 0 new-ifindex 3 promiscuity 0 allmulti 0 minmtu 68 maxmtu 65535 
+    veth numtxqueues 2 numrxqueues 2 gso_max_size 65536 gso_max_segs 65535 tso_max_size 524280 tso_max_segs 65535 gro_max_size 65536 gso_ipv4_max_size 65536 gro_ipv4_max_size 65536 
+[nsid 0]3: v1@if4: <BROADCAST,MULTICAST> mtu 1500 qdisc noop state DOWN group default 
+    link/ether ce:31:3f:d4:91:ce brd ff:ff:ff:ff:ff:ff link-netnsid 0 promiscuity 0 allmulti 0 minmtu 68 maxmtu 65535 
+    veth numtxqueues 2 numrxqueues 2 gso_max_size 65536 gso_max_segs 65535 tso_max_size 524280 tso_max_segs 65535 gro_max_size 65536 gso_ipv4_max_size 65536 gro_ipv4_max_size 65536 
+[nsid current]4: v0    inet 10.9.0.1/24 scope global v0
+       valid_lft forever preferred_lft forever
+[nsid current]unicast 10.9.0.0/24 dev v0 table main proto kernel scope link src 10.9.0.1 linkdown 
+[nsid 0]1: lo: <LOOPBACK,UP,LOWER_UP> mtu 65536 qdisc noqueue state UNKNOWN group default 
+    link/loopback 00:00:00:00:00:00 brd 00:00:00:00:00:00 promiscuity 0 allmulti 0 minmtu 0 maxmtu 0 netns-immutable numtxqueues 1 numrxqueues 1 gso_max_size 65536 gso_max_segs 65535 tso_max_size 524280 tso_max_segs 65535 gro_max_size 65536 gso_ipv4_max_size 65536 gro_ipv4_max_size 65536 
+[nsid current]dev br0 lladdr 2e:75:e6:ee:ad:e9 PERMANENT 
+[nsid current]5: br0: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 qdisc noqueue state UNKNOWN group default 
+    link/ether 2e:75:e6:ee:ad:e9 brd ff:ff:ff:ff:ff:ff promiscuity 0 allmulti 0 minmtu 68 maxmtu 65535 netns-immutable 
+    bridge forward_delay 1500 hello_time 200 max_age 2000 ageing_time 30000 stp_state 0 stp_mode auto priority 32768 vlan_filtering 0 
+[nsid current]10.9.0.7 dev v0 lladdr 02:00:00:00:00:07 PERMANENT 
+[nsid current]Deleted ff02::16 dev br0 lladdr 33:33:00:00:00:16 NOARP 
+[nsid 0]Deleted unicast 10.9.0.0/24 dev v1 table main proto kernel scope link src 10.9.0.2 
+[nsid current]Deleted 5: br0    inet6 fe80::2c75:e6ff:feee:ade9/64 scope link tentative proto kernel_ll 
+       valid_lft forever preferred_lft forever
 `;
 
 describe('MonitorLines', () => {
@@ -92,5 +119,46 @@ describe('MonitorLines', () => {
     expect(isWholeLink(e)).toBe(false);
     expect(parseLinkEvent(e, () => undefined)).toBeUndefined();
     expect(tablesOf(e)).toEqual(['links', 'routes', 'fdb']);
+  });
+
+  it("reads iproute2 7.3's text as 6.1's: the VM's guest prints the same events", () => {
+    const evs = new MonitorLines().push(IP73);
+    expect(evs.map((e) => [e.nsid, e.kind, e.deleted])).toEqual([
+      ['current', 'link', false],
+      ['current', 'link', true],
+      [0, 'link', false],
+      ['current', 'addr', false],
+      ['current', 'route', false],
+      [0, 'link', false],
+      ['current', 'fdb', false],
+      ['current', 'link', false],
+      ['current', 'neigh', false],
+      ['current', 'neigh', true],
+      [0, 'route', true],
+      ['current', 'addr', true],
+    ]);
+    const peer = (name: string) => (name === 'v1' ? 3 : undefined);
+    expect(parseLinkEvent(evs[0]!, peer)).toEqual({
+      index: 4,
+      name: 'v0',
+      state: 'DOWN',
+      flags: ['BROADCAST', 'MULTICAST', 'M-DOWN'],
+      mtu: 1500,
+      mac: '86:9e:63:be:f9:65',
+      kind: 'veth',
+      peerIndex: 3,
+    });
+    expect(isWholeLink(evs[1]!)).toBe(true);
+    expect(tablesOf(evs[1]!)).toEqual(['links', 'addrs', 'routes', 'neighs', 'fdb']);
+    expect(parseLinkEvent(evs[2]!, peer)).toMatchObject({ name: 'v1', peerIndex: 4, netnsId: 0, kind: 'veth' });
+    expect(parseLinkEvent(evs[5]!, peer)).toEqual({
+      index: 1,
+      name: 'lo',
+      state: 'UNKNOWN',
+      flags: ['LOOPBACK', 'UP', 'LOWER_UP'],
+      mtu: 65536,
+      mac: '00:00:00:00:00:00',
+    });
+    expect(parseLinkEvent(evs[7]!, peer)).toMatchObject({ name: 'br0', kind: 'bridge', state: 'UNKNOWN' });
   });
 });

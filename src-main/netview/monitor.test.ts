@@ -4,7 +4,7 @@ import { withWorld, writeDefaultConf } from '../../test/helpers.js';
 import { Kubelet } from '../runtime/kubelet.js';
 import type { Target, World } from '../world/world.js';
 import type { NetChange } from './monitor.js';
-import { NetMonitor } from './monitor.js';
+import { MONITOR_OBJECTS, monitorReady, monitorScript, NetMonitor } from './monitor.js';
 
 /** The first change that satisfies pred, within ms. */
 function nextChange(m: NetMonitor, pred: (c: NetChange) => boolean, ms = 1000): Promise<NetChange> {
@@ -149,5 +149,31 @@ describe('NetMonitor', () => {
       const removedRoute = later.flatMap((c) => c.diff.routes.removed.filter((r) => r.dst === '10.98.0.0/16')).length;
       expect(addedRoute).toBe(removedRoute);
       await m.close();
+    }));
+
+  it("knows ip monitor subscribed with busybox's tools too (the VM's guest has no coreutils: its readlink takes one file)", () =>
+    withWorld(1, async (w) => {
+      const node: Target = { kind: 'node', node: 'node1' };
+      await w.run(node, [
+        'sh',
+        '-c',
+        'mkdir -p /tmp/bb && for a in ls awk sed readlink sleep; do ln -sf "$(command -v busybox)" /tmp/bb/$a; done',
+      ]);
+      const env = { ...w.envFor(node), PATH: `/tmp/bb:${w.envFor(node).PATH}` };
+      const start = (monitor: string) => {
+        const p = w.spawn(node, ['sh', '-c', monitorScript(monitor)], { env, stdin: true });
+        let err = '';
+        p.on('stderr', (d) => (err += d.toString()));
+        return { p, ready: (ms: number) => monitorReady(p, () => err, ms) };
+      };
+      const subscribed = start(`ip monitor ${MONITOR_OBJECTS}`);
+      await subscribed.ready(30_000);
+      // a NETLINK_ROUTE socket that joined no group is not a subscription: ip -batch waits on its stdin
+      const unsubscribed = start('ip -batch -');
+      await expect(unsubscribed.ready(3000)).rejects.toThrow(/did not subscribe/);
+      for (const { p } of [subscribed, unsubscribed]) {
+        p.kill(15);
+        await p.exited;
+      }
     }));
 });

@@ -30,13 +30,14 @@ export const MONITOR_OBJECTS = 'link address route neigh';
 // A checker in the background watches the shell's PID become `ip monitor` and bind its netlink groups
 // (a NETLINK_ROUTE socket of that process with non-zero Groups in /proc/net/netlink), then says so: a
 // change made after that cannot be missed. `exec` keeps the process handle on ip itself, so kill ends it.
+// `ls -l` names the sockets (busybox's readlink, the VM's, takes one file only); one awk matches them.
 export function monitorScript(monitor: string): string {
   return `(
   i=0
   while [ $i -lt 500 ]; do
-    for n in $(readlink /proc/$$/fd/* 2>/dev/null | sed -n 's/^socket:\\[\\([0-9]*\\)\\]$/\\1/p'); do
-      if awk -v n="$n" '$2 == 0 && $4 != "00000000" && $NF == n { f = 1 } END { exit !f }' /proc/net/netlink; then echo ${READY} >&2; exit 0; fi
-    done
+    if ls -l /proc/$$/fd/ 2>/dev/null | awk '
+      FILENAME != "/proc/net/netlink" { if ($NF ~ /^socket:\\[[0-9]+\\]$/) s[substr($NF, 9, length($NF) - 9)] = 1; next }
+      $2 == 0 && $4 != "00000000" && ($NF in s) { f = 1 } END { exit !f }' - /proc/net/netlink; then echo ${READY} >&2; exit 0; fi
     i=$((i + 1)); sleep 0.01
   done
 ) &
@@ -45,7 +46,9 @@ exec ${monitor}`;
 const SCRIPT = monitorScript(`ip monitor ${MONITOR_OBJECTS}`);
 
 /** Resolves once a process started with monitorScript has subscribed (stderr is collected into `stderr()`). */
-export function monitorReady(proc: WorldProcess, stderr: () => string, timeoutMs: number): Promise<void> {
+export function monitorReady(proc: WorldProcess, stderr: () => string, waitMs: number): Promise<void> {
+  // PODNET_TIMEOUT_SCALE: the bundled VM under emulation (TCG) starts every process several times slower
+  const timeoutMs = waitMs * (Number(process.env.PODNET_TIMEOUT_SCALE) || 1);
   return new Promise((resolve, reject) => {
     const done = (err?: Error) => {
       clearTimeout(t);

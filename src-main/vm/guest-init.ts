@@ -1,6 +1,6 @@
 // The guest's /init: a shell script (dash, busybox's commands), no systemd, no cloud-init, no SSH. It moves the root off the
 // initramfs (world-init's pivot_root refuses rootfs), mounts what the engine needs, loads the modules,
-// brings up the one NIC, then starts the engine's web host (podnet.mode=web) or runs one podnet command
+// brings up the one NIC, mounts the host's progress folder (9p) where the engine keeps progress, then starts the engine's web host (podnet.mode=web) or runs one podnet command
 // (podnet.mode=run), and powers the VM off when that ends.
 import { BOOT_MODULES } from './guest-spec.js';
 
@@ -11,10 +11,15 @@ export const MARK = {
   begin: 'podnet-vm: begin',
   end: 'podnet-vm: end ',
   failed: 'podnet-vm: failed ',
+  progress: 'podnet-vm: progress ',
 } as const;
 
 /** Where the app lives in the guest (not /opt/podnet: a world's own tools folder has that name). */
 export const GUEST_APP_DIR = '/opt/podnet-lab';
+
+/** The 9p share of the host's lab progress folder, and where the guest's engine keeps progress (mounted there). */
+export const PROGRESS_TAG = 'podnet-progress';
+export const GUEST_PROGRESS_DIR = '/var/lib/podnet-lab/progress';
 
 /** The guest's address on QEMU's user-mode network (its first DHCP address, set statically). */
 export const GUEST_IP = '10.0.2.15';
@@ -47,16 +52,29 @@ hostname podnet-vm
 for m in ${BOOT_MODULES.join(' ')}; do modprobe -q "$m" || say "module $m could not be loaded"; done
 ip link set lo up
 ip link set eth0 up && ip addr add ${GUEST_IP}/24 dev eth0 && ip route add default via 10.0.2.2
-mode=web; port=8080; run=
+mode=web; port=8080; run=; progress=
 for a in $(cat /proc/cmdline); do
   case "$a" in
     podnet.mode=*) mode="\${a#*=}" ;;
     podnet.port=*) port="\${a#*=}" ;;
     podnet.run=*) run="$(echo "\${a#*=}" | tr , ' ')" ;;
     podnet.slow=*) export PODNET_TIMEOUT_SCALE="\${a#*=}" ;;
+    podnet.progress=*) progress="\${a#*=}" ;;
   esac
 done
 echo "${MARK.kernel}$(uname -r)"
+# the learner's progress: the host's folder, shared (9p); without it, progress ends with the VM
+mkdir -p ${GUEST_PROGRESS_DIR}
+export PODNET_PROGRESS_DIR=${GUEST_PROGRESS_DIR}
+if [ "$progress" = 9p ]; then
+  if mount -t 9p -o trans=virtio,version=9p2000.L,msize=262144 ${PROGRESS_TAG} ${GUEST_PROGRESS_DIR}; then
+    echo "${MARK.progress}on the host"
+  else
+    echo "${MARK.progress}in the guest only: the host's share could not be mounted"
+  fi
+else
+  echo "${MARK.progress}in the guest only: no host folder shared"
+fi
 cd ${GUEST_APP_DIR} || say "failed: no ${GUEST_APP_DIR}"
 if [ "$mode" = run ]; then
   echo "${MARK.begin}"
@@ -67,6 +85,7 @@ else
   echo "${MARK.failed}the engine's web host exited with status $?"
 fi
 sync
+umount ${GUEST_PROGRESS_DIR} 2>/dev/null
 poweroff -f
 `;
 }

@@ -63,6 +63,9 @@ export const DROPPED_PATHS = [
 export const BOOT_MODULES = [
   'virtio_net',
   'virtio_rng',
+  // the host's progress folder (9p over virtio)
+  '9pnet_virtio',
+  '9p',
   'veth',
   'bridge',
   'br_netfilter',

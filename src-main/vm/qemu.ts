@@ -1,13 +1,14 @@
 // Boots the bundled VM under QEMU: the best accelerator this host has (KVM, HVF, WHPX, else TCG), the
 // serial console on a pipe, user-mode networking with no uplink (restrict=on) and one forward: the engine's
 // port, on 127.0.0.1 only. The VM ends with the app: stop() kills QEMU by its PID, and a watchdog kills it
-// when this process dies without a word (its stdin pipe closes).
+// when this process dies without a word (its stdin pipe closes). The learner's progress folder on the host is
+// the one folder the guest may write (a 9p share), so progress outlives the throwaway guest.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { accessSync, constants, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { cpus, tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { GUEST_IP, MARK } from './guest-init.js';
+import { join, resolve } from 'node:path';
+import { GUEST_IP, MARK, PROGRESS_TAG } from './guest-init.js';
 import { ARCHES, hostArch, type Arch } from './guest-spec.js';
 import { IMAGE_FILES, imageDir } from './image.js';
 
@@ -17,20 +18,40 @@ export class VmError extends Error {
 
 export type Accelerator = 'kvm' | 'hvf' | 'whpx' | 'tcg';
 
-/** The fastest accelerator QEMU can use here for `arch`: hardware only for the host's own architecture. */
+/**
+ * The fastest accelerator QEMU can use here for `arch`: hardware only for the host's own architecture.
+ * PODNET_VM_ACCEL (kvm, hvf, whpx, tcg) overrides the choice.
+ */
 export function pickAccelerator(arch: Arch, platform = process.platform): Accelerator {
+  const forced = process.env.PODNET_VM_ACCEL;
+  if (forced) {
+    if (!['kvm', 'hvf', 'whpx', 'tcg'].includes(forced))
+      throw new VmError(`PODNET_VM_ACCEL must be kvm, hvf, whpx or tcg, not "${forced}"`);
+    return forced as Accelerator;
+  }
   if (arch !== hostArch()) return 'tcg';
   if (platform === 'linux') {
     try {
       accessSync('/dev/kvm', constants.R_OK | constants.W_OK);
-      return 'kvm';
     } catch {
       return 'tcg';
     }
+    // a /dev/kvm without the CPU's virtualisation (a sandbox's, or a VM's without nested virtualisation)
+    // makes QEMU abort at the first MSR it sets: on x86 the CPU must show vmx or svm
+    if (arch === 'x86_64' && !/^flags\s*:.*\b(vmx|svm)\b/m.test(readCpuinfo())) return 'tcg';
+    return 'kvm';
   }
   if (platform === 'darwin') return 'hvf';
   if (platform === 'win32') return 'whpx';
   return 'tcg';
+}
+
+function readCpuinfo(): string {
+  try {
+    return readFileSync('/proc/cpuinfo', 'utf8');
+  } catch {
+    return '';
+  }
 }
 
 /** A free TCP port on 127.0.0.1 (the guest's engine listens on the same number, so the page's Host matches). */
@@ -53,6 +74,11 @@ export interface BootOptions {
   run?: string[];
   memoryMb?: number;
   out?: string;
+  /**
+   * The host's lab progress folder, shared with the guest (9p) where its engine keeps progress: the only
+   * host folder the guest can write. Not on Windows (QEMU has no 9p server there): progress stays in the guest.
+   */
+  progressDir?: string;
   /** every console line, as it comes */
   onConsole?: (line: string) => void;
 }
@@ -105,6 +131,7 @@ export function qemuArgs(o: {
   append: string;
   memoryMb: number;
   pidfile: string;
+  progressDir?: string;
 }): string[] {
   const cpu = o.accel === 'tcg' ? 'max' : 'host';
   const smp = Math.max(1, Math.min(2, cpus().length));
@@ -120,8 +147,22 @@ export function qemuArgs(o: {
     // no uplink: the guest reaches nothing; the host reaches only the engine's port, on loopback
     ...['-netdev', `user,id=net0,restrict=on,hostfwd=tcp:127.0.0.1:${o.port}-${GUEST_IP}:${o.port}`],
     ...['-device', 'virtio-net-pci,netdev=net0,romfile=', '-device', 'virtio-rng-pci'],
+    ...(o.progressDir ? ['-virtfs', progressShare(o.progressDir)] : []),
     ...['-pidfile', o.pidfile],
   ];
+}
+
+/**
+ * The progress folder as QEMU's 9p share. mapped-file: what the guest creates is a plain file (0600) or folder
+ * (0700) of this user's, its owners, modes, symlinks and device nodes only recorded beside it (.virtfs_metadata),
+ * so the guest's root gets no setuid file, device or link out onto the host; QEMU's local backend resolves every
+ * path below the folder without following links out of it. writeout=immediate: a write is on the host's disk
+ * before the guest hears it is done.
+ */
+export function progressShare(dir: string): string {
+  // QEMU's option syntax: a comma in a value is doubled
+  const path = resolve(dir).replace(/,/g, ',,');
+  return `local,id=progress,path=${path},mount_tag=${PROGRESS_TAG},security_model=mapped-file,writeout=immediate,fmode=0600,dmode=0700`;
 }
 
 /** Boots the image built for `arch`; throws a VmError when there is none or QEMU is missing. */
@@ -137,6 +178,8 @@ export async function bootVm(opts: BootOptions): Promise<Vm> {
   const bad = run.find((a) => /[\s,"'\\]/.test(a));
   if (bad !== undefined) throw new VmError(`"${bad}" cannot be passed to the VM (no spaces, commas or quotes)`);
   const console = arch === 'x86_64' ? 'ttyS0' : 'ttyAMA0';
+  const progressDir = opts.progressDir && process.platform !== 'win32' ? resolve(opts.progressDir) : undefined;
+  if (progressDir) mkdirSync(progressDir, { recursive: true, mode: 0o700 });
   const append = [
     `console=${console}`,
     'quiet',
@@ -146,18 +189,29 @@ export async function bootVm(opts: BootOptions): Promise<Vm> {
     `podnet.port=${port}`,
     // under emulation every exec is slow: the engine's waits for its own helpers scale with it
     ...(accel === 'tcg' ? ['podnet.slow=10'] : []),
+    ...(progressDir ? ['podnet.progress=9p'] : []),
     ...(run.length ? [`podnet.run=${run.join(',')}`] : []),
   ].join(' ');
   const temp = mkdtempSync(join(tmpdir(), 'podnet-vm-'));
   const pidfile = join(temp, 'qemu.pid');
-  const args = qemuArgs({ arch, accel, dir, port, append, memoryMb: opts.memoryMb ?? 2048, pidfile });
+  const args = qemuArgs({
+    arch,
+    accel,
+    dir,
+    port,
+    append,
+    memoryMb: opts.memoryMb ?? 2048,
+    pidfile,
+    ...(progressDir ? { progressDir } : {}),
+  });
   let child: ChildProcess;
   if (process.platform === 'win32') {
     child = spawn(qemu, args, { stdio: ['pipe', 'pipe', 'pipe'], windowsHide: true });
   } else {
     // the watchdog: QEMU runs beside a reader of this process's pipe; EOF (this process died) kills QEMU
+    // (trap : PIPE — dash reports the killed QEMU on stderr, a pipe to the dead app: SIGPIPE would end it before rm)
     const watchdog =
-      'exec 3<&0; "$@" </dev/null & q=$!; (cat <&3 >/dev/null; kill -9 $q 2>/dev/null) & exec 3<&-; wait $q; s=$?; rm -rf "$PODNET_VM_TEMP"; exit $s';
+      'trap : PIPE; exec 3<&0; "$@" </dev/null & q=$!; (cat <&3 >/dev/null; kill -9 $q 2>/dev/null) & exec 3<&-; wait $q; s=$?; rm -rf "$PODNET_VM_TEMP"; exit $s';
     // …and removes the VM's temporary folder even when this process is not there to do it
     child = spawn('/bin/sh', ['-c', watchdog, 'podnet-vm', qemu, ...args], {
       stdio: ['pipe', 'pipe', 'pipe'],

@@ -15,7 +15,9 @@ if (values.vm) {
     process.stderr.write('podnet web: --vm serves on a free loopback port only: drop --host and --port\n');
     process.exit(2);
   }
-  await (await import('../vm/vm-host.js')).serveFromVm((s) => process.stdout.write(s + '\n'));
+  // the learner's progress stays in this host's progress folder, the one the app uses without the VM
+  const { ProgressStore } = await import('../labs/progress.js');
+  await (await import('../vm/vm-host.js')).serveFromVm((s) => process.stdout.write(s + '\n'), new ProgressStore().dir);
 }
 const port = values.port === undefined ? 0 : Number(values.port);
 if (!Number.isInteger(port) || port < 0 || port > 65535) {

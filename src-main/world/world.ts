@@ -144,6 +144,11 @@ export interface WorldOptions {
   workDir?: string;
   /** Bounds on the world's processes, each process's memory, the world's memory and disk (DEFAULT_LIMITS; 0 lifts one). */
   limits?: Partial<WorldLimits>;
+  /**
+   * Called once every node's holder is up, before the nodes are wired to the underlay: a node can be
+   * entered from then on (a shell started there is at its prompt by the time the world is ready).
+   */
+  onNodesUp?: (world: World) => void;
 }
 
 /**
@@ -442,6 +447,9 @@ export class World {
       underlay.catch(() => {}); // awaited below; a node that fails first must not leave it unhandled
       // Nodes start concurrently: each is one process that makes its mounts.
       const holders = await Promise.all(names.map((n, i) => world.startNode(n, i + 1)));
+      // enterable now (their namespaces exist); their eth0 comes next
+      for (const { node } of holders) world.nodes.set(node.name, node);
+      opts.onNodesUp?.(world);
       await underlay;
       // one `ip -batch` in the sandbox for every node's veth pair, its node end moved in as eth0
       await world.run({ kind: 'sandbox' }, ['ip', '-batch', '-'], {
@@ -457,7 +465,6 @@ export class World {
       });
       // each holder addresses its eth0 and sets it up (ip addr add, ip link set up)
       await Promise.all(holders.map((h) => h.addressed()));
-      for (const { node } of holders) world.nodes.set(node.name, node);
       world.startTimes.nodes = lap();
       world.startTimes.total = performance.now() - t0;
       // known now, so a killed holder is noticed by its engine-side PID (trouble())

@@ -387,6 +387,7 @@ export function TopologyView({ active }: { active: boolean }) {
     const arrived = nv.stats.topologyArrivedAt;
     requestAnimationFrame(() => {
       nv.stats.topologyRenderMs.push(performance.now() - arrived);
+      nv.stats.topologyRenders++;
       if (nv.stats.topologyRenderMs.length > 500) nv.stats.topologyRenderMs.shift();
     });
   }, [layout, nv]);

@@ -48,6 +48,8 @@ export interface NetviewStats {
   /** performance.now() when the last topology event arrived, and how long until it was on screen. */
   topologyArrivedAt: number;
   topologyRenderMs: number[];
+  /** Every topology drawn since the page loaded (the list above keeps only the last 500). */
+  topologyRenders: number;
   diffsApplied: number;
   refetches: number;
 }
@@ -78,7 +80,13 @@ export class NetviewStore {
   private markTimer: ReturnType<typeof setTimeout> | undefined;
   private running = false;
   private fetchingTopology = false;
-  readonly stats: NetviewStats = { topologyArrivedAt: 0, topologyRenderMs: [], diffsApplied: 0, refetches: 0 };
+  readonly stats: NetviewStats = {
+    topologyArrivedAt: 0,
+    topologyRenderMs: [],
+    topologyRenders: 0,
+    diffsApplied: 0,
+    refetches: 0,
+  };
   /** The topology's SVG exporter, set while the topology view is mounted. */
   exporter: { svg(): string; png(): Promise<Blob> } | null = null;
 
