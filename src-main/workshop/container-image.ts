@@ -18,8 +18,8 @@ export const IMAGE_FILES = { tar: 'podnet-workshop.tar', manifest: 'image.json' 
 
 /**
  * The VM guest's packages, and the GNU tools a Debian node has where the guest makes do with busybox's applets:
- * the labs and the engine's own scripts are written against them (busybox's readlink takes one file only,
- * so netview's subscription check never saw `ip monitor` subscribe).
+ * the labs and the engine's own scripts are written against them (busybox's applets differ: its readlink takes
+ * one file only, which once kept netview from seeing `ip monitor` subscribe), and tini to reap as PID 1.
  */
 export const CONTAINER_PACKAGES = [
   ...GUEST_PACKAGES,
