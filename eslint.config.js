@@ -35,8 +35,9 @@ const layers = {
     'timeline',
     'world',
   ],
-  // the workshop server (issue 19): a host of many engines, on the browser host's routing
-  workshop: ['api', 'engine', 'labs', 'terminal', 'web', 'world'],
+  // the workshop server (issue 19): a host of many engines, on the browser host's routing; its container
+  // image starts from the VM's Debian root (vm/image.ts)
+  workshop: ['api', 'engine', 'labs', 'terminal', 'vm', 'web', 'world'],
   // the bundled VM (docs/vm.md): its image and QEMU; the hosts (web, app, cli) start it
   vm: ['api', 'world'],
 };

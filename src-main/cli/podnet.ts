@@ -41,6 +41,10 @@ Usage:
   podnet workshop [--seats N] [--host ADDR] [--port P] [--labs DIR] [--state DIR] [--idle-minutes M]
                                 a room on one server: each learner who joins gets a seat (their own world,
                                 terminals, lab and progress); prints the join URL and the instructor's URL
+  podnet workshop image [--out DIR] [--no-import]
+                                the seat server's container image from Debian's packages, imported into podman
+  podnet workshop front --servers URL[=PUBLIC_URL],... [--host ADDR] [--port P]
+                                a cluster room's entrance: sends each join to the seat server with most free seats
   podnet vm build [--arch x86_64|arm64] [--out DIR]
                                 build the bundled VM's image (Debian's kernel and packages, the app's engine):
                                 for macOS, Windows and Linux hosts where worlds cannot start natively (docs/vm.md)

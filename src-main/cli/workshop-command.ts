@@ -5,9 +5,10 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { UsageError } from './usage-error.js';
+import { INSTRUCTOR_TOKEN, ROOM_CODE } from '../workshop/room.js';
 
 const USAGE =
-  'usage: podnet workshop [--seats N] [--host ADDR] [--port P] [--labs DIR] [--state DIR] [--idle-minutes M]';
+  'usage: podnet workshop [--seats N] [--host ADDR] [--port P] [--labs DIR] [--state DIR] [--idle-minutes M] [--public-url URL]';
 
 /** The longest a signal waits for every seat's world to end before the process exits anyway. */
 const END_DEADLINE_MS = 8000;
@@ -17,6 +18,8 @@ export async function workshopCommand(
   out: (s: string) => void,
   err: (s: string) => void,
 ): Promise<number> {
+  if (args[0] === 'image') return imageCommand(args.slice(1), out);
+  if (args[0] === 'front') return frontCommand(args.slice(1), out);
   const { values } = parseArgs({
     args,
     options: {
@@ -26,6 +29,7 @@ export async function workshopCommand(
       labs: { type: 'string' },
       state: { type: 'string' },
       'idle-minutes': { type: 'string' },
+      'public-url': { type: 'string' },
     },
   });
   const seats = values.seats === undefined ? 30 : Number(values.seats);
@@ -39,6 +43,18 @@ export async function workshopCommand(
     throw new UsageError(
       `--idle-minutes must be a number of minutes above 0 (1440 at most), not "${values['idle-minutes']}"\n${USAGE}`,
     );
+  const publicUrl = values['public-url'];
+  if (publicUrl !== undefined && !/^https?:\/\/[^/?#]+\/?$/.test(publicUrl))
+    throw new UsageError(
+      `--public-url must be an origin such as https://seat-0.workshop.example, not "${publicUrl}"\n${USAGE}`,
+    );
+  // a cluster's seat servers share one room: its code and the instructor's token come from the environment (a Secret)
+  const code = process.env.PODNET_ROOM_CODE;
+  if (code !== undefined && !ROOM_CODE.test(code.toUpperCase()))
+    throw new UsageError('PODNET_ROOM_CODE must be 6 to 16 letters and digits (no 0, 1, I or O)');
+  const instructorToken = process.env.PODNET_INSTRUCTOR_TOKEN;
+  if (instructorToken !== undefined && !INSTRUCTOR_TOKEN.test(instructorToken))
+    throw new UsageError('PODNET_INSTRUCTOR_TOKEN must be 32 to 128 letters, digits, "-" and "_"');
   const labsDir = values.labs ? resolve(values.labs) : undefined;
   if (labsDir && !existsSync(labsDir)) throw new UsageError(`--labs ${values.labs}: no such folder`);
   // each seat's progress lives under the state folder; by default a fresh one for this room
@@ -57,6 +73,9 @@ export async function workshopCommand(
     rendererDir,
     ...(labsDir ? { labsDir } : {}),
     ...(values.host ? { host: values.host } : {}),
+    ...(publicUrl ? { publicUrl: publicUrl.replace(/\/$/, '') } : {}),
+    ...(code ? { code } : {}),
+    ...(instructorToken ? { instructorToken } : {}),
     port,
   });
   out(`join: ${ws.joinUrl}`);
@@ -78,5 +97,65 @@ export async function workshopCommand(
       );
     };
     for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(sig, end);
+  });
+}
+
+/** podnet workshop image [--out DIR] [--no-import]: the seat server's container image (docs/workshop.md). */
+async function imageCommand(args: string[], out: (s: string) => void): Promise<number> {
+  const { values } = parseArgs({ args, options: { out: { type: 'string' }, 'no-import': { type: 'boolean' } } });
+  const { buildContainerImage, containerOutDir, imageSize, IMAGE_FILES } =
+    await import('../workshop/container-image.js');
+  const { mb } = await import('../vm/image.js');
+  const t0 = performance.now();
+  const m = await buildContainerImage({
+    ...(values.out ? { out: values.out } : {}),
+    import: !values['no-import'],
+    log: (s) => out(`podnet workshop image: ${s}`),
+  });
+  const s = ((performance.now() - t0) / 1000).toFixed(0);
+  const dir = values.out ? resolve(values.out) : containerOutDir();
+  out(
+    `podnet workshop image: ${join(dir, IMAGE_FILES.tar)} (${s} s): Node.js ${m.nodeVersion}, tar ${mb(m.sizes.tar)}`,
+  );
+  if (m.imageId)
+    out(`podnet workshop image: ${m.tag} (${m.imageId.slice(0, 12)}), ${mb(imageSize(m.imageId))} in podman`);
+  return 0;
+}
+
+/** podnet workshop front --servers URL[=PUBLIC],…: a cluster room's entrance (docs/workshop.md); runs until a signal. */
+async function frontCommand(args: string[], out: (s: string) => void): Promise<number> {
+  const usage = 'usage: podnet workshop front --servers URL[=PUBLIC_URL],... [--host ADDR] [--port P]';
+  const { values } = parseArgs({
+    args,
+    options: { servers: { type: 'string' }, host: { type: 'string' }, port: { type: 'string' } },
+  });
+  const { parseServers, startFront } = await import('../workshop/front.js');
+  if (!values.servers) throw new UsageError(`--servers is required\n${usage}`);
+  let servers;
+  try {
+    servers = parseServers(values.servers);
+  } catch (e) {
+    throw new UsageError(`${(e as Error).message}\n${usage}`);
+  }
+  const port = values.port === undefined ? 0 : Number(values.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new UsageError(`--port must be a port number, not "${values.port}"\n${usage}`);
+  const code = process.env.PODNET_ROOM_CODE;
+  const instructorToken = process.env.PODNET_INSTRUCTOR_TOKEN;
+  if (!code || !ROOM_CODE.test(code.toUpperCase()) || !instructorToken || !INSTRUCTOR_TOKEN.test(instructorToken))
+    throw new UsageError(
+      'the front needs the room’s PODNET_ROOM_CODE (6 to 16 letters and digits) and PODNET_INSTRUCTOR_TOKEN (32 or more URL-safe characters), the seat servers’ own',
+    );
+  const front = await startFront({
+    servers,
+    code,
+    instructorToken,
+    port,
+    ...(values.host ? { host: values.host } : {}),
+  });
+  out(`front: ${front.url}/join?room=${code.toUpperCase()} → ${servers.length} seat servers`);
+  return new Promise<number>((done) => {
+    for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const)
+      process.on(sig, () => void front.close().then(() => done(0)));
   });
 }

@@ -164,7 +164,7 @@ class GuestApt {
 }
 
 /** Packages the closure took, as "name version" (from the .deb file names). */
-const debName = (f: string) => {
+export const debName = (f: string) => {
   const [name, version] = f.split('/').pop()!.split('_');
   return `${name} ${decodeURIComponent(version ?? '')}`;
 };
@@ -192,7 +192,8 @@ function busyboxLinks(root: string): void {
   const bb = join(root, 'usr/bin/busybox');
   if (!existsSync(bb)) throw new VmBuildError('busybox-static did not provide /usr/bin/busybox');
   // the list is read from the package's own data: running it would need the guest's architecture
-  const applets = readFileSync(bb, 'latin1').match(/\0(?:[a-z][a-z0-9_.-]{1,30}\0){200,}/)?.[0] ?? '';
+  // (one-letter names count: `w` sits between vmstat and wc, and a run cut there lost wc … zcat)
+  const applets = readFileSync(bb, 'latin1').match(/\0(?:[a-z][a-z0-9_.-]{0,30}\0){200,}/)?.[0] ?? '';
   for (const a of applets.split('\0').filter(Boolean)) {
     if (['busybox', 'init', 'linuxrc'].includes(a)) continue;
     const has = ['usr/bin', 'usr/sbin'].some((d) => existsSync(join(root, d, a)));
@@ -308,7 +309,7 @@ function engineModules(app: string): string[] {
 }
 
 /** The app as the guest runs it: GUEST_APP_DIR with the same layout as a checkout (appRoot() finds it). */
-function appParts(root: string, arch: Arch, log: (s: string) => void): void {
+export function appParts(root: string, arch: Arch, log: (s: string) => void): void {
   const app = appRoot();
   const dest = join(root, GUEST_APP_DIR.slice(1));
   for (const need of ['out/src-main/web/main.js', 'out/native/world-init', 'out/renderer/index.html'])
@@ -406,28 +407,44 @@ function duBytes(dir: string): number {
   return Number(run('du', ['-sb', dir]).split('\t')[0]);
 }
 
+/**
+ * A root of Debian's packages for `arch` in `root`: `packages` and what they depend on, unpacked (never
+ * installed) into a merged /usr, busybox's applets for what they lack, and the few /etc files no package
+ * writes. The VM's image and the workshop's container image (src-main/workshop/container-image.ts) both start from it.
+ */
+export async function debianRoot(
+  root: string,
+  arch: Arch,
+  packages: readonly string[],
+  log: (s: string) => void,
+  /** the package cache: a closure is every .deb in it, so a different package list needs its own */
+  cache = join(vmOutDir(), 'cache'),
+): Promise<{ apt: GuestApt; debs: string[] }> {
+  const apt = new GuestApt(cache, arch);
+  await apt.update(log);
+  log(`downloading ${packages.join(', ')} and what they depend on (cached in ${relative(appRoot(), cache)})`);
+  const debs = apt.closure([...packages]);
+  log(`unpacking ${debs.length} packages`);
+  for (const d of debs) run('dpkg-deb', ['-x', d, root]);
+  mergeUsr(root);
+  for (const p of DROPPED_PATHS)
+    rmSync(join(root, p.replace('GNU', ARCHES[arch].gnu)), { recursive: true, force: true });
+  busyboxLinks(root);
+  etcFiles(root);
+  return { apt, debs };
+}
+
 /** Builds the image for `arch` into OUT/ARCH/ (vmlinuz, initrd.zst, image.json); returns its manifest. */
 export async function buildImage(opts: BuildOptions): Promise<ImageManifest> {
   const log = opts.log ?? (() => {});
   const outDir = imageDir(opts.arch, opts.out);
-  const cache = join(vmOutDir(), 'cache');
   const work = join(outDir, '.work');
   const root = join(work, 'root');
   rmSync(work, { recursive: true, force: true });
   mkdirSync(root, { recursive: true });
   try {
-    const apt = new GuestApt(cache, opts.arch);
-    await apt.update(log);
-    log(`downloading ${GUEST_PACKAGES.join(', ')} and what they depend on (cached in ${relative(appRoot(), cache)})`);
-    const debs = apt.closure(GUEST_PACKAGES);
+    const { apt, debs } = await debianRoot(root, opts.arch, GUEST_PACKAGES, log);
     const kernelDebs = apt.kernel();
-    log(`unpacking ${debs.length} packages`);
-    for (const d of debs) run('dpkg-deb', ['-x', d, root]);
-    mergeUsr(root);
-    for (const p of DROPPED_PATHS)
-      rmSync(join(root, p.replace('GNU', ARCHES[opts.arch].gnu)), { recursive: true, force: true });
-    busyboxLinks(root);
-    etcFiles(root);
     const kernelVersion = kernelParts(kernelDebs, root, work, log);
     appParts(root, opts.arch, log);
     writeFileSync(join(root, 'init'), initScript(), { mode: 0o755 });

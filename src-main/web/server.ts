@@ -53,6 +53,8 @@ export interface WebHostOptions {
   host?: string;
   port?: number;
   token?: string;
+  /** The origin browsers reach this server at through a proxy (a cluster's Ingress): one of its names, and the one shown. */
+  publicUrl?: string;
 }
 
 export interface WebHost {
@@ -136,10 +138,12 @@ export async function startWebHost(opts: WebHostOptions): Promise<WebHost> {
     for (const a of exposed) names.push(a.includes(':') ? `[${a}]` : a);
     return new Set(names.map((n) => `${n}:${port}`));
   };
-  const hostOk = (req: IncomingMessage) => allowedHosts().has(req.headers.host ?? '');
+  const pub = opts.publicUrl ? new URL(opts.publicUrl) : undefined;
+  const hostOk = (req: IncomingMessage) =>
+    allowedHosts().has(req.headers.host ?? '') || (!!pub && req.headers.host === pub.host);
   const originOk = (req: IncomingMessage) => {
     const o = req.headers.origin;
-    return !!o && [...allowedHosts()].some((h) => o === `http://${h}`);
+    return !!o && ([...allowedHosts()].some((h) => o === `http://${h}`) || o === pub?.origin);
   };
   /** The route a socket's token reaches: the single engine's (the token compared in constant time) or a seat's. */
   const single = opts.api && opts.events ? { api: opts.api, events: opts.events } : undefined;
@@ -321,7 +325,7 @@ export async function startWebHost(opts: WebHostOptions): Promise<WebHost> {
     .flat()
     .find((i) => i && i.family === 'IPv4' && !i.internal)?.address;
   const shown = wildcard ? (lan ?? '127.0.0.1') : bind.includes(':') ? `[${bind}]` : bind;
-  const origin = `http://${shown}:${port}`;
+  const origin = pub?.origin ?? `http://${shown}:${port}`;
   return {
     url: `${origin}/?token=${token}`,
     origin,

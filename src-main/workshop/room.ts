@@ -29,6 +29,9 @@ export interface RoomOptions {
   worldLimits?: Partial<WorldLimits>;
   /** Makes a seat's engine (tests give their own); the real one by default. */
   makeEngine?: (progressDir: string) => Engine;
+  /** The room code and the instructor's token, when given (the seat servers of one room on a cluster share them). */
+  code?: string;
+  instructorToken?: string;
 }
 
 /** What the instructor's view shows of one seat. */
@@ -105,6 +108,10 @@ const MIRROR_READS = new Set<string>([
 const BUILDS = new Set<string>(['lab.open', 'lab.jump', 'lab.reset', 'world.start', 'world.reset']);
 
 const ROOM_ALPHABET = 'ABCDEFGHJKLMNPQRSTUVWXYZ23456789';
+/** A room code given from outside: 6 to 16 of the generated codes' letters and digits. */
+export const ROOM_CODE = /^[A-HJ-NP-Z2-9]{6,16}$/;
+/** An instructor's token given from outside: at least 32 URL-safe characters (a generated one has 32). */
+export const INSTRUCTOR_TOKEN = /^[\w-]{32,128}$/;
 
 /** A random secret for a URL (192 bits). */
 export const newToken = (): string => randomBytes(24).toString('base64url');
@@ -294,7 +301,7 @@ export class Seat {
 
 export class Room extends EventEmitter<{ changed: [] }> {
   readonly code: string;
-  readonly instructorToken = newToken();
+  readonly instructorToken: string;
   private readonly seats = new Map<string, Seat>();
   private readonly byToken = new Map<string, { seat: Seat; mirror: boolean }>();
   private lastMessage: Payload<'workshop.notice'> | undefined;
@@ -304,7 +311,10 @@ export class Room extends EventEmitter<{ changed: [] }> {
 
   constructor(readonly opts: RoomOptions) {
     super();
-    this.code = Array.from({ length: 6 }, () => ROOM_ALPHABET[randomInt(ROOM_ALPHABET.length)]).join('');
+    this.code =
+      opts.code?.toUpperCase() ??
+      Array.from({ length: 6 }, () => ROOM_ALPHABET[randomInt(ROOM_ALPHABET.length)]).join('');
+    this.instructorToken = opts.instructorToken ?? newToken();
     // idle worlds are looked for a few times per idle period (at most once a minute, at least once a second)
     const every = Math.max(1000, Math.min(60_000, opts.idleMs / 4));
     this.idleTimer = setInterval(() => void this.stopIdle(), every);

@@ -21,6 +21,8 @@ export interface WorkshopOptions extends Omit<RoomOptions, 'stateDir'> {
   port?: number;
   /** How often one address may join (DEFAULT_JOIN_RATE where not given). */
   joinRate?: JoinRate;
+  /** The origin learners reach this server at through a cluster's Ingress (docs/workshop.md). */
+  publicUrl?: string;
 }
 
 export interface Workshop {
@@ -98,7 +100,11 @@ export async function startWorkshop(opts: WorkshopOptions): Promise<Workshop> {
         );
       // a page of another site may not take seats in the browser of someone who has the code
       const origin = req.headers.origin;
-      if (origin !== undefined && origin !== `http://${req.headers.host}`)
+      const self =
+        opts.publicUrl && req.headers.host === new URL(opts.publicUrl).host
+          ? new URL(opts.publicUrl).origin
+          : `http://${req.headers.host}`;
+      if (origin !== undefined && origin !== self)
         throw new JoinError(403, 'a join must come from this server’s own join page (Origin refused)');
       if (!room.codeOk(url.searchParams.get('room')))
         throw new JoinError(403, 'the room code is missing or wrong: use the join URL the instructor gave');
@@ -113,7 +119,7 @@ export async function startWorkshop(opts: WorkshopOptions): Promise<Workshop> {
       }
       const name = (body as { name?: unknown } | null)?.name;
       const seat = room.join(name);
-      json(res, 200, { url: `http://${req.headers.host}/?token=${seat.token}`, seat: seat.id, name: seat.name });
+      json(res, 200, { url: `${self}/?token=${seat.token}`, seat: seat.id, name: seat.name });
     } catch (e) {
       if (e instanceof JoinError) {
         if (e.retryAfterS !== undefined) res.setHeader('Retry-After', String(e.retryAfterS));
@@ -129,6 +135,16 @@ export async function startWorkshop(opts: WorkshopOptions): Promise<Workshop> {
       case '/api/join':
         if (req.method !== 'POST') json(res, 405, { error: 'POST {"name": "…"} to join' });
         else await joinApi(req, res, url);
+        return true;
+      case '/healthz':
+        // a cluster's readiness probe: the server answers (it says nothing of the room)
+        answer(res, 200, 'text/plain; charset=utf-8', 'ok\n');
+        return true;
+      case '/api/seats':
+        // for a cluster's front (podnet workshop front): how many seats are free, to whoever has the room code
+        if (!get) return false;
+        if (!room.codeOk(url.searchParams.get('room'))) json(res, 403, { error: 'the room code is missing or wrong' });
+        else json(res, 200, { free: opts.seats - room.size, seats: opts.seats });
         return true;
       case '/join':
         if (!get) return false;
@@ -228,6 +244,7 @@ export async function startWorkshop(opts: WorkshopOptions): Promise<Workshop> {
     rendererDir: opts.rendererDir,
     ...(opts.host ? { host: opts.host } : {}),
     port: opts.port ?? 0,
+    ...(opts.publicUrl ? { publicUrl: opts.publicUrl } : {}),
   });
   return {
     room,

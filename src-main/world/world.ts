@@ -226,7 +226,7 @@ export function shq(s: string): string {
 }
 
 /** Folders every node mounts over: world-init makes them where the host lacks them. */
-const MOUNTPOINTS = [
+export const MOUNTPOINTS = [
   NODE_PATHS.confDir,
   NODE_PATHS.binDir,
   NODE_PATHS.dataDir,
