@@ -6,16 +6,22 @@
 //    the frame that shows it, a kernel change to its port in the topology, and a click to the details.
 //    Target: row and topology port p95 ≤ 100 ms.
 // Usage: npm run bench:netview   (needs Debian's chromium; not part of the test suite)
-import { mkdirSync } from 'node:fs';
+//   node out/bench/netview-latency.js --profile DIR: the page's CPU profile over the 200-pod changes is written
+//   there (page-200.cpuprofile, for Chromium's DevTools) and its top functions by self time printed.
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import type { Payload } from '../src-main/api/contract.js';
 import type { Target, WorldProcess } from '../src-main/world/world.js';
 import { openSession, type Session } from '../test/e2e/harness.js';
+import { topSelf } from './terminal-flood.js';
 
 const SHOTS = join(import.meta.dirname, '../screenshots');
 const CHANGES = Number(process.env.NV_CHANGES ?? 50);
+const PROFILE_DIR = process.argv.includes('--profile')
+  ? process.argv[process.argv.indexOf('--profile') + 1]
+  : undefined;
 /** NV_PODS=0: the 2-node part only (a quick look while working). */
 const PODS = Number(process.env.NV_PODS ?? 200);
 const now = () => performance.timeOrigin + performance.now();
@@ -305,7 +311,21 @@ async function main() {
     await page.screenshot({ path: join(SHOTS, 'topology-200-pods.png') });
     // counted, not sliced by length: the page keeps only the last 500 (200 pods' start leaves it full)
     const before = (await stats(page)).topologyRenders;
+    const cdp = PROFILE_DIR ? await s.page.context().newCDPSession(s.page) : undefined;
+    if (cdp) {
+      await cdp.send('Profiler.enable');
+      await cdp.send('Profiler.setSamplingInterval', { interval: 200 });
+      await cdp.send('Profiler.start');
+    }
     const b = await changes(s, hops, 'b', 20, true);
+    if (cdp && PROFILE_DIR) {
+      const { profile } = await cdp.send('Profiler.stop');
+      mkdirSync(PROFILE_DIR, { recursive: true });
+      writeFileSync(join(PROFILE_DIR, 'page-200.cpuprofile'), JSON.stringify(profile));
+      console.log(`the page's CPU over the ${PODS}-pod changes (${join(PROFILE_DIR, 'page-200.cpuprofile')}):`);
+      for (const l of topSelf({ ...profile, samples: profile.samples ?? [], timeDeltas: profile.timeDeltas ?? [] }, 30))
+        console.log(`  ${l}`);
+    }
     const st = await stats(page);
     const drawn = Math.min(st.topologyRenders - before, st.topologyRenderMs.length);
     const renders = drawn > 0 ? st.topologyRenderMs.slice(-drawn) : [];
