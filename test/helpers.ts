@@ -4,9 +4,33 @@ import { writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'vitest';
+import { parsePayload, type EventName } from '../src-main/api/contract.js';
 import { bridgeConfList } from '../src-main/cni/defaults.js';
+import type { Kubelet } from '../src-main/runtime/kubelet.js';
 import { settledPodLeftovers, strayProcesses } from '../src-main/runtime/leaks.js';
+import type { EngineEvents, Session } from '../src-main/session/session.js';
 import { createWorld, type World } from '../src-main/world/world.js';
+
+/** An event a part under test emitted, as recordingSession keeps it. */
+export interface SeenEvent {
+  event: EventName;
+  payload: unknown;
+}
+
+/** A session for a part under test: every event it emits is checked against the contract, as a client would on arrival, and kept in `seen`. */
+export function recordingSession(world: World, kubelet: Kubelet, seen: SeenEvent[], events: EngineEvents): Session {
+  return {
+    world,
+    kubelet,
+    emit: (event, payload) => {
+      parsePayload(event, payload);
+      seen.push({ event, payload });
+      events.emit('event', event, payload);
+    },
+    events,
+    podsChanged: () => events.emit('event', 'pods.changed', []),
+  };
+}
 
 /** SyncPod's steps (component:name) in DESIGN.md's order, for a pod with one container "httpd" (plugin execs left out). */
 export const SYNCPOD_STEPS_INTERNAL = [

@@ -3,14 +3,14 @@
 // stays live, and the topology asked for while nobody watched it is what the kernel holds then.
 import { EventEmitter } from 'node:events';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parsePayload, type EventName, type Payload } from '../src-main/api/contract.js';
+import type { EventName, Payload } from '../src-main/api/contract.js';
 import { keyedTables } from '../src-main/netview/diff.js';
 import { NetviewPart } from '../src-main/netview/netview-part.js';
 import { readNamespace } from '../src-main/netview/snapshot.js';
 import { Kubelet } from '../src-main/runtime/kubelet.js';
-import type { EngineEvents, Session } from '../src-main/session/session.js';
+import type { EngineEvents } from '../src-main/session/session.js';
 import { createWorld, type Target, type World } from '../src-main/world/world.js';
-import { writeDefaultConf } from './helpers.js';
+import { recordingSession, writeDefaultConf } from './helpers.js';
 
 let world: World;
 let kubelet: Kubelet;
@@ -25,18 +25,7 @@ beforeAll(async () => {
   writeDefaultConf(world, 'node1');
   kubelet = new Kubelet(world, { loopback: 'internal' });
   part = new NetviewPart();
-  const session: Session = {
-    world,
-    kubelet,
-    emit: (event, payload) => {
-      parsePayload(event, payload);
-      seen.push({ event, payload });
-      events.emit('event', event, payload);
-    },
-    events,
-    podsChanged: () => events.emit('event', 'pods.changed', []),
-  };
-  await part.attach(session);
+  await part.attach(recordingSession(world, kubelet, seen, events));
   // the node's eth0 settles (IPv6 duplicate address detection) before the counting starts
   await settled(node1);
   await settled(sandbox);
@@ -60,6 +49,16 @@ async function settled(t: Target) {
     await new Promise((r) => setTimeout(r, 100));
   }
   throw new Error('the namespace did not settle within 10 s');
+}
+
+/** Waits until a netview.diff sent since `from` passes `which`. */
+async function diffSent(from: number, which: (d: Payload<'netview.diff'>) => boolean): Promise<void> {
+  await expect
+    .poll(
+      () => seen.slice(from).some((e) => e.event === 'netview.diff' && which(e.payload as Payload<'netview.diff'>)),
+      { timeout: 5000 },
+    )
+    .toBe(true);
 }
 
 /** Waits until the monitors have heard `n` more events than `from` (they mark or read what changed). */
@@ -105,19 +104,7 @@ describe('netview reads only what someone watches', () => {
     const from = seen.length;
     const reads = part.stats.reads;
     await world.run(node1, ['sh', '-ec', script('dm1', 72)]);
-    await expect
-      .poll(
-        () =>
-          seen
-            .slice(from)
-            .some(
-              (e) =>
-                e.event === 'netview.diff' &&
-                (e.payload as Payload<'netview.diff'>).diff.neighs.added.some((n) => n.row.dst === '10.72.0.3'),
-            ),
-        { timeout: 5000 },
-      )
-      .toBe(true);
+    await diffSent(from, (d) => d.diff.neighs.added.some((n) => n.row.dst === '10.72.0.3'));
     expect(part.stats.reads).toBeGreaterThan(reads);
     const seqs = seen
       .slice(from)
@@ -223,20 +210,7 @@ describe('netview reads only what someone watches', () => {
     expect(w.tables.links.map((l) => l.row.name)).toContain('pq0');
     const from = seen.length;
     await world.run(podT, ['ip', 'addr', 'add', '10.73.5.1/24', 'dev', 'pq0']);
-    await expect
-      .poll(
-        () =>
-          seen
-            .slice(from)
-            .some(
-              (e) =>
-                e.event === 'netview.diff' &&
-                (e.payload as Payload<'netview.diff'>).ns === 'pod:quiet' &&
-                (e.payload as Payload<'netview.diff'>).diff.addrs.added.some((a) => a.row.local === '10.73.5.1'),
-            ),
-        { timeout: 5000 },
-      )
-      .toBe(true);
+    await diffSent(from, (d) => d.ns === 'pod:quiet' && d.diff.addrs.added.some((a) => a.row.local === '10.73.5.1'));
     await part['netview.unwatch']({ ns: 'pod:quiet' });
   });
 });

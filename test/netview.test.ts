@@ -3,7 +3,7 @@
 // monitor, the topology's veth edges, gone when a pod is deleted, and nothing left running after detach.
 import { EventEmitter } from 'node:events';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parsePayload, parseResult, type EventName, type Payload } from '../src-main/api/contract.js';
+import { parseResult, type EventName, type Payload } from '../src-main/api/contract.js';
 import type { EngineEvents, Session } from '../src-main/session/session.js';
 import { NetviewPart } from '../src-main/netview/netview-part.js';
 import { readNamespace } from '../src-main/netview/snapshot.js';
@@ -12,7 +12,7 @@ import { applyTopologyDiff } from '../src-main/netview/topology-diff.js';
 import { Kubelet } from '../src-main/runtime/kubelet.js';
 import { strayProcesses } from '../src-main/runtime/leaks.js';
 import { createWorld, type Target, type World } from '../src-main/world/world.js';
-import { writeDefaultConf } from './helpers.js';
+import { recordingSession, writeDefaultConf } from './helpers.js';
 
 let world: World;
 let kubelet: Kubelet;
@@ -20,20 +20,7 @@ let part: NetviewPart;
 const seen: { event: EventName; payload: unknown }[] = [];
 const events: EngineEvents = new EventEmitter();
 
-function session(): Session {
-  return {
-    world,
-    kubelet,
-    // every payload is checked against the contract, as a client would on arrival
-    emit: (event, payload) => {
-      parsePayload(event, payload);
-      seen.push({ event, payload });
-      events.emit('event', event, payload);
-    },
-    events,
-    podsChanged: () => events.emit('event', 'pods.changed', []),
-  };
-}
+const session = (): Session => recordingSession(world, kubelet, seen, events);
 
 /**
  * The topology as a client holds it: the first whole one, then each diff applied in turn (a diff that does not
