@@ -55,7 +55,8 @@ mark wide; kubectl get pod web -o wide --no-headers
 mark ip; kubectl get pod web -o jsonpath='{.status.podIP}'; echo
 mark slices; kubectl get endpointslices -l kubernetes.io/service-name=web -o jsonpath='{range .items[*].endpoints[*]}{.addresses[0]} ready={.conditions.ready}{"\n"}{end}'
 mark cluster-ip; kubectl get svc web -o jsonpath='{.spec.clusterIP}'; echo
-mark answer; wget -qO- -T 5 "http://$(kubectl get svc web -o jsonpath='{.spec.clusterIP}')/etc/hostname"
+# kube-proxy programs node2 after the slice changes (its min-sync-period paces it, as the real one's does): ask until it answers
+mark answer; cip=$(kubectl get svc web -o jsonpath='{.spec.clusterIP}'); for i in 1 2 3 4 5 6 7 8 9 10; do wget -qO- -T 2 "http://$cip/etc/hostname" && break; sleep 0.3; done
 mark delete; rm -f /tmp/at-sigterm; kubectl delete pod web --wait=true
 mark at-sigterm; cat /tmp/at-sigterm; echo
 mark end

@@ -191,7 +191,7 @@ export function TimelinePanel() {
           <span className="muted">Operation</span>
           <select
             value={selectedOp ?? ''}
-            onChange={(e) => void model.selectOp(Number(e.target.value))}
+            onChange={(e) => void model.selectOp(Number(e.target.value), true)}
             disabled={!ops.length}
             data-testid="timeline-op"
             aria-label="Operation"

@@ -30,6 +30,8 @@ const initial: TimelineState = {
 
 export class TimelineModel {
   private state: TimelineState = initial;
+  /** The learner chose the operation shown (selectOp's byLearner). */
+  private picked = false;
   private readonly listeners = new Set<() => void>();
 
   constructor(private readonly lab: Lab) {
@@ -83,11 +85,14 @@ export class TimelineModel {
     const shown = this.selected();
     // the control loops' background (heartbeats) is shown only when nothing else is
     const background = op.kind === 'controlPlane';
+    // an operation the learner picked stays shown (only a step-through, which waits for them, takes over)
     if (
       isNew &&
       (!shown ||
         (!background &&
-          (shown.kind === 'controlPlane' || (shown.state !== 'paused' && shown.state !== 'running') || op.stepThrough)))
+          (op.stepThrough ||
+            (!this.picked &&
+              (shown.kind === 'controlPlane' || (shown.state !== 'paused' && shown.state !== 'running'))))))
     )
       void this.selectOp(op.id);
     else if (!isNew && op.id === this.state.selectedOp && (op.state === 'done' || op.state === 'failed'))
@@ -116,7 +121,12 @@ export class TimelineModel {
     return [...this.state.ops].reverse().find((o) => o.state === 'paused');
   }
 
-  async selectOp(id: number): Promise<void> {
+  /**
+   * Shows an operation. `byLearner`: chosen in the picker, so later operations do not replace it; picking
+   * the latest lets the newest be shown again as they come.
+   */
+  async selectOp(id: number, byLearner = false): Promise<void> {
+    this.picked = byLearner && id !== this.state.ops[this.state.ops.length - 1]?.id;
     this.set(() => ({ selectedOp: id, selectedStep: null, detail: null }));
     await this.refreshSteps(id);
   }

@@ -173,10 +173,11 @@ describe("a new learner's path", () => {
     await expect
       .poll(() => page.locator('[data-testid^="tab-t"][data-status="live"]').count(), { timeout: 20_000 })
       .toBe(1);
-    // the kubelet block ran in the engine; node1's terminal, where its pod lands, says what it ran
+    // the kubelet block ran in the engine; node1's terminal, where its pod lands, says what it ran (in its
+    // scrollback: the second command, typed at once, may print after it and scroll it off the screen)
     const node1 = (await s.engine.api['terminal.list']({})).find((t) => t.title === 'node1' && !t.exited)!.id;
     await expect
-      .poll(() => page.evaluate((i) => window.podnetScreens.text(i) ?? '', node1), { timeout: 20_000 })
+      .poll(() => page.evaluate((i) => window.podnetScreens.all(i) ?? '', node1), { timeout: 20_000 })
       .toContain('# kubelet: syncPod web node1');
     const term = (await page.locator('.centre-terminals').boundingBox())!;
     const tl = (await page.getByTestId('beside').boundingBox())!;
