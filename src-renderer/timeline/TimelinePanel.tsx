@@ -191,7 +191,7 @@ export function TimelinePanel() {
           <span className="muted">Operation</span>
           <select
             value={selectedOp ?? ''}
-            onChange={(e) => void model.selectOp(Number(e.target.value), true)}
+            onChange={(e) => void model.pick(Number(e.target.value))}
             disabled={!ops.length}
             data-testid="timeline-op"
             aria-label="Operation"

@@ -30,7 +30,7 @@ const initial: TimelineState = {
 
 export class TimelineModel {
   private state: TimelineState = initial;
-  /** The learner chose the operation shown (selectOp's byLearner). */
+  /** The operation shown is held (selectOp's hold): only a step-through or the learner replaces it. */
   private picked = false;
   private readonly listeners = new Set<() => void>();
 
@@ -83,8 +83,9 @@ export class TimelineModel {
     this.set((s) => ({ ops: isNew ? [...s.ops, op] : s.ops.map((o) => (o.id === op.id ? op : o)) }));
     // a new operation is shown when nothing is, or when the one shown has finished and is not stepping
     const shown = this.selected();
-    // the control loops' background (heartbeats) is shown only when nothing else is
-    const background = op.kind === 'controlPlane';
+    // the control loops' background (heartbeats) and the kubelet's garbage collection are shown only when
+    // nothing else is: a collection right after a failed pod must not take its report away
+    const background = op.kind === 'controlPlane' || op.kind === 'garbageCollect';
     // an operation the learner picked stays shown (only a step-through, which waits for them, takes over)
     if (
       isNew &&
@@ -121,12 +122,9 @@ export class TimelineModel {
     return [...this.state.ops].reverse().find((o) => o.state === 'paused');
   }
 
-  /**
-   * Shows an operation. `byLearner`: chosen in the picker, so later operations do not replace it; picking
-   * the latest lets the newest be shown again as they come.
-   */
-  async selectOp(id: number, byLearner = false): Promise<void> {
-    this.picked = byLearner && id !== this.state.ops[this.state.ops.length - 1]?.id;
+  /** Shows an operation; `hold`: later operations (a garbage collection, another pod's) do not replace it. */
+  async selectOp(id: number, hold = false): Promise<void> {
+    this.picked = hold;
     this.set(() => ({ selectedOp: id, selectedStep: null, detail: null }));
     await this.refreshSteps(id);
   }
@@ -138,6 +136,11 @@ export class TimelineModel {
     } catch (e) {
       this.lab.notify((e as Error).message);
     }
+  }
+
+  /** The picker: an older operation is held; picking the latest lets newer ones be shown as they come. */
+  pick(id: number): Promise<void> {
+    return this.selectOp(id, id !== this.state.ops[this.state.ops.length - 1]?.id);
   }
 
   async selectStep(id: number): Promise<void> {
