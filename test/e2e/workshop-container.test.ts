@@ -2,8 +2,8 @@
 // the flow of test/e2e/workshop-flow.ts in Chromium against the container's published port, and what the
 // container was given (no privilege, no capability, its own user namespace, user-mode networking) with the
 // host's own network left as it was. Needs root (rootful podman) and the image's tar: npm run test:workshop-image.
-import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -23,8 +23,40 @@ import { workshopFlow } from './workshop-flow.js';
 export const THIS_MACHINE = ['--ulimit', 'nofile=20000:20000', '--ulimit', 'nproc=32768:32768'];
 const PODMAN = ['--runtime', 'runc'];
 
+/**
+ * podman's mounts — each container's netns pin in /run/netns, its root, its shm — made in a mount namespace of
+ * the test's own, with a tmpfs of its own on /run/netns: none of them reaches the host's mount table or its
+ * named netns, whatever podman's clean-up does (a pin stranded under the host's /run/netns cannot even be
+ * deleted), and they go with the namespace's last process. Its holder reads a pipe from this process and
+ * ends when this process does, killed or not.
+ */
+let holder: ChildProcess | undefined;
+async function startMountHolder(): Promise<void> {
+  const h = spawn(
+    'unshare',
+    [
+      ...['--mount', '--propagation', 'private', '--', 'sh', '-ec'],
+      'mkdir -p /run/netns; mount -t tmpfs -o mode=0755,size=1m podnet-test-netns /run/netns; echo ready; exec cat >/dev/null',
+    ],
+    { stdio: ['pipe', 'pipe', 'inherit'] },
+  );
+  holder = h;
+  await new Promise<void>((resolve, reject) => {
+    h.once('error', reject);
+    h.once('exit', (code) => reject(new Error(`the mount namespace's holder ended (${code}) before it was ready`)));
+    h.stdout.once('data', () => resolve());
+  });
+}
+function stopMountHolder(): void {
+  holder?.stdin?.end(); // its cat sees the end and exits: the holder's own PID, nothing else
+  holder = undefined;
+}
+
 const podman = (args: string[]) =>
-  execFileSync('podman', [...PODMAN, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
+  execFileSync('nsenter', [`--mount=/proc/${holder!.pid}/ns/mnt`, '--', 'podman', ...PODMAN, ...args], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+  }).trim();
 
 /** The host's own links, routes and firewall rules (counters and link statistics left out). */
 function hostNetwork(): string {
@@ -36,6 +68,12 @@ function hostNetwork(): string {
     }
   };
   return [
+    sh('ip', ['netns', 'list']),
+    readFileSync('/proc/self/mountinfo', 'utf8')
+      .split('\n')
+      .filter((l) => l.split(' ')[4]?.startsWith('/run/netns'))
+      .map((l) => l.split(' ').slice(3, 5).join(' '))
+      .join('\n'),
     sh('ip', ['-o', 'link', 'show']).replace(/ qlen \d+/g, ''),
     sh('ip', ['-o', 'address', 'show']).replace(/valid_lft \S+ preferred_lft \S+/g, ''),
     sh('ip', ['route', 'show', 'table', 'all']),
@@ -70,24 +108,31 @@ workshopFlow(
       );
     if (!existsSync(tar)) throw new Error(`${tar} is missing: run "node bin/podnet.mjs workshop image --no-import"`);
     networkBefore = hostNetwork();
+    await startMountHolder();
     image = importImage(tar, `localhost/podnet-workshop:test-${Date.now().toString(36)}`);
     port = await freePort();
-    container = podman([
-      'run',
-      '-d',
-      ...podmanRunOptions(port, THIS_MACHINE),
-      image,
-      ...['--host', '0.0.0.0', '--port', String(port), '--seats', '4', '--idle-minutes', '60'],
-    ]);
-    // the server prints its two lines with its own address in the container: the room is reached at the published port
-    const t0 = Date.now();
     let logs = '';
-    while (!/^instructor: /m.test(logs)) {
-      if (Date.now() - t0 > 60_000) throw new Error(`the container printed no instructor line in 60 s:\n${logs}`);
-      if (podman(['inspect', '--format', '{{.State.Running}}', container]) !== 'true')
-        throw new Error(`the container ended:\n${podman(['logs', container])}`);
-      await new Promise((r) => setTimeout(r, 300));
-      logs = podman(['logs', container]);
+    try {
+      container = podman([
+        'run',
+        '-d',
+        ...podmanRunOptions(port, THIS_MACHINE),
+        image,
+        ...['--host', '0.0.0.0', '--port', String(port), '--seats', '4', '--idle-minutes', '60'],
+      ]);
+      // the server prints its two lines with its own address in the container: the room is reached at the published port
+      const t0 = Date.now();
+      while (!/^instructor: /m.test(logs)) {
+        if (Date.now() - t0 > 60_000) throw new Error(`the container printed no instructor line in 60 s:\n${logs}`);
+        if (podman(['inspect', '--format', '{{.State.Running}}', container]) !== 'true')
+          throw new Error(`the container ended:\n${podman(['logs', container])}`);
+        await new Promise((r) => setTimeout(r, 300));
+        logs = podman(['logs', container]);
+      }
+    } catch (e) {
+      // a start that failed leaves nothing either: the flow's close is never handed out
+      await removeAll().catch(() => {});
+      throw e;
     }
     const local = (line: string) => {
       const u = new URL(new RegExp(`^${line}: (\\S+)$`, 'm').exec(logs)![1]!);
@@ -99,23 +144,37 @@ workshopFlow(
       joinUrl: local('join'),
       instructorUrl: local('instructor'),
       close: async () => {
-        // everything made is removed by its ID: the container (its worlds end with it), then the image
-        // (podman may find the container's shm mount still busy just after its processes end: once more)
-        if (container)
-          try {
-            podman(['rm', '--force', '--time', '10', container]);
-          } catch {
-            await new Promise((r) => setTimeout(r, 2000));
-            podman(['rm', '--force', container]);
-          }
-        if (image) podman(['rmi', image]);
-        expect(podman(['ps', '--all', '--quiet', '--no-trunc'])).not.toContain(container);
-        expect(podman(['images', '--quiet', '--no-trunc'])).not.toContain(image);
+        const [ps, images] = await removeAll();
+        expect(ps).not.toContain(container);
+        expect(images).not.toContain(image);
+        // no netns, pin or mount of podman's is left on the host
+        expect(hostNetwork()).toBe(networkBefore);
       },
     };
   },
   'workshop-container',
 );
+
+/**
+ * Everything made, removed by its ID: the container (its worlds end with it), then the image (podman may find
+ * the container's shm mount still busy just after its processes end: once more), then the mount namespace.
+ * Answers what podman lists afterwards: its containers and its images.
+ */
+async function removeAll(): Promise<[string, string]> {
+  try {
+    if (container)
+      try {
+        podman(['rm', '--force', '--time', '10', container]);
+      } catch {
+        await new Promise((r) => setTimeout(r, 2000));
+        podman(['rm', '--force', container]);
+      }
+    if (image) podman(['rmi', image]);
+    return [podman(['ps', '--all', '--quiet', '--no-trunc']), podman(['images', '--quiet', '--no-trunc'])];
+  } finally {
+    stopMountHolder();
+  }
+}
 
 describe('the seat server’s container', () => {
   it('has no privilege, no capability and a user namespace of its own; its worlds are nobody’s on the host', () => {
