@@ -39,7 +39,7 @@ const layers = {
   // image starts from the VM's Debian root (vm/image.ts)
   workshop: ['api', 'engine', 'labs', 'terminal', 'vm', 'web', 'world'],
   // the bundled VM (docs/vm.md): its image and QEMU; the hosts (web, app, cli) start it
-  vm: ['api', 'world'],
+  vm: ['api', 'fs', 'world'],
 };
 const layerRules = Object.entries(layers).map(([folder, allowed]) => ({
   files: [`src-main/${folder}/**/*.ts`],

@@ -1,8 +1,9 @@
 // Where the desktop app runs its worlds: natively (this machine's namespaces) or in the bundled VM. Asked
 // for on the command line, remembered in the app's settings, or decided by what this machine can do —
 // and on a Linux that cannot make a world's namespaces, offered to the learner rather than failing later.
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { writeFileAtomic } from '../fs/atomic-write.js';
 
 export type Backend = 'native' | 'vm';
 
@@ -55,12 +56,10 @@ export function readBackendSettings(file: string, warn: (s: string) => void = co
   }
 }
 
-/** Written whole and renamed into place: a crash mid-write leaves the old settings, never half of them. */
+/** A crash mid-write leaves the old settings, never half of them. */
 export function saveBackendSettings(file: string, settings: BackendSettings): void {
   mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
-  const tmp = `${file}.${process.pid}.tmp`;
-  writeFileSync(tmp, `${JSON.stringify(settings, null, 2)}\n`, { mode: 0o600 });
-  renameSync(tmp, file);
+  writeFileAtomic(file, `${JSON.stringify(settings, null, 2)}\n`, { mode: 0o600 });
 }
 
 /** What the offer says: why the worlds cannot start here, and what the VM changes (nothing on this machine). */
