@@ -4,7 +4,6 @@
 // host's own network left as it was. Needs root (rootful podman) and the image's tar: npm run test:workshop-image.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
@@ -14,6 +13,7 @@ import {
   podmanRunOptions,
   seccompProfile,
 } from '../../src-main/workshop/container-image.js';
+import { freePort } from '../../src-main/vm/qemu.js';
 import { workshopFlow } from './workshop-flow.js';
 
 /**
@@ -83,14 +83,6 @@ function hostNetwork(): string {
       .replace(/^#.*$/gm, '')
       .replace(/\[\d+:\d+\]/g, ''),
   ].join('\n----\n');
-}
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as { port: number }).port;
-  await new Promise((r) => s.close(r));
-  return port;
 }
 
 const tar = join(containerOutDir(), IMAGE_FILES.tar);
