@@ -1,6 +1,6 @@
 // Test helpers: real worlds, configs written where a node reads them, plugin scripts added the way a lab adds them.
 import { execFile, spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'vitest';
@@ -196,4 +196,18 @@ export function section(out: string, name: string): string {
   const m = new RegExp(`=== ${name}\\n([\\s\\S]*?)(?=\\n=== )`).exec(out);
   if (!m) throw new Error(`no section ${name} in:\n${out}`);
   return m[1]!;
+}
+
+/** QEMU processes of podnet's VMs on this host in `mode` (their kernel command line names it). */
+export function podnetQemus(mode: 'run' | 'web'): number[] {
+  const pids: number[] = [];
+  for (const p of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    try {
+      const cmd = readFileSync(`/proc/${p}/cmdline`, 'utf8');
+      if (cmd.startsWith('qemu-system') && cmd.includes(`podnet.mode=${mode}`)) pids.push(Number(p));
+    } catch {
+      /* gone meanwhile */
+    }
+  }
+  return pids;
 }

@@ -10,23 +10,11 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { hostArch } from '../src-main/vm/guest-spec.js';
 import { IMAGE_FILES, imageDir } from '../src-main/vm/image.js';
 import { pickAccelerator } from '../src-main/vm/qemu.js';
+import { podnetQemus } from './helpers.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const PODNET = join(ROOT, 'bin', 'podnet.mjs');
 
-/** QEMU processes of podnet's VMs on this host in `mode` (their kernel command line names it). */
-function podnetQemus(mode: 'run' | 'web'): number[] {
-  const pids: number[] = [];
-  for (const p of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
-    try {
-      const cmd = readFileSync(`/proc/${p}/cmdline`, 'utf8');
-      if (cmd.startsWith('qemu-system') && cmd.includes(`podnet.mode=${mode}`)) pids.push(Number(p));
-    } catch {
-      /* gone meanwhile */
-    }
-  }
-  return pids;
-}
 const vmTemps = () => readdirSync(tmpdir()).filter((f) => f.startsWith('podnet-vm-'));
 
 beforeAll(() => {

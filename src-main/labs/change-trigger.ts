@@ -5,8 +5,6 @@ import { MONITOR_OBJECTS, monitorReady, monitorScript } from '../netview/monitor
 import type { Target, World, WorldProcess } from '../world/world.js';
 
 export class ChangeTrigger {
-  /** Monitor events seen (one per unindented line). */
-  events = 0;
   private stderr = '';
   private closed = false;
 
@@ -14,10 +12,9 @@ export class ChangeTrigger {
     readonly process: WorldProcess,
     onChange: () => void,
   ) {
+    // an event is an unindented line (its continuation lines are indented)
     process.on('stdout', (d) => {
-      const n = (d.toString().match(/^\S/gm) ?? []).length;
-      this.events += n;
-      if (n && !this.closed) onChange();
+      if (!this.closed && /^\S/m.test(d.toString())) onChange();
     });
     process.on('stderr', (d) => {
       if (this.stderr.length < 4096) this.stderr += d.toString();

@@ -419,17 +419,16 @@ export class LabsPart implements SessionPart {
 
   // ---- live checks ----
 
-  private schedule(ms: number): void {
+  /** Evaluates the checks `ms` from now, on `timer` (a later call on the same timer moves it). */
+  private schedule(ms: number, timer: 'timer' | 'changeTimer' = 'timer'): void {
     if (!this.active || !this.session) return;
-    clearTimeout(this.timer);
-    this.timer = setTimeout(() => void this.evaluate().catch(() => {}), ms);
+    clearTimeout(this[timer]);
+    this[timer] = setTimeout(() => void this.evaluate().catch(() => {}), ms);
   }
 
   /** A namespace changed: the checks are evaluated once its burst is over. */
   private namespaceChanged(): void {
-    if (!this.active || !this.session) return;
-    clearTimeout(this.changeTimer);
-    this.changeTimer = setTimeout(() => void this.evaluate().catch(() => {}), CHANGE_QUIET_MS);
+    this.schedule(CHANGE_QUIET_MS, 'changeTimer');
   }
 
   /** Evaluates the current step's checks (one evaluation at a time; a trigger during one asks for another). */

@@ -149,13 +149,14 @@ export class NetviewPart implements SessionPart {
   /** What of a namespace someone sees now: all of a watched one, the topology's tables while it is watched. */
   private demandOf(key: string, t: Target): Demand {
     if (this.watched.has(key)) return 'all';
+    if (this.topologyWatchers > 0) return t.kind === 'node' ? NODE_TOPOLOGY_TABLES : TOPOLOGY_TABLES;
+    // asked on every event: the watched keys are looked through only for a node nothing else wants
     const podWatched =
       t.kind === 'node' &&
       [...this.watched.keys()].some((k) => {
         const x = this.watch?.target(k);
         return x?.kind === 'pod' && x.node === t.node;
       });
-    if (this.topologyWatchers > 0) return t.kind === 'node' ? NODE_TOPOLOGY_TABLES : TOPOLOGY_TABLES;
     return podWatched ? NSID_TABLES : NOTHING;
   }
 

@@ -641,16 +641,12 @@ export class WorldWatch extends EventEmitter<{
       const s = this.stale.get(key);
       let take: Want | undefined;
       if (s) {
-        if (!tables || s.want === 'all') {
-          take = s.want;
-          this.stale.delete(key);
-        } else {
-          const t = new Set([...s.want].filter((x) => tables.has(x)));
-          const rest = new Set([...s.want].filter((x) => !tables.has(x)));
-          if (t.size) take = t;
-          if (rest.size) this.stale.set(key, { ...s, want: rest });
-          else this.stale.delete(key);
-        }
+        // a namespace marked 'all' is read whole: only its tables in `tables` would leave it marked 'all'
+        const { now, later }: ReturnType<typeof split> =
+          !tables || s.want === 'all' ? { now: s.want } : split(s.want, tables);
+        take = now;
+        if (later) this.stale.set(key, { ...s, want: later });
+        else this.stale.delete(key);
       }
       const p = this.pending.get(key);
       if (p) {

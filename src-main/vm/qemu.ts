@@ -16,7 +16,8 @@ export class VmError extends Error {
   override name = 'VmError';
 }
 
-export type Accelerator = 'kvm' | 'hvf' | 'whpx' | 'tcg';
+const ACCELERATORS = ['kvm', 'hvf', 'whpx', 'tcg'] as const;
+export type Accelerator = (typeof ACCELERATORS)[number];
 
 /**
  * The fastest accelerator QEMU can use here for `arch`: hardware only for the host's own architecture.
@@ -25,9 +26,9 @@ export type Accelerator = 'kvm' | 'hvf' | 'whpx' | 'tcg';
 export function pickAccelerator(arch: Arch, platform = process.platform): Accelerator {
   const forced = process.env.PODNET_VM_ACCEL;
   if (forced) {
-    if (!['kvm', 'hvf', 'whpx', 'tcg'].includes(forced))
-      throw new VmError(`PODNET_VM_ACCEL must be kvm, hvf, whpx or tcg, not "${forced}"`);
-    return forced as Accelerator;
+    const named = ACCELERATORS.find((a) => a === forced);
+    if (!named) throw new VmError(`PODNET_VM_ACCEL must be kvm, hvf, whpx or tcg, not "${forced}"`);
+    return named;
   }
   if (arch !== hostArch()) return 'tcg';
   if (platform === 'linux') {

@@ -10,10 +10,6 @@ const READY_TIMEOUT_MS = 900_000;
 export interface VmSession extends Ready {
   vm: Vm;
   kernel: string;
-  /** where the guest's engine keeps the learner's progress, as its init said ("on the host", …) */
-  progress: string;
-  /** the host's folder shared with the guest for it */
-  progressDir: string;
 }
 
 /**
@@ -39,7 +35,7 @@ export async function startVmSession(progress: (s: string) => void, progressDir:
     const ready = await within(vm.ready, READY_TIMEOUT_MS, "the guest's engine listening", vm);
     progress(`the engine is ready after ${secs()} s`);
     progress(`the learner's progress: ${progressSaid} (${progressDir})`);
-    return { vm, kernel, progress: progressSaid, progressDir, ...ready };
+    return { vm, kernel, ...ready };
   } catch (e) {
     await vm.stop();
     throw e;

@@ -138,14 +138,13 @@ export function apparmorProfile(exe = process.execPath): string {
  * bringing lo up; on failure, the fix for this machine (the bundled VM where nothing else will do).
  */
 export function userNamespaceCheck(root = process.getuid?.() === 0): Check {
-  // User namespaces: the real probe, with the namespaces a world uses, and bringing lo up.
-  const restrict = readSysctl('/proc/sys/kernel/apparmor_restrict_unprivileged_userns');
-  const clone = readSysctl('/proc/sys/kernel/unprivileged_userns_clone');
-  const maxNs = readSysctl('/proc/sys/user/max_user_namespaces');
   const probe = run(['unshare', ...WORLD_NAMESPACES, 'sh', '-c', 'ip link set lo up && ip -o link show lo']);
   let fix: string | undefined;
+  // the sysctls only pick the fix (the app asks this at start: a probe that worked reads nothing more)
   if (!probe.ok) {
-    if (restrict === '1') {
+    const clone = readSysctl('/proc/sys/kernel/unprivileged_userns_clone');
+    const maxNs = readSysctl('/proc/sys/user/max_user_namespaces');
+    if (readSysctl('/proc/sys/kernel/apparmor_restrict_unprivileged_userns') === '1') {
       fix =
         `AppArmor restricts unprivileged user namespaces (kernel.apparmor_restrict_unprivileged_userns=1). Allow Podnet Lab:\n` +
         `      sudo tee /etc/apparmor.d/podnet-lab <<'EOF'\n${apparmorProfile().replace(/^/gm, '      ')}\n      EOF\n` +

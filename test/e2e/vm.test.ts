@@ -13,6 +13,8 @@ import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { hostArch } from '../../src-main/vm/guest-spec.js';
 import { IMAGE_FILES, imageDir } from '../../src-main/vm/image.js';
+import { isAlive } from '../../src-main/world/procfs.js';
+import { podnetQemus } from '../helpers.js';
 import { CHROMIUM, CHROMIUM_ARGS } from './harness.js';
 
 const ROOT = join(import.meta.dirname, '../..');
@@ -24,25 +26,10 @@ let profile: string;
 let progressDir: string;
 const errors: string[] = [];
 
-/** QEMU processes of podnet's VMs in web mode. */
-function webQemus(): number[] {
-  return readdirSync('/proc')
-    .filter((d) => /^\d+$/.test(d))
-    .filter((p) => {
-      try {
-        const cmd = readFileSync(`/proc/${p}/cmdline`, 'utf8');
-        return cmd.startsWith('qemu-system') && cmd.includes('podnet.mode=web');
-      } catch {
-        return false;
-      }
-    })
-    .map(Number);
-}
-const alive = (pid: number) => existsSync(`/proc/${pid}`);
 async function gone(pid: number): Promise<boolean> {
   const t0 = Date.now();
-  while (alive(pid) && Date.now() - t0 < 30_000) await new Promise((r) => setTimeout(r, 200));
-  return !alive(pid);
+  while (isAlive(pid) && Date.now() - t0 < 30_000) await new Promise((r) => setTimeout(r, 200));
+  return !isAlive(pid);
 }
 
 interface Boot {
@@ -56,7 +43,7 @@ let boot: Boot | undefined;
 
 /** The browser host as `npm run web -- --vm` starts it, its VM ready, and a page on the URL it prints. */
 async function bootHost(): Promise<Boot> {
-  const before = webQemus();
+  const before = podnetQemus('web');
   const host = spawn(process.execPath, [join(ROOT, 'out/src-main/web/main.js'), '--vm'], {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -74,7 +61,7 @@ async function bootHost(): Promise<Boot> {
     });
     host.once('exit', (c) => rej(new Error(`npm run web -- --vm exited (${c}) before the engine was ready:\n${out}`)));
   });
-  const mine = webQemus().filter((p) => !before.includes(p));
+  const mine = podnetQemus('web').filter((p) => !before.includes(p));
   expect(mine).toHaveLength(1);
   const page = context.pages()[0] ?? (await context.newPage());
   errors.length = 0; // the last boot's page lost its engine when that VM ended: not this boot's errors
