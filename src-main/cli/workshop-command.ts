@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { UsageError } from './usage-error.js';
-import { INSTRUCTOR_TOKEN, ROOM_CODE } from '../workshop/room.js';
+import { INSTRUCTOR_TOKEN, ROOM_CODE } from '../workshop/secrets.js';
 
 const USAGE =
   'usage: podnet workshop [--seats N] [--host ADDR] [--port P] [--labs DIR] [--state DIR] [--idle-minutes M] [--public-url URL]';
