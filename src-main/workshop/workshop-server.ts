@@ -9,7 +9,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { z } from 'zod';
 import { defaultLabsDir } from '../labs/lab-part.js';
 import { LAB_FILE, lintLab } from '../labs/loader.js';
-import { CSP, offeredToken, startWebHost, type WebHost } from '../web/server.js';
+import { offeredToken, PAGE_HEADERS, startWebHost, type WebHost } from '../web/server.js';
 import { INSTRUCTOR_JS, instructorPage, JOIN_JS, joinPage, WORKSHOP_CSS } from './pages.js';
 import { JoinError, Room, type RoomOptions } from './room.js';
 import { JoinLimit, type JoinRate } from './join-limit.js';
@@ -55,15 +55,8 @@ function labCatalogue(dir: string): { id: string; title: string }[] {
     .map((id) => ({ id, title: lintLab(join(dir, id)).lab?.meta.title ?? id }));
 }
 
-const HEADERS = {
-  'Content-Security-Policy': CSP,
-  'X-Content-Type-Options': 'nosniff',
-  'Referrer-Policy': 'no-referrer',
-  'Cache-Control': 'no-store',
-};
-
 function answer(res: ServerResponse, status: number, type: string, body: string): void {
-  res.writeHead(status, { ...HEADERS, 'Content-Type': type });
+  res.writeHead(status, { ...PAGE_HEADERS, 'Content-Type': type });
   res.end(body);
 }
 
