@@ -66,9 +66,8 @@ export function stepBudgetMs(durationMin: number, steps: number): number {
 /** A learner's name: 1–40 letters, digits, spaces and . _ ' - (shown in the instructor's view as text). */
 export const NAME_RE = /^[\p{L}\p{N}][\p{L}\p{N} ._'-]{0,39}$/u;
 
-/** Requests that are reading, not doing: they do not keep a seat's world from going idle. */
-const PASSIVE = new Set<string>([
-  'terminal.ack',
+/** Requests that only read a seat (a check is evaluated, never acted on; a view's watch only reads). */
+const READS = [
   'world.status',
   'lab.state',
   'lab.list',
@@ -83,26 +82,13 @@ const PASSIVE = new Set<string>([
   'netview.topology',
   'netview.watchTopology',
   'netview.unwatchTopology',
-]);
+];
 
-/** What a read-only mirror may ask of a seat: reads (a check is evaluated, never acted on; a view's watch only reads). */
-const MIRROR_READS = new Set<string>([
-  'world.status',
-  'lab.state',
-  'lab.list',
-  'lab.check',
-  'netview.watch',
-  'netview.unwatch',
-  'pod.list',
-  'terminal.list',
-  'terminal.scrollback',
-  'netview.namespaces',
-  'netview.snapshot',
-  'netview.topology',
-  'netview.watchTopology',
-  'netview.unwatchTopology',
-  'timeline.list',
-]);
+/** Requests that are reading, not doing: they do not keep a seat's world from going idle. */
+const PASSIVE = new Set<string>([...READS, 'terminal.ack']);
+
+/** What a read-only mirror may ask of a seat: reads, and the timeline (its own acks are answered apart). */
+const MIRROR_READS = new Set<string>([...READS, 'timeline.list']);
 
 /** Requests that start or rebuild a world themselves: no idle revival on top of them. */
 const BUILDS = new Set<string>(['lab.open', 'lab.jump', 'lab.reset', 'world.start', 'world.reset']);
