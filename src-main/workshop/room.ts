@@ -346,10 +346,6 @@ export class Room extends EventEmitter<{ changed: [] }> {
     return { ...(hit.mirror ? hit.seat.mirrorRoute : hit.seat.route), seat: hit.seat, mirror: hit.mirror };
   }
 
-  seat(id: string): Seat | undefined {
-    return this.seats.get(id);
-  }
-
   list(): Seat[] {
     return [...this.seats.values()];
   }
