@@ -3,6 +3,7 @@
 // seats and links its instructor's view. It holds no seat and no world: the seat servers do (docs/workshop.md).
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { escapeHtml as esc } from './pages.js';
 import { tokenKey } from './secrets.js';
 
 /** A seat server: where the front asks it (a Service's address in the cluster) and where learners reach it. */
@@ -41,8 +42,6 @@ const HEADERS = {
   'Referrer-Policy': 'no-referrer',
   'Cache-Control': 'no-store',
 };
-
-const esc = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 /** "seat-0.internal:8080=https://seat-0.example,…": each server's internal URL, and its public one when it differs. */
 export function parseServers(list: string): SeatServer[] {
