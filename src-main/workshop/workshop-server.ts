@@ -77,6 +77,7 @@ async function readBody(req: IncomingMessage): Promise<string> {
 export async function startWorkshop(opts: WorkshopOptions): Promise<Workshop> {
   const room = new Room(opts);
   const labsDir = opts.labsDir ?? defaultLabsDir();
+  const pub = opts.publicUrl ? new URL(opts.publicUrl) : undefined;
   const limit = new JoinLimit(opts.joinRate);
   const sweep = setInterval(() => limit.sweep(), 60_000);
   sweep.unref();
@@ -93,10 +94,7 @@ export async function startWorkshop(opts: WorkshopOptions): Promise<Workshop> {
         );
       // a page of another site may not take seats in the browser of someone who has the code
       const origin = req.headers.origin;
-      const self =
-        opts.publicUrl && req.headers.host === new URL(opts.publicUrl).host
-          ? new URL(opts.publicUrl).origin
-          : `http://${req.headers.host}`;
+      const self = pub && req.headers.host === pub.host ? pub.origin : `http://${req.headers.host}`;
       if (origin !== undefined && origin !== self)
         throw new JoinError(403, 'a join must come from this server’s own join page (Origin refused)');
       if (!room.codeOk(url.searchParams.get('room')))
