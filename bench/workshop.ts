@@ -19,7 +19,7 @@ import WebSocket from 'ws';
 import { loadLab } from '../src-main/labs/loader.js';
 import { worldSpecOf } from '../src-main/labs/lab-world.js';
 import { buildWorld } from '../src-main/session/world-spec.js';
-import { worldProcesses } from '../src-main/world/memory-watch.js';
+import { readStat, worldProcesses } from '../src-main/world/memory-watch.js';
 import { startWorkshop, type Workshop } from '../src-main/workshop/workshop-server.js';
 import { RENDERER } from '../test/e2e/harness.js';
 
@@ -48,14 +48,10 @@ const load = () =>
 function worldCpuSeconds(initHostPid: number): number {
   let ticks = 0;
   for (const p of worldProcesses(initHostPid, false)) {
-    try {
-      const st = readFileSync(`/proc/${p.hostPid}/stat`, 'utf8');
-      const f = st.slice(st.lastIndexOf(')') + 2).split(' ');
-      // utime, stime, cutime, cstime: fields 14–17, here 11–14 after pid and comm
-      ticks += Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]);
-    } catch {
-      /* gone meanwhile: its time is in its parent's cutime */
-    }
+    // utime, stime, cutime, cstime: fields 14–17, here 11–14 after pid and comm (none: gone meanwhile, its time
+    // is in its parent's cutime)
+    const f = readStat(p.hostPid)?.f;
+    if (f) ticks += Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]);
   }
   return ticks / 100;
 }
@@ -64,14 +60,8 @@ function worldCpuSeconds(initHostPid: number): number {
 function cpuByCommand(initHostPid: number): Map<string, number> {
   const out = new Map<string, number>();
   for (const p of worldProcesses(initHostPid, false)) {
-    try {
-      const st = readFileSync(`/proc/${p.hostPid}/stat`, 'utf8');
-      const comm = st.slice(st.indexOf('(') + 1, st.lastIndexOf(')'));
-      const f = st.slice(st.lastIndexOf(')') + 2).split(' ');
-      out.set(`${p.hostPid} ${comm}`, Number(f[11]) + Number(f[12]));
-    } catch {
-      /* gone meanwhile */
-    }
+    const st = readStat(p.hostPid);
+    if (st) out.set(`${p.hostPid} ${st.comm}`, Number(st.f[11]) + Number(st.f[12]));
   }
   return out;
 }
