@@ -129,13 +129,13 @@ class SeatClient {
     ws.on('message', (d: Buffer, binary: boolean) => {
       if (binary) return void this.output.push(performance.now());
       const m = JSON.parse(d.toString());
-      if (m.event === 'lab.checks')
+      if (m.event === 'lab.checks') {
         this.lastFailing = (m.payload.results as { ok: boolean; id: string; found?: string }[])
           .filter((r) => !r.ok)
           .map((r) => `${r.id}: ${r.found}`)
           .join('; ');
-      if (m.event === 'lab.checks')
         this.checks.push({ step: m.payload.step, complete: m.payload.complete, at: performance.now() });
+      }
       const w = m.id !== undefined && this.waiting.get(m.id);
       if (!w) return;
       this.waiting.delete(m.id);
