@@ -121,6 +121,8 @@ class SeatClient {
   private seq = 1;
   private readonly waiting = new Map<number, { res: (v: Wire) => void; rej: (e: Error) => void }>();
   readonly checks: { step: number; complete: boolean; at: number }[] = [];
+  /** Waiters of green(), told of each lab.checks event. */
+  private readonly onChecks = new Set<() => void>();
   /** What the last evaluation found failing (said when a step never turns green). */
   lastFailing = '';
   /** When each terminal output frame came (where the time went: the command's run, then the checks). */
@@ -135,6 +137,7 @@ class SeatClient {
           .map((r) => `${r.id}: ${r.found}`)
           .join('; ');
         this.checks.push({ step: m.payload.step, complete: m.payload.complete, at: performance.now() });
+        for (const look of [...this.onChecks]) look();
       }
       const w = m.id !== undefined && this.waiting.get(m.id);
       if (!w) return;
@@ -160,15 +163,25 @@ class SeatClient {
     });
   }
   /** When the step's checks are all green after `since` (ms, performance.now()). */
-  async green(step: number, since: number, timeoutMs = 120_000): Promise<number> {
-    const t0 = performance.now();
-    for (;;) {
-      const hit = this.checks.find((c) => c.step === step && c.complete && c.at >= since);
-      if (hit) return hit.at;
-      if (performance.now() - t0 > timeoutMs)
-        throw new Error(`step ${step + 1}'s checks not green after ${timeoutMs} ms (failing: ${this.lastFailing})`);
-      await new Promise((r) => setTimeout(r, 10));
-    }
+  green(step: number, since: number, timeoutMs = 120_000): Promise<number> {
+    const hit = () => this.checks.find((c) => c.step === step && c.complete && c.at >= since);
+    const now = hit();
+    if (now) return Promise.resolve(now.at);
+    // told by each lab.checks event as it comes, not polled: the engines measured run in this process
+    return new Promise((res, rej) => {
+      const timer = setTimeout(() => {
+        this.onChecks.delete(look);
+        rej(new Error(`step ${step + 1}'s checks not green after ${timeoutMs} ms (failing: ${this.lastFailing})`));
+      }, timeoutMs);
+      const look = () => {
+        const h = hit();
+        if (!h) return;
+        clearTimeout(timer);
+        this.onChecks.delete(look);
+        res(h.at);
+      };
+      this.onChecks.add(look);
+    });
   }
 }
 
