@@ -173,13 +173,15 @@ export async function startWorkshop(opts: WorkshopOptions): Promise<Workshop> {
     handleProtocols: (offered) => (offered.has('podnet-instructor') ? 'podnet-instructor' : false),
   });
   const views = new Set<WebSocket>();
+  /** The labs a view may assign: read when a view opens (~100 ms of lab files), not on each change of the room. */
+  let labs: { id: string; title: string }[] = [];
   const snapshot = () =>
     JSON.stringify({
       type: 'room',
       code: room.code,
       capacity: opts.seats,
       seats: room.summaries(),
-      labs: labCatalogue(labsDir),
+      labs,
       now: Date.now(),
     });
   room.on('changed', () => {
@@ -223,6 +225,7 @@ export async function startWorkshop(opts: WorkshopOptions): Promise<Workshop> {
         if (isBinary) return;
         void onInstructor(ws, data as Buffer);
       });
+      labs = labCatalogue(labsDir);
       ws.send(snapshot());
     });
     return true;
