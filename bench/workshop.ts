@@ -19,7 +19,7 @@ import WebSocket from 'ws';
 import { loadLab } from '../src-main/labs/loader.js';
 import { worldSpecOf } from '../src-main/labs/lab-world.js';
 import { buildWorld } from '../src-main/session/world-spec.js';
-import { worldProcesses } from '../src-main/world/memory-watch.js';
+import { readStat, worldProcesses } from '../src-main/world/memory-watch.js';
 import { startWorkshop, type Workshop } from '../src-main/workshop/workshop-server.js';
 import { RENDERER } from '../test/e2e/harness.js';
 
@@ -48,14 +48,10 @@ const load = () =>
 function worldCpuSeconds(initHostPid: number): number {
   let ticks = 0;
   for (const p of worldProcesses(initHostPid, false)) {
-    try {
-      const st = readFileSync(`/proc/${p.hostPid}/stat`, 'utf8');
-      const f = st.slice(st.lastIndexOf(')') + 2).split(' ');
-      // utime, stime, cutime, cstime: fields 14–17, here 11–14 after pid and comm
-      ticks += Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]);
-    } catch {
-      /* gone meanwhile: its time is in its parent's cutime */
-    }
+    // utime, stime, cutime, cstime: fields 14–17, here 11–14 after pid and comm (none: gone meanwhile, its time
+    // is in its parent's cutime)
+    const f = readStat(p.hostPid)?.f;
+    if (f) ticks += Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]);
   }
   return ticks / 100;
 }
@@ -64,14 +60,8 @@ function worldCpuSeconds(initHostPid: number): number {
 function cpuByCommand(initHostPid: number): Map<string, number> {
   const out = new Map<string, number>();
   for (const p of worldProcesses(initHostPid, false)) {
-    try {
-      const st = readFileSync(`/proc/${p.hostPid}/stat`, 'utf8');
-      const comm = st.slice(st.indexOf('(') + 1, st.lastIndexOf(')'));
-      const f = st.slice(st.lastIndexOf(')') + 2).split(' ');
-      out.set(`${p.hostPid} ${comm}`, Number(f[11]) + Number(f[12]));
-    } catch {
-      /* gone meanwhile */
-    }
+    const st = readStat(p.hostPid);
+    if (st) out.set(`${p.hostPid} ${st.comm}`, Number(st.f[11]) + Number(st.f[12]));
   }
   return out;
 }
@@ -131,6 +121,8 @@ class SeatClient {
   private seq = 1;
   private readonly waiting = new Map<number, { res: (v: Wire) => void; rej: (e: Error) => void }>();
   readonly checks: { step: number; complete: boolean; at: number }[] = [];
+  /** Waiters of green(), told of each lab.checks event. */
+  private readonly onChecks = new Set<() => void>();
   /** What the last evaluation found failing (said when a step never turns green). */
   lastFailing = '';
   /** When each terminal output frame came (where the time went: the command's run, then the checks). */
@@ -139,13 +131,14 @@ class SeatClient {
     ws.on('message', (d: Buffer, binary: boolean) => {
       if (binary) return void this.output.push(performance.now());
       const m = JSON.parse(d.toString());
-      if (m.event === 'lab.checks')
+      if (m.event === 'lab.checks') {
         this.lastFailing = (m.payload.results as { ok: boolean; id: string; found?: string }[])
           .filter((r) => !r.ok)
           .map((r) => `${r.id}: ${r.found}`)
           .join('; ');
-      if (m.event === 'lab.checks')
         this.checks.push({ step: m.payload.step, complete: m.payload.complete, at: performance.now() });
+        for (const look of [...this.onChecks]) look();
+      }
       const w = m.id !== undefined && this.waiting.get(m.id);
       if (!w) return;
       this.waiting.delete(m.id);
@@ -170,15 +163,25 @@ class SeatClient {
     });
   }
   /** When the step's checks are all green after `since` (ms, performance.now()). */
-  async green(step: number, since: number, timeoutMs = 120_000): Promise<number> {
-    const t0 = performance.now();
-    for (;;) {
-      const hit = this.checks.find((c) => c.step === step && c.complete && c.at >= since);
-      if (hit) return hit.at;
-      if (performance.now() - t0 > timeoutMs)
-        throw new Error(`step ${step + 1}'s checks not green after ${timeoutMs} ms (failing: ${this.lastFailing})`);
-      await new Promise((r) => setTimeout(r, 10));
-    }
+  green(step: number, since: number, timeoutMs = 120_000): Promise<number> {
+    const hit = () => this.checks.find((c) => c.step === step && c.complete && c.at >= since);
+    const now = hit();
+    if (now) return Promise.resolve(now.at);
+    // told by each lab.checks event as it comes, not polled: the engines measured run in this process
+    return new Promise((res, rej) => {
+      const timer = setTimeout(() => {
+        this.onChecks.delete(look);
+        rej(new Error(`step ${step + 1}'s checks not green after ${timeoutMs} ms (failing: ${this.lastFailing})`));
+      }, timeoutMs);
+      const look = () => {
+        const h = hit();
+        if (!h) return;
+        clearTimeout(timer);
+        this.onChecks.delete(look);
+        res(h.at);
+      };
+      this.onChecks.add(look);
+    });
   }
 }
 

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseServers, startFront, type Front } from '../src-main/workshop/front.js';
-import { newToken } from '../src-main/workshop/room.js';
+import { newToken } from '../src-main/workshop/secrets.js';
 import { startWorkshop, type Workshop } from '../src-main/workshop/workshop-server.js';
 import { RENDERER } from './e2e/harness.js';
 

@@ -5,6 +5,7 @@ import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_pr
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawnAsNobody } from './helpers.js';
 
 const ROOT = join(import.meta.dirname, '..');
 const PROBE = join(ROOT, 'out/test-fixtures/fork-probe');
@@ -44,10 +45,7 @@ describe('the kernel claim: RLIMIT_NPROC is counted per user namespace, not per 
 function attack(asNobody: boolean): Record<string, unknown> {
   const argv = [process.execPath, CHILD, PROBE];
   const r = asNobody
-    ? spawnSync('setpriv', [...NOBODY, 'env', '-i', `PATH=${process.env.PATH}`, 'HOME=/tmp', ...argv], {
-        encoding: 'utf8',
-        timeout: 240_000,
-      })
+    ? spawnAsNobody(argv, 240_000)
     : spawnSync(argv[0]!, argv.slice(1), { encoding: 'utf8', timeout: 240_000 });
   const line = r.stdout.trim().split('\n').at(-1) ?? '';
   let report: Record<string, unknown>;

@@ -3,7 +3,7 @@
 import { isMethod, type Method, type PodnetApi } from './contract.js';
 
 /** Counted requests and the request that releases each, with the same params. */
-export const RELEASES: Partial<Record<Method, Method>> = {
+const RELEASES: Partial<Record<Method, Method>> = {
   'netview.watch': 'netview.unwatch',
   'netview.watchTopology': 'netview.unwatchTopology',
 };

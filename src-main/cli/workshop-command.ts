@@ -5,10 +5,29 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { UsageError } from './usage-error.js';
-import { INSTRUCTOR_TOKEN, ROOM_CODE } from '../workshop/room.js';
+import { INSTRUCTOR_TOKEN, ROOM_CODE } from '../workshop/secrets.js';
 
 const USAGE =
   'usage: podnet workshop [--seats N] [--host ADDR] [--port P] [--labs DIR] [--state DIR] [--idle-minutes M] [--public-url URL]';
+
+/** --port: 0 (any free port) when not given. */
+function portOf(value: string | undefined, usage: string): number {
+  const port = value === undefined ? 0 : Number(value);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new UsageError(`--port must be a port number, not "${value}"\n${usage}`);
+  return port;
+}
+
+/** The room's code and the instructor's token from the environment, each checked when given. */
+function roomSecrets(): { code?: string; instructorToken?: string } {
+  const code = process.env.PODNET_ROOM_CODE;
+  if (code !== undefined && !ROOM_CODE.test(code.toUpperCase()))
+    throw new UsageError('PODNET_ROOM_CODE must be 6 to 16 letters and digits (no 0, 1, I or O)');
+  const instructorToken = process.env.PODNET_INSTRUCTOR_TOKEN;
+  if (instructorToken !== undefined && !INSTRUCTOR_TOKEN.test(instructorToken))
+    throw new UsageError('PODNET_INSTRUCTOR_TOKEN must be 32 to 128 letters, digits, "-" and "_"');
+  return { ...(code !== undefined ? { code } : {}), ...(instructorToken !== undefined ? { instructorToken } : {}) };
+}
 
 /** The longest a signal waits for every seat's world to end before the process exits anyway. */
 const END_DEADLINE_MS = 8000;
@@ -35,9 +54,7 @@ export async function workshopCommand(
   const seats = values.seats === undefined ? 30 : Number(values.seats);
   if (!Number.isInteger(seats) || seats < 1 || seats > 500)
     throw new UsageError(`--seats must be a whole number from 1 to 500, not "${values.seats}"\n${USAGE}`);
-  const port = values.port === undefined ? 0 : Number(values.port);
-  if (!Number.isInteger(port) || port < 0 || port > 65535)
-    throw new UsageError(`--port must be a port number, not "${values.port}"\n${USAGE}`);
+  const port = portOf(values.port, USAGE);
   const idle = values['idle-minutes'] === undefined ? 20 : Number(values['idle-minutes']);
   if (!Number.isFinite(idle) || idle <= 0 || idle > 24 * 60)
     throw new UsageError(
@@ -49,12 +66,7 @@ export async function workshopCommand(
       `--public-url must be an origin such as https://seat-0.workshop.example, not "${publicUrl}"\n${USAGE}`,
     );
   // a cluster's seat servers share one room: its code and the instructor's token come from the environment (a Secret)
-  const code = process.env.PODNET_ROOM_CODE;
-  if (code !== undefined && !ROOM_CODE.test(code.toUpperCase()))
-    throw new UsageError('PODNET_ROOM_CODE must be 6 to 16 letters and digits (no 0, 1, I or O)');
-  const instructorToken = process.env.PODNET_INSTRUCTOR_TOKEN;
-  if (instructorToken !== undefined && !INSTRUCTOR_TOKEN.test(instructorToken))
-    throw new UsageError('PODNET_INSTRUCTOR_TOKEN must be 32 to 128 letters, digits, "-" and "_"');
+  const { code, instructorToken } = roomSecrets();
   const labsDir = values.labs ? resolve(values.labs) : undefined;
   if (labsDir && !existsSync(labsDir)) throw new UsageError(`--labs ${values.labs}: no such folder`);
   // each seat's progress lives under the state folder; by default a fresh one for this room
@@ -137,12 +149,9 @@ async function frontCommand(args: string[], out: (s: string) => void): Promise<n
   } catch (e) {
     throw new UsageError(`${(e as Error).message}\n${usage}`);
   }
-  const port = values.port === undefined ? 0 : Number(values.port);
-  if (!Number.isInteger(port) || port < 0 || port > 65535)
-    throw new UsageError(`--port must be a port number, not "${values.port}"\n${usage}`);
-  const code = process.env.PODNET_ROOM_CODE;
-  const instructorToken = process.env.PODNET_INSTRUCTOR_TOKEN;
-  if (!code || !ROOM_CODE.test(code.toUpperCase()) || !instructorToken || !INSTRUCTOR_TOKEN.test(instructorToken))
+  const port = portOf(values.port, usage);
+  const { code, instructorToken } = roomSecrets();
+  if (!code || !instructorToken)
     throw new UsageError(
       'the front needs the room’s PODNET_ROOM_CODE (6 to 16 letters and digits) and PODNET_INSTRUCTOR_TOKEN (32 or more URL-safe characters), the seat servers’ own',
     );

@@ -79,6 +79,14 @@ const MAX_PAYLOAD = 2 * 1024 * 1024;
 /** The same policy as the renderer's meta tag, sent as a header too. */
 export const CSP =
   "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; connect-src 'self' ws: wss:; img-src 'self' data:; font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+/** Headers of every page and file served: the CSP, no sniffing, no Referer (a page's URL may still carry
+ *  ?token= while it loads), nothing cached. */
+export const PAGE_HEADERS = {
+  'Content-Security-Policy': CSP,
+  'X-Content-Type-Options': 'nosniff',
+  'Referrer-Policy': 'no-referrer',
+  'Cache-Control': 'no-store',
+};
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
   '.js': 'text/javascript; charset=utf-8',
@@ -182,11 +190,7 @@ export async function startWebHost(opts: WebHostOptions): Promise<WebHost> {
       const body = await readFile(file);
       res.writeHead(200, {
         'Content-Type': TYPES[extname(file)] ?? 'application/octet-stream',
-        'Content-Security-Policy': CSP,
-        'X-Content-Type-Options': 'nosniff',
-        // the page's URL may still carry ?token= while it loads: never sent on as a Referer
-        'Referrer-Policy': 'no-referrer',
-        'Cache-Control': 'no-store',
+        ...PAGE_HEADERS,
       });
       res.end(req.method === 'HEAD' ? undefined : body);
     } catch {

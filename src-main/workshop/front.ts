@@ -1,9 +1,10 @@
 // podnet workshop front: one room's entrance on a cluster, in front of its seat servers (one per pod). The join
 // page sends each learner to the server with the most free seats; the instructor's page lists every server's
 // seats and links its instructor's view. It holds no seat and no world: the seat servers do (docs/workshop.md).
-import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { escapeHtml as esc } from './pages.js';
+import { tokenKey } from './secrets.js';
 
 /** A seat server: where the front asks it (a Service's address in the cluster) and where learners reach it. */
 export interface SeatServer {
@@ -42,9 +43,6 @@ const HEADERS = {
   'Cache-Control': 'no-store',
 };
 
-const digest = (s: string) => createHash('sha256').update(s).digest('hex');
-const esc = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-
 /** "seat-0.internal:8080=https://seat-0.example,…": each server's internal URL, and its public one when it differs. */
 export function parseServers(list: string): SeatServer[] {
   const servers = list
@@ -62,9 +60,9 @@ export function parseServers(list: string): SeatServer[] {
 }
 
 export async function startFront(opts: FrontOptions): Promise<Front> {
-  const codeKey = digest(opts.code.toUpperCase());
-  const tokenKey = digest(opts.instructorToken);
-  const codeOk = (c: string | null) => !!c && digest(c.toUpperCase()) === codeKey;
+  const codeKey = tokenKey(opts.code.toUpperCase());
+  const instructorKey = tokenKey(opts.instructorToken);
+  const codeOk = (c: string | null) => !!c && tokenKey(c.toUpperCase()) === codeKey;
 
   /** Every seat server's free seats, asked at once; a server that does not answer counts as full. */
   const census = (): Promise<Seats[]> =>
@@ -125,7 +123,7 @@ export async function startFront(opts: FrontOptions): Promise<Front> {
     }
     if (url.pathname === '/instructor') {
       const t = url.searchParams.get('token');
-      if (!t || digest(t) !== tokenKey)
+      if (!t || tokenKey(t) !== instructorKey)
         return answer(res, 403, 'text/plain; charset=utf-8', 'The instructor’s token is missing or wrong.\n');
       const all = await census();
       const rows = all

@@ -12,7 +12,8 @@ const head = (title: string) => `<!doctype html>
 <link rel="stylesheet" href="/workshop/workshop.css">
 </head>`;
 
-const escapeHtml = (s: string) =>
+/** Text for an HTML page's body or a quoted attribute. */
+export const escapeHtml = (s: string) =>
   s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
 /** The join page; `full` says the room has no free seat before anyone types a name. */

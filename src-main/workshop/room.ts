@@ -1,6 +1,5 @@
 // A workshop room: its seats, each one engine (its own world, terminals, lab and progress folder) behind
 // its own token; the room code that lets a learner take a seat; what the instructor's view shows.
-import { createHash, randomBytes, randomInt } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -17,6 +16,7 @@ import { createEngine, type Engine } from '../engine/engine.js';
 import type { WorldLimits } from '../world/world.js';
 import { TerminalService } from '../terminal/terminal-service.js';
 import type { RpcRoute } from '../web/server.js';
+import { newRoomCode, newToken, tokenKey } from './secrets.js';
 
 /** The room's limits and places. */
 export interface RoomOptions {
@@ -66,9 +66,8 @@ export function stepBudgetMs(durationMin: number, steps: number): number {
 /** A learner's name: 1–40 letters, digits, spaces and . _ ' - (shown in the instructor's view as text). */
 export const NAME_RE = /^[\p{L}\p{N}][\p{L}\p{N} ._'-]{0,39}$/u;
 
-/** Requests that are reading, not doing: they do not keep a seat's world from going idle. */
-const PASSIVE = new Set<string>([
-  'terminal.ack',
+/** Requests that only read a seat (a check is evaluated, never acted on; a view's watch only reads). */
+const READS = [
   'world.status',
   'lab.state',
   'lab.list',
@@ -83,40 +82,16 @@ const PASSIVE = new Set<string>([
   'netview.topology',
   'netview.watchTopology',
   'netview.unwatchTopology',
-]);
+];
 
-/** What a read-only mirror may ask of a seat: reads (a check is evaluated, never acted on; a view's watch only reads). */
-const MIRROR_READS = new Set<string>([
-  'world.status',
-  'lab.state',
-  'lab.list',
-  'lab.check',
-  'netview.watch',
-  'netview.unwatch',
-  'pod.list',
-  'terminal.list',
-  'terminal.scrollback',
-  'netview.namespaces',
-  'netview.snapshot',
-  'netview.topology',
-  'netview.watchTopology',
-  'netview.unwatchTopology',
-  'timeline.list',
-]);
+/** Requests that are reading, not doing: they do not keep a seat's world from going idle. */
+const PASSIVE = new Set<string>([...READS, 'terminal.ack']);
+
+/** What a read-only mirror may ask of a seat: reads, and the timeline (its own acks are answered apart). */
+const MIRROR_READS = new Set<string>([...READS, 'timeline.list']);
 
 /** Requests that start or rebuild a world themselves: no idle revival on top of them. */
 const BUILDS = new Set<string>(['lab.open', 'lab.jump', 'lab.reset', 'world.start', 'world.reset']);
-
-const ROOM_ALPHABET = 'ABCDEFGHJKLMNPQRSTUVWXYZ23456789';
-/** A room code given from outside: 6 to 16 of the generated codes' letters and digits. */
-export const ROOM_CODE = /^[A-HJ-NP-Z2-9]{6,16}$/;
-/** An instructor's token given from outside: at least 32 URL-safe characters (a generated one has 32). */
-export const INSTRUCTOR_TOKEN = /^[\w-]{32,128}$/;
-
-/** A random secret for a URL (192 bits). */
-export const newToken = (): string => randomBytes(24).toString('base64url');
-/** Seats are found by the hash of their token: a lookup that tells nothing about how near a guess was. */
-const tokenKey = (token: string): string => createHash('sha256').update(token).digest('base64url');
 
 export class JoinError extends Error {
   constructor(
@@ -311,9 +286,7 @@ export class Room extends EventEmitter<{ changed: [] }> {
 
   constructor(readonly opts: RoomOptions) {
     super();
-    this.code =
-      opts.code?.toUpperCase() ??
-      Array.from({ length: 6 }, () => ROOM_ALPHABET[randomInt(ROOM_ALPHABET.length)]).join('');
+    this.code = opts.code?.toUpperCase() ?? newRoomCode();
     this.instructorToken = opts.instructorToken ?? newToken();
     // idle worlds are looked for a few times per idle period (at most once a minute, at least once a second)
     const every = Math.max(1000, Math.min(60_000, opts.idleMs / 4));
@@ -371,10 +344,6 @@ export class Room extends EventEmitter<{ changed: [] }> {
     const hit = this.byToken.get(tokenKey(token));
     if (!hit) return undefined;
     return { ...(hit.mirror ? hit.seat.mirrorRoute : hit.seat.route), seat: hit.seat, mirror: hit.mirror };
-  }
-
-  seat(id: string): Seat | undefined {
-    return this.seats.get(id);
   }
 
   list(): Seat[] {

@@ -9,7 +9,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { z } from 'zod';
 import { defaultLabsDir } from '../labs/lab-part.js';
 import { LAB_FILE, lintLab } from '../labs/loader.js';
-import { CSP, offeredToken, startWebHost, type WebHost } from '../web/server.js';
+import { offeredToken, PAGE_HEADERS, startWebHost, type WebHost } from '../web/server.js';
 import { INSTRUCTOR_JS, instructorPage, JOIN_JS, joinPage, WORKSHOP_CSS } from './pages.js';
 import { JoinError, Room, type RoomOptions } from './room.js';
 import { JoinLimit, type JoinRate } from './join-limit.js';
@@ -55,15 +55,8 @@ function labCatalogue(dir: string): { id: string; title: string }[] {
     .map((id) => ({ id, title: lintLab(join(dir, id)).lab?.meta.title ?? id }));
 }
 
-const HEADERS = {
-  'Content-Security-Policy': CSP,
-  'X-Content-Type-Options': 'nosniff',
-  'Referrer-Policy': 'no-referrer',
-  'Cache-Control': 'no-store',
-};
-
 function answer(res: ServerResponse, status: number, type: string, body: string): void {
-  res.writeHead(status, { ...HEADERS, 'Content-Type': type });
+  res.writeHead(status, { ...PAGE_HEADERS, 'Content-Type': type });
   res.end(body);
 }
 
@@ -84,6 +77,7 @@ async function readBody(req: IncomingMessage): Promise<string> {
 export async function startWorkshop(opts: WorkshopOptions): Promise<Workshop> {
   const room = new Room(opts);
   const labsDir = opts.labsDir ?? defaultLabsDir();
+  const pub = opts.publicUrl ? new URL(opts.publicUrl) : undefined;
   const limit = new JoinLimit(opts.joinRate);
   const sweep = setInterval(() => limit.sweep(), 60_000);
   sweep.unref();
@@ -100,10 +94,7 @@ export async function startWorkshop(opts: WorkshopOptions): Promise<Workshop> {
         );
       // a page of another site may not take seats in the browser of someone who has the code
       const origin = req.headers.origin;
-      const self =
-        opts.publicUrl && req.headers.host === new URL(opts.publicUrl).host
-          ? new URL(opts.publicUrl).origin
-          : `http://${req.headers.host}`;
+      const self = pub && req.headers.host === pub.host ? pub.origin : `http://${req.headers.host}`;
       if (origin !== undefined && origin !== self)
         throw new JoinError(403, 'a join must come from this server’s own join page (Origin refused)');
       if (!room.codeOk(url.searchParams.get('room')))
@@ -182,13 +173,15 @@ export async function startWorkshop(opts: WorkshopOptions): Promise<Workshop> {
     handleProtocols: (offered) => (offered.has('podnet-instructor') ? 'podnet-instructor' : false),
   });
   const views = new Set<WebSocket>();
+  /** The labs a view may assign: read when a view opens (~100 ms of lab files), not on each change of the room. */
+  let labs: { id: string; title: string }[] = [];
   const snapshot = () =>
     JSON.stringify({
       type: 'room',
       code: room.code,
       capacity: opts.seats,
       seats: room.summaries(),
-      labs: labCatalogue(labsDir),
+      labs,
       now: Date.now(),
     });
   room.on('changed', () => {
@@ -232,6 +225,7 @@ export async function startWorkshop(opts: WorkshopOptions): Promise<Workshop> {
         if (isBinary) return;
         void onInstructor(ws, data as Buffer);
       });
+      labs = labCatalogue(labsDir);
       ws.send(snapshot());
     });
     return true;

@@ -47,7 +47,7 @@ export interface MemoryWatchOptions {
 }
 
 /** Fields of /proc/PID/stat after "(comm) ", and comm itself. */
-function readStat(pid: number | string): { comm: string; f: string[] } | undefined {
+export function readStat(pid: number | string): { comm: string; f: string[] } | undefined {
   try {
     const st = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const close = st.lastIndexOf(')');
