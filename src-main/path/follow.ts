@@ -172,13 +172,20 @@ interface LinkInfo {
   address?: string;
 }
 
+/** A link as `ip -json -d link|addr show` prints it (addr show adds its addresses). */
+interface IpLink {
+  ifname: string;
+  master?: string;
+  address?: string;
+  linkinfo?: { info_kind?: string };
+  addr_info?: { family?: string; local?: string }[];
+}
+
 async function linksOf(world: World, t: Target): Promise<Map<string, LinkInfo>> {
-  const raw = JSON.parse(await world.run(t, ['ip', '-json', '-d', 'link', 'show'])) as {
-    ifname: string;
-    master?: string;
-    address?: string;
-    linkinfo?: { info_kind?: string };
-  }[];
+  return linkInfos(JSON.parse(await world.run(t, ['ip', '-json', '-d', 'link', 'show'])) as IpLink[]);
+}
+
+function linkInfos(raw: IpLink[]): Map<string, LinkInfo> {
   return new Map(
     raw.map((l) => [
       l.ifname,
@@ -473,12 +480,14 @@ async function beforeSending(world: World, spaces: PathSpace[]) {
   const owners = new Map<string, Set<string>>();
   await Promise.all(
     spaces.map(async (s) => {
-      links.set(s.id, await linksOf(world, s.target));
+      // one read gives both: addr show -d prints each link's details and its addresses
+      const raw = JSON.parse((await world.run(s.target, ['ip', '-json', '-d', 'addr', 'show'])) || '[]') as IpLink[];
+      links.set(s.id, linkInfos(raw));
+      owners.set(
+        s.id,
+        new Set(raw.flatMap((l) => (l.addr_info ?? []).filter((a) => a.family === 'inet').map((a) => a.local ?? ''))),
+      );
       before.set(s.id, (await world.exec(s.target, ['iptables-save', '-c', '-t', 'filter'])).stdout);
-      const addrs = JSON.parse((await world.run(s.target, ['ip', '-json', '-4', 'addr', 'show'])) || '[]') as {
-        addr_info?: { local?: string }[];
-      }[];
-      owners.set(s.id, new Set(addrs.flatMap((a) => (a.addr_info ?? []).map((x) => x.local ?? ''))));
     }),
   );
   return { links, before, owners };
