@@ -113,11 +113,7 @@ function podStatus(o: KubeObject): string {
   }
   // a container still running after another completed: Running, or NotReady without the Ready condition
   if (reason === 'Completed' && running) {
-    const conditions = (Array.isArray(o.status?.conditions) ? o.status.conditions : []) as {
-      type?: string;
-      status?: string;
-    }[];
-    reason = conditions.some((c) => c.type === 'Ready' && c.status === 'True') ? 'Running' : 'NotReady';
+    reason = conditionsOf(o).some((c) => c.type === 'Ready' && c.status === 'True') ? 'Running' : 'NotReady';
   }
   if (o.metadata?.deletionTimestamp && phase !== 'Succeeded' && phase !== 'Failed') return 'Terminating';
   return reason;
