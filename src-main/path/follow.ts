@@ -699,7 +699,3 @@ export async function followTransport(
 /** A TCP request (its SYN and SYN-ACK) from a pod or a node, as followTransport. */
 export const followTcp = (world: World, opts: Parameters<typeof followTransport>[2]) =>
   followTransport(world, 'tcp', opts);
-
-/** A UDP datagram from a pod or a node (and a UDP answer, if the destination sends one), as followTransport. */
-export const followUdp = (world: World, opts: Parameters<typeof followTransport>[2]) =>
-  followTransport(world, 'udp', opts);

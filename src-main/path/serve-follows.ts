@@ -19,7 +19,7 @@ export function podsOf(kubelet: Kubelet): () => WorldPod[] {
  * A Service of the default namespace as the world's own kubectl reads it (in its first node); undefined when
  * there is none. A world without a control plane fails here, with kubectl's reason.
  */
-export async function serviceViaKubectl(world: World, name: string): Promise<WorldService | undefined> {
+async function serviceViaKubectl(world: World, name: string): Promise<WorldService | undefined> {
   const node = [...world.nodes.keys()][0]!;
   const r = await world.exec({ kind: 'node', node }, ['kubectl', 'get', 'services', '-o', 'json'], {
     timeoutMs: 30_000,
