@@ -109,7 +109,7 @@ function ask(path: string, line: string): Promise<{ result?: PathResult; error?:
 }
 
 async function preset(json: boolean, out: (s: string) => void, err: (s: string) => void): Promise<number> {
-  const [{ buildPresetWorld }, { followPresetPing, followPresetService }, { pathText }] = await Promise.all([
+  const [{ buildPresetWorld }, { followPreset }, { pathText }] = await Promise.all([
     import('../path/preset.js'),
     import('../path/preset-paths.js'),
     import('../path/format.js'),
@@ -119,14 +119,9 @@ async function preset(json: boolean, out: (s: string) => void, err: (s: string) 
   const preset = await buildPresetWorld();
   try {
     err(`podnet path: world ready in ${Math.round(performance.now() - t0)} ms; following a ping, then a TCP request`);
-    const ping = await followPresetPing(preset);
-    const service = await followPresetService(preset);
-    const where = {
-      client: { pod: preset.client.name, node: preset.client.node, ip: preset.client.ip },
-      server: { pod: preset.server.name, node: preset.server.node, ip: preset.server.ip },
-      service: preset.service,
-    };
-    if (json) out(JSON.stringify({ world: where, ping, service }, null, 2));
+    const report = await followPreset(preset);
+    const { world: where, ping, service } = report;
+    if (json) out(JSON.stringify(report, null, 2));
     else {
       out(
         `client ${where.client.ip} (node1) · server ${where.server.ip} (node2) · Service web ${preset.service.ip}:80`,

@@ -37,3 +37,15 @@ export async function followPresetService(p: PresetWorld): Promise<PathResult> {
     port: p.service.port,
   });
 }
+
+/** Both follows, and where the preset's places are: what `podnet path --json` prints. */
+export async function followPreset(p: PresetWorld) {
+  const ping = await followPresetPing(p);
+  const service = await followPresetService(p);
+  const world = {
+    client: { pod: p.client.name, node: p.client.node, ip: p.client.ip },
+    server: { pod: p.server.name, node: p.server.node, ip: p.server.ip },
+    service: p.service,
+  };
+  return { world, ping, service };
+}
