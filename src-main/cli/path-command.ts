@@ -60,7 +60,7 @@ async function followFromNode(
   const { ENGINE_SOCKET } = await import('../world/engine-socket.js');
   const request = { method: 'path.follow', params: { from, to, kind, ...(port !== undefined ? { port } : {}) } };
   err(`podnet path: following a ${kind === 'ping' ? 'ping' : `${kind.toUpperCase()} packet`} from ${from} to ${to}…`);
-  let answer: { result?: PathResult; error?: { code: string; message: string } };
+  let answer: EngineAnswer;
   try {
     answer = await ask(ENGINE_SOCKET, JSON.stringify(request));
   } catch (e) {
@@ -82,8 +82,11 @@ async function followFromNode(
   return r.drop ? 1 : 0;
 }
 
+/** The engine socket's answer to path.follow (engine-socket.ts's SocketAnswer, its result a PathResult). */
+type EngineAnswer = { result?: PathResult; error?: { code: string; message: string } };
+
 /** One request line to the engine socket, its one answer line back. */
-function ask(path: string, line: string): Promise<{ result?: PathResult; error?: { code: string; message: string } }> {
+function ask(path: string, line: string): Promise<EngineAnswer> {
   return new Promise((resolve, reject) => {
     const sock = createConnection(path);
     let buf = '';
@@ -100,7 +103,7 @@ function ask(path: string, line: string): Promise<{ result?: PathResult; error?:
     sock.on('end', () => {
       clearTimeout(timer);
       try {
-        resolve(JSON.parse(buf) as { result?: PathResult; error?: { code: string; message: string } });
+        resolve(JSON.parse(buf) as EngineAnswer);
       } catch {
         reject(new Error(`the engine's answer is not JSON: ${buf.slice(0, 200)}`));
       }
