@@ -1,13 +1,10 @@
 // kubectl's typed clients (kubectl create service …, kubectl create namespace) send protobuf request bodies: the
 // lab's API server reads them into the same object a JSON manifest gives, and a Service made so is served
 // (EndpointSlice, kube-proxy's rules, an answer through its ClusterIP) — as root and as an unprivileged user.
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { podnetCli, section, spawnAsNobody } from './helpers.js';
+import { PODNET, podnetCli, section, spawnAsNobody } from './helpers.js';
 
 const podnet = (args: string[]) => podnetCli(args, 200_000);
-const PODNET = join(dirname(fileURLToPath(import.meta.url)), '..', 'bin', 'podnet.mjs');
 const API = 'http://192.0.2.10:6443/api/v1/namespaces/default/services';
 
 const SCRIPT = String.raw`
