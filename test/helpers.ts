@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { expect } from 'vitest';
 import { parsePayload, type EventName } from '../src-main/api/contract.js';
 import { bridgeConfList } from '../src-main/cni/defaults.js';
+import type { Hop, PathResult } from '../src-main/path/follow.js';
 import type { Kubelet } from '../src-main/runtime/kubelet.js';
 import { settledPodLeftovers, strayProcesses } from '../src-main/runtime/leaks.js';
 import type { EngineEvents, Session } from '../src-main/session/session.js';
@@ -210,4 +211,18 @@ export function podnetQemus(mode: 'run' | 'web'): number[] {
     }
   }
   return pids;
+}
+
+/** A follow's hops on one leg, each as "space ifname direction". */
+export const legOf = (r: PathResult, leg: Hop['leg']) =>
+  r.hops.filter((h) => h.leg === leg).map((h) => `${h.space} ${h.ifname} ${h.direction}`);
+
+/** The way back along a leg: its hops in reverse, each one's direction turned. */
+export const reversedLeg = (path: string[]) =>
+  [...path].reverse().map((s) => s.replace(/ (in|out)$/, (_, d: string) => (d === 'in' ? ' out' : ' in')));
+
+/** The request went `there`, hop by hop, and the reply came back the same way. */
+export function expectLegs(r: PathResult, there: string[]): void {
+  expect(legOf(r, 'request')).toEqual(there);
+  expect(legOf(r, 'reply')).toEqual(reversedLeg(there));
 }

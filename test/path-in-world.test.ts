@@ -7,8 +7,8 @@ import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { Hop, PathResult } from '../src-main/path/follow.js';
-import { lastJsonOf } from './helpers.js';
+import type { PathResult } from '../src-main/path/follow.js';
+import { expectLegs, lastJsonOf, legOf } from './helpers.js';
 
 const CHILD = join(import.meta.dirname, 'fixtures/path-in-world.mjs');
 
@@ -51,10 +51,6 @@ const hostState = () => ({
   socket: existsSync('/opt/podnet/engine.sock'),
 });
 
-const legOf = (r: PathResult, leg: Hop['leg']) =>
-  r.hops.filter((h) => h.leg === leg).map((h) => `${h.space} ${h.ifname} ${h.direction}`);
-const reversed = (path: string[]) =>
-  [...path].reverse().map((s) => s.replace(/ (in|out)$/, (_, d: string) => (d === 'in' ? ' out' : ' in')));
 const ok = (t: Try<PathResult>): PathResult => {
   expect(t.error).toBeUndefined();
   return t.result!;
@@ -103,8 +99,7 @@ function expectReport(r: Report): void {
   // ping on one node: client's eth0 → its veth → cni0 bridges it to peer's veth → peer's eth0, and back
   const same = ok(r.follows.sameNode);
   const sameThere = ['pod:client eth0 out', `node:node1 ${vc} in`, `node:node1 ${vp} out`, 'pod:peer eth0 in'];
-  expect(legOf(same, 'request')).toEqual(sameThere);
-  expect(legOf(same, 'reply')).toEqual(reversed(sameThere));
+  expectLegs(same, sameThere);
   expect(same).toMatchObject({ kind: 'icmp', to: peer.ip });
   expect(same.drop).toBeUndefined();
   expectHopsAreTheKernels(r, same);
@@ -124,8 +119,7 @@ function expectReport(r: Report): void {
     `node:node2 ${vw} out`,
     'pod:web eth0 in',
   ];
-  expect(legOf(cross, 'request')).toEqual(crossThere);
-  expect(legOf(cross, 'reply')).toEqual(reversed(crossThere));
+  expectLegs(cross, crossThere);
   expectHopsAreTheKernels(r, cross);
   expectUnderlayRoute(r, cross);
   for (const h of cross.hops)
@@ -145,8 +139,7 @@ function expectReport(r: Report): void {
     `node:node2 ${vw} out`,
     'pod:web eth0 in',
   ];
-  expect(legOf(fromNode, 'request')).toEqual(nodeThere);
-  expect(legOf(fromNode, 'reply')).toEqual(reversed(nodeThere));
+  expectLegs(fromNode, nodeThere);
   expect(fromNode.hops[0]!.packet).toMatchObject({ src: r.underlay.node1, dst: web.ip });
   expectHopsAreTheKernels(r, fromNode);
   expectUnderlayRoute(r, fromNode);
