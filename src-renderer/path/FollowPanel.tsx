@@ -11,8 +11,8 @@ import type { FollowRequest } from './types.ts';
 
 const TYPED = '__typed__';
 
-/** The places of the world a packet can start from or go to: its pods (with their IP) and its nodes. */
-export function placesOf(t: Topology | null): { id: string; label: string }[] {
+/** The places of the world a packet can start from or go to: its pods (with their IP and node) and its nodes. */
+export function placesOf(t: Topology | null): { id: string; label: string; node?: string }[] {
   const ns = t?.namespaces ?? [];
   const ip = (n: Topology['namespaces'][number]) =>
     n.links
@@ -22,7 +22,7 @@ export function placesOf(t: Topology | null): { id: string; label: string }[] {
   return [
     ...ns
       .filter((n) => n.kind === 'pod' && n.pod)
-      .map((n) => ({ id: n.id, label: `pod ${n.pod}${ip(n) ? ` (${ip(n)})` : ''} · ${n.node}` })),
+      .map((n) => ({ id: n.id, label: `pod ${n.pod}${ip(n) ? ` (${ip(n)})` : ''} · ${n.node}`, node: n.node })),
     ...ns
       .filter((n) => n.kind === 'node')
       .map((n) => ({ id: n.id, label: `node ${n.label}${ip(n) ? ` (${ip(n)})` : ''}` })),
@@ -62,9 +62,8 @@ function FollowForm({ store, topology }: { store: PathStore; topology: Topology 
   useEffect(() => {
     if (form.from || !places.length) return;
     const from = places[0]!;
-    const node = (p: { label: string }) => p.label.split(' · ')[1];
     const to =
-      places.find((p) => p.id.startsWith('pod:') && p.id !== from.id && node(p) !== node(from)) ??
+      places.find((p) => p.id.startsWith('pod:') && p.id !== from.id && p.node !== from.node) ??
       places.find((p) => p.id !== from.id);
     store.setForm({ from: from.id, ...(to && !form.to ? { to: to.id } : {}) });
   }, [places, form.from, form.to, store]);
