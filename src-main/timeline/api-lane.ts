@@ -39,11 +39,11 @@ export const isHeartbeat = (a: ApiActivity) =>
 
 const round = (ms: number) => Math.round(ms * 1000) / 1000;
 
-/** The step and its details, `base` being the operation's time zero (wall clock, ms). */
 /** An EndpointSlice's ready pods, as the step's summary says them. */
 const readyText = (a: ApiActivity) =>
   a.readyPods ? ` · ready: ${a.readyPods.length ? a.readyPods.join(', ') : 'none'}` : '';
 
+/** The step and its details, `base` being the operation's time zero (wall clock, ms). */
 export function apiStep(a: ApiActivity, id: number, base: number): { step: TimelineStep; detail: TimelineStepDetail } {
   const start = round(a.at - base);
   const target = targetOf(a);
