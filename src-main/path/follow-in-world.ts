@@ -2,7 +2,7 @@
 // resolved against the world's kubelet and API, the namespaces to capture in chosen (bounded), and the
 // follow run by follow.ts's machinery.
 import type { World } from '../world/world.js';
-import { followPing, followTransport, type PathResult, type PathSpace } from './follow.js';
+import { followPing, followTransport, nodeSpace, type PathResult, type PathSpace } from './follow.js';
 
 export interface FollowRequest {
   from: string;
@@ -64,12 +64,6 @@ const podSpace = (p: WorldPod): PathSpace => ({
   node: p.node,
   pod: p.name,
   target: { kind: 'pod', node: p.node, netns: p.netns },
-});
-const nodeSpace = (n: string): PathSpace => ({
-  id: `node:${n}`,
-  kind: 'node',
-  node: n,
-  target: { kind: 'node', node: n },
 });
 
 /** `pod:x`, `pod/x` → ['pod', 'x']; a bare `x` → [undefined, 'x']. */

@@ -14,6 +14,14 @@ export interface PathSpace {
   target: Target;
 }
 
+/** A node's namespace as a follow captures in it. */
+export const nodeSpace = (node: string): PathSpace => ({
+  id: `node:${node}`,
+  kind: 'node',
+  node,
+  target: { kind: 'node', node },
+});
+
 export interface RouteDecision {
   /** The command run in the hop's namespace, as a learner would type it. */
   command: string;

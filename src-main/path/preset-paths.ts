@@ -1,6 +1,6 @@
 // The preset's two paths: the client pod's ping to the server pod across nodes (and its reply), and its
 // TCP request to the Service's ClusterIP (the DNAT on node1 choosing the server).
-import { followPing, followTcp, type PathResult, type PathSpace } from './follow.js';
+import { followPing, followTcp, nodeSpace, type PathResult, type PathSpace } from './follow.js';
 import type { PresetWorld } from './preset.js';
 
 export function presetSpaces(p: PresetWorld): PathSpace[] {
@@ -11,13 +11,7 @@ export function presetSpaces(p: PresetWorld): PathSpace[] {
     pod: x.name,
     target: x.target,
   });
-  const node = (n: string): PathSpace => ({
-    id: `node:${n}`,
-    kind: 'node',
-    node: n,
-    target: { kind: 'node', node: n },
-  });
-  return [pod(p.client), node('node1'), node('node2'), pod(p.server)];
+  return [pod(p.client), nodeSpace('node1'), nodeSpace('node2'), pod(p.server)];
 }
 
 export async function followPresetPing(p: PresetWorld): Promise<PathResult> {
