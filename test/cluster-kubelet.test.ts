@@ -256,33 +256,36 @@ function expectTermination(out: string): void {
   expect(section(out, 'cni').trim()).toBe('0\n0');
 }
 
+/** A test running SCRIPT (after PRELUDE) in a one-node cluster as root: its checks on what it printed, and exit 0. */
+const asRoot = (script: string, check: (out: string) => void) => async () => {
+  const r = await podnet(['cluster', '--nodes', '1', '--', PRELUDE + script]);
+  check(r.stdout);
+  expect(r.code).toBe(0);
+};
+
+/** The same as the unprivileged user (setpriv to nobody). */
+const asNobody = (script: string, check: (out: string) => void) => () => {
+  const r = spawnAsNobody([process.execPath, PODNET, 'cluster', '--nodes', '1', '--', PRELUDE + script], 200_000);
+  check(r.stdout);
+  expect(r.status).toBe(0);
+};
+
 describe('the kubelet around the pod, with the real kubectl', () => {
-  it('as root: readiness probes gate Ready (httpGet, tcpSocket, exec), Unhealthy events, logs, refusals', async () => {
-    const r = await podnet(['cluster', '--nodes', '1', '--', PRELUDE + PROBES]);
-    expectProbes(r.stdout);
-    expect(r.code).toBe(0);
-  }, 240_000);
+  it(
+    'as root: readiness probes gate Ready (httpGet, tcpSocket, exec), Unhealthy events, logs, refusals',
+    asRoot(PROBES, expectProbes),
+    240_000,
+  );
 
-  it('as root: delete runs preStop, then SIGTERM, then SIGKILL at the end of grace, then CNI DEL', async () => {
-    const r = await podnet(['cluster', '--nodes', '1', '--', PRELUDE + TERMINATION]);
-    expectTermination(r.stdout);
-    expect(r.code).toBe(0);
-  }, 240_000);
+  it(
+    'as root: delete runs preStop, then SIGTERM, then SIGKILL at the end of grace, then CNI DEL',
+    asRoot(TERMINATION, expectTermination),
+    240_000,
+  );
 
-  it('as an unprivileged user: the probes, logs and refusals', () => {
-    const r = spawnAsNobody([process.execPath, PODNET, 'cluster', '--nodes', '1', '--', PRELUDE + PROBES], 200_000);
-    expectProbes(r.stdout);
-    expect(r.status).toBe(0);
-  }, 240_000);
+  it('as an unprivileged user: the probes, logs and refusals', asNobody(PROBES, expectProbes), 240_000);
 
-  it('as an unprivileged user: the termination path', () => {
-    const r = spawnAsNobody(
-      [process.execPath, PODNET, 'cluster', '--nodes', '1', '--', PRELUDE + TERMINATION],
-      200_000,
-    );
-    expectTermination(r.stdout);
-    expect(r.status).toBe(0);
-  }, 240_000);
+  it('as an unprivileged user: the termination path', asNobody(TERMINATION, expectTermination), 240_000);
 });
 
 describe('the kubelet around the pod, in process (its trace proves the order)', () => {
@@ -521,15 +524,11 @@ function expectRetries(out: string): void {
 }
 
 describe('a pod whose sync failed is synced again by the kubelet', () => {
-  it('as root: after a sandbox failure (10–15 s) and after the network gate (1–1.5 s), with counted events', async () => {
-    const r = await podnet(['cluster', '--nodes', '1', '--', PRELUDE + RETRY]);
-    expectRetries(r.stdout);
-    expect(r.code).toBe(0);
-  }, 240_000);
+  it(
+    'as root: after a sandbox failure (10–15 s) and after the network gate (1–1.5 s), with counted events',
+    asRoot(RETRY, expectRetries),
+    240_000,
+  );
 
-  it('as an unprivileged user: the same', () => {
-    const r = spawnAsNobody([process.execPath, PODNET, 'cluster', '--nodes', '1', '--', PRELUDE + RETRY], 200_000);
-    expectRetries(r.stdout);
-    expect(r.status).toBe(0);
-  }, 240_000);
+  it('as an unprivileged user: the same', asNobody(RETRY, expectRetries), 240_000);
 });
