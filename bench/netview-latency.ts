@@ -11,17 +11,31 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
-import type { Page } from 'playwright-core';
 import type { Payload } from '../src-main/api/contract.js';
+import type { Engine } from '../src-main/engine/engine.js';
+import type { WebHost } from '../src-main/web/server.js';
 import type { Target, WorldProcess } from '../src-main/world/world.js';
-import { openSession, type Session } from '../test/e2e/harness.js';
-import { topSelf } from './terminal-flood.js';
+import { startHost } from '../test/e2e/harness.js';
+import { launchBareChromium, type BareChromium } from './bare-chromium.js';
+import { startTrace, topSelf, traceSelf, type CpuProfile, type TraceEvent } from './terminal-flood.js';
+
+/**
+ * The engine, its browser host and the page in a Chromium with no driver attached but a bare DevTools
+ * connection: playwright enables the Network domain, which copies every WebSocket frame the page gets to
+ * the driver — in this process, the engine's — so the diff's hop into the page would pay for the driver.
+ */
+interface Session {
+  engine: Engine;
+  host: WebHost;
+  page: BareChromium;
+}
 
 const SHOTS = join(import.meta.dirname, '../screenshots');
 const CHANGES = Number(process.env.NV_CHANGES ?? 50);
-const PROFILE_DIR = process.argv.includes('--profile')
-  ? process.argv[process.argv.indexOf('--profile') + 1]
-  : undefined;
+const arg = (name: string) => (process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1] : undefined);
+const PROFILE_DIR = arg('--profile');
+/** --trace DIR: a Chromium trace of the page over each part's changes, and its main thread's self time by event. */
+const TRACE_DIR = arg('--trace');
 /** NV_PODS=0: the 2-node part only (a quick look while working). */
 const PODS = Number(process.env.NV_PODS ?? 200);
 const now = () => performance.timeOrigin + performance.now();
@@ -76,12 +90,18 @@ const PAGE_HOPS: PageHop[] = ['ws', 'row', 'rowFrame', 'topoWs', 'port'];
  */
 async function instrument(s: Session): Promise<Map<PageHop, Waits>> {
   const hops = new Map(PAGE_HOPS.map((h) => [h, new Waits()]));
-  await s.page.exposeBinding('__nvStamp', (_src, hop: PageHop, name: string, at: number) =>
-    hops.get(hop)!.stamp(name, at),
-  );
-  await s.page.addInitScript(() => {
+  s.page.events.on('Runtime.bindingCalled', (p: { name: string; payload: string }) => {
+    if (p.name !== '__nvStamp') return;
+    const [hop, name, at] = JSON.parse(p.payload) as [PageHop, string, number];
+    hops.get(hop)!.stamp(name, at);
+  });
+  // the init script runs only with the Page domain on; the binding's calls reach us only with Runtime's
+  await s.page.send('Page.enable');
+  await s.page.send('Runtime.enable');
+  await s.page.send('Runtime.addBinding', { name: '__nvStamp' });
+  const script = () => {
     const w = window as unknown as {
-      __nvStamp(hop: string, name: string, at: number): void;
+      __nvStamp(payload: string): void;
       __nvSeen: Record<string, true>;
     };
     w.__nvSeen = {};
@@ -90,7 +110,7 @@ async function instrument(s: Session): Promise<Map<PageHop, Waits>> {
       const k = `${hop}|${name}`;
       if (w.__nvSeen[k]) return;
       w.__nvSeen[k] = true;
-      void w.__nvStamp(hop, name, t);
+      w.__nvStamp(JSON.stringify([hop, name, t]));
     };
     const Native = window.WebSocket;
     window.WebSocket = class extends Native {
@@ -122,17 +142,18 @@ async function instrument(s: Session): Promise<Map<PageHop, Waits>> {
     addEventListener('DOMContentLoaded', () =>
       new MutationObserver(stamp).observe(document.body, { childList: true, subtree: true }),
     );
-  });
-  await s.page.reload();
+  };
+  await s.page.send('Page.addScriptToEvaluateOnNewDocument', { source: `(${script.toString()})()` });
+  await s.page.navigate(s.host.url);
   return hops;
 }
 
 /** The page's clock minus this process's, from the round trip with the least delay. */
-async function clockOffset(page: Page): Promise<number> {
+async function clockOffset(page: BareChromium): Promise<number> {
   let best = { rtt: Infinity, offset: 0 };
   for (let i = 0; i < 20; i++) {
     const a = now();
-    const t = await page.evaluate(() => performance.timeOrigin + performance.now());
+    const t = await page.evaluate(() => performance.timeOrigin + performance.now(), null);
     const b = now();
     if (b - a < best.rtt) best = { rtt: b - a, offset: t - (a + b) / 2 };
   }
@@ -148,6 +169,8 @@ interface Hops {
   topoSent: number[];
   topoWs: number[];
   port: number[];
+  /** Per change, what each hop added to the one before: where a slow change lost its time. */
+  added: { monitorToEngine: number[]; engineToPage: number[]; pageToRow: number[] };
 }
 
 /** n links added (and removed again) in node1; the time of each hop from just before the exec of `ip link add`. */
@@ -202,7 +225,15 @@ async function changes(
   const times = (w: Waits, shift = 0) =>
     names.flatMap((k) => (w.at.has(k) ? [w.at.get(k)! - shift - t0s.get(k)!] : []));
   const page = (h: PageHop) => times(hops.get(h)!, offset);
+  const gaps = (a: Waits, b: Waits, shift: number) =>
+    names.flatMap((k) => (a.at.has(k) && b.at.has(k) ? [b.at.get(k)! - shift - a.at.get(k)!] : []));
+  const pageWs = hops.get('ws')!;
   return {
+    added: {
+      monitorToEngine: gaps(mon.seen, sent, 0),
+      engineToPage: gaps(sent, pageWs, offset),
+      pageToRow: gaps(pageWs, hops.get('row')!, 0),
+    },
     monitor: times(mon.seen),
     engine: times(sent),
     ws: page('ws'),
@@ -227,6 +258,10 @@ function printHops(h: Hops): void {
     ['its port is in the topology', h.port],
   ];
   for (const [what, xs] of rows) if (xs.length) console.log(`  ${what.padEnd(38)} ${fmt(xs)}`);
+  console.log('  what each hop adds, per change:');
+  console.log(`    ip monitor → the engine's diff       ${fmt(h.added.monitorToEngine)}`);
+  console.log(`    the engine's diff → the page's frame ${fmt(h.added.engineToPage)}`);
+  console.log(`    the page's frame → the row           ${fmt(h.added.pageToRow)}`);
 }
 
 interface PageStats {
@@ -235,8 +270,66 @@ interface PageStats {
   diffsApplied: number;
   refetches: number;
 }
-async function stats(page: Page): Promise<PageStats> {
-  return page.evaluate(() => (window as unknown as { podnetNetview: { stats(): PageStats } }).podnetNetview.stats());
+async function startProfile(page: BareChromium) {
+  await page.send('Profiler.enable');
+  await page.send('Profiler.setSamplingInterval', { interval: 200 });
+  await page.send('Profiler.start');
+}
+
+/** Writes the page's CPU profile (for Chromium's DevTools) and prints its top functions by self time. */
+async function stopProfile(page: BareChromium, dir: string, name: string) {
+  const profile = (await page.send('Profiler.stop')).profile as CpuProfile;
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, `${name}.cpuprofile`), JSON.stringify(profile));
+  console.log(`the page's CPU over the changes (${join(dir, `${name}.cpuprofile`)}):`);
+  for (const l of topSelf(profile, 30)) console.log(`  ${l}`);
+}
+
+function writeTrace(events: TraceEvent[], dir: string, name: string) {
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, `${name}.json`), JSON.stringify({ traceEvents: events }));
+  console.log(`the page's main thread over the changes, self time (${join(dir, `${name}.json`)}):`);
+  for (const l of traceSelf(events, 30)) console.log(`  ${l}`);
+}
+
+async function stats(page: BareChromium): Promise<PageStats> {
+  return page.evaluate(
+    () => (window as unknown as { podnetNetview: { stats(): PageStats } }).podnetNetview.stats(),
+    null,
+  );
+}
+
+/** Polls `fn` in the page (setting up only: no poll runs while a change is timed). */
+async function until<A>(page: BareChromium, what: string, fn: (arg: A) => boolean, arg: A, ms = 30_000) {
+  const t0 = Date.now();
+  while (!(await page.evaluate(fn, arg))) {
+    if (Date.now() - t0 > ms) throw new Error(`${what}: not so after ${ms} ms`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** Clicks the element with this test id, as a person's click would reach React. */
+async function click(page: BareChromium, testId: string) {
+  await until(
+    page,
+    `[data-testid="${testId}"] on screen`,
+    (id) => !!document.querySelector(`[data-testid="${id}"]`),
+    testId,
+  );
+  await page.evaluate((id) => document.querySelector<HTMLElement>(`[data-testid="${id}"]`)!.click(), testId);
+}
+
+/** Sets a React-controlled input or select by its test id (the native setter, then the event React listens to). */
+async function setValue(page: BareChromium, testId: string, value: string) {
+  await page.evaluate(
+    ([id, v]) => {
+      const el = document.querySelector<HTMLInputElement | HTMLSelectElement>(`[data-testid="${id}"]`)!;
+      const proto = el instanceof HTMLSelectElement ? HTMLSelectElement.prototype : HTMLInputElement.prototype;
+      Object.getOwnPropertyDescriptor(proto, 'value')!.set!.call(el, v);
+      el.dispatchEvent(new Event(el instanceof HTMLSelectElement ? 'change' : 'input', { bubbles: true }));
+    },
+    [testId, value],
+  );
 }
 
 /** The monitors in the world, the targets met or missed, and the load average. */
@@ -257,26 +350,40 @@ const targets: string[] = [];
 const target = (what: string, met: boolean) => `${met ? 'met   ' : 'MISSED'}  ${what}`;
 
 async function main() {
-  const s = await openSession({ width: 1600, height: 960 });
+  const { engine, host } = await startHost();
+  const page = await launchBareChromium('about:blank', { width: 1600, height: 960 });
+  const s: Session = { engine, host, page };
   try {
-    const { page, engine } = s;
     const hops = await instrument(s);
-    await page.getByTestId('node-count').fill('2');
-    await page.getByTestId('world-start').click();
-    await page.waitForFunction(
+    await setValue(page, 'node-count', '2');
+    await click(page, 'world-start');
+    await until(
+      page,
+      'the world running',
       () => /running/i.test(document.querySelector('[data-testid="world-state"]')?.textContent ?? ''),
-      undefined,
-      { timeout: 30_000 },
+      null,
     );
-    await page.waitForSelector('[data-testid="nv-ns"] option[value="node:node1"]', { state: 'attached' });
-    await page.getByTestId('nv-ns').selectOption('node:node1');
-    await page.getByTestId('nv-tab-links').click();
-    await page.waitForSelector('[data-testid="nv-table-links"]');
+    if (!(await page.evaluate(() => !!document.querySelector('[data-testid="nv-ns"]'), null)))
+      await click(page, 'toolbar-views');
+    await until(
+      page,
+      'node1 in the views',
+      () => !!document.querySelector('[data-testid="nv-ns"] option[value="node:node1"]'),
+      null,
+    );
+    await setValue(page, 'nv-ns', 'node:node1');
+    await click(page, 'nv-tab-links');
+    await until(page, 'the link table', () => !!document.querySelector('[data-testid="nv-table-links"]'), null);
 
     console.log(
       `netview latency: ${CHANGES} links added in node1 (2 nodes, no pods); times from just before the exec of \`ip link add\``,
     );
+    if (PROFILE_DIR) await startProfile(page);
+    const traceA = TRACE_DIR ? startTrace(page) : undefined;
+    await traceA?.started;
     const a = await changes(s, hops, 'a', CHANGES, false);
+    if (PROFILE_DIR) await stopProfile(page, PROFILE_DIR, 'page-2');
+    if (traceA && TRACE_DIR) writeTrace(await traceA.stop(), TRACE_DIR, 'page-2');
     printHops(a);
     console.log(
       `  the UI after ip monitor:     p50 ${(pct(a.row, 50) - pct(a.monitor, 50)).toFixed(1)} ms more; p95 ratio UI/monitor ${(pct(a.row, 95) / pct(a.monitor, 95)).toFixed(2)}`,
@@ -299,39 +406,35 @@ async function main() {
       );
     }
     console.log(`\n${PODS} pods created in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
-    await page.keyboard.press('Control+Shift+P');
-    await page.keyboard.type('Open the world topology');
-    await page.keyboard.press('Enter');
-    await page.waitForFunction((n) => document.querySelectorAll('[data-testid^="topo-box-pod:"]').length === n, PODS, {
-      timeout: 60_000,
-    });
+    await click(page, 'toolbar-topology');
+    await until(
+      page,
+      `${PODS} pods in the topology`,
+      (n) => document.querySelectorAll('[data-testid^="topo-box-pod:"]').length === n,
+      PODS,
+      60_000,
+    );
     // new pods finish IPv6 DAD and the like for a few seconds (each a re-read): measure one change, not that
     await new Promise((r) => setTimeout(r, 5000));
     mkdirSync(SHOTS, { recursive: true });
-    await page.screenshot({ path: join(SHOTS, 'topology-200-pods.png') });
+    const shot = (await page.send('Page.captureScreenshot', { format: 'png' })) as { data: string };
+    writeFileSync(join(SHOTS, 'topology-200-pods.png'), Buffer.from(shot.data, 'base64'));
     // counted, not sliced by length: the page keeps only the last 500 (200 pods' start leaves it full)
     const before = (await stats(page)).topologyRenders;
-    const cdp = PROFILE_DIR ? await s.page.context().newCDPSession(s.page) : undefined;
-    if (cdp) {
-      await cdp.send('Profiler.enable');
-      await cdp.send('Profiler.setSamplingInterval', { interval: 200 });
-      await cdp.send('Profiler.start');
-    }
+    if (PROFILE_DIR) await startProfile(page);
+    const traceB = TRACE_DIR ? startTrace(page) : undefined;
+    await traceB?.started;
     const b = await changes(s, hops, 'b', 20, true);
-    if (cdp && PROFILE_DIR) {
-      const { profile } = await cdp.send('Profiler.stop');
-      mkdirSync(PROFILE_DIR, { recursive: true });
-      writeFileSync(join(PROFILE_DIR, 'page-200.cpuprofile'), JSON.stringify(profile));
-      console.log(`the page's CPU over the ${PODS}-pod changes (${join(PROFILE_DIR, 'page-200.cpuprofile')}):`);
-      for (const l of topSelf({ ...profile, samples: profile.samples ?? [], timeDeltas: profile.timeDeltas ?? [] }, 30))
-        console.log(`  ${l}`);
-    }
+    if (PROFILE_DIR) await stopProfile(page, PROFILE_DIR, 'page-200');
+    if (traceB && TRACE_DIR) writeTrace(await traceB.stop(), TRACE_DIR, 'page-200');
     const st = await stats(page);
     const drawn = Math.min(st.topologyRenders - before, st.topologyRenderMs.length);
     const renders = drawn > 0 ? st.topologyRenderMs.slice(-drawn) : [];
-    console.log(
-      `with 2 nodes and ${PODS} pods (${await page.locator('[data-testid="topology-svg"] *').count()} SVG elements), 20 links added in node1:`,
+    const elements = await page.evaluate(
+      () => document.querySelectorAll('[data-testid="topology-svg"] *').length,
+      null,
     );
+    console.log(`with 2 nodes and ${PODS} pods (${elements} SVG elements), 20 links added in node1:`);
     printHops(b);
     console.log(`  one topology update, arrival → frame: ${renders.length ? fmt(renders) : 'none drawn'}`);
     const worst = Math.max(pct(b.row, 95), pct(b.port, 95));
@@ -364,7 +467,9 @@ async function main() {
     console.log(`  renderer: ${st.diffsApplied} diffs applied, ${st.refetches} re-fetches after a gap`);
     await report(engine);
   } finally {
-    await s.close();
+    await page.close().catch(() => {});
+    await host.close().catch(() => {});
+    await engine.dispose().catch(() => {});
   }
 }
 

@@ -338,13 +338,13 @@ export function topSelf(profile: CpuProfile, n = 25): string[] {
   ];
 }
 
-interface CpuProfile {
+export interface CpuProfile {
   nodes: { id: number; callFrame: { functionName: string; url: string; lineNumber: number } }[];
   samples: number[];
   timeDeltas: number[];
 }
 
-interface TraceEvent {
+export interface TraceEvent {
   name: string;
   ph: string;
   ts: number;
@@ -355,7 +355,7 @@ interface TraceEvent {
 }
 
 /** Starts a Chromium trace of the timeline (what the Performance panel records). */
-function startTrace(b: BareChromium): { started: Promise<unknown>; stop(): Promise<TraceEvent[]> } {
+export function startTrace(b: BareChromium): { started: Promise<unknown>; stop(): Promise<TraceEvent[]> } {
   const events: TraceEvent[] = [];
   const onData = (p: { value: TraceEvent[] }) => events.push(...p.value);
   b.events.on('Tracing.dataCollected', onData);

@@ -3,7 +3,8 @@
 import { describe, expect, it } from 'vitest';
 import { withWorld } from '../../test/helpers.js';
 import { podTarget, WorldWatch } from './world-watch.js';
-import { targetKey } from './snapshot.js';
+import { targetKey, type NetSnapshot } from './snapshot.js';
+import type { NsChange } from './world-watch.js';
 
 /** The first `event` of the watch whose key is `key`, within ms. */
 function next(w: WorldWatch, event: 'added' | 'gone', key: string, ms = 3000): Promise<void> {
@@ -40,6 +41,44 @@ describe('WorldWatch', () => {
           await gone;
           expect(w.snapshots.has(key)).toBe(false);
         }
+      } finally {
+        await w.close();
+      }
+    }));
+
+  it('reports a veth pair made or deleted in one command as one change, both links in it', () =>
+    withWorld(1, async (world) => {
+      const w = await WorldWatch.start(world);
+      const node1 = { kind: 'node' as const, node: 'node1' };
+      const key = targetKey(node1);
+      const firstChange = () =>
+        new Promise<string[]>((resolve, reject) => {
+          const t = setTimeout(() => reject(new Error('no change within 3 s')), 3000);
+          const on = (c: NsChange) => {
+            if (c.key !== key) return;
+            const names = (s: NetSnapshot) => new Set(s.links.map((l) => l.name));
+            const [a, b] = [names(c.before), names(c.snapshot)];
+            const moved = [...b].filter((n) => !a.has(n)).concat([...a].filter((n) => !b.has(n)));
+            if (!moved.length) return; // a confirming read of something else
+            clearTimeout(t);
+            w.off('change', on);
+            resolve(moved.sort());
+          };
+          w.on('change', on);
+        });
+      try {
+        for (let i = 0; i < 3; i++) {
+          const made = firstChange();
+          await world.run(node1, ['ip', 'link', 'add', `cw${i}a`, 'type', 'veth', 'peer', 'name', `cw${i}b`]);
+          expect(await made).toEqual([`cw${i}a`, `cw${i}b`]);
+          const gone = firstChange();
+          await world.run(node1, ['ip', 'link', 'del', `cw${i}a`]);
+          expect(await gone).toEqual([`cw${i}a`, `cw${i}b`]);
+        }
+        // a link alone is reported at once, not held for a peer
+        const one = firstChange();
+        await world.run(node1, ['ip', 'link', 'add', 'cwbr', 'type', 'bridge']);
+        expect(await one).toEqual(['cwbr']);
       } finally {
         await w.close();
       }

@@ -89,6 +89,14 @@ function split(want: Want, demand: Demand): { now?: Want; later?: Want } {
 /** How long after a trigger died another is started. */
 const RESTART_MS = 300;
 
+/**
+ * A veth half whose peer is not there yet (`x@NONE`: the pair's first link made, or either one deleted) is
+ * held this long for its other half, so that the pair is one change: the halves come ~1 ms apart, and two
+ * diffs would cost the page a render and a frame before the second shows. Any other event reports at once.
+ */
+const PEER_WAIT_MS = 3;
+const PEERLESS = /^\d+: [^@:\s]+@NONE: /;
+
 /** A pod's namespace as the watch names it: pinned at /run/netns/<pin> on its node. */
 export const podTarget = (node: string, pin: string): Target & { kind: 'pod' } => ({
   kind: 'pod',
@@ -122,6 +130,11 @@ export class WorldWatch extends EventEmitter<{
   private readonly again = new Map<string, { want: Want; burstStart: number }>();
   /** performance.now() of the last change applied from an event's text, per namespace. */
   private readonly textAt = new Map<string, number>();
+  /** Per namespace: link events applied but not yet reported (a veth half waiting for its peer), from this snapshot. */
+  private readonly appliedBurst = new Map<
+    string,
+    { before: NetSnapshot; tables: Set<TableName>; firstEventAt: number; timer: NodeJS.Timeout }
+  >();
   /** Per node: nsid → pin name, from the node's `ip netns list-id`. */
   private readonly nsidPins = new Map<string, Map<number, string>>();
   /** Hand-made namespaces waiting to be checked for an nsid, by key. */
@@ -321,8 +334,36 @@ export class WorldWatch extends EventEmitter<{
     this.applied++;
     this.snapshots.set(key, snapshot);
     this.textAt.set(key, performance.now());
-    this.emit('change', { key, target: before.target, before, snapshot, tables, firstEventAt: at });
+    const burst = this.appliedBurst.get(key);
+    if (burst) for (const t of tables) burst.tables.add(t);
+    else
+      this.appliedBurst.set(key, {
+        before,
+        tables: new Set(tables),
+        firstEventAt: at,
+        timer: setTimeout(() => this.reportApplied(key), PEER_WAIT_MS),
+      });
+    if (!PEERLESS.test(e.lines[0]!)) this.reportApplied(key);
     return true;
+  }
+
+  /** Reports the link events applied since the burst began, as one change (before any later change of the namespace). */
+  private reportApplied(key: string): void {
+    const burst = this.appliedBurst.get(key);
+    if (!burst) return;
+    clearTimeout(burst.timer);
+    this.appliedBurst.delete(key);
+    const snapshot = this.snapshots.get(key);
+    if (!snapshot || this.closed) return;
+    const tables = TABLE_NAMES.filter((t) => burst.tables.has(t));
+    this.emit('change', {
+      key,
+      target: snapshot.target,
+      before: burst.before,
+      snapshot,
+      tables,
+      firstEventAt: burst.firstEventAt,
+    });
   }
 
   private nodeKnowsNsid(node: string, nsid: number): boolean {
@@ -435,6 +476,7 @@ export class WorldWatch extends EventEmitter<{
         this.dirty(key, target, firstEventAt, want);
         return;
       }
+      this.reportApplied(key);
       this.snapshots.set(key, snap);
       if (target.kind === 'node' && (all || want.has('links'))) this.learnNsids(target.node, snap);
       if (!before) {
@@ -588,6 +630,8 @@ export class WorldWatch extends EventEmitter<{
       clearTimeout(this.unheard.get(key));
       this.unheard.delete(key);
       this.textAt.delete(key);
+      clearTimeout(this.appliedBurst.get(key)?.timer);
+      this.appliedBurst.delete(key);
       this.stopTrigger(key);
       this.emit('gone', { key, target: s.target });
     }
@@ -681,6 +725,8 @@ export class WorldWatch extends EventEmitter<{
     this.pending.clear();
     for (const t of this.unheard.values()) clearTimeout(t);
     this.unheard.clear();
+    for (const b of this.appliedBurst.values()) clearTimeout(b.timer);
+    this.appliedBurst.clear();
     for (const t of this.triggers) t.process.kill(15);
     await Promise.all(this.triggers.map((t) => t.process.exited));
     // queued reads see `closed` and reject at once
