@@ -250,7 +250,12 @@ export async function floodOnce(d: Driver, marker: number): Promise<Flood> {
       type Loaf = PerformanceEntry & {
         renderStart: number;
         styleAndLayoutStart: number;
-        scripts: { invoker: string; duration: number }[];
+        scripts: {
+          invoker: string;
+          duration: number;
+          sourceFunctionName: string;
+          forcedStyleAndLayoutDuration: number;
+        }[];
       };
       new PerformanceObserver((l) =>
         (l.getEntries() as Loaf[]).forEach((e) => {
@@ -259,7 +264,10 @@ export async function floodOnce(d: Driver, marker: number): Promise<Flood> {
           const render = e.renderStart ? end - e.renderStart : 0;
           const scripts = e.scripts
             .filter((x) => x.duration >= 5)
-            .map((x) => `${x.invoker.slice(0, 40)} ${Math.round(x.duration)}`)
+            .map(
+              (x) =>
+                `${x.invoker.slice(0, 40)}${x.sourceFunctionName ? ` (${x.sourceFunctionName})` : ''} ${Math.round(x.duration)}${x.forcedStyleAndLayoutDuration >= 5 ? `, forced layout ${Math.round(x.forcedStyleAndLayoutDuration)}` : ''}`,
+            )
             .join(', ');
           w.__why.push(`${Math.round(e.duration)} ms: rendering ${Math.round(render)} [${scripts}]`);
         }),

@@ -9,15 +9,19 @@
 // QUIET_MS the held screen is drawn at once. A program that uses mode 2026 itself is left alone.
 import type { Terminal } from '@xterm/xterm';
 
-/** Bytes per xterm write (a quarter of a flood's transport frame): parsing 64 KiB takes a few ms, never a stall. */
-export const WRITE_PIECE = 64 * 1024;
+/**
+ * Bytes per xterm write. xterm yields to the browser between writes once 12 ms have passed, so a piece
+ * bounds a stall: 16 KiB parse in under a millisecond warm, and in tens while xterm's parser is still
+ * cold (the first flood of a page: 64 KiB pieces made frames of 100 ms there).
+ */
+export const WRITE_PIECE = 16 * 1024;
 /** How long the screen is held during a flood before one frame shows it (a tenth of a second). */
 export const HOLD_MS = 250;
 /** A flood: this much output within FLOOD_WINDOW_MS (about 2.5 MB/s — far faster than anyone reads). */
 const FLOOD_BYTES = 256 * 1024;
 const FLOOD_WINDOW_MS = 100;
 /** Bytes waiting for xterm that make a flood even below FLOOD_BYTES' rate: drawing more would only slow it. */
-const BACKLOG_BYTES = 2 * WRITE_PIECE;
+const BACKLOG_BYTES = 128 * 1024;
 /** Output that pauses this long ends the flood: what was held is drawn at once. */
 const QUIET_MS = 30;
 /** A released hold waits at most this long for its frame (a hidden page draws none). */
