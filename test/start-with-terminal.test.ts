@@ -1,6 +1,7 @@
 // Free play's "Start world" asks for node1's terminal right behind world.start (issue #18's start path):
-// the engine holds that request until the world runs and answers it with the shell it started on node1
-// the moment createWorld returned. Real world, real pty; nothing timed.
+// the engine holds that request until the nodes exist and answers it with the shell it started on node1
+// then, while the world is still being wired (its configs, the runtime): the prompt need not wait for
+// them, and the terminal works before the world is reported running. Real world, real pty; nothing timed.
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -43,7 +44,7 @@ async function until(what: string, ok: () => boolean, ms = 20_000): Promise<void
 }
 
 describe('a terminal asked for with the world start', () => {
-  it("is held until the world runs, then answered with node1's shell started ahead, in node1", async () => {
+  it("is held until the nodes exist, then answered with node1's shell started ahead, in node1, before the world runs", async () => {
     const e = engine();
     const { seen, text } = record(e);
     try {
@@ -54,13 +55,17 @@ describe('a terminal asked for with the world start', () => {
       void started.then(() => order.push('start answered'));
       const term = await opened;
       order.push('open answered');
-      expect((await started).state).toBe('running');
-      expect(order).toEqual(['start answered', 'open answered']);
-      expect(seen).toContain('world running (shells ahead: node1)');
-      // node1's shell was started ahead before the world was reported running (while its configs were
-      // written), and the request took it: it runs in node1 at the size asked
+      // answered while the world is still starting: the shell it hands over works already
+      expect((await e.api['world.status']({})).state).toBe('starting');
       const svc = (e.session as unknown as { terminals: TerminalService }).terminals;
       const pid = svc.pid(term.id);
+      await e.api['terminal.resize']({ id: term.id, cols: 100, rows: 30 });
+      expect((await started).state).toBe('running');
+      expect(order).toEqual(['open answered', 'start answered']);
+      expect(seen[0]).toBe('world starting');
+      expect(seen.filter((x) => x.startsWith('world running'))).toHaveLength(1);
+      // node1's shell was started ahead once the nodes existed, and the request took it: it runs in
+      // node1 at the size asked
       expect(readFileSync(`/proc/${pid}/cmdline`, 'utf8')).toMatch(/pty-exec\0/);
       await until('node1 prompt', () => text(term.id).endsWith('root@node1:/# '));
       await e.api['terminal.input']({ id: term.id, data: 'hostname; stty size\r' });

@@ -56,6 +56,15 @@ type SessionMethods =
   | 'path.follow';
 
 /** The session itself: world, pods and terminals; the other parts of the contract attach to it. */
+/** A world's start under way: cancelled by whom, and in free play, when its nodes (and node1's shell) are up. */
+interface Starting {
+  world?: World;
+  cancelledBy?: string;
+  nodesUp?: Promise<void>;
+  /** The nodes exist and the terminal host is made: a node's terminal may open before the world runs. */
+  terminalsReady?: boolean;
+}
+
 export class LabService
   extends EventEmitter<{ event: [EventName, unknown] }>
   implements Pick<PodnetApi, SessionMethods>
@@ -82,7 +91,7 @@ export class LabService
   /** Serialises world start/stop/reset: one at a time. */
   private lifecycle: Promise<unknown> = Promise.resolve();
   /** The start under way (a lab's world being built and prepared), which a stop, reset or dispose cancels. */
-  private starting: { world?: World; cancelledBy?: string } | undefined;
+  private starting: Starting | undefined;
   /**
    * The parts' attach to the running world. The world is reported running (terminals and pods work)
    * without waiting for it; a part's requests wait for it (partsAttached), and so does a stop.
@@ -259,7 +268,9 @@ export class LabService
     const progress = (done: number, step: string) =>
       this.emitEvent('world.progress', { task: 'world.start', step, done, total });
     let made: World | undefined;
-    const starting: { world?: World; cancelledBy?: string } = {};
+    const starting: Starting = {};
+    let shellsUp = () => {};
+    if (!spec) starting.nodesUp = new Promise<void>((r) => (shellsUp = r));
     this.starting = starting;
     try {
       progress(0, `creating the sandbox and ${nodes} node${nodes > 1 ? 's' : ''}`);
@@ -269,6 +280,8 @@ export class LabService
       const onNodesUp = (w: World) => {
         made = w; // a start that fails from here on ends the shell with the world
         this.terminalsOf(w).prepare?.([...w.nodes.keys()].slice(0, 1));
+        starting.terminalsReady = true;
+        shellsUp();
       };
       const world = (made = await createWorld({
         nodes: spec?.nodes ?? nodes,
@@ -549,7 +562,9 @@ export class LabService
   }
 
   private term<T>(fn: (t: TerminalHost) => T): T {
-    const { terminals } = this.requireWorld();
+    // a node's terminal works from the moment the nodes exist in a free-play start (see terminal.open)
+    const early = this.state !== 'running' && this.starting?.terminalsReady ? this.terminals : undefined;
+    const terminals = early ?? this.requireWorld().terminals;
     try {
       return fn(terminals);
     } catch (e) {
@@ -559,8 +574,14 @@ export class LabService
 
   async ['terminal.open'](p: Params<'terminal.open'>) {
     // asked for with a world's start (free play opens node1's right behind it, maybe in the same socket
-    // read, before the start has begun): opened once the start, or whatever is under way, is done
-    if (this.state !== 'running') await this.lifecycle;
+    // read, before the start has begun): a node's opens once the nodes exist (its shell was started then,
+    // and the prompt need not wait for the configs and the status), anything else once the start is done
+    if (this.state !== 'running') {
+      // a start in this same socket read has begun by then (its first wait is createWorld's I/O)
+      await new Promise((r) => setImmediate(r));
+      const nodesUp = p.target.kind === 'node' ? this.starting?.nodesUp : undefined;
+      await (nodesUp ? Promise.race([nodesUp, this.lifecycle]) : this.lifecycle);
+    }
     return this.term((t) => t.open(p.target, p.cols, p.rows));
   }
   async ['terminal.input'](p: { id: string; data: string }) {
