@@ -11,6 +11,7 @@ import { ChangeTrigger } from './change-trigger.js';
 import { evaluateChecks, resolveNs, type CheckContext, type CheckResult } from './checks.js';
 import { formatLintError, type Lab } from './format.js';
 import { LAB_FILE, lintLab } from './loader.js';
+import { LintCache } from './lint-cache.js';
 import { ProgressStore, type LabProgress } from './progress.js';
 import { answerOf, applySolution, fastForward, runBlock, sameAnswer } from './runner.js';
 import { worldSpecOf } from './lab-world.js';
@@ -88,6 +89,8 @@ export class LabsPart implements SessionPart {
     return list;
   }
 
+  private readonly linted = new LintCache();
+
   /** The labs folder's watch, from the first lab.list on: a lab added, removed or edited is pushed as lab.catalogue. */
   private shelf: { watchers: Map<string, FSWatcher>; last: string; timer?: NodeJS.Timeout } | undefined;
 
@@ -151,7 +154,7 @@ export class LabsPart implements SessionPart {
       .map((d) => d.name)
       .sort();
     return ids.map((id) => {
-      const { lab, errors } = lintLab(join(this.labsDir, id));
+      const { lab, errors } = this.linted.lint(join(this.labsDir, id));
       const loaded = this.store.load(id);
       const p = loaded.progress;
       const base = {
