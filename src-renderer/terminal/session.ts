@@ -11,7 +11,6 @@ import type { PodnetClient } from '../../src-main/api/client.ts';
 import type { TerminalInfo, TerminalTarget } from '../../src-main/api/contract.ts';
 import { AckCounter, FlowControl } from '../../src-main/terminal/flow-control.ts';
 import type { TabState, ThemeName } from '../state/store.ts';
-import { warmParserWhenIdle } from './parser-warm-up.ts';
 import { OutputPacer } from './output-pacer.ts';
 import { searchDecorations, xtermTheme } from './xterm-theme.ts';
 
@@ -346,7 +345,6 @@ export class TerminalSession {
     this.sentSize = { cols: this.term.cols, rows: this.term.rows };
     this.deps.changed(this);
     this.deps.bound(this);
-    warmParserWhenIdle();
   }
 
   /**
