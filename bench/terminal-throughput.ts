@@ -143,9 +143,9 @@ async function main() {
       });
       await floorPage.close();
       // "Start world" → prompt again, interleaved with the engine's own world start (load falls on both alike)
-      note('"Start world" → node1 prompt ×3, interleaved with createWorld…');
+      note('"Start world" → node1 prompt ×4, interleaved with createWorld…');
       await b.navigate(h.host.url);
-      for (let i = 0; i < 3; i++) {
+      for (let i = 0; i < 4; i++) {
         await h.engine.api['world.stop']({});
         // no tab left from the last round: the next terminal is a new one
         await b.evaluate(async () => {
@@ -166,7 +166,7 @@ async function main() {
 
   engineStarts.push(await engineWorldStart());
   const engineStart = median(engineStarts);
-  // the flood's own start counts too: four rounds of the app, five of the engine
+  // the flood's own start counts too: five rounds of the app (an odd count: one median), six of the engine
   const rounds = [
     {
       toPrompt: run.toPrompt,
@@ -252,7 +252,7 @@ async function main() {
     row(
       run.opened === 'with the start'
         ? 'a new terminal: request → first prompt (node1, asked with the start)'
-        : 'a new terminal: request → first prompt (node1, median of 4)',
+        : 'a new terminal: request → first prompt (node1, median of 5)',
       ms(app.firstPrompt),
       '',
       '',
