@@ -128,16 +128,26 @@ async function instrument(s: Session): Promise<Map<PageHop, Waits>> {
         });
       }
     };
-    const stamp = () => {
-      const t = at();
-      for (const tr of document.querySelectorAll<HTMLElement>('[data-testid="nv-table-links"] tr[data-name^="bn"]')) {
-        const name = tr.dataset.name!;
-        if (w.__nvSeen[`row|${name}`]) continue;
+    // only what the mutations added is looked at: a query of the whole document on every mutation of the
+    // page (the flashes' overlays, the terminal's rows) loaded the main thread it measures
+    const ROW = '[data-testid="nv-table-links"] tr[data-name^="bn"]';
+    const PORT = '[data-testid^="topo-port-node:node1|bn"]';
+    const seen = (el: Element, t: number) => {
+      if (el.matches(ROW)) {
+        const name = (el as HTMLElement).dataset.name!;
+        if (w.__nvSeen[`row|${name}`]) return;
         once('row', name, t);
         requestAnimationFrame(() => once('rowFrame', name));
-      }
-      for (const g of document.querySelectorAll<SVGGElement>('[data-testid^="topo-port-node:node1|bn"]'))
-        once('port', g.dataset.testid!.split('|')[1]!, t);
+      } else if (el.matches(PORT)) once('port', (el as SVGGElement).dataset.testid!.split('|')[1]!, t);
+    };
+    const stamp = (records: MutationRecord[]) => {
+      const t = at();
+      for (const r of records)
+        for (const n of r.addedNodes) {
+          if (!(n instanceof Element)) continue;
+          seen(n, t);
+          if (n.firstElementChild) for (const el of n.querySelectorAll(`${ROW}, ${PORT}`)) seen(el, t);
+        }
     };
     addEventListener('DOMContentLoaded', () =>
       new MutationObserver(stamp).observe(document.body, { childList: true, subtree: true }),
