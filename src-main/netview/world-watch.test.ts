@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { withWorld } from '../../test/helpers.js';
 import { podTarget, WorldWatch } from './world-watch.js';
-import { targetKey, type NetSnapshot } from './snapshot.js';
+import { readNamespace, targetKey, type Link, type NetSnapshot } from './snapshot.js';
 import type { NsChange } from './world-watch.js';
 
 /** The first `event` of the watch whose key is `key`, within ms. */
@@ -71,6 +71,9 @@ describe('WorldWatch', () => {
           const made = firstChange();
           await world.run(node1, ['ip', 'link', 'add', `cw${i}a`, 'type', 'veth', 'peer', 'name', `cw${i}b`]);
           expect(await made).toEqual([`cw${i}a`, `cw${i}b`]);
+          // both rows as ip -json reads them, before any read: each names its peer, both M-DOWN
+          const pair = (links: Link[]) => links.filter((l) => l.name.startsWith(`cw${i}`));
+          expect(pair(w.snapshots.get(key)!.links)).toEqual(pair((await readNamespace(world, node1)).links));
           const gone = firstChange();
           await world.run(node1, ['ip', 'link', 'del', `cw${i}a`]);
           expect(await gone).toEqual([`cw${i}a`, `cw${i}b`]);

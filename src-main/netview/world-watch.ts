@@ -328,7 +328,18 @@ export class WorldWatch extends EventEmitter<{
     } else {
       const link = parseLinkEvent(e, (name) => before.links.find((l) => l.name === name)?.index);
       if (!link) return false;
-      snapshot = { ...before, at: Date.now(), links: withLink(before.links, link) };
+      let links = withLink(before.links, link);
+      // a veth pair's first half was printed before its peer existed (`b@NONE`); the second names it
+      // (`a@b`), so the first names the second as ip -json reads it then: its peer, and M-DOWN while
+      // that peer is not up (ip's flag for a linked device that is down). No event says so for the first.
+      const peer =
+        link.kind === 'veth' && link.netnsId === undefined ? links.find((l) => l.index === link.peerIndex) : undefined;
+      if (peer?.kind === 'veth' && peer.peerIndex === undefined && peer.netnsId === undefined) {
+        const flags = peer.flags.filter((f) => f !== 'M-DOWN');
+        if (!link.flags.includes('UP')) flags.push('M-DOWN');
+        links = withLink(links, { ...peer, peerIndex: link.index, flags });
+      }
+      snapshot = { ...before, at: Date.now(), links };
       tables = ['links'];
     }
     this.applied++;
