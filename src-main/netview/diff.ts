@@ -26,14 +26,28 @@ export const keys = {
   fdb: (f: Fdb) => `${f.dev}|${f.mac}|${f.vlan ?? ''}|${f.dst ?? ''}`,
 } as const;
 
-/** JSON with sorted keys, so two rows built in a different key order still compare equal. */
+/**
+ * JSON with sorted keys, so two rows built in a different key order still compare equal. Kept per row
+ * object (rows are never changed in place, a change is a new row): a row that outlives a change is
+ * written once, not on every diff of its namespace (a node of 100 pods: hundreds of rows a table).
+ */
+const canonicalOf = new WeakMap<object, string>();
 function canonical(v: unknown): string {
-  return JSON.stringify(v, (_k, x: unknown) =>
+  if (v && typeof v === 'object') {
+    const known = canonicalOf.get(v);
+    if (known !== undefined) return known;
+  }
+  const text = JSON.stringify(v, (_k, x: unknown) =>
     x && typeof x === 'object' && !Array.isArray(x)
       ? Object.fromEntries(Object.entries(x).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
       : x,
   );
+  if (v && typeof v === 'object') canonicalOf.set(v, text);
+  return text;
 }
+
+/** The same row, or one that says the same. */
+const sameRow = (a: unknown, b: unknown) => a === b || canonical(a) === canonical(b);
 
 /** Rows by key; a key seen again gets an ordinal suffix, so duplicates are never silently merged. */
 function index<T>(rows: T[], key: (r: T) => string): Map<string, T> {
@@ -54,7 +68,7 @@ export function diffRows<T>(before: T[], after: T[], key: (r: T) => string): Row
   for (const [k, r] of b) {
     const old = a.get(k);
     if (old === undefined) out.added.push(r);
-    else if (canonical(old) !== canonical(r)) out.changed.push({ before: old, after: r });
+    else if (!sameRow(old, r)) out.changed.push({ before: old, after: r });
   }
   for (const [k, r] of a) if (!b.has(k)) out.removed.push(r);
   return out;
@@ -117,7 +131,7 @@ function keyedRowDiff<T>(before: T[], after: T[], key: (r: T) => string): KeyedT
   for (const [k, row] of b) {
     const old = a.get(k);
     if (old === undefined) out.added.push({ key: k, row });
-    else if (canonical(old) !== canonical(row)) out.changed.push({ key: k, row });
+    else if (!sameRow(old, row)) out.changed.push({ key: k, row });
   }
   for (const k of a.keys()) if (!b.has(k)) out.removed.push(k);
   return out;

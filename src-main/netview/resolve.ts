@@ -35,7 +35,12 @@ export class Topology {
   /** The other end of a veth, in whichever namespace of the set it lives. */
   peerOf(target: Target, ifname: string): LinkRef | undefined {
     const l = this.link(target, ifname);
-    return l && this.peers.get(refKey(targetKey(target), l.index));
+    return l && this.peerOfIndex(target, l.index);
+  }
+
+  /** The same, for a link of the target's that the caller holds (no lookup by name). */
+  peerOfIndex(target: Target, index: number): LinkRef | undefined {
+    return this.peers.get(refKey(targetKey(target), index));
   }
 
   /** The bridge (or other master) a port is enslaved to, in the port's namespace. */
@@ -59,16 +64,26 @@ export class Topology {
   }
 
   /** Names from `ip netns list-id` are pins in /run/netns, which a node and its pods share. */
+  /** Per namespace, the namespaces its nsids stand for (the nsid maps' values, kept for lookups). */
+  private readonly nsidNamed = new Map<string, Set<string>>();
+
+  private setNsid(key: string, nsid: number, to: string): void {
+    this.nsidMap.get(key)!.set(nsid, to);
+    const named = this.nsidNamed.get(key);
+    if (named) named.add(to);
+    else this.nsidNamed.set(key, new Set([to]));
+  }
+
   private seedNamedNsids(): void {
+    // pods by node and pin, once: a lookup per named nsid went through every namespace (200 pods: 40,000)
+    const pods = new Map<string, string>();
+    for (const [k, p] of this.snaps)
+      if (p.target.kind === 'pod') pods.set(`${p.target.node}|${p.target.netns.split('/').pop()}`, k);
     for (const [k, s] of this.snaps) {
       if (s.target.kind === 'sandbox') continue;
-      const node = s.target.node;
       for (const { nsid, name } of s.nsids) {
-        if (!name) continue;
-        const pod = [...this.snaps.values()].find(
-          (p) => p.target.kind === 'pod' && p.target.node === node && p.target.netns.split('/').pop() === name,
-        );
-        if (pod) this.nsidMap.get(k)!.set(nsid, targetKey(pod.target));
+        const pod = name ? pods.get(`${s.target.node}|${name}`) : undefined;
+        if (pod) this.setNsid(k, nsid, pod);
       }
     }
   }
@@ -84,15 +99,15 @@ export class Topology {
       this.peers.set(refKey(a.key, a.link.index), { target: b.snap.target, link: b.link });
       this.peers.set(refKey(b.key, b.link.index), { target: a.snap.target, link: a.link });
       paired.add(refKey(a.key, a.link.index)).add(refKey(b.key, b.link.index));
-      if (a.link.netnsId !== undefined) this.nsidMap.get(a.key)!.set(a.link.netnsId, b.key);
-      if (b.link.netnsId !== undefined) this.nsidMap.get(b.key)!.set(b.link.netnsId, a.key);
+      if (a.link.netnsId !== undefined) this.setNsid(a.key, a.link.netnsId, b.key);
+      if (b.link.netnsId !== undefined) this.setNsid(b.key, b.link.netnsId, a.key);
     };
     // Each nsid maps to one namespace and each namespace has one nsid: a side's known map must agree.
     const fits = (from: Veth, nsid: number, to: string) => {
       const m = this.nsidMap.get(from.key)!;
       const known = m.get(nsid);
       if (known !== undefined) return known === to;
-      return ![...m.values()].includes(to);
+      return !this.nsidNamed.get(from.key)?.has(to);
     };
     // only a veth whose index is a's peerIndex and whose peerIndex is a's index can be a's peer
     const byEnds = new Map<string, Veth[]>();

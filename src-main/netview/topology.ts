@@ -26,8 +26,15 @@ export function buildTopology(spaces: NamedSnapshot[], seq: number, at = Date.no
   const idOf = new Map(sorted.map((s) => [targetKey(s.snapshot.target), s.id]));
   const namespaces: TopoNamespace[] = sorted.map((s) => {
     const t: Target = s.snapshot.target;
+    // each link's addresses, grouped once (a node with 100 pods has ~100 links and ~100 addresses)
+    const addrsOf = new Map<string, string[]>();
+    for (const a of s.snapshot.addrs) {
+      const list = addrsOf.get(a.ifname);
+      if (list) list.push(`${a.local}/${a.prefixlen}`);
+      else addrsOf.set(a.ifname, [`${a.local}/${a.prefixlen}`]);
+    }
     const links = s.snapshot.links.map((l): TopoLink => {
-      const peer = l.kind === 'veth' ? topo.peerOf(t, l.name) : undefined;
+      const peer = l.kind === 'veth' ? topo.peerOfIndex(t, l.index) : undefined;
       const peerId = peer && idOf.get(targetKey(peer.target));
       return {
         index: l.index,
@@ -37,7 +44,7 @@ export function buildTopology(spaces: NamedSnapshot[], seq: number, at = Date.no
         ...(l.kind ? { kind: l.kind } : {}),
         ...(l.mac ? { mac: l.mac } : {}),
         ...(l.master ? { master: l.master } : {}),
-        addrs: s.snapshot.addrs.filter((a) => a.ifname === l.name).map((a) => `${a.local}/${a.prefixlen}`),
+        addrs: addrsOf.get(l.name) ?? [],
         ...(peer && peerId ? { peer: { ns: peerId, name: peer.link.name, index: peer.link.index } } : {}),
         ...(l.vxlan ? { vxlan: l.vxlan } : {}),
       };

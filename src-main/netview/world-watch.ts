@@ -90,11 +90,12 @@ function split(want: Want, demand: Demand): { now?: Want; later?: Want } {
 const RESTART_MS = 300;
 
 /**
- * A veth half whose peer is not there yet (`x@NONE`: the pair's first link made, or either one deleted) is
- * held this long for its other half, so that the pair is one change: the halves come ~1 ms apart, and two
- * diffs would cost the page a render and a frame before the second shows. Any other event reports at once.
+ * A veth pair made or deleted in one command is one change: the halves' lines come ~1 ms apart, and two
+ * diffs would cost the page a render and a frame before the second shows. The half that comes first is
+ * held for the other (made: it prints `b@NONE`, its peer not there yet; deleted: its peer still is), up
+ * to this long; the other half reports both at once. Any other link event is reported at once.
  */
-const PEER_WAIT_MS = 3;
+const PEER_WAIT_MS = 20;
 const PEERLESS = /^\d+: [^@:\s]+@NONE: /;
 
 /** A pod's namespace as the watch names it: pinned at /run/netns/<pin> on its node. */
@@ -354,8 +355,20 @@ export class WorldWatch extends EventEmitter<{
         firstEventAt: at,
         timer: setTimeout(() => this.reportApplied(key), PEER_WAIT_MS),
       });
-    if (!PEERLESS.test(e.lines[0]!)) this.reportApplied(key);
+    if (!this.halfOfPair(e, before, snapshot)) this.reportApplied(key);
     return true;
+  }
+
+  /** The first half of a veth pair made or deleted, whose other half's event is still to come. */
+  private halfOfPair(e: MonitorEvent, before: NetSnapshot, after: NetSnapshot): boolean {
+    if (!e.deleted) return PEERLESS.test(e.lines[0]!);
+    const gone = before.links.find((l) => l.index === linkOf(e)?.index);
+    return (
+      gone?.kind === 'veth' &&
+      gone.netnsId === undefined &&
+      gone.peerIndex !== undefined &&
+      after.links.some((l) => l.index === gone.peerIndex)
+    );
   }
 
   /** Reports the link events applied since the burst began, as one change (before any later change of the namespace). */
