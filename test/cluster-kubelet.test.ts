@@ -74,13 +74,15 @@ kubectl wait --for=condition=Ready pod/web --timeout=90s
 mark web-ready; kubectl get pod web --no-headers
 mark tcp-wait; kubectl wait --for=condition=Ready pod/tcp --timeout=5s >/dev/null 2>&1; echo "tcp ready: $?"
 waitfor "kubectl get pod tcp -o jsonpath='{.status.containerStatuses[?(@.name==\"open\")].ready}' | grep -q true"
-waitfor "kubectl get events --field-selector involvedObject.name=tcp | grep -q Unhealthy"
+# the open container's probe may fail too before its server listens (8080): wait for the closed port's event
+waitfor "kubectl get events --field-selector involvedObject.name=tcp,reason=Unhealthy -o jsonpath='{range .items[*]}{.message}{\"\\n\"}{end}' | grep -q ':8082: '"
 mark tcp; kubectl get pod tcp -o jsonpath='{range .status.containerStatuses[*]}{.name}={.ready} {end}'; echo
-kubectl get events --field-selector involvedObject.name=tcp,reason=Unhealthy -o jsonpath='{.items[0].type} {.items[0].message}'; echo
+kubectl get events --field-selector involvedObject.name=tcp,reason=Unhealthy -o jsonpath='{range .items[*]}{.type} {.message}{"\n"}{end}' | grep ':8082: ' | head -n 1
 waitfor "kubectl get pod exec -o jsonpath='{.status.containerStatuses[?(@.name==\"good\")].ready}' | grep -q true"
-waitfor "kubectl get events --field-selector involvedObject.name=exec | grep -q Unhealthy"
+# the good container's probe may fail too before its file is written: wait for the bad one's event
+waitfor "kubectl get events --field-selector involvedObject.name=exec,reason=Unhealthy -o jsonpath='{range .items[*]}{.message}{\"\\n\"}{end}' | grep -q /nonexistent"
 mark exec; kubectl get pod exec --no-headers
-kubectl get events --field-selector involvedObject.name=exec,reason=Unhealthy -o jsonpath='{.items[0].message}'; echo
+kubectl get events --field-selector involvedObject.name=exec,reason=Unhealthy -o jsonpath='{range .items[*]}{.message}{"\n"}{end}' | grep /nonexistent | head -n 1
 mark logs; kubectl logs exec -c good
 mark tail; kubectl logs exec -c good --tail 1
 mark no-container; kubectl get --raw /api/v1/namespaces/default/pods/exec/log 2>&1; echo "exit $?"
