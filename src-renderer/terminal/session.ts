@@ -44,6 +44,15 @@ export function titleOf(target: TerminalTarget): string {
 const clamp = (n: number, lo: number, hi: number) => Math.max(lo, Math.min(hi, n));
 
 let webglVerdict: boolean | undefined;
+
+/**
+ * Asks whether WebGL is drawn by a GPU while the page is idle after it loads: the question makes a WebGL
+ * context (10–30 ms the first time), and the first terminal would otherwise ask it while it is built.
+ */
+export function askWebglWhenIdle(): void {
+  if (typeof requestIdleCallback === 'function') requestIdleCallback(() => void hardwareWebgl(), { timeout: 2000 });
+}
+
 /** Whether WebGL here is drawn by a GPU, asked once. */
 function hardwareWebgl(): boolean {
   if (webglVerdict !== undefined) return webglVerdict;
