@@ -18,6 +18,7 @@ import type { Target, WorldProcess } from '../src-main/world/world.js';
 import { startHost } from '../test/e2e/harness.js';
 import { launchBareChromium, type BareChromium } from './bare-chromium.js';
 import { startTrace, topSelf, traceSelf, type CpuProfile, type TraceEvent } from './terminal-flood.js';
+import { argOf as arg } from './args.js';
 
 /**
  * The engine, its browser host and the page in a Chromium with no driver attached but a bare DevTools
@@ -32,7 +33,6 @@ interface Session {
 
 const SHOTS = join(import.meta.dirname, '../screenshots');
 const CHANGES = Number(process.env.NV_CHANGES ?? 50);
-const arg = (name: string) => (process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1] : undefined);
 const PROFILE_DIR = arg('--profile');
 /** --trace DIR: a Chromium trace of the page over each part's changes, and its main thread's self time by event. */
 const TRACE_DIR = arg('--trace');

@@ -16,6 +16,7 @@ import { TerminalService } from '../src-main/terminal/terminal-service.js';
 import { createWorld, type WorldStartTimes } from '../src-main/world/world.js';
 import { launchBareChromium } from './bare-chromium.js';
 import { bareDriver, hostFrom, startToPrompt } from './terminal-flood.js';
+import { argOf as arg } from './args.js';
 
 const ROOT =
   [join(import.meta.dirname, '..', '..'), join(import.meta.dirname, '..')].find((d) => !d.endsWith('/out')) ??
@@ -174,10 +175,6 @@ export async function appStart(rounds: number, builds: { name: string; out: stri
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const f = (n: number) => n.toFixed(0);
-  const arg = (name: string) => {
-    const i = process.argv.indexOf(name);
-    return i > 0 ? process.argv[i + 1] : undefined;
-  };
   const builds = [{ name: 'this build', out: join(import.meta.dirname, '..') }];
   const ab = arg('--ab');
   if (ab) builds.push({ name: `A/B ${ab}`, out: resolve(ab) });

@@ -16,6 +16,7 @@ import type { Engine } from '../src-main/engine/engine.js';
 import type { WebHost } from '../src-main/web/server.js';
 import { launchBareChromium, type BareChromium } from './bare-chromium.js';
 import { xtermFloor } from './xterm-floor.js';
+import { argOf as arg } from './args.js';
 
 export const MB = 50;
 export const BYTES = MB * 1024 * 1024;
@@ -428,10 +429,6 @@ export async function hostFrom(outDir: string): Promise<{ engine: Engine; host: 
 }
 
 const note = (what: string) => process.stderr.write(`[flood] ${what}\n`);
-const arg = (name: string) => {
-  const i = process.argv.indexOf(name);
-  return i > 0 ? process.argv[i + 1] : undefined;
-};
 
 async function main() {
   const rounds = Number(arg('--rounds') ?? 3);

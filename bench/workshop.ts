@@ -22,13 +22,13 @@ import { buildWorld } from '../src-main/session/world-spec.js';
 import { readStat, worldProcesses } from '../src-main/world/memory-watch.js';
 import { startWorkshop, type Workshop } from '../src-main/workshop/workshop-server.js';
 import { RENDERER } from '../test/e2e/harness.js';
+import { argOf as arg } from './args.js';
 
 const ROOT =
   [join(import.meta.dirname, '..', '..'), join(import.meta.dirname, '..')].find((d) => !d.endsWith('/out')) ??
   join(import.meta.dirname, '../..');
 const LAB_ID = '10-vxlan-overlay';
 const STEPS = 3;
-const arg = (name: string) => (process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1] : undefined);
 const KS = (arg('--k') ?? '1,10').split(',').map(Number);
 const PROFILE = process.argv.includes('--profile');
 const MiB = 1024 ** 2;

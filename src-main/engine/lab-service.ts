@@ -55,7 +55,6 @@ type SessionMethods =
   | `terminal.${'open' | 'input' | 'resize' | 'ack' | 'close' | 'list' | 'scrollback'}`
   | 'path.follow';
 
-/** The session itself: world, pods and terminals; the other parts of the contract attach to it. */
 /** A world's start under way: cancelled by whom, and in free play, when its nodes (and node1's shell) are up. */
 interface Starting {
   world?: World;
@@ -65,6 +64,7 @@ interface Starting {
   terminalsReady?: boolean;
 }
 
+/** The session itself: world, pods and terminals; the other parts of the contract attach to it. */
 export class LabService
   extends EventEmitter<{ event: [EventName, unknown] }>
   implements Pick<PodnetApi, SessionMethods>

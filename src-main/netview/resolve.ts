@@ -21,6 +21,8 @@ export class Topology {
   private readonly snaps = new Map<string, NetSnapshot>();
   /** For each namespace: its nsid → the namespace (key) it was found to mean. */
   readonly nsidMap = new Map<string, Map<number, string>>();
+  /** Per namespace, the namespaces its nsids stand for (nsidMap's values, kept for lookups: setNsid). */
+  private readonly nsidNamed = new Map<string, Set<string>>();
   private readonly peers = new Map<string, LinkRef>();
 
   constructor(snapshots: NetSnapshot[]) {
@@ -63,10 +65,6 @@ export class Topology {
     return this.snaps.get(targetKey(target))?.links.find((l) => l.name === ifname);
   }
 
-  /** Names from `ip netns list-id` are pins in /run/netns, which a node and its pods share. */
-  /** Per namespace, the namespaces its nsids stand for (the nsid maps' values, kept for lookups). */
-  private readonly nsidNamed = new Map<string, Set<string>>();
-
   private setNsid(key: string, nsid: number, to: string): void {
     this.nsidMap.get(key)!.set(nsid, to);
     const named = this.nsidNamed.get(key);
@@ -74,6 +72,7 @@ export class Topology {
     else this.nsidNamed.set(key, new Set([to]));
   }
 
+  /** Names from `ip netns list-id` are pins in /run/netns, which a node and its pods share. */
   private seedNamedNsids(): void {
     // pods by node and pin, once: a lookup per named nsid went through every namespace (200 pods: 40,000)
     const pods = new Map<string, string>();

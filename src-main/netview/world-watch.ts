@@ -96,7 +96,9 @@ const RESTART_MS = 300;
  * to this long; the other half reports both at once. Any other link event is reported at once.
  */
 const PEER_WAIT_MS = 20;
-const PEERLESS = /^\d+: [^@:\s]+@NONE: /;
+
+/** A veth of this namespace with no peer yet: its pair's first half, printed `b@NONE` before `a` existed. */
+const awaitsPeer = (l: Link | undefined) => l?.kind === 'veth' && l.peerIndex === undefined && l.netnsId === undefined;
 
 /** A pod's namespace as the watch names it: pinned at /run/netns/<pin> on its node. */
 export const podTarget = (node: string, pin: string): Target & { kind: 'pod' } => ({
@@ -335,7 +337,7 @@ export class WorldWatch extends EventEmitter<{
       // that peer is not up (ip's flag for a linked device that is down). No event says so for the first.
       const peer =
         link.kind === 'veth' && link.netnsId === undefined ? links.find((l) => l.index === link.peerIndex) : undefined;
-      if (peer?.kind === 'veth' && peer.peerIndex === undefined && peer.netnsId === undefined) {
+      if (peer && awaitsPeer(peer)) {
         const flags = peer.flags.filter((f) => f !== 'M-DOWN');
         if (!link.flags.includes('UP')) flags.push('M-DOWN');
         links = withLink(links, { ...peer, peerIndex: link.index, flags });
@@ -361,8 +363,9 @@ export class WorldWatch extends EventEmitter<{
 
   /** The first half of a veth pair made or deleted, whose other half's event is still to come. */
   private halfOfPair(e: MonitorEvent, before: NetSnapshot, after: NetSnapshot): boolean {
-    if (!e.deleted) return PEERLESS.test(e.lines[0]!);
-    const gone = before.links.find((l) => l.index === linkOf(e)?.index);
+    const index = linkOf(e)?.index;
+    if (!e.deleted) return awaitsPeer(after.links.find((l) => l.index === index));
+    const gone = before.links.find((l) => l.index === index);
     return (
       gone?.kind === 'veth' &&
       gone.netnsId === undefined &&

@@ -194,8 +194,8 @@ export class Lab {
         })
         .catch(() => {});
     }
-    // a start's own statuses (its node1 terminal opens before the world runs) end nothing
-    if (world.state !== 'running' && !(world.state === 'starting' && was === 'starting')) {
+    // the world left the state its terminals live in (a start's node1 terminal lives from before it runs)
+    if (world.state !== 'running' && world.state !== was) {
       // The engine ends every terminal with the world and sends no exit for them: say so in each tab.
       this.pending.clear();
       for (const s of this.sessions.values()) if (s.status === 'live') s.ended('the world stopped');
