@@ -12,7 +12,7 @@ import { Lab } from './state/lab.ts';
 import { layoutKey, loadLayout } from './state/layout.ts';
 import { loadPrefs } from './state/prefs.ts';
 import { initialWorld, resolvedTheme, Store } from './state/store.ts';
-import { askWebglWhenIdle } from './terminal/session.ts';
+import { keepSpareXterm } from './terminal/spare-xterm.ts';
 import { Workspace } from './workspace/Workspace.tsx';
 import { mountWorkshopNotice } from './workshop/WorkshopNotice.tsx';
 
@@ -62,5 +62,5 @@ createRoot(document.getElementById('root')!).render(
 );
 // a workshop seat's messages from the instructor (and a mirror's banner): nothing shows outside a workshop
 mountWorkshopNotice(lab.client);
-// the first terminal's renderer choice, asked before anyone clicks "Start world"
-askWebglWhenIdle();
+// the first terminal's xterm, built and opened before anyone clicks "Start world"
+keepSpareXterm(() => resolvedTheme(store.get()), { timeout: 2000 });

@@ -10,6 +10,7 @@ import {
 } from '../../src-main/api/contract.ts';
 import type { RendererTransport } from '../api/connection.ts';
 import { TerminalSession } from '../terminal/session.ts';
+import { keepSpareXterm } from '../terminal/spare-xterm.ts';
 import { editorCommands } from '../editor/commands.ts';
 import { layoutKey, loadLayout, saveLayout } from './layout.ts';
 import { savePrefs } from './prefs.ts';
@@ -490,6 +491,7 @@ export class Lab {
     );
     this.sessions.set(key, s);
     this.store.set((st) => ({ tabs: [...st.tabs, tabOf(s)] }));
+    keepSpareXterm(() => resolvedTheme(this.state), { after: s.firstShown }); // the next tab's xterm
     return s;
   }
 

@@ -2,16 +2,15 @@
 // TerminalInstance does): switching tabs or re-rendering never loses the screen. The engine's id
 // changes when the shell is reopened; the tab and its scrollback stay. After a page reload the engine's
 // copy of the recent output (terminal.scrollback) is shown again before the live output.
-import { FitAddon } from '@xterm/addon-fit';
-import { SearchAddon } from '@xterm/addon-search';
-import { WebLinksAddon } from '@xterm/addon-web-links';
-import { WebglAddon } from '@xterm/addon-webgl';
-import { Terminal } from '@xterm/xterm';
+import type { FitAddon } from '@xterm/addon-fit';
+import type { SearchAddon } from '@xterm/addon-search';
+import type { Terminal } from '@xterm/xterm';
 import type { PodnetClient } from '../../src-main/api/client.ts';
 import type { TerminalInfo, TerminalTarget } from '../../src-main/api/contract.ts';
 import { AckCounter, FlowControl } from '../../src-main/terminal/flow-control.ts';
 import type { TabState, ThemeName } from '../state/store.ts';
 import { OutputPacer } from './output-pacer.ts';
+import { newXterm, openXterm, takeSpareXterm, type Xterm } from './spare-xterm.ts';
 import { searchDecorations, xtermTheme } from './xterm-theme.ts';
 
 export interface SessionDeps {
@@ -43,40 +42,15 @@ export function titleOf(target: TerminalTarget): string {
 
 const clamp = (n: number, lo: number, hi: number) => Math.max(lo, Math.min(hi, n));
 
-let webglVerdict: boolean | undefined;
-
-/**
- * Asks whether WebGL is drawn by a GPU while the page is idle after it loads: the question makes a WebGL
- * context (10–30 ms the first time), and the first terminal would otherwise ask it while it is built.
- */
-export function askWebglWhenIdle(): void {
-  if (typeof requestIdleCallback === 'function') requestIdleCallback(() => void hardwareWebgl(), { timeout: 2000 });
-}
-
-/** Whether WebGL here is drawn by a GPU, asked once. */
-function hardwareWebgl(): boolean {
-  if (webglVerdict !== undefined) return webglVerdict;
-  try {
-    const gl = document.createElement('canvas').getContext('webgl2');
-    const info = gl?.getExtension('WEBGL_debug_renderer_info');
-    const renderer = gl && info ? String(gl.getParameter(info.UNMASKED_RENDERER_WEBGL)) : '';
-    webglVerdict = !!gl && !/swiftshader|llvmpipe|softpipe|software/i.test(renderer);
-    gl?.getExtension('WEBGL_lose_context')?.loseContext();
-  } catch {
-    webglVerdict = false;
-  }
-  return webglVerdict;
-}
-
 export class TerminalSession {
   /** xterm's element lives in this div, which React moves into the tab's panel. */
-  readonly host: HTMLDivElement = document.createElement('div');
+  readonly host: HTMLDivElement;
   readonly term: Terminal;
-  private readonly fit = new FitAddon();
-  private readonly searcher = new SearchAddon();
+  private readonly xterm: Xterm;
+  private readonly fit: FitAddon;
+  private readonly searcher: SearchAddon;
   private acks = new AckCounter();
   private readonly pacer: OutputPacer;
-  private opened = false;
   private starting = false;
   private disposed = false;
   private observer: ResizeObserver | undefined;
@@ -103,28 +77,10 @@ export class TerminalSession {
     existing?: TerminalInfo,
   ) {
     this.title = existing?.title ?? titleOf(target);
-    this.host.className = 'xterm-host';
-    const hint = existing ? undefined : deps.sizeHint();
-    this.term = new Terminal({
-      ...(hint ?? {}),
-      fontFamily: '"DejaVu Sans Mono", "Liberation Mono", ui-monospace, Menlo, Consolas, monospace',
-      fontSize: 13,
-      lineHeight: 1.1,
-      scrollback: 5000,
-      cursorBlink: true,
-      // the search addon's match highlights are decorations, still "proposed" API in xterm 6
-      allowProposedApi: true,
-      theme: xtermTheme(deps.theme()),
-    });
+    // the spare is built, opened and fitted already (in the page's idle time); else one is built now
+    this.xterm = takeSpareXterm(deps.theme()) ?? newXterm(deps.theme(), existing ? undefined : deps.sizeHint());
+    ({ host: this.host, term: this.term, fit: this.fit, searcher: this.searcher } = this.xterm);
     this.pacer = new OutputPacer(this.term);
-    this.term.loadAddon(this.fit);
-    this.term.loadAddon(this.searcher);
-    // only web links open, and only in a new browsing context without access back to this page
-    this.term.loadAddon(
-      new WebLinksAddon((_e, uri) => {
-        if (/^https?:\/\//i.test(uri)) window.open(uri, '_blank', 'noopener,noreferrer');
-      }),
-    );
     this.term.attachCustomKeyEventHandler((e) => this.keyFilter(e));
     this.term.onData((d) => this.onInput(d));
     this.term.onResize(() => this.scheduleResize());
@@ -137,9 +93,11 @@ export class TerminalSession {
       this.bind(existing);
       void this.replay(existing);
     } else {
-      // the shell opens now, not after the first layout: with another terminal's size when there is
-      // one, else xterm's default, and it is resized once laid out (the prompt waits for no frame)
-      queueMicrotask(() => void this.start());
+      // the shell is asked for now, before React renders the new tab (in a page's first start, a busy
+      // engine would read a later request only after its own start): at the spare's size, which is the
+      // pane's once a terminal has been shown, else another terminal's or xterm's default; the pane's
+      // own size follows at once when it differs (the prompt waits for no frame)
+      void this.start();
     }
   }
 
@@ -155,22 +113,6 @@ export class TerminalSession {
   unmount(): void {
     this.observer?.disconnect();
     this.observer = undefined;
-  }
-
-  /**
-   * xterm's GPU renderer where WebGL runs on a GPU (DOM layout was most of the cost under a flood of
-   * output). A software WebGL (SwiftShader, llvmpipe) is slower than the DOM renderer: not used.
-   */
-  private useWebgl(): void {
-    if (!hardwareWebgl()) return;
-    try {
-      const gl = new WebglAddon();
-      // a lost context (driver reset, too many contexts) falls back to the DOM renderer
-      gl.onContextLoss(() => gl.dispose());
-      this.term.loadAddon(gl);
-    } catch {
-      /* no WebGL here: the DOM renderer stays */
-    }
   }
 
   /** The visible rows as text, read from xterm's buffer (whatever renderer draws them). */
@@ -199,11 +141,7 @@ export class TerminalSession {
   /** Fits xterm to its pane; the first time the pane has a size, xterm opens (its shell is already starting). */
   layout(): void {
     if (this.disposed || !this.host.isConnected || this.host.clientWidth === 0 || this.host.clientHeight === 0) return;
-    if (!this.opened) {
-      this.term.open(this.host);
-      this.opened = true;
-      this.useWebgl();
-    }
+    openXterm(this.xterm);
     try {
       this.fit.fit();
     } catch {
@@ -214,11 +152,11 @@ export class TerminalSession {
 
   /** The size xterm has been fitted to; undefined until it has been laid out once. */
   get fittedSize(): { cols: number; rows: number } | undefined {
-    return this.opened ? { cols: this.term.cols, rows: this.term.rows } : undefined;
+    return this.xterm.opened ? { cols: this.term.cols, rows: this.term.rows } : undefined;
   }
 
   focus(): void {
-    if (this.opened) this.term.focus();
+    if (this.xterm.opened) this.term.focus();
   }
 
   setTheme(name: ThemeName): void {
@@ -246,7 +184,7 @@ export class TerminalSession {
   /** The first output is parsed: shown once xterm has drawn a frame with it (right away if it draws none). */
   private noteShown(): void {
     this.shown = true;
-    if (!this.opened) return this.markShown();
+    if (!this.xterm.opened) return this.markShown();
     const sub = this.term.onRender(() => {
       sub.dispose();
       // after the frame's paint, not inside it: what waits for this draws in a frame of its own
@@ -391,7 +329,8 @@ export class TerminalSession {
       }
       this.bind(info);
       this.sentSize = { cols, rows };
-      this.scheduleResize(); // the pane may have changed size while the shell opened
+      // laid out while the shell opened: its size now, not after a splitter drag's pause
+      this.sendSize();
     } catch (e) {
       if (this.disposed) return;
       this.markExited(
@@ -425,14 +364,18 @@ export class TerminalSession {
 
   private scheduleResize(): void {
     clearTimeout(this.resizeTimer);
-    this.resizeTimer = setTimeout(() => {
-      const { cols, rows } = this.term;
-      if (!this.id || this.status !== 'live' || (cols === this.sentSize.cols && rows === this.sentSize.rows)) return;
-      this.sentSize = { cols, rows };
-      void this.deps.client
-        .call('terminal.resize', { id: this.id, cols: clamp(cols, 2, 1000), rows: clamp(rows, 1, 500) })
-        .catch(() => {});
-    }, RESIZE_DEBOUNCE_MS);
+    this.resizeTimer = setTimeout(() => this.sendSize(), RESIZE_DEBOUNCE_MS);
+  }
+
+  /** Tells the pty xterm's size, if it changed since last told. */
+  private sendSize(): void {
+    clearTimeout(this.resizeTimer);
+    const { cols, rows } = this.term;
+    if (!this.id || this.status !== 'live' || (cols === this.sentSize.cols && rows === this.sentSize.rows)) return;
+    this.sentSize = { cols, rows };
+    void this.deps.client
+      .call('terminal.resize', { id: this.id, cols: clamp(cols, 2, 1000), rows: clamp(rows, 1, 500) })
+      .catch(() => {});
   }
 
   /** Keys xterm must leave alone. Returning false lets the browser act (its own paste) and xterm skip them. */

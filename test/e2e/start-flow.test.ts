@@ -59,7 +59,8 @@ describe('"Start world" in free play, in Chromium', () => {
     expect(await page.getByTestId('world-state').innerText()).toMatch(/starting/i);
     await page.screenshot({ path: join(SHOTS, 'start-flow-starting-1440.png') });
     const id = await livePrompt(page);
-    await expect.poll(() => page.getByTestId('world-state').innerText()).toMatch(/running/i);
+    // node1's prompt comes once the nodes exist; each node's containerd starts after that
+    await expect.poll(() => page.getByTestId('world-state').innerText(), { timeout: 30_000 }).toMatch(/running/i);
     await page.screenshot({ path: join(SHOTS, 'start-flow-prompt-1440.png') });
     // the keyboard is in the terminal: typed without a click, it runs in node1
     await page.keyboard.type('hostname');
