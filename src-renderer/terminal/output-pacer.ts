@@ -15,14 +15,6 @@ import type { Terminal } from '@xterm/xterm';
  * cold (the first flood of a page: 64 KiB pieces made frames of 100 ms there).
  */
 export const WRITE_PIECE = 16 * 1024;
-/**
- * Bytes per write while xterm's code is still cold in this page (its first COLD_BYTES of output in any
- * terminal): a cold 16 KiB piece took 10–17 ms to parse, and the task that ended with it 25–30 ms.
- */
-const COLD_PIECE = 4 * 1024;
-const COLD_BYTES = 2 * 1024 * 1024;
-/** Output parsed in this page, all terminals: xterm's parser is one code for all of them. */
-let parsedInPage = 0;
 /** How long the screen is held during a flood before one frame shows it (a tenth of a second). */
 export const HOLD_MS = 250;
 /** A flood: this much output within FLOOD_WINDOW_MS (about 2.5 MB/s — far faster than anyone reads). */
@@ -118,17 +110,10 @@ export class OutputPacer {
     this.measure(data.length);
     // output waiting behind output: it comes faster than xterm parses, whatever the rate (a loaded machine)
     if (this.queuedBytes >= BACKLOG_BYTES) this.flooding = true;
-    const size = parsedInPage < COLD_BYTES ? COLD_PIECE : WRITE_PIECE;
-    for (let i = 0; i < data.length; i += size) {
+    for (let i = 0; i < data.length; i += WRITE_PIECE) {
       // a piece may end inside a multi-byte character: xterm's UTF-8 decoder carries it to the next
-      const bytes = data.length <= size ? data : data.subarray(i, i + size);
-      this.queue.push({
-        bytes,
-        parsed: () => {
-          parsedInPage += bytes.length;
-          parsed(bytes.length);
-        },
-      });
+      const bytes = data.length <= WRITE_PIECE ? data : data.subarray(i, i + WRITE_PIECE);
+      this.queue.push({ bytes, parsed: () => parsed(bytes.length) });
       this.queuedBytes += bytes.length;
     }
     if (!this.writing) this.next();
