@@ -12,6 +12,11 @@ export const TABLES: TableName[] = ['links', 'addrs', 'routes', 'neighs', 'fdb']
 
 /** How long a row stays marked after it appeared, changed or went. */
 export const MARK_MS = 1600;
+/**
+ * Marks fade in batches, this long after the earliest is due, in the page's idle time: one fade per change
+ * was a render every few dozen ms through a stream of changes, each in the way of the next change's row.
+ */
+const UNMARK_BATCH_MS = 250;
 
 export type Mark = 'added' | 'changed' | 'removed';
 /** 'auto': as ip shows it without -4/-6 (routes: the namespace's family, IPv4 unless it has only IPv6; the rest: both). */
@@ -268,8 +273,9 @@ export class NetviewStore {
   }
 
   /**
-   * Each mark fades MARK_MS after its own change: its ghost goes, and the flash class with it. One timer,
-   * for the earliest; a steady stream of changes must not keep every ghost on screen.
+   * Each mark fades MARK_MS after its own change (to UNMARK_BATCH_MS later, with the others due by then):
+   * its ghost goes, and the flash class with it. One timer, for the earliest; a steady stream of changes
+   * must not keep every ghost on screen.
    */
   private scheduleUnmark(): void {
     if (this.markTimer !== undefined) return;
@@ -278,18 +284,23 @@ export class NetviewStore {
       ...Object.values(this.state.ghosts).flatMap((g) => g.map((x) => x.until)),
     );
     if (next === Infinity) return;
+    const fade = () => {
+      this.markTimer = undefined;
+      const now = performance.now();
+      const marks = Object.fromEntries(Object.entries(this.state.marks).filter(([, m]) => m.until > now));
+      const ghosts = Object.fromEntries(
+        Object.entries(this.state.ghosts).map(([t, g]) => [t, g.filter((x) => x.until > now)]),
+      ) as NetviewState['ghosts'];
+      this.set({ marks, ghosts });
+      this.scheduleUnmark();
+    };
     this.markTimer = setTimeout(
       () => {
-        this.markTimer = undefined;
-        const now = performance.now();
-        const marks = Object.fromEntries(Object.entries(this.state.marks).filter(([, m]) => m.until > now));
-        const ghosts = Object.fromEntries(
-          Object.entries(this.state.ghosts).map(([t, g]) => [t, g.filter((x) => x.until > now)]),
-        ) as NetviewState['ghosts'];
-        this.set({ marks, ghosts });
-        this.scheduleUnmark();
+        // a change arriving meanwhile goes first; a page that is never idle still fades them soon
+        if (typeof requestIdleCallback === 'function') requestIdleCallback(fade, { timeout: UNMARK_BATCH_MS });
+        else fade();
       },
-      Math.max(0, next - performance.now()),
+      Math.max(0, next - performance.now()) + UNMARK_BATCH_MS,
     );
   }
 }
