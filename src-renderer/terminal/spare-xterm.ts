@@ -1,6 +1,6 @@
 // A new tab's xterm, built and opened while the page is idle. Building and opening one (its renderer, its
 // CSS, the font measured, the first fit) was most of what a new tab cost on the click's path: ~25 ms in a
-// warm page, ~60 ms in a page's first, when none of xterm's code had run yet. One spare waits offscreen
+// warm page, ~60 ms in a page's first, when none of xterm's code had run yet. One spare waits hidden
 // and inert, fitted to the size a terminal pane has now; a new tab takes it, and the next is built in the
 // page's next idle time.
 import { FitAddon } from '@xterm/addon-fit';
@@ -140,8 +140,8 @@ export function keepSpareXterm(theme: () => ThemeName, when: { timeout: number }
 }
 
 /**
- * An offscreen, inert box with a terminal pane's classes and the terminal area's size now: xterm opens and
- * fits there as it would in the pane (no focus, no tab stop, nothing read out).
+ * A hidden, inert box with a terminal pane's classes and the terminal area's size now: xterm opens and
+ * fits there as it would in the pane (nothing drawn, no focus, no tab stop, nothing read out).
  */
 function bayFor(host: HTMLDivElement): HTMLDivElement {
   const area = document.querySelector<HTMLElement>('.terminal-panels');
@@ -151,10 +151,14 @@ function bayFor(host: HTMLDivElement): HTMLDivElement {
   bay.className = 'terminal-container';
   bay.inert = true;
   bay.setAttribute('aria-hidden', 'true');
+  // in the window, not offscreen: xterm pauses its renderer outside it (an IntersectionObserver), and a
+  // paused renderer's size reached its scrollbar only at the next resize after the pane's
   Object.assign(bay.style, {
     position: 'fixed',
-    left: '-100000px',
+    left: '0',
     top: '0',
+    zIndex: '-1',
+    pointerEvents: 'none',
     width: `${width}px`,
     height: `${height}px`,
     visibility: 'hidden',
