@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createEngine, type Engine } from '../src-main/engine/engine.js';
+import { WorldWatch } from '../src-main/netview/world-watch.js';
 import { TerminalService } from '../src-main/terminal/terminal-service.js';
 import { sessionMembers } from '../src-main/world/procfs.js';
 
@@ -74,6 +75,55 @@ describe('a terminal asked for with the world start', () => {
       // no second node1 shell was started for the request: one more is started ahead later, not at once
       await expect(e.api['terminal.list']({})).resolves.toHaveLength(1);
     } finally {
+      await e.dispose();
+    }
+  }, 60_000);
+
+  it("holds the live views' first processes until node1's first prompt is out", async () => {
+    // the bound (FIRST_PROMPT_WAIT_MS) scaled far off: only the prompt lets them go
+    const saved = process.env.PODNET_TIMEOUT_SCALE;
+    process.env.PODNET_TIMEOUT_SCALE = '200';
+    // node1's first output, as the engine hears of it, held back by the test until it lets it go
+    const proto = TerminalService.prototype;
+    const original = Object.getOwnPropertyDescriptor(proto, 'firstOutput')!;
+    const realFirstOutput = original.value as (this: TerminalService, node: string) => Promise<void>;
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    const asked: string[] = [];
+    proto.firstOutput = function (this: TerminalService, node: string) {
+      asked.push(node);
+      return realFirstOutput.call(this, node).then(() => held);
+    };
+    let watching = false;
+    const watchStart = WorldWatch.start.bind(WorldWatch);
+    WorldWatch.start = (...a: Parameters<typeof WorldWatch.start>) => {
+      watching = true;
+      return watchStart(...a);
+    };
+    const e = engine();
+    const { text } = record(e);
+    try {
+      const started = e.api['world.start']({ nodes: 2 });
+      const term = await e.api['terminal.open']({ target: { kind: 'node', node: 'node1' }, cols: 80, rows: 24 });
+      expect((await started).state).toBe('running');
+      expect(asked).toEqual(['node1']);
+      // the world runs and its terminal works; the live views have started nothing yet
+      await until('node1 prompt', () => text(term.id).endsWith('root@node1:/# '));
+      expect(watching).toBe(false);
+      release();
+      await e.session.partsAttached();
+      expect(watching).toBe(true);
+      const node1 = await e.api['netview.watch']({ ns: 'node:node1' });
+      expect(node1.tables.links.map((l) => l.row.name)).toContain('eth0');
+      // the real first output settles once the shell has written something; a node without a shell ahead at once
+      const svc = (e.session as unknown as { terminals: TerminalService }).terminals;
+      await expect(realFirstOutput.call(svc, 'node1')).resolves.toBeUndefined();
+      await expect(realFirstOutput.call(svc, 'node9')).resolves.toBeUndefined();
+    } finally {
+      Object.defineProperty(proto, 'firstOutput', original);
+      WorldWatch.start = watchStart;
+      if (saved === undefined) delete process.env.PODNET_TIMEOUT_SCALE;
+      else process.env.PODNET_TIMEOUT_SCALE = saved;
       await e.dispose();
     }
   }, 60_000);

@@ -44,6 +44,9 @@ export const STATUS_INTERVAL_MS = 5000;
 /** The control plane starts once a terminal's first output is out, or this long after the world runs. */
 export const CONTROL_PLANE_DELAY_MS = 800;
 
+/** A part's first processes wait for node1's first prompt (Session.firstPrompt) this long at most. */
+export const FIRST_PROMPT_WAIT_MS = 50;
+
 type SessionMethods =
   | 'world.status'
   | 'world.start'
@@ -319,6 +322,17 @@ export class LabService
       this.lastStart.furnish = performance.now() - t;
       progress(2, 'starting the runtime');
       const terminals = this.terminalsOf(world);
+      const firstNode = [...world.nodes.keys()][0];
+      const firstPrompt =
+        spec || !firstNode || !terminals.firstOutput
+          ? undefined
+          : Promise.race([
+              terminals.firstOutput(firstNode),
+              // PODNET_TIMEOUT_SCALE: the bundled VM under emulation (TCG) starts a shell several times slower
+              new Promise<void>((r) =>
+                setTimeout(r, FIRST_PROMPT_WAIT_MS * (Number(process.env.PODNET_TIMEOUT_SCALE) || 1)).unref(),
+              ),
+            ]);
       const session: Session = {
         world,
         kubelet: this.kubelet,
@@ -329,6 +343,7 @@ export class LabService
           this.apiListeners.add(fn);
           return () => void this.apiListeners.delete(fn);
         },
+        ...(firstPrompt ? { firstPrompt } : {}),
       };
       if (starting.cancelledBy) throw new Error(`cancelled by ${starting.cancelledBy}`);
       // a live view's first read of every namespace need not hold back a terminal's prompt

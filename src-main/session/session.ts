@@ -24,6 +24,12 @@ export interface Session {
    * a lab's that asks for one); returns the unsubscribe. Absent in a world without one.
    */
   onApiActivity?(fn: (a: ApiActivity) => void): () => void;
+  /**
+   * Settles once node1's first prompt is out, when the start opened a shell there ahead (free play), and
+   * FIRST_PROMPT_WAIT_MS after the world runs at the latest: a part whose first work starts processes (each
+   * a fork of the engine) begins after it, as the shell starting alongside would wait behind them.
+   */
+  readonly firstPrompt?: Promise<void>;
 }
 
 /** What a part may ask of the session beyond a running world: to start one afresh from a spec (labs do). */

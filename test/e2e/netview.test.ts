@@ -15,6 +15,21 @@ let s: Session;
 
 type J = Record<string, unknown>;
 
+/**
+ * Until the table on screen equals what `ip` reads, both read again each time: the kernel's own routes
+ * change after a pod's links come up (IPv6's link-local routes follow duplicate address detection), so a
+ * read taken once can be behind the live table.
+ */
+async function untilSame<T>(onScreen: () => Promise<T>, fromIp: () => Promise<T>, ms = 5000): Promise<void> {
+  const t0 = Date.now();
+  for (;;) {
+    const got = await onScreen();
+    const want = await fromIp();
+    if (JSON.stringify(got) === JSON.stringify(want) || Date.now() - t0 > ms) return void expect(got).toEqual(want);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 /** The table on screen: one object per live row (rows that just went are left out), by ip -json column name. */
 async function tableRows(page: Page, table: string): Promise<Record<string, string>[]> {
   return page
@@ -137,27 +152,22 @@ describe('live network views and the topology in Chromium', () => {
       .poll(async () => sortBy(withoutPeer(await tableRows(page, 'links')), linkKey), { timeout: 5000 })
       .toEqual(sortBy(await expectedLinks(world, node1), linkKey));
     await page.getByTestId('nv-tab-routes').click();
+    const routesOnScreen = async () => sortBy(await tableRows(page, 'routes'), routeKey);
     // by default what `ip route` shows: the main table, IPv4
-    await expect
-      .poll(async () => sortBy(await tableRows(page, 'routes'), routeKey), { timeout: 5000 })
-      .toEqual(
-        sortBy(
-          (await expectedRoutes(world, node1, ['-4'])).filter((r) => r.table === 'main'),
-          routeKey,
-        ),
-      );
+    await untilSame(routesOnScreen, async () =>
+      sortBy(
+        (await expectedRoutes(world, node1, ['-4'])).filter((r) => r.table === 'main'),
+        routeKey,
+      ),
+    );
     expect(await page.locator('.nv-cmd').textContent()).toBe('ip -json route show');
     // all tables and both families one click each away
     await page.getByTestId('nv-route-tables').click();
     await page.getByTestId('nv-family').selectOption('all');
-    await expect
-      .poll(async () => sortBy(await tableRows(page, 'routes'), routeKey), { timeout: 5000 })
-      .toEqual(sortBy(await expectedRoutes(world, node1), routeKey));
+    await untilSame(routesOnScreen, async () => sortBy(await expectedRoutes(world, node1), routeKey));
     // IPv4 only, as ip -4 shows it
     await page.getByTestId('nv-family').selectOption('inet');
-    await expect
-      .poll(async () => sortBy(await tableRows(page, 'routes'), routeKey), { timeout: 5000 })
-      .toEqual(sortBy(await expectedRoutes(world, node1, ['-4']), routeKey));
+    await untilSame(routesOnScreen, async () => sortBy(await expectedRoutes(world, node1, ['-4']), routeKey));
     expect(await page.locator('.nv-cmd').textContent()).toBe('ip -4 -json route show table all');
     await page.getByTestId('nv-family').selectOption('all');
 
