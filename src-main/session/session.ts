@@ -25,9 +25,10 @@ export interface Session {
    */
   onApiActivity?(fn: (a: ApiActivity) => void): () => void;
   /**
-   * Settles once node1's first prompt is out, when the start opened a shell there ahead (free play), and
-   * FIRST_PROMPT_WAIT_MS after the world runs at the latest: a part whose first work starts processes (each
-   * a fork of the engine) begins after it, as the shell starting alongside would wait behind them.
+   * In free play (the start opens node1's shell ahead), settles once a terminal's first output (node1's
+   * prompt) is out, FIRST_PROMPT_WAIT_MS after the nodes exist at the latest: a part whose first work starts
+   * processes (each a fork of the engine) begins after it, as the shell starting alongside would wait
+   * behind them. The control plane waits for a first output in the same way.
    */
   readonly firstPrompt?: Promise<void>;
 }

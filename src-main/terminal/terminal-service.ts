@@ -53,8 +53,6 @@ export class TerminalService extends EventEmitter implements TerminalHost {
   /** Nodes that keep a shell started ahead, and those shells by node. */
   private readonly spareNodes = new Set<string>();
   private readonly spares = new Map<string, Spare>();
-  /** Per node, the first shell started ahead there: settled once it has written anything or ended. */
-  private readonly firstOutputs = new Map<string, Promise<void>>();
   private disposed = false;
 
   constructor(
@@ -166,18 +164,6 @@ export class TerminalService extends EventEmitter implements TerminalHost {
     } catch {
       return; // a terminal opened there starts its own shell, and says what is wrong
     }
-    if (!this.firstOutputs.has(node))
-      this.firstOutputs.set(
-        node,
-        new Promise<void>((resolve) => {
-          // its own listeners: they outlive the spare's, which end when a terminal takes it
-          const subs = [proc.onData(() => done()), proc.onExit(() => done())];
-          const done = () => {
-            for (const s of subs) s.dispose();
-            resolve();
-          };
-        }),
-      );
     const spare: Spare = { proc, held: [], subs: [] };
     spare.subs.push(
       proc.onData((d) => void spare.held.push(d as unknown as Uint8Array)),
@@ -188,10 +174,6 @@ export class TerminalService extends EventEmitter implements TerminalHost {
       }),
     );
     this.spares.set(node, spare);
-  }
-
-  firstOutput(node: string): Promise<void> {
-    return this.firstOutputs.get(node) ?? Promise.resolve();
   }
 
   private takeSpare(node: string): Spare | undefined {

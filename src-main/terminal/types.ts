@@ -11,8 +11,6 @@ export interface TerminalHost {
   open(target: TerminalTarget, cols: number, rows: number): TerminalInfo;
   /** Starts shells ahead on these nodes, so a terminal opened there has its prompt at once (optional). */
   prepare?(nodes: string[]): void;
-  /** Settles once the first shell started ahead on this node has written its first output (its prompt), or has ended; at once if none was. */
-  firstOutput?(node: string): Promise<void>;
   input(id: string, data: string): void;
   resize(id: string, cols: number, rows: number): void;
   /** The renderer has parsed this many more bytes of the terminal's output. */
