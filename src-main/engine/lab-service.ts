@@ -44,9 +44,6 @@ export const STATUS_INTERVAL_MS = 5000;
 /** The control plane starts once a terminal's first output is out, or this long after the world runs. */
 export const CONTROL_PLANE_DELAY_MS = 800;
 
-/** A part's first processes wait for node1's first prompt (Session.firstPrompt) this long after the nodes exist, at most. */
-export const FIRST_PROMPT_WAIT_MS = 100;
-
 type SessionMethods =
   | 'world.status'
   | 'world.start'
@@ -280,12 +277,8 @@ export class LabService
       let t = performance.now();
       // free play: node1's shell starts as soon as node1 exists, while the world is wired and its configs
       // written, for the terminal the page asks for with the start (issue #18's start path)
-      let firstPrompt: Promise<void> | undefined;
       const onNodesUp = (w: World) => {
         made = w; // a start that fails from here on ends the shell with the world
-        // heard from now: the prompt may go out before the world runs
-        // (PODNET_TIMEOUT_SCALE: the bundled VM under emulation, TCG, starts a shell several times slower)
-        firstPrompt = this.terminalOutputWithin(FIRST_PROMPT_WAIT_MS * (Number(process.env.PODNET_TIMEOUT_SCALE) || 1));
         this.terminalsOf(w).prepare?.([...w.nodes.keys()].slice(0, 1));
         starting.terminalsReady = true;
         shellsUp();
@@ -336,7 +329,6 @@ export class LabService
           this.apiListeners.add(fn);
           return () => void this.apiListeners.delete(fn);
         },
-        ...(firstPrompt ? { firstPrompt } : {}),
       };
       if (starting.cancelledBy) throw new Error(`cancelled by ${starting.cancelledBy}`);
       // a live view's first read of every namespace need not hold back a terminal's prompt
@@ -413,21 +405,14 @@ export class LabService
       for (const fn of this.apiListeners) fn(a);
     });
     void host.announce();
-    void this.terminalOutputWithin(CONTROL_PLANE_DELAY_MS).then(() => mine() && void host.start());
-  }
-
-  /** Settles on the next terminal output the engine sends (a first prompt, once a terminal is open), or `ms` from now. */
-  private terminalOutputWithin(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        this.off('event', onEvent);
-        resolve();
-      };
-      const onEvent = (name: EventName) => name === 'terminal.data' && done();
-      const timer = setTimeout(done, ms);
-      this.on('event', onEvent);
-    });
+    const go = () => {
+      clearTimeout(timer);
+      this.off('event', onEvent);
+      if (mine()) void host.start();
+    };
+    const onEvent = (name: EventName) => name === 'terminal.data' && go();
+    const timer = setTimeout(go, CONTROL_PLANE_DELAY_MS);
+    this.on('event', onEvent);
   }
 
   private async stopControlPlane(): Promise<void> {

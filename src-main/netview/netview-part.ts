@@ -46,8 +46,6 @@ export class NetviewPart implements SessionPart {
 
   async attach(session: Session): Promise<void> {
     this.session = session;
-    // its monitors and first reads are a dozen processes: after node1's first prompt (free play)
-    await session.firstPrompt;
     const watch = await WorldWatch.start(session.world, { demand: (key, t) => this.demandOf(key, t), ...this.opts });
     this.watch = watch;
     watch.on('change', (c) => this.onChange(c));

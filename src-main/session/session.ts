@@ -24,13 +24,6 @@ export interface Session {
    * a lab's that asks for one); returns the unsubscribe. Absent in a world without one.
    */
   onApiActivity?(fn: (a: ApiActivity) => void): () => void;
-  /**
-   * In free play (the start opens node1's shell ahead), settles once a terminal's first output (node1's
-   * prompt) is out, FIRST_PROMPT_WAIT_MS after the nodes exist at the latest: a part whose first work starts
-   * processes (each a fork of the engine) begins after it, as the shell starting alongside would wait
-   * behind them. The control plane waits for a first output in the same way.
-   */
-  readonly firstPrompt?: Promise<void>;
 }
 
 /** What a part may ask of the session beyond a running world: to start one afresh from a spec (labs do). */
