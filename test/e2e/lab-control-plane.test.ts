@@ -38,10 +38,12 @@ describe('a lab with the control plane', () => {
     await expect.poll(checks, { timeout: 90_000 }).toContain('ok');
     await page.getByTestId('lab-cmd-run-2').click();
     await expect.poll(checks, { timeout: 90_000 }).toEqual(['ok', 'ok']);
-    const tabs = await page
-      .locator('.tabs [role="tab"][data-status="live"] .tab-title')
-      .evaluateAll((els) => els.map((e) => e.textContent));
-    expect(tabs).toEqual(['node1', 'node2']);
+    // node2's block ran in its own terminal, which may still be coming up when the checks turn green
+    const tabs = () =>
+      page
+        .locator('.tabs [role="tab"][data-status="live"] .tab-title')
+        .evaluateAll((els) => els.map((e) => e.textContent));
+    await expect.poll(tabs, { timeout: 30_000 }).toEqual(['node1', 'node2']);
 
     // the pods panel (folded under a lab's guide): the API's pods, Running but not Ready, each on its node
     await page.locator('.left-pods > summary').click();

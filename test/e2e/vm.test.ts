@@ -64,7 +64,10 @@ async function bootHost(): Promise<Boot> {
   const mine = podnetQemus('web').filter((p) => !before.includes(p));
   expect(mine).toHaveLength(1);
   const page = context.pages()[0] ?? (await context.newPage());
-  errors.length = 0; // the last boot's page lost its engine when that VM ended: not this boot's errors
+  // the last boot's page lost its engine when that VM ended, and keeps trying to reconnect: leave it
+  // first, so none of its refused connections lands among this boot's errors
+  await page.goto('about:blank');
+  errors.length = 0;
   await page.goto(url);
   return { host, out: () => out, url, qemu: mine[0]!, page };
 }
