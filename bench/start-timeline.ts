@@ -1,12 +1,13 @@
 // Profiling aid for the start path: one timeline of "Start world" → node1 prompt, the engine's steps and
-// the page's WebSocket messages, clicks and frames on one clock (ms from the click); with DIR, the last
-// round's Chromium trace (page-trace.json) and the engine's CPU profile (engine.cpuprofile) go there.
+// the page's WebSocket messages, clicks and frames on one clock (ms from the click); with DIR, each
+// round's Chromium trace (page-trace-N.json) and the engine's CPU profile (engine-N.cpuprofile) go there.
 // Usage: npm run -s build && node out/bench/start-timeline.js [DIR] [ROUNDS]
 import { Session } from 'node:inspector/promises';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { createEngine } from '../src-main/engine/engine.js';
-import { TerminalService } from '../src-main/terminal/terminal-service.js';
+import { engineTerminals, TerminalService } from '../src-main/terminal/terminal-service.js';
+import { PtyReserve } from '../src-main/terminal/pty-reserve.js';
 import { startWebHost } from '../src-main/web/server.js';
 import { RENDERER } from '../test/e2e/harness.js';
 import { launchBareChromium } from './bare-chromium.js';
@@ -28,7 +29,15 @@ for (const m of ['spawnShell', 'open', 'prepare']) {
   };
 }
 
-const engine = createEngine({ terminals: (w, r) => new TerminalService(w, r) });
+const R = PtyReserve.prototype as unknown as Record<string, (...a: unknown[]) => unknown>;
+const take = R.take!;
+R.take = function (this: unknown, ...a: unknown[]) {
+  const r = take.apply(this, a);
+  mark(`the waiting pty-exec ${r ? 'taken' : 'not there: a fork'}`);
+  return r;
+};
+
+const engine = createEngine(engineTerminals());
 const api = engine.api as unknown as Record<string, (p: unknown) => Promise<unknown>>;
 for (const m of ['world.start', 'terminal.open']) {
   const orig = api[m]!;
@@ -90,11 +99,12 @@ try {
       (window as unknown as { __log: unknown[] }).__log = [];
       (window as unknown as { __frames: unknown[] }).__frames = [];
     }, null);
-    const tracing = traceDir && r === rounds - 1;
+    const tracing = !!traceDir;
     const events: unknown[] = [];
     const inspector = tracing ? new Session() : undefined;
+    const collect = (p: { value: unknown[] }) => void events.push(...p.value);
     if (tracing) {
-      b.events.on('Tracing.dataCollected', (p: { value: unknown[] }) => events.push(...p.value));
+      b.events.on('Tracing.dataCollected', collect);
       await b.send('Tracing.start', {
         transferMode: 'ReportEvents',
         traceConfig: {
@@ -123,11 +133,12 @@ try {
       const done = new Promise((r) => b.events.once('Tracing.tracingComplete', r));
       await b.send('Tracing.end');
       await done;
+      b.events.off('Tracing.dataCollected', collect);
       const prof = await inspector!.post('Profiler.stop');
       mkdirSync(traceDir, { recursive: true });
-      writeFileSync(`${traceDir}/page-trace.json`, JSON.stringify({ traceEvents: events }));
-      writeFileSync(`${traceDir}/engine.cpuprofile`, JSON.stringify(prof.profile));
-      writeFileSync(`${traceDir}/clock.json`, JSON.stringify({ ...hr0, log }));
+      writeFileSync(`${traceDir}/page-trace-${r}.json`, JSON.stringify({ traceEvents: events }));
+      writeFileSync(`${traceDir}/engine-${r}.cpuprofile`, JSON.stringify(prof.profile));
+      writeFileSync(`${traceDir}/clock-${r}.json`, JSON.stringify({ ...hr0, log }));
     }
     const all = [...log, ...page.log].sort((a, b) => a[0] - b[0]);
     const t0 = all.find(([, s]) => s.includes('click world-start'))?.[0] ?? all[0]![0];

@@ -148,7 +148,9 @@ export function startToPrompt(d: Driver): Promise<{
     // React listens for input events and reads the value through the prototype's setter
     Object.getOwnPropertyDescriptor(HTMLInputElement.prototype, 'value')!.set!.call(input, String(nodes));
     input.dispatchEvent(new Event('input', { bubbles: true }));
-    await new Promise((r) => setTimeout(r, 100)); // React renders the new count
+    // React renders the new count; and a person reads the page a second before they click: the page's
+    // own work after it loads (its first views, the xterm it builds ahead) is over by then, as it is here
+    await new Promise((r) => setTimeout(r, 1000));
     // the moment xterm puts the prompt in its rows (its frame's DOM update), seen as it happens: a timer
     // polling for it would wait behind whatever the page does next (drawing the running world's views)
     let drawnAt = 0;
@@ -419,10 +421,11 @@ export async function hostFrom(outDir: string): Promise<{ engine: Engine; host: 
   const load = (p: string) => import(pathToFileURL(join(outDir, p)).href);
   const { createEngine } = await load('src-main/engine/engine.js');
   const { startWebHost } = await load('src-main/web/server.js');
-  const { TerminalService } = await load('src-main/terminal/terminal-service.js');
-  const engine: Engine = createEngine({
-    terminals: (w: unknown, r: unknown) => new TerminalService(w, r),
-  });
+  const { TerminalService, engineTerminals } = await load('src-main/terminal/terminal-service.js');
+  // an earlier build (--ab) may have no process waiting ahead
+  const engine: Engine = createEngine(
+    engineTerminals ? engineTerminals() : { terminals: (w: unknown, r: unknown) => new TerminalService(w, r) },
+  );
   const host: WebHost = await startWebHost({
     api: engine.api,
     events: engine.events,

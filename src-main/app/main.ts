@@ -6,7 +6,7 @@ import { pathToFileURL } from 'node:url';
 import { dispatch } from '../api/dispatch.js';
 import { createEngine } from '../engine/engine.js';
 import { ProgressStore } from '../labs/progress.js';
-import { TerminalService } from '../terminal/terminal-service.js';
+import { engineTerminals } from '../terminal/terminal-service.js';
 import { chooseBackend, readBackendSettings, saveBackendSettings, vmOffer } from '../vm/backend-choice.js';
 import { bootPageUrl, failScript, sayScript } from '../vm/boot-page.js';
 import { startVmSession, type VmSession } from '../vm/vm-host.js';
@@ -57,7 +57,7 @@ function createWindow(): void {
 }
 
 function startNativeEngine(): void {
-  engine = createEngine({ terminals: (world, resolvePod) => new TerminalService(world, resolvePod) });
+  engine = createEngine(engineTerminals());
   engine.events.on('event', (event, payload) => {
     if (win && !win.isDestroyed()) win.webContents.send(EVENT_CHANNEL, { event, payload });
   });

@@ -27,6 +27,8 @@ export interface EngineOptions {
   worldLimits?: Partial<WorldLimits>;
   /** Where this engine's labs and progress are (a workshop seat has its own progress folder). */
   labs?: { dir?: string; progressDir?: string };
+  /** The terminals' process kept waiting ahead (pty-reserve.ts), where the host made one: ended with the engine. */
+  ptyReserve?: { dispose(): void };
 }
 
 /** The parts every engine has; each serves its own slice of the contract. */
@@ -42,7 +44,11 @@ export function createEngine(opts: EngineOptions): Engine {
   // a part's requests wait until the parts are attached to the running world (it is reported running before)
   const gated = parts.map((part) => gate(part, () => session.partsAttached()));
   const api = composeApi([session, ...gated], Object.keys(requests) as Method[]);
-  return { api, events: session, session, dispose: () => session.dispose() };
+  const dispose = async () => {
+    await session.dispose();
+    opts.ptyReserve?.dispose();
+  };
+  return { api, events: session, session, dispose };
 }
 
 /** The part's request methods (named as the contract's), each waiting for `ready` first. */

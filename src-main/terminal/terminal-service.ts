@@ -1,7 +1,8 @@
 // Terminals into the world: a pty on the engine's side running `pty-exec … bash`, so the shell lives
 // in the sandbox, on a node, or in a pod's network namespace. Output (bytes) is merged over 5 ms and held
 // back by flow control (flow-control.ts); closing a terminal ends every process of its session.
-// Each shell starts through pty-exec (native/pty-exec.c): it enters the world and holds no other terminal's pty master.
+// Each shell starts through pty-exec (native/pty-exec.c): it enters the world and holds no other terminal's pty master;
+// where the engine keeps one waiting ahead (pty-reserve.ts), a shell takes it instead of forking the engine.
 // The engine keeps each terminal's recent output (Scrollback), so a reloaded page shows it again, and
 // holds input typed before the shell's first prompt (PromptGate), so it is echoed once, not twice.
 import { EventEmitter } from 'node:events';
@@ -11,6 +12,7 @@ import * as pty from 'node-pty';
 import type { TerminalInfo, TerminalTarget } from '../api/contract.js';
 import type { Target, World } from '../world/world.js';
 import { DataBuffer, FlowController } from './flow-control.js';
+import { PtyReserve } from './pty-reserve.js';
 import { PromptGate, Scrollback } from './scrollback.js';
 import type { TerminalHost } from './types.js';
 
@@ -47,6 +49,18 @@ interface Term {
 /** A pod by name: its node, its netns pin, and its pause (whose mounts hold the pod's /etc/resolv.conf). */
 export type PodResolver = (name: string) => { node: string; netns: string; sandboxPid?: number } | undefined;
 
+/**
+ * An engine's terminals, as a host gives them to createEngine: each world's TerminalService, and one
+ * process kept waiting ahead of the next shell (pty-reserve.ts), which the engine ends with itself.
+ */
+export function engineTerminals(): {
+  terminals: (world: World, resolvePod: PodResolver) => TerminalService;
+  ptyReserve: PtyReserve;
+} {
+  const ptyReserve = new PtyReserve();
+  return { terminals: (world, resolvePod) => new TerminalService(world, resolvePod, ptyReserve), ptyReserve };
+}
+
 export class TerminalService extends EventEmitter implements TerminalHost {
   private readonly terms = new Map<string, Term>();
   private seq = 0;
@@ -58,6 +72,8 @@ export class TerminalService extends EventEmitter implements TerminalHost {
   constructor(
     private readonly world: World,
     private readonly resolvePod: PodResolver,
+    /** The engine's process waiting ahead, which a shell takes before it forks its own. */
+    private readonly reserve?: PtyReserve,
   ) {
     super();
   }
@@ -142,6 +158,8 @@ export class TerminalService extends EventEmitter implements TerminalHost {
       // bash --norc reads no file that would set PS1, so this one stays
       PS1: `root@${title}:\\w# `,
     };
+    const ahead = this.reserve?.take(argv, env, cols, rows);
+    if (ahead) return ahead;
     // cwd is the engine's; entering the world's mount namespace moves the shell to the world's "/"
     // encoding null: the output stays bytes all the way to xterm, never decoded and re-encoded here
     return pty.spawn(argv[0]!, argv.slice(1), {

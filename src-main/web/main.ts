@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createEngine } from '../engine/engine.js';
-import { TerminalService } from '../terminal/terminal-service.js';
+import { engineTerminals } from '../terminal/terminal-service.js';
 import { startWebHost, type WebHost } from './server.js';
 
 const { values } = parseArgs({
@@ -29,7 +29,7 @@ if (!existsSync(join(rendererDir, 'index.html'))) {
   process.stderr.write('podnet web: the renderer is not built: run "npm run build"\n');
   process.exit(1);
 }
-const engine = createEngine({ terminals: (world, resolvePod) => new TerminalService(world, resolvePod) });
+const engine = createEngine(engineTerminals());
 // Signals are handled before anything starts: a Ctrl-C at any moment ends what exists, cleanly.
 // assigned once the host listens; a signal before that ends what exists (so not a const in TDZ)
 // eslint-disable-next-line prefer-const

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { createEngine, type Engine } from '../../src-main/engine/engine.js';
-import { TerminalService } from '../../src-main/terminal/terminal-service.js';
+import { engineTerminals } from '../../src-main/terminal/terminal-service.js';
 import { startWebHost, type WebHost } from '../../src-main/web/server.js';
 
 export const CHROMIUM = process.env.PODNET_CHROMIUM ?? '/usr/bin/chromium';
@@ -40,7 +40,7 @@ declare global {
 
 /** The engine and the browser host on a free port, with no browser yet. */
 export async function startHost(): Promise<{ engine: Engine; host: WebHost }> {
-  const engine = createEngine({ terminals: (w, r) => new TerminalService(w, r) });
+  const engine = createEngine(engineTerminals());
   return { engine, host: await startWebHost({ api: engine.api, events: engine.events, rendererDir: RENDERER }) };
 }
 

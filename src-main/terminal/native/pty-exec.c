@@ -6,10 +6,15 @@
  * without the close, every shell would hold the masters of the terminals opened before it, could type
  * into them, and would keep their ptys alive after they close.
  * Usage: pty-exec [--nproc N] [--as BYTES] [--world PID] [--target PID NS,...] [--netns PATH] [--] COMMAND [ARG...]
+ *        pty-exec --await FIFO
  *   --nproc, --as    RLIMIT_NPROC, RLIMIT_AS (soft and hard), set before anything is entered
  *   --world PID      the user and PID namespaces of PID (world-init, from the engine's side)
  *   --target PID NS  then PID's namespaces, in this order: user, mnt, uts, net (those named in NS)
  *   --netns PATH     then the network namespace pinned at PATH (opened from the engine's side)
+ *   --await FIFO     started ahead, before its target exists (pty-reserve.ts): makes FIFO, waits for the
+ *                    engine to write its orders there (the options and command above, then an empty
+ *                    string, then the command's environment, each NUL-ended), removes FIFO and runs
+ *                    itself again with them. The engine's fork is then off the path to a prompt.
  * Every namespace is opened before any is entered, so each path is the engine's. Entering a PID
  * namespace takes effect in children: the command runs in a child, and pty-exec waits for it and
  * exits as it did (as nsenter does). The credentials are kept (nsenter --preserve-credentials).
@@ -24,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -51,7 +57,7 @@ static int close_above_stderr(void) {
 static void usage(void) {
   fprintf(stderr,
           "usage: pty-exec [--nproc N] [--as BYTES] [--world PID] [--target PID user,mnt,uts,net] [--netns PATH] [--] "
-          "COMMAND [ARG...]\n");
+          "COMMAND [ARG...]\n       pty-exec --await FIFO\n");
   exit(2);
 }
 
@@ -120,11 +126,81 @@ static void continue_as_parent(pid_t child) {
   exit(1);
 }
 
+/* The orders of a pty-exec started ahead (--await): at most this many bytes, arguments and variables. */
+#define ORDERS_MAX 65536
+#define ORDERS_WORDS 1024
+
+/* --await: waits at FIFO for its orders, then runs itself again with them as its arguments (after
+   argv[0]) and environment: the process list then shows what it does, not that it waited. */
+static void await_orders(const char *fifo, char *self) {
+  static char buf[ORDERS_MAX];
+  static char *args[ORDERS_WORDS + 2];
+  static char *env[ORDERS_WORDS + 1];
+  if (mkfifo(fifo, 0600) < 0) {
+    fprintf(stderr, "pty-exec: cannot make %s: %s\n", fifo, strerror(errno));
+    exit(126);
+  }
+  /* blocks until the engine opens it to write: the engine only writes to a FIFO that has its reader */
+  int fd = open(fifo, O_RDONLY | O_CLOEXEC);
+  int opened = errno;
+  unlink(fifo);
+  if (fd < 0) {
+    fprintf(stderr, "pty-exec: cannot open %s: %s\n", fifo, strerror(opened));
+    exit(126);
+  }
+  size_t len = 0;
+  for (;;) {
+    ssize_t n = read(fd, buf + len, sizeof buf - len);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      fprintf(stderr, "pty-exec: cannot read its orders: %s\n", strerror(errno));
+      exit(126);
+    }
+    if (n == 0) break;
+    len += (size_t)n;
+    if (len == sizeof buf) {
+      fprintf(stderr, "pty-exec: its orders are longer than %d bytes\n", ORDERS_MAX);
+      exit(126);
+    }
+  }
+  close(fd);
+  if (len == 0 || buf[len - 1] != '\0') {
+    fprintf(stderr, "pty-exec: its orders ended early (%zu bytes)\n", len);
+    exit(126);
+  }
+  /* the words: arguments up to the first empty one, then the environment */
+  int na = 1, ne = 0, in_env = 0;
+  args[0] = self;
+  for (size_t at = 0; at < len; at += strlen(buf + at) + 1) {
+    char *w = buf + at;
+    if (!in_env && !*w) {
+      in_env = 1;
+      continue;
+    }
+    if (in_env ? ne == ORDERS_WORDS : na == ORDERS_WORDS + 1) {
+      fprintf(stderr, "pty-exec: its orders hold more than %d words\n", ORDERS_WORDS);
+      exit(126);
+    }
+    if (in_env) env[ne++] = w;
+    else args[na++] = w;
+  }
+  if (!in_env || na < 2 || !strcmp(args[1], "--await")) {
+    fprintf(stderr, "pty-exec: its orders name no command\n");
+    exit(126);
+  }
+  args[na] = NULL;
+  env[ne] = NULL;
+  execve("/proc/self/exe", args, env);
+  fprintf(stderr, "pty-exec: cannot run itself with its orders: %s\n", strerror(errno));
+  exit(126);
+}
+
 int main(int argc, char **argv) {
   if (close_above_stderr() != 0) {
     fprintf(stderr, "pty-exec: cannot close inherited descriptors: %s\n", strerror(errno));
     return 126;
   }
+  if (argc == 3 && !strcmp(argv[1], "--await")) await_orders(argv[2], argv[0]);
   unsigned long long nproc = 0, as = 0, world = 0, target = 0;
   const char *target_ns = NULL, *netns = NULL;
   int i = 1;
