@@ -24,6 +24,12 @@ const FLOOD_WINDOW_MS = 100;
 const BACKLOG_BYTES = 128 * 1024;
 /** Output that pauses this long ends the flood: what was held is drawn at once. */
 const QUIET_MS = 30;
+/**
+ * A piece at least this big, outside a hold, is parsed inside synchronized output: xterm syncs its
+ * scrollbar on every line it scrolls (a DOM update, and a timer set and cleared to hide the bar again),
+ * which made most of a flood's cost before the flood was noticed (frames of 40–80 ms in a page's first).
+ */
+const WRAP_BYTES = 4 * 1024;
 /** A released hold waits at most this long for its frame (a hidden page draws none). */
 const FRAME_WAIT_MS = 50;
 
@@ -50,12 +56,14 @@ export class OutputPacer {
   /** xterm's per-line calls are deferred while held (deferWhileHeld), and made by these at the release. */
   private readonly onRelease: (() => void)[] = [];
   private deferring = false;
+  /** A big piece is being parsed inside synchronized output (WRAP_BYTES): xterm's per-line calls wait too. */
+  private wrapping = false;
   /** A hold was released: the next piece waits for the frame that draws it. */
   private waitingForFrame = false;
   private disposed = false;
   private readonly renderSub: { dispose(): void };
-  /** Frames xterm drew, holds begun, and xterm's per-line calls deferred while held (found, of 3). */
-  readonly stats = { frames: 0, holds: 0, deferred: 0 };
+  /** Frames xterm drew, holds begun, pieces wrapped, and xterm's per-line calls deferred while held (found, of 3). */
+  readonly stats = { frames: 0, holds: 0, wrapped: 0, deferred: 0 };
 
   constructor(private readonly term: Terminal) {
     this.renderSub = term.onRender(() => {
@@ -86,7 +94,7 @@ export class OutputPacer {
       let asked = false;
       // only the argument-less calls (the per-line ones): any other passes at once
       owner[name] = (...args: unknown[]) => {
-        if (!this.holding || args.length) return call.apply(owner, args);
+        if (!(this.holding || this.wrapping) || args.length) return call.apply(owner, args);
         asked = true;
       };
       this.onRelease.push(() => {
@@ -137,10 +145,31 @@ export class OutputPacer {
     if (this.pace() === 'draw first') return this.waitForFrame();
     const piece = this.queue.shift()!;
     this.queuedBytes -= piece.bytes.length;
-    this.term.write(piece.bytes, () => {
+    const wrapped =
+      piece.bytes.length >= WRAP_BYTES &&
+      !this.holding &&
+      !this.programSyncs &&
+      !this.term.modes.synchronizedOutputMode;
+    const done = () => {
+      if (wrapped) this.unwrap();
       piece.parsed();
       this.next();
-    });
+    };
+    if (!wrapped) return this.term.write(piece.bytes, done);
+    // the piece is drawn once, at the frame after it: its lines scroll by faster than anyone reads them
+    this.deferWhileHeld();
+    this.wrapping = true;
+    this.stats.wrapped++;
+    this.term.write(BEGIN_SYNC);
+    this.term.write(piece.bytes);
+    // the callback runs once END_SYNC is parsed: the next piece finds the mode as the program left it
+    this.term.write(END_SYNC, done);
+  }
+
+  /** After a wrapped piece: xterm's per-line calls deferred meanwhile are made once. */
+  private unwrap(): void {
+    this.wrapping = false;
+    for (const made of this.onRelease) made();
   }
 
   /**
