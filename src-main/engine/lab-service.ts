@@ -62,6 +62,8 @@ interface Starting {
   nodesUp?: Promise<void>;
   /** The nodes exist and the terminal host is made: a node's terminal may open before the world runs. */
   terminalsReady?: boolean;
+  /** A terminal's first output went out before the world ran (free play's node1 prompt usually does). */
+  terminalHeard?: boolean;
 }
 
 /** The session itself: world, pods and terminals; the other parts of the contract attach to it. */
@@ -344,7 +346,7 @@ export class LabService
       progress(3, 'ready');
       // shells started ahead on the first nodes, after "running" is on its way: a first terminal finds its prompt
       setImmediate(() => this.world === world && terminals.prepare?.([...world.nodes.keys()]));
-      if (!spec || spec.controlPlane) this.startControlPlaneSoon(world, this.kubelet);
+      if (!spec || spec.controlPlane) this.startControlPlaneSoon(world, this.kubelet, starting.terminalHeard === true);
       // kubelet's Status loop: NetworkReady changes (a config edited in a terminal) reach the status bar
       let last = JSON.stringify(this.status().nodes);
       this.statusTimer = setInterval(() => {
@@ -389,9 +391,10 @@ export class LabService
   /**
    * The control plane, in the background: kubectl in the nodes waits for it meanwhile. The first prompt
    * comes first: etcd and the API server's Node.js start once a terminal's first output is out (the
-   * renderer opens node1 as the world runs), or CONTROL_PLANE_DELAY_MS after, whichever is sooner.
+   * renderer opens node1 with the start: its prompt usually goes out before the world runs, `promptOut`),
+   * or CONTROL_PLANE_DELAY_MS after, whichever is sooner.
    */
-  private startControlPlaneSoon(world: World, kubelet: Kubelet): void {
+  private startControlPlaneSoon(world: World, kubelet: Kubelet, promptOut: boolean): void {
     const host = new ControlPlaneHost(world, kubelet);
     this.controlPlane = host;
     const mine = () => this.controlPlane === host && this.world === world;
@@ -411,7 +414,8 @@ export class LabService
       if (mine()) void host.start();
     };
     const onEvent = (name: EventName) => name === 'terminal.data' && go();
-    const timer = setTimeout(go, CONTROL_PLANE_DELAY_MS);
+    // the prompt went out while the world was being built: nothing to wait for once "running" is on its way
+    const timer = setTimeout(go, promptOut ? 0 : CONTROL_PLANE_DELAY_MS);
     this.on('event', onEvent);
   }
 
@@ -429,7 +433,10 @@ export class LabService
       const pod = this.kubelet?.podByName(name);
       return pod ? { node: pod.spec.node, netns: pod.netns, sandboxPid: pod.sandboxPid } : undefined;
     });
-    terminals.on('data', (d) => this.emitEvent('terminal.data', d));
+    terminals.on('data', (d) => {
+      if (this.starting) this.starting.terminalHeard = true;
+      this.emitEvent('terminal.data', d);
+    });
     terminals.on('exit', (d) => this.emitEvent('terminal.exit', d));
     return (this.terminals = terminals);
   }
