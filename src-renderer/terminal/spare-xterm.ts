@@ -106,6 +106,36 @@ export function takeSpareXterm(theme: ThemeName): Xterm | undefined {
   return s.x;
 }
 
+/** Where the window's margin around the terminal area is remembered (the home page has no area to measure). */
+const INSET_KEY = 'podnet.terminalAreaInset';
+
+/**
+ * The terminal area's size now; without one on screen (the home page), the window less the margin the
+ * area had when it was last measured, so a first start from home finds its spare at the pane's size.
+ */
+function areaSize(): { width: number; height: number } {
+  const area = document.querySelector<HTMLElement>('.terminal-panels');
+  if (area?.clientWidth && area.clientHeight) {
+    const inset = { w: innerWidth - area.clientWidth, h: innerHeight - area.clientHeight };
+    try {
+      localStorage.setItem(INSET_KEY, JSON.stringify(inset));
+    } catch {
+      /* no storage (a private window): the next guess is the default */
+    }
+    return { width: area.clientWidth, height: area.clientHeight };
+  }
+  try {
+    const inset = JSON.parse(localStorage.getItem(INSET_KEY) ?? 'null') as { w?: unknown; h?: unknown } | null;
+    const width = innerWidth - Number(inset?.w);
+    const height = innerHeight - Number(inset?.h);
+    // a margin from another window size may leave too little: then the default, and the pane's fit
+    if (width >= 200 && height >= 100) return { width, height };
+  } catch {
+    /* nothing remembered, or not readable */
+  }
+  return DEFAULT_BAY;
+}
+
 /** A tab that took the spare has the next built once its first output is shown, or this long after. */
 const REFILL_WAIT_MS = 1000;
 
@@ -144,9 +174,7 @@ export function keepSpareXterm(theme: () => ThemeName, when: { timeout: number }
  * fits there as it would in the pane (nothing drawn, no focus, no tab stop, nothing read out).
  */
 function bayFor(host: HTMLDivElement): HTMLDivElement {
-  const area = document.querySelector<HTMLElement>('.terminal-panels');
-  const width = area?.clientWidth || DEFAULT_BAY.width;
-  const height = area?.clientHeight || DEFAULT_BAY.height;
+  const { width, height } = areaSize();
   const bay = document.createElement('div');
   bay.className = 'terminal-container';
   bay.inert = true;

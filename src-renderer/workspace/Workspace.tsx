@@ -2,7 +2,7 @@
 // enough for its commands, resizable, foldable); terminals in the centre with a tool (timeline, topology,
 // CNI editor) beside them; live views over the topology on the right; status bar at the bottom. Without
 // a lab or a world, the home screen. Pane sizes are remembered; which tools are open, per lab.
-import { useEffect, useState } from 'react';
+import { useDeferredValue, useEffect, useState } from 'react';
 import { CommandPalette } from '../palette/CommandPalette.tsx';
 import { guideOf, useGuide } from '../guide/guide-store.ts';
 import { Home } from '../guide/Home.tsx';
@@ -74,6 +74,12 @@ export function Workspace() {
 
   // no lab and no free play: the home screen guides the next step (a world left running waits behind it)
   const home = !labOpen && !freePlay && !busy && worldState !== 'starting';
+  // Leaving home, the side panes' contents (the guide's labs list and the pods; the live views and the
+  // topology) are rendered just after the rest, in React's interruptible time: their first render was
+  // most of the click's task, and the start's first messages (node1's prompt) waited behind that task.
+  // A lab's guide is there at once, as before; the live views show nothing before the world runs.
+  const sidesNow = useDeferredValue(!home, false);
+  const guideNow = sidesNow || labOpen;
 
   const showRight = rightPaneShown(layout, viewport);
   const leftOpen = !layout.guideCollapsed;
@@ -110,13 +116,15 @@ export function Workspace() {
             tabIndex={-1}
           >
             {leftOpen ? (
-              <>
-                <LabGuide />
-                <details className="left-pods" open={!labOpen} key={labOpen ? 'lab' : 'free'}>
-                  <summary>Pods</summary>
-                  <PodsPanel />
-                </details>
-              </>
+              guideNow && (
+                <>
+                  <LabGuide />
+                  <details className="left-pods" open={!labOpen} key={labOpen ? 'lab' : 'free'}>
+                    <summary>Pods</summary>
+                    <PodsPanel />
+                  </details>
+                </>
+              )
             ) : (
               <button
                 className="guide-rail"
@@ -167,7 +175,7 @@ export function Workspace() {
             <div />
           )}
           <aside className="pane pane-right" aria-label="Live network views" hidden={!showRight}>
-            {showRight && (
+            {showRight && sidesNow && (
               <>
                 <div
                   className={`right-views${topologyBelow ? ' sized' : ''}`}

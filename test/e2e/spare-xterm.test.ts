@@ -152,6 +152,22 @@ describe('the spare xterm, in Chromium', () => {
     await typeIn(page, sandbox, 'echo spare-$((6*7))');
     await expect.poll(() => screen(page, sandbox)).toMatch(/^spare-42\s*$/m);
     expect(resized.length).toBe(resizes);
+
+    // back home after a reload, no terminal area to measure: the spare takes the window less the area's
+    // margin last measured, so a first start from home opens its shell at the pane's size, no resize
+    await engine.api['world.stop']({});
+    await page.reload();
+    await expect.poll(() => page.getByTestId('world-start').isEnabled(), { timeout: 20_000 }).toBe(true);
+    expect(await page.locator('.terminal-panels').count()).toBe(0);
+    await expect.poll(() => bays(page), { timeout: 10_000 }).toHaveLength(1);
+    const before = resized.length;
+    await page.getByTestId('node-count').fill('1');
+    await page.getByTestId('world-start').click();
+    const again = await promptOf(page, 'node1', /root@node1:\/# *$/m);
+    expect(opened.at(-1)).toMatchObject({ target: { kind: 'node', node: 'node1' }, cols, rows });
+    await typeIn(page, again, 'stty size');
+    await expect.poll(() => screen(page, again)).toMatch(new RegExp(`^${rows} ${cols}\\s*$`, 'm'));
+    expect(resized.slice(before)).toEqual([]);
     expect(s.errors).toEqual([]);
   });
 });
