@@ -25,11 +25,13 @@ const BACKLOG_BYTES = 128 * 1024;
 /** Output that pauses this long ends the flood: what was held is drawn at once. */
 const QUIET_MS = 30;
 /**
- * A piece at least this big, outside a hold, is parsed inside synchronized output: xterm syncs its
- * scrollbar on every line it scrolls (a DOM update, and a timer set and cleared to hide the bar again),
- * which made most of a flood's cost before the flood was noticed (frames of 40–80 ms in a page's first).
+ * A piece at least this big, outside a hold, is parsed with xterm's per-line calls deferred to its end:
+ * xterm syncs its scrollbar on every line it scrolls (a DOM update, and a timer set and cleared to hide
+ * the bar again), which made most of a flood's cost before the flood was noticed (frames of 40–80 ms in a
+ * page's first). Frames are drawn as usual meanwhile: holding them (mode 2026) for each piece left the
+ * screen before a `clear` on show while pieces followed each other.
  */
-const WRAP_BYTES = 4 * 1024;
+const BATCH_BYTES = 4 * 1024;
 /** A released hold waits at most this long for its frame (a hidden page draws none). */
 const FRAME_WAIT_MS = 50;
 
@@ -56,14 +58,14 @@ export class OutputPacer {
   /** xterm's per-line calls are deferred while held (deferWhileHeld), and made by these at the release. */
   private readonly onRelease: (() => void)[] = [];
   private deferring = false;
-  /** A big piece is being parsed inside synchronized output (WRAP_BYTES): xterm's per-line calls wait too. */
-  private wrapping = false;
+  /** A big piece is being parsed (BATCH_BYTES): xterm's per-line calls wait until its end, as while held. */
+  private batching = false;
   /** A hold was released: the next piece waits for the frame that draws it. */
   private waitingForFrame = false;
   private disposed = false;
   private readonly renderSub: { dispose(): void };
-  /** Frames xterm drew, holds begun, pieces wrapped, and xterm's per-line calls deferred while held (found, of 3). */
-  readonly stats = { frames: 0, holds: 0, wrapped: 0, deferred: 0 };
+  /** Frames xterm drew, holds begun, big pieces batched, and xterm's per-line calls deferred (found, of 4). */
+  readonly stats = { frames: 0, holds: 0, batched: 0, deferred: 0 };
 
   constructor(private readonly term: Terminal) {
     this.renderSub = term.onRender(() => {
@@ -75,11 +77,13 @@ export class OutputPacer {
   /**
    * xterm asks the browser for work on every line it scrolls, even while the screen is held: it moves
    * its hidden input box (the textarea where an IME composes) to the cursor, and asks for an animation
-   * frame to redraw the selection and to sync its scrollbar. Each makes the browser run a frame (style,
-   * layout, paint, composite) for nothing, 60 times a second through a flood. While held, those calls
-   * wait; the release makes each once. This reaches into xterm 6.1's internals (CoreBrowserTerminal's
-   * _syncTextArea, _selectionService.refresh, _viewport.queueSync; they exist once xterm is opened): a
-   * missing one is left alone, and stats.deferred counts those found (the e2e test expects all three).
+   * frame to redraw the selection and to sync its scrollbar; outside a hold it syncs the scrollbar at
+   * once (_viewport._sync). Each makes the browser run a frame (style, layout, paint, composite) for
+   * nothing, 60 times a second through a flood. While held, or while a big piece is parsed, those calls
+   * wait; the release, or the piece's end, makes each once. This reaches into xterm 6.1's internals
+   * (CoreBrowserTerminal's _syncTextArea, _selectionService.refresh, _viewport.queueSync and _sync; they
+   * exist once xterm is opened): a missing one is left alone, and stats.deferred counts those found (the
+   * e2e test expects all four).
    */
   private deferWhileHeld(): void {
     if (this.deferring) return;
@@ -94,7 +98,7 @@ export class OutputPacer {
       let asked = false;
       // only the argument-less calls (the per-line ones): any other passes at once
       owner[name] = (...args: unknown[]) => {
-        if (!(this.holding || this.wrapping) || args.length) return call.apply(owner, args);
+        if (!(this.holding || this.batching) || args.length) return call.apply(owner, args);
         asked = true;
       };
       this.onRelease.push(() => {
@@ -106,6 +110,7 @@ export class OutputPacer {
     defer(core, '_syncTextArea');
     defer(core._selectionService, 'refresh');
     defer(core._viewport, 'queueSync');
+    defer(core._viewport, '_sync');
   }
 
   /** Queues output; `parsed` runs once per piece, after xterm has parsed it (what flow control acks). */
@@ -145,31 +150,24 @@ export class OutputPacer {
     if (this.pace() === 'draw first') return this.waitForFrame();
     const piece = this.queue.shift()!;
     this.queuedBytes -= piece.bytes.length;
-    const wrapped =
-      piece.bytes.length >= WRAP_BYTES &&
-      !this.holding &&
-      !this.programSyncs &&
-      !this.term.modes.synchronizedOutputMode;
-    const done = () => {
-      if (wrapped) this.unwrap();
+    const batched = piece.bytes.length >= BATCH_BYTES && !this.holding;
+    if (batched) {
+      this.deferWhileHeld();
+      this.batching = true;
+      this.stats.batched++;
+    }
+    this.term.write(piece.bytes, () => {
+      // xterm's per-line calls, once for the piece: its lines scroll by faster than anyone reads them
+      if (batched) this.endBatch();
       piece.parsed();
       this.next();
-    };
-    if (!wrapped) return this.term.write(piece.bytes, done);
-    // the piece is drawn once, at the frame after it: its lines scroll by faster than anyone reads them
-    this.deferWhileHeld();
-    this.wrapping = true;
-    this.stats.wrapped++;
-    this.term.write(BEGIN_SYNC);
-    this.term.write(piece.bytes);
-    // the callback runs once END_SYNC is parsed: the next piece finds the mode as the program left it
-    this.term.write(END_SYNC, done);
+    });
   }
 
-  /** After a wrapped piece: xterm's per-line calls deferred meanwhile are made once. */
-  private unwrap(): void {
-    this.wrapping = false;
-    for (const made of this.onRelease) made();
+  /** After a big piece: xterm's per-line calls deferred meanwhile are made once. */
+  private endBatch(): void {
+    this.batching = false;
+    if (!this.holding) for (const made of this.onRelease) made();
   }
 
   /**

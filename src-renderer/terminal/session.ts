@@ -193,7 +193,7 @@ export class TerminalSession {
   }
 
   /** Frames drawn, flood holds, and xterm's per-line calls deferred while held (the benchmark and tests read them). */
-  get paceStats(): { frames: number; holds: number; wrapped: number; deferred: number } {
+  get paceStats(): { frames: number; holds: number; batched: number; deferred: number } {
     return { ...this.pacer.stats };
   }
 
