@@ -86,6 +86,17 @@ export const GC_STEPS = [
   'kubelet:evictPodLogsDirectories',
 ];
 
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Waits until cond() holds, checking every 20 ms; after timeoutMs, fails naming what it waited for. */
+export async function until(what: string, cond: () => boolean, timeoutMs = 15_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await sleep(20);
+  }
+}
+
 export async function withWorld<T>(nodes: number, fn: (w: World) => Promise<T>): Promise<T> {
   const w = await createWorld({ nodes });
   try {

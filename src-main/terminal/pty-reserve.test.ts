@@ -5,21 +5,11 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, w
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { withWorld } from '../../test/helpers.js';
+import { until, withWorld } from '../../test/helpers.js';
 import { childrenOf, isAlive } from '../world/procfs.js';
 import { nativeBinary } from '../world/world-init.js';
 import { PtyReserve } from './pty-reserve.js';
 import { TerminalService } from './terminal-service.js';
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function until(what: string, cond: () => boolean, timeoutMs = 15_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(20);
-  }
-}
 
 /** This process's children that are pty-exec waiting for orders. */
 const waitingOnes = () =>

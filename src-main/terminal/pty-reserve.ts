@@ -11,9 +11,9 @@ import { nativeBinary } from '../world/world-init.js';
 
 /** How long after the engine starts (or after one is taken) the next waits: off a start's busy moments. */
 const REFILL_MS = 1000;
-/** The waiting pty's size; the terminal that takes it resizes it. */
-const COLS = 80;
-const ROWS = 24;
+/** A pty started before its terminal's size is known (xterm's default); the terminal that takes it resizes it. */
+export const AHEAD_COLS = 80;
+export const AHEAD_ROWS = 24;
 /** After this many waiting ones ended untold, in a row, none is started again. */
 const MAX_FAILURES = 3;
 
@@ -59,7 +59,7 @@ export class PtyReserve {
     this.failures = 0;
     w.sub.dispose();
     // its size before the shell starts: the shell reads it once, at its start
-    if (cols !== COLS || rows !== ROWS) w.proc.resize(cols, rows);
+    if (cols !== AHEAD_COLS || rows !== AHEAD_ROWS) w.proc.resize(cols, rows);
     try {
       // a FIFO's buffer is 64 KiB and pty-exec reads it at once: orders are a few hundred bytes
       if (writeSync(fd, orders) !== orders.length) throw new Error('short write');
@@ -96,8 +96,8 @@ export class PtyReserve {
       // nothing of the engine's environment: the orders bring the command's own
       proc = pty.spawn(nativeBinary('pty-exec'), ['--await', fifo], {
         name: 'xterm-256color',
-        cols: COLS,
-        rows: ROWS,
+        cols: AHEAD_COLS,
+        rows: AHEAD_ROWS,
         cwd: '/',
         env: {},
         encoding: null,

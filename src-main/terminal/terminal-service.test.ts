@@ -1,6 +1,6 @@
 // Terminals in real worlds: a shell on a node and in a pod, resize, flow control, close and exit.
 import { describe, expect, it } from 'vitest';
-import { withWorld } from '../../test/helpers.js';
+import { sleep, until, withWorld } from '../../test/helpers.js';
 import type { World } from '../world/world.js';
 import { DataBuffer, FlowControl } from './flow-control.js';
 import { TerminalService } from './terminal-service.js';
@@ -10,16 +10,6 @@ import { readFileSync } from 'node:fs';
 
 /** This process's children (node-pty forks each terminal's pty-exec from here). */
 const sessionMembersOfChildren = () => childrenOf(process.pid);
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function until(what: string, cond: () => boolean, timeoutMs = 15_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(20);
-  }
-}
 
 /** A service whose output per terminal is collected, with the exits it reported. */
 function service(w: World, pods: Record<string, { node: string; netns: string }> = {}) {

@@ -12,7 +12,7 @@ import * as pty from 'node-pty';
 import type { TerminalInfo, TerminalTarget } from '../api/contract.js';
 import type { Target, World } from '../world/world.js';
 import { DataBuffer, FlowController } from './flow-control.js';
-import { PtyReserve } from './pty-reserve.js';
+import { AHEAD_COLS, AHEAD_ROWS, PtyReserve } from './pty-reserve.js';
 import { PromptGate, Scrollback } from './scrollback.js';
 import type { TerminalHost } from './types.js';
 
@@ -23,9 +23,6 @@ export const MAX_TERMINALS = 32;
 
 /** Shells started ahead (prepare): on this many nodes at most, each one shell and its pty-exec in the world. */
 const SPARE_SHELLS = 2;
-/** A spare's size until it is taken (xterm's default); the terminal that takes it resizes it. */
-const SPARE_COLS = 80;
-const SPARE_ROWS = 24;
 /** How long after a spare is taken the next one starts (the engine's fork waits until the prompt is out). */
 const SPARE_RESTART_MS = 300;
 
@@ -104,7 +101,7 @@ export class TerminalService extends EventEmitter implements TerminalHost {
       );
     const spare = target.kind === 'node' ? this.takeSpare(target.node) : undefined;
     const proc = spare?.proc ?? this.spawnShell(where, title, cols, rows);
-    if (spare && (cols !== SPARE_COLS || rows !== SPARE_ROWS)) proc.resize(cols, rows);
+    if (spare && (cols !== AHEAD_COLS || rows !== AHEAD_ROWS)) proc.resize(cols, rows);
     const id = `t${++this.seq}`;
     const info: TerminalInfo = { id, title, target, exited: false };
     const scrollback = new Scrollback();
@@ -178,7 +175,7 @@ export class TerminalService extends EventEmitter implements TerminalHost {
     if (!this.world.nodes.has(node)) return;
     let proc: pty.IPty;
     try {
-      proc = this.spawnShell({ kind: 'node', node }, node, SPARE_COLS, SPARE_ROWS);
+      proc = this.spawnShell({ kind: 'node', node }, node, AHEAD_COLS, AHEAD_ROWS);
     } catch {
       return; // a terminal opened there starts its own shell, and says what is wrong
     }

@@ -2,18 +2,8 @@
 // into it), closing a terminal frees its pty while others stay open, and the number of terminals is capped.
 import { statSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { withWorld } from '../helpers.js';
+import { sleep, until, withWorld } from '../helpers.js';
 import { MAX_TERMINALS, TerminalService } from '../../src-main/terminal/terminal-service.js';
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function until(what: string, cond: () => boolean, timeoutMs = 15_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(25);
-  }
-}
 
 function service(svc: TerminalService) {
   const out = new Map<string, string>();
