@@ -110,6 +110,23 @@ describe('a terminal process started ahead (pty-exec --await)', () => {
       }
     }));
 
+  it('does not hand over orders it cannot write unambiguously (an empty argument, a NUL): it keeps waiting', async () => {
+    const reserve = new PtyReserve(0);
+    try {
+      await until('a pty-exec waiting for its orders', () => waitingOnes().length === 1);
+      const [waiting] = waitingOnes();
+      await until('its FIFO', () => readdirSync(reserve.dir).length === 1);
+      const bin = nativeBinary('pty-exec');
+      expect(reserve.take([bin, '--', 'sh', '-c', ''], { PATH: '/usr/bin:/bin' }, 80, 24)).toBeUndefined();
+      expect(reserve.take([bin, '--', 'sh', '-c', 'echo a\0b'], { PATH: '/usr/bin:/bin' }, 80, 24)).toBeUndefined();
+      expect(reserve.take([bin, '--', 'true'], { BAD: 'a\0b' }, 80, 24)).toBeUndefined();
+      expect(waitingOnes()).toEqual([waiting]);
+      expect(readdirSync(reserve.dir)).toHaveLength(1);
+    } finally {
+      reserve.dispose();
+    }
+  });
+
   it('refuses bad orders with a clear error and runs nothing', async () => {
     const cases: [string, Buffer | undefined, RegExp][] = [
       ['no orders at all', undefined, /its orders ended early \(0 bytes\)/],

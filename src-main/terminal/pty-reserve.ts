@@ -45,9 +45,10 @@ export class PtyReserve {
   take(argv: string[], env: Record<string, string>, cols: number, rows: number): pty.IPty | undefined {
     const w = this.waiting;
     if (!w || w.exited || argv[0] !== nativeBinary('pty-exec')) return undefined;
-    const orders = Buffer.from(
-      [...argv.slice(1), '', ...Object.entries(env).map(([k, v]) => `${k}=${v}`)].map((s) => `${s}\0`).join(''),
-    );
+    const words = [...argv.slice(1), '', ...Object.entries(env).map(([k, v]) => `${k}=${v}`)];
+    // an empty argument would read as the end of the arguments, a NUL as two words: such a shell forks its own
+    if (argv.slice(1).some((a) => a === '') || words.some((x) => x.includes('\0'))) return undefined;
+    const orders = Buffer.from(words.map((x) => `${x}\0`).join(''));
     let fd: number;
     try {
       // non-blocking: fails (ENXIO) unless pty-exec already waits at it, so the engine never blocks here
