@@ -177,6 +177,7 @@ async function main() {
     },
     ...starts,
   ];
+  const warm = median(rounds.slice(2).map((r) => r.toPrompt));
   const app = {
     toPrompt: median(rounds.map((r) => r.toPrompt)),
     toDrawn: median(rounds.map((r) => r.toDrawn)),
@@ -294,9 +295,7 @@ async function main() {
       .join(', ')} ms; on a warm page (its next starts): ${rounds
       .slice(2)
       .map((r) => r.toPrompt.toFixed(0))
-      .join(
-        ', ',
-      )} ms, median ${ms(median(rounds.slice(2).map((r) => r.toPrompt)))} = ${(median(rounds.slice(2).map((r) => r.toPrompt)) / engineStart).toFixed(2)}× createWorld`,
+      .join(', ')} ms, median ${ms(warm)} = ${(warm / engineStart).toFixed(2)}× createWorld`,
     '',
     `each flood ÷ the floor right after it: ${run.floods.map((f, i) => `${f.through.toFixed(0)} ÷ ${floors[i]!.websocketMs.toFixed(0)} = ${ratios[i]!.toFixed(2)} (frames over 50 ms: ${f.frames.length ? f.frames.join(', ') : 'none'})`).join('; ')} — the first is the page's first flood`,
     `throughput (median round): ${(MB / (through / 1000)).toFixed(1)} MB/s into xterm, ${(MB / (alone / 1000)).toFixed(1)} MB/s node-pty alone (${(through / alone).toFixed(2)}× node-pty)`,

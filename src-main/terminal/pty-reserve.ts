@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as pty from 'node-pty';
 import { nativeBinary } from '../world/world-init.js';
+import { killSession } from './kill-session.js';
 
 /** How long after the engine starts (or after one is taken) the next waits: off a start's busy moments. */
 const REFILL_MS = 1000;
@@ -66,7 +67,7 @@ export class PtyReserve {
       if (writeSync(fd, orders) !== orders.length) throw new Error('short write');
     } catch {
       closeSync(fd);
-      endSession(w.proc.pid);
+      killSession(w.proc.pid);
       this.later(REFILL_MS);
       return undefined;
     }
@@ -78,7 +79,7 @@ export class PtyReserve {
   dispose(): void {
     this.disposed = true;
     clearTimeout(this.timer);
-    if (this.waiting) endSession(this.waiting.proc.pid);
+    if (this.waiting) killSession(this.waiting.proc.pid);
     this.waiting = undefined;
     rmSync(this.dir, { recursive: true, force: true });
   }
@@ -115,14 +116,5 @@ export class PtyReserve {
       if (++this.failures < MAX_FAILURES) this.later(REFILL_MS);
     });
     this.waiting = w;
-  }
-}
-
-/** A waiting pty-exec is its session's only process: SIGHUP ends it, as a hung-up terminal would. */
-function endSession(pid: number): void {
-  try {
-    process.kill(pid, 'SIGHUP');
-  } catch {
-    /* gone already */
   }
 }

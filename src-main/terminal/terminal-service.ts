@@ -7,17 +7,15 @@
 // holds input typed before the shell's first prompt (PromptGate), so it is echoed once, not twice.
 import { EventEmitter } from 'node:events';
 import { existsSync } from 'node:fs';
-import { sessionMembers } from '../world/procfs.js';
 import * as pty from 'node-pty';
 import type { TerminalInfo, TerminalTarget } from '../api/contract.js';
 import type { Target, World } from '../world/world.js';
 import { DataBuffer, FlowController } from './flow-control.js';
+import { killSession } from './kill-session.js';
 import { AHEAD_COLS, AHEAD_ROWS, PtyReserve } from './pty-reserve.js';
 import { PromptGate, Scrollback } from './scrollback.js';
 import type { TerminalHost } from './types.js';
 
-/** How long a closed terminal's processes have after SIGHUP before SIGKILL. */
-const KILL_GRACE_MS = 500;
 /** Open terminals at once (each is a pty and a shell): beyond it, open() refuses with a clear error. */
 export const MAX_TERMINALS = 32;
 
@@ -286,22 +284,4 @@ export class TerminalService extends EventEmitter implements TerminalHost {
       title: `pod/${target.pod}`,
     };
   }
-}
-
-function signal(pid: number, sig: NodeJS.Signals): void {
-  try {
-    process.kill(pid, sig);
-  } catch {
-    /* gone already */
-  }
-}
-
-/** SIGHUP to a session (as a hung-up terminal would), SIGKILL to whatever of it is left after the grace. */
-function killSession(sid: number): void {
-  signal(-sid, 'SIGHUP');
-  for (const pid of sessionMembers(sid)) signal(pid, 'SIGHUP');
-  setTimeout(() => {
-    // only what is still in the session: a PID that ended is not signalled again
-    for (const pid of sessionMembers(sid)) signal(pid, 'SIGKILL');
-  }, KILL_GRACE_MS);
 }

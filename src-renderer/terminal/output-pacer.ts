@@ -167,7 +167,7 @@ export class OutputPacer {
   /** After a big piece: xterm's per-line calls deferred meanwhile are made once. */
   private endBatch(): void {
     this.batching = false;
-    if (!this.holding) for (const made of this.onRelease) made();
+    if (!this.holding) this.makeDeferred();
   }
 
   /**
@@ -256,6 +256,11 @@ export class OutputPacer {
     this.term.write(END_SYNC);
     this.holding = false;
     this.awaitingFrame = true;
+    this.makeDeferred();
+  }
+
+  /** xterm's per-line calls deferred while held or batched, each made once. */
+  private makeDeferred(): void {
     for (const made of this.onRelease) made();
   }
 }
