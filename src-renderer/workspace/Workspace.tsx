@@ -23,6 +23,7 @@ import { Splitter } from './Splitter.tsx';
 import { StatusBar } from './StatusBar.tsx';
 import { ToolBar } from './ToolBar.tsx';
 import { useGlobalKeys } from './useGlobalKeys.ts';
+import { useElapsed } from './useElapsed.ts';
 import { useTheme } from './useTheme.ts';
 
 /** The guide keeps at least this much: its commands must fit (and ≥ 420 px at 1440 wide). */
@@ -35,6 +36,8 @@ const VIEWS_MIN = 120;
 const TOPOLOGY_MIN = 180;
 /** The world bar, the tool bar and the status bar. */
 const CHROME_HEIGHT = 130;
+/** A start that takes longer than this shows the side panes while it goes on. */
+const SIDES_WAIT_MS = 400;
 
 export function Workspace() {
   const lab = useLab();
@@ -75,10 +78,13 @@ export function Workspace() {
   // no lab and no free play: the home screen guides the next step (a world left running waits behind it)
   const home = !labOpen && !freePlay && !busy && worldState !== 'starting';
   // Leaving home, the side panes' contents (the guide's labs list and the pods; the live views and the
-  // topology) are rendered just after the rest, in React's interruptible time: their first render was
-  // most of the click's task, and the start's first messages (node1's prompt) waited behind that task.
-  // A lab's guide is there at once, as before; the live views show nothing before the world runs.
-  const sidesNow = useDeferredValue(!home, false);
+  // topology) are rendered once the world has started, or SIDES_WAIT_MS into a slow start, in React's
+  // interruptible time: their first render and paint took CPU the world's processes needed (2 cores), and
+  // node1's prompt waited for both. A lab's guide is there at once; the live views show nothing before
+  // the world runs anyway.
+  const starting = worldState === 'starting' || busy === 'starting';
+  const slowStart = useElapsed(starting, SIDES_WAIT_MS);
+  const sidesNow = useDeferredValue(!home && (!starting || slowStart), false);
   const guideNow = sidesNow || labOpen;
 
   const showRight = rightPaneShown(layout, viewport);

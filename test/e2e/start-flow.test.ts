@@ -57,6 +57,9 @@ describe('"Start world" in free play, in Chromium', () => {
     // the tab is there while the world starts, before any "+" click
     await expect.poll(async () => (await tabs(page)).map((t) => t.title)).toEqual(['node1']);
     expect(await page.getByTestId('world-state').innerText()).toMatch(/starting/i);
+    // a start that takes a while shows the side panes while it goes on (a quick one, once it has started)
+    await page.getByTestId('lab-catalogue').first().waitFor();
+    expect(await page.getByTestId('world-state').innerText()).toMatch(/starting/i);
     await page.screenshot({ path: join(SHOTS, 'start-flow-starting-1440.png') });
     const id = await livePrompt(page);
     // node1's prompt comes once the nodes exist; each node's containerd starts after that
