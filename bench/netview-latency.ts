@@ -1,6 +1,7 @@
 // Benchmark: the live network views, end to end in Chromium, in one run.
 // 1. Latency from a kernel change (`ip link add` in node1) to its row in the node's link table, p50 and
-//    p95 over 50 changes, next to the time a raw `ip monitor link` in the same node takes to report it.
+//    p95 over 200 changes, next to the time a raw `ip monitor link` in the same node takes to report it
+//    (a p95 of 50 was their 48th: one scheduler hiccup on either side moved the ratio by 0.3).
 //    Targets (printed met/missed at the end): p95 within 1.5× of ip monitor's and ≤ 50 ms.
 // 2. With 2 nodes and 200 pods: the same latency, how long one topology update takes from its arrival to
 //    the frame that shows it, a kernel change to its port in the topology, and a click to the details.
@@ -32,7 +33,7 @@ interface Session {
 }
 
 const SHOTS = join(import.meta.dirname, '../screenshots');
-const CHANGES = Number(process.env.NV_CHANGES ?? 50);
+const CHANGES = Number(process.env.NV_CHANGES ?? 200);
 const PROFILE_DIR = arg('--profile');
 /** --trace DIR: a Chromium trace of the page over each part's changes, and its main thread's self time by event. */
 const TRACE_DIR = arg('--trace');
@@ -116,15 +117,20 @@ async function instrument(s: Session): Promise<Map<PageHop, Waits>> {
     window.WebSocket = class extends Native {
       constructor(url: string | URL, protocols?: string | string[]) {
         super(url, protocols);
+        // only the arrival's time is taken here, ahead of the app's handler; the names are read and sent
+        // to the benchmark in a task after it (a binding call is an IPC send), out of the path measured
         this.addEventListener('message', (ev: MessageEvent) => {
           if (typeof ev.data !== 'string') return;
           const t = at();
-          const hop = ev.data.startsWith('{"event":"netview.diff"')
-            ? 'ws'
-            : ev.data.startsWith('{"event":"netview.topology')
-              ? 'topoWs'
-              : null;
-          if (hop) for (const m of ev.data.matchAll(/"name":"(bn[a-z]\d+)"/g)) once(hop, m[1]!, t);
+          const data = ev.data;
+          setTimeout(() => {
+            const hop = data.startsWith('{"event":"netview.diff"')
+              ? 'ws'
+              : data.startsWith('{"event":"netview.topology')
+                ? 'topoWs'
+                : null;
+            if (hop) for (const m of data.matchAll(/"name":"(bn[a-z]\d+)"/g)) once(hop, m[1]!, t);
+          });
         });
       }
     };
@@ -373,7 +379,8 @@ async function main() {
       () => /running/i.test(document.querySelector('[data-testid="world-state"]')?.textContent ?? ''),
       null,
     );
-    if (!(await page.evaluate(() => !!document.querySelector('[data-testid="nv-ns"]'), null)))
+    // the pane renders its views a moment after the world runs; only a pane hidden (a narrow window) needs a click
+    if (await page.evaluate(() => !!document.querySelector<HTMLElement>('.pane-right')?.hidden, null))
       await click(page, 'toolbar-views');
     await until(
       page,

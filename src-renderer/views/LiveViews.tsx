@@ -216,22 +216,76 @@ const TableRow = memo(function TableRow({
   );
 });
 
+/**
+ * The namespace picker, drawn again only when the namespaces or the choice change: a select with a value
+ * walks its options on every update, and the tables' diffs come many times a second.
+ */
+const NamespacePicker = memo(function NamespacePicker({
+  ns,
+  spaces = [],
+  disabled,
+  onPick,
+}: {
+  ns: string;
+  spaces: Topology['namespaces'] | undefined;
+  disabled: boolean;
+  onPick(ns: string): void;
+}) {
+  const nodes = spaces.filter((n) => n.kind === 'node');
+  return (
+    <select id="nv-ns" data-testid="nv-ns" value={ns} disabled={disabled} onChange={(e) => onPick(e.target.value)}>
+      {spaces
+        .filter((n) => n.kind === 'sandbox')
+        .map((n) => (
+          <option key={n.id} value={n.id}>
+            sandbox
+          </option>
+        ))}
+      {nodes.length > 0 && (
+        <optgroup label="Nodes">
+          {nodes.map((n) => (
+            <option key={n.id} value={n.id}>
+              {n.label}
+            </option>
+          ))}
+        </optgroup>
+      )}
+      {nodes.map((node) => {
+        const pods = spaces.filter((p) => p.kind === 'pod' && p.node === node.node);
+        return pods.length ? (
+          <optgroup key={node.id} label={`Pods on ${node.label}`}>
+            {pods.map((p) => (
+              <option key={p.id} value={p.id}>
+                {p.pod ? p.label : `netns ${p.label}`}
+              </option>
+            ))}
+          </optgroup>
+        ) : null;
+      })}
+    </select>
+  );
+});
+
 export function LiveViews() {
   const lab = useLab();
   const nv = netviewOf(lab);
   const running = useAppState((s) => s.world.state === 'running');
+  // one subscription: a diff changes the tables and their marks together, and each hook is work per diff
+  const {
+    ns,
+    table,
+    tables,
+    marks,
+    ghosts,
+    focus,
+    goneNote,
+    error,
+    family,
+    routeTables,
+    topology: latest,
+  } = useNetview(nv, (s) => s);
   // a big world's topology is drawn at a lower priority than a table's diff, so a row never waits behind it
-  const topology = useDeferredValue(useNetview(nv, (s) => s.topology));
-  const ns = useNetview(nv, (s) => s.ns);
-  const table = useNetview(nv, (s) => s.table);
-  const tables = useNetview(nv, (s) => s.tables);
-  const marks = useNetview(nv, (s) => s.marks);
-  const ghosts = useNetview(nv, (s) => s.ghosts);
-  const focus = useNetview(nv, (s) => s.focus);
-  const goneNote = useNetview(nv, (s) => s.goneNote);
-  const error = useNetview(nv, (s) => s.error);
-  const family = useNetview(nv, (s) => s.family);
-  const routeTables = useNetview(nv, (s) => s.routeTables);
+  const topology = useDeferredValue(latest);
   const bodyRef = useRef<HTMLTableSectionElement>(null);
   const peers = useMemo(() => peerNames(topology, ns), [topology, ns]);
 
@@ -243,8 +297,6 @@ export function LiveViews() {
     el?.focus({ preventScroll: true });
   }, [focus, table, tables]);
 
-  const spaces = topology?.namespaces ?? [];
-  const nodes = spaces.filter((n) => n.kind === 'node');
   const onTabKey = (e: KeyboardEvent) => {
     const i = TABLES.indexOf(table);
     const go = (j: number) => {
@@ -324,42 +376,7 @@ export function LiveViews() {
       <div className="nv-controls">
         <label className="nv-picker">
           <span>Namespace</span>
-          <select
-            id="nv-ns"
-            data-testid="nv-ns"
-            value={ns}
-            disabled={!running || !topology}
-            onChange={(e) => void nv.select(e.target.value)}
-          >
-            {spaces
-              .filter((n) => n.kind === 'sandbox')
-              .map((n) => (
-                <option key={n.id} value={n.id}>
-                  sandbox
-                </option>
-              ))}
-            {nodes.length > 0 && (
-              <optgroup label="Nodes">
-                {nodes.map((n) => (
-                  <option key={n.id} value={n.id}>
-                    {n.label}
-                  </option>
-                ))}
-              </optgroup>
-            )}
-            {nodes.map((node) => {
-              const pods = spaces.filter((p) => p.kind === 'pod' && p.node === node.node);
-              return pods.length ? (
-                <optgroup key={node.id} label={`Pods on ${node.label}`}>
-                  {pods.map((p) => (
-                    <option key={p.id} value={p.id}>
-                      {p.pod ? p.label : `netns ${p.label}`}
-                    </option>
-                  ))}
-                </optgroup>
-              ) : null;
-            })}
-          </select>
+          <NamespacePicker ns={ns} spaces={topology?.namespaces} disabled={!running || !topology} onPick={nv.pick} />
         </label>
         {FAMILY_OF[table] && (
           <label

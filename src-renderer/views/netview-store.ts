@@ -187,6 +187,9 @@ export class NetviewStore {
     }
   }
 
+  /** The picker's choice: a stable function, so the picker is not drawn again for a new one. */
+  pick = (ns: string): void => void this.select(ns);
+
   /** Shows a namespace's tables, live: unwatches the old one, watches the new one. */
   async select(ns: string, opts: { keepNote?: boolean } = {}): Promise<void> {
     const old = this.watching;
