@@ -229,7 +229,7 @@ const NamespacePicker = memo(function NamespacePicker({
   ns: string;
   spaces: Topology['namespaces'] | undefined;
   disabled: boolean;
-  onPick(ns: string): void;
+  onPick: (ns: string) => void;
 }) {
   const nodes = spaces.filter((n) => n.kind === 'node');
   return (
