@@ -168,4 +168,25 @@ describe('a terminal process started ahead (pty-exec --await)', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it('an engine that exits without dispose leaves no folder and no waiting process behind', async () => {
+    // a process of its own (the built engine's module), ended by its own last line
+    const mod = join(import.meta.dirname, '../../out/src-main/terminal/pty-reserve.js');
+    const script = `
+      const { PtyReserve } = await import(${JSON.stringify(mod)});
+      const r = new PtyReserve(0);
+      const t0 = Date.now();
+      while (!r.waiting && Date.now() - t0 < 10000) await new Promise((ok) => setTimeout(ok, 20));
+      console.log(JSON.stringify({ dir: r.dir, pid: r.waiting?.proc.pid }));
+      process.exit(0);`;
+    const p = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    p.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    expect(await new Promise<number | null>((r) => p.once('exit', r))).toBe(0);
+    const { dir, pid } = JSON.parse(out) as { dir: string; pid: number | undefined };
+    expect(pid).toBeGreaterThan(0); // it did wait: the folder held its FIFO
+    expect(dir).toMatch(/\/podnet-pty-/);
+    expect(existsSync(dir)).toBe(false);
+    await until('the waiting pty-exec gone', () => !isAlive(pid!));
+  });
 });

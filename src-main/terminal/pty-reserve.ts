@@ -37,7 +37,14 @@ export class PtyReserve {
 
   constructor(firstAfterMs = REFILL_MS) {
     this.later(firstAfterMs);
+    process.once('exit', this.onExit);
   }
+
+  /** An engine that ends without dispose (a crash, a script's last line) leaves no folder in /tmp. */
+  private readonly onExit = (): void => {
+    if (this.waiting) killSession(this.waiting.proc.pid);
+    rmSync(this.dir, { recursive: true, force: true });
+  };
 
   /**
    * The waiting pty-exec, told to run `argv` (pty-exec's options and a command) with `env`; undefined
@@ -78,6 +85,7 @@ export class PtyReserve {
 
   dispose(): void {
     this.disposed = true;
+    process.off('exit', this.onExit);
     clearTimeout(this.timer);
     if (this.waiting) killSession(this.waiting.proc.pid);
     this.waiting = undefined;
