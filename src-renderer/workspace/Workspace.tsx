@@ -84,7 +84,11 @@ export function Workspace() {
   // the world runs anyway.
   const starting = worldState === 'starting' || busy === 'starting';
   const slowStart = useElapsed(starting, SIDES_WAIT_MS);
-  const sidesNow = useDeferredValue(!home && (!starting || slowStart), false);
+  // once shown they stay until home: a lab's jump or reset, a world's restart, does not empty them
+  const [kept, setKept] = useState(false);
+  const sidesReady = !home && (kept || !starting || slowStart);
+  useEffect(() => setKept(sidesReady), [sidesReady]);
+  const sidesNow = useDeferredValue(sidesReady, false);
   const guideNow = sidesNow || labOpen;
 
   const showRight = rightPaneShown(layout, viewport);

@@ -58,8 +58,19 @@ describe('"Start world" in free play, in Chromium', () => {
     await expect.poll(async () => (await tabs(page)).map((t) => t.title)).toEqual(['node1']);
     expect(await page.getByTestId('world-state').innerText()).toMatch(/starting/i);
     // a start that takes a while shows the side panes while it goes on (a quick one, once it has started)
-    await page.getByTestId('lab-catalogue').first().waitFor();
-    expect(await page.getByTestId('world-state').innerText()).toMatch(/starting/i);
+    const cameFirst = await page.evaluate(
+      () =>
+        new Promise<string>((resolve) => {
+          const look = () => {
+            if (document.querySelector('[data-testid="lab-catalogue"]')) resolve('the panes');
+            else if (/running/i.test(document.querySelector('[data-testid="world-state"]')?.textContent ?? ''))
+              resolve('the world running');
+            else requestAnimationFrame(look);
+          };
+          look();
+        }),
+    );
+    expect(cameFirst).toBe('the panes');
     await page.screenshot({ path: join(SHOTS, 'start-flow-starting-1440.png') });
     const id = await livePrompt(page);
     // node1's prompt comes once the nodes exist; each node's containerd starts after that
@@ -81,7 +92,30 @@ describe('"Start world" in free play, in Chromium', () => {
     // stopped and started again: the first node1 tab is reused for the new world's node1, no third one
     await stopWorld(page);
     await page.getByTestId('runtime-select').selectOption('model');
-    await clickStart(page, 2);
+    await page.getByTestId('node-count').fill('2');
+    // a start from the workspace keeps the side panes on screen all along (only a start from home waits for them)
+    const panesGone = await page.evaluate(
+      () =>
+        new Promise<string[]>((resolve) => {
+          const gone = new Set<string>();
+          const look = () => {
+            if (!document.querySelector('[data-testid="nv-ns"]')) gone.add('the live views');
+            if (!document.querySelector('[data-testid="lab-catalogue"]')) gone.add('the labs');
+          };
+          const watch = new MutationObserver(look);
+          watch.observe(document.body, { subtree: true, childList: true });
+          document.querySelector<HTMLElement>('[data-testid="world-start"]')!.click();
+          const until = () => {
+            look();
+            if (/running/i.test(document.querySelector('[data-testid="world-state"]')?.textContent ?? '')) {
+              watch.disconnect();
+              resolve([...gone]);
+            } else requestAnimationFrame(until);
+          };
+          requestAnimationFrame(until);
+        }),
+    );
+    expect(panesGone).toEqual([]);
     await expect
       .poll(
         async () =>
