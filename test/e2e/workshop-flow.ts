@@ -217,7 +217,18 @@ export function workshopFlow(title: string, start: () => Promise<RoomUnderTest>,
       }
       // the same, seen from the learners' own terminals: Ada's new world lacks her namespace and file ...
       // a new world's terminal (its id may be the old one's: ids count per world) without the old scrollback
-      await expect.poll(() => ada.locator('[data-testid^="tab-t"]').count(), { timeout: 30_000 }).toBe(1);
+      try {
+        await expect.poll(() => ada.locator('[data-testid^="tab-t"]').count(), { timeout: 30_000 }).toBe(1);
+      } catch (e) {
+        // seen once in the container (2 tabs for 30 s): which tabs, for the next time
+        const tabs = await ada
+          .locator('[data-testid^="tab-t"]')
+          .evaluateAll((els) =>
+            els.map((el) => `${el.getAttribute('data-testid')} ${el.getAttribute('data-status')} ${el.textContent}`),
+          );
+        console.error("Ada's tabs after the reset:", JSON.stringify(tabs));
+        throw e;
+      }
       const adaNew = await terminalId(ada);
       await expect
         .poll(() => ada.getByTestId(`tab-${adaNew}`).getAttribute('data-status'), { timeout: 30_000 })
