@@ -86,9 +86,15 @@ export function Workspace() {
   const slowStart = useElapsed(starting, SIDES_WAIT_MS);
   // once shown they stay until home: a lab's jump or reset, a world's restart, does not empty them
   const [kept, setKept] = useState(false);
-  const sidesReady = !home && (kept || !starting || slowStart);
+  // only their first render in a page waits (its code is cold, its DOM new): later ones are a few ms,
+  // done while the world's processes start, and after the start they would meet node1's first output
+  const [renderedOnce, setRenderedOnce] = useState(false);
+  const sidesReady = !home && (kept || renderedOnce || !starting || slowStart);
   useEffect(() => setKept(sidesReady), [sidesReady]);
   const sidesNow = useDeferredValue(sidesReady, false);
+  useEffect(() => {
+    if (sidesNow) setRenderedOnce(true);
+  }, [sidesNow]);
   const guideNow = sidesNow || labOpen;
 
   const showRight = rightPaneShown(layout, viewport);
