@@ -77,21 +77,16 @@ export function Workspace() {
 
   // no lab and no free play: the home screen guides the next step (a world left running waits behind it)
   const home = !labOpen && !freePlay && !busy && worldState !== 'starting';
-  // Leaving home, the side panes' contents (the guide's labs list and the pods; the live views and the
-  // topology) are rendered once the world has started, or SIDES_WAIT_MS into a slow start, in React's
-  // interruptible time: their first render and paint took CPU the world's processes needed (2 cores), and
-  // node1's prompt waited for both. A lab's guide is there at once; the live views show nothing before
-  // the world runs anyway.
+  // The first time a page leaves home for a start, the side panes' contents (the guide's labs list and the
+  // pods; the live views and the topology) are rendered once the world has started, or SIDES_WAIT_MS into
+  // a slow start, in React's interruptible time: that first render and paint (cold code, new DOM) took CPU
+  // the world's processes needed (2 cores), and node1's prompt waited for both. From then on they render
+  // at once (a few ms, while a start's processes run), and a restart, a lab's jump or reset does not
+  // empty them. A lab's guide is there at once; the live views show nothing before the world runs anyway.
   const starting = worldState === 'starting' || busy === 'starting';
   const slowStart = useElapsed(starting, SIDES_WAIT_MS);
-  // once shown they stay until home: a lab's jump or reset, a world's restart, does not empty them
-  const [kept, setKept] = useState(false);
-  // only their first render in a page waits (its code is cold, its DOM new): later ones are a few ms,
-  // done while the world's processes start, and after the start they would meet node1's first output
   const [renderedOnce, setRenderedOnce] = useState(false);
-  const sidesReady = !home && (kept || renderedOnce || !starting || slowStart);
-  useEffect(() => setKept(sidesReady), [sidesReady]);
-  const sidesNow = useDeferredValue(sidesReady, false);
+  const sidesNow = useDeferredValue(!home && (renderedOnce || !starting || slowStart), false);
   useEffect(() => {
     if (sidesNow) setRenderedOnce(true);
   }, [sidesNow]);
