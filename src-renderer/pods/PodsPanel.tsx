@@ -27,14 +27,21 @@ export function PodsPanel() {
   const lab = useLab();
   const pods = useAppState((s) => s.pods);
   const busy = useAppState((s) => s.podsBusy);
-  const running = useAppState((s) => s.world.state === 'running');
+  const worldState = useAppState((s) => s.world.state);
+  const running = worldState === 'running';
   return (
     <section className="section pods" aria-labelledby="pods-heading">
       <h2 id="pods-heading">
         Pods <span className="count">{pods.length}</span>
       </h2>
       {pods.length === 0 ? (
-        <p className="muted">{running ? 'No pods yet: create one below.' : 'Start a world to create pods.'}</p>
+        <p className="muted">
+          {running
+            ? 'No pods yet: create one below.'
+            : worldState === 'starting'
+              ? 'The world is starting: pods can be created once it runs.'
+              : 'Start a world to create pods.'}
+        </p>
       ) : (
         <ul className="pod-list" aria-label="Pods">
           {pods.map((p) => (

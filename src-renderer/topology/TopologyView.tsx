@@ -351,7 +351,8 @@ const PortView = memo(function PortView({
 export function TopologyView({ active }: { active: boolean }) {
   const lab = useLab();
   const nv = netviewOf(lab);
-  const running = useAppState((s) => s.world.state === 'running');
+  const worldState = useAppState((s) => s.world.state);
+  const running = worldState === 'running';
   // a big world's topology is drawn at a lower priority than a table's diff, so a row never waits behind it
   const topology = useDeferredValue(useNetview(nv, (s) => s.topology));
   const selected = useNetview(nv, (s) => s.selected);
@@ -462,8 +463,18 @@ export function TopologyView({ active }: { active: boolean }) {
   if (!running || !layout) {
     return (
       <div className="terminal-empty" data-testid="topology-empty">
-        <p>{running ? 'Reading the world…' : 'No world is running.'}</p>
-        <p className="muted">The topology draws every namespace of the world: start a world in the top bar.</p>
+        <p>
+          {running
+            ? 'Reading the world…'
+            : worldState === 'starting'
+              ? 'The world is starting…'
+              : 'No world is running.'}
+        </p>
+        <p className="muted">
+          {worldState === 'starting'
+            ? 'The topology draws every namespace of the world once it runs.'
+            : 'The topology draws every namespace of the world: start a world in the top bar.'}
+        </p>
       </div>
     );
   }

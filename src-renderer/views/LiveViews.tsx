@@ -269,7 +269,8 @@ const NamespacePicker = memo(function NamespacePicker({
 export function LiveViews() {
   const lab = useLab();
   const nv = netviewOf(lab);
-  const running = useAppState((s) => s.world.state === 'running');
+  const worldState = useAppState((s) => s.world.state);
+  const running = worldState === 'running';
   // one subscription: a diff changes the tables and their marks together, and each hook is work per diff
   const {
     ns,
@@ -314,7 +315,13 @@ export function LiveViews() {
 
   let body: ReactNode;
   if (!running)
-    body = <p className="muted">Start a world to watch its namespaces' links, addresses and routes change live.</p>;
+    body = (
+      <p className="muted">
+        {worldState === 'starting'
+          ? "The world is starting: its namespaces' links, addresses and routes show here once it runs."
+          : "Start a world to watch its namespaces' links, addresses and routes change live."}
+      </p>
+    );
   else if (error)
     body = (
       <p className="nv-error" role="alert">

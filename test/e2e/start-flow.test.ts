@@ -61,8 +61,11 @@ describe('"Start world" in free play, in Chromium', () => {
     const cameFirst = await page.evaluate(
       () =>
         new Promise<string>((resolve) => {
+          const text = (sel: string) => document.querySelector<HTMLElement>(sel)?.innerText ?? '';
           const look = () => {
-            if (document.querySelector('[data-testid="lab-catalogue"]')) resolve('the panes');
+            // what the panes say then: the world is starting, not that none runs
+            if (document.querySelector('[data-testid="lab-catalogue"]'))
+              resolve(`the panes: ${text('[data-testid="topology-empty"]')} | ${text('.pods')} | ${text('.views.nv')}`);
             else if (/running/i.test(document.querySelector('[data-testid="world-state"]')?.textContent ?? ''))
               resolve('the world running');
             else requestAnimationFrame(look);
@@ -70,7 +73,11 @@ describe('"Start world" in free play, in Chromium', () => {
           look();
         }),
     );
-    expect(cameFirst).toBe('the panes');
+    expect(cameFirst).toMatch(/^the panes: /);
+    expect(cameFirst).toMatch(
+      /The world is starting…[\s\S]*\| [\s\S]*The world is starting: pods[\s\S]*\| [\s\S]*The world is starting: its namespaces/,
+    );
+    expect(cameFirst).not.toMatch(/No world is running|Start a world/);
     await page.screenshot({ path: join(SHOTS, 'start-flow-starting-1440.png') });
     const id = await livePrompt(page);
     // node1's prompt comes once the nodes exist; each node's containerd starts after that
