@@ -84,8 +84,9 @@ export function Workspace() {
   // at once (a few ms, while a start's processes run), and a restart, a lab's jump or reset does not
   // empty them. A lab's guide is there at once; the live views show nothing before the world runs anyway.
   const starting = worldState === 'starting' || busy === 'starting';
-  const slowStart = useElapsed(starting, SIDES_WAIT_MS);
   const [renderedOnce, setRenderedOnce] = useState(false);
+  // timed only until their first render: later starts need no timer, nor its render at SIDES_WAIT_MS
+  const slowStart = useElapsed(starting && !renderedOnce, SIDES_WAIT_MS);
   const sidesNow = useDeferredValue(!home && (renderedOnce || !starting || slowStart), false);
   useEffect(() => {
     if (sidesNow) setRenderedOnce(true);
