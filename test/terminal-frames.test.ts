@@ -96,12 +96,14 @@ describe("a terminal's output through the browser host", () => {
     try {
       await until(/# $/);
       const from = got.length;
-      // 2-, 3- and 4-byte characters, 6 MB of them: far more than one frame, ending mid-character
+      // 2-, 3- and 4-byte characters, 6 MB of them: far more than one frame, ending mid-character. yes
+      // writes whole lines, and a pty read that keeps up returns one write: dd writes 4093-byte blocks
+      // instead, so writes (and frames) end wherever they fall in a line, not only where a machine's load cuts
       const line = 'aé✓€😀\n';
       const bytes = 6_000_001;
       await client.call('terminal.input', {
         id: t.id,
-        data: `yes '${line.trim()}' | head -c ${bytes}; echo; echo end-$((6*7))\r`,
+        data: `yes '${line.trim()}' | head -c ${bytes} | dd obs=4093 status=none; echo; echo end-$((6*7))\r`,
       });
       await until(/end-42\r\n/);
 
