@@ -35,6 +35,9 @@ const BATCH_BYTES = 4 * 1024;
 /** A released hold waits at most this long for its frame (a hidden page draws none). */
 const FRAME_WAIT_MS = 50;
 
+/** A message to self: a task of its own at once (a timer nested in xterm's parse timers waits 4 ms or more). */
+let releaseChannel: MessageChannel | undefined;
+
 const BEGIN_SYNC = '\x1b[?2026h';
 const END_SYNC = '\x1b[?2026l';
 /** "ESC [ ? 2026" as bytes: the program itself asks for synchronized output. */
@@ -147,7 +150,7 @@ export class OutputPacer {
       return;
     }
     this.writing = true;
-    if (this.pace() === 'draw first') return this.waitForFrame();
+    if (this.pace() === 'release first') return this.releaseInATaskOfItsOwn();
     const piece = this.queue.shift()!;
     this.queuedBytes -= piece.bytes.length;
     const batched = piece.bytes.length >= BATCH_BYTES && !this.holding;
@@ -207,14 +210,30 @@ export class OutputPacer {
     if (this.windowBytes >= FLOOD_BYTES) this.flooding = true;
   }
 
-  /** Before a piece: during a flood, hold the screen until HOLD_MS have passed, then let one frame through. */
-  private pace(): 'go' | 'draw first' {
-    if (this.programSyncs) return 'go';
-    if (this.holding) {
-      if (performance.now() - this.holdSince < HOLD_MS) return 'go';
+  /**
+   * A hold that lasted HOLD_MS is released in a task of its own. Released here, inside xterm's parse loop,
+   * its frame began with that loop's 12 ms or more of parsing: one frame of parse, xterm's row building
+   * and the rows' layout and paint together went over 50 ms.
+   */
+  private releaseInATaskOfItsOwn(): void {
+    this.waitingForFrame = true;
+    releaseChannel ??= new MessageChannel();
+    const port = releaseChannel.port2;
+    const go = () => {
+      port.removeEventListener('message', go);
+      if (this.disposed) return;
       this.release();
-      return 'draw first';
-    }
+      this.waitForFrame();
+    };
+    port.addEventListener('message', go);
+    port.start();
+    releaseChannel.port1.postMessage(null);
+  }
+
+  /** Before a piece: during a flood, hold the screen until HOLD_MS have passed, then let one frame through. */
+  private pace(): 'go' | 'release first' {
+    if (this.programSyncs) return 'go';
+    if (this.holding) return performance.now() - this.holdSince < HOLD_MS ? 'go' : 'release first';
     if (this.flooding && !this.awaitingFrame && !this.term.modes.synchronizedOutputMode) {
       this.deferWhileHeld();
       this.term.write(BEGIN_SYNC);
