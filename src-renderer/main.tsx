@@ -12,7 +12,8 @@ import { Lab } from './state/lab.ts';
 import { layoutKey, loadLayout } from './state/layout.ts';
 import { loadPrefs } from './state/prefs.ts';
 import { initialWorld, resolvedTheme, Store } from './state/store.ts';
-import { keepSpareXterm } from './terminal/spare-xterm.ts';
+import { bayFor, keepSpareXterm } from './terminal/spare-xterm.ts';
+import { warmState, warmXtermOnce } from './terminal/warm-xterm.ts';
 import { Workspace } from './workspace/Workspace.tsx';
 import { mountWorkshopNotice } from './workshop/WorkshopNotice.tsx';
 
@@ -49,6 +50,7 @@ Object.defineProperty(window, 'podnetScreens', {
     text: (id: string) => lab.screenOf(String(id)) ?? null,
     pace: (id: string) => lab.paceOf(String(id)) ?? null,
     all: (id: string) => lab.bufferOf(String(id)) ?? null,
+    warm: () => ({ ...warmState }),
   }),
 });
 lab.start();
@@ -64,3 +66,5 @@ createRoot(document.getElementById('root')!).render(
 mountWorkshopNotice(lab.client);
 // the first terminal's xterm, built and opened before anyone clicks "Start world"
 keepSpareXterm(() => resolvedTheme(store.get()), { timeout: 2000 });
+// then xterm's code warmed up on a throwaway one, so a first flood of output parses at full speed
+warmXtermOnce(resolvedTheme(store.get()), bayFor);

@@ -173,7 +173,7 @@ export function keepSpareXterm(theme: () => ThemeName, when: { timeout: number }
  * A hidden, inert box with a terminal pane's classes and the terminal area's size now: xterm opens and
  * fits there as it would in the pane (nothing drawn, no focus, no tab stop, nothing read out).
  */
-function bayFor(host: HTMLDivElement): HTMLDivElement {
+export function bayFor(host: HTMLDivElement): HTMLDivElement {
   const { width, height } = areaSize();
   const bay = document.createElement('div');
   bay.className = 'terminal-container';

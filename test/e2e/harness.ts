@@ -34,6 +34,8 @@ declare global {
       pace(id: string): { frames: number; holds: number; batched?: number; deferred?: number } | null;
       /** The whole buffer, scrollback included. */
       all(id: string): string | null;
+      /** xterm's warm-up after the page's load (src-renderer/terminal/warm-xterm.ts). */
+      warm(): { done: boolean; stopped: boolean; bytes: number };
     };
   }
 }

@@ -170,4 +170,38 @@ describe('the spare xterm, in Chromium', () => {
     expect(resized.slice(before)).toEqual([]);
     expect(s.errors).toEqual([]);
   });
+
+  it('warms xterm up on a throwaway terminal while the loaded page is idle, leaves nothing of it, and stops at a key press', async () => {
+    s = await openSession({ width: 1280, height: 800 });
+    const { page } = s;
+    const warm = () => page.evaluate(() => window.podnetScreens.warm());
+    const throwaways = () => page.locator('.terminal-warm-up').count();
+    // left alone, it parses its whole sample, then goes: the spare's bay is the only one left
+    await expect.poll(warm, { timeout: 20_000 }).toMatchObject({ done: true, stopped: false });
+    expect((await warm()).bytes).toBeGreaterThanOrEqual(384 * 1024);
+    expect(await throwaways()).toBe(0);
+    expect(await bays(page)).toHaveLength(1);
+    expect(await page.locator('.xterm').count()).toBe(1);
+
+    // a page loaded again, and a key pressed while it warms up: it stops there, and goes
+    await page.reload();
+    const stoppedAt = await page.evaluate(async () => {
+      const w = () => window.podnetScreens.warm();
+      const t0 = performance.now();
+      while (!(w().bytes > 0 && !w().done)) {
+        if (performance.now() - t0 > 10_000) throw new Error(`the warm-up never began: ${JSON.stringify(w())}`);
+        await new Promise((r) => setTimeout(r, 1));
+      }
+      dispatchEvent(new KeyboardEvent('keydown', { key: 'a' }));
+      return w();
+    });
+    expect(stoppedAt).toMatchObject({ done: false, stopped: true });
+    expect(stoppedAt.bytes).toBeLessThan(384 * 1024);
+    expect(await throwaways()).toBe(0);
+    // nothing more is written after the key
+    await new Promise((r) => setTimeout(r, 500));
+    expect(await warm()).toEqual(stoppedAt);
+    await expect.poll(() => bays(page), { timeout: 10_000 }).toHaveLength(1);
+    expect(s.errors).toEqual([]);
+  });
 });
