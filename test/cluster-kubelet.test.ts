@@ -324,6 +324,32 @@ describe('the kubelet around the pod, in process (its trace proves the order)', 
     return { world, kubelet, sh, end };
   }
 
+  it("etcd and the API server run behind the learner's work: each in a session of its own at autogroup nice 10, a command at 0", async () => {
+    const { world, end } = await cluster();
+    try {
+      const out = await world.run({ kind: 'sandbox' }, [
+        'sh',
+        '-c',
+        `for d in /proc/[0-9]*; do
+           [ "\${d#/proc/}" = $$ ] && continue
+           c=$(tr '\\0' ' ' < $d/cmdline 2>/dev/null)
+           case "$c" in *etcd\\ --name=podnet*|*api-server-main.js*) echo "$(cat $d/autogroup) $(basename "\${c%% *}")";; esac
+         done
+         echo "$(cat /proc/self/autogroup) the command"`,
+      ]);
+      const lines = out
+        .trim()
+        .split('\n')
+        .map((l) => l.replace(/^\/autogroup-\d+ /, ''));
+      expect(lines.sort()).toEqual(['nice 0 the command', 'nice 10 etcd', 'nice 10 node']);
+      // each its own group: the kernel weighs it against the page's and the terminals' as one
+      const groups = out.match(/\/autogroup-\d+/g)!;
+      expect(new Set(groups).size).toBe(3);
+    } finally {
+      await end();
+    }
+  }, 120_000);
+
   it('kubectl delete: SetPodStatus, Killing, preStop, StopContainer (SIGKILL at the end of grace), StopPodSandbox, CNI DEL, DELETE', async () => {
     const { kubelet, sh, end } = await cluster();
     try {

@@ -28,6 +28,13 @@ export class ClusterError extends Error {
 
 const SANDBOX = { kind: 'sandbox' } as const;
 const ETCD_DIR = `${WORLD_STATE_MOUNT}/etcd`;
+/**
+ * A daemon runs behind the learner's own work: its session (world-init gives every command one, and the
+ * kernel schedules each session as a group) at nice 10. etcd's and the API server's start (a Node.js
+ * process) took the CPU a page and a terminal needed in the seconds after a start; `nice` alone would
+ * only rank the daemon within its own session. Raising a nice value needs no privilege.
+ */
+const BACKGROUND = ['sh', '-c', 'echo 10 > /proc/self/autogroup 2>/dev/null; exec "$@"', 'sh'];
 const API_SOCKET = 'apiserver.sock';
 
 /**
@@ -211,7 +218,7 @@ export class Cluster implements ApiClient {
 
   private spawn(name: string, argv: string[]): Daemon {
     const env = { ...this.world.envFor(SANDBOX), ELECTRON_RUN_AS_NODE: '1' };
-    const d = new Daemon(name, this.world.spawn(SANDBOX, argv, { env }));
+    const d = new Daemon(name, this.world.spawn(SANDBOX, [...BACKGROUND, ...argv], { env }));
     this.daemons.push(d);
     return d;
   }
