@@ -1,4 +1,11 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { defineConfig } from 'vitest/config';
+
+// A learner's progress lives under XDG_STATE_HOME (src-main/labs/progress.ts): a test that opens a lab
+// without a folder of its own writes to one of the run's, never to the user's (test/global-setup.ts removes it).
+const stateHome = (process.env.PODNET_TEST_STATE_HOME ??= mkdtempSync(join(tmpdir(), 'podnet-test-state-')));
 
 export default defineConfig({
   test: {
@@ -14,6 +21,8 @@ export default defineConfig({
     ],
     // Worlds are real namespaces and processes: give them time, and keep files apart so 2 cores are not oversubscribed.
     testTimeout: 60_000,
+    env: { XDG_STATE_HOME: stateHome },
+    globalSetup: ['test/global-setup.ts'],
     hookTimeout: 60_000,
     fileParallelism: true,
     maxWorkers: 2,
