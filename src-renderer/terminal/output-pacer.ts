@@ -35,8 +35,17 @@ const BATCH_BYTES = 4 * 1024;
 /** A released hold waits at most this long for its frame (a hidden page draws none). */
 const FRAME_WAIT_MS = 50;
 
-/** A message to self: a task of its own at once (a timer nested in xterm's parse timers waits 4 ms or more). */
-let releaseChannel: MessageChannel | undefined;
+/** Runs `fn` in a task of its own, at once: a message to self (a timer nested in xterm's parse timers waits 4 ms or more). */
+const ownTasks: (() => void)[] = [];
+let ownTaskChannel: MessageChannel | undefined;
+function inATaskOfItsOwn(fn: () => void): void {
+  if (!ownTaskChannel) {
+    ownTaskChannel = new MessageChannel();
+    ownTaskChannel.port2.onmessage = () => ownTasks.shift()?.();
+  }
+  ownTasks.push(fn);
+  ownTaskChannel.port1.postMessage(null);
+}
 
 const BEGIN_SYNC = '\x1b[?2026h';
 const END_SYNC = '\x1b[?2026l';
@@ -217,17 +226,11 @@ export class OutputPacer {
    */
   private releaseInATaskOfItsOwn(): void {
     this.waitingForFrame = true;
-    releaseChannel ??= new MessageChannel();
-    const port = releaseChannel.port2;
-    const go = () => {
-      port.removeEventListener('message', go);
+    inATaskOfItsOwn(() => {
       if (this.disposed) return;
       this.release();
       this.waitForFrame();
-    };
-    port.addEventListener('message', go);
-    port.start();
-    releaseChannel.port1.postMessage(null);
+    });
   }
 
   /** Before a piece: during a flood, hold the screen until HOLD_MS have passed, then let one frame through. */

@@ -40,6 +40,22 @@ declare global {
   }
 }
 
+/**
+ * A learner's progress in a folder of the test's own, never the user's: the engine's LabsPart reads
+ * PODNET_PROGRESS_DIR when it is made, so call this before openSession; `done` unsets it and removes the folder.
+ */
+export function ownProgress(prefix: string): { dir: string; done(): void } {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  process.env.PODNET_PROGRESS_DIR = dir;
+  return {
+    dir,
+    done() {
+      delete process.env.PODNET_PROGRESS_DIR;
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
 /** The engine and the browser host on a free port, with no browser yet. */
 export async function startHost(): Promise<{ engine: Engine; host: WebHost }> {
   const engine = createEngine(engineTerminals());

@@ -3,27 +3,23 @@
 // (kubectl apply of two pods with a readiness probe in node1, their Service, then the ClusterIP asked from
 // node2) turn the step's checks green; the pods panel shows the API's pods. Screenshots at 1440×900 and
 // 1280×720 in out/screenshots.
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openSession, type Session } from './harness.js';
+import { openSession, ownProgress, type Session } from './harness.js';
 
 const SHOTS = join(import.meta.dirname, '../../out/screenshots');
 let s: Session;
-let progressDir: string;
+let progress: ReturnType<typeof ownProgress>;
 
 beforeAll(async () => {
   mkdirSync(SHOTS, { recursive: true });
-  // the learner's progress in a folder of the test's own, not the user's
-  progressDir = mkdtempSync(join(tmpdir(), 'podnet-e2e-cp-'));
-  process.env.PODNET_PROGRESS_DIR = progressDir;
+  progress = ownProgress('podnet-e2e-cp-');
   s = await openSession({ width: 1440, height: 900 });
 }, 60_000);
 afterAll(async () => {
   await s?.close();
-  delete process.env.PODNET_PROGRESS_DIR;
-  rmSync(progressDir, { recursive: true, force: true });
+  progress?.done();
 });
 
 describe('a lab with the control plane', () => {

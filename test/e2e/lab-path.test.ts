@@ -3,27 +3,24 @@
 // the keyboard runs the next block and checks-and-goes-on; "Lab complete" shows the time spent and
 // opens the next lab. Then a step that opens the timeline beside a terminal, and every path that would
 // destroy the world (or unsaved edits) asking first. Screenshots at 1440×900 and 1280×720 in out/screenshots.
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { openSession, type Session } from './harness.js';
+import { openSession, ownProgress, type Session } from './harness.js';
 
 const SHOTS = join(import.meta.dirname, '../../out/screenshots');
 let s: Session;
-let progressDir: string;
+let progress: ReturnType<typeof ownProgress>;
 
 beforeAll(async () => {
   mkdirSync(SHOTS, { recursive: true });
-  progressDir = mkdtempSync(join(tmpdir(), 'podnet-e2e-path-'));
-  process.env.PODNET_PROGRESS_DIR = progressDir;
+  progress = ownProgress('podnet-e2e-path-');
   s = await openSession({ width: 1440, height: 900 });
 }, 60_000);
 afterAll(async () => {
   await s?.close();
-  delete process.env.PODNET_PROGRESS_DIR;
-  rmSync(progressDir, { recursive: true, force: true });
+  progress?.done();
 });
 afterEach((ctx) => {
   if (ctx.task.result?.state === 'fail') console.error('page errors:', s.errors);

@@ -4,30 +4,28 @@ import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openSession, type Session } from './harness.js';
+import { openSession, ownProgress, type Session } from './harness.js';
 
 const LABS = join(import.meta.dirname, '../../labs');
 const SHOTS = join(import.meta.dirname, '../../out/screenshots');
 let s: Session;
 let shelf: string;
-let progressDir: string;
+let progress: ReturnType<typeof ownProgress>;
 
 beforeAll(async () => {
   mkdirSync(SHOTS, { recursive: true });
   shelf = mkdtempSync(join(tmpdir(), 'podnet-e2e-shelf-'));
-  progressDir = mkdtempSync(join(tmpdir(), 'podnet-e2e-progress-'));
+  progress = ownProgress('podnet-e2e-progress-');
   cpSync(join(LABS, '01-network-namespaces'), join(shelf, '01-network-namespaces'), { recursive: true });
-  // the engine's LabsPart reads both when it is made
+  // the engine's LabsPart reads it when it is made
   process.env.PODNET_LABS_DIR = shelf;
-  process.env.PODNET_PROGRESS_DIR = progressDir;
   s = await openSession({ width: 1440, height: 900 });
 }, 60_000);
 afterAll(async () => {
   await s?.close();
   delete process.env.PODNET_LABS_DIR;
-  delete process.env.PODNET_PROGRESS_DIR;
+  progress?.done();
   rmSync(shelf, { recursive: true, force: true });
-  rmSync(progressDir, { recursive: true, force: true });
 });
 
 describe('the catalogue in Chromium', () => {

@@ -1,27 +1,23 @@
 // Guided labs end to end, in Debian's Chromium: open lab 1 from the catalogue, click its commands
 // (they run in a node1 terminal), see the checks turn green; reload and find the progress kept; jump
 // to lab 10's last step (two nodes, VXLAN) and find its world built. Screenshots in out/screenshots.
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { openSession, type Session } from './harness.js';
+import { openSession, ownProgress, type Session } from './harness.js';
 
 const SHOTS = join(import.meta.dirname, '../../out/screenshots');
 let s: Session;
-let progressDir: string;
+let progress: ReturnType<typeof ownProgress>;
 
 beforeAll(async () => {
   mkdirSync(SHOTS, { recursive: true });
-  progressDir = mkdtempSync(join(tmpdir(), 'podnet-e2e-progress-'));
-  // the engine's LabsPart keeps progress here (read when the engine is made)
-  process.env.PODNET_PROGRESS_DIR = progressDir;
+  progress = ownProgress('podnet-e2e-progress-');
   s = await openSession({ width: 1500, height: 950 });
 }, 60_000);
 afterAll(async () => {
   await s?.close();
-  delete process.env.PODNET_PROGRESS_DIR;
-  rmSync(progressDir, { recursive: true, force: true });
+  progress?.done();
 });
 
 /** On a failure, what the page said (errors, notices) helps more than a timeout. */
