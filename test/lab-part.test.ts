@@ -146,6 +146,30 @@ describe('the lab runner (lab.* requests)', () => {
     }
   }, 120_000);
 
+  it("jumps past a step whose solution the kubelet finishes later (lab 6's dead sandbox): the next step starts once it has, and is not done by itself", async () => {
+    const e = engine();
+    try {
+      await e.api['lab.open']({ id: '06-pod-sandbox' });
+      // step 3's solution kills web's pause; the kubelet's resync removes the netns and runs a new sandbox
+      const v = await e.api['lab.jump']({ step: 3 });
+      expect(v).toMatchObject({ current: 3, done: [0, 1, 2], busy: null });
+      const node1 = { kind: 'node' as const, node: 'node1' };
+      const old = (await e.session.runningWorld!.run(node1, ['cat', '/run/lab/old-netns'])).trim();
+      expect(old).toMatch(/^cni-/);
+      // the world step 4 begins with: web runs again, in a new netns
+      const netns = await e.session.runningWorld!.run(node1, ['ip', 'netns', 'list']);
+      expect(netns).toMatch(/^cni-/m);
+      expect(netns).not.toContain(old);
+      // so step 4's checks (nothing left after KillPod) fail until the learner kills the pod
+      const c = await e.api['lab.check']({});
+      expect(c).toMatchObject({ step: 3, complete: false });
+      expect(c.results.find((r) => r.title === 'no pod namespace is left')).toMatchObject({ ok: false });
+      expect((await e.api['lab.state']({}))!.done).toEqual([0, 1, 2]);
+    } finally {
+      await e.dispose();
+    }
+  }, 120_000);
+
   it('reloads the open lab when its files change, and keeps the last good version when they have mistakes', async () => {
     const { cpSync, writeFileSync } = await import('node:fs');
     const labs = mkdtempSync(join(tmpdir(), 'podnet-labs-'));
