@@ -3,7 +3,8 @@
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { createWorld } from '../src-main/world/world.js';
+import { Cluster, ClusterError } from '../src-main/cluster/cluster.js';
+import { createWorld, WORLD_STATE_MOUNT } from '../src-main/world/world.js';
 import { podnetCli, section, spawnAsNobody } from './helpers.js';
 
 const podnet = (args: string[]) => podnetCli(args, 180_000);
@@ -151,6 +152,31 @@ describe('podnet cluster: the real kubectl against the lab API server and the re
         "kubectl: this world has no control plane (no API server runs in it): free-play worlds, labs whose lab.yaml has world.controlPlane: true and 'podnet cluster' have one, see docs/control-plane.md",
       );
       expect(r.code).toBe(1);
+    } finally {
+      await world.destroy();
+    }
+  }, 60_000);
+
+  it('etcd that cannot start: the error is etcd’s own last words, and the API server started beside it is ended too', async () => {
+    const world = await createWorld({ nodes: 1 });
+    try {
+      // etcd's data folder is a file: etcd exits at once, while the API server is still waiting for it
+      await world.run({ kind: 'sandbox' }, ['sh', '-c', `: > ${WORLD_STATE_MOUNT}/etcd`]);
+      const t0 = performance.now();
+      const err = await Cluster.start(world).then(
+        () => new Error('the control plane started'),
+        (e: Error) => e,
+      );
+      expect(err).toBeInstanceOf(ClusterError);
+      expect(err.message).toMatch(/^etcd exited \(code \d+\): .*data/);
+      // not the 20 s of a wait for a line that never comes
+      expect(performance.now() - t0).toBeLessThan(15_000);
+      const left = await world.run({ kind: 'sandbox' }, [
+        'sh',
+        '-c',
+        'for d in /proc/[0-9]*; do tr "\\0" " " < $d/cmdline 2>/dev/null; echo; done',
+      ]);
+      expect(left).not.toMatch(/api-server-main|etcd --name/);
     } finally {
       await world.destroy();
     }

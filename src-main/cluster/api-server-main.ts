@@ -13,13 +13,14 @@ const [host, port] = listen.split(':') as [string, string];
 const api = new ApiServer(new EtcdStore(etcd), listen);
 
 async function main(): Promise<void> {
-  // etcd answers its first range once it has elected itself: a few tries cover its start
+  // started beside etcd: etcd answers its first range once it listens and has elected itself (the engine
+  // gives etcd 20 s to say it serves, and this as long)
   for (let i = 0; ; i++) {
     try {
       await api.bootstrap();
       break;
     } catch (e) {
-      if (i >= 100) throw e;
+      if (i >= 400) throw e;
       await new Promise((r) => setTimeout(r, 50));
     }
   }

@@ -32,9 +32,16 @@ const ETCD_DIR = `${WORLD_STATE_MOUNT}/etcd`;
  * A daemon runs behind the learner's own work: its session (world-init gives every command one, and the
  * kernel schedules each session as a group) at nice 10. etcd's and the API server's start (a Node.js
  * process) took the CPU a page and a terminal needed in the seconds after a start; `nice` alone would
- * only rank the daemon within its own session. Raising a nice value needs no privilege.
+ * only rank the daemon within its own session. Raising a nice value needs no privilege, but the kernel
+ * takes one such write per 100 ms from the whole system (EAGAIN otherwise): etcd's and the API server's
+ * start together, so a refused write is tried again.
  */
-const BACKGROUND = ['sh', '-c', 'echo 10 > /proc/self/autogroup 2>/dev/null; exec "$@"', 'sh'];
+const BACKGROUND = [
+  'sh',
+  '-c',
+  '[ -e /proc/self/autogroup ] && for i in 1 2 3 4 5 6 7 8 9 10; do echo 10 2>/dev/null > /proc/self/autogroup && break; sleep 0.03; done; exec "$@"',
+  'sh',
+];
 const API_SOCKET = 'apiserver.sock';
 
 /**
@@ -163,12 +170,16 @@ export class Cluster implements ApiClient {
         '--initial-cluster=podnet=http://127.0.0.1:2380',
         // etcd maps its database at the quota plus a tenth (10 GiB without one): within the world's address-space bound
         '--quota-backend-bytes=134217728',
+        // one member on loopback: its first election (fast-forwarded to its last tick) waits up to one
+        // election timeout, 1 s by default, during which the learner's first minute pays for nothing
+        '--heartbeat-interval=10',
+        '--election-timeout=100',
         '--logger=zap',
         '--log-outputs=stderr',
       ]);
       undo.push(() => etcd.stop());
-      await etcd.ready(/serving client traffic/, 20_000);
 
+      // started beside etcd, not after it: Node.js's own start overlaps etcd's (its bootstrap waits for etcd)
       const main = apiServerMain();
       const api = c.spawn('the API server', [
         process.execPath,
@@ -184,6 +195,7 @@ export class Cluster implements ApiClient {
         if (a) c.activityListeners.forEach((fn) => fn(a));
       };
       undo.push(() => api.stop());
+      await etcd.ready(/serving client traffic/, 20_000);
       await api.ready(/podnet-apiserver: serving/, 20_000);
       // kubectl in the nodes finds the API server from here on (its wrapper says so while there is none)
       await world.run(SANDBOX, ['sh', '-c', `cat > ${KUBECONFIG_PATH}`], { input: worldKubeconfig() });
