@@ -6,7 +6,7 @@ import { DataBuffer, FlowControl } from './flow-control.js';
 import { TerminalService } from './terminal-service.js';
 import { SCROLLBACK_BYTES } from './scrollback.js';
 import { childrenOf, isAlive, sessionMembers } from '../world/procfs.js';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 
 /** This process's children (node-pty forks each terminal's pty-exec from here). */
 const sessionMembersOfChildren = () => childrenOf(process.pid);
@@ -183,6 +183,25 @@ describe('terminals', () => {
         ]);
         svc.close(e.id);
         expect(svc.list()).toEqual([]);
+      } finally {
+        svc.dispose();
+      }
+    }));
+
+  it("a closed terminal's shell is reaped by its pty-exec, never handed to the host's init", () =>
+    withWorld(1, async (w) => {
+      const { svc, waitFor } = service(w);
+      try {
+        const t = svc.open({ kind: 'node', node: 'node1' }, 80, 24);
+        await waitFor(t.id, 'root@node1:/# ');
+        const pid = svc.pid(t.id);
+        const [shell] = childrenOf(pid);
+        expect(shell).toBeDefined();
+        svc.close(t.id);
+        await until('pty-exec to end', () => !isAlive(pid), 5_000);
+        // it ended after reaping the shell: an orphan would be the host's init's to reap (this machine's
+        // reaps lazily), and the world's init could not end until then
+        expect(existsSync(`/proc/${shell}`)).toBe(false);
       } finally {
         svc.dispose();
       }

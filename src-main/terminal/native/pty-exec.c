@@ -104,9 +104,25 @@ static void limit(int resource, const char *name, unsigned long long v) {
   }
 }
 
-/* Waits for the command and ends as it did; stops with it, so job control outside sees the same. */
+static pid_t the_child;
+
+/* A hang-up or a termination is the command's to take: passed on, while this one waits to reap it. */
+static void pass_on(int sig) { kill(the_child, sig); }
+
+/*
+ * Waits for the command and ends as it did; stops with it, so job control outside sees the same.
+ * The command is in the world's PID namespace and this one is not: if this one died first, the kernel
+ * would give the command to the init of this one's namespace (the host's), and the world's init could not
+ * end until that init reaped it (1.5 s where it reaps lazily, never where it does not reap at all).
+ */
 static void continue_as_parent(pid_t child) {
   int status;
+  the_child = child;
+  struct sigaction sa = {0};
+  sa.sa_handler = pass_on;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGHUP, &sa, NULL);
+  sigaction(SIGTERM, &sa, NULL);
   for (;;) {
     pid_t r = waitpid(child, &status, WUNTRACED);
     if (r < 0 && errno == EINTR) continue;
