@@ -170,10 +170,6 @@ export class Cluster implements ApiClient {
         '--initial-cluster=podnet=http://127.0.0.1:2380',
         // etcd maps its database at the quota plus a tenth (10 GiB without one): within the world's address-space bound
         '--quota-backend-bytes=134217728',
-        // one member on loopback: its first election (fast-forwarded to its last tick) waits up to one
-        // election timeout, 1 s by default, during which the learner's first minute pays for nothing
-        '--heartbeat-interval=10',
-        '--election-timeout=100',
         '--logger=zap',
         '--log-outputs=stderr',
       ]);
