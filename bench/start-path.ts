@@ -44,7 +44,7 @@ export async function worldStart(rounds: number): Promise<WorldStartTimes> {
 }
 
 export interface LabOpenTimes {
-  /** lab.open: the lab read, its starting world built and every part attached. */
+  /** lab.open: the lab read, its starting world built and the lab's part attached (the others attach alongside). */
   open: number;
   world: number;
   furnish: number;
@@ -72,6 +72,8 @@ export async function labOpen(rounds: number): Promise<LabOpenTimes> {
       const checks = await engine.api['lab.check']({});
       const check = performance.now() - t1;
       if (!checks.results.length) throw new Error('lab 10 checked nothing: its first step has no checks?');
+      // the live views may still be attaching (they do so alongside): their time is a part, not on the path
+      await engine.session.partsAttached();
       const { world, furnish, attach } = engine.session.lastStart;
       runs.push({ open, world, furnish, attach, check, total: open + check });
     } finally {
@@ -206,7 +208,7 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   );
   const lab = await labOpen(3);
   console.log(
-    `lab 10 open → first check (median of 3): ${f(lab.total)} ms = lab.open ${f(lab.open)} (the world ${f(lab.world)} + its pods and configs ${f(lab.furnish)} + parts attached ${f(lab.attach)} + the rest) + the first lab.check ${f(lab.check)}`,
+    `lab 10 open → first check (median of 3): ${f(lab.total)} ms = lab.open ${f(lab.open)} (the world ${f(lab.world)} + its pods and configs ${f(lab.furnish)} + the rest) + the first lab.check ${f(lab.check)}; the parts' attach, alongside: ${f(lab.attach)}`,
   );
   process.exit(0);
 }

@@ -286,7 +286,7 @@ async function main() {
     ),
     '',
     `world start's parts (ms, medians): checks ${world.checks.toFixed(0)}, world-init up ${world.init.toFixed(0)}, its root reached ${world.root.toFixed(0)}, the nodes ${world.nodes.toFixed(0)} (the underlay, alongside: ${world.underlay.toFixed(0)})`,
-    `lab 10 open's parts (ms, medians): lab.open ${lab.open.toFixed(0)} = the world ${lab.world.toFixed(0)} + its pods and configs ${lab.furnish.toFixed(0)} + parts attached ${lab.attach.toFixed(0)} + the rest; the first lab.check ${lab.check.toFixed(0)}`,
+    `lab 10 open's parts (ms, medians): lab.open ${lab.open.toFixed(0)} = the world ${lab.world.toFixed(0)} + its pods and configs ${lab.furnish.toFixed(0)} + the rest; the first lab.check ${lab.check.toFixed(0)}; the parts' attach (the live views' first read), alongside: ${lab.attach.toFixed(0)}`,
     `"Start world" → node1 prompt, each round (ms): ${rounds.map((r) => `${r.toPrompt.toFixed(0)} (running at ${r.toRunning.toFixed(0)}, prompt ${r.firstPrompt.toFixed(0)} after the request, drawn at ${r.toDrawn.toFixed(0)})`).join(', ')}; node1's terminal opened ${run.opened}; drawn (median) ${app.toDrawn.toFixed(0)} ms = ${(app.toDrawn / engineStart).toFixed(2)}× createWorld; the engine's createWorld, interleaved: ${engineStarts.map((x) => x.toFixed(0)).join(', ')} ms`,
     // a page's first start (its code and the workspace's first layout cold) apart from the same page's next ones
     `"Start world" → node1 prompt on a cold page (a fresh page and engine; the page just reloaded): ${rounds

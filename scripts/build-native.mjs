@@ -1,5 +1,5 @@
 // Builds the native helpers: the lab world's (src-main/world/native): world-init, the world's C init (it
-// builds the world's root and holds it), node-holder, each node's mounts and holder, and pause, each pod sandbox's pause process; and the terminals'
+// builds the world's root and holds it), node-holder, each node's mounts and holder, pause, each pod sandbox's pause process, and container-init, each container's start; and the terminals'
 // pty-exec (src-main/terminal/native), which starts each shell with no inherited descriptor. Needs a C compiler.
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, statSync } from 'node:fs';
@@ -10,7 +10,7 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const cc = process.env.CC || 'cc';
 
 const helpers = [
-  ...['world-init', 'pause'].map((name) => ({ name, dir: 'src-main/world/native' })),
+  ...['world-init', 'pause', 'container-init'].map((name) => ({ name, dir: 'src-main/world/native' })),
   { name: 'pty-exec', dir: 'src-main/terminal/native' },
   // the real containerd's sandbox image holds it: nothing else is in that image, so it links statically
   { name: 'pause', dir: 'src-main/world/native', out: 'pause-static', flags: ['-static'] },

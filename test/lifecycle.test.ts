@@ -269,4 +269,43 @@ describe('containers', () => {
       await k.garbageCollect();
       expect((await podLeftovers(w, 'node1')).items).toEqual([]);
     }));
+
+  it("starts a container as runc would: its init PID 1, the command beside it, /proc read-only, the pod's hostname and files; exec joins it; a missing command exits 127", () =>
+    withWorld(1, async (w) => {
+      writeDefaultConf(w);
+      const k = new Kubelet(w);
+      const pod = await k.syncPod({
+        name: 'box',
+        node: 'node1',
+        containers: [{ name: 'app', command: ['sleep', '1000'] }],
+      });
+      const app = pod.containers[0] as SandboxContainer;
+      const r = await k
+        .runtime('node1')
+        .execSync(
+          app.id,
+          [
+            'sh',
+            '-c',
+            'tr "\\0" " " </proc/1/cmdline; echo; tr "\\0" " " </proc/2/cmdline; echo; hostname; ' +
+              'awk \'$2 == "/proc" { print $4 }\' /proc/self/mounts | tail -1 | cut -d, -f1; grep -c "^nameserver" /etc/resolv.conf',
+          ],
+          0,
+        );
+      expect(r.exitCode).toBe(0);
+      const [init, cmd, host, procMode, nameservers] = r.stdout.split('\n');
+      expect(init).toMatch(/container-init .* -- sleep 1000 $/);
+      expect(cmd).toBe('sleep 1000 ');
+      expect(host).toBe('box');
+      expect(procMode).toBe('ro');
+      expect(Number(nameservers)).toBeGreaterThan(0);
+      const e = await k
+        .syncPod({ name: 'nope', node: 'node1', initContainers: [{ name: 'gone', command: ['no-such-command'] }] })
+        .catch((x: Error) => x);
+      expect((e as Error).message).toBe('init container gone of pod default/nope failed with exit code 127');
+      await k.killPod('nope');
+      await k.killPod('box');
+      await k.garbageCollect();
+      expect((await podLeftovers(w, 'node1')).items).toEqual([]);
+    }));
 });

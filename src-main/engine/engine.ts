@@ -41,8 +41,8 @@ export function createEngine(opts: EngineOptions): Engine {
   const parts = [...defaultParts(opts.labs), ...(opts.parts ?? [])];
   const session = new LabService(opts.terminals, parts, opts.worldLimits);
   for (const p of parts) p.bind?.(session);
-  // a part's requests wait until the parts are attached to the running world (it is reported running before)
-  const gated = parts.map((part) => gate(part, () => session.partsAttached()));
+  // a part's requests wait until it is attached to the running world (it is reported running before)
+  const gated = parts.map((part) => gate(part, () => session.partAttached(part)));
   const api = composeApi([session, ...gated], Object.keys(requests) as Method[]);
   const dispose = async () => {
     await session.dispose();

@@ -96,9 +96,11 @@ export class LabService
   private starting: Starting | undefined;
   /**
    * The parts' attach to the running world. The world is reported running (terminals and pods work)
-   * without waiting for it; a part's requests wait for it (partsAttached), and so does a stop.
+   * without waiting for it; a part's requests wait for its own (partAttached), and a stop for all.
    */
   private attached: Promise<void> = Promise.resolve();
+  /** Each part's own attach to the running world (the last world's, between worlds). */
+  private partAttach = new Map<SessionPart, Promise<void>>();
   /** The running world's control plane (free play; a lab that asks), started in the background. */
   private controlPlane: ControlPlaneHost | undefined;
   /** The parts that follow the control plane's activity (the timeline's control-plane lane). */
@@ -230,19 +232,24 @@ export class LabService
   }
 
   /** Starts the world afresh from a spec (a lab's starting world): whatever runs is stopped first. */
-  restartFrom(spec: WorldSpec): Promise<WorldStatus> {
+  restartFrom(spec: WorldSpec, asker?: SessionPart): Promise<WorldStatus> {
     return this.serial(async () => {
       if (this.world) await this.stop();
       const status = await this.start(spec.nodes.length, spec);
-      // the part that asked (a lab) goes on with every part attached
-      await this.attached;
+      // the part that asked (a lab) goes on once it is attached; the others go on attaching alongside
+      await ((asker && this.partAttach.get(asker)) ?? this.attached);
       return status;
     });
   }
 
-  /** Settles once every part is attached to the running world (or failed to be): part requests wait for it. */
+  /** Settles once every part is attached to the running world (or failed to be): a stop waits for it. */
   partsAttached(): Promise<void> {
     return this.attached.catch(() => {});
+  }
+
+  /** Settles once this part is attached to the running world (or failed to be): its requests wait for it. */
+  partAttached(part: SessionPart): Promise<void> {
+    return (this.partAttach.get(part) ?? this.attached).catch(() => {});
   }
 
   /** A part could not attach to a world already reported running: the world ends, failed, with the part's reason. */
@@ -333,12 +340,14 @@ export class LabService
         },
       };
       if (starting.cancelledBy) throw new Error(`cancelled by ${starting.cancelledBy}`);
-      // a live view's first read of every namespace need not hold back a terminal's prompt
-      const attached = (async () => {
-        const t0 = performance.now();
-        for (const part of this.parts) await part.attach(session);
-        this.lastStart.attach = performance.now() - t0;
-      })();
+      // the parts attach in order, none waiting for another's reads: the live views' first read of every
+      // namespace holds back neither a terminal's prompt nor a lab's checks (an async function: a part whose
+      // attach throws gives a rejected promise)
+      const t0 = performance.now();
+      const attachOne = async (part: SessionPart) => part.attach(session);
+      const each = new Map(this.parts.map((part) => [part, attachOne(part)]));
+      this.partAttach = each;
+      const attached = Promise.all(each.values()).then(() => void (this.lastStart.attach = performance.now() - t0));
       this.attached = attached;
       attached.catch((e: Error) => void this.serial(() => this.failAttach(world, e)).catch(() => {}));
       this.starting = undefined;

@@ -1,7 +1,7 @@
 // A namespace's `ip monitor`, as the lab's checks need it: only a trigger. Any event means "evaluate the
 // step's checks again", and the evaluation reads what its checks look at; a whole read of the namespace
 // per burst (as netview's NetMonitor does, to diff) would only decide what the evaluation finds anyway.
-import { MONITOR_OBJECTS, monitorReady, monitorScript } from '../netview/monitor.js';
+import { monitorReady, spawnMonitor } from '../netview/monitor.js';
 import type { Target, World, WorldProcess } from '../world/world.js';
 
 export class ChangeTrigger {
@@ -28,12 +28,9 @@ export class ChangeTrigger {
     onChange: () => void,
     readyTimeoutMs = 5000,
   ): Promise<ChangeTrigger> {
-    const t = new ChangeTrigger(
-      world.spawn(target, ['sh', '-c', monitorScript(`ip monitor ${MONITOR_OBJECTS}`)]),
-      onChange,
-    );
+    const t = new ChangeTrigger(spawnMonitor(world, target), onChange);
     try {
-      await monitorReady(t.process, () => t.stderr, readyTimeoutMs);
+      await monitorReady(world, t.process, () => t.stderr, readyTimeoutMs);
     } catch (e) {
       await t.close();
       throw e;

@@ -64,6 +64,27 @@ export class Evaluation {
     return p;
   }
 
+  /** Starts reading the namespaces these checks look at (a reference that does not resolve is left to its check). */
+  readAhead(checks: Check[]): void {
+    for (const check of checks) {
+      const s = check.spec as Record<string, unknown>;
+      const refs =
+        check.kind === 'no-veth'
+          ? [s['no-veth']]
+          : ['link', 'address', 'route'].includes(check.kind)
+            ? [s.in, s.peer]
+            : [];
+      for (const ref of refs) {
+        try {
+          // a failed read is its check's finding: the check awaits the same promise
+          if (typeof ref === 'string') this.snapshot(resolveNs(this.ctx, ref)).catch(() => {});
+        } catch {
+          /* not there: its check says so */
+        }
+      }
+    }
+  }
+
   async run(check: Check): Promise<CheckResult> {
     const base = { id: check.id, title: check.title };
     try {
@@ -217,9 +238,15 @@ export class Evaluation {
   }
 }
 
+/** The checks that act on the world (a ping changes ARP state; a script may change anything). */
+const ACTING: readonly Check['kind'][] = ['ping', 'script'];
+
 /** Evaluates a step's checks against the world as it is now, in order: a ping changes ARP state, so no check races another. */
 export async function evaluateChecks(ctx: CheckContext, checks: Check[]): Promise<CheckResult[]> {
   const ev = new Evaluation(ctx);
+  // what the checks before the first acting one look at is read at once: the reads see the same world
+  const acting = checks.findIndex((c) => ACTING.includes(c.kind));
+  ev.readAhead(acting < 0 ? checks : checks.slice(0, acting));
   const out: CheckResult[] = [];
   for (const c of checks) out.push(await ev.run(c));
   return out;

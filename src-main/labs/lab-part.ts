@@ -276,7 +276,7 @@ export class LabsPart implements SessionPart {
     if (!this.host) throw new ApiError('failed', 'this engine cannot start worlds');
     a.busy = `building the world (${a.lab.nodeNames.length} node${a.lab.nodeNames.length > 1 ? 's' : ''})`;
     this.changed();
-    await this.host.restartFrom(worldSpecOf(a.lab));
+    await this.host.restartFrom(worldSpecOf(a.lab), this);
     if (step > 0) {
       a.busy = `applying the solutions of steps 1–${step}`;
       this.changed();
@@ -455,11 +455,14 @@ export class LabsPart implements SessionPart {
       results = step.checks.map((c) => ({ id: c.id, title: c.title, ok: false, expected: c.title, found: why }));
     } else {
       const ctx = this.ctx();
-      results = await evaluateChecks(ctx, step.checks);
-      await this.watchNamespaces(
-        ctx,
-        step.checks.map((c) => c.spec as Record<string, unknown>),
-      );
+      // the monitors start alongside the first evaluation, not after it: a change during it is heard too
+      [results] = await Promise.all([
+        evaluateChecks(ctx, step.checks),
+        this.watchNamespaces(
+          ctx,
+          step.checks.map((c) => c.spec as Record<string, unknown>),
+        ),
+      ]);
     }
     const complete = results.length > 0 && results.every((r) => r.ok);
     if (complete && !a.progress.done.includes(step.index)) {

@@ -4,7 +4,7 @@ import { withWorld, writeDefaultConf } from '../../test/helpers.js';
 import { Kubelet } from '../runtime/kubelet.js';
 import type { Target, World } from '../world/world.js';
 import type { NetChange } from './monitor.js';
-import { MONITOR_OBJECTS, monitorReady, monitorScript, NetMonitor } from './monitor.js';
+import { hasSubscribed, monitorReady, NetMonitor, spawnMonitor } from './monitor.js';
 
 /** The first change that satisfies pred, within ms. */
 function nextChange(m: NetMonitor, pred: (c: NetChange) => boolean, ms = 1000): Promise<NetChange> {
@@ -151,26 +151,26 @@ describe('NetMonitor', () => {
       await m.close();
     }));
 
-  it("knows ip monitor subscribed with busybox's tools too (the VM's guest has no coreutils: its readlink takes one file)", () =>
+  it("knows from the engine's side when ip monitor has subscribed, and that an unsubscribed netlink socket is not", () =>
     withWorld(1, async (w) => {
       const node: Target = { kind: 'node', node: 'node1' };
-      await w.run(node, [
-        'sh',
-        '-c',
-        'mkdir -p /tmp/bb && for a in ls awk sed readlink sleep; do ln -sf "$(command -v busybox)" /tmp/bb/$a; done',
-      ]);
-      const env = { ...w.envFor(node), PATH: `/tmp/bb:${w.envFor(node).PATH}` };
-      const start = (monitor: string) => {
-        const p = w.spawn(node, ['sh', '-c', monitorScript(monitor)], { env, stdin: true });
+      const start = (argv?: string[]) => {
+        // stdin a pipe: ip -batch then waits on it, its socket open
+        const p = argv ? w.spawn(node, argv, { stdin: true }) : spawnMonitor(w, node);
         let err = '';
         p.on('stderr', (d) => (err += d.toString()));
-        return { p, ready: (ms: number) => monitorReady(p, () => err, ms) };
+        return { p, ready: (ms: number) => monitorReady(w, p, () => err, ms) };
       };
-      const subscribed = start(`ip monitor ${MONITOR_OBJECTS}`);
+      const subscribed = start();
       await subscribed.ready(30_000);
+      expect(hasSubscribed(w, subscribed.p.pid)).toBe(true);
       // a NETLINK_ROUTE socket that joined no group is not a subscription: ip -batch waits on its stdin
-      const unsubscribed = start('ip -batch -');
-      await expect(unsubscribed.ready(3000)).rejects.toThrow(/did not subscribe/);
+      const unsubscribed = start(['ip', '-batch', '-']);
+      await expect(unsubscribed.ready(3000)).rejects.toThrow(/did not subscribe within/);
+      expect(hasSubscribed(w, unsubscribed.p.pid)).toBe(false);
+      // a command that fails says why
+      const failing = start(['ip', 'monitor', 'no-such-object']);
+      await expect(failing.ready(30_000)).rejects.toThrow(/ip monitor exited \(\d+\): .*no-such-object/);
       for (const { p } of [subscribed, unsubscribed]) {
         p.kill(15);
         await p.exited;

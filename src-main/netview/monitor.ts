@@ -1,6 +1,7 @@
 // Watches one namespace live: `ip monitor` wakes it on each netlink event, and a debounced re-read
 // turns a burst of events into one snapshot and one diff.
 import { EventEmitter } from 'node:events';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import type { ExitStatus } from '../world/world-init.js';
 import type { Target, World, WorldProcess } from '../world/world.js';
 import { diffSnapshots, isEmptyDiff, type SnapshotDiff } from './diff.js';
@@ -23,53 +24,71 @@ export interface NetMonitorOptions {
   readyTimeoutMs?: number;
 }
 
-/** What the subscription check prints on stderr once `ip monitor` listens. */
-export const READY = 'podnet-netview-monitor-ready';
 // iproute2 6.1 accepts -json for monitor but prints plain text anyway: the lines are only a trigger.
 export const MONITOR_OBJECTS = 'link address route neigh';
-// A checker in the background watches the shell's PID become `ip monitor` and bind its netlink groups
-// (a NETLINK_ROUTE socket of that process with non-zero Groups in /proc/net/netlink), then says so: a
-// change made after that cannot be missed. `exec` keeps the process handle on ip itself, so kill ends it.
-// `ls -l` names the sockets (busybox's readlink, the VM's, takes one file only); one awk matches them.
-export function monitorScript(monitor: string): string {
-  return `(
-  i=0
-  while [ $i -lt 500 ]; do
-    if ls -l /proc/$$/fd/ 2>/dev/null | awk '
-      FILENAME != "/proc/net/netlink" { if ($NF ~ /^socket:\\[[0-9]+\\]$/) s[substr($NF, 9, length($NF) - 9)] = 1; next }
-      $2 == 0 && $4 != "00000000" && ($NF in s) { f = 1 } END { exit !f }' - /proc/net/netlink; then echo ${READY} >&2; exit 0; fi
-    i=$((i + 1)); sleep 0.01
-  done
-) &
-exec ${monitor}`;
-}
-const SCRIPT = monitorScript(`ip monitor ${MONITOR_OBJECTS}`);
+const MONITOR = ['ip', 'monitor', ...MONITOR_OBJECTS.split(' ')];
+/** How often the engine looks whether a monitor has subscribed (each look reads two small /proc files). */
+const POLL_MS = 3;
 
-/** Resolves once a process started with monitorScript has subscribed (stderr is collected into `stderr()`). */
-export function monitorReady(proc: WorldProcess, stderr: () => string, waitMs: number): Promise<void> {
+/** Starts `ip monitor` (the argv given, `ip monitor` of MONITOR_OBJECTS if none) in a target: one exec, no shell. */
+export function spawnMonitor(world: World, target: Target, argv: string[] = MONITOR): WorldProcess {
+  return world.spawn(target, argv);
+}
+
+/**
+ * Whether a world process has subscribed to rtnetlink: a NETLINK_ROUTE socket of its own with non-zero Groups
+ * in its namespace's /proc/net/netlink. Read from the engine's side, through the world's /proc: no exec.
+ */
+export function hasSubscribed(world: World, pid: number): boolean {
+  const dir = world.rootPath(`/proc/${pid}`);
+  const own = new Set<string>();
+  try {
+    for (const fd of readdirSync(`${dir}/fd`)) {
+      const m = /^socket:\[(\d+)\]$/.exec(readlinkSync(`${dir}/fd/${fd}`));
+      if (m) own.add(m[1]!);
+    }
+    if (!own.size) return false;
+    // sk Eth Pid Groups Rmem Wmem Dump Locks Drops Inode
+    return readFileSync(`${dir}/net/netlink`, 'utf8')
+      .split('\n')
+      .slice(1)
+      .some((l) => {
+        const f = l.trim().split(/\s+/);
+        return f[1] === '0' && f[3] !== undefined && f[3] !== '00000000' && own.has(f[9] ?? '');
+      });
+  } catch {
+    return false; // not started yet, or gone (its exit says so)
+  }
+}
+
+/** Resolves once a monitor started with spawnMonitor has subscribed: a change made from then on is heard. */
+export function monitorReady(world: World, proc: WorldProcess, stderr: () => string, waitMs: number): Promise<void> {
   // PODNET_TIMEOUT_SCALE: the bundled VM under emulation (TCG) starts every process several times slower
   const timeoutMs = waitMs * (Number(process.env.PODNET_TIMEOUT_SCALE) || 1);
   return new Promise((resolve, reject) => {
+    let timer: NodeJS.Timeout | undefined;
+    let over = false;
     const done = (err?: Error) => {
-      clearTimeout(t);
-      proc.off('stderr', check);
+      if (over) return;
+      over = true;
+      clearTimeout(timer);
+      clearTimeout(limit);
       if (err) reject(err);
       else resolve();
     };
-    const check = () => stderr().includes(READY) && done();
-    const t = setTimeout(
+    const limit = setTimeout(
       () => done(new Error(`netview: ip monitor did not subscribe within ${timeoutMs} ms: ${stderr().trim()}`)),
       timeoutMs,
     );
-    proc.on('stderr', check);
+    const look = () => {
+      if (over) return;
+      if (proc.pid && !proc.hasExited && world.alive && hasSubscribed(world, proc.pid)) done();
+      else timer = setTimeout(look, POLL_MS);
+    };
+    void proc.started.then(look, (e: Error) => done(e));
     void proc.exited.then((s) =>
-      done(
-        new Error(
-          `netview: ip monitor exited (${s.code ?? `signal ${s.signal}`}): ${stderr().replace(READY, '').trim()}`,
-        ),
-      ),
+      done(new Error(`netview: ip monitor exited (${s.code ?? `signal ${s.signal}`}): ${stderr().trim()}`)),
     );
-    check();
   });
 }
 
@@ -98,7 +117,7 @@ export class NetMonitor extends EventEmitter<{ change: [NetChange]; error: [Erro
     super();
     this.debounceMs = opts.debounceMs ?? 10;
     this.maxWaitMs = opts.maxWaitMs ?? 100;
-    this.process = world.spawn(target, ['sh', '-c', SCRIPT]);
+    this.process = spawnMonitor(world, target);
     this.process.on('stdout', (d) => {
       this.events += (d.toString().match(/^\S/gm) ?? []).length;
       this.onEvent();
@@ -128,7 +147,7 @@ export class NetMonitor extends EventEmitter<{ change: [NetChange]; error: [Erro
   }
 
   private ready(timeoutMs: number): Promise<void> {
-    return monitorReady(this.process, () => this.stderr, timeoutMs);
+    return monitorReady(this.world, this.process, () => this.stderr, timeoutMs);
   }
 
   private onEvent(): void {

@@ -101,25 +101,63 @@ export function targetKey(t: Target): string {
   return t.kind === 'sandbox' ? 'sandbox' : t.kind === 'node' ? `node:${t.node}` : `pod:${t.node}:${t.netns}`;
 }
 
-const SEP = '--podnet-netview--';
-// IPv4 and IPv6 routes are read apart: both print their default route as "default", so only the call tells the family.
-const COMMANDS = [
-  'ip -json -details link show',
-  'ip -json addr show',
-  'ip -4 -json route show table all',
-  'ip -6 -json route show table all',
-  'ip -json neigh show',
-  'bridge -json fdb show',
-  'ip -json netns list-id',
-];
-// Three execs at once, each a few of the commands: with 100 pods on a node a read takes ~45 ms this
-// way against ~120 ms for all seven in one shell (measured on 2 cores), and ~16 against ~30 with none.
-const GROUPS = [
-  [0, 6],
-  [1, 4],
-  [2, 3, 5],
-] as const;
-const groupScript = (idx: readonly number[]) => idx.map((i) => COMMANDS[i]!).join(`\necho ${SEP}\n`);
+// A read is two execs at once, neither a shell: ip's batch mode runs several of its commands in one process
+// (a JSON array a line each), and bridge reads the FDB. -details, which the links need, adds to a route what
+// plain ip leaves out (its type unicast, protocol boot, scope global, table main): parseRoutes drops those
+// again, so a route reads the same either way. Both families' routes come in one dump ("table all" asks
+// for every family); the family is told by RTA_PREF, which the kernel puts on every IPv6 route and on no
+// IPv4 one (ip prints it as "pref").
+type Section = 'links' | 'nsids' | 'addrs' | 'neighs' | 'routes' | 'fdb';
+interface Read {
+  argv: string[];
+  /** The batch's commands, one per section, in order (none: argv is one command, one section). */
+  batch?: string[];
+  sections: Section[];
+}
+const BATCH_LINE: Partial<Record<Section, string>> = {
+  links: 'link show',
+  addrs: 'address show',
+  neighs: 'neigh show',
+  routes: 'route show table all',
+  nsids: 'netns list-id',
+};
+const IP_SECTIONS = Object.keys(BATCH_LINE) as Section[];
+
+/** The execs that read `want`: ip's sections in one (with -details if the links are wanted), bridge's FDB. */
+function readsFor(want: ReadonlySet<Section>): Read[] {
+  const sections = IP_SECTIONS.filter((s) => want.has(s));
+  const opts = want.has('links') ? ['-json', '-details'] : ['-json'];
+  const lines = sections.map((s) => BATCH_LINE[s]!);
+  return [
+    // one command needs no batch (and no stdin)
+    ...(lines.length === 1 ? [{ argv: ['ip', ...opts, ...lines[0]!.split(' ')], sections }] : []),
+    ...(lines.length > 1 ? [{ argv: ['ip', ...opts, '-batch', '-'], batch: lines, sections }] : []),
+    ...(want.has('fdb') ? [{ argv: ['bridge', '-json', 'fdb', 'show'], sections: ['fdb'] as Section[] }] : []),
+  ];
+}
+
+/** Runs the reads at once; each section's rows, as ip printed them. */
+async function runReads(world: World, target: Target, reads: Read[]): Promise<Partial<Record<Section, J[]>>> {
+  const out: Partial<Record<Section, J[]>> = {};
+  await Promise.all(
+    reads.map(async (r) => {
+      const stdout = await world.run(target, r.argv, r.batch ? { input: r.batch.join('\n') + '\n' } : {});
+      const what = (i: number) => (r.batch ? `ip ${r.argv.slice(1, -2).join(' ')} ${r.batch[i]}` : r.argv.join(' '));
+      if (!r.batch) {
+        out[r.sections[0]!] = parseArray(stdout, what(0));
+        return;
+      }
+      // -json without -pretty prints each command's array on one line
+      const lines = stdout.split('\n').filter((l) => l.trim());
+      if (lines.length !== r.sections.length)
+        throw new Error(
+          `netview: expected ${r.sections.length} JSON arrays from ip -batch (${r.batch.join('; ')}), got ${lines.length}`,
+        );
+      r.sections.forEach((s, i) => (out[s] = parseArray(lines[i]!, what(i))));
+    }),
+  );
+  return out;
+}
 
 type J = Record<string, unknown>;
 const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
@@ -189,17 +227,18 @@ function parseAddrs(rows: J[]): Addr[] {
   );
 }
 
-function parseRoutes(rows: J[], family: Route['family']): Route[] {
+function parseRoutes(rows: J[]): Route[] {
   return rows.map((r) =>
     clean<Route>({
       dst: str(r.dst)!,
-      family,
+      family: 'pref' in r ? 'inet6' : 'inet',
       table: str(r.table) ?? (typeof r.table === 'number' ? String(r.table) : 'main'),
-      type: str(r.type),
+      // what plain ip leaves out, left out here too (-details prints it)
+      type: r.type === 'unicast' ? undefined : str(r.type),
       gateway: str(r.gateway),
       dev: str(r.dev),
-      scope: str(r.scope),
-      protocol: str(r.protocol),
+      scope: r.scope === 'global' ? undefined : str(r.scope),
+      protocol: r.protocol === 'boot' || r.protocol === 'unspec' ? undefined : str(r.protocol),
       prefsrc: str(r.prefsrc),
       metric: num(r.metric),
       nexthops: Array.isArray(r.nexthops)
@@ -229,31 +268,7 @@ function parseFdb(rows: J[]): Fdb[] {
   );
 }
 
-/** Parses the output of the snapshot script (exported for tests and for callers that read elsewhere). */
-export function parseSnapshot(target: Target, stdout: string, at = Date.now()): NetSnapshot {
-  const parts = stdout.split(`${SEP}\n`);
-  if (parts.length !== COMMANDS.length)
-    throw new Error(`netview: expected ${COMMANDS.length} sections from the snapshot script, got ${parts.length}`);
-  const [links, addrs, r4, r6, neigh, fdb, nsids] = parts.map((p, i) => parseArray(p, COMMANDS[i]!)) as [
-    J[],
-    J[],
-    J[],
-    J[],
-    J[],
-    J[],
-    J[],
-  ];
-  return {
-    target,
-    at,
-    links: parseLinks(links),
-    addrs: parseAddrs(addrs),
-    routes: [...parseRoutes(r4, 'inet'), ...parseRoutes(r6, 'inet6')],
-    neighs: parseNeighs(neigh),
-    fdb: parseFdb(fdb),
-    nsids: nsids.map((n) => clean<NsId>({ nsid: num(n.nsid)!, name: str(n.name) })),
-  };
-}
+const ALL: ReadonlySet<Section> = new Set(['links', 'nsids', 'addrs', 'neighs', 'routes', 'fdb']);
 
 /**
  * Reads a namespace's links, addresses, routes (all tables), neighbours, FDB and nsids. `ip netns list-id`
@@ -266,51 +281,41 @@ export async function readNamespace(
   opts: { nsidNames?: boolean } = {},
 ): Promise<NetSnapshot> {
   const names = opts.nsidNames !== false;
-  const sections: string[] = new Array<string>(COMMANDS.length).fill('');
-  await Promise.all(
-    GROUPS.map(async (g) => {
-      const idx = names ? g : g.filter((i) => i !== 6);
-      // -e: a failing command fails the read rather than leaving a section silently empty
-      const parts = (await world.run(target, ['sh', '-ec', groupScript(idx)])).split(`${SEP}\n`);
-      if (parts.length !== idx.length)
-        throw new Error(`netview: expected ${idx.length} sections from the snapshot script, got ${parts.length}`);
-      idx.forEach((i, j) => (sections[i] = parts[j]!));
-    }),
-  );
-  const snap = parseSnapshot(target, sections.join(`${SEP}\n`));
-  if (!names)
-    snap.nsids = [...new Set(snap.links.flatMap((l) => (l.netnsId === undefined ? [] : [l.netnsId])))]
-      .sort((a, b) => a - b)
-      .map((nsid) => ({ nsid }));
-  return snap;
+  const want = new Set([...ALL].filter((s) => names || s !== 'nsids'));
+  const rows = await runReads(world, target, readsFor(want));
+  const links = parseLinks(rows.links ?? []);
+  return {
+    target,
+    at: Date.now(),
+    links,
+    addrs: parseAddrs(rows.addrs ?? []),
+    routes: parseRoutes(rows.routes ?? []),
+    neighs: parseNeighs(rows.neighs ?? []),
+    fdb: parseFdb(rows.fdb ?? []),
+    nsids: names
+      ? (rows.nsids ?? []).map((n) => clean<NsId>({ nsid: num(n.nsid)!, name: str(n.name) }))
+      : [...new Set(links.flatMap((l) => (l.netnsId === undefined ? [] : [l.netnsId])))]
+          .sort((a, b) => a - b)
+          .map((nsid) => ({ nsid })),
+  };
 }
 
-/** The tables of a snapshot that events change, and the commands that read each. */
+/** The tables of a snapshot that events change. */
 export type TableName = 'links' | 'addrs' | 'routes' | 'neighs' | 'fdb';
 export const TABLE_NAMES: readonly TableName[] = ['links', 'addrs', 'routes', 'neighs', 'fdb'];
-const TABLE_COMMANDS: Record<TableName, readonly number[]> = {
-  links: [0],
-  addrs: [1],
-  routes: [2, 3],
-  neighs: [4],
-  fdb: [5],
-};
 export type PartialTables = Partial<Pick<NetSnapshot, TableName>>;
 
-/** Re-reads only the tables an event touched, in one exec: what ip -json shows for them now. */
+/** Re-reads only the tables an event touched (one exec for ip's tables, one for the FDB): what ip -json shows now. */
 export async function readTables(world: World, target: Target, tables: ReadonlySet<TableName>): Promise<PartialTables> {
-  const idx = TABLE_NAMES.filter((t) => tables.has(t)).flatMap((t) => TABLE_COMMANDS[t]);
-  if (!idx.length) return {};
-  const parts = (await world.run(target, ['sh', '-ec', groupScript(idx)])).split(`${SEP}\n`);
-  if (parts.length !== idx.length)
-    throw new Error(`netview: expected ${idx.length} sections from the table read, got ${parts.length}`);
-  const raw = new Map(idx.map((i, j) => [i, parseArray(parts[j]!, COMMANDS[i]!)]));
+  const want = new Set<Section>(TABLE_NAMES.filter((t) => tables.has(t)));
+  if (!want.size) return {};
+  const rows = await runReads(world, target, readsFor(want));
   const out: PartialTables = {};
-  if (raw.has(0)) out.links = parseLinks(raw.get(0)!);
-  if (raw.has(1)) out.addrs = parseAddrs(raw.get(1)!);
-  if (raw.has(2)) out.routes = [...parseRoutes(raw.get(2)!, 'inet'), ...parseRoutes(raw.get(3)!, 'inet6')];
-  if (raw.has(4)) out.neighs = parseNeighs(raw.get(4)!);
-  if (raw.has(5)) out.fdb = parseFdb(raw.get(5)!);
+  if (rows.links) out.links = parseLinks(rows.links);
+  if (rows.addrs) out.addrs = parseAddrs(rows.addrs);
+  if (rows.routes) out.routes = parseRoutes(rows.routes);
+  if (rows.neighs) out.neighs = parseNeighs(rows.neighs);
+  if (rows.fdb) out.fdb = parseFdb(rows.fdb);
   return out;
 }
 

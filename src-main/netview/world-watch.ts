@@ -10,7 +10,7 @@ import { EventEmitter } from 'node:events';
 import { watch, type FSWatcher } from 'node:fs';
 import { nodeFolder } from '../fs/world-files.js';
 import { NODE_PATHS, type Target, type World, type WorldProcess } from '../world/world.js';
-import { MONITOR_OBJECTS, monitorReady, monitorScript, READY } from './monitor.js';
+import { MONITOR_OBJECTS, monitorReady, spawnMonitor } from './monitor.js';
 import { isWholeLink, linkOf, MonitorLines, parseLinkEvent, tablesOf, type MonitorEvent } from './monitor-lines.js';
 import {
   readNamespace,
@@ -178,8 +178,8 @@ export class WorldWatch extends EventEmitter<{
       ];
       await Promise.all(base.map((t) => w.trigger(t, t.kind === 'node')));
       for (const n of world.nodes.keys()) w.watchPins(n);
-      await Promise.all(base.map((t) => w.read(targetKey(t), t, performance.now(), 'all')));
-      await w.rescan();
+      // the pods' namespaces too, alongside: their nodes' monitors (all-nsid) already hear them
+      await Promise.all([...base.map((t) => w.read(targetKey(t), t, performance.now(), 'all')), w.rescan()]);
     } catch (e) {
       await w.close();
       throw e;
@@ -216,12 +216,12 @@ export class WorldWatch extends EventEmitter<{
 
   private trigger(target: Target, allNsid: boolean): Promise<void> {
     const key = targetKey(target);
-    const cmd = `ip -d monitor ${allNsid ? 'all-nsid ' : ''}${MONITOR_OBJECTS}`;
+    const argv = ['ip', '-d', 'monitor', ...(allNsid ? ['all-nsid'] : []), ...MONITOR_OBJECTS.split(' ')];
     const t: Trigger = {
       key,
       target,
       allNsid,
-      process: this.world.spawn(target, ['sh', '-c', monitorScript(cmd)]),
+      process: spawnMonitor(this.world, target, argv),
       stderr: '',
       lines: new MonitorLines(),
       stopped: false,
@@ -231,11 +231,11 @@ export class WorldWatch extends EventEmitter<{
       if (t.stderr.length < 4096) t.stderr += d.toString();
     });
     t.process.on('stdout', (d) => this.onEvents(t, t.lines.push(d.toString())));
-    const ready = monitorReady(t.process, () => t.stderr, this.readyTimeoutMs);
+    const ready = monitorReady(this.world, t.process, () => t.stderr, this.readyTimeoutMs);
     void t.process.exited.then(async (s) => {
       if (this.closed || !this.world.alive || t.stopped) return;
       const where = target.kind === 'sandbox' ? 'the sandbox' : target.kind === 'node' ? target.node : target.netns;
-      const why = t.stderr.replace(READY, '').trim();
+      const why = t.stderr.trim();
       if (this.listenerCount('error'))
         this.emit(
           'error',
@@ -533,6 +533,15 @@ export class WorldWatch extends EventEmitter<{
 
   /** One whole read of a namespace (a pod's nsids need no names). */
   private async readTarget(target: Target): Promise<NetSnapshot> {
+    if (target.kind === 'node') {
+      const pins = this.pins(target.node).sort().join('/');
+      // its pins changed (or it was never named): the names come in the same exec as the links
+      if (this.named.get(target.node)?.pins !== pins) {
+        const snap = await readNamespace(this.world, target);
+        this.named.set(target.node, { pins, nsids: snap.nsids });
+        return snap;
+      }
+    }
     const snap = await readNamespace(this.world, target, { nsidNames: false });
     if (target.kind === 'node') snap.nsids = await this.nameNsids(target.node, snap.links);
     return snap;

@@ -14,7 +14,7 @@ import type { PluginExecRecord } from '../cni/invoke.js';
 import { nodeFile, nodeFolder } from '../fs/world-files.js';
 import { NodePluginHost } from '../world/node-plugins.js';
 import { nativeBinary } from '../world/world-init.js';
-import { NODE_PATHS, shq, type Target, type World, type WorldProcess } from '../world/world.js';
+import { NODE_PATHS, type Target, type World, type WorldProcess } from '../world/world.js';
 import { CleanupStack } from './cleanup.js';
 import { CNI_NOT_INITIALIZED, GoCni, type GoCniNetwork } from './go-cni.js';
 import { resolvConfText, type CriDnsConfig } from './pod-dns.js';
@@ -853,31 +853,16 @@ export class ContainerdNode implements CriRuntime {
     const sb = this.sandbox(sandboxId);
     if (!sb.pause || sb.pause.hasExited)
       throw new CriError(`sandbox "${sandboxId}" has no running pause process`, 'FailedPrecondition');
-    // A tiny init as PID 1 forwards SIGTERM, so the container stops as a process would outside a PID
-    // namespace; it reports on stderr once its trap is set and the command started.
-    // A TERM landing between the command's fork and exec is taken by the copied trap, so it is re-sent
-    // until the command is gone (kubelet's grace period still ends with SIGKILL).
-    // (a few times, in the background: kill succeeds on a zombie too; this init exiting ends the loop)
-    // First, as containerd's WithPodHostname/WithPodResolvConf mounts: the sandbox's files over /etc/….
-    const init = [
-      // its own /proc, read-only: the world lets a lab mount proc only as read-only as its spare one
-      'mount -t proc -o ro,nosuid,nodev,noexec proc /proc',
-      ...sandboxFileMounts(sb.filesDir),
-      `trap '(for i in 1 2 3 4 5; do kill -TERM "$c" 2>/dev/null || break; sleep 0.2; done) & wait "$c"; exit $?' TERM INT; "$@" & c=$!; echo ${CONTAINER_STARTED} >&2; wait "$c"`,
-    ].join('\n');
-    // the node's files are the container's "image"; its hostname is the pod's (the pause's UTS namespace)
+    // native/container-init.c: the pod's hostname (the pause's UTS namespace), its own PID and mount
+    // namespaces, a read-only /proc and the sandbox's files over /etc/… (containerd's WithPodHostname and
+    // WithPodResolvConf), then the command under a tiny init that forwards SIGTERM, so the container stops
+    // as a process would outside a PID namespace; the init says CONTAINER_STARTED on stderr once it runs.
+    // The node's files are the container's "image".
     const p = this.world.spawn(this.target(sb), [
-      'nsenter',
-      `--uts=/proc/${sb.pause.pid}/ns/uts`,
+      nativeBinary('container-init'),
+      `/proc/${sb.pause.pid}/ns/uts`,
+      sb.filesDir,
       '--',
-      'unshare',
-      '--pid',
-      '--fork',
-      '--mount',
-      'sh',
-      '-c',
-      init,
-      'container',
       ...command,
     ]);
     const log = logPath ? this.containerLog(logPath) : undefined;
@@ -939,17 +924,7 @@ export class ContainerdNode implements CriRuntime {
 /** What the pause prints once the sandbox's files are mounted and its hostname set. */
 const PAUSE_READY = 'podnet: sandbox ready';
 
-/**
- * Shell lines that bind the sandbox's files over /etc/hostname, /etc/hosts and /etc/resolv.conf in
- * the current (own) mount namespace; a name the node lacks (a host without /etc/hostname) is skipped.
- */
-function sandboxFileMounts(dir: string): string[] {
-  return ['hostname', 'hosts', 'resolv.conf'].map(
-    (f) => `if [ -e /etc/${f} ]; then mount --bind ${shq(`${dir}/${f}`)} /etc/${f} || exit 1; fi`,
-  );
-}
-
-/** What a container's init says once it runs (the container's own output follows it). */
+/** What a container's init says once it runs (the container's own output follows it): STARTED in native/container-init.c. */
 const CONTAINER_STARTED = 'podnet: container started';
 
 /** A plugin's stdin or stdout as JSON where it parses, else as the text it is (for the trace). */

@@ -28,7 +28,8 @@ export interface Session {
 
 /** What a part may ask of the session beyond a running world: to start one afresh from a spec (labs do). */
 export interface WorldHost {
-  restartFrom(spec: WorldSpec): Promise<WorldStatus>;
+  /** `asker`: the part that asks goes on once it is attached to the new world (the others attach alongside). */
+  restartFrom(spec: WorldSpec, asker?: SessionPart): Promise<WorldStatus>;
   /** Sends an event to every client whether or not a world runs (the lab catalogue changes without one). */
   broadcast?<E extends EventName>(event: E, payload: Payload<E>): void;
 }

@@ -158,7 +158,7 @@ export function worldInitBinary(): string {
 }
 
 /** A native helper (src-main/world/native; pty-exec: src-main/terminal/native), as scripts/build-native.mjs built it. */
-export function nativeBinary(name: 'world-init' | 'pause' | 'pty-exec' | 'node-holder'): string {
+export function nativeBinary(name: 'world-init' | 'pause' | 'container-init' | 'pty-exec' | 'node-holder'): string {
   const here = dirname(fileURLToPath(import.meta.url));
   // src-main/world → out/native, or out/src-main/world → out/native
   for (const p of [join(here, `../../out/native/${name}`), join(here, `../../native/${name}`)]) {

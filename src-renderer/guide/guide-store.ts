@@ -368,7 +368,7 @@ export class Guide {
     }
   }
 
-  /** The live terminal on a target (the one shown), or a new one once the engine has opened it. */
+  /** The live terminal on a target (the one shown), or the one opening there, or a new one once the engine has opened it. */
   async terminalFor(target: TerminalTarget): Promise<string> {
     // after a reload the engine's terminals are adopted first: a step's `open: terminal` finds its own there
     await this.lab.adopted;
@@ -379,7 +379,8 @@ export class Guide {
       this.lab.activate(have.key, false);
       return have.id!;
     }
-    this.lab.openTerminal(target);
+    // one already opening there (a dead tab reopened after a reset, an earlier call's) is the one: not a second
+    if (!this.lab.state.tabs.some((t) => same(t.target) && t.status === 'opening')) this.lab.openTerminal(target);
     return await new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         off();
