@@ -74,7 +74,8 @@ describe.each([
     expect(r.steps[proxied]!.summary).toMatch(/ · ready: (.*, )?web(, |$)/);
     // every request took its time, on one axis with the kubelet's SyncPod
     for (const s of r.steps) expect(s.end).not.toBeNull();
-    expect(r.steps[sync]!.end!).toBeLessThanOrEqual(r.steps[status]!.start + 1);
+    // the API server's clock is another process's (performance.timeOrigin + now): they agree to a millisecond or two
+    expect(r.steps[sync]!.end!).toBeLessThanOrEqual(r.steps[status]!.start + 5);
 
     // the pods panel: the API's pod, from Pending to Running on its node with its IP
     expect(r.pods).toEqual([

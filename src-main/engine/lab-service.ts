@@ -295,6 +295,7 @@ export class LabService
       const world = (made = await createWorld({
         nodes: spec?.nodes ?? nodes,
         limits: this.limits,
+        controlPlaneSoon: !spec || spec.controlPlane === true,
         ...(spec ? {} : { onNodesUp }),
       }));
       this.lastStart = { world: performance.now() - t, furnish: 0, attach: 0 };

@@ -149,6 +149,11 @@ export interface WorldOptions {
    * entered from then on (a shell started there is at its prompt by the time the world is ready).
    */
   onNodesUp?: (world: World) => void;
+  /**
+   * A control plane will be started in this world once it runs (free play, a lab that asks): kubectl in
+   * its nodes waits for it from the first command on (CONTROL_PLANE_MARKERS.starting is there from the start).
+   */
+  controlPlaneSoon?: boolean;
 }
 
 /**
@@ -432,6 +437,8 @@ export class World {
       // the real kubectl and etcdctl, pointed at the world's control plane (when it runs: podnet cluster)
       const cp = controlPlaneBinDir();
       if (cp) writeControlPlaneTools(worldRoot + TOOLS_DIR, cp);
+      // before any shell runs in a node (onNodesUp): a kubectl typed at the first prompt waits for the control plane
+      if (opts.controlPlaneSoon) writeFileSync(worldRoot + CONTROL_PLANE_MARKERS.starting, '');
       world.startTimes.root = lap();
       // the underlay is made while the nodes' holders start: only their veth pairs wait for it
       const underlay = world
