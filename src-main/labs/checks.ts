@@ -66,23 +66,8 @@ export class Evaluation {
 
   /** Starts reading the namespaces these checks look at (a reference that does not resolve is left to its check). */
   readAhead(checks: Check[]): void {
-    for (const check of checks) {
-      const s = check.spec as Record<string, unknown>;
-      const refs =
-        check.kind === 'no-veth'
-          ? [s['no-veth']]
-          : ['link', 'address', 'route'].includes(check.kind)
-            ? [s.in, s.peer]
-            : [];
-      for (const ref of refs) {
-        try {
-          // a failed read is its check's finding: the check awaits the same promise
-          if (typeof ref === 'string') this.snapshot(resolveNs(this.ctx, ref)).catch(() => {});
-        } catch {
-          /* not there: its check says so */
-        }
-      }
-    }
+    // a failed read is its check's finding: the check awaits the same promise
+    for (const check of checks) for (const t of namespacesOf(this.ctx, check)) this.snapshot(t).catch(() => {});
   }
 
   async run(check: Check): Promise<CheckResult> {
@@ -236,6 +221,19 @@ export class Evaluation {
       }
     }
   }
+}
+
+/** The namespaces a check names (in, from, peer; a no-veth's node) that exist now: the others are its finding. */
+export function namespacesOf(ctx: CheckContext, check: Check): Target[] {
+  const s = check.spec as Record<string, unknown>;
+  const refs = [s.in, s.from, s.peer, s['no-veth']].filter((r): r is string => typeof r === 'string');
+  return refs.flatMap((ref) => {
+    try {
+      return [resolveNs(ctx, ref)];
+    } catch {
+      return []; // not there yet: its check says so, and a change on its node brings the next evaluation
+    }
+  });
 }
 
 /** The checks that act on the world (a ping changes ARP state; a script may change anything). */

@@ -8,8 +8,8 @@ import type { Session, SessionPart, WorldHost } from '../session/session.js';
 import { targetKey } from '../netview/snapshot.js';
 import type { Target } from '../world/world.js';
 import { ChangeTrigger } from './change-trigger.js';
-import { evaluateChecks, resolveNs, type CheckContext, type CheckResult } from './checks.js';
-import { formatLintError, type Lab } from './format.js';
+import { evaluateChecks, namespacesOf, type CheckContext, type CheckResult } from './checks.js';
+import { formatLintError, type Check, type Lab } from './format.js';
 import { LAB_FILE, lintLab } from './loader.js';
 import { LintCache } from './lint-cache.js';
 import { ProgressStore, type LabProgress } from './progress.js';
@@ -456,13 +456,7 @@ export class LabsPart implements SessionPart {
     } else {
       const ctx = this.ctx();
       // the monitors start alongside the first evaluation, not after it: a change during it is heard too
-      [results] = await Promise.all([
-        evaluateChecks(ctx, step.checks),
-        this.watchNamespaces(
-          ctx,
-          step.checks.map((c) => c.spec as Record<string, unknown>),
-        ),
-      ]);
+      [results] = await Promise.all([evaluateChecks(ctx, step.checks), this.watchNamespaces(ctx, step.checks)]);
     }
     const complete = results.length > 0 && results.every((r) => r.ok);
     if (complete && !a.progress.done.includes(step.index)) {
@@ -477,21 +471,11 @@ export class LabsPart implements SessionPart {
   }
 
   /** ip monitor on every node and on each namespace the step's checks look at (that exists now). */
-  private async watchNamespaces(ctx: CheckContext, specs: Record<string, unknown>[]): Promise<void> {
+  private async watchNamespaces(ctx: CheckContext, checks: Check[]): Promise<void> {
     const targets = new Map<string, Target>();
     for (const n of ctx.world.nodes.keys())
       targets.set(targetKey({ kind: 'node', node: n }), { kind: 'node', node: n });
-    for (const s of specs) {
-      for (const k of ['in', 'from', 'peer']) {
-        if (typeof s[k] !== 'string') continue;
-        try {
-          const t = resolveNs(ctx, s[k]);
-          targets.set(targetKey(t), t);
-        } catch {
-          /* not there yet: a change on its node brings the next evaluation */
-        }
-      }
-    }
+    for (const t of checks.flatMap((c) => namespacesOf(ctx, c))) targets.set(targetKey(t), t);
     for (const [k, m] of this.monitors) {
       if (!targets.has(k) || m.process.hasExited) {
         this.monitors.delete(k);

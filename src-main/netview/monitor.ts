@@ -26,13 +26,25 @@ export interface NetMonitorOptions {
 
 // iproute2 6.1 accepts -json for monitor but prints plain text anyway: the lines are only a trigger.
 export const MONITOR_OBJECTS = 'link address route neigh';
-const MONITOR = ['ip', 'monitor', ...MONITOR_OBJECTS.split(' ')];
 /** How often the engine looks whether a monitor has subscribed (each look reads two small /proc files). */
 const POLL_MS = 3;
 
-/** Starts `ip monitor` (the argv given, `ip monitor` of MONITOR_OBJECTS if none) in a target: one exec, no shell. */
-export function spawnMonitor(world: World, target: Target, argv: string[] = MONITOR): WorldProcess {
-  return world.spawn(target, argv);
+/**
+ * Starts `ip monitor` of MONITOR_OBJECTS in a target: one exec, no shell. `details`: `ip -d` (a link's kind in
+ * its lines); `allNsid`: the events of every namespace the target holds an nsid for, too.
+ */
+export function spawnMonitor(
+  world: World,
+  target: Target,
+  opts: { details?: boolean; allNsid?: boolean } = {},
+): WorldProcess {
+  return world.spawn(target, [
+    'ip',
+    ...(opts.details ? ['-d'] : []),
+    'monitor',
+    ...(opts.allNsid ? ['all-nsid'] : []),
+    ...MONITOR_OBJECTS.split(' '),
+  ]);
 }
 
 /**

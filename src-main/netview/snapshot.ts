@@ -108,52 +108,51 @@ export function targetKey(t: Target): string {
 // for every family); the family is told by RTA_PREF, which the kernel puts on every IPv6 route and on no
 // IPv4 one (ip prints it as "pref").
 type Section = 'links' | 'nsids' | 'addrs' | 'neighs' | 'routes' | 'fdb';
+/** One exec: a tool in batch mode, its commands (one per section, in order) on stdin. */
 interface Read {
   argv: string[];
-  /** The batch's commands, one per section, in order (none: argv is one command, one section). */
-  batch?: string[];
+  lines: string[];
   sections: Section[];
 }
-const BATCH_LINE: Partial<Record<Section, string>> = {
+const BATCH_LINE: Record<Section, string> = {
   links: 'link show',
   addrs: 'address show',
   neighs: 'neigh show',
   routes: 'route show table all',
   nsids: 'netns list-id',
+  fdb: 'fdb show',
 };
-const IP_SECTIONS = Object.keys(BATCH_LINE) as Section[];
+const IP_SECTIONS: readonly Section[] = ['links', 'addrs', 'neighs', 'routes', 'nsids'];
 
 /** The execs that read `want`: ip's sections in one (with -details if the links are wanted), bridge's FDB. */
 function readsFor(want: ReadonlySet<Section>): Read[] {
-  const sections = IP_SECTIONS.filter((s) => want.has(s));
-  const opts = want.has('links') ? ['-json', '-details'] : ['-json'];
-  const lines = sections.map((s) => BATCH_LINE[s]!);
+  const read = (tool: string, opts: string[], sections: Section[]): Read[] =>
+    sections.length
+      ? [{ argv: [tool, ...opts, '-batch', '-'], lines: sections.map((s) => BATCH_LINE[s]), sections }]
+      : [];
   return [
-    // one command needs no batch (and no stdin)
-    ...(lines.length === 1 ? [{ argv: ['ip', ...opts, ...lines[0]!.split(' ')], sections }] : []),
-    ...(lines.length > 1 ? [{ argv: ['ip', ...opts, '-batch', '-'], batch: lines, sections }] : []),
-    ...(want.has('fdb') ? [{ argv: ['bridge', '-json', 'fdb', 'show'], sections: ['fdb'] as Section[] }] : []),
+    ...read(
+      'ip',
+      want.has('links') ? ['-json', '-details'] : ['-json'],
+      IP_SECTIONS.filter((s) => want.has(s)),
+    ),
+    ...read('bridge', ['-json'], want.has('fdb') ? ['fdb'] : []),
   ];
 }
 
-/** Runs the reads at once; each section's rows, as ip printed them. */
+/** Runs the reads at once; each section's rows, as the tool printed them. */
 async function runReads(world: World, target: Target, reads: Read[]): Promise<Partial<Record<Section, J[]>>> {
   const out: Partial<Record<Section, J[]>> = {};
   await Promise.all(
     reads.map(async (r) => {
-      const stdout = await world.run(target, r.argv, r.batch ? { input: r.batch.join('\n') + '\n' } : {});
-      const what = (i: number) => (r.batch ? `ip ${r.argv.slice(1, -2).join(' ')} ${r.batch[i]}` : r.argv.join(' '));
-      if (!r.batch) {
-        out[r.sections[0]!] = parseArray(stdout, what(0));
-        return;
-      }
+      const stdout = await world.run(target, r.argv, { input: r.lines.join('\n') + '\n' });
       // -json without -pretty prints each command's array on one line
-      const lines = stdout.split('\n').filter((l) => l.trim());
-      if (lines.length !== r.sections.length)
+      const arrays = stdout.split('\n').filter((l) => l.trim());
+      if (arrays.length !== r.sections.length)
         throw new Error(
-          `netview: expected ${r.sections.length} JSON arrays from ip -batch (${r.batch.join('; ')}), got ${lines.length}`,
+          `netview: expected ${r.sections.length} JSON arrays from ${r.argv[0]} -batch (${r.lines.join('; ')}), got ${arrays.length}`,
         );
-      r.sections.forEach((s, i) => (out[s] = parseArray(lines[i]!, what(i))));
+      r.sections.forEach((s, i) => (out[s] = parseArray(arrays[i]!, `${r.argv.slice(0, -2).join(' ')} ${r.lines[i]}`)));
     }),
   );
   return out;

@@ -10,7 +10,7 @@ import { EventEmitter } from 'node:events';
 import { watch, type FSWatcher } from 'node:fs';
 import { nodeFolder } from '../fs/world-files.js';
 import { NODE_PATHS, type Target, type World, type WorldProcess } from '../world/world.js';
-import { MONITOR_OBJECTS, monitorReady, spawnMonitor } from './monitor.js';
+import { monitorReady, spawnMonitor } from './monitor.js';
 import { isWholeLink, linkOf, MonitorLines, parseLinkEvent, tablesOf, type MonitorEvent } from './monitor-lines.js';
 import {
   readNamespace,
@@ -216,12 +216,11 @@ export class WorldWatch extends EventEmitter<{
 
   private trigger(target: Target, allNsid: boolean): Promise<void> {
     const key = targetKey(target);
-    const argv = ['ip', '-d', 'monitor', ...(allNsid ? ['all-nsid'] : []), ...MONITOR_OBJECTS.split(' ')];
     const t: Trigger = {
       key,
       target,
       allNsid,
-      process: spawnMonitor(this.world, target, argv),
+      process: spawnMonitor(this.world, target, { details: true, allNsid }),
       stderr: '',
       lines: new MonitorLines(),
       stopped: false,
