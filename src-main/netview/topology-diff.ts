@@ -16,7 +16,8 @@ export function diffTopology(prev: Topology, next: Topology): TopologyDiff {
   const ids = new Set(next.namespaces.map((n) => n.id));
   const upsert = next.namespaces.filter((n) => {
     const old = before.get(n.id);
-    return !old || textOf(old) !== textOf(n);
+    // the builder keeps an unchanged namespace's object: only the others are compared by their text
+    return !old || (old !== n && textOf(old) !== textOf(n));
   });
   const remove = prev.namespaces.filter((n) => !ids.has(n.id)).map((n) => n.id);
   const sameOrder =

@@ -146,3 +146,44 @@ describe('buildTopology', () => {
     ]);
   });
 });
+
+describe('buildTopology, built again', () => {
+  it('keeps the object of a namespace whose snapshot, names and peers are the same, and builds the others', () => {
+    const first = buildTopology(spaces, 1);
+    const again = buildTopology(spaces, 2);
+    expect(again.namespaces.map((n, i) => n === first.namespaces[i])).toEqual([true, true, true, true]);
+
+    // the pod's namespace read again (a new snapshot): only it is new, and it equals what a fresh build gives
+    const reread = spaces.map((s) => (s.id === 'pod:web' ? { ...s, snapshot: { ...s.snapshot } } : s));
+    const third = buildTopology(reread, 3);
+    const same = (id: string) =>
+      third.namespaces.find((n) => n.id === id) === first.namespaces.find((n) => n.id === id);
+    expect(['sandbox', 'node:node1', 'node:node2', 'pod:web'].map(same)).toEqual([true, true, true, false]);
+    expect(third.namespaces.find((n) => n.id === 'pod:web')).toEqual(first.namespaces.find((n) => n.id === 'pod:web'));
+  });
+
+  it("builds a namespace again when its veth's peer went, though its own snapshot did not change", () => {
+    const before = buildTopology(spaces, 1);
+    const node1 = before.namespaces.find((n) => n.id === 'node:node1')!;
+    const after = buildTopology(
+      spaces.filter((s) => s.id !== 'pod:web'),
+      2,
+    );
+    const node1After = after.namespaces.find((n) => n.id === 'node:node1')!;
+    expect(node1After).not.toBe(node1);
+    expect(node1After.links.find((l) => l.name === 'veth1234')!.peer).toBeUndefined();
+    expect(node1After.links.find((l) => l.name === 'eth0')!.peer).toEqual({ ns: 'sandbox', name: 'u-node1', index: 3 });
+  });
+
+  it('builds a namespace again when its names changed (a pin a pod claims)', () => {
+    const before = buildTopology(spaces, 1);
+    const renamed = spaces.map((s) => (s.id === 'pod:web' ? { ...s, id: 'pod:web2', label: 'web2', pod: 'web2' } : s));
+    const after = buildTopology(renamed, 2);
+    const pod = after.namespaces.find((n) => n.kind === 'pod')!;
+    expect(pod).not.toBe(before.namespaces.find((n) => n.kind === 'pod'));
+    expect(pod).toMatchObject({ id: 'pod:web2', label: 'web2', pod: 'web2' });
+    // and the node's veth names the pod by its new id
+    const node1 = after.namespaces.find((n) => n.id === 'node:node1')!;
+    expect(node1.links.find((l) => l.name === 'veth1234')!.peer).toEqual({ ns: 'pod:web2', name: 'eth0', index: 2 });
+  });
+});

@@ -3,7 +3,7 @@
 import type { Topology as TopologyMsg, TopoLink, TopoNamespace } from '../api/contract.js';
 import type { Target } from '../world/world.js';
 import { resolveTopology } from './resolve.js';
-import { targetKey, type NetSnapshot } from './snapshot.js';
+import { targetKey, type Link, type NetSnapshot } from './snapshot.js';
 
 /** A namespace as the contract names it, with its snapshot. */
 export interface NamedSnapshot {
@@ -17,6 +17,13 @@ export interface NamedSnapshot {
 
 const kindOrder = { sandbox: 0, node: 1, pod: 2 } as const;
 
+/**
+ * Each snapshot's namespace as last built: a namespace whose snapshot is the same object (the watch replaces
+ * a snapshot when it reads the namespace again), under the same names and with the same peers, keeps its
+ * object, so a change in one namespace of a 200-pod world builds one, and the diff compares one.
+ */
+const built = new WeakMap<NetSnapshot, TopoNamespace>();
+
 export function buildTopology(spaces: NamedSnapshot[], seq: number, at = Date.now()): TopologyMsg {
   const sorted = [...spaces].sort(
     (a, b) =>
@@ -24,41 +31,63 @@ export function buildTopology(spaces: NamedSnapshot[], seq: number, at = Date.no
   );
   const topo = resolveTopology(sorted.map((s) => s.snapshot));
   const idOf = new Map(sorted.map((s) => [targetKey(s.snapshot.target), s.id]));
+  const peerOf = (t: Target, l: Link): TopoLink['peer'] => {
+    const peer = l.kind === 'veth' ? topo.peerOfIndex(t, l.index) : undefined;
+    const ns = peer && idOf.get(targetKey(peer.target));
+    return peer && ns ? { ns, name: peer.link.name, index: peer.link.index } : undefined;
+  };
   const namespaces: TopoNamespace[] = sorted.map((s) => {
-    const t: Target = s.snapshot.target;
-    // each link's addresses, grouped once (a node with 100 pods has ~100 links and ~100 addresses)
-    const addrsOf = new Map<string, string[]>();
-    for (const a of s.snapshot.addrs) {
-      const list = addrsOf.get(a.ifname);
-      if (list) list.push(`${a.local}/${a.prefixlen}`);
-      else addrsOf.set(a.ifname, [`${a.local}/${a.prefixlen}`]);
-    }
-    const links = s.snapshot.links.map((l): TopoLink => {
-      const peer = l.kind === 'veth' ? topo.peerOfIndex(t, l.index) : undefined;
-      const peerId = peer && idOf.get(targetKey(peer.target));
-      return {
-        index: l.index,
-        name: l.name,
-        state: l.state,
-        mtu: l.mtu,
-        ...(l.kind ? { kind: l.kind } : {}),
-        ...(l.mac ? { mac: l.mac } : {}),
-        ...(l.master ? { master: l.master } : {}),
-        addrs: addrsOf.get(l.name) ?? [],
-        ...(peer && peerId ? { peer: { ns: peerId, name: peer.link.name, index: peer.link.index } } : {}),
-        ...(l.vxlan ? { vxlan: l.vxlan } : {}),
-      };
-    });
-    return {
-      id: s.id,
-      kind: s.kind,
-      label: s.label,
-      ...(s.node ? { node: s.node } : {}),
-      ...(s.pod ? { pod: s.pod } : {}),
-      links,
-    };
+    const old = built.get(s.snapshot);
+    if (
+      old &&
+      sameNames(old, s) &&
+      s.snapshot.links.every((l, i) => samePeer(old.links[i]!.peer, peerOf(s.snapshot.target, l)))
+    )
+      return old;
+    const n = buildNamespace(s, (l) => peerOf(s.snapshot.target, l));
+    built.set(s.snapshot, n);
+    return n;
   });
   return { seq, at, namespaces, tunnels: tunnels(sorted) };
+}
+
+const sameNames = (n: TopoNamespace, s: NamedSnapshot) =>
+  n.id === s.id && n.kind === s.kind && n.label === s.label && n.node === s.node && n.pod === s.pod;
+
+const samePeer = (a: TopoLink['peer'], b: TopoLink['peer']) =>
+  a === b || (!!a && !!b && a.ns === b.ns && a.name === b.name && a.index === b.index);
+
+function buildNamespace(s: NamedSnapshot, peerOf: (l: Link) => TopoLink['peer']): TopoNamespace {
+  // each link's addresses, grouped once (a node with 100 pods has ~100 links and ~100 addresses)
+  const addrsOf = new Map<string, string[]>();
+  for (const a of s.snapshot.addrs) {
+    const list = addrsOf.get(a.ifname);
+    if (list) list.push(`${a.local}/${a.prefixlen}`);
+    else addrsOf.set(a.ifname, [`${a.local}/${a.prefixlen}`]);
+  }
+  const links = s.snapshot.links.map((l): TopoLink => {
+    const peer = peerOf(l);
+    return {
+      index: l.index,
+      name: l.name,
+      state: l.state,
+      mtu: l.mtu,
+      ...(l.kind ? { kind: l.kind } : {}),
+      ...(l.mac ? { mac: l.mac } : {}),
+      ...(l.master ? { master: l.master } : {}),
+      addrs: addrsOf.get(l.name) ?? [],
+      ...(peer ? { peer } : {}),
+      ...(l.vxlan ? { vxlan: l.vxlan } : {}),
+    };
+  });
+  return {
+    id: s.id,
+    kind: s.kind,
+    label: s.label,
+    ...(s.node ? { node: s.node } : {}),
+    ...(s.pod ? { pod: s.pod } : {}),
+    links,
+  };
 }
 
 /** Each VXLAN device's remotes (its own `remote` and the FDB's dst entries on it), matched to the node holding that address. */

@@ -1,7 +1,17 @@
 // The live network views: pick a namespace (sandbox, node, pod), read its links, addresses, routes,
 // neighbours and bridge FDB as `ip -json` gives them, kept live by the engine's diffs. A row that
 // appears, changes or goes flashes for a moment. Columns carry ip -json's own field names (data-col).
-import { memo, useDeferredValue, useLayoutEffect, useMemo, useRef, type KeyboardEvent, type ReactNode } from 'react';
+import {
+  memo,
+  useDeferredValue,
+  useLayoutEffect,
+  useMemo,
+  useRef,
+  useState,
+  type KeyboardEvent,
+  type ReactNode,
+  type RefObject,
+} from 'react';
 import type { NetTables, Topology } from '../../src-main/api/contract.ts';
 import { useAppState, useLab } from '../state/context.ts';
 import { netviewOf, TABLES, useNetview, type Family, type RouteTables, type TableName } from './netview-store.ts';
@@ -185,11 +195,14 @@ const TableRow = memo(function TableRow({
   ghost,
   name,
   peer,
+  rowIndex,
 }: {
   table: TableName;
   cols: Column<TableName>[];
   row: Row<TableName>;
   rowKey: string;
+  /** Its place in a long table drawn in part (aria-rowindex). */
+  rowIndex: number | undefined;
   cls: string;
   focused: boolean;
   ghost: boolean;
@@ -203,6 +216,7 @@ const TableRow = memo(function TableRow({
       data-testid={ghost ? undefined : `nv-row-${table}`}
       data-key={rowKey}
       data-name={name}
+      aria-rowindex={rowIndex}
       data-gone={ghost || undefined}
       tabIndex={focused ? 0 : -1}
       aria-label={ghost ? `removed: ${rowKey}` : undefined}
@@ -266,6 +280,201 @@ const NamespacePicker = memo(function NamespacePicker({
   );
 });
 
+type ShownRow = { key: string; row: Row<TableName>; ghost: boolean };
+
+/** Above this many rows a table draws only the rows near the view: a diff then costs the rows on screen, not the table. */
+export const WINDOW_FROM = 60;
+/** Drawn beyond the view on either side, so a scroll shows rows already laid out. */
+const OVERSCAN_PX = 600;
+/** The window moves in steps of this much scrolling, not on every scroll frame. */
+const SCROLL_STEP_PX = 200;
+/** A row's height before any is measured (one line of the table's font). */
+const ROW_GUESS_PX = 19;
+
+/** The nearest ancestor that scrolls up and down (the table's own wrap scrolls sideways only: its overflow-y computes to auto). */
+function scrollerOf(el: HTMLElement): HTMLElement | null {
+  for (let p = el.parentElement; p; p = p.parentElement) {
+    if (p.classList.contains('nv-table-wrap')) continue;
+    const o = getComputedStyle(p).overflowY;
+    if (o === 'auto' || o === 'scroll') return p;
+  }
+  return null;
+}
+
+/**
+ * Which rows of a long table to draw: those within a screenful or so of the view, with the rest stood in
+ * for by two spacers of their (measured, else estimated) height. Short tables are drawn whole.
+ */
+function useRowWindow(bodyRef: RefObject<HTMLTableSectionElement | null>, keys: string[]) {
+  const windowed = keys.length > WINDOW_FROM;
+  const heights = useRef(new Map<string, number>());
+  const scroller = useRef<HTMLElement | null>(null);
+  // the view, as the scroller's top (in steps) and height, and the table body's top inside it
+  const [view, setView] = useState({ step: 0, height: 800, bodyTop: 0 });
+  const [guess, setGuess] = useState(ROW_GUESS_PX);
+
+  useLayoutEffect(() => {
+    const body = bodyRef.current;
+    if (!windowed || !body) return;
+    const el = (scroller.current = scrollerOf(body));
+    if (!el) return;
+    const read = () =>
+      setView((v) => {
+        const next = {
+          step: Math.floor(el.scrollTop / SCROLL_STEP_PX),
+          height: el.clientHeight,
+          bodyTop: body.getBoundingClientRect().top - el.getBoundingClientRect().top + el.scrollTop,
+        };
+        return next.step === v.step && next.height === v.height && Math.abs(next.bodyTop - v.bodyTop) < 1 ? v : next;
+      });
+    let frame = 0;
+    const onScroll = () => {
+      if (!frame) frame = requestAnimationFrame(() => ((frame = 0), read()));
+    };
+    read();
+    el.addEventListener('scroll', onScroll, { passive: true });
+    const ro = new ResizeObserver(onScroll);
+    ro.observe(el);
+    return () => {
+      cancelAnimationFrame(frame);
+      el.removeEventListener('scroll', onScroll);
+      ro.disconnect();
+    };
+  }, [bodyRef, windowed]);
+
+  const heightOf = (k: string) => heights.current.get(k) ?? guess;
+  const offsets: number[] = [0];
+  if (windowed) for (const k of keys) offsets.push(offsets[offsets.length - 1]! + heightOf(k));
+  const total = offsets[offsets.length - 1]!;
+  const top = view.step * SCROLL_STEP_PX - view.bodyTop - OVERSCAN_PX;
+  const bottom = view.step * SCROLL_STEP_PX - view.bodyTop + view.height + SCROLL_STEP_PX + OVERSCAN_PX;
+  let from = 0;
+  let to = keys.length;
+  if (windowed) {
+    while (from < keys.length && offsets[from + 1]! < top) from++;
+    to = from;
+    while (to < keys.length && offsets[to]! < bottom) to++;
+  }
+
+  // the rows drawn are measured after each draw; the guess for the rest follows them
+  useLayoutEffect(() => {
+    const body = bodyRef.current;
+    if (!windowed || !body) return;
+    for (const tr of body.querySelectorAll<HTMLElement>('tr[data-key]'))
+      heights.current.set(tr.dataset.key!, tr.offsetHeight);
+    // rows that went are forgotten now and then, not on every draw
+    if (heights.current.size > 2 * keys.length + WINDOW_FROM) {
+      const live = new Set(keys);
+      for (const k of heights.current.keys()) if (!live.has(k)) heights.current.delete(k);
+    }
+    const seen = [...heights.current.values()];
+    const mean = seen.reduce((a, b) => a + b, 0) / Math.max(1, seen.length);
+    if (seen.length && Math.abs(mean - guess) > guess * 0.15) setGuess(mean);
+  }, [bodyRef, windowed, guess, from, to, keys]);
+
+  /** Brings a row not drawn into the view (then it is drawn, and can take focus). */
+  const reveal = (i: number) => {
+    const el = scroller.current;
+    if (el && windowed) el.scrollTop = view.bodyTop + offsets[i]! - el.clientHeight / 2;
+  };
+  return {
+    windowed,
+    from,
+    to,
+    above: windowed ? offsets[from]! : 0,
+    below: windowed ? total - offsets[to]! : 0,
+    reveal,
+  };
+}
+
+/** One table of a namespace; a long one draws only the rows near the view (useRowWindow). */
+function NetTable({
+  table,
+  title,
+  cols,
+  rows,
+  marks,
+  focus,
+  peers,
+}: {
+  table: TableName;
+  title: string;
+  cols: Column<TableName>[];
+  rows: ShownRow[];
+  marks: Record<string, { mark: string; gen: number }>;
+  focus: { table: TableName; key: string } | null;
+  peers: Map<number, string>;
+}) {
+  const bodyRef = useRef<HTMLTableSectionElement>(null);
+  const keys = rows.map((r) => r.key);
+  const win = useRowWindow(bodyRef, keys);
+  const focusKey = focus?.table === table ? focus.key : null;
+  const focusAt = focusKey === null ? -1 : rows.findIndex((r) => r.key === focusKey && !r.ghost);
+
+  // a row asked for from the topology: scrolled to once it is drawn (a long table draws it once it is near the view)
+  const shownFor = useRef<typeof focus>(null);
+  useLayoutEffect(() => {
+    if (focusKey === null || shownFor.current === focus) return;
+    const el = bodyRef.current?.querySelector<HTMLElement>(`[data-key="${CSS.escape(focusKey)}"]`);
+    if (!el) {
+      if (focusAt >= 0) win.reveal(focusAt);
+      return;
+    }
+    shownFor.current = focus;
+    el.scrollIntoView({ block: 'nearest' });
+    el.focus({ preventScroll: true });
+  });
+
+  const spacer = (h: number, where: string) =>
+    h > 0 && (
+      <tr className="nv-spacer" aria-hidden="true" data-spacer={where}>
+        <td colSpan={cols.length} style={{ height: h }} />
+      </tr>
+    );
+  return (
+    <table
+      className="nv-table"
+      data-testid={`nv-table-${table}`}
+      aria-label={title}
+      aria-rowcount={win.windowed ? rows.length + 1 : undefined}
+    >
+      <thead>
+        <tr>
+          {cols.map((c) => (
+            <th key={c.col} scope="col" title={`ip -json: ${c.col}`}>
+              {c.title}
+            </th>
+          ))}
+        </tr>
+      </thead>
+      <tbody ref={bodyRef}>
+        {spacer(win.above, 'above')}
+        {rows.slice(win.from, win.to).map((r, j) => {
+          const m = marks[`${table}|${r.key}`];
+          const name = table === 'links' ? (r.row as Row<'links'>).name : undefined;
+          const learned = table === 'fdb' && isLearned(r.row as Row<'fdb'>);
+          return (
+            <TableRow
+              key={`${r.key}@${m?.gen ?? 0}${r.ghost ? '-gone' : ''}`}
+              table={table}
+              cols={cols}
+              row={r.row}
+              rowKey={r.key}
+              rowIndex={win.windowed ? win.from + j + 2 : undefined}
+              cls={`${r.ghost ? 'nv-removed' : m && m.mark !== 'removed' ? `nv-${m.mark}` : ''}${learned ? ' nv-learned' : ''}`}
+              focused={focusKey === r.key && !r.ghost}
+              ghost={r.ghost}
+              name={name}
+              peer={table === 'links' ? (peers.get((r.row as Row<'links'>).index) ?? '') : ''}
+            />
+          );
+        })}
+        {spacer(win.below, 'below')}
+      </tbody>
+    </table>
+  );
+}
+
 export function LiveViews() {
   const lab = useLab();
   const nv = netviewOf(lab);
@@ -287,16 +496,7 @@ export function LiveViews() {
   } = useNetview(nv, (s) => s);
   // a big world's topology is drawn at a lower priority than a table's diff, so a row never waits behind it
   const topology = useDeferredValue(latest);
-  const bodyRef = useRef<HTMLTableSectionElement>(null);
   const peers = useMemo(() => peerNames(topology, ns), [topology, ns]);
-
-  // a row asked for from the topology: scroll to it
-  useLayoutEffect(() => {
-    if (!focus || focus.table !== table) return;
-    const el = bodyRef.current?.querySelector<HTMLElement>(`[data-key="${CSS.escape(focus.key)}"]`);
-    el?.scrollIntoView({ block: 'nearest' });
-    el?.focus({ preventScroll: true });
-  }, [focus, table, tables]);
 
   const onTabKey = (e: KeyboardEvent) => {
     const i = TABLES.indexOf(table);
@@ -336,38 +536,16 @@ export function LiveViews() {
     const gone = ((ghosts[table] ?? []) as { key: string; row: Row<TableName> }[]).filter(shown);
     body = (
       <div className="nv-table-wrap">
-        <table className="nv-table" data-testid={`nv-table-${table}`} aria-label={`${TABLE_TITLES[table]} of ${ns}`}>
-          <thead>
-            <tr>
-              {cols.map((c) => (
-                <th key={c.col} scope="col" title={`ip -json: ${c.col}`}>
-                  {c.title}
-                </th>
-              ))}
-            </tr>
-          </thead>
-          <tbody ref={bodyRef}>
-            {[...rows.map((r) => ({ ...r, ghost: false })), ...gone.map((r) => ({ ...r, ghost: true }))].map((r) => {
-              const m = marks[`${table}|${r.key}`];
-              const name = table === 'links' ? (r.row as Row<'links'>).name : undefined;
-              const learned = table === 'fdb' && isLearned(r.row as Row<'fdb'>);
-              return (
-                <TableRow
-                  key={`${r.key}@${m?.gen ?? 0}${r.ghost ? '-gone' : ''}`}
-                  table={table}
-                  cols={cols}
-                  row={r.row}
-                  rowKey={r.key}
-                  cls={`${r.ghost ? 'nv-removed' : m && m.mark !== 'removed' ? `nv-${m.mark}` : ''}${learned ? ' nv-learned' : ''}`}
-                  focused={focus?.table === table && focus.key === r.key && !r.ghost}
-                  ghost={r.ghost}
-                  name={name}
-                  peer={table === 'links' ? (peers.get((r.row as Row<'links'>).index) ?? '') : ''}
-                />
-              );
-            })}
-          </tbody>
-        </table>
+        <NetTable
+          key={`${ns}|${table}`}
+          table={table}
+          title={`${TABLE_TITLES[table]} of ${ns}`}
+          cols={cols}
+          rows={[...rows.map((r) => ({ ...r, ghost: false })), ...gone.map((r) => ({ ...r, ghost: true }))]}
+          marks={marks}
+          focus={focus}
+          peers={peers}
+        />
         {rows.length === 0 && (
           <p className="muted nv-empty">
             No {TABLE_TITLES[table].toLowerCase()} in {ns}.

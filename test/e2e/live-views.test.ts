@@ -140,6 +140,56 @@ describe('live views that are right', () => {
     await page.screenshot({ path: join(SHOTS, 'live-views-handmade-netns-1440.png') });
   }, 90_000);
 
+  it('a long table draws the rows near its view: all counted, its end reached by scrolling, a far row shown from the topology', async () => {
+    s = await openSession({ width: 1680, height: 1000 });
+    const { page } = s;
+    await startWorld(page, 1);
+    const world = s.engine.session.runningWorld!;
+    const node1: Target = { kind: 'node', node: 'node1' };
+    await expect.poll(() => page.getByTestId('nv-ns').inputValue(), { timeout: 10_000 }).toBe('node:node1');
+    await page.getByTestId('nv-tab-links').click();
+    await world.run(node1, ['sh', '-ec', 'for i in $(seq 0 39); do ip link add d$i type veth peer name d${i}p; done']);
+    const ipLinks = () =>
+      world
+        .run(node1, ['ip', '-json', 'link', 'show'])
+        .then((out) => (JSON.parse(out) as { ifname: string }[]).map((l) => l.ifname));
+    const links = await ipLinks();
+    expect(links.length).toBeGreaterThan(80);
+    const table = page.getByTestId('nv-table-links');
+    // the tab and the table count every link; far fewer rows are drawn, the others stood in for by a spacer
+    await expect
+      .poll(() => page.locator('#nv-tab-links .count').textContent(), { timeout: 10_000 })
+      .toBe(String(links.length));
+    expect(await table.getAttribute('aria-rowcount')).toBe(String(links.length + 1));
+    const top = await column(page, 'links', 'ifname');
+    expect(top.length).toBeGreaterThan(10);
+    expect(top.length).toBeLessThan(links.length);
+    expect(top).toEqual(links.slice(0, top.length));
+    expect(await table.locator('tr.nv-spacer[data-spacer="below"]').count()).toBe(1);
+    // scrolled to its end: the last links are drawn, in ip's order, and one added there appears
+    const scroller = page.locator('.right-views');
+    await scroller.evaluate((el) => (el.scrollTop = el.scrollHeight));
+    await expect.poll(async () => (await column(page, 'links', 'ifname')).at(-1)).toBe(links.at(-1));
+    const end = await column(page, 'links', 'ifname');
+    expect(end).toEqual(links.slice(links.length - end.length));
+    expect(await table.locator('tr.nv-spacer[data-spacer="above"]').count()).toBe(1);
+    await world.run(node1, ['ip', 'link', 'add', 'dlast', 'type', 'veth', 'peer', 'name', 'dlastp']);
+    await expect
+      .poll(async () => (await column(page, 'links', 'ifname')).at(-1), { timeout: 10_000 })
+      .toMatch(/^dlast/);
+    // from the topology, a link far up the table: scrolled to, drawn and focused
+    await openTopology(page);
+    await page.getByTestId('topo-port-node:node1|d2').click();
+    await page.getByTestId('topo-show-row').click();
+    await expect
+      .poll(() => page.evaluate(() => (document.activeElement as HTMLElement | null)?.dataset.name), { timeout: 5000 })
+      .toBe('d2');
+    expect(await scroller.evaluate((el) => el.scrollTop)).toBeLessThan(
+      await scroller.evaluate((el) => el.scrollHeight / 2),
+    );
+    await page.screenshot({ path: join(SHOTS, 'live-views-long-table-1680.png') });
+  }, 90_000);
+
   for (const [w, h] of [
     [1440, 900],
     [1280, 720],
