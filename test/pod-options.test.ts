@@ -24,12 +24,17 @@ describe('pod options from the pod form', () => {
   it('a hostPort: portmap DNATs the node port to the pod port 80, and node1 reaches the pod on it', async () => {
     const pod = await engine.api['pod.create']({ name: 'web', node: 'node1', hostPort: 8080 });
     expect(await nat()).toContain(`--dport 8080 -j DNAT --to-destination ${pod.ip}:80`);
-    const r = await world.exec({ kind: 'node', node: 'node1' }, [
-      'sh',
-      '-c',
-      "printf 'GET / HTTP/1.0\\r\\n\\r\\n' | busybox nc -w 2 192.0.2.11 8080 | head -1",
-    ]);
-    expect(r.stdout).toMatch(/^HTTP\/1\.[01] /);
+    // StartContainer returns once the container's process runs (as containerd's does), not once httpd
+    // listens: a client that comes that soon is refused, as it would be on a real node, so it tries again
+    const get = () =>
+      world
+        .exec({ kind: 'node', node: 'node1' }, [
+          'sh',
+          '-c',
+          "printf 'GET / HTTP/1.0\\r\\n\\r\\n' | busybox nc -w 2 192.0.2.11 8080 | head -1",
+        ])
+        .then((r) => r.stdout);
+    await expect.poll(get, { timeout: 5000, interval: 100 }).toMatch(/^HTTP\/1\.[01] /);
   });
 
   it('hostNetwork: the pod has the node address and no netns of its own', async () => {

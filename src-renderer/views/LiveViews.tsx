@@ -283,7 +283,7 @@ const NamespacePicker = memo(function NamespacePicker({
 type ShownRow = { key: string; row: Row<TableName>; ghost: boolean };
 
 /** Above this many rows a table draws only the rows near the view: a diff then costs the rows on screen, not the table. */
-export const WINDOW_FROM = 60;
+const WINDOW_FROM = 60;
 /** Drawn beyond the view on either side, so a scroll shows rows already laid out. */
 const OVERSCAN_PX = 600;
 /** The window moves in steps of this much scrolling, not on every scroll frame. */
