@@ -44,15 +44,21 @@ async function openTopology(page: Page): Promise<void> {
   await page.getByTestId('topology-svg').waitFor({ timeout: 10_000 });
 }
 
+/** A session with a 1-node world running, its live views on node1's links: the page, the world and node1. */
+async function node1Links(width: number, height: number) {
+  s = await openSession({ width, height });
+  const { page } = s;
+  await startWorld(page, 1);
+  const world = s.engine.session.runningWorld!;
+  const node1: Target = { kind: 'node', node: 'node1' };
+  await expect.poll(() => page.getByTestId('nv-ns').inputValue(), { timeout: 10_000 }).toBe('node:node1');
+  await page.getByTestId('nv-tab-links').click();
+  return { page, world, node1 };
+}
+
 describe('live views that are right', () => {
   it('a row that went leaves the table even while other changes keep coming; the rows then equal ip -json', async () => {
-    s = await openSession({ width: 1440, height: 900 });
-    const { page } = s;
-    await startWorld(page, 1);
-    const world = s.engine.session.runningWorld!;
-    const node1: Target = { kind: 'node', node: 'node1' };
-    await expect.poll(() => page.getByTestId('nv-ns').inputValue(), { timeout: 10_000 }).toBe('node:node1');
-    await page.getByTestId('nv-tab-links').click();
+    const { page, world, node1 } = await node1Links(1440, 900);
     const gone = page.locator('[data-testid="nv-table-links"] tr[data-gone][data-name="g0"]');
     await world.run(node1, ['ip', 'link', 'add', 'g0', 'type', 'veth', 'peer', 'name', 'g0p']);
     await expect.poll(() => column(page, 'links', 'ifname'), { timeout: 10_000 }).toContain('g0');
@@ -141,13 +147,7 @@ describe('live views that are right', () => {
   }, 90_000);
 
   it('a long table draws the rows near its view: all counted, its end reached by scrolling, a far row shown from the topology', async () => {
-    s = await openSession({ width: 1680, height: 1000 });
-    const { page } = s;
-    await startWorld(page, 1);
-    const world = s.engine.session.runningWorld!;
-    const node1: Target = { kind: 'node', node: 'node1' };
-    await expect.poll(() => page.getByTestId('nv-ns').inputValue(), { timeout: 10_000 }).toBe('node:node1');
-    await page.getByTestId('nv-tab-links').click();
+    const { page, world, node1 } = await node1Links(1680, 1000);
     await world.run(node1, ['sh', '-ec', 'for i in $(seq 0 39); do ip link add d$i type veth peer name d${i}p; done']);
     const ipLinks = () =>
       world
