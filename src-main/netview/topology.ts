@@ -37,14 +37,11 @@ export function buildTopology(spaces: NamedSnapshot[], seq: number, at = Date.no
     return peer && ns ? { ns, name: peer.link.name, index: peer.link.index } : undefined;
   };
   const namespaces: TopoNamespace[] = sorted.map((s) => {
+    // each link's peer, resolved once: to see whether the namespace built last time still holds, and to build it
+    const peers = s.snapshot.links.map((l) => peerOf(s.snapshot.target, l));
     const old = built.get(s.snapshot);
-    if (
-      old &&
-      sameNames(old, s) &&
-      s.snapshot.links.every((l, i) => samePeer(old.links[i]!.peer, peerOf(s.snapshot.target, l)))
-    )
-      return old;
-    const n = buildNamespace(s, (l) => peerOf(s.snapshot.target, l));
+    if (old && sameNames(old, s) && peers.every((p, i) => samePeer(old.links[i]!.peer, p))) return old;
+    const n = buildNamespace(s, peers);
     built.set(s.snapshot, n);
     return n;
   });
@@ -57,7 +54,8 @@ const sameNames = (n: TopoNamespace, s: NamedSnapshot) =>
 const samePeer = (a: TopoLink['peer'], b: TopoLink['peer']) =>
   a === b || (!!a && !!b && a.ns === b.ns && a.name === b.name && a.index === b.index);
 
-function buildNamespace(s: NamedSnapshot, peerOf: (l: Link) => TopoLink['peer']): TopoNamespace {
+/** A namespace as the contract draws it; `peers[i]` is the peer of the snapshot's i-th link. */
+function buildNamespace(s: NamedSnapshot, peers: TopoLink['peer'][]): TopoNamespace {
   // each link's addresses, grouped once (a node with 100 pods has ~100 links and ~100 addresses)
   const addrsOf = new Map<string, string[]>();
   for (const a of s.snapshot.addrs) {
@@ -65,8 +63,8 @@ function buildNamespace(s: NamedSnapshot, peerOf: (l: Link) => TopoLink['peer'])
     if (list) list.push(`${a.local}/${a.prefixlen}`);
     else addrsOf.set(a.ifname, [`${a.local}/${a.prefixlen}`]);
   }
-  const links = s.snapshot.links.map((l): TopoLink => {
-    const peer = peerOf(l);
+  const links = s.snapshot.links.map((l, i): TopoLink => {
+    const peer = peers[i];
     return {
       index: l.index,
       name: l.name,
