@@ -77,6 +77,8 @@ export class LabService
   private state: WorldStatus['state'] = 'stopped';
   private error: { error: string; fix?: string } | undefined;
   private statusTimer: NodeJS.Timeout | undefined;
+  /** The nodes as last sent in world.changed, by whichever path sent it: the status loop sends only a change from these. */
+  private sentNodes = '';
   /** Set while the running world is at its process limit. */
   private limitMessage: string | undefined;
   /** Set while the running world is broken (its processes killed) or its disk is full (World.trouble). */
@@ -186,6 +188,7 @@ export class LabService
 
   private changed(): WorldStatus {
     const s = this.status();
+    this.sentNodes = JSON.stringify(s.nodes);
     this.emitEvent('world.changed', s);
     return s;
   }
@@ -358,16 +361,12 @@ export class LabService
       setImmediate(() => this.world === world && terminals.prepare?.([...world.nodes.keys()]));
       if (!spec || spec.controlPlane) this.startControlPlaneSoon(world, this.kubelet, starting.terminalHeard === true);
       // kubelet's Status loop: NetworkReady changes (a config edited in a terminal) reach the status bar
-      let last = JSON.stringify(this.status().nodes);
       this.statusTimer = setInterval(() => {
         const full = [this.reportTrouble(world), this.reportProcessLimit(world), this.expireMemoryMessage()].some(
           Boolean,
         );
-        const now = JSON.stringify(this.status().nodes);
-        if (now !== last || full) {
-          last = now;
-          this.changed();
-        }
+        // compared with what was last sent, not last seen here: the control plane's changes send the nodes too
+        if (full || JSON.stringify(this.status().nodes) !== this.sentNodes) this.changed();
       }, STATUS_INTERVAL_MS);
       this.statusTimer.unref();
       this.emitEvent('pods.changed', this.pods());

@@ -164,7 +164,10 @@ describe('terminal tabs in Chromium', () => {
       page
         .locator(`[data-testid="terminal-${id}"] .xterm-rows > div`)
         .evaluateAll((rows) => rows.map((r) => (r.textContent ?? '').replace(/\u00a0/g, ' ').trimEnd()));
-    expect((await drawn()).some((r) => r.startsWith('old-screen-'))).toBe(true);
+    // the buffer holds the rows a frame before the DOM draws them
+    await expect
+      .poll(async () => (await drawn()).some((r) => r.startsWith('old-screen-')), { timeout: 5_000 })
+      .toBe(true);
     await typeIn(page, id, 'clear; yes');
     await waitFor(page, id, /^y$/m);
     // sampled through the flood: every drawn row is "y", or the command line that started it
