@@ -1,7 +1,8 @@
 // Profiling aid for the start path: one timeline of "Start world" → node1 prompt, the engine's steps and
 // the page's WebSocket messages, clicks and frames on one clock (ms from the click); with DIR, each
 // round's Chromium trace (page-trace-N.json) and the engine's CPU profile (engine-N.cpuprofile) go there.
-// Usage: npm run -s build && node out/bench/start-timeline.js [DIR] [ROUNDS]
+// Usage: npm run -s build && node out/bench/start-timeline.js [DIR] [ROUNDS] [reload]
+// reload: the page is loaded again before each round after the first (a cold page, a warm engine).
 import { Session } from 'node:inspector/promises';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -61,6 +62,7 @@ const host = await startWebHost({ api: engine.api, events: engine.events, render
 const b = await launchBareChromium(host.url);
 const traceDir = process.argv[2];
 const rounds = Number(process.argv[3] ?? 3);
+const reload = process.argv[4] === 'reload';
 try {
   await b.send('Page.enable');
   await b.send('Page.addScriptToEvaluateOnNewDocument', {
@@ -92,6 +94,7 @@ try {
           await new Promise((r) => setTimeout(r, 10));
       }, null);
       await new Promise((r) => setTimeout(r, 500));
+      if (reload) await b.navigate(host.url);
     }
     log.length = 0;
     seen.clear();

@@ -149,6 +149,9 @@ describe('joining a room', () => {
       const started = await call(a, 'world.start', { nodes: 1 });
       expect(started.state).toBe('running');
       expect((await call(g, 'world.status')).state).toBe('stopped');
+      // a seat's page asks for a sandbox ahead as any page does: the room starts none (an idle seat holds nothing)
+      expect(await call(g, 'world.prepare')).toEqual({ ok: true });
+      expect(grace!.engine.session.reserve.held).toBe(false);
       const t = await call(a, 'terminal.open', { target: { kind: 'node', node: 'node1' }, cols: 80, rows: 24 });
       expect((await call(a, 'terminal.list')).map((x: { id: string }) => x.id)).toEqual([t.id]);
       expect(await call(g, 'terminal.list')).toEqual([]);

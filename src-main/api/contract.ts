@@ -639,6 +639,8 @@ export const requests = {
     result: WorldStatus,
   },
   'world.stop': { params: Empty, result: WorldStatus },
+  /** Starts the next world's sandbox ahead while none runs (a start then takes it): a hint, answered at once. */
+  'world.prepare': { params: Empty, result: Ok },
   'world.reset': { params: Empty, result: WorldStatus },
   'pod.list': { params: Empty, result: z.array(PodInfo) },
   'pod.create': { params: z.object({ name: podName, node: nodeName, ...podOptions }).strict(), result: PodInfo },

@@ -11,6 +11,7 @@ import { formPodSpec, furnishWorld, newKubelet, type WorldSpec } from '../sessio
 import type { TerminalHost } from '../terminal/types.js';
 import { nodeFolder } from '../fs/world-files.js';
 import { createWorld, type World, type WorldLimits } from '../world/world.js';
+import { WorldInitReserve } from '../world/world-init-reserve.js';
 import {
   ApiError,
   type EventName,
@@ -230,6 +231,14 @@ export class LabService
     return this.status();
   }
 
+  /** The sandbox of the next world, started ahead while none runs (the page asks once it shows a stopped world). */
+  readonly reserve = new WorldInitReserve();
+
+  ['world.prepare']() {
+    if ((this.state === 'stopped' || this.state === 'failed') && !this.starting) this.reserve.prepare(this.limits);
+    return { ok: true as const };
+  }
+
   ['world.start'](p: { nodes: number; runtime?: RuntimeKind }) {
     return this.serial(() => this.start(p.nodes, undefined, p.runtime));
   }
@@ -298,6 +307,7 @@ export class LabService
       const world = (made = await createWorld({
         nodes: spec?.nodes ?? nodes,
         limits: this.limits,
+        reserve: this.reserve,
         controlPlaneSoon: !spec || spec.controlPlane === true,
         ...(spec ? {} : { onNodesUp }),
       }));
@@ -671,5 +681,6 @@ export class LabService
   async dispose(): Promise<void> {
     this.cancelStart('the engine ending');
     await this.serial(() => this.stop());
+    await this.reserve.dispose();
   }
 }

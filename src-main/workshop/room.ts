@@ -222,6 +222,8 @@ export class Seat {
       get: (target, m: string) => {
         const fn = target[m as Method] as ((p: unknown) => Promise<unknown>) | undefined;
         if (typeof fn !== 'function') return fn;
+        // seats share one machine and an idle seat holds nothing: no sandbox is started ahead for one
+        if (m === 'world.prepare') return async () => ({ ok: true as const });
         return async (p: unknown) => {
           if (!PASSIVE.has(m)) this.active(m);
           const r = await fn(p);
@@ -242,6 +244,7 @@ export class Seat {
         if (typeof fn !== 'function') return fn;
         // a mirror's acks would release the learner's terminal before the learner's page has drawn it
         if (m === 'terminal.ack') return async () => ({ ok: true });
+        if (m === 'world.prepare') return async () => ({ ok: true as const }); // a hint a mirror's page gives too
         if (!MIRROR_READS.has(m))
           return async () => {
             throw new ApiError('unauthorized', `this is a read-only mirror of ${this.name}'s seat: "${m}" is theirs`);

@@ -21,6 +21,7 @@ import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { appRoot, containerdBinDir, controlPlaneBinDir, hostPluginDirs, stateRoot, sweepStaleWorlds } from './paths.js';
 import { MemoryWatch } from './memory-watch.js';
 import { childrenOf } from './procfs.js';
+import type { WorldInitReserve } from './world-init-reserve.js';
 import {
   nativeBinary,
   WorldInit,
@@ -154,6 +155,8 @@ export interface WorldOptions {
    * its nodes waits for it from the first command on (CONTROL_PLANE_MARKERS.starting is there from the start).
    */
   controlPlaneSoon?: boolean;
+  /** A sandbox started ahead (world.prepare): taken when it was made for this world's root and limits. */
+  reserve?: WorldInitReserve;
 }
 
 /**
@@ -184,7 +187,7 @@ const HIDDEN_FILES = ['/etc/shadow', '/etc/shadow-', '/etc/gshadow', '/etc/gshad
 const HIDDEN_DIRS = ['/etc/ssh', '/etc/sudoers.d'];
 
 /** What the world's root is built from: the app's and Node.js's folders, the plugin folders, the lab's folder. */
-function rootSpec(id: string, pluginDirs: string[], workDir: string | undefined): RootSpec {
+export function rootSpec(id: string, pluginDirs: string[], workDir: string | undefined): RootSpec {
   const app = appRoot();
   // the app and Node.js stay visible, read-only: `podnet` runs inside nodes, and either may live under the
   // home folder (an app cloned there, Node.js from nvm); node_modules may be a link to another checkout
@@ -214,6 +217,11 @@ function rootSpec(id: string, pluginDirs: string[], workDir: string | undefined)
     mkdirs: MOUNTPOINTS,
     id,
   };
+}
+
+/** A new world's id: the engine's PID (a crash's leftovers are swept by it) and a random part. */
+export function newWorldId(): string {
+  return `world-${process.pid}-${randomBytes(4).toString('hex')}`;
 }
 
 export class WorldError extends Error {
@@ -273,6 +281,8 @@ export class World {
   readonly nodes = new Map<string, WorldNode>();
   /** How long each part of this world's start took. */
   startTimes: WorldStartTimes = { checks: 0, init: 0, root: 0, underlay: 0, nodes: 0, total: 0 };
+  /** Whether its sandbox was started ahead (world.prepare), not by this start. */
+  fromReserve = false;
   private destroyed = false;
   /** Inner PID of the world's holder: its nested user, mount and network namespaces are the sandbox. */
   private confinedPid = 0;
@@ -370,9 +380,12 @@ export class World {
     }
     // worlds of older versions kept their state on the host: what a crash left of them goes
     sweepStaleWorlds(stateRoot());
-    const id = `world-${process.pid}-${randomBytes(4).toString('hex')}`;
+    // the sandbox started ahead for this root and these limits, if any: its id is the world's
+    const reserved = await opts.reserve?.take(pluginDirs, opts.workDir, limits);
+    const id = reserved?.id ?? newWorldId();
     const busybox = BUSYBOX.find((b) => existsSync(b));
     if (!busybox) {
+      await reserved?.init.close();
       throw new WorldError(
         'busybox is missing: install it (Debian/Ubuntu: sudo apt-get install busybox-static); run "podnet doctor"',
       );
@@ -380,7 +393,7 @@ export class World {
     const checks = lap();
     let init: WorldInit;
     try {
-      init = await WorldInit.start(rootSpec(id, pluginDirs, opts.workDir), limits);
+      init = reserved?.init ?? (await WorldInit.start(rootSpec(id, pluginDirs, opts.workDir), limits));
     } catch (e) {
       throw new WorldError(`${(e as Error).message}\nRun "podnet doctor" to check that user namespaces are usable.`);
     }
@@ -417,6 +430,7 @@ export class World {
     const world = new World(id, stateDir, init, pluginDirs, limits);
     world.startTimes.checks = checks;
     world.startTimes.init = initMs;
+    world.fromReserve = !!reserved;
     world.rootFd = rootFd;
     world.stateFd = stateFd;
     world.hostPids.set(1, initHost);

@@ -89,6 +89,7 @@ export class Lab {
         this.client.call('terminal.list', {}),
       ]);
       this.onWorld(world);
+      if (world.state === 'stopped' || world.state === 'failed') this.prepareNext();
       this.store.set({ pods });
       this.adoptTerminals(terms);
       this.adoptOnRunning = world.state === 'starting';
@@ -167,6 +168,11 @@ export class Lab {
     }
   }
 
+  /** No world runs: the engine starts the next one's sandbox ahead, off the path of the next "Start world". */
+  private prepareNext(): void {
+    void this.client.call('world.prepare', {}).catch(() => {});
+  }
+
   private onWorld(world: WorldStatus): void {
     if (this.holdRunning(world)) return;
     const was = this.state.world.state;
@@ -177,6 +183,7 @@ export class Lab {
     if (cp?.state === 'failed' && this.state.world.controlPlane?.state !== 'failed')
       this.notify(cp.error ?? 'the control plane could not start');
     this.store.set((s) => ({ world, progress: world.state === 'starting' ? s.progress : null }));
+    if ((world.state === 'stopped' || world.state === 'failed') && world.state !== was) this.prepareNext();
     if (world.state === 'running' && was !== 'running' && this.adoptOnRunning) {
       this.adoptOnRunning = false;
       void this.client
