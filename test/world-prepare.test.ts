@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createEngine, type Engine } from '../src-main/engine/engine.js';
 import { TerminalService } from '../src-main/terminal/terminal-service.js';
-import { DEFAULT_LIMITS } from '../src-main/world/world.js';
+import { DEFAULT_LIMITS, rootSpec } from '../src-main/world/world.js';
 import { hostPluginDirs } from '../src-main/world/paths.js';
 import { lastJsonOf } from './helpers.js';
 
@@ -54,7 +54,7 @@ describe('what a start does not take', () => {
     reserve.prepare({ processes: 500 });
     const other = await reserve.pid();
     expect(other).toBeGreaterThan(0);
-    expect(await reserve.take(hostPluginDirs(), undefined, DEFAULT_LIMITS)).toBeUndefined();
+    expect(await reserve.take(rootSpec('', hostPluginDirs(), undefined), DEFAULT_LIMITS)).toBeUndefined();
     expect(reserve.held).toBe(true);
     // prepared for the engine's limits: the one for other limits is ended
     await engine.api['world.prepare']({});

@@ -1,9 +1,9 @@
 // A world's sandbox started ahead (world.prepare): world-init up, its root built, nothing of a world in it
-// yet. The next free-play start takes it instead of spawning its own, so the ~35 ms of unshare and
-// world-init are off the path from "Start world" to a prompt. One at most; it ends with the engine.
+// yet. The next start (free play's or a lab's) takes it instead of spawning its own, so the ~35 ms of
+// unshare and world-init are off the path from "Start world" to a prompt. One at most; it ends with the engine.
 import { hostPluginDirs } from './paths.js';
 import { DEFAULT_LIMITS, newWorldId, rootSpec } from './world.js';
-import { WorldInit, type WorldLimits } from './world-init.js';
+import { WorldInit, type RootSpec, type WorldLimits } from './world-init.js';
 
 interface Ahead {
   /** The root and limits it was made with: a start with others does not take it. */
@@ -13,9 +13,8 @@ interface Ahead {
 }
 
 /** What makes two sandboxes alike: every part of the root but the id, and the limits. */
-function keyOf(pluginDirs: string[], workDir: string | undefined, limits: WorldLimits): string {
-  const { id: _id, ...root } = rootSpec('', pluginDirs, workDir);
-  return JSON.stringify({ root, limits });
+function keyOf(root: RootSpec, limits: WorldLimits): string {
+  return JSON.stringify({ root: { ...root, id: '' }, limits });
 }
 
 export class WorldInitReserve {
@@ -38,26 +37,23 @@ export class WorldInitReserve {
     const pluginDirs = hostPluginDirs();
     if (pluginDirs.length === 0) return; // the start says why, with its fix
     const full: WorldLimits = { ...DEFAULT_LIMITS, ...limits };
-    const key = keyOf(pluginDirs, undefined, full);
+    const root = rootSpec(newWorldId(), pluginDirs, undefined);
+    const key = keyOf(root, full);
     if (this.ahead?.key === key) return;
     this.drop();
-    const id = newWorldId();
     // a sandbox that cannot start is no reserve: the start that would have taken it fails with the reason
-    const init = WorldInit.start(rootSpec(id, pluginDirs, undefined), full).catch(() => undefined);
-    this.ahead = { key, id, init };
+    const init = WorldInit.start(root, full).catch(() => undefined);
+    this.ahead = { key, id: root.id, init };
   }
 
   /**
-   * The sandbox started ahead for this root and these limits, now the caller's; undefined when there is
-   * none, it was made for another root, or it has ended since (killed from outside: a start makes its own).
+   * The sandbox started ahead for this root (its id aside) and these limits, now the caller's; undefined
+   * when there is none, it was made for another root, or it has ended since (killed from outside: a start
+   * makes its own).
    */
-  async take(
-    pluginDirs: string[],
-    workDir: string | undefined,
-    limits: WorldLimits,
-  ): Promise<{ id: string; init: WorldInit } | undefined> {
+  async take(root: RootSpec, limits: WorldLimits): Promise<{ id: string; init: WorldInit } | undefined> {
     const a = this.ahead;
-    if (!a || a.key !== keyOf(pluginDirs, workDir, limits)) return undefined;
+    if (!a || a.key !== keyOf(root, limits)) return undefined;
     this.ahead = undefined;
     const init = await a.init;
     if (!init || init.isClosed || !init.outerPid) {

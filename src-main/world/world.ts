@@ -381,7 +381,8 @@ export class World {
     // worlds of older versions kept their state on the host: what a crash left of them goes
     sweepStaleWorlds(stateRoot());
     // the sandbox started ahead for this root and these limits, if any: its id is the world's
-    const reserved = await opts.reserve?.take(pluginDirs, opts.workDir, limits);
+    const root = rootSpec('', pluginDirs, opts.workDir);
+    const reserved = await opts.reserve?.take(root, limits);
     const id = reserved?.id ?? newWorldId();
     const busybox = BUSYBOX.find((b) => existsSync(b));
     if (!busybox) {
@@ -393,7 +394,7 @@ export class World {
     const checks = lap();
     let init: WorldInit;
     try {
-      init = reserved?.init ?? (await WorldInit.start(rootSpec(id, pluginDirs, opts.workDir), limits));
+      init = reserved?.init ?? (await WorldInit.start({ ...root, id }, limits));
     } catch (e) {
       throw new WorldError(`${(e as Error).message}\nRun "podnet doctor" to check that user namespaces are usable.`);
     }

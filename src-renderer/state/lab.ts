@@ -88,8 +88,10 @@ export class Lab {
         this.client.call('pod.list', {}),
         this.client.call('terminal.list', {}),
       ]);
+      const was = this.state.world.state;
       this.onWorld(world);
-      if (world.state === 'stopped' || world.state === 'failed') this.prepareNext();
+      // onWorld asks when the state changed to stopped or failed; a page that finds it so asks here
+      if ((world.state === 'stopped' || world.state === 'failed') && world.state === was) this.prepareNext();
       this.store.set({ pods });
       this.adoptTerminals(terms);
       this.adoptOnRunning = world.state === 'starting';
