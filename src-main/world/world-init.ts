@@ -133,6 +133,8 @@ export class WorldProcess extends EventEmitter<{ stdout: [Buffer]; stderr: [Buff
   }
   /** @internal */ onExit(s: ExitStatus): void {
     this.done = true;
+    // the world ended between the request and its 'P': whoever awaits the start must not wait forever
+    if (!this.pid) this.rejectStart(new WorldInitError('the world ended before the command started'));
     this.resolveExit(s);
   }
 }

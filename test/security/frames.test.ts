@@ -2,8 +2,8 @@
 // impossible length) is dropped with a reason or answered with an error; neither side throws, and the
 // world goes on working (only a length no frame can have ends that world, never the engine).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createWorld, type World } from '../../src-main/world/world.js';
-import type { WorldInit } from '../../src-main/world/world-init.js';
+import { createWorld, newWorldId, rootSpec, type World } from '../../src-main/world/world.js';
+import { WorldInit, type WorldProcess } from '../../src-main/world/world-init.js';
 
 /** The engine's side of the channel, as the frames from world-init reach it. */
 interface Channel {
@@ -80,5 +80,34 @@ describe("world-init's channel", () => {
     expect(() => chan.onData(frame('O', 1, Buffer.alloc(0), 2))).not.toThrow();
     await init.exited;
     expect(world.alive).toBe(false);
+  });
+
+  it('a command asked for as its world ends: its start fails with the reason, and nothing waits on it', async () => {
+    /** Each promise of a command, settled within 5 s (a hang before: its start waited for a 'P' that never came). */
+    const settled = (p: WorldProcess) => {
+      const within = (x: Promise<string>) =>
+        Promise.race([x, new Promise<string>((r) => setTimeout(() => r('still waiting after 5 s'), 5000))]);
+      const start = p.started.then(
+        () => 'started',
+        (e: Error) => e.message,
+      );
+      return Promise.all([within(start), within(p.exited.then(() => 'exited'))]);
+    };
+    // the world killed before init read the request: no 'P', no 'X', only the world's exit
+    const killed = await WorldInit.start(rootSpec(newWorldId(), [], undefined));
+    const a = killed.spawn({ argv: ['sleep', '30'], env: {} });
+    process.kill(killed.outerPid!, 'SIGKILL');
+    expect(await settled(a)).toEqual(['the world ended before the command started', 'exited']);
+    await expect(killed.exec({ argv: ['true'], env: {} })).rejects.toThrow(/the world has ended/);
+    // the lifeline closed right after a request: init starts it and sends 'P', which may reach the engine
+    // after the world's exit (the race lab-part once hung on)
+    for (let i = 0; i < 10; i++) {
+      const closed = await WorldInit.start(rootSpec(newWorldId(), [], undefined));
+      const b = closed.spawn({ argv: ['sleep', '30'], env: {} });
+      void closed.close();
+      const [start, exit] = await settled(b);
+      expect(start).toMatch(/^(started|the world ended before the command started)$/);
+      expect(exit).toBe('exited');
+    }
   });
 });
