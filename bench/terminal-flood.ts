@@ -209,6 +209,8 @@ export interface Flood {
   /** The longest lag of a 5 ms timer. */
   lag: number;
   pace: { frames: number; holds: number } | null;
+  /** How far the page's xterm warm-up went (src-renderer/terminal/warm-xterm.ts). */
+  warm: { done: boolean; stopped: boolean; bytes: number };
   cpu: (readonly [string, number])[];
 }
 
@@ -325,7 +327,8 @@ export async function floodOnce(d: Driver, marker: number): Promise<Flood> {
     const pace = window.podnetScreens.pace(id);
     const longFrames = w.__why.sort((a, b) => parseInt(b) - parseInt(a));
     const frames = w.__frames.sort((a, b) => b - a);
-    return { lag: w.__lag, frames, longFrames, input: w.__input.sort((a, b) => b - a), pace };
+    const warm = window.podnetScreens.warm();
+    return { lag: w.__lag, frames, longFrames, input: w.__input.sort((a, b) => b - a), pace, warm };
   }, null);
   return { through, ...m, cpu: cpuSince(cpu0, cpu1) };
 }
@@ -519,7 +522,7 @@ async function main() {
           rows.push('  engine profile (self time):', ...topSelf(engine).map((l) => `    ${l}`));
         }
         rows.push(
-          `  ${a.name}: ${f.through.toFixed(0)} ms = ${(f.through / floor.websocketMs).toFixed(2)}× the floor; frames over 50 ms ${f.frames.length}${f.frames.length ? ` (${f.frames.slice(0, 6).join(', ')})` : ''}; drawn ${f.pace?.frames ?? '?'}, held ${f.pace?.holds ?? '?'}; input delay longest ${(f.input[0] ?? 0).toFixed(0)} ms`,
+          `  ${a.name}: ${f.through.toFixed(0)} ms = ${(f.through / floor.websocketMs).toFixed(2)}× the floor; frames over 50 ms ${f.frames.length}${f.frames.length ? ` (${f.frames.slice(0, 6).join(', ')})` : ''}; drawn ${f.pace?.frames ?? '?'}, held ${f.pace?.holds ?? '?'}; input delay longest ${(f.input[0] ?? 0).toFixed(0)} ms; the page's xterm warm-up: ${Math.round(f.warm.bytes / 1024)} KiB${f.warm.done ? ', done' : f.warm.stopped ? ', stopped by input' : ''}`,
           ...f.longFrames.slice(0, 6).map((l) => `    long frame ${l}`),
           `    CPU (s): ${f.cpu.map(([role, s]) => `${role.trim()} ${s.toFixed(1)}`).join(', ')}`,
         );
