@@ -1,9 +1,9 @@
 // Set-up's pinned binaries: the newest suite's sources list derived from the system's, and the plugin
 // set a world uses (PODNET_CNI_PATH, else the pinned set, else the system's).
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { pluginSet } from '../src-main/world/paths.js';
 
 interface PinnedModule {
@@ -18,6 +18,7 @@ describe('the newest suite, derived from the system sources', () => {
     writeFileSync(join(dir, name), text);
     return join(dir, name);
   };
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it('keeps the release archive of a deb822 file, with its key, and drops security and updates', () => {
     const f = write(
@@ -76,6 +77,7 @@ describe('the plugin set a world uses', () => {
   const own = join(base, 'own');
   mkdirSync(own);
   writeFileSync(join(own, 'bridge'), '');
+  afterAll(() => rmSync(base, { recursive: true, force: true }));
 
   it('PODNET_CNI_PATH first, then the pinned set with its version, then the system', () => {
     expect(pluginSet({ PODNET_CNI_PATH: own, PODNET_PINNED_DIR: pinnedDir })).toEqual({

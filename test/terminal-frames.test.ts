@@ -2,7 +2,7 @@
 // decodeFrame, then the contract's client, src-main/api/client.ts) from a real shell in a real world: the bytes
 // arrive in order, none lost, in fragmented binary messages (api/frames.ts) that split multi-byte
 // characters where they fall; and a frame that does not fit the contract is dropped, never acted on.
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -18,8 +18,10 @@ import { wsText } from './helpers.js';
 let host: WebHost;
 let engine: Engine;
 
+let renderer = '';
+
 beforeAll(async () => {
-  const renderer = mkdtempSync(join(tmpdir(), 'podnet-renderer-'));
+  renderer = mkdtempSync(join(tmpdir(), 'podnet-renderer-'));
   writeFileSync(join(renderer, 'index.html'), '<!doctype html><title>Podnet Lab</title>');
   engine = createEngine({ terminals: (w, r) => new TerminalService(w, r) });
   host = await startWebHost({ api: engine.api, events: engine.events, rendererDir: renderer });
@@ -27,6 +29,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await host?.close();
   await engine?.dispose();
+  if (renderer) rmSync(renderer, { recursive: true, force: true });
 });
 
 /** The page's side of the socket as src-renderer/api/ws-transport.ts has it: binary frames through decodeFrame. */

@@ -1,7 +1,7 @@
 // The browser host refuses what it must: a socket with no token or a wrong one, a foreign Host, a foreign
 // Origin; the static files are the public build (no cookie, no token needed); and a message that does not
 // fit the contract gets a typed error and changes nothing.
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -72,6 +72,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await host.close();
   await engine.dispose();
+  rmSync(renderer, { recursive: true, force: true });
 });
 
 describe('browser host: HTTP', () => {

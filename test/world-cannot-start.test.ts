@@ -1,7 +1,7 @@
 // A world that cannot start tells the doctor's finding and its fix, not a stack trace: user namespaces
 // really denied (a seccomp filter, test/fixtures/deny-userns.c), and a plugin folder that is empty.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -37,6 +37,7 @@ describe('podnet trace on a machine that cannot run a world', () => {
       timeout: 60_000,
       env: { ...process.env, PODNET_CNI_PATH: empty },
     });
+    rmSync(empty, { recursive: true, force: true });
     expect(r.status).toBe(2);
     expect(r.stderr).toContain(`podnet: no CNI plugins found in PODNET_CNI_PATH (${empty})`);
     expect(r.stderr).toContain(

@@ -2,13 +2,14 @@
 // them changes (an edit, a file added or removed), whoever made the change.
 import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { LintCache } from './lint-cache.js';
 
 const LAB = join(import.meta.dirname, '../../labs/01-network-namespaces');
 let dir = '';
-afterEach(() => rmSync(dir, { recursive: true, force: true }));
+// the temporary folder the lab was copied into, not only the copy
+afterEach(() => rmSync(dirname(dir), { recursive: true, force: true }));
 
 describe('LintCache', () => {
   it('lints a lab again only when one of its files changed', () => {

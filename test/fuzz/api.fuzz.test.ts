@@ -2,7 +2,7 @@
 // Electron's IPC host calls) and over the real WebSocket host. Every one gets a typed error, nothing
 // hangs or crashes, and the world keeps the same pods, links and terminals.
 import fc from 'fast-check';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -195,8 +195,10 @@ const ghost = fc
 const tallies = { dispatch: new Tally(), ghost: new Tally(), ws: new Tally() };
 let before: unknown;
 
+let renderer = '';
+
 beforeAll(async () => {
-  const renderer = mkdtempSync(join(tmpdir(), 'podnet-fuzz-renderer-'));
+  renderer = mkdtempSync(join(tmpdir(), 'podnet-fuzz-renderer-'));
   writeFileSync(join(renderer, 'index.html'), '<!doctype html><title>Podnet Lab</title>');
   engine = createEngine({ terminals: (w, r) => new TerminalService(w, r) });
   host = await startWebHost({ api: engine.api, events: engine.events, rendererDir: renderer });
@@ -210,6 +212,7 @@ afterAll(async () => {
   for (const [k, t] of Object.entries(tallies)) if (t.inputs) console.log(t.report(`fuzz ${k}`));
   await host?.close();
   await engine?.dispose();
+  if (renderer) rmSync(renderer, { recursive: true, force: true });
 });
 
 describe('fuzzing the API contract', () => {
