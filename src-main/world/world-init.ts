@@ -210,7 +210,8 @@ export class WorldInit extends EventEmitter<{ exit: [ExitStatus] }> {
   private constructor(private readonly child: ChildProcess) {
     super();
     this.exited = new Promise((res) => {
-      child.on('exit', (code, sig) => {
+      // 'close', not 'exit': every frame init wrote before it ended is read first (a command's 'P' or 'X')
+      child.on('close', (code, sig) => {
         this.closed = true;
         const s: ExitStatus = { code, signal: sig ? 9 : null };
         for (const p of this.procs.values()) p.onExit({ code: null, signal: 9 });
