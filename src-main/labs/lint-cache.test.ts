@@ -8,8 +8,12 @@ import { LintCache } from './lint-cache.js';
 
 const LAB = join(import.meta.dirname, '../../labs/01-network-namespaces');
 let dir = '';
-// the temporary folder the lab was copied into, not only the copy
-afterEach(() => rmSync(dirname(dir), { recursive: true, force: true }));
+// the temporary folder the lab was copied into, not only the copy (none if the test failed before it:
+// dirname('') is '.', the checkout)
+afterEach(() => {
+  if (dir) rmSync(dirname(dir), { recursive: true, force: true });
+  dir = '';
+});
 
 describe('LintCache', () => {
   it('lints a lab again only when one of its files changed', () => {
