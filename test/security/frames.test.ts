@@ -93,10 +93,12 @@ describe("world-init's channel", () => {
       );
       return Promise.all([within(start), within(p.exited.then(() => 'exited'))]);
     };
-    // the world killed before init read the request: no 'P', no 'X', only the world's exit
+    // a request written to a world already dead, whose end the engine has not read yet: no 'P', no 'X',
+    // only the world's end (the thread sleeps without yielding, so the end waits until after the request)
     const killed = await WorldInit.start(rootSpec(newWorldId(), [], undefined));
-    const a = killed.spawn({ argv: ['sleep', '30'], env: {} });
     process.kill(killed.outerPid!, 'SIGKILL');
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 300);
+    const a = killed.spawn({ argv: ['sleep', '30'], env: {} });
     expect(await settled(a)).toEqual(['the world ended before the command started', 'exited']);
     await expect(killed.exec({ argv: ['true'], env: {} })).rejects.toThrow(/the world has ended/);
     // the lifeline closed right after a request: init starts it and sends 'P', which may reach the engine
