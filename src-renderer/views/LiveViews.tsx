@@ -3,7 +3,6 @@
 // appears, changes or goes flashes for a moment. Columns carry ip -json's own field names (data-col).
 import {
   memo,
-  useDeferredValue,
   useLayoutEffect,
   useMemo,
   useRef,
@@ -14,7 +13,15 @@ import {
 } from 'react';
 import type { NetTables, Topology } from '../../src-main/api/contract.ts';
 import { useAppState, useLab } from '../state/context.ts';
-import { netviewOf, TABLES, useNetview, type Family, type RouteTables, type TableName } from './netview-store.ts';
+import {
+  netviewOf,
+  TABLES,
+  useNetviewTables,
+  useTopologyBehind,
+  type Family,
+  type RouteTables,
+  type TableName,
+} from './netview-store.ts';
 import './views.css';
 
 type Row<T extends TableName> = NetTables[T][number]['row'];
@@ -481,21 +488,9 @@ export function LiveViews() {
   const worldState = useAppState((s) => s.world.state);
   const running = worldState === 'running';
   // one subscription: a diff changes the tables and their marks together, and each hook is work per diff
-  const {
-    ns,
-    table,
-    tables,
-    marks,
-    ghosts,
-    focus,
-    goneNote,
-    error,
-    family,
-    routeTables,
-    topology: latest,
-  } = useNetview(nv, (s) => s);
-  // a big world's topology is drawn at a lower priority than a table's diff, so a row never waits behind it
-  const topology = useDeferredValue(latest);
+  const { ns, table, tables, marks, ghosts, focus, goneNote, error, family, routeTables } = useNetviewTables(nv);
+  // a topology update draws the tables once, at a lower priority than a table's diff (not twice, one of them at once)
+  const topology = useTopologyBehind(nv);
   const peers = useMemo(() => peerNames(topology, ns), [topology, ns]);
 
   const onTabKey = (e: KeyboardEvent) => {

@@ -1,7 +1,7 @@
 // The live views' own state, fed by the engine's netview part: the topology, the chosen namespace's
 // tables (a snapshot at a seq, then keyed diffs; a gap means re-fetch), and which rows just appeared,
 // changed or went, so the eye catches them. One per Lab; the topology and the tables both read it.
-import { useSyncExternalStore } from 'react';
+import { startTransition, useEffect, useState, useSyncExternalStore } from 'react';
 import type { NetDiff, NetSnapshotMsg, NetTables, Topology } from '../../src-main/api/contract.ts';
 import { applyKeyedDiff, type Keyed } from '../../src-main/netview/keyed.ts';
 import { applyTopologyDiff } from '../../src-main/netview/topology-diff.ts';
@@ -58,6 +58,9 @@ export interface NetviewStats {
   diffsApplied: number;
   refetches: number;
 }
+
+/** What the tables read: everything but the topology and the topology's selection. */
+export type TablesState = Omit<NetviewState, 'topology' | 'selected'>;
 
 type Listener = () => void;
 type Ghost<T> = Keyed<T> & { until: number };
@@ -159,6 +162,17 @@ export class NetviewStore {
 
   get = (): NetviewState => this.state;
 
+  private tablesState: TablesState | null = null;
+
+  /** The same object until a field of the tables changes: a topology update does not draw the tables again. */
+  getTables = (): TablesState => {
+    if (!this.tablesState) {
+      const { topology: _t, selected: _s, ...tables } = this.state;
+      this.tablesState = tables;
+    }
+    return this.tablesState;
+  };
+
   subscribe = (l: Listener): (() => void) => {
     this.listeners.add(l);
     return () => this.listeners.delete(l);
@@ -166,6 +180,7 @@ export class NetviewStore {
 
   private set(patch: Partial<NetviewState>): void {
     this.state = { ...this.state, ...patch };
+    for (const k in patch) if (k !== 'topology' && k !== 'selected') this.tablesState = null;
     for (const l of this.listeners) l();
   }
 
@@ -325,6 +340,31 @@ export function netviewOf(lab: Lab): NetviewStore {
       });
   }
   return s;
+}
+
+/** The tables' state (see getTables). */
+export function useNetviewTables(store: NetviewStore): TablesState {
+  return useSyncExternalStore(store.subscribe, store.getTables);
+}
+
+/**
+ * The topology at a transition's priority, for what only names its namespaces (the tables' picker and peer
+ * names): a big world's update is drawn there once, in the page's spare time, and a row never waits for it.
+ */
+export function useTopologyBehind(store: NetviewStore): Topology | null {
+  const [topology, setTopology] = useState(() => store.get().topology);
+  useEffect(() => {
+    let last: Topology | null | undefined;
+    const follow = () => {
+      const now = store.get().topology;
+      if (now === last) return;
+      last = now;
+      startTransition(() => setTopology(now));
+    };
+    follow();
+    return store.subscribe(follow);
+  }, [store]);
+  return topology;
 }
 
 export function useNetview<T>(store: NetviewStore, select: (s: NetviewState) => T): T {
