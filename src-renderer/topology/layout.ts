@@ -127,10 +127,26 @@ export function layoutTopology(
   api: ApiPods = { pending: [], phases: new Map() },
 ): Layout {
   const byId = new Map(topo.namespaces.map((n) => [n.id, n]));
-  const pendingOf = (node: TopoNamespace) => api.pending.filter((p) => p.node === node.node);
+  // each node's pods, pending pods and interfaces gathered once: a 200-pod world is laid out on every change
+  const group = <T>(items: T[], key: (t: T) => string | undefined) => {
+    const m = new Map<string | undefined, T[]>();
+    for (const t of items) {
+      const k = key(t);
+      const list = m.get(k);
+      if (list) list.push(t);
+      else m.set(k, [t]);
+    }
+    return (k: string | undefined) => m.get(k) ?? [];
+  };
+  const pendingByNode = group(api.pending, (p) => p.node);
+  const pendingOf = (node: TopoNamespace) => pendingByNode(node.node);
   const sandbox = topo.namespaces.find((n) => n.kind === 'sandbox');
   const nodes = topo.namespaces.filter((n) => n.kind === 'node');
-  const podsOf = (node: TopoNamespace) => topo.namespaces.filter((p) => p.kind === 'pod' && p.node === node.node);
+  const podsByNode = group(
+    topo.namespaces.filter((p) => p.kind === 'pod'),
+    (p) => p.node,
+  );
+  const podsOf = (node: TopoNamespace) => podsByNode(node.node);
   const slotMaps = new Map(
     nodes.map((n) => [
       n.id,
@@ -147,7 +163,8 @@ export function layoutTopology(
     ports.set(portId(ns, link.name), { id: portId(ns, link.name), ns, name: link.name, link, x, y, labelAt });
 
   // every node has the same height: the tallest node's bridges and other interfaces decide it
-  const nodeLinks = (n: TopoNamespace) => n.links.filter(visible);
+  const linksOf = new Map(nodes.map((n) => [n, n.links.filter(visible)]));
+  const nodeLinks = (n: TopoNamespace) => linksOf.get(n)!;
   const bridgesOf = (n: TopoNamespace) => nodeLinks(n).filter((l) => l.kind === 'bridge');
   const isUplink = (l: TopoLink) => l.peer !== undefined && byId.get(l.peer.ns)?.kind === 'sandbox';
   const toPod = (n: TopoNamespace, l: TopoLink) =>
@@ -155,8 +172,10 @@ export function layoutTopology(
     byId.get(l.peer.ns)?.kind === 'pod' &&
     byId.get(l.peer.ns)?.node === n.node &&
     l.peer.ns !== n.id;
-  const othersOf = (n: TopoNamespace) =>
-    nodeLinks(n).filter((l) => l.kind !== 'bridge' && !isUplink(l) && !toPod(n, l));
+  const others = new Map(
+    nodes.map((n) => [n, nodeLinks(n).filter((l) => l.kind !== 'bridge' && !isUplink(l) && !toPod(n, l))]),
+  );
+  const othersOf = (n: TopoNamespace) => others.get(n)!;
   const maxBridges = slots.atLeast('bridges', Math.max(1, ...nodes.map((n) => bridgesOf(n).length)));
   const maxOthers = slots.atLeast('others', Math.max(0, ...nodes.map((n) => othersOf(n).length)));
   const innerW = cols * CW;
@@ -212,6 +231,12 @@ export function layoutTopology(
     );
     // pods in their slots
     const slotOf = slotMaps.get(n.id)!;
+    // each pod's host-side veth, by the pod's end it is paired with
+    const hostSides = new Map<string, TopoLink>();
+    for (const l of nodeLinks(n)) {
+      const k = l.peer && portId(l.peer.ns, l.peer.name);
+      if (k && !hostSides.has(k)) hostSides.set(k, l);
+    }
     for (const p of podsOf(n)) {
       const s = slotOf.get(p.id)!;
       const cx = x + 16 + (s % cols) * CW + 14;
@@ -236,7 +261,7 @@ export function layoutTopology(
       });
       if (eth) {
         place(p.id, eth, cx + 22, podTop, 'right');
-        const hostSide = nodeLinks(n).find((l) => l.peer?.ns === p.id && l.peer.name === eth.name);
+        const hostSide = hostSides.get(portId(p.id, eth.name));
         if (hostSide) place(n.id, hostSide, cx + 22, cy + 10, 'right');
       }
       // its other interfaces on its bottom edge, named below it (clear of its title and IP)
