@@ -12,7 +12,7 @@ import { loadavg } from 'node:os';
 import { pathToFileURL } from 'node:url';
 import { createEngine } from '../src-main/engine/engine.js';
 import { loadLab } from '../src-main/labs/loader.js';
-import { TerminalService } from '../src-main/terminal/terminal-service.js';
+import { engineTerminals, TerminalService } from '../src-main/terminal/terminal-service.js';
 import { createWorld, type WorldStartTimes } from '../src-main/world/world.js';
 import { launchBareChromium } from './bare-chromium.js';
 import { bareDriver, hostFrom, startToPrompt } from './terminal-flood.js';
@@ -63,7 +63,8 @@ export async function labOpen(rounds: number): Promise<LabOpenTimes> {
   process.env.PODNET_PROGRESS_DIR = progress;
   process.env.PODNET_LABS_DIR = join(ROOT, 'labs');
   for (let i = 0; i < rounds; i++) {
-    const engine = createEngine({ terminals: (w, r) => new TerminalService(w, r) });
+    // the engine's terminals as the app's hosts make them (web/main.ts, app/main.ts): a pty-exec waits ahead
+    const engine = createEngine(engineTerminals());
     try {
       const t0 = performance.now();
       await engine.api['lab.open']({ id: lab.id });
