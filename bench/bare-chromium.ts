@@ -5,9 +5,9 @@
 // driver attached; a throughput figure must not pay for one.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import WebSocket from 'ws';
 import { CHROMIUM, CHROMIUM_ARGS } from '../test/e2e/harness.js';
 import { wsText } from '../test/helpers.js';
@@ -149,6 +149,13 @@ export async function launchBareChromium(url: string, viewport = { width: 1440, 
     },
     async close() {
       ws.close();
+      // its singleton socket is in a folder of its own in /tmp, which a Chromium ended by a signal leaves behind
+      let singleton: string | undefined;
+      try {
+        singleton = dirname(readlinkSync(join(profile, 'SingletonSocket')));
+      } catch {
+        // none made (it ended early)
+      }
       // our own Chromium, by its PID
       if (proc.exitCode === null) {
         proc.kill('SIGTERM');
@@ -158,6 +165,8 @@ export async function launchBareChromium(url: string, viewport = { width: 1440, 
       for (let i = 0; ; i++) {
         try {
           rmSync(profile, { recursive: true, force: true });
+          if (singleton && basename(singleton).startsWith('org.chromium.Chromium.'))
+            rmSync(singleton, { recursive: true, force: true });
           break;
         } catch (e) {
           if (i >= 50) throw e;
