@@ -119,6 +119,18 @@ export class PodSlots {
 }
 
 const visible = (l: TopoLink) => l.name !== 'lo';
+
+/** The items by a key of theirs, as a lookup (an unknown key has none). */
+function group<T>(items: T[], key: (t: T) => string | undefined): (k: string | undefined) => T[] {
+  const m = new Map<string | undefined, T[]>();
+  for (const t of items) {
+    const k = key(t);
+    const list = m.get(k);
+    if (list) list.push(t);
+    else m.set(k, [t]);
+  }
+  return (k) => m.get(k) ?? [];
+}
 const portId = (ns: string, name: string) => `${ns}|${name}`;
 
 export function layoutTopology(
@@ -128,16 +140,6 @@ export function layoutTopology(
 ): Layout {
   const byId = new Map(topo.namespaces.map((n) => [n.id, n]));
   // each node's pods, pending pods and interfaces gathered once: a 200-pod world is laid out on every change
-  const group = <T>(items: T[], key: (t: T) => string | undefined) => {
-    const m = new Map<string | undefined, T[]>();
-    for (const t of items) {
-      const k = key(t);
-      const list = m.get(k);
-      if (list) list.push(t);
-      else m.set(k, [t]);
-    }
-    return (k: string | undefined) => m.get(k) ?? [];
-  };
   const pendingByNode = group(api.pending, (p) => p.node);
   const pendingOf = (node: TopoNamespace) => pendingByNode(node.node);
   const sandbox = topo.namespaces.find((n) => n.kind === 'sandbox');
