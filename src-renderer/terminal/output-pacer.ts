@@ -209,6 +209,12 @@ export class OutputPacer {
   /** The output rate, over windows of FLOOD_WINDOW_MS. */
   private measure(bytes: number): void {
     const now = performance.now();
+    // output that paused QUIET_MS ended the flood, held or not: a key's echo just after one starts afresh
+    if (now - this.lastArrival >= QUIET_MS) {
+      this.flooding = false;
+      this.windowStart = now;
+      this.windowBytes = 0;
+    }
     this.lastArrival = now;
     if (now - this.windowStart > FLOOD_WINDOW_MS) {
       this.flooding = this.windowBytes >= FLOOD_BYTES && now - this.windowStart < 2 * FLOOD_WINDOW_MS;
