@@ -119,6 +119,7 @@ export class PodSlots {
 }
 
 const visible = (l: TopoLink) => l.name !== 'lo';
+const portId = (ns: string, name: string) => `${ns}|${name}`;
 
 /** The items by a key of theirs, as a lookup (an unknown key has none). */
 function group<T>(items: T[], key: (t: T) => string | undefined): (k: string | undefined) => T[] {
@@ -131,7 +132,6 @@ function group<T>(items: T[], key: (t: T) => string | undefined): (k: string | u
   }
   return (k) => m.get(k) ?? [];
 }
-const portId = (ns: string, name: string) => `${ns}|${name}`;
 
 export function layoutTopology(
   topo: Topology,
