@@ -285,6 +285,8 @@ interface PageStats {
   topologyRenders: number;
   diffsApplied: number;
   refetches: number;
+  fadesWithDiff: number;
+  fadesAlone: number;
 }
 async function startProfile(page: BareChromium) {
   await page.send('Profiler.enable');
@@ -398,10 +400,16 @@ async function main() {
     if (PROFILE_DIR) await startProfile(page);
     const traceA = TRACE_DIR ? startTrace(page) : undefined;
     await traceA?.started;
+    const fadesBefore = await stats(page);
     const a = await changes(s, hops, 'a', CHANGES, false);
+    const fadesAfter = await stats(page);
     if (PROFILE_DIR) await stopProfile(page, PROFILE_DIR, 'page-2');
     if (traceA && TRACE_DIR) writeTrace(await traceA.stop(), TRACE_DIR, 'page-2');
     printHops(a);
+    // a fade drawn on its own between two changes holds up the next change's frame
+    console.log(
+      `  rows that went faded with a change ${fadesAfter.fadesWithDiff - fadesBefore.fadesWithDiff} times, on their own ${fadesAfter.fadesAlone - fadesBefore.fadesAlone}`,
+    );
     console.log(
       `  the UI after ip monitor:     p50 ${(pct(a.row, 50) - pct(a.monitor, 50)).toFixed(1)} ms more; p95 ratio UI/monitor ${(pct(a.row, 95) / pct(a.monitor, 95)).toFixed(2)}`,
     );

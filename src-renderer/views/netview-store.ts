@@ -15,6 +15,7 @@ export const MARK_MS = 1600;
 /**
  * Marks fade in batches, this long after the earliest is due, in the page's idle time: one fade per change
  * was a render every few dozen ms through a stream of changes, each in the way of the next change's row.
+ * A diff takes what is due along, so through a stream of changes no fade is drawn on its own.
  */
 const UNMARK_BATCH_MS = 250;
 
@@ -57,6 +58,9 @@ export interface NetviewStats {
   topologyRenders: number;
   diffsApplied: number;
   refetches: number;
+  /** Fades drawn with a diff (what was due went in its draw), and drawn on their own (no diff came in time). */
+  fadesWithDiff: number;
+  fadesAlone: number;
 }
 
 /** What the tables read: everything but the topology and the topology's selection. */
@@ -94,6 +98,8 @@ export class NetviewStore {
     topologyRenders: 0,
     diffsApplied: 0,
     refetches: 0,
+    fadesWithDiff: 0,
+    fadesAlone: 0,
   };
   /** The topology's SVG exporter, set while the topology view is mounted. */
   exporter: { svg(): string; png(): Promise<Blob> } | null = null;
@@ -266,11 +272,12 @@ export class NetviewStore {
       return;
     }
     this.stats.diffsApplied++;
+    const now = performance.now();
     const tables = { ...this.state.tables };
     const marks = { ...this.state.marks };
     const ghosts = { ...this.state.ghosts } as Record<TableName, Ghost<unknown>[]>;
     const gen = ++this.gen;
-    const until = performance.now() + MARK_MS;
+    const until = now + MARK_MS;
     for (const t of TABLES) {
       const d = diff[t] as { added: Keyed<never>[]; changed: Keyed<never>[]; removed: string[] };
       if (!d.added.length && !d.changed.length && !d.removed.length) continue;
@@ -287,6 +294,12 @@ export class NetviewStore {
       ghosts[t] = [...old.filter((g) => !live!.has(g.key) && !removed.has(g.key)), ...gone];
     }
     this.set({ tables, seq, marks, ghosts: ghosts as NetviewState['ghosts'] });
+    // what is due fades in this diff's task, once its rows are drawn, and in its frame: a fade drawn on its
+    // own, between changes, was in the way of the next change's row
+    if (this.firstDue() <= now) {
+      this.stats.fadesWithDiff++;
+      queueMicrotask(this.fadeDue);
+    }
     this.scheduleUnmark();
   }
 
@@ -297,19 +310,16 @@ export class NetviewStore {
    */
   private scheduleUnmark(): void {
     if (this.markTimer !== undefined) return;
-    const next = Math.min(
-      ...Object.values(this.state.marks).map((m) => m.until),
-      ...Object.values(this.state.ghosts).flatMap((g) => g.map((x) => x.until)),
-    );
+    const next = this.firstDue();
     if (next === Infinity) return;
     const fade = () => {
       this.markTimer = undefined;
       const now = performance.now();
-      const marks = Object.fromEntries(Object.entries(this.state.marks).filter(([, m]) => m.until > now));
-      const ghosts = Object.fromEntries(
-        Object.entries(this.state.ghosts).map(([t, g]) => [t, g.filter((x) => x.until > now)]),
-      ) as NetviewState['ghosts'];
-      this.set({ marks, ghosts });
+      // drawn alone only when no diff has come to take it since it was due (a diff takes what is due as it goes)
+      if (this.firstDue() + UNMARK_BATCH_MS <= now + 1) {
+        this.stats.fadesAlone++;
+        this.fadeDue();
+      }
       this.scheduleUnmark();
     };
     this.markTimer = setTimeout(
@@ -319,6 +329,25 @@ export class NetviewStore {
         else fade();
       },
       Math.max(0, next - performance.now()) + UNMARK_BATCH_MS,
+    );
+  }
+
+  /** Drops the marks and the rows that went which are due now. */
+  private fadeDue = (): void => {
+    const now = performance.now();
+    this.set({
+      marks: Object.fromEntries(Object.entries(this.state.marks).filter(([, m]) => m.until > now)),
+      ghosts: Object.fromEntries(
+        Object.entries(this.state.ghosts).map(([t, g]) => [t, g.filter((x) => x.until > now)]),
+      ),
+    });
+  };
+
+  /** When the first mark or row that went is due to fade (Infinity: none is held). */
+  private firstDue(): number {
+    return Math.min(
+      ...Object.values(this.state.marks).map((m) => m.until),
+      ...Object.values(this.state.ghosts).flatMap((g) => g.map((x) => x.until)),
     );
   }
 }

@@ -4,7 +4,7 @@
 // Routes default to what `ip route` shows, with all tables one click away; an FDB entry the bridge
 // learned is marked. Screenshots at 1440×900 and 1280×720 (2 nodes, pods, a VXLAN tunnel, the routes
 // and tunnels panel) go to out/screenshots. A row that went stays struck through for its own moment, however
-// many changes follow it.
+// many changes follow it, and through a stream of changes it goes with a change, in no draw of its own.
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
@@ -85,6 +85,36 @@ describe('live views that are right', () => {
       .map((l) => l.ifname)
       .sort();
     await expect.poll(async () => (await column(page, 'links', 'ifname')).sort(), { timeout: 10_000 }).toEqual(names);
+  });
+
+  it('through a stream of changes, what is due to fade goes with the next change, in no draw of its own', async () => {
+    const { page, world, node1 } = await node1Links(1440, 900);
+    const stats = () =>
+      page.evaluate(() =>
+        (
+          window as unknown as { podnetNetview: { stats(): { fadesWithDiff: number; fadesAlone: number } } }
+        ).podnetNetview.stats(),
+      );
+    const before = await stats();
+    // changes as fast as the world runs them (a few ms apart), until rows that went have faded with one
+    let i = 0;
+    const pair = async () => {
+      await world.run(node1, ['ip', 'link', 'add', `f${i}`, 'type', 'veth', 'peer', 'name', `f${i}p`]);
+      await world.run(node1, ['ip', 'link', 'del', `f${i}`]);
+      i++;
+    };
+    while ((await stats()).fadesWithDiff === before.fadesWithDiff) {
+      if (i > 2000) throw new Error('no fade went with a diff after 2000 changes');
+      await pair();
+    }
+    for (const end = i + 20; i < end;) await pair();
+    const during = await stats();
+    // a fade drawn alone between two changes is what delayed the next change's row
+    expect(during.fadesAlone).toBe(before.fadesAlone);
+    // and once the stream stops, the last rows that went still fade, on their own
+    const gone = page.locator('[data-testid="nv-table-links"] tr[data-gone]');
+    await expect.poll(() => gone.count(), { timeout: 10_000 }).toBe(0);
+    expect((await stats()).fadesAlone).toBeGreaterThan(during.fadesAlone);
   });
 
   it('a hand-made netns in a node is live and counted as a netns; routes as ip route; 1 node', async () => {
