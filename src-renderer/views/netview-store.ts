@@ -294,7 +294,7 @@ export class NetviewStore {
       ghosts[t] = [...old.filter((g) => !live!.has(g.key) && !removed.has(g.key)), ...gone];
     }
     this.set({ tables, seq, marks, ghosts: ghosts as NetviewState['ghosts'] });
-    // what is due fades in this diff's task, once its rows are drawn, and in its frame: a fade drawn on its
+    // what is due fades in this diff's task, once its rows are committed, and in its frame: a fade drawn on its
     // own, between changes, was in the way of the next change's row
     if (this.firstDue() <= now) {
       this.stats.fadesWithDiff++;
