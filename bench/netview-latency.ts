@@ -406,7 +406,7 @@ async function main() {
     if (PROFILE_DIR) await stopProfile(page, PROFILE_DIR, 'page-2');
     if (traceA && TRACE_DIR) writeTrace(await traceA.stop(), TRACE_DIR, 'page-2');
     printHops(a);
-    // a fade drawn on its own between two changes holds up the next change's frame
+    // a fade drawn on its own between two changes can hold up the next change's frame
     console.log(
       `  rows that went faded with a change ${fadesAfter.fadesWithDiff - fadesBefore.fadesWithDiff} times, on their own ${fadesAfter.fadesAlone - fadesBefore.fadesAlone}`,
     );

@@ -295,7 +295,7 @@ export class NetviewStore {
     }
     this.set({ tables, seq, marks, ghosts: ghosts as NetviewState['ghosts'] });
     // what is due fades in this diff's task, once its rows are committed, and in its frame: a fade drawn on its
-    // own, between changes, was in the way of the next change's row
+    // own, between changes, can be in the way of the next change's row
     if (this.firstDue() <= now) {
       this.stats.fadesWithDiff++;
       queueMicrotask(this.fadeDue);

@@ -111,7 +111,7 @@ describe('live views that are right', () => {
     // read as the stream ends: a fade of its last rows, on their own, comes only 250 ms after them
     const during = await stats();
     expect(during.fadesWithDiff).toBeGreaterThan(before.fadesWithDiff);
-    // a fade drawn alone between two changes is what delayed the next change's row
+    // a fade drawn alone between two changes can hold up the next change's row
     expect(during.fadesAlone).toBe(before.fadesAlone);
     // and once the stream stops, the last rows that went still fade, on their own
     const gone = page.locator('[data-testid="nv-table-links"] tr[data-gone]');
