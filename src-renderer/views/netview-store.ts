@@ -63,9 +63,6 @@ export interface NetviewStats {
   fadesAlone: number;
 }
 
-/** What the tables read: everything but the topology and the topology's selection. */
-export type TablesState = Omit<NetviewState, 'topology' | 'selected'>;
-
 type Listener = () => void;
 type Ghost<T> = Keyed<T> & { until: number };
 
@@ -87,9 +84,13 @@ export class NetviewStore {
     error: null,
   };
   private readonly listeners = new Set<Listener>();
+  /** Told before the others: the tables' own DOM (net-table.ts), so a change's rows are in the page before React draws. */
+  private readonly first = new Set<Listener>();
   private watching: string | null = null;
   private gen = 0;
   private markTimer: ReturnType<typeof setTimeout> | undefined;
+  /** When the first mark or row that went is due to fade (Infinity: none is held); no later than the truth. */
+  private due = Infinity;
   private running = false;
   private fetchingTopology = false;
   readonly stats: NetviewStats = {
@@ -148,6 +149,7 @@ export class NetviewStore {
       else if (this.running) {
         this.running = false;
         this.watching = null;
+        this.due = Infinity;
         this.set({ topology: null, tables: null, seq: 0, marks: {}, ghosts: {}, selected: null, focus: null });
       }
     };
@@ -168,25 +170,20 @@ export class NetviewStore {
 
   get = (): NetviewState => this.state;
 
-  private tablesState: TablesState | null = null;
-
-  /** The same object until a field of the tables changes: a topology update does not draw the tables again. */
-  getTables = (): TablesState => {
-    if (!this.tablesState) {
-      const { topology: _t, selected: _s, ...tables } = this.state;
-      this.tablesState = tables;
-    }
-    return this.tablesState;
-  };
-
   subscribe = (l: Listener): (() => void) => {
     this.listeners.add(l);
     return () => this.listeners.delete(l);
   };
 
+  /** As subscribe, told before React's listeners (for DOM kept by hand). */
+  subscribeFirst = (l: Listener): (() => void) => {
+    this.first.add(l);
+    return () => this.first.delete(l);
+  };
+
   private set(patch: Partial<NetviewState>): void {
     this.state = { ...this.state, ...patch };
-    for (const k in patch) if (k !== 'topology' && k !== 'selected') this.tablesState = null;
+    for (const l of this.first) l();
     for (const l of this.listeners) l();
   }
 
@@ -215,6 +212,7 @@ export class NetviewStore {
   async select(ns: string, opts: { keepNote?: boolean } = {}): Promise<void> {
     const old = this.watching;
     this.watching = ns;
+    this.due = Infinity;
     this.set({
       ns,
       tables: null,
@@ -273,9 +271,12 @@ export class NetviewStore {
     }
     this.stats.diffsApplied++;
     const now = performance.now();
+    // what is due fades in this diff's own draw: a fade drawn on its own, between changes, can be in the way
+    // of the next change's row
+    const faded = this.due <= now ? this.withoutDue(now) : null;
+    const marks = faded ? faded.marks : { ...this.state.marks };
+    const ghosts = (faded ? faded.ghosts : { ...this.state.ghosts }) as Record<TableName, Ghost<unknown>[]>;
     const tables = { ...this.state.tables };
-    const marks = { ...this.state.marks };
-    const ghosts = { ...this.state.ghosts } as Record<TableName, Ghost<unknown>[]>;
     const gen = ++this.gen;
     const until = now + MARK_MS;
     for (const t of TABLES) {
@@ -292,14 +293,10 @@ export class NetviewStore {
       const old = ghosts[t] ?? [];
       const live = old.length ? new Set((tables as Record<TableName, Keyed<unknown>[]>)[t].map((r) => r.key)) : null;
       ghosts[t] = [...old.filter((g) => !live!.has(g.key) && !removed.has(g.key)), ...gone];
+      this.due = Math.min(this.due, until);
     }
+    if (faded) this.stats.fadesWithDiff++;
     this.set({ tables, seq, marks, ghosts: ghosts as NetviewState['ghosts'] });
-    // what is due fades in this diff's task, once its rows are committed, and in its frame: a fade drawn on its
-    // own, between changes, can be in the way of the next change's row
-    if (this.firstDue() <= now) {
-      this.stats.fadesWithDiff++;
-      queueMicrotask(this.fadeDue);
-    }
     this.scheduleUnmark();
   }
 
@@ -310,13 +307,13 @@ export class NetviewStore {
    */
   private scheduleUnmark(): void {
     if (this.markTimer !== undefined) return;
-    const next = this.firstDue();
+    const next = this.due;
     if (next === Infinity) return;
     const fade = () => {
       this.markTimer = undefined;
       const now = performance.now();
       // drawn alone only when no diff has come to take it since it was due (a diff takes what is due as it goes)
-      if (this.firstDue() + UNMARK_BATCH_MS <= now + 1) {
+      if (this.due + UNMARK_BATCH_MS <= now + 1) {
         this.stats.fadesAlone++;
         this.fadeDue();
       }
@@ -334,21 +331,30 @@ export class NetviewStore {
 
   /** Drops the marks and the rows that went which are due now. */
   private fadeDue = (): void => {
-    const now = performance.now();
-    this.set({
-      marks: Object.fromEntries(Object.entries(this.state.marks).filter(([, m]) => m.until > now)),
-      ghosts: Object.fromEntries(
-        Object.entries(this.state.ghosts).map(([t, g]) => [t, g.filter((x) => x.until > now)]),
-      ),
-    });
+    this.set(this.withoutDue(performance.now()));
   };
 
-  /** When the first mark or row that went is due to fade (Infinity: none is held). */
-  private firstDue(): number {
-    return Math.min(
-      ...Object.values(this.state.marks).map((m) => m.until),
-      ...Object.values(this.state.ghosts).flatMap((g) => g.map((x) => x.until)),
-    );
+  /**
+   * The marks and the rows that went, without those due by `now` (new objects, for the caller to add to), and
+   * `due` from what stays: it is kept as marks come and go, not searched for on every diff.
+   */
+  private withoutDue(now: number): Pick<NetviewState, 'marks' | 'ghosts'> {
+    let next = Infinity;
+    const marks: NetviewState['marks'] = {};
+    for (const [k, m] of Object.entries(this.state.marks))
+      if (m.until > now) {
+        marks[k] = m;
+        next = Math.min(next, m.until);
+      }
+    const ghosts: Record<string, Ghost<unknown>[]> = {};
+    for (const [t, g] of Object.entries(this.state.ghosts) as [string, Ghost<unknown>[]][]) {
+      const kept = g.filter((x) => x.until > now);
+      for (const x of kept) next = Math.min(next, x.until);
+      // a table with none due keeps its array: its rows are not looked at again
+      ghosts[t] = kept.length === g.length ? g : kept;
+    }
+    this.due = next;
+    return { marks, ghosts };
   }
 }
 
@@ -369,11 +375,6 @@ export function netviewOf(lab: Lab): NetviewStore {
       });
   }
   return s;
-}
-
-/** The tables' state (see getTables). */
-export function useNetviewTables(store: NetviewStore): TablesState {
-  return useSyncExternalStore(store.subscribe, store.getTables);
 }
 
 /**

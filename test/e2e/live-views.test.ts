@@ -119,6 +119,46 @@ describe('live views that are right', () => {
     expect((await stats()).fadesAlone).toBeGreaterThan(during.fadesAlone);
   });
 
+  it('a change redraws only its own rows: the others stay the same elements; a changed row flashes anew', async () => {
+    const { page, world, node1 } = await node1Links(1440, 900);
+    await world.run(node1, ['ip', 'link', 'add', 'k0', 'type', 'veth', 'peer', 'name', 'k0p']);
+    const links = '[data-testid="nv-table-links"]';
+    await expect.poll(() => column(page, 'links', 'ifname'), { timeout: 10_000 }).toContain('k0');
+    // every row on screen is tagged (a property of the element, not an attribute the page could copy)
+    const tagged = () =>
+      page.evaluate(
+        (sel) =>
+          [...document.querySelectorAll<HTMLElement>(`${sel} tr[data-name]`)]
+            .filter((tr) => (tr as unknown as { kept?: true }).kept)
+            .map((tr) => tr.dataset.name!)
+            .sort(),
+        links,
+      );
+    const before = await page.evaluate((sel) => {
+      const rows = [...document.querySelectorAll<HTMLElement>(`${sel} tr[data-testid="nv-row-links"]`)];
+      for (const tr of rows) (tr as unknown as { kept?: true }).kept = true;
+      return rows.map((tr) => tr.dataset.name!).sort();
+    }, links);
+    expect(before).toContain('k0');
+    // one exec: a link added, and k0 changed
+    await world.run(node1, ['sh', '-ec', 'ip link add k1 type veth peer name k1p; ip link set k0 mtu 1400']);
+    await expect.poll(() => row(page, 'links', 'ifname', 'k0'), { timeout: 10_000 }).toMatchObject({ mtu: '1400' });
+    await expect.poll(() => column(page, 'links', 'ifname')).toContain('k1');
+    // k0 is a new element (its flash starts again), marked changed; k1 and k1p are new, marked added
+    expect(await page.locator(`${links} tr.nv-changed[data-name="k0"]`).count()).toBe(1);
+    expect(await page.locator(`${links} tr.nv-added[data-name="k1"]`).count()).toBe(1);
+    expect(await tagged()).toEqual(before.filter((n) => n !== 'k0'));
+    // and a mark that fades leaves its row the same element
+    await page.evaluate((sel) => {
+      for (const tr of document.querySelectorAll(`${sel} tr[data-name^="k"]`))
+        (tr as unknown as { kept?: true }).kept = true;
+    }, links);
+    await expect
+      .poll(() => page.locator(`${links} tr.nv-added, ${links} tr.nv-changed`).count(), { timeout: 10_000 })
+      .toBe(0);
+    expect(await tagged()).toEqual([...before.filter((n) => n !== 'k0'), 'k0', 'k1', 'k1p'].sort());
+  });
+
   it('a hand-made netns in a node is live and counted as a netns; routes as ip route; 1 node', async () => {
     // wide enough that the topology opened beside the terminal leaves the live views on screen (ROOM_FOR_ALL)
     s = await openSession({ width: 1680, height: 1000 });
