@@ -160,14 +160,17 @@ function NetTable({
 }) {
   const host = useRef<HTMLDivElement>(null);
   const view = useRef<NetTableView | null>(null);
+  // made once per table and namespace, with the peers known then; later peers are given to it
+  const peersNow = useRef(peers);
+  peersNow.current = peers;
   useLayoutEffect(() => {
-    const v = (view.current = new NetTableView(host.current!, nv, table, title));
+    const v = (view.current = new NetTableView(host.current!, nv, table, title, peersNow.current));
     return () => {
       v.dispose();
       view.current = null;
     };
   }, [nv, table, title]);
-  useLayoutEffect(() => view.current?.setPeers(peers), [peers, nv, table, title]);
+  useLayoutEffect(() => view.current?.setPeers(peers), [peers]);
   return <div ref={host} />;
 }
 

@@ -43,7 +43,6 @@ export class NetTableView {
   private readonly cols: Column<TableName>[];
   private readonly spacers: { above: HTMLTableRowElement; below: HTMLTableRowElement };
   private readonly unsubscribe: () => void;
-  private peers = new Map<number, string>();
   /** The store's fields last drawn from: a change to none of them draws nothing. */
   private from: Pick<NetviewState, 'tables' | 'ghosts' | 'marks' | 'focus' | 'family' | 'routeTables'> | null = null;
   private shown: ShownRow[] = [];
@@ -69,6 +68,8 @@ export class NetTableView {
     private readonly store: NetviewStore,
     private readonly table: TableName,
     title: string,
+    /** The links' peers as the topology names them (setPeers when they change). */
+    private peers: Map<number, string>,
   ) {
     this.cols = COLUMNS[table];
     this.el = document.createElement('table');
