@@ -25,6 +25,8 @@ interface Drawn {
   /** The generation of the mark it flashed for (0: none): a new mark draws a new row, which restarts the flash. */
   gen: number;
   peer: string;
+  /** Its aria-rowindex in a long table drawn in part (0: none). */
+  rowIndex: number;
 }
 
 /** The nearest ancestor that scrolls up and down (the table's own wrap scrolls sideways only: its overflow-y computes to auto). */
@@ -186,7 +188,7 @@ export class NetTableView {
       const peer = this.table === 'links' ? (this.peers.get((r.row as Row<'links'>).index) ?? '') : '';
       let d = this.drawn.get(id);
       if (!d || d.row !== r.row || d.peer !== peer || (gen !== 0 && gen !== d.gen))
-        d = { tr: this.rowOf(r, peer), row: r.row, gen, peer };
+        d = { tr: this.rowOf(r, peer), row: r.row, gen, peer, rowIndex: 0 };
       d.gen = gen;
       const focused = focusKey === r.key && !r.ghost;
       const learned = this.table === 'fdb' && isLearned(r.row as Row<'fdb'>);
@@ -194,8 +196,12 @@ export class NetTableView {
       if (d.tr.className !== cls) d.tr.className = cls;
       const tab = focused ? 0 : -1;
       if (d.tr.tabIndex !== tab) d.tr.tabIndex = tab;
-      if (windowed) d.tr.setAttribute('aria-rowindex', String(i + 2));
-      else d.tr.removeAttribute('aria-rowindex');
+      const rowIndex = windowed ? i + 2 : 0;
+      if (d.rowIndex !== rowIndex) {
+        d.rowIndex = rowIndex;
+        if (rowIndex) d.tr.setAttribute('aria-rowindex', String(rowIndex));
+        else d.tr.removeAttribute('aria-rowindex');
+      }
       drawn.set(id, d);
       want.push(d.tr);
     }
