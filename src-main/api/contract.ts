@@ -821,10 +821,11 @@ export class ApiError extends Error {
 export const RequestMessage = z
   .object({ id: z.number().int().min(0), method: z.string().max(64), params: z.unknown() })
   .strict();
+// an event first: most messages are events, and a union tries its shapes in order (the three cannot overlap)
 export const ResponseMessage = z.union([
+  z.object({ event: z.string(), payload: z.unknown() }).strict(),
   z.object({ id: z.number(), result: z.unknown() }).strict(),
   z.object({ id: z.number(), error: z.object({ code: z.string(), message: z.string() }) }).strict(),
-  z.object({ event: z.string(), payload: z.unknown() }).strict(),
 ]);
 export type RequestMessage = z.infer<typeof RequestMessage>;
 export type ResponseMessage = z.infer<typeof ResponseMessage>;

@@ -271,11 +271,8 @@ export class NetviewStore {
     }
     this.stats.diffsApplied++;
     const now = performance.now();
-    // what is due fades in this diff's own draw: a fade drawn on its own, between changes, can be in the way
-    // of the next change's row
-    const faded = this.due <= now ? this.withoutDue(now) : null;
-    const marks = faded ? faded.marks : { ...this.state.marks };
-    const ghosts = (faded ? faded.ghosts : { ...this.state.ghosts }) as Record<TableName, Ghost<unknown>[]>;
+    const marks = { ...this.state.marks };
+    const ghosts = { ...this.state.ghosts } as Record<TableName, Ghost<unknown>[]>;
     const tables = { ...this.state.tables };
     const gen = ++this.gen;
     const until = now + MARK_MS;
@@ -295,8 +292,14 @@ export class NetviewStore {
       ghosts[t] = [...old.filter((g) => !live!.has(g.key) && !removed.has(g.key)), ...gone];
       this.due = Math.min(this.due, until);
     }
-    if (faded) this.stats.fadesWithDiff++;
+    const due = this.due <= now;
     this.set({ tables, seq, marks, ghosts: ghosts as NetviewState['ghosts'] });
+    // what is due fades in this diff's task, once its rows are in the page, and in its frame: a fade drawn on
+    // its own, between changes, can be in the way of the next change's row
+    if (due) {
+      this.stats.fadesWithDiff++;
+      queueMicrotask(this.fadeDue);
+    }
     this.scheduleUnmark();
   }
 
