@@ -3,22 +3,15 @@
 // appears, changes or goes flashes for a moment. Columns carry ip -json's own field names (data-col).
 // React draws the controls, which change when the learner picks; the rows and the tabs' counts, which
 // change with every diff, are written by hand (net-table.ts) in the diff's own task.
-import {
-  memo,
-  useLayoutEffect,
-  useMemo,
-  useRef,
-  useSyncExternalStore,
-  type KeyboardEvent,
-  type ReactNode,
-} from 'react';
+import { memo, useLayoutEffect, useMemo, useRef, type KeyboardEvent, type ReactNode } from 'react';
 import type { Topology } from '../../src-main/api/contract.ts';
 import { useAppState, useLab } from '../state/context.ts';
 import { NetTableView } from './net-table.ts';
-import { commandOf, FAMILY_OF, familyFor, peerNames, shownFilter, TABLE_TITLES, type Row } from './net-rows.ts';
+import { commandOf, FAMILY_OF, familyFor, peerNames, shownRows, TABLE_TITLES } from './net-rows.ts';
 import {
   netviewOf,
   TABLES,
+  useNetview,
   useTopologyBehind,
   type NetviewState,
   type NetviewStore,
@@ -91,11 +84,10 @@ interface Chrome {
   empty: boolean;
 }
 
-const chromes = new WeakMap<NetviewStore, Chrome>();
+let lastChrome: Chrome | null = null;
 
-/** The controls' state: the same object while none of its fields changed. */
-function chromeOf(nv: NetviewStore): Chrome {
-  const s = nv.get();
+/** The controls' state: an object equal to the last is the last (a snapshot must keep its identity). */
+function chromeOf(s: NetviewState): Chrome {
   const next: Chrome = {
     ns: s.ns,
     table: s.table,
@@ -105,12 +97,11 @@ function chromeOf(nv: NetviewStore): Chrome {
     goneNote: s.goneNote,
     loaded: s.tables !== null,
     routeFamily: familyFor('routes', 'auto', s.tables),
-    empty: s.tables !== null && !s.tables[s.table].some(shownFilter(s.table, s.family, s.routeTables, s.tables)),
+    empty: shownRows(s.table, s)?.length === 0,
   };
-  const last = chromes.get(nv);
+  const last = lastChrome;
   if (last && (Object.keys(next) as (keyof Chrome)[]).every((k) => last[k] === next[k])) return last;
-  chromes.set(nv, next);
-  return next;
+  return (lastChrome = next);
 }
 
 /** A tab's count of the rows its table shows, written by hand: it changes with most diffs. */
@@ -120,20 +111,13 @@ function TabCount({ nv, table }: { nv: NetviewStore; table: TableName }) {
     const el = ref.current!;
     // its text's data is set, not the span's children: no node is made or dropped per diff
     const text = el.appendChild(document.createTextNode(''));
-    let last: unknown[] = [];
+    let last: unknown = text; // none drawn yet
     const draw = () => {
-      const s = nv.get();
-      const rows = s.tables?.[table];
-      // what the count depends on: a diff of another table leaves it alone
-      const deps = [rows, s.family, s.routeTables, table === 'routes' ? s.tables?.addrs : null];
-      if (deps.every((d, i) => d === last[i])) return;
-      last = deps;
+      const rows = shownRows(table, nv.get());
+      if (rows === last) return; // the same array: a diff of another table, or of none
+      last = rows;
       if (el.hidden !== !rows) el.hidden = !rows;
-      const n = rows
-        ? String(
-            (rows as { row: Row<TableName> }[]).filter(shownFilter(table, s.family, s.routeTables, s.tables)).length,
-          )
-        : '';
+      const n = rows ? String(rows.length) : '';
       if (text.data !== n) text.data = n;
     };
     draw();
@@ -160,9 +144,13 @@ function NetTable({
 }) {
   const host = useRef<HTMLDivElement>(null);
   const view = useRef<NetTableView | null>(null);
-  // made once per table and namespace, with the peers known then; later peers are given to it
+  // made once per table and namespace, with the peers known then; later peers are given to it (this effect
+  // runs before the one that makes the table, so that one reads the peers of its own commit)
   const peersNow = useRef(peers);
-  peersNow.current = peers;
+  useLayoutEffect(() => {
+    peersNow.current = peers;
+    view.current?.setPeers(peers);
+  }, [peers]);
   useLayoutEffect(() => {
     const v = (view.current = new NetTableView(host.current!, nv, table, title, peersNow.current));
     return () => {
@@ -170,7 +158,6 @@ function NetTable({
       view.current = null;
     };
   }, [nv, table, title]);
-  useLayoutEffect(() => view.current?.setPeers(peers), [peers]);
   return <div ref={host} />;
 }
 
@@ -179,10 +166,7 @@ export function LiveViews() {
   const nv = netviewOf(lab);
   const worldState = useAppState((s) => s.world.state);
   const running = worldState === 'running';
-  const { ns, table, goneNote, error, family, routeTables, loaded, routeFamily, empty } = useSyncExternalStore(
-    nv.subscribe,
-    () => chromeOf(nv),
-  );
+  const { ns, table, goneNote, error, family, routeTables, loaded, routeFamily, empty } = useNetview(nv, chromeOf);
   // a topology update draws the tables once, at a lower priority than a table's diff (not twice, one of them at once)
   const topology = useTopologyBehind(nv);
   const peers = useMemo(() => peerNames(topology, ns), [topology, ns]);

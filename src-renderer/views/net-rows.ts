@@ -2,7 +2,8 @@
 // tables let through, and each link's peer named from the topology. No DOM and no React: the table body
 // (net-table.ts), the tab counts and the controls all read it.
 import type { NetTables, Topology } from '../../src-main/api/contract.ts';
-import type { Family, RouteTables, TableName } from './netview-store.ts';
+import type { Keyed } from '../../src-main/netview/keyed.ts';
+import type { Family, NetviewState, RouteTables, TableName } from './netview-store.ts';
 
 export type Row<T extends TableName> = NetTables[T][number]['row'];
 
@@ -154,6 +155,32 @@ export function shownFilter(
   return (r) =>
     (fam === 'all' || !byFam || byFam(r.row) === fam) &&
     (table !== 'routes' || routeTables === 'all' || (r.row as Row<'routes'>).table === 'main');
+}
+
+/** A table's shown rows by its rows' array, with what else they were filtered by. */
+const shownCache = new WeakMap<
+  object,
+  { family: Family; routeTables: RouteTables; addrs: unknown; rows: Keyed<Row<TableName>>[] }
+>();
+
+/**
+ * The live rows a table shows (shownFilter), or null before the tables are read. Made once for each change of
+ * what they depend on, and the same array until then: the table, its tab's count and the controls all read it.
+ */
+export function shownRows(
+  table: TableName,
+  s: Pick<NetviewState, 'tables' | 'family' | 'routeTables'>,
+): Keyed<Row<TableName>>[] | null {
+  if (!s.tables) return null;
+  const all = s.tables[table] as Keyed<Row<TableName>>[];
+  // routes in ip's own family follow the namespace's addresses
+  const addrs = table === 'routes' ? s.tables.addrs : null;
+  const hit = shownCache.get(all);
+  if (hit && hit.family === s.family && hit.routeTables === s.routeTables && hit.addrs === addrs) return hit.rows;
+  const kept = all.filter(shownFilter(table, s.family, s.routeTables, s.tables));
+  const rows = kept.length === all.length ? all : kept;
+  shownCache.set(all, { family: s.family, routeTables: s.routeTables, addrs, rows });
+  return rows;
 }
 
 /** Each link's peer in a namespace as "pod/web:eth0" (or the bare name when it is in the same namespace), from the topology. */

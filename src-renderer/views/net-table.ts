@@ -4,7 +4,7 @@
 // appeared or changed, rows that went struck through, the peer column, focus from the topology, and for a
 // long table only the rows near the view.
 import type { Keyed } from '../../src-main/netview/keyed.ts';
-import { COLUMNS, isLearned, shownFilter, type Column, type Row } from './net-rows.ts';
+import { COLUMNS, isLearned, shownFilter, shownRows, type Column, type Row } from './net-rows.ts';
 import type { NetviewState, NetviewStore, TableName } from './netview-store.ts';
 
 type ShownRow = { key: string; row: Row<TableName>; ghost: boolean };
@@ -45,8 +45,15 @@ export class NetTableView {
   private readonly cols: Column<TableName>[];
   private readonly spacers: { above: HTMLTableRowElement; below: HTMLTableRowElement };
   private readonly unsubscribe: () => void;
-  /** The store's fields last drawn from: a change to none of them draws nothing. */
-  private from: Pick<NetviewState, 'tables' | 'ghosts' | 'marks' | 'focus' | 'family' | 'routeTables'> | null = null;
+  /** What the last draw was made from: a change to none of it draws nothing. */
+  private seen: {
+    live: Keyed<Row<TableName>>[];
+    ghosts: unknown;
+    family: NetviewState['family'];
+    routeTables: NetviewState['routeTables'];
+    marks: NetviewState['marks'];
+    focus: NetviewState['focus'];
+  } | null = null;
   private shown: ShownRow[] = [];
   private drawn = new Map<string, Drawn>();
   /** The focus request last scrolled to: each is acted on once. */
@@ -119,50 +126,29 @@ export class NetTableView {
   /** The store changed: draws again only if what this table shows did. */
   private update(): void {
     const s = this.store.get();
-    if (!s.tables) return; // the views say "Reading…" and drop this table
-    const f = this.from;
-    if (
-      f &&
-      f.tables === s.tables &&
-      f.ghosts === s.ghosts &&
-      f.marks === s.marks &&
-      f.focus === s.focus &&
-      f.family === s.family &&
-      f.routeTables === s.routeTables
-    )
-      return;
-    const t = this.table;
-    if (
-      !f ||
-      f.tables?.[t] !== s.tables[t] ||
-      f.ghosts[t] !== s.ghosts[t] ||
-      f.family !== s.family ||
-      f.routeTables !== s.routeTables ||
-      // routes in ip's own family follow the namespace's addresses
-      (t === 'routes' && s.family === 'auto' && f.tables?.addrs !== s.tables.addrs)
-    ) {
-      const shown = shownFilter(t, s.family, s.routeTables, s.tables);
-      const live = (s.tables[t] as Keyed<Row<TableName>>[]).filter(shown);
-      const gone = ((s.ghosts[t] ?? []) as Keyed<Row<TableName>>[]).filter(shown);
+    const live = shownRows(this.table, s);
+    if (!live) return; // the views say "Reading…" and drop this table
+    const ghosts = s.ghosts[this.table];
+    const f = this.seen;
+    const rowsMoved =
+      !f || f.live !== live || f.ghosts !== ghosts || f.family !== s.family || f.routeTables !== s.routeTables;
+    if (!rowsMoved && f.marks === s.marks && f.focus === s.focus) return;
+    if (rowsMoved) {
+      const shown = shownFilter(this.table, s.family, s.routeTables, s.tables);
       this.shown = [
         ...live.map((r) => ({ key: r.key, row: r.row, ghost: false })),
-        ...gone.map((r) => ({ key: r.key, row: r.row, ghost: true })),
+        ...((ghosts ?? []) as Keyed<Row<TableName>>[])
+          .filter(shown)
+          .map((r) => ({ key: r.key, row: r.row, ghost: true })),
       ];
     }
-    this.from = {
-      tables: s.tables,
-      ghosts: s.ghosts,
-      marks: s.marks,
-      focus: s.focus,
-      family: s.family,
-      routeTables: s.routeTables,
-    };
+    this.seen = { live, ghosts, family: s.family, routeTables: s.routeTables, marks: s.marks, focus: s.focus };
     this.draw();
   }
 
   /** Writes the rows in view into the body: rows unchanged are kept, new ones made, and the order set. */
   private draw(): void {
-    const s = this.from;
+    const s = this.seen;
     if (!s) return;
     const rows = this.shown;
     const windowed = rows.length > WINDOW_FROM;
@@ -260,7 +246,7 @@ export class NetTableView {
 
   /** A row asked for from the topology: scrolled to and focused once it is drawn (a long table brings it near the view first). */
   private showFocus(focusKey: string | null): void {
-    const focus = this.from?.focus ?? null;
+    const focus = this.seen?.focus ?? null;
     if (focusKey === null || this.focusedFor === focus) return;
     const d = this.drawn.get(focusKey);
     if (!d) {

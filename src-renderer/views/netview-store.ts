@@ -271,6 +271,7 @@ export class NetviewStore {
     }
     this.stats.diffsApplied++;
     const now = performance.now();
+    const due = this.due <= now;
     const marks = { ...this.state.marks };
     const ghosts = { ...this.state.ghosts } as Record<TableName, Ghost<unknown>[]>;
     const tables = { ...this.state.tables };
@@ -292,7 +293,6 @@ export class NetviewStore {
       ghosts[t] = [...old.filter((g) => !live!.has(g.key) && !removed.has(g.key)), ...gone];
       this.due = Math.min(this.due, until);
     }
-    const due = this.due <= now;
     this.set({ tables, seq, marks, ghosts: ghosts as NetviewState['ghosts'] });
     // what is due fades in this diff's task, once its rows are in the page, and in its frame: a fade drawn on
     // its own, between changes, can be in the way of the next change's row
