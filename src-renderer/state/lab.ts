@@ -53,6 +53,8 @@ export class Lab {
   private heldFor: string | null = null;
   /** Reloaded while a world was starting: the terminals it opens (the one asked for with the start) are adopted once it runs. */
   private adoptOnRunning = false;
+  /** Connected before: a 'connected' from now on is a reconnect after a drop. */
+  private connectedOnce = false;
 
   constructor(
     readonly store: Store,
@@ -71,10 +73,18 @@ export class Lab {
     this.client.on('terminal.exit', ({ id, code, signal }) => this.sessionById(id)?.exited(code, signal));
     this.transport.onConnection((c) => {
       this.store.set({ connection: c, connectionDetail: this.transport.detail });
-      if (c === 'connected') void this.sync();
+      if (c !== 'connected') return;
+      // back after a drop: output sent meanwhile is lost to the page, so each live terminal is drawn again
+      // from the engine's copy (now, before the new socket's first output arrives)
+      if (this.connectedOnce) for (const s of this.sessions.values()) s.reconnected();
+      this.connectedOnce = true;
+      void this.sync();
     });
     this.store.set({ connection: this.transport.connection, connectionDetail: this.transport.detail });
-    if (this.transport.connection === 'connected') void this.sync();
+    if (this.transport.connection === 'connected') {
+      this.connectedOnce = true;
+      void this.sync();
+    }
   }
 
   get state(): AppState {

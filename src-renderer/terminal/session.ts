@@ -35,6 +35,8 @@ const RESIZE_DEBOUNCE_MS = 60;
 const DIM = '\x1b[2m';
 const RED = '\x1b[31m';
 const RESET = '\x1b[0m';
+/** RIS: xterm's full reset, its scrollback included. */
+const FULL_RESET = new TextEncoder().encode('\x1bc');
 
 export function titleOf(target: TerminalTarget): string {
   return target.kind === 'sandbox' ? 'sandbox' : target.kind === 'node' ? target.node : `pod/${target.pod}`;
@@ -66,7 +68,7 @@ export class TerminalSession {
   typed = false;
   /** Output arrived while the terminal was not shown: a dead tab that holds some is not closed by itself. */
   unseen = false;
-  /** Reattached after a reload: live output waits until the engine's copy of the earlier output is written. */
+  /** Reattached after a reload or a drop: live output waits until the engine's copy of the earlier output is written. */
   private replaying = false;
   searchResults: { index: number; count: number } | null = null;
 
@@ -295,21 +297,36 @@ export class TerminalSession {
   }
 
   /**
-   * After a reload: the engine's copy of the earlier output, then live output. The copy is taken when
-   * the engine answers, and output it sent before that answer is in it (one ordered socket).
+   * The connection to the engine is back after a drop: what the shell printed meanwhile never arrived,
+   * so the screen is drawn again from the engine's copy, as after a reload (live output waits for it).
    */
-  private async replay(existing: TerminalInfo): Promise<void> {
+  reconnected(): void {
+    if (this.disposed || this.status !== 'live' || !this.id || this.replaying) return;
+    this.replaying = true;
+    void this.replay({ id: this.id, title: this.title, exited: false }, true);
+  }
+
+  /**
+   * After a reload or a drop: the engine's copy of the earlier output, then live output. The copy is taken
+   * when the engine answers, and output it sent before that answer is in it (one ordered socket).
+   * `redraw`: this xterm already shows output from before the drop, so the copy replaces it.
+   */
+  private async replay(existing: Pick<TerminalInfo, 'id' | 'title' | 'exited'>, redraw = false): Promise<void> {
     const { client } = this.deps;
     // Output sent while no view listened was never acked: clear the engine's count (as VS Code's
     // clearUnacknowledgedChars does on reconnect), or a paused pty would never resume.
     void client.call('terminal.ack', { id: existing.id, bytes: FlowControl.HighWatermarkBytes }).catch(() => {});
     try {
       const { data } = await client.call('terminal.scrollback', { id: existing.id });
-      if (this.disposed) return;
+      if (this.disposed || existing.id !== this.id) return;
       const bytes = Uint8Array.from(atob(data), (c) => c.charCodeAt(0));
-      if (bytes.length) this.term.write(bytes);
+      // behind what is still queued from before the drop: a full reset (RIS: the scrollback too), then the copy
+      if (redraw) this.pacer.write(FULL_RESET, () => {});
+      if (bytes.length) this.pacer.write(bytes, () => {});
     } catch {
-      this.term.write(`${DIM}[reattached to ${existing.title}: its earlier output could not be read]${RESET}\r\n`);
+      // after a drop, a terminal that is gone is marked so by the list read on reconnect
+      if (!redraw)
+        this.term.write(`${DIM}[reattached to ${existing.title}: its earlier output could not be read]${RESET}\r\n`);
     } finally {
       this.replaying = false;
     }

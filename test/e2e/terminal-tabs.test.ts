@@ -5,7 +5,8 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openSession, startWorld, typeIn, type Session } from './harness.js';
+import { startWebHost } from '../../src-main/web/server.js';
+import { openSession, RENDERER, startWorld, typeIn, type Session } from './harness.js';
 
 const SHOTS = join(import.meta.dirname, '../../out/screenshots');
 let s: Session;
@@ -152,6 +153,38 @@ describe('terminal tabs in Chromium', () => {
     expect(end.match(/^mark-9$/gm)).toHaveLength(1);
     await page.screenshot({ path: join(SHOTS, 'terminal-after-reload.png') });
     expect(s.errors).toEqual([]);
+  }, 120_000);
+
+  it('shows what a shell printed while the page was disconnected, once the connection is back', async () => {
+    const { page, engine } = s;
+    const id = await live(page, 'node1');
+    await typeIn(page, id, 'echo before-drop-$((4*4))');
+    await waitFor(page, id, /^before-drop-16$/m);
+    // the host goes, its sockets with it, and comes back on the same port and token; the engine runs on
+    const { port, token } = s.host;
+    await s.host.close();
+    await expect
+      .poll(() => page.getByTestId('connection-state').innerText(), { timeout: 10_000 })
+      .toMatch(/disconnected/i);
+    await engine.api['terminal.input']({ id, data: 'seq 1 500 | sed s/^/gap-/; echo gap-done-$((6*7))\r' });
+    const engineCopy = async () => atob((await engine.api['terminal.scrollback']({ id })).data);
+    await expect.poll(engineCopy, { timeout: 10_000 }).toMatch(/^gap-done-42\r?$/m);
+    s.host = await startWebHost({ api: engine.api, events: engine.events, rendererDir: RENDERER, port, token });
+    await expect
+      .poll(() => page.getByTestId('connection-state').innerText(), { timeout: 15_000 })
+      .toMatch(/^connected/i);
+    // drawn again from the engine's copy: what came in the gap, and what came before it once, not twice
+    const all = await waitFor(page, id, /^gap-done-42$/m, 'all');
+    expect(all).toMatch(/^gap-1$/m);
+    expect(all).toMatch(/^gap-500$/m);
+    expect(all.match(/^before-drop-16$/gm)).toHaveLength(1);
+    // the same shell, live: what is typed now follows, once
+    await typeIn(page, id, 'echo after-drop-$((3*5))');
+    const end = await waitFor(page, id, /^after-drop-15$/m, 'all');
+    expect(end.match(/^gap-done-42$/gm)).toHaveLength(1);
+    expect((await tabs(page)).filter((t) => t.title === 'node1')).toHaveLength(1);
+    await page.screenshot({ path: join(SHOTS, 'terminal-after-reconnect.png') });
+    expect(s.errors.filter((e) => !/WebSocket/i.test(e))).toEqual([]);
   }, 120_000);
 
   it('draws no row of the old screen during `yes` after `clear` (the stale-rows glitch)', async () => {
