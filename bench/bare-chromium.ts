@@ -40,6 +40,16 @@ export async function launchBareChromium(url: string, viewport = { width: 1440, 
     ],
     { stdio: ['ignore', 'ignore', 'pipe'] },
   );
+  // a benchmark that ends before close() (an error, Ctrl+C, a timeout's SIGTERM) must not leave its Chromium
+  // running: it would load every later run on this machine
+  const orphaned = () => void (proc.exitCode === null && proc.signalCode === null && proc.kill('SIGTERM'));
+  const onSignal = (signal: NodeJS.Signals) => {
+    orphaned();
+    process.exit(signal === 'SIGINT' ? 130 : 143);
+  };
+  process.once('exit', orphaned);
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
   const browserWs = await new Promise<string>((resolve, reject) => {
     let err = '';
     const timer = setTimeout(
@@ -148,6 +158,9 @@ export async function launchBareChromium(url: string, viewport = { width: 1440, 
       await send('Input.dispatchKeyEvent', { type: 'keyUp', key: 'Enter', code: 'Enter', windowsVirtualKeyCode: 13 });
     },
     async close() {
+      process.off('exit', orphaned);
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
       ws.close();
       // its singleton socket is in a folder of its own in /tmp, which a Chromium ended by a signal leaves behind
       let singleton: string | undefined;
