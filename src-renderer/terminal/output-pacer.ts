@@ -144,6 +144,13 @@ export class OutputPacer {
     if (!this.writing) this.next();
   }
 
+  /** Runs `fn` once xterm has parsed everything queued before it (a line of the app's own, after the output). */
+  after(fn: () => void): void {
+    if (this.disposed) return;
+    this.queue.push({ bytes: new Uint8Array(0), parsed: fn });
+    if (!this.writing) this.next();
+  }
+
   dispose(): void {
     this.disposed = true;
     this.queue.length = 0;

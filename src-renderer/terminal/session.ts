@@ -320,9 +320,11 @@ export class TerminalSession {
       const { data } = await client.call('terminal.scrollback', { id: existing.id });
       if (this.disposed || existing.id !== this.id) return;
       const bytes = Uint8Array.from(atob(data), (c) => c.charCodeAt(0));
-      // behind what is still queued from before the drop: a full reset (RIS: the scrollback too), then the copy
-      if (redraw) this.pacer.write(FULL_RESET, () => {});
-      if (bytes.length) this.pacer.write(bytes, () => {});
+      if (redraw) {
+        // behind what is still queued from before the drop: a full reset (RIS: the scrollback too), then the copy
+        this.pacer.write(FULL_RESET, () => {});
+        if (bytes.length) this.pacer.write(bytes, () => {});
+      } else if (bytes.length) this.term.write(bytes);
     } catch {
       // after a drop, a terminal that is gone is marked so by the list read on reconnect
       if (!redraw)
@@ -361,8 +363,8 @@ export class TerminalSession {
   private markExited(line: string): void {
     this.status = 'exited';
     // on a line of its own, without a blank line before it when the shell already ended one; the
-    // cursor is known only once xterm has parsed what came before
-    this.term.write('', () => this.term.write(`${this.term.buffer.active.cursorX > 0 ? '\r\n' : ''}${line}\r\n`));
+    // cursor is known only once xterm has parsed what came before, the pacer's queue included
+    this.pacer.after(() => this.term.write(`${this.term.buffer.active.cursorX > 0 ? '\r\n' : ''}${line}\r\n`));
     this.deps.changed(this);
   }
 

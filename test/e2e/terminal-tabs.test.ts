@@ -187,6 +187,23 @@ describe('terminal tabs in Chromium', () => {
     expect(s.errors.filter((e) => !/WebSocket/i.test(e))).toEqual([]);
   }, 120_000);
 
+  it('says a shell exited after all of its output, not in the middle of it', async () => {
+    const { page } = s;
+    await page.getByTestId('new-terminal').click();
+    await page.getByTestId('terminal-menu-item-node2').click();
+    const id = await live(page, 'node2');
+    await waitFor(page, id, /root@node2/);
+    // output still being parsed when the exit arrives
+    await typeIn(page, id, 'seq 1 200000 | sed s/^/tail-/; exit');
+    const all = await waitFor(page, id, /shell exited/, 'all');
+    const lines = all.trimEnd().split('\n');
+    // bash's own "exit" (an interactive shell says it), then the app's line
+    expect(lines.slice(-3, -1)).toEqual(['tail-200000', 'exit']);
+    expect(lines.at(-1)).toMatch(/^\[shell exited/);
+    expect(all.match(/shell exited/g)).toHaveLength(1);
+    await page.getByTestId(`tab-${await live(page, 'node1')}`).click();
+  }, 120_000);
+
   it('draws no row of the old screen during `yes` after `clear` (the stale-rows glitch)', async () => {
     const { page } = s;
     const id = await live(page, 'node1');
