@@ -71,20 +71,19 @@ export class Lab {
     });
     this.client.on('terminal.data', ({ id, data }) => this.onData(id, data));
     this.client.on('terminal.exit', ({ id, code, signal }) => this.sessionById(id)?.exited(code, signal));
-    this.transport.onConnection((c) => {
-      this.store.set({ connection: c, connectionDetail: this.transport.detail });
-      if (c !== 'connected') return;
+    const connected = () => {
       // back after a drop: output sent meanwhile is lost to the page, so each live terminal is drawn again
       // from the engine's copy (now, before the new socket's first output arrives)
       if (this.connectedOnce) for (const s of this.sessions.values()) s.reconnected();
       this.connectedOnce = true;
       void this.sync();
+    };
+    this.transport.onConnection((c) => {
+      this.store.set({ connection: c, connectionDetail: this.transport.detail });
+      if (c === 'connected') connected();
     });
     this.store.set({ connection: this.transport.connection, connectionDetail: this.transport.detail });
-    if (this.transport.connection === 'connected') {
-      this.connectedOnce = true;
-      void this.sync();
-    }
+    if (this.transport.connection === 'connected') connected();
   }
 
   get state(): AppState {

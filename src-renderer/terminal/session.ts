@@ -225,7 +225,8 @@ export class TerminalSession {
     // the old terminal stays listed after its exit until closed: release it
     if (old) void this.deps.client.call('terminal.close', { id: old }).catch(() => {});
     this.status = 'opening';
-    this.term.write(`${DIM}[a new shell on ${this.title}]${RESET}\r\n`);
+    // behind the exit's line, which waits for the pacer's queue (markExited)
+    this.pacer.after(() => this.term.write(`${DIM}[a new shell on ${this.title}]${RESET}\r\n`));
     this.deps.changed(this);
     await this.start();
   }
