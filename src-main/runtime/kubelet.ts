@@ -30,6 +30,7 @@ import {
 import { httpGet } from './node-dial.js';
 import { SOURCES } from './sources.js';
 import { Trace, type StepHandle, type StepIn } from './trace.js';
+import { goSleep } from './go-sleep.js';
 
 export interface ContainerPort {
   containerPort: number;
@@ -709,7 +710,7 @@ export class Kubelet {
       return r;
     }
     if (hook.sleep) {
-      await new Promise((r) => setTimeout(r, hook.sleep!.seconds * 1000));
+      await goSleep(hook.sleep.seconds * 1000);
       return { ok: true, message: '' };
     }
     return { ok: false, message: 'a lifecycle handler names exec, httpGet or sleep' };
