@@ -183,8 +183,10 @@ describe('podnet cluster: the real kubectl against the lab API server and the re
       'cluster',
       '--',
       String.raw`
+W=$(mktemp); kubectl get pods --watch -o jsonpath='{.metadata.name} {.spec.nodeName}/{.status.conditions[?(@.type=="PodScheduled")].status}{"\n"}' > "$W" 2>&1 & P=$!
 for n in a b; do printf 'apiVersion: v1\nkind: Pod\nmetadata: {name: %s}\nspec:\n  containers: [{name: httpd, image: busybox}]\n' $n | kubectl apply -f -; done
 kubectl wait --for=condition=Ready pod/a pod/b --timeout=30s
+kill $P; echo "=== watch"; cat "$W"; rm -f "$W"
 echo "=== wide"; kubectl get pods -o wide --no-headers
 A=$(kubectl get pod a -o jsonpath='{.status.podIP}')
 echo "=== ip a"; ip -4 -o route get "$A" | grep -o 'dev [a-z0-9]*'
@@ -200,6 +202,10 @@ echo "=== end"`,
     const wide = section(r.stdout, 'wide');
     expect(wide).toMatch(/^a\s+1\/1\s+Running\s+0\s+\S+\s+10\.244\.\d\.\d+\s+node\d/m);
     expect(new Set([...wide.matchAll(/\s(node\d)\s/g)].map((m) => m[1]))).toEqual(new Set(['node1', 'node2']));
+    // the binding sets the node and PodScheduled in one write: no watcher sees a pod on a node, not yet scheduled
+    const seen = section(r.stdout, 'watch').trim().split('\n');
+    expect(seen.filter((l) => /^a node\d\//.test(l)).length, seen.join('\n')).toBeGreaterThan(0);
+    expect(seen.filter((l) => /^[ab] node\d\/(?!True$)/.test(l))).toEqual([]);
     const [node, scheduled, hostIP] = section(r.stdout, 'sched').trim().split(' ');
     expect(scheduled).toBe('True');
     expect(hostIP).toBe(node === 'node1' ? '192.0.2.11' : '192.0.2.12');

@@ -304,31 +304,49 @@ export class ApiServer {
   }
 
   /**
-   * pods/binding, as the scheduler posts it: the pod gets its node (once: a bound pod is not moved)
-   * and the PodScheduled condition.
+   * pods/binding, as the scheduler posts it: the pod gets its node (once: a bound pod is not moved) and the
+   * PodScheduled condition in one write, as the real registry's assignPod does; so no watcher (a kubelet)
+   * sees a pod on a node whose binding has not yet been answered.
    */
   async bind(route: Route, b: KubeObject): Promise<unknown> {
     const node = (b.target as { name?: string } | undefined)?.name;
     if (!node) throw new ApiError(400, 'BadRequest', 'a binding names its target node (target.name)');
-    const pod = await this.get({ ...route, sub: undefined });
-    const bound = pod.spec?.nodeName;
-    if (typeof bound === 'string' && bound)
-      throw new ApiError(409, 'Conflict', `pod ${route.name} is already assigned to node "${bound}"`);
-    const now = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
-    const conditions = [
-      ...((pod.status?.conditions ?? []) as { type: string }[]).filter((c) => c.type !== 'PodScheduled'),
-      { type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: now },
-    ];
-    await this.update(
-      { ...route, sub: undefined },
-      {
-        ...pod,
-        spec: { ...pod.spec, nodeName: node },
-        status: pod.status,
-      },
-    );
-    const cur = await this.get({ ...route, sub: undefined });
-    await this.update({ ...route, sub: 'status' }, { ...cur, status: { ...cur.status, conditions } });
+    const r = route.resource;
+    const key = this.key(r, route.namespace, route.name!);
+    for (let attempt = 0; ; attempt++) {
+      const cur = await this.store.get(key);
+      if (!cur) throw notFound(r, route.name!);
+      const old = ApiServer.read(cur);
+      const bound = old.spec?.nodeName;
+      if (typeof bound === 'string' && bound)
+        throw new ApiError(409, 'Conflict', `pod ${route.name} is already assigned to node "${bound}"`);
+      const now = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+      const conditions = [
+        ...((old.status?.conditions ?? []) as { type: string }[]).filter((c) => c.type !== 'PodScheduled'),
+        { type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: now },
+      ];
+      const o: KubeObject = {
+        ...old,
+        spec: { ...old.spec, nodeName: node },
+        status: { ...old.status, conditions },
+        metadata: { ...old.metadata },
+      };
+      delete o.metadata!.resourceVersion;
+      const rev = await this.store.putIf(key, JSON.stringify(o), cur.modRevision);
+      if (rev === undefined) {
+        // changed under us (a status patch): GuaranteedUpdate reads it again and retries
+        if (attempt >= 5)
+          throw new ApiError(
+            409,
+            'Conflict',
+            `Operation cannot be fulfilled on pods "${route.name}": the object has been modified`,
+          );
+        continue;
+      }
+      o.metadata!.resourceVersion = String(rev);
+      this.publish({ type: 'MODIFIED', resource: r, object: o, revision: rev, prev: old });
+      break;
+    }
     return { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 };
   }
 
