@@ -469,9 +469,9 @@ async function main() {
         await floorPage.send('Profiler.setSamplingInterval', { interval: 200 });
         await floorPage.send('Profiler.start');
       }
-      const cpu0 = cpuByRole();
-      const floor = await xtermFloor(floorPage, origin, BYTES);
-      const floorCpu = cpuSince(cpu0);
+      let overWebSocket = new Map<string, number>();
+      const floor = await xtermFloor(floorPage, origin, BYTES, () => (overWebSocket = cpuByRole()));
+      const floorCpu = cpuSince(overWebSocket);
       if (floorProfiling) {
         const page = (await floorPage.send('Profiler.stop')).profile as CpuProfile;
         mkdirSync(profileDir, { recursive: true });
@@ -485,7 +485,7 @@ async function main() {
         `round ${r} (load ${load}): floor ${floor.websocketMs.toFixed(0)} ms over a WebSocket (${floor.memoryMs.toFixed(0)} from memory; its frames over 50 ms: ${floor.longFrames.length}${floor.longFrames.length ? `, longest ${floor.longFrames[0]}` : ''})`,
       );
       rows.push(
-        `    CPU of the floor, both runs (s): ${floorCpu.map(([role, s]) => `${role.trim()} ${s.toFixed(1)}`).join(', ')}`,
+        `    CPU of the floor over the WebSocket (s): ${floorCpu.map(([role, s]) => `${role.trim()} ${s.toFixed(2)}`).join(', ')}`,
       );
       // the builds take turns going first: the load's swings fall on both alike
       const order = r % 2 ? [...apps.entries()] : [...apps.entries()].reverse();
@@ -524,7 +524,7 @@ async function main() {
         rows.push(
           `  ${a.name}: ${f.through.toFixed(0)} ms = ${(f.through / floor.websocketMs).toFixed(2)}× the floor; frames over 50 ms ${f.frames.length}${f.frames.length ? ` (${f.frames.slice(0, 6).join(', ')})` : ''}; drawn ${f.pace?.frames ?? '?'}, held ${f.pace?.holds ?? '?'}; input delay longest ${(f.input[0] ?? 0).toFixed(0)} ms; the page's xterm warm-up: ${Math.round(f.warm.bytes / 1024)} KiB${f.warm.done ? ', done' : f.warm.stopped ? ', stopped by input' : ''}`,
           ...f.longFrames.slice(0, 6).map((l) => `    long frame ${l}`),
-          `    CPU (s): ${f.cpu.map(([role, s]) => `${role.trim()} ${s.toFixed(1)}`).join(', ')}`,
+          `    CPU (s): ${f.cpu.map(([role, s]) => `${role.trim()} ${s.toFixed(2)}`).join(', ')}`,
         );
       }
     }

@@ -19,8 +19,16 @@ export interface XtermFloor {
   longFrames: number[];
 }
 
-/** `origin`: a local origin for the blank page (Chromium lets only a local page open a socket to 127.0.0.1). */
-export async function xtermFloor(page: BareChromium, origin: string, bytes: number): Promise<XtermFloor> {
+/**
+ * `origin`: a local origin for the blank page (Chromium lets only a local page open a socket to 127.0.0.1).
+ * `between`: called after the run from memory, before the one over the WebSocket (to split their CPU).
+ */
+export async function xtermFloor(
+  page: BareChromium,
+  origin: string,
+  bytes: number,
+  between?: () => void,
+): Promise<XtermFloor> {
   const require = createRequire(import.meta.url);
   const lib = readFileSync(require.resolve('@xterm/xterm/lib/xterm.js'), 'utf8');
   const css = readFileSync(require.resolve('@xterm/xterm/css/xterm.css'), 'utf8');
@@ -123,6 +131,7 @@ export async function xtermFloor(page: BareChromium, origin: string, bytes: numb
         },
       );
     const memory = await run('memory');
+    between?.();
     const websocket = await run('websocket');
     return { memoryMs: memory.ms, websocketMs: websocket.ms, longFrames: websocket.longFrames };
   } finally {
