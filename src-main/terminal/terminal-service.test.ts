@@ -37,8 +37,15 @@ describe('terminals', () => {
   it('hands over a shell started ahead (prepare): at its prompt, at the size asked, in the node; another follows; dispose ends them', () =>
     withWorld(2, async (w) => {
       const { svc, text, waitFor } = service(w);
-      const spares = () =>
-        sessionMembersOfChildren().filter((p) => /\/pty-exec\0/.test(readFileSync(`/proc/${p}/cmdline`, 'utf8')));
+      // a child may end between the listing and the read (the engine's own short-lived ones)
+      const cmdline = (p: number) => {
+        try {
+          return readFileSync(`/proc/${p}/cmdline`, 'utf8');
+        } catch {
+          return '';
+        }
+      };
+      const spares = () => sessionMembersOfChildren().filter((p) => /\/pty-exec\0/.test(cmdline(p)));
       const before = spares().length;
       try {
         svc.prepare(['node1', 'node2']);
@@ -140,6 +147,48 @@ describe('terminals', () => {
         // the pty turns each "\n" into "\r\n": N bytes of "y\n" are 1.5 N characters
         await waitFor(t.id, /flood-42\r\n/);
         expect(delivered).toBeGreaterThanOrEqual(flood);
+      } finally {
+        svc.dispose();
+      }
+    }));
+
+  it("keeps a shell's last output when it exits right after printing it (libuv takes a hang-up after a short read for the end)", () =>
+    withWorld(1, async (w) => {
+      const { svc, exits, text, waitFor } = service(w);
+      try {
+        for (let i = 0; i < 3; i++) {
+          const t = svc.open({ kind: 'node', node: 'node1' }, 80, 24);
+          await waitFor(t.id, 'root@node1:/# ');
+          // 12 kB and the exit, all in the kernel (it holds ~15 KiB of a pty nobody reads) while the engine's
+          // thread is busy (node-pty writes from libuv's pool): its first read after is one of 4 KiB, with the
+          // pty's last holder gone
+          svc.input(t.id, `head -c 12000 /dev/zero | tr '\\0' a; echo; echo tail-$((6*7))-${i}; exit\r`);
+          const busy = Date.now() + 500;
+          while (Date.now() < busy);
+          await until('the exit', () => exits.has(t.id));
+          expect(text(t.id)).toMatch(new RegExp(`a\\r\\ntail-42-${i}\\r\\nexit\\r\\n$`));
+          svc.close(t.id);
+        }
+      } finally {
+        svc.dispose();
+      }
+    }));
+
+  it("keeps a shell's last output when it exits while flow control holds its pty paused", () =>
+    withWorld(1, async (w) => {
+      const { svc, exits, text, waitFor } = service(w);
+      try {
+        const t = svc.open({ kind: 'node', node: 'node1' }, 80, 24);
+        await waitFor(t.id, 'root@node1:/# ');
+        // nothing acknowledged: paused past the high watermark, with the rest (a few KiB: the kernel holds
+        // ~15 KiB of a pty nobody reads) in the kernel as the shell exits; node-pty lets go of a pty 200 ms
+        // after its process has gone
+        svc.input(
+          t.id,
+          `head -c ${(FlowControl.HighWatermarkBytes as number) + 6_000} /dev/zero | tr '\\0' a; echo; echo tail-$((6*7)); exit\r`,
+        );
+        await until('the exit', () => exits.has(t.id), 10_000);
+        expect(text(t.id)).toMatch(/\r\ntail-42\r\nexit\r\n$/);
       } finally {
         svc.dispose();
       }

@@ -14,6 +14,7 @@ import { DataBuffer, FlowController } from './flow-control.js';
 import { killSession } from './kill-session.js';
 import { AHEAD_COLS, AHEAD_ROWS, PtyReserve } from './pty-reserve.js';
 import { PromptGate, Scrollback } from './scrollback.js';
+import { PtyTail } from './pty-tail.js';
 import type { TerminalHost } from './types.js';
 
 /** Open terminals at once (each is a pty and a shell): beyond it, open() refuses with a clear error. */
@@ -38,6 +39,8 @@ interface Term {
   out: DataBuffer;
   scrollback: Scrollback;
   gate: PromptGate;
+  /** Keeps the shell's last output when it exits (pty-tail.ts). */
+  tail: PtyTail;
   subs: pty.IDisposable[];
 }
 
@@ -108,6 +111,7 @@ export class TerminalService extends EventEmitter implements TerminalHost {
       this.emit('data', { id, data });
     });
     const flow = new FlowController();
+    const tail = new PtyTail(proc);
     const gate = new PromptGate((held) => proc.write(held));
     const onData = (chunk: string | Uint8Array) => {
       const data = chunk as unknown as Uint8Array; // node-pty types onData as string; with encoding null it is a Buffer
@@ -118,6 +122,7 @@ export class TerminalService extends EventEmitter implements TerminalHost {
       if (beforePrompt && gate.isOpen) out.flush();
       if (flow.sent(data.length)) {
         proc.pause();
+        tail.paused();
         // nothing more comes until the renderer acks: send what is held now, not after the merge window
         out.flush();
       }
@@ -125,13 +130,14 @@ export class TerminalService extends EventEmitter implements TerminalHost {
     const subs = [
       proc.onData(onData),
       proc.onExit(({ exitCode, signal }) => {
+        tail.release();
         gate.dispose();
         out.flush();
         info.exited = true;
         this.emit('exit', { id, code: signal ? null : exitCode, signal: signal || null });
       }),
     ];
-    this.terms.set(id, { info, proc, flow, out, scrollback, gate, subs });
+    this.terms.set(id, { info, proc, flow, out, scrollback, gate, tail, subs });
     if (spare) {
       // what the shell wrote while it waited (its prompt), in order, before anything it writes from now
       for (const c of spare.held) onData(c);
@@ -215,7 +221,10 @@ export class TerminalService extends EventEmitter implements TerminalHost {
   ack(id: string, bytes: number): void {
     // an ack may cross a close on the way: nothing to do then
     const t = this.terms.get(id);
-    if (t && t.flow.ack(bytes)) t.proc.resume();
+    if (t && t.flow.ack(bytes)) {
+      t.tail.resumed();
+      t.proc.resume();
+    }
   }
 
   close(id: string): void {
@@ -225,6 +234,7 @@ export class TerminalService extends EventEmitter implements TerminalHost {
     for (const s of t.subs) s.dispose();
     t.out.dispose();
     t.gate.dispose();
+    t.tail.release();
     // let node-pty read to the end so it can release the pty once the processes are gone
     if (t.flow.isPaused) t.proc.resume();
     killSession(t.proc.pid);
