@@ -8,6 +8,7 @@
 //   pty is read on, whatever flow control says: what is left is bounded by the kernel's buffers.
 import { closeSync, constants, openSync } from 'node:fs';
 import type { IPty } from 'node-pty';
+import { isAlive } from '../world/procfs.js';
 
 /** How often a paused pty checks whether its process has gone (node-pty gives it 200 ms after). */
 const GONE_CHECK_MS = 40;
@@ -45,14 +46,5 @@ export class PtyTail {
     this.resumed();
     if (this.slave !== undefined) closeSync(this.slave);
     this.slave = undefined;
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
