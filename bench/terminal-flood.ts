@@ -3,9 +3,9 @@
 // falls on both alike. Used by bench/terminal-throughput.ts; run alone for quick A/B work:
 //   node out/bench/terminal-flood.js [--rounds N] [--ab DIR] [--profile DIR]
 // --ab DIR: another build's out/ folder (with node_modules reachable above it), flooded in the same rounds.
-// --profile DIR: the first round's page (CDP Profiler) and engine (node:inspector) CPU profiles are written
-// there (.cpuprofile: open in Chromium's DevTools), with their top functions by self time printed.
-// --trace DIR: the first round's Chromium traces (trace-N.json: open in DevTools' Performance panel), with
+// --profile DIR: each round's page (CDP Profiler) and engine (node:inspector) CPU profiles are written
+// there (page-N, engine-N .cpuprofile: open in Chromium's DevTools), with their top functions by self time printed.
+// --trace DIR: each round's Chromium trace of this build (trace-N.json: open in DevTools' Performance panel), with
 // the renderer main thread's self time by trace event printed.
 import { readdirSync, readFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
@@ -70,9 +70,19 @@ export function cpuByRole(): Map<string, number> {
       // the renderer's threads apart: its main thread is where xterm parses and the page lays out
       const threads =
         type === 'renderer'
-          ? readdirSync(`/proc/${d}/task`).map((t) => {
+          ? readdirSync(`/proc/${d}/task`).flatMap((t) => {
               const ts = readStat(`/proc/${d}/task/${t}/stat`);
-              return { role: `  renderer thread ${ts.name.replace(/\d+$/, '')}`, cpu: seconds(ts.f, 11, 12) };
+              const name = ts.name.replace(/\d+$/, '');
+              const thread = { role: `  renderer thread ${name}`, cpu: seconds(ts.f, 11, 12) };
+              if (name !== 'chromium') return [thread];
+              // the main thread's time runnable but not running (schedstat, ns): the CPU others had meanwhile
+              let waited: number;
+              try {
+                waited = Number(readFileSync(`/proc/${d}/task/${t}/schedstat`, 'utf8').split(' ')[1]) / 1e9;
+              } catch {
+                return [thread]; // a kernel without schedstats
+              }
+              return [thread, { role: '  renderer main thread: waited for a CPU', cpu: waited }];
             })
           : [];
       procs.set(Number(d), { ppid: Number(f[1]), cpu, role, threads });
@@ -491,7 +501,7 @@ async function main() {
       const order = r % 2 ? [...apps.entries()] : [...apps.entries()].reverse();
       for (const [i, a] of order) {
         note(`round ${r}: ${a.name}…`);
-        const profiling = profileDir && r === 1 && i === 0;
+        const profiling = profileDir && i === 0;
         const engineSession = profiling ? new Session() : undefined;
         if (profiling) {
           await a.b.send('Profiler.enable');
@@ -502,13 +512,13 @@ async function main() {
           await engineSession!.post('Profiler.setSamplingInterval', { interval: 200 });
           await engineSession!.post('Profiler.start');
         }
-        const tracing = traceDir && r === 1 ? startTrace(a.b) : undefined;
+        const tracing = traceDir && i === 0 ? startTrace(a.b) : undefined;
         if (tracing) await tracing.started;
         const f = await floodOnce(a.d, 1000 + r * 10 + i);
         if (tracing) {
           const events = await tracing.stop();
           mkdirSync(traceDir!, { recursive: true });
-          writeFileSync(join(traceDir!, `trace-${i}.json`), JSON.stringify({ traceEvents: events }));
+          writeFileSync(join(traceDir!, `trace-${r}.json`), JSON.stringify({ traceEvents: events }));
           rows.push('  renderer main thread (trace, self time):', ...traceSelf(events).map((l) => `    ${l}`));
         }
         if (profiling) {
@@ -516,8 +526,8 @@ async function main() {
           const engine = (await engineSession!.post('Profiler.stop')).profile as unknown as CpuProfile;
           engineSession!.disconnect();
           mkdirSync(profileDir, { recursive: true });
-          writeFileSync(join(profileDir, 'page.cpuprofile'), JSON.stringify(page));
-          writeFileSync(join(profileDir, 'engine.cpuprofile'), JSON.stringify(engine));
+          writeFileSync(join(profileDir, `page-${r}.cpuprofile`), JSON.stringify(page));
+          writeFileSync(join(profileDir, `engine-${r}.cpuprofile`), JSON.stringify(engine));
           rows.push('  page profile (self time):', ...topSelf(page).map((l) => `    ${l}`));
           rows.push('  engine profile (self time):', ...topSelf(engine).map((l) => `    ${l}`));
         }
