@@ -251,56 +251,20 @@ export class ApiServer {
     return o;
   }
 
-  /** Replaces an object (PUT), or its status alone (pods/status), as long as its resourceVersion is current. */
+  /** Replaces an object (PUT), or its status alone (pods/status); a resourceVersion it gives must be current. */
   async update(route: Route, body: KubeObject): Promise<KubeObject> {
-    const r = route.resource;
-    const key = this.key(r, route.namespace, route.name!);
-    const cur = await this.store.get(key);
-    if (!cur) throw notFound(r, route.name!);
-    const old = ApiServer.read(cur);
     const given = body.metadata?.resourceVersion;
-    if (given && given !== String(cur.modRevision))
-      throw new ApiError(
-        409,
-        'Conflict',
-        `Operation cannot be fulfilled on ${r.name} "${route.name}": the object has been modified; please apply your changes to the latest version and try again`,
-        { name: route.name, kind: r.name },
-      );
-    const o: KubeObject =
-      route.sub === 'status'
-        ? { ...old, status: structuredClone(body.status ?? {}) }
-        : { ...structuredClone(body), status: old.status, apiVersion: apiVersionOf(r), kind: r.kind };
-    o.metadata = { ...(route.sub === 'status' ? old.metadata : o.metadata), name: old.metadata!.name };
-    const kept = o.metadata as Record<string, unknown>;
-    for (const k of ['uid', 'creationTimestamp', 'namespace', 'deletionTimestamp'])
-      if (old.metadata![k] !== undefined) kept[k] = old.metadata![k];
-    delete o.metadata.resourceVersion;
-    if (r === SERVICES && route.sub !== 'status') ApiServer.serviceUpdate(old, o);
-    if (route.sub !== 'status') this.check(r, o);
-    const rev = await this.store.putIf(key, JSON.stringify(o), cur.modRevision);
-    if (rev === undefined)
-      throw new ApiError(
-        409,
-        'Conflict',
-        `Operation cannot be fulfilled on ${r.name} "${route.name}": the object has been modified`,
-      );
-    o.metadata.resourceVersion = String(rev);
-    this.publish({ type: 'MODIFIED', resource: r, object: o, revision: rev, prev: old });
-    return o;
+    return this.guaranteedUpdate(route, (old) => {
+      if (given && given !== old.metadata!.resourceVersion) throw ApiServer.modified(route);
+      return this.replaced(route, old, body);
+    });
   }
 
   /** A JSON merge patch (RFC 7386), or a strategic merge patch (lists with a merge key merged by element). */
   async patch(route: Route, patch: unknown, strategic = false): Promise<KubeObject> {
-    for (let attempt = 0; ; attempt++) {
-      const cur = await this.get(route);
-      const merged = (strategic ? strategicMergePatch(cur, patch) : mergePatch(cur, patch)) as KubeObject;
-      merged.metadata = { ...merged.metadata, resourceVersion: cur.metadata!.resourceVersion };
-      try {
-        return await this.update(route, merged);
-      } catch (e) {
-        if (!(e instanceof ApiError && e.reason === 'Conflict') || attempt >= 5) throw e;
-      }
-    }
+    return this.guaranteedUpdate(route, (old) =>
+      this.replaced(route, old, (strategic ? strategicMergePatch(old, patch) : mergePatch(old, patch)) as KubeObject),
+    );
   }
 
   /**
@@ -311,12 +275,7 @@ export class ApiServer {
   async bind(route: Route, b: KubeObject): Promise<unknown> {
     const node = (b.target as { name?: string } | undefined)?.name;
     if (!node) throw new ApiError(400, 'BadRequest', 'a binding names its target node (target.name)');
-    const r = route.resource;
-    const key = this.key(r, route.namespace, route.name!);
-    for (let attempt = 0; ; attempt++) {
-      const cur = await this.store.get(key);
-      if (!cur) throw notFound(r, route.name!);
-      const old = ApiServer.read(cur);
+    await this.guaranteedUpdate(route, (old) => {
       const bound = old.spec?.nodeName;
       if (typeof bound === 'string' && bound)
         throw new ApiError(409, 'Conflict', `pod ${route.name} is already assigned to node "${bound}"`);
@@ -325,29 +284,61 @@ export class ApiServer {
         ...((old.status?.conditions ?? []) as { type: string }[]).filter((c) => c.type !== 'PodScheduled'),
         { type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: now },
       ];
-      const o: KubeObject = {
-        ...old,
-        spec: { ...old.spec, nodeName: node },
-        status: { ...old.status, conditions },
-        metadata: { ...old.metadata },
-      };
-      delete o.metadata!.resourceVersion;
+      return { ...old, spec: { ...old.spec, nodeName: node }, status: { ...old.status, conditions } };
+    });
+    return { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 };
+  }
+
+  /**
+   * Every change to a stored object, as the registry's GuaranteedUpdate makes it: read the object, `change` it
+   * (which may refuse, by throwing), and write it only if it is still the one read; if it changed meanwhile
+   * (a status update from a kubelet), read it again and change that, at most 5 times.
+   */
+  private async guaranteedUpdate(route: Route, change: (old: KubeObject) => KubeObject): Promise<KubeObject> {
+    const r = route.resource;
+    const key = this.key(r, route.namespace, route.name!);
+    for (let attempt = 0; ; attempt++) {
+      const cur = await this.store.get(key);
+      if (!cur) throw notFound(r, route.name!);
+      const old = ApiServer.read(cur);
+      const o = change(old);
+      o.metadata = { ...o.metadata };
+      delete o.metadata.resourceVersion;
       const rev = await this.store.putIf(key, JSON.stringify(o), cur.modRevision);
       if (rev === undefined) {
-        // changed under us (a status patch): GuaranteedUpdate reads it again and retries
-        if (attempt >= 5)
-          throw new ApiError(
-            409,
-            'Conflict',
-            `Operation cannot be fulfilled on pods "${route.name}": the object has been modified`,
-          );
+        if (attempt >= 5) throw ApiServer.modified(route);
         continue;
       }
-      o.metadata!.resourceVersion = String(rev);
+      o.metadata.resourceVersion = String(rev);
       this.publish({ type: 'MODIFIED', resource: r, object: o, revision: rev, prev: old });
-      break;
+      return o;
     }
-    return { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 };
+  }
+
+  /** The object an update or a patch leaves: the body's, or the old one with the body's status (pods/status). */
+  private replaced(route: Route, old: KubeObject, body: KubeObject): KubeObject {
+    const r = route.resource;
+    const o: KubeObject =
+      route.sub === 'status'
+        ? { ...old, status: structuredClone(body.status ?? {}) }
+        : { ...structuredClone(body), status: old.status, apiVersion: apiVersionOf(r), kind: r.kind };
+    o.metadata = { ...(route.sub === 'status' ? old.metadata : o.metadata), name: old.metadata!.name };
+    const kept = o.metadata as Record<string, unknown>;
+    for (const k of ['uid', 'creationTimestamp', 'namespace', 'deletionTimestamp'])
+      if (old.metadata![k] !== undefined) kept[k] = old.metadata![k];
+    if (r === SERVICES && route.sub !== 'status') ApiServer.serviceUpdate(old, o);
+    if (route.sub !== 'status') this.check(r, o);
+    return o;
+  }
+
+  /** What the API server answers an update of an object that is no longer the version it was given. */
+  private static modified(route: Route): ApiError {
+    return new ApiError(
+      409,
+      'Conflict',
+      `Operation cannot be fulfilled on ${route.resource.name} "${route.name}": the object has been modified; please apply your changes to the latest version and try again`,
+      { name: route.name, kind: route.resource.name },
+    );
   }
 
   /**
