@@ -71,6 +71,8 @@ export class NetTableView {
   private scrollFrame = 0;
   private measureFrame = 0;
   private resize: ResizeObserver | null = null;
+  /** The peers of links that went, by index, while their rows are struck through. */
+  private readonly formerPeers = new Map<number, string>();
 
   constructor(
     host: HTMLElement,
@@ -112,6 +114,9 @@ export class NetTableView {
   /** The links' peers as the topology names them (it comes at a lower priority than the rows). */
   setPeers(peers: Map<number, string>): void {
     if (peers === this.peers) return;
+    // a link that went keeps the peer it had on its struck-through row (the new names have none for it)
+    if (this.table === 'links')
+      for (const [index, name] of this.peers) if (!peers.has(index)) this.formerPeers.set(index, name);
     this.peers = peers;
     if (this.table === 'links') this.draw();
   }
@@ -141,6 +146,10 @@ export class NetTableView {
           .filter(shown)
           .map((r) => ({ key: r.key, row: r.row, ghost: true })),
       ];
+      if (this.formerPeers.size) {
+        const struck = new Set(this.shown.filter((r) => r.ghost).map((r) => (r.row as Row<'links'>).index));
+        for (const index of this.formerPeers.keys()) if (!struck.has(index)) this.formerPeers.delete(index);
+      }
     }
     this.seen = { live, ghosts, family: s.family, routeTables: s.routeTables, marks: s.marks, focus: s.focus };
     this.draw();
@@ -171,7 +180,11 @@ export class NetTableView {
       const id = r.ghost ? `${r.key}\u0000gone` : r.key;
       const m = s.marks[`${this.table}|${r.key}`];
       const gen = m && !r.ghost ? m.gen : 0;
-      const peer = this.table === 'links' ? (this.peers.get((r.row as Row<'links'>).index) ?? '') : '';
+      const index = (r.row as Row<'links'>).index;
+      const peer =
+        this.table !== 'links'
+          ? ''
+          : ((r.ghost ? (this.formerPeers.get(index) ?? this.peers.get(index)) : this.peers.get(index)) ?? '');
       let d = this.drawn.get(id);
       if (!d || d.row !== r.row || d.peer !== peer || (gen !== 0 && gen !== d.gen))
         d = { tr: this.rowOf(r, peer), row: r.row, gen, peer, rowIndex: 0 };

@@ -62,6 +62,31 @@ describe('live views that are right', () => {
     const gone = page.locator('[data-testid="nv-table-links"] tr[data-gone][data-name="g0"]');
     await world.run(node1, ['ip', 'link', 'add', 'g0', 'type', 'veth', 'peer', 'name', 'g0p']);
     await expect.poll(() => column(page, 'links', 'ifname'), { timeout: 10_000 }).toContain('g0');
+    // the peer as the live row names it (the topology's name for it comes a moment after the row)
+    await expect.poll(async () => (await row(page, 'links', 'ifname', 'g0'))?.peer, { timeout: 10_000 }).toMatch(/g0p/);
+    const peer = (await row(page, 'links', 'ifname', 'g0'))!.peer;
+    await world.run(node1, ['ip', 'link', 'del', 'g0']);
+    await expect.poll(() => gone.count(), { timeout: 10_000 }).toBe(1);
+    // struck through, it keeps that peer all the while (the topology's new names have none for a link that
+    // went, and the row read "ifN" once they came): read in the page at every frame until the row goes
+    const struckPeers = await page.evaluate(
+      () =>
+        new Promise<string[]>((done) => {
+          const seen: string[] = [];
+          const look = () => {
+            const td = document.querySelector(
+              '[data-testid="nv-table-links"] tr[data-gone][data-name="g0"] td[data-col="peer"]',
+            );
+            if (!td) return done(seen);
+            if (seen.at(-1) !== td.textContent) seen.push(td.textContent ?? '');
+            requestAnimationFrame(look);
+          };
+          look();
+        }),
+    );
+    expect(struckPeers).toEqual([peer]);
+    await world.run(node1, ['ip', 'link', 'add', 'g0', 'type', 'veth', 'peer', 'name', 'g0p']);
+    await expect.poll(() => column(page, 'links', 'ifname'), { timeout: 10_000 }).toContain('g0');
     await world.run(node1, ['ip', 'link', 'del', 'g0']);
     await expect.poll(() => gone.count(), { timeout: 10_000 }).toBe(1);
     // a steady stream of other changes (one every 250 ms, each marking rows): g0's strike-through still ends
