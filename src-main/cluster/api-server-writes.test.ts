@@ -139,6 +139,24 @@ describe("the API server's writes, with another write between a read and its swa
     expect(out.status?.phase).toBe('Running');
   });
 
+  it('a patch that gives a resourceVersion no longer current is refused (409), and writes nothing', async () => {
+    const created = await newPod();
+    store.races.push(kubeletSetsPhase('Running'));
+    const rv = created.metadata!.resourceVersion;
+    const refused = await api
+      .patch(route, { metadata: { resourceVersion: rv, labels: { app: 'web' } } })
+      .catch((e: unknown) => e);
+    expect(refused).toMatchObject({ code: 409, reason: 'Conflict' });
+    const stored = await api.get(route);
+    expect(stored.metadata?.labels).toBeUndefined();
+    expect(stored.status?.phase).toBe('Running');
+    // the current one lets it through
+    const out = await api.patch(route, {
+      metadata: { resourceVersion: stored.metadata?.resourceVersion, labels: { app: 'web' } },
+    });
+    expect(out.metadata?.labels).toEqual({ app: 'web' });
+  });
+
   it('a binding over a status write: the node and PodScheduled in the one event, the status write kept', async () => {
     await newPod();
     store.races.push(kubeletSetsPhase('Pending'));

@@ -262,9 +262,13 @@ export class ApiServer {
 
   /** A JSON merge patch (RFC 7386), or a strategic merge patch (lists with a merge key merged by element). */
   async patch(route: Route, patch: unknown, strategic = false): Promise<KubeObject> {
-    return this.guaranteedUpdate(route, (old) =>
-      this.replaced(route, old, (strategic ? strategicMergePatch(old, patch) : mergePatch(old, patch)) as KubeObject),
-    );
+    return this.guaranteedUpdate(route, (old) => {
+      const merged = (strategic ? strategicMergePatch(old, patch) : mergePatch(old, patch)) as KubeObject;
+      // a resourceVersion in the patch is a precondition, as in a replace (the merge keeps the current one otherwise)
+      const given = merged.metadata?.resourceVersion;
+      if (given !== undefined && given !== old.metadata!.resourceVersion) throw ApiServer.modified(route);
+      return this.replaced(route, old, merged);
+    });
   }
 
   /**
