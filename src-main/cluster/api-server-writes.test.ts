@@ -3,10 +3,10 @@
 // write) and what it refuses (a resourceVersion given that is no longer current).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '../vm/qemu.js';
 import { controlPlaneBinDir } from '../world/paths.js';
 import { ApiServer, type WatchEvent } from './api-server.js';
 import { EtcdStore } from './etcd-store.js';
@@ -29,15 +29,6 @@ class StoreWithARacingWriter extends EtcdStore {
   }
 }
 
-/** A free loopback port (etcd takes no port 0). */
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const { port } = s.address() as { port: number };
-  await new Promise((r) => s.close(r));
-  return port;
-}
-
 const bin = controlPlaneBinDir();
 const route = { resource: PODS, namespace: 'default', name: 'web' };
 const KEY = '/registry/pods/default/web';
@@ -53,6 +44,7 @@ describe("the API server's writes, with another write between a read and its swa
     if (!bin)
       throw new Error('the control plane is not set up: etcd is fetched by `npm run setup` (pinned/control-plane)');
     dir = mkdtempSync(join(tmpdir(), 'podnet-etcd-test-'));
+    // etcd takes no port 0
     const [client, peer] = [await freePort(), await freePort()];
     etcd = spawn(
       join(bin, 'etcd'),

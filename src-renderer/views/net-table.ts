@@ -114,11 +114,11 @@ export class NetTableView {
   /** The links' peers as the topology names them (it comes at a lower priority than the rows). */
   setPeers(peers: Map<number, string>): void {
     if (peers === this.peers) return;
+    if (this.table !== 'links') return void (this.peers = peers);
     // a link that went keeps the peer it had on its struck-through row (the new names have none for it)
-    if (this.table === 'links')
-      for (const [index, name] of this.peers) if (!peers.has(index)) this.formerPeers.set(index, name);
+    for (const [index, name] of this.peers) if (!peers.has(index)) this.formerPeers.set(index, name);
     this.peers = peers;
-    if (this.table === 'links') this.draw();
+    this.draw();
   }
 
   dispose(): void {
@@ -180,11 +180,7 @@ export class NetTableView {
       const id = r.ghost ? `${r.key}\u0000gone` : r.key;
       const m = s.marks[`${this.table}|${r.key}`];
       const gen = m && !r.ghost ? m.gen : 0;
-      const index = (r.row as Row<'links'>).index;
-      const peer =
-        this.table !== 'links'
-          ? ''
-          : ((r.ghost ? (this.formerPeers.get(index) ?? this.peers.get(index)) : this.peers.get(index)) ?? '');
+      const peer = this.peerOf(r);
       let d = this.drawn.get(id);
       if (!d || d.row !== r.row || d.peer !== peer || (gen !== 0 && gen !== d.gen))
         d = { tr: this.rowOf(r, peer), row: r.row, gen, peer, rowIndex: 0 };
@@ -220,6 +216,13 @@ export class NetTableView {
     }
     this.showFocus(focusKey);
     if (windowed && !this.measureFrame) this.measureFrame = requestAnimationFrame(() => this.measure());
+  }
+
+  /** A link's peer as the topology names it; a struck-through one's, as it was named while it was there. */
+  private peerOf(r: ShownRow): string {
+    if (this.table !== 'links') return '';
+    const index = (r.row as Row<'links'>).index;
+    return (r.ghost ? this.formerPeers.get(index) : undefined) ?? this.peers.get(index) ?? '';
   }
 
   /** A row as a `tr` of its cells, its key and name on it for the tests and the topology's focus. */
