@@ -51,7 +51,7 @@ export function cpuByRole(): Map<string, number> {
   const seconds = (f: string[], ...at: number[]) => at.reduce((sum, i) => sum + Number(f[i]), 0) / tick;
   const procs = new Map<
     number,
-    { ppid: number; cpu: number; role: string; threads: { role: string; cpu: number }[] }
+    { ppid: number; cpu: number; role: string; threads: { role: string; cpu: number }[]; kernel?: number }
   >();
   for (const d of readdirSync('/proc')) {
     if (!/^\d+$/.test(d)) continue;
@@ -85,7 +85,10 @@ export function cpuByRole(): Map<string, number> {
               return [thread, { role: '  renderer main thread: waited for a CPU', cpu: waited }];
             })
           : [];
-      procs.set(Number(d), { ppid: Number(f[1]), cpu, role, threads });
+      // the engine's and the world's time in the kernel apart: reading and writing the pty is mostly there
+      const kernel =
+        role === 'chromium browser' ? undefined : seconds(f, 12) + (role === 'world and pty' ? seconds(f, 14) : 0);
+      procs.set(Number(d), { ppid: Number(f[1]), cpu, role, threads, kernel });
     } catch {
       /* gone */
     }
@@ -94,12 +97,30 @@ export function cpuByRole(): Map<string, number> {
     pid === process.pid || (pid > 1 && procs.has(pid) && mine(procs.get(pid)!.ppid));
   const out = new Map<string, number>();
   const add = (role: string, cpu: number) => out.set(role, (out.get(role) ?? 0) + cpu);
+  // the machine's idle time and its kernel threads (the pty's flush_to_ldisc runs in kworkers): is the CPU full?
+  const all = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.split(/\s+/);
+  add('machine: idle, all cores', (Number(all[4]) + Number(all[5])) / tick);
   for (const [pid, p] of procs) {
+    if (p.ppid === 2) add('kernel threads', p.cpu);
     if (!mine(pid)) continue;
     add(p.role, p.cpu);
+    if (p.kernel !== undefined) add(`  ${p.role.trim()}: in the kernel`, p.kernel);
     for (const t of p.threads) add(t.role, t.cpu);
   }
   return out;
+}
+
+/**
+ * The shortest a flood could have taken with the CPU it used: every process's time (Chromium's, the engine's,
+ * the world's, the kernel threads') spread over every core. A flood whose bound is over 1.3× its floor could not
+ * have met the target on this machine, whatever the scheduling.
+ */
+export function cpuBoundMs(before: Map<string, number>, after: Map<string, number>): number {
+  let used = 0;
+  // the indented roles are parts of a process's time (a thread, the kernel's share, a wait): counted in it already
+  for (const [role, s] of after)
+    if (!role.startsWith(' ') && !role.startsWith('machine')) used += s - (before.get(role) ?? 0);
+  return (used * 1000) / cpus().length;
 }
 
 /** CPU seconds by role between two readings (the second: now), largest first. */
@@ -218,10 +239,13 @@ export interface Flood {
   input: number[];
   /** The longest lag of a 5 ms timer. */
   lag: number;
-  pace: { frames: number; holds: number } | null;
+  /** The page's pacer (src-renderer/terminal/output-pacer.ts); an older build (--ab) has no piecesWhileFrameDue. */
+  pace: { frames: number; holds: number; piecesWhileFrameDue?: number } | null;
   /** How far the page's xterm warm-up went (src-renderer/terminal/warm-xterm.ts). */
   warm: { done: boolean; stopped: boolean; bytes: number };
   cpu: (readonly [string, number])[];
+  /** The shortest the flood could have taken with the CPU it used (cpuBoundMs). */
+  cpuBound: number;
 }
 
 /**
@@ -340,7 +364,7 @@ export async function floodOnce(d: Driver, marker: number): Promise<Flood> {
     const warm = window.podnetScreens.warm();
     return { lag: w.__lag, frames, longFrames, input: w.__input.sort((a, b) => b - a), pace, warm };
   }, null);
-  return { through, ...m, cpu: cpuSince(cpu0, cpu1) };
+  return { through, ...m, cpu: cpuSince(cpu0, cpu1), cpuBound: cpuBoundMs(cpu0, cpu1) };
 }
 
 /** A CPU profile's functions by self time (ms), the top `n`. */
@@ -532,9 +556,10 @@ async function main() {
           rows.push('  engine profile (self time):', ...topSelf(engine).map((l) => `    ${l}`));
         }
         rows.push(
-          `  ${a.name}: ${f.through.toFixed(0)} ms = ${(f.through / floor.websocketMs).toFixed(2)}× the floor; frames over 50 ms ${f.frames.length}${f.frames.length ? ` (${f.frames.slice(0, 6).join(', ')})` : ''}; drawn ${f.pace?.frames ?? '?'}, held ${f.pace?.holds ?? '?'}; input delay longest ${(f.input[0] ?? 0).toFixed(0)} ms; the page's xterm warm-up: ${Math.round(f.warm.bytes / 1024)} KiB${f.warm.done ? ', done' : f.warm.stopped ? ', stopped by input' : ''}`,
+          `  ${a.name}: ${f.through.toFixed(0)} ms = ${(f.through / floor.websocketMs).toFixed(2)}× the floor; frames over 50 ms ${f.frames.length}${f.frames.length ? ` (${f.frames.slice(0, 6).join(', ')})` : ''}; drawn ${f.pace?.frames ?? '?'}, held ${f.pace?.holds ?? '?'}, pieces while a frame was due ${f.pace?.piecesWhileFrameDue ?? '-'}; input delay longest ${(f.input[0] ?? 0).toFixed(0)} ms; the page's xterm warm-up: ${Math.round(f.warm.bytes / 1024)} KiB${f.warm.done ? ', done' : f.warm.stopped ? ', stopped by input' : ''}`,
           ...f.longFrames.slice(0, 6).map((l) => `    long frame ${l}`),
           `    CPU (s): ${f.cpu.map(([role, s]) => `${role.trim()} ${s.toFixed(2)}`).join(', ')}`,
+          `    the CPU it used, over ${cpus().length} cores: at least ${f.cpuBound.toFixed(0)} ms = ${(f.cpuBound / floor.websocketMs).toFixed(2)}× the floor`,
         );
       }
     }

@@ -28,6 +28,8 @@ async function ptyAlone(): Promise<number> {
         cols: 120,
         rows: 40,
         env: w.envFor({ kind: 'node', node: 'node1' }),
+        // bytes, as the app reads them (terminal-service.ts): decoded to strings, this read took longer than the app's
+        encoding: null,
       });
       p.onData((d) => (n += d.length));
       p.onExit(() => resolve());
@@ -301,6 +303,7 @@ async function main() {
     `each flood ÷ the floor right after it: ${run.floods.map((f, i) => `${f.through.toFixed(0)} ÷ ${floors[i]!.websocketMs.toFixed(0)} = ${ratios[i]!.toFixed(2)} (frames over 50 ms: ${f.frames.length ? f.frames.join(', ') : 'none'})`).join('; ')} — the first is the page's first flood`,
     `throughput (median round): ${(MB / (through / 1000)).toFixed(1)} MB/s into xterm, ${(MB / (alone / 1000)).toFixed(1)} MB/s node-pty alone (${(through / alone).toFixed(2)}× node-pty)`,
     // the app does both jobs, reading the pty and parsing in xterm: it takes at least as long as the slower one alone
+    `the CPU each flood used, over ${cpus().length} cores (the shortest it could have taken): ${run.floods.map((f, i) => `${f.cpuBound.toFixed(0)} ms = ${(f.cpuBound / floors[i]!.websocketMs).toFixed(2)}× its floor`).join('; ')}`,
     `the bound under the flood's ratio: node-pty alone (${alone.toFixed(0)} ms, no page) ÷ the floor (${floor.websocketMs.toFixed(0)} ms, no pty) = ${(alone / floor.websocketMs).toFixed(2)}×${alone / floor.websocketMs > 1.3 ? ': over 1.3×, reading the pty alone took longer than the target allows' : ''}`,
     `the same driven by playwright, as the tests are: ${driven.through.toFixed(0)} ms (${(driven.through / floor.websocketMs).toFixed(2)}× the floor; it has Chromium copy every WebSocket frame to it)`,
     `the floor in this Chromium, xterm.js alone on a blank page: ${floor.memoryMs.toFixed(0)} ms fed from memory, ${floor.websocketMs.toFixed(0)} ms over a local WebSocket with the same flow control (its frames over 50 ms: ${floor.longFrames.length}${floor.longFrames.length ? `, longest ${floor.longFrames.slice(0, 5).join(', ')} ms` : ''})`,

@@ -34,6 +34,12 @@ const QUIET_MS = 30;
 const BATCH_BYTES = 4 * 1024;
 /** A released hold waits at most this long for its frame (a hidden page draws none). */
 const FRAME_WAIT_MS = 50;
+/**
+ * While a released hold waits for its frame, xterm gets pieces this big, each in a task of its own: the page
+ * keeps parsing (idle, it lost a third of a frame at each release), and the frame, once due, runs between two
+ * pieces (a few tenths of a millisecond of parsing warm).
+ */
+const FRAME_DUE_PIECE = 16 * 1024;
 
 /** Runs `fn` in a task of its own, at once: a message to self (a timer nested in xterm's parse timers waits 4 ms or more). */
 const ownTasks: (() => void)[] = [];
@@ -53,7 +59,8 @@ const END_SYNC = '\x1b[?2026l';
 const SYNC_MODE = [0x1b, 0x5b, 0x3f, 0x32, 0x30, 0x32, 0x36];
 
 export class OutputPacer {
-  private readonly queue: { bytes: Uint8Array; parsed: () => void }[] = [];
+  /** Output waiting for xterm; `parsed` is told how many of the piece's bytes xterm has parsed. */
+  private readonly queue: { bytes: Uint8Array; parsed: (bytes: number) => void }[] = [];
   private queuedBytes = 0;
   private writing = false;
   private holding = false;
@@ -72,12 +79,16 @@ export class OutputPacer {
   private deferring = false;
   /** A big piece is being parsed (BATCH_BYTES): xterm's per-line calls wait until its end, as while held. */
   private batching = false;
-  /** A hold was released: the next piece waits for the frame that draws it. */
+  /** A hold was released: until the frame that draws it, pieces go to xterm one task at a time. */
   private waitingForFrame = false;
+  /** A task that hands xterm one piece while the frame is due is on its way. */
+  private feedingSmall = false;
+  /** A piece is with xterm: its callback hands over the next. */
+  private inXterm = false;
   private disposed = false;
   private readonly renderSub: { dispose(): void };
   /** Frames xterm drew, holds begun, big pieces batched, and xterm's per-line calls deferred (found, of 4). */
-  readonly stats = { frames: 0, holds: 0, batched: 0, deferred: 0 };
+  readonly stats = { frames: 0, holds: 0, batched: 0, deferred: 0, piecesWhileFrameDue: 0 };
 
   constructor(private readonly term: Terminal) {
     this.renderSub = term.onRender(() => {
@@ -138,7 +149,7 @@ export class OutputPacer {
     for (let i = 0; i < data.length; i += WRITE_PIECE) {
       // a piece may end inside a multi-byte character: xterm's UTF-8 decoder carries it to the next
       const bytes = data.length <= WRITE_PIECE ? data : data.subarray(i, i + WRITE_PIECE);
-      this.queue.push({ bytes, parsed: () => parsed(bytes.length) });
+      this.queue.push({ bytes, parsed });
       this.queuedBytes += bytes.length;
     }
     if (!this.writing) this.next();
@@ -147,7 +158,7 @@ export class OutputPacer {
   /** Runs `fn` once xterm has parsed everything queued before it (a line of the app's own, after the output). */
   after(fn: () => void): void {
     if (this.disposed) return;
-    this.queue.push({ bytes: new Uint8Array(0), parsed: fn });
+    this.queue.push({ bytes: new Uint8Array(0), parsed: () => fn() });
     if (!this.writing) this.next();
   }
 
@@ -160,14 +171,19 @@ export class OutputPacer {
 
   /** Hands xterm the next piece; the callback runs inside xterm's parse loop, so the next follows without a yield. */
   private next(): void {
-    if (this.disposed || this.waitingForFrame) return;
+    if (this.disposed) return;
     if (!this.queue.length) {
       this.writing = false;
       return;
     }
     this.writing = true;
+    if (this.waitingForFrame) return this.feedWhileFrameDue();
     if (this.pace() === 'release first') return this.releaseInATaskOfItsOwn();
-    const piece = this.queue.shift()!;
+    this.writePiece(this.queue.shift()!);
+  }
+
+  /** One piece to xterm; once parsed, it is acked and the next follows. */
+  private writePiece(piece: { bytes: Uint8Array; parsed: (bytes: number) => void }): void {
     this.queuedBytes -= piece.bytes.length;
     const batched = piece.bytes.length >= BATCH_BYTES && !this.holding;
     if (batched) {
@@ -175,11 +191,32 @@ export class OutputPacer {
       this.batching = true;
       this.stats.batched++;
     }
+    this.inXterm = true;
     this.term.write(piece.bytes, () => {
+      this.inXterm = false;
       // xterm's per-line calls, once for the piece: its lines scroll by faster than anyone reads them
       if (batched) this.endBatch();
-      piece.parsed();
+      piece.parsed(piece.bytes.length);
       this.next();
+    });
+  }
+
+  /** One piece of at most FRAME_DUE_PIECE bytes, in a task of its own, while a released hold waits for its frame. */
+  private feedWhileFrameDue(): void {
+    if (this.feedingSmall) return;
+    this.feedingSmall = true;
+    inATaskOfItsOwn(() => {
+      this.feedingSmall = false;
+      if (this.disposed || !this.queue.length) return;
+      if (!this.waitingForFrame) return this.next();
+      const head = this.queue[0]!;
+      let piece = head;
+      if (head.bytes.length > FRAME_DUE_PIECE) {
+        piece = { bytes: head.bytes.subarray(0, FRAME_DUE_PIECE), parsed: head.parsed };
+        head.bytes = head.bytes.subarray(FRAME_DUE_PIECE);
+      } else this.queue.shift();
+      this.stats.piecesWhileFrameDue++;
+      this.writePiece(piece);
     });
   }
 
@@ -204,12 +241,13 @@ export class OutputPacer {
       cancelAnimationFrame(frame);
       if (!this.waitingForFrame) return;
       this.waitingForFrame = false;
-      this.next();
+      if (!this.feedingSmall && !this.inXterm) this.next();
     };
     // END_SYNC is parsed by then: xterm asked for its frame first, so this callback runs after its rows are drawn
     this.term.write('', () => {
       frame = requestAnimationFrame(go);
       timer = setTimeout(go, FRAME_WAIT_MS);
+      this.next();
     });
   }
 
@@ -274,7 +312,8 @@ export class OutputPacer {
         return;
       }
       const now = performance.now();
-      if (now - this.lastArrival >= QUIET_MS) this.flooding = false;
+      // a pause with output still waiting is the pty held back by flow control, not the flood's end
+      if (now - this.lastArrival >= QUIET_MS && this.queuedBytes < BACKLOG_BYTES) this.flooding = false;
       // idle between pieces: nothing else would end the hold
       if (!this.flooding || (!this.writing && now - this.holdSince >= HOLD_MS)) {
         this.release();

@@ -31,7 +31,13 @@ declare global {
     /** What the renderer exposes to tests (src-renderer/main.tsx): a terminal's visible text, and its output pacer's counts. */
     podnetScreens: {
       text(id: string): string | null;
-      pace(id: string): { frames: number; holds: number; batched?: number; deferred?: number } | null;
+      pace(id: string): {
+        frames: number;
+        holds: number;
+        batched?: number;
+        deferred?: number;
+        piecesWhileFrameDue?: number;
+      } | null;
       /** The whole buffer, scrollback included. */
       all(id: string): string | null;
       /** xterm's warm-up after the page's load (src-renderer/terminal/warm-xterm.ts). */

@@ -155,6 +155,19 @@ describe('the workspace in Chromium', () => {
     // before and between the holds, a big piece is parsed with those calls made once, at its end
     expect((await pace(t))!.batched).toBeGreaterThan(0);
 
+    // on a slow machine (the page's CPU throttled fourfold) output waits behind output at each release: while
+    // the released hold's frame is due, xterm is given pieces one task at a time, not left idle, and every
+    // byte is acked once (a lost ack would leave the pty paused and the flood unfinished)
+    const cdp = await page.context().newCDPSession(page);
+    await cdp.send('Emulation.setCPUThrottlingRate', { rate: 4 });
+    const slow = (await pace(t))!;
+    await typeIn(page, t, 'yes slow-line | head -n 400000; echo slow-$((6*7))');
+    await waitForText(page, t, /^slow-42$/m, 60_000);
+    await cdp.send('Emulation.setCPUThrottlingRate', { rate: 1 });
+    await expectDrawnToMatch(page, t);
+    expect((await pace(t))!.holds).toBeGreaterThan(slow.holds);
+    expect((await pace(t))!.piecesWhileFrameDue).toBeGreaterThan(slow.piecesWhileFrameDue!);
+
     // a burst that is no flood (about 24 KiB at once): batched, drawn whole, nothing held
     const before = (await pace(t))!;
     await typeIn(page, t, 'clear; seq 100000 104000 | tr "\\n" " "; echo; echo burst-$((5*5))');
