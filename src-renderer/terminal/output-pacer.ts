@@ -15,7 +15,7 @@ import type { Terminal } from '@xterm/xterm';
  * cold (the first flood of a page: 64 KiB pieces made frames of 100 ms there).
  */
 export const WRITE_PIECE = 16 * 1024;
-/** How long the screen is held during a flood before one frame shows it (a tenth of a second). */
+/** How long the screen is held during a flood before one frame shows it (a quarter of a second). */
 export const HOLD_MS = 250;
 /** A flood: this much output within FLOOD_WINDOW_MS (about 2.5 MB/s — far faster than anyone reads). */
 const FLOOD_BYTES = 256 * 1024;
@@ -36,7 +36,7 @@ const BATCH_BYTES = 4 * 1024;
 const FRAME_WAIT_MS = 50;
 /**
  * While a released hold waits for its frame, xterm gets pieces this big, each in a task of its own: the page
- * keeps parsing (idle, it lost a third of a frame at each release), and the frame, once due, runs between two
+ * keeps parsing (it sat idle up to a frame at each release), and the frame, once due, runs between two
  * pieces (a few tenths of a millisecond of parsing warm).
  */
 const FRAME_DUE_PIECE = 16 * 1024;
@@ -207,8 +207,9 @@ export class OutputPacer {
     this.feedingSmall = true;
     inATaskOfItsOwn(() => {
       this.feedingSmall = false;
-      if (this.disposed || !this.queue.length) return;
-      if (!this.waitingForFrame) return this.next();
+      if (this.disposed) return;
+      // the frame came meanwhile: the usual path
+      if (!this.waitingForFrame || !this.queue.length) return this.next();
       const head = this.queue[0]!;
       let piece = head;
       if (head.bytes.length > FRAME_DUE_PIECE) {
