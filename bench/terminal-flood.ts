@@ -51,7 +51,7 @@ export function cpuByRole(): Map<string, number> {
   const seconds = (f: string[], ...at: number[]) => at.reduce((sum, i) => sum + Number(f[i]), 0) / tick;
   const procs = new Map<
     number,
-    { ppid: number; cpu: number; role: string; threads: { role: string; cpu: number }[]; kernel?: number }
+    { ppid: number; cpu: number; role: string; threads: { role: string; cpu: number }[]; kernel: number }
   >();
   for (const d of readdirSync('/proc')) {
     if (!/^\d+$/.test(d)) continue;
@@ -85,9 +85,8 @@ export function cpuByRole(): Map<string, number> {
               return [thread, { role: '  renderer main thread: waited for a CPU', cpu: waited }];
             })
           : [];
-      // the engine's and the world's time in the kernel apart: reading and writing the pty is mostly there
-      const kernel =
-        role === 'chromium browser' ? undefined : seconds(f, 12) + (role === 'world and pty' ? seconds(f, 14) : 0);
+      // each process's time in the kernel apart: the engine's reading and the world's writing of the pty is mostly there
+      const kernel = seconds(f, 12) + (role === 'world and pty' ? seconds(f, 14) : 0);
       procs.set(Number(d), { ppid: Number(f[1]), cpu, role, threads, kernel });
     } catch {
       /* gone */
@@ -104,7 +103,7 @@ export function cpuByRole(): Map<string, number> {
     if (p.ppid === 2) add('kernel threads', p.cpu);
     if (!mine(pid)) continue;
     add(p.role, p.cpu);
-    if (p.kernel !== undefined) add(`  ${p.role.trim()}: in the kernel`, p.kernel);
+    add(`  ${p.role.trim()}: in the kernel`, p.kernel);
     for (const t of p.threads) add(t.role, t.cpu);
   }
   return out;
