@@ -58,9 +58,14 @@ const END_SYNC = '\x1b[?2026l';
 /** "ESC [ ? 2026" as bytes: the program itself asks for synchronized output. */
 const SYNC_MODE = [0x1b, 0x5b, 0x3f, 0x32, 0x30, 0x32, 0x36];
 
+/** Output waiting for xterm; `parsed` is told how many of the piece's bytes xterm has parsed. */
+interface Piece {
+  bytes: Uint8Array;
+  parsed: (bytes: number) => void;
+}
+
 export class OutputPacer {
-  /** Output waiting for xterm; `parsed` is told how many of the piece's bytes xterm has parsed. */
-  private readonly queue: { bytes: Uint8Array; parsed: (bytes: number) => void }[] = [];
+  private readonly queue: Piece[] = [];
   private queuedBytes = 0;
   private writing = false;
   private holding = false;
@@ -81,10 +86,6 @@ export class OutputPacer {
   private batching = false;
   /** A hold was released: until the frame that draws it, pieces go to xterm one task at a time. */
   private waitingForFrame = false;
-  /** A task that hands xterm one piece while the frame is due is on its way. */
-  private feedingSmall = false;
-  /** A piece is with xterm: its callback hands over the next. */
-  private inXterm = false;
   private disposed = false;
   private readonly renderSub: { dispose(): void };
   /** Frames xterm drew, holds begun, big pieces batched, and xterm's per-line calls deferred (found, of 4). */
@@ -158,7 +159,7 @@ export class OutputPacer {
   /** Runs `fn` once xterm has parsed everything queued before it (a line of the app's own, after the output). */
   after(fn: () => void): void {
     if (this.disposed) return;
-    this.queue.push({ bytes: new Uint8Array(0), parsed: () => fn() });
+    this.queue.push({ bytes: new Uint8Array(0), parsed: fn });
     if (!this.writing) this.next();
   }
 
@@ -183,7 +184,7 @@ export class OutputPacer {
   }
 
   /** One piece to xterm; once parsed, it is acked and the next follows. */
-  private writePiece(piece: { bytes: Uint8Array; parsed: (bytes: number) => void }): void {
+  private writePiece(piece: Piece): void {
     this.queuedBytes -= piece.bytes.length;
     const batched = piece.bytes.length >= BATCH_BYTES && !this.holding;
     if (batched) {
@@ -191,9 +192,7 @@ export class OutputPacer {
       this.batching = true;
       this.stats.batched++;
     }
-    this.inXterm = true;
     this.term.write(piece.bytes, () => {
-      this.inXterm = false;
       // xterm's per-line calls, once for the piece: its lines scroll by faster than anyone reads them
       if (batched) this.endBatch();
       piece.parsed(piece.bytes.length);
@@ -201,12 +200,12 @@ export class OutputPacer {
     });
   }
 
-  /** One piece of at most FRAME_DUE_PIECE bytes, in a task of its own, while a released hold waits for its frame. */
+  /**
+   * One piece of at most FRAME_DUE_PIECE bytes, in a task of its own, while a released hold waits for its frame.
+   * Called from next() only, as any piece is: one piece or one such task at a time, as ever.
+   */
   private feedWhileFrameDue(): void {
-    if (this.feedingSmall) return;
-    this.feedingSmall = true;
     inATaskOfItsOwn(() => {
-      this.feedingSmall = false;
       if (this.disposed) return;
       // the frame came meanwhile: the usual path
       if (!this.waitingForFrame || !this.queue.length) return this.next();
@@ -228,10 +227,10 @@ export class OutputPacer {
   }
 
   /**
-   * After a hold's release, nothing more is parsed until the frame that shows it: output parsed
-   * meanwhile would be drawn line by line (xterm's scrollbar follows every line), and the frame
-   * would wait behind the parsing (a long animation frame). The frame needs the main thread for a
-   * few milliseconds; a hidden page draws none, so a timer goes on without it.
+   * After a hold's release, until the frame that shows it, xterm gets one small piece per task
+   * (feedWhileFrameDue), each batched, not its 12 ms slices of parsing: the frame would wait behind
+   * those (a long animation frame). The frame needs the main thread for a few milliseconds; a hidden
+   * page draws none, so a timer goes on without it.
    */
   private waitForFrame(): void {
     this.waitingForFrame = true;
@@ -240,9 +239,8 @@ export class OutputPacer {
     const go = () => {
       clearTimeout(timer);
       cancelAnimationFrame(frame);
-      if (!this.waitingForFrame) return;
+      // the pieces fed meanwhile go on by themselves: the next one after this takes the usual path
       this.waitingForFrame = false;
-      if (!this.feedingSmall && !this.inXterm) this.next();
     };
     // END_SYNC is parsed by then: xterm asked for its frame first, so this callback runs after its rows are drawn
     this.term.write('', () => {
